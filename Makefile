@@ -1,0 +1,36 @@
+# videosearch developer tasks. `make help` lists them.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PROTO_SRC := protos
+PROTO_OUT := services
+PROTOS := $(sort $(shell find $(PROTO_SRC) -name "*.proto"))
+
+.PHONY: help install protos protos-check test up demo demo-model clean
+
+help:
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+
+install: $(PY) ## Create .venv and install the project with pinned dependencies
+	$(PY) -m pip install -q -r requirements.txt
+	$(PY) -m pip install -q --no-deps -e .
+
+protos: ## Regenerate services/videosearch/v1 from protos/ (never edit the output by hand)
+	rm -f $(PROTO_OUT)/videosearch/v1/*_pb2*.py $(PROTO_OUT)/videosearch/v1/*_pb2*.pyi
+	$(PY) -m grpc_tools.protoc -I $(PROTO_SRC) --python_out=$(PROTO_OUT) --pyi_out=$(PROTO_OUT) --grpc_python_out=$(PROTO_OUT) $(PROTOS)
+
+protos-check: protos ## Fail when the generated code differs from what protos/ generates
+	git diff --exit-code -- $(PROTO_OUT)/videosearch/v1
+
+test: install ## Run the whole test suite (unit, integration, end-to-end)
+	$(PY) -m pytest
+
+up: install ## Start the three services locally (Ctrl-C stops them)
+	$(PY) -m videosearch.launcher
+
+clean:
+	rm -rf .venv build *.egg-info

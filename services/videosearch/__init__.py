@@ -1,0 +1,1 @@
+"""videosearch: natural-language search over video, built on CLIP."""

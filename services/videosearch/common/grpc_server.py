@@ -1,0 +1,174 @@
+"""Server bootstrap shared by the three services: gRPC server with explicit
+message limits, standard health checking, server reflection, one place where
+domain errors become status codes, and graceful shutdown on SIGTERM/SIGINT."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import signal
+import threading
+from collections.abc import Callable, Iterable
+from concurrent import futures
+from pathlib import Path
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from videosearch.common.errors import VideoSearchError
+
+log = logging.getLogger(__name__)
+
+# Large enough for a chunk of float32 224x224 frames; set on both ends on purpose
+# so an oversized message fails loudly with RESOURCE_EXHAUSTED, not silently.
+MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+CHANNEL_OPTIONS = [
+    ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+    ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+]
+
+
+def status_code_of(error: VideoSearchError) -> grpc.StatusCode:
+    return getattr(grpc.StatusCode, error.status, grpc.StatusCode.INTERNAL)
+
+
+def _abort_for(exc: BaseException, context: grpc.ServicerContext, method: str):
+    if context.code() is not None:
+        # The servicer already aborted (grpc signals that with a bare Exception): keep its status.
+        raise exc
+    if isinstance(exc, VideoSearchError):
+        context.abort(status_code_of(exc), str(exc))
+    log.exception("unexpected error in %s", method)
+    context.abort(grpc.StatusCode.INTERNAL, "internal error; the server log has the details")
+
+
+class ErrorMappingInterceptor(grpc.ServerInterceptor):
+    """Turns domain errors into their status codes and anything else into INTERNAL
+    (logged with its traceback), for every RPC of every servicer."""
+
+    def intercept_service(self, continuation, handler_call_details):
+        handler = continuation(handler_call_details)
+        if handler is None:
+            return None
+        method = handler_call_details.method
+
+        def wrap_unary(behavior):
+            @functools.wraps(behavior)
+            def call(request, context):
+                try:
+                    return behavior(request, context)
+                except Exception as exc:  # noqa: BLE001 - the one place errors are mapped
+                    _abort_for(exc, context, method)
+
+            return call
+
+        def wrap_stream(behavior):
+            @functools.wraps(behavior)
+            def call(request, context):
+                try:
+                    yield from behavior(request, context)
+                except Exception as exc:  # noqa: BLE001
+                    _abort_for(exc, context, method)
+
+            return call
+
+        for kind, wrapper in (
+            ("unary_unary", wrap_unary),
+            ("stream_unary", wrap_unary),
+            ("unary_stream", wrap_stream),
+            ("stream_stream", wrap_stream),
+        ):
+            behavior = getattr(handler, kind)
+            if behavior is not None:
+                return handler._replace(**{kind: wrapper(behavior)})
+        return handler
+
+
+class Service:
+    """A running gRPC server for one of the services."""
+
+    def __init__(
+        self,
+        name: str,
+        register: Callable[[grpc.Server], Iterable[str]],
+        *,
+        host: str,
+        port: int,
+        max_workers: int = 32,
+    ) -> None:
+        self.name = name
+        self.server = grpc.server(
+            futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix=name),
+            interceptors=[ErrorMappingInterceptor()],
+            options=CHANNEL_OPTIONS,
+            maximum_concurrent_rpcs=None,
+        )
+        service_names = list(register(self.server))
+        self.health = health.HealthServicer(experimental_non_blocking=True)
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
+        self._service_names = service_names
+        for service_name in ["", *service_names]:
+            self.health.set(service_name, health_pb2.HealthCheckResponse.NOT_SERVING)
+        reflection.enable_server_reflection(
+            [*service_names, health.SERVICE_NAME, reflection.SERVICE_NAME], self.server
+        )
+        self.port = self.server.add_insecure_port(f"{host}:{port}")
+        if self.port == 0:
+            raise OSError(f"{name}: cannot bind {host}:{port}; choose a free port with --port")
+        self.address = f"{host}:{self.port}"
+        self._stopped = threading.Event()
+
+    def start(self) -> "Service":
+        self.server.start()
+        log.info("%s listening on %s", self.name, self.address)
+        return self
+
+    def set_serving(self, serving: bool = True) -> None:
+        status = health_pb2.HealthCheckResponse.SERVING if serving else health_pb2.HealthCheckResponse.NOT_SERVING
+        for service_name in ["", *self._service_names]:
+            self.health.set(service_name, status)
+        log.info("%s health: %s", self.name, "SERVING" if serving else "NOT_SERVING")
+
+    def stop(self, grace: float = 5.0) -> None:
+        if self._stopped.is_set():
+            return
+        self._stopped.set()
+        self.health.enter_graceful_shutdown()
+        self.server.stop(grace).wait()
+        log.info("%s stopped", self.name)
+
+    def wait_for_termination(self, grace: float = 5.0) -> None:
+        """Blocks until SIGTERM or SIGINT, then drains in-flight RPCs for ``grace`` seconds."""
+        done = threading.Event()
+
+        def on_signal(signum, _frame):
+            log.info("%s received %s, shutting down", self.name, signal.Signals(signum).name)
+            done.set()
+
+        signal.signal(signal.SIGTERM, on_signal)
+        signal.signal(signal.SIGINT, on_signal)
+        done.wait()
+        self.stop(grace)
+
+
+def write_port_file(path: str, port: int) -> None:
+    """Writes the bound port atomically, so a launcher can start a service on port 0."""
+    if not path:
+        return
+    target = Path(path)
+    tmp = target.with_suffix(target.suffix + ".tmp")
+    tmp.write_text(f"{port}\n")
+    tmp.replace(target)
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=getattr(logging, level.upper(), logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+def insecure_channel(address: str) -> grpc.Channel:
+    """A client channel with the same explicit message limits as the servers."""
+    return grpc.insecure_channel(address, options=CHANNEL_OPTIONS)

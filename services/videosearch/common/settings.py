@@ -1,0 +1,73 @@
+"""One settings object per service, filled from defaults, then environment
+variables, then command-line flags (flags win).
+
+A field ``max_wait_ms`` of the Embedder's settings reads the environment
+variable ``VIDEOSEARCH_EMBEDDER_MAX_WAIT_MS`` and the flag ``--max-wait-ms``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import typing
+from collections.abc import Sequence
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+def env_name(prefix: str, field_name: str) -> str:
+    """The environment variable that sets a field, e.g. VIDEOSEARCH_EMBEDDER_PORT."""
+    return f"{prefix}_{field_name.upper()}"
+
+
+def env_names(cls: type, prefix: str) -> dict[str, str]:
+    """Every environment variable a settings class reads, by field name."""
+    return {f.name: env_name(prefix, f.name) for f in dataclasses.fields(cls)}
+
+
+def _parse(kind: type, text: str):
+    if kind is bool:
+        lowered = text.strip().lower()
+        if lowered in {"1", "true", "yes", "on"}:
+            return True
+        if lowered in {"0", "false", "no", "off", ""}:
+            return False
+        raise ValueError(f"expected true or false, got {text!r}")
+    if typing.get_origin(kind) is tuple:
+        (item,) = {a for a in typing.get_args(kind) if a is not Ellipsis}
+        return tuple(_parse(item, part) for part in text.split(",") if part.strip())
+    return kind(text)
+
+
+def load_settings(cls: type[T], prefix: str, argv: Sequence[str] | None = None, description: str = "") -> T:
+    """Builds ``cls`` (a dataclass whose fields carry a ``help`` metadata entry)."""
+    hints = typing.get_type_hints(cls)
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    values = {}
+    for field in dataclasses.fields(cls):
+        kind = hints[field.name]
+        default = field.default if field.default is not dataclasses.MISSING else field.default_factory()  # type: ignore[misc]
+        env = env_name(prefix, field.name)
+        if env in os.environ:
+            try:
+                default = _parse(kind, os.environ[env])
+            except ValueError as exc:
+                parser.error(f"environment variable {env}: {exc}")
+        values[field.name] = default
+        flag = "--" + field.name.replace("_", "-")
+        help_text = f"{field.metadata.get('help', '')} [env {env}]"
+        if kind is bool:
+            parser.add_argument(flag, dest=field.name, action=argparse.BooleanOptionalAction, default=default, help=help_text)
+        else:
+            parser.add_argument(flag, dest=field.name, type=lambda t, k=kind: _parse(k, t), default=default, help=help_text)
+    parsed = parser.parse_args(argv)
+    return cls(**vars(parsed))
+
+
+def setting(default, help: str):  # noqa: A002 - mirrors argparse's name
+    """A settings field with a default and a help text."""
+    if isinstance(default, (list, dict, set)):
+        return dataclasses.field(default_factory=lambda: type(default)(default), metadata={"help": help})
+    return dataclasses.field(default=default, metadata={"help": help})

@@ -1,0 +1,1 @@
+"""The Embedder service: hosts a CLIP model and batches embedding requests."""

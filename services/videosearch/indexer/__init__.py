@@ -1,0 +1,1 @@
+"""The Indexer service: turns video files into stored, embedded scenes."""

@@ -1,0 +1,1 @@
+"""The Searcher service: owns the LevelDB stores and the ranking."""

@@ -1,0 +1,74 @@
+"""Domain types of the Searcher: stored videos, scenes and search results."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Literal
+
+
+@dataclass(frozen=True)
+class VideoRecord:
+    """Metadata of one indexed video."""
+
+    video_id: str
+    uri: str
+    duration_seconds: float
+    fps: Fraction
+    frame_count: int
+    width: int
+    height: int
+    content_sha256: str
+    model_id: str
+    embedding_dim: int
+    indexed_at: dt.datetime | None = None
+    scene_count: int = 0
+
+
+@dataclass(frozen=True)
+class SceneRecord:
+    """One scene of a video: frames [start_frame, end_frame) and their times."""
+
+    index: int
+    start_frame: int
+    end_frame: int
+    start_seconds: float
+    end_seconds: float
+    sampled_frames: int = 0
+
+
+VideoScoring = Literal["max", "mean"]
+SearchMode = Literal["videos", "scenes"]
+
+
+@dataclass(frozen=True)
+class SearchParams:
+    top_k: int = 10
+    scenes_per_video: int = 3
+    video_scoring: VideoScoring = "max"
+    mode: SearchMode = "videos"
+    approximate: bool = False
+
+
+@dataclass(frozen=True)
+class SceneHit:
+    video_id: str
+    scene: SceneRecord
+    score: float
+
+
+@dataclass(frozen=True)
+class VideoHit:
+    video: VideoRecord
+    score: float
+    scenes: list[SceneHit] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    videos: list[VideoHit]
+    scenes: list[SceneHit]
+    model_id: str
+    embed_ms: float = 0.0
+    rank_ms: float = 0.0

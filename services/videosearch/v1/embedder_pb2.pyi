@@ -1,0 +1,78 @@
+from videosearch.v1 import tensor_pb2 as _tensor_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class ImagePreprocessing(_message.Message):
+    __slots__ = ("shortest_edge", "crop_height", "crop_width", "rescale_factor", "image_mean", "image_std", "resample")
+    SHORTEST_EDGE_FIELD_NUMBER: _ClassVar[int]
+    CROP_HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    CROP_WIDTH_FIELD_NUMBER: _ClassVar[int]
+    RESCALE_FACTOR_FIELD_NUMBER: _ClassVar[int]
+    IMAGE_MEAN_FIELD_NUMBER: _ClassVar[int]
+    IMAGE_STD_FIELD_NUMBER: _ClassVar[int]
+    RESAMPLE_FIELD_NUMBER: _ClassVar[int]
+    shortest_edge: int
+    crop_height: int
+    crop_width: int
+    rescale_factor: float
+    image_mean: _containers.RepeatedScalarFieldContainer[float]
+    image_std: _containers.RepeatedScalarFieldContainer[float]
+    resample: str
+    def __init__(self, shortest_edge: _Optional[int] = ..., crop_height: _Optional[int] = ..., crop_width: _Optional[int] = ..., rescale_factor: _Optional[float] = ..., image_mean: _Optional[_Iterable[float]] = ..., image_std: _Optional[_Iterable[float]] = ..., resample: _Optional[str] = ...) -> None: ...
+
+class GetModelInfoRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class GetModelInfoResponse(_message.Message):
+    __slots__ = ("model_id", "embedding_dim", "preprocessing", "device", "compute_dtype", "max_batch_size", "max_images_per_request", "max_texts_per_request")
+    MODEL_ID_FIELD_NUMBER: _ClassVar[int]
+    EMBEDDING_DIM_FIELD_NUMBER: _ClassVar[int]
+    PREPROCESSING_FIELD_NUMBER: _ClassVar[int]
+    DEVICE_FIELD_NUMBER: _ClassVar[int]
+    COMPUTE_DTYPE_FIELD_NUMBER: _ClassVar[int]
+    MAX_BATCH_SIZE_FIELD_NUMBER: _ClassVar[int]
+    MAX_IMAGES_PER_REQUEST_FIELD_NUMBER: _ClassVar[int]
+    MAX_TEXTS_PER_REQUEST_FIELD_NUMBER: _ClassVar[int]
+    model_id: str
+    embedding_dim: int
+    preprocessing: ImagePreprocessing
+    device: str
+    compute_dtype: str
+    max_batch_size: int
+    max_images_per_request: int
+    max_texts_per_request: int
+    def __init__(self, model_id: _Optional[str] = ..., embedding_dim: _Optional[int] = ..., preprocessing: _Optional[_Union[ImagePreprocessing, _Mapping]] = ..., device: _Optional[str] = ..., compute_dtype: _Optional[str] = ..., max_batch_size: _Optional[int] = ..., max_images_per_request: _Optional[int] = ..., max_texts_per_request: _Optional[int] = ...) -> None: ...
+
+class EmbedImagesRequest(_message.Message):
+    __slots__ = ("pixel_values",)
+    PIXEL_VALUES_FIELD_NUMBER: _ClassVar[int]
+    pixel_values: _tensor_pb2.Tensor
+    def __init__(self, pixel_values: _Optional[_Union[_tensor_pb2.Tensor, _Mapping]] = ...) -> None: ...
+
+class EmbedImagesResponse(_message.Message):
+    __slots__ = ("embeddings", "model_id")
+    EMBEDDINGS_FIELD_NUMBER: _ClassVar[int]
+    MODEL_ID_FIELD_NUMBER: _ClassVar[int]
+    embeddings: _tensor_pb2.Tensor
+    model_id: str
+    def __init__(self, embeddings: _Optional[_Union[_tensor_pb2.Tensor, _Mapping]] = ..., model_id: _Optional[str] = ...) -> None: ...
+
+class EmbedTextsRequest(_message.Message):
+    __slots__ = ("texts",)
+    TEXTS_FIELD_NUMBER: _ClassVar[int]
+    texts: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, texts: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class EmbedTextsResponse(_message.Message):
+    __slots__ = ("embeddings", "model_id")
+    EMBEDDINGS_FIELD_NUMBER: _ClassVar[int]
+    MODEL_ID_FIELD_NUMBER: _ClassVar[int]
+    embeddings: _tensor_pb2.Tensor
+    model_id: str
+    def __init__(self, embeddings: _Optional[_Union[_tensor_pb2.Tensor, _Mapping]] = ..., model_id: _Optional[str] = ...) -> None: ...

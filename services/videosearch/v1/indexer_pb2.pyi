@@ -1,0 +1,166 @@
+import datetime
+
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class JobState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    JOB_STATE_UNSPECIFIED: _ClassVar[JobState]
+    JOB_STATE_QUEUED: _ClassVar[JobState]
+    JOB_STATE_RUNNING: _ClassVar[JobState]
+    JOB_STATE_SUCCEEDED: _ClassVar[JobState]
+    JOB_STATE_FAILED: _ClassVar[JobState]
+    JOB_STATE_CANCELLED: _ClassVar[JobState]
+
+class JobStage(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    JOB_STAGE_UNSPECIFIED: _ClassVar[JobStage]
+    JOB_STAGE_HASHING: _ClassVar[JobStage]
+    JOB_STAGE_DETECTING_SCENES: _ClassVar[JobStage]
+    JOB_STAGE_EMBEDDING: _ClassVar[JobStage]
+    JOB_STAGE_STORING: _ClassVar[JobStage]
+
+class JobErrorReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    JOB_ERROR_REASON_UNSPECIFIED: _ClassVar[JobErrorReason]
+    JOB_ERROR_REASON_UNREADABLE: _ClassVar[JobErrorReason]
+    JOB_ERROR_REASON_NOT_A_VIDEO: _ClassVar[JobErrorReason]
+    JOB_ERROR_REASON_EMBEDDER_UNAVAILABLE: _ClassVar[JobErrorReason]
+    JOB_ERROR_REASON_SEARCHER_UNAVAILABLE: _ClassVar[JobErrorReason]
+    JOB_ERROR_REASON_INTERNAL: _ClassVar[JobErrorReason]
+JOB_STATE_UNSPECIFIED: JobState
+JOB_STATE_QUEUED: JobState
+JOB_STATE_RUNNING: JobState
+JOB_STATE_SUCCEEDED: JobState
+JOB_STATE_FAILED: JobState
+JOB_STATE_CANCELLED: JobState
+JOB_STAGE_UNSPECIFIED: JobStage
+JOB_STAGE_HASHING: JobStage
+JOB_STAGE_DETECTING_SCENES: JobStage
+JOB_STAGE_EMBEDDING: JobStage
+JOB_STAGE_STORING: JobStage
+JOB_ERROR_REASON_UNSPECIFIED: JobErrorReason
+JOB_ERROR_REASON_UNREADABLE: JobErrorReason
+JOB_ERROR_REASON_NOT_A_VIDEO: JobErrorReason
+JOB_ERROR_REASON_EMBEDDER_UNAVAILABLE: JobErrorReason
+JOB_ERROR_REASON_SEARCHER_UNAVAILABLE: JobErrorReason
+JOB_ERROR_REASON_INTERNAL: JobErrorReason
+
+class IndexOptions(_message.Message):
+    __slots__ = ("detector_threshold", "min_scene_frames", "frames_per_scene")
+    DETECTOR_THRESHOLD_FIELD_NUMBER: _ClassVar[int]
+    MIN_SCENE_FRAMES_FIELD_NUMBER: _ClassVar[int]
+    FRAMES_PER_SCENE_FIELD_NUMBER: _ClassVar[int]
+    detector_threshold: float
+    min_scene_frames: int
+    frames_per_scene: int
+    def __init__(self, detector_threshold: _Optional[float] = ..., min_scene_frames: _Optional[int] = ..., frames_per_scene: _Optional[int] = ...) -> None: ...
+
+class IndexJob(_message.Message):
+    __slots__ = ("job_id", "path", "state", "stage", "percent", "frames_decoded", "frames_total", "scenes_found", "frames_embedded", "frames_to_embed", "video_id", "error", "error_reason", "create_time", "update_time", "options")
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    STAGE_FIELD_NUMBER: _ClassVar[int]
+    PERCENT_FIELD_NUMBER: _ClassVar[int]
+    FRAMES_DECODED_FIELD_NUMBER: _ClassVar[int]
+    FRAMES_TOTAL_FIELD_NUMBER: _ClassVar[int]
+    SCENES_FOUND_FIELD_NUMBER: _ClassVar[int]
+    FRAMES_EMBEDDED_FIELD_NUMBER: _ClassVar[int]
+    FRAMES_TO_EMBED_FIELD_NUMBER: _ClassVar[int]
+    VIDEO_ID_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    ERROR_REASON_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    path: str
+    state: JobState
+    stage: JobStage
+    percent: float
+    frames_decoded: int
+    frames_total: int
+    scenes_found: int
+    frames_embedded: int
+    frames_to_embed: int
+    video_id: str
+    error: str
+    error_reason: JobErrorReason
+    create_time: _timestamp_pb2.Timestamp
+    update_time: _timestamp_pb2.Timestamp
+    options: IndexOptions
+    def __init__(self, job_id: _Optional[str] = ..., path: _Optional[str] = ..., state: _Optional[_Union[JobState, str]] = ..., stage: _Optional[_Union[JobStage, str]] = ..., percent: _Optional[float] = ..., frames_decoded: _Optional[int] = ..., frames_total: _Optional[int] = ..., scenes_found: _Optional[int] = ..., frames_embedded: _Optional[int] = ..., frames_to_embed: _Optional[int] = ..., video_id: _Optional[str] = ..., error: _Optional[str] = ..., error_reason: _Optional[_Union[JobErrorReason, str]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., options: _Optional[_Union[IndexOptions, _Mapping]] = ...) -> None: ...
+
+class SubmitIndexJobRequest(_message.Message):
+    __slots__ = ("path", "options")
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    path: str
+    options: IndexOptions
+    def __init__(self, path: _Optional[str] = ..., options: _Optional[_Union[IndexOptions, _Mapping]] = ...) -> None: ...
+
+class SubmitIndexJobResponse(_message.Message):
+    __slots__ = ("job",)
+    JOB_FIELD_NUMBER: _ClassVar[int]
+    job: IndexJob
+    def __init__(self, job: _Optional[_Union[IndexJob, _Mapping]] = ...) -> None: ...
+
+class WatchIndexJobRequest(_message.Message):
+    __slots__ = ("job_id",)
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    def __init__(self, job_id: _Optional[str] = ...) -> None: ...
+
+class WatchIndexJobResponse(_message.Message):
+    __slots__ = ("job",)
+    JOB_FIELD_NUMBER: _ClassVar[int]
+    job: IndexJob
+    def __init__(self, job: _Optional[_Union[IndexJob, _Mapping]] = ...) -> None: ...
+
+class GetIndexJobRequest(_message.Message):
+    __slots__ = ("job_id",)
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    def __init__(self, job_id: _Optional[str] = ...) -> None: ...
+
+class GetIndexJobResponse(_message.Message):
+    __slots__ = ("job",)
+    JOB_FIELD_NUMBER: _ClassVar[int]
+    job: IndexJob
+    def __init__(self, job: _Optional[_Union[IndexJob, _Mapping]] = ...) -> None: ...
+
+class ListIndexJobsRequest(_message.Message):
+    __slots__ = ("page_size", "page_token")
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListIndexJobsResponse(_message.Message):
+    __slots__ = ("jobs", "next_page_token")
+    JOBS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    jobs: _containers.RepeatedCompositeFieldContainer[IndexJob]
+    next_page_token: str
+    def __init__(self, jobs: _Optional[_Iterable[_Union[IndexJob, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class CancelIndexJobRequest(_message.Message):
+    __slots__ = ("job_id",)
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    def __init__(self, job_id: _Optional[str] = ...) -> None: ...
+
+class CancelIndexJobResponse(_message.Message):
+    __slots__ = ("job",)
+    JOB_FIELD_NUMBER: _ClassVar[int]
+    job: IndexJob
+    def __init__(self, job: _Optional[_Union[IndexJob, _Mapping]] = ...) -> None: ...

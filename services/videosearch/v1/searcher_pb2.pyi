@@ -1,0 +1,168 @@
+from videosearch.v1 import tensor_pb2 as _tensor_pb2
+from videosearch.v1 import video_pb2 as _video_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class VideoScoring(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    VIDEO_SCORING_UNSPECIFIED: _ClassVar[VideoScoring]
+    VIDEO_SCORING_MAX: _ClassVar[VideoScoring]
+    VIDEO_SCORING_MEAN: _ClassVar[VideoScoring]
+
+class SearchMode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    SEARCH_MODE_UNSPECIFIED: _ClassVar[SearchMode]
+    SEARCH_MODE_VIDEOS: _ClassVar[SearchMode]
+    SEARCH_MODE_SCENES: _ClassVar[SearchMode]
+VIDEO_SCORING_UNSPECIFIED: VideoScoring
+VIDEO_SCORING_MAX: VideoScoring
+VIDEO_SCORING_MEAN: VideoScoring
+SEARCH_MODE_UNSPECIFIED: SearchMode
+SEARCH_MODE_VIDEOS: SearchMode
+SEARCH_MODE_SCENES: SearchMode
+
+class UpsertVideoRequest(_message.Message):
+    __slots__ = ("video", "scenes", "embeddings")
+    VIDEO_FIELD_NUMBER: _ClassVar[int]
+    SCENES_FIELD_NUMBER: _ClassVar[int]
+    EMBEDDINGS_FIELD_NUMBER: _ClassVar[int]
+    video: _video_pb2.Video
+    scenes: _containers.RepeatedCompositeFieldContainer[_video_pb2.Scene]
+    embeddings: _tensor_pb2.Tensor
+    def __init__(self, video: _Optional[_Union[_video_pb2.Video, _Mapping]] = ..., scenes: _Optional[_Iterable[_Union[_video_pb2.Scene, _Mapping]]] = ..., embeddings: _Optional[_Union[_tensor_pb2.Tensor, _Mapping]] = ...) -> None: ...
+
+class UpsertVideoResponse(_message.Message):
+    __slots__ = ("video", "replaced")
+    VIDEO_FIELD_NUMBER: _ClassVar[int]
+    REPLACED_FIELD_NUMBER: _ClassVar[int]
+    video: _video_pb2.Video
+    replaced: bool
+    def __init__(self, video: _Optional[_Union[_video_pb2.Video, _Mapping]] = ..., replaced: _Optional[bool] = ...) -> None: ...
+
+class GetVideoRequest(_message.Message):
+    __slots__ = ("video_id",)
+    VIDEO_ID_FIELD_NUMBER: _ClassVar[int]
+    video_id: str
+    def __init__(self, video_id: _Optional[str] = ...) -> None: ...
+
+class GetVideoResponse(_message.Message):
+    __slots__ = ("video", "scenes")
+    VIDEO_FIELD_NUMBER: _ClassVar[int]
+    SCENES_FIELD_NUMBER: _ClassVar[int]
+    video: _video_pb2.Video
+    scenes: _containers.RepeatedCompositeFieldContainer[_video_pb2.Scene]
+    def __init__(self, video: _Optional[_Union[_video_pb2.Video, _Mapping]] = ..., scenes: _Optional[_Iterable[_Union[_video_pb2.Scene, _Mapping]]] = ...) -> None: ...
+
+class ListVideosRequest(_message.Message):
+    __slots__ = ("page_size", "page_token")
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListVideosResponse(_message.Message):
+    __slots__ = ("videos", "next_page_token", "total_size")
+    VIDEOS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_SIZE_FIELD_NUMBER: _ClassVar[int]
+    videos: _containers.RepeatedCompositeFieldContainer[_video_pb2.Video]
+    next_page_token: str
+    total_size: int
+    def __init__(self, videos: _Optional[_Iterable[_Union[_video_pb2.Video, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., total_size: _Optional[int] = ...) -> None: ...
+
+class DeleteVideoRequest(_message.Message):
+    __slots__ = ("video_id",)
+    VIDEO_ID_FIELD_NUMBER: _ClassVar[int]
+    video_id: str
+    def __init__(self, video_id: _Optional[str] = ...) -> None: ...
+
+class DeleteVideoResponse(_message.Message):
+    __slots__ = ("deleted_scenes",)
+    DELETED_SCENES_FIELD_NUMBER: _ClassVar[int]
+    deleted_scenes: int
+    def __init__(self, deleted_scenes: _Optional[int] = ...) -> None: ...
+
+class QueryEmbedding(_message.Message):
+    __slots__ = ("vector", "model_id")
+    VECTOR_FIELD_NUMBER: _ClassVar[int]
+    MODEL_ID_FIELD_NUMBER: _ClassVar[int]
+    vector: _tensor_pb2.Tensor
+    model_id: str
+    def __init__(self, vector: _Optional[_Union[_tensor_pb2.Tensor, _Mapping]] = ..., model_id: _Optional[str] = ...) -> None: ...
+
+class SearchRequest(_message.Message):
+    __slots__ = ("text", "embedding", "top_k", "scenes_per_video", "video_scoring", "mode", "approximate")
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    EMBEDDING_FIELD_NUMBER: _ClassVar[int]
+    TOP_K_FIELD_NUMBER: _ClassVar[int]
+    SCENES_PER_VIDEO_FIELD_NUMBER: _ClassVar[int]
+    VIDEO_SCORING_FIELD_NUMBER: _ClassVar[int]
+    MODE_FIELD_NUMBER: _ClassVar[int]
+    APPROXIMATE_FIELD_NUMBER: _ClassVar[int]
+    text: str
+    embedding: QueryEmbedding
+    top_k: int
+    scenes_per_video: int
+    video_scoring: VideoScoring
+    mode: SearchMode
+    approximate: bool
+    def __init__(self, text: _Optional[str] = ..., embedding: _Optional[_Union[QueryEmbedding, _Mapping]] = ..., top_k: _Optional[int] = ..., scenes_per_video: _Optional[int] = ..., video_scoring: _Optional[_Union[VideoScoring, str]] = ..., mode: _Optional[_Union[SearchMode, str]] = ..., approximate: _Optional[bool] = ...) -> None: ...
+
+class SceneMatch(_message.Message):
+    __slots__ = ("video_id", "scene", "score")
+    VIDEO_ID_FIELD_NUMBER: _ClassVar[int]
+    SCENE_FIELD_NUMBER: _ClassVar[int]
+    SCORE_FIELD_NUMBER: _ClassVar[int]
+    video_id: str
+    scene: _video_pb2.Scene
+    score: float
+    def __init__(self, video_id: _Optional[str] = ..., scene: _Optional[_Union[_video_pb2.Scene, _Mapping]] = ..., score: _Optional[float] = ...) -> None: ...
+
+class VideoMatch(_message.Message):
+    __slots__ = ("video", "score", "scenes")
+    VIDEO_FIELD_NUMBER: _ClassVar[int]
+    SCORE_FIELD_NUMBER: _ClassVar[int]
+    SCENES_FIELD_NUMBER: _ClassVar[int]
+    video: _video_pb2.Video
+    score: float
+    scenes: _containers.RepeatedCompositeFieldContainer[SceneMatch]
+    def __init__(self, video: _Optional[_Union[_video_pb2.Video, _Mapping]] = ..., score: _Optional[float] = ..., scenes: _Optional[_Iterable[_Union[SceneMatch, _Mapping]]] = ...) -> None: ...
+
+class SearchResponse(_message.Message):
+    __slots__ = ("videos", "scenes", "model_id", "embed_ms", "rank_ms")
+    VIDEOS_FIELD_NUMBER: _ClassVar[int]
+    SCENES_FIELD_NUMBER: _ClassVar[int]
+    MODEL_ID_FIELD_NUMBER: _ClassVar[int]
+    EMBED_MS_FIELD_NUMBER: _ClassVar[int]
+    RANK_MS_FIELD_NUMBER: _ClassVar[int]
+    videos: _containers.RepeatedCompositeFieldContainer[VideoMatch]
+    scenes: _containers.RepeatedCompositeFieldContainer[SceneMatch]
+    model_id: str
+    embed_ms: float
+    rank_ms: float
+    def __init__(self, videos: _Optional[_Iterable[_Union[VideoMatch, _Mapping]]] = ..., scenes: _Optional[_Iterable[_Union[SceneMatch, _Mapping]]] = ..., model_id: _Optional[str] = ..., embed_ms: _Optional[float] = ..., rank_ms: _Optional[float] = ...) -> None: ...
+
+class GetStatsRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class GetStatsResponse(_message.Message):
+    __slots__ = ("video_count", "scene_count", "model_id", "embedding_dim", "approximate_index")
+    VIDEO_COUNT_FIELD_NUMBER: _ClassVar[int]
+    SCENE_COUNT_FIELD_NUMBER: _ClassVar[int]
+    MODEL_ID_FIELD_NUMBER: _ClassVar[int]
+    EMBEDDING_DIM_FIELD_NUMBER: _ClassVar[int]
+    APPROXIMATE_INDEX_FIELD_NUMBER: _ClassVar[int]
+    video_count: int
+    scene_count: int
+    model_id: str
+    embedding_dim: int
+    approximate_index: bool
+    def __init__(self, video_count: _Optional[int] = ..., scene_count: _Optional[int] = ..., model_id: _Optional[str] = ..., embedding_dim: _Optional[int] = ..., approximate_index: _Optional[bool] = ...) -> None: ...

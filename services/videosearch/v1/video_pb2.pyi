@@ -1,0 +1,59 @@
+import datetime
+
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class Video(_message.Message):
+    __slots__ = ("video_id", "uri", "duration_seconds", "fps_numerator", "fps_denominator", "frame_count", "width", "height", "content_sha256", "model_id", "embedding_dim", "indexed_at", "scene_count")
+    VIDEO_ID_FIELD_NUMBER: _ClassVar[int]
+    URI_FIELD_NUMBER: _ClassVar[int]
+    DURATION_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    FPS_NUMERATOR_FIELD_NUMBER: _ClassVar[int]
+    FPS_DENOMINATOR_FIELD_NUMBER: _ClassVar[int]
+    FRAME_COUNT_FIELD_NUMBER: _ClassVar[int]
+    WIDTH_FIELD_NUMBER: _ClassVar[int]
+    HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    CONTENT_SHA256_FIELD_NUMBER: _ClassVar[int]
+    MODEL_ID_FIELD_NUMBER: _ClassVar[int]
+    EMBEDDING_DIM_FIELD_NUMBER: _ClassVar[int]
+    INDEXED_AT_FIELD_NUMBER: _ClassVar[int]
+    SCENE_COUNT_FIELD_NUMBER: _ClassVar[int]
+    video_id: str
+    uri: str
+    duration_seconds: float
+    fps_numerator: int
+    fps_denominator: int
+    frame_count: int
+    width: int
+    height: int
+    content_sha256: str
+    model_id: str
+    embedding_dim: int
+    indexed_at: _timestamp_pb2.Timestamp
+    scene_count: int
+    def __init__(self, video_id: _Optional[str] = ..., uri: _Optional[str] = ..., duration_seconds: _Optional[float] = ..., fps_numerator: _Optional[int] = ..., fps_denominator: _Optional[int] = ..., frame_count: _Optional[int] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., content_sha256: _Optional[str] = ..., model_id: _Optional[str] = ..., embedding_dim: _Optional[int] = ..., indexed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., scene_count: _Optional[int] = ...) -> None: ...
+
+class Scene(_message.Message):
+    __slots__ = ("index", "start_frame", "end_frame", "start_seconds", "end_seconds", "start_timecode", "end_timecode", "sampled_frames")
+    INDEX_FIELD_NUMBER: _ClassVar[int]
+    START_FRAME_FIELD_NUMBER: _ClassVar[int]
+    END_FRAME_FIELD_NUMBER: _ClassVar[int]
+    START_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    END_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    START_TIMECODE_FIELD_NUMBER: _ClassVar[int]
+    END_TIMECODE_FIELD_NUMBER: _ClassVar[int]
+    SAMPLED_FRAMES_FIELD_NUMBER: _ClassVar[int]
+    index: int
+    start_frame: int
+    end_frame: int
+    start_seconds: float
+    end_seconds: float
+    start_timecode: str
+    end_timecode: str
+    sampled_frames: int
+    def __init__(self, index: _Optional[int] = ..., start_frame: _Optional[int] = ..., end_frame: _Optional[int] = ..., start_seconds: _Optional[float] = ..., end_seconds: _Optional[float] = ..., start_timecode: _Optional[str] = ..., end_timecode: _Optional[str] = ..., sampled_frames: _Optional[int] = ...) -> None: ...
