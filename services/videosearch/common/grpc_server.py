@@ -140,16 +140,22 @@ class Service:
 
     def wait_for_termination(self, grace: float = 5.0) -> None:
         """Blocks until SIGTERM or SIGINT, then drains in-flight RPCs for ``grace`` seconds."""
-        done = threading.Event()
-
-        def on_signal(signum, _frame):
-            log.info("%s received %s, shutting down", self.name, signal.Signals(signum).name)
-            done.set()
-
-        signal.signal(signal.SIGTERM, on_signal)
-        signal.signal(signal.SIGINT, on_signal)
-        done.wait()
+        wait_for_shutdown_signal(self.name)
         self.stop(grace)
+
+
+def wait_for_shutdown_signal(name: str) -> None:
+    """Blocks the main thread until SIGTERM or SIGINT arrives."""
+    done = threading.Event()
+
+    def on_signal(signum, _frame):
+        log.info("%s received %s, shutting down", name, signal.Signals(signum).name)
+        done.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    while not done.wait(1.0):  # a timed wait keeps the main thread responsive to signals
+        pass
 
 
 def write_port_file(path: str, port: int) -> None:

@@ -1,0 +1,1 @@
+"""Command-line client of videosearch: `videosearch index|search|videos|jobs|stats`."""

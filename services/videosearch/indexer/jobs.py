@@ -1,0 +1,242 @@
+"""Index jobs: a bounded worker pool, job records, progress watching and cancellation.
+
+Knows nothing of gRPC or of how a video is indexed: it runs a callable per job.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import enum
+import itertools
+import logging
+import threading
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+from videosearch.common.errors import Cancelled, FailedPrecondition, InvalidArgument, NotFound, ResourceExhausted
+
+log = logging.getLogger(__name__)
+
+
+class JobState(enum.Enum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def finished(self) -> bool:
+        return self in (JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED)
+
+
+class JobStage(enum.Enum):
+    NONE = "none"
+    HASHING = "hashing"
+    DETECTING_SCENES = "detecting_scenes"
+    EMBEDDING = "embedding"
+    STORING = "storing"
+
+
+class ErrorReason(enum.Enum):
+    NONE = "none"
+    UNREADABLE = "unreadable"
+    NOT_A_VIDEO = "not_a_video"
+    EMBEDDER_UNAVAILABLE = "embedder_unavailable"
+    SEARCHER_UNAVAILABLE = "searcher_unavailable"
+    INTERNAL = "internal"
+
+
+@dataclasses.dataclass(frozen=True)
+class IndexOptions:
+    detector_threshold: float
+    min_scene_frames: int
+    frames_per_scene: int
+    force: bool = False
+
+    def validate(self) -> "IndexOptions":
+        if not 0 < self.detector_threshold <= 255:
+            raise InvalidArgument(f"detector_threshold {self.detector_threshold} is out of range; use 1..255 (default 27)")
+        if not 1 <= self.min_scene_frames <= 100_000:
+            raise InvalidArgument(f"min_scene_frames {self.min_scene_frames} is out of range; use 1..100000 (default 15)")
+        if not 1 <= self.frames_per_scene <= 64:
+            raise InvalidArgument(f"frames_per_scene {self.frames_per_scene} is out of range; use 1..64 (default 3)")
+        return self
+
+
+@dataclasses.dataclass(frozen=True)
+class Job:
+    """An immutable snapshot of a job; every change makes a new one."""
+
+    job_id: str
+    path: str
+    options: IndexOptions
+    state: JobState = JobState.QUEUED
+    stage: JobStage = JobStage.NONE
+    percent: float = 0.0
+    frames_decoded: int = 0
+    frames_total: int = 0
+    scenes_found: int = 0
+    frames_embedded: int = 0
+    frames_to_embed: int = 0
+    video_id: str = ""
+    skipped: bool = False
+    error: str = ""
+    error_reason: ErrorReason = ErrorReason.NONE
+    create_time: dt.datetime = dataclasses.field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
+    update_time: dt.datetime = dataclasses.field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
+    version: int = 0
+
+
+class JobFailure(Exception):
+    """Raised by a job's work to fail it with a reason and a message that says what to do."""
+
+    def __init__(self, reason: ErrorReason, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class JobHandle:
+    """What a running job's work sees: progress reporting and the cancel flag."""
+
+    def __init__(self, manager: "JobManager", job_id: str) -> None:
+        self._manager = manager
+        self.job_id = job_id
+        self.cancel_requested = threading.Event()
+
+    def update(self, **changes) -> None:
+        self._manager._update(self.job_id, **changes)
+
+    def should_stop(self) -> bool:
+        return self.cancel_requested.is_set()
+
+    def check_cancelled(self) -> None:
+        if self.cancel_requested.is_set():
+            raise Cancelled("job cancelled")
+
+
+Work = Callable[[Job, JobHandle], None]
+
+
+class JobManager:
+    """Runs jobs on ``workers`` threads and keeps their records for Get/List/Watch."""
+
+    def __init__(self, work: Work, *, workers: int, max_queued: int, finished_kept: int) -> None:
+        self._work = work
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="index-job")
+        self._max_queued = max_queued
+        self._finished_kept = finished_kept
+        self._jobs: OrderedDict[str, Job] = OrderedDict()
+        self._handles: dict[str, JobHandle] = {}
+        self._changed = threading.Condition()
+        self._sequence = itertools.count()
+        self._closed = False
+
+    # -- submitting and running ------------------------------------------------
+    def submit(self, path: str, options: IndexOptions) -> Job:
+        with self._changed:
+            if self._closed:
+                raise ResourceExhausted("the indexer is shutting down; submit again once it is back")
+            queued = sum(1 for j in self._jobs.values() if j.state is JobState.QUEUED)
+            if queued >= self._max_queued:
+                raise ResourceExhausted(
+                    f"{queued} jobs are already queued; wait for some to finish, or raise --max-queued-jobs"
+                )
+            job = Job(job_id=f"{next(self._sequence):06d}-{uuid.uuid4().hex[:8]}", path=path, options=options)
+            self._jobs[job.job_id] = job
+            self._handles[job.job_id] = JobHandle(self, job.job_id)
+            self._forget_old_jobs()
+        self._pool.submit(self._run, job.job_id)
+        return job
+
+    def _run(self, job_id: str) -> None:
+        handle = self._handles[job_id]
+        with self._changed:
+            job = self._jobs[job_id]
+            if job.state is not JobState.QUEUED:
+                return  # cancelled while queued
+        self._update(job_id, state=JobState.RUNNING)
+        try:
+            self._work(self._jobs[job_id], handle)
+        except Cancelled:
+            self._update(job_id, state=JobState.CANCELLED, stage=JobStage.NONE)
+        except JobFailure as failure:
+            log.warning("job %s failed: %s", job_id, failure)
+            self._update(job_id, state=JobState.FAILED, stage=JobStage.NONE, error=str(failure), error_reason=failure.reason)
+        except Exception:  # noqa: BLE001 - a job must never take the worker down
+            log.exception("job %s failed unexpectedly", job_id)
+            self._update(
+                job_id,
+                state=JobState.FAILED,
+                stage=JobStage.NONE,
+                error="internal error while indexing; the indexer log has the details",
+                error_reason=ErrorReason.INTERNAL,
+            )
+        else:
+            self._update(job_id, state=JobState.SUCCEEDED, stage=JobStage.NONE, percent=100.0)
+
+    def _update(self, job_id: str, **changes) -> None:
+        with self._changed:
+            job = self._jobs[job_id]
+            if job.state.finished:
+                return  # a finished job never changes again
+            self._jobs[job_id] = dataclasses.replace(
+                job, **changes, update_time=dt.datetime.now(dt.timezone.utc), version=job.version + 1
+            )
+            self._changed.notify_all()
+
+    def _forget_old_jobs(self) -> None:
+        finished = [j.job_id for j in self._jobs.values() if j.state.finished]
+        for job_id in finished[: max(0, len(finished) - self._finished_kept)]:
+            del self._jobs[job_id]
+            self._handles.pop(job_id, None)
+
+    # -- reading ---------------------------------------------------------------
+    def get(self, job_id: str) -> Job:
+        with self._changed:
+            job = self._jobs.get(job_id)
+        if job is None:
+            raise NotFound(f"no job {job_id!r}; list jobs to see the ids this indexer knows")
+        return job
+
+    def list(self, offset: int, limit: int) -> tuple[list[Job], bool]:
+        """Jobs newest first from ``offset``; returns the page and whether more follow."""
+        with self._changed:
+            newest_first = list(reversed(self._jobs.values()))
+        return newest_first[offset : offset + limit], offset + limit < len(newest_first)
+
+    def watch(self, job_id: str, is_active: Callable[[], bool], poll_s: float = 1.0) -> Iterator[Job]:
+        """Yields the job now and after every change, ending once it finishes or the caller leaves."""
+        job = self.get(job_id)
+        yield job
+        while not job.state.finished and is_active():
+            with self._changed:
+                self._changed.wait_for(lambda: self._jobs.get(job_id, job).version != job.version, timeout=poll_s)
+                latest = self._jobs.get(job_id, job)
+            if latest.version != job.version:
+                job = latest
+                yield job
+
+    def cancel(self, job_id: str) -> Job:
+        with self._changed:
+            job = self.get(job_id)
+            if job.state.finished:
+                raise FailedPrecondition(f"job {job_id} already finished ({job.state.value}); nothing to cancel")
+            self._handles[job_id].cancel_requested.set()
+            if job.state is JobState.QUEUED:
+                self._update(job_id, state=JobState.CANCELLED)
+        return self.get(job_id)
+
+    def shutdown(self) -> None:
+        """Cancels everything still queued or running and waits for the workers."""
+        with self._changed:
+            self._closed = True
+            for handle in self._handles.values():
+                handle.cancel_requested.set()
+            for job in list(self._jobs.values()):
+                if job.state is JobState.QUEUED:
+                    self._update(job.job_id, state=JobState.CANCELLED)
+        self._pool.shutdown(wait=True)

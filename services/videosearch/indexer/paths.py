@@ -1,0 +1,39 @@
+"""Which files the Indexer may read: only those under its configured roots."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from videosearch.common.errors import InvalidArgument, NotFound, PermissionDenied
+
+
+class AllowedRoots:
+    def __init__(self, roots: tuple[str, ...] | list[str]) -> None:
+        if not roots:
+            raise ValueError("at least one allowed root is needed; set --allowed-roots")
+        self.roots = tuple(Path(os.path.realpath(r)) for r in roots)
+
+    def resolve(self, path: str) -> str:
+        """The real absolute path of ``path`` if it is an existing file under a root.
+
+        Symbolic links are resolved first, so a link inside a root cannot point outside it.
+        """
+        if not path or not path.strip():
+            raise InvalidArgument("path is empty; give the path of a video file")
+        if not os.path.isabs(path):
+            raise InvalidArgument(f"path {path!r} is relative; give an absolute path on the indexer's machine")
+        real = Path(os.path.realpath(path))
+        if not any(real == root or root in real.parents for root in self.roots):
+            roots = ", ".join(str(r) for r in self.roots)
+            raise PermissionDenied(
+                f"{path} is outside the indexer's allowed roots ({roots}); "
+                "move the file under one of them or add its folder to --allowed-roots"
+            )
+        if not real.exists():
+            raise NotFound(f"{path} does not exist; check the path")
+        if real.is_dir():
+            raise InvalidArgument(f"{path} is a directory; submit its video files one by one (the CLI does this for you)")
+        if not os.access(real, os.R_OK):
+            raise PermissionDenied(f"{path} is not readable by the indexer; fix its permissions")
+        return str(real)

@@ -1,0 +1,226 @@
+"""Indexes one video: hash, detect scenes and sample frames in one decode pass,
+embed each scene while the next one decodes, then store the whole video in the
+Searcher in one atomic upsert. Talks to the other services only through the
+small protocols below, so it can be tested with real in-process servers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from videosearch.common.errors import Cancelled, NotFound, Unavailable, VideoSearchError
+from videosearch.embedder.types import ModelInfo
+from videosearch.indexer import media
+from videosearch.indexer.jobs import ErrorReason, IndexOptions, Job, JobFailure, JobHandle, JobStage
+from videosearch.searcher.types import SceneRecord, VideoRecord
+
+log = logging.getLogger(__name__)
+
+# Share of the progress bar each stage covers; decoding and embedding dominate.
+_HASH_SHARE, _STORE_SHARE = 5.0, 3.0
+
+
+class ImageEmbedder(Protocol):
+    def model_info(self) -> ModelInfo: ...
+    def embed_images(self, pixels: np.ndarray) -> np.ndarray: ...
+
+
+class VideoStore(Protocol):
+    def get_video(self, video_id: str) -> tuple[VideoRecord, list[SceneRecord]]: ...
+    def upsert_video(self, video: VideoRecord, scenes: list[SceneRecord], embeddings: np.ndarray): ...
+
+
+def scene_embedding(frame_embeddings: np.ndarray) -> np.ndarray:
+    """A scene's embedding: the normalized mean of its frames' normalized embeddings."""
+    mean = frame_embeddings.astype(np.float32).mean(axis=0)
+    norm = float(np.linalg.norm(mean))
+    if norm == 0.0 or not np.isfinite(norm):
+        raise ValueError("frame embeddings cancel out or are not finite; the Embedder returned bad vectors")
+    return mean / norm
+
+
+@dataclass
+class StageTimes:
+    """Wall time per stage of one job, for logs and the indexing benchmark."""
+
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def add(self, stage: str, seconds: float) -> None:
+        self.seconds[stage] = self.seconds.get(stage, 0.0) + seconds
+
+
+class IndexPipeline:
+    def __init__(self, embedder: ImageEmbedder, store: VideoStore, *, embed_requests_in_flight: int = 4) -> None:
+        self._embedder = embedder
+        self._store = store
+        self._in_flight = max(1, embed_requests_in_flight)
+        self._embed_pool = ThreadPoolExecutor(max_workers=self._in_flight, thread_name_prefix="embed-call")
+        self.last_stage_times = StageTimes()
+
+    def close(self) -> None:
+        self._embed_pool.shutdown(wait=False, cancel_futures=True)
+
+    def __call__(self, job: Job, handle: JobHandle) -> None:
+        times = StageTimes()
+        try:
+            self._index(job, handle, times)
+        finally:
+            self.last_stage_times = times
+            log.info("job %s stage seconds: %s", job.job_id, {k: round(v, 3) for k, v in times.seconds.items()})
+
+    def _index(self, job: Job, handle: JobHandle, times: StageTimes) -> None:
+        options: IndexOptions = job.options
+        started = time.perf_counter()
+
+        handle.update(stage=JobStage.HASHING)
+        sha256 = _media_call(
+            media.sha256_file, job.path,
+            on_progress=lambda done, total: handle.update(percent=_HASH_SHARE * done / max(total, 1)),
+        )
+        video_id = sha256[:16]
+        handle.update(video_id=video_id, percent=_HASH_SHARE)
+        handle.check_cancelled()
+        times.add("hash", time.perf_counter() - started)
+
+        info = _embedder_call(self._embedder.model_info)
+        if not options.force and self._already_indexed(video_id, info.model_id):
+            handle.update(skipped=True)
+            return
+
+        handle.update(stage=JobStage.DETECTING_SCENES)
+        def on_decode_progress(decoded: int, total: int) -> None:
+            share = 100.0 - _HASH_SHARE - _STORE_SHARE
+            handle.update(
+                frames_decoded=decoded,
+                frames_total=total,
+                percent=_HASH_SHARE + share * min(decoded / total, 1.0) if total else _HASH_SHARE,
+            )
+
+        scenes = media.iter_scenes(
+            job.path,
+            threshold=options.detector_threshold,
+            min_scene_len=options.min_scene_frames,
+            frames_per_scene=options.frames_per_scene,
+            preprocessing=info.preprocessing,
+            on_progress=on_decode_progress,
+            should_stop=handle.should_stop,
+        )
+        pending: deque[Future] = deque()
+        spans: list[tuple[int, int, int, int]] = []  # index, start, end, frames sampled
+        embeddings: list[np.ndarray] = []
+        frames_embedded = frames_to_embed = 0
+
+        def collect_oldest() -> None:
+            nonlocal frames_embedded
+            wait_started = time.perf_counter()
+            frame_vectors = _embedder_call(pending.popleft().result)
+            times.add("embed_wait", time.perf_counter() - wait_started)
+            embeddings.append(scene_embedding(frame_vectors))
+            frames_embedded += len(frame_vectors)
+            handle.update(frames_embedded=frames_embedded)
+
+        for scene in _timed(_media_iter(scenes), times, "decode_detect_sample"):
+            handle.check_cancelled()
+            frames_to_embed += len(scene.sample_frames)
+            handle.update(stage=JobStage.EMBEDDING, scenes_found=scene.index + 1, frames_to_embed=frames_to_embed)
+            # Send this scene's frames now and go on decoding; bound what is in flight.
+            pending.append(self._embed_pool.submit(self._embedder.embed_images, scene.pixels))
+            spans.append((scene.index, scene.start_frame, scene.end_frame, len(scene.sample_frames)))
+            while len(pending) > self._in_flight:
+                collect_oldest()
+        while pending:
+            collect_oldest()
+            handle.check_cancelled()
+        video_info = scenes.video_info
+        fps = video_info.fps
+        records = [
+            SceneRecord(index=i, start_frame=s, end_frame=e, start_seconds=float(s / fps),
+                        end_seconds=float(e / fps), sampled_frames=n)
+            for i, s, e, n in spans
+        ]
+
+        handle.update(stage=JobStage.STORING, percent=100.0 - _STORE_SHARE)
+        handle.check_cancelled()
+        store_started = time.perf_counter()
+        matrix = np.stack(embeddings).astype(np.float32)
+        video = VideoRecord(
+            video_id=video_id,
+            uri=job.path,
+            duration_seconds=float(video_info.frame_count / video_info.fps),
+            fps=video_info.fps,
+            frame_count=video_info.frame_count,
+            width=video_info.width,
+            height=video_info.height,
+            content_sha256=sha256,
+            model_id=info.model_id,
+            embedding_dim=int(matrix.shape[1]),
+            indexed_at=dt.datetime.now(dt.timezone.utc),
+            scene_count=len(records),
+        )
+        try:
+            self._store.upsert_video(video, records, matrix)
+        except Unavailable as exc:
+            raise JobFailure(ErrorReason.SEARCHER_UNAVAILABLE, str(exc)) from exc
+        except VideoSearchError as exc:
+            raise JobFailure(ErrorReason.SEARCHER_UNAVAILABLE, f"the searcher refused the video: {exc}") from exc
+        times.add("store", time.perf_counter() - store_started)
+        times.add("total", time.perf_counter() - started)
+
+    def _already_indexed(self, video_id: str, model_id: str) -> bool:
+        try:
+            stored, _ = self._store.get_video(video_id)
+        except NotFound:
+            return False
+        except Unavailable as exc:
+            raise JobFailure(ErrorReason.SEARCHER_UNAVAILABLE, str(exc)) from exc
+        return stored.model_id == model_id
+
+
+def _timed(iterator, times: StageTimes, stage: str):
+    """Yields from ``iterator``, adding the time spent producing each item to ``stage``."""
+    while True:
+        started = time.perf_counter()
+        try:
+            item = next(iterator)
+        except StopIteration:
+            times.add(stage, time.perf_counter() - started)
+            return
+        times.add(stage, time.perf_counter() - started)
+        yield item
+
+
+def _media_call(fn, *args, **kwargs):
+    try:
+        return fn(*args, **kwargs)
+    except media.MediaError as exc:
+        raise _media_failure(exc) from exc
+
+
+def _media_iter(iterator):
+    try:
+        yield from iterator
+    except media.MediaError as exc:
+        raise _media_failure(exc) from exc
+
+
+def _media_failure(exc: Exception) -> JobFailure:
+    reason = ErrorReason.NOT_A_VIDEO if isinstance(exc, media.NotAVideoError) else ErrorReason.UNREADABLE
+    return JobFailure(reason, str(exc))
+
+
+def _embedder_call(fn, *args):
+    try:
+        return fn(*args)
+    except Cancelled:
+        raise
+    except Unavailable as exc:
+        raise JobFailure(ErrorReason.EMBEDDER_UNAVAILABLE, str(exc)) from exc
+    except VideoSearchError as exc:
+        raise JobFailure(ErrorReason.EMBEDDER_UNAVAILABLE, f"the embedder refused the frames: {exc}") from exc

@@ -1,0 +1,32 @@
+"""Settings of the Indexer service (flags and VIDEOSEARCH_INDEXER_* variables)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from videosearch.common.settings import load_settings, setting
+
+ENV_PREFIX = "VIDEOSEARCH_INDEXER"
+
+
+@dataclass(frozen=True)
+class IndexerSettings:
+    host: str = setting("127.0.0.1", "interface to listen on (0.0.0.0 in containers)")
+    port: int = setting(50052, "port to listen on; 0 picks a free one (see --port-file)")
+    port_file: str = setting("", "write the bound port to this file once listening")
+    embedder_address: str = setting("127.0.0.1:50051", "host:port of the Embedder")
+    searcher_address: str = setting("127.0.0.1:50053", "host:port of the Searcher")
+    allowed_roots: tuple[str, ...] = setting((".",), "comma-separated directories whose files may be indexed")
+    workers: int = setting(2, "videos indexed at the same time")
+    max_queued_jobs: int = setting(1000, "jobs waiting for a worker before submissions are refused")
+    finished_jobs_kept: int = setting(1000, "finished jobs remembered for Get/List/Watch")
+    detector_threshold: float = setting(27.0, "default ContentDetector threshold")
+    min_scene_frames: int = setting(15, "default shortest scene, in frames")
+    frames_per_scene: int = setting(3, "default frames sampled per scene")
+    embed_requests_in_flight: int = setting(4, "embedding requests one job keeps in flight while it decodes on")
+    rpc_timeout_s: float = setting(120.0, "deadline of each call to the Embedder and the Searcher")
+    log_level: str = setting("INFO", "logging level")
+
+
+def load(argv=None) -> IndexerSettings:
+    return load_settings(IndexerSettings, ENV_PREFIX, argv, description="videosearch Indexer service")

@@ -1,0 +1,186 @@
+"""Starts the three services locally as separate processes on loopback
+(`make up`, `videosearch-up`), waits until each reports SERVING on the standard
+health service, and stops them all on Ctrl-C or SIGTERM.
+
+`LocalCluster` is also what the end-to-end tests and `make demo` use."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from videosearch.common.grpc_server import wait_for_shutdown_signal
+
+
+@dataclass
+class ClusterConfig:
+    model: str = "openai/clip-vit-base-patch32"
+    data_dir: str = "data"
+    allowed_roots: tuple[str, ...] = (".",)
+    host: str = "127.0.0.1"
+    # 0 picks free ports; the bound ones are read back from port files.
+    embedder_port: int = 50051
+    indexer_port: int = 50052
+    searcher_port: int = 50053
+    log_dir: str = ""
+    extra_env: dict[str, str] = field(default_factory=dict)
+    startup_timeout_s: float = 300.0
+
+
+class ServiceProcess:
+    def __init__(self, name: str, module: str, args: list[str], port: int, workdir: Path, log_dir: Path, env) -> None:
+        self.name = name
+        self.port_file = workdir / f"{name}.port"
+        self.port_file.unlink(missing_ok=True)
+        self.log_path = log_dir / f"{name}.log"
+        self._log = open(self.log_path, "ab")
+        command = [sys.executable, "-m", module, "--port", str(port), "--port-file", str(self.port_file), *args]
+        self.process = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT, env=env)
+        self.port = 0
+
+    def wait_for_port(self, deadline: float) -> int:
+        while time.monotonic() < deadline:
+            if self.port_file.exists() and self.port_file.read_text().strip():
+                self.port = int(self.port_file.read_text())
+                return self.port
+            self._check_alive()
+            time.sleep(0.05)
+        raise TimeoutError(f"{self.name} did not start listening in time; see {self.log_path}")
+
+    def _check_alive(self) -> None:
+        if self.process.poll() is not None:
+            tail = self.log_path.read_text(errors="replace")[-3000:]
+            raise RuntimeError(f"{self.name} exited with code {self.process.returncode}:\n{tail}")
+
+    def wait_serving(self, host: str, deadline: float) -> None:
+        with grpc.insecure_channel(f"{host}:{self.port}") as channel:
+            stub = health_pb2_grpc.HealthStub(channel)
+            while time.monotonic() < deadline:
+                self._check_alive()
+                try:
+                    status = stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=2).status
+                    if status == health_pb2.HealthCheckResponse.SERVING:
+                        return
+                except grpc.RpcError:
+                    pass
+                time.sleep(0.1)
+        raise TimeoutError(f"{self.name} did not become SERVING in time; see {self.log_path}")
+
+    def stop(self, timeout: float = 15.0) -> int | None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._log.close()
+        return self.process.returncode
+
+
+class LocalCluster:
+    """The Embedder, Searcher and Indexer as three processes."""
+
+    def __init__(self, config: ClusterConfig) -> None:
+        self.config = config
+        self._workdir = Path(tempfile.mkdtemp(prefix="videosearch-"))
+        self.log_dir = Path(config.log_dir) if config.log_dir else self._workdir
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        self.processes: dict[str, ServiceProcess] = {}
+
+    def address(self, name: str) -> str:
+        return f"{self.config.host}:{self.processes[name].port}"
+
+    def start(self) -> "LocalCluster":
+        config = self.config
+        env = {**os.environ, **config.extra_env}
+        deadline = time.monotonic() + config.startup_timeout_s
+        host = ["--host", config.host]
+        try:
+            # In dependency order: each service learns the bound ports of those before it.
+            self._spawn("embedder", "videosearch.embedder.server", [*host, "--model", config.model],
+                        config.embedder_port, env).wait_for_port(deadline)
+            self._spawn("searcher", "videosearch.searcher.server", [
+                *host,
+                "--data-dir", str(Path(config.data_dir) / "searcher"),
+                "--embedder-address", self.address("embedder"),
+            ], config.searcher_port, env).wait_for_port(deadline)
+            self._spawn("indexer", "videosearch.indexer.server", [
+                *host,
+                "--embedder-address", self.address("embedder"),
+                "--searcher-address", self.address("searcher"),
+                "--allowed-roots", ",".join(str(Path(r).resolve()) for r in config.allowed_roots),
+            ], config.indexer_port, env).wait_for_port(deadline)
+            for process in self.processes.values():
+                process.wait_serving(config.host, deadline)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _spawn(self, name, module, args, port, env) -> ServiceProcess:
+        process = ServiceProcess(name, module, args, port, self._workdir, self.log_dir, env)
+        self.processes[name] = process
+        return process
+
+    def stop(self) -> dict[str, int | None]:
+        codes = {}
+        for name in ("indexer", "searcher", "embedder"):
+            if name in self.processes:
+                codes[name] = self.processes[name].stop()
+        return codes
+
+    def __enter__(self) -> "LocalCluster":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description="Start the Embedder, Searcher and Indexer locally.")
+    defaults = ClusterConfig()
+    parser.add_argument("--model", default=os.environ.get("VIDEOSEARCH_EMBEDDER_MODEL", defaults.model),
+                        help="Hugging Face model id or local directory of a CLIP model")
+    parser.add_argument("--data-dir", default=defaults.data_dir, help="where the Searcher keeps its LevelDB")
+    parser.add_argument("--allowed-roots", default=".", help="comma-separated folders the Indexer may read")
+    parser.add_argument("--host", default=defaults.host)
+    parser.add_argument("--embedder-port", type=int, default=defaults.embedder_port)
+    parser.add_argument("--indexer-port", type=int, default=defaults.indexer_port)
+    parser.add_argument("--searcher-port", type=int, default=defaults.searcher_port)
+    parser.add_argument("--log-dir", default="data/logs", help="where each service writes its log")
+    args = parser.parse_args(argv)
+    config = ClusterConfig(
+        model=args.model, data_dir=args.data_dir, allowed_roots=tuple(args.allowed_roots.split(",")),
+        host=args.host, embedder_port=args.embedder_port, indexer_port=args.indexer_port,
+        searcher_port=args.searcher_port, log_dir=args.log_dir,
+    )
+    cluster = LocalCluster(config)
+    print(f"starting embedder (model {config.model}), searcher and indexer; logs in {cluster.log_dir}", flush=True)
+    try:
+        cluster.start()
+    except (RuntimeError, TimeoutError) as exc:
+        print(f"videosearch-up: {exc}", file=sys.stderr)
+        return 1
+    for name in ("embedder", "searcher", "indexer"):
+        print(f"  {name:9s} {cluster.address(name)}  SERVING", flush=True)
+    print("ready; Ctrl-C stops all three", flush=True)
+    try:
+        wait_for_shutdown_signal("launcher")
+    finally:
+        cluster.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
