@@ -1,0 +1,94 @@
+"""JobManager: worker pool, progress, cancellation, failure reasons, paging."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from videosearch.common.errors import FailedPrecondition, NotFound, ResourceExhausted
+from videosearch.indexer.jobs import ErrorReason, IndexOptions, JobFailure, JobManager, JobStage, JobState
+
+OPTIONS = IndexOptions(detector_threshold=27.0, min_scene_frames=15, frames_per_scene=3)
+
+
+def wait_finished(manager: JobManager, job_id: str):
+    *_, last = manager.watch(job_id, is_active=lambda: True, poll_s=0.05)
+    return last
+
+
+def test_progress_is_watched_in_order_until_success():
+    def work(job, handle):
+        for percent in (10.0, 50.0, 90.0):
+            handle.update(stage=JobStage.EMBEDDING, percent=percent)
+
+    manager = JobManager(work, workers=1, max_queued=10, finished_kept=10)
+    job = manager.submit("/v.mp4", OPTIONS)
+    seen = list(manager.watch(job.job_id, is_active=lambda: True, poll_s=0.05))
+    assert seen[-1].state is JobState.SUCCEEDED and seen[-1].percent == 100.0
+    percents = [j.percent for j in seen]
+    assert percents == sorted(percents), "progress never goes backwards"
+    assert [j.version for j in seen] == sorted(set(j.version for j in seen))
+    manager.shutdown()
+
+
+def test_failure_keeps_reason_and_message_and_worker_survives():
+    def work(job, handle):
+        if job.path == "/bad.mp4":
+            raise JobFailure(ErrorReason.NOT_A_VIDEO, "/bad.mp4 is not a video")
+        if job.path == "/crash.mp4":
+            raise RuntimeError("boom")
+
+    manager = JobManager(work, workers=1, max_queued=10, finished_kept=10)
+    bad, crash, good = (manager.submit(p, OPTIONS) for p in ("/bad.mp4", "/crash.mp4", "/good.mp4"))
+    bad, crash, good = (wait_finished(manager, j.job_id) for j in (bad, crash, good))
+    assert (bad.state, bad.error_reason, bad.error) == (JobState.FAILED, ErrorReason.NOT_A_VIDEO, "/bad.mp4 is not a video")
+    assert crash.state is JobState.FAILED and crash.error_reason is ErrorReason.INTERNAL
+    assert "boom" not in crash.error, "internal details stay in the log"
+    assert good.state is JobState.SUCCEEDED
+    manager.shutdown()
+
+
+def test_cancel_running_and_queued_jobs():
+    started, release = threading.Event(), threading.Event()
+
+    def work(job, handle):
+        started.set()
+        while not release.wait(0.01):
+            handle.check_cancelled()
+
+    manager = JobManager(work, workers=1, max_queued=10, finished_kept=10)
+    running = manager.submit("/a.mp4", OPTIONS)
+    queued = manager.submit("/b.mp4", OPTIONS)
+    assert started.wait(5)
+    assert manager.cancel(queued.job_id).state is JobState.CANCELLED
+    manager.cancel(running.job_id)
+    assert wait_finished(manager, running.job_id).state is JobState.CANCELLED
+    with pytest.raises(FailedPrecondition):
+        manager.cancel(running.job_id)
+    manager.shutdown()
+
+
+def test_queue_limit_unknown_ids_and_paging():
+    gate = threading.Event()
+    manager = JobManager(lambda job, handle: gate.wait(5), workers=1, max_queued=2, finished_kept=10)
+    jobs = [manager.submit(f"/{i}.mp4", OPTIONS) for i in range(3)]  # one running, two queued
+    with pytest.raises(ResourceExhausted, match="already queued"):
+        manager.submit("/overflow.mp4", OPTIONS)
+    with pytest.raises(NotFound):
+        manager.get("nope")
+    first, more = manager.list(0, 2)
+    second, more_after = manager.list(2, 2)
+    assert more and not more_after
+    assert [j.job_id for j in first + second] == [j.job_id for j in reversed(jobs)]
+    gate.set()
+    manager.shutdown()
+
+
+def test_options_are_validated():
+    from videosearch.common.errors import InvalidArgument
+
+    with pytest.raises(InvalidArgument, match="frames_per_scene"):
+        IndexOptions(27.0, 15, 0).validate()
+    with pytest.raises(InvalidArgument, match="detector_threshold"):
+        IndexOptions(-1.0, 15, 3).validate()
