@@ -6,7 +6,7 @@ PROTO_SRC := protos
 PROTO_OUT := services
 PROTOS := $(sort $(shell find $(PROTO_SRC) -name "*.proto"))
 
-.PHONY: help install protos protos-check test up demo demo-model clean
+.PHONY: help install protos protos-check test up demo demo-model bench-embedder bench-index bench-search clean
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -34,3 +34,10 @@ up: install ## Start the three services locally (Ctrl-C stops them)
 
 clean:
 	rm -rf .venv build *.egg-info
+
+demo: install ## The main job: start everything with the offline demo model, index demo videos, search them
+	$(PY) -m videosearch.demo.showcase
+
+demo-model: install ## Retrain the offline demo CLIP into models/demo-clip (deterministic, about 10 minutes on 2 cores)
+	$(PY) -m videosearch.demo.train --out models/demo-clip --seed 0
+	$(PY) -m videosearch.demo.evaluate --model models/demo-clip --frames 500 --seed 12345
