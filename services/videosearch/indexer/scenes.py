@@ -1,0 +1,312 @@
+"""One decode pass over a video that detects scenes and samples their frames together.
+
+Each frame is decoded once, sequentially (no seeking). It goes to the scene detector
+(PySceneDetect's ContentDetector, fed frames downscaled exactly as PySceneDetect's
+SceneManager downscales them, so the cuts equal ``scenedetect.detect(path, ContentDetector())``)
+and, when the open scene's ``CandidateBuffer`` wants it, to the CLIP preprocessor (in a small
+thread pool: Pillow and OpenCV release the GIL, so preprocessing overlaps decoding). When a
+cut closes a scene its sample frames are picked from the buffer and the scene is yielded at
+once, so a caller can embed scene N while scene N+1 is being decoded.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from fractions import Fraction
+
+import cv2
+import numpy as np
+from scenedetect import ContentDetector, FrameTimecode
+from scenedetect.scene_manager import compute_downscale_factor
+
+from videosearch.common.errors import Cancelled, InvalidArgument
+from videosearch.common.timecode import Timecode
+from videosearch.embedder.types import Preprocessing
+from videosearch.indexer.media import ProgressCallback, VideoInfo, open_video
+from videosearch.indexer.preprocess import FramePreprocessor
+from videosearch.indexer.sampling import CandidateBuffer
+
+DEFAULT_MAX_CANDIDATES = 384
+"""Candidate frames kept per open scene: 384 crops of 224x224 are 58 MB, and keep the sample
+positions exact for scenes up to 460 frames (K = 3); see videosearch.indexer.sampling."""
+
+_DECODE_RETRIES = 5  # grabs to retry when a frame fails to decode before the container's end, as PySceneDetect
+
+
+@dataclass(frozen=True)
+class SampledScene:
+    """A scene [start_frame, end_frame) and its sampled frames' pixels.
+
+    ``pixels`` is uint8 RGB, shaped (len(sample_frames), 3, crop_height, crop_width): the
+    frames resized and center-cropped as CLIPImageProcessor does, not yet rescaled or
+    normalized (see videosearch.indexer.preprocess.normalize).
+    """
+
+    index: int
+    start_frame: int
+    end_frame: int
+    sample_frames: list[int]
+    pixels: np.ndarray
+    fps: Fraction
+
+    @property
+    def frame_count(self) -> int:
+        return self.end_frame - self.start_frame
+
+    @property
+    def start(self) -> Timecode:
+        return Timecode(self.start_frame, self.fps)
+
+    @property
+    def end(self) -> Timecode:
+        return Timecode(self.end_frame, self.fps)
+
+
+class CutDetector:
+    """ContentDetector driven frame by frame, on frames downscaled as SceneManager does by
+    default: factor = max(width, height) / 256 when that is above 1, new size rounded,
+    bilinear interpolation. Detecting on about 256 pixels wide is most of PySceneDetect's speed."""
+
+    def __init__(self, info: VideoInfo, *, threshold: float, min_scene_len: int) -> None:
+        self._fps = info.fps
+        self._detector = ContentDetector(threshold=threshold, min_scene_len=min_scene_len)
+        factor = compute_downscale_factor(max(info.width, info.height))
+        self._size: tuple[int, int] | None = None
+        if factor > 1.0:
+            self._size = (max(1, round(info.width / factor)), max(1, round(info.height / factor)))
+
+    @property
+    def max_lag(self) -> int:
+        """How many frames before the current one a reported cut can lie."""
+        return self._detector.event_buffer_length
+
+    def process(self, index: int, frame_bgr: np.ndarray) -> list[int]:
+        """Cuts (frame numbers starting a new scene) reported after frame ``index``."""
+        if self._size is not None and (frame_bgr.shape[1], frame_bgr.shape[0]) != self._size:
+            frame_bgr = cv2.resize(frame_bgr, self._size, interpolation=cv2.INTER_LINEAR)
+        cuts = self._detector.process_frame(FrameTimecode(index, self._fps), frame_bgr)
+        return [cut.frame_num for cut in cuts]
+
+    def finish(self, last_index: int) -> list[int]:
+        return [cut.frame_num for cut in self._detector.post_process(FrameTimecode(last_index, self._fps))]
+
+
+def _read_frame(capture: cv2.VideoCapture, last_index: int, container_count: int) -> np.ndarray | None:
+    grabbed = capture.grab()
+    if not grabbed and last_index < container_count - 1:
+        for _ in range(_DECODE_RETRIES):
+            if grabbed := capture.grab():
+                break
+    if not grabbed:
+        return None
+    ok, frame = capture.retrieve()
+    return frame if ok else None
+
+
+class _DecodeAhead:
+    """Decodes frames in a background thread, a few ahead of the consumer, so decoding
+    (which releases the GIL) overlaps detection and preprocessing, as SceneManager does."""
+
+    _END = object()
+
+    def __init__(self, capture: cv2.VideoCapture, first: np.ndarray, container_count: int, depth: int = 4) -> None:
+        self._capture = capture
+        self._count = container_count
+        self._queue: queue.Queue = queue.Queue(depth)
+        self._queue.put(first)
+        self._stop = threading.Event()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._decode, name="decode", daemon=True)
+        self._thread.start()
+
+    def _decode(self) -> None:
+        index = 0
+        try:
+            while not self._stop.is_set():
+                frame = _read_frame(self._capture, index, self._count)
+                if frame is None:
+                    break
+                index += 1
+                while not self._stop.is_set():
+                    try:
+                        self._queue.put(frame, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+        except BaseException as exc:  # handed to the consumer, raised there
+            self._error = exc
+        finally:
+            self._put_end()
+
+    def _put_end(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(self._END, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def next(self) -> np.ndarray | None:
+        """The next frame, or None at the end of the video."""
+        item = self._queue.get()
+        if item is self._END:
+            self._queue.put(self._END)  # stay at the end if asked again
+            if self._error is not None:
+                raise self._error
+            return None
+        return item
+
+    def close(self) -> None:
+        """Stops the decoder thread and waits for it, so the capture can be released."""
+        self._stop.set()
+        self._thread.join()
+
+
+class SceneReader:
+    """Iterating yields :class:`SampledScene` objects in order, each as soon as its end is known.
+
+    Scenes cover the video without gaps (scene i is [cut i-1, cut i)); a video without cuts is
+    one scene. The file is opened at the first ``next()``, so open/decode errors (MediaError:
+    UnreadableFileError, NotAVideoError) are raised from iteration. ``should_stop()`` is
+    checked before every frame; when it returns True iteration raises
+    videosearch.common.errors.Cancelled. ``on_progress(frames_decoded, frames_total)`` is
+    called every ``progress_every`` frames and once at the end, with ``frames_total`` the
+    container's estimate until the end, then the decoded count.
+
+    ``video_info`` is None before iteration starts, the container's description once the file
+    is open, and carries the exact decoded frame count (``frame_count_exact``) from the moment
+    the last scene is yielded. A reader can be iterated once.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        *,
+        preprocessing: Preprocessing,
+        threshold: float = 27.0,
+        min_scene_len: int = 15,
+        frames_per_scene: int = 3,
+        on_progress: ProgressCallback | None = None,
+        should_stop: Callable[[], bool] | None = None,
+        max_candidates: int = DEFAULT_MAX_CANDIDATES,
+        preprocess_workers: int | None = None,
+        resize_backend: str | None = None,
+        progress_every: int = 30,
+    ) -> None:
+        if not threshold > 0:
+            raise InvalidArgument(f"detector threshold must be positive (ContentDetector's default is 27), got {threshold}")
+        if min_scene_len < 0:
+            raise InvalidArgument(f"minimum scene length must be 0 or more frames, got {min_scene_len}")
+        if frames_per_scene < 1:
+            raise InvalidArgument(f"frames per scene must be at least 1, got {frames_per_scene}")
+        if max_candidates < 4 * frames_per_scene:
+            raise InvalidArgument(f"max_candidates must be at least 4 * frames per scene, got {max_candidates}")
+        self.path = os.fspath(path)
+        self._preprocess = FramePreprocessor(preprocessing, backend=resize_backend)
+        self._threshold = threshold
+        self._min_scene_len = int(min_scene_len)
+        self._k = frames_per_scene
+        self._on_progress = on_progress
+        self._should_stop = should_stop
+        self._capacity = max_candidates
+        if preprocess_workers is None:
+            preprocess_workers = min(2, os.cpu_count() or 1)
+        self._workers = max(0, preprocess_workers)
+        self._progress_every = max(1, progress_every)
+        self.video_info: VideoInfo | None = None
+        self._started = False
+
+    def __iter__(self) -> Iterator[SampledScene]:
+        if self._started:
+            raise RuntimeError("a SceneReader can be iterated once; call iter_scenes again")
+        self._started = True
+        return self._run()
+
+    def _run(self) -> Iterator[SampledScene]:
+        capture, info, frame = open_video(self.path)
+        self.video_info = info
+        frames: _DecodeAhead | None = None
+        pool = ThreadPoolExecutor(self._workers, thread_name_prefix="preprocess") if self._workers else None
+        in_flight: deque[Future] = deque()
+        try:
+            frames = _DecodeAhead(capture, frame, info.frame_count)
+            frame = frames.next()
+            detector = CutDetector(info, threshold=self._threshold, min_scene_len=self._min_scene_len)
+            buffer = CandidateBuffer(0, self._k, capacity=self._capacity, max_lag=detector.max_lag)
+            scene_index = index = 0
+            while frame is not None:
+                if self._should_stop is not None and self._should_stop():
+                    raise Cancelled(f"indexing {self.path} was cancelled after {index} frames; submit it again to redo it")
+                for cut in detector.process(index, frame):
+                    if buffer.start < cut <= index:  # a cut is never before the open scene or in the future
+                        following = buffer.split(cut)
+                        yield self._close(buffer, cut, scene_index)
+                        scene_index, buffer = scene_index + 1, following
+                if buffer.wants(index):
+                    if pool is None:
+                        buffer.add(index, self._preprocess(frame))
+                    else:
+                        in_flight.append(pool.submit(self._preprocess, frame))
+                        buffer.add(index, in_flight[-1])
+                        # Bound the raw frames waiting in the pool (a 1080p frame is 6 MB).
+                        while in_flight and (in_flight[0].done() or len(in_flight) > 2 * self._workers):
+                            in_flight.popleft().result()
+                index += 1
+                if self._on_progress is not None and index % self._progress_every == 0:
+                    self._on_progress(index, max(info.frame_count, index))
+                frame = frames.next()
+            for cut in detector.finish(index - 1):
+                if buffer.start < cut < index:
+                    following = buffer.split(cut)
+                    yield self._close(buffer, cut, scene_index)
+                    scene_index, buffer = scene_index + 1, following
+            self.video_info = info.with_decoded_count(index)
+            if self._on_progress is not None:
+                self._on_progress(index, index)
+            yield self._close(buffer, index, scene_index)
+        finally:
+            if frames is not None:
+                frames.close()
+            capture.release()
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
+
+    def _close(self, buffer: CandidateBuffer, end: int, scene_index: int) -> SampledScene:
+        frames, items = buffer.pick(end)
+        crops = [item.result() if isinstance(item, Future) else item for item in items]
+        pixels = np.stack(crops) if crops else np.zeros((0, *self._preprocess.output_shape), np.uint8)
+        assert self.video_info is not None
+        return SampledScene(scene_index, buffer.start, end, frames, pixels, self.video_info.fps)
+
+
+def iter_scenes(path: str | os.PathLike, **options) -> SceneReader:
+    """Same as videosearch.indexer.media.iter_scenes (which documents the options)."""
+    return SceneReader(path, **options)
+
+
+def detect_cuts(path: str | os.PathLike, *, threshold: float = 27.0, min_scene_len: int = 15) -> list[int]:
+    """Scene cuts only (frame numbers where a scene starts, 0 excluded), in one decode pass."""
+    capture, info, frame = open_video(path)
+    frames: _DecodeAhead | None = None
+    try:
+        frames = _DecodeAhead(capture, frame, info.frame_count)
+        frame = frames.next()
+        detector = CutDetector(info, threshold=threshold, min_scene_len=min_scene_len)
+        cuts: list[int] = []
+        index = 0
+        while frame is not None:
+            cuts += detector.process(index, frame)
+            index += 1
+            frame = frames.next()
+        cuts += detector.finish(index - 1)
+        return sorted({cut for cut in cuts if 0 < cut < index})
+    finally:
+        if frames is not None:
+            frames.close()
+        capture.release()
