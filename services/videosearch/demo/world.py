@@ -2,7 +2,7 @@
 
 Every image shows exactly **one** saturated, coloured shape on a low-saturation
 (grey-ish, slightly tinted) background with a gradient and a grey-level texture.
-Its caption is ``"a <color> <shape>"``, e.g. ``"a red circle"``.
+Its caption is ``"a <color> <shape>"`` (``"an orange ..."``), e.g. ``"a red circle"``.
 
 Vocabulary (see :data:`COLORS`, :data:`SHAPES`, :data:`CAPTIONS`):
 
@@ -16,8 +16,10 @@ Design rules that keep captions unambiguous:
   ~0.12, so a background can never look like an object colour;
 * the object always lies completely inside the *central square* of the frame, so a
   CLIP-style "resize shortest edge + center crop" of a 16:9 frame still contains it;
-* the object radius is 16-34 % of the central square's side, large enough to tell a
-  star from a cross at 48 px.
+* shapes are only tilted by up to ~20 degrees (a triangle points up, a cross is a "+",
+  a square is not a diamond), which makes them much easier to learn for a tiny ViT;
+* the object radius is 18-35 % of the central square's side, large enough to tell a
+  star from a cross at 40 px.
 
 All randomness comes from a caller-provided ``numpy.random.Generator``; rendering is
 vectorised numpy and returns ``uint8`` arrays of shape ``(H, W, 3)`` in RGB order.
@@ -40,21 +42,27 @@ COLORS: dict[str, tuple[int, int, int]] = {
 SHAPES: tuple[str, ...] = ("circle", "square", "triangle", "star", "cross")
 COLOR_NAMES: tuple[str, ...] = tuple(COLORS)
 
-CAPTIONS: list[str] = [f"a {c} {s}" for c in COLOR_NAMES for s in SHAPES]
+def _article(word: str) -> str:
+    return "an" if word[0] in "aeiou" else "a"
+
+
+CAPTIONS: list[str] = [f"{_article(c)} {c} {s}" for c in COLOR_NAMES for s in SHAPES]
 """All captions of the world, index = ``color_index * len(SHAPES) + shape_index``."""
 
-WORDS: list[str] = ["a", *COLOR_NAMES, *SHAPES]
+WORDS: list[str] = ["a", "an", *COLOR_NAMES, *SHAPES]
 """Every word that appears in a caption."""
 
 _COLOR_RGB = np.array([COLORS[c] for c in COLOR_NAMES], dtype=np.float32)
 
 DEFAULT_SIZE = (640, 360)  # (W, H) used for demo videos
 
+MAX_TILT = 0.35  # radians (~20 degrees): shapes are upright-ish (triangle points up, cross is "+")
+
 
 def parse_caption(caption: str) -> tuple[int, int]:
     """Return ``(color_index, shape_index)`` for a caption of :data:`CAPTIONS`."""
     words = caption.strip().lower().split()
-    if len(words) != 3 or words[0] != "a" or words[1] not in COLORS or words[2] not in SHAPES:
+    if len(words) != 3 or words[0] not in ("a", "an") or words[1] not in COLORS or words[2] not in SHAPES:
         raise ValueError(f"not a caption of the demo world: {caption!r}")
     return COLOR_NAMES.index(words[1]), SHAPES.index(words[2])
 
@@ -72,37 +80,39 @@ def sample_params(
     rng: np.random.Generator,
     *,
     bg_level: np.ndarray | None = None,
+    bg_spread: float = 45.0,
 ) -> dict[str, np.ndarray]:
     """Sample random scene parameters for a batch of caption indices.
 
     Geometry is expressed in units of the central square's side (0..1), so the same
     parameters render at any resolution / aspect ratio.
-    ``bg_level`` optionally fixes the background base grey level (0..255) per item.
+    ``bg_level`` optionally fixes the background base grey level (0..255) per item and
+    ``bg_spread`` bounds the grey-level difference across the background gradient.
     """
     labels = np.asarray(labels, dtype=np.int64)
     n = labels.shape[0]
     p: dict[str, np.ndarray] = {}
     p["color"] = labels // len(SHAPES)
     p["shape"] = labels % len(SHAPES)
-    radius = rng.uniform(0.16, 0.34, n)
+    radius = rng.uniform(0.18, 0.35, n)
     p["radius"] = radius
     m = radius * 1.06
     p["cx"] = rng.uniform(m, 1 - m)
     p["cy"] = rng.uniform(m, 1 - m)
-    p["angle"] = rng.uniform(0, 2 * np.pi, n)
+    p["angle"] = rng.uniform(-MAX_TILT, MAX_TILT, n)
     # object colour: base + jitter, and a shading gradient across the object
     p["obj_rgb"] = np.clip(_COLOR_RGB[p["color"]] + rng.uniform(-18, 18, (n, 3)), 0, 255)
     p["obj_shade"] = rng.uniform(-18, 18, n)
     p["obj_shade_dir"] = rng.uniform(0, 2 * np.pi, n)
     # background: two tinted greys blended along a gradient direction
     lvl = rng.uniform(15, 240, n) if bg_level is None else np.asarray(bg_level, dtype=np.float64)
-    lvl2 = np.clip(lvl + rng.uniform(-45, 45, n), 5, 250)
+    lvl2 = np.clip(lvl + rng.uniform(-bg_spread, bg_spread, n), 5, 250)
     p["bg0"] = _tinted_grey(lvl, rng)
     p["bg1"] = _tinted_grey(lvl2, rng)
     p["bg_dir"] = rng.uniform(0, 2 * np.pi, n)
     # grey-level texture: 0 none, 1 stripes, 2 checker, 3 plasma
     p["tex_kind"] = rng.integers(0, 4, n)
-    p["tex_amp"] = rng.uniform(4, 22, n)
+    p["tex_amp"] = rng.uniform(3, 12, n)
     p["tex_freq"] = rng.uniform(3, 12, n)
     p["tex_dir"] = rng.uniform(0, 2 * np.pi, n)
     p["tex_phase"] = rng.uniform(0, 2 * np.pi, (n, 3))
@@ -257,11 +267,15 @@ def clip_params(
     rng: np.random.Generator,
     *,
     bg_level: float | None = None,
+    bg_spread: float = 45.0,
 ) -> dict[str, np.ndarray]:
     """Per-frame parameters of a moving scene: the object drifts (bouncing inside the
     central square), rotates and slightly pulses; the background is fixed."""
     base = sample_params(
-        np.array([caption_index(caption)]), rng, bg_level=None if bg_level is None else np.array([bg_level])
+        np.array([caption_index(caption)]),
+        rng,
+        bg_level=None if bg_level is None else np.array([bg_level]),
+        bg_spread=bg_spread,
     )
     p = {k: np.repeat(v, n_frames, axis=0) for k, v in base.items()}
     t = np.arange(n_frames, dtype=np.float64)
@@ -280,7 +294,9 @@ def clip_params(
         pos = np.mod(pos, 2 * span)
         pos = np.where(pos > span, 2 * span - pos, pos)  # bounce
         p[key] = lo + pos
-    p["angle"] = base["angle"][0] + rng.uniform(-0.06, 0.06) * t
+    # rock back and forth (never beyond MAX_TILT): motion without arbitrary rotations
+    amp = rng.uniform(0.1, MAX_TILT)
+    p["angle"] = amp * np.sin(2 * np.pi * t / rng.uniform(30, 80) + rng.uniform(0, 2 * np.pi))
     return p
 
 
@@ -291,12 +307,13 @@ def render_clip(
     size: tuple[int, int] = DEFAULT_SIZE,
     *,
     bg_level: float | None = None,
+    bg_spread: float = 45.0,
     chunk: int = 16,
 ) -> Iterator[np.ndarray]:
     """Yield ``n_frames`` frames (``(H, W, 3)`` uint8 RGB) of one scene showing ``caption``
     with a moving, rotating object and fresh per-frame noise. ``size`` is ``(W, H)``."""
     w, h = size
-    p = clip_params(caption, n_frames, rng, bg_level=bg_level)
+    p = clip_params(caption, n_frames, rng, bg_level=bg_level, bg_spread=bg_spread)
     for s in range(0, n_frames, chunk):
         sub = {k: v[s : s + chunk] for k, v in p.items()}
         yield from render_params(sub, h, w, rng)

@@ -72,3 +72,12 @@ class SearchResult:
     model_id: str
     embed_ms: float = 0.0
     rank_ms: float = 0.0
+
+
+@dataclass(frozen=True)
+class SearcherStats:
+    video_count: int
+    scene_count: int
+    model_id: str
+    embedding_dim: int
+    approximate_index: bool

@@ -1,0 +1,117 @@
+"""Client of the Embedder service, used by the Indexer and the Searcher.
+
+Speaks numpy and domain types; gRPC failures come out as videosearch.common.errors
+exceptions (an unreachable embedder is Unavailable with a hint how to start it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+import grpc
+import numpy as np
+
+from videosearch.common.errors import InvalidArgument
+from videosearch.common.grpc_client import raise_domain_error
+from videosearch.common.grpc_server import MAX_MESSAGE_BYTES, insecure_channel
+from videosearch.common.tensors import from_tensor, to_tensor
+from videosearch.embedder.types import ModelInfo
+from videosearch.embedder.wire import model_info_from_proto
+from videosearch.v1 import embedder_pb2, embedder_pb2_grpc
+
+# Room left in each message for the protobuf framing around the pixel bytes.
+_MESSAGE_OVERHEAD_BYTES = 64 * 1024
+
+
+class EmbedderClient:
+    def __init__(self, address: str, timeout: float = 60.0) -> None:
+        self.address = address
+        self.timeout = timeout
+        self._channel = insecure_channel(address)
+        self._stub = embedder_pb2_grpc.EmbedderServiceStub(self._channel)
+        self._info: ModelInfo | None = None
+
+    # -- RPCs ------------------------------------------------------------------
+
+    def model_info(self) -> ModelInfo:
+        """Asks the embedder for its model (id, embedding size, preprocessing, limits)."""
+        try:
+            response = self._stub.GetModelInfo(embedder_pb2.GetModelInfoRequest(), timeout=self.timeout)
+        except grpc.RpcError as err:
+            raise_domain_error(err, "embedder", self.address)
+        self._info = model_info_from_proto(response)
+        return self._info
+
+    def embed_images(self, pixels: np.ndarray) -> np.ndarray:
+        """Embeds (N, 3, H, W) pixels -- uint8 after resize and crop (smallest on the
+        wire), or float32/float16 normalized values -- as (N, dim) L2-normalized
+        float32. Splits into as many requests as the server's limits need."""
+        pixels = np.asarray(pixels)
+        if pixels.dtype == np.float64:
+            pixels = pixels.astype(np.float32)
+        if pixels.dtype not in (np.uint8, np.float32, np.float16):
+            raise InvalidArgument(f"pixels have dtype {pixels.dtype}; send uint8, float32 or float16")
+        info = self._cached_info()
+        if pixels.ndim == 4 and pixels.shape[0] == 0:
+            return np.empty((0, info.embedding_dim), dtype=np.float32)
+        chunk = self._images_per_chunk(pixels, info)
+        if pixels.ndim < 1 or pixels.shape[0] <= chunk:
+            request = embedder_pb2.EmbedImagesRequest(pixel_values=to_tensor(pixels))
+            try:
+                response = self._stub.EmbedImages(request, timeout=self.timeout)
+            except grpc.RpcError as err:
+                raise_domain_error(err, "embedder", self.address)
+            return from_tensor(response.embeddings, name="embeddings")
+        return self._stream_images(pixels, chunk)
+
+    def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
+        """Embeds texts as (len(texts), dim) L2-normalized float32."""
+        if isinstance(texts, str):
+            raise InvalidArgument("embed_texts takes a list of strings, not one string")
+        texts = list(texts)
+        limit = self._cached_info().max_texts_per_request if len(texts) > 1 else 1
+        parts = []
+        for start in range(0, max(len(texts), 1), max(limit, 1)):
+            request = embedder_pb2.EmbedTextsRequest(texts=texts[start : start + limit])
+            try:
+                response = self._stub.EmbedTexts(request, timeout=self.timeout)
+            except grpc.RpcError as err:
+                raise_domain_error(err, "embedder", self.address)
+            parts.append(from_tensor(response.embeddings, name="embeddings"))
+        return np.concatenate(parts) if len(parts) > 1 else parts[0]
+
+    def close(self) -> None:
+        self._channel.close()
+
+    def __enter__(self) -> "EmbedderClient":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- helpers ---------------------------------------------------------------
+
+    def _cached_info(self) -> ModelInfo:
+        return self._info if self._info is not None else self.model_info()
+
+    @staticmethod
+    def _images_per_chunk(pixels: np.ndarray, info: ModelInfo) -> int:
+        bytes_per_image = int(np.prod(pixels.shape[1:], dtype=np.int64)) * pixels.dtype.itemsize if pixels.ndim > 1 else 1
+        by_size = max(1, (MAX_MESSAGE_BYTES - _MESSAGE_OVERHEAD_BYTES) // max(bytes_per_image, 1))
+        return max(1, min(info.max_images_per_request, by_size))
+
+    def _stream_images(self, pixels: np.ndarray, chunk: int) -> np.ndarray:
+        starts = range(0, pixels.shape[0], chunk)
+
+        def requests() -> Iterator[embedder_pb2.EmbedImagesRequest]:
+            for start in starts:
+                yield embedder_pb2.EmbedImagesRequest(pixel_values=to_tensor(pixels[start : start + chunk]))
+
+        parts = []
+        try:
+            # The timeout covers the whole stream: one per-request timeout per chunk.
+            for response in self._stub.StreamEmbedImages(requests(), timeout=self.timeout * len(starts)):
+                parts.append(from_tensor(response.embeddings, name="embeddings"))
+        except grpc.RpcError as err:
+            raise_domain_error(err, "embedder", self.address)
+        return np.concatenate(parts)

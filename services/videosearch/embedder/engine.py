@@ -1,0 +1,78 @@
+"""The Embedder's domain object: a ClipEmbedder behind a DynamicBatcher, with the
+per-request limits the service promises. The gRPC servicer only converts messages
+and calls this."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from concurrent.futures import Future
+
+import numpy as np
+
+from videosearch.common.errors import InvalidArgument
+from videosearch.embedder.batcher import BatcherStats, DynamicBatcher
+from videosearch.embedder.model import ClipEmbedder
+from videosearch.embedder.types import ModelInfo
+
+
+class EmbeddingEngine:
+    def __init__(
+        self,
+        model: ClipEmbedder,
+        *,
+        max_batch_size: int | None = None,
+        max_wait_ms: float = 5.0,
+        max_queue_images: int = 1024,
+        max_images_per_request: int | None = None,
+        max_texts_per_request: int | None = None,
+        forward_workers: int = 1,
+    ) -> None:
+        self.model = model
+        self.max_batch_size = max_batch_size or model.max_batch_size
+        self.max_images_per_request = max_images_per_request or model.max_images_per_request
+        self.max_texts_per_request = max_texts_per_request or model.max_texts_per_request
+        self.batcher = DynamicBatcher(
+            model,
+            max_batch_size=self.max_batch_size,
+            max_wait_ms=max_wait_ms,
+            max_queue_images=max_queue_images,
+            workers=forward_workers,
+        )
+
+    def model_info(self) -> ModelInfo:
+        return dataclasses.replace(
+            self.model.model_info(),
+            max_batch_size=self.max_batch_size,
+            max_images_per_request=self.max_images_per_request,
+            max_texts_per_request=self.max_texts_per_request,
+        )
+
+    def submit_images(self, pixels: np.ndarray) -> Future[np.ndarray]:
+        """Validates on the caller's thread (so bad input fails fast) and queues the
+        images for a shared forward pass."""
+        if pixels.ndim >= 1 and pixels.shape[0] > self.max_images_per_request:
+            raise InvalidArgument(
+                f"{pixels.shape[0]} images exceed the limit of {self.max_images_per_request} per EmbedImages "
+                "request; split them into smaller requests or send them as chunks over StreamEmbedImages"
+            )
+        return self.batcher.submit(self.model.preprocess(pixels))
+
+    def embed_images(self, pixels: np.ndarray) -> np.ndarray:
+        return self.submit_images(pixels).result()
+
+    def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
+        if len(texts) > self.max_texts_per_request:
+            raise InvalidArgument(
+                f"{len(texts)} texts exceed the limit of {self.max_texts_per_request} per EmbedTexts request; "
+                "split them over several calls"
+            )
+        # Texts skip the batcher: search queries are few and latency-bound, and
+        # the text tower is small next to a batch of images.
+        return self.model.embed_texts(texts)
+
+    def stats(self) -> BatcherStats:
+        return self.batcher.stats()
+
+    def close(self) -> None:
+        self.batcher.stop()

@@ -1,0 +1,404 @@
+"""A Hugging Face CLIP as a three-stage pipeline, like a transformers pipeline:
+
+``preprocess`` (CPU: validate and normalize pixels) -> ``forward`` (the only stage
+that touches the device) -> ``postprocess`` (L2-normalize, float32 numpy).
+
+Keeping the stages apart lets the dynamic batcher validate each caller's pixels
+on the caller's thread and run one shared forward pass for many callers.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import math
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from videosearch.common.errors import InvalidArgument
+from videosearch.embedder.settings import DEFAULT_MODEL_ID
+from videosearch.embedder.types import ModelInfo, Preprocessing
+
+log = logging.getLogger(__name__)
+
+DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
+
+# dtype=auto on CPU switches to bfloat16 only when it is at least this much faster
+# than float32 on this machine and model (small margins flip with timing noise,
+# and a flip would change every embedding between two runs).
+BF16_MIN_SPEEDUP = 1.2
+# ... and when its embeddings stay this close (cosine) to the float32 ones.
+BF16_MIN_COSINE = 0.99
+
+
+class ModelLoadError(RuntimeError):
+    """The model cannot be loaded or the device/dtype settings cannot work; the
+    message says what to do. Raised at startup only."""
+
+
+@dataclass(frozen=True)
+class PrecisionCheck:
+    """float32 against a reduced-precision copy of the same model, measured on this machine."""
+
+    dtype: str
+    float32_seconds: float
+    reduced_seconds: float
+    min_image_cosine: float
+    min_text_cosine: float
+
+    @property
+    def speedup(self) -> float:
+        return self.float32_seconds / self.reduced_seconds
+
+    @property
+    def min_cosine(self) -> float:
+        return min(self.min_image_cosine, self.min_text_cosine)
+
+    @property
+    def acceptable(self) -> bool:
+        return self.speedup >= BF16_MIN_SPEEDUP and self.min_cosine >= BF16_MIN_COSINE
+
+
+def resolve_device(name: str) -> torch.device:
+    """auto -> cuda:N when CUDA is available, else cpu."""
+    name = (name or "auto").strip().lower()
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        device = torch.device(name)
+    except RuntimeError as exc:
+        raise ModelLoadError(f"unknown device {name!r}; use auto, cpu, cuda or cuda:N") from exc
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ModelLoadError("device cuda was requested but CUDA is not available; use --device cpu or --device auto")
+        index = device.index if device.index is not None else torch.cuda.current_device()
+        if index >= torch.cuda.device_count():
+            raise ModelLoadError(f"device {name} does not exist; this machine has {torch.cuda.device_count()} CUDA device(s)")
+        device = torch.device("cuda", index)
+    elif device.type != "cpu":
+        raise ModelLoadError(f"unsupported device {name!r}; use auto, cpu, cuda or cuda:N")
+    return device
+
+
+def parse_dtype(name: str) -> torch.dtype | None:
+    """None for auto; raises ModelLoadError for an unknown name."""
+    name = (name or "auto").strip().lower()
+    if name == "auto":
+        return None
+    aliases = {"fp32": "float32", "fp16": "float16", "half": "float16", "bf16": "bfloat16"}
+    name = aliases.get(name, name)
+    if name not in DTYPES:
+        raise ModelLoadError(f"unknown dtype {name!r}; use auto, float32, float16 or bfloat16")
+    return DTYPES[name]
+
+
+def dtype_name(dtype: torch.dtype) -> str:
+    return str(dtype).removeprefix("torch.")
+
+
+def load_clip(model_id: str):
+    """(CLIPModel in float32 on CPU, CLIPProcessor), or ModelLoadError saying what to do."""
+    from transformers import CLIPModel, CLIPProcessor
+
+    try:
+        model = CLIPModel.from_pretrained(model_id, dtype=torch.float32)
+        processor = CLIPProcessor.from_pretrained(model_id)
+    except Exception as exc:  # noqa: BLE001 - any failure here means "cannot start"; say what to do
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        if len(reason) > 600:
+            reason = reason[:600] + "..."
+        raise ModelLoadError(
+            f"cannot load the CLIP model {model_id!r} ({type(exc).__name__}: {reason}). "
+            "To fix it: pass a local directory that holds the model and its processor files with "
+            "--model (or VIDEOSEARCH_EMBEDDER_MODEL); or set HF_HOME to a Hugging Face cache that "
+            "already has this model; or start once with network access (HF_HUB_OFFLINE unset) so "
+            "it gets downloaded and cached; or check the model id for typos."
+        ) from exc
+    model.eval()
+    return model, processor
+
+
+def _size_field(size, key: str):
+    if size is None:
+        return None
+    if isinstance(size, dict):
+        return size.get(key)
+    return getattr(size, key, None)
+
+
+def preprocessing_of(image_processor) -> Preprocessing:
+    """Reads the preprocessing from a CLIPImageProcessor, so that callers learn it
+    from the model itself and can never disagree with it."""
+    from transformers.image_utils import PILImageResampling
+
+    size = image_processor.size
+    shortest = _size_field(size, "shortest_edge")
+    if shortest is None:  # a fixed height x width resize: the shorter side is the best description
+        shortest = min(_size_field(size, "height"), _size_field(size, "width"))
+    crop = image_processor.crop_size
+    if getattr(image_processor, "do_center_crop", True) and crop is not None:
+        crop_h, crop_w = _size_field(crop, "height"), _size_field(crop, "width")
+    else:
+        crop_h = _size_field(size, "height") or shortest
+        crop_w = _size_field(size, "width") or shortest
+    rescale = float(image_processor.rescale_factor) if getattr(image_processor, "do_rescale", True) else 1.0
+    if getattr(image_processor, "do_normalize", True):
+        mean = tuple(float(v) for v in image_processor.image_mean)
+        std = tuple(float(v) for v in image_processor.image_std)
+    else:
+        mean, std = (0.0, 0.0, 0.0), (1.0, 1.0, 1.0)
+    resample = image_processor.resample
+    try:
+        resample_name = PILImageResampling(int(resample)).name.lower()
+    except (TypeError, ValueError):
+        resample_name = str(getattr(resample, "name", resample)).lower()
+    return Preprocessing(
+        shortest_edge=int(shortest),
+        crop_height=int(crop_h),
+        crop_width=int(crop_w),
+        rescale_factor=rescale,
+        image_mean=mean,  # type: ignore[arg-type]
+        image_std=std,  # type: ignore[arg-type]
+        resample=resample_name,
+    )
+
+
+def _pooled(output) -> torch.Tensor:
+    """get_*_features returns a tensor in transformers 4 and an output object in 5."""
+    return output if isinstance(output, torch.Tensor) else output.pooler_output
+
+
+def calibration_pixels(preprocessing: Preprocessing, count: int = 8, seed: int = 0) -> torch.Tensor:
+    """Deterministic smooth 'images' (normalized pixel values) for precision and speed checks."""
+    generator = torch.Generator().manual_seed(seed)
+    coarse = torch.rand(count, 3, 8, 8, generator=generator) * 255.0
+    pixels = torch.nn.functional.interpolate(
+        coarse, size=(preprocessing.crop_height, preprocessing.crop_width), mode="bilinear", align_corners=False
+    )
+    mean = torch.tensor(preprocessing.image_mean).view(1, 3, 1, 1)
+    std = torch.tensor(preprocessing.image_std).view(1, 3, 1, 1)
+    return (pixels * preprocessing.rescale_factor - mean) / std
+
+
+CALIBRATION_TEXTS = ["a photo of a dog", "a red circle on a blue background", "two people talking in a kitchen"]
+
+
+def _time_image_forward(model, pixels: torch.Tensor, repeats: int) -> float:
+    with torch.inference_mode():
+        _pooled(model.get_image_features(pixel_values=pixels))  # warm-up (kernel selection, allocations)
+        best = math.inf
+        for _ in range(repeats):
+            start = time.perf_counter()
+            _pooled(model.get_image_features(pixel_values=pixels))
+            best = min(best, time.perf_counter() - start)
+    return best
+
+
+def check_reduced_precision(
+    model, processor, preprocessing: Preprocessing, dtype: torch.dtype = torch.bfloat16, *, batch: int = 8, repeats: int = 2
+) -> PrecisionCheck:
+    """Times a CPU image forward pass in float32 and in ``dtype`` and compares the
+    embeddings (images and texts) by cosine similarity. ``model`` stays float32."""
+    reduced = copy.deepcopy(model).to(dtype)
+    pixels = calibration_pixels(preprocessing, batch)
+    tokens = processor.tokenizer(CALIBRATION_TEXTS, padding=True, truncation=True, return_tensors="pt")
+    with torch.inference_mode():
+        img32 = _pooled(model.get_image_features(pixel_values=pixels)).float()
+        img16 = _pooled(reduced.get_image_features(pixel_values=pixels.to(dtype))).float()
+        txt32 = _pooled(model.get_text_features(**tokens)).float()
+        txt16 = _pooled(reduced.get_text_features(**tokens)).float()
+    cos = torch.nn.functional.cosine_similarity
+    check = PrecisionCheck(
+        dtype=dtype_name(dtype),
+        float32_seconds=_time_image_forward(model, pixels, repeats),
+        reduced_seconds=_time_image_forward(reduced, pixels.to(dtype), repeats),
+        min_image_cosine=float(cos(img32, img16, dim=-1).min()),
+        min_text_cosine=float(cos(txt32, txt16, dim=-1).min()),
+    )
+    del reduced
+    return check
+
+
+class ClipEmbedder:
+    """One CLIP model on one device, embedding pixel arrays and texts.
+
+    ``embedder(pixels)`` runs the three stages; the dynamic batcher calls
+    ``preprocess`` per caller and ``collate``/``forward``/``postprocess`` per batch.
+    """
+
+    def __init__(
+        self,
+        model: str = DEFAULT_MODEL_ID,
+        *,
+        device: str = "auto",
+        dtype: str = "auto",
+        max_batch_size: int = 32,
+        max_images_per_request: int = 256,
+        max_texts_per_request: int = 256,
+    ) -> None:
+        # The two per-request limits are only reported by model_info(); the
+        # EmbeddingEngine enforces (and may override) them for the service.
+        self.device = resolve_device(device)
+        requested_dtype = parse_dtype(dtype)
+        if requested_dtype is torch.float16 and self.device.type == "cpu":
+            log.warning("float16 on CPU is slow and not faster than float32; consider --dtype bfloat16 or float32")
+        path = Path(model).expanduser()
+        self.model_id = str(path.resolve()) if path.is_dir() else model
+        clip, processor = load_clip(self.model_id)
+        self.processor = processor
+        self.tokenizer = processor.tokenizer
+        self.preprocessing = preprocessing_of(processor.image_processor)
+        self.embedding_dim = int(clip.config.projection_dim)
+        self.max_text_length = int(
+            min(self.tokenizer.model_max_length, clip.config.text_config.max_position_embeddings)
+        )
+        self.precision_check: PrecisionCheck | None = None
+        self.dtype = requested_dtype if requested_dtype is not None else self._auto_dtype(clip)
+        self.model = clip.to(self.device, dtype=self.dtype)
+        self.max_batch_size = max_batch_size
+        self.max_images_per_request = max_images_per_request
+        self.max_texts_per_request = max_texts_per_request
+        # Normalization as one affine map per channel: (x * rescale - mean) / std.
+        self._mean = torch.tensor(self.preprocessing.image_mean, dtype=torch.float32).view(1, 3, 1, 1)
+        self._std = torch.tensor(self.preprocessing.image_std, dtype=torch.float32).view(1, 3, 1, 1)
+        # Pinned staging memory lets the host->GPU copy of a batch run asynchronously;
+        # one buffer per batcher worker thread.
+        self._staging = threading.local()
+        log.info(
+            "loaded %s on %s (%s), embedding_dim=%d, crop %dx%d",
+            self.model_id, self.device, dtype_name(self.dtype), self.embedding_dim,
+            self.preprocessing.crop_height, self.preprocessing.crop_width,
+        )
+
+    def _auto_dtype(self, clip) -> torch.dtype:
+        if self.device.type == "cuda":
+            return torch.float16
+        check = check_reduced_precision(clip, self.processor, self.preprocessing, torch.bfloat16)
+        self.precision_check = check
+        chosen = torch.bfloat16 if check.acceptable else torch.float32
+        log.info(
+            "dtype auto on CPU: bfloat16 is %.2fx float32 speed with min cosine %.4f -> %s",
+            check.speedup, check.min_cosine, dtype_name(chosen),
+        )
+        return chosen
+
+    # -- description ---------------------------------------------------------
+
+    def model_info(self) -> ModelInfo:
+        return ModelInfo(
+            model_id=self.model_id,
+            embedding_dim=self.embedding_dim,
+            preprocessing=self.preprocessing,
+            device=str(self.device),
+            compute_dtype=dtype_name(self.dtype),
+            max_batch_size=self.max_batch_size,
+            max_images_per_request=self.max_images_per_request,
+            max_texts_per_request=self.max_texts_per_request,
+        )
+
+    @property
+    def crop_size(self) -> tuple[int, int]:
+        return self.preprocessing.crop_height, self.preprocessing.crop_width
+
+    # -- images ----------------------------------------------------------------
+
+    def expected_pixels(self) -> str:
+        h, w = self.crop_size
+        return (
+            f"(N, 3, {h}, {w}) with N >= 1: float32 or float16 pixel values already normalized "
+            f"(rescale, mean/std), or uint8 values after resize and {h}x{w} center crop"
+        )
+
+    def preprocess(self, pixels: np.ndarray) -> torch.Tensor:
+        """Validates a pixel array and returns it as a CPU tensor of the compute dtype,
+        normalized. Raises InvalidArgument saying what is expected."""
+        if not isinstance(pixels, np.ndarray):
+            raise InvalidArgument(f"pixel_values must be an array; expected {self.expected_pixels()}")
+        if pixels.ndim != 4 or pixels.shape[0] < 1 or pixels.shape[1] != 3 or tuple(pixels.shape[2:]) != self.crop_size:
+            raise InvalidArgument(f"pixel_values has shape {list(pixels.shape)}; expected {self.expected_pixels()}")
+        if pixels.dtype == np.uint8:
+            # astype gives a fresh writable array, so the normalization below can run in place.
+            tensor = torch.from_numpy(pixels.astype(np.float32))
+            tensor.mul_(self.preprocessing.rescale_factor).sub_(self._mean).div_(self._std)
+        elif pixels.dtype in (np.float32, np.float16):
+            # Arrays decoded from the wire are read-only; torch needs a writable one.
+            array = pixels if pixels.flags.writeable else pixels.copy()
+            tensor = torch.from_numpy(np.ascontiguousarray(array))
+            if not bool(torch.isfinite(tensor).all()):
+                raise InvalidArgument("pixel_values contains NaN or infinite values; send finite normalized pixel values")
+        else:
+            raise InvalidArgument(f"pixel_values has dtype {pixels.dtype}; expected {self.expected_pixels()}")
+        return tensor.to(self.dtype).contiguous()
+
+    def collate(self, parts: Sequence[torch.Tensor]) -> torch.Tensor:
+        """Joins preprocessed parts into one batch (in pinned memory when on CUDA). The
+        pinned buffer is reused by the calling thread's next collate, after its forward."""
+        if len(parts) == 1 and self.device.type == "cpu":
+            return parts[0]
+        if self.device.type != "cuda":
+            return torch.cat(list(parts))
+        count = sum(int(p.shape[0]) for p in parts)
+        pinned = getattr(self._staging, "buffer", None)
+        if pinned is None or pinned.shape[0] < count:
+            h, w = self.crop_size
+            pinned = torch.empty((max(count, self.max_batch_size), 3, h, w), dtype=self.dtype).pin_memory()
+            self._staging.buffer = pinned
+        return torch.cat(list(parts), out=pinned[:count])
+
+    def forward(self, pixel_values: torch.Tensor) -> torch.Tensor:
+        """One image forward pass; returns the (unnormalized) features as float32 on CPU."""
+        with torch.inference_mode():
+            inputs = pixel_values.to(self.device, dtype=self.dtype, non_blocking=True)
+            features = _pooled(self.model.get_image_features(pixel_values=inputs))
+            # float32 before normalizing: L2 norms in float16 lose precision.
+            return features.to("cpu", dtype=torch.float32)
+
+    @staticmethod
+    def postprocess(features: torch.Tensor) -> np.ndarray:
+        """L2-normalizes features and returns them as a float32 numpy array."""
+        return torch.nn.functional.normalize(features.float(), dim=-1).numpy()
+
+    def embed_images(self, pixels: np.ndarray) -> np.ndarray:
+        """Embeds a pixel array directly (no batching across callers), max_batch_size at a time."""
+        tensor = self.preprocess(pixels)
+        chunks = [
+            self.postprocess(self.forward(tensor[start : start + self.max_batch_size]))
+            for start in range(0, tensor.shape[0], self.max_batch_size)
+        ]
+        return np.concatenate(chunks) if len(chunks) > 1 else chunks[0]
+
+    __call__ = embed_images
+
+    # -- texts -----------------------------------------------------------------
+
+    def validate_texts(self, texts: Sequence[str]) -> list[str]:
+        if isinstance(texts, str) or not isinstance(texts, Sequence):
+            raise InvalidArgument("texts must be a list of strings")
+        if len(texts) == 0:
+            raise InvalidArgument("texts is empty; send at least one non-empty text")
+        for index, text in enumerate(texts):
+            if not isinstance(text, str) or not text.strip():
+                raise InvalidArgument(f"texts[{index}] is empty; every text needs at least one non-whitespace character")
+        return list(texts)
+
+    def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
+        """L2-normalized text embeddings, (len(texts), embedding_dim) float32.
+        Texts longer than the model's context are truncated."""
+        texts = self.validate_texts(texts)
+        tokens = self.tokenizer(
+            texts, padding=True, truncation=True, max_length=self.max_text_length, return_tensors="pt"
+        )
+        with torch.inference_mode():
+            features = _pooled(
+                self.model.get_text_features(
+                    input_ids=tokens["input_ids"].to(self.device),
+                    attention_mask=tokens["attention_mask"].to(self.device),
+                )
+            ).to("cpu", dtype=torch.float32)
+        return self.postprocess(features)

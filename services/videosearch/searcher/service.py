@@ -1,0 +1,215 @@
+"""The Searcher domain object: stores videos (LevelDB) and ranks them (in memory).
+
+Free of gRPC: the servicer converts messages to these calls, and errors are
+videosearch.common.errors exceptions.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import dataclasses
+import datetime as dt
+import logging
+import threading
+import time
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from videosearch.common.errors import InvalidArgument, NotFound, Unavailable, VideoSearchError
+from videosearch.searcher import validation
+from videosearch.searcher.ann import AnnParams
+from videosearch.searcher.index import SceneIndex
+from videosearch.searcher.store import Collection, SearcherStore, check_same_model
+from videosearch.searcher.types import SceneRecord, SearcherStats, SearchParams, SearchResult, VideoRecord
+
+log = logging.getLogger(__name__)
+
+_PAGE_TOKEN_TAG = "after:"
+
+
+class TextEmbedder(Protocol):
+    """What the Searcher needs from the Embedder (EmbedderClient fits)."""
+
+    @property
+    def model_id(self) -> str: ...
+
+    def embed_texts(self, texts: list[str]) -> np.ndarray: ...
+
+
+def encode_page_token(last_video_id: str) -> str:
+    return base64.urlsafe_b64encode((_PAGE_TOKEN_TAG + last_video_id).encode()).decode()
+
+
+def decode_page_token(token: str) -> str | None:
+    if not token:
+        return None
+    try:
+        text = base64.urlsafe_b64decode(token.encode("ascii")).decode()
+    except (binascii.Error, UnicodeError, ValueError):
+        text = ""
+    if not text.startswith(_PAGE_TOKEN_TAG):
+        raise InvalidArgument(
+            "page_token is malformed; pass the next_page_token of a previous ListVideos response, or empty for the first page"
+        )
+    return text[len(_PAGE_TOKEN_TAG):]
+
+
+class Searcher:
+    """Owns the store and the in-memory index; safe to call from many threads."""
+
+    def __init__(self, store: SearcherStore, index: SceneIndex, text_embedder: TextEmbedder | None = None) -> None:
+        self.store = store
+        self.index = index
+        self.text_embedder = text_embedder
+        self._write_lock = threading.Lock()  # one writer: the store batch and the index update stay in order
+        self.load_seconds = 0.0
+
+    @classmethod
+    def open(
+        cls,
+        data_dir: str | Path,
+        *,
+        text_embedder: TextEmbedder | None = None,
+        ann: str = "auto",
+        ann_threshold: int = 200_000,
+        ann_params: AnnParams = AnnParams(),
+        ann_candidates: int = 64,
+    ) -> "Searcher":
+        """Opens (or creates) the store under ``data_dir`` and loads every vector.
+
+        Raises StoreLocked (FailedPrecondition) when another process holds the data dir.
+        """
+        started = time.perf_counter()
+        store = SearcherStore(data_dir)
+        try:
+            loaded = store.load()
+            index = SceneIndex(
+                ann_mode=ann,
+                ann_threshold=ann_threshold,
+                ann_params=ann_params,
+                ann_dir=Path(data_dir) / "ann",
+                ann_candidates=ann_candidates,
+            )
+            model_id = loaded.collection.model_id if loaded.collection else ""
+            index.load(loaded, {"generation": loaded.generation, "model_id": model_id})
+            del loaded  # the index holds the matrix; drop the scan's other objects early
+            store.drop_file_mappings()
+        except BaseException:
+            store.close()
+            raise
+        searcher = cls(store, index, text_embedder)
+        searcher.load_seconds = time.perf_counter() - started
+        log.info(
+            "loaded %d videos / %d scenes in %.2f s", index.video_count, index.scene_count, searcher.load_seconds
+        )
+        return searcher
+
+    def close(self) -> None:
+        with self._write_lock:
+            self.index.save_ann()
+            self.store.close()
+
+    # -- writes --------------------------------------------------------------------
+
+    def upsert_video(self, video: VideoRecord, scenes: list[SceneRecord], embeddings: np.ndarray) -> tuple[VideoRecord, bool]:
+        """Stores a video with its scenes and embeddings atomically, replacing an earlier version."""
+        vectors = validation.validate_upsert(video, scenes, embeddings)
+        stored = dataclasses.replace(
+            video, scene_count=len(scenes), indexed_at=dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+        )
+        with self._write_lock:
+            replaced, serial_base = self.store.put_video(stored, scenes, vectors)
+            self.index.set_model(stored.model_id)
+            self.index.upsert(stored, scenes, vectors, serial_base, self.store.generation())
+        log.info("%s video %s (%d scenes)", "replaced" if replaced else "stored", video.video_id, len(scenes))
+        return stored, replaced
+
+    def delete_video(self, video_id: str) -> int:
+        """Deletes a video and its scenes; returns how many scenes went."""
+        validation.validate_video_id(video_id)
+        with self._write_lock:
+            deleted = self.store.delete_video(video_id)
+            if deleted is None:
+                raise NotFound(f"no video with id {video_id!r}; ListVideos shows the stored ids")
+            if self.store.collection() is None:
+                self.index.clear()
+            else:
+                self.index.delete(video_id, self.store.generation())
+        log.info("deleted video %s (%d scenes)", video_id, deleted)
+        return deleted
+
+    # -- reads ---------------------------------------------------------------------
+
+    def get_video(self, video_id: str) -> tuple[VideoRecord, list[SceneRecord]]:
+        validation.validate_video_id(video_id)
+        found = self.store.get_video(video_id)
+        if found is None:
+            raise NotFound(f"no video with id {video_id!r}; ListVideos shows the stored ids")
+        return found
+
+    def list_videos(self, page_size: int = 0, page_token: str = "") -> tuple[list[VideoRecord], str, int]:
+        """One page of videos ordered by id: (videos, next_page_token or "", total stored)."""
+        size = validation.page_size(page_size)
+        after = decode_page_token(page_token)
+        videos = self.store.list_videos(after, size + 1)
+        next_token = encode_page_token(videos[size - 1].video_id) if len(videos) > size else ""
+        return videos[:size], next_token, self.index.video_count
+
+    def stats(self) -> SearcherStats:
+        collection = self.store.collection()
+        return SearcherStats(
+            video_count=self.index.video_count,
+            scene_count=self.index.scene_count,
+            model_id=collection.model_id if collection else "",
+            embedding_dim=collection.embedding_dim if collection else 0,
+            approximate_index=self.index.ann_ready,
+        )
+
+    def search(
+        self,
+        *,
+        text: str | None = None,
+        vector: np.ndarray | None = None,
+        model_id: str = "",
+        params: SearchParams = SearchParams(),
+    ) -> SearchResult:
+        """Ranks stored scenes against a text (embedded by the Embedder) or a vector."""
+        params = validation.search_params(params)
+        if (text is None) == (vector is None):
+            raise InvalidArgument("give exactly one query: text or embedding")
+        if text is not None and not text.strip():
+            raise InvalidArgument("the query text is empty; describe what to find, e.g. 'a dog on a beach'")
+        collection = self.store.collection()
+        embed_ms = 0.0
+        if vector is not None:
+            query = validation.query_vector(vector, collection.embedding_dim if collection else None)
+            if collection is not None and model_id:
+                check_same_model(collection, model_id)
+        if collection is None:
+            return SearchResult(videos=[], scenes=[], model_id="")
+        if text is not None:
+            started = time.perf_counter()
+            query = self._embed_text(text.strip(), collection.model_id, collection.embedding_dim)
+            embed_ms = (time.perf_counter() - started) * 1e3
+        started = time.perf_counter()
+        videos, scenes = self.index.search(query, params)
+        rank_ms = (time.perf_counter() - started) * 1e3
+        return SearchResult(videos=videos, scenes=scenes, model_id=collection.model_id, embed_ms=embed_ms, rank_ms=rank_ms)
+
+    def _embed_text(self, text: str, stored_model: str, dim: int) -> np.ndarray:
+        if self.text_embedder is None:
+            raise Unavailable("this Searcher has no Embedder to embed text queries; search with an embedding instead")
+        try:
+            model_id = self.text_embedder.model_id
+            if model_id != stored_model:
+                check_same_model(Collection(stored_model, dim), model_id)
+            embedded = self.text_embedder.embed_texts([text])
+        except VideoSearchError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any transport failure means the Embedder is unavailable
+            log.warning("embedding a text query failed", exc_info=True)
+            raise Unavailable(f"cannot embed the query text: the Embedder failed ({type(exc).__name__}: {exc}); retry later") from exc
+        return validation.query_vector(np.asarray(embedded), dim)

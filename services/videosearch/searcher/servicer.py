@@ -1,0 +1,84 @@
+"""gRPC face of the Searcher: converts messages and calls the Searcher domain object.
+Domain errors propagate to the shared interceptor, which maps them to status codes."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from videosearch.common.errors import InvalidArgument, Unavailable
+from videosearch.common.tensors import from_tensor
+from videosearch.searcher import wire
+from videosearch.searcher.service import Searcher
+from videosearch.v1 import searcher_pb2, searcher_pb2_grpc
+
+
+class SearcherServicer(searcher_pb2_grpc.SearcherServiceServicer):
+    def __init__(self, searcher: Searcher | None = None) -> None:
+        self._searcher = searcher
+
+    def attach(self, searcher: Searcher) -> None:
+        """Called once the store has loaded; until then every RPC answers UNAVAILABLE."""
+        self._searcher = searcher
+
+    @property
+    def searcher(self) -> Searcher:
+        if self._searcher is None:
+            raise Unavailable("the searcher is still loading its store; retry in a few seconds")
+        return self._searcher
+
+    def UpsertVideo(self, request, context):
+        searcher = self.searcher
+        if not request.HasField("video"):
+            raise InvalidArgument("video is missing; send the video with its id, model_id and embedding_dim")
+        if not request.HasField("embeddings"):
+            raise InvalidArgument("embeddings are missing; send (scenes, embedding_dim) FLOAT32 embeddings")
+        video = wire.video_from_proto(request.video)
+        scenes = [wire.scene_from_proto(s) for s in request.scenes]
+        embeddings = from_tensor(request.embeddings, name="embeddings")
+        stored, replaced = searcher.upsert_video(video, scenes, embeddings)
+        return searcher_pb2.UpsertVideoResponse(video=wire.video_to_proto(stored), replaced=replaced)
+
+    def GetVideo(self, request, context):
+        video, scenes = self.searcher.get_video(request.video_id)
+        return searcher_pb2.GetVideoResponse(
+            video=wire.video_to_proto(video), scenes=[wire.scene_to_proto(s, video.fps) for s in scenes]
+        )
+
+    def ListVideos(self, request, context):
+        videos, next_token, total = self.searcher.list_videos(request.page_size, request.page_token)
+        return searcher_pb2.ListVideosResponse(
+            videos=[wire.video_to_proto(v) for v in videos], next_page_token=next_token, total_size=total
+        )
+
+    def DeleteVideo(self, request, context):
+        return searcher_pb2.DeleteVideoResponse(deleted_scenes=self.searcher.delete_video(request.video_id))
+
+    def Search(self, request, context):
+        searcher = self.searcher
+        params = wire.params_from_proto(request)
+        query = request.WhichOneof("query")
+        if query == "text":
+            result = searcher.search(text=request.text, params=params)
+        elif query == "embedding":
+            if not request.embedding.HasField("vector"):
+                raise InvalidArgument("embedding.vector is missing; send the query vector as a Tensor")
+            vector = from_tensor(request.embedding.vector, name="embedding.vector")
+            result = searcher.search(vector=vector, model_id=request.embedding.model_id, params=params)
+        else:
+            raise InvalidArgument("the query is empty; set text or embedding")
+
+        def fps_of(video_id: str) -> Fraction:
+            video = searcher.index.video(video_id)
+            return video.fps if video is not None else Fraction(1)
+
+        return wire.result_to_proto(result, fps_of)
+
+    def GetStats(self, request, context):
+        stats = self.searcher.stats()
+        return searcher_pb2.GetStatsResponse(
+            video_count=stats.video_count,
+            scene_count=stats.scene_count,
+            model_id=stats.model_id,
+            embedding_dim=stats.embedding_dim,
+            approximate_index=stats.approximate_index,
+        )

@@ -1,0 +1,405 @@
+"""LevelDB persistence of the Searcher: videos, their scenes and scene embeddings.
+
+The Searcher is the only process that opens this database (LevelDB takes a lock
+file; a second opener fails with :class:`StoreLocked`). Everything lives in ONE
+LevelDB so a single write batch is atomic across all logical indexes::
+
+    meta/schema                   b"1"                   store layout version
+    meta/collection               JSON                   model id, dim, dtype of ALL stored vectors
+    meta/generation               ascii int              bumped by every write (ANN index freshness)
+    meta/next_serial              ascii int              next scene serial (stable ANN keys)
+    video/<id>                    JSON                   video -> metadata
+    scenes/<id>                   JSON list              video -> its scenes (id, frames, times)
+    emb/<id> NUL <index u32 BE>   raw <f4 bytes          scene -> embedding
+
+Keys of one video sort together and in scene order (big-endian index), and
+``video/`` and ``emb/`` sort videos identically, so a full scan yields rows
+grouped per video, which the ranking relies on. Video ids never contain NUL.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import struct
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import plyvel
+
+from videosearch.common.errors import FailedPrecondition
+from videosearch.searcher.types import SceneRecord, VideoRecord
+
+SCHEMA_VERSION = 1
+VECTOR_DTYPE = np.dtype("<f4")
+
+_SCHEMA = b"meta/schema"
+_COLLECTION = b"meta/collection"
+_GENERATION = b"meta/generation"
+_NEXT_SERIAL = b"meta/next_serial"
+_VIDEO = b"video/"
+_SCENES = b"scenes/"
+_EMB = b"emb/"
+
+
+class StoreLocked(FailedPrecondition):
+    """Another process (or another Searcher in this one) holds the LevelDB lock."""
+
+
+# LevelDB refuses a second open in the same process, but on the way it closes a
+# descriptor of the LOCK file, which drops the process's fcntl lock and lets
+# *other* processes in. Refusing here first keeps the real lock intact.
+_OPEN_IN_THIS_PROCESS: set[Path] = set()
+_OPEN_GUARD = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Collection:
+    """What every stored vector shares: the model that made it and its length."""
+
+    model_id: str
+    embedding_dim: int
+
+
+@dataclass(frozen=True)
+class StoredVideo:
+    """A video as loaded at startup: its record and the serial of its scene 0."""
+
+    video: VideoRecord
+    serial_base: int
+
+
+SCENE_COLUMNS = ("start_frame", "end_frame", "start_seconds", "end_seconds", "sampled_frames")
+
+
+@dataclass(frozen=True)
+class LoadedCollection:
+    """Everything the ranking needs, read in one scan."""
+
+    collection: Collection | None
+    videos: list[StoredVideo]  # ordered by video id; rows of `vectors` follow this order
+    vectors: np.ndarray  # (total scenes, dim) float32, C order
+    generation: int
+    # Scene timing per row, SCENE_COLUMNS -> (total scenes,) float64 arrays; None: derive
+    # nothing (tests that build a LoadedCollection by hand get zeros).
+    scene_columns: np.ndarray | None = None  # (len(SCENE_COLUMNS), total scenes) float64
+
+
+def _video_key(video_id: str) -> bytes:
+    return _VIDEO + video_id.encode()
+
+
+def _scenes_key(video_id: str) -> bytes:
+    return _SCENES + video_id.encode()
+
+
+def _emb_prefix(video_id: str) -> bytes:
+    return _EMB + video_id.encode() + b"\x00"
+
+
+def _emb_key(video_id: str, index: int) -> bytes:
+    return _emb_prefix(video_id) + struct.pack(">I", index)
+
+
+def scene_id(video_id: str, index: int) -> str:
+    return f"{video_id}/{index}"
+
+
+def video_to_json(video: VideoRecord, serial_base: int) -> bytes:
+    return json.dumps(
+        {
+            "video_id": video.video_id,
+            "uri": video.uri,
+            "duration_seconds": video.duration_seconds,
+            "fps_numerator": video.fps.numerator,
+            "fps_denominator": video.fps.denominator,
+            "frame_count": video.frame_count,
+            "width": video.width,
+            "height": video.height,
+            "content_sha256": video.content_sha256,
+            "model_id": video.model_id,
+            "embedding_dim": video.embedding_dim,
+            "indexed_at": video.indexed_at.isoformat() if video.indexed_at else None,
+            "scene_count": video.scene_count,
+            "scene_serial_base": serial_base,
+        },
+        separators=(",", ":"),
+    ).encode()
+
+
+def video_from_json(raw: bytes) -> tuple[VideoRecord, int]:
+    d = json.loads(raw)
+    video = VideoRecord(
+        video_id=d["video_id"],
+        uri=d["uri"],
+        duration_seconds=d["duration_seconds"],
+        fps=Fraction(d["fps_numerator"], d["fps_denominator"]),
+        frame_count=d["frame_count"],
+        width=d["width"],
+        height=d["height"],
+        content_sha256=d["content_sha256"],
+        model_id=d["model_id"],
+        embedding_dim=d["embedding_dim"],
+        indexed_at=dt.datetime.fromisoformat(d["indexed_at"]) if d["indexed_at"] else None,
+        scene_count=d["scene_count"],
+    )
+    return video, d["scene_serial_base"]
+
+
+def scenes_to_json(video_id: str, scenes: list[SceneRecord]) -> bytes:
+    return json.dumps(
+        [
+            [scene_id(video_id, s.index), s.index, s.start_frame, s.end_frame, s.start_seconds, s.end_seconds, s.sampled_frames]
+            for s in scenes
+        ],
+        separators=(",", ":"),
+    ).encode()
+
+
+def scenes_from_json(raw: bytes) -> list[SceneRecord]:
+    return [
+        SceneRecord(index=i, start_frame=sf, end_frame=ef, start_seconds=ss, end_seconds=es, sampled_frames=n)
+        for _id, i, sf, ef, ss, es, n in json.loads(raw)
+    ]
+
+
+class SearcherStore:
+    """The Searcher's LevelDB. Methods are safe to call from many threads; writes
+    are serialized by the caller (:class:`videosearch.searcher.service.Searcher`)."""
+
+    def __init__(self, data_dir: str | Path) -> None:
+        self.data_dir = Path(data_dir)
+        self.path = self.data_dir / "leveldb"
+        self.path.mkdir(parents=True, exist_ok=True)
+        self._key = self.path.resolve()
+        with _OPEN_GUARD:
+            if self._key in _OPEN_IN_THIS_PROCESS:
+                raise StoreLocked(
+                    f"the data directory {self.data_dir} is in use by another Searcher in this process; "
+                    "close that one first or use another --data-dir"
+                )
+            _OPEN_IN_THIS_PROCESS.add(self._key)
+        try:
+            self.db = self._open_db()
+        except plyvel.IOError as exc:
+            self._release()
+            if "lock" in str(exc).lower():
+                raise StoreLocked(
+                    f"the data directory {self.data_dir} is in use by another Searcher ({exc}); "
+                    "stop that process or start this one with another --data-dir"
+                ) from exc
+            raise
+        self._check_schema()
+
+    # -- lifecycle ---------------------------------------------------------------
+
+    def _open_db(self) -> plyvel.DB:
+        # Vectors do not compress; skipping snappy makes full scans at startup faster.
+        return plyvel.DB(str(self.path), create_if_missing=True, compression=None, write_buffer_size=64 << 20, max_open_files=512)
+
+    def drop_file_mappings(self) -> None:
+        """Closes and reopens the DB after the startup scan.
+
+        LevelDB reads table files through mmap, so a full scan leaves every file
+        mapped: as much resident (if reclaimable) memory again as the vectors. The
+        reopen unmaps them. Another process could take the lock in the instant
+        between close and open; then this raises StoreLocked like a normal open.
+        """
+        self.db.close()
+        try:
+            self.db = self._open_db()
+        except plyvel.IOError as exc:
+            self._release()
+            raise StoreLocked(f"lost the data directory {self.data_dir} to another process while reopening it ({exc})") from exc
+
+    def _check_schema(self) -> None:
+        raw = self.db.get(_SCHEMA)
+        if raw is None:
+            if next(self.db.iterator(include_value=False), None) is not None:
+                self.close()
+                raise FailedPrecondition(f"{self.path} holds data without a schema version; it is not a Searcher store")
+            self.db.put(_SCHEMA, str(SCHEMA_VERSION).encode(), sync=True)
+        elif int(raw) != SCHEMA_VERSION:
+            self.close()
+            raise FailedPrecondition(
+                f"{self.path} has store schema {int(raw)} but this Searcher reads schema {SCHEMA_VERSION}; "
+                "use a matching Searcher version, or move the data dir away and re-index"
+            )
+
+    def close(self) -> None:
+        if not self.db.closed:
+            self.db.close()
+        self._release()
+
+    def _release(self) -> None:
+        with _OPEN_GUARD:
+            _OPEN_IN_THIS_PROCESS.discard(self._key)
+
+    # -- reads ---------------------------------------------------------------------
+
+    def collection(self) -> Collection | None:
+        raw = self.db.get(_COLLECTION)
+        if raw is None:
+            return None
+        d = json.loads(raw)
+        return Collection(d["model_id"], d["embedding_dim"])
+
+    def generation(self) -> int:
+        return int(self.db.get(_GENERATION, b"0"))
+
+    def get_video(self, video_id: str) -> tuple[VideoRecord, list[SceneRecord]] | None:
+        # One snapshot so metadata and scenes come from the same committed batch.
+        with self.db.snapshot() as snap:
+            raw = snap.get(_video_key(video_id))
+            if raw is None:
+                return None
+            video, _ = video_from_json(raw)
+            return video, scenes_from_json(snap.get(_scenes_key(video_id)))
+
+    def get_embeddings(self, video_id: str) -> np.ndarray | None:
+        with self.db.snapshot() as snap:
+            if snap.get(_video_key(video_id)) is None:
+                return None
+            rows = [np.frombuffer(v, VECTOR_DTYPE) for v in snap.iterator(prefix=_emb_prefix(video_id), include_key=False)]
+        return np.stack(rows)
+
+    def list_videos(self, after: str | None, limit: int) -> list[VideoRecord]:
+        """Videos ordered by id, starting just after ``after`` (None: from the first)."""
+        start = _video_key(after) + b"\x00" if after is not None else _VIDEO
+        stop = _VIDEO[:-1] + bytes([_VIDEO[-1] + 1])  # first key past the video/ range
+        out = []
+        for _key, raw in self.db.iterator(start=start, stop=stop):
+            out.append(video_from_json(raw)[0])
+            if len(out) >= limit:
+                break
+        return out
+
+    def load(self) -> LoadedCollection:
+        """Reads every video, scene and vector in one consistent snapshot."""
+        with self.db.snapshot() as snap:
+            collection_raw = snap.get(_COLLECTION)
+            collection = None if collection_raw is None else Collection(**{
+                k: v for k, v in json.loads(collection_raw).items() if k in ("model_id", "embedding_dim")
+            })
+            generation = int(snap.get(_GENERATION, b"0"))
+            videos: list[StoredVideo] = []
+            scene_lists = []
+            scene_iter = snap.iterator(prefix=_SCENES, include_key=False)
+            for _key, raw in snap.iterator(prefix=_VIDEO):
+                video, serial_base = video_from_json(raw)
+                videos.append(StoredVideo(video, serial_base))
+                scene_lists.append(next(scene_iter))
+            total = sum(v.video.scene_count for v in videos)
+            # Straight into columns: a million SceneRecord objects would cost more
+            # memory than the vectors' slack and stay fragmented afterwards.
+            columns = np.empty((len(SCENE_COLUMNS), total), dtype=np.float64)
+            at = 0
+            for raw in scene_lists:
+                rows = json.loads(raw)
+                columns[:, at : at + len(rows)] = np.array([r[2:] for r in rows], dtype=np.float64).T
+                at += len(rows)
+            del scene_lists
+            dim = collection.embedding_dim if collection else 0
+            vectors = np.empty((total, dim), dtype=np.float32)
+            self._read_vectors(snap, videos, vectors)
+        return LoadedCollection(collection, videos, vectors, generation, columns)
+
+    @staticmethod
+    def _read_vectors(snap, videos: list[StoredVideo], out: np.ndarray) -> None:
+        # Joining a few thousand values and converting once is several times faster
+        # than one numpy call per row. Keys are checked so a corrupt store fails loudly.
+        row = 0
+        chunk: list[bytes] = []
+        chunk_start = 0
+        values = snap.iterator(prefix=_EMB)
+        for stored in videos:
+            prefix = _emb_prefix(stored.video.video_id)
+            for _ in range(stored.video.scene_count):
+                key, value = next(values)
+                if not key.startswith(prefix):
+                    raise FailedPrecondition(f"store is inconsistent at {key!r}; expected a scene of {stored.video.video_id}")
+                chunk.append(value)
+                row += 1
+            if len(chunk) >= 4096:
+                out[chunk_start:row] = np.frombuffer(b"".join(chunk), VECTOR_DTYPE).reshape(len(chunk), -1)
+                chunk, chunk_start = [], row
+        if chunk:
+            out[chunk_start:row] = np.frombuffer(b"".join(chunk), VECTOR_DTYPE).reshape(len(chunk), -1)
+        if next(values, None) is not None:
+            raise FailedPrecondition("store is inconsistent: embeddings without a video")
+
+    # -- writes --------------------------------------------------------------------
+
+    def put_video(self, video: VideoRecord, scenes: list[SceneRecord], embeddings: np.ndarray) -> tuple[bool, int]:
+        """Stores a validated video in one atomic batch, replacing any earlier version.
+
+        Returns (replaced, serial of scene 0). Raises FailedPrecondition when the
+        embeddings' model differs from the collection's.
+        """
+        collection = self.collection()
+        if collection is not None:
+            check_same_model(collection, video.model_id, video.embedding_dim)
+        video = dataclasses.replace(video, scene_count=len(scenes))  # load() trusts this count
+        old_raw = self.db.get(_video_key(video.video_id))
+        serial_base = int(self.db.get(_NEXT_SERIAL, b"0"))
+        vectors = np.ascontiguousarray(embeddings, dtype=VECTOR_DTYPE)
+        with self.db.write_batch(transaction=True, sync=False) as batch:
+            if old_raw is not None:
+                for key in self.db.iterator(prefix=_emb_prefix(video.video_id), include_value=False):
+                    batch.delete(key)
+            if collection is None:
+                batch.put(
+                    _COLLECTION,
+                    json.dumps({"model_id": video.model_id, "embedding_dim": video.embedding_dim, "dtype": VECTOR_DTYPE.str}).encode(),
+                )
+            batch.put(_video_key(video.video_id), video_to_json(video, serial_base))
+            batch.put(_scenes_key(video.video_id), scenes_to_json(video.video_id, scenes))
+            for scene, vector in zip(scenes, vectors):
+                self._put_embedding(batch, video.video_id, scene.index, vector)
+            batch.put(_NEXT_SERIAL, str(serial_base + len(scenes)).encode())
+            self._bump_generation(batch)
+        return old_raw is not None, serial_base
+
+    def _put_embedding(self, batch, video_id: str, index: int, vector: np.ndarray) -> None:
+        batch.put(_emb_key(video_id, index), vector.tobytes())
+
+    def delete_video(self, video_id: str) -> int | None:
+        """Deletes a video and its scenes in one batch; returns the scene count, None if unknown."""
+        raw = self.db.get(_video_key(video_id))
+        if raw is None:
+            return None
+        video, _ = video_from_json(raw)
+        with self.db.write_batch(transaction=True, sync=False) as batch:
+            for key in self.db.iterator(prefix=_emb_prefix(video_id), include_value=False):
+                batch.delete(key)
+            batch.delete(_scenes_key(video_id))
+            batch.delete(_video_key(video_id))
+            # The last video leaves an empty collection that any model may fill again.
+            remaining = [k for k, _ in zip(self.db.iterator(prefix=_VIDEO, include_value=False), range(2))]
+            if remaining == [_video_key(video_id)]:
+                batch.delete(_COLLECTION)
+            self._bump_generation(batch)
+        return video.scene_count
+
+    def _bump_generation(self, batch) -> None:
+        batch.put(_GENERATION, str(self.generation() + 1).encode())
+
+    def iter_video_ids(self) -> Iterator[str]:
+        for key in self.db.iterator(prefix=_VIDEO, include_value=False):
+            yield key[len(_VIDEO):].decode()
+
+
+def check_same_model(collection: Collection, model_id: str, embedding_dim: int | None = None) -> None:
+    """Raises FailedPrecondition unless (model_id, dim) match what is stored."""
+    if model_id != collection.model_id or (embedding_dim is not None and embedding_dim != collection.embedding_dim):
+        got = f"model {model_id!r}" + (f" (dim {embedding_dim})" if embedding_dim is not None else "")
+        raise FailedPrecondition(
+            f"the collection holds embeddings of model {collection.model_id!r} (dim {collection.embedding_dim}) "
+            f"but this request uses {got}; re-index with model {collection.model_id!r}, "
+            "or delete or move the Searcher's data dir to start a collection with the new model"
+        )

@@ -1,0 +1,123 @@
+"""Checks on what callers send the Searcher; every failure is an InvalidArgument
+that names the field and says what a valid value looks like."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+
+from videosearch.common.errors import InvalidArgument
+from videosearch.searcher.types import SceneRecord, SearchParams, VideoRecord
+
+MAX_TOP_K = 1000
+DEFAULT_TOP_K = 10
+MAX_SCENES_PER_VIDEO = 100
+DEFAULT_SCENES_PER_VIDEO = 3
+MAX_VIDEO_ID_LENGTH = 256
+# Embeddings whose norms are this close to 1 are renormalized (float16 round trips,
+# averaging in float32); anything farther is a caller bug and rejected.
+NORM_TOLERANCE = 1e-2
+
+
+def validate_video_id(video_id: str) -> None:
+    if not video_id:
+        raise InvalidArgument("video_id is empty; give the id of a video")
+    if len(video_id) > MAX_VIDEO_ID_LENGTH or "\x00" in video_id:
+        raise InvalidArgument(f"video_id must be 1..{MAX_VIDEO_ID_LENGTH} characters without NUL")
+
+
+def validate_upsert(video: VideoRecord, scenes: list[SceneRecord], embeddings: np.ndarray) -> np.ndarray:
+    """Checks an upsert and returns the embeddings as unit-norm float32 rows."""
+    validate_video_id(video.video_id)
+    if not video.model_id:
+        raise InvalidArgument("video.model_id is empty; set it to the id of the model that made the embeddings")
+    if video.embedding_dim <= 0:
+        raise InvalidArgument(f"video.embedding_dim is {video.embedding_dim}; set it to the embeddings' length")
+    if not video.fps > 0:
+        raise InvalidArgument(f"video fps is {video.fps}; give a positive frame rate (numerator/denominator)")
+    if not scenes:
+        raise InvalidArgument("a video needs at least one scene; send its scenes with their embeddings")
+    previous_end = 0
+    for position, scene in enumerate(scenes):
+        where = f"scenes[{position}]"
+        if scene.index != position:
+            raise InvalidArgument(f"{where}.index is {scene.index}; scenes must be sent in order with index 0..N-1")
+        if scene.start_frame < 0 or scene.end_frame <= scene.start_frame:
+            raise InvalidArgument(
+                f"{where} spans frames [{scene.start_frame}, {scene.end_frame}); need 0 <= start_frame < end_frame"
+            )
+        if scene.start_frame < previous_end:
+            raise InvalidArgument(
+                f"{where} starts at frame {scene.start_frame}, before the previous scene ends ({previous_end}); "
+                "scenes must be ordered and must not overlap"
+            )
+        if not (math.isfinite(scene.start_seconds) and math.isfinite(scene.end_seconds)) or not (
+            0 <= scene.start_seconds <= scene.end_seconds
+        ):
+            raise InvalidArgument(f"{where} times [{scene.start_seconds}, {scene.end_seconds}] are not a valid interval")
+        if scene.sampled_frames < 0:
+            raise InvalidArgument(f"{where}.sampled_frames is negative")
+        previous_end = scene.end_frame
+    expected = (len(scenes), video.embedding_dim)
+    if embeddings.ndim != 2 or embeddings.shape != expected:
+        raise InvalidArgument(
+            f"embeddings have shape {list(embeddings.shape)}; need {list(expected)} (one row per scene, embedding_dim columns)"
+        )
+    return unit_rows(embeddings, "embeddings")
+
+
+def unit_rows(vectors: np.ndarray, name: str) -> np.ndarray:
+    vectors = np.asarray(vectors, dtype=np.float32)
+    if not np.isfinite(vectors).all():
+        raise InvalidArgument(f"{name} contain NaN or infinite values")
+    norms = np.linalg.norm(vectors.astype(np.float64), axis=1)
+    bad = np.flatnonzero(np.abs(norms - 1.0) > NORM_TOLERANCE)
+    if bad.size:
+        raise InvalidArgument(
+            f"{name} must be L2-normalized; row {int(bad[0])} has norm {norms[bad[0]]:.4g} "
+            f"({bad.size} rows off by more than {NORM_TOLERANCE})"
+        )
+    return np.ascontiguousarray((vectors / norms[:, None]).astype(np.float32))
+
+
+def query_vector(vector: np.ndarray, dim: int | None) -> np.ndarray:
+    """A caller's query as a unit float32 vector of the collection's dimension."""
+    v = np.asarray(vector, dtype=np.float32)
+    if v.ndim == 2 and v.shape[0] == 1:
+        v = v[0]
+    if v.ndim != 1 or v.shape[0] == 0:
+        raise InvalidArgument(f"the query vector has shape {list(np.shape(vector))}; send (dim,) or (1, dim)")
+    if dim is not None and v.shape[0] != dim:
+        raise InvalidArgument(f"the query vector has {v.shape[0]} dimensions but the stored embeddings have {dim}")
+    if not np.isfinite(v).all():
+        raise InvalidArgument("the query vector contains NaN or infinite values")
+    norm = float(np.linalg.norm(v.astype(np.float64)))
+    if norm == 0.0:
+        raise InvalidArgument("the query vector is all zeros; it has no direction to search in")
+    return np.ascontiguousarray(v / norm, dtype=np.float32)
+
+
+def search_params(params: SearchParams) -> SearchParams:
+    """Applies defaults (0 means default) and checks ranges."""
+    top_k = params.top_k or DEFAULT_TOP_K
+    if not 1 <= top_k <= MAX_TOP_K:
+        raise InvalidArgument(f"top_k must be between 1 and {MAX_TOP_K} (0 means {DEFAULT_TOP_K}); got {params.top_k}")
+    per_video = params.scenes_per_video or DEFAULT_SCENES_PER_VIDEO
+    if not 1 <= per_video <= MAX_SCENES_PER_VIDEO:
+        raise InvalidArgument(
+            f"scenes_per_video must be between 1 and {MAX_SCENES_PER_VIDEO} (0 means {DEFAULT_SCENES_PER_VIDEO}); "
+            f"got {params.scenes_per_video}"
+        )
+    if params.video_scoring not in ("max", "mean"):
+        raise InvalidArgument(f"video_scoring must be max or mean, got {params.video_scoring!r}")
+    if params.mode not in ("videos", "scenes"):
+        raise InvalidArgument(f"mode must be videos or scenes, got {params.mode!r}")
+    return dataclasses.replace(params, top_k=top_k, scenes_per_video=per_video)
+
+
+def page_size(requested: int, default: int = 50, maximum: int = 1000) -> int:
+    if requested < 0:
+        raise InvalidArgument(f"page_size must not be negative (0 means {default}, at most {maximum}); got {requested}")
+    return min(requested or default, maximum)

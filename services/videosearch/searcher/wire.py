@@ -1,0 +1,151 @@
+"""Protobuf <-> domain conversions of the Searcher, shared by its servicer and client."""
+
+from __future__ import annotations
+
+import datetime as dt
+from fractions import Fraction
+
+from videosearch.common.errors import InvalidArgument
+from videosearch.common.timecode import Timecode
+from videosearch.searcher.types import SceneHit, SceneRecord, SearchParams, SearchResult, VideoHit, VideoRecord
+from videosearch.v1 import searcher_pb2, video_pb2
+
+_SCORING_TO_PROTO = {"max": searcher_pb2.VIDEO_SCORING_MAX, "mean": searcher_pb2.VIDEO_SCORING_MEAN}
+_SCORING_FROM_PROTO = {
+    searcher_pb2.VIDEO_SCORING_UNSPECIFIED: "max",
+    searcher_pb2.VIDEO_SCORING_MAX: "max",
+    searcher_pb2.VIDEO_SCORING_MEAN: "mean",
+}
+_MODE_TO_PROTO = {"videos": searcher_pb2.SEARCH_MODE_VIDEOS, "scenes": searcher_pb2.SEARCH_MODE_SCENES}
+_MODE_FROM_PROTO = {
+    searcher_pb2.SEARCH_MODE_UNSPECIFIED: "videos",
+    searcher_pb2.SEARCH_MODE_VIDEOS: "videos",
+    searcher_pb2.SEARCH_MODE_SCENES: "scenes",
+}
+
+
+def video_to_proto(video: VideoRecord) -> video_pb2.Video:
+    message = video_pb2.Video(
+        video_id=video.video_id,
+        uri=video.uri,
+        duration_seconds=video.duration_seconds,
+        fps_numerator=video.fps.numerator,
+        fps_denominator=video.fps.denominator,
+        frame_count=video.frame_count,
+        width=video.width,
+        height=video.height,
+        content_sha256=video.content_sha256,
+        model_id=video.model_id,
+        embedding_dim=video.embedding_dim,
+        scene_count=video.scene_count,
+    )
+    if video.indexed_at is not None:
+        message.indexed_at.FromDatetime(video.indexed_at)
+    return message
+
+
+def video_from_proto(message: video_pb2.Video) -> VideoRecord:
+    if message.fps_denominator <= 0 or message.fps_numerator <= 0:
+        raise InvalidArgument(
+            f"video fps is {message.fps_numerator}/{message.fps_denominator}; "
+            "set fps_numerator and fps_denominator to positive integers (e.g. 30000/1001)"
+        )
+    return VideoRecord(
+        video_id=message.video_id,
+        uri=message.uri,
+        duration_seconds=message.duration_seconds,
+        fps=Fraction(message.fps_numerator, message.fps_denominator),
+        frame_count=message.frame_count,
+        width=message.width,
+        height=message.height,
+        content_sha256=message.content_sha256,
+        model_id=message.model_id,
+        embedding_dim=message.embedding_dim,
+        indexed_at=message.indexed_at.ToDatetime(tzinfo=dt.timezone.utc) if message.HasField("indexed_at") else None,
+        scene_count=message.scene_count,
+    )
+
+
+def scene_to_proto(scene: SceneRecord, fps: Fraction) -> video_pb2.Scene:
+    return video_pb2.Scene(
+        index=scene.index,
+        start_frame=scene.start_frame,
+        end_frame=scene.end_frame,
+        start_seconds=scene.start_seconds,
+        end_seconds=scene.end_seconds,
+        start_timecode=str(Timecode(scene.start_frame, fps)),
+        end_timecode=str(Timecode(scene.end_frame, fps)),
+        sampled_frames=scene.sampled_frames,
+    )
+
+
+def scene_from_proto(message: video_pb2.Scene) -> SceneRecord:
+    return SceneRecord(
+        index=message.index,
+        start_frame=message.start_frame,
+        end_frame=message.end_frame,
+        start_seconds=message.start_seconds,
+        end_seconds=message.end_seconds,
+        sampled_frames=message.sampled_frames,
+    )
+
+
+def params_to_proto_fields(params: SearchParams) -> dict:
+    return {
+        "top_k": params.top_k,
+        "scenes_per_video": params.scenes_per_video,
+        "video_scoring": _SCORING_TO_PROTO[params.video_scoring],
+        "mode": _MODE_TO_PROTO[params.mode],
+        "approximate": params.approximate,
+    }
+
+
+def params_from_proto(request: searcher_pb2.SearchRequest) -> SearchParams:
+    scoring = _SCORING_FROM_PROTO.get(request.video_scoring)
+    if scoring is None:
+        raise InvalidArgument(f"video_scoring {request.video_scoring} is unknown; use VIDEO_SCORING_MAX or VIDEO_SCORING_MEAN")
+    mode = _MODE_FROM_PROTO.get(request.mode)
+    if mode is None:
+        raise InvalidArgument(f"mode {request.mode} is unknown; use SEARCH_MODE_VIDEOS or SEARCH_MODE_SCENES")
+    return SearchParams(
+        top_k=request.top_k,
+        scenes_per_video=request.scenes_per_video,
+        video_scoring=scoring,
+        mode=mode,
+        approximate=request.approximate,
+    )
+
+
+def scene_hit_to_proto(hit: SceneHit, fps: Fraction) -> searcher_pb2.SceneMatch:
+    return searcher_pb2.SceneMatch(video_id=hit.video_id, scene=scene_to_proto(hit.scene, fps), score=hit.score)
+
+
+def result_to_proto(result: SearchResult, fps_of) -> searcher_pb2.SearchResponse:
+    """``fps_of(video_id)`` gives a scene hit's frame rate (scene mode has no VideoRecord)."""
+    return searcher_pb2.SearchResponse(
+        videos=[
+            searcher_pb2.VideoMatch(
+                video=video_to_proto(hit.video),
+                score=hit.score,
+                scenes=[scene_hit_to_proto(s, hit.video.fps) for s in hit.scenes],
+            )
+            for hit in result.videos
+        ],
+        scenes=[scene_hit_to_proto(s, fps_of(s.video_id)) for s in result.scenes],
+        model_id=result.model_id,
+        embed_ms=result.embed_ms,
+        rank_ms=result.rank_ms,
+    )
+
+
+def result_from_proto(response: searcher_pb2.SearchResponse) -> SearchResult:
+    def scene_hit(m: searcher_pb2.SceneMatch) -> SceneHit:
+        return SceneHit(m.video_id, scene_from_proto(m.scene), m.score)
+
+    return SearchResult(
+        videos=[VideoHit(video_from_proto(v.video), v.score, [scene_hit(s) for s in v.scenes]) for v in response.videos],
+        scenes=[scene_hit(s) for s in response.scenes],
+        model_id=response.model_id,
+        embed_ms=response.embed_ms,
+        rank_ms=response.rank_ms,
+    )

@@ -1,0 +1,64 @@
+"""The server as a real process: a model that cannot load ends it with a clear message."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+
+def test_bad_model_exits_nonzero_saying_what_to_do(tmp_path):
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf-home")}
+    result = subprocess.run(
+        [sys.executable, "-m", "videosearch.embedder.server", "--port", "0", "--model", "nobody/no-such-clip-model"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    message = result.stderr
+    assert "cannot load the CLIP model 'nobody/no-such-clip-model'" in message
+    assert "--model" in message and "HF_HOME" in message and "network access" in message
+
+
+def test_server_process_serves_then_stops_cleanly_on_sigterm(tmp_path, tiny_clip_dir):
+    import signal
+    import time
+
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    from videosearch.common.grpc_server import insecure_channel
+    from videosearch.embedder.client import EmbedderClient
+
+    port_file = tmp_path / "embedder.port"
+    env = {**os.environ, "VIDEOSEARCH_EMBEDDER_PORT_FILE": str(port_file), "VIDEOSEARCH_EMBEDDER_DTYPE": "float32"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "videosearch.embedder.server", "--port", "0", "--model", str(tiny_clip_dir)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not port_file.exists():
+            assert process.poll() is None, process.stdout.read()
+            assert time.monotonic() < deadline, "no port file"
+            time.sleep(0.1)
+        address = f"127.0.0.1:{int(port_file.read_text())}"
+        with insecure_channel(address) as channel:
+            health = health_pb2_grpc.HealthStub(channel)
+            while health.Check(health_pb2.HealthCheckRequest(), timeout=10).status != health_pb2.HealthCheckResponse.SERVING:
+                assert time.monotonic() < deadline, "never SERVING"
+                time.sleep(0.1)
+        with EmbedderClient(address, timeout=30) as client:
+            assert client.embed_texts(["a red circle"]).shape == (1, 16)
+            assert client.model_info().compute_dtype == "float32"
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(60) == 0
+        assert "received SIGTERM" in process.stdout.read()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()

@@ -1,0 +1,58 @@
+"""Builders of videos, scenes and vectors for the Searcher tests (plain functions,
+imported by the test modules; pytest puts this folder on sys.path)."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+
+from videosearch.searcher.types import SceneRecord, VideoRecord
+
+MODEL = "test/tiny-clip"
+DIM = 16
+
+
+def make_video(video_id: str, n_scenes: int = 3, *, model_id: str = MODEL, dim: int = DIM, fps=Fraction(30000, 1001)) -> VideoRecord:
+    return VideoRecord(
+        video_id=video_id,
+        uri=f"/videos/{video_id}.mp4",
+        duration_seconds=float(n_scenes * 30 / fps),
+        fps=fps,
+        frame_count=n_scenes * 30,
+        width=320,
+        height=240,
+        content_sha256=(video_id.encode().hex() * 64)[:64],
+        model_id=model_id,
+        embedding_dim=dim,
+        scene_count=n_scenes,
+    )
+
+
+def make_scenes(n: int, fps=Fraction(30000, 1001), length: int = 30) -> list[SceneRecord]:
+    return [
+        SceneRecord(
+            index=i,
+            start_frame=i * length,
+            end_frame=(i + 1) * length,
+            start_seconds=float(i * length / fps),
+            end_seconds=float((i + 1) * length / fps),
+            sampled_frames=2,
+        )
+        for i in range(n)
+    ]
+
+
+def unit(rows: np.ndarray) -> np.ndarray:
+    rows = np.asarray(rows, dtype=np.float32)
+    return (rows / np.linalg.norm(rows, axis=-1, keepdims=True)).astype(np.float32)
+
+
+def random_unit(rng: np.random.Generator, n: int, dim: int = DIM) -> np.ndarray:
+    return unit(rng.standard_normal((n, dim)))
+
+
+def one_hot(n: int, positions: list[int], dim: int = DIM) -> np.ndarray:
+    out = np.zeros((n, dim), np.float32)
+    out[np.arange(n), positions] = 1.0
+    return out
