@@ -80,6 +80,12 @@ def indexed(cluster, shared_videos, generated_video):
     assert result.returncode == 0, result.stderr + result.stdout
     jobs = json.loads(result.stdout)
     assert [j["state"] for j in jobs] == ["JOB_STATE_SUCCEEDED"] * 2
+    for job in jobs:
+        assert job["percent"] == 100.0 and job["scenes_found"] >= 3
+        assert job["frames_embedded"] == job["frames_to_embed"] == 3 * job["scenes_found"]
+        stages = job["stage_seconds"]
+        assert {"hash", "decode", "detect", "preprocess", "embed", "store", "total_wall"} <= set(stages)
+        assert all(seconds >= 0 for seconds in stages.values())
     return {Path(j["path"]).name: j["video_id"] for j in jobs}
 
 

@@ -86,6 +86,7 @@ class Job:
     skipped: bool = False
     error: str = ""
     error_reason: ErrorReason = ErrorReason.NONE
+    stage_seconds: dict[str, float] = dataclasses.field(default_factory=dict)
     create_time: dt.datetime = dataclasses.field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
     update_time: dt.datetime = dataclasses.field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
     version: int = 0

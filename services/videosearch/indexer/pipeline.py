@@ -10,7 +10,6 @@ import logging
 import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
@@ -18,6 +17,7 @@ import numpy as np
 from videosearch.common.errors import Cancelled, NotFound, Unavailable, VideoSearchError
 from videosearch.embedder.types import ModelInfo
 from videosearch.indexer import media
+from videosearch.indexer.timing import StageClock
 from videosearch.indexer.jobs import ErrorReason, IndexOptions, Job, JobFailure, JobHandle, JobStage
 from videosearch.searcher.types import SceneRecord, VideoRecord
 
@@ -46,48 +46,38 @@ def scene_embedding(frame_embeddings: np.ndarray) -> np.ndarray:
     return mean / norm
 
 
-@dataclass
-class StageTimes:
-    """Wall time per stage of one job, for logs and the indexing benchmark."""
-
-    seconds: dict[str, float] = field(default_factory=dict)
-
-    def add(self, stage: str, seconds: float) -> None:
-        self.seconds[stage] = self.seconds.get(stage, 0.0) + seconds
-
-
 class IndexPipeline:
     def __init__(self, embedder: ImageEmbedder, store: VideoStore, *, embed_requests_in_flight: int = 4) -> None:
         self._embedder = embedder
         self._store = store
         self._in_flight = max(1, embed_requests_in_flight)
         self._embed_pool = ThreadPoolExecutor(max_workers=self._in_flight, thread_name_prefix="embed-call")
-        self.last_stage_times = StageTimes()
 
     def close(self) -> None:
         self._embed_pool.shutdown(wait=False, cancel_futures=True)
 
     def __call__(self, job: Job, handle: JobHandle) -> None:
-        times = StageTimes()
+        clock = StageClock()
         try:
-            self._index(job, handle, times)
+            self._index(job, handle, clock)
         finally:
-            self.last_stage_times = times
-            log.info("job %s stage seconds: %s", job.job_id, {k: round(v, 3) for k, v in times.seconds.items()})
+            seconds = {stage: round(value, 4) for stage, value in sorted(clock.seconds.items())}
+            handle.update(stage_seconds=seconds)
+            log.info("job %s stage seconds: %s", job.job_id, seconds)
 
-    def _index(self, job: Job, handle: JobHandle, times: StageTimes) -> None:
+    def _index(self, job: Job, handle: JobHandle, clock: StageClock) -> None:
         options: IndexOptions = job.options
         started = time.perf_counter()
 
         handle.update(stage=JobStage.HASHING)
-        sha256 = _media_call(
-            media.sha256_file, job.path,
-            on_progress=lambda done, total: handle.update(percent=_HASH_SHARE * done / max(total, 1)),
-        )
+        with clock.timing("hash"):
+            sha256 = _media_call(
+                media.sha256_file, job.path,
+                on_progress=lambda done, total: handle.update(percent=_HASH_SHARE * done / max(total, 1)),
+            )
         video_id = sha256[:16]
         handle.update(video_id=video_id, percent=_HASH_SHARE)
         handle.check_cancelled()
-        times.add("hash", time.perf_counter() - started)
 
         info = _embedder_call(self._embedder.model_info)
         if not options.force and self._already_indexed(video_id, info.model_id):
@@ -116,28 +106,34 @@ class IndexPipeline:
         spans: list[tuple[int, int, int, int]] = []  # index, start, end, frames sampled
         embeddings: list[np.ndarray] = []
         frames_embedded = frames_to_embed = 0
+        decode_started = time.perf_counter()
+
+        def embed(pixels: np.ndarray) -> np.ndarray:
+            with clock.timing("embed"):
+                return self._embedder.embed_images(pixels)
 
         def collect_oldest() -> None:
             nonlocal frames_embedded
-            wait_started = time.perf_counter()
             frame_vectors = _embedder_call(pending.popleft().result)
-            times.add("embed_wait", time.perf_counter() - wait_started)
             embeddings.append(scene_embedding(frame_vectors))
             frames_embedded += len(frame_vectors)
             handle.update(frames_embedded=frames_embedded)
 
-        for scene in _timed(_media_iter(scenes), times, "decode_detect_sample"):
+        for scene in _media_iter(scenes):
             handle.check_cancelled()
             frames_to_embed += len(scene.sample_frames)
             handle.update(stage=JobStage.EMBEDDING, scenes_found=scene.index + 1, frames_to_embed=frames_to_embed)
             # Send this scene's frames now and go on decoding; bound what is in flight.
-            pending.append(self._embed_pool.submit(self._embedder.embed_images, scene.pixels))
+            pending.append(self._embed_pool.submit(embed, scene.pixels))
             spans.append((scene.index, scene.start_frame, scene.end_frame, len(scene.sample_frames)))
             while len(pending) > self._in_flight:
                 collect_oldest()
         while pending:
             collect_oldest()
             handle.check_cancelled()
+        for stage, seconds in scenes.clock.seconds.items():
+            clock.add(stage, seconds)
+        clock.add("decode_pass_wall", time.perf_counter() - decode_started)
         video_info = scenes.video_info
         fps = video_info.fps
         records = [
@@ -148,7 +144,6 @@ class IndexPipeline:
 
         handle.update(stage=JobStage.STORING, percent=100.0 - _STORE_SHARE)
         handle.check_cancelled()
-        store_started = time.perf_counter()
         matrix = np.stack(embeddings).astype(np.float32)
         video = VideoRecord(
             video_id=video_id,
@@ -165,13 +160,13 @@ class IndexPipeline:
             scene_count=len(records),
         )
         try:
-            self._store.upsert_video(video, records, matrix)
+            with clock.timing("store"):
+                self._store.upsert_video(video, records, matrix)
         except Unavailable as exc:
             raise JobFailure(ErrorReason.SEARCHER_UNAVAILABLE, str(exc)) from exc
         except VideoSearchError as exc:
             raise JobFailure(ErrorReason.SEARCHER_UNAVAILABLE, f"the searcher refused the video: {exc}") from exc
-        times.add("store", time.perf_counter() - store_started)
-        times.add("total", time.perf_counter() - started)
+        clock.add("total_wall", time.perf_counter() - started)
 
     def _already_indexed(self, video_id: str, model_id: str) -> bool:
         try:
@@ -181,19 +176,6 @@ class IndexPipeline:
         except Unavailable as exc:
             raise JobFailure(ErrorReason.SEARCHER_UNAVAILABLE, str(exc)) from exc
         return stored.model_id == model_id
-
-
-def _timed(iterator, times: StageTimes, stage: str):
-    """Yields from ``iterator``, adding the time spent producing each item to ``stage``."""
-    while True:
-        started = time.perf_counter()
-        try:
-            item = next(iterator)
-        except StopIteration:
-            times.add(stage, time.perf_counter() - started)
-            return
-        times.add(stage, time.perf_counter() - started)
-        yield item
 
 
 def _media_call(fn, *args, **kwargs):

@@ -31,6 +31,7 @@ from videosearch.embedder.types import Preprocessing
 from videosearch.indexer.media import ProgressCallback, VideoInfo, open_video
 from videosearch.indexer.preprocess import FramePreprocessor
 from videosearch.indexer.sampling import CandidateBuffer
+from videosearch.indexer.timing import StageClock
 
 DEFAULT_MAX_CANDIDATES = 384
 """Candidate frames kept per open scene: 384 crops of 224x224 are 58 MB, and keep the sample
@@ -115,8 +116,12 @@ class _DecodeAhead:
 
     _END = object()
 
-    def __init__(self, capture: cv2.VideoCapture, first: np.ndarray, container_count: int, depth: int = 4) -> None:
+    def __init__(
+        self, capture: cv2.VideoCapture, first: np.ndarray, container_count: int, depth: int = 4,
+        clock: StageClock | None = None,
+    ) -> None:
         self._capture = capture
+        self._clock = clock or StageClock()
         self._count = container_count
         self._queue: queue.Queue = queue.Queue(depth)
         self._queue.put(first)
@@ -129,7 +134,8 @@ class _DecodeAhead:
         index = 0
         try:
             while not self._stop.is_set():
-                frame = _read_frame(self._capture, index, self._count)
+                with self._clock.timing("decode"):
+                    frame = _read_frame(self._capture, index, self._count)
                 if frame is None:
                     break
                 index += 1
@@ -221,6 +227,7 @@ class SceneReader:
         self._progress_every = max(1, progress_every)
         self.video_info: VideoInfo | None = None
         self._started = False
+        self.clock = StageClock()
 
     def __iter__(self) -> Iterator[SampledScene]:
         if self._started:
@@ -235,7 +242,7 @@ class SceneReader:
         pool = ThreadPoolExecutor(self._workers, thread_name_prefix="preprocess") if self._workers else None
         in_flight: deque[Future] = deque()
         try:
-            frames = _DecodeAhead(capture, frame, info.frame_count)
+            frames = _DecodeAhead(capture, frame, info.frame_count, clock=self.clock)
             frame = frames.next()
             detector = CutDetector(info, threshold=self._threshold, min_scene_len=self._min_scene_len)
             buffer = CandidateBuffer(0, self._k, capacity=self._capacity, max_lag=detector.max_lag)
@@ -243,16 +250,18 @@ class SceneReader:
             while frame is not None:
                 if self._should_stop is not None and self._should_stop():
                     raise Cancelled(f"indexing {self.path} was cancelled after {index} frames; submit it again to redo it")
-                for cut in detector.process(index, frame):
+                with self.clock.timing("detect"):
+                    cuts = detector.process(index, frame)
+                for cut in cuts:
                     if buffer.start < cut <= index:  # a cut is never before the open scene or in the future
                         following = buffer.split(cut)
                         yield self._close(buffer, cut, scene_index)
                         scene_index, buffer = scene_index + 1, following
                 if buffer.wants(index):
                     if pool is None:
-                        buffer.add(index, self._preprocess(frame))
+                        buffer.add(index, self._timed_preprocess(frame))
                     else:
-                        in_flight.append(pool.submit(self._preprocess, frame))
+                        in_flight.append(pool.submit(self._timed_preprocess, frame))
                         buffer.add(index, in_flight[-1])
                         # Bound the raw frames waiting in the pool (a 1080p frame is 6 MB).
                         while in_flight and (in_flight[0].done() or len(in_flight) > 2 * self._workers):
@@ -276,6 +285,10 @@ class SceneReader:
             capture.release()
             if pool is not None:
                 pool.shutdown(wait=True, cancel_futures=True)
+
+    def _timed_preprocess(self, frame: np.ndarray) -> np.ndarray:
+        with self.clock.timing("preprocess"):
+            return self._preprocess(frame)
 
     def _close(self, buffer: CandidateBuffer, end: int, scene_index: int) -> SampledScene:
         frames, items = buffer.pick(end)

@@ -51,6 +51,7 @@ def job_to_proto(job: Job) -> indexer_pb2.IndexJob:
         error=job.error,
         error_reason=_REASONS[job.error_reason],
         skipped=job.skipped,
+        stage_seconds=job.stage_seconds,
         options=indexer_pb2.IndexOptions(
             detector_threshold=job.options.detector_threshold,
             min_scene_frames=job.options.min_scene_frames,

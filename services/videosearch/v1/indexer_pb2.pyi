@@ -66,7 +66,14 @@ class IndexOptions(_message.Message):
     def __init__(self, detector_threshold: _Optional[float] = ..., min_scene_frames: _Optional[int] = ..., frames_per_scene: _Optional[int] = ..., force: _Optional[bool] = ...) -> None: ...
 
 class IndexJob(_message.Message):
-    __slots__ = ("job_id", "path", "state", "stage", "percent", "frames_decoded", "frames_total", "scenes_found", "frames_embedded", "frames_to_embed", "video_id", "error", "error_reason", "create_time", "update_time", "options", "skipped")
+    __slots__ = ("job_id", "path", "state", "stage", "percent", "frames_decoded", "frames_total", "scenes_found", "frames_embedded", "frames_to_embed", "video_id", "error", "error_reason", "create_time", "update_time", "options", "skipped", "stage_seconds")
+    class StageSecondsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: float
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[float] = ...) -> None: ...
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
     PATH_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
@@ -84,6 +91,7 @@ class IndexJob(_message.Message):
     UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
     OPTIONS_FIELD_NUMBER: _ClassVar[int]
     SKIPPED_FIELD_NUMBER: _ClassVar[int]
+    STAGE_SECONDS_FIELD_NUMBER: _ClassVar[int]
     job_id: str
     path: str
     state: JobState
@@ -101,7 +109,8 @@ class IndexJob(_message.Message):
     update_time: _timestamp_pb2.Timestamp
     options: IndexOptions
     skipped: bool
-    def __init__(self, job_id: _Optional[str] = ..., path: _Optional[str] = ..., state: _Optional[_Union[JobState, str]] = ..., stage: _Optional[_Union[JobStage, str]] = ..., percent: _Optional[float] = ..., frames_decoded: _Optional[int] = ..., frames_total: _Optional[int] = ..., scenes_found: _Optional[int] = ..., frames_embedded: _Optional[int] = ..., frames_to_embed: _Optional[int] = ..., video_id: _Optional[str] = ..., error: _Optional[str] = ..., error_reason: _Optional[_Union[JobErrorReason, str]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., options: _Optional[_Union[IndexOptions, _Mapping]] = ..., skipped: _Optional[bool] = ...) -> None: ...
+    stage_seconds: _containers.ScalarMap[str, float]
+    def __init__(self, job_id: _Optional[str] = ..., path: _Optional[str] = ..., state: _Optional[_Union[JobState, str]] = ..., stage: _Optional[_Union[JobStage, str]] = ..., percent: _Optional[float] = ..., frames_decoded: _Optional[int] = ..., frames_total: _Optional[int] = ..., scenes_found: _Optional[int] = ..., frames_embedded: _Optional[int] = ..., frames_to_embed: _Optional[int] = ..., video_id: _Optional[str] = ..., error: _Optional[str] = ..., error_reason: _Optional[_Union[JobErrorReason, str]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., options: _Optional[_Union[IndexOptions, _Mapping]] = ..., skipped: _Optional[bool] = ..., stage_seconds: _Optional[_Mapping[str, float]] = ...) -> None: ...
 
 class SubmitIndexJobRequest(_message.Message):
     __slots__ = ("path", "options")
