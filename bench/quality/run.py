@@ -1,0 +1,75 @@
+"""Retrieval quality of the whole pipeline on demo videos, with the demo CLIP.
+
+    python bench/quality/run.py                       # 24 videos, 3-4 scenes each
+    python bench/quality/run.py --videos 30 --model models/demo-clip
+
+Generates the corpus (cached per seed), starts the three services, indexes the
+videos, queries every scene's caption and prints video R@1/R@5/MRR, scene R@1,
+the share of top scenes with temporal IoU >= 0.8, and the detector's cut recall,
+against the targets. Scoring rules: videosearch.demo.quality.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import benchlib  # noqa: E402
+
+from videosearch.demo.quality import evaluate, index_corpus  # noqa: E402
+from videosearch.demo.videos import generate_demo_corpus  # noqa: E402
+from videosearch.launcher import ClusterConfig, LocalCluster  # noqa: E402
+from videosearch.searcher.client import SearcherClient  # noqa: E402
+
+TARGETS = {"video_r1": 0.95, "top_scene_iou_ok": 0.95, "cut_recall": 0.98}
+SECTION = "## Retrieval quality (demo world)"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", default=str(benchlib.REPO / "models" / "demo-clip"))
+    parser.add_argument("--videos", type=int, default=24)
+    parser.add_argument("--min-scenes", type=int, default=3)
+    parser.add_argument("--max-scenes", type=int, default=4)
+    parser.add_argument("--seed", type=int, default=31337)
+    parser.add_argument("--write-docs", action="store_true", help="record the table in docs/performance.md")
+    args = parser.parse_args(argv)
+
+    corpus_dir = benchlib.REPO / "bench" / "out" / "quality" / f"corpus-{args.seed}-{args.videos}"
+    if not (corpus_dir / "index.json").exists():
+        print(f"generating {args.videos} demo videos in {corpus_dir} ...", flush=True)
+        generate_demo_corpus(corpus_dir, args.videos, (args.min_scenes, args.max_scenes), args.seed)
+    corpus = json.loads((corpus_dir / "index.json").read_text())
+    scenes = sum(len(v["scenes"]) for v in corpus["videos"])
+    print(f"corpus: {len(corpus['videos'])} videos, {scenes} scenes", flush=True)
+
+    with tempfile.TemporaryDirectory() as data:
+        config = ClusterConfig(
+            model=args.model, data_dir=data, allowed_roots=(str(corpus_dir),),
+            embedder_port=0, searcher_port=0, indexer_port=0, extra_env={"HF_HUB_OFFLINE": "1"},
+        )
+        with LocalCluster(config) as cluster:
+            print("indexing ...", flush=True)
+            ids = index_corpus(cluster.address("indexer"), corpus_dir, corpus)
+            with SearcherClient(cluster.address("searcher")) as searcher:
+                report = evaluate(searcher, corpus, ids)
+
+    lines = [report.table(), ""]
+    for name, target in TARGETS.items():
+        value = getattr(report, name)
+        verdict = "met" if value >= target else f"MISSED by {target - value:.3f}"
+        lines.append(f"target {name} >= {target}: {value:.3f} — {verdict}")
+    text = "\n".join(lines)
+    print("\n" + text)
+    if args.write_docs:
+        benchlib.write_section(SECTION, f"`python bench/quality/run.py` (model {Path(args.model).name}, seed {args.seed}) "
+                               f"on {benchlib.machine()}:\n\n```\n{text}\n```\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

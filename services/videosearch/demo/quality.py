@@ -1,0 +1,131 @@
+"""Retrieval quality on demo corpora: index demo videos through the services,
+query every scene's caption, and score the answers against the ground truth.
+
+Scoring (every query has a well-defined answer): a query is the caption of one
+ground-truth scene. A *video* is relevant when it holds any scene with that
+caption, so when several videos share the caption, any of them is a hit at rank
+1, and MRR uses the first relevant video. For the top *scene* (scene mode), the
+answer is right when it lies in a relevant video and overlaps a scene of that
+video with the queried caption; its temporal IoU is taken against the best
+overlapping such scene. Cut recall counts true cuts that the detector found
+within ±1 frame.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import grpc
+
+from videosearch.searcher.client import SearcherClient
+from videosearch.searcher.types import SearchParams
+from videosearch.v1 import indexer_pb2, indexer_pb2_grpc
+
+
+@dataclass(frozen=True)
+class QualityReport:
+    queries: int
+    videos: int
+    scenes: int
+    video_r1: float
+    video_r5: float
+    video_mrr: float
+    scene_r1: float
+    top_scene_iou_ok: float  # share of queries whose top scene has IoU >= 0.8 with a true scene
+    cut_recall: float
+    true_cuts: int
+    found_cuts: int
+    query_ms_p50: float
+
+    def table(self) -> str:
+        rows = [
+            ("queries (one per scene caption)", f"{self.queries}"),
+            ("videos / scenes in the corpus", f"{self.videos} / {self.scenes}"),
+            ("video R@1", f"{self.video_r1:.3f}"),
+            ("video R@5", f"{self.video_r5:.3f}"),
+            ("video MRR", f"{self.video_mrr:.3f}"),
+            ("scene R@1", f"{self.scene_r1:.3f}"),
+            ("top scene IoU >= 0.8", f"{self.top_scene_iou_ok:.3f}"),
+            ("cut recall (±1 frame)", f"{self.cut_recall:.3f} ({self.found_cuts}/{self.true_cuts})"),
+            ("search latency p50 (ms, text included)", f"{self.query_ms_p50:.1f}"),
+        ]
+        width = max(len(name) for name, _ in rows)
+        return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
+
+
+def index_corpus(indexer_address: str, corpus_dir: Path, corpus: dict) -> dict[str, str]:
+    """Indexes every video of the corpus through the Indexer; returns video file -> video id."""
+    with grpc.insecure_channel(indexer_address) as channel:
+        stub = indexer_pb2_grpc.IndexerServiceStub(channel)
+        jobs = {
+            video["video"]: stub.SubmitIndexJob(indexer_pb2.SubmitIndexJobRequest(
+                path=str((corpus_dir / video["video"]).resolve()))).job
+            for video in corpus["videos"]
+        }
+        ids = {}
+        for name, job in jobs.items():
+            for update in stub.WatchIndexJob(indexer_pb2.WatchIndexJobRequest(job_id=job.job_id)):
+                job = update.job
+            if job.state != indexer_pb2.JOB_STATE_SUCCEEDED:
+                raise RuntimeError(f"indexing {name} failed: {job.error}")
+            ids[name] = job.video_id
+    return ids
+
+
+def _iou(a: tuple[int, int], b: tuple[int, int]) -> float:
+    inter = max(0, min(a[1], b[1]) - max(a[0], b[0]))
+    union = max(a[1], b[1]) - min(a[0], b[0])
+    return inter / union if union else 0.0
+
+
+def evaluate(searcher: SearcherClient, corpus: dict, video_ids: dict[str, str], *, max_queries: int | None = None) -> QualityReport:
+    truth_by_id = {video_ids[v["video"]]: v for v in corpus["videos"]}
+    queries = [(v, s) for v in corpus["videos"] for s in v["scenes"]][:max_queries]
+    hits1 = hits5 = scene_hits = iou_ok = 0
+    reciprocal = 0.0
+    latencies = []
+    for _, scene in queries:
+        caption = scene["caption"]
+        relevant = {vid for vid, v in truth_by_id.items() if any(s["caption"] == caption for s in v["scenes"])}
+        started = time.perf_counter()
+        ranked = searcher.search(text=caption, params=SearchParams(top_k=5, mode="videos"))
+        latencies.append(1000 * (time.perf_counter() - started))
+        order = [hit.video.video_id for hit in ranked.videos]
+        first = next((rank for rank, vid in enumerate(order, 1) if vid in relevant), None)
+        hits1 += first == 1
+        hits5 += first is not None and first <= 5
+        reciprocal += 1.0 / first if first else 0.0
+
+        top = searcher.search(text=caption, params=SearchParams(top_k=1, mode="scenes")).scenes[0]
+        if top.video_id in relevant:
+            spans = [(s["start_frame"], s["end_frame"]) for s in truth_by_id[top.video_id]["scenes"] if s["caption"] == caption]
+            best = max(_iou((top.scene.start_frame, top.scene.end_frame), span) for span in spans)
+            scene_hits += best > 0
+            iou_ok += best >= 0.8
+
+    true_cuts = found = 0
+    for vid, video in truth_by_id.items():
+        _, stored = searcher.get_video(vid)
+        detected = [s.start_frame for s in stored[1:]]
+        for scene in video["scenes"][1:]:
+            true_cuts += 1
+            found += any(abs(cut - scene["start_frame"]) <= 1 for cut in detected)
+
+    n = len(queries)
+    latencies.sort()
+    return QualityReport(
+        queries=n,
+        videos=len(truth_by_id),
+        scenes=sum(len(v["scenes"]) for v in corpus["videos"]),
+        video_r1=hits1 / n,
+        video_r5=hits5 / n,
+        video_mrr=reciprocal / n,
+        scene_r1=scene_hits / n,
+        top_scene_iou_ok=iou_ok / n,
+        cut_recall=found / true_cuts if true_cuts else 1.0,
+        true_cuts=true_cuts,
+        found_cuts=found,
+        query_ms_p50=latencies[len(latencies) // 2],
+    )
