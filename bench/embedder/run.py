@@ -245,6 +245,35 @@ def histogram(sizes: dict[int, int]) -> str:
     return " ".join(f"{size}:{100 * count / total:.0f}%" for size, count in sorted(top))
 
 
+# Findings from tuning runs on the same 2-core machine (paired A/B runs, not re-measured here).
+TUNING_NOTES = [
+    "Tuning notes (paired A/B runs on this machine, not re-measured by each run):",
+    "",
+    "- Folding CLIP's quick_gelu into fc1/fc2 weights + one in-place SiLU (`fold_quick_gelu`, exact to "
+    "float rounding, max difference 1.5e-6) made the fp32 ViT-B/32 forward 1.11x faster.",
+    "- `--forward-workers 2` (two single-threaded forward passes side by side) against the default 1 worker "
+    "x 2 torch threads at 8 callers: 9.9 / 10.1 against 11.2 / 10.5 images/s, so the default stays 1.",
+    "- On a loaded machine a 2-thread forward of *one* image took ~1.6 s instead of ~0.2 s: every small op "
+    "waits for the second OpenMP thread to be scheduled (~5 ms per op). Batches amortise this; the seed's "
+    "one-image-per-call path (b) suffers most, which is why (b) swings between runs.",
+    "- Most forward time is in matmuls (addmm ~70% single-threaded); the rest is layer norms, the "
+    "activation, bias copies and attention, which is the gap between (c) and (a) at large batches.",
+    "",
+]
+
+
+def _load_caveat(loads: list[float]) -> list[str]:
+    cores = os.cpu_count() or 1
+    if not loads or max(loads) <= cores:
+        return []
+    return [
+        f"**Shared machine:** the 1-minute load average was {min(loads):.1f}-{max(loads):.1f} on {cores} cores "
+        "while measuring (other work running), so absolute figures are low and ratios noisy; every ratio "
+        "compares neighbouring measurements for that reason. Rerun on a quiet machine for clean figures.",
+        "",
+    ]
+
+
 def report(results: dict) -> str:
     a, b = results["ceiling"], results["seed"]
     lines = [
@@ -257,6 +286,7 @@ def report(results: dict) -> str:
         "",
         f"Machine: {results['machine']}.",
         "",
+        *_load_caveat(results["loads"]),
         f"- (a) compute ceiling: sustained fp32 torch.mm (2048x2048) {results['matmul_gflops']:.0f} GFLOP/s / "
         f"{results['gflops_per_image']:.2f} GFLOP per image (FlopCounterMode, vision tower + projection) = "
         f"**{a:.2f} images/s** (median; measured before every (c) point: "
@@ -297,6 +327,7 @@ def report(results: dict) -> str:
         "float16 on CUDA.",
         "",
     ]
+    lines += TUNING_NOTES
     if results.get("plot"):
         lines += [f"![Embedder throughput vs callers]({results['plot']})", ""]
     return "\n".join(lines)
@@ -368,12 +399,14 @@ def main(argv=None) -> int:
         flops_per_image = image_flops(fp32.model)
         results["gflops_per_image"] = flops_per_image / 1e9
         ceilings: list[float] = []
+        loads: list[float] = results.setdefault("loads", [])
 
         def ceiling_now() -> float:
             # (a) is measured next to every other measurement: on a shared machine the
             # load changes by the minute, and a ratio is only fair between neighbours.
             value = matmul_flops_per_second(args.ceiling_seconds) / flops_per_image
             ceilings.append(value)
+            loads.append(os.getloadavg()[0])
             return value
 
         seeds = []

@@ -150,3 +150,14 @@ def test_lone_request_waits_at_most_about_max_wait(tiny_embedder, make_batcher):
     batcher.embed(tiny_embedder.preprocess(random_uint8(1)), timeout=10)
     (delay,) = batcher.stats().queue_delays_ms
     assert 15 <= delay < 1000
+
+
+def test_two_workers_run_batches_side_by_side_and_keep_results_straight(tiny_embedder, make_batcher):
+    batcher = make_batcher(tiny_embedder, max_batch_size=3, max_wait_ms=1, workers=2)
+    pixels = [random_uint8(1 + i % 3, seed=70 + i) for i in range(10)]
+    futures = [batcher.submit(tiny_embedder.preprocess(p)) for p in pixels]
+    for future, sent in zip(futures, pixels):
+        np.testing.assert_allclose(future.result(30), tiny_embedder(sent), atol=1e-5, rtol=0)
+    assert batcher.stats().images == sum(len(p) for p in pixels)
+    batcher.stop(10)
+    assert not batcher.running

@@ -193,3 +193,22 @@ def test_unknown_model_raises_model_load_error_saying_what_to_do(tmp_path):
         ClipEmbedder(str(tmp_path / "no-such-model"), device="cpu", dtype="float32")
     message = str(info.value)
     assert "no-such-model" in message and "--model" in message and "HF_HOME" in message
+
+
+def test_folding_quick_gelu_keeps_the_models_output(tiny_clip_dir):
+    from transformers.activations import QuickGELUActivation
+
+    from videosearch.embedder.model import fold_quick_gelu
+
+    original = CLIPModel.from_pretrained(tiny_clip_dir).eval()
+    folded = CLIPModel.from_pretrained(tiny_clip_dir).eval()
+    assert fold_quick_gelu(folded) == 4  # 2 vision + 2 text layers of the tiny CLIP
+    assert not any(isinstance(m, QuickGELUActivation) for m in folded.modules())
+    assert fold_quick_gelu(folded) == 0  # idempotent: nothing left to fold
+    pixels = torch.randn(3, 3, 32, 32, generator=torch.Generator().manual_seed(0))
+    tokens = CLIPProcessor.from_pretrained(tiny_clip_dir).tokenizer(["a red circle", "a star"], padding=True, return_tensors="pt")
+    with torch.inference_mode():
+        for method, inputs in (("get_image_features", {"pixel_values": pixels}), ("get_text_features", dict(tokens))):
+            want, got = getattr(original, method)(**inputs), getattr(folded, method)(**inputs)
+            want, got = getattr(want, "pooler_output", want), getattr(got, "pooler_output", got)
+            torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-5)

@@ -103,8 +103,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--frames", type=int, default=500)
     ap.add_argument("--seed", type=int, default=12345)
     ap.add_argument("--json", action="store_true", help="print the result as JSON")
+    ap.add_argument(
+        "--record",
+        action="store_true",
+        help="also write the result to <model>/eval_results.json (the accuracy tests/demo checks against)",
+    )
     args = ap.parse_args(argv)
     res = evaluate(args.model, frames=args.frames, seed=args.seed)
+    if args.record:
+        rec = {k: v for k, v in res.items() if k != "confusions"}
+        rec["command"] = (
+            f"python -m videosearch.demo.evaluate --model {args.model} --frames {args.frames} --seed {args.seed}"
+        )
+        (Path(args.model) / "eval_results.json").write_text(json.dumps(rec, indent=2) + "\n")
     if args.json:
         print(json.dumps(res, indent=2))
     else:

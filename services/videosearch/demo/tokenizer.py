@@ -1,7 +1,7 @@
 """Offline builders for CLIP tokenizers/processors and a tiny random CLIP.
 
-Nothing here touches the network: the BPE vocabulary is trained locally with the
-``tokenizers`` library and wrapped in transformers' standard ``CLIPTokenizer`` so that
+Nothing here touches the network: the BPE vocabulary is learned locally (plain
+deterministic BPE) and wrapped in transformers' standard ``CLIPTokenizer`` so that
 the result saves and loads with ``CLIPProcessor.from_pretrained`` like any real CLIP.
 """
 
@@ -39,40 +39,54 @@ def _words(texts: list[str] | tuple[str, ...]) -> list[str]:
     return out
 
 
-def build_clip_tokenizer(words: list[str] | tuple[str, ...] = DEFAULT_WORDS, *, vocab_size: int | None = None):
-    """Train a small byte-level BPE (CLIP style, ``</w>`` suffix) and wrap it in ``CLIPTokenizer``.
+def learn_bpe_merges(words: list[str] | tuple[str, ...]) -> list[tuple[str, str]]:
+    """Learn CLIP-style BPE merges (``</w>`` marks the end of a word) from ``words``.
+
+    Plain, deterministic BPE: repeatedly merge the most frequent adjacent pair, ties broken
+    by the lexicographically smallest pair, until every word is a single token. (The
+    ``tokenizers`` BPE trainer breaks ties non-deterministically, which would make the
+    token ids, and therefore training, irreproducible.)
+    """
+    seqs = [list(w[:-1]) + [w[-1] + "</w>"] for w in sorted(set(words)) if w]
+    merges: list[tuple[str, str]] = []
+    while True:
+        counts: dict[tuple[str, str], int] = {}
+        for sq in seqs:
+            for pair in zip(sq, sq[1:]):
+                counts[pair] = counts.get(pair, 0) + 1
+        if not counts:
+            return merges
+        best = min(counts, key=lambda pr: (-counts[pr], pr))
+        merges.append(best)
+        a, b = best
+        new_seqs = []
+        for sq in seqs:
+            out: list[str] = []
+            i = 0
+            while i < len(sq):
+                if i + 1 < len(sq) and sq[i] == a and sq[i + 1] == b:
+                    out.append(a + b)
+                    i += 2
+                else:
+                    out.append(sq[i])
+                    i += 1
+            new_seqs.append(out)
+        seqs = new_seqs
+
+
+def build_clip_tokenizer(words: list[str] | tuple[str, ...] = DEFAULT_WORDS):
+    """Build a small byte-level BPE tokenizer (CLIP style, ``</w>`` suffix) as ``CLIPTokenizer``.
 
     The vocabulary is laid out like OpenAI's: the 256 byte-level symbols, the same 256
-    symbols with ``</w>``, the learned merges in order, then ``<|startoftext|>`` and
-    ``<|endoftext|>``. Training is deterministic for a given word list.
+    symbols with ``</w>``, the learned merges in order (every word of ``words`` and of
+    :data:`DEFAULT_WORDS` becomes a single token), then ``<|startoftext|>`` and
+    ``<|endoftext|>``. Fully offline and deterministic for a given word list.
     """
-    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+    from tokenizers import pre_tokenizers
     from transformers import CLIPTokenizer
 
-    ws = sorted(set(_words(list(words)) + _words(list(DEFAULT_WORDS))))
-    alphabet = pre_tokenizers.ByteLevel.alphabet()
-    byte_chars = sorted(alphabet)
-    base = len(byte_chars) * 2 + 2
-    if vocab_size is None:
-        vocab_size = base + 40 * len(ws)  # generous: every word becomes one token
-    tok = Tokenizer(models.BPE(end_of_word_suffix="</w>", continuing_subword_prefix=""))
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)
-    trainer = trainers.BpeTrainer(
-        vocab_size=vocab_size,
-        min_frequency=1,
-        special_tokens=[],
-        initial_alphabet=byte_chars,
-        end_of_word_suffix="</w>",
-        continuing_subword_prefix="",
-        show_progress=False,
-    )
-    # Repeat each word so that all words are equally frequent (deterministic merges).
-    tok.train_from_iterator([w for w in ws for _ in range(2)], trainer=trainer)
-    import json
-
-    state = json.loads(tok.to_str())
-    raw_merges = state["model"]["merges"]
-    merges: list[tuple[str, str]] = [tuple(m.split(" ")) if isinstance(m, str) else tuple(m) for m in raw_merges]
+    ws = sorted({w for w in _words(list(words)) + _words(list(DEFAULT_WORDS)) if re.fullmatch(r"[a-z]+", w)})
+    byte_chars = sorted(pre_tokenizers.ByteLevel.alphabet())
 
     vocab: dict[str, int] = {}
     for c in byte_chars:
@@ -80,9 +94,9 @@ def build_clip_tokenizer(words: list[str] | tuple[str, ...] = DEFAULT_WORDS, *, 
     for c in byte_chars:
         vocab[c + "</w>"] = len(vocab)
     kept: list[tuple[str, str]] = []
-    for a, b in merges:
+    for a, b in learn_bpe_merges(ws):
         merged = a + b
-        if merged in vocab or a not in vocab or b not in vocab:
+        if merged in vocab:
             continue
         vocab[merged] = len(vocab)
         kept.append((a, b))

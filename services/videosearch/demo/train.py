@@ -43,9 +43,9 @@ TEXT_LAYERS = 2
 HEADS = 4
 PROJECTION_DIM = 64
 
-DEFAULT_STEPS = 3000
+DEFAULT_STEPS = 1800
 DEFAULT_BATCH = 90
-DEFAULT_LR = 2e-3
+DEFAULT_LR = 1e-3
 
 
 def build_model(processor, seed: int, *, image_size: int = IMAGE_SIZE, patch_size: int = PATCH_SIZE,
@@ -114,8 +114,9 @@ def contrastive_loss(img_emb, txt_emb, labels, logit_scale):
     pos = (labels.unsqueeze(0) == present.unsqueeze(1)).float()  # (P, B)
     logp = lt.log_softmax(dim=1)
     loss_t = -(logp * pos).sum(1).div(pos.sum(1)).mean()
-    acc = (logits.argmax(1) == labels).float().mean()
-    return (loss_i + loss_t) / 2, acc
+    pred = logits.argmax(1)
+    acc = (pred == labels).float().mean()
+    return (loss_i + loss_t) / 2, acc, pred
 
 
 def lr_at(step: int, total: int, base: float, warmup: int) -> float:
@@ -132,7 +133,7 @@ def train(
     steps: int = DEFAULT_STEPS,
     batch: int = DEFAULT_BATCH,
     lr: float = DEFAULT_LR,
-    threads: int = 2,
+    threads: int = 1,
     log_every: int = 50,
     log=print,
     image_size: int = IMAGE_SIZE,
@@ -172,7 +173,7 @@ def train(
     model.train()
     t0 = time.time()
     losses: list[float] = []
-    run_loss = run_acc = 0.0
+    run_loss = run_acc = run_cacc = run_sacc = 0.0
     for step in range(steps):
         # balanced batch: every caption equally often (batch is a multiple of n_cap when possible)
         reps = -(-batch // n_cap)
@@ -185,7 +186,7 @@ def train(
         img = torch.nn.functional.normalize(image_features(model, pixel_values), dim=-1)
         txt = torch.nn.functional.normalize(text_features(model, tok["input_ids"], tok["attention_mask"]), dim=-1)
         scale = model.logit_scale.exp().clamp(max=100.0)
-        loss, acc = contrastive_loss(img, txt, labels, scale)
+        loss, acc, pred = contrastive_loss(img, txt, labels, scale)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -196,13 +197,16 @@ def train(
         losses.append(loss_v)
         run_loss += loss_v
         run_acc += float(acc.detach())
+        n_sh = len(world.SHAPES)
+        run_cacc += float((pred // n_sh == labels // n_sh).float().mean())
+        run_sacc += float((pred % n_sh == labels % n_sh).float().mean())
         if (step + 1) % log_every == 0 or step == steps - 1:
             k = (step % log_every) + 1
             log(
-                f"step {step + 1:5d}/{steps}  loss {run_loss / k:.4f}  batch-acc {run_acc / k:.3f}  "
+                f"step {step + 1:5d}/{steps}  loss {run_loss / k:.4f}  batch-acc {run_acc / k:.3f} (colour {run_cacc / k:.2f} shape {run_sacc / k:.2f})  "
                 f"scale {float(scale.detach()):.1f}  lr {opt.param_groups[0]['lr']:.2e}  {time.time() - t0:.0f}s"
             )
-            run_loss = run_acc = 0.0
+            run_loss = run_acc = run_cacc = run_sacc = 0.0
     elapsed = time.time() - t0
 
     model.eval()
@@ -224,7 +228,7 @@ def train(
         "train_seconds": round(elapsed, 1),
         "first_loss": losses[0] if losses else None,
         "final_loss": float(np.mean(losses[-min(50, len(losses)) :])) if losses else None,
-        "machine": f"{platform.machine()} {platform.processor() or ''} {os.cpu_count()} cpu(s)".strip(),
+        "machine": " ".join(x for x in (platform.machine(), platform.processor(), f"{os.cpu_count()} cpu(s)") if x),
         "torch": torch.__version__,
         "captions": world.CAPTIONS,
     }
@@ -240,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--steps", type=int, default=DEFAULT_STEPS)
     ap.add_argument("--batch", type=int, default=DEFAULT_BATCH)
     ap.add_argument("--lr", type=float, default=DEFAULT_LR)
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--log-every", type=int, default=50)
     ap.add_argument("--image-size", type=int, default=IMAGE_SIZE)
     ap.add_argument("--patch-size", type=int, default=PATCH_SIZE)

@@ -5,6 +5,7 @@ and calls this."""
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Sequence
 from concurrent.futures import Future
 
@@ -14,6 +15,8 @@ from videosearch.common.errors import InvalidArgument
 from videosearch.embedder.batcher import BatcherStats, DynamicBatcher
 from videosearch.embedder.model import ClipEmbedder
 from videosearch.embedder.types import ModelInfo
+
+log = logging.getLogger(__name__)
 
 
 class EmbeddingEngine:
@@ -76,3 +79,10 @@ class EmbeddingEngine:
 
     def close(self) -> None:
         self.batcher.stop()
+        stats = self.batcher.stats()
+        if stats.batches:
+            log.info(
+                "embedded %d images in %d forward passes (mean batch %.1f); queue delay p50 %.1f ms, p99 %.1f ms",
+                stats.images, stats.batches, stats.mean_batch_size,
+                stats.delay_percentile_ms(50), stats.delay_percentile_ms(99),
+            )

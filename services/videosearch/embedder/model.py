@@ -169,6 +169,38 @@ def preprocessing_of(image_processor) -> Preprocessing:
     )
 
 
+QUICK_GELU_ALPHA = 1.702
+
+
+class _InplaceSiLU(torch.nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.nn.functional.silu(x, inplace=True)
+
+
+def fold_quick_gelu(model) -> int:
+    """Rewrites every CLIP MLP ``fc2(quick_gelu(fc1(x)))`` as the equal
+    ``(fc2 / 1.702)(silu((1.702 * fc1)(x)))``: quick_gelu(y) = y * sigmoid(1.702 y)
+    = silu(1.702 y) / 1.702. One fused in-place kernel replaces three passes over
+    the widest activations (about 10% of a ViT-B/32 forward on CPU); results agree
+    to float rounding. Returns the number of MLPs rewritten."""
+    from transformers.activations import QuickGELUActivation
+
+    folded = 0
+    with torch.no_grad():
+        for module in model.modules():
+            activation = getattr(module, "activation_fn", None)
+            fc1, fc2 = getattr(module, "fc1", None), getattr(module, "fc2", None)
+            if not isinstance(activation, QuickGELUActivation) or not isinstance(fc1, torch.nn.Linear) or not isinstance(fc2, torch.nn.Linear):
+                continue
+            fc1.weight.mul_(QUICK_GELU_ALPHA)
+            if fc1.bias is not None:
+                fc1.bias.mul_(QUICK_GELU_ALPHA)
+            fc2.weight.div_(QUICK_GELU_ALPHA)
+            module.activation_fn = _InplaceSiLU()
+            folded += 1
+    return folded
+
+
 def _pooled(output) -> torch.Tensor:
     """get_*_features returns a tensor in transformers 4 and an output object in 5."""
     return output if isinstance(output, torch.Tensor) else output.pooler_output
@@ -251,6 +283,7 @@ class ClipEmbedder:
         path = Path(model).expanduser()
         self.model_id = str(path.resolve()) if path.is_dir() else model
         clip, processor = load_clip(self.model_id)
+        fold_quick_gelu(clip)  # in float32, before any cast
         self.processor = processor
         self.tokenizer = processor.tokenizer
         self.preprocessing = preprocessing_of(processor.image_processor)
