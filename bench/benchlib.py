@@ -37,8 +37,11 @@ def build_vit_b32(out_dir: Path) -> Path:
     depend on the weights), saved in the Hugging Face layout; reused when already there."""
     import torch
     from transformers import CLIPModel
-
-    from videosearch.demo.tokenizer import DEFAULT_WORDS, build_clip_processor, save_processor
+    from videosearch.demo.tokenizer import (
+        DEFAULT_WORDS,
+        build_clip_processor,
+        save_processor,
+    )
 
     out_dir = Path(out_dir)
     if (out_dir / "config.json").exists() and (out_dir / "preprocessor_config.json").exists():

@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -33,10 +32,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "services"))
-
-from videosearch.demo.tokenizer import DEFAULT_WORDS, build_clip_processor, save_processor  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import benchlib  # noqa: E402  (sets up sys.path for the project's packages)
+from benchlib import REPO, build_vit_b32, machine  # noqa: E402
 from videosearch.embedder.client import EmbedderClient  # noqa: E402
 from videosearch.embedder.model import ClipEmbedder, check_reduced_precision  # noqa: E402
 from videosearch.embedder.server import configure_torch_threads, serve  # noqa: E402
@@ -48,49 +46,6 @@ TARGET_VS_SEED = 1.8
 
 
 # -- the model -------------------------------------------------------------------
-
-
-def vit_b32_config(tokenizer):
-    """openai/clip-vit-base-patch32's architecture, written out by hand."""
-    from transformers import CLIPConfig
-
-    text = dict(
-        vocab_size=49408,
-        hidden_size=512,
-        intermediate_size=2048,
-        num_hidden_layers=12,
-        num_attention_heads=8,
-        max_position_embeddings=77,
-        hidden_act="quick_gelu",
-        projection_dim=512,
-        bos_token_id=tokenizer.bos_token_id,
-        eos_token_id=tokenizer.eos_token_id,
-        pad_token_id=tokenizer.pad_token_id,
-    )
-    vision = dict(
-        hidden_size=768,
-        intermediate_size=3072,
-        num_hidden_layers=12,
-        num_attention_heads=12,
-        image_size=224,
-        patch_size=32,
-        num_channels=3,
-        hidden_act="quick_gelu",
-        projection_dim=512,
-    )
-    return CLIPConfig(text_config=text, vision_config=vision, projection_dim=512, logit_scale_init_value=2.6592)
-
-
-def build_vit_b32(out_dir: Path) -> Path:
-    from transformers import CLIPModel
-
-    processor = build_clip_processor(list(DEFAULT_WORDS), 224)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(0)
-        model = CLIPModel(vit_b32_config(processor.tokenizer)).eval()
-    model.save_pretrained(out_dir)
-    save_processor(processor, out_dir)
-    return out_dir
 
 
 # -- (a) compute ceiling -----------------------------------------------------------
@@ -222,23 +177,6 @@ def run_callers(server, pool: np.ndarray, callers: int, seconds: float, warmup: 
 # -- report ------------------------------------------------------------------------
 
 
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    return (
-        f"{cpu}, {os.cpu_count()} cores visible, torch {torch.__version__} "
-        f"({torch.get_num_threads()} intra-op threads, CPU capability {torch.backends.cpu.get_cpu_capability()}), "
-        f"Python {platform.python_version()}; load average at the end {load}"
-    )
-
-
 def histogram(sizes: dict[int, int]) -> str:
     total = sum(sizes.values()) or 1
     top = sorted(sizes.items(), key=lambda kv: -kv[1])[:4]
@@ -331,18 +269,6 @@ def report(results: dict) -> str:
     if results.get("plot"):
         lines += [f"![Embedder throughput vs callers]({results['plot']})", ""]
     return "\n".join(lines)
-
-
-def write_section(path: Path, section: str) -> None:
-    """Replaces only this benchmark's section; other sections stay as they are."""
-    text = path.read_text() if path.exists() else "# Performance\n"
-    start = text.find(SECTION)
-    if start == -1:
-        text = text.rstrip("\n") + "\n\n" + section
-    else:
-        end = text.find("\n## ", start + len(SECTION))
-        text = text[:start] + section + ("" if end == -1 else text[end + 1 :])
-    path.write_text(text.rstrip("\n") + "\n")
 
 
 def plot(points: list[Point], ceiling: float, seed: float, out: Path) -> None:
@@ -479,7 +405,7 @@ def main(argv=None) -> int:
     print(section)
     print(f"total bench time {time.perf_counter() - began:.0f}s")
     if args.write_docs:
-        write_section(REPO / "docs" / "performance.md", section)
+        benchlib.write_section(SECTION, section)
         print("wrote docs/performance.md")
     return 0
 

@@ -21,19 +21,21 @@ import argparse
 import sys
 import tempfile
 import time
-from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import benchlib  # noqa: E402  (sets up sys.path for the project's packages)
-
 import cv2  # noqa: E402
 import grpc  # noqa: E402
-
 from videosearch.launcher import ClusterConfig, LocalCluster  # noqa: E402
-from videosearch.v1 import indexer_pb2, indexer_pb2_grpc, searcher_pb2, searcher_pb2_grpc  # noqa: E402
+from videosearch.v1 import (  # noqa: E402
+    indexer_pb2,
+    indexer_pb2_grpc,
+    searcher_pb2,
+    searcher_pb2_grpc,
+)
 
 OUT = benchlib.REPO / "bench" / "out" / "index"
 SHARED = benchlib.REPO.parent / "shared" / "videos"

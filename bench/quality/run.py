@@ -19,7 +19,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import benchlib  # noqa: E402
-
 from videosearch.demo.quality import evaluate, index_corpus  # noqa: E402
 from videosearch.demo.videos import generate_demo_corpus  # noqa: E402
 from videosearch.launcher import ClusterConfig, LocalCluster  # noqa: E402

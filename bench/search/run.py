@@ -53,7 +53,6 @@ import faiss  # noqa: E402
 import grpc  # noqa: E402
 import psutil  # noqa: E402
 from grpc_health.v1 import health_pb2, health_pb2_grpc  # noqa: E402
-
 from videosearch.common.grpc_server import insecure_channel  # noqa: E402
 from videosearch.common.tensors import to_tensor  # noqa: E402
 from videosearch.searcher.service import Searcher  # noqa: E402
@@ -300,8 +299,12 @@ def start_embedder(work: Path, log_path: Path) -> tuple[subprocess.Popen, str, s
     if not (model_dir / "config.json").exists():
         import torch
         from transformers import CLIPModel
-
-        from videosearch.demo.tokenizer import DEFAULT_WORDS, build_clip_processor, save_processor, tiny_clip_config
+        from videosearch.demo.tokenizer import (
+            DEFAULT_WORDS,
+            build_clip_processor,
+            save_processor,
+            tiny_clip_config,
+        )
 
         processor = build_clip_processor(list(DEFAULT_WORDS), 32)
         tok = processor.tokenizer

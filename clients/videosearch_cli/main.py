@@ -14,9 +14,13 @@ from google.protobuf.json_format import MessageToDict
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
-
 from videosearch.common.grpc_server import insecure_channel
-from videosearch.v1 import indexer_pb2, indexer_pb2_grpc, searcher_pb2, searcher_pb2_grpc
+from videosearch.v1 import (
+    indexer_pb2,
+    indexer_pb2_grpc,
+    searcher_pb2,
+    searcher_pb2_grpc,
+)
 
 VIDEO_SUFFIXES = {".mp4", ".m4v", ".mkv", ".mov", ".avi", ".webm", ".mpg", ".mpeg", ".wmv", ".flv", ".ts", ".3gp"}
 STAGE_WORDS = {

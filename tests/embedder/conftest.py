@@ -4,7 +4,6 @@ loaded once per session, and a real Embedder gRPC server on port 0."""
 from __future__ import annotations
 
 import pytest
-
 from videosearch.embedder.model import ClipEmbedder
 from videosearch.embedder.server import serve
 from videosearch.embedder.settings import EmbedderSettings

@@ -7,7 +7,6 @@ import time
 
 import numpy as np
 import pytest
-
 from videosearch.common.errors import ResourceExhausted, Unavailable
 from videosearch.embedder.batcher import DynamicBatcher
 

@@ -7,7 +7,6 @@ import socket
 import grpc
 import numpy as np
 import pytest
-
 from videosearch.common import errors
 from videosearch.common.grpc_client import domain_error
 from videosearch.embedder.client import EmbedderClient

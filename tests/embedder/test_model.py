@@ -7,7 +7,6 @@ import pytest
 import torch
 from PIL import Image
 from transformers import CLIPModel, CLIPProcessor
-
 from videosearch.common.errors import InvalidArgument
 from videosearch.embedder.model import (
     ClipEmbedder,
@@ -197,7 +196,6 @@ def test_unknown_model_raises_model_load_error_saying_what_to_do(tmp_path):
 
 def test_folding_quick_gelu_keeps_the_models_output(tiny_clip_dir):
     from transformers.activations import QuickGELUActivation
-
     from videosearch.embedder.model import fold_quick_gelu
 
     original = CLIPModel.from_pretrained(tiny_clip_dir).eval()

@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
-
 from videosearch.common.grpc_server import insecure_channel
 from videosearch.common.tensors import from_tensor, to_tensor
 from videosearch.embedder.server import SERVICE_NAME, start_server

@@ -27,7 +27,6 @@ def test_server_process_serves_then_stops_cleanly_on_sigterm(tmp_path, tiny_clip
     import time
 
     from grpc_health.v1 import health_pb2, health_pb2_grpc
-
     from videosearch.common.grpc_server import insecure_channel
     from videosearch.embedder.client import EmbedderClient
 

@@ -5,9 +5,15 @@ from __future__ import annotations
 import threading
 
 import pytest
-
 from videosearch.common.errors import FailedPrecondition, NotFound, ResourceExhausted
-from videosearch.indexer.jobs import ErrorReason, IndexOptions, JobFailure, JobManager, JobStage, JobState
+from videosearch.indexer.jobs import (
+    ErrorReason,
+    IndexOptions,
+    JobFailure,
+    JobManager,
+    JobStage,
+    JobState,
+)
 
 OPTIONS = IndexOptions(detector_threshold=27.0, min_scene_frames=15, frames_per_scene=3)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 
 import pytest
-
 from videosearch.common.errors import InvalidArgument, NotFound, PermissionDenied
 from videosearch.indexer.paths import AllowedRoots
 

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-
 from videosearch.embedder.types import Preprocessing
 
 SHARED_VIDEOS = Path(__file__).resolve().parents[2] / ".." / "shared" / "videos"

@@ -8,7 +8,6 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-
 from videosearch.common.errors import InvalidArgument, NotFound, PermissionDenied
 from videosearch.indexer import media
 

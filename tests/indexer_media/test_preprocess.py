@@ -6,7 +6,6 @@ import logging
 
 import numpy as np
 import pytest
-
 from videosearch.embedder.types import Preprocessing
 from videosearch.indexer.preprocess import FramePreprocessor, normalize, resized_size
 

@@ -5,8 +5,11 @@ from __future__ import annotations
 import random
 
 import pytest
-
-from videosearch.indexer.sampling import CandidateBuffer, sample_offsets, sample_positions
+from videosearch.indexer.sampling import (
+    CandidateBuffer,
+    sample_offsets,
+    sample_positions,
+)
 
 
 def test_positions_are_midpoints_of_k_equal_segments():

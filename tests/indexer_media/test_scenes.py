@@ -7,14 +7,19 @@ from fractions import Fraction
 import numpy as np
 import pytest
 from scenedetect import ContentDetector, detect
-
 from videosearch.common.errors import Cancelled, InvalidArgument
 from videosearch.indexer import media
 from videosearch.indexer.preprocess import FramePreprocessor
 from videosearch.indexer.sampling import sample_positions
 from videosearch.indexer.scenes import detect_cuts
 
-from .helpers import clip_preprocessing, decode_all, drifting_square_frames, golden_cuts, write_video
+from .helpers import (
+    clip_preprocessing,
+    decode_all,
+    drifting_square_frames,
+    golden_cuts,
+    write_video,
+)
 
 SHARED = ["testvideo.mp4", "counter.mp4", "fades.mp4", "delayed_start.mp4", "issue-134-rotate.mp4"]
 SMALL = clip_preprocessing(32)

@@ -6,7 +6,6 @@ from __future__ import annotations
 from fractions import Fraction
 
 import numpy as np
-
 from videosearch.searcher.types import SceneRecord, VideoRecord
 
 MODEL = "test/tiny-clip"

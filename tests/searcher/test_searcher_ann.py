@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from tests.searcher.searcher_testlib import make_scenes, make_video, unit
 from videosearch.searcher.ann import AnnParams
 from videosearch.searcher.index import SceneIndex
 from videosearch.searcher.store import Collection, LoadedCollection, StoredVideo
 from videosearch.searcher.types import SearchParams
+
+from tests.searcher.searcher_testlib import make_scenes, make_video, unit
 
 DIM = 64
 SCENES_PER_VIDEO = 20

@@ -7,10 +7,17 @@ import threading
 
 import numpy as np
 import pytest
-
-from tests.searcher.searcher_testlib import DIM, make_scenes, make_video, one_hot, random_unit, unit
 from videosearch.searcher.index import SceneIndex
 from videosearch.searcher.types import SearchParams
+
+from tests.searcher.searcher_testlib import (
+    DIM,
+    make_scenes,
+    make_video,
+    one_hot,
+    random_unit,
+    unit,
+)
 
 
 def reference(collection: dict[str, np.ndarray], query: np.ndarray, params: SearchParams):

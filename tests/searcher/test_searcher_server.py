@@ -11,8 +11,6 @@ import numpy as np
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
-
-from tests.searcher.searcher_testlib import make_scenes, make_video, unit
 from videosearch.common.errors import FailedPrecondition, InvalidArgument, NotFound
 from videosearch.common.grpc_server import insecure_channel
 from videosearch.common.tensors import to_tensor
@@ -22,6 +20,8 @@ from videosearch.searcher.server import SERVICE_NAME, serve
 from videosearch.searcher.settings import SearcherSettings
 from videosearch.searcher.types import SearchParams
 from videosearch.v1 import searcher_pb2, searcher_pb2_grpc, video_pb2
+
+from tests.searcher.searcher_testlib import make_scenes, make_video, unit
 
 
 @pytest.fixture(scope="module")

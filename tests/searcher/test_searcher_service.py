@@ -7,12 +7,24 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-
-from tests.searcher.searcher_testlib import DIM, MODEL, make_scenes, make_video, random_unit, unit
-from videosearch.common.errors import FailedPrecondition, InvalidArgument, NotFound, Unavailable
+from videosearch.common.errors import (
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    Unavailable,
+)
 from videosearch.searcher.service import Searcher
 from videosearch.searcher.text_embedder import RemoteTextEmbedder
 from videosearch.searcher.types import SceneRecord, SearchParams
+
+from tests.searcher.searcher_testlib import (
+    DIM,
+    MODEL,
+    make_scenes,
+    make_video,
+    random_unit,
+    unit,
+)
 
 
 def add(searcher, vid, n=3, rng=None, **kw):

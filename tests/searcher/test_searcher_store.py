@@ -12,10 +12,16 @@ import time
 
 import numpy as np
 import pytest
-
-from tests.searcher.searcher_testlib import DIM, MODEL, make_scenes, make_video, random_unit
 from videosearch.common.errors import FailedPrecondition
 from videosearch.searcher.store import SearcherStore, StoreLocked
+
+from tests.searcher.searcher_testlib import (
+    DIM,
+    MODEL,
+    make_scenes,
+    make_video,
+    random_unit,
+)
 
 
 @pytest.fixture

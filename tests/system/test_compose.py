@@ -9,11 +9,13 @@ import tomllib
 from pathlib import Path
 
 import yaml
-
 from videosearch.common.settings import env_names
-from videosearch.embedder.settings import ENV_PREFIX as EMBEDDER_PREFIX, EmbedderSettings
-from videosearch.indexer.settings import ENV_PREFIX as INDEXER_PREFIX, IndexerSettings
-from videosearch.searcher.settings import ENV_PREFIX as SEARCHER_PREFIX, SearcherSettings
+from videosearch.embedder.settings import ENV_PREFIX as EMBEDDER_PREFIX
+from videosearch.embedder.settings import EmbedderSettings
+from videosearch.indexer.settings import ENV_PREFIX as INDEXER_PREFIX
+from videosearch.indexer.settings import IndexerSettings
+from videosearch.searcher.settings import ENV_PREFIX as SEARCHER_PREFIX
+from videosearch.searcher.settings import SearcherSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = {

@@ -12,12 +12,17 @@ from pathlib import Path
 import grpc
 import numpy as np
 import pytest
-
-from tests.conftest import golden_cuts
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 from videosearch.common.timecode import Timecode
 from videosearch.launcher import ClusterConfig, LocalCluster
-from videosearch.v1 import indexer_pb2, indexer_pb2_grpc, searcher_pb2, searcher_pb2_grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
+from videosearch.v1 import (
+    indexer_pb2,
+    indexer_pb2_grpc,
+    searcher_pb2,
+    searcher_pb2_grpc,
+)
+
+from tests.conftest import golden_cuts
 
 pytestmark = pytest.mark.timeout(600)
 

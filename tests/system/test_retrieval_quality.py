@@ -4,12 +4,12 @@ regression that scrambles embeddings, timestamps or ranking fails here."""
 from __future__ import annotations
 
 import pytest
-
-from tests.conftest import REPO_ROOT
 from videosearch.demo.quality import evaluate, index_corpus
 from videosearch.demo.videos import generate_demo_corpus
 from videosearch.launcher import ClusterConfig, LocalCluster
 from videosearch.searcher.client import SearcherClient
+
+from tests.conftest import REPO_ROOT
 
 DEMO_MODEL = REPO_ROOT / "models" / "demo-clip"
 pytestmark = pytest.mark.timeout(600)

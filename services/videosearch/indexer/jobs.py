@@ -16,7 +16,13 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
-from videosearch.common.errors import Cancelled, FailedPrecondition, InvalidArgument, NotFound, ResourceExhausted
+from videosearch.common.errors import (
+    Cancelled,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    ResourceExhausted,
+)
 
 log = logging.getLogger(__name__)
 

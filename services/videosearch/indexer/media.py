@@ -18,7 +18,12 @@ from typing import TYPE_CHECKING
 import cv2
 import numpy as np
 
-from videosearch.common.errors import InvalidArgument, NotFound, PermissionDenied, VideoSearchError
+from videosearch.common.errors import (
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+    VideoSearchError,
+)
 from videosearch.common.timecode import Timecode, fps_fraction
 
 if TYPE_CHECKING:  # scenes imports this module; import it lazily at run time

@@ -17,8 +17,15 @@ import numpy as np
 from videosearch.common.errors import Cancelled, NotFound, Unavailable, VideoSearchError
 from videosearch.embedder.types import ModelInfo
 from videosearch.indexer import media
+from videosearch.indexer.jobs import (
+    ErrorReason,
+    IndexOptions,
+    Job,
+    JobFailure,
+    JobHandle,
+    JobStage,
+)
 from videosearch.indexer.timing import StageClock
-from videosearch.indexer.jobs import ErrorReason, IndexOptions, Job, JobFailure, JobHandle, JobStage
 from videosearch.searcher.types import SceneRecord, VideoRecord
 
 log = logging.getLogger(__name__)

@@ -5,10 +5,14 @@ from __future__ import annotations
 import logging
 import sys
 import threading
-import time
 
 from videosearch.common.errors import VideoSearchError
-from videosearch.common.grpc_server import Service, configure_logging, wait_for_shutdown_signal, write_port_file
+from videosearch.common.grpc_server import (
+    Service,
+    configure_logging,
+    wait_for_shutdown_signal,
+    write_port_file,
+)
 from videosearch.embedder.client import EmbedderClient
 from videosearch.indexer.jobs import JobManager
 from videosearch.indexer.paths import AllowedRoots

@@ -5,7 +5,14 @@ from __future__ import annotations
 import base64
 
 from videosearch.common.errors import InvalidArgument
-from videosearch.indexer.jobs import ErrorReason, IndexOptions, Job, JobManager, JobStage, JobState
+from videosearch.indexer.jobs import (
+    ErrorReason,
+    IndexOptions,
+    Job,
+    JobManager,
+    JobStage,
+    JobState,
+)
 from videosearch.indexer.paths import AllowedRoots
 from videosearch.indexer.settings import IndexerSettings
 from videosearch.v1 import indexer_pb2, indexer_pb2_grpc

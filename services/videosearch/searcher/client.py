@@ -13,7 +13,13 @@ from videosearch.common.grpc_client import raise_domain_error
 from videosearch.common.grpc_server import insecure_channel
 from videosearch.common.tensors import to_tensor
 from videosearch.searcher import wire
-from videosearch.searcher.types import SceneRecord, SearcherStats, SearchParams, SearchResult, VideoRecord
+from videosearch.searcher.types import (
+    SceneRecord,
+    SearcherStats,
+    SearchParams,
+    SearchResult,
+    VideoRecord,
+)
 from videosearch.v1 import searcher_pb2, searcher_pb2_grpc
 
 

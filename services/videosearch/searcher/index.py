@@ -31,7 +31,13 @@ import numpy as np
 from videosearch.searcher.ann import AnnParams, HnswIndex
 from videosearch.searcher.ranking import best_scenes, ordered, top_candidates
 from videosearch.searcher.store import LoadedCollection
-from videosearch.searcher.types import SceneHit, SceneRecord, SearchParams, VideoHit, VideoRecord
+from videosearch.searcher.types import (
+    SceneHit,
+    SceneRecord,
+    SearchParams,
+    VideoHit,
+    VideoRecord,
+)
 
 log = logging.getLogger(__name__)
 

@@ -18,12 +18,23 @@ from typing import Protocol
 
 import numpy as np
 
-from videosearch.common.errors import InvalidArgument, NotFound, Unavailable, VideoSearchError
+from videosearch.common.errors import (
+    InvalidArgument,
+    NotFound,
+    Unavailable,
+    VideoSearchError,
+)
 from videosearch.searcher import validation
 from videosearch.searcher.ann import AnnParams
 from videosearch.searcher.index import SceneIndex
 from videosearch.searcher.store import Collection, SearcherStore, check_same_model
-from videosearch.searcher.types import SceneRecord, SearcherStats, SearchParams, SearchResult, VideoRecord
+from videosearch.searcher.types import (
+    SceneRecord,
+    SearcherStats,
+    SearchParams,
+    SearchResult,
+    VideoRecord,
+)
 
 log = logging.getLogger(__name__)
 

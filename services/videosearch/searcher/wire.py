@@ -7,7 +7,14 @@ from fractions import Fraction
 
 from videosearch.common.errors import InvalidArgument
 from videosearch.common.timecode import Timecode
-from videosearch.searcher.types import SceneHit, SceneRecord, SearchParams, SearchResult, VideoHit, VideoRecord
+from videosearch.searcher.types import (
+    SceneHit,
+    SceneRecord,
+    SearchParams,
+    SearchResult,
+    VideoHit,
+    VideoRecord,
+)
 from videosearch.v1 import searcher_pb2, video_pb2
 
 _SCORING_TO_PROTO = {"max": searcher_pb2.VIDEO_SCORING_MAX, "mean": searcher_pb2.VIDEO_SCORING_MEAN}
