@@ -11,6 +11,7 @@ from pathlib import Path
 
 import grpc
 from google.protobuf.json_format import MessageToDict
+from rich import box
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -32,7 +33,8 @@ STAGE_WORDS = {
 }
 FINISHED = {indexer_pb2.JOB_STATE_SUCCEEDED, indexer_pb2.JOB_STATE_FAILED, indexer_pb2.JOB_STATE_CANCELLED}
 
-console = Console()
+# Piped output (logs, CI) gets a fixed width that fits a result row, not rich's 80-column default.
+console = Console() if sys.stdout.isatty() else Console(width=120)
 errors = Console(stderr=True)
 
 
@@ -171,22 +173,27 @@ def cmd_search(args) -> int:
         print(json.dumps(MessageToDict(response, preserving_proto_field_name=True), indent=2))
         return 0
     if args.mode == "scenes":
-        table = Table(title=f"Top scenes for {args.query!r}")
+        table = Table(title=f"Top scenes for {args.query!r}", box=box.SIMPLE_HEAD)
         for column in ("rank", "score", "video", "scene", "start", "end"):
             table.add_column(column)
         for rank, match in enumerate(response.scenes, 1):
             table.add_row(str(rank), f"{match.score:.4f}", match.video_id, str(match.scene.index), _time(match.scene.start_seconds, match.scene.start_timecode), _time(match.scene.end_seconds, match.scene.end_timecode))
     else:
-        table = Table(title=f"Top videos for {args.query!r}")
-        for column in ("rank", "score", "video", "best scenes (score  start – end)"):
+        table = Table(title=f"Top videos for {args.query!r}", box=box.SIMPLE_HEAD)
+        for column in ("rank", "score", "video", "scene", "start", "end"):
             table.add_column(column)
         for rank, match in enumerate(response.videos, 1):
-            scenes = "\n".join(
-                f"{s.score:.4f}  {_time(s.scene.start_seconds, s.scene.start_timecode)} – "
-                f"{_time(s.scene.end_seconds, s.scene.end_timecode)}"
-                for s in match.scenes
-            )
-            table.add_row(str(rank), f"{match.score:.4f}", f"{Path(match.video.uri).name}\n{match.video.video_id}", scenes)
+            for position, s in enumerate(match.scenes):
+                first = position == 0
+                table.add_row(
+                    str(rank) if first else "",
+                    f"{match.score:.4f}" if first else "",
+                    f"{Path(match.video.uri).name}" if first else (f"[dim]{match.video.video_id}[/]" if position == 1 else ""),
+                    f"#{s.scene.index} {s.score:.4f}",
+                    _time(s.scene.start_seconds, s.scene.start_timecode),
+                    _time(s.scene.end_seconds, s.scene.end_timecode),
+                    end_section=position == len(match.scenes) - 1,
+                )
     if not (response.videos or response.scenes):
         console.print("no results: index some videos first with `videosearch index PATH`")
         return 0
@@ -196,7 +203,7 @@ def cmd_search(args) -> int:
 
 
 def _time(seconds: float, timecode: str) -> str:
-    return f"{seconds:.2f}s ({timecode})"
+    return f"{timecode} ({seconds:.2f}s)"
 
 
 # -- videos, jobs, stats ---------------------------------------------------------
