@@ -9,8 +9,8 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
-from videosearch.demo import world  # noqa: E402
-from videosearch.demo.evaluate import embed_texts, evaluate, load  # noqa: E402
+from videosearch.demo import world
+from videosearch.demo.evaluate import embed_texts, evaluate, load
 
 MODEL = Path(__file__).resolve().parents[2] / "models" / "demo-clip"
 

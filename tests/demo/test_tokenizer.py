@@ -4,7 +4,7 @@ import pytest
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
-from videosearch.demo.tokenizer import build_clip_processor, build_tiny_random_clip  # noqa: E402
+from videosearch.demo.tokenizer import build_clip_processor, build_tiny_random_clip
 
 
 def test_processor_tokenizes_words_as_single_tokens():

@@ -6,7 +6,7 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
-from videosearch.demo.train import main, train  # noqa: E402
+from videosearch.demo.train import main, train
 
 
 def test_train_few_steps_loss_falls_and_saves_loadable_model(tmp_path):

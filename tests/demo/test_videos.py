@@ -6,7 +6,13 @@ import pytest
 cv2 = pytest.importorskip("cv2")
 scenedetect = pytest.importorskip("scenedetect")
 
-from videosearch.demo.videos import generate_demo_corpus, generate_demo_video, random_scenes  # noqa: E402
+import itertools
+
+from videosearch.demo.videos import (
+    generate_demo_corpus,
+    generate_demo_video,
+    random_scenes,
+)
 
 
 def _read_count(path):
@@ -48,4 +54,4 @@ def test_corpus_index(tmp_path):
         assert (tmp_path / v["file"]).is_file() and (tmp_path / v["ground_truth"]).is_file()
         assert 2 <= len(v["scenes"]) <= 3
         caps = [s["caption"] for s in v["scenes"]]
-        assert all(a != b for a, b in zip(caps, caps[1:]))
+        assert all(a != b for a, b in itertools.pairwise(caps))

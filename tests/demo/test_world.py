@@ -1,6 +1,5 @@
 import numpy as np
 import pytest
-
 from videosearch.demo import world
 
 

@@ -29,8 +29,9 @@ def main(argv=None) -> int:
     parser.add_argument("--query", action="append", help="a query to run (repeatable)")
     args = parser.parse_args(argv)
 
-    from videosearch.demo.videos import generate_demo_corpus
     from videosearch_cli import main as cli
+
+    from videosearch.demo.videos import generate_demo_corpus
 
     out = Path(args.out)
     videos_dir = out / "videos"

@@ -7,6 +7,7 @@ the result saves and loads with ``CLIPProcessor.from_pretrained`` like any real 
 
 from __future__ import annotations
 
+import itertools
 import re
 from pathlib import Path
 
@@ -52,7 +53,7 @@ def learn_bpe_merges(words: list[str] | tuple[str, ...]) -> list[tuple[str, str]
     while True:
         counts: dict[tuple[str, str], int] = {}
         for sq in seqs:
-            for pair in zip(sq, sq[1:]):
+            for pair in itertools.pairwise(sq):
                 counts[pair] = counts.get(pair, 0) + 1
         if not counts:
             return merges
@@ -160,27 +161,27 @@ def tiny_clip_config(
 ):
     from transformers import CLIPConfig
 
-    text = dict(
-        vocab_size=vocab_size,
-        hidden_size=text_hidden,
-        intermediate_size=text_hidden * 4,
-        num_hidden_layers=layers,
-        num_attention_heads=heads,
-        max_position_embeddings=MAX_TEXT_LENGTH,
-        projection_dim=projection_dim,
-    )
+    text = {
+        "vocab_size": vocab_size,
+        "hidden_size": text_hidden,
+        "intermediate_size": text_hidden * 4,
+        "num_hidden_layers": layers,
+        "num_attention_heads": heads,
+        "max_position_embeddings": MAX_TEXT_LENGTH,
+        "projection_dim": projection_dim,
+    }
     if bos_token_id is not None:
         text.update(bos_token_id=bos_token_id, eos_token_id=eos_token_id, pad_token_id=pad_token_id)
-    vision = dict(
-        hidden_size=vision_hidden,
-        intermediate_size=vision_hidden * 4,
-        num_hidden_layers=layers,
-        num_attention_heads=heads,
-        image_size=image_size,
-        patch_size=patch_size,
-        num_channels=3,
-        projection_dim=projection_dim,
-    )
+    vision = {
+        "hidden_size": vision_hidden,
+        "intermediate_size": vision_hidden * 4,
+        "num_hidden_layers": layers,
+        "num_attention_heads": heads,
+        "image_size": image_size,
+        "patch_size": patch_size,
+        "num_channels": 3,
+        "projection_dim": projection_dim,
+    }
     return CLIPConfig(text_config=text, vision_config=vision, projection_dim=projection_dim)
 
 

@@ -31,7 +31,13 @@ from pathlib import Path
 import numpy as np
 
 from videosearch.demo import world
-from videosearch.demo.tokenizer import CLIP_MEAN, CLIP_STD, build_clip_processor, save_processor, tiny_clip_config
+from videosearch.demo.tokenizer import (
+    CLIP_MEAN,
+    CLIP_STD,
+    build_clip_processor,
+    save_processor,
+    tiny_clip_config,
+)
 
 # Model size (kept in one place; recorded in training_args.json and the model card).
 IMAGE_SIZE = 40

@@ -59,7 +59,7 @@ def generate_demo_video(
     path: str | Path,
     scenes: list[str],
     rng: np.random.Generator,
-    fps: Fraction | int | float = Fraction(25),
+    fps: Fraction | float = Fraction(25),
     size: tuple[int, int] = (640, 360),
     frames_per_scene: tuple[int, int] = (40, 90),
 ) -> dict:

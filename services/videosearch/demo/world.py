@@ -194,7 +194,7 @@ def render_params(
     # pixel-centre coordinates in central-square units
     xs = ((np.arange(W, dtype=np.float32) + 0.5 - ox) / S)[None, None, :]
     ys = ((np.arange(H, dtype=np.float32) + 0.5 - oy) / S)[None, :, None]
-    f = lambda a: np.asarray(a, dtype=np.float32).reshape(n, 1, 1)  # noqa: E731
+    f = lambda a: np.asarray(a, dtype=np.float32).reshape(n, 1, 1)
 
     # background gradient (relative to the whole frame) + texture
     gx = (np.arange(W, dtype=np.float32) / max(W - 1, 1))[None, None, :]
