@@ -6,7 +6,7 @@ PROTO_SRC := protos
 PROTO_OUT := services
 PROTOS := $(sort $(shell find $(PROTO_SRC) -name "*.proto"))
 
-.PHONY: help install protos protos-check test up demo demo-model bench-embedder bench-index bench-search clean
+.PHONY: help install protos protos-check test up demo demo-model bench-embedder bench-index bench-search bench-quality clean
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -41,3 +41,15 @@ demo: install ## The main job: start everything with the offline demo model, ind
 demo-model: install ## Retrain the offline demo CLIP into models/demo-clip (deterministic, about 6 minutes on 2 cores)
 	$(PY) -m videosearch.demo.train --out models/demo-clip --seed 0
 	$(PY) -m videosearch.demo.evaluate --model models/demo-clip --frames 500 --seed 12345 --record
+
+bench-embedder: install ## Embedder throughput vs the compute ceiling and the seed's one-image calls
+	$(PY) bench/embedder/run.py --write-docs --plot
+
+bench-index: install ## Indexing speed vs a re-implementation of the seed, and growth with video length
+	$(PY) bench/index/run.py
+
+bench-search: install ## Search latency, start-up and memory at 10k/100k/1M scenes, vs faiss
+	$(PY) bench/search/run.py --sizes 10000,100000,1000000 --plot docs/search-latency.png
+
+bench-quality: install ## Retrieval quality on demo videos with the demo CLIP (R@1, R@5, MRR, IoU, cut recall)
+	$(PY) bench/quality/run.py --write-docs

@@ -49,9 +49,11 @@ class ErrorMappingInterceptor(grpc.ServerInterceptor):
 
     def intercept_service(self, continuation, handler_call_details):
         handler = continuation(handler_call_details)
-        if handler is None:
-            return None
         method = handler_call_details.method
+        if handler is None or not method.startswith("/videosearch."):
+            # Health and reflection have their own calling conventions (Watch takes a
+            # response callback in non-blocking mode); they raise no domain errors.
+            return handler
 
         def wrap_unary(behavior):
             @functools.wraps(behavior)

@@ -1,0 +1,144 @@
+"""The Indexer in-process on port 0 against real in-process Embedder and Searcher
+servers: job lifecycle over gRPC, failures that say why, cancellation, paging,
+health and reflection."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+
+from videosearch.embedder.server import serve as serve_embedder
+from videosearch.embedder.settings import EmbedderSettings
+from videosearch.indexer.server import IndexerApp
+from videosearch.indexer.settings import IndexerSettings
+from videosearch.searcher.server import serve as serve_searcher
+from videosearch.searcher.settings import SearcherSettings
+from videosearch.v1 import indexer_pb2, indexer_pb2_grpc, searcher_pb2, searcher_pb2_grpc
+
+pytestmark = pytest.mark.timeout(300)
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def backends(tiny_clip_dir, tmp_path_factory):
+    embedder = serve_embedder(EmbedderSettings(port=0, model=str(tiny_clip_dir), dtype="float32"))
+    searcher = serve_searcher(SearcherSettings(
+        port=0, data_dir=str(tmp_path_factory.mktemp("searcher")), embedder_address=embedder.address, ann="none"))
+    yield embedder.address, searcher.address
+    searcher.stop(0)
+    embedder.stop(0)
+
+
+def start_indexer(roots, embedder_address, searcher_address, workers=1) -> IndexerApp:
+    settings = IndexerSettings(
+        port=0, allowed_roots=tuple(str(r) for r in roots), embedder_address=embedder_address,
+        searcher_address=searcher_address, workers=workers, rpc_timeout_s=10.0,
+    )
+    return IndexerApp(settings).start()
+
+
+def finish(stub, job_id):
+    *_, last = stub.WatchIndexJob(indexer_pb2.WatchIndexJobRequest(job_id=job_id), timeout=120)
+    return last.job
+
+
+@pytest.fixture()
+def indexer(backends, shared_videos):
+    app = start_indexer([shared_videos], *backends)
+    with grpc.insecure_channel(f"127.0.0.1:{app.port}") as channel:
+        yield indexer_pb2_grpc.IndexerServiceStub(channel), channel
+    app.stop(0)
+
+
+def test_health_and_reflection(indexer):
+    stub, channel = indexer
+    health = health_pb2_grpc.HealthStub(channel)
+    response = health.Watch(health_pb2.HealthCheckRequest(service="videosearch.v1.IndexerService"), timeout=30)
+    assert any(update.status == health_pb2.HealthCheckResponse.SERVING for update in response)
+    reflection = reflection_pb2_grpc.ServerReflectionStub(channel)
+    answer = next(reflection.ServerReflectionInfo(iter([reflection_pb2.ServerReflectionRequest(list_services="")])))
+    names = {s.name for s in answer.list_services_response.service}
+    assert {"videosearch.v1.IndexerService", "grpc.health.v1.Health"} <= names
+
+
+def test_watch_reports_every_stage_and_lists_page(indexer, shared_videos, backends):
+    stub, _ = indexer
+    path = str(shared_videos / "counter.mp4")
+    job = stub.SubmitIndexJob(indexer_pb2.SubmitIndexJobRequest(path=path, options=indexer_pb2.IndexOptions(force=True))).job
+    assert job.state == indexer_pb2.JOB_STATE_QUEUED and job.options.frames_per_scene == 3
+    updates = [u.job for u in stub.WatchIndexJob(indexer_pb2.WatchIndexJobRequest(job_id=job.job_id), timeout=120)]
+    stages = [u.stage for u in updates]
+    for stage in (indexer_pb2.JOB_STAGE_HASHING, indexer_pb2.JOB_STAGE_DETECTING_SCENES,
+                  indexer_pb2.JOB_STAGE_EMBEDDING, indexer_pb2.JOB_STAGE_STORING):
+        assert stage in stages, indexer_pb2.JobStage.Name(stage)
+    percents = [u.percent for u in updates]
+    assert percents == sorted(percents) and percents[-1] == 100.0
+    last = updates[-1]
+    assert last.state == indexer_pb2.JOB_STATE_SUCCEEDED and last.scenes_found == 1  # counter.mp4 has no cut
+    with grpc.insecure_channel(backends[1]) as channel:
+        stored = searcher_pb2_grpc.SearcherServiceStub(channel).GetVideo(searcher_pb2.GetVideoRequest(video_id=last.video_id))
+    assert [(s.start_frame, s.end_frame) for s in stored.scenes] == [(0, stored.video.frame_count)]
+
+    stub.SubmitIndexJob(indexer_pb2.SubmitIndexJobRequest(path=path))
+    first = stub.ListIndexJobs(indexer_pb2.ListIndexJobsRequest(page_size=1))
+    second = stub.ListIndexJobs(indexer_pb2.ListIndexJobsRequest(page_size=1, page_token=first.next_page_token))
+    assert len(first.jobs) == len(second.jobs) == 1 and first.jobs[0].job_id != second.jobs[0].job_id
+    with pytest.raises(grpc.RpcError) as caught:
+        stub.ListIndexJobs(indexer_pb2.ListIndexJobsRequest(page_token="garbage!"))
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    with pytest.raises(grpc.RpcError) as caught:
+        stub.SubmitIndexJob(indexer_pb2.SubmitIndexJobRequest(path=path, options=indexer_pb2.IndexOptions(frames_per_scene=500)))
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "frames_per_scene" in caught.value.details()
+
+
+def test_cancel_queued_and_running_jobs_stores_nothing(indexer, shared_videos, backends):
+    stub, _ = indexer
+    options = indexer_pb2.IndexOptions(force=True)
+    running = stub.SubmitIndexJob(indexer_pb2.SubmitIndexJobRequest(path=str(shared_videos / "issue-134-rotate.mp4"), options=options)).job
+    queued = stub.SubmitIndexJob(indexer_pb2.SubmitIndexJobRequest(path=str(shared_videos / "fades.mp4"), options=options)).job
+    cancelled = stub.CancelIndexJob(indexer_pb2.CancelIndexJobRequest(job_id=queued.job_id)).job
+    assert cancelled.state == indexer_pb2.JOB_STATE_CANCELLED
+    for update in stub.WatchIndexJob(indexer_pb2.WatchIndexJobRequest(job_id=running.job_id), timeout=120):
+        if update.job.stage == indexer_pb2.JOB_STAGE_EMBEDDING:
+            stub.CancelIndexJob(indexer_pb2.CancelIndexJobRequest(job_id=running.job_id))
+            break
+    final = finish(stub, running.job_id)
+    assert final.state == indexer_pb2.JOB_STATE_CANCELLED, final
+    with grpc.insecure_channel(backends[1]) as channel:
+        searcher = searcher_pb2_grpc.SearcherServiceStub(channel)
+        for video_id in (final.video_id,):
+            with pytest.raises(grpc.RpcError) as caught:
+                searcher.GetVideo(searcher_pb2.GetVideoRequest(video_id=video_id))
+            assert caught.value.code() == grpc.StatusCode.NOT_FOUND
+    with pytest.raises(grpc.RpcError) as caught:
+        stub.CancelIndexJob(indexer_pb2.CancelIndexJobRequest(job_id=running.job_id))
+    assert caught.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+
+
+@pytest.mark.parametrize("down", ["embedder", "searcher"])
+def test_unreachable_dependency_fails_the_job_with_its_reason(down, backends, shared_videos):
+    embedder_address, searcher_address = backends
+    dead = f"127.0.0.1:{closed_port()}"
+    app = start_indexer([shared_videos], dead if down == "embedder" else embedder_address,
+                        dead if down == "searcher" else searcher_address)
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{app.port}") as channel:
+            stub = indexer_pb2_grpc.IndexerServiceStub(channel)
+            job = stub.SubmitIndexJob(indexer_pb2.SubmitIndexJobRequest(path=str(shared_videos / "delayed_start.mp4"))).job
+            final = finish(stub, job.job_id)
+    finally:
+        app.stop(0)
+    expected = (indexer_pb2.JOB_ERROR_REASON_EMBEDDER_UNAVAILABLE if down == "embedder"
+                else indexer_pb2.JOB_ERROR_REASON_SEARCHER_UNAVAILABLE)
+    assert final.state == indexer_pb2.JOB_STATE_FAILED and final.error_reason == expected, final
+    assert down in final.error and dead in final.error, "the message names the service and its address"
