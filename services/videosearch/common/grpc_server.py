@@ -160,6 +160,19 @@ def wait_for_shutdown_signal(name: str) -> None:
         pass
 
 
+def start_service(name: str, add_servicer, servicer, service_name: str, *, host: str, port: int, port_file: str = "") -> Service:
+    """Binds and starts one servicer (health NOT_SERVING until ``set_serving``), then
+    writes the bound port to ``port_file`` so launchers can use port 0."""
+
+    def register(server: grpc.Server) -> list[str]:
+        add_servicer(servicer, server)
+        return [service_name]
+
+    service = Service(name, register, host=host, port=port).start()
+    write_port_file(port_file, service.port)
+    return service
+
+
 def write_port_file(path: str, port: int) -> None:
     """Writes the bound port atomically, so a launcher can start a service on port 0."""
     if not path:

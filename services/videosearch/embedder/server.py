@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import torch
 
-from videosearch.common.grpc_server import Service, configure_logging, write_port_file
+from videosearch.common.grpc_server import Service, configure_logging, start_service
 from videosearch.embedder.engine import EmbeddingEngine
 from videosearch.embedder.model import ClipEmbedder, ModelLoadError
 from videosearch.embedder.servicer import EmbedderServicer
@@ -79,14 +79,8 @@ class EmbedderServer:
 def start_server(settings: EmbedderSettings) -> EmbedderServer:
     """Binds and starts the gRPC server without a model (NOT_SERVING); call load() next."""
     servicer = EmbedderServicer()
-
-    def register(server):
-        embedder_pb2_grpc.add_EmbedderServiceServicer_to_server(servicer, server)
-        return [SERVICE_NAME]
-
-    service = Service("embedder", register, host=settings.host, port=settings.port)
-    service.start()
-    write_port_file(settings.port_file, service.port)
+    service = start_service("embedder", embedder_pb2_grpc.add_EmbedderServiceServicer_to_server, servicer,
+                            SERVICE_NAME, host=settings.host, port=settings.port, port_file=settings.port_file)
     return EmbedderServer(settings, service, servicer)
 
 

@@ -10,8 +10,8 @@ from videosearch.common.errors import VideoSearchError
 from videosearch.common.grpc_server import (
     Service,
     configure_logging,
+    start_service,
     wait_for_shutdown_signal,
-    write_port_file,
 )
 from videosearch.embedder.client import EmbedderClient
 from videosearch.indexer.jobs import JobManager
@@ -42,13 +42,8 @@ class IndexerApp:
             max_queued=settings.max_queued_jobs,
             finished_kept=settings.finished_jobs_kept,
         )
-        servicer = IndexerServicer(self.jobs, AllowedRoots(settings.allowed_roots), settings)
-
-        def register(server):
-            indexer_pb2_grpc.add_IndexerServiceServicer_to_server(servicer, server)
-            return [SERVICE_NAME]
-
-        self.service = Service("indexer", register, host=settings.host, port=settings.port)
+        self.servicer = IndexerServicer(self.jobs, AllowedRoots(settings.allowed_roots), settings)
+        self.service: Service | None = None
         self._stop = threading.Event()
 
     @property
@@ -56,7 +51,9 @@ class IndexerApp:
         return self.service.port
 
     def start(self) -> "IndexerApp":
-        self.service.start()
+        s = self.settings
+        self.service = start_service("indexer", indexer_pb2_grpc.add_IndexerServiceServicer_to_server, self.servicer,
+                                     SERVICE_NAME, host=s.host, port=s.port, port_file=s.port_file)
         threading.Thread(target=self._become_ready, name="indexer-ready", daemon=True).start()
         return self
 
@@ -77,9 +74,11 @@ class IndexerApp:
 
     def stop(self, grace: float = 5.0) -> None:
         self._stop.set()
-        self.service.set_serving(False)
+        if self.service is not None:
+            self.service.set_serving(False)
         self.jobs.shutdown()
-        self.service.stop(grace)
+        if self.service is not None:
+            self.service.stop(grace)
         self.pipeline.close()
         self.embedder.close()
         self.searcher.close()
@@ -93,7 +92,6 @@ def main(argv=None) -> int:
     except (OSError, ValueError) as exc:
         print(f"videosearch-indexer: {exc}", file=sys.stderr)
         return 2
-    write_port_file(settings.port_file, app.port)
     wait_for_shutdown_signal("indexer")
     app.stop()
     return 0

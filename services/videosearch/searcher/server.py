@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from videosearch.common.errors import FailedPrecondition
-from videosearch.common.grpc_server import Service, configure_logging, write_port_file
+from videosearch.common.grpc_server import Service, configure_logging, start_service
 from videosearch.searcher.ann import AnnParams
 from videosearch.searcher.service import Searcher, TextEmbedder
 from videosearch.searcher.servicer import SearcherServicer
@@ -85,14 +85,8 @@ def start_server(settings: SearcherSettings) -> SearcherServer:
     if settings.ann not in ("none", "hnsw", "auto"):
         raise ValueError(f"--ann must be none, hnsw or auto, got {settings.ann!r}")
     servicer = SearcherServicer()
-
-    def register(server):
-        searcher_pb2_grpc.add_SearcherServiceServicer_to_server(servicer, server)
-        return [SERVICE_NAME]
-
-    service = Service("searcher", register, host=settings.host, port=settings.port)
-    service.start()
-    write_port_file(settings.port_file, service.port)
+    service = start_service("searcher", searcher_pb2_grpc.add_SearcherServiceServicer_to_server, servicer,
+                            SERVICE_NAME, host=settings.host, port=settings.port, port_file=settings.port_file)
     return SearcherServer(settings, service, servicer)
 
 
