@@ -49,7 +49,7 @@ bench-index: install ## Indexing speed vs a re-implementation of the seed, and g
 	$(PY) bench/index/run.py
 
 bench-search: install ## Search latency, start-up and memory at 10k/100k/1M scenes, vs faiss
-	$(PY) bench/search/run.py --sizes 10000,100000,1000000 --plot docs/search-latency.png
+	$(PY) bench/search/run.py --sizes 10000,100000,1000000 --plot docs/search-latency.png --write-docs
 
 bench-quality: install ## Retrieval quality on demo videos with the demo CLIP (R@1, R@5, MRR, IoU, cut recall)
 	$(PY) bench/quality/run.py --write-docs

@@ -195,7 +195,7 @@ def main(argv=None) -> int:
     print("\n" + report)
     plot_path = plot(videos, ours)
     if not args.no_write:
-        benchlib.write_section(SECTION, report + (f"\n![indexing time vs video length](../bench/out/index/{plot_path.name})\n" if plot_path else ""))
+        benchlib.write_section(SECTION, report + (f"\n![indexing time vs video length]({plot_path.name})\n" if plot_path else ""))
     return 0
 
 
@@ -259,7 +259,7 @@ def plot(videos, ours) -> Path | None:
     ax.set_ylabel("indexing wall time (s)")
     ax.grid(alpha=0.3)
     ax.legend()
-    path = OUT / "index_time_vs_length.png"
+    path = benchlib.REPO / "docs" / "index-time-vs-length.png"
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     return path
