@@ -7,7 +7,12 @@ import logging
 import numpy as np
 import pytest
 from videosearch.embedder.types import Preprocessing
-from videosearch.indexer.preprocess import FramePreprocessor, normalize, resized_size
+from videosearch.indexer.preprocess import (
+    FramePreprocessor,
+    ReducedFrame,
+    normalize,
+    resized_size,
+)
 
 from .helpers import clip_preprocessing, decode_all
 
@@ -59,6 +64,24 @@ def test_matches_clip_image_processor(real_frames, backend, size, orientation):
     diff = np.abs(ours - theirs)
     max_tol, mean_tol = TOLERANCE[backend]
     assert diff.max() <= max_tol and diff.mean() <= mean_tol, (diff.max(), diff.mean())
+
+
+@pytest.mark.parametrize("backend", ["pillow", "torch"])
+@pytest.mark.parametrize("size", [224, 32])
+@pytest.mark.parametrize("orientation", ["landscape", "portrait"])
+def test_candidates_shrunk_first_stay_close_to_clip_image_processor(real_frames, backend, size, orientation):
+    """The scene sampler keeps box-filtered, integer-shrunk candidates and resizes only the
+    frames it samples: a small, bounded departure from the reference, traded for speed."""
+    frames = real_frames[orientation]
+    proc = transformers.CLIPImageProcessor(size={"shortest_edge": size}, crop_size={"height": size, "width": size})
+    preprocessing = preprocessing_from_image_processor(proc)
+    preprocess = FramePreprocessor(preprocessing, backend=backend)
+    candidates = [preprocess.candidate(f) for f in frames]
+    if orientation == "landscape" or size == 32:
+        assert all(isinstance(c, ReducedFrame) for c in candidates), "large frames are shrunk first"
+    ours = normalize(np.stack([preprocess.finish(c) for c in candidates]), preprocessing)
+    diff = np.abs(ours - hf_pixels(proc, frames))
+    assert diff.max() <= 0.25 and diff.mean() <= 0.01, (diff.max(), diff.mean())
 
 
 def test_channels_are_rgb(real_frames):

@@ -32,6 +32,9 @@ and flipped to RGB afterwards.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import cv2
 import numpy as np
 from PIL import Image
 
@@ -67,6 +70,25 @@ def default_backend() -> str:
     except ImportError:
         return "pillow"
     return "torch"
+
+
+# A candidate frame is first shrunk by an integer factor with a box filter (cv2 INTER_AREA,
+# about 0.2 ms for 720p against 1.2 ms for the antialiased bicubic resize) as long as it
+# stays at least this many times the target size; the bicubic resize then runs only on the
+# few frames a scene keeps. Measured against CLIPImageProcessor on testvideo.mp4: mean
+# absolute difference 0.005 and at most 0.17 in normalized units, on sharp edges.
+REDUCE_HEADROOM = 1.5
+# Larger factors save little more time and let the box filter's shape show (measured at 32 px).
+MAX_REDUCTION = 4
+
+
+@dataclass(frozen=True)
+class ReducedFrame:
+    """A BGR frame shrunk by an integer factor, remembering the size it was decoded at."""
+
+    pixels: np.ndarray
+    height: int
+    width: int
 
 
 class FramePreprocessor:
@@ -122,6 +144,35 @@ class FramePreprocessor:
         else:
             crop = _center_crop(np.asarray(image.resize((new_w, new_h), self._resample)), p.crop_height, p.crop_width)
         # BGR -> RGB and HWC -> CHW in one copy.
+        return np.ascontiguousarray(crop[:, :, ::-1].transpose(2, 0, 1))
+
+    def reduction_factor(self, height: int, width: int) -> int:
+        """The integer factor a frame of this size can shrink by and keep REDUCE_HEADROOM."""
+        factor = int(min(height, width) // (REDUCE_HEADROOM * self.preprocessing.shortest_edge))
+        return max(1, min(factor, MAX_REDUCTION))
+
+    def candidate(self, frame_bgr: np.ndarray) -> np.ndarray | ReducedFrame:
+        """A cheap stand-in kept while it is unknown whether the frame will be sampled:
+        the finished crop for small frames, a ReducedFrame for large ones (see ``finish``)."""
+        height, width = frame_bgr.shape[:2]
+        factor = self.reduction_factor(height, width)
+        if factor < 2:
+            return self(frame_bgr)
+        small = cv2.resize(frame_bgr, (width // factor, height // factor), interpolation=cv2.INTER_AREA)
+        return ReducedFrame(small, height, width)
+
+    def finish(self, candidate: np.ndarray | ReducedFrame) -> np.ndarray:
+        """The RGB uint8 crop (3, crop_h, crop_w) of a candidate, with the geometry (resized
+        size and crop offsets) of the frame as it was decoded."""
+        if not isinstance(candidate, ReducedFrame):
+            return candidate
+        p = self.preprocessing
+        new_h, new_w = resized_size(candidate.height, candidate.width, p.shortest_edge)
+        if self.backend == "torch":
+            resized = self._torch_resize(candidate.pixels, new_h, new_w)
+        else:
+            resized = np.asarray(Image.fromarray(candidate.pixels).resize((new_w, new_h), self._resample))
+        crop = _center_crop(resized, p.crop_height, p.crop_width)
         return np.ascontiguousarray(crop[:, :, ::-1].transpose(2, 0, 1))
 
     def _torch_resize(self, frame: np.ndarray, new_h: int, new_w: int) -> np.ndarray:

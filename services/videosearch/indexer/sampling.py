@@ -6,7 +6,9 @@ than K frames gives each of its L frames once (no duplicates); at L = K the form
 same thing.
 
 The decode pass learns where a scene ends only when the next cut is detected, so it keeps
-*candidates* (preprocessed uint8 crops) of the open scene in a ``CandidateBuffer`` and picks
+*candidates* of the open scene (uint8 crops; for large frames, the frame shrunk by a small
+integer factor, resized and cropped only if it is sampled: at 720p a candidate is then
+640x360, 0.7 MB, so a scene over ~460 frames holds at most about 265 MB) in a ``CandidateBuffer`` and picks
 from them at the cut. Two facts keep the buffer small:
 
 * positions only move forward as the scene grows, so a frame below the first position of the

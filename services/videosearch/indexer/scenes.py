@@ -286,13 +286,14 @@ class SceneReader:
             if pool is not None:
                 pool.shutdown(wait=True, cancel_futures=True)
 
-    def _timed_preprocess(self, frame: np.ndarray) -> np.ndarray:
+    def _timed_preprocess(self, frame: np.ndarray):
         with self.clock.timing("preprocess"):
-            return self._preprocess(frame)
+            return self._preprocess.candidate(frame)
 
     def _close(self, buffer: CandidateBuffer, end: int, scene_index: int) -> SampledScene:
         frames, items = buffer.pick(end)
-        crops = [item.result() if isinstance(item, Future) else item for item in items]
+        with self.clock.timing("preprocess"):
+            crops = [self._preprocess.finish(item.result() if isinstance(item, Future) else item) for item in items]
         pixels = np.stack(crops) if crops else np.zeros((0, *self._preprocess.output_shape), np.uint8)
         assert self.video_info is not None
         return SampledScene(scene_index, buffer.start, end, frames, pixels, self.video_info.fps)
