@@ -12,6 +12,7 @@ from videosearch.embedder.model import (
     ClipEmbedder,
     ModelLoadError,
     check_reduced_precision,
+    local_model_id,
     parse_dtype,
     resolve_device,
 )
@@ -103,7 +104,7 @@ def test_model_info_reports_the_processors_preprocessing(tiny_clip_dir, tiny_emb
     info = tiny_embedder.model_info()
     image_processor = CLIPProcessor.from_pretrained(tiny_clip_dir).image_processor
     p = info.preprocessing
-    assert info.model_id == str(tiny_clip_dir.resolve())
+    assert info.model_id == local_model_id(tiny_clip_dir)
     assert info.embedding_dim == 16
     assert (info.device, info.compute_dtype) == ("cpu", "float32")
     assert p.shortest_edge == image_processor.size["shortest_edge"] == 32
@@ -210,3 +211,15 @@ def test_folding_quick_gelu_keeps_the_models_output(tiny_clip_dir):
             want, got = getattr(original, method)(**inputs), getattr(folded, method)(**inputs)
             want, got = getattr(want, "pooler_output", want), getattr(got, "pooler_output", got)
             torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-5)
+
+
+def test_local_model_id_follows_content_not_location(tiny_clip_dir, tmp_path):
+    import shutil
+
+    copy = tmp_path / tiny_clip_dir.name
+    shutil.copytree(tiny_clip_dir, copy)
+    assert local_model_id(copy) == local_model_id(tiny_clip_dir)
+    assert local_model_id(copy).startswith(f"{tiny_clip_dir.name}@sha256:")
+    config = copy / "config.json"
+    config.write_text(config.read_text().replace("{", '{"note": "retrained",', 1))
+    assert local_model_id(copy) != local_model_id(tiny_clip_dir)

@@ -11,6 +11,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from videosearch.common.grpc_server import insecure_channel
 from videosearch.common.tensors import from_tensor, to_tensor
+from videosearch.embedder.model import local_model_id
 from videosearch.embedder.server import SERVICE_NAME, start_server
 from videosearch.embedder.settings import EmbedderSettings
 from videosearch.v1 import embedder_pb2, embedder_pb2_grpc, tensor_pb2
@@ -40,7 +41,7 @@ def assert_still_serving(stub) -> None:
 
 def test_get_model_info(stub, tiny_clip_dir):
     info = stub.GetModelInfo(embedder_pb2.GetModelInfoRequest(), timeout=10)
-    assert info.model_id == str(tiny_clip_dir.resolve())
+    assert info.model_id == local_model_id(tiny_clip_dir)
     assert info.embedding_dim == 16
     assert (info.preprocessing.crop_height, info.preprocessing.crop_width, info.preprocessing.shortest_edge) == (32, 32, 32)
     assert info.preprocessing.rescale_factor == pytest.approx(1 / 255)

@@ -10,6 +10,7 @@ on the caller's thread and run one shared forward pass for many callers.
 from __future__ import annotations
 
 import copy
+import hashlib
 import logging
 import math
 import threading
@@ -100,6 +101,20 @@ def parse_dtype(name: str) -> torch.dtype | None:
 
 def dtype_name(dtype: torch.dtype) -> str:
     return str(dtype).removeprefix("torch.")
+
+
+def local_model_id(directory: Path) -> str:
+    """The id of a model saved in a local directory: its name and a digest of its config and
+    weights, so the same model copied or moved elsewhere keeps its id (stored vectors record
+    it) and a retrained one in the same place does not."""
+    digest = hashlib.sha256()
+    files = sorted(p for p in directory.iterdir() if p.name == "config.json" or p.suffix in (".safetensors", ".bin"))
+    for file in files:
+        digest.update(file.name.encode())
+        with file.open("rb") as handle:
+            for block in iter(lambda: handle.read(4 << 20), b""):
+                digest.update(block)
+    return f"{directory.resolve().name}@sha256:{digest.hexdigest()[:16]}"
 
 
 def load_clip(model_id: str):
@@ -281,8 +296,9 @@ class ClipEmbedder:
         if requested_dtype is torch.float16 and self.device.type == "cpu":
             log.warning("float16 on CPU is slow and not faster than float32; consider --dtype bfloat16 or float32")
         path = Path(model).expanduser()
-        self.model_id = str(path.resolve()) if path.is_dir() else model
-        clip, processor = load_clip(self.model_id)
+        self.source = str(path.resolve()) if path.is_dir() else model
+        self.model_id = local_model_id(path) if path.is_dir() else model
+        clip, processor = load_clip(self.source)
         fold_quick_gelu(clip)  # in float32, before any cast
         self.processor = processor
         self.tokenizer = processor.tokenizer
@@ -304,8 +320,8 @@ class ClipEmbedder:
         # one buffer per batcher worker thread.
         self._staging = threading.local()
         log.info(
-            "loaded %s on %s (%s), embedding_dim=%d, crop %dx%d",
-            self.model_id, self.device, dtype_name(self.dtype), self.embedding_dim,
+            "loaded %s (model id %s) on %s (%s), embedding_dim=%d, crop %dx%d",
+            self.source, self.model_id, self.device, dtype_name(self.dtype), self.embedding_dim,
             self.preprocessing.crop_height, self.preprocessing.crop_width,
         )
 
