@@ -37,3 +37,26 @@ def test_recorded_zero_shot_accuracy_still_holds():
     # fresh frames, different seed from the recorded run
     res = evaluate(MODEL, frames=210, seed=2024)
     assert res["accuracy"] >= recorded - 0.03, res
+
+
+def test_accuracy_holds_through_the_embedder_and_the_indexers_preprocessing():
+    """The production path: the Embedder's pipeline loads the committed model by directory,
+    16:9 video-sized frames go through the Indexer's preprocessing, uint8 on the wire."""
+    import numpy as np
+
+    from videosearch.embedder.model import ClipEmbedder
+    from videosearch.indexer.preprocess import FramePreprocessor
+
+    recorded = json.loads((MODEL / "eval_results.json").read_text())["accuracy"]
+    embedder = ClipEmbedder(str(MODEL), device="cpu", dtype="float32")
+    preprocess = FramePreprocessor(embedder.model_info().preprocessing)
+    rng = np.random.default_rng(777)
+    labels = rng.integers(len(world.CAPTIONS), size=150)
+    frames = [world.render_frame(world.CAPTIONS[i], rng, size=(640, 360)) for i in labels]
+    # Frames arrive from OpenCV as BGR; go through the same candidate path the scene sampler uses.
+    pixels = np.stack([preprocess.finish(preprocess.candidate(np.ascontiguousarray(f[:, :, ::-1]))) for f in frames])
+    images = embedder.embed_images(pixels)
+    texts = embedder.embed_texts(world.CAPTIONS)
+    accuracy = float(np.mean((images @ texts.T).argmax(axis=1) == labels))
+    print(f"accuracy through the Embedder: {accuracy:.3f} (recorded {recorded:.3f})")
+    assert accuracy >= recorded - 0.05, accuracy
