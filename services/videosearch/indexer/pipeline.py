@@ -30,8 +30,8 @@ from videosearch.searcher.types import SceneRecord, VideoRecord
 
 log = logging.getLogger(__name__)
 
-# Share of the progress bar each stage covers; decoding and embedding dominate.
-_HASH_SHARE, _STORE_SHARE = 5.0, 3.0
+# Share of the progress bar left for storing; the decode pass (embedding runs beside it) has the rest.
+_STORE_SHARE = 3.0
 
 
 class ImageEmbedder(Protocol):
@@ -59,9 +59,11 @@ class IndexPipeline:
         self._store = store
         self._in_flight = max(1, embed_requests_in_flight)
         self._embed_pool = ThreadPoolExecutor(max_workers=self._in_flight, thread_name_prefix="embed-call")
+        self._hash_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="hash")
 
     def close(self) -> None:
         self._embed_pool.shutdown(wait=False, cancel_futures=True)
+        self._hash_pool.shutdown(wait=False, cancel_futures=True)
 
     def __call__(self, job: Job, handle: JobHandle) -> None:
         clock = StageClock()
@@ -76,29 +78,25 @@ class IndexPipeline:
         options: IndexOptions = job.options
         started = time.perf_counter()
 
-        handle.update(stage=JobStage.HASHING)
-        with clock.timing("hash"):
-            sha256 = _media_call(
-                media.sha256_file, job.path,
-                on_progress=lambda done, total: handle.update(percent=_HASH_SHARE * done / max(total, 1)),
-            )
-        video_id = sha256[:16]
-        handle.update(video_id=video_id, percent=_HASH_SHARE)
-        handle.check_cancelled()
-
         info = _embedder_call(self._embedder.model_info)
-        if not options.force and self._already_indexed(video_id, info.model_id):
-            handle.update(skipped=True)
-            return
+        handle.update(stage=JobStage.HASHING)
+        # Hash while decoding starts: both read the whole file, and only the skip decision
+        # (same content already indexed by the same model) waits for the hash.
+        hashing = self._hash_pool.submit(self._hash_and_check, job, handle, info.model_id, clock)
 
-        handle.update(stage=JobStage.DETECTING_SCENES)
+        def should_stop() -> bool:
+            return handle.should_stop() or (hashing.done() and hashing.result()[1])
+
+        detecting = False
+
         def on_decode_progress(decoded: int, total: int) -> None:
-            share = 100.0 - _HASH_SHARE - _STORE_SHARE
-            handle.update(
-                frames_decoded=decoded,
-                frames_total=total,
-                percent=_HASH_SHARE + share * min(decoded / total, 1.0) if total else _HASH_SHARE,
-            )
+            nonlocal detecting
+            changes = {}
+            if not detecting:  # the first frames are decoded: the job is past its start
+                detecting, changes["stage"] = True, JobStage.DETECTING_SCENES
+            share = 100.0 - _STORE_SHARE
+            handle.update(frames_decoded=decoded, frames_total=total,
+                          percent=share * min(decoded / total, 1.0) if total else 0.0, **changes)
 
         scenes = media.iter_scenes(
             job.path,
@@ -107,7 +105,7 @@ class IndexPipeline:
             frames_per_scene=options.frames_per_scene,
             preprocessing=info.preprocessing,
             on_progress=on_decode_progress,
-            should_stop=handle.should_stop,
+            should_stop=should_stop,
         )
         pending: deque[Future] = deque()
         spans: list[tuple[int, int, int, int]] = []  # index, start, end, frames sampled
@@ -126,15 +124,27 @@ class IndexPipeline:
             frames_embedded += len(frame_vectors)
             handle.update(frames_embedded=frames_embedded)
 
-        for scene in _media_iter(scenes):
-            handle.check_cancelled()
-            frames_to_embed += len(scene.sample_frames)
-            handle.update(stage=JobStage.EMBEDDING, scenes_found=scene.index + 1, frames_to_embed=frames_to_embed)
-            # Send this scene's frames now and go on decoding; bound what is in flight.
-            pending.append(self._embed_pool.submit(embed, scene.pixels))
-            spans.append((scene.index, scene.start_frame, scene.end_frame, len(scene.sample_frames)))
-            while len(pending) > self._in_flight:
-                collect_oldest()
+        try:
+            for scene in _media_iter(scenes):
+                handle.check_cancelled()
+                frames_to_embed += len(scene.sample_frames)
+                detecting = True  # a later progress report must not step the stage back
+                handle.update(stage=JobStage.EMBEDDING, scenes_found=scene.index + 1, frames_to_embed=frames_to_embed)
+                # Send this scene's frames now and go on decoding; bound what is in flight.
+                pending.append(self._embed_pool.submit(embed, scene.pixels))
+                spans.append((scene.index, scene.start_frame, scene.end_frame, len(scene.sample_frames)))
+                while len(pending) > self._in_flight:
+                    collect_oldest()
+        except Cancelled:
+            if handle.should_stop() or not hashing.done() or not hashing.result()[1]:
+                raise
+        sha256, already_indexed = hashing.result()
+        video_id = sha256[:16]
+        if already_indexed:
+            for future in pending:
+                future.cancel()
+            handle.update(skipped=True)
+            return
         while pending:
             collect_oldest()
             handle.check_cancelled()
@@ -174,6 +184,13 @@ class IndexPipeline:
         except VideoSearchError as exc:
             raise JobFailure(ErrorReason.SEARCHER_UNAVAILABLE, f"the searcher refused the video: {exc}") from exc
         clock.add("total_wall", time.perf_counter() - started)
+
+    def _hash_and_check(self, job: Job, handle: JobHandle, model_id: str, clock: StageClock) -> tuple[str, bool]:
+        """(content SHA-256, whether the Searcher already holds it embedded by ``model_id``)."""
+        with clock.timing("hash"):
+            sha256 = _media_call(media.sha256_file, job.path)
+        handle.update(video_id=sha256[:16])
+        return sha256, not job.options.force and self._already_indexed(sha256[:16], model_id)
 
     def _already_indexed(self, video_id: str, model_id: str) -> bool:
         try:
