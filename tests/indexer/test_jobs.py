@@ -98,3 +98,33 @@ def test_options_are_validated():
         IndexOptions(27.0, 15, 0).validate()
     with pytest.raises(InvalidArgument, match="detector_threshold"):
         IndexOptions(-1.0, 15, 3).validate()
+
+
+def test_a_late_watcher_still_sees_every_stage_in_order():
+    """The WatchIndexJob contract: a watcher that reads only after the job has run through
+    several stages (each shorter than one wake-up) still gets every transition, in order."""
+    stages = [JobStage.HASHING, JobStage.DETECTING_SCENES, JobStage.EMBEDDING, JobStage.STORING]
+    release = threading.Event()
+
+    def work(job, handle):
+        release.wait(5)
+        for stage in stages:
+            handle.update(stage=stage)
+            handle.update(percent=float(stages.index(stage) + 1))  # progress inside the stage
+
+    manager = JobManager(work, workers=1, max_queued=10, finished_kept=10)
+    job = manager.submit("/v.mp4", OPTIONS)
+    watching = manager.watch(job.job_id, is_active=lambda: True, poll_s=5.0)
+    first = next(watching)  # the watcher holds the queued snapshot; nothing is read meanwhile
+    release.set()
+    done = threading.Event()
+    # Wait for the job to finish *before* reading on, so every stage happened unobserved.
+    threading.Thread(target=lambda: (wait_finished(manager, job.job_id), done.set()), daemon=True).start()
+    assert done.wait(10)
+    rest = list(watching)
+    seen = [first, *rest]
+    assert [j.stage for j in seen if j.stage is not JobStage.NONE] == stages
+    states = [s for i, s in enumerate(j.state for j in seen) if i == 0 or s is not seen[i - 1].state]
+    assert states[-2:] == [JobState.RUNNING, JobState.SUCCEEDED]  # the first may be QUEUED or RUNNING
+    assert [j.version for j in seen] == sorted(set(j.version for j in seen)), "in order, never twice"
+    manager.shutdown()

@@ -138,6 +138,9 @@ class JobManager:
         self._finished_kept = finished_kept
         self._jobs: OrderedDict[str, Job] = OrderedDict()
         self._handles: dict[str, JobHandle] = {}
+        # Every snapshot that changed a job's state or stage, oldest first: WatchIndexJob
+        # promises each transition in order even to a watcher that wakes up late.
+        self._transitions: dict[str, list[Job]] = {}
         self._changed = threading.Condition()
         self._sequence = itertools.count()
         self._closed = False
@@ -154,6 +157,7 @@ class JobManager:
                 )
             job = Job(job_id=f"{next(self._sequence):06d}-{uuid.uuid4().hex[:8]}", path=path, options=options)
             self._jobs[job.job_id] = job
+            self._transitions[job.job_id] = [job]
             self._handles[job.job_id] = JobHandle(self, job.job_id)
             self._forget_old_jobs()
         self._pool.submit(self._run, job.job_id)
@@ -190,9 +194,12 @@ class JobManager:
             job = self._jobs[job_id]
             if job.state.finished:
                 return  # a finished job never changes again
-            self._jobs[job_id] = dataclasses.replace(
+            updated = dataclasses.replace(
                 job, **changes, update_time=dt.datetime.now(dt.timezone.utc), version=job.version + 1
             )
+            self._jobs[job_id] = updated
+            if (updated.state, updated.stage) != (job.state, job.stage):
+                self._transitions[job_id].append(updated)
             self._changed.notify_all()
 
     def _forget_old_jobs(self) -> None:
@@ -200,6 +207,7 @@ class JobManager:
         for job_id in finished[: max(0, len(finished) - self._finished_kept)]:
             del self._jobs[job_id]
             self._handles.pop(job_id, None)
+            self._transitions.pop(job_id, None)
 
     # -- reading ---------------------------------------------------------------
     def get(self, job_id: str) -> Job:
@@ -216,13 +224,19 @@ class JobManager:
         return newest_first[offset : offset + limit], offset + limit < len(newest_first)
 
     def watch(self, job_id: str, is_active: Callable[[], bool], poll_s: float = 1.0) -> Iterator[Job]:
-        """Yields the job now and after every change, ending once it finishes or the caller leaves."""
+        """Yields the job now, then every state and stage transition in order (each as the
+        snapshot that made it), then the latest snapshot after other changes; ends once the
+        job finishes or the caller leaves. Progress updates inside one stage may be
+        coalesced into the latest one; transitions and the final snapshot never are."""
         job = self.get(job_id)
         yield job
         while not job.state.finished and is_active():
             with self._changed:
                 self._changed.wait_for(lambda: self._jobs.get(job_id, job).version != job.version, timeout=poll_s)
                 latest = self._jobs.get(job_id, job)
+                missed = [t for t in self._transitions.get(job_id, ()) if job.version < t.version < latest.version]
+            for transition in missed:
+                yield transition
             if latest.version != job.version:
                 job = latest
                 yield job

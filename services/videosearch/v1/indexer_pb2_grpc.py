@@ -79,8 +79,13 @@ class IndexerServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def WatchIndexJob(self, request, context):
-        """Streams a job's progress: the current state at once, then every change,
-        ending after the job finishes. Returns NOT_FOUND for an unknown job id.
+        """Streams a job's progress: the job as it is at once, then every state and
+        stage transition in the order it happened (each as the snapshot that made
+        it, so a progress UI sees every stage even when one lasts a few
+        milliseconds), ending with the final snapshot once the job finishes.
+        Progress updates inside one stage may be coalesced into the latest; a
+        snapshot is never sent twice and versions only grow. Returns NOT_FOUND for
+        an unknown job id.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
