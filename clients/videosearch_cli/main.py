@@ -74,7 +74,8 @@ def cmd_index(args) -> int:
     stub = indexer_pb2_grpc.IndexerServiceStub(insecure_channel(args.indexer_address))
     options = indexer_pb2.IndexOptions(
         detector_threshold=args.threshold, min_scene_frames=args.min_scene_frames,
-        frames_per_scene=args.frames_per_scene, force=args.force,
+        frames_per_scene=args.frames_per_scene, force=args.force, seconds_per_sample=args.seconds_per_sample,
+        min_frames_per_scene=args.min_frames_per_scene, max_frames_per_scene=args.max_frames_per_scene,
     )
     jobs = []
     for path in files:
@@ -100,7 +101,7 @@ def cmd_index(args) -> int:
     else:
         for job in results:
             if job.state == indexer_pb2.JOB_STATE_SUCCEEDED:
-                note = "already indexed" if job.skipped else f"{job.scenes_found} scenes"
+                note = "already indexed" if job.skipped else f"{job.scenes_found} scenes, {job.moments_found} moments"
                 console.print(f"[green]indexed[/] {Path(job.path).name}  id {job.video_id}  ({note})")
             else:
                 state = indexer_pb2.JobState.Name(job.state).removeprefix("JOB_STATE_").lower()
@@ -144,7 +145,7 @@ def watch_jobs(stub, jobs, *, json_output: bool) -> list:
 
 def _detail(job) -> str:
     if job.state == indexer_pb2.JOB_STATE_SUCCEEDED:
-        return "already indexed" if job.skipped else f"done: {job.scenes_found} scenes"
+        return "already indexed" if job.skipped else f"done: {job.scenes_found} scenes, {job.moments_found} moments"
     if job.state == indexer_pb2.JOB_STATE_FAILED:
         return "failed"
     if job.state == indexer_pb2.JOB_STATE_CANCELLED:
@@ -172,15 +173,16 @@ def cmd_search(args) -> int:
     if args.json:
         print(json.dumps(MessageToDict(response, preserving_proto_field_name=True), indent=2))
         return 0
+    columns = ("rank", "score", "video", "moment start", "moment end", "scene")
     if args.mode == "scenes":
-        table = Table(title=f"Top scenes for {args.query!r}", box=box.SIMPLE_HEAD)
-        for column in ("rank", "score", "video", "scene", "start", "end"):
+        table = Table(title=f"Top moments for {args.query!r}", box=box.SIMPLE_HEAD)
+        for column in columns:
             table.add_column(column)
         for rank, match in enumerate(response.scenes, 1):
-            table.add_row(str(rank), f"{match.score:.4f}", match.video_id, str(match.scene.index), _time(match.scene.start_seconds, match.scene.start_timecode), _time(match.scene.end_seconds, match.scene.end_timecode))
+            table.add_row(str(rank), f"{match.score:.4f}", match.video_id, *_hit_times(match))
     else:
         table = Table(title=f"Top videos for {args.query!r}", box=box.SIMPLE_HEAD)
-        for column in ("rank", "score", "video", "scene", "start", "end"):
+        for column in columns:
             table.add_column(column)
         for rank, match in enumerate(response.videos, 1):
             for position, s in enumerate(match.scenes):
@@ -189,9 +191,7 @@ def cmd_search(args) -> int:
                     str(rank) if first else "",
                     f"{match.score:.4f}" if first else "",
                     f"{Path(match.video.uri).name}" if first else (f"[dim]{match.video.video_id}[/]" if position == 1 else ""),
-                    f"#{s.scene.index} {s.score:.4f}",
-                    _time(s.scene.start_seconds, s.scene.start_timecode),
-                    _time(s.scene.end_seconds, s.scene.end_timecode),
+                    *_hit_times(s, with_score=True),
                     end_section=position == len(match.scenes) - 1,
                 )
     if not (response.videos or response.scenes):
@@ -204,6 +204,15 @@ def cmd_search(args) -> int:
 
 def _time(seconds: float, timecode: str) -> str:
     return f"{timecode} ({seconds:.2f}s)"
+
+
+def _hit_times(match, *, with_score: bool = False) -> tuple[str, str, str]:
+    """(moment start, moment end, scene): where the match is, and the scene it lies in."""
+    where = match.moment if match.HasField("moment") else match.scene
+    scene = f"#{match.scene.index} {match.scene.start_seconds:.2f}–{match.scene.end_seconds:.2f}s"
+    if with_score:
+        scene += f" ({match.score:.4f})"
+    return _time(where.start_seconds, where.start_timecode), _time(where.end_seconds, where.end_timecode), scene
 
 
 # -- videos, jobs, stats ---------------------------------------------------------
@@ -221,10 +230,11 @@ def cmd_videos_list(args) -> int:
         print(json.dumps([MessageToDict(v, preserving_proto_field_name=True) for v in videos], indent=2))
         return 0
     table = Table(title=f"{len(videos)} indexed videos")
-    for column in ("id", "file", "duration", "scenes", "resolution", "model"):
+    for column in ("id", "file", "duration", "scenes", "moments", "resolution", "model"):
         table.add_column(column)
     for v in videos:
-        table.add_row(v.video_id, v.uri, f"{v.duration_seconds:.1f}s", str(v.scene_count), f"{v.width}x{v.height}", v.model_id)
+        table.add_row(v.video_id, v.uri, f"{v.duration_seconds:.1f}s", str(v.scene_count), str(v.moment_count or v.scene_count),
+                      f"{v.width}x{v.height}", v.model_id)
     console.print(table)
     return 0
 
@@ -241,10 +251,18 @@ def cmd_videos_show(args) -> int:
                   f"{v.frame_count} frames, {v.width}x{v.height}, model {v.model_id} ({v.embedding_dim}-d), "
                   f"indexed {v.indexed_at.ToDatetime().isoformat()}Z")
     table = Table()
-    for column in ("scene", "frames", "start", "end"):
+    for column in ("scene", "moment", "frames", "start", "end", "sampled"):
         table.add_column(column)
+    moments_of: dict[int, list] = {}
+    for m in response.moments:
+        moments_of.setdefault(m.scene_index, []).append(m)
     for s in response.scenes:
-        table.add_row(str(s.index), f"{s.start_frame}–{s.end_frame}", _time(s.start_seconds, s.start_timecode), _time(s.end_seconds, s.end_timecode))
+        table.add_row(str(s.index), "", f"{s.start_frame}–{s.end_frame}", _time(s.start_seconds, s.start_timecode),
+                      _time(s.end_seconds, s.end_timecode), str(s.sampled_frames))
+        inner = moments_of.get(s.index, [])
+        for m in inner if len(inner) > 1 else ():  # a scene that is one moment needs no second row
+            table.add_row("", str(m.index), f"{m.start_frame}–{m.end_frame}", _time(m.start_seconds, m.start_timecode),
+                          _time(m.end_seconds, m.end_timecode), str(m.sampled_frames))
     console.print(table)
     return 0
 
@@ -301,7 +319,12 @@ def build_parser() -> argparse.ArgumentParser:
     index.add_argument("paths", nargs="+")
     index.add_argument("--threshold", type=float, default=0.0, help="ContentDetector threshold (server default 27)")
     index.add_argument("--min-scene-frames", type=int, default=0, help="shortest scene in frames (server default 15)")
-    index.add_argument("--frames-per-scene", type=int, default=0, help="frames sampled per scene (server default 3)")
+    index.add_argument("--seconds-per-sample", type=float, default=0.0,
+                       help="seconds of video per sampled frame (server default 1.0)")
+    index.add_argument("--min-frames-per-scene", type=int, default=0, help="fewest frames sampled per scene (server default 3)")
+    index.add_argument("--max-frames-per-scene", type=int, default=0, help="most frames sampled per scene (server default 160)")
+    index.add_argument("--frames-per-scene", type=int, default=0,
+                       help="a fixed number of frames per scene (the article's 3) instead of sampling through time")
     index.add_argument("--force", action="store_true", help="re-index files already indexed with the same model")
     index.add_argument("--no-wait", action="store_true", help="submit and print the job ids without waiting")
     index.add_argument("--json", action="store_true", help="print the finished jobs as JSON")
@@ -310,10 +333,10 @@ def build_parser() -> argparse.ArgumentParser:
     search = commands.add_parser("search", help="rank indexed videos against a text query")
     search.add_argument("query")
     search.add_argument("--top", type=int, default=10, help="number of videos (or scenes) to return")
-    search.add_argument("--scenes", type=int, default=3, help="best scenes shown per video")
+    search.add_argument("--scenes", type=int, default=3, help="best moments shown per video")
     search.add_argument("--mode", choices=["videos", "scenes"], default="videos")
     search.add_argument("--scoring", choices=["max", "mean"], default="max",
-                        help="a video's score: its best scene (max) or the mean of its scenes")
+                        help="a video's score: its best moment (max) or the mean of its moments")
     search.add_argument("--approximate", action="store_true", help="use the approximate index when the server has one")
     search.add_argument("--json", action="store_true", help="machine-readable output")
     search.set_defaults(func=cmd_search)

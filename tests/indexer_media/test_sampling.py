@@ -120,3 +120,47 @@ def test_lagged_cut_keeps_exactness_for_the_shortest_possible_scene():
 def test_capacity_must_leave_room_for_the_samples():
     with pytest.raises(ValueError, match="capacity"):
         CandidateBuffer(0, 8, capacity=16)
+
+
+# -- sampling through time -------------------------------------------------------------------
+from videosearch.indexer.sampling import FrameSampling, SamplingPolicy  # noqa: E402
+
+
+def test_rate_policy_samples_about_once_per_step_within_min_and_max():
+    sampling = SamplingPolicy(seconds_per_sample=1.0, min_samples=3, max_samples=8).in_frames(25)
+    assert sampling.count(10) == 3  # short scene: the minimum
+    assert sampling.count(25 * 5) == 5  # 5 s at 25 fps: one per second
+    assert sampling.count(25 * 60) == 8  # capped
+    assert sampling.offsets(125) == sample_offsets(125, 5)
+    assert SamplingPolicy.fixed(3).in_frames(30).count(10_000) == 3
+
+
+def test_rate_policy_is_validated():
+    with pytest.raises(ValueError, match="min"):
+        SamplingPolicy(1.0, 5, 2).validate()
+    with pytest.raises(ValueError, match="seconds per sample"):
+        SamplingPolicy(-1.0, 3, 8).validate()
+
+
+@pytest.mark.parametrize("step,lo,hi", [(25.0, 3, 160), (7.3, 2, 40), (29.97, 1, 300), (0.0, 3, 3), (3.0, 3, 12)])
+def test_first_offset_floor_is_a_true_lower_bound(step, lo, hi):
+    """The buffer drops candidates below this bound; if it were ever above the true first
+    position of some longer scene, a sample would be lost."""
+    sampling = FrameSampling(step, lo, hi)
+    for shortest in range(0, 900, 13):
+        true_min = min(sampling.offsets(length)[0] if length else 0 for length in range(shortest, shortest + 900))
+        assert sampling.first_offset_floor(shortest) <= true_min, shortest
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_rate_buffer_picks_exact_positions_while_unstrided(seed):
+    rng = random.Random(seed)
+    sampling = FrameSampling(rng.choice([5.0, 12.5, 25.0]), rng.randint(1, 4), rng.randint(5, 40))
+    buffer = CandidateBuffer(0, sampling, capacity=max(4 * sampling.min_samples, 2 * sampling.max_samples, 400))
+    length = rng.randint(1, 380)
+    for frame in range(length):
+        if buffer.wants(frame):
+            buffer.add(frame, frame)
+    assert buffer.stride == 1
+    frames, items = buffer.pick(length)
+    assert frames == items == sampling.offsets(length)

@@ -168,7 +168,7 @@ def test_videos_are_whole_after_a_crash(tmp_path):
             video_id = stored.video.video_id
             assert len(store.get_video(video_id)[1]) == stored.video.scene_count
             assert store.get_embeddings(video_id).shape == (stored.video.scene_count, DIM)
-        assert loaded.vectors.shape[0] == loaded.scene_columns.shape[1] == sum(v.video.scene_count for v in loaded.videos)
+        assert loaded.vectors.shape[0] == loaded.row_columns.shape[1] == sum(v.video.scene_count for v in loaded.videos)
         store.close()
 
 

@@ -16,6 +16,12 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
+from videosearch.indexer.sampling import (
+    DEFAULT_MAX_SAMPLES,
+    DEFAULT_MIN_SAMPLES,
+    DEFAULT_SECONDS_PER_SAMPLE,
+    SamplingPolicy,
+)
 from videosearch.common.errors import (
     Cancelled,
     FailedPrecondition,
@@ -58,18 +64,41 @@ class ErrorReason(enum.Enum):
 
 @dataclasses.dataclass(frozen=True)
 class IndexOptions:
+    """One job's detection and sampling settings, defaults already filled in.
+
+    Frames are sampled through time (one per ``seconds_per_sample``, at least
+    ``min_frames_per_scene``, at most ``max_frames_per_scene``) unless ``frames_per_scene``
+    asks for a fixed number per scene (the article's 3); see videosearch.indexer.sampling.
+    """
+
     detector_threshold: float
     min_scene_frames: int
-    frames_per_scene: int
+    frames_per_scene: int = 0
     force: bool = False
+    seconds_per_sample: float = DEFAULT_SECONDS_PER_SAMPLE
+    min_frames_per_scene: int = DEFAULT_MIN_SAMPLES
+    max_frames_per_scene: int = DEFAULT_MAX_SAMPLES
+
+    @property
+    def sampling(self) -> SamplingPolicy:
+        if self.frames_per_scene:
+            return SamplingPolicy.fixed(self.frames_per_scene)
+        return SamplingPolicy(self.seconds_per_sample, self.min_frames_per_scene, self.max_frames_per_scene)
 
     def validate(self) -> "IndexOptions":
         if not 0 < self.detector_threshold <= 255:
             raise InvalidArgument(f"detector_threshold {self.detector_threshold} is out of range; use 1..255 (default 27)")
         if not 1 <= self.min_scene_frames <= 100_000:
             raise InvalidArgument(f"min_scene_frames {self.min_scene_frames} is out of range; use 1..100000 (default 15)")
-        if not 1 <= self.frames_per_scene <= 64:
-            raise InvalidArgument(f"frames_per_scene {self.frames_per_scene} is out of range; use 1..64 (default 3)")
+        if not 0 <= self.frames_per_scene <= 64:
+            raise InvalidArgument(
+                f"frames_per_scene {self.frames_per_scene} is out of range; use 1..64 for a fixed number per scene, "
+                "or 0 to sample through time (seconds_per_sample)"
+            )
+        try:
+            SamplingPolicy(self.seconds_per_sample, self.min_frames_per_scene, self.max_frames_per_scene).validate()
+        except ValueError as exc:
+            raise InvalidArgument(f"{exc} (options seconds_per_sample, min_frames_per_scene, max_frames_per_scene)") from None
         return self
 
 
@@ -88,6 +117,7 @@ class Job:
     scenes_found: int = 0
     frames_embedded: int = 0
     frames_to_embed: int = 0
+    moments_found: int = 0
     video_id: str = ""
     skipped: bool = False
     error: str = ""

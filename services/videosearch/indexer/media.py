@@ -28,6 +28,7 @@ from videosearch.common.timecode import Timecode, fps_fraction
 
 if TYPE_CHECKING:  # scenes imports this module; import it lazily at run time
     from videosearch.embedder.types import Preprocessing
+    from videosearch.indexer.sampling import SamplingPolicy
     from videosearch.indexer.scenes import SceneReader
 
 ProgressCallback = Callable[[int, int], None]
@@ -194,7 +195,8 @@ def iter_scenes(
     preprocessing: Preprocessing,
     threshold: float = 27.0,
     min_scene_len: int = 15,
-    frames_per_scene: int = 3,
+    frames_per_scene: int | None = None,
+    sampling: "SamplingPolicy | None" = None,
     on_progress: ProgressCallback | None = None,
     should_stop: Callable[[], bool] | None = None,
     max_candidates: int | None = None,
@@ -207,8 +209,9 @@ def iter_scenes(
     (iteration, errors, progress, cancellation, ``video_info``) and
     :mod:`videosearch.indexer.sampling` (which frames are sampled).
 
-    ``threshold`` and ``min_scene_len`` (frames) are ContentDetector's; ``frames_per_scene``
-    is K; ``max_candidates`` bounds the frames buffered per open scene;
+    ``threshold`` and ``min_scene_len`` (frames) are ContentDetector's; ``sampling`` says how
+    many frames per scene are sampled (default: one per second, 3 to 160, see
+    :mod:`videosearch.indexer.sampling`); ``frames_per_scene`` is a fixed K instead; ``max_candidates`` bounds the frames buffered per open scene;
     ``preprocess_workers`` threads preprocess frames (0: inline; default min(2, CPUs));
     ``resize_backend`` is "torch" (default when importable) or "pillow", see
     :mod:`videosearch.indexer.preprocess`; ``on_progress`` is called every
@@ -222,6 +225,7 @@ def iter_scenes(
         threshold=threshold,
         min_scene_len=min_scene_len,
         frames_per_scene=frames_per_scene,
+        sampling=sampling,
         on_progress=on_progress,
         should_stop=should_stop,
         max_candidates=DEFAULT_MAX_CANDIDATES if max_candidates is None else max_candidates,

@@ -1,6 +1,7 @@
-"""Indexes one video: hash, detect scenes and sample frames in one decode pass,
-embed each scene while the next one decodes, then store the whole video in the
-Searcher in one atomic upsert. Talks to the other services only through the
+"""Indexes one video: hash, detect scenes and sample frames through time in one
+decode pass, embed each scene's frames while the next one decodes, split long
+scenes into moments where their frames' embeddings change, then store the whole
+video (scenes, moments, one embedding per moment) in the Searcher in one atomic upsert. Talks to the other services only through the
 small protocols below, so it can be tested with real in-process servers."""
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import numpy as np
 from videosearch.common.errors import Cancelled, NotFound, Unavailable, VideoSearchError
 from videosearch.embedder.types import ModelInfo
 from videosearch.indexer import media
+from videosearch.indexer.moments import MomentSettings, split_scene, unit_mean
 from videosearch.indexer.jobs import (
     ErrorReason,
     IndexOptions,
@@ -26,7 +28,7 @@ from videosearch.indexer.jobs import (
     JobStage,
 )
 from videosearch.indexer.timing import StageClock
-from videosearch.searcher.types import SceneRecord, VideoRecord
+from videosearch.searcher.types import MomentRecord, SceneRecord, VideoRecord
 
 log = logging.getLogger(__name__)
 
@@ -41,22 +43,23 @@ class ImageEmbedder(Protocol):
 
 class VideoStore(Protocol):
     def get_video(self, video_id: str) -> tuple[VideoRecord, list[SceneRecord]]: ...
-    def upsert_video(self, video: VideoRecord, scenes: list[SceneRecord], embeddings: np.ndarray): ...
+    def upsert_video(self, video: VideoRecord, scenes: list[SceneRecord], embeddings: np.ndarray,
+                     moments: list[MomentRecord] | None = None): ...
 
 
 def scene_embedding(frame_embeddings: np.ndarray) -> np.ndarray:
     """A scene's embedding: the normalized mean of its frames' normalized embeddings."""
-    mean = frame_embeddings.astype(np.float32).mean(axis=0)
-    norm = float(np.linalg.norm(mean))
-    if norm == 0.0 or not np.isfinite(norm):
-        raise ValueError("frame embeddings cancel out or are not finite; the Embedder returned bad vectors")
-    return mean / norm
+    return unit_mean(frame_embeddings)
 
 
 class IndexPipeline:
-    def __init__(self, embedder: ImageEmbedder, store: VideoStore, *, embed_requests_in_flight: int = 4) -> None:
+    def __init__(
+        self, embedder: ImageEmbedder, store: VideoStore, *, embed_requests_in_flight: int = 4,
+        moments: MomentSettings = MomentSettings(),
+    ) -> None:
         self._embedder = embedder
         self._store = store
+        self._moments = moments
         self._in_flight = max(1, embed_requests_in_flight)
         self._embed_pool = ThreadPoolExecutor(max_workers=self._in_flight, thread_name_prefix="embed-call")
         self._hash_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="hash")
@@ -102,14 +105,14 @@ class IndexPipeline:
             job.path,
             threshold=options.detector_threshold,
             min_scene_len=options.min_scene_frames,
-            frames_per_scene=options.frames_per_scene,
+            sampling=options.sampling,
             preprocessing=info.preprocessing,
             on_progress=on_decode_progress,
             should_stop=should_stop,
         )
         pending: deque[Future] = deque()
-        spans: list[tuple[int, int, int, int]] = []  # index, start, end, frames sampled
-        embeddings: list[np.ndarray] = []
+        spans: list[tuple[int, int, int, list[int]]] = []  # index, start, end, sampled frames
+        frame_embeddings: list[np.ndarray] = []  # per scene: (sampled frames, dim)
         frames_embedded = frames_to_embed = 0
         decode_started = time.perf_counter()
 
@@ -120,7 +123,7 @@ class IndexPipeline:
         def collect_oldest() -> None:
             nonlocal frames_embedded
             frame_vectors = _embedder_call(pending.popleft().result)
-            embeddings.append(scene_embedding(frame_vectors))
+            frame_embeddings.append(np.asarray(frame_vectors, dtype=np.float32))
             frames_embedded += len(frame_vectors)
             handle.update(frames_embedded=frames_embedded)
 
@@ -132,7 +135,7 @@ class IndexPipeline:
                 handle.update(stage=JobStage.EMBEDDING, scenes_found=scene.index + 1, frames_to_embed=frames_to_embed)
                 # Send this scene's frames now and go on decoding; bound what is in flight.
                 pending.append(self._embed_pool.submit(embed, scene.pixels))
-                spans.append((scene.index, scene.start_frame, scene.end_frame, len(scene.sample_frames)))
+                spans.append((scene.index, scene.start_frame, scene.end_frame, list(scene.sample_frames)))
                 while len(pending) > self._in_flight:
                     collect_oldest()
         except Cancelled:
@@ -152,16 +155,11 @@ class IndexPipeline:
             clock.add(stage, seconds)
         clock.add("decode_pass_wall", time.perf_counter() - decode_started)
         video_info = scenes.video_info
-        fps = video_info.fps
-        records = [
-            SceneRecord(index=i, start_frame=s, end_frame=e, start_seconds=float(s / fps),
-                        end_seconds=float(e / fps), sampled_frames=n)
-            for i, s, e, n in spans
-        ]
+        records, moments, matrix = self._scenes_and_moments(spans, frame_embeddings, video_info.fps, clock)
+        handle.update(moments_found=len(moments))
 
         handle.update(stage=JobStage.STORING, percent=100.0 - _STORE_SHARE)
         handle.check_cancelled()
-        matrix = np.stack(embeddings).astype(np.float32)
         video = VideoRecord(
             video_id=video_id,
             uri=job.path,
@@ -175,15 +173,37 @@ class IndexPipeline:
             embedding_dim=int(matrix.shape[1]),
             indexed_at=dt.datetime.now(dt.timezone.utc),
             scene_count=len(records),
+            moment_count=len(moments),
         )
         try:
             with clock.timing("store"):
-                self._store.upsert_video(video, records, matrix)
+                self._store.upsert_video(video, records, matrix, moments)
         except Unavailable as exc:
             raise JobFailure(ErrorReason.SEARCHER_UNAVAILABLE, str(exc)) from exc
         except VideoSearchError as exc:
             raise JobFailure(ErrorReason.SEARCHER_UNAVAILABLE, f"the searcher refused the video: {exc}") from exc
         clock.add("total_wall", time.perf_counter() - started)
+
+    def _scenes_and_moments(
+        self, spans: list[tuple[int, int, int, list[int]]], frame_embeddings: list[np.ndarray], fps, clock: StageClock
+    ) -> tuple[list[SceneRecord], list[MomentRecord], np.ndarray]:
+        """Scene records, their moments (long scenes split where the frames change) and one
+        embedding per moment, in the order the Searcher stores them."""
+        scenes: list[SceneRecord] = []
+        moments: list[MomentRecord] = []
+        vectors: list[np.ndarray] = []
+        with clock.timing("moments"):
+            for (index, start, end, sampled), frames in zip(spans, frame_embeddings):
+                scenes.append(SceneRecord(index=index, start_frame=start, end_frame=end, start_seconds=float(start / fps),
+                                          end_seconds=float(end / fps), sampled_frames=len(sampled)))
+                for moment in split_scene(frames, sampled, start, end, float(fps), self._moments):
+                    moments.append(MomentRecord(
+                        index=len(moments), scene_index=index, start_frame=moment.start_frame, end_frame=moment.end_frame,
+                        start_seconds=float(moment.start_frame / fps), end_seconds=float(moment.end_frame / fps),
+                        sampled_frames=moment.sample_count,
+                    ))
+                    vectors.append(moment.embedding)
+        return scenes, moments, np.stack(vectors).astype(np.float32)
 
     def _hash_and_check(self, job: Job, handle: JobHandle, model_id: str, clock: StageClock) -> tuple[str, bool]:
         """(content SHA-256, whether the Searcher already holds it embedded by ``model_id``)."""

@@ -1,6 +1,13 @@
 """Which frames of a scene are embedded, chosen during the single decode pass.
 
-A scene's K sample positions are the midpoints of K equal segments:
+How many: a :class:`SamplingPolicy` samples through time, one frame per ``seconds_per_sample``
+(default 1 s) of the scene, at least ``min_samples`` (3) and at most ``max_samples`` (160) per
+scene: K = clamp(round(L / step), min, max) for a scene of L frames and a step of
+``seconds_per_sample * fps`` frames. A fixed K (the article's 3 per scene) is the policy with
+min = max = K. A long take is thus sampled about every second, so every subject it shows is
+embedded, not only the three at the quarter points.
+
+Where: a scene's K sample positions are the midpoints of K equal segments:
 ``start + floor((2i + 1) * L / (2K))`` for ``L = end - start`` and i = 0..K-1. A scene shorter
 than K frames gives each of its L frames once (no duplicates); at L = K the formula gives the
 same thing.
@@ -31,7 +38,15 @@ one old stride away.
 from __future__ import annotations
 
 import bisect
+import functools
+import math
+from dataclasses import dataclass
 from typing import Any
+
+DEFAULT_SECONDS_PER_SAMPLE = 1.0
+DEFAULT_MIN_SAMPLES = 3
+DEFAULT_MAX_SAMPLES = 160
+MAX_SAMPLES_LIMIT = 1024
 
 
 def sample_offsets(length: int, k: int) -> list[int]:
@@ -48,15 +63,83 @@ def sample_positions(start: int, end: int, k: int) -> list[int]:
     return [start + offset for offset in sample_offsets(end - start, k)]
 
 
+@dataclass(frozen=True)
+class SamplingPolicy:
+    """How many frames of a scene are sampled: one per ``seconds_per_sample``, clamped to
+    [min_samples, max_samples]. ``fixed(k)`` is the article's K frames per scene."""
+
+    seconds_per_sample: float = DEFAULT_SECONDS_PER_SAMPLE
+    min_samples: int = DEFAULT_MIN_SAMPLES
+    max_samples: int = DEFAULT_MAX_SAMPLES
+
+    @classmethod
+    def fixed(cls, k: int) -> "SamplingPolicy":
+        return cls(seconds_per_sample=0.0, min_samples=k, max_samples=k)
+
+    def validate(self) -> "SamplingPolicy":
+        """Raises ValueError with what to change (callers turn it into InvalidArgument)."""
+        if not 1 <= self.min_samples <= self.max_samples <= MAX_SAMPLES_LIMIT:
+            raise ValueError(
+                f"samples per scene must satisfy 1 <= min ({self.min_samples}) <= max ({self.max_samples}) "
+                f"<= {MAX_SAMPLES_LIMIT}; defaults are {DEFAULT_MIN_SAMPLES} and {DEFAULT_MAX_SAMPLES}"
+            )
+        if not (math.isfinite(self.seconds_per_sample) and 0 <= self.seconds_per_sample <= 3600):
+            raise ValueError(
+                f"seconds per sample must be between 0 and 3600 (0: always min samples), got {self.seconds_per_sample}; "
+                f"default {DEFAULT_SECONDS_PER_SAMPLE}"
+            )
+        return self
+
+    def in_frames(self, fps: float) -> "FrameSampling":
+        return FrameSampling(self.seconds_per_sample * float(fps), self.min_samples, self.max_samples)
+
+
+@dataclass(frozen=True)
+class FrameSampling:
+    """A SamplingPolicy at one frame rate: ``step`` frames per sample (0: always ``min_samples``)."""
+
+    step: float
+    min_samples: int
+    max_samples: int
+
+    def count(self, length: int) -> int:
+        """K for a scene ``length`` frames long."""
+        wanted = math.floor(length / self.step + 0.5) if self.step > 0 else self.min_samples
+        return min(max(wanted, self.min_samples), self.max_samples)
+
+    def offsets(self, length: int) -> list[int]:
+        return sample_offsets(length, self.count(length))
+
+    @functools.lru_cache(maxsize=4096)
+    def first_offset_floor(self, shortest: int) -> int:
+        """The smallest first offset any scene of at least ``shortest`` frames can have.
+
+        The first offset is L // (2K): it grows with L while K stays, and drops a little where
+        K steps up (every ``step`` frames, until K reaches max_samples; later jumps drop it less
+        and it only grows once K is at its maximum), so the minimum over all L >= shortest lies
+        within one step of ``shortest``. Integer rounding of where K steps up can make a later
+        step-up one frame lower still, so the answer looks two steps ahead and keeps one frame
+        of margin (a candidate kept too many costs nothing; one dropped too early would).
+        """
+        horizon = shortest + 2 * (math.ceil(self.step) if self.step > 0 else 0) + 2
+        lowest = min(self.offsets(length)[0] if length > 0 else 0 for length in range(shortest, horizon))
+        return max(0, lowest - (1 if self.step > 0 else 0))
+
+
 class CandidateBuffer:
     """Candidate frames of one open scene (see the module doc). Items are opaque to the buffer:
     preprocessed pixels, or futures that will produce them."""
 
-    def __init__(self, start: int, k: int, *, capacity: int, max_lag: int = 0) -> None:
-        if capacity < 4 * k:
-            raise ValueError(f"capacity must be at least 4 * frames per scene ({4 * k}), got {capacity}")
+    def __init__(self, start: int, k: "int | FrameSampling", *, capacity: int, max_lag: int = 0) -> None:
+        sampling = k if isinstance(k, FrameSampling) else FrameSampling(0.0, k, k)
+        # 4K candidates keep K distinct picks for a fixed K; with K growing with the scene,
+        # 2 * max keeps the stride below the spacing of the positions.
+        needed = 4 * sampling.min_samples if sampling.min_samples == sampling.max_samples else max(
+            4 * sampling.min_samples, 2 * sampling.max_samples)
+        if capacity < needed:
+            raise ValueError(f"capacity must be at least {needed} for {sampling}, got {capacity}")
         self.start = start
-        self.k = k
+        self.sampling = sampling
         self.capacity = capacity
         self.max_lag = max_lag
         self.stride = 1
@@ -88,7 +171,7 @@ class CandidateBuffer:
         shortest = newest + 1 - self.max_lag - self.start
         if shortest <= 0:
             return
-        lowest_position = self.start + shortest // (2 * self.k)
+        lowest_position = self.start + self.sampling.first_offset_floor(shortest)
         # Keep the grid candidate just below the lowest position, so every position has a
         # candidate on each side within one stride.
         keep_from = bisect.bisect_left(self._frames, lowest_position - self.stride + 1)
@@ -106,7 +189,7 @@ class CandidateBuffer:
         """Ends this scene at ``cut``: returns the next scene's buffer, holding the candidates
         at or after ``cut`` (present when the detector reported the cut late)."""
         at = bisect.bisect_left(self._frames, cut)
-        following = CandidateBuffer(cut, self.k, capacity=self.capacity, max_lag=self.max_lag)
+        following = CandidateBuffer(cut, self.sampling, capacity=self.capacity, max_lag=self.max_lag)
         following._frames, following._items = self._frames[at:], self._items[at:]
         del self._frames[at:], self._items[at:]
         return following
@@ -119,7 +202,7 @@ class CandidateBuffer:
         if not frames:
             return [], []
         chosen: list[int] = []
-        for target in sample_positions(self.start, end, self.k):
+        for target in (self.start + offset for offset in self.sampling.offsets(end - self.start)):
             i = bisect.bisect_left(frames, target)
             if i == len(frames) or (i > 0 and target - frames[i - 1] <= frames[i] - target):
                 i -= 1

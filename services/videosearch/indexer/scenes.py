@@ -30,7 +30,7 @@ from videosearch.common.timecode import Timecode
 from videosearch.embedder.types import Preprocessing
 from videosearch.indexer.media import ProgressCallback, VideoInfo, open_video
 from videosearch.indexer.preprocess import FramePreprocessor
-from videosearch.indexer.sampling import CandidateBuffer
+from videosearch.indexer.sampling import CandidateBuffer, SamplingPolicy
 from videosearch.indexer.timing import StageClock
 
 DEFAULT_MAX_CANDIDATES = 384
@@ -197,7 +197,8 @@ class SceneReader:
         preprocessing: Preprocessing,
         threshold: float = 27.0,
         min_scene_len: int = 15,
-        frames_per_scene: int = 3,
+        frames_per_scene: int | None = None,
+        sampling: SamplingPolicy | None = None,
         on_progress: ProgressCallback | None = None,
         should_stop: Callable[[], bool] | None = None,
         max_candidates: int = DEFAULT_MAX_CANDIDATES,
@@ -209,15 +210,23 @@ class SceneReader:
             raise InvalidArgument(f"detector threshold must be positive (ContentDetector's default is 27), got {threshold}")
         if min_scene_len < 0:
             raise InvalidArgument(f"minimum scene length must be 0 or more frames, got {min_scene_len}")
-        if frames_per_scene < 1:
+        if frames_per_scene is not None and frames_per_scene < 1:
             raise InvalidArgument(f"frames per scene must be at least 1, got {frames_per_scene}")
-        if max_candidates < 4 * frames_per_scene:
-            raise InvalidArgument(f"max_candidates must be at least 4 * frames per scene, got {max_candidates}")
+        if sampling is None:
+            # A fixed K when asked for (the article's 3 per scene); else sample through time.
+            sampling = SamplingPolicy.fixed(frames_per_scene) if frames_per_scene else SamplingPolicy()
+        try:
+            sampling.validate()
+        except ValueError as exc:
+            raise InvalidArgument(str(exc)) from None
+        needed = max(4 * sampling.min_samples, 2 * sampling.max_samples if sampling.max_samples > sampling.min_samples else 0)
+        if max_candidates < needed:
+            raise InvalidArgument(f"max_candidates must be at least {needed} for these samples per scene, got {max_candidates}")
         self.path = os.fspath(path)
         self._preprocess = FramePreprocessor(preprocessing, backend=resize_backend)
         self._threshold = threshold
         self._min_scene_len = int(min_scene_len)
-        self._k = frames_per_scene
+        self.sampling = sampling
         self._on_progress = on_progress
         self._should_stop = should_stop
         self._capacity = max_candidates
@@ -248,7 +257,7 @@ class SceneReader:
             frames = _DecodeAhead(capture, frame, info.frame_count, clock=self.clock)
             frame = frames.next()
             detector = CutDetector(info, threshold=self._threshold, min_scene_len=self._min_scene_len)
-            buffer = CandidateBuffer(0, self._k, capacity=self._capacity, max_lag=detector.max_lag)
+            buffer = CandidateBuffer(0, self.sampling.in_frames(info.fps), capacity=self._capacity, max_lag=detector.max_lag)
             scene_index = index = 0
             while frame is not None:
                 if self._should_stop is not None and self._should_stop():

@@ -18,7 +18,7 @@ from videosearch.indexer.jobs import JobManager
 from videosearch.indexer.paths import AllowedRoots
 from videosearch.indexer.pipeline import IndexPipeline
 from videosearch.indexer.servicer import IndexerServicer
-from videosearch.indexer.settings import IndexerSettings, load
+from videosearch.indexer.settings import IndexerSettings, moment_settings, load
 from videosearch.searcher.client import SearcherClient
 from videosearch.v1 import indexer_pb2, indexer_pb2_grpc
 
@@ -34,7 +34,8 @@ class IndexerApp:
         self.embedder = EmbedderClient(settings.embedder_address, timeout=settings.rpc_timeout_s)
         self.searcher = SearcherClient(settings.searcher_address, timeout=settings.rpc_timeout_s)
         self.pipeline = IndexPipeline(
-            self.embedder, self.searcher, embed_requests_in_flight=settings.embed_requests_in_flight
+            self.embedder, self.searcher, embed_requests_in_flight=settings.embed_requests_in_flight,
+            moments=moment_settings(settings).validate(),
         )
         self.jobs = JobManager(
             self.pipeline,

@@ -54,6 +54,7 @@ def job_to_proto(job: Job) -> indexer_pb2.IndexJob:
         scenes_found=job.scenes_found,
         frames_embedded=job.frames_embedded,
         frames_to_embed=job.frames_to_embed,
+        moments_found=job.moments_found,
         video_id=job.video_id,
         error=job.error,
         error_reason=_REASONS[job.error_reason],
@@ -64,6 +65,9 @@ def job_to_proto(job: Job) -> indexer_pb2.IndexJob:
             min_scene_frames=job.options.min_scene_frames,
             frames_per_scene=job.options.frames_per_scene,
             force=job.options.force,
+            seconds_per_sample=job.options.seconds_per_sample,
+            min_frames_per_scene=job.options.min_frames_per_scene,
+            max_frames_per_scene=job.options.max_frames_per_scene,
         ),
     )
     message.create_time.FromDatetime(job.create_time)
@@ -106,6 +110,9 @@ class IndexerServicer(indexer_pb2_grpc.IndexerServiceServicer):
             min_scene_frames=message.min_scene_frames or self._settings.min_scene_frames,
             frames_per_scene=message.frames_per_scene or self._settings.frames_per_scene,
             force=message.force,
+            seconds_per_sample=message.seconds_per_sample or self._settings.seconds_per_sample,
+            min_frames_per_scene=message.min_frames_per_scene or self._settings.min_frames_per_scene,
+            max_frames_per_scene=message.max_frames_per_scene or self._settings.max_frames_per_scene,
         ).validate()
 
     def SubmitIndexJob(self, request, context):

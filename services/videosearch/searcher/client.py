@@ -14,6 +14,7 @@ from videosearch.common.grpc_server import insecure_channel
 from videosearch.common.tensors import to_tensor
 from videosearch.searcher import wire
 from videosearch.searcher.types import (
+    MomentRecord,
     SceneRecord,
     SearcherStats,
     SearchParams,
@@ -37,13 +38,16 @@ class SearcherClient:
             raise_domain_error(err, "searcher", self.address)
 
     def upsert_video(
-        self, video: VideoRecord, scenes: list[SceneRecord], embeddings: np.ndarray
+        self, video: VideoRecord, scenes: list[SceneRecord], embeddings: np.ndarray,
+        moments: list[MomentRecord] | None = None,
     ) -> tuple[VideoRecord, bool]:
-        """Stores a video with (len(scenes), dim) L2-normalized embeddings; returns (stored video, replaced)."""
+        """Stores a video with L2-normalized embeddings, one row per moment (without
+        ``moments``: one per scene); returns (stored video, replaced)."""
         request = searcher_pb2.UpsertVideoRequest(
             video=wire.video_to_proto(video),
             scenes=[wire.scene_to_proto(s, video.fps) for s in scenes],
             embeddings=to_tensor(np.asarray(embeddings, dtype=np.float32)),
+            moments=[wire.moment_to_proto(m, video.fps) for m in moments or ()],
         )
         response = self._call("UpsertVideo", request)
         return wire.video_from_proto(response.video), response.replaced
@@ -51,6 +55,11 @@ class SearcherClient:
     def get_video(self, video_id: str) -> tuple[VideoRecord, list[SceneRecord]]:
         response = self._call("GetVideo", searcher_pb2.GetVideoRequest(video_id=video_id))
         return wire.video_from_proto(response.video), [wire.scene_from_proto(s) for s in response.scenes]
+
+    def get_video_moments(self, video_id: str) -> tuple[VideoRecord, list[SceneRecord], list[MomentRecord]]:
+        response = self._call("GetVideo", searcher_pb2.GetVideoRequest(video_id=video_id))
+        return (wire.video_from_proto(response.video), [wire.scene_from_proto(s) for s in response.scenes],
+                [wire.moment_from_proto(m) for m in response.moments])
 
     def list_videos(self, page_size: int = 0, page_token: str = "") -> tuple[list[VideoRecord], str, int]:
         """One page: (videos, next_page_token or "", total stored)."""
@@ -80,7 +89,7 @@ class SearcherClient:
 
     def stats(self) -> SearcherStats:
         r = self._call("GetStats", searcher_pb2.GetStatsRequest())
-        return SearcherStats(r.video_count, r.scene_count, r.model_id, r.embedding_dim, r.approximate_index)
+        return SearcherStats(r.video_count, r.scene_count, r.model_id, r.embedding_dim, r.approximate_index, r.moment_count)
 
     def close(self) -> None:
         self._channel.close()

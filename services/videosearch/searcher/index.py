@@ -1,4 +1,9 @@
-"""In-memory ranking over every stored scene vector.
+"""In-memory ranking over every stored moment vector.
+
+A row is a moment (a stretch of a scene with its own embedding; a hard-cut scene is
+usually one moment, a long take several) and carries its scene's timing too, so a hit
+reports the moment that matched together with its scene. A video's score is its best
+moment's (MAX) or the mean over its moments (MEAN); scene mode ranks moments.
 
 All vectors live in one float32 matrix whose rows are grouped per video
 ("segments"), so a query is one BLAS matrix-vector product, per-video scores
@@ -30,33 +35,30 @@ import numpy as np
 
 from videosearch.searcher.ann import AnnParams, HnswIndex
 from videosearch.searcher.ranking import best_scenes, ordered, top_candidates
-from videosearch.searcher.store import LoadedCollection
+from videosearch.searcher.store import ROW_COLUMNS, LoadedCollection, row_columns
 from videosearch.searcher.types import (
+    MomentRecord,
     SceneHit,
     SceneRecord,
     SearchParams,
     VideoHit,
     VideoRecord,
+    moments_of_scenes,
 )
 
 log = logging.getLogger(__name__)
 
-_SCENE_COLUMNS = {
-    "start_frame": np.int64,
-    "end_frame": np.int64,
-    "start_seconds": np.float64,
-    "end_seconds": np.float64,
-    "sampled_frames": np.int32,
-}
+_KINDS = {"frame": np.int64, "seconds": np.float64, "sampled_frames": np.int32, "scene_index": np.int32}
+_ROW_COLUMNS = {name: next(kind for part, kind in _KINDS.items() if name.endswith(part)) for name in ROW_COLUMNS}
 
 
 class _Rows:
-    """Append-only row buffers with spare capacity: the vectors plus scene timing columns."""
+    """Append-only row buffers with spare capacity: the vectors plus moment and scene timing columns."""
 
     def __init__(self, dim: int, capacity: int) -> None:
         self.dim = dim
         self.vectors = np.empty((capacity, dim), dtype=np.float32)
-        self.columns = {name: np.empty(capacity, dtype=kind) for name, kind in _SCENE_COLUMNS.items()}
+        self.columns = {name: np.empty(capacity, dtype=kind) for name, kind in _ROW_COLUMNS.items()}
 
     @property
     def capacity(self) -> int:
@@ -72,11 +74,12 @@ class _Rows:
             bigger.columns[name][:used] = column[:used]
         return bigger
 
-    def write(self, at: int, vectors: np.ndarray, scenes: list[SceneRecord]) -> None:
-        end = at + len(scenes)
+    def write(self, at: int, vectors: np.ndarray, columns: np.ndarray) -> None:
+        """Rows from ``at``: ``columns`` is (len(ROW_COLUMNS), rows), as store.row_columns makes."""
+        end = at + vectors.shape[0]
         self.vectors[at:end] = vectors
-        for name, column in self.columns.items():
-            column[at:end] = [getattr(s, name) for s in scenes]
+        for position, (name, column) in enumerate(self.columns.items()):
+            column[at:end] = columns[position]
 
 
 @dataclass(frozen=True)
@@ -111,13 +114,28 @@ class _Snapshot:
     def scene(self, row: int, seg: int) -> SceneRecord:
         c = self.rows.columns
         return SceneRecord(
+            index=int(c["scene_index"][row]),
+            start_frame=int(c["scene_start_frame"][row]),
+            end_frame=int(c["scene_end_frame"][row]),
+            start_seconds=float(c["scene_start_seconds"][row]),
+            end_seconds=float(c["scene_end_seconds"][row]),
+            sampled_frames=int(c["scene_sampled_frames"][row]),
+        )
+
+    def moment(self, row: int, seg: int) -> MomentRecord:
+        c = self.rows.columns
+        return MomentRecord(
             index=row - int(self.seg_starts[seg]),
+            scene_index=int(c["scene_index"][row]),
             start_frame=int(c["start_frame"][row]),
             end_frame=int(c["end_frame"][row]),
             start_seconds=float(c["start_seconds"][row]),
             end_seconds=float(c["end_seconds"][row]),
             sampled_frames=int(c["sampled_frames"][row]),
         )
+
+    def hit(self, row: int, seg: int, score: float) -> SceneHit:
+        return SceneHit(self.seg_videos[seg].video_id, self.scene(row, seg), score, self.moment(row, seg))
 
     def rows_of_serials(self, serials: np.ndarray) -> np.ndarray:
         """Rows of live scenes with these serials (unknown or dead serials are dropped)."""
@@ -178,6 +196,7 @@ class SceneIndex:
         self.ann_candidates = ann_candidates
         self._snapshot = _empty_snapshot(dim)
         self._video_segment: dict[str, int] = {}
+        self._live_scenes = 0  # rows are moments; scenes are counted beside them
         self._ann: HnswIndex | None = None
         self._ann_building: threading.Thread | None = None
         self._ann_pending: list[tuple[str, np.ndarray, np.ndarray | None]] | None = None
@@ -198,15 +217,18 @@ class SceneIndex:
         rows.vectors = loaded.vectors
         n = loaded.vectors.shape[0]
         videos = [stored.video for stored in loaded.videos]
-        counts = np.array([v.scene_count for v in videos], dtype=np.int64)
+        counts = np.array([v.moment_count for v in videos], dtype=np.int64)
         starts = np.concatenate([[0], np.cumsum(counts)[:-1]]) if len(videos) else np.empty(0, np.int64)
         serials = [stored.serial_base for stored in loaded.videos]
-        for position, name in enumerate(_SCENE_COLUMNS):
-            if loaded.scene_columns is None:
-                rows.columns[name] = np.zeros(n, dtype=_SCENE_COLUMNS[name])
+        for position, name in enumerate(_ROW_COLUMNS):
+            if loaded.row_columns is None:
+                rows.columns[name] = np.zeros(n, dtype=_ROW_COLUMNS[name])
             else:
-                rows.columns[name] = loaded.scene_columns[position].astype(_SCENE_COLUMNS[name])
+                rows.columns[name] = loaded.row_columns[position].astype(_ROW_COLUMNS[name])
+        if loaded.row_columns is None and n:  # one moment per scene: scene i is row i of its video
+            rows.columns["scene_index"] = (np.arange(n) - np.repeat(starts, counts)).astype(np.int32)
         self._video_segment = {v.video_id: i for i, v in enumerate(videos)}
+        self._live_scenes = sum(v.scene_count for v in videos)
         self._snapshot = _Snapshot(
             rows=rows,
             n_rows=n,
@@ -225,6 +247,10 @@ class SceneIndex:
 
     @property
     def scene_count(self) -> int:
+        return self._live_scenes
+
+    @property
+    def moment_count(self) -> int:
         return self._snapshot.live_rows
 
     @property
@@ -271,10 +297,7 @@ class SceneIndex:
         chosen = ordered(
             cand, scores, lambda i: (snap.seg_videos[seg_of[i]].video_id, int(rows[i]) - int(snap.seg_starts[seg_of[i]])), k
         )
-        return [
-            SceneHit(snap.seg_videos[seg_of[i]].video_id, snap.scene(int(rows[i]), seg_of[i]), float(scores[i]))
-            for i in chosen
-        ]
+        return [snap.hit(int(rows[i]), seg_of[i], float(scores[i])) for i in chosen]
 
     def _top_videos(
         self, snap: _Snapshot, row_scores, seg_scores: np.ndarray, segs: np.ndarray, params: SearchParams
@@ -288,10 +311,7 @@ class SceneIndex:
             seg = int(segs[i])
             start, end = int(snap.seg_starts[seg]), snap.seg_end(seg)
             local = row_scores(seg) if callable(row_scores) else row_scores[start:end]
-            scenes = [
-                SceneHit(snap.seg_videos[seg].video_id, snap.scene(start + j, seg), float(local[j]))
-                for j in best_scenes(local, params.scenes_per_video)
-            ]
+            scenes = [snap.hit(start + j, seg, float(local[j])) for j in best_scenes(local, params.scenes_per_video)]
             hits.append(VideoHit(snap.seg_videos[seg], float(seg_scores[i]), scenes))
         return hits
 
@@ -324,23 +344,32 @@ class SceneIndex:
 
     # -- mutations (serialized by the caller) ----------------------------------------
 
-    def upsert(self, video: VideoRecord, scenes: list[SceneRecord], vectors: np.ndarray, serial_base: int, generation: int) -> None:
+    def upsert(
+        self, video: VideoRecord, scenes: list[SceneRecord], vectors: np.ndarray, serial_base: int, generation: int,
+        moments: list[MomentRecord] | None = None,
+    ) -> None:
+        """Adds or replaces a video: ``vectors`` has one row per moment (``moments`` None:
+        one moment per scene)."""
+        if moments is None:
+            moments = moments_of_scenes(scenes)
         snap = self._snapshot
         if self.dim == 0:
             self.dim = vectors.shape[1]
         rows = snap.rows
         if rows.dim != self.dim:
             rows = _Rows(self.dim, 0)
-        n, k = snap.n_rows, len(scenes)
+        n, k = snap.n_rows, len(moments)
         if n + k > rows.capacity:
             rows = rows.grown(n, n + k)
-        rows.write(n, vectors, scenes)
+        rows.write(n, vectors, row_columns(scenes, moments))
         seg_alive, dead, live_rows, live_videos = snap.seg_alive, snap.dead_ranges, snap.live_rows, snap.live_videos
         old = self._video_segment.get(video.video_id)
         if old is not None:
             seg_alive, dead, removed = self._tombstone(snap, old)
             live_rows -= removed
             live_videos -= 1
+            self._live_scenes -= snap.seg_videos[old].scene_count
+        self._live_scenes += len(scenes)
         seg_videos = snap.seg_videos
         if len(seg_videos) != snap.n_segments:  # a newer writer never shares a tail with us; be safe
             seg_videos = seg_videos[: snap.n_segments]
@@ -369,6 +398,7 @@ class SceneIndex:
             return
         snap = self._snapshot
         seg_alive, dead, removed = self._tombstone(snap, seg)
+        self._live_scenes -= snap.seg_videos[seg].scene_count
         self._snapshot = _Snapshot(
             rows=snap.rows,
             n_rows=snap.n_rows,
@@ -521,6 +551,7 @@ class SceneIndex:
         self.dim = 0
         self._snapshot = _empty_snapshot(0)
         self._video_segment = {}
+        self._live_scenes = 0
         if self.ann_dir is not None:
             HnswIndex.discard(self.ann_dir)
 

@@ -29,6 +29,7 @@ from videosearch.searcher.ann import AnnParams
 from videosearch.searcher.index import SceneIndex
 from videosearch.searcher.store import Collection, SearcherStore, check_same_model
 from videosearch.searcher.types import (
+    MomentRecord,
     SceneRecord,
     SearcherStats,
     SearchParams,
@@ -125,17 +126,22 @@ class Searcher:
 
     # -- writes --------------------------------------------------------------------
 
-    def upsert_video(self, video: VideoRecord, scenes: list[SceneRecord], embeddings: np.ndarray) -> tuple[VideoRecord, bool]:
-        """Stores a video with its scenes and embeddings atomically, replacing an earlier version."""
-        vectors = validation.validate_upsert(video, scenes, embeddings)
+    def upsert_video(
+        self, video: VideoRecord, scenes: list[SceneRecord], embeddings: np.ndarray, moments: list[MomentRecord] | None = None
+    ) -> tuple[VideoRecord, bool]:
+        """Stores a video with its scenes, moments and their embeddings atomically, replacing
+        an earlier version. Without ``moments`` each scene is one moment (one row per scene)."""
+        vectors = validation.validate_upsert(video, scenes, embeddings, moments)
         stored = dataclasses.replace(
-            video, scene_count=len(scenes), indexed_at=dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+            video, scene_count=len(scenes), moment_count=len(moments) if moments is not None else len(scenes),
+            indexed_at=dt.datetime.now(dt.timezone.utc).replace(microsecond=0),
         )
         with self._write_lock:
-            replaced, serial_base = self.store.put_video(stored, scenes, vectors)
+            replaced, serial_base = self.store.put_video(stored, scenes, vectors, moments)
             self.index.set_model(stored.model_id)
-            self.index.upsert(stored, scenes, vectors, serial_base, self.store.generation())
-        log.info("%s video %s (%d scenes)", "replaced" if replaced else "stored", video.video_id, len(scenes))
+            self.index.upsert(stored, scenes, vectors, serial_base, self.store.generation(), moments)
+        log.info("%s video %s (%d scenes, %d moments)", "replaced" if replaced else "stored", video.video_id,
+                 stored.scene_count, stored.moment_count)
         return stored, replaced
 
     def delete_video(self, video_id: str) -> int:
@@ -155,8 +161,11 @@ class Searcher:
     # -- reads ---------------------------------------------------------------------
 
     def get_video(self, video_id: str) -> tuple[VideoRecord, list[SceneRecord]]:
+        return self.get_video_moments(video_id)[:2]
+
+    def get_video_moments(self, video_id: str) -> tuple[VideoRecord, list[SceneRecord], list[MomentRecord]]:
         validation.validate_video_id(video_id)
-        found = self.store.get_video(video_id)
+        found = self.store.get_video_moments(video_id)
         if found is None:
             raise NotFound(f"no video with id {video_id!r}; ListVideos shows the stored ids")
         return found
@@ -177,6 +186,7 @@ class Searcher:
             model_id=collection.model_id if collection else "",
             embedding_dim=collection.embedding_dim if collection else 0,
             approximate_index=self.index.ann_ready,
+            moment_count=self.index.moment_count,
         )
 
     def search(

@@ -31,17 +31,20 @@ class SearcherServicer(searcher_pb2_grpc.SearcherServiceServicer):
         if not request.HasField("video"):
             raise InvalidArgument("video is missing; send the video with its id, model_id and embedding_dim")
         if not request.HasField("embeddings"):
-            raise InvalidArgument("embeddings are missing; send (scenes, embedding_dim) FLOAT32 embeddings")
+            raise InvalidArgument("embeddings are missing; send (moments or scenes, embedding_dim) FLOAT32 embeddings")
         video = wire.video_from_proto(request.video)
         scenes = [wire.scene_from_proto(s) for s in request.scenes]
         embeddings = from_tensor(request.embeddings, name="embeddings")
-        stored, replaced = searcher.upsert_video(video, scenes, embeddings)
+        moments = [wire.moment_from_proto(m) for m in request.moments] or None
+        stored, replaced = searcher.upsert_video(video, scenes, embeddings, moments)
         return searcher_pb2.UpsertVideoResponse(video=wire.video_to_proto(stored), replaced=replaced)
 
     def GetVideo(self, request, context):
-        video, scenes = self.searcher.get_video(request.video_id)
+        video, scenes, moments = self.searcher.get_video_moments(request.video_id)
         return searcher_pb2.GetVideoResponse(
-            video=wire.video_to_proto(video), scenes=[wire.scene_to_proto(s, video.fps) for s in scenes]
+            video=wire.video_to_proto(video),
+            scenes=[wire.scene_to_proto(s, video.fps) for s in scenes],
+            moments=[wire.moment_to_proto(m, video.fps) for m in moments],
         )
 
     def ListVideos(self, request, context):
@@ -81,4 +84,5 @@ class SearcherServicer(searcher_pb2_grpc.SearcherServiceServicer):
             model_id=stats.model_id,
             embedding_dim=stats.embedding_dim,
             approximate_index=stats.approximate_index,
+            moment_count=stats.moment_count,
         )

@@ -4,17 +4,30 @@ The Searcher is the only process that opens this database (LevelDB takes a lock
 file; a second opener fails with :class:`StoreLocked`). Everything lives in ONE
 LevelDB so a single write batch is atomic across all logical indexes::
 
-    meta/schema                   b"1"                   store layout version
+    meta/schema                   b"2"                   store layout version
     meta/collection               JSON                   model id, dim, dtype of ALL stored vectors
     meta/generation               ascii int              bumped by every write (ANN index freshness)
     meta/next_serial              ascii int              next scene serial (stable ANN keys)
     video/<id>                    JSON                   video -> metadata
     scenes/<id>                   JSON list              video -> its scenes (id, frames, times)
-    emb/<id> NUL <index u32 BE>   raw <f4 bytes          scene -> embedding
+    moments/<id>                  JSON list              video -> its moments (scene, frames, times)
+    emb/<id> NUL <index u32 BE>   raw <f4 bytes          moment -> embedding
 
-Keys of one video sort together and in scene order (big-endian index), and
-``video/`` and ``emb/`` sort videos identically, so a full scan yields rows
-grouped per video, which the ranking relies on. Video ids never contain NUL.
+A moment is the unit of search: a stretch of a scene with its own embedding (a
+hard-cut scene is usually one moment, a long take several). Keys of one video
+sort together and in moment order (big-endian index), and ``video/`` and ``emb/``
+sort videos identically, so a full scan yields rows grouped per video, which the
+ranking relies on. Video ids never contain NUL.
+
+Schema history and upgrades (done at open, in one atomic write batch, so a crash
+leaves the old schema intact and the upgrade simply runs again):
+
+* 1: one embedding per scene, no ``moments/`` keys. Upgrading to 2 writes one moment
+  per scene (the scene's frames and times) and ``moment_count`` into each video's
+  record; the ``emb/`` keys stay as they are, since row i was scene i. No vector is
+  rewritten, so the upgrade costs one pass over the metadata. Such videos search
+  exactly as before; re-index them to get moments inside long scenes.
+* 2: moments.
 """
 
 from __future__ import annotations
@@ -29,13 +42,18 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
+import logging
+
 import numpy as np
 import plyvel
 
 from videosearch.common.errors import FailedPrecondition
-from videosearch.searcher.types import SceneRecord, VideoRecord
+from videosearch.searcher.types import MomentRecord, SceneRecord, VideoRecord, moments_of_scenes
 
-SCHEMA_VERSION = 1
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 2
+UPGRADABLE_SCHEMAS = (1,)
 VECTOR_DTYPE = np.dtype("<f4")
 
 _SCHEMA = b"meta/schema"
@@ -44,6 +62,7 @@ _GENERATION = b"meta/generation"
 _NEXT_SERIAL = b"meta/next_serial"
 _VIDEO = b"video/"
 _SCENES = b"scenes/"
+_MOMENTS = b"moments/"
 _EMB = b"emb/"
 
 
@@ -74,7 +93,18 @@ class StoredVideo:
     serial_base: int
 
 
+MOMENT_COLUMNS = ("scene_index", "start_frame", "end_frame", "start_seconds", "end_seconds", "sampled_frames")
 SCENE_COLUMNS = ("start_frame", "end_frame", "start_seconds", "end_seconds", "sampled_frames")
+ROW_COLUMNS = MOMENT_COLUMNS + tuple("scene_" + name for name in SCENE_COLUMNS)
+"""What the ranking keeps per row (moment): its own timing and its scene's, so a hit
+reports both without another lookup."""
+
+
+def row_columns(scenes: list[SceneRecord], moments: list[MomentRecord]) -> np.ndarray:
+    """(len(ROW_COLUMNS), len(moments)) float64: each moment's columns, then its scene's."""
+    own = np.array([[getattr(m, c) for c in MOMENT_COLUMNS] for m in moments], dtype=np.float64).reshape(-1, len(MOMENT_COLUMNS))
+    scene_table = np.array([[getattr(s, c) for c in SCENE_COLUMNS] for s in scenes], dtype=np.float64).reshape(-1, len(SCENE_COLUMNS))
+    return np.concatenate([own, scene_table[own[:, 0].astype(np.int64)]], axis=1).T
 
 
 @dataclass(frozen=True)
@@ -85,9 +115,9 @@ class LoadedCollection:
     videos: list[StoredVideo]  # ordered by video id; rows of `vectors` follow this order
     vectors: np.ndarray  # (total scenes, dim) float32, C order
     generation: int
-    # Scene timing per row, SCENE_COLUMNS -> (total scenes,) float64 arrays; None: derive
-    # nothing (tests that build a LoadedCollection by hand get zeros).
-    scene_columns: np.ndarray | None = None  # (len(SCENE_COLUMNS), total scenes) float64
+    # Timing per row (moment and its scene), ROW_COLUMNS -> (total moments,) float64 arrays;
+    # None: derive nothing (tests that build a LoadedCollection by hand get zeros).
+    row_columns: np.ndarray | None = None  # (len(ROW_COLUMNS), total moments) float64
 
 
 def _video_key(video_id: str) -> bytes:
@@ -96,6 +126,10 @@ def _video_key(video_id: str) -> bytes:
 
 def _scenes_key(video_id: str) -> bytes:
     return _SCENES + video_id.encode()
+
+
+def _moments_key(video_id: str) -> bytes:
+    return _MOMENTS + video_id.encode()
 
 
 def _emb_prefix(video_id: str) -> bytes:
@@ -126,6 +160,7 @@ def video_to_json(video: VideoRecord, serial_base: int) -> bytes:
             "embedding_dim": video.embedding_dim,
             "indexed_at": video.indexed_at.isoformat() if video.indexed_at else None,
             "scene_count": video.scene_count,
+            "moment_count": video.moment_count,
             "scene_serial_base": serial_base,
         },
         separators=(",", ":"),
@@ -147,6 +182,7 @@ def video_from_json(raw: bytes) -> tuple[VideoRecord, int]:
         embedding_dim=d["embedding_dim"],
         indexed_at=dt.datetime.fromisoformat(d["indexed_at"]) if d["indexed_at"] else None,
         scene_count=d["scene_count"],
+        moment_count=d.get("moment_count", d["scene_count"]),
     )
     return video, d["scene_serial_base"]
 
@@ -165,6 +201,20 @@ def scenes_from_json(raw: bytes) -> list[SceneRecord]:
     return [
         SceneRecord(index=i, start_frame=sf, end_frame=ef, start_seconds=ss, end_seconds=es, sampled_frames=n)
         for _id, i, sf, ef, ss, es, n in json.loads(raw)
+    ]
+
+
+def moments_to_json(moments: list[MomentRecord]) -> bytes:
+    return json.dumps(
+        [[m.scene_index, m.start_frame, m.end_frame, m.start_seconds, m.end_seconds, m.sampled_frames] for m in moments],
+        separators=(",", ":"),
+    ).encode()
+
+
+def moments_from_json(raw: bytes) -> list[MomentRecord]:
+    return [
+        MomentRecord(index=i, scene_index=si, start_frame=sf, end_frame=ef, start_seconds=ss, end_seconds=es, sampled_frames=n)
+        for i, (si, sf, ef, ss, es, n) in enumerate(json.loads(raw))
     ]
 
 
@@ -224,12 +274,29 @@ class SearcherStore:
                 self.close()
                 raise FailedPrecondition(f"{self.path} holds data without a schema version; it is not a Searcher store")
             self.db.put(_SCHEMA, str(SCHEMA_VERSION).encode(), sync=True)
+        elif int(raw) in UPGRADABLE_SCHEMAS:
+            self._upgrade_from_1()
         elif int(raw) != SCHEMA_VERSION:
             self.close()
             raise FailedPrecondition(
-                f"{self.path} has store schema {int(raw)} but this Searcher reads schema {SCHEMA_VERSION}; "
-                "use a matching Searcher version, or move the data dir away and re-index"
+                f"{self.path} has store schema {int(raw)} but this Searcher reads schema {SCHEMA_VERSION} "
+                f"(and upgrades {', '.join(map(str, UPGRADABLE_SCHEMAS))}); use a matching Searcher version, "
+                "or move the data dir away and re-index"
             )
+
+    def _upgrade_from_1(self) -> None:
+        """Schema 1 -> 2 (see the module doc): one moment per scene, in one atomic batch."""
+        upgraded = 0
+        with self.db.snapshot() as snap, self.db.write_batch(transaction=True, sync=True) as batch:
+            scene_lists = snap.iterator(prefix=_SCENES, include_key=False)
+            for key, raw in snap.iterator(prefix=_VIDEO):
+                video, serial_base = video_from_json(raw)
+                scenes = scenes_from_json(next(scene_lists))
+                batch.put(key, video_to_json(dataclasses.replace(video, moment_count=len(scenes)), serial_base))
+                batch.put(_moments_key(video.video_id), moments_to_json(moments_of_scenes(scenes)))
+                upgraded += 1
+            batch.put(_SCHEMA, str(SCHEMA_VERSION).encode())
+        log.info("upgraded the store at %s from schema 1 to %d (%d videos)", self.path, SCHEMA_VERSION, upgraded)
 
     def close(self) -> None:
         if not self.db.closed:
@@ -253,13 +320,17 @@ class SearcherStore:
         return int(self.db.get(_GENERATION, b"0"))
 
     def get_video(self, video_id: str) -> tuple[VideoRecord, list[SceneRecord]] | None:
-        # One snapshot so metadata and scenes come from the same committed batch.
+        found = self.get_video_moments(video_id)
+        return None if found is None else found[:2]
+
+    def get_video_moments(self, video_id: str) -> tuple[VideoRecord, list[SceneRecord], list[MomentRecord]] | None:
+        # One snapshot so metadata, scenes and moments come from the same committed batch.
         with self.db.snapshot() as snap:
             raw = snap.get(_video_key(video_id))
             if raw is None:
                 return None
             video, _ = video_from_json(raw)
-            return video, scenes_from_json(snap.get(_scenes_key(video_id)))
+            return video, scenes_from_json(snap.get(_scenes_key(video_id))), moments_from_json(snap.get(_moments_key(video_id)))
 
     def get_embeddings(self, video_id: str) -> np.ndarray | None:
         with self.db.snapshot() as snap:
@@ -288,22 +359,28 @@ class SearcherStore:
             })
             generation = int(snap.get(_GENERATION, b"0"))
             videos: list[StoredVideo] = []
-            scene_lists = []
+            scene_lists, moment_lists = [], []
             scene_iter = snap.iterator(prefix=_SCENES, include_key=False)
+            moment_iter = snap.iterator(prefix=_MOMENTS, include_key=False)
             for _key, raw in snap.iterator(prefix=_VIDEO):
                 video, serial_base = video_from_json(raw)
                 videos.append(StoredVideo(video, serial_base))
                 scene_lists.append(next(scene_iter))
-            total = sum(v.video.scene_count for v in videos)
-            # Straight into columns: a million SceneRecord objects would cost more
-            # memory than the vectors' slack and stay fragmented afterwards.
-            columns = np.empty((len(SCENE_COLUMNS), total), dtype=np.float64)
+                moment_lists.append(next(moment_iter))
+            total = sum(v.video.moment_count for v in videos)
+            # Straight into columns: a million record objects would cost more memory than
+            # the vectors' slack and stay fragmented afterwards.
+            columns = np.empty((len(ROW_COLUMNS), total), dtype=np.float64)
+            own = len(MOMENT_COLUMNS)
             at = 0
-            for raw in scene_lists:
-                rows = json.loads(raw)
-                columns[:, at : at + len(rows)] = np.array([r[2:] for r in rows], dtype=np.float64).T
-                at += len(rows)
-            del scene_lists
+            for scenes_raw, moments_raw in zip(scene_lists, moment_lists):
+                scene_rows = np.array([r[2:] for r in json.loads(scenes_raw)], dtype=np.float64)
+                moment_rows = np.array(json.loads(moments_raw), dtype=np.float64)
+                n = moment_rows.shape[0]
+                columns[:own, at : at + n] = moment_rows.T
+                columns[own:, at : at + n] = scene_rows[moment_rows[:, 0].astype(np.int64)].T
+                at += n
+            del scene_lists, moment_lists
             dim = collection.embedding_dim if collection else 0
             vectors = np.empty((total, dim), dtype=np.float32)
             self._read_vectors(snap, videos, vectors)
@@ -319,10 +396,10 @@ class SearcherStore:
         values = snap.iterator(prefix=_EMB)
         for stored in videos:
             prefix = _emb_prefix(stored.video.video_id)
-            for _ in range(stored.video.scene_count):
+            for _ in range(stored.video.moment_count):
                 key, value = next(values)
                 if not key.startswith(prefix):
-                    raise FailedPrecondition(f"store is inconsistent at {key!r}; expected a scene of {stored.video.video_id}")
+                    raise FailedPrecondition(f"store is inconsistent at {key!r}; expected a moment of {stored.video.video_id}")
                 chunk.append(value)
                 row += 1
             if len(chunk) >= 4096:
@@ -335,16 +412,21 @@ class SearcherStore:
 
     # -- writes --------------------------------------------------------------------
 
-    def put_video(self, video: VideoRecord, scenes: list[SceneRecord], embeddings: np.ndarray) -> tuple[bool, int]:
+    def put_video(
+        self, video: VideoRecord, scenes: list[SceneRecord], embeddings: np.ndarray, moments: list[MomentRecord] | None = None
+    ) -> tuple[bool, int]:
         """Stores a validated video in one atomic batch, replacing any earlier version.
 
-        Returns (replaced, serial of scene 0). Raises FailedPrecondition when the
+        ``embeddings`` has one row per moment (``moments`` None: one moment per scene).
+        Returns (replaced, serial of moment 0). Raises FailedPrecondition when the
         embeddings' model differs from the collection's.
         """
         collection = self.collection()
         if collection is not None:
             check_same_model(collection, video.model_id, video.embedding_dim)
-        video = dataclasses.replace(video, scene_count=len(scenes))  # load() trusts this count
+        if moments is None:
+            moments = moments_of_scenes(scenes)
+        video = dataclasses.replace(video, scene_count=len(scenes), moment_count=len(moments))  # load() trusts these
         old_raw = self.db.get(_video_key(video.video_id))
         serial_base = int(self.db.get(_NEXT_SERIAL, b"0"))
         vectors = np.ascontiguousarray(embeddings, dtype=VECTOR_DTYPE)
@@ -359,9 +441,10 @@ class SearcherStore:
                 )
             batch.put(_video_key(video.video_id), video_to_json(video, serial_base))
             batch.put(_scenes_key(video.video_id), scenes_to_json(video.video_id, scenes))
-            for scene, vector in zip(scenes, vectors):
-                self._put_embedding(batch, video.video_id, scene.index, vector)
-            batch.put(_NEXT_SERIAL, str(serial_base + len(scenes)).encode())
+            batch.put(_moments_key(video.video_id), moments_to_json(moments))
+            for index, vector in enumerate(vectors):
+                self._put_embedding(batch, video.video_id, index, vector)
+            batch.put(_NEXT_SERIAL, str(serial_base + len(moments)).encode())
             self._bump_generation(batch)
         return old_raw is not None, serial_base
 
@@ -378,6 +461,7 @@ class SearcherStore:
             for key in self.db.iterator(prefix=_emb_prefix(video_id), include_value=False):
                 batch.delete(key)
             batch.delete(_scenes_key(video_id))
+            batch.delete(_moments_key(video_id))
             batch.delete(_video_key(video_id))
             # The last video leaves an empty collection that any model may fill again.
             remaining = [k for k, _ in zip(self.db.iterator(prefix=_VIDEO, include_value=False), range(2))]

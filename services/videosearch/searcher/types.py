@@ -24,6 +24,11 @@ class VideoRecord:
     embedding_dim: int
     indexed_at: dt.datetime | None = None
     scene_count: int = 0
+    moment_count: int = 0  # 0: one moment per scene (videos stored before moments existed)
+
+    def __post_init__(self) -> None:
+        if self.moment_count == 0 and self.scene_count > 0:
+            object.__setattr__(self, "moment_count", self.scene_count)
 
 
 @dataclass(frozen=True)
@@ -36,6 +41,32 @@ class SceneRecord:
     start_seconds: float
     end_seconds: float
     sampled_frames: int = 0
+
+
+@dataclass(frozen=True)
+class MomentRecord:
+    """A stretch of one scene with its own embedding: frames [start_frame, end_frame).
+
+    The unit of search: a hard-cut scene is usually one moment, a long take several (where
+    its frames' embeddings change). ``index`` counts moments in the video from 0; a scene's
+    moments are consecutive and tile it.
+    """
+
+    index: int
+    scene_index: int
+    start_frame: int
+    end_frame: int
+    start_seconds: float
+    end_seconds: float
+    sampled_frames: int = 0
+
+
+def moments_of_scenes(scenes: list[SceneRecord]) -> list[MomentRecord]:
+    """One moment per scene: how videos stored before moments existed are read."""
+    return [
+        MomentRecord(s.index, s.index, s.start_frame, s.end_frame, s.start_seconds, s.end_seconds, s.sampled_frames)
+        for s in scenes
+    ]
 
 
 VideoScoring = Literal["max", "mean"]
@@ -53,9 +84,12 @@ class SearchParams:
 
 @dataclass(frozen=True)
 class SceneHit:
+    """A matching moment and the scene it lies in; ``score`` is the moment's."""
+
     video_id: str
     scene: SceneRecord
     score: float
+    moment: MomentRecord | None = None
 
 
 @dataclass(frozen=True)
@@ -81,3 +115,4 @@ class SearcherStats:
     model_id: str
     embedding_dim: int
     approximate_index: bool
+    moment_count: int = 0

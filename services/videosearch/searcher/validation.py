@@ -9,7 +9,7 @@ import math
 import numpy as np
 
 from videosearch.common.errors import InvalidArgument
-from videosearch.searcher.types import SceneRecord, SearchParams, VideoRecord
+from videosearch.searcher.types import MomentRecord, SceneRecord, SearchParams, VideoRecord
 
 MAX_TOP_K = 1000
 DEFAULT_TOP_K = 10
@@ -28,8 +28,11 @@ def validate_video_id(video_id: str) -> None:
         raise InvalidArgument(f"video_id must be 1..{MAX_VIDEO_ID_LENGTH} characters without NUL")
 
 
-def validate_upsert(video: VideoRecord, scenes: list[SceneRecord], embeddings: np.ndarray) -> np.ndarray:
-    """Checks an upsert and returns the embeddings as unit-norm float32 rows."""
+def validate_upsert(
+    video: VideoRecord, scenes: list[SceneRecord], embeddings: np.ndarray, moments: list[MomentRecord] | None = None
+) -> np.ndarray:
+    """Checks an upsert and returns the embeddings as unit-norm float32 rows (one per
+    moment; one per scene when ``moments`` is None)."""
     validate_video_id(video.video_id)
     if not video.model_id:
         raise InvalidArgument("video.model_id is empty; set it to the id of the model that made the embeddings")
@@ -60,12 +63,58 @@ def validate_upsert(video: VideoRecord, scenes: list[SceneRecord], embeddings: n
         if scene.sampled_frames < 0:
             raise InvalidArgument(f"{where}.sampled_frames is negative")
         previous_end = scene.end_frame
-    expected = (len(scenes), video.embedding_dim)
+    if moments is not None:
+        validate_moments(scenes, moments)
+    rows, unit = (len(scenes), "scene") if moments is None else (len(moments), "moment")
+    expected = (rows, video.embedding_dim)
     if embeddings.ndim != 2 or embeddings.shape != expected:
         raise InvalidArgument(
-            f"embeddings have shape {list(embeddings.shape)}; need {list(expected)} (one row per scene, embedding_dim columns)"
+            f"embeddings have shape {list(embeddings.shape)}; need {list(expected)} (one row per {unit}, embedding_dim columns)"
         )
     return unit_rows(embeddings, "embeddings")
+
+
+def validate_moments(scenes: list[SceneRecord], moments: list[MomentRecord]) -> None:
+    """Moments in order, each inside its scene, a scene's moments tiling it without gaps."""
+    if not moments:
+        raise InvalidArgument("moments is empty; send at least one moment per scene, or no moments at all "
+                              "(then each scene is one moment)")
+    previous: MomentRecord | None = None
+    for position, moment in enumerate(moments):
+        where = f"moments[{position}]"
+        if moment.index != position:
+            raise InvalidArgument(f"{where}.index is {moment.index}; moments must be sent in order with index 0..M-1")
+        if not 0 <= moment.scene_index < len(scenes):
+            raise InvalidArgument(f"{where}.scene_index is {moment.scene_index}; it must name one of the {len(scenes)} scenes")
+        scene = scenes[moment.scene_index]
+        new_scene = previous is None or previous.scene_index != moment.scene_index
+        if new_scene:
+            if moment.scene_index != (0 if previous is None else previous.scene_index + 1):
+                raise InvalidArgument(f"{where} is in scene {moment.scene_index} but scene "
+                                      f"{0 if previous is None else previous.scene_index + 1} comes next; every scene "
+                                      "needs at least one moment, in scene order")
+            if previous is not None and previous.end_frame != scenes[previous.scene_index].end_frame:
+                raise InvalidArgument(f"moments[{position - 1}] ends at frame {previous.end_frame}, not at its scene's end "
+                                      f"({scenes[previous.scene_index].end_frame}); a scene's moments must tile it")
+            if moment.start_frame != scene.start_frame:
+                raise InvalidArgument(f"{where} starts at frame {moment.start_frame}, not at its scene's start "
+                                      f"({scene.start_frame}); a scene's moments must tile it")
+        elif moment.start_frame != previous.end_frame:
+            raise InvalidArgument(f"{where} starts at frame {moment.start_frame} but the previous moment ends at "
+                                  f"{previous.end_frame}; a scene's moments must follow each other without gaps")
+        if moment.end_frame <= moment.start_frame or moment.end_frame > scene.end_frame:
+            raise InvalidArgument(f"{where} spans frames [{moment.start_frame}, {moment.end_frame}); it must be non-empty "
+                                  f"and inside its scene [{scene.start_frame}, {scene.end_frame})")
+        if not (math.isfinite(moment.start_seconds) and math.isfinite(moment.end_seconds)) or not (
+            0 <= moment.start_seconds <= moment.end_seconds
+        ):
+            raise InvalidArgument(f"{where} times [{moment.start_seconds}, {moment.end_seconds}] are not a valid interval")
+        if moment.sampled_frames < 0:
+            raise InvalidArgument(f"{where}.sampled_frames is negative")
+        previous = moment
+    if previous.scene_index != len(scenes) - 1 or previous.end_frame != scenes[-1].end_frame:
+        raise InvalidArgument(f"the moments end in scene {previous.scene_index} at frame {previous.end_frame}; "
+                              f"they must cover every scene up to the last one's end ({scenes[-1].end_frame})")
 
 
 def unit_rows(vectors: np.ndarray, name: str) -> np.ndarray:

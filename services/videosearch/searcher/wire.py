@@ -8,6 +8,7 @@ from fractions import Fraction
 from videosearch.common.errors import InvalidArgument
 from videosearch.common.timecode import Timecode
 from videosearch.searcher.types import (
+    MomentRecord,
     SceneHit,
     SceneRecord,
     SearchParams,
@@ -45,6 +46,7 @@ def video_to_proto(video: VideoRecord) -> video_pb2.Video:
         model_id=video.model_id,
         embedding_dim=video.embedding_dim,
         scene_count=video.scene_count,
+        moment_count=video.moment_count,
     )
     if video.indexed_at is not None:
         message.indexed_at.FromDatetime(video.indexed_at)
@@ -70,6 +72,7 @@ def video_from_proto(message: video_pb2.Video) -> VideoRecord:
         embedding_dim=message.embedding_dim,
         indexed_at=message.indexed_at.ToDatetime(tzinfo=dt.timezone.utc) if message.HasField("indexed_at") else None,
         scene_count=message.scene_count,
+        moment_count=message.moment_count,
     )
 
 
@@ -89,6 +92,32 @@ def scene_to_proto(scene: SceneRecord, fps: Fraction) -> video_pb2.Scene:
 def scene_from_proto(message: video_pb2.Scene) -> SceneRecord:
     return SceneRecord(
         index=message.index,
+        start_frame=message.start_frame,
+        end_frame=message.end_frame,
+        start_seconds=message.start_seconds,
+        end_seconds=message.end_seconds,
+        sampled_frames=message.sampled_frames,
+    )
+
+
+def moment_to_proto(moment: MomentRecord, fps: Fraction) -> video_pb2.Moment:
+    return video_pb2.Moment(
+        index=moment.index,
+        scene_index=moment.scene_index,
+        start_frame=moment.start_frame,
+        end_frame=moment.end_frame,
+        start_seconds=moment.start_seconds,
+        end_seconds=moment.end_seconds,
+        start_timecode=str(Timecode(moment.start_frame, fps)),
+        end_timecode=str(Timecode(moment.end_frame, fps)),
+        sampled_frames=moment.sampled_frames,
+    )
+
+
+def moment_from_proto(message: video_pb2.Moment) -> MomentRecord:
+    return MomentRecord(
+        index=message.index,
+        scene_index=message.scene_index,
         start_frame=message.start_frame,
         end_frame=message.end_frame,
         start_seconds=message.start_seconds,
@@ -124,7 +153,10 @@ def params_from_proto(request: searcher_pb2.SearchRequest) -> SearchParams:
 
 
 def scene_hit_to_proto(hit: SceneHit, fps: Fraction) -> searcher_pb2.SceneMatch:
-    return searcher_pb2.SceneMatch(video_id=hit.video_id, scene=scene_to_proto(hit.scene, fps), score=hit.score)
+    message = searcher_pb2.SceneMatch(video_id=hit.video_id, scene=scene_to_proto(hit.scene, fps), score=hit.score)
+    if hit.moment is not None:
+        message.moment.CopyFrom(moment_to_proto(hit.moment, fps))
+    return message
 
 
 def result_to_proto(result: SearchResult, fps_of) -> searcher_pb2.SearchResponse:
@@ -147,7 +179,8 @@ def result_to_proto(result: SearchResult, fps_of) -> searcher_pb2.SearchResponse
 
 def result_from_proto(response: searcher_pb2.SearchResponse) -> SearchResult:
     def scene_hit(m: searcher_pb2.SceneMatch) -> SceneHit:
-        return SceneHit(m.video_id, scene_from_proto(m.scene), m.score)
+        return SceneHit(m.video_id, scene_from_proto(m.scene), m.score,
+                        moment_from_proto(m.moment) if m.HasField("moment") else None)
 
     return SearchResult(
         videos=[VideoHit(video_from_proto(v.video), v.score, [scene_hit(s) for s in v.scenes]) for v in response.videos],

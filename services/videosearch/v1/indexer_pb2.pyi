@@ -54,19 +54,25 @@ JOB_ERROR_REASON_SEARCHER_UNAVAILABLE: JobErrorReason
 JOB_ERROR_REASON_INTERNAL: JobErrorReason
 
 class IndexOptions(_message.Message):
-    __slots__ = ("detector_threshold", "min_scene_frames", "frames_per_scene", "force")
+    __slots__ = ("detector_threshold", "min_scene_frames", "frames_per_scene", "force", "seconds_per_sample", "min_frames_per_scene", "max_frames_per_scene")
     DETECTOR_THRESHOLD_FIELD_NUMBER: _ClassVar[int]
     MIN_SCENE_FRAMES_FIELD_NUMBER: _ClassVar[int]
     FRAMES_PER_SCENE_FIELD_NUMBER: _ClassVar[int]
     FORCE_FIELD_NUMBER: _ClassVar[int]
+    SECONDS_PER_SAMPLE_FIELD_NUMBER: _ClassVar[int]
+    MIN_FRAMES_PER_SCENE_FIELD_NUMBER: _ClassVar[int]
+    MAX_FRAMES_PER_SCENE_FIELD_NUMBER: _ClassVar[int]
     detector_threshold: float
     min_scene_frames: int
     frames_per_scene: int
     force: bool
-    def __init__(self, detector_threshold: _Optional[float] = ..., min_scene_frames: _Optional[int] = ..., frames_per_scene: _Optional[int] = ..., force: _Optional[bool] = ...) -> None: ...
+    seconds_per_sample: float
+    min_frames_per_scene: int
+    max_frames_per_scene: int
+    def __init__(self, detector_threshold: _Optional[float] = ..., min_scene_frames: _Optional[int] = ..., frames_per_scene: _Optional[int] = ..., force: _Optional[bool] = ..., seconds_per_sample: _Optional[float] = ..., min_frames_per_scene: _Optional[int] = ..., max_frames_per_scene: _Optional[int] = ...) -> None: ...
 
 class IndexJob(_message.Message):
-    __slots__ = ("job_id", "path", "state", "stage", "percent", "frames_decoded", "frames_total", "scenes_found", "frames_embedded", "frames_to_embed", "video_id", "error", "error_reason", "create_time", "update_time", "options", "skipped", "stage_seconds")
+    __slots__ = ("job_id", "path", "state", "stage", "percent", "frames_decoded", "frames_total", "scenes_found", "frames_embedded", "frames_to_embed", "video_id", "error", "error_reason", "create_time", "update_time", "options", "skipped", "stage_seconds", "moments_found")
     class StageSecondsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -92,6 +98,7 @@ class IndexJob(_message.Message):
     OPTIONS_FIELD_NUMBER: _ClassVar[int]
     SKIPPED_FIELD_NUMBER: _ClassVar[int]
     STAGE_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    MOMENTS_FOUND_FIELD_NUMBER: _ClassVar[int]
     job_id: str
     path: str
     state: JobState
@@ -110,7 +117,8 @@ class IndexJob(_message.Message):
     options: IndexOptions
     skipped: bool
     stage_seconds: _containers.ScalarMap[str, float]
-    def __init__(self, job_id: _Optional[str] = ..., path: _Optional[str] = ..., state: _Optional[_Union[JobState, str]] = ..., stage: _Optional[_Union[JobStage, str]] = ..., percent: _Optional[float] = ..., frames_decoded: _Optional[int] = ..., frames_total: _Optional[int] = ..., scenes_found: _Optional[int] = ..., frames_embedded: _Optional[int] = ..., frames_to_embed: _Optional[int] = ..., video_id: _Optional[str] = ..., error: _Optional[str] = ..., error_reason: _Optional[_Union[JobErrorReason, str]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., options: _Optional[_Union[IndexOptions, _Mapping]] = ..., skipped: _Optional[bool] = ..., stage_seconds: _Optional[_Mapping[str, float]] = ...) -> None: ...
+    moments_found: int
+    def __init__(self, job_id: _Optional[str] = ..., path: _Optional[str] = ..., state: _Optional[_Union[JobState, str]] = ..., stage: _Optional[_Union[JobStage, str]] = ..., percent: _Optional[float] = ..., frames_decoded: _Optional[int] = ..., frames_total: _Optional[int] = ..., scenes_found: _Optional[int] = ..., frames_embedded: _Optional[int] = ..., frames_to_embed: _Optional[int] = ..., video_id: _Optional[str] = ..., error: _Optional[str] = ..., error_reason: _Optional[_Union[JobErrorReason, str]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., options: _Optional[_Union[IndexOptions, _Mapping]] = ..., skipped: _Optional[bool] = ..., stage_seconds: _Optional[_Mapping[str, float]] = ..., moments_found: _Optional[int] = ...) -> None: ...
 
 class SubmitIndexJobRequest(_message.Message):
     __slots__ = ("path", "options")

@@ -26,47 +26,47 @@ from videosearch.v1 import tensor_pb2 as videosearch_dot_v1_dot_tensor__pb2
 from videosearch.v1 import video_pb2 as videosearch_dot_v1_dot_video__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dvideosearch/v1/searcher.proto\x12\x0evideosearch.v1\x1a\x1bvideosearch/v1/tensor.proto\x1a\x1avideosearch/v1/video.proto\"\x8d\x01\n\x12UpsertVideoRequest\x12$\n\x05video\x18\x01 \x01(\x0b\x32\x15.videosearch.v1.Video\x12%\n\x06scenes\x18\x02 \x03(\x0b\x32\x15.videosearch.v1.Scene\x12*\n\nembeddings\x18\x03 \x01(\x0b\x32\x16.videosearch.v1.Tensor\"M\n\x13UpsertVideoResponse\x12$\n\x05video\x18\x01 \x01(\x0b\x32\x15.videosearch.v1.Video\x12\x10\n\x08replaced\x18\x02 \x01(\x08\"#\n\x0fGetVideoRequest\x12\x10\n\x08video_id\x18\x01 \x01(\t\"_\n\x10GetVideoResponse\x12$\n\x05video\x18\x01 \x01(\x0b\x32\x15.videosearch.v1.Video\x12%\n\x06scenes\x18\x02 \x03(\x0b\x32\x15.videosearch.v1.Scene\":\n\x11ListVideosRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"h\n\x12ListVideosResponse\x12%\n\x06videos\x18\x01 \x03(\x0b\x32\x15.videosearch.v1.Video\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x12\n\ntotal_size\x18\x03 \x01(\x05\"&\n\x12\x44\x65leteVideoRequest\x12\x10\n\x08video_id\x18\x01 \x01(\t\"-\n\x13\x44\x65leteVideoResponse\x12\x16\n\x0e\x64\x65leted_scenes\x18\x01 \x01(\x05\"J\n\x0eQueryEmbedding\x12&\n\x06vector\x18\x01 \x01(\x0b\x32\x16.videosearch.v1.Tensor\x12\x10\n\x08model_id\x18\x02 \x01(\t\"\xfa\x01\n\rSearchRequest\x12\x0e\n\x04text\x18\x01 \x01(\tH\x00\x12\x33\n\tembedding\x18\x02 \x01(\x0b\x32\x1e.videosearch.v1.QueryEmbeddingH\x00\x12\r\n\x05top_k\x18\x03 \x01(\x05\x12\x18\n\x10scenes_per_video\x18\x04 \x01(\x05\x12\x33\n\rvideo_scoring\x18\x05 \x01(\x0e\x32\x1c.videosearch.v1.VideoScoring\x12(\n\x04mode\x18\x06 \x01(\x0e\x32\x1a.videosearch.v1.SearchMode\x12\x13\n\x0b\x61pproximate\x18\x07 \x01(\x08\x42\x07\n\x05query\"S\n\nSceneMatch\x12\x10\n\x08video_id\x18\x01 \x01(\t\x12$\n\x05scene\x18\x02 \x01(\x0b\x32\x15.videosearch.v1.Scene\x12\r\n\x05score\x18\x03 \x01(\x02\"m\n\nVideoMatch\x12$\n\x05video\x18\x01 \x01(\x0b\x32\x15.videosearch.v1.Video\x12\r\n\x05score\x18\x02 \x01(\x02\x12*\n\x06scenes\x18\x03 \x03(\x0b\x32\x1a.videosearch.v1.SceneMatch\"\x9d\x01\n\x0eSearchResponse\x12*\n\x06videos\x18\x01 \x03(\x0b\x32\x1a.videosearch.v1.VideoMatch\x12*\n\x06scenes\x18\x02 \x03(\x0b\x32\x1a.videosearch.v1.SceneMatch\x12\x10\n\x08model_id\x18\x03 \x01(\t\x12\x10\n\x08\x65mbed_ms\x18\x04 \x01(\x01\x12\x0f\n\x07rank_ms\x18\x05 \x01(\x01\"\x11\n\x0fGetStatsRequest\"\x80\x01\n\x10GetStatsResponse\x12\x13\n\x0bvideo_count\x18\x01 \x01(\x05\x12\x13\n\x0bscene_count\x18\x02 \x01(\x03\x12\x10\n\x08model_id\x18\x03 \x01(\t\x12\x15\n\rembedding_dim\x18\x04 \x01(\x05\x12\x19\n\x11\x61pproximate_index\x18\x05 \x01(\x08*\\\n\x0cVideoScoring\x12\x1d\n\x19VIDEO_SCORING_UNSPECIFIED\x10\x00\x12\x15\n\x11VIDEO_SCORING_MAX\x10\x01\x12\x16\n\x12VIDEO_SCORING_MEAN\x10\x02*Y\n\nSearchMode\x12\x1b\n\x17SEARCH_MODE_UNSPECIFIED\x10\x00\x12\x16\n\x12SEARCH_MODE_VIDEOS\x10\x01\x12\x16\n\x12SEARCH_MODE_SCENES\x10\x02\x32\xfd\x03\n\x0fSearcherService\x12V\n\x0bUpsertVideo\x12\".videosearch.v1.UpsertVideoRequest\x1a#.videosearch.v1.UpsertVideoResponse\x12M\n\x08GetVideo\x12\x1f.videosearch.v1.GetVideoRequest\x1a .videosearch.v1.GetVideoResponse\x12S\n\nListVideos\x12!.videosearch.v1.ListVideosRequest\x1a\".videosearch.v1.ListVideosResponse\x12V\n\x0b\x44\x65leteVideo\x12\".videosearch.v1.DeleteVideoRequest\x1a#.videosearch.v1.DeleteVideoResponse\x12G\n\x06Search\x12\x1d.videosearch.v1.SearchRequest\x1a\x1e.videosearch.v1.SearchResponse\x12M\n\x08GetStats\x12\x1f.videosearch.v1.GetStatsRequest\x1a .videosearch.v1.GetStatsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dvideosearch/v1/searcher.proto\x12\x0evideosearch.v1\x1a\x1bvideosearch/v1/tensor.proto\x1a\x1avideosearch/v1/video.proto\"\xb6\x01\n\x12UpsertVideoRequest\x12$\n\x05video\x18\x01 \x01(\x0b\x32\x15.videosearch.v1.Video\x12%\n\x06scenes\x18\x02 \x03(\x0b\x32\x15.videosearch.v1.Scene\x12*\n\nembeddings\x18\x03 \x01(\x0b\x32\x16.videosearch.v1.Tensor\x12\'\n\x07moments\x18\x04 \x03(\x0b\x32\x16.videosearch.v1.Moment\"M\n\x13UpsertVideoResponse\x12$\n\x05video\x18\x01 \x01(\x0b\x32\x15.videosearch.v1.Video\x12\x10\n\x08replaced\x18\x02 \x01(\x08\"#\n\x0fGetVideoRequest\x12\x10\n\x08video_id\x18\x01 \x01(\t\"\x88\x01\n\x10GetVideoResponse\x12$\n\x05video\x18\x01 \x01(\x0b\x32\x15.videosearch.v1.Video\x12%\n\x06scenes\x18\x02 \x03(\x0b\x32\x15.videosearch.v1.Scene\x12\'\n\x07moments\x18\x03 \x03(\x0b\x32\x16.videosearch.v1.Moment\":\n\x11ListVideosRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"h\n\x12ListVideosResponse\x12%\n\x06videos\x18\x01 \x03(\x0b\x32\x15.videosearch.v1.Video\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x12\n\ntotal_size\x18\x03 \x01(\x05\"&\n\x12\x44\x65leteVideoRequest\x12\x10\n\x08video_id\x18\x01 \x01(\t\"-\n\x13\x44\x65leteVideoResponse\x12\x16\n\x0e\x64\x65leted_scenes\x18\x01 \x01(\x05\"J\n\x0eQueryEmbedding\x12&\n\x06vector\x18\x01 \x01(\x0b\x32\x16.videosearch.v1.Tensor\x12\x10\n\x08model_id\x18\x02 \x01(\t\"\xfa\x01\n\rSearchRequest\x12\x0e\n\x04text\x18\x01 \x01(\tH\x00\x12\x33\n\tembedding\x18\x02 \x01(\x0b\x32\x1e.videosearch.v1.QueryEmbeddingH\x00\x12\r\n\x05top_k\x18\x03 \x01(\x05\x12\x18\n\x10scenes_per_video\x18\x04 \x01(\x05\x12\x33\n\rvideo_scoring\x18\x05 \x01(\x0e\x32\x1c.videosearch.v1.VideoScoring\x12(\n\x04mode\x18\x06 \x01(\x0e\x32\x1a.videosearch.v1.SearchMode\x12\x13\n\x0b\x61pproximate\x18\x07 \x01(\x08\x42\x07\n\x05query\"{\n\nSceneMatch\x12\x10\n\x08video_id\x18\x01 \x01(\t\x12$\n\x05scene\x18\x02 \x01(\x0b\x32\x15.videosearch.v1.Scene\x12\r\n\x05score\x18\x03 \x01(\x02\x12&\n\x06moment\x18\x04 \x01(\x0b\x32\x16.videosearch.v1.Moment\"m\n\nVideoMatch\x12$\n\x05video\x18\x01 \x01(\x0b\x32\x15.videosearch.v1.Video\x12\r\n\x05score\x18\x02 \x01(\x02\x12*\n\x06scenes\x18\x03 \x03(\x0b\x32\x1a.videosearch.v1.SceneMatch\"\x9d\x01\n\x0eSearchResponse\x12*\n\x06videos\x18\x01 \x03(\x0b\x32\x1a.videosearch.v1.VideoMatch\x12*\n\x06scenes\x18\x02 \x03(\x0b\x32\x1a.videosearch.v1.SceneMatch\x12\x10\n\x08model_id\x18\x03 \x01(\t\x12\x10\n\x08\x65mbed_ms\x18\x04 \x01(\x01\x12\x0f\n\x07rank_ms\x18\x05 \x01(\x01\"\x11\n\x0fGetStatsRequest\"\x96\x01\n\x10GetStatsResponse\x12\x13\n\x0bvideo_count\x18\x01 \x01(\x05\x12\x13\n\x0bscene_count\x18\x02 \x01(\x03\x12\x14\n\x0cmoment_count\x18\x06 \x01(\x03\x12\x10\n\x08model_id\x18\x03 \x01(\t\x12\x15\n\rembedding_dim\x18\x04 \x01(\x05\x12\x19\n\x11\x61pproximate_index\x18\x05 \x01(\x08*\\\n\x0cVideoScoring\x12\x1d\n\x19VIDEO_SCORING_UNSPECIFIED\x10\x00\x12\x15\n\x11VIDEO_SCORING_MAX\x10\x01\x12\x16\n\x12VIDEO_SCORING_MEAN\x10\x02*Y\n\nSearchMode\x12\x1b\n\x17SEARCH_MODE_UNSPECIFIED\x10\x00\x12\x16\n\x12SEARCH_MODE_VIDEOS\x10\x01\x12\x16\n\x12SEARCH_MODE_SCENES\x10\x02\x32\xfd\x03\n\x0fSearcherService\x12V\n\x0bUpsertVideo\x12\".videosearch.v1.UpsertVideoRequest\x1a#.videosearch.v1.UpsertVideoResponse\x12M\n\x08GetVideo\x12\x1f.videosearch.v1.GetVideoRequest\x1a .videosearch.v1.GetVideoResponse\x12S\n\nListVideos\x12!.videosearch.v1.ListVideosRequest\x1a\".videosearch.v1.ListVideosResponse\x12V\n\x0b\x44\x65leteVideo\x12\".videosearch.v1.DeleteVideoRequest\x1a#.videosearch.v1.DeleteVideoResponse\x12G\n\x06Search\x12\x1d.videosearch.v1.SearchRequest\x1a\x1e.videosearch.v1.SearchResponse\x12M\n\x08GetStats\x12\x1f.videosearch.v1.GetStatsRequest\x1a .videosearch.v1.GetStatsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'videosearch.v1.searcher_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_VIDEOSCORING']._serialized_start=1551
-  _globals['_VIDEOSCORING']._serialized_end=1643
-  _globals['_SEARCHMODE']._serialized_start=1645
-  _globals['_SEARCHMODE']._serialized_end=1734
+  _globals['_VIDEOSCORING']._serialized_start=1696
+  _globals['_VIDEOSCORING']._serialized_end=1788
+  _globals['_SEARCHMODE']._serialized_start=1790
+  _globals['_SEARCHMODE']._serialized_end=1879
   _globals['_UPSERTVIDEOREQUEST']._serialized_start=107
-  _globals['_UPSERTVIDEOREQUEST']._serialized_end=248
-  _globals['_UPSERTVIDEORESPONSE']._serialized_start=250
-  _globals['_UPSERTVIDEORESPONSE']._serialized_end=327
-  _globals['_GETVIDEOREQUEST']._serialized_start=329
-  _globals['_GETVIDEOREQUEST']._serialized_end=364
-  _globals['_GETVIDEORESPONSE']._serialized_start=366
-  _globals['_GETVIDEORESPONSE']._serialized_end=461
-  _globals['_LISTVIDEOSREQUEST']._serialized_start=463
-  _globals['_LISTVIDEOSREQUEST']._serialized_end=521
-  _globals['_LISTVIDEOSRESPONSE']._serialized_start=523
-  _globals['_LISTVIDEOSRESPONSE']._serialized_end=627
-  _globals['_DELETEVIDEOREQUEST']._serialized_start=629
-  _globals['_DELETEVIDEOREQUEST']._serialized_end=667
-  _globals['_DELETEVIDEORESPONSE']._serialized_start=669
-  _globals['_DELETEVIDEORESPONSE']._serialized_end=714
-  _globals['_QUERYEMBEDDING']._serialized_start=716
-  _globals['_QUERYEMBEDDING']._serialized_end=790
-  _globals['_SEARCHREQUEST']._serialized_start=793
-  _globals['_SEARCHREQUEST']._serialized_end=1043
-  _globals['_SCENEMATCH']._serialized_start=1045
-  _globals['_SCENEMATCH']._serialized_end=1128
-  _globals['_VIDEOMATCH']._serialized_start=1130
-  _globals['_VIDEOMATCH']._serialized_end=1239
-  _globals['_SEARCHRESPONSE']._serialized_start=1242
-  _globals['_SEARCHRESPONSE']._serialized_end=1399
-  _globals['_GETSTATSREQUEST']._serialized_start=1401
-  _globals['_GETSTATSREQUEST']._serialized_end=1418
-  _globals['_GETSTATSRESPONSE']._serialized_start=1421
-  _globals['_GETSTATSRESPONSE']._serialized_end=1549
-  _globals['_SEARCHERSERVICE']._serialized_start=1737
-  _globals['_SEARCHERSERVICE']._serialized_end=2246
+  _globals['_UPSERTVIDEOREQUEST']._serialized_end=289
+  _globals['_UPSERTVIDEORESPONSE']._serialized_start=291
+  _globals['_UPSERTVIDEORESPONSE']._serialized_end=368
+  _globals['_GETVIDEOREQUEST']._serialized_start=370
+  _globals['_GETVIDEOREQUEST']._serialized_end=405
+  _globals['_GETVIDEORESPONSE']._serialized_start=408
+  _globals['_GETVIDEORESPONSE']._serialized_end=544
+  _globals['_LISTVIDEOSREQUEST']._serialized_start=546
+  _globals['_LISTVIDEOSREQUEST']._serialized_end=604
+  _globals['_LISTVIDEOSRESPONSE']._serialized_start=606
+  _globals['_LISTVIDEOSRESPONSE']._serialized_end=710
+  _globals['_DELETEVIDEOREQUEST']._serialized_start=712
+  _globals['_DELETEVIDEOREQUEST']._serialized_end=750
+  _globals['_DELETEVIDEORESPONSE']._serialized_start=752
+  _globals['_DELETEVIDEORESPONSE']._serialized_end=797
+  _globals['_QUERYEMBEDDING']._serialized_start=799
+  _globals['_QUERYEMBEDDING']._serialized_end=873
+  _globals['_SEARCHREQUEST']._serialized_start=876
+  _globals['_SEARCHREQUEST']._serialized_end=1126
+  _globals['_SCENEMATCH']._serialized_start=1128
+  _globals['_SCENEMATCH']._serialized_end=1251
+  _globals['_VIDEOMATCH']._serialized_start=1253
+  _globals['_VIDEOMATCH']._serialized_end=1362
+  _globals['_SEARCHRESPONSE']._serialized_start=1365
+  _globals['_SEARCHRESPONSE']._serialized_end=1522
+  _globals['_GETSTATSREQUEST']._serialized_start=1524
+  _globals['_GETSTATSREQUEST']._serialized_end=1541
+  _globals['_GETSTATSRESPONSE']._serialized_start=1544
+  _globals['_GETSTATSRESPONSE']._serialized_end=1694
+  _globals['_SEARCHERSERVICE']._serialized_start=1882
+  _globals['_SEARCHERSERVICE']._serialized_end=2391
 # @@protoc_insertion_point(module_scope)

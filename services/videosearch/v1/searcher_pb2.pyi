@@ -28,14 +28,16 @@ SEARCH_MODE_VIDEOS: SearchMode
 SEARCH_MODE_SCENES: SearchMode
 
 class UpsertVideoRequest(_message.Message):
-    __slots__ = ("video", "scenes", "embeddings")
+    __slots__ = ("video", "scenes", "embeddings", "moments")
     VIDEO_FIELD_NUMBER: _ClassVar[int]
     SCENES_FIELD_NUMBER: _ClassVar[int]
     EMBEDDINGS_FIELD_NUMBER: _ClassVar[int]
+    MOMENTS_FIELD_NUMBER: _ClassVar[int]
     video: _video_pb2.Video
     scenes: _containers.RepeatedCompositeFieldContainer[_video_pb2.Scene]
     embeddings: _tensor_pb2.Tensor
-    def __init__(self, video: _Optional[_Union[_video_pb2.Video, _Mapping]] = ..., scenes: _Optional[_Iterable[_Union[_video_pb2.Scene, _Mapping]]] = ..., embeddings: _Optional[_Union[_tensor_pb2.Tensor, _Mapping]] = ...) -> None: ...
+    moments: _containers.RepeatedCompositeFieldContainer[_video_pb2.Moment]
+    def __init__(self, video: _Optional[_Union[_video_pb2.Video, _Mapping]] = ..., scenes: _Optional[_Iterable[_Union[_video_pb2.Scene, _Mapping]]] = ..., embeddings: _Optional[_Union[_tensor_pb2.Tensor, _Mapping]] = ..., moments: _Optional[_Iterable[_Union[_video_pb2.Moment, _Mapping]]] = ...) -> None: ...
 
 class UpsertVideoResponse(_message.Message):
     __slots__ = ("video", "replaced")
@@ -52,12 +54,14 @@ class GetVideoRequest(_message.Message):
     def __init__(self, video_id: _Optional[str] = ...) -> None: ...
 
 class GetVideoResponse(_message.Message):
-    __slots__ = ("video", "scenes")
+    __slots__ = ("video", "scenes", "moments")
     VIDEO_FIELD_NUMBER: _ClassVar[int]
     SCENES_FIELD_NUMBER: _ClassVar[int]
+    MOMENTS_FIELD_NUMBER: _ClassVar[int]
     video: _video_pb2.Video
     scenes: _containers.RepeatedCompositeFieldContainer[_video_pb2.Scene]
-    def __init__(self, video: _Optional[_Union[_video_pb2.Video, _Mapping]] = ..., scenes: _Optional[_Iterable[_Union[_video_pb2.Scene, _Mapping]]] = ...) -> None: ...
+    moments: _containers.RepeatedCompositeFieldContainer[_video_pb2.Moment]
+    def __init__(self, video: _Optional[_Union[_video_pb2.Video, _Mapping]] = ..., scenes: _Optional[_Iterable[_Union[_video_pb2.Scene, _Mapping]]] = ..., moments: _Optional[_Iterable[_Union[_video_pb2.Moment, _Mapping]]] = ...) -> None: ...
 
 class ListVideosRequest(_message.Message):
     __slots__ = ("page_size", "page_token")
@@ -116,14 +120,16 @@ class SearchRequest(_message.Message):
     def __init__(self, text: _Optional[str] = ..., embedding: _Optional[_Union[QueryEmbedding, _Mapping]] = ..., top_k: _Optional[int] = ..., scenes_per_video: _Optional[int] = ..., video_scoring: _Optional[_Union[VideoScoring, str]] = ..., mode: _Optional[_Union[SearchMode, str]] = ..., approximate: _Optional[bool] = ...) -> None: ...
 
 class SceneMatch(_message.Message):
-    __slots__ = ("video_id", "scene", "score")
+    __slots__ = ("video_id", "scene", "score", "moment")
     VIDEO_ID_FIELD_NUMBER: _ClassVar[int]
     SCENE_FIELD_NUMBER: _ClassVar[int]
     SCORE_FIELD_NUMBER: _ClassVar[int]
+    MOMENT_FIELD_NUMBER: _ClassVar[int]
     video_id: str
     scene: _video_pb2.Scene
     score: float
-    def __init__(self, video_id: _Optional[str] = ..., scene: _Optional[_Union[_video_pb2.Scene, _Mapping]] = ..., score: _Optional[float] = ...) -> None: ...
+    moment: _video_pb2.Moment
+    def __init__(self, video_id: _Optional[str] = ..., scene: _Optional[_Union[_video_pb2.Scene, _Mapping]] = ..., score: _Optional[float] = ..., moment: _Optional[_Union[_video_pb2.Moment, _Mapping]] = ...) -> None: ...
 
 class VideoMatch(_message.Message):
     __slots__ = ("video", "score", "scenes")
@@ -154,15 +160,17 @@ class GetStatsRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class GetStatsResponse(_message.Message):
-    __slots__ = ("video_count", "scene_count", "model_id", "embedding_dim", "approximate_index")
+    __slots__ = ("video_count", "scene_count", "moment_count", "model_id", "embedding_dim", "approximate_index")
     VIDEO_COUNT_FIELD_NUMBER: _ClassVar[int]
     SCENE_COUNT_FIELD_NUMBER: _ClassVar[int]
+    MOMENT_COUNT_FIELD_NUMBER: _ClassVar[int]
     MODEL_ID_FIELD_NUMBER: _ClassVar[int]
     EMBEDDING_DIM_FIELD_NUMBER: _ClassVar[int]
     APPROXIMATE_INDEX_FIELD_NUMBER: _ClassVar[int]
     video_count: int
     scene_count: int
+    moment_count: int
     model_id: str
     embedding_dim: int
     approximate_index: bool
-    def __init__(self, video_count: _Optional[int] = ..., scene_count: _Optional[int] = ..., model_id: _Optional[str] = ..., embedding_dim: _Optional[int] = ..., approximate_index: _Optional[bool] = ...) -> None: ...
+    def __init__(self, video_count: _Optional[int] = ..., scene_count: _Optional[int] = ..., moment_count: _Optional[int] = ..., model_id: _Optional[str] = ..., embedding_dim: _Optional[int] = ..., approximate_index: _Optional[bool] = ...) -> None: ...

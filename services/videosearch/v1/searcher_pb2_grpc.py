@@ -26,7 +26,8 @@ if _version_not_supported:
 
 
 class SearcherServiceStub:
-    """Owns the stored videos, scenes and scene embeddings, and ranks them against queries.
+    """Owns the stored videos, their scenes and moments and the moments' embeddings, and
+    ranks them against queries.
     """
 
     def __init__(self, channel):
@@ -68,7 +69,8 @@ class SearcherServiceStub:
 
 
 class SearcherServiceServicer:
-    """Owns the stored videos, scenes and scene embeddings, and ranks them against queries.
+    """Owns the stored videos, their scenes and moments and the moments' embeddings, and
+    ranks them against queries.
     """
 
     def UpsertVideo(self, request, context):
@@ -82,7 +84,7 @@ class SearcherServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetVideo(self, request, context):
-        """Returns one video with its scenes. Returns NOT_FOUND for an unknown id.
+        """Returns one video with its scenes and moments. Returns NOT_FOUND for an unknown id.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -104,7 +106,8 @@ class SearcherServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def Search(self, request, context):
-        """Ranks stored scenes against a text or an embedding. Returns INVALID_ARGUMENT
+        """Ranks stored moments against a text or an embedding; every hit names its
+        moment and the scene it lies in. Returns INVALID_ARGUMENT
         for an empty query, a bad vector or out-of-range limits; FAILED_PRECONDITION
         when the query's model differs from the stored embeddings' model;
         UNAVAILABLE when a text query cannot reach the Embedder.
@@ -162,7 +165,8 @@ def add_SearcherServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class SearcherService:
-    """Owns the stored videos, scenes and scene embeddings, and ranks them against queries.
+    """Owns the stored videos, their scenes and moments and the moments' embeddings, and
+    ranks them against queries.
     """
 
     @staticmethod

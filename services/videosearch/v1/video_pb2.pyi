@@ -9,7 +9,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class Video(_message.Message):
-    __slots__ = ("video_id", "uri", "duration_seconds", "fps_numerator", "fps_denominator", "frame_count", "width", "height", "content_sha256", "model_id", "embedding_dim", "indexed_at", "scene_count")
+    __slots__ = ("video_id", "uri", "duration_seconds", "fps_numerator", "fps_denominator", "frame_count", "width", "height", "content_sha256", "model_id", "embedding_dim", "indexed_at", "scene_count", "moment_count")
     VIDEO_ID_FIELD_NUMBER: _ClassVar[int]
     URI_FIELD_NUMBER: _ClassVar[int]
     DURATION_SECONDS_FIELD_NUMBER: _ClassVar[int]
@@ -23,6 +23,7 @@ class Video(_message.Message):
     EMBEDDING_DIM_FIELD_NUMBER: _ClassVar[int]
     INDEXED_AT_FIELD_NUMBER: _ClassVar[int]
     SCENE_COUNT_FIELD_NUMBER: _ClassVar[int]
+    MOMENT_COUNT_FIELD_NUMBER: _ClassVar[int]
     video_id: str
     uri: str
     duration_seconds: float
@@ -36,7 +37,8 @@ class Video(_message.Message):
     embedding_dim: int
     indexed_at: _timestamp_pb2.Timestamp
     scene_count: int
-    def __init__(self, video_id: _Optional[str] = ..., uri: _Optional[str] = ..., duration_seconds: _Optional[float] = ..., fps_numerator: _Optional[int] = ..., fps_denominator: _Optional[int] = ..., frame_count: _Optional[int] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., content_sha256: _Optional[str] = ..., model_id: _Optional[str] = ..., embedding_dim: _Optional[int] = ..., indexed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., scene_count: _Optional[int] = ...) -> None: ...
+    moment_count: int
+    def __init__(self, video_id: _Optional[str] = ..., uri: _Optional[str] = ..., duration_seconds: _Optional[float] = ..., fps_numerator: _Optional[int] = ..., fps_denominator: _Optional[int] = ..., frame_count: _Optional[int] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., content_sha256: _Optional[str] = ..., model_id: _Optional[str] = ..., embedding_dim: _Optional[int] = ..., indexed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., scene_count: _Optional[int] = ..., moment_count: _Optional[int] = ...) -> None: ...
 
 class Scene(_message.Message):
     __slots__ = ("index", "start_frame", "end_frame", "start_seconds", "end_seconds", "start_timecode", "end_timecode", "sampled_frames")
@@ -57,3 +59,25 @@ class Scene(_message.Message):
     end_timecode: str
     sampled_frames: int
     def __init__(self, index: _Optional[int] = ..., start_frame: _Optional[int] = ..., end_frame: _Optional[int] = ..., start_seconds: _Optional[float] = ..., end_seconds: _Optional[float] = ..., start_timecode: _Optional[str] = ..., end_timecode: _Optional[str] = ..., sampled_frames: _Optional[int] = ...) -> None: ...
+
+class Moment(_message.Message):
+    __slots__ = ("index", "scene_index", "start_frame", "end_frame", "start_seconds", "end_seconds", "start_timecode", "end_timecode", "sampled_frames")
+    INDEX_FIELD_NUMBER: _ClassVar[int]
+    SCENE_INDEX_FIELD_NUMBER: _ClassVar[int]
+    START_FRAME_FIELD_NUMBER: _ClassVar[int]
+    END_FRAME_FIELD_NUMBER: _ClassVar[int]
+    START_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    END_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    START_TIMECODE_FIELD_NUMBER: _ClassVar[int]
+    END_TIMECODE_FIELD_NUMBER: _ClassVar[int]
+    SAMPLED_FRAMES_FIELD_NUMBER: _ClassVar[int]
+    index: int
+    scene_index: int
+    start_frame: int
+    end_frame: int
+    start_seconds: float
+    end_seconds: float
+    start_timecode: str
+    end_timecode: str
+    sampled_frames: int
+    def __init__(self, index: _Optional[int] = ..., scene_index: _Optional[int] = ..., start_frame: _Optional[int] = ..., end_frame: _Optional[int] = ..., start_seconds: _Optional[float] = ..., end_seconds: _Optional[float] = ..., start_timecode: _Optional[str] = ..., end_timecode: _Optional[str] = ..., sampled_frames: _Optional[int] = ...) -> None: ...

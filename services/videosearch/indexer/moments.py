@@ -1,0 +1,154 @@
+"""Moments: a long scene split where its sampled frames' embeddings change.
+
+A hard-cut scene shows one thing; a long take (a phone recording, a dissolve the cut
+detector does not see) shows one thing after another. Each scene longer than
+``min_scene_seconds`` is split into *moments*, each with its own embedding (the normalized
+mean of its frames') and time range, so a search can point at the 4 seconds that match
+instead of a 46-second take.
+
+Method: optimal partitioning with a penalty (kernel change-point detection with the linear
+kernel, as in Harchaoui & Cappé 2007 / ``ruptures``' ``KernelCPD(kernel="linear")`` with
+``pen``): over the scene's K unit-norm frame embeddings x_0..x_{K-1}, choose segment
+boundaries minimizing
+
+    sum over segments S of  sum_{i in S} ||x_i - mean(S)||^2   +   penalty * (number of segments)
+
+solved exactly by dynamic programming in O(K^2) from prefix sums (K <= a few hundred). A
+segment's cost is |S| - ||sum(S)||^2 / |S|, so splitting two subjects of m frames each whose
+mean embeddings have cosine c saves about m * (1 - c): the penalty is the smallest such
+saving worth a new moment. Segments shorter than ``min_samples`` are not allowed (a single
+frame caught mid-dissolve is not a moment), and neighbours whose mean embeddings are still
+more similar than ``merge_cosine`` are merged afterwards, so steady footage with noise or
+camera shake stays one moment.
+
+A moment's time range runs from halfway between the previous moment's last sample and its
+own first sample, to halfway between its last sample and the next moment's first; the first
+starts at the scene start and the last ends at the scene end, so a scene's moments tile it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+DEFAULT_MIN_SCENE_SECONDS = 6.0
+DEFAULT_PENALTY = 0.6
+DEFAULT_MIN_SAMPLES = 2
+DEFAULT_MERGE_COSINE = 0.92
+
+
+@dataclass(frozen=True)
+class MomentSettings:
+    """When and how finely scenes are split (see the module doc)."""
+
+    min_scene_seconds: float = DEFAULT_MIN_SCENE_SECONDS
+    penalty: float = DEFAULT_PENALTY
+    min_samples: int = DEFAULT_MIN_SAMPLES
+    merge_cosine: float = DEFAULT_MERGE_COSINE
+
+    def validate(self) -> "MomentSettings":
+        """Raises ValueError saying what to change (callers map it to InvalidArgument)."""
+        if not 0 <= self.min_scene_seconds <= 86_400:
+            raise ValueError(f"moment min scene seconds must be 0..86400 (default {DEFAULT_MIN_SCENE_SECONDS}), "
+                             f"got {self.min_scene_seconds}")
+        if not 0 < self.penalty <= 1000:
+            raise ValueError(f"moment penalty must be in (0, 1000] (default {DEFAULT_PENALTY}), got {self.penalty}")
+        if not 1 <= self.min_samples <= 1000:
+            raise ValueError(f"moment min samples must be 1..1000 (default {DEFAULT_MIN_SAMPLES}), got {self.min_samples}")
+        if not -1 <= self.merge_cosine <= 1:
+            raise ValueError(f"moment merge cosine must be in [-1, 1] (default {DEFAULT_MERGE_COSINE}), "
+                             f"got {self.merge_cosine}")
+        return self
+
+
+@dataclass(frozen=True)
+class Moment:
+    """Frames [start_frame, end_frame) of a scene, made of sampled rows [first_sample, end_sample)."""
+
+    start_frame: int
+    end_frame: int
+    first_sample: int
+    end_sample: int
+    embedding: np.ndarray
+
+    @property
+    def sample_count(self) -> int:
+        return self.end_sample - self.first_sample
+
+
+def unit_mean(vectors: np.ndarray) -> np.ndarray:
+    """The normalized mean of unit vectors (a scene's or a moment's embedding)."""
+    mean = vectors.astype(np.float32).mean(axis=0)
+    norm = float(np.linalg.norm(mean))
+    if norm == 0.0 or not np.isfinite(norm):
+        raise ValueError("frame embeddings cancel out or are not finite; the Embedder returned bad vectors")
+    return mean / norm
+
+
+def change_points(x: np.ndarray, penalty: float, min_samples: int) -> list[int]:
+    """Segment ends (exclusive, the last is len(x)) of the optimal penalized partition of
+    the rows of ``x`` (unit vectors) into segments of at least ``min_samples`` rows."""
+    n = x.shape[0]
+    if n < 2 * min_samples:
+        return [n]
+    prefix = np.zeros((n + 1, x.shape[1]), np.float64)
+    np.cumsum(x.astype(np.float64), axis=0, out=prefix[1:])
+    best = np.full(n + 1, np.inf)
+    best[0] = -penalty  # the first segment pays no penalty: only splits do
+    previous = np.zeros(n + 1, np.int64)
+    for end in range(min_samples, n + 1):
+        starts = np.arange(0, end - min_samples + 1)
+        starts = starts[np.isfinite(best[starts])]
+        lengths = end - starts
+        sums = prefix[end] - prefix[starts]
+        cost = best[starts] + lengths - np.einsum("ij,ij->i", sums, sums) / lengths + penalty
+        pick = int(np.argmin(cost))
+        best[end], previous[end] = cost[pick], starts[pick]
+    ends, end = [], n
+    while end > 0:
+        ends.append(end)
+        end = int(previous[end])
+    return ends[::-1]
+
+
+def split_scene(
+    frame_embeddings: np.ndarray,
+    sample_frames: list[int],
+    start_frame: int,
+    end_frame: int,
+    fps: float,
+    settings: MomentSettings = MomentSettings(),
+) -> list[Moment]:
+    """The moments of one scene [start_frame, end_frame), given its sampled frames (ascending)
+    and their unit embeddings (one row each). A scene shorter than ``min_scene_seconds`` is one
+    moment, as are scenes with too few samples to split."""
+    x = np.asarray(frame_embeddings, dtype=np.float32)
+    if x.shape[0] != len(sample_frames) or x.shape[0] == 0:
+        raise ValueError(f"{x.shape[0]} embeddings for {len(sample_frames)} sampled frames; need one per frame, at least one")
+    if (end_frame - start_frame) / fps < settings.min_scene_seconds:
+        ends = [x.shape[0]]
+    else:
+        ends = _merge_similar(x, change_points(x, settings.penalty, settings.min_samples), settings.merge_cosine)
+    moments, first = [], 0
+    for i, end in enumerate(ends):
+        lo = start_frame if i == 0 else (sample_frames[first - 1] + sample_frames[first] + 1) // 2
+        hi = end_frame if end == x.shape[0] else (sample_frames[end - 1] + sample_frames[end] + 1) // 2
+        moments.append(Moment(lo, hi, first, end, unit_mean(x[first:end])))
+        first = end
+    return moments
+
+
+def _merge_similar(x: np.ndarray, ends: list[int], merge_cosine: float) -> list[int]:
+    """Merges the most similar neighbouring segments while their means' cosine exceeds
+    ``merge_cosine``: the penalty alone would split steady footage with enough samples."""
+    ends = list(ends)
+    while len(ends) > 1:
+        starts = [0, *ends[:-1]]
+        means = np.stack([unit_mean(x[a:b]) for a, b in zip(starts, ends)])
+        similarity = np.einsum("ij,ij->i", means[:-1], means[1:])
+        i = int(np.argmax(similarity))
+        if similarity[i] < merge_cosine:
+            break
+        del ends[i]
+    return ends
