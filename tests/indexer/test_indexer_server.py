@@ -75,7 +75,9 @@ def test_watch_reports_every_stage_and_lists_page(indexer, shared_videos, backen
     stub, _ = indexer
     path = str(shared_videos / "counter.mp4")
     job = stub.SubmitIndexJob(indexer_pb2.SubmitIndexJobRequest(path=path, options=indexer_pb2.IndexOptions(force=True))).job
-    assert job.state == indexer_pb2.JOB_STATE_QUEUED and job.options.frames_per_scene == 3
+    assert job.state == indexer_pb2.JOB_STATE_QUEUED
+    assert (job.options.frames_per_scene, job.options.seconds_per_sample, job.options.min_frames_per_scene,
+            job.options.max_frames_per_scene) == (0, 1.0, 3, 160), "server defaults filled in: sampling through time"
     updates = [u.job for u in stub.WatchIndexJob(indexer_pb2.WatchIndexJobRequest(job_id=job.job_id), timeout=120)]
     stages = [u.stage for u in updates]
     for stage in (indexer_pb2.JOB_STAGE_HASHING, indexer_pb2.JOB_STAGE_DETECTING_SCENES,
@@ -85,9 +87,11 @@ def test_watch_reports_every_stage_and_lists_page(indexer, shared_videos, backen
     assert percents == sorted(percents) and percents[-1] == 100.0
     last = updates[-1]
     assert last.state == indexer_pb2.JOB_STATE_SUCCEEDED and last.scenes_found == 1  # counter.mp4 has no cut
+    assert last.frames_to_embed == 3 and last.moments_found == 1  # 3 s at 1 s per sample; too short to split
     with grpc.insecure_channel(backends[1]) as channel:
         stored = searcher_pb2_grpc.SearcherServiceStub(channel).GetVideo(searcher_pb2.GetVideoRequest(video_id=last.video_id))
     assert [(s.start_frame, s.end_frame) for s in stored.scenes] == [(0, stored.video.frame_count)]
+    assert [(m.scene_index, m.start_frame, m.end_frame) for m in stored.moments] == [(0, 0, stored.video.frame_count)]
 
     stub.SubmitIndexJob(indexer_pb2.SubmitIndexJobRequest(path=path))
     first = stub.ListIndexJobs(indexer_pb2.ListIndexJobsRequest(page_size=1))

@@ -95,7 +95,12 @@ def test_options_are_validated():
     from videosearch.common.errors import InvalidArgument
 
     with pytest.raises(InvalidArgument, match="frames_per_scene"):
-        IndexOptions(27.0, 15, 0).validate()
+        IndexOptions(27.0, 15, 65).validate()
+    with pytest.raises(InvalidArgument, match="seconds_per_sample"):
+        IndexOptions(27.0, 15, 0, seconds_per_sample=-1.0).validate()
+    with pytest.raises(InvalidArgument, match="min_frames_per_scene"):
+        IndexOptions(27.0, 15, 0, min_frames_per_scene=10, max_frames_per_scene=5).validate()
+    assert IndexOptions(27.0, 15, 0).validate().sampling.max_samples == 160  # 0: sample through time
     with pytest.raises(InvalidArgument, match="detector_threshold"):
         IndexOptions(-1.0, 15, 3).validate()
 

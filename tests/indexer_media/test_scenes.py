@@ -71,7 +71,11 @@ def test_scenes_tile_the_video_and_samples_are_exact(shared_runs, name):
         assert scene.index == i
         if i:
             assert scene.start_frame == scenes[i - 1].end_frame
-        assert scene.sample_frames == sample_positions(scene.start_frame, scene.end_frame, 3)
+        # Sampled through time (default one per second, 3 to 160 per scene), exactly at the
+        # midpoints of K equal parts: the scenes here are shorter than the candidate buffer.
+        k = reader.sampling.in_frames(info.fps).count(scene.frame_count)
+        assert k == min(max(round(scene.frame_count / float(info.fps)), 3), 160) or scene.frame_count <= 3
+        assert scene.sample_frames == sample_positions(scene.start_frame, scene.end_frame, k)
         assert scene.fps == info.fps
 
 
@@ -116,7 +120,7 @@ def test_long_scene_samples_stay_within_the_documented_bound(tmp_path):
     frames = list(drifting_square_frames(2000))
     path = write_video(tmp_path / "long.mp4", frames)
     capacity = 24
-    reader, scenes = read_scenes(path, max_candidates=capacity, preprocess_workers=0)
+    reader, scenes = read_scenes(path, max_candidates=capacity, preprocess_workers=0, frames_per_scene=3)
     assert len(scenes) == 1 and scenes[0].end_frame == 2000
     ideal = sample_positions(0, 2000, 3)
     assert scenes[0].sample_frames != ideal  # the buffer was too small to be exact ...
@@ -214,7 +218,7 @@ def test_late_cut_from_the_flash_filter(tmp_path):
     path = write_video(tmp_path / "flash.mp4", frames)
     reference = [start.frame_num for start, _ in detect(str(path), ContentDetector())][1:]
     assert reference == [40, 70]
-    _, scenes = read_scenes(path)
+    _, scenes = read_scenes(path, frames_per_scene=3)
     assert [(s.start_frame, s.end_frame) for s in scenes] == [(0, 40), (40, 70), (70, 110)]
     decoded = decode_all(path)
     preprocess = FramePreprocessor(SMALL)

@@ -87,7 +87,9 @@ def indexed(cluster, shared_videos, generated_video):
     assert [j["state"] for j in jobs] == ["JOB_STATE_SUCCEEDED"] * 2
     for job in jobs:
         assert job["percent"] == 100.0 and job["scenes_found"] >= 3
-        assert job["frames_embedded"] == job["frames_to_embed"] == 3 * job["scenes_found"]
+        # Sampled through time: one frame per second of each scene, at least 3 per scene.
+        assert job["frames_embedded"] == job["frames_to_embed"] >= 3 * job["scenes_found"]
+        assert job["moments_found"] >= job["scenes_found"]
         stages = job["stage_seconds"]
         assert {"hash", "decode", "detect", "preprocess", "embed", "store", "total_wall"} <= set(stages)
         assert all(seconds >= 0 for seconds in stages.values())
@@ -112,7 +114,16 @@ def test_stored_scenes_match_the_golden_cuts(searcher, indexed, shared_videos):
         assert scene.start_seconds == pytest.approx(float(scene.start_frame / fps))
         assert scene.end_seconds == pytest.approx(float(scene.end_frame / fps))
         assert scene.start_timecode == str(Timecode(scene.start_frame, fps))
-        assert scene.sampled_frames == 3
+        # One sample per second of the scene (rounded), at least 3.
+        assert scene.sampled_frames == max(3, round((scene.end_frame - scene.start_frame) / float(fps)))
+    # Moments tile each scene in order; the Moment's times follow its frames.
+    assert response.moments and [m.index for m in response.moments] == list(range(len(response.moments)))
+    for scene in response.scenes:
+        inner = [m for m in response.moments if m.scene_index == scene.index]
+        assert inner[0].start_frame == scene.start_frame and inner[-1].end_frame == scene.end_frame
+        assert all(a.end_frame == b.start_frame for a, b in zip(inner, inner[1:]))
+        assert sum(m.sampled_frames for m in inner) == scene.sampled_frames
+    assert video.moment_count == len(response.moments)
     assert video.width == 1280 and video.height == 720 and len(video.content_sha256) == 64
     assert video.video_id == video.content_sha256[:16]
 
