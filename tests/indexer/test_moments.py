@@ -1,0 +1,69 @@
+"""Splitting a long scene into moments where its sampled frames' embeddings change."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from videosearch.indexer.moments import MomentSettings, change_points, split_scene
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(5)
+
+
+def subjects(rng, lengths, dim=32, noise=0.15, similar=0.0):
+    """Unit frame embeddings: one cluster per subject (``lengths`` samples each)."""
+    centres = rng.standard_normal((len(lengths), dim))
+    if similar:
+        centres = similar * centres[:1] + (1 - similar) * centres
+    rows = np.concatenate([centres[i] + noise * rng.standard_normal((n, dim)) for i, n in enumerate(lengths)])
+    return (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float32)
+
+
+def test_change_points_find_each_subject(rng):
+    x = subjects(rng, [5, 4, 6, 4])
+    assert change_points(x, penalty=0.6, min_samples=2) == [5, 9, 15, 19]
+
+
+def test_steady_footage_stays_one_moment(rng):
+    x = subjects(rng, [40], noise=0.3)
+    moments = split_scene(x, list(range(0, 1000, 25)), 0, 1000, 25.0)
+    assert len(moments) == 1 and (moments[0].start_frame, moments[0].end_frame) == (0, 1000)
+
+
+def test_short_scenes_are_not_split(rng):
+    x = subjects(rng, [2, 2])
+    settings = MomentSettings(min_scene_seconds=6.0)
+    assert len(split_scene(x, [10, 30, 60, 90], 0, 100, 25.0, settings)) == 1  # 4 s < 6 s
+    assert len(split_scene(x, [10, 30, 60, 90], 0, 100, 25.0, MomentSettings(min_scene_seconds=1.0))) == 2
+
+
+def test_moments_tile_the_scene_with_boundaries_between_samples(rng):
+    x = subjects(rng, [4, 4, 4])
+    frames = [1012 + 25 * i for i in range(12)]  # one sample a second from frame 1000
+    moments = split_scene(x, frames, 1000, 1300, 25.0)
+    assert [(m.first_sample, m.end_sample) for m in moments] == [(0, 4), (4, 8), (8, 12)]
+    assert moments[0].start_frame == 1000 and moments[-1].end_frame == 1300
+    assert all(a.end_frame == b.start_frame for a, b in zip(moments, moments[1:]))
+    assert moments[1].start_frame == (frames[3] + frames[4] + 1) // 2  # halfway between the samples
+    for m in moments:
+        assert np.linalg.norm(m.embedding) == pytest.approx(1.0, abs=1e-5)
+        assert float(m.embedding @ x[m.first_sample]) > 0.8
+
+
+def test_near_identical_neighbours_are_merged(rng):
+    x = subjects(rng, [6, 6], noise=0.02, similar=0.9)
+    means = [x[:6].mean(0), x[6:].mean(0)]
+    cosine = float(means[0] @ means[1] / np.linalg.norm(means[0]) / np.linalg.norm(means[1]))
+    assert 0.95 < cosine < 0.999  # two barely different stretches
+    low_penalty = dict(min_scene_seconds=0, penalty=0.01)
+    assert len(split_scene(x, list(range(12)), 0, 300, 1.0, MomentSettings(**low_penalty, merge_cosine=0.95))) == 1
+    assert len(split_scene(x, list(range(12)), 0, 300, 1.0, MomentSettings(**low_penalty, merge_cosine=1.0))) == 2
+
+
+def test_bad_settings_say_what_to_change():
+    with pytest.raises(ValueError, match="penalty"):
+        MomentSettings(penalty=0).validate()
+    with pytest.raises(ValueError, match="min samples"):
+        MomentSettings(min_samples=0).validate()
