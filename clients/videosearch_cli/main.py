@@ -76,6 +76,7 @@ def cmd_index(args) -> int:
         detector_threshold=args.threshold, min_scene_frames=args.min_scene_frames,
         frames_per_scene=args.frames_per_scene, force=args.force, seconds_per_sample=args.seconds_per_sample,
         min_frames_per_scene=args.min_frames_per_scene, max_frames_per_scene=args.max_frames_per_scene,
+        detector=args.detector,
     )
     jobs = []
     for path in files:
@@ -317,6 +318,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     index = commands.add_parser("index", help="index video files or folders (recursively), with progress bars")
     index.add_argument("paths", nargs="+")
+    index.add_argument("--detector", default="",
+                       help="cut detector: content, adaptive, threshold, hash, or a+b (server default content)")
     index.add_argument("--threshold", type=float, default=0.0, help="ContentDetector threshold (server default 27)")
     index.add_argument("--min-scene-frames", type=int, default=0, help="shortest scene in frames (server default 15)")
     index.add_argument("--seconds-per-sample", type=float, default=0.0,

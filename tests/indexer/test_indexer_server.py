@@ -77,7 +77,8 @@ def test_watch_reports_every_stage_and_lists_page(indexer, shared_videos, backen
     job = stub.SubmitIndexJob(indexer_pb2.SubmitIndexJobRequest(path=path, options=indexer_pb2.IndexOptions(force=True))).job
     assert job.state == indexer_pb2.JOB_STATE_QUEUED
     assert (job.options.frames_per_scene, job.options.seconds_per_sample, job.options.min_frames_per_scene,
-            job.options.max_frames_per_scene) == (0, 1.0, 3, 160), "server defaults filled in: sampling through time"
+            job.options.max_frames_per_scene, job.options.detector) == (0, 1.0, 3, 160, "content"), \
+        "server defaults filled in: sampling through time, ContentDetector"
     updates = [u.job for u in stub.WatchIndexJob(indexer_pb2.WatchIndexJobRequest(job_id=job.job_id), timeout=120)]
     stages = [u.stage for u in updates]
     for stage in (indexer_pb2.JOB_STAGE_HASHING, indexer_pb2.JOB_STAGE_DETECTING_SCENES,
@@ -103,6 +104,9 @@ def test_watch_reports_every_stage_and_lists_page(indexer, shared_videos, backen
     with pytest.raises(grpc.RpcError) as caught:
         stub.SubmitIndexJob(indexer_pb2.SubmitIndexJobRequest(path=path, options=indexer_pb2.IndexOptions(frames_per_scene=500)))
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "frames_per_scene" in caught.value.details()
+    with pytest.raises(grpc.RpcError) as caught:
+        stub.SubmitIndexJob(indexer_pb2.SubmitIndexJobRequest(path=path, options=indexer_pb2.IndexOptions(detector="magic")))
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "content+threshold" in caught.value.details()
 
 
 def test_cancel_queued_and_running_jobs_stores_nothing(indexer, shared_videos, backends):
@@ -146,3 +150,19 @@ def test_unreachable_dependency_fails_the_job_with_its_reason(down, backends, sh
                 else indexer_pb2.JOB_ERROR_REASON_SEARCHER_UNAVAILABLE)
     assert final.state == indexer_pb2.JOB_STATE_FAILED and final.error_reason == expected, final
     assert down in final.error and dead in final.error, "the message names the service and its address"
+
+
+def test_the_detector_option_reaches_the_decode_pass(indexer, shared_videos, backends):
+    """fades.mp4 fades to black twice: ContentDetector sees no cut, ThresholdDetector both."""
+    import json
+
+    stub, _ = indexer
+    path = str(shared_videos / "fades.mp4")
+    golden = json.loads((shared_videos / "goldens" / "fades.mp4.ThresholdDetector.default.json").read_text())["cuts"]
+    job = stub.SubmitIndexJob(indexer_pb2.SubmitIndexJobRequest(
+        path=path, options=indexer_pb2.IndexOptions(detector="threshold", force=True))).job
+    last = finish(stub, job.job_id)
+    assert last.state == indexer_pb2.JOB_STATE_SUCCEEDED and last.options.detector == "threshold"
+    with grpc.insecure_channel(backends[1]) as channel:
+        stored = searcher_pb2_grpc.SearcherServiceStub(channel).GetVideo(searcher_pb2.GetVideoRequest(video_id=last.video_id))
+    assert golden and [s.start_frame for s in stored.scenes][1:] == golden

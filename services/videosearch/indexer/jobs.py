@@ -16,6 +16,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
+from videosearch.indexer.detectors import DEFAULT_DETECTOR, DetectorSettings
 from videosearch.indexer.sampling import (
     DEFAULT_MAX_SAMPLES,
     DEFAULT_MIN_SAMPLES,
@@ -78,6 +79,11 @@ class IndexOptions:
     seconds_per_sample: float = DEFAULT_SECONDS_PER_SAMPLE
     min_frames_per_scene: int = DEFAULT_MIN_SAMPLES
     max_frames_per_scene: int = DEFAULT_MAX_SAMPLES
+    detector: str = DEFAULT_DETECTOR
+
+    @property
+    def detector_settings(self) -> DetectorSettings:
+        return DetectorSettings(name=self.detector, threshold=self.detector_threshold, min_scene_len=self.min_scene_frames)
 
     @property
     def sampling(self) -> SamplingPolicy:
@@ -95,6 +101,10 @@ class IndexOptions:
                 f"frames_per_scene {self.frames_per_scene} is out of range; use 1..64 for a fixed number per scene, "
                 "or 0 to sample through time (seconds_per_sample)"
             )
+        try:
+            self.detector_settings
+        except InvalidArgument as exc:
+            raise InvalidArgument(f"detector: {exc}") from None
         try:
             SamplingPolicy(self.seconds_per_sample, self.min_frames_per_scene, self.max_frames_per_scene).validate()
         except ValueError as exc:

@@ -28,6 +28,7 @@ from videosearch.common.timecode import Timecode, fps_fraction
 
 if TYPE_CHECKING:  # scenes imports this module; import it lazily at run time
     from videosearch.embedder.types import Preprocessing
+    from videosearch.indexer.detectors import DetectorSettings
     from videosearch.indexer.sampling import SamplingPolicy
     from videosearch.indexer.scenes import SceneReader
 
@@ -197,6 +198,7 @@ def iter_scenes(
     min_scene_len: int = 15,
     frames_per_scene: int | None = None,
     sampling: "SamplingPolicy | None" = None,
+    detector: "DetectorSettings | None" = None,
     on_progress: ProgressCallback | None = None,
     should_stop: Callable[[], bool] | None = None,
     max_candidates: int | None = None,
@@ -209,7 +211,8 @@ def iter_scenes(
     (iteration, errors, progress, cancellation, ``video_info``) and
     :mod:`videosearch.indexer.sampling` (which frames are sampled).
 
-    ``threshold`` and ``min_scene_len`` (frames) are ContentDetector's; ``sampling`` says how
+    ``threshold`` and ``min_scene_len`` (frames) are ContentDetector's; ``detector`` picks
+    another cut detector (see :mod:`videosearch.indexer.detectors`); ``sampling`` says how
     many frames per scene are sampled (default: one per second, 3 to 160, see
     :mod:`videosearch.indexer.sampling`); ``frames_per_scene`` is a fixed K instead; ``max_candidates`` bounds the frames buffered per open scene;
     ``preprocess_workers`` threads preprocess frames (0: inline; default min(2, CPUs));
@@ -226,6 +229,7 @@ def iter_scenes(
         min_scene_len=min_scene_len,
         frames_per_scene=frames_per_scene,
         sampling=sampling,
+        detector=detector,
         on_progress=on_progress,
         should_stop=should_stop,
         max_candidates=DEFAULT_MAX_CANDIDATES if max_candidates is None else max_candidates,

@@ -103,8 +103,7 @@ class IndexPipeline:
 
         scenes = media.iter_scenes(
             job.path,
-            threshold=options.detector_threshold,
-            min_scene_len=options.min_scene_frames,
+            detector=options.detector_settings,
             sampling=options.sampling,
             preprocessing=info.preprocessing,
             on_progress=on_decode_progress,

@@ -1,8 +1,9 @@
 """One decode pass over a video that detects scenes and samples their frames together.
 
 Each frame is decoded once, sequentially (no seeking). It goes to the scene detector
-(PySceneDetect's ContentDetector, fed frames downscaled exactly as PySceneDetect's
-SceneManager downscales them, so the cuts equal ``scenedetect.detect(path, ContentDetector())``)
+(a setting, see videosearch.indexer.detectors; by default PySceneDetect's ContentDetector,
+fed frames downscaled exactly as PySceneDetect's SceneManager downscales them, so the cuts
+equal ``scenedetect.detect(path, ContentDetector())``)
 and, when the open scene's ``CandidateBuffer`` wants it, to the CLIP preprocessor (in a small
 thread pool: Pillow and OpenCV release the GIL, so preprocessing overlaps decoding). When a
 cut closes a scene its sample frames are picked from the buffer and the scene is yielded at
@@ -22,12 +23,11 @@ from fractions import Fraction
 
 import cv2
 import numpy as np
-from scenedetect import ContentDetector, FrameTimecode
-from scenedetect.scene_manager import compute_downscale_factor
 
 from videosearch.common.errors import Cancelled, InvalidArgument
 from videosearch.common.timecode import Timecode
 from videosearch.embedder.types import Preprocessing
+from videosearch.indexer.detectors import CutDetector, DetectorSettings
 from videosearch.indexer.media import ProgressCallback, VideoInfo, open_video
 from videosearch.indexer.preprocess import FramePreprocessor
 from videosearch.indexer.sampling import CandidateBuffer, SamplingPolicy
@@ -67,35 +67,6 @@ class SampledScene:
     @property
     def end(self) -> Timecode:
         return Timecode(self.end_frame, self.fps)
-
-
-class CutDetector:
-    """ContentDetector driven frame by frame, on frames downscaled as SceneManager does by
-    default: factor = max(width, height) / 256 when that is above 1, new size rounded,
-    bilinear interpolation. Detecting on about 256 pixels wide is most of PySceneDetect's speed."""
-
-    def __init__(self, info: VideoInfo, *, threshold: float, min_scene_len: int) -> None:
-        self._fps = info.fps
-        self._detector = ContentDetector(threshold=threshold, min_scene_len=min_scene_len)
-        factor = compute_downscale_factor(max(info.width, info.height))
-        self._size: tuple[int, int] | None = None
-        if factor > 1.0:
-            self._size = (max(1, round(info.width / factor)), max(1, round(info.height / factor)))
-
-    @property
-    def max_lag(self) -> int:
-        """How many frames before the current one a reported cut can lie."""
-        return self._detector.event_buffer_length
-
-    def process(self, index: int, frame_bgr: np.ndarray) -> list[int]:
-        """Cuts (frame numbers starting a new scene) reported after frame ``index``."""
-        if self._size is not None and (frame_bgr.shape[1], frame_bgr.shape[0]) != self._size:
-            frame_bgr = cv2.resize(frame_bgr, self._size, interpolation=cv2.INTER_LINEAR)
-        cuts = self._detector.process_frame(FrameTimecode(index, self._fps), frame_bgr)
-        return [cut.frame_num for cut in cuts]
-
-    def finish(self, last_index: int) -> list[int]:
-        return [cut.frame_num for cut in self._detector.post_process(FrameTimecode(last_index, self._fps))]
 
 
 def _read_frame(capture: cv2.VideoCapture, last_index: int, container_count: int) -> np.ndarray | None:
@@ -199,6 +170,7 @@ class SceneReader:
         min_scene_len: int = 15,
         frames_per_scene: int | None = None,
         sampling: SamplingPolicy | None = None,
+        detector: DetectorSettings | None = None,
         on_progress: ProgressCallback | None = None,
         should_stop: Callable[[], bool] | None = None,
         max_candidates: int = DEFAULT_MAX_CANDIDATES,
@@ -224,8 +196,8 @@ class SceneReader:
             raise InvalidArgument(f"max_candidates must be at least {needed} for these samples per scene, got {max_candidates}")
         self.path = os.fspath(path)
         self._preprocess = FramePreprocessor(preprocessing, backend=resize_backend)
-        self._threshold = threshold
-        self._min_scene_len = int(min_scene_len)
+        # ``threshold`` and ``min_scene_len`` are ContentDetector's; ``detector`` overrides both.
+        self.detector = detector or DetectorSettings(threshold=threshold, min_scene_len=int(min_scene_len))
         self.sampling = sampling
         self._on_progress = on_progress
         self._should_stop = should_stop
@@ -256,7 +228,7 @@ class SceneReader:
         try:
             frames = _DecodeAhead(capture, frame, info.frame_count, clock=self.clock)
             frame = frames.next()
-            detector = CutDetector(info, threshold=self._threshold, min_scene_len=self._min_scene_len)
+            detector = CutDetector.from_settings(self.detector, info)
             buffer = CandidateBuffer(0, self.sampling.in_frames(info.fps), capacity=self._capacity, max_lag=detector.max_lag)
             scene_index = index = 0
             while frame is not None:
@@ -316,14 +288,16 @@ def iter_scenes(path: str | os.PathLike, **options) -> SceneReader:
     return SceneReader(path, **options)
 
 
-def detect_cuts(path: str | os.PathLike, *, threshold: float = 27.0, min_scene_len: int = 15) -> list[int]:
+def detect_cuts(
+    path: str | os.PathLike, *, threshold: float = 27.0, min_scene_len: int = 15, detector: DetectorSettings | None = None
+) -> list[int]:
     """Scene cuts only (frame numbers where a scene starts, 0 excluded), in one decode pass."""
     capture, info, frame = open_video(path)
     frames: _DecodeAhead | None = None
     try:
         frames = _DecodeAhead(capture, frame, info.frame_count)
         frame = frames.next()
-        detector = CutDetector(info, threshold=threshold, min_scene_len=min_scene_len)
+        detector = CutDetector.from_settings(detector or DetectorSettings(threshold=threshold, min_scene_len=min_scene_len), info)
         cuts: list[int] = []
         index = 0
         while frame is not None:

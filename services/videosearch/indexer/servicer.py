@@ -68,6 +68,7 @@ def job_to_proto(job: Job) -> indexer_pb2.IndexJob:
             seconds_per_sample=job.options.seconds_per_sample,
             min_frames_per_scene=job.options.min_frames_per_scene,
             max_frames_per_scene=job.options.max_frames_per_scene,
+            detector=job.options.detector,
         ),
     )
     message.create_time.FromDatetime(job.create_time)
@@ -113,6 +114,7 @@ class IndexerServicer(indexer_pb2_grpc.IndexerServiceServicer):
             seconds_per_sample=message.seconds_per_sample or self._settings.seconds_per_sample,
             min_frames_per_scene=message.min_frames_per_scene or self._settings.min_frames_per_scene,
             max_frames_per_scene=message.max_frames_per_scene or self._settings.max_frames_per_scene,
+            detector=message.detector or self._settings.detector,
         ).validate()
 
     def SubmitIndexJob(self, request, context):

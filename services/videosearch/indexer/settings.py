@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from videosearch.common.settings import load_settings, setting
-from videosearch.indexer import moments, sampling
+from videosearch.indexer import detectors, moments, sampling
 
 ENV_PREFIX = "VIDEOSEARCH_INDEXER"
 
@@ -21,6 +21,7 @@ class IndexerSettings:
     workers: int = setting(2, "videos indexed at the same time")
     max_queued_jobs: int = setting(1000, "jobs waiting for a worker before submissions are refused")
     finished_jobs_kept: int = setting(1000, "finished jobs remembered for Get/List/Watch")
+    detector: str = setting(detectors.DEFAULT_DETECTOR, "default cut detector: content, adaptive, threshold, hash or a+b")
     detector_threshold: float = setting(27.0, "default ContentDetector threshold")
     min_scene_frames: int = setting(15, "default shortest scene, in frames")
     frames_per_scene: int = setting(0, "default fixed frames per scene (the article's 3); 0 samples through time")

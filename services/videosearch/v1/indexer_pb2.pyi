@@ -54,7 +54,7 @@ JOB_ERROR_REASON_SEARCHER_UNAVAILABLE: JobErrorReason
 JOB_ERROR_REASON_INTERNAL: JobErrorReason
 
 class IndexOptions(_message.Message):
-    __slots__ = ("detector_threshold", "min_scene_frames", "frames_per_scene", "force", "seconds_per_sample", "min_frames_per_scene", "max_frames_per_scene")
+    __slots__ = ("detector_threshold", "min_scene_frames", "frames_per_scene", "force", "seconds_per_sample", "min_frames_per_scene", "max_frames_per_scene", "detector")
     DETECTOR_THRESHOLD_FIELD_NUMBER: _ClassVar[int]
     MIN_SCENE_FRAMES_FIELD_NUMBER: _ClassVar[int]
     FRAMES_PER_SCENE_FIELD_NUMBER: _ClassVar[int]
@@ -62,6 +62,7 @@ class IndexOptions(_message.Message):
     SECONDS_PER_SAMPLE_FIELD_NUMBER: _ClassVar[int]
     MIN_FRAMES_PER_SCENE_FIELD_NUMBER: _ClassVar[int]
     MAX_FRAMES_PER_SCENE_FIELD_NUMBER: _ClassVar[int]
+    DETECTOR_FIELD_NUMBER: _ClassVar[int]
     detector_threshold: float
     min_scene_frames: int
     frames_per_scene: int
@@ -69,7 +70,8 @@ class IndexOptions(_message.Message):
     seconds_per_sample: float
     min_frames_per_scene: int
     max_frames_per_scene: int
-    def __init__(self, detector_threshold: _Optional[float] = ..., min_scene_frames: _Optional[int] = ..., frames_per_scene: _Optional[int] = ..., force: _Optional[bool] = ..., seconds_per_sample: _Optional[float] = ..., min_frames_per_scene: _Optional[int] = ..., max_frames_per_scene: _Optional[int] = ...) -> None: ...
+    detector: str
+    def __init__(self, detector_threshold: _Optional[float] = ..., min_scene_frames: _Optional[int] = ..., frames_per_scene: _Optional[int] = ..., force: _Optional[bool] = ..., seconds_per_sample: _Optional[float] = ..., min_frames_per_scene: _Optional[int] = ..., max_frames_per_scene: _Optional[int] = ..., detector: _Optional[str] = ...) -> None: ...
 
 class IndexJob(_message.Message):
     __slots__ = ("job_id", "path", "state", "stage", "percent", "frames_decoded", "frames_total", "scenes_found", "frames_embedded", "frames_to_embed", "video_id", "error", "error_reason", "create_time", "update_time", "options", "skipped", "stage_seconds", "moments_found")
