@@ -275,7 +275,9 @@ def _truth(file, kind, fps, total, subjects, ranges, changes, distractors) -> di
     }
 
 
-def _hard_cut_entry(path: Path, scenes: list[str], rng, fps: Fraction, size) -> dict:
+def generate_hard_cut_video(path: Path, scenes: list[str], rng, fps: Fraction | int = 25, size=(640, 360)) -> dict:
+    """An ordinary demo video (videos.generate_demo_video) with its truth in this module's format."""
+    fps = Fraction(fps).limit_denominator(1001)
     gt = generate_demo_video(path, scenes, rng, fps=fps, size=size)
     ranges = [(s["start_frame"], s["end_frame"]) for s in gt["scenes"]]
     changes = [("cut", a, a) for a, _ in ranges[1:]]
@@ -321,7 +323,7 @@ def generate_moment_corpus(
             fps=fps, size=size, seed=int(rng.integers(2**31)), flashes=flashes_per_take, fast_motion=fast_motion_per_take,
         ))
     for i in range(hard_cut_videos):
-        videos.append(_hard_cut_entry(out / f"cuts_{i:03d}.mp4", random_scenes(subjects_per_take, rng), rng, fps, size))
+        videos.append(generate_hard_cut_video(out / f"cuts_{i:03d}.mp4", random_scenes(subjects_per_take, rng), rng, fps, size))
     corpus = {"params": params, "videos": videos}
     index_path.write_text(json.dumps(corpus, indent=1) + "\n")
     return corpus

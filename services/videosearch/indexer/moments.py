@@ -33,9 +33,9 @@ from dataclasses import dataclass
 import numpy as np
 
 DEFAULT_MIN_SCENE_SECONDS = 6.0
-DEFAULT_PENALTY = 0.6
+DEFAULT_PENALTY = 0.3
 DEFAULT_MIN_SAMPLES = 2
-DEFAULT_MERGE_COSINE = 0.92
+DEFAULT_MERGE_COSINE = 0.9
 
 
 @dataclass(frozen=True)
