@@ -6,7 +6,7 @@ PROTO_SRC := protos
 PROTO_OUT := services
 PROTOS := $(sort $(shell find $(PROTO_SRC) -name "*.proto"))
 
-.PHONY: help install protos protos-check test up demo demo-model bench-embedder bench-index bench-search bench-quality clean
+.PHONY: help install protos protos-check test up demo demo-model bench-embedder bench-index bench-search bench-quality bench-moments bench-detectors clean
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -53,3 +53,9 @@ bench-search: install ## Search latency, start-up and memory at 10k/100k/1M scen
 
 bench-quality: install ## Retrieval quality on demo videos with the demo CLIP (R@1, R@5, MRR, IoU, cut recall)
 	$(PY) bench/quality/run.py --write-docs
+
+bench-moments: install ## Moment retrieval in long takes and hard-cut videos: the article's unit vs moments, side by side
+	$(PY) bench/quality/moments.py --write-docs
+
+bench-detectors: install ## Cut precision, recall and F1 of each PySceneDetect detector on long takes with gradual transitions
+	$(PY) bench/detectors/run.py --write-docs
