@@ -16,11 +16,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import grpc
-
+from videosearch.demo.quality import index_files, iou
 from videosearch.searcher.client import SearcherClient
 from videosearch.searcher.types import SearchParams
-from videosearch.v1 import indexer_pb2, indexer_pb2_grpc
+from videosearch.v1 import indexer_pb2
 
 IOU_FOUND = 0.5
 
@@ -57,30 +56,6 @@ class MomentReport:
         return "\n".join(lines)
 
 
-def index_files(indexer_address: str, paths: list[Path], options: indexer_pb2.IndexOptions | None = None) -> dict[str, indexer_pb2.IndexJob]:
-    """Indexes files through the Indexer (all submitted at once); returns file name -> finished job."""
-    with grpc.insecure_channel(indexer_address) as channel:
-        stub = indexer_pb2_grpc.IndexerServiceStub(channel)
-        jobs = {
-            path.name: stub.SubmitIndexJob(indexer_pb2.SubmitIndexJobRequest(path=str(path.resolve()), options=options)).job
-            for path in paths
-        }
-        finished = {}
-        for name, job in jobs.items():
-            for update in stub.WatchIndexJob(indexer_pb2.WatchIndexJobRequest(job_id=job.job_id)):
-                job = update.job
-            if job.state != indexer_pb2.JOB_STATE_SUCCEEDED:
-                raise RuntimeError(f"indexing {name} failed: {job.error}")
-            finished[name] = job
-    return finished
-
-
-def _iou(a: tuple[float, float], b: tuple[float, float]) -> float:
-    inter = max(0.0, min(a[1], b[1]) - max(a[0], b[0]))
-    union = max(a[1], b[1]) - min(a[0], b[0])
-    return inter / union if union else 0.0
-
-
 def evaluate_moments(
     searcher: SearcherClient, corpus: dict, jobs: dict[str, indexer_pb2.IndexJob], index_wall_s: float
 ) -> MomentReport:
@@ -93,13 +68,13 @@ def evaluate_moments(
             ranked = searcher.search(text=caption, params=SearchParams(top_k=1, scenes_per_video=1)).videos
             top = ranked[0] if ranked else None
             hit = top is not None and top.video.video_id in relevant
-            iou = 0.0
+            overlap = 0.0
             if hit and top.scenes:
                 best = top.scenes[0]
                 where = best.moment or best.scene
                 spans = [(s["start_frame"], s["end_frame"]) for s in by_id[top.video.video_id]["subjects"] if s["caption"] == caption]
-                iou = max(_iou((where.start_frame, where.end_frame), span) for span in spans)
-            results[video["kind"]].append((hit, iou))
+                overlap = max(iou((where.start_frame, where.end_frame), span) for span in spans)
+            results[video["kind"]].append((hit, overlap))
     results["all"] = results["long_take"] + results["hard_cut"]
 
     def summary(rows: list[tuple[bool, float]]) -> KindReport:

@@ -55,26 +55,31 @@ class QualityReport:
         return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
 
 
-def index_corpus(indexer_address: str, corpus_dir: Path, corpus: dict) -> dict[str, str]:
-    """Indexes every video of the corpus through the Indexer; returns video file -> video id."""
+def index_files(indexer_address: str, paths: list[Path], options: indexer_pb2.IndexOptions | None = None) -> dict[str, indexer_pb2.IndexJob]:
+    """Indexes files through the Indexer (all submitted at once); returns file name -> finished job."""
     with grpc.insecure_channel(indexer_address) as channel:
         stub = indexer_pb2_grpc.IndexerServiceStub(channel)
         jobs = {
-            video["video"]: stub.SubmitIndexJob(indexer_pb2.SubmitIndexJobRequest(
-                path=str((corpus_dir / video["video"]).resolve()))).job
-            for video in corpus["videos"]
+            path.name: stub.SubmitIndexJob(indexer_pb2.SubmitIndexJobRequest(path=str(path.resolve()), options=options)).job
+            for path in paths
         }
-        ids = {}
+        finished = {}
         for name, job in jobs.items():
             for update in stub.WatchIndexJob(indexer_pb2.WatchIndexJobRequest(job_id=job.job_id)):
                 job = update.job
             if job.state != indexer_pb2.JOB_STATE_SUCCEEDED:
                 raise RuntimeError(f"indexing {name} failed: {job.error}")
-            ids[name] = job.video_id
-    return ids
+            finished[name] = job
+    return finished
 
 
-def _iou(a: tuple[int, int], b: tuple[int, int]) -> float:
+def index_corpus(indexer_address: str, corpus_dir: Path, corpus: dict) -> dict[str, str]:
+    """Indexes every video of the corpus through the Indexer; returns video file -> video id."""
+    jobs = index_files(indexer_address, [corpus_dir / video["video"] for video in corpus["videos"]])
+    return {name: job.video_id for name, job in jobs.items()}
+
+
+def iou(a: tuple[int, int], b: tuple[int, int]) -> float:
     inter = max(0, min(a[1], b[1]) - max(a[0], b[0]))
     union = max(a[1], b[1]) - min(a[0], b[0])
     return inter / union if union else 0.0
@@ -101,7 +106,7 @@ def evaluate(searcher: SearcherClient, corpus: dict, video_ids: dict[str, str], 
         top = searcher.search(text=caption, params=SearchParams(top_k=1, mode="scenes")).scenes[0]
         if top.video_id in relevant:
             spans = [(s["start_frame"], s["end_frame"]) for s in truth_by_id[top.video_id]["scenes"] if s["caption"] == caption]
-            best = max(_iou((top.scene.start_frame, top.scene.end_frame), span) for span in spans)
+            best = max(iou((top.scene.start_frame, top.scene.end_frame), span) for span in spans)
             scene_hits += best > 0
             iou_ok += best >= 0.8
 

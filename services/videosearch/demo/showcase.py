@@ -1,6 +1,7 @@
 """`make demo`: the whole product, offline, in a few minutes.
 
-Generates demo videos, starts the Embedder (with the project's demo CLIP), the
+Generates demo videos (hard-cut videos and one long take whose subject changes through
+dissolves, which no cut detector sees, so only moments find its subjects), starts the Embedder (with the project's demo CLIP), the
 Searcher and the Indexer as three processes, indexes the videos with progress
 bars through the command-line client, runs example queries and prints the
 ranked results next to the ground truth, then stops the services.
@@ -39,6 +40,7 @@ def main(argv=None) -> int:
         print(f"generating {args.videos} demo videos in {videos_dir} ...", flush=True)
         generate_demo_corpus(videos_dir, args.videos, args.scenes_per_video, args.seed)
     corpus = json.loads((videos_dir / "index.json").read_text())
+    take = _long_take(videos_dir, args.seed)
 
     config = ClusterConfig(
         model=args.model, data_dir=str(out / "data"), allowed_roots=(str(videos_dir),),
@@ -52,16 +54,37 @@ def main(argv=None) -> int:
         if code != 0:
             print("indexing failed; see the logs", file=sys.stderr)
             return code
-        for query in args.query or DEFAULT_QUERIES:
+        # The long take's 5th subject: found at its moment, 18-22 s into a single 46-s scene.
+        for query in args.query or (*DEFAULT_QUERIES, take["subjects"][4]["caption"]):
             print(f"\n$ videosearch search {query!r} --top 3", flush=True)
             cli.main([*addresses, "search", query, "--top", "3"])
             truth = [
                 f"{video['video']} scene {scene['index']} ({scene['start_time']:.2f}s – {scene['end_time']:.2f}s)"
                 for video in corpus["videos"] for scene in video["scenes"] if scene["caption"] == query
+            ] + [
+                f"{take['file']} (one take) {subject['start_seconds']:.2f}s – {subject['end_seconds']:.2f}s"
+                for subject in take["subjects"] if subject["caption"] == query
             ]
             print("ground truth: " + ("; ".join(truth) if truth else "no scene has this caption"), flush=True)
     print("\ndone. Start the services yourself with `make up`, then use `videosearch index|search|videos`.")
     return 0
+
+
+def _long_take(videos_dir: Path, seed: int) -> dict:
+    """A 46-second single take of 8 subjects joined by 2-second dissolves (cached with its truth)."""
+    import numpy as np
+
+    from videosearch.demo.longtakes import generate_long_take
+    from videosearch.demo.videos import random_scenes
+
+    truth_path = videos_dir / "longtake.json"
+    if truth_path.exists() and (videos_dir / "longtake.mp4").exists():
+        return json.loads(truth_path.read_text())
+    print("generating a 46-second long take (8 subjects, dissolves) ...", flush=True)
+    subjects = random_scenes(8, np.random.default_rng(seed + 1))
+    take = generate_long_take(videos_dir / "longtake.mp4", subjects, transitions=["dissolve"] * 7, seed=seed)
+    truth_path.write_text(json.dumps(take, indent=1))
+    return take
 
 
 if __name__ == "__main__":

@@ -16,19 +16,19 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
-from videosearch.indexer.detectors import DEFAULT_DETECTOR, DetectorSettings
-from videosearch.indexer.sampling import (
-    DEFAULT_MAX_SAMPLES,
-    DEFAULT_MIN_SAMPLES,
-    DEFAULT_SECONDS_PER_SAMPLE,
-    SamplingPolicy,
-)
 from videosearch.common.errors import (
     Cancelled,
     FailedPrecondition,
     InvalidArgument,
     NotFound,
     ResourceExhausted,
+)
+from videosearch.indexer.detectors import DEFAULT_DETECTOR, DetectorSettings
+from videosearch.indexer.sampling import (
+    DEFAULT_MAX_SAMPLES,
+    DEFAULT_MIN_SAMPLES,
+    DEFAULT_SECONDS_PER_SAMPLE,
+    SamplingPolicy,
 )
 
 log = logging.getLogger(__name__)
