@@ -67,3 +67,19 @@ def test_bad_settings_say_what_to_change():
         MomentSettings(penalty=0).validate()
     with pytest.raises(ValueError, match="min samples"):
         MomentSettings(min_samples=0).validate()
+
+
+def test_moments_join_across_a_cut_only_where_nothing_changed(rng):
+    from videosearch.indexer.moments import VideoMoment, join_across_cuts
+
+    x = subjects(rng, [3, 3, 3])  # subject A, A again after a spurious cut, then B after a real cut
+    a1 = VideoMoment(0, 0, 30, x[0:3])
+    a2 = VideoMoment(1, 30, 100, x[0:3][::-1] * 0.99 + 0.01 * x[3:6])  # the same subject, barely different
+    a2 = VideoMoment(1, 30, 100, a2.frame_embeddings / np.linalg.norm(a2.frame_embeddings, axis=1, keepdims=True))
+    b = VideoMoment(2, 100, 160, x[6:9])
+    joined = join_across_cuts([a1, a2, b], join_cosine=0.85)
+    assert [(m.scene_index, m.start_frame, m.end_frame, len(m.frame_embeddings)) for m in joined] == [(0, 0, 100, 6), (2, 100, 160, 3)]
+    assert len(join_across_cuts([a1, a2, b], join_cosine=1.01)) == 3  # above 1: never joins
+    # Moments of one scene are never joined here: the change-point search already split them on purpose.
+    same_scene = [VideoMoment(0, 0, 30, x[0:3]), VideoMoment(0, 30, 60, x[0:3])]
+    assert len(join_across_cuts(same_scene, join_cosine=0.0)) == 2

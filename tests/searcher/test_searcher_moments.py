@@ -95,11 +95,13 @@ def test_moments_survive_a_restart_and_come_back_from_get(tmp_path, rng):
 @pytest.mark.parametrize(
     "change, message",
     [
-        (lambda ms: ms[:-1], "must cover every scene"),  # the last scene has no moment
+        (lambda ms: ms[:-1], "must cover the video"),  # the last scene has no moment
         (lambda ms: [ms[0], ms[2], ms[1], *ms[3:]], "index"),  # out of order
         (lambda ms: [ms[0].__class__(**{**ms[0].__dict__, "end_frame": 25}), *ms[1:]], "without gaps"),
         (lambda ms: [ms[0].__class__(**{**ms[0].__dict__, "start_frame": 5}), *ms[1:]], "tile"),
         (lambda ms: [*ms[:3], ms[3].__class__(**{**ms[3].__dict__, "scene_index": 7})], "scene_index"),
+        (lambda ms: [*ms[:3], ms[3].__class__(**{**ms[3].__dict__, "scene_index": 0})], "outside its scene"),
+        (lambda ms: [ms[0], ms[1].__class__(**{**ms[1].__dict__, "scene_index": 1})], "outside its scene"),
         (lambda ms: [], "at least one moment"),
     ],
 )
@@ -109,6 +111,18 @@ def test_bad_moments_are_refused_and_nothing_is_stored(searcher, rng, change, me
     with pytest.raises(InvalidArgument, match=message):
         searcher.upsert_video(make_video("v", 2), scenes, random_unit(rng, max(len(moments), 1)), moments)
     assert searcher.store.get_video("v") is None and searcher.stats().moment_count == 0
+
+
+def test_a_moment_may_run_on_past_a_cut(searcher, rng):
+    """A moment joined across a cut (a flash the detector took for one) starts in its scene
+    and ends in the next; the hit reports the whole moment and the scene it starts in."""
+    scenes = make_scenes(3, length=30)
+    moments = [MomentRecord(0, 0, 0, 50, 0.0, float(50 / FPS), 3), MomentRecord(1, 1, 50, 90, float(50 / FPS), float(90 / FPS), 2)]
+    searcher.upsert_video(make_video("v", 3), scenes, one_hot(2, [0, 1]), moments)
+    hit = searcher.search(vector=one_hot(1, [0])[0], params=SearchParams(mode="scenes", top_k=1)).scenes[0]
+    assert (hit.moment.start_frame, hit.moment.end_frame, hit.scene.index) == (0, 50, 0)
+    second = searcher.search(vector=one_hot(1, [1])[0], params=SearchParams(mode="scenes", top_k=1)).scenes[0]
+    assert second.moment.scene_index == second.scene.index == 1 and (second.scene.start_frame, second.scene.end_frame) == (30, 60)
 
 
 def test_embeddings_must_have_one_row_per_moment(searcher, rng):

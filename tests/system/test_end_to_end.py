@@ -116,14 +116,17 @@ def test_stored_scenes_match_the_golden_cuts(searcher, indexed, shared_videos):
         assert scene.start_timecode == str(Timecode(scene.start_frame, fps))
         # One sample per second of the scene (rounded), at least 3.
         assert scene.sampled_frames == max(3, round((scene.end_frame - scene.start_frame) / float(fps)))
-    # Moments tile each scene in order; the Moment's times follow its frames.
-    assert response.moments and [m.index for m in response.moments] == list(range(len(response.moments)))
-    for scene in response.scenes:
-        inner = [m for m in response.moments if m.scene_index == scene.index]
-        assert inner[0].start_frame == scene.start_frame and inner[-1].end_frame == scene.end_frame
-        assert all(a.end_frame == b.start_frame for a, b in zip(inner, inner[1:]))
-        assert sum(m.sampled_frames for m in inner) == scene.sampled_frames
-    assert video.moment_count == len(response.moments)
+    # Moments tile the video in order, each starting in its scene; every sampled frame is in one.
+    moments = response.moments
+    assert moments and [m.index for m in moments] == list(range(len(moments)))
+    assert moments[0].start_frame == 0 and moments[-1].end_frame == video.frame_count
+    assert all(a.end_frame == b.start_frame for a, b in zip(moments, moments[1:]))
+    for m in moments:
+        scene = response.scenes[m.scene_index]
+        assert scene.start_frame <= m.start_frame < scene.end_frame
+        assert m.start_seconds == pytest.approx(float(m.start_frame / fps))
+    assert sum(m.sampled_frames for m in moments) == sum(s.sampled_frames for s in response.scenes)
+    assert video.moment_count == len(moments)
     assert video.width == 1280 and video.height == 720 and len(video.content_sha256) == 64
     assert video.video_id == video.content_sha256[:16]
 

@@ -18,7 +18,7 @@ import numpy as np
 from videosearch.common.errors import Cancelled, NotFound, Unavailable, VideoSearchError
 from videosearch.embedder.types import ModelInfo
 from videosearch.indexer import media
-from videosearch.indexer.moments import MomentSettings, split_scene, unit_mean
+from videosearch.indexer.moments import MomentSettings, VideoMoment, join_across_cuts, split_scene, unit_mean
 from videosearch.indexer.jobs import (
     ErrorReason,
     IndexOptions,
@@ -186,23 +186,28 @@ class IndexPipeline:
     def _scenes_and_moments(
         self, spans: list[tuple[int, int, int, list[int]]], frame_embeddings: list[np.ndarray], fps, clock: StageClock
     ) -> tuple[list[SceneRecord], list[MomentRecord], np.ndarray]:
-        """Scene records, their moments (long scenes split where the frames change) and one
-        embedding per moment, in the order the Searcher stores them."""
+        """Scene records, the moments (long scenes split where the frames change, moments on
+        either side of a cut joined where they did not) and one embedding per moment, in the
+        order the Searcher stores them."""
         scenes: list[SceneRecord] = []
-        moments: list[MomentRecord] = []
-        vectors: list[np.ndarray] = []
+        placed: list[VideoMoment] = []
         with clock.timing("moments"):
             for (index, start, end, sampled), frames in zip(spans, frame_embeddings):
                 scenes.append(SceneRecord(index=index, start_frame=start, end_frame=end, start_seconds=float(start / fps),
                                           end_seconds=float(end / fps), sampled_frames=len(sampled)))
-                for moment in split_scene(frames, sampled, start, end, float(fps), self._moments):
-                    moments.append(MomentRecord(
-                        index=len(moments), scene_index=index, start_frame=moment.start_frame, end_frame=moment.end_frame,
-                        start_seconds=float(moment.start_frame / fps), end_seconds=float(moment.end_frame / fps),
-                        sampled_frames=moment.sample_count,
-                    ))
-                    vectors.append(moment.embedding)
-        return scenes, moments, np.stack(vectors).astype(np.float32)
+                placed += [
+                    VideoMoment(index, m.start_frame, m.end_frame, frames[m.first_sample : m.end_sample])
+                    for m in split_scene(frames, sampled, start, end, float(fps), self._moments)
+                ]
+            placed = join_across_cuts(placed, self._moments.join_cosine)
+            moments = [
+                MomentRecord(index=i, scene_index=m.scene_index, start_frame=m.start_frame, end_frame=m.end_frame,
+                             start_seconds=float(m.start_frame / fps), end_seconds=float(m.end_frame / fps),
+                             sampled_frames=len(m.frame_embeddings))
+                for i, m in enumerate(placed)
+            ]
+            vectors = np.stack([m.embedding for m in placed]).astype(np.float32)
+        return scenes, moments, vectors
 
     def _hash_and_check(self, job: Job, handle: JobHandle, model_id: str, clock: StageClock) -> tuple[str, bool]:
         """(content SHA-256, whether the Searcher already holds it embedded by ``model_id``)."""

@@ -34,6 +34,8 @@ class IndexerSettings:
     moment_min_frames: int = setting(moments.DEFAULT_MIN_SAMPLES, "fewest sampled frames in a moment")
     moment_merge_cosine: float = setting(
         moments.DEFAULT_MERGE_COSINE, "neighbouring moments more similar than this are merged")
+    moment_join_cosine: float = setting(
+        moments.DEFAULT_JOIN_COSINE, "moments this similar on both sides of a cut are joined (above 1: never)")
     embed_requests_in_flight: int = setting(4, "embedding requests one job keeps in flight while it decodes on")
     rpc_timeout_s: float = setting(120.0, "deadline of each call to the Embedder and the Searcher")
     log_level: str = setting("INFO", "logging level")
@@ -45,6 +47,7 @@ def moment_settings(settings: IndexerSettings) -> moments.MomentSettings:
         penalty=settings.moment_penalty,
         min_samples=settings.moment_min_frames,
         merge_cosine=settings.moment_merge_cosine,
+        join_cosine=settings.moment_join_cosine,
     )
 
 

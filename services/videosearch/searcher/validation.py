@@ -75,46 +75,42 @@ def validate_upsert(
 
 
 def validate_moments(scenes: list[SceneRecord], moments: list[MomentRecord]) -> None:
-    """Moments in order, each inside its scene, a scene's moments tiling it without gaps."""
+    """Moments in order, tiling the video from the first scene's start to the last one's end
+    without gaps, each starting inside its scene (it may run on past a cut into later scenes)."""
     if not moments:
-        raise InvalidArgument("moments is empty; send at least one moment per scene, or no moments at all "
+        raise InvalidArgument("moments is empty; send at least one moment, or no moments at all "
                               "(then each scene is one moment)")
-    previous: MomentRecord | None = None
+    expected_start = scenes[0].start_frame
+    previous_scene = 0
     for position, moment in enumerate(moments):
         where = f"moments[{position}]"
         if moment.index != position:
             raise InvalidArgument(f"{where}.index is {moment.index}; moments must be sent in order with index 0..M-1")
         if not 0 <= moment.scene_index < len(scenes):
             raise InvalidArgument(f"{where}.scene_index is {moment.scene_index}; it must name one of the {len(scenes)} scenes")
+        if moment.scene_index < previous_scene:
+            raise InvalidArgument(f"{where} is in scene {moment.scene_index}, before the previous moment's scene "
+                                  f"{previous_scene}; moments must be in scene order")
+        if moment.start_frame != expected_start:
+            raise InvalidArgument(f"{where} starts at frame {moment.start_frame} but should start at {expected_start}, "
+                                  "where the previous moment ends; moments must tile the video without gaps")
         scene = scenes[moment.scene_index]
-        new_scene = previous is None or previous.scene_index != moment.scene_index
-        if new_scene:
-            if moment.scene_index != (0 if previous is None else previous.scene_index + 1):
-                raise InvalidArgument(f"{where} is in scene {moment.scene_index} but scene "
-                                      f"{0 if previous is None else previous.scene_index + 1} comes next; every scene "
-                                      "needs at least one moment, in scene order")
-            if previous is not None and previous.end_frame != scenes[previous.scene_index].end_frame:
-                raise InvalidArgument(f"moments[{position - 1}] ends at frame {previous.end_frame}, not at its scene's end "
-                                      f"({scenes[previous.scene_index].end_frame}); a scene's moments must tile it")
-            if moment.start_frame != scene.start_frame:
-                raise InvalidArgument(f"{where} starts at frame {moment.start_frame}, not at its scene's start "
-                                      f"({scene.start_frame}); a scene's moments must tile it")
-        elif moment.start_frame != previous.end_frame:
-            raise InvalidArgument(f"{where} starts at frame {moment.start_frame} but the previous moment ends at "
-                                  f"{previous.end_frame}; a scene's moments must follow each other without gaps")
-        if moment.end_frame <= moment.start_frame or moment.end_frame > scene.end_frame:
+        if not scene.start_frame <= moment.start_frame < scene.end_frame:
+            raise InvalidArgument(f"{where} starts at frame {moment.start_frame}, outside its scene "
+                                  f"[{scene.start_frame}, {scene.end_frame}); scene_index names the scene a moment starts in")
+        if moment.end_frame <= moment.start_frame or moment.end_frame > scenes[-1].end_frame:
             raise InvalidArgument(f"{where} spans frames [{moment.start_frame}, {moment.end_frame}); it must be non-empty "
-                                  f"and inside its scene [{scene.start_frame}, {scene.end_frame})")
+                                  f"and end by the last scene's end ({scenes[-1].end_frame})")
         if not (math.isfinite(moment.start_seconds) and math.isfinite(moment.end_seconds)) or not (
             0 <= moment.start_seconds <= moment.end_seconds
         ):
             raise InvalidArgument(f"{where} times [{moment.start_seconds}, {moment.end_seconds}] are not a valid interval")
         if moment.sampled_frames < 0:
             raise InvalidArgument(f"{where}.sampled_frames is negative")
-        previous = moment
-    if previous.scene_index != len(scenes) - 1 or previous.end_frame != scenes[-1].end_frame:
-        raise InvalidArgument(f"the moments end in scene {previous.scene_index} at frame {previous.end_frame}; "
-                              f"they must cover every scene up to the last one's end ({scenes[-1].end_frame})")
+        expected_start, previous_scene = moment.end_frame, moment.scene_index
+    if expected_start != scenes[-1].end_frame:
+        raise InvalidArgument(f"the moments end at frame {expected_start}; they must cover the video up to the last "
+                              f"scene's end ({scenes[-1].end_frame})")
 
 
 def unit_rows(vectors: np.ndarray, name: str) -> np.ndarray:
