@@ -80,6 +80,9 @@ def test_moments_join_across_a_cut_only_where_nothing_changed(rng):
     joined = join_across_cuts([a1, a2, b], join_cosine=0.85)
     assert [(m.scene_index, m.start_frame, m.end_frame, len(m.frame_embeddings)) for m in joined] == [(0, 0, 100, 6), (2, 100, 160, 3)]
     assert len(join_across_cuts([a1, a2, b], join_cosine=1.01)) == 3  # above 1: never joins
+    # Both sides last (30 and 70 frames, both >= 30): two similar shots stay apart.
+    assert len(join_across_cuts([a1, a2, b], join_cosine=0.85, max_frames=30)) == 3
+    assert len(join_across_cuts([a1, a2, b], join_cosine=0.85, max_frames=31)) == 2
     # Moments of one scene are never joined here: the change-point search already split them on purpose.
     same_scene = [VideoMoment(0, 0, 30, x[0:3]), VideoMoment(0, 30, 60, x[0:3])]
     assert len(join_across_cuts(same_scene, join_cosine=0.0)) == 2

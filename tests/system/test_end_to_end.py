@@ -89,7 +89,7 @@ def indexed(cluster, shared_videos, generated_video):
         assert job["percent"] == 100.0 and job["scenes_found"] >= 3
         # Sampled through time: one frame per second of each scene, at least 3 per scene.
         assert job["frames_embedded"] == job["frames_to_embed"] >= 3 * job["scenes_found"]
-        assert job["moments_found"] >= job["scenes_found"]
+        assert job["moments_found"] >= 1
         stages = job["stage_seconds"]
         assert {"hash", "decode", "detect", "preprocess", "embed", "store", "total_wall"} <= set(stages)
         assert all(seconds >= 0 for seconds in stages.values())

@@ -199,7 +199,7 @@ class IndexPipeline:
                     VideoMoment(index, m.start_frame, m.end_frame, frames[m.first_sample : m.end_sample])
                     for m in split_scene(frames, sampled, start, end, float(fps), self._moments)
                 ]
-            placed = join_across_cuts(placed, self._moments.join_cosine)
+            placed = join_across_cuts(placed, self._moments.join_cosine, self._moments.join_max_seconds * float(fps))
             moments = [
                 MomentRecord(index=i, scene_index=m.scene_index, start_frame=m.start_frame, end_frame=m.end_frame,
                              start_seconds=float(m.start_frame / fps), end_seconds=float(m.end_frame / fps),

@@ -36,6 +36,8 @@ class IndexerSettings:
         moments.DEFAULT_MERGE_COSINE, "neighbouring moments more similar than this are merged")
     moment_join_cosine: float = setting(
         moments.DEFAULT_JOIN_COSINE, "moments this similar on both sides of a cut are joined (above 1: never)")
+    moment_join_max_seconds: float = setting(
+        moments.DEFAULT_JOIN_MAX_SECONDS, "... when the shorter of the two lasts less than this")
     embed_requests_in_flight: int = setting(4, "embedding requests one job keeps in flight while it decodes on")
     rpc_timeout_s: float = setting(120.0, "deadline of each call to the Embedder and the Searcher")
     log_level: str = setting("INFO", "logging level")
@@ -48,6 +50,7 @@ def moment_settings(settings: IndexerSettings) -> moments.MomentSettings:
         min_samples=settings.moment_min_frames,
         merge_cosine=settings.moment_merge_cosine,
         join_cosine=settings.moment_join_cosine,
+        join_max_seconds=settings.moment_join_max_seconds,
     )
 
 
