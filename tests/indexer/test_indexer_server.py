@@ -5,6 +5,7 @@ health and reflection."""
 from __future__ import annotations
 
 import socket
+import threading
 from pathlib import Path
 
 import grpc
@@ -12,6 +13,7 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
+from videosearch.embedder.model import ClipEmbedder
 from videosearch.embedder.server import serve as serve_embedder
 from videosearch.embedder.settings import EmbedderSettings
 from videosearch.indexer.server import IndexerApp
@@ -29,12 +31,32 @@ def closed_port() -> int:
         return sock.getsockname()[1]
 
 
+class GatedClip(ClipEmbedder):
+    """The tiny CLIP whose image forward passes wait while a test holds ``gate`` shut
+    (it is open otherwise), so a job can be held in its embedding stage."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        self.gate = threading.Event()
+        self.gate.set()
+        super().__init__(*args, **kwargs)
+
+    def forward(self, pixel_values):
+        self.gate.wait()
+        return super().forward(pixel_values)
+
+
 @pytest.fixture(scope="module")
-def backends(tiny_clip_dir, tmp_path_factory):
-    embedder = serve_embedder(EmbedderSettings(port=0, model=str(tiny_clip_dir), dtype="float32"))
+def gated_clip(tiny_clip_dir):
+    return GatedClip(str(tiny_clip_dir), device="cpu", dtype="float32")
+
+
+@pytest.fixture(scope="module")
+def backends(tiny_clip_dir, gated_clip, tmp_path_factory):
+    embedder = serve_embedder(EmbedderSettings(port=0, model=str(tiny_clip_dir), dtype="float32"), gated_clip)
     searcher = serve_searcher(SearcherSettings(
         port=0, data_dir=str(tmp_path_factory.mktemp("searcher")), embedder_address=embedder.address, ann="none"))
     yield embedder.address, searcher.address
+    gated_clip.gate.set()
     searcher.stop(0)
     embedder.stop(0)
 
@@ -101,17 +123,27 @@ def test_watch_reports_every_stage_and_lists_page(indexer, shared_videos, backen
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "frames_per_scene" in caught.value.details()
 
 
-def test_cancel_queued_and_running_jobs_stores_nothing(indexer, shared_videos, backends):
+def test_cancel_queued_and_running_jobs_stores_nothing(indexer, shared_videos, backends, gated_clip):
     stub, _ = indexer
     options = indexer_pb2.IndexOptions(force=True)
-    running = stub.SubmitIndexJob(indexer_pb2.SubmitIndexJobRequest(path=str(shared_videos / "issue-134-rotate.mp4"), options=options)).job
-    queued = stub.SubmitIndexJob(indexer_pb2.SubmitIndexJobRequest(path=str(shared_videos / "fades.mp4"), options=options)).job
-    cancelled = stub.CancelIndexJob(indexer_pb2.CancelIndexJobRequest(job_id=queued.job_id)).job
-    assert cancelled.state == indexer_pb2.JOB_STATE_CANCELLED
-    for update in stub.WatchIndexJob(indexer_pb2.WatchIndexJobRequest(job_id=running.job_id), timeout=120):
-        if update.job.stage == indexer_pb2.JOB_STAGE_EMBEDDING:
-            stub.CancelIndexJob(indexer_pb2.CancelIndexJobRequest(job_id=running.job_id))
-            break
+    video = shared_videos / "issue-134-rotate.mp4"
+    # Hold the Embedder's forward passes until the cancel has landed: otherwise the job may
+    # finish (about a second after its first scene) before the cancel reaches it.
+    gated_clip.gate.clear()
+    try:
+        running = stub.SubmitIndexJob(indexer_pb2.SubmitIndexJobRequest(path=str(video), options=options)).job
+        queued = stub.SubmitIndexJob(indexer_pb2.SubmitIndexJobRequest(path=str(shared_videos / "fades.mp4"), options=options)).job
+        cancelled = stub.CancelIndexJob(indexer_pb2.CancelIndexJobRequest(job_id=queued.job_id)).job
+        assert cancelled.state == indexer_pb2.JOB_STATE_CANCELLED
+        watch = stub.WatchIndexJob(indexer_pb2.WatchIndexJobRequest(job_id=running.job_id), timeout=120)
+        for update in watch:
+            if update.job.stage == indexer_pb2.JOB_STAGE_EMBEDDING:
+                assert update.job.state == indexer_pb2.JOB_STATE_RUNNING
+                stub.CancelIndexJob(indexer_pb2.CancelIndexJobRequest(job_id=running.job_id))
+                break
+        watch.cancel()
+    finally:
+        gated_clip.gate.set()
     final = finish(stub, running.job_id)
     assert final.state == indexer_pb2.JOB_STATE_CANCELLED, final
     with grpc.insecure_channel(backends[1]) as channel:
