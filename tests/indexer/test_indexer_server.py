@@ -26,10 +26,13 @@ from videosearch.v1 import indexer_pb2, indexer_pb2_grpc, searcher_pb2, searcher
 pytestmark = pytest.mark.timeout(300)
 
 
-def closed_port() -> int:
+@pytest.fixture()
+def dead_address():
+    """An address that refuses connections for the whole test: the port stays bound by a
+    socket that never listens, so no other server (of this run or beside it) can take it."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        yield f"127.0.0.1:{sock.getsockname()[1]}"
 
 
 class GatedClip(ClipEmbedder):
@@ -162,9 +165,9 @@ def test_cancel_queued_and_running_jobs_stores_nothing(indexer, shared_videos, b
 
 
 @pytest.mark.parametrize("down", ["embedder", "searcher"])
-def test_unreachable_dependency_fails_the_job_with_its_reason(down, backends, shared_videos):
+def test_unreachable_dependency_fails_the_job_with_its_reason(down, backends, shared_videos, dead_address):
     embedder_address, searcher_address = backends
-    dead = f"127.0.0.1:{closed_port()}"
+    dead = dead_address
     app = start_indexer([shared_videos], dead if down == "embedder" else embedder_address,
                         dead if down == "searcher" else searcher_address)
     try:
