@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 
 import numpy as np
 import pytest
@@ -131,13 +130,12 @@ def test_stop_finishes_queued_work_then_refuses_new_work(tiny_embedder, make_bat
     pipeline = GatedPipeline(tiny_embedder)
     batcher = make_batcher(pipeline, max_batch_size=2, max_wait_ms=1000)
     futures = [batcher.submit(tiny_embedder.preprocess(random_uint8(1, seed=s))) for s in range(3)]
-    stopper = threading.Thread(target=batcher.stop, args=(10,))
-    stopper.start()
-    time.sleep(0.05)
+    assert pipeline.entered.wait(10)  # the first batch is in its forward pass, the third image waits
+    batcher.stop(wait=False)  # from here on new work is refused; the queued work still runs
     with pytest.raises(Unavailable, match="shutting down"):
         batcher.submit(tiny_embedder.preprocess(random_uint8(1)))
     pipeline.gate.set()
-    stopper.join(10)
+    batcher.stop(10)  # waits for the queued work
     assert all(f.result(0).shape == (1, 16) for f in futures)
     assert not batcher.running
 

@@ -56,14 +56,17 @@ def test_bad_input_becomes_invalid_argument(client):
         client.embed_images(np.zeros((1, 3, 32, 32), np.int64))
 
 
-def _free_port() -> int:
+@pytest.fixture()
+def dead_address():
+    """An address that refuses connections for the whole test: the port stays bound by a
+    socket that never listens, so no other server (of this run or beside it) can take it."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        yield f"127.0.0.1:{s.getsockname()[1]}"
 
 
-def test_unreachable_embedder_is_unavailable_with_a_hint():
-    address = f"127.0.0.1:{_free_port()}"
+def test_unreachable_embedder_is_unavailable_with_a_hint(dead_address):
+    address = dead_address
     with EmbedderClient(address, timeout=2) as client, pytest.raises(errors.Unavailable) as info:
         client.embed_texts(["hello"])
     message = str(info.value)

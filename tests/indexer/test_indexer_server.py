@@ -4,7 +4,9 @@ health and reflection."""
 
 from __future__ import annotations
 
+import hashlib
 import socket
+import threading
 from pathlib import Path
 
 import grpc
@@ -12,6 +14,7 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
+from videosearch.embedder.model import ClipEmbedder
 from videosearch.embedder.server import serve as serve_embedder
 from videosearch.embedder.settings import EmbedderSettings
 from videosearch.indexer.server import IndexerApp
@@ -23,18 +26,41 @@ from videosearch.v1 import indexer_pb2, indexer_pb2_grpc, searcher_pb2, searcher
 pytestmark = pytest.mark.timeout(300)
 
 
-def closed_port() -> int:
+@pytest.fixture()
+def dead_address():
+    """An address that refuses connections for the whole test: the port stays bound by a
+    socket that never listens, so no other server (of this run or beside it) can take it."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        yield f"127.0.0.1:{sock.getsockname()[1]}"
+
+
+class GatedClip(ClipEmbedder):
+    """The tiny CLIP whose image forward passes wait while a test holds ``gate`` shut
+    (it is open otherwise), so a job can be held in its embedding stage."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        self.gate = threading.Event()
+        self.gate.set()
+        super().__init__(*args, **kwargs)
+
+    def forward(self, pixel_values):
+        self.gate.wait()
+        return super().forward(pixel_values)
 
 
 @pytest.fixture(scope="module")
-def backends(tiny_clip_dir, tmp_path_factory):
-    embedder = serve_embedder(EmbedderSettings(port=0, model=str(tiny_clip_dir), dtype="float32"))
+def gated_clip(tiny_clip_dir):
+    return GatedClip(str(tiny_clip_dir), device="cpu", dtype="float32")
+
+
+@pytest.fixture(scope="module")
+def backends(tiny_clip_dir, gated_clip, tmp_path_factory):
+    embedder = serve_embedder(EmbedderSettings(port=0, model=str(tiny_clip_dir), dtype="float32"), gated_clip)
     searcher = serve_searcher(SearcherSettings(
         port=0, data_dir=str(tmp_path_factory.mktemp("searcher")), embedder_address=embedder.address, ann="none"))
     yield embedder.address, searcher.address
+    gated_clip.gate.set()
     searcher.stop(0)
     embedder.stop(0)
 
@@ -109,34 +135,47 @@ def test_watch_reports_every_stage_and_lists_page(indexer, shared_videos, backen
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "content+threshold" in caught.value.details()
 
 
-def test_cancel_queued_and_running_jobs_stores_nothing(indexer, shared_videos, backends):
+def test_cancel_queued_and_running_jobs_stores_nothing(indexer, shared_videos, backends, gated_clip):
     stub, _ = indexer
     options = indexer_pb2.IndexOptions(force=True)
-    running = stub.SubmitIndexJob(indexer_pb2.SubmitIndexJobRequest(path=str(shared_videos / "issue-134-rotate.mp4"), options=options)).job
-    queued = stub.SubmitIndexJob(indexer_pb2.SubmitIndexJobRequest(path=str(shared_videos / "fades.mp4"), options=options)).job
-    cancelled = stub.CancelIndexJob(indexer_pb2.CancelIndexJobRequest(job_id=queued.job_id)).job
-    assert cancelled.state == indexer_pb2.JOB_STATE_CANCELLED
-    for update in stub.WatchIndexJob(indexer_pb2.WatchIndexJobRequest(job_id=running.job_id), timeout=120):
-        if update.job.stage == indexer_pb2.JOB_STAGE_EMBEDDING:
-            stub.CancelIndexJob(indexer_pb2.CancelIndexJobRequest(job_id=running.job_id))
-            break
+    video = shared_videos / "issue-134-rotate.mp4"
+    # Hold the Embedder's forward passes until the cancel has landed: otherwise the job may
+    # finish (about a second after its first scene) before the cancel reaches it.
+    gated_clip.gate.clear()
+    try:
+        running = stub.SubmitIndexJob(indexer_pb2.SubmitIndexJobRequest(path=str(video), options=options)).job
+        queued = stub.SubmitIndexJob(indexer_pb2.SubmitIndexJobRequest(path=str(shared_videos / "fades.mp4"), options=options)).job
+        cancelled = stub.CancelIndexJob(indexer_pb2.CancelIndexJobRequest(job_id=queued.job_id)).job
+        assert cancelled.state == indexer_pb2.JOB_STATE_CANCELLED
+        watch = stub.WatchIndexJob(indexer_pb2.WatchIndexJobRequest(job_id=running.job_id), timeout=120)
+        for update in watch:
+            if update.job.stage == indexer_pb2.JOB_STAGE_EMBEDDING:
+                assert update.job.state == indexer_pb2.JOB_STATE_RUNNING
+                stub.CancelIndexJob(indexer_pb2.CancelIndexJobRequest(job_id=running.job_id))
+                break
+        watch.cancel()
+    finally:
+        gated_clip.gate.set()
     final = finish(stub, running.job_id)
     assert final.state == indexer_pb2.JOB_STATE_CANCELLED, final
+    # The job may be cancelled before its hash is done (then final.video_id is empty): look
+    # for the content's id (its SHA-256 prefix) instead.
+    video_id = hashlib.sha256(video.read_bytes()).hexdigest()[:16]
+    assert final.video_id in ("", video_id)
     with grpc.insecure_channel(backends[1]) as channel:
         searcher = searcher_pb2_grpc.SearcherServiceStub(channel)
-        for video_id in (final.video_id,):
-            with pytest.raises(grpc.RpcError) as caught:
-                searcher.GetVideo(searcher_pb2.GetVideoRequest(video_id=video_id))
-            assert caught.value.code() == grpc.StatusCode.NOT_FOUND
+        with pytest.raises(grpc.RpcError) as caught:
+            searcher.GetVideo(searcher_pb2.GetVideoRequest(video_id=video_id))
+        assert caught.value.code() == grpc.StatusCode.NOT_FOUND
     with pytest.raises(grpc.RpcError) as caught:
         stub.CancelIndexJob(indexer_pb2.CancelIndexJobRequest(job_id=running.job_id))
     assert caught.value.code() == grpc.StatusCode.FAILED_PRECONDITION
 
 
 @pytest.mark.parametrize("down", ["embedder", "searcher"])
-def test_unreachable_dependency_fails_the_job_with_its_reason(down, backends, shared_videos):
+def test_unreachable_dependency_fails_the_job_with_its_reason(down, backends, shared_videos, dead_address):
     embedder_address, searcher_address = backends
-    dead = f"127.0.0.1:{closed_port()}"
+    dead = dead_address
     app = start_indexer([shared_videos], dead if down == "embedder" else embedder_address,
                         dead if down == "searcher" else searcher_address)
     try:

@@ -76,19 +76,29 @@ def test_cancel_running_and_queued_jobs():
 
 
 def test_queue_limit_unknown_ids_and_paging():
-    gate = threading.Event()
-    manager = JobManager(lambda job, handle: gate.wait(5), workers=1, max_queued=2, finished_kept=10)
-    jobs = [manager.submit(f"/{i}.mp4", OPTIONS) for i in range(3)]  # one running, two queued
-    with pytest.raises(ResourceExhausted, match="already queued"):
-        manager.submit("/overflow.mp4", OPTIONS)
-    with pytest.raises(NotFound):
-        manager.get("nope")
-    first, more = manager.list(0, 2)
-    second, more_after = manager.list(2, 2)
-    assert more and not more_after
-    assert [j.job_id for j in first + second] == [j.job_id for j in reversed(jobs)]
-    gate.set()
-    manager.shutdown()
+    started, gate = threading.Event(), threading.Event()
+
+    def work(job, handle):
+        started.set()
+        gate.wait()
+
+    manager = JobManager(work, workers=1, max_queued=2, finished_kept=10)
+    try:
+        jobs = [manager.submit("/0.mp4", OPTIONS)]
+        # The first job counts as queued until the worker picks it up: wait for that.
+        assert started.wait(5)
+        jobs += [manager.submit(f"/{i}.mp4", OPTIONS) for i in (1, 2)]  # one running, two queued
+        with pytest.raises(ResourceExhausted, match="already queued"):
+            manager.submit("/overflow.mp4", OPTIONS)
+        with pytest.raises(NotFound):
+            manager.get("nope")
+        first, more = manager.list(0, 2)
+        second, more_after = manager.list(2, 2)
+        assert more and not more_after
+        assert [j.job_id for j in first + second] == [j.job_id for j in reversed(jobs)]
+    finally:
+        gate.set()
+        manager.shutdown()
 
 
 def test_options_are_validated():

@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 
 import numpy as np
 import pytest
@@ -137,7 +136,6 @@ _WRITER = textwrap.dedent(
     from videosearch.searcher.store import SearcherStore
     store = SearcherStore(sys.argv[1])
     rng = np.random.default_rng(0)
-    print("ready", flush=True)
     i = 0
     while True:
         n = 1 + i % 7
@@ -146,6 +144,7 @@ _WRITER = textwrap.dedent(
         if i % 5 == 4:
             store.delete_video(f"v{{(i * 3) % 13:02d}}")
         i += 1
+        print(i, flush=True)  # writes done so far; the test crashes the writer after enough of them
     """
 )
 
@@ -156,10 +155,16 @@ def test_videos_are_whole_after_a_crash(tmp_path):
     script = _WRITER.format(paths=[repo_root, *sys.path])
     for round_ in range(3):
         proc = subprocess.Popen([sys.executable, "-c", script, str(data)], stdout=subprocess.PIPE, text=True)
-        assert proc.stdout.readline().strip() == "ready"
-        time.sleep(0.4 + 0.2 * round_)
+        # Crash after a set number of writes, not after a set time: on a busy machine the
+        # writer may not have written anything within a fixed sleep.
+        for line in proc.stdout:
+            if int(line) >= 500 * (round_ + 1):
+                break
+        else:
+            pytest.fail(f"the writer ended before it was crashed (exit code {proc.wait()})")
         os.kill(proc.pid, signal.SIGKILL)  # no close(), no flush: a crash
         proc.wait()
+        proc.stdout.close()
 
         store = SearcherStore(data)
         loaded = store.load()  # raises on any half-written video

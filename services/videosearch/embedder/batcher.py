@@ -190,11 +190,15 @@ class DynamicBatcher:
             self._batches = self._images = self._requests = 0
             self._forward_seconds = 0.0
 
-    def stop(self, timeout: float | None = 30.0) -> None:
-        """Refuses new work, finishes everything already queued, then ends the worker."""
+    def stop(self, timeout: float | None = 30.0, *, wait: bool = True) -> None:
+        """Refuses new work, finishes everything already queued, then ends the workers.
+        New work is refused from the moment this is called. With ``wait=False`` it returns
+        right then and the workers drain the queue on their own; a later stop() waits."""
         with self._cond:
             self._stopping = True
             self._cond.notify_all()
+        if not wait:
+            return
         deadline = None if timeout is None else time.monotonic() + timeout
         for worker in self._workers:
             worker.join(None if deadline is None else max(0.0, deadline - time.monotonic()))

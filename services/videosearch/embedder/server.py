@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import torch
 
-from videosearch.common.grpc_server import Service, configure_logging, start_service
+from videosearch.common.grpc_server import Service, configure_logging, end_process, start_service
 from videosearch.embedder.engine import EmbeddingEngine
 from videosearch.embedder.model import ClipEmbedder, ModelLoadError
 from videosearch.embedder.servicer import EmbedderServicer
@@ -122,6 +122,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if server.engine is not None:
             server.engine.close()
+    # Stopped and drained: skip the interpreter's teardown of torch and transformers, which
+    # can outlast a supervisor's SIGTERM grace period on a busy machine.
+    end_process(0)
     return 0
 
 
