@@ -13,11 +13,21 @@ forward passes across jobs. Both use a CLIP with ViT-B/32's architecture.
 Prints the realtime factor (seconds of video per second of wall time), busy
 seconds per stage, the speed-up, whether both found the same cuts, and how our
 time grows with video length; writes a PNG plot and docs/performance.md's section.
+
+Also the cost of sampling through time and moments (issue 13): the previous default
+(IndexOptions frames_per_scene=3, Indexer with moment splitting off) against the new one
+(one frame per second of each scene, long scenes split into moments), each in its own
+cluster side by side, runs alternating previous/new, medians reported, plus the bytes each
+stores per minute of video. Written to its own section of docs/performance.md.
+
+    python bench/index/run.py --sampling-only     # only that comparison (5 min + testvideo.mp4)
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import statistics
 import sys
 import tempfile
 import time
@@ -41,6 +51,20 @@ OUT = benchlib.REPO / "bench" / "out" / "index"
 SHARED = benchlib.REPO.parent / "shared" / "videos"
 SECTION = "## Indexing speed"
 TARGET_SPEEDUP = 3.0
+SAMPLING_SECTION = "## Indexing cost of sampling through time and moments"
+TARGET_SAMPLING_RATIO = 1.5  # new default's wall time at most this many times the previous default's
+# The Indexer's moment_min_scene_seconds is validated to 0..86400: a scene would have to last
+# a day to be split, so this turns moment splitting off for any real video.
+MOMENTS_OFF_ENV = {"VIDEOSEARCH_INDEXER_MOMENT_MIN_SCENE_SECONDS": "86400"}
+PREVIOUS, NEW = "previous default", "new default"
+VARIANTS = {
+    PREVIOUS: {"options": {"frames_per_scene": 3}, "env": MOMENTS_OFF_ENV,
+               "what": "3 frames per scene (IndexOptions frames_per_scene=3), moment splitting off "
+                       "(Indexer VIDEOSEARCH_INDEXER_MOMENT_MIN_SCENE_SECONDS=86400)"},
+    NEW: {"options": {}, "env": {},
+          "what": "sampling through time (1 frame per second of a scene, 3..160 per scene), "
+                  "scenes of 6 s or more split into moments (server defaults)"},
+}
 
 
 # -- synthetic long videos ---------------------------------------------------------------------
@@ -122,12 +146,12 @@ def seed_index(path: Path, model, processor) -> dict:
 
 
 # -- ours, through the services ---------------------------------------------------------------
-def index_through_services(cluster: LocalCluster, path: Path) -> dict:
+def index_through_services(cluster: LocalCluster, path: Path, **options) -> dict:
     with grpc.insecure_channel(cluster.address("indexer")) as channel:
         stub = indexer_pb2_grpc.IndexerServiceStub(channel)
         started = time.perf_counter()
         job = stub.SubmitIndexJob(indexer_pb2.SubmitIndexJobRequest(
-            path=str(path), options=indexer_pb2.IndexOptions(force=True))).job
+            path=str(path), options=indexer_pb2.IndexOptions(force=True, **options))).job
         for update in stub.WatchIndexJob(indexer_pb2.WatchIndexJobRequest(job_id=job.job_id)):
             job = update.job
         wall = time.perf_counter() - started
@@ -141,7 +165,145 @@ def index_through_services(cluster: LocalCluster, path: Path) -> dict:
         "cuts": [s.start_frame for s in stored.scenes[1:]],
         "duration": stored.video.duration_seconds,
         "scenes": len(stored.scenes),
+        "video_id": job.video_id,
+        "frames_embedded": job.frames_embedded,
+        "moments": len(stored.moments),
+        "moments_found": job.moments_found,
+        "embedding_dim": stored.video.embedding_dim,
     }
+
+
+# -- cost of sampling through time and moments (issue 13) ---------------------------------------
+def sampling_comparison(model_dir: Path, videos: list[tuple[str, Path]], repeats: int) -> dict:
+    """Indexes every video ``repeats`` times with each variant, in its own cluster (the moment
+    setting is the Indexer's), both clusters up at once so runs alternate previous, new,
+    previous, new on the same warm processes. Then measures what each variant's store holds."""
+    runs: dict[str, dict[str, list[dict]]] = {v: {name: [] for name, _ in videos} for v in VARIANTS}
+    with tempfile.TemporaryDirectory() as data:
+        stores = {}
+        with contextlib.ExitStack() as stack:
+            clusters = {}
+            for variant, spec in VARIANTS.items():
+                slug = variant.split()[0]
+                stores[variant] = Path(data) / slug / "searcher" / "leveldb"
+                config = ClusterConfig(
+                    model=str(model_dir), data_dir=str(Path(data) / slug), allowed_roots=(str(SHARED), str(OUT)),
+                    embedder_port=0, searcher_port=0, indexer_port=0, log_dir=str(OUT / "logs" / slug),
+                    extra_env={"HF_HUB_OFFLINE": "1", **spec["env"]},
+                )
+                print(f"starting the {variant} cluster ...", flush=True)
+                clusters[variant] = stack.enter_context(LocalCluster(config))
+            for variant, cluster in clusters.items():  # warm-up: model, thread pools
+                index_through_services(cluster, videos[0][1], **VARIANTS[variant]["options"])
+            from videosearch.embedder.client import EmbedderClient
+
+            with EmbedderClient(clusters[NEW].address("embedder")) as embedder:
+                compute_dtype = embedder.model_info().compute_dtype
+            for repeat in range(repeats):
+                for name, path in videos:
+                    for variant, cluster in clusters.items():
+                        result = index_through_services(cluster, path, **VARIANTS[variant]["options"])
+                        runs[variant][name].append(result)
+                        print(f"  run {repeat + 1}/{repeats} {variant:16s} {name}: {result['wall']:.1f} s, "
+                              f"{result['frames_embedded']} frames, {result['moments']} moments", flush=True)
+        # Clusters stopped: each store can be opened here and measured.
+        storage = {variant: stored_bytes(db, {name: r[0]["video_id"] for name, r in runs[variant].items()})
+                   for variant, db in stores.items()}
+    return {"runs": runs, "storage": storage, "compute_dtype": compute_dtype}
+
+
+def stored_bytes(db_dir: Path, video_ids: dict[str, str]) -> dict:
+    """Bytes of each video's records (keys + values, as written: the Searcher writes without
+    compression), split into embeddings and JSON metadata; then the LevelDB directory's size
+    on disk after a full compaction (all videos of the store together)."""
+    import plyvel
+
+    db = plyvel.DB(str(db_dir), compression=None)
+    try:
+        per_video = {}
+        for name, video_id in video_ids.items():
+            vid = video_id.encode()
+            meta = 0
+            for prefix in (b"video/", b"scenes/", b"moments/"):
+                value = db.get(prefix + vid)
+                meta += len(prefix + vid) + (len(value) if value is not None else 0)
+            rows = emb_values = emb_keys = 0
+            for key, value in db.iterator(prefix=b"emb/" + vid + b"\x00"):
+                rows, emb_values, emb_keys = rows + 1, emb_values + len(value), emb_keys + len(key)
+            per_video[name] = {"rows": rows, "embedding_bytes": emb_values, "embedding_key_bytes": emb_keys,
+                               "json_bytes": meta, "total": meta + emb_values + emb_keys}
+        db.compact_range()
+    finally:
+        db.close()
+    disk = sum(f.stat().st_size for f in db_dir.rglob("*") if f.is_file())
+    return {"per_video": per_video, "disk_bytes": disk}
+
+
+def render_sampling(videos: list[tuple[str, Path]], result: dict, repeats: int, command: str) -> str:
+    runs, storage, compute_dtype = result["runs"], result["storage"], result["compute_dtype"]
+    med = statistics.median
+    lines = [
+        SAMPLING_SECTION, "",
+        f"`{command}` on {benchlib.machine()}. "
+        "**The machine was shared with other developers' work** (2 cores, other jobs running), so absolute "
+        "seconds are noisy; compare the ratios, which come from runs alternating previous, new, previous, new "
+        f"({repeats} runs per variant and video, median reported).",
+        f"Model: CLIP with ViT-B/32's architecture (random weights) on the CPU, Embedder dtype `auto` ({compute_dtype} here). "
+        "Each variant runs in its own cluster (its own Embedder, Searcher and Indexer, started together and warmed up once), "
+        "since moment splitting is an Indexer setting.", "",
+    ]
+    lines += [f"- **{v}**: {spec['what']}." for v, spec in VARIANTS.items()]
+    lines += ["", "| video | variant | scenes | frames embedded | moments stored | wall s (median) | wall s, all runs | "
+              "frames per video minute | wall s per video minute | new / previous wall |",
+              "|---|---|---|---|---|---|---|---|---|---|"]
+    ratios = {}
+    for name, _ in videos:
+        walls = {v: med(r["wall"] for r in runs[v][name]) for v in VARIANTS}
+        ratios[name] = walls[NEW] / walls[PREVIOUS]
+        for v in VARIANTS:
+            rs = runs[v][name]
+            minutes = rs[0]["duration"] / 60
+            ratio = f"**{ratios[name]:.2f}×**" if v == NEW else "–"
+            all_runs = ", ".join(f"{r['wall']:.1f}" for r in rs)
+            lines.append(
+                f"| {name} | {v} | {rs[0]['scenes']} | {rs[0]['frames_embedded']} | {rs[0]['moments']} | {walls[v]:.1f} | "
+                f"{all_runs} | {rs[0]['frames_embedded'] / minutes:.0f} | "
+                f"{walls[v] / minutes:.2f} | {ratio} |")
+    worst = max(ratios.values())
+    verdict = "met" if worst <= TARGET_SAMPLING_RATIO else f"MISSED (worst {worst:.2f}×, on {max(ratios, key=ratios.get)})"
+    lines += ["", f"Target: the new default's wall time at most {TARGET_SAMPLING_RATIO}× the previous default's — {verdict}."]
+
+    stages = ("hash", "decode", "detect", "preprocess", "embed", "moments", "store", "decode_pass_wall", "total_wall")
+    lines += ["", "Busy seconds per stage, median over the runs (stages overlap: decoding runs in its own thread beside "
+              "detection and preprocessing, embedding runs while the next scene decodes; `decode pass` and `total` "
+              "are the Indexer's own wall clocks):", "",
+              "| video | variant | " + " | ".join(s.replace("_wall", "").replace("_", " ") for s in stages) + " |",
+              "|---|---|" + "---|" * len(stages)]
+    for name, _ in videos:
+        for v in VARIANTS:
+            rs = runs[v][name]
+            lines.append(f"| {name} | {v} | " + " | ".join(f"{med(r['times'].get(s, 0.0) for r in rs):.2f}" for s in stages) + " |")
+
+    lines += ["", "Storage per minute of video, from the records each variant's Searcher stored (keys + values as "
+              "written, uncompressed: the Searcher writes LevelDB without compression). Embeddings = moments × dim × 4 bytes "
+              "(float32) plus their keys; JSON = the `video/`, `scenes/` and `moments/` records:", "",
+              "| video | variant | rows (moments) | dim | embedding bytes | JSON bytes | total bytes | bytes per video minute | new / previous |",
+              "|---|---|---|---|---|---|---|---|---|"]
+    for name, _ in videos:
+        totals = {v: storage[v]["per_video"][name]["total"] for v in VARIANTS}
+        for v in VARIANTS:
+            b = storage[v]["per_video"][name]
+            r0 = runs[v][name][0]
+            minutes = r0["duration"] / 60
+            ratio = f"{totals[NEW] / totals[PREVIOUS]:.2f}×" if v == NEW else "–"
+            lines.append(f"| {name} | {v} | {b['rows']} | {r0['embedding_dim']} | {b['embedding_bytes'] + b['embedding_key_bytes']:,} | "
+                         f"{b['json_bytes']:,} | {b['total']:,} | {b['total'] / minutes:,.0f} | {ratio} |")
+    total_minutes = sum(runs[PREVIOUS][name][0]["duration"] for name, _ in videos) / 60
+    lines += ["", "Cross-check on disk: each variant's whole LevelDB directory after a full compaction "
+              f"(all {len(videos)} videos, {total_minutes:.2f} video minutes, fixed files such as MANIFEST and LOG included): " +
+              "; ".join(f"{v} {storage[v]['disk_bytes']:,} bytes ({storage[v]['disk_bytes'] / total_minutes:,.0f} per video minute)"
+                        for v in VARIANTS) + "."]
+    return "\n".join(lines) + "\n"
 
 
 def main(argv=None) -> int:
@@ -150,6 +312,11 @@ def main(argv=None) -> int:
     parser.add_argument("--compare", default="5", help="which generated lengths are also run through the seed")
     parser.add_argument("--no-seed", action="store_true", help="skip the seed comparison")
     parser.add_argument("--no-write", action="store_true", help="do not update docs/performance.md")
+    parser.add_argument("--sampling-only", action="store_true",
+                        help="run only the previous-vs-new default comparison (3 frames per scene vs sampling through time + moments)")
+    parser.add_argument("--no-sampling", action="store_true", help="skip the previous-vs-new default comparison")
+    parser.add_argument("--sampling-lengths", default="5", help="generated lengths (minutes) in that comparison, beside testvideo.mp4")
+    parser.add_argument("--repeats", type=int, default=3, help="runs per variant and video in that comparison (alternating)")
     args = parser.parse_args(argv)
     lengths = [float(x) for x in args.lengths.split(",") if x]
     compare = {float(x) for x in args.compare.split(",") if x}
@@ -157,6 +324,21 @@ def main(argv=None) -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     print("building the ViT-B/32-architecture model ...", flush=True)
     model_dir = benchlib.build_vit_b32(OUT.parent / "models" / "vit-b32-random")
+    if not args.no_sampling:
+        sampling_videos: list[tuple[str, Path]] = []
+        if (SHARED / "testvideo.mp4").exists():
+            sampling_videos.append(("testvideo.mp4 (24 s, 720p)", SHARED / "testvideo.mp4"))
+        for minutes in (float(x) for x in args.sampling_lengths.split(",") if x):
+            print(f"generating a {minutes:g} min 720p video (cached) ...", flush=True)
+            sampling_videos.append((f"synthetic {minutes:g} min 720p", synthetic_video(minutes, OUT / f"synthetic_{minutes:g}min.mp4")))
+        result = sampling_comparison(model_dir, sampling_videos, max(1, args.repeats))
+        command = " ".join(["python bench/index/run.py", *(sys.argv[1:] if argv is None else argv)])
+        report = render_sampling(sampling_videos, result, max(1, args.repeats), command)
+        print("\n" + report, flush=True)
+        if not args.no_write:
+            benchlib.write_section(SAMPLING_SECTION, report)
+    if args.sampling_only:
+        return 0
     videos: list[tuple[str, Path, bool]] = []
     if (SHARED / "testvideo.mp4").exists():
         videos.append(("testvideo.mp4 (24 s, 720p)", SHARED / "testvideo.mp4", True))
