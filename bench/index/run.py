@@ -53,17 +53,17 @@ SECTION = "## Indexing speed"
 TARGET_SPEEDUP = 3.0
 SAMPLING_SECTION = "## Indexing cost of sampling through time and moments"
 TARGET_SAMPLING_RATIO = 1.5  # new default's wall time at most this many times the previous default's
-# The Indexer's moment_min_scene_seconds is validated to 0..86400: a scene would have to last
-# a day to be split, so this turns moment splitting off for any real video.
-MOMENTS_OFF_ENV = {"VIDEOSEARCH_INDEXER_MOMENT_MIN_SCENE_SECONDS": "86400"}
+# No moments at all, one row per scene: no scene is long enough to be split, and no moments
+# are joined across a cut (a join cosine above 1 never joins).
+MOMENTS_OFF_ENV = {"VIDEOSEARCH_INDEXER_MOMENT_MIN_SCENE_SECONDS": "1e9", "VIDEOSEARCH_INDEXER_MOMENT_JOIN_COSINE": "1.01"}
 PREVIOUS, NEW = "previous default", "new default"
 VARIANTS = {
     PREVIOUS: {"options": {"frames_per_scene": 3}, "env": MOMENTS_OFF_ENV,
-               "what": "3 frames per scene (IndexOptions frames_per_scene=3), moment splitting off "
-                       "(Indexer VIDEOSEARCH_INDEXER_MOMENT_MIN_SCENE_SECONDS=86400)"},
+               "what": "3 frames per scene (IndexOptions frames_per_scene=3), no moments: one row per scene "
+                       "(Indexer started with " + ", ".join(f"{k}={v}" for k, v in MOMENTS_OFF_ENV.items()) + ")"},
     NEW: {"options": {}, "env": {},
-          "what": "sampling through time (1 frame per second of a scene, 3..160 per scene), "
-                  "scenes of 6 s or more split into moments (server defaults)"},
+          "what": "sampling through time (1 frame per second of a scene, 3..160 per scene), scenes of 6 s or more "
+                  "split into moments, short fragments joined across cuts (server defaults)"},
 }
 
 
@@ -330,19 +330,30 @@ def render_sampling(videos: list[tuple[str, Path]], result: dict, repeats: int, 
     longest = max((name for name, _ in videos), key=lambda name: runs[NEW][name][0]["duration"])
     b = storage[NEW]["per_video"][longest]
     per_row = (b["embedding_bytes"] + b["embedding_key_bytes"] + b["json_parts"]["moments"]) / max(1, b["rows"])
-    split = {name: runs[NEW][name][0]["moments"] - runs[NEW][name][0]["scenes"] for name, _ in videos}
+    from videosearch.indexer import moments as moment_defaults
+
+    extra = {name: runs[NEW][name][0]["moments"] - runs[NEW][name][0]["scenes"] for name, _ in videos}
     lines += ["", f"Each stored moment costs about {per_row:,.0f} bytes ({longest}: its embedding, its key and its entry in "
               "the `moments/` JSON). " + (
-                  "**No scene of these videos was split into moments** (moments stored = scenes in both variants), so the "
-                  "new default stores the same rows: with random weights, the stand-in model embeds any two frames at cosine "
-                  "≥ 0.97 (measured on four different synthetic pictures), above the 0.92 at which neighbouring moments are "
-                  "merged; besides, each synthetic scene (3–12 s) shows one drifting picture, so no split is expected there. The moment search itself still ran on every scene of 6 s or more (the `moments` stage above). "
-                  if not any(split.values()) else
-                  "Extra moments from split scenes: " + ", ".join(f"{name} {n}" for name, n in split.items()) + ". ") +
-              "Bound for long takes: a moment holds at least 2 samples (Indexer `--moment-min-frames`) and sampling takes "
-              "about one frame per second, so splitting adds at most about 30 moments per minute of long takes, "
-              f"about {30 * per_row:,.0f} bytes per minute (against {b['total'] / (runs[NEW][longest][0]['duration'] / 60):,.0f} "
-              f"per minute stored here for {longest})."]
+                  "**No scene of these videos was split into moments, and none joined across a cut** (moments stored = "
+                  "scenes in both variants), so the new default stores the same rows. Splitting cannot show here: with "
+                  "random weights the stand-in model embeds any two frames at cosine ≥ 0.97 (measured on four different "
+                  f"synthetic pictures), above the {moment_defaults.DEFAULT_MERGE_COSINE} at which neighbouring moments are "
+                  "merged, and each synthetic scene (3–12 s) shows one drifting picture anyway. The moment search itself "
+                  "still ran on every scene of 6 s or more (the `moments` stage above). "
+                  if not any(extra.values()) else
+                  "Moments stored minus scenes (new default): " + ", ".join(f"{name} {n:+d}" for name, n in extra.items()) +
+                  " (negative: moments joined across a cut). These counts say little about real videos: with random "
+                  "weights the stand-in model embeds any two frames at cosine ≥ 0.97 (measured on four different synthetic "
+                  f"pictures), so no scene splits (merge cosine {moment_defaults.DEFAULT_MERGE_COSINE}) and every scene under "
+                  f"{moment_defaults.DEFAULT_JOIN_MAX_SECONDS:g} s is joined to its neighbour (join cosine "
+                  f"{moment_defaults.DEFAULT_JOIN_COSINE}), where a real CLIP joins only across cuts where nothing changed. "
+                  "The moment search itself ran on every scene of 6 s or more (the `moments` stage above). ") +
+              f"Bound for long takes: a moment holds at least {moment_defaults.DEFAULT_MIN_SAMPLES} samples (Indexer "
+              "`--moment-min-frames`) and sampling takes about one frame per second, so splitting adds at most about "
+              f"{60 // moment_defaults.DEFAULT_MIN_SAMPLES} moments per minute of long takes, about "
+              f"{60 // moment_defaults.DEFAULT_MIN_SAMPLES * per_row:,.0f} bytes per minute (against "
+              f"{b['total'] / (runs[NEW][longest][0]['duration'] / 60):,.0f} per minute stored here for {longest})."]
     total_minutes = sum(runs[PREVIOUS][name][0]["duration"] for name, _ in videos) / 60
     lines += ["", "Cross-check on disk: each variant's whole LevelDB directory after a full compaction "
               f"(all {len(videos)} videos, {total_minutes:.2f} video minutes, fixed files such as MANIFEST and LOG included): " +
