@@ -174,10 +174,14 @@ def index_through_services(cluster: LocalCluster, path: Path, **options) -> dict
 
 
 # -- cost of sampling through time and moments (issue 13) ---------------------------------------
-def sampling_comparison(model_dir: Path, videos: list[tuple[str, Path]], repeats: int) -> dict:
+def sampling_comparison(model_dir: Path, videos: list[tuple[str, Path]], repeats: int, dtype: str) -> dict:
     """Indexes every video ``repeats`` times with each variant, in its own cluster (the moment
     setting is the Indexer's), both clusters up at once so runs alternate previous, new,
-    previous, new on the same warm processes. Then measures what each variant's store holds."""
+    previous, new on the same warm processes. Then measures what each variant's store holds.
+
+    Both Embedders run in the same ``dtype``: `auto` times bfloat16 against float32 once at
+    start-up, and on a loaded machine that timing is noise, so two clusters started a minute
+    apart can pick different dtypes (seen here: one bfloat16 at "3.08x", the other float32)."""
     runs: dict[str, dict[str, list[dict]]] = {v: {name: [] for name, _ in videos} for v in VARIANTS}
     with tempfile.TemporaryDirectory() as data:
         stores = {}
@@ -189,7 +193,7 @@ def sampling_comparison(model_dir: Path, videos: list[tuple[str, Path]], repeats
                 config = ClusterConfig(
                     model=str(model_dir), data_dir=str(Path(data) / slug), allowed_roots=(str(SHARED), str(OUT)),
                     embedder_port=0, searcher_port=0, indexer_port=0, log_dir=str(OUT / "logs" / slug),
-                    extra_env={"HF_HUB_OFFLINE": "1", **spec["env"]},
+                    extra_env={"HF_HUB_OFFLINE": "1", "VIDEOSEARCH_EMBEDDER_DTYPE": dtype, **spec["env"]},
                 )
                 print(f"starting the {variant} cluster ...", flush=True)
                 clusters[variant] = stack.enter_context(LocalCluster(config))
@@ -197,8 +201,13 @@ def sampling_comparison(model_dir: Path, videos: list[tuple[str, Path]], repeats
                 index_through_services(cluster, videos[0][1], **VARIANTS[variant]["options"])
             from videosearch.embedder.client import EmbedderClient
 
-            with EmbedderClient(clusters[NEW].address("embedder")) as embedder:
-                compute_dtype = embedder.model_info().compute_dtype
+            dtypes = set()
+            for cluster in clusters.values():
+                with EmbedderClient(cluster.address("embedder")) as embedder:
+                    dtypes.add(embedder.model_info().compute_dtype)
+            if len(dtypes) != 1:
+                raise RuntimeError(f"the two Embedders compute in different dtypes {sorted(dtypes)}; pin one with --sampling-dtype")
+            compute_dtype = dtypes.pop()
             for repeat in range(repeats):
                 for name, path in videos:
                     for variant, cluster in clusters.items():
@@ -272,7 +281,8 @@ def render_sampling(videos: list[tuple[str, Path]], result: dict, repeats: int, 
         "**The machine was shared with other developers' work** (2 cores, other jobs running), so absolute "
         "seconds are noisy; compare the ratios, which come from runs alternating previous, new, previous, new "
         f"({repeats} runs per variant and video, median reported).",
-        f"Model: CLIP with ViT-B/32's architecture (random weights) on the CPU, Embedder dtype `auto` ({compute_dtype} here). "
+        f"Model: CLIP with ViT-B/32's architecture (random weights) on the CPU, both Embedders in {compute_dtype} "
+        "(pinned: `auto` times bfloat16 against float32 at start-up, which a loaded machine makes a coin toss). "
         "Each variant runs in its own cluster (its own Embedder, Searcher and Indexer, started together and warmed up once), "
         "since moment splitting is an Indexer setting.", "",
     ]
@@ -372,7 +382,8 @@ def main(argv=None) -> int:
                         help="run only the previous-vs-new default comparison (3 frames per scene vs sampling through time + moments)")
     parser.add_argument("--no-sampling", action="store_true", help="skip the previous-vs-new default comparison")
     parser.add_argument("--sampling-lengths", default="5", help="generated lengths (minutes) in that comparison, beside testvideo.mp4")
-    parser.add_argument("--repeats", type=int, default=3, help="runs per variant and video in that comparison (alternating)")
+    parser.add_argument("--repeats", type=int, default=5, help="runs per variant and video in that comparison (alternating)")
+    parser.add_argument("--sampling-dtype", default="float32", help="Embedder dtype of both clusters in that comparison")
     args = parser.parse_args(argv)
     lengths = [float(x) for x in args.lengths.split(",") if x]
     compare = {float(x) for x in args.compare.split(",") if x}
@@ -387,7 +398,7 @@ def main(argv=None) -> int:
         for minutes in (float(x) for x in args.sampling_lengths.split(",") if x):
             print(f"generating a {minutes:g} min 720p video (cached) ...", flush=True)
             sampling_videos.append((f"synthetic {minutes:g} min 720p", synthetic_video(minutes, OUT / f"synthetic_{minutes:g}min.mp4")))
-        result = sampling_comparison(model_dir, sampling_videos, max(1, args.repeats))
+        result = sampling_comparison(model_dir, sampling_videos, max(1, args.repeats), args.sampling_dtype)
         command = " ".join(["python bench/index/run.py", *(sys.argv[1:] if argv is None else argv)])
         report = render_sampling(sampling_videos, result, max(1, args.repeats), command)
         print("\n" + report, flush=True)
