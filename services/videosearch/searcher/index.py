@@ -199,6 +199,9 @@ class SceneIndex:
         self._live_scenes = 0  # rows are moments; scenes are counted beside them
         self._ann: HnswIndex | None = None
         self._ann_building: threading.Thread | None = None
+        # The last build thread, kept after its hand-over: it still saves the index then,
+        # and wait_for_ann must wait for that too (the build clears _ann_building first).
+        self._ann_thread: threading.Thread | None = None
         self._ann_pending: list[tuple[str, np.ndarray, np.ndarray | None]] | None = None
         self._ann_dirty = False
         self._ann_epoch = 0
@@ -481,6 +484,7 @@ class SceneIndex:
         self._ann_building = threading.Thread(
             target=self._build_ann, args=(self._snapshot, self._ann_epoch), name="ann-build", daemon=True
         )
+        self._ann_thread = self._ann_building
         self._ann_building.start()
 
     def _manifest(self) -> dict:
@@ -535,8 +539,9 @@ class SceneIndex:
             ann.add(added_keys, added_vectors)
 
     def wait_for_ann(self, timeout: float | None = None) -> bool:
-        thread = self._ann_building
-        if thread is not None:
+        """Waits for a running build, including saving it beside the store; True once an index is in use."""
+        thread = self._ann_thread
+        if thread is not None and thread is not threading.current_thread():
             thread.join(timeout)
         return self._ann is not None
 
