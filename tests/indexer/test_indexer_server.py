@@ -70,7 +70,7 @@ def start_indexer(roots, embedder_address, searcher_address, workers=1) -> Index
         port=0, allowed_roots=tuple(str(r) for r in roots), embedder_address=embedder_address,
         searcher_address=searcher_address, workers=workers, rpc_timeout_s=10.0,
     )
-    return IndexerApp(settings).start()
+    return IndexerApp.serve(settings)
 
 
 def finish(stub, job_id):

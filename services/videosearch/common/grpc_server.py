@@ -16,19 +16,28 @@ from pathlib import Path
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
 
+from videosearch.common import defaults
 from videosearch.common.errors import VideoSearchError
+from videosearch.common.reflection import enable_reflection
 
 log = logging.getLogger(__name__)
 
-# Large enough for a chunk of float32 224x224 frames; set on both ends on purpose
-# so an oversized message fails loudly with RESOURCE_EXHAUSTED, not silently.
-MAX_MESSAGE_BYTES = 64 * 1024 * 1024
-CHANNEL_OPTIONS = [
-    ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
-    ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
-]
+MAX_MESSAGE_BYTES = defaults.MAX_MESSAGE_MB * 1024 * 1024
+
+
+def message_options(max_message_bytes: int = MAX_MESSAGE_BYTES) -> list[tuple[str, int]]:
+    return [
+        ("grpc.max_send_message_length", max_message_bytes),
+        ("grpc.max_receive_message_length", max_message_bytes),
+    ]
+
+
+CHANNEL_OPTIONS = message_options()
+
+
+class PortUnavailable(OSError):
+    """The server's address cannot be bound (in use, or not an address of this host)."""
 
 
 def status_code_of(error: VideoSearchError) -> grpc.StatusCode:
@@ -100,12 +109,16 @@ class Service:
         host: str,
         port: int,
         max_workers: int = 32,
+        max_message_bytes: int = MAX_MESSAGE_BYTES,
+        reflection: bool = True,
     ) -> None:
         self.name = name
         self.server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix=name),
             interceptors=[ErrorMappingInterceptor()],
-            options=CHANNEL_OPTIONS,
+            # Without so_reuseport=0 a second server binds a port that is already in use
+            # (both then get half the connections) instead of failing at start.
+            options=[*message_options(max_message_bytes), ("grpc.so_reuseport", 0)],
             maximum_concurrent_rpcs=None,
         )
         service_names = list(register(self.server))
@@ -114,12 +127,17 @@ class Service:
         self._service_names = service_names
         for service_name in ["", *service_names]:
             self.health.set(service_name, health_pb2.HealthCheckResponse.NOT_SERVING)
-        reflection.enable_server_reflection(
-            [*service_names, health.SERVICE_NAME, reflection.SERVICE_NAME], self.server
-        )
-        self.port = self.server.add_insecure_port(f"{host}:{port}")
+        if reflection:
+            enable_reflection([*service_names, health.SERVICE_NAME], self.server)
+        try:
+            self.port = self.server.add_insecure_port(f"{host}:{port}")
+        except RuntimeError:  # grpcio >= 1.60 raises where older versions returned 0
+            self.port = 0
         if self.port == 0:
-            raise OSError(f"{name}: cannot bind {host}:{port}; choose a free port with --port")
+            raise PortUnavailable(
+                f"{name}: cannot listen on {host}:{port} (in use by another process, or not an address of "
+                "this host); stop the other process, or choose another --port (0 picks a free one)"
+            )
         self.address = f"{host}:{self.port}"
         self._stopped = threading.Event()
 
@@ -175,19 +193,6 @@ def end_process(code: int) -> None:
         except (OSError, ValueError):
             pass
     os._exit(code)
-
-
-def start_service(name: str, add_servicer, servicer, service_name: str, *, host: str, port: int, port_file: str = "") -> Service:
-    """Binds and starts one servicer (health NOT_SERVING until ``set_serving``), then
-    writes the bound port to ``port_file`` so launchers can use port 0."""
-
-    def register(server: grpc.Server) -> list[str]:
-        add_servicer(servicer, server)
-        return [service_name]
-
-    service = Service(name, register, host=host, port=port).start()
-    write_port_file(port_file, service.port)
-    return service
 
 
 def write_port_file(path: str, port: int) -> None:

@@ -3,6 +3,9 @@ variables, then command-line flags (flags win).
 
 A field ``max_wait_ms`` of the Embedder's settings reads the environment
 variable ``VIDEOSEARCH_EMBEDDER_MAX_WAIT_MS`` and the flag ``--max-wait-ms``.
+Every service's settings extend :class:`BaseServiceSettings`, so the fields every
+server has (host, port, port file, log level, grace period, message limit,
+reflection) are spelled, documented and defaulted once.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ import os
 import typing
 from collections.abc import Sequence
 from typing import TypeVar
+
+from videosearch.common import defaults
 
 T = TypeVar("T")
 
@@ -71,3 +76,23 @@ def setting(default, help: str):  # noqa: A002 - mirrors argparse's name
     if isinstance(default, (list, dict, set)):
         return dataclasses.field(default_factory=lambda: type(default)(default), metadata={"help": help})
     return dataclasses.field(default=default, metadata={"help": help})
+
+
+def port_setting(default: int):
+    """The ``port`` field, with the one service-specific default it has."""
+    return setting(default, "TCP port to listen on; 0 picks a free one (see --port-file)")
+
+
+@dataclasses.dataclass
+class BaseServiceSettings:
+    """What every gRPC service of videosearch is configured with. Subclasses add their
+    own fields and override ``port`` with :func:`port_setting`."""
+
+    host: str = setting(defaults.HOST, "interface to listen on (0.0.0.0 in containers)")
+    port: int = port_setting(0)
+    port_file: str = setting("", "write the bound port to this file once listening (for launchers using port 0)")
+    log_level: str = setting(defaults.LOG_LEVEL, "logging level: debug, info, warning or error")
+    grace_seconds: float = setting(defaults.GRACE_SECONDS, "seconds in-flight RPCs get to finish after SIGTERM")
+    max_message_mb: int = setting(defaults.MAX_MESSAGE_MB, "largest gRPC message sent or received, in MiB")
+    reflection: bool = setting(True, "answer gRPC server reflection (v1 and v1alpha), e.g. for grpcurl")
+    server_threads: int = setting(32, "threads serving RPCs")

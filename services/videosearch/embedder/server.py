@@ -7,45 +7,34 @@ and a message saying what to do.
 
 from __future__ import annotations
 
-import logging
 import sys
-from collections.abc import Sequence
-from dataclasses import dataclass
 
 import torch
 
-from videosearch.common.grpc_server import Service, configure_logging, end_process, start_service
+from videosearch.common.service import EXIT_STARTUP_FAILED, ServiceApp
 from videosearch.embedder.engine import EmbeddingEngine
 from videosearch.embedder.model import ClipEmbedder, ModelLoadError
 from videosearch.embedder.servicer import EmbedderServicer
 from videosearch.embedder.settings import EmbedderSettings, load
 from videosearch.v1 import embedder_pb2, embedder_pb2_grpc
 
-log = logging.getLogger("videosearch.embedder")
-
-SERVICE_NAME = embedder_pb2.DESCRIPTOR.services_by_name["EmbedderService"].full_name
-EXIT_MODEL_LOAD_FAILED = 2
+EXIT_MODEL_LOAD_FAILED = EXIT_STARTUP_FAILED
 
 
-@dataclass
-class EmbedderServer:
-    """A started Embedder: its gRPC service, servicer and (once loaded) engine."""
+class EmbedderServer(ServiceApp[EmbedderSettings]):
+    """The Embedder: CLIP behind a dynamic batcher. ``load(model)`` adopts an already loaded model."""
 
-    settings: EmbedderSettings
-    service: Service
-    servicer: EmbedderServicer
-    engine: EmbeddingEngine | None = None
+    name = "embedder"
+    grpc_service = embedder_pb2.DESCRIPTOR.services_by_name["EmbedderService"]
+    add_servicer = staticmethod(embedder_pb2_grpc.add_EmbedderServiceServicer_to_server)
+    read_settings = staticmethod(load)
+    startup_errors = (ModelLoadError,)
 
-    @property
-    def address(self) -> str:
-        return self.service.address
+    def __init__(self, settings: EmbedderSettings) -> None:
+        super().__init__(settings, EmbedderServicer())
+        self.engine: EmbeddingEngine | None = None
 
-    @property
-    def port(self) -> int:
-        return self.service.port
-
-    def load(self, model: ClipEmbedder | None = None) -> EmbeddingEngine:
-        """Loads the model (or adopts an already loaded one) and turns SERVING."""
+    def open(self, model: ClipEmbedder | None = None) -> EmbeddingEngine:
         s = self.settings
         if model is None:
             model = ClipEmbedder(
@@ -67,32 +56,30 @@ class EmbedderServer:
             forward_workers=s.forward_workers,
         )
         self.servicer.attach(self.engine)
-        self.service.set_serving(True)
         return self.engine
 
-    def stop(self, grace: float = 5.0) -> None:
-        self.service.stop(grace)
+    def close(self) -> None:
         if self.engine is not None:
             self.engine.close()
+
+    def prepare_process(self) -> None:
+        configure_torch_threads(self.settings)
+
+    def ready_message(self) -> str:
+        return f"embedder ready on {self.address} with {self.engine.model_info().model_id}"
+
+
+SERVICE_NAME = EmbedderServer.grpc_service.full_name
 
 
 def start_server(settings: EmbedderSettings) -> EmbedderServer:
     """Binds and starts the gRPC server without a model (NOT_SERVING); call load() next."""
-    servicer = EmbedderServicer()
-    service = start_service("embedder", embedder_pb2_grpc.add_EmbedderServiceServicer_to_server, servicer,
-                            SERVICE_NAME, host=settings.host, port=settings.port, port_file=settings.port_file)
-    return EmbedderServer(settings, service, servicer)
+    return EmbedderServer(settings).start()
 
 
 def serve(settings: EmbedderSettings, model: ClipEmbedder | None = None) -> EmbedderServer:
     """Starts a SERVING Embedder (for tests and in-process use)."""
-    server = start_server(settings)
-    try:
-        server.load(model)
-    except BaseException:
-        server.stop(0)
-        raise
-    return server
+    return EmbedderServer.serve(settings, model)
 
 
 def configure_torch_threads(settings: EmbedderSettings) -> int:
@@ -105,28 +92,7 @@ def configure_torch_threads(settings: EmbedderSettings) -> int:
     return torch.get_num_threads()
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    settings = load(argv)
-    configure_logging(settings.log_level)
-    configure_torch_threads(settings)
-    server = start_server(settings)
-    try:
-        server.load()
-    except ModelLoadError as exc:
-        log.error("%s", exc)
-        server.stop(0)
-        return EXIT_MODEL_LOAD_FAILED
-    log.info("embedder ready on %s with %s", server.address, server.engine.model_info().model_id)
-    try:
-        server.service.wait_for_termination()
-    finally:
-        if server.engine is not None:
-            server.engine.close()
-    # Stopped and drained: skip the interpreter's teardown of torch and transformers, which
-    # can outlast a supervisor's SIGTERM grace period on a busy machine.
-    end_process(0)
-    return 0
-
+main = EmbedderServer.main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -5,16 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from videosearch.common.settings import load_settings, setting
+from videosearch.common import defaults
+from videosearch.common.settings import BaseServiceSettings, load_settings, port_setting, setting
 
 ENV_PREFIX = "VIDEOSEARCH_EMBEDDER"
 DEFAULT_MODEL_ID = "openai/clip-vit-base-patch32"
 
 
 @dataclass
-class EmbedderSettings:
-    host: str = setting("127.0.0.1", "interface to listen on")
-    port: int = setting(50051, "TCP port to listen on; 0 picks a free one (see --port-file)")
+class EmbedderSettings(BaseServiceSettings):
+    port: int = port_setting(defaults.EMBEDDER_PORT)
     model: str = setting(DEFAULT_MODEL_ID, "Hugging Face CLIP model id or local directory")
     device: str = setting("auto", "compute device: auto (CUDA when available), cpu, cuda or cuda:N")
     dtype: str = setting(
@@ -27,8 +27,6 @@ class EmbedderSettings:
     max_queue_images: int = setting(1024, "images allowed to wait for a forward pass; beyond it RESOURCE_EXHAUSTED")
     max_images_per_request: int = setting(256, "largest number of images in one EmbedImages request")
     max_texts_per_request: int = setting(256, "largest number of texts in one EmbedTexts request")
-    port_file: str = setting("", "write the bound port to this file once listening (for launchers using port 0)")
-    log_level: str = setting("info", "logging level: debug, info, warning or error")
     forward_workers: int = setting(
         1, "threads running forward passes side by side; with N > 1 and torch-threads 0, each gets cores/N torch threads"
     )

@@ -23,15 +23,16 @@ from videosearch.common.errors import (
     NotFound,
     ResourceExhausted,
 )
-from videosearch.indexer.detectors import DEFAULT_DETECTOR, DetectorSettings
-from videosearch.indexer.sampling import (
-    DEFAULT_MAX_SAMPLES,
-    DEFAULT_MIN_SAMPLES,
-    DEFAULT_SECONDS_PER_SAMPLE,
-    SamplingPolicy,
-)
+from videosearch.indexer.detectors import DetectorSettings
+from videosearch.indexer.sampling import SamplingPolicy
 
 log = logging.getLogger(__name__)
+
+# The defaults of a job's options are those of the detector and the sampling policy,
+# written once there; the Indexer's settings start from IndexOptions() in turn.
+_DETECTOR_DEFAULTS = DetectorSettings()
+_SAMPLING_DEFAULTS = SamplingPolicy()
+MAX_FIXED_FRAMES_PER_SCENE = 64
 
 
 class JobState(enum.Enum):
@@ -61,6 +62,9 @@ class ErrorReason(enum.Enum):
     EMBEDDER_UNAVAILABLE = "embedder_unavailable"
     SEARCHER_UNAVAILABLE = "searcher_unavailable"
     INTERNAL = "internal"
+    EMBEDDER_REFUSED = "embedder_refused"
+    SEARCHER_REFUSED = "searcher_refused"
+    MODEL_MISMATCH = "model_mismatch"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,14 +76,14 @@ class IndexOptions:
     asks for a fixed number per scene (the article's 3); see videosearch.indexer.sampling.
     """
 
-    detector_threshold: float
-    min_scene_frames: int
+    detector_threshold: float = _DETECTOR_DEFAULTS.threshold
+    min_scene_frames: int = _DETECTOR_DEFAULTS.min_scene_len
     frames_per_scene: int = 0
     force: bool = False
-    seconds_per_sample: float = DEFAULT_SECONDS_PER_SAMPLE
-    min_frames_per_scene: int = DEFAULT_MIN_SAMPLES
-    max_frames_per_scene: int = DEFAULT_MAX_SAMPLES
-    detector: str = DEFAULT_DETECTOR
+    seconds_per_sample: float = _SAMPLING_DEFAULTS.seconds_per_sample
+    min_frames_per_scene: int = _SAMPLING_DEFAULTS.min_samples
+    max_frames_per_scene: int = _SAMPLING_DEFAULTS.max_samples
+    detector: str = _DETECTOR_DEFAULTS.name
 
     @property
     def detector_settings(self) -> DetectorSettings:
@@ -93,12 +97,15 @@ class IndexOptions:
 
     def validate(self) -> "IndexOptions":
         if not 0 < self.detector_threshold <= 255:
-            raise InvalidArgument(f"detector_threshold {self.detector_threshold} is out of range; use 1..255 (default 27)")
+            raise InvalidArgument(f"detector_threshold {self.detector_threshold} is out of range; use 1..255 "
+                                  f"(default {_DETECTOR_DEFAULTS.threshold:g})")
         if not 1 <= self.min_scene_frames <= 100_000:
-            raise InvalidArgument(f"min_scene_frames {self.min_scene_frames} is out of range; use 1..100000 (default 15)")
-        if not 0 <= self.frames_per_scene <= 64:
+            raise InvalidArgument(f"min_scene_frames {self.min_scene_frames} is out of range; use 1..100000 "
+                                  f"(default {_DETECTOR_DEFAULTS.min_scene_len})")
+        if not 0 <= self.frames_per_scene <= MAX_FIXED_FRAMES_PER_SCENE:
             raise InvalidArgument(
-                f"frames_per_scene {self.frames_per_scene} is out of range; use 1..64 for a fixed number per scene, "
+                f"frames_per_scene {self.frames_per_scene} is out of range; use 1..{MAX_FIXED_FRAMES_PER_SCENE} for a "
+                "fixed number per scene, "
                 "or 0 to sample through time (seconds_per_sample)"
             )
         try:

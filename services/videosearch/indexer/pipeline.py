@@ -1,4 +1,4 @@
-"""Indexes one video: hash, detect scenes and sample frames through time in one
+"""Indexes one video: check the model, hash, detect scenes and sample frames through time in one
 decode pass, embed each scene's frames while the next one decodes, split long
 scenes into moments where their frames' embeddings change, then store the whole
 video (scenes, moments, one embedding per moment) in the Searcher in one atomic upsert. Talks to the other services only through the
@@ -6,6 +6,7 @@ small protocols below, so it can be tested with real in-process servers."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import time
@@ -15,9 +16,10 @@ from typing import Protocol
 
 import numpy as np
 
-from videosearch.common.errors import Cancelled, NotFound, Unavailable, VideoSearchError
+from videosearch.common.errors import Cancelled, NotFound
 from videosearch.embedder.types import ModelInfo
 from videosearch.indexer import media
+from videosearch.indexer.failures import Dependency, failing_iter, failures_of
 from videosearch.indexer.moments import MomentSettings, VideoMoment, join_across_cuts, split_scene, unit_mean
 from videosearch.indexer.jobs import (
     ErrorReason,
@@ -28,7 +30,7 @@ from videosearch.indexer.jobs import (
     JobStage,
 )
 from videosearch.indexer.timing import StageClock
-from videosearch.searcher.types import MomentRecord, SceneRecord, VideoRecord
+from videosearch.searcher.types import MomentRecord, SceneRecord, SearcherStats, VideoRecord
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +44,7 @@ class ImageEmbedder(Protocol):
 
 
 class VideoStore(Protocol):
+    def stats(self) -> SearcherStats: ...
     def get_video(self, video_id: str) -> tuple[VideoRecord, list[SceneRecord]]: ...
     def upsert_video(self, video: VideoRecord, scenes: list[SceneRecord], embeddings: np.ndarray,
                      moments: list[MomentRecord] | None = None): ...
@@ -52,7 +55,28 @@ def scene_embedding(frame_embeddings: np.ndarray) -> np.ndarray:
     return unit_mean(frame_embeddings)
 
 
+@dataclasses.dataclass
+class _Decoded:
+    """What the decode pass produced: scenes with their frames' embeddings."""
+
+    video_info: media.VideoInfo
+    spans: list[tuple[int, int, int, list[int]]]  # index, start, end, sampled frames
+    frame_embeddings: list[np.ndarray]  # per scene: (sampled frames, dim)
+
+
 class IndexPipeline:
+    """Indexes one video in named steps, each a method below:
+
+    1. ``_check_model``: the Embedder's model must be the one of the Searcher's collection
+       (checked before anything is decoded: a mismatch would be refused at the end anyway)
+    2. ``_start_hashing``: hash the file beside decoding, then ask whether it is indexed already
+    3. ``_decode_and_embed``: one decode pass (scenes, sampled frames), embeddings in flight
+    4. ``_scenes_and_moments``: scene records, moments and one embedding per moment
+    5. ``_store``: one atomic upsert into the Searcher
+
+    Errors of the Embedder, the Searcher and the file become the job's failure reason
+    through the one table in :mod:`videosearch.indexer.failures`."""
+
     def __init__(
         self, embedder: ImageEmbedder, store: VideoStore, *, embed_requests_in_flight: int = 4,
         moments: MomentSettings = MomentSettings(),
@@ -78,17 +102,73 @@ class IndexPipeline:
             log.info("job %s stage seconds: %s", job.job_id, seconds)
 
     def _index(self, job: Job, handle: JobHandle, clock: StageClock) -> None:
-        options: IndexOptions = job.options
         started = time.perf_counter()
-
-        info = _embedder_call(self._embedder.model_info)
+        info = self._check_model()
         handle.update(stage=JobStage.HASHING)
-        # Hash while decoding starts: both read the whole file, and only the skip decision
-        # (same content already indexed by the same model) waits for the hash.
-        hashing = self._hash_pool.submit(self._hash_and_check, job, handle, info.model_id, clock)
+        hashing = self._start_hashing(job, handle, info.model_id, clock)
+        decoded = self._decode_and_embed(job, handle, info, hashing, clock)
+        sha256, already_indexed = hashing.result()
+        if already_indexed:
+            handle.update(skipped=True)
+            return
+        scenes, moments, matrix = self._scenes_and_moments(
+            decoded.spans, decoded.frame_embeddings, decoded.video_info.fps, clock)
+        handle.update(moments_found=len(moments))
+        self._store_video(job, handle, clock, self._video_record(job, info, sha256, decoded, scenes, moments, matrix),
+                          scenes, moments, matrix)
+        clock.add("total_wall", time.perf_counter() - started)
+
+    # -- 1. the model ------------------------------------------------------------------
+    def _check_model(self) -> ModelInfo:
+        """The Embedder's model, once it is known to be the collection's (or the collection is empty)."""
+        with failures_of(Dependency.EMBEDDER):
+            info = self._embedder.model_info()
+        with failures_of(Dependency.SEARCHER):
+            collection_model = self._store.stats().model_id
+        if collection_model and collection_model != info.model_id:
+            raise JobFailure(
+                ErrorReason.MODEL_MISMATCH,
+                f"the searcher's collection was embedded by model {collection_model!r} but the embedder runs "
+                f"{info.model_id!r}; start the embedder with --model {collection_model}, or give the searcher "
+                "another --data-dir for a collection of the new model",
+            )
+        return info
+
+    # -- 2. the hash -------------------------------------------------------------------
+    def _start_hashing(self, job: Job, handle: JobHandle, model_id: str, clock: StageClock) -> Future:
+        """Hashes while decoding starts: both read the whole file, and only the skip decision
+        (same content already indexed by the same model) waits for the hash. The future's
+        result is (content SHA-256, whether the Searcher holds it already)."""
+        return self._hash_pool.submit(self._hash_and_check, job, handle, model_id, clock)
+
+    def _hash_and_check(self, job: Job, handle: JobHandle, model_id: str, clock: StageClock) -> tuple[str, bool]:
+        with clock.timing("hash"), failures_of(Dependency.VIDEO_FILE):
+            sha256 = media.sha256_file(job.path)
+        handle.update(video_id=sha256[:16])
+        return sha256, not job.options.force and self._already_indexed(sha256[:16], model_id)
+
+    def _already_indexed(self, video_id: str, model_id: str) -> bool:
+        with failures_of(Dependency.SEARCHER):
+            try:
+                stored, _ = self._store.get_video(video_id)
+            except NotFound:
+                return False
+        return stored.model_id == model_id
+
+    # -- 3. decode and embed -----------------------------------------------------------
+    def _decode_and_embed(
+        self, job: Job, handle: JobHandle, info: ModelInfo, hashing: Future, clock: StageClock
+    ) -> _Decoded | None:
+        """One decode pass: scenes are detected and their frames sampled and sent to the
+        Embedder while the next scene decodes. Stops early, returning None, once the hash
+        shows the video is indexed already."""
+        options: IndexOptions = job.options
+
+        def already_indexed() -> bool:
+            return hashing.done() and hashing.result()[1]
 
         def should_stop() -> bool:
-            return handle.should_stop() or (hashing.done() and hashing.result()[1])
+            return handle.should_stop() or already_indexed()
 
         detecting = False
 
@@ -110,8 +190,8 @@ class IndexPipeline:
             should_stop=should_stop,
         )
         pending: deque[Future] = deque()
-        spans: list[tuple[int, int, int, list[int]]] = []  # index, start, end, sampled frames
-        frame_embeddings: list[np.ndarray] = []  # per scene: (sampled frames, dim)
+        spans: list[tuple[int, int, int, list[int]]] = []
+        frame_embeddings: list[np.ndarray] = []
         frames_embedded = frames_to_embed = 0
         decode_started = time.perf_counter()
 
@@ -121,13 +201,14 @@ class IndexPipeline:
 
         def collect_oldest() -> None:
             nonlocal frames_embedded
-            frame_vectors = _embedder_call(pending.popleft().result)
+            with failures_of(Dependency.EMBEDDER):
+                frame_vectors = pending.popleft().result()
             frame_embeddings.append(np.asarray(frame_vectors, dtype=np.float32))
             frames_embedded += len(frame_vectors)
             handle.update(frames_embedded=frames_embedded)
 
         try:
-            for scene in _media_iter(scenes):
+            for scene in failing_iter(Dependency.VIDEO_FILE, scenes):
                 handle.check_cancelled()
                 frames_to_embed += len(scene.sample_frames)
                 detecting = True  # a later progress report must not step the stage back
@@ -140,49 +221,19 @@ class IndexPipeline:
         except Cancelled:
             if handle.should_stop() or not hashing.done() or not hashing.result()[1]:
                 raise
-        sha256, already_indexed = hashing.result()
-        video_id = sha256[:16]
-        if already_indexed:
+        if hashing.result()[1]:
             for future in pending:
                 future.cancel()
-            handle.update(skipped=True)
-            return
+            return None
         while pending:
             collect_oldest()
             handle.check_cancelled()
         for stage, seconds in scenes.clock.seconds.items():
             clock.add(stage, seconds)
         clock.add("decode_pass_wall", time.perf_counter() - decode_started)
-        video_info = scenes.video_info
-        records, moments, matrix = self._scenes_and_moments(spans, frame_embeddings, video_info.fps, clock)
-        handle.update(moments_found=len(moments))
+        return _Decoded(scenes.video_info, spans, frame_embeddings)
 
-        handle.update(stage=JobStage.STORING, percent=100.0 - _STORE_SHARE)
-        handle.check_cancelled()
-        video = VideoRecord(
-            video_id=video_id,
-            uri=job.path,
-            duration_seconds=float(video_info.frame_count / video_info.fps),
-            fps=video_info.fps,
-            frame_count=video_info.frame_count,
-            width=video_info.width,
-            height=video_info.height,
-            content_sha256=sha256,
-            model_id=info.model_id,
-            embedding_dim=int(matrix.shape[1]),
-            indexed_at=dt.datetime.now(dt.timezone.utc),
-            scene_count=len(records),
-            moment_count=len(moments),
-        )
-        try:
-            with clock.timing("store"):
-                self._store.upsert_video(video, records, matrix, moments)
-        except Unavailable as exc:
-            raise JobFailure(ErrorReason.SEARCHER_UNAVAILABLE, str(exc)) from exc
-        except VideoSearchError as exc:
-            raise JobFailure(ErrorReason.SEARCHER_UNAVAILABLE, f"the searcher refused the video: {exc}") from exc
-        clock.add("total_wall", time.perf_counter() - started)
-
+    # -- 4. scenes and moments ---------------------------------------------------------
     def _scenes_and_moments(
         self, spans: list[tuple[int, int, int, list[int]]], frame_embeddings: list[np.ndarray], fps, clock: StageClock
     ) -> tuple[list[SceneRecord], list[MomentRecord], np.ndarray]:
@@ -209,48 +260,30 @@ class IndexPipeline:
             vectors = np.stack([m.embedding for m in placed]).astype(np.float32)
         return scenes, moments, vectors
 
-    def _hash_and_check(self, job: Job, handle: JobHandle, model_id: str, clock: StageClock) -> tuple[str, bool]:
-        """(content SHA-256, whether the Searcher already holds it embedded by ``model_id``)."""
-        with clock.timing("hash"):
-            sha256 = _media_call(media.sha256_file, job.path)
-        handle.update(video_id=sha256[:16])
-        return sha256, not job.options.force and self._already_indexed(sha256[:16], model_id)
+    # -- 5. store ----------------------------------------------------------------------
+    @staticmethod
+    def _video_record(job: Job, info: ModelInfo, sha256: str, decoded: _Decoded, scenes: list[SceneRecord],
+                      moments: list[MomentRecord], matrix: np.ndarray) -> VideoRecord:
+        video_info = decoded.video_info
+        return VideoRecord(
+            video_id=sha256[:16],
+            uri=job.path,
+            duration_seconds=float(video_info.frame_count / video_info.fps),
+            fps=video_info.fps,
+            frame_count=video_info.frame_count,
+            width=video_info.width,
+            height=video_info.height,
+            content_sha256=sha256,
+            model_id=info.model_id,
+            embedding_dim=int(matrix.shape[1]),
+            indexed_at=dt.datetime.now(dt.timezone.utc),
+            scene_count=len(scenes),
+            moment_count=len(moments),
+        )
 
-    def _already_indexed(self, video_id: str, model_id: str) -> bool:
-        try:
-            stored, _ = self._store.get_video(video_id)
-        except NotFound:
-            return False
-        except Unavailable as exc:
-            raise JobFailure(ErrorReason.SEARCHER_UNAVAILABLE, str(exc)) from exc
-        return stored.model_id == model_id
-
-
-def _media_call(fn, *args, **kwargs):
-    try:
-        return fn(*args, **kwargs)
-    except media.MediaError as exc:
-        raise _media_failure(exc) from exc
-
-
-def _media_iter(iterator):
-    try:
-        yield from iterator
-    except media.MediaError as exc:
-        raise _media_failure(exc) from exc
-
-
-def _media_failure(exc: Exception) -> JobFailure:
-    reason = ErrorReason.NOT_A_VIDEO if isinstance(exc, media.NotAVideoError) else ErrorReason.UNREADABLE
-    return JobFailure(reason, str(exc))
-
-
-def _embedder_call(fn, *args):
-    try:
-        return fn(*args)
-    except Cancelled:
-        raise
-    except Unavailable as exc:
-        raise JobFailure(ErrorReason.EMBEDDER_UNAVAILABLE, str(exc)) from exc
-    except VideoSearchError as exc:
-        raise JobFailure(ErrorReason.EMBEDDER_UNAVAILABLE, f"the embedder refused the frames: {exc}") from exc
+    def _store_video(self, job: Job, handle: JobHandle, clock: StageClock, video: VideoRecord,
+                     scenes: list[SceneRecord], moments: list[MomentRecord], matrix: np.ndarray) -> None:
+        handle.update(stage=JobStage.STORING, percent=100.0 - _STORE_SHARE)
+        handle.check_cancelled()
+        with clock.timing("store"), failures_of(Dependency.SEARCHER):
+            self._store.upsert_video(video, scenes, matrix, moments)

@@ -1,4 +1,7 @@
-"""Entry point of the Indexer service: `videosearch-indexer` or `python -m videosearch.indexer.server`."""
+"""Runs the Indexer service: `videosearch-indexer` or `python -m videosearch.indexer.server`.
+
+The server listens at once and turns SERVING when the Embedder answers, since jobs
+need the model's preprocessing; until then jobs queue and wait for it."""
 
 from __future__ import annotations
 
@@ -7,30 +10,29 @@ import sys
 import threading
 
 from videosearch.common.errors import VideoSearchError
-from videosearch.common.grpc_server import (
-    Service,
-    configure_logging,
-    start_service,
-    wait_for_shutdown_signal,
-)
+from videosearch.common.service import ServiceApp
 from videosearch.embedder.client import EmbedderClient
 from videosearch.indexer.jobs import JobManager
 from videosearch.indexer.paths import AllowedRoots
 from videosearch.indexer.pipeline import IndexPipeline
 from videosearch.indexer.servicer import IndexerServicer
-from videosearch.indexer.settings import IndexerSettings, moment_settings, load
+from videosearch.indexer.settings import IndexerSettings, default_options, load, moment_settings
 from videosearch.searcher.client import SearcherClient
 from videosearch.v1 import indexer_pb2, indexer_pb2_grpc
 
 log = logging.getLogger("videosearch.indexer")
-SERVICE_NAME = indexer_pb2.DESCRIPTOR.services_by_name["IndexerService"].full_name
 
 
-class IndexerApp:
+class IndexerApp(ServiceApp[IndexerSettings]):
     """The Indexer's parts wired together; tests start it in-process on port 0."""
 
+    name = "indexer"
+    grpc_service = indexer_pb2.DESCRIPTOR.services_by_name["IndexerService"]
+    add_servicer = staticmethod(indexer_pb2_grpc.add_IndexerServiceServicer_to_server)
+    read_settings = staticmethod(load)
+    serving_once_loaded = False  # SERVING once the Embedder answers (see _become_ready)
+
     def __init__(self, settings: IndexerSettings) -> None:
-        self.settings = settings
         self.embedder = EmbedderClient(settings.embedder_address, timeout=settings.rpc_timeout_s)
         self.searcher = SearcherClient(settings.searcher_address, timeout=settings.rpc_timeout_s)
         self.pipeline = IndexPipeline(
@@ -43,20 +45,12 @@ class IndexerApp:
             max_queued=settings.max_queued_jobs,
             finished_kept=settings.finished_jobs_kept,
         )
-        self.servicer = IndexerServicer(self.jobs, AllowedRoots(settings.allowed_roots), settings)
-        self.service: Service | None = None
+        super().__init__(settings, IndexerServicer(self.jobs, AllowedRoots(settings.allowed_roots),
+                                                   default_options(settings)))
         self._stop = threading.Event()
 
-    @property
-    def port(self) -> int:
-        return self.service.port
-
-    def start(self) -> "IndexerApp":
-        s = self.settings
-        self.service = start_service("indexer", indexer_pb2_grpc.add_IndexerServiceServicer_to_server, self.servicer,
-                                     SERVICE_NAME, host=s.host, port=s.port, port_file=s.port_file)
+    def open(self) -> None:
         threading.Thread(target=self._become_ready, name="indexer-ready", daemon=True).start()
-        return self
 
     def _become_ready(self) -> None:
         """SERVING once the Embedder answers, so the Indexer knows the model's preprocessing."""
@@ -70,33 +64,22 @@ class IndexerApp:
                 delay = min(delay * 2, 5.0)
                 continue
             log.info("embedder ready: model %s, %d-d", info.model_id, info.embedding_dim)
-            self.service.set_serving(True)
+            self.set_serving(True)
             return
 
-    def stop(self, grace: float = 5.0) -> None:
+    def drain(self) -> None:
         self._stop.set()
-        if self.service is not None:
-            self.service.set_serving(False)
-        self.jobs.shutdown()
-        if self.service is not None:
-            self.service.stop(grace)
+        self.jobs.shutdown()  # cancels running jobs, so their Watch streams end
+
+    def close(self) -> None:
         self.pipeline.close()
         self.embedder.close()
         self.searcher.close()
 
 
-def main(argv=None) -> int:
-    settings = load(argv)
-    configure_logging(settings.log_level)
-    try:
-        app = IndexerApp(settings).start()
-    except (OSError, ValueError) as exc:
-        print(f"videosearch-indexer: {exc}", file=sys.stderr)
-        return 2
-    wait_for_shutdown_signal("indexer")
-    app.stop()
-    return 0
+SERVICE_NAME = IndexerApp.grpc_service.full_name
 
+main = IndexerApp.main
 
 if __name__ == "__main__":
     sys.exit(main())

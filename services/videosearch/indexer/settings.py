@@ -4,30 +4,34 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from videosearch.common.settings import load_settings, setting
-from videosearch.indexer import detectors, moments, sampling
+from videosearch.common import defaults
+from videosearch.common.settings import BaseServiceSettings, load_settings, port_setting, setting
+from videosearch.indexer import moments
+from videosearch.indexer.jobs import IndexOptions
 
 ENV_PREFIX = "VIDEOSEARCH_INDEXER"
+# Each job option's default is written once, in IndexOptions; these settings only let
+# an operator change the server's defaults for jobs that leave an option unset.
+_JOB = IndexOptions()
 
 
-@dataclass(frozen=True)
-class IndexerSettings:
-    host: str = setting("127.0.0.1", "interface to listen on (0.0.0.0 in containers)")
-    port: int = setting(50052, "port to listen on; 0 picks a free one (see --port-file)")
-    port_file: str = setting("", "write the bound port to this file once listening")
-    embedder_address: str = setting("127.0.0.1:50051", "host:port of the Embedder")
-    searcher_address: str = setting("127.0.0.1:50053", "host:port of the Searcher")
+@dataclass
+class IndexerSettings(BaseServiceSettings):
+    port: int = port_setting(defaults.INDEXER_PORT)
+    embedder_address: str = setting(defaults.EMBEDDER_ADDRESS, "host:port of the Embedder")
+    searcher_address: str = setting(defaults.SEARCHER_ADDRESS, "host:port of the Searcher")
     allowed_roots: tuple[str, ...] = setting((".",), "comma-separated directories whose files may be indexed")
     workers: int = setting(2, "videos indexed at the same time")
     max_queued_jobs: int = setting(1000, "jobs waiting for a worker before submissions are refused")
     finished_jobs_kept: int = setting(1000, "finished jobs remembered for Get/List/Watch")
-    detector: str = setting(detectors.DEFAULT_DETECTOR, "default cut detector: content, adaptive, threshold, hash or a+b")
-    detector_threshold: float = setting(27.0, "default ContentDetector threshold")
-    min_scene_frames: int = setting(15, "default shortest scene, in frames")
-    frames_per_scene: int = setting(0, "default fixed frames per scene (the article's 3); 0 samples through time")
-    seconds_per_sample: float = setting(sampling.DEFAULT_SECONDS_PER_SAMPLE, "default seconds of video per sampled frame")
-    min_frames_per_scene: int = setting(sampling.DEFAULT_MIN_SAMPLES, "default fewest frames sampled per scene")
-    max_frames_per_scene: int = setting(sampling.DEFAULT_MAX_SAMPLES, "default most frames sampled per scene")
+    detector: str = setting(_JOB.detector, "default cut detector: content, adaptive, threshold, hash or a+b")
+    detector_threshold: float = setting(_JOB.detector_threshold, "default ContentDetector threshold")
+    min_scene_frames: int = setting(_JOB.min_scene_frames, "default shortest scene, in frames")
+    frames_per_scene: int = setting(
+        _JOB.frames_per_scene, "default fixed frames per scene (the article's 3); 0 samples through time")
+    seconds_per_sample: float = setting(_JOB.seconds_per_sample, "default seconds of video per sampled frame")
+    min_frames_per_scene: int = setting(_JOB.min_frames_per_scene, "default fewest frames sampled per scene")
+    max_frames_per_scene: int = setting(_JOB.max_frames_per_scene, "default most frames sampled per scene")
     moment_min_scene_seconds: float = setting(
         moments.DEFAULT_MIN_SCENE_SECONDS, "scenes at least this long are split into moments where their frames change")
     moment_penalty: float = setting(moments.DEFAULT_PENALTY, "cost of one more moment in the change-point search")
@@ -40,7 +44,19 @@ class IndexerSettings:
         moments.DEFAULT_JOIN_MAX_SECONDS, "... when the shorter of the two lasts less than this")
     embed_requests_in_flight: int = setting(4, "embedding requests one job keeps in flight while it decodes on")
     rpc_timeout_s: float = setting(120.0, "deadline of each call to the Embedder and the Searcher")
-    log_level: str = setting("INFO", "logging level")
+
+
+def default_options(settings: IndexerSettings) -> IndexOptions:
+    """The options of a job that sets none: the server's defaults (validated, so a bad flag fails at start)."""
+    return IndexOptions(
+        detector_threshold=settings.detector_threshold,
+        min_scene_frames=settings.min_scene_frames,
+        frames_per_scene=settings.frames_per_scene,
+        seconds_per_sample=settings.seconds_per_sample,
+        min_frames_per_scene=settings.min_frames_per_scene,
+        max_frames_per_scene=settings.max_frames_per_scene,
+        detector=settings.detector,
+    ).validate()
 
 
 def moment_settings(settings: IndexerSettings) -> moments.MomentSettings:

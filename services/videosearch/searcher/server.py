@@ -7,48 +7,38 @@ process with exit code 2 and a message saying what to do.
 
 from __future__ import annotations
 
-import logging
 import sys
-from collections.abc import Sequence
-from dataclasses import dataclass
 
 from videosearch.common.errors import FailedPrecondition
-from videosearch.common.grpc_server import Service, configure_logging, start_service
+from videosearch.common.service import EXIT_STARTUP_FAILED, ServiceApp
 from videosearch.searcher.ann import AnnParams
 from videosearch.searcher.service import Searcher, TextEmbedder
 from videosearch.searcher.servicer import SearcherServicer
-from videosearch.searcher.settings import SearcherSettings, load
+from videosearch.searcher.settings import ANN_MODES, SearcherSettings, load
 from videosearch.v1 import searcher_pb2, searcher_pb2_grpc
 
-log = logging.getLogger("videosearch.searcher")
-
-SERVICE_NAME = searcher_pb2.DESCRIPTOR.services_by_name["SearcherService"].full_name
-EXIT_STORE_UNUSABLE = 2
+EXIT_STORE_UNUSABLE = EXIT_STARTUP_FAILED
 
 
-@dataclass
-class SearcherServer:
-    """A started Searcher: its gRPC service, servicer and (once loaded) domain object."""
+class SearcherServer(ServiceApp[SearcherSettings]):
+    """The Searcher: the LevelDB store and the ranking. ``load(text_embedder)`` embeds text
+    queries with the given object instead of the Embedder at settings.embedder_address."""
 
-    settings: SearcherSettings
-    service: Service
-    servicer: SearcherServicer
-    searcher: Searcher | None = None
-    text_embedder: TextEmbedder | None = None
+    name = "searcher"
+    grpc_service = searcher_pb2.DESCRIPTOR.services_by_name["SearcherService"]
+    add_servicer = staticmethod(searcher_pb2_grpc.add_SearcherServiceServicer_to_server)
+    read_settings = staticmethod(load)
+    # e.g. the data dir is locked by another Searcher, or holds another schema.
+    startup_errors = (FailedPrecondition,)
 
-    @property
-    def address(self) -> str:
-        return self.service.address
+    def __init__(self, settings: SearcherSettings) -> None:
+        if settings.ann not in ANN_MODES:
+            raise ValueError(f"--ann must be one of {', '.join(ANN_MODES)}, got {settings.ann!r}")
+        super().__init__(settings, SearcherServicer())
+        self.searcher: Searcher | None = None
+        self.text_embedder: TextEmbedder | None = None
 
-    @property
-    def port(self) -> int:
-        return self.service.port
-
-    def load(self, text_embedder: TextEmbedder | None = None) -> Searcher:
-        """Opens the store, loads every vector and turns SERVING.
-
-        Without ``text_embedder``, text queries go to the Embedder at settings.embedder_address.
-        """
+    def open(self, text_embedder: TextEmbedder | None = None) -> Searcher:
         s = self.settings
         if text_embedder is None and s.embedder_address:
             from videosearch.searcher.text_embedder import RemoteTextEmbedder
@@ -68,68 +58,35 @@ class SearcherServer:
             ann_candidates=s.ann_candidates,
         )
         self.servicer.attach(self.searcher)
-        self.service.set_serving(True)
         return self.searcher
 
-    def stop(self, grace: float = 5.0) -> None:
-        self.service.stop(grace)
+    def close(self) -> None:
         if self.searcher is not None:
             self.searcher.close()
         close = getattr(self.text_embedder, "close", None)
         if close is not None:
             close()
 
+    def ready_message(self) -> str:
+        index = self.searcher.index
+        return (f"searcher ready on {self.address}: {index.video_count} videos, {index.scene_count} scenes "
+                f"from {self.settings.data_dir} (loaded in {self.searcher.load_seconds:.2f} s)")
+
+
+SERVICE_NAME = SearcherServer.grpc_service.full_name
+
 
 def start_server(settings: SearcherSettings) -> SearcherServer:
     """Binds and starts the gRPC server without a store (NOT_SERVING); call load() next."""
-    if settings.ann not in ("none", "hnsw", "auto"):
-        raise ValueError(f"--ann must be none, hnsw or auto, got {settings.ann!r}")
-    servicer = SearcherServicer()
-    service = start_service("searcher", searcher_pb2_grpc.add_SearcherServiceServicer_to_server, servicer,
-                            SERVICE_NAME, host=settings.host, port=settings.port, port_file=settings.port_file)
-    return SearcherServer(settings, service, servicer)
+    return SearcherServer(settings).start()
 
 
 def serve(settings: SearcherSettings, text_embedder: TextEmbedder | None = None) -> SearcherServer:
     """Starts a SERVING Searcher (for tests and in-process use)."""
-    server = start_server(settings)
-    try:
-        server.load(text_embedder)
-    except BaseException:
-        server.stop(0)
-        raise
-    return server
+    return SearcherServer.serve(settings, text_embedder)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    settings = load(argv)
-    configure_logging(settings.log_level)
-    if settings.ann not in ("none", "hnsw", "auto"):
-        log.error("--ann must be none, hnsw or auto, got %r", settings.ann)
-        return EXIT_STORE_UNUSABLE
-    server = start_server(settings)
-    try:
-        server.load()
-    except FailedPrecondition as exc:
-        # e.g. the data dir is locked by another Searcher, or holds another schema.
-        log.error("%s", exc)
-        server.stop(0)
-        return EXIT_STORE_UNUSABLE
-    log.info(
-        "searcher ready on %s: %d videos, %d scenes from %s (loaded in %.2f s)",
-        server.address,
-        server.searcher.index.video_count,
-        server.searcher.index.scene_count,
-        settings.data_dir,
-        server.searcher.load_seconds,
-    )
-    try:
-        server.service.wait_for_termination()
-    finally:
-        if server.searcher is not None:
-            server.searcher.close()
-    return 0
-
+main = SearcherServer.main
 
 if __name__ == "__main__":
     sys.exit(main())

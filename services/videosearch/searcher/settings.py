@@ -5,17 +5,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from videosearch.common.settings import load_settings, setting
+from videosearch.common import defaults
+from videosearch.common.settings import BaseServiceSettings, load_settings, port_setting, setting
 
 ENV_PREFIX = "VIDEOSEARCH_SEARCHER"
+ANN_MODES = ("none", "hnsw", "auto")
 
 
 @dataclass
-class SearcherSettings:
-    host: str = setting("127.0.0.1", "interface to listen on")
-    port: int = setting(50053, "TCP port to listen on; 0 picks a free one (see --port-file)")
+class SearcherSettings(BaseServiceSettings):
+    port: int = port_setting(defaults.SEARCHER_PORT)
     data_dir: str = setting("./data/searcher", "directory of the LevelDB store (and the saved ANN index)")
-    embedder_address: str = setting("127.0.0.1:50051", "host:port of the Embedder, used to embed text queries")
+    embedder_address: str = setting(defaults.EMBEDDER_ADDRESS, "host:port of the Embedder, used to embed text queries")
     embedder_timeout: float = setting(30.0, "seconds to wait for the Embedder to embed a text query")
     ann: str = setting(
         "auto",
@@ -27,8 +28,6 @@ class SearcherSettings:
     ann_expansion_add: int = setting(64, "HNSW efConstruction")
     ann_expansion_search: int = setting(128, "HNSW efSearch")
     ann_candidates: int = setting(64, "fewest candidates the approximate index proposes for exact re-scoring")
-    port_file: str = setting("", "write the bound port to this file once listening (for launchers using port 0)")
-    log_level: str = setting("info", "logging level: debug, info, warning or error")
 
 
 def load(argv: Sequence[str] | None = None) -> SearcherSettings:

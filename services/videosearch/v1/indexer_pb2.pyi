@@ -35,6 +35,9 @@ class JobErrorReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     JOB_ERROR_REASON_EMBEDDER_UNAVAILABLE: _ClassVar[JobErrorReason]
     JOB_ERROR_REASON_SEARCHER_UNAVAILABLE: _ClassVar[JobErrorReason]
     JOB_ERROR_REASON_INTERNAL: _ClassVar[JobErrorReason]
+    JOB_ERROR_REASON_EMBEDDER_REFUSED: _ClassVar[JobErrorReason]
+    JOB_ERROR_REASON_SEARCHER_REFUSED: _ClassVar[JobErrorReason]
+    JOB_ERROR_REASON_MODEL_MISMATCH: _ClassVar[JobErrorReason]
 JOB_STATE_UNSPECIFIED: JobState
 JOB_STATE_QUEUED: JobState
 JOB_STATE_RUNNING: JobState
@@ -52,6 +55,9 @@ JOB_ERROR_REASON_NOT_A_VIDEO: JobErrorReason
 JOB_ERROR_REASON_EMBEDDER_UNAVAILABLE: JobErrorReason
 JOB_ERROR_REASON_SEARCHER_UNAVAILABLE: JobErrorReason
 JOB_ERROR_REASON_INTERNAL: JobErrorReason
+JOB_ERROR_REASON_EMBEDDER_REFUSED: JobErrorReason
+JOB_ERROR_REASON_SEARCHER_REFUSED: JobErrorReason
+JOB_ERROR_REASON_MODEL_MISMATCH: JobErrorReason
 
 class IndexOptions(_message.Message):
     __slots__ = ("detector_threshold", "min_scene_frames", "frames_per_scene", "force", "seconds_per_sample", "min_frames_per_scene", "max_frames_per_scene", "detector")
