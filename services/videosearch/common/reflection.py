@@ -32,7 +32,8 @@ def _register_v1_descriptor() -> None:
     old, new = ".grpc.reflection.v1alpha.", ".grpc.reflection.v1."
     for message in proto.message_type:
         for field in message.field:
-            field.type_name = field.type_name.replace(old, new)
+            if field.HasField("type_name"):
+                field.type_name = field.type_name.replace(old, new)
     for service in proto.service:
         for method in service.method:
             method.input_type = method.input_type.replace(old, new)
