@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import socket
-import threading
 from pathlib import Path
 
 import grpc
@@ -14,13 +13,11 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
-from videosearch.embedder.model import ClipEmbedder
 from videosearch.embedder.server import serve as serve_embedder
 from videosearch.embedder.settings import EmbedderSettings
-from videosearch.indexer.server import IndexerApp
-from videosearch.indexer.settings import IndexerSettings
 from videosearch.searcher.server import serve as serve_searcher
 from videosearch.searcher.settings import SearcherSettings
+from tests.indexer.indexer_testlib import GatedClip, finish, start_indexer
 from videosearch.v1 import indexer_pb2, indexer_pb2_grpc, searcher_pb2, searcher_pb2_grpc
 
 pytestmark = pytest.mark.timeout(300)
@@ -33,20 +30,6 @@ def dead_address():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         yield f"127.0.0.1:{sock.getsockname()[1]}"
-
-
-class GatedClip(ClipEmbedder):
-    """The tiny CLIP whose image forward passes wait while a test holds ``gate`` shut
-    (it is open otherwise), so a job can be held in its embedding stage."""
-
-    def __init__(self, *args, **kwargs) -> None:
-        self.gate = threading.Event()
-        self.gate.set()
-        super().__init__(*args, **kwargs)
-
-    def forward(self, pixel_values):
-        self.gate.wait()
-        return super().forward(pixel_values)
 
 
 @pytest.fixture(scope="module")
@@ -63,19 +46,6 @@ def backends(tiny_clip_dir, gated_clip, tmp_path_factory):
     gated_clip.gate.set()
     searcher.stop(0)
     embedder.stop(0)
-
-
-def start_indexer(roots, embedder_address, searcher_address, workers=1) -> IndexerApp:
-    settings = IndexerSettings(
-        port=0, allowed_roots=tuple(str(r) for r in roots), embedder_address=embedder_address,
-        searcher_address=searcher_address, workers=workers, rpc_timeout_s=10.0,
-    )
-    return IndexerApp.serve(settings)
-
-
-def finish(stub, job_id):
-    *_, last = stub.WatchIndexJob(indexer_pb2.WatchIndexJobRequest(job_id=job_id), timeout=120)
-    return last.job
 
 
 @pytest.fixture()

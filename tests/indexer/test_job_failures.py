@@ -1,0 +1,121 @@
+"""Why a job fails, from real servers: one table maps each dependency's error to a
+reason (refused is not unavailable), and a model mismatch is found before decoding."""
+
+from __future__ import annotations
+
+import grpc
+import numpy as np
+import pytest
+
+from tests.indexer.indexer_testlib import GatedClip, finish, start_indexer
+from tests.searcher.searcher_testlib import make_scenes, make_video, random_unit
+from videosearch.common.errors import InvalidArgument
+from videosearch.embedder.server import serve as serve_embedder
+from videosearch.embedder.settings import EmbedderSettings
+from videosearch.searcher.client import SearcherClient
+from videosearch.searcher.server import serve as serve_searcher
+from videosearch.searcher.settings import SearcherSettings
+from videosearch.v1 import indexer_pb2, indexer_pb2_grpc
+
+pytestmark = pytest.mark.timeout(300)
+OTHER_MODEL = "someone/another-clip"
+
+
+class RefusingClip(GatedClip):
+    """A CLIP that refuses every image as a real model refuses pixels of the wrong shape."""
+
+    def preprocess(self, pixels):
+        raise InvalidArgument("pixel_values has shape [3, 3, 32, 32]; expected (N, 3, 224, 224)")
+
+
+@pytest.fixture(scope="module")
+def gated_clip(tiny_clip_dir):
+    return GatedClip(str(tiny_clip_dir), device="cpu", dtype="float32")
+
+
+@pytest.fixture(scope="module")
+def embedder(tiny_clip_dir, gated_clip):
+    server = serve_embedder(EmbedderSettings(port=0, model=str(tiny_clip_dir), dtype="float32"), gated_clip)
+    yield server
+    gated_clip.gate.set()
+    server.stop(0)
+
+
+@pytest.fixture()
+def searcher(tmp_path, embedder):
+    """A Searcher of its own per test: these tests put other models' videos in it."""
+    server = serve_searcher(SearcherSettings(port=0, data_dir=str(tmp_path / "searcher"),
+                                             embedder_address=embedder.address, ann="none"))
+    yield server
+    server.stop(0)
+
+
+def store_video_of_another_model(searcher_address: str) -> None:
+    rng = np.random.default_rng(0)
+    with SearcherClient(searcher_address) as client:
+        client.upsert_video(make_video("0123456789abcdef", 2, model_id=OTHER_MODEL), make_scenes(2), random_unit(rng, 2))
+
+
+def submit(app, path, **options):
+    channel = grpc.insecure_channel(f"127.0.0.1:{app.port}")
+    stub = indexer_pb2_grpc.IndexerServiceStub(channel)
+    job = stub.SubmitIndexJob(indexer_pb2.SubmitIndexJobRequest(
+        path=str(path), options=indexer_pb2.IndexOptions(**options))).job
+    return stub, job, channel
+
+
+def test_a_model_mismatch_fails_before_anything_is_decoded(embedder, searcher, shared_videos):
+    store_video_of_another_model(searcher.address)
+    app = start_indexer([shared_videos], embedder.address, searcher.address)
+    try:
+        stub, job, channel = submit(app, shared_videos / "counter.mp4")
+        with channel:
+            final = finish(stub, job.job_id)
+    finally:
+        app.stop(0)
+    assert final.state == indexer_pb2.JOB_STATE_FAILED
+    assert final.error_reason == indexer_pb2.JOB_ERROR_REASON_MODEL_MISMATCH, final
+    assert OTHER_MODEL in final.error and embedder.engine.model_info().model_id in final.error
+    assert "--model" in final.error and "--data-dir" in final.error, "the message says what to do"
+    assert final.frames_decoded == 0 and final.scenes_found == 0 and final.frames_embedded == 0
+    assert not any(stage.startswith("decode") for stage in final.stage_seconds), final.stage_seconds
+
+
+def test_a_searcher_refusal_at_store_time_is_not_unavailability(embedder, gated_clip, searcher, shared_videos):
+    """The collection changes model while the job embeds (another Indexer won the race):
+    the Searcher answers FAILED_PRECONDITION, which is a refusal, not an outage."""
+    app = start_indexer([shared_videos], embedder.address, searcher.address)
+    gated_clip.gate.clear()
+    try:
+        stub, job, channel = submit(app, shared_videos / "counter.mp4", force=True)
+        with channel:
+            watch = stub.WatchIndexJob(indexer_pb2.WatchIndexJobRequest(job_id=job.job_id), timeout=120)
+            for update in watch:
+                if update.job.stage == indexer_pb2.JOB_STAGE_EMBEDDING:
+                    break
+            watch.cancel()
+            store_video_of_another_model(searcher.address)
+            gated_clip.gate.set()
+            final = finish(stub, job.job_id)
+    finally:
+        gated_clip.gate.set()
+        app.stop(0)
+    assert final.state == indexer_pb2.JOB_STATE_FAILED
+    assert final.error_reason == indexer_pb2.JOB_ERROR_REASON_SEARCHER_REFUSED, final
+    assert "searcher" in final.error and OTHER_MODEL in final.error
+
+
+def test_an_embedder_refusal_is_not_unavailability(tiny_clip_dir, searcher, shared_videos):
+    refusing = serve_embedder(EmbedderSettings(port=0, model=str(tiny_clip_dir), dtype="float32"),
+                              RefusingClip(str(tiny_clip_dir), device="cpu", dtype="float32"))
+    app = start_indexer([shared_videos], refusing.address, searcher.address)
+    try:
+        stub, job, channel = submit(app, shared_videos / "counter.mp4")
+        with channel:
+            final = finish(stub, job.job_id)
+    finally:
+        app.stop(0)
+        refusing.stop(0)
+    assert final.state == indexer_pb2.JOB_STATE_FAILED
+    assert final.error_reason == indexer_pb2.JOB_ERROR_REASON_EMBEDDER_REFUSED, final
+    assert "embedder refused" in final.error and "expected (N, 3, 224, 224)" in final.error
