@@ -1,0 +1,123 @@
+"""The three services have one shape: the same base settings with the same defaults,
+health, reflection under v1 and v1alpha, and a port already in use fails at start."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import subprocess
+import sys
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection_pb2
+
+from videosearch.common.grpc_server import PortUnavailable
+from videosearch.common.reflection import V1_SERVICE, V1ALPHA_SERVICE
+from videosearch.common.settings import BaseServiceSettings
+from videosearch.embedder.server import EmbedderServer
+from videosearch.embedder.settings import EmbedderSettings
+from videosearch.indexer.server import IndexerApp
+from videosearch.indexer.settings import IndexerSettings
+from videosearch.searcher.server import SearcherServer
+from videosearch.searcher.settings import SearcherSettings
+
+pytestmark = pytest.mark.timeout(300)
+SETTINGS = (EmbedderSettings, SearcherSettings, IndexerSettings)
+
+
+@pytest.fixture(scope="module")
+def services(tiny_clip_dir, tmp_path_factory):
+    """The three services in-process on port 0, each SERVING."""
+    embedder = EmbedderServer.serve(EmbedderSettings(port=0, model=str(tiny_clip_dir), dtype="float32"))
+    searcher = SearcherServer.serve(SearcherSettings(
+        port=0, data_dir=str(tmp_path_factory.mktemp("searcher")), embedder_address=embedder.address))
+    indexer = IndexerApp.serve(IndexerSettings(
+        port=0, embedder_address=embedder.address, searcher_address=searcher.address))
+    yield {"embedder": embedder, "searcher": searcher, "indexer": indexer}
+    for app in (indexer, searcher, embedder):
+        app.stop(0)
+
+
+def list_services(channel: grpc.Channel, reflection_service: str) -> set[str]:
+    """ListServices over ``reflection_service`` (both versions share their messages)."""
+    call = channel.stream_stream(
+        f"/{reflection_service}/ServerReflectionInfo",
+        request_serializer=reflection_pb2.ServerReflectionRequest.SerializeToString,
+        response_deserializer=reflection_pb2.ServerReflectionResponse.FromString,
+    )
+    (answer,) = call(iter([reflection_pb2.ServerReflectionRequest(list_services="")]), timeout=30)
+    return {s.name for s in answer.list_services_response.service}
+
+
+def describe(channel: grpc.Channel, reflection_service: str, symbol: str) -> reflection_pb2.ServerReflectionResponse:
+    call = channel.stream_stream(
+        f"/{reflection_service}/ServerReflectionInfo",
+        request_serializer=reflection_pb2.ServerReflectionRequest.SerializeToString,
+        response_deserializer=reflection_pb2.ServerReflectionResponse.FromString,
+    )
+    (answer,) = call(iter([reflection_pb2.ServerReflectionRequest(file_containing_symbol=symbol)]), timeout=30)
+    return answer
+
+
+@pytest.mark.parametrize("name", ["embedder", "searcher", "indexer"])
+def test_each_service_answers_health_and_reflection_v1_and_v1alpha(services, name):
+    app = services[name]
+    with grpc.insecure_channel(app.address) as channel:
+        health = health_pb2_grpc.HealthStub(channel)
+        for watched in ("", app.service_name):
+            updates = health.Watch(health_pb2.HealthCheckRequest(service=watched), timeout=60)
+            assert next(u for u in updates if u.status == health_pb2.HealthCheckResponse.SERVING)
+            updates.cancel()
+        for version in (V1_SERVICE, V1ALPHA_SERVICE):
+            names = list_services(channel, version)
+            assert {app.service_name, "grpc.health.v1.Health", V1_SERVICE, V1ALPHA_SERVICE} <= names, version
+            described = describe(channel, version, app.service_name)
+            assert described.file_descriptor_response.file_descriptor_proto, described
+        # grpcurl and others describe the reflection service itself under the name they use.
+        assert describe(channel, V1_SERVICE, V1_SERVICE).file_descriptor_response.file_descriptor_proto
+
+
+def test_reflection_can_be_turned_off(tmp_path):
+    app = SearcherServer.serve(SearcherSettings(port=0, data_dir=str(tmp_path / "s"), embedder_address="",
+                                                reflection=False))
+    try:
+        with grpc.insecure_channel(app.address) as channel, pytest.raises(grpc.RpcError) as caught:
+            list_services(channel, V1_SERVICE)
+        assert caught.value.code() == grpc.StatusCode.UNIMPLEMENTED
+    finally:
+        app.stop(0)
+
+
+def test_every_service_settings_share_the_base_fields_and_their_defaults():
+    base = {f.name: f for f in dataclasses.fields(BaseServiceSettings)}
+    for settings in SETTINGS:
+        fields = {f.name: f for f in dataclasses.fields(settings)}
+        assert issubclass(settings, BaseServiceSettings)
+        for name, field in base.items():
+            if name != "port":
+                assert fields[name].default == field.default, f"{settings.__name__}.{name}"
+            assert fields[name].metadata == field.metadata, f"{settings.__name__}.{name} documents itself differently"
+    ports = [settings().port for settings in SETTINGS]
+    assert len(set(ports)) == 3 and 0 not in ports, "each service has its own default port"
+
+
+def test_a_second_server_on_a_port_in_use_fails_at_once(services, tmp_path):
+    taken = services["searcher"].port
+    settings = SearcherSettings(port=taken, data_dir=str(tmp_path / "other"), embedder_address="")
+    with pytest.raises(PortUnavailable, match=f"127.0.0.1:{taken}.*--port"):
+        SearcherServer(settings).start()
+
+
+def test_a_port_in_use_ends_the_process_with_a_clear_message(services, tmp_path):
+    taken = services["searcher"].port
+    port_file = tmp_path / "searcher.port"
+    result = subprocess.run(
+        [sys.executable, "-m", "videosearch.searcher.server", "--port", str(taken), "--port-file", str(port_file),
+         "--data-dir", str(tmp_path / "other"), "--embedder-address", ""],
+        env=os.environ.copy(), capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 2, result.stderr
+    assert f"cannot listen on 127.0.0.1:{taken}" in result.stderr and "--port" in result.stderr
+    assert not port_file.exists(), "no port file for a server that never listened"
