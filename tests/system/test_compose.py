@@ -83,3 +83,41 @@ def test_dockerfile_pins_the_same_torch_as_requirements():
     requirements = (ROOT / "requirements.txt").read_text()
     pinned = re.search(r"^torch==(\S+)", requirements, re.M).group(1)
     assert f"torch=={pinned}" in (ROOT / "Dockerfile").read_text()
+
+
+def dockerfile_stages() -> dict[str, str]:
+    """Each stage of the Dockerfile by its name (FROM ... AS name), with its instructions."""
+    stages: dict[str, str] = {}
+    name = None
+    for line in (ROOT / "Dockerfile").read_text().splitlines():
+        match = re.match(r"FROM\s+\S+(?:\s+AS\s+(\S+))?", line, re.I)
+        if match:
+            name = match.group(1) or f"stage{len(stages)}"
+            stages[name] = ""
+        elif name is not None and not line.lstrip().startswith("#"):
+            stages[name] += line + "\n"
+    return stages
+
+
+def test_the_runtime_image_installs_no_test_or_bench_tools():
+    stages = dockerfile_stages()
+    assert list(stages)[-1] == "runtime", "the last stage (what `docker build` makes) is the runtime image"
+    assert all(s["build"]["target"] == "runtime" for s in compose()["services"].values() if "build" in s)
+    runtime = stages["runtime"]
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    tools = {re.split(r"[<>=!~ ]", r)[0].lower() for group in extras.values() for r in group}
+    installs = " ".join(re.findall(r"pip install[^&\n]*", runtime)).lower()
+    assert "--constraint requirements.txt" in installs, "runtime dependencies at their requirements.txt pins"
+    assert "-r requirements.txt" not in installs and "--requirement" not in installs, "requirements.txt holds test tools"
+    assert not re.search(r"\[(test|bench)", installs), installs
+    assert not [tool for tool in tools if re.search(rf"(^|\s){re.escape(tool)}([=<> ]|$)", installs)], installs
+    assert "COPY tests" not in runtime and "COPY bench" not in runtime
+
+
+def test_dockerignore_keeps_local_state_out_of_the_build_context():
+    ignored = {line.strip().rstrip("/") for line in (ROOT / ".dockerignore").read_text().splitlines()
+               if line.strip() and not line.startswith("#")}
+    assert {".venv", ".git", "tests", "bench", "data"} <= ignored
+    copied = set(re.findall(r"^COPY\s+(?!--from)(.+?)\s+\S+$", (ROOT / "Dockerfile").read_text(), re.M))
+    sources = {part for line in copied for part in line.split()}
+    assert not sources & ignored, f"the Dockerfile copies what .dockerignore leaves out: {sources & ignored}"

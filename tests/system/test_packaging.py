@@ -1,0 +1,86 @@
+"""pyproject.toml lists what the code needs: every third-party module imported under
+services/ and clients/ is a runtime dependency (so `pip install .` gives services that
+start), every dependency and extra is pinned in requirements.txt, and test and bench
+tools stay out of the runtime dependencies."""
+
+from __future__ import annotations
+
+import ast
+import re
+import sys
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+FIRST_PARTY = {"videosearch", "videosearch_cli"}
+# Import names whose distribution is called otherwise.
+DISTRIBUTION_OF = {
+    "cv2": "opencv-python",
+    "PIL": "pillow",
+    "google": "protobuf",
+    "grpc": "grpcio",
+    "grpc_health": "grpcio-health-checking",
+    "grpc_reflection": "grpcio-reflection",
+    "grpc_tools": "grpcio-tools",
+    "yaml": "pyyaml",
+    "faiss": "faiss-cpu",
+}
+TEST_AND_BENCH_TOOLS = {"pytest", "pytest-timeout", "pyyaml", "grpcio-tools", "matplotlib", "faiss-cpu", "psutil"}
+
+
+def project() -> dict:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+
+
+def name_of(requirement: str) -> str:
+    return re.split(r"[<>=!~;\[ ]", requirement, maxsplit=1)[0].strip().lower().replace("_", "-")
+
+
+def third_party_imports(*folders: str) -> dict[str, str]:
+    """Top-level third-party modules imported under ``folders``: module -> one file importing it."""
+    found: dict[str, str] = {}
+    for folder in folders:
+        for path in (ROOT / folder).rglob("*.py"):
+            if path.name.endswith(("_pb2.py", "_pb2_grpc.py")):
+                continue  # generated: imports grpc and protobuf, which are checked through the servicers
+            for node in ast.walk(ast.parse(path.read_text(), str(path))):
+                if isinstance(node, ast.Import):
+                    modules = [alias.name for alias in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                    modules = [node.module]
+                else:
+                    continue
+                for module in modules:
+                    top = module.split(".")[0]
+                    if top not in sys.stdlib_module_names and top not in FIRST_PARTY:
+                        found.setdefault(top, str(path.relative_to(ROOT)))
+    return found
+
+
+def test_every_runtime_import_is_a_dependency():
+    dependencies = {name_of(r) for r in project()["dependencies"]}
+    imports = third_party_imports("services", "clients")
+    assert "usearch" in imports and "PIL" in imports, "the scan sees the imports it must"
+    missing = {module: path for module, path in imports.items()
+               if DISTRIBUTION_OF.get(module, module).lower() not in dependencies}
+    assert not missing, f"imported but not in [project].dependencies: {missing}"
+
+
+def test_test_and_bench_tools_are_extras_not_dependencies():
+    dependencies = {name_of(r) for r in project()["dependencies"]}
+    extras = {name_of(r) for group in project()["optional-dependencies"].values() for r in group}
+    assert not dependencies & TEST_AND_BENCH_TOOLS
+    assert TEST_AND_BENCH_TOOLS <= extras
+    bench = {DISTRIBUTION_OF.get(m, m).lower() for m in third_party_imports("bench")}
+    assert bench - {"benchlib"} <= dependencies | extras, "bench's imports are runtime or bench dependencies"
+
+
+def test_every_dependency_and_extra_is_pinned_in_requirements():
+    pins = {}
+    for line in (ROOT / "requirements.txt").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, _, version = line.partition("==")
+            pins[name_of(name)] = version
+    wanted = [*project()["dependencies"], *(r for g in project()["optional-dependencies"].values() for r in g)]
+    unpinned = [r for r in wanted if name_of(r) not in pins]
+    assert not unpinned, f"not pinned in requirements.txt: {unpinned}"
