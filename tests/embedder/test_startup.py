@@ -24,7 +24,6 @@ def test_bad_model_exits_nonzero_saying_what_to_do(tmp_path):
 
 def test_server_process_serves_then_stops_cleanly_on_sigterm(tmp_path, tiny_clip_dir):
     import signal
-    import time
 
     from grpc_health.v1 import health_pb2, health_pb2_grpc
     from videosearch.common.grpc_server import insecure_channel
@@ -40,17 +39,16 @@ def test_server_process_serves_then_stops_cleanly_on_sigterm(tmp_path, tiny_clip
         text=True,
     )
     try:
-        deadline = time.monotonic() + 120
-        while not port_file.exists():
-            assert process.poll() is None, process.stdout.read()
-            assert time.monotonic() < deadline, "no port file"
-            time.sleep(0.1)
+        # The server logs "listening on" once it has written its port file: wait for that line.
+        for line in process.stdout:
+            if "embedder listening on" in line:
+                break
+        else:
+            raise AssertionError(f"the embedder ended before listening (exit code {process.wait()})")
         address = f"127.0.0.1:{int(port_file.read_text())}"
         with insecure_channel(address) as channel:
-            health = health_pb2_grpc.HealthStub(channel)
-            while health.Check(health_pb2.HealthCheckRequest(), timeout=10).status != health_pb2.HealthCheckResponse.SERVING:
-                assert time.monotonic() < deadline, "never SERVING"
-                time.sleep(0.1)
+            updates = health_pb2_grpc.HealthStub(channel).Watch(health_pb2.HealthCheckRequest(), timeout=120)
+            assert any(u.status == health_pb2.HealthCheckResponse.SERVING for u in updates), "never SERVING"
         with EmbedderClient(address, timeout=30) as client:
             assert client.embed_texts(["a red circle"]).shape == (1, 16)
             assert client.model_info().compute_dtype == "float32"

@@ -6,11 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from .helpers import SHARED_VIDEOS
-
 
 @pytest.fixture(scope="session")
-def videos() -> Path:
-    if not SHARED_VIDEOS.is_dir():
-        pytest.skip(f"the shared test videos are not at {SHARED_VIDEOS.resolve()} (../shared beside the repo root)")
-    return SHARED_VIDEOS.resolve()
+def videos(shared_videos) -> Path:
+    """The shared videos, by the name these tests use (skips or fails as ``shared_videos`` does)."""
+    return shared_videos

@@ -9,7 +9,6 @@ import cv2
 import numpy as np
 from videosearch.embedder.types import Preprocessing
 
-SHARED_VIDEOS = Path(__file__).resolve().parents[2] / ".." / "shared" / "videos"
 CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
 CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
 

@@ -143,7 +143,6 @@ class Service:
 
     def start(self) -> "Service":
         self.server.start()
-        log.info("%s listening on %s", self.name, self.address)
         return self
 
     def set_serving(self, serving: bool = True) -> None:

@@ -80,6 +80,8 @@ class ServiceApp(ABC, Generic[S]):
             max_message_bytes=s.max_message_mb * 1024 * 1024, reflection=s.reflection,
         ).start()
         write_port_file(s.port_file, self.service.port)
+        # After the port file: a launcher reading this line finds the file written.
+        log.info("%s listening on %s", self.name, self.address)
         return self
 
     def load(self, *args, **kwargs):
