@@ -19,19 +19,21 @@ from pathlib import Path
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from videosearch.common import defaults
 from videosearch.common.grpc_server import wait_for_shutdown_signal
+from videosearch.embedder.settings import DEFAULT_MODEL_ID, ENV_PREFIX as EMBEDDER_ENV_PREFIX
 
 
 @dataclass
 class ClusterConfig:
-    model: str = "openai/clip-vit-base-patch32"
+    model: str = DEFAULT_MODEL_ID
     data_dir: str = "data"
     allowed_roots: tuple[str, ...] = (".",)
-    host: str = "127.0.0.1"
+    host: str = defaults.HOST
     # 0 picks free ports; the bound ones are read back from port files.
-    embedder_port: int = 50051
-    indexer_port: int = 50052
-    searcher_port: int = 50053
+    embedder_port: int = defaults.EMBEDDER_PORT
+    indexer_port: int = defaults.INDEXER_PORT
+    searcher_port: int = defaults.SEARCHER_PORT
     log_dir: str = ""
     extra_env: dict[str, str] = field(default_factory=dict)
     startup_timeout_s: float = 300.0
@@ -149,15 +151,16 @@ class LocalCluster:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description="Start the Embedder, Searcher and Indexer locally.")
-    defaults = ClusterConfig()
-    parser.add_argument("--model", default=os.environ.get("VIDEOSEARCH_EMBEDDER_MODEL", defaults.model),
+    config_defaults = ClusterConfig()
+    parser.add_argument("--model", default=os.environ.get(f"{EMBEDDER_ENV_PREFIX}_MODEL", config_defaults.model),
                         help="Hugging Face model id or local directory of a CLIP model")
-    parser.add_argument("--data-dir", default=defaults.data_dir, help="where the Searcher keeps its LevelDB")
-    parser.add_argument("--allowed-roots", default=".", help="comma-separated folders the Indexer may read")
-    parser.add_argument("--host", default=defaults.host)
-    parser.add_argument("--embedder-port", type=int, default=defaults.embedder_port)
-    parser.add_argument("--indexer-port", type=int, default=defaults.indexer_port)
-    parser.add_argument("--searcher-port", type=int, default=defaults.searcher_port)
+    parser.add_argument("--data-dir", default=config_defaults.data_dir, help="where the Searcher keeps its LevelDB")
+    parser.add_argument("--allowed-roots", default=",".join(config_defaults.allowed_roots),
+                        help="comma-separated folders the Indexer may read")
+    parser.add_argument("--host", default=config_defaults.host)
+    parser.add_argument("--embedder-port", type=int, default=config_defaults.embedder_port)
+    parser.add_argument("--indexer-port", type=int, default=config_defaults.indexer_port)
+    parser.add_argument("--searcher-port", type=int, default=config_defaults.searcher_port)
     parser.add_argument("--log-dir", default="data/logs", help="where each service writes its log")
     args = parser.parse_args(argv)
     config = ClusterConfig(

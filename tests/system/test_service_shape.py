@@ -121,3 +121,14 @@ def test_a_port_in_use_ends_the_process_with_a_clear_message(services, tmp_path)
     assert result.returncode == 2, result.stderr
     assert f"cannot listen on 127.0.0.1:{taken}" in result.stderr and "--port" in result.stderr
     assert not port_file.exists(), "no port file for a server that never listened"
+
+
+def test_the_launcher_starts_each_service_on_its_default_port():
+    from videosearch.launcher import ClusterConfig
+
+    config = ClusterConfig()
+    assert (config.embedder_port, config.searcher_port, config.indexer_port) == tuple(s().port for s in SETTINGS)
+    assert config.host == BaseServiceSettings().host and config.model == EmbedderSettings().model
+    indexer = IndexerSettings()
+    assert (indexer.embedder_address, SearcherSettings().embedder_address) == (f"{config.host}:{config.embedder_port}",) * 2
+    assert indexer.searcher_address == f"{config.host}:{config.searcher_port}"

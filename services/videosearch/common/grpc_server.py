@@ -159,11 +159,6 @@ class Service:
         self.server.stop(grace).wait()
         log.info("%s stopped", self.name)
 
-    def wait_for_termination(self, grace: float = 5.0) -> None:
-        """Blocks until SIGTERM or SIGINT, then drains in-flight RPCs for ``grace`` seconds."""
-        wait_for_shutdown_signal(self.name)
-        self.stop(grace)
-
 
 def wait_for_shutdown_signal(name: str) -> None:
     """Blocks the main thread until SIGTERM or SIGINT arrives."""
