@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from videosearch.common.errors import ResourceExhausted, Unavailable
+from videosearch.embedder.defaults import DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_QUEUE_IMAGES, DEFAULT_MAX_WAIT_MS
 
 log = logging.getLogger(__name__)
 
@@ -107,9 +108,9 @@ class DynamicBatcher:
         self,
         pipeline: BatchPipeline,
         *,
-        max_batch_size: int = 32,
-        max_wait_ms: float = 5.0,
-        max_queue_images: int = 1024,
+        max_batch_size: int = DEFAULT_MAX_BATCH_SIZE,
+        max_wait_ms: float = DEFAULT_MAX_WAIT_MS,
+        max_queue_images: int = DEFAULT_MAX_QUEUE_IMAGES,
         workers: int = 1,
         name: str = "embedder-batcher",
     ) -> None:

@@ -13,6 +13,7 @@ import numpy as np
 
 from videosearch.common.errors import InvalidArgument
 from videosearch.embedder.batcher import BatcherStats, DynamicBatcher
+from videosearch.embedder.defaults import DEFAULT_MAX_QUEUE_IMAGES, DEFAULT_MAX_WAIT_MS
 from videosearch.embedder.model import ClipEmbedder
 from videosearch.embedder.types import ModelInfo
 
@@ -25,8 +26,8 @@ class EmbeddingEngine:
         model: ClipEmbedder,
         *,
         max_batch_size: int | None = None,
-        max_wait_ms: float = 5.0,
-        max_queue_images: int = 1024,
+        max_wait_ms: float = DEFAULT_MAX_WAIT_MS,
+        max_queue_images: int = DEFAULT_MAX_QUEUE_IMAGES,
         max_images_per_request: int | None = None,
         max_texts_per_request: int | None = None,
         forward_workers: int = 1,

@@ -23,7 +23,12 @@ import numpy as np
 import torch
 
 from videosearch.common.errors import InvalidArgument
-from videosearch.embedder.settings import DEFAULT_MODEL_ID
+from videosearch.embedder.defaults import (
+    DEFAULT_MAX_BATCH_SIZE,
+    DEFAULT_MAX_IMAGES_PER_REQUEST,
+    DEFAULT_MAX_TEXTS_PER_REQUEST,
+    DEFAULT_MODEL_ID,
+)
 from videosearch.embedder.types import ModelInfo, Preprocessing
 
 log = logging.getLogger(__name__)
@@ -285,9 +290,9 @@ class ClipEmbedder:
         *,
         device: str = "auto",
         dtype: str = "auto",
-        max_batch_size: int = 32,
-        max_images_per_request: int = 256,
-        max_texts_per_request: int = 256,
+        max_batch_size: int = DEFAULT_MAX_BATCH_SIZE,
+        max_images_per_request: int = DEFAULT_MAX_IMAGES_PER_REQUEST,
+        max_texts_per_request: int = DEFAULT_MAX_TEXTS_PER_REQUEST,
     ) -> None:
         # The two per-request limits are only reported by model_info(); the
         # EmbeddingEngine enforces (and may override) them for the service.

@@ -7,9 +7,16 @@ from dataclasses import dataclass
 
 from videosearch.common import defaults
 from videosearch.common.settings import BaseServiceSettings, load_settings, port_setting, setting
+from videosearch.embedder.defaults import (
+    DEFAULT_MAX_BATCH_SIZE,
+    DEFAULT_MAX_IMAGES_PER_REQUEST,
+    DEFAULT_MAX_QUEUE_IMAGES,
+    DEFAULT_MAX_TEXTS_PER_REQUEST,
+    DEFAULT_MAX_WAIT_MS,
+    DEFAULT_MODEL_ID,
+)
 
 ENV_PREFIX = "VIDEOSEARCH_EMBEDDER"
-DEFAULT_MODEL_ID = "openai/clip-vit-base-patch32"
 
 
 @dataclass
@@ -22,11 +29,11 @@ class EmbedderSettings(BaseServiceSettings):
         "compute dtype: auto (float16 on CUDA; on CPU bfloat16 only where it measures faster "
         "and close to float32, else float32), float32, float16 or bfloat16",
     )
-    max_batch_size: int = setting(32, "largest number of images in one forward pass")
-    max_wait_ms: float = setting(5.0, "how long the first queued image waits for a batch to fill")
-    max_queue_images: int = setting(1024, "images allowed to wait for a forward pass; beyond it RESOURCE_EXHAUSTED")
-    max_images_per_request: int = setting(256, "largest number of images in one EmbedImages request")
-    max_texts_per_request: int = setting(256, "largest number of texts in one EmbedTexts request")
+    max_batch_size: int = setting(DEFAULT_MAX_BATCH_SIZE, "largest number of images in one forward pass")
+    max_wait_ms: float = setting(DEFAULT_MAX_WAIT_MS, "how long the first queued image waits for a batch to fill")
+    max_queue_images: int = setting(DEFAULT_MAX_QUEUE_IMAGES, "images allowed to wait for a forward pass; beyond it RESOURCE_EXHAUSTED")
+    max_images_per_request: int = setting(DEFAULT_MAX_IMAGES_PER_REQUEST, "largest number of images in one EmbedImages request")
+    max_texts_per_request: int = setting(DEFAULT_MAX_TEXTS_PER_REQUEST, "largest number of texts in one EmbedTexts request")
     forward_workers: int = setting(
         1, "threads running forward passes side by side; with N > 1 and torch-threads 0, each gets cores/N torch threads"
     )

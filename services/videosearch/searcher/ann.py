@@ -26,6 +26,12 @@ from usearch.index import Index
 log = logging.getLogger(__name__)
 
 
+# Defaults of the Searcher's approximate index, used by the index, the service and the settings.
+DEFAULT_ANN_MODE = "auto"
+DEFAULT_ANN_THRESHOLD = 200_000  # scenes from which ann=auto builds the index
+DEFAULT_ANN_CANDIDATES = 64  # fewest candidates proposed for exact re-scoring
+
+
 @dataclass(frozen=True)
 class AnnParams:
     connectivity: int = 16  # HNSW M

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from videosearch.searcher.ann import AnnParams, HnswIndex
+from videosearch.searcher.ann import DEFAULT_ANN_CANDIDATES, DEFAULT_ANN_THRESHOLD, AnnParams, HnswIndex
 from videosearch.searcher.ranking import best_scenes, ordered, top_candidates
 from videosearch.searcher.store import ROW_COLUMNS, LoadedCollection, row_columns
 from videosearch.searcher.types import (
@@ -181,10 +181,10 @@ class SceneIndex:
         dim: int = 0,
         *,
         ann_mode: str = "none",
-        ann_threshold: int = 200_000,
+        ann_threshold: int = DEFAULT_ANN_THRESHOLD,
         ann_params: AnnParams = AnnParams(),
         ann_dir: Path | None = None,
-        ann_candidates: int = 64,
+        ann_candidates: int = DEFAULT_ANN_CANDIDATES,
     ) -> None:
         if ann_mode not in ("none", "hnsw", "auto"):
             raise ValueError(f"ann must be none, hnsw or auto, got {ann_mode!r}")

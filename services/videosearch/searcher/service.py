@@ -25,7 +25,7 @@ from videosearch.common.errors import (
     VideoSearchError,
 )
 from videosearch.searcher import validation
-from videosearch.searcher.ann import AnnParams
+from videosearch.searcher.ann import DEFAULT_ANN_CANDIDATES, DEFAULT_ANN_MODE, DEFAULT_ANN_THRESHOLD, AnnParams
 from videosearch.searcher.index import SceneIndex
 from videosearch.searcher.store import Collection, SearcherStore, check_same_model
 from videosearch.searcher.types import (
@@ -85,10 +85,10 @@ class Searcher:
         data_dir: str | Path,
         *,
         text_embedder: TextEmbedder | None = None,
-        ann: str = "auto",
-        ann_threshold: int = 200_000,
+        ann: str = DEFAULT_ANN_MODE,
+        ann_threshold: int = DEFAULT_ANN_THRESHOLD,
         ann_params: AnnParams = AnnParams(),
-        ann_candidates: int = 64,
+        ann_candidates: int = DEFAULT_ANN_CANDIDATES,
     ) -> "Searcher":
         """Opens (or creates) the store under ``data_dir`` and loads every vector.
 

@@ -7,9 +7,11 @@ from dataclasses import dataclass
 
 from videosearch.common import defaults
 from videosearch.common.settings import BaseServiceSettings, load_settings, port_setting, setting
+from videosearch.searcher.ann import DEFAULT_ANN_CANDIDATES, DEFAULT_ANN_MODE, DEFAULT_ANN_THRESHOLD, AnnParams
 
 ENV_PREFIX = "VIDEOSEARCH_SEARCHER"
 ANN_MODES = ("none", "hnsw", "auto")
+_ANN = AnnParams()
 
 
 @dataclass
@@ -19,15 +21,15 @@ class SearcherSettings(BaseServiceSettings):
     embedder_address: str = setting(defaults.EMBEDDER_ADDRESS, "host:port of the Embedder, used to embed text queries")
     embedder_timeout: float = setting(30.0, "seconds to wait for the Embedder to embed a text query")
     ann: str = setting(
-        "auto",
+        DEFAULT_ANN_MODE,
         "approximate index for requests with approximate=true: none, hnsw (always), or auto (once the "
         "collection reaches --ann-threshold scenes)",
     )
-    ann_threshold: int = setting(200_000, "scene count from which ann=auto builds the approximate index")
-    ann_connectivity: int = setting(16, "HNSW graph degree M")
-    ann_expansion_add: int = setting(64, "HNSW efConstruction")
-    ann_expansion_search: int = setting(128, "HNSW efSearch")
-    ann_candidates: int = setting(64, "fewest candidates the approximate index proposes for exact re-scoring")
+    ann_threshold: int = setting(DEFAULT_ANN_THRESHOLD, "scene count from which ann=auto builds the approximate index")
+    ann_connectivity: int = setting(_ANN.connectivity, "HNSW graph degree M")
+    ann_expansion_add: int = setting(_ANN.expansion_add, "HNSW efConstruction")
+    ann_expansion_search: int = setting(_ANN.expansion_search, "HNSW efSearch")
+    ann_candidates: int = setting(DEFAULT_ANN_CANDIDATES, "fewest candidates the approximate index proposes for exact re-scoring")
 
 
 def load(argv: Sequence[str] | None = None) -> SearcherSettings:

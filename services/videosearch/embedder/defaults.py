@@ -1,0 +1,11 @@
+"""The Embedder's defaults, each written once and free of torch: the settings (read by
+the launcher too), the model, the engine and the batcher all take them from here."""
+
+from __future__ import annotations
+
+DEFAULT_MODEL_ID = "openai/clip-vit-base-patch32"
+DEFAULT_MAX_BATCH_SIZE = 32
+DEFAULT_MAX_WAIT_MS = 5.0
+DEFAULT_MAX_QUEUE_IMAGES = 1024
+DEFAULT_MAX_IMAGES_PER_REQUEST = 256
+DEFAULT_MAX_TEXTS_PER_REQUEST = 256
