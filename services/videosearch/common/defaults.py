@@ -19,3 +19,4 @@ MAX_MESSAGE_MB = 64
 # Docker's kill timeouts (15 s and 10 s) so a service always ends on its own.
 GRACE_SECONDS = 5.0
 LOG_LEVEL = "info"
+SERVER_THREADS = 32

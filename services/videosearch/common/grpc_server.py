@@ -108,7 +108,7 @@ class Service:
         *,
         host: str,
         port: int,
-        max_workers: int = 32,
+        max_workers: int = defaults.SERVER_THREADS,
         max_message_bytes: int = MAX_MESSAGE_BYTES,
         reflection: bool = True,
     ) -> None:
@@ -151,7 +151,7 @@ class Service:
             self.health.set(service_name, status)
         log.info("%s health: %s", self.name, "SERVING" if serving else "NOT_SERVING")
 
-    def stop(self, grace: float = 5.0) -> None:
+    def stop(self, grace: float = defaults.GRACE_SECONDS) -> None:
         if self._stopped.is_set():
             return
         self._stopped.set()

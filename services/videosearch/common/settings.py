@@ -95,4 +95,4 @@ class BaseServiceSettings:
     grace_seconds: float = setting(defaults.GRACE_SECONDS, "seconds in-flight RPCs get to finish after SIGTERM")
     max_message_mb: int = setting(defaults.MAX_MESSAGE_MB, "largest gRPC message sent or received, in MiB")
     reflection: bool = setting(True, "answer gRPC server reflection (v1 and v1alpha), e.g. for grpcurl")
-    server_threads: int = setting(32, "threads serving RPCs")
+    server_threads: int = setting(defaults.SERVER_THREADS, "threads serving RPCs")
