@@ -64,15 +64,20 @@ def submit(app, path, **options):
     return stub, job, channel
 
 
-def test_a_model_mismatch_fails_before_anything_is_decoded(embedder, searcher, shared_videos):
-    store_video_of_another_model(searcher.address)
-    app = start_indexer([shared_videos], embedder.address, searcher.address)
+def index_to_the_end(embedder_address, searcher_address, path):
+    """Runs one job on a fresh Indexer; returns its last snapshot."""
+    app = start_indexer([path.parent], embedder_address, searcher_address)
     try:
-        stub, job, channel = submit(app, shared_videos / "counter.mp4")
+        stub, job, channel = submit(app, path)
         with channel:
-            final = finish(stub, job.job_id)
+            return finish(stub, job.job_id)
     finally:
         app.stop(0)
+
+
+def test_a_model_mismatch_fails_before_anything_is_decoded(embedder, searcher, shared_videos):
+    store_video_of_another_model(searcher.address)
+    final = index_to_the_end(embedder.address, searcher.address, shared_videos / "counter.mp4")
     assert final.state == indexer_pb2.JOB_STATE_FAILED
     assert final.error_reason == indexer_pb2.JOB_ERROR_REASON_MODEL_MISMATCH, final
     assert OTHER_MODEL in final.error and embedder.engine.model_info().model_id in final.error
@@ -108,13 +113,9 @@ def test_a_searcher_refusal_at_store_time_is_not_unavailability(embedder, gated_
 def test_an_embedder_refusal_is_not_unavailability(tiny_clip_dir, searcher, shared_videos):
     refusing = serve_embedder(EmbedderSettings(port=0, model=str(tiny_clip_dir), dtype="float32"),
                               RefusingClip(str(tiny_clip_dir), device="cpu", dtype="float32"))
-    app = start_indexer([shared_videos], refusing.address, searcher.address)
     try:
-        stub, job, channel = submit(app, shared_videos / "counter.mp4")
-        with channel:
-            final = finish(stub, job.job_id)
+        final = index_to_the_end(refusing.address, searcher.address, shared_videos / "counter.mp4")
     finally:
-        app.stop(0)
         refusing.stop(0)
     assert final.state == indexer_pb2.JOB_STATE_FAILED
     assert final.error_reason == indexer_pb2.JOB_ERROR_REASON_EMBEDDER_REFUSED, final

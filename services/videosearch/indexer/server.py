@@ -9,7 +9,7 @@ import logging
 import sys
 import threading
 
-from videosearch.common.errors import VideoSearchError
+from videosearch.common.errors import InvalidArgument, VideoSearchError
 from videosearch.common.service import ServiceApp
 from videosearch.embedder.client import EmbedderClient
 from videosearch.indexer.jobs import JobManager
@@ -30,6 +30,7 @@ class IndexerApp(ServiceApp[IndexerSettings]):
     grpc_service = indexer_pb2.DESCRIPTOR.services_by_name["IndexerService"]
     add_servicer = staticmethod(indexer_pb2_grpc.add_IndexerServiceServicer_to_server)
     read_settings = staticmethod(load)
+    startup_errors = (InvalidArgument,)  # a server default for job options that no job could use
     serving_once_loaded = False  # SERVING once the Embedder answers (see _become_ready)
 
     def __init__(self, settings: IndexerSettings) -> None:

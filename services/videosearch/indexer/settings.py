@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from videosearch.common import defaults
@@ -46,17 +47,13 @@ class IndexerSettings(BaseServiceSettings):
     rpc_timeout_s: float = setting(120.0, "deadline of each call to the Embedder and the Searcher")
 
 
+# Every job option but ``force`` has a setting of the same name: the server's default for it.
+SERVER_DEFAULT_OPTIONS = [f.name for f in dataclasses.fields(IndexOptions) if f.name != "force"]
+
+
 def default_options(settings: IndexerSettings) -> IndexOptions:
     """The options of a job that sets none: the server's defaults (validated, so a bad flag fails at start)."""
-    return IndexOptions(
-        detector_threshold=settings.detector_threshold,
-        min_scene_frames=settings.min_scene_frames,
-        frames_per_scene=settings.frames_per_scene,
-        seconds_per_sample=settings.seconds_per_sample,
-        min_frames_per_scene=settings.min_frames_per_scene,
-        max_frames_per_scene=settings.max_frames_per_scene,
-        detector=settings.detector,
-    ).validate()
+    return IndexOptions(**{name: getattr(settings, name) for name in SERVER_DEFAULT_OPTIONS}).validate()
 
 
 def moment_settings(settings: IndexerSettings) -> moments.MomentSettings:

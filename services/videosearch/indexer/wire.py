@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from videosearch.indexer.jobs import ErrorReason, IndexOptions, Job, JobStage, JobState
 from videosearch.v1 import indexer_pb2
 
@@ -32,31 +34,18 @@ _REASONS = {
 }
 
 
+# IndexOptions and the message have the same fields by the same names.
+_OPTION_FIELDS = [field.name for field in dataclasses.fields(IndexOptions)]
+
+
 def options_to_proto(options: IndexOptions) -> indexer_pb2.IndexOptions:
-    return indexer_pb2.IndexOptions(
-        detector_threshold=options.detector_threshold,
-        min_scene_frames=options.min_scene_frames,
-        frames_per_scene=options.frames_per_scene,
-        force=options.force,
-        seconds_per_sample=options.seconds_per_sample,
-        min_frames_per_scene=options.min_frames_per_scene,
-        max_frames_per_scene=options.max_frames_per_scene,
-        detector=options.detector,
-    )
+    return indexer_pb2.IndexOptions(**{name: getattr(options, name) for name in _OPTION_FIELDS})
 
 
 def options_from_proto(message: indexer_pb2.IndexOptions, defaults: IndexOptions) -> IndexOptions:
-    """A job's options: each one the request leaves at zero (unset) is the server's default."""
-    return IndexOptions(
-        detector_threshold=message.detector_threshold or defaults.detector_threshold,
-        min_scene_frames=message.min_scene_frames or defaults.min_scene_frames,
-        frames_per_scene=message.frames_per_scene or defaults.frames_per_scene,
-        force=message.force,
-        seconds_per_sample=message.seconds_per_sample or defaults.seconds_per_sample,
-        min_frames_per_scene=message.min_frames_per_scene or defaults.min_frames_per_scene,
-        max_frames_per_scene=message.max_frames_per_scene or defaults.max_frames_per_scene,
-        detector=message.detector or defaults.detector,
-    ).validate()
+    """A job's options: each one the request leaves at zero (unset) is the server's default
+    (``force`` is false unless asked for)."""
+    return IndexOptions(**{name: getattr(message, name) or getattr(defaults, name) for name in _OPTION_FIELDS}).validate()
 
 
 def job_to_proto(job: Job) -> indexer_pb2.IndexJob:
