@@ -37,3 +37,13 @@ def tiny_clip_dir(tmp_path_factory) -> Path:
     from videosearch.demo.tokenizer import build_tiny_random_clip
 
     return build_tiny_random_clip(tmp_path_factory.mktemp("tiny-clip"), seed=0, image_size=32)
+
+
+def pytest_addoption(parser):
+    parser.addoption("--reverse", action="store_true",
+                     help="run the collected tests in reverse order, to show that none depends on another's order")
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--reverse"):
+        items.reverse()
