@@ -42,10 +42,10 @@ demo-model: install ## Retrain the offline demo CLIP into models/demo-clip (dete
 	$(PY) -m videosearch.demo.train --out models/demo-clip --seed 0
 	$(PY) -m videosearch.demo.evaluate --model models/demo-clip --frames 500 --seed 12345 --record
 
-bench-embedder: install ## Embedder throughput vs the compute ceiling and the seed's one-image calls
+bench-embedder: install ## Embedder throughput vs the compute ceiling and the article's one-image-per-call pipeline
 	$(PY) bench/embedder/run.py --write-docs --plot
 
-bench-index: install ## Indexing speed vs a re-implementation of the seed, and growth with video length
+bench-index: install ## Indexing speed vs a re-implementation of the article's pipeline, and growth with video length
 	$(PY) bench/index/run.py
 
 bench-search: install ## Search latency, start-up and memory at 10k/100k/1M scenes, vs faiss
