@@ -65,6 +65,20 @@ def start_service(name: str, module: str, args: list[str], workdir: Path) -> Ser
     return process
 
 
+def restart(counts: KillCounts, round_: int, name: str, module: str, args: list[str], workdir: Path) -> ServiceProcess | None:
+    """Starts the killed service again and records how long it took to serve; None if it did not."""
+    started = time.monotonic()
+    try:
+        process = start_service(name, module, args, workdir)
+    except (RuntimeError, TimeoutError) as exc:
+        counts.failed_restarts += 1
+        counts.problems.append(f"round {round_}: restart failed: {exc}")
+        return None
+    counts.restarts += 1
+    counts.seconds_to_serving.append(time.monotonic() - started)
+    return process
+
+
 def sigkill(process: ServiceProcess) -> None:
     process.process.send_signal(signal.SIGKILL)  # no shutdown hook, no flush: a crash
     process.process.wait()
@@ -184,15 +198,9 @@ def kill_searcher_during_writes(kills: int, *, seed: int = 0, pool: int = 40, wo
         if not report.whole:
             counts.problems.append(f"round {round_}: {report.summary()}")
 
-        started = time.monotonic()
-        try:
-            searcher = start_service("searcher", "videosearch.searcher.server", args, workdir)
-        except (RuntimeError, TimeoutError) as exc:
-            counts.failed_restarts += 1
-            counts.problems.append(f"round {round_}: restart failed: {exc}")
-            break
-        counts.restarts += 1
-        counts.seconds_to_serving.append(time.monotonic() - started)
+        searcher = restart(counts, round_, "searcher", "videosearch.searcher.server", args, workdir)
+        if searcher is None:
+            return counts
         lost = _compare(stored_versions(f"{HOST}:{searcher.port}"), acknowledged, writer.in_flight)
         counts.lost_writes += len(lost)
         counts.problems += [f"round {round_}: {problem}" for problem in lost]

@@ -39,6 +39,7 @@ from bench.chaos.harness import (  # noqa: E402
     HOST,
     KillCounts,
     kill_searcher_during_writes,
+    restart,
     sigkill,
     start_service,
     synthetic_upsert,
@@ -94,15 +95,9 @@ def kill_indexer_during_jobs(kills: int, workdir: Path, seed: int) -> tuple[Kill
                 _wait_until_busy(stub, jobs[0], chooser.uniform(0.0, 0.6))
             sigkill(indexer)
             counts.kills += 1
-            started = time.monotonic()
-            try:
-                indexer = start_service(*INDEXER, indexer_args, workdir)
-            except (RuntimeError, TimeoutError) as exc:
-                counts.failed_restarts += 1
-                counts.problems.append(f"round {round_}: restart failed: {exc}")
+            indexer = restart(counts, round_, *INDEXER, indexer_args, workdir)
+            if indexer is None:
                 break
-            counts.restarts += 1
-            counts.seconds_to_serving.append(time.monotonic() - started)
             with grpc.insecure_channel(f"{HOST}:{indexer.port}") as channel:
                 stub = indexer_pb2_grpc.IndexerServiceStub(channel)
                 known = {job.job_id for job in stub.ListIndexJobs(indexer_pb2.ListIndexJobsRequest(page_size=1000),
@@ -110,9 +105,9 @@ def kill_indexer_during_jobs(kills: int, workdir: Path, seed: int) -> tuple[Kill
             forgotten += len(set(jobs) - known)
             print(f"indexer kill {round_ + 1}/{kills}: restarted in {counts.seconds_to_serving[-1]:.1f} s", flush=True)
     finally:
-        indexer.stop()
-        searcher.stop()
-        embedder.stop()
+        for process in (indexer, searcher, embedder):
+            if process is not None:
+                process.stop()
     report = check_store(data)
     print(f"after the indexer kills the Searcher holds {report.videos} whole videos", flush=True)
     counts.partial_videos, counts.orphan_keys = len(report.partial_videos), len(report.orphan_keys)
@@ -171,19 +166,14 @@ def kill_embedder_during_queries(kills: int, workdir: Path) -> tuple[KillCounts,
                 outage["text_codes"][code] = outage["text_codes"].get(code, 0) + 1
                 if code not in ("UNAVAILABLE",):
                     counts.problems.append(f"round {round_}: a text query during the outage got {code}")
-                started = time.monotonic()
-                try:
-                    embedder = start_service(*EMBEDDER, ["--port", str(port), *embedder_args], workdir)
-                except (RuntimeError, TimeoutError) as exc:
-                    counts.failed_restarts += 1
-                    counts.problems.append(f"round {round_}: restart failed: {exc}")
+                embedder = restart(counts, round_, *EMBEDDER, ["--port", str(port), *embedder_args], workdir)
+                if embedder is None:
                     break
-                counts.restarts += 1
-                counts.seconds_to_serving.append(time.monotonic() - started)
                 print(f"embedder kill {round_ + 1}/{kills}: restarted in {counts.seconds_to_serving[-1]:.1f} s", flush=True)
     finally:
-        searcher.stop()
-        embedder.stop()
+        for process in (searcher, embedder):
+            if process is not None:
+                process.stop()
     return counts, outage
 
 
