@@ -25,7 +25,8 @@ DISTRIBUTION_OF = {
     "yaml": "pyyaml",
     "faiss": "faiss-cpu",
 }
-TEST_AND_BENCH_TOOLS = {"pytest", "pytest-timeout", "pyyaml", "grpcio-tools", "matplotlib", "faiss-cpu", "psutil"}
+TEST_AND_BENCH_TOOLS = {"pytest", "pytest-timeout", "pyyaml", "grpcio-tools", "hypothesis", "cryptography",
+                        "matplotlib", "faiss-cpu", "psutil"}
 
 
 def project() -> dict:
@@ -71,8 +72,10 @@ def test_test_and_bench_tools_are_extras_not_dependencies():
     extras = {name_of(r) for group in project()["optional-dependencies"].values() for r in group}
     assert not dependencies & TEST_AND_BENCH_TOOLS
     assert TEST_AND_BENCH_TOOLS <= extras
-    bench = {DISTRIBUTION_OF.get(m, m).lower() for m in third_party_imports("bench")}
-    assert bench - {"benchlib"} <= dependencies | extras, "bench's imports are runtime or bench dependencies"
+    repository_own = {"bench", "benchlib", "tests"}
+    for folder in ("bench", "tests"):
+        needed = {DISTRIBUTION_OF.get(m, m).lower() for m in third_party_imports(folder)} - repository_own
+        assert needed <= dependencies | extras, f"{folder} imports what no dependency or extra provides"
 
 
 def test_every_dependency_and_extra_is_pinned_in_requirements():
