@@ -10,7 +10,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent import futures
 from pathlib import Path
 
@@ -111,11 +111,13 @@ class Service:
         max_workers: int = defaults.SERVER_THREADS,
         max_message_bytes: int = MAX_MESSAGE_BYTES,
         reflection: bool = True,
+        interceptors: Sequence[grpc.ServerInterceptor] = (),
     ) -> None:
         self.name = name
         self.server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix=name),
-            interceptors=[ErrorMappingInterceptor()],
+            # ``interceptors`` (e.g. authentication) run before errors are mapped.
+            interceptors=[*interceptors, ErrorMappingInterceptor()],
             # Without so_reuseport=0 a second server binds a port that is already in use
             # (both then get half the connections) instead of failing at start.
             options=[*message_options(max_message_bytes), ("grpc.so_reuseport", 0)],

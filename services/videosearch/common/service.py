@@ -78,6 +78,7 @@ class ServiceApp(ABC, Generic[S]):
         self.service = Service(
             self.name, register, host=s.host, port=s.port, max_workers=s.server_threads,
             max_message_bytes=s.max_message_mb * 1024 * 1024, reflection=s.reflection,
+            interceptors=self.interceptors(),
         ).start()
         write_port_file(s.port_file, self.service.port)
         # After the port file: a launcher reading this line finds the file written.
@@ -120,6 +121,10 @@ class ServiceApp(ABC, Generic[S]):
     @abstractmethod
     def open(self, *args, **kwargs):
         """Builds the domain object and attaches it to the servicer."""
+
+    def interceptors(self) -> list:
+        """Server interceptors this service adds before the shared error mapping (none yet)."""
+        return []
 
     def drain(self) -> None:
         """Before the server stops: end what would keep RPCs open (running jobs, streams)."""
