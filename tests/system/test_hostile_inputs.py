@@ -9,46 +9,17 @@ import os
 import grpc
 import numpy as np
 import pytest
-from videosearch.common.grpc_server import insecure_channel
 from videosearch.common.tensors import to_tensor
-from videosearch.embedder.server import serve as serve_embedder
-from videosearch.embedder.settings import EmbedderSettings
-from videosearch.indexer.server import IndexerApp
-from videosearch.indexer.settings import IndexerSettings
-from videosearch.searcher.server import serve as serve_searcher
-from videosearch.searcher.settings import SearcherSettings
 from videosearch.v1 import (
     embedder_pb2,
-    embedder_pb2_grpc,
     indexer_pb2,
-    indexer_pb2_grpc,
     searcher_pb2,
-    searcher_pb2_grpc,
     tensor_pb2,
     video_pb2,
 )
 
 pytestmark = pytest.mark.timeout(300)
 OVERFLOWING_SHAPES = ([2**32, 2**32], [2**62, 4, 1, 1])
-
-
-@pytest.fixture(scope="module")
-def services(tiny_clip_dir, tmp_path_factory):
-    root = tmp_path_factory.mktemp("videos")
-    embedder = serve_embedder(EmbedderSettings(port=0, model=str(tiny_clip_dir), device="cpu", dtype="float32"))
-    searcher = serve_searcher(SearcherSettings(
-        port=0, data_dir=str(tmp_path_factory.mktemp("searcher")), embedder_address=embedder.address, ann="none"))
-    indexer = IndexerApp(IndexerSettings(
-        port=0, allowed_roots=(str(root),), embedder_address=embedder.address,
-        searcher_address=searcher.address, workers=1, rpc_timeout_s=10.0)).start()
-    channels = [insecure_channel(a) for a in (embedder.address, searcher.address, f"127.0.0.1:{indexer.port}")]
-    yield (root, embedder_pb2_grpc.EmbedderServiceStub(channels[0]), searcher_pb2_grpc.SearcherServiceStub(channels[1]),
-           indexer_pb2_grpc.IndexerServiceStub(channels[2]))
-    for channel in channels:
-        channel.close()
-    indexer.stop(0)
-    searcher.stop(0)
-    embedder.stop(0)
 
 
 def _float_tensor(shape) -> tensor_pb2.Tensor:
@@ -70,10 +41,9 @@ def _upsert(model_id: str, dim: int, **video_fields) -> searcher_pb2.UpsertVideo
     return searcher_pb2.UpsertVideoRequest(video=video, scenes=scenes, embeddings=to_tensor(vector))
 
 
-def _cases(services):
-    root, embedder, searcher, indexer = services
-    info = embedder.GetModelInfo(embedder_pb2.GetModelInfoRequest())
-    model_id, dim = info.model_id, info.embedding_dim
+def _cases(live):
+    root, embedder, searcher, indexer = live.root, live.embedder, live.searcher, live.indexer
+    model_id, dim = live.model_id, live.dim
     fifo = root / "pipe.mp4"
     if not fifo.exists():
         os.mkfifo(fifo)
@@ -110,10 +80,10 @@ def _with_embeddings(request, tensor):
     return request
 
 
-def test_each_hostile_input_is_an_invalid_argument_and_every_service_still_serves(services):
-    _root, embedder, searcher, indexer = services
+def test_each_hostile_input_is_an_invalid_argument_and_every_service_still_serves(live_services):
+    embedder, searcher, indexer = live_services.embedder, live_services.searcher, live_services.indexer
     outcomes = {}
-    for label, call in _cases(services).items():
+    for label, call in _cases(live_services).items():
         with pytest.raises(grpc.RpcError) as info:
             call()
         outcomes[label] = (info.value.code(), info.value.details())

@@ -296,6 +296,8 @@ class JobManager:
 
     # -- reading ---------------------------------------------------------------
     def get(self, job_id: str) -> Job:
+        if not job_id:
+            raise InvalidArgument("job_id is empty; give the id SubmitIndexJob returned (ListIndexJobs lists them)")
         with self._changed:
             job = self._jobs.get(job_id)
         if job is None:
