@@ -30,7 +30,9 @@ try {
   const byText = await services.searcher.search({ text: query, top_k: 3 });
   out.search_text = { videos: byText.videos.map((v) => ({ video_id: v.video.video_id, score: v.score })) };
 
-  const texts = await services.embedder.embedTexts({ texts: [query, 'something else entirely'] });
+  // The query alone, as the Searcher embeds a text query: batched with a longer text it would be
+  // padded, which changes float rounding and so the score a little.
+  const texts = await services.embedder.embedTexts({ texts: [query] });
   const [queryVector] = tensorRows(texts.embeddings);
   out.embed_texts = { shape: tensorShape(texts.embeddings), model_id: texts.model_id, norm: Math.hypot(...queryVector) };
 
