@@ -26,8 +26,10 @@ install: $(PY) ## Create .venv and install the project with pinned dependencies
 
 node-deps: $(NODE_DEPS) ## Install the pinned npm packages: buf (tools/) and the Node client's (clients/node/)
 
+# --ignore-scripts: no dependency needs its install script (buf finds its platform binary
+# without it; protobufjs's only checks its CLI), and npm versions differ on running them.
 %/node_modules/.package-lock.json: %/package-lock.json %/package.json
-	cd $* && npm ci --no-audit --no-fund
+	cd $* && npm ci --ignore-scripts --no-audit --no-fund
 
 protos: ## Regenerate services/videosearch/v1 from protos/ (never edit the output by hand)
 	rm -f $(PROTO_OUT)/videosearch/v1/*_pb2*.py $(PROTO_OUT)/videosearch/v1/*_pb2*.pyi
@@ -50,7 +52,7 @@ up: install ## Start the three services locally (Ctrl-C stops them)
 	$(PY) -m videosearch.launcher
 
 clean:
-	rm -rf .venv build *.egg-info
+	rm -rf .venv build *.egg-info tools/node_modules clients/node/node_modules
 
 demo: install ## The main job: start everything with the offline demo model, index demo videos, search them
 	$(PY) -m videosearch.demo.showcase
