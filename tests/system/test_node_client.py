@@ -74,6 +74,8 @@ def test_node_client_drives_every_service(node, cluster, shared_videos):
     images = seen["embed_images"]
     assert images["shape"] == [2, dim] and images["model_id"] == model_id and images["values"] == 2 * dim
     assert all(math.isclose(n, 1.0, rel_tol=1e-4) for n in images["norms"])
+    streamed = seen["stream_embed_images"]
+    assert streamed["shapes"] == [[1, dim], [1, dim]] and streamed["max_difference"] < 1e-3
 
     assert seen["bad_page_token"]["code"] == 3  # INVALID_ARGUMENT
     assert "start again without a page_token" in seen["bad_page_token"]["details"]

@@ -4,7 +4,7 @@
 // Usage: node scripts/drive-services.js INDEXER SEARCHER EMBEDDER VIDEO_PATH QUERY
 import {
   SERVICE_NAMES, checkHealth, connect, float32ArrayToTensor, int64ToNumber, tensorRows, tensorShape, tensorToFloat32Array,
-  timestampToDate, uint8ArrayToTensor, watchJobUntilDone,
+  streamEmbedImageChunks, timestampToDate, uint8ArrayToTensor, watchJobUntilDone,
 } from '../src/index.js';
 
 const [indexerAddress, searcherAddress, embedderAddress, videoPath, query] = process.argv.slice(2);
@@ -49,6 +49,14 @@ try {
   out.embed_images = {
     shape: tensorShape(images.embeddings), model_id: images.model_id, norms: imageRows.map((row) => Math.hypot(...row)),
     byte_offset_mod_4: images.embeddings.data.byteOffset % 4, values: tensorToFloat32Array(images.embeddings).length,
+  };
+  // The same two images as two one-image chunks over StreamEmbedImages.
+  const imageBytes = 3 * height * width;
+  const chunks = [0, 1].map((i) => uint8ArrayToTensor(pixels.subarray(i * imageBytes, (i + 1) * imageBytes), [1, 3, height, width]));
+  const streamed = await streamEmbedImageChunks(services.embedder, chunks);
+  out.stream_embed_images = {
+    shapes: streamed.map((r) => tensorShape(r.embeddings)),
+    max_difference: Math.max(...streamed.flatMap((r, i) => Array.from(tensorRows(r.embeddings)[0], (v, j) => Math.abs(v - imageRows[i][j])))),
   };
 
   try {

@@ -93,6 +93,26 @@ export async function watchJobUntilDone(indexer, jobId, onUpdate = () => {}) {
 }
 
 /**
+ * Embeds image chunks over one StreamEmbedImages call (for batches above the per-request
+ * limits): writes every chunk, then resolves with one response per chunk, in order.
+ * @param {ServiceClient} embedder
+ * @param {object[]} pixelTensors (N, 3, H, W) Tensors, each at most max_images_per_request images
+ * @param {{deadlineMs?: number | null}} [options]
+ * @returns {Promise<object[]>} StreamEmbedImagesResponse per chunk
+ */
+export function streamEmbedImageChunks(embedder, pixelTensors, options = {}) {
+  return new Promise((resolve, reject) => {
+    const responses = [];
+    const call = embedder.streamEmbedImages({}, options);
+    call.on('data', (response) => responses.push(response));
+    call.on('error', reject);
+    call.on('end', () => resolve(responses));
+    for (const pixel_values of pixelTensors) call.write({ pixel_values });
+    call.end();
+  });
+}
+
+/**
  * Clients for the three services.
  * @param {{indexer?: string, embedder?: string, searcher?: string}} addresses host:port of each service to use
  * @param {{credentials?: grpc.ChannelCredentials, channelOptions?: object}} [options]

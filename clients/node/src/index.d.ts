@@ -49,6 +49,7 @@ export interface Services {
 export const SERVICE_NAMES: Readonly<{ indexer: string; embedder: string; searcher: string }>;
 export function connect(addresses: { indexer?: string; embedder?: string; searcher?: string }, options?: ConnectOptions): Services;
 export function checkHealth(address: string, service?: string, options?: CallOptions & ConnectOptions): Promise<string>;
+export function streamEmbedImageChunks(embedder: ServiceClient, pixelTensors: Tensor[], options?: CallOptions): Promise<any[]>;
 export function watchJobUntilDone(indexer: ServiceClient, jobId: string, onUpdate?: (job: any) => void): Promise<any>;
 
 export function protosDir(): string;

@@ -1,5 +1,5 @@
 // @videosearch/client: a small Node.js client over the videosearch protos.
-export { connect, checkHealth, watchJobUntilDone, ServiceClient, SERVICE_NAMES } from './client.js';
+export { connect, checkHealth, watchJobUntilDone, streamEmbedImageChunks, ServiceClient, SERVICE_NAMES } from './client.js';
 export { loadProtos, protosDir, LOADER_OPTIONS } from './protos.js';
 export {
   tensorToFloat32Array, tensorRows, tensorShape, float32ArrayToTensor, uint8ArrayToTensor, float16BitsToNumber, DTYPE_SIZES,
