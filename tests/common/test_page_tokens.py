@@ -18,6 +18,9 @@ def test_a_token_reads_back_as_its_position_and_does_not_show_it():
     token = VIDEOS.encode("3f2a9c0b1d4e5f60")
     assert VIDEOS.decode(token) == "3f2a9c0b1d4e5f60"
     assert "3f2a9c0b1d4e5f60" not in token and token.isascii() and "=" not in token
+    decoded = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    assert b"3f2a9c0b1d4e5f60" not in decoded, "not readable after decoding the base64 either"
+    assert b"120" not in base64.urlsafe_b64decode(JOBS.encode(120) + "==")
     assert JOBS.decode(JOBS.encode(120)) == 120
     assert "120" not in JOBS.encode(120)
     assert VIDEOS.decode("") is None, "the empty token means the first page"

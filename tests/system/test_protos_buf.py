@@ -3,6 +3,7 @@ last released state (protos/released/), and `buf breaking` really catches a brea
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 
@@ -36,3 +37,20 @@ def test_buf_breaking_catches_a_deleted_field(tmp_path):
     result = buf("breaking", "--against", str(RELEASED), cwd=tmp_path)
     assert result.returncode != 0
     assert 'Previously present field "2" with name "uri" on message "Video" was deleted' in result.stdout, result.stdout
+
+
+def test_every_proto_file_names_its_package_for_every_language():
+    """buf's PACKAGE_SAME_* rules only check that the files agree, also when all lack an
+    option; this checks each file sets them, with a Java outer class named after the file."""
+    for proto in sorted((ROOT / "protos" / "videosearch" / "v1").glob("*.proto")):
+        options = dict(re.findall(r'^option (\w+) = "?(.*?)"?;$', proto.read_text(), flags=re.M))
+        assert options == {
+            "csharp_namespace": "Videosearch.V1",
+            "go_package": "github.com/videosearch/videosearch/gen/go/videosearch/v1;videosearchv1",
+            "java_multiple_files": "true",
+            "java_outer_classname": f"{proto.stem.capitalize()}Proto",
+            "java_package": "dev.videosearch.v1",
+            "objc_class_prefix": "VSX",
+            "php_namespace": "Videosearch\\\\V1",
+            "ruby_package": "Videosearch::V1",
+        }, proto.name

@@ -2,10 +2,12 @@
 
 A token is url-safe base64 (no padding) of a small binary record::
 
-    version (1 byte) | request digest (8 bytes) | position (JSON) | checksum (8 bytes)
+    version (1 byte) | request digest (8 bytes) | masked position (JSON) | checksum (8 bytes)
 
 The *position* is where the next page starts (the last key or sequence number a
-page returned); callers never see it in readable form and cannot build one. The
+page returned). It is masked (XOR with a SHAKE-256 stream of the version and digest)
+so that decoding the base64 does not show a key either: callers see nothing they
+could come to depend on, and cannot build a token. The
 *request digest* binds the token to the RPC and to the request's other
 parameters (filters), so a token handed to another RPC or reused with different
 filters is refused instead of silently paging something else. The page size is
@@ -39,6 +41,12 @@ def _hash(data: bytes) -> bytes:
     return hashlib.blake2b(data, digest_size=_DIGEST_BYTES, person=_PERSON).digest()
 
 
+def _mask(data: bytes, head: bytes) -> bytes:
+    """XORs ``data`` with a stream derived from the token's head (applying it twice undoes it)."""
+    stream = hashlib.shake_256(_PERSON + head).digest(len(data))
+    return bytes(a ^ b for a, b in zip(data, stream))
+
+
 def _request_digest(rpc: str, params: Mapping[str, object]) -> bytes:
     return _hash(json.dumps([rpc, dict(sorted(params.items()))], separators=(",", ":")).encode())
 
@@ -52,7 +60,8 @@ class PageTokens:
 
     def encode(self, position: Position, **params: object) -> str:
         """The token for the page starting after ``position``, for a request with these filter ``params``."""
-        body = bytes([_VERSION]) + _request_digest(self.rpc, params) + json.dumps(position).encode()
+        head = bytes([_VERSION]) + _request_digest(self.rpc, params)
+        body = head + _mask(json.dumps(position).encode(), head)
         return base64.urlsafe_b64encode(body + _hash(body)).rstrip(b"=").decode("ascii")
 
     def decode(self, token: str, **params: object) -> Position | None:
@@ -76,7 +85,7 @@ class PageTokens:
                 f"page_token was made for another request (another RPC or other filters than this {self.rpc}); {restart}"
             )
         try:
-            position = json.loads(body[1 + _DIGEST_BYTES :])
+            position = json.loads(_mask(body[1 + _DIGEST_BYTES :], body[: 1 + _DIGEST_BYTES]))
         except ValueError:
             position = None
         if type(position) is not self.position_type:
