@@ -48,7 +48,7 @@ try {
   const imageRows = tensorRows(images.embeddings);
   out.embed_images = {
     shape: tensorShape(images.embeddings), model_id: images.model_id, norms: imageRows.map((row) => Math.hypot(...row)),
-    byte_offset_mod_4: images.embeddings.data.byteOffset % 4, values: tensorToFloat32Array(images.embeddings).length,
+    values: tensorToFloat32Array(images.embeddings).length,
   };
   // The same two images as two one-image chunks over StreamEmbedImages.
   const imageBytes = 3 * height * width;
