@@ -11,7 +11,7 @@ RELEASED_PROTOS := protos/released/videosearch-v1.binpb
 # npm ci once per lockfile change: npm writes node_modules/.package-lock.json when it installs.
 NODE_DEPS := tools/node_modules/.package-lock.json clients/node/node_modules/.package-lock.json
 
-.PHONY: help install node-deps protos protos-check proto-lint proto-release test up demo demo-model bench-embedder bench-index bench-search bench-quality bench-moments bench-detectors chaos clean
+.PHONY: help install node-deps protos protos-check proto-lint proto-release test up demo demo-model bench-embedder bench-index bench-search bench-quality bench-moments bench-detectors chaos bench-load clean
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -83,6 +83,9 @@ bench-quality: install ## Retrieval quality on demo videos with the demo CLIP (R
 
 bench-moments: install ## Moment retrieval in long takes and hard-cut videos: the article's unit vs moments, side by side
 	$(PY) bench/quality/moments.py --write-docs
+
+bench-load: install ## 8 clients searching (text and vector) while index jobs run: p50/p99, errors (must be 0), memory growth per service
+	$(PY) bench/load/run.py
 
 chaos: install ## SIGKILL each service 50 times mid-work; counts lost writes, partial videos, orphan keys, failed restarts (all must be 0)
 	$(PY) bench/chaos/run.py --kills 50

@@ -82,7 +82,7 @@ def _cases(services):
         cases[f"EmbedImages shape {shape}"] = lambda s=shape: embedder.EmbedImages(
             embedder_pb2.EmbedImagesRequest(pixel_values=_float_tensor(s)), timeout=30)
         cases[f"StreamEmbedImages shape {shape}"] = lambda s=shape: list(embedder.StreamEmbedImages(
-            iter([embedder_pb2.EmbedImagesRequest(pixel_values=_float_tensor(s))]), timeout=30))
+            iter([embedder_pb2.StreamEmbedImagesRequest(pixel_values=_float_tensor(s))]), timeout=30))
         cases[f"Search vector shape {shape}"] = lambda s=shape: searcher.Search(searcher_pb2.SearchRequest(
             embedding=searcher_pb2.QueryEmbedding(vector=_float_tensor(s))), timeout=30)
         cases[f"UpsertVideo embeddings shape {shape}"] = lambda s=shape: searcher.UpsertVideo(
