@@ -217,7 +217,7 @@ class JobManager:
             self._transitions[job.job_id] = [job]
             self._handles[job.job_id] = JobHandle(self, job.job_id)
         if stored:
-            self._sequence = itertools.count(max(int(job.job_id.split("-", 1)[0]) for job in stored) + 1)
+            self._sequence = itertools.count(max(job_number(job.job_id) for job in stored) + 1)
         self._forget_old_jobs()
         for job_id in resumed:
             self._pool.submit(self._run, job_id)
@@ -307,11 +307,12 @@ class JobManager:
             raise NotFound(f"no job {job_id!r}; list jobs to see the ids this indexer knows")
         return job
 
-    def list(self, before: int | None, limit: int) -> tuple[list[Job], int | None]:
+    def list(self, limit: int, *, before: int | None = None) -> tuple[list[Job], int | None]:
         """Up to ``limit`` jobs newest first, only those submitted before job number
         ``before`` (None: from the newest). Returns the page and the ``before`` of the
         next page, None when no more follow. Paging by submission number, not by
-        offset, means jobs submitted meanwhile never shift a page, so none is listed twice."""
+        offset, means jobs submitted meanwhile never shift a page, so none is listed twice.
+        (``before`` is keyword-only so that a caller of the old ``list(offset, limit)`` fails loudly.)"""
         with self._changed:
             newest_first = [j for j in reversed(self._jobs.values()) if before is None or job_number(j.job_id) < before]
         page = newest_first[:limit]

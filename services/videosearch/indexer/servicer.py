@@ -114,7 +114,7 @@ class IndexerServicer(indexer_pb2_grpc.IndexerServiceServicer):
 
     def ListIndexJobs(self, request, context):
         size = page_size_of(request.page_size)
-        jobs, next_before = self._jobs.list(_JOB_PAGES.decode(request.page_token), size)
+        jobs, next_before = self._jobs.list(size, before=_JOB_PAGES.decode(request.page_token))
         return indexer_pb2.ListIndexJobsResponse(
             jobs=[job_to_proto(j) for j in jobs],
             next_page_token=_JOB_PAGES.encode(next_before) if next_before is not None else "",
