@@ -23,7 +23,7 @@ OVERFLOWING_SHAPES = ([2**32, 2**32], [2**62, 4, 1, 1])
 
 
 def _float_tensor(shape) -> tensor_pb2.Tensor:
-    return tensor_pb2.Tensor(dtype=tensor_pb2.DTYPE_FLOAT32, shape=shape, data=b"")
+    return tensor_pb2.Tensor(dtype=tensor_pb2.DATA_TYPE_FLOAT32, shape=shape, data=b"")
 
 
 def _upsert(model_id: str, dim: int, **video_fields) -> searcher_pb2.UpsertVideoRequest:
@@ -52,16 +52,16 @@ def _cases(live):
         cases[f"EmbedImages shape {shape}"] = lambda s=shape: embedder.EmbedImages(
             embedder_pb2.EmbedImagesRequest(pixel_values=_float_tensor(s)), timeout=30)
         cases[f"StreamEmbedImages shape {shape}"] = lambda s=shape: list(embedder.StreamEmbedImages(
-            iter([embedder_pb2.EmbedImagesRequest(pixel_values=_float_tensor(s))]), timeout=30))
+            iter([embedder_pb2.StreamEmbedImagesRequest(pixel_values=_float_tensor(s))]), timeout=30))
         cases[f"Search vector shape {shape}"] = lambda s=shape: searcher.Search(searcher_pb2.SearchRequest(
             embedding=searcher_pb2.QueryEmbedding(vector=_float_tensor(s))), timeout=30)
         cases[f"UpsertVideo embeddings shape {shape}"] = lambda s=shape: searcher.UpsertVideo(
             _with_embeddings(_upsert(model_id, dim), _float_tensor(s)), timeout=30)
-    uint8_vector = tensor_pb2.Tensor(dtype=tensor_pb2.DTYPE_UINT8, shape=[dim], data=bytes(dim))
+    uint8_vector = tensor_pb2.Tensor(dtype=tensor_pb2.DATA_TYPE_UINT8, shape=[dim], data=bytes(dim))
     cases["Search UINT8 vector"] = lambda: searcher.Search(searcher_pb2.SearchRequest(
         embedding=searcher_pb2.QueryEmbedding(vector=uint8_vector)), timeout=30)
     cases["UpsertVideo UINT8 embeddings"] = lambda: searcher.UpsertVideo(_with_embeddings(
-        _upsert(model_id, dim), tensor_pb2.Tensor(dtype=tensor_pb2.DTYPE_UINT8, shape=[1, dim], data=bytes(dim))), timeout=30)
+        _upsert(model_id, dim), tensor_pb2.Tensor(dtype=tensor_pb2.DATA_TYPE_UINT8, shape=[1, dim], data=bytes(dim))), timeout=30)
     cases["UpsertVideo indexed_at 2**62"] = lambda: searcher.UpsertVideo(
         _upsert(model_id, dim, indexed_at_seconds=2**62), timeout=30)
     cases["UpsertVideo NaN duration"] = lambda: searcher.UpsertVideo(
