@@ -47,7 +47,7 @@ def _unit(dim: int) -> np.ndarray:
 
 def embedder_cases(live) -> list[Case]:
     e, size, dim = live.embedder, live.image_size, live.dim
-    f32, u8 = tensor_pb2.DTYPE_FLOAT32, tensor_pb2.DTYPE_UINT8
+    f32, u8 = tensor_pb2.DATA_TYPE_FLOAT32, tensor_pb2.DATA_TYPE_UINT8
     pixel_tensors = {
         "no tensor": tensor_pb2.Tensor(),
         "dtype unset": _tensor(0, [1, 3, size, size], bytes(3 * size * size)),
@@ -66,15 +66,16 @@ def embedder_cases(live) -> list[Case]:
         "nine dimensions": _tensor(u8, [1] * 9, b"\x00"),
         "NaN pixel values": to_tensor(np.full((1, 3, size, size), np.nan, np.float32)),
         "too many images": to_tensor(np.zeros((live.max_images_per_request + 1, 3, size, size), np.uint8)),
-        "FLOAT16 bytes short of the shape": _tensor(tensor_pb2.DTYPE_FLOAT16, [1, 3, size, size], bytes(3 * size * size)),
+        "FLOAT16 bytes short of the shape": _tensor(tensor_pb2.DATA_TYPE_FLOAT16, [1, 3, size, size], bytes(3 * size * size)),
         "no dimensions": _tensor(u8, [], b""),
     }
     cases = []
     for label, tensor in pixel_tensors.items():
         request = embedder_pb2.EmbedImagesRequest(pixel_values=tensor)
         cases.append(Case("embedder", f"EmbedImages: {label}", lambda r=request: e.EmbedImages(r, timeout=30), INVALID))
+        chunk = embedder_pb2.StreamEmbedImagesRequest(pixel_values=tensor)
         cases.append(Case("embedder", f"StreamEmbedImages: {label}",
-                          lambda r=request: list(e.StreamEmbedImages(iter([r]), timeout=30)), INVALID))
+                          lambda r=chunk: list(e.StreamEmbedImages(iter([r]), timeout=30)), INVALID))
     texts = {
         "no texts": [],
         "an empty text": [""],
@@ -129,9 +130,9 @@ def searcher_cases(live) -> list[Case]:
         Case("searcher", "Search: 2-D vector of 2 rows", vector(np.stack([good, good])), INVALID),
         Case("searcher", "Search: empty vector", vector(np.zeros(0)), INVALID),
         Case("searcher", "Search: UINT8 vector", search(embedding=searcher_pb2.QueryEmbedding(
-            vector=_tensor(tensor_pb2.DTYPE_UINT8, [dim], bytes(dim)))), INVALID),
+            vector=_tensor(tensor_pb2.DATA_TYPE_UINT8, [dim], bytes(dim)))), INVALID),
         Case("searcher", "Search: vector shape overflowing int64", search(embedding=searcher_pb2.QueryEmbedding(
-            vector=_tensor(tensor_pb2.DTYPE_FLOAT32, [2**32, 2**32]))), INVALID),
+            vector=_tensor(tensor_pb2.DATA_TYPE_FLOAT32, [2**32, 2**32]))), INVALID),
         Case("searcher", "Search: vector without dtype", search(embedding=searcher_pb2.QueryEmbedding(
             vector=_tensor(0, [dim], bytes(4 * dim)))), INVALID),
         Case("searcher", "Search: vector of another model", vector(good, model_id="another/model"), PRECONDITION),
@@ -191,8 +192,8 @@ def searcher_cases(live) -> list[Case]:
         "embeddings of the wrong dimension": _upsert(live, embeddings=to_tensor((np.ones((2, live.dim + 1)) / np.sqrt(live.dim + 1)).astype(np.float32))),
         "unnormalized embeddings": _upsert(live, embeddings=to_tensor(np.ones((2, live.dim), np.float32))),
         "NaN embeddings": _upsert(live, embeddings=to_tensor(np.full((2, live.dim), np.nan, np.float32))),
-        "UINT8 embeddings": _upsert(live, embeddings=_tensor(tensor_pb2.DTYPE_UINT8, [2, live.dim], bytes(2 * live.dim))),
-        "embeddings shape overflowing int64": _upsert(live, embeddings=_tensor(tensor_pb2.DTYPE_FLOAT32, [2**62, 4, 1, 1])),
+        "UINT8 embeddings": _upsert(live, embeddings=_tensor(tensor_pb2.DATA_TYPE_UINT8, [2, live.dim], bytes(2 * live.dim))),
+        "embeddings shape overflowing int64": _upsert(live, embeddings=_tensor(tensor_pb2.DATA_TYPE_FLOAT32, [2**62, 4, 1, 1])),
         "embeddings without dtype": _upsert(live, embeddings=_tensor(0, [2, live.dim], bytes(8 * live.dim))),
         "1-D embeddings": _upsert(live, embeddings=to_tensor(np.stack([_unit(live.dim)] * 2).reshape(-1))),
         "moments with a gap": _upsert(live, moments=[
