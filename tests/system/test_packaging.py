@@ -63,7 +63,7 @@ def test_every_runtime_import_is_a_dependency():
     imports = third_party_imports("services", "clients")
     assert "usearch" in imports and "PIL" in imports, "the scan sees the imports it must"
     missing = {module: path for module, path in imports.items()
-               if DISTRIBUTION_OF.get(module, module).lower() not in dependencies}
+               if name_of(DISTRIBUTION_OF.get(module, module)) not in dependencies}
     assert not missing, f"imported but not in [project].dependencies: {missing}"
 
 
@@ -74,7 +74,7 @@ def test_test_and_bench_tools_are_extras_not_dependencies():
     assert TEST_AND_BENCH_TOOLS <= extras
     repository_own = {"bench", "benchlib", "tests"}
     for folder in ("bench", "tests"):
-        needed = {DISTRIBUTION_OF.get(m, m).lower() for m in third_party_imports(folder)} - repository_own
+        needed = {name_of(DISTRIBUTION_OF.get(m, m)) for m in third_party_imports(folder)} - repository_own
         assert needed <= dependencies | extras, f"{folder} imports what no dependency or extra provides"
 
 

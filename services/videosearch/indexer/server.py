@@ -31,7 +31,7 @@ class IndexerApp(ServiceApp[IndexerSettings]):
     add_servicer = staticmethod(indexer_pb2_grpc.add_IndexerServiceServicer_to_server)
     read_settings = staticmethod(load)
     startup_errors = (InvalidArgument,)  # a server default for job options that no job could use
-    serving_once_loaded = False  # SERVING once the Embedder answers (see _become_ready)
+    serving_once_loaded = False  # SERVING once the Embedder answers (see _become_ready, started by start)
 
     def __init__(self, settings: IndexerSettings) -> None:
         self.embedder = EmbedderClient(settings.embedder_address, timeout=settings.rpc_timeout_s)
@@ -50,8 +50,13 @@ class IndexerApp(ServiceApp[IndexerSettings]):
                                                    default_options(settings)))
         self._stop = threading.Event()
 
-    def open(self) -> None:
+    def start(self) -> "IndexerApp":
+        super().start()
         threading.Thread(target=self._become_ready, name="indexer-ready", daemon=True).start()
+        return self
+
+    def open(self) -> None:
+        """Nothing to load: what the Indexer needs are the other services, awaited by _become_ready."""
 
     def _become_ready(self) -> None:
         """SERVING once the Embedder answers, so the Indexer knows the model's preprocessing."""

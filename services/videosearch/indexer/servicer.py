@@ -3,32 +3,15 @@ Domain errors propagate to the shared interceptor, which maps them to status cod
 
 from __future__ import annotations
 
-import base64
-
 from videosearch.common.errors import InvalidArgument
+from videosearch.common.page_tokens import PageTokens
 from videosearch.indexer.jobs import IndexOptions, JobManager
 from videosearch.indexer.paths import AllowedRoots
 from videosearch.indexer.wire import job_to_proto, options_from_proto
 from videosearch.v1 import indexer_pb2, indexer_pb2_grpc
 
 DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 50, 1000
-
-
-def encode_page_token(offset: int) -> str:
-    return base64.urlsafe_b64encode(f"offset:{offset}".encode()).decode()
-
-
-def decode_page_token(token: str) -> int:
-    if not token:
-        return 0
-    try:
-        kind, value = base64.urlsafe_b64decode(token.encode()).decode().split(":")
-        offset = int(value)
-        if kind != "offset" or offset < 0:
-            raise ValueError(token)
-    except ValueError as exc:
-        raise InvalidArgument("page_token is malformed; pass next_page_token from the previous response unchanged") from exc
-    return offset
+_JOB_PAGES = PageTokens("ListIndexJobs", int)
 
 
 def page_size_of(requested: int) -> int:
@@ -57,11 +40,10 @@ class IndexerServicer(indexer_pb2_grpc.IndexerServiceServicer):
 
     def ListIndexJobs(self, request, context):
         size = page_size_of(request.page_size)
-        offset = decode_page_token(request.page_token)
-        jobs, more = self._jobs.list(offset, size)
+        jobs, next_before = self._jobs.list(size, before=_JOB_PAGES.decode(request.page_token))
         return indexer_pb2.ListIndexJobsResponse(
             jobs=[job_to_proto(j) for j in jobs],
-            next_page_token=encode_page_token(offset + size) if more else "",
+            next_page_token=_JOB_PAGES.encode(next_before) if next_before is not None else "",
         )
 
     def CancelIndexJob(self, request, context):
