@@ -172,14 +172,18 @@ def split_scene(
     end_frame: int,
     fps: float,
     settings: MomentSettings = MomentSettings(),
+    *,
+    seconds: float | None = None,
 ) -> list[Moment]:
     """The moments of one scene [start_frame, end_frame), given its sampled frames (ascending)
     and their unit embeddings (one row each). A scene shorter than ``min_scene_seconds`` is one
-    moment, as are scenes with too few samples to split."""
+    moment, as are scenes with too few samples to split. ``seconds`` is the scene's length
+    from its frames' presentation times (on variable-frame-rate video frames / ``fps`` is
+    only an estimate, used when it is not given)."""
     x = np.asarray(frame_embeddings, dtype=np.float32)
     if x.shape[0] != len(sample_frames) or x.shape[0] == 0:
         raise ValueError(f"{x.shape[0]} embeddings for {len(sample_frames)} sampled frames; need one per frame, at least one")
-    if (end_frame - start_frame) / fps < settings.min_scene_seconds:
+    if (seconds if seconds is not None else (end_frame - start_frame) / fps) < settings.min_scene_seconds:
         ends = [x.shape[0]]
     else:
         ends = _merge_similar(x, change_points(x, settings.penalty, settings.min_samples), settings.merge_cosine)
