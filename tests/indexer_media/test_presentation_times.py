@@ -71,6 +71,10 @@ def test_missing_or_backward_timestamps_fall_back_to_one_nominal_frame():
     assert times.seconds(5) == pytest.approx(0.28), "the last frame lasts as long as the interval before it"
     with pytest.raises(IndexError):
         times.seconds(6)
+    shifted = FrameTimes(Fraction(25))
+    for msec in (-40.0, 0.0, 40.0):  # an edit list that starts before the first frame
+        shifted.append(msec)
+    assert [shifted.seconds(n) for n in range(3)] == pytest.approx([0.0, 0.04, 0.08]) and shifted.estimated == 0
     single = FrameTimes(Fraction(30000, 1001))
     single.append(0.0)
     assert single.duration_seconds == pytest.approx(1001 / 30000), "one frame lasts one nominal frame"

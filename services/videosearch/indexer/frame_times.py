@@ -26,7 +26,9 @@ class FrameTimes:
     A timestamp that is missing (not finite, or 0 after the first frame: how OpenCV reports
     a stream without timestamps) or that does not move forward (a broken stream) is replaced
     by the previous frame's time plus one nominal frame (``1 / fps``), as PySceneDetect falls
-    back to frame numbers, so times always increase.
+    back to frame numbers, so times always increase. Times are relative to the stream's start,
+    as OpenCV reports them; should the first frame's be negative (an edit list starting
+    before it), every time is shifted so that the first frame is at 0.
     """
 
     def __init__(self, fps: Fraction) -> None:
@@ -34,6 +36,7 @@ class FrameTimes:
             raise ValueError(f"frame rate must be positive, got {fps}")
         self._nominal = round(1 / (Fraction(fps) * NANOSECOND))  # one frame, in nanoseconds
         self._ns = array("q")
+        self._shift = 0  # added to every timestamp: minus a negative first timestamp
         self.estimated = 0  # how many timestamps were missing or went backwards
 
     def __len__(self) -> int:
@@ -41,11 +44,13 @@ class FrameTimes:
 
     def append(self, msec: float) -> None:
         """Adds the next decoded frame's CAP_PROP_POS_MSEC."""
-        ns = round(msec * 1_000_000) if math.isfinite(msec) else -1
+        ns = round(msec * 1_000_000) + self._shift if math.isfinite(msec) else None
         if not self._ns:
-            if ns < 0:
+            if ns is None:
                 ns, self.estimated = 0, self.estimated + 1
-        elif ns <= self._ns[-1]:
+            elif ns < 0:
+                self._shift, ns = -ns, 0
+        elif ns is None or ns <= self._ns[-1]:
             ns, self.estimated = self._ns[-1] + self._nominal, self.estimated + 1
         self._ns.append(ns)
 
