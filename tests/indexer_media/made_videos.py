@@ -2,7 +2,9 @@
 variable frame rate (dropped frames keeping their timestamps) and non-square pixels.
 
 They are encoded by the ffmpeg binary that the PyPI package imageio-ffmpeg ships, fed raw
-BGR frames on stdin, so every frame's content and presentation time is known exactly.
+BGR frames on stdin, so every frame's content and presentation time is known exactly. H.264
+with x264's medium preset, so with B-frames (decode order differs from presentation order),
+as cameras and phones write it.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ def encode(path: Path, frames: list[np.ndarray], *, rate: Fraction, filters: str
         command += ["-vf", filters]
     if vfr:
         command += ["-fps_mode", "vfr"]
-    command += ["-c:v", "libx264", "-preset", "ultrafast", "-crf", "18", "-pix_fmt", "yuv420p", str(path)]
+    command += ["-c:v", "libx264", "-preset", "medium", "-crf", "18", "-pix_fmt", "yuv420p", str(path)]
     subprocess.run(command, input=b"".join(np.ascontiguousarray(f).tobytes() for f in frames), check=True, timeout=120)
     return path
 
