@@ -39,6 +39,7 @@ IoU >= 0.5 went from 0.875-0.94 to 1.00 with the join, hard-cut videos unchanged
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -113,15 +114,25 @@ class VideoMoment:
         return unit_mean(self.frame_embeddings)
 
 
-def join_across_cuts(moments: list[VideoMoment], join_cosine: float, max_frames: float = float("inf")) -> list[VideoMoment]:
+def join_across_cuts(
+    moments: list[VideoMoment], join_cosine: float, max_frames: float = float("inf"), *,
+    max_seconds: float = float("inf"), seconds: Callable[[int], float] | None = None,
+) -> list[VideoMoment]:
     """Joins each moment to the previous one, across a cut, while their embeddings have
-    cosine >= ``join_cosine`` and the shorter of the two is under ``max_frames`` long (see the
-    module doc). Within a scene moments are already apart on purpose."""
+    cosine >= ``join_cosine`` and the shorter of the two is under ``max_frames`` long, or,
+    given ``seconds`` (a frame's presentation time), lasts under ``max_seconds`` (see the module
+    doc). Within a scene moments are already apart on purpose."""
+
+    def short(moment: VideoMoment) -> bool:
+        if seconds is not None:
+            return seconds(moment.end_frame) - seconds(moment.start_frame) < max_seconds
+        return moment.end_frame - moment.start_frame < max_frames
+
     joined: list[VideoMoment] = []
     for moment in moments:
         previous = joined[-1] if joined else None
         if (previous is not None and previous.scene_index != moment.scene_index
-                and min(previous.end_frame - previous.start_frame, moment.end_frame - moment.start_frame) < max_frames
+                and (short(previous) or short(moment))
                 and float(previous.embedding @ moment.embedding) >= join_cosine):
             joined[-1] = VideoMoment(previous.scene_index, previous.start_frame, moment.end_frame,
                                      np.concatenate([previous.frame_embeddings, moment.frame_embeddings]))
