@@ -98,14 +98,20 @@ def make_vfr_video(path: Path, *, shot_lengths=(60, 60, 60), rate: Fraction = Fr
 
 
 def make_anamorphic_video(path: Path, *, size: tuple[int, int] = (704, 576), sar: Fraction = Fraction(16, 11),
-                          frames: int = 20, radius: int = 200) -> Path:
+                          frames: int = 20, radius: int = 200, rotation: int = 0) -> Path:
     """``size`` stored pixels shown with pixel aspect ratio ``sar`` (704x576 at 16:11 shows as
     1024x576), holding a white disc on gray that is a circle of ``radius`` as displayed, so
-    an ellipse of horizontal radius ``radius / sar`` in the stored pixels."""
+    an ellipse of horizontal radius ``radius / sar`` in the stored pixels. ``rotation``
+    (degrees) is written as display-matrix metadata, as phones record upright video."""
     width, height = size
     image = np.full((height, width, 3), 60, np.uint8)
     cv2.ellipse(image, (width // 2, height // 2), (round(radius / sar), radius), 0, 0, 360, (255, 255, 255), -1)
-    return encode(path, [image] * frames, rate=Fraction(25), filters=f"setsar={sar.numerator}/{sar.denominator}")
+    stored = path.with_suffix(".stored.mp4") if rotation else path
+    encode(stored, [image] * frames, rate=Fraction(25), filters=f"setsar={sar.numerator}/{sar.denominator}")
+    if rotation:
+        subprocess.run([ffmpeg_exe(), "-y", "-loglevel", "error", "-display_rotation", str(rotation), "-i", str(stored),
+                        "-c", "copy", str(path)], check=True, timeout=120)
+    return path
 
 
 def bright_extent(crop_rgb: np.ndarray, level: int = 160) -> tuple[int, int]:

@@ -81,6 +81,16 @@ def test_the_stretch_is_folded_into_the_one_resize(anamorphic):
     np.testing.assert_array_equal(pre.finish(candidate).shape, (3, 64, 64))
 
 
+def test_a_rotated_video_stretches_its_stored_width_which_is_now_vertical(tmp_path):
+    rotated = make_anamorphic_video(tmp_path / "upright.mp4", rotation=90)
+    info = media.probe(rotated)
+    assert (info.width, info.height) == (576, 704), "OpenCV rotated the decoded frames"
+    assert (info.display_width, info.display_height) == (576, 1024)
+    (scene,) = list(media.iter_scenes(rotated, preprocessing=clip_preprocessing(224)))
+    height, width = bright_extent(scene.pixels[0])
+    assert width == pytest.approx(height, abs=2) and height == pytest.approx(400 / 576 * 224, abs=3)
+
+
 def test_display_size_stretches_the_stored_width_even_when_rotated():
     assert PixelAspect(Fraction(16, 11)).display_size(576, 704) == (576, 1024)
     assert PixelAspect(Fraction(8, 9)).display_size(480, 720) == (480, 640)
