@@ -19,7 +19,6 @@ from videosearch.indexer.detectors import DetectorSettings
 from videosearch.indexer.sampling import SamplingPolicy
 from videosearch.indexer.scenes import DEFAULT_MAX_CANDIDATES, SceneReader
 from videosearch.indexer.video_file import (  # noqa: F401  (re-exported: the facade's names)
-    CONVERT_HINT,
     FileMissingError,
     FileNotReadableError,
     MediaError,

@@ -22,7 +22,7 @@ from videosearch.common.timecode import Timecode, fps_fraction
 ProgressCallback = Callable[[int, int], None]
 """Called as ``on_progress(done, total)``; ``done`` only grows."""
 
-CONVERT_HINT = "convert it to H.264 mp4 with ffmpeg (ffmpeg -i IN -c:v libx264 OUT.mp4) and index that"
+_CONVERT_HINT = "convert it to H.264 mp4 with ffmpeg (ffmpeg -i IN -c:v libx264 OUT.mp4) and index that"
 
 
 class MediaError(VideoSearchError):
@@ -171,18 +171,18 @@ def open_video(path: str | os.PathLike) -> tuple[cv2.VideoCapture, VideoInfo, np
     capture = cv2.VideoCapture(path, _capture_api())
     try:
         if not capture.isOpened():
-            raise NotAVideoError(f"{path} is not a video OpenCV can decode (no demuxer accepts it); {CONVERT_HINT}")
+            raise NotAVideoError(f"{path} is not a video OpenCV can decode (no demuxer accepts it); {_CONVERT_HINT}")
         if _fourcc(capture) in _TEXT_CODECS:
-            raise NotAVideoError(f"{path} is not a video OpenCV can decode (it looks like a text file); {CONVERT_HINT}")
+            raise NotAVideoError(f"{path} is not a video OpenCV can decode (it looks like a text file); {_CONVERT_HINT}")
         # Decode frames the way players show them (PySceneDetect does the same); OpenCV 5's default.
         capture.set(cv2.CAP_PROP_ORIENTATION_AUTO, 1.0)
         ok, first = capture.read()
         if not ok or first is None or first.size == 0:
-            raise NotAVideoError(f"{path} is not a video OpenCV can decode (0 frames decoded); {CONVERT_HINT}")
+            raise NotAVideoError(f"{path} is not a video OpenCV can decode (0 frames decoded); {_CONVERT_HINT}")
         raw_fps = capture.get(cv2.CAP_PROP_FPS)
         if not np.isfinite(raw_fps) or raw_fps <= 0:
             raise NotAVideoError(
-                f"{path} is not a video OpenCV can decode (no frame rate in the container); {CONVERT_HINT}"
+                f"{path} is not a video OpenCV can decode (no frame rate in the container); {_CONVERT_HINT}"
             )
         count = capture.get(cv2.CAP_PROP_FRAME_COUNT)
         info = VideoInfo(
