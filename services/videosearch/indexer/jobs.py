@@ -138,6 +138,11 @@ class Job:
     version: int = 0
 
 
+def job_number(job_id: str) -> int:
+    """The submission number a job id starts with (ids are "NNNNNN-xxxxxxxx")."""
+    return int(job_id.split("-", 1)[0])
+
+
 class JobFailure(Exception):
     """Raised by a job's work to fail it with a reason and a message that says what to do."""
 
@@ -153,6 +158,9 @@ class JobHandle:
         self._manager = manager
         self.job_id = job_id
         self.cancel_requested = threading.Event()
+        # Set with cancel_requested when a caller cancelled the job; a shutdown sets only
+        # cancel_requested, and the job stays queued on disk for the next start.
+        self.cancelled_by_caller = False
 
     def update(self, **changes) -> None:
         self._manager._update(self.job_id, **changes)
@@ -169,9 +177,13 @@ Work = Callable[[Job, JobHandle], None]
 
 
 class JobManager:
-    """Runs jobs on ``workers`` threads and keeps their records for Get/List/Watch."""
+    """Runs jobs on ``workers`` threads and keeps their records for Get/List/Watch.
 
-    def __init__(self, work: Work, *, workers: int, max_queued: int, finished_kept: int) -> None:
+    With a ``store`` (videosearch.indexer.job_store) the records are also on disk: a new
+    manager over the same store knows every job of the last one, and runs again those it
+    left queued or running (a ``kill -9`` included)."""
+
+    def __init__(self, work: Work, *, workers: int, max_queued: int, finished_kept: int, store=None) -> None:
         self._work = work
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="index-job")
         self._max_queued = max_queued
@@ -184,6 +196,33 @@ class JobManager:
         self._changed = threading.Condition()
         self._sequence = itertools.count()
         self._closed = False
+        self._store = store
+        if store is not None:
+            self._resume(store.load(Job))
+
+    def _resume(self, stored: list[Job]) -> None:
+        """Takes over the jobs of the previous run: finished ones as they were, unfinished ones
+        queued again from the start (their work begins anew; the Searcher's atomic write
+        makes a second run of a job that had stored its video harmless)."""
+        stored.sort(key=lambda job: job.job_id)
+        resumed = []
+        for job in stored:
+            if not job.state.finished:
+                job = dataclasses.replace(
+                    Job(job_id=job.job_id, path=job.path, options=job.options, create_time=job.create_time),
+                    version=job.version + 1)
+                self._store.put(job)
+                resumed.append(job.job_id)
+            self._jobs[job.job_id] = job
+            self._transitions[job.job_id] = [job]
+            self._handles[job.job_id] = JobHandle(self, job.job_id)
+        if stored:
+            self._sequence = itertools.count(max(job_number(job.job_id) for job in stored) + 1)
+        self._forget_old_jobs()
+        for job_id in resumed:
+            self._pool.submit(self._run, job_id)
+        if stored:
+            log.info("took over %d jobs from the job store, %d of them queued again", len(stored), len(resumed))
 
     # -- submitting and running ------------------------------------------------
     def submit(self, path: str, options: IndexOptions) -> Job:
@@ -199,6 +238,8 @@ class JobManager:
             self._jobs[job.job_id] = job
             self._transitions[job.job_id] = [job]
             self._handles[job.job_id] = JobHandle(self, job.job_id)
+            if self._store is not None:
+                self._store.put(job, sync=True)  # accepted means it survives a crash
             self._forget_old_jobs()
         self._pool.submit(self._run, job.job_id)
         return job
@@ -209,10 +250,15 @@ class JobManager:
             job = self._jobs[job_id]
             if job.state is not JobState.QUEUED:
                 return  # cancelled while queued
+            if self._closed:
+                return  # draining: a job that has not started waits on disk for the next start
         self._update(job_id, state=JobState.RUNNING)
         try:
             self._work(self._jobs[job_id], handle)
         except Cancelled:
+            if self._closed and not handle.cancelled_by_caller and self._store is not None:
+                log.info("job %s stopped by the shutdown; it runs again at the next start", job_id)
+                return
             self._update(job_id, state=JobState.CANCELLED, stage=JobStage.NONE)
         except JobFailure as failure:
             log.warning("job %s failed: %s", job_id, failure)
@@ -240,28 +286,39 @@ class JobManager:
             self._jobs[job_id] = updated
             if (updated.state, updated.stage) != (job.state, job.stage):
                 self._transitions[job_id].append(updated)
+                if self._store is not None:
+                    self._store.put(updated)
             self._changed.notify_all()
 
     def _forget_old_jobs(self) -> None:
         finished = [j.job_id for j in self._jobs.values() if j.state.finished]
         for job_id in finished[: max(0, len(finished) - self._finished_kept)]:
+            if self._store is not None:
+                self._store.delete(job_id)
             del self._jobs[job_id]
             self._handles.pop(job_id, None)
             self._transitions.pop(job_id, None)
 
     # -- reading ---------------------------------------------------------------
     def get(self, job_id: str) -> Job:
+        if not job_id:
+            raise InvalidArgument("job_id is empty; give the id SubmitIndexJob returned (ListIndexJobs lists them)")
         with self._changed:
             job = self._jobs.get(job_id)
         if job is None:
             raise NotFound(f"no job {job_id!r}; list jobs to see the ids this indexer knows")
         return job
 
-    def list(self, offset: int, limit: int) -> tuple[list[Job], bool]:
-        """Jobs newest first from ``offset``; returns the page and whether more follow."""
+    def list(self, limit: int, *, before: int | None = None) -> tuple[list[Job], int | None]:
+        """Up to ``limit`` jobs newest first, only those submitted before job number
+        ``before`` (None: from the newest). Returns the page and the ``before`` of the
+        next page, None when no more follow. Paging by submission number, not by
+        offset, means jobs submitted meanwhile never shift a page, so none is listed twice.
+        (``before`` is keyword-only so that a caller of the old ``list(offset, limit)`` fails loudly.)"""
         with self._changed:
-            newest_first = list(reversed(self._jobs.values()))
-        return newest_first[offset : offset + limit], offset + limit < len(newest_first)
+            newest_first = [j for j in reversed(self._jobs.values()) if before is None or job_number(j.job_id) < before]
+        page = newest_first[:limit]
+        return page, job_number(page[-1].job_id) if len(newest_first) > limit else None
 
     def watch(self, job_id: str, is_active: Callable[[], bool], poll_s: float = 1.0) -> Iterator[Job]:
         """Yields the job now, then every state and stage transition in order (each as the
@@ -286,18 +343,26 @@ class JobManager:
             job = self.get(job_id)
             if job.state.finished:
                 raise FailedPrecondition(f"job {job_id} already finished ({job.state.value}); nothing to cancel")
+            self._handles[job_id].cancelled_by_caller = True
             self._handles[job_id].cancel_requested.set()
             if job.state is JobState.QUEUED:
                 self._update(job_id, state=JobState.CANCELLED)
         return self.get(job_id)
 
-    def shutdown(self) -> None:
-        """Cancels everything still queued or running and waits for the workers."""
+    def shutdown(self, grace_s: float = 0.0) -> None:
+        """Stops taking jobs, lets running ones finish for up to ``grace_s`` seconds, then stops
+        them. With a store, jobs not finished by then stay queued on disk and run at the next
+        start; without one they are cancelled."""
         with self._changed:
             self._closed = True
+            self._changed.wait_for(
+                lambda: not any(j.state is JobState.RUNNING for j in self._jobs.values()), timeout=max(0.0, grace_s))
             for handle in self._handles.values():
                 handle.cancel_requested.set()
-            for job in list(self._jobs.values()):
-                if job.state is JobState.QUEUED:
-                    self._update(job.job_id, state=JobState.CANCELLED)
-        self._pool.shutdown(wait=True)
+            if self._store is None:
+                for job in list(self._jobs.values()):
+                    if job.state is JobState.QUEUED:
+                        self._update(job.job_id, state=JobState.CANCELLED)
+        self._pool.shutdown(wait=True, cancel_futures=self._store is not None)
+        if self._store is not None:
+            self._store.close()
