@@ -105,6 +105,8 @@ class VideoInfo:
 
     @property
     def duration_seconds(self) -> float:
+        """Frame count / average rate: known before decoding (for limits and progress); the
+        stored duration is the decoded frames' (FrameTimes.duration_seconds)."""
         return float(self.frame_count / self.fps)
 
     @property
@@ -116,6 +118,7 @@ class VideoInfo:
         return self.pixel_aspect.display_size(self.height, self.width)[0]
 
     def timecode(self, frame: int) -> Timecode:
+        """Frame ``frame`` at the average rate (exact for constant-frame-rate video only)."""
         return Timecode(frame, self.fps)
 
     def with_decoded_count(self, frames_decoded: int) -> VideoInfo:
