@@ -80,9 +80,10 @@ def test_missing_or_backward_timestamps_fall_back_to_one_nominal_frame():
     assert single.duration_seconds == pytest.approx(1001 / 30000), "one frame lasts one nominal frame"
 
 
-def test_timecodes_from_seconds_equal_frame_timecodes_at_constant_rate():
-    fps = Fraction(30000, 1001)  # frame 15 is 500.5 ms: a rounding tie
-    for frame in range(0, 3000, 7):
+@pytest.mark.parametrize("fps", [Fraction(30000, 1001), Fraction(24000, 1001), Fraction(60000, 1001), Fraction(25)])
+def test_timecodes_from_seconds_equal_frame_timecodes_at_constant_rate(fps):
+    # At 30000/1001 frame 15 is 500.5 ms: a rounding tie, which both round to even.
+    for frame in range(0, 20000, 3):
         assert format_seconds(float(frame / fps)) == str(Timecode(frame, fps))
     assert str(PresentationTime(90_061_001, Fraction(1, 1000))) == "25:01:01.001"
 
