@@ -69,6 +69,7 @@ def test_missing_or_backward_timestamps_fall_back_to_one_nominal_frame():
     assert [times.seconds(n) for n in range(5)] == pytest.approx([0.0, 0.04, 0.08, 0.2, 0.24])
     assert times.estimated == 3
     assert times.seconds(5) == pytest.approx(0.28), "the last frame lasts as long as the interval before it"
+    assert times.exact_seconds(5) - times.exact_seconds(3) == Fraction(8, 100), "exact lengths"
     with pytest.raises(IndexError):
         times.seconds(6)
     shifted = FrameTimes(Fraction(25))

@@ -68,6 +68,11 @@ class FrameTimes:
     def seconds(self, frame: int) -> float:
         return self.time(frame).seconds
 
+    def exact_seconds(self, frame: int) -> Fraction:
+        """``seconds`` as a Fraction: differences of these are exact lengths (a moment of 90
+        frames at 30 fps lasts 3 s, not 2.9999999999999996 s)."""
+        return self.time(frame).exact_seconds
+
     @property
     def duration_seconds(self) -> float:
         """From the stream's start to the end of the last frame decoded."""

@@ -41,6 +41,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from fractions import Fraction
 
 import numpy as np
 
@@ -116,7 +117,7 @@ class VideoMoment:
 
 def join_across_cuts(
     moments: list[VideoMoment], join_cosine: float, max_frames: float = float("inf"), *,
-    max_seconds: float = float("inf"), seconds: Callable[[int], float] | None = None,
+    max_seconds: float = float("inf"), seconds: Callable[[int], float | Fraction] | None = None,
 ) -> list[VideoMoment]:
     """Joins each moment to the previous one, across a cut, while their embeddings have
     cosine >= ``join_cosine`` and the shorter of the two is under ``max_frames`` long, or,

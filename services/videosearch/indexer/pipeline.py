@@ -200,10 +200,10 @@ class IndexPipeline:
                 placed += [
                     VideoMoment(index, m.start_frame, m.end_frame, frames[m.first_sample : m.end_sample])
                     for m in split_scene(frames, sampled, start, end, float(fps), self._moments,
-                                         seconds=times.seconds(end) - times.seconds(start))
+                                         seconds=float(times.exact_seconds(end) - times.exact_seconds(start)))
                 ]
             placed = join_across_cuts(placed, self._moments.join_cosine, max_seconds=self._moments.join_max_seconds,
-                                      seconds=times.seconds)
+                                      seconds=times.exact_seconds)
             moments = [
                 MomentRecord(index=i, scene_index=m.scene_index, start_frame=m.start_frame, end_frame=m.end_frame,
                              start_seconds=times.seconds(m.start_frame), end_seconds=times.seconds(m.end_frame),
