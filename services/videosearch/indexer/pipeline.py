@@ -19,6 +19,7 @@ import numpy as np
 from videosearch.common.errors import Cancelled, NotFound
 from videosearch.embedder.types import ModelInfo
 from videosearch.indexer import media
+from videosearch.indexer.frame_times import FrameTimes
 from videosearch.indexer.failures import Dependency, failing_iter, failures_of
 from videosearch.indexer.moments import MomentSettings, VideoMoment, join_across_cuts, split_scene, unit_mean
 from videosearch.indexer.jobs import (
@@ -60,6 +61,7 @@ class _Decoded:
     """What the decode pass produced: scenes with their frames' embeddings."""
 
     video_info: media.VideoInfo
+    frame_times: FrameTimes  # presentation time of each frame (right on variable frame rate too)
     spans: list[tuple[int, int, int, list[int]]]  # index, start, end, sampled frames
     frame_embeddings: list[np.ndarray]  # per scene: (sampled frames, dim)
 
@@ -112,7 +114,7 @@ class IndexPipeline:
             handle.update(skipped=True)
             return
         scenes, moments, matrix = self._scenes_and_moments(
-            decoded.spans, decoded.frame_embeddings, decoded.video_info.fps, clock)
+            decoded.spans, decoded.frame_embeddings, decoded.video_info.fps, decoded.frame_times, clock)
         handle.update(moments_found=len(moments))
         self._store_video(job, handle, clock, self._video_record(job, info, sha256, decoded, scenes, moments, matrix),
                           scenes, moments, matrix)
@@ -231,11 +233,12 @@ class IndexPipeline:
         for stage, seconds in scenes.clock.seconds.items():
             clock.add(stage, seconds)
         clock.add("decode_pass_wall", time.perf_counter() - decode_started)
-        return _Decoded(scenes.video_info, spans, frame_embeddings)
+        return _Decoded(scenes.video_info, scenes.frame_times, spans, frame_embeddings)
 
     # -- 4. scenes and moments ---------------------------------------------------------
     def _scenes_and_moments(
-        self, spans: list[tuple[int, int, int, list[int]]], frame_embeddings: list[np.ndarray], fps, clock: StageClock
+        self, spans: list[tuple[int, int, int, list[int]]], frame_embeddings: list[np.ndarray], fps,
+        times: FrameTimes, clock: StageClock,
     ) -> tuple[list[SceneRecord], list[MomentRecord], np.ndarray]:
         """Scene records, the moments (long scenes split where the frames change, moments on
         either side of a cut joined where they did not) and one embedding per moment, in the
@@ -244,16 +247,18 @@ class IndexPipeline:
         placed: list[VideoMoment] = []
         with clock.timing("moments"):
             for (index, start, end, sampled), frames in zip(spans, frame_embeddings):
-                scenes.append(SceneRecord(index=index, start_frame=start, end_frame=end, start_seconds=float(start / fps),
-                                          end_seconds=float(end / fps), sampled_frames=len(sampled)))
+                scenes.append(SceneRecord(index=index, start_frame=start, end_frame=end, start_seconds=times.seconds(start),
+                                          end_seconds=times.seconds(end), sampled_frames=len(sampled)))
                 placed += [
                     VideoMoment(index, m.start_frame, m.end_frame, frames[m.first_sample : m.end_sample])
-                    for m in split_scene(frames, sampled, start, end, float(fps), self._moments)
+                    for m in split_scene(frames, sampled, start, end, float(fps), self._moments,
+                                         seconds=float(times.exact_seconds(end) - times.exact_seconds(start)))
                 ]
-            placed = join_across_cuts(placed, self._moments.join_cosine, self._moments.join_max_seconds * float(fps))
+            placed = join_across_cuts(placed, self._moments.join_cosine, max_seconds=self._moments.join_max_seconds,
+                                      seconds=times.exact_seconds)
             moments = [
                 MomentRecord(index=i, scene_index=m.scene_index, start_frame=m.start_frame, end_frame=m.end_frame,
-                             start_seconds=float(m.start_frame / fps), end_seconds=float(m.end_frame / fps),
+                             start_seconds=times.seconds(m.start_frame), end_seconds=times.seconds(m.end_frame),
                              sampled_frames=len(m.frame_embeddings))
                 for i, m in enumerate(placed)
             ]
@@ -268,11 +273,11 @@ class IndexPipeline:
         return VideoRecord(
             video_id=sha256[:16],
             uri=job.path,
-            duration_seconds=float(video_info.frame_count / video_info.fps),
+            duration_seconds=decoded.frame_times.duration_seconds,  # presentation times, right on VFR too
             fps=video_info.fps,
             frame_count=video_info.frame_count,
-            width=video_info.width,
-            height=video_info.height,
+            width=video_info.display_width,  # as players show it (non-square pixels stretched)
+            height=video_info.display_height,
             content_sha256=sha256,
             model_id=info.model_id,
             embedding_dim=int(matrix.shape[1]),
