@@ -132,3 +132,36 @@ def test_the_launcher_starts_each_service_on_its_default_port():
     indexer = IndexerSettings()
     assert (indexer.embedder_address, SearcherSettings().embedder_address) == (f"{config.host}:{config.embedder_port}",) * 2
     assert indexer.searcher_address == f"{config.host}:{config.searcher_port}"
+
+
+@pytest.mark.parametrize("module, args", [
+    ("videosearch.searcher.server", ["--embedder-address", ""]),
+    ("videosearch.indexer.server", ["--embedder-address", "127.0.0.1:1"]),
+])
+def test_a_service_process_listens_then_ends_cleanly_on_sigterm(module, args, tmp_path):
+    """The shared lifecycle as a process: the port file is there once "listening on" is
+    logged, health answers, and SIGTERM ends it with exit code 0 after a graceful stop."""
+    import signal
+
+    port_file = tmp_path / "service.port"
+    process = subprocess.Popen(
+        [sys.executable, "-m", module, "--port", "0", "--port-file", str(port_file),
+         "--data-dir" if "searcher" in module else "--allowed-roots", str(tmp_path), *args],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        for line in process.stdout:
+            if "listening on" in line:
+                break
+        else:
+            raise AssertionError(f"{module} ended before listening (exit code {process.wait()})")
+        with grpc.insecure_channel(f"127.0.0.1:{int(port_file.read_text())}") as channel:
+            answer = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=30)
+            assert answer.status in (health_pb2.HealthCheckResponse.SERVING, health_pb2.HealthCheckResponse.NOT_SERVING)
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(60) == 0
+        assert "received SIGTERM" in process.stdout.read()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()

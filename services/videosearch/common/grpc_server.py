@@ -162,18 +162,37 @@ class Service:
         log.info("%s stopped", self.name)
 
 
+class ShutdownSignal:
+    """SIGTERM and SIGINT, handled from construction on. Until :meth:`started` a signal ends
+    the process at once with exit code 0 (a service still loading its model or store has
+    nothing to drain, and a supervisor should not wait for the load); after it, :meth:`wait`
+    returns and the caller stops gracefully."""
+
+    def __init__(self, name: str, *, end_while_starting: bool = True) -> None:
+        self._name = name
+        self._received = threading.Event()
+        self._starting = end_while_starting
+        signal.signal(signal.SIGTERM, self._on_signal)
+        signal.signal(signal.SIGINT, self._on_signal)
+
+    def _on_signal(self, signum, _frame) -> None:
+        log.info("%s received %s, shutting down", self._name, signal.Signals(signum).name)
+        self._received.set()
+        if self._starting:
+            end_process(0)
+
+    def started(self) -> None:
+        self._starting = False
+
+    def wait(self) -> None:
+        """Blocks the main thread until SIGTERM or SIGINT arrives."""
+        while not self._received.wait(1.0):  # a timed wait keeps the main thread responsive to signals
+            pass
+
+
 def wait_for_shutdown_signal(name: str) -> None:
     """Blocks the main thread until SIGTERM or SIGINT arrives."""
-    done = threading.Event()
-
-    def on_signal(signum, _frame):
-        log.info("%s received %s, shutting down", name, signal.Signals(signum).name)
-        done.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    while not done.wait(1.0):  # a timed wait keeps the main thread responsive to signals
-        pass
+    ShutdownSignal(name, end_while_starting=False).wait()
 
 
 def end_process(code: int) -> None:

@@ -23,9 +23,9 @@ from google.protobuf.descriptor import ServiceDescriptor
 from videosearch.common.grpc_server import (
     PortUnavailable,
     Service,
+    ShutdownSignal,
     configure_logging,
     end_process,
-    wait_for_shutdown_signal,
     write_port_file,
 )
 from videosearch.common.settings import BaseServiceSettings
@@ -143,6 +143,8 @@ class ServiceApp(ABC, Generic[S]):
     def main(cls, argv: Sequence[str] | None = None) -> int:
         settings = cls.read_settings(argv)
         configure_logging(settings.log_level)
+        # From here on SIGTERM ends the process: at once while it starts, gracefully once ready.
+        shutdown = ShutdownSignal(cls.name)
         app = None
         try:
             app = cls(settings)
@@ -154,8 +156,9 @@ class ServiceApp(ABC, Generic[S]):
             if app is not None:
                 app.stop(0)
             return EXIT_STARTUP_FAILED
+        shutdown.started()
         log.info("%s", app.ready_message())
-        wait_for_shutdown_signal(cls.name)
+        shutdown.wait()
         app.stop()
         # Stopped, drained and closed: skip the interpreter's teardown (seconds with torch
         # loaded), which can outlast a supervisor's SIGTERM grace period on a busy machine.
