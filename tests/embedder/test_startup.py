@@ -23,39 +23,19 @@ def test_bad_model_exits_nonzero_saying_what_to_do(tmp_path):
 
 
 def test_server_process_serves_then_stops_cleanly_on_sigterm(tmp_path, tiny_clip_dir):
-    import signal
-
     from grpc_health.v1 import health_pb2, health_pb2_grpc
     from videosearch.common.grpc_server import insecure_channel
     from videosearch.embedder.client import EmbedderClient
 
-    port_file = tmp_path / "embedder.port"
-    env = {**os.environ, "VIDEOSEARCH_EMBEDDER_PORT_FILE": str(port_file), "VIDEOSEARCH_EMBEDDER_DTYPE": "float32"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "videosearch.embedder.server", "--port", "0", "--model", str(tiny_clip_dir)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        # The server logs "listening on" once it has written its port file: wait for that line.
-        for line in process.stdout:
-            if "embedder listening on" in line:
-                break
-        else:
-            raise AssertionError(f"the embedder ended before listening (exit code {process.wait()})")
-        address = f"127.0.0.1:{int(port_file.read_text())}"
+    from tests.service_process import service_process, stop_with_sigterm
+
+    env = {**os.environ, "VIDEOSEARCH_EMBEDDER_DTYPE": "float32"}
+    with service_process("videosearch.embedder.server", ["--model", str(tiny_clip_dir)], tmp_path / "embedder.port",
+                         env) as (process, address):
         with insecure_channel(address) as channel:
             updates = health_pb2_grpc.HealthStub(channel).Watch(health_pb2.HealthCheckRequest(), timeout=120)
             assert any(u.status == health_pb2.HealthCheckResponse.SERVING for u in updates), "never SERVING"
         with EmbedderClient(address, timeout=30) as client:
             assert client.embed_texts(["a red circle"]).shape == (1, 16)
             assert client.model_info().compute_dtype == "float32"
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(60) == 0
-        assert "received SIGTERM" in process.stdout.read()
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+        stop_with_sigterm(process)

@@ -13,6 +13,7 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2
 
+from tests.service_process import service_process, stop_with_sigterm
 from videosearch.common.grpc_server import PortUnavailable
 from videosearch.common.reflection import V1_SERVICE, V1ALPHA_SERVICE
 from videosearch.common.settings import BaseServiceSettings
@@ -140,28 +141,10 @@ def test_the_launcher_starts_each_service_on_its_default_port():
 ])
 def test_a_service_process_listens_then_ends_cleanly_on_sigterm(module, args, tmp_path):
     """The shared lifecycle as a process: the port file is there once "listening on" is
-    logged, health answers, and SIGTERM ends it with exit code 0 after a graceful stop."""
-    import signal
-
-    port_file = tmp_path / "service.port"
-    process = subprocess.Popen(
-        [sys.executable, "-m", module, "--port", "0", "--port-file", str(port_file),
-         "--data-dir" if "searcher" in module else "--allowed-roots", str(tmp_path), *args],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    try:
-        for line in process.stdout:
-            if "listening on" in line:
-                break
-        else:
-            raise AssertionError(f"{module} ended before listening (exit code {process.wait()})")
-        with grpc.insecure_channel(f"127.0.0.1:{int(port_file.read_text())}") as channel:
+    logged, health answers, and SIGTERM ends it with exit code 0."""
+    root = ["--data-dir" if "searcher" in module else "--allowed-roots", str(tmp_path)]
+    with service_process(module, [*root, *args], tmp_path / "service.port") as (process, address):
+        with grpc.insecure_channel(address) as channel:
             answer = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=30)
             assert answer.status in (health_pb2.HealthCheckResponse.SERVING, health_pb2.HealthCheckResponse.NOT_SERVING)
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(60) == 0
-        assert "received SIGTERM" in process.stdout.read()
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+        stop_with_sigterm(process)
