@@ -124,6 +124,18 @@ def test_a_port_in_use_ends_the_process_with_a_clear_message(services, tmp_path)
     assert not port_file.exists(), "no port file for a server that never listened"
 
 
+@pytest.mark.parametrize("app", [EmbedderServer, SearcherServer, IndexerApp], ids=lambda app: app.name)
+def test_the_base_settings_read_flags_and_variables_by_one_scheme(app, monkeypatch):
+    prefix = f"VIDEOSEARCH_{app.name.upper()}"
+    monkeypatch.setenv(f"{prefix}_GRACE_SECONDS", "7.5")
+    monkeypatch.setenv(f"{prefix}_REFLECTION", "false")
+    monkeypatch.setenv(f"{prefix}_MAX_MESSAGE_MB", "16")
+    from_env = app.read_settings([])
+    assert (from_env.grace_seconds, from_env.reflection, from_env.max_message_mb) == (7.5, False, 16)
+    flags = app.read_settings(["--grace-seconds", "2", "--reflection", "--server-threads", "4", "--log-level", "debug"])
+    assert (flags.grace_seconds, flags.reflection, flags.server_threads, flags.log_level) == (2.0, True, 4, "debug")
+
+
 def test_the_launcher_starts_each_service_on_its_default_port():
     from videosearch.launcher import ClusterConfig
 
