@@ -160,3 +160,22 @@ def test_a_service_process_listens_then_ends_cleanly_on_sigterm(module, args, tm
             answer = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=30)
             assert answer.status in (health_pb2.HealthCheckResponse.SERVING, health_pb2.HealthCheckResponse.NOT_SERVING)
         stop_with_sigterm(process)
+
+
+def test_max_message_mb_reaches_the_server(tmp_path):
+    import numpy as np
+
+    from videosearch.common.grpc_server import insecure_channel
+    from videosearch.common.tensors import to_tensor
+    from videosearch.v1 import searcher_pb2, searcher_pb2_grpc
+
+    app = SearcherServer.serve(SearcherSettings(port=0, data_dir=str(tmp_path / "s"), embedder_address="",
+                                                max_message_mb=1))
+    try:
+        request = searcher_pb2.SearchRequest()
+        request.embedding.vector.CopyFrom(to_tensor(np.ones(400_000, dtype=np.float32)))  # 1.6 MB
+        with insecure_channel(app.address) as channel, pytest.raises(grpc.RpcError) as caught:
+            searcher_pb2_grpc.SearcherServiceStub(channel).Search(request, timeout=30)
+        assert caught.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    finally:
+        app.stop(0)
