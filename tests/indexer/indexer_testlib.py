@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import threading
 
+import grpc
+
 from videosearch.embedder.model import ClipEmbedder
 from videosearch.indexer.server import IndexerApp
 from videosearch.indexer.settings import IndexerSettings
-from videosearch.v1 import indexer_pb2
+from videosearch.v1 import indexer_pb2, indexer_pb2_grpc
 
 
 class GatedClip(ClipEmbedder):
@@ -35,3 +37,22 @@ def start_indexer(roots, embedder_address, searcher_address, workers=1) -> Index
 def finish(stub, job_id):
     *_, last = stub.WatchIndexJob(indexer_pb2.WatchIndexJobRequest(job_id=job_id), timeout=120)
     return last.job
+
+
+def submit(app, path, **options):
+    channel = grpc.insecure_channel(f"127.0.0.1:{app.port}")
+    stub = indexer_pb2_grpc.IndexerServiceStub(channel)
+    job = stub.SubmitIndexJob(indexer_pb2.SubmitIndexJobRequest(
+        path=str(path), options=indexer_pb2.IndexOptions(**options))).job
+    return stub, job, channel
+
+
+def index_to_the_end(embedder_address, searcher_address, path):
+    """Runs one job on a fresh Indexer; returns its last snapshot."""
+    app = start_indexer([path.parent], embedder_address, searcher_address)
+    try:
+        stub, job, channel = submit(app, path)
+        with channel:
+            return finish(stub, job.job_id)
+    finally:
+        app.stop(0)

@@ -17,7 +17,7 @@ from videosearch.embedder.server import serve as serve_embedder
 from videosearch.embedder.settings import EmbedderSettings
 from videosearch.searcher.server import serve as serve_searcher
 from videosearch.searcher.settings import SearcherSettings
-from tests.indexer.indexer_testlib import GatedClip, finish, start_indexer
+from tests.indexer.indexer_testlib import finish, start_indexer
 from videosearch.v1 import indexer_pb2, indexer_pb2_grpc, searcher_pb2, searcher_pb2_grpc
 
 pytestmark = pytest.mark.timeout(300)
@@ -30,11 +30,6 @@ def dead_address():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         yield f"127.0.0.1:{sock.getsockname()[1]}"
-
-
-@pytest.fixture(scope="module")
-def gated_clip(tiny_clip_dir):
-    return GatedClip(str(tiny_clip_dir), device="cpu", dtype="float32")
 
 
 @pytest.fixture(scope="module")

@@ -3,18 +3,15 @@ reason (refused is not unavailable), and a model mismatch is found before decodi
 
 from __future__ import annotations
 
-import grpc
 import numpy as np
 import pytest
 
-from tests.indexer.indexer_testlib import GatedClip, finish, start_indexer
+from tests.indexer.indexer_testlib import GatedClip, finish, index_to_the_end, start_indexer, submit
 from tests.searcher.searcher_testlib import make_scenes, make_video, random_unit
 from videosearch.common.errors import InvalidArgument
 from videosearch.embedder.server import serve as serve_embedder
 from videosearch.embedder.settings import EmbedderSettings
 from videosearch.searcher.client import SearcherClient
-from videosearch.searcher.server import serve as serve_searcher
-from videosearch.searcher.settings import SearcherSettings
 from videosearch.v1 import indexer_pb2, indexer_pb2_grpc
 
 pytestmark = pytest.mark.timeout(300)
@@ -28,51 +25,10 @@ class RefusingClip(GatedClip):
         raise InvalidArgument("pixel_values has shape [3, 3, 32, 32]; expected (N, 3, 224, 224)")
 
 
-@pytest.fixture(scope="module")
-def gated_clip(tiny_clip_dir):
-    return GatedClip(str(tiny_clip_dir), device="cpu", dtype="float32")
-
-
-@pytest.fixture(scope="module")
-def embedder(tiny_clip_dir, gated_clip):
-    server = serve_embedder(EmbedderSettings(port=0, model=str(tiny_clip_dir), dtype="float32"), gated_clip)
-    yield server
-    gated_clip.gate.set()
-    server.stop(0)
-
-
-@pytest.fixture()
-def searcher(tmp_path, embedder):
-    """A Searcher of its own per test: these tests put other models' videos in it."""
-    server = serve_searcher(SearcherSettings(port=0, data_dir=str(tmp_path / "searcher"),
-                                             embedder_address=embedder.address, ann="none"))
-    yield server
-    server.stop(0)
-
-
 def store_video_of_another_model(searcher_address: str) -> None:
     rng = np.random.default_rng(0)
     with SearcherClient(searcher_address) as client:
         client.upsert_video(make_video("0123456789abcdef", 2, model_id=OTHER_MODEL), make_scenes(2), random_unit(rng, 2))
-
-
-def submit(app, path, **options):
-    channel = grpc.insecure_channel(f"127.0.0.1:{app.port}")
-    stub = indexer_pb2_grpc.IndexerServiceStub(channel)
-    job = stub.SubmitIndexJob(indexer_pb2.SubmitIndexJobRequest(
-        path=str(path), options=indexer_pb2.IndexOptions(**options))).job
-    return stub, job, channel
-
-
-def index_to_the_end(embedder_address, searcher_address, path):
-    """Runs one job on a fresh Indexer; returns its last snapshot."""
-    app = start_indexer([path.parent], embedder_address, searcher_address)
-    try:
-        stub, job, channel = submit(app, path)
-        with channel:
-            return finish(stub, job.job_id)
-    finally:
-        app.stop(0)
 
 
 def test_a_model_mismatch_fails_before_anything_is_decoded(embedder, searcher, shared_videos):

@@ -101,7 +101,7 @@ class ServiceApp(ABC, Generic[S]):
         grace = self.settings.grace_seconds if grace is None else grace
         if self.service is not None:
             self.service.set_serving(False)
-        self.drain()
+        self.drain(grace)
         if self.service is not None:
             self.service.stop(grace)
         self.close()
@@ -126,8 +126,9 @@ class ServiceApp(ABC, Generic[S]):
         """Server interceptors this service adds before the shared error mapping (none yet)."""
         return []
 
-    def drain(self) -> None:
-        """Before the server stops: end what would keep RPCs open (running jobs, streams)."""
+    def drain(self, grace: float) -> None:
+        """Before the server stops: end what would keep RPCs open (running jobs, streams),
+        giving work in progress up to ``grace`` seconds."""
 
     def close(self) -> None:
         """After the server stopped: release the domain object's resources."""

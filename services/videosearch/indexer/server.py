@@ -73,9 +73,10 @@ class IndexerApp(ServiceApp[IndexerSettings]):
             self.set_serving(True)
             return
 
-    def drain(self) -> None:
+    def drain(self, grace: float) -> None:
         self._stop.set()
-        self.jobs.shutdown()  # cancels running jobs, so their Watch streams end
+        # Running jobs get the grace period to finish, then are cancelled, so their Watch streams end.
+        self.jobs.shutdown(grace_s=grace)
 
     def close(self) -> None:
         self.pipeline.close()
