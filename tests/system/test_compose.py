@@ -121,3 +121,11 @@ def test_dockerignore_keeps_local_state_out_of_the_build_context():
     copied = set(re.findall(r"^COPY\s+(?!--from)(.+?)\s+\S+$", (ROOT / "Dockerfile").read_text(), re.M))
     sources = {part for line in copied for part in line.split()}
     assert not sources & ignored, f"the Dockerfile copies what .dockerignore leaves out: {sources & ignored}"
+
+
+def test_docker_waits_longer_than_a_service_takes_to_stop():
+    from videosearch.common.defaults import GRACE_SECONDS
+
+    for name, service in compose()["services"].items():
+        period = service["stop_grace_period"]
+        assert period.endswith("s") and float(period[:-1]) > 2 * GRACE_SECONDS, f"{name}: {period}"
