@@ -74,7 +74,7 @@ class IndexPipeline:
     2. ``_start_hashing``: hash the file beside decoding, then ask whether it is indexed already
     3. ``_decode_and_embed``: one decode pass (scenes, sampled frames), embeddings in flight
     4. ``_scenes_and_moments``: scene records, moments and one embedding per moment
-    5. ``_store``: one atomic upsert into the Searcher
+    5. ``_store_video``: one atomic upsert into the Searcher
 
     Errors of the Embedder, the Searcher and the file become the job's failure reason
     through the one table in :mod:`videosearch.indexer.failures`."""
@@ -220,10 +220,10 @@ class IndexPipeline:
                 spans.append((scene.index, scene.start_frame, scene.end_frame, list(scene.sample_frames)))
                 while len(pending) > self._in_flight:
                     collect_oldest()
-        except Cancelled:
-            if handle.should_stop() or not hashing.done() or not hashing.result()[1]:
+        except Cancelled:  # the decode stopped: a cancel, or the hash found the video indexed already
+            if handle.should_stop() or not already_indexed():
                 raise
-        if hashing.result()[1]:
+        if hashing.result()[1]:  # waits for the hash
             for future in pending:
                 future.cancel()
             return None
