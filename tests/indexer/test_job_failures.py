@@ -12,7 +12,7 @@ from videosearch.common.errors import InvalidArgument
 from videosearch.embedder.server import serve as serve_embedder
 from videosearch.embedder.settings import EmbedderSettings
 from videosearch.searcher.client import SearcherClient
-from videosearch.v1 import indexer_pb2, indexer_pb2_grpc
+from videosearch.v1 import indexer_pb2
 
 pytestmark = pytest.mark.timeout(300)
 OTHER_MODEL = "someone/another-clip"
