@@ -72,7 +72,7 @@ def test_test_and_bench_tools_are_extras_not_dependencies():
     extras = {name_of(r) for group in project()["optional-dependencies"].values() for r in group}
     assert not dependencies & TEST_AND_BENCH_TOOLS
     assert TEST_AND_BENCH_TOOLS <= extras
-    repository_own = {"bench", "benchlib", "tests"}
+    repository_own = {"bench", "benchlib", "tests", "searcher-testlib"}  # the repository's own helpers
     for folder in ("bench", "tests"):
         needed = {name_of(DISTRIBUTION_OF.get(m, m)) for m in third_party_imports(folder)} - repository_own
         assert needed <= dependencies | extras, f"{folder} imports what no dependency or extra provides"
