@@ -18,6 +18,7 @@ import numpy as np
 from videosearch.common.errors import Cancelled, NotFound, Unavailable, VideoSearchError
 from videosearch.embedder.types import ModelInfo
 from videosearch.indexer import media
+from videosearch.indexer.locations import file_location, record_location
 from videosearch.indexer.moments import MomentSettings, VideoMoment, join_across_cuts, split_scene, unit_mean
 from videosearch.indexer.jobs import (
     ErrorReason,
@@ -145,6 +146,7 @@ class IndexPipeline:
         if already_indexed:
             for future in pending:
                 future.cancel()
+            record_location(self._store, video_id, job.path)  # a copy, move or rename: note the path, decode nothing
             handle.update(skipped=True)
             return
         while pending:
@@ -173,6 +175,7 @@ class IndexPipeline:
             indexed_at=dt.datetime.now(dt.timezone.utc),
             scene_count=len(records),
             moment_count=len(moments),
+            locations=(file_location(job.path),),
         )
         try:
             with clock.timing("store"):
