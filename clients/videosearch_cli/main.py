@@ -32,8 +32,9 @@ from videosearch_cli.output import (
     video_json,
 )
 
-# SIGPIPE's exit status, as a shell reports a command killed by it (`cmd | head`).
-EXIT_BROKEN_PIPE = 141
+# A reader that went away (`| head`): exit 1 quietly, as rich's Console does when its own
+# write finds the pipe closed (Console.on_broken_pipe).
+EXIT_BROKEN_PIPE = 1
 
 
 # -- search --------------------------------------------------------------------

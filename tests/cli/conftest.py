@@ -4,6 +4,7 @@ and the CLI run in-process against them."""
 from __future__ import annotations
 
 import shutil
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,13 +22,25 @@ from videosearch_cli.main import main
 from tests.indexer.test_indexer_server import GatedClip
 
 
+class SignallingClip(GatedClip):
+    """GatedClip that also says when a forward pass has begun (a job reached embedding)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        self.entered = threading.Event()
+        super().__init__(*args, **kwargs)
+
+    def forward(self, pixel_values):
+        self.entered.set()
+        return super().forward(pixel_values)
+
+
 @dataclass
 class Services:
     embedder: str
     searcher: str
     indexer: str
     videos: Path  # an allowed root the tests may fill
-    clip: GatedClip
+    clip: SignallingClip
 
     @property
     def addresses(self) -> list[str]:
@@ -36,7 +49,7 @@ class Services:
 
 @pytest.fixture(scope="module")
 def services(tiny_clip_dir, tmp_path_factory, shared_videos):
-    clip = GatedClip(str(tiny_clip_dir), device="cpu", dtype="float32")
+    clip = SignallingClip(str(tiny_clip_dir), device="cpu", dtype="float32")
     embedder = serve_embedder(EmbedderSettings(port=0, model=str(tiny_clip_dir), dtype="float32"), clip)
     searcher = serve_searcher(SearcherSettings(
         port=0, data_dir=str(tmp_path_factory.mktemp("searcher")), embedder_address=embedder.address, ann="none"))
