@@ -76,6 +76,8 @@ def submit_options(args) -> SubmitOptions:
 def cmd_index(args) -> int:
     if not args.paths and not args.prune:
         raise CliError("give files or folders to index, or --prune")
+    if args.dry_run and not args.prune:
+        raise CliError("--dry-run goes with --prune: `videosearch index --prune --dry-run`")
     with IndexerClient(args.indexer_address) as indexer, SearcherClient(args.searcher_address) as searcher:
         pruned = prune(searcher, dry_run=args.dry_run, json_output=args.json) if args.prune else None
         if not args.paths:
