@@ -6,7 +6,7 @@ PROTO_SRC := protos
 PROTO_OUT := services
 PROTOS := $(sort $(shell find $(PROTO_SRC) -name "*.proto"))
 
-.PHONY: help install protos protos-check test up demo demo-model bench-embedder bench-index bench-search bench-quality bench-moments bench-detectors clean
+.PHONY: help install protos protos-check test up demo demo-model bench-embedder bench-index bench-search bench-quality bench-moments bench-detectors chaos bench-load clean
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -42,10 +42,10 @@ demo-model: install ## Retrain the offline demo CLIP into models/demo-clip (dete
 	$(PY) -m videosearch.demo.train --out models/demo-clip --seed 0
 	$(PY) -m videosearch.demo.evaluate --model models/demo-clip --frames 500 --seed 12345 --record
 
-bench-embedder: install ## Embedder throughput vs the compute ceiling and the seed's one-image calls
+bench-embedder: install ## Embedder throughput vs the compute ceiling and the article's one-image-per-call pipeline
 	$(PY) bench/embedder/run.py --write-docs --plot
 
-bench-index: install ## Indexing speed vs a re-implementation of the seed, and growth with video length
+bench-index: install ## Indexing speed vs a re-implementation of the article's pipeline, and growth with video length
 	$(PY) bench/index/run.py
 
 bench-search: install ## Search latency, start-up and memory at 10k/100k/1M scenes, vs faiss
@@ -56,6 +56,12 @@ bench-quality: install ## Retrieval quality on demo videos with the demo CLIP (R
 
 bench-moments: install ## Moment retrieval in long takes and hard-cut videos: the article's unit vs moments, side by side
 	$(PY) bench/quality/moments.py --write-docs
+
+bench-load: install ## 8 clients searching (text and vector) while index jobs run: p50/p99, errors (must be 0), memory growth per service
+	$(PY) bench/load/run.py
+
+chaos: install ## SIGKILL each service 50 times mid-work; counts lost writes, partial videos, orphan keys, failed restarts (all must be 0)
+	$(PY) bench/chaos/run.py --kills 50
 
 bench-detectors: install ## Cut precision, recall and F1 of each PySceneDetect detector on long takes with gradual transitions
 	$(PY) bench/detectors/run.py --write-docs

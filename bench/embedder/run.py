@@ -5,7 +5,7 @@ real ViT-B/32 architecture (no download possible):
 
   (a) the compute ceiling: fp32 matmul FLOP/s (torch.mm of large matrices)
       divided by the vision tower's FLOPs per image;
-  (b) the seed's way: CLIPProcessor + get_image_features, one image per call;
+  (b) the article's pipeline: CLIPProcessor + get_image_features, one image per call;
   (c) the Embedder over gRPC (real server in this process, real channels) with
       1, 2, 4, 8 and 16 concurrent callers each sending 1-3 uint8 frames per
       request, as the Indexer does; batch sizes formed and queueing delays;
@@ -79,7 +79,7 @@ def _timed(fn) -> float:
     return time.perf_counter() - start
 
 
-# -- (b) the seed: one image per call ------------------------------------------------
+# -- (b) the article's pipeline: one image per call ------------------------------------------------
 
 
 def frames(count: int, seed: int = 0) -> np.ndarray:
@@ -192,7 +192,7 @@ TUNING_NOTES = [
     "- `--forward-workers 2` (two single-threaded forward passes side by side) against the default 1 worker "
     "x 2 torch threads at 8 callers: 9.9 / 10.1 against 11.2 / 10.5 images/s, so the default stays 1.",
     "- On a loaded machine a 2-thread forward of *one* image took ~1.6 s instead of ~0.2 s: every small op "
-    "waits for the second OpenMP thread to be scheduled (~5 ms per op). Batches amortise this; the seed's "
+    "waits for the second OpenMP thread to be scheduled (~5 ms per op). Batches amortise this; the article's "
     "one-image-per-call path (b) suffers most, which is why (b) swings between runs.",
     "- Where the fp32 time goes (torch.profiler, batch 16, 2 threads, quiet machine): addmm 84 %, copies 5 %, "
     "attention 3.5 %, patch convolution 3 %, activation, adds and layer norms under 3 % together. The "
@@ -232,7 +232,7 @@ def report(results: dict) -> str:
         f"{results['gflops_per_image']:.2f} GFLOP per image (FlopCounterMode, vision tower + projection) = "
         f"**{a:.2f} images/s** (median; measured before every (c) point: "
         f"{', '.join(f'{c:.1f}' for c in results['ceilings'])}; (c)/(a) below uses the one measured just before)",
-        f"- (b) seed (CLIPProcessor + get_image_features, one image per call): **{b:.2f} images/s** "
+        f"- (b) the article's pipeline (CLIPProcessor + get_image_features, one image per call): **{b:.2f} images/s** "
         f"(mean of {', '.join(f'{x:.2f}' for x in results['seeds'])}, before and after (c))",
         "",
         "(c) Embedder over gRPC, max_batch_size "
@@ -287,7 +287,7 @@ def plot(points: list[Point], ceiling: float, seed: float, out: Path) -> None:
         if p.dtype != "float32":
             ax.plot([p.callers], [p.images_per_second], "s", label=f"(c) Embedder, {p.dtype}")
     ax.axhline(ceiling, color="gray", linestyle="--", label="(a) fp32 compute ceiling")
-    ax.axhline(seed, color="red", linestyle=":", label="(b) seed, one image per call")
+    ax.axhline(seed, color="red", linestyle=":", label="(b) the article's pipeline, one image per call")
     ax.set_xscale("log", base=2)
     ax.set_xlabel("concurrent callers")
     ax.set_ylabel("images / s")
@@ -343,7 +343,7 @@ def main(argv=None) -> int:
             if not seeds:
                 ceiling_now()
                 seeds.append(seed_images_per_second(model_dir, pool, args.seed_seconds))
-                print(f"(a) ceiling {ceilings[-1]:.2f} images/s; (b) seed {seeds[-1]:.2f} images/s", flush=True)
+                print(f"(a) ceiling {ceilings[-1]:.2f} images/s; (b) the article's pipeline {seeds[-1]:.2f} images/s", flush=True)
                 continue
 
             settings = EmbedderSettings(
@@ -370,7 +370,7 @@ def main(argv=None) -> int:
                       f"{point.delay_p99_ms:.1f} ms", flush=True)
             ceiling_now()
             seeds.append(seed_images_per_second(model_dir, pool, args.seed_seconds))
-            print(f"(a) ceiling {ceilings[-1]:.2f} images/s; (b) seed {seeds[-1]:.2f} images/s", flush=True)
+            print(f"(a) ceiling {ceilings[-1]:.2f} images/s; (b) the article's pipeline {seeds[-1]:.2f} images/s", flush=True)
 
         results["ceiling"] = statistics.median(ceilings)
         results["ceilings"] = ceilings

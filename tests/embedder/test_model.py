@@ -53,7 +53,7 @@ def test_uint8_path_equals_float_path(tiny_embedder):
 
 
 def test_uint8_path_matches_hugging_face_processor_and_model(tiny_clip_dir, tiny_embedder):
-    """The reference: CLIPProcessor on a PIL image + get_image_features, as the seed did."""
+    """The reference: CLIPProcessor on a PIL image + get_image_features, as the article's pipeline did."""
     processor = CLIPProcessor.from_pretrained(tiny_clip_dir)
     model = CLIPModel.from_pretrained(tiny_clip_dir).eval()
     frame = random_uint8(1, seed=4)[0]  # already crop-sized: the resize is the identity

@@ -12,13 +12,16 @@ MODEL = "test/tiny-clip"
 DIM = 16
 
 
-def make_video(video_id: str, n_scenes: int = 3, *, model_id: str = MODEL, dim: int = DIM, fps=Fraction(30000, 1001)) -> VideoRecord:
+def make_video(
+    video_id: str, n_scenes: int = 3, *, model_id: str = MODEL, dim: int = DIM, fps=Fraction(30000, 1001), length: int = 30
+) -> VideoRecord:
+    """A video of ``n_scenes`` scenes of ``length`` frames each, matching make_scenes(n_scenes, fps, length)."""
     return VideoRecord(
         video_id=video_id,
         uri=f"/videos/{video_id}.mp4",
-        duration_seconds=float(n_scenes * 30 / fps),
+        duration_seconds=float(n_scenes * length / fps),
         fps=fps,
-        frame_count=n_scenes * 30,
+        frame_count=n_scenes * length,
         width=320,
         height=240,
         content_sha256=(video_id.encode().hex() * 64)[:64],

@@ -42,7 +42,7 @@ def test_a_hit_is_the_matching_moment_with_its_scene(searcher):
     # Video "cuts": three one-moment scenes showing subjects 3, 4, 5.
     take_scenes = make_scenes(1, length=90)
     take_moments = moments_for([[30, 60]], take_scenes)
-    searcher.upsert_video(make_video("take", 1), take_scenes, one_hot(3, [0, 1, 2]), take_moments)
+    searcher.upsert_video(make_video("take", 1, length=90), take_scenes, one_hot(3, [0, 1, 2]), take_moments)
     searcher.upsert_video(make_video("cuts", 3), make_scenes(3), one_hot(3, [3, 4, 5]))
 
     query = one_hot(1, [1])[0]
@@ -70,7 +70,7 @@ def test_a_hit_is_the_matching_moment_with_its_scene(searcher):
 
 def test_mean_scoring_averages_moments(searcher):
     scenes = make_scenes(1, length=60)
-    searcher.upsert_video(make_video("v", 1), scenes, one_hot(2, [0, 1]), moments_for([[30]], scenes))
+    searcher.upsert_video(make_video("v", 1, length=60), scenes, one_hot(2, [0, 1]), moments_for([[30]], scenes))
     [hit] = searcher.search(vector=one_hot(1, [0])[0], params=SearchParams(video_scoring="mean")).videos
     assert hit.score == pytest.approx(0.5)
 
@@ -80,7 +80,7 @@ def test_moments_survive_a_restart_and_come_back_from_get(tmp_path, rng):
     moments = moments_for([[20, 41], []], scenes)
     vectors = random_unit(rng, len(moments))
     first = Searcher.open(tmp_path / "data", ann="none")
-    stored, _ = first.upsert_video(make_video("v", 2), scenes, vectors, moments)
+    stored, _ = first.upsert_video(make_video("v", 2, length=60), scenes, vectors, moments)
     assert (stored.scene_count, stored.moment_count) == (2, 4)
     first.close()
     again = Searcher.open(tmp_path / "data", ann="none")
@@ -109,7 +109,7 @@ def test_bad_moments_are_refused_and_nothing_is_stored(searcher, rng, change, me
     scenes = make_scenes(2, length=60)
     moments = change(moments_for([[20, 41], []], scenes))
     with pytest.raises(InvalidArgument, match=message):
-        searcher.upsert_video(make_video("v", 2), scenes, random_unit(rng, max(len(moments), 1)), moments)
+        searcher.upsert_video(make_video("v", 2, length=60), scenes, random_unit(rng, max(len(moments), 1)), moments)
     assert searcher.store.get_video("v") is None and searcher.stats().moment_count == 0
 
 
@@ -128,7 +128,7 @@ def test_a_moment_may_run_on_past_a_cut(searcher, rng):
 def test_embeddings_must_have_one_row_per_moment(searcher, rng):
     scenes = make_scenes(1, length=60)
     with pytest.raises(InvalidArgument, match="one row per moment"):
-        searcher.upsert_video(make_video("v", 1), scenes, random_unit(rng, 1), moments_for([[30]], scenes))
+        searcher.upsert_video(make_video("v", 1, length=60), scenes, random_unit(rng, 1), moments_for([[30]], scenes))
 
 
 def _write_schema_1_store(path, rng) -> dict:
@@ -170,7 +170,7 @@ def test_a_schema_1_store_is_upgraded_in_place_and_searches_as_before(tmp_path, 
     assert (hit.video_id, hit.scene.index, hit.moment.index) == ("b", 2, 2) and hit.score == pytest.approx(1.0)
     # New videos with moments go beside the upgraded ones.
     new_scenes = make_scenes(1, length=60)
-    searcher.upsert_video(make_video("c", 1), new_scenes, random_unit(rng, 2), moments_for([[30]], new_scenes))
+    searcher.upsert_video(make_video("c", 1, length=60), new_scenes, random_unit(rng, 2), moments_for([[30]], new_scenes))
     searcher.close()
     reopened = Searcher.open(tmp_path / "data", ann="none")
     assert (reopened.stats().video_count, reopened.stats().scene_count, reopened.stats().moment_count) == (3, 6, 7)

@@ -196,5 +196,5 @@ def test_page_size_defaults_to_50_and_caps_at_1000(searcher, rng):
 
 def test_scene_records_roundtrip_unchanged(searcher, rng):
     scenes = [SceneRecord(0, 0, 7, 0.0, 0.2335, 1), SceneRecord(1, 9, 100, 0.3, 3.3366, 4)]
-    searcher.upsert_video(make_video("v", 2), scenes, random_unit(rng, 2))
+    searcher.upsert_video(make_video("v", 2, length=50), scenes, random_unit(rng, 2))
     assert searcher.get_video("v")[1] == scenes

@@ -6,6 +6,8 @@ convert to and from the ``videosearch.v1.Tensor`` message.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from videosearch.common.errors import InvalidArgument
@@ -16,6 +18,9 @@ _TO_NUMPY = {
     tensor_pb2.DTYPE_FLOAT16: np.dtype("<f2"),
     tensor_pb2.DTYPE_UINT8: np.dtype("u1"),
 }
+# More dimensions than any tensor of this API has (images are 4-D); bounds the shape check.
+MAX_DIMENSIONS = 8
+FLOATS = (tensor_pb2.DTYPE_FLOAT32, tensor_pb2.DTYPE_FLOAT16)
 _TO_WIRE = {np.dtype(v).newbyteorder("="): k for k, v in _TO_NUMPY.items()}
 
 
@@ -29,11 +34,13 @@ def to_tensor(array: np.ndarray) -> tensor_pb2.Tensor:
     return tensor_pb2.Tensor(dtype=wire_dtype, shape=list(array.shape), data=data)
 
 
-def from_tensor(tensor: tensor_pb2.Tensor, *, name: str = "tensor") -> np.ndarray:
+def from_tensor(
+    tensor: tensor_pb2.Tensor, *, name: str = "tensor", allowed: tuple[int, ...] | None = None
+) -> np.ndarray:
     """Decodes a Tensor message into a read-only numpy array in native byte order.
 
-    Raises InvalidArgument when the dtype is unset or unknown, a dimension is
-    negative, or the byte length does not match the shape.
+    Raises InvalidArgument when the dtype is unset, unknown or not one of ``allowed``
+    (when given), a dimension is negative, or the byte length does not match the shape.
     """
     dtype = _TO_NUMPY.get(tensor.dtype)
     if dtype is None:
@@ -41,10 +48,17 @@ def from_tensor(tensor: tensor_pb2.Tensor, *, name: str = "tensor") -> np.ndarra
             f"{name}.dtype is {tensor_pb2.DType.Name(tensor.dtype) if tensor.dtype in tensor_pb2.DType.values() else tensor.dtype}; "
             "set it to DTYPE_FLOAT32, DTYPE_FLOAT16 or DTYPE_UINT8"
         )
+    if allowed is not None and tensor.dtype not in allowed:
+        names = " or ".join(tensor_pb2.DType.Name(d) for d in allowed)
+        raise InvalidArgument(f"{name}.dtype is {tensor_pb2.DType.Name(tensor.dtype)} here; send {names}")
     shape = tuple(int(d) for d in tensor.shape)
-    if not shape or any(d < 0 for d in shape):
-        raise InvalidArgument(f"{name}.shape {list(shape)} is invalid; give one or more non-negative dimensions")
-    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    if not shape or len(shape) > MAX_DIMENSIONS or any(d < 0 for d in shape):
+        raise InvalidArgument(
+            f"{name}.shape {list(shape)} is invalid; give 1 to {MAX_DIMENSIONS} non-negative dimensions"
+        )
+    # Python integers: numpy's int64 product wraps around for shapes like [2**32, 2**32],
+    # which could then "match" an empty buffer and fail later, deep inside numpy.
+    expected = math.prod(shape) * dtype.itemsize
     if expected != len(tensor.data):
         raise InvalidArgument(
             f"{name}.data has {len(tensor.data)} bytes but shape {list(shape)} of {dtype.name} needs {expected}; "

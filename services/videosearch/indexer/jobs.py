@@ -153,6 +153,9 @@ class JobHandle:
         self._manager = manager
         self.job_id = job_id
         self.cancel_requested = threading.Event()
+        # Set with cancel_requested when a caller cancelled the job; a shutdown sets only
+        # cancel_requested, and the job stays queued on disk for the next start.
+        self.cancelled_by_caller = False
 
     def update(self, **changes) -> None:
         self._manager._update(self.job_id, **changes)
@@ -169,9 +172,13 @@ Work = Callable[[Job, JobHandle], None]
 
 
 class JobManager:
-    """Runs jobs on ``workers`` threads and keeps their records for Get/List/Watch."""
+    """Runs jobs on ``workers`` threads and keeps their records for Get/List/Watch.
 
-    def __init__(self, work: Work, *, workers: int, max_queued: int, finished_kept: int) -> None:
+    With a ``store`` (videosearch.indexer.job_store) the records are also on disk: a new
+    manager over the same store knows every job of the last one, and runs again those it
+    left queued or running (a ``kill -9`` included)."""
+
+    def __init__(self, work: Work, *, workers: int, max_queued: int, finished_kept: int, store=None) -> None:
         self._work = work
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="index-job")
         self._max_queued = max_queued
@@ -184,6 +191,33 @@ class JobManager:
         self._changed = threading.Condition()
         self._sequence = itertools.count()
         self._closed = False
+        self._store = store
+        if store is not None:
+            self._resume(store.load(Job))
+
+    def _resume(self, stored: list[Job]) -> None:
+        """Takes over the jobs of the previous run: finished ones as they were, unfinished ones
+        queued again from the start (their work begins anew; the Searcher's atomic write
+        makes a second run of a job that had stored its video harmless)."""
+        stored.sort(key=lambda job: job.job_id)
+        resumed = []
+        for job in stored:
+            if not job.state.finished:
+                job = dataclasses.replace(
+                    Job(job_id=job.job_id, path=job.path, options=job.options, create_time=job.create_time),
+                    version=job.version + 1)
+                self._store.put(job)
+                resumed.append(job.job_id)
+            self._jobs[job.job_id] = job
+            self._transitions[job.job_id] = [job]
+            self._handles[job.job_id] = JobHandle(self, job.job_id)
+        if stored:
+            self._sequence = itertools.count(max(int(job.job_id.split("-", 1)[0]) for job in stored) + 1)
+        self._forget_old_jobs()
+        for job_id in resumed:
+            self._pool.submit(self._run, job_id)
+        if stored:
+            log.info("took over %d jobs from the job store, %d of them queued again", len(stored), len(resumed))
 
     # -- submitting and running ------------------------------------------------
     def submit(self, path: str, options: IndexOptions) -> Job:
@@ -199,6 +233,8 @@ class JobManager:
             self._jobs[job.job_id] = job
             self._transitions[job.job_id] = [job]
             self._handles[job.job_id] = JobHandle(self, job.job_id)
+            if self._store is not None:
+                self._store.put(job, sync=True)  # accepted means it survives a crash
             self._forget_old_jobs()
         self._pool.submit(self._run, job.job_id)
         return job
@@ -209,10 +245,15 @@ class JobManager:
             job = self._jobs[job_id]
             if job.state is not JobState.QUEUED:
                 return  # cancelled while queued
+            if self._closed:
+                return  # draining: a job that has not started waits on disk for the next start
         self._update(job_id, state=JobState.RUNNING)
         try:
             self._work(self._jobs[job_id], handle)
         except Cancelled:
+            if self._closed and not handle.cancelled_by_caller and self._store is not None:
+                log.info("job %s stopped by the shutdown; it runs again at the next start", job_id)
+                return
             self._update(job_id, state=JobState.CANCELLED, stage=JobStage.NONE)
         except JobFailure as failure:
             log.warning("job %s failed: %s", job_id, failure)
@@ -240,11 +281,15 @@ class JobManager:
             self._jobs[job_id] = updated
             if (updated.state, updated.stage) != (job.state, job.stage):
                 self._transitions[job_id].append(updated)
+                if self._store is not None:
+                    self._store.put(updated)
             self._changed.notify_all()
 
     def _forget_old_jobs(self) -> None:
         finished = [j.job_id for j in self._jobs.values() if j.state.finished]
         for job_id in finished[: max(0, len(finished) - self._finished_kept)]:
+            if self._store is not None:
+                self._store.delete(job_id)
             del self._jobs[job_id]
             self._handles.pop(job_id, None)
             self._transitions.pop(job_id, None)
@@ -286,18 +331,26 @@ class JobManager:
             job = self.get(job_id)
             if job.state.finished:
                 raise FailedPrecondition(f"job {job_id} already finished ({job.state.value}); nothing to cancel")
+            self._handles[job_id].cancelled_by_caller = True
             self._handles[job_id].cancel_requested.set()
             if job.state is JobState.QUEUED:
                 self._update(job_id, state=JobState.CANCELLED)
         return self.get(job_id)
 
-    def shutdown(self) -> None:
-        """Cancels everything still queued or running and waits for the workers."""
+    def shutdown(self, grace_s: float = 0.0) -> None:
+        """Stops taking jobs, lets running ones finish for up to ``grace_s`` seconds, then stops
+        them. With a store, jobs not finished by then stay queued on disk and run at the next
+        start; without one they are cancelled."""
         with self._changed:
             self._closed = True
+            self._changed.wait_for(
+                lambda: not any(j.state is JobState.RUNNING for j in self._jobs.values()), timeout=max(0.0, grace_s))
             for handle in self._handles.values():
                 handle.cancel_requested.set()
-            for job in list(self._jobs.values()):
-                if job.state is JobState.QUEUED:
-                    self._update(job.job_id, state=JobState.CANCELLED)
-        self._pool.shutdown(wait=True)
+            if self._store is None:
+                for job in list(self._jobs.values()):
+                    if job.state is JobState.QUEUED:
+                        self._update(job.job_id, state=JobState.CANCELLED)
+        self._pool.shutdown(wait=True, cancel_futures=self._store is not None)
+        if self._store is not None:
+            self._store.close()

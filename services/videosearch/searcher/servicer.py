@@ -6,7 +6,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from videosearch.common.errors import InvalidArgument, Unavailable
-from videosearch.common.tensors import from_tensor
+from videosearch.common.tensors import FLOATS, from_tensor
 from videosearch.searcher import wire
 from videosearch.searcher.service import Searcher
 from videosearch.v1 import searcher_pb2, searcher_pb2_grpc
@@ -34,7 +34,7 @@ class SearcherServicer(searcher_pb2_grpc.SearcherServiceServicer):
             raise InvalidArgument("embeddings are missing; send (moments or scenes, embedding_dim) FLOAT32 embeddings")
         video = wire.video_from_proto(request.video)
         scenes = [wire.scene_from_proto(s) for s in request.scenes]
-        embeddings = from_tensor(request.embeddings, name="embeddings")
+        embeddings = from_tensor(request.embeddings, name="embeddings", allowed=FLOATS)
         moments = [wire.moment_from_proto(m) for m in request.moments] or None
         stored, replaced = searcher.upsert_video(video, scenes, embeddings, moments)
         return searcher_pb2.UpsertVideoResponse(video=wire.video_to_proto(stored), replaced=replaced)
@@ -65,7 +65,7 @@ class SearcherServicer(searcher_pb2_grpc.SearcherServiceServicer):
         elif query == "embedding":
             if not request.embedding.HasField("vector"):
                 raise InvalidArgument("embedding.vector is missing; send the query vector as a Tensor")
-            vector = from_tensor(request.embedding.vector, name="embedding.vector")
+            vector = from_tensor(request.embedding.vector, name="embedding.vector", allowed=FLOATS)
             result = searcher.search(vector=vector, model_id=request.embedding.model_id, params=params)
         else:
             raise InvalidArgument("the query is empty; set text or embedding")

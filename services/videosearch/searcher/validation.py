@@ -57,8 +57,19 @@ def validate_upsert(
     if not video.fps > 0:
         raise InvalidArgument(f"video fps is {video.fps}; give a positive frame rate (numerator/denominator)")
     validate_locations(video.locations, allow_empty=True)
+    if not (math.isfinite(video.duration_seconds) and video.duration_seconds >= 0):
+        raise InvalidArgument(f"video.duration_seconds is {video.duration_seconds}; give the length in seconds (finite, >= 0)")
+    if video.frame_count < 0 or video.width < 0 or video.height < 0:
+        raise InvalidArgument(
+            f"video frame_count {video.frame_count}, width {video.width} and height {video.height} must not be negative"
+        )
     if not scenes:
         raise InvalidArgument("a video needs at least one scene; send its scenes with their embeddings")
+    if video.frame_count and scenes[-1].end_frame > video.frame_count:
+        raise InvalidArgument(
+            f"the last scene ends at frame {scenes[-1].end_frame}, past the video's frame_count {video.frame_count}; "
+            "scenes must lie inside the video (or leave frame_count 0 when it is unknown)"
+        )
     previous_end = 0
     for position, scene in enumerate(scenes):
         where = f"scenes[{position}]"

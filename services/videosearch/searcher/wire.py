@@ -72,7 +72,7 @@ def video_from_proto(message: video_pb2.Video) -> VideoRecord:
         content_sha256=message.content_sha256,
         model_id=message.model_id,
         embedding_dim=message.embedding_dim,
-        indexed_at=message.indexed_at.ToDatetime(tzinfo=dt.timezone.utc) if message.HasField("indexed_at") else None,
+        indexed_at=_indexed_at(message),
         scene_count=message.scene_count,
         moment_count=message.moment_count,
         locations=tuple(location_from_proto(location) for location in message.locations),
@@ -87,6 +87,18 @@ def location_to_proto(location: VideoLocation) -> video_pb2.VideoLocation:
 
 def location_from_proto(message: video_pb2.VideoLocation) -> VideoLocation:
     return VideoLocation(message.path, message.size_bytes, message.mtime_ns, message.missing)
+
+
+def _indexed_at(message: video_pb2.Video) -> dt.datetime | None:
+    if not message.HasField("indexed_at"):
+        return None
+    try:
+        return message.indexed_at.ToDatetime(tzinfo=dt.timezone.utc)
+    except (ValueError, OverflowError):
+        raise InvalidArgument(
+            f"video.indexed_at ({message.indexed_at.seconds} s, {message.indexed_at.nanos} ns) is not a valid "
+            "timestamp; give a time between years 1 and 9999, or leave it unset"
+        ) from None
 
 
 def scene_to_proto(scene: SceneRecord, fps: Fraction) -> video_pb2.Scene:
