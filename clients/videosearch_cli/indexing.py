@@ -4,10 +4,12 @@ that are gone."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
+import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,20 +100,23 @@ def index_files(args, indexer: IndexerClient, searcher: SearcherClient, pruned: 
     options = submit_options(args)
     jobs: list[Job] = []
     refused = 0
-    try:
+    with interrupt_between_calls() as interrupted:
         for path in (f for f in files if f not in unchanged):
             try:
                 jobs.append(indexer.submit(str(path), options))
             except _PER_FILE_REFUSALS as exc:
                 errors.print(f"[red]skipped[/] {path}: {exc}")
                 refused += 1
-    except KeyboardInterrupt:
-        raise Interrupted(jobs) from None
+            if interrupted():
+                raise Interrupted(jobs)
     if args.no_wait:
         for job in jobs:
             console.print(f"{job.job_id}  {job.path}")
         return 1 if refused else 0
-    results = watch_jobs(indexer, jobs, json_output=args.json)
+    try:
+        results = watch_jobs(indexer, jobs, json_output=args.json)
+    except KeyboardInterrupt:  # before watching began; watch_jobs itself names the jobs still running
+        raise Interrupted(jobs) from None
     if args.json:
         print_json({"jobs": [plain(j) for j in results], "unchanged": sorted(map(str, unchanged)),
                     **({"prune": pruned} if pruned is not None else {})})
@@ -125,6 +130,28 @@ def index_files(args, indexer: IndexerClient, searcher: SearcherClient, pruned: 
                 console.print(f"[red]{job.state.value}[/] {job.path}: {job.error}")
     failed = refused + sum(job.state is not JobState.SUCCEEDED for job in results)
     return 1 if failed else 0
+
+
+@contextlib.contextmanager
+def interrupt_between_calls() -> Iterator[Callable[[], bool]]:
+    """Holds a Ctrl-C until the submission in flight returns, so the id of a job the
+    Indexer accepted is never lost; yields a check for "was Ctrl-C pressed". A second
+    Ctrl-C interrupts at once. Only the main thread receives signals."""
+    if threading.current_thread() is not threading.main_thread():
+        yield lambda: False
+        return
+    pressed = threading.Event()
+
+    def on_interrupt(signum, frame) -> None:
+        if pressed.is_set():
+            raise KeyboardInterrupt
+        pressed.set()
+
+    previous = signal.signal(signal.SIGINT, on_interrupt)
+    try:
+        yield pressed.is_set
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def watch_jobs(indexer: IndexerClient, jobs: list[Job], *, json_output: bool) -> list[Job]:

@@ -346,7 +346,7 @@ def main(argv=None) -> int:
         errors.print(f"[red]error:[/] {exc}", soft_wrap=True)
         return 1
     except Interrupted as exc:
-        errors.print(str(exc), soft_wrap=True, markup=False, highlight=False)
+        print(exc, file=sys.stderr)  # plain: job ids and paths must not be wrapped or styled
         return 130
     except KeyboardInterrupt:
         return 130
