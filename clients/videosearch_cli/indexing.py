@@ -1,16 +1,13 @@
 """`videosearch index`: find the video files, skip the ones already stored unchanged,
-submit the rest, and follow them with one progress bar each; `--prune` forgets files
-that are gone."""
+submit the rest, and follow them with one progress bar each."""
 
 from __future__ import annotations
 
 import contextlib
-import os
 import queue
 import signal
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -19,8 +16,9 @@ from videosearch.common.errors import InvalidArgument, NotFound, PermissionDenie
 from videosearch.indexer.client import IndexerClient, SubmitOptions
 from videosearch.indexer.jobs import ErrorReason, Job, JobStage, JobState
 from videosearch.searcher.client import SearcherClient
-from videosearch.searcher.types import VideoLocation, VideoRecord
-from videosearch_cli.output import console, errors, plain, print_json, short_path, video_json
+from videosearch.searcher.types import VideoRecord
+from videosearch_cli.output import console, errors, plain, print_json
+from videosearch_cli.prune import prune
 
 VIDEO_SUFFIXES = {".mp4", ".m4v", ".mkv", ".mov", ".avi", ".webm", ".mpg", ".mpeg", ".wmv", ".flv", ".ts", ".3gp"}
 # At most this many WatchIndexJob streams at once: the Indexer runs only a few jobs at a
@@ -236,62 +234,3 @@ def detail(job: Job) -> str:
     if job.scenes_found:
         parts.append(f"{job.scenes_found} scenes, {job.frames_embedded}/{job.frames_to_embed} frames embedded")
     return "  ".join(p for p in parts if p)
-
-
-# -- prune -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PrunePlan:
-    """What a check of every stored location found."""
-
-    marked: list[tuple[str, str]]  # (video id, path) newly gone
-    found_again: list[tuple[str, str]]  # (video id, path) marked missing but back
-    removed: list[VideoRecord]  # videos whose files are all gone
-
-
-def plan_prune(videos: list[VideoRecord]) -> PrunePlan:
-    marked, found_again, removed = [], [], []
-    for video in videos:
-        present = {location.path: os.path.exists(location.path) for location in video.locations}
-        if not any(present.values()):
-            removed.append(video)
-            continue
-        for location in video.locations:
-            if location.missing == present[location.path]:
-                (found_again if present[location.path] else marked).append((video.video_id, location.path))
-    return PrunePlan(marked, found_again, removed)
-
-
-def prune(searcher: SearcherClient, *, dry_run: bool, json_output: bool) -> dict:
-    """Checks every stored location on this machine: marks the gone ones missing (and
-    ones back as present), deletes videos whose files are all gone."""
-    plan = plan_prune(list(searcher.iter_videos(page_size=1000)))
-    verb = "would " if dry_run else ""
-    if not dry_run:
-        for video_id, path in plan.marked + plan.found_again:
-            present = (video_id, path) in plan.found_again
-            stat = os.stat(path) if present else None
-            location = VideoLocation(path, stat.st_size, stat.st_mtime_ns) if stat else VideoLocation(path, missing=True)
-            searcher.update_locations(video_id, [location])
-        for video in plan.removed:
-            try:
-                searcher.delete_video(video.video_id)
-            except NotFound:
-                pass  # deleted by someone else meanwhile: the outcome is the same
-    if not json_output:
-        for video_id, path in plan.marked:
-            console.print(f"{verb}mark missing  {video_id}  {path}")
-        for video_id, path in plan.found_again:
-            console.print(f"{verb}mark present  {video_id}  {path}")
-        for video in plan.removed:
-            console.print(f"{verb}remove  {video.video_id}  {', '.join(short_path(l.path) for l in video.locations)}")
-        console.print(f"prune: {verb}remove {len(plan.removed)} video{'s' * (len(plan.removed) != 1)} whose files are "
-                      f"all gone, {verb}mark {len(plan.marked)} path{'s' * (len(plan.marked) != 1)} missing")
-    return {
-        "dry_run": dry_run,
-        "removed": [video_json(v) for v in plan.removed],
-        "marked_missing": [{"video_id": v, "path": p} for v, p in plan.marked],
-        "marked_present": [{"video_id": v, "path": p} for v, p in plan.found_again],
-    }
-
