@@ -5,8 +5,13 @@ PY := $(VENV)/bin/python
 PROTO_SRC := protos
 PROTO_OUT := services
 PROTOS := $(sort $(shell find $(PROTO_SRC) -name "*.proto"))
+BUF := tools/node_modules/.bin/buf
+# The proto baseline buf breaking checks against: the last released state of the protos.
+RELEASED_PROTOS := protos/released/videosearch-v1.binpb
+# npm ci once per lockfile change: npm writes node_modules/.package-lock.json when it installs.
+NODE_DEPS := tools/node_modules/.package-lock.json clients/node/node_modules/.package-lock.json
 
-.PHONY: help install protos protos-check test up demo demo-model bench-embedder bench-index bench-search bench-quality bench-moments bench-detectors chaos bench-load clean
+.PHONY: help install node-deps protos protos-check proto-lint proto-release test up demo demo-model bench-embedder bench-index bench-search bench-quality bench-moments bench-detectors chaos bench-load clean
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -19,6 +24,21 @@ install: $(PY) ## Create .venv and install the project with pinned dependencies
 	$(PY) -m pip install -q -r requirements.txt
 	$(PY) -m pip install -q --no-deps -e .
 
+# Without npm (a user's machine without Node.js) the Node client's and buf's tests skip; CI
+# must have it, so there a missing npm fails.
+ifneq ($(shell command -v npm),)
+node-deps: $(NODE_DEPS) ## Install the pinned npm packages: buf (tools/) and the Node client's (clients/node/)
+else
+node-deps:
+	@if [ -n "$$CI" ]; then echo "npm not found: CI needs Node.js 20+ with npm (buf and the Node client)" >&2; exit 1; fi
+	@echo "npm not found: the Node client's and buf's tests will skip; install Node.js 20+ to run them" >&2
+endif
+
+# --ignore-scripts: no dependency needs its install script (buf finds its platform binary
+# without it; protobufjs's only checks its CLI), and npm versions differ on running them.
+%/node_modules/.package-lock.json: %/package-lock.json %/package.json
+	cd $* && npm ci --ignore-scripts --no-audit --no-fund
+
 protos: ## Regenerate services/videosearch/v1 from protos/ (never edit the output by hand)
 	rm -f $(PROTO_OUT)/videosearch/v1/*_pb2*.py $(PROTO_OUT)/videosearch/v1/*_pb2*.pyi
 	$(PY) -m grpc_tools.protoc -I $(PROTO_SRC) --python_out=$(PROTO_OUT) --pyi_out=$(PROTO_OUT) --grpc_python_out=$(PROTO_OUT) $(PROTOS)
@@ -26,14 +46,21 @@ protos: ## Regenerate services/videosearch/v1 from protos/ (never edit the outpu
 protos-check: protos ## Fail when the generated code differs from what protos/ generates
 	git diff --exit-code -- $(PROTO_OUT)/videosearch/v1
 
-test: install ## Run the whole test suite (unit, integration, end-to-end)
+proto-lint: node-deps ## buf lint (STANDARD rules) and buf breaking against the last released protos
+	$(BUF) lint
+	$(BUF) breaking --against $(RELEASED_PROTOS)
+
+proto-release: node-deps ## At a release: make the current protos the baseline that proto-lint checks breaking changes against
+	$(BUF) build --exclude-source-info -o $(RELEASED_PROTOS)
+
+test: install node-deps ## Run the whole test suite (unit, integration, end-to-end, Node client, buf lint and breaking)
 	$(PY) -m pytest
 
 up: install ## Start the three services locally (Ctrl-C stops them)
 	$(PY) -m videosearch.launcher
 
 clean:
-	rm -rf .venv build *.egg-info
+	rm -rf .venv build *.egg-info tools/node_modules clients/node/node_modules
 
 demo: install ## The main job: start everything with the offline demo model, index demo videos, search them
 	$(PY) -m videosearch.demo.showcase

@@ -29,15 +29,15 @@ SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[Heal
 
 @pytest.mark.parametrize("shape", [[2**32, 2**32], [2**62, 4, 1, 1], [2**63 - 1, 2], [2**31] * 8, [1] * 9, []])
 def test_shapes_that_overflow_or_are_absurd_are_invalid_arguments(shape):
-    tensor = tensor_pb2.Tensor(dtype=tensor_pb2.DTYPE_FLOAT32, shape=shape, data=b"")
+    tensor = tensor_pb2.Tensor(dtype=tensor_pb2.DATA_TYPE_FLOAT32, shape=shape, data=b"")
     with pytest.raises(InvalidArgument, match="shape"):
         from_tensor(tensor, name="pixel_values")
 
 
 def test_uint8_where_floats_are_documented_is_refused_with_the_dtypes_to_send():
-    tensor = tensor_pb2.Tensor(dtype=tensor_pb2.DTYPE_UINT8, shape=[2], data=b"\x01\x02")
+    tensor = tensor_pb2.Tensor(dtype=tensor_pb2.DATA_TYPE_UINT8, shape=[2], data=b"\x01\x02")
     assert from_tensor(tensor).tolist() == [1, 2]  # allowed where uint8 is documented (pixels)
-    with pytest.raises(InvalidArgument, match="DTYPE_FLOAT32 or DTYPE_FLOAT16"):
+    with pytest.raises(InvalidArgument, match="DATA_TYPE_FLOAT32 or DATA_TYPE_FLOAT16"):
         from_tensor(tensor, name="embedding.vector", allowed=FLOATS)
 
 

@@ -34,6 +34,10 @@ def embed_request(pixels: np.ndarray) -> embedder_pb2.EmbedImagesRequest:
     return embedder_pb2.EmbedImagesRequest(pixel_values=to_tensor(pixels))
 
 
+def stream_request(pixels: np.ndarray) -> embedder_pb2.StreamEmbedImagesRequest:
+    return embedder_pb2.StreamEmbedImagesRequest(pixel_values=to_tensor(pixels))
+
+
 def assert_still_serving(stub) -> None:
     response = stub.EmbedTexts(embedder_pb2.EmbedTextsRequest(texts=["still up"]), timeout=10)
     assert from_tensor(response.embeddings).shape == (1, 16)
@@ -58,7 +62,7 @@ def test_embed_images(stub, tiny_embedder, wire_dtype):
     sent = pixels if wire_dtype == "uint8" else normalize_like_processor(pixels, tiny_embedder).astype(wire_dtype)
     response = stub.EmbedImages(embed_request(sent), timeout=10)
     embeddings = from_tensor(response.embeddings)
-    assert response.embeddings.dtype == tensor_pb2.DTYPE_FLOAT32
+    assert response.embeddings.dtype == tensor_pb2.DATA_TYPE_FLOAT32
     assert embeddings.shape == (3, 16)
     assert response.model_id == tiny_embedder.model_id
     np.testing.assert_allclose(embeddings, tiny_embedder(pixels), atol=5e-3 if wire_dtype == "float16" else 1e-5, rtol=0)
@@ -66,7 +70,7 @@ def test_embed_images(stub, tiny_embedder, wire_dtype):
 
 def test_stream_embed_images_answers_each_chunk_in_order(stub, tiny_embedder):
     chunks = [random_uint8(n, seed=40 + n) for n in (1, 5, 16, 2, 9)]
-    responses = list(stub.StreamEmbedImages(iter(embed_request(c) for c in chunks), timeout=30))
+    responses = list(stub.StreamEmbedImages(iter(stream_request(c) for c in chunks), timeout=30))
     assert len(responses) == len(chunks)
     for response, chunk in zip(responses, chunks):
         np.testing.assert_allclose(from_tensor(response.embeddings), tiny_embedder(chunk), atol=1e-5, rtol=0)
@@ -76,7 +80,7 @@ def test_stream_with_a_bad_chunk_fails_with_invalid_argument(stub):
     chunks = [random_uint8(2), random_uint8(1, size=16), random_uint8(2)]
     responses = []
     with pytest.raises(grpc.RpcError) as info:
-        for response in stub.StreamEmbedImages(iter(embed_request(c) for c in chunks), timeout=30):
+        for response in stub.StreamEmbedImages(iter(stream_request(c) for c in chunks), timeout=30):
             responses.append(response)
     assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "shape [1, 3, 16, 16]" in info.value.details()
@@ -112,12 +116,12 @@ def _raw_tensor(dtype, shape, data: bytes) -> tensor_pb2.Tensor:
 
 
 BAD_IMAGE_REQUESTS = {
-    "unset dtype": (_raw_tensor(tensor_pb2.DTYPE_UNSPECIFIED, [1, 3, 32, 32], bytes(3072)), "DTYPE_UNSPECIFIED"),
-    "byte length": (_raw_tensor(tensor_pb2.DTYPE_UINT8, [1, 3, 32, 32], bytes(3000)), "has 3000 bytes"),
+    "unset dtype": (_raw_tensor(tensor_pb2.DATA_TYPE_UNSPECIFIED, [1, 3, 32, 32], bytes(3072)), "DATA_TYPE_UNSPECIFIED"),
+    "byte length": (_raw_tensor(tensor_pb2.DATA_TYPE_UINT8, [1, 3, 32, 32], bytes(3000)), "has 3000 bytes"),
     "wrong shape": (to_tensor(np.zeros((2, 3, 24, 24), np.uint8)), "shape [2, 3, 24, 24]"),
     "channels last": (to_tensor(np.zeros((1, 32, 32, 3), np.uint8)), "expected (N, 3, 32, 32)"),
     "no images": (to_tensor(np.zeros((0, 3, 32, 32), np.uint8)), "N >= 1"),
-    "no shape": (_raw_tensor(tensor_pb2.DTYPE_UINT8, [], b""), "shape [] is invalid"),
+    "no shape": (_raw_tensor(tensor_pb2.DATA_TYPE_UINT8, [], b""), "shape [] is invalid"),
     "NaN": (to_tensor(np.full((1, 3, 32, 32), np.nan, np.float32)), "NaN or infinite"),
     "too many images": (to_tensor(np.zeros((17, 3, 32, 32), np.uint8)), "17 images exceed the limit of 16"),
 }

@@ -92,10 +92,14 @@ def test_queue_limit_unknown_ids_and_paging():
             manager.submit("/overflow.mp4", OPTIONS)
         with pytest.raises(NotFound):
             manager.get("nope")
-        first, more = manager.list(0, 2)
-        second, more_after = manager.list(2, 2)
-        assert more and not more_after
-        assert [j.job_id for j in first + second] == [j.job_id for j in reversed(jobs)]
+        first, next_before = manager.list(2)
+        # A job submitted between pages is newer than every listed one: it must not
+        # shift the next page (an offset would list the first page's last job again).
+        manager.cancel(jobs[2].job_id)  # makes room in the queue; a cancelled job is still listed
+        jobs.append(manager.submit("/late.mp4", OPTIONS))
+        second, after_second = manager.list(2, before=next_before)
+        assert next_before is not None and after_second is None
+        assert [j.job_id for j in first + second] == [j.job_id for j in reversed(jobs[:3])]
     finally:
         gate.set()
         manager.shutdown()

@@ -124,6 +124,24 @@ def test_each_rpc_through_the_stub(stub, library):
     assert len(response.scenes) == 1 and response.scenes[0].scene.end_timecode
 
 
+def test_list_videos_pages_with_opaque_tokens(stub, library):
+    stored = sorted(v.video_id for v in stub.ListVideos(searcher_pb2.ListVideosRequest(page_size=1000)).videos)
+    seen, token = [], ""
+    while True:
+        page = stub.ListVideos(searcher_pb2.ListVideosRequest(page_size=1, page_token=token))
+        seen += [v.video_id for v in page.videos]
+        token = page.next_page_token
+        if not token:
+            break
+        assert not any(v.video_id in token for v in page.videos), "a token must not show the key it stands for"
+    assert seen == stored and len(stored) >= 3, "every video exactly once, in id order"
+    first = stub.ListVideos(searcher_pb2.ListVideosRequest(page_size=1))
+    tampered = first.next_page_token[:-3] + ("A" if first.next_page_token[-3] != "A" else "B") + first.next_page_token[-2:]
+    for bad in (tampered, first.next_page_token[:-1]):
+        code, details = code_of(lambda: stub.ListVideos(searcher_pb2.ListVideosRequest(page_token=bad)))
+        assert code == grpc.StatusCode.INVALID_ARGUMENT and "start again without a page_token" in details
+
+
 def test_upsert_replace_and_delete_through_the_client(client, library):
     _texts, model, dim = library
     rows = unit(np.random.default_rng(0).standard_normal((2, dim)))

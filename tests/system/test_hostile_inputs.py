@@ -9,21 +9,11 @@ import os
 import grpc
 import numpy as np
 import pytest
-from videosearch.common.grpc_server import insecure_channel
 from videosearch.common.tensors import to_tensor
-from videosearch.embedder.server import serve as serve_embedder
-from videosearch.embedder.settings import EmbedderSettings
-from videosearch.indexer.server import IndexerApp
-from videosearch.indexer.settings import IndexerSettings
-from videosearch.searcher.server import serve as serve_searcher
-from videosearch.searcher.settings import SearcherSettings
 from videosearch.v1 import (
     embedder_pb2,
-    embedder_pb2_grpc,
     indexer_pb2,
-    indexer_pb2_grpc,
     searcher_pb2,
-    searcher_pb2_grpc,
     tensor_pb2,
     video_pb2,
 )
@@ -32,27 +22,8 @@ pytestmark = pytest.mark.timeout(300)
 OVERFLOWING_SHAPES = ([2**32, 2**32], [2**62, 4, 1, 1])
 
 
-@pytest.fixture(scope="module")
-def services(tiny_clip_dir, tmp_path_factory):
-    root = tmp_path_factory.mktemp("videos")
-    embedder = serve_embedder(EmbedderSettings(port=0, model=str(tiny_clip_dir), device="cpu", dtype="float32"))
-    searcher = serve_searcher(SearcherSettings(
-        port=0, data_dir=str(tmp_path_factory.mktemp("searcher")), embedder_address=embedder.address, ann="none"))
-    indexer = IndexerApp(IndexerSettings(
-        port=0, allowed_roots=(str(root),), embedder_address=embedder.address,
-        searcher_address=searcher.address, workers=1, rpc_timeout_s=10.0)).start()
-    channels = [insecure_channel(a) for a in (embedder.address, searcher.address, f"127.0.0.1:{indexer.port}")]
-    yield (root, embedder_pb2_grpc.EmbedderServiceStub(channels[0]), searcher_pb2_grpc.SearcherServiceStub(channels[1]),
-           indexer_pb2_grpc.IndexerServiceStub(channels[2]))
-    for channel in channels:
-        channel.close()
-    indexer.stop(0)
-    searcher.stop(0)
-    embedder.stop(0)
-
-
 def _float_tensor(shape) -> tensor_pb2.Tensor:
-    return tensor_pb2.Tensor(dtype=tensor_pb2.DTYPE_FLOAT32, shape=shape, data=b"")
+    return tensor_pb2.Tensor(dtype=tensor_pb2.DATA_TYPE_FLOAT32, shape=shape, data=b"")
 
 
 def _upsert(model_id: str, dim: int, **video_fields) -> searcher_pb2.UpsertVideoRequest:
@@ -70,10 +41,9 @@ def _upsert(model_id: str, dim: int, **video_fields) -> searcher_pb2.UpsertVideo
     return searcher_pb2.UpsertVideoRequest(video=video, scenes=scenes, embeddings=to_tensor(vector))
 
 
-def _cases(services):
-    root, embedder, searcher, indexer = services
-    info = embedder.GetModelInfo(embedder_pb2.GetModelInfoRequest())
-    model_id, dim = info.model_id, info.embedding_dim
+def _cases(live):
+    root, embedder, searcher, indexer = live.root, live.embedder, live.searcher, live.indexer
+    model_id, dim = live.model_id, live.dim
     fifo = root / "pipe.mp4"
     if not fifo.exists():
         os.mkfifo(fifo)
@@ -82,16 +52,16 @@ def _cases(services):
         cases[f"EmbedImages shape {shape}"] = lambda s=shape: embedder.EmbedImages(
             embedder_pb2.EmbedImagesRequest(pixel_values=_float_tensor(s)), timeout=30)
         cases[f"StreamEmbedImages shape {shape}"] = lambda s=shape: list(embedder.StreamEmbedImages(
-            iter([embedder_pb2.EmbedImagesRequest(pixel_values=_float_tensor(s))]), timeout=30))
+            iter([embedder_pb2.StreamEmbedImagesRequest(pixel_values=_float_tensor(s))]), timeout=30))
         cases[f"Search vector shape {shape}"] = lambda s=shape: searcher.Search(searcher_pb2.SearchRequest(
             embedding=searcher_pb2.QueryEmbedding(vector=_float_tensor(s))), timeout=30)
         cases[f"UpsertVideo embeddings shape {shape}"] = lambda s=shape: searcher.UpsertVideo(
             _with_embeddings(_upsert(model_id, dim), _float_tensor(s)), timeout=30)
-    uint8_vector = tensor_pb2.Tensor(dtype=tensor_pb2.DTYPE_UINT8, shape=[dim], data=bytes(dim))
+    uint8_vector = tensor_pb2.Tensor(dtype=tensor_pb2.DATA_TYPE_UINT8, shape=[dim], data=bytes(dim))
     cases["Search UINT8 vector"] = lambda: searcher.Search(searcher_pb2.SearchRequest(
         embedding=searcher_pb2.QueryEmbedding(vector=uint8_vector)), timeout=30)
     cases["UpsertVideo UINT8 embeddings"] = lambda: searcher.UpsertVideo(_with_embeddings(
-        _upsert(model_id, dim), tensor_pb2.Tensor(dtype=tensor_pb2.DTYPE_UINT8, shape=[1, dim], data=bytes(dim))), timeout=30)
+        _upsert(model_id, dim), tensor_pb2.Tensor(dtype=tensor_pb2.DATA_TYPE_UINT8, shape=[1, dim], data=bytes(dim))), timeout=30)
     cases["UpsertVideo indexed_at 2**62"] = lambda: searcher.UpsertVideo(
         _upsert(model_id, dim, indexed_at_seconds=2**62), timeout=30)
     cases["UpsertVideo NaN duration"] = lambda: searcher.UpsertVideo(
@@ -110,10 +80,10 @@ def _with_embeddings(request, tensor):
     return request
 
 
-def test_each_hostile_input_is_an_invalid_argument_and_every_service_still_serves(services):
-    _root, embedder, searcher, indexer = services
+def test_each_hostile_input_is_an_invalid_argument_and_every_service_still_serves(live_services):
+    embedder, searcher, indexer = live_services.embedder, live_services.searcher, live_services.indexer
     outcomes = {}
-    for label, call in _cases(services).items():
+    for label, call in _cases(live_services).items():
         with pytest.raises(grpc.RpcError) as info:
             call()
         outcomes[label] = (info.value.code(), info.value.details())

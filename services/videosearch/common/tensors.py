@@ -14,13 +14,13 @@ from videosearch.common.errors import InvalidArgument
 from videosearch.v1 import tensor_pb2
 
 _TO_NUMPY = {
-    tensor_pb2.DTYPE_FLOAT32: np.dtype("<f4"),
-    tensor_pb2.DTYPE_FLOAT16: np.dtype("<f2"),
-    tensor_pb2.DTYPE_UINT8: np.dtype("u1"),
+    tensor_pb2.DATA_TYPE_FLOAT32: np.dtype("<f4"),
+    tensor_pb2.DATA_TYPE_FLOAT16: np.dtype("<f2"),
+    tensor_pb2.DATA_TYPE_UINT8: np.dtype("u1"),
 }
 # More dimensions than any tensor of this API has (images are 4-D); bounds the shape check.
 MAX_DIMENSIONS = 8
-FLOATS = (tensor_pb2.DTYPE_FLOAT32, tensor_pb2.DTYPE_FLOAT16)
+FLOATS = (tensor_pb2.DATA_TYPE_FLOAT32, tensor_pb2.DATA_TYPE_FLOAT16)
 _TO_WIRE = {np.dtype(v).newbyteorder("="): k for k, v in _TO_NUMPY.items()}
 
 
@@ -45,12 +45,12 @@ def from_tensor(
     dtype = _TO_NUMPY.get(tensor.dtype)
     if dtype is None:
         raise InvalidArgument(
-            f"{name}.dtype is {tensor_pb2.DType.Name(tensor.dtype) if tensor.dtype in tensor_pb2.DType.values() else tensor.dtype}; "
-            "set it to DTYPE_FLOAT32, DTYPE_FLOAT16 or DTYPE_UINT8"
+            f"{name}.dtype is {tensor_pb2.DataType.Name(tensor.dtype) if tensor.dtype in tensor_pb2.DataType.values() else tensor.dtype}; "
+            "set it to DATA_TYPE_FLOAT32, DATA_TYPE_FLOAT16 or DATA_TYPE_UINT8"
         )
     if allowed is not None and tensor.dtype not in allowed:
-        names = " or ".join(tensor_pb2.DType.Name(d) for d in allowed)
-        raise InvalidArgument(f"{name}.dtype is {tensor_pb2.DType.Name(tensor.dtype)} here; send {names}")
+        names = " or ".join(tensor_pb2.DataType.Name(d) for d in allowed)
+        raise InvalidArgument(f"{name}.dtype is {tensor_pb2.DataType.Name(tensor.dtype)} here; send {names}")
     shape = tuple(int(d) for d in tensor.shape)
     if not shape or len(shape) > MAX_DIMENSIONS or any(d < 0 for d in shape):
         raise InvalidArgument(

@@ -85,9 +85,9 @@ class EmbedderClient(ServiceClient):
     def _stream_images(self, pixels: np.ndarray, chunk: int) -> np.ndarray:
         starts = range(0, pixels.shape[0], chunk)
 
-        def requests() -> Iterator[embedder_pb2.EmbedImagesRequest]:
+        def requests() -> Iterator[embedder_pb2.StreamEmbedImagesRequest]:
             for start in starts:
-                yield embedder_pb2.EmbedImagesRequest(pixel_values=to_tensor(pixels[start : start + chunk]))
+                yield embedder_pb2.StreamEmbedImagesRequest(pixel_values=to_tensor(pixels[start : start + chunk]))
 
         parts = []
         try:

@@ -43,7 +43,7 @@ class EmbedderServicer(embedder_pb2_grpc.EmbedderServiceServicer):
         embeddings = engine.submit_images(pixels).result()
         return embedder_pb2.EmbedImagesResponse(embeddings=to_tensor(embeddings), model_id=engine.model.model_id)
 
-    def StreamEmbedImages(self, request_iterator, context) -> Iterator[embedder_pb2.EmbedImagesResponse]:
+    def StreamEmbedImages(self, request_iterator, context) -> Iterator[embedder_pb2.StreamEmbedImagesResponse]:
         engine = self.engine
         # A reader thread submits chunks as they arrive while this generator answers
         # them in order, so the next chunk queues while the current one computes.
@@ -83,7 +83,7 @@ class EmbedderServicer(embedder_pb2_grpc.EmbedderServiceServicer):
         try:
             while (future := pending.get()) is not _END:
                 embeddings = future.result()
-                yield embedder_pb2.EmbedImagesResponse(embeddings=to_tensor(embeddings), model_id=engine.model.model_id)
+                yield embedder_pb2.StreamEmbedImagesResponse(embeddings=to_tensor(embeddings), model_id=engine.model.model_id)
         finally:
             # Never wait for the reader here: it may be blocked on the client's next
             # message, which only ends once this RPC ends.

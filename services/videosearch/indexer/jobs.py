@@ -138,6 +138,11 @@ class Job:
     version: int = 0
 
 
+def job_number(job_id: str) -> int:
+    """The submission number a job id starts with (ids are "NNNNNN-xxxxxxxx")."""
+    return int(job_id.split("-", 1)[0])
+
+
 class JobFailure(Exception):
     """Raised by a job's work to fail it with a reason and a message that says what to do."""
 
@@ -212,7 +217,7 @@ class JobManager:
             self._transitions[job.job_id] = [job]
             self._handles[job.job_id] = JobHandle(self, job.job_id)
         if stored:
-            self._sequence = itertools.count(max(int(job.job_id.split("-", 1)[0]) for job in stored) + 1)
+            self._sequence = itertools.count(max(job_number(job.job_id) for job in stored) + 1)
         self._forget_old_jobs()
         for job_id in resumed:
             self._pool.submit(self._run, job_id)
@@ -296,17 +301,24 @@ class JobManager:
 
     # -- reading ---------------------------------------------------------------
     def get(self, job_id: str) -> Job:
+        if not job_id:
+            raise InvalidArgument("job_id is empty; give the id SubmitIndexJob returned (ListIndexJobs lists them)")
         with self._changed:
             job = self._jobs.get(job_id)
         if job is None:
             raise NotFound(f"no job {job_id!r}; list jobs to see the ids this indexer knows")
         return job
 
-    def list(self, offset: int, limit: int) -> tuple[list[Job], bool]:
-        """Jobs newest first from ``offset``; returns the page and whether more follow."""
+    def list(self, limit: int, *, before: int | None = None) -> tuple[list[Job], int | None]:
+        """Up to ``limit`` jobs newest first, only those submitted before job number
+        ``before`` (None: from the newest). Returns the page and the ``before`` of the
+        next page, None when no more follow. Paging by submission number, not by
+        offset, means jobs submitted meanwhile never shift a page, so none is listed twice.
+        (``before`` is keyword-only so that a caller of the old ``list(offset, limit)`` fails loudly.)"""
         with self._changed:
-            newest_first = list(reversed(self._jobs.values()))
-        return newest_first[offset : offset + limit], offset + limit < len(newest_first)
+            newest_first = [j for j in reversed(self._jobs.values()) if before is None or job_number(j.job_id) < before]
+        page = newest_first[:limit]
+        return page, job_number(page[-1].job_id) if len(newest_first) > limit else None
 
     def watch(self, job_id: str, is_active: Callable[[], bool], poll_s: float = 1.0) -> Iterator[Job]:
         """Yields the job now, then every state and stage transition in order (each as the

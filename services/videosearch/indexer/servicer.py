@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import base64
-
 from videosearch.common.errors import InvalidArgument
+from videosearch.common.page_tokens import PageTokens
 from videosearch.indexer.jobs import (
     ErrorReason,
     IndexOptions,
@@ -40,6 +39,7 @@ _REASONS = {
     ErrorReason.INTERNAL: indexer_pb2.JOB_ERROR_REASON_INTERNAL,
 }
 DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 50, 1000
+_JOB_PAGES = PageTokens("ListIndexJobs", int)
 
 
 def job_to_proto(job: Job) -> indexer_pb2.IndexJob:
@@ -74,23 +74,6 @@ def job_to_proto(job: Job) -> indexer_pb2.IndexJob:
     message.create_time.FromDatetime(job.create_time)
     message.update_time.FromDatetime(job.update_time)
     return message
-
-
-def encode_page_token(offset: int) -> str:
-    return base64.urlsafe_b64encode(f"offset:{offset}".encode()).decode()
-
-
-def decode_page_token(token: str) -> int:
-    if not token:
-        return 0
-    try:
-        kind, value = base64.urlsafe_b64decode(token.encode()).decode().split(":")
-        offset = int(value)
-        if kind != "offset" or offset < 0:
-            raise ValueError(token)
-    except ValueError as exc:
-        raise InvalidArgument("page_token is malformed; pass next_page_token from the previous response unchanged") from exc
-    return offset
 
 
 def page_size_of(requested: int) -> int:
@@ -131,11 +114,10 @@ class IndexerServicer(indexer_pb2_grpc.IndexerServiceServicer):
 
     def ListIndexJobs(self, request, context):
         size = page_size_of(request.page_size)
-        offset = decode_page_token(request.page_token)
-        jobs, more = self._jobs.list(offset, size)
+        jobs, next_before = self._jobs.list(size, before=_JOB_PAGES.decode(request.page_token))
         return indexer_pb2.ListIndexJobsResponse(
             jobs=[job_to_proto(j) for j in jobs],
-            next_page_token=encode_page_token(offset + size) if more else "",
+            next_page_token=_JOB_PAGES.encode(next_before) if next_before is not None else "",
         )
 
     def CancelIndexJob(self, request, context):

@@ -6,8 +6,6 @@ videosearch.common.errors exceptions.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import dataclasses
 import datetime as dt
 import logging
@@ -24,6 +22,7 @@ from videosearch.common.errors import (
     Unavailable,
     VideoSearchError,
 )
+from videosearch.common.page_tokens import PageTokens
 from videosearch.searcher import validation
 from videosearch.searcher.ann import AnnParams
 from videosearch.searcher.index import SceneIndex
@@ -42,7 +41,7 @@ from videosearch.searcher.types import (
 
 log = logging.getLogger(__name__)
 
-_PAGE_TOKEN_TAG = "after:"
+_VIDEO_PAGES = PageTokens("ListVideos", str)
 
 
 class TextEmbedder(Protocol):
@@ -52,24 +51,6 @@ class TextEmbedder(Protocol):
     def model_id(self) -> str: ...
 
     def embed_texts(self, texts: list[str]) -> np.ndarray: ...
-
-
-def encode_page_token(last_video_id: str) -> str:
-    return base64.urlsafe_b64encode((_PAGE_TOKEN_TAG + last_video_id).encode()).decode()
-
-
-def decode_page_token(token: str) -> str | None:
-    if not token:
-        return None
-    try:
-        text = base64.urlsafe_b64decode(token.encode("ascii")).decode()
-    except (binascii.Error, UnicodeError, ValueError):
-        text = ""
-    if not text.startswith(_PAGE_TOKEN_TAG):
-        raise InvalidArgument(
-            "page_token is malformed; pass the next_page_token of a previous ListVideos response, or empty for the first page"
-        )
-    return text[len(_PAGE_TOKEN_TAG):]
 
 
 class Searcher:
@@ -196,9 +177,8 @@ class Searcher:
     def list_videos(self, page_size: int = 0, page_token: str = "") -> tuple[list[VideoRecord], str, int]:
         """One page of videos ordered by id: (videos, next_page_token or "", total stored)."""
         size = validation.page_size(page_size)
-        after = decode_page_token(page_token)
-        videos = self.store.list_videos(after, size + 1)
-        next_token = encode_page_token(videos[size - 1].video_id) if len(videos) > size else ""
+        videos = self.store.list_videos(_VIDEO_PAGES.decode(page_token), size + 1)
+        next_token = _VIDEO_PAGES.encode(videos[size - 1].video_id) if len(videos) > size else ""
         return videos[:size], next_token, self.index.video_count
 
     def stats(self) -> SearcherStats:

@@ -1,4 +1,12 @@
-"""The Embedder as the Searcher's TextEmbedder: EmbedderClient plus a cached model id."""
+"""The Embedder as the Searcher's TextEmbedder: EmbedderClient plus a cached model id,
+behind a bound on calls in flight and a circuit breaker.
+
+A stalled Embedder must not take the Searcher down with it: without the bound, every text
+query would hold a server thread until its timeout, and vector search and health (which
+need no Embedder) would queue behind them. With it, at most ``max_in_flight`` text queries
+wait on the Embedder; the next ones give up within ``slot_wait_s``, and once calls keep
+failing the breaker refuses text queries at once (UNAVAILABLE) until a trial call succeeds.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +15,11 @@ import threading
 import numpy as np
 
 from videosearch.common.errors import Unavailable
+from videosearch.common.resilience import CircuitBreaker
 from videosearch.embedder.client import EmbedderClient
+
+DEFAULT_MAX_IN_FLIGHT = 8
+DEFAULT_SLOT_WAIT_S = 0.25  # long enough for a healthy Embedder under a burst, short enough to free threads
 
 
 class RemoteTextEmbedder:
@@ -17,26 +29,47 @@ class RemoteTextEmbedder:
     asked again, since a restarted Embedder may host another model.
     """
 
-    def __init__(self, address: str, timeout: float = 30.0) -> None:
+    def __init__(self, address: str, timeout: float = 30.0, *, max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
+                 slot_wait_s: float = DEFAULT_SLOT_WAIT_S, breaker: CircuitBreaker | None = None) -> None:
         self.address = address
         self._client = EmbedderClient(address, timeout=timeout)
         self._model_id: str | None = None
         self._lock = threading.Lock()
+        self._slots = threading.BoundedSemaphore(max_in_flight)
+        self._max_in_flight = max_in_flight
+        self._slot_wait_s = slot_wait_s
+        self.breaker = breaker or CircuitBreaker(f"the Embedder at {address}")
 
     @property
     def model_id(self) -> str:
         with self._lock:
-            if self._model_id is None:
-                self._model_id = self._client.model_info().model_id
-            return self._model_id
+            known = self._model_id
+        if known is not None:
+            return known
+        # Asked outside the lock: a stalled Embedder must not make every caller wait on it.
+        model_id = self._call(lambda: self._client.model_info().model_id)
+        with self._lock:
+            self._model_id = model_id
+        return model_id
 
     def embed_texts(self, texts: list[str]) -> np.ndarray:
         try:
-            return self._client.embed_texts(texts)
+            return self._call(lambda: self._client.embed_texts(texts))
         except Unavailable:
             with self._lock:
                 self._model_id = None
             raise
+
+    def _call(self, fn):
+        if not self._slots.acquire(timeout=self._slot_wait_s):
+            raise Unavailable(
+                f"{self._max_in_flight} text queries are already waiting for the Embedder at {self.address}; "
+                "it is slow or stalled: retry shortly, or search with an embedding"
+            )
+        try:
+            return self.breaker.call(fn)
+        finally:
+            self._slots.release()
 
     def close(self) -> None:
         self._client.close()

@@ -87,9 +87,10 @@ def validate_upsert(
         if not (math.isfinite(scene.start_seconds) and math.isfinite(scene.end_seconds)) or not (
             0 <= scene.start_seconds <= scene.end_seconds
         ):
-            raise InvalidArgument(f"{where} times [{scene.start_seconds}, {scene.end_seconds}] are not a valid interval")
+            raise InvalidArgument(f"{where} times [{scene.start_seconds}, {scene.end_seconds}] are not a valid interval; "
+                                  "need finite 0 <= start_seconds <= end_seconds")
         if scene.sampled_frames < 0:
-            raise InvalidArgument(f"{where}.sampled_frames is negative")
+            raise InvalidArgument(f"{where}.sampled_frames is negative; send the number of frames embedded (0 or more)")
         previous_end = scene.end_frame
     if moments is not None:
         validate_moments(scenes, moments)
@@ -132,9 +133,10 @@ def validate_moments(scenes: list[SceneRecord], moments: list[MomentRecord]) -> 
         if not (math.isfinite(moment.start_seconds) and math.isfinite(moment.end_seconds)) or not (
             0 <= moment.start_seconds <= moment.end_seconds
         ):
-            raise InvalidArgument(f"{where} times [{moment.start_seconds}, {moment.end_seconds}] are not a valid interval")
+            raise InvalidArgument(f"{where} times [{moment.start_seconds}, {moment.end_seconds}] are not a valid interval; "
+                                  "need finite 0 <= start_seconds <= end_seconds")
         if moment.sampled_frames < 0:
-            raise InvalidArgument(f"{where}.sampled_frames is negative")
+            raise InvalidArgument(f"{where}.sampled_frames is negative; send the number of frames embedded (0 or more)")
         expected_start, previous_scene = moment.end_frame, moment.scene_index
     if expected_start != scenes[-1].end_frame:
         raise InvalidArgument(f"the moments end at frame {expected_start}; they must cover the video up to the last "
@@ -144,7 +146,7 @@ def validate_moments(scenes: list[SceneRecord], moments: list[MomentRecord]) -> 
 def unit_rows(vectors: np.ndarray, name: str) -> np.ndarray:
     vectors = np.asarray(vectors, dtype=np.float32)
     if not np.isfinite(vectors).all():
-        raise InvalidArgument(f"{name} contain NaN or infinite values")
+        raise InvalidArgument(f"{name} contain NaN or infinite values; send finite, L2-normalized rows")
     norms = np.linalg.norm(vectors.astype(np.float64), axis=1)
     bad = np.flatnonzero(np.abs(norms - 1.0) > NORM_TOLERANCE)
     if bad.size:
@@ -163,9 +165,10 @@ def query_vector(vector: np.ndarray, dim: int | None) -> np.ndarray:
     if v.ndim != 1 or v.shape[0] == 0:
         raise InvalidArgument(f"the query vector has shape {list(np.shape(vector))}; send (dim,) or (1, dim)")
     if dim is not None and v.shape[0] != dim:
-        raise InvalidArgument(f"the query vector has {v.shape[0]} dimensions but the stored embeddings have {dim}")
+        raise InvalidArgument(f"the query vector has {v.shape[0]} dimensions but the stored embeddings have {dim}; "
+                              "embed the query with the collection's model (GetStats names it)")
     if not np.isfinite(v).all():
-        raise InvalidArgument("the query vector contains NaN or infinite values")
+        raise InvalidArgument("the query vector contains NaN or infinite values; send a finite embedding")
     norm = float(np.linalg.norm(v.astype(np.float64)))
     if norm == 0.0:
         raise InvalidArgument("the query vector is all zeros; it has no direction to search in")

@@ -63,6 +63,20 @@ class EmbedImagesResponse(_message.Message):
     model_id: str
     def __init__(self, embeddings: _Optional[_Union[_tensor_pb2.Tensor, _Mapping]] = ..., model_id: _Optional[str] = ...) -> None: ...
 
+class StreamEmbedImagesRequest(_message.Message):
+    __slots__ = ("pixel_values",)
+    PIXEL_VALUES_FIELD_NUMBER: _ClassVar[int]
+    pixel_values: _tensor_pb2.Tensor
+    def __init__(self, pixel_values: _Optional[_Union[_tensor_pb2.Tensor, _Mapping]] = ...) -> None: ...
+
+class StreamEmbedImagesResponse(_message.Message):
+    __slots__ = ("embeddings", "model_id")
+    EMBEDDINGS_FIELD_NUMBER: _ClassVar[int]
+    MODEL_ID_FIELD_NUMBER: _ClassVar[int]
+    embeddings: _tensor_pb2.Tensor
+    model_id: str
+    def __init__(self, embeddings: _Optional[_Union[_tensor_pb2.Tensor, _Mapping]] = ..., model_id: _Optional[str] = ...) -> None: ...
+
 class EmbedTextsRequest(_message.Message):
     __slots__ = ("texts",)
     TEXTS_FIELD_NUMBER: _ClassVar[int]

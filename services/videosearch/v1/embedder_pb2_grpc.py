@@ -48,8 +48,8 @@ class EmbedderServiceStub:
                 _registered_method=True)
         self.StreamEmbedImages = channel.stream_stream(
                 '/videosearch.v1.EmbedderService/StreamEmbedImages',
-                request_serializer=videosearch_dot_v1_dot_embedder__pb2.EmbedImagesRequest.SerializeToString,
-                response_deserializer=videosearch_dot_v1_dot_embedder__pb2.EmbedImagesResponse.FromString,
+                request_serializer=videosearch_dot_v1_dot_embedder__pb2.StreamEmbedImagesRequest.SerializeToString,
+                response_deserializer=videosearch_dot_v1_dot_embedder__pb2.StreamEmbedImagesResponse.FromString,
                 _registered_method=True)
         self.EmbedTexts = channel.unary_unary(
                 '/videosearch.v1.EmbedderService/EmbedTexts',
@@ -112,8 +112,8 @@ def add_EmbedderServiceServicer_to_server(servicer, server):
             ),
             'StreamEmbedImages': grpc.stream_stream_rpc_method_handler(
                     servicer.StreamEmbedImages,
-                    request_deserializer=videosearch_dot_v1_dot_embedder__pb2.EmbedImagesRequest.FromString,
-                    response_serializer=videosearch_dot_v1_dot_embedder__pb2.EmbedImagesResponse.SerializeToString,
+                    request_deserializer=videosearch_dot_v1_dot_embedder__pb2.StreamEmbedImagesRequest.FromString,
+                    response_serializer=videosearch_dot_v1_dot_embedder__pb2.StreamEmbedImagesResponse.SerializeToString,
             ),
             'EmbedTexts': grpc.unary_unary_rpc_method_handler(
                     servicer.EmbedTexts,
@@ -202,8 +202,8 @@ class EmbedderService:
             request_iterator,
             target,
             '/videosearch.v1.EmbedderService/StreamEmbedImages',
-            videosearch_dot_v1_dot_embedder__pb2.EmbedImagesRequest.SerializeToString,
-            videosearch_dot_v1_dot_embedder__pb2.EmbedImagesResponse.FromString,
+            videosearch_dot_v1_dot_embedder__pb2.StreamEmbedImagesRequest.SerializeToString,
+            videosearch_dot_v1_dot_embedder__pb2.StreamEmbedImagesResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -100,7 +100,7 @@ class IndexerServiceServicer:
 
     def ListIndexJobs(self, request, context):
         """Lists jobs, newest first, a page at a time. Returns INVALID_ARGUMENT for a
-        negative page size or a malformed page token.
+        negative page size, or a page token that is malformed, altered or from another request.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

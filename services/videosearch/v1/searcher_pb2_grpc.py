@@ -97,7 +97,7 @@ class SearcherServiceServicer:
 
     def ListVideos(self, request, context):
         """Lists videos ordered by id, a page at a time. Returns INVALID_ARGUMENT for
-        a negative page size or a malformed page token.
+        a negative page size, or a page token that is malformed, altered or from another request.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

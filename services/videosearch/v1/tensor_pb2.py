@@ -24,15 +24,16 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bvideosearch/v1/tensor.proto\x12\x0evideosearch.v1\"K\n\x06Tensor\x12$\n\x05\x64type\x18\x01 \x01(\x0e\x32\x15.videosearch.v1.DType\x12\r\n\x05shape\x18\x02 \x03(\x03\x12\x0c\n\x04\x64\x61ta\x18\x03 \x01(\x0c*U\n\x05\x44Type\x12\x15\n\x11\x44TYPE_UNSPECIFIED\x10\x00\x12\x11\n\rDTYPE_FLOAT32\x10\x01\x12\x11\n\rDTYPE_FLOAT16\x10\x02\x12\x0f\n\x0b\x44TYPE_UINT8\x10\x03\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bvideosearch/v1/tensor.proto\x12\x0evideosearch.v1\"N\n\x06Tensor\x12\'\n\x05\x64type\x18\x01 \x01(\x0e\x32\x18.videosearch.v1.DataType\x12\r\n\x05shape\x18\x02 \x03(\x03\x12\x0c\n\x04\x64\x61ta\x18\x03 \x01(\x0c*h\n\x08\x44\x61taType\x12\x19\n\x15\x44\x41TA_TYPE_UNSPECIFIED\x10\x00\x12\x15\n\x11\x44\x41TA_TYPE_FLOAT32\x10\x01\x12\x15\n\x11\x44\x41TA_TYPE_FLOAT16\x10\x02\x12\x13\n\x0f\x44\x41TA_TYPE_UINT8\x10\x03\x42\xa5\x01\n\x12\x64\x65v.videosearch.v1B\x0bTensorProtoP\x01ZFgithub.com/videosearch/videosearch/gen/go/videosearch/v1;videosearchv1\xa2\x02\x03VSX\xaa\x02\x0eVideosearch.V1\xca\x02\x0eVideosearch\\V1\xea\x02\x0fVideosearch::V1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'videosearch.v1.tensor_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
-  DESCRIPTOR._loaded_options = None
-  _globals['_DTYPE']._serialized_start=124
-  _globals['_DTYPE']._serialized_end=209
+  _globals['DESCRIPTOR']._loaded_options = None
+  _globals['DESCRIPTOR']._serialized_options = b'\n\022dev.videosearch.v1B\013TensorProtoP\001ZFgithub.com/videosearch/videosearch/gen/go/videosearch/v1;videosearchv1\242\002\003VSX\252\002\016Videosearch.V1\312\002\016Videosearch\\V1\352\002\017Videosearch::V1'
+  _globals['_DATATYPE']._serialized_start=127
+  _globals['_DATATYPE']._serialized_end=231
   _globals['_TENSOR']._serialized_start=47
-  _globals['_TENSOR']._serialized_end=122
+  _globals['_TENSOR']._serialized_end=125
 # @@protoc_insertion_point(module_scope)

@@ -1,0 +1,366 @@
+"""The status-code catalogue (issue 7, part 9): bad requests to every RPC of the three
+services, each with the code it must get and a message that says what to do, through real
+servers; after each service's cases it still answers health and nothing was stored.
+
+One table; a case is (service, label, call, expected code). A new RPC or a new validation
+adds rows here."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import grpc
+import numpy as np
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from videosearch.common.tensors import to_tensor
+from videosearch.v1 import embedder_pb2, indexer_pb2, searcher_pb2, tensor_pb2, video_pb2
+
+pytestmark = pytest.mark.timeout(600)
+INVALID, NOT_FOUND, DENIED, PRECONDITION = (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.NOT_FOUND,
+                                            grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.FAILED_PRECONDITION)
+# A message says what to do: it names a fix, a valid range or the next step.
+_ADVICE = re.compile(r"\b(use|give|send|set|check|retry|must|need|needs|start|add|move|submit|describe|list|leave|"
+                     r"wait|raise|fix|ask|search|name|re-?index|between|at most|at least|expected|should)\b|;", re.I)
+
+
+@dataclass(frozen=True)
+class Case:
+    service: str
+    label: str
+    call: Callable[[], object]
+    code: grpc.StatusCode
+
+
+def _tensor(dtype, shape, data=b"") -> tensor_pb2.Tensor:
+    return tensor_pb2.Tensor(dtype=dtype, shape=shape, data=data)
+
+
+def _unit(dim: int) -> np.ndarray:
+    vector = np.zeros(dim, np.float32)
+    vector[0] = 1.0
+    return vector
+
+
+def embedder_cases(live) -> list[Case]:
+    e, size, dim = live.embedder, live.image_size, live.dim
+    f32, u8 = tensor_pb2.DATA_TYPE_FLOAT32, tensor_pb2.DATA_TYPE_UINT8
+    pixel_tensors = {
+        "no tensor": tensor_pb2.Tensor(),
+        "dtype unset": _tensor(0, [1, 3, size, size], bytes(3 * size * size)),
+        "dtype 99": _tensor(99, [1, 3, size, size], bytes(3 * size * size)),
+        "3-D pixels": to_tensor(np.zeros((3, size, size), np.uint8)),
+        "5-D pixels": to_tensor(np.zeros((1, 1, 3, size, size), np.uint8)),
+        "4 channels": to_tensor(np.zeros((1, 4, size, size), np.uint8)),
+        "1 channel": to_tensor(np.zeros((1, 1, size, size), np.uint8)),
+        "height not the crop size": to_tensor(np.zeros((1, 3, size + 1, size), np.uint8)),
+        "width not the crop size": to_tensor(np.zeros((1, 3, size, size - 1), np.uint8)),
+        "bytes short of the shape": _tensor(u8, [1, 3, size, size], bytes(10)),
+        "bytes past the shape": _tensor(u8, [1, 3, size, size], bytes(3 * size * size + 1)),
+        "negative dimension": _tensor(u8, [-1, 3, size, size]),
+        "shape overflowing int64": _tensor(f32, [2**32, 2**32]),
+        "shape [2**62,4,1,1]": _tensor(f32, [2**62, 4, 1, 1]),
+        "nine dimensions": _tensor(u8, [1] * 9, b"\x00"),
+        "NaN pixel values": to_tensor(np.full((1, 3, size, size), np.nan, np.float32)),
+        "too many images": to_tensor(np.zeros((live.max_images_per_request + 1, 3, size, size), np.uint8)),
+        "FLOAT16 bytes short of the shape": _tensor(tensor_pb2.DATA_TYPE_FLOAT16, [1, 3, size, size], bytes(3 * size * size)),
+        "no dimensions": _tensor(u8, [], b""),
+    }
+    cases = []
+    for label, tensor in pixel_tensors.items():
+        request = embedder_pb2.EmbedImagesRequest(pixel_values=tensor)
+        cases.append(Case("embedder", f"EmbedImages: {label}", lambda r=request: e.EmbedImages(r, timeout=30), INVALID))
+        chunk = embedder_pb2.StreamEmbedImagesRequest(pixel_values=tensor)
+        cases.append(Case("embedder", f"StreamEmbedImages: {label}",
+                          lambda r=chunk: list(e.StreamEmbedImages(iter([r]), timeout=30)), INVALID))
+    texts = {
+        "no texts": [],
+        "an empty text": [""],
+        "a blank text": ["   "],
+        "one good, one empty": ["a red circle", ""],
+        "too many texts": ["a red circle"] * (live.max_texts_per_request + 1),
+    }
+    for label, batch in texts.items():
+        cases.append(Case("embedder", f"EmbedTexts: {label}",
+                          lambda b=batch: e.EmbedTexts(embedder_pb2.EmbedTextsRequest(texts=b), timeout=30), INVALID))
+    return cases
+
+
+def _upsert(live, *, video=None, scenes=None, embeddings=None, moments=None, **video_fields):
+    base = dict(video_id="catalogue", uri="/v/catalogue.mp4", model_id=live.model_id, embedding_dim=live.dim,
+                fps_numerator=25, fps_denominator=1, duration_seconds=2.4, frame_count=60, width=64, height=48)
+    base.update(video_fields)
+    message = video if video is not None else video_pb2.Video(**base)
+    if scenes is None:
+        scenes = [video_pb2.Scene(index=0, start_frame=0, end_frame=30, start_seconds=0.0, end_seconds=1.2),
+                  video_pb2.Scene(index=1, start_frame=30, end_frame=60, start_seconds=1.2, end_seconds=2.4)]
+    if embeddings is None:
+        embeddings = to_tensor(np.stack([_unit(live.dim)] * (len(moments) if moments else len(scenes))))
+    request = searcher_pb2.UpsertVideoRequest(video=message, scenes=scenes, embeddings=embeddings, moments=moments or [])
+    return lambda: live.searcher.UpsertVideo(request, timeout=30)
+
+
+def searcher_cases(live) -> list[Case]:
+    s, dim = live.searcher, live.dim
+    scene = video_pb2.Scene
+
+    def search(**fields):
+        return lambda: s.Search(searcher_pb2.SearchRequest(**fields), timeout=30)
+
+    def vector(array, **fields):
+        return search(embedding=searcher_pb2.QueryEmbedding(vector=to_tensor(np.asarray(array, np.float32)), **fields))
+
+    good = _unit(dim)
+    cases = [
+        Case("searcher", "Search: no query", search(), INVALID),
+        Case("searcher", "Search: blank text", search(text="   "), INVALID),
+        Case("searcher", "Search: top_k -1", search(text="a red circle", top_k=-1), INVALID),
+        Case("searcher", "Search: top_k 1001", search(text="a red circle", top_k=1001), INVALID),
+        Case("searcher", "Search: scenes_per_video -1", search(text="a red circle", scenes_per_video=-1), INVALID),
+        Case("searcher", "Search: scenes_per_video 101", search(text="a red circle", scenes_per_video=101), INVALID),
+        Case("searcher", "Search: video_scoring 99", search(text="a red circle", video_scoring=99), INVALID),
+        Case("searcher", "Search: mode 99", search(text="a red circle", mode=99), INVALID),
+        Case("searcher", "Search: vector of the wrong dimension", vector((np.ones(dim + 1) / np.sqrt(dim + 1)).astype(np.float32)), INVALID),
+        Case("searcher", "Search: zero vector", vector(np.zeros(dim)), INVALID),
+        Case("searcher", "Search: NaN vector", vector(np.full(dim, np.nan)), INVALID),
+        Case("searcher", "Search: infinite vector", vector(np.full(dim, np.inf)), INVALID),
+        Case("searcher", "Search: 2-D vector of 2 rows", vector(np.stack([good, good])), INVALID),
+        Case("searcher", "Search: empty vector", vector(np.zeros(0)), INVALID),
+        Case("searcher", "Search: UINT8 vector", search(embedding=searcher_pb2.QueryEmbedding(
+            vector=_tensor(tensor_pb2.DATA_TYPE_UINT8, [dim], bytes(dim)))), INVALID),
+        Case("searcher", "Search: vector shape overflowing int64", search(embedding=searcher_pb2.QueryEmbedding(
+            vector=_tensor(tensor_pb2.DATA_TYPE_FLOAT32, [2**32, 2**32]))), INVALID),
+        Case("searcher", "Search: vector without dtype", search(embedding=searcher_pb2.QueryEmbedding(
+            vector=_tensor(0, [dim], bytes(4 * dim)))), INVALID),
+        Case("searcher", "Search: vector of another model", vector(good, model_id="another/model"), PRECONDITION),
+        Case("searcher", "GetVideo: empty id", lambda: s.GetVideo(searcher_pb2.GetVideoRequest(), timeout=30), INVALID),
+        Case("searcher", "GetVideo: id over 256 characters",
+             lambda: s.GetVideo(searcher_pb2.GetVideoRequest(video_id="x" * 257), timeout=30), INVALID),
+        Case("searcher", "GetVideo: NUL in the id",
+             lambda: s.GetVideo(searcher_pb2.GetVideoRequest(video_id="a\x00b"), timeout=30), INVALID),
+        Case("searcher", "GetVideo: unknown id",
+             lambda: s.GetVideo(searcher_pb2.GetVideoRequest(video_id="nope"), timeout=30), NOT_FOUND),
+        Case("searcher", "DeleteVideo: empty id", lambda: s.DeleteVideo(searcher_pb2.DeleteVideoRequest(), timeout=30), INVALID),
+        Case("searcher", "DeleteVideo: id over 256 characters",
+             lambda: s.DeleteVideo(searcher_pb2.DeleteVideoRequest(video_id="x" * 257), timeout=30), INVALID),
+        Case("searcher", "DeleteVideo: unknown id",
+             lambda: s.DeleteVideo(searcher_pb2.DeleteVideoRequest(video_id="nope"), timeout=30), NOT_FOUND),
+        Case("searcher", "ListVideos: negative page size",
+             lambda: s.ListVideos(searcher_pb2.ListVideosRequest(page_size=-1), timeout=30), INVALID),
+        Case("searcher", "ListVideos: a page token it never made",
+             lambda: s.ListVideos(searcher_pb2.ListVideosRequest(page_token="garbage!"), timeout=30), INVALID),
+        Case("searcher", "ListVideos: a base64 page token it never made",
+             lambda: s.ListVideos(searcher_pb2.ListVideosRequest(page_token="aGVsbG8="), timeout=30), INVALID),
+    ]
+    two = [scene(index=0, start_frame=0, end_frame=30, start_seconds=0.0, end_seconds=1.2),
+           scene(index=1, start_frame=30, end_frame=60, start_seconds=1.2, end_seconds=2.4)]
+    upserts = {
+        "no video": _upsert(live, video=video_pb2.Video()),
+        "empty video id": _upsert(live, video_id=""),
+        "video id with NUL": _upsert(live, video_id="a\x00b"),
+        "video id over 256 characters": _upsert(live, video_id="x" * 257),
+        "no model id": _upsert(live, model_id=""),
+        "embedding_dim 0": _upsert(live, embedding_dim=0),
+        "fps 0/1": _upsert(live, fps_numerator=0),
+        "fps 25/0": _upsert(live, fps_denominator=0),
+        "negative fps": _upsert(live, fps_numerator=-25),
+        "NaN duration": _upsert(live, duration_seconds=float("nan")),
+        "negative duration": _upsert(live, duration_seconds=-1.0),
+        "infinite duration": _upsert(live, duration_seconds=float("inf")),
+        "negative frame count": _upsert(live, frame_count=-1),
+        "negative width": _upsert(live, width=-1),
+        "scenes past the frame count": _upsert(live, frame_count=40),
+        "indexed_at past year 9999": _upsert(live, video=_with_timestamp(live, 2**62)),
+        "indexed_at before year 1": _upsert(live, video=_with_timestamp(live, -(2**40))),
+        "no scenes": _upsert(live, scenes=[], embeddings=to_tensor(np.zeros((0, live.dim), np.float32))),
+        "scene indexes out of order": _upsert(live, scenes=[two[1], two[0]]),
+        "scene index 5": _upsert(live, scenes=[scene(index=5, start_frame=0, end_frame=30, end_seconds=1.2)]),
+        "negative start frame": _upsert(live, scenes=[scene(index=0, start_frame=-1, end_frame=30, end_seconds=1.2)]),
+        "empty scene": _upsert(live, scenes=[scene(index=0, start_frame=10, end_frame=10, end_seconds=1.2)]),
+        "overlapping scenes": _upsert(live, scenes=[two[0], scene(index=1, start_frame=20, end_frame=60,
+                                                                  start_seconds=0.8, end_seconds=2.4)]),
+        "NaN scene time": _upsert(live, scenes=[scene(index=0, start_frame=0, end_frame=30,
+                                                      start_seconds=float("nan"), end_seconds=1.2)]),
+        "scene ending before it starts": _upsert(live, scenes=[scene(index=0, start_frame=0, end_frame=30,
+                                                                     start_seconds=2.0, end_seconds=1.0)]),
+        "negative sampled frames": _upsert(live, scenes=[scene(index=0, start_frame=0, end_frame=30, end_seconds=1.2,
+                                                               sampled_frames=-1)]),
+        "one embedding for two scenes": _upsert(live, embeddings=to_tensor(np.stack([_unit(live.dim)]))),
+        "embeddings of the wrong dimension": _upsert(live, embeddings=to_tensor((np.ones((2, live.dim + 1)) / np.sqrt(live.dim + 1)).astype(np.float32))),
+        "unnormalized embeddings": _upsert(live, embeddings=to_tensor(np.ones((2, live.dim), np.float32))),
+        "NaN embeddings": _upsert(live, embeddings=to_tensor(np.full((2, live.dim), np.nan, np.float32))),
+        "UINT8 embeddings": _upsert(live, embeddings=_tensor(tensor_pb2.DATA_TYPE_UINT8, [2, live.dim], bytes(2 * live.dim))),
+        "embeddings shape overflowing int64": _upsert(live, embeddings=_tensor(tensor_pb2.DATA_TYPE_FLOAT32, [2**62, 4, 1, 1])),
+        "embeddings without dtype": _upsert(live, embeddings=_tensor(0, [2, live.dim], bytes(8 * live.dim))),
+        "1-D embeddings": _upsert(live, embeddings=to_tensor(np.stack([_unit(live.dim)] * 2).reshape(-1))),
+        "moments with a gap": _upsert(live, moments=[
+            video_pb2.Moment(index=0, scene_index=0, start_frame=0, end_frame=20, end_seconds=0.8),
+            video_pb2.Moment(index=1, scene_index=1, start_frame=30, end_frame=60, start_seconds=1.2, end_seconds=2.4)]),
+        "moments out of order": _upsert(live, moments=[
+            video_pb2.Moment(index=1, scene_index=0, start_frame=0, end_frame=30, end_seconds=1.2),
+            video_pb2.Moment(index=0, scene_index=1, start_frame=30, end_frame=60, start_seconds=1.2, end_seconds=2.4)]),
+        "moment outside its scene": _upsert(live, moments=[
+            video_pb2.Moment(index=0, scene_index=1, start_frame=0, end_frame=60, end_seconds=2.4)]),
+        "moment naming scene 9": _upsert(live, moments=[
+            video_pb2.Moment(index=0, scene_index=9, start_frame=0, end_frame=60, end_seconds=2.4)]),
+        "moments short of the end": _upsert(live, moments=[
+            video_pb2.Moment(index=0, scene_index=0, start_frame=0, end_frame=40, end_seconds=1.6)]),
+        "negative height": _upsert(live, height=-1),
+        "moment index 5": _upsert(live, moments=[
+            video_pb2.Moment(index=5, scene_index=0, start_frame=0, end_frame=60, end_seconds=2.4)]),
+        "empty moment": _upsert(live, moments=[
+            video_pb2.Moment(index=0, scene_index=0, start_frame=0, end_frame=0),
+            video_pb2.Moment(index=1, scene_index=0, start_frame=0, end_frame=60, end_seconds=2.4)]),
+        "NaN moment time": _upsert(live, moments=[
+            video_pb2.Moment(index=0, scene_index=0, start_frame=0, end_frame=60, start_seconds=float("nan"),
+                             end_seconds=2.4)]),
+        "negative moment sampled frames": _upsert(live, moments=[
+            video_pb2.Moment(index=0, scene_index=0, start_frame=0, end_frame=60, end_seconds=2.4, sampled_frames=-2)]),
+        "moment past the end": _upsert(live, moments=[
+            video_pb2.Moment(index=0, scene_index=0, start_frame=0, end_frame=90, end_seconds=3.6)]),
+    }
+    cases += [Case("searcher", f"UpsertVideo: {label}", call, INVALID) for label, call in upserts.items()]
+    cases.append(Case("searcher", "UpsertVideo: another model than the collection's",
+                      _upsert(live, video_id="other-model", model_id="another/model"), PRECONDITION))
+    return cases
+
+
+def _with_timestamp(live, seconds: int) -> video_pb2.Video:
+    message = video_pb2.Video(video_id="catalogue", uri="/v/catalogue.mp4", model_id=live.model_id,
+                              embedding_dim=live.dim, fps_numerator=25, fps_denominator=1, duration_seconds=2.4,
+                              frame_count=60)
+    message.indexed_at.seconds = seconds
+    return message
+
+
+def _listening_socket(path):
+    import socket
+
+    sock = socket.socket(socket.AF_UNIX)
+    sock.bind(str(path))
+    return sock
+
+
+def indexer_cases(live) -> list[Case]:
+    i, root = live.indexer, live.root
+    fifo = root / "pipe.mp4"
+    if not fifo.exists():
+        os.mkfifo(fifo)
+    (root / "folder").mkdir(exist_ok=True)
+    video = root / "empty.mp4"
+    video.write_bytes(b"")
+    escape = root / "escape.mp4"
+    if not escape.is_symlink():
+        escape.symlink_to("/etc/hostname")
+    socket_path = root / "sock.mp4"
+    if not socket_path.exists():
+        live.keep_open.append(_listening_socket(socket_path))
+
+    def submit(path: str, **options):
+        request = indexer_pb2.SubmitIndexJobRequest(path=path, options=indexer_pb2.IndexOptions(**options))
+        return lambda: i.SubmitIndexJob(request, timeout=30)
+
+    paths = {
+        "empty path": ("", INVALID),
+        "blank path": ("   ", INVALID),
+        "relative path": ("videos/a.mp4", INVALID),
+        "NUL in the path": (f"{root}/a\x00b.mp4", INVALID),
+        "a name over 255 bytes": (f"{root}/{'a' * 256}.mp4", INVALID),
+        "a path over 4096 bytes": (f"{root}/" + "/".join(["d" * 200] * 21), INVALID),
+        "a FIFO": (str(fifo), INVALID),
+        "a folder": (str(root / "folder"), INVALID),
+        "a missing file": (str(root / "missing.mp4"), NOT_FOUND),
+        "outside the allowed roots": ("/etc/hostname", DENIED),
+        "escaping the root with ..": (f"{root}/../outside.mp4", DENIED),
+        "/proc/self/environ": ("/proc/self/environ", DENIED),
+        "a symlink out of the root": (str(escape), DENIED),
+        "a Unix socket": (str(socket_path), INVALID),
+    }
+    cases = [Case("indexer", f"SubmitIndexJob: {label}", submit(path), code) for label, (path, code) in paths.items()]
+    bad_options = {
+        "detector_threshold -1": {"detector_threshold": -1.0},
+        "detector_threshold 300": {"detector_threshold": 300.0},
+        "detector_threshold NaN": {"detector_threshold": float("nan")},
+        "min_scene_frames -5": {"min_scene_frames": -5},
+        "min_scene_frames 1e6": {"min_scene_frames": 1_000_000},
+        "frames_per_scene -1": {"frames_per_scene": -1},
+        "frames_per_scene 65": {"frames_per_scene": 65},
+        "seconds_per_sample -1": {"seconds_per_sample": -1.0},
+        "seconds_per_sample NaN": {"seconds_per_sample": float("nan")},
+        "min_frames_per_scene -1": {"min_frames_per_scene": -1},
+        "max_frames_per_scene -1": {"max_frames_per_scene": -1},
+        "min above max frames per scene": {"min_frames_per_scene": 50, "max_frames_per_scene": 10},
+        "unknown detector": {"detector": "psychic"},
+        "detector with an empty part": {"detector": "content+"},
+        "max_frames_per_scene 1e6": {"max_frames_per_scene": 1_000_000},
+    }
+    cases += [Case("indexer", f"SubmitIndexJob: {label}", submit(str(video), **options), INVALID)
+              for label, options in bad_options.items()]
+    cases += [
+        Case("indexer", "GetIndexJob: empty id", lambda: i.GetIndexJob(indexer_pb2.GetIndexJobRequest(), timeout=30),
+             INVALID),
+        Case("indexer", "GetIndexJob: unknown id",
+             lambda: i.GetIndexJob(indexer_pb2.GetIndexJobRequest(job_id="nope"), timeout=30), NOT_FOUND),
+        Case("indexer", "CancelIndexJob: empty id",
+             lambda: i.CancelIndexJob(indexer_pb2.CancelIndexJobRequest(), timeout=30), INVALID),
+        Case("indexer", "CancelIndexJob: unknown id",
+             lambda: i.CancelIndexJob(indexer_pb2.CancelIndexJobRequest(job_id="nope"), timeout=30), NOT_FOUND),
+        Case("indexer", "WatchIndexJob: empty id",
+             lambda: list(i.WatchIndexJob(indexer_pb2.WatchIndexJobRequest(), timeout=30)), INVALID),
+        Case("indexer", "WatchIndexJob: unknown id",
+             lambda: list(i.WatchIndexJob(indexer_pb2.WatchIndexJobRequest(job_id="nope"), timeout=30)), NOT_FOUND),
+        Case("indexer", "ListIndexJobs: negative page size",
+             lambda: i.ListIndexJobs(indexer_pb2.ListIndexJobsRequest(page_size=-1), timeout=30), INVALID),
+        Case("indexer", "ListIndexJobs: a page token it never made",
+             lambda: i.ListIndexJobs(indexer_pb2.ListIndexJobsRequest(page_token="garbage!"), timeout=30), INVALID),
+    ]
+    return cases
+
+
+def test_the_catalogue_has_at_least_150_cases_across_the_three_services(with_resident_video):
+    live_services = with_resident_video
+    cases = embedder_cases(live_services) + searcher_cases(live_services) + indexer_cases(live_services)
+    assert len(cases) >= 150 and {c.service for c in cases} == {"embedder", "searcher", "indexer"}
+    assert len({c.label for c in cases}) == len(cases)
+
+
+RESIDENT = "resident"
+
+
+@pytest.fixture(scope="module")
+def with_resident_video(live_services):
+    """One stored video, so that requests are checked against a collection (its model and
+    dimension), and so that a request that wrongly stored or deleted something shows."""
+    _upsert(live_services, video_id=RESIDENT, uri="/v/resident.mp4")()
+    live_services.keep_open = []
+    yield live_services
+    for sock in live_services.keep_open:
+        sock.close()
+
+
+@pytest.mark.parametrize("service", ["embedder", "searcher", "indexer"])
+def test_every_bad_request_gets_its_code_and_advice_and_the_service_still_serves(with_resident_video, service):
+    live_services = with_resident_video
+    cases = {"embedder": embedder_cases, "searcher": searcher_cases, "indexer": indexer_cases}[service](live_services)
+    wrong = []
+    for case in cases:
+        try:
+            case.call()
+        except grpc.RpcError as exc:
+            code, details = exc.code(), exc.details() or ""
+        else:
+            code, details = grpc.StatusCode.OK, ""
+        if code != case.code or not _ADVICE.search(details) or "internal" in details.lower():
+            wrong.append(f"{case.label}: got {code.name} {details!r}, want {case.code.name} with advice")
+    assert not wrong, "\n".join(wrong)
+    health = health_pb2_grpc.HealthStub(live_services.channels[service])
+    assert health.Check(health_pb2.HealthCheckRequest(), timeout=5).status == health_pb2.HealthCheckResponse.SERVING
+    stats = live_services.searcher.GetStats(searcher_pb2.GetStatsRequest(), timeout=5)
+    assert (stats.video_count, stats.scene_count) == (1, 2), "no bad request stored or removed anything"
+    resident = live_services.searcher.GetVideo(searcher_pb2.GetVideoRequest(video_id=RESIDENT), timeout=5)
+    assert resident.video.uri == "/v/resident.mp4" and len(resident.scenes) == 2
+    jobs = live_services.indexer.ListIndexJobs(indexer_pb2.ListIndexJobsRequest(), timeout=5).jobs
+    assert not jobs, "no bad request started a job"
