@@ -4,6 +4,7 @@ submit the rest, and follow them with one progress bar each."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import queue
 import signal
 import threading
@@ -91,7 +92,8 @@ def index_files(args, indexer: IndexerClient, searcher: SearcherClient, pruned: 
     files = expand_paths(args.paths)
     if not files:
         raise CliError("no video files found in the given paths")
-    unchanged = set() if args.force else unchanged_files(files, list(searcher.iter_videos(page_size=1000)))
+    stored = list(searcher.iter_videos(page_size=1000))
+    unchanged = set() if args.force else unchanged_files(files, stored)
     if unchanged and not args.json:
         console.print(f"skipped {len(unchanged)} unchanged file{'s' * (len(unchanged) != 1)} (same size and "
                       "modification time as when indexed; --force indexes them again)")
@@ -115,6 +117,7 @@ def index_files(args, indexer: IndexerClient, searcher: SearcherClient, pruned: 
         results = watch_jobs(indexer, jobs, json_output=args.json)
     except KeyboardInterrupt:  # before watching began; watch_jobs itself names the jobs still running
         raise Interrupted(jobs) from None
+    forget_replaced_content(searcher, stored, results)
     if args.json:
         print_json({"jobs": [plain(j) for j in results], "unchanged": sorted(map(str, unchanged)),
                     **({"prune": pruned} if pruned is not None else {})})
@@ -128,6 +131,19 @@ def index_files(args, indexer: IndexerClient, searcher: SearcherClient, pruned: 
                 console.print(f"[red]{job.state.value}[/] {job.path}: {job.error}")
     failed = refused + sum(job.state is not JobState.SUCCEEDED for job in results)
     return 1 if failed else 0
+
+
+def forget_replaced_content(searcher: SearcherClient, stored: list[VideoRecord], results: list[Job]) -> None:
+    """A path now indexed as other content (the file was overwritten) no longer holds the
+    video that listed it before: mark it missing there, keeping the size and time it had,
+    so `--prune` does not take the new file for the old one and can remove that video
+    once none of its files is left."""
+    indexed_at = {job.path: job.video_id for job in results if job.state is JobState.SUCCEEDED}
+    for video in stored:
+        replaced = [dataclasses.replace(location, missing=True) for location in video.locations
+                    if not location.missing and indexed_at.get(location.path, video.video_id) != video.video_id]
+        if replaced:
+            searcher.update_locations(video.video_id, replaced)
 
 
 @contextlib.contextmanager

@@ -43,7 +43,15 @@ def test_a_moved_file_is_recorded_as_a_new_path_and_prune_marks_the_old_one(cli,
     assert pruned["marked_missing"] == [{"video_id": job["video_id"], "path": str(first)}] and pruned["removed"] == []
     video = video_of(cli, job["video_id"])
     assert [(l["path"], l["missing"]) for l in video["locations"]] == [(str(first), True), (str(moved), False)]
+    assert video["locations"][0]["mtime_ns"] == moved.stat().st_mtime_ns, "a gone file keeps the time it had"
     assert video["path"] == str(moved), "the primary path is one that exists"
+
+    os.link(moved, first)  # the same file back at its old path
+    back = json.loads(cli("index", "--prune", "--json").out)
+    assert back["marked_present"] == [{"video_id": job["video_id"], "path": str(first)}]
+    assert [l["missing"] for l in video_of(cli, job["video_id"])["locations"]] == [False, False]
+    first.unlink()
+    cli("index", "--prune")
     found = json.loads(cli("search", "a red circle", "--top", "100", "--json").out)["videos"]
     assert [hit["video"]["path"] for hit in found if hit["video"]["video_id"] == job["video_id"]] == [str(moved)]
 
@@ -59,6 +67,19 @@ def test_prune_removes_videos_whose_files_are_all_gone(cli, services):
     assert result.code == 0 and f"remove  {ids[str(gone)]}" in result.out
     listed = {v["video_id"] for v in json.loads(cli("videos", "list", "--all", "--json").out)["videos"]}
     assert ids[str(kept)] in listed and ids[str(gone)] not in listed
+
+
+def test_an_overwritten_file_leaves_its_old_content_without_that_path(cli, services):
+    path = make_video(services.videos / "overwrite" / "clip.mp4", seed=24)
+    [old] = json.loads(cli("index", str(path), "--json").out)["jobs"]
+    known = {"path": str(path), "size_bytes": path.stat().st_size, "mtime_ns": path.stat().st_mtime_ns}
+    make_video(path, seed=25)  # other content at the same path
+    [new] = json.loads(cli("index", str(path), "--json").out)["jobs"]
+    assert new["video_id"] != old["video_id"] and new["skipped"] is False
+    assert video_of(cli, old["video_id"])["locations"] == [{**known, "missing": True}]
+    pruned = json.loads(cli("index", "--prune", "--json").out)
+    assert [v["video_id"] for v in pruned["removed"]] == [old["video_id"]]
+    assert video_of(cli, new["video_id"])["locations"][0]["missing"] is False
 
 
 def test_a_rescan_of_an_unchanged_folder_submits_nothing(cli, services):
