@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from videosearch.common.errors import InvalidArgument, NotFound, PermissionDenied, ResourceExhausted
@@ -105,13 +106,13 @@ def index_files(args, indexer: IndexerClient, searcher: SearcherClient, pruned: 
             try:
                 jobs.append(indexer.submit(str(path), options))
             except _PER_FILE_REFUSALS as exc:
-                errors.print(f"[red]skipped[/] {path}: {exc}")
+                errors.print(f"[red]skipped[/] {escape(str(path))}: {escape(str(exc))}")
                 refused += 1
             if interrupted():
                 raise Interrupted(jobs)
     if args.no_wait:
         for job in jobs:
-            console.print(f"{job.job_id}  {job.path}")
+            console.print(f"{job.job_id}  {escape(job.path)}")
         return 1 if refused else 0
     try:
         results = watch_jobs(indexer, jobs, json_output=args.json)
@@ -126,9 +127,9 @@ def index_files(args, indexer: IndexerClient, searcher: SearcherClient, pruned: 
             if job.state is JobState.SUCCEEDED:
                 note = ("already indexed; path recorded" if job.skipped
                         else f"{job.scenes_found} scenes, {job.moments_found} moments")
-                console.print(f"[green]indexed[/] {job.path}  id {job.video_id}  ({note})")
+                console.print(f"[green]indexed[/] {escape(job.path)}  id {job.video_id}  ({note})")
             else:
-                console.print(f"[red]{job.state.value}[/] {job.path}: {job.error}")
+                console.print(f"[red]{job.state.value}[/] {escape(job.path)}: {escape(job.error)}")
     failed = refused + sum(job.state is not JobState.SUCCEEDED for job in results)
     return 1 if failed else 0
 
@@ -185,7 +186,7 @@ def watch_jobs(indexer: IndexerClient, jobs: list[Job], *, json_output: bool) ->
         console=errors if json_output else console,
         transient=False,
     ) as progress:
-        tasks = {job.job_id: progress.add_task("", total=100, name=Path(job.path).name[:40], detail="queued")
+        tasks = {job.job_id: progress.add_task("", total=100, name=escape(Path(job.path).name[:40]), detail="queued")
                  for job in jobs}
 
         def show(job: Job) -> None:

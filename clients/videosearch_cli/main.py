@@ -7,13 +7,15 @@ so every failure is a videosearch.common.errors exception with words that say wh
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 
 from rich import box
+from rich.markup import escape
 from rich.table import Table
 
-from videosearch.common.errors import Unavailable, VideoSearchError
+from videosearch.common.errors import NotFound, Unavailable, VideoSearchError
 from videosearch.indexer.client import IndexerClient
 from videosearch.indexer.jobs import Job
 from videosearch.searcher.client import SearcherClient
@@ -48,7 +50,8 @@ def cmd_search(args) -> int:
         # Scene hits name only their video: look each one up once for its path.
         videos = {hit.video.video_id: hit.video for hit in result.videos}
         for video_id in dict.fromkeys(hit.video_id for hit in result.scenes):
-            videos[video_id] = searcher.get_video(video_id)[0]
+            with contextlib.suppress(NotFound):  # deleted since the search: shown by id alone
+                videos[video_id] = searcher.get_video(video_id)[0]
     if args.json:
         print_json({
             "query": args.query, "mode": args.mode, "model_id": result.model_id,
@@ -64,7 +67,7 @@ def cmd_search(args) -> int:
 
     def video_cell(video_id: str) -> str:
         video = videos.get(video_id)
-        return f"{names[video.uri]}\n[dim]{video_id}[/]" if video else video_id
+        return f"{escape(names[video.uri])}\n[dim]{video_id}[/]" if video else video_id
 
     table = Table(title=f"Top {args.mode} for {args.query!r}", box=box.SIMPLE_HEAD)
     for column in ("rank", "score", "video", "moment start", "moment end", "scene"):
@@ -140,7 +143,7 @@ def cmd_videos_list(args) -> int:
     for column in ("duration", "scenes", "moments", "resolution"):
         table.add_column(column, no_wrap=True)
     for v in videos:
-        files = "\n".join(short_path(l.path, room - 10 * l.missing) + (" [red](missing)[/]" if l.missing else "")
+        files = "\n".join(escape(short_path(l.path, room - 10 * l.missing)) + (" [red](missing)[/]" if l.missing else "")
                           for l in v.locations)
         table.add_row(v.video_id, files, f"{v.duration_seconds:.1f}s", str(v.scene_count), str(v.moment_count),
                       f"{v.width}x{v.height}")
@@ -160,7 +163,7 @@ def cmd_videos_show(args) -> int:
     console.print(f"[bold]{v.video_id}[/]\n{float(v.fps):.3f} fps ({v.fps}), {v.duration_seconds:.2f}s, "
                   f"{v.frame_count} frames, {v.width}x{v.height}, model {v.model_id} ({v.embedding_dim}-d), indexed {indexed}")
     for location in v.locations:
-        console.print(f"  {location.path}" + (" [red](missing)[/]" if location.missing else ""), soft_wrap=True)
+        console.print(f"  {escape(location.path)}" + (" [red](missing)[/]" if location.missing else ""), soft_wrap=True)
     table = Table()
     for column in ("scene", "moment", "frames", "start", "end", "sampled"):
         table.add_column(column)
@@ -205,7 +208,7 @@ def cmd_jobs_list(args) -> int:
     table.add_column("note", overflow="fold")
     for j in jobs:
         note = j.error or ("already indexed" if j.skipped else "")
-        table.add_row(j.job_id, j.state.value, f"{j.percent:.0f}%", j.video_id, short_path(j.path, room), note)
+        table.add_row(j.job_id, j.state.value, f"{j.percent:.0f}%", j.video_id, escape(short_path(j.path, room)), escape(note))
     console.print(table)
     _more_hint("jobs list", token, args)
     return 0
@@ -223,7 +226,7 @@ def cmd_jobs_cancel(args) -> int:
             except Unavailable:
                 raise
             except VideoSearchError as exc:  # unknown or finished: say so, go on with the others
-                errors.print(f"[red]error:[/] {exc}")
+                errors.print(f"[red]error:[/] {escape(str(exc))}")
                 failed += 1
     if args.json:
         print_json({"jobs": [plain(j) for j in results]})
@@ -343,7 +346,7 @@ def main(argv=None) -> int:
         sys.stdout.flush()  # a closed pipe shows here, not at exit where it cannot be caught
         return code
     except (CliError, VideoSearchError) as exc:
-        errors.print(f"[red]error:[/] {exc}", soft_wrap=True)
+        errors.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
         return 1
     except Interrupted as exc:
         print(exc, file=sys.stderr)  # plain: job ids and paths must not be wrapped or styled

@@ -8,6 +8,8 @@ import dataclasses
 import os
 from dataclasses import dataclass
 
+from rich.markup import escape
+
 from videosearch.common.errors import NotFound
 from videosearch.searcher.client import SearcherClient
 from videosearch.searcher.types import VideoLocation, VideoRecord
@@ -66,11 +68,11 @@ def prune(searcher: SearcherClient, *, dry_run: bool, json_output: bool) -> dict
                 pass  # deleted by someone else meanwhile: the outcome is the same
     if not json_output:
         for video_id, location in plan.marked:
-            console.print(f"{verb}mark missing  {video_id}  {location.path}")
+            console.print(f"{verb}mark missing  {video_id}  {escape(location.path)}")
         for video_id, location in plan.found_again:
-            console.print(f"{verb}mark present  {video_id}  {location.path}")
+            console.print(f"{verb}mark present  {video_id}  {escape(location.path)}")
         for video in plan.removed:
-            console.print(f"{verb}remove  {video.video_id}  {', '.join(short_path(l.path) for l in video.locations)}")
+            console.print(f"{verb}remove  {video.video_id}  {escape(', '.join(short_path(l.path) for l in video.locations))}")
         console.print(f"prune: {verb}remove {len(plan.removed)} video{'s' * (len(plan.removed) != 1)} whose files are "
                       f"all gone, {verb}mark {len(plan.marked)} path{'s' * (len(plan.marked) != 1)} missing")
     return {

@@ -81,6 +81,14 @@ def test_videos_list_keeps_the_file_name_readable(cli, services):
     assert "…/" in table, "a long path is shortened from the left, keeping the name"
 
 
+def test_paths_with_brackets_print_as_they_are(cli, services):
+    path = make_video(services.videos / "[red]" / "clip [take 2].mp4", seed=7)
+    indexed = cli("index", str(path))
+    assert indexed.code == 0 and str(path) in indexed.out
+    assert "[red]/clip [take 2].mp4" in cli("videos", "list").out
+    assert "clip [take 2].mp4" in cli("search", "a red circle", "--top", "100").out
+
+
 def test_stats_prints_a_table_and_json(cli, twins):
     stats = json.loads(cli("stats", "--json").out)
     assert isinstance(stats["video_count"], int) and stats["video_count"] >= 2

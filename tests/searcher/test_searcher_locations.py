@@ -68,7 +68,11 @@ def test_reindexing_at_one_path_keeps_the_other_paths(searcher, rng):
     searcher.update_locations("vid-a", (THERE,))
     fresh = dataclasses.replace(HERE, size_bytes=1000, mtime_ns=HERE.mtime_ns + 1)
     stored = store_one(searcher, rng, locations=(fresh,))
-    assert stored.locations == (fresh, THERE)
+    assert stored.locations == (fresh, THERE) and stored.uri == fresh.path
+    moved = VideoLocation("/elsewhere/c.mp4", 1000, 1)
+    stored = store_one(searcher, rng, locations=(moved,))
+    assert stored.locations == (moved, fresh, THERE), "what was just indexed comes first, the rest are kept"
+    assert stored.uri == moved.path, "the uri is the one the caller sent"
 
 
 @pytest.mark.parametrize("locations, words", [

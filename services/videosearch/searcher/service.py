@@ -123,8 +123,9 @@ class Searcher:
         with self._write_lock:
             earlier = self.store.get_video(video.video_id)
             if earlier is not None:  # re-indexing one path must not forget the content's other paths
-                merged = merge_locations(earlier[0].locations, stored.locations)
-                stored = dataclasses.replace(stored, locations=merged, uri=primary_path(merged, stored.uri))
+                sent = {location.path for location in stored.locations}
+                kept = tuple(location for location in earlier[0].locations if location.path not in sent)
+                stored = dataclasses.replace(stored, locations=(*stored.locations, *kept))
             replaced, serial_base = self.store.put_video(stored, scenes, vectors, moments)
             self.index.set_model(stored.model_id)
             self.index.upsert(stored, scenes, vectors, serial_base, self.store.generation(), moments)
