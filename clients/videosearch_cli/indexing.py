@@ -111,27 +111,33 @@ def index_files(args, indexer: IndexerClient, searcher: SearcherClient, pruned: 
             if interrupted():
                 raise Interrupted(jobs)
     if args.no_wait:
-        for job in jobs:
-            console.print(f"{job.job_id}  {escape(job.path)}")
-        return 1 if refused else 0
-    try:
-        results = watch_jobs(indexer, jobs, json_output=args.json)
-    except KeyboardInterrupt:  # before watching began; watch_jobs itself names the jobs still running
-        raise Interrupted(jobs) from None
-    forget_replaced_content(searcher, stored, results)
+        results = jobs  # as submitted: queued
+    else:
+        try:
+            results = watch_jobs(indexer, jobs, json_output=args.json)
+        except KeyboardInterrupt:  # before watching began; watch_jobs itself names the jobs still running
+            raise Interrupted(jobs) from None
+        forget_replaced_content(searcher, stored, results)
+    report(args, results, unchanged, pruned)
+    failed = refused + sum(job.state not in (JobState.SUCCEEDED, JobState.QUEUED) for job in results)
+    return 1 if failed else 0
+
+
+def report(args, results: list[Job], unchanged: set[Path], pruned: dict | None) -> None:
+    """The jobs as they ended (or as queued, with --no-wait), one line each or as JSON."""
     if args.json:
         print_json({"jobs": [plain(j) for j in results], "unchanged": sorted(map(str, unchanged)),
                     **({"prune": pruned} if pruned is not None else {})})
-    else:
-        for job in results:
-            if job.state is JobState.SUCCEEDED:
-                note = ("already indexed; path recorded" if job.skipped
-                        else f"{job.scenes_found} scenes, {job.moments_found} moments")
-                console.print(f"[green]indexed[/] {escape(job.path)}  id {job.video_id}  ({note})")
-            else:
-                console.print(f"[red]{job.state.value}[/] {escape(job.path)}: {escape(job.error)}")
-    failed = refused + sum(job.state is not JobState.SUCCEEDED for job in results)
-    return 1 if failed else 0
+        return
+    for job in results:
+        if args.no_wait:
+            console.print(f"{job.job_id}  {escape(job.path)}  (queued; `videosearch jobs list` follows it)")
+        elif job.state is JobState.SUCCEEDED:
+            note = ("already indexed; path recorded" if job.skipped
+                    else f"{job.scenes_found} scenes, {job.moments_found} moments")
+            console.print(f"[green]indexed[/] {escape(job.path)}  id {job.video_id}  ({note})")
+        else:
+            console.print(f"[red]{job.state.value}[/] {escape(job.path)}: {escape(job.error)}")
 
 
 def forget_replaced_content(searcher: SearcherClient, stored: list[VideoRecord], results: list[Job]) -> None:

@@ -138,3 +138,14 @@ def test_jobs_cancel_prints_the_state_after_cancelling(cli, services):
         assert again.code == 1 and "already finished" in again.err
     finally:
         services.clip.gate.set()
+
+
+def test_no_wait_prints_the_queued_jobs_in_the_same_shape(cli, services):
+    path = make_video(services.videos / "nowait" / "one.mp4", seed=8)
+    result = cli("index", str(path), "--no-wait", "--json")
+    assert result.code == 0, result.err
+    [job] = json.loads(result.out)["jobs"]
+    assert job["state"] == "queued" and job["path"] == str(path) and job["percent"] == 0.0
+    with IndexerClient(services.indexer) as indexer:
+        *_, last = indexer.watch(job["job_id"])
+    assert last.state is JobState.SUCCEEDED
