@@ -3,7 +3,6 @@ and the CLI run in-process against them."""
 
 from __future__ import annotations
 
-import shutil
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from videosearch.embedder.model import ClipEmbedder
 from videosearch.embedder.server import serve as serve_embedder
 from videosearch.embedder.settings import EmbedderSettings
 from videosearch.indexer.server import IndexerApp
@@ -19,18 +19,20 @@ from videosearch.searcher.server import serve as serve_searcher
 from videosearch.searcher.settings import SearcherSettings
 from videosearch_cli.main import main
 
-from tests.indexer.test_indexer_server import GatedClip
 
-
-class SignallingClip(GatedClip):
-    """GatedClip that also says when a forward pass has begun (a job reached embedding)."""
+class SignallingClip(ClipEmbedder):
+    """The tiny CLIP whose image forward passes say that they began (a job reached its
+    embedding stage) and then wait while a test holds ``gate`` shut (open otherwise)."""
 
     def __init__(self, *args, **kwargs) -> None:
         self.entered = threading.Event()
+        self.gate = threading.Event()
+        self.gate.set()
         super().__init__(*args, **kwargs)
 
     def forward(self, pixel_values):
         self.entered.set()
+        self.gate.wait()
         return super().forward(pixel_values)
 
 
@@ -95,8 +97,3 @@ def make_video(path: Path, seed: int) -> Path:
     path.with_suffix(".json").unlink()
     return path
 
-
-def copy_shared(shared_videos: Path, name: str, to: Path) -> Path:
-    to.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(shared_videos / name, to)
-    return to
