@@ -50,14 +50,14 @@ class Services:
 
 
 @pytest.fixture(scope="module")
-def services(tiny_clip_dir, tmp_path_factory, shared_videos):
+def services(tiny_clip_dir, tmp_path_factory):
     clip = SignallingClip(str(tiny_clip_dir), device="cpu", dtype="float32")
     embedder = serve_embedder(EmbedderSettings(port=0, model=str(tiny_clip_dir), dtype="float32"), clip)
     searcher = serve_searcher(SearcherSettings(
         port=0, data_dir=str(tmp_path_factory.mktemp("searcher")), embedder_address=embedder.address, ann="none"))
     videos = tmp_path_factory.mktemp("videos")
     indexer = IndexerApp(IndexerSettings(
-        port=0, allowed_roots=(str(videos), str(shared_videos)), embedder_address=embedder.address,
+        port=0, allowed_roots=(str(videos),), embedder_address=embedder.address,
         searcher_address=searcher.address, workers=1, rpc_timeout_s=30.0,
     )).start()
     yield Services(embedder.address, searcher.address, f"127.0.0.1:{indexer.port}", videos, clip)
