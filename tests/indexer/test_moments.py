@@ -83,6 +83,10 @@ def test_moments_join_across_a_cut_only_where_nothing_changed(rng):
     # Both sides last (30 and 70 frames, both >= 30): two similar shots stay apart.
     assert len(join_across_cuts([a1, a2, b], join_cosine=0.85, max_frames=30)) == 3
     assert len(join_across_cuts([a1, a2, b], join_cosine=0.85, max_frames=31)) == 2
+    # Measured by presentation time: a1 lasts 1 s at 30 fps, but 3 s where the timestamps say so (VFR).
+    at_30fps, slow_start = (lambda frame: frame / 30), (lambda frame: 3 * frame / 30 if frame <= 30 else 2 + frame / 30)
+    assert len(join_across_cuts([a1, a2, b], join_cosine=0.85, max_seconds=2.0, seconds=at_30fps)) == 2
+    assert len(join_across_cuts([a1, a2, b], join_cosine=0.85, max_seconds=2.0, seconds=slow_start)) == 3
     # Moments of one scene are never joined here: the change-point search already split them on purpose.
     same_scene = [VideoMoment(0, 0, 30, x[0:3]), VideoMoment(0, 30, 60, x[0:3])]
     assert len(join_across_cuts(same_scene, join_cosine=0.0)) == 2

@@ -77,6 +77,9 @@ def test_scenes_tile_the_video_and_samples_are_exact(shared_runs, name):
         assert k == min(max(round(scene.frame_count / float(info.fps)), 3), 160) or scene.frame_count <= 3
         assert scene.sample_frames == sample_positions(scene.start_frame, scene.end_frame, k)
         assert scene.fps == info.fps
+        # These files have a constant frame rate: their timestamps are frame / fps.
+        assert scene.start_seconds == pytest.approx(float(scene.start_frame / info.fps), abs=1e-6)
+        assert scene.end_seconds == pytest.approx(float(scene.end_frame / info.fps), abs=1e-6)
 
 
 @pytest.mark.parametrize("name", ["testvideo.mp4", "issue-134-rotate.mp4"])

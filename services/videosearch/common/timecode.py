@@ -1,9 +1,26 @@
-"""Frame positions as times: frame rates are exact Fractions, never floats."""
+"""Frame positions and presentation times: frame rates and time bases are exact Fractions.
+
+Two kinds of time, as in PySceneDetect: a ``Timecode`` is a frame number at a frame rate
+(``frame / fps``, exact only for constant-frame-rate video); a ``PresentationTime`` is a
+frame's presentation timestamp (``pts * time_base``), what the video's container says the
+frame is shown at, right for variable frame rates too. Stored times are presentation times.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+
+NANOSECOND = Fraction(1, 1_000_000_000)
+"""The time base of PresentationTimes made from OpenCV's float milliseconds: fine enough that
+rounding to it never moves a time by more than half a nanosecond."""
+
+
+def _hhmmss(millis: int) -> str:
+    hours, millis = divmod(millis, 3_600_000)
+    minutes, millis = divmod(millis, 60_000)
+    seconds, millis = divmod(millis, 1000)
+    return f"{hours:02d}:{minutes:02d}:{seconds:02d}.{millis:03d}"
 
 
 @dataclass(frozen=True, order=True)
@@ -19,11 +36,38 @@ class Timecode:
 
     def __str__(self) -> str:
         """HH:MM:SS.mmm, rounded to the millisecond."""
-        millis = round(self.frame * 1000 / self.fps)
-        hours, millis = divmod(millis, 3_600_000)
-        minutes, millis = divmod(millis, 60_000)
-        seconds, millis = divmod(millis, 1000)
-        return f"{hours:02d}:{minutes:02d}:{seconds:02d}.{millis:03d}"
+        return _hhmmss(round(self.frame * 1000 / self.fps))
+
+
+@dataclass(frozen=True, order=True)
+class PresentationTime:
+    """A presentation timestamp: ``pts`` units of ``time_base`` seconds (PySceneDetect's
+    ``Timecode(pts, time_base)``). Compare times only in one time base."""
+
+    pts: int
+    time_base: Fraction = NANOSECOND
+
+    @classmethod
+    def from_seconds(cls, seconds: float | Fraction, time_base: Fraction = NANOSECOND) -> PresentationTime:
+        return cls(round(Fraction(seconds) / time_base), time_base)
+
+    @property
+    def exact_seconds(self) -> Fraction:
+        return self.pts * self.time_base
+
+    @property
+    def seconds(self) -> float:
+        return float(self.exact_seconds)
+
+    def __str__(self) -> str:
+        """HH:MM:SS.mmm, rounded to the millisecond (half to even, as ``Timecode``)."""
+        return _hhmmss(round(self.exact_seconds * 1000))
+
+
+def format_seconds(seconds: float) -> str:
+    """A stored time in seconds as HH:MM:SS.mmm; equal to ``str(Timecode(frame, fps))`` when
+    ``seconds`` is ``frame / fps`` (constant frame rate)."""
+    return str(PresentationTime.from_seconds(seconds))
 
 
 def fps_fraction(fps: float | Fraction, max_denominator: int = 1001) -> Fraction:

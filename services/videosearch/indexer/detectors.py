@@ -53,7 +53,7 @@ from scenedetect import (
 from scenedetect.scene_manager import compute_downscale_factor
 
 from videosearch.common.errors import InvalidArgument
-from videosearch.indexer.media import VideoInfo
+from videosearch.indexer.video_file import VideoInfo
 
 BASE_DETECTORS: tuple[str, ...] = ("content", "adaptive", "threshold", "hash")
 DETECTORS: tuple[str, ...] = (

@@ -39,7 +39,9 @@ IoU >= 0.5 went from 0.875-0.94 to 1.00 with the join, hard-cut videos unchanged
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from fractions import Fraction
 
 import numpy as np
 
@@ -113,15 +115,25 @@ class VideoMoment:
         return unit_mean(self.frame_embeddings)
 
 
-def join_across_cuts(moments: list[VideoMoment], join_cosine: float, max_frames: float = float("inf")) -> list[VideoMoment]:
+def join_across_cuts(
+    moments: list[VideoMoment], join_cosine: float, max_frames: float = float("inf"), *,
+    max_seconds: float = float("inf"), seconds: Callable[[int], float | Fraction] | None = None,
+) -> list[VideoMoment]:
     """Joins each moment to the previous one, across a cut, while their embeddings have
-    cosine >= ``join_cosine`` and the shorter of the two is under ``max_frames`` long (see the
-    module doc). Within a scene moments are already apart on purpose."""
+    cosine >= ``join_cosine`` and the shorter of the two is under ``max_frames`` long, or,
+    given ``seconds`` (a frame's presentation time), lasts under ``max_seconds`` (see the module
+    doc). Within a scene moments are already apart on purpose."""
+
+    def short(moment: VideoMoment) -> bool:
+        if seconds is not None:
+            return seconds(moment.end_frame) - seconds(moment.start_frame) < max_seconds
+        return moment.end_frame - moment.start_frame < max_frames
+
     joined: list[VideoMoment] = []
     for moment in moments:
         previous = joined[-1] if joined else None
         if (previous is not None and previous.scene_index != moment.scene_index
-                and min(previous.end_frame - previous.start_frame, moment.end_frame - moment.start_frame) < max_frames
+                and (short(previous) or short(moment))
                 and float(previous.embedding @ moment.embedding) >= join_cosine):
             joined[-1] = VideoMoment(previous.scene_index, previous.start_frame, moment.end_frame,
                                      np.concatenate([previous.frame_embeddings, moment.frame_embeddings]))
@@ -172,14 +184,18 @@ def split_scene(
     end_frame: int,
     fps: float,
     settings: MomentSettings = MomentSettings(),
+    *,
+    seconds: float | None = None,
 ) -> list[Moment]:
     """The moments of one scene [start_frame, end_frame), given its sampled frames (ascending)
     and their unit embeddings (one row each). A scene shorter than ``min_scene_seconds`` is one
-    moment, as are scenes with too few samples to split."""
+    moment, as are scenes with too few samples to split. ``seconds`` is the scene's length
+    from its frames' presentation times (on variable-frame-rate video frames / ``fps`` is
+    only an estimate, used when it is not given)."""
     x = np.asarray(frame_embeddings, dtype=np.float32)
     if x.shape[0] != len(sample_frames) or x.shape[0] == 0:
         raise ValueError(f"{x.shape[0]} embeddings for {len(sample_frames)} sampled frames; need one per frame, at least one")
-    if (end_frame - start_frame) / fps < settings.min_scene_seconds:
+    if (seconds if seconds is not None else (end_frame - start_frame) / fps) < settings.min_scene_seconds:
         ends = [x.shape[0]]
     else:
         ends = _merge_similar(x, change_points(x, settings.penalty, settings.min_samples), settings.merge_cosine)

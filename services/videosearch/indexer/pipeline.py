@@ -18,6 +18,7 @@ import numpy as np
 from videosearch.common.errors import Cancelled, NotFound, Unavailable, VideoSearchError
 from videosearch.embedder.types import ModelInfo
 from videosearch.indexer import media
+from videosearch.indexer.frame_times import FrameTimes
 from videosearch.indexer.locations import file_location, record_location
 from videosearch.indexer.moments import MomentSettings, VideoMoment, join_across_cuts, split_scene, unit_mean
 from videosearch.indexer.jobs import (
@@ -156,7 +157,7 @@ class IndexPipeline:
             clock.add(stage, seconds)
         clock.add("decode_pass_wall", time.perf_counter() - decode_started)
         video_info = scenes.video_info
-        records, moments, matrix = self._scenes_and_moments(spans, frame_embeddings, video_info.fps, clock)
+        records, moments, matrix = self._scenes_and_moments(spans, frame_embeddings, video_info.fps, scenes.frame_times, clock)
         handle.update(moments_found=len(moments))
 
         handle.update(stage=JobStage.STORING, percent=100.0 - _STORE_SHARE)
@@ -164,11 +165,11 @@ class IndexPipeline:
         video = VideoRecord(
             video_id=video_id,
             uri=job.path,
-            duration_seconds=float(video_info.frame_count / video_info.fps),
+            duration_seconds=scenes.frame_times.duration_seconds,  # presentation times, right on VFR too
             fps=video_info.fps,
             frame_count=video_info.frame_count,
-            width=video_info.width,
-            height=video_info.height,
+            width=video_info.display_width,  # as players show it (non-square pixels stretched)
+            height=video_info.display_height,
             content_sha256=sha256,
             model_id=info.model_id,
             embedding_dim=int(matrix.shape[1]),
@@ -187,7 +188,8 @@ class IndexPipeline:
         clock.add("total_wall", time.perf_counter() - started)
 
     def _scenes_and_moments(
-        self, spans: list[tuple[int, int, int, list[int]]], frame_embeddings: list[np.ndarray], fps, clock: StageClock
+        self, spans: list[tuple[int, int, int, list[int]]], frame_embeddings: list[np.ndarray], fps,
+        times: FrameTimes, clock: StageClock,
     ) -> tuple[list[SceneRecord], list[MomentRecord], np.ndarray]:
         """Scene records, the moments (long scenes split where the frames change, moments on
         either side of a cut joined where they did not) and one embedding per moment, in the
@@ -196,16 +198,18 @@ class IndexPipeline:
         placed: list[VideoMoment] = []
         with clock.timing("moments"):
             for (index, start, end, sampled), frames in zip(spans, frame_embeddings):
-                scenes.append(SceneRecord(index=index, start_frame=start, end_frame=end, start_seconds=float(start / fps),
-                                          end_seconds=float(end / fps), sampled_frames=len(sampled)))
+                scenes.append(SceneRecord(index=index, start_frame=start, end_frame=end, start_seconds=times.seconds(start),
+                                          end_seconds=times.seconds(end), sampled_frames=len(sampled)))
                 placed += [
                     VideoMoment(index, m.start_frame, m.end_frame, frames[m.first_sample : m.end_sample])
-                    for m in split_scene(frames, sampled, start, end, float(fps), self._moments)
+                    for m in split_scene(frames, sampled, start, end, float(fps), self._moments,
+                                         seconds=float(times.exact_seconds(end) - times.exact_seconds(start)))
                 ]
-            placed = join_across_cuts(placed, self._moments.join_cosine, self._moments.join_max_seconds * float(fps))
+            placed = join_across_cuts(placed, self._moments.join_cosine, max_seconds=self._moments.join_max_seconds,
+                                      seconds=times.exact_seconds)
             moments = [
                 MomentRecord(index=i, scene_index=m.scene_index, start_frame=m.start_frame, end_frame=m.end_frame,
-                             start_seconds=float(m.start_frame / fps), end_seconds=float(m.end_frame / fps),
+                             start_seconds=times.seconds(m.start_frame), end_seconds=times.seconds(m.end_frame),
                              sampled_frames=len(m.frame_embeddings))
                 for i, m in enumerate(placed)
             ]

@@ -28,6 +28,11 @@ normalized units and cv2.INTER_AREA by up to 0.24):
 
 Channel order does not change the resize, so BGR frames from OpenCV are resized as they are
 and flipped to RGB afterwards.
+
+Non-square pixels (a 704x576 stream with 16:11 pixels shows as 1024x576): CLIP must see the
+frame as it is shown, so step 1 works out the resized size from the *display* size and
+resizes the stored pixels straight to it, stretching one axis more than the other in the same
+single resize (no full-size stretched copy is ever made).
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ import numpy as np
 from PIL import Image
 
 from videosearch.embedder.types import Preprocessing
+from videosearch.indexer.video_file import PixelAspect
 
 _PIL_RESAMPLE = {
     "nearest": Image.Resampling.NEAREST,
@@ -92,12 +98,18 @@ class ReducedFrame:
 
 
 class FramePreprocessor:
-    """Turns BGR uint8 frames (H, W, 3) into RGB uint8 crops (3, crop_h, crop_w). Thread-safe."""
+    """Turns BGR uint8 frames (H, W, 3) into RGB uint8 crops (3, crop_h, crop_w). Thread-safe.
 
-    def __init__(self, preprocessing: Preprocessing, *, backend: str | None = None) -> None:
+    Frames are shown, and so resized, with ``pixel_aspect`` (see the module doc).
+    """
+
+    def __init__(
+        self, preprocessing: Preprocessing, *, backend: str | None = None, pixel_aspect: PixelAspect = PixelAspect()
+    ) -> None:
         if min(preprocessing.shortest_edge, preprocessing.crop_height, preprocessing.crop_width) <= 0:
             raise ValueError(f"preprocessing sizes must be positive, got {preprocessing}")
         self.preprocessing = preprocessing
+        self.pixel_aspect = pixel_aspect
         self._resample = _pil_resample(preprocessing.resample)
         self.backend = backend or default_backend()
         if self.backend not in ("pillow", "torch"):
@@ -108,14 +120,22 @@ class FramePreprocessor:
         # so that threads sharing this object never see half of a plan.
         self._plan: tuple[int, int, tuple[float, float, float, float] | None, tuple[int, int]] = (0, 0, None, (0, 0))
 
+    def for_pixel_aspect(self, pixel_aspect: PixelAspect) -> FramePreprocessor:
+        """The same preprocessing for frames shown with ``pixel_aspect``."""
+        return FramePreprocessor(self.preprocessing, backend=self.backend, pixel_aspect=pixel_aspect)
+
     @property
     def output_shape(self) -> tuple[int, int, int]:
         return (3, self.preprocessing.crop_height, self.preprocessing.crop_width)
 
+    def _resized_size(self, height: int, width: int) -> tuple[int, int]:
+        """What a decoded frame of this size is resized to: CLIP's resize of its display size."""
+        return resized_size(*self.pixel_aspect.display_size(height, width), self.preprocessing.shortest_edge)
+
     def _make_plan(self, height: int, width: int):
         """Works out, once per frame size, which source box maps onto the crop."""
         p = self.preprocessing
-        new_h, new_w = resized_size(height, width, p.shortest_edge)
+        new_h, new_w = self._resized_size(height, width)
         top, left = (new_h - p.crop_height) // 2, (new_w - p.crop_width) // 2
         if top < 0 or left < 0:
             # The crop is larger than the resized frame: resize fully, then pad as transformers.
@@ -147,8 +167,10 @@ class FramePreprocessor:
         return np.ascontiguousarray(crop[:, :, ::-1].transpose(2, 0, 1))
 
     def reduction_factor(self, height: int, width: int) -> int:
-        """The integer factor a frame of this size can shrink by and keep REDUCE_HEADROOM."""
-        factor = int(min(height, width) // (REDUCE_HEADROOM * self.preprocessing.shortest_edge))
+        """The integer factor a frame of this size can shrink by and keep REDUCE_HEADROOM
+        over its resized size on both axes."""
+        new_h, new_w = self._resized_size(height, width)
+        factor = int(min(height / new_h, width / new_w) // REDUCE_HEADROOM)
         return max(1, min(factor, MAX_REDUCTION))
 
     def candidate(self, frame_bgr: np.ndarray) -> np.ndarray | ReducedFrame:
@@ -167,7 +189,7 @@ class FramePreprocessor:
         if not isinstance(candidate, ReducedFrame):
             return candidate
         p = self.preprocessing
-        new_h, new_w = resized_size(candidate.height, candidate.width, p.shortest_edge)
+        new_h, new_w = self._resized_size(candidate.height, candidate.width)
         if self.backend == "torch":
             resized = self._torch_resize(candidate.pixels, new_h, new_w)
         else:

@@ -8,6 +8,11 @@ and, when the open scene's ``CandidateBuffer`` wants it, to the CLIP preprocesso
 thread pool: Pillow and OpenCV release the GIL, so preprocessing overlaps decoding). When a
 cut closes a scene its sample frames are picked from the buffer and the scene is yielded at
 once, so a caller can embed scene N while scene N+1 is being decoded.
+
+Every frame's presentation timestamp is recorded as it is decoded (``SceneReader.frame_times``),
+and scene and sample times come from those, not from frame number / frame rate (see
+videosearch.indexer.frame_times). Cut detection runs on the pixels as stored; only the frames
+given to CLIP are stretched to the display aspect ratio (see FramePreprocessor).
 """
 
 from __future__ import annotations
@@ -25,13 +30,14 @@ import cv2
 import numpy as np
 
 from videosearch.common.errors import Cancelled, InvalidArgument
-from videosearch.common.timecode import Timecode
+from videosearch.common.timecode import PresentationTime
 from videosearch.embedder.types import Preprocessing
 from videosearch.indexer.detectors import CutDetector, DetectorSettings
-from videosearch.indexer.media import ProgressCallback, VideoInfo, open_video
+from videosearch.indexer.frame_times import FrameTimes
 from videosearch.indexer.preprocess import FramePreprocessor
 from videosearch.indexer.sampling import CandidateBuffer, SamplingPolicy
 from videosearch.indexer.timing import StageClock
+from videosearch.indexer.video_file import ProgressCallback, VideoInfo, open_video
 
 DEFAULT_MAX_CANDIDATES = 384
 """Candidate frames kept per open scene: 384 crops of 224x224 are 58 MB, and keep the sample
@@ -45,8 +51,11 @@ class SampledScene:
     """A scene [start_frame, end_frame) and its sampled frames' pixels.
 
     ``pixels`` is uint8 RGB, shaped (len(sample_frames), 3, crop_height, crop_width): the
-    frames resized and center-cropped as CLIPImageProcessor does, not yet rescaled or
-    normalized (see videosearch.indexer.preprocess.normalize).
+    frames stretched to the display aspect ratio, resized and center-cropped as
+    CLIPImageProcessor does, not yet rescaled or normalized (see
+    videosearch.indexer.preprocess.normalize). ``start``, ``end`` and ``sample_times`` are
+    presentation times: of the first frame, of the next scene's first frame (the video's end
+    for the last scene), and of each sampled frame. ``fps`` is the container's average rate.
     """
 
     index: int
@@ -55,21 +64,25 @@ class SampledScene:
     sample_frames: list[int]
     pixels: np.ndarray
     fps: Fraction
+    start: PresentationTime
+    end: PresentationTime
+    sample_times: list[PresentationTime]
 
     @property
     def frame_count(self) -> int:
         return self.end_frame - self.start_frame
 
     @property
-    def start(self) -> Timecode:
-        return Timecode(self.start_frame, self.fps)
+    def start_seconds(self) -> float:
+        return self.start.seconds
 
     @property
-    def end(self) -> Timecode:
-        return Timecode(self.end_frame, self.fps)
+    def end_seconds(self) -> float:
+        return self.end.seconds
 
 
-def _read_frame(capture: cv2.VideoCapture, last_index: int, container_count: int) -> np.ndarray | None:
+def _read_frame(capture: cv2.VideoCapture, last_index: int, container_count: int) -> tuple[np.ndarray, float] | None:
+    """The next frame and its presentation time in milliseconds, or None at the end."""
     grabbed = capture.grab()
     if not grabbed and last_index < container_count - 1:
         for _ in range(_DECODE_RETRIES):
@@ -77,13 +90,16 @@ def _read_frame(capture: cv2.VideoCapture, last_index: int, container_count: int
                 break
     if not grabbed:
         return None
+    # The grabbed frame's timestamp (FFmpeg's best-effort PTS, from the stream's start).
+    msec = capture.get(cv2.CAP_PROP_POS_MSEC)
     ok, frame = capture.retrieve()
-    return frame if ok else None
+    return (frame, msec) if ok else None
 
 
 class _DecodeAhead:
     """Decodes frames in a background thread, a few ahead of the consumer, so decoding
-    (which releases the GIL) overlaps detection and preprocessing, as SceneManager does."""
+    (which releases the GIL) overlaps detection and preprocessing, as SceneManager does.
+    Each frame comes with its presentation time in milliseconds."""
 
     _END = object()
 
@@ -95,7 +111,8 @@ class _DecodeAhead:
         self._clock = clock or StageClock()
         self._count = container_count
         self._queue: queue.Queue = queue.Queue(depth)
-        self._queue.put(first)
+        # open_video grabbed nothing after frame 0, so the capture still reports its time.
+        self._queue.put((first, capture.get(cv2.CAP_PROP_POS_MSEC)))
         self._stop = threading.Event()
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._decode, name="decode", daemon=True)
@@ -106,13 +123,13 @@ class _DecodeAhead:
         try:
             while not self._stop.is_set():
                 with self._clock.timing("decode"):
-                    frame = _read_frame(self._capture, index, self._count)
-                if frame is None:
+                    item = _read_frame(self._capture, index, self._count)
+                if item is None:
                     break
                 index += 1
                 while not self._stop.is_set():
                     try:
-                        self._queue.put(frame, timeout=0.1)
+                        self._queue.put(item, timeout=0.1)
                         break
                     except queue.Full:
                         continue
@@ -129,8 +146,8 @@ class _DecodeAhead:
             except queue.Full:
                 continue
 
-    def next(self) -> np.ndarray | None:
-        """The next frame, or None at the end of the video."""
+    def next(self) -> tuple[np.ndarray, float] | None:
+        """The next (frame, presentation time in ms), or None at the end of the video."""
         item = self._queue.get()
         if item is self._END:
             self._queue.put(self._END)  # stay at the end if asked again
@@ -158,7 +175,10 @@ class SceneReader:
 
     ``video_info`` is None before iteration starts, the container's description once the file
     is open, and carries the exact decoded frame count (``frame_count_exact``) from the moment
-    the last scene is yielded. A reader can be iterated once.
+    the last scene is yielded. ``frame_times`` holds the presentation time of every frame
+    decoded so far (all of them, and the video's end, once the last scene is yielded): the
+    times of any frame number a caller derives from the scenes, such as a moment's bounds.
+    A reader can be iterated once.
     """
 
     def __init__(
@@ -210,6 +230,7 @@ class SceneReader:
         self._workers = max(0, preprocess_workers)
         self._progress_every = max(1, progress_every)
         self.video_info: VideoInfo | None = None
+        self.frame_times: FrameTimes | None = None
         self._started = False
         self.clock = StageClock()
 
@@ -222,18 +243,23 @@ class SceneReader:
     def _run(self) -> Iterator[SampledScene]:
         capture, info, frame = open_video(self.path)
         self.video_info = info
+        self.frame_times = times = FrameTimes(info.fps)
+        # CLIP sees frames as players show them; the stretch is folded into its resize.
+        self._preprocess = self._preprocess.for_pixel_aspect(info.pixel_aspect)
         frames: _DecodeAhead | None = None
         pool = ThreadPoolExecutor(self._workers, thread_name_prefix="preprocess") if self._workers else None
         in_flight: deque[Future] = deque()
         try:
             frames = _DecodeAhead(capture, frame, info.frame_count, clock=self.clock)
-            frame = frames.next()
+            item = frames.next()
             detector = CutDetector.from_settings(self.detector, info)
             buffer = CandidateBuffer(0, self.sampling.in_frames(info.fps), capacity=self._capacity, max_lag=detector.max_lag)
             scene_index = index = 0
-            while frame is not None:
+            while item is not None:
                 if self._should_stop is not None and self._should_stop():
                     raise Cancelled(f"indexing {self.path} was cancelled after {index} frames; submit it again to redo it")
+                frame, msec = item
+                times.append(msec)  # before any cut at this frame closes a scene ending here
                 with self.clock.timing("detect"):
                     cuts = detector.process(index, frame)
                 for cut in cuts:
@@ -253,7 +279,7 @@ class SceneReader:
                 index += 1
                 if self._on_progress is not None and index % self._progress_every == 0:
                     self._on_progress(index, max(info.frame_count, index))
-                frame = frames.next()
+                item = frames.next()
             for cut in detector.finish(index - 1):
                 if buffer.start < cut < index:
                     following = buffer.split(cut)
@@ -279,8 +305,10 @@ class SceneReader:
         with self.clock.timing("preprocess"):
             crops = [self._preprocess.finish(item.result() if isinstance(item, Future) else item) for item in items]
         pixels = np.stack(crops) if crops else np.zeros((0, *self._preprocess.output_shape), np.uint8)
-        assert self.video_info is not None
-        return SampledScene(scene_index, buffer.start, end, frames, pixels, self.video_info.fps)
+        assert self.video_info is not None and self.frame_times is not None
+        times = self.frame_times
+        return SampledScene(scene_index, buffer.start, end, frames, pixels, self.video_info.fps,
+                            times.time(buffer.start), times.time(end), [times.time(f) for f in frames])
 
 
 def iter_scenes(path: str | os.PathLike, **options) -> SceneReader:
@@ -296,14 +324,14 @@ def detect_cuts(
     frames: _DecodeAhead | None = None
     try:
         frames = _DecodeAhead(capture, frame, info.frame_count)
-        frame = frames.next()
+        item = frames.next()
         detector = CutDetector.from_settings(detector or DetectorSettings(threshold=threshold, min_scene_len=min_scene_len), info)
         cuts: list[int] = []
         index = 0
-        while frame is not None:
-            cuts += detector.process(index, frame)
+        while item is not None:
+            cuts += detector.process(index, item[0])
             index += 1
-            frame = frames.next()
+            item = frames.next()
         cuts += detector.finish(index - 1)
         return sorted({cut for cut in cuts if 0 < cut < index})
     finally:

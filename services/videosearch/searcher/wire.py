@@ -6,7 +6,7 @@ import datetime as dt
 from fractions import Fraction
 
 from videosearch.common.errors import InvalidArgument
-from videosearch.common.timecode import Timecode
+from videosearch.common.timecode import format_seconds
 from videosearch.searcher.types import (
     MomentRecord,
     SceneHit,
@@ -108,8 +108,8 @@ def scene_to_proto(scene: SceneRecord, fps: Fraction) -> video_pb2.Scene:
         end_frame=scene.end_frame,
         start_seconds=scene.start_seconds,
         end_seconds=scene.end_seconds,
-        start_timecode=str(Timecode(scene.start_frame, fps)),
-        end_timecode=str(Timecode(scene.end_frame, fps)),
+        start_timecode=format_seconds(scene.start_seconds),
+        end_timecode=format_seconds(scene.end_seconds),
         sampled_frames=scene.sampled_frames,
     )
 
@@ -133,8 +133,8 @@ def moment_to_proto(moment: MomentRecord, fps: Fraction) -> video_pb2.Moment:
         end_frame=moment.end_frame,
         start_seconds=moment.start_seconds,
         end_seconds=moment.end_seconds,
-        start_timecode=str(Timecode(moment.start_frame, fps)),
-        end_timecode=str(Timecode(moment.end_frame, fps)),
+        start_timecode=format_seconds(moment.start_seconds),
+        end_timecode=format_seconds(moment.end_seconds),
         sampled_frames=moment.sampled_frames,
     )
 
