@@ -45,8 +45,11 @@ def plain(value):
 
 
 def video_json(video: VideoRecord) -> dict:
-    """A video: its fields, ``path`` (the primary file) and every location."""
-    return {"path": video.uri, **plain(video)}
+    """A video: its fields, ``path`` (the primary file) and every location; the frame rate
+    as a number and as the exact fraction's integers."""
+    out = {"path": video.uri, **plain(video)}
+    out.update(fps=float(video.fps), fps_numerator=video.fps.numerator, fps_denominator=video.fps.denominator)
+    return out
 
 
 def span_json(span: SceneRecord | MomentRecord, fps: Fraction | None) -> dict:

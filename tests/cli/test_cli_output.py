@@ -43,6 +43,7 @@ def test_video_json_is_one_shape_with_zero_fields_and_the_path(cli, twins):
     assert set(map(str, twins)) <= set(by_path)
     video = by_path[str(twins[0])]
     assert isinstance(video["frame_count"], int) and isinstance(video["scene_count"], int)
+    assert (video["fps"], video["fps_numerator"], video["fps_denominator"]) == (25.0, 25, 1)
     assert video["locations"] == [{"path": str(twins[0]), "size_bytes": twins[0].stat().st_size,
                                    "mtime_ns": twins[0].stat().st_mtime_ns, "missing": False}]
 
