@@ -146,9 +146,7 @@ def article_index(path: Path, model, processor) -> dict:
 def index_through_services(cluster: LocalCluster, path: Path, **options) -> dict:
     with IndexerClient(cluster.address("indexer")) as indexer:
         started = time.perf_counter()
-        job = indexer.submit(str(path), SubmitOptions(force=True, **options))
-        for job in indexer.watch(job.job_id):
-            pass
+        job = indexer.wait(indexer.submit(str(path), SubmitOptions(force=True, **options)).job_id)
         wall = time.perf_counter() - started
     if job.state is not JobState.SUCCEEDED:
         raise RuntimeError(f"indexing {path} failed: {job.error}")

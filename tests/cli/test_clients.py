@@ -28,7 +28,7 @@ def test_indexer_client_submits_watches_lists_and_gets_jobs(services):
         assert snapshots[-1].frames_embedded == 2 * 2
         assert indexer.get(job.job_id) == snapshots[-1]
         again = indexer.submit(str(path))
-        *_, last = indexer.watch(again.job_id)
+        last = indexer.wait(again.job_id)
         assert last.skipped and last.video_id == snapshots[-1].video_id
         assert [j.job_id for j in indexer.list(page_size=1)] == [again.job_id, job.job_id], "newest first, every page"
         page, token = indexer.list_page(page_size=1)

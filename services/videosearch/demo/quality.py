@@ -60,8 +60,7 @@ def index_files(indexer_address: str, paths: list[Path], options: SubmitOptions 
         jobs = {path.name: indexer.submit(str(path.resolve()), options) for path in paths}
         finished = {}
         for name, job in jobs.items():
-            for job in indexer.watch(job.job_id):
-                pass
+            job = indexer.wait(job.job_id)
             if job.state is not JobState.SUCCEEDED:
                 raise RuntimeError(f"indexing {name} failed: {job.error}")
             finished[name] = job

@@ -71,6 +71,13 @@ class IndexerClient(ServiceClient):
         for update in self._stream(self._stub.WatchIndexJob, request):
             yield job_from_proto(update.job)
 
+    def wait(self, job_id: str) -> Job:
+        """Follows the job to its end and returns it finished (succeeded, failed or cancelled)."""
+        job = None
+        for job in self.watch(job_id):
+            pass
+        return job
+
     def cancel(self, job_id: str) -> Job:
         """Cancels a queued or running job and returns it as it is then (a running job
         stops at its next check, so it may still read RUNNING). FailedPrecondition for a
