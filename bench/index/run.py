@@ -39,14 +39,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import benchlib  # noqa: E402  (sets up sys.path for the project's packages)
 import cv2  # noqa: E402
-import grpc  # noqa: E402
+from videosearch.indexer.client import IndexerClient, SubmitOptions  # noqa: E402
+from videosearch.indexer.jobs import JobState  # noqa: E402
 from videosearch.launcher import ClusterConfig, LocalCluster  # noqa: E402
-from videosearch.v1 import (  # noqa: E402
-    indexer_pb2,
-    indexer_pb2_grpc,
-    searcher_pb2,
-    searcher_pb2_grpc,
-)
+from videosearch.searcher.client import SearcherClient  # noqa: E402
 
 OUT = benchlib.REPO / "bench" / "out" / "index"
 SHARED = benchlib.REPO.parent / "shared" / "videos"
@@ -148,29 +144,25 @@ def article_index(path: Path, model, processor) -> dict:
 
 # -- ours, through the services ---------------------------------------------------------------
 def index_through_services(cluster: LocalCluster, path: Path, **options) -> dict:
-    with grpc.insecure_channel(cluster.address("indexer")) as channel:
-        stub = indexer_pb2_grpc.IndexerServiceStub(channel)
+    with IndexerClient(cluster.address("indexer")) as indexer:
         started = time.perf_counter()
-        job = stub.SubmitIndexJob(indexer_pb2.SubmitIndexJobRequest(
-            path=str(path), options=indexer_pb2.IndexOptions(force=True, **options))).job
-        for update in stub.WatchIndexJob(indexer_pb2.WatchIndexJobRequest(job_id=job.job_id)):
-            job = update.job
+        job = indexer.wait(indexer.submit(str(path), SubmitOptions(force=True, **options)).job_id)
         wall = time.perf_counter() - started
-    if job.state != indexer_pb2.JOB_STATE_SUCCEEDED:
+    if job.state is not JobState.SUCCEEDED:
         raise RuntimeError(f"indexing {path} failed: {job.error}")
-    with grpc.insecure_channel(cluster.address("searcher")) as channel:
-        stored = searcher_pb2_grpc.SearcherServiceStub(channel).GetVideo(searcher_pb2.GetVideoRequest(video_id=job.video_id))
+    with SearcherClient(cluster.address("searcher")) as searcher:
+        video, scenes, moments = searcher.get_video_moments(job.video_id)
     return {
         "wall": wall,
         "times": dict(job.stage_seconds),
-        "cuts": [s.start_frame for s in stored.scenes[1:]],
-        "duration": stored.video.duration_seconds,
-        "scenes": len(stored.scenes),
+        "cuts": [s.start_frame for s in scenes[1:]],
+        "duration": video.duration_seconds,
+        "scenes": len(scenes),
         "video_id": job.video_id,
         "frames_embedded": job.frames_embedded,
-        "moments": len(stored.moments),
+        "moments": len(moments),
         "moments_found": job.moments_found,
-        "embedding_dim": stored.video.embedding_dim,
+        "embedding_dim": video.embedding_dim,
     }
 
 

@@ -24,7 +24,7 @@ from videosearch.demo.longtakes import generate_long_take, generate_moment_corpu
 from videosearch.demo.moment_quality import index_and_evaluate  # noqa: E402
 from videosearch.demo.videos import random_scenes  # noqa: E402
 from videosearch.launcher import ClusterConfig, LocalCluster  # noqa: E402
-from videosearch.v1 import indexer_pb2  # noqa: E402
+from videosearch.indexer.client import SubmitOptions  # noqa: E402
 
 SECTION = "## Moment retrieval (long takes and hard cuts, demo world)"
 TARGETS = {"video_r1": 0.95, "iou_found": 0.90}
@@ -32,9 +32,9 @@ VARIANTS = {
     # The article's unit: K=3 frames per scene, one embedding per scene (moments off: no split
     # inside a scene, no join across a cut).
     "article's unit (3 frames per scene, per-scene embedding)": (
-        indexer_pb2.IndexOptions(frames_per_scene=3),
+        SubmitOptions(frames_per_scene=3),
         {"VIDEOSEARCH_INDEXER_MOMENT_MIN_SCENE_SECONDS": "1e9", "VIDEOSEARCH_INDEXER_MOMENT_JOIN_COSINE": "1.01"}),
-    "this engine (1 frame per second, moments)": (indexer_pb2.IndexOptions(), {}),
+    "this engine (1 frame per second, moments)": (SubmitOptions(), {}),
 }
 
 

@@ -1,311 +1,264 @@
-"""`videosearch`: index videos and search them from the command line."""
+"""`videosearch`: index videos and search them from the command line.
+
+Talks to the services only through the typed clients (IndexerClient, SearcherClient),
+so every failure is a videosearch.common.errors exception with words that say what to do.
+"""
 
 from __future__ import annotations
 
 import argparse
-import json
+import contextlib
 import os
 import sys
-import threading
-from pathlib import Path
 
-import grpc
-from google.protobuf.json_format import MessageToDict
 from rich import box
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.markup import escape
 from rich.table import Table
-from videosearch.common.grpc_server import insecure_channel
-from videosearch.v1 import (
-    indexer_pb2,
-    indexer_pb2_grpc,
-    searcher_pb2,
-    searcher_pb2_grpc,
+
+from videosearch.common.errors import NotFound, Unavailable, VideoSearchError
+from videosearch.indexer.client import IndexerClient
+from videosearch.indexer.jobs import Job
+from videosearch.searcher.client import SearcherClient
+from videosearch.searcher.types import SceneHit, SearchParams, VideoRecord
+from videosearch_cli.indexing import CliError, Interrupted, cmd_index
+from videosearch_cli.output import (
+    console,
+    distinct_suffixes,
+    errors,
+    hit_json,
+    plain,
+    print_json,
+    short_path,
+    span_json,
+    video_hit_json,
+    video_json,
 )
 
-VIDEO_SUFFIXES = {".mp4", ".m4v", ".mkv", ".mov", ".avi", ".webm", ".mpg", ".mpeg", ".wmv", ".flv", ".ts", ".3gp"}
-STAGE_WORDS = {
-    indexer_pb2.JOB_STAGE_UNSPECIFIED: "",
-    indexer_pb2.JOB_STAGE_HASHING: "hashing",
-    indexer_pb2.JOB_STAGE_DETECTING_SCENES: "detecting scenes",
-    indexer_pb2.JOB_STAGE_EMBEDDING: "embedding",
-    indexer_pb2.JOB_STAGE_STORING: "storing",
-}
-FINISHED = {indexer_pb2.JOB_STATE_SUCCEEDED, indexer_pb2.JOB_STATE_FAILED, indexer_pb2.JOB_STATE_CANCELLED}
-
-# Piped output (logs, CI) gets a fixed width that fits a result row, not rich's 80-column default.
-console = Console() if sys.stdout.isatty() else Console(width=120)
-errors = Console(stderr=True)
-
-
-class CliError(Exception):
-    pass
-
-
-def expand_paths(paths: list[str]) -> list[Path]:
-    """Files as given, and the video files under each directory, recursively, sorted."""
-    found: list[Path] = []
-    for raw in paths:
-        path = Path(raw).expanduser().resolve()
-        if path.is_dir():
-            found.extend(sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES))
-        elif path.exists():
-            found.append(path)
-        else:
-            raise CliError(f"{raw} does not exist")
-    return list(dict.fromkeys(found))
-
-
-def _rpc(call, *args, service: str, address: str, **kwargs):
-    try:
-        return call(*args, **kwargs)
-    except grpc.RpcError as err:
-        if err.code() == grpc.StatusCode.UNAVAILABLE:
-            raise CliError(f"cannot reach the {service} at {address}; start the services with `make up` "
-                           f"or point --{service}-address at them ({err.details()})") from err
-        raise CliError(f"{err.details()} [{err.code().name}]") from err
-
-
-# -- index ---------------------------------------------------------------------
-def cmd_index(args) -> int:
-    files = expand_paths(args.paths)
-    if not files:
-        raise CliError("no video files found in the given paths")
-    stub = indexer_pb2_grpc.IndexerServiceStub(insecure_channel(args.indexer_address))
-    options = indexer_pb2.IndexOptions(
-        detector_threshold=args.threshold, min_scene_frames=args.min_scene_frames,
-        frames_per_scene=args.frames_per_scene, force=args.force, seconds_per_sample=args.seconds_per_sample,
-        min_frames_per_scene=args.min_frames_per_scene, max_frames_per_scene=args.max_frames_per_scene,
-        detector=args.detector,
-    )
-    jobs = []
-    for path in files:
-        try:
-            job = _rpc(stub.SubmitIndexJob, indexer_pb2.SubmitIndexJobRequest(path=str(path), options=options),
-                       service="indexer", address=args.indexer_address).job
-        except CliError as exc:
-            if "cannot reach" in str(exc):
-                raise
-            errors.print(f"[red]skipped[/] {path}: {exc}")
-            continue
-        jobs.append(job)
-    if not jobs:
-        return 1
-    if args.no_wait:
-        for job in jobs:
-            console.print(f"{job.job_id}  {job.path}")
-        return 0
-    results = watch_jobs(stub, jobs, json_output=args.json)
-    failed = [j for j in results if j.state != indexer_pb2.JOB_STATE_SUCCEEDED]
-    if args.json:
-        print(json.dumps([MessageToDict(j, preserving_proto_field_name=True) for j in results], indent=2))
-    else:
-        for job in results:
-            if job.state == indexer_pb2.JOB_STATE_SUCCEEDED:
-                note = "already indexed" if job.skipped else f"{job.scenes_found} scenes, {job.moments_found} moments"
-                console.print(f"[green]indexed[/] {Path(job.path).name}  id {job.video_id}  ({note})")
-            else:
-                state = indexer_pb2.JobState.Name(job.state).removeprefix("JOB_STATE_").lower()
-                console.print(f"[red]{state}[/] {job.path}: {job.error}")
-    return 1 if failed else 0
-
-
-def watch_jobs(stub, jobs, *, json_output: bool) -> list:
-    """One progress bar per video, fed by one WatchIndexJob stream each."""
-    final: dict[str, object] = {}
-    with Progress(
-        TextColumn("{task.fields[name]}", justify="left"),
-        BarColumn(),
-        TextColumn("{task.percentage:>5.1f}%"),
-        TextColumn("{task.fields[detail]}"),
-        TimeElapsedColumn(),
-        console=errors if json_output else console,
-        transient=False,
-    ) as progress:
-        def follow(job) -> None:
-            task = progress.add_task("", total=100, name=Path(job.path).name[:40], detail="queued")
-            last = job
-            try:
-                for update in stub.WatchIndexJob(indexer_pb2.WatchIndexJobRequest(job_id=job.job_id)):
-                    last = update.job
-                    progress.update(task, completed=last.percent, detail=_detail(last))
-            except grpc.RpcError as err:
-                last = indexer_pb2.IndexJob(job_id=job.job_id, path=job.path, state=indexer_pb2.JOB_STATE_FAILED,
-                                            error=f"lost the indexer: {err.details()}")
-            progress.update(task, completed=100 if last.state == indexer_pb2.JOB_STATE_SUCCEEDED else last.percent,
-                            detail=_detail(last))
-            final[job.job_id] = last
-
-        threads = [threading.Thread(target=follow, args=(job,), daemon=True) for job in jobs]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-    return [final[job.job_id] for job in jobs]
-
-
-def _detail(job) -> str:
-    if job.state == indexer_pb2.JOB_STATE_SUCCEEDED:
-        return "already indexed" if job.skipped else f"done: {job.scenes_found} scenes, {job.moments_found} moments"
-    if job.state == indexer_pb2.JOB_STATE_FAILED:
-        return "failed"
-    if job.state == indexer_pb2.JOB_STATE_CANCELLED:
-        return "cancelled"
-    if job.state == indexer_pb2.JOB_STATE_QUEUED:
-        return "queued"
-    parts = [STAGE_WORDS.get(job.stage, "")]
-    if job.frames_total:
-        parts.append(f"frame {job.frames_decoded}/{job.frames_total}")
-    if job.scenes_found:
-        parts.append(f"{job.scenes_found} scenes, {job.frames_embedded}/{job.frames_to_embed} frames embedded")
-    return "  ".join(p for p in parts if p)
+# A reader that went away (`| head`): exit 1 quietly, as rich's Console does when its own
+# write finds the pipe closed (Console.on_broken_pipe).
+EXIT_BROKEN_PIPE = 1
 
 
 # -- search --------------------------------------------------------------------
 def cmd_search(args) -> int:
-    stub = searcher_pb2_grpc.SearcherServiceStub(insecure_channel(args.searcher_address))
-    request = searcher_pb2.SearchRequest(
-        text=args.query, top_k=args.top, scenes_per_video=args.scenes,
-        mode=searcher_pb2.SEARCH_MODE_SCENES if args.mode == "scenes" else searcher_pb2.SEARCH_MODE_VIDEOS,
-        video_scoring=searcher_pb2.VIDEO_SCORING_MEAN if args.scoring == "mean" else searcher_pb2.VIDEO_SCORING_MAX,
-        approximate=args.approximate,
-    )
-    response = _rpc(stub.Search, request, service="searcher", address=args.searcher_address)
+    if args.top < 1:
+        raise CliError(f"--top {args.top}: give how many results to show, 1 to 1000")
+    params = SearchParams(top_k=args.top, scenes_per_video=args.scenes, video_scoring=args.scoring, mode=args.mode,
+                          approximate=args.approximate)
+    with SearcherClient(args.searcher_address) as searcher:
+        result = searcher.search(text=args.query, params=params)
+        # Scene hits name only their video: look each one up once for its path.
+        videos = {hit.video.video_id: hit.video for hit in result.videos}
+        for video_id in dict.fromkeys(hit.video_id for hit in result.scenes):
+            with contextlib.suppress(NotFound):  # deleted since the search: shown by id alone
+                videos[video_id] = searcher.get_video(video_id)[0]
     if args.json:
-        print(json.dumps(MessageToDict(response, preserving_proto_field_name=True), indent=2))
+        print_json({
+            "query": args.query, "mode": args.mode, "model_id": result.model_id,
+            "embed_ms": result.embed_ms, "rank_ms": result.rank_ms,
+            "videos": [video_hit_json(hit) for hit in result.videos],
+            "scenes": [hit_json(hit, videos.get(hit.video_id)) for hit in result.scenes],
+        })
         return 0
-    columns = ("rank", "score", "video", "moment start", "moment end", "scene")
-    if args.mode == "scenes":
-        table = Table(title=f"Top moments for {args.query!r}", box=box.SIMPLE_HEAD)
-        for column in columns:
-            table.add_column(column)
-        for rank, match in enumerate(response.scenes, 1):
-            table.add_row(str(rank), f"{match.score:.4f}", match.video_id, *_hit_times(match))
-    else:
-        table = Table(title=f"Top videos for {args.query!r}", box=box.SIMPLE_HEAD)
-        for column in columns:
-            table.add_column(column)
-        for rank, match in enumerate(response.videos, 1):
-            for position, s in enumerate(match.scenes):
-                first = position == 0
-                table.add_row(
-                    str(rank) if first else "",
-                    f"{match.score:.4f}" if first else "",
-                    f"{Path(match.video.uri).name}" if first else (f"[dim]{match.video.video_id}[/]" if position == 1 else ""),
-                    *_hit_times(s, with_score=True),
-                    end_section=position == len(match.scenes) - 1,
-                )
-    if not (response.videos or response.scenes):
+    if not (result.videos or result.scenes):
         console.print("no results: index some videos first with `videosearch index PATH`")
         return 0
+    names = distinct_suffixes([v.uri for v in videos.values()])
+
+    def video_cell(video_id: str) -> str:
+        video = videos.get(video_id)
+        return f"{escape(names[video.uri])}\n[dim]{video_id}[/]" if video else video_id
+
+    table = Table(title=f"Top {args.mode} for {args.query!r}", box=box.SIMPLE_HEAD)
+    for column in ("rank", "score", "video", "moment start", "moment end", "scene"):
+        table.add_column(column, overflow="fold")
+    if args.mode == "scenes":
+        for rank, hit in enumerate(result.scenes, 1):
+            table.add_row(str(rank), f"{hit.score:.4f}", video_cell(hit.video_id), *_hit_times(hit, videos), end_section=True)
+    else:
+        for rank, match in enumerate(result.videos, 1):
+            for position, hit in enumerate(match.scenes):
+                first = position == 0
+                table.add_row(
+                    str(rank) if first else "", f"{match.score:.4f}" if first else "",
+                    video_cell(match.video.video_id) if first else "",
+                    *_hit_times(hit, videos, with_score=True), end_section=position == len(match.scenes) - 1,
+                )
     console.print(table)
-    console.print(f"[dim]model {response.model_id}; embed {response.embed_ms:.1f} ms, rank {response.rank_ms:.1f} ms[/]")
+    console.print(f"[dim]model {result.model_id}; embed {result.embed_ms:.1f} ms, rank {result.rank_ms:.1f} ms[/]")
     return 0
 
 
-def _time(seconds: float, timecode: str) -> str:
-    return f"{timecode} ({seconds:.2f}s)"
+def _time(seconds: float, timecode: str | None) -> str:
+    return f"{timecode} ({seconds:.2f}s)" if timecode else f"{seconds:.2f}s"
 
 
-def _hit_times(match, *, with_score: bool = False) -> tuple[str, str, str]:
+def _hit_times(hit: SceneHit, videos: dict[str, VideoRecord], *, with_score: bool = False) -> tuple[str, str, str]:
     """(moment start, moment end, scene): where the match is, and the scene it lies in."""
-    where = match.moment if match.HasField("moment") else match.scene
-    scene = f"#{match.scene.index} {match.scene.start_seconds:.2f}–{match.scene.end_seconds:.2f}s"
+    video = videos.get(hit.video_id)
+    where = span_json(hit.moment or hit.scene, video.fps if video else None)
+    scene = f"#{hit.scene.index} {hit.scene.start_seconds:.2f}–{hit.scene.end_seconds:.2f}s"
     if with_score:
-        scene += f" ({match.score:.4f})"
-    return _time(where.start_seconds, where.start_timecode), _time(where.end_seconds, where.end_timecode), scene
+        scene += f" ({hit.score:.4f})"
+    return (_time(where["start_seconds"], where.get("start_timecode")),
+            _time(where["end_seconds"], where.get("end_timecode")), scene)
 
 
-# -- videos, jobs, stats ---------------------------------------------------------
+# -- videos ----------------------------------------------------------------------
+def _page_or_all(args, fetch_page):
+    """The page the arguments ask for, or with --all every page: (items, next_page_token)."""
+    items, token = fetch_page(args.page_size, args.page_token)
+    while args.all and token:
+        more, token = fetch_page(args.page_size, token)
+        items.extend(more)
+    return items, token
+
+
+def _more_hint(command: str, token: str, args) -> None:
+    if token:
+        console.print(f"[dim]more: videosearch {command} --page-size {args.page_size} --page-token {token} "
+                      f"(or --all)[/]")
+
+
 def cmd_videos_list(args) -> int:
-    stub = searcher_pb2_grpc.SearcherServiceStub(insecure_channel(args.searcher_address))
-    videos, token = [], ""
-    while True:
-        page = _rpc(stub.ListVideos, searcher_pb2.ListVideosRequest(page_size=args.page_size, page_token=token),
-                    service="searcher", address=args.searcher_address)
-        videos.extend(page.videos)
-        token = page.next_page_token
-        if not token:
-            break
+    with SearcherClient(args.searcher_address) as searcher:
+        total = 0
+
+        def page(size: int, token: str):
+            nonlocal total
+            videos, next_token, total = searcher.list_videos(size, token)
+            return videos, next_token
+
+        videos, token = _page_or_all(args, page)
     if args.json:
-        print(json.dumps([MessageToDict(v, preserving_proto_field_name=True) for v in videos], indent=2))
+        print_json({"videos": [video_json(v) for v in videos], "next_page_token": token, "total_size": total})
         return 0
-    table = Table(title=f"{len(videos)} indexed videos")
-    for column in ("id", "file", "duration", "scenes", "moments", "resolution", "model"):
-        table.add_column(column)
+    models = sorted({v.model_id for v in videos})
+    table = Table(title=f"{len(videos)} of {total} indexed videos" + (f" (model {', '.join(models)})" if models else ""))
+    # The file column gets what the others leave; paths are shortened from the left to fit,
+    # so the file name always shows whole.
+    room = max(24, console.width - 68)
+    table.add_column("id", no_wrap=True)
+    table.add_column("file", overflow="fold", min_width=min(room, max((len(l.path) for v in videos for l in v.locations), default=4)))
+    for column in ("duration", "scenes", "moments", "resolution"):
+        table.add_column(column, no_wrap=True)
     for v in videos:
-        table.add_row(v.video_id, v.uri, f"{v.duration_seconds:.1f}s", str(v.scene_count), str(v.moment_count or v.scene_count),
-                      f"{v.width}x{v.height}", v.model_id)
+        files = "\n".join(escape(short_path(l.path, room - 10 * l.missing)) + (" [red](missing)[/]" if l.missing else "")
+                          for l in v.locations)
+        table.add_row(v.video_id, files, f"{v.duration_seconds:.1f}s", str(v.scene_count), str(v.moment_count),
+                      f"{v.width}x{v.height}")
     console.print(table)
+    _more_hint("videos list", token, args)
     return 0
 
 
 def cmd_videos_show(args) -> int:
-    stub = searcher_pb2_grpc.SearcherServiceStub(insecure_channel(args.searcher_address))
-    response = _rpc(stub.GetVideo, searcher_pb2.GetVideoRequest(video_id=args.video_id),
-                    service="searcher", address=args.searcher_address)
+    with SearcherClient(args.searcher_address) as searcher:
+        v, scenes, moments = searcher.get_video_moments(args.video_id)
     if args.json:
-        print(json.dumps(MessageToDict(response, preserving_proto_field_name=True), indent=2))
+        print_json({"video": video_json(v), "scenes": [span_json(s, v.fps) for s in scenes],
+                    "moments": [span_json(m, v.fps) for m in moments]})
         return 0
-    v = response.video
-    console.print(f"[bold]{v.video_id}[/]  {v.uri}\n{v.duration_seconds:.2f}s, {v.fps_numerator}/{v.fps_denominator} fps, "
-                  f"{v.frame_count} frames, {v.width}x{v.height}, model {v.model_id} ({v.embedding_dim}-d), "
-                  f"indexed {v.indexed_at.ToDatetime().isoformat()}Z")
+    indexed = v.indexed_at.isoformat() if v.indexed_at else "?"
+    console.print(f"[bold]{v.video_id}[/]\n{float(v.fps):.3f} fps ({v.fps}), {v.duration_seconds:.2f}s, "
+                  f"{v.frame_count} frames, {v.width}x{v.height}, model {v.model_id} ({v.embedding_dim}-d), indexed {indexed}")
+    for location in v.locations:
+        console.print(f"  {escape(location.path)}" + (" [red](missing)[/]" if location.missing else ""), soft_wrap=True)
     table = Table()
     for column in ("scene", "moment", "frames", "start", "end", "sampled"):
         table.add_column(column)
     moments_of: dict[int, list] = {}
-    for m in response.moments:
+    for m in moments:
         moments_of.setdefault(m.scene_index, []).append(m)
-    for s in response.scenes:
-        table.add_row(str(s.index), "", f"{s.start_frame}–{s.end_frame}", _time(s.start_seconds, s.start_timecode),
-                      _time(s.end_seconds, s.end_timecode), str(s.sampled_frames))
+    for s in scenes:
+        times = span_json(s, v.fps)
+        table.add_row(str(s.index), "", f"{s.start_frame}–{s.end_frame}", _time(s.start_seconds, times["start_timecode"]),
+                      _time(s.end_seconds, times["end_timecode"]), str(s.sampled_frames))
         inner = moments_of.get(s.index, [])
         for m in inner if len(inner) > 1 else ():  # a scene that is one moment needs no second row
-            table.add_row("", str(m.index), f"{m.start_frame}–{m.end_frame}", _time(m.start_seconds, m.start_timecode),
-                          _time(m.end_seconds, m.end_timecode), str(m.sampled_frames))
+            times = span_json(m, v.fps)
+            table.add_row("", str(m.index), f"{m.start_frame}–{m.end_frame}", _time(m.start_seconds, times["start_timecode"]),
+                          _time(m.end_seconds, times["end_timecode"]), str(m.sampled_frames))
     console.print(table)
     return 0
 
 
 def cmd_videos_delete(args) -> int:
-    stub = searcher_pb2_grpc.SearcherServiceStub(insecure_channel(args.searcher_address))
-    response = _rpc(stub.DeleteVideo, searcher_pb2.DeleteVideoRequest(video_id=args.video_id),
-                    service="searcher", address=args.searcher_address)
-    console.print(f"deleted {args.video_id} ({response.deleted_scenes} scenes)")
+    with SearcherClient(args.searcher_address) as searcher:
+        deleted = searcher.delete_video(args.video_id)
+    if args.json:
+        print_json({"video_id": args.video_id, "deleted_scenes": deleted})
+    else:
+        console.print(f"deleted {args.video_id} ({deleted} scenes)")
     return 0
 
 
+# -- jobs, stats ---------------------------------------------------------------------
 def cmd_jobs_list(args) -> int:
-    stub = indexer_pb2_grpc.IndexerServiceStub(insecure_channel(args.indexer_address))
-    page = _rpc(stub.ListIndexJobs, indexer_pb2.ListIndexJobsRequest(page_size=args.page_size),
-                service="indexer", address=args.indexer_address)
+    with IndexerClient(args.indexer_address) as indexer:
+        jobs, token = _page_or_all(args, indexer.list_page)
     if args.json:
-        print(json.dumps([MessageToDict(j, preserving_proto_field_name=True) for j in page.jobs], indent=2))
+        print_json({"jobs": [plain(j) for j in jobs], "next_page_token": token})
         return 0
     table = Table(title="index jobs, newest first")
-    for column in ("job", "state", "progress", "video", "path", "error"):
-        table.add_column(column)
-    for j in page.jobs:
-        table.add_row(j.job_id, indexer_pb2.JobState.Name(j.state).removeprefix("JOB_STATE_").lower(),
-                      f"{j.percent:.0f}%", j.video_id, j.path, j.error)
+    room = max(24, console.width - 80)  # what the other columns leave the path; longer paths lose folders
+    for column in ("job", "state", "progress", "video"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("path", overflow="fold", min_width=min(room, max((len(j.path) for j in jobs), default=4)))
+    table.add_column("note", overflow="fold")
+    for j in jobs:
+        note = j.error or ("already indexed" if j.skipped else "")
+        table.add_row(j.job_id, j.state.value, f"{j.percent:.0f}%", j.video_id, escape(short_path(j.path, room)), escape(note))
     console.print(table)
+    _more_hint("jobs list", token, args)
     return 0
 
 
 def cmd_jobs_cancel(args) -> int:
-    stub = indexer_pb2_grpc.IndexerServiceStub(insecure_channel(args.indexer_address))
-    job = _rpc(stub.CancelIndexJob, indexer_pb2.CancelIndexJobRequest(job_id=args.job_id),
-               service="indexer", address=args.indexer_address).job
-    console.print(f"{job.job_id}: {indexer_pb2.JobState.Name(job.state).removeprefix('JOB_STATE_').lower()}")
-    return 0
+    """Cancels each job and prints its state afterwards; a running job stops at its next
+    check, so it may still read running for a moment (`jobs list` shows when it stopped)."""
+    results: list[Job] = []
+    failed = 0
+    with IndexerClient(args.indexer_address) as indexer:
+        for job_id in args.job_ids:
+            try:
+                results.append(indexer.cancel(job_id))
+            except Unavailable:
+                raise
+            except VideoSearchError as exc:  # unknown or finished: say so, go on with the others
+                errors.print(f"[red]error:[/] {escape(str(exc))}")
+                failed += 1
+    if args.json:
+        print_json({"jobs": [plain(j) for j in results]})
+    else:
+        for job in results:
+            console.print(f"{job.job_id}: {job.state.value}" + (" (stopping)" if not job.state.finished else ""))
+    return 1 if failed else 0
 
 
 def cmd_stats(args) -> int:
-    stub = searcher_pb2_grpc.SearcherServiceStub(insecure_channel(args.searcher_address))
-    stats = _rpc(stub.GetStats, searcher_pb2.GetStatsRequest(), service="searcher", address=args.searcher_address)
-    print(json.dumps(MessageToDict(stats, preserving_proto_field_name=True, always_print_fields_with_no_presence=True), indent=2))
+    with SearcherClient(args.searcher_address) as searcher:
+        stats = searcher.stats()
+    if args.json:
+        print_json(plain(stats))
+        return 0
+    table = Table(title="collection", show_header=False)
+    table.add_column("what")
+    table.add_column("value", overflow="fold")
+    for name, value in (("videos", stats.video_count), ("scenes", stats.scene_count), ("moments", stats.moment_count),
+                        ("model", stats.model_id or "(none yet)"), ("embedding size", stats.embedding_dim),
+                        ("approximate index", "built" if stats.approximate_index else "none")):
+        table.add_row(name, str(value))
+    console.print(table)
     return 0
+
+
+# -- arguments ---------------------------------------------------------------------------
+def _paging(parser: argparse.ArgumentParser, default_size: int) -> None:
+    parser.add_argument("--page-size", type=int, default=default_size,
+                        help=f"items per page (default {default_size}, at most 1000)")
+    parser.add_argument("--page-token", default="", help="the token a previous page printed, to show the next page")
+    parser.add_argument("--all", action="store_true", help="follow the pages to the end")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -316,8 +269,15 @@ def build_parser() -> argparse.ArgumentParser:
                         help="host:port of the Searcher [env VIDEOSEARCH_SEARCHER_ADDRESS]")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    index = commands.add_parser("index", help="index video files or folders (recursively), with progress bars")
-    index.add_argument("paths", nargs="+")
+    index = commands.add_parser(
+        "index", help="index video files or folders (recursively), with progress bars",
+        description="Index video files or folders (recursively), with a progress bar per video. Files a stored "
+                    "video already has at the same path, size and modification time are skipped without hashing; "
+                    "a file whose content is already indexed at another path is recorded as a new location of "
+                    "that video, without decoding. Ctrl-C stops watching but NOT the jobs: they go on on the "
+                    "Indexer, and the CLI prints their ids and the `videosearch jobs cancel ID...` command that "
+                    "stops them.")
+    index.add_argument("paths", nargs="*")
     index.add_argument("--detector", default="",
                        help="cut detector: content, adaptive, threshold, hash, or a+b (server default content)")
     index.add_argument("--threshold", type=float, default=0.0, help="ContentDetector threshold (server default 27)")
@@ -328,14 +288,19 @@ def build_parser() -> argparse.ArgumentParser:
     index.add_argument("--max-frames-per-scene", type=int, default=0, help="most frames sampled per scene (server default 160)")
     index.add_argument("--frames-per-scene", type=int, default=0,
                        help="a fixed number of frames per scene (the article's 3) instead of sampling through time")
-    index.add_argument("--force", action="store_true", help="re-index files already indexed with the same model")
+    index.add_argument("--force", action="store_true",
+                       help="re-index files already indexed with the same model (no skipping of unchanged files)")
     index.add_argument("--no-wait", action="store_true", help="submit and print the job ids without waiting")
+    index.add_argument("--prune", action="store_true",
+                       help="first check every stored file path on this machine: mark the gone ones missing and "
+                            "remove the videos whose files are all gone (prints what it removed)")
+    index.add_argument("--dry-run", action="store_true", help="with --prune: print what would change, change nothing")
     index.add_argument("--json", action="store_true", help="print the finished jobs as JSON")
     index.set_defaults(func=cmd_index)
 
     search = commands.add_parser("search", help="rank indexed videos against a text query")
     search.add_argument("query")
-    search.add_argument("--top", type=int, default=10, help="number of videos (or scenes) to return")
+    search.add_argument("--top", type=int, default=10, help="number of videos (or moments) to return, 1 to 1000 (default 10)")
     search.add_argument("--scenes", type=int, default=3, help="best moments shown per video")
     search.add_argument("--mode", choices=["videos", "scenes"], default="videos")
     search.add_argument("--scoring", choices=["max", "mean"], default="max",
@@ -345,28 +310,31 @@ def build_parser() -> argparse.ArgumentParser:
     search.set_defaults(func=cmd_search)
 
     videos = commands.add_parser("videos", help="list, show or delete indexed videos").add_subparsers(dest="action", required=True)
-    listing = videos.add_parser("list")
-    listing.add_argument("--page-size", type=int, default=200)
+    listing = videos.add_parser("list", help="indexed videos by id, a page at a time (--all for every page)")
+    _paging(listing, 200)
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(func=cmd_videos_list)
-    show = videos.add_parser("show")
+    show = videos.add_parser("show", help="one video with its paths, scenes and moments")
     show.add_argument("video_id")
     show.add_argument("--json", action="store_true")
     show.set_defaults(func=cmd_videos_show)
-    delete = videos.add_parser("delete")
+    delete = videos.add_parser("delete", help="delete a video and its scenes")
     delete.add_argument("video_id")
+    delete.add_argument("--json", action="store_true")
     delete.set_defaults(func=cmd_videos_delete)
 
     jobs = commands.add_parser("jobs", help="list or cancel index jobs").add_subparsers(dest="action", required=True)
-    jobs_list = jobs.add_parser("list")
-    jobs_list.add_argument("--page-size", type=int, default=50)
+    jobs_list = jobs.add_parser("list", help="index jobs, newest first, a page at a time (--all for every page)")
+    _paging(jobs_list, 50)
     jobs_list.add_argument("--json", action="store_true")
     jobs_list.set_defaults(func=cmd_jobs_list)
-    cancel = jobs.add_parser("cancel")
-    cancel.add_argument("job_id")
+    cancel = jobs.add_parser("cancel", help="cancel jobs and print their state afterwards")
+    cancel.add_argument("job_ids", nargs="+", metavar="job_id")
+    cancel.add_argument("--json", action="store_true")
     cancel.set_defaults(func=cmd_jobs_cancel)
 
     stats = commands.add_parser("stats", help="counts and model of the stored collection")
+    stats.add_argument("--json", action="store_true")
     stats.set_defaults(func=cmd_stats)
     return parser
 
@@ -374,12 +342,22 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return args.func(args)
-    except CliError as exc:
-        errors.print(f"[red]error:[/] {exc}")
+        code = args.func(args)
+        sys.stdout.flush()  # a closed pipe shows here, not at exit where it cannot be caught
+        return code
+    except (CliError, VideoSearchError) as exc:
+        errors.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
         return 1
+    except Interrupted as exc:
+        print(exc, file=sys.stderr)  # plain: job ids and paths must not be wrapped or styled
+        return 130
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader (`| head`) has what it wanted. Point stdout at /dev/null so the
+        # interpreter's own flush at exit does not fail and print a traceback.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
 
 
 if __name__ == "__main__":

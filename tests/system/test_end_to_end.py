@@ -83,8 +83,8 @@ def indexed(cluster, shared_videos, generated_video):
     folder, _ = generated_video
     result = cli(cluster, "index", str(shared_videos / "testvideo.mp4"), str(folder / "generated.mp4"), "--json")
     assert result.returncode == 0, result.stderr + result.stdout
-    jobs = json.loads(result.stdout)
-    assert [j["state"] for j in jobs] == ["JOB_STATE_SUCCEEDED"] * 2
+    jobs = json.loads(result.stdout)["jobs"]
+    assert [j["state"] for j in jobs] == ["succeeded"] * 2
     for job in jobs:
         assert job["percent"] == 100.0 and job["scenes_found"] >= 3
         # Sampled through time: one frame per second of each scene, at least 3 per scene.
@@ -151,7 +151,8 @@ def test_search_returns_ranked_videos_with_their_best_scenes(cluster, searcher, 
         assert match["score"] == pytest.approx(scene_scores[0]), "a video scores as its best scene"
         for scene in match["scenes"]:
             assert scene["video_id"] == match["video"]["video_id"]
-            assert float(scene["scene"]["end_seconds"]) > float(scene["scene"].get("start_seconds", 0.0))
+            assert scene["path"] == match["video"]["path"]
+            assert scene["scene"]["end_seconds"] > scene["scene"]["start_seconds"]
 
     scenes = searcher.Search(searcher_pb2.SearchRequest(text="a red circle", top_k=4, mode=searcher_pb2.SEARCH_MODE_SCENES))
     assert len(scenes.scenes) == 4
@@ -163,7 +164,8 @@ def test_search_returns_ranked_videos_with_their_best_scenes(cluster, searcher, 
 def test_reindexing_the_same_content_does_not_duplicate(cluster, searcher, indexed, shared_videos):
     result = cli(cluster, "index", str(shared_videos / "testvideo.mp4"), "--json")
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout)[0]["skipped"] is True
+    assert json.loads(result.stdout)["unchanged"] == [str(shared_videos / "testvideo.mp4")], "unchanged: not even hashed"
+    assert json.loads(result.stdout)["jobs"] == []
     assert searcher.GetStats(searcher_pb2.GetStatsRequest()).video_count == 2
 
 
@@ -206,6 +208,6 @@ def test_delete_removes_the_video_everywhere(cluster, searcher, indexed):
         searcher.GetVideo(searcher_pb2.GetVideoRequest(video_id=video_id))
     assert caught.value.code() == grpc.StatusCode.NOT_FOUND
     listed = json.loads(cli(cluster, "videos", "list", "--json").stdout)
-    assert [v["video_id"] for v in listed] == [indexed["testvideo.mp4"]]
+    assert [v["video_id"] for v in listed["videos"]] == [indexed["testvideo.mp4"]]
     found = searcher.Search(searcher_pb2.SearchRequest(text="a blue square", top_k=10))
     assert [v.video.video_id for v in found.videos] == [indexed["testvideo.mp4"]]

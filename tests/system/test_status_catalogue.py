@@ -148,6 +148,8 @@ def searcher_cases(live) -> list[Case]:
              lambda: s.DeleteVideo(searcher_pb2.DeleteVideoRequest(video_id="x" * 257), timeout=30), INVALID),
         Case("searcher", "DeleteVideo: unknown id",
              lambda: s.DeleteVideo(searcher_pb2.DeleteVideoRequest(video_id="nope"), timeout=30), NOT_FOUND),
+        *[Case("searcher", f"UpdateVideoLocations: {label}", lambda r=request: s.UpdateVideoLocations(r, timeout=30), code)
+          for label, request, code in _location_updates()],
         Case("searcher", "ListVideos: negative page size",
              lambda: s.ListVideos(searcher_pb2.ListVideosRequest(page_size=-1), timeout=30), INVALID),
         Case("searcher", "ListVideos: a page token it never made",
@@ -219,6 +221,7 @@ def searcher_cases(live) -> list[Case]:
                              end_seconds=2.4)]),
         "negative moment sampled frames": _upsert(live, moments=[
             video_pb2.Moment(index=0, scene_index=0, start_frame=0, end_frame=60, end_seconds=2.4, sampled_frames=-2)]),
+        "two locations with one path": _upsert(live, locations=[video_pb2.VideoLocation(path="/v/a.mp4")] * 2),
         "moment past the end": _upsert(live, moments=[
             video_pb2.Moment(index=0, scene_index=0, start_frame=0, end_frame=90, end_seconds=3.6)]),
     }
@@ -226,6 +229,20 @@ def searcher_cases(live) -> list[Case]:
     cases.append(Case("searcher", "UpsertVideo: another model than the collection's",
                       _upsert(live, video_id="other-model", model_id="another/model"), PRECONDITION))
     return cases
+
+
+def _location_updates() -> list[tuple[str, searcher_pb2.UpdateVideoLocationsRequest, grpc.StatusCode]]:
+    here = video_pb2.VideoLocation(path="/v/here.mp4", size_bytes=10, mtime_ns=1)
+    request = searcher_pb2.UpdateVideoLocationsRequest
+    return [
+        ("empty id", request(locations=[here]), INVALID),
+        ("no locations", request(video_id="nope"), INVALID),
+        ("empty path", request(video_id="nope", locations=[video_pb2.VideoLocation()]), INVALID),
+        ("one path twice", request(video_id="nope", locations=[here, here]), INVALID),
+        ("negative size", request(video_id="nope", locations=[video_pb2.VideoLocation(path="/v/a.mp4", size_bytes=-1)]),
+         INVALID),
+        ("unknown id", request(video_id="nope", locations=[here]), NOT_FOUND),
+    ]
 
 
 def _with_timestamp(live, seconds: int) -> video_pb2.Video:

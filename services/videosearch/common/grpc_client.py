@@ -1,13 +1,20 @@
-"""Client side of the error mapping: a failed RPC becomes the domain error its
-status code stands for, with a message that names the service and says what to do."""
+"""Client side of the services: a failed RPC becomes the domain error its status
+code stands for, with a message that names the service and says what to do, and
+:class:`ServiceClient` is the base of the typed clients (EmbedderClient,
+IndexerClient, SearcherClient)."""
 
 from __future__ import annotations
 
-from typing import NoReturn
+from collections.abc import Callable, Iterable, Iterator
+from typing import NoReturn, Self, TypeVar
 
 import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from videosearch.common import errors
+from videosearch.common.grpc_server import insecure_channel
+
+Response = TypeVar("Response")
 
 _BY_CODE: dict[grpc.StatusCode, type[errors.VideoSearchError]] = {
     grpc.StatusCode.INVALID_ARGUMENT: errors.InvalidArgument,
@@ -42,3 +49,46 @@ def domain_error(err: grpc.RpcError, service: str, address: str) -> errors.Video
 def raise_domain_error(err: grpc.RpcError, service: str, address: str) -> NoReturn:
     """Raises domain_error(err, ...) chained to the gRPC error."""
     raise domain_error(err, service, address) from err
+
+
+class ServiceClient:
+    """What every typed client shares: one channel to ``address``, a per-call timeout,
+    gRPC errors raised as the domain errors above, the health check, and closing
+    (also as a context manager). Subclasses set ``service`` and wrap their stub."""
+
+    service = "service"  # the name errors use: "embedder", "indexer", "searcher"
+
+    def __init__(self, address: str, timeout: float = 30.0) -> None:
+        self.address = address
+        self.timeout = timeout
+        self._channel = insecure_channel(address)
+
+    def _call(self, rpc: Callable[..., Response], request, *, timeout: float | None = None) -> Response:
+        """One unary call; failures come out as VideoSearchError subclasses."""
+        try:
+            return rpc(request, timeout=self.timeout if timeout is None else timeout)
+        except grpc.RpcError as err:
+            raise_domain_error(err, self.service, self.address)
+
+    def _stream(self, rpc: Callable[..., Iterable[Response]], request, *, timeout: float | None = None) -> Iterator[Response]:
+        """A server stream; failures while it runs come out as VideoSearchError subclasses."""
+        try:
+            yield from rpc(request, timeout=timeout)
+        except grpc.RpcError as err:
+            raise_domain_error(err, self.service, self.address)
+
+    def health(self) -> str:
+        """The service's standard gRPC health status: "SERVING" once it is ready
+        (its model or store loaded), "NOT_SERVING" while it starts or stops."""
+        stub = health_pb2_grpc.HealthStub(self._channel)
+        response = self._call(stub.Check, health_pb2.HealthCheckRequest())
+        return health_pb2.HealthCheckResponse.ServingStatus.Name(response.status)
+
+    def close(self) -> None:
+        self._channel.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

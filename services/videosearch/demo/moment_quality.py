@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from videosearch.demo.quality import index_files, iou
+from videosearch.indexer.client import SubmitOptions
+from videosearch.indexer.jobs import Job
 from videosearch.searcher.client import SearcherClient
 from videosearch.searcher.types import SearchParams
-from videosearch.v1 import indexer_pb2
 
 IOU_FOUND = 0.5
 
@@ -57,7 +58,7 @@ class MomentReport:
 
 
 def evaluate_moments(
-    searcher: SearcherClient, corpus: dict, jobs: dict[str, indexer_pb2.IndexJob], index_wall_s: float
+    searcher: SearcherClient, corpus: dict, jobs: dict[str, Job], index_wall_s: float
 ) -> MomentReport:
     by_id = {jobs[v["file"]].video_id: v for v in corpus["videos"]}
     results: dict[str, list[tuple[bool, float]]] = {"long_take": [], "hard_cut": []}
@@ -93,7 +94,7 @@ def evaluate_moments(
 
 
 def index_and_evaluate(cluster_addresses: dict[str, str], corpus_dir: Path, corpus: dict,
-                       options: indexer_pb2.IndexOptions | None = None) -> MomentReport:
+                       options: SubmitOptions = SubmitOptions()) -> MomentReport:
     started = time.perf_counter()
     jobs = index_files(cluster_addresses["indexer"], [corpus_dir / v["file"] for v in corpus["videos"]], options)
     wall = time.perf_counter() - started

@@ -17,11 +17,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import grpc
-
+from videosearch.indexer.client import IndexerClient, SubmitOptions
+from videosearch.indexer.jobs import Job, JobState
 from videosearch.searcher.client import SearcherClient
 from videosearch.searcher.types import SearchParams
-from videosearch.v1 import indexer_pb2, indexer_pb2_grpc
 
 
 @dataclass(frozen=True)
@@ -55,19 +54,14 @@ class QualityReport:
         return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
 
 
-def index_files(indexer_address: str, paths: list[Path], options: indexer_pb2.IndexOptions | None = None) -> dict[str, indexer_pb2.IndexJob]:
+def index_files(indexer_address: str, paths: list[Path], options: SubmitOptions = SubmitOptions()) -> dict[str, Job]:
     """Indexes files through the Indexer (all submitted at once); returns file name -> finished job."""
-    with grpc.insecure_channel(indexer_address) as channel:
-        stub = indexer_pb2_grpc.IndexerServiceStub(channel)
-        jobs = {
-            path.name: stub.SubmitIndexJob(indexer_pb2.SubmitIndexJobRequest(path=str(path.resolve()), options=options)).job
-            for path in paths
-        }
+    with IndexerClient(indexer_address) as indexer:
+        jobs = {path.name: indexer.submit(str(path.resolve()), options) for path in paths}
         finished = {}
         for name, job in jobs.items():
-            for update in stub.WatchIndexJob(indexer_pb2.WatchIndexJobRequest(job_id=job.job_id)):
-                job = update.job
-            if job.state != indexer_pb2.JOB_STATE_SUCCEEDED:
+            job = indexer.wait(job.job_id)
+            if job.state is not JobState.SUCCEEDED:
                 raise RuntimeError(f"indexing {name} failed: {job.error}")
             finished[name] = job
     return finished

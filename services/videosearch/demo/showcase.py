@@ -33,6 +33,7 @@ def main(argv=None) -> int:
     from videosearch_cli import main as cli
 
     from videosearch.demo.videos import generate_demo_corpus
+    from videosearch.searcher.client import SearcherClient
 
     out = Path(args.out)
     videos_dir = out / "videos"
@@ -54,6 +55,11 @@ def main(argv=None) -> int:
         if code != 0:
             print("indexing failed; see the logs", file=sys.stderr)
             return code
+        # The same services from Python: the typed clients are the project's API (docs/python-api.md).
+        with SearcherClient(cluster.address("searcher")) as searcher:
+            stats = searcher.stats()
+        print(f"\nstored: {stats.video_count} videos, {stats.scene_count} scenes, {stats.moment_count} moments "
+              f"({stats.model_id}, {stats.embedding_dim}-d)", flush=True)
         # The long take's 5th subject: found at its moment, 18-22 s into a single 46-s scene.
         for query in args.query or (*DEFAULT_QUERIES, take["subjects"][4]["caption"]):
             print(f"\n$ videosearch search {query!r} --top 3", flush=True)

@@ -12,8 +12,8 @@ import grpc
 import numpy as np
 
 from videosearch.common.errors import InvalidArgument
-from videosearch.common.grpc_client import raise_domain_error
-from videosearch.common.grpc_server import MAX_MESSAGE_BYTES, insecure_channel
+from videosearch.common.grpc_client import ServiceClient, raise_domain_error
+from videosearch.common.grpc_server import MAX_MESSAGE_BYTES
 from videosearch.common.tensors import from_tensor, to_tensor
 from videosearch.embedder.types import ModelInfo
 from videosearch.embedder.wire import model_info_from_proto
@@ -23,11 +23,11 @@ from videosearch.v1 import embedder_pb2, embedder_pb2_grpc
 _MESSAGE_OVERHEAD_BYTES = 64 * 1024
 
 
-class EmbedderClient:
+class EmbedderClient(ServiceClient):
+    service = "embedder"
+
     def __init__(self, address: str, timeout: float = 60.0) -> None:
-        self.address = address
-        self.timeout = timeout
-        self._channel = insecure_channel(address)
+        super().__init__(address, timeout)
         self._stub = embedder_pb2_grpc.EmbedderServiceStub(self._channel)
         self._info: ModelInfo | None = None
 
@@ -35,10 +35,7 @@ class EmbedderClient:
 
     def model_info(self) -> ModelInfo:
         """Asks the embedder for its model (id, embedding size, preprocessing, limits)."""
-        try:
-            response = self._stub.GetModelInfo(embedder_pb2.GetModelInfoRequest(), timeout=self.timeout)
-        except grpc.RpcError as err:
-            raise_domain_error(err, "embedder", self.address)
+        response = self._call(self._stub.GetModelInfo, embedder_pb2.GetModelInfoRequest())
         self._info = model_info_from_proto(response)
         return self._info
 
@@ -57,10 +54,7 @@ class EmbedderClient:
         chunk = self._images_per_chunk(pixels, info)
         if pixels.ndim < 1 or pixels.shape[0] <= chunk:
             request = embedder_pb2.EmbedImagesRequest(pixel_values=to_tensor(pixels))
-            try:
-                response = self._stub.EmbedImages(request, timeout=self.timeout)
-            except grpc.RpcError as err:
-                raise_domain_error(err, "embedder", self.address)
+            response = self._call(self._stub.EmbedImages, request)
             return from_tensor(response.embeddings, name="embeddings")
         return self._stream_images(pixels, chunk)
 
@@ -73,21 +67,9 @@ class EmbedderClient:
         parts = []
         for start in range(0, max(len(texts), 1), max(limit, 1)):
             request = embedder_pb2.EmbedTextsRequest(texts=texts[start : start + limit])
-            try:
-                response = self._stub.EmbedTexts(request, timeout=self.timeout)
-            except grpc.RpcError as err:
-                raise_domain_error(err, "embedder", self.address)
+            response = self._call(self._stub.EmbedTexts, request)
             parts.append(from_tensor(response.embeddings, name="embeddings"))
         return np.concatenate(parts) if len(parts) > 1 else parts[0]
-
-    def close(self) -> None:
-        self._channel.close()
-
-    def __enter__(self) -> "EmbedderClient":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
     # -- helpers ---------------------------------------------------------------
 

@@ -21,6 +21,7 @@ from videosearch.embedder.types import ModelInfo
 from videosearch.indexer import media
 from videosearch.indexer.frame_times import FrameTimes
 from videosearch.indexer.failures import Dependency, failing_iter, failures_of
+from videosearch.indexer.locations import file_location, record_location
 from videosearch.indexer.moments import MomentSettings, VideoMoment, join_across_cuts, split_scene, unit_mean
 from videosearch.indexer.jobs import (
     ErrorReason,
@@ -49,6 +50,7 @@ class VideoStore(Protocol):
     def get_video(self, video_id: str) -> tuple[VideoRecord, list[SceneRecord]]: ...
     def upsert_video(self, video: VideoRecord, scenes: list[SceneRecord], embeddings: np.ndarray,
                      moments: list[MomentRecord] | None = None): ...
+    def update_locations(self, video_id: str, locations) -> VideoRecord: ...
 
 
 def scene_embedding(frame_embeddings: np.ndarray) -> np.ndarray:
@@ -111,6 +113,8 @@ class IndexPipeline:
         decoded = self._decode_and_embed(job, handle, info, hashing, clock)
         sha256, already_indexed = hashing.result()
         if already_indexed:
+            # A copy, move or rename of indexed content: note the path, decode nothing more.
+            record_location(self._store, sha256[:16], job.path)
             handle.update(skipped=True)
             return
         scenes, moments, matrix = self._scenes_and_moments(
@@ -284,6 +288,7 @@ class IndexPipeline:
             indexed_at=dt.datetime.now(dt.timezone.utc),
             scene_count=len(scenes),
             moment_count=len(moments),
+            locations=(file_location(job.path),),
         )
 
     def _store_video(self, job: Job, handle: JobHandle, clock: StageClock, video: VideoRecord,

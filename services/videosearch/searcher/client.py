@@ -1,4 +1,4 @@
-"""Client of the Searcher service, used by the Indexer and the CLI.
+"""Client of the Searcher service, used by the Indexer, the CLI and the demo.
 
 Speaks numpy and domain types; gRPC failures come out as videosearch.common.errors
 exceptions (an unreachable Searcher is Unavailable with a hint how to start it).
@@ -6,11 +6,11 @@ exceptions (an unreachable Searcher is Unavailable with a hint how to start it).
 
 from __future__ import annotations
 
-import grpc
+from collections.abc import Iterable, Iterator
+
 import numpy as np
 
-from videosearch.common.grpc_client import raise_domain_error
-from videosearch.common.grpc_server import insecure_channel
+from videosearch.common.grpc_client import ServiceClient
 from videosearch.common.tensors import to_tensor
 from videosearch.searcher import wire
 from videosearch.searcher.types import (
@@ -19,23 +19,18 @@ from videosearch.searcher.types import (
     SearcherStats,
     SearchParams,
     SearchResult,
+    VideoLocation,
     VideoRecord,
 )
 from videosearch.v1 import searcher_pb2, searcher_pb2_grpc
 
 
-class SearcherClient:
-    def __init__(self, address: str, timeout: float = 30.0) -> None:
-        self.address = address
-        self.timeout = timeout
-        self._channel = insecure_channel(address)
-        self._stub = searcher_pb2_grpc.SearcherServiceStub(self._channel)
+class SearcherClient(ServiceClient):
+    service = "searcher"
 
-    def _call(self, method: str, request):
-        try:
-            return getattr(self._stub, method)(request, timeout=self.timeout)
-        except grpc.RpcError as err:
-            raise_domain_error(err, "searcher", self.address)
+    def __init__(self, address: str, timeout: float = 30.0) -> None:
+        super().__init__(address, timeout)
+        self._stub = searcher_pb2_grpc.SearcherServiceStub(self._channel)
 
     def upsert_video(
         self, video: VideoRecord, scenes: list[SceneRecord], embeddings: np.ndarray,
@@ -49,26 +44,43 @@ class SearcherClient:
             embeddings=to_tensor(np.asarray(embeddings, dtype=np.float32)),
             moments=[wire.moment_to_proto(m, video.fps) for m in moments or ()],
         )
-        response = self._call("UpsertVideo", request)
+        response = self._call(self._stub.UpsertVideo, request)
         return wire.video_from_proto(response.video), response.replaced
 
     def get_video(self, video_id: str) -> tuple[VideoRecord, list[SceneRecord]]:
-        response = self._call("GetVideo", searcher_pb2.GetVideoRequest(video_id=video_id))
+        response = self._call(self._stub.GetVideo, searcher_pb2.GetVideoRequest(video_id=video_id))
         return wire.video_from_proto(response.video), [wire.scene_from_proto(s) for s in response.scenes]
 
     def get_video_moments(self, video_id: str) -> tuple[VideoRecord, list[SceneRecord], list[MomentRecord]]:
-        response = self._call("GetVideo", searcher_pb2.GetVideoRequest(video_id=video_id))
+        response = self._call(self._stub.GetVideo, searcher_pb2.GetVideoRequest(video_id=video_id))
         return (wire.video_from_proto(response.video), [wire.scene_from_proto(s) for s in response.scenes],
                 [wire.moment_from_proto(m) for m in response.moments])
 
     def list_videos(self, page_size: int = 0, page_token: str = "") -> tuple[list[VideoRecord], str, int]:
         """One page: (videos, next_page_token or "", total stored)."""
-        response = self._call("ListVideos", searcher_pb2.ListVideosRequest(page_size=page_size, page_token=page_token))
+        response = self._call(self._stub.ListVideos, searcher_pb2.ListVideosRequest(page_size=page_size, page_token=page_token))
         return [wire.video_from_proto(v) for v in response.videos], response.next_page_token, response.total_size
+
+    def iter_videos(self, page_size: int = 0) -> Iterator[VideoRecord]:
+        """Every stored video, ordered by id, fetched a page at a time."""
+        token = ""
+        while True:
+            videos, token, _ = self.list_videos(page_size, token)
+            yield from videos
+            if not token:
+                return
+
+    def update_locations(self, video_id: str, locations: Iterable[VideoLocation]) -> VideoRecord:
+        """Adds or updates a video's file locations (matched by path) without re-sending
+        its embeddings; returns the video as now stored. NotFound for an unknown id."""
+        request = searcher_pb2.UpdateVideoLocationsRequest(
+            video_id=video_id, locations=[wire.location_to_proto(location) for location in locations]
+        )
+        return wire.video_from_proto(self._call(self._stub.UpdateVideoLocations, request).video)
 
     def delete_video(self, video_id: str) -> int:
         """Deletes a video; returns its scene count."""
-        return self._call("DeleteVideo", searcher_pb2.DeleteVideoRequest(video_id=video_id)).deleted_scenes
+        return self._call(self._stub.DeleteVideo, searcher_pb2.DeleteVideoRequest(video_id=video_id)).deleted_scenes
 
     def search(
         self,
@@ -85,17 +97,8 @@ class SearcherClient:
         if vector is not None:
             request.embedding.vector.CopyFrom(to_tensor(np.asarray(vector, dtype=np.float32)))
             request.embedding.model_id = model_id
-        return wire.result_from_proto(self._call("Search", request))
+        return wire.result_from_proto(self._call(self._stub.Search, request))
 
     def stats(self) -> SearcherStats:
-        r = self._call("GetStats", searcher_pb2.GetStatsRequest())
+        r = self._call(self._stub.GetStats, searcher_pb2.GetStatsRequest())
         return SearcherStats(r.video_count, r.scene_count, r.model_id, r.embedding_dim, r.approximate_index, r.moment_count)
-
-    def close(self) -> None:
-        self._channel.close()
-
-    def __enter__(self) -> "SearcherClient":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()

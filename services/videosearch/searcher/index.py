@@ -268,6 +268,13 @@ class SceneIndex:
         seg = self._video_segment.get(video_id)
         return None if seg is None else self._snapshot.seg_videos[seg]
 
+    def replace_record(self, video: VideoRecord) -> None:
+        """Swaps a video's metadata (its locations, say) for hits from now on; rows stay.
+        In place: older snapshots see the new record too, which is harmless for metadata."""
+        seg = self._video_segment.get(video.video_id)
+        if seg is not None:
+            self._snapshot.seg_videos[seg] = video
+
     def search(self, query: np.ndarray, params: SearchParams) -> tuple[list[VideoHit], list[SceneHit]]:
         """Ranks against a unit query vector of the index's dimension."""
         snap = self._snapshot

@@ -33,7 +33,10 @@ from videosearch.searcher.types import (
     SearcherStats,
     SearchParams,
     SearchResult,
+    VideoLocation,
     VideoRecord,
+    merge_locations,
+    primary_path,
 )
 
 log = logging.getLogger(__name__)
@@ -118,12 +121,33 @@ class Searcher:
             indexed_at=dt.datetime.now(dt.timezone.utc).replace(microsecond=0),
         )
         with self._write_lock:
+            earlier = self.store.get_video(video.video_id)
+            if earlier is not None:  # re-indexing one path must not forget the content's other paths
+                sent = {location.path for location in stored.locations}
+                kept = tuple(location for location in earlier[0].locations if location.path not in sent)
+                stored = dataclasses.replace(stored, locations=(*stored.locations, *kept))
             replaced, serial_base = self.store.put_video(stored, scenes, vectors, moments)
             self.index.set_model(stored.model_id)
             self.index.upsert(stored, scenes, vectors, serial_base, self.store.generation(), moments)
         log.info("%s video %s (%d scenes, %d moments)", "replaced" if replaced else "stored", video.video_id,
                  stored.scene_count, stored.moment_count)
         return stored, replaced
+
+    def update_locations(self, video_id: str, locations: tuple[VideoLocation, ...]) -> VideoRecord:
+        """Adds or updates a video's locations (matched by path) without touching its scenes
+        or vectors; ``uri`` follows as the primary path. Returns the stored video."""
+        validation.validate_video_id(video_id)
+        validation.validate_locations(locations)
+        with self._write_lock:
+            found = self.store.get_video(video_id)
+            if found is None:
+                raise NotFound(f"no video with id {video_id!r}; index the file first (ListVideos shows the stored ids)")
+            merged = merge_locations(found[0].locations, locations)
+            stored = dataclasses.replace(found[0], locations=merged, uri=primary_path(merged, found[0].uri))
+            self.store.put_video_record(stored)
+            self.index.replace_record(stored)
+        log.info("video %s is at %s", video_id, ", ".join(location.path for location in stored.locations))
+        return stored
 
     def delete_video(self, video_id: str) -> int:
         """Deletes a video and its scenes; returns how many scenes went."""

@@ -76,6 +76,11 @@ class SearcherServicer(searcher_pb2_grpc.SearcherServiceServicer):
 
         return wire.result_to_proto(result, fps_of)
 
+    def UpdateVideoLocations(self, request, context):
+        locations = tuple(wire.location_from_proto(location) for location in request.locations)
+        video = self.searcher.update_locations(request.video_id, locations)
+        return searcher_pb2.UpdateVideoLocationsResponse(video=wire.video_to_proto(video))
+
     def GetStats(self, request, context):
         stats = self.searcher.stats()
         return searcher_pb2.GetStatsResponse(

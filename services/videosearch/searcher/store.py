@@ -27,7 +27,10 @@ leaves the old schema intact and the upgrade simply runs again):
   record; the ``emb/`` keys stay as they are, since row i was scene i. No vector is
   rewritten, so the upgrade costs one pass over the metadata. Such videos search
   exactly as before; re-index them to get moments inside long scenes.
-* 2: moments.
+* 2: moments. Video records may carry ``locations`` (every path of the content, with
+  size, mtime and a missing flag); a record without them, written before they existed,
+  reads as one location made from its ``uri``. Old Searchers ignore the extra key, so
+  this needs no new schema version.
 """
 
 from __future__ import annotations
@@ -48,7 +51,7 @@ import numpy as np
 import plyvel
 
 from videosearch.common.errors import FailedPrecondition
-from videosearch.searcher.types import MomentRecord, SceneRecord, VideoRecord, moments_of_scenes
+from videosearch.searcher.types import MomentRecord, SceneRecord, VideoLocation, VideoRecord, moments_of_scenes
 
 log = logging.getLogger(__name__)
 
@@ -162,6 +165,7 @@ def video_to_json(video: VideoRecord, serial_base: int) -> bytes:
             "scene_count": video.scene_count,
             "moment_count": video.moment_count,
             "scene_serial_base": serial_base,
+            "locations": [[l.path, l.size_bytes, l.mtime_ns, l.missing] for l in video.locations],
         },
         separators=(",", ":"),
     ).encode()
@@ -183,6 +187,8 @@ def video_from_json(raw: bytes) -> tuple[VideoRecord, int]:
         indexed_at=dt.datetime.fromisoformat(d["indexed_at"]) if d["indexed_at"] else None,
         scene_count=d["scene_count"],
         moment_count=d.get("moment_count", d["scene_count"]),
+        # Records written before locations existed have none: VideoRecord makes one from uri.
+        locations=tuple(VideoLocation(*row) for row in d.get("locations", ())),
     )
     return video, d["scene_serial_base"]
 
@@ -447,6 +453,17 @@ class SearcherStore:
             batch.put(_NEXT_SERIAL, str(serial_base + len(moments)).encode())
             self._bump_generation(batch)
         return old_raw is not None, serial_base
+
+    def put_video_record(self, video: VideoRecord) -> bool:
+        """Rewrites a stored video's record (its locations, say), leaving scenes and
+        vectors alone; returns False for an unknown video."""
+        key = _video_key(video.video_id)
+        raw = self.db.get(key)
+        if raw is None:
+            return False
+        _, serial_base = video_from_json(raw)
+        self.db.put(key, video_to_json(video, serial_base), sync=False)
+        return True
 
     def _put_embedding(self, batch, video_id: str, index: int, vector: np.ndarray) -> None:
         batch.put(_emb_key(video_id, index), vector.tobytes())

@@ -9,8 +9,41 @@ from typing import Literal
 
 
 @dataclass(frozen=True)
+class VideoLocation:
+    """One path where a video's content was found, and what the file looked like then.
+
+    ``size_bytes`` and ``mtime_ns`` are 0 when unknown (videos stored before locations
+    existed); with them a rescan can skip an unchanged file without hashing it.
+    """
+
+    path: str
+    size_bytes: int = 0
+    mtime_ns: int = 0
+    missing: bool = False  # the file was gone at the last check
+
+
+def merge_locations(stored: tuple[VideoLocation, ...], updates: tuple[VideoLocation, ...]) -> tuple[VideoLocation, ...]:
+    """``stored`` with each update replacing the location of the same path, new paths
+    appended in the order given: a video keeps every path it was ever found at."""
+    by_path = {location.path: location for location in updates}
+    merged = [by_path.pop(location.path, location) for location in stored]
+    return (*merged, *by_path.values())
+
+
+def primary_path(locations: tuple[VideoLocation, ...], fallback: str) -> str:
+    """The path a one-path client sees: the first location not missing, else the first."""
+    present = [location.path for location in locations if not location.missing]
+    return present[0] if present else (locations[0].path if locations else fallback)
+
+
+@dataclass(frozen=True)
 class VideoRecord:
-    """Metadata of one indexed video."""
+    """Metadata of one indexed video.
+
+    ``uri`` is its primary path (see :func:`primary_path`); ``locations`` are all the
+    paths its content was found at. A record made with ``uri`` only gets one location
+    from it, size and modification time unknown.
+    """
 
     video_id: str
     uri: str
@@ -25,10 +58,15 @@ class VideoRecord:
     indexed_at: dt.datetime | None = None
     scene_count: int = 0
     moment_count: int = 0  # 0: one moment per scene (videos stored before moments existed)
+    locations: tuple[VideoLocation, ...] = ()
 
     def __post_init__(self) -> None:
         if self.moment_count == 0 and self.scene_count > 0:
             object.__setattr__(self, "moment_count", self.scene_count)
+        if not self.locations and self.uri:
+            object.__setattr__(self, "locations", (VideoLocation(self.uri),))
+        else:
+            object.__setattr__(self, "locations", tuple(self.locations))
 
 
 @dataclass(frozen=True)

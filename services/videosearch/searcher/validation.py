@@ -9,7 +9,7 @@ import math
 import numpy as np
 
 from videosearch.common.errors import InvalidArgument
-from videosearch.searcher.types import MomentRecord, SceneRecord, SearchParams, VideoRecord
+from videosearch.searcher.types import MomentRecord, SceneRecord, SearchParams, VideoLocation, VideoRecord
 
 MAX_TOP_K = 1000
 DEFAULT_TOP_K = 10
@@ -28,6 +28,22 @@ def validate_video_id(video_id: str) -> None:
         raise InvalidArgument(f"video_id must be 1..{MAX_VIDEO_ID_LENGTH} characters without NUL")
 
 
+def validate_locations(locations: tuple[VideoLocation, ...], *, allow_empty: bool = False) -> None:
+    """Each location has a path of its own and no negative size or modification time."""
+    if not locations and not allow_empty:
+        raise InvalidArgument("locations is empty; send at least one location (path, size_bytes, mtime_ns)")
+    seen: set[str] = set()
+    for position, location in enumerate(locations):
+        where = f"locations[{position}]"
+        if not location.path or "\x00" in location.path:
+            raise InvalidArgument(f"{where}.path is empty or has NUL; give the file's absolute path")
+        if location.path in seen:
+            raise InvalidArgument(f"{where}.path {location.path!r} is repeated; send each path once")
+        if location.size_bytes < 0 or location.mtime_ns < 0:
+            raise InvalidArgument(f"{where} has a negative size_bytes or mtime_ns; use 0 for unknown")
+        seen.add(location.path)
+
+
 def validate_upsert(
     video: VideoRecord, scenes: list[SceneRecord], embeddings: np.ndarray, moments: list[MomentRecord] | None = None
 ) -> np.ndarray:
@@ -40,6 +56,7 @@ def validate_upsert(
         raise InvalidArgument(f"video.embedding_dim is {video.embedding_dim}; set it to the embeddings' length")
     if not video.fps > 0:
         raise InvalidArgument(f"video fps is {video.fps}; give a positive frame rate (numerator/denominator)")
+    validate_locations(video.locations, allow_empty=True)
     if not (math.isfinite(video.duration_seconds) and video.duration_seconds >= 0):
         raise InvalidArgument(f"video.duration_seconds is {video.duration_seconds}; give the length in seconds (finite, >= 0)")
     if video.frame_count < 0 or video.width < 0 or video.height < 0:

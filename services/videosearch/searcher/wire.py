@@ -14,6 +14,7 @@ from videosearch.searcher.types import (
     SearchParams,
     SearchResult,
     VideoHit,
+    VideoLocation,
     VideoRecord,
 )
 from videosearch.v1 import searcher_pb2, video_pb2
@@ -47,6 +48,7 @@ def video_to_proto(video: VideoRecord) -> video_pb2.Video:
         embedding_dim=video.embedding_dim,
         scene_count=video.scene_count,
         moment_count=video.moment_count,
+        locations=[location_to_proto(location) for location in video.locations],
     )
     if video.indexed_at is not None:
         message.indexed_at.FromDatetime(video.indexed_at)
@@ -73,7 +75,18 @@ def video_from_proto(message: video_pb2.Video) -> VideoRecord:
         indexed_at=_indexed_at(message),
         scene_count=message.scene_count,
         moment_count=message.moment_count,
+        locations=tuple(location_from_proto(location) for location in message.locations),
     )
+
+
+def location_to_proto(location: VideoLocation) -> video_pb2.VideoLocation:
+    return video_pb2.VideoLocation(
+        path=location.path, size_bytes=location.size_bytes, mtime_ns=location.mtime_ns, missing=location.missing
+    )
+
+
+def location_from_proto(message: video_pb2.VideoLocation) -> VideoLocation:
+    return VideoLocation(message.path, message.size_bytes, message.mtime_ns, message.missing)
 
 
 def _indexed_at(message: video_pb2.Video) -> dt.datetime | None:

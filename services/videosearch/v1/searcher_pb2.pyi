@@ -174,3 +174,17 @@ class GetStatsResponse(_message.Message):
     embedding_dim: int
     approximate_index: bool
     def __init__(self, video_count: _Optional[int] = ..., scene_count: _Optional[int] = ..., moment_count: _Optional[int] = ..., model_id: _Optional[str] = ..., embedding_dim: _Optional[int] = ..., approximate_index: _Optional[bool] = ...) -> None: ...
+
+class UpdateVideoLocationsRequest(_message.Message):
+    __slots__ = ("video_id", "locations")
+    VIDEO_ID_FIELD_NUMBER: _ClassVar[int]
+    LOCATIONS_FIELD_NUMBER: _ClassVar[int]
+    video_id: str
+    locations: _containers.RepeatedCompositeFieldContainer[_video_pb2.VideoLocation]
+    def __init__(self, video_id: _Optional[str] = ..., locations: _Optional[_Iterable[_Union[_video_pb2.VideoLocation, _Mapping]]] = ...) -> None: ...
+
+class UpdateVideoLocationsResponse(_message.Message):
+    __slots__ = ("video",)
+    VIDEO_FIELD_NUMBER: _ClassVar[int]
+    video: _video_pb2.Video
+    def __init__(self, video: _Optional[_Union[_video_pb2.Video, _Mapping]] = ...) -> None: ...

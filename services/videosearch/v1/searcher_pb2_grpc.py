@@ -66,6 +66,11 @@ class SearcherServiceStub:
                 request_serializer=videosearch_dot_v1_dot_searcher__pb2.GetStatsRequest.SerializeToString,
                 response_deserializer=videosearch_dot_v1_dot_searcher__pb2.GetStatsResponse.FromString,
                 _registered_method=True)
+        self.UpdateVideoLocations = channel.unary_unary(
+                '/videosearch.v1.SearcherService/UpdateVideoLocations',
+                request_serializer=videosearch_dot_v1_dot_searcher__pb2.UpdateVideoLocationsRequest.SerializeToString,
+                response_deserializer=videosearch_dot_v1_dot_searcher__pb2.UpdateVideoLocationsResponse.FromString,
+                _registered_method=True)
 
 
 class SearcherServiceServicer:
@@ -123,6 +128,17 @@ class SearcherServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def UpdateVideoLocations(self, request, context):
+        """Adds or updates a video's file locations without touching its scenes or
+        embeddings: each given location replaces the stored one with the same path, or
+        is appended. Returns NOT_FOUND for an unknown video id, INVALID_ARGUMENT for no
+        locations, an empty or repeated path, or a negative size or modification time,
+        UNAVAILABLE while loading.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SearcherServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -155,6 +171,11 @@ def add_SearcherServiceServicer_to_server(servicer, server):
                     servicer.GetStats,
                     request_deserializer=videosearch_dot_v1_dot_searcher__pb2.GetStatsRequest.FromString,
                     response_serializer=videosearch_dot_v1_dot_searcher__pb2.GetStatsResponse.SerializeToString,
+            ),
+            'UpdateVideoLocations': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateVideoLocations,
+                    request_deserializer=videosearch_dot_v1_dot_searcher__pb2.UpdateVideoLocationsRequest.FromString,
+                    response_serializer=videosearch_dot_v1_dot_searcher__pb2.UpdateVideoLocationsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -321,6 +342,33 @@ class SearcherService:
             '/videosearch.v1.SearcherService/GetStats',
             videosearch_dot_v1_dot_searcher__pb2.GetStatsRequest.SerializeToString,
             videosearch_dot_v1_dot_searcher__pb2.GetStatsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateVideoLocations(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/videosearch.v1.SearcherService/UpdateVideoLocations',
+            videosearch_dot_v1_dot_searcher__pb2.UpdateVideoLocationsRequest.SerializeToString,
+            videosearch_dot_v1_dot_searcher__pb2.UpdateVideoLocationsResponse.FromString,
             options,
             channel_credentials,
             insecure,

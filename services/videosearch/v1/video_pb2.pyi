@@ -1,15 +1,16 @@
 import datetime
 
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
-from collections.abc import Mapping as _Mapping
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class Video(_message.Message):
-    __slots__ = ("video_id", "uri", "duration_seconds", "fps_numerator", "fps_denominator", "frame_count", "width", "height", "content_sha256", "model_id", "embedding_dim", "indexed_at", "scene_count", "moment_count")
+    __slots__ = ("video_id", "uri", "duration_seconds", "fps_numerator", "fps_denominator", "frame_count", "width", "height", "content_sha256", "model_id", "embedding_dim", "indexed_at", "scene_count", "moment_count", "locations")
     VIDEO_ID_FIELD_NUMBER: _ClassVar[int]
     URI_FIELD_NUMBER: _ClassVar[int]
     DURATION_SECONDS_FIELD_NUMBER: _ClassVar[int]
@@ -24,6 +25,7 @@ class Video(_message.Message):
     INDEXED_AT_FIELD_NUMBER: _ClassVar[int]
     SCENE_COUNT_FIELD_NUMBER: _ClassVar[int]
     MOMENT_COUNT_FIELD_NUMBER: _ClassVar[int]
+    LOCATIONS_FIELD_NUMBER: _ClassVar[int]
     video_id: str
     uri: str
     duration_seconds: float
@@ -38,7 +40,20 @@ class Video(_message.Message):
     indexed_at: _timestamp_pb2.Timestamp
     scene_count: int
     moment_count: int
-    def __init__(self, video_id: _Optional[str] = ..., uri: _Optional[str] = ..., duration_seconds: _Optional[float] = ..., fps_numerator: _Optional[int] = ..., fps_denominator: _Optional[int] = ..., frame_count: _Optional[int] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., content_sha256: _Optional[str] = ..., model_id: _Optional[str] = ..., embedding_dim: _Optional[int] = ..., indexed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., scene_count: _Optional[int] = ..., moment_count: _Optional[int] = ...) -> None: ...
+    locations: _containers.RepeatedCompositeFieldContainer[VideoLocation]
+    def __init__(self, video_id: _Optional[str] = ..., uri: _Optional[str] = ..., duration_seconds: _Optional[float] = ..., fps_numerator: _Optional[int] = ..., fps_denominator: _Optional[int] = ..., frame_count: _Optional[int] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., content_sha256: _Optional[str] = ..., model_id: _Optional[str] = ..., embedding_dim: _Optional[int] = ..., indexed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., scene_count: _Optional[int] = ..., moment_count: _Optional[int] = ..., locations: _Optional[_Iterable[_Union[VideoLocation, _Mapping]]] = ...) -> None: ...
+
+class VideoLocation(_message.Message):
+    __slots__ = ("path", "size_bytes", "mtime_ns", "missing")
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    SIZE_BYTES_FIELD_NUMBER: _ClassVar[int]
+    MTIME_NS_FIELD_NUMBER: _ClassVar[int]
+    MISSING_FIELD_NUMBER: _ClassVar[int]
+    path: str
+    size_bytes: int
+    mtime_ns: int
+    missing: bool
+    def __init__(self, path: _Optional[str] = ..., size_bytes: _Optional[int] = ..., mtime_ns: _Optional[int] = ..., missing: _Optional[bool] = ...) -> None: ...
 
 class Scene(_message.Message):
     __slots__ = ("index", "start_frame", "end_frame", "start_seconds", "end_seconds", "start_timecode", "end_timecode", "sampled_frames")

@@ -1,0 +1,122 @@
+"""Client of the Indexer service, used by the CLI and the demo.
+
+Speaks the Indexer's domain types (:class:`~videosearch.indexer.jobs.Job` snapshots);
+gRPC failures come out as videosearch.common.errors exceptions (an unreachable Indexer
+is Unavailable with a hint how to start it).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Iterator
+
+from videosearch.common.grpc_client import ServiceClient
+from videosearch.indexer.jobs import ErrorReason, IndexOptions, Job, JobStage, JobState
+from videosearch.v1 import indexer_pb2, indexer_pb2_grpc
+
+
+@dataclasses.dataclass(frozen=True)
+class SubmitOptions:
+    """What a caller may set for one job; every zero or empty field takes the server's default
+    (see IndexOptions in indexer.proto for the ranges)."""
+
+    detector: str = ""
+    detector_threshold: float = 0.0
+    min_scene_frames: int = 0
+    frames_per_scene: int = 0
+    seconds_per_sample: float = 0.0
+    min_frames_per_scene: int = 0
+    max_frames_per_scene: int = 0
+    force: bool = False  # re-index content already stored by the same model
+
+
+class IndexerClient(ServiceClient):
+    service = "indexer"
+
+    def __init__(self, address: str, timeout: float = 30.0) -> None:
+        super().__init__(address, timeout)
+        self._stub = indexer_pb2_grpc.IndexerServiceStub(self._channel)
+
+    def submit(self, path: str, options: SubmitOptions = SubmitOptions()) -> Job:
+        """Queues a file (a path on the Indexer's machine, inside its allowed roots);
+        returns the queued job at once."""
+        request = indexer_pb2.SubmitIndexJobRequest(
+            path=path, options=indexer_pb2.IndexOptions(**dataclasses.asdict(options))
+        )
+        return job_from_proto(self._call(self._stub.SubmitIndexJob, request).job)
+
+    def get(self, job_id: str) -> Job:
+        return job_from_proto(self._call(self._stub.GetIndexJob, indexer_pb2.GetIndexJobRequest(job_id=job_id)).job)
+
+    def list_page(self, page_size: int = 0, page_token: str = "") -> tuple[list[Job], str]:
+        """One page of jobs, newest first: (jobs, next_page_token or "")."""
+        request = indexer_pb2.ListIndexJobsRequest(page_size=page_size, page_token=page_token)
+        response = self._call(self._stub.ListIndexJobs, request)
+        return [job_from_proto(j) for j in response.jobs], response.next_page_token
+
+    def list(self, page_size: int = 0) -> Iterator[Job]:
+        """Every job the Indexer keeps, newest first, fetched a page at a time."""
+        token = ""
+        while True:
+            jobs, token = self.list_page(page_size, token)
+            yield from jobs
+            if not token:
+                return
+
+    def watch(self, job_id: str) -> Iterator[Job]:
+        """The job now, then each snapshot as it changes (every stage transition in
+        order), ending with the finished job. No timeout: a job may run for hours."""
+        request = indexer_pb2.WatchIndexJobRequest(job_id=job_id)
+        for update in self._stream(self._stub.WatchIndexJob, request):
+            yield job_from_proto(update.job)
+
+    def wait(self, job_id: str) -> Job:
+        """Follows the job to its end and returns it finished (succeeded, failed or cancelled)."""
+        job = None
+        for job in self.watch(job_id):
+            pass
+        return job
+
+    def cancel(self, job_id: str) -> Job:
+        """Cancels a queued or running job and returns it as it is then (a running job
+        stops at its next check, so it may still read RUNNING). FailedPrecondition for a
+        job already finished."""
+        return job_from_proto(self._call(self._stub.CancelIndexJob, indexer_pb2.CancelIndexJobRequest(job_id=job_id)).job)
+
+
+# Domain enums share their member names with the proto's values, after the prefix;
+# UNSPECIFIED is the domain's NONE.
+def _member(enum_type, proto_enum, prefix: str, value: int):
+    name = proto_enum.Name(value).removeprefix(prefix)
+    return enum_type[name] if name != "UNSPECIFIED" else enum_type["NONE"]
+
+
+def job_from_proto(message: indexer_pb2.IndexJob) -> Job:
+    o = message.options
+    return Job(
+        job_id=message.job_id,
+        path=message.path,
+        options=IndexOptions(
+            detector_threshold=o.detector_threshold, min_scene_frames=o.min_scene_frames,
+            frames_per_scene=o.frames_per_scene, force=o.force, seconds_per_sample=o.seconds_per_sample,
+            min_frames_per_scene=o.min_frames_per_scene, max_frames_per_scene=o.max_frames_per_scene,
+            detector=o.detector,
+        ),
+        state=JobState[indexer_pb2.JobState.Name(message.state).removeprefix("JOB_STATE_")],
+        stage=_member(JobStage, indexer_pb2.JobStage, "JOB_STAGE_", message.stage),
+        percent=message.percent,
+        frames_decoded=message.frames_decoded,
+        frames_total=message.frames_total,
+        scenes_found=message.scenes_found,
+        frames_embedded=message.frames_embedded,
+        frames_to_embed=message.frames_to_embed,
+        moments_found=message.moments_found,
+        video_id=message.video_id,
+        skipped=message.skipped,
+        error=message.error,
+        error_reason=_member(ErrorReason, indexer_pb2.JobErrorReason, "JOB_ERROR_REASON_", message.error_reason),
+        stage_seconds=dict(message.stage_seconds),
+        create_time=message.create_time.ToDatetime(tzinfo=dt.timezone.utc),
+        update_time=message.update_time.ToDatetime(tzinfo=dt.timezone.utc),
+    )
