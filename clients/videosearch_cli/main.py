@@ -15,6 +15,7 @@ from rich import box
 from rich.markup import escape
 from rich.table import Table
 
+from videosearch.common import defaults
 from videosearch.common.errors import NotFound, Unavailable, VideoSearchError
 from videosearch.indexer.client import IndexerClient
 from videosearch.indexer.jobs import Job
@@ -263,9 +264,9 @@ def _paging(parser: argparse.ArgumentParser, default_size: int) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="videosearch", description="Index videos and search them with text.")
-    parser.add_argument("--indexer-address", default=os.environ.get("VIDEOSEARCH_INDEXER_ADDRESS", "127.0.0.1:50052"),
+    parser.add_argument("--indexer-address", default=os.environ.get("VIDEOSEARCH_INDEXER_ADDRESS", defaults.INDEXER_ADDRESS),
                         help="host:port of the Indexer [env VIDEOSEARCH_INDEXER_ADDRESS]")
-    parser.add_argument("--searcher-address", default=os.environ.get("VIDEOSEARCH_SEARCHER_ADDRESS", "127.0.0.1:50053"),
+    parser.add_argument("--searcher-address", default=os.environ.get("VIDEOSEARCH_SEARCHER_ADDRESS", defaults.SEARCHER_ADDRESS),
                         help="host:port of the Searcher [env VIDEOSEARCH_SEARCHER_ADDRESS]")
     commands = parser.add_subparsers(dest="command", required=True)
 

@@ -136,6 +136,17 @@ def test_the_base_settings_read_flags_and_variables_by_one_scheme(app, monkeypat
     assert (flags.grace_seconds, flags.reflection, flags.server_threads, flags.log_level) == (2.0, True, 4, "debug")
 
 
+def test_the_cli_talks_to_the_services_on_their_default_ports(monkeypatch):
+    from videosearch_cli.main import build_parser
+
+    monkeypatch.delenv("VIDEOSEARCH_INDEXER_ADDRESS", raising=False)
+    monkeypatch.delenv("VIDEOSEARCH_SEARCHER_ADDRESS", raising=False)
+    args = build_parser().parse_args(["stats"])
+    indexer, searcher = IndexerSettings(), SearcherSettings()
+    assert args.indexer_address == f"{indexer.host}:{indexer.port}"
+    assert args.searcher_address == f"{searcher.host}:{searcher.port}"
+
+
 def test_the_launcher_starts_each_service_on_its_default_port():
     from videosearch.launcher import ClusterConfig
 
