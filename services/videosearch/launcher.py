@@ -122,6 +122,7 @@ class LocalCluster:
                 "--embedder-address", self.address("embedder"),
                 "--searcher-address", self.address("searcher"),
                 "--allowed-roots", ",".join(str(Path(r).resolve()) for r in config.allowed_roots),
+                "--state-dir", str(Path(config.data_dir) / "indexer"),  # its job table survives restarts
             ], config.indexer_port, env).wait_for_port(deadline)
             for process in self.processes.values():
                 process.wait_serving(config.host, deadline)
@@ -154,7 +155,7 @@ def main(argv=None) -> int:
     config_defaults = ClusterConfig()
     parser.add_argument("--model", default=os.environ.get(f"{EMBEDDER_ENV_PREFIX}_MODEL", config_defaults.model),
                         help="Hugging Face model id or local directory of a CLIP model")
-    parser.add_argument("--data-dir", default=config_defaults.data_dir, help="where the Searcher keeps its LevelDB")
+    parser.add_argument("--data-dir", default=config_defaults.data_dir, help="where the Searcher keeps its LevelDB and the Indexer its job table")
     parser.add_argument("--allowed-roots", default=",".join(config_defaults.allowed_roots),
                         help="comma-separated folders the Indexer may read")
     parser.add_argument("--host", default=config_defaults.host)

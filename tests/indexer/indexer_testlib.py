@@ -26,10 +26,10 @@ class GatedClip(ClipEmbedder):
         return super().forward(pixel_values)
 
 
-def start_indexer(roots, embedder_address, searcher_address, workers=1) -> IndexerApp:
+def start_indexer(roots, embedder_address, searcher_address, workers=1, **settings) -> IndexerApp:
     settings = IndexerSettings(
         port=0, allowed_roots=tuple(str(r) for r in roots), embedder_address=embedder_address,
-        searcher_address=searcher_address, workers=workers, rpc_timeout_s=10.0,
+        searcher_address=searcher_address, workers=workers, rpc_timeout_s=10.0, **settings,
     )
     return IndexerApp.serve(settings)
 

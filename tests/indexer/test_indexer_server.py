@@ -141,8 +141,9 @@ def test_cancel_queued_and_running_jobs_stores_nothing(indexer, shared_videos, b
 def test_unreachable_dependency_fails_the_job_with_its_reason(down, backends, shared_videos, dead_address):
     embedder_address, searcher_address = backends
     dead = dead_address
+    # Jobs wait for a dependency that is briefly away (60 s by default); this one never comes back.
     app = start_indexer([shared_videos], dead if down == "embedder" else embedder_address,
-                        dead if down == "searcher" else searcher_address)
+                        dead if down == "searcher" else searcher_address, dependency_retry_s=1.0)
     try:
         with grpc.insecure_channel(f"127.0.0.1:{app.port}") as channel:
             stub = indexer_pb2_grpc.IndexerServiceStub(channel)
@@ -170,3 +171,40 @@ def test_the_detector_option_reaches_the_decode_pass(indexer, shared_videos, bac
     with grpc.insecure_channel(backends[1]) as channel:
         stored = searcher_pb2_grpc.SearcherServiceStub(channel).GetVideo(searcher_pb2.GetVideoRequest(video_id=last.video_id))
     assert golden and [s.start_frame for s in stored.scenes][1:] == golden
+
+
+def test_a_video_over_a_limit_fails_before_decoding_and_says_which(backends, shared_videos):
+    app = start_indexer([shared_videos], *backends, max_frame_pixels=640 * 360)  # testvideo.mp4 is 1280x720
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{app.port}") as channel:
+            stub = indexer_pb2_grpc.IndexerServiceStub(channel)
+            job = stub.SubmitIndexJob(indexer_pb2.SubmitIndexJobRequest(path=str(shared_videos / "testvideo.mp4"))).job
+            final = finish(stub, job.job_id)
+    finally:
+        app.stop(0)
+    assert final.state == indexer_pb2.JOB_STATE_FAILED
+    assert final.error_reason == indexer_pb2.JOB_ERROR_REASON_LIMIT_EXCEEDED, final
+    assert "1280x720" in final.error and "--max-frame-pixels" in final.error
+    assert final.frames_decoded == 0 and final.video_id == "", "refused before hashing and decoding"
+
+
+def test_job_ids_survive_a_restart_with_a_state_dir(backends, shared_videos, tmp_path):
+    path = str(shared_videos / "testvideo.mp4")
+    first = start_indexer([shared_videos], *backends, state_dir=str(tmp_path / "state"))
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{first.port}") as channel:
+            stub = indexer_pb2_grpc.IndexerServiceStub(channel)
+            done = finish(stub, stub.SubmitIndexJob(indexer_pb2.SubmitIndexJobRequest(path=path)).job.job_id)
+    finally:
+        first.stop(0)
+    second = start_indexer([shared_videos], *backends, state_dir=str(tmp_path / "state"))
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{second.port}") as channel:
+            stub = indexer_pb2_grpc.IndexerServiceStub(channel)
+            again = stub.GetIndexJob(indexer_pb2.GetIndexJobRequest(job_id=done.job_id)).job
+            newer = stub.SubmitIndexJob(indexer_pb2.SubmitIndexJobRequest(path=path)).job
+            finish(stub, newer.job_id)
+    finally:
+        second.stop(0)
+    assert (again.state, again.video_id, again.scenes_found) == (done.state, done.video_id, done.scenes_found)
+    assert again.state == indexer_pb2.JOB_STATE_SUCCEEDED and newer.job_id != done.job_id

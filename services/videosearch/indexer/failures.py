@@ -18,6 +18,7 @@ from videosearch.common.errors import (
     VideoSearchError,
 )
 from videosearch.indexer.jobs import ErrorReason, JobFailure
+from videosearch.indexer.limits import LimitExceeded
 from videosearch.indexer.media import MediaError, NotAVideoError
 
 
@@ -29,6 +30,7 @@ class Dependency(enum.Enum):
 
 # (dependency, error type) -> (reason, what the message starts with); first match wins.
 FAILURE_TABLE: list[tuple[Dependency, type[BaseException], ErrorReason, str]] = [
+    (Dependency.VIDEO_FILE, LimitExceeded, ErrorReason.LIMIT_EXCEEDED, ""),
     (Dependency.VIDEO_FILE, NotAVideoError, ErrorReason.NOT_A_VIDEO, ""),
     (Dependency.VIDEO_FILE, MediaError, ErrorReason.UNREADABLE, ""),
     (Dependency.EMBEDDER, Unavailable, ErrorReason.EMBEDDER_UNAVAILABLE, ""),

@@ -65,6 +65,7 @@ class ErrorReason(enum.Enum):
     EMBEDDER_REFUSED = "embedder_refused"
     SEARCHER_REFUSED = "searcher_refused"
     MODEL_MISMATCH = "model_mismatch"
+    LIMIT_EXCEEDED = "limit_exceeded"
 
 
 @dataclasses.dataclass(frozen=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+import os
 import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -21,6 +22,8 @@ from videosearch.embedder.types import ModelInfo
 from videosearch.indexer import media
 from videosearch.indexer.frame_times import FrameTimes
 from videosearch.indexer.failures import Dependency, failing_iter, failures_of
+from videosearch.common.resilience import RetryPolicy
+from videosearch.indexer.limits import MediaLimits
 from videosearch.indexer.locations import file_location, record_location
 from videosearch.indexer.moments import MomentSettings, VideoMoment, join_across_cuts, split_scene, unit_mean
 from videosearch.indexer.jobs import (
@@ -83,9 +86,12 @@ class IndexPipeline:
 
     def __init__(
         self, embedder: ImageEmbedder, store: VideoStore, *, embed_requests_in_flight: int = 4,
-        moments: MomentSettings = MomentSettings(),
+        moments: MomentSettings = MomentSettings(), limits: MediaLimits = MediaLimits(),
+        retry: RetryPolicy = RetryPolicy(),
     ) -> None:
         self._embedder = embedder
+        self._retry = retry
+        self._limits = limits
         self._store = store
         self._moments = moments
         self._in_flight = max(1, embed_requests_in_flight)
@@ -107,7 +113,8 @@ class IndexPipeline:
 
     def _index(self, job: Job, handle: JobHandle, clock: StageClock) -> None:
         started = time.perf_counter()
-        info = self._check_model()
+        info = self._check_model(handle)
+        self._check_limits(job)
         handle.update(stage=JobStage.HASHING)
         hashing = self._start_hashing(job, handle, info.model_id, clock)
         decoded = self._decode_and_embed(job, handle, info, hashing, clock)
@@ -125,12 +132,13 @@ class IndexPipeline:
         clock.add("total_wall", time.perf_counter() - started)
 
     # -- 1. the model ------------------------------------------------------------------
-    def _check_model(self) -> ModelInfo:
-        """The Embedder's model, once it is known to be the collection's (or the collection is empty)."""
+    def _check_model(self, handle: JobHandle) -> ModelInfo:
+        """The Embedder's model, once it is known to be the collection's (or the collection is empty).
+        A dependency that is briefly away is waited for (see RetryPolicy), not failed at once."""
         with failures_of(Dependency.EMBEDDER):
-            info = self._embedder.model_info()
+            info = self._retry.call(self._embedder.model_info, should_stop=handle.should_stop)
         with failures_of(Dependency.SEARCHER):
-            collection_model = self._store.stats().model_id
+            collection_model = self._retry.call(self._store.stats, should_stop=handle.should_stop).model_id
         if collection_model and collection_model != info.model_id:
             raise JobFailure(
                 ErrorReason.MODEL_MISMATCH,
@@ -139,6 +147,14 @@ class IndexPipeline:
                 "another --data-dir for a collection of the new model",
             )
         return info
+
+    def _check_limits(self, job: Job) -> None:
+        """Before hashing or decoding: the file's size, and its frame size and duration as the
+        container states them (opening it reads one frame)."""
+        with failures_of(Dependency.VIDEO_FILE):
+            self._limits.check_file(job.path, os.stat(job.path).st_size)
+            info = media.probe(job.path)
+            self._limits.check_video(job.path, info.width, info.height, info.duration_seconds)
 
     # -- 2. the hash -------------------------------------------------------------------
     def _start_hashing(self, job: Job, handle: JobHandle, model_id: str, clock: StageClock) -> Future:
@@ -216,6 +232,8 @@ class IndexPipeline:
         try:
             for scene in failing_iter(Dependency.VIDEO_FILE, scenes):
                 handle.check_cancelled()
+                with failures_of(Dependency.VIDEO_FILE):
+                    self._limits.check_scene_count(job.path, scene.index + 1)
                 frames_to_embed += len(scene.sample_frames)
                 detecting = True  # a later progress report must not step the stage back
                 handle.update(stage=JobStage.EMBEDDING, scenes_found=scene.index + 1, frames_to_embed=frames_to_embed)
@@ -296,4 +314,6 @@ class IndexPipeline:
         handle.update(stage=JobStage.STORING, percent=100.0 - _STORE_SHARE)
         handle.check_cancelled()
         with clock.timing("store"), failures_of(Dependency.SEARCHER):
-            self._store.upsert_video(video, scenes, matrix, moments)
+            # Safe to retry: the Searcher replaces a video in one atomic write.
+            self._retry.call(lambda: self._store.upsert_video(video, scenes, matrix, moments),
+                             should_stop=handle.should_stop)

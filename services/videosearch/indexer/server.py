@@ -9,14 +9,16 @@ import logging
 import sys
 import threading
 
-from videosearch.common.errors import InvalidArgument, VideoSearchError
+from videosearch.common.errors import FailedPrecondition, InvalidArgument, VideoSearchError
+from videosearch.common.resilience import RetryPolicy
 from videosearch.common.service import ServiceApp
 from videosearch.embedder.client import EmbedderClient
+from videosearch.indexer.job_store import JobStore
 from videosearch.indexer.jobs import JobManager
 from videosearch.indexer.paths import AllowedRoots
 from videosearch.indexer.pipeline import IndexPipeline
 from videosearch.indexer.servicer import IndexerServicer
-from videosearch.indexer.settings import IndexerSettings, default_options, load, moment_settings
+from videosearch.indexer.settings import IndexerSettings, default_options, load, media_limits, moment_settings
 from videosearch.searcher.client import SearcherClient
 from videosearch.v1 import indexer_pb2, indexer_pb2_grpc
 
@@ -30,7 +32,8 @@ class IndexerApp(ServiceApp[IndexerSettings]):
     grpc_service = indexer_pb2.DESCRIPTOR.services_by_name["IndexerService"]
     add_servicer = staticmethod(indexer_pb2_grpc.add_IndexerServiceServicer_to_server)
     read_settings = staticmethod(load)
-    startup_errors = (InvalidArgument,)  # a server default for job options that no job could use
+    # A server default for job options that no job could use; a job table in use by another Indexer.
+    startup_errors = (InvalidArgument, FailedPrecondition)
     serving_once_loaded = False  # SERVING once the Embedder answers (see _become_ready, started by start)
 
     def __init__(self, settings: IndexerSettings) -> None:
@@ -38,13 +41,15 @@ class IndexerApp(ServiceApp[IndexerSettings]):
         self.searcher = SearcherClient(settings.searcher_address, timeout=settings.rpc_timeout_s)
         self.pipeline = IndexPipeline(
             self.embedder, self.searcher, embed_requests_in_flight=settings.embed_requests_in_flight,
-            moments=moment_settings(settings).validate(),
+            moments=moment_settings(settings).validate(), limits=media_limits(settings),
+            retry=RetryPolicy(total_s=settings.dependency_retry_s),
         )
         self.jobs = JobManager(
             self.pipeline,
             workers=settings.workers,
             max_queued=settings.max_queued_jobs,
             finished_kept=settings.finished_jobs_kept,
+            store=JobStore(settings.state_dir) if settings.state_dir else None,
         )
         super().__init__(settings, IndexerServicer(self.jobs, AllowedRoots(settings.allowed_roots),
                                                    default_options(settings)))

@@ -9,11 +9,13 @@ from videosearch.common import defaults
 from videosearch.common.settings import BaseServiceSettings, load_settings, port_setting, setting
 from videosearch.indexer import moments
 from videosearch.indexer.jobs import IndexOptions
+from videosearch.indexer.limits import MediaLimits
 
 ENV_PREFIX = "VIDEOSEARCH_INDEXER"
 # Each job option's default is written once, in IndexOptions; these settings only let
 # an operator change the server's defaults for jobs that leave an option unset.
 _JOB = IndexOptions()
+_LIMITS = MediaLimits()
 
 
 @dataclass
@@ -45,6 +47,14 @@ class IndexerSettings(BaseServiceSettings):
         moments.DEFAULT_JOIN_MAX_SECONDS, "... when the shorter of the two lasts less than this")
     embed_requests_in_flight: int = setting(4, "embedding requests one job keeps in flight while it decodes on")
     rpc_timeout_s: float = setting(120.0, "deadline of each call to the Embedder and the Searcher")
+    dependency_retry_s: float = setting(
+        60.0, "how long a job waits, retrying with backoff, for an Embedder or Searcher that is unavailable")
+    state_dir: str = setting("", "directory of the Indexer's own job table (LevelDB): job ids survive a restart and "
+                                 "unfinished jobs run again; empty keeps jobs in memory only")
+    max_frame_pixels: int = setting(_LIMITS.max_frame_pixels, "largest frame (width x height) a job may decode")
+    max_duration_seconds: float = setting(_LIMITS.max_duration_seconds, "longest video a job may index, in seconds")
+    max_file_bytes: int = setting(_LIMITS.max_file_bytes, "largest video file a job may read, in bytes")
+    max_scenes: int = setting(_LIMITS.max_scenes, "most scenes one video may have")
 
 
 # Every job option but ``force`` has a setting of the same name: the server's default for it.
@@ -54,6 +64,11 @@ SERVER_DEFAULT_OPTIONS = [f.name for f in dataclasses.fields(IndexOptions) if f.
 def default_options(settings: IndexerSettings) -> IndexOptions:
     """The options of a job that sets none: the server's defaults (validated, so a bad flag fails at start)."""
     return IndexOptions(**{name: getattr(settings, name) for name in SERVER_DEFAULT_OPTIONS}).validate()
+
+
+def media_limits(settings: IndexerSettings) -> MediaLimits:
+    return MediaLimits(max_frame_pixels=settings.max_frame_pixels, max_duration_seconds=settings.max_duration_seconds,
+                       max_file_bytes=settings.max_file_bytes, max_scenes=settings.max_scenes).validate()
 
 
 def moment_settings(settings: IndexerSettings) -> moments.MomentSettings:

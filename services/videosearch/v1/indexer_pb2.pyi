@@ -38,6 +38,7 @@ class JobErrorReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     JOB_ERROR_REASON_EMBEDDER_REFUSED: _ClassVar[JobErrorReason]
     JOB_ERROR_REASON_SEARCHER_REFUSED: _ClassVar[JobErrorReason]
     JOB_ERROR_REASON_MODEL_MISMATCH: _ClassVar[JobErrorReason]
+    JOB_ERROR_REASON_LIMIT_EXCEEDED: _ClassVar[JobErrorReason]
 JOB_STATE_UNSPECIFIED: JobState
 JOB_STATE_QUEUED: JobState
 JOB_STATE_RUNNING: JobState
@@ -58,6 +59,7 @@ JOB_ERROR_REASON_INTERNAL: JobErrorReason
 JOB_ERROR_REASON_EMBEDDER_REFUSED: JobErrorReason
 JOB_ERROR_REASON_SEARCHER_REFUSED: JobErrorReason
 JOB_ERROR_REASON_MODEL_MISMATCH: JobErrorReason
+JOB_ERROR_REASON_LIMIT_EXCEEDED: JobErrorReason
 
 class IndexOptions(_message.Message):
     __slots__ = ("detector_threshold", "min_scene_frames", "frames_per_scene", "force", "seconds_per_sample", "min_frames_per_scene", "max_frames_per_scene", "detector")
