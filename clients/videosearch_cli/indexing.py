@@ -19,6 +19,7 @@ from videosearch.indexer.client import IndexerClient, SubmitOptions
 from videosearch.indexer.jobs import ErrorReason, Job, JobStage, JobState
 from videosearch.searcher.client import SearcherClient
 from videosearch.searcher.types import VideoRecord
+from videosearch_cli.connection import security_of
 from videosearch_cli.output import console, errors, plain, print_json
 from videosearch_cli.prune import prune
 
@@ -80,7 +81,9 @@ def cmd_index(args) -> int:
         raise CliError("give files or folders to index, or --prune")
     if args.dry_run and not args.prune:
         raise CliError("--dry-run goes with --prune: `videosearch index --prune --dry-run`")
-    with IndexerClient(args.indexer_address) as indexer, SearcherClient(args.searcher_address) as searcher:
+    security = security_of(args)
+    with IndexerClient(args.indexer_address, security=security) as indexer, \
+            SearcherClient(args.searcher_address, security=security) as searcher:
         pruned = prune(searcher, dry_run=args.dry_run, json_output=args.json) if args.prune else None
         if not args.paths:
             if args.json:

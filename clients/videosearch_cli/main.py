@@ -21,6 +21,7 @@ from videosearch.indexer.client import IndexerClient
 from videosearch.indexer.jobs import Job
 from videosearch.searcher.client import SearcherClient
 from videosearch.searcher.types import SceneHit, SearchParams, VideoRecord
+from videosearch_cli.connection import security_of
 from videosearch_cli.indexing import CliError, Interrupted, cmd_index
 from videosearch_cli.output import (
     console,
@@ -46,7 +47,7 @@ def cmd_search(args) -> int:
         raise CliError(f"--top {args.top}: give how many results to show, 1 to 1000")
     params = SearchParams(top_k=args.top, scenes_per_video=args.scenes, video_scoring=args.scoring, mode=args.mode,
                           approximate=args.approximate)
-    with SearcherClient(args.searcher_address) as searcher:
+    with SearcherClient(args.searcher_address, security=security_of(args)) as searcher:
         result = searcher.search(text=args.query, params=params)
         # Scene hits name only their video: look each one up once for its path.
         videos = {hit.video.video_id: hit.video for hit in result.videos}
@@ -122,7 +123,7 @@ def _more_hint(command: str, token: str, args) -> None:
 
 
 def cmd_videos_list(args) -> int:
-    with SearcherClient(args.searcher_address) as searcher:
+    with SearcherClient(args.searcher_address, security=security_of(args)) as searcher:
         total = 0
 
         def page(size: int, token: str):
@@ -154,7 +155,7 @@ def cmd_videos_list(args) -> int:
 
 
 def cmd_videos_show(args) -> int:
-    with SearcherClient(args.searcher_address) as searcher:
+    with SearcherClient(args.searcher_address, security=security_of(args)) as searcher:
         v, scenes, moments = searcher.get_video_moments(args.video_id)
     if args.json:
         print_json({"video": video_json(v), "scenes": [span_json(s, v.fps) for s in scenes],
@@ -185,7 +186,7 @@ def cmd_videos_show(args) -> int:
 
 
 def cmd_videos_delete(args) -> int:
-    with SearcherClient(args.searcher_address) as searcher:
+    with SearcherClient(args.searcher_address, security=security_of(args)) as searcher:
         deleted = searcher.delete_video(args.video_id)
     if args.json:
         print_json({"video_id": args.video_id, "deleted_scenes": deleted})
@@ -196,7 +197,7 @@ def cmd_videos_delete(args) -> int:
 
 # -- jobs, stats ---------------------------------------------------------------------
 def cmd_jobs_list(args) -> int:
-    with IndexerClient(args.indexer_address) as indexer:
+    with IndexerClient(args.indexer_address, security=security_of(args)) as indexer:
         jobs, token = _page_or_all(args, indexer.list_page)
     if args.json:
         print_json({"jobs": [plain(j) for j in jobs], "next_page_token": token})
@@ -220,7 +221,7 @@ def cmd_jobs_cancel(args) -> int:
     check, so it may still read running for a moment (`jobs list` shows when it stopped)."""
     results: list[Job] = []
     failed = 0
-    with IndexerClient(args.indexer_address) as indexer:
+    with IndexerClient(args.indexer_address, security=security_of(args)) as indexer:
         for job_id in args.job_ids:
             try:
                 results.append(indexer.cancel(job_id))
@@ -238,7 +239,7 @@ def cmd_jobs_cancel(args) -> int:
 
 
 def cmd_stats(args) -> int:
-    with SearcherClient(args.searcher_address) as searcher:
+    with SearcherClient(args.searcher_address, security=security_of(args)) as searcher:
         stats = searcher.stats()
     if args.json:
         print_json(plain(stats))
@@ -268,6 +269,13 @@ def build_parser() -> argparse.ArgumentParser:
                         help="host:port of the Indexer [env VIDEOSEARCH_INDEXER_ADDRESS]")
     parser.add_argument("--searcher-address", default=os.environ.get("VIDEOSEARCH_SEARCHER_ADDRESS", defaults.SEARCHER_ADDRESS),
                         help="host:port of the Searcher [env VIDEOSEARCH_SEARCHER_ADDRESS]")
+    for flag, env, what in (
+        ("--token-file", "VIDEOSEARCH_TOKEN_FILE", "file holding the bearer token the services require (docs/security.md)"),
+        ("--tls-ca-file", "VIDEOSEARCH_TLS_CA_FILE", "PEM CA that signed the services' certificates; set, calls use TLS"),
+        ("--tls-cert-file", "VIDEOSEARCH_TLS_CERT_FILE", "PEM client certificate, for services that require mutual TLS"),
+        ("--tls-key-file", "VIDEOSEARCH_TLS_KEY_FILE", "PEM private key of --tls-cert-file"),
+    ):
+        parser.add_argument(flag, default=os.environ.get(env, ""), help=f"{what} [env {env}]")
     commands = parser.add_subparsers(dest="command", required=True)
 
     index = commands.add_parser(

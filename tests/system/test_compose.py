@@ -54,7 +54,8 @@ def test_ports_healthchecks_and_addresses_agree():
         port = int(env[f"{prefix}_PORT"])
         ports[name] = port
         assert env[f"{prefix}_HOST"] == "0.0.0.0", "a container must listen on all interfaces"
-        assert services[name]["ports"] == [f"{port}:{port}"]
+        # Only what a user calls is published, and only on loopback (a proxy serves other hosts).
+        assert services[name].get("ports", []) == ([] if name == "embedder" else [f"127.0.0.1:{port}:{port}"])
         assert services[name]["healthcheck"]["test"][-1] == f"127.0.0.1:{port}"
         # The compose port is the service's own default, so local and container setups match.
         defaults = {f.name: f.default for f in dataclasses.fields(settings_cls)}
@@ -129,3 +130,57 @@ def test_docker_waits_longer_than_a_service_takes_to_stop():
     for name, service in compose()["services"].items():
         period = service["stop_grace_period"]
         assert period.endswith("s") and float(period[:-1]) > 2 * GRACE_SECONDS, f"{name}: {period}"
+
+
+def test_tls_and_tokens_are_on_and_come_from_secrets_not_the_environment():
+    doc = compose()
+    declared = set(doc["secrets"])
+    for name, (settings_cls, prefix, _) in SERVICES.items():
+        service = doc["services"][name]
+        env = service["environment"]
+        mounted = {f"/run/secrets/{secret}" for secret in service["secrets"]}
+        assert set(service["secrets"]) <= declared
+        for setting in ("TLS_CERT_FILE", "TLS_KEY_FILE", "TOKENS_FILE"):
+            assert env[f"{prefix}_{setting}"] in mounted, f"{name}: {setting} must be a mounted secret"
+        if name != "embedder":  # the Indexer and the Searcher call the others over TLS with a token
+            for setting in ("CLIENT_TLS_CA_FILE", "CLIENT_TOKEN_FILE"):
+                assert env[f"{prefix}_{setting}"] in mounted
+        assert not any("TOKEN" in k and not k.endswith("_FILE") for k in env), "no token value in the environment"
+        check = service["healthcheck"]["test"]
+        assert check[check.index("--tls-ca-file") + 1] in mounted and check[check.index("--tls-server-name") + 1] == name
+
+
+def test_make_secrets_makes_what_the_services_accept(tmp_path):
+    """deploy/make-secrets.sh's files, used as compose mounts them: a Searcher serving TLS with
+    its token file, reached by the name in the certificate with the CA and each token."""
+    import subprocess
+
+    import grpc
+    from videosearch.common.security import ClientSecurity
+    from videosearch.searcher.server import SearcherServer
+    from videosearch.searcher.settings import SearcherSettings
+    from videosearch.v1 import searcher_pb2, searcher_pb2_grpc
+
+    secrets = tmp_path / "secrets"
+    subprocess.run(["bash", str(ROOT / "deploy" / "make-secrets.sh"), str(secrets)], check=True, capture_output=True)
+    assert oct(secrets.stat().st_mode & 0o777) == "0o700"
+    searcher = SearcherServer.serve(SearcherSettings(
+        port=0, data_dir=str(tmp_path / "data"), embedder_address="", ann="none",
+        tls_cert_file=str(secrets / "server.crt"), tls_key_file=str(secrets / "server.key"),
+        tokens_file=str(secrets / "tokens.txt")))
+    try:
+        codes = {}
+        for who in ("read", "write", "service"):
+            security = ClientSecurity(tls_ca_file=str(secrets / "ca.crt"), token_file=str(secrets / f"{who}.token"),
+                                      tls_server_name="searcher")
+            with security.channel(f"127.0.0.1:{searcher.port}") as channel:
+                stub = searcher_pb2_grpc.SearcherServiceStub(channel)
+                assert stub.GetStats(searcher_pb2.GetStatsRequest(), timeout=10).video_count == 0
+                try:
+                    stub.DeleteVideo(searcher_pb2.DeleteVideoRequest(video_id="nope"), timeout=10)
+                except grpc.RpcError as exc:
+                    codes[who] = exc.code()
+        assert codes == {"read": grpc.StatusCode.PERMISSION_DENIED, "write": grpc.StatusCode.NOT_FOUND,
+                         "service": grpc.StatusCode.NOT_FOUND}
+    finally:
+        searcher.stop(0)

@@ -12,7 +12,9 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from videosearch.common import errors
-from videosearch.common.grpc_server import insecure_channel
+from videosearch.common.grpc_server import CHANNEL_OPTIONS
+from videosearch.common.replicas import channel_options, channel_target, split_addresses
+from videosearch.common.security import ClientSecurity
 
 Response = TypeVar("Response")
 
@@ -51,6 +53,17 @@ def raise_domain_error(err: grpc.RpcError, service: str, address: str) -> NoRetu
     raise domain_error(err, service, address) from err
 
 
+def client_channel(address: str, security: ClientSecurity | None = None) -> grpc.Channel:
+    """The channel every client opens: TLS and a token when ``security`` says so; several
+    replicas (a list, or a dns:/// name) balanced round-robin with retries on UNAVAILABLE.
+    One plain address gets a plain channel: client-side health checking would hide a
+    NOT_SERVING service from the caller asking it whether it is ready."""
+    security = security or ClientSecurity()
+    if len(split_addresses(address)) > 1 or address.strip().startswith("dns:"):
+        return security.channel(channel_target(address), channel_options(CHANNEL_OPTIONS))
+    return security.channel(address.strip(), list(CHANNEL_OPTIONS))
+
+
 class ServiceClient:
     """What every typed client shares: one channel to ``address``, a per-call timeout,
     gRPC errors raised as the domain errors above, the health check, and closing
@@ -58,10 +71,10 @@ class ServiceClient:
 
     service = "service"  # the name errors use: "embedder", "indexer", "searcher"
 
-    def __init__(self, address: str, timeout: float = 30.0) -> None:
+    def __init__(self, address: str, timeout: float = 30.0, *, security: ClientSecurity | None = None) -> None:
         self.address = address
         self.timeout = timeout
-        self._channel = insecure_channel(address)
+        self._channel = client_channel(address, security)
 
     def _call(self, rpc: Callable[..., Response], request, *, timeout: float | None = None) -> Response:
         """One unary call; failures come out as VideoSearchError subclasses."""

@@ -112,6 +112,7 @@ class Service:
         max_message_bytes: int = MAX_MESSAGE_BYTES,
         reflection: bool = True,
         interceptors: Sequence[grpc.ServerInterceptor] = (),
+        credentials: grpc.ServerCredentials | None = None,
     ) -> None:
         self.name = name
         self.server = grpc.server(
@@ -132,7 +133,10 @@ class Service:
         if reflection:
             enable_reflection([*service_names, health.SERVICE_NAME], self.server)
         try:
-            self.port = self.server.add_insecure_port(f"{host}:{port}")
+            if credentials is not None:
+                self.port = self.server.add_secure_port(f"{host}:{port}", credentials)
+            else:
+                self.port = self.server.add_insecure_port(f"{host}:{port}")
         except RuntimeError:  # grpcio >= 1.60 raises where older versions returned 0
             self.port = 0
         if self.port == 0:

@@ -58,7 +58,7 @@ class ServiceMetrics:
 
 
 class MetricsInterceptor(grpc.ServerInterceptor):
-    """Counts and times every RPC, health and reflection included. Installed outermost, so
+    """Counts and times every RPC of the videosearch services. Installed outermost, so
     the code it records is the one the caller got (after errors were mapped)."""
 
     def __init__(self, metrics: ServiceMetrics) -> None:
@@ -66,8 +66,10 @@ class MetricsInterceptor(grpc.ServerInterceptor):
 
     def intercept_service(self, continuation, handler_call_details):
         handler = continuation(handler_call_details)
-        if handler is None:
-            return None
+        if handler is None or not handler_call_details.method.startswith("/videosearch."):
+            # Health and reflection have their own calling conventions (the non-blocking
+            # health Watch takes a callback); they are not the services' work anyway.
+            return handler
         method = handler_call_details.method.rsplit("/", 1)[-1]
         record = self._metrics.record
 

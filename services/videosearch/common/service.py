@@ -28,6 +28,10 @@ from videosearch.common.grpc_server import (
     end_process,
     write_port_file,
 )
+from videosearch.common.auth import AccessPolicy, TokenTable
+from videosearch.common.errors import VideoSearchError
+from videosearch.common.metrics import MetricsInterceptor, ServiceMetrics
+from videosearch.common.security import AuthInterceptor
 from videosearch.common.settings import BaseServiceSettings
 
 log = logging.getLogger(__name__)
@@ -53,6 +57,8 @@ class ServiceApp(ABC, Generic[S]):
         self.settings = settings
         self.servicer = servicer
         self.service: Service | None = None
+        self.metrics: ServiceMetrics | None = None
+        self.metrics_port: int | None = None
 
     @property
     def service_name(self) -> str:
@@ -75,12 +81,22 @@ class ServiceApp(ABC, Generic[S]):
             type(self).add_servicer(self.servicer, server)
             return [self.service_name]
 
+        tls = s.server_tls()
+        self.metrics = ServiceMetrics(self.name)
+        # Outermost first: metrics see every call with its final code, then authentication
+        # refuses before any servicer code runs, then the service's own interceptors.
+        shared = [MetricsInterceptor(self.metrics)]
+        if s.tokens_file:
+            shared.append(AuthInterceptor(AccessPolicy(TokenTable.load(s.tokens_file), reflection_open=s.reflection)))
         self.service = Service(
             self.name, register, host=s.host, port=s.port, max_workers=s.server_threads,
             max_message_bytes=s.max_message_mb * 1024 * 1024, reflection=s.reflection,
-            interceptors=self.interceptors(),
+            interceptors=[*shared, *self.interceptors()], credentials=tls.credentials() if tls else None,
         ).start()
         write_port_file(s.port_file, self.service.port)
+        if s.metrics_port >= 0:
+            self.metrics_port = self.metrics.serve_http(s.host, s.metrics_port)
+            log.info("%s metrics on http://%s:%d/metrics", self.name, s.host, self.metrics_port)
         # After the port file: a launcher reading this line finds the file written.
         log.info("%s listening on %s", self.name, self.address)
         return self
@@ -104,6 +120,8 @@ class ServiceApp(ABC, Generic[S]):
         self.drain(grace)
         if self.service is not None:
             self.service.stop(grace)
+        if getattr(self, "metrics", None) is not None:
+            self.metrics.stop()
         self.close()
 
     @classmethod
@@ -152,7 +170,7 @@ class ServiceApp(ABC, Generic[S]):
             app.prepare_process()
             app.start()
             app.load()
-        except (PortUnavailable, ValueError, *cls.startup_errors) as exc:
+        except (PortUnavailable, ValueError, VideoSearchError, *cls.startup_errors) as exc:
             log.error("%s cannot start: %s", cls.name, exc)
             if app is not None:
                 app.stop(0)

@@ -96,3 +96,36 @@ class BaseServiceSettings:
     max_message_mb: int = setting(defaults.MAX_MESSAGE_MB, "largest gRPC message sent or received, in MiB")
     reflection: bool = setting(True, "answer gRPC server reflection (v1 and v1alpha), e.g. for grpcurl")
     server_threads: int = setting(defaults.SERVER_THREADS, "threads serving RPCs")
+    tls_cert_file: str = setting("", "PEM certificate (chain) to serve TLS with; empty serves plaintext (docs/security.md)")
+    tls_key_file: str = setting("", "PEM private key of --tls-cert-file")
+    tls_client_ca_file: str = setting("", "PEM CA whose client certificates are required (mutual TLS); empty: none asked")
+    tokens_file: str = setting("", "file of '<read|write> sha256:<hex>' lines; set, every RPC but health needs a bearer "
+                                   "token with the method's role (docs/security.md); empty: no authentication")
+    metrics_port: int = setting(-1, "serve Prometheus metrics at http://<host>:<port>/metrics; -1 off, 0 picks a port")
+
+    def server_tls(self):
+        """The server's TLS settings, or None for plaintext; half a pair is a start-up error."""
+        from videosearch.common.security import ServerTls
+
+        if bool(self.tls_cert_file) != bool(self.tls_key_file):
+            raise ValueError("give both --tls-cert-file and --tls-key-file, or neither")
+        if self.tls_client_ca_file and not self.tls_cert_file:
+            raise ValueError("--tls-client-ca-file needs --tls-cert-file and --tls-key-file")
+        return ServerTls(self.tls_cert_file, self.tls_key_file, self.tls_client_ca_file) if self.tls_cert_file else None
+
+
+@dataclasses.dataclass
+class OutgoingCallSettings:
+    """How a service reaches the others (the Indexer and the Searcher call the Embedder,
+    the Indexer the Searcher): TLS and a bearer token, mirroring the servers' settings."""
+
+    client_tls_ca_file: str = setting("", "PEM CA that signed the other services' certificates; empty: plaintext")
+    client_tls_cert_file: str = setting("", "PEM client certificate for services that require mutual TLS")
+    client_tls_key_file: str = setting("", "PEM private key of --client-tls-cert-file")
+    client_token_file: str = setting("", "file holding the bearer token to send to the other services")
+
+    def client_security(self):
+        from videosearch.common.security import ClientSecurity
+
+        return ClientSecurity(self.client_tls_ca_file, self.client_tls_cert_file, self.client_tls_key_file,
+                              self.client_token_file)

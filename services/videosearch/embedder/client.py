@@ -14,6 +14,7 @@ import numpy as np
 from videosearch.common.errors import InvalidArgument
 from videosearch.common.grpc_client import ServiceClient, raise_domain_error
 from videosearch.common.grpc_server import MAX_MESSAGE_BYTES
+from videosearch.common.security import ClientSecurity
 from videosearch.common.tensors import from_tensor, to_tensor
 from videosearch.embedder.types import ModelInfo
 from videosearch.embedder.wire import model_info_from_proto
@@ -26,8 +27,8 @@ _MESSAGE_OVERHEAD_BYTES = 64 * 1024
 class EmbedderClient(ServiceClient):
     service = "embedder"
 
-    def __init__(self, address: str, timeout: float = 60.0) -> None:
-        super().__init__(address, timeout)
+    def __init__(self, address: str, timeout: float = 60.0, *, security: ClientSecurity | None = None) -> None:
+        super().__init__(address, timeout, security=security)
         self._stub = embedder_pb2_grpc.EmbedderServiceStub(self._channel)
         self._info: ModelInfo | None = None
 

@@ -12,6 +12,7 @@ import datetime as dt
 from collections.abc import Iterator
 
 from videosearch.common.grpc_client import ServiceClient
+from videosearch.common.security import ClientSecurity
 from videosearch.indexer.jobs import ErrorReason, IndexOptions, Job, JobStage, JobState
 from videosearch.v1 import indexer_pb2, indexer_pb2_grpc
 
@@ -34,8 +35,8 @@ class SubmitOptions:
 class IndexerClient(ServiceClient):
     service = "indexer"
 
-    def __init__(self, address: str, timeout: float = 30.0) -> None:
-        super().__init__(address, timeout)
+    def __init__(self, address: str, timeout: float = 30.0, *, security: ClientSecurity | None = None) -> None:
+        super().__init__(address, timeout, security=security)
         self._stub = indexer_pb2_grpc.IndexerServiceStub(self._channel)
 
     def submit(self, path: str, options: SubmitOptions = SubmitOptions()) -> Job:

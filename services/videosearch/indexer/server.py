@@ -37,8 +37,9 @@ class IndexerApp(ServiceApp[IndexerSettings]):
     serving_once_loaded = False  # SERVING once the Embedder answers (see _become_ready, started by start)
 
     def __init__(self, settings: IndexerSettings) -> None:
-        self.embedder = EmbedderClient(settings.embedder_address, timeout=settings.rpc_timeout_s)
-        self.searcher = SearcherClient(settings.searcher_address, timeout=settings.rpc_timeout_s)
+        security = settings.client_security()
+        self.embedder = EmbedderClient(settings.embedder_address, timeout=settings.rpc_timeout_s, security=security)
+        self.searcher = SearcherClient(settings.searcher_address, timeout=settings.rpc_timeout_s, security=security)
         self.pipeline = IndexPipeline(
             self.embedder, self.searcher, embed_requests_in_flight=settings.embed_requests_in_flight,
             moments=moment_settings(settings).validate(), limits=media_limits(settings),

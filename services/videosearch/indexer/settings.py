@@ -6,7 +6,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from videosearch.common import defaults
-from videosearch.common.settings import BaseServiceSettings, load_settings, port_setting, setting
+from videosearch.common.settings import BaseServiceSettings, OutgoingCallSettings, load_settings, port_setting, setting
 from videosearch.indexer import moments
 from videosearch.indexer.jobs import IndexOptions
 from videosearch.indexer.limits import MediaLimits
@@ -19,7 +19,7 @@ _LIMITS = MediaLimits()
 
 
 @dataclass
-class IndexerSettings(BaseServiceSettings):
+class IndexerSettings(OutgoingCallSettings, BaseServiceSettings):
     port: int = port_setting(defaults.INDEXER_PORT)
     embedder_address: str = setting(defaults.EMBEDDER_ADDRESS, "host:port of the Embedder")
     searcher_address: str = setting(defaults.SEARCHER_ADDRESS, "host:port of the Searcher")

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator
 import numpy as np
 
 from videosearch.common.grpc_client import ServiceClient
+from videosearch.common.security import ClientSecurity
 from videosearch.common.tensors import to_tensor
 from videosearch.searcher import wire
 from videosearch.searcher.types import (
@@ -28,8 +29,8 @@ from videosearch.v1 import searcher_pb2, searcher_pb2_grpc
 class SearcherClient(ServiceClient):
     service = "searcher"
 
-    def __init__(self, address: str, timeout: float = 30.0) -> None:
-        super().__init__(address, timeout)
+    def __init__(self, address: str, timeout: float = 30.0, *, security: ClientSecurity | None = None) -> None:
+        super().__init__(address, timeout, security=security)
         self._stub = searcher_pb2_grpc.SearcherServiceStub(self._channel)
 
     def upsert_video(

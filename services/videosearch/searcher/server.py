@@ -43,7 +43,8 @@ class SearcherServer(ServiceApp[SearcherSettings]):
         if text_embedder is None and s.embedder_address:
             from videosearch.searcher.text_embedder import RemoteTextEmbedder
 
-            text_embedder = RemoteTextEmbedder(s.embedder_address, timeout=s.embedder_timeout)
+            text_embedder = RemoteTextEmbedder(s.embedder_address, timeout=s.embedder_timeout,
+                                               security=s.client_security())
         self.text_embedder = text_embedder
         self.searcher = Searcher.open(
             s.data_dir,

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from videosearch.common import defaults
-from videosearch.common.settings import BaseServiceSettings, load_settings, port_setting, setting
+from videosearch.common.settings import BaseServiceSettings, OutgoingCallSettings, load_settings, port_setting, setting
 from videosearch.searcher.ann import DEFAULT_ANN_CANDIDATES, DEFAULT_ANN_MODE, DEFAULT_ANN_THRESHOLD, AnnParams
 
 ENV_PREFIX = "VIDEOSEARCH_SEARCHER"
@@ -15,7 +15,7 @@ _ANN = AnnParams()
 
 
 @dataclass
-class SearcherSettings(BaseServiceSettings):
+class SearcherSettings(OutgoingCallSettings, BaseServiceSettings):
     port: int = port_setting(defaults.SEARCHER_PORT)
     data_dir: str = setting("./data/searcher", "directory of the LevelDB store (and the saved ANN index)")
     embedder_address: str = setting(defaults.EMBEDDER_ADDRESS, "host:port of the Embedder, used to embed text queries")

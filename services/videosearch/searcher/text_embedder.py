@@ -16,6 +16,7 @@ import numpy as np
 
 from videosearch.common.errors import Unavailable
 from videosearch.common.resilience import CircuitBreaker
+from videosearch.common.security import ClientSecurity
 from videosearch.embedder.client import EmbedderClient
 
 DEFAULT_MAX_IN_FLIGHT = 8
@@ -30,9 +31,10 @@ class RemoteTextEmbedder:
     """
 
     def __init__(self, address: str, timeout: float = 30.0, *, max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
-                 slot_wait_s: float = DEFAULT_SLOT_WAIT_S, breaker: CircuitBreaker | None = None) -> None:
+                 slot_wait_s: float = DEFAULT_SLOT_WAIT_S, breaker: CircuitBreaker | None = None,
+                 security: ClientSecurity | None = None) -> None:
         self.address = address
-        self._client = EmbedderClient(address, timeout=timeout)
+        self._client = EmbedderClient(address, timeout=timeout, security=security)
         self._model_id: str | None = None
         self._lock = threading.Lock()
         self._slots = threading.BoundedSemaphore(max_in_flight)

@@ -1,0 +1,13 @@
+"""How the CLI reaches the services: plaintext by default; TLS and a bearer token when the
+global flags (or their environment variables) name the files (docs/security.md)."""
+
+from __future__ import annotations
+
+import argparse
+
+from videosearch.common.security import ClientSecurity
+
+
+def security_of(args: argparse.Namespace) -> ClientSecurity:
+    return ClientSecurity(tls_ca_file=getattr(args, "tls_ca_file", ""), tls_cert_file=getattr(args, "tls_cert_file", ""),
+                          tls_key_file=getattr(args, "tls_key_file", ""), token_file=getattr(args, "token_file", ""))
