@@ -45,7 +45,7 @@ import cv2  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import article as article_pipeline  # noqa: E402
 from article import AS_WRITTEN, BUG_FIXED, ArticleIndex  # noqa: E402
-from decoding import decode_only  # noqa: E402
+from decoding import DECODING_SECTION, compare_variants, decode_only, render_variants  # noqa: E402
 from videosearch.indexer.client import IndexerClient, SubmitOptions  # noqa: E402
 from videosearch.indexer.jobs import JobState  # noqa: E402
 from videosearch.launcher import ClusterConfig, LocalCluster  # noqa: E402
@@ -332,6 +332,10 @@ def main(argv=None) -> int:
     parser.add_argument("--lengths", default="1,5,20", help="minutes of the generated 720p videos (growth)")
     parser.add_argument("--compare", default="5", help="which generated lengths are also run through the article's pipeline")
     parser.add_argument("--no-article", action="store_true", help="skip the comparison with the article's pipeline")
+    parser.add_argument("--decoders", action="store_true",
+                        help="also compare decoder variants (threads, hardware, skip_loop_filter, lowres) on testvideo.mp4 "
+                             "and the shortest generated video: speed, cuts, embeddings")
+    parser.add_argument("--decoders-only", action="store_true", help="only that comparison")
     parser.add_argument("--queries", type=int, default=100, help="text queries answered after indexing, end to end")
     parser.add_argument("--no-write", action="store_true", help="do not update docs/performance.md")
     parser.add_argument("--sampling-only", action="store_true",
@@ -370,6 +374,7 @@ def main(argv=None) -> int:
         path = synthetic_video(minutes, OUT / f"synthetic_{minutes:g}min.mp4")
         videos.append((f"synthetic {minutes:g} min 720p", path, minutes in compare))
 
+    command = " ".join(["python bench/index/run.py", *(sys.argv[1:] if argv is None else argv)])
     queries = benchlib_queries(args.queries)
     ours: dict[str, dict] = {}
     decode: dict[str, dict] = {}
@@ -385,6 +390,16 @@ def main(argv=None) -> int:
 
             with EmbedderClient(cluster.address("embedder")) as embedder:
                 compute_dtype = embedder.model_info().compute_dtype
+            if args.decoders or args.decoders_only:
+                timed = [(name, path) for name, path, _ in videos][:2]
+                shared = sorted(p for p in SHARED.glob("*.mp4") if p.name != "testvideo.mp4")
+                decoders = compare_variants(timed, shared, cluster.address("embedder"))
+                section = render_variants(decoders, timed, command, benchlib.machine())
+                print("\n" + section, flush=True)
+                if not args.no_write:
+                    benchlib.write_section(DECODING_SECTION, section)
+                if args.decoders_only:
+                    return 0
             for name, path, compared in videos:
                 print(f"ours: {name} ...", flush=True)
                 ours[name] = index_through_services(cluster, path)
@@ -412,7 +427,6 @@ def main(argv=None) -> int:
                     article[name][variant] = result
                     print(f"  index {result.total:.1f} s, {len(queries)} queries {sum(result.query_seconds):.1f} s", flush=True)
 
-    command = " ".join(["python bench/index/run.py", *(sys.argv[1:] if argv is None else argv)])
     report = render(videos, ours, decode, article, compute_dtype, len(queries), command)
     print("\n" + report)
     plot_path = plot(videos, ours)
