@@ -204,6 +204,17 @@ TUNING_NOTES = [
 ]
 
 
+def bf16_hardware() -> str:
+    """What this CPU offers bfloat16 matrix products: AMX tiles, AVX-512 BF16 dot products, or neither."""
+    try:
+        flags = set(next(line for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("flags")).split())
+    except (OSError, StopIteration):
+        return "unknown"
+    if "amx_bf16" in flags:
+        return "AMX (amx_bf16)"
+    return "AVX-512 BF16 without AMX" if "avx512_bf16" in flags else "no bfloat16 instructions"
+
+
 def _load_caveat(loads: list[float]) -> list[str]:
     cores = os.cpu_count() or 1
     if not loads or max(loads) <= cores:
@@ -226,7 +237,7 @@ def report(results: dict) -> str:
         "patch 32, 224 px; projection 512). Callers send uint8 frames (224x224, 1-3 per request,",
         "like the Indexer) over real gRPC channels to an Embedder in the same process.",
         "",
-        f"Machine: {results['machine']}.",
+        f"Machine: {results['machine']}; bfloat16 in hardware: {bf16_hardware()}.",
         "",
         *_load_caveat(results["loads"]),
         f"- (a) compute ceiling: sustained fp32 torch.mm (2048x2048) {results['matmul_gflops']:.0f} GFLOP/s / "
