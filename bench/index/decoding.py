@@ -218,6 +218,10 @@ def render_variants(result: dict, timed: list[tuple[str, Path]], command: str, m
               "build than OpenCV's). The generated videos are MPEG-4 Part 2, which has no in-loop deblocking filter: "
               "`skip_loop_filter` can only act on testvideo.mp4 (H.264), which in turn has no `lowres` (H.264 decoders "
               "do not support it)."]
+    lines += ["", "Indexer settings (videosearch.indexer.decoding): `--decoder-threads` (default 0: one per core, at most "
+              "16; `VIDEOSEARCH_INDEXER_DECODER_THREADS`) and `--decoder-hw-acceleration` (`none`, the default, or `any`: "
+              "a hardware decoder where FFmpeg finds one, else software). Neither changes a decoded pixel (tests/indexer_media/"
+              "test_decoding.py), so neither can move a cut."]
     hardware = result["hardware"]
     lines += ["", "Hardware decoding: " + ("none on this machine (`CAP_PROP_HW_ACCELERATION` = any opens a software "
               "decoder: no GPU, no VA-API device here)" if not hardware else "a hardware decoder was used") + "."]
