@@ -232,7 +232,7 @@ def report(results: dict) -> str:
     lines = [
         SECTION,
         "",
-        "Measured by `python bench/embedder/run.py` (one run, everything side by side) with a",
+        f"Measured by `{results['command']}` (one run, everything side by side) with a",
         "randomly initialised CLIP of the real ViT-B/32 architecture (vision 768 wide, 12 layers,",
         "patch 32, 224 px; projection 512). Callers send uint8 frames (224x224, 1-3 per request,",
         "like the Indexer) over real gRPC channels to an Embedder in the same process.",
@@ -334,6 +334,7 @@ def main(argv=None) -> int:
     default_threads = torch.get_num_threads()
     began = time.perf_counter()
     results: dict = {
+        "command": " ".join(["python bench/embedder/run.py", *(sys.argv[1:] if argv is None else argv)]),
         "settings": {"max_batch_size": args.max_batch_size, "max_wait_ms": args.max_wait_ms, "workers": args.workers}
     }
 
