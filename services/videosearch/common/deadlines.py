@@ -28,6 +28,12 @@ def caller_deadline(time_remaining: float | None) -> Iterator[None]:
         _deadline.reset(token)
 
 
+def set_for_this_task(time_remaining: float | None) -> None:
+    """:func:`caller_deadline` for an asyncio task that serves one RPC: its context ends with it,
+    so nothing needs resetting (an async generator may even be closed from another context)."""
+    _deadline.set(None if time_remaining is None else time.monotonic() + time_remaining)
+
+
 def remaining() -> float | None:
     """Seconds left until the current caller's deadline; None without one."""
     deadline = _deadline.get()

@@ -16,11 +16,11 @@ import contextvars
 import inspect
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import AbstractAsyncContextManager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 import grpc
 
-from videosearch.common.deadlines import caller_deadline
+from videosearch.common.deadlines import caller_deadline, set_for_this_task
 
 HEALTH_PREFIX = "/grpc.health.v1.Health/"
 
@@ -180,16 +180,7 @@ class SyncHandlerAdapter(grpc.aio.ServerInterceptor):
         return call
 
 
-class _DeadlineScope:
-    def __init__(self, context: grpc.aio.ServicerContext) -> None:
-        self._scope = caller_deadline(context.time_remaining())
-
-    async def __aenter__(self):
-        self._scope.__enter__()
-
-    async def __aexit__(self, *exc):
-        self._scope.__exit__(*exc)
-        return False
-
-
-_deadline_scope = _DeadlineScope
+@asynccontextmanager
+async def _deadline_scope(context: grpc.aio.ServicerContext):
+    set_for_this_task(context.time_remaining())
+    yield
