@@ -219,8 +219,12 @@ class ShutdownSignal:
 
     def wait(self) -> None:
         """Blocks the main thread until SIGTERM or SIGINT arrives."""
-        while not self._received.wait(1.0):  # a timed wait keeps the main thread responsive to signals
+        while not self.received(1.0):  # a timed wait keeps the main thread responsive to signals
             pass
+
+    def received(self, timeout: float) -> bool:
+        """Whether SIGTERM or SIGINT arrived, waiting up to ``timeout`` seconds for one."""
+        return self._received.wait(timeout)
 
 
 def wait_for_shutdown_signal(name: str) -> None:
