@@ -21,7 +21,7 @@ MAX_MESSAGE_MB = 64
 # Embedder client splits its pixels into messages of at most this size.
 EMBEDDER_MAX_MESSAGE_MB = 32
 # The Searcher: an UpsertVideo of 20,000 scenes (the Indexer's --max-scenes) and as many
-# moments with 768-d float32 embeddings is 62 MiB (tests/common/test_message_limits.py).
+# moments with 768-d float32 embeddings is 61 MiB (tests/system/test_message_limits.py).
 SEARCHER_MAX_MESSAGE_MB = 64
 # The Indexer: a path and a job's options, a few KiB at most.
 INDEXER_MAX_MESSAGE_MB = 1
