@@ -70,7 +70,8 @@ def test_a_text_search_gives_the_embedder_no_more_than_the_callers_deadline(tmp_
         assert len(embedder.calls) == 3, "every text search reached the Embedder (the caller's deadline does not "\
                                          "open the circuit breaker)"
         for remaining, open_for in embedder.calls:
-            assert remaining is not None and remaining <= 0.5, f"the Embedder was given {remaining} s, not the caller's 0.5"
+            # At most the caller's 0.5 s (plus gRPC's rounding of the timeout on the wire), not the Searcher's 30 s.
+            assert remaining is not None and remaining <= 0.55, f"the Embedder was given {remaining} s, not the caller's 0.5"
             assert open_for < 1.5, f"the Embedder call stayed open {open_for:.2f} s after the caller had gone"
         assert not searcher.text_embedder.breaker.is_open
     finally:

@@ -89,7 +89,10 @@ class _EventLoopThread:
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(timeout=10)
         if not self._thread.is_alive():
-            self.loop.close()
+            try:  # close what stopped streams left open (async generators), then the loop
+                self.loop.run_until_complete(self.loop.shutdown_asyncgens())
+            finally:
+                self.loop.close()
 
 
 class Service:
