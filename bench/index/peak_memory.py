@@ -109,7 +109,8 @@ def main(argv=None) -> int:
             "same length, each through a fresh Indexer process, and reads the Indexer's peak resident memory "
             "(VmHWM). Frames in flight are the sampled 224x224 crops sent to the Embedder and not yet embedded, "
             "bounded by `--embed-requests-in-flight` x `--max-frames-per-scene`; a full-size frame is held only "
-            "while it is decoded and cropped.\n\n"
+            "while it is decoded and cropped (the decoder runs up to 4 frames ahead, FFmpeg's threads hold their "
+            "own).\n\n"
             f"{table}\n\n{summary}.\n\nMachine: {machine()}. CPU timings on a shared machine are noisy; the memory "
             "figures are not timings."))
     return 0
