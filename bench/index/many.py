@@ -28,8 +28,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import benchlib  # noqa: E402  (sets up sys.path for the project's packages)
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import OUT, synthetic_video  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from bench.index.run import OUT, synthetic_video  # noqa: E402
 
 from videosearch.indexer.client import IndexerClient, SubmitOptions  # noqa: E402
 from videosearch.indexer.jobs import JobState  # noqa: E402

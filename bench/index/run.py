@@ -42,10 +42,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import benchlib  # noqa: E402  (sets up sys.path for the project's packages)
 import cv2  # noqa: E402
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import article as article_pipeline  # noqa: E402
-from article import AS_WRITTEN, BUG_FIXED, ArticleIndex  # noqa: E402
-from decoding import DECODING_SECTION, compare_variants, decode_only, render_variants  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from bench.index import article as article_pipeline  # noqa: E402
+from bench.index.article import AS_WRITTEN, BUG_FIXED, ArticleIndex  # noqa: E402
+from bench.index.decoding import DECODING_SECTION, compare_variants, decode_only, render_variants  # noqa: E402
 from videosearch.indexer.client import IndexerClient, SubmitOptions  # noqa: E402
 from videosearch.indexer.jobs import JobState  # noqa: E402
 from videosearch.launcher import ClusterConfig, LocalCluster  # noqa: E402
