@@ -59,7 +59,34 @@ def routes(gateway) -> list[Route]:
         return gateway.render(request, "watch.html", section="library", video=video, tiles=tiles,
                               start=start, scene_index=scene.index if scene else 0)
 
-    return [Route("/media/{video_id}", media), Route("/watch/{video_id}", watch)]
+    async def thumbnail(request: Request) -> Response:
+        try:
+            video_id = checked_id(request.path_params["video_id"])
+            scene = _int(request.path_params["scene"], -1)
+            if scene < 0:
+                raise NotFound("scene numbers start at 0")
+            thumb = await gateway.call(gateway.clients(request).searcher.get_scene_thumbnail, video_id, scene)
+        except VideoSearchError as error:
+            failure = failure_of(error)
+            return Response(placeholder_svg("no thumbnail" if failure.http_status == 404 else "thumbnail unavailable"),
+                            failure.http_status, media_type="image/svg+xml", headers={"x-reason": _header(failure.message)})
+        # A stored thumbnail never changes for a video id (the id is its content's hash).
+        return Response(thumb.image_jpeg, media_type="image/jpeg", headers={"cache-control": "private, max-age=86400"})
+
+    return [Route("/media/{video_id}", media), Route("/watch/{video_id}", watch),
+            Route("/thumb/{video_id}/{scene}", thumbnail)]
+
+
+def placeholder_svg(text: str) -> str:
+    """What an <img> shows when a scene has no thumbnail; the text is one of ours, not the visitor's."""
+    return ('<svg xmlns="http://www.w3.org/2000/svg" width="320" height="180" viewBox="0 0 320 180">'
+            '<rect width="320" height="180" fill="#2b2f36"/><text x="160" y="96" fill="#c9d1d9" font-size="18" '
+            f'font-family="sans-serif" text-anchor="middle">{text}</text></svg>')
+
+
+def _header(text: str) -> str:
+    """A message made safe for an HTTP header: one line of printable ASCII."""
+    return "".join(c if 32 <= ord(c) < 127 else "?" for c in text)[:300]
 
 
 def _int(text: str | None, default: int) -> int:

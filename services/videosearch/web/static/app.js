@@ -113,9 +113,98 @@ function showJob(job) {
   }
 }
 
+// ---- searching with an image ----------------------------------------------------------
+// An image search is a multipart POST; a text-only search stays htmx's GET (a shareable URL).
+function imageInput() { return document.getElementById("image"); }
+
+function showImage(file) {
+  const input = imageInput();
+  const preview = document.getElementById("image-preview");
+  if (!input || !preview) return;
+  if (file) {
+    const transfer = new DataTransfer();
+    transfer.items.add(file);
+    input.files = transfer.files;
+  }
+  preview.replaceChildren();
+  const chosen = input.files && input.files[0];
+  document.getElementById("clear-image").hidden = !chosen;
+  if (!chosen) return;
+  const img = document.createElement("img");
+  img.alt = "Query image: " + (chosen.name || "pasted image");
+  img.src = URL.createObjectURL(chosen);
+  preview.append(img);
+}
+
+function imageFrom(items) {
+  for (const item of items || []) {
+    const file = item.getAsFile ? (item.kind === "file" ? item.getAsFile() : null) : item;
+    if (file && /^image\/(png|jpeg)$/.test(file.type)) return file;
+  }
+  return null;
+}
+
+async function searchWithImage(form) {
+  const results = document.getElementById("results");
+  const indicator = document.getElementById("searching");
+  indicator.classList.add("htmx-request");
+  try {
+    const answer = await fetch("/search", {
+      method: "POST", body: new FormData(form),
+      headers: {"X-CSRF-Token": csrfToken(), "HX-Request": "true"},
+    });
+    results.innerHTML = await answer.text();
+    if (window.htmx) htmx.process(results);
+    wire();
+  } catch (error) {
+    results.textContent = "The search did not reach the web server: " + error;
+  } finally {
+    indicator.classList.remove("htmx-request");
+  }
+}
+
+// Capture phase: runs before htmx's own submit handler, which only does GETs here.
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  const input = imageInput();
+  if (form.id !== "search-form" || !input || !input.files.length) return;
+  event.preventDefault();
+  event.stopPropagation();
+  searchWithImage(form);
+}, true);
+
+document.addEventListener("paste", (event) => {
+  const file = imageFrom(event.clipboardData && event.clipboardData.items);
+  if (!file || !imageInput()) return;
+  event.preventDefault();
+  showImage(file);
+  searchWithImage(document.getElementById("search-form"));
+});
+
+function wireImage() {
+  const input = imageInput();
+  if (!input || input.dataset.wired) return;
+  input.dataset.wired = "true";
+  input.addEventListener("change", () => showImage(null));
+  document.getElementById("clear-image").addEventListener("click", () => {
+    input.value = "";
+    showImage(null);
+    input.focus();
+  });
+  const zone = document.getElementById("drop-zone");
+  zone.addEventListener("dragover", (event) => event.preventDefault());
+  zone.addEventListener("drop", (event) => {
+    const file = imageFrom(event.dataTransfer && event.dataTransfer.files);
+    if (!file) return;
+    event.preventDefault();
+    showImage(file);
+  });
+}
+
 // ---- start-up and after every htmx swap -----------------------------------------------
 function wire() {
   wirePlayer();
+  wireImage();
 }
 
 document.addEventListener("DOMContentLoaded", () => { wire(); followJobs(); });
