@@ -30,8 +30,9 @@ def tiles(html: str) -> list[tuple[str, int, float]]:
 def test_text_search_groups_scene_tiles_by_video(web, indexed_video):
     page = web.get("/search", params={"q": "a red circle"})
     assert page.status_code == 200
-    found = tiles(page.text)
-    assert found and {video for video, _, _ in found} == {indexed_video.video_id}
+    # Other tests of this module index more videos; the tiny random CLIP ranks them anyhow.
+    found = [tile for tile in tiles(page.text) if tile[0] == indexed_video.video_id]
+    assert found
     starts = {s["index"]: s["start_time"] for s in indexed_video.truth["scenes"]}
     for _, scene, start in found:
         assert start == pytest.approx(starts[scene], abs=0.05), "a tile plays from its scene's start"

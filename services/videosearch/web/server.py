@@ -4,7 +4,9 @@ file written once it listens, a clean exit on SIGTERM or Ctrl-C."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import signal
 import socket
 import sys
 from collections.abc import Sequence
@@ -19,11 +21,23 @@ log = logging.getLogger(__name__)
 
 
 class _Server(uvicorn.Server):
-    """Writes the port file only once the socket accepts connections."""
+    """Writes the port file only once the socket accepts connections, and exits 0 after a
+    SIGTERM or Ctrl-C like the services (uvicorn raises the signal again once it stopped,
+    which would end the process as killed by it)."""
 
     def __init__(self, config: uvicorn.Config, port_file: str, port: int) -> None:
         super().__init__(config)
         self._port_file, self._port = port_file, port
+
+    @contextlib.contextmanager
+    def capture_signals(self):
+        handled = (signal.SIGINT, signal.SIGTERM)
+        previous = {number: signal.signal(number, self.handle_exit) for number in handled}
+        try:
+            yield
+        finally:
+            for number, handler in previous.items():
+                signal.signal(number, handler)
 
     async def startup(self, sockets=None) -> None:
         await super().startup(sockets)
