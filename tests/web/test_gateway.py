@@ -278,3 +278,42 @@ def test_pages_say_when_a_service_is_down(live_services):
             page = client.get(url)
             assert page.status_code == 503 and "unreachable" in page.text and 'role="alert"' in page.text
         assert client.get("/healthz").status_code == 200, "the gateway itself stays up"
+
+
+def test_an_rpc_the_services_do_not_offer_says_so(live_services):
+    """A server without the Searcher's service (here the Embedder) answers UNIMPLEMENTED:
+    the page says the services do not offer it, and a thumbnail becomes a placeholder."""
+    from starlette.testclient import TestClient
+    from videosearch.web.app import create_app
+
+    from tests.web.conftest import web_settings
+
+    settings = web_settings(live_services, searcher_address=live_services.addresses["embedder"])
+    with TestClient(create_app(settings)) as client:
+        page = client.get("/search", params={"q": "a red circle"})
+        assert page.status_code == 501 and "do not offer this yet (UNIMPLEMENTED)" in page.text
+        thumb = client.get("/thumb/0123456789abcdef/0")
+        assert thumb.status_code == 501 and b"thumbnail unavailable" in thumb.content
+
+
+def test_clip_of_a_scene(web, indexed_video):
+    """The scene as an MP4 the browser plays (the CLI's clip export), or, in a version
+    without it, a 501 that says so; never a clip of a video that is not indexed."""
+    answer = web.get(f"/clip/{indexed_video.video_id}/1")
+    if answer.status_code == 501:
+        assert "clip export is not in this version" in answer.text
+    else:
+        import cv2
+
+        assert answer.status_code == 200 and answer.headers["content-type"] == "video/mp4"
+        assert "three-scenes-scene2.mp4" in answer.headers["content-disposition"]
+        clip = indexed_video.path.parent / "clip-from-the-page.mp4"
+        clip.write_bytes(answer.content)
+        capture = cv2.VideoCapture(str(clip))
+        frames = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
+        capture.release()
+        scene = indexed_video.truth["scenes"][1]
+        assert frames == scene["end_frame"] - scene["start_frame"]
+    assert web.get(f"/clip/{indexed_video.video_id}/99").status_code == 404
+    assert web.get("/clip/0123456789abcdef/0").status_code == 404
+    assert web.get(f"/clip/{indexed_video.video_id}/-1").status_code == 404

@@ -21,7 +21,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from videosearch.common.errors import VideoSearchError
-from videosearch.web import index_pages, library_pages, media, search_pages
+from videosearch.web import clips, index_pages, library_pages, media, search_pages
 from videosearch.web.csrf import CsrfMiddleware
 from videosearch.web.services import ServiceClients, Services, failure_of
 from videosearch.web.settings import WebSettings
@@ -125,6 +125,7 @@ def create_app(settings: WebSettings) -> Starlette:
         *library_pages.routes(gateway),
         *index_pages.routes(gateway),
         *media.routes(gateway),
+        *clips.routes(gateway),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
     ]
     app = Starlette(

@@ -33,6 +33,13 @@ def checked_id(video_id: str) -> str:
     return video_id
 
 
+def scene_number(text: str) -> int:
+    number = _int(text, -1)
+    if number < 0:
+        raise NotFound(f"{text[:20]!r} is not a scene number; scenes count from 0")
+    return number
+
+
 def routes(gateway) -> list[Route]:
     async def media(request: Request) -> Response:
         try:
@@ -62,9 +69,7 @@ def routes(gateway) -> list[Route]:
     async def thumbnail(request: Request) -> Response:
         try:
             video_id = checked_id(request.path_params["video_id"])
-            scene = _int(request.path_params["scene"], -1)
-            if scene < 0:
-                raise NotFound("scene numbers start at 0")
+            scene = scene_number(request.path_params["scene"])
             thumb = await gateway.call(gateway.clients(request).searcher.get_scene_thumbnail, video_id, scene)
         except VideoSearchError as error:
             failure = failure_of(error)
