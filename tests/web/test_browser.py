@@ -167,6 +167,30 @@ def test_more_like_this_and_the_library(page, cluster, videos, screenshots):
     assert shown != (page.url.split("video_id=")[1].split("&")[0], "1"), "the scene itself is left out"
 
 
+def test_search_by_pasting_an_image(page, cluster, videos, screenshots):
+    """A freshly rendered red circle, pasted into the page, finds the red-circle scene."""
+    import base64
+    import io
+
+    from PIL import Image
+    from videosearch.demo import world
+
+    buffer = io.BytesIO()
+    Image.fromarray(world.render_frame("a red circle", np.random.default_rng(99), size=(320, 180))).save(buffer, "PNG")
+    page.goto("/")
+    page.evaluate("""data => {
+        const bytes = Uint8Array.from(atob(data), c => c.charCodeAt(0));
+        const transfer = new DataTransfer();
+        transfer.items.add(new File([bytes], "pasted.png", {type: "image/png"}));
+        document.dispatchEvent(new ClipboardEvent("paste", {clipboardData: transfer, bubbles: true}));
+    }""", base64.b64encode(buffer.getvalue()).decode())
+    page.locator("#results .tile").first.wait_for()
+    assert page.locator("#image-preview img").count() == 1, "the pasted image is shown"
+    first = page.locator("#results .tile").first
+    assert page.locator("#results .video-group").first.locator(".video-name").inner_text() == "shapes.webm"
+    assert first.get_attribute("data-scene") == "1"
+
+
 def test_a_format_the_browser_cannot_play_offers_the_clip(page, cluster, videos):
     search(page, "an orange triangle")
     first = page.locator("#results .tile").first
