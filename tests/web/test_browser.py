@@ -77,8 +77,16 @@ def browser(chromium_path):
         browser.close()
 
 
+@pytest.fixture(scope="module")
+def indexed(browser, cluster, videos, screenshots):
+    """The demo videos, indexed through the page (the first step of the end-to-end run)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=cluster.web_url)
+    index_everything(context.new_page(), videos[0], screenshots)
+    context.close()
+
+
 @pytest.fixture
-def page(browser, cluster):
+def page(browser, cluster, indexed):
     context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=cluster.web_url)
     page = context.new_page()
     errors = []
@@ -106,6 +114,10 @@ def index_everything(page, folder: Path, screenshots: Path) -> None:
     assert all(v == 100 for v in page.locator("tr.job progress").evaluate_all("bars => bars.map(b => b.value)"))
 
 
+def truth_scene(videos, name: str, index: int) -> dict:
+    return videos[1][name]["scenes"][index]
+
+
 def search(page, query: str) -> None:
     page.goto("/")
     page.get_by_label("Describe a scene").fill(query)
@@ -119,8 +131,6 @@ def search(page, query: str) -> None:
 
 def test_index_search_click_and_play_from_the_scene(page, cluster, videos, screenshots):
     folder, truth = videos
-    index_everything(page, folder, screenshots)
-
     search(page, "a red circle")
     first = page.locator("#results .tile").first
     expected = truth["shapes.webm"]["scenes"][1]
@@ -201,10 +211,24 @@ def test_a_format_the_browser_cannot_play_offers_the_clip(page, cluster, videos)
     message.wait_for(state="visible", timeout=30_000)
     assert "cannot play this video's format" in message.inner_text()
     video_id = first.get_attribute("data-video-id")
-    assert page.locator("#clip-link").get_attribute("href") == f"/clip/{video_id}/0"
+    clip = page.locator("#clip-link").get_attribute("href")
+    assert clip == f"/clip/{video_id}/0"
+    outcome = page.evaluate("""url => new Promise(done => {
+        const probe = document.createElement('video');
+        probe.muted = true;
+        probe.addEventListener('loadeddata', () => done({played: true, duration: probe.duration}));
+        probe.addEventListener('error', () => done({played: false, code: probe.error.code}));
+        probe.src = url;
+    })""", clip)
+    expected = truth_scene(videos, "old.mp4", 0)
+    assert outcome["played"], f"the clip export is a format the browser plays: {outcome}"
+    assert outcome["duration"] == pytest.approx(expected["end_time"] - expected["start_time"], abs=0.1)
+    page.get_by_role("button", name="Play the scene as a clip").click()
+    page.wait_for_function("() => document.getElementById('player').readyState >= 2", timeout=60_000)
+    assert message.is_hidden() and page.evaluate("() => document.getElementById('player').error") is None
 
 
-def test_narrow_screen(browser, cluster, videos, screenshots):
+def test_narrow_screen(browser, cluster, indexed, screenshots):
     context = browser.new_context(viewport={"width": 390, "height": 844}, base_url=cluster.web_url)
     page = context.new_page()
     search(page, "a green triangle")

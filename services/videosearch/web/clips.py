@@ -19,6 +19,7 @@ from videosearch.common.errors import NotFound, ResourceExhausted, VideoSearchEr
 from videosearch.web.files import playable_file
 from videosearch.web.media import checked_id, scene_number
 from videosearch.web.services import failure_of
+from videosearch_cli.clips import export_clip
 from videosearch_cli.indexing import CliError
 
 # Re-encoding takes the CPU: one clip at a time per gateway, others are told to retry.
@@ -37,11 +38,6 @@ def routes(gateway) -> list[Route]:
             if scene is None:
                 raise NotFound(f"video {video_id} has {len(scenes)} scenes; scene {index} is not one of them")
             source = playable_file(video, gateway.roots)
-            try:
-                from videosearch_cli.clips import export_clip
-            except ImportError:
-                return Response("clip export is not in this version of videosearch yet; play the file in a desktop "
-                                "player instead", 501, media_type="text/plain")
             if slots.locked():
                 raise ResourceExhausted("another clip is being cut; try again in a few seconds")
             async with slots:

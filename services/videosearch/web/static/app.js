@@ -61,10 +61,23 @@ document.addEventListener("click", (event) => {
   if (play(link)) event.preventDefault();
 });
 
+function playClip() {
+  // The clip export (H.264) of the scene: it starts at the scene's start.
+  const p = playerParts();
+  p.message.hidden = true;
+  p.video.dataset.start = "0";
+  delete p.video.dataset.unplayable;
+  p.video.src = p.clip.href;
+  const started = p.video.play();
+  if (started) started.catch(() => {});
+  p.video.focus();
+}
+
 function wirePlayer() {
   const p = playerParts();
   if (!p.video || p.video.dataset.wired) return;
   p.video.dataset.wired = "true";
+  document.getElementById("play-clip").addEventListener("click", playClip);
   p.video.addEventListener("loadedmetadata", () => seekToStart(p.video));
   p.video.addEventListener("error", explainUnplayable);
   if (p.video.dataset.videoId) {
