@@ -215,7 +215,7 @@ def main(argv=None) -> int:
         print(f"  {name:9s} {cluster.address(name)}  SERVING", flush=True)
     if "web" in cluster.processes:
         print(f"  web page  {cluster.web_url}", flush=True)
-    print("ready; Ctrl-C stops all three", flush=True)
+    print("ready; Ctrl-C stops them all", flush=True)
     try:
         wait_for_shutdown_signal("launcher")
     finally:

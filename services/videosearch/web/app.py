@@ -75,7 +75,6 @@ class Gateway:
         context.setdefault("error", None)
         context["csrf"] = request.scope.get("state", {}).get("csrf_token", "")
         context["has_token"] = bool(request.cookies.get(TOKEN_COOKIE))
-        context["htmx"] = request.headers.get("hx-request") == "true"
         return self.templates.TemplateResponse(request, template, context, status_code=status_code)
 
     def error(self, request: Request, error: VideoSearchError, template: str = "error.html", **context) -> Response:

@@ -3,11 +3,13 @@ filmstrip, and deleting a video."""
 
 from __future__ import annotations
 
+import asyncio
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from videosearch.common.errors import VideoSearchError
+from videosearch.common.errors import NotFound, VideoSearchError
 from videosearch.web.media import checked_id
 from videosearch.web.view import VideoGroup, scene_tile
 
@@ -21,9 +23,16 @@ def routes(gateway) -> list[Route]:
         try:
             searcher = gateway.clients(request).searcher
             videos, next_token, total = await gateway.call(searcher.list_videos, VIDEOS_PER_PAGE, token)
+            # The page's videos' scenes, asked for all at once.
+            details = await asyncio.gather(*(gateway.call(searcher.get_video, v.video_id) for v in videos),
+                                           return_exceptions=True)
             groups = []
-            for listed in videos:
-                video, scenes = await gateway.call(searcher.get_video, listed.video_id)
+            for detail in details:
+                if isinstance(detail, NotFound):
+                    continue  # deleted since the list was made
+                if isinstance(detail, BaseException):
+                    raise detail
+                video, scenes = detail
                 groups.append(VideoGroup(video, None, [scene_tile(video.video_id, s) for s in scenes]))
         except VideoSearchError as error:
             return gateway.error(request, error, "library.html", **context)
