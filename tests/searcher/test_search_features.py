@@ -315,3 +315,11 @@ def test_a_schema_2_store_is_upgraded_in_place(tmp_path, rng):
         searcher.close()
     report = fsck.check_store(tmp_path / "data")
     assert report.whole and report.schema == 3, report.summary()
+
+
+def test_open_uris_for_paths_and_other_uris():
+    from videosearch.searcher.hits import open_uri
+
+    assert open_uri("/v/a b#1.mp4", 12.5) == "file:///v/a%20b%231.mp4#t=12.5"
+    assert open_uri("/v/a.mp4", 0.0) == "file:///v/a.mp4#t=0"
+    assert open_uri("https://host/v.mp4#old", 3.25) == "https://host/v.mp4#t=3.25"

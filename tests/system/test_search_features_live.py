@@ -99,3 +99,14 @@ def test_get_video_returns_moment_and_scene_embeddings_on_request(live_services,
             dtype=got.moment_embeddings.dtype, shape=[live_services.dim],
             data=moments[2].astype("<f4").tobytes())), mode=searcher_pb2.SEARCH_MODE_SCENES, top_k=1), timeout=30).scenes[0]
     assert hit.moment.index == 2 and hit.score == pytest.approx(1.0, abs=1e-5)
+
+
+def test_a_thumbnail_shows_non_square_pixels_as_players_do():
+    from fractions import Fraction
+
+    from videosearch.indexer.thumbnails import MAX_SIDE, thumbnail_image
+    from videosearch.indexer.video_file import PixelAspect
+
+    frame = np.zeros((576, 704, 3), np.uint8)  # PAL widescreen: 704x576 stored, 1024x576 shown
+    assert thumbnail_image(frame, PixelAspect(Fraction(16, 11))).shape == (180, MAX_SIDE, 3)
+    assert thumbnail_image(np.zeros((90, 160, 3), np.uint8)).shape == (90, 160, 3)  # never enlarged

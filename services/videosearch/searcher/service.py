@@ -220,8 +220,8 @@ class Searcher:
                            "scene indexes count from 0")
         thumbnail = self.store.get_thumbnail(video_id, scene_index)
         if thumbnail is None:
-            raise NotFound(f"scene {scene_index} of video {video_id} has no thumbnail: it was indexed before "
-                           "thumbnails existed; re-index the file with force to make them")
+            raise NotFound(f"scene {scene_index} of video {video_id} has no thumbnail (it was indexed before thumbnails "
+                           "existed, or its frames could not be read back); re-index the file with force to make them")
         return thumbnail
 
     def list_videos(self, page_size: int = 0, page_token: str = "") -> tuple[list[VideoRecord], str, int]:
