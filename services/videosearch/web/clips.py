@@ -51,6 +51,9 @@ def routes(gateway) -> list[Route]:
             return Response(failure.message, failure.http_status, media_type="text/plain")
         except CliError as error:  # the exporter's own failure (ffmpeg could not cut the file)
             return Response(str(error), 502, media_type="text/plain")
+        except ImportError:  # an installation without the ffmpeg that imageio-ffmpeg ships
+            return Response("clip export needs the imageio-ffmpeg package on the web page's machine "
+                            "(pip install imageio-ffmpeg)", 501, media_type="text/plain")
         return FileResponse(out, media_type="video/mp4", filename=out.name,
                             background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True))
 
