@@ -90,3 +90,18 @@ def test_a_write_token_deletes(page, guarded, live_services):
         done = page.post(f"/library/{doomed.video_id}/delete", headers=csrf(page) | {"hx-request": "true"})
         assert done.status_code == 200 and "Deleted video" in done.text
         assert doomed.video_id not in {v.video_id for v in client.iter_videos()}
+
+
+def test_many_visitors_tokens_do_not_break_each_others_calls(live_services, guarded):
+    """More distinct tokens than the gateway keeps channels for: a visitor whose channels were
+    dropped meanwhile still gets answers."""
+    from videosearch.web.services import CLIENTS_KEPT, Services
+
+    services = Services(web_settings(live_services, searcher_address=guarded[0]))
+    first = services.for_token(guarded[1])
+    for n in range(CLIENTS_KEPT + 4):
+        services.for_token(f"stranger-{n}")
+    assert first.searcher.list_videos(10)[2] >= 1, "the dropped clients still work for a call in flight"
+    again = services.for_token(guarded[1])
+    assert again is not first and again.searcher.list_videos(10)[2] >= 1
+    services.close()

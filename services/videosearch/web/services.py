@@ -61,8 +61,9 @@ class Services:
                     SearcherClient(self._settings.searcher_address, timeout, security=security))
                 self._clients[token] = clients
                 if len(self._clients) > CLIENTS_KEPT:
-                    _, oldest = self._clients.popitem(last=False)
-                    oldest.close()
+                    # Dropped, not closed: a request of that visitor may still be using them
+                    # (closing would cancel its call); they are freed once nothing holds them.
+                    self._clients.popitem(last=False)
             self._clients.move_to_end(token)
             return clients
 
