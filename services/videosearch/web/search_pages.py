@@ -117,7 +117,7 @@ def routes(gateway) -> list[Route]:
     max_image_bytes = gateway.settings.max_upload_mb * 1024 * 1024
 
     async def run(request: Request, form: SearchForm, page_token: str = "") -> Response:
-        context = {"section": "search", "form": form, "groups": None, "next_page_token": ""}
+        context = {"section": "search", "form": form, "groups": None, "next_page_token": "", "result": None}
         template = "results.html" if is_fragment_request(request) else "search.html"
         if not form.asked:
             return gateway.render(request, template, **context)
@@ -129,7 +129,7 @@ def routes(gateway) -> list[Route]:
         except VideoSearchError as error:
             return gateway.error(request, error, template, **context)
         return gateway.render(request, template, **context | {
-            "groups": result_groups(result),
+            "groups": result_groups(result), "result": result,
             "next_page_token": "" if form.image else result.next_page_token})
 
     async def search_page(request: Request) -> Response:

@@ -30,7 +30,7 @@ class WebSettings(OutgoingCallSettings):
     allowed_roots: tuple[str, ...] = setting(
         (".",), "comma-separated folders the page may list for indexing and play videos from: give the "
                 "Indexer's --allowed-roots (the gateway runs where those files are)")
-    max_event_streams: int = setting(8, "job progress streams (server-sent events) open at once; more get 503")
+    max_event_streams: int = setting(8, "job progress streams (server-sent events) open at once; more get 429 (Too Many Requests)")
     watches_per_stream: int = setting(4, "jobs one progress stream follows at a time (each holds an Indexer stream)")
     max_upload_mb: int = setting(8, "largest query image accepted, in MiB")
     secure_cookies: bool = setting(False, "mark cookies Secure (set it when the page is served over HTTPS)")
