@@ -315,3 +315,42 @@ def test_clip_of_a_scene(web, indexed_video, tmp_path):
     assert web.get(f"/clip/{indexed_video.video_id}/99").status_code == 404
     assert web.get("/clip/0123456789abcdef/0").status_code == 404
     assert web.get(f"/clip/{indexed_video.video_id}/-1").status_code == 404
+
+
+def test_bad_search_requests_get_400_with_what_to_do(web, indexed_video):
+    two = web.post("/search", files=[("image", ("a.png", b"1", "image/png")), ("image", ("b.png", b"2", "image/png"))],
+                   headers=csrf(web))
+    assert two.status_code == 400
+    altered = web.get("/search", params={"q": "a red circle", "page_token": "not-a-token"})
+    assert altered.status_code == 400 and "page_token" in altered.text
+    assert web.get("/search", params={"video_id": indexed_video.video_id, "scene": "two"}).status_code == 400
+    unknown = web.get("/search", params={"video_id": "0123456789abcdef", "scene": "0"})
+    assert unknown.status_code == 404
+    assert web.get("/search", params={"q": "x" * 1001}).status_code == 400
+    assert web.get("/search", params={"q": "a", "indexed_after": "yesterday"}).status_code == 400
+
+
+def test_more_results_pages_on_without_repeating_a_video(live_services, indexed_video):
+    from starlette.testclient import TestClient
+    from videosearch.web.app import create_app
+
+    from tests.web.conftest import web_settings
+
+    other = VideoRecord("00000000000f0001", "/x/other.mp4", 2.0, Fraction(25), 50, 16, 16, "0" * 64,
+                        live_services.model_id, live_services.dim)
+    searcher = SearcherClient(live_services.addresses["searcher"])
+    searcher.upsert_video(other, [SceneRecord(0, 0, 50, 0.0, 2.0)], _unit_rows(1, live_services.dim))
+    with searcher, TestClient(create_app(web_settings(live_services, results_per_page=1))) as client:
+        seen = []
+        url = "/search?q=a+red+circle"
+        while url and len(seen) < 10:
+            page = client.get(url)
+            assert page.status_code == 200
+            seen.append({video for video, _, _ in tiles(page.text)})
+            link = re.search(r'class="more-results"><a href="([^"]+)"', page.text)
+            url = link[1].replace("&amp;", "&") if link else ""
+        assert len(seen) >= 2 and all(len(videos) == 1 for videos in seen)
+        flat = [video for videos in seen for video in videos]
+        assert len(flat) == len(set(flat)), "each page brings other videos"
+        assert {indexed_video.video_id, other.video_id} <= set(flat)
+        searcher.delete_video(other.video_id)

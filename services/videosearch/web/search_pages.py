@@ -21,7 +21,6 @@ from videosearch.searcher.types import QueryTerm, SceneRef, SearchFilter, Search
 from videosearch.web.view import is_fragment_request, result_groups
 
 MAX_QUERY_CHARS = 1000
-TOP_VIDEOS = 12
 SCENES_PER_VIDEO = 6
 # Fields of the search form that are not query terms, kept for the next page's link.
 FILTER_FIELDS = ("folder", "min_duration", "max_duration", "indexed_after", "indexed_before", "min_score")
@@ -122,7 +121,7 @@ def routes(gateway) -> list[Route]:
         if not form.asked:
             return gateway.render(request, template, **context)
         try:
-            params = SearchParams(top_k=TOP_VIDEOS, scenes_per_video=SCENES_PER_VIDEO,
+            params = SearchParams(top_k=gateway.settings.results_per_page, scenes_per_video=SCENES_PER_VIDEO,
                                   filter=form.search_filter(), page_token=page_token)
             searcher = gateway.clients(request).searcher
             result = await gateway.call(searcher.search, terms=form.terms(), params=params)

@@ -32,6 +32,7 @@ class WebSettings(OutgoingCallSettings):
                 "Indexer's --allowed-roots (the gateway runs where those files are)")
     max_event_streams: int = setting(8, "job progress streams (server-sent events) open at once; more get 429 (Too Many Requests)")
     watches_per_stream: int = setting(4, "jobs one progress stream follows at a time (each holds an Indexer stream)")
+    results_per_page: int = setting(12, "videos on one page of search results (More results shows the next)")
     max_upload_mb: int = setting(8, "largest query image accepted, in MiB")
     secure_cookies: bool = setting(False, "mark cookies Secure (set it when the page is served over HTTPS)")
 
