@@ -236,3 +236,21 @@ def test_narrow_screen(browser, cluster, indexed, screenshots):
     assert width <= 390, "nothing overflows sideways on a phone-sized screen"
     page.screenshot(path=str(screenshots / "narrow.png"))
     context.close()
+
+
+UNLABELLED = """() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea, button, a[href]')]
+    .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label') && !e.textContent.trim()
+                 && !(e.querySelector('img[alt]')))
+    .map(e => e.outerHTML.slice(0, 120))"""
+
+
+def test_every_control_has_a_label_and_tab_reaches_the_search_box(page, videos):
+    for url in ("/", "/library", f"/index?path={videos[0].resolve()}", "/search?q=a+red+circle"):
+        page.goto(url)
+        assert page.evaluate(UNLABELLED) == [], url
+    page.goto("/")
+    for _ in range(6):
+        page.keyboard.press("Tab")
+        if page.evaluate("() => document.activeElement.id") == "q":
+            break
+    assert page.evaluate("() => document.activeElement.id") == "q", "the keyboard reaches the search box"
