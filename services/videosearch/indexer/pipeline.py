@@ -35,13 +35,15 @@ from videosearch.indexer.jobs import (
     JobHandle,
     JobStage,
 )
-from videosearch.indexer.thumbnails import middle_sample, scene_thumbnails
+from videosearch.indexer.thumbnails import MAX_SIDE as THUMBNAIL_SIDE
+from videosearch.indexer.thumbnails import middle_sample, read_back_thumbnails, thumbnail_of
 from videosearch.indexer.timing import StageClock
 from videosearch.searcher.types import (
     MomentRecord,
     SampledFrame,
     SceneRecord,
     SearcherStats,
+    Thumbnail,
     VideoExtras,
     VideoRecord,
 )
@@ -78,6 +80,7 @@ class _Decoded:
     frame_times: FrameTimes  # presentation time of each frame (right on variable frame rate too)
     spans: list[tuple[int, int, int, list[int]]]  # index, start, end, sampled frames
     frame_embeddings: list[np.ndarray]  # per scene: (sampled frames, dim)
+    thumbnails: dict[int, Thumbnail]  # scene index -> thumbnail made from the pass's preview (large frames)
 
 
 class IndexPipeline:
@@ -223,6 +226,7 @@ class IndexPipeline:
             should_stop=should_stop,
         )
         pending: deque[Future] = deque()
+        thumbnails: dict[int, Thumbnail] = {}
         spans: list[tuple[int, int, int, list[int]]] = []
         frame_embeddings: list[np.ndarray] = []
         frames_embedded = frames_to_embed = 0
@@ -251,6 +255,12 @@ class IndexPipeline:
                 # Send this scene's frames now and go on decoding; bound what is in flight.
                 pending.append(self._embed_pool.submit(embed, scene.pixels))
                 spans.append((scene.index, scene.start_frame, scene.end_frame, list(scene.sample_frames)))
+                if scene.preview is not None and max(scene.preview.shape[:2]) >= THUMBNAIL_SIDE:  # else read back
+                    with clock.timing("thumbnails"):
+                        middle = len(scene.sample_frames) // 2
+                        thumbnails[scene.index] = thumbnail_of(scene.preview, scene.sample_frames[middle],
+                                                               scene.sample_times[middle].seconds,
+                                                               scenes.video_info.pixel_aspect)
                 while len(pending) > self._in_flight:
                     collect_oldest()
         except Cancelled:  # the decode stopped: a cancel, or the hash found the video indexed already
@@ -266,7 +276,7 @@ class IndexPipeline:
         for stage, seconds in scenes.clock.seconds.items():
             clock.add(stage, seconds)
         clock.add("decode_pass_wall", time.perf_counter() - decode_started)
-        return _Decoded(scenes.video_info, scenes.frame_times, spans, frame_embeddings)
+        return _Decoded(scenes.video_info, scenes.frame_times, spans, frame_embeddings, thumbnails)
 
     # -- 4. scenes and moments ---------------------------------------------------------
     def _scenes_and_moments(
@@ -310,13 +320,17 @@ class IndexPipeline:
         for moment in moments:
             at = len(frames)
             frames += [SampledFrame(moment.index, f, times.seconds(f)) for f in samples[at : at + moment.sampled_frames]]
+        made = dict(decoded.thumbnails)
+        missing = [span for span in decoded.spans if span[0] not in made]
         with clock.timing("thumbnails"):
             try:
-                thumbnails = scene_thumbnails(job.path, [middle_sample(span[3]) for span in decoded.spans], times)
+                read = read_back_thumbnails(job.path, [middle_sample(span[3]) for span in missing], times) if missing else []
             except Exception:  # noqa: BLE001 - thumbnails are a convenience; the index must not depend on them
                 log.warning("no thumbnails for %s", job.path, exc_info=True)
-                thumbnails = []
-        return VideoExtras(tuple(frames), np.concatenate(decoded.frame_embeddings).astype(np.float32), tuple(thumbnails))
+                read = []
+        made.update(zip((span[0] for span in missing), read))
+        thumbnails = tuple(made[span[0]] for span in decoded.spans) if len(made) == len(decoded.spans) else ()
+        return VideoExtras(tuple(frames), np.concatenate(decoded.frame_embeddings).astype(np.float32), thumbnails)
 
     # -- 6. store ----------------------------------------------------------------------
     @staticmethod
