@@ -31,7 +31,7 @@ class LiveServices:
     image_size: int
     max_images_per_request: int
     max_texts_per_request: int
-    addresses: dict[str, str] = field(default_factory=dict)  # host:port by service name
+    addresses: dict[str, str] = field(default_factory=dict)
 
 
 @pytest.fixture(scope="module")
