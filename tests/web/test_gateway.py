@@ -63,6 +63,21 @@ def test_more_like_this_leaves_out_the_scene_itself(web, indexed_video):
     assert found and (indexed_video.video_id, 1) not in {(v, s) for v, s, _ in found}
 
 
+def test_similar_videos_leaves_out_the_video_itself(web, live_services, indexed_video):
+    other = VideoRecord("00000000000f0002", "/x/similar.mp4", 2.0, Fraction(25), 50, 16, 16, "0" * 64,
+                        live_services.model_id, live_services.dim)
+    with SearcherClient(live_services.addresses["searcher"]) as searcher:
+        searcher.upsert_video(other, [SceneRecord(0, 0, 50, 0.0, 2.0)], _unit_rows(1, live_services.dim))
+        try:
+            page = web.get("/search", params={"video_id": indexed_video.video_id})
+            assert page.status_code == 200 and "Showing videos like video" in page.text
+            found = {video for video, _, _ in tiles(page.text)}
+            assert other.video_id in found and indexed_video.video_id not in found
+            assert f'href="/search?video_id={other.video_id}">Similar videos' in page.text
+        finally:
+            searcher.delete_video(other.video_id)
+
+
 def test_image_search_takes_an_upload_and_refuses_what_is_not_an_image(web, indexed_video):
     buffer = io.BytesIO()
     Image.fromarray(np.full((64, 64, 3), (220, 30, 30), np.uint8)).save(buffer, "PNG")
