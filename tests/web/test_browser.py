@@ -145,7 +145,11 @@ def test_index_search_click_and_play_from_the_scene(page, cluster, videos, scree
     page.evaluate("""() => {
         const player = document.getElementById('player');
         player.muted = true;
-        player.addEventListener('seeked', () => { window.firstSeek = player.currentTime; }, {once: true});
+        // Where playback starts: the first seek (the page's, or the #t= fragment's), or else
+        // where it is when it starts playing.
+        const note = () => { if (window.firstSeek === undefined) window.firstSeek = player.currentTime; };
+        player.addEventListener('seeked', note, {once: true});
+        player.addEventListener('playing', note, {once: true});
     }""")
     first.locator("a.play").click()
     page.wait_for_function("() => window.firstSeek !== undefined", timeout=30_000)
