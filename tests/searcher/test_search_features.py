@@ -166,6 +166,11 @@ def test_a_selective_filter_returns_its_true_top_results_also_with_the_ann_index
             assert not approx.approximate_used  # 2% of the rows: exact ranking
             unfiltered = searcher.search(vector=q, params=SearchParams(mode="scenes", approximate=True))
             assert unfiltered.approximate_used
+            # Half the rows: the graph still proposes, the filter drops its share of the candidates.
+            half = SearchFilter(folder="/videos/common")
+            broad = searcher.search(vector=q, params=SearchParams(filter=half, mode="scenes", top_k=5, approximate=True))
+            assert broad.approximate_used and len(broad.scenes) == 5
+            assert all(int(h.video_id[1:]) % 50 for h in broad.scenes)
     finally:
         searcher.close()
 

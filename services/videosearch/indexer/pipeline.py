@@ -155,7 +155,7 @@ class IndexPipeline:
         scenes, moments, matrix = self._scenes_and_moments(
             decoded.spans, decoded.frame_embeddings, decoded.video_info.fps, decoded.frame_times, clock)
         handle.update(moments_found=len(moments))
-        extras = self._extras(job, opened.reader_path, decoded, moments, clock)
+        extras = self._extras(opened, decoded, moments, clock)
         self._store_video(job, handle, clock, self._video_record(job, info, sha256, decoded, scenes, moments, matrix),
                           scenes, moments, matrix, extras)
 
@@ -323,8 +323,7 @@ class IndexPipeline:
 
     # -- 5. sampled frames and thumbnails ------------------------------------------------
     @staticmethod
-    def _extras(job: Job, reader_path: str, decoded: _Decoded, moments: list[MomentRecord],
-                clock: StageClock) -> VideoExtras:
+    def _extras(opened: OpenedFile, decoded: _Decoded, moments: list[MomentRecord], clock: StageClock) -> VideoExtras:
         """Where each moment's sampled frames lie (moments tile the video and take the sampled
         frames in order, as many as each averaged) with their embeddings, and the thumbnails.
         A thumbnail that cannot be made costs the video its thumbnails, never the job."""
@@ -338,9 +337,11 @@ class IndexPipeline:
         missing = [span for span in decoded.spans if span[0] not in made]
         with clock.timing("thumbnails"):
             try:
-                read = read_back_thumbnails(reader_path, [middle_sample(span[3]) for span in missing], times) if missing else []
+                with opened.named():  # the job's one descriptor, as the decode pass read it
+                    read = (read_back_thumbnails(opened.reader_path, [middle_sample(span[3]) for span in missing], times)
+                            if missing else [])
             except Exception:  # noqa: BLE001 - thumbnails are a convenience; the index must not depend on them
-                log.warning("no thumbnails for %s", job.path, exc_info=True)
+                log.warning("no thumbnails for %s", opened.path, exc_info=True)
                 read = []
         made.update(zip((span[0] for span in missing), read))
         thumbnails = tuple(made[span[0]] for span in decoded.spans) if len(made) == len(decoded.spans) else ()
