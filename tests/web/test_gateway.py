@@ -369,3 +369,13 @@ def test_more_results_pages_on_without_repeating_a_video(live_services, indexed_
         assert len(flat) == len(set(flat)), "each page brings other videos"
         assert {indexed_video.video_id, other.video_id} <= set(flat)
         searcher.delete_video(other.video_id)
+
+
+def test_a_malformed_cookie_of_another_app_does_not_hide_the_csrf_token(web, live_services):
+    web.get("/")
+    token = csrf(web)["x-csrf-token"]
+    headers = {"cookie": f'other="unterminated; vs_csrf={token}; x=[1,2]', "x-csrf-token": token,
+               "hx-request": "true"}
+    answer = web.post("/index/jobs", headers=headers, data={"path": str(live_services.root / "nothing-here")})
+    # Past the CSRF check, the path (missing) is what is refused.
+    assert "security token" not in answer.text and "allowed roots" in answer.text

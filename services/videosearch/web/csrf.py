@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from http.cookies import SimpleCookie
-
 from starlette.datastructures import Headers
+from starlette.requests import cookie_parser
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -23,12 +22,9 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def _cookie(headers: Headers, name: str) -> str:
-    jar = SimpleCookie()
-    try:
-        jar.load(headers.get("cookie", ""))
-    except Exception:  # a malformed Cookie header is as good as none
-        return ""
-    return jar[name].value if name in jar else ""
+    # Starlette's lenient parser: one malformed cookie of another app on this host does not
+    # hide ours (http.cookies gives up on the whole header).
+    return cookie_parser(headers.get("cookie", "")).get(name, "")
 
 
 def _same_origin(headers: Headers, scope: Scope) -> bool:
