@@ -328,3 +328,14 @@ def test_open_uris_for_paths_and_other_uris():
     assert open_uri("/v/a b#1.mp4", 12.5) == "file:///v/a%20b%231.mp4#t=12.5"
     assert open_uri("/v/a.mp4", 0.0) == "file:///v/a.mp4#t=0"
     assert open_uri("https://host/v.mp4#old", 3.25) == "https://host/v.mp4#t=3.25"
+
+
+def test_a_folder_filter_follows_new_locations_and_new_videos(searcher, rng):
+    q = random_unit(rng, 1)[0]
+    add(searcher, "a", random_unit(rng, SCENES), path="/videos/old/a.mp4")
+    folder = SearchParams(filter=SearchFilter(folder="/videos/new"))
+    assert searcher.search(vector=q, params=folder).videos == []  # builds the filter's table
+    searcher.update_locations("a", (VideoLocation("/videos/new/a.mp4"),))
+    assert [h.video.video_id for h in searcher.search(vector=q, params=folder).videos] == ["a"]
+    add(searcher, "b", random_unit(rng, SCENES), path="/videos/new/b.mp4")
+    assert sorted(h.video.video_id for h in searcher.search(vector=q, params=folder).videos) == ["a", "b"]
