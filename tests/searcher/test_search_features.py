@@ -339,3 +339,22 @@ def test_a_folder_filter_follows_new_locations_and_new_videos(searcher, rng):
     assert [h.video.video_id for h in searcher.search(vector=q, params=folder).videos] == ["a"]
     add(searcher, "b", random_unit(rng, SCENES), path="/videos/new/b.mp4")
     assert sorted(h.video.video_id for h in searcher.search(vector=q, params=folder).videos) == ["a", "b"]
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG"])
+def test_damaged_images_are_refused_as_invalid_never_crash(fmt):
+    rng = np.random.default_rng(7)
+    out = io.BytesIO()
+    Image.fromarray(rng.integers(0, 255, (40, 60, 3), dtype=np.uint8)).save(out, fmt)
+    good = out.getvalue()
+    for _ in range(150):
+        damaged = bytearray(good[: int(rng.integers(8, len(good) + 1))])
+        for at in rng.integers(8, max(9, len(damaged)), int(rng.integers(0, 6))):
+            if at < len(damaged):
+                damaged[at] = int(rng.integers(0, 256))
+        try:
+            rgb = decode_image(bytes(damaged))
+        except InvalidArgument as exc:
+            assert "JPEG or PNG" in str(exc)
+        else:
+            assert rgb.ndim == 3 and rgb.shape[2] == 3
