@@ -26,7 +26,6 @@ from videosearch.common.errors import (
 from videosearch.common.page_tokens import PageTokens
 from videosearch.searcher import query as composite, validation
 from videosearch.searcher.ann import DEFAULT_ANN_CANDIDATES, DEFAULT_ANN_MODE, DEFAULT_ANN_THRESHOLD, AnnParams
-from videosearch.searcher.filters import video_predicate
 from videosearch.searcher.hits import explain, open_uri
 from videosearch.searcher.image_query import ImageLimits, decode_image, image_pixels
 from videosearch.searcher.index import Candidates, SceneIndex
@@ -284,7 +283,7 @@ class Searcher:
             return SearchResult(videos=[], scenes=[], model_id="")
         composed = composite.compose(all_terms, _TermSources(self, collection, images), collection.embedding_dim)
         candidates = Candidates(
-            video_allowed=video_predicate(params.filter),
+            video_filter=params.filter,
             excluded={} if params.include_examples else composed.examples,
             min_score=params.filter.min_score,
         )
