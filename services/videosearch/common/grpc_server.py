@@ -123,10 +123,10 @@ class Service:
         try:
             self.port, service_names = self._loop.run(self._build(
                 register, host, port, credentials, reflection, limit,
-                # Outermost first: the cap refuses before anything runs; ``interceptors`` (metrics,
-                # authentication) see every call that got in; then the message limit, errors
-                # mapped to status codes, and plain methods sent to the thread pool.
-                [ConcurrencyCap(max_concurrent_rpcs), *interceptors, limit, ErrorMappingInterceptor(),
+                # Outermost first: ``interceptors`` (metrics, which then count refusals too, and
+                # authentication, so a caller without a token takes no slot), the cap, the message
+                # limit, errors mapped to status codes, and plain methods sent to the thread pool.
+                [*interceptors, ConcurrencyCap(max_concurrent_rpcs), limit, ErrorMappingInterceptor(),
                  SyncHandlerAdapter(self._pool)]))
         except BaseException:
             self._close_loop()
@@ -177,7 +177,12 @@ class Service:
 
         if self._stopped.is_set():
             return
-        self._loop.run(set_all())
+        try:
+            self._loop.run(set_all(), timeout=10)
+        except (TimeoutError, futures.TimeoutError):
+            if not self._stopped.is_set():
+                raise
+            return  # the server stopped meanwhile (its loop with it): nothing left to report to
         log.info("%s health: %s", self.name, "SERVING" if serving else "NOT_SERVING")
 
     def stop(self, grace: float = defaults.GRACE_SECONDS) -> None:
