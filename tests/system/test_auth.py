@@ -77,6 +77,7 @@ def _requests(shared_videos, dim: int) -> dict[str, tuple[str, object]]:
         "EmbedderService/EmbedTexts": ("embedder", embedder_pb2.EmbedTextsRequest(texts=["a red circle"])),
         "SearcherService/UpsertVideo": ("searcher", searcher_pb2.UpsertVideoRequest()),
         "SearcherService/GetVideo": ("searcher", searcher_pb2.GetVideoRequest(video_id="nope")),
+        "SearcherService/GetSceneThumbnail": ("searcher", searcher_pb2.GetSceneThumbnailRequest(video_id="nope")),
         "SearcherService/ListVideos": ("searcher", searcher_pb2.ListVideosRequest()),
         "SearcherService/DeleteVideo": ("searcher", searcher_pb2.DeleteVideoRequest(video_id="nope")),
         "SearcherService/Search": ("searcher", searcher_pb2.SearchRequest(

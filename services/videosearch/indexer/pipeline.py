@@ -1,7 +1,8 @@
 """Indexes one video: check the model, hash, detect scenes and sample frames through time in one
 decode pass, embed each scene's frames while the next one decodes, split long
-scenes into moments where their frames' embeddings change, then store the whole
-video (scenes, moments, one embedding per moment) in the Searcher in one atomic upsert. Talks to the other services only through the
+scenes into moments where their frames' embeddings change, make a thumbnail per scene, then
+store the whole video (scenes, moments, one embedding per moment, every sampled frame's
+embedding and the thumbnails) in the Searcher in one atomic upsert. Talks to the other services only through the
 small protocols below, so it can be tested with real in-process servers."""
 
 from __future__ import annotations
@@ -36,8 +37,18 @@ from videosearch.indexer.jobs import (
 )
 from videosearch.indexer.opened_file import OpenedFile
 from videosearch.indexer.paths import AllowedRoots
+from videosearch.indexer.thumbnails import MAX_SIDE as THUMBNAIL_SIDE
+from videosearch.indexer.thumbnails import middle_sample, read_back_thumbnails, thumbnail_of
 from videosearch.indexer.timing import StageClock
-from videosearch.searcher.types import MomentRecord, SceneRecord, SearcherStats, VideoRecord
+from videosearch.searcher.types import (
+    MomentRecord,
+    SampledFrame,
+    SceneRecord,
+    SearcherStats,
+    Thumbnail,
+    VideoExtras,
+    VideoRecord,
+)
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +65,7 @@ class VideoStore(Protocol):
     def stats(self) -> SearcherStats: ...
     def get_video(self, video_id: str) -> tuple[VideoRecord, list[SceneRecord]]: ...
     def upsert_video(self, video: VideoRecord, scenes: list[SceneRecord], embeddings: np.ndarray,
-                     moments: list[MomentRecord] | None = None): ...
+                     moments: list[MomentRecord] | None = None, extras: VideoExtras = VideoExtras()): ...
     def update_locations(self, video_id: str, locations) -> VideoRecord: ...
 
 
@@ -71,6 +82,7 @@ class _Decoded:
     frame_times: FrameTimes  # presentation time of each frame (right on variable frame rate too)
     spans: list[tuple[int, int, int, list[int]]]  # index, start, end, sampled frames
     frame_embeddings: list[np.ndarray]  # per scene: (sampled frames, dim)
+    thumbnails: dict[int, Thumbnail]  # scene index -> thumbnail made from the pass's preview (large frames)
 
 
 class IndexPipeline:
@@ -81,7 +93,8 @@ class IndexPipeline:
     2. ``_start_hashing``: hash the file beside decoding, then ask whether it is indexed already
     3. ``_decode_and_embed``: one decode pass (scenes, sampled frames), embeddings in flight
     4. ``_scenes_and_moments``: scene records, moments and one embedding per moment
-    5. ``_store_video``: one atomic upsert into the Searcher
+    5. ``_extras``: each sampled frame's place and embedding, and one thumbnail per scene
+    6. ``_store_video``: one atomic upsert into the Searcher
 
     Errors of the Embedder, the Searcher and the file become the job's failure reason
     through the one table in :mod:`videosearch.indexer.failures`."""
@@ -145,8 +158,9 @@ class IndexPipeline:
         scenes, moments, matrix = self._scenes_and_moments(
             decoded.spans, decoded.frame_embeddings, decoded.video_info.fps, decoded.frame_times, clock)
         handle.update(moments_found=len(moments))
+        extras = self._extras(opened, decoded, moments, clock)
         self._store_video(job, handle, clock, self._video_record(job, info, sha256, decoded, scenes, moments, matrix),
-                          scenes, moments, matrix)
+                          scenes, moments, matrix, extras)
 
     # -- 1. the model ------------------------------------------------------------------
     def _check_model(self, handle: JobHandle) -> ModelInfo:
@@ -229,6 +243,7 @@ class IndexPipeline:
             decoder=self._decoder,
         )
         pending: deque[Future] = deque()
+        thumbnails: dict[int, Thumbnail] = {}
         spans: list[tuple[int, int, int, list[int]]] = []
         frame_embeddings: list[np.ndarray] = []
         frames_embedded = frames_to_embed = 0
@@ -257,6 +272,12 @@ class IndexPipeline:
                 # Send this scene's frames now and go on decoding; bound what is in flight.
                 pending.append(self._embed_pool.submit(embed, scene.pixels))
                 spans.append((scene.index, scene.start_frame, scene.end_frame, list(scene.sample_frames)))
+                if scene.preview is not None and max(scene.preview.shape[:2]) >= THUMBNAIL_SIDE:  # else read back
+                    with clock.timing("thumbnails"):
+                        middle = len(scene.sample_frames) // 2
+                        thumbnails[scene.index] = thumbnail_of(scene.preview, scene.sample_frames[middle],
+                                                               scene.sample_times[middle].seconds,
+                                                               scenes.video_info.pixel_aspect)
                 while len(pending) > self._in_flight:
                     collect_oldest()
         except Cancelled:  # the decode stopped: a cancel, or the hash found the video indexed already
@@ -272,7 +293,7 @@ class IndexPipeline:
         for stage, seconds in scenes.clock.seconds.items():
             clock.add(stage, seconds)
         clock.add("decode_pass_wall", time.perf_counter() - decode_started)
-        return _Decoded(scenes.video_info, scenes.frame_times, spans, frame_embeddings)
+        return _Decoded(scenes.video_info, scenes.frame_times, spans, frame_embeddings, thumbnails)
 
     # -- 4. scenes and moments ---------------------------------------------------------
     def _scenes_and_moments(
@@ -304,7 +325,33 @@ class IndexPipeline:
             vectors = np.stack([m.embedding for m in placed]).astype(np.float32)
         return scenes, moments, vectors
 
-    # -- 5. store ----------------------------------------------------------------------
+    # -- 5. sampled frames and thumbnails ------------------------------------------------
+    @staticmethod
+    def _extras(opened: OpenedFile, decoded: _Decoded, moments: list[MomentRecord], clock: StageClock) -> VideoExtras:
+        """Where each moment's sampled frames lie (moments tile the video and take the sampled
+        frames in order, as many as each averaged) with their embeddings, and the thumbnails.
+        A thumbnail that cannot be made costs the video its thumbnails, never the job."""
+        samples = [frame for _index, _start, _end, sampled in decoded.spans for frame in sampled]
+        times = decoded.frame_times
+        frames: list[SampledFrame] = []
+        for moment in moments:
+            at = len(frames)
+            frames += [SampledFrame(moment.index, f, times.seconds(f)) for f in samples[at : at + moment.sampled_frames]]
+        made = dict(decoded.thumbnails)
+        missing = [span for span in decoded.spans if span[0] not in made]
+        with clock.timing("thumbnails"):
+            try:
+                with opened.named():  # the job's one descriptor, as the decode pass read it
+                    read = (read_back_thumbnails(opened.reader_path, [middle_sample(span[3]) for span in missing], times)
+                            if missing else [])
+            except Exception:  # noqa: BLE001 - thumbnails are a convenience; the index must not depend on them
+                log.warning("no thumbnails for %s", opened.path, exc_info=True)
+                read = []
+        made.update(zip((span[0] for span in missing), read))
+        thumbnails = tuple(made[span[0]] for span in decoded.spans) if len(made) == len(decoded.spans) else ()
+        return VideoExtras(tuple(frames), np.concatenate(decoded.frame_embeddings).astype(np.float32), thumbnails)
+
+    # -- 6. store ----------------------------------------------------------------------
     @staticmethod
     def _video_record(job: Job, info: ModelInfo, sha256: str, decoded: _Decoded, scenes: list[SceneRecord],
                       moments: list[MomentRecord], matrix: np.ndarray) -> VideoRecord:
@@ -327,10 +374,11 @@ class IndexPipeline:
         )
 
     def _store_video(self, job: Job, handle: JobHandle, clock: StageClock, video: VideoRecord,
-                     scenes: list[SceneRecord], moments: list[MomentRecord], matrix: np.ndarray) -> None:
+                     scenes: list[SceneRecord], moments: list[MomentRecord], matrix: np.ndarray,
+                     extras: VideoExtras) -> None:
         handle.update(stage=JobStage.STORING, percent=100.0 - _STORE_SHARE)
         handle.check_cancelled()
         with clock.timing("store"), failures_of(Dependency.SEARCHER):
             # Safe to retry: the Searcher replaces a video in one atomic write.
-            self._retry.call(lambda: self._store.upsert_video(video, scenes, matrix, moments),
+            self._retry.call(lambda: self._store.upsert_video(video, scenes, matrix, moments, extras),
                              should_stop=handle.should_stop)

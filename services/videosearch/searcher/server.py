@@ -12,6 +12,7 @@ import sys
 from videosearch.common.errors import FailedPrecondition
 from videosearch.common.service import EXIT_STARTUP_FAILED, ServiceApp
 from videosearch.searcher.ann import AnnParams
+from videosearch.searcher.image_query import ImageLimits
 from videosearch.searcher.service import Searcher, TextEmbedder
 from videosearch.searcher.servicer import SearcherServicer
 from videosearch.searcher.settings import ANN_MODES, SearcherSettings, load
@@ -57,6 +58,8 @@ class SearcherServer(ServiceApp[SearcherSettings]):
                 expansion_search=s.ann_expansion_search,
             ),
             ann_candidates=s.ann_candidates,
+            image_limits=ImageLimits(max_bytes=s.max_image_bytes, max_pixels=s.max_image_pixels),
+            max_thumbnail_bytes=s.max_thumbnail_bytes,
         )
         self.servicer.attach(self.searcher)
         return self.searcher
