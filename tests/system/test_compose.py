@@ -63,8 +63,16 @@ def test_ports_healthchecks_and_addresses_agree():
     for name, (_, prefix, _) in SERVICES.items():
         for variable, value in services[name]["environment"].items():
             if variable.endswith("_ADDRESS"):
-                host, port = value.split(":")
+                host, port = value.removeprefix("dns:///").split(":")
                 assert host in ports and int(port) == ports[host], f"{name}: {variable}={value} names no service port"
+
+
+def test_embedder_replicas_are_reached_by_the_service_name():
+    services = compose()["services"]
+    assert str(services["embedder"]["deploy"]["replicas"]).startswith("${EMBEDDER_REPLICAS")
+    for name in ("searcher", "indexer"):
+        # Every record of the name, round-robin: a plain host:port would stick to one replica.
+        assert services[name]["environment"][f"VIDEOSEARCH_{name.upper()}_EMBEDDER_ADDRESS"] == "dns:///embedder:50051"
 
 
 def test_volumes_hold_the_leveldb_data_and_the_model_cache():

@@ -60,6 +60,7 @@ class RemoteTextEmbedder:
         except Unavailable:
             with self._lock:
                 self._model_id = None
+            self._client.forget_model()
             raise
 
     def _call(self, fn):
