@@ -12,6 +12,7 @@ import sys
 from videosearch.common.errors import FailedPrecondition
 from videosearch.common.service import EXIT_STARTUP_FAILED, ServiceApp
 from videosearch.searcher.ann import AnnParams
+from videosearch.searcher.metrics import MeasuredSearcher
 from videosearch.searcher.service import Searcher, TextEmbedder
 from videosearch.searcher.servicer import SearcherServicer
 from videosearch.searcher.settings import ANN_MODES, SearcherSettings, load
@@ -58,7 +59,7 @@ class SearcherServer(ServiceApp[SearcherSettings]):
             ),
             ann_candidates=s.ann_candidates,
         )
-        self.servicer.attach(self.searcher)
+        self.servicer.attach(MeasuredSearcher(self.searcher, self.metrics) if self.metrics else self.searcher)
         return self.searcher
 
     def close(self) -> None:
