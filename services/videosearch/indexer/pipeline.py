@@ -1,7 +1,8 @@
 """Indexes one video: check the model, hash, detect scenes and sample frames through time in one
 decode pass, embed each scene's frames while the next one decodes, split long
-scenes into moments where their frames' embeddings change, then store the whole
-video (scenes, moments, one embedding per moment) in the Searcher in one atomic upsert. Talks to the other services only through the
+scenes into moments where their frames' embeddings change, make a thumbnail per scene, then
+store the whole video (scenes, moments, one embedding per moment, every sampled frame's
+embedding and the thumbnails) in the Searcher in one atomic upsert. Talks to the other services only through the
 small protocols below, so it can be tested with real in-process servers."""
 
 from __future__ import annotations
@@ -34,8 +35,16 @@ from videosearch.indexer.jobs import (
     JobHandle,
     JobStage,
 )
+from videosearch.indexer.thumbnails import middle_sample, scene_thumbnails
 from videosearch.indexer.timing import StageClock
-from videosearch.searcher.types import MomentRecord, SceneRecord, SearcherStats, VideoRecord
+from videosearch.searcher.types import (
+    MomentRecord,
+    SampledFrame,
+    SceneRecord,
+    SearcherStats,
+    VideoExtras,
+    VideoRecord,
+)
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +61,7 @@ class VideoStore(Protocol):
     def stats(self) -> SearcherStats: ...
     def get_video(self, video_id: str) -> tuple[VideoRecord, list[SceneRecord]]: ...
     def upsert_video(self, video: VideoRecord, scenes: list[SceneRecord], embeddings: np.ndarray,
-                     moments: list[MomentRecord] | None = None): ...
+                     moments: list[MomentRecord] | None = None, extras: VideoExtras = VideoExtras()): ...
     def update_locations(self, video_id: str, locations) -> VideoRecord: ...
 
 
@@ -79,7 +88,8 @@ class IndexPipeline:
     2. ``_start_hashing``: hash the file beside decoding, then ask whether it is indexed already
     3. ``_decode_and_embed``: one decode pass (scenes, sampled frames), embeddings in flight
     4. ``_scenes_and_moments``: scene records, moments and one embedding per moment
-    5. ``_store_video``: one atomic upsert into the Searcher
+    5. ``_extras``: each sampled frame's place and embedding, and one thumbnail per scene
+    6. ``_store_video``: one atomic upsert into the Searcher
 
     Errors of the Embedder, the Searcher and the file become the job's failure reason
     through the one table in :mod:`videosearch.indexer.failures`."""
@@ -127,8 +137,9 @@ class IndexPipeline:
         scenes, moments, matrix = self._scenes_and_moments(
             decoded.spans, decoded.frame_embeddings, decoded.video_info.fps, decoded.frame_times, clock)
         handle.update(moments_found=len(moments))
+        extras = self._extras(job, decoded, moments, clock)
         self._store_video(job, handle, clock, self._video_record(job, info, sha256, decoded, scenes, moments, matrix),
-                          scenes, moments, matrix)
+                          scenes, moments, matrix, extras)
         clock.add("total_wall", time.perf_counter() - started)
 
     # -- 1. the model ------------------------------------------------------------------
@@ -287,7 +298,27 @@ class IndexPipeline:
             vectors = np.stack([m.embedding for m in placed]).astype(np.float32)
         return scenes, moments, vectors
 
-    # -- 5. store ----------------------------------------------------------------------
+    # -- 5. sampled frames and thumbnails ------------------------------------------------
+    @staticmethod
+    def _extras(job: Job, decoded: _Decoded, moments: list[MomentRecord], clock: StageClock) -> VideoExtras:
+        """Where each moment's sampled frames lie (moments tile the video and take the sampled
+        frames in order, as many as each averaged) with their embeddings, and the thumbnails.
+        A thumbnail that cannot be made costs the video its thumbnails, never the job."""
+        samples = [frame for _index, _start, _end, sampled in decoded.spans for frame in sampled]
+        times = decoded.frame_times
+        frames: list[SampledFrame] = []
+        for moment in moments:
+            at = len(frames)
+            frames += [SampledFrame(moment.index, f, times.seconds(f)) for f in samples[at : at + moment.sampled_frames]]
+        with clock.timing("thumbnails"):
+            try:
+                thumbnails = scene_thumbnails(job.path, [middle_sample(span[3]) for span in decoded.spans], times)
+            except Exception:  # noqa: BLE001 - thumbnails are a convenience; the index must not depend on them
+                log.warning("no thumbnails for %s", job.path, exc_info=True)
+                thumbnails = []
+        return VideoExtras(tuple(frames), np.concatenate(decoded.frame_embeddings).astype(np.float32), tuple(thumbnails))
+
+    # -- 6. store ----------------------------------------------------------------------
     @staticmethod
     def _video_record(job: Job, info: ModelInfo, sha256: str, decoded: _Decoded, scenes: list[SceneRecord],
                       moments: list[MomentRecord], matrix: np.ndarray) -> VideoRecord:
@@ -310,10 +341,11 @@ class IndexPipeline:
         )
 
     def _store_video(self, job: Job, handle: JobHandle, clock: StageClock, video: VideoRecord,
-                     scenes: list[SceneRecord], moments: list[MomentRecord], matrix: np.ndarray) -> None:
+                     scenes: list[SceneRecord], moments: list[MomentRecord], matrix: np.ndarray,
+                     extras: VideoExtras) -> None:
         handle.update(stage=JobStage.STORING, percent=100.0 - _STORE_SHARE)
         handle.check_cancelled()
         with clock.timing("store"), failures_of(Dependency.SEARCHER):
             # Safe to retry: the Searcher replaces a video in one atomic write.
-            self._retry.call(lambda: self._store.upsert_video(video, scenes, matrix, moments),
+            self._retry.call(lambda: self._store.upsert_video(video, scenes, matrix, moments, extras),
                              should_stop=handle.should_stop)

@@ -34,7 +34,7 @@ from videosearch.common.timecode import PresentationTime
 from videosearch.embedder.types import Preprocessing
 from videosearch.indexer.detectors import CutDetector, DetectorSettings
 from videosearch.indexer.frame_times import FrameTimes
-from videosearch.indexer.preprocess import FramePreprocessor
+from videosearch.embedder.preprocessing import FramePreprocessor
 from videosearch.indexer.sampling import CandidateBuffer, SamplingPolicy
 from videosearch.indexer.timing import StageClock
 from videosearch.indexer.video_file import ProgressCallback, VideoInfo, open_video

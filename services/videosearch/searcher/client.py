@@ -14,12 +14,16 @@ from videosearch.common.grpc_client import ServiceClient
 from videosearch.common.security import ClientSecurity
 from videosearch.common.tensors import to_tensor
 from videosearch.searcher import wire
+from videosearch.common.tensors import from_tensor
 from videosearch.searcher.types import (
     MomentRecord,
+    QueryTerm,
     SceneRecord,
     SearcherStats,
     SearchParams,
     SearchResult,
+    Thumbnail,
+    VideoExtras,
     VideoLocation,
     VideoRecord,
 )
@@ -35,15 +39,17 @@ class SearcherClient(ServiceClient):
 
     def upsert_video(
         self, video: VideoRecord, scenes: list[SceneRecord], embeddings: np.ndarray,
-        moments: list[MomentRecord] | None = None,
+        moments: list[MomentRecord] | None = None, extras: VideoExtras = VideoExtras(),
     ) -> tuple[VideoRecord, bool]:
         """Stores a video with L2-normalized embeddings, one row per moment (without
-        ``moments``: one per scene); returns (stored video, replaced)."""
+        ``moments``: one per scene), and ``extras`` (sampled frames' embeddings, scene
+        thumbnails) in the same atomic write; returns (stored video, replaced)."""
         request = searcher_pb2.UpsertVideoRequest(
             video=wire.video_to_proto(video),
             scenes=[wire.scene_to_proto(s, video.fps) for s in scenes],
             embeddings=to_tensor(np.asarray(embeddings, dtype=np.float32)),
             moments=[wire.moment_to_proto(m, video.fps) for m in moments or ()],
+            **wire.extras_to_proto_fields(extras),
         )
         response = self._call(self._stub.UpsertVideo, request)
         return wire.video_from_proto(response.video), response.replaced
@@ -56,6 +62,18 @@ class SearcherClient(ServiceClient):
         response = self._call(self._stub.GetVideo, searcher_pb2.GetVideoRequest(video_id=video_id))
         return (wire.video_from_proto(response.video), [wire.scene_from_proto(s) for s in response.scenes],
                 [wire.moment_from_proto(m) for m in response.moments])
+
+    def get_video_embeddings(self, video_id: str) -> tuple[np.ndarray, np.ndarray]:
+        """(moment embeddings (moments, dim), scene embeddings (scenes, dim)), unit rows."""
+        request = searcher_pb2.GetVideoRequest(video_id=video_id, include_embeddings=True)
+        response = self._call(self._stub.GetVideo, request)
+        return (from_tensor(response.moment_embeddings, name="moment_embeddings"),
+                from_tensor(response.scene_embeddings, name="scene_embeddings"))
+
+    def get_scene_thumbnail(self, video_id: str, scene_index: int) -> Thumbnail:
+        """A scene's JPEG thumbnail; NotFound for an unknown video or scene, or one without a thumbnail."""
+        request = searcher_pb2.GetSceneThumbnailRequest(video_id=video_id, scene_index=scene_index)
+        return wire.thumbnail_from_proto(self._call(self._stub.GetSceneThumbnail, request).thumbnail)
 
     def list_videos(self, page_size: int = 0, page_token: str = "") -> tuple[list[VideoRecord], str, int]:
         """One page: (videos, next_page_token or "", total stored)."""
@@ -89,10 +107,14 @@ class SearcherClient(ServiceClient):
         text: str | None = None,
         vector: np.ndarray | None = None,
         model_id: str = "",
+        terms: list[QueryTerm] | tuple[QueryTerm, ...] = (),
         params: SearchParams = SearchParams(),
     ) -> SearchResult:
-        """Searches by text (embedded by the Searcher's Embedder) or by a ready-made vector."""
-        request = searcher_pb2.SearchRequest(**wire.params_to_proto_fields(params))
+        """Searches by text (embedded by the Searcher's Embedder), a ready-made vector and/or
+        weighted ``terms`` (texts, images, stored scenes or videos, vectors; negative weights
+        subtract), with the filters, page token and explanation asked for in ``params``."""
+        request = searcher_pb2.SearchRequest(**wire.params_to_proto_fields(params),
+                                             terms=[wire.term_to_proto(term) for term in terms])
         if text is not None:
             request.text = text
         if vector is not None:

@@ -5,7 +5,8 @@ reads every key once and reports what a crash must never leave behind:
 
 * a partial video: a ``video/`` record whose ``scenes/``, ``moments/`` or ``emb/`` keys are
   missing, or whose counts, frame ranges or vector sizes disagree with the record;
-* an orphan key: ``scenes/``, ``moments/`` or ``emb/`` data of a video that has no record;
+* an orphan key: ``scenes/``, ``moments/``, ``emb/``, ``frames/`` or ``thumb/`` data of a
+  video that has no record, or a ``frames/`` or ``thumb/`` key past its video's moments or scenes;
 * a collection that disagrees with its videos (model id, dimension).
 
 The crash tests and ``make chaos`` call :func:`check_store` after every ``kill -9``.
@@ -93,6 +94,13 @@ def _check(snap) -> StoreReport:
             continue
         vector_counts[video_id] += 1
         vector_sizes.setdefault(video_id, set()).add(len(raw))
+
+    for prefix, count in ((layout._FRAMES, "moment_count"), (layout._THUMB, "scene_count")):
+        for key in snap.iterator(prefix=prefix, include_value=False):
+            video_id, index = key[len(prefix):].split(b"\x00", 1)
+            video = videos.get(video_id.decode())
+            if video is None or int.from_bytes(index, "big") >= getattr(video, count):
+                report.orphan_keys.append(key)
 
     for video_id, video in videos.items():
         problem = _video_problem(report.schema, video, per_video["scenes"].get(video_id), per_video["moments"].get(video_id),

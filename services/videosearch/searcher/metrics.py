@@ -31,7 +31,7 @@ class MeasuredSearcher:
 
     def search(self, **query) -> SearchResult:
         result = self._searcher.search(**query)
-        if query.get("text") is not None:
+        if result.embed_ms:  # a query with text or image terms
             self._query_seconds.labels("embed").observe(result.embed_ms / 1e3)
         self._query_seconds.labels("rank").observe(result.rank_ms / 1e3)
         return result

@@ -12,6 +12,7 @@ import sys
 from videosearch.common.errors import FailedPrecondition
 from videosearch.common.service import EXIT_STARTUP_FAILED, ServiceApp
 from videosearch.searcher.ann import AnnParams
+from videosearch.searcher.image_query import ImageLimits
 from videosearch.searcher.metrics import MeasuredSearcher
 from videosearch.searcher.service import Searcher, TextEmbedder
 from videosearch.searcher.servicer import SearcherServicer
@@ -58,6 +59,8 @@ class SearcherServer(ServiceApp[SearcherSettings]):
                 expansion_search=s.ann_expansion_search,
             ),
             ann_candidates=s.ann_candidates,
+            image_limits=ImageLimits(max_bytes=s.max_image_bytes, max_pixels=s.max_image_pixels),
+            max_thumbnail_bytes=s.max_thumbnail_bytes,
         )
         self.servicer.attach(MeasuredSearcher(self.searcher, self.metrics) if self.metrics else self.searcher)
         return self.searcher

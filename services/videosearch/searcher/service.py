@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 import logging
 import threading
 import time
@@ -23,16 +24,24 @@ from videosearch.common.errors import (
     VideoSearchError,
 )
 from videosearch.common.page_tokens import PageTokens
-from videosearch.searcher import validation
+from videosearch.searcher import query as composite, validation
 from videosearch.searcher.ann import DEFAULT_ANN_CANDIDATES, DEFAULT_ANN_MODE, DEFAULT_ANN_THRESHOLD, AnnParams
-from videosearch.searcher.index import SceneIndex
+from videosearch.searcher.filters import video_predicate
+from videosearch.searcher.hits import explain, open_uri
+from videosearch.searcher.image_query import ImageLimits, decode_image, image_pixels
+from videosearch.searcher.index import Candidates, SceneIndex
 from videosearch.searcher.store import Collection, SearcherStore, check_same_model
 from videosearch.searcher.types import (
     MomentRecord,
+    QueryTerm,
+    SceneHit,
     SceneRecord,
     SearcherStats,
     SearchParams,
     SearchResult,
+    Thumbnail,
+    VideoExtras,
+    VideoHit,
     VideoLocation,
     VideoRecord,
     merge_locations,
@@ -42,10 +51,13 @@ from videosearch.searcher.types import (
 log = logging.getLogger(__name__)
 
 _VIDEO_PAGES = PageTokens("ListVideos", str)
+_SEARCH_PAGES = PageTokens("Search", int)
 
 
 class TextEmbedder(Protocol):
-    """What the Searcher needs from the Embedder (EmbedderClient fits)."""
+    """What the Searcher needs from the Embedder (EmbedderClient fits). Image query terms
+    also need ``model_info()`` (for the preprocessing) and ``embed_images(pixels)``; an
+    embedder without them makes image terms UNAVAILABLE."""
 
     @property
     def model_id(self) -> str: ...
@@ -56,10 +68,14 @@ class TextEmbedder(Protocol):
 class Searcher:
     """Owns the store and the in-memory index; safe to call from many threads."""
 
-    def __init__(self, store: SearcherStore, index: SceneIndex, text_embedder: TextEmbedder | None = None) -> None:
+    def __init__(self, store: SearcherStore, index: SceneIndex, text_embedder: TextEmbedder | None = None, *,
+                 image_limits: ImageLimits = ImageLimits(),
+                 max_thumbnail_bytes: int = validation.DEFAULT_MAX_THUMBNAIL_BYTES) -> None:
         self.store = store
         self.index = index
         self.text_embedder = text_embedder
+        self.image_limits = image_limits
+        self.max_thumbnail_bytes = max_thumbnail_bytes
         self._write_lock = threading.Lock()  # one writer: the store batch and the index update stay in order
         self.load_seconds = 0.0
 
@@ -73,6 +89,8 @@ class Searcher:
         ann_threshold: int = DEFAULT_ANN_THRESHOLD,
         ann_params: AnnParams = AnnParams(),
         ann_candidates: int = DEFAULT_ANN_CANDIDATES,
+        image_limits: ImageLimits = ImageLimits(),
+        max_thumbnail_bytes: int = validation.DEFAULT_MAX_THUMBNAIL_BYTES,
     ) -> "Searcher":
         """Opens (or creates) the store under ``data_dir`` and loads every vector.
 
@@ -96,7 +114,7 @@ class Searcher:
         except BaseException:
             store.close()
             raise
-        searcher = cls(store, index, text_embedder)
+        searcher = cls(store, index, text_embedder, image_limits=image_limits, max_thumbnail_bytes=max_thumbnail_bytes)
         searcher.load_seconds = time.perf_counter() - started
         log.info(
             "loaded %d videos / %d scenes in %.2f s", index.video_count, index.scene_count, searcher.load_seconds
@@ -111,11 +129,14 @@ class Searcher:
     # -- writes --------------------------------------------------------------------
 
     def upsert_video(
-        self, video: VideoRecord, scenes: list[SceneRecord], embeddings: np.ndarray, moments: list[MomentRecord] | None = None
+        self, video: VideoRecord, scenes: list[SceneRecord], embeddings: np.ndarray, moments: list[MomentRecord] | None = None,
+        extras: VideoExtras = VideoExtras(),
     ) -> tuple[VideoRecord, bool]:
         """Stores a video with its scenes, moments and their embeddings atomically, replacing
-        an earlier version. Without ``moments`` each scene is one moment (one row per scene)."""
+        an earlier version. Without ``moments`` each scene is one moment (one row per scene).
+        ``extras`` (sampled frames with their embeddings, scene thumbnails) join the same write."""
         vectors = validation.validate_upsert(video, scenes, embeddings, moments)
+        extras = validation.validate_extras(scenes, moments, extras, video.embedding_dim, self.max_thumbnail_bytes)
         stored = dataclasses.replace(
             video, scene_count=len(scenes), moment_count=len(moments) if moments is not None else len(scenes),
             indexed_at=dt.datetime.now(dt.timezone.utc).replace(microsecond=0),
@@ -126,7 +147,7 @@ class Searcher:
                 sent = {location.path for location in stored.locations}
                 kept = tuple(location for location in earlier[0].locations if location.path not in sent)
                 stored = dataclasses.replace(stored, locations=(*stored.locations, *kept))
-            replaced, serial_base = self.store.put_video(stored, scenes, vectors, moments)
+            replaced, serial_base = self.store.put_video(stored, scenes, vectors, moments, extras)
             self.index.set_model(stored.model_id)
             self.index.upsert(stored, scenes, vectors, serial_base, self.store.generation(), moments)
         log.info("%s video %s (%d scenes, %d moments)", "replaced" if replaced else "stored", video.video_id,
@@ -175,6 +196,34 @@ class Searcher:
             raise NotFound(f"no video with id {video_id!r}; ListVideos shows the stored ids")
         return found
 
+    def get_video_vectors(self, video_id: str) -> tuple[VideoRecord, list[SceneRecord], list[MomentRecord], np.ndarray]:
+        """A video with its scenes, moments and moment embeddings, from one consistent read."""
+        validation.validate_video_id(video_id)
+        found = self.store.get_video_vectors(video_id)
+        if found is None:
+            raise NotFound(f"no video with id {video_id!r}; ListVideos shows the stored ids")
+        return found
+
+    def scene_vectors(self, scenes: list[SceneRecord], moments: list[MomentRecord], rows: np.ndarray) -> np.ndarray:
+        """(scenes, dim) unit rows: each scene's vector as a query term would use it."""
+        return np.stack([composite.scene_vector(scene, moments, rows) for scene in scenes])
+
+    def get_thumbnail(self, video_id: str, scene_index: int) -> Thumbnail:
+        validation.validate_video_id(video_id)
+        if scene_index < 0:
+            raise InvalidArgument(f"scene_index is {scene_index}; scenes count from 0")
+        video = self.store.get_video(video_id)
+        if video is None:
+            raise NotFound(f"no video with id {video_id!r}; ListVideos shows the stored ids")
+        if scene_index >= video[0].scene_count:
+            raise NotFound(f"video {video_id} has {video[0].scene_count} scenes, no scene {scene_index}; "
+                           "scene indexes count from 0")
+        thumbnail = self.store.get_thumbnail(video_id, scene_index)
+        if thumbnail is None:
+            raise NotFound(f"scene {scene_index} of video {video_id} has no thumbnail: it was indexed before "
+                           "thumbnails existed; re-index the file with force to make them")
+        return thumbnail
+
     def list_videos(self, page_size: int = 0, page_token: str = "") -> tuple[list[VideoRecord], str, int]:
         """One page of videos ordered by id: (videos, next_page_token or "", total stored)."""
         size = validation.page_size(page_size)
@@ -199,42 +248,128 @@ class Searcher:
         text: str | None = None,
         vector: np.ndarray | None = None,
         model_id: str = "",
+        terms: tuple[QueryTerm, ...] | list[QueryTerm] = (),
         params: SearchParams = SearchParams(),
     ) -> SearchResult:
-        """Ranks stored scenes against a text (embedded by the Embedder) or a vector."""
+        """Ranks stored moments against a text, a vector and/or weighted terms (see
+        videosearch.searcher.query for how terms combine), after the filters in ``params``;
+        ``params.page_token`` continues an earlier search."""
         params = validation.search_params(params)
-        if (text is None) == (vector is None):
-            raise InvalidArgument("give exactly one query: text or embedding")
+        if text is not None and vector is not None:
+            raise InvalidArgument("give exactly one query: text or embedding (add more as terms)")
+        if text is None and vector is None and not terms:
+            raise InvalidArgument("give exactly one query: text or embedding, or at least one term")
         if text is not None and not text.strip():
             raise InvalidArgument("the query text is empty; describe what to find, e.g. 'a dog on a beach'")
+        single = [QueryTerm(text=text)] if text is not None else [QueryTerm(vector=vector, model_id=model_id)] \
+            if vector is not None else []
+        all_terms = composite.validate_terms([*single, *terms])
+        offset = _SEARCH_PAGES.decode(params.page_token, query=_fingerprint(all_terms, params)) or 0
+        if offset + params.top_k > validation.MAX_SEARCH_DEPTH:
+            raise InvalidArgument(f"this page reaches result {offset + params.top_k}, past the deepest "
+                                  f"({validation.MAX_SEARCH_DEPTH}); narrow the query with filters instead")
         collection = self.store.collection()
-        embed_ms = 0.0
-        if vector is not None:
-            query = validation.query_vector(vector, collection.embedding_dim if collection else None)
-            if collection is not None and model_id:
-                check_same_model(collection, model_id)
+        for term in all_terms:  # a vector's shape and model are checked even on an empty collection
+            if term.vector is not None:
+                validation.query_vector(term.vector, collection.embedding_dim if collection else None)
+                if collection is not None and term.model_id:
+                    check_same_model(collection, term.model_id)
         if collection is None:
+            examples = [t.video_id or t.scene.video_id for t in all_terms if t.video_id or t.scene]
+            if examples:
+                raise NotFound(f"no video with id {examples[0]!r}; the collection is empty")
             return SearchResult(videos=[], scenes=[], model_id="")
-        if text is not None:
-            started = time.perf_counter()
-            query = self._embed_text(text.strip(), collection.model_id, collection.embedding_dim)
-            embed_ms = (time.perf_counter() - started) * 1e3
+        composed = composite.compose(all_terms, _TermSources(self, collection), collection.embedding_dim)
+        candidates = Candidates(
+            video_allowed=video_predicate(params.filter),
+            excluded={} if params.include_examples else composed.examples,
+            min_score=params.filter.min_score,
+        )
         started = time.perf_counter()
-        videos, scenes = self.index.search(query, params)
+        # One more than the page shows, to know whether another page follows.
+        ranked = self.index.rank(composed.vector, dataclasses.replace(params, top_k=offset + params.top_k + 1), candidates)
+        found = ranked.videos if params.mode == "videos" else ranked.scenes
+        page = found[offset : offset + params.top_k]
+        more = len(found) > offset + params.top_k and offset + params.top_k < validation.MAX_SEARCH_DEPTH
+        next_token = _SEARCH_PAGES.encode(offset + params.top_k, query=_fingerprint(all_terms, params)) if more else ""
+        if params.mode == "videos":
+            videos, scenes = [self._video_hit(hit, composed.vector, params.explain) for hit in page], []
+        else:
+            videos, scenes = [], [self._scene_hit(hit, None, composed.vector, params.explain) for hit in page]
         rank_ms = (time.perf_counter() - started) * 1e3
-        return SearchResult(videos=videos, scenes=scenes, model_id=collection.model_id, embed_ms=embed_ms, rank_ms=rank_ms)
+        return SearchResult(videos=videos, scenes=scenes, model_id=collection.model_id, embed_ms=composed.embed_ms,
+                            rank_ms=rank_ms, next_page_token=next_token, approximate_used=ranked.approximate_used)
 
-    def _embed_text(self, text: str, stored_model: str, dim: int) -> np.ndarray:
+    def _video_hit(self, hit: VideoHit, query: np.ndarray, explained: bool) -> VideoHit:
+        return dataclasses.replace(hit, scenes=[self._scene_hit(s, hit.video, query, explained) for s in hit.scenes])
+
+    def _scene_hit(self, hit: SceneHit, video: VideoRecord | None, query: np.ndarray, explained: bool) -> SceneHit:
+        video = video or self.index.video(hit.video_id)
+        start = hit.moment.start_seconds if hit.moment is not None else hit.scene.start_seconds
+        explanation = None
+        if explained and hit.moment is not None:
+            explanation = explain(self.store.get_moment_frames(hit.video_id, hit.moment.index), query)
+        return dataclasses.replace(hit, open_uri=open_uri(video.uri, start) if video is not None else "",
+                                   explanation=explanation)
+
+    def embed_texts(self, texts: list[str], collection: Collection) -> np.ndarray:
+        embedder = self._embedder(collection, "text")
+        return self._call_embedder(lambda: embedder.embed_texts(texts), "the query text")
+
+    def embed_images(self, images: list[bytes], collection: Collection) -> np.ndarray:
+        decoded = [decode_image(data, self.image_limits, name=f"image term {i}") for i, data in enumerate(images)]
+        embedder = self._embedder(collection, "image")
+        if not hasattr(embedder, "embed_images"):
+            raise Unavailable("this Searcher's Embedder cannot embed images; search by text or embedding instead")
+        info = self._call_embedder(embedder.model_info, "the query image")
+        pixels = np.stack([image_pixels(rgb, info.preprocessing) for rgb in decoded])
+        return self._call_embedder(lambda: embedder.embed_images(pixels), "the query image")
+
+    def _embedder(self, collection: Collection, kind: str) -> TextEmbedder:
         if self.text_embedder is None:
-            raise Unavailable("this Searcher has no Embedder to embed text queries; search with an embedding instead")
+            raise Unavailable(f"this Searcher has no Embedder to embed {kind} queries; search with an embedding instead")
+        model_id = self._call_embedder(lambda: self.text_embedder.model_id, f"the query {kind}")
+        if model_id != collection.model_id:
+            check_same_model(collection, model_id)
+        return self.text_embedder
+
+    @staticmethod
+    def _call_embedder(fn, what: str):
         try:
-            model_id = self.text_embedder.model_id
-            if model_id != stored_model:
-                check_same_model(Collection(stored_model, dim), model_id)
-            embedded = self.text_embedder.embed_texts([text])
+            return fn()
         except VideoSearchError:
             raise
         except Exception as exc:  # noqa: BLE001 - any transport failure means the Embedder is unavailable
-            log.warning("embedding a text query failed", exc_info=True)
-            raise Unavailable(f"cannot embed the query text: the Embedder failed ({type(exc).__name__}: {exc}); retry later") from exc
-        return validation.query_vector(np.asarray(embedded), dim)
+            log.warning("embedding %s failed", what, exc_info=True)
+            raise Unavailable(f"cannot embed {what}: the Embedder failed ({type(exc).__name__}: {exc}); retry later") from exc
+
+
+class _TermSources:
+    """Query term embeddings for one search, against one collection."""
+
+    def __init__(self, searcher: Searcher, collection: Collection) -> None:
+        self._searcher, self._collection = searcher, collection
+
+    def embed_texts(self, texts: list[str]) -> np.ndarray:
+        return self._searcher.embed_texts(texts, self._collection)
+
+    def embed_images(self, images: list[bytes]) -> np.ndarray:
+        return self._searcher.embed_images(images, self._collection)
+
+    def stored_video(self, video_id: str) -> tuple[list[SceneRecord], list[MomentRecord], np.ndarray]:
+        _, scenes, moments, rows = self._searcher.get_video_vectors(video_id)
+        return scenes, moments, rows
+
+
+def _fingerprint(terms: list[QueryTerm], params: SearchParams) -> str:
+    """What a page token is bound to: everything that decides the ranking except the page size."""
+    digest = hashlib.sha256()
+    for term in terms:
+        digest.update(repr((term.kind, term.weight, term.text, term.scene, term.video_id, term.model_id)).encode())
+        if term.image is not None:
+            digest.update(hashlib.sha256(term.image).digest())
+        if term.vector is not None:
+            digest.update(np.ascontiguousarray(term.vector, dtype=np.float32).tobytes())
+    digest.update(repr((params.scenes_per_video, params.video_scoring, params.mode, params.approximate, params.filter,
+                        params.include_examples)).encode())
+    return digest.hexdigest()[:32]

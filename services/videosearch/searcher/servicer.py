@@ -6,7 +6,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from videosearch.common.errors import InvalidArgument, Unavailable
-from videosearch.common.tensors import FLOATS, from_tensor
+from videosearch.common.tensors import FLOATS, from_tensor, to_tensor
 from videosearch.searcher import wire
 from videosearch.searcher.service import Searcher
 from videosearch.v1 import searcher_pb2, searcher_pb2_grpc
@@ -36,16 +36,28 @@ class SearcherServicer(searcher_pb2_grpc.SearcherServiceServicer):
         scenes = [wire.scene_from_proto(s) for s in request.scenes]
         embeddings = from_tensor(request.embeddings, name="embeddings", allowed=FLOATS)
         moments = [wire.moment_from_proto(m) for m in request.moments] or None
-        stored, replaced = searcher.upsert_video(video, scenes, embeddings, moments)
+        stored, replaced = searcher.upsert_video(video, scenes, embeddings, moments, wire.extras_from_proto(request))
         return searcher_pb2.UpsertVideoResponse(video=wire.video_to_proto(stored), replaced=replaced)
 
     def GetVideo(self, request, context):
-        video, scenes, moments = self.searcher.get_video_moments(request.video_id)
-        return searcher_pb2.GetVideoResponse(
+        searcher = self.searcher
+        if request.include_embeddings:
+            video, scenes, moments, rows = searcher.get_video_vectors(request.video_id)
+        else:
+            video, scenes, moments = searcher.get_video_moments(request.video_id)
+        response = searcher_pb2.GetVideoResponse(
             video=wire.video_to_proto(video),
             scenes=[wire.scene_to_proto(s, video.fps) for s in scenes],
             moments=[wire.moment_to_proto(m, video.fps) for m in moments],
         )
+        if request.include_embeddings:
+            response.moment_embeddings.CopyFrom(to_tensor(rows))
+            response.scene_embeddings.CopyFrom(to_tensor(searcher.scene_vectors(scenes, moments, rows)))
+        return response
+
+    def GetSceneThumbnail(self, request, context):
+        thumbnail = self.searcher.get_thumbnail(request.video_id, request.scene_index)
+        return searcher_pb2.GetSceneThumbnailResponse(thumbnail=wire.thumbnail_to_proto(thumbnail))
 
     def ListVideos(self, request, context):
         videos, next_token, total = self.searcher.list_videos(request.page_size, request.page_token)
@@ -59,16 +71,19 @@ class SearcherServicer(searcher_pb2_grpc.SearcherServiceServicer):
     def Search(self, request, context):
         searcher = self.searcher
         params = wire.params_from_proto(request)
+        terms = [wire.term_from_proto(term, i) for i, term in enumerate(request.terms)]
         query = request.WhichOneof("query")
         if query == "text":
-            result = searcher.search(text=request.text, params=params)
+            result = searcher.search(text=request.text, terms=terms, params=params)
         elif query == "embedding":
             if not request.embedding.HasField("vector"):
                 raise InvalidArgument("embedding.vector is missing; send the query vector as a Tensor")
             vector = from_tensor(request.embedding.vector, name="embedding.vector", allowed=FLOATS)
-            result = searcher.search(vector=vector, model_id=request.embedding.model_id, params=params)
+            result = searcher.search(vector=vector, model_id=request.embedding.model_id, terms=terms, params=params)
+        elif terms:
+            result = searcher.search(terms=terms, params=params)
         else:
-            raise InvalidArgument("the query is empty; set text or embedding")
+            raise InvalidArgument("the query is empty; set text or embedding, or add terms")
 
         def fps_of(video_id: str) -> Fraction:
             video = searcher.index.video(video_id)

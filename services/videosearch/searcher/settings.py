@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from videosearch.common import defaults
 from videosearch.common.settings import BaseServiceSettings, OutgoingCallSettings, load_settings, port_setting, setting
 from videosearch.searcher.ann import DEFAULT_ANN_CANDIDATES, DEFAULT_ANN_MODE, DEFAULT_ANN_THRESHOLD, AnnParams
+from videosearch.searcher.image_query import DEFAULT_MAX_IMAGE_BYTES, DEFAULT_MAX_IMAGE_PIXELS
+from videosearch.searcher.validation import DEFAULT_MAX_THUMBNAIL_BYTES
 
 ENV_PREFIX = "VIDEOSEARCH_SEARCHER"
 ANN_MODES = ("none", "hnsw", "auto")
@@ -30,6 +32,10 @@ class SearcherSettings(OutgoingCallSettings, BaseServiceSettings):
     ann_expansion_add: int = setting(_ANN.expansion_add, "HNSW efConstruction")
     ann_expansion_search: int = setting(_ANN.expansion_search, "HNSW efSearch")
     ann_candidates: int = setting(DEFAULT_ANN_CANDIDATES, "fewest candidates the approximate index proposes for exact re-scoring")
+    max_image_bytes: int = setting(DEFAULT_MAX_IMAGE_BYTES, "largest query image (JPEG or PNG) accepted, in bytes")
+    max_image_pixels: int = setting(DEFAULT_MAX_IMAGE_PIXELS,
+                                    "largest query image accepted, in pixels (width x height, checked before decoding)")
+    max_thumbnail_bytes: int = setting(DEFAULT_MAX_THUMBNAIL_BYTES, "largest scene thumbnail JPEG an upsert may carry")
 
 
 def load(argv: Sequence[str] | None = None) -> SearcherSettings:

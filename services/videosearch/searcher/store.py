@@ -4,7 +4,7 @@ The Searcher is the only process that opens this database (LevelDB takes a lock
 file; a second opener fails with :class:`StoreLocked`). Everything lives in ONE
 LevelDB so a single write batch is atomic across all logical indexes::
 
-    meta/schema                   b"2"                   store layout version
+    meta/schema                   b"3"                   store layout version
     meta/collection               JSON                   model id, dim, dtype of ALL stored vectors
     meta/generation               ascii int              bumped by every write (ANN index freshness)
     meta/next_serial              ascii int              next scene serial (stable ANN keys)
@@ -12,6 +12,8 @@ LevelDB so a single write batch is atomic across all logical indexes::
     scenes/<id>                   JSON list              video -> its scenes (id, frames, times)
     moments/<id>                  JSON list              video -> its moments (scene, frames, times)
     emb/<id> NUL <index u32 BE>   raw <f4 bytes          moment -> embedding
+    frames/<id> NUL <moment u32 BE>  binary (FRAMES_LAYOUT)  moment -> its sampled frames: numbers, times, <f2 embeddings
+    thumb/<id> NUL <scene u32 BE>    binary (THUMB_LAYOUT)   scene -> JPEG thumbnail of its middle sampled frame
 
 A moment is the unit of search: a stretch of a scene with its own embedding (a
 hard-cut scene is usually one moment, a long take several). Keys of one video
@@ -31,6 +33,13 @@ leaves the old schema intact and the upgrade simply runs again):
   size, mtime and a missing flag); a record without them, written before they existed,
   reads as one location made from its ``uri``. Old Searchers ignore the extra key, so
   this needs no new schema version.
+* 3: per-frame embeddings (``frames/``) and scene thumbnails (``thumb/``), written in the
+  video's one batch when the Indexer sends them. They are read one key per hit (explained
+  hits, GetSceneThumbnail), never loaded into the ranking matrix. The upgrade from 2 only
+  writes the new version: videos stored before have neither (their hits carry no frame
+  scores, their scenes no thumbnail; re-indexing adds them). The version is bumped even
+  so because a schema-2 Searcher would delete such a video and leave its ``frames/`` and
+  ``thumb/`` keys behind as orphans; now it refuses the store instead.
 """
 
 from __future__ import annotations
@@ -51,13 +60,28 @@ import numpy as np
 import plyvel
 
 from videosearch.common.errors import FailedPrecondition
-from videosearch.searcher.types import MomentRecord, SceneRecord, VideoLocation, VideoRecord, moments_of_scenes
+from videosearch.searcher.types import (
+    MomentRecord,
+    SampledFrame,
+    SceneRecord,
+    Thumbnail,
+    VideoExtras,
+    VideoLocation,
+    VideoRecord,
+    moments_of_scenes,
+)
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
-UPGRADABLE_SCHEMAS = (1,)
+SCHEMA_VERSION = 3
+UPGRADABLE_SCHEMAS = (1, 2)
 VECTOR_DTYPE = np.dtype("<f4")
+# Frame embeddings only explain hits (which frame matched, each frame's score): float16 keeps
+# those scores within about 1e-3 of float32 at half the disk.
+FRAME_VECTOR_DTYPE = np.dtype("<f2")
+FRAMES_LAYOUT = "u32 n | n x i64 frame | n x f64 seconds | n x dim x f2 embedding (little-endian)"
+THUMB_LAYOUT = "i32 width | i32 height | i64 frame | f64 seconds | JPEG bytes (little-endian)"
+_THUMB_HEAD = struct.Struct("<iiqd")
 
 _SCHEMA = b"meta/schema"
 _COLLECTION = b"meta/collection"
@@ -67,6 +91,8 @@ _VIDEO = b"video/"
 _SCENES = b"scenes/"
 _MOMENTS = b"moments/"
 _EMB = b"emb/"
+_FRAMES = b"frames/"
+_THUMB = b"thumb/"
 
 
 class StoreLocked(FailedPrecondition):
@@ -141,6 +167,47 @@ def _emb_prefix(video_id: str) -> bytes:
 
 def _emb_key(video_id: str, index: int) -> bytes:
     return _emb_prefix(video_id) + struct.pack(">I", index)
+
+
+def _frames_key(video_id: str, moment_index: int) -> bytes:
+    return _FRAMES + video_id.encode() + b"\x00" + struct.pack(">I", moment_index)
+
+
+def _thumb_key(video_id: str, scene_index: int) -> bytes:
+    return _THUMB + video_id.encode() + b"\x00" + struct.pack(">I", scene_index)
+
+
+def _per_video_prefixes(video_id: str) -> tuple[bytes, ...]:
+    """Prefixes of every per-row key of a video (deleted with it)."""
+    return tuple(prefix + video_id.encode() + b"\x00" for prefix in (_EMB, _FRAMES, _THUMB))
+
+
+def frames_to_bytes(frames: list[SampledFrame], embeddings: np.ndarray) -> bytes:
+    """One moment's sampled frames in FRAMES_LAYOUT."""
+    return b"".join((
+        struct.pack("<I", len(frames)),
+        np.array([f.frame for f in frames], dtype="<i8").tobytes(),
+        np.array([f.seconds for f in frames], dtype="<f8").tobytes(),
+        np.ascontiguousarray(embeddings, dtype=FRAME_VECTOR_DTYPE).tobytes(),
+    ))
+
+
+def frames_from_bytes(raw: bytes, moment_index: int) -> tuple[list[SampledFrame], np.ndarray]:
+    (n,) = struct.unpack_from("<I", raw)
+    numbers = np.frombuffer(raw, "<i8", n, 4)
+    seconds = np.frombuffer(raw, "<f8", n, 4 + 8 * n)
+    vectors = np.frombuffer(raw, FRAME_VECTOR_DTYPE, offset=4 + 16 * n)
+    frames = [SampledFrame(moment_index, int(f), float(t)) for f, t in zip(numbers, seconds)]
+    return frames, vectors.reshape(n, -1) if n else vectors.reshape(0, 0)
+
+
+def thumbnail_to_bytes(thumbnail: Thumbnail) -> bytes:
+    return _THUMB_HEAD.pack(thumbnail.width, thumbnail.height, thumbnail.frame, thumbnail.seconds) + thumbnail.image_jpeg
+
+
+def thumbnail_from_bytes(raw: bytes) -> Thumbnail:
+    width, height, frame, seconds = _THUMB_HEAD.unpack_from(raw)
+    return Thumbnail(bytes(raw[_THUMB_HEAD.size:]), width, height, frame, seconds)
 
 
 def scene_id(video_id: str, index: int) -> str:
@@ -281,7 +348,7 @@ class SearcherStore:
                 raise FailedPrecondition(f"{self.path} holds data without a schema version; it is not a Searcher store")
             self.db.put(_SCHEMA, str(SCHEMA_VERSION).encode(), sync=True)
         elif int(raw) in UPGRADABLE_SCHEMAS:
-            self._upgrade_from_1()
+            self._upgrade(int(raw))
         elif int(raw) != SCHEMA_VERSION:
             self.close()
             raise FailedPrecondition(
@@ -290,19 +357,22 @@ class SearcherStore:
                 "or move the data dir away and re-index"
             )
 
-    def _upgrade_from_1(self) -> None:
-        """Schema 1 -> 2 (see the module doc): one moment per scene, in one atomic batch."""
+    def _upgrade(self, schema: int) -> None:
+        """Schema 1 or 2 -> 3 (see the module doc) in one atomic batch: from 1, one moment per
+        scene; from 2 there is nothing to rewrite (no video has frames or thumbnails yet)."""
         upgraded = 0
         with self.db.snapshot() as snap, self.db.write_batch(transaction=True, sync=True) as batch:
-            scene_lists = snap.iterator(prefix=_SCENES, include_key=False)
-            for key, raw in snap.iterator(prefix=_VIDEO):
-                video, serial_base = video_from_json(raw)
-                scenes = scenes_from_json(next(scene_lists))
-                batch.put(key, video_to_json(dataclasses.replace(video, moment_count=len(scenes)), serial_base))
-                batch.put(_moments_key(video.video_id), moments_to_json(moments_of_scenes(scenes)))
-                upgraded += 1
+            if schema == 1:
+                scene_lists = snap.iterator(prefix=_SCENES, include_key=False)
+                for key, raw in snap.iterator(prefix=_VIDEO):
+                    video, serial_base = video_from_json(raw)
+                    scenes = scenes_from_json(next(scene_lists))
+                    batch.put(key, video_to_json(dataclasses.replace(video, moment_count=len(scenes)), serial_base))
+                    batch.put(_moments_key(video.video_id), moments_to_json(moments_of_scenes(scenes)))
+                    upgraded += 1
             batch.put(_SCHEMA, str(SCHEMA_VERSION).encode())
-        log.info("upgraded the store at %s from schema 1 to %d (%d videos)", self.path, SCHEMA_VERSION, upgraded)
+        log.info("upgraded the store at %s from schema %d to %d (%d video records rewritten)",
+                 self.path, schema, SCHEMA_VERSION, upgraded)
 
     def close(self) -> None:
         if not self.db.closed:
@@ -338,12 +408,34 @@ class SearcherStore:
             video, _ = video_from_json(raw)
             return video, scenes_from_json(snap.get(_scenes_key(video_id))), moments_from_json(snap.get(_moments_key(video_id)))
 
+    def get_video_vectors(
+        self, video_id: str
+    ) -> tuple[VideoRecord, list[SceneRecord], list[MomentRecord], np.ndarray] | None:
+        """A video, its scenes, moments and (moments, dim) embeddings from one snapshot."""
+        with self.db.snapshot() as snap:
+            raw = snap.get(_video_key(video_id))
+            if raw is None:
+                return None
+            video, _ = video_from_json(raw)
+            rows = [np.frombuffer(v, VECTOR_DTYPE) for v in snap.iterator(prefix=_emb_prefix(video_id), include_key=False)]
+            return (video, scenes_from_json(snap.get(_scenes_key(video_id))),
+                    moments_from_json(snap.get(_moments_key(video_id))), np.stack(rows))
+
     def get_embeddings(self, video_id: str) -> np.ndarray | None:
         with self.db.snapshot() as snap:
             if snap.get(_video_key(video_id)) is None:
                 return None
             rows = [np.frombuffer(v, VECTOR_DTYPE) for v in snap.iterator(prefix=_emb_prefix(video_id), include_key=False)]
         return np.stack(rows)
+
+    def get_moment_frames(self, video_id: str, moment_index: int) -> tuple[list[SampledFrame], np.ndarray] | None:
+        """A moment's sampled frames and their float16 embeddings; None when not stored."""
+        raw = self.db.get(_frames_key(video_id, moment_index))
+        return None if raw is None else frames_from_bytes(raw, moment_index)
+
+    def get_thumbnail(self, video_id: str, scene_index: int) -> Thumbnail | None:
+        raw = self.db.get(_thumb_key(video_id, scene_index))
+        return None if raw is None else thumbnail_from_bytes(raw)
 
     def list_videos(self, after: str | None, limit: int) -> list[VideoRecord]:
         """Videos ordered by id, starting just after ``after`` (None: from the first)."""
@@ -419,11 +511,13 @@ class SearcherStore:
     # -- writes --------------------------------------------------------------------
 
     def put_video(
-        self, video: VideoRecord, scenes: list[SceneRecord], embeddings: np.ndarray, moments: list[MomentRecord] | None = None
+        self, video: VideoRecord, scenes: list[SceneRecord], embeddings: np.ndarray, moments: list[MomentRecord] | None = None,
+        extras: VideoExtras = VideoExtras(),
     ) -> tuple[bool, int]:
         """Stores a validated video in one atomic batch, replacing any earlier version.
 
-        ``embeddings`` has one row per moment (``moments`` None: one moment per scene).
+        ``embeddings`` has one row per moment (``moments`` None: one moment per scene);
+        ``extras`` (sampled frames, thumbnails) go into the same batch.
         Returns (replaced, serial of moment 0). Raises FailedPrecondition when the
         embeddings' model differs from the collection's.
         """
@@ -438,8 +532,7 @@ class SearcherStore:
         vectors = np.ascontiguousarray(embeddings, dtype=VECTOR_DTYPE)
         with self.db.write_batch(transaction=True, sync=False) as batch:
             if old_raw is not None:
-                for key in self.db.iterator(prefix=_emb_prefix(video.video_id), include_value=False):
-                    batch.delete(key)
+                self._delete_rows(batch, video.video_id)
             if collection is None:
                 batch.put(
                     _COLLECTION,
@@ -450,6 +543,7 @@ class SearcherStore:
             batch.put(_moments_key(video.video_id), moments_to_json(moments))
             for index, vector in enumerate(vectors):
                 self._put_embedding(batch, video.video_id, index, vector)
+            self._put_extras(batch, video.video_id, extras)
             batch.put(_NEXT_SERIAL, str(serial_base + len(moments)).encode())
             self._bump_generation(batch)
         return old_raw is not None, serial_base
@@ -468,6 +562,25 @@ class SearcherStore:
     def _put_embedding(self, batch, video_id: str, index: int, vector: np.ndarray) -> None:
         batch.put(_emb_key(video_id, index), vector.tobytes())
 
+    @staticmethod
+    def _put_extras(batch, video_id: str, extras: VideoExtras) -> None:
+        if extras.frames:
+            at = 0
+            by_moment: dict[int, list[SampledFrame]] = {}
+            for frame in extras.frames:
+                by_moment.setdefault(frame.moment_index, []).append(frame)
+            for moment_index, frames in by_moment.items():
+                batch.put(_frames_key(video_id, moment_index),
+                          frames_to_bytes(frames, extras.frame_embeddings[at : at + len(frames)]))
+                at += len(frames)
+        for scene_index, thumbnail in enumerate(extras.thumbnails):
+            batch.put(_thumb_key(video_id, scene_index), thumbnail_to_bytes(thumbnail))
+
+    def _delete_rows(self, batch, video_id: str) -> None:
+        for prefix in _per_video_prefixes(video_id):
+            for key in self.db.iterator(prefix=prefix, include_value=False):
+                batch.delete(key)
+
     def delete_video(self, video_id: str) -> int | None:
         """Deletes a video and its scenes in one batch; returns the scene count, None if unknown."""
         raw = self.db.get(_video_key(video_id))
@@ -475,8 +588,7 @@ class SearcherStore:
             return None
         video, _ = video_from_json(raw)
         with self.db.write_batch(transaction=True, sync=False) as batch:
-            for key in self.db.iterator(prefix=_emb_prefix(video_id), include_value=False):
-                batch.delete(key)
+            self._delete_rows(batch, video_id)
             batch.delete(_scenes_key(video_id))
             batch.delete(_moments_key(video_id))
             batch.delete(_video_key(video_id))

@@ -1,5 +1,6 @@
-"""The Embedder as the Searcher's TextEmbedder: EmbedderClient plus a cached model id,
-behind a bound on calls in flight and a circuit breaker.
+"""The Embedder as the Searcher's TextEmbedder (texts, and images for image query terms):
+EmbedderClient plus a cached model description, behind a bound on calls in flight and a
+circuit breaker.
 
 A stalled Embedder must not take the Searcher down with it: without the bound, every text
 query would hold a server thread until its timeout, and vector search and health (which
@@ -18,6 +19,7 @@ from videosearch.common.errors import Unavailable
 from videosearch.common.resilience import CircuitBreaker
 from videosearch.common.security import ClientSecurity
 from videosearch.embedder.client import EmbedderClient
+from videosearch.embedder.types import ModelInfo
 
 DEFAULT_MAX_IN_FLIGHT = 8
 DEFAULT_SLOT_WAIT_S = 0.25  # long enough for a healthy Embedder under a burst, short enough to free threads
@@ -35,7 +37,7 @@ class RemoteTextEmbedder:
                  security: ClientSecurity | None = None) -> None:
         self.address = address
         self._client = EmbedderClient(address, timeout=timeout, security=security)
-        self._model_id: str | None = None
+        self._info: ModelInfo | None = None
         self._lock = threading.Lock()
         self._slots = threading.BoundedSemaphore(max_in_flight)
         self._max_in_flight = max_in_flight
@@ -44,22 +46,33 @@ class RemoteTextEmbedder:
 
     @property
     def model_id(self) -> str:
+        return self.model_info().model_id
+
+    def model_info(self) -> ModelInfo:
+        """The hosted model (id, preprocessing), asked once and remembered."""
         with self._lock:
-            known = self._model_id
+            known = self._info
         if known is not None:
             return known
         # Asked outside the lock: a stalled Embedder must not make every caller wait on it.
-        model_id = self._call(lambda: self._client.model_info().model_id)
+        info = self._call(self._client.model_info)
         with self._lock:
-            self._model_id = model_id
-        return model_id
+            self._info = info
+        return info
 
     def embed_texts(self, texts: list[str]) -> np.ndarray:
+        return self._forgetting_on_failure(lambda: self._client.embed_texts(texts))
+
+    def embed_images(self, pixels: np.ndarray) -> np.ndarray:
+        """Embeds (N, 3, H, W) uint8 pixels prepared with model_info().preprocessing."""
+        return self._forgetting_on_failure(lambda: self._client.embed_images(pixels))
+
+    def _forgetting_on_failure(self, fn):
         try:
-            return self._call(lambda: self._client.embed_texts(texts))
+            return self._call(fn)
         except Unavailable:
             with self._lock:
-                self._model_id = None
+                self._info = None
             self._client.forget_model()
             raise
 

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Literal
 
+import numpy as np
+
 
 @dataclass(frozen=True)
 class VideoLocation:
@@ -107,8 +109,84 @@ def moments_of_scenes(scenes: list[SceneRecord]) -> list[MomentRecord]:
     ]
 
 
+@dataclass(frozen=True)
+class SampledFrame:
+    """Where one sampled frame lies: the moment it belongs to, its number and time."""
+
+    moment_index: int
+    frame: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Thumbnail:
+    """A JPEG of one frame of a scene (its middle sampled frame), long side at most 320 px."""
+
+    image_jpeg: bytes
+    width: int
+    height: int
+    frame: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class VideoExtras:
+    """What a video may carry beside its ranking rows, kept on disk only: each sampled
+    frame's place and embedding (for explained hits) and one thumbnail per scene."""
+
+    frames: tuple[SampledFrame, ...] = ()
+    frame_embeddings: np.ndarray | None = None  # (len(frames), dim), unit rows
+    thumbnails: tuple[Thumbnail, ...] = ()
+
+
 VideoScoring = Literal["max", "mean"]
 SearchMode = Literal["videos", "scenes"]
+
+
+@dataclass(frozen=True)
+class SceneRef:
+    """A stored scene, named by its video and index."""
+
+    video_id: str
+    scene_index: int
+
+
+@dataclass(frozen=True)
+class QueryTerm:
+    """One term of a composite query: exactly one of text, image (JPEG or PNG bytes), a stored
+    scene, a stored video or a vector; ``weight`` < 0 makes it a negative term."""
+
+    text: str | None = None
+    image: bytes | None = None
+    scene: SceneRef | None = None
+    video_id: str | None = None
+    vector: np.ndarray | None = None
+    model_id: str = ""  # of ``vector``, when known
+    weight: float = 1.0
+
+    @property
+    def kind(self) -> str:
+        given = [name for name in ("text", "image", "scene", "video_id", "vector") if getattr(self, name) is not None]
+        return given[0] if len(given) == 1 else ""
+
+
+@dataclass(frozen=True)
+class SearchFilter:
+    """Conditions on videos (and a minimum score on hits); None or empty means no condition."""
+
+    path_prefix: str = ""
+    folder: str = ""
+    min_duration_seconds: float | None = None
+    max_duration_seconds: float | None = None
+    indexed_after: dt.datetime | None = None
+    indexed_before: dt.datetime | None = None
+    min_score: float | None = None
+
+    @property
+    def filters_videos(self) -> bool:
+        return bool(self.path_prefix or self.folder) or any(
+            value is not None for value in (self.min_duration_seconds, self.max_duration_seconds,
+                                            self.indexed_after, self.indexed_before))
 
 
 @dataclass(frozen=True)
@@ -118,6 +196,31 @@ class SearchParams:
     video_scoring: VideoScoring = "max"
     mode: SearchMode = "videos"
     approximate: bool = False
+    filter: SearchFilter = SearchFilter()
+    page_token: str = ""
+    explain: bool = False
+    include_examples: bool = False
+
+
+@dataclass(frozen=True)
+class FrameScore:
+    """A sampled frame of a hit's moment and its cosine to the query."""
+
+    frame: int
+    seconds: float
+    score: float
+
+
+@dataclass(frozen=True)
+class HitExplanation:
+    """Every sampled frame's score; ``best_frame_index`` is the position of the best (-1: none stored)."""
+
+    best_frame_index: int
+    frames: tuple[FrameScore, ...] = ()
+
+    @property
+    def best(self) -> FrameScore | None:
+        return self.frames[self.best_frame_index] if self.best_frame_index >= 0 else None
 
 
 @dataclass(frozen=True)
@@ -128,6 +231,8 @@ class SceneHit:
     scene: SceneRecord
     score: float
     moment: MomentRecord | None = None
+    open_uri: str = ""  # opens the file at the moment's start (file:///...#t=START)
+    explanation: HitExplanation | None = None
 
 
 @dataclass(frozen=True)
@@ -144,6 +249,8 @@ class SearchResult:
     model_id: str
     embed_ms: float = 0.0
     rank_ms: float = 0.0
+    next_page_token: str = ""
+    approximate_used: bool = False
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,16 @@ import math
 import numpy as np
 
 from videosearch.common.errors import InvalidArgument
-from videosearch.searcher.types import MomentRecord, SceneRecord, SearchParams, VideoLocation, VideoRecord
+from videosearch.searcher.filters import validate_filter
+from videosearch.searcher.types import (
+    MomentRecord,
+    SceneRecord,
+    SearchParams,
+    VideoExtras,
+    VideoLocation,
+    VideoRecord,
+    moments_of_scenes,
+)
 
 MAX_TOP_K = 1000
 DEFAULT_TOP_K = 10
@@ -19,6 +28,11 @@ MAX_VIDEO_ID_LENGTH = 256
 # Embeddings whose norms are this close to 1 are renormalized (float16 round trips,
 # averaging in float32); anything farther is a caller bug and rejected.
 NORM_TOLERANCE = 1e-2
+DEFAULT_MAX_THUMBNAIL_BYTES = 256 * 1024
+MAX_THUMBNAIL_SIDE = 4096
+# Results a search may page through (offset + page size): deeper pages cost a ranking of
+# that many hits each; narrow the query with filters instead.
+MAX_SEARCH_DEPTH = 10_000
 
 
 def validate_video_id(video_id: str) -> None:
@@ -143,6 +157,63 @@ def validate_moments(scenes: list[SceneRecord], moments: list[MomentRecord]) -> 
                               f"scene's end ({scenes[-1].end_frame})")
 
 
+def validate_extras(
+    scenes: list[SceneRecord], moments: list[MomentRecord] | None, extras: VideoExtras, embedding_dim: int,
+    max_thumbnail_bytes: int = DEFAULT_MAX_THUMBNAIL_BYTES,
+) -> VideoExtras:
+    """Checks sampled frames (each moment has its ``sampled_frames`` of them, inside it, in
+    order) and thumbnails (none, or one JPEG per scene); returns the frame embeddings as unit rows."""
+    moments = moments if moments is not None else moments_of_scenes(scenes)
+    embeddings = extras.frame_embeddings
+    if extras.frames and embeddings is None:
+        raise InvalidArgument("sampled_frames are set but frame_embeddings are missing; send one embedding per sampled frame")
+    if embeddings is not None and not extras.frames:
+        raise InvalidArgument("frame_embeddings are set without sampled_frames; send where each frame lies, or neither")
+    if extras.frames:
+        expected = (len(extras.frames), embedding_dim)
+        if embeddings.ndim != 2 or embeddings.shape != expected:
+            raise InvalidArgument(f"frame_embeddings have shape {list(embeddings.shape)}; need {list(expected)} "
+                                  "(one row per sampled frame, embedding_dim columns)")
+        at = 0
+        for moment in moments:
+            mine = extras.frames[at : at + moment.sampled_frames]
+            where = f"sampled_frames[{at}:{at + moment.sampled_frames}]"
+            if len(mine) != moment.sampled_frames or any(f.moment_index != moment.index for f in mine):
+                raise InvalidArgument(f"{where} should be the {moment.sampled_frames} frames of moment {moment.index}; "
+                                      "send each moment's sampled frames in moment order, as many as its sampled_frames")
+            for frame in mine:
+                if not moment.start_frame <= frame.frame < moment.end_frame:
+                    raise InvalidArgument(f"sampled frame {frame.frame} lies outside its moment {moment.index} "
+                                          f"[{moment.start_frame}, {moment.end_frame}); send frames inside their moment")
+                if not (math.isfinite(frame.seconds) and frame.seconds >= 0):
+                    raise InvalidArgument(f"sampled frame {frame.frame} has time {frame.seconds}; give finite seconds >= 0")
+            if any(a.frame >= b.frame for a, b in zip(mine, mine[1:])):
+                raise InvalidArgument(f"{where} are not in increasing frame order; send each moment's frames in time order")
+            at += moment.sampled_frames
+        if at != len(extras.frames):
+            raise InvalidArgument(f"{len(extras.frames)} sampled frames sent but the moments sample {at}; "
+                                  "send exactly the moments' sampled frames")
+        embeddings = unit_rows(embeddings, "frame_embeddings")
+    if extras.thumbnails and len(extras.thumbnails) != len(scenes):
+        raise InvalidArgument(f"{len(extras.thumbnails)} scene thumbnails for {len(scenes)} scenes; send one per scene, or none")
+    for position, (thumbnail, scene) in enumerate(zip(extras.thumbnails, scenes)):
+        where = f"scene_thumbnails[{position}]"
+        if not thumbnail.image_jpeg.startswith(b"\xff\xd8\xff"):
+            raise InvalidArgument(f"{where} is not a JPEG; send JPEG bytes (the Indexer makes them from the middle sampled frame)")
+        if len(thumbnail.image_jpeg) > max_thumbnail_bytes:
+            raise InvalidArgument(f"{where} is {len(thumbnail.image_jpeg)} bytes, over the limit of {max_thumbnail_bytes}; "
+                                  "send a smaller picture (320 pixels on the long side)")
+        if not (0 < thumbnail.width <= MAX_THUMBNAIL_SIDE and 0 < thumbnail.height <= MAX_THUMBNAIL_SIDE):
+            raise InvalidArgument(f"{where} is {thumbnail.width} x {thumbnail.height}; give its size in pixels "
+                                  f"(1..{MAX_THUMBNAIL_SIDE} each)")
+        if not scene.start_frame <= thumbnail.frame < scene.end_frame:
+            raise InvalidArgument(f"{where} shows frame {thumbnail.frame}, outside scene {scene.index} "
+                                  f"[{scene.start_frame}, {scene.end_frame}); take it from the scene's own frames")
+        if not (math.isfinite(thumbnail.seconds) and thumbnail.seconds >= 0):
+            raise InvalidArgument(f"{where} has time {thumbnail.seconds}; give finite seconds >= 0")
+    return VideoExtras(tuple(extras.frames), embeddings, tuple(extras.thumbnails))
+
+
 def unit_rows(vectors: np.ndarray, name: str) -> np.ndarray:
     vectors = np.asarray(vectors, dtype=np.float32)
     if not np.isfinite(vectors).all():
@@ -190,7 +261,7 @@ def search_params(params: SearchParams) -> SearchParams:
         raise InvalidArgument(f"video_scoring must be max or mean, got {params.video_scoring!r}")
     if params.mode not in ("videos", "scenes"):
         raise InvalidArgument(f"mode must be videos or scenes, got {params.mode!r}")
-    return dataclasses.replace(params, top_k=top_k, scenes_per_video=per_video)
+    return dataclasses.replace(params, top_k=top_k, scenes_per_video=per_video, filter=validate_filter(params.filter))
 
 
 def page_size(requested: int, default: int = 50, maximum: int = 1000) -> int:

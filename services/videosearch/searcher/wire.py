@@ -5,14 +5,25 @@ from __future__ import annotations
 import datetime as dt
 from fractions import Fraction
 
+import numpy as np
+
 from videosearch.common.errors import InvalidArgument
+from videosearch.common.tensors import FLOATS, from_tensor, to_tensor
 from videosearch.common.timecode import format_seconds
 from videosearch.searcher.types import (
+    FrameScore,
+    HitExplanation,
     MomentRecord,
+    QueryTerm,
+    SampledFrame,
     SceneHit,
     SceneRecord,
+    SceneRef,
+    SearchFilter,
     SearchParams,
     SearchResult,
+    Thumbnail,
+    VideoExtras,
     VideoHit,
     VideoLocation,
     VideoRecord,
@@ -158,7 +169,113 @@ def params_to_proto_fields(params: SearchParams) -> dict:
         "video_scoring": _SCORING_TO_PROTO[params.video_scoring],
         "mode": _MODE_TO_PROTO[params.mode],
         "approximate": params.approximate,
+        "filter": filter_to_proto(params.filter),
+        "page_token": params.page_token,
+        "explain": params.explain,
+        "include_examples": params.include_examples,
     }
+
+
+def filter_to_proto(f: SearchFilter) -> searcher_pb2.SearchFilter:
+    message = searcher_pb2.SearchFilter(path_prefix=f.path_prefix, folder=f.folder)
+    for name in ("min_duration_seconds", "max_duration_seconds", "min_score"):
+        if getattr(f, name) is not None:
+            setattr(message, name, getattr(f, name))
+    if f.indexed_after is not None:
+        message.indexed_after.FromDatetime(f.indexed_after)
+    if f.indexed_before is not None:
+        message.indexed_before.FromDatetime(f.indexed_before)
+    return message
+
+
+def filter_from_proto(message: searcher_pb2.SearchFilter) -> SearchFilter:
+    def optional(name: str) -> float | None:
+        return getattr(message, name) if message.HasField(name) else None
+
+    def moment(name: str) -> dt.datetime | None:
+        if not message.HasField(name):
+            return None
+        stamp = getattr(message, name)
+        try:
+            return stamp.ToDatetime(tzinfo=dt.timezone.utc)
+        except (ValueError, OverflowError):
+            raise InvalidArgument(f"filter.{name} ({stamp.seconds} s) is not a valid timestamp; give a time between "
+                                  "years 1 and 9999, or leave it unset") from None
+
+    return SearchFilter(
+        path_prefix=message.path_prefix,
+        folder=message.folder,
+        min_duration_seconds=optional("min_duration_seconds"),
+        max_duration_seconds=optional("max_duration_seconds"),
+        indexed_after=moment("indexed_after"),
+        indexed_before=moment("indexed_before"),
+        min_score=optional("min_score"),
+    )
+
+
+def term_to_proto(term: QueryTerm) -> searcher_pb2.QueryTerm:
+    message = searcher_pb2.QueryTerm(weight=term.weight)
+    if term.text is not None:
+        message.text = term.text
+    elif term.image is not None:
+        message.image = term.image
+    elif term.scene is not None:
+        message.scene.CopyFrom(searcher_pb2.SceneReference(video_id=term.scene.video_id, scene_index=term.scene.scene_index))
+    elif term.video_id is not None:
+        message.video_id = term.video_id
+    elif term.vector is not None:
+        message.embedding.vector.CopyFrom(to_tensor(np.asarray(term.vector, dtype=np.float32)))
+        message.embedding.model_id = term.model_id
+    return message
+
+
+def term_from_proto(message: searcher_pb2.QueryTerm, position: int) -> QueryTerm:
+    kind = message.WhichOneof("term")
+    weight = message.weight
+    if kind == "text":
+        return QueryTerm(text=message.text, weight=weight)
+    if kind == "image":
+        return QueryTerm(image=message.image, weight=weight)
+    if kind == "scene":
+        return QueryTerm(scene=SceneRef(message.scene.video_id, message.scene.scene_index), weight=weight)
+    if kind == "video_id":
+        return QueryTerm(video_id=message.video_id, weight=weight)
+    if kind == "embedding":
+        if not message.embedding.HasField("vector"):
+            raise InvalidArgument(f"terms[{position}].embedding.vector is missing; send the query vector as a Tensor")
+        vector = from_tensor(message.embedding.vector, name=f"terms[{position}].embedding.vector", allowed=FLOATS)
+        return QueryTerm(vector=vector, model_id=message.embedding.model_id, weight=weight)
+    raise InvalidArgument(f"terms[{position}] is empty; set one of text, image, scene, video_id or embedding")
+
+
+def extras_to_proto_fields(extras: VideoExtras) -> dict:
+    fields: dict = {
+        "sampled_frames": [searcher_pb2.SampledFrame(moment_index=f.moment_index, frame=f.frame, seconds=f.seconds)
+                           for f in extras.frames],
+        "scene_thumbnails": [thumbnail_to_proto(t) for t in extras.thumbnails],
+    }
+    if extras.frame_embeddings is not None:
+        fields["frame_embeddings"] = to_tensor(np.asarray(extras.frame_embeddings, dtype=np.float32))
+    return fields
+
+
+def extras_from_proto(request: searcher_pb2.UpsertVideoRequest) -> VideoExtras:
+    embeddings = (from_tensor(request.frame_embeddings, name="frame_embeddings", allowed=FLOATS)
+                  if request.HasField("frame_embeddings") else None)
+    return VideoExtras(
+        frames=tuple(SampledFrame(f.moment_index, f.frame, f.seconds) for f in request.sampled_frames),
+        frame_embeddings=embeddings,
+        thumbnails=tuple(thumbnail_from_proto(t) for t in request.scene_thumbnails),
+    )
+
+
+def thumbnail_to_proto(thumbnail: Thumbnail) -> searcher_pb2.Thumbnail:
+    return searcher_pb2.Thumbnail(image_jpeg=thumbnail.image_jpeg, width=thumbnail.width, height=thumbnail.height,
+                                  frame=thumbnail.frame, seconds=thumbnail.seconds)
+
+
+def thumbnail_from_proto(message: searcher_pb2.Thumbnail) -> Thumbnail:
+    return Thumbnail(message.image_jpeg, message.width, message.height, message.frame, message.seconds)
 
 
 def params_from_proto(request: searcher_pb2.SearchRequest) -> SearchParams:
@@ -174,14 +291,31 @@ def params_from_proto(request: searcher_pb2.SearchRequest) -> SearchParams:
         video_scoring=scoring,
         mode=mode,
         approximate=request.approximate,
+        filter=filter_from_proto(request.filter),
+        page_token=request.page_token,
+        explain=request.explain,
+        include_examples=request.include_examples,
     )
 
 
 def scene_hit_to_proto(hit: SceneHit, fps: Fraction) -> searcher_pb2.SceneMatch:
-    message = searcher_pb2.SceneMatch(video_id=hit.video_id, scene=scene_to_proto(hit.scene, fps), score=hit.score)
+    message = searcher_pb2.SceneMatch(video_id=hit.video_id, scene=scene_to_proto(hit.scene, fps), score=hit.score,
+                                      open_uri=hit.open_uri)
     if hit.moment is not None:
         message.moment.CopyFrom(moment_to_proto(hit.moment, fps))
+    if hit.explanation is not None:
+        best = hit.explanation.best
+        message.explanation.CopyFrom(searcher_pb2.HitExplanation(
+            best_frame_index=hit.explanation.best_frame_index,
+            best_frame=best.frame if best else 0,
+            best_seconds=best.seconds if best else 0.0,
+            frames=[searcher_pb2.FrameScore(frame=f.frame, seconds=f.seconds, score=f.score) for f in hit.explanation.frames],
+        ))
     return message
+
+
+def explanation_from_proto(message: searcher_pb2.HitExplanation) -> HitExplanation:
+    return HitExplanation(message.best_frame_index, tuple(FrameScore(f.frame, f.seconds, f.score) for f in message.frames))
 
 
 def result_to_proto(result: SearchResult, fps_of) -> searcher_pb2.SearchResponse:
@@ -199,13 +333,16 @@ def result_to_proto(result: SearchResult, fps_of) -> searcher_pb2.SearchResponse
         model_id=result.model_id,
         embed_ms=result.embed_ms,
         rank_ms=result.rank_ms,
+        next_page_token=result.next_page_token,
+        approximate_used=result.approximate_used,
     )
 
 
 def result_from_proto(response: searcher_pb2.SearchResponse) -> SearchResult:
     def scene_hit(m: searcher_pb2.SceneMatch) -> SceneHit:
         return SceneHit(m.video_id, scene_from_proto(m.scene), m.score,
-                        moment_from_proto(m.moment) if m.HasField("moment") else None)
+                        moment_from_proto(m.moment) if m.HasField("moment") else None, m.open_uri,
+                        explanation_from_proto(m.explanation) if m.HasField("explanation") else None)
 
     return SearchResult(
         videos=[VideoHit(video_from_proto(v.video), v.score, [scene_hit(s) for s in v.scenes]) for v in response.videos],
@@ -213,4 +350,6 @@ def result_from_proto(response: searcher_pb2.SearchResponse) -> SearchResult:
         model_id=response.model_id,
         embed_ms=response.embed_ms,
         rank_ms=response.rank_ms,
+        next_page_token=response.next_page_token,
+        approximate_used=response.approximate_used,
     )

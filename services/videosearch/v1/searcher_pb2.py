@@ -22,11 +22,12 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from videosearch.v1 import tensor_pb2 as videosearch_dot_v1_dot_tensor__pb2
 from videosearch.v1 import video_pb2 as videosearch_dot_v1_dot_video__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dvideosearch/v1/searcher.proto\x12\x0evideosearch.v1\x1a\x1bvideosearch/v1/tensor.proto\x1a\x1avideosearch/v1/video.proto\"\xb6\x01\n\x12UpsertVideoRequest\x12$\n\x05video\x18\x01 \x01(\x0b\x32\x15.videosearch.v1.Video\x12%\n\x06scenes\x18\x02 \x03(\x0b\x32\x15.videosearch.v1.Scene\x12*\n\nembeddings\x18\x03 \x01(\x0b\x32\x16.videosearch.v1.Tensor\x12\'\n\x07moments\x18\x04 \x03(\x0b\x32\x16.videosearch.v1.Moment\"M\n\x13UpsertVideoResponse\x12$\n\x05video\x18\x01 \x01(\x0b\x32\x15.videosearch.v1.Video\x12\x10\n\x08replaced\x18\x02 \x01(\x08\"#\n\x0fGetVideoRequest\x12\x10\n\x08video_id\x18\x01 \x01(\t\"\x88\x01\n\x10GetVideoResponse\x12$\n\x05video\x18\x01 \x01(\x0b\x32\x15.videosearch.v1.Video\x12%\n\x06scenes\x18\x02 \x03(\x0b\x32\x15.videosearch.v1.Scene\x12\'\n\x07moments\x18\x03 \x03(\x0b\x32\x16.videosearch.v1.Moment\":\n\x11ListVideosRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"h\n\x12ListVideosResponse\x12%\n\x06videos\x18\x01 \x03(\x0b\x32\x15.videosearch.v1.Video\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x12\n\ntotal_size\x18\x03 \x01(\x05\"&\n\x12\x44\x65leteVideoRequest\x12\x10\n\x08video_id\x18\x01 \x01(\t\"-\n\x13\x44\x65leteVideoResponse\x12\x16\n\x0e\x64\x65leted_scenes\x18\x01 \x01(\x05\"J\n\x0eQueryEmbedding\x12&\n\x06vector\x18\x01 \x01(\x0b\x32\x16.videosearch.v1.Tensor\x12\x10\n\x08model_id\x18\x02 \x01(\t\"\xfa\x01\n\rSearchRequest\x12\x0e\n\x04text\x18\x01 \x01(\tH\x00\x12\x33\n\tembedding\x18\x02 \x01(\x0b\x32\x1e.videosearch.v1.QueryEmbeddingH\x00\x12\r\n\x05top_k\x18\x03 \x01(\x05\x12\x18\n\x10scenes_per_video\x18\x04 \x01(\x05\x12\x33\n\rvideo_scoring\x18\x05 \x01(\x0e\x32\x1c.videosearch.v1.VideoScoring\x12(\n\x04mode\x18\x06 \x01(\x0e\x32\x1a.videosearch.v1.SearchMode\x12\x13\n\x0b\x61pproximate\x18\x07 \x01(\x08\x42\x07\n\x05query\"{\n\nSceneMatch\x12\x10\n\x08video_id\x18\x01 \x01(\t\x12$\n\x05scene\x18\x02 \x01(\x0b\x32\x15.videosearch.v1.Scene\x12\r\n\x05score\x18\x03 \x01(\x02\x12&\n\x06moment\x18\x04 \x01(\x0b\x32\x16.videosearch.v1.Moment\"m\n\nVideoMatch\x12$\n\x05video\x18\x01 \x01(\x0b\x32\x15.videosearch.v1.Video\x12\r\n\x05score\x18\x02 \x01(\x02\x12*\n\x06scenes\x18\x03 \x03(\x0b\x32\x1a.videosearch.v1.SceneMatch\"\x9d\x01\n\x0eSearchResponse\x12*\n\x06videos\x18\x01 \x03(\x0b\x32\x1a.videosearch.v1.VideoMatch\x12*\n\x06scenes\x18\x02 \x03(\x0b\x32\x1a.videosearch.v1.SceneMatch\x12\x10\n\x08model_id\x18\x03 \x01(\t\x12\x10\n\x08\x65mbed_ms\x18\x04 \x01(\x01\x12\x0f\n\x07rank_ms\x18\x05 \x01(\x01\"\x11\n\x0fGetStatsRequest\"\x96\x01\n\x10GetStatsResponse\x12\x13\n\x0bvideo_count\x18\x01 \x01(\x05\x12\x13\n\x0bscene_count\x18\x02 \x01(\x03\x12\x14\n\x0cmoment_count\x18\x06 \x01(\x03\x12\x10\n\x08model_id\x18\x03 \x01(\t\x12\x15\n\rembedding_dim\x18\x04 \x01(\x05\x12\x19\n\x11\x61pproximate_index\x18\x05 \x01(\x08\"a\n\x1bUpdateVideoLocationsRequest\x12\x10\n\x08video_id\x18\x01 \x01(\t\x12\x30\n\tlocations\x18\x02 \x03(\x0b\x32\x1d.videosearch.v1.VideoLocation\"D\n\x1cUpdateVideoLocationsResponse\x12$\n\x05video\x18\x01 \x01(\x0b\x32\x15.videosearch.v1.Video*\\\n\x0cVideoScoring\x12\x1d\n\x19VIDEO_SCORING_UNSPECIFIED\x10\x00\x12\x15\n\x11VIDEO_SCORING_MAX\x10\x01\x12\x16\n\x12VIDEO_SCORING_MEAN\x10\x02*Y\n\nSearchMode\x12\x1b\n\x17SEARCH_MODE_UNSPECIFIED\x10\x00\x12\x16\n\x12SEARCH_MODE_VIDEOS\x10\x01\x12\x16\n\x12SEARCH_MODE_SCENES\x10\x02\x32\xf0\x04\n\x0fSearcherService\x12V\n\x0bUpsertVideo\x12\".videosearch.v1.UpsertVideoRequest\x1a#.videosearch.v1.UpsertVideoResponse\x12M\n\x08GetVideo\x12\x1f.videosearch.v1.GetVideoRequest\x1a .videosearch.v1.GetVideoResponse\x12S\n\nListVideos\x12!.videosearch.v1.ListVideosRequest\x1a\".videosearch.v1.ListVideosResponse\x12V\n\x0b\x44\x65leteVideo\x12\".videosearch.v1.DeleteVideoRequest\x1a#.videosearch.v1.DeleteVideoResponse\x12G\n\x06Search\x12\x1d.videosearch.v1.SearchRequest\x1a\x1e.videosearch.v1.SearchResponse\x12M\n\x08GetStats\x12\x1f.videosearch.v1.GetStatsRequest\x1a .videosearch.v1.GetStatsResponse\x12q\n\x14UpdateVideoLocations\x12+.videosearch.v1.UpdateVideoLocationsRequest\x1a,.videosearch.v1.UpdateVideoLocationsResponseB\xa7\x01\n\x12\x64\x65v.videosearch.v1B\rSearcherProtoP\x01ZFgithub.com/videosearch/videosearch/gen/go/videosearch/v1;videosearchv1\xa2\x02\x03VSX\xaa\x02\x0eVideosearch.V1\xca\x02\x0eVideosearch\\V1\xea\x02\x0fVideosearch::V1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dvideosearch/v1/searcher.proto\x12\x0evideosearch.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bvideosearch/v1/tensor.proto\x1a\x1avideosearch/v1/video.proto\"D\n\x0cSampledFrame\x12\x14\n\x0cmoment_index\x18\x01 \x01(\x05\x12\r\n\x05\x66rame\x18\x02 \x01(\x03\x12\x0f\n\x07seconds\x18\x03 \x01(\x01\"^\n\tThumbnail\x12\x12\n\nimage_jpeg\x18\x01 \x01(\x0c\x12\r\n\x05width\x18\x02 \x01(\x05\x12\x0e\n\x06height\x18\x03 \x01(\x05\x12\r\n\x05\x66rame\x18\x04 \x01(\x03\x12\x0f\n\x07seconds\x18\x05 \x01(\x01\"\xd3\x02\n\x12UpsertVideoRequest\x12$\n\x05video\x18\x01 \x01(\x0b\x32\x15.videosearch.v1.Video\x12%\n\x06scenes\x18\x02 \x03(\x0b\x32\x15.videosearch.v1.Scene\x12*\n\nembeddings\x18\x03 \x01(\x0b\x32\x16.videosearch.v1.Tensor\x12\'\n\x07moments\x18\x04 \x03(\x0b\x32\x16.videosearch.v1.Moment\x12\x34\n\x0esampled_frames\x18\x05 \x03(\x0b\x32\x1c.videosearch.v1.SampledFrame\x12\x30\n\x10\x66rame_embeddings\x18\x06 \x01(\x0b\x32\x16.videosearch.v1.Tensor\x12\x33\n\x10scene_thumbnails\x18\x07 \x03(\x0b\x32\x19.videosearch.v1.Thumbnail\"M\n\x13UpsertVideoResponse\x12$\n\x05video\x18\x01 \x01(\x0b\x32\x15.videosearch.v1.Video\x12\x10\n\x08replaced\x18\x02 \x01(\x08\"?\n\x0fGetVideoRequest\x12\x10\n\x08video_id\x18\x01 \x01(\t\x12\x1a\n\x12include_embeddings\x18\x02 \x01(\x08\"\xed\x01\n\x10GetVideoResponse\x12$\n\x05video\x18\x01 \x01(\x0b\x32\x15.videosearch.v1.Video\x12%\n\x06scenes\x18\x02 \x03(\x0b\x32\x15.videosearch.v1.Scene\x12\'\n\x07moments\x18\x03 \x03(\x0b\x32\x16.videosearch.v1.Moment\x12\x31\n\x11moment_embeddings\x18\x04 \x01(\x0b\x32\x16.videosearch.v1.Tensor\x12\x30\n\x10scene_embeddings\x18\x05 \x01(\x0b\x32\x16.videosearch.v1.Tensor\"A\n\x18GetSceneThumbnailRequest\x12\x10\n\x08video_id\x18\x01 \x01(\t\x12\x13\n\x0bscene_index\x18\x02 \x01(\x05\"I\n\x19GetSceneThumbnailResponse\x12,\n\tthumbnail\x18\x01 \x01(\x0b\x32\x19.videosearch.v1.Thumbnail\":\n\x11ListVideosRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"h\n\x12ListVideosResponse\x12%\n\x06videos\x18\x01 \x03(\x0b\x32\x15.videosearch.v1.Video\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x12\n\ntotal_size\x18\x03 \x01(\x05\"&\n\x12\x44\x65leteVideoRequest\x12\x10\n\x08video_id\x18\x01 \x01(\t\"-\n\x13\x44\x65leteVideoResponse\x12\x16\n\x0e\x64\x65leted_scenes\x18\x01 \x01(\x05\"J\n\x0eQueryEmbedding\x12&\n\x06vector\x18\x01 \x01(\x0b\x32\x16.videosearch.v1.Tensor\x12\x10\n\x08model_id\x18\x02 \x01(\t\"7\n\x0eSceneReference\x12\x10\n\x08video_id\x18\x01 \x01(\t\x12\x13\n\x0bscene_index\x18\x02 \x01(\x05\"\xbe\x01\n\tQueryTerm\x12\x0e\n\x04text\x18\x01 \x01(\tH\x00\x12\x0f\n\x05image\x18\x02 \x01(\x0cH\x00\x12/\n\x05scene\x18\x03 \x01(\x0b\x32\x1e.videosearch.v1.SceneReferenceH\x00\x12\x12\n\x08video_id\x18\x04 \x01(\tH\x00\x12\x33\n\tembedding\x18\x05 \x01(\x0b\x32\x1e.videosearch.v1.QueryEmbeddingH\x00\x12\x0e\n\x06weight\x18\x06 \x01(\x02\x42\x06\n\x04term\"\xb8\x02\n\x0cSearchFilter\x12\x13\n\x0bpath_prefix\x18\x01 \x01(\t\x12\x0e\n\x06\x66older\x18\x02 \x01(\t\x12!\n\x14min_duration_seconds\x18\x03 \x01(\x01H\x00\x88\x01\x01\x12!\n\x14max_duration_seconds\x18\x04 \x01(\x01H\x01\x88\x01\x01\x12\x31\n\rindexed_after\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x32\n\x0eindexed_before\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\tmin_score\x18\x07 \x01(\x02H\x02\x88\x01\x01\x42\x17\n\x15_min_duration_secondsB\x17\n\x15_max_duration_secondsB\x0c\n\n_min_score\"\x91\x03\n\rSearchRequest\x12\x0e\n\x04text\x18\x01 \x01(\tH\x00\x12\x33\n\tembedding\x18\x02 \x01(\x0b\x32\x1e.videosearch.v1.QueryEmbeddingH\x00\x12\r\n\x05top_k\x18\x03 \x01(\x05\x12\x18\n\x10scenes_per_video\x18\x04 \x01(\x05\x12\x33\n\rvideo_scoring\x18\x05 \x01(\x0e\x32\x1c.videosearch.v1.VideoScoring\x12(\n\x04mode\x18\x06 \x01(\x0e\x32\x1a.videosearch.v1.SearchMode\x12\x13\n\x0b\x61pproximate\x18\x07 \x01(\x08\x12(\n\x05terms\x18\x08 \x03(\x0b\x32\x19.videosearch.v1.QueryTerm\x12,\n\x06\x66ilter\x18\t \x01(\x0b\x32\x1c.videosearch.v1.SearchFilter\x12\x12\n\npage_token\x18\n \x01(\t\x12\x0f\n\x07\x65xplain\x18\x0b \x01(\x08\x12\x18\n\x10include_examples\x18\x0c \x01(\x08\x42\x07\n\x05query\"\x80\x01\n\x0eHitExplanation\x12\x18\n\x10\x62\x65st_frame_index\x18\x01 \x01(\x05\x12\x12\n\nbest_frame\x18\x02 \x01(\x03\x12\x14\n\x0c\x62\x65st_seconds\x18\x03 \x01(\x01\x12*\n\x06\x66rames\x18\x04 \x03(\x0b\x32\x1a.videosearch.v1.FrameScore\";\n\nFrameScore\x12\r\n\x05\x66rame\x18\x01 \x01(\x03\x12\x0f\n\x07seconds\x18\x02 \x01(\x01\x12\r\n\x05score\x18\x03 \x01(\x02\"\xc2\x01\n\nSceneMatch\x12\x10\n\x08video_id\x18\x01 \x01(\t\x12$\n\x05scene\x18\x02 \x01(\x0b\x32\x15.videosearch.v1.Scene\x12\r\n\x05score\x18\x03 \x01(\x02\x12&\n\x06moment\x18\x04 \x01(\x0b\x32\x16.videosearch.v1.Moment\x12\x10\n\x08open_uri\x18\x05 \x01(\t\x12\x33\n\x0b\x65xplanation\x18\x06 \x01(\x0b\x32\x1e.videosearch.v1.HitExplanation\"m\n\nVideoMatch\x12$\n\x05video\x18\x01 \x01(\x0b\x32\x15.videosearch.v1.Video\x12\r\n\x05score\x18\x02 \x01(\x02\x12*\n\x06scenes\x18\x03 \x03(\x0b\x32\x1a.videosearch.v1.SceneMatch\"\xd0\x01\n\x0eSearchResponse\x12*\n\x06videos\x18\x01 \x03(\x0b\x32\x1a.videosearch.v1.VideoMatch\x12*\n\x06scenes\x18\x02 \x03(\x0b\x32\x1a.videosearch.v1.SceneMatch\x12\x10\n\x08model_id\x18\x03 \x01(\t\x12\x10\n\x08\x65mbed_ms\x18\x04 \x01(\x01\x12\x0f\n\x07rank_ms\x18\x05 \x01(\x01\x12\x17\n\x0fnext_page_token\x18\x06 \x01(\t\x12\x18\n\x10\x61pproximate_used\x18\x07 \x01(\x08\"\x11\n\x0fGetStatsRequest\"\x96\x01\n\x10GetStatsResponse\x12\x13\n\x0bvideo_count\x18\x01 \x01(\x05\x12\x13\n\x0bscene_count\x18\x02 \x01(\x03\x12\x14\n\x0cmoment_count\x18\x06 \x01(\x03\x12\x10\n\x08model_id\x18\x03 \x01(\t\x12\x15\n\rembedding_dim\x18\x04 \x01(\x05\x12\x19\n\x11\x61pproximate_index\x18\x05 \x01(\x08\"a\n\x1bUpdateVideoLocationsRequest\x12\x10\n\x08video_id\x18\x01 \x01(\t\x12\x30\n\tlocations\x18\x02 \x03(\x0b\x32\x1d.videosearch.v1.VideoLocation\"D\n\x1cUpdateVideoLocationsResponse\x12$\n\x05video\x18\x01 \x01(\x0b\x32\x15.videosearch.v1.Video*\\\n\x0cVideoScoring\x12\x1d\n\x19VIDEO_SCORING_UNSPECIFIED\x10\x00\x12\x15\n\x11VIDEO_SCORING_MAX\x10\x01\x12\x16\n\x12VIDEO_SCORING_MEAN\x10\x02*Y\n\nSearchMode\x12\x1b\n\x17SEARCH_MODE_UNSPECIFIED\x10\x00\x12\x16\n\x12SEARCH_MODE_VIDEOS\x10\x01\x12\x16\n\x12SEARCH_MODE_SCENES\x10\x02\x32\xda\x05\n\x0fSearcherService\x12V\n\x0bUpsertVideo\x12\".videosearch.v1.UpsertVideoRequest\x1a#.videosearch.v1.UpsertVideoResponse\x12M\n\x08GetVideo\x12\x1f.videosearch.v1.GetVideoRequest\x1a .videosearch.v1.GetVideoResponse\x12h\n\x11GetSceneThumbnail\x12(.videosearch.v1.GetSceneThumbnailRequest\x1a).videosearch.v1.GetSceneThumbnailResponse\x12S\n\nListVideos\x12!.videosearch.v1.ListVideosRequest\x1a\".videosearch.v1.ListVideosResponse\x12V\n\x0b\x44\x65leteVideo\x12\".videosearch.v1.DeleteVideoRequest\x1a#.videosearch.v1.DeleteVideoResponse\x12G\n\x06Search\x12\x1d.videosearch.v1.SearchRequest\x1a\x1e.videosearch.v1.SearchResponse\x12M\n\x08GetStats\x12\x1f.videosearch.v1.GetStatsRequest\x1a .videosearch.v1.GetStatsResponse\x12q\n\x14UpdateVideoLocations\x12+.videosearch.v1.UpdateVideoLocationsRequest\x1a,.videosearch.v1.UpdateVideoLocationsResponseB\xa7\x01\n\x12\x64\x65v.videosearch.v1B\rSearcherProtoP\x01ZFgithub.com/videosearch/videosearch/gen/go/videosearch/v1;videosearchv1\xa2\x02\x03VSX\xaa\x02\x0eVideosearch.V1\xca\x02\x0eVideosearch\\V1\xea\x02\x0fVideosearch::V1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,44 +35,62 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'videosearch.v1.searcher_pb2
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'\n\022dev.videosearch.v1B\rSearcherProtoP\001ZFgithub.com/videosearch/videosearch/gen/go/videosearch/v1;videosearchv1\242\002\003VSX\252\002\016Videosearch.V1\312\002\016Videosearch\\V1\352\002\017Videosearch::V1'
-  _globals['_VIDEOSCORING']._serialized_start=1865
-  _globals['_VIDEOSCORING']._serialized_end=1957
-  _globals['_SEARCHMODE']._serialized_start=1959
-  _globals['_SEARCHMODE']._serialized_end=2048
-  _globals['_UPSERTVIDEOREQUEST']._serialized_start=107
-  _globals['_UPSERTVIDEOREQUEST']._serialized_end=289
-  _globals['_UPSERTVIDEORESPONSE']._serialized_start=291
-  _globals['_UPSERTVIDEORESPONSE']._serialized_end=368
-  _globals['_GETVIDEOREQUEST']._serialized_start=370
-  _globals['_GETVIDEOREQUEST']._serialized_end=405
-  _globals['_GETVIDEORESPONSE']._serialized_start=408
-  _globals['_GETVIDEORESPONSE']._serialized_end=544
-  _globals['_LISTVIDEOSREQUEST']._serialized_start=546
-  _globals['_LISTVIDEOSREQUEST']._serialized_end=604
-  _globals['_LISTVIDEOSRESPONSE']._serialized_start=606
-  _globals['_LISTVIDEOSRESPONSE']._serialized_end=710
-  _globals['_DELETEVIDEOREQUEST']._serialized_start=712
-  _globals['_DELETEVIDEOREQUEST']._serialized_end=750
-  _globals['_DELETEVIDEORESPONSE']._serialized_start=752
-  _globals['_DELETEVIDEORESPONSE']._serialized_end=797
-  _globals['_QUERYEMBEDDING']._serialized_start=799
-  _globals['_QUERYEMBEDDING']._serialized_end=873
-  _globals['_SEARCHREQUEST']._serialized_start=876
-  _globals['_SEARCHREQUEST']._serialized_end=1126
-  _globals['_SCENEMATCH']._serialized_start=1128
-  _globals['_SCENEMATCH']._serialized_end=1251
-  _globals['_VIDEOMATCH']._serialized_start=1253
-  _globals['_VIDEOMATCH']._serialized_end=1362
-  _globals['_SEARCHRESPONSE']._serialized_start=1365
-  _globals['_SEARCHRESPONSE']._serialized_end=1522
-  _globals['_GETSTATSREQUEST']._serialized_start=1524
-  _globals['_GETSTATSREQUEST']._serialized_end=1541
-  _globals['_GETSTATSRESPONSE']._serialized_start=1544
-  _globals['_GETSTATSRESPONSE']._serialized_end=1694
-  _globals['_UPDATEVIDEOLOCATIONSREQUEST']._serialized_start=1696
-  _globals['_UPDATEVIDEOLOCATIONSREQUEST']._serialized_end=1793
-  _globals['_UPDATEVIDEOLOCATIONSRESPONSE']._serialized_start=1795
-  _globals['_UPDATEVIDEOLOCATIONSRESPONSE']._serialized_end=1863
-  _globals['_SEARCHERSERVICE']._serialized_start=2051
-  _globals['_SEARCHERSERVICE']._serialized_end=2675
+  _globals['_VIDEOSCORING']._serialized_start=3523
+  _globals['_VIDEOSCORING']._serialized_end=3615
+  _globals['_SEARCHMODE']._serialized_start=3617
+  _globals['_SEARCHMODE']._serialized_end=3706
+  _globals['_SAMPLEDFRAME']._serialized_start=139
+  _globals['_SAMPLEDFRAME']._serialized_end=207
+  _globals['_THUMBNAIL']._serialized_start=209
+  _globals['_THUMBNAIL']._serialized_end=303
+  _globals['_UPSERTVIDEOREQUEST']._serialized_start=306
+  _globals['_UPSERTVIDEOREQUEST']._serialized_end=645
+  _globals['_UPSERTVIDEORESPONSE']._serialized_start=647
+  _globals['_UPSERTVIDEORESPONSE']._serialized_end=724
+  _globals['_GETVIDEOREQUEST']._serialized_start=726
+  _globals['_GETVIDEOREQUEST']._serialized_end=789
+  _globals['_GETVIDEORESPONSE']._serialized_start=792
+  _globals['_GETVIDEORESPONSE']._serialized_end=1029
+  _globals['_GETSCENETHUMBNAILREQUEST']._serialized_start=1031
+  _globals['_GETSCENETHUMBNAILREQUEST']._serialized_end=1096
+  _globals['_GETSCENETHUMBNAILRESPONSE']._serialized_start=1098
+  _globals['_GETSCENETHUMBNAILRESPONSE']._serialized_end=1171
+  _globals['_LISTVIDEOSREQUEST']._serialized_start=1173
+  _globals['_LISTVIDEOSREQUEST']._serialized_end=1231
+  _globals['_LISTVIDEOSRESPONSE']._serialized_start=1233
+  _globals['_LISTVIDEOSRESPONSE']._serialized_end=1337
+  _globals['_DELETEVIDEOREQUEST']._serialized_start=1339
+  _globals['_DELETEVIDEOREQUEST']._serialized_end=1377
+  _globals['_DELETEVIDEORESPONSE']._serialized_start=1379
+  _globals['_DELETEVIDEORESPONSE']._serialized_end=1424
+  _globals['_QUERYEMBEDDING']._serialized_start=1426
+  _globals['_QUERYEMBEDDING']._serialized_end=1500
+  _globals['_SCENEREFERENCE']._serialized_start=1502
+  _globals['_SCENEREFERENCE']._serialized_end=1557
+  _globals['_QUERYTERM']._serialized_start=1560
+  _globals['_QUERYTERM']._serialized_end=1750
+  _globals['_SEARCHFILTER']._serialized_start=1753
+  _globals['_SEARCHFILTER']._serialized_end=2065
+  _globals['_SEARCHREQUEST']._serialized_start=2068
+  _globals['_SEARCHREQUEST']._serialized_end=2469
+  _globals['_HITEXPLANATION']._serialized_start=2472
+  _globals['_HITEXPLANATION']._serialized_end=2600
+  _globals['_FRAMESCORE']._serialized_start=2602
+  _globals['_FRAMESCORE']._serialized_end=2661
+  _globals['_SCENEMATCH']._serialized_start=2664
+  _globals['_SCENEMATCH']._serialized_end=2858
+  _globals['_VIDEOMATCH']._serialized_start=2860
+  _globals['_VIDEOMATCH']._serialized_end=2969
+  _globals['_SEARCHRESPONSE']._serialized_start=2972
+  _globals['_SEARCHRESPONSE']._serialized_end=3180
+  _globals['_GETSTATSREQUEST']._serialized_start=3182
+  _globals['_GETSTATSREQUEST']._serialized_end=3199
+  _globals['_GETSTATSRESPONSE']._serialized_start=3202
+  _globals['_GETSTATSRESPONSE']._serialized_end=3352
+  _globals['_UPDATEVIDEOLOCATIONSREQUEST']._serialized_start=3354
+  _globals['_UPDATEVIDEOLOCATIONSREQUEST']._serialized_end=3451
+  _globals['_UPDATEVIDEOLOCATIONSRESPONSE']._serialized_start=3453
+  _globals['_UPDATEVIDEOLOCATIONSRESPONSE']._serialized_end=3521
+  _globals['_SEARCHERSERVICE']._serialized_start=3709
+  _globals['_SEARCHERSERVICE']._serialized_end=4439
 # @@protoc_insertion_point(module_scope)

@@ -1,3 +1,6 @@
+import datetime
+
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from videosearch.v1 import tensor_pb2 as _tensor_pb2
 from videosearch.v1 import video_pb2 as _video_pb2
 from google.protobuf.internal import containers as _containers
@@ -27,17 +30,47 @@ SEARCH_MODE_UNSPECIFIED: SearchMode
 SEARCH_MODE_VIDEOS: SearchMode
 SEARCH_MODE_SCENES: SearchMode
 
+class SampledFrame(_message.Message):
+    __slots__ = ("moment_index", "frame", "seconds")
+    MOMENT_INDEX_FIELD_NUMBER: _ClassVar[int]
+    FRAME_FIELD_NUMBER: _ClassVar[int]
+    SECONDS_FIELD_NUMBER: _ClassVar[int]
+    moment_index: int
+    frame: int
+    seconds: float
+    def __init__(self, moment_index: _Optional[int] = ..., frame: _Optional[int] = ..., seconds: _Optional[float] = ...) -> None: ...
+
+class Thumbnail(_message.Message):
+    __slots__ = ("image_jpeg", "width", "height", "frame", "seconds")
+    IMAGE_JPEG_FIELD_NUMBER: _ClassVar[int]
+    WIDTH_FIELD_NUMBER: _ClassVar[int]
+    HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    FRAME_FIELD_NUMBER: _ClassVar[int]
+    SECONDS_FIELD_NUMBER: _ClassVar[int]
+    image_jpeg: bytes
+    width: int
+    height: int
+    frame: int
+    seconds: float
+    def __init__(self, image_jpeg: _Optional[bytes] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., frame: _Optional[int] = ..., seconds: _Optional[float] = ...) -> None: ...
+
 class UpsertVideoRequest(_message.Message):
-    __slots__ = ("video", "scenes", "embeddings", "moments")
+    __slots__ = ("video", "scenes", "embeddings", "moments", "sampled_frames", "frame_embeddings", "scene_thumbnails")
     VIDEO_FIELD_NUMBER: _ClassVar[int]
     SCENES_FIELD_NUMBER: _ClassVar[int]
     EMBEDDINGS_FIELD_NUMBER: _ClassVar[int]
     MOMENTS_FIELD_NUMBER: _ClassVar[int]
+    SAMPLED_FRAMES_FIELD_NUMBER: _ClassVar[int]
+    FRAME_EMBEDDINGS_FIELD_NUMBER: _ClassVar[int]
+    SCENE_THUMBNAILS_FIELD_NUMBER: _ClassVar[int]
     video: _video_pb2.Video
     scenes: _containers.RepeatedCompositeFieldContainer[_video_pb2.Scene]
     embeddings: _tensor_pb2.Tensor
     moments: _containers.RepeatedCompositeFieldContainer[_video_pb2.Moment]
-    def __init__(self, video: _Optional[_Union[_video_pb2.Video, _Mapping]] = ..., scenes: _Optional[_Iterable[_Union[_video_pb2.Scene, _Mapping]]] = ..., embeddings: _Optional[_Union[_tensor_pb2.Tensor, _Mapping]] = ..., moments: _Optional[_Iterable[_Union[_video_pb2.Moment, _Mapping]]] = ...) -> None: ...
+    sampled_frames: _containers.RepeatedCompositeFieldContainer[SampledFrame]
+    frame_embeddings: _tensor_pb2.Tensor
+    scene_thumbnails: _containers.RepeatedCompositeFieldContainer[Thumbnail]
+    def __init__(self, video: _Optional[_Union[_video_pb2.Video, _Mapping]] = ..., scenes: _Optional[_Iterable[_Union[_video_pb2.Scene, _Mapping]]] = ..., embeddings: _Optional[_Union[_tensor_pb2.Tensor, _Mapping]] = ..., moments: _Optional[_Iterable[_Union[_video_pb2.Moment, _Mapping]]] = ..., sampled_frames: _Optional[_Iterable[_Union[SampledFrame, _Mapping]]] = ..., frame_embeddings: _Optional[_Union[_tensor_pb2.Tensor, _Mapping]] = ..., scene_thumbnails: _Optional[_Iterable[_Union[Thumbnail, _Mapping]]] = ...) -> None: ...
 
 class UpsertVideoResponse(_message.Message):
     __slots__ = ("video", "replaced")
@@ -48,20 +81,40 @@ class UpsertVideoResponse(_message.Message):
     def __init__(self, video: _Optional[_Union[_video_pb2.Video, _Mapping]] = ..., replaced: _Optional[bool] = ...) -> None: ...
 
 class GetVideoRequest(_message.Message):
-    __slots__ = ("video_id",)
+    __slots__ = ("video_id", "include_embeddings")
     VIDEO_ID_FIELD_NUMBER: _ClassVar[int]
+    INCLUDE_EMBEDDINGS_FIELD_NUMBER: _ClassVar[int]
     video_id: str
-    def __init__(self, video_id: _Optional[str] = ...) -> None: ...
+    include_embeddings: bool
+    def __init__(self, video_id: _Optional[str] = ..., include_embeddings: _Optional[bool] = ...) -> None: ...
 
 class GetVideoResponse(_message.Message):
-    __slots__ = ("video", "scenes", "moments")
+    __slots__ = ("video", "scenes", "moments", "moment_embeddings", "scene_embeddings")
     VIDEO_FIELD_NUMBER: _ClassVar[int]
     SCENES_FIELD_NUMBER: _ClassVar[int]
     MOMENTS_FIELD_NUMBER: _ClassVar[int]
+    MOMENT_EMBEDDINGS_FIELD_NUMBER: _ClassVar[int]
+    SCENE_EMBEDDINGS_FIELD_NUMBER: _ClassVar[int]
     video: _video_pb2.Video
     scenes: _containers.RepeatedCompositeFieldContainer[_video_pb2.Scene]
     moments: _containers.RepeatedCompositeFieldContainer[_video_pb2.Moment]
-    def __init__(self, video: _Optional[_Union[_video_pb2.Video, _Mapping]] = ..., scenes: _Optional[_Iterable[_Union[_video_pb2.Scene, _Mapping]]] = ..., moments: _Optional[_Iterable[_Union[_video_pb2.Moment, _Mapping]]] = ...) -> None: ...
+    moment_embeddings: _tensor_pb2.Tensor
+    scene_embeddings: _tensor_pb2.Tensor
+    def __init__(self, video: _Optional[_Union[_video_pb2.Video, _Mapping]] = ..., scenes: _Optional[_Iterable[_Union[_video_pb2.Scene, _Mapping]]] = ..., moments: _Optional[_Iterable[_Union[_video_pb2.Moment, _Mapping]]] = ..., moment_embeddings: _Optional[_Union[_tensor_pb2.Tensor, _Mapping]] = ..., scene_embeddings: _Optional[_Union[_tensor_pb2.Tensor, _Mapping]] = ...) -> None: ...
+
+class GetSceneThumbnailRequest(_message.Message):
+    __slots__ = ("video_id", "scene_index")
+    VIDEO_ID_FIELD_NUMBER: _ClassVar[int]
+    SCENE_INDEX_FIELD_NUMBER: _ClassVar[int]
+    video_id: str
+    scene_index: int
+    def __init__(self, video_id: _Optional[str] = ..., scene_index: _Optional[int] = ...) -> None: ...
+
+class GetSceneThumbnailResponse(_message.Message):
+    __slots__ = ("thumbnail",)
+    THUMBNAIL_FIELD_NUMBER: _ClassVar[int]
+    thumbnail: Thumbnail
+    def __init__(self, thumbnail: _Optional[_Union[Thumbnail, _Mapping]] = ...) -> None: ...
 
 class ListVideosRequest(_message.Message):
     __slots__ = ("page_size", "page_token")
@@ -101,8 +154,50 @@ class QueryEmbedding(_message.Message):
     model_id: str
     def __init__(self, vector: _Optional[_Union[_tensor_pb2.Tensor, _Mapping]] = ..., model_id: _Optional[str] = ...) -> None: ...
 
+class SceneReference(_message.Message):
+    __slots__ = ("video_id", "scene_index")
+    VIDEO_ID_FIELD_NUMBER: _ClassVar[int]
+    SCENE_INDEX_FIELD_NUMBER: _ClassVar[int]
+    video_id: str
+    scene_index: int
+    def __init__(self, video_id: _Optional[str] = ..., scene_index: _Optional[int] = ...) -> None: ...
+
+class QueryTerm(_message.Message):
+    __slots__ = ("text", "image", "scene", "video_id", "embedding", "weight")
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    IMAGE_FIELD_NUMBER: _ClassVar[int]
+    SCENE_FIELD_NUMBER: _ClassVar[int]
+    VIDEO_ID_FIELD_NUMBER: _ClassVar[int]
+    EMBEDDING_FIELD_NUMBER: _ClassVar[int]
+    WEIGHT_FIELD_NUMBER: _ClassVar[int]
+    text: str
+    image: bytes
+    scene: SceneReference
+    video_id: str
+    embedding: QueryEmbedding
+    weight: float
+    def __init__(self, text: _Optional[str] = ..., image: _Optional[bytes] = ..., scene: _Optional[_Union[SceneReference, _Mapping]] = ..., video_id: _Optional[str] = ..., embedding: _Optional[_Union[QueryEmbedding, _Mapping]] = ..., weight: _Optional[float] = ...) -> None: ...
+
+class SearchFilter(_message.Message):
+    __slots__ = ("path_prefix", "folder", "min_duration_seconds", "max_duration_seconds", "indexed_after", "indexed_before", "min_score")
+    PATH_PREFIX_FIELD_NUMBER: _ClassVar[int]
+    FOLDER_FIELD_NUMBER: _ClassVar[int]
+    MIN_DURATION_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    MAX_DURATION_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    INDEXED_AFTER_FIELD_NUMBER: _ClassVar[int]
+    INDEXED_BEFORE_FIELD_NUMBER: _ClassVar[int]
+    MIN_SCORE_FIELD_NUMBER: _ClassVar[int]
+    path_prefix: str
+    folder: str
+    min_duration_seconds: float
+    max_duration_seconds: float
+    indexed_after: _timestamp_pb2.Timestamp
+    indexed_before: _timestamp_pb2.Timestamp
+    min_score: float
+    def __init__(self, path_prefix: _Optional[str] = ..., folder: _Optional[str] = ..., min_duration_seconds: _Optional[float] = ..., max_duration_seconds: _Optional[float] = ..., indexed_after: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., indexed_before: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., min_score: _Optional[float] = ...) -> None: ...
+
 class SearchRequest(_message.Message):
-    __slots__ = ("text", "embedding", "top_k", "scenes_per_video", "video_scoring", "mode", "approximate")
+    __slots__ = ("text", "embedding", "top_k", "scenes_per_video", "video_scoring", "mode", "approximate", "terms", "filter", "page_token", "explain", "include_examples")
     TEXT_FIELD_NUMBER: _ClassVar[int]
     EMBEDDING_FIELD_NUMBER: _ClassVar[int]
     TOP_K_FIELD_NUMBER: _ClassVar[int]
@@ -110,6 +205,11 @@ class SearchRequest(_message.Message):
     VIDEO_SCORING_FIELD_NUMBER: _ClassVar[int]
     MODE_FIELD_NUMBER: _ClassVar[int]
     APPROXIMATE_FIELD_NUMBER: _ClassVar[int]
+    TERMS_FIELD_NUMBER: _ClassVar[int]
+    FILTER_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    EXPLAIN_FIELD_NUMBER: _ClassVar[int]
+    INCLUDE_EXAMPLES_FIELD_NUMBER: _ClassVar[int]
     text: str
     embedding: QueryEmbedding
     top_k: int
@@ -117,19 +217,50 @@ class SearchRequest(_message.Message):
     video_scoring: VideoScoring
     mode: SearchMode
     approximate: bool
-    def __init__(self, text: _Optional[str] = ..., embedding: _Optional[_Union[QueryEmbedding, _Mapping]] = ..., top_k: _Optional[int] = ..., scenes_per_video: _Optional[int] = ..., video_scoring: _Optional[_Union[VideoScoring, str]] = ..., mode: _Optional[_Union[SearchMode, str]] = ..., approximate: _Optional[bool] = ...) -> None: ...
+    terms: _containers.RepeatedCompositeFieldContainer[QueryTerm]
+    filter: SearchFilter
+    page_token: str
+    explain: bool
+    include_examples: bool
+    def __init__(self, text: _Optional[str] = ..., embedding: _Optional[_Union[QueryEmbedding, _Mapping]] = ..., top_k: _Optional[int] = ..., scenes_per_video: _Optional[int] = ..., video_scoring: _Optional[_Union[VideoScoring, str]] = ..., mode: _Optional[_Union[SearchMode, str]] = ..., approximate: _Optional[bool] = ..., terms: _Optional[_Iterable[_Union[QueryTerm, _Mapping]]] = ..., filter: _Optional[_Union[SearchFilter, _Mapping]] = ..., page_token: _Optional[str] = ..., explain: _Optional[bool] = ..., include_examples: _Optional[bool] = ...) -> None: ...
+
+class HitExplanation(_message.Message):
+    __slots__ = ("best_frame_index", "best_frame", "best_seconds", "frames")
+    BEST_FRAME_INDEX_FIELD_NUMBER: _ClassVar[int]
+    BEST_FRAME_FIELD_NUMBER: _ClassVar[int]
+    BEST_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    FRAMES_FIELD_NUMBER: _ClassVar[int]
+    best_frame_index: int
+    best_frame: int
+    best_seconds: float
+    frames: _containers.RepeatedCompositeFieldContainer[FrameScore]
+    def __init__(self, best_frame_index: _Optional[int] = ..., best_frame: _Optional[int] = ..., best_seconds: _Optional[float] = ..., frames: _Optional[_Iterable[_Union[FrameScore, _Mapping]]] = ...) -> None: ...
+
+class FrameScore(_message.Message):
+    __slots__ = ("frame", "seconds", "score")
+    FRAME_FIELD_NUMBER: _ClassVar[int]
+    SECONDS_FIELD_NUMBER: _ClassVar[int]
+    SCORE_FIELD_NUMBER: _ClassVar[int]
+    frame: int
+    seconds: float
+    score: float
+    def __init__(self, frame: _Optional[int] = ..., seconds: _Optional[float] = ..., score: _Optional[float] = ...) -> None: ...
 
 class SceneMatch(_message.Message):
-    __slots__ = ("video_id", "scene", "score", "moment")
+    __slots__ = ("video_id", "scene", "score", "moment", "open_uri", "explanation")
     VIDEO_ID_FIELD_NUMBER: _ClassVar[int]
     SCENE_FIELD_NUMBER: _ClassVar[int]
     SCORE_FIELD_NUMBER: _ClassVar[int]
     MOMENT_FIELD_NUMBER: _ClassVar[int]
+    OPEN_URI_FIELD_NUMBER: _ClassVar[int]
+    EXPLANATION_FIELD_NUMBER: _ClassVar[int]
     video_id: str
     scene: _video_pb2.Scene
     score: float
     moment: _video_pb2.Moment
-    def __init__(self, video_id: _Optional[str] = ..., scene: _Optional[_Union[_video_pb2.Scene, _Mapping]] = ..., score: _Optional[float] = ..., moment: _Optional[_Union[_video_pb2.Moment, _Mapping]] = ...) -> None: ...
+    open_uri: str
+    explanation: HitExplanation
+    def __init__(self, video_id: _Optional[str] = ..., scene: _Optional[_Union[_video_pb2.Scene, _Mapping]] = ..., score: _Optional[float] = ..., moment: _Optional[_Union[_video_pb2.Moment, _Mapping]] = ..., open_uri: _Optional[str] = ..., explanation: _Optional[_Union[HitExplanation, _Mapping]] = ...) -> None: ...
 
 class VideoMatch(_message.Message):
     __slots__ = ("video", "score", "scenes")
@@ -142,18 +273,22 @@ class VideoMatch(_message.Message):
     def __init__(self, video: _Optional[_Union[_video_pb2.Video, _Mapping]] = ..., score: _Optional[float] = ..., scenes: _Optional[_Iterable[_Union[SceneMatch, _Mapping]]] = ...) -> None: ...
 
 class SearchResponse(_message.Message):
-    __slots__ = ("videos", "scenes", "model_id", "embed_ms", "rank_ms")
+    __slots__ = ("videos", "scenes", "model_id", "embed_ms", "rank_ms", "next_page_token", "approximate_used")
     VIDEOS_FIELD_NUMBER: _ClassVar[int]
     SCENES_FIELD_NUMBER: _ClassVar[int]
     MODEL_ID_FIELD_NUMBER: _ClassVar[int]
     EMBED_MS_FIELD_NUMBER: _ClassVar[int]
     RANK_MS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    APPROXIMATE_USED_FIELD_NUMBER: _ClassVar[int]
     videos: _containers.RepeatedCompositeFieldContainer[VideoMatch]
     scenes: _containers.RepeatedCompositeFieldContainer[SceneMatch]
     model_id: str
     embed_ms: float
     rank_ms: float
-    def __init__(self, videos: _Optional[_Iterable[_Union[VideoMatch, _Mapping]]] = ..., scenes: _Optional[_Iterable[_Union[SceneMatch, _Mapping]]] = ..., model_id: _Optional[str] = ..., embed_ms: _Optional[float] = ..., rank_ms: _Optional[float] = ...) -> None: ...
+    next_page_token: str
+    approximate_used: bool
+    def __init__(self, videos: _Optional[_Iterable[_Union[VideoMatch, _Mapping]]] = ..., scenes: _Optional[_Iterable[_Union[SceneMatch, _Mapping]]] = ..., model_id: _Optional[str] = ..., embed_ms: _Optional[float] = ..., rank_ms: _Optional[float] = ..., next_page_token: _Optional[str] = ..., approximate_used: _Optional[bool] = ...) -> None: ...
 
 class GetStatsRequest(_message.Message):
     __slots__ = ()

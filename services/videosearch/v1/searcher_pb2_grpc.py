@@ -46,6 +46,11 @@ class SearcherServiceStub:
                 request_serializer=videosearch_dot_v1_dot_searcher__pb2.GetVideoRequest.SerializeToString,
                 response_deserializer=videosearch_dot_v1_dot_searcher__pb2.GetVideoResponse.FromString,
                 _registered_method=True)
+        self.GetSceneThumbnail = channel.unary_unary(
+                '/videosearch.v1.SearcherService/GetSceneThumbnail',
+                request_serializer=videosearch_dot_v1_dot_searcher__pb2.GetSceneThumbnailRequest.SerializeToString,
+                response_deserializer=videosearch_dot_v1_dot_searcher__pb2.GetSceneThumbnailResponse.FromString,
+                _registered_method=True)
         self.ListVideos = channel.unary_unary(
                 '/videosearch.v1.SearcherService/ListVideos',
                 request_serializer=videosearch_dot_v1_dot_searcher__pb2.ListVideosRequest.SerializeToString,
@@ -79,17 +84,31 @@ class SearcherServiceServicer:
     """
 
     def UpsertVideo(self, request, context):
-        """Stores a video with all its scenes and embeddings in one atomic write,
-        replacing any earlier version with the same id. Returns INVALID_ARGUMENT for
-        inconsistent scenes or embeddings, FAILED_PRECONDITION when the embeddings
-        come from another model than the ones already stored, UNAVAILABLE while loading.
+        """Stores a video with all its scenes and embeddings (and, when sent, its sampled
+        frames' embeddings and scene thumbnails) in one atomic write, replacing any
+        earlier version with the same id. Returns INVALID_ARGUMENT for inconsistent
+        scenes, moments, embeddings, sampled frames or thumbnails (a thumbnail that is not
+        a JPEG, or larger than the Searcher's limit), FAILED_PRECONDITION when the
+        embeddings come from another model than the ones already stored, UNAVAILABLE
+        while loading.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetVideo(self, request, context):
-        """Returns one video with its scenes and moments. Returns NOT_FOUND for an unknown id.
+        """Returns one video with its scenes and moments, and on request their embeddings.
+        Returns NOT_FOUND for an unknown id, INVALID_ARGUMENT for an empty or too long id.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetSceneThumbnail(self, request, context):
+        """Returns the thumbnail of one scene (a JPEG of its middle sampled frame). Returns
+        NOT_FOUND for an unknown video, a scene index past the video's last scene, or a
+        scene stored without a thumbnail (indexed before thumbnails existed: re-index it);
+        INVALID_ARGUMENT for an empty video id or a negative scene index.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -111,11 +130,19 @@ class SearcherServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def Search(self, request, context):
-        """Ranks stored moments against a text or an embedding; every hit names its
-        moment and the scene it lies in. Returns INVALID_ARGUMENT
-        for an empty query, a bad vector or out-of-range limits; FAILED_PRECONDITION
-        when the query's model differs from the stored embeddings' model;
-        UNAVAILABLE when a text query cannot reach the Embedder.
+        """Ranks stored moments against a query: a text, an embedding, or several weighted
+        terms (texts, images, stored scenes, stored videos, embeddings), positive or
+        negative, combined as described on QueryTerm. Filters narrow the candidates
+        before ranking; page_token pages past the first results. Every hit names its
+        moment and the scene it lies in, and carries a URI that opens the file there.
+        Returns INVALID_ARGUMENT for an empty query, a bad vector, an image that is not a
+        decodable JPEG or PNG or is too large (in bytes or pixels), a weight that is not
+        finite, terms that cancel out, an empty scene reference, a filter range whose
+        minimum exceeds its maximum, out-of-range limits, or a page token that is
+        malformed or from another request; NOT_FOUND when a query term names a stored
+        video or scene that does not exist; FAILED_PRECONDITION when the query's model
+        differs from the stored embeddings' model; UNAVAILABLE when a text or image term
+        cannot reach the Embedder.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -151,6 +178,11 @@ def add_SearcherServiceServicer_to_server(servicer, server):
                     servicer.GetVideo,
                     request_deserializer=videosearch_dot_v1_dot_searcher__pb2.GetVideoRequest.FromString,
                     response_serializer=videosearch_dot_v1_dot_searcher__pb2.GetVideoResponse.SerializeToString,
+            ),
+            'GetSceneThumbnail': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetSceneThumbnail,
+                    request_deserializer=videosearch_dot_v1_dot_searcher__pb2.GetSceneThumbnailRequest.FromString,
+                    response_serializer=videosearch_dot_v1_dot_searcher__pb2.GetSceneThumbnailResponse.SerializeToString,
             ),
             'ListVideos': grpc.unary_unary_rpc_method_handler(
                     servicer.ListVideos,
@@ -234,6 +266,33 @@ class SearcherService:
             '/videosearch.v1.SearcherService/GetVideo',
             videosearch_dot_v1_dot_searcher__pb2.GetVideoRequest.SerializeToString,
             videosearch_dot_v1_dot_searcher__pb2.GetVideoResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetSceneThumbnail(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/videosearch.v1.SearcherService/GetSceneThumbnail',
+            videosearch_dot_v1_dot_searcher__pb2.GetSceneThumbnailRequest.SerializeToString,
+            videosearch_dot_v1_dot_searcher__pb2.GetSceneThumbnailResponse.FromString,
             options,
             channel_credentials,
             insecure,
