@@ -1,0 +1,305 @@
+"""The Searcher's storage and ranking on Milvus (pymilvus): Milvus standalone or cluster in
+production, milvus-lite (a local file, or its own small server) in tests and CI.
+
+Milvus has no multi-row transactions, so a video's write is made all-or-nothing with
+generations (docs/scaling.md has the whole design):
+
+1. its moment rows are inserted under a new generation (``time.time_ns()``), invisible so far;
+2. its one row in the videos collection is upserted to point at that generation: the flip,
+   a single-row write, so readers see the old version or the new one whole;
+3. rows of older generations of that video are deleted.
+
+Readers take a moment row only when its generation is its video's current one, and a
+video only when it has all ``moment_count`` rows of it. A crash between 1 and 2 leaves rows
+no video points at: ``collect_leftovers`` (run when a backend opens) deletes those older
+than ``leftover_grace_s``, so a write still in flight in another process is never taken
+for a leftover.
+
+The model id and dimension are a row of the meta collection, written by the first video;
+the moments collection is created with that dimension, so Milvus itself refuses a vector
+of another size. Deleting the last video drops both, and another model may start anew.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import logging
+import time
+from collections import defaultdict
+
+import numpy as np
+
+from videosearch.common.errors import FailedPrecondition, Unavailable
+from videosearch.searcher import validation
+from videosearch.searcher.index import Ranked
+from videosearch.searcher.store import Collection, check_same_model, video_from_json, video_to_json
+from videosearch.searcher.types import MomentRecord, SceneHit, SceneRecord, VideoHit, VideoRecord, moments_of_scenes
+
+log = logging.getLogger(__name__)
+
+# Index types by where they run (docs/scaling.md says which to pick when):
+INDEX_TYPES = ("HNSW", "IVF_FLAT", "FLAT", "DISKANN")
+_INDEX_PARAMS = {"HNSW": {"M": 16, "efConstruction": 200}, "IVF_FLAT": {"nlist": 1024}, "FLAT": {}, "DISKANN": {}}
+_MAX_LIMIT = 16384  # Milvus's largest search limit (topk)
+_VIDEOS_PER_QUERY = 1000
+_INSERT_ROWS = 1000
+_PAD_DIM = 2  # Milvus wants a vector field in every collection; the videos and meta ones carry this stub
+
+
+def _quoted(text: str) -> str:
+    """A string literal for a Milvus filter expression."""
+    return json.dumps(text)
+
+
+class MilvusBackend:
+    name = "milvus"
+
+    def __init__(self, uri: str, *, token: str = "", prefix: str = "videosearch", index_type: str = "HNSW",
+                 leftover_grace_s: float = 600.0) -> None:
+        if index_type not in INDEX_TYPES:
+            raise ValueError(f"index_type must be one of {', '.join(INDEX_TYPES)}, got {index_type!r}")
+        from pymilvus import MilvusClient  # imported here: the embedded default needs no pymilvus
+        from pymilvus.exceptions import MilvusException
+
+        self._error = MilvusException
+        try:
+            self._client = MilvusClient(uri=uri, token=token)
+        except MilvusException as exc:
+            raise Unavailable(f"Milvus at {uri} is unreachable ({exc}); start it or check --milvus-uri") from None
+        self.uri = uri
+        self.index_type = index_type
+        self._videos, self._moments, self._meta = f"{prefix}_videos", f"{prefix}_moments", f"{prefix}_meta"
+        self._create(self._videos, self._video_schema())
+        self._create(self._meta, self._meta_schema())
+        self.collect_leftovers(leftover_grace_s)
+
+    # -- schema ----------------------------------------------------------------------
+    def _schema(self):
+        from pymilvus import MilvusClient
+
+        return MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
+
+    def _video_schema(self):
+        from pymilvus import DataType
+
+        schema = self._schema()
+        schema.add_field("video_id", DataType.VARCHAR, is_primary=True, max_length=validation.MAX_VIDEO_ID_LENGTH * 4)
+        schema.add_field("generation", DataType.INT64)
+        schema.add_field("moment_count", DataType.INT64)
+        schema.add_field("record", DataType.VARCHAR, max_length=65535)
+        schema.add_field("pad", DataType.FLOAT_VECTOR, dim=_PAD_DIM)
+        return schema, ("pad", "FLAT", "L2")
+
+    def _meta_schema(self):
+        from pymilvus import DataType
+
+        schema = self._schema()
+        schema.add_field("key", DataType.VARCHAR, is_primary=True, max_length=64)
+        schema.add_field("value", DataType.VARCHAR, max_length=4096)
+        schema.add_field("pad", DataType.FLOAT_VECTOR, dim=_PAD_DIM)
+        return schema, ("pad", "FLAT", "L2")
+
+    def _moment_schema(self, dim: int):
+        from pymilvus import DataType
+
+        schema = self._schema()
+        schema.add_field("row_id", DataType.VARCHAR, is_primary=True, max_length=validation.MAX_VIDEO_ID_LENGTH * 4 + 48)
+        schema.add_field("video_id", DataType.VARCHAR, max_length=validation.MAX_VIDEO_ID_LENGTH * 4)
+        schema.add_field("generation", DataType.INT64)
+        schema.add_field("moment_index", DataType.INT64)
+        schema.add_field("spans", DataType.VARCHAR, max_length=1024)
+        schema.add_field("vector", DataType.FLOAT_VECTOR, dim=dim)
+        # Inner product of unit vectors is the cosine the embedded backend ranks by.
+        return schema, ("vector", self.index_type, "IP")
+
+    def _create(self, name: str, schema_and_index) -> None:
+        if self._client.has_collection(name):
+            return
+        schema, (field, index_type, metric) = schema_and_index
+        index = self._client.prepare_index_params()
+        index.add_index(field_name=field, index_type=index_type, metric_type=metric, params=_INDEX_PARAMS[index_type])
+        try:
+            # Strong: a write through one Searcher is seen by the next read through any other.
+            self._client.create_collection(name, schema=schema, index_params=index, consistency_level="Strong")
+        except self._error:
+            if not self._client.has_collection(name):  # another process created it meanwhile: fine
+                raise
+
+    # -- the collection's model ------------------------------------------------------
+    def collection(self) -> Collection | None:
+        rows = self._client.get(self._meta, ids=["collection"], output_fields=["value"])
+        if not rows:
+            return None
+        value = json.loads(rows[0]["value"])
+        return Collection(value["model_id"], value["embedding_dim"])
+
+    def _claim_model(self, model_id: str, dim: int) -> None:
+        collection = self.collection()
+        if collection is not None:
+            check_same_model(collection, model_id, dim)
+            return
+        value = json.dumps({"model_id": model_id, "embedding_dim": dim})
+        self._client.upsert(self._meta, [{"key": "collection", "value": value, "pad": [0.0] * _PAD_DIM}])
+        self._create(self._moments, self._moment_schema(dim))
+
+    # -- writes ----------------------------------------------------------------------
+    def put_video(self, video: VideoRecord, scenes: list[SceneRecord], embeddings: np.ndarray,
+                  moments: list[MomentRecord] | None = None) -> bool:
+        vectors = validation.validate_upsert(video, scenes, embeddings, moments)
+        moments = moments if moments is not None else moments_of_scenes(scenes)
+        stored = dataclasses.replace(video, scene_count=len(scenes), moment_count=len(moments),
+                                     indexed_at=dt.datetime.now(dt.timezone.utc).replace(microsecond=0))
+        self._claim_model(stored.model_id, stored.embedding_dim)
+        earlier = self._video_rows([video.video_id]).get(video.video_id)
+        generation = time.time_ns()
+        scene_of = {scene.index: scene for scene in scenes}
+        rows = [{
+            "row_id": f"{video.video_id}/{generation}/{moment.index}", "video_id": video.video_id,
+            "generation": generation, "moment_index": moment.index,
+            "spans": json.dumps([dataclasses.astuple(moment), dataclasses.astuple(scene_of[moment.scene_index])]),
+            "vector": vector.tolist(),
+        } for moment, vector in zip(moments, vectors)]
+        try:
+            for start in range(0, len(rows), _INSERT_ROWS):  # 1. new rows, not yet visible
+                self._client.insert(self._moments, rows[start:start + _INSERT_ROWS])
+            current = self._video_rows([video.video_id]).get(video.video_id)
+            if current is not None and current["generation"] > generation:
+                raise FailedPrecondition(f"video {video.video_id!r} was written meanwhile by a newer write; "
+                                         "this older one is dropped (send it again to make it the newest)")
+            self._client.upsert(self._videos, [{  # 2. the flip
+                "video_id": video.video_id, "generation": generation, "moment_count": len(moments),
+                "record": video_to_json(stored, 0).decode(), "pad": [0.0] * _PAD_DIM,
+            }])
+        except BaseException:
+            self._delete_generation(video.video_id, generation)  # best effort; collect_leftovers catches the rest
+            raise
+        # 3. the old version's rows; a crash before this leaves them to collect_leftovers.
+        self._client.delete(self._moments, filter=f"video_id == {_quoted(video.video_id)} and generation < {generation}")
+        return earlier is not None
+
+    def delete_video(self, video_id: str) -> int | None:
+        found = self.get_video(video_id)
+        if found is None:
+            return None
+        self._client.delete(self._videos, ids=[video_id])  # invisible from here on
+        self._client.delete(self._moments, filter=f"video_id == {_quoted(video_id)}")
+        if not self._client.query(self._videos, filter="", output_fields=["count(*)"])[0]["count(*)"]:
+            # Empty: another model may start a collection (and the moments collection its dimension).
+            self._client.delete(self._meta, ids=["collection"])
+            self._client.drop_collection(self._moments)
+        return found[0].scene_count
+
+    def _delete_generation(self, video_id: str, generation: int) -> None:
+        try:
+            self._client.delete(self._moments, filter=f"video_id == {_quoted(video_id)} and generation == {generation}")
+        except self._error as exc:
+            log.warning("could not delete the rows of a failed write of %s (%s); collect_leftovers will", video_id, exc)
+
+    def collect_leftovers(self, grace_s: float = 600.0) -> int:
+        """Deletes moment rows of generations no video points at (a write that crashed before
+        its flip, or after it but before deleting the old rows), older than ``grace_s``.
+        Every generation has a moment 0, so one row per generation is read, not every row."""
+        if not self._client.has_collection(self._moments):
+            return 0
+        before = time.time_ns() - int(grace_s * 1e9)
+        firsts = self._client.query(self._moments, filter=f"moment_index == 0 and generation < {before}",
+                                    output_fields=["video_id", "generation"], limit=_MAX_LIMIT)
+        current = self._video_rows(sorted({row["video_id"] for row in firsts}))
+        stale = [(row["video_id"], row["generation"]) for row in firsts
+                 if row["generation"] != current.get(row["video_id"], {}).get("generation")]
+        for video_id, generation in stale:
+            self._delete_generation(video_id, generation)
+        if stale:
+            log.info("collected %d leftover generations of interrupted writes", len(stale))
+        return len(stale)
+
+    # -- reads -----------------------------------------------------------------------
+    def _video_rows(self, video_ids: list[str]) -> dict[str, dict]:
+        rows: dict[str, dict] = {}
+        for start in range(0, len(video_ids), _VIDEOS_PER_QUERY):
+            found = self._client.get(self._videos, ids=video_ids[start:start + _VIDEOS_PER_QUERY],
+                                     output_fields=["video_id", "generation", "moment_count", "record"])
+            rows.update((row["video_id"], row) for row in found)
+        return rows
+
+    def _current_rows(self, video_id: str, fields: list[str]) -> tuple[dict, list[dict]] | None:
+        """The video's row and its current generation's moment rows in order; None when it is
+        absent or not whole (the rows of a write whose flip raced another)."""
+        video = self._video_rows([video_id]).get(video_id)
+        if video is None or not self._client.has_collection(self._moments):
+            return None
+        rows = self._client.query(
+            self._moments, filter=f"video_id == {_quoted(video_id)} and generation == {video['generation']}",
+            output_fields=["moment_index", *fields], limit=_MAX_LIMIT)
+        if len(rows) != video["moment_count"]:
+            log.warning("video %s has %d of its %d moment rows; treated as absent until written again",
+                        video_id, len(rows), video["moment_count"])
+            return None
+        return video, sorted(rows, key=lambda row: row["moment_index"])
+
+    def get_video(self, video_id: str) -> tuple[VideoRecord, list[SceneRecord], list[MomentRecord]] | None:
+        found = self._current_rows(video_id, ["spans"])
+        if found is None:
+            return None
+        video, rows = found
+        moments, scenes = [], {}
+        for row in rows:
+            moment, scene = json.loads(row["spans"])
+            moments.append(MomentRecord(*moment))
+            scenes[scene[0]] = SceneRecord(*scene)
+        record, _ = video_from_json(video["record"].encode())
+        return record, [scenes[index] for index in sorted(scenes)], moments
+
+    def get_embeddings(self, video_id: str) -> np.ndarray | None:
+        found = self._current_rows(video_id, ["vector"])
+        if found is None:
+            return None
+        return np.asarray([row["vector"] for row in found[1]], dtype=np.float32)
+
+    def video_ids(self) -> list[str]:
+        rows = self._client.query(self._videos, filter='video_id != ""', output_fields=["video_id"], limit=_MAX_LIMIT)
+        return sorted(row["video_id"] for row in rows)
+
+    def counts(self) -> tuple[int, int]:
+        videos = self._client.query(self._videos, filter="", output_fields=["count(*)"])[0]["count(*)"]
+        if not videos:
+            return 0, 0
+        return videos, self._client.query(self._moments, filter="", output_fields=["count(*)"])[0]["count(*)"]
+
+    # -- ranking ---------------------------------------------------------------------
+    def rank(self, query: np.ndarray, top_k: int, mode="videos", scenes_per_video: int = 3) -> Ranked:
+        """Milvus proposes the nearest moments (approximate for HNSW, IVF and DiskANN); moments
+        of a generation not current are dropped; ``videos`` groups them by video (a video's
+        score is its best moment's, as the embedded default scores)."""
+        if not self._client.has_collection(self._moments):
+            return Ranked([], [])
+        # Videos: neighbouring moments often share a video, so ask for more (as the embedded ANN does).
+        want = min(_MAX_LIMIT, (32 if mode == "videos" else 4) * top_k + 16)
+        found = self._client.search(
+            self._moments, data=[np.asarray(query, np.float32).tolist()], anns_field="vector", limit=want,
+            output_fields=["video_id", "generation", "moment_index", "spans"],
+            search_params={"metric_type": "IP", "params": {"ef": max(want, 64), "nprobe": 32}})[0]
+        current = self._video_rows(sorted({hit["entity"]["video_id"] for hit in found}))
+        hits = []
+        for hit in found:
+            row = hit["entity"]
+            video = current.get(row["video_id"])
+            if video is None or video["generation"] != row["generation"]:
+                continue  # a write in flight or its leftovers
+            moment, scene = json.loads(row["spans"])
+            hits.append(SceneHit(row["video_id"], SceneRecord(*scene), float(hit["distance"]), MomentRecord(*moment)))
+        hits.sort(key=lambda h: (-h.score, h.video_id, h.moment.index))
+        if mode == "scenes":
+            return Ranked([], hits[:top_k], approximate_used=self.index_type != "FLAT")
+        by_video: dict[str, list[SceneHit]] = defaultdict(list)
+        for hit in hits:
+            by_video[hit.video_id].append(hit)
+        order = sorted(by_video, key=lambda video_id: (-by_video[video_id][0].score, video_id))[:top_k]
+        videos = [VideoHit(video_from_json(current[video_id]["record"].encode())[0], by_video[video_id][0].score,
+                           by_video[video_id][:scenes_per_video]) for video_id in order]
+        return Ranked(videos, [], approximate_used=self.index_type != "FLAT")
+
+    def close(self) -> None:
+        self._client.close()
