@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import socket
 import subprocess
 import sys
 import textwrap
@@ -19,12 +18,13 @@ import numpy as np
 import pytest
 from videosearch.common.errors import FailedPrecondition
 from videosearch.searcher.backends.embedded import EmbeddedBackend
+from videosearch.searcher.backends.milvus import MilvusBackend
+from videosearch.searcher.types import SearchParams
 
+from tests.milvus_lite import milvus_lite_server
 from tests.searcher.searcher_testlib import DIM, MODEL, make_scenes, make_video, one_hot, random_unit
 
 pytestmark = pytest.mark.timeout(300)
-pymilvus = pytest.importorskip("pymilvus")  # in requirements.txt; a clone without it skips, CI has it
-from videosearch.searcher.backends.milvus import MilvusBackend  # noqa: E402
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -65,7 +65,7 @@ def test_round_trip_survives_reopen(kind, tmp_path, rng):
         assert same_video(got_video, video) and got_scenes == scenes and len(got_moments) == 4
         np.testing.assert_allclose(reopened.get_embeddings("b"), vectors, atol=1e-6)  # stored renormalized to unit length
         assert reopened.video_ids() == ["a", "b"]
-        assert reopened.counts() == (2, 6)
+        assert reopened.counts() == (2, 6, 6)
         collection = reopened.collection()
         assert (collection.model_id, collection.embedding_dim) == (MODEL, DIM)
     finally:
@@ -78,7 +78,7 @@ def test_replace_drops_old_scenes(backend, rng):
     assert backend.put_video(make_video("v", 2), make_scenes(2), new_vectors) is True
     np.testing.assert_allclose(backend.get_embeddings("v"), new_vectors, atol=1e-6)  # stored renormalized to unit length
     assert len(backend.get_video("v")[1]) == 2
-    assert backend.counts() == (1, 2)
+    assert backend.counts() == (1, 2, 2)
 
 
 def test_delete_removes_everything_and_frees_the_model(backend, rng):
@@ -86,7 +86,7 @@ def test_delete_removes_everything_and_frees_the_model(backend, rng):
     assert backend.delete_video("v") == 3
     assert backend.delete_video("v") is None
     assert backend.get_video("v") is None and backend.get_embeddings("v") is None
-    assert backend.counts() == (0, 0) and backend.video_ids() == []
+    assert backend.counts() == (0, 0, 0) and backend.video_ids() == []
     assert backend.collection() is None  # an empty collection accepts any model, and any dimension
     backend.put_video(make_video("w", 1, model_id="other", dim=8), make_scenes(1), random_unit(rng, 1, 8))
     assert (backend.collection().model_id, backend.collection().embedding_dim) == ("other", 8)
@@ -98,7 +98,7 @@ def test_other_model_or_dimension_is_refused(backend, rng):
         backend.put_video(make_video("w", 1, model_id="other"), make_scenes(1), random_unit(rng, 1))
     with pytest.raises(FailedPrecondition, match="dim 16"):
         backend.put_video(make_video("w", 1, dim=8), make_scenes(1), random_unit(rng, 1, 8))
-    assert backend.get_video("w") is None and backend.counts() == (1, 1)
+    assert backend.get_video("w") is None and backend.counts() == (1, 1, 1)
 
 
 def break_next_write(backend) -> None:
@@ -138,8 +138,8 @@ def test_a_failed_replace_keeps_the_old_version_whole_and_a_failed_add_leaves_no
     with pytest.raises(RuntimeError, match="on fire"):
         backend.put_video(make_video("new", 4), make_scenes(4), random_unit(rng, 4))
     assert backend.get_video("new") is None
-    assert backend.counts() == (1, 2)  # the failed writes' rows are gone too
-    assert [hit.video.video_id for hit in backend.rank(old[0], top_k=5).videos] == ["v"]
+    assert backend.counts() == (1, 2, 2)  # the failed writes' rows are gone too
+    assert [hit.video.video_id for hit in backend.rank(old[0], SearchParams(top_k=5)).videos] == ["v"]
 
 
 def test_ranking_agrees_with_exact_cosine(backend, rng):
@@ -150,10 +150,10 @@ def test_ranking_agrees_with_exact_cosine(backend, rng):
     backend.put_video(make_video("c", 2), make_scenes(2), c)
     query = (one_hot(1, [3])[0] * 0.8 + one_hot(1, [0])[0] * 0.6).astype(np.float32)
 
-    videos = backend.rank(query, top_k=2).videos
+    videos = backend.rank(query, SearchParams(top_k=2)).videos
     assert [(hit.video.video_id, round(hit.score, 4)) for hit in videos] == [("b", 0.8), ("a", 0.6)]
     assert [scene.scene.index for scene in videos[0].scenes][0] == 1  # b's best moment is its axis 3
-    scenes = backend.rank(query, top_k=3, mode="scenes").scenes
+    scenes = backend.rank(query, SearchParams(top_k=3, mode="scenes")).scenes
     exact = sorted(((float(v @ query), vid, i) for vid, rows in (("a", one_hot(2, [0, 1])), ("b", one_hot(3, [2, 3, 4])),
                                                                   ("c", c)) for i, v in enumerate(rows)),
                    key=lambda t: (-t[0], t[1], t[2]))[:3]
@@ -173,23 +173,17 @@ def test_milvus_readers_ignore_an_unflipped_write_and_startup_collects_it(tmp_pa
         "row_id": f"{video_id}/{generation}/0", "video_id": video_id, "generation": generation, "moment_index": 0,
         "spans": '[[0,0,0,30,0.0,1.0,2],[0,0,30,0.0,1.0,2]]', "vector": one_hot(1, [7])[0].tolist()}
         for video_id in ("v", "ghost")])
-    assert [h.video.video_id for h in backend.rank(one_hot(1, [7])[0], top_k=5).videos] == ["v"]
-    assert backend.counts() == (1, 4)  # the raw rows are there...
+    assert [h.video.video_id for h in backend.rank(one_hot(1, [7])[0], SearchParams(top_k=5)).videos] == ["v"]
+    assert backend.counts() == (1, 2, 4)  # the raw moment rows are there...
     assert backend.collect_leftovers(grace_s=3600) == 0  # ...and young: maybe a write in flight elsewhere
     backend.close()
 
     reopened = MilvusBackend(str(tmp_path / "milvus.db"), leftover_grace_s=0)  # start-up collects them
     try:
-        assert reopened.counts() == (1, 2)
+        assert reopened.counts() == (1, 2, 2)
         np.testing.assert_allclose(reopened.get_embeddings("v"), one_hot(2, [0, 1]), atol=1e-6)  # stored renormalized to unit length
     finally:
         reopened.close()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 _OTHER_SEARCHER = textwrap.dedent("""
@@ -197,8 +191,9 @@ _OTHER_SEARCHER = textwrap.dedent("""
     sys.path[:0] = {paths!r}
     from tests.searcher.searcher_testlib import make_scenes, make_video, one_hot
     from videosearch.searcher.backends.milvus import MilvusBackend
+    from videosearch.searcher.types import SearchParams
     backend = MilvusBackend(sys.argv[1])
-    hits = backend.rank(one_hot(1, [0])[0], top_k=3).videos
+    hits = backend.rank(one_hot(1, [0])[0], SearchParams(top_k=3)).videos
     backend.put_video(make_video("from-b", 1), make_scenes(1), one_hot(1, [1]))
     print(json.dumps({{"saw": [h.video.video_id for h in hits], "counts": backend.counts()}}))
     backend.close()
@@ -206,27 +201,13 @@ _OTHER_SEARCHER = textwrap.dedent("""
 
 
 def test_two_processes_over_one_milvus_lite_server_see_each_others_writes(tmp_path):
-    port = _free_port()
-    server = subprocess.Popen([sys.executable, "-m", "milvus_lite", "server", "--data-dir", str(tmp_path / "server"),
-                               "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    uri = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                a = MilvusBackend(uri)
-                break
-            except Exception:  # noqa: BLE001 - the server is still starting
-                assert server.poll() is None and time.monotonic() < deadline, server.stdout.read()
-                time.sleep(0.2)
+    with milvus_lite_server(tmp_path / "server") as uri:
+        a = MilvusBackend(uri)
         a.put_video(make_video("from-a", 1), make_scenes(1), one_hot(1, [0]))
         other = subprocess.run([sys.executable, "-c", _OTHER_SEARCHER.format(paths=[REPO_ROOT, *sys.path]), uri],
                                capture_output=True, text=True, timeout=120)
         assert other.returncode == 0, other.stderr
         seen = json.loads(other.stdout.strip().splitlines()[-1])
-        assert seen == {"saw": ["from-a"], "counts": [2, 2]}  # A's write, read by B; B's write counted
+        assert seen == {"saw": ["from-a"], "counts": [2, 2, 2]}  # A's write, read by B; B's write counted
         assert a.video_ids() == ["from-a", "from-b"]  # B's write, read by A
         a.close()
-    finally:
-        server.kill()
-        server.wait()

@@ -4,15 +4,13 @@ suite (tests/searcher/test_backend_contract.py)."""
 
 from __future__ import annotations
 
-from typing import Literal, Protocol
+from typing import Protocol
 
 import numpy as np
 
-from videosearch.searcher.index import Ranked
+from videosearch.searcher.index import Candidates, Ranked
 from videosearch.searcher.store import Collection
-from videosearch.searcher.types import MomentRecord, SceneRecord, VideoRecord
-
-Mode = Literal["videos", "scenes"]
+from videosearch.searcher.types import MomentRecord, SceneRecord, SearchParams, VideoExtras, VideoRecord
 
 
 class SceneBackend(Protocol):
@@ -20,7 +18,7 @@ class SceneBackend(Protocol):
         """The model id and dimension every stored vector has; None while empty (then any model is taken)."""
 
     def put_video(self, video: VideoRecord, scenes: list[SceneRecord], embeddings: np.ndarray,
-                  moments: list[MomentRecord] | None = None) -> bool:
+                  moments: list[MomentRecord] | None = None, extras: VideoExtras = VideoExtras()) -> bool:
         """Stores a video whole, replacing an earlier version whole (a reader sees the old or
         the new, never a mix); returns whether it replaced one. FailedPrecondition for
         another model or dimension than the collection's; InvalidArgument for bad input."""
@@ -37,10 +35,11 @@ class SceneBackend(Protocol):
     def video_ids(self) -> list[str]:
         """Every stored video id, sorted."""
 
-    def counts(self) -> tuple[int, int]:
-        """(videos, moments) stored."""
+    def counts(self) -> tuple[int, int, int]:
+        """(videos, scenes, moments) stored."""
 
-    def rank(self, query: np.ndarray, top_k: int, mode: Mode = "videos", scenes_per_video: int = 3) -> Ranked:
-        """The best moments (``scenes``) or videos by their best moment (``videos``) for a unit query."""
+    def rank(self, query: np.ndarray, params: SearchParams, candidates: Candidates = Candidates()) -> Ranked:
+        """The best moments (mode ``scenes``) or videos (``videos``: by their best moment, or the
+        mean of their moments) for a unit query, among those ``candidates`` allow."""
 
     def close(self) -> None: ...

@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 
 from videosearch.common.errors import NotFound
-from videosearch.searcher.index import Ranked
+from videosearch.searcher.index import Candidates, Ranked
 from videosearch.searcher.service import Searcher
 from videosearch.searcher.store import Collection
-from videosearch.searcher.types import MomentRecord, SceneRecord, SearchParams, VideoRecord
+from videosearch.searcher.types import MomentRecord, SceneRecord, SearchParams, VideoExtras, VideoRecord
 
 
 class EmbeddedBackend:
@@ -24,8 +24,8 @@ class EmbeddedBackend:
         return self.searcher.store.collection()
 
     def put_video(self, video: VideoRecord, scenes: list[SceneRecord], embeddings: np.ndarray,
-                  moments: list[MomentRecord] | None = None) -> bool:
-        return self.searcher.upsert_video(video, scenes, embeddings, moments)[1]
+                  moments: list[MomentRecord] | None = None, extras: VideoExtras = VideoExtras()) -> bool:
+        return self.searcher.upsert_video(video, scenes, embeddings, moments, extras)[1]
 
     def get_video(self, video_id: str) -> tuple[VideoRecord, list[SceneRecord], list[MomentRecord]] | None:
         return self.searcher.store.get_video_moments(video_id)
@@ -42,11 +42,12 @@ class EmbeddedBackend:
     def video_ids(self) -> list[str]:
         return sorted(self.searcher.store.iter_video_ids())
 
-    def counts(self) -> tuple[int, int]:
-        return self.searcher.index.video_count, self.searcher.index.moment_count
+    def counts(self) -> tuple[int, int, int]:
+        index = self.searcher.index
+        return index.video_count, index.scene_count, index.moment_count
 
-    def rank(self, query: np.ndarray, top_k: int, mode="videos", scenes_per_video: int = 3) -> Ranked:
-        return self.searcher.index.rank(query, SearchParams(top_k=top_k, mode=mode, scenes_per_video=scenes_per_video))
+    def rank(self, query: np.ndarray, params: SearchParams, candidates: Candidates = Candidates()) -> Ranked:
+        return self.searcher.index.rank(query, params, candidates)
 
     def close(self) -> None:
         self.searcher.close()
