@@ -7,103 +7,33 @@ so every failure is a videosearch.common.errors exception with words that say wh
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import sys
 
-from rich import box
 from rich.markup import escape
 from rich.table import Table
 
 from videosearch.common import defaults
-from videosearch.common.errors import NotFound, Unavailable, VideoSearchError
+from videosearch.common.errors import Unavailable, VideoSearchError
 from videosearch.indexer.fleet import IndexerFleet
 from videosearch.indexer.jobs import Job
 from videosearch.searcher.client import SearcherClient
-from videosearch.searcher.types import SceneHit, SearchParams, VideoRecord
 from videosearch_cli.connection import indexers_of, security_of
 from videosearch_cli.indexing import CliError, Interrupted, cmd_index
 from videosearch_cli.output import (
     console,
-    distinct_suffixes,
     errors,
-    hit_json,
     plain,
     print_json,
     short_path,
     span_json,
-    video_hit_json,
     video_json,
 )
+from videosearch_cli.searching import add_commands, resolve_next, time_cell
 
 # A reader that went away (`| head`): exit 1 quietly, as rich's Console does when its own
 # write finds the pipe closed (Console.on_broken_pipe).
 EXIT_BROKEN_PIPE = 1
-
-
-# -- search --------------------------------------------------------------------
-def cmd_search(args) -> int:
-    if args.top < 1:
-        raise CliError(f"--top {args.top}: give how many results to show, 1 to 1000")
-    params = SearchParams(top_k=args.top, scenes_per_video=args.scenes, video_scoring=args.scoring, mode=args.mode,
-                          approximate=args.approximate)
-    with SearcherClient(args.searcher_address, security=security_of(args)) as searcher:
-        result = searcher.search(text=args.query, params=params)
-        # Scene hits name only their video: look each one up once for its path.
-        videos = {hit.video.video_id: hit.video for hit in result.videos}
-        for video_id in dict.fromkeys(hit.video_id for hit in result.scenes):
-            with contextlib.suppress(NotFound):  # deleted since the search: shown by id alone
-                videos[video_id] = searcher.get_video(video_id)[0]
-    if args.json:
-        print_json({
-            "query": args.query, "mode": args.mode, "model_id": result.model_id,
-            "embed_ms": result.embed_ms, "rank_ms": result.rank_ms,
-            "videos": [video_hit_json(hit) for hit in result.videos],
-            "scenes": [hit_json(hit, videos.get(hit.video_id)) for hit in result.scenes],
-        })
-        return 0
-    if not (result.videos or result.scenes):
-        console.print("no results: index some videos first with `videosearch index PATH`")
-        return 0
-    names = distinct_suffixes([v.uri for v in videos.values()])
-
-    def video_cell(video_id: str) -> str:
-        video = videos.get(video_id)
-        return f"{escape(names[video.uri])}\n[dim]{video_id}[/]" if video else video_id
-
-    table = Table(title=f"Top {args.mode} for {args.query!r}", box=box.SIMPLE_HEAD)
-    for column in ("rank", "score", "video", "moment start", "moment end", "scene"):
-        table.add_column(column, overflow="fold")
-    if args.mode == "scenes":
-        for rank, hit in enumerate(result.scenes, 1):
-            table.add_row(str(rank), f"{hit.score:.4f}", video_cell(hit.video_id), *_hit_times(hit, videos), end_section=True)
-    else:
-        for rank, match in enumerate(result.videos, 1):
-            for position, hit in enumerate(match.scenes):
-                first = position == 0
-                table.add_row(
-                    str(rank) if first else "", f"{match.score:.4f}" if first else "",
-                    video_cell(match.video.video_id) if first else "",
-                    *_hit_times(hit, videos, with_score=True), end_section=position == len(match.scenes) - 1,
-                )
-    console.print(table)
-    console.print(f"[dim]model {result.model_id}; embed {result.embed_ms:.1f} ms, rank {result.rank_ms:.1f} ms[/]")
-    return 0
-
-
-def _time(seconds: float, timecode: str | None) -> str:
-    return f"{timecode} ({seconds:.2f}s)" if timecode else f"{seconds:.2f}s"
-
-
-def _hit_times(hit: SceneHit, videos: dict[str, VideoRecord], *, with_score: bool = False) -> tuple[str, str, str]:
-    """(moment start, moment end, scene): where the match is, and the scene it lies in."""
-    video = videos.get(hit.video_id)
-    where = span_json(hit.moment or hit.scene, video.fps if video else None)
-    scene = f"#{hit.scene.index} {hit.scene.start_seconds:.2f}–{hit.scene.end_seconds:.2f}s"
-    if with_score:
-        scene += f" ({hit.score:.4f})"
-    return (_time(where["start_seconds"], where.get("start_timecode")),
-            _time(where["end_seconds"], where.get("end_timecode")), scene)
 
 
 # -- videos ----------------------------------------------------------------------
@@ -174,13 +104,13 @@ def cmd_videos_show(args) -> int:
         moments_of.setdefault(m.scene_index, []).append(m)
     for s in scenes:
         times = span_json(s, v.fps)
-        table.add_row(str(s.index), "", f"{s.start_frame}–{s.end_frame}", _time(s.start_seconds, times["start_timecode"]),
-                      _time(s.end_seconds, times["end_timecode"]), str(s.sampled_frames))
+        table.add_row(str(s.index), "", f"{s.start_frame}–{s.end_frame}", time_cell(s.start_seconds, times["start_timecode"]),
+                      time_cell(s.end_seconds, times["end_timecode"]), str(s.sampled_frames))
         inner = moments_of.get(s.index, [])
         for m in inner if len(inner) > 1 else ():  # a scene that is one moment needs no second row
             times = span_json(m, v.fps)
-            table.add_row("", str(m.index), f"{m.start_frame}–{m.end_frame}", _time(m.start_seconds, times["start_timecode"]),
-                          _time(m.end_seconds, times["end_timecode"]), str(m.sampled_frames))
+            table.add_row("", str(m.index), f"{m.start_frame}–{m.end_frame}", time_cell(m.start_seconds, times["start_timecode"]),
+                          time_cell(m.end_seconds, times["end_timecode"]), str(m.sampled_frames))
     console.print(table)
     return 0
 
@@ -268,7 +198,7 @@ def _paging(parser: argparse.ArgumentParser, default_size: int) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="videosearch", description="Index videos and search them with text.")
+    parser = argparse.ArgumentParser(prog="videosearch", description="Index videos and search them with text, images and examples.")
     parser.add_argument("--indexer-address", default=os.environ.get("VIDEOSEARCH_INDEXER_ADDRESS", defaults.INDEXER_ADDRESS),
                         help="host:port of the Indexer, or several (comma-separated, or dns:///name:port): files are "
                              "spread over them and `jobs list` shows all their jobs [env VIDEOSEARCH_INDEXER_ADDRESS]")
@@ -312,16 +242,7 @@ def build_parser() -> argparse.ArgumentParser:
     index.add_argument("--json", action="store_true", help="print the finished jobs as JSON")
     index.set_defaults(func=cmd_index)
 
-    search = commands.add_parser("search", help="rank indexed videos against a text query")
-    search.add_argument("query")
-    search.add_argument("--top", type=int, default=10, help="number of videos (or moments) to return, 1 to 1000 (default 10)")
-    search.add_argument("--scenes", type=int, default=3, help="best moments shown per video")
-    search.add_argument("--mode", choices=["videos", "scenes"], default="videos")
-    search.add_argument("--scoring", choices=["max", "mean"], default="max",
-                        help="a video's score: its best moment (max) or the mean of its moments")
-    search.add_argument("--approximate", action="store_true", help="use the approximate index when the server has one")
-    search.add_argument("--json", action="store_true", help="machine-readable output")
-    search.set_defaults(func=cmd_search)
+    add_commands(commands)
 
     videos = commands.add_parser("videos", help="list, show or delete indexed videos").add_subparsers(dest="action", required=True)
     listing = videos.add_parser("list", help="indexed videos by id, a page at a time (--all for every page)")
@@ -354,8 +275,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    args.argv = argv  # remembered by `search` so that `search --next` can repeat it
     try:
+        args = resolve_next(args, parser.parse_args)
         code = args.func(args)
         sys.stdout.flush()  # a closed pipe shows here, not at exit where it cannot be caught
         return code

@@ -70,6 +70,8 @@ def hit_json(hit: SceneHit, video: VideoRecord | None) -> dict:
         "score": hit.score,
         "scene": span_json(hit.scene, fps),
         "moment": span_json(hit.moment, fps) if hit.moment else None,
+        "open_uri": hit.open_uri,  # opens the file at the moment (file:///...#t=START)
+        "explanation": plain(hit.explanation) if hit.explanation else None,
     }
 
 

@@ -89,7 +89,7 @@ def embedder_cases(live) -> list[Case]:
     return cases
 
 
-def _upsert(live, *, video=None, scenes=None, embeddings=None, moments=None, **video_fields):
+def _upsert(live, *, video=None, scenes=None, embeddings=None, moments=None, extra=None, **video_fields):
     base = dict(video_id="catalogue", uri="/v/catalogue.mp4", model_id=live.model_id, embedding_dim=live.dim,
                 fps_numerator=25, fps_denominator=1, duration_seconds=2.4, frame_count=60, width=64, height=48)
     base.update(video_fields)
@@ -99,8 +99,101 @@ def _upsert(live, *, video=None, scenes=None, embeddings=None, moments=None, **v
                   video_pb2.Scene(index=1, start_frame=30, end_frame=60, start_seconds=1.2, end_seconds=2.4)]
     if embeddings is None:
         embeddings = to_tensor(np.stack([_unit(live.dim)] * (len(moments) if moments else len(scenes))))
-    request = searcher_pb2.UpsertVideoRequest(video=message, scenes=scenes, embeddings=embeddings, moments=moments or [])
+    request = searcher_pb2.UpsertVideoRequest(video=message, scenes=scenes, embeddings=embeddings, moments=moments or [],
+                                              **(extra or {}))
     return lambda: live.searcher.UpsertVideo(request, timeout=30)
+
+
+def _png_declaring(width: int, height: int) -> bytes:
+    """A tiny PNG whose header declares width x height pixels (a decompression bomb's shape)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(b"IEND", b"")
+
+
+def _issue9_search_cases(live, search) -> list[Case]:
+    """Composite queries, images, examples, filters and pages (issue 9)."""
+    term, ref = searcher_pb2.QueryTerm, searcher_pb2.SceneReference
+    text = term(text="a red circle")
+    limits = [("terms: an empty term", dict(terms=[term(weight=2.0)]), INVALID),
+              ("terms: NaN weight", dict(terms=[term(text="a red circle", weight=float("nan"))]), INVALID),
+              ("terms: weight 1000", dict(terms=[term(text="a red circle", weight=1000.0)]), INVALID),
+              ("terms: 17 terms", dict(terms=[text] * 17), INVALID),
+              ("terms: blank text", dict(terms=[term(text="  ")]), INVALID),
+              ("terms: embedding without a vector", dict(terms=[term(embedding=searcher_pb2.QueryEmbedding())]), INVALID),
+              ("terms: image that is no image", dict(terms=[term(image=b"GIF89a not a picture")]), INVALID),
+              ("terms: truncated JPEG", dict(terms=[term(image=b"\xff\xd8\xff\xe0" + bytes(20))]), INVALID),
+              ("terms: PNG declaring 100000 x 100000 pixels", dict(terms=[term(image=_png_declaring(100_000, 100_000))]),
+               INVALID),
+              ("terms: scene of an empty video id", dict(terms=[term(scene=ref(scene_index=0))]), INVALID),
+              ("terms: scene index -1", dict(terms=[term(scene=ref(video_id="v", scene_index=-1))]), INVALID),
+              ("terms: unknown video", dict(terms=[term(video_id="nope")]), NOT_FOUND),
+              ("terms: scene of an unknown video", dict(terms=[term(scene=ref(video_id="nope", scene_index=0))]), NOT_FOUND),
+              ("filter: min duration above max", dict(text="a red circle", filter=searcher_pb2.SearchFilter(
+                  min_duration_seconds=9.0, max_duration_seconds=1.0)), INVALID),
+              ("filter: negative duration", dict(text="a red circle", filter=searcher_pb2.SearchFilter(
+                  min_duration_seconds=-1.0)), INVALID),
+              ("filter: min_score 2", dict(text="a red circle", filter=searcher_pb2.SearchFilter(min_score=2.0)), INVALID),
+              ("filter: relative folder", dict(text="a red circle", filter=searcher_pb2.SearchFilter(folder="videos")),
+               INVALID),
+              ("page_token it never made", dict(text="a red circle", page_token="garbage!"), INVALID)]
+    timed = searcher_pb2.SearchFilter()
+    timed.indexed_after.seconds, timed.indexed_before.seconds = 2_000_000_000, 1_000_000_000
+    limits.append(("filter: indexed_after after indexed_before", dict(text="a red circle", filter=timed), INVALID))
+    far = searcher_pb2.SearchFilter()
+    far.indexed_after.seconds = 2**62
+    limits.append(("filter: indexed_after past year 9999", dict(text="a red circle", filter=far), INVALID))
+    return [Case("searcher", f"Search: {label}", search(**fields), code) for label, fields, code in limits]
+
+
+def _issue9_thumbnail_and_extras_cases(live) -> list[Case]:
+    s = live.searcher
+    thumbnail = searcher_pb2.GetSceneThumbnailRequest
+    jpeg = b"\xff\xd8\xff\xe0" + bytes(60)
+    thumbs = [searcher_pb2.Thumbnail(image_jpeg=jpeg, width=32, height=24, frame=15),
+              searcher_pb2.Thumbnail(image_jpeg=jpeg, width=32, height=24, frame=45)]
+    frame = searcher_pb2.SampledFrame
+    frames = [frame(moment_index=0, frame=10), frame(moment_index=1, frame=40)]
+    units = to_tensor(np.stack([_unit(live.dim)] * 2))
+    upserts = {
+        "one thumbnail for two scenes": dict(scene_thumbnails=thumbs[:1]),
+        "a thumbnail that is not a JPEG": dict(scene_thumbnails=[searcher_pb2.Thumbnail(
+            image_jpeg=b"GIF89a", width=32, height=24, frame=15), thumbs[1]]),
+        "a thumbnail over the byte limit": dict(scene_thumbnails=[searcher_pb2.Thumbnail(
+            image_jpeg=jpeg + bytes(300 * 1024), width=32, height=24, frame=15), thumbs[1]]),
+        "a thumbnail of another scene's frame": dict(scene_thumbnails=[thumbs[1], thumbs[1]]),
+        "a thumbnail 0 pixels wide": dict(scene_thumbnails=[searcher_pb2.Thumbnail(
+            image_jpeg=jpeg, height=24, frame=15), thumbs[1]]),
+        "sampled frames without embeddings": dict(sampled_frames=frames),
+        "frame embeddings without sampled frames": dict(frame_embeddings=units),
+        "a sampled frame outside its moment": dict(sampled_frames=[frame(moment_index=0, frame=40), frames[1]],
+                                                   frame_embeddings=units),
+        "sampled frames that do not match the moments' counts": dict(sampled_frames=frames, frame_embeddings=units),
+        "unnormalized frame embeddings": dict(sampled_frames=frames,
+                                              frame_embeddings=to_tensor(np.ones((2, live.dim), np.float32))),
+    }
+    two = [video_pb2.Scene(index=i, start_frame=30 * i, end_frame=30 * i + 30, start_seconds=1.2 * i,
+                           end_seconds=1.2 * i + 1.2, sampled_frames=1) for i in range(2)]
+    cases = [Case("searcher", f"UpsertVideo: {label}",
+                  _upsert(live, scenes=two if label != "sampled frames that do not match the moments' counts" else None,
+                          extra=extra), INVALID)
+             for label, extra in upserts.items()]
+    cases += [
+        Case("searcher", "GetSceneThumbnail: empty id", lambda: s.GetSceneThumbnail(thumbnail(), timeout=30), INVALID),
+        Case("searcher", "GetSceneThumbnail: scene -1",
+             lambda: s.GetSceneThumbnail(thumbnail(video_id="v", scene_index=-1), timeout=30), INVALID),
+        Case("searcher", "GetSceneThumbnail: unknown video",
+             lambda: s.GetSceneThumbnail(thumbnail(video_id="nope"), timeout=30), NOT_FOUND),
+        Case("searcher", "GetVideo: unknown id with embeddings",
+             lambda: s.GetVideo(searcher_pb2.GetVideoRequest(video_id="nope", include_embeddings=True), timeout=30),
+             NOT_FOUND),
+    ]
+    return cases
 
 
 def searcher_cases(live) -> list[Case]:
@@ -228,7 +321,7 @@ def searcher_cases(live) -> list[Case]:
     cases += [Case("searcher", f"UpsertVideo: {label}", call, INVALID) for label, call in upserts.items()]
     cases.append(Case("searcher", "UpsertVideo: another model than the collection's",
                       _upsert(live, video_id="other-model", model_id="another/model"), PRECONDITION))
-    return cases
+    return cases + _issue9_search_cases(live, search) + _issue9_thumbnail_and_extras_cases(live)
 
 
 def _location_updates() -> list[tuple[str, searcher_pb2.UpdateVideoLocationsRequest, grpc.StatusCode]]:

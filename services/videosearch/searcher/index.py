@@ -352,8 +352,7 @@ class SceneIndex:
         seg_scores[~snap.seg_alive] = -np.inf
         return Ranked(self._top_videos(snap, scores, seg_scores, np.arange(snap.n_segments), params), [])
 
-    @staticmethod
-    def _allowed_rows(snap: _Snapshot, candidates: Candidates) -> np.ndarray:
+    def _allowed_rows(self, snap: _Snapshot, candidates: Candidates) -> np.ndarray:
         """(n_rows,) bool: rows of videos the filter keeps, minus excluded moments."""
         counts = np.diff(np.append(snap.seg_starts, snap.n_rows))
         if candidates.video_allowed is None:
@@ -362,17 +361,25 @@ class SceneIndex:
             allowed = candidates.video_allowed
             seg_ok = np.fromiter((allowed(video) for video in snap.seg_videos[: snap.n_segments]), bool, snap.n_segments)
         row_ok = np.repeat(seg_ok, counts)
-        for seg in range(snap.n_segments):
-            video_id = snap.seg_videos[seg].video_id
-            if video_id in candidates.excluded and snap.seg_alive[seg]:
-                start, end = int(snap.seg_starts[seg]), snap.seg_end(seg)
-                moments = candidates.excluded[video_id]
-                if moments is None:
-                    row_ok[start:end] = False
-                else:
-                    local = np.asarray([m for m in moments if 0 <= m < end - start], dtype=np.int64)
-                    row_ok[start + local] = False
+        for video_id, moments in candidates.excluded.items():
+            seg = self._segment_in(snap, video_id)
+            if seg is None:
+                continue
+            start, end = int(snap.seg_starts[seg]), snap.seg_end(seg)
+            if moments is None:
+                row_ok[start:end] = False
+            else:
+                local = np.asarray([m for m in moments if 0 <= m < end - start], dtype=np.int64)
+                row_ok[start + local] = False
         return row_ok
+
+    def _segment_in(self, snap: _Snapshot, video_id: str) -> int | None:
+        """The live segment of ``video_id`` in ``snap`` (the id map may already be newer than it)."""
+        seg = self._video_segment.get(video_id)
+        if seg is not None and seg < snap.n_segments and snap.seg_alive[seg] and snap.seg_videos[seg].video_id == video_id:
+            return seg
+        found = [i for i in range(snap.n_segments) if snap.seg_alive[i] and snap.seg_videos[i].video_id == video_id]
+        return found[0] if found else None
 
     def _top_scenes(self, snap: _Snapshot, scores: np.ndarray, rows: np.ndarray, k: int) -> list[SceneHit]:
         """Best k of ``rows`` (``scores`` aligned with ``rows``)."""

@@ -268,6 +268,9 @@ class Searcher:
         if offset + params.top_k > validation.MAX_SEARCH_DEPTH:
             raise InvalidArgument(f"this page reaches result {offset + params.top_k}, past the deepest "
                                   f"({validation.MAX_SEARCH_DEPTH}); narrow the query with filters instead")
+        # Images are decoded before anything else, so a bad one is refused even on an empty collection.
+        images = {id(t.image): decode_image(t.image, self.image_limits, name=f"image term {i}")
+                  for i, t in enumerate(all_terms) if t.image is not None}
         collection = self.store.collection()
         for term in all_terms:  # a vector's shape and model are checked even on an empty collection
             if term.vector is not None:
@@ -279,7 +282,7 @@ class Searcher:
             if examples:
                 raise NotFound(f"no video with id {examples[0]!r}; the collection is empty")
             return SearchResult(videos=[], scenes=[], model_id="")
-        composed = composite.compose(all_terms, _TermSources(self, collection), collection.embedding_dim)
+        composed = composite.compose(all_terms, _TermSources(self, collection, images), collection.embedding_dim)
         candidates = Candidates(
             video_allowed=video_predicate(params.filter),
             excluded={} if params.include_examples else composed.examples,
@@ -316,8 +319,8 @@ class Searcher:
         embedder = self._embedder(collection, "text")
         return self._call_embedder(lambda: embedder.embed_texts(texts), "the query text")
 
-    def embed_images(self, images: list[bytes], collection: Collection) -> np.ndarray:
-        decoded = [decode_image(data, self.image_limits, name=f"image term {i}") for i, data in enumerate(images)]
+    def embed_images(self, decoded: list[np.ndarray], collection: Collection) -> np.ndarray:
+        """Embeds decoded RGB images (see image_query.decode_image) as indexed frames are."""
         embedder = self._embedder(collection, "image")
         if not hasattr(embedder, "embed_images"):
             raise Unavailable("this Searcher's Embedder cannot embed images; search by text or embedding instead")
@@ -347,14 +350,15 @@ class Searcher:
 class _TermSources:
     """Query term embeddings for one search, against one collection."""
 
-    def __init__(self, searcher: Searcher, collection: Collection) -> None:
+    def __init__(self, searcher: Searcher, collection: Collection, decoded_images: dict[int, np.ndarray]) -> None:
         self._searcher, self._collection = searcher, collection
+        self._decoded = decoded_images  # id(image bytes) -> RGB pixels
 
     def embed_texts(self, texts: list[str]) -> np.ndarray:
         return self._searcher.embed_texts(texts, self._collection)
 
     def embed_images(self, images: list[bytes]) -> np.ndarray:
-        return self._searcher.embed_images(images, self._collection)
+        return self._searcher.embed_images([self._decoded[id(image)] for image in images], self._collection)
 
     def stored_video(self, video_id: str) -> tuple[list[SceneRecord], list[MomentRecord], np.ndarray]:
         _, scenes, moments, rows = self._searcher.get_video_vectors(video_id)

@@ -607,6 +607,16 @@ class SearcherStore:
     def _bump_generation(self, batch) -> None:
         batch.put(_GENERATION, str(self.generation() + 1).encode())
 
+    def bytes_by_kind(self) -> dict[str, tuple[int, int]]:
+        """Per key prefix ("emb/", "frames/", "thumb/", ...): (keys, bytes of keys and values),
+        what each kind of data costs on disk before LevelDB's own overhead (no compression)."""
+        out: dict[str, tuple[int, int]] = {}
+        for key, value in self.db.iterator():
+            kind = key[: key.index(b"/") + 1].decode() if b"/" in key else key.decode()
+            keys, size = out.get(kind, (0, 0))
+            out[kind] = (keys + 1, size + len(key) + len(value))
+        return out
+
     def iter_video_ids(self) -> Iterator[str]:
         for key in self.db.iterator(prefix=_VIDEO, include_value=False):
             yield key[len(_VIDEO):].decode()
