@@ -211,3 +211,14 @@ def test_two_processes_over_one_milvus_lite_server_see_each_others_writes(tmp_pa
         assert seen == {"saw": ["from-a"], "counts": [2, 2, 2]}  # A's write, read by B; B's write counted
         assert a.video_ids() == ["from-a", "from-b"]  # B's write, read by A
         a.close()
+
+
+def test_milvus_going_away_is_unavailable_not_internal(tmp_path, rng):
+    from videosearch.common.errors import Unavailable
+
+    with milvus_lite_server(tmp_path / "server") as uri:
+        backend = MilvusBackend(uri)
+        backend.put_video(make_video("v", 1), make_scenes(1), random_unit(rng, 1))
+    # The server is gone now: every call says so with the domain error the service maps to UNAVAILABLE.
+    with pytest.raises(Unavailable, match=f"Milvus at {uri} failed.*check that it runs"):
+        backend.get_video("v")

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import functools
 import datetime as dt
 import json
 import logging
@@ -75,6 +76,28 @@ def _quoted(text: str) -> str:
     return json.dumps(text)
 
 
+def _unavailable_on_milvus_errors(cls):
+    """Every public method: a failure of Milvus itself (down, unreachable, overloaded) comes out
+    as Unavailable, which callers retry and the service answers with UNAVAILABLE, not INTERNAL."""
+
+    def wrap(method):
+        @functools.wraps(method)
+        def call(self, *args, **kwargs):
+            try:
+                return method(self, *args, **kwargs)
+            except self._error as exc:
+                raise Unavailable(f"Milvus at {self.uri} failed: {exc}; check that it runs and is reachable, "
+                                  "then try again") from exc
+
+        return call
+
+    for name, member in list(vars(cls).items()):
+        if callable(member) and not name.startswith("_") and name != "close":
+            setattr(cls, name, wrap(member))
+    return cls
+
+
+@_unavailable_on_milvus_errors
 class MilvusBackend:
     name = "milvus"
 
