@@ -11,7 +11,7 @@ RELEASED_PROTOS := protos/released/videosearch-v1.binpb
 # npm ci once per lockfile change: npm writes node_modules/.package-lock.json when it installs.
 NODE_DEPS := tools/node_modules/.package-lock.json clients/node/node_modules/.package-lock.json
 
-.PHONY: help install node-deps protos protos-check proto-lint proto-release test up demo demo-model bench-embedder bench-index bench-search bench-quality bench-moments bench-detectors chaos bench-load clean
+.PHONY: help install node-deps protos protos-check proto-lint proto-release test up demo demo-model bench-embedder bench-index bench-search bench-quality bench-moments bench-detectors chaos bench-load bench-index-memory clean
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -74,6 +74,9 @@ bench-embedder: install ## Embedder throughput vs the compute ceiling and the ar
 
 bench-index: install ## Indexing speed vs a re-implementation of the article's pipeline, and growth with video length
 	$(PY) bench/index/run.py
+
+bench-index-memory: install ## The Indexer's peak memory (VmHWM) and frames in flight for a 4K video, beside 720p
+	$(PY) bench/index/peak_memory.py --write-docs
 
 bench-search: install ## Search latency, start-up and memory at 10k/100k/1M scenes, vs faiss
 	$(PY) bench/search/run.py --sizes 10000,100000,1000000 --plot docs/search-latency.png --write-docs

@@ -1,6 +1,7 @@
 """Starts the three services locally as separate processes on loopback
 (`make up`, `videosearch-up`), waits until each reports SERVING on the standard
-health service, and stops them all on Ctrl-C or SIGTERM.
+health service, and stops them all on Ctrl-C or SIGTERM, or as soon as one of them
+dies (saying which, how, and the end of its log; the launcher then exits with 1).
 
 `LocalCluster` is also what the end-to-end tests and `make demo` use."""
 
@@ -20,7 +21,7 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from videosearch.common import defaults
-from videosearch.common.grpc_server import wait_for_shutdown_signal
+from videosearch.common.grpc_server import ShutdownSignal
 from videosearch.embedder.settings import DEFAULT_MODEL_ID, ENV_PREFIX as EMBEDDER_ENV_PREFIX
 
 
@@ -63,6 +64,17 @@ class ServiceProcess:
         if self.process.poll() is not None:
             tail = self.log_path.read_text(errors="replace")[-3000:]
             raise RuntimeError(f"{self.name} exited with code {self.process.returncode}:\n{tail}")
+
+    def death_notice(self, log_lines: int = 20) -> str | None:
+        """None while the process runs; once it has ended (and been reaped), what ended it
+        and the end of its log."""
+        code = self.process.poll()
+        if code is None:
+            return None
+        how = f"was killed by {signal.Signals(-code).name}" if code < 0 else f"exited with code {code}"
+        tail = self.log_path.read_text(errors="replace").splitlines()[-log_lines:]
+        return f"{self.name} (pid {self.process.pid}) {how}; the end of {self.log_path}:\n" + "\n".join(
+            f"    {line}" for line in tail)
 
     def wait_serving(self, host: str, deadline: float) -> None:
         with grpc.insecure_channel(f"{host}:{self.port}") as channel:
@@ -136,7 +148,18 @@ class LocalCluster:
         self.processes[name] = process
         return process
 
+    def watch(self, shutdown: ShutdownSignal, poll_s: float = 0.2) -> str | None:
+        """Waits until a shutdown signal (returns None) or until a service dies (returns its
+        :meth:`ServiceProcess.death_notice`). Either way the caller stops the cluster next."""
+        while not shutdown.received(poll_s):
+            for process in self.processes.values():
+                notice = process.death_notice()
+                if notice is not None:
+                    return notice
+        return None
+
     def stop(self) -> dict[str, int | None]:
+        """Stops every service (SIGTERM, then SIGKILL after 15 s) and waits on each: no zombies."""
         codes = {}
         for name in ("indexer", "searcher", "embedder"):
             if name in self.processes:
@@ -177,12 +200,15 @@ def main(argv=None) -> int:
         print(f"videosearch-up: {exc}", file=sys.stderr)
         return 1
     for name in ("embedder", "searcher", "indexer"):
-        print(f"  {name:9s} {cluster.address(name)}  SERVING", flush=True)
+        print(f"  {name:9s} {cluster.address(name)}  SERVING  (pid {cluster.processes[name].process.pid})", flush=True)
     print("ready; Ctrl-C stops all three", flush=True)
     try:
-        wait_for_shutdown_signal("launcher")
+        died = cluster.watch(ShutdownSignal("launcher", end_while_starting=False))
     finally:
         cluster.stop()
+    if died is not None:
+        print(f"videosearch-up: {died}\nvideosearch-up: stopped the other services", file=sys.stderr, flush=True)
+        return 1
     return 0
 
 

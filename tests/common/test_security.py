@@ -4,13 +4,12 @@ authority the test makes. The full table of every RPC of the three services agai
 
 from __future__ import annotations
 
-from concurrent import futures
-
 import grpc
 import pytest
-from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 from videosearch.common.auth import AccessPolicy, AuthFailure, Role, TokenTable, digest, main as token_main
 from videosearch.common.errors import InvalidArgument
+from videosearch.common.grpc_server import Service
 from videosearch.common.security import AuthInterceptor, ClientSecurity, ServerTls
 
 from tests.common.certs import ThrowawayAuthority
@@ -51,13 +50,16 @@ def _echo(request: bytes, context) -> bytes:
 def _serve(credentials=None, policy: AccessPolicy | None = None):
     """A real server: the standard health service plus two raw methods named like a read
     and a write RPC (the interceptor decides by name; these echo bytes)."""
-    server = grpc.server(futures.ThreadPoolExecutor(4), interceptors=[AuthInterceptor(policy)] if policy else [])
-    health_pb2_grpc.add_HealthServicer_to_server(health.HealthServicer(), server)
-    handlers = {name: grpc.unary_unary_rpc_method_handler(_echo) for name in ("Search", "DeleteVideo")}
-    server.add_generic_rpc_handlers([grpc.method_handlers_generic_handler("videosearch.v1.SearcherService", handlers)])
-    port = server.add_secure_port("127.0.0.1:0", credentials) if credentials else server.add_insecure_port("127.0.0.1:0")
-    server.start()
-    return server, f"127.0.0.1:{port}"
+    def register(server) -> list[str]:
+        handlers = {name: grpc.unary_unary_rpc_method_handler(_echo) for name in ("Search", "DeleteVideo")}
+        server.add_generic_rpc_handlers([grpc.method_handlers_generic_handler("videosearch.v1.SearcherService", handlers)])
+        return []
+
+    # The services' own server (grpc.aio, with its health service), with the interceptor under test.
+    service = Service("test", register, host="127.0.0.1", port=0, reflection=False, credentials=credentials,
+                      interceptors=[AuthInterceptor(policy)] if policy else []).start()
+    service.set_serving(True)
+    return service, service.address
 
 
 def _health(channel) -> int:

@@ -133,7 +133,7 @@ def test_text_alone_equals_text_in_a_padded_batch(tiny_embedder):
 
 
 def test_long_text_is_truncated_to_the_context_length(tiny_embedder):
-    long_text = " ".join(["red circle"] * 200)  # far beyond 77 tokens
+    long_text = " ".join(["red circle"] * 150)  # far beyond 77 tokens, under MAX_TEXT_CHARS
     embeddings = tiny_embedder.embed_texts([long_text, "a star"])
     assert embeddings.shape == (2, 16)
     assert np.isfinite(embeddings).all()

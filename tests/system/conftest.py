@@ -4,7 +4,7 @@ raw gRPC to all three."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import grpc
@@ -31,6 +31,7 @@ class LiveServices:
     image_size: int
     max_images_per_request: int
     max_texts_per_request: int
+    addresses: dict[str, str] = field(default_factory=dict)
 
 
 @pytest.fixture(scope="module")
@@ -42,8 +43,8 @@ def live_services(tiny_clip_dir, tmp_path_factory):
     indexer = IndexerApp(IndexerSettings(
         port=0, allowed_roots=(str(root),), embedder_address=embedder.address,
         searcher_address=searcher.address, workers=1, rpc_timeout_s=10.0)).start()
-    channels = {name: insecure_channel(address) for name, address in
-                (("embedder", embedder.address), ("searcher", searcher.address), ("indexer", f"127.0.0.1:{indexer.port}"))}
+    addresses = {"embedder": embedder.address, "searcher": searcher.address, "indexer": f"127.0.0.1:{indexer.port}"}
+    channels = {name: insecure_channel(address) for name, address in addresses.items()}
     embedder_stub = embedder_pb2_grpc.EmbedderServiceStub(channels["embedder"])
     info = embedder_stub.GetModelInfo(embedder_pb2.GetModelInfoRequest(), timeout=30)
     yield LiveServices(
@@ -51,6 +52,7 @@ def live_services(tiny_clip_dir, tmp_path_factory):
         indexer=indexer_pb2_grpc.IndexerServiceStub(channels["indexer"]), channels=channels,
         model_id=info.model_id, dim=info.embedding_dim, image_size=info.preprocessing.crop_height,
         max_images_per_request=info.max_images_per_request, max_texts_per_request=info.max_texts_per_request,
+        addresses=addresses,
     )
     for channel in channels.values():
         channel.close()

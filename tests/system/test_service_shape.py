@@ -97,11 +97,13 @@ def test_every_service_settings_share_the_base_fields_and_their_defaults():
         fields = {f.name: f for f in dataclasses.fields(settings)}
         assert issubclass(settings, BaseServiceSettings)
         for name, field in base.items():
-            if name != "port":
+            if name not in ("port", "max_message_mb"):  # each service's own default
                 assert fields[name].default == field.default, f"{settings.__name__}.{name}"
             assert fields[name].metadata == field.metadata, f"{settings.__name__}.{name} documents itself differently"
     ports = [settings().port for settings in SETTINGS]
     assert len(set(ports)) == 3 and 0 not in ports, "each service has its own default port"
+    message_limits = {settings.__name__: settings().max_message_mb for settings in SETTINGS}
+    assert len(set(message_limits.values())) == 3, f"each service's message limit is sized to its need: {message_limits}"
 
 
 def test_a_second_server_on_a_port_in_use_fails_at_once(services, tmp_path):

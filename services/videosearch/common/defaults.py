@@ -12,9 +12,22 @@ EMBEDDER_ADDRESS = f"{HOST}:{EMBEDDER_PORT}"
 INDEXER_ADDRESS = f"{HOST}:{INDEXER_PORT}"
 SEARCHER_ADDRESS = f"{HOST}:{SEARCHER_PORT}"
 
-# Large enough for a chunk of float32 224x224 frames; set on both ends on purpose
-# so an oversized message fails loudly with RESOURCE_EXHAUSTED, not silently.
+# The largest message a service sends (a Searcher answer about a 20,000-scene video is the
+# largest) and a client receives.
 MAX_MESSAGE_MB = 64
+# The largest request message each service receives (its --max-message-mb), sized to its
+# largest legitimate request; over it RESOURCE_EXHAUSTED names the setting (docs/security.md).
+# The Embedder: one full forward batch (32) of float32 224x224 frames is 18.4 MiB; the
+# Embedder client splits its pixels into messages of at most this size.
+EMBEDDER_MAX_MESSAGE_MB = 32
+# The Searcher: an UpsertVideo of 20,000 scenes (the Indexer's --max-scenes) and as many
+# moments with 768-d float32 embeddings is 61 MiB (tests/system/test_message_limits.py).
+SEARCHER_MAX_MESSAGE_MB = 64
+# The Indexer: a path and a job's options, a few KiB at most.
+INDEXER_MAX_MESSAGE_MB = 1
+# Calls one server runs at once, open streams included (an open WatchIndexJob costs a few KiB
+# and no thread); beyond it RESOURCE_EXHAUSTED. Health checks are never refused.
+MAX_CONCURRENT_RPCS = 1000
 # Seconds in-flight RPCs get to finish after SIGTERM; below the launcher's and
 # Docker's kill timeouts (15 s and 10 s) so a service always ends on its own.
 GRACE_SECONDS = 5.0

@@ -49,3 +49,9 @@ class Cancelled(VideoSearchError):
     """The operation was cancelled by a caller."""
 
     status = "CANCELLED"
+
+
+class DeadlineExceeded(VideoSearchError):
+    """The caller's deadline passed before the work (or a call it needed) could finish."""
+
+    status = "DEADLINE_EXCEEDED"

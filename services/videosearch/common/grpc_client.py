@@ -11,7 +11,7 @@ from typing import NoReturn, Self, TypeVar
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from videosearch.common import errors
+from videosearch.common import deadlines, errors
 from videosearch.common.grpc_server import CHANNEL_OPTIONS
 from videosearch.common.replicas import channel_options, channel_target, split_addresses
 from videosearch.common.security import ClientSecurity
@@ -77,10 +77,18 @@ class ServiceClient:
         self._channel = client_channel(address, security)
 
     def _call(self, rpc: Callable[..., Response], request, *, timeout: float | None = None) -> Response:
-        """One unary call; failures come out as VideoSearchError subclasses."""
+        """One unary call; failures come out as VideoSearchError subclasses. Made while serving
+        an RPC, it gives up no later than that RPC's caller does (videosearch.common.deadlines)."""
+        own = self.timeout if timeout is None else timeout
+        bounded = deadlines.timeout_for(own)
         try:
-            return rpc(request, timeout=self.timeout if timeout is None else timeout)
+            return rpc(request, timeout=bounded)
         except grpc.RpcError as err:
+            if bounded < own and err.code() == grpc.StatusCode.DEADLINE_EXCEEDED:
+                # The caller's patience ran out, not this service's timeout: not the service's fault.
+                raise errors.DeadlineExceeded(
+                    f"{self.service} at {self.address} did not answer within the caller's deadline ({bounded:.2f} s "
+                    "left); retry with a longer deadline") from err
             raise_domain_error(err, self.service, self.address)
 
     def _stream(self, rpc: Callable[..., Iterable[Response]], request, *, timeout: float | None = None) -> Iterator[Response]:

@@ -4,7 +4,7 @@ domain errors become status codes, and graceful shutdown on SIGTERM/SIGINT."""
 
 from __future__ import annotations
 
-import functools
+import asyncio
 import logging
 import os
 import signal
@@ -12,6 +12,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent import futures
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import grpc
@@ -21,6 +22,8 @@ from videosearch.common import defaults
 from videosearch.common.errors import VideoSearchError
 from videosearch.common.log_format import formatter as log_formatter
 from videosearch.common.reflection import enable_reflection
+from videosearch.common.rpc_handlers import SyncHandlerAdapter, is_service_method, wrap
+from videosearch.common.server_limits import ConcurrencyCap, RequestSizeLimit
 
 log = logging.getLogger(__name__)
 
@@ -45,126 +48,160 @@ def status_code_of(error: VideoSearchError) -> grpc.StatusCode:
     return getattr(grpc.StatusCode, error.status, grpc.StatusCode.INTERNAL)
 
 
-def _abort_for(exc: BaseException, context: grpc.ServicerContext, method: str):
-    if context.code() is not None:
-        # The servicer already aborted (grpc signals that with a bare Exception): keep its status.
-        raise exc
-    if isinstance(exc, VideoSearchError):
-        context.abort(status_code_of(exc), str(exc))
-    log.exception("unexpected error in %s", method)
-    context.abort(grpc.StatusCode.INTERNAL, "internal error; the server log has the details")
-
-
-class ErrorMappingInterceptor(grpc.ServerInterceptor):
+class ErrorMappingInterceptor(grpc.aio.ServerInterceptor):
     """Turns domain errors into their status codes and anything else into INTERNAL
     (logged with its traceback), for every RPC of every servicer."""
 
-    def intercept_service(self, continuation, handler_call_details):
-        handler = continuation(handler_call_details)
+    async def intercept_service(self, continuation, handler_call_details):
+        handler = await continuation(handler_call_details)
         method = handler_call_details.method
-        if handler is None or not method.startswith("/videosearch."):
-            # Health and reflection have their own calling conventions (Watch takes a
-            # response callback in non-blocking mode); they raise no domain errors.
-            return handler
+        if handler is None or not is_service_method(method):
+            return handler  # health and reflection raise no domain errors
 
-        def wrap_unary(behavior):
-            @functools.wraps(behavior)
-            def call(request, context):
-                try:
-                    return behavior(request, context)
-                except Exception as exc:  # noqa: BLE001 - the one place errors are mapped
-                    _abort_for(exc, context, method)
+        @asynccontextmanager
+        async def mapped(context):
+            try:
+                yield
+            except grpc.aio.AbortError:
+                raise  # the handler chose its status already
+            except VideoSearchError as exc:
+                await context.abort(status_code_of(exc), str(exc))
+            except Exception:  # noqa: BLE001 - the one place errors are mapped
+                log.exception("unexpected error in %s", method)
+                await context.abort(grpc.StatusCode.INTERNAL, "internal error; the server log has the details")
 
-            return call
+        return wrap(handler, mapped)
 
-        def wrap_stream(behavior):
-            @functools.wraps(behavior)
-            def call(request, context):
-                try:
-                    yield from behavior(request, context)
-                except Exception as exc:  # noqa: BLE001
-                    _abort_for(exc, context, method)
 
-            return call
+class _EventLoopThread:
+    """The server's event loop, on a thread of its own, so that the services' lifecycle
+    (start, set_serving, stop) stays plain calls from any thread."""
 
-        for kind, wrapper in (
-            ("unary_unary", wrap_unary),
-            ("stream_unary", wrap_unary),
-            ("unary_stream", wrap_stream),
-            ("stream_stream", wrap_stream),
-        ):
-            behavior = getattr(handler, kind)
-            if behavior is not None:
-                return handler._replace(**{kind: wrapper(behavior)})
-        return handler
+    def __init__(self, name: str) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, name=f"{name}-grpc-loop", daemon=True)
+        self._thread.start()
+
+    def run(self, coroutine, timeout: float | None = None):
+        """Runs ``coroutine`` on the loop and returns its result (called from another thread)."""
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+
+    def close(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(timeout=10)
+        if not self._thread.is_alive():
+            try:  # close what stopped streams left open (async generators), then the loop
+                self.loop.run_until_complete(self.loop.shutdown_asyncgens())
+            finally:
+                self.loop.close()
 
 
 class Service:
-    """A running gRPC server for one of the services."""
+    """A running gRPC server for one of the services, on grpc.aio: an open stream (a
+    WatchIndexJob waiting for progress) costs no thread; plain servicer methods run on a
+    pool of ``max_workers`` threads; at most ``max_concurrent_rpcs`` calls run at once
+    (RESOURCE_EXHAUSTED beyond, health exempt)."""
 
     def __init__(
         self,
         name: str,
-        register: Callable[[grpc.Server], Iterable[str]],
+        register: Callable[[grpc.aio.Server], Iterable[str]],
         *,
         host: str,
         port: int,
         max_workers: int = defaults.SERVER_THREADS,
         max_message_bytes: int = MAX_MESSAGE_BYTES,
+        max_concurrent_rpcs: int = defaults.MAX_CONCURRENT_RPCS,
+        message_setting: str = "--max-message-mb",
         reflection: bool = True,
-        interceptors: Sequence[grpc.ServerInterceptor] = (),
+        interceptors: Sequence[grpc.aio.ServerInterceptor] = (),
         credentials: grpc.ServerCredentials | None = None,
     ) -> None:
         self.name = name
-        self.server = grpc.server(
-            futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix=name),
-            # ``interceptors`` (e.g. authentication) run before errors are mapped.
-            interceptors=[*interceptors, ErrorMappingInterceptor()],
-            # Without so_reuseport=0 a second server binds a port that is already in use
-            # (both then get half the connections) instead of failing at start.
-            options=[*message_options(max_message_bytes), ("grpc.so_reuseport", 0)],
-            maximum_concurrent_rpcs=None,
-        )
-        service_names = list(register(self.server))
-        self.health = health.HealthServicer(experimental_non_blocking=True)
-        health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
-        self._service_names = service_names
-        for service_name in ["", *service_names]:
-            self.health.set(service_name, health_pb2.HealthCheckResponse.NOT_SERVING)
-        if reflection:
-            enable_reflection([*service_names, health.SERVICE_NAME], self.server)
+        self._pool = futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix=name)
+        self._loop = _EventLoopThread(name)
+        limit = RequestSizeLimit(max_message_bytes, message_setting)
         try:
-            if credentials is not None:
-                self.port = self.server.add_secure_port(f"{host}:{port}", credentials)
-            else:
-                self.port = self.server.add_insecure_port(f"{host}:{port}")
-        except RuntimeError:  # grpcio >= 1.60 raises where older versions returned 0
-            self.port = 0
+            self.port, service_names = self._loop.run(self._build(
+                register, host, port, credentials, reflection, limit,
+                # Outermost first: ``interceptors`` (metrics, which then count refusals too, and
+                # authentication, so a caller without a token takes no slot), the cap, the message
+                # limit, errors mapped to status codes, and plain methods sent to the thread pool.
+                [*interceptors, ConcurrencyCap(max_concurrent_rpcs), limit, ErrorMappingInterceptor(),
+                 SyncHandlerAdapter(self._pool)]))
+        except BaseException:
+            self._close_loop()
+            raise
         if self.port == 0:
+            self._close_loop()
             raise PortUnavailable(
                 f"{name}: cannot listen on {host}:{port} (in use by another process, or not an address of "
                 "this host); stop the other process, or choose another --port (0 picks a free one)"
             )
+        self._service_names = service_names
         self.address = f"{host}:{self.port}"
         self._stopped = threading.Event()
 
+    async def _build(self, register, host, port, credentials, reflection, limit, interceptors):
+        self.server = grpc.aio.server(
+            interceptors=interceptors,
+            # Without so_reuseport=0 a second server binds a port that is already in use
+            # (both then get half the connections) instead of failing at start.
+            options=[*limit.server_options(), ("grpc.so_reuseport", 0)],
+        )
+        service_names = list(register(self.server))
+        self.health = health.aio.HealthServicer()
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
+        for service_name in ["", *service_names]:
+            await self.health.set(service_name, health_pb2.HealthCheckResponse.NOT_SERVING)
+        if reflection:
+            enable_reflection([*service_names, health.SERVICE_NAME], self.server)
+        try:
+            if credentials is not None:
+                bound = self.server.add_secure_port(f"{host}:{port}", credentials)
+            else:
+                bound = self.server.add_insecure_port(f"{host}:{port}")
+        except RuntimeError:  # grpcio >= 1.60 raises where older versions returned 0
+            bound = 0
+        return bound, service_names
+
     def start(self) -> "Service":
-        self.server.start()
+        self._loop.run(self.server.start())
         return self
 
     def set_serving(self, serving: bool = True) -> None:
         status = health_pb2.HealthCheckResponse.SERVING if serving else health_pb2.HealthCheckResponse.NOT_SERVING
-        for service_name in ["", *self._service_names]:
-            self.health.set(service_name, status)
+
+        async def set_all():
+            for service_name in ["", *self._service_names]:
+                await self.health.set(service_name, status)
+
+        if self._stopped.is_set():
+            return
+        try:
+            self._loop.run(set_all(), timeout=10)
+        except (TimeoutError, futures.TimeoutError):
+            if not self._stopped.is_set():
+                raise
+            return  # the server stopped meanwhile (its loop with it): nothing left to report to
         log.info("%s health: %s", self.name, "SERVING" if serving else "NOT_SERVING")
 
     def stop(self, grace: float = defaults.GRACE_SECONDS) -> None:
         if self._stopped.is_set():
             return
         self._stopped.set()
-        self.health.enter_graceful_shutdown()
-        self.server.stop(grace).wait()
+
+        async def stop_server():
+            await self.health.enter_graceful_shutdown()
+            await self.server.stop(grace)
+
+        self._loop.run(stop_server())
+        self._close_loop()
         log.info("%s stopped", self.name)
+
+    def _close_loop(self) -> None:
+        self._loop.close()
+        self._pool.shutdown(wait=False, cancel_futures=True)
 
 
 class ShutdownSignal:
@@ -191,8 +228,12 @@ class ShutdownSignal:
 
     def wait(self) -> None:
         """Blocks the main thread until SIGTERM or SIGINT arrives."""
-        while not self._received.wait(1.0):  # a timed wait keeps the main thread responsive to signals
+        while not self.received(1.0):  # a timed wait keeps the main thread responsive to signals
             pass
+
+    def received(self, timeout: float) -> bool:
+        """Whether SIGTERM or SIGINT arrived, waiting up to ``timeout`` seconds for one."""
+        return self._received.wait(timeout)
 
 
 def wait_for_shutdown_signal(name: str) -> None:

@@ -9,11 +9,14 @@ clash over metric names.
 
 from __future__ import annotations
 
-import functools
+import asyncio
 import time
+from contextlib import asynccontextmanager
 
 import grpc
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+
+from videosearch.common.rpc_handlers import is_service_method, wrap
 
 # Latency buckets from a cached vector search (~1 ms) to a long index job's RPCs (~minutes).
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 120.0)
@@ -57,62 +60,32 @@ class ServiceMetrics:
         self.rpc_seconds.labels(self.service, method).observe(seconds)
 
 
-class MetricsInterceptor(grpc.ServerInterceptor):
+class MetricsInterceptor(grpc.aio.ServerInterceptor):
     """Counts and times every RPC of the videosearch services. Installed outermost, so
     the code it records is the one the caller got (after errors were mapped)."""
 
     def __init__(self, metrics: ServiceMetrics) -> None:
         self._metrics = metrics
 
-    def intercept_service(self, continuation, handler_call_details):
-        handler = continuation(handler_call_details)
-        if handler is None or not handler_call_details.method.startswith("/videosearch."):
-            # Health and reflection have their own calling conventions (the non-blocking
-            # health Watch takes a callback); they are not the services' work anyway.
-            return handler
+    async def intercept_service(self, continuation, handler_call_details):
+        handler = await continuation(handler_call_details)
+        if handler is None or not is_service_method(handler_call_details.method):
+            return handler  # health and reflection are not the services' work
         method = handler_call_details.method.rsplit("/", 1)[-1]
         record = self._metrics.record
 
-        def finished(context, started, error: BaseException | None) -> None:
-            code = context.code()
-            if code is None:
-                code = grpc.StatusCode.OK if error is None else grpc.StatusCode.UNKNOWN
-            record(method, code, time.perf_counter() - started)
+        @asynccontextmanager
+        async def timed(context):
+            started, code = time.perf_counter(), grpc.StatusCode.OK
+            try:
+                yield
+            except asyncio.CancelledError:
+                code = grpc.StatusCode.CANCELLED
+                raise
+            except BaseException:
+                code = context.code() or grpc.StatusCode.UNKNOWN  # an abort set the code it answers
+                raise
+            finally:
+                record(method, code, time.perf_counter() - started)
 
-        def wrap_unary(behavior):
-            @functools.wraps(behavior)
-            def call(request, context):
-                started, error = time.perf_counter(), None
-                try:
-                    return behavior(request, context)
-                except BaseException as exc:
-                    error = exc
-                    raise
-                finally:
-                    finished(context, started, error)
-
-            return call
-
-        def wrap_stream(behavior):
-            @functools.wraps(behavior)
-            def call(request, context):
-                started, error = time.perf_counter(), None
-                try:
-                    yield from behavior(request, context)
-                except BaseException as exc:
-                    error = exc
-                    raise
-                finally:
-                    finished(context, started, error)
-
-            return call
-
-        kinds = (("unary_unary", grpc.unary_unary_rpc_method_handler, wrap_unary),
-                 ("unary_stream", grpc.unary_stream_rpc_method_handler, wrap_stream),
-                 ("stream_unary", grpc.stream_unary_rpc_method_handler, wrap_unary),
-                 ("stream_stream", grpc.stream_stream_rpc_method_handler, wrap_stream))
-        for attribute, make, wrap in kinds:
-            behavior = getattr(handler, attribute)
-            if behavior is not None:
-                return make(wrap(behavior), handler.request_deserializer, handler.response_serializer)
-        return handler
+        return wrap(handler, timed)

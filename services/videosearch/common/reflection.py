@@ -41,10 +41,11 @@ def _register_v1_descriptor() -> None:
     pool.Add(proto)
 
 
-def enable_reflection(service_names: Iterable[str], server: grpc.Server) -> None:
-    """Serves reflection for ``service_names`` (plus both reflection services) under v1 and v1alpha."""
+def enable_reflection(service_names: Iterable[str], server: grpc.aio.Server) -> None:
+    """Serves reflection for ``service_names`` (plus both reflection services) under v1 and v1alpha,
+    on a grpc.aio server (an open reflection stream holds no thread)."""
     _register_v1_descriptor()
-    servicer = reflection.ReflectionServicer([*service_names, V1_SERVICE, V1ALPHA_SERVICE])
+    servicer = reflection.aio.ReflectionServicer([*service_names, V1_SERVICE, V1ALPHA_SERVICE])
     server.add_generic_rpc_handlers([
         grpc.method_handlers_generic_handler(name, {
             "ServerReflectionInfo": grpc.stream_stream_rpc_method_handler(

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from videosearch.common.errors import Unavailable
+from videosearch.common.errors import DeadlineExceeded, Unavailable
 
 T = TypeVar("T")
 
@@ -79,6 +79,9 @@ class CircuitBreaker:
         self._before_call()
         try:
             result = fn()
+        except DeadlineExceeded:
+            self._record(failed=None)  # the caller gave up first: says nothing about the dependency
+            raise
         except Unavailable:
             self._record(failed=True)
             raise
@@ -102,9 +105,11 @@ class CircuitBreaker:
                 "(circuit breaker open); retry then, or check that it is running"
             )
 
-    def _record(self, *, failed: bool) -> None:
+    def _record(self, *, failed: bool | None) -> None:
         with self._lock:
             was_trial, self._trial_running = self._trial_running, False
+            if failed is None:
+                return
             if failed:
                 self._failures += 1
                 if was_trial or self._failures >= self._failures_to_open:

@@ -16,6 +16,7 @@ import grpc
 
 from videosearch.common.auth import METADATA_KEY, AccessPolicy, AuthFailure
 from videosearch.common.errors import InvalidArgument
+from videosearch.common.rpc_handlers import refusal
 
 
 def _read(path: str, what: str) -> bytes:
@@ -42,33 +43,20 @@ class ServerTls:
         return grpc.ssl_server_credentials(pair)
 
 
-def _refusal_handler(handler: grpc.RpcMethodHandler, status: grpc.StatusCode, message: str) -> grpc.RpcMethodHandler:
-    def refuse(_request, context):
-        context.abort(status, message)
-
-    if handler.request_streaming and handler.response_streaming:
-        return grpc.stream_stream_rpc_method_handler(refuse, handler.request_deserializer, handler.response_serializer)
-    if handler.request_streaming:
-        return grpc.stream_unary_rpc_method_handler(refuse, handler.request_deserializer, handler.response_serializer)
-    if handler.response_streaming:
-        return grpc.unary_stream_rpc_method_handler(refuse, handler.request_deserializer, handler.response_serializer)
-    return grpc.unary_unary_rpc_method_handler(refuse, handler.request_deserializer, handler.response_serializer)
-
-
-class AuthInterceptor(grpc.ServerInterceptor):
+class AuthInterceptor(grpc.aio.ServerInterceptor):
     """Refuses calls without the role their method needs, before any servicer code runs."""
 
     def __init__(self, policy: AccessPolicy) -> None:
         self._policy = policy
 
-    def intercept_service(self, continuation, handler_call_details):
-        handler = continuation(handler_call_details)
+    async def intercept_service(self, continuation, handler_call_details):
+        handler = await continuation(handler_call_details)
         if handler is None:
             return None
         try:
             self._policy.check(handler_call_details.method, handler_call_details.invocation_metadata)
         except AuthFailure as failure:
-            return _refusal_handler(handler, getattr(grpc.StatusCode, failure.status), str(failure))
+            return refusal(handler, getattr(grpc.StatusCode, failure.status), str(failure))
         return handler
 
 

@@ -84,14 +84,16 @@ class ServiceApp(ABC, Generic[S]):
         tls = s.server_tls()
         self.metrics = ServiceMetrics(self.name)
         # Outermost first: metrics see every call with its final code, then authentication
-        # refuses before any servicer code runs, then the service's own interceptors.
+        # refuses before any servicer code runs, then the service's own interceptors, then
+        # (added by Service) the concurrency cap, the message limit and the error mapping.
         shared = [MetricsInterceptor(self.metrics)]
         if s.tokens_file:
             shared.append(AuthInterceptor(AccessPolicy(TokenTable.load(s.tokens_file), reflection_open=s.reflection)))
         self.service = Service(
             self.name, register, host=s.host, port=s.port, max_workers=s.server_threads,
-            max_message_bytes=s.max_message_mb * 1024 * 1024, reflection=s.reflection,
-            interceptors=[*shared, *self.interceptors()], credentials=tls.credentials() if tls else None,
+            max_message_bytes=s.max_message_mb * 1024 * 1024, max_concurrent_rpcs=s.max_concurrent_rpcs,
+            reflection=s.reflection, interceptors=[*shared, *self.interceptors()],
+            credentials=tls.credentials() if tls else None,
         ).start()
         write_port_file(s.port_file, self.service.port)
         if s.metrics_port >= 0:

@@ -87,6 +87,12 @@ def port_setting(default: int):
     return setting(default, "TCP port to listen on; 0 picks a free one (see --port-file)")
 
 
+def message_setting(default_mb: int):
+    """The ``max_message_mb`` field, sized to the service's largest legitimate request."""
+    return setting(default_mb, "largest request message received, in MiB; over it RESOURCE_EXHAUSTED "
+                               "(docs/security.md says what each service's default admits)")
+
+
 @dataclasses.dataclass
 class BaseServiceSettings:
     """What every gRPC service of videosearch is configured with. Subclasses add their
@@ -98,9 +104,12 @@ class BaseServiceSettings:
     log_level: str = setting(defaults.LOG_LEVEL, "logging level: debug, info, warning or error")
     log_format: str = setting("text", "log line format: text, or json (one object a line, for log collectors)")
     grace_seconds: float = setting(defaults.GRACE_SECONDS, "seconds in-flight RPCs get to finish after SIGTERM")
-    max_message_mb: int = setting(defaults.MAX_MESSAGE_MB, "largest gRPC message sent or received, in MiB")
+    max_message_mb: int = message_setting(defaults.MAX_MESSAGE_MB)
     reflection: bool = setting(True, "answer gRPC server reflection (v1 and v1alpha), e.g. for grpcurl")
-    server_threads: int = setting(defaults.SERVER_THREADS, "threads serving RPCs")
+    server_threads: int = setting(defaults.SERVER_THREADS, "threads running RPCs that compute or wait on a lock "
+                                  "(open streams use none)")
+    max_concurrent_rpcs: int = setting(defaults.MAX_CONCURRENT_RPCS, "calls handled at once, open streams included; "
+                                       "beyond it RESOURCE_EXHAUSTED (health checks are never refused)")
     tls_cert_file: str = setting("", "PEM certificate (chain) to serve TLS with; empty serves plaintext (docs/security.md)")
     tls_key_file: str = setting("", "PEM private key of --tls-cert-file")
     tls_client_ca_file: str = setting("", "PEM CA whose client certificates are required (mutual TLS); empty: none asked")

@@ -13,7 +13,7 @@ import numpy as np
 
 from videosearch.common.errors import InvalidArgument
 from videosearch.common.grpc_client import ServiceClient, raise_domain_error
-from videosearch.common.grpc_server import MAX_MESSAGE_BYTES
+from videosearch.common import defaults
 from videosearch.common.security import ClientSecurity
 from videosearch.common.tensors import from_tensor, to_tensor
 from videosearch.embedder.model_pin import ModelPin
@@ -23,6 +23,8 @@ from videosearch.v1 import embedder_pb2, embedder_pb2_grpc
 
 # Room left in each message for the protobuf framing around the pixel bytes.
 _MESSAGE_OVERHEAD_BYTES = 64 * 1024
+# Pixels go in messages the Embedder takes with its default --max-message-mb.
+_MAX_MESSAGE_BYTES = defaults.EMBEDDER_MAX_MESSAGE_MB * 2**20
 
 
 class EmbedderClient(ServiceClient):
@@ -91,7 +93,7 @@ class EmbedderClient(ServiceClient):
     @staticmethod
     def _images_per_chunk(pixels: np.ndarray, info: ModelInfo) -> int:
         bytes_per_image = int(np.prod(pixels.shape[1:], dtype=np.int64)) * pixels.dtype.itemsize if pixels.ndim > 1 else 1
-        by_size = max(1, (MAX_MESSAGE_BYTES - _MESSAGE_OVERHEAD_BYTES) // max(bytes_per_image, 1))
+        by_size = max(1, (_MAX_MESSAGE_BYTES - _MESSAGE_OVERHEAD_BYTES) // max(bytes_per_image, 1))
         return max(1, min(info.max_images_per_request, by_size))
 
     @staticmethod

@@ -27,6 +27,7 @@ from videosearch.embedder.defaults import (
     DEFAULT_MAX_BATCH_SIZE,
     DEFAULT_MAX_IMAGES_PER_REQUEST,
     DEFAULT_MAX_TEXTS_PER_REQUEST,
+    MAX_TEXT_CHARS,
     DEFAULT_MODEL_ID,
 )
 from videosearch.embedder.types import ModelInfo, Preprocessing
@@ -439,6 +440,9 @@ class ClipEmbedder:
         for index, text in enumerate(texts):
             if not isinstance(text, str) or not text.strip():
                 raise InvalidArgument(f"texts[{index}] is empty; every text needs at least one non-whitespace character")
+            if len(text) > MAX_TEXT_CHARS:
+                raise InvalidArgument(f"texts[{index}] is {len(text):,} characters, over the limit of {MAX_TEXT_CHARS:,}; "
+                                      f"shorten it (the model reads only its first {self.max_text_length} tokens)")
         return list(texts)
 
     def embed_texts(self, texts: Sequence[str]) -> np.ndarray:

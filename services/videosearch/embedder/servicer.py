@@ -3,9 +3,8 @@ Domain errors propagate to the shared interceptor, which maps them to status cod
 
 from __future__ import annotations
 
-import queue
-import threading
-from collections.abc import Iterator
+import asyncio
+from collections.abc import AsyncIterator
 from concurrent.futures import Future
 
 from videosearch.common.errors import Unavailable
@@ -43,51 +42,37 @@ class EmbedderServicer(embedder_pb2_grpc.EmbedderServiceServicer):
         embeddings = engine.submit_images(pixels).result()
         return embedder_pb2.EmbedImagesResponse(embeddings=to_tensor(embeddings), model_id=engine.model.model_id)
 
-    def StreamEmbedImages(self, request_iterator, context) -> Iterator[embedder_pb2.StreamEmbedImagesResponse]:
+    async def StreamEmbedImages(self, request_iterator, context) -> AsyncIterator[embedder_pb2.StreamEmbedImagesResponse]:
+        # Async: an open stream holds no server thread while it waits for the client's next
+        # chunk or for the batcher. A reader task submits chunks as they arrive while this
+        # generator answers them in order, so the next chunk queues while the current one computes.
         engine = self.engine
-        # A reader thread submits chunks as they arrive while this generator answers
-        # them in order, so the next chunk queues while the current one computes.
-        pending: queue.Queue = queue.Queue(maxsize=STREAM_CHUNKS_IN_FLIGHT)
-        stop = threading.Event()
+        loop = asyncio.get_running_loop()
+        pending: asyncio.Queue = asyncio.Queue(maxsize=STREAM_CHUNKS_IN_FLIGHT)
 
-        def hand_over(item) -> bool:
-            """Puts an item for the generator; False once the generator has gone."""
-            while not stop.is_set():
-                try:
-                    pending.put(item, timeout=0.1)
-                    return True
-                except queue.Full:
-                    continue
-            return False
+        def submit(request) -> Future:
+            """Decodes and preprocesses a chunk (off the event loop) and queues it for the batcher."""
+            return engine.submit_images(from_tensor(request.pixel_values, name="pixel_values"))
 
-        def read() -> None:
+        async def read() -> None:
             try:
-                for request in request_iterator:
-                    future: Future = Future()
-                    try:
-                        future = engine.submit_images(from_tensor(request.pixel_values, name="pixel_values"))
-                    except Exception as exc:  # noqa: BLE001 - answered in order by the generator below
-                        future.set_exception(exc)
-                        hand_over(future)
-                        return  # the stream ends with this error; read no further
-                    if not hand_over(future):
-                        return
-            except Exception as exc:  # noqa: BLE001 - e.g. the client cancelled mid-stream
+                async for request in request_iterator:
+                    future = await loop.run_in_executor(None, submit, request)
+                    await pending.put(future)
+            except Exception as exc:  # noqa: BLE001 - answered in order by the generator below; the stream ends with it
                 failed: Future = Future()
                 failed.set_exception(exc)
-                hand_over(failed)
+                await pending.put(failed)
                 return
-            hand_over(_END)
+            await pending.put(_END)
 
-        threading.Thread(target=read, name="embedder-stream-reader", daemon=True).start()
+        reader = asyncio.create_task(read())
         try:
-            while (future := pending.get()) is not _END:
-                embeddings = future.result()
+            while (future := await pending.get()) is not _END:
+                embeddings = await asyncio.wrap_future(future)
                 yield embedder_pb2.StreamEmbedImagesResponse(embeddings=to_tensor(embeddings), model_id=engine.model.model_id)
         finally:
-            # Never wait for the reader here: it may be blocked on the client's next
-            # message, which only ends once this RPC ends.
-            stop.set()
+            reader.cancel()  # e.g. the client left: read no further
 
     def EmbedTexts(self, request, context):
         engine = self.engine

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from videosearch.common import defaults
-from videosearch.common.settings import BaseServiceSettings, load_settings, port_setting, setting
+from videosearch.common.settings import BaseServiceSettings, load_settings, message_setting, port_setting, setting
 from videosearch.embedder.defaults import (
     DEFAULT_MAX_BATCH_SIZE,
     DEFAULT_MAX_IMAGES_PER_REQUEST,
@@ -22,6 +22,7 @@ ENV_PREFIX = "VIDEOSEARCH_EMBEDDER"
 @dataclass
 class EmbedderSettings(BaseServiceSettings):
     port: int = port_setting(defaults.EMBEDDER_PORT)
+    max_message_mb: int = message_setting(defaults.EMBEDDER_MAX_MESSAGE_MB)
     model: str = setting(DEFAULT_MODEL_ID, "Hugging Face CLIP model id or local directory")
     device: str = setting("auto", "compute device: auto (CUDA when available), cpu, cuda or cuda:N")
     dtype: str = setting(

@@ -5,6 +5,7 @@ Knows nothing of gRPC or of how a video is indexed: it runs a callable per job.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
 import enum
@@ -13,7 +14,7 @@ import logging
 import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 from videosearch.common.errors import (
@@ -202,6 +203,8 @@ class JobManager:
         # promises each transition in order even to a watcher that wakes up late.
         self._transitions: dict[str, list[Job]] = {}
         self._changed = threading.Condition()
+        # Async watchers (watch_async) waiting on an event loop, woken on every change.
+        self._listeners: set[Callable[[], None]] = set()
         self._sequence = itertools.count()
         self._closed = False
         self._store = store
@@ -297,6 +300,11 @@ class JobManager:
                 if self._store is not None:
                     self._store.put(updated)
             self._changed.notify_all()
+            for wake in list(self._listeners):
+                try:
+                    wake()
+                except RuntimeError:  # that watcher's event loop has closed
+                    self._listeners.discard(wake)
 
     def _forget_old_jobs(self) -> None:
         finished = [j.job_id for j in self._jobs.values() if j.state.finished]
@@ -338,13 +346,46 @@ class JobManager:
         while not job.state.finished and is_active():
             with self._changed:
                 self._changed.wait_for(lambda: self._jobs.get(job_id, job).version != job.version, timeout=poll_s)
-                latest = self._jobs.get(job_id, job)
-                missed = [t for t in self._transitions.get(job_id, ()) if job.version < t.version < latest.version]
-            for transition in missed:
-                yield transition
-            if latest.version != job.version:
-                job = latest
+                changes = self._changes_since(job)
+            for job in changes:
                 yield job
+
+    async def watch_async(self, job_id: str) -> AsyncIterator[Job]:
+        """:meth:`watch` for an event loop: waits for changes without holding a thread, so an
+        open WatchIndexJob stream costs no server thread. Ends once the job finishes; a caller
+        who leaves cancels the iteration."""
+        job = self.get(job_id)
+        yield job
+        loop = asyncio.get_running_loop()
+        changed = asyncio.Event()
+
+        def wake() -> None:  # called by _update, on a job's thread, with the lock held
+            loop.call_soon_threadsafe(changed.set)
+
+        with self._changed:
+            self._listeners.add(wake)
+        try:
+            while not job.state.finished:
+                with self._changed:
+                    changes = self._changes_since(job)
+                    if not changes:
+                        changed.clear()  # under the lock: a change after this sets it again
+                if not changes:
+                    await changed.wait()
+                for job in changes:
+                    yield job
+        finally:
+            with self._changed:
+                self._listeners.discard(wake)
+
+    def _changes_since(self, job: Job) -> list[Job]:
+        """(With the lock held.) The transitions after ``job`` in order, then the latest snapshot,
+        if anything changed since ``job``."""
+        latest = self._jobs.get(job.job_id, job)
+        if latest.version == job.version:
+            return []
+        missed = [t for t in self._transitions.get(job.job_id, ()) if job.version < t.version < latest.version]
+        return [*missed, latest]
 
     def cancel(self, job_id: str) -> Job:
         with self._changed:

@@ -19,10 +19,19 @@ class AllowedRoots:
             raise ValueError("at least one allowed root is needed; set --allowed-roots")
         self.roots = tuple(Path(os.path.realpath(r)) for r in roots)
 
+    def contains(self, real: Path) -> bool:
+        """Whether the real (symbolic-link free) path ``real`` lies under a root."""
+        return any(real == root or root in real.parents for root in self.roots)
+
+    def describe(self) -> str:
+        return ", ".join(str(r) for r in self.roots)
+
     def resolve(self, path: str) -> str:
         """The real absolute path of ``path`` if it is an existing file under a root.
 
         Symbolic links are resolved first, so a link inside a root cannot point outside it.
+        This is the check at submit; the job checks again what it actually opens
+        (videosearch.indexer.opened_file), since the path may change in between.
         """
         if not path or not path.strip():
             raise InvalidArgument("path is empty; give the path of a video file")
@@ -37,10 +46,9 @@ class AllowedRoots:
         if not os.path.isabs(path):
             raise InvalidArgument(f"path {path!r} is relative; give an absolute path on the indexer's machine")
         real = Path(os.path.realpath(path))
-        if not any(real == root or root in real.parents for root in self.roots):
-            roots = ", ".join(str(r) for r in self.roots)
+        if not self.contains(real):
             raise PermissionDenied(
-                f"{path} is outside the indexer's allowed roots ({roots}); "
+                f"{path} is outside the indexer's allowed roots ({self.describe()}); "
                 "move the file under one of them or add its folder to --allowed-roots"
             )
         if not real.exists():

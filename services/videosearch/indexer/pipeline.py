@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
-import os
 import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -35,6 +34,8 @@ from videosearch.indexer.jobs import (
     JobHandle,
     JobStage,
 )
+from videosearch.indexer.opened_file import OpenedFile
+from videosearch.indexer.paths import AllowedRoots
 from videosearch.indexer.thumbnails import middle_sample, scene_thumbnails
 from videosearch.indexer.timing import StageClock
 from videosearch.searcher.types import (
@@ -97,9 +98,10 @@ class IndexPipeline:
     def __init__(
         self, embedder: ImageEmbedder, store: VideoStore, *, embed_requests_in_flight: int = 4,
         moments: MomentSettings = MomentSettings(), limits: MediaLimits = MediaLimits(),
-        retry: RetryPolicy = RetryPolicy(),
+        retry: RetryPolicy = RetryPolicy(), roots: AllowedRoots | None = None,
     ) -> None:
         self._embedder = embedder
+        self._roots = roots  # checked again on the opened file (None: tests that index anything)
         self._retry = retry
         self._limits = limits
         self._store = store
@@ -124,11 +126,24 @@ class IndexPipeline:
     def _index(self, job: Job, handle: JobHandle, clock: StageClock) -> None:
         started = time.perf_counter()
         info = self._check_model(handle)
-        self._check_limits(job)
+        with failures_of(Dependency.VIDEO_FILE):
+            opened = OpenedFile.open(job.path, self._roots)
+        with opened:  # held for the job's life: everything below reads this descriptor
+            self._index_opened(job, opened, handle, info, clock)
+        clock.add("total_wall", time.perf_counter() - started)
+
+    def _index_opened(self, job: Job, opened: OpenedFile, handle: JobHandle, info: ModelInfo, clock: StageClock) -> None:
+        self._check_limits(job, opened)
         handle.update(stage=JobStage.HASHING)
-        hashing = self._start_hashing(job, handle, info.model_id, clock)
-        decoded = self._decode_and_embed(job, handle, info, hashing, clock)
+        hashing = self._start_hashing(job, opened, info.model_id, clock)
+        try:
+            decoded = self._decode_and_embed(job, opened, handle, info, hashing, clock)
+        except BaseException:
+            hashing.cancel()  # not started yet: never starts on a descriptor about to be closed
+            raise
         sha256, already_indexed = hashing.result()
+        # Only now, the file having proved a video, does the job show what its content hashes to.
+        handle.update(video_id=sha256[:16])
         if already_indexed:
             # A copy, move or rename of indexed content: note the path, decode nothing more.
             record_location(self._store, sha256[:16], job.path)
@@ -137,10 +152,9 @@ class IndexPipeline:
         scenes, moments, matrix = self._scenes_and_moments(
             decoded.spans, decoded.frame_embeddings, decoded.video_info.fps, decoded.frame_times, clock)
         handle.update(moments_found=len(moments))
-        extras = self._extras(job, decoded, moments, clock)
+        extras = self._extras(job, opened, decoded, moments, clock)
         self._store_video(job, handle, clock, self._video_record(job, info, sha256, decoded, scenes, moments, matrix),
                           scenes, moments, matrix, extras)
-        clock.add("total_wall", time.perf_counter() - started)
 
     # -- 1. the model ------------------------------------------------------------------
     def _check_model(self, handle: JobHandle) -> ModelInfo:
@@ -159,25 +173,24 @@ class IndexPipeline:
             )
         return info
 
-    def _check_limits(self, job: Job) -> None:
+    def _check_limits(self, job: Job, opened: OpenedFile) -> None:
         """Before hashing or decoding: the file's size, and its frame size and duration as the
         container states them (opening it reads one frame)."""
-        with failures_of(Dependency.VIDEO_FILE):
-            self._limits.check_file(job.path, os.stat(job.path).st_size)
-            info = media.probe(job.path)
+        with failures_of(Dependency.VIDEO_FILE), opened.named():
+            self._limits.check_file(job.path, opened.size)
+            info = media.probe(opened.reader_path)
             self._limits.check_video(job.path, info.width, info.height, info.duration_seconds)
 
     # -- 2. the hash -------------------------------------------------------------------
-    def _start_hashing(self, job: Job, handle: JobHandle, model_id: str, clock: StageClock) -> Future:
+    def _start_hashing(self, job: Job, opened: OpenedFile, model_id: str, clock: StageClock) -> Future:
         """Hashes while decoding starts: both read the whole file, and only the skip decision
         (same content already indexed by the same model) waits for the hash. The future's
         result is (content SHA-256, whether the Searcher holds it already)."""
-        return self._hash_pool.submit(self._hash_and_check, job, handle, model_id, clock)
+        return self._hash_pool.submit(self._hash_and_check, job, opened, model_id, clock)
 
-    def _hash_and_check(self, job: Job, handle: JobHandle, model_id: str, clock: StageClock) -> tuple[str, bool]:
-        with clock.timing("hash"), failures_of(Dependency.VIDEO_FILE):
-            sha256 = media.sha256_file(job.path)
-        handle.update(video_id=sha256[:16])
+    def _hash_and_check(self, job: Job, opened: OpenedFile, model_id: str, clock: StageClock) -> tuple[str, bool]:
+        with clock.timing("hash"), failures_of(Dependency.VIDEO_FILE), opened.named():
+            sha256 = media.sha256_file(opened.reader_path)
         return sha256, not job.options.force and self._already_indexed(sha256[:16], model_id)
 
     def _already_indexed(self, video_id: str, model_id: str) -> bool:
@@ -190,7 +203,7 @@ class IndexPipeline:
 
     # -- 3. decode and embed -----------------------------------------------------------
     def _decode_and_embed(
-        self, job: Job, handle: JobHandle, info: ModelInfo, hashing: Future, clock: StageClock
+        self, job: Job, opened: OpenedFile, handle: JobHandle, info: ModelInfo, hashing: Future, clock: StageClock
     ) -> _Decoded | None:
         """One decode pass: scenes are detected and their frames sampled and sent to the
         Embedder while the next scene decodes. Stops early, returning None, once the hash
@@ -215,7 +228,7 @@ class IndexPipeline:
                           percent=share * min(decoded / total, 1.0) if total else 0.0, **changes)
 
         scenes = media.iter_scenes(
-            job.path,
+            opened.reader_path,
             detector=options.detector_settings,
             sampling=options.sampling,
             preprocessing=info.preprocessing,
@@ -241,7 +254,7 @@ class IndexPipeline:
             handle.update(frames_embedded=frames_embedded)
 
         try:
-            for scene in failing_iter(Dependency.VIDEO_FILE, scenes):
+            for scene in failing_iter(Dependency.VIDEO_FILE, opened.named_iter(scenes)):
                 handle.check_cancelled()
                 with failures_of(Dependency.VIDEO_FILE):
                     self._limits.check_scene_count(job.path, scene.index + 1)
@@ -300,7 +313,8 @@ class IndexPipeline:
 
     # -- 5. sampled frames and thumbnails ------------------------------------------------
     @staticmethod
-    def _extras(job: Job, decoded: _Decoded, moments: list[MomentRecord], clock: StageClock) -> VideoExtras:
+    def _extras(job: Job, opened: OpenedFile, decoded: _Decoded, moments: list[MomentRecord],
+                clock: StageClock) -> VideoExtras:
         """Where each moment's sampled frames lie (moments tile the video and take the sampled
         frames in order, as many as each averaged) with their embeddings, and the thumbnails.
         A thumbnail that cannot be made costs the video its thumbnails, never the job."""
@@ -312,7 +326,9 @@ class IndexPipeline:
             frames += [SampledFrame(moment.index, f, times.seconds(f)) for f in samples[at : at + moment.sampled_frames]]
         with clock.timing("thumbnails"):
             try:
-                thumbnails = scene_thumbnails(job.path, [middle_sample(span[3]) for span in decoded.spans], times)
+                # Through the job's descriptor, like every other read of the file.
+                thumbnails = scene_thumbnails(opened.reader_path, [middle_sample(span[3]) for span in decoded.spans],
+                                              times)
             except Exception:  # noqa: BLE001 - thumbnails are a convenience; the index must not depend on them
                 log.warning("no thumbnails for %s", job.path, exc_info=True)
                 thumbnails = []

@@ -41,10 +41,11 @@ class IndexerApp(ServiceApp[IndexerSettings]):
         security = settings.client_security()
         self.embedder = EmbedderClient(settings.embedder_address, timeout=settings.rpc_timeout_s, security=security)
         self.searcher = SearcherClient(settings.searcher_address, timeout=settings.rpc_timeout_s, security=security)
+        roots = AllowedRoots(settings.allowed_roots)
         self.pipeline = IndexPipeline(
             self.embedder, self.searcher, embed_requests_in_flight=settings.embed_requests_in_flight,
             moments=moment_settings(settings).validate(), limits=media_limits(settings),
-            retry=RetryPolicy(total_s=settings.dependency_retry_s),
+            retry=RetryPolicy(total_s=settings.dependency_retry_s), roots=roots,
         )
         self.job_metrics: IndexerMetrics | None = None  # set by start, with the metrics registry
         self.jobs = JobManager(
@@ -54,8 +55,7 @@ class IndexerApp(ServiceApp[IndexerSettings]):
             finished_kept=settings.finished_jobs_kept,
             store=JobStore(settings.state_dir) if settings.state_dir else None,
         )
-        super().__init__(settings, IndexerServicer(self.jobs, AllowedRoots(settings.allowed_roots),
-                                                   default_options(settings)))
+        super().__init__(settings, IndexerServicer(self.jobs, roots, default_options(settings)))
         self._stop = threading.Event()
 
     def start(self) -> "IndexerApp":

@@ -31,8 +31,9 @@ class IndexerServicer(indexer_pb2_grpc.IndexerServiceServicer):
         path = self._roots.resolve(request.path)
         return indexer_pb2.SubmitIndexJobResponse(job=job_to_proto(self._jobs.submit(path, options)))
 
-    def WatchIndexJob(self, request, context):
-        for job in self._jobs.watch(request.job_id, is_active=context.is_active):
+    async def WatchIndexJob(self, request, context):
+        # Async: an open stream waits on the server's event loop, not on a thread.
+        async for job in self._jobs.watch_async(request.job_id):
             yield indexer_pb2.WatchIndexJobResponse(job=job_to_proto(job))
 
     def GetIndexJob(self, request, context):

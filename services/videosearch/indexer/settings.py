@@ -6,7 +6,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from videosearch.common import defaults
-from videosearch.common.settings import BaseServiceSettings, OutgoingCallSettings, load_settings, port_setting, setting
+from videosearch.common.settings import BaseServiceSettings, OutgoingCallSettings, load_settings, message_setting, port_setting, setting
 from videosearch.indexer import moments
 from videosearch.indexer.jobs import IndexOptions
 from videosearch.indexer.limits import MediaLimits
@@ -21,6 +21,7 @@ _LIMITS = MediaLimits()
 @dataclass
 class IndexerSettings(OutgoingCallSettings, BaseServiceSettings):
     port: int = port_setting(defaults.INDEXER_PORT)
+    max_message_mb: int = message_setting(defaults.INDEXER_MAX_MESSAGE_MB)
     embedder_address: str = setting(defaults.EMBEDDER_ADDRESS, "host:port of the Embedder")
     searcher_address: str = setting(defaults.SEARCHER_ADDRESS, "host:port of the Searcher")
     allowed_roots: tuple[str, ...] = setting((".",), "comma-separated directories whose files may be indexed")

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from videosearch.common import defaults
-from videosearch.common.settings import BaseServiceSettings, OutgoingCallSettings, load_settings, port_setting, setting
+from videosearch.common.settings import BaseServiceSettings, OutgoingCallSettings, load_settings, message_setting, port_setting, setting
 from videosearch.searcher.ann import DEFAULT_ANN_CANDIDATES, DEFAULT_ANN_MODE, DEFAULT_ANN_THRESHOLD, AnnParams
 from videosearch.searcher.image_query import DEFAULT_MAX_IMAGE_BYTES, DEFAULT_MAX_IMAGE_PIXELS
 from videosearch.searcher.validation import DEFAULT_MAX_THUMBNAIL_BYTES
@@ -20,6 +20,7 @@ _ANN = AnnParams()
 @dataclass
 class SearcherSettings(OutgoingCallSettings, BaseServiceSettings):
     port: int = port_setting(defaults.SEARCHER_PORT)
+    max_message_mb: int = message_setting(defaults.SEARCHER_MAX_MESSAGE_MB)
     data_dir: str = setting("./data/searcher", "directory of the LevelDB store (and the saved ANN index)")
     embedder_address: str = setting(defaults.EMBEDDER_ADDRESS, "host:port of the Embedder, used to embed text queries")
     embedder_timeout: float = setting(30.0, "seconds to wait for the Embedder to embed a text query")

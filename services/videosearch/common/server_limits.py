@@ -1,0 +1,114 @@
+"""What one server takes at once: how many calls (:class:`ConcurrencyCap`) and how large a
+request message (:class:`RequestSizeLimit`). Over either the caller gets RESOURCE_EXHAUSTED
+with a message naming the setting, and the health service always answers."""
+
+from __future__ import annotations
+
+import inspect
+from contextlib import asynccontextmanager
+
+import grpc
+
+from videosearch.common import defaults
+from videosearch.common.rpc_handlers import HEALTH_PREFIX, behavior_of, with_behavior, wrap
+
+# gRPC itself refuses messages over this multiple of the limit, before reading them whole;
+# between the limit and that, the message below (naming the setting) answers instead.
+CORE_LIMIT_FACTOR = 2
+
+
+class ConcurrencyCap(grpc.aio.ServerInterceptor):
+    """At most ``limit`` calls run at once (open streams count, since each is a call);
+    the next get RESOURCE_EXHAUSTED at once. Health checks are never refused: an orchestrator
+    must see a busy service as alive."""
+
+    def __init__(self, limit: int, setting: str = "--max-concurrent-rpcs") -> None:
+        if limit < 1:
+            raise ValueError(f"{setting} must be at least 1, got {limit}")
+        self.limit = limit
+        self._setting = setting
+        self.in_flight = 0  # changed on the server's event loop only: no lock needed
+
+    async def intercept_service(self, continuation, handler_call_details):
+        handler = await continuation(handler_call_details)
+        if handler is None or handler_call_details.method.startswith(HEALTH_PREFIX):
+            return handler
+        return wrap(handler, self._slot)
+
+    @asynccontextmanager
+    async def _slot(self, context):
+        if self.in_flight >= self.limit:
+            await context.abort(
+                grpc.StatusCode.RESOURCE_EXHAUSTED,
+                f"the server is handling {self.in_flight} calls, its limit; retry in a moment, or raise "
+                f"{self._setting} (default {defaults.MAX_CONCURRENT_RPCS})")
+        self.in_flight += 1
+        try:
+            yield
+        finally:
+            self.in_flight -= 1
+
+
+class _Oversized:
+    __slots__ = ("size",)
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+
+
+class RequestSizeLimit(grpc.aio.ServerInterceptor):
+    """Request messages over ``max_bytes`` are refused before they are parsed."""
+
+    def __init__(self, max_bytes: int, setting: str, send_bytes: int = defaults.MAX_MESSAGE_MB * 2**20) -> None:
+        if max_bytes < 1:
+            raise ValueError(f"{setting} must be positive, got {max_bytes}")
+        self.max_bytes = max_bytes
+        self._setting = setting
+        self._send_bytes = send_bytes
+
+    def server_options(self) -> list[tuple[str, int]]:
+        return [("grpc.max_receive_message_length", CORE_LIMIT_FACTOR * self.max_bytes),
+                ("grpc.max_send_message_length", self._send_bytes)]
+
+    async def intercept_service(self, continuation, handler_call_details):
+        handler = await continuation(handler_call_details)
+        if handler is None:
+            return None
+        parse = handler.request_deserializer
+
+        def deserialize(data: bytes):
+            if len(data) > self.max_bytes:
+                return _Oversized(len(data))  # answered by the behavior below, with a status code
+            return parse(data) if parse is not None else data
+
+        _, behavior = behavior_of(handler)
+        admit = self._admit_stream if handler.request_streaming else self._admit_one
+        if inspect.isasyncgenfunction(behavior):
+            async def call(request, context):
+                async for response in behavior(await admit(request, context), context):
+                    yield response
+        else:
+            async def call(request, context):
+                return await behavior(await admit(request, context), context)
+        return with_behavior(handler, call, deserialize)
+
+    async def _refuse(self, oversized: _Oversized, context) -> None:
+        mib = self.max_bytes / 2**20
+        await context.abort(
+            grpc.StatusCode.RESOURCE_EXHAUSTED,
+            f"the request message is {oversized.size:,} bytes, over this server's limit of {self.max_bytes:,} "
+            f"({mib:g} MiB, setting {self._setting}); send less per call, or raise {self._setting}")
+
+    async def _admit_one(self, request, context):
+        if isinstance(request, _Oversized):
+            await self._refuse(request, context)
+        return request
+
+    async def _admit_stream(self, requests, context):
+        async def checked():
+            async for request in requests:
+                if isinstance(request, _Oversized):
+                    await self._refuse(request, context)
+                yield request
+
+        return checked()
