@@ -82,6 +82,7 @@ def _requests(shared_videos, dim: int) -> dict[str, tuple[str, object]]:
         "SearcherService/Search": ("searcher", searcher_pb2.SearchRequest(
             embedding=searcher_pb2.QueryEmbedding(vector=to_tensor(vector)))),
         "SearcherService/GetStats": ("searcher", searcher_pb2.GetStatsRequest()),
+        "SearcherService/GetSceneThumbnail": ("searcher", searcher_pb2.GetSceneThumbnailRequest(video_id="nope")),
         "SearcherService/UpdateVideoLocations": ("searcher", searcher_pb2.UpdateVideoLocationsRequest(video_id="nope")),
         "IndexerService/SubmitIndexJob": ("indexer", indexer_pb2.SubmitIndexJobRequest(
             path=str(shared_videos / "missing.mp4"))),

@@ -49,6 +49,7 @@ READ_METHODS = frozenset({
     "/videosearch.v1.SearcherService/GetVideo",
     "/videosearch.v1.SearcherService/ListVideos",
     "/videosearch.v1.SearcherService/GetStats",
+    "/videosearch.v1.SearcherService/GetSceneThumbnail",
     "/videosearch.v1.IndexerService/GetIndexJob",
     "/videosearch.v1.IndexerService/ListIndexJobs",
     "/videosearch.v1.IndexerService/WatchIndexJob",
