@@ -26,10 +26,9 @@ WORKDIR /app
 COPY requirements.txt ./
 COPY --from=build /wheels /wheels
 # torch first, from the index of the wanted build; then the package and its runtime
-# dependencies ([project].dependencies), each at its requirements.txt pin; with the [milvus]
-# extra (pymilvus), so the Searcher can run --backend milvus.
+# dependencies ([project].dependencies), each at its requirements.txt pin.
 RUN pip install --index-url "https://download.pytorch.org/whl/${TORCH_INDEX}" torch==2.13.0 \
- && pip install --constraint requirements.txt "$(echo /wheels/videosearch-*.whl)[milvus]" \
+ && pip install --constraint requirements.txt /wheels/videosearch-*.whl \
  && rm -rf /wheels
 COPY models models
 

@@ -20,6 +20,7 @@ embedded backend ranks exactly (its ANN index starts at --ann-threshold, 200k sc
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import shutil
 import statistics
 import sys
@@ -29,8 +30,12 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import DIM, FPS, REPO, SCENES_PER_VIDEO, Synthetic, video_id  # noqa: E402
+# run.py's synthetic data and paths (it also puts services/ on sys.path), loaded by file name.
+_RUN = importlib.util.spec_from_file_location("bench_search_run", Path(__file__).resolve().with_name("run.py"))
+run = importlib.util.module_from_spec(_RUN)
+_RUN.loader.exec_module(run)
+DIM, FPS, REPO, SCENES_PER_VIDEO, Synthetic, video_id = (
+    run.DIM, run.FPS, run.REPO, run.SCENES_PER_VIDEO, run.Synthetic, run.video_id)
 
 from videosearch.searcher.backends.embedded import EmbeddedBackend  # noqa: E402
 from videosearch.searcher.backends.milvus import MilvusBackend  # noqa: E402
