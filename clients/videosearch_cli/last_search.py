@@ -20,12 +20,14 @@ def state_file() -> Path:
     return Path(base) / "videosearch" / "last-search.json"
 
 
-def save(argv: list[str], next_page_token: str, hits: list[dict]) -> None:
+def save(argv: list[str], next_page_token: str, hits: list[dict], first_rank: int = 1) -> None:
+    """``first_rank``: the rank of the page's first hit (pages after the first continue the count)."""
     path = state_file()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_suffix(".tmp")
-        temporary.write_text(json.dumps({"argv": argv, "next_page_token": next_page_token, "hits": hits}))
+        temporary.write_text(json.dumps({"argv": argv, "next_page_token": next_page_token, "hits": hits,
+                                         "first_rank": first_rank}))
         temporary.replace(path)
     except OSError:  # a read-only home must not fail the search itself
         pass

@@ -32,6 +32,7 @@ def resolve_next(args, parse):
         raise CliError("the last search has no further page")
     again = parse([*last["argv"], "--page-token", last["next_page_token"]])
     again.argv = last["argv"]
+    again.first_rank = last.get("first_rank", 1) + len(last.get("hits", []))  # ranks continue across pages
     return again
 
 
@@ -60,10 +61,12 @@ def run_search(args, terms: list[QueryTerm], *, title: str) -> int:
         for video_id in dict.fromkeys(hit.video_id for hit in result.scenes):
             with contextlib.suppress(NotFound):  # deleted since the search: shown by id alone
                 videos[video_id] = searcher.get_video(video_id)[0]
-        shown = _shown_hits(result)
+        first_rank = getattr(args, "first_rank", 1)
+        shown = _shown_hits(result, first_rank)
         if args.sheet:
             _write_sheet(searcher, shown, videos, args.sheet)
-    last_search.save(getattr(args, "argv", []), result.next_page_token, [_remembered(rank, hit, videos) for rank, hit in shown])
+    last_search.save(getattr(args, "argv", []), result.next_page_token,
+                     [_remembered(rank, hit, videos) for rank, hit in shown], first_rank)
     if args.json:
         print_json({
             "query": args.query, "mode": args.mode, "model_id": result.model_id,
@@ -76,7 +79,7 @@ def run_search(args, terms: list[QueryTerm], *, title: str) -> int:
         console.print("no results" + (" (the filters left none)" if params.filter != type(params.filter)() else
                                       ": index some videos first with `videosearch index PATH`"))
         return 0
-    _print_table(result, videos, args, title)
+    _print_table(result, videos, args, title, first_rank)
     if args.player:
         for rank, hit in shown:
             video = videos.get(hit.video_id)
@@ -94,11 +97,11 @@ def _start(hit: SceneHit) -> float:
     return (hit.moment or hit.scene).start_seconds
 
 
-def _shown_hits(result: SearchResult) -> list[tuple[int, SceneHit]]:
+def _shown_hits(result: SearchResult, first_rank: int = 1) -> list[tuple[int, SceneHit]]:
     """(rank, hit) per result: each scene hit, or each video's best moment."""
     if result.scenes:
-        return list(enumerate(result.scenes, 1))
-    return [(rank, match.scenes[0]) for rank, match in enumerate(result.videos, 1) if match.scenes]
+        return list(enumerate(result.scenes, first_rank))
+    return [(rank, match.scenes[0]) for rank, match in enumerate(result.videos, first_rank) if match.scenes]
 
 
 def _remembered(rank: int, hit: SceneHit, videos: dict[str, VideoRecord]) -> dict:
@@ -143,7 +146,7 @@ def _hit_times(hit: SceneHit, videos: dict[str, VideoRecord], *, with_score: boo
             time_cell(where["end_seconds"], where.get("end_timecode")), scene)
 
 
-def _print_table(result: SearchResult, videos: dict[str, VideoRecord], args, title: str) -> None:
+def _print_table(result: SearchResult, videos: dict[str, VideoRecord], args, title: str, first_rank: int) -> None:
     names = distinct_suffixes([v.uri for v in videos.values()])
 
     def video_cell(video_id: str) -> str:
@@ -154,10 +157,10 @@ def _print_table(result: SearchResult, videos: dict[str, VideoRecord], args, tit
     for column in ("rank", "score", "video", "moment start", "moment end", "scene"):
         table.add_column(column, overflow="fold")
     if args.mode == "scenes":
-        for rank, hit in enumerate(result.scenes, 1):
+        for rank, hit in enumerate(result.scenes, first_rank):
             table.add_row(str(rank), f"{hit.score:.4f}", video_cell(hit.video_id), *_hit_times(hit, videos), end_section=True)
     else:
-        for rank, match in enumerate(result.videos, 1):
+        for rank, match in enumerate(result.videos, first_rank):
             for position, hit in enumerate(match.scenes):
                 first = position == 0
                 table.add_row(

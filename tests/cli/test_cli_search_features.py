@@ -83,6 +83,11 @@ def test_pages_follow_with_next_and_end(cli, indexed):
     keys = [(h["video_id"], h["scene"]["index"]) for h in first["scenes"] + page["scenes"]]
     assert keys == [(h["video_id"], h["scene"]["index"]) for h in everything["scenes"]]
     assert page["next_page_token"] == ""
+    assert cli("search", "a green star", "--mode", "scenes", "--top", "4").code == 0  # a table this time
+    second_page = cli("search", "--next")  # the same arguments; its ranks go on from the first page's
+    assert second_page.code == 0 and "\n  5 " in second_page.out and "\n  1 " not in second_page.out, second_page.out
+    exported = cli("export", "--hit", "1", "--out", "/dev/null")
+    assert exported.code == 1 and "hits [5, 6]" in exported.err
     ended = cli("search", "--next")
     assert ended.code == 1 and "no further page" in ended.err
 

@@ -166,6 +166,11 @@ def test_a_selective_filter_returns_its_true_top_results_also_with_the_ann_index
             assert not approx.approximate_used  # 2% of the rows: exact ranking
             unfiltered = searcher.search(vector=q, params=SearchParams(mode="scenes", approximate=True))
             assert unfiltered.approximate_used
+            # Half the rows: the graph still proposes, the filter drops its share of the candidates.
+            half = SearchFilter(folder="/videos/common")
+            broad = searcher.search(vector=q, params=SearchParams(filter=half, mode="scenes", top_k=5, approximate=True))
+            assert broad.approximate_used and len(broad.scenes) == 5
+            assert all(int(h.video_id[1:]) % 50 for h in broad.scenes)
     finally:
         searcher.close()
 
@@ -315,3 +320,41 @@ def test_a_schema_2_store_is_upgraded_in_place(tmp_path, rng):
         searcher.close()
     report = fsck.check_store(tmp_path / "data")
     assert report.whole and report.schema == 3, report.summary()
+
+
+def test_open_uris_for_paths_and_other_uris():
+    from videosearch.searcher.hits import open_uri
+
+    assert open_uri("/v/a b#1.mp4", 12.5) == "file:///v/a%20b%231.mp4#t=12.5"
+    assert open_uri("/v/a.mp4", 0.0) == "file:///v/a.mp4#t=0"
+    assert open_uri("https://host/v.mp4#old", 3.25) == "https://host/v.mp4#t=3.25"
+
+
+def test_a_folder_filter_follows_new_locations_and_new_videos(searcher, rng):
+    q = random_unit(rng, 1)[0]
+    add(searcher, "a", random_unit(rng, SCENES), path="/videos/old/a.mp4")
+    folder = SearchParams(filter=SearchFilter(folder="/videos/new"))
+    assert searcher.search(vector=q, params=folder).videos == []  # builds the filter's table
+    searcher.update_locations("a", (VideoLocation("/videos/new/a.mp4"),))
+    assert [h.video.video_id for h in searcher.search(vector=q, params=folder).videos] == ["a"]
+    add(searcher, "b", random_unit(rng, SCENES), path="/videos/new/b.mp4")
+    assert sorted(h.video.video_id for h in searcher.search(vector=q, params=folder).videos) == ["a", "b"]
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG"])
+def test_damaged_images_are_refused_as_invalid_never_crash(fmt):
+    rng = np.random.default_rng(7)
+    out = io.BytesIO()
+    Image.fromarray(rng.integers(0, 255, (40, 60, 3), dtype=np.uint8)).save(out, fmt)
+    good = out.getvalue()
+    for _ in range(150):
+        damaged = bytearray(good[: int(rng.integers(8, len(good) + 1))])
+        for at in rng.integers(8, max(9, len(damaged)), int(rng.integers(0, 6))):
+            if at < len(damaged):
+                damaged[at] = int(rng.integers(0, 256))
+        try:
+            rgb = decode_image(bytes(damaged))
+        except InvalidArgument as exc:
+            assert "JPEG or PNG" in str(exc)
+        else:
+            assert rgb.ndim == 3 and rgb.shape[2] == 3

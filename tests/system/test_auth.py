@@ -77,12 +77,12 @@ def _requests(shared_videos, dim: int) -> dict[str, tuple[str, object]]:
         "EmbedderService/EmbedTexts": ("embedder", embedder_pb2.EmbedTextsRequest(texts=["a red circle"])),
         "SearcherService/UpsertVideo": ("searcher", searcher_pb2.UpsertVideoRequest()),
         "SearcherService/GetVideo": ("searcher", searcher_pb2.GetVideoRequest(video_id="nope")),
+        "SearcherService/GetSceneThumbnail": ("searcher", searcher_pb2.GetSceneThumbnailRequest(video_id="nope")),
         "SearcherService/ListVideos": ("searcher", searcher_pb2.ListVideosRequest()),
         "SearcherService/DeleteVideo": ("searcher", searcher_pb2.DeleteVideoRequest(video_id="nope")),
         "SearcherService/Search": ("searcher", searcher_pb2.SearchRequest(
             embedding=searcher_pb2.QueryEmbedding(vector=to_tensor(vector)))),
         "SearcherService/GetStats": ("searcher", searcher_pb2.GetStatsRequest()),
-        "SearcherService/GetSceneThumbnail": ("searcher", searcher_pb2.GetSceneThumbnailRequest(video_id="nope")),
         "SearcherService/UpdateVideoLocations": ("searcher", searcher_pb2.UpdateVideoLocationsRequest(video_id="nope")),
         "IndexerService/SubmitIndexJob": ("indexer", indexer_pb2.SubmitIndexJobRequest(
             path=str(shared_videos / "missing.mp4"))),

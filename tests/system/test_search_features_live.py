@@ -21,10 +21,9 @@ pytestmark = pytest.mark.timeout(300)
 CAPTIONS = ["a red circle", "a blue square", "a green star", "a yellow cross"]
 
 
-@pytest.fixture(scope="module")
-def video(live_services):
-    path = live_services.root / "features.mp4"
-    generate_demo_video(path, CAPTIONS, np.random.default_rng(3), size=(480, 270), frames_per_scene=(30, 40))
+def index_new_video(live_services, name: str, size: tuple[int, int], captions=CAPTIONS, frames=(30, 40)):
+    path = live_services.root / name
+    generate_demo_video(path, captions, np.random.default_rng(3), size=size, frames_per_scene=frames)
     job = live_services.indexer.SubmitIndexJob(indexer_pb2.SubmitIndexJobRequest(path=str(path)), timeout=30).job
     deadline = time.monotonic() + 240
     while job.state not in (indexer_pb2.JOB_STATE_SUCCEEDED, indexer_pb2.JOB_STATE_FAILED):
@@ -33,6 +32,17 @@ def video(live_services):
         job = live_services.indexer.GetIndexJob(indexer_pb2.GetIndexJobRequest(job_id=job.job_id), timeout=30).job
     assert job.state == indexer_pb2.JOB_STATE_SUCCEEDED, job.error
     return path, job.video_id
+
+
+@pytest.fixture(scope="module")
+def video(live_services):
+    return index_new_video(live_services, "features.mp4", (480, 270))
+
+
+@pytest.fixture(scope="module")
+def large_video(live_services):
+    """720p: the decode pass keeps shrunk copies of its frames, and thumbnails come from them."""
+    return index_new_video(live_services, "features_720p.mp4", (1280, 720), CAPTIONS[:2], (16, 16))
 
 
 def frame_at(path, number: int) -> np.ndarray:
@@ -44,10 +54,10 @@ def frame_at(path, number: int) -> np.ndarray:
     return frame
 
 
-def test_every_scene_has_a_thumbnail_of_its_middle_sampled_frame(live_services, video):
-    path, video_id = video
+@pytest.mark.parametrize("which", ["video", "large_video"])
+def test_every_scene_has_a_thumbnail_of_its_middle_sampled_frame(live_services, which, request):
+    path, video_id = request.getfixturevalue(which)
     got = live_services.searcher.GetVideo(searcher_pb2.GetVideoRequest(video_id=video_id), timeout=30)
-    assert len(got.scenes) == len(CAPTIONS)
     for scene in got.scenes:
         thumb = live_services.searcher.GetSceneThumbnail(
             searcher_pb2.GetSceneThumbnailRequest(video_id=video_id, scene_index=scene.index), timeout=30).thumbnail
@@ -60,13 +70,15 @@ def test_every_scene_has_a_thumbnail_of_its_middle_sampled_frame(live_services, 
         assert scene.start_frame <= thumb.frame < scene.end_frame
     with pytest.raises(Exception) as missing:
         live_services.searcher.GetSceneThumbnail(
-            searcher_pb2.GetSceneThumbnailRequest(video_id=video_id, scene_index=len(CAPTIONS)), timeout=30)
+            searcher_pb2.GetSceneThumbnailRequest(video_id=video_id, scene_index=len(got.scenes)), timeout=30)
     assert missing.value.code().name == "NOT_FOUND"
 
 
 def test_a_sampled_frame_sent_as_an_image_finds_its_own_stored_embedding(live_services, video):
     path, video_id = video
-    request = searcher_pb2.SearchRequest(text="a green star", mode=searcher_pb2.SEARCH_MODE_SCENES, top_k=1, explain=True)
+    only_this = searcher_pb2.SearchFilter(path_prefix=str(path))  # the module indexes other videos too
+    request = searcher_pb2.SearchRequest(text="a green star", mode=searcher_pb2.SEARCH_MODE_SCENES, top_k=1, explain=True,
+                                         filter=only_this)
     hit = live_services.searcher.Search(request, timeout=30).scenes[0]
     frames = hit.explanation.frames
     assert len(frames) == hit.moment.sampled_frames >= 3
@@ -77,7 +89,7 @@ def test_a_sampled_frame_sent_as_an_image_finds_its_own_stored_embedding(live_se
     Image.fromarray(frame_at(path, target)[:, :, ::-1]).save(png, "PNG")
     by_image = live_services.searcher.Search(searcher_pb2.SearchRequest(
         terms=[searcher_pb2.QueryTerm(image=png.getvalue())], mode=searcher_pb2.SEARCH_MODE_SCENES, top_k=1,
-        explain=True), timeout=30).scenes[0]
+        explain=True, filter=only_this), timeout=30).scenes[0]
     best = by_image.explanation.frames[by_image.explanation.best_frame_index]
     assert (by_image.video_id, best.frame) == (video_id, target)
     assert best.score == pytest.approx(1.0, abs=2e-3)  # the same pixels, the same embedding (stored as float16)
@@ -97,5 +109,17 @@ def test_get_video_returns_moment_and_scene_embeddings_on_request(live_services,
     hit = live_services.searcher.Search(searcher_pb2.SearchRequest(
         embedding=searcher_pb2.QueryEmbedding(vector=got.moment_embeddings.__class__(
             dtype=got.moment_embeddings.dtype, shape=[live_services.dim],
-            data=moments[2].astype("<f4").tobytes())), mode=searcher_pb2.SEARCH_MODE_SCENES, top_k=1), timeout=30).scenes[0]
+            data=moments[2].astype("<f4").tobytes())), mode=searcher_pb2.SEARCH_MODE_SCENES, top_k=1,
+        filter=searcher_pb2.SearchFilter(path_prefix=got.video.uri)), timeout=30).scenes[0]
     assert hit.moment.index == 2 and hit.score == pytest.approx(1.0, abs=1e-5)
+
+
+def test_a_thumbnail_shows_non_square_pixels_as_players_do():
+    from fractions import Fraction
+
+    from videosearch.indexer.thumbnails import MAX_SIDE, thumbnail_image
+    from videosearch.indexer.video_file import PixelAspect
+
+    frame = np.zeros((576, 704, 3), np.uint8)  # PAL widescreen: 704x576 stored, 1024x576 shown
+    assert thumbnail_image(frame, PixelAspect(Fraction(16, 11))).shape == (180, MAX_SIDE, 3)
+    assert thumbnail_image(np.zeros((90, 160, 3), np.uint8)).shape == (90, 160, 3)  # never enlarged

@@ -47,9 +47,9 @@ class Role(enum.IntEnum):
 READ_METHODS = frozenset({
     "/videosearch.v1.SearcherService/Search",
     "/videosearch.v1.SearcherService/GetVideo",
+    "/videosearch.v1.SearcherService/GetSceneThumbnail",
     "/videosearch.v1.SearcherService/ListVideos",
     "/videosearch.v1.SearcherService/GetStats",
-    "/videosearch.v1.SearcherService/GetSceneThumbnail",
     "/videosearch.v1.IndexerService/GetIndexJob",
     "/videosearch.v1.IndexerService/ListIndexJobs",
     "/videosearch.v1.IndexerService/WatchIndexJob",

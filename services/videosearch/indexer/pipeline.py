@@ -36,13 +36,15 @@ from videosearch.indexer.jobs import (
 )
 from videosearch.indexer.opened_file import OpenedFile
 from videosearch.indexer.paths import AllowedRoots
-from videosearch.indexer.thumbnails import middle_sample, scene_thumbnails
+from videosearch.indexer.thumbnails import MAX_SIDE as THUMBNAIL_SIDE
+from videosearch.indexer.thumbnails import middle_sample, read_back_thumbnails, thumbnail_of
 from videosearch.indexer.timing import StageClock
 from videosearch.searcher.types import (
     MomentRecord,
     SampledFrame,
     SceneRecord,
     SearcherStats,
+    Thumbnail,
     VideoExtras,
     VideoRecord,
 )
@@ -79,6 +81,7 @@ class _Decoded:
     frame_times: FrameTimes  # presentation time of each frame (right on variable frame rate too)
     spans: list[tuple[int, int, int, list[int]]]  # index, start, end, sampled frames
     frame_embeddings: list[np.ndarray]  # per scene: (sampled frames, dim)
+    thumbnails: dict[int, Thumbnail]  # scene index -> thumbnail made from the pass's preview (large frames)
 
 
 class IndexPipeline:
@@ -152,7 +155,7 @@ class IndexPipeline:
         scenes, moments, matrix = self._scenes_and_moments(
             decoded.spans, decoded.frame_embeddings, decoded.video_info.fps, decoded.frame_times, clock)
         handle.update(moments_found=len(moments))
-        extras = self._extras(job, opened, decoded, moments, clock)
+        extras = self._extras(opened, decoded, moments, clock)
         self._store_video(job, handle, clock, self._video_record(job, info, sha256, decoded, scenes, moments, matrix),
                           scenes, moments, matrix, extras)
 
@@ -236,6 +239,7 @@ class IndexPipeline:
             should_stop=should_stop,
         )
         pending: deque[Future] = deque()
+        thumbnails: dict[int, Thumbnail] = {}
         spans: list[tuple[int, int, int, list[int]]] = []
         frame_embeddings: list[np.ndarray] = []
         frames_embedded = frames_to_embed = 0
@@ -264,6 +268,12 @@ class IndexPipeline:
                 # Send this scene's frames now and go on decoding; bound what is in flight.
                 pending.append(self._embed_pool.submit(embed, scene.pixels))
                 spans.append((scene.index, scene.start_frame, scene.end_frame, list(scene.sample_frames)))
+                if scene.preview is not None and max(scene.preview.shape[:2]) >= THUMBNAIL_SIDE:  # else read back
+                    with clock.timing("thumbnails"):
+                        middle = len(scene.sample_frames) // 2
+                        thumbnails[scene.index] = thumbnail_of(scene.preview, scene.sample_frames[middle],
+                                                               scene.sample_times[middle].seconds,
+                                                               scenes.video_info.pixel_aspect)
                 while len(pending) > self._in_flight:
                     collect_oldest()
         except Cancelled:  # the decode stopped: a cancel, or the hash found the video indexed already
@@ -279,7 +289,7 @@ class IndexPipeline:
         for stage, seconds in scenes.clock.seconds.items():
             clock.add(stage, seconds)
         clock.add("decode_pass_wall", time.perf_counter() - decode_started)
-        return _Decoded(scenes.video_info, scenes.frame_times, spans, frame_embeddings)
+        return _Decoded(scenes.video_info, scenes.frame_times, spans, frame_embeddings, thumbnails)
 
     # -- 4. scenes and moments ---------------------------------------------------------
     def _scenes_and_moments(
@@ -313,8 +323,7 @@ class IndexPipeline:
 
     # -- 5. sampled frames and thumbnails ------------------------------------------------
     @staticmethod
-    def _extras(job: Job, opened: OpenedFile, decoded: _Decoded, moments: list[MomentRecord],
-                clock: StageClock) -> VideoExtras:
+    def _extras(opened: OpenedFile, decoded: _Decoded, moments: list[MomentRecord], clock: StageClock) -> VideoExtras:
         """Where each moment's sampled frames lie (moments tile the video and take the sampled
         frames in order, as many as each averaged) with their embeddings, and the thumbnails.
         A thumbnail that cannot be made costs the video its thumbnails, never the job."""
@@ -324,15 +333,19 @@ class IndexPipeline:
         for moment in moments:
             at = len(frames)
             frames += [SampledFrame(moment.index, f, times.seconds(f)) for f in samples[at : at + moment.sampled_frames]]
+        made = dict(decoded.thumbnails)
+        missing = [span for span in decoded.spans if span[0] not in made]
         with clock.timing("thumbnails"):
             try:
-                # Through the job's descriptor, like every other read of the file.
-                thumbnails = scene_thumbnails(opened.reader_path, [middle_sample(span[3]) for span in decoded.spans],
-                                              times)
+                with opened.named():  # the job's one descriptor, as the decode pass read it
+                    read = (read_back_thumbnails(opened.reader_path, [middle_sample(span[3]) for span in missing], times)
+                            if missing else [])
             except Exception:  # noqa: BLE001 - thumbnails are a convenience; the index must not depend on them
-                log.warning("no thumbnails for %s", job.path, exc_info=True)
-                thumbnails = []
-        return VideoExtras(tuple(frames), np.concatenate(decoded.frame_embeddings).astype(np.float32), tuple(thumbnails))
+                log.warning("no thumbnails for %s", opened.path, exc_info=True)
+                read = []
+        made.update(zip((span[0] for span in missing), read))
+        thumbnails = tuple(made[span[0]] for span in decoded.spans) if len(made) == len(decoded.spans) else ()
+        return VideoExtras(tuple(frames), np.concatenate(decoded.frame_embeddings).astype(np.float32), thumbnails)
 
     # -- 6. store ----------------------------------------------------------------------
     @staticmethod

@@ -34,7 +34,7 @@ from videosearch.common.timecode import PresentationTime
 from videosearch.embedder.types import Preprocessing
 from videosearch.indexer.detectors import CutDetector, DetectorSettings
 from videosearch.indexer.frame_times import FrameTimes
-from videosearch.embedder.preprocessing import FramePreprocessor
+from videosearch.embedder.preprocessing import FramePreprocessor, ReducedFrame
 from videosearch.indexer.sampling import CandidateBuffer, SamplingPolicy
 from videosearch.indexer.timing import StageClock
 from videosearch.indexer.video_file import ProgressCallback, VideoInfo, open_video
@@ -56,6 +56,10 @@ class SampledScene:
     videosearch.indexer.preprocess.normalize). ``start``, ``end`` and ``sample_times`` are
     presentation times: of the first frame, of the next scene's first frame (the video's end
     for the last scene), and of each sampled frame. ``fps`` is the container's average rate.
+    ``preview`` is the middle sampled frame as BGR pixels shrunk by a small integer factor (its
+    short side still at least 1.5x CLIP's), when the decode pass kept it so (frames large enough
+    to be shrunk, see FramePreprocessor.candidate); None otherwise, since smaller frames are kept
+    only as CLIP crops. Thumbnails are made from it without reading the frame again.
     """
 
     index: int
@@ -67,6 +71,7 @@ class SampledScene:
     start: PresentationTime
     end: PresentationTime
     sample_times: list[PresentationTime]
+    preview: np.ndarray | None = None
 
     @property
     def frame_count(self) -> int:
@@ -302,13 +307,16 @@ class SceneReader:
 
     def _close(self, buffer: CandidateBuffer, end: int, scene_index: int) -> SampledScene:
         frames, items = buffer.pick(end)
+        items = [item.result() if isinstance(item, Future) else item for item in items]
         with self.clock.timing("preprocess"):
-            crops = [self._preprocess.finish(item.result() if isinstance(item, Future) else item) for item in items]
+            crops = [self._preprocess.finish(item) for item in items]
+        middle = items[len(items) // 2] if items else None
         pixels = np.stack(crops) if crops else np.zeros((0, *self._preprocess.output_shape), np.uint8)
         assert self.video_info is not None and self.frame_times is not None
         times = self.frame_times
         return SampledScene(scene_index, buffer.start, end, frames, pixels, self.video_info.fps,
-                            times.time(buffer.start), times.time(end), [times.time(f) for f in frames])
+                            times.time(buffer.start), times.time(end), [times.time(f) for f in frames],
+                            middle.pixels if isinstance(middle, ReducedFrame) else None)
 
 
 def iter_scenes(path: str | os.PathLike, **options) -> SceneReader:

@@ -1,11 +1,15 @@
 """Scene thumbnails: one small JPEG per scene, of its middle sampled frame.
 
-Made after the decode pass, by reading just those frames again: the pass keeps only what CLIP
-needs of each candidate frame (a center crop, or a shrunk copy of large frames), and keeping a
-full-size copy of every candidate instead would cost up to 350 MB per open scene at 640x480.
-Frames are read in increasing order: forward with grab() (decode without colour conversion)
-when the next one is near, by seeking otherwise, so a video costs about one keyframe interval
-of decoding per distant scene rather than a second full pass.
+For frames large enough that the decode pass keeps its candidates as shrunk copies (see
+FramePreprocessor.candidate: 720p and up for a 224-px CLIP), the thumbnail is made from that
+copy as the scene closes (``SampledScene.preview``), at no decoding cost, when the copy is still
+at least MAX_SIDE on its long side (a model with tiny inputs shrinks candidates further). Smaller frames are kept only as CLIP
+crops (a full copy of every candidate would cost up to 350 MB per open scene at 640x480), so
+their thumbnails are made after the pass by reading just those frames again, in increasing
+order: forward with grab() when the next one is near, by seeking otherwise (about one keyframe
+interval of decoding per distant scene of a small video). Measured on the shared test videos
+(bench/quality/thumbnail_cost.py, docs/performance.md): reading 1080p frames back cost up to a
+quarter of the job; the previews made that nearly nothing.
 
 A thumbnail shows the frame as players show it (non-square pixels stretched, rotation applied
 as in the decode pass), with its long side at most ``MAX_SIDE`` pixels.
@@ -54,9 +58,15 @@ def encode_jpeg(image_bgr: np.ndarray) -> bytes:
     return encoded.tobytes()
 
 
-def scene_thumbnails(path: str | os.PathLike, frames: list[int], times: FrameTimes) -> list[Thumbnail]:
-    """One thumbnail per entry of ``frames`` (increasing frame numbers, one per scene).
-    Returns [] when a frame cannot be read back (the video is indexed without thumbnails)."""
+def thumbnail_of(frame_bgr: np.ndarray, frame: int, seconds: float, pixel_aspect: PixelAspect = PixelAspect()) -> Thumbnail:
+    """The thumbnail of one decoded (or decoded and shrunk) frame."""
+    image = thumbnail_image(frame_bgr, pixel_aspect)
+    return Thumbnail(encode_jpeg(image), int(image.shape[1]), int(image.shape[0]), frame, seconds)
+
+
+def read_back_thumbnails(path: str | os.PathLike, frames: list[int], times: FrameTimes) -> list[Thumbnail]:
+    """One thumbnail per entry of ``frames`` (increasing frame numbers), read from the file again.
+    Returns [] when a frame cannot be read back (the video is then indexed without thumbnails)."""
     capture, info, first = open_video(path)
     try:
         position, current = 0, first  # ``current`` is frame ``position``
@@ -73,8 +83,7 @@ def scene_thumbnails(path: str | os.PathLike, frames: list[int], times: FrameTim
                     log.warning("cannot read frame %d of %s back for its thumbnail; storing no thumbnails", target, path)
                     return []
                 position = target
-            image = thumbnail_image(current, info.pixel_aspect)
-            out.append(Thumbnail(encode_jpeg(image), int(image.shape[1]), int(image.shape[0]), target, times.seconds(target)))
+            out.append(thumbnail_of(current, target, times.seconds(target), info.pixel_aspect))
         return out
     finally:
         capture.release()

@@ -1,17 +1,19 @@
 """Search filters: which videos a search may return, checked before ranking.
 
-A filter is a predicate on a video's record (paths, duration, when it was indexed); the
-index applies it to every stored video and ranks only the rows of those it keeps, so a
-selective filter still returns its true best matches. ``min_score`` acts on hits instead
+A filter is a condition on a video's record (paths, duration, when it was indexed); the
+index evaluates it over every stored video at once (``VideoTable``) and ranks only the rows of
+those it keeps, so a selective filter still returns its true best matches. ``min_score`` acts on hits instead
 and is passed to the ranking separately.
 """
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import math
 from dataclasses import replace
-from collections.abc import Callable
+
+import numpy as np
 
 from videosearch.common.errors import InvalidArgument
 from videosearch.searcher.types import SearchFilter, VideoRecord
@@ -41,25 +43,50 @@ def validate_filter(f: SearchFilter) -> SearchFilter:
     return f
 
 
-def video_predicate(f: SearchFilter) -> Callable[[VideoRecord], bool] | None:
-    """A test that a stored video passes the (validated) filter; None when it filters no video."""
-    if not f.filters_videos:
-        return None
-    prefixes = [p for p in (f.path_prefix, f.folder) if p]
-    after, before = _utc(f.indexed_after), _utc(f.indexed_before)
+class VideoTable:
+    """The stored videos' filterable fields as arrays, so that a filter costs a few numpy
+    operations per query instead of a Python call per video (measured: 125-435 ms per query at
+    100k videos on the shared 2-core machine with a predicate per video). Built once per state of
+    the collection (the index caches it) in one pass over the video records.
 
-    def allowed(video: VideoRecord) -> bool:
-        if f.min_duration_seconds is not None and video.duration_seconds < f.min_duration_seconds:
-            return False
-        if f.max_duration_seconds is not None and video.duration_seconds > f.max_duration_seconds:
-            return False
-        if after is not None or before is not None:
-            indexed = _utc(video.indexed_at)
-            if indexed is None or (after is not None and indexed < after) or (before is not None and indexed >= before):
-                return False
-        return all(any(location.path.startswith(p) for location in video.locations) for p in prefixes)
+    Paths are sorted, so a prefix (or folder) is one binary search for the range of paths that
+    start with it; each path remembers its video, and a video matches when any of its paths does.
+    """
 
-    return allowed
+    def __init__(self, videos: list[VideoRecord]) -> None:
+        self.size = len(videos)
+        self.duration = np.fromiter((v.duration_seconds for v in videos), np.float64, self.size)
+        self.indexed_at = np.fromiter(
+            (_utc(v.indexed_at).timestamp() if v.indexed_at is not None else np.nan for v in videos), np.float64, self.size)
+        pairs = sorted((location.path, i) for i, v in enumerate(videos) for location in v.locations)
+        self.paths = [path for path, _ in pairs]
+        self.path_video = np.fromiter((i for _, i in pairs), np.int64, len(pairs))
+
+    def with_prefix(self, prefix: str) -> np.ndarray:
+        """(videos,) bool: a location path starts with ``prefix``."""
+        lo = bisect.bisect_left(self.paths, prefix)
+        hi = bisect.bisect_left(self.paths, prefix + "\U0010ffff", lo)
+        out = np.zeros(self.size, bool)
+        out[self.path_video[lo:hi]] = True
+        return out
+
+    def matches(self, f: SearchFilter) -> np.ndarray | None:
+        """(videos,) bool for a validated filter; None when it filters no video."""
+        if not f.filters_videos:
+            return None
+        ok = np.ones(self.size, bool)
+        for prefix in (f.path_prefix, f.folder):
+            if prefix:
+                ok &= self.with_prefix(prefix)
+        if f.min_duration_seconds is not None:
+            ok &= self.duration >= f.min_duration_seconds
+        if f.max_duration_seconds is not None:
+            ok &= self.duration <= f.max_duration_seconds
+        if f.indexed_after is not None:
+            ok &= self.indexed_at >= _utc(f.indexed_after).timestamp()  # NaN (unknown) compares False
+        if f.indexed_before is not None:
+            ok &= self.indexed_at < _utc(f.indexed_before).timestamp()
+        return ok
 
 
 def _utc(moment: dt.datetime | None) -> dt.datetime | None:

@@ -28,19 +28,21 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from videosearch.searcher.ann import DEFAULT_ANN_CANDIDATES, DEFAULT_ANN_THRESHOLD, AnnParams, HnswIndex
+from videosearch.searcher.filters import VideoTable
 from videosearch.searcher.ranking import best_scenes, ordered, top_candidates
 from videosearch.searcher.store import ROW_COLUMNS, LoadedCollection, row_columns
 from videosearch.searcher.types import (
     MomentRecord,
     SceneHit,
     SceneRecord,
+    SearchFilter,
     SearchParams,
     VideoHit,
     VideoRecord,
@@ -59,17 +61,18 @@ ANN_MIN_FILTER_FRACTION = 0.2
 class Candidates:
     """Which rows a search may return (filters and excluded examples apply before ranking).
 
-    ``video_allowed(video)`` keeps a video (None: all); ``excluded`` maps a video id to the
-    indexes of its moments to leave out (None: the whole video); ``min_score`` drops hits below it.
+    ``video_filter`` keeps the videos it matches (None: all; its min_score is ignored here);
+    ``excluded`` maps a video id to the indexes of its moments to leave out (None: the whole
+    video); ``min_score`` drops hits below it.
     """
 
-    video_allowed: Callable[[VideoRecord], bool] | None = None
+    video_filter: SearchFilter | None = None
     excluded: Mapping[str, tuple[int, ...] | None] = field(default_factory=dict)
     min_score: float | None = None
 
     @property
     def restricts(self) -> bool:
-        return self.video_allowed is not None or bool(self.excluded)
+        return (self.video_filter is not None and self.video_filter.filters_videos) or bool(self.excluded)
 
 
 @dataclass(frozen=True)
@@ -240,6 +243,9 @@ class SceneIndex:
         self._ann_epoch = 0
         self._ann_manifest: dict = {}
         self._blas_gate = threading.Lock()
+        # (key, VideoTable, the snapshot it describes: held so that its id is not reused).
+        self._table_cache: tuple[tuple[int, int], VideoTable, _Snapshot] | None = None
+        self._records_version = 0  # bumped when a record changes in place (replace_record)
         self._mutex = threading.Lock()  # guards the ANN hand-over between builder and writers
         self.ann_build_seconds: float | None = None
 
@@ -307,6 +313,7 @@ class SceneIndex:
         seg = self._video_segment.get(video.video_id)
         if seg is not None:
             self._snapshot.seg_videos[seg] = video
+            self._records_version += 1  # its paths may have changed: filters must see them
 
     def search(self, query: np.ndarray, params: SearchParams) -> tuple[list[VideoHit], list[SceneHit]]:
         """Ranks against a unit query vector of the index's dimension."""
@@ -355,12 +362,8 @@ class SceneIndex:
     def _allowed_rows(self, snap: _Snapshot, candidates: Candidates) -> np.ndarray:
         """(n_rows,) bool: rows of videos the filter keeps, minus excluded moments."""
         counts = np.diff(np.append(snap.seg_starts, snap.n_rows))
-        if candidates.video_allowed is None:
-            seg_ok = np.ones(snap.n_segments, bool)
-        else:
-            allowed = candidates.video_allowed
-            seg_ok = np.fromiter((allowed(video) for video in snap.seg_videos[: snap.n_segments]), bool, snap.n_segments)
-        row_ok = np.repeat(seg_ok, counts)
+        seg_ok = None if candidates.video_filter is None else self._video_table(snap).matches(candidates.video_filter)
+        row_ok = np.repeat(seg_ok if seg_ok is not None else np.ones(snap.n_segments, bool), counts)
         for video_id, moments in candidates.excluded.items():
             seg = self._segment_in(snap, video_id)
             if seg is None:
@@ -372,6 +375,14 @@ class SceneIndex:
                 local = np.asarray([m for m in moments if 0 <= m < end - start], dtype=np.int64)
                 row_ok[start + local] = False
         return row_ok
+
+    def _video_table(self, snap: _Snapshot) -> VideoTable:
+        """The filterable fields of ``snap``'s videos, built once per collection state."""
+        key = (id(snap), self._records_version)
+        cached = self._table_cache
+        if cached is None or cached[0] != key:
+            cached = self._table_cache = (key, VideoTable(snap.seg_videos[: snap.n_segments]), snap)
+        return cached[1]
 
     def _segment_in(self, snap: _Snapshot, video_id: str) -> int | None:
         """The live segment of ``video_id`` in ``snap`` (the id map may already be newer than it)."""

@@ -26,7 +26,6 @@ from videosearch.common.errors import (
 from videosearch.common.page_tokens import PageTokens
 from videosearch.searcher import query as composite, validation
 from videosearch.searcher.ann import DEFAULT_ANN_CANDIDATES, DEFAULT_ANN_MODE, DEFAULT_ANN_THRESHOLD, AnnParams
-from videosearch.searcher.filters import video_predicate
 from videosearch.searcher.hits import explain, open_uri
 from videosearch.searcher.image_query import ImageLimits, decode_image, image_pixels
 from videosearch.searcher.index import Candidates, SceneIndex
@@ -220,8 +219,8 @@ class Searcher:
                            "scene indexes count from 0")
         thumbnail = self.store.get_thumbnail(video_id, scene_index)
         if thumbnail is None:
-            raise NotFound(f"scene {scene_index} of video {video_id} has no thumbnail: it was indexed before "
-                           "thumbnails existed; re-index the file with force to make them")
+            raise NotFound(f"scene {scene_index} of video {video_id} has no thumbnail (it was indexed before thumbnails "
+                           "existed, or its frames could not be read back); re-index the file with force to make them")
         return thumbnail
 
     def list_videos(self, page_size: int = 0, page_token: str = "") -> tuple[list[VideoRecord], str, int]:
@@ -284,7 +283,7 @@ class Searcher:
             return SearchResult(videos=[], scenes=[], model_id="")
         composed = composite.compose(all_terms, _TermSources(self, collection, images), collection.embedding_dim)
         candidates = Candidates(
-            video_allowed=video_predicate(params.filter),
+            video_filter=params.filter,
             excluded={} if params.include_examples else composed.examples,
             min_score=params.filter.min_score,
         )
