@@ -19,7 +19,9 @@ import pytest
 from videosearch.common.errors import FailedPrecondition
 from videosearch.searcher.backends.embedded import EmbeddedBackend
 from videosearch.searcher.backends.milvus import MilvusBackend
-from videosearch.searcher.types import SearchParams
+from videosearch.searcher.filters import validate_filter
+from videosearch.searcher.index import Candidates
+from videosearch.searcher.types import SearchFilter, SearchParams
 
 from tests.milvus_lite import milvus_lite_server
 from tests.searcher.searcher_testlib import DIM, MODEL, make_scenes, make_video, one_hot, random_unit
@@ -159,6 +161,24 @@ def test_ranking_agrees_with_exact_cosine(backend, rng):
                    key=lambda t: (-t[0], t[1], t[2]))[:3]
     assert [(h.video_id, h.moment.index) for h in scenes] == [(vid, i) for _, vid, i in exact]
     np.testing.assert_allclose([h.score for h in scenes], [s for s, _, _ in exact], atol=1e-5)
+
+
+def test_filters_exclusions_and_min_score_act_before_the_top_k(backend):
+    # Three videos along axis 0, best first: a (1.0), b (0.8), c (0.6, and 3 scenes long).
+    for video_id, cosine, scenes in (("a", 1.0, 1), ("b", 0.8, 1), ("c", 0.6, 3)):
+        vector = np.zeros(DIM, np.float32)
+        vector[0], vector[1] = cosine, np.sqrt(1 - cosine**2)
+        backend.put_video(make_video(video_id, scenes), make_scenes(scenes), np.repeat(vector[None], scenes, 0))
+    query = one_hot(1, [0])[0]
+
+    def ranked(**candidates) -> list[str]:
+        return [hit.video.video_id for hit in backend.rank(query, SearchParams(top_k=1), Candidates(**candidates)).videos]
+
+    assert ranked() == ["a"]
+    assert ranked(video_filter=validate_filter(SearchFilter(path_prefix="/videos/b"))) == ["b"]
+    assert ranked(video_filter=validate_filter(SearchFilter(min_duration_seconds=2.0))) == ["c"]  # 3 x 30 frames
+    assert ranked(excluded={"a": None, "b": (0,)}) == ["c"]
+    assert ranked(min_score=1.01) == []
 
 
 # -- Milvus only: crash leftovers, and several processes over one Milvus -------------------------

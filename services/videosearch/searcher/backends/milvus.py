@@ -35,6 +35,7 @@ import numpy as np
 
 from videosearch.common.errors import FailedPrecondition, Unavailable
 from videosearch.searcher import validation
+from videosearch.searcher.filters import VideoTable
 from videosearch.searcher.index import Candidates, Ranked
 from videosearch.searcher.ranking import best_scenes
 from videosearch.searcher.store import (
@@ -434,9 +435,11 @@ class MilvusBackend:
             output_fields=["video_id", "generation", "moment_index", "spans"],
             search_params={"metric_type": "IP", "params": {"ef": max(want, 64), "nprobe": 64}})[0]
         current = self._video_rows(sorted({hit["entity"]["video_id"] for hit in found}))
-        if candidates.video_allowed is not None:  # the filter, once per video
-            current = {video_id: row for video_id, row in current.items()
-                       if candidates.video_allowed(video_from_json(row["record"].encode())[0])}
+        video_filter = candidates.video_filter
+        if video_filter is not None and video_filter.filters_videos:  # the filter, over the proposed videos
+            ids = list(current)
+            keep = VideoTable([video_from_json(current[i]["record"].encode())[0] for i in ids]).matches(video_filter)
+            current = {video_id: current[video_id] for video_id, kept in zip(ids, keep) if kept}
         hits = []
         for hit in found:
             row = hit["entity"]
