@@ -11,7 +11,7 @@ RELEASED_PROTOS := protos/released/videosearch-v1.binpb
 # npm ci once per lockfile change: npm writes node_modules/.package-lock.json when it installs.
 NODE_DEPS := tools/node_modules/.package-lock.json clients/node/node_modules/.package-lock.json
 
-.PHONY: help install node-deps protos protos-check proto-lint proto-release test up demo demo-model bench-embedder bench-index bench-search bench-quality bench-moments bench-detectors chaos bench-load bench-index-memory clean
+.PHONY: browser-deps screenshots help install node-deps protos protos-check proto-lint proto-release test up demo demo-model bench-embedder bench-index bench-many bench-decoders bench-search bench-quality bench-moments bench-detectors chaos bench-load bench-index-memory clean
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -53,7 +53,18 @@ proto-lint: node-deps ## buf lint (STANDARD rules) and buf breaking against the 
 proto-release: node-deps ## At a release: make the current protos the baseline that proto-lint checks breaking changes against
 	$(BUF) build --exclude-source-info -o $(RELEASED_PROTOS)
 
-test: install node-deps ## Run the whole test suite (unit, integration, end-to-end, Node client, buf lint and breaking)
+# The web page's browser tests drive Debian's chromium through Playwright (never Playwright's own
+# browser download). Installed here when missing; in CI a browser that cannot be installed fails,
+# on a user's machine the browser tests then skip and say why.
+CHROMIUM ?= /usr/bin/chromium
+browser-deps: ## Install Debian's chromium for the web page's browser tests, when it is missing (apt-get, as root)
+	@if [ -x $(CHROMIUM) ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	   apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; then exit 0; fi; \
+	if [ -n "$$CI" ]; then echo "$(CHROMIUM) is missing and could not be installed: CI needs Debian's chromium" >&2; exit 1; fi; \
+	echo "$(CHROMIUM) not found: the web page's browser tests will skip (apt-get install chromium to run them)" >&2
+
+test: install node-deps browser-deps ## Run the whole test suite (unit, integration, end-to-end, browser, Node client, buf lint and breaking)
 	$(PY) -m pytest
 
 up: install ## Start the three services locally (Ctrl-C stops them)
@@ -75,6 +86,12 @@ bench-embedder: install ## Embedder throughput vs the compute ceiling and the ar
 bench-index: install ## Indexing speed vs a re-implementation of the article's pipeline, and growth with video length
 	$(PY) bench/index/run.py
 
+bench-many: install ## 20 videos indexed with 1, 2 and 4 Indexer workers: videos per minute, CPU use, Embedder batch sizes
+	$(PY) bench/index/many.py
+
+bench-decoders: install ## Decoder options (threads, hardware, skip_loop_filter, lowres): speed, cuts vs PySceneDetect, embedding cosine
+	$(PY) bench/index/run.py --no-sampling --lengths 1 --decoders-only
+
 bench-index-memory: install ## The Indexer's peak memory (VmHWM) and frames in flight for a 4K video, beside 720p
 	$(PY) bench/index/peak_memory.py --write-docs
 
@@ -95,3 +112,6 @@ chaos: install ## SIGKILL each service 50 times mid-work; counts lost writes, pa
 
 bench-detectors: install ## Cut precision, recall and F1 of each PySceneDetect detector on long takes with gradual transitions
 	$(PY) bench/detectors/run.py --write-docs
+
+screenshots: install browser-deps ## Run the web page's browser test and keep its screenshots in docs/screenshots/
+	VIDEOSEARCH_SCREENSHOTS=docs/screenshots $(PY) -m pytest tests/web/test_browser.py -q

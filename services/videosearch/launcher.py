@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from videosearch.common import defaults
 from videosearch.common.grpc_server import ShutdownSignal
 from videosearch.embedder.settings import DEFAULT_MODEL_ID, ENV_PREFIX as EMBEDDER_ENV_PREFIX
+from videosearch.web.settings import DEFAULT_PORT as WEB_PORT
 
 
 @dataclass
@@ -38,6 +40,8 @@ class ClusterConfig:
     log_dir: str = ""
     extra_env: dict[str, str] = field(default_factory=dict)
     startup_timeout_s: float = 300.0
+    # The web page (videosearch-web) as a fourth child: None for none, 0 picks a free port.
+    web_port: int | None = None
 
 
 class ServiceProcess:
@@ -138,6 +142,8 @@ class LocalCluster:
             ], config.indexer_port, env).wait_for_port(deadline)
             for process in self.processes.values():
                 process.wait_serving(config.host, deadline)
+            if config.web_port is not None:
+                self._start_web(env, deadline)
         except BaseException:
             self.stop()
             raise
@@ -147,6 +153,31 @@ class LocalCluster:
         process = ServiceProcess(name, module, args, port, self._workdir, self.log_dir, env)
         self.processes[name] = process
         return process
+
+    # -- the web page: one more child, an HTTP server, after the services it calls ---------------
+    def _start_web(self, env, deadline: float) -> None:
+        config = self.config
+        web = self._spawn("web", "videosearch.web.server", [
+            "--host", config.host,
+            "--indexer-address", self.address("indexer"),
+            "--searcher-address", self.address("searcher"),
+            "--allowed-roots", ",".join(str(Path(r).resolve()) for r in config.allowed_roots),
+        ], config.web_port, env)
+        web.wait_for_port(deadline)
+        while time.monotonic() < deadline:
+            web._check_alive()
+            try:
+                with urllib.request.urlopen(f"{self.web_url}healthz", timeout=2) as answer:
+                    if answer.status == 200:
+                        return
+            except OSError:
+                pass
+            time.sleep(0.1)
+        raise TimeoutError(f"the web page did not answer in time; see {web.log_path}")
+
+    @property
+    def web_url(self) -> str:
+        return f"http://{self.address('web')}/"
 
     def watch(self, shutdown: ShutdownSignal, poll_s: float = 0.2) -> str | None:
         """Waits until a shutdown signal (returns None) or until a service dies (returns its
@@ -161,6 +192,8 @@ class LocalCluster:
     def stop(self) -> dict[str, int | None]:
         """Stops every service (SIGTERM, then SIGKILL after 15 s) and waits on each: no zombies."""
         codes = {}
+        if "web" in self.processes:  # first: it calls the others
+            codes["web"] = self.processes["web"].stop()
         for name in ("indexer", "searcher", "embedder"):
             if name in self.processes:
                 codes[name] = self.processes[name].stop()
@@ -186,11 +219,13 @@ def main(argv=None) -> int:
     parser.add_argument("--indexer-port", type=int, default=config_defaults.indexer_port)
     parser.add_argument("--searcher-port", type=int, default=config_defaults.searcher_port)
     parser.add_argument("--log-dir", default="data/logs", help="where each service writes its log")
+    parser.add_argument("--web-port", type=int, default=WEB_PORT, help="port of the web page; -1 starts none")
     args = parser.parse_args(argv)
     config = ClusterConfig(
         model=args.model, data_dir=args.data_dir, allowed_roots=tuple(args.allowed_roots.split(",")),
         host=args.host, embedder_port=args.embedder_port, indexer_port=args.indexer_port,
         searcher_port=args.searcher_port, log_dir=args.log_dir,
+        web_port=None if args.web_port < 0 else args.web_port,
     )
     cluster = LocalCluster(config)
     print(f"starting embedder (model {config.model}), searcher and indexer; logs in {cluster.log_dir}", flush=True)
@@ -201,7 +236,9 @@ def main(argv=None) -> int:
         return 1
     for name in ("embedder", "searcher", "indexer"):
         print(f"  {name:9s} {cluster.address(name)}  SERVING  (pid {cluster.processes[name].process.pid})", flush=True)
-    print("ready; Ctrl-C stops all three", flush=True)
+    if "web" in cluster.processes:
+        print(f"  web page  {cluster.web_url}  (pid {cluster.processes['web'].process.pid})", flush=True)
+    print("ready; Ctrl-C stops them all", flush=True)
     try:
         died = cluster.watch(ShutdownSignal("launcher", end_while_starting=False))
     finally:

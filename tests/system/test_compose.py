@@ -32,7 +32,7 @@ def compose() -> dict:
 def test_every_service_is_defined_and_runs_its_console_script():
     scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
     services = {name: s for name, s in compose()["services"].items() if "profiles" not in s}
-    assert set(services) == set(SERVICES)
+    assert set(services) == set(SERVICES) | {"web"}
     for name, (_, _, script) in SERVICES.items():
         assert services[name]["command"] == [script]
         assert script in scripts, f"{script} is not a console script in pyproject.toml"
@@ -209,3 +209,26 @@ def test_make_secrets_makes_what_the_services_accept(tmp_path):
                          "service": grpc.StatusCode.NOT_FOUND}
     finally:
         searcher.stop(0)
+
+
+def test_the_web_page_is_published_on_loopback_and_reaches_the_services_over_tls():
+    from videosearch.web.settings import ENV_PREFIX as WEB_PREFIX
+    from videosearch.web.settings import WebSettings
+
+    doc = compose()
+    web = doc["services"]["web"]
+    assert web["command"] == ["videosearch-web"]
+    assert "videosearch-web" in tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+    env = web["environment"]
+    assert set(env) <= set(env_names(WebSettings, WEB_PREFIX).values())
+    port = int(env[f"{WEB_PREFIX}_PORT"])
+    assert port == WebSettings().port and env[f"{WEB_PREFIX}_HOST"] == "0.0.0.0"
+    assert web["ports"] == [f"127.0.0.1:{port}:{port}"] and web["healthcheck"]["test"][-1] == f"127.0.0.1:{port}"
+    services = doc["services"]
+    for target in ("indexer", "searcher"):
+        host, target_port = env[f"{WEB_PREFIX}_{target.upper()}_ADDRESS"].split(":")
+        assert host == target and target_port == services[target]["environment"][f"VIDEOSEARCH_{target.upper()}_PORT"]
+    assert env[f"{WEB_PREFIX}_CLIENT_TLS_CA_FILE"] == "/run/secrets/ca_cert" and "ca_cert" in web["secrets"]
+    indexer_videos = [v for v in services["indexer"]["volumes"] if v.endswith(":/videos:ro")]
+    assert indexer_videos and indexer_videos[0] in web["volumes"], "the page plays the files the Indexer indexed"
+    assert env[f"{WEB_PREFIX}_ALLOWED_ROOTS"] == services["indexer"]["environment"]["VIDEOSEARCH_INDEXER_ALLOWED_ROOTS"]

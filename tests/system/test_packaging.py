@@ -26,7 +26,7 @@ DISTRIBUTION_OF = {
     "faiss": "faiss-cpu",
 }
 TEST_AND_BENCH_TOOLS = {"pytest", "pytest-timeout", "pyyaml", "grpcio-tools", "hypothesis", "cryptography",
-                        "matplotlib", "faiss-cpu", "psutil"}
+                        "matplotlib", "faiss-cpu", "psutil", "httpx", "playwright"}
 
 
 def project() -> dict:

@@ -2,9 +2,13 @@
 
 Generates demo videos (hard-cut videos and one long take whose subject changes through
 dissolves, which no cut detector sees, so only moments find its subjects), starts the Embedder (with the project's demo CLIP), the
-Searcher and the Indexer as three processes, indexes the videos with progress
-bars through the command-line client, runs example queries and prints the
-ranked results next to the ground truth, then stops the services.
+Searcher and the Indexer as three processes and the web page beside them, indexes
+the videos with progress bars through the command-line client, runs example queries
+and prints the ranked results next to the ground truth; then, in a terminal, keeps
+everything up for the web page until Ctrl-C (elsewhere it stops the services).
+
+The hard-cut videos are VP8 WebM, which browsers play; the long take stays MPEG-4 Part 2,
+which they do not, so the page shows both its player and its clip export.
 """
 
 from __future__ import annotations
@@ -14,7 +18,9 @@ import json
 import sys
 from pathlib import Path
 
+from videosearch.common.grpc_server import wait_for_shutdown_signal
 from videosearch.launcher import ClusterConfig, LocalCluster
+from videosearch.web.settings import DEFAULT_PORT as WEB_PORT
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 DEFAULT_QUERIES = ("a red circle", "a blue square", "a green triangle")
@@ -28,6 +34,9 @@ def main(argv=None) -> int:
     parser.add_argument("--scenes-per-video", type=int, default=4)
     parser.add_argument("--seed", type=int, default=2024)
     parser.add_argument("--query", action="append", help="a query to run (repeatable)")
+    parser.add_argument("--web-port", type=int, default=WEB_PORT, help="port of the web page (0 picks a free one)")
+    parser.add_argument("--serve", action=argparse.BooleanOptionalAction, default=sys.stdin.isatty(),
+                        help="keep the services and the web page up until Ctrl-C (default: in a terminal)")
     args = parser.parse_args(argv)
 
     from videosearch_cli import main as cli
@@ -39,17 +48,18 @@ def main(argv=None) -> int:
     videos_dir = out / "videos"
     if not (videos_dir / "index.json").exists():
         print(f"generating {args.videos} demo videos in {videos_dir} ...", flush=True)
-        generate_demo_corpus(videos_dir, args.videos, args.scenes_per_video, args.seed)
+        generate_demo_corpus(videos_dir, args.videos, args.scenes_per_video, args.seed, container="webm")
     corpus = json.loads((videos_dir / "index.json").read_text())
     take = _long_take(videos_dir, args.seed)
 
     config = ClusterConfig(
         model=args.model, data_dir=str(out / "data"), allowed_roots=(str(videos_dir),),
         embedder_port=0, searcher_port=0, indexer_port=0, log_dir=str(out / "logs"),
-        extra_env={"HF_HUB_OFFLINE": "1"},
+        extra_env={"HF_HUB_OFFLINE": "1"}, web_port=args.web_port,
     )
-    print(f"starting embedder (model {args.model}), searcher and indexer; logs in {out / 'logs'}", flush=True)
+    print(f"starting embedder (model {args.model}), searcher, indexer and web page; logs in {out / 'logs'}", flush=True)
     with LocalCluster(config) as cluster:
+        print(f"web page: {cluster.web_url}", flush=True)
         addresses = ["--indexer-address", cluster.address("indexer"), "--searcher-address", cluster.address("searcher")]
         code = cli.main([*addresses, "index", str(videos_dir)])
         if code != 0:
@@ -72,7 +82,11 @@ def main(argv=None) -> int:
                 for subject in take["subjects"] if subject["caption"] == query
             ]
             print("ground truth: " + ("; ".join(truth) if truth else "no scene has this caption"), flush=True)
-    print("\ndone. Start the services yourself with `make up`, then use `videosearch index|search|videos`.")
+        if args.serve:
+            print(f"\nthe web page is at {cluster.web_url} (search, library, index); Ctrl-C stops everything", flush=True)
+            wait_for_shutdown_signal("demo")
+    print("\ndone. Start the services yourself with `make up` (web page on "
+          f"http://127.0.0.1:{WEB_PORT}/), then use `videosearch index|search|videos`.")
     return 0
 
 

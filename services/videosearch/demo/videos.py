@@ -55,6 +55,12 @@ def random_scenes(n: int, rng: np.random.Generator) -> list[str]:
     return out
 
 
+def _fourcc(path: Path) -> str:
+    """MPEG-4 Part 2 in .mp4 (what the tests and benchmarks were measured on); VP8 in
+    .webm, which browsers play (the web page's demo and tests)."""
+    return "VP80" if path.suffix.lower() == ".webm" else "mp4v"
+
+
 def generate_demo_video(
     path: str | Path,
     scenes: list[str],
@@ -83,7 +89,7 @@ def generate_demo_video(
     lo, hi = frames_per_scene
     if lo < 16 or hi < lo:
         raise ValueError("frames_per_scene must be (lo, hi) with 16 <= lo <= hi")
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), float(fps), (w, h))
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*_fourcc(path)), float(fps), (w, h))
     if not writer.isOpened():
         raise RuntimeError(f"cv2.VideoWriter could not open {path}")
     gt_scenes = []
@@ -132,10 +138,12 @@ def generate_demo_corpus(
     fps: Fraction | int = Fraction(25),
     size: tuple[int, int] = (640, 360),
     frames_per_scene: tuple[int, int] = (40, 90),
+    container: str = "mp4",
 ) -> dict:
     """Write ``n_videos`` demo videos (``demo_000.mp4`` + ``demo_000.json``, ...) and an
     ``index.json`` listing them with their ground truth. ``scenes_per_video`` is a count
-    or an inclusive ``(lo, hi)`` range. Deterministic for a given ``seed``."""
+    or an inclusive ``(lo, hi)`` range; ``container`` "webm" writes VP8 that browsers
+    play. Deterministic for a given ``seed``."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
@@ -147,7 +155,7 @@ def generate_demo_corpus(
             k = int(rng.integers(scenes_per_video[0], scenes_per_video[1] + 1))
         scenes = random_scenes(k, rng)
         gt = generate_demo_video(
-            out / f"demo_{v:03d}.mp4", scenes, rng, fps=fps, size=size, frames_per_scene=frames_per_scene
+            out / f"demo_{v:03d}.{container}", scenes, rng, fps=fps, size=size, frames_per_scene=frames_per_scene
         )
         videos.append({"file": gt["video"], "ground_truth": f"demo_{v:03d}.json", **gt})
     index = {"seed": seed, "captions": world.CAPTIONS, "videos": videos}

@@ -11,7 +11,9 @@ import dataclasses
 import datetime as dt
 from collections.abc import Callable, Iterator
 
-from videosearch.common.grpc_client import ServiceClient
+import grpc
+
+from videosearch.common.grpc_client import ServiceClient, raise_domain_error
 from videosearch.common.security import ClientSecurity
 from videosearch.indexer.jobs import ErrorReason, IndexOptions, Job, JobStage, JobState
 from videosearch.v1 import indexer_pb2, indexer_pb2_grpc
@@ -63,9 +65,13 @@ class IndexerClient(ServiceClient):
     def watch(self, job_id: str) -> Iterator[Job]:
         """The job now, then each snapshot as it changes (every stage transition in
         order), ending with the finished job. No timeout: a job may run for hours."""
-        request = indexer_pb2.WatchIndexJobRequest(job_id=job_id)
-        for update in self._stream(self._stub.WatchIndexJob, request):
-            yield job_from_proto(update.job)
+        yield from self.open_watch(job_id)
+
+    def open_watch(self, job_id: str) -> "JobWatch":
+        """Like :meth:`watch`, but another thread may end it early with ``cancel()``
+        (a web page that went away)."""
+        call = self._stub.WatchIndexJob(indexer_pb2.WatchIndexJobRequest(job_id=job_id))
+        return JobWatch(call, self.service, self.address)
 
     def wait(self, job_id: str) -> Job:
         """Follows the job to its end and returns it finished (succeeded, failed or cancelled)."""
@@ -80,6 +86,28 @@ class IndexerClient(ServiceClient):
         job already finished."""
         return job_from_proto(self._call(self._stub.CancelIndexJob, indexer_pb2.CancelIndexJobRequest(job_id=job_id)).job)
 
+
+class JobWatch:
+    """A WatchIndexJob stream: iterate it for the job's snapshots; ``cancel()`` from any
+    thread ends the iteration quietly."""
+
+    def __init__(self, call, service: str, address: str) -> None:
+        self._call = call
+        self._where = (service, address)
+        self._cancelled = False
+
+    def __iter__(self) -> Iterator[Job]:
+        try:
+            for update in self._call:
+                yield job_from_proto(update.job)
+        except grpc.RpcError as err:
+            if self._cancelled and err.code() is grpc.StatusCode.CANCELLED:
+                return
+            raise_domain_error(err, *self._where)
+
+    def cancel(self) -> None:
+        self._cancelled = True
+        self._call.cancel()
 
 def every_page(list_page: Callable[[int, str], tuple[list[Job], str]], page_size: int) -> Iterator[Job]:
     """The jobs of ``list_page`` (one Indexer's or a fleet's) page after page, to the last."""

@@ -15,6 +15,7 @@ import os
 from collections.abc import Callable
 
 from videosearch.embedder.types import Preprocessing
+from videosearch.indexer.decoding import DecoderSettings
 from videosearch.indexer.detectors import DetectorSettings
 from videosearch.indexer.sampling import SamplingPolicy
 from videosearch.indexer.scenes import DEFAULT_MAX_CANDIDATES, SceneReader
@@ -83,6 +84,7 @@ def iter_scenes(
     preprocess_workers: int | None = None,
     resize_backend: str | None = None,
     progress_every: int = 30,
+    decoder: DecoderSettings | None = None,
 ) -> SceneReader:
     """One decode pass over ``path`` that yields each scene, with its sampled frames'
     pixels, as soon as the scene closes. See :class:`videosearch.indexer.scenes.SceneReader`
@@ -96,7 +98,8 @@ def iter_scenes(
     ``preprocess_workers`` threads preprocess frames (0: inline; default min(2, CPUs));
     ``resize_backend`` is "torch" (default when importable) or "pillow", see
     :mod:`videosearch.indexer.preprocess`; ``on_progress`` is called every
-    ``progress_every`` frames.
+    ``progress_every`` frames; ``decoder`` sets decoder threads and hardware decoding
+    (:mod:`videosearch.indexer.decoding`).
     """
     return SceneReader(
         path,
@@ -112,4 +115,5 @@ def iter_scenes(
         preprocess_workers=preprocess_workers,
         resize_backend=resize_backend,
         progress_every=progress_every,
+        decoder=decoder,
     )

@@ -20,6 +20,7 @@ import numpy as np
 from videosearch.common.errors import Cancelled, NotFound
 from videosearch.embedder.types import ModelInfo
 from videosearch.indexer import media
+from videosearch.indexer.decoding import DecoderSettings
 from videosearch.indexer.frame_times import FrameTimes
 from videosearch.indexer.failures import Dependency, failing_iter, failures_of
 from videosearch.common.resilience import RetryPolicy
@@ -102,9 +103,11 @@ class IndexPipeline:
         self, embedder: ImageEmbedder, store: VideoStore, *, embed_requests_in_flight: int = 4,
         moments: MomentSettings = MomentSettings(), limits: MediaLimits = MediaLimits(),
         retry: RetryPolicy = RetryPolicy(), roots: AllowedRoots | None = None,
+        decoder: DecoderSettings = DecoderSettings(),
     ) -> None:
         self._embedder = embedder
         self._roots = roots  # checked again on the opened file (None: tests that index anything)
+        self._decoder = decoder
         self._retry = retry
         self._limits = limits
         self._store = store
@@ -237,6 +240,7 @@ class IndexPipeline:
             preprocessing=info.preprocessing,
             on_progress=on_decode_progress,
             should_stop=should_stop,
+            decoder=self._decoder,
         )
         pending: deque[Future] = deque()
         thumbnails: dict[int, Thumbnail] = {}

@@ -32,6 +32,7 @@ import numpy as np
 from videosearch.common.errors import Cancelled, InvalidArgument
 from videosearch.common.timecode import PresentationTime
 from videosearch.embedder.types import Preprocessing
+from videosearch.indexer.decoding import DecoderSettings
 from videosearch.indexer.detectors import CutDetector, DetectorSettings
 from videosearch.indexer.frame_times import FrameTimes
 from videosearch.embedder.preprocessing import FramePreprocessor, ReducedFrame
@@ -86,7 +87,7 @@ class SampledScene:
         return self.end.seconds
 
 
-def _read_frame(capture: cv2.VideoCapture, last_index: int, container_count: int) -> tuple[np.ndarray, float] | None:
+def read_frame(capture: cv2.VideoCapture, last_index: int, container_count: int) -> tuple[np.ndarray, float] | None:
     """The next frame and its presentation time in milliseconds, or None at the end."""
     grabbed = capture.grab()
     if not grabbed and last_index < container_count - 1:
@@ -128,7 +129,7 @@ class _DecodeAhead:
         try:
             while not self._stop.is_set():
                 with self._clock.timing("decode"):
-                    item = _read_frame(self._capture, index, self._count)
+                    item = read_frame(self._capture, index, self._count)
                 if item is None:
                     break
                 index += 1
@@ -202,6 +203,7 @@ class SceneReader:
         preprocess_workers: int | None = None,
         resize_backend: str | None = None,
         progress_every: int = 30,
+        decoder: DecoderSettings | None = None,
     ) -> None:
         if not threshold > 0:
             raise InvalidArgument(f"detector threshold must be positive (ContentDetector's default is 27), got {threshold}")
@@ -220,6 +222,7 @@ class SceneReader:
         if max_candidates < needed:
             raise InvalidArgument(f"max_candidates must be at least {needed} for these samples per scene, got {max_candidates}")
         self.path = os.fspath(path)
+        self.decoder = decoder or DecoderSettings()
         self._preprocess = FramePreprocessor(preprocessing, backend=resize_backend)
         # ``threshold`` and ``min_scene_len`` are ContentDetector's; ``detector`` overrides both.
         self.detector = detector or DetectorSettings(threshold=threshold, min_scene_len=int(min_scene_len))
@@ -246,7 +249,7 @@ class SceneReader:
         return self._run()
 
     def _run(self) -> Iterator[SampledScene]:
-        capture, info, frame = open_video(self.path)
+        capture, info, frame = open_video(self.path, self.decoder)
         self.video_info = info
         self.frame_times = times = FrameTimes(info.fps)
         # CLIP sees frames as players show them; the stretch is folded into its resize.

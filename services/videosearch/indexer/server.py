@@ -19,7 +19,14 @@ from videosearch.indexer.metrics import IndexerMetrics
 from videosearch.indexer.paths import AllowedRoots
 from videosearch.indexer.pipeline import IndexPipeline
 from videosearch.indexer.servicer import IndexerServicer
-from videosearch.indexer.settings import IndexerSettings, default_options, load, media_limits, moment_settings
+from videosearch.indexer.settings import (
+    IndexerSettings,
+    decoder_settings,
+    default_options,
+    load,
+    media_limits,
+    moment_settings,
+)
 from videosearch.searcher.client import SearcherClient
 from videosearch.v1 import indexer_pb2, indexer_pb2_grpc
 
@@ -46,6 +53,7 @@ class IndexerApp(ServiceApp[IndexerSettings]):
             self.embedder, self.searcher, embed_requests_in_flight=settings.embed_requests_in_flight,
             moments=moment_settings(settings).validate(), limits=media_limits(settings),
             retry=RetryPolicy(total_s=settings.dependency_retry_s), roots=roots,
+            decoder=decoder_settings(settings),
         )
         self.job_metrics: IndexerMetrics | None = None  # set by start, with the metrics registry
         self.jobs = JobManager(

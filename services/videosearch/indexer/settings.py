@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from videosearch.common import defaults
 from videosearch.common.settings import BaseServiceSettings, OutgoingCallSettings, load_settings, message_setting, port_setting, setting
-from videosearch.indexer import moments
+from videosearch.indexer import decoding, moments
 from videosearch.indexer.jobs import IndexOptions
 from videosearch.indexer.limits import MediaLimits
 
@@ -56,6 +56,10 @@ class IndexerSettings(OutgoingCallSettings, BaseServiceSettings):
     max_duration_seconds: float = setting(_LIMITS.max_duration_seconds, "longest video a job may index, in seconds")
     max_file_bytes: int = setting(_LIMITS.max_file_bytes, "largest video file a job may read, in bytes")
     max_scenes: int = setting(_LIMITS.max_scenes, "most scenes one video may have")
+    decoder_threads: int = setting(
+        decoding.DEFAULT_DECODER_THREADS, "FFmpeg decoder threads per video (0: one per core, at most 16)")
+    decoder_hw_acceleration: str = setting(
+        decoding.DEFAULT_HW_ACCELERATION, "hardware video decoding: none, or any (where FFmpeg finds a decoder; else software)")
 
 
 # Every job option but ``force`` has a setting of the same name: the server's default for it.
@@ -70,6 +74,10 @@ def default_options(settings: IndexerSettings) -> IndexOptions:
 def media_limits(settings: IndexerSettings) -> MediaLimits:
     return MediaLimits(max_frame_pixels=settings.max_frame_pixels, max_duration_seconds=settings.max_duration_seconds,
                        max_file_bytes=settings.max_file_bytes, max_scenes=settings.max_scenes).validate()
+
+
+def decoder_settings(settings: IndexerSettings) -> decoding.DecoderSettings:
+    return decoding.DecoderSettings(threads=settings.decoder_threads, hw_acceleration=settings.decoder_hw_acceleration)
 
 
 def moment_settings(settings: IndexerSettings) -> moments.MomentSettings:

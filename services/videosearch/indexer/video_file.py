@@ -18,6 +18,7 @@ import numpy as np
 
 from videosearch.common.errors import InvalidArgument, NotFound, PermissionDenied, VideoSearchError
 from videosearch.common.timecode import Timecode, fps_fraction
+from videosearch.indexer.decoding import DecoderSettings
 
 ProgressCallback = Callable[[int, int], None]
 """Called as ``on_progress(done, total)``; ``done`` only grows."""
@@ -164,14 +165,21 @@ def _pixel_aspect(capture: cv2.VideoCapture) -> PixelAspect:
     return PixelAspect(ratio, vertical)
 
 
-def open_video(path: str | os.PathLike) -> tuple[cv2.VideoCapture, VideoInfo, np.ndarray]:
+def open_video(
+    path: str | os.PathLike, decoder: DecoderSettings | None = None
+) -> tuple[cv2.VideoCapture, VideoInfo, np.ndarray]:
     """Opens ``path`` and decodes its first frame: (capture positioned after frame 0, info, frame 0).
+
+    ``decoder`` sets decoder threads and hardware decoding (videosearch.indexer.decoding);
+    the defaults open it as PySceneDetect does.
 
     The caller owns the capture and must release it. The capture's CAP_PROP_POS_MSEC still
     gives frame 0's presentation time until the next frame is grabbed.
     """
     path = check_readable(path)
-    capture = cv2.VideoCapture(path, _capture_api())
+    api = _capture_api()
+    params = (decoder or DecoderSettings()).capture_params() if api == cv2.CAP_FFMPEG else []
+    capture = cv2.VideoCapture(path, api, params)
     try:
         if not capture.isOpened():
             raise NotAVideoError(f"{path} is not a video OpenCV can decode (no demuxer accepts it); {_CONVERT_HINT}")

@@ -1,0 +1,68 @@
+"""Search results and videos as the templates show them: hits grouped by video, each
+scene tile with its thumbnail, time range and score."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import PurePath
+
+from videosearch.common.timecode import format_seconds
+from videosearch.searcher.types import SceneHit, SceneRecord, SearchResult, VideoRecord
+
+
+def is_fragment_request(request) -> bool:
+    """htmx asking for the part of a page it swaps in (not for a whole page to restore history)."""
+    headers = request.headers
+    return headers.get("hx-request") == "true" and headers.get("hx-history-restore-request") != "true"
+
+
+def short_time(seconds: float) -> str:
+    """0:02.3 or 1:02:03.4: short enough for a thumbnail's caption."""
+    minutes, rest = divmod(max(seconds, 0.0), 60)
+    hours, minutes = divmod(int(minutes), 60)
+    return f"{hours}:{minutes:02d}:{rest:04.1f}" if hours else f"{minutes}:{rest:04.1f}"
+
+
+@dataclass(frozen=True)
+class Tile:
+    """One scene (or the moment of it that matched) on the page."""
+
+    video_id: str
+    scene_index: int
+    start_seconds: float
+    end_seconds: float
+    score: float | None = None
+
+    @property
+    def time_range(self) -> str:
+        return f"{short_time(self.start_seconds)}–{short_time(self.end_seconds)}"
+
+    @property
+    def timecodes(self) -> str:
+        return f"{format_seconds(self.start_seconds)} to {format_seconds(self.end_seconds)}"
+
+
+@dataclass(frozen=True)
+class VideoGroup:
+    video: VideoRecord
+    score: float | None
+    tiles: list[Tile]
+
+    @property
+    def name(self) -> str:
+        return PurePath(self.video.uri).name or self.video.video_id
+
+
+def hit_tile(hit: SceneHit) -> Tile:
+    """A hit plays from the moment that matched: the scene's start for a scene that is
+    one moment (every hard-cut scene), the matching stretch of a long take otherwise."""
+    span = hit.moment or hit.scene
+    return Tile(hit.video_id, hit.scene.index, span.start_seconds, span.end_seconds, hit.score)
+
+
+def scene_tile(video_id: str, scene: SceneRecord) -> Tile:
+    return Tile(video_id, scene.index, scene.start_seconds, scene.end_seconds)
+
+
+def result_groups(result: SearchResult) -> list[VideoGroup]:
+    return [VideoGroup(hit.video, hit.score, [hit_tile(s) for s in hit.scenes]) for hit in result.videos]
