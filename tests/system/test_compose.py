@@ -226,7 +226,7 @@ def test_the_web_page_is_published_on_loopback_and_reaches_the_services_over_tls
     assert web["ports"] == [f"127.0.0.1:{port}:{port}"] and web["healthcheck"]["test"][-1] == f"127.0.0.1:{port}"
     services = doc["services"]
     for target in ("indexer", "searcher"):
-        host, target_port = env[f"{WEB_PREFIX}_{target.upper()}_ADDRESS"].split(":")
+        host, target_port = env[f"{WEB_PREFIX}_{target.upper()}_ADDRESS"].removeprefix("dns:///").split(":")
         assert host == target and target_port == services[target]["environment"][f"VIDEOSEARCH_{target.upper()}_PORT"]
     assert env[f"{WEB_PREFIX}_CLIENT_TLS_CA_FILE"] == "/run/secrets/ca_cert" and "ca_cert" in web["secrets"]
     indexer_videos = [v for v in services["indexer"]["volumes"] if v.endswith(":/videos:ro")]
