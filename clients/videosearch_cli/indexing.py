@@ -16,10 +16,11 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from videosearch.common.errors import InvalidArgument, NotFound, PermissionDenied, ResourceExhausted
 from videosearch.indexer.client import IndexerClient, SubmitOptions
+from videosearch.indexer.fleet import IndexerFleet
 from videosearch.indexer.jobs import ErrorReason, Job, JobStage, JobState
 from videosearch.searcher.client import SearcherClient
 from videosearch.searcher.types import VideoRecord
-from videosearch_cli.connection import security_of
+from videosearch_cli.connection import indexers_of, security_of
 from videosearch_cli.output import console, errors, plain, print_json
 from videosearch_cli.prune import prune
 
@@ -81,9 +82,7 @@ def cmd_index(args) -> int:
         raise CliError("give files or folders to index, or --prune")
     if args.dry_run and not args.prune:
         raise CliError("--dry-run goes with --prune: `videosearch index --prune --dry-run`")
-    security = security_of(args)
-    with IndexerClient(args.indexer_address, security=security) as indexer, \
-            SearcherClient(args.searcher_address, security=security) as searcher:
+    with indexers_of(args) as indexer, SearcherClient(args.searcher_address, security=security_of(args)) as searcher:
         pruned = prune(searcher, dry_run=args.dry_run, json_output=args.json) if args.prune else None
         if not args.paths:
             if args.json:
@@ -92,7 +91,7 @@ def cmd_index(args) -> int:
         return index_files(args, indexer, searcher, pruned)
 
 
-def index_files(args, indexer: IndexerClient, searcher: SearcherClient, pruned: dict | None) -> int:
+def index_files(args, indexer: IndexerClient | IndexerFleet, searcher: SearcherClient, pruned: dict | None) -> int:
     files = expand_paths(args.paths)
     if not files:
         raise CliError("no video files found in the given paths")
@@ -178,7 +177,7 @@ def interrupt_between_calls() -> Iterator[Callable[[], bool]]:
         signal.signal(signal.SIGINT, previous)
 
 
-def watch_jobs(indexer: IndexerClient, jobs: list[Job], *, json_output: bool) -> list[Job]:
+def watch_jobs(indexer: IndexerClient | IndexerFleet, jobs: list[Job], *, json_output: bool) -> list[Job]:
     """One progress bar per video, fed by at most WATCH_STREAMS WatchIndexJob streams at a
     time. Ctrl-C stops watching (the jobs go on) and says how to cancel them."""
     latest = {job.job_id: job for job in jobs}
@@ -225,7 +224,7 @@ def watch_jobs(indexer: IndexerClient, jobs: list[Job], *, json_output: bool) ->
     return [latest[job.job_id] for job in jobs]
 
 
-def follow_one(indexer: IndexerClient, job: Job, show: Callable[[Job], None]) -> None:
+def follow_one(indexer: IndexerClient | IndexerFleet, job: Job, show: Callable[[Job], None]) -> None:
     last = job
     try:
         for last in indexer.watch(job.job_id):

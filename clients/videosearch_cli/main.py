@@ -15,10 +15,10 @@ from rich.table import Table
 
 from videosearch.common import defaults
 from videosearch.common.errors import Unavailable, VideoSearchError
-from videosearch.indexer.client import IndexerClient
+from videosearch.indexer.fleet import IndexerFleet
 from videosearch.indexer.jobs import Job
 from videosearch.searcher.client import SearcherClient
-from videosearch_cli.connection import security_of
+from videosearch_cli.connection import indexers_of, security_of
 from videosearch_cli.indexing import CliError, Interrupted, cmd_index
 from videosearch_cli.output import (
     console,
@@ -127,20 +127,24 @@ def cmd_videos_delete(args) -> int:
 
 # -- jobs, stats ---------------------------------------------------------------------
 def cmd_jobs_list(args) -> int:
-    with IndexerClient(args.indexer_address, security=security_of(args)) as indexer:
+    with indexers_of(args) as indexer:
         jobs, token = _page_or_all(args, indexer.list_page)
+        # With several Indexers, which one holds each job (its Get, Watch and Cancel go there).
+        where = {j.job_id: indexer.indexer_of(j.job_id) for j in jobs} if isinstance(indexer, IndexerFleet) else {}
     if args.json:
-        print_json({"jobs": [plain(j) for j in jobs], "next_page_token": token})
+        print_json({"jobs": [{**plain(j), **({"indexer": where[j.job_id]} if where else {})} for j in jobs],
+                    "next_page_token": token})
         return 0
     table = Table(title="index jobs, newest first")
-    room = max(24, console.width - 80)  # what the other columns leave the path; longer paths lose folders
-    for column in ("job", "state", "progress", "video"):
+    room = max(24, console.width - 80 - 22 * bool(where))  # what the other columns leave the path
+    for column in ("job", *(("indexer",) if where else ()), "state", "progress", "video"):
         table.add_column(column, no_wrap=True)
     table.add_column("path", overflow="fold", min_width=min(room, max((len(j.path) for j in jobs), default=4)))
     table.add_column("note", overflow="fold")
     for j in jobs:
         note = j.error or ("already indexed" if j.skipped else "")
-        table.add_row(j.job_id, j.state.value, f"{j.percent:.0f}%", j.video_id, escape(short_path(j.path, room)), escape(note))
+        table.add_row(j.job_id, *((where[j.job_id],) if where else ()), j.state.value, f"{j.percent:.0f}%", j.video_id,
+                      escape(short_path(j.path, room)), escape(note))
     console.print(table)
     _more_hint("jobs list", token, args)
     return 0
@@ -151,7 +155,7 @@ def cmd_jobs_cancel(args) -> int:
     check, so it may still read running for a moment (`jobs list` shows when it stopped)."""
     results: list[Job] = []
     failed = 0
-    with IndexerClient(args.indexer_address, security=security_of(args)) as indexer:
+    with indexers_of(args) as indexer:
         for job_id in args.job_ids:
             try:
                 results.append(indexer.cancel(job_id))
@@ -196,7 +200,8 @@ def _paging(parser: argparse.ArgumentParser, default_size: int) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="videosearch", description="Index videos and search them with text, images and examples.")
     parser.add_argument("--indexer-address", default=os.environ.get("VIDEOSEARCH_INDEXER_ADDRESS", defaults.INDEXER_ADDRESS),
-                        help="host:port of the Indexer [env VIDEOSEARCH_INDEXER_ADDRESS]")
+                        help="host:port of the Indexer, or several (comma-separated, or dns:///name:port): files are "
+                             "spread over them and `jobs list` shows all their jobs [env VIDEOSEARCH_INDEXER_ADDRESS]")
     parser.add_argument("--searcher-address", default=os.environ.get("VIDEOSEARCH_SEARCHER_ADDRESS", defaults.SEARCHER_ADDRESS),
                         help="host:port of the Searcher [env VIDEOSEARCH_SEARCHER_ADDRESS]")
     for flag, env, what in (

@@ -9,7 +9,7 @@ import threading
 import grpc
 import pytest
 from videosearch.common.errors import InvalidArgument
-from videosearch.common.replicas import channel_options, channel_target, split_addresses
+from videosearch.common.replicas import channel_options, channel_target, replica_addresses, split_addresses
 from videosearch.embedder.model import ClipEmbedder
 from videosearch.embedder.server import serve
 from videosearch.embedder.settings import EmbedderSettings
@@ -38,6 +38,15 @@ def test_targets_for_one_address_a_list_and_a_dns_name():
     for bad in ("", " , ", "127.0.0.1:5,dns:///x:1", "nohostport,127.0.0.1:5"):
         with pytest.raises(InvalidArgument):
             channel_target(bad)
+
+
+def test_each_replica_of_a_list_or_a_dns_name():
+    """What the Embedder's model check asks one by one (see embedder/model_pin.py)."""
+    assert replica_addresses("localhost:5, 127.0.0.1:6") == ["127.0.0.1:5", "127.0.0.1:6"]
+    assert replica_addresses("dns:///localhost:7") == ["127.0.0.1:7"]
+    assert replica_addresses("embedder:8") == ["embedder:8"]  # one address is dialled as given
+    with pytest.raises(InvalidArgument, match="cannot resolve"):
+        replica_addresses("dns:///no-such-host.invalid:9")
 
 
 def test_calls_spread_over_replicas_and_survive_one_stopping(tiny_clip_dir):

@@ -31,7 +31,7 @@ def compose() -> dict:
 
 def test_every_service_is_defined_and_runs_its_console_script():
     scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
-    services = compose()["services"]
+    services = {name: s for name, s in compose()["services"].items() if "profiles" not in s}
     assert set(services) == set(SERVICES) | {"web"}
     for name, (_, _, script) in SERVICES.items():
         assert services[name]["command"] == [script]
@@ -55,16 +55,41 @@ def test_ports_healthchecks_and_addresses_agree():
         ports[name] = port
         assert env[f"{prefix}_HOST"] == "0.0.0.0", "a container must listen on all interfaces"
         # Only what a user calls is published, and only on loopback (a proxy serves other hosts).
-        assert services[name].get("ports", []) == ([] if name == "embedder" else [f"127.0.0.1:{port}:{port}"])
+        published = [re.sub(r"\$\{\w+:-(\w+)\}", r"\1", p) for p in services[name].get("ports", [])]  # defaults
+        assert published == ([] if name == "embedder" else [f"127.0.0.1:{port}:{port}"])
         assert services[name]["healthcheck"]["test"][-1] == f"127.0.0.1:{port}"
         # The compose port is the service's own default, so local and container setups match.
         defaults = {f.name: f.default for f in dataclasses.fields(settings_cls)}
         assert defaults["port"] == port
     for name, (_, prefix, _) in SERVICES.items():
         for variable, value in services[name]["environment"].items():
-            if variable.endswith("_ADDRESS"):
-                host, port = value.split(":")
+            if variable.endswith("_ADDRESS") and not variable.endswith("MILVUS_URI"):
+                host, port = value.removeprefix("dns:///").split(":")
                 assert host in ports and int(port) == ports[host], f"{name}: {variable}={value} names no service port"
+
+
+def test_embedder_replicas_are_reached_by_the_service_name():
+    services = compose()["services"]
+    assert str(services["embedder"]["deploy"]["replicas"]).startswith("${EMBEDDER_REPLICAS")
+    for name in ("searcher", "indexer"):
+        # Every record of the name, round-robin: a plain host:port would stick to one replica.
+        assert services[name]["environment"][f"VIDEOSEARCH_{name.upper()}_EMBEDDER_ADDRESS"] == "dns:///embedder:50051"
+
+
+def test_the_milvus_profile_runs_searcher_replicas_over_a_healthy_milvus():
+    services = compose()["services"]
+    profile = {name for name, s in services.items() if s.get("profiles") == ["milvus"]}
+    assert profile == {"etcd", "minio", "milvus"}
+    assert all("healthcheck" in services[name] for name in profile)
+    assert services["milvus"]["depends_on"] == {"etcd": {"condition": "service_healthy"},
+                                                "minio": {"condition": "service_healthy"}}
+    searcher = services["searcher"]
+    assert searcher["environment"]["VIDEOSEARCH_SEARCHER_BACKEND"] == "${SEARCHER_BACKEND:-embedded}"
+    assert searcher["environment"]["VIDEOSEARCH_SEARCHER_MILVUS_URI"] == "http://milvus:19530"
+    assert searcher["depends_on"]["milvus"] == {"condition": "service_healthy", "required": False}
+    assert str(searcher["deploy"]["replicas"]).startswith("${SEARCHER_REPLICAS")
+    # The Indexer writes through any of them: every record of the name.
+    assert services["indexer"]["environment"]["VIDEOSEARCH_INDEXER_SEARCHER_ADDRESS"] == "dns:///searcher:50053"
 
 
 def test_volumes_hold_the_leveldb_data_and_the_model_cache():
@@ -127,8 +152,8 @@ def test_dockerignore_keeps_local_state_out_of_the_build_context():
 def test_docker_waits_longer_than_a_service_takes_to_stop():
     from videosearch.common.defaults import GRACE_SECONDS
 
-    for name, service in compose()["services"].items():
-        period = service["stop_grace_period"]
+    for name in SERVICES:  # ours; the milvus profile's services stop as their images do
+        period = compose()["services"][name]["stop_grace_period"]
         assert period.endswith("s") and float(period[:-1]) > 2 * GRACE_SECONDS, f"{name}: {period}"
 
 
@@ -201,7 +226,7 @@ def test_the_web_page_is_published_on_loopback_and_reaches_the_services_over_tls
     assert web["ports"] == [f"127.0.0.1:{port}:{port}"] and web["healthcheck"]["test"][-1] == f"127.0.0.1:{port}"
     services = doc["services"]
     for target in ("indexer", "searcher"):
-        host, target_port = env[f"{WEB_PREFIX}_{target.upper()}_ADDRESS"].split(":")
+        host, target_port = env[f"{WEB_PREFIX}_{target.upper()}_ADDRESS"].removeprefix("dns:///").split(":")
         assert host == target and target_port == services[target]["environment"][f"VIDEOSEARCH_{target.upper()}_PORT"]
     assert env[f"{WEB_PREFIX}_CLIENT_TLS_CA_FILE"] == "/run/secrets/ca_cert" and "ca_cert" in web["secrets"]
     indexer_videos = [v for v in services["indexer"]["volumes"] if v.endswith(":/videos:ro")]

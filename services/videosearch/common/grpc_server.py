@@ -20,6 +20,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 from videosearch.common import defaults
 from videosearch.common.errors import VideoSearchError
+from videosearch.common.log_format import formatter as log_formatter
 from videosearch.common.reflection import enable_reflection
 from videosearch.common.rpc_handlers import SyncHandlerAdapter, is_service_method, wrap
 from videosearch.common.server_limits import ConcurrencyCap, RequestSizeLimit
@@ -265,11 +266,10 @@ def write_port_file(path: str, port: int) -> None:
     tmp.replace(target)
 
 
-def configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=getattr(logging, level.upper(), logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+def configure_logging(level: str, log_format: str = "text") -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(log_formatter(log_format))
+    logging.basicConfig(level=getattr(logging, level.upper(), logging.INFO), handlers=[handler])
 
 
 def insecure_channel(address: str) -> grpc.Channel:

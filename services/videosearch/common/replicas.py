@@ -56,6 +56,20 @@ def _literal(address: str) -> str:
         raise InvalidArgument(f"cannot resolve {host!r} ({exc.strerror}); check the address") from None
 
 
+def replica_addresses(address: str) -> list[str]:
+    """Each replica an address stands for, as ip:port: the list's entries, or every record
+    of a ``dns:///name:port`` (looked up now; Compose gives one record per replica)."""
+    parts = split_addresses(address)
+    if len(parts) == 1 and parts[0].startswith("dns:"):
+        host, _, port = parts[0].split("/")[-1].rpartition(":")
+        try:
+            records = socket.getaddrinfo(host, int(port), socket.AF_INET, socket.SOCK_STREAM)
+        except (OSError, ValueError) as exc:
+            raise InvalidArgument(f"cannot resolve {parts[0]!r} ({exc}); check the address") from None
+        return sorted({f"{record[4][0]}:{record[4][1]}" for record in records})
+    return [_literal(part) if len(parts) > 1 else part for part in parts]
+
+
 def service_config(services: Iterable[str] = IDEMPOTENT_METHODS) -> str:
     """round_robin over ready replicas (client-side health checking drops those not
     SERVING), and retries of idempotent methods on UNAVAILABLE."""

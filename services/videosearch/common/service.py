@@ -163,7 +163,7 @@ class ServiceApp(ABC, Generic[S]):
     @classmethod
     def main(cls, argv: Sequence[str] | None = None) -> int:
         settings = cls.read_settings(argv)
-        configure_logging(settings.log_level)
+        configure_logging(settings.log_level, settings.log_format)
         # From here on SIGTERM ends the process: at once while it starts, gracefully once ready.
         shutdown = ShutdownSignal(cls.name)
         app = None

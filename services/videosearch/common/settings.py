@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from typing import TypeVar
 
 from videosearch.common import defaults
+from videosearch.common.log_format import LOG_FORMATS
 
 T = TypeVar("T")
 
@@ -68,7 +69,10 @@ def load_settings(cls: type[T], prefix: str, argv: Sequence[str] | None = None, 
         else:
             parser.add_argument(flag, dest=field.name, type=lambda t, k=kind: _parse(k, t), default=default, help=help_text)
     parsed = parser.parse_args(argv)
-    return cls(**vars(parsed))
+    try:
+        return cls(**vars(parsed))
+    except ValueError as exc:  # a value no field allows: a usage error, before anything starts
+        parser.error(str(exc))
 
 
 def setting(default, help: str):  # noqa: A002 - mirrors argparse's name
@@ -98,6 +102,7 @@ class BaseServiceSettings:
     port: int = port_setting(0)
     port_file: str = setting("", "write the bound port to this file once listening (for launchers using port 0)")
     log_level: str = setting(defaults.LOG_LEVEL, "logging level: debug, info, warning or error")
+    log_format: str = setting("text", "log line format: text, or json (one object a line, for log collectors)")
     grace_seconds: float = setting(defaults.GRACE_SECONDS, "seconds in-flight RPCs get to finish after SIGTERM")
     max_message_mb: int = message_setting(defaults.MAX_MESSAGE_MB)
     reflection: bool = setting(True, "answer gRPC server reflection (v1 and v1alpha), e.g. for grpcurl")
@@ -111,6 +116,10 @@ class BaseServiceSettings:
     tokens_file: str = setting("", "file of '<read|write> sha256:<hex>' lines; set, every RPC but health needs a bearer "
                                    "token with the method's role (docs/security.md); empty: no authentication")
     metrics_port: int = setting(-1, "serve Prometheus metrics at http://<host>:<port>/metrics; -1 off, 0 picks a port")
+
+    def __post_init__(self) -> None:
+        if self.log_format not in LOG_FORMATS:
+            raise ValueError(f"--log-format must be one of {', '.join(LOG_FORMATS)}, got {self.log_format!r}")
 
     def server_tls(self):
         """The server's TLS settings, or None for plaintext; half a pair is a start-up error."""

@@ -14,7 +14,7 @@ import collections
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Protocol
@@ -126,6 +126,8 @@ class DynamicBatcher:
         self.max_batch_size = max_batch_size
         self.max_wait = max_wait_ms / 1000.0
         self.max_queue_images = max_queue_images
+        # Told of each batch formed: (its images, each part's wait in seconds); see embedder/metrics.py.
+        self.on_batch: Callable[[int, list[float]], None] | None = None
         self._queue: collections.deque[_Part] = collections.deque()
         self._queued_images = 0
         self._cond = threading.Condition()
@@ -254,6 +256,8 @@ class DynamicBatcher:
         self._images += size
         self._batch_sizes.append(size)
         self._delays_ms.extend((now - p.enqueued_at) * 1000.0 for p in taken)
+        if self.on_batch is not None:
+            self.on_batch(size, [now - p.enqueued_at for p in taken])
         return taken
 
     def _run(self) -> None:

@@ -16,6 +16,7 @@ from videosearch.common.grpc_client import ServiceClient, raise_domain_error
 from videosearch.common import defaults
 from videosearch.common.security import ClientSecurity
 from videosearch.common.tensors import from_tensor, to_tensor
+from videosearch.embedder.model_pin import ModelPin
 from videosearch.embedder.types import ModelInfo
 from videosearch.embedder.wire import model_info_from_proto
 from videosearch.v1 import embedder_pb2, embedder_pb2_grpc
@@ -27,20 +28,32 @@ _MAX_MESSAGE_BYTES = defaults.EMBEDDER_MAX_MESSAGE_MB * 2**20
 
 
 class EmbedderClient(ServiceClient):
+    """Every answer comes from one model: with several replicas, a replica serving another
+    model is refused (see model_pin)."""
+
     service = "embedder"
 
     def __init__(self, address: str, timeout: float = 60.0, *, security: ClientSecurity | None = None) -> None:
         super().__init__(address, timeout, security=security)
         self._stub = embedder_pb2_grpc.EmbedderServiceStub(self._channel)
         self._info: ModelInfo | None = None
+        self._pin = ModelPin(address, security or ClientSecurity(), timeout)
 
     # -- RPCs ------------------------------------------------------------------
 
     def model_info(self) -> ModelInfo:
         """Asks the embedder for its model (id, embedding size, preprocessing, limits)."""
-        response = self._call(self._stub.GetModelInfo, embedder_pb2.GetModelInfoRequest())
-        self._info = model_info_from_proto(response)
+        def ask():
+            response = self._call(self._stub.GetModelInfo, embedder_pb2.GetModelInfoRequest())
+            return response, response.model_id
+
+        self._info = model_info_from_proto(self._pin.checked(ask))
         return self._info
+
+    def forget_model(self) -> None:
+        """Ask the replicas for their model again on the next call."""
+        self._pin.forget()
+        self._info = None
 
     def embed_images(self, pixels: np.ndarray) -> np.ndarray:
         """Embeds (N, 3, H, W) pixels -- uint8 after resize and crop (smallest on the
@@ -57,9 +70,8 @@ class EmbedderClient(ServiceClient):
         chunk = self._images_per_chunk(pixels, info)
         if pixels.ndim < 1 or pixels.shape[0] <= chunk:
             request = embedder_pb2.EmbedImagesRequest(pixel_values=to_tensor(pixels))
-            response = self._call(self._stub.EmbedImages, request)
-            return from_tensor(response.embeddings, name="embeddings")
-        return self._stream_images(pixels, chunk)
+            return self._pin.checked(lambda: self._embeddings(self._call(self._stub.EmbedImages, request)))
+        return self._pin.checked(lambda: self._stream_images(pixels, chunk), resend_unavailable=True)
 
     def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
         """Embeds texts as (len(texts), dim) L2-normalized float32."""
@@ -70,8 +82,7 @@ class EmbedderClient(ServiceClient):
         parts = []
         for start in range(0, max(len(texts), 1), max(limit, 1)):
             request = embedder_pb2.EmbedTextsRequest(texts=texts[start : start + limit])
-            response = self._call(self._stub.EmbedTexts, request)
-            parts.append(from_tensor(response.embeddings, name="embeddings"))
+            parts.append(self._pin.checked(lambda: self._embeddings(self._call(self._stub.EmbedTexts, request))))
         return np.concatenate(parts) if len(parts) > 1 else parts[0]
 
     # -- helpers ---------------------------------------------------------------
@@ -85,18 +96,24 @@ class EmbedderClient(ServiceClient):
         by_size = max(1, (_MAX_MESSAGE_BYTES - _MESSAGE_OVERHEAD_BYTES) // max(bytes_per_image, 1))
         return max(1, min(info.max_images_per_request, by_size))
 
-    def _stream_images(self, pixels: np.ndarray, chunk: int) -> np.ndarray:
+    @staticmethod
+    def _embeddings(response) -> tuple[np.ndarray, str]:
+        return from_tensor(response.embeddings, name="embeddings"), response.model_id
+
+    def _stream_images(self, pixels: np.ndarray, chunk: int) -> tuple[np.ndarray, str]:
+        """One stream goes to one replica: its chunks' model ids are all that replica's."""
         starts = range(0, pixels.shape[0], chunk)
 
         def requests() -> Iterator[embedder_pb2.StreamEmbedImagesRequest]:
             for start in starts:
                 yield embedder_pb2.StreamEmbedImagesRequest(pixel_values=to_tensor(pixels[start : start + chunk]))
 
-        parts = []
+        parts, models = [], set()
         try:
             # The timeout covers the whole stream: one per-request timeout per chunk.
             for response in self._stub.StreamEmbedImages(requests(), timeout=self.timeout * len(starts)):
                 parts.append(from_tensor(response.embeddings, name="embeddings"))
+                models.add(response.model_id)
         except grpc.RpcError as err:
             raise_domain_error(err, "embedder", self.address)
-        return np.concatenate(parts)
+        return np.concatenate(parts), models.pop() if len(models) == 1 else ""

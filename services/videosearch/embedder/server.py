@@ -13,6 +13,7 @@ import torch
 
 from videosearch.common.service import EXIT_STARTUP_FAILED, ServiceApp
 from videosearch.embedder.engine import EmbeddingEngine
+from videosearch.embedder.metrics import watch_batcher
 from videosearch.embedder.model import ClipEmbedder, ModelLoadError
 from videosearch.embedder.servicer import EmbedderServicer
 from videosearch.embedder.settings import EmbedderSettings, load
@@ -55,6 +56,8 @@ class EmbedderServer(ServiceApp[EmbedderSettings]):
             max_texts_per_request=s.max_texts_per_request,
             forward_workers=s.forward_workers,
         )
+        if self.metrics is not None:
+            watch_batcher(self.metrics, self.engine.batcher)
         self.servicer.attach(self.engine)
         return self.engine
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import grpc
 
@@ -60,12 +60,7 @@ class IndexerClient(ServiceClient):
 
     def list(self, page_size: int = 0) -> Iterator[Job]:
         """Every job the Indexer keeps, newest first, fetched a page at a time."""
-        token = ""
-        while True:
-            jobs, token = self.list_page(page_size, token)
-            yield from jobs
-            if not token:
-                return
+        return every_page(self.list_page, page_size)
 
     def watch(self, job_id: str) -> Iterator[Job]:
         """The job now, then each snapshot as it changes (every stage transition in
@@ -113,6 +108,15 @@ class JobWatch:
     def cancel(self) -> None:
         self._cancelled = True
         self._call.cancel()
+
+def every_page(list_page: Callable[[int, str], tuple[list[Job], str]], page_size: int) -> Iterator[Job]:
+    """The jobs of ``list_page`` (one Indexer's or a fleet's) page after page, to the last."""
+    token = ""
+    while True:
+        jobs, token = list_page(page_size, token)
+        yield from jobs
+        if not token:
+            return
 
 
 # Domain enums share their member names with the proto's values, after the prefix;

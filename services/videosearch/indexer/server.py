@@ -14,7 +14,8 @@ from videosearch.common.resilience import RetryPolicy
 from videosearch.common.service import ServiceApp
 from videosearch.embedder.client import EmbedderClient
 from videosearch.indexer.job_store import JobStore
-from videosearch.indexer.jobs import JobManager
+from videosearch.indexer.jobs import Job, JobHandle, JobManager
+from videosearch.indexer.metrics import IndexerMetrics
 from videosearch.indexer.paths import AllowedRoots
 from videosearch.indexer.pipeline import IndexPipeline
 from videosearch.indexer.servicer import IndexerServicer
@@ -54,8 +55,9 @@ class IndexerApp(ServiceApp[IndexerSettings]):
             retry=RetryPolicy(total_s=settings.dependency_retry_s), roots=roots,
             decoder=decoder_settings(settings),
         )
+        self.job_metrics: IndexerMetrics | None = None  # set by start, with the metrics registry
         self.jobs = JobManager(
-            self.pipeline,
+            self._run_job,
             workers=settings.workers,
             max_queued=settings.max_queued_jobs,
             finished_kept=settings.finished_jobs_kept,
@@ -66,8 +68,16 @@ class IndexerApp(ServiceApp[IndexerSettings]):
 
     def start(self) -> "IndexerApp":
         super().start()
+        self.job_metrics = IndexerMetrics(self.metrics, self.jobs)
         threading.Thread(target=self._become_ready, name="indexer-ready", daemon=True).start()
         return self
+
+    def _run_job(self, job: Job, handle: JobHandle) -> None:
+        try:
+            self.pipeline(job, handle)
+        finally:
+            if self.job_metrics is not None:
+                self.job_metrics.job_ended(self.jobs.get(job.job_id))
 
     def open(self) -> None:
         """Nothing to load: what the Indexer needs are the other services, awaited by _become_ready."""

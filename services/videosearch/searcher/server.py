@@ -8,14 +8,16 @@ process with exit code 2 and a message saying what to do.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from videosearch.common.errors import FailedPrecondition
 from videosearch.common.service import EXIT_STARTUP_FAILED, ServiceApp
 from videosearch.searcher.ann import AnnParams
 from videosearch.searcher.image_query import ImageLimits
+from videosearch.searcher.metrics import MeasuredSearcher
 from videosearch.searcher.service import Searcher, TextEmbedder
 from videosearch.searcher.servicer import SearcherServicer
-from videosearch.searcher.settings import ANN_MODES, SearcherSettings, load
+from videosearch.searcher.settings import ANN_MODES, BACKENDS, SearcherSettings, load
 from videosearch.v1 import searcher_pb2, searcher_pb2_grpc
 
 EXIT_STORE_UNUSABLE = EXIT_STARTUP_FAILED
@@ -35,6 +37,10 @@ class SearcherServer(ServiceApp[SearcherSettings]):
     def __init__(self, settings: SearcherSettings) -> None:
         if settings.ann not in ANN_MODES:
             raise ValueError(f"--ann must be one of {', '.join(ANN_MODES)}, got {settings.ann!r}")
+        if settings.backend not in BACKENDS:
+            raise ValueError(f"--backend must be one of {', '.join(BACKENDS)}, got {settings.backend!r}")
+        if settings.backend == "milvus" and not settings.milvus_uri:
+            raise ValueError("--backend milvus needs --milvus-uri (http://host:19530, or a local path for milvus-lite)")
         super().__init__(settings, SearcherServicer())
         self.searcher: Searcher | None = None
         self.text_embedder: TextEmbedder | None = None
@@ -47,6 +53,10 @@ class SearcherServer(ServiceApp[SearcherSettings]):
             text_embedder = RemoteTextEmbedder(s.embedder_address, timeout=s.embedder_timeout,
                                                security=s.client_security())
         self.text_embedder = text_embedder
+        if s.backend == "milvus":
+            self.searcher = open_on_milvus(s, text_embedder)
+            self.servicer.attach(MeasuredSearcher(self.searcher, self.metrics) if self.metrics else self.searcher)
+            return self.searcher
         self.searcher = Searcher.open(
             s.data_dir,
             text_embedder=text_embedder,
@@ -61,7 +71,7 @@ class SearcherServer(ServiceApp[SearcherSettings]):
             image_limits=ImageLimits(max_bytes=s.max_image_bytes, max_pixels=s.max_image_pixels),
             max_thumbnail_bytes=s.max_thumbnail_bytes,
         )
-        self.servicer.attach(self.searcher)
+        self.servicer.attach(MeasuredSearcher(self.searcher, self.metrics) if self.metrics else self.searcher)
         return self.searcher
 
     def close(self) -> None:
@@ -73,8 +83,21 @@ class SearcherServer(ServiceApp[SearcherSettings]):
 
     def ready_message(self) -> str:
         index = self.searcher.index
+        where = self.settings.milvus_uri if self.settings.backend == "milvus" else self.settings.data_dir
         return (f"searcher ready on {self.address}: {index.video_count} videos, {index.scene_count} scenes "
-                f"from {self.settings.data_dir} (loaded in {self.searcher.load_seconds:.2f} s)")
+                f"from {where} (loaded in {self.searcher.load_seconds:.2f} s)")
+
+
+def open_on_milvus(s: SearcherSettings, text_embedder: TextEmbedder | None) -> Searcher:
+    """The Searcher over Milvus (searcher/backends): nothing loads, every call asks Milvus."""
+    from videosearch.searcher.backends.milvus import MilvusBackend
+    from videosearch.searcher.backends.milvus_searcher import MilvusIndex, MilvusStore
+
+    token = Path(s.milvus_token_file).read_text().strip() if s.milvus_token_file else ""
+    backend = MilvusBackend(s.milvus_uri, token=token, prefix=s.milvus_prefix, index_type=s.milvus_index)
+    return Searcher(MilvusStore(backend), MilvusIndex(backend), text_embedder,
+                    image_limits=ImageLimits(max_bytes=s.max_image_bytes, max_pixels=s.max_image_pixels),
+                    max_thumbnail_bytes=s.max_thumbnail_bytes)
 
 
 SERVICE_NAME = SearcherServer.grpc_service.full_name

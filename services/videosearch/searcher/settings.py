@@ -13,6 +13,7 @@ from videosearch.searcher.validation import DEFAULT_MAX_THUMBNAIL_BYTES
 
 ENV_PREFIX = "VIDEOSEARCH_SEARCHER"
 ANN_MODES = ("none", "hnsw", "auto")
+BACKENDS = ("embedded", "milvus")
 _ANN = AnnParams()
 
 
@@ -37,6 +38,14 @@ class SearcherSettings(OutgoingCallSettings, BaseServiceSettings):
     max_image_pixels: int = setting(DEFAULT_MAX_IMAGE_PIXELS,
                                     "largest query image accepted, in pixels (width x height, checked before decoding)")
     max_thumbnail_bytes: int = setting(DEFAULT_MAX_THUMBNAIL_BYTES, "largest scene thumbnail JPEG an upsert may carry")
+    backend: str = setting("embedded", "where scenes are stored and ranked: embedded (LevelDB in --data-dir, one "
+                                       "process) or milvus (--milvus-uri; any number of Searchers over one Milvus)")
+    milvus_uri: str = setting("", "the Milvus of --backend milvus: http://host:19530, or a local path for milvus-lite "
+                                  "(one process only)")
+    milvus_token_file: str = setting("", "file holding the Milvus token (user:password, or an API key); empty: none")
+    milvus_prefix: str = setting("videosearch", "prefix of the Milvus collections, so several collections share one Milvus")
+    milvus_index: str = setting("HNSW", "Milvus index of the moment vectors: HNSW, IVF_FLAT, FLAT (exact) or DISKANN "
+                                        "(Milvus standalone or cluster only; docs/scaling.md)")
 
 
 def load(argv: Sequence[str] | None = None) -> SearcherSettings:

@@ -201,6 +201,20 @@ def frames_from_bytes(raw: bytes, moment_index: int) -> tuple[list[SampledFrame]
     return frames, vectors.reshape(n, -1) if n else vectors.reshape(0, 0)
 
 
+def extras_records(extras: VideoExtras) -> Iterator[tuple[str, int, bytes]]:
+    """A video's extras as records: ("frames", moment index, FRAMES_LAYOUT) for each moment
+    with sampled frames, ("thumb", scene index, THUMB_LAYOUT) for each scene's thumbnail."""
+    at = 0
+    by_moment: dict[int, list[SampledFrame]] = {}
+    for frame in extras.frames:
+        by_moment.setdefault(frame.moment_index, []).append(frame)
+    for moment_index, frames in by_moment.items():
+        yield "frames", moment_index, frames_to_bytes(frames, extras.frame_embeddings[at : at + len(frames)])
+        at += len(frames)
+    for scene_index, thumbnail in enumerate(extras.thumbnails):
+        yield "thumb", scene_index, thumbnail_to_bytes(thumbnail)
+
+
 def thumbnail_to_bytes(thumbnail: Thumbnail) -> bytes:
     return _THUMB_HEAD.pack(thumbnail.width, thumbnail.height, thumbnail.frame, thumbnail.seconds) + thumbnail.image_jpeg
 
@@ -564,17 +578,8 @@ class SearcherStore:
 
     @staticmethod
     def _put_extras(batch, video_id: str, extras: VideoExtras) -> None:
-        if extras.frames:
-            at = 0
-            by_moment: dict[int, list[SampledFrame]] = {}
-            for frame in extras.frames:
-                by_moment.setdefault(frame.moment_index, []).append(frame)
-            for moment_index, frames in by_moment.items():
-                batch.put(_frames_key(video_id, moment_index),
-                          frames_to_bytes(frames, extras.frame_embeddings[at : at + len(frames)]))
-                at += len(frames)
-        for scene_index, thumbnail in enumerate(extras.thumbnails):
-            batch.put(_thumb_key(video_id, scene_index), thumbnail_to_bytes(thumbnail))
+        for kind, item, raw in extras_records(extras):
+            batch.put(_frames_key(video_id, item) if kind == "frames" else _thumb_key(video_id, item), raw)
 
     def _delete_rows(self, batch, video_id: str) -> None:
         for prefix in _per_video_prefixes(video_id):

@@ -73,6 +73,7 @@ class RemoteTextEmbedder:
         except Unavailable:
             with self._lock:
                 self._info = None
+            self._client.forget_model()
             raise
 
     def _call(self, fn):
