@@ -99,7 +99,11 @@ def test_an_index_job_survives_a_replica_killed_midway_and_spreads_its_calls(tin
         print(f"embed calls per replica (the middle one killed after {embedded_at_kill} of "
               f"{final.frames_embedded} frames): {counts}")
         assert min(counts) >= 3, counts
-        assert sum(counts) >= final.scenes_found, "every scene's frames were embedded by some replica"
+        # The victim's count is read just before the kill: calls it answered in that gap (at most
+        # the Indexer's embed calls in flight) or whose answer its metrics had not yet counted are
+        # missing from it, so the sum may fall short of one call per scene by that much, no more.
+        in_flight = indexer.settings.embed_requests_in_flight
+        assert sum(counts) >= final.scenes_found - 2 * in_flight, "every scene's frames were embedded by some replica"
         with SearcherClient(searcher.address) as store:
             assert store.stats().scene_count == final.scenes_found > 0
 
