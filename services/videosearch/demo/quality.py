@@ -50,8 +50,13 @@ class QualityReport:
             ("cut recall (±1 frame)", f"{self.cut_recall:.3f} ({self.found_cuts}/{self.true_cuts})"),
             ("search latency p50 (ms, text included)", f"{self.query_ms_p50:.1f}"),
         ]
-        width = max(len(name) for name, _ in rows)
-        return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
+        return two_column_table(rows)
+
+
+def two_column_table(rows: list[tuple[str, str]]) -> str:
+    """A report's rows as name and value, the names padded to one width."""
+    width = max(len(name) for name, _ in rows)
+    return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
 
 
 def index_files(indexer_address: str, paths: list[Path], options: SubmitOptions = SubmitOptions()) -> dict[str, Job]:

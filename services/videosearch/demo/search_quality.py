@@ -24,6 +24,7 @@ import numpy as np
 from PIL import Image
 
 from videosearch.demo import world
+from videosearch.demo.quality import two_column_table
 from videosearch.searcher.client import SearcherClient
 from videosearch.searcher.types import QueryTerm, SceneRef, SearchParams
 
@@ -52,8 +53,7 @@ class SearchFeatureReport:
             ("negative: red scene ranked first", f"{self.negative_violations}"),
             ("negative: top scene shows the shape", f"{self.negative_shape_r1:.3f}"),
         ]
-        width = max(len(name) for name, _ in rows)
-        return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
+        return two_column_table(rows)
 
 
 def render_jpeg(caption: str, rng: np.random.Generator, size: tuple[int, int] = world.DEFAULT_SIZE) -> bytes:
