@@ -5,19 +5,20 @@ variants measured by speed, cuts and embeddings (``--decoders``)."""
 from __future__ import annotations
 
 import statistics
-import subprocess
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 from videosearch.indexer.decoding import DecoderSettings, hardware_decoding
 from videosearch.indexer.detectors import CutDetector, DetectorSettings
-from videosearch.indexer.scenes import read_frame
+from videosearch.embedder.preprocessing import ReducedFrame
+from videosearch.indexer.scenes import SceneReader, read_frame
 from videosearch.indexer.video_file import open_video
 
 DECODING_SECTION = "## Decoding"
+MIN_COSINE = 0.99  # a decoder variant's embeddings against the default decode's, to become the default
 
 
 def decode_only(path: Path, decoder: DecoderSettings = DecoderSettings()) -> dict:
@@ -35,10 +36,9 @@ def decode_only(path: Path, decoder: DecoderSettings = DecoderSettings()) -> dic
 
 # -- decoder variants: speed, cuts against PySceneDetect, embeddings against a full decode --------
 #
-# OpenCV's FFmpeg backend passes FFmpeg only threads and hardware acceleration; codec options such
-# as skip_loop_filter and lowres never reach the codec through it. Those are measured through the
-# ffmpeg binary that imageio-ffmpeg ships (another FFmpeg build than OpenCV's, so its plain decode
-# is measured too, as their baseline).
+# OpenCV's FFmpeg backend passes FFmpeg only threads and hardware acceleration; PyAV (the Indexer's
+# other decoder library, videosearch.indexer.pyav_capture) passes codec options too, and converts
+# frames straight to a smaller size where asked to.
 
 SAMPLE_EVERY_SECONDS = 1.0  # frames compared by embedding: one per second, as the Indexer samples
 
@@ -46,55 +46,27 @@ SAMPLE_EVERY_SECONDS = 1.0  # frames compared by embedding: one per second, as t
 @dataclass(frozen=True)
 class Variant:
     name: str
-    opencv: DecoderSettings | None = None  # decoded by OpenCV with these settings ...
-    ffmpeg_args: tuple[str, ...] = ()  # ... or by the ffmpeg binary with these input options
-    threads: int = 2
+    settings: DecoderSettings
 
 
 def variants() -> list[Variant]:
+    pyav = DecoderSettings(library="pyav")
     return [  # the Indexer's default first: the others' embeddings are compared with its
-        Variant("OpenCV, 2 threads (default: one per core)", opencv=DecoderSettings()),
-        Variant("OpenCV, 1 thread", opencv=DecoderSettings(threads=1), threads=1),
-        Variant("OpenCV, 4 threads", opencv=DecoderSettings(threads=4), threads=4),
-        Variant("OpenCV, hardware decoding (any)", opencv=DecoderSettings(hw_acceleration="any")),
-        Variant("ffmpeg binary, 2 threads", ffmpeg_args=()),
-        Variant("ffmpeg binary, skip_loop_filter all", ffmpeg_args=("-skip_loop_filter", "all")),
-        Variant("ffmpeg binary, lowres 1 (half size)", ffmpeg_args=("-lowres", "1")),
-        Variant("ffmpeg binary, skip_loop_filter + lowres 1", ffmpeg_args=("-skip_loop_filter", "all", "-lowres", "1")),
+        Variant("OpenCV, 2 threads (default: one per core)", DecoderSettings()),
+        Variant("OpenCV, 1 thread", DecoderSettings(threads=1)),
+        Variant("OpenCV, hardware decoding (any)", DecoderSettings(hw_acceleration="any")),
+        Variant("PyAV, thread type auto", pyav),
+        Variant("PyAV, thread type frame", replace(pyav, thread_type="frame")),
+        Variant("PyAV, thread type slice", replace(pyav, thread_type="slice")),
+        Variant("PyAV, skip_loop_filter", replace(pyav, skip_loop_filter=True)),
+        Variant("PyAV, shrink in swscale", replace(pyav, shrink=True)),
+        Variant("PyAV, lowres + shrink", replace(pyav, lowres=True, shrink=True)),
     ]
 
 
-def _ffmpeg_command(path: Path, variant: Variant, *extra: str) -> list[str]:
-    import imageio_ffmpeg
-
-    return [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-threads", str(variant.threads), *variant.ffmpeg_args,
-            "-i", str(path), "-an", *extra]
-
-
-def _ffmpeg_frames(path: Path, variant: Variant) -> Iterator[np.ndarray]:
-    """Every frame as BGR from the ffmpeg binary (its size read from a first one-frame run)."""
-    first = subprocess.run(_ffmpeg_command(path, variant, "-frames:v", "1", "-f", "image2pipe", "-c:v", "ppm", "-"),
-                           capture_output=True, check=True).stdout
-    width, height = (int(v) for v in first.split(b"\n", 3)[1].split())
-    process = subprocess.Popen(_ffmpeg_command(path, variant, "-f", "rawvideo", "-pix_fmt", "bgr24", "-"),
-                               stdout=subprocess.PIPE, bufsize=0)
-    size = width * height * 3
-    try:
-        while True:
-            buffer = bytearray(size)
-            view, got = memoryview(buffer), 0
-            while got < size and (n := process.stdout.readinto(view[got:])):
-                got += n
-            if got < size:
-                return
-            yield np.frombuffer(buffer, np.uint8).reshape(height, width, 3)
-    finally:
-        process.kill()
-        process.wait()
-
-
-def _opencv_frames(path: Path, settings: DecoderSettings) -> Iterator[np.ndarray]:
-    capture, info, frame = open_video(path, settings)
+def frames_of(path: Path, settings: DecoderSettings, shrink=None) -> Iterator[np.ndarray]:
+    """Every frame of ``path`` as the decoder delivers it (shrunk where ``settings`` and ``shrink`` allow)."""
+    capture, info, frame = open_video(path, settings, shrink)
     try:
         index = 0
         while frame is not None:
@@ -105,27 +77,33 @@ def _opencv_frames(path: Path, settings: DecoderSettings) -> Iterator[np.ndarray
         capture.release()
 
 
-def frames_of(path: Path, variant: Variant) -> Iterator[np.ndarray]:
-    return _opencv_frames(path, variant.opencv) if variant.opencv is not None else _ffmpeg_frames(path, variant)
-
-
-def decode_seconds(path: Path, variant: Variant) -> float:
+def decode_seconds(path: Path, settings: DecoderSettings, shrink) -> float:
     began = time.perf_counter()
-    for _ in frames_of(path, variant):
+    for _ in frames_of(path, settings, shrink):
+        pass
+    return time.perf_counter() - began
+
+
+def decode_pass_seconds(path: Path, settings: DecoderSettings, preprocessing) -> float:
+    """The Indexer's whole decode pass (detection, sampling, candidates; no embedding) with this decoder."""
+    began = time.perf_counter()
+    for _ in SceneReader(path, preprocessing=preprocessing, decoder=settings):
         pass
     return time.perf_counter() - began
 
 
 def cuts_and_samples(path: Path, variant: Variant, info, preprocessor) -> tuple[list[int], dict[int, np.ndarray]]:
     """The Indexer's cut detector (ContentDetector, downscaled as PySceneDetect does) on this
-    variant's frames, and the CLIP crops of one frame per second."""
+    variant's frames, and the CLIP crops of one frame per second (of a shrunk frame as the
+    decode pass makes them: resized with the geometry of the full frame)."""
     detector = CutDetector.from_settings(DetectorSettings(), info)
     every = max(1, round(float(info.fps) * SAMPLE_EVERY_SECONDS))
     cuts, samples, index = [], {}, 0
-    for index, frame in enumerate(frames_of(path, variant)):
+    for index, frame in enumerate(frames_of(path, variant.settings, preprocessor.reduction_factor)):
         cuts += detector.process(index, frame)
         if index % every == 0:
-            samples[index] = preprocessor(frame)
+            shrunk = frame.shape[:2] != (info.height, info.width)
+            samples[index] = preprocessor.finish(ReducedFrame(frame, info.height, info.width)) if shrunk else preprocessor(frame)
     cuts += detector.finish(index)
     return sorted({c for c in cuts if 0 < c <= index}), samples
 
@@ -137,31 +115,36 @@ def pyscenedetect_cuts(path: Path) -> list[int]:
 
 
 def compare_variants(timed: list[tuple[str, Path]], shared: list[Path], embedder_address: str, repeats: int = 3) -> dict:
-    """Per variant: decode seconds on each timed video (median of ``repeats`` rounds, the
-    variants alternating within a round, so load drifting between rounds weighs on all), cut agreement with PySceneDetect on the
-    timed and the shared videos, and the lowest cosine of its frames' embeddings to OpenCV's
-    default decode (the Indexer's frames) on the timed videos."""
+    """Per variant: decode seconds and decode-pass seconds on each timed video (median of
+    ``repeats`` rounds, the variants alternating within a round, so load drifting between
+    rounds weighs on all), cut agreement with PySceneDetect on the timed and the shared videos,
+    and the lowest cosine of its frames' embeddings to OpenCV's default decode (the Indexer's
+    frames) on all of them."""
     from videosearch.embedder.client import EmbedderClient
     from videosearch.indexer.preprocess import FramePreprocessor
 
     with EmbedderClient(embedder_address, timeout=300) as embedder:
         preprocessing = embedder.model_info().preprocessing
-        result: dict = {"variants": [v.name for v in variants()], "seconds": {}, "cuts": {}, "cosine": {},
-                        "hardware": None, "durations": {}}
+        shrink = FramePreprocessor(preprocessing).reduction_factor
+        result: dict = {"variants": [v.name for v in variants()], "seconds": {}, "pass_seconds": {}, "cuts": {},
+                        "cosine": {}, "hardware": None, "durations": {}}
         references = {p: pyscenedetect_cuts(p) for p in [path for _, path in timed] + shared}
         baseline: dict[Path, dict[int, np.ndarray]] = {}
-        rounds: dict[str, dict[str, list[float]]] = {v.name: {name: [] for name, _ in timed} for v in variants()}
+        rounds = {v.name: {name: [] for name, _ in timed} for v in variants()}
+        pass_rounds = {v.name: {name: [] for name, _ in timed} for v in variants()}
         for round_ in range(repeats):
             print(f"  decode timing round {round_ + 1}/{repeats}", flush=True)
             for variant in variants():
                 for name, path in timed:
-                    rounds[variant.name][name].append(decode_seconds(path, variant))
+                    rounds[variant.name][name].append(decode_seconds(path, variant.settings, shrink))
+                    pass_rounds[variant.name][name].append(decode_pass_seconds(path, variant.settings, preprocessing))
         result["seconds"] = {v: {name: statistics.median(t) for name, t in per.items()} for v, per in rounds.items()}
-        result["rounds"], result["repeats"] = rounds, repeats
+        result["pass_seconds"] = {v: {name: statistics.median(t) for name, t in per.items()} for v, per in pass_rounds.items()}
+        result["rounds"], result["pass_rounds"], result["repeats"] = rounds, pass_rounds, repeats
         for variant in variants():
             print(f"  decoder variant: {variant.name}", flush=True)
-            if variant.opencv is not None and variant.opencv.hw_acceleration != "none":
-                capture, _, _ = open_video(timed[0][1], variant.opencv)
+            if variant.settings.hw_acceleration != "none":
+                capture, _, _ = open_video(timed[0][1], variant.settings)
                 result["hardware"] = hardware_decoding(capture)
                 capture.release()
             agree, worst = [], 1.0
@@ -172,11 +155,9 @@ def compare_variants(timed: list[tuple[str, Path]], shared: list[Path], embedder
                 preprocessor = FramePreprocessor(preprocessing).for_pixel_aspect(info.pixel_aspect)
                 cuts, samples = cuts_and_samples(path, variant, info, preprocessor)
                 agree.append((path.name, cuts == references[path], len(cuts), len(references[path])))
-                if path in shared:
-                    continue
                 frames = sorted(samples)
                 vectors = embedder.embed_images(np.stack([samples[f] for f in frames]))
-                if variant.opencv == DecoderSettings():
+                if variant.settings == DecoderSettings():
                     baseline[path] = dict(zip(frames, vectors))
                 else:
                     common = [(baseline[path][f], v) for f, v in zip(frames, vectors) if f in baseline[path]]
@@ -189,39 +170,44 @@ def compare_variants(timed: list[tuple[str, Path]], shared: list[Path], embedder
 def render_variants(result: dict, timed: list[tuple[str, Path]], command: str, machine: str) -> str:
     lines = [
         DECODING_SECTION, "",
-        f"`{command}` on {machine}. **Shared machine** (other jobs on the same 2 cores): compare within a column.",
-        f"Decode seconds: every frame of the file to BGR, nothing else; median of {result['repeats']} "
-        "rounds, the decoders alternating within each round. Cuts: ContentDetector (the Indexer's detector, "
-        "downscaled as PySceneDetect does) on the variant's frames against `scenedetect.detect(path, ContentDetector())`, "
-        "on the timed videos and on every shared video. Cosine: the lowest cosine between the embeddings of the same "
-        "frames (one per second) decoded by the variant and by the Indexer's default decode (OpenCV, one thread per core).",
-        "", "| decoder | " + " | ".join(f"{name}: decode s (realtime ×)" for name, _ in timed) +
+        f"`{command}` on {machine}. **Shared machine** (another helper's work on the same 2 cores at times): "
+        "compare within a column.",
+        f"Decode s: every frame of the file as the decoder delivers it (BGR; shrunk where the variant shrinks), nothing "
+        f"else. Decode pass s: the Indexer's whole decode pass with that decoder (detection, sampling, candidate frames; "
+        f"no embedding). Both the median of {result['repeats']} rounds, the decoders alternating within each round. "
+        "Cuts: ContentDetector (the Indexer's detector, downscaled as PySceneDetect does) on the variant's frames against "
+        "`scenedetect.detect(path, ContentDetector())`, on the timed videos and on every shared video. Cosine: the lowest "
+        "cosine between the embeddings of the same frames (one per second, every video) decoded by the variant and by the "
+        "Indexer's default decode (OpenCV, one thread per core), the model being the bench's CLIP with ViT-B/32's "
+        "architecture (random weights).",
+        "", "| decoder | " + " | ".join(f"{name}: decode s (realtime ×) | {name}: decode pass s" for name, _ in timed) +
         " | same cuts as PySceneDetect | lowest cosine to the default decode |",
-        "|---|" + "---|" * (len(timed) + 2),
+        "|---|" + "---|" * (2 * len(timed) + 2),
     ]
     for variant in result["variants"]:
-        seconds = result["seconds"][variant]
-        cells = [f"{seconds[name]:.2f} ({result['durations'][path] / seconds[name]:.1f}×)" for name, path in timed]
+        seconds, passes = result["seconds"][variant], result["pass_seconds"][variant]
+        cells = [f"{seconds[name]:.2f} ({result['durations'][path] / seconds[name]:.1f}×) | {passes[name]:.2f}"
+                 for name, path in timed]
         agree = result["cuts"][variant]
         same = f"{sum(ok for _, ok, _, _ in agree)}/{len(agree)} videos" + "".join(
             f"; {name}: {got} vs {want} cuts" for name, ok, got, want in agree if not ok)
-        cosine = "– (the reference)" if variant.startswith("OpenCV, 2 threads") else f"{result['cosine'][variant]:.4f}"
+        cosine = "– (the reference)" if variant == result["variants"][0] else f"{result['cosine'][variant]:.4f}"
         lines.append(f"| {variant} | " + " | ".join(cells) + f" | {same} | {cosine} |")
-    default = result["seconds"][result["variants"][0]]
+    default = result["pass_seconds"][result["variants"][0]]
     faster = [v for v in result["variants"][1:]
-              if all(result["seconds"][v][name] < 0.9 * default[name] for name, _ in timed)
-              and all(ok for _, ok, _, _ in result["cuts"][v])]
-    lines += ["", "Faster than the default on every timed video by more than 10 % with PySceneDetect's cuts on every video: "
-              + (", ".join(faster) if faster else "none") + ". OpenCV's FFmpeg backend gives the codec only a thread count "
-              "and hardware acceleration (`OPENCV_FFMPEG_CAPTURE_OPTIONS` reaches the demuxer, not the decoder), so "
-              "`skip_loop_filter` and `lowres` are measured through the ffmpeg binary (imageio-ffmpeg's FFmpeg 9, another "
-              "build than OpenCV's). The generated videos are MPEG-4 Part 2, which has no in-loop deblocking filter: "
-              "`skip_loop_filter` can only act on testvideo.mp4 (H.264), which in turn has no `lowres` (H.264 decoders "
-              "do not support it)."]
-    lines += ["", "Indexer settings (videosearch.indexer.decoding): `--decoder-threads` (default 0: one per core, at most "
-              "16; `VIDEOSEARCH_INDEXER_DECODER_THREADS`) and `--decoder-hw-acceleration` (`none`, the default, or `any`: "
-              "a hardware decoder where FFmpeg finds one, else software). Neither changes a decoded pixel (tests/indexer_media/"
-              "test_decoding.py), so neither can move a cut."]
+              if all(result["pass_seconds"][v][name] < 0.9 * default[name] for name, _ in timed)
+              and all(ok for _, ok, _, _ in result["cuts"][v]) and result["cosine"][v] >= MIN_COSINE]
+    lines += ["", f"Decode pass faster than the default's by more than 10 % on every timed video, with PySceneDetect's cuts "
+              f"on every video and cosine ≥ {MIN_COSINE}: " + (", ".join(faster) if faster else "none") + ". "
+              "The generated videos are MPEG-4 Part 2, which has `lowres` but no in-loop deblocking filter: "
+              "`skip_loop_filter` can only act on the H.264 videos (testvideo.mp4, counter.mp4, issue-134-rotate.mp4), "
+              "which in turn have no `lowres`. Shrinking in swscale (area filter) replaces OpenCV's full-size BGR "
+              "conversion and the decode pass's own box shrink of candidate frames (cv2 INTER_AREA) and lets detection "
+              "downscale from the smaller frame."]
+    lines += ["", "Indexer settings (videosearch.indexer.decoding): `--decoder-library` (`opencv`, the default, or `pyav`), "
+              "`--decoder-threads` (default 0: one per core), `--decoder-hw-acceleration` (OpenCV: `none` or `any`), and "
+              "for PyAV `--decoder-thread-type`, `--decoder-skip-loop-filter`, `--decoder-lowres`, `--decoder-shrink`. "
+              "Threads, hardware decoding and the library change no decoded pixel (tests/indexer_media/test_decoding.py)."]
     hardware = result["hardware"]
     lines += ["", "Hardware decoding: " + ("none on this machine (`CAP_PROP_HW_ACCELERATION` = any opens a software "
               "decoder: no GPU, no VA-API device here)" if not hardware else "a hardware decoder was used") + "."]

@@ -333,8 +333,9 @@ def main(argv=None) -> int:
     parser.add_argument("--compare", default="5", help="which generated lengths are also run through the article's pipeline")
     parser.add_argument("--no-article", action="store_true", help="skip the comparison with the article's pipeline")
     parser.add_argument("--decoders", action="store_true",
-                        help="also compare decoder variants (threads, hardware, skip_loop_filter, lowres) on testvideo.mp4 "
-                             "and the shortest generated video: speed, cuts, embeddings")
+                        help="also compare decoder variants (OpenCV and PyAV: threads, hardware, skip_loop_filter, lowres, "
+                             "shrink) on testvideo.mp4 and the shortest generated video: speed, cuts, embeddings")
+    parser.add_argument("--decoder-rounds", type=int, default=3, help="timing rounds of that comparison (median reported)")
     parser.add_argument("--decoders-only", action="store_true", help="only that comparison")
     parser.add_argument("--queries", type=int, default=100, help="text queries answered after indexing, end to end")
     parser.add_argument("--article-queries", type=int, default=0,
@@ -397,7 +398,7 @@ def main(argv=None) -> int:
             if args.decoders or args.decoders_only:
                 timed = [(name, path) for name, path, _ in videos][:2]
                 shared = sorted(p for p in SHARED.glob("*.mp4") if p.name != "testvideo.mp4")
-                decoders = compare_variants(timed, shared, cluster.address("embedder"))
+                decoders = compare_variants(timed, shared, cluster.address("embedder"), max(1, args.decoder_rounds))
                 section = render_variants(decoders, timed, command, benchlib.machine())
                 print("\n" + section, flush=True)
                 if not args.no_write:

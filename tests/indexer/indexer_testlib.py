@@ -14,15 +14,18 @@ from videosearch.v1 import indexer_pb2, indexer_pb2_grpc
 
 class GatedClip(ClipEmbedder):
     """The tiny CLIP whose image forward passes wait while a test holds ``gate`` shut
-    (it is open otherwise), so a job can be held in its embedding stage."""
+    (it is open otherwise), so a job can be held in its embedding stage. ``images_forwarded``
+    counts the images its forward passes have run on."""
 
     def __init__(self, *args, **kwargs) -> None:
         self.gate = threading.Event()
         self.gate.set()
+        self.images_forwarded = 0
         super().__init__(*args, **kwargs)
 
     def forward(self, pixel_values):
         self.gate.wait()
+        self.images_forwarded += int(pixel_values.shape[0])
         return super().forward(pixel_values)
 
 

@@ -1,6 +1,7 @@
-"""How the Indexer's decoder is opened: decoder threads and hardware decoding.
+"""How the Indexer's decoder is opened: which library, decoder threads, hardware decoding, and
+(PyAV only) codec options and frames shrunk in the colour conversion.
 
-The decoder is OpenCV's FFmpeg backend, the one PySceneDetect reads frames with, so the frames
+``library`` ``opencv`` is OpenCV's FFmpeg backend, the one PySceneDetect reads frames with, so the frames
 (and with them the cuts) are PySceneDetect's. That backend hands FFmpeg only two decoder
 options: the thread count and hardware acceleration. Codec options such as skipping the
 in-loop deblocking filter (``skip_loop_filter``) or decoding at reduced resolution (``lowres``)
@@ -10,6 +11,15 @@ never reach the codec through it (``OPENCV_FFMPEG_CAPTURE_OPTIONS`` goes to the 
 
 Neither setting changes a decoded pixel: FFmpeg's threaded decoding is bit-exact, and a
 hardware decoder is only used where the machine has one (``any`` falls back to software).
+
+``library`` ``pyav`` is FFmpeg through PyAV (videosearch.indexer.pyav_capture): the same frames
+(pixel-identical BGR on the shared videos), plus what OpenCV cannot pass: the thread type,
+``skip_loop_filter`` (H.264's deblocking skipped: changes pixels, and cuts, see
+docs/performance.md "Decoding"), ``lowres`` (decoding at 1/2..1/8 size, for the codecs that have
+it) and ``shrink`` (each frame converted to BGR straight at the size the decode pass needs, an
+integer fraction of the stored size, instead of at full size and shrunk by OpenCV after).
+``lowres`` and ``shrink`` act only where the caller allows a shrink factor (the decode pass:
+frames that stay at least 1.5x CLIP's input, see FramePreprocessor.reduction_factor).
 """
 
 from __future__ import annotations
@@ -24,17 +34,40 @@ HW_ACCELERATION = {"none": cv2.VIDEO_ACCELERATION_NONE, "any": cv2.VIDEO_ACCELER
 DEFAULT_DECODER_THREADS = 0
 """0: OpenCV's own choice, one decoder thread per core (at most 16)."""
 DEFAULT_HW_ACCELERATION = "none"
+LIBRARIES = ("opencv", "pyav")
+DEFAULT_LIBRARY = "opencv"
+THREAD_TYPES = ("auto", "frame", "slice")
+DEFAULT_THREAD_TYPE = "auto"
 
 
 @dataclass(frozen=True)
 class DecoderSettings:
-    """``threads``: FFmpeg decoder threads (0: one per core); ``hw_acceleration``: ``none`` or
-    ``any`` (a hardware decoder where FFmpeg finds one, else software)."""
+    """``library``: ``opencv`` or ``pyav``; ``threads``: FFmpeg decoder threads (0: one per core);
+    ``hw_acceleration`` (OpenCV): ``none`` or ``any`` (a hardware decoder where FFmpeg finds one,
+    else software); the rest are PyAV's (see the module doc)."""
 
     threads: int = DEFAULT_DECODER_THREADS
     hw_acceleration: str = DEFAULT_HW_ACCELERATION
+    library: str = DEFAULT_LIBRARY
+    thread_type: str = DEFAULT_THREAD_TYPE
+    skip_loop_filter: bool = False
+    lowres: bool = False
+    shrink: bool = False
 
     def __post_init__(self) -> None:
+        if self.library not in LIBRARIES:
+            raise InvalidArgument(f"unknown decoder library {self.library!r}; use {' or '.join(LIBRARIES)}")
+        if self.thread_type not in THREAD_TYPES:
+            raise InvalidArgument(f"unknown decoder thread type {self.thread_type!r}; use {', '.join(THREAD_TYPES)}")
+        pyav_only = [name for name in ("skip_loop_filter", "lowres", "shrink") if getattr(self, name)]
+        if self.thread_type != DEFAULT_THREAD_TYPE:
+            pyav_only.append("thread_type")
+        if self.library != "pyav" and pyav_only:
+            raise InvalidArgument(f"decoder options {', '.join(pyav_only)} need the pyav decoder library "
+                                  "(OpenCV cannot pass them to the codec); set the decoder library to pyav")
+        if self.library == "pyav" and self.hw_acceleration != "none":
+            raise InvalidArgument("hardware decoding is an option of the opencv decoder library; "
+                                  "use the opencv library or hardware acceleration none")
         if not 0 <= self.threads <= 16:
             raise InvalidArgument(f"decoder threads must be 0 (one per core) to 16, got {self.threads}")
         if self.hw_acceleration not in HW_ACCELERATION:

@@ -37,6 +37,7 @@ from videosearch.indexer.jobs import (
 )
 from videosearch.indexer.opened_file import OpenedFile
 from videosearch.indexer.paths import AllowedRoots
+from videosearch.indexer.reuse import DEFAULT_MAX_DIFFERENCE, embedding_sources
 from videosearch.indexer.thumbnails import MAX_SIDE as THUMBNAIL_SIDE
 from videosearch.indexer.thumbnails import middle_sample, read_back_thumbnails, thumbnail_of
 from videosearch.indexer.timing import StageClock
@@ -103,9 +104,10 @@ class IndexPipeline:
         self, embedder: ImageEmbedder, store: VideoStore, *, embed_requests_in_flight: int = 4,
         moments: MomentSettings = MomentSettings(), limits: MediaLimits = MediaLimits(),
         retry: RetryPolicy = RetryPolicy(), roots: AllowedRoots | None = None,
-        decoder: DecoderSettings = DecoderSettings(),
+        decoder: DecoderSettings = DecoderSettings(), reuse_max_difference: float = DEFAULT_MAX_DIFFERENCE,
     ) -> None:
         self._embedder = embedder
+        self._reuse_max_difference = reuse_max_difference  # see videosearch.indexer.reuse
         self._roots = roots  # checked again on the opened file (None: tests that index anything)
         self._decoder = decoder
         self._retry = retry
@@ -246,12 +248,16 @@ class IndexPipeline:
         thumbnails: dict[int, Thumbnail] = {}
         spans: list[tuple[int, int, int, list[int]]] = []
         frame_embeddings: list[np.ndarray] = []
-        frames_embedded = frames_to_embed = 0
+        frames_embedded = frames_to_embed = reused = 0
         decode_started = time.perf_counter()
 
-        def embed(pixels: np.ndarray) -> np.ndarray:
+        def embed(pixels: np.ndarray, sources: list[int]) -> np.ndarray:
+            # Only the samples that are their own source run CLIP; the others take their anchor's vector.
+            embedded = sorted(set(sources))
             with clock.timing("embed"):
-                return self._embedder.embed_images(pixels)
+                vectors = np.asarray(self._embedder.embed_images(pixels[embedded]))
+            row = {sample: i for i, sample in enumerate(embedded)}
+            return vectors[[row[source] for source in sources]]
 
         def collect_oldest() -> None:
             nonlocal frames_embedded
@@ -270,7 +276,9 @@ class IndexPipeline:
                 detecting = True  # a later progress report must not step the stage back
                 handle.update(stage=JobStage.EMBEDDING, scenes_found=scene.index + 1, frames_to_embed=frames_to_embed)
                 # Send this scene's frames now and go on decoding; bound what is in flight.
-                pending.append(self._embed_pool.submit(embed, scene.pixels))
+                sources = embedding_sources(scene.pixels, self._reuse_max_difference)
+                reused += len(sources) - len(set(sources))
+                pending.append(self._embed_pool.submit(embed, scene.pixels, sources))
                 spans.append((scene.index, scene.start_frame, scene.end_frame, list(scene.sample_frames)))
                 if scene.preview is not None and max(scene.preview.shape[:2]) >= THUMBNAIL_SIDE:  # else read back
                     with clock.timing("thumbnails"):
@@ -293,6 +301,7 @@ class IndexPipeline:
         for stage, seconds in scenes.clock.seconds.items():
             clock.add(stage, seconds)
         clock.add("decode_pass_wall", time.perf_counter() - decode_started)
+        log.info("job %s: %d of %d sampled frames reused an embedding (no forward pass)", job.job_id, reused, frames_to_embed)
         return _Decoded(scenes.video_info, scenes.frame_times, spans, frame_embeddings, thumbnails)
 
     # -- 4. scenes and moments ---------------------------------------------------------

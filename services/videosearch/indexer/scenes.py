@@ -249,7 +249,9 @@ class SceneReader:
         return self._run()
 
     def _run(self) -> Iterator[SampledScene]:
-        capture, info, frame = open_video(self.path, self.decoder)
+        # A decoder that can shrink frames as it converts them (PyAV's shrink/lowres) delivers
+        # them at the size the candidates are kept at, so they are candidates as they come.
+        capture, info, frame = open_video(self.path, self.decoder, shrink=self._preprocess.reduction_factor)
         self.video_info = info
         self.frame_times = times = FrameTimes(info.fps)
         # CLIP sees frames as players show them; the stretch is folded into its resize.
@@ -276,7 +278,9 @@ class SceneReader:
                         yield self._close(buffer, cut, scene_index)
                         scene_index, buffer = scene_index + 1, following
                 if buffer.wants(index):
-                    if pool is None:
+                    if frame.shape[:2] != (info.height, info.width):  # shrunk by the decoder
+                        buffer.add(index, ReducedFrame(frame, info.height, info.width))
+                    elif pool is None:
                         buffer.add(index, self._timed_preprocess(frame))
                     else:
                         in_flight.append(pool.submit(self._timed_preprocess, frame))

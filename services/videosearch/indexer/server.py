@@ -26,6 +26,7 @@ from videosearch.indexer.settings import (
     load,
     media_limits,
     moment_settings,
+    reuse_max_difference,
 )
 from videosearch.searcher.client import SearcherClient
 from videosearch.v1 import indexer_pb2, indexer_pb2_grpc
@@ -53,7 +54,7 @@ class IndexerApp(ServiceApp[IndexerSettings]):
             self.embedder, self.searcher, embed_requests_in_flight=settings.embed_requests_in_flight,
             moments=moment_settings(settings).validate(), limits=media_limits(settings),
             retry=RetryPolicy(total_s=settings.dependency_retry_s), roots=roots,
-            decoder=decoder_settings(settings),
+            decoder=decoder_settings(settings), reuse_max_difference=reuse_max_difference(settings),
         )
         self.job_metrics: IndexerMetrics | None = None  # set by start, with the metrics registry
         self.jobs = JobManager(

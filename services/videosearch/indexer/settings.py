@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from videosearch.common import defaults
 from videosearch.common.settings import BaseServiceSettings, OutgoingCallSettings, load_settings, message_setting, port_setting, setting
-from videosearch.indexer import decoding, moments
+from videosearch.common.errors import InvalidArgument
+from videosearch.indexer import decoding, moments, reuse
 from videosearch.indexer.jobs import IndexOptions
 from videosearch.indexer.limits import MediaLimits
 
@@ -16,6 +17,7 @@ ENV_PREFIX = "VIDEOSEARCH_INDEXER"
 # an operator change the server's defaults for jobs that leave an option unset.
 _JOB = IndexOptions()
 _LIMITS = MediaLimits()
+_DECODER = decoding.DecoderSettings()
 
 
 @dataclass
@@ -60,6 +62,18 @@ class IndexerSettings(OutgoingCallSettings, BaseServiceSettings):
         decoding.DEFAULT_DECODER_THREADS, "FFmpeg decoder threads per video (0: one per core, at most 16)")
     decoder_hw_acceleration: str = setting(
         decoding.DEFAULT_HW_ACCELERATION, "hardware video decoding: none, or any (where FFmpeg finds a decoder; else software)")
+    decoder_library: str = setting(decoding.DEFAULT_LIBRARY, "video decoder: opencv (PySceneDetect's), or pyav (FFmpeg "
+                                                             "through PyAV, which the options below need)")
+    decoder_thread_type: str = setting(decoding.DEFAULT_THREAD_TYPE, "pyav: FFmpeg threading, auto, frame or slice")
+    decoder_skip_loop_filter: bool = setting(
+        _DECODER.skip_loop_filter, "pyav: skip H.264's in-loop deblocking filter (faster; changes pixels and can move cuts)")
+    decoder_lowres: bool = setting(_DECODER.lowres, "pyav: decode at 1/2..1/8 size where the codec can (MPEG-4 Part 2, "
+                                                    "MPEG-2, MJPEG) and frames stay at least 1.5x CLIP's input")
+    decoder_shrink: bool = setting(_DECODER.shrink, "pyav: convert frames to BGR straight at the size the decode pass "
+                                                    "keeps them at (an integer fraction, at least 1.5x CLIP's input)")
+    embedding_reuse_difference: float = setting(
+        reuse.DEFAULT_MAX_DIFFERENCE, "a sampled frame whose 16x16-grid cells all lie fewer 8-bit levels than this from "
+                                      "its scene's last embedded frame reuses that embedding (0: embed every sample)")
 
 
 # Every job option but ``force`` has a setting of the same name: the server's default for it.
@@ -77,7 +91,17 @@ def media_limits(settings: IndexerSettings) -> MediaLimits:
 
 
 def decoder_settings(settings: IndexerSettings) -> decoding.DecoderSettings:
-    return decoding.DecoderSettings(threads=settings.decoder_threads, hw_acceleration=settings.decoder_hw_acceleration)
+    return decoding.DecoderSettings(
+        threads=settings.decoder_threads, hw_acceleration=settings.decoder_hw_acceleration,
+        library=settings.decoder_library, thread_type=settings.decoder_thread_type,
+        skip_loop_filter=settings.decoder_skip_loop_filter, lowres=settings.decoder_lowres, shrink=settings.decoder_shrink)
+
+
+def reuse_max_difference(settings: IndexerSettings) -> float:
+    try:
+        return reuse.validate_max_difference(settings.embedding_reuse_difference)
+    except ValueError as exc:
+        raise InvalidArgument(f"--embedding-reuse-difference: {exc}") from None
 
 
 def moment_settings(settings: IndexerSettings) -> moments.MomentSettings:

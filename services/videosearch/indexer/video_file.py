@@ -19,6 +19,7 @@ import numpy as np
 from videosearch.common.errors import InvalidArgument, NotFound, PermissionDenied, VideoSearchError
 from videosearch.common.timecode import Timecode, fps_fraction
 from videosearch.indexer.decoding import DecoderSettings
+from videosearch.indexer.pyav_capture import CannotDecode, PyAVCapture
 
 ProgressCallback = Callable[[int, int], None]
 """Called as ``on_progress(done, total)``; ``done`` only grows."""
@@ -152,33 +153,44 @@ def _capture_api() -> int:
     return cv2.CAP_FFMPEG if cv2.videoio_registry.hasBackend(cv2.CAP_FFMPEG) else cv2.CAP_ANY
 
 
-def _pixel_aspect(capture: cv2.VideoCapture) -> PixelAspect:
-    num, den = capture.get(cv2.CAP_PROP_SAR_NUM), capture.get(cv2.CAP_PROP_SAR_DEN)
+def _aspect(num: float, den: float, vertical: bool) -> PixelAspect:
     # FFmpeg reports an unknown ratio as 0/1 (square pixels); distrust absurd ones the same way.
     if not (np.isfinite(num) and np.isfinite(den)) or num <= 0 or den <= 0:
         return PixelAspect()
     ratio = Fraction(int(num), int(den))
     if not Fraction(1, 10) <= ratio <= 10:
         return PixelAspect()
-    rotation = capture.get(cv2.CAP_PROP_ORIENTATION_META)
-    vertical = bool(np.isfinite(rotation)) and int(rotation) % 180 == 90
     return PixelAspect(ratio, vertical)
 
 
+def _pixel_aspect(capture: cv2.VideoCapture) -> PixelAspect:
+    rotation = capture.get(cv2.CAP_PROP_ORIENTATION_META)
+    vertical = bool(np.isfinite(rotation)) and int(rotation) % 180 == 90
+    return _aspect(capture.get(cv2.CAP_PROP_SAR_NUM), capture.get(cv2.CAP_PROP_SAR_DEN), vertical)
+
+
+Shrink = Callable[[int, int], int]
+"""Given decoded frames' (height, width), the integer factor they may come shrunk by."""
+
+
 def open_video(
-    path: str | os.PathLike, decoder: DecoderSettings | None = None
-) -> tuple[cv2.VideoCapture, VideoInfo, np.ndarray]:
+    path: str | os.PathLike, decoder: DecoderSettings | None = None, shrink: Shrink | None = None
+) -> tuple[cv2.VideoCapture | PyAVCapture, VideoInfo, np.ndarray]:
     """Opens ``path`` and decodes its first frame: (capture positioned after frame 0, info, frame 0).
 
-    ``decoder`` sets decoder threads and hardware decoding (videosearch.indexer.decoding);
-    the defaults open it as PySceneDetect does.
+    ``decoder`` sets the library, decoder threads and hardware decoding (videosearch.indexer.decoding);
+    the defaults open it as PySceneDetect does. ``shrink`` lets a PyAV decoder with ``shrink`` or
+    ``lowres`` on deliver frames smaller than ``info``'s size by that factor (OpenCV ignores it).
 
     The caller owns the capture and must release it. The capture's CAP_PROP_POS_MSEC still
     gives frame 0's presentation time until the next frame is grabbed.
     """
     path = check_readable(path)
+    decoder = decoder or DecoderSettings()
+    if decoder.library == "pyav":
+        return _open_pyav(path, decoder, shrink if decoder.shrink or decoder.lowres else None)
     api = _capture_api()
-    params = (decoder or DecoderSettings()).capture_params() if api == cv2.CAP_FFMPEG else []
+    params = decoder.capture_params() if api == cv2.CAP_FFMPEG else []
     capture = cv2.VideoCapture(path, api, params)
     try:
         if not capture.isOpened():
@@ -203,6 +215,39 @@ def open_video(
             width=int(first.shape[1]),
             height=int(first.shape[0]),
             pixel_aspect=_pixel_aspect(capture),
+        )
+        return capture, info, first
+    except BaseException:
+        capture.release()
+        raise
+
+
+def _open_pyav(path: str, decoder: DecoderSettings, shrink: Shrink | None) -> tuple[PyAVCapture, VideoInfo, np.ndarray]:
+    """open_video with PyAV: the same checks and the same VideoInfo as OpenCV's path."""
+    try:
+        capture = PyAVCapture(path, threads=decoder.threads, thread_type=decoder.thread_type,
+                              skip_loop_filter=decoder.skip_loop_filter, lowres=decoder.lowres, shrink=shrink)
+    except CannotDecode as exc:
+        raise NotAVideoError(f"{path} is not a video PyAV can decode ({exc}); {_CONVERT_HINT}") from None
+    try:
+        if capture.facts.codec in _TEXT_CODECS:
+            raise NotAVideoError(f"{path} is not a video PyAV can decode (it looks like a text file); {_CONVERT_HINT}")
+        try:
+            first = capture.read_first()
+        except CannotDecode as exc:
+            raise NotAVideoError(f"{path} is not a video PyAV can decode ({exc}); {_CONVERT_HINT}") from None
+        facts = capture.facts
+        if not facts.fps or facts.fps <= 0:
+            raise NotAVideoError(f"{path} is not a video PyAV can decode (no frame rate in the container); {_CONVERT_HINT}")
+        vertical = facts.rotation % 180 == 90
+        sar = facts.sample_aspect or Fraction(0)
+        info = VideoInfo(
+            path=path,
+            fps=fps_fraction(float(facts.fps)),
+            frame_count=facts.frame_count,
+            width=facts.height if vertical else facts.width,
+            height=facts.width if vertical else facts.height,
+            pixel_aspect=_aspect(sar.numerator, sar.denominator, vertical),
         )
         return capture, info, first
     except BaseException:
