@@ -89,7 +89,7 @@ bench-index: install ## Indexing speed vs a re-implementation of the article's p
 bench-many: install ## 20 videos indexed with 1, 2 and 4 Indexer workers: videos per minute, CPU use, Embedder batch sizes
 	$(PY) bench/index/many.py
 
-bench-decoders: install ## Decoder options (threads, hardware, skip_loop_filter, lowres): speed, cuts vs PySceneDetect, embedding cosine
+bench-decoders: install ## Decoder options (OpenCV, PyAV: threads, hardware, skip_loop_filter, lowres, shrink): speed, cuts vs PySceneDetect, embedding cosine
 	$(PY) bench/index/run.py --no-sampling --lengths 1 --decoders-only
 
 bench-index-memory: install ## The Indexer's peak memory (VmHWM) and frames in flight for a 4K video, beside 720p

@@ -86,3 +86,14 @@ def write_section(title: str, body: str, path: Path = PERFORMANCE_DOC) -> None:
         text = text[:start] + section.rstrip("\n") + "\n" + ("" if end == -1 else text[end:])
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text.rstrip("\n") + "\n")
+
+
+def publish(section: str, script: str, render, argv=None, *, write: bool) -> str:
+    """Renders a bench's report with the command that ran it (``render(command)``), prints it,
+    and, when ``write``, records it as ``section`` of docs/performance.md."""
+    command = " ".join([f"python {script}", *(sys.argv[1:] if argv is None else argv)])
+    report = render(command)
+    print("\n" + report, flush=True)
+    if write:
+        write_section(section, report)
+    return report

@@ -3,8 +3,8 @@ alone, and the bound they put on the realtime factor of 2 cores.
 
     python bench/index/budget.py                  # testvideo.mp4 and the cached 5 min synthetic 720p video
 
-Per video: the decode pass (SceneReader, exactly as the Indexer runs it) with a single-threaded
-decoder, so each stage's busy seconds are its CPU seconds (decode in its own thread, detection
+Per video: the decode pass (SceneReader, exactly as the Indexer runs it: its default decoder)
+with a single decoder thread, so each stage's busy seconds are its CPU seconds (decode in its own thread, detection
 and sampling in the reader's; 2 cores, nothing else of this process running); then every
 sampled frame embedded by the CLIP with ViT-B/32's architecture in-process (float32, 2 torch
 threads, batches of 16), timed in CPU seconds of the process. Storing is a single upsert
@@ -17,6 +17,7 @@ factor is at most video seconds / (CPU seconds / 2), with perfect overlap and no
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 import sys
 import time
 from pathlib import Path
@@ -31,12 +32,12 @@ from videosearch.indexer.decoding import DecoderSettings  # noqa: E402
 from videosearch.indexer.reuse import DEFAULT_MAX_DIFFERENCE, embedding_sources  # noqa: E402
 from videosearch.indexer.scenes import SceneReader  # noqa: E402
 
-SECTION = "### Time budget per stage"
+SECTION = "## Indexing time budget"
 BATCH = 16
 
 
 def budget(path: Path, embedder) -> dict:
-    reader = SceneReader(path, preprocessing=embedder.preprocessing, decoder=DecoderSettings(threads=1))
+    reader = SceneReader(path, preprocessing=embedder.preprocessing, decoder=replace(DecoderSettings(), threads=1))
     began = time.perf_counter()
     scenes = list(reader)
     decode_pass_wall = time.perf_counter() - began
@@ -76,22 +77,30 @@ def render(results: dict, command: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--lengths", default="5", help="synthetic 720p lengths in minutes (cached videos)")
+def video_bench_args(argv, doc: str, lengths: str) -> argparse.Namespace:
+    """``--lengths`` (synthetic 720p videos, minutes) and ``--write-docs``: the options of the
+    per-video benches here (this one and bench/index/reuse.py)."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--lengths", default=lengths, help="synthetic 720p lengths in minutes (cached videos)")
+    parser.add_argument("--write-docs", action="store_true", help="record the table in docs/performance.md")
     args = parser.parse_args(argv)
+    args.lengths = [float(x) for x in args.lengths.split(",") if x]
+    return args
+
+
+def main(argv=None) -> int:
+    args = video_bench_args(argv, __doc__, "5")
     from videosearch.embedder.model import ClipEmbedder
 
     embedder = ClipEmbedder(str(benchlib.build_vit_b32(OUT.parent / "models" / "vit-b32-random")), dtype="float32")
     videos = [("testvideo.mp4 (24 s, 720p)", SHARED / "testvideo.mp4")]
     videos += [(f"synthetic {m:g} min 720p", synthetic_video(m, OUT / f"synthetic_{m:g}min.mp4"))
-               for m in (float(x) for x in args.lengths.split(",") if x)]
+               for m in args.lengths]
     results = {}
     for name, path in videos:
         print(f"{name} ...", flush=True)
         results[name] = budget(path, embedder)
-    command = " ".join(["python bench/index/budget.py", *(sys.argv[1:] if argv is None else argv)])
-    print("\n" + render(results, command))
+    benchlib.publish(SECTION, "bench/index/budget.py", lambda command: render(results, command), argv, write=args.write_docs)
     return 0
 
 

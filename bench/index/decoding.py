@@ -21,10 +21,11 @@ DECODING_SECTION = "## Decoding"
 MIN_COSINE = 0.99  # a decoder variant's embeddings against the default decode's, to become the default
 
 
-def decode_only(path: Path, decoder: DecoderSettings = DecoderSettings()) -> dict:
-    """Wall and CPU seconds to open ``path`` and decode every frame to BGR, as the Indexer does."""
+def decode_only(path: Path, decoder: DecoderSettings = DecoderSettings(), shrink=None) -> dict:
+    """Wall and CPU seconds to open ``path`` and decode every frame to BGR, as the Indexer's
+    decoder delivers them (shrunk by ``shrink`` where the decoder shrinks), and nothing else."""
     began, cpu = time.perf_counter(), time.process_time()
-    capture, info, _ = open_video(path, decoder)
+    capture, info, _ = open_video(path, decoder, shrink)
     frames = 1
     try:
         while read_frame(capture, frames - 1, info.frame_count) is not None:
