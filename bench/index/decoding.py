@@ -85,12 +85,13 @@ def decode_seconds(path: Path, settings: DecoderSettings, shrink) -> float:
     return time.perf_counter() - began
 
 
-def decode_pass_seconds(path: Path, settings: DecoderSettings, preprocessing) -> float:
-    """The Indexer's whole decode pass (detection, sampling, candidates; no embedding) with this decoder."""
-    began = time.perf_counter()
+def decode_pass_seconds(path: Path, settings: DecoderSettings, preprocessing) -> tuple[float, float]:
+    """(wall, CPU) seconds of the Indexer's whole decode pass (detection, sampling, candidates;
+    no embedding) with this decoder. CPU counts: in the Indexer CLIP wants the same cores."""
+    began, cpu = time.perf_counter(), time.process_time()
     for _ in SceneReader(path, preprocessing=preprocessing, decoder=settings):
         pass
-    return time.perf_counter() - began
+    return time.perf_counter() - began, time.process_time() - cpu
 
 
 def cuts_and_samples(path: Path, variant: Variant, info, preprocessor) -> tuple[list[int], dict[int, np.ndarray]]:
@@ -133,14 +134,18 @@ def compare_variants(timed: list[tuple[str, Path]], shared: list[Path], embedder
         baseline: dict[Path, dict[int, np.ndarray]] = {}
         rounds = {v.name: {name: [] for name, _ in timed} for v in variants()}
         pass_rounds = {v.name: {name: [] for name, _ in timed} for v in variants()}
+        cpu_rounds = {v.name: {name: [] for name, _ in timed} for v in variants()}
         for round_ in range(repeats):
             print(f"  decode timing round {round_ + 1}/{repeats}", flush=True)
             for variant in variants():
                 for name, path in timed:
                     rounds[variant.name][name].append(decode_seconds(path, variant.settings, shrink))
-                    pass_rounds[variant.name][name].append(decode_pass_seconds(path, variant.settings, preprocessing))
+                    wall, cpu = decode_pass_seconds(path, variant.settings, preprocessing)
+                    pass_rounds[variant.name][name].append(wall)
+                    cpu_rounds[variant.name][name].append(cpu)
         result["seconds"] = {v: {name: statistics.median(t) for name, t in per.items()} for v, per in rounds.items()}
         result["pass_seconds"] = {v: {name: statistics.median(t) for name, t in per.items()} for v, per in pass_rounds.items()}
+        result["pass_cpu"] = {v: {name: statistics.median(t) for name, t in per.items()} for v, per in cpu_rounds.items()}
         result["rounds"], result["pass_rounds"], result["repeats"] = rounds, pass_rounds, repeats
         for variant in variants():
             print(f"  decoder variant: {variant.name}", flush=True)
@@ -175,19 +180,19 @@ def render_variants(result: dict, timed: list[tuple[str, Path]], command: str, m
         "compare within a column.",
         f"Decode s: every frame of the file as the decoder delivers it (BGR; shrunk where the variant shrinks), nothing "
         f"else. Decode pass s: the Indexer's whole decode pass with that decoder (detection, sampling, candidate frames; "
-        f"no embedding). Both the median of {result['repeats']} rounds, the decoders alternating within each round. "
+        f"no embedding), with its CPU seconds (what CLIP, sharing the cores in the Indexer, cannot use). All the median of {result['repeats']} rounds, the decoders alternating within each round. "
         "Cuts: ContentDetector (the Indexer's detector, downscaled as PySceneDetect does) on the variant's frames against "
         "`scenedetect.detect(path, ContentDetector())`, on the timed videos and on every shared video. Cosine: the lowest "
         "cosine between the embeddings of the same frames (one per second, every video) decoded by the variant and by the "
         "Indexer's default decode (OpenCV, one thread per core), the model being the bench's CLIP with ViT-B/32's "
         "architecture (random weights).",
-        "", "| decoder | " + " | ".join(f"{name}: decode s (realtime ×) | {name}: decode pass s" for name, _ in timed) +
+        "", "| decoder | " + " | ".join(f"{name}: decode s (realtime ×) | {name}: decode pass s (CPU s)" for name, _ in timed) +
         " | same cuts as PySceneDetect | lowest cosine to the default decode |",
         "|---|" + "---|" * (2 * len(timed) + 2),
     ]
     for variant in result["variants"]:
-        seconds, passes = result["seconds"][variant], result["pass_seconds"][variant]
-        cells = [f"{seconds[name]:.2f} ({result['durations'][path] / seconds[name]:.1f}×) | {passes[name]:.2f}"
+        seconds, passes, cpu = result["seconds"][variant], result["pass_seconds"][variant], result["pass_cpu"][variant]
+        cells = [f"{seconds[name]:.2f} ({result['durations'][path] / seconds[name]:.1f}×) | {passes[name]:.2f} ({cpu[name]:.2f})"
                  for name, path in timed]
         agree = result["cuts"][variant]
         same = f"{sum(ok for _, ok, _, _ in agree)}/{len(agree)} videos" + "".join(
