@@ -60,7 +60,7 @@ def variants() -> list[Variant]:
         Variant("PyAV, thread type frame", replace(pyav, thread_type="frame")),
         Variant("PyAV, thread type slice", replace(pyav, thread_type="slice")),
         Variant("PyAV, skip_loop_filter", replace(pyav, skip_loop_filter=True)),
-        Variant("PyAV, shrink in swscale", replace(pyav, shrink=True)),
+        Variant("PyAV, shrink", replace(pyav, shrink=True)),
         Variant("PyAV, lowres + shrink", replace(pyav, lowres=True, shrink=True)),
     ]
 
@@ -207,9 +207,10 @@ def render_variants(result: dict, timed: list[tuple[str, Path]], command: str, m
               f"on every video and cosine ≥ {MIN_COSINE}: " + (", ".join(faster) if faster else "none") + ". "
               "The generated videos are MPEG-4 Part 2, which has `lowres` but no in-loop deblocking filter: "
               "`skip_loop_filter` can only act on the H.264 videos (testvideo.mp4, counter.mp4, issue-134-rotate.mp4), "
-              "which in turn have no `lowres`. Shrinking in swscale (area filter) replaces OpenCV's full-size BGR "
-              "conversion and the decode pass's own box shrink of candidate frames (cv2 INTER_AREA) and lets detection "
-              "downscale from the smaller frame."]
+              "which in turn have no `lowres`. `shrink` box-shrinks the 4:2:0 planes to the size the decode pass keeps "
+              "candidate frames at (an integer fraction, at least 1.5× CLIP's input) and converts that small picture to "
+              "BGR (videosearch.indexer.pyav_capture.shrunk_bgr): it replaces the full-size BGR conversion and the pass's "
+              "own box shrink of candidates, and detection downscales from the smaller frame."]
     lines += ["", "Indexer settings (videosearch.indexer.decoding): `--decoder-library` (`opencv`, the default, or `pyav`), "
               "`--decoder-threads` (default 0: one per core), `--decoder-hw-acceleration` (OpenCV: `none` or `any`), and "
               "for PyAV `--decoder-thread-type`, `--decoder-skip-loop-filter`, `--decoder-lowres`, `--decoder-shrink`. "
