@@ -16,8 +16,9 @@ hardware decoder is only used where the machine has one (``any`` falls back to s
 (pixel-identical BGR on the shared videos), plus what OpenCV cannot pass: the thread type,
 ``skip_loop_filter`` (H.264's deblocking skipped: changes pixels, and cuts, see
 docs/performance.md "Decoding"), ``lowres`` (decoding at 1/2..1/8 size, for the codecs that have
-it) and ``shrink`` (each frame converted to BGR straight at the size the decode pass needs, an
-integer fraction of the stored size, instead of at full size and shrunk by OpenCV after).
+it) and ``shrink`` (each frame's 4:2:0 planes box-shrunk to the size the decode pass keeps
+frames at, an integer fraction of the stored size, and only then converted to BGR, instead of
+converting at full size and shrinking the BGR frame after).
 ``lowres`` and ``shrink`` act only where the caller allows a shrink factor (the decode pass:
 frames that stay at least 1.5x CLIP's input, see FramePreprocessor.reduction_factor).
 """

@@ -94,7 +94,7 @@ class PyAVCapture:
                 raise CannotDecode("it has no video stream")
             self._stream = stream = self._container.streams.video[0]
             context = stream.codec_context
-            self._first_frames = deque()
+            self._pending = deque()
             self._packets = self._container.demux(stream)
             self._bad_packets = 0
             self._ended = False
@@ -162,14 +162,14 @@ class PyAVCapture:
 
     def grab(self) -> bool:
         """Decodes the next frame; False at the end of the video."""
-        if not self._first_frames and not self._ended:
-            self._first_frames.extend(self._decoded())
-            if not self._first_frames:
+        if not self._pending and not self._ended:
+            self._pending.extend(self._decoded())
+            if not self._pending:
                 self._ended = True
-        if not self._first_frames:
+        if not self._pending:
             self._frame = None
             return False
-        self._frame = self._first_frames.popleft()
+        self._frame = self._pending.popleft()
         return True
 
     def retrieve(self) -> tuple[bool, np.ndarray | None]:
