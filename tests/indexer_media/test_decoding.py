@@ -1,6 +1,9 @@
-"""Decoder settings (threads, hardware decoding) change how fast frames come, never which."""
+"""OpenCV decoder settings (threads, hardware decoding) change how fast frames come, never which.
+(The PyAV decoder, the default, has its own tests: test_pyav_decoder.py.)"""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import cv2
 import numpy as np
@@ -25,17 +28,20 @@ def frames(path, decoder: DecoderSettings) -> list[np.ndarray]:
     return out
 
 
-@pytest.mark.parametrize("decoder", [DecoderSettings(threads=1), DecoderSettings(threads=3),
-                                     DecoderSettings(hw_acceleration="any")])
+OPENCV = DecoderSettings(library="opencv")
+
+
+@pytest.mark.parametrize("decoder", [replace(OPENCV, threads=1), replace(OPENCV, threads=3),
+                                     replace(OPENCV, hw_acceleration="any")])
 def test_decoder_settings_decode_the_same_frames(videos, decoder):
-    reference = frames(videos / "testvideo.mp4", DecoderSettings())
+    reference = frames(videos / "testvideo.mp4", OPENCV)
     decoded = frames(videos / "testvideo.mp4", decoder)
     assert len(decoded) == len(reference)
     assert all(np.array_equal(a, b) for a, b in zip(decoded, reference))
 
 
 def test_decoder_threads_reach_the_capture(videos):
-    capture, _, _ = media.open_video(videos / "testvideo.mp4", DecoderSettings(threads=1))
+    capture, _, _ = media.open_video(videos / "testvideo.mp4", replace(OPENCV, threads=1))
     try:
         assert capture.get(cv2.CAP_PROP_N_THREADS) == 1
         assert not hardware_decoding(capture)  # the default decodes in software
@@ -48,12 +54,12 @@ def test_scene_reader_with_one_decoder_thread_finds_the_same_scenes(videos):
         reader = media.iter_scenes(videos / "testvideo.mp4", preprocessing=clip_preprocessing(32), decoder=decoder)
         return [(s.start_frame, s.end_frame, s.sample_frames, s.pixels.tobytes()) for s in reader]
 
-    assert scenes(DecoderSettings(threads=1)) == scenes(None)
+    assert scenes(replace(OPENCV, threads=1)) == scenes(OPENCV)
 
 
 @pytest.mark.parametrize("settings, message", [
     ({"threads": -1}, "decoder threads"), ({"threads": 17}, "decoder threads"),
-    ({"hw_acceleration": "cuda"}, "unknown hardware acceleration"),
+    ({"library": "opencv", "hw_acceleration": "cuda"}, "unknown hardware acceleration"),
 ])
 def test_bad_decoder_settings_say_what_to_use(settings, message):
     with pytest.raises(InvalidArgument, match=message):
@@ -61,6 +67,6 @@ def test_bad_decoder_settings_say_what_to_use(settings, message):
 
 
 def test_indexer_flags_set_the_decoder():
-    settings = load(["--decoder-threads", "1", "--decoder-hw-acceleration", "any"])
-    assert decoder_settings(settings) == DecoderSettings(threads=1, hw_acceleration="any")
+    settings = load(["--decoder-library", "opencv", "--decoder-threads", "1", "--decoder-hw-acceleration", "any"])
+    assert decoder_settings(settings) == replace(OPENCV, threads=1, hw_acceleration="any")
     assert decoder_settings(load([])) == DecoderSettings()

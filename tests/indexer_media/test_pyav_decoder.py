@@ -17,7 +17,8 @@ from videosearch.indexer.settings import decoder_settings, load
 from .helpers import clip_preprocessing, golden_cuts
 
 SHARED = ["testvideo.mp4", "counter.mp4", "fades.mp4", "delayed_start.mp4", "issue-134-rotate.mp4"]
-PYAV = DecoderSettings(library="pyav")
+OPENCV = DecoderSettings(library="opencv")
+PYAV = DecoderSettings(library="pyav", shrink=False)
 SHRINKING = DecoderSettings(library="pyav", shrink=True, lowres=True)
 CLIP = clip_preprocessing(224)
 
@@ -37,7 +38,7 @@ def decoded(path, decoder: DecoderSettings, shrink=None):
 
 @pytest.mark.parametrize("name", SHARED)
 def test_pyav_gives_opencvs_frames_and_times(videos, name):
-    info, frames, times = decoded(videos / name, DecoderSettings())
+    info, frames, times = decoded(videos / name, OPENCV)
     pyav_info, pyav_frames, pyav_times = decoded(videos / name, PYAV)
     assert pyav_info == info  # size after rotation, rate, container count, pixel aspect
     assert len(pyav_frames) == len(frames)
@@ -106,7 +107,7 @@ def test_a_truncated_video_is_not_a_video_to_either_decoder(videos, tmp_path):
     data = (videos / "testvideo.mp4").read_bytes()
     path = tmp_path / "half.mp4"
     path.write_bytes(data[: len(data) // 2])
-    for decoder in (DecoderSettings(), PYAV):
+    for decoder in (OPENCV, PYAV):
         with pytest.raises(media.NotAVideoError) as caught:
             media.open_video(path, decoder)
         assert caught.value.status == "INVALID_ARGUMENT"
@@ -120,7 +121,7 @@ def test_corrupt_packets_are_decoded_past_as_opencv_does(videos, tmp_path):
     data[middle : middle + 65_536] = np.random.default_rng(1).bytes(65_536)
     path = tmp_path / "damaged.mp4"
     path.write_bytes(bytes(data))
-    _, frames, _ = decoded(path, DecoderSettings())
+    _, frames, _ = decoded(path, OPENCV)
     _, pyav_frames, _ = decoded(path, PYAV)
     assert len(pyav_frames) == len(frames) > 600
     assert [s.start_frame for s in media.iter_scenes(path, preprocessing=CLIP, decoder=PYAV)][0] == 0
@@ -128,10 +129,10 @@ def test_corrupt_packets_are_decoded_past_as_opencv_does(videos, tmp_path):
 
 @pytest.mark.parametrize("settings, message", [
     ({"library": "gstreamer"}, "unknown decoder library"),
-    ({"shrink": True}, "need the pyav decoder library"),
+    ({"library": "opencv", "lowres": True}, "need the pyav decoder library"),
     ({"library": "opencv", "skip_loop_filter": True}, "need the pyav decoder library"),
     ({"library": "pyav", "thread_type": "tile"}, "unknown decoder thread type"),
-    ({"library": "pyav", "hw_acceleration": "any"}, "hardware decoding is an option of the opencv"),
+    ({"hw_acceleration": "any"}, "hardware decoding is an option of the opencv"),
 ])
 def test_bad_pyav_settings_say_what_to_use(settings, message):
     with pytest.raises(InvalidArgument, match=message):

@@ -20,7 +20,12 @@ it) and ``shrink`` (each frame's 4:2:0 planes box-shrunk to the size the decode 
 frames at, an integer fraction of the stored size, and only then converted to BGR, instead of
 converting at full size and shrinking the BGR frame after).
 ``lowres`` and ``shrink`` act only where the caller allows a shrink factor (the decode pass:
-frames that stay at least 1.5x CLIP's input, see FramePreprocessor.reduction_factor).
+frames that stay at least 1.5x CLIP's input, see FramePreprocessor.reduction_factor). With
+OpenCV, the decode pass shrinks the full frames itself (the same integer box shrink, done on
+BGR), so ``shrink`` changes nothing there.
+
+The default is PyAV with ``shrink`` (see DEFAULT_LIBRARY); ``opencv`` stays an option, the
+decoder PySceneDetect itself reads with.
 """
 
 from __future__ import annotations
@@ -36,7 +41,11 @@ DEFAULT_DECODER_THREADS = 0
 """0: OpenCV's own choice, one decoder thread per core (at most 16)."""
 DEFAULT_HW_ACCELERATION = "none"
 LIBRARIES = ("opencv", "pyav")
-DEFAULT_LIBRARY = "opencv"
+DEFAULT_LIBRARY = "pyav"
+"""Chosen by ``python bench/index/run.py --decoders`` (docs/performance.md, "Decoding"): with
+``shrink``, PyAV's decode pass was faster than OpenCV's on testvideo.mp4 and the synthetic 720p
+video, with PySceneDetect's cuts on every shared video and embeddings at cosine 0.9997."""
+DEFAULT_SHRINK = True
 THREAD_TYPES = ("auto", "frame", "slice")
 DEFAULT_THREAD_TYPE = "auto"
 
@@ -53,14 +62,16 @@ class DecoderSettings:
     thread_type: str = DEFAULT_THREAD_TYPE
     skip_loop_filter: bool = False
     lowres: bool = False
-    shrink: bool = False
+    shrink: bool = DEFAULT_SHRINK
 
     def __post_init__(self) -> None:
         if self.library not in LIBRARIES:
             raise InvalidArgument(f"unknown decoder library {self.library!r}; use {' or '.join(LIBRARIES)}")
         if self.thread_type not in THREAD_TYPES:
             raise InvalidArgument(f"unknown decoder thread type {self.thread_type!r}; use {', '.join(THREAD_TYPES)}")
-        pyav_only = [name for name in ("skip_loop_filter", "lowres", "shrink") if getattr(self, name)]
+        # ``shrink`` is not among them: OpenCV delivers full frames, which the decode pass shrinks
+        # itself, so the setting changes nothing there.
+        pyav_only = [name for name in ("skip_loop_filter", "lowres") if getattr(self, name)]
         if self.thread_type != DEFAULT_THREAD_TYPE:
             pyav_only.append("thread_type")
         if self.library != "pyav" and pyav_only:

@@ -62,15 +62,16 @@ class IndexerSettings(OutgoingCallSettings, BaseServiceSettings):
         decoding.DEFAULT_DECODER_THREADS, "FFmpeg decoder threads per video (0: one per core, at most 16)")
     decoder_hw_acceleration: str = setting(
         decoding.DEFAULT_HW_ACCELERATION, "hardware video decoding: none, or any (where FFmpeg finds a decoder; else software)")
-    decoder_library: str = setting(decoding.DEFAULT_LIBRARY, "video decoder: opencv (PySceneDetect's), or pyav (FFmpeg "
-                                                             "through PyAV, which the options below need)")
+    decoder_library: str = setting(decoding.DEFAULT_LIBRARY, "video decoder: pyav (FFmpeg through PyAV; the options "
+                                                             "below need it), or opencv (the decoder PySceneDetect reads with)")
     decoder_thread_type: str = setting(decoding.DEFAULT_THREAD_TYPE, "pyav: FFmpeg threading, auto, frame or slice")
     decoder_skip_loop_filter: bool = setting(
         _DECODER.skip_loop_filter, "pyav: skip H.264's in-loop deblocking filter (faster; changes pixels and can move cuts)")
     decoder_lowres: bool = setting(_DECODER.lowres, "pyav: decode at 1/2..1/8 size where the codec can (MPEG-4 Part 2, "
                                                     "MPEG-2, MJPEG) and frames stay at least 1.5x CLIP's input")
-    decoder_shrink: bool = setting(_DECODER.shrink, "pyav: convert frames to BGR straight at the size the decode pass "
-                                                    "keeps them at (an integer fraction, at least 1.5x CLIP's input)")
+    decoder_shrink: bool = setting(_DECODER.shrink, "pyav: shrink frames before their BGR conversion to the size the "
+                                                    "decode pass keeps them at (an integer fraction, at least 1.5x CLIP's "
+                                                    "input); opencv's full frames are shrunk by the pass after")
     embedding_reuse_difference: float = setting(
         reuse.DEFAULT_MAX_DIFFERENCE, "a sampled frame whose 16x16-grid cells all lie fewer 8-bit levels than this from "
                                       "its scene's last embedded frame reuses that embedding (0: embed every sample)")
