@@ -14,7 +14,7 @@ import numpy as np
 from videosearch.indexer.decoding import DecoderSettings, hardware_decoding
 from videosearch.indexer.detectors import CutDetector, DetectorSettings
 from videosearch.embedder.preprocessing import ReducedFrame
-from videosearch.indexer.scenes import SceneReader, read_frame
+from videosearch.indexer.scenes import SceneReader, decoder_shrink, read_frame
 from videosearch.indexer.video_file import open_video
 
 DECODING_SECTION = "## Decoding"
@@ -101,7 +101,7 @@ def cuts_and_samples(path: Path, variant: Variant, info, preprocessor) -> tuple[
     detector = CutDetector.from_settings(DetectorSettings(), info)
     every = max(1, round(float(info.fps) * SAMPLE_EVERY_SECONDS))
     cuts, samples, index = [], {}, 0
-    for index, frame in enumerate(frames_of(path, variant.settings, preprocessor.reduction_factor)):
+    for index, frame in enumerate(frames_of(path, variant.settings, decoder_shrink(preprocessor))):
         cuts += detector.process(index, frame)
         if index % every == 0:
             shrunk = frame.shape[:2] != (info.height, info.width)
@@ -127,7 +127,7 @@ def compare_variants(timed: list[tuple[str, Path]], shared: list[Path], embedder
 
     with EmbedderClient(embedder_address, timeout=300) as embedder:
         preprocessing = embedder.model_info().preprocessing
-        shrink = FramePreprocessor(preprocessing).reduction_factor
+        shrink = decoder_shrink(FramePreprocessor(preprocessing))
         result: dict = {"variants": [v.name for v in variants()], "seconds": {}, "pass_seconds": {}, "cuts": {},
                         "cosine": {}, "hardware": None, "durations": {}}
         references = {p: pyscenedetect_cuts(p) for p in [path for _, path in timed] + shared}

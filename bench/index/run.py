@@ -49,6 +49,7 @@ from bench.index.article import AS_WRITTEN, BUG_FIXED, ArticleIndex  # noqa: E40
 from bench.index.decoding import DECODING_SECTION, compare_variants, decode_only, render_variants  # noqa: E402
 from videosearch.indexer.client import IndexerClient, SubmitOptions  # noqa: E402
 from videosearch.indexer.preprocess import FramePreprocessor  # noqa: E402
+from videosearch.indexer.scenes import decoder_shrink  # noqa: E402
 from videosearch.indexer.jobs import JobState  # noqa: E402
 from videosearch.launcher import ClusterConfig, LocalCluster  # noqa: E402
 from videosearch.searcher.client import SearcherClient  # noqa: E402
@@ -409,7 +410,7 @@ def main(argv=None) -> int:
                 model_info = embedder.model_info()
             compute_dtype = model_info.compute_dtype
             # Decode only shrinks frames as far as the Indexer's decode pass lets its decoder (PyAV's shrink).
-            shrink = FramePreprocessor(model_info.preprocessing).reduction_factor
+            shrink = decoder_shrink(FramePreprocessor(model_info.preprocessing))
             if args.decoders or args.decoders_only:
                 timed = [(name, path) for name, path, _ in videos][:2]
                 shared = sorted(p for p in SHARED.glob("*.mp4") if p.name != "testvideo.mp4")

@@ -11,7 +11,7 @@ from videosearch.indexer import media
 from videosearch.indexer.decoding import DecoderSettings
 from videosearch.indexer.preprocess import FramePreprocessor
 from videosearch.indexer.pyav_capture import lowres_level
-from videosearch.indexer.scenes import detect_cuts, read_frame
+from videosearch.indexer.scenes import decoder_shrink, detect_cuts, read_frame
 from videosearch.indexer.settings import decoder_settings, load
 
 from .helpers import clip_preprocessing, golden_cuts
@@ -62,9 +62,9 @@ def test_pyav_cuts_equal_the_goldens(videos, name, decoder):
 
 
 def test_shrunk_frames_keep_the_headroom_clip_needs(videos):
-    preprocessor = FramePreprocessor(CLIP)
-    info, frames, _ = decoded(videos / "counter.mp4", SHRINKING, preprocessor.reduction_factor)
-    factor = preprocessor.reduction_factor(info.height, info.width)
+    shrink = decoder_shrink(FramePreprocessor(CLIP))
+    info, frames, _ = decoded(videos / "counter.mp4", SHRINKING, shrink)
+    factor = shrink(info.height, info.width)
     assert factor == 3  # 1080p for a 224-px CLIP: 360 px high, still 1.5x 224
     assert (info.width, info.height) == (1920, 1080)  # the video's size, not the frames'
     assert frames[0].shape == (1080 // factor, 1920 // factor, 3)
@@ -84,6 +84,14 @@ def test_shrunk_decode_pass_samples_the_same_frames_with_close_crops(videos):
     for a, b in zip(full, shrunk):
         assert np.abs(a.pixels.astype(int) - b.pixels.astype(int)).mean() < 2
         assert b.preview is not None  # thumbnails still come from the pass
+
+
+def test_frames_never_shrink_below_the_detectors_size():
+    """A model with tiny inputs (32 px) would let candidates shrink by 4; the detector works
+    on 256 px wide frames, so a 640x360 video shrinks only by 2."""
+    shrink = decoder_shrink(FramePreprocessor(clip_preprocessing(32)))
+    assert FramePreprocessor(clip_preprocessing(32)).reduction_factor(360, 640) == 4
+    assert shrink(360, 640) == 2 and shrink(320, 480) == 1
 
 
 def test_lowres_only_where_the_codec_has_it_and_the_frame_allows():

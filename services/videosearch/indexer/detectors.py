@@ -245,6 +245,13 @@ class CutDetector:
         return self._inner.finish(last_index)
 
 
+def largest_shrink(height: int, width: int) -> int:
+    """The largest integer factor frames of this size may come shrunk by (a decoder that
+    shrinks, see videosearch.indexer.decoding) without the detector's own downscale turning
+    into an upscale: a shrunk frame is never smaller than the frame PySceneDetect detects on."""
+    return max(1, int(compute_downscale_factor(max(height, width))))
+
+
 def make_cut_detector(settings: DetectorSettings, info: VideoInfo) -> CutDetector:
     """A fresh detector for one video (detectors keep per-video state)."""
     return CutDetector.from_settings(settings, info)

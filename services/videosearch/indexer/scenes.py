@@ -33,7 +33,7 @@ from videosearch.common.errors import Cancelled, InvalidArgument
 from videosearch.common.timecode import PresentationTime
 from videosearch.embedder.types import Preprocessing
 from videosearch.indexer.decoding import DecoderSettings
-from videosearch.indexer.detectors import CutDetector, DetectorSettings
+from videosearch.indexer.detectors import CutDetector, DetectorSettings, largest_shrink
 from videosearch.indexer.frame_times import FrameTimes
 from videosearch.embedder.preprocessing import FramePreprocessor, ReducedFrame
 from videosearch.indexer.sampling import CandidateBuffer, SamplingPolicy
@@ -100,6 +100,12 @@ def read_frame(capture: cv2.VideoCapture, last_index: int, container_count: int)
     msec = capture.get(cv2.CAP_PROP_POS_MSEC)
     ok, frame = capture.retrieve()
     return (frame, msec) if ok else None
+
+
+def decoder_shrink(preprocessor: FramePreprocessor) -> Callable[[int, int], int]:
+    """How far a decoder that can shrink frames may shrink them for the decode pass: as far as
+    the pass shrinks candidate frames anyway, never below the size the cut detector works at."""
+    return lambda height, width: min(preprocessor.reduction_factor(height, width), largest_shrink(height, width))
 
 
 class _DecodeAhead:
@@ -251,7 +257,7 @@ class SceneReader:
     def _run(self) -> Iterator[SampledScene]:
         # A decoder that can shrink frames as it converts them (PyAV's shrink/lowres) delivers
         # them at the size the candidates are kept at, so they are candidates as they come.
-        capture, info, frame = open_video(self.path, self.decoder, shrink=self._preprocess.reduction_factor)
+        capture, info, frame = open_video(self.path, self.decoder, shrink=decoder_shrink(self._preprocess))
         self.video_info = info
         self.frame_times = times = FrameTimes(info.fps)
         # CLIP sees frames as players show them; the stretch is folded into its resize.
