@@ -58,7 +58,7 @@ def budget(path: Path, embedder) -> dict:
 def render(results: dict, command: str) -> str:
     lines = [SECTION, "",
              f"`{command}` on {benchlib.machine()}. "
-             "Decode pass (SceneReader as the Indexer runs it) with a single-threaded decoder, so busy seconds ≈ CPU "
+             "Decode pass (SceneReader as the Indexer runs it, with its default decoder: PyAV, frames shrunk before the colour conversion) with one decoder thread, so busy seconds ≈ CPU "
              "seconds; every sampled frame then embedded in-process (CLIP with ViT-B/32's architecture, float32, batches "
              f"of {BATCH}, CPU seconds of both torch threads). Storing (one upsert, < 0.1 s) is left out. Bound = video "
              "seconds / (CPU seconds / 2 cores): the fastest the 2 cores could index with perfect overlap.", "",
