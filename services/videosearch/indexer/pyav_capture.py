@@ -2,9 +2,9 @@
 hands codec options to the codec (``skip_loop_filter``, ``lowres``, the thread type) and can
 convert a frame to BGR at a smaller size in the same swscale pass that converts its colours.
 
-``PyAVCapture`` answers the calls the decode pass makes of a ``cv2.VideoCapture`` (``grab``,
-``retrieve``, ``get(CAP_PROP_POS_MSEC)``, ``release``), so the reading code is one for both
-decoders. Its frames are OpenCV's: the same decoded pictures in the same order, converted to
+``PyAVCapture`` answers the calls sequential reading makes of a ``cv2.VideoCapture`` (``grab``,
+``retrieve``, ``read``, ``get(CAP_PROP_POS_MSEC)``, ``release``), so the reading code is one for
+both decoders. It does not seek: code that seeks (thumbnails read back) opens OpenCV. Its frames are OpenCV's: the same decoded pictures in the same order, converted to
 BGR by the same swscale conversion (pixel-identical on the shared videos), rotated as players
 show them (OpenCV's ``CAP_PROP_ORIENTATION_AUTO``), with each frame's presentation time
 relative to the stream's start (``CAP_PROP_POS_MSEC``). What differs is only what the settings
@@ -183,6 +183,10 @@ class PyAVCapture:
             pixels = frame.to_ndarray(format="bgr24")
         rotation = self.facts.rotation
         return True, (cv2.rotate(pixels, _ROTATIONS[rotation]) if rotation in _ROTATIONS else pixels)
+
+    def read(self) -> tuple[bool, np.ndarray | None]:
+        """``grab`` then ``retrieve``, as cv2.VideoCapture.read."""
+        return self.retrieve() if self.grab() else (False, None)
 
     def get(self, prop: int) -> float:
         """CAP_PROP_POS_MSEC only: the grabbed frame's presentation time from the stream's start."""

@@ -23,6 +23,7 @@ import os
 import cv2
 import numpy as np
 
+from videosearch.indexer.decoding import DecoderSettings
 from videosearch.indexer.frame_times import FrameTimes
 from videosearch.indexer.video_file import PixelAspect, open_video
 from videosearch.searcher.types import Thumbnail
@@ -67,7 +68,9 @@ def thumbnail_of(frame_bgr: np.ndarray, frame: int, seconds: float, pixel_aspect
 def read_back_thumbnails(path: str | os.PathLike, frames: list[int], times: FrameTimes) -> list[Thumbnail]:
     """One thumbnail per entry of ``frames`` (increasing frame numbers), read from the file again.
     Returns [] when a frame cannot be read back (the video is then indexed without thumbnails)."""
-    capture, info, first = open_video(path)
+    # OpenCV, whatever the decode pass used: it seeks by frame number (CAP_PROP_POS_FRAMES), and
+    # its frames are the PyAV decoder's pixel for pixel (tests/indexer_media/test_pyav_decoder.py).
+    capture, info, first = open_video(path, DecoderSettings(library="opencv"))
     try:
         position, current = 0, first  # ``current`` is frame ``position``
         out = []
