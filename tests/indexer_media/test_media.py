@@ -54,7 +54,7 @@ def test_unreadable_file(tmp_path):
 def test_not_a_video(tmp_path, name, content):
     path = tmp_path / name
     path.write_bytes(content)
-    with pytest.raises(media.NotAVideoError, match="not a video OpenCV can decode.*ffmpeg") as caught:
+    with pytest.raises(media.NotAVideoError, match="not a video (PyAV|OpenCV) can decode.*ffmpeg") as caught:
         media.probe(path)
     assert isinstance(caught.value, InvalidArgument)
     assert caught.value.reason == "NOT_A_VIDEO" and caught.value.status == "INVALID_ARGUMENT"

@@ -88,7 +88,7 @@ class PyAVCapture:
         try:
             self._container = av.open(path, mode="r")
         except (av.FFmpegError, OSError, UnicodeDecodeError, ValueError) as exc:
-            raise CannotDecode(f"no demuxer accepts it ({exc.__class__.__name__})") from None
+            raise CannotDecode("no demuxer accepts it") from exc
         try:
             if not self._container.streams.video:
                 raise CannotDecode("it has no video stream")
