@@ -125,6 +125,8 @@ def main() -> int:
     parser.add_argument("--exhaustive-queries", type=int, default=50, help="queries for approximate=false (slow)")
     parser.add_argument("--probes", default="0", help="--quantized-probe values to measure, one restart each (0: the default)")
     parser.add_argument("--rebuild", action="store_true", help="drop a saved tier first, to time the build")
+    parser.add_argument("--compare-float32", action="store_true",
+                        help="also measure the float32 tier (exact) on the same data, side by side (sizes that fit)")
     parser.add_argument("--json", default="", help="write all figures as JSON here")
     args = parser.parse_args()
     data_dir = Path(args.data_dir)
@@ -176,6 +178,16 @@ def main() -> int:
             print(f"exhaustive: {row['exhaustive']}", flush=True)
             row["memory_end"] = memory(server.proc.pid)
         server.stop()
+    if args.compare_float32:
+        server = ServerProcess(data_dir, "none", "", logs / "searcher-float32.log", ("--ranking-precision", "float32"))
+        row["float32_startup_s"] = server.startup_s
+        for q in queries[:20]:
+            server.stub.Search(embedding_request(q))
+        n_ex = args.exhaustive_queries
+        row["float32"] = measure(server.stub, queries[:n_ex], truth_scenes[:n_ex], truth_videos[:n_ex], approximate=False)
+        row["float32_memory"] = memory(server.proc.pid)
+        server.stop()
+        print(f"float32 tier: {row['float32']}", flush=True)
     row["loadavg"] = os.getloadavg()
 
     gib = 2**30
@@ -187,6 +199,18 @@ def main() -> int:
         for mode in ("scenes", "videos"):
             m = figures[mode]
             print(f"| {label} | {mode} | {m['n']} | {m['p50_ms']:.1f} | {m['p99_ms']:.1f} | {m['recall']:.3f} |")
+    if "float32" in row:
+        for mode in ("scenes", "videos"):
+            m, q = row["float32"][mode], row["exhaustive"][mode]
+            print(f"| float32 tier, exact (every float32 row) | {mode} | {m['n']} | {m['p50_ms']:.1f} | {m['p99_ms']:.1f} | "
+                  f"{m['recall']:.3f} |")
+        first = next(iter(row["probes"].values()))
+        print(f"side by side, same queries: int8 approximate p50 / float32 exact p50 = "
+              f"{first['scenes']['p50_ms'] / row['float32']['scenes']['p50_ms']:.2f} (scenes), "
+              f"{first['videos']['p50_ms'] / row['float32']['videos']['p50_ms']:.2f} (videos); int8 exhaustive / float32 exact = "
+              f"{row['exhaustive']['scenes']['p50_ms'] / row['float32']['scenes']['p50_ms']:.2f} (scenes); VmRSS int8 / float32 = "
+              f"{row['memory_end']['VmRSS'] / row['float32_memory']['VmRSS']:.2f}; start-up int8 / float32 = "
+              f"{row['startup_s'] / row['float32_startup_s']:.2f}")
     print(f"start-up (spawn -> SERVING) with the saved tier: {row['startup_s']:.1f} s; "
           f"build: {row.get('build_s', float('nan')):.0f} s; data write: {row['fill_s']:.0f} s")
     print(f"memory after warm-up: VmRSS {row['memory_warm']['VmRSS'] / gib:.2f} GiB, VmHWM {row['memory_warm']['VmHWM'] / gib:.2f} GiB; "

@@ -142,9 +142,11 @@ class _State:
 
     def gather(self, rows: np.ndarray) -> np.ndarray:
         """The codes of some global rows (a copy)."""
+        if len(rows) == 0:
+            return np.empty((0, self.blocks[0].shape[1] if self.blocks else 0), np.int8)
         blocks = rows // BLOCK_ROWS
-        if len(rows) == 0 or blocks[0] == blocks[-1] == blocks.max():
-            return self.blocks[int(blocks[0])][rows % BLOCK_ROWS] if len(rows) else np.empty((0, 0), np.int8)
+        if blocks.min() == blocks.max():
+            return self.blocks[int(blocks[0])][rows % BLOCK_ROWS]
         out = np.empty((len(rows), self.blocks[0].shape[1]), np.int8)
         for block in np.unique(blocks):
             chosen = blocks == block
