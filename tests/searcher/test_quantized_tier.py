@@ -220,3 +220,53 @@ def test_grpc_server_on_the_int8_tier(data):
             assert stub.GetStats(searcher_pb2.GetStatsRequest()).moment_count == VIDEOS * SCENES
     finally:
         server.stop(0)
+
+
+def test_the_store_logs_every_write_until_pruned(tmp_path, rng):
+    store = SearcherStore(tmp_path / "data")
+    try:
+        assert store.changes_after(0) == []
+        store.put_video(make_video("a", 2, dim=DIM), make_scenes(2), clustered(rng, 1, 2)[0])
+        _, serial = store.put_video(make_video("a", 3, dim=DIM), make_scenes(3), clustered(rng, 1, 3)[0])
+        store.delete_video("a")
+        changes = store.changes_after(0)
+        assert [(c.generation, c.video_id, c.old_serials) for c in changes] == [
+            (1, "a", None), (2, "a", (0, 2)), (3, "a", (serial, 3))]
+        assert [c.generation for c in store.changes_after(2)] == [3]
+        store.prune_changes(2)
+        assert store.changes_after(1) is None  # generation 2 is gone: a tier saved at 1 cannot replay
+        assert [c.generation for c in store.changes_after(2)] == [3]
+    finally:
+        store.close()
+
+
+def test_searches_during_writes_return_whole_results(data, rng):
+    import threading
+
+    data_dir, vectors = data
+    searcher = open_int8(data_dir)
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def search_loop() -> None:
+        try:
+            while not stop.is_set():
+                got = searcher.search(vector=vectors[30, 1], params=SearchParams(top_k=5, mode="scenes"))
+                assert scene_keys(got)[0] == ("v030", 1)
+                videos = searcher.search(vector=vectors[30, 1], params=SearchParams(top_k=5))
+                assert videos.videos[0].video.video_id == "v030"
+        except BaseException as exc:  # noqa: BLE001 - reported by the test
+            errors.append(exc)
+
+    reader = threading.Thread(target=search_loop)
+    reader.start()
+    try:
+        for i in range(30):  # replacements and deletes of other videos meanwhile
+            searcher.upsert_video(make_video(f"v{40 + i:03d}", 3, dim=DIM), make_scenes(3), clustered(rng, 1, 3)[0])
+            if i % 3 == 0:
+                searcher.delete_video(f"v{80 + i:03d}")
+    finally:
+        stop.set()
+        reader.join()
+        searcher.close()
+    assert not errors, errors[0]
