@@ -25,7 +25,7 @@ A search:
 
    * scenes: the best ``max(candidates, 4 x top_k)`` rows by int8 score;
    * videos, MAX: the best ``32 x top_k`` rows by int8 score, grouped by video; the rows of the
-     best ``2 x top_k + 8`` videos (by their best int8 row) are re-scored, a video's score is its
+     best ``2 x top_k + 4`` videos (by their best int8 row) are re-scored, a video's score is its
      best re-scored row, and the scenes listed with it come from those rows;
    * videos, MEAN: the same candidate videos with EVERY moment read and re-scored, ranked by the
      exact mean. The mean of a video that no good moment brought into the candidates is never
@@ -70,7 +70,7 @@ log = logging.getLogger(__name__)
 PRECISIONS = ("float32", "int8", "auto")
 DEFAULT_RANKING_PRECISION = "auto"
 DEFAULT_QUANTIZED_THRESHOLD = 2_000_000  # moments from which ranking_precision=auto picks int8
-DEFAULT_QUANTIZED_PROBE = 1024  # groups whose codes a search scores
+DEFAULT_QUANTIZED_PROBE = 2048  # groups whose codes a search scores (10M: recall@10 0.98 scenes, 0.95 videos)
 MANIFEST = "manifest.json"
 FORMAT = 1
 BLOCK_ROWS = 1 << 20  # rows per code block: appends never copy the codes written before
@@ -82,7 +82,7 @@ SCALE_QUANTILE = 0.9999
 @dataclass(frozen=True)
 class TierParams:
     probe: int = DEFAULT_QUANTIZED_PROBE  # groups scored per search (scene mode: a quarter, at least 64)
-    candidates: int = 64  # fewest rows re-scored exactly in scene mode
+    candidates: int = 32  # fewest rows re-scored exactly in scene mode (one LevelDB get each)
     graph: AnnParams = AnnParams(connectivity=16, expansion_add=64, expansion_search=128, dtype="f16")
 
 
@@ -518,7 +518,7 @@ class QuantizedIndex:
             segs = state.seg_of_rows(rows)
         if excluded_rows is not None and excluded_rows.size:
             scores[np.isin(rows, excluded_rows)] = -np.inf
-        want = max(self.params.candidates, 4 * params.top_k) if params.mode == "scenes" else 32 * params.top_k
+        want = max(self.params.candidates, 3 * params.top_k) if params.mode == "scenes" else 32 * params.top_k
         best = top_candidates(scores, want)
         best = best[np.argsort(-scores[best], kind="stable")][: max(want, 1)]
         rows, segs, scores = rows[best], segs[best], scores[best]
@@ -588,7 +588,7 @@ class QuantizedIndex:
                      params: SearchParams, candidates: Candidates) -> list[VideoHit]:
         # Candidates arrive best first: each video keeps its best few rows by int8 score (its
         # exact best is among them unless int8 rounding reorders more than that many rows).
-        per_video = max(3, params.scenes_per_video)
+        per_video = max(2, params.scenes_per_video)
         best: dict[int, float] = {}
         rows: dict[int, list[int]] = {}
         for score, s, o in zip(scores.tolist(), segs.tolist(), offsets.tolist()):
@@ -596,7 +596,7 @@ class QuantizedIndex:
             if len(mine) < per_video:
                 mine.append(o)
             best.setdefault(s, score)
-        shortlist = sorted(best, key=lambda s: -best[s])[: 2 * params.top_k + 8]
+        shortlist = sorted(best, key=lambda s: -best[s])[: 2 * params.top_k + 4]
         mean = params.video_scoring == "mean"
         exact = self._exact(state, query, {s: None if mean else rows[s] for s in shortlist})
         kept = [s for s in shortlist if s in exact]
@@ -628,9 +628,9 @@ class QuantizedIndex:
         hits = []
         for s, m, score in chosen:
             if s not in details:
-                details[s] = self.store.get_scenes_and_moments(state.videos[s].video_id)
+                details[s] = self.store.get_scenes_and_moments(state.videos[s].video_id, int(state.seg_serials[s]))
             if details[s] is None:
-                continue  # deleted since it was ranked
+                continue  # replaced or deleted since it was ranked
             scenes, moments = details[s]
             moment = moments[m]
             hits.append(SceneHit(state.videos[s].video_id, scenes[moment.scene_index], score, moment))
