@@ -294,7 +294,7 @@ class QuantizedIndex:
             at += n
         dim = stored.collection.embedding_dim if stored.collection else 0
         blocks = [np.empty((BLOCK_ROWS, dim), np.int8) for _ in range(-(-at // BLOCK_ROWS))]  # untouched pages cost nothing
-        seg, graph_seconds = 0, 0.0
+        seg, graph_seconds, done = 0, 0.0, 0
         try:
             for _serials, vectors in chunks:  # whole videos, in the order of stored.videos
                 if self.scale == 0.0:
@@ -314,6 +314,9 @@ class QuantizedIndex:
                 graph_started = time.perf_counter()
                 self._add_groups(np.concatenate(keys), means.astype(np.float32))
                 graph_seconds += time.perf_counter() - graph_started
+                done += len(vectors)
+                if done // 1_000_000 > (done - len(vectors)) // 1_000_000:  # a long build says how far it is
+                    log.info("building the quantized tier: %d of %d rows in %.0f s", done, int(at), time.perf_counter() - started)
         finally:
             chunks.close()
         videos = [stored.videos[i].video for i in order]
