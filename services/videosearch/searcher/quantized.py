@@ -23,8 +23,9 @@ A search:
    candidate, one store snapshot; a video replaced since is skipped), so returned scores are true
    cosines and the order follows ranking.py's tie rules:
 
-   * scenes: the best ``max(candidates, 4 x top_k)`` rows by int8 score;
-   * videos, MAX: the best ``32 x top_k`` rows by int8 score, grouped by video; the rows of the
+   * scenes: the best ``max(candidates, 3 x top_k)`` rows by int8 score;
+   * videos, MAX: the best ``32 x top_k`` rows by int8 score, grouped by video (each keeps its best
+     ``max(2, scenes_per_video)``); the rows of the
      best ``2 x top_k + 4`` videos (by their best int8 row) are re-scored, a video's score is its
      best re-scored row, and the scenes listed with it come from those rows;
    * videos, MEAN: the same candidate videos with EVERY moment read and re-scored, ranked by the
