@@ -89,7 +89,7 @@ def memory(pid: int) -> dict:
     fields = {}
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         name, _, value = line.partition(":")
-        if name in ("VmRSS", "VmHWM"):
+        if name in ("VmRSS", "VmHWM", "RssAnon", "RssFile"):  # RssFile: mapped codes and LevelDB tables
             fields[name] = int(value.split()[0]) * 1024
     return fields
 
