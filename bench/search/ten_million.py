@@ -33,9 +33,9 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from run import (  # noqa: E402
+from bench.search.run import (  # noqa: E402
     DIM,
     SCENES_PER_VIDEO,
     ServerProcess,
