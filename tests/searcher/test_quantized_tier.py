@@ -270,3 +270,20 @@ def test_searches_during_writes_return_whole_results(data, rng):
         reader.join()
         searcher.close()
     assert not errors, errors[0]
+
+
+def test_a_restart_drops_the_graph_groups_of_replaced_and_deleted_videos(data, rng):
+    data_dir, vectors = data
+    open_int8(data_dir).close()
+    searcher = Searcher.open(data_dir, ann="none", ranking_precision="float32")  # writes the tier does not see
+    searcher.upsert_video(make_video("v001", 2, dim=DIM), make_scenes(2), clustered(rng, 1, 2)[0])
+    searcher.delete_video("v002")
+    searcher.close()
+    again = open_int8(data_dir)
+    try:
+        assert again.index.replayed == 2
+        assert len(again.index._graph) == VIDEOS - 1  # one group per live video: v002's and old v001's are gone
+        got = again.search(vector=vectors[2, 0], params=SearchParams(top_k=10, mode="scenes"))
+        assert "v002" not in {h.video_id for h in got.scenes}
+    finally:
+        again.close()

@@ -256,6 +256,11 @@ class QuantizedIndex:
         self._video_segment = {v.video_id: i for i, v in enumerate(videos) if alive[i]}
         self._saved_generation = manifest["generation"]
         # Writes after the save: each touched video's saved rows go, what is stored now comes in.
+        # The graph loses the groups of every version the log names (a saved version whose record
+        # is gone is already dead in the table, but its groups would still take probe slots).
+        for change in changes:
+            if change.old_serials is not None:
+                graph.remove(_group_keys(*change.old_serials))
         for video_id in dict.fromkeys(c.video_id for c in changes):
             self._drop(video_id)
         by_id = {s.video.video_id: s for s in stored.videos}
