@@ -176,7 +176,8 @@ def test_a_damaged_or_outrun_saved_tier_means_a_rebuild(data, rng):
     finally:
         damaged.close()
 
-    # A write the log no longer holds (another Searcher pruned it): the saved tier is stale.
+    # A write the log does not hold (made by a store that keeps no log, as the float32 tier's):
+    # the saved tier is stale.
     store = SearcherStore(data_dir)
     try:
         unseen = clustered(rng, 1, 2)[0]
@@ -223,7 +224,7 @@ def test_grpc_server_on_the_int8_tier(data):
 
 
 def test_the_store_logs_every_write_until_pruned(tmp_path, rng):
-    store = SearcherStore(tmp_path / "data")
+    store = SearcherStore(tmp_path / "data", log_changes=True)
     try:
         assert store.changes_after(0) == []
         store.put_video(make_video("a", 2, dim=DIM), make_scenes(2), clustered(rng, 1, 2)[0])
@@ -275,10 +276,11 @@ def test_searches_during_writes_return_whole_results(data, rng):
 def test_a_restart_drops_the_graph_groups_of_replaced_and_deleted_videos(data, rng):
     data_dir, vectors = data
     open_int8(data_dir).close()
-    searcher = Searcher.open(data_dir, ann="none", ranking_precision="float32")  # writes the tier does not see
-    searcher.upsert_video(make_video("v001", 2, dim=DIM), make_scenes(2), clustered(rng, 1, 2)[0])
-    searcher.delete_video("v002")
-    searcher.close()
+    # Two logged writes the saved tier does not hold: what an int8 Searcher killed before saving leaves.
+    store = SearcherStore(data_dir, log_changes=True)
+    store.put_video(make_video("v001", 2, dim=DIM), make_scenes(2), clustered(rng, 1, 2)[0])
+    store.delete_video("v002")
+    store.close()
     again = open_int8(data_dir)
     try:
         assert again.index.replayed == 2
@@ -287,3 +289,23 @@ def test_a_restart_drops_the_graph_groups_of_replaced_and_deleted_videos(data, r
         assert "v002" not in {h.video_id for h in got.scenes}
     finally:
         again.close()
+
+
+def test_the_float32_tier_keeps_no_change_log(tmp_path, rng):
+    """The log serves only the quantized tier's replay: on the float32 tier it would grow forever."""
+    data_dir = tmp_path / "data"
+    logged = SearcherStore(data_dir, log_changes=True)
+    try:
+        logged.put_video(make_video("a", 2, dim=DIM), make_scenes(2), clustered(rng, 1, 2)[0])
+        assert len(logged.changes_after(0)) == 1
+    finally:
+        logged.close()
+    searcher = Searcher.open(data_dir, ann="none", ranking_precision="float32")
+    try:
+        searcher.upsert_video(make_video("b", 2, dim=DIM), make_scenes(2), clustered(rng, 1, 2)[0])
+        generation = searcher.store.generation()
+        assert generation == 2
+        assert searcher.store.changes_after(generation) == []  # nothing left after the last write...
+        assert searcher.store.changes_after(0) is None  # ...and neither write is in the log
+    finally:
+        searcher.close()

@@ -192,6 +192,7 @@ class QuantizedIndex:
 
     def __init__(self, store: SearcherStore, directory: Path, params: TierParams = TierParams()) -> None:
         self.store = store
+        store.log_changes = True  # every write from now on is logged for the next start-up's replay
         self.directory = directory
         self.params = params
         self.dim = 0

@@ -118,6 +118,7 @@ class Searcher:
                 log.info("opened the quantized tier: %d videos / %d moments in %.2f s", tier.video_count,
                          tier.moment_count, searcher.load_seconds)
                 return searcher
+            store.prune_changes(store.generation())  # a quantized tier's log: this tier never replays it
             loaded = store.load()
             index = SceneIndex(
                 ann_mode=ann,

@@ -102,8 +102,9 @@ CHANGES_NOTE = """\
 generation records, in its own batch, the video it touched and the serial range the video had
 before (``{"video_id": ..., "old": [serial_base, moments] or null}``). A tier saved at generation G
 replays the entries after G at start-up instead of rescanning every vector. The tier prunes
-the entries up to its saved generation; a Searcher that never saves a tier leaves them (about
-70 bytes per write)."""
+the entries up to its saved generation. A Searcher on the float32 tier neither writes entries
+(it would never read them) nor keeps old ones (it drops them at start-up): a later start on the
+quantized tier then finds a gap in the log and rebuilds, as it must."""
 
 
 class StoreLocked(FailedPrecondition):
@@ -343,8 +344,11 @@ class SearcherStore:
     """The Searcher's LevelDB. Methods are safe to call from many threads; writes
     are serialized by the caller (:class:`videosearch.searcher.service.Searcher`)."""
 
-    def __init__(self, data_dir: str | Path) -> None:
+    def __init__(self, data_dir: str | Path, *, log_changes: bool = False) -> None:
         self.data_dir = Path(data_dir)
+        # Only the quantized tier replays the change log; the float32 tier rescans the store, so
+        # it keeps no log (see CHANGES_NOTE) and the quantized tier turns it on when it opens.
+        self.log_changes = log_changes
         self.path = self.data_dir / "leveldb"
         self.path.mkdir(parents=True, exist_ok=True)
         self._key = self.path.resolve()
@@ -730,7 +734,8 @@ class SearcherStore:
     def _bump_generation(self, batch, video_id: str, old: tuple[int, int] | None) -> None:
         generation = self.generation() + 1
         batch.put(_GENERATION, str(generation).encode())
-        batch.put(_change_key(generation), json.dumps({"video_id": video_id, "old": old}).encode())
+        if self.log_changes:
+            batch.put(_change_key(generation), json.dumps({"video_id": video_id, "old": old}).encode())
 
     def next_serial(self) -> int:
         """One past the last serial handed out: an upper bound of the stored moment count."""
