@@ -11,7 +11,7 @@ RELEASED_PROTOS := protos/released/videosearch-v1.binpb
 # npm ci once per lockfile change: npm writes node_modules/.package-lock.json when it installs.
 NODE_DEPS := tools/node_modules/.package-lock.json clients/node/node_modules/.package-lock.json
 
-.PHONY: browser-deps screenshots help install node-deps protos protos-check proto-lint proto-release test up demo demo-model bench-embedder bench-index bench-many bench-decoders bench-search bench-quality bench-moments bench-detectors chaos bench-load bench-index-memory clean
+.PHONY: browser-deps screenshots help install node-deps protos protos-check proto-lint proto-release test up demo demo-model bench-embedder bench-index bench-many bench-decoders bench-search bench-ten-million bench-quality bench-moments bench-detectors chaos bench-load bench-index-memory clean
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -97,6 +97,9 @@ bench-index-memory: install ## The Indexer's peak memory (VmHWM) and frames in f
 
 bench-search: install ## Search latency, start-up and memory at 10k/100k/1M scenes, vs faiss
 	$(PY) bench/search/run.py --sizes 10000,100000,1000000 --plot docs/search-latency.png --write-docs
+
+bench-ten-million: install ## The int8 tier at 10M synthetic scenes (about 35 min the first time; 21 GB under /work/bench-data)
+	$(PY) bench/search/ten_million.py --probes 2048,4096
 
 bench-quality: install ## Retrieval quality on demo videos with the demo CLIP (R@1, R@5, MRR, IoU, cut recall)
 	$(PY) bench/quality/run.py --write-docs

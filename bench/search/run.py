@@ -195,7 +195,7 @@ def compare_with_faiss(data_dir: Path, queries: np.ndarray, timed: int) -> dict:
 
 
 class ServerProcess:
-    def __init__(self, data_dir: Path, ann: str, embedder_address: str, log_path: Path) -> None:
+    def __init__(self, data_dir: Path, ann: str, embedder_address: str, log_path: Path, extra_args: tuple = ()) -> None:
         port_file = Path(tempfile.mkdtemp()) / "port"
         self.started = time.perf_counter()
         self.log = open(log_path, "ab")
@@ -203,6 +203,7 @@ class ServerProcess:
             [
                 sys.executable, "-m", "videosearch.searcher.server", "--port", "0", "--port-file", str(port_file),
                 "--data-dir", str(data_dir), "--ann", ann, "--embedder-address", embedder_address, "--log-level", "info",
+                *extra_args,
             ],
             stdout=self.log,
             stderr=subprocess.STDOUT,

@@ -34,10 +34,12 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__fi
 def open_backend(kind: str, path):
     if kind == "embedded":
         return EmbeddedBackend(path / "data")
+    if kind == "quantized":  # the embedded backend's int8 tier (searcher/quantized.py)
+        return EmbeddedBackend(path / "data", ranking_precision="int8")
     return MilvusBackend(str(path / "milvus.db"), index_type="HNSW")
 
 
-@pytest.fixture(params=["embedded", "milvus"])
+@pytest.fixture(params=["embedded", "quantized", "milvus"])
 def kind(request) -> str:
     return request.param
 

@@ -15,6 +15,7 @@ from videosearch.common.service import EXIT_STARTUP_FAILED, ServiceApp
 from videosearch.searcher.ann import AnnParams
 from videosearch.searcher.image_query import ImageLimits
 from videosearch.searcher.metrics import MeasuredSearcher
+from videosearch.searcher.quantized import PRECISIONS, TierParams
 from videosearch.searcher.service import Searcher, TextEmbedder
 from videosearch.searcher.servicer import SearcherServicer
 from videosearch.searcher.settings import ANN_MODES, BACKENDS, SearcherSettings, load
@@ -37,6 +38,8 @@ class SearcherServer(ServiceApp[SearcherSettings]):
     def __init__(self, settings: SearcherSettings) -> None:
         if settings.ann not in ANN_MODES:
             raise ValueError(f"--ann must be one of {', '.join(ANN_MODES)}, got {settings.ann!r}")
+        if settings.ranking_precision not in PRECISIONS:
+            raise ValueError(f"--ranking-precision must be one of {', '.join(PRECISIONS)}, got {settings.ranking_precision!r}")
         if settings.backend not in BACKENDS:
             raise ValueError(f"--backend must be one of {', '.join(BACKENDS)}, got {settings.backend!r}")
         if settings.backend == "milvus" and not settings.milvus_uri:
@@ -70,6 +73,9 @@ class SearcherServer(ServiceApp[SearcherSettings]):
             ann_candidates=s.ann_candidates,
             image_limits=ImageLimits(max_bytes=s.max_image_bytes, max_pixels=s.max_image_pixels),
             max_thumbnail_bytes=s.max_thumbnail_bytes,
+            ranking_precision=s.ranking_precision,
+            quantized_threshold=s.quantized_threshold,
+            quantized_params=TierParams(probe=s.quantized_probe),
         )
         self.servicer.attach(MeasuredSearcher(self.searcher, self.metrics) if self.metrics else self.searcher)
         return self.searcher

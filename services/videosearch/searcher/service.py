@@ -29,6 +29,13 @@ from videosearch.searcher.ann import DEFAULT_ANN_CANDIDATES, DEFAULT_ANN_MODE, D
 from videosearch.searcher.hits import explain, open_uri
 from videosearch.searcher.image_query import ImageLimits, decode_image, image_pixels
 from videosearch.searcher.index import Candidates, SceneIndex
+from videosearch.searcher.quantized import (
+    DEFAULT_QUANTIZED_THRESHOLD,
+    DEFAULT_RANKING_PRECISION,
+    QuantizedIndex,
+    TierParams,
+    choose_precision,
+)
 from videosearch.searcher.store import Collection, SearcherStore, check_same_model
 from videosearch.searcher.types import (
     MomentRecord,
@@ -90,14 +97,28 @@ class Searcher:
         ann_candidates: int = DEFAULT_ANN_CANDIDATES,
         image_limits: ImageLimits = ImageLimits(),
         max_thumbnail_bytes: int = validation.DEFAULT_MAX_THUMBNAIL_BYTES,
+        ranking_precision: str = DEFAULT_RANKING_PRECISION,
+        quantized_threshold: int = DEFAULT_QUANTIZED_THRESHOLD,
+        quantized_params: TierParams = TierParams(),
     ) -> "Searcher":
-        """Opens (or creates) the store under ``data_dir`` and loads every vector.
+        """Opens (or creates) the store under ``data_dir`` and loads every vector (float32 tier)
+        or the saved quantized tier (int8; see videosearch.searcher.quantized).
 
         Raises StoreLocked (FailedPrecondition) when another process holds the data dir.
         """
         started = time.perf_counter()
         store = SearcherStore(data_dir)
         try:
+            if choose_precision(ranking_precision, store, quantized_threshold) == "int8":
+                tier = QuantizedIndex(store, Path(data_dir) / "quantized", quantized_params)
+                tier.open()
+                searcher = cls(store, tier, text_embedder, image_limits=image_limits,
+                               max_thumbnail_bytes=max_thumbnail_bytes)
+                searcher.load_seconds = time.perf_counter() - started
+                log.info("opened the quantized tier: %d videos / %d moments in %.2f s", tier.video_count,
+                         tier.moment_count, searcher.load_seconds)
+                return searcher
+            store.prune_changes(store.generation())  # a quantized tier's log: this tier never replays it
             loaded = store.load()
             index = SceneIndex(
                 ann_mode=ann,

@@ -8,6 +8,11 @@ from dataclasses import dataclass
 from videosearch.common import defaults
 from videosearch.common.settings import BaseServiceSettings, OutgoingCallSettings, load_settings, message_setting, port_setting, setting
 from videosearch.searcher.ann import DEFAULT_ANN_CANDIDATES, DEFAULT_ANN_MODE, DEFAULT_ANN_THRESHOLD, AnnParams
+from videosearch.searcher.quantized import (
+    DEFAULT_QUANTIZED_PROBE,
+    DEFAULT_QUANTIZED_THRESHOLD,
+    DEFAULT_RANKING_PRECISION,
+)
 from videosearch.searcher.image_query import DEFAULT_MAX_IMAGE_BYTES, DEFAULT_MAX_IMAGE_PIXELS
 from videosearch.searcher.validation import DEFAULT_MAX_THUMBNAIL_BYTES
 
@@ -34,6 +39,17 @@ class SearcherSettings(OutgoingCallSettings, BaseServiceSettings):
     ann_expansion_add: int = setting(_ANN.expansion_add, "HNSW efConstruction")
     ann_expansion_search: int = setting(_ANN.expansion_search, "HNSW efSearch")
     ann_candidates: int = setting(DEFAULT_ANN_CANDIDATES, "fewest candidates the approximate index proposes for exact re-scoring")
+    ranking_precision: str = setting(
+        DEFAULT_RANKING_PRECISION,
+        "what the embedded Searcher ranks in memory: float32 (every vector), int8 (the quantized tier: int8 codes, "
+        "a graph over groups of moments, candidates re-scored exactly from the store; for collections too large for "
+        "float32), or auto (int8 once the store holds --quantized-threshold moments at start-up)",
+    )
+    quantized_threshold: int = setting(DEFAULT_QUANTIZED_THRESHOLD,
+                                       "moments from which --ranking-precision auto picks the int8 tier")
+    quantized_probe: int = setting(DEFAULT_QUANTIZED_PROBE,
+                                   "groups of moments whose int8 codes the quantized tier scores per search "
+                                   "(scene mode: a quarter); more is slower and finds more")
     max_image_bytes: int = setting(DEFAULT_MAX_IMAGE_BYTES, "largest query image (JPEG or PNG) accepted, in bytes")
     max_image_pixels: int = setting(DEFAULT_MAX_IMAGE_PIXELS,
                                     "largest query image accepted, in pixels (width x height, checked before decoding)")

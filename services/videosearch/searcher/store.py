@@ -14,6 +14,7 @@ LevelDB so a single write batch is atomic across all logical indexes::
     emb/<id> NUL <index u32 BE>   raw <f4 bytes          moment -> embedding
     frames/<id> NUL <moment u32 BE>  binary (FRAMES_LAYOUT)  moment -> its sampled frames: numbers, times, <f2 embeddings
     thumb/<id> NUL <scene u32 BE>    binary (THUMB_LAYOUT)   scene -> JPEG thumbnail of its middle sampled frame
+    changes/<generation 20 digits>   JSON                   which video the write of that generation touched
 
 A moment is the unit of search: a stretch of a scene with its own embedding (a
 hard-cut scene is usually one moment, a long take several). Keys of one video
@@ -95,6 +96,17 @@ _FRAMES = b"frames/"
 _THUMB = b"thumb/"
 
 
+_CHANGES = b"changes/"
+CHANGES_NOTE = """\
+``changes/`` is the change log of the quantized tier (quantized.py): every write that bumps the
+generation records, in its own batch, the video it touched and the serial range the video had
+before (``{"video_id": ..., "old": [serial_base, moments] or null}``). A tier saved at generation G
+replays the entries after G at start-up instead of rescanning every vector. The tier prunes
+the entries up to its saved generation. A Searcher on the float32 tier neither writes entries
+(it would never read them) nor keeps old ones (it drops them at start-up): a later start on the
+quantized tier then finds a gap in the log and rebuilds, as it must."""
+
+
 class StoreLocked(FailedPrecondition):
     """Another process (or another Searcher in this one) holds the LevelDB lock."""
 
@@ -147,6 +159,29 @@ class LoadedCollection:
     # Timing per row (moment and its scene), ROW_COLUMNS -> (total moments,) float64 arrays;
     # None: derive nothing (tests that build a LoadedCollection by hand get zeros).
     row_columns: np.ndarray | None = None  # (len(ROW_COLUMNS), total moments) float64
+
+
+@dataclass(frozen=True)
+class Change:
+    """One logged write: the video it touched and its serial range before it (None: it was new)."""
+
+    generation: int
+    video_id: str
+    old_serials: tuple[int, int] | None  # (serial of moment 0, moment count)
+
+
+@dataclass(frozen=True)
+class StoredVideos:
+    """The per-video records alone (no scenes, moments or vectors): what the quantized tier
+    reads at start-up."""
+
+    collection: Collection | None
+    videos: list[StoredVideo]  # ordered by video id
+    generation: int
+
+
+def _change_key(generation: int) -> bytes:
+    return _CHANGES + b"%020d" % generation
 
 
 def _video_key(video_id: str) -> bytes:
@@ -309,8 +344,11 @@ class SearcherStore:
     """The Searcher's LevelDB. Methods are safe to call from many threads; writes
     are serialized by the caller (:class:`videosearch.searcher.service.Searcher`)."""
 
-    def __init__(self, data_dir: str | Path) -> None:
+    def __init__(self, data_dir: str | Path, *, log_changes: bool = False) -> None:
         self.data_dir = Path(data_dir)
+        # Only the quantized tier replays the change log; the float32 tier rescans the store, so
+        # it keeps no log (see CHANGES_NOTE) and the quantized tier turns it on when it opens.
+        self.log_changes = log_changes
         self.path = self.data_dir / "leveldb"
         self.path.mkdir(parents=True, exist_ok=True)
         self._key = self.path.resolve()
@@ -337,7 +375,8 @@ class SearcherStore:
 
     def _open_db(self) -> plyvel.DB:
         # Vectors do not compress; skipping snappy makes full scans at startup faster.
-        return plyvel.DB(str(self.path), create_if_missing=True, compression=None, write_buffer_size=64 << 20, max_open_files=512)
+        return plyvel.DB(str(self.path), create_if_missing=True, compression=None, write_buffer_size=64 << 20,
+                         max_open_files=_max_open_files())
 
     def drop_file_mappings(self) -> None:
         """Closes and reopens the DB after the startup scan.
@@ -422,6 +461,16 @@ class SearcherStore:
             video, _ = video_from_json(raw)
             return video, scenes_from_json(snap.get(_scenes_key(video_id))), moments_from_json(snap.get(_moments_key(video_id)))
 
+    def get_scenes_and_moments(self, video_id: str, serial_base: int) -> tuple[list[SceneRecord], list[MomentRecord]] | None:
+        """A video's scenes and moments (one snapshot): what a hit needs. None when the video is gone
+        or stored with another serial than ``serial_base`` (replaced since the caller ranked it)."""
+        with self.db.snapshot() as snap:
+            raw = snap.get(_video_key(video_id))
+            if raw is None or json.loads(raw)["scene_serial_base"] != serial_base:
+                return None
+            scenes, moments = snap.get(_scenes_key(video_id)), snap.get(_moments_key(video_id))
+        return scenes_from_json(scenes), moments_from_json(moments)
+
     def get_video_vectors(
         self, video_id: str
     ) -> tuple[VideoRecord, list[SceneRecord], list[MomentRecord], np.ndarray] | None:
@@ -498,6 +547,83 @@ class SearcherStore:
             self._read_vectors(snap, videos, vectors)
         return LoadedCollection(collection, videos, vectors, generation, columns)
 
+    def load_videos(self) -> StoredVideos:
+        """The collection, the video records and the generation from one snapshot; no vectors."""
+        with self.db.snapshot() as snap:
+            return self._stored_videos(snap)
+
+    @staticmethod
+    def _stored_videos(snap) -> StoredVideos:
+        collection_raw = snap.get(_COLLECTION)
+        collection = None if collection_raw is None else Collection(**{
+            k: v for k, v in json.loads(collection_raw).items() if k in ("model_id", "embedding_dim")
+        })
+        videos = [StoredVideo(*video_from_json(raw)) for raw in snap.iterator(prefix=_VIDEO, include_key=False)]
+        return StoredVideos(collection, videos, int(snap.get(_GENERATION, b"0")))
+
+    def scan_vectors(self, chunk_rows: int = 65_536) -> tuple[StoredVideos, Iterator[tuple[np.ndarray, np.ndarray]]]:
+        """The video records and an iterator of (serials, (rows, dim) float32 vectors) chunks over
+        every stored moment, all from one snapshot (released when the iterator is exhausted or closed)."""
+        snap = self.db.snapshot()
+        stored = self._stored_videos(snap)
+
+        def chunks():
+            try:
+                dim = stored.collection.embedding_dim if stored.collection else 0
+                values = snap.iterator(prefix=_EMB, include_key=False)
+                raw: list[bytes] = []
+                serials: list[np.ndarray] = []
+                for video in stored.videos:
+                    raw.extend(next(values) for _ in range(video.video.moment_count))
+                    serials.append(np.arange(video.serial_base, video.serial_base + video.video.moment_count, dtype=np.int64))
+                    if len(raw) >= chunk_rows:
+                        yield np.concatenate(serials), np.frombuffer(b"".join(raw), VECTOR_DTYPE).reshape(len(raw), dim)
+                        raw, serials = [], []
+                if raw:
+                    yield np.concatenate(serials), np.frombuffer(b"".join(raw), VECTOR_DTYPE).reshape(len(raw), dim)
+            finally:
+                snap.close()
+
+        return stored, chunks()
+
+    def moment_vectors(self, wanted: dict[str, tuple[int, list[int] | None]]) -> dict[str, np.ndarray]:
+        """float32 rows of some moments, from one snapshot: ``wanted`` maps a video id to (the serial
+        of its moment 0 the caller knows, the moment indexes; None: every moment). A video that is
+        gone or was replaced since (another serial) is left out, so a caller never scores rows of
+        a version it did not rank."""
+        out: dict[str, np.ndarray] = {}
+        with self.db.snapshot() as snap:
+            for video_id, (serial_base, indexes) in wanted.items():
+                raw = snap.get(_video_key(video_id))
+                if raw is None or json.loads(raw)["scene_serial_base"] != serial_base:
+                    continue
+                if indexes is None:
+                    rows = list(snap.iterator(prefix=_emb_prefix(video_id), include_key=False))
+                else:
+                    rows = [snap.get(_emb_key(video_id, i)) for i in indexes]
+                if rows and all(r is not None for r in rows):
+                    out[video_id] = np.frombuffer(b"".join(rows), VECTOR_DTYPE).reshape(len(rows), -1)
+        return out
+
+    def changes_after(self, generation: int) -> list[Change] | None:
+        """The logged writes after ``generation`` in order; None when the log does not reach back
+        that far (written before the log existed, or pruned), so a replay would miss writes."""
+        with self.db.snapshot() as snap:
+            current = int(snap.get(_GENERATION, b"0"))
+            out = []
+            for key, raw in snap.iterator(start=_change_key(generation + 1), stop=_change_key(current + 1)):
+                d = json.loads(raw)
+                out.append(Change(int(key[len(_CHANGES):]), d["video_id"], tuple(d["old"]) if d["old"] else None))
+        if [c.generation for c in out] != list(range(generation + 1, current + 1)):
+            return None
+        return out
+
+    def prune_changes(self, up_to: int) -> None:
+        """Drops the log entries up to generation ``up_to`` (a tier saved there no longer needs them)."""
+        with self.db.write_batch(sync=False) as batch:
+            for key in self.db.iterator(start=_CHANGES, stop=_change_key(up_to + 1), include_value=False):
+                batch.delete(key)
+
     @staticmethod
     def _read_vectors(snap, videos: list[StoredVideo], out: np.ndarray) -> None:
         # Joining a few thousand values and converting once is several times faster
@@ -542,6 +668,7 @@ class SearcherStore:
             moments = moments_of_scenes(scenes)
         video = dataclasses.replace(video, scene_count=len(scenes), moment_count=len(moments))  # load() trusts these
         old_raw = self.db.get(_video_key(video.video_id))
+        old = _serial_range(old_raw)
         serial_base = int(self.db.get(_NEXT_SERIAL, b"0"))
         vectors = np.ascontiguousarray(embeddings, dtype=VECTOR_DTYPE)
         with self.db.write_batch(transaction=True, sync=False) as batch:
@@ -559,7 +686,7 @@ class SearcherStore:
                 self._put_embedding(batch, video.video_id, index, vector)
             self._put_extras(batch, video.video_id, extras)
             batch.put(_NEXT_SERIAL, str(serial_base + len(moments)).encode())
-            self._bump_generation(batch)
+            self._bump_generation(batch, video.video_id, old)
         return old_raw is not None, serial_base
 
     def put_video_record(self, video: VideoRecord) -> bool:
@@ -601,11 +728,18 @@ class SearcherStore:
             remaining = [k for k, _ in zip(self.db.iterator(prefix=_VIDEO, include_value=False), range(2))]
             if remaining == [_video_key(video_id)]:
                 batch.delete(_COLLECTION)
-            self._bump_generation(batch)
+            self._bump_generation(batch, video_id, _serial_range(raw))
         return video.scene_count
 
-    def _bump_generation(self, batch) -> None:
-        batch.put(_GENERATION, str(self.generation() + 1).encode())
+    def _bump_generation(self, batch, video_id: str, old: tuple[int, int] | None) -> None:
+        generation = self.generation() + 1
+        batch.put(_GENERATION, str(generation).encode())
+        if self.log_changes:
+            batch.put(_change_key(generation), json.dumps({"video_id": video_id, "old": old}).encode())
+
+    def next_serial(self) -> int:
+        """One past the last serial handed out: an upper bound of the stored moment count."""
+        return int(self.db.get(_NEXT_SERIAL, b"0"))
 
     def bytes_by_kind(self) -> dict[str, tuple[int, int]]:
         """Per key prefix ("emb/", "frames/", "thumb/", ...): (keys, bytes of keys and values),
@@ -620,6 +754,24 @@ class SearcherStore:
     def iter_video_ids(self) -> Iterator[str]:
         for key in self.db.iterator(prefix=_VIDEO, include_value=False):
             yield key[len(_VIDEO):].decode()
+
+
+def _max_open_files() -> int:
+    """LevelDB's table cache: half the process's descriptor limit, 512 to 16384. A store of 10M
+    moments has about 10,500 table files of 2 MB; with 512 open, random gets (the quantized tier
+    re-scores candidates one get each) kept reopening tables: 0.5 ms a get against 0.1 ms."""
+    import resource
+
+    soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return int(min(16_384, max(512, soft // 2 if soft != resource.RLIM_INFINITY else 16_384)))
+
+
+def _serial_range(raw: bytes | None) -> tuple[int, int] | None:
+    """(serial of moment 0, moment count) of a stored video record; None for no record."""
+    if raw is None:
+        return None
+    d = json.loads(raw)
+    return d["scene_serial_base"], d.get("moment_count", d["scene_count"])
 
 
 def check_same_model(collection: Collection, model_id: str, embedding_dim: int | None = None) -> None:

@@ -17,8 +17,8 @@ from videosearch.searcher.types import MomentRecord, SceneRecord, SearchParams, 
 class EmbeddedBackend:
     name = "embedded"
 
-    def __init__(self, data_dir: str | Path, *, ann: str = "none") -> None:
-        self.searcher = Searcher.open(data_dir, ann=ann)
+    def __init__(self, data_dir: str | Path, *, ann: str = "none", ranking_precision: str = "float32") -> None:
+        self.searcher = Searcher.open(data_dir, ann=ann, ranking_precision=ranking_precision)
 
     def collection(self) -> Collection | None:
         return self.searcher.store.collection()
