@@ -3,7 +3,8 @@
     python bench/search/group_robustness.py [--scenes 500000] [--spreads 0.6,1.5,3.0] [--probes 2048,102]
 
 The tier's graph holds one node per group of up to 32 consecutive moments of a video (their mean), so
-it finds a moment through its group's mean. bench/search/run.py's generator makes a video's scenes
+it finds a moment through its group's mean; groups end where moments stop resembling each other
+(GROUP_MIN_COSINE), so the graph grows as a video's scenes differ: the bench prints the group count. bench/search/run.py's generator makes a video's scenes
 alike (latent = video topic + 0.6 x noise: a mean pairwise cosine of about 0.72 between scenes of one
 video). This bench regenerates the same kind of data with a larger scene spread (scenes of one video
 less alike), writes it into LevelDB through the store module, opens the tier in-process (a rebuild)
@@ -91,7 +92,8 @@ def measure(spread: float, n_scenes: int, probes: list[int], queries: int, work:
                 times.append(time.perf_counter() - started)
                 found += len({int(h.video_id.split("-")[1]) * bench.SCENES_PER_VIDEO + h.scene.index for h in ranked.scenes} & expected)
             result[f"probe {probe}, {name}"] = {"recall@10": round(found / (10 * queries), 3),
-                                                "p50 ms": round(1000 * float(np.median(times)), 2), "build s": round(build_s, 1)}
+                                                "p50 ms": round(1000 * float(np.median(times)), 2), "build s": round(build_s, 1),
+                                                "graph groups": len(tier._graph), "moments": n_scenes}
             print(spread, probe, name, result[f"probe {probe}, {name}"], flush=True)
         store.close()
     shutil.rmtree(data_dir, ignore_errors=True)

@@ -309,3 +309,33 @@ def test_the_float32_tier_keeps_no_change_log(tmp_path, rng):
         assert searcher.store.changes_after(0) is None  # ...and neither write is in the log
     finally:
         searcher.close()
+
+
+def test_a_video_whose_scenes_differ_gets_a_group_for_each_kind(tmp_path, rng):
+    """A group's mean must stand for its moments: a video made of unrelated stretches is cut into
+    groups where they change, and a query for one stretch finds it with the fewest groups probed.
+    With one mean for the whole video (the earlier fixed groups) this query's best group scores
+    like any other video's, so a probe of 1 misses it."""
+    from videosearch.searcher.quantized import GROUP_MOMENTS, KEY_LENGTH_BITS
+
+    topics = unit(rng.standard_normal((4, DIM)))
+    # One video: 8 moments near each of 4 unrelated topics, in runs; 30 alike videos beside it.
+    mixed = unit(np.repeat(topics, 8, axis=0) + 0.05 * rng.standard_normal((32, DIM)))
+    alike = clustered(rng, 30, 8)
+    data_dir = tmp_path / "data"
+    fill(data_dir, [mixed, *alike])
+    searcher = open_int8(data_dir, probe=1)
+    try:
+        keys = np.sort(np.asarray(list(searcher.index._graph._index.keys), dtype=np.int64))
+        first_serial = int(searcher.index._state.seg_serials[searcher.index._video_segment["v000"]])
+        mixed_keys = keys[(keys >> KEY_LENGTH_BITS) - first_serial < 32]
+        mixed_keys = mixed_keys[(mixed_keys >> KEY_LENGTH_BITS) >= first_serial]
+        assert [int(k >> KEY_LENGTH_BITS) - first_serial for k in mixed_keys] == [0, 8, 16, 24]
+        assert [int(k & ((1 << KEY_LENGTH_BITS) - 1)) for k in mixed_keys] == [8, 8, 8, 8]
+        assert len(keys) == 4 + 30  # each alike video stays one group of 8 (fewer than GROUP_MOMENTS)
+        assert GROUP_MOMENTS >= 8
+        for t, topic in enumerate(topics):
+            hits = searcher.search(vector=topic, params=SearchParams(top_k=1, mode="scenes", approximate=True)).scenes
+            assert hits[0].video_id == "v000" and 8 * t <= hits[0].scene.index < 8 * (t + 1)
+    finally:
+        searcher.close()

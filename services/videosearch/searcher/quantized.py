@@ -4,16 +4,21 @@ The float32 tier (index.py) keeps every moment vector in memory: 2 KB a row at 5
 million moments need 20.5 GB. This tier keeps each moment only as int8 codes (512 B at 512-d,
 ``round(x * scale)`` with one scale for every dimension) in blocks of rows grouped per video, as
 the float32 matrix is; and beside them an approximate index over *groups*: runs of at most
-``GROUP_MOMENTS`` consecutive moments of one video, each represented by the unit mean of its
-moments, in a usearch HNSW graph keyed by the serial of the group's first moment.
+``GROUP_MOMENTS`` consecutive moments of one video that resemble each other (every moment within
+``GROUP_MIN_COSINE`` of the group's mean; a group ends where the next moment is not), each
+represented by the unit mean of its moments, in a usearch HNSW graph keyed by the serial of the
+group's first moment and its length. The groups are decided from the int8 codes alone, so the
+same groups come out when a video is appended, rebuilt, dropped or replayed.
 
-Why groups and not one graph node per moment or an IVF: scenes of a video resemble each other,
-so a query's best moments lie in the groups whose means score best (measured on the bench's
+Why groups and not one graph node per moment or an IVF: scenes of a video often resemble each
+other, so a query's best moments lie in the groups whose means score best (measured on the bench's
 synthetic data at 50k videos: every top-10 scene inside the 50 best video means of 50,000, the
 best videos' MAX inside the 500 best for 99 %), and a graph over groups has a twentieth of the
 nodes, so it builds in minutes at 10M moments where a graph over every moment takes most of an
 hour on 2 cores. A faiss IVF with int8 codes (tried first) needed to scan more than 12 % of the
-lists for recall@10 0.9 on the same data: its cells cut across videos.
+lists for recall@10 0.9 on the same data: its cells cut across videos. Where a video's scenes
+differ, its groups get shorter (down to one moment), so the graph grows towards one node per
+moment instead of losing recall (bench/search/group_robustness.py).
 
 A search:
 
@@ -73,9 +78,18 @@ DEFAULT_RANKING_PRECISION = "auto"
 DEFAULT_QUANTIZED_THRESHOLD = 2_000_000  # moments from which ranking_precision=auto picks int8
 DEFAULT_QUANTIZED_PROBE = 2048  # groups whose codes a search scores (10M: recall@10 0.98 scenes, 0.95 videos)
 MANIFEST = "manifest.json"
-FORMAT = 1
+FORMAT = 2  # 2: groups end where moments stop resembling each other; graph keys carry the group's length
 BLOCK_ROWS = 1 << 20  # rows per code block: appends never copy the codes written before
 GROUP_MOMENTS = 32
+# A group's mean stands for its moments only while they resemble it: a run of GROUP_MOMENTS moments
+# whose every moment has at least this cosine to the run's mean is one group; otherwise the run is cut
+# greedily where a moment falls below it against the running mean of its group. 0.6 keeps every video
+# of the bench's generator whole (lowest cosine to the mean 0.70 for 99 % of them) and splits videos
+# whose scenes have little in common (bench/search/group_robustness.py), which a mean of all of them
+# would stand for badly: recall there fell to 0.34 with fixed groups.
+GROUP_MIN_COSINE = 0.6
+# Graph keys: the serial of a group's first moment shifted left by KEY_LENGTH_BITS, plus its length.
+KEY_LENGTH_BITS = 6
 # The code scale is chosen so that this share of the first rows' components fit in int8 unclipped.
 SCALE_QUANTILE = 0.9999
 
@@ -172,16 +186,46 @@ def _scale(vectors: np.ndarray) -> float:
     return 127.0 / max(float(np.quantile(np.abs(vectors[:65_536]), SCALE_QUANTILE)), 1e-6)
 
 
-def _group_keys(serial: int, count: int) -> np.ndarray:
-    """Graph keys of a video's groups: the serial of each group's first moment."""
-    return np.arange(serial, serial + count, GROUP_MOMENTS, dtype=np.int64)
+def _unit(x: np.ndarray) -> np.ndarray:
+    return x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-12)
 
 
-def _groups(serial: int, vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _group_starts(codes: np.ndarray) -> np.ndarray:
+    """Where a video's groups start (offsets into its moments), decided from its int8 codes only, so
+    the same groups come out wherever the codes are: appending, rebuilding, dropping, replaying."""
+    x = _unit(codes.astype(np.float32))
+    starts: list[int] = []
+    for chunk in range(0, len(x), GROUP_MOMENTS):
+        run = x[chunk : chunk + GROUP_MOMENTS]
+        if (run @ _unit(run.sum(axis=0))).min() >= GROUP_MIN_COSINE:
+            starts.append(chunk)  # the common case: one group for the run
+            continue
+        starts.append(chunk)
+        total = run[0].copy()
+        for k in range(1, len(run)):
+            if float(run[k] @ _unit(total)) < GROUP_MIN_COSINE:
+                starts.append(chunk + k)
+                total = run[k].copy()
+            else:
+                total += run[k]
+    return np.asarray(starts, np.int64)
+
+
+def _keys(serial: int, starts: np.ndarray, count: int) -> np.ndarray:
+    lengths = np.diff(np.append(starts, count))
+    return ((serial + starts) << KEY_LENGTH_BITS) | lengths
+
+
+def _group_keys(serial: int, codes: np.ndarray) -> np.ndarray:
+    """Graph keys of a video's groups (its moments' codes decide the groups)."""
+    return _keys(serial, _group_starts(codes), len(codes))
+
+
+def _groups(serial: int, vectors: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Graph keys and unit mean vectors of a video's groups of moments."""
-    means = np.add.reduceat(vectors, np.arange(0, len(vectors), GROUP_MOMENTS), axis=0)
-    means /= np.maximum(np.linalg.norm(means, axis=1, keepdims=True), 1e-12)
-    return _group_keys(serial, len(vectors)), means.astype(np.float32)
+    starts = _group_starts(codes)
+    means = _unit(np.add.reduceat(vectors, starts, axis=0))
+    return _keys(serial, starts, len(vectors)), means.astype(np.float32)
 
 
 class QuantizedIndex:
@@ -261,7 +305,7 @@ class QuantizedIndex:
         # is gone is already dead in the table, but its groups would still take probe slots).
         for change in changes:
             if change.old_serials is not None:
-                graph.remove(_group_keys(*change.old_serials))
+                graph.remove(self._saved_group_keys(state, *change.old_serials))
         for video_id in dict.fromkeys(c.video_id for c in changes):
             self._drop(video_id)
         by_id = {s.video.video_id: s for s in stored.videos}
@@ -313,8 +357,9 @@ class QuantizedIndex:
                     n = video.video.moment_count
                     block, row = divmod(int(row_of[seg]), BLOCK_ROWS)
                     blocks[block][row : row + n] = codes[j : j + n]
-                    group_starts.append(np.arange(j, j + n, GROUP_MOMENTS))
-                    keys.append(_group_keys(video.serial_base, n))
+                    starts = _group_starts(codes[j : j + n])
+                    group_starts.append(j + starts)
+                    keys.append(_keys(video.serial_base, starts, n))
                     j, seg = j + n, seg + 1
                 means = np.add.reduceat(vectors, np.concatenate(group_starts), axis=0)
                 means /= np.maximum(np.linalg.norm(means, axis=1, keepdims=True), 1e-12)
@@ -434,6 +479,15 @@ class QuantizedIndex:
         self.scale = 0.0
         (self.directory / MANIFEST).unlink(missing_ok=True)
 
+    @staticmethod
+    def _saved_group_keys(state: _State, serial: int, count: int) -> np.ndarray:
+        """Graph keys of the version with these serials, when the saved state holds its codes (a
+        version written and replaced after the save never reached the saved graph)."""
+        seg = int(np.searchsorted(state.seg_serials, serial))
+        if seg < len(state.seg_serials) and state.seg_serials[seg] == serial and state.counts[seg] == count:
+            return _group_keys(serial, state.codes(int(state.seg_rows[seg]), count))
+        return np.empty(0, np.int64)
+
     def _drop(self, video_id: str) -> None:
         seg = self._video_segment.pop(video_id, None)
         if seg is None:
@@ -442,7 +496,7 @@ class QuantizedIndex:
         alive = s.alive.copy()
         alive[seg] = False
         if self._graph is not None:
-            self._graph.remove(_group_keys(int(s.seg_serials[seg]), int(s.counts[seg])))
+            self._graph.remove(_group_keys(int(s.seg_serials[seg]), s.codes(int(s.seg_rows[seg]), int(s.counts[seg]))))
         self._state = _state(s.blocks, s.seg_rows, s.seg_serials, s.counts, alive, s.videos,
                              s.live_scenes - s.videos[seg].scene_count)
 
@@ -460,13 +514,13 @@ class QuantizedIndex:
             at = len(blocks) * BLOCK_ROWS  # a fresh block: the rest of the last one stays unused
             blocks.append(np.empty((BLOCK_ROWS, vectors.shape[1]), np.int8))  # untouched pages cost nothing
         block, row = divmod(at, BLOCK_ROWS)
-        blocks[block][row : row + n] = self.quantize(vectors)
+        codes = blocks[block][row : row + n] = self.quantize(vectors)
         self._video_segment[video.video_id] = len(s.videos)
         self._state = _state(blocks, np.append(s.seg_rows, at), np.append(s.seg_serials, serial_base),
                              np.append(s.counts, n), np.append(s.alive, True), [*s.videos, video],
                              s.live_scenes + video.scene_count)
         if add_groups:
-            self._add_groups(*_groups(serial_base, vectors))
+            self._add_groups(*_groups(serial_base, vectors, codes))
 
     def _add_groups(self, keys: np.ndarray, means: np.ndarray) -> None:
         if self._graph is None:
@@ -542,10 +596,11 @@ class QuantizedIndex:
                     allowed_share: float) -> tuple[np.ndarray, np.ndarray]:
         """Rows (global) of the groups the graph proposes, and the segment of each."""
         keys = graph.search(query, int(probe / allowed_share) + 1).astype(np.int64)
-        segs = state.seg_of_serials(keys)
-        keys, segs = keys[segs >= 0], segs[segs >= 0]
-        offsets = keys - state.seg_serials[segs]
-        lengths = np.minimum(GROUP_MOMENTS, state.counts[segs] - offsets)
+        firsts, lengths = keys >> KEY_LENGTH_BITS, keys & ((1 << KEY_LENGTH_BITS) - 1)
+        segs = state.seg_of_serials(firsts)
+        firsts, lengths, segs = firsts[segs >= 0], lengths[segs >= 0], segs[segs >= 0]
+        offsets = firsts - state.seg_serials[segs]
+        lengths = np.minimum(lengths, state.counts[segs] - offsets)
         starts = state.seg_rows[segs] + offsets
         total = int(lengths.sum())
         within = np.arange(total) - np.repeat(np.cumsum(lengths) - lengths, lengths)
