@@ -27,9 +27,9 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[2]
-sys.path[:0] = [str(REPO / "services"), str(REPO / "bench" / "search")]
+sys.path[:0] = [str(REPO / "services"), str(REPO)]
 
-import run as bench  # noqa: E402
+import bench.search.run as bench  # noqa: E402
 
 from videosearch.searcher.quantized import QuantizedIndex, TierParams  # noqa: E402
 from videosearch.searcher.store import SearcherStore  # noqa: E402
