@@ -103,22 +103,22 @@ def index_files(args, indexer: IndexerClient | IndexerFleet, searcher: SearcherC
     options = submit_options(args)
     jobs: list[Job] = []
     refused = 0
-    with interrupt_between_calls() as interrupted:
-        for path in (f for f in files if f not in unchanged):
-            try:
-                jobs.append(indexer.submit(str(path), options))
-            except _PER_FILE_REFUSALS as exc:
-                errors.print(f"[red]skipped[/] {escape(str(path))}: {escape(str(exc))}")
-                refused += 1
-            if interrupted():
-                raise Interrupted(jobs)
-    if args.no_wait:
-        results = jobs  # as submitted: queued
-    else:
-        try:
-            results = watch_jobs(indexer, jobs, json_output=args.json)
-        except KeyboardInterrupt:  # before watching began; watch_jobs itself names the jobs still running
-            raise Interrupted(jobs) from None
+    try:
+        with interrupt_between_calls() as interrupted:
+            for path in (f for f in files if f not in unchanged):
+                try:
+                    jobs.append(indexer.submit(str(path), options))
+                except _PER_FILE_REFUSALS as exc:
+                    errors.print(f"[red]skipped[/] {escape(str(path))}: {escape(str(exc))}")
+                    refused += 1
+                if interrupted():
+                    raise Interrupted(jobs)
+        results = jobs if args.no_wait else watch_jobs(indexer, jobs, json_output=args.json)
+    except KeyboardInterrupt:
+        # A Ctrl-C after the last submission returned, before watching began (or a second one during a
+        # submission): the jobs submitted so far run on. watch_jobs itself names the jobs still running.
+        raise Interrupted(jobs) from None
+    if not args.no_wait:
         forget_replaced_content(searcher, stored, results)
     report(args, results, unchanged, pruned)
     failed = refused + sum(job.state not in (JobState.SUCCEEDED, JobState.QUEUED) for job in results)
@@ -175,6 +175,10 @@ def interrupt_between_calls() -> Iterator[Callable[[], bool]]:
         yield pressed.is_set
     finally:
         signal.signal(signal.SIGINT, previous)
+    # A Ctrl-C that came after the body's last look at it must not be lost (the CLI would go on
+    # watching as if none came): it is raised as the body ends without an exception of its own.
+    if pressed.is_set():
+        raise KeyboardInterrupt
 
 
 def watch_jobs(indexer: IndexerClient | IndexerFleet, jobs: list[Job], *, json_output: bool) -> list[Job]:

@@ -58,9 +58,7 @@ def services(tiny_clip_dir, tmp_path_factory):
     videos = tmp_path_factory.mktemp("videos")
     indexer = IndexerApp(IndexerSettings(
         port=0, allowed_roots=(str(videos),), embedder_address=embedder.address,
-        # The Ctrl-C test holds an embed call at the gate until the CLI has handled SIGINT: on a loaded
-        # CI machine that took longer than a 30 s deadline once, and the job failed first (exit 1).
-        searcher_address=searcher.address, workers=1, rpc_timeout_s=180.0,
+        searcher_address=searcher.address, workers=1, rpc_timeout_s=30.0,
     )).start()
     yield Services(embedder.address, searcher.address, f"127.0.0.1:{indexer.port}", videos, clip)
     clip.gate.set()
