@@ -21,9 +21,16 @@ from tests.searcher.searcher_testlib import make_video as fake_video
 from tests.searcher.searcher_testlib import random_unit
 
 
+def _ctrl_c_as_in_a_terminal() -> None:
+    # A test runner started in the background by a shell without job control (`cmd &`, nohup, some
+    # CI runners) inherits SIGINT ignored, and so would the CLI: Python keeps an inherited "ignore",
+    # as Unix programs should. The CLI under test runs as from a terminal, where Ctrl-C is delivered.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start_cli(services, *args: str, **popen) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "videosearch_cli.main", *services.addresses, *args],
-                            stderr=subprocess.PIPE, text=True, **popen)
+                            stderr=subprocess.PIPE, text=True, preexec_fn=_ctrl_c_as_in_a_terminal, **popen)
 
 
 def test_a_reader_that_stops_early_gets_no_traceback(services):
