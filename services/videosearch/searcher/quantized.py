@@ -197,10 +197,9 @@ def _group_starts(codes: np.ndarray) -> np.ndarray:
     starts: list[int] = []
     for chunk in range(0, len(x), GROUP_MOMENTS):
         run = x[chunk : chunk + GROUP_MOMENTS]
-        if (run @ _unit(run.sum(axis=0))).min() >= GROUP_MIN_COSINE:
-            starts.append(chunk)  # the common case: one group for the run
-            continue
         starts.append(chunk)
+        if (run @ _unit(run.sum(axis=0))).min() >= GROUP_MIN_COSINE:
+            continue  # the common case: one group for the run
         total = run[0].copy()
         for k in range(1, len(run)):
             if float(run[k] @ _unit(total)) < GROUP_MIN_COSINE:
