@@ -94,9 +94,10 @@ class Synthetic:
             z = topics[:, None, :] + 0.6 * rng.standard_normal((n, SCENES_PER_VIDEO, LATENT), dtype=np.float32)
             yield lo, self._embed(z.reshape(-1, LATENT), rng).reshape(n, SCENES_PER_VIDEO, DIM)
 
-    def queries(self, n: int, n_videos: int) -> np.ndarray:
-        """Latent points near the topics of randomly picked stored videos."""
-        rng = np.random.default_rng(self.seed + 2)
+    def queries(self, n: int, n_videos: int, stream: int = 2) -> np.ndarray:
+        """Latent points near the topics of randomly picked stored videos. Another ``stream`` gives another,
+        independent query set (a held-out set to tune parameters on; the reported set is stream 2)."""
+        rng = np.random.default_rng(self.seed + stream)
         picks = rng.integers(0, n_videos, n)
         topics = np.concatenate([t for _, t in self._topics(n_videos, 2000)])[picks]
         return self._embed(topics + 0.8 * rng.standard_normal((n, LATENT), dtype=np.float32), rng)

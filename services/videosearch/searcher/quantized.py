@@ -44,7 +44,7 @@ act before the candidates are chosen: with a filter that keeps at least
 the others are dropped; a more selective filter scores every allowed row's code instead.
 
 Start-up reads only the video records: the tier is saved beside the store (``quantized/``: the
-code blocks as .npy files mapped read-only, the segment table, the graph and a manifest naming
+code blocks as .npy files, read into memory at start-up, the segment table, the graph and a manifest naming
 the generation they hold); the writes logged after that generation (store.py's ``changes/``) are
 replayed on top, and the rows are then checked against the video records. A missing, damaged,
 foreign or incomplete saved tier means a rebuild from a scan of every vector (synchronous: health
@@ -68,6 +68,7 @@ from videosearch.searcher.ann import AnnParams, HnswIndex
 from videosearch.searcher.filters import VideoTable
 from videosearch.searcher.index import ANN_MIN_FILTER_FRACTION, Candidates, Ranked
 from videosearch.searcher.ranking import best_scenes, ordered, top_candidates
+from videosearch.searcher.rescoring import settle, upper_bounds
 from videosearch.searcher.store import SearcherStore, StoredVideos
 from videosearch.searcher.types import MomentRecord, SceneHit, SceneRecord, SearchParams, VideoHit, VideoRecord
 
@@ -78,7 +79,8 @@ DEFAULT_RANKING_PRECISION = "auto"
 DEFAULT_QUANTIZED_THRESHOLD = 2_000_000  # moments from which ranking_precision=auto picks int8
 DEFAULT_QUANTIZED_PROBE = 2048  # groups whose codes a search scores (10M: recall@10 0.98 scenes, 0.95 videos)
 MANIFEST = "manifest.json"
-FORMAT = 2  # 2: groups end where moments stop resembling each other; graph keys carry the group's length
+FORMAT = 3  # 2: groups end where moments stop resembling each other; graph keys carry the group's length;
+# 3: the group graph is int8 with connectivity 32 (see TierParams)
 BLOCK_ROWS = 1 << 20  # rows per code block: appends never copy the codes written before
 GROUP_MOMENTS = 32
 # A group's mean stands for its moments only while they resemble it: a run of GROUP_MOMENTS moments
@@ -98,7 +100,12 @@ SCALE_QUANTILE = 0.9999
 class TierParams:
     probe: int = DEFAULT_QUANTIZED_PROBE  # groups scored per search (scene mode: a quarter, at least 64)
     candidates: int = 32  # fewest rows re-scored exactly in scene mode (one LevelDB get each)
-    graph: AnnParams = AnnParams(connectivity=16, expansion_add=64, expansion_search=128, dtype="f16")
+    # int8 nodes: half the memory of float16 and cheaper distances, and on the bench's data the same share
+    # of the right groups found as float16 (usearch quantizes the unit means itself). Connectivity 32 and
+    # expansion_add 128 rather than 16 / 64: for the same number of distances computed per search, the
+    # graph returns the right groups among fewer keys (1M scenes, 50,000 groups: 0.95 of the true top-10
+    # videos' groups among 205 keys instead of 410), and every key asked for costs its moments' codes.
+    graph: AnnParams = AnnParams(connectivity=32, expansion_add=128, expansion_search=128, dtype="i8")
 
 
 @dataclass(frozen=True)
@@ -184,6 +191,15 @@ def _state(blocks, seg_rows, seg_serials, counts, alive, videos: list[VideoRecor
 def _scale(vectors: np.ndarray) -> float:
     """The code scale for vectors like these: SCALE_QUANTILE of their components fit in int8."""
     return 127.0 / max(float(np.quantile(np.abs(vectors[:65_536]), SCALE_QUANTILE)), 1e-6)
+
+
+def _read_only(block: np.ndarray) -> np.ndarray:
+    """A loaded code block, read into memory rather than mapped: a mapped page that the page cache
+    dropped (LevelDB's tables compete for it: 21 GB at 10M) costs a disk read in the middle of a
+    search, which is what the slowest searches were made of. Saved blocks end at their last row,
+    so appends go to a fresh block (see _append)."""
+    block.flags.writeable = False
+    return block
 
 
 def _unit(x: np.ndarray) -> np.ndarray:
@@ -282,9 +298,7 @@ class QuantizedIndex:
                                         {"generation": manifest["generation"], "model_id": self.model_id})
         try:
             table = np.load(files / "segments.npz")
-            # Mapped, not read: start-up does not wait for gigabytes of codes, and the pages that
-            # searches touch stay in the page cache (they count in VmRSS once touched).
-            blocks = [np.load(files / f"codes-{i}.npy", mmap_mode="r").view(np.ndarray) for i in range(manifest["blocks"])]
+            blocks = [_read_only(np.load(files / f"codes-{i}.npy")) for i in range(manifest["blocks"])]
             if graph is None or any(b.dtype != np.int8 or b.shape[1:] != (self.dim,) for b in blocks):
                 raise ValueError("the graph or a code block is missing or of another shape")
             records = {s.serial_base: s.video for s in stored.videos}
@@ -586,10 +600,12 @@ class QuantizedIndex:
         best = best[np.argsort(-scores[best], kind="stable")][: max(want, 1)]
         rows, segs, scores = rows[best], segs[best], scores[best]
         offsets = rows - state.seg_rows[segs]
+        upper = upper_bounds(query, state.gather(rows), self.scale)
         if params.mode == "scenes":
-            return Ranked([], self._rank_scenes(state, query, segs, offsets, params.top_k, candidates.min_score),
+            return Ranked([], self._rank_scenes(state, query, segs, offsets, upper, params.top_k, candidates.min_score),
                           params.approximate)
-        return Ranked(self._rank_videos(state, query, scores, segs, offsets, params, candidates), [], params.approximate)
+        return Ranked(self._rank_videos(state, query, scores, upper, segs, offsets, params, candidates), [],
+                      params.approximate)
 
     def _group_rows(self, state: _State, graph: HnswIndex, query: np.ndarray, probe: int,
                     allowed_share: float) -> tuple[np.ndarray, np.ndarray]:
@@ -632,53 +648,76 @@ class QuantizedIndex:
         snapshot; a segment whose video was replaced or deleted since is left out."""
         wanted = {state.videos[s].video_id: (int(state.seg_serials[s]), m) for s, m in rows.items()}
         vectors = self.store.moment_vectors(wanted)
-        return {s: vectors[state.videos[s].video_id] @ query for s in rows if state.videos[s].video_id in vectors}
+        # Row by row (a product with a matrix may round differently with the rows beside it): a
+        # moment's score does not depend on which other moments one search happened to read.
+        return {s: (vectors[state.videos[s].video_id] * query).sum(axis=1) for s in rows
+                if state.videos[s].video_id in vectors}
 
-    def _rank_scenes(self, state: _State, query, segs: np.ndarray, offsets: np.ndarray, k: int,
+    def _rank_scenes(self, state: _State, query, segs: np.ndarray, offsets: np.ndarray, upper: np.ndarray, k: int,
                      min_score: float | None) -> list[SceneHit]:
-        by_seg: dict[int, list[int]] = {}
-        for s, o in zip(segs.tolist(), offsets.tolist()):
-            by_seg.setdefault(s, []).append(o)
-        exact = self._exact(state, query, by_seg)
-        keys = [(s, m) for s, moments in by_seg.items() if s in exact for m in moments]
-        scores = np.concatenate([exact[s] for s in by_seg if s in exact]).astype(np.float32) if keys else \
-            np.empty(0, np.float32)
-        if min_score is not None:
-            scores[scores < min_score] = -np.inf
-        chosen = ordered(top_candidates(scores, k), scores, lambda i: (state.videos[keys[i][0]].video_id, keys[i][1]), k)
-        return self._hits(state, [(keys[i][0], keys[i][1], float(scores[i])) for i in chosen])
+        def rescore(chosen: np.ndarray) -> np.ndarray:
+            by_seg: dict[int, list[int]] = {}
+            for i in chosen.tolist():
+                by_seg.setdefault(int(segs[i]), []).append(i)
+            exact = self._exact(state, query, {seg: offsets[items].tolist() for seg, items in by_seg.items()})
+            scores = dict.fromkeys(chosen.tolist(), -np.inf)
+            for seg, items in by_seg.items():
+                if seg in exact:
+                    scores.update(zip(items, exact[seg].tolist()))
+            out = np.fromiter((scores[i] for i in chosen.tolist()), np.float32, len(chosen))
+            if min_score is not None:
+                out[out < min_score] = -np.inf
+            return out
 
-    def _rank_videos(self, state: _State, query, scores: np.ndarray, segs: np.ndarray, offsets: np.ndarray,
-                     params: SearchParams, candidates: Candidates) -> list[VideoHit]:
+        chosen, scores = settle(upper, k, rescore)
+        picked = ordered(top_candidates(scores, k), scores,
+                         lambda j: (state.videos[segs[chosen[j]]].video_id, int(offsets[chosen[j]])), k)
+        return self._hits(state, [(int(segs[chosen[j]]), int(offsets[chosen[j]]), float(scores[j])) for j in picked])
+
+    def _rank_videos(self, state: _State, query, scores: np.ndarray, upper: np.ndarray, segs: np.ndarray,
+                     offsets: np.ndarray, params: SearchParams, candidates: Candidates) -> list[VideoHit]:
         # Candidates arrive best first: each video keeps its best few rows by int8 score (its
         # exact best is among them unless int8 rounding reorders more than that many rows).
         per_video = max(2, params.scenes_per_video)
         best: dict[int, float] = {}
+        bound: dict[int, float] = {}  # the highest exact score any of a video's kept rows can have
         rows: dict[int, list[int]] = {}
-        for score, s, o in zip(scores.tolist(), segs.tolist(), offsets.tolist()):
+        for score, ub, s, o in zip(scores.tolist(), upper.tolist(), segs.tolist(), offsets.tolist()):
             mine = rows.setdefault(s, [])
             if len(mine) < per_video:
                 mine.append(o)
+                bound[s] = max(bound.get(s, -np.inf), ub)
             best.setdefault(s, score)
         shortlist = sorted(best, key=lambda s: -best[s])[: 2 * params.top_k + 4]
         mean = params.video_scoring == "mean"
-        exact = self._exact(state, query, {s: None if mean else rows[s] for s in shortlist})
-        kept = [s for s in shortlist if s in exact]
         local_scores: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-        for s in kept:
-            local = exact[s].astype(np.float32)
-            moments = np.arange(len(local)) if mean else np.asarray(rows[s])
-            if mean:  # every moment counts except excluded ones (and those under min_score)
-                excluded = candidates.excluded.get(state.videos[s].video_id, ())
-                local[np.asarray([m for m in excluded if 0 <= m < len(local)], np.int64)] = -np.inf
-            if candidates.min_score is not None:
-                local[local < candidates.min_score] = -np.inf
-            local_scores[s] = (moments, local)
-        seg_scores = np.array([_video_score(local_scores[s][1], mean) for s in kept], np.float32)
-        chosen = ordered(top_candidates(seg_scores, params.top_k), seg_scores,
+
+        def rescore(chosen: np.ndarray) -> np.ndarray:
+            segments = [shortlist[i] for i in chosen.tolist()]
+            exact = self._exact(state, query, {s: None if mean else rows[s] for s in segments})
+            for s in segments:
+                if s not in exact:
+                    continue
+                local = exact[s].astype(np.float32)
+                moments = np.arange(len(local)) if mean else np.asarray(rows[s])
+                if mean:  # every moment counts except excluded ones (and those under min_score)
+                    excluded = candidates.excluded.get(state.videos[s].video_id, ())
+                    local[np.asarray([m for m in excluded if 0 <= m < len(local)], np.int64)] = -np.inf
+                if candidates.min_score is not None:
+                    local[local < candidates.min_score] = -np.inf
+                local_scores[s] = (moments, local)
+            return np.array([_video_score(local_scores[s][1], mean) if s in local_scores else -np.inf
+                             for s in segments], np.float32)
+
+        # MAX: a video's score is one of its kept rows' exact scores, so their bounds bound it. MEAN
+        # averages moments whose codes were not looked at: every shortlisted video is re-scored.
+        video_upper = np.full(len(shortlist), np.inf) if mean else np.array([bound[s] for s in shortlist])
+        chosen, seg_scores = settle(video_upper, params.top_k, rescore)
+        kept = [shortlist[i] for i in chosen.tolist()]
+        picked = ordered(top_candidates(seg_scores, params.top_k), seg_scores,
                          lambda i: (state.videos[kept[i]].video_id,), params.top_k)
         hits = []
-        for i in chosen:
+        for i in picked:
             s = kept[i]
             moments, local = local_scores[s]
             listed = [(s, int(moments[j]), float(local[j])) for j in best_scenes(local, params.scenes_per_video)
