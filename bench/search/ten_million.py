@@ -2,7 +2,7 @@
 groups of moments, exact float32 re-scoring from LevelDB) against exact float32 ground truth.
 
     python bench/search/ten_million.py [--scenes 10000000] [--data-dir /work/bench-data/ten-million]
-        [--queries 1000] [--exhaustive-queries 50] [--probe 1024] [--rebuild]
+        [--queries 1000] [--exhaustive-queries 50] [--probes 1024] [--rebuild] [--tuning-queries 300]
 
 It
   1. writes the synthetic scenes of bench/search/run.py (same generator: 512-d, 64-d latent topic
@@ -48,6 +48,9 @@ from bench.search.run import (  # noqa: E402
 from videosearch.v1 import searcher_pb2  # noqa: E402
 
 MODEL_ID = "bench-model"
+# The held-out queries that bench/search/tier_profile.py chooses parameters on (the reported ones are
+# the generator's default stream).
+TUNING_STREAM = 5
 
 
 def ground_truth(synthetic: Synthetic, n_videos: int, queries: np.ndarray, cache: Path) -> tuple[np.ndarray, np.ndarray]:
@@ -95,16 +98,19 @@ def memory(pid: int) -> dict:
 
 
 def measure(stub, queries, truth_scenes, truth_videos, approximate: bool) -> dict:
-    """One client, one query at a time: latency and recall@10 in scenes and in videos mode."""
+    """One client, one query at a time: latency and recall@10 in scenes and in videos mode. Beside
+    the client's gRPC latency, the Searcher's own ranking time (rank_ms in the response: from the
+    query vector to the hits, without gRPC, parsing and result encoding), side by side per query."""
     out = {}
     for mode, truth in (("scenes", truth_scenes), ("videos", truth_videos)):
-        times, hits = [], []
+        times, ranking, hits = [], [], []
         for q, want in zip(queries, truth):
             request = embedding_request(q, approximate=approximate, mode=searcher_pb2.SEARCH_MODE_SCENES if mode == "scenes"
                                         else searcher_pb2.SEARCH_MODE_VIDEOS)
             t = time.perf_counter()
             got = stub.Search(request, timeout=120)
             times.append(time.perf_counter() - t)
+            ranking.append(got.rank_ms / 1e3)
             if mode == "scenes":
                 found = {(m.video_id, m.scene.index) for m in got.scenes}
                 expected = {(video_id(int(r) // SCENES_PER_VIDEO), int(r) % SCENES_PER_VIDEO) for r in want}
@@ -112,8 +118,9 @@ def measure(stub, queries, truth_scenes, truth_videos, approximate: bool) -> dic
                 found = {m.video.video_id for m in got.videos}
                 expected = {video_id(int(v)) for v in want}
             hits.append(len(found & expected) / 10)
-        out[mode] = {"p50_ms": percentile(times, 50), "p99_ms": percentile(times, 99), "recall": float(np.mean(hits)),
-                     "n": len(times)}
+        out[mode] = {"p50_ms": percentile(times, 50), "p95_ms": percentile(times, 95), "p99_ms": percentile(times, 99),
+                     "rank_p50_ms": percentile(ranking, 50), "rank_p99_ms": percentile(ranking, 99),
+                     "recall": float(np.mean(hits)), "n": len(times), "loadavg": os.getloadavg()}
     return out
 
 
@@ -128,6 +135,8 @@ def main() -> int:
     parser.add_argument("--compare-float32", action="store_true",
                         help="also measure the float32 tier (exact) on the same data, side by side (sizes that fit)")
     parser.add_argument("--json", default="", help="write all figures as JSON here")
+    parser.add_argument("--tuning-queries", type=int, default=0,
+                        help="also write the ground truth of this many held-out queries (for tier_profile.py)")
     args = parser.parse_args()
     data_dir = Path(args.data_dir)
     logs = data_dir.parent / "logs"
@@ -146,6 +155,9 @@ def main() -> int:
     truth_scenes, truth_videos = ground_truth(synthetic, n_videos, queries, data_dir.parent / f"truth-{row['scenes']}.npz")
     row["truth_s"] = time.perf_counter() - started
     print(f"ground truth: {row['truth_s']:.0f} s", flush=True)
+    if args.tuning_queries:
+        ground_truth(synthetic, n_videos, synthetic.queries(args.tuning_queries, n_videos, stream=TUNING_STREAM),
+                     data_dir.parent / f"tuning-truth-{row['scenes']}.npz")
 
     extra = ("--ranking-precision", "int8")
     if args.rebuild or not (data_dir / "quantized" / "manifest.json").exists():
@@ -192,18 +204,21 @@ def main() -> int:
 
     gib = 2**30
     print(f"\n{row['scenes']:,} scenes ({n_videos:,} videos x {SCENES_PER_VIDEO}, {DIM}-d), one client, gRPC Search, top_k 10")
-    print("| search | mode | queries | p50 ms | p99 ms | recall@10 vs exact float32 |")
-    print("|---|---|---:|---:|---:|---:|")
+    print("| search | mode | queries | p50 ms | p95 ms | p99 ms | in the Searcher p50 / p99 ms | recall@10 vs exact float32 | load |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---|")
     measured = [(f"approximate=true, probe {p or 'default'}", m) for p, m in row["probes"].items()]
     for label, figures in [*measured, ("approximate=false (every int8 code)", row["exhaustive"])]:
         for mode in ("scenes", "videos"):
             m = figures[mode]
-            print(f"| {label} | {mode} | {m['n']} | {m['p50_ms']:.1f} | {m['p99_ms']:.1f} | {m['recall']:.3f} |")
+            print(f"| {label} | {mode} | {m['n']} | {m['p50_ms']:.1f} | {m['p95_ms']:.1f} | {m['p99_ms']:.1f} | "
+                  f"{m['rank_p50_ms']:.1f} / {m['rank_p99_ms']:.1f} | {m['recall']:.3f} | "
+                  f"{', '.join(f'{x:.1f}' for x in m['loadavg'])} |")
     if "float32" in row:
         for mode in ("scenes", "videos"):
             m, q = row["float32"][mode], row["exhaustive"][mode]
-            print(f"| float32 tier, exact (every float32 row) | {mode} | {m['n']} | {m['p50_ms']:.1f} | {m['p99_ms']:.1f} | "
-                  f"{m['recall']:.3f} |")
+            print(f"| float32 tier, exact (every float32 row) | {mode} | {m['n']} | {m['p50_ms']:.1f} | {m['p95_ms']:.1f} | "
+                  f"{m['p99_ms']:.1f} | {m['rank_p50_ms']:.1f} / {m['rank_p99_ms']:.1f} | {m['recall']:.3f} | "
+                  f"{', '.join(f'{x:.1f}' for x in m['loadavg'])} |")
         first = next(iter(row["probes"].values()))
         print(f"side by side, same queries: int8 approximate p50 / float32 exact p50 = "
               f"{first['scenes']['p50_ms'] / row['float32']['scenes']['p50_ms']:.2f} (scenes), "

@@ -1,0 +1,110 @@
+"""The quantized tier in-process, on a HELD-OUT query set: recall@10 and latency per probe, and where
+a search's time goes. This is where the tier's parameters are chosen; bench/search/ten_million.py
+reports the figures on its own queries (another stream of the same generator), never tuned on.
+
+    python bench/search/tier_profile.py --scenes 10000000 --probes 512,1024,2048 [--queries 300]
+
+Needs the data dir and the held-out ground truth (tuning-truth-<scenes>.npz beside it) that
+`ten_million.py --tuning-queries N` writes; opens the saved tier (builds it when missing, timed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import os
+import pstats
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from bench.search.run import SCENES_PER_VIDEO, Synthetic, video_id  # noqa: E402
+from bench.search.ten_million import TUNING_STREAM  # noqa: E402
+from videosearch.searcher.quantized import QuantizedIndex, TierParams  # noqa: E402
+from videosearch.searcher.store import SearcherStore  # noqa: E402
+from videosearch.searcher.types import SearchParams  # noqa: E402
+
+# Stages of a search, by the function that does each (cumulative time under cProfile).
+STAGES = {
+    "graph search": "ann.py:search",
+    "gather codes": "quantized.py:gather",
+    "int8 scoring": "quantized.py:_dots",
+    "int8 bounds": "rescoring.py:upper_bounds",
+    "exact re-scoring (LevelDB reads)": "quantized.py:_exact",
+    "hits (scenes, moments from LevelDB)": "quantized.py:_hits",
+}
+
+
+def recall(tier, queries, truth, mode: str) -> tuple[list[float], float]:
+    times, hits = [], []
+    for i, q in enumerate(queries):
+        t = time.perf_counter()
+        ranked = tier.rank(q, SearchParams(top_k=10, mode=mode, approximate=True))
+        times.append(time.perf_counter() - t)
+        if mode == "scenes":
+            found = {(h.video_id, h.scene.index) for h in ranked.scenes}
+            want = {(video_id(int(r) // SCENES_PER_VIDEO), int(r) % SCENES_PER_VIDEO) for r in truth["scenes"][i]}
+        else:
+            found = {h.video.video_id for h in ranked.videos}
+            want = {video_id(int(v)) for v in truth["videos"][i]}
+        hits.append(len(found & want) / 10)
+    return times, float(np.mean(hits))
+
+
+def breakdown(tier, queries, mode: str) -> dict[str, float]:
+    profile = cProfile.Profile()
+    profile.enable()
+    for q in queries:
+        tier.rank(q, SearchParams(top_k=10, mode=mode, approximate=True))
+    profile.disable()
+    stats = pstats.Stats(profile).stats
+    out = {}
+    for stage, where in STAGES.items():
+        file, name = where.split(":")
+        out[stage] = sum(v[3] for (f, _, n), v in stats.items() if f.endswith(file) and n == name) / len(queries) * 1e3
+    out["all (profiled)"] = sum(v[3] for (f, _, n), v in stats.items() if n == "rank" and f.endswith("quantized.py")) \
+        / len(queries) * 1e3
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scenes", type=int, default=10_000_000)
+    parser.add_argument("--data-dir", default="/work/bench-data/ten-million")
+    parser.add_argument("--queries", type=int, default=300)
+    parser.add_argument("--probes", default="2048")
+    parser.add_argument("--profile-queries", type=int, default=50)
+    args = parser.parse_args()
+    data_dir = Path(args.data_dir)
+    n_videos = args.scenes // SCENES_PER_VIDEO
+    truth = np.load(data_dir.parent / f"tuning-truth-{args.scenes}.npz")
+    queries = Synthetic(seed=0).queries(len(truth["scenes"]), n_videos, stream=TUNING_STREAM)[: args.queries]
+    store = SearcherStore(data_dir)
+    started = time.perf_counter()
+    tier = QuantizedIndex(store, data_dir / "quantized")
+    tier.open()
+    print(f"opened in {time.perf_counter() - started:.1f} s (build: {tier.build_seconds or 0:.0f} s)", flush=True)
+    for q in queries[:20]:  # warm-up
+        tier.rank(q, SearchParams(top_k=10, mode="videos", approximate=True))
+    print("| probe | mode | p50 ms | p95 ms | p99 ms | recall@10 (held-out) | load |")
+    print("|---:|---|---:|---:|---:|---:|---|")
+    for probe in (int(p) for p in args.probes.split(",")):
+        tier.params = TierParams(probe=probe, candidates=tier.params.candidates, graph=tier.params.graph)
+        for mode in ("scenes", "videos"):
+            times, r = recall(tier, queries, truth, mode)
+            ms = np.asarray(times) * 1e3
+            print(f"| {probe} | {mode} | {np.percentile(ms, 50):.1f} | {np.percentile(ms, 95):.1f} | {np.percentile(ms, 99):.1f} | "
+                  f"{r:.3f} | {', '.join(f'{x:.1f}' for x in os.getloadavg())} |", flush=True)
+            if args.profile_queries:
+                stages = breakdown(tier, queries[: args.profile_queries], mode)
+                print("    " + "; ".join(f"{k} {v:.2f} ms" for k, v in stages.items()), flush=True)
+    store.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
