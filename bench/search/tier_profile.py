@@ -31,7 +31,7 @@ from videosearch.searcher.types import SearchParams  # noqa: E402
 # Stages of a search, by the function that does each (cumulative time under cProfile).
 STAGES = {
     "graph search": "ann.py:search",
-    "gather codes": "quantized.py:gather",
+    "gather codes": "quantized.py:gather_runs",
     "int8 scoring": "quantized.py:_dots",
     "int8 bounds": "rescoring.py:upper_bounds",
     "exact re-scoring (LevelDB reads)": "quantized.py:_exact",

@@ -339,3 +339,23 @@ def test_a_video_whose_scenes_differ_gets_a_group_for_each_kind(tmp_path, rng):
             assert hits[0].video_id == "v000" and 8 * t <= hits[0].scene.index < 8 * (t + 1)
     finally:
         searcher.close()
+
+
+def test_gathering_runs_of_rows_equals_gathering_row_by_row(rng, monkeypatch):
+    from videosearch.searcher import quantized
+
+    monkeypatch.setattr(quantized, "BLOCK_ROWS", 8)  # runs meet and end at block boundaries often
+    blocks = [rng.integers(-127, 128, (8, 4)).astype(np.int8) for _ in range(5)]
+    state = quantized._state(blocks, [], [], [], [], [])
+    for _ in range(200):
+        starts, lengths, at = [], [], int(rng.integers(0, 4))
+        while at < 40:
+            n = int(rng.integers(1, 4))
+            if at % 8 + n <= 8:  # a run (a group) never crosses a block, but the next one may start right after it
+                starts.append(at)
+                lengths.append(n)
+            at += n + int(rng.integers(0, 3))
+        starts, lengths = np.asarray(starts, np.int64), np.asarray(lengths, np.int64)
+        rows = np.concatenate([np.arange(s, s + n) for s, n in zip(starts, lengths)])
+        assert np.array_equal(state.gather_runs(starts, lengths), state.gather(rows))
+    assert state.gather_runs(np.empty(0, np.int64), np.empty(0, np.int64)).shape == (0, 4)

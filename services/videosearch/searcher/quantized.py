@@ -77,7 +77,8 @@ log = logging.getLogger(__name__)
 PRECISIONS = ("float32", "int8", "auto")
 DEFAULT_RANKING_PRECISION = "auto"
 DEFAULT_QUANTIZED_THRESHOLD = 2_000_000  # moments from which ranking_precision=auto picks int8
-DEFAULT_QUANTIZED_PROBE = 2048  # groups whose codes a search scores (10M: recall@10 0.98 scenes, 0.95 videos)
+DEFAULT_QUANTIZED_PROBE = 1024  # groups whose codes a search scores; chosen at 10M on held-out queries
+# (bench/search/tier_profile.py): recall@10 0.992 scenes, 0.972 videos; 768 gave 0.953 videos, too close to 0.95
 MANIFEST = "manifest.json"
 FORMAT = 3  # 2: groups end where moments stop resembling each other; graph keys carry the group's length;
 # 3: the group graph is int8 with connectivity 32 (see TierParams)
@@ -161,6 +162,21 @@ class _State:
     def codes(self, start: int, count: int) -> np.ndarray:
         block, row = divmod(start, BLOCK_ROWS)
         return self.blocks[block][row : row + count]
+
+    def gather_runs(self, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+        """The codes of runs of consecutive global rows (sorted by start), one after the other: a
+        slice copy per stretch of adjacent runs, several times faster than indexing row by row."""
+        out = np.empty((int(lengths.sum()), self.blocks[0].shape[1] if self.blocks else 0), np.int8)
+        if len(starts) == 0:
+            return out
+        ends = starts + lengths
+        breaks = np.flatnonzero((starts[1:] != ends[:-1]) | (starts[1:] % BLOCK_ROWS == 0)) + 1
+        at = 0
+        for start, end in zip(starts[np.r_[0, breaks]].tolist(), ends[np.r_[breaks - 1, len(starts) - 1]].tolist()):
+            block, row = divmod(start, BLOCK_ROWS)
+            out[at : at + end - start] = self.blocks[block][row : row + end - start]
+            at += end - start
+        return out
 
     def gather(self, rows: np.ndarray) -> np.ndarray:
         """The codes of some global rows (a copy)."""
@@ -578,11 +594,11 @@ class QuantizedIndex:
         if params.approximate and allowed_share >= ANN_MIN_FILTER_FRACTION:
             probe = self.params.probe if params.mode == "videos" else max(64, self.params.probe // 4)
             probe = max(probe, 8 * params.top_k)
-            rows, segs = self._group_rows(state, graph, query, probe, allowed_share)
+            rows, segs, codes = self._group_rows(state, graph, query, probe, allowed_share)
             if seg_ok is not None:
                 keep = seg_ok[segs]
-                rows, segs = rows[keep], segs[keep]
-            scores = _dots(q8, state.gather(rows))
+                rows, segs, codes = rows[keep], segs[keep], codes[keep]
+            scores = _dots(q8, codes)
         else:  # every (allowed) row's code
             rows = np.flatnonzero(state.live_mask() if seg_ok is None else state.row_mask(seg_ok))
             bounds = np.searchsorted(rows, np.arange(len(state.blocks) + 1) * BLOCK_ROWS)
@@ -608,8 +624,8 @@ class QuantizedIndex:
                       params.approximate)
 
     def _group_rows(self, state: _State, graph: HnswIndex, query: np.ndarray, probe: int,
-                    allowed_share: float) -> tuple[np.ndarray, np.ndarray]:
-        """Rows (global) of the groups the graph proposes, and the segment of each."""
+                    allowed_share: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Rows (global) of the groups the graph proposes, in row order, the segment of each and their codes."""
         keys = graph.search(query, int(probe / allowed_share) + 1).astype(np.int64)
         firsts, lengths = keys >> KEY_LENGTH_BITS, keys & ((1 << KEY_LENGTH_BITS) - 1)
         segs = state.seg_of_serials(firsts)
@@ -617,9 +633,11 @@ class QuantizedIndex:
         offsets = firsts - state.seg_serials[segs]
         lengths = np.minimum(lengths, state.counts[segs] - offsets)
         starts = state.seg_rows[segs] + offsets
+        order = np.argsort(starts, kind="stable")  # adjacent groups (often: a video's) are copied as one stretch
+        starts, lengths, segs = starts[order], lengths[order], segs[order]
         total = int(lengths.sum())
         within = np.arange(total) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-        return np.repeat(starts, lengths) + within, np.repeat(segs, lengths)
+        return np.repeat(starts, lengths) + within, np.repeat(segs, lengths), state.gather_runs(starts, lengths)
 
     def _allowed(self, state: _State, candidates: Candidates) -> tuple[np.ndarray, np.ndarray]:
         """(segments the filter keeps, global rows of excluded moments)."""
