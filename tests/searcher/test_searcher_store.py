@@ -12,7 +12,7 @@ import textwrap
 import numpy as np
 import pytest
 from videosearch.common.errors import FailedPrecondition
-from videosearch.searcher.store import SearcherStore, StoreLocked
+from videosearch.searcher.store import _TABLE_FIRST_KEY, SearcherStore, StoreLocked, _unescape
 
 from tests.searcher.searcher_testlib import (
     DIM,
@@ -199,3 +199,20 @@ def test_unknown_schema_is_refused(tmp_path):
     store.close()
     with pytest.raises(FailedPrecondition, match="schema 99"):
         SearcherStore(tmp_path / "data")
+
+
+def test_open_every_table_touches_each_table_by_its_first_key(tmp_path, rng):
+    store = SearcherStore(tmp_path / "data")
+    try:
+        ids = ["plain", "it's", "back\\slash", "naïve", "tab\there"]  # quotes, backslashes, bytes past ASCII
+        for video_id in ids:
+            store.put_video(make_video(video_id, 3), make_scenes(3), random_unit(rng, 3))
+        assert store.open_every_table() == 0  # all still in the write buffer: no table yet
+        store.db.compact_range()
+        listing = store.db.get_property(b"leveldb.sstables")
+        tables = listing.count(b"..")
+        assert tables >= 1 and store.open_every_table() == tables
+        for found in _TABLE_FIRST_KEY.finditer(listing):  # the listed first keys are real keys
+            assert store.db.get(_unescape(found.group(1))) is not None
+    finally:
+        store.close()

@@ -25,8 +25,10 @@ A search:
 1. the graph proposes ``probe`` groups; their moments' int8 codes are scored against the
    quantized query (numkong, int8 dot products);
 2. the best candidates are re-scored exactly from the float32 vectors in LevelDB (one get per
-   candidate, one store snapshot; a video replaced since is skipped), so returned scores are true
-   cosines and the order follows ranking.py's tie rules:
+   row read, one store snapshot per round; a video replaced since is skipped), so returned scores
+   are true cosines and the order follows ranking.py's tie rules. Only the candidates whose int8
+   code leaves room to reach the k-th exact score are read (rescoring.py); the top k are those of
+   re-scoring every candidate:
 
    * scenes: the best ``max(candidates, 3 x top_k)`` rows by int8 score;
    * videos, MAX: the best ``32 x top_k`` rows by int8 score, grouped by video (each keeps its best
@@ -293,6 +295,9 @@ class QuantizedIndex:
             return
         if not self._load_saved(stored):
             self.rebuild()
+        started = time.perf_counter()
+        tables = self.store.open_every_table()  # searches read random rows: none should wait for a table to open
+        log.info("opened %d LevelDB tables in %.1f s", tables, time.perf_counter() - started)
 
     def _load_saved(self, stored: StoredVideos) -> bool:
         try:
