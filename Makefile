@@ -98,8 +98,8 @@ bench-index-memory: install ## The Indexer's peak memory (VmHWM) and frames in f
 bench-search: install ## Search latency, start-up and memory at 10k/100k/1M scenes, vs faiss
 	$(PY) bench/search/run.py --sizes 10000,100000,1000000 --plot docs/search-latency.png --write-docs
 
-bench-ten-million: install ## The int8 tier at 10M synthetic scenes (about 35 min the first time; 21 GB under /work/bench-data)
-	$(PY) bench/search/ten_million.py --probes 1024,768 --tuning-queries 300
+bench-ten-million: install ## The int8 tier at 10M synthetic scenes (about 45 min the first time; 21 GB under /work/bench-data)
+	$(PY) bench/search/ten_million.py --probes 1024,768
 
 bench-quality: install ## Retrieval quality on demo videos with the demo CLIP (R@1, R@5, MRR, IoU, cut recall)
 	$(PY) bench/quality/run.py --write-docs

@@ -4,6 +4,9 @@ groups of moments, exact float32 re-scoring from LevelDB) against exact float32 
     python bench/search/ten_million.py [--scenes 10000000] [--data-dir /work/bench-data/ten-million]
         [--queries 1000] [--exhaustive-queries 50] [--probes 1024] [--rebuild] [--tuning-queries 300]
 
+--tuning-queries also writes the ground truth of held-out queries (another stream of the generator; one
+more pass over the vectors, about 500 s at 10M) for bench/search/tier_profile.py, where parameters are chosen.
+
 It
   1. writes the synthetic scenes of bench/search/run.py (same generator: 512-d, 64-d latent topic
      per video, 20 scenes per video) straight into LevelDB through the store module, streaming
