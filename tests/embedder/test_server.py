@@ -12,7 +12,7 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from videosearch.common.grpc_server import insecure_channel
 from videosearch.common.tensors import from_tensor, to_tensor
 from videosearch.embedder.model import local_model_id
-from videosearch.embedder.server import SERVICE_NAME, start_server
+from videosearch.embedder.server import SERVICE_NAME, serve, start_server
 from videosearch.embedder.settings import EmbedderSettings
 from videosearch.v1 import embedder_pb2, embedder_pb2_grpc, tensor_pb2
 
@@ -191,5 +191,27 @@ def test_before_the_model_loads_health_is_not_serving_and_rpcs_are_unavailable(t
             status = health.Check(health_pb2.HealthCheckRequest(service=SERVICE_NAME), timeout=10).status
             assert status == health_pb2.HealthCheckResponse.SERVING
             assert stub.GetModelInfo(embedder_pb2.GetModelInfoRequest(), timeout=10).embedding_dim == 16
+    finally:
+        server.stop(0)
+
+
+def test_requests_waiting_for_a_batch_hold_no_server_thread(tiny_clip_dir, tiny_embedder):
+    """Six one-image EmbedImages calls against a server with two RPC threads share one forward
+    pass: each request waits for its batch without a thread. (When each held a thread until
+    its pass ended, at most two could wait together and the batches had at most two images.)"""
+    settings = EmbedderSettings(
+        port=0, model=str(tiny_clip_dir), device="cpu", dtype="float32",
+        max_batch_size=6, max_wait_ms=3000.0, server_threads=2,
+    )
+    server = serve(settings, tiny_embedder)
+    try:
+        server.engine.batcher.reset_stats()
+        with insecure_channel(server.address) as channel:
+            stub = embedder_pb2_grpc.EmbedderServiceStub(channel)
+            futures = [stub.EmbedImages.future(embed_request(random_uint8(1, seed=i)), timeout=30) for i in range(6)]
+            results = [from_tensor(f.result().embeddings) for f in futures]
+        assert all(r.shape == (1, 16) for r in results)
+        # A full batch of 6 goes at once; a starved server would have waited out max_wait_ms with 2.
+        assert server.engine.stats().batch_sizes == (6,)
     finally:
         server.stop(0)

@@ -45,6 +45,7 @@ class EmbedderServer(ServiceApp[EmbedderSettings]):
                 max_batch_size=s.max_batch_size,
                 max_images_per_request=s.max_images_per_request,
                 max_texts_per_request=s.max_texts_per_request,
+                cuda_graphs=s.cuda_graphs,
             )
         # The service's limits come from its settings, also for an already loaded model.
         self.engine = EmbeddingEngine(
