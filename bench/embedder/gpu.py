@@ -11,7 +11,8 @@ the real ViT-B/32 architecture (no download possible) in float16:
       does: it keeps ``--in-flight`` requests open (the Indexer's embed_requests_in_flight,
       4) through the typed EmbedderClient, each of 1-3 uint8 frames (224x224);
   (v) variants at 16 callers: the forward pass run eagerly (no CUDA graphs), two forward
-      workers, a larger max batch, and requests of 8-16 frames (a scene sampled through time).
+      workers, a larger max batch, requests of 8-16 frames (a scene sampled through time), and
+      2 and 4 Embedder processes (the real service) sharing one port with --share-port.
 
 Callers report their counts as JSON lines on stdout (nothing crosses a process boundary
 pickled). Prints tables; --write-docs replaces the "## Embedder on a GPU" section of
@@ -23,7 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
+import socket
 import subprocess
 import sys
 import tempfile
@@ -98,8 +99,10 @@ class Point:
     delay_p50_ms: float
 
 
-def run_callers(server, callers: int, *, in_flight: int, frames: str, warmup: float, seconds: float, label: str) -> Point:
-    command = [sys.executable, str(Path(__file__).resolve()), "--caller", server.address,
+def run_callers(address: str, engine, callers: int, *, in_flight: int, frames: str, warmup: float, seconds: float,
+                label: str, profile_to: str | None = None) -> Point:
+    """``engine`` (an in-process Embedder's, or None for other processes) gives batch sizes and queue delays."""
+    command = [sys.executable, str(Path(__file__).resolve()), "--caller", address,
                "--in-flight", str(in_flight), "--frames", frames]
     procs = [subprocess.Popen([*command, "--seed", str(i + 1)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
              for i in range(callers)]
@@ -114,9 +117,13 @@ def run_callers(server, callers: int, *, in_flight: int, frames: str, warmup: fl
             p.stdin.write(go)
             p.stdin.flush()
         time.sleep(max(0.0, begin - time.time()))
-        server.engine.batcher.reset_stats()
+        if engine is not None:
+            engine.batcher.reset_stats()
+        profiler = start_profile(profile_to, seconds) if profile_to else None
         reports = [json.loads(p.stdout.readline()) for p in procs]
-        stats = server.engine.stats()
+        stats = engine.stats() if engine is not None else None
+        if profiler is not None:
+            profiler.wait(60)
     finally:
         for p in procs:
             p.wait(60)
@@ -124,11 +131,47 @@ def run_callers(server, callers: int, *, in_flight: int, frames: str, warmup: fl
     return Point(
         label=label, callers=callers,
         images_per_second=sum(r["images"] for r in reports) / seconds,
-        requests=len(latencies), mean_batch=stats.mean_batch_size,
+        requests=len(latencies), mean_batch=stats.mean_batch_size if stats else float("nan"),
         latency_p50_ms=1000 * float(np.percentile(latencies, 50)) if latencies else 0.0,
         latency_p99_ms=1000 * float(np.percentile(latencies, 99)) if latencies else 0.0,
-        delay_p50_ms=stats.delay_percentile_ms(50),
+        delay_p50_ms=stats.delay_percentile_ms(50) if stats else float("nan"),
     )
+
+
+def start_profile(path: str, seconds: float) -> subprocess.Popen | None:
+    """py-spy samples this process (the in-process Embedder) while the callers run, if it is installed."""
+    try:
+        return subprocess.Popen(["py-spy", "record", "-d", str(max(1, int(seconds) - 1)), "-p", str(os.getpid()),
+                                 "--format", "raw", "--threads", "-o", path], stdout=subprocess.DEVNULL)
+    except OSError as exc:
+        print(f"no profile: {exc}", flush=True)
+        return None
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_embedders(count: int, model_dir: Path, args, batch: int) -> tuple[str, list[subprocess.Popen]]:
+    """``count`` Embedder processes (the real service, `python -m videosearch.embedder.server`) sharing one port."""
+    port = free_port()
+    command = [sys.executable, "-m", "videosearch.embedder.server", "--port", str(port), "--share-port",
+               "--model", str(model_dir), "--device", args.device, "--dtype", args.dtype, "--max-batch-size", str(batch),
+               "--max-wait-ms", str(args.max_wait_ms), "--max-queue-images", str(args.max_queue_images)]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(benchlib.REPO / "services"), os.environ.get("PYTHONPATH", "")])}
+    procs = [subprocess.Popen(command, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+             for _ in range(count)]
+    for proc in procs:
+        for line in proc.stderr:
+            if "ready on" in line:
+                break
+        else:
+            raise RuntimeError(f"an Embedder process ended before it was ready (exit code {proc.wait()})")
+        # Keep reading its log, so a full pipe never blocks it.
+        threading.Thread(target=lambda stream=proc.stderr: [None for _ in stream], daemon=True).start()
+    return f"127.0.0.1:{port}", procs
 
 
 def raw_images_per_second(run, batch: int, seconds: float) -> float:
@@ -206,15 +249,17 @@ def main_bench(args) -> int:
             print(f"(r) raw batched forward pass, batch {batch}: " +
                   ", ".join(f"{k} {v:,.0f} images/s" for k, v in results["raw"][batch].items()), flush=True)
 
-        def measure(model: ClipEmbedder, callers: list[int], label: str, *, workers: int = 1, frames: str = "1-3") -> None:
+        def measure(model: ClipEmbedder, callers: list[int], label: str, *, workers: int = 1, frames: str = "1-3",
+                    profile_to: str | None = None) -> None:
             settings = EmbedderSettings(port=0, model=str(model_dir), device="cuda", dtype=args.dtype,
                                         max_batch_size=model.max_batch_size, max_wait_ms=args.max_wait_ms,
                                         forward_workers=workers, max_queue_images=args.max_queue_images)
             server = serve(settings, model)
             try:
                 for n in callers:
-                    point = run_callers(server, n, in_flight=args.in_flight, frames=frames,
-                                        warmup=args.warmup, seconds=args.seconds, label=label)
+                    point = run_callers(server.address, server.engine, n, in_flight=args.in_flight, frames=frames,
+                                        warmup=args.warmup, seconds=args.seconds, label=label,
+                                        profile_to=profile_to if n == max(callers) else None)
                     results["points"].append(point)
                     print(f"(c) {label}, {n:2d} callers: {point.images_per_second:,.0f} images/s, mean batch "
                           f"{point.mean_batch:.1f}, latency p50 {point.latency_p50_ms:.1f} ms", flush=True)
@@ -222,7 +267,7 @@ def main_bench(args) -> int:
                 server.stop(0)
 
         callers = [int(c) for c in args.callers.split(",")]
-        measure(graphed, callers, "default (CUDA graphs)")
+        measure(graphed, callers, "default (CUDA graphs)", profile_to=args.profile_out)
         if not args.no_variants:
             top = max(callers)
             measure(eager, [top], "eager forward pass")
@@ -230,6 +275,23 @@ def main_bench(args) -> int:
             measure(graphed, [top], "scenes of 8-16 frames", frames="8-16")
             big = embedder(args.max_batch_size * 4)
             measure(big, [top], f"max batch {big.max_batch_size}")
+            measure(big, [top], f"max batch {big.max_batch_size}, scenes of 8-16 frames", frames="8-16")
+            for count in [int(c) for c in args.processes.split(",") if c]:
+                label = f"{count} Embedder processes on one port (--share-port)"
+                address, procs = start_embedders(count, model_dir, args, args.max_batch_size)
+                try:
+                    for frames in ("1-3", "8-16"):
+                        point = run_callers(address, None, top, in_flight=args.in_flight, frames=frames,
+                                            warmup=args.warmup, seconds=args.seconds,
+                                            label=label + ("" if frames == "1-3" else ", scenes of 8-16 frames"))
+                        results["points"].append(point)
+                        print(f"(c) {point.label}, {top} callers: {point.images_per_second:,.0f} images/s, "
+                              f"latency p50 {point.latency_p50_ms:.1f} ms", flush=True)
+                finally:
+                    for proc in procs:
+                        proc.terminate()
+                    for proc in procs:
+                        proc.wait(30)
             results["raw"].setdefault(big.max_batch_size, raw_passes(big, eager, big.max_batch_size, args.raw_seconds))
     results["machine"] = machine()
     results["gpu"] = gpu_name()
@@ -277,11 +339,14 @@ def report(results: dict, args) -> str:
         "| configuration | callers | images/s | / raw pass | mean batch | request latency p50 / p99 ms | queue delay p50 ms |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
+    def figure(x: float) -> str:
+        return "–" if x != x else f"{x:.1f}"  # nan: measured in other processes
+
     for p in results["points"]:
         batch = args.max_batch_size * 4 if p.label.startswith("max batch") else args.max_batch_size
         ref = max(raw[batch].values())
         lines.append(f"| {p.label} | {p.callers} | {p.images_per_second:,.0f} | {p.images_per_second / ref:.2f} | "
-                     f"{p.mean_batch:.1f} | {p.latency_p50_ms:.1f} / {p.latency_p99_ms:.1f} | {p.delay_p50_ms:.1f} |")
+                     f"{figure(p.mean_batch)} | {p.latency_p50_ms:.1f} / {p.latency_p99_ms:.1f} | {figure(p.delay_p50_ms)} |")
     default = [p for p in results["points"] if p.label.startswith("default")]
     best = max(default, key=lambda p: p.images_per_second)
     lines += [
@@ -309,9 +374,12 @@ def main(argv=None) -> int:
     parser.add_argument("--max-wait-ms", type=float, default=5.0)
     parser.add_argument("--max-queue-images", type=int, default=4096)
     parser.add_argument("--no-variants", action="store_true", help="skip (v)")
+    parser.add_argument("--processes", default="2,4", help="(v): Embedder processes sharing one port, comma-separated")
+    parser.add_argument("--profile-out", help="py-spy profile (raw) of the Embedder at the most callers, default configuration")
     parser.add_argument("--write-docs", action="store_true", help="update docs/performance.md")
     parser.add_argument("--section-out", help="also write the report section to this file")
     # A caller process (started by the bench itself):
+    parser.add_argument("--device", default="cuda", help=argparse.SUPPRESS)  # cpu: only to try the plumbing
     parser.add_argument("--caller", help=argparse.SUPPRESS)
     parser.add_argument("--frames", default="1-3", help=argparse.SUPPRESS)
     parser.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)

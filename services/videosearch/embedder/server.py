@@ -69,6 +69,9 @@ class EmbedderServer(ServiceApp[EmbedderSettings]):
     def prepare_process(self) -> None:
         configure_torch_threads(self.settings)
 
+    def shares_port(self) -> bool:
+        return self.settings.share_port
+
     def ready_message(self) -> str:
         return f"embedder ready on {self.address} with {self.engine.model_info().model_id}"
 
