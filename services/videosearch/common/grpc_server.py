@@ -22,7 +22,7 @@ from videosearch.common import defaults
 from videosearch.common.errors import VideoSearchError
 from videosearch.common.log_format import formatter as log_formatter
 from videosearch.common.reflection import enable_reflection
-from videosearch.common.rpc_handlers import SyncHandlerAdapter, is_service_method, wrap
+from videosearch.common.rpc_handlers import HandlerCache, SyncHandlerAdapter, is_service_method, wrap
 from videosearch.common.server_limits import ConcurrencyCap, RequestSizeLimit
 
 log = logging.getLogger(__name__)
@@ -52,12 +52,18 @@ class ErrorMappingInterceptor(grpc.aio.ServerInterceptor):
     """Turns domain errors into their status codes and anything else into INTERNAL
     (logged with its traceback), for every RPC of every servicer."""
 
+    def __init__(self) -> None:
+        self._wrapped = HandlerCache(self._mapped)
+
     async def intercept_service(self, continuation, handler_call_details):
         handler = await continuation(handler_call_details)
         method = handler_call_details.method
         if handler is None or not is_service_method(method):
             return handler  # health and reflection raise no domain errors
+        return self._wrapped.get(method, handler)
 
+    @staticmethod
+    def _mapped(method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
         @asynccontextmanager
         async def mapped(context):
             try:
