@@ -383,7 +383,8 @@ class ClipEmbedder:
 
     def preprocess(self, pixels: np.ndarray) -> torch.Tensor:
         """Validates a pixel array and returns it as a CPU tensor of the compute dtype,
-        normalized. Raises InvalidArgument saying what is expected."""
+        normalized (on CUDA, uint8 pixels stay uint8: the device normalizes them). Raises
+        InvalidArgument saying what is expected."""
         if not isinstance(pixels, np.ndarray):
             raise InvalidArgument(f"pixel_values must be an array; expected {self.expected_pixels()}")
         if pixels.ndim != 4 or pixels.shape[0] < 1 or pixels.shape[1] != 3 or tuple(pixels.shape[2:]) != self.crop_size:
