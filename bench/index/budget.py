@@ -86,6 +86,13 @@ def render(results: dict, command: str) -> str:
             f"{s['decode'] / total_kept:.2f} of its speed (goal {TARGET_DECODE_FRACTION}), CLIP's "
             f"{r['embed_cpu_kept']:.1f} CPU s sharing the same 2 cores; it gets above that only as far as decoding alone "
             "leaves a core idle (FFmpeg's threads do not scale perfectly).")
+    lines += ["", "With the Embedder on another machine (a GPU; the Indexer's 2 cores then decode, detect and sample "
+              "only), from the same CPU seconds (arithmetic, not measured end to end here):", ""]
+    for name, r in results.items():
+        s = r["stages"]
+        pass_cpu = s["decode"] + s["detect"] + s["preprocess"]
+        lines.append(f"- {name}: at most {r['seconds'] / (pass_cpu / 2):.1f}× realtime, and at most "
+                     f"{s['decode'] / pass_cpu:.2f} of decode-only speed.")
     return "\n".join(lines) + "\n"
 
 

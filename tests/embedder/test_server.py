@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
-from videosearch.common.grpc_server import insecure_channel
+from videosearch.common.grpc_server import PortUnavailable, insecure_channel
 from videosearch.common.tensors import from_tensor, to_tensor
-from videosearch.embedder.model import local_model_id
-from videosearch.embedder.server import SERVICE_NAME, start_server
+from videosearch.embedder.model import ClipEmbedder, local_model_id
+from videosearch.embedder.server import SERVICE_NAME, serve, start_server
 from videosearch.embedder.settings import EmbedderSettings
 from videosearch.v1 import embedder_pb2, embedder_pb2_grpc, tensor_pb2
 
@@ -193,3 +193,52 @@ def test_before_the_model_loads_health_is_not_serving_and_rpcs_are_unavailable(t
             assert stub.GetModelInfo(embedder_pb2.GetModelInfoRequest(), timeout=10).embedding_dim == 16
     finally:
         server.stop(0)
+
+
+def test_requests_waiting_for_a_batch_hold_no_server_thread(tiny_clip_dir, tiny_embedder):
+    """Six one-image EmbedImages calls against a server with two RPC threads share one forward
+    pass: each request waits for its batch without a thread. (When each held a thread until
+    its pass ended, at most two could wait together and the batches had at most two images.)"""
+    settings = EmbedderSettings(
+        port=0, model=str(tiny_clip_dir), device="cpu", dtype="float32",
+        max_batch_size=6, max_wait_ms=3000.0, server_threads=2,
+    )
+    server = serve(settings, tiny_embedder)
+    try:
+        server.engine.batcher.reset_stats()
+        with insecure_channel(server.address) as channel:
+            stub = embedder_pb2_grpc.EmbedderServiceStub(channel)
+            futures = [stub.EmbedImages.future(embed_request(random_uint8(1, seed=i)), timeout=30) for i in range(6)]
+            results = [from_tensor(f.result().embeddings) for f in futures]
+        assert all(r.shape == (1, 16) for r in results)
+        # A full batch of 6 goes at once; a starved server would have waited out max_wait_ms with 2.
+        assert server.engine.stats().batch_sizes == (6,)
+    finally:
+        server.stop(0)
+
+
+def test_embedders_with_share_port_split_one_port(tiny_clip_dir, tiny_embedder):
+    """--share-port lets a second Embedder listen on the first one's port; the kernel spreads
+    connections between them. Without it the second refuses to start (the default)."""
+    def settings(port: int, share: bool) -> EmbedderSettings:
+        return EmbedderSettings(port=port, model=str(tiny_clip_dir), device="cpu", dtype="float32",
+                                max_batch_size=8, max_wait_ms=0.0, share_port=share)
+
+    first = serve(settings(0, True), tiny_embedder)
+    servers = [first]
+    try:
+        with pytest.raises(PortUnavailable):
+            servers.append(serve(settings(first.port, False), tiny_embedder))
+        second = serve(settings(first.port, True), ClipEmbedder(str(tiny_clip_dir), device="cpu", dtype="float32"))
+        servers.append(second)
+        assert second.port == first.port
+        for server in servers:
+            server.engine.batcher.reset_stats()
+        for seed in range(40):  # a fresh connection each: all 40 on one server has odds of 2 in 2**40
+            with insecure_channel(first.address) as channel:
+                embedder_pb2_grpc.EmbedderServiceStub(channel).EmbedImages(embed_request(random_uint8(1, seed=seed)), timeout=10)
+        served = [server.engine.stats().requests for server in servers]
+        assert sum(served) == 40 and min(served) > 0, served
+    finally:
+        for server in servers:
+            server.stop(0)

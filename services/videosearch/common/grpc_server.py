@@ -22,7 +22,7 @@ from videosearch.common import defaults
 from videosearch.common.errors import VideoSearchError
 from videosearch.common.log_format import formatter as log_formatter
 from videosearch.common.reflection import enable_reflection
-from videosearch.common.rpc_handlers import SyncHandlerAdapter, is_service_method, wrap
+from videosearch.common.rpc_handlers import HandlerCache, SyncHandlerAdapter, is_service_method, wrap
 from videosearch.common.server_limits import ConcurrencyCap, RequestSizeLimit
 
 log = logging.getLogger(__name__)
@@ -52,12 +52,18 @@ class ErrorMappingInterceptor(grpc.aio.ServerInterceptor):
     """Turns domain errors into their status codes and anything else into INTERNAL
     (logged with its traceback), for every RPC of every servicer."""
 
+    def __init__(self) -> None:
+        self._wrapped = HandlerCache(self._mapped)
+
     async def intercept_service(self, continuation, handler_call_details):
         handler = await continuation(handler_call_details)
         method = handler_call_details.method
         if handler is None or not is_service_method(method):
             return handler  # health and reflection raise no domain errors
+        return self._wrapped.get(method, handler)
 
+    @staticmethod
+    def _mapped(method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
         @asynccontextmanager
         async def mapped(context):
             try:
@@ -116,6 +122,7 @@ class Service:
         reflection: bool = True,
         interceptors: Sequence[grpc.aio.ServerInterceptor] = (),
         credentials: grpc.ServerCredentials | None = None,
+        share_port: bool = False,
     ) -> None:
         self.name = name
         self._pool = futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix=name)
@@ -123,7 +130,7 @@ class Service:
         limit = RequestSizeLimit(max_message_bytes, message_setting)
         try:
             self.port, service_names = self._loop.run(self._build(
-                register, host, port, credentials, reflection, limit,
+                register, host, port, credentials, reflection, limit, share_port,
                 # Outermost first: ``interceptors`` (metrics, which then count refusals too, and
                 # authentication, so a caller without a token takes no slot), the cap, the message
                 # limit, errors mapped to status codes, and plain methods sent to the thread pool.
@@ -142,12 +149,13 @@ class Service:
         self.address = f"{host}:{self.port}"
         self._stopped = threading.Event()
 
-    async def _build(self, register, host, port, credentials, reflection, limit, interceptors):
+    async def _build(self, register, host, port, credentials, reflection, limit, share_port, interceptors):
         self.server = grpc.aio.server(
             interceptors=interceptors,
             # Without so_reuseport=0 a second server binds a port that is already in use
-            # (both then get half the connections) instead of failing at start.
-            options=[*limit.server_options(), ("grpc.so_reuseport", 0)],
+            # (both then get half the connections) instead of failing at start; a service
+            # built to run as several processes on one port asks for exactly that.
+            options=[*limit.server_options(), ("grpc.so_reuseport", 1 if share_port else 0)],
         )
         service_names = list(register(self.server))
         self.health = health.aio.HealthServicer()

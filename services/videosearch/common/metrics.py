@@ -16,7 +16,7 @@ from contextlib import asynccontextmanager
 import grpc
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 
-from videosearch.common.rpc_handlers import is_service_method, wrap
+from videosearch.common.rpc_handlers import HandlerCache, is_service_method, wrap
 
 # Latency buckets from a cached vector search (~1 ms) to a long index job's RPCs (~minutes).
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 120.0)
@@ -66,12 +66,16 @@ class MetricsInterceptor(grpc.aio.ServerInterceptor):
 
     def __init__(self, metrics: ServiceMetrics) -> None:
         self._metrics = metrics
+        self._wrapped = HandlerCache(self._timed)
 
     async def intercept_service(self, continuation, handler_call_details):
         handler = await continuation(handler_call_details)
         if handler is None or not is_service_method(handler_call_details.method):
             return handler  # health and reflection are not the services' work
-        method = handler_call_details.method.rsplit("/", 1)[-1]
+        return self._wrapped.get(handler_call_details.method, handler)
+
+    def _timed(self, full_method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
+        method = full_method.rsplit("/", 1)[-1]
         record = self._metrics.record
 
         @asynccontextmanager

@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 import grpc
 
 from videosearch.common import defaults
-from videosearch.common.rpc_handlers import HEALTH_PREFIX, behavior_of, with_behavior, wrap
+from videosearch.common.rpc_handlers import HEALTH_PREFIX, HandlerCache, behavior_of, with_behavior, wrap
 
 # gRPC itself refuses messages over this multiple of the limit, before reading them whole;
 # between the limit and that, the message below (naming the setting) answers instead.
@@ -28,12 +28,13 @@ class ConcurrencyCap(grpc.aio.ServerInterceptor):
         self.limit = limit
         self._setting = setting
         self.in_flight = 0  # changed on the server's event loop only: no lock needed
+        self._wrapped = HandlerCache(lambda _method, handler: wrap(handler, self._slot))
 
     async def intercept_service(self, continuation, handler_call_details):
         handler = await continuation(handler_call_details)
         if handler is None or handler_call_details.method.startswith(HEALTH_PREFIX):
             return handler
-        return wrap(handler, self._slot)
+        return self._wrapped.get(handler_call_details.method, handler)
 
     @asynccontextmanager
     async def _slot(self, context):
@@ -65,6 +66,7 @@ class RequestSizeLimit(grpc.aio.ServerInterceptor):
         self.max_bytes = max_bytes
         self._setting = setting
         self._send_bytes = send_bytes
+        self._wrapped = HandlerCache(self._limited)
 
     def server_options(self) -> list[tuple[str, int]]:
         return [("grpc.max_receive_message_length", CORE_LIMIT_FACTOR * self.max_bytes),
@@ -74,6 +76,9 @@ class RequestSizeLimit(grpc.aio.ServerInterceptor):
         handler = await continuation(handler_call_details)
         if handler is None:
             return None
+        return self._wrapped.get(handler_call_details.method, handler)
+
+    def _limited(self, _method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
         parse = handler.request_deserializer
 
         def deserialize(data: bytes):

@@ -93,7 +93,7 @@ class ServiceApp(ABC, Generic[S]):
             self.name, register, host=s.host, port=s.port, max_workers=s.server_threads,
             max_message_bytes=s.max_message_mb * 1024 * 1024, max_concurrent_rpcs=s.max_concurrent_rpcs,
             reflection=s.reflection, interceptors=[*shared, *self.interceptors()],
-            credentials=tls.credentials() if tls else None,
+            credentials=tls.credentials() if tls else None, share_port=self.shares_port(),
         ).start()
         write_port_file(s.port_file, self.service.port)
         if s.metrics_port >= 0:
@@ -155,6 +155,11 @@ class ServiceApp(ABC, Generic[S]):
 
     def prepare_process(self) -> None:
         """Process-wide set-up that only ``main`` does (thread counts), never in tests."""
+
+    def shares_port(self) -> bool:
+        """Whether several processes of this service may listen on one port (SO_REUSEPORT).
+        Off unless a stateless service offers it as a setting."""
+        return False
 
     def ready_message(self) -> str:
         return f"{self.name} ready on {self.address}"

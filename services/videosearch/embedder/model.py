@@ -2,6 +2,7 @@
 
 ``preprocess`` (CPU: validate and normalize pixels) -> ``forward`` (the only stage
 that touches the device) -> ``postprocess`` (L2-normalize, float32 numpy).
+On CUDA, uint8 pixels stay uint8 until the device normalizes them (see cuda_forward).
 
 Keeping the stages apart lets the dynamic batcher validate each caller's pixels
 on the caller's thread and run one shared forward pass for many callers.
@@ -23,6 +24,7 @@ import numpy as np
 import torch
 
 from videosearch.common.errors import InvalidArgument
+from videosearch.embedder.cuda_forward import DeviceImageForward
 from videosearch.embedder.defaults import (
     DEFAULT_MAX_BATCH_SIZE,
     DEFAULT_MAX_IMAGES_PER_REQUEST,
@@ -294,6 +296,7 @@ class ClipEmbedder:
         max_batch_size: int = DEFAULT_MAX_BATCH_SIZE,
         max_images_per_request: int = DEFAULT_MAX_IMAGES_PER_REQUEST,
         max_texts_per_request: int = DEFAULT_MAX_TEXTS_PER_REQUEST,
+        cuda_graphs: bool = True,
     ) -> None:
         # The two per-request limits are only reported by model_info(); the
         # EmbeddingEngine enforces (and may override) them for the service.
@@ -323,8 +326,16 @@ class ClipEmbedder:
         self._mean = torch.tensor(self.preprocessing.image_mean, dtype=torch.float32).view(1, 3, 1, 1)
         self._std = torch.tensor(self.preprocessing.image_std, dtype=torch.float32).view(1, 3, 1, 1)
         # Pinned staging memory lets the host->GPU copy of a batch run asynchronously;
-        # one buffer per batcher worker thread.
+        # one buffer per batcher worker thread and dtype.
         self._staging = threading.local()
+        self._device_forward: DeviceImageForward | None = None
+        if self.device.type == "cuda":
+            self._device_forward = DeviceImageForward(
+                lambda pixels: _pooled(self.model.get_image_features(pixel_values=pixels)),
+                device=self.device, dtype=self.dtype, crop=self.crop_size,
+                rescale_factor=self.preprocessing.rescale_factor, mean=self._mean, std=self._std,
+                max_batch_size=max_batch_size, graphs=cuda_graphs,
+            )
         log.info(
             "loaded %s (model id %s) on %s (%s), embedding_dim=%d, crop %dx%d",
             self.source, self.model_id, self.device, dtype_name(self.dtype), self.embedding_dim,
@@ -372,16 +383,18 @@ class ClipEmbedder:
 
     def preprocess(self, pixels: np.ndarray) -> torch.Tensor:
         """Validates a pixel array and returns it as a CPU tensor of the compute dtype,
-        normalized. Raises InvalidArgument saying what is expected."""
+        normalized (on CUDA, uint8 pixels stay uint8: the device normalizes them). Raises
+        InvalidArgument saying what is expected."""
         if not isinstance(pixels, np.ndarray):
             raise InvalidArgument(f"pixel_values must be an array; expected {self.expected_pixels()}")
         if pixels.ndim != 4 or pixels.shape[0] < 1 or pixels.shape[1] != 3 or tuple(pixels.shape[2:]) != self.crop_size:
             raise InvalidArgument(f"pixel_values has shape {list(pixels.shape)}; expected {self.expected_pixels()}")
         if pixels.dtype == np.uint8:
-            # astype gives a fresh writable array, so the normalization below can run in place.
-            tensor = torch.from_numpy(pixels.astype(np.float32))
-            tensor.mul_(self.preprocessing.rescale_factor).sub_(self._mean).div_(self._std)
-        elif pixels.dtype in (np.float32, np.float16):
+            # A fresh writable copy: arrays decoded from the wire are read-only.
+            tensor = torch.from_numpy(np.array(pixels, dtype=np.uint8, order="C", copy=True))
+            # On CUDA the device normalizes (cuda_forward); a quarter of the bytes cross the bus.
+            return tensor if self._device_forward is not None else self._normalized_on_cpu(tensor)
+        if pixels.dtype in (np.float32, np.float16):
             # Arrays decoded from the wire are read-only; torch needs a writable one.
             array = pixels if pixels.flags.writeable else pixels.copy()
             tensor = torch.from_numpy(np.ascontiguousarray(array))
@@ -391,6 +404,12 @@ class ClipEmbedder:
             raise InvalidArgument(f"pixel_values has dtype {pixels.dtype}; expected {self.expected_pixels()}")
         return tensor.to(self.dtype).contiguous()
 
+    def _normalized_on_cpu(self, pixels: torch.Tensor) -> torch.Tensor:
+        """uint8 pixels -> normalized values in the compute dtype."""
+        tensor = pixels.to(torch.float32)
+        tensor.mul_(self.preprocessing.rescale_factor).sub_(self._mean).div_(self._std)
+        return tensor.to(self.dtype).contiguous()
+
     def collate(self, parts: Sequence[torch.Tensor]) -> torch.Tensor:
         """Joins preprocessed parts into one batch (in pinned memory when on CUDA). The
         pinned buffer is reused by the calling thread's next collate, after its forward."""
@@ -398,16 +417,31 @@ class ClipEmbedder:
             return parts[0]
         if self.device.type != "cuda":
             return torch.cat(list(parts))
+        if all(p.dtype == torch.uint8 for p in parts):
+            dtype = torch.uint8
+        else:  # callers sent normalized floats too: the batch goes as floats
+            dtype = self.dtype
+            parts = [self._normalized_on_cpu(p) if p.dtype == torch.uint8 else p for p in parts]
         count = sum(int(p.shape[0]) for p in parts)
-        pinned = getattr(self._staging, "buffer", None)
+        buffers = getattr(self._staging, "buffers", None)
+        if buffers is None:
+            buffers = self._staging.buffers = {}
+        pinned = buffers.get(dtype)
         if pinned is None or pinned.shape[0] < count:
             h, w = self.crop_size
-            pinned = torch.empty((max(count, self.max_batch_size), 3, h, w), dtype=self.dtype).pin_memory()
-            self._staging.buffer = pinned
+            pinned = torch.empty((max(count, self.max_batch_size), 3, h, w), dtype=dtype).pin_memory()
+            buffers[dtype] = pinned
         return torch.cat(list(parts), out=pinned[:count])
+
+    @property
+    def cuda_graphs(self) -> bool:
+        """Whether the image forward pass replays CUDA graphs (CUDA only; see cuda_forward)."""
+        return self._device_forward is not None and self._device_forward.graphed
 
     def forward(self, pixel_values: torch.Tensor) -> torch.Tensor:
         """One image forward pass; returns the (unnormalized) features as float32 on CPU."""
+        if self._device_forward is not None:
+            return self._device_forward(pixel_values)
         with torch.inference_mode():
             inputs = pixel_values.to(self.device, dtype=self.dtype, non_blocking=True)
             features = _pooled(self.model.get_image_features(pixel_values=inputs))

@@ -45,6 +45,7 @@ class EmbedderServer(ServiceApp[EmbedderSettings]):
                 max_batch_size=s.max_batch_size,
                 max_images_per_request=s.max_images_per_request,
                 max_texts_per_request=s.max_texts_per_request,
+                cuda_graphs=s.cuda_graphs,
             )
         # The service's limits come from its settings, also for an already loaded model.
         self.engine = EmbeddingEngine(
@@ -67,6 +68,9 @@ class EmbedderServer(ServiceApp[EmbedderSettings]):
 
     def prepare_process(self) -> None:
         configure_torch_threads(self.settings)
+
+    def shares_port(self) -> bool:
+        return self.settings.share_port
 
     def ready_message(self) -> str:
         return f"embedder ready on {self.address} with {self.engine.model_info().model_id}"

@@ -16,6 +16,9 @@ from videosearch.v1 import embedder_pb2, embedder_pb2_grpc
 # Chunks of one StreamEmbedImages call in flight at once: enough to keep the
 # batcher fed while earlier chunks compute, few enough to bound memory per stream.
 STREAM_CHUNKS_IN_FLIGHT = 4
+# Requests up to this many pixel bytes (a few uint8 frames) are checked and queued on the
+# event loop: a hop to a worker thread would cost more than the work.
+INLINE_PIXEL_BYTES = 1 << 20
 _END = object()
 
 
@@ -36,10 +39,19 @@ class EmbedderServicer(embedder_pb2_grpc.EmbedderServiceServicer):
     def GetModelInfo(self, request, context):
         return model_info_to_proto(self.engine.model_info())
 
-    def EmbedImages(self, request, context):
+    async def EmbedImages(self, request, context):
+        # Async: a request waiting for its forward pass holds no server thread, so as many
+        # requests as callers send can share a batch (a thread each would cap that at
+        # --server-threads). Small requests are checked on the loop; large ones, whose
+        # checks and normalization take milliseconds, in a worker thread.
         engine = self.engine
-        pixels = from_tensor(request.pixel_values, name="pixel_values")
-        embeddings = engine.submit_images(pixels).result()
+        if len(request.pixel_values.data) <= INLINE_PIXEL_BYTES:
+            future = engine.submit_images(from_tensor(request.pixel_values, name="pixel_values"))
+        else:
+            future = await asyncio.get_running_loop().run_in_executor(
+                None, lambda: engine.submit_images(from_tensor(request.pixel_values, name="pixel_values"))
+            )
+        embeddings = await asyncio.wrap_future(future)
         return embedder_pb2.EmbedImagesResponse(embeddings=to_tensor(embeddings), model_id=engine.model.model_id)
 
     async def StreamEmbedImages(self, request_iterator, context) -> AsyncIterator[embedder_pb2.StreamEmbedImagesResponse]:

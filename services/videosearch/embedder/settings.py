@@ -39,6 +39,14 @@ class EmbedderSettings(BaseServiceSettings):
         1, "threads running forward passes side by side; with N > 1 and torch-threads 0, each gets cores/N torch threads"
     )
     torch_threads: int = setting(0, "torch intra-op threads; 0 keeps torch's default (or cores/forward-workers)")
+    share_port: bool = setting(
+        False, "let several Embedder processes listen on this one port (SO_REUSEPORT: the kernel spreads "
+        "connections between them), e.g. to feed one GPU past what one Python process can serve"
+    )
+    cuda_graphs: bool = setting(
+        True, "on CUDA, replay the image forward pass as CUDA graphs (one per batch-size bucket, captured at start-up); "
+        "off runs it eagerly"
+    )
 
 
 def load(argv: Sequence[str] | None = None) -> EmbedderSettings:
