@@ -158,3 +158,42 @@ def test_two_workers_run_batches_side_by_side_and_keep_results_straight(tiny_emb
     assert batcher.stats().images == sum(len(p) for p in pixels)
     batcher.stop(10)
     assert not batcher.running
+
+
+class CountingGate(GatedPipeline):
+    """GatedPipeline that also records how many images each forward pass ran."""
+
+    def __init__(self, embedder) -> None:
+        super().__init__(embedder)
+        self.batch_sizes: list[int] = []
+
+    def forward(self, batch):
+        self.batch_sizes.append(int(batch.shape[0]))
+        return super().forward(batch)
+
+
+def test_a_request_its_caller_gave_up_is_skipped_and_the_worker_survives(tiny_embedder, make_batcher):
+    """An async server cancels the Future when the client leaves. The worker must neither run
+    those images nor die delivering to a cancelled Future (it once raised InvalidStateError
+    there, which ended the worker thread and left every later caller waiting)."""
+    pipeline = CountingGate(tiny_embedder)
+    batcher = make_batcher(pipeline, max_batch_size=4, max_wait_ms=0)
+    busy = batcher.submit(tiny_embedder.preprocess(random_uint8(1, seed=1)))
+    assert pipeline.entered.wait(10)  # the worker holds the first request's pass
+    left = batcher.submit(tiny_embedder.preprocess(random_uint8(2, seed=2)))
+    stays = batcher.submit(tiny_embedder.preprocess(random_uint8(1, seed=3)))
+    assert left.cancel()  # its caller left while it waited
+    pipeline.gate.set()
+    busy.result(10)
+    np.testing.assert_allclose(stays.result(10), tiny_embedder(random_uint8(1, seed=3)), rtol=1e-4, atol=1e-5)
+    assert pipeline.batch_sizes == [1, 1]  # the two abandoned images never ran
+    # Cancelled while its pass runs: the delivery is refused quietly, and the worker goes on.
+    pipeline.gate.clear()
+    pipeline.entered.clear()
+    running = batcher.submit(tiny_embedder.preprocess(random_uint8(1, seed=4)))
+    assert pipeline.entered.wait(10)
+    running.cancel()  # a Future already handed to the worker can still be cancelled: it is never set running
+    pipeline.gate.set()
+    later = batcher.submit(tiny_embedder.preprocess(random_uint8(1, seed=5)))
+    np.testing.assert_allclose(later.result(10), tiny_embedder(random_uint8(1, seed=5)), rtol=1e-4, atol=1e-5)
+    assert batcher.running

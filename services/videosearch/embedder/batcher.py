@@ -15,7 +15,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future
+from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -53,6 +53,12 @@ class _Request:
         self.result: np.ndarray | None = None
         self.failed = False
 
+    @property
+    def abandoned(self) -> bool:
+        """Failed, or given up by its caller (an async server cancels the Future when the
+        client leaves): its images need no forward pass."""
+        return self.failed or self.future.cancelled()
+
     def deliver(self, start: int, rows: np.ndarray) -> None:
         if self.failed:
             return
@@ -61,12 +67,20 @@ class _Request:
         self.result[start : start + rows.shape[0]] = rows
         self.remaining -= rows.shape[0]
         if self.remaining == 0:
-            self.future.set_result(self.result)
+            self._settle(lambda: self.future.set_result(self.result))
 
     def fail(self, exc: BaseException) -> None:
         if not self.failed:
             self.failed = True
-            self.future.set_exception(exc)
+            self._settle(lambda: self.future.set_exception(exc))
+
+    def _settle(self, settle: Callable[[], None]) -> None:
+        # The caller may cancel the Future at any moment, even between a check and this call;
+        # a cancelled Future refuses a result, and that must never end the worker thread.
+        try:
+            settle()
+        except InvalidStateError:
+            self.failed = True
 
 
 @dataclass
@@ -265,7 +279,7 @@ class DynamicBatcher:
             parts = self._next_batch()
             if parts is None:
                 return
-            live = [p for p in parts if not p.request.failed]
+            live = [p for p in parts if not p.request.abandoned]
             if not live:
                 continue
             started = time.perf_counter()
