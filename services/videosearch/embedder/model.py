@@ -390,10 +390,12 @@ class ClipEmbedder:
         if pixels.ndim != 4 or pixels.shape[0] < 1 or pixels.shape[1] != 3 or tuple(pixels.shape[2:]) != self.crop_size:
             raise InvalidArgument(f"pixel_values has shape {list(pixels.shape)}; expected {self.expected_pixels()}")
         if pixels.dtype == np.uint8:
-            # A fresh writable copy: arrays decoded from the wire are read-only.
-            tensor = torch.from_numpy(np.array(pixels, dtype=np.uint8, order="C", copy=True))
-            # On CUDA the device normalizes (cuda_forward); a quarter of the bytes cross the bus.
-            return tensor if self._device_forward is not None else self._normalized_on_cpu(tensor)
+            if self._device_forward is not None:
+                # On CUDA the device normalizes (cuda_forward); a quarter of the bytes cross the bus.
+                # A fresh writable copy: arrays decoded from the wire are read-only.
+                return torch.from_numpy(np.array(pixels, dtype=np.uint8, order="C", copy=True))
+            # astype gives a fresh writable float32 array, so normalizing runs in place: one copy.
+            return self._normalize_in_place(torch.from_numpy(pixels.astype(np.float32)))
         if pixels.dtype in (np.float32, np.float16):
             # Arrays decoded from the wire are read-only; torch needs a writable one.
             array = pixels if pixels.flags.writeable else pixels.copy()
@@ -406,9 +408,12 @@ class ClipEmbedder:
 
     def _normalized_on_cpu(self, pixels: torch.Tensor) -> torch.Tensor:
         """uint8 pixels -> normalized values in the compute dtype."""
-        tensor = pixels.to(torch.float32)
-        tensor.mul_(self.preprocessing.rescale_factor).sub_(self._mean).div_(self._std)
-        return tensor.to(self.dtype).contiguous()
+        return self._normalize_in_place(pixels.to(torch.float32))
+
+    def _normalize_in_place(self, values: torch.Tensor) -> torch.Tensor:
+        """float32 pixel values (0-255) -> normalized values in the compute dtype."""
+        values.mul_(self.preprocessing.rescale_factor).sub_(self._mean).div_(self._std)
+        return values.to(self.dtype).contiguous()
 
     def collate(self, parts: Sequence[torch.Tensor]) -> torch.Tensor:
         """Joins preprocessed parts into one batch (in pinned memory when on CUDA). The
