@@ -9,7 +9,7 @@ import math
 import numpy as np
 
 from videosearch.common.errors import InvalidArgument
-from videosearch.searcher.filters import validate_filter
+from videosearch.searcher.ranking.filters import validate_filter
 from videosearch.searcher.types import (
     MomentRecord,
     SceneRecord,
