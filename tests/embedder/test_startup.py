@@ -18,7 +18,7 @@ def test_bad_model_exits_nonzero_saying_what_to_do(tmp_path):
     )
     assert result.returncode != 0
     message = result.stderr
-    assert "cannot load the CLIP model 'nobody/no-such-clip-model'" in message
+    assert "cannot load the model 'nobody/no-such-clip-model'" in message
     assert "--model" in message and "HF_HOME" in message and "network access" in message
 
 
