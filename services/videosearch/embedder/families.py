@@ -195,7 +195,10 @@ def load_family_model(model_id: str) -> LoadedModel:
         )
     family = family_for(config.model_type, getattr(config, "architectures", None), type(tokenizer).__name__)
     try:
-        model, info = AutoModel.from_pretrained(model_id, dtype=torch.float32, output_loading_info=True)
+        # Mismatched shapes are reported in `info` (and refused below, tower by tower) rather
+        # than raised as transformers' generic error.
+        model, info = AutoModel.from_pretrained(
+            model_id, dtype=torch.float32, output_loading_info=True, ignore_mismatched_sizes=True)
     except Exception as exc:  # noqa: BLE001
         raise ModelLoadError(_advice(model_id, exc)) from exc
     check_loading_info(family, model_id, info)
