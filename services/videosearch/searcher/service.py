@@ -45,6 +45,7 @@ from videosearch.searcher.types import (
     SearcherStats,
     SearchParams,
     SearchResult,
+    TextSpan,
     Thumbnail,
     VideoExtras,
     VideoHit,
@@ -229,6 +230,11 @@ class Searcher:
     def scene_vectors(self, scenes: list[SceneRecord], moments: list[MomentRecord], rows: np.ndarray) -> np.ndarray:
         """(scenes, dim) unit rows: each scene's vector as a query term would use it."""
         return np.stack([composite.scene_vector(scene, moments, rows) for scene in scenes])
+
+    def get_text_spans(self, video_id: str) -> tuple[TextSpan, ...]:
+        """What is said and written in a stored video, by start time (() when nothing)."""
+        validation.validate_video_id(video_id)
+        return self.store.get_text_spans(video_id)
 
     def get_thumbnail(self, video_id: str, scene_index: int) -> Thumbnail:
         validation.validate_video_id(video_id)
