@@ -39,6 +39,9 @@ SECURITY_HEADERS = {
     "referrer-policy": "same-origin",
 }
 
+# Context that only a visitor with a valid token may see, and what an error page shows instead.
+PROTECTED_CONTEXT = {"listing": None, "jobs": [], "groups": [], "result": None, "next_page_token": "", "total": 0}
+
 
 class SecurityHeadersMiddleware:
     def __init__(self, app) -> None:
@@ -81,6 +84,9 @@ class Gateway:
         """The failure shown in the page; an htmx action's goes to the page's message area."""
         failure = failure_of(error)
         log.info("%s %s: %s", request.method, request.url.path, failure.message)
+        if failure.needs_token:
+            # Whatever a route gathered before the refusal is not shown to a visitor without a valid token.
+            context |= {key: value for key, value in PROTECTED_CONTEXT.items() if key in context}
         response = self.render(request, template, failure.http_status, error=failure, **context)
         if template == "error.html" and is_fragment_request(request):
             response.headers.update({"hx-retarget": "#messages", "hx-reswap": "innerHTML"})
