@@ -22,6 +22,7 @@ from starlette.templating import Jinja2Templates
 
 from videosearch.common.errors import VideoSearchError
 from videosearch.web import clips, index_pages, library_pages, media, search_pages
+from videosearch.web.body_limit import FORM_OVERHEAD_BYTES, BodyLimitMiddleware
 from videosearch.web.csrf import CsrfMiddleware
 from videosearch.web.services import ServiceClients, Services, failure_of
 from videosearch.web.settings import WebSettings
@@ -136,6 +137,9 @@ def create_app(settings: WebSettings) -> Starlette:
     app = Starlette(
         routes=routes,
         middleware=[Middleware(SecurityHeadersMiddleware),
+                    Middleware(BodyLimitMiddleware, max_body_bytes=settings.max_upload_mb * (1 << 20) + FORM_OVERHEAD_BYTES,
+                               what_to_do=f"send an image of at most {settings.max_upload_mb} MiB "
+                                          "(the page's --max-upload-mb)"),
                     Middleware(CsrfMiddleware, secure_cookies=settings.secure_cookies)],
         lifespan=_closing(gateway),
     )
