@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from videosearch.embedder.server import serve as serve_embedder
 from videosearch.embedder.settings import EmbedderSettings
-from videosearch.indexer.jobs import MAX_FIXED_FRAMES_PER_SCENE
-from videosearch.indexer.sampling import MAX_SAMPLES_LIMIT
+from videosearch.indexer.jobs.manager import MAX_FIXED_FRAMES_PER_SCENE
+from videosearch.indexer.media.sampling import MAX_SAMPLES_LIMIT
 from videosearch.searcher.server import serve as serve_searcher
 from videosearch.searcher.settings import SearcherSettings
 from videosearch.v1 import indexer_pb2, indexer_pb2_grpc

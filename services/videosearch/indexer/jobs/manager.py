@@ -25,8 +25,8 @@ from videosearch.common.errors import (
     NotFound,
     ResourceExhausted,
 )
-from videosearch.indexer.detectors import DetectorSettings
-from videosearch.indexer.sampling import SamplingPolicy
+from videosearch.indexer.media.detectors import DetectorSettings
+from videosearch.indexer.media.sampling import SamplingPolicy
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +76,7 @@ class IndexOptions:
 
     Frames are sampled through time (one per ``seconds_per_sample``, at least
     ``min_frames_per_scene``, at most ``max_frames_per_scene``) unless ``frames_per_scene``
-    asks for a fixed number per scene (the article's 3); see videosearch.indexer.sampling.
+    asks for a fixed number per scene (the article's 3); see videosearch.indexer.media.sampling.
     """
 
     detector_threshold: float = _DETECTOR_DEFAULTS.threshold
@@ -189,7 +189,7 @@ Work = Callable[[Job, JobHandle], None]
 class JobManager:
     """Runs jobs on ``workers`` threads and keeps their records for Get/List/Watch.
 
-    With a ``store`` (videosearch.indexer.job_store) the records are also on disk: a new
+    With a ``store`` (videosearch.indexer.jobs.store) the records are also on disk: a new
     manager over the same store knows every job of the last one, and runs again those it
     left queued or running (a ``kill -9`` included)."""
 
@@ -332,11 +332,11 @@ class JobManager:
     # -- reading ---------------------------------------------------------------
     def get(self, job_id: str) -> Job:
         if not job_id:
-            raise InvalidArgument("job_id is empty; give the id SubmitIndexJob returned (ListIndexJobs lists them)")
+            raise InvalidArgument("job_id is empty; give the id SubmitIndexJob returned (`videosearch jobs list`, the ListIndexJobs call, lists them)")
         with self._changed:
             job = self._jobs.get(job_id)
         if job is None:
-            raise NotFound(f"no job {job_id!r}; list jobs to see the ids this indexer knows")
+            raise NotFound(f"no job {job_id!r}; `videosearch jobs list` (the ListIndexJobs call) shows the ids this indexer knows")
         return job
 
     def list(self, limit: int, *, before: int | None = None) -> tuple[list[Job], int | None]:
