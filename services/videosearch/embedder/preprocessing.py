@@ -58,7 +58,7 @@ from videosearch.embedder.types import RESIZE_FIXED, RESIZE_PATCH_BUDGET, RESIZE
 
 
 class DisplayAspect(Protocol):
-    """How stored pixels are shown (videosearch.indexer.video_file.PixelAspect fits)."""
+    """How stored pixels are shown (videosearch.indexer.media.video_file.PixelAspect fits)."""
 
     def display_size(self, height: int, width: int) -> tuple[int, int]: ...
 

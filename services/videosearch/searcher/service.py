@@ -24,19 +24,20 @@ from videosearch.common.errors import (
     VideoSearchError,
 )
 from videosearch.common.page_tokens import PageTokens
-from videosearch.searcher import query as composite, validation
-from videosearch.searcher.ann import DEFAULT_ANN_CANDIDATES, DEFAULT_ANN_MODE, DEFAULT_ANN_THRESHOLD, AnnParams
-from videosearch.searcher.hits import explain, open_uri
+from videosearch.searcher.ranking import query as composite
+from videosearch.searcher import validation
+from videosearch.searcher.ranking.ann import DEFAULT_ANN_CANDIDATES, DEFAULT_ANN_MODE, DEFAULT_ANN_THRESHOLD, AnnParams
+from videosearch.searcher.ranking.hits import explain, open_uri
 from videosearch.searcher.image_query import ImageLimits, decode_image, image_pixels
-from videosearch.searcher.index import Candidates, SceneIndex
-from videosearch.searcher.quantized import (
+from videosearch.searcher.ranking.index import Candidates, SceneIndex
+from videosearch.searcher.ranking.quantized import (
     DEFAULT_QUANTIZED_THRESHOLD,
     DEFAULT_RANKING_PRECISION,
     QuantizedIndex,
     TierParams,
     choose_precision,
 )
-from videosearch.searcher.store import Collection, SearcherStore, check_same_model
+from videosearch.searcher.storage.store import Collection, SearcherStore, check_same_model
 from videosearch.searcher.types import (
     MomentRecord,
     QueryTerm,
@@ -45,6 +46,7 @@ from videosearch.searcher.types import (
     SearcherStats,
     SearchParams,
     SearchResult,
+    TextSpan,
     Thumbnail,
     VideoExtras,
     VideoHit,
@@ -104,7 +106,7 @@ class Searcher:
         quantized_params: TierParams = TierParams(),
     ) -> "Searcher":
         """Opens (or creates) the store under ``data_dir`` and loads every vector (float32 tier)
-        or the saved quantized tier (int8; see videosearch.searcher.quantized).
+        or the saved quantized tier (int8; see videosearch.searcher.ranking.quantized).
 
         Raises StoreLocked (FailedPrecondition) when another process holds the data dir.
         """
@@ -230,6 +232,11 @@ class Searcher:
         """(scenes, dim) unit rows: each scene's vector as a query term would use it."""
         return np.stack([composite.scene_vector(scene, moments, rows) for scene in scenes])
 
+    def get_text_spans(self, video_id: str) -> tuple[TextSpan, ...]:
+        """What is said and written in a stored video, by start time (() when nothing)."""
+        validation.validate_video_id(video_id)
+        return self.store.get_text_spans(video_id)
+
     def get_thumbnail(self, video_id: str, scene_index: int) -> Thumbnail:
         validation.validate_video_id(video_id)
         if scene_index < 0:
@@ -274,7 +281,7 @@ class Searcher:
         params: SearchParams = SearchParams(),
     ) -> SearchResult:
         """Ranks stored moments against a text, a vector and/or weighted terms (see
-        videosearch.searcher.query for how terms combine), after the filters in ``params``;
+        videosearch.searcher.ranking.query for how terms combine), after the filters in ``params``;
         ``params.page_token`` continues an earlier search."""
         params = validation.search_params(params)
         if text is not None and vector is not None:
