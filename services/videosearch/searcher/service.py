@@ -24,19 +24,20 @@ from videosearch.common.errors import (
     VideoSearchError,
 )
 from videosearch.common.page_tokens import PageTokens
-from videosearch.searcher import query as composite, validation
-from videosearch.searcher.ann import DEFAULT_ANN_CANDIDATES, DEFAULT_ANN_MODE, DEFAULT_ANN_THRESHOLD, AnnParams
-from videosearch.searcher.hits import explain, open_uri
+from videosearch.searcher.ranking import query as composite
+from videosearch.searcher import validation
+from videosearch.searcher.ranking.ann import DEFAULT_ANN_CANDIDATES, DEFAULT_ANN_MODE, DEFAULT_ANN_THRESHOLD, AnnParams
+from videosearch.searcher.ranking.hits import explain, open_uri
 from videosearch.searcher.image_query import ImageLimits, decode_image, image_pixels
-from videosearch.searcher.index import Candidates, SceneIndex
-from videosearch.searcher.quantized import (
+from videosearch.searcher.ranking.index import Candidates, SceneIndex
+from videosearch.searcher.ranking.quantized import (
     DEFAULT_QUANTIZED_THRESHOLD,
     DEFAULT_RANKING_PRECISION,
     QuantizedIndex,
     TierParams,
     choose_precision,
 )
-from videosearch.searcher.store import Collection, SearcherStore, check_same_model
+from videosearch.searcher.storage.store import Collection, SearcherStore, check_same_model
 from videosearch.searcher.lexical.fusion import FusionWeights
 from videosearch.searcher.lexical.hybrid import FusedHits, TextSearch
 from videosearch.searcher.lexical.index import LexicalIndex
@@ -116,7 +117,7 @@ class Searcher:
         fusion: FusionWeights = FusionWeights(),
     ) -> "Searcher":
         """Opens (or creates) the store under ``data_dir`` and loads every vector (float32 tier)
-        or the saved quantized tier (int8; see videosearch.searcher.quantized).
+        or the saved quantized tier (int8; see videosearch.searcher.ranking.quantized).
 
         Raises StoreLocked (FailedPrecondition) when another process holds the data dir.
         """
@@ -296,7 +297,7 @@ class Searcher:
         params: SearchParams = SearchParams(),
     ) -> SearchResult:
         """Ranks stored moments against a text, a vector and/or weighted terms (see
-        videosearch.searcher.query for how terms combine), after the filters in ``params``;
+        videosearch.searcher.ranking.query for how terms combine), after the filters in ``params``;
         ``params.page_token`` continues an earlier search."""
         params = validation.search_params(params)
         if text is not None and vector is not None:

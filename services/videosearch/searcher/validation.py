@@ -11,7 +11,7 @@ import numpy as np
 
 from videosearch.common import defaults
 from videosearch.common.errors import InvalidArgument
-from videosearch.searcher.filters import validate_filter
+from videosearch.searcher.ranking.filters import validate_filter
 from videosearch.searcher.types import (
     MATCH_KINDS,
     MomentRecord,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from videosearch.searcher.backends.milvus import MilvusBackend
-from videosearch.searcher.index import Candidates, Ranked
+from videosearch.searcher.ranking.index import Candidates, Ranked
 from videosearch.searcher.types import (
     MomentRecord,
     SceneRecord,

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from videosearch.searcher.filters import VideoTable
-from videosearch.searcher.index import Candidates
+from videosearch.searcher.ranking.filters import VideoTable
+from videosearch.searcher.ranking.index import Candidates
 from videosearch.searcher.lexical.fusion import FusionWeights, MomentKey, fuse
 from videosearch.searcher.lexical.index import LexicalIndex, SpanMatch, highlights
 from videosearch.searcher.lexical.tokens import ParsedQuery, parse_query

@@ -24,8 +24,8 @@ from videosearch.common.errors import (
     NotFound,
     ResourceExhausted,
 )
-from videosearch.indexer.detectors import DetectorSettings
-from videosearch.indexer.sampling import SamplingPolicy
+from videosearch.indexer.media.detectors import DetectorSettings
+from videosearch.indexer.media.sampling import SamplingPolicy
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +75,7 @@ class IndexOptions:
 
     Frames are sampled through time (one per ``seconds_per_sample``, at least
     ``min_frames_per_scene``, at most ``max_frames_per_scene``) unless ``frames_per_scene``
-    asks for a fixed number per scene (the article's 3); see videosearch.indexer.sampling.
+    asks for a fixed number per scene (the article's 3); see videosearch.indexer.media.sampling.
     """
 
     detector_threshold: float = _DETECTOR_DEFAULTS.threshold
@@ -188,7 +188,7 @@ Work = Callable[[Job, JobHandle], None]
 class JobManager:
     """Runs jobs on ``workers`` threads and keeps their records for Get/List/Watch.
 
-    With a ``store`` (videosearch.indexer.job_store) the records are also on disk: a new
+    With a ``store`` (videosearch.indexer.jobs.store) the records are also on disk: a new
     manager over the same store knows every job of the last one, and runs again those it
     left queued or running (a ``kill -9`` included)."""
 
