@@ -14,6 +14,7 @@ interfaces for every tier."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -70,6 +71,10 @@ class VideoStore(Protocol):
 
     def get_text_spans(self, video_id: str) -> tuple[TextSpan, ...]:
         """What is said and written in the video, as stored with it; () for none or an unknown id."""
+
+    def iter_text_spans(self) -> Iterator[tuple[str, tuple[TextSpan, ...], list[float]]]:
+        """(video id, its spans, its moments' start times) for every video with text: what the
+        Searcher's lexical index is rebuilt from at start-up."""
 
     def list_videos(self, after: str | None, limit: int) -> list[VideoRecord]:
         """Up to ``limit`` videos ordered by id, those after ``after`` (None: from the first)."""

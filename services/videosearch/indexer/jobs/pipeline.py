@@ -204,7 +204,7 @@ class IndexPipeline:
     def _already_indexed(self, video_id: str, model_id: str) -> bool:
         with failures_of(Dependency.SEARCHER):
             try:
-                stored, _ = self._store.get_video(video_id)
+                stored, _ = self._retry.call(lambda: self._store.get_video(video_id))  # a Searcher restarting: wait
             except NotFound:
                 return False
         return stored.model_id == model_id
@@ -255,7 +255,10 @@ class IndexPipeline:
             # Only the samples that are their own source run CLIP; the others take their anchor's vector.
             embedded = sorted(set(sources))
             with clock.timing("embed"):
-                vectors = np.asarray(self._embedder.embed_images(pixels[embedded]))
+                # An Embedder that goes away mid-job (a restart) is waited for like one that is away
+                # at the start; only this request is sent again: the scenes already embedded are kept.
+                vectors = np.asarray(self._retry.call(lambda: self._embedder.embed_images(pixels[embedded]),
+                                                      should_stop=handle.should_stop))
             row = {sample: i for i, sample in enumerate(embedded)}
             return vectors[[row[source] for source in sources]]
 

@@ -18,7 +18,7 @@ from videosearch.embedder.types import Preprocessing
 from videosearch.indexer.media.decoding import DecoderSettings
 from videosearch.indexer.media.detectors import DetectorSettings
 from videosearch.indexer.media.sampling import SamplingPolicy
-from videosearch.indexer.media.scenes import DEFAULT_MAX_CANDIDATES, SceneReader
+from videosearch.indexer.media.scenes import SceneReader
 from videosearch.indexer.media.video_file import (  # noqa: F401  (re-exported: the facade's names)
     FileMissingError,
     FileNotReadableError,
@@ -94,7 +94,7 @@ def iter_scenes(
     ``threshold`` and ``min_scene_len`` (frames) are ContentDetector's; ``detector`` picks
     another cut detector (see :mod:`videosearch.indexer.media.detectors`); ``sampling`` says how
     many frames per scene are sampled (default: one per second, 3 to 160, see
-    :mod:`videosearch.indexer.media.sampling`); ``frames_per_scene`` is a fixed K instead; ``max_candidates`` bounds the frames buffered per open scene;
+    :mod:`videosearch.indexer.media.sampling`); ``frames_per_scene`` is a fixed K instead; ``max_candidates`` bounds the frames buffered per open scene (default: what the sampling needs, at least 384);
     ``preprocess_workers`` threads preprocess frames (0: inline; default min(2, CPUs));
     ``resize_backend`` is "torch" (default when importable) or "pillow", see
     :mod:`videosearch.embedder.preprocessing`; ``on_progress`` is called every
@@ -111,7 +111,7 @@ def iter_scenes(
         detector=detector,
         on_progress=on_progress,
         should_stop=should_stop,
-        max_candidates=DEFAULT_MAX_CANDIDATES if max_candidates is None else max_candidates,
+        max_candidates=max_candidates,
         preprocess_workers=preprocess_workers,
         resize_backend=resize_backend,
         progress_every=progress_every,

@@ -36,7 +36,7 @@ from videosearch.indexer.media.decoding import DecoderSettings
 from videosearch.indexer.media.detectors import CutDetector, DetectorSettings, largest_shrink
 from videosearch.indexer.media.frame_times import FrameTimes
 from videosearch.embedder.preprocessing import FramePreprocessor, ReducedFrame
-from videosearch.indexer.media.sampling import CandidateBuffer, SamplingPolicy
+from videosearch.indexer.media.sampling import CandidateBuffer, SamplingPolicy, candidates_needed
 from videosearch.indexer.media.timing import StageClock
 from videosearch.indexer.media.video_file import ProgressCallback, VideoInfo, open_video
 
@@ -205,7 +205,7 @@ class SceneReader:
         detector: DetectorSettings | None = None,
         on_progress: ProgressCallback | None = None,
         should_stop: Callable[[], bool] | None = None,
-        max_candidates: int = DEFAULT_MAX_CANDIDATES,
+        max_candidates: int | None = None,
         preprocess_workers: int | None = None,
         resize_backend: str | None = None,
         progress_every: int = 30,
@@ -224,7 +224,11 @@ class SceneReader:
             sampling.validate()
         except ValueError as exc:
             raise InvalidArgument(str(exc)) from None
-        needed = max(4 * sampling.min_samples, 2 * sampling.max_samples if sampling.max_samples > sampling.min_samples else 0)
+        needed = candidates_needed(sampling.min_samples, sampling.max_samples)
+        if max_candidates is None:
+            # As many as the job's sampling needs (every documented option value works), at
+            # least the default; memory grows with the samples asked for, as the frames in flight do.
+            max_candidates = max(DEFAULT_MAX_CANDIDATES, needed)
         if max_candidates < needed:
             raise InvalidArgument(f"max_candidates must be at least {needed} for these samples per scene, got {max_candidates}")
         self.path = os.fspath(path)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -83,6 +84,9 @@ class IndexedStore:
 
     def get_text_spans(self, video_id: str) -> tuple[TextSpan, ...]:
         return self.leveldb.get_text_spans(video_id)
+
+    def iter_text_spans(self) -> Iterator[tuple[str, tuple[TextSpan, ...], list[float]]]:
+        return self.leveldb.iter_text_spans()
 
     def list_videos(self, after: str | None, limit: int) -> list[VideoRecord]:
         return self.leveldb.list_videos(after, limit)
