@@ -10,8 +10,10 @@ A scan compares the video files under the folder with the locations stored under
 * stored locations whose file is gone are pruned, but only while none of the library's
   jobs is in flight: the new path of a renamed file is recorded first, so the video keeps
   its embeddings and only the old path is marked missing;
-* a folder that cannot be read, or holds no video while videos were indexed from it (an
-  unmounted share), prunes nothing: the library shows UNAVAILABLE until it is back.
+* a folder that cannot be read prunes nothing; nor does one that holds no video while
+  videos were indexed from it, unless this Indexer saw files in it on the same device
+  (file system) before: an unmounted share leaves its mount point empty on another device.
+  The library shows UNAVAILABLE until the files are back (or the videos are pruned by hand).
 """
 
 from __future__ import annotations
@@ -85,6 +87,7 @@ class FolderWatcher:
         self._in_flight: dict[str, str] = {}  # path -> id of its unfinished job
         self._pending: dict[str, tuple[int, int, float]] = {}  # path -> (size, mtime, first seen so)
         self._failed: dict[str, tuple[int, int]] = {}  # path -> the facts its job failed on: not retried until changed
+        self._device: int | None = None  # st_dev of the folder when a scan last found files in it
         self._threads = [threading.Thread(target=self._scan_loop, name=f"library-scan {self.folder}", daemon=True),
                          threading.Thread(target=self._notify_loop, name=f"library-watch {self.folder}", daemon=True)]
 
@@ -184,15 +187,18 @@ class FolderWatcher:
                 self._update(state=LibraryState.SCANNING)
         try:
             files = video_files(self.folder)
+            device = os.stat(self.folder).st_dev
         except OSError as exc:
             self._unavailable(f"cannot read the folder ({exc.strerror or exc}); check that it is there and mounted")
             return
         videos = list(self._upkeep.catalog_videos())
         stored = {loc.path: loc for video in videos for loc in video.locations
                   if not loc.missing and under(loc.path, self.folder)}
-        if not files and stored:
+        if files:
+            self._device = device
+        elif stored and device != self._device:
             self._unavailable(f"the folder holds no video, yet {len(stored)} were indexed from it; if it is an unmounted "
-                              "share, mount it again; if you emptied it, remove the library and prune")
+                              "share, mount it again; if you emptied it, prune: `videosearch index --prune`")
             return
         for path, facts in sorted(files.items()):
             location = stored.get(path)
