@@ -112,6 +112,10 @@ class IndexerApp(ServiceApp[IndexerSettings]):
         while not self._stop.is_set():
             try:
                 info = self.embedder.model_info()
+            except ValueError:  # "closed channel": a stop came first and closed the client
+                if self._stop.is_set():
+                    return
+                raise
             except VideoSearchError as exc:
                 log.info("waiting for the embedder at %s: %s", self.settings.embedder_address, exc)
                 self._stop.wait(delay)
