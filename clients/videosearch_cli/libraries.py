@@ -12,7 +12,7 @@ from rich.table import Table
 from videosearch.indexer.client import IndexerClient
 from videosearch.indexer.library.types import LibraryStatus
 from videosearch_cli.connection import indexers_of
-from videosearch_cli.output import console, plain, print_json
+from videosearch_cli.output import console, plain, print_json, short_path
 
 
 class OneIndexerNeeded(Exception):
@@ -58,10 +58,13 @@ def cmd_libraries_list(args) -> int:
         print_json({"libraries": [plain(lib) for lib in libraries], "next_page_token": token})
         return 0
     table = Table(title="libraries (watched folders)")
-    for column in ("folder", "state", "watching", "seen", "queued", "indexed", "pruned", "last scan", "errors"):
-        table.add_column(column, overflow="fold")
+    room = max(24, console.width - 90)  # what the other columns leave the folder
+    table.add_column("folder", no_wrap=True, min_width=min(room, max((len(lib.path) for lib in libraries), default=6)))
+    for column in ("state", "watching", "seen", "queued", "indexed", "pruned", "last scan"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("errors", overflow="fold")
     for lib in libraries:
-        table.add_row(escape(lib.path), lib.state.value, "yes" if lib.watching else "rescan only", str(lib.files_seen),
+        table.add_row(escape(short_path(lib.path, room)), lib.state.value, "yes" if lib.watching else "rescan only", str(lib.files_seen),
                       str(lib.files_queued), str(lib.files_indexed), str(lib.files_pruned), _ago(lib.last_scan_time),
                       escape(f"{lib.error_count}: {lib.last_error}" if lib.error_count else "0"))
     console.print(table)
