@@ -138,7 +138,10 @@ def test_libraries_survive_a_restart_and_changes_made_meanwhile_are_found(root, 
     app.stop(0)
 
     video = make_video(folder / "while_down.mp4", seed=64)  # no watcher runs now
-    app = start_indexer(root, state, embedder, searcher)
+    with pytest.raises(InvalidArgument, match="--library .*outside the indexer's allowed roots"):
+        start_indexer(root, tmp_path / "other-state", embedder, searcher, libraries=(str(tmp_path),))
+    # The flag names a folder that is a library already (kept in the state directory): nothing doubles.
+    app = start_indexer(root, state, embedder, searcher, libraries=(str(folder),))
     try:
         with client_of(app) as client, SearcherClient(searcher.address) as store:
             [library] = client.list_libraries()

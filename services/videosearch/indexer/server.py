@@ -79,7 +79,11 @@ class IndexerApp(ServiceApp[IndexerSettings]):
         super().start()
         self.job_metrics = IndexerMetrics(self.metrics, self.jobs)
         threading.Thread(target=self._become_ready, name="indexer-ready", daemon=True).start()
-        self.libraries.start(self.settings.libraries)
+        try:
+            self.libraries.start(self.settings.libraries)
+        except BaseException:  # a bad --library or libraries.json: nothing may keep running
+            self.stop(0)
+            raise
         return self
 
     def _run_job(self, job: Job, handle: JobHandle) -> None:

@@ -19,6 +19,7 @@ from videosearch.common.errors import (
     NotFound,
     PermissionDenied,
     ResourceExhausted,
+    VideoSearchError,
 )
 from videosearch.indexer.jobs import IndexOptions, Job
 from videosearch.indexer.library.upkeep import LibraryUpkeep, under
@@ -57,6 +58,8 @@ class Libraries:
                 self.add(path)
             except AlreadyExists:
                 pass
+            except VideoSearchError as exc:  # a bad flag stops the start, saying which
+                raise InvalidArgument(f"--library {path}: {exc}") from None
 
     def add(self, path: str) -> LibraryStatus:
         folder = self._folder(path)
