@@ -16,7 +16,7 @@ from rich.table import Table
 from videosearch.common import defaults
 from videosearch.common.errors import Unavailable, VideoSearchError
 from videosearch.indexer.fleet import IndexerFleet
-from videosearch.indexer.jobs import Job
+from videosearch.indexer.jobs.manager import Job
 from videosearch.searcher.client import SearcherClient
 from videosearch_cli.connection import indexers_of, security_of
 from videosearch_cli.indexing import CliError, Interrupted, cmd_index

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from videosearch.common.errors import InvalidArgument
 from videosearch.common.page_tokens import PageTokens
-from videosearch.indexer.jobs import IndexOptions, JobManager
+from videosearch.indexer.jobs.manager import IndexOptions, JobManager
 from videosearch.indexer.library.registry import Libraries
 from videosearch.indexer.library.upkeep import LibraryUpkeep, prune_scope
 from videosearch.indexer.paths import AllowedRoots

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 
-from videosearch.indexer.jobs import ErrorReason, IndexOptions, Job, JobStage, JobState
-from videosearch.indexer.library.upkeep import PruneReport
+from videosearch.indexer.jobs.manager import ErrorReason, IndexOptions, Job, JobStage, JobState
 from videosearch.indexer.library.types import LibraryState, LibraryStatus
+from videosearch.indexer.library.upkeep import PruneReport
 from videosearch.v1 import indexer_pb2
 
 _STATES = {

@@ -66,6 +66,7 @@ import logging
 import numpy as np
 import plyvel
 
+from videosearch.common.disk import DiskFull, disk_space_for
 from videosearch.common.errors import FailedPrecondition
 from videosearch.searcher.types import (
     MomentRecord,
@@ -381,7 +382,8 @@ class SearcherStore:
         # it keeps no log (see CHANGES_NOTE) and the quantized tier turns it on when it opens.
         self.log_changes = log_changes
         self.path = self.data_dir / "leveldb"
-        self.path.mkdir(parents=True, exist_ok=True)
+        with self.disk_space():
+            self.path.mkdir(parents=True, exist_ok=True)
         self._key = self.path.resolve()
         with _OPEN_GUARD:
             if self._key in _OPEN_IN_THIS_PROCESS:
@@ -391,7 +393,8 @@ class SearcherStore:
                 )
             _OPEN_IN_THIS_PROCESS.add(self._key)
         try:
-            self.db = self._open_db()
+            with self.disk_space():
+                self.db = self._open_db()
         except plyvel.IOError as exc:
             self._release()
             if "lock" in str(exc).lower():
@@ -400,9 +403,18 @@ class SearcherStore:
                     "stop that process or start this one with another --data-dir"
                 ) from exc
             raise
-        self._check_schema()
+        except DiskFull:
+            self._release()
+            raise
+        with self.disk_space():
+            self._check_schema()
 
     # -- lifecycle ---------------------------------------------------------------
+
+    def disk_space(self):
+        """Wraps the store's writes: a full disk is DiskFull naming the data directory."""
+        return disk_space_for(self.data_dir, "--data-dir", "delete videos you no longer need, or other files on "
+                                                           "that disk")
 
     def _open_db(self) -> plyvel.DB:
         # Vectors do not compress; skipping snappy makes full scans at startup faster.
@@ -532,15 +544,15 @@ class SearcherStore:
         raw = self.db.get(_text_key(video_id))
         return () if raw is None else text_spans_from_json(raw)
 
-    def iter_text_spans(self) -> Iterator[tuple[str, int, tuple[TextSpan, ...]]]:
-        """(video id, serial of its moment 0, its spans) for every video with text, from one
+    def iter_text_spans(self) -> Iterator[tuple[str, tuple[TextSpan, ...], list[float]]]:
+        """(video id, its spans, its moments' start times) for every video with text, from one
         snapshot: what the lexical index is rebuilt from at start-up."""
         with self.db.snapshot() as snap:
             for key, raw in snap.iterator(prefix=_TEXT):
                 video_id = key[len(_TEXT):].decode()
-                record = snap.get(_video_key(video_id))
-                if record is not None:
-                    yield video_id, json.loads(record)["scene_serial_base"], text_spans_from_json(raw)
+                moments = snap.get(_moments_key(video_id))
+                if moments is not None:
+                    yield video_id, text_spans_from_json(raw), [row[3] for row in json.loads(moments)]
 
     def get_thumbnail(self, video_id: str, scene_index: int) -> Thumbnail | None:
         raw = self.db.get(_thumb_key(video_id, scene_index))
@@ -678,7 +690,7 @@ class SearcherStore:
 
     def prune_changes(self, up_to: int) -> None:
         """Drops the log entries up to generation ``up_to`` (a tier saved there no longer needs them)."""
-        with self.db.write_batch(sync=False) as batch:
+        with self.disk_space(), self.db.write_batch(sync=False) as batch:
             for key in self.db.iterator(start=_CHANGES, stop=_change_key(up_to + 1), include_value=False):
                 batch.delete(key)
 
@@ -729,7 +741,7 @@ class SearcherStore:
         old = _serial_range(old_raw)
         serial_base = int(self.db.get(_NEXT_SERIAL, b"0"))
         vectors = np.ascontiguousarray(embeddings, dtype=VECTOR_DTYPE)
-        with self.db.write_batch(transaction=True, sync=False) as batch:
+        with self.disk_space(), self.db.write_batch(transaction=True, sync=False) as batch:
             if old_raw is not None:
                 self._delete_rows(batch, video.video_id)
             if collection is None:
@@ -755,7 +767,8 @@ class SearcherStore:
         if raw is None:
             return False
         _, serial_base = video_from_json(raw)
-        self.db.put(key, video_to_json(video, serial_base), sync=False)
+        with self.disk_space():
+            self.db.put(key, video_to_json(video, serial_base), sync=False)
         return True
 
     def _put_embedding(self, batch, video_id: str, index: int, vector: np.ndarray) -> None:
@@ -779,7 +792,7 @@ class SearcherStore:
         if raw is None:
             return None
         video, _ = video_from_json(raw)
-        with self.db.write_batch(transaction=True, sync=False) as batch:
+        with self.disk_space(), self.db.write_batch(transaction=True, sync=False) as batch:
             self._delete_rows(batch, video_id)
             batch.delete(_scenes_key(video_id))
             batch.delete(_moments_key(video_id))

@@ -1,4 +1,4 @@
-"""Offline consistency check of a Searcher's store: ``python -m videosearch.searcher.fsck DATA_DIR``.
+"""Offline consistency check of a Searcher's store: ``python -m videosearch.searcher.storage.fsck DATA_DIR``.
 
 Run it on the data directory of a stopped Searcher (LevelDB lets one process open it). It
 reads every key once and reports what a crash must never leave behind:
@@ -26,7 +26,7 @@ from pathlib import Path
 
 import plyvel
 
-from videosearch.searcher import store as layout
+from videosearch.searcher.storage import store as layout
 
 _PER_VIDEO = {"scenes": layout._SCENES, "moments": layout._MOMENTS}
 
