@@ -405,7 +405,11 @@ class Searcher:
         if not hasattr(embedder, "embed_images"):
             raise Unavailable("this Searcher's Embedder cannot embed images; search by text or embedding instead")
         info = self._call_embedder(embedder.model_info, "the query image")
-        pixels = np.stack([image_pixels(rgb, info.preprocessing) for rgb in decoded])
+        prepared = [image_pixels(rgb, info.preprocessing) for rgb in decoded]
+        if len({p.shape for p in prepared}) > 1:  # a patch-budget model keeps each image's aspect: one call each
+            return np.concatenate([self._call_embedder(lambda p=p: embedder.embed_images(p[None]), "the query image")
+                                   for p in prepared])
+        pixels = np.stack(prepared)
         return self._call_embedder(lambda: embedder.embed_images(pixels), "the query image")
 
     def _embedder(self, collection: Collection, kind: str) -> TextEmbedder:
