@@ -335,6 +335,12 @@ def _location_updates() -> list[tuple[str, searcher_pb2.UpdateVideoLocationsRequ
         ("one path twice", request(video_id="nope", locations=[here, here]), INVALID),
         ("negative size", request(video_id="nope", locations=[video_pb2.VideoLocation(path="/v/a.mp4", size_bytes=-1)]),
          INVALID),
+        ("a 1 MiB path", request(video_id=RESIDENT, locations=[video_pb2.VideoLocation(path="/" + "a" * (1 << 20))]),
+         INVALID),
+        ("a name over 255 bytes", request(video_id=RESIDENT, locations=[video_pb2.VideoLocation(path="/v/" + "a" * 256)]),
+         INVALID),
+        ("20,000 locations", request(video_id=RESIDENT, locations=[
+            video_pb2.VideoLocation(path=f"/v/copy-{n}.mp4") for n in range(20_000)]), INVALID),
         ("unknown id", request(video_id="nope", locations=[here]), NOT_FOUND),
     ]
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from videosearch.common import defaults
 from videosearch.common.errors import InvalidArgument, NotFound, PermissionDenied
 
 
-# Linux's limits (NAME_MAX, PATH_MAX); longer paths fail with ENAMETOOLONG deep inside a call.
-_NAME_MAX = 255
-_PATH_MAX = 4096
+_NAME_MAX = defaults.MAX_PATH_NAME_BYTES
+_PATH_MAX = defaults.MAX_PATH_BYTES
 
 
 class AllowedRoots:

@@ -50,11 +50,19 @@ def validate_locations(locations: tuple[VideoLocation, ...], *, allow_empty: boo
     """Each location has a path of its own and no negative size or modification time."""
     if not locations and not allow_empty:
         raise InvalidArgument("locations is empty; send at least one location (path, size_bytes, mtime_ns)")
+    if len(locations) > defaults.MAX_LOCATIONS_PER_VIDEO:
+        raise InvalidArgument(f"{len(locations):,} locations; a video keeps at most {defaults.MAX_LOCATIONS_PER_VIDEO} "
+                              "(send the paths where its file is now)")
     seen: set[str] = set()
     for position, location in enumerate(locations):
         where = f"locations[{position}]"
         if not location.path or "\x00" in location.path:
             raise InvalidArgument(f"{where}.path is empty or has NUL; give the file's absolute path")
+        if len(location.path.encode(errors="surrogateescape")) >= defaults.MAX_PATH_BYTES or any(
+                len(name.encode(errors="surrogateescape")) > defaults.MAX_PATH_NAME_BYTES
+                for name in location.path.split("/")):
+            raise InvalidArgument(f"{where}.path is {len(location.path):,} characters; a path is under "
+                                  f"{defaults.MAX_PATH_BYTES} bytes, each name at most {defaults.MAX_PATH_NAME_BYTES}")
         if location.path in seen:
             raise InvalidArgument(f"{where}.path {location.path!r} is repeated; send each path once")
         if location.size_bytes < 0 or location.mtime_ns < 0:
