@@ -293,10 +293,11 @@ def query_vector(vector: np.ndarray, dim: int | None) -> np.ndarray:
                               "embed the query with the collection's model (GetStats names it)")
     if not np.isfinite(v).all():
         raise InvalidArgument("the query vector contains NaN or infinite values; send a finite embedding")
-    norm = float(np.linalg.norm(v.astype(np.float64)))
+    wide = v.astype(np.float64)  # a norm past float32's range (3e38 values) stays exact here
+    norm = float(np.linalg.norm(wide))
     if norm == 0.0:
         raise InvalidArgument("the query vector is all zeros; it has no direction to search in")
-    return np.ascontiguousarray(v / norm, dtype=np.float32)
+    return np.ascontiguousarray(wide / norm, dtype=np.float32)
 
 
 def search_params(params: SearchParams) -> SearchParams:
