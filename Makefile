@@ -11,7 +11,7 @@ RELEASED_PROTOS := protos/released/videosearch-v1.binpb
 # npm ci once per lockfile change: npm writes node_modules/.package-lock.json when it installs.
 NODE_DEPS := tools/node_modules/.package-lock.json clients/node/node_modules/.package-lock.json
 
-.PHONY: browser-deps screenshots help install node-deps protos protos-check proto-lint proto-release test up demo demo-model bench-embedder bench-embedder-gpu bench-index bench-many bench-decoders bench-search bench-ten-million bench-quality bench-moments bench-detectors chaos bench-load bench-index-memory clean
+.PHONY: browser-deps screenshots help install node-deps protos protos-check proto-lint proto-release lint format test up demo demo-model bench-embedder bench-embedder-gpu bench-index bench-many bench-decoders bench-search bench-ten-million bench-quality bench-moments bench-detectors chaos bench-load bench-index-memory clean
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -63,6 +63,15 @@ browser-deps: ## Install Debian's chromium for the web page's browser tests, whe
 	   apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; then exit 0; fi; \
 	if [ -n "$$CI" ]; then echo "$(CHROMIUM) is missing and could not be installed: CI needs Debian's chromium" >&2; exit 1; fi; \
 	echo "$(CHROMIUM) not found: the web page's browser tests will skip (apt-get install chromium to run them)" >&2
+
+lint: install ## ruff (lint, and the format check of every file not on pyproject's baseline) and mypy over services/ and clients/
+	$(PY) -m ruff check services clients
+	$(PY) -m ruff format --check services clients
+	$(PY) -m mypy
+
+format: install ## Format new and changed Python files with ruff (files on pyproject's format baseline stay as they are)
+	$(PY) -m ruff format services clients
+	$(PY) -m ruff check --fix services clients
 
 test: install node-deps browser-deps ## Run the whole test suite (unit, integration, end-to-end, browser, Node client, buf lint and breaking)
 	$(PY) -m pytest

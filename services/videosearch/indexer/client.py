@@ -77,7 +77,7 @@ class IndexerClient(ServiceClient):
     def wait(self, job_id: str) -> Job:
         """Follows the job to its end and returns it finished (succeeded, failed or cancelled)."""
         job = None
-        for job in self.watch(job_id):
+        for job in self.watch(job_id):  # noqa: B007 - the last snapshot is the one returned
             pass
         return job
 

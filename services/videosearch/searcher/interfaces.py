@@ -40,8 +40,14 @@ class VideoStore(Protocol):
     def collection(self) -> Collection | None:
         """The model id and dimension every stored vector has; None while empty (then any model is taken)."""
 
-    def put_video(self, video: VideoRecord, scenes: list[SceneRecord], embeddings: np.ndarray,
-                  moments: list[MomentRecord] | None = None, extras: VideoExtras = VideoExtras()) -> bool:
+    def put_video(
+        self,
+        video: VideoRecord,
+        scenes: list[SceneRecord],
+        embeddings: np.ndarray,
+        moments: list[MomentRecord] | None = None,
+        extras: VideoExtras = VideoExtras(),
+    ) -> bool:
         """Stores a video whole, replacing an earlier version whole (a reader sees the old or
         the new, never a mix); returns whether it replaced one. FailedPrecondition for
         another model or dimension than the collection's."""
@@ -113,8 +119,15 @@ class InProcessIndex(VectorIndex, Protocol):
 
     def set_model(self, model_id: str) -> None: ...
 
-    def upsert(self, video: VideoRecord, scenes: list[SceneRecord], vectors: np.ndarray, serial_base: int,
-               generation: int, moments: list[MomentRecord] | None = None) -> None: ...
+    def upsert(
+        self,
+        video: VideoRecord,
+        scenes: list[SceneRecord],
+        vectors: np.ndarray,
+        serial_base: int,
+        generation: int,
+        moments: list[MomentRecord] | None = None,
+    ) -> None: ...
 
     def replace_record(self, video: VideoRecord) -> None: ...
 

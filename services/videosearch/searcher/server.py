@@ -65,6 +65,7 @@ class SearcherServer(ServiceApp[SearcherSettings]):
             close()
 
     def ready_message(self) -> str:
+        assert self.searcher is not None, "called once open() returned"
         stats = self.searcher.stats()
         where = self.settings.milvus_uri if self.settings.backend == "milvus" else self.settings.data_dir
         return (f"searcher ready on {self.address}: {stats.video_count} videos, {stats.scene_count} scenes "

@@ -377,7 +377,7 @@ class Searcher:
             return fn()
         except VideoSearchError:
             raise
-        except Exception as exc:  # noqa: BLE001 - any transport failure means the Embedder is unavailable
+        except Exception as exc:  # any transport failure means the Embedder is unavailable
             log.warning("embedding %s failed", what, exc_info=True)
             raise Unavailable(f"cannot embed {what}: the Embedder failed ({type(exc).__name__}: {exc}); retry later") from exc
 

@@ -113,7 +113,7 @@ class IndexOptions:
                 "or 0 to sample through time (seconds_per_sample)"
             )
         try:
-            self.detector_settings
+            self.detector_settings  # noqa: B018 - the property validates
         except InvalidArgument as exc:
             raise InvalidArgument(f"detector: {exc}") from None
         try:
@@ -296,7 +296,7 @@ class JobManager:
         except JobFailure as failure:
             log.warning("job %s failed: %s", job_id, failure)
             self._update(job_id, state=JobState.FAILED, stage=JobStage.NONE, error=str(failure), error_reason=failure.reason)
-        except Exception:  # noqa: BLE001 - a job must never take the worker down
+        except Exception:  # a job must never take the worker down
             log.exception("job %s failed unexpectedly", job_id)
             self._update(
                 job_id,
@@ -354,7 +354,8 @@ class JobManager:
     # -- reading ---------------------------------------------------------------
     def get(self, job_id: str) -> Job:
         if not job_id:
-            raise InvalidArgument("job_id is empty; give the id SubmitIndexJob returned (`videosearch jobs list`, the ListIndexJobs call, lists them)")
+            raise InvalidArgument("job_id is empty; give the id SubmitIndexJob returned "
+                                  "(`videosearch jobs list`, the ListIndexJobs call, lists them)")
         if len(job_id) > MAX_JOB_ID_CHARS:  # checked before the id is quoted in a message
             raise InvalidArgument(f"job_id is {len(job_id):,} characters; this indexer's job ids are at most "
                                   f"{MAX_JOB_ID_CHARS} (`videosearch jobs list` shows them)")
@@ -384,7 +385,9 @@ class JobManager:
         yield job
         while not job.state.finished and is_active():
             with self._changed:
-                self._changed.wait_for(lambda: self._jobs.get(job_id, job).version != job.version, timeout=poll_s)
+                # wait_for calls the lambda here, before the loop rebinds job.
+                self._changed.wait_for(lambda: self._jobs.get(job_id, job).version != job.version,  # noqa: B023
+                                       timeout=poll_s)
                 changes = self._changes_since(job)
             for job in changes:
                 yield job

@@ -356,7 +356,7 @@ class IndexPipeline:
                 with opened.named():  # the job's one descriptor, as the decode pass read it
                     read = (read_back_thumbnails(opened.reader_path, [middle_sample(span[3]) for span in missing], times)
                             if missing else [])
-            except Exception:  # noqa: BLE001 - thumbnails are a convenience; the index must not depend on them
+            except Exception:  # thumbnails are a convenience; the index must not depend on them
                 log.warning("no thumbnails for %s", opened.path, exc_info=True)
                 read = []
         made.update(zip((span[0] for span in missing), read))

@@ -9,7 +9,6 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Callable
 from pathlib import Path
 
 from videosearch.common.errors import (

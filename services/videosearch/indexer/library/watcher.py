@@ -170,7 +170,7 @@ class FolderWatcher:
                 self._scan()
             except VideoSearchError as exc:  # the Searcher is down or refused: try again later
                 self._error(f"scan failed: {exc}")
-            except Exception as exc:  # noqa: BLE001 - a watcher thread must not die
+            except Exception as exc:  # a watcher thread must not die
                 log.exception("library %s: scan failed", self.folder)
                 self._error(f"scan failed unexpectedly ({exc}); the indexer log has the details")
             now = time.monotonic()

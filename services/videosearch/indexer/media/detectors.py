@@ -93,7 +93,7 @@ class DetectorSettings:
     hash_lowpass: int = 2
 
     def __post_init__(self) -> None:
-        self.members  # validates the name
+        self.members  # noqa: B018 - the property validates the name
         checks = [
             (self.threshold > 0, f"the content threshold must be positive (ContentDetector's default is 27), got {self.threshold}"),
             (self.min_scene_len >= 0, f"min_scene_len must be 0 or more frames (default 15), got {self.min_scene_len}"),

@@ -94,8 +94,9 @@ def iter_scenes(
     ``threshold`` and ``min_scene_len`` (frames) are ContentDetector's; ``detector`` picks
     another cut detector (see :mod:`videosearch.indexer.media.detectors`); ``sampling`` says how
     many frames per scene are sampled (default: one per second, 3 to 160, see
-    :mod:`videosearch.indexer.media.sampling`); ``frames_per_scene`` is a fixed K instead; ``max_candidates`` bounds the frames buffered per open scene (default: what the sampling needs, at least 384);
-    ``preprocess_workers`` threads preprocess frames (0: inline; default min(2, CPUs));
+    :mod:`videosearch.indexer.media.sampling`); ``frames_per_scene`` is a fixed K instead;
+    ``max_candidates`` bounds the frames buffered per open scene (default: what the sampling
+    needs, at least 384); ``preprocess_workers`` threads preprocess frames (default 0: inline);
     ``resize_backend`` is "torch" (default when importable) or "pillow", see
     :mod:`videosearch.embedder.preprocessing`; ``on_progress`` is called every
     ``progress_every`` frames; ``decoder`` sets decoder threads and hardware decoding

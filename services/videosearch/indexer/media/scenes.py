@@ -4,8 +4,9 @@ Each frame is decoded once, sequentially (no seeking). It goes to the scene dete
 (a setting, see videosearch.indexer.media.detectors; by default PySceneDetect's ContentDetector,
 fed frames downscaled exactly as PySceneDetect's SceneManager downscales them, so the cuts
 equal ``scenedetect.detect(path, ContentDetector())``)
-and, when the open scene's ``CandidateBuffer`` wants it, to the CLIP preprocessor (in a small
-thread pool: Pillow and OpenCV release the GIL, so preprocessing overlaps decoding). When a
+and, when the open scene's ``CandidateBuffer`` wants it, to the CLIP preprocessor (inline by
+default; ``preprocess_workers`` > 0 hands frames to a thread pool instead, which measured slower
+on 2 cores, see ``SceneReader.__init__``). When a
 cut closes a scene its sample frames are picked from the buffer and the scene is yielded at
 once, so a caller can embed scene N while scene N+1 is being decoded.
 
@@ -145,7 +146,7 @@ class _DecodeAhead:
                         break
                     except queue.Full:
                         continue
-        except BaseException as exc:  # handed to the consumer, raised there
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, raised there
             self._error = exc
         finally:
             self._put_end()

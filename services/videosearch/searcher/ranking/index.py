@@ -114,7 +114,7 @@ class _Rows:
         """Rows from ``at``: ``columns`` is (len(ROW_COLUMNS), rows), as store.row_columns makes."""
         end = at + vectors.shape[0]
         self.vectors[at:end] = vectors
-        for position, (name, column) in enumerate(self.columns.items()):
+        for position, column in enumerate(self.columns.values()):
             column[at:end] = columns[position]
 
 

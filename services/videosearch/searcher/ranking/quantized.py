@@ -328,7 +328,7 @@ class QuantizedIndex:
             alive = table["alive"] & np.array([v is not None for v in videos], bool)
             videos = [v if v is not None else _GONE for v in videos]
             state = _state(blocks, table["seg_rows"], serials, table["counts"], alive, videos)
-        except Exception:  # noqa: BLE001 - a damaged file just means a rebuild
+        except Exception:  # a damaged file just means a rebuild
             log.warning("cannot read the saved quantized tier; rebuilding", exc_info=True)
             return False
         self.scale, self._graph, self._state = float(manifest["scale"]), graph, state
