@@ -11,7 +11,7 @@ RELEASED_PROTOS := protos/released/videosearch-v1.binpb
 # npm ci once per lockfile change: npm writes node_modules/.package-lock.json when it installs.
 NODE_DEPS := tools/node_modules/.package-lock.json clients/node/node_modules/.package-lock.json
 
-.PHONY: browser-deps screenshots help install node-deps protos protos-check proto-lint proto-release lint format test up demo demo-model bench-embedder bench-embedder-gpu bench-index bench-many bench-decoders bench-search bench-ten-million bench-quality bench-moments bench-detectors chaos bench-load bench-index-memory clean
+.PHONY: browser-deps screenshots help install node-deps protos protos-check proto-lint proto-release lint format test test-fast up demo demo-model bench-embedder bench-embedder-gpu bench-index bench-many bench-decoders bench-search bench-ten-million bench-quality bench-moments bench-detectors chaos bench-load bench-index-memory clean
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -73,8 +73,11 @@ format: install ## Format new and changed Python files with ruff (files on pypro
 	$(PY) -m ruff format services clients
 	$(PY) -m ruff check --fix services clients
 
-test: install node-deps browser-deps ## Run the whole test suite (unit, integration, end-to-end, browser, Node client, buf lint and breaking)
-	$(PY) -m pytest
+test: install node-deps browser-deps ## Run the whole test suite (unit, system, browser, slow: end-to-end, Node client, buf lint and breaking)
+	$(PY) -m pytest --durations=25
+
+test-fast: install ## The unit tier without the slow tests (tests/conftest.py says which): a check in about a minute or two
+	$(PY) -m pytest -m "unit and not slow" --durations=10
 
 # Ports for `make up` and `make demo`: `make demo WEB_PORT=8081 SEARCHER_PORT=50063`. Unset, each
 # keeps its default (make up: 50051-50053 and 8080; make demo: free ports and 8080).

@@ -36,7 +36,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import benchlib  # noqa: E402  (sets up sys.path for the project's packages)
 from benchlib import REPO, build_vit_b32, machine  # noqa: E402
-from videosearch.embedder.client import EmbedderClient  # noqa: E402
+from videosearch.client.embedder import EmbedderClient  # noqa: E402
 from videosearch.embedder.model import ClipEmbedder, check_reduced_precision  # noqa: E402
 from videosearch.embedder.server import configure_torch_threads, serve  # noqa: E402
 from videosearch.embedder.settings import EmbedderSettings  # noqa: E402

@@ -25,7 +25,7 @@ def test_bad_model_exits_nonzero_saying_what_to_do(tmp_path):
 def test_server_process_serves_then_stops_cleanly_on_sigterm(tmp_path, tiny_clip_dir):
     from grpc_health.v1 import health_pb2, health_pb2_grpc
     from videosearch.common.grpc_server import insecure_channel
-    from videosearch.embedder.client import EmbedderClient
+    from videosearch.client.embedder import EmbedderClient
 
     from tests.service_process import service_process, stop_with_sigterm
 

@@ -10,7 +10,7 @@ import time
 from starlette.testclient import TestClient
 
 from tests.web.conftest import web_settings
-from videosearch.indexer.client import IndexerClient
+from videosearch.client.indexer import IndexerClient
 from videosearch.web.app import create_app
 
 

@@ -17,9 +17,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from videosearch.indexer.client import IndexerClient, SubmitOptions
-from videosearch.indexer.jobs.manager import Job, JobState
-from videosearch.searcher.client import SearcherClient
+from videosearch.client.indexer import IndexerClient, SubmitOptions
+from videosearch.indexer.types import Job, JobState
+from videosearch.client.searcher import SearcherClient
 from videosearch.searcher.types import SearchParams
 
 

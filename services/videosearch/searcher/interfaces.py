@@ -2,7 +2,7 @@
 and a :class:`VectorIndex` (counts and ranking). Three tiers implement both, and
 ``backends.open_backend`` is the one place that picks which:
 
-- float32 (``ranking.index.SceneIndex`` beside the LevelDB store): every moment vector in memory;
+- float32 (``ranking.index.MomentIndex`` beside the LevelDB store): every moment vector in memory;
 - int8 (``ranking.quantized.QuantizedIndex`` beside the LevelDB store): codes in memory, candidates
   re-scored from the store, for collections too large for float32;
 - Milvus (``backends.milvus_searcher``): nothing kept in the process.

@@ -13,7 +13,7 @@ from videosearch.common.errors import FailedPrecondition
 from videosearch.common.service import EXIT_STARTUP_FAILED, ServiceApp
 from videosearch.searcher.metrics import SearcherMetrics
 from videosearch.searcher.ranking.quantized import PRECISIONS
-from videosearch.searcher.service import Searcher, TextEmbedder
+from videosearch.searcher.service import Searcher, QueryEmbedder
 from videosearch.searcher.servicer import SearcherServicer
 from videosearch.searcher.settings import ANN_MODES, BACKENDS, SearcherSettings, load
 from videosearch.v1 import searcher_pb2, searcher_pb2_grpc
@@ -43,14 +43,14 @@ class SearcherServer(ServiceApp[SearcherSettings]):
             raise ValueError("--backend milvus needs --milvus-uri (http://host:19530, or a local path for milvus-lite)")
         super().__init__(settings, SearcherServicer())
         self.searcher: Searcher | None = None
-        self.text_embedder: TextEmbedder | None = None
+        self.text_embedder: QueryEmbedder | None = None
 
-    def open(self, text_embedder: TextEmbedder | None = None) -> Searcher:
+    def open(self, text_embedder: QueryEmbedder | None = None) -> Searcher:
         s = self.settings
         if text_embedder is None and s.embedder_address:
-            from videosearch.searcher.text_embedder import RemoteTextEmbedder
+            from videosearch.searcher.query_embedder import RemoteQueryEmbedder
 
-            text_embedder = RemoteTextEmbedder(s.embedder_address, timeout=s.embedder_timeout,
+            text_embedder = RemoteQueryEmbedder(s.embedder_address, timeout=s.embedder_timeout,
                                                security=s.client_security())
         self.text_embedder = text_embedder
         self.searcher = Searcher.open(s, text_embedder)
@@ -80,7 +80,7 @@ def start_server(settings: SearcherSettings) -> SearcherServer:
     return SearcherServer(settings).start()
 
 
-def serve(settings: SearcherSettings, text_embedder: TextEmbedder | None = None) -> SearcherServer:
+def serve(settings: SearcherSettings, text_embedder: QueryEmbedder | None = None) -> SearcherServer:
     """Starts a SERVING Searcher (for tests and in-process use)."""
     return SearcherServer.serve(settings, text_embedder)
 

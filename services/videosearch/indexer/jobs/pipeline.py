@@ -27,14 +27,8 @@ from videosearch.common.resilience import RetryPolicy
 from videosearch.indexer.jobs.limits import MediaLimits
 from videosearch.indexer.jobs.locations import file_location, record_location
 from videosearch.indexer.media.moments import MomentSettings, VideoMoment, join_across_cuts, split_scene, unit_mean
-from videosearch.indexer.jobs.manager import (
-    ErrorReason,
-    IndexOptions,
-    Job,
-    JobFailure,
-    JobHandle,
-    JobStage,
-)
+from videosearch.indexer.types import ErrorReason, IndexOptions, Job, JobStage
+from videosearch.indexer.jobs.manager import JobFailure, JobHandle
 from videosearch.indexer.media.opened_file import OpenedFile
 from videosearch.indexer.paths import AllowedRoots
 from videosearch.indexer.media.reuse import DEFAULT_MAX_DIFFERENCE, embedding_sources

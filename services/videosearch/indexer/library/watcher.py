@@ -31,7 +31,7 @@ from pathlib import Path
 import watchfiles
 
 from videosearch.common.errors import ResourceExhausted, VideoSearchError
-from videosearch.indexer.jobs.manager import Job, JobState
+from videosearch.indexer.types import Job, JobState
 from videosearch.indexer.library.types import LibraryState, LibraryStatus
 from videosearch.indexer.library.upkeep import LibraryUpkeep, under
 

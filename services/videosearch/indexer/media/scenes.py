@@ -34,7 +34,8 @@ from videosearch.common.errors import Cancelled, InvalidArgument
 from videosearch.common.timecode import PresentationTime
 from videosearch.embedder.types import Preprocessing
 from videosearch.indexer.media.decoding import DecoderSettings
-from videosearch.indexer.media.detectors import CutDetector, DetectorSettings, largest_shrink
+from videosearch.indexer.media.detector_settings import DetectorSettings
+from videosearch.indexer.media.detectors import CutDetector, largest_shrink
 from videosearch.indexer.media.frame_times import FrameTimes
 from videosearch.embedder.preprocessing import FramePreprocessor, ReducedFrame
 from videosearch.indexer.media.sampling import CandidateBuffer, SamplingPolicy, candidates_needed
@@ -192,6 +193,16 @@ class SceneReader:
     decoded so far (all of them, and the video's end, once the last scene is yielded): the
     times of any frame number a caller derives from the scenes, such as a moment's bounds.
     A reader can be iterated once.
+
+    Options: ``threshold`` and ``min_scene_len`` (frames) are ContentDetector's; ``detector``
+    picks another cut detector (see :mod:`videosearch.indexer.media.detectors`); ``sampling``
+    says how many frames per scene are sampled (default: one per second, 3 to 160, see
+    :mod:`videosearch.indexer.media.sampling`); ``frames_per_scene`` is a fixed K instead;
+    ``max_candidates`` bounds the frames buffered per open scene (default: what the sampling
+    needs, at least 384); ``preprocess_workers`` threads preprocess frames (default 0: inline);
+    ``resize_backend`` is "torch" (default when importable) or "pillow", see
+    :mod:`videosearch.embedder.preprocessing`; ``decoder`` sets decoder threads and hardware
+    decoding (:mod:`videosearch.indexer.media.decoding`).
     """
 
     def __init__(

@@ -12,7 +12,7 @@ import numpy as np
 
 from videosearch.searcher.interfaces import InProcessIndex
 from videosearch.searcher.ranking.ann import AnnParams
-from videosearch.searcher.ranking.index import SceneIndex
+from videosearch.searcher.ranking.index import MomentIndex
 from videosearch.searcher.ranking.quantized import QuantizedIndex, TierParams, choose_precision
 from videosearch.searcher.storage.store import Collection, SearcherStore
 from videosearch.searcher.types import (
@@ -133,7 +133,7 @@ def open_local(
             return IndexedStore(leveldb, index)
         leveldb.prune_changes(leveldb.generation())  # a quantized tier's log: this tier never replays it
         loaded = leveldb.load()
-        index = exact = SceneIndex(
+        index = exact = MomentIndex(
             ann_mode=ann,
             ann_threshold=ann_threshold,
             ann_params=ann_params,
