@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1cvideosearch/v1/indexer.proto\x12\x0evideosearch.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd7\x01\n\x0cIndexOptions\x12\x1a\n\x12\x64\x65tector_threshold\x18\x01 \x01(\x02\x12\x18\n\x10min_scene_frames\x18\x02 \x01(\x05\x12\x18\n\x10\x66rames_per_scene\x18\x03 \x01(\x05\x12\r\n\x05\x66orce\x18\x04 \x01(\x08\x12\x1a\n\x12seconds_per_sample\x18\x05 \x01(\x02\x12\x1c\n\x14min_frames_per_scene\x18\x06 \x01(\x05\x12\x1c\n\x14max_frames_per_scene\x18\x07 \x01(\x05\x12\x10\n\x08\x64\x65tector\x18\x08 \x01(\t\"\x89\x05\n\x08IndexJob\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x0c\n\x04path\x18\x02 \x01(\t\x12\'\n\x05state\x18\x03 \x01(\x0e\x32\x18.videosearch.v1.JobState\x12\'\n\x05stage\x18\x04 \x01(\x0e\x32\x18.videosearch.v1.JobStage\x12\x0f\n\x07percent\x18\x05 \x01(\x02\x12\x16\n\x0e\x66rames_decoded\x18\x06 \x01(\x03\x12\x14\n\x0c\x66rames_total\x18\x07 \x01(\x03\x12\x14\n\x0cscenes_found\x18\x08 \x01(\x05\x12\x17\n\x0f\x66rames_embedded\x18\t \x01(\x05\x12\x17\n\x0f\x66rames_to_embed\x18\n \x01(\x05\x12\x10\n\x08video_id\x18\x0b \x01(\t\x12\r\n\x05\x65rror\x18\x0c \x01(\t\x12\x34\n\x0c\x65rror_reason\x18\r \x01(\x0e\x32\x1e.videosearch.v1.JobErrorReason\x12/\n\x0b\x63reate_time\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\x07options\x18\x10 \x01(\x0b\x32\x1c.videosearch.v1.IndexOptions\x12\x0f\n\x07skipped\x18\x11 \x01(\x08\x12\x41\n\rstage_seconds\x18\x12 \x03(\x0b\x32*.videosearch.v1.IndexJob.StageSecondsEntry\x12\x15\n\rmoments_found\x18\x13 \x01(\x05\x1a\x33\n\x11StageSecondsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"T\n\x15SubmitIndexJobRequest\x12\x0c\n\x04path\x18\x01 \x01(\t\x12-\n\x07options\x18\x02 \x01(\x0b\x32\x1c.videosearch.v1.IndexOptions\"?\n\x16SubmitIndexJobResponse\x12%\n\x03job\x18\x01 \x01(\x0b\x32\x18.videosearch.v1.IndexJob\"&\n\x14WatchIndexJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\">\n\x15WatchIndexJobResponse\x12%\n\x03job\x18\x01 \x01(\x0b\x32\x18.videosearch.v1.IndexJob\"$\n\x12GetIndexJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"<\n\x13GetIndexJobResponse\x12%\n\x03job\x18\x01 \x01(\x0b\x32\x18.videosearch.v1.IndexJob\"=\n\x14ListIndexJobsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"X\n\x15ListIndexJobsResponse\x12&\n\x04jobs\x18\x01 \x03(\x0b\x32\x18.videosearch.v1.IndexJob\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\'\n\x15\x43\x61ncelIndexJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"?\n\x16\x43\x61ncelIndexJobResponse\x12%\n\x03job\x18\x01 \x01(\x0b\x32\x18.videosearch.v1.IndexJob*\x9a\x01\n\x08JobState\x12\x19\n\x15JOB_STATE_UNSPECIFIED\x10\x00\x12\x14\n\x10JOB_STATE_QUEUED\x10\x01\x12\x15\n\x11JOB_STATE_RUNNING\x10\x02\x12\x17\n\x13JOB_STATE_SUCCEEDED\x10\x03\x12\x14\n\x10JOB_STATE_FAILED\x10\x04\x12\x17\n\x13JOB_STATE_CANCELLED\x10\x05*\x8c\x01\n\x08JobStage\x12\x19\n\x15JOB_STAGE_UNSPECIFIED\x10\x00\x12\x15\n\x11JOB_STAGE_HASHING\x10\x01\x12\x1e\n\x1aJOB_STAGE_DETECTING_SCENES\x10\x02\x12\x17\n\x13JOB_STAGE_EMBEDDING\x10\x03\x12\x15\n\x11JOB_STAGE_STORING\x10\x04*\x82\x03\n\x0eJobErrorReason\x12 \n\x1cJOB_ERROR_REASON_UNSPECIFIED\x10\x00\x12\x1f\n\x1bJOB_ERROR_REASON_UNREADABLE\x10\x01\x12 \n\x1cJOB_ERROR_REASON_NOT_A_VIDEO\x10\x02\x12)\n%JOB_ERROR_REASON_EMBEDDER_UNAVAILABLE\x10\x03\x12)\n%JOB_ERROR_REASON_SEARCHER_UNAVAILABLE\x10\x04\x12\x1d\n\x19JOB_ERROR_REASON_INTERNAL\x10\x05\x12%\n!JOB_ERROR_REASON_EMBEDDER_REFUSED\x10\x06\x12%\n!JOB_ERROR_REASON_SEARCHER_REFUSED\x10\x07\x12#\n\x1fJOB_ERROR_REASON_MODEL_MISMATCH\x10\x08\x12#\n\x1fJOB_ERROR_REASON_LIMIT_EXCEEDED\x10\t2\xe8\x03\n\x0eIndexerService\x12_\n\x0eSubmitIndexJob\x12%.videosearch.v1.SubmitIndexJobRequest\x1a&.videosearch.v1.SubmitIndexJobResponse\x12^\n\rWatchIndexJob\x12$.videosearch.v1.WatchIndexJobRequest\x1a%.videosearch.v1.WatchIndexJobResponse0\x01\x12V\n\x0bGetIndexJob\x12\".videosearch.v1.GetIndexJobRequest\x1a#.videosearch.v1.GetIndexJobResponse\x12\\\n\rListIndexJobs\x12$.videosearch.v1.ListIndexJobsRequest\x1a%.videosearch.v1.ListIndexJobsResponse\x12_\n\x0e\x43\x61ncelIndexJob\x12%.videosearch.v1.CancelIndexJobRequest\x1a&.videosearch.v1.CancelIndexJobResponseB\xa6\x01\n\x12\x64\x65v.videosearch.v1B\x0cIndexerProtoP\x01ZFgithub.com/videosearch/videosearch/gen/go/videosearch/v1;videosearchv1\xa2\x02\x03VSX\xaa\x02\x0eVideosearch.V1\xca\x02\x0eVideosearch\\V1\xea\x02\x0fVideosearch::V1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1cvideosearch/v1/indexer.proto\x12\x0evideosearch.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xcd\x02\n\x0cIndexOptions\x12\x1a\n\x12\x64\x65tector_threshold\x18\x01 \x01(\x02\x12\x18\n\x10min_scene_frames\x18\x02 \x01(\x05\x12\x18\n\x10\x66rames_per_scene\x18\x03 \x01(\x05\x12\r\n\x05\x66orce\x18\x04 \x01(\x08\x12\x1a\n\x12seconds_per_sample\x18\x05 \x01(\x02\x12\x1c\n\x14min_frames_per_scene\x18\x06 \x01(\x05\x12\x1c\n\x14max_frames_per_scene\x18\x07 \x01(\x05\x12\x10\n\x08\x64\x65tector\x18\x08 \x01(\t\x12\x16\n\tsubtitles\x18\t \x01(\x08H\x00\x88\x01\x01\x12\x13\n\x06speech\x18\n \x01(\x08H\x01\x88\x01\x01\x12\x1b\n\x0eon_screen_text\x18\x0b \x01(\x08H\x02\x88\x01\x01\x42\x0c\n\n_subtitlesB\t\n\x07_speechB\x11\n\x0f_on_screen_text\"\xb5\x05\n\x08IndexJob\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x0c\n\x04path\x18\x02 \x01(\t\x12\'\n\x05state\x18\x03 \x01(\x0e\x32\x18.videosearch.v1.JobState\x12\'\n\x05stage\x18\x04 \x01(\x0e\x32\x18.videosearch.v1.JobStage\x12\x0f\n\x07percent\x18\x05 \x01(\x02\x12\x16\n\x0e\x66rames_decoded\x18\x06 \x01(\x03\x12\x14\n\x0c\x66rames_total\x18\x07 \x01(\x03\x12\x14\n\x0cscenes_found\x18\x08 \x01(\x05\x12\x17\n\x0f\x66rames_embedded\x18\t \x01(\x05\x12\x17\n\x0f\x66rames_to_embed\x18\n \x01(\x05\x12\x10\n\x08video_id\x18\x0b \x01(\t\x12\r\n\x05\x65rror\x18\x0c \x01(\t\x12\x34\n\x0c\x65rror_reason\x18\r \x01(\x0e\x32\x1e.videosearch.v1.JobErrorReason\x12/\n\x0b\x63reate_time\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\x07options\x18\x10 \x01(\x0b\x32\x1c.videosearch.v1.IndexOptions\x12\x0f\n\x07skipped\x18\x11 \x01(\x08\x12\x41\n\rstage_seconds\x18\x12 \x03(\x0b\x32*.videosearch.v1.IndexJob.StageSecondsEntry\x12\x15\n\rmoments_found\x18\x13 \x01(\x05\x12\x10\n\x08warnings\x18\x14 \x03(\t\x12\x18\n\x10text_spans_found\x18\x15 \x01(\x05\x1a\x33\n\x11StageSecondsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"T\n\x15SubmitIndexJobRequest\x12\x0c\n\x04path\x18\x01 \x01(\t\x12-\n\x07options\x18\x02 \x01(\x0b\x32\x1c.videosearch.v1.IndexOptions\"?\n\x16SubmitIndexJobResponse\x12%\n\x03job\x18\x01 \x01(\x0b\x32\x18.videosearch.v1.IndexJob\"&\n\x14WatchIndexJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\">\n\x15WatchIndexJobResponse\x12%\n\x03job\x18\x01 \x01(\x0b\x32\x18.videosearch.v1.IndexJob\"$\n\x12GetIndexJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"<\n\x13GetIndexJobResponse\x12%\n\x03job\x18\x01 \x01(\x0b\x32\x18.videosearch.v1.IndexJob\"=\n\x14ListIndexJobsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"X\n\x15ListIndexJobsResponse\x12&\n\x04jobs\x18\x01 \x03(\x0b\x32\x18.videosearch.v1.IndexJob\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\'\n\x15\x43\x61ncelIndexJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"?\n\x16\x43\x61ncelIndexJobResponse\x12%\n\x03job\x18\x01 \x01(\x0b\x32\x18.videosearch.v1.IndexJob*\x9a\x01\n\x08JobState\x12\x19\n\x15JOB_STATE_UNSPECIFIED\x10\x00\x12\x14\n\x10JOB_STATE_QUEUED\x10\x01\x12\x15\n\x11JOB_STATE_RUNNING\x10\x02\x12\x17\n\x13JOB_STATE_SUCCEEDED\x10\x03\x12\x14\n\x10JOB_STATE_FAILED\x10\x04\x12\x17\n\x13JOB_STATE_CANCELLED\x10\x05*\xc4\x01\n\x08JobStage\x12\x19\n\x15JOB_STAGE_UNSPECIFIED\x10\x00\x12\x15\n\x11JOB_STAGE_HASHING\x10\x01\x12\x1e\n\x1aJOB_STAGE_DETECTING_SCENES\x10\x02\x12\x17\n\x13JOB_STAGE_EMBEDDING\x10\x03\x12\x15\n\x11JOB_STAGE_STORING\x10\x04\x12\x1a\n\x16JOB_STAGE_TRANSCRIBING\x10\x05\x12\x1a\n\x16JOB_STAGE_READING_TEXT\x10\x06*\x82\x03\n\x0eJobErrorReason\x12 \n\x1cJOB_ERROR_REASON_UNSPECIFIED\x10\x00\x12\x1f\n\x1bJOB_ERROR_REASON_UNREADABLE\x10\x01\x12 \n\x1cJOB_ERROR_REASON_NOT_A_VIDEO\x10\x02\x12)\n%JOB_ERROR_REASON_EMBEDDER_UNAVAILABLE\x10\x03\x12)\n%JOB_ERROR_REASON_SEARCHER_UNAVAILABLE\x10\x04\x12\x1d\n\x19JOB_ERROR_REASON_INTERNAL\x10\x05\x12%\n!JOB_ERROR_REASON_EMBEDDER_REFUSED\x10\x06\x12%\n!JOB_ERROR_REASON_SEARCHER_REFUSED\x10\x07\x12#\n\x1fJOB_ERROR_REASON_MODEL_MISMATCH\x10\x08\x12#\n\x1fJOB_ERROR_REASON_LIMIT_EXCEEDED\x10\t2\xe8\x03\n\x0eIndexerService\x12_\n\x0eSubmitIndexJob\x12%.videosearch.v1.SubmitIndexJobRequest\x1a&.videosearch.v1.SubmitIndexJobResponse\x12^\n\rWatchIndexJob\x12$.videosearch.v1.WatchIndexJobRequest\x1a%.videosearch.v1.WatchIndexJobResponse0\x01\x12V\n\x0bGetIndexJob\x12\".videosearch.v1.GetIndexJobRequest\x1a#.videosearch.v1.GetIndexJobResponse\x12\\\n\rListIndexJobs\x12$.videosearch.v1.ListIndexJobsRequest\x1a%.videosearch.v1.ListIndexJobsResponse\x12_\n\x0e\x43\x61ncelIndexJob\x12%.videosearch.v1.CancelIndexJobRequest\x1a&.videosearch.v1.CancelIndexJobResponseB\xa6\x01\n\x12\x64\x65v.videosearch.v1B\x0cIndexerProtoP\x01ZFgithub.com/videosearch/videosearch/gen/go/videosearch/v1;videosearchv1\xa2\x02\x03VSX\xaa\x02\x0eVideosearch.V1\xca\x02\x0eVideosearch\\V1\xea\x02\x0fVideosearch::V1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,38 +35,38 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._serialized_options = b'\n\022dev.videosearch.v1B\014IndexerProtoP\001ZFgithub.com/videosearch/videosearch/gen/go/videosearch/v1;videosearchv1\242\002\003VSX\252\002\016Videosearch.V1\312\002\016Videosearch\\V1\352\002\017Videosearch::V1'
   _globals['_INDEXJOB_STAGESECONDSENTRY']._loaded_options = None
   _globals['_INDEXJOB_STAGESECONDSENTRY']._serialized_options = b'8\001'
-  _globals['_JOBSTATE']._serialized_start=1566
-  _globals['_JOBSTATE']._serialized_end=1720
-  _globals['_JOBSTAGE']._serialized_start=1723
-  _globals['_JOBSTAGE']._serialized_end=1863
-  _globals['_JOBERRORREASON']._serialized_start=1866
-  _globals['_JOBERRORREASON']._serialized_end=2252
+  _globals['_JOBSTATE']._serialized_start=1728
+  _globals['_JOBSTATE']._serialized_end=1882
+  _globals['_JOBSTAGE']._serialized_start=1885
+  _globals['_JOBSTAGE']._serialized_end=2081
+  _globals['_JOBERRORREASON']._serialized_start=2084
+  _globals['_JOBERRORREASON']._serialized_end=2470
   _globals['_INDEXOPTIONS']._serialized_start=82
-  _globals['_INDEXOPTIONS']._serialized_end=297
-  _globals['_INDEXJOB']._serialized_start=300
-  _globals['_INDEXJOB']._serialized_end=949
-  _globals['_INDEXJOB_STAGESECONDSENTRY']._serialized_start=898
-  _globals['_INDEXJOB_STAGESECONDSENTRY']._serialized_end=949
-  _globals['_SUBMITINDEXJOBREQUEST']._serialized_start=951
-  _globals['_SUBMITINDEXJOBREQUEST']._serialized_end=1035
-  _globals['_SUBMITINDEXJOBRESPONSE']._serialized_start=1037
-  _globals['_SUBMITINDEXJOBRESPONSE']._serialized_end=1100
-  _globals['_WATCHINDEXJOBREQUEST']._serialized_start=1102
-  _globals['_WATCHINDEXJOBREQUEST']._serialized_end=1140
-  _globals['_WATCHINDEXJOBRESPONSE']._serialized_start=1142
-  _globals['_WATCHINDEXJOBRESPONSE']._serialized_end=1204
-  _globals['_GETINDEXJOBREQUEST']._serialized_start=1206
-  _globals['_GETINDEXJOBREQUEST']._serialized_end=1242
-  _globals['_GETINDEXJOBRESPONSE']._serialized_start=1244
-  _globals['_GETINDEXJOBRESPONSE']._serialized_end=1304
-  _globals['_LISTINDEXJOBSREQUEST']._serialized_start=1306
-  _globals['_LISTINDEXJOBSREQUEST']._serialized_end=1367
-  _globals['_LISTINDEXJOBSRESPONSE']._serialized_start=1369
-  _globals['_LISTINDEXJOBSRESPONSE']._serialized_end=1457
-  _globals['_CANCELINDEXJOBREQUEST']._serialized_start=1459
-  _globals['_CANCELINDEXJOBREQUEST']._serialized_end=1498
-  _globals['_CANCELINDEXJOBRESPONSE']._serialized_start=1500
-  _globals['_CANCELINDEXJOBRESPONSE']._serialized_end=1563
-  _globals['_INDEXERSERVICE']._serialized_start=2255
-  _globals['_INDEXERSERVICE']._serialized_end=2743
+  _globals['_INDEXOPTIONS']._serialized_end=415
+  _globals['_INDEXJOB']._serialized_start=418
+  _globals['_INDEXJOB']._serialized_end=1111
+  _globals['_INDEXJOB_STAGESECONDSENTRY']._serialized_start=1060
+  _globals['_INDEXJOB_STAGESECONDSENTRY']._serialized_end=1111
+  _globals['_SUBMITINDEXJOBREQUEST']._serialized_start=1113
+  _globals['_SUBMITINDEXJOBREQUEST']._serialized_end=1197
+  _globals['_SUBMITINDEXJOBRESPONSE']._serialized_start=1199
+  _globals['_SUBMITINDEXJOBRESPONSE']._serialized_end=1262
+  _globals['_WATCHINDEXJOBREQUEST']._serialized_start=1264
+  _globals['_WATCHINDEXJOBREQUEST']._serialized_end=1302
+  _globals['_WATCHINDEXJOBRESPONSE']._serialized_start=1304
+  _globals['_WATCHINDEXJOBRESPONSE']._serialized_end=1366
+  _globals['_GETINDEXJOBREQUEST']._serialized_start=1368
+  _globals['_GETINDEXJOBREQUEST']._serialized_end=1404
+  _globals['_GETINDEXJOBRESPONSE']._serialized_start=1406
+  _globals['_GETINDEXJOBRESPONSE']._serialized_end=1466
+  _globals['_LISTINDEXJOBSREQUEST']._serialized_start=1468
+  _globals['_LISTINDEXJOBSREQUEST']._serialized_end=1529
+  _globals['_LISTINDEXJOBSRESPONSE']._serialized_start=1531
+  _globals['_LISTINDEXJOBSRESPONSE']._serialized_end=1619
+  _globals['_CANCELINDEXJOBREQUEST']._serialized_start=1621
+  _globals['_CANCELINDEXJOBREQUEST']._serialized_end=1660
+  _globals['_CANCELINDEXJOBRESPONSE']._serialized_start=1662
+  _globals['_CANCELINDEXJOBRESPONSE']._serialized_end=1725
+  _globals['_INDEXERSERVICE']._serialized_start=2473
+  _globals['_INDEXERSERVICE']._serialized_end=2961
 # @@protoc_insertion_point(module_scope)
