@@ -96,6 +96,19 @@ def test_delete_removes_everything_and_frees_the_model(backend, rng):
     assert (backend.collection().model_id, backend.collection().embedding_dim) == ("other", 8)
 
 
+def test_text_spans_round_trip_are_replaced_and_deleted(backend, rng):
+    from videosearch.searcher.types import TextBox, TextSpan, VideoExtras
+
+    spans = (TextSpan("said", 0.5, 1.5, "quarterly budget", "en", "sidecar"),
+             TextSpan("written", 0.5, 2.0, "出口", "zh", "ocr", TextBox(0.1, 0.1, 0.3, 0.2)))
+    backend.put_video(make_video("v", 2), make_scenes(2), random_unit(rng, 2), None, VideoExtras(text_spans=spans))
+    assert backend.get_text_spans("v") == spans
+    backend.put_video(make_video("v", 2), make_scenes(2), random_unit(rng, 2), None, VideoExtras(text_spans=spans[1:]))
+    assert backend.get_text_spans("v") == spans[1:]
+    backend.delete_video("v")
+    assert backend.get_text_spans("v") == ()
+
+
 def test_other_model_or_dimension_is_refused(backend, rng):
     backend.put_video(make_video("v", 1), make_scenes(1), random_unit(rng, 1))
     with pytest.raises(FailedPrecondition, match=f"holds embeddings of model '{MODEL}'.*re-index"):

@@ -327,11 +327,11 @@ class JobManager:
     # -- reading ---------------------------------------------------------------
     def get(self, job_id: str) -> Job:
         if not job_id:
-            raise InvalidArgument("job_id is empty; give the id SubmitIndexJob returned (ListIndexJobs lists them)")
+            raise InvalidArgument("job_id is empty; give the id SubmitIndexJob returned (`videosearch jobs list`, the ListIndexJobs call, lists them)")
         with self._changed:
             job = self._jobs.get(job_id)
         if job is None:
-            raise NotFound(f"no job {job_id!r}; list jobs to see the ids this indexer knows")
+            raise NotFound(f"no job {job_id!r}; `videosearch jobs list` (the ListIndexJobs call) shows the ids this indexer knows")
         return job
 
     def list(self, limit: int, *, before: int | None = None) -> tuple[list[Job], int | None]:

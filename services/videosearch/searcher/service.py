@@ -45,6 +45,7 @@ from videosearch.searcher.types import (
     SearcherStats,
     SearchParams,
     SearchResult,
+    TextSpan,
     Thumbnail,
     VideoExtras,
     VideoHit,
@@ -56,6 +57,8 @@ from videosearch.searcher.types import (
 
 log = logging.getLogger(__name__)
 
+# Names the CLI command first: most readers of these messages typed one.
+STORED_IDS_HINT = "`videosearch videos list` (the ListVideos call) shows the stored ids"
 _VIDEO_PAGES = PageTokens("ListVideos", str)
 _SEARCH_PAGES = PageTokens("Search", int)
 
@@ -182,7 +185,7 @@ class Searcher:
         with self._write_lock:
             found = self.store.get_video(video_id)
             if found is None:
-                raise NotFound(f"no video with id {video_id!r}; index the file first (ListVideos shows the stored ids)")
+                raise NotFound(f"no video with id {video_id!r}; index the file first ({STORED_IDS_HINT})")
             merged = merge_locations(found[0].locations, locations)
             stored = dataclasses.replace(found[0], locations=merged, uri=primary_path(merged, found[0].uri))
             self.store.put_video_record(stored)
@@ -196,7 +199,7 @@ class Searcher:
         with self._write_lock:
             deleted = self.store.delete_video(video_id)
             if deleted is None:
-                raise NotFound(f"no video with id {video_id!r}; ListVideos shows the stored ids")
+                raise NotFound(f"no video with id {video_id!r}; {STORED_IDS_HINT}")
             if self.store.collection() is None:
                 self.index.clear()
             else:
@@ -213,7 +216,7 @@ class Searcher:
         validation.validate_video_id(video_id)
         found = self.store.get_video_moments(video_id)
         if found is None:
-            raise NotFound(f"no video with id {video_id!r}; ListVideos shows the stored ids")
+            raise NotFound(f"no video with id {video_id!r}; {STORED_IDS_HINT}")
         return found
 
     def get_video_vectors(self, video_id: str) -> tuple[VideoRecord, list[SceneRecord], list[MomentRecord], np.ndarray]:
@@ -221,12 +224,17 @@ class Searcher:
         validation.validate_video_id(video_id)
         found = self.store.get_video_vectors(video_id)
         if found is None:
-            raise NotFound(f"no video with id {video_id!r}; ListVideos shows the stored ids")
+            raise NotFound(f"no video with id {video_id!r}; {STORED_IDS_HINT}")
         return found
 
     def scene_vectors(self, scenes: list[SceneRecord], moments: list[MomentRecord], rows: np.ndarray) -> np.ndarray:
         """(scenes, dim) unit rows: each scene's vector as a query term would use it."""
         return np.stack([composite.scene_vector(scene, moments, rows) for scene in scenes])
+
+    def get_text_spans(self, video_id: str) -> tuple[TextSpan, ...]:
+        """What is said and written in a stored video, by start time (() when nothing)."""
+        validation.validate_video_id(video_id)
+        return self.store.get_text_spans(video_id)
 
     def get_thumbnail(self, video_id: str, scene_index: int) -> Thumbnail:
         validation.validate_video_id(video_id)
@@ -234,7 +242,7 @@ class Searcher:
             raise InvalidArgument(f"scene_index is {scene_index}; scenes count from 0")
         video = self.store.get_video(video_id)
         if video is None:
-            raise NotFound(f"no video with id {video_id!r}; ListVideos shows the stored ids")
+            raise NotFound(f"no video with id {video_id!r}; {STORED_IDS_HINT}")
         if scene_index >= video[0].scene_count:
             raise NotFound(f"video {video_id} has {video[0].scene_count} scenes, no scene {scene_index}; "
                            "scene indexes count from 0")

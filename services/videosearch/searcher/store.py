@@ -4,7 +4,7 @@ The Searcher is the only process that opens this database (LevelDB takes a lock
 file; a second opener fails with :class:`StoreLocked`). Everything lives in ONE
 LevelDB so a single write batch is atomic across all logical indexes::
 
-    meta/schema                   b"3"                   store layout version
+    meta/schema                   b"4"                   store layout version
     meta/collection               JSON                   model id, dim, dtype of ALL stored vectors
     meta/generation               ascii int              bumped by every write (ANN index freshness)
     meta/next_serial              ascii int              next scene serial (stable ANN keys)
@@ -14,6 +14,7 @@ LevelDB so a single write batch is atomic across all logical indexes::
     emb/<id> NUL <index u32 BE>   raw <f4 bytes          moment -> embedding
     frames/<id> NUL <moment u32 BE>  binary (FRAMES_LAYOUT)  moment -> its sampled frames: numbers, times, <f2 embeddings
     thumb/<id> NUL <scene u32 BE>    binary (THUMB_LAYOUT)   scene -> JPEG thumbnail of its middle sampled frame
+    text/<id>                     JSON list (TEXT_LAYOUT) video -> what is said and written in it, by start time
     changes/<generation 20 digits>   JSON                   which video the write of that generation touched
 
 A moment is the unit of search: a stretch of a scene with its own embedding (a
@@ -41,6 +42,10 @@ leaves the old schema intact and the upgrade simply runs again):
   scores, their scenes no thumbnail; re-indexing adds them). The version is bumped even
   so because a schema-2 Searcher would delete such a video and leave its ``frames/`` and
   ``thumb/`` keys behind as orphans; now it refuses the store instead.
+* 4: text spans (``text/``: subtitle and transcript cues, on-screen text), one key per video
+  that has any, written in the video's batch and deleted with it. The lexical index is
+  rebuilt from these keys at start-up. The upgrade from 3 (or older) only writes the new
+  version, for the same reason as 3: a schema-3 Searcher would leave ``text/`` orphans.
 """
 
 from __future__ import annotations
@@ -66,6 +71,8 @@ from videosearch.searcher.types import (
     MomentRecord,
     SampledFrame,
     SceneRecord,
+    TextBox,
+    TextSpan,
     Thumbnail,
     VideoExtras,
     VideoLocation,
@@ -75,8 +82,8 @@ from videosearch.searcher.types import (
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 3
-UPGRADABLE_SCHEMAS = (1, 2)
+SCHEMA_VERSION = 4
+UPGRADABLE_SCHEMAS = (1, 2, 3)
 VECTOR_DTYPE = np.dtype("<f4")
 # Frame embeddings only explain hits (which frame matched, each frame's score): float16 keeps
 # those scores within about 1e-3 of float32 at half the disk.
@@ -84,6 +91,7 @@ FRAME_VECTOR_DTYPE = np.dtype("<f2")
 FRAMES_LAYOUT = "u32 n | n x i64 frame | n x f64 seconds | n x dim x f2 embedding (little-endian)"
 THUMB_LAYOUT = "i32 width | i32 height | i64 frame | f64 seconds | JPEG bytes (little-endian)"
 _THUMB_HEAD = struct.Struct("<iiqd")
+TEXT_LAYOUT = "[[kind, start_seconds, end_seconds, text, language, source, [x, y, width, height] or null], ...]"
 
 _SCHEMA = b"meta/schema"
 _COLLECTION = b"meta/collection"
@@ -95,6 +103,7 @@ _MOMENTS = b"moments/"
 _EMB = b"emb/"
 _FRAMES = b"frames/"
 _THUMB = b"thumb/"
+_TEXT = b"text/"
 
 
 _CHANGES = b"changes/"
@@ -213,6 +222,24 @@ def _thumb_key(video_id: str, scene_index: int) -> bytes:
     return _THUMB + video_id.encode() + b"\x00" + struct.pack(">I", scene_index)
 
 
+def _text_key(video_id: str) -> bytes:
+    return _TEXT + video_id.encode()
+
+
+def text_spans_to_json(spans: tuple[TextSpan, ...]) -> bytes:
+    """A video's spans in TEXT_LAYOUT."""
+    return json.dumps(
+        [[t.kind, t.start_seconds, t.end_seconds, t.text, t.language, t.source,
+          None if t.box is None else [t.box.x, t.box.y, t.box.width, t.box.height]] for t in spans],
+        ensure_ascii=False, separators=(",", ":"),
+    ).encode()
+
+
+def text_spans_from_json(raw: bytes) -> tuple[TextSpan, ...]:
+    return tuple(TextSpan(kind, start, end, text, language, source, None if box is None else TextBox(*box))
+                 for kind, start, end, text, language, source, box in json.loads(raw))
+
+
 def _per_video_prefixes(video_id: str) -> tuple[bytes, ...]:
     """Prefixes of every per-row key of a video (deleted with it)."""
     return tuple(prefix + video_id.encode() + b"\x00" for prefix in (_EMB, _FRAMES, _THUMB))
@@ -239,7 +266,8 @@ def frames_from_bytes(raw: bytes, moment_index: int) -> tuple[list[SampledFrame]
 
 def extras_records(extras: VideoExtras) -> Iterator[tuple[str, int, bytes]]:
     """A video's extras as records: ("frames", moment index, FRAMES_LAYOUT) for each moment
-    with sampled frames, ("thumb", scene index, THUMB_LAYOUT) for each scene's thumbnail."""
+    with sampled frames, ("thumb", scene index, THUMB_LAYOUT) for each scene's thumbnail,
+    ("text", 0, TEXT_LAYOUT) for its text spans when it has any."""
     at = 0
     by_moment: dict[int, list[SampledFrame]] = {}
     for frame in extras.frames:
@@ -249,6 +277,8 @@ def extras_records(extras: VideoExtras) -> Iterator[tuple[str, int, bytes]]:
         at += len(frames)
     for scene_index, thumbnail in enumerate(extras.thumbnails):
         yield "thumb", scene_index, thumbnail_to_bytes(thumbnail)
+    if extras.text_spans:
+        yield "text", 0, text_spans_to_json(extras.text_spans)
 
 
 def thumbnail_to_bytes(thumbnail: Thumbnail) -> bytes:
@@ -412,8 +442,8 @@ class SearcherStore:
             )
 
     def _upgrade(self, schema: int) -> None:
-        """Schema 1 or 2 -> 3 (see the module doc) in one atomic batch: from 1, one moment per
-        scene; from 2 there is nothing to rewrite (no video has frames or thumbnails yet)."""
+        """Schema 1, 2 or 3 -> 4 (see the module doc) in one atomic batch: from 1, one moment per
+        scene; from 2 or 3 there is nothing to rewrite (no video has frames, thumbnails or text yet)."""
         upgraded = 0
         with self.db.snapshot() as snap, self.db.write_batch(transaction=True, sync=True) as batch:
             if schema == 1:
@@ -496,6 +526,21 @@ class SearcherStore:
         """A moment's sampled frames and their float16 embeddings; None when not stored."""
         raw = self.db.get(_frames_key(video_id, moment_index))
         return None if raw is None else frames_from_bytes(raw, moment_index)
+
+    def get_text_spans(self, video_id: str) -> tuple[TextSpan, ...]:
+        """A video's text spans by start time; () when it has none (or is unknown)."""
+        raw = self.db.get(_text_key(video_id))
+        return () if raw is None else text_spans_from_json(raw)
+
+    def iter_text_spans(self) -> Iterator[tuple[str, int, tuple[TextSpan, ...]]]:
+        """(video id, serial of its moment 0, its spans) for every video with text, from one
+        snapshot: what the lexical index is rebuilt from at start-up."""
+        with self.db.snapshot() as snap:
+            for key, raw in snap.iterator(prefix=_TEXT):
+                video_id = key[len(_TEXT):].decode()
+                record = snap.get(_video_key(video_id))
+                if record is not None:
+                    yield video_id, json.loads(record)["scene_serial_base"], text_spans_from_json(raw)
 
     def get_thumbnail(self, video_id: str, scene_index: int) -> Thumbnail | None:
         raw = self.db.get(_thumb_key(video_id, scene_index))
@@ -718,13 +763,15 @@ class SearcherStore:
 
     @staticmethod
     def _put_extras(batch, video_id: str, extras: VideoExtras) -> None:
+        keys = {"frames": _frames_key, "thumb": _thumb_key, "text": lambda video_id, _item: _text_key(video_id)}
         for kind, item, raw in extras_records(extras):
-            batch.put(_frames_key(video_id, item) if kind == "frames" else _thumb_key(video_id, item), raw)
+            batch.put(keys[kind](video_id, item), raw)
 
     def _delete_rows(self, batch, video_id: str) -> None:
         for prefix in _per_video_prefixes(video_id):
             for key in self.db.iterator(prefix=prefix, include_value=False):
                 batch.delete(key)
+        batch.delete(_text_key(video_id))
 
     def delete_video(self, video_id: str) -> int | None:
         """Deletes a video and its scenes in one batch; returns the scene count, None if unknown."""

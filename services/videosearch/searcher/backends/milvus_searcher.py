@@ -50,6 +50,9 @@ class MilvusStore:
     def get_thumbnail(self, video_id: str, scene_index: int):
         return self.backend.get_thumbnail(video_id, scene_index)
 
+    def get_text_spans(self, video_id: str):
+        return self.backend.get_text_spans(video_id)
+
     def list_videos(self, after: str | None, limit: int) -> list[VideoRecord]:
         return self.backend.list_videos(after, limit)
 
