@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from videosearch.common import defaults
 from videosearch.common.errors import InvalidArgument
 
 UHD_8K_PIXELS = 7680 * 4320
@@ -39,8 +40,8 @@ class MediaLimits:
     max_duration_seconds: float = 12 * 3600.0
     max_file_bytes: int = 64 * 2**30
     max_scenes: int = 20_000
-    max_text_spans: int = 50_000
-    max_span_chars: int = 2_000
+    max_text_spans: int = defaults.MAX_TEXT_SPANS  # the Searcher's limits: what it takes
+    max_span_chars: int = defaults.MAX_TEXT_SPAN_CHARS
     max_subtitle_file_bytes: int = 16 * 2**20
     max_speech_seconds: float = 4 * 3600.0
 

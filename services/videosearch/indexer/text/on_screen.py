@@ -27,7 +27,7 @@ import cv2
 import numpy as np
 
 from videosearch.indexer.reuse import difference
-from videosearch.indexer.text.spans import TextBox, TextKind, TextSource, TextSpan
+from videosearch.indexer.text.spans import TextBox, TextSpan
 
 log = logging.getLogger(__name__)
 
@@ -149,9 +149,11 @@ class SceneTextReader:
             entry = open_lines.pop(key)
             height, width = entry.shape
             x, y, w, h = entry.line.box
-            box = TextBox(max(0.0, x / width), max(0.0, y / height), min(1.0, w / width), min(1.0, h / height))
-            spans.append(TextSpan(TextKind.WRITTEN, entry.start, max(end, entry.start), entry.line.text,
-                                  language_of(entry.line.text), TextSource.OCR, box))
+            x0, y0 = min(1.0, max(0.0, x / width)), min(1.0, max(0.0, y / height))
+            x1, y1 = min(1.0, max(x0, (x + w) / width)), min(1.0, max(y0, (y + h) / height))
+            box = TextBox(x0, y0, x1 - x0, y1 - y0)
+            spans.append(TextSpan("written", entry.start, max(end, entry.start), entry.line.text,
+                                  language_of(entry.line.text), "ocr", box))
 
         for frame, at in zip(frames, times):
             signature = text_signature(frame)

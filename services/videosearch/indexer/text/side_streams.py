@@ -91,11 +91,14 @@ class AudioChunker:
 
 class SideStreams:
     """Picks a container's text subtitle streams and its first audio stream, and reads their
-    packets as they are fed. ``audio_sink`` None: no audio is decoded."""
+    packets as they are fed. ``audio_sink`` None: no audio is decoded; nor with
+    ``skip_audio_with_subtitles`` when the container has text subtitles (exact where they exist)."""
 
     def __init__(self, *, subtitles: bool, audio_sink: AudioSink | None, warnings: TextWarnings,
-                 max_audio_seconds: float, chunk_seconds: float = DEFAULT_CHUNK_SECONDS) -> None:
+                 max_audio_seconds: float, chunk_seconds: float = DEFAULT_CHUNK_SECONDS,
+                 skip_audio_with_subtitles: bool = False) -> None:
         self._want_subtitles = subtitles
+        self._skip_audio_with_subtitles = skip_audio_with_subtitles
         self._warnings = warnings
         self._audio = AudioChunker(audio_sink, chunk_seconds, max_audio_seconds) if audio_sink else None
         self._max_audio_seconds = max_audio_seconds
@@ -107,6 +110,7 @@ class SideStreams:
         self._audio_failed = False
         self._offset = 0.0  # the video stream's start time: side stream times are made relative to it
         self.audio_seconds = 0.0
+        self._finished = False
 
     @property
     def active(self) -> bool:
@@ -125,6 +129,9 @@ class SideStreams:
                     continue
                 self._streams[stream.index] = StreamCues(stream.index, codec, language_tag(stream.language))
                 chosen.append(stream)
+        if self._audio is not None and self._streams and self._skip_audio_with_subtitles:
+            log.info("%s has subtitles: its speech is not transcribed", container.name)
+            self._audio = None
         if self._audio is not None:
             if container.streams.audio:
                 stream = container.streams.audio[0]
@@ -191,9 +198,10 @@ class SideStreams:
                            f"{(self._audio_position or 0) / SAMPLE_RATE:.0f} s was not transcribed")
 
     def finish(self) -> None:
-        """After the last packet: the decoders' and the chunker's last samples."""
-        if self._audio is None:
+        """After the last packet: the decoders' and the chunker's last samples (once)."""
+        if self._audio is None or self._finished:
             return
+        self._finished = True
         if not self._audio_failed and self._resampler is not None:
             self._resample(None)
         self._audio.finish()

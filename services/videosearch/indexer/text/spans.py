@@ -4,47 +4,17 @@ A span is one subtitle or transcript cue (said) or one piece of on-screen text o
 that show it (written), with its time range in seconds from the video's start, its language
 (BCP-47, "" when unknown), where it was read from, and for written text its box on screen as
 fractions of the picture. The Searcher stores them with the video (``TextSpan`` in video.proto);
-the Indexer's readers (videosearch.indexer.text.*) make them.
+the Indexer's readers (videosearch.indexer.text.*) make them as the Searcher's own domain
+type (videosearch.searcher.types.TextSpan: kind "said" / "written", source "subtitle_stream",
+"sidecar", "speech" or "ocr").
 """
 
 from __future__ import annotations
 
-import enum
 import math
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
-
-class TextKind(enum.Enum):
-    SAID = "said"
-    WRITTEN = "written"
-
-
-class TextSource(enum.Enum):
-    SUBTITLE_STREAM = "subtitle_stream"
-    SIDECAR = "sidecar"
-    SPEECH = "speech"
-    OCR = "ocr"
-
-
-@dataclass(frozen=True)
-class TextBox:
-    """Where written text appears, as fractions (0..1) of the picture, origin top left."""
-
-    x: float
-    y: float
-    width: float
-    height: float
-
-
-@dataclass(frozen=True)
-class TextSpan:
-    kind: TextKind
-    start_seconds: float
-    end_seconds: float
-    text: str
-    language: str = ""
-    source: TextSource = TextSource.SIDECAR
-    box: TextBox | None = None
+from videosearch.searcher.types import TextBox, TextSpan  # noqa: F401  (the Searcher's domain type, re-exported)
 
 
 class TextWarnings:
@@ -92,7 +62,7 @@ def clean_spans(spans: list[TextSpan], duration_seconds: float, *, max_spans: in
                 continue
             if end > duration_seconds:
                 end, cut = duration_seconds, cut + 1
-        text = " ".join(span.text.split())
+        text = " ".join(span.text.replace("\x00", "").split())
         if not text:
             continue
         if len(text) > max_chars:

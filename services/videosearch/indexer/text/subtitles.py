@@ -20,7 +20,7 @@ from pathlib import Path
 
 from videosearch.indexer.limits import MediaLimits
 from videosearch.indexer.paths import AllowedRoots
-from videosearch.indexer.text.spans import TextKind, TextSource, TextSpan, TextWarnings
+from videosearch.indexer.text.spans import TextSpan, TextWarnings
 from videosearch.indexer.text.subtitle_text import Cue, parse_subtitles, strip_ass, strip_markup
 
 SIDECAR_SUFFIXES = (".srt", ".vtt", ".ass", ".ssa")
@@ -86,7 +86,7 @@ def read_sidecar(path: Path, language: str, limits: MediaLimits, warnings: TextW
         warnings.add(f"subtitle file {path.name}: {parsed.skipped} cue(s) had timings that do not parse and were skipped")
     if not parsed.cues:
         warnings.add(f"subtitle file {path.name} has no cue the indexer could read (is it SubRip, WebVTT or ASS?)")
-    return [TextSpan(TextKind.SAID, cue.start_seconds, cue.end_seconds, cue.text, language, TextSource.SIDECAR)
+    return [TextSpan("said", cue.start_seconds, cue.end_seconds, cue.text, language, "sidecar")
             for cue in parsed.cues]
 
 
@@ -141,5 +141,5 @@ class StreamCues:
         if self._open is not None:
             start = self._open[0]
             cues.append(Cue(start, max(start, duration_seconds), self._open[1]))
-        return [TextSpan(TextKind.SAID, c.start_seconds, c.end_seconds, c.text, self.language,
-                         TextSource.SUBTITLE_STREAM) for c in cues]
+        return [TextSpan("said", c.start_seconds, c.end_seconds, c.text, self.language,
+                         "subtitle_stream") for c in cues]
