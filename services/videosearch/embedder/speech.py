@@ -37,6 +37,14 @@ DEFAULT_MAX_QUEUED_SECONDS = 1800.0
 PHRASE_PAUSE_SECONDS = 0.6
 """A pause this long between two recognized words starts a new phrase."""
 PHRASE_MAX_SECONDS = 8.0
+SILENCE_RMS = 100.0
+"""Root-mean-square level (of 32,768) under which audio counts as silence, about -50 dBFS:
+recognizers "hear" words in digital silence (pocketsphinx hears "i'm", Whisper thanks the
+viewer), so silent audio and words spoken in it are dropped."""
+
+
+def rms(pcm: np.ndarray) -> float:
+    return float(np.sqrt(np.mean(np.square(pcm.astype(np.float32))))) if len(pcm) else 0.0
 
 
 @dataclass(frozen=True)
@@ -95,7 +103,10 @@ class PocketsphinxRecognizer:
             word = segment.word.split("(")[0]  # alternate pronunciations are named "word(2)"
             if word in self._FILLERS or word.startswith("["):
                 continue
-            words.append((word, segment.start_frame / self._frame_rate, (segment.end_frame + 1) / self._frame_rate))
+            start, end = segment.start_frame / self._frame_rate, (segment.end_frame + 1) / self._frame_rate
+            if rms(pcm[int(start * SAMPLE_RATE) : int(end * SAMPLE_RATE)]) < SILENCE_RMS:
+                continue
+            words.append((word, start, end))
         return phrases(words, "en")
 
 
@@ -171,6 +182,7 @@ class SpeechHost:
         self._recognizer: SpeechRecognizer | None = None
         self._loaded = False
         self._lock = threading.Lock()
+        self._load_lock = threading.Lock()
         self._queued_seconds = 0.0
         self._max_queued = max_queued_seconds
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="speech")
@@ -180,9 +192,13 @@ class SpeechHost:
         return self.spec.strip() not in ("", "none")
 
     def _get(self) -> SpeechRecognizer:
-        with self._lock:
+        with self._load_lock:  # (only the worker thread loads; never the event loop's lock)
             if not self._loaded:
-                self._recognizer = make_speech_recognizer(self.spec, self._device)
+                try:
+                    self._recognizer = make_speech_recognizer(self.spec, self._device)
+                except (ImportError, OSError, ValueError) as exc:
+                    raise FailedPrecondition(f"the speech recognizer {self.spec!r} could not be loaded ({exc}); "
+                                             "install it or start the embedder with another --speech-recognizer") from exc
                 self._loaded = True
         assert self._recognizer is not None
         return self._recognizer
@@ -210,7 +226,8 @@ class SpeechHost:
         def run():
             try:
                 recognizer = self._get()
-                return recognizer.recognizer_id, recognizer.transcribe(pcm, language) if len(pcm) else []
+                silent = rms(pcm) < SILENCE_RMS
+                return recognizer.recognizer_id, [] if silent else recognizer.transcribe(pcm, language)
             finally:
                 with self._lock:
                     self._queued_seconds -= seconds

@@ -1,8 +1,9 @@
 """Subtitle text: bytes in an unknown encoding to str, SubRip / WebVTT / ASS (SSA) files to
 timed cues, and each format's markup stripped to the words a viewer reads.
 
-Encodings tried, in order: a byte-order mark (UTF-8, UTF-16 LE/BE, UTF-32), then strict UTF-8,
-then UTF-16 without a mark when every other byte is zero (ASCII-range text), then GB18030 (a
+Encodings tried, in order: a byte-order mark (UTF-8, UTF-16 LE/BE, UTF-32), then UTF-16
+without a mark when NUL bytes sit on one side of the byte pairs only (ASCII decodes as UTF-8
+too, NULs and all), then strict UTF-8, then GB18030 (a
 superset of GBK and GB2312, the usual encoding of Chinese subtitle files that are not UTF-8).
 Bytes none of these decode are read as UTF-8 with replacement characters, and the caller is told.
 
@@ -43,18 +44,20 @@ def decode_text(data: bytes) -> tuple[str, str, bool]:
                 return data[len(bom):].decode(name), name + " (BOM)", False
             except UnicodeDecodeError:
                 break
-    try:
-        return data.decode("utf-8"), "utf-8", False
-    except UnicodeDecodeError:
-        pass
     if len(data) >= 4 and len(data) % 2 == 0:
         even, odd = data[0::2], data[1::2]
-        for zeros, name in ((odd, "utf-16-le"), (even, "utf-16-be")):
-            if zeros.count(0) >= 0.9 * len(zeros):
+        # Text files hold no NUL bytes; UTF-16 puts one in the high byte of every ASCII character
+        # (timings, numbers, spaces), so on one side of each pair only.
+        for zeros, other, name in ((odd, even, "utf-16-le"), (even, odd, "utf-16-be")):
+            if zeros.count(0) >= 0.25 * len(zeros) and other.count(0) <= 0.05 * len(other):
                 try:
                     return data.decode(name), name, False
                 except UnicodeDecodeError:
                     pass
+    try:
+        return data.decode("utf-8"), "utf-8", False
+    except UnicodeDecodeError:
+        pass
     try:
         return data.decode("gb18030"), "gb18030", False
     except UnicodeDecodeError:

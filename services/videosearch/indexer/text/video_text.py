@@ -177,8 +177,14 @@ class VideoText:
             spans += clean_spans(stream_spans, duration_seconds, what=name, **limits)
         spans += clean_spans(self._speech_spans, duration_seconds, what="speech", **limits)
         spans += clean_spans(self._ocr_spans, duration_seconds, what="on-screen text", **limits)
-        # The same cues twice (a sidecar that was also muxed into the file) would count twice in ranking.
-        spans = list({(s.kind, s.start_seconds, s.end_seconds, s.text): s for s in reversed(spans)}.values())[::-1]
+        # The same cue twice (a sidecar that was also muxed into the file) would count twice in
+        # ranking: it is kept once, with a language where one of the copies has it.
+        unique: dict[tuple, TextSpan] = {}
+        for span in spans:
+            key = (span.kind, span.start_seconds, span.end_seconds, span.text)
+            if key not in unique or (span.language and not unique[key].language):
+                unique[key] = span
+        spans = list(unique.values())
         spans.sort(key=lambda s: (s.start_seconds, s.kind != "said"))
         if len(spans) > self._limits.max_text_spans:
             self.warnings.add(f"{len(spans):,} text spans in all, over the limit of {self._limits.max_text_spans:,} per "
