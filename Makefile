@@ -78,14 +78,19 @@ speech-deps: ## Install Debian's espeak-ng for the speech tests and demo videos,
 test: install node-deps browser-deps speech-deps ## Run the whole test suite (unit, integration, end-to-end, browser, Node client, buf lint and breaking)
 	$(PY) -m pytest
 
-up: install ## Start the three services locally (Ctrl-C stops them)
-	$(PY) -m videosearch.launcher
+# Ports for `make up` and `make demo`: `make demo WEB_PORT=8081 SEARCHER_PORT=50063`. Unset, each
+# keeps its default (make up: 50051-50053 and 8080; make demo: free ports and 8080).
+PORT_FLAGS = $(if $(EMBEDDER_PORT),--embedder-port $(EMBEDDER_PORT)) $(if $(INDEXER_PORT),--indexer-port $(INDEXER_PORT)) \
+	$(if $(SEARCHER_PORT),--searcher-port $(SEARCHER_PORT)) $(if $(WEB_PORT),--web-port $(WEB_PORT))
+
+up: install ## Start the three services locally (Ctrl-C stops them); ports: EMBEDDER_PORT= INDEXER_PORT= SEARCHER_PORT= WEB_PORT=
+	$(PY) -m videosearch.launcher $(PORT_FLAGS)
 
 clean:
 	rm -rf .venv build *.egg-info tools/node_modules clients/node/node_modules
 
-demo: install ## The main job: start everything with the offline demo model, index demo videos, search them
-	$(PY) -m videosearch.demo.showcase
+demo: install ## The main job: start everything with the offline demo model, index demo videos, search them (ports as for up)
+	$(PY) -m videosearch.demo.showcase $(PORT_FLAGS)
 
 demo-model: install ## Retrain the offline demo CLIP into models/demo-clip (deterministic, about 6 minutes on 2 cores)
 	$(PY) -m videosearch.demo.train --out models/demo-clip --seed 0

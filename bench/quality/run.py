@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import benchlib  # noqa: E402
 from videosearch.demo.quality import evaluate, index_corpus  # noqa: E402
 from videosearch.demo.search_quality import evaluate_search_features  # noqa: E402
-from videosearch.searcher.store import SearcherStore  # noqa: E402
+from videosearch.searcher.storage.store import SearcherStore  # noqa: E402
 from videosearch.demo.videos import generate_demo_corpus  # noqa: E402
 from videosearch.launcher import ClusterConfig, LocalCluster  # noqa: E402
 from videosearch.searcher.client import SearcherClient  # noqa: E402

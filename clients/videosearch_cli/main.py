@@ -16,7 +16,7 @@ from rich.table import Table
 from videosearch.common import defaults
 from videosearch.common.errors import Unavailable, VideoSearchError
 from videosearch.indexer.fleet import IndexerFleet
-from videosearch.indexer.jobs import Job
+from videosearch.indexer.jobs.manager import Job
 from videosearch.searcher.client import SearcherClient
 from videosearch_cli.connection import indexers_of, security_of
 from videosearch_cli.indexing import CliError, Interrupted, cmd_index
@@ -29,6 +29,7 @@ from videosearch_cli.output import (
     span_json,
     video_json,
 )
+from videosearch_cli.libraries import OneIndexerNeeded, add_library_commands
 from videosearch_cli.searching import add_commands, resolve_next, time_cell
 
 # A reader that went away (`| head`): exit 1 quietly, as rich's Console does when its own
@@ -225,13 +226,14 @@ def build_parser() -> argparse.ArgumentParser:
                        help="re-index files already indexed with the same model (no skipping of unchanged files)")
     index.add_argument("--no-wait", action="store_true", help="submit and print the job ids without waiting")
     index.add_argument("--prune", action="store_true",
-                       help="first check every stored file path on this machine: mark the gone ones missing and "
-                            "remove the videos whose files are all gone (prints what it removed)")
+                       help="first have the Indexer check every stored file path on its machine: mark the gone ones "
+                            "missing and remove the videos whose files are all gone (prints what it removed)")
     index.add_argument("--dry-run", action="store_true", help="with --prune: print what would change, change nothing")
     index.add_argument("--json", action="store_true", help="print the finished jobs as JSON")
     index.set_defaults(func=cmd_index)
 
     add_commands(commands)
+    add_library_commands(commands, _paging)
 
     videos = commands.add_parser("videos", help="list, show or delete indexed videos").add_subparsers(dest="action", required=True)
     listing = videos.add_parser("list", help="indexed videos by id, a page at a time (--all for every page)")
@@ -306,7 +308,7 @@ def main(argv=None) -> int:
         code = args.func(args)
         sys.stdout.flush()  # a closed pipe shows here, not at exit where it cannot be caught
         return code
-    except (CliError, VideoSearchError) as exc:
+    except (CliError, OneIndexerNeeded, VideoSearchError) as exc:
         errors.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
         return 1
     except Interrupted as exc:

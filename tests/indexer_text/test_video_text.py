@@ -9,11 +9,11 @@ import pytest
 
 from tests.indexer_text.talking_videos import SRT, make_video, speak
 from videosearch.embedder.types import Preprocessing
-from videosearch.indexer import media
-from videosearch.indexer.decoding import DecoderSettings
-from videosearch.indexer.limits import MediaLimits
+from videosearch.indexer.media import facade as media
+from videosearch.indexer.media.decoding import DecoderSettings
+from videosearch.indexer.jobs.limits import MediaLimits
 from videosearch.indexer.text.video_text import TextChoice, VideoText
-from videosearch.indexer.timing import StageClock
+from videosearch.indexer.media.timing import StageClock
 
 PREPROCESSING = Preprocessing(32, 32, 32, 1 / 255, (0.5,) * 3, (0.5,) * 3)
 

@@ -67,7 +67,7 @@ def write_old_store(data_dir, schema: int, rng: np.random.Generator, video_id: s
 
     import plyvel
 
-    from videosearch.searcher.store import scenes_to_json
+    from videosearch.searcher.storage.store import scenes_to_json
 
     path = data_dir / "leveldb"
     path.mkdir(parents=True)

@@ -19,8 +19,8 @@ import pytest
 from videosearch.common.errors import FailedPrecondition
 from videosearch.searcher.backends.embedded import EmbeddedBackend
 from videosearch.searcher.backends.milvus import MilvusBackend
-from videosearch.searcher.filters import validate_filter
-from videosearch.searcher.index import Candidates
+from videosearch.searcher.ranking.filters import validate_filter
+from videosearch.searcher.ranking.index import Candidates
 from videosearch.searcher.types import SearchFilter, SearchParams
 
 from tests.milvus_lite import milvus_lite_server
@@ -34,7 +34,7 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__fi
 def open_backend(kind: str, path):
     if kind == "embedded":
         return EmbeddedBackend(path / "data")
-    if kind == "quantized":  # the embedded backend's int8 tier (searcher/quantized.py)
+    if kind == "quantized":  # the embedded backend's int8 tier (searcher/ranking/quantized.py)
         return EmbeddedBackend(path / "data", ranking_precision="int8")
     return MilvusBackend(str(path / "milvus.db"), index_type="HNSW")
 

@@ -14,10 +14,10 @@ import pytest
 from PIL import Image
 from tests.searcher.searcher_testlib import make_scenes, make_video, one_hot, random_unit, unit, write_old_store
 from videosearch.common.errors import InvalidArgument, NotFound
-from videosearch.searcher import fsck
+from videosearch.searcher.storage import fsck
 from videosearch.searcher.image_query import ImageLimits, decode_image
 from videosearch.searcher.service import Searcher
-from videosearch.searcher.store import SCHEMA_VERSION
+from videosearch.searcher.storage.store import SCHEMA_VERSION
 from videosearch.searcher.types import (
     QueryTerm,
     SampledFrame,
@@ -304,7 +304,7 @@ def test_a_schema_2_store_is_upgraded_in_place(tmp_path, rng):
 
 
 def test_open_uris_for_paths_and_other_uris():
-    from videosearch.searcher.hits import open_uri
+    from videosearch.searcher.ranking.hits import open_uri
 
     assert open_uri("/v/a b#1.mp4", 12.5) == "file:///v/a%20b%231.mp4#t=12.5"
     assert open_uri("/v/a.mp4", 0.0) == "file:///v/a.mp4#t=0"

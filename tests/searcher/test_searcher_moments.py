@@ -12,7 +12,7 @@ import plyvel
 import pytest
 from videosearch.common.errors import InvalidArgument
 from videosearch.searcher.service import Searcher
-from videosearch.searcher.store import SCHEMA_VERSION, scenes_to_json
+from videosearch.searcher.storage.store import SCHEMA_VERSION, scenes_to_json
 from videosearch.searcher.types import MomentRecord, SearchParams
 
 from tests.searcher.searcher_testlib import DIM, make_scenes, make_video, one_hot, random_unit

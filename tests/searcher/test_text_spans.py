@@ -7,9 +7,10 @@ import pytest
 from tests.searcher.searcher_testlib import make_scenes, make_video, random_unit, write_old_store
 from videosearch.common import defaults
 from videosearch.common.errors import InvalidArgument
-from videosearch.searcher import fsck, wire
+from videosearch.searcher.storage import fsck
+from videosearch.searcher import wire
 from videosearch.searcher.service import Searcher
-from videosearch.searcher.store import SCHEMA_VERSION
+from videosearch.searcher.storage.store import SCHEMA_VERSION
 from videosearch.searcher.types import TextBox, TextSpan, VideoExtras
 from videosearch.v1 import video_pb2
 

@@ -50,7 +50,7 @@ def videos(tmp_path_factory) -> tuple[Path, dict[str, dict]]:
     truth = {}
     for seed, (name, captions) in enumerate({**PLAYABLE, **UNPLAYABLE}.items()):
         truth[name] = generate_demo_video(folder / name, captions, np.random.default_rng(seed), size=(320, 180),
-                                          frames_per_scene=(30, 40))
+                                          frames_per_scene=(30, 40), codec="mpeg4" if name in UNPLAYABLE else None)
     return folder, truth
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from videosearch.indexer.client import IndexerClient, SubmitOptions
-from videosearch.indexer.jobs import Job, JobState
+from videosearch.indexer.jobs.manager import Job, JobState
 from videosearch.searcher.client import SearcherClient
 from videosearch.searcher.types import SearchParams
 

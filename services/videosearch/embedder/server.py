@@ -7,6 +7,7 @@ and a message saying what to do.
 
 from __future__ import annotations
 
+import logging
 import sys
 
 import torch
@@ -21,6 +22,7 @@ from videosearch.embedder.settings import EmbedderSettings, load
 from videosearch.v1 import embedder_pb2, embedder_pb2_grpc
 
 EXIT_MODEL_LOAD_FAILED = EXIT_STARTUP_FAILED
+log = logging.getLogger(__name__)
 
 
 class EmbedderServer(ServiceApp[EmbedderSettings]):
@@ -39,15 +41,25 @@ class EmbedderServer(ServiceApp[EmbedderSettings]):
     def open(self, model: ClipEmbedder | None = None) -> EmbeddingEngine:
         s = self.settings
         if model is None:
-            model = ClipEmbedder(
-                s.model,
-                device=s.device,
-                dtype=s.dtype,
-                max_batch_size=s.max_batch_size,
-                max_images_per_request=s.max_images_per_request,
-                max_texts_per_request=s.max_texts_per_request,
-                cuda_graphs=s.cuda_graphs,
-            )
+            try:
+                model = ClipEmbedder(
+                    s.model,
+                    device=s.device,
+                    dtype=s.dtype,
+                    max_batch_size=s.max_batch_size,
+                    max_images_per_request=s.max_images_per_request,
+                    max_texts_per_request=s.max_texts_per_request,
+                    cuda_graphs=s.cuda_graphs,
+                )
+            except ModelLoadError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - a start-up failure ends with a message, never a traceback
+                log.debug("model load failed", exc_info=True)
+                raise ModelLoadError(
+                    f"cannot start with the model {s.model!r} ({type(exc).__name__}: {' '.join(str(exc).split())[:600]}); "
+                    "check that --model is a complete checkpoint of a supported family and that --device/--dtype "
+                    "suit this machine (run with --log-level debug for the details)"
+                ) from exc
         # The service's limits come from its settings, also for an already loaded model.
         self.engine = EmbeddingEngine(
             model,

@@ -12,10 +12,10 @@ from pathlib import Path
 
 from videosearch.common.errors import FailedPrecondition
 from videosearch.common.service import EXIT_STARTUP_FAILED, ServiceApp
-from videosearch.searcher.ann import AnnParams
+from videosearch.searcher.ranking.ann import AnnParams
 from videosearch.searcher.image_query import ImageLimits
 from videosearch.searcher.metrics import MeasuredSearcher
-from videosearch.searcher.quantized import PRECISIONS, TierParams
+from videosearch.searcher.ranking.quantized import PRECISIONS, TierParams
 from videosearch.searcher.service import Searcher, TextEmbedder
 from videosearch.searcher.servicer import SearcherServicer
 from videosearch.searcher.settings import ANN_MODES, BACKENDS, SearcherSettings, load
@@ -76,6 +76,7 @@ class SearcherServer(ServiceApp[SearcherSettings]):
             ranking_precision=s.ranking_precision,
             quantized_threshold=s.quantized_threshold,
             quantized_params=TierParams(probe=s.quantized_probe),
+            fusion=s.fusion_weights(),
         )
         self.servicer.attach(MeasuredSearcher(self.searcher, self.metrics) if self.metrics else self.searcher)
         return self.searcher
@@ -103,7 +104,7 @@ def open_on_milvus(s: SearcherSettings, text_embedder: TextEmbedder | None) -> S
     backend = MilvusBackend(s.milvus_uri, token=token, prefix=s.milvus_prefix, index_type=s.milvus_index)
     return Searcher(MilvusStore(backend), MilvusIndex(backend), text_embedder,
                     image_limits=ImageLimits(max_bytes=s.max_image_bytes, max_pixels=s.max_image_pixels),
-                    max_thumbnail_bytes=s.max_thumbnail_bytes)
+                    max_thumbnail_bytes=s.max_thumbnail_bytes, fusion=s.fusion_weights())
 
 
 SERVICE_NAME = SearcherServer.grpc_service.full_name

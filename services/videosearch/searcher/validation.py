@@ -11,8 +11,9 @@ import numpy as np
 
 from videosearch.common import defaults
 from videosearch.common.errors import InvalidArgument
-from videosearch.searcher.filters import validate_filter
+from videosearch.searcher.ranking.filters import validate_filter
 from videosearch.searcher.types import (
+    MATCH_KINDS,
     MomentRecord,
     SceneRecord,
     SearchParams,
@@ -306,7 +307,12 @@ def search_params(params: SearchParams) -> SearchParams:
         raise InvalidArgument(f"video_scoring must be max or mean, got {params.video_scoring!r}")
     if params.mode not in ("videos", "scenes"):
         raise InvalidArgument(f"mode must be videos or scenes, got {params.mode!r}")
-    return dataclasses.replace(params, top_k=top_k, scenes_per_video=per_video, filter=validate_filter(params.filter))
+    unknown = [kind for kind in params.kinds if kind not in MATCH_KINDS]
+    if unknown:
+        raise InvalidArgument(f"kinds {unknown} are unknown; search any of {', '.join(MATCH_KINDS)} (none means all)")
+    kinds = tuple(kind for kind in MATCH_KINDS if kind in params.kinds)
+    return dataclasses.replace(params, top_k=top_k, scenes_per_video=per_video, filter=validate_filter(params.filter),
+                               kinds=kinds)
 
 
 def page_size(requested: int, default: int = 50, maximum: int = 1000) -> int:

@@ -8,7 +8,7 @@ PP-OCR detection and recognition models (Chinese and English, ONNX on onnxruntim
 Cost is bounded two ways, because one OCR pass costs far more than a CLIP forward pass (about
 0.3-0.7 s for a 960-wide frame on 2 shared cores, docs/performance.md): within a scene a
 sample is read only when its picture differs from the last sample read (the same grid
-difference as the embedding reuse of videosearch.indexer.reuse, on a finer grid of the whole
+difference as the embedding reuse of videosearch.indexer.media.reuse, on a finer grid of the whole
 frame, so a caption changing at the bottom counts) and at least ``min_seconds_apart`` after
 it. A sample that is not read extends the spans open at that moment; text stays one span
 while it is read again on the following read samples of the scene.
@@ -26,7 +26,7 @@ from typing import Protocol
 import cv2
 import numpy as np
 
-from videosearch.indexer.reuse import difference
+from videosearch.indexer.media.reuse import difference
 from videosearch.indexer.text.spans import TextBox, TextSpan
 
 log = logging.getLogger(__name__)

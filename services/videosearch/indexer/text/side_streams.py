@@ -1,6 +1,6 @@
 """The streams beside the picture, read in the decode pass: subtitle packets and the audio track.
 
-The PyAV decoder (videosearch.indexer.pyav_capture) demuxes the streams :meth:`SideStreams.select`
+The PyAV decoder (videosearch.indexer.media.pyav_capture) demuxes the streams :meth:`SideStreams.select`
 picks together with the video stream and hands their packets to :meth:`SideStreams.feed`, on
 its decode thread: one read of the file. With the OpenCV decoder, :meth:`SideStreams.read_file`
 opens the container once more with PyAV and demuxes only these streams (no video is decoded,

@@ -18,7 +18,7 @@ import re
 import struct
 from pathlib import Path
 
-from videosearch.indexer.limits import MediaLimits
+from videosearch.indexer.jobs.limits import MediaLimits
 from videosearch.indexer.paths import AllowedRoots
 from videosearch.indexer.text.spans import TextSpan, TextWarnings
 from videosearch.indexer.text.subtitle_text import Cue, parse_subtitles, strip_ass, strip_markup

@@ -25,13 +25,13 @@ from typing import Protocol
 import numpy as np
 
 from videosearch.common.errors import VideoSearchError
-from videosearch.indexer.limits import MediaLimits
+from videosearch.indexer.jobs.limits import MediaLimits
 from videosearch.indexer.paths import AllowedRoots
 from videosearch.indexer.text.on_screen import SceneTextReader, TextRecognizer
 from videosearch.indexer.text.side_streams import SideStreams
 from videosearch.indexer.text.spans import TextSpan, TextWarnings, clean_spans
 from videosearch.indexer.text.subtitles import find_sidecars, read_sidecar
-from videosearch.indexer.timing import StageClock
+from videosearch.indexer.media.timing import StageClock
 
 log = logging.getLogger(__name__)
 

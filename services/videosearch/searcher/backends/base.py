@@ -8,8 +8,8 @@ from typing import Protocol
 
 import numpy as np
 
-from videosearch.searcher.index import Candidates, Ranked
-from videosearch.searcher.store import Collection
+from videosearch.searcher.ranking.index import Candidates, Ranked
+from videosearch.searcher.storage.store import Collection
 from videosearch.searcher.types import MomentRecord, SceneRecord, SearchParams, TextSpan, VideoExtras, VideoRecord
 
 

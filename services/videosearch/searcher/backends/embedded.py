@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 
 from videosearch.common.errors import NotFound
-from videosearch.searcher.index import Candidates, Ranked
+from videosearch.searcher.ranking.index import Candidates, Ranked
 from videosearch.searcher.service import Searcher
-from videosearch.searcher.store import Collection
+from videosearch.searcher.storage.store import Collection
 from videosearch.searcher.types import MomentRecord, SceneRecord, SearchParams, TextSpan, VideoExtras, VideoRecord
 
 

@@ -35,10 +35,10 @@ import numpy as np
 
 from videosearch.common.errors import FailedPrecondition, Unavailable
 from videosearch.searcher import validation
-from videosearch.searcher.filters import VideoTable
-from videosearch.searcher.index import Candidates, Ranked
-from videosearch.searcher.ranking import best_scenes
-from videosearch.searcher.store import (
+from videosearch.searcher.ranking.filters import VideoTable
+from videosearch.searcher.ranking.index import Candidates, Ranked
+from videosearch.searcher.ranking.top_k import best_scenes
+from videosearch.searcher.storage.store import (
     Collection,
     check_same_model,
     extras_records,

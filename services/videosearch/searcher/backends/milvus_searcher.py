@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from videosearch.searcher.backends.milvus import MilvusBackend
-from videosearch.searcher.index import Candidates, Ranked
+from videosearch.searcher.ranking.index import Candidates, Ranked
 from videosearch.searcher.types import (
     MomentRecord,
     SceneRecord,
@@ -52,6 +52,15 @@ class MilvusStore:
 
     def get_text_spans(self, video_id: str):
         return self.backend.get_text_spans(video_id)
+
+    def iter_text_spans(self):
+        """Every video's spans and moment starts, for the in-process lexical index at start-up
+        (milvus-lite has no BM25 full-text search; docs/searcher-notes.md)."""
+        for video_id in self.backend.video_ids():
+            spans = self.backend.get_text_spans(video_id)
+            found = self.backend.get_video(video_id) if spans else None
+            if found is not None:
+                yield video_id, spans, [m.start_seconds for m in found[2]]
 
     def list_videos(self, after: str | None, limit: int) -> list[VideoRecord]:
         return self.backend.list_videos(after, limit)

@@ -1,0 +1,101 @@
+"""How the Indexer's decoder is opened: which library, decoder threads, hardware decoding, and
+(PyAV only) codec options and frames shrunk in the colour conversion.
+
+``library`` ``opencv`` is OpenCV's FFmpeg backend, the one PySceneDetect reads frames with, so the frames
+(and with them the cuts) are PySceneDetect's. That backend hands FFmpeg only two decoder
+options: the thread count and hardware acceleration. Codec options such as skipping the
+in-loop deblocking filter (``skip_loop_filter``) or decoding at reduced resolution (``lowres``)
+never reach the codec through it (``OPENCV_FFMPEG_CAPTURE_OPTIONS`` goes to the demuxer only);
+``python bench/index/run.py --decoders`` measures what they would buy through the ffmpeg binary
+(docs/performance.md, "Decoding").
+
+Neither setting changes a decoded pixel: FFmpeg's threaded decoding is bit-exact, and a
+hardware decoder is only used where the machine has one (``any`` falls back to software).
+
+``library`` ``pyav`` is FFmpeg through PyAV (videosearch.indexer.media.pyav_capture): the same frames
+(pixel-identical BGR on the shared videos), plus what OpenCV cannot pass: the thread type,
+``skip_loop_filter`` (H.264's deblocking skipped: changes pixels, and cuts, see
+docs/performance.md "Decoding"), ``lowres`` (decoding at 1/2..1/8 size, for the codecs that have
+it) and ``shrink`` (each frame's 4:2:0 planes box-shrunk to the size the decode pass keeps
+frames at, an integer fraction of the stored size, and only then converted to BGR, instead of
+converting at full size and shrinking the BGR frame after).
+``lowres`` and ``shrink`` act only where the caller allows a shrink factor (the decode pass:
+frames that stay at least 1.5x CLIP's input, see FramePreprocessor.reduction_factor). With
+OpenCV, the decode pass shrinks the full frames itself (the same integer box shrink, done on
+BGR), so ``shrink`` changes nothing there.
+
+The default is PyAV with ``shrink`` (see DEFAULT_LIBRARY); ``opencv`` stays an option, the
+decoder PySceneDetect itself reads with.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+
+from videosearch.common.errors import InvalidArgument
+
+HW_ACCELERATION = {"none": cv2.VIDEO_ACCELERATION_NONE, "any": cv2.VIDEO_ACCELERATION_ANY}
+DEFAULT_DECODER_THREADS = 0
+"""0: OpenCV's own choice, one decoder thread per core (at most 16)."""
+DEFAULT_HW_ACCELERATION = "none"
+LIBRARIES = ("opencv", "pyav")
+DEFAULT_LIBRARY = "pyav"
+"""Chosen by ``python bench/index/run.py --decoders`` (docs/performance.md, "Decoding"): with
+``shrink``, PyAV's decode pass was faster than OpenCV's on testvideo.mp4 and the synthetic 720p
+video, with PySceneDetect's cuts on every shared video and embeddings at cosine 0.9997."""
+DEFAULT_SHRINK = True
+THREAD_TYPES = ("auto", "frame", "slice")
+DEFAULT_THREAD_TYPE = "auto"
+
+
+@dataclass(frozen=True)
+class DecoderSettings:
+    """``library``: ``opencv`` or ``pyav``; ``threads``: FFmpeg decoder threads (0: one per core);
+    ``hw_acceleration`` (OpenCV): ``none`` or ``any`` (a hardware decoder where FFmpeg finds one,
+    else software); the rest are PyAV's (see the module doc)."""
+
+    threads: int = DEFAULT_DECODER_THREADS
+    hw_acceleration: str = DEFAULT_HW_ACCELERATION
+    library: str = DEFAULT_LIBRARY
+    thread_type: str = DEFAULT_THREAD_TYPE
+    skip_loop_filter: bool = False
+    lowres: bool = False
+    shrink: bool = DEFAULT_SHRINK
+
+    def __post_init__(self) -> None:
+        if self.library not in LIBRARIES:
+            raise InvalidArgument(f"unknown decoder library {self.library!r}; use {' or '.join(LIBRARIES)}")
+        if self.thread_type not in THREAD_TYPES:
+            raise InvalidArgument(f"unknown decoder thread type {self.thread_type!r}; use {', '.join(THREAD_TYPES)}")
+        # ``shrink`` is not among them: OpenCV delivers full frames, which the decode pass shrinks
+        # itself, so the setting changes nothing there.
+        pyav_only = [name for name in ("skip_loop_filter", "lowres") if getattr(self, name)]
+        if self.thread_type != DEFAULT_THREAD_TYPE:
+            pyav_only.append("thread_type")
+        if self.library != "pyav" and pyav_only:
+            raise InvalidArgument(f"decoder options {', '.join(pyav_only)} need the pyav decoder library "
+                                  "(OpenCV cannot pass them to the codec); set the decoder library to pyav")
+        if self.library == "pyav" and self.hw_acceleration != "none":
+            raise InvalidArgument("hardware decoding is an option of the opencv decoder library; "
+                                  "use the opencv library or hardware acceleration none")
+        if not 0 <= self.threads <= 16:
+            raise InvalidArgument(f"decoder threads must be 0 (one per core) to 16, got {self.threads}")
+        if self.hw_acceleration not in HW_ACCELERATION:
+            raise InvalidArgument(
+                f"unknown hardware acceleration {self.hw_acceleration!r}; use {' or '.join(HW_ACCELERATION)}")
+
+    def capture_params(self) -> list[int]:
+        """The open parameters of ``cv2.VideoCapture(path, cv2.CAP_FFMPEG, params)``."""
+        params = []  # the defaults open the capture exactly as PySceneDetect does
+        if self.hw_acceleration != "none":
+            params += [cv2.CAP_PROP_HW_ACCELERATION, HW_ACCELERATION[self.hw_acceleration]]
+        if self.threads:
+            params += [cv2.CAP_PROP_N_THREADS, self.threads]
+        return params
+
+
+def hardware_decoding(capture: cv2.VideoCapture) -> bool:
+    """Whether an open capture decodes in hardware."""
+    return int(capture.get(cv2.CAP_PROP_HW_ACCELERATION)) not in (0, cv2.VIDEO_ACCELERATION_NONE)

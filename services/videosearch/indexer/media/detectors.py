@@ -1,0 +1,257 @@
+"""Cut detectors for the single decode pass, chosen by a setting.
+
+Each is one of PySceneDetect 0.7's detectors, or several merged, driven frame by frame on frames
+downscaled exactly as SceneManager downscales them by default (factor max(width, height) / 256
+when above 1, size rounded, bilinear), so every single detector's cuts equal
+``scenedetect.detect(path, Detector())``:
+
+* ``content``: ContentDetector (HSV difference of consecutive frames, threshold 27). Hard cuts.
+* ``adaptive``: AdaptiveDetector (ContentDetector's score against the mean of its neighbours),
+  which ignores sustained fast motion; cuts are reported ``window_width`` frames late.
+* ``threshold``: ThresholdDetector (mean brightness below 12): fades to and from black, the cut
+  at the middle of the dark stretch (``fade_bias`` 0).
+* ``hash``: HashDetector (perceptual hash distance of consecutive frames).
+* ``a+b``: the members' cut lists merged (a cut closer than ``min_scene_len`` to an earlier
+  one is dropped).
+
+The default, ``content``, is chosen by measurement: ``python bench/detectors/run.py``
+(docs/performance.md, "Cut detectors": 8 long takes and 4 hard-cut videos of the demo world
+with 28 hard cuts, 14 dissolves, 9 fades through black, 9 pans, 16 flashes, 16 stretches of
+fast motion). The rule: best overall F1 (cuts, dissolves and fades) among the settings that
+find every hard cut. ``content`` finds all hard cuts and all fades, no dissolve and no pan; its
+only false cuts are flashes (12 of 16): overall F1 0.74, the best, tied with
+``content+threshold``, which finds nothing more there but runs a second detector on every frame and holds
+every cut up to ``max_fade_lag_seconds`` (4 s) before reporting it. ``adaptive`` misses a hard
+cut and also cuts on flashes; ``hash`` cuts on fast motion (21 times); ``threshold`` alone finds
+only fades.
+
+A caveat on that tie: ContentDetector sees those fades only at their bottom, where near-black
+pixels' HSV saturation jumps between 0 and 255 from frame to frame (noise scaled down with the
+picture). On a clean fade, such as PySceneDetect's fades.mp4, it finds none while
+ThresholdDetector finds both; for footage with clean fades to black, ``content+threshold``.
+
+No detector finds pans or dissolves: the engine splits long scenes into moments by frame
+embeddings afterwards, so a detector only needs the boundaries a pixel statistic sees sharply.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+
+import cv2
+import numpy as np
+from scenedetect import (
+    AdaptiveDetector,
+    ContentDetector,
+    FrameTimecode,
+    HashDetector,
+    SceneDetector,
+    ThresholdDetector,
+)
+from scenedetect.scene_manager import compute_downscale_factor
+
+from videosearch.common.errors import InvalidArgument
+from videosearch.indexer.media.video_file import VideoInfo
+
+BASE_DETECTORS: tuple[str, ...] = ("content", "adaptive", "threshold", "hash")
+DETECTORS: tuple[str, ...] = (
+    *BASE_DETECTORS,
+    "content+threshold",
+    "adaptive+threshold",
+    "hash+threshold",
+    "content+hash",
+)
+"""The settings the detector bench measures; any '+'-joined set of BASE_DETECTORS is accepted."""
+
+DEFAULT_DETECTOR = "content"
+"""Chosen by bench/detectors/run.py; see the module doc."""
+
+
+@dataclass(frozen=True)
+class DetectorSettings:
+    """Which detector and its parameters; every default is PySceneDetect 0.7's.
+
+    ``max_fade_lag_seconds`` bounds how late a ThresholdDetector cut may be reported (it sits
+    in the middle of the dark stretch, found only when the picture comes back; the scene
+    sampler must know the bound). A dark stretch longer than twice that has its cut placed
+    ``max_fade_lag_seconds`` before its end instead of in the middle: still inside the dark.
+    """
+
+    name: str = DEFAULT_DETECTOR
+    threshold: float = 27.0  # ContentDetector
+    min_scene_len: int = 15  # frames, all detectors
+    adaptive_threshold: float = 3.0  # AdaptiveDetector
+    adaptive_window: int = 2
+    adaptive_min_content: float = 15.0
+    fade_threshold: float = 12.0  # ThresholdDetector: mean 8-bit intensity
+    fade_bias: float = 0.0
+    max_fade_lag_seconds: float = 4.0
+    hash_threshold: float = 0.35  # HashDetector
+    hash_size: int = 8
+    hash_lowpass: int = 2
+
+    def __post_init__(self) -> None:
+        self.members  # validates the name
+        checks = [
+            (self.threshold > 0, f"the content threshold must be positive (ContentDetector's default is 27), got {self.threshold}"),
+            (self.min_scene_len >= 0, f"min_scene_len must be 0 or more frames (default 15), got {self.min_scene_len}"),
+            (self.adaptive_threshold > 0, f"adaptive_threshold must be positive (default 3.0), got {self.adaptive_threshold}"),
+            (self.adaptive_window >= 1, f"adaptive_window must be at least 1 frame (default 2), got {self.adaptive_window}"),
+            (self.adaptive_min_content >= 0, f"adaptive_min_content must be 0 or more (default 15), got {self.adaptive_min_content}"),
+            (0 < self.fade_threshold < 255, f"fade_threshold must be an 8-bit level in (0, 255) (default 12), got {self.fade_threshold}"),
+            (-1.0 <= self.fade_bias <= 1.0, f"fade_bias must be within [-1, 1] (0 puts the cut mid-fade), got {self.fade_bias}"),
+            (self.max_fade_lag_seconds > 0, f"max_fade_lag_seconds must be positive (default 4), got {self.max_fade_lag_seconds}"),
+            (0 < self.hash_threshold <= 1, f"hash_threshold must be within (0, 1] (default 0.35), got {self.hash_threshold}"),
+            (self.hash_size >= 2, f"hash_size must be at least 2 (default 8), got {self.hash_size}"),
+            (self.hash_lowpass >= 1, f"hash_lowpass must be at least 1 (default 2), got {self.hash_lowpass}"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise InvalidArgument(message)
+
+    @property
+    def members(self) -> tuple[str, ...]:
+        """The base detectors this setting runs, in the order named."""
+        members = tuple(part.strip() for part in str(self.name).split("+"))
+        if not all(m in BASE_DETECTORS for m in members) or len(set(members)) != len(members):
+            raise InvalidArgument(
+                f"unknown cut detector {self.name!r}; use one of {', '.join(BASE_DETECTORS)} "
+                f"or a '+'-joined combination of distinct ones such as content+threshold"
+            )
+        return members
+
+
+class _Single:
+    """One PySceneDetect detector on already downscaled BGR frames."""
+
+    def __init__(self, detector: SceneDetector, fps: Fraction, max_lag: int | None = None) -> None:
+        self._detector = detector
+        self._fps = fps
+        # Only ThresholdDetector needs a bound of its own: its event_buffer_length is 0 although
+        # it reports cuts half a dark stretch late.
+        self._clamp = max_lag is not None
+        self.max_lag = detector.event_buffer_length if max_lag is None else max_lag
+
+    def process(self, index: int, small: np.ndarray) -> list[int]:
+        cuts = [cut.frame_num for cut in self._detector.process_frame(FrameTimecode(index, self._fps), small)]
+        return [max(cut, index - self.max_lag) for cut in cuts] if self._clamp else cuts
+
+    def finish(self, last_index: int) -> list[int]:
+        cuts = [cut.frame_num for cut in self._detector.post_process(FrameTimecode(last_index, self._fps))]
+        return [max(cut, last_index - self.max_lag) for cut in cuts] if self._clamp else cuts
+
+
+def merge_cuts(cuts: list[int], min_gap: int, last: int | None = None) -> list[int]:
+    """Sorted ``cuts`` without those closer than ``min_gap`` to the previous kept cut (or to
+    ``last``, a cut kept before): of cuts that close together the earliest wins."""
+    kept: list[int] = []
+    for cut in sorted(set(cuts)):
+        previous = kept[-1] if kept else last
+        if previous is None or cut - previous >= max(min_gap, 1):
+            kept.append(cut)
+    return kept
+
+
+class _Combined:
+    """Several detectors' cuts merged. A cut is held until no member can still report an
+    earlier one (``max_lag`` frames), so "the earliest wins" never needs to take one back."""
+
+    def __init__(self, members: list[_Single], min_gap: int) -> None:
+        self._members = members
+        self._min_gap = min_gap
+        self.max_lag = max(m.max_lag for m in members)
+        self._pending: list[int] = []
+        self._last: int | None = None
+
+    def process(self, index: int, small: np.ndarray) -> list[int]:
+        for member in self._members:
+            self._pending += member.process(index, small)
+        return self._release(index - self.max_lag)
+
+    def finish(self, last_index: int) -> list[int]:
+        for member in self._members:
+            self._pending += member.finish(last_index)
+        return self._release(None)
+
+    def _release(self, upto: int | None) -> list[int]:
+        ready = [c for c in self._pending if upto is None or c <= upto]
+        self._pending = [c for c in self._pending if upto is not None and c > upto]
+        out = merge_cuts(ready, self._min_gap, self._last)
+        if out:
+            self._last = out[-1]
+        return out
+
+
+def _single(name: str, s: DetectorSettings, fps: Fraction) -> _Single:
+    if name == "content":
+        return _Single(ContentDetector(threshold=s.threshold, min_scene_len=s.min_scene_len), fps)
+    if name == "adaptive":
+        return _Single(AdaptiveDetector(
+            adaptive_threshold=s.adaptive_threshold, min_scene_len=s.min_scene_len,
+            window_width=s.adaptive_window, min_content_val=s.adaptive_min_content,
+        ), fps)
+    if name == "threshold":
+        detector = ThresholdDetector(threshold=s.fade_threshold, min_scene_len=s.min_scene_len, fade_bias=s.fade_bias)
+        return _Single(detector, fps, max_lag=max(1, math.ceil(Fraction(s.max_fade_lag_seconds) * fps)))
+    if name == "hash":
+        return _Single(HashDetector(
+            threshold=s.hash_threshold, size=s.hash_size, lowpass=s.hash_lowpass, min_scene_len=s.min_scene_len,
+        ), fps)
+    raise AssertionError(name)  # DetectorSettings.members validated it
+
+
+class CutDetector:
+    """A cut detector for one video, fed every decoded frame in order.
+
+    ``CutDetector(info, threshold=27, min_scene_len=15)`` is ContentDetector, as before;
+    ``make_cut_detector(settings, info)`` builds any setting.
+    """
+
+    def __init__(self, info: VideoInfo, *, threshold: float = 27.0, min_scene_len: int = 15) -> None:
+        self._build(DetectorSettings("content", threshold=threshold, min_scene_len=min_scene_len), info)
+
+    @classmethod
+    def from_settings(cls, settings: DetectorSettings, info: VideoInfo) -> CutDetector:
+        detector = cls.__new__(cls)
+        detector._build(settings, info)
+        return detector
+
+    def _build(self, settings: DetectorSettings, info: VideoInfo) -> None:
+        self.settings = settings
+        members = [_single(name, settings, info.fps) for name in settings.members]
+        self._inner = members[0] if len(members) == 1 else _Combined(members, settings.min_scene_len)
+        # Computed once, as SceneManager does; a frame of another size (a corrupt stream) is
+        # resized to it rather than fed at its own size.
+        factor = compute_downscale_factor(max(info.width, info.height))
+        self._size: tuple[int, int] | None = None
+        if factor > 1.0:
+            self._size = (max(1, round(info.width / factor)), max(1, round(info.height / factor)))
+
+    @property
+    def max_lag(self) -> int:
+        """How many frames before the current one a reported cut can lie."""
+        return self._inner.max_lag
+
+    def process(self, index: int, frame_bgr: np.ndarray) -> list[int]:
+        """Cuts (frame numbers starting a new scene) reported after frame ``index``."""
+        if self._size is not None and (frame_bgr.shape[1], frame_bgr.shape[0]) != self._size:
+            frame_bgr = cv2.resize(frame_bgr, self._size, interpolation=cv2.INTER_LINEAR)
+        return self._inner.process(index, frame_bgr)
+
+    def finish(self, last_index: int) -> list[int]:
+        """Cuts still pending after the last frame, ``last_index``."""
+        return self._inner.finish(last_index)
+
+
+def largest_shrink(height: int, width: int) -> int:
+    """The largest integer factor frames of this size may come shrunk by (a decoder that
+    shrinks, see videosearch.indexer.media.decoding) without the detector's own downscale turning
+    into an upscale: a shrunk frame is never smaller than the frame PySceneDetect detects on."""
+    return max(1, int(compute_downscale_factor(max(height, width))))
+
+
+def make_cut_detector(settings: DetectorSettings, info: VideoInfo) -> CutDetector:
+    """A fresh detector for one video (detectors keep per-video state)."""
+    return CutDetector.from_settings(settings, info)

@@ -1,0 +1,211 @@
+"""The Indexer's second decoder: FFmpeg through PyAV, which, unlike OpenCV's FFmpeg backend,
+hands codec options to the codec (``skip_loop_filter``, ``lowres``, the thread type) and can
+convert a frame to BGR at a smaller size in the same swscale pass that converts its colours.
+
+``PyAVCapture`` answers the calls sequential reading makes of a ``cv2.VideoCapture`` (``grab``,
+``retrieve``, ``read``, ``get(CAP_PROP_POS_MSEC)``, ``release``), so the reading code is one for
+both decoders. It does not seek: code that seeks (thumbnails read back) opens OpenCV. Its frames are OpenCV's: the same decoded pictures in the same order, converted to
+BGR by the same swscale conversion (pixel-identical on the shared videos), rotated as players
+show them (OpenCV's ``CAP_PROP_ORIENTATION_AUTO``), with each frame's presentation time
+relative to the stream's start (``CAP_PROP_POS_MSEC``). What differs is only what the settings
+ask for: frames shrunk by an integer factor (``shrink``; decoded at reduced resolution first
+where ``lowres`` is on and the codec has it), or decoded without the in-loop deblocking filter.
+
+This module knows nothing of the Indexer's types: it raises ``CannotDecode`` and reports raw
+facts (``StreamFacts``); videosearch.indexer.media.video_file turns them into its errors and VideoInfo.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections import deque
+from dataclasses import dataclass
+from fractions import Fraction
+
+import av
+import cv2
+import numpy as np
+
+LOWRES_CODECS = frozenset({"mpeg4", "mpeg1video", "mpeg2video", "mjpeg", "h263", "h263p", "msmpeg4v1", "msmpeg4v2",
+                           "msmpeg4", "wmv1", "wmv2", "flv", "jpeg2000"})
+"""FFmpeg decoders that can decode at 1/2, 1/4 or 1/8 size (``max_lowres`` > 0); H.264, HEVC,
+VP9 and AV1 cannot."""
+MAX_LOWRES = 3
+MAX_BAD_PACKETS = 5  # packets in a row that fail to decode before the stream counts as ended, as OpenCV's retries
+_ROTATIONS = {90: cv2.ROTATE_90_COUNTERCLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_CLOCKWISE}
+
+
+class CannotDecode(Exception):
+    """PyAV cannot open the file, finds no video stream in it, or decodes no frame."""
+
+
+@dataclass(frozen=True)
+class StreamFacts:
+    """What the container says of the video stream (frame sizes are as stored, before rotation)."""
+
+    codec: str
+    fps: Fraction | None
+    frame_count: int
+    width: int
+    height: int
+    sample_aspect: Fraction | None
+    rotation: int  # degrees counter-clockwise to show the frame as players do: 0, 90, 180 or 270
+
+
+def lowres_level(codec: str, shrink: int) -> int:
+    """How many halvings the codec itself may decode at: the most that keep within ``shrink``."""
+    if codec not in LOWRES_CODECS or shrink < 2:
+        return 0
+    return min(MAX_LOWRES, int(math.log2(shrink)))
+
+
+def shrunk_bgr(frame: av.VideoFrame, width: int, height: int) -> np.ndarray:
+    """``frame`` as BGR at width x height (smaller): for 4:2:0 video, its planes are shrunk with
+    a box filter (cv2 INTER_AREA) before the colour conversion, so the conversion runs on the
+    small picture; measured on 720p, this costs less than converting at full size alone
+    (docs/performance.md, "Decoding"). Other pixel formats go through swscale's area filter."""
+    w, h = frame.width, frame.height
+    # The planes are addressed in rows of the luma width: heights must divide by 4, widths by 2.
+    if frame.format.name != "yuv420p" or (h | height) & 3 or (w | width) & 1:
+        return frame.reformat(width, height, "bgr24", interpolation="AREA").to_ndarray()
+    planes = frame.to_ndarray(format="yuv420p")  # Y (h rows of w), then U and V (h/4 rows of w each)
+    small = np.empty((height * 3 // 2, width), np.uint8)
+    cv2.resize(planes[:h], (width, height), dst=small[:height], interpolation=cv2.INTER_AREA)
+    for i in range(2):  # U, then V: (h/2, w/2) pictures shrunk to (height/2, width/2)
+        chroma = planes[h + i * h // 4 : h + (i + 1) * h // 4].reshape(h // 2, w // 2)
+        shrunk = cv2.resize(chroma, (width // 2, height // 2), interpolation=cv2.INTER_AREA)
+        small[height + i * height // 4 : height + (i + 1) * height // 4] = shrunk.reshape(height // 4, width)
+    return cv2.cvtColor(small, cv2.COLOR_YUV2BGR_I420)
+
+
+class PyAVCapture:
+    """One video file decoded with PyAV (see the module doc). ``shrink`` is a function of the
+    shown (height, width) giving the integer factor frames may come shrunk by (1: full size)."""
+
+    def __init__(self, path: str, *, threads: int = 0, thread_type: str = "auto", skip_loop_filter: bool = False,
+                 lowres: bool = False, shrink=None, side_streams=None) -> None:
+        try:
+            self._container = av.open(path, mode="r")
+        except (av.FFmpegError, OSError, UnicodeDecodeError, ValueError) as exc:
+            raise CannotDecode("no demuxer accepts it") from exc
+        try:
+            if not self._container.streams.video:
+                raise CannotDecode("it has no video stream")
+            self._stream = stream = self._container.streams.video[0]
+            context = stream.codec_context
+            self._pending = deque()
+            # Subtitle and audio packets are demuxed in the same read and handed to
+            # ``side_streams`` (videosearch.indexer.text.side_streams), never decoded here.
+            self._side = side_streams if side_streams is not None and side_streams.active else None
+            start_seconds = float((stream.start_time or 0) * stream.time_base) if stream.time_base else 0.0
+            extra = self._side.select(self._container, start_seconds) if self._side is not None else []
+            self._packets = self._container.demux(stream, *extra)
+            self._bad_packets = 0
+            self._ended = False
+            self.facts = self._facts(stream)
+            stream.thread_type = thread_type.upper()
+            context.thread_count = threads
+            # Asked with the stored size: the rotation is known only from the first frame, and
+            # a shrink factor (the same on both axes) does not depend on which side is up.
+            factor = max(1, int(shrink(self.facts.height, self.facts.width))) if shrink is not None else 1
+            options = {}
+            if skip_loop_filter:
+                options["skip_loop_filter"] = "all"
+            level = lowres_level(self.facts.codec, factor) if lowres else 0
+            if level:
+                options["lowres"] = str(level)
+            context.options = options
+            # Frames as stored, shrunk: the size swscale converts them to (None: as decoded).
+            self._size = (self.facts.width // factor, self.facts.height // factor) if factor > 1 else None
+            self._time_base = stream.time_base
+            self._start = stream.start_time or 0
+            self._frame: av.VideoFrame | None = None
+        except BaseException:
+            self._container.close()
+            raise
+
+    @staticmethod
+    def _facts(stream) -> StreamFacts:
+        rate = stream.guessed_rate or stream.average_rate
+        frame_count = int(stream.frames or 0)
+        if not frame_count and stream.duration and rate:
+            frame_count = int(round(stream.duration * stream.time_base * rate))
+        context = stream.codec_context
+        sar = stream.sample_aspect_ratio or context.sample_aspect_ratio
+        return StreamFacts(codec=context.name, fps=Fraction(rate) if rate else None, frame_count=frame_count,
+                           width=int(context.width), height=int(context.height),
+                           sample_aspect=Fraction(sar) if sar else None, rotation=0)
+
+    def read_first(self) -> np.ndarray:
+        """Decodes frame 0 (its rotation completes ``facts``) and returns it as ``retrieve`` would."""
+        if not self.grab():
+            raise CannotDecode("0 frames decoded")
+        rotation = int(self._frame.rotation or 0) % 360
+        self.facts = dataclasses.replace(self.facts, rotation=rotation)
+        return self.retrieve()[1]
+
+    def _decoded(self) -> list[av.VideoFrame]:
+        """The frames of the next packet that decodes (the decoder's last frames at the end)."""
+        while True:
+            try:
+                packet = next(self._packets)
+            except StopIteration:
+                return []
+            except av.FFmpegError:  # the container is broken from here on
+                return []
+            if self._side is not None and packet.stream.index != self._stream.index:
+                self._side.feed(packet)
+                continue
+            try:
+                frames = packet.decode()
+                self._bad_packets = 0
+            except av.FFmpegError:
+                self._bad_packets += 1
+                if self._bad_packets > MAX_BAD_PACKETS:
+                    return []
+                continue
+            if frames:
+                return frames
+
+    def grab(self) -> bool:
+        """Decodes the next frame; False at the end of the video."""
+        if not self._pending and not self._ended:
+            self._pending.extend(self._decoded())
+            if not self._pending:
+                self._ended = True
+        if not self._pending:
+            self._frame = None
+            return False
+        self._frame = self._pending.popleft()
+        return True
+
+    def retrieve(self) -> tuple[bool, np.ndarray | None]:
+        """The grabbed frame as BGR, shrunk and rotated as set."""
+        frame = self._frame
+        if frame is None:
+            return False, None
+        if self._size is not None and (frame.width, frame.height) != self._size:
+            pixels = shrunk_bgr(frame, *self._size)
+        else:
+            pixels = frame.to_ndarray(format="bgr24")
+        rotation = self.facts.rotation
+        return True, (cv2.rotate(pixels, _ROTATIONS[rotation]) if rotation in _ROTATIONS else pixels)
+
+    def read(self) -> tuple[bool, np.ndarray | None]:
+        """``grab`` then ``retrieve``, as cv2.VideoCapture.read."""
+        return self.retrieve() if self.grab() else (False, None)
+
+    def get(self, prop: int) -> float:
+        """CAP_PROP_POS_MSEC only: the grabbed frame's presentation time from the stream's start."""
+        if prop != cv2.CAP_PROP_POS_MSEC:
+            raise ValueError("PyAVCapture reports only CAP_PROP_POS_MSEC")
+        if self._frame is None or self._frame.pts is None:
+            return float("nan")
+        return float((self._frame.pts - self._start) * self._time_base * 1000)
+
+    def release(self) -> None:
+        if self._side is not None:
+            side, self._side = self._side, None
+            side.finish()
+        self._container.close()
