@@ -15,6 +15,7 @@ from rich.table import Table
 
 from videosearch.common import defaults
 from videosearch.common.errors import Unavailable, VideoSearchError
+from videosearch.common.timecode import format_seconds
 from videosearch.indexer.fleet import IndexerFleet
 from videosearch.indexer.jobs.manager import Job
 from videosearch.searcher.client import SearcherClient
@@ -27,6 +28,7 @@ from videosearch_cli.output import (
     print_json,
     short_path,
     span_json,
+    text_span_json,
     video_json,
 )
 from videosearch_cli.libraries import OneIndexerNeeded, add_library_commands
@@ -88,9 +90,10 @@ def cmd_videos_list(args) -> int:
 def cmd_videos_show(args) -> int:
     with SearcherClient(args.searcher_address, security=security_of(args)) as searcher:
         v, scenes, moments = searcher.get_video_moments(args.video_id)
+        spans = searcher.get_text_spans(args.video_id)
     if args.json:
         print_json({"video": video_json(v), "scenes": [span_json(s) for s in scenes],
-                    "moments": [span_json(m) for m in moments]})
+                    "moments": [span_json(m) for m in moments], "text_spans": [text_span_json(t) for t in spans]})
         return 0
     indexed = v.indexed_at.isoformat() if v.indexed_at else "?"
     console.print(f"[bold]{v.video_id}[/]\n{float(v.fps):.3f} fps ({v.fps}), {v.duration_seconds:.2f}s, "
@@ -113,6 +116,17 @@ def cmd_videos_show(args) -> int:
             table.add_row("", str(m.index), f"{m.start_frame}–{m.end_frame}", time_cell(m.start_seconds, times["start_timecode"]),
                           time_cell(m.end_seconds, times["end_timecode"]), str(m.sampled_frames))
     console.print(table)
+    if spans:
+        text_table = Table(title="said and written")
+        for column in ("start", "end", "kind", "text", "language", "source"):
+            text_table.add_column(column, overflow="fold")
+        for t in spans:
+            text_table.add_row(time_cell(t.start_seconds, format_seconds(t.start_seconds)),
+                               time_cell(t.end_seconds, format_seconds(t.end_seconds)), t.kind, escape(t.text),
+                               t.language or "?", t.source or "?")
+        console.print(text_table)
+    else:
+        console.print("[dim]nothing said or written is stored for this video[/]")
     return 0
 
 

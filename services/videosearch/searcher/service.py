@@ -306,7 +306,9 @@ class Searcher:
             raise InvalidArgument("give exactly one query: text or embedding, or at least one term")
         if text is not None and not text.strip():
             raise InvalidArgument("the query text is empty; describe what to find, e.g. 'a dog on a beach'")
-        if params.kinds and "seen" not in params.kinds and text is None:
+        # What the lexical index matches: the query text, or the positive text terms (the CLI sends those).
+        words = text if text is not None else " ".join(t.text for t in terms if t.text and t.weight >= 0) or None
+        if params.kinds and "seen" not in params.kinds and words is None:
             raise InvalidArgument("searching what is said or written needs a text query; give text, or add the seen "
                                   "kind to search by an embedding or terms")
         single = [QueryTerm(text=text)] if text is not None else [QueryTerm(vector=vector, model_id=model_id)] \
@@ -331,7 +333,7 @@ class Searcher:
                 raise NotFound(f"no video with id {examples[0]!r}; the collection is empty")
             return SearchResult(videos=[], scenes=[], model_id="")
         kinds = params.kinds or MATCH_KINDS
-        with_text = text is not None and self.lexical.span_count > 0 and any(k != "seen" for k in kinds)
+        with_text = words is not None and self.lexical.span_count > 0 and any(k != "seen" for k in kinds)
         if "seen" not in kinds and not with_text:  # said/written only, and no text stored (yet)
             return SearchResult(videos=[], scenes=[], model_id=collection.model_id)
         composed = composite.compose(all_terms, _TermSources(self, collection, images), collection.embedding_dim) \
@@ -347,7 +349,7 @@ class Searcher:
         wanted = offset + params.top_k + 1
         fused = None
         if with_text:
-            fused = self.text_search.rank(text, vector, params, candidates, wanted)
+            fused = self.text_search.rank(words, vector, params, candidates, wanted)
             found, approximate_used = self._fused_results(fused.hits, params), fused.approximate_used
         else:
             ranked = self.index.rank(vector, dataclasses.replace(params, top_k=wanted), candidates)
