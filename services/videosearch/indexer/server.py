@@ -52,7 +52,7 @@ class IndexerApp(ServiceApp[IndexerSettings]):
         security = settings.client_security()
         self.embedder = EmbedderClient(settings.embedder_address, timeout=settings.rpc_timeout_s, security=security)
         self.searcher = SearcherClient(settings.searcher_address, timeout=settings.rpc_timeout_s, security=security)
-        roots = AllowedRoots(settings.allowed_roots)
+        roots = AllowedRoots(settings.allowed_roots, allow_hard_links=settings.allow_hard_links)
         self.pipeline = IndexPipeline(
             self.embedder, self.searcher, embed_requests_in_flight=settings.embed_requests_in_flight,
             moments=moment_settings(settings).validate(), limits=media_limits(settings),

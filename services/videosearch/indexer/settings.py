@@ -29,6 +29,9 @@ class IndexerSettings(OutgoingCallSettings, BaseServiceSettings):
     embedder_address: str = setting(defaults.EMBEDDER_ADDRESS, "host:port of the Embedder")
     searcher_address: str = setting(defaults.SEARCHER_ADDRESS, "host:port of the Searcher")
     allowed_roots: tuple[str, ...] = setting((".",), "comma-separated directories whose files may be indexed")
+    allow_hard_links: bool = setting(
+        False, "index files that have more than one hard link (refused by default: a hard link inside a root may be "
+               "a file outside it)")
     workers: int = setting(2, "videos indexed at the same time")
     max_queued_jobs: int = setting(1000, "jobs waiting for a worker before submissions are refused")
     finished_jobs_kept: int = setting(1000, "finished jobs remembered for Get/List/Watch")

@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 _DETECTOR_DEFAULTS = DetectorSettings()
 _SAMPLING_DEFAULTS = SamplingPolicy()
 MAX_FIXED_FRAMES_PER_SCENE = 64
+MAX_JOB_ID_CHARS = 64  # ids are made here ("000123-1a2b3c4d"); a longer one names no job
 
 
 class JobState(enum.Enum):
@@ -354,6 +355,9 @@ class JobManager:
     def get(self, job_id: str) -> Job:
         if not job_id:
             raise InvalidArgument("job_id is empty; give the id SubmitIndexJob returned (`videosearch jobs list`, the ListIndexJobs call, lists them)")
+        if len(job_id) > MAX_JOB_ID_CHARS:  # checked before the id is quoted in a message
+            raise InvalidArgument(f"job_id is {len(job_id):,} characters; this indexer's job ids are at most "
+                                  f"{MAX_JOB_ID_CHARS} (`videosearch jobs list` shows them)")
         with self._changed:
             job = self._jobs.get(job_id)
         if job is None:
