@@ -8,6 +8,7 @@ import inspect
 from contextlib import asynccontextmanager
 
 import grpc
+from google.protobuf.message import DecodeError
 
 from videosearch.common import defaults
 from videosearch.common.rpc_handlers import HEALTH_PREFIX, HandlerCache, behavior_of, with_behavior, wrap
@@ -57,8 +58,20 @@ class _Oversized:
         self.size = size
 
 
+class _Malformed:
+    """Bytes that do not parse as the method's request message (garbage, a truncated field,
+    invalid UTF-8 in a string): INVALID_ARGUMENT, not gRPC's UNKNOWN "Unexpected DecodeError"."""
+
+    __slots__ = ("reason",)
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
 class RequestSizeLimit(grpc.aio.ServerInterceptor):
-    """Request messages over ``max_bytes`` are refused before they are parsed."""
+    """Request messages over ``max_bytes`` are refused before they are parsed, and messages
+    that do not parse are refused with INVALID_ARGUMENT: every request deserializer of the
+    server is this one, so both hold for every method of every service."""
 
     def __init__(self, max_bytes: int, setting: str, send_bytes: int = defaults.MAX_MESSAGE_MB * 2**20) -> None:
         if max_bytes < 1:
@@ -84,7 +97,12 @@ class RequestSizeLimit(grpc.aio.ServerInterceptor):
         def deserialize(data: bytes):
             if len(data) > self.max_bytes:
                 return _Oversized(len(data))  # answered by the behavior below, with a status code
-            return parse(data) if parse is not None else data
+            if parse is None:
+                return data
+            try:
+                return parse(data)
+            except DecodeError as exc:
+                return _Malformed(str(exc) or "not a valid message")
 
         _, behavior = behavior_of(handler)
         admit = self._admit_stream if handler.request_streaming else self._admit_one
@@ -104,9 +122,18 @@ class RequestSizeLimit(grpc.aio.ServerInterceptor):
             f"the request message is {oversized.size:,} bytes, over this server's limit of {self.max_bytes:,} "
             f"({mib:g} MiB, setting {self._setting}); send less per call, or raise {self._setting}")
 
+    @staticmethod
+    async def _refuse_malformed(malformed: _Malformed, context) -> None:
+        await context.abort(
+            grpc.StatusCode.INVALID_ARGUMENT,
+            f"the request message does not parse ({malformed.reason[:200]}): send a message of this method's "
+            "request type, encoded by a Protocol Buffers library (strings must be valid UTF-8)")
+
     async def _admit_one(self, request, context):
         if isinstance(request, _Oversized):
             await self._refuse(request, context)
+        if isinstance(request, _Malformed):
+            await self._refuse_malformed(request, context)
         return request
 
     async def _admit_stream(self, requests, context):
@@ -114,6 +141,8 @@ class RequestSizeLimit(grpc.aio.ServerInterceptor):
             async for request in requests:
                 if isinstance(request, _Oversized):
                     await self._refuse(request, context)
+                if isinstance(request, _Malformed):
+                    await self._refuse_malformed(request, context)
                 yield request
 
         return checked()

@@ -11,6 +11,7 @@ from videosearch.common.errors import InvalidArgument
 from videosearch.indexer.media import decoding, moments, reuse
 from videosearch.indexer.jobs.manager import IndexOptions
 from videosearch.indexer.jobs.limits import MediaLimits
+from videosearch.indexer.library.watcher import WatchTimes
 
 ENV_PREFIX = "VIDEOSEARCH_INDEXER"
 # Each job option's default is written once, in IndexOptions; these settings only let
@@ -18,6 +19,7 @@ ENV_PREFIX = "VIDEOSEARCH_INDEXER"
 _JOB = IndexOptions()
 _LIMITS = MediaLimits()
 _DECODER = decoding.DecoderSettings()
+_WATCH = WatchTimes()
 
 
 @dataclass
@@ -27,6 +29,9 @@ class IndexerSettings(OutgoingCallSettings, BaseServiceSettings):
     embedder_address: str = setting(defaults.EMBEDDER_ADDRESS, "host:port of the Embedder")
     searcher_address: str = setting(defaults.SEARCHER_ADDRESS, "host:port of the Searcher")
     allowed_roots: tuple[str, ...] = setting((".",), "comma-separated directories whose files may be indexed")
+    allow_hard_links: bool = setting(
+        False, "index files that have more than one hard link (refused by default: a hard link inside a root may be "
+               "a file outside it)")
     workers: int = setting(2, "videos indexed at the same time")
     max_queued_jobs: int = setting(1000, "jobs waiting for a worker before submissions are refused")
     finished_jobs_kept: int = setting(1000, "finished jobs remembered for Get/List/Watch")
@@ -54,6 +59,15 @@ class IndexerSettings(OutgoingCallSettings, BaseServiceSettings):
         60.0, "how long a job waits, retrying with backoff, for an Embedder or Searcher that is unavailable")
     state_dir: str = setting("", "directory of the Indexer's own job table (LevelDB): job ids survive a restart and "
                                  "unfinished jobs run again; empty keeps jobs in memory only")
+    libraries: tuple[str, ...] = setting(
+        (), "comma-separated folders to watch as libraries (added at start; kept across restarts with --state-dir)")
+    library_rescan_s: float = setting(_WATCH.rescan_s, "seconds between full rescans of each library (network shares "
+                                                       "send no change notifications)")
+    library_settle_s: float = setting(_WATCH.settle_s, "a new or changed file in a library is indexed once its size "
+                                                       "and time stayed the same this many seconds")
+    max_libraries: int = setting(100, "most libraries one Indexer watches")
+    location_cache_s: float = setting(30.0, "how old the Indexer's list of stored paths (for skipping unchanged files) "
+                                            "may get before it lists again")
     max_frame_pixels: int = setting(_LIMITS.max_frame_pixels, "largest frame (width x height) a job may decode")
     max_duration_seconds: float = setting(_LIMITS.max_duration_seconds, "longest video a job may index, in seconds")
     max_file_bytes: int = setting(_LIMITS.max_file_bytes, "largest video file a job may read, in bytes")
@@ -96,6 +110,12 @@ def decoder_settings(settings: IndexerSettings) -> decoding.DecoderSettings:
         threads=settings.decoder_threads, hw_acceleration=settings.decoder_hw_acceleration,
         library=settings.decoder_library, thread_type=settings.decoder_thread_type,
         skip_loop_filter=settings.decoder_skip_loop_filter, lowres=settings.decoder_lowres, shrink=settings.decoder_shrink)
+
+
+def watch_times(settings: IndexerSettings) -> WatchTimes:
+    if not settings.library_rescan_s > 0 or not settings.library_settle_s >= 0:
+        raise InvalidArgument("--library-rescan-s must be above 0 and --library-settle-s at least 0")
+    return WatchTimes(rescan_s=settings.library_rescan_s, settle_s=settings.library_settle_s)
 
 
 def reuse_max_difference(settings: IndexerSettings) -> float:

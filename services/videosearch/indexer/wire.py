@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 
 from videosearch.indexer.jobs.manager import ErrorReason, IndexOptions, Job, JobStage, JobState
+from videosearch.indexer.library.types import LibraryState, LibraryStatus
+from videosearch.indexer.library.upkeep import PruneReport
 from videosearch.v1 import indexer_pb2
 
 _STATES = {
@@ -66,9 +68,42 @@ def job_to_proto(job: Job) -> indexer_pb2.IndexJob:
         error=job.error,
         error_reason=_REASONS[job.error_reason],
         skipped=job.skipped,
+        unchanged=job.unchanged,
         stage_seconds=job.stage_seconds,
         options=options_to_proto(job.options),
     )
     message.create_time.FromDatetime(job.create_time)
     message.update_time.FromDatetime(job.update_time)
     return message
+
+
+LIBRARY_STATES = {
+    LibraryState.STARTING: indexer_pb2.LIBRARY_STATE_STARTING,
+    LibraryState.SCANNING: indexer_pb2.LIBRARY_STATE_SCANNING,
+    LibraryState.IDLE: indexer_pb2.LIBRARY_STATE_IDLE,
+    LibraryState.UNAVAILABLE: indexer_pb2.LIBRARY_STATE_UNAVAILABLE,
+}
+
+
+def library_to_proto(library: LibraryStatus) -> indexer_pb2.Library:
+    message = indexer_pb2.Library(
+        path=library.path, state=LIBRARY_STATES[library.state], watching=library.watching,
+        files_seen=library.files_seen, files_queued=library.files_queued, files_indexed=library.files_indexed,
+        files_pruned=library.files_pruned, last_error=library.last_error, error_count=library.error_count,
+        rescan_interval_seconds=library.rescan_s,
+    )
+    message.create_time.FromDatetime(library.create_time)
+    if library.last_scan_time is not None:
+        message.last_scan_time.FromDatetime(library.last_scan_time)
+    return message
+
+
+def prune_to_proto(report: PruneReport) -> indexer_pb2.PruneLocationsResponse:
+    return indexer_pb2.PruneLocationsResponse(
+        dry_run=report.dry_run,
+        marked_missing=[indexer_pb2.PrunedLocation(video_id=v, path=loc.path) for v, loc in report.marked_missing],
+        marked_present=[indexer_pb2.PrunedLocation(video_id=v, path=loc.path) for v, loc in report.marked_present],
+        removed=[indexer_pb2.PrunedVideo(video_id=v.video_id, paths=[loc.path for loc in v.locations])
+                 for v in report.removed],
+        locations_checked=report.locations_checked,
+    )

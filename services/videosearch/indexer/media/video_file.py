@@ -139,6 +139,22 @@ def check_readable(path: str | os.PathLike) -> str:
     return path
 
 
+# Still images FFmpeg opens as one-frame "videos" (its image demuxers), told by their first bytes.
+# A raw Motion-JPEG stream without a container starts like a JPEG and is refused too (remux it:
+# ffmpeg -i in.mjpeg -c copy out.mkv).
+_IMAGE_SIGNATURES = ((b"\xff\xd8\xff", "JPEG"), (b"\x89PNG\r\n\x1a\n", "PNG"), (b"BM", "BMP"),
+                     (b"II*\x00", "TIFF"), (b"MM\x00*", "TIFF"), (b"\x00\x00\x00\x0cjP  ", "JPEG 2000"))
+
+
+def image_kind(path: str) -> str | None:
+    """The still-image format ``path`` starts with (JPEG, PNG, WebP, ...), or None."""
+    with open(path, "rb") as file:
+        head = file.read(16)
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "WebP"
+    return next((kind for signature, kind in _IMAGE_SIGNATURES if head.startswith(signature)), None)
+
+
 # FFmpeg's "tty" demuxer opens any text file as an ANSI-art video; those codecs are never real video.
 _TEXT_CODECS = {"ansi", "bint", "xbin", "idf"}
 
@@ -186,6 +202,10 @@ def open_video(
     gives frame 0's presentation time until the next frame is grabbed.
     """
     path = check_readable(path)
+    kind = image_kind(path)
+    if kind is not None:
+        raise NotAVideoError(f"{path} is a {kind} image, not a video; index video files (search by an image "
+                             "with the image query instead)")
     decoder = decoder or DecoderSettings()
     if decoder.library == "pyav":
         return _open_pyav(path, decoder, shrink if decoder.shrink or decoder.lowres else None)
