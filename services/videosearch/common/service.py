@@ -93,6 +93,7 @@ class ServiceApp(ABC, Generic[S]):
         self.service = Service(
             self.name, register, host=s.host, port=s.port, max_workers=s.server_threads,
             max_message_bytes=s.max_message_mb * 1024 * 1024, max_concurrent_rpcs=s.max_concurrent_rpcs,
+            max_concurrent_rpcs_per_token=s.max_concurrent_rpcs_per_token,
             reflection=s.reflection, interceptors=[*shared, *self.interceptors()],
             credentials=tls.credentials() if tls else None, share_port=self.shares_port(),
         ).start()
