@@ -157,7 +157,7 @@ def cmd_jobs_list(args) -> int:
     table.add_column("path", overflow="fold", min_width=min(room, max((len(j.path) for j in jobs), default=4)))
     table.add_column("note", overflow="fold")
     for j in jobs:
-        note = j.error or ("already indexed" if j.skipped else "")
+        note = j.error or ("unchanged" if j.unchanged else "already indexed" if j.skipped else "")
         table.add_row(j.job_id, *((where[j.job_id],) if where else ()), j.state.value, f"{j.percent:.0f}%", j.video_id,
                       escape(short_path(j.path, room)), escape(note))
     console.print(table)

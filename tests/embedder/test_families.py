@@ -115,6 +115,8 @@ def test_a_real_embedder_serves_every_family(servers, embedders, family):
         images = client.embed_images(np.stack(frames))
         assert images.shape == (2, info.embedding_dim)
         np.testing.assert_allclose(np.linalg.norm(images, axis=1), 1.0, atol=1e-5)
+        # A caller that knows only crops (an older Indexer) sends crop_height x crop_width: accepted by every family.
+        assert client.embed_images(np.zeros((1, 3, prep.crop_height, prep.crop_width), np.uint8)).shape == (1, info.embedding_dim)
         # one text alone embeds as it does among others (SigLIP: padded to its full length)
         np.testing.assert_allclose(client.embed_texts(TEXTS[:1])[0], texts[0], atol=2e-5)
 

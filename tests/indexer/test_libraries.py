@@ -66,7 +66,7 @@ def locations(store: SearcherClient) -> dict[str, set[tuple[str, bool]]]:
     return {v.video_id: {(loc.path, loc.missing) for loc in v.locations} for v in store.iter_videos()}
 
 
-def test_a_watched_folder_follows_new_renamed_overwritten_and_deleted_files(root, indexer, searcher):
+def test_a_watched_folder_follows_new_renamed_overwritten_and_deleted_files(root, indexer, searcher, gated_clip):
     folder = root / "library"
     folder.mkdir()
     with client_of(indexer) as client, SearcherClient(searcher.address) as store:
@@ -89,16 +89,21 @@ def test_a_watched_folder_follows_new_renamed_overwritten_and_deleted_files(root
         # Renamed: the same content, recorded at its new path, not embedded again.
         renamed = folder / "sub" / "renamed.mp4"
         renamed.parent.mkdir()
+        forwarded = gated_clip.images_forwarded
         os.rename(first, renamed)
         eventually(lambda: locations(store) == {video_id: {(str(first), True), (str(renamed), False)}},
                    "the new path recorded and the old one marked missing")
         [moved_job] = [job for job in client.list() if job.path == str(renamed)]
         assert moved_job.skipped and moved_job.video_id == video_id and "store" not in moved_job.stage_seconds
+        assert gated_clip.images_forwarded == forwarded, "no frame was embedded again"
 
         # Overwritten: other content at the same path is a new video; the old one has no file left.
         make_video(renamed, seed=62)
-        after = eventually(lambda: (lambda now: now if video_id not in now and len(now) == 1 else None)(locations(store)),
-                           "the new content indexed and the old video pruned")
+        def replaced():
+            now = locations(store)
+            return now if video_id not in now and len(now) == 1 else None
+
+        after = eventually(replaced, "the new content indexed and the old video pruned")
         [(new_id, new_paths)] = after.items()
         assert new_id != video_id and new_paths == {(str(renamed), False)}
 
@@ -248,3 +253,32 @@ def test_prune_locations_checks_only_the_folder_asked_for(root, indexer, searche
         done = client.prune(str(root / "y"))
         assert [video_id for video_id, _ in done.removed] == [jobs[1].video_id]
         assert set(locations(store)) == {jobs[0].video_id}
+
+
+def test_a_big_scan_keeps_only_a_few_jobs_in_flight(root, indexer, searcher, gated_clip, monkeypatch):
+    from videosearch.indexer.library import watcher
+
+    monkeypatch.setattr(watcher, "JOBS_IN_FLIGHT", 1)
+    folder = root / "many"
+    for i in range(3):
+        make_video(folder / f"clip_{i}.mp4", seed=80 + i)
+    gated_clip.gate.clear()  # the first job holds in its embedding stage
+    try:
+        with client_of(indexer) as client:
+            client.add_library(str(folder))
+            def unfinished():
+                return [job for job in client.list() if not job.state.finished]
+
+            eventually(lambda: len(unfinished()) == 1, "the first job to be submitted")
+            [library] = client.list_libraries()
+            assert library.files_queued == 3, "one job in flight and two files waiting"
+            # Scans go on while files wait (every settle time); after two more, still one job.
+            seen = library.last_scan_time
+            eventually(lambda: client.list_libraries_page()[0][0].last_scan_time > seen, "another scan")
+            seen = client.list_libraries_page()[0][0].last_scan_time
+            eventually(lambda: client.list_libraries_page()[0][0].last_scan_time > seen, "yet another scan")
+            assert len(unfinished()) == 1, "the library waits its turn instead of filling the indexer's queue"
+    finally:
+        gated_clip.gate.set()
+    with SearcherClient(searcher.address) as store:
+        eventually(lambda: len(locations(store)) == 3, "all three files indexed, one after the other")

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import math
 from dataclasses import dataclass
 
 import torch
@@ -263,7 +264,10 @@ def preprocessing_of(image_processor) -> Preprocessing:
     name = type(image_processor).__name__
     max_patches, patch = getattr(image_processor, "max_num_patches", None), getattr(image_processor, "patch_size", None)
     if max_patches and patch:  # NaFlex: aspect kept within a patch budget
-        return Preprocessing(0, 0, 0, resize_mode=RESIZE_PATCH_BUDGET, patch_size=int(patch),
+        # The sizes name what a square image becomes, so that a caller that knows only crops
+        # (an older Indexer) still sends a size the budget accepts.
+        side = math.isqrt(int(max_patches)) * int(patch)
+        return Preprocessing(side, side, side, resize_mode=RESIZE_PATCH_BUDGET, patch_size=int(patch),
                              max_num_patches=int(max_patches), **common)  # type: ignore[arg-type]
     if not getattr(image_processor, "do_resize", True):
         raise ModelLoadError(f"the image processor ({name}) does not resize, so images would keep their own "

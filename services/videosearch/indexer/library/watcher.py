@@ -37,6 +37,9 @@ from videosearch.indexer.library.upkeep import LibraryUpkeep, under
 
 log = logging.getLogger(__name__)
 
+# A library keeps at most this many jobs queued or running; the rest of a big first scan
+# waits its turn in the library, so the Indexer's queue stays open to other callers.
+JOBS_IN_FLIGHT = 8
 VIDEO_SUFFIXES = frozenset({".mp4", ".m4v", ".mkv", ".mov", ".avi", ".webm", ".mpg", ".mpeg", ".wmv", ".flv", ".ts",
                             ".3gp"})
 
@@ -170,9 +173,11 @@ class FolderWatcher:
                 self._scan()
             except VideoSearchError as exc:  # the Searcher is down or refused: try again later
                 self._error(f"scan failed: {exc}")
+                self._scan_ended()
             except Exception as exc:  # noqa: BLE001 - a watcher thread must not die
                 log.exception("library %s: scan failed", self.folder)
                 self._error(f"scan failed unexpectedly ({exc}); the indexer log has the details")
+                self._scan_ended()
             now = time.monotonic()
             if now >= next_full:
                 next_full = now + self._times.rescan_s
@@ -227,13 +232,15 @@ class FolderWatcher:
             if seen is None or seen[:2] != facts:
                 self._pending[path] = (*facts, now)
                 return
-            if now - seen[2] < self._times.settle_s:
+            if now - seen[2] < self._times.settle_s or len(self._in_flight) >= JOBS_IN_FLIGHT:
                 return
             del self._pending[path]
         try:
             job = self._submit(path)
-        except ResourceExhausted as exc:  # queue full: the next scan tries again
-            self._error(f"{path} waits: {exc}")
+        except ResourceExhausted as exc:  # the queue is full (other callers' jobs): a later scan tries again
+            log.info("library %s: %s waits: %s", self.folder, path, exc)
+            with self._lock:
+                self._pending[path] = (*facts, now)
             return
         except VideoSearchError as exc:  # outside the roots through a link, unreadable, ...
             with self._lock:
@@ -245,6 +252,12 @@ class FolderWatcher:
                 self._in_flight[path] = job.job_id
             elif job.state is JobState.SUCCEEDED:
                 self._update(files_indexed=self._status.files_indexed + 1)
+
+    def _scan_ended(self) -> None:
+        """A scan that failed part way leaves the state it found (not SCANNING forever)."""
+        with self._lock:
+            if self._status.state is LibraryState.SCANNING:
+                self._update(state=LibraryState.IDLE)
 
     def _unavailable(self, message: str) -> None:
         with self._lock:

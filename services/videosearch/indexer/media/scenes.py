@@ -51,9 +51,10 @@ _DECODE_RETRIES = 5  # grabs to retry when a frame fails to decode before the co
 class SampledScene:
     """A scene [start_frame, end_frame) and its sampled frames' pixels.
 
-    ``pixels`` is uint8 RGB, shaped (len(sample_frames), 3, crop_height, crop_width): the
-    frames stretched to the display aspect ratio, resized and center-cropped as
-    CLIPImageProcessor does, not yet rescaled or normalized (see
+    ``pixels`` is uint8 RGB, shaped (len(sample_frames), 3, H, W) with H x W the model's input size
+    (its crop or fixed size; with a patch budget, this video's aspect-kept size): the
+    frames stretched to the display aspect ratio, resized (and cropped) as the model's
+    image processor does, not yet rescaled or normalized (see
     videosearch.embedder.preprocessing.normalize). ``start``, ``end`` and ``sample_times`` are
     presentation times: of the first frame, of the next scene's first frame (the video's end
     for the last scene), and of each sampled frame. ``fps`` is the container's average rate.
