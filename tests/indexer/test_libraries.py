@@ -99,8 +99,11 @@ def test_a_watched_folder_follows_new_renamed_overwritten_and_deleted_files(root
 
         # Overwritten: other content at the same path is a new video; the old one has no file left.
         make_video(renamed, seed=62)
-        after = eventually(lambda: (lambda now: now if video_id not in now and len(now) == 1 else None)(locations(store)),
-                           "the new content indexed and the old video pruned")
+        def replaced():
+            now = locations(store)
+            return now if video_id not in now and len(now) == 1 else None
+
+        after = eventually(replaced, "the new content indexed and the old video pruned")
         [(new_id, new_paths)] = after.items()
         assert new_id != video_id and new_paths == {(str(renamed), False)}
 

@@ -9,7 +9,6 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Callable
 from pathlib import Path
 
 from videosearch.common.errors import (
@@ -90,7 +89,7 @@ class Libraries:
         log.info("library removed: %s", watcher.folder)
         return watcher.status()
 
-    def list(self, limit: int, *, after: str | None = None) -> tuple[list[LibraryStatus], str | None]:
+    def page(self, limit: int, *, after: str | None = None) -> tuple[list[LibraryStatus], str | None]:
         """Up to ``limit`` libraries ordered by path, those after the path ``after``; and
         the ``after`` of the next page, None when no more follow."""
         with self._lock:
