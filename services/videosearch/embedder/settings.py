@@ -44,6 +44,10 @@ class EmbedderSettings(BaseServiceSettings):
         False, "let several Embedder processes listen on this one port (SO_REUSEPORT: the kernel spreads "
         "connections between them), e.g. to feed one GPU past what one Python process can serve"
     )
+    speech_recognizer: str = setting(
+        "pocketsphinx", "speech recognizer for TranscribeAudio (loaded on first use): pocketsphinx (offline, English), "
+        "whisper:<Hugging Face id or directory>, or none"
+    )
     cuda_graphs: bool = setting(
         True, "on CUDA, replay the image forward pass as CUDA graphs (one per batch-size bucket, captured at start-up); "
         "off runs it eagerly"
