@@ -51,9 +51,8 @@ log = logging.getLogger(__name__)
 
 DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
 
-# dtype=auto on CPU switches to bfloat16 only when it is at least this much faster
-# than float32 on this machine and model (small margins flip with timing noise,
-# and a flip would change every embedding between two runs).
+# The bench's bar for calling bfloat16 worthwhile on a CPU (PrecisionCheck.acceptable). Only
+# reported: --dtype auto times nothing and decides from the CPU's flags (precision.py).
 BF16_MIN_SPEEDUP = 1.2
 # ... and when its embeddings stay this close (cosine) to the float32 ones.
 BF16_MIN_COSINE = 0.99
