@@ -257,9 +257,9 @@ class ClipEmbedder:
             self.dtype, self.dtype_reason = requested_dtype, "requested with --dtype"
         else:
             self.dtype, self.dtype_reason = auto_dtype(self.device)
+        # The probe below runs the float32 model on the CPU; then it moves to its device and dtype.
         self.model = clip
-        self.dtype_in_use = torch.float32
-        self.device_in_use = torch.device("cpu")
+        self.dtype_in_use, self.device_in_use = torch.float32, torch.device("cpu")
         # Normalization as one affine map per channel: (x * rescale - mean) / std.
         self._mean = torch.tensor(self.preprocessing.image_mean, dtype=torch.float32).view(1, 3, 1, 1)
         self._std = torch.tensor(self.preprocessing.image_std, dtype=torch.float32).view(1, 3, 1, 1)
@@ -270,13 +270,9 @@ class ClipEmbedder:
         self.max_batch_size = max_batch_size
         self.max_images_per_request = max_images_per_request
         self.max_texts_per_request = max_texts_per_request
-        # Normalization as one affine map per channel: (x * rescale - mean) / std.
-        self._mean = torch.tensor(self.preprocessing.image_mean, dtype=torch.float32).view(1, 3, 1, 1)
-        self._std = torch.tensor(self.preprocessing.image_std, dtype=torch.float32).view(1, 3, 1, 1)
         # Pinned staging memory lets the host->GPU copy of a batch run asynchronously;
         # one buffer per batcher worker thread and dtype.
         self._staging = threading.local()
-        self._device_forward: DeviceImageForward | None = None
         if self.device.type == "cuda" and not self.patch_budget:
             self._device_forward = DeviceImageForward(
                 lambda pixels: pooled(self.model.get_image_features(pixel_values=pixels)),
