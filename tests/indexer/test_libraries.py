@@ -282,3 +282,22 @@ def test_a_big_scan_keeps_only_a_few_jobs_in_flight(root, indexer, searcher, gat
         gated_clip.gate.set()
     with SearcherClient(searcher.address) as store:
         eventually(lambda: len(locations(store)) == 3, "all three files indexed, one after the other")
+
+
+def test_a_link_in_a_library_is_indexed_as_its_target_and_the_library_settles(root, indexer, searcher):
+    folder = root / "linked"
+    folder.mkdir()
+    target = make_video(root / "originals" / "clip.mp4", seed=90)
+    (folder / "link.mp4").symlink_to(target)
+    with client_of(indexer) as client, SearcherClient(searcher.address) as store:
+        client.add_library(str(folder))
+        stored = eventually(lambda: locations(store), "the link's target to be indexed")
+        assert list(stored.values()) == [{(str(target), False)}]
+        library = eventually(lambda: next((lib for lib in client.list_libraries()
+                                           if lib.files_indexed == 1 and lib.files_queued == 0), None),
+                             "the library to settle with nothing in flight")
+        assert library.files_seen == 1
+        jobs_now = len(list(client.list()))
+        seen = library.last_scan_time
+        eventually(lambda: client.list_libraries_page()[0][0].last_scan_time > seen, "a rescan")
+        assert len(list(client.list())) == jobs_now, "an unchanged link is not submitted again"

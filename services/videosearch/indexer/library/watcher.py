@@ -54,13 +54,14 @@ class WatchTimes:
 
 def video_files(folder: Path) -> dict[str, tuple[int, int]]:
     """{real path: (size, mtime_ns)} of the video files under ``folder``, recursively (links
-    to folders are not followed; a link to a file is, and its target is checked at submit)."""
+    to folders are not followed; a link to a file counts as its target, the path a job
+    stores, and the target is checked against the allowed roots at submit)."""
     found = {}
     for parent, _, names in os.walk(folder, onerror=_raise):
         for name in names:
             if os.path.splitext(name)[1].lower() not in VIDEO_SUFFIXES:
                 continue
-            path = os.path.join(parent, name)
+            path = os.path.realpath(os.path.join(parent, name))
             try:
                 stat = os.stat(path)
             except OSError:
@@ -119,15 +120,16 @@ class FolderWatcher:
         """A job this library submitted finished: count it, and scan again (a rename's old
         path can be pruned once the new one is recorded)."""
         with self._lock:
-            if self._in_flight.get(job.path) != job.job_id:
+            path = next((p for p, job_id in self._in_flight.items() if job_id == job.job_id), None)
+            if path is None:
                 return
-            del self._in_flight[job.path]
+            del self._in_flight[path]
             if job.state is JobState.SUCCEEDED:
                 self._update(files_indexed=self._status.files_indexed + 1)
             elif job.state is JobState.FAILED:
                 try:
-                    stat = os.stat(job.path)
-                    self._failed[job.path] = (stat.st_size, stat.st_mtime_ns)
+                    stat = os.stat(path)
+                    self._failed[path] = (stat.st_size, stat.st_mtime_ns)
                 except OSError:
                     pass
                 self._error_locked(f"indexing {job.path} failed: {job.error}")
@@ -197,12 +199,13 @@ class FolderWatcher:
             self._unavailable(f"cannot read the folder ({exc.strerror or exc}); check that it is there and mounted")
             return
         videos = list(self._upkeep.catalog_videos())
-        stored = {loc.path: loc for video in videos for loc in video.locations
-                  if not loc.missing and under(loc.path, self.folder)}
+        # Present locations anywhere: a link in the folder is stored as its target, which may lie outside it.
+        stored = {loc.path: loc for video in videos for loc in video.locations if not loc.missing}
+        indexed_here = sum(under(path, self.folder) for path in stored)
         if files:
             self._device = device
-        elif stored and device != self._device:
-            self._unavailable(f"the folder holds no video, yet {len(stored)} were indexed from it; if it is an unmounted "
+        elif indexed_here and device != self._device:
+            self._unavailable(f"the folder holds no video, yet {indexed_here} were indexed from it; if it is an unmounted "
                               "share, mount it again; if you emptied it, prune: `videosearch index --prune`")
             return
         for path, facts in sorted(files.items()):
