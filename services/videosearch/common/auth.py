@@ -68,6 +68,7 @@ READ_METHODS = frozenset({
     "/videosearch.v1.IndexerService/GetIndexJob",
     "/videosearch.v1.IndexerService/ListIndexJobs",
     "/videosearch.v1.IndexerService/WatchIndexJob",
+    "/videosearch.v1.IndexerService/ListLibraries",
     "/videosearch.v1.EmbedderService/GetModelInfo",
     "/videosearch.v1.EmbedderService/EmbedTexts",
 })
