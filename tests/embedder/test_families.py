@@ -229,3 +229,11 @@ def test_unused_pooler_weights_do_not_refuse_a_complete_checkpoint(tiny_family_d
     with pytest.raises(ModelLoadError) as error:
         ClipEmbedder(str(deeper), device="cpu", dtype="float32")
     assert "text tower" in str(error.value) and "unexpected" in str(error.value)
+
+
+def test_match_probability_follows_the_family_score(embedders):
+    siglip, clip = embedders["siglip"].model_info(), embedders["clip"].model_info()
+    # sigmoid(0.9 * 10 - 10) = sigmoid(-1)
+    assert siglip.match_probability(0.9) == pytest.approx(1 / (1 + np.exp(1.0)), rel=1e-4)
+    assert siglip.match_probability(-1.0) < siglip.match_probability(0.0) < siglip.match_probability(1.0)
+    assert clip.match_probability(0.9) is None  # a cosine model's score has no absolute meaning

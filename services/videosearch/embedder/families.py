@@ -30,6 +30,7 @@ this machine cannot test without downloading real weights. See docs/embedder-not
 
 from __future__ import annotations
 
+import functools
 import inspect
 import logging
 import math
@@ -232,8 +233,13 @@ def pooled(output) -> torch.Tensor:
 def text_inputs(model, tokens) -> dict:
     """The tokenizer's outputs the model's get_text_features takes (SigLIP's takes no
     token_type_ids; Chinese-CLIP's BERT does)."""
-    accepted = inspect.signature(model.get_text_features).parameters
+    accepted = _text_parameters(type(model))
     return {k: v for k, v in tokens.items() if k in accepted}
+
+
+@functools.cache
+def _text_parameters(model_class: type) -> frozenset[str]:
+    return frozenset(inspect.signature(model_class.get_text_features).parameters)
 
 
 def logit_scale_and_bias(model) -> tuple[float, float]:
