@@ -116,6 +116,7 @@ function showJob(job) {
   bar.textContent = Math.round(job.percent) + " %";
   let detail = "";
   if (job.error) detail = job.error;
+  else if (job.unchanged) detail = "unchanged";
   else if (job.skipped) detail = "already indexed";
   else if (job.frames_total && !job.finished) detail = job.frames_decoded + " / " + job.frames_total + " frames, " + job.scenes_found + " scenes";
   else if (job.scenes_found) detail = job.scenes_found + " scenes";
