@@ -46,6 +46,8 @@ ts-client: node-deps ## Regenerate the TypeScript client's code (clients/typescr
 protos: ## Regenerate services/videosearch/v1 from protos/ (never edit the output by hand)
 	rm -f $(PROTO_OUT)/videosearch/v1/*_pb2*.py $(PROTO_OUT)/videosearch/v1/*_pb2*.pyi
 	$(PY) -m grpc_tools.protoc -I $(PROTO_SRC) --python_out=$(PROTO_OUT) --pyi_out=$(PROTO_OUT) --grpc_python_out=$(PROTO_OUT) $(PROTOS)
+	@# The TypeScript client's generated code too, where its tools are installed (make node-deps).
+	if [ -x clients/typescript/node_modules/.bin/buf ]; then cd clients/typescript && rm -rf src/gen && npm run -s generate; fi
 
 protos-check: protos ## Fail when the generated code differs from what protos/ generates
 	git diff --exit-code -- $(PROTO_OUT)/videosearch/v1

@@ -153,7 +153,10 @@ export enum JobErrorReason {
   JOB_ERROR_REASON_UNSPECIFIED = 0,
   /** JOB_ERROR_REASON_UNREADABLE - The file could not be read or is missing. */
   JOB_ERROR_REASON_UNREADABLE = 1,
-  /** JOB_ERROR_REASON_NOT_A_VIDEO - The file is not a video OpenCV can decode. */
+  /**
+   * JOB_ERROR_REASON_NOT_A_VIDEO - The file is not a video the Indexer's decoder can read (PyAV, the default, or OpenCV with
+   * --decoder-library opencv); the error message names which.
+   */
   JOB_ERROR_REASON_NOT_A_VIDEO = 2,
   /** JOB_ERROR_REASON_EMBEDDER_UNAVAILABLE - The Embedder could not be reached, timed out or was not ready; retry later. */
   JOB_ERROR_REASON_EMBEDDER_UNAVAILABLE = 3,
