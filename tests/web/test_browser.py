@@ -176,7 +176,7 @@ def test_more_like_this_and_the_library(page, cluster, videos, screenshots):
 
     search(page, "a red circle")
     # Scenes are numbered from 0, as the CLI shows them; the notice names the file, not its id.
-    page.locator("#results .tile").first.get_by_role("link", name="More like scene 1 of shapes.webm").click()
+    page.locator("#results .tile").first.get_by_role("link", name="scene 1 of shapes.webm").click()
     page.get_by_text("Showing scenes like scene 1 of shapes.webm").wait_for()
     first = page.locator("#results .tile").first
     shown = (first.get_attribute("data-video-id"), first.get_attribute("data-scene"))
@@ -308,7 +308,9 @@ def test_a_search_url_can_be_shared_and_reached_with_back(page, browser, cluster
     assert other.locator("#results .video-group").first.locator(".video-name").inner_text() == "more.webm"
     assert other.get_by_label("Lowest score").input_value() == "0.01"
     other.context.close()
-    search(page, "a blue square")
+    page.get_by_label("Describe a scene").fill("a blue square")
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => location.search.includes('blue')")
     page.go_back()
     page.wait_for_function("() => location.search.includes('purple')")
     assert page.get_by_label("Describe a scene").input_value() == "a purple cross"

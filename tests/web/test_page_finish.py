@@ -43,7 +43,7 @@ def test_more_like_this_names_the_file_and_counts_scenes_from_0(web, indexed_vid
     assert f'like scene 1 of video' not in page.text and "Start over" in page.text
     listed = web.get("/search", params={"q": "a red circle"}).text
     scene = re.search(r'data-scene="(\d+)"', listed)[1]
-    assert f'aria-label="More like scene {scene} of three-scenes.webm"' in listed
+    assert f'More like this<span\n       class="visually-hidden">: scene {scene} of three-scenes.webm</span>' in listed
     assert f"(scene {scene})" in listed, "the thumbnail's text numbers scenes as the CLI does"
 
 

@@ -271,7 +271,18 @@ function restoreImageSearch() {
   if (!document.querySelector("#results .video-group")) searchWithImage(document.getElementById("search-form"), {push: false});
 }
 window.addEventListener("popstate", () => setTimeout(restoreImageSearch, 0));
-document.addEventListener("htmx:historyRestore", restoreImageSearch);
+document.addEventListener("htmx:historyRestore", () => { formFromUrl(); restoreImageSearch(); });
+
+// After Back or Forward the form says what the URL asks (htmx restores the results, but a
+// field's typed value is not part of the page it kept).
+function formFromUrl() {
+  const form = document.getElementById("search-form");
+  if (!form) return;
+  const query = new URLSearchParams(location.search);
+  for (const field of form.querySelectorAll("input[name]:not([type=hidden]):not([type=file])")) {
+    field.value = query.get(field.name) || "";
+  }
+}
 
 // A search's URL carries only the fields given: /search?q=a+dog&min_score=0.2, short to share.
 document.addEventListener("htmx:configRequest", (event) => {
