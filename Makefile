@@ -12,7 +12,7 @@ RELEASED_PROTOS := protos/released/videosearch-v1.binpb
 NODE_DEPS := tools/node_modules/.package-lock.json clients/node/node_modules/.package-lock.json \
 	clients/typescript/node_modules/.package-lock.json
 
-.PHONY: ts-client browser-deps screenshots help install node-deps protos protos-check proto-lint proto-release test up demo demo-model bench-embedder bench-embedder-gpu bench-index bench-many bench-decoders bench-search bench-ten-million bench-quality bench-moments bench-detectors chaos bench-load bench-index-memory clean
+.PHONY: ts-client browser-deps speech-deps screenshots help install node-deps protos protos-check proto-lint proto-release test up demo demo-model bench-embedder bench-embedder-gpu bench-index bench-many bench-decoders bench-search bench-ten-million bench-quality bench-moments bench-detectors chaos bench-load bench-index-memory clean
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -23,6 +23,7 @@ $(PY):
 
 install: $(PY) ## Create .venv and install the project with pinned dependencies
 	$(PY) -m pip install -q -r requirements.txt
+	$(PY) -m pip install -q --no-deps -r requirements-no-deps.txt
 	$(PY) -m pip install -q --no-deps -e .
 
 # Without npm (a user's machine without Node.js) the Node client's and buf's tests skip; CI
@@ -70,7 +71,17 @@ browser-deps: ## Install Debian's chromium for the web page's browser tests, whe
 	if [ -n "$$CI" ]; then echo "$(CHROMIUM) is missing and could not be installed: CI needs Debian's chromium" >&2; exit 1; fi; \
 	echo "$(CHROMIUM) not found: the web page's browser tests will skip (apt-get install chromium to run them)" >&2
 
-test: install node-deps browser-deps ## Run the whole test suite (unit, integration, end-to-end, browser, Node client, buf lint and breaking)
+# espeak-ng speaks the test and demo speech (English and Mandarin) that the speech recognizer
+# hears. Installed as chromium is: when missing, with apt-get, required in CI.
+ESPEAK ?= /usr/bin/espeak-ng
+speech-deps: ## Install Debian's espeak-ng for the speech tests and demo videos, when it is missing (apt-get, as root)
+	@if [ -x $(ESPEAK) ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	   apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q espeak-ng; then exit 0; fi; \
+	if [ -n "$$CI" ]; then echo "$(ESPEAK) is missing and could not be installed: CI needs Debian's espeak-ng" >&2; exit 1; fi; \
+	echo "$(ESPEAK) not found: the speech tests will skip (apt-get install espeak-ng to run them)" >&2
+
+test: install node-deps browser-deps speech-deps ## Run the whole test suite (unit, integration, end-to-end, browser, Node client, buf lint and breaking)
 	$(PY) -m pytest
 
 # Ports for `make up` and `make demo`: `make demo WEB_PORT=8081 SEARCHER_PORT=50063`. Unset, each

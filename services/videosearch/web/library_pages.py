@@ -1,5 +1,5 @@
 """The library: the indexed videos a page at a time, each with its scenes as a
-filmstrip, and deleting a video."""
+filmstrip, and deleting a video; above them, the folders the Indexer watches."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from videosearch.web.media import checked_id
 from videosearch.web.view import VideoGroup, scene_tile
 
 VIDEOS_PER_PAGE = 12
+WATCHED_FOLDERS_SHOWN = 20
 
 
 def routes(gateway) -> list[Route]:
@@ -38,7 +39,16 @@ def routes(gateway) -> list[Route]:
         except VideoSearchError as error:
             return gateway.error(request, error, "library.html", **context)
         return gateway.render(request, "library.html", **context | {
-            "groups": groups, "next_page_token": next_token, "total": total})
+            "groups": groups, "next_page_token": next_token, "total": total,
+            **await watched_folders(gateway.clients(request).indexer)})
+
+    async def watched_folders(indexer) -> dict:
+        """The Indexer's libraries and their state; an Indexer that cannot say leaves a note, not an error page."""
+        try:
+            libraries, more = await gateway.call(indexer.list_libraries_page, WATCHED_FOLDERS_SHOWN)
+        except VideoSearchError as error:
+            return {"libraries": [], "libraries_note": f"watched folders unknown: {error}"}
+        return {"libraries": libraries, "libraries_note": "more folders: `videosearch libraries list --all`" if more else ""}
 
     async def delete(request: Request) -> Response:
         try:

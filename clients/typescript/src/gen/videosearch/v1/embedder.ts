@@ -138,18 +138,21 @@ export function scoreKindToJSON(object: ScoreKind): string {
 /** Image preprocessing a model expects, read from the model's own image processor. */
 export interface ImagePreprocessing {
   /**
-   * Target length of the shorter image side after resizing (aspect ratio kept);
-   * used by RESIZE_MODE_SHORTEST_EDGE_CROP only.
+   * Target length of the shorter image side after resizing (aspect ratio kept) with
+   * RESIZE_MODE_SHORTEST_EDGE_CROP; with the other modes the shorter side of `crop_height` x
+   * `crop_width`, for callers that know only shortest edge + crop.
    */
   shortestEdge: number;
   /**
    * Height of the center crop taken after resizing (RESIZE_MODE_SHORTEST_EDGE_CROP), or the
-   * fixed height resized to (RESIZE_MODE_FIXED); 0 with RESIZE_MODE_PATCH_BUDGET.
+   * fixed height resized to (RESIZE_MODE_FIXED); with RESIZE_MODE_PATCH_BUDGET the height a
+   * square image is resized to (one size the budget accepts).
    */
   cropHeight: number;
   /**
    * Width of the center crop taken after resizing (RESIZE_MODE_SHORTEST_EDGE_CROP), or the
-   * fixed width resized to (RESIZE_MODE_FIXED); 0 with RESIZE_MODE_PATCH_BUDGET.
+   * fixed width resized to (RESIZE_MODE_FIXED); with RESIZE_MODE_PATCH_BUDGET the width a
+   * square image is resized to.
    */
   cropWidth: number;
   /** Factor applied to 0..255 pixel values before normalization (usually 1/255). */
@@ -269,6 +272,42 @@ export interface EmbedTextsResponse {
     | undefined;
   /** Id of the model that produced the embeddings. */
   modelId: string;
+}
+
+/** Request for EmbedderService.TranscribeAudio. */
+export interface TranscribeAudioRequest {
+  /**
+   * The audio: signed 16-bit little-endian PCM samples, one channel, at
+   * sample_rate_hertz; at most 120 s of it.
+   */
+  pcmS16le: Buffer;
+  /** Samples per second of pcm_s16le; must be 16000. */
+  sampleRateHertz: number;
+  /**
+   * The language spoken, as a BCP-47 tag ("en", "zh"), when known; empty lets the
+   * recognizer use its default or detect it.
+   */
+  language: string;
+}
+
+/** A phrase the recognizer heard. */
+export interface SpeechSegment {
+  /** When the phrase starts, in seconds from the start of the request's audio. */
+  startSeconds: number;
+  /** When the phrase ends, in seconds from the start of the request's audio. */
+  endSeconds: number;
+  /** The words heard. */
+  text: string;
+  /** The language of `text` as a BCP-47 tag; empty when unknown. */
+  language: string;
+}
+
+/** Response for EmbedderService.TranscribeAudio. */
+export interface TranscribeAudioResponse {
+  /** The phrases heard, in time order; empty for silence. */
+  segments: SpeechSegment[];
+  /** Which recognizer heard them, for example "pocketsphinx-en-us" or "whisper:openai/whisper-small". */
+  recognizerId: string;
 }
 
 function createBaseImagePreprocessing(): ImagePreprocessing {
@@ -1418,6 +1457,331 @@ export const EmbedTextsResponse: MessageFns<EmbedTextsResponse> = {
   },
 };
 
+function createBaseTranscribeAudioRequest(): TranscribeAudioRequest {
+  return { pcmS16le: Buffer.alloc(0), sampleRateHertz: 0, language: "" };
+}
+
+export const TranscribeAudioRequest: MessageFns<TranscribeAudioRequest> = {
+  encode(message: TranscribeAudioRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pcmS16le.length !== 0) {
+      writer.uint32(10).bytes(message.pcmS16le);
+    }
+    if (message.sampleRateHertz !== 0) {
+      writer.uint32(16).int32(message.sampleRateHertz);
+    }
+    if (message.language !== "") {
+      writer.uint32(26).string(message.language);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TranscribeAudioRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTranscribeAudioRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.pcmS16le = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.sampleRateHertz = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.language = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TranscribeAudioRequest {
+    return {
+      pcmS16le: isSet(object.pcmS16le)
+        ? Buffer.from(bytesFromBase64(object.pcmS16le))
+        : isSet(object.pcm_s16le)
+        ? Buffer.from(bytesFromBase64(object.pcm_s16le))
+        : Buffer.alloc(0),
+      sampleRateHertz: isSet(object.sampleRateHertz)
+        ? globalThis.Number(object.sampleRateHertz)
+        : isSet(object.sample_rate_hertz)
+        ? globalThis.Number(object.sample_rate_hertz)
+        : 0,
+      language: isSet(object.language) ? globalThis.String(object.language) : "",
+    };
+  },
+
+  toJSON(message: TranscribeAudioRequest): unknown {
+    const obj: any = {};
+    if (message.pcmS16le.length !== 0) {
+      obj.pcmS16le = base64FromBytes(message.pcmS16le);
+    }
+    if (message.sampleRateHertz !== 0) {
+      obj.sampleRateHertz = Math.round(message.sampleRateHertz);
+    }
+    if (message.language !== "") {
+      obj.language = message.language;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<TranscribeAudioRequest>, I>>(base?: I): TranscribeAudioRequest {
+    return TranscribeAudioRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TranscribeAudioRequest>, I>>(object: I): TranscribeAudioRequest {
+    const message = createBaseTranscribeAudioRequest();
+    message.pcmS16le = object.pcmS16le ?? Buffer.alloc(0);
+    message.sampleRateHertz = object.sampleRateHertz ?? 0;
+    message.language = object.language ?? "";
+    return message;
+  },
+};
+
+function createBaseSpeechSegment(): SpeechSegment {
+  return { startSeconds: 0, endSeconds: 0, text: "", language: "" };
+}
+
+export const SpeechSegment: MessageFns<SpeechSegment> = {
+  encode(message: SpeechSegment, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.startSeconds !== 0) {
+      writer.uint32(9).double(message.startSeconds);
+    }
+    if (message.endSeconds !== 0) {
+      writer.uint32(17).double(message.endSeconds);
+    }
+    if (message.text !== "") {
+      writer.uint32(26).string(message.text);
+    }
+    if (message.language !== "") {
+      writer.uint32(34).string(message.language);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SpeechSegment {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSpeechSegment();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 9) {
+              break;
+            }
+
+            message.startSeconds = reader.double();
+            continue;
+          }
+          case 2: {
+            if (tag !== 17) {
+              break;
+            }
+
+            message.endSeconds = reader.double();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.text = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.language = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SpeechSegment {
+    return {
+      startSeconds: isSet(object.startSeconds)
+        ? globalThis.Number(object.startSeconds)
+        : isSet(object.start_seconds)
+        ? globalThis.Number(object.start_seconds)
+        : 0,
+      endSeconds: isSet(object.endSeconds)
+        ? globalThis.Number(object.endSeconds)
+        : isSet(object.end_seconds)
+        ? globalThis.Number(object.end_seconds)
+        : 0,
+      text: isSet(object.text) ? globalThis.String(object.text) : "",
+      language: isSet(object.language) ? globalThis.String(object.language) : "",
+    };
+  },
+
+  toJSON(message: SpeechSegment): unknown {
+    const obj: any = {};
+    if (message.startSeconds !== 0) {
+      obj.startSeconds = floatToJson(message.startSeconds);
+    }
+    if (message.endSeconds !== 0) {
+      obj.endSeconds = floatToJson(message.endSeconds);
+    }
+    if (message.text !== "") {
+      obj.text = message.text;
+    }
+    if (message.language !== "") {
+      obj.language = message.language;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SpeechSegment>, I>>(base?: I): SpeechSegment {
+    return SpeechSegment.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SpeechSegment>, I>>(object: I): SpeechSegment {
+    const message = createBaseSpeechSegment();
+    message.startSeconds = object.startSeconds ?? 0;
+    message.endSeconds = object.endSeconds ?? 0;
+    message.text = object.text ?? "";
+    message.language = object.language ?? "";
+    return message;
+  },
+};
+
+function createBaseTranscribeAudioResponse(): TranscribeAudioResponse {
+  return { segments: [], recognizerId: "" };
+}
+
+export const TranscribeAudioResponse: MessageFns<TranscribeAudioResponse> = {
+  encode(message: TranscribeAudioResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.segments) {
+      SpeechSegment.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.recognizerId !== "") {
+      writer.uint32(18).string(message.recognizerId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TranscribeAudioResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTranscribeAudioResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.segments.push(SpeechSegment.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.recognizerId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TranscribeAudioResponse {
+    return {
+      segments: globalThis.Array.isArray(object?.segments)
+        ? object.segments.map((e: any) => SpeechSegment.fromJSON(e))
+        : [],
+      recognizerId: isSet(object.recognizerId)
+        ? globalThis.String(object.recognizerId)
+        : isSet(object.recognizer_id)
+        ? globalThis.String(object.recognizer_id)
+        : "",
+    };
+  },
+
+  toJSON(message: TranscribeAudioResponse): unknown {
+    const obj: any = {};
+    if (message.segments?.length) {
+      obj.segments = message.segments.map((e) => SpeechSegment.toJSON(e));
+    }
+    if (message.recognizerId !== "") {
+      obj.recognizerId = message.recognizerId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<TranscribeAudioResponse>, I>>(base?: I): TranscribeAudioResponse {
+    return TranscribeAudioResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TranscribeAudioResponse>, I>>(object: I): TranscribeAudioResponse {
+    const message = createBaseTranscribeAudioResponse();
+    message.segments = object.segments?.map((e) => SpeechSegment.fromPartial(e)) || [];
+    message.recognizerId = object.recognizerId ?? "";
+    return message;
+  },
+};
+
 /**
  * Hosts one image-text model (CLIP, SigLIP, SigLIP2, Chinese-CLIP or AltCLIP) and embeds
  * images and texts with it. Image requests from
@@ -1482,6 +1846,25 @@ export const EmbedderServiceService = {
     responseSerialize: (value: EmbedTextsResponse): Buffer => Buffer.from(EmbedTextsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): EmbedTextsResponse => EmbedTextsResponse.decode(value),
   },
+  /**
+   * Transcribes speech: 16 kHz mono audio in, timed phrases out, with the speech
+   * recognizer this Embedder hosts (--speech-recognizer). Requests run one at a time
+   * on the recognizer's own worker, never in the image batches' way. Returns
+   * INVALID_ARGUMENT for another sample rate, an odd byte count or more than 120 s of
+   * audio; FAILED_PRECONDITION when no recognizer is hosted; RESOURCE_EXHAUSTED when
+   * too much audio is already waiting.
+   */
+  transcribeAudio: {
+    path: "/videosearch.v1.EmbedderService/TranscribeAudio" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: TranscribeAudioRequest): Buffer =>
+      Buffer.from(TranscribeAudioRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): TranscribeAudioRequest => TranscribeAudioRequest.decode(value),
+    responseSerialize: (value: TranscribeAudioResponse): Buffer =>
+      Buffer.from(TranscribeAudioResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): TranscribeAudioResponse => TranscribeAudioResponse.decode(value),
+  },
 } as const;
 
 export interface EmbedderServiceServer extends UntypedServiceImplementation {
@@ -1507,6 +1890,15 @@ export interface EmbedderServiceServer extends UntypedServiceImplementation {
    * texts, an empty text or too many texts; UNAVAILABLE while the model loads.
    */
   embedTexts: handleUnaryCall<EmbedTextsRequest, EmbedTextsResponse>;
+  /**
+   * Transcribes speech: 16 kHz mono audio in, timed phrases out, with the speech
+   * recognizer this Embedder hosts (--speech-recognizer). Requests run one at a time
+   * on the recognizer's own worker, never in the image batches' way. Returns
+   * INVALID_ARGUMENT for another sample rate, an odd byte count or more than 120 s of
+   * audio; FAILED_PRECONDITION when no recognizer is hosted; RESOURCE_EXHAUSTED when
+   * too much audio is already waiting.
+   */
+  transcribeAudio: handleUnaryCall<TranscribeAudioRequest, TranscribeAudioResponse>;
 }
 
 export interface EmbedderServiceClient extends Client {
@@ -1581,6 +1973,29 @@ export interface EmbedderServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: EmbedTextsResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * Transcribes speech: 16 kHz mono audio in, timed phrases out, with the speech
+   * recognizer this Embedder hosts (--speech-recognizer). Requests run one at a time
+   * on the recognizer's own worker, never in the image batches' way. Returns
+   * INVALID_ARGUMENT for another sample rate, an odd byte count or more than 120 s of
+   * audio; FAILED_PRECONDITION when no recognizer is hosted; RESOURCE_EXHAUSTED when
+   * too much audio is already waiting.
+   */
+  transcribeAudio(
+    request: TranscribeAudioRequest,
+    callback: (error: ServiceError | null, response: TranscribeAudioResponse) => void,
+  ): ClientUnaryCall;
+  transcribeAudio(
+    request: TranscribeAudioRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: TranscribeAudioResponse) => void,
+  ): ClientUnaryCall;
+  transcribeAudio(
+    request: TranscribeAudioRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: TranscribeAudioResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const EmbedderServiceClient = makeGenericClientConstructor(
@@ -1591,6 +2006,14 @@ export const EmbedderServiceClient = makeGenericClientConstructor(
   service: typeof EmbedderServiceService;
   serviceName: string;
 };
+
+function bytesFromBase64(b64: string): Uint8Array {
+  return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
+}
+
+function base64FromBytes(arr: Uint8Array): string {
+  return globalThis.Buffer.from(arr).toString("base64");
+}
 
 function floatToJson(value: number | null | undefined): number | string | null | undefined {
   return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;

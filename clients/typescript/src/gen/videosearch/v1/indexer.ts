@@ -102,6 +102,16 @@ export enum JobStage {
   JOB_STAGE_EMBEDDING = 3,
   /** JOB_STAGE_STORING - Writing the video to the Searcher. */
   JOB_STAGE_STORING = 4,
+  /**
+   * JOB_STAGE_TRANSCRIBING - Waiting for the last audio chunks to be transcribed (IndexOptions.speech), after
+   * the frames are embedded.
+   */
+  JOB_STAGE_TRANSCRIBING = 5,
+  /**
+   * JOB_STAGE_READING_TEXT - Reading the last sampled frames' on-screen text (IndexOptions.on_screen_text),
+   * after the frames are embedded.
+   */
+  JOB_STAGE_READING_TEXT = 6,
   UNRECOGNIZED = -1,
 }
 
@@ -122,6 +132,12 @@ export function jobStageFromJSON(object: any): JobStage {
     case 4:
     case "JOB_STAGE_STORING":
       return JobStage.JOB_STAGE_STORING;
+    case 5:
+    case "JOB_STAGE_TRANSCRIBING":
+      return JobStage.JOB_STAGE_TRANSCRIBING;
+    case 6:
+    case "JOB_STAGE_READING_TEXT":
+      return JobStage.JOB_STAGE_READING_TEXT;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -141,6 +157,10 @@ export function jobStageToJSON(object: JobStage): string {
       return "JOB_STAGE_EMBEDDING";
     case JobStage.JOB_STAGE_STORING:
       return "JOB_STAGE_STORING";
+    case JobStage.JOB_STAGE_TRANSCRIBING:
+      return "JOB_STAGE_TRANSCRIBING";
+    case JobStage.JOB_STAGE_READING_TEXT:
+      return "JOB_STAGE_READING_TEXT";
     case JobStage.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -257,6 +277,66 @@ export function jobErrorReasonToJSON(object: JobErrorReason): string {
   }
 }
 
+/** What a library's watcher is doing. */
+export enum LibraryState {
+  /** LIBRARY_STATE_UNSPECIFIED - Not set. */
+  LIBRARY_STATE_UNSPECIFIED = 0,
+  /** LIBRARY_STATE_STARTING - Added; the first scan has not ended yet. */
+  LIBRARY_STATE_STARTING = 1,
+  /** LIBRARY_STATE_SCANNING - Scanning the folder for new, changed and deleted videos. */
+  LIBRARY_STATE_SCANNING = 2,
+  /** LIBRARY_STATE_IDLE - Watching; the last scan ended. */
+  LIBRARY_STATE_IDLE = 3,
+  /**
+   * LIBRARY_STATE_UNAVAILABLE - The folder cannot be read (gone, unmounted, no permission); see last_error.
+   * Scans go on at the rescan interval and the state clears once it can be read.
+   */
+  LIBRARY_STATE_UNAVAILABLE = 4,
+  UNRECOGNIZED = -1,
+}
+
+export function libraryStateFromJSON(object: any): LibraryState {
+  switch (object) {
+    case 0:
+    case "LIBRARY_STATE_UNSPECIFIED":
+      return LibraryState.LIBRARY_STATE_UNSPECIFIED;
+    case 1:
+    case "LIBRARY_STATE_STARTING":
+      return LibraryState.LIBRARY_STATE_STARTING;
+    case 2:
+    case "LIBRARY_STATE_SCANNING":
+      return LibraryState.LIBRARY_STATE_SCANNING;
+    case 3:
+    case "LIBRARY_STATE_IDLE":
+      return LibraryState.LIBRARY_STATE_IDLE;
+    case 4:
+    case "LIBRARY_STATE_UNAVAILABLE":
+      return LibraryState.LIBRARY_STATE_UNAVAILABLE;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return LibraryState.UNRECOGNIZED;
+  }
+}
+
+export function libraryStateToJSON(object: LibraryState): string {
+  switch (object) {
+    case LibraryState.LIBRARY_STATE_UNSPECIFIED:
+      return "LIBRARY_STATE_UNSPECIFIED";
+    case LibraryState.LIBRARY_STATE_STARTING:
+      return "LIBRARY_STATE_STARTING";
+    case LibraryState.LIBRARY_STATE_SCANNING:
+      return "LIBRARY_STATE_SCANNING";
+    case LibraryState.LIBRARY_STATE_IDLE:
+      return "LIBRARY_STATE_IDLE";
+    case LibraryState.LIBRARY_STATE_UNAVAILABLE:
+      return "LIBRARY_STATE_UNAVAILABLE";
+    case LibraryState.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /** Scene detection and sampling settings for one job. */
 export interface IndexOptions {
   /**
@@ -273,7 +353,9 @@ export interface IndexOptions {
   framesPerScene: number;
   /**
    * Re-index even when the Searcher already holds this content embedded by the
-   * same model; when false such a job succeeds at once with `skipped` set.
+   * same model; when false such a job succeeds at once with `skipped` set (and,
+   * for a file stored at its path with its size and modification time, with
+   * `unchanged` set, before hashing).
    */
   force: boolean;
   /**
@@ -296,6 +378,26 @@ export interface IndexOptions {
    * ("content"). Gradual changes inside a scene are found as moments anyway.
    */
   detector: string;
+  /**
+   * Read subtitles: text subtitle streams in the container (mov_text, SubRip, ASS,
+   * WebVTT) and subtitle files beside the video (name.srt, name.zh.vtt, name.ass);
+   * unset means the server default (on).
+   */
+  subtitles?:
+    | boolean
+    | undefined;
+  /**
+   * Transcribe the audio track with the Embedder's speech recognizer; unset means the
+   * server default (off; on in the demo).
+   */
+  speech?:
+    | boolean
+    | undefined;
+  /**
+   * Read text shown on screen (OCR of the sampled frames, Chinese and English); unset
+   * means the server default (off; on in the demo).
+   */
+  onScreenText?: boolean | undefined;
 }
 
 /** An index job and its progress. */
@@ -355,6 +457,23 @@ export interface IndexJob {
    * frames' embeddings change); set once the frames are embedded.
    */
   momentsFound: number;
+  /**
+   * True when the file was not even hashed: a stored video already has this path
+   * with the file's size and modification time (set with `skipped`; `force` turns
+   * the check off).
+   */
+  unchanged: boolean;
+  /**
+   * What could not be read of the video's words (a broken or oddly encoded subtitle
+   * file, cues outside the video, an audio track that fails to decode, a missing
+   * speech recognizer), each saying what to do; the rest of the video was indexed.
+   */
+  warnings: string[];
+  /**
+   * Text spans found: subtitle cues, recognized phrases and on-screen text (set once
+   * the video is stored).
+   */
+  textSpansFound: number;
 }
 
 export interface IndexJob_StageSecondsEntry {
@@ -431,6 +550,134 @@ export interface CancelIndexJobResponse {
   job?: IndexJob | undefined;
 }
 
+/** Request for IndexerService.PruneLocations. */
+export interface PruneLocationsRequest {
+  /**
+   * Only locations under this absolute folder are checked; empty checks every
+   * location under the allowed roots.
+   */
+  folder: string;
+  /** True to change nothing and only report what would change. */
+  dryRun: boolean;
+}
+
+/** One stored location whose mark changed (or would change) in a prune. */
+export interface PrunedLocation {
+  /** Id of the video the location belongs to. */
+  videoId: string;
+  /** Absolute path of the location. */
+  path: string;
+}
+
+/** A video a prune removed (or would remove) because all its files are gone. */
+export interface PrunedVideo {
+  /** Id of the removed video. */
+  videoId: string;
+  /** Paths the video had, none of which holds its content any more. */
+  paths: string[];
+}
+
+/** Response for IndexerService.PruneLocations. */
+export interface PruneLocationsResponse {
+  /** True when nothing was changed (the request's dry_run). */
+  dryRun: boolean;
+  /** Locations marked missing: their file is gone, or holds other content now. */
+  markedMissing: PrunedLocation[];
+  /** Locations marked missing before whose file is back as it was. */
+  markedPresent: PrunedLocation[];
+  /** Videos removed because every one of their files is gone. */
+  removed: PrunedVideo[];
+  /** Stored locations checked on the Indexer's machine. */
+  locationsChecked: number;
+}
+
+/**
+ * A folder the Indexer watches: new and changed videos under it are indexed,
+ * deleted ones pruned, renamed ones get their new path without being embedded again.
+ */
+export interface Library {
+  /** Absolute real path of the folder on the Indexer's machine; it names the library. */
+  path: string;
+  /** What the watcher is doing now. */
+  state: LibraryState;
+  /**
+   * True while file-system notifications (inotify) arrive for the folder; false
+   * when only the periodic rescan finds changes (network shares, or too many watches).
+   */
+  watching: boolean;
+  /** Video files found under the folder by the last scan. */
+  filesSeen: number;
+  /**
+   * Files of the library submitted for indexing whose jobs have not finished yet,
+   * and changed files waiting for their size to settle.
+   */
+  filesQueued: number;
+  /** Jobs of the library that succeeded since the Indexer started. */
+  filesIndexed: number;
+  /** Locations under the folder marked missing or removed since the Indexer started. */
+  filesPruned: number;
+  /** When the last scan ended; unset before the first one ends. */
+  lastScanTime?:
+    | Date
+    | undefined;
+  /**
+   * The latest error (an unreadable folder, a failed job, an unreachable
+   * Searcher), in words that say what to do; empty when there was none.
+   */
+  lastError: string;
+  /** Errors since the Indexer started. */
+  errorCount: number;
+  /** When the library was added. */
+  createTime?:
+    | Date
+    | undefined;
+  /** Seconds between full rescans of the folder. */
+  rescanIntervalSeconds: number;
+}
+
+/** Request for IndexerService.AddLibrary. */
+export interface AddLibraryRequest {
+  /** Absolute path of a folder on the Indexer's machine, inside an allowed root. */
+  path: string;
+}
+
+/** Response for IndexerService.AddLibrary. */
+export interface AddLibraryResponse {
+  /** The library as added (its first scan starts at once). */
+  library?: Library | undefined;
+}
+
+/** Request for IndexerService.ListLibraries. */
+export interface ListLibrariesRequest {
+  /** Largest number of libraries to return; 0 means 50, values above 1000 are capped to 1000. */
+  pageSize: number;
+  /**
+   * next_page_token of the previous page, unchanged (tokens are opaque); empty for
+   * the first page.
+   */
+  pageToken: string;
+}
+
+/** Response for IndexerService.ListLibraries. */
+export interface ListLibrariesResponse {
+  /** The libraries of this page, ordered by path. */
+  libraries: Library[];
+  /** Token for the next page; empty when this is the last page. */
+  nextPageToken: string;
+}
+
+/** Request for IndexerService.RemoveLibrary. */
+export interface RemoveLibraryRequest {
+  /** Path of the library's folder, as added or as listed. */
+  path: string;
+}
+
+/** Response for IndexerService.RemoveLibrary. */
+export interface RemoveLibraryResponse {
+  /** The library as it was when watching stopped. */
+  library?: Library | undefined;
+}
+
 function createBaseIndexOptions(): IndexOptions {
   return {
     detectorThreshold: 0,
@@ -441,6 +688,9 @@ function createBaseIndexOptions(): IndexOptions {
     minFramesPerScene: 0,
     maxFramesPerScene: 0,
     detector: "",
+    subtitles: undefined,
+    speech: undefined,
+    onScreenText: undefined,
   };
 }
 
@@ -469,6 +719,15 @@ export const IndexOptions: MessageFns<IndexOptions> = {
     }
     if (message.detector !== "") {
       writer.uint32(66).string(message.detector);
+    }
+    if (message.subtitles !== undefined) {
+      writer.uint32(72).bool(message.subtitles);
+    }
+    if (message.speech !== undefined) {
+      writer.uint32(80).bool(message.speech);
+    }
+    if (message.onScreenText !== undefined) {
+      writer.uint32(88).bool(message.onScreenText);
     }
     return writer;
   },
@@ -550,6 +809,30 @@ export const IndexOptions: MessageFns<IndexOptions> = {
             message.detector = reader.string();
             continue;
           }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.subtitles = reader.bool();
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.speech = reader.bool();
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.onScreenText = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -596,6 +879,13 @@ export const IndexOptions: MessageFns<IndexOptions> = {
         ? globalThis.Number(object.max_frames_per_scene)
         : 0,
       detector: isSet(object.detector) ? globalThis.String(object.detector) : "",
+      subtitles: isSet(object.subtitles) ? globalThis.Boolean(object.subtitles) : undefined,
+      speech: isSet(object.speech) ? globalThis.Boolean(object.speech) : undefined,
+      onScreenText: isSet(object.onScreenText)
+        ? globalThis.Boolean(object.onScreenText)
+        : isSet(object.on_screen_text)
+        ? globalThis.Boolean(object.on_screen_text)
+        : undefined,
     };
   },
 
@@ -625,6 +915,15 @@ export const IndexOptions: MessageFns<IndexOptions> = {
     if (message.detector !== "") {
       obj.detector = message.detector;
     }
+    if (message.subtitles !== undefined) {
+      obj.subtitles = message.subtitles;
+    }
+    if (message.speech !== undefined) {
+      obj.speech = message.speech;
+    }
+    if (message.onScreenText !== undefined) {
+      obj.onScreenText = message.onScreenText;
+    }
     return obj;
   },
 
@@ -641,6 +940,9 @@ export const IndexOptions: MessageFns<IndexOptions> = {
     message.minFramesPerScene = object.minFramesPerScene ?? 0;
     message.maxFramesPerScene = object.maxFramesPerScene ?? 0;
     message.detector = object.detector ?? "";
+    message.subtitles = object.subtitles ?? undefined;
+    message.speech = object.speech ?? undefined;
+    message.onScreenText = object.onScreenText ?? undefined;
     return message;
   },
 };
@@ -666,6 +968,9 @@ function createBaseIndexJob(): IndexJob {
     skipped: false,
     stageSeconds: {},
     momentsFound: 0,
+    unchanged: false,
+    warnings: [],
+    textSpansFound: 0,
   };
 }
 
@@ -733,6 +1038,15 @@ export const IndexJob: MessageFns<IndexJob> = {
     });
     if (message.momentsFound !== 0) {
       writer.uint32(152).int32(message.momentsFound);
+    }
+    if (message.unchanged !== false) {
+      writer.uint32(160).bool(message.unchanged);
+    }
+    for (const v of message.warnings) {
+      writer.uint32(170).string(v!);
+    }
+    if (message.textSpansFound !== 0) {
+      writer.uint32(176).int32(message.textSpansFound);
     }
     return writer;
   },
@@ -905,6 +1219,30 @@ export const IndexJob: MessageFns<IndexJob> = {
             message.momentsFound = reader.int32();
             continue;
           }
+          case 20: {
+            if (tag !== 160) {
+              break;
+            }
+
+            message.unchanged = reader.bool();
+            continue;
+          }
+          case 21: {
+            if (tag !== 170) {
+              break;
+            }
+
+            message.warnings.push(reader.string());
+            continue;
+          }
+          case 22: {
+            if (tag !== 176) {
+              break;
+            }
+
+            message.textSpansFound = reader.int32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1008,6 +1346,15 @@ export const IndexJob: MessageFns<IndexJob> = {
         : isSet(object.moments_found)
         ? globalThis.Number(object.moments_found)
         : 0,
+      unchanged: isSet(object.unchanged) ? globalThis.Boolean(object.unchanged) : false,
+      warnings: globalThis.Array.isArray(object?.warnings)
+        ? object.warnings.map((e: any) => globalThis.String(e))
+        : [],
+      textSpansFound: isSet(object.textSpansFound)
+        ? globalThis.Number(object.textSpansFound)
+        : isSet(object.text_spans_found)
+        ? globalThis.Number(object.text_spans_found)
+        : 0,
     };
   },
 
@@ -1076,6 +1423,15 @@ export const IndexJob: MessageFns<IndexJob> = {
     if (message.momentsFound !== 0) {
       obj.momentsFound = Math.round(message.momentsFound);
     }
+    if (message.unchanged !== false) {
+      obj.unchanged = message.unchanged;
+    }
+    if (message.warnings?.length) {
+      obj.warnings = message.warnings;
+    }
+    if (message.textSpansFound !== 0) {
+      obj.textSpansFound = Math.round(message.textSpansFound);
+    }
     return obj;
   },
 
@@ -1117,6 +1473,9 @@ export const IndexJob: MessageFns<IndexJob> = {
       {},
     );
     message.momentsFound = object.momentsFound ?? 0;
+    message.unchanged = object.unchanged ?? false;
+    message.warnings = object.warnings?.map((e) => e) || [];
+    message.textSpansFound = object.textSpansFound ?? 0;
     return message;
   },
 };
@@ -1962,6 +2321,1172 @@ export const CancelIndexJobResponse: MessageFns<CancelIndexJobResponse> = {
   },
 };
 
+function createBasePruneLocationsRequest(): PruneLocationsRequest {
+  return { folder: "", dryRun: false };
+}
+
+export const PruneLocationsRequest: MessageFns<PruneLocationsRequest> = {
+  encode(message: PruneLocationsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.folder !== "") {
+      writer.uint32(10).string(message.folder);
+    }
+    if (message.dryRun !== false) {
+      writer.uint32(16).bool(message.dryRun);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PruneLocationsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePruneLocationsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.folder = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.dryRun = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PruneLocationsRequest {
+    return {
+      folder: isSet(object.folder) ? globalThis.String(object.folder) : "",
+      dryRun: isSet(object.dryRun)
+        ? globalThis.Boolean(object.dryRun)
+        : isSet(object.dry_run)
+        ? globalThis.Boolean(object.dry_run)
+        : false,
+    };
+  },
+
+  toJSON(message: PruneLocationsRequest): unknown {
+    const obj: any = {};
+    if (message.folder !== "") {
+      obj.folder = message.folder;
+    }
+    if (message.dryRun !== false) {
+      obj.dryRun = message.dryRun;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PruneLocationsRequest>, I>>(base?: I): PruneLocationsRequest {
+    return PruneLocationsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PruneLocationsRequest>, I>>(object: I): PruneLocationsRequest {
+    const message = createBasePruneLocationsRequest();
+    message.folder = object.folder ?? "";
+    message.dryRun = object.dryRun ?? false;
+    return message;
+  },
+};
+
+function createBasePrunedLocation(): PrunedLocation {
+  return { videoId: "", path: "" };
+}
+
+export const PrunedLocation: MessageFns<PrunedLocation> = {
+  encode(message: PrunedLocation, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.videoId !== "") {
+      writer.uint32(10).string(message.videoId);
+    }
+    if (message.path !== "") {
+      writer.uint32(18).string(message.path);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PrunedLocation {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePrunedLocation();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.videoId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.path = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PrunedLocation {
+    return {
+      videoId: isSet(object.videoId)
+        ? globalThis.String(object.videoId)
+        : isSet(object.video_id)
+        ? globalThis.String(object.video_id)
+        : "",
+      path: isSet(object.path) ? globalThis.String(object.path) : "",
+    };
+  },
+
+  toJSON(message: PrunedLocation): unknown {
+    const obj: any = {};
+    if (message.videoId !== "") {
+      obj.videoId = message.videoId;
+    }
+    if (message.path !== "") {
+      obj.path = message.path;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PrunedLocation>, I>>(base?: I): PrunedLocation {
+    return PrunedLocation.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PrunedLocation>, I>>(object: I): PrunedLocation {
+    const message = createBasePrunedLocation();
+    message.videoId = object.videoId ?? "";
+    message.path = object.path ?? "";
+    return message;
+  },
+};
+
+function createBasePrunedVideo(): PrunedVideo {
+  return { videoId: "", paths: [] };
+}
+
+export const PrunedVideo: MessageFns<PrunedVideo> = {
+  encode(message: PrunedVideo, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.videoId !== "") {
+      writer.uint32(10).string(message.videoId);
+    }
+    for (const v of message.paths) {
+      writer.uint32(18).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PrunedVideo {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePrunedVideo();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.videoId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.paths.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PrunedVideo {
+    return {
+      videoId: isSet(object.videoId)
+        ? globalThis.String(object.videoId)
+        : isSet(object.video_id)
+        ? globalThis.String(object.video_id)
+        : "",
+      paths: globalThis.Array.isArray(object?.paths) ? object.paths.map((e: any) => globalThis.String(e)) : [],
+    };
+  },
+
+  toJSON(message: PrunedVideo): unknown {
+    const obj: any = {};
+    if (message.videoId !== "") {
+      obj.videoId = message.videoId;
+    }
+    if (message.paths?.length) {
+      obj.paths = message.paths;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PrunedVideo>, I>>(base?: I): PrunedVideo {
+    return PrunedVideo.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PrunedVideo>, I>>(object: I): PrunedVideo {
+    const message = createBasePrunedVideo();
+    message.videoId = object.videoId ?? "";
+    message.paths = object.paths?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBasePruneLocationsResponse(): PruneLocationsResponse {
+  return { dryRun: false, markedMissing: [], markedPresent: [], removed: [], locationsChecked: 0 };
+}
+
+export const PruneLocationsResponse: MessageFns<PruneLocationsResponse> = {
+  encode(message: PruneLocationsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.dryRun !== false) {
+      writer.uint32(8).bool(message.dryRun);
+    }
+    for (const v of message.markedMissing) {
+      PrunedLocation.encode(v!, writer.uint32(18).fork()).join();
+    }
+    for (const v of message.markedPresent) {
+      PrunedLocation.encode(v!, writer.uint32(26).fork()).join();
+    }
+    for (const v of message.removed) {
+      PrunedVideo.encode(v!, writer.uint32(34).fork()).join();
+    }
+    if (message.locationsChecked !== 0) {
+      writer.uint32(40).int32(message.locationsChecked);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PruneLocationsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePruneLocationsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.dryRun = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.markedMissing.push(PrunedLocation.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.markedPresent.push(PrunedLocation.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.removed.push(PrunedVideo.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.locationsChecked = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PruneLocationsResponse {
+    return {
+      dryRun: isSet(object.dryRun)
+        ? globalThis.Boolean(object.dryRun)
+        : isSet(object.dry_run)
+        ? globalThis.Boolean(object.dry_run)
+        : false,
+      markedMissing: globalThis.Array.isArray(object?.markedMissing)
+        ? object.markedMissing.map((e: any) => PrunedLocation.fromJSON(e))
+        : globalThis.Array.isArray(object?.marked_missing)
+        ? object.marked_missing.map((e: any) => PrunedLocation.fromJSON(e))
+        : [],
+      markedPresent: globalThis.Array.isArray(object?.markedPresent)
+        ? object.markedPresent.map((e: any) => PrunedLocation.fromJSON(e))
+        : globalThis.Array.isArray(object?.marked_present)
+        ? object.marked_present.map((e: any) => PrunedLocation.fromJSON(e))
+        : [],
+      removed: globalThis.Array.isArray(object?.removed) ? object.removed.map((e: any) => PrunedVideo.fromJSON(e)) : [],
+      locationsChecked: isSet(object.locationsChecked)
+        ? globalThis.Number(object.locationsChecked)
+        : isSet(object.locations_checked)
+        ? globalThis.Number(object.locations_checked)
+        : 0,
+    };
+  },
+
+  toJSON(message: PruneLocationsResponse): unknown {
+    const obj: any = {};
+    if (message.dryRun !== false) {
+      obj.dryRun = message.dryRun;
+    }
+    if (message.markedMissing?.length) {
+      obj.markedMissing = message.markedMissing.map((e) => PrunedLocation.toJSON(e));
+    }
+    if (message.markedPresent?.length) {
+      obj.markedPresent = message.markedPresent.map((e) => PrunedLocation.toJSON(e));
+    }
+    if (message.removed?.length) {
+      obj.removed = message.removed.map((e) => PrunedVideo.toJSON(e));
+    }
+    if (message.locationsChecked !== 0) {
+      obj.locationsChecked = Math.round(message.locationsChecked);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PruneLocationsResponse>, I>>(base?: I): PruneLocationsResponse {
+    return PruneLocationsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PruneLocationsResponse>, I>>(object: I): PruneLocationsResponse {
+    const message = createBasePruneLocationsResponse();
+    message.dryRun = object.dryRun ?? false;
+    message.markedMissing = object.markedMissing?.map((e) => PrunedLocation.fromPartial(e)) || [];
+    message.markedPresent = object.markedPresent?.map((e) => PrunedLocation.fromPartial(e)) || [];
+    message.removed = object.removed?.map((e) => PrunedVideo.fromPartial(e)) || [];
+    message.locationsChecked = object.locationsChecked ?? 0;
+    return message;
+  },
+};
+
+function createBaseLibrary(): Library {
+  return {
+    path: "",
+    state: 0,
+    watching: false,
+    filesSeen: 0,
+    filesQueued: 0,
+    filesIndexed: 0,
+    filesPruned: 0,
+    lastScanTime: undefined,
+    lastError: "",
+    errorCount: 0,
+    createTime: undefined,
+    rescanIntervalSeconds: 0,
+  };
+}
+
+export const Library: MessageFns<Library> = {
+  encode(message: Library, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.path !== "") {
+      writer.uint32(10).string(message.path);
+    }
+    if (message.state !== 0) {
+      writer.uint32(16).int32(message.state);
+    }
+    if (message.watching !== false) {
+      writer.uint32(24).bool(message.watching);
+    }
+    if (message.filesSeen !== 0) {
+      writer.uint32(32).int32(message.filesSeen);
+    }
+    if (message.filesQueued !== 0) {
+      writer.uint32(40).int32(message.filesQueued);
+    }
+    if (message.filesIndexed !== 0) {
+      writer.uint32(48).int32(message.filesIndexed);
+    }
+    if (message.filesPruned !== 0) {
+      writer.uint32(56).int32(message.filesPruned);
+    }
+    if (message.lastScanTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.lastScanTime), writer.uint32(66).fork()).join();
+    }
+    if (message.lastError !== "") {
+      writer.uint32(74).string(message.lastError);
+    }
+    if (message.errorCount !== 0) {
+      writer.uint32(80).int32(message.errorCount);
+    }
+    if (message.createTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.createTime), writer.uint32(90).fork()).join();
+    }
+    if (message.rescanIntervalSeconds !== 0) {
+      writer.uint32(97).double(message.rescanIntervalSeconds);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Library {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLibrary();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.path = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.state = reader.int32() as any;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.watching = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.filesSeen = reader.int32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.filesQueued = reader.int32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.filesIndexed = reader.int32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.filesPruned = reader.int32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.lastScanTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.lastError = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.errorCount = reader.int32();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.createTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 12: {
+            if (tag !== 97) {
+              break;
+            }
+
+            message.rescanIntervalSeconds = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Library {
+    return {
+      path: isSet(object.path) ? globalThis.String(object.path) : "",
+      state: isSet(object.state) ? libraryStateFromJSON(object.state) : 0,
+      watching: isSet(object.watching) ? globalThis.Boolean(object.watching) : false,
+      filesSeen: isSet(object.filesSeen)
+        ? globalThis.Number(object.filesSeen)
+        : isSet(object.files_seen)
+        ? globalThis.Number(object.files_seen)
+        : 0,
+      filesQueued: isSet(object.filesQueued)
+        ? globalThis.Number(object.filesQueued)
+        : isSet(object.files_queued)
+        ? globalThis.Number(object.files_queued)
+        : 0,
+      filesIndexed: isSet(object.filesIndexed)
+        ? globalThis.Number(object.filesIndexed)
+        : isSet(object.files_indexed)
+        ? globalThis.Number(object.files_indexed)
+        : 0,
+      filesPruned: isSet(object.filesPruned)
+        ? globalThis.Number(object.filesPruned)
+        : isSet(object.files_pruned)
+        ? globalThis.Number(object.files_pruned)
+        : 0,
+      lastScanTime: isSet(object.lastScanTime)
+        ? fromJsonTimestamp(object.lastScanTime)
+        : isSet(object.last_scan_time)
+        ? fromJsonTimestamp(object.last_scan_time)
+        : undefined,
+      lastError: isSet(object.lastError)
+        ? globalThis.String(object.lastError)
+        : isSet(object.last_error)
+        ? globalThis.String(object.last_error)
+        : "",
+      errorCount: isSet(object.errorCount)
+        ? globalThis.Number(object.errorCount)
+        : isSet(object.error_count)
+        ? globalThis.Number(object.error_count)
+        : 0,
+      createTime: isSet(object.createTime)
+        ? fromJsonTimestamp(object.createTime)
+        : isSet(object.create_time)
+        ? fromJsonTimestamp(object.create_time)
+        : undefined,
+      rescanIntervalSeconds: isSet(object.rescanIntervalSeconds)
+        ? globalThis.Number(object.rescanIntervalSeconds)
+        : isSet(object.rescan_interval_seconds)
+        ? globalThis.Number(object.rescan_interval_seconds)
+        : 0,
+    };
+  },
+
+  toJSON(message: Library): unknown {
+    const obj: any = {};
+    if (message.path !== "") {
+      obj.path = message.path;
+    }
+    if (message.state !== 0) {
+      obj.state = libraryStateToJSON(message.state);
+    }
+    if (message.watching !== false) {
+      obj.watching = message.watching;
+    }
+    if (message.filesSeen !== 0) {
+      obj.filesSeen = Math.round(message.filesSeen);
+    }
+    if (message.filesQueued !== 0) {
+      obj.filesQueued = Math.round(message.filesQueued);
+    }
+    if (message.filesIndexed !== 0) {
+      obj.filesIndexed = Math.round(message.filesIndexed);
+    }
+    if (message.filesPruned !== 0) {
+      obj.filesPruned = Math.round(message.filesPruned);
+    }
+    if (message.lastScanTime !== undefined) {
+      obj.lastScanTime = message.lastScanTime.toISOString();
+    }
+    if (message.lastError !== "") {
+      obj.lastError = message.lastError;
+    }
+    if (message.errorCount !== 0) {
+      obj.errorCount = Math.round(message.errorCount);
+    }
+    if (message.createTime !== undefined) {
+      obj.createTime = message.createTime.toISOString();
+    }
+    if (message.rescanIntervalSeconds !== 0) {
+      obj.rescanIntervalSeconds = floatToJson(message.rescanIntervalSeconds);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Library>, I>>(base?: I): Library {
+    return Library.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Library>, I>>(object: I): Library {
+    const message = createBaseLibrary();
+    message.path = object.path ?? "";
+    message.state = object.state ?? 0;
+    message.watching = object.watching ?? false;
+    message.filesSeen = object.filesSeen ?? 0;
+    message.filesQueued = object.filesQueued ?? 0;
+    message.filesIndexed = object.filesIndexed ?? 0;
+    message.filesPruned = object.filesPruned ?? 0;
+    message.lastScanTime = object.lastScanTime ?? undefined;
+    message.lastError = object.lastError ?? "";
+    message.errorCount = object.errorCount ?? 0;
+    message.createTime = object.createTime ?? undefined;
+    message.rescanIntervalSeconds = object.rescanIntervalSeconds ?? 0;
+    return message;
+  },
+};
+
+function createBaseAddLibraryRequest(): AddLibraryRequest {
+  return { path: "" };
+}
+
+export const AddLibraryRequest: MessageFns<AddLibraryRequest> = {
+  encode(message: AddLibraryRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.path !== "") {
+      writer.uint32(10).string(message.path);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AddLibraryRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAddLibraryRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.path = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AddLibraryRequest {
+    return { path: isSet(object.path) ? globalThis.String(object.path) : "" };
+  },
+
+  toJSON(message: AddLibraryRequest): unknown {
+    const obj: any = {};
+    if (message.path !== "") {
+      obj.path = message.path;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AddLibraryRequest>, I>>(base?: I): AddLibraryRequest {
+    return AddLibraryRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AddLibraryRequest>, I>>(object: I): AddLibraryRequest {
+    const message = createBaseAddLibraryRequest();
+    message.path = object.path ?? "";
+    return message;
+  },
+};
+
+function createBaseAddLibraryResponse(): AddLibraryResponse {
+  return { library: undefined };
+}
+
+export const AddLibraryResponse: MessageFns<AddLibraryResponse> = {
+  encode(message: AddLibraryResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.library !== undefined) {
+      Library.encode(message.library, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AddLibraryResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAddLibraryResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.library = Library.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AddLibraryResponse {
+    return { library: isSet(object.library) ? Library.fromJSON(object.library) : undefined };
+  },
+
+  toJSON(message: AddLibraryResponse): unknown {
+    const obj: any = {};
+    if (message.library !== undefined) {
+      obj.library = Library.toJSON(message.library);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AddLibraryResponse>, I>>(base?: I): AddLibraryResponse {
+    return AddLibraryResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AddLibraryResponse>, I>>(object: I): AddLibraryResponse {
+    const message = createBaseAddLibraryResponse();
+    message.library = (object.library !== undefined && object.library !== null)
+      ? Library.fromPartial(object.library)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseListLibrariesRequest(): ListLibrariesRequest {
+  return { pageSize: 0, pageToken: "" };
+}
+
+export const ListLibrariesRequest: MessageFns<ListLibrariesRequest> = {
+  encode(message: ListLibrariesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pageSize !== 0) {
+      writer.uint32(8).int32(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      writer.uint32(18).string(message.pageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListLibrariesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListLibrariesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.pageSize = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.pageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListLibrariesRequest {
+    return {
+      pageSize: isSet(object.pageSize)
+        ? globalThis.Number(object.pageSize)
+        : isSet(object.page_size)
+        ? globalThis.Number(object.page_size)
+        : 0,
+      pageToken: isSet(object.pageToken)
+        ? globalThis.String(object.pageToken)
+        : isSet(object.page_token)
+        ? globalThis.String(object.page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: ListLibrariesRequest): unknown {
+    const obj: any = {};
+    if (message.pageSize !== 0) {
+      obj.pageSize = Math.round(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      obj.pageToken = message.pageToken;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListLibrariesRequest>, I>>(base?: I): ListLibrariesRequest {
+    return ListLibrariesRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListLibrariesRequest>, I>>(object: I): ListLibrariesRequest {
+    const message = createBaseListLibrariesRequest();
+    message.pageSize = object.pageSize ?? 0;
+    message.pageToken = object.pageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseListLibrariesResponse(): ListLibrariesResponse {
+  return { libraries: [], nextPageToken: "" };
+}
+
+export const ListLibrariesResponse: MessageFns<ListLibrariesResponse> = {
+  encode(message: ListLibrariesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.libraries) {
+      Library.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextPageToken !== "") {
+      writer.uint32(18).string(message.nextPageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListLibrariesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListLibrariesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.libraries.push(Library.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextPageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListLibrariesResponse {
+    return {
+      libraries: globalThis.Array.isArray(object?.libraries)
+        ? object.libraries.map((e: any) => Library.fromJSON(e))
+        : [],
+      nextPageToken: isSet(object.nextPageToken)
+        ? globalThis.String(object.nextPageToken)
+        : isSet(object.next_page_token)
+        ? globalThis.String(object.next_page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: ListLibrariesResponse): unknown {
+    const obj: any = {};
+    if (message.libraries?.length) {
+      obj.libraries = message.libraries.map((e) => Library.toJSON(e));
+    }
+    if (message.nextPageToken !== "") {
+      obj.nextPageToken = message.nextPageToken;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListLibrariesResponse>, I>>(base?: I): ListLibrariesResponse {
+    return ListLibrariesResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListLibrariesResponse>, I>>(object: I): ListLibrariesResponse {
+    const message = createBaseListLibrariesResponse();
+    message.libraries = object.libraries?.map((e) => Library.fromPartial(e)) || [];
+    message.nextPageToken = object.nextPageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseRemoveLibraryRequest(): RemoveLibraryRequest {
+  return { path: "" };
+}
+
+export const RemoveLibraryRequest: MessageFns<RemoveLibraryRequest> = {
+  encode(message: RemoveLibraryRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.path !== "") {
+      writer.uint32(10).string(message.path);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RemoveLibraryRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRemoveLibraryRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.path = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RemoveLibraryRequest {
+    return { path: isSet(object.path) ? globalThis.String(object.path) : "" };
+  },
+
+  toJSON(message: RemoveLibraryRequest): unknown {
+    const obj: any = {};
+    if (message.path !== "") {
+      obj.path = message.path;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RemoveLibraryRequest>, I>>(base?: I): RemoveLibraryRequest {
+    return RemoveLibraryRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RemoveLibraryRequest>, I>>(object: I): RemoveLibraryRequest {
+    const message = createBaseRemoveLibraryRequest();
+    message.path = object.path ?? "";
+    return message;
+  },
+};
+
+function createBaseRemoveLibraryResponse(): RemoveLibraryResponse {
+  return { library: undefined };
+}
+
+export const RemoveLibraryResponse: MessageFns<RemoveLibraryResponse> = {
+  encode(message: RemoveLibraryResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.library !== undefined) {
+      Library.encode(message.library, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RemoveLibraryResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRemoveLibraryResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.library = Library.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RemoveLibraryResponse {
+    return { library: isSet(object.library) ? Library.fromJSON(object.library) : undefined };
+  },
+
+  toJSON(message: RemoveLibraryResponse): unknown {
+    const obj: any = {};
+    if (message.library !== undefined) {
+      obj.library = Library.toJSON(message.library);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RemoveLibraryResponse>, I>>(base?: I): RemoveLibraryResponse {
+    return RemoveLibraryResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RemoveLibraryResponse>, I>>(object: I): RemoveLibraryResponse {
+    const message = createBaseRemoveLibraryResponse();
+    message.library = (object.library !== undefined && object.library !== null)
+      ? Library.fromPartial(object.library)
+      : undefined;
+    return message;
+  },
+};
+
 /**
  * Indexes video files: detects scenes, samples and preprocesses frames, gets
  * them embedded by the Embedder and stores them in the Searcher, as background jobs.
@@ -2043,6 +3568,73 @@ export const IndexerServiceService = {
       Buffer.from(CancelIndexJobResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): CancelIndexJobResponse => CancelIndexJobResponse.decode(value),
   },
+  /**
+   * Checks every stored location under a folder on the Indexer's machine: marks the
+   * files that are gone as missing (and ones back as they were as present) and
+   * removes the videos whose files are all gone; with dry_run it only says what it
+   * would do. Locations outside the allowed roots are left alone (another Indexer's
+   * machine may hold them). Returns INVALID_ARGUMENT for a relative folder,
+   * PERMISSION_DENIED for a folder outside the allowed roots, UNAVAILABLE when the
+   * Searcher cannot be reached.
+   */
+  pruneLocations: {
+    path: "/videosearch.v1.IndexerService/PruneLocations" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: PruneLocationsRequest): Buffer =>
+      Buffer.from(PruneLocationsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): PruneLocationsRequest => PruneLocationsRequest.decode(value),
+    responseSerialize: (value: PruneLocationsResponse): Buffer =>
+      Buffer.from(PruneLocationsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): PruneLocationsResponse => PruneLocationsResponse.decode(value),
+  },
+  /**
+   * Adds a library: a folder the Indexer watches from now on (and after a restart,
+   * with a state directory), indexing new and changed videos under it and pruning
+   * deleted ones. Returns INVALID_ARGUMENT for an empty or relative path or one that
+   * is not a directory, PERMISSION_DENIED for a folder outside the allowed roots,
+   * NOT_FOUND for a folder that does not exist, ALREADY_EXISTS for a folder that is
+   * already a library, FAILED_PRECONDITION for a folder inside another library or
+   * holding one, RESOURCE_EXHAUSTED when the Indexer watches its most libraries.
+   */
+  addLibrary: {
+    path: "/videosearch.v1.IndexerService/AddLibrary" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: AddLibraryRequest): Buffer => Buffer.from(AddLibraryRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): AddLibraryRequest => AddLibraryRequest.decode(value),
+    responseSerialize: (value: AddLibraryResponse): Buffer => Buffer.from(AddLibraryResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): AddLibraryResponse => AddLibraryResponse.decode(value),
+  },
+  /**
+   * Lists the libraries with their state, ordered by path, a page at a time.
+   * Returns INVALID_ARGUMENT for a negative page size, or a page token that is
+   * malformed, altered or from another request.
+   */
+  listLibraries: {
+    path: "/videosearch.v1.IndexerService/ListLibraries" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListLibrariesRequest): Buffer => Buffer.from(ListLibrariesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListLibrariesRequest => ListLibrariesRequest.decode(value),
+    responseSerialize: (value: ListLibrariesResponse): Buffer =>
+      Buffer.from(ListLibrariesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListLibrariesResponse => ListLibrariesResponse.decode(value),
+  },
+  /**
+   * Stops watching a library; its videos stay indexed. Returns INVALID_ARGUMENT for
+   * an empty path, NOT_FOUND for a folder that is not a library.
+   */
+  removeLibrary: {
+    path: "/videosearch.v1.IndexerService/RemoveLibrary" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RemoveLibraryRequest): Buffer => Buffer.from(RemoveLibraryRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RemoveLibraryRequest => RemoveLibraryRequest.decode(value),
+    responseSerialize: (value: RemoveLibraryResponse): Buffer =>
+      Buffer.from(RemoveLibraryResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RemoveLibraryResponse => RemoveLibraryResponse.decode(value),
+  },
 } as const;
 
 export interface IndexerServiceServer extends UntypedServiceImplementation {
@@ -2075,6 +3667,37 @@ export interface IndexerServiceServer extends UntypedServiceImplementation {
    * for an unknown job id, FAILED_PRECONDITION for a job already finished.
    */
   cancelIndexJob: handleUnaryCall<CancelIndexJobRequest, CancelIndexJobResponse>;
+  /**
+   * Checks every stored location under a folder on the Indexer's machine: marks the
+   * files that are gone as missing (and ones back as they were as present) and
+   * removes the videos whose files are all gone; with dry_run it only says what it
+   * would do. Locations outside the allowed roots are left alone (another Indexer's
+   * machine may hold them). Returns INVALID_ARGUMENT for a relative folder,
+   * PERMISSION_DENIED for a folder outside the allowed roots, UNAVAILABLE when the
+   * Searcher cannot be reached.
+   */
+  pruneLocations: handleUnaryCall<PruneLocationsRequest, PruneLocationsResponse>;
+  /**
+   * Adds a library: a folder the Indexer watches from now on (and after a restart,
+   * with a state directory), indexing new and changed videos under it and pruning
+   * deleted ones. Returns INVALID_ARGUMENT for an empty or relative path or one that
+   * is not a directory, PERMISSION_DENIED for a folder outside the allowed roots,
+   * NOT_FOUND for a folder that does not exist, ALREADY_EXISTS for a folder that is
+   * already a library, FAILED_PRECONDITION for a folder inside another library or
+   * holding one, RESOURCE_EXHAUSTED when the Indexer watches its most libraries.
+   */
+  addLibrary: handleUnaryCall<AddLibraryRequest, AddLibraryResponse>;
+  /**
+   * Lists the libraries with their state, ordered by path, a page at a time.
+   * Returns INVALID_ARGUMENT for a negative page size, or a page token that is
+   * malformed, altered or from another request.
+   */
+  listLibraries: handleUnaryCall<ListLibrariesRequest, ListLibrariesResponse>;
+  /**
+   * Stops watching a library; its videos stay indexed. Returns INVALID_ARGUMENT for
+   * an empty path, NOT_FOUND for a folder that is not a library.
+   */
+  removeLibrary: handleUnaryCall<RemoveLibraryRequest, RemoveLibraryResponse>;
 }
 
 export interface IndexerServiceClient extends Client {
@@ -2170,6 +3793,93 @@ export interface IndexerServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: CancelIndexJobResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Checks every stored location under a folder on the Indexer's machine: marks the
+   * files that are gone as missing (and ones back as they were as present) and
+   * removes the videos whose files are all gone; with dry_run it only says what it
+   * would do. Locations outside the allowed roots are left alone (another Indexer's
+   * machine may hold them). Returns INVALID_ARGUMENT for a relative folder,
+   * PERMISSION_DENIED for a folder outside the allowed roots, UNAVAILABLE when the
+   * Searcher cannot be reached.
+   */
+  pruneLocations(
+    request: PruneLocationsRequest,
+    callback: (error: ServiceError | null, response: PruneLocationsResponse) => void,
+  ): ClientUnaryCall;
+  pruneLocations(
+    request: PruneLocationsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: PruneLocationsResponse) => void,
+  ): ClientUnaryCall;
+  pruneLocations(
+    request: PruneLocationsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: PruneLocationsResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Adds a library: a folder the Indexer watches from now on (and after a restart,
+   * with a state directory), indexing new and changed videos under it and pruning
+   * deleted ones. Returns INVALID_ARGUMENT for an empty or relative path or one that
+   * is not a directory, PERMISSION_DENIED for a folder outside the allowed roots,
+   * NOT_FOUND for a folder that does not exist, ALREADY_EXISTS for a folder that is
+   * already a library, FAILED_PRECONDITION for a folder inside another library or
+   * holding one, RESOURCE_EXHAUSTED when the Indexer watches its most libraries.
+   */
+  addLibrary(
+    request: AddLibraryRequest,
+    callback: (error: ServiceError | null, response: AddLibraryResponse) => void,
+  ): ClientUnaryCall;
+  addLibrary(
+    request: AddLibraryRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: AddLibraryResponse) => void,
+  ): ClientUnaryCall;
+  addLibrary(
+    request: AddLibraryRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: AddLibraryResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Lists the libraries with their state, ordered by path, a page at a time.
+   * Returns INVALID_ARGUMENT for a negative page size, or a page token that is
+   * malformed, altered or from another request.
+   */
+  listLibraries(
+    request: ListLibrariesRequest,
+    callback: (error: ServiceError | null, response: ListLibrariesResponse) => void,
+  ): ClientUnaryCall;
+  listLibraries(
+    request: ListLibrariesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListLibrariesResponse) => void,
+  ): ClientUnaryCall;
+  listLibraries(
+    request: ListLibrariesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListLibrariesResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Stops watching a library; its videos stay indexed. Returns INVALID_ARGUMENT for
+   * an empty path, NOT_FOUND for a folder that is not a library.
+   */
+  removeLibrary(
+    request: RemoveLibraryRequest,
+    callback: (error: ServiceError | null, response: RemoveLibraryResponse) => void,
+  ): ClientUnaryCall;
+  removeLibrary(
+    request: RemoveLibraryRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RemoveLibraryResponse) => void,
+  ): ClientUnaryCall;
+  removeLibrary(
+    request: RemoveLibraryRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RemoveLibraryResponse) => void,
   ): ClientUnaryCall;
 }
 

@@ -115,6 +115,56 @@ export function searchModeToJSON(object: SearchMode): string {
   }
 }
 
+/** What a hit was found by. */
+export enum MatchKind {
+  /** MATCH_KIND_UNSPECIFIED - Not set; in a request's `kinds`, refused. */
+  MATCH_KIND_UNSPECIFIED = 0,
+  /** MATCH_KIND_SEEN - What the moment looks like: its embedding against the query's. */
+  MATCH_KIND_SEEN = 1,
+  /** MATCH_KIND_SAID - What is said in it: a subtitle or transcript cue holding the query's words. */
+  MATCH_KIND_SAID = 2,
+  /** MATCH_KIND_WRITTEN - What is written on screen in it: on-screen text holding the query's words. */
+  MATCH_KIND_WRITTEN = 3,
+  UNRECOGNIZED = -1,
+}
+
+export function matchKindFromJSON(object: any): MatchKind {
+  switch (object) {
+    case 0:
+    case "MATCH_KIND_UNSPECIFIED":
+      return MatchKind.MATCH_KIND_UNSPECIFIED;
+    case 1:
+    case "MATCH_KIND_SEEN":
+      return MatchKind.MATCH_KIND_SEEN;
+    case 2:
+    case "MATCH_KIND_SAID":
+      return MatchKind.MATCH_KIND_SAID;
+    case 3:
+    case "MATCH_KIND_WRITTEN":
+      return MatchKind.MATCH_KIND_WRITTEN;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return MatchKind.UNRECOGNIZED;
+  }
+}
+
+export function matchKindToJSON(object: MatchKind): string {
+  switch (object) {
+    case MatchKind.MATCH_KIND_UNSPECIFIED:
+      return "MATCH_KIND_UNSPECIFIED";
+    case MatchKind.MATCH_KIND_SEEN:
+      return "MATCH_KIND_SEEN";
+    case MatchKind.MATCH_KIND_SAID:
+      return "MATCH_KIND_SAID";
+    case MatchKind.MATCH_KIND_WRITTEN:
+      return "MATCH_KIND_WRITTEN";
+    case MatchKind.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /**
  * The embedding of one sampled frame's place in time, sent with UpsertVideo so that
  * search hits can say which frame matched best.
@@ -425,6 +475,37 @@ export interface SearchRequest {
    * default a scene term leaves out that scene's moments and a video term that video).
    */
   includeExamples: boolean;
+  /**
+   * What the text query is matched against: what is seen (the moments' embeddings),
+   * said (subtitle and transcript cues) and written (on-screen text); empty means all
+   * three. The lists are fused by weighted reciprocal-rank fusion (the Searcher's
+   * notes give the weights). Said and written need `text`; an embedding or terms
+   * without text are matched against what is seen only.
+   */
+  kinds: MatchKind[];
+}
+
+/**
+ * A range of characters in a text span's text, counted in Unicode code points
+ * (not bytes, not UTF-16 units): [start, end).
+ */
+export interface TextRange {
+  /** First character of the range, from 0. */
+  start: number;
+  /** Character after the last one. */
+  end: number;
+}
+
+/** A text span of a hit's moment that holds the query's words. */
+export interface TextMatch {
+  /** The span, with its own time range (where to play from), kind, language and source. */
+  span?:
+    | TextSpan
+    | undefined;
+  /** Where the query's words are in `span.text`, in order, not overlapping. */
+  highlights: TextRange[];
+  /** The span's BM25 score for the query (higher is better; not comparable to cosines). */
+  score: number;
 }
 
 /** Why a hit matched: the score of every sampled frame of its moment. */
@@ -460,7 +541,10 @@ export interface SceneMatch {
   scene?:
     | Scene
     | undefined;
-  /** Cosine similarity between the query and the moment, in [-1, 1]. */
+  /**
+   * Cosine similarity between the query and the moment, in [-1, 1]; 0 when only
+   * what is said or written was searched (no query embedding).
+   */
   score: number;
   /** The moment that matched: its time range is where to look. */
   moment?:
@@ -473,7 +557,25 @@ export interface SceneMatch {
    */
   openUri: string;
   /** Per-frame scores, when the request set `explain`. */
-  explanation?: HitExplanation | undefined;
+  explanation?:
+    | HitExplanation
+    | undefined;
+  /**
+   * Which kinds found the moment: seen when a seen-only search would list it this far
+   * up with a positive score, said or written when its text holds the query's words.
+   */
+  matchedKinds: MatchKind[];
+  /**
+   * The moment's spans that hold the query's words (its best said and best written
+   * one), with highlights; empty when only what is seen matched.
+   */
+  textMatches: TextMatch[];
+  /**
+   * With text kinds searched: the fused score that ordered the hits (weighted
+   * reciprocal-rank fusion; only its order means something). 0 for a search of what
+   * is seen alone, ordered by `score`.
+   */
+  fusedScore: number;
 }
 
 /** A video matched by a search. */
@@ -482,7 +584,11 @@ export interface VideoMatch {
   video?:
     | Video
     | undefined;
-  /** The video's score under the requested VideoScoring. */
+  /**
+   * The video's score under the requested VideoScoring; with text kinds searched, the
+   * best cosine among its listed moments (videos are then ordered by their best
+   * moment's fused score).
+   */
   score: number;
   /** Its best-matching moments with their scenes, best first. */
   scenes: SceneMatch[];
@@ -2413,6 +2519,7 @@ function createBaseSearchRequest(): SearchRequest {
     pageToken: "",
     explain: false,
     includeExamples: false,
+    kinds: [],
   };
 }
 
@@ -2453,6 +2560,13 @@ export const SearchRequest: MessageFns<SearchRequest> = {
     }
     if (message.includeExamples !== false) {
       writer.uint32(96).bool(message.includeExamples);
+    }
+    if (message.kinds.length !== 0) {
+      writer.uint32(106).fork();
+      for (const v of message.kinds) {
+        writer.int32(v);
+      }
+      writer.join();
     }
     return writer;
   },
@@ -2566,6 +2680,24 @@ export const SearchRequest: MessageFns<SearchRequest> = {
             message.includeExamples = reader.bool();
             continue;
           }
+          case 13: {
+            if (tag === 104) {
+              message.kinds.push(reader.int32() as any);
+
+              continue;
+            }
+
+            if (tag === 106) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.kinds.push(reader.int32() as any);
+              }
+
+              continue;
+            }
+
+            break;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2612,6 +2744,9 @@ export const SearchRequest: MessageFns<SearchRequest> = {
         : isSet(object.include_examples)
         ? globalThis.Boolean(object.include_examples)
         : false,
+      kinds: globalThis.Array.isArray(object?.kinds)
+        ? object.kinds.map((e: any) => matchKindFromJSON(e))
+        : [],
     };
   },
 
@@ -2653,6 +2788,9 @@ export const SearchRequest: MessageFns<SearchRequest> = {
     if (message.includeExamples !== false) {
       obj.includeExamples = message.includeExamples;
     }
+    if (message.kinds?.length) {
+      obj.kinds = message.kinds.map((e) => matchKindToJSON(e));
+    }
     return obj;
   },
 
@@ -2677,6 +2815,195 @@ export const SearchRequest: MessageFns<SearchRequest> = {
     message.pageToken = object.pageToken ?? "";
     message.explain = object.explain ?? false;
     message.includeExamples = object.includeExamples ?? false;
+    message.kinds = object.kinds?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseTextRange(): TextRange {
+  return { start: 0, end: 0 };
+}
+
+export const TextRange: MessageFns<TextRange> = {
+  encode(message: TextRange, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.start !== 0) {
+      writer.uint32(8).int32(message.start);
+    }
+    if (message.end !== 0) {
+      writer.uint32(16).int32(message.end);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TextRange {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTextRange();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.start = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.end = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TextRange {
+    return {
+      start: isSet(object.start) ? globalThis.Number(object.start) : 0,
+      end: isSet(object.end) ? globalThis.Number(object.end) : 0,
+    };
+  },
+
+  toJSON(message: TextRange): unknown {
+    const obj: any = {};
+    if (message.start !== 0) {
+      obj.start = Math.round(message.start);
+    }
+    if (message.end !== 0) {
+      obj.end = Math.round(message.end);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<TextRange>, I>>(base?: I): TextRange {
+    return TextRange.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TextRange>, I>>(object: I): TextRange {
+    const message = createBaseTextRange();
+    message.start = object.start ?? 0;
+    message.end = object.end ?? 0;
+    return message;
+  },
+};
+
+function createBaseTextMatch(): TextMatch {
+  return { span: undefined, highlights: [], score: 0 };
+}
+
+export const TextMatch: MessageFns<TextMatch> = {
+  encode(message: TextMatch, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.span !== undefined) {
+      TextSpan.encode(message.span, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.highlights) {
+      TextRange.encode(v!, writer.uint32(18).fork()).join();
+    }
+    if (message.score !== 0) {
+      writer.uint32(29).float(message.score);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TextMatch {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTextMatch();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.span = TextSpan.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.highlights.push(TextRange.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 29) {
+              break;
+            }
+
+            message.score = reader.float();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TextMatch {
+    return {
+      span: isSet(object.span) ? TextSpan.fromJSON(object.span) : undefined,
+      highlights: globalThis.Array.isArray(object?.highlights)
+        ? object.highlights.map((e: any) => TextRange.fromJSON(e))
+        : [],
+      score: isSet(object.score) ? globalThis.Number(object.score) : 0,
+    };
+  },
+
+  toJSON(message: TextMatch): unknown {
+    const obj: any = {};
+    if (message.span !== undefined) {
+      obj.span = TextSpan.toJSON(message.span);
+    }
+    if (message.highlights?.length) {
+      obj.highlights = message.highlights.map((e) => TextRange.toJSON(e));
+    }
+    if (message.score !== 0) {
+      obj.score = floatToJson(message.score);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<TextMatch>, I>>(base?: I): TextMatch {
+    return TextMatch.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TextMatch>, I>>(object: I): TextMatch {
+    const message = createBaseTextMatch();
+    message.span = (object.span !== undefined && object.span !== null) ? TextSpan.fromPartial(object.span) : undefined;
+    message.highlights = object.highlights?.map((e) => TextRange.fromPartial(e)) || [];
+    message.score = object.score ?? 0;
     return message;
   },
 };
@@ -2918,7 +3245,17 @@ export const FrameScore: MessageFns<FrameScore> = {
 };
 
 function createBaseSceneMatch(): SceneMatch {
-  return { videoId: "", scene: undefined, score: 0, moment: undefined, openUri: "", explanation: undefined };
+  return {
+    videoId: "",
+    scene: undefined,
+    score: 0,
+    moment: undefined,
+    openUri: "",
+    explanation: undefined,
+    matchedKinds: [],
+    textMatches: [],
+    fusedScore: 0,
+  };
 }
 
 export const SceneMatch: MessageFns<SceneMatch> = {
@@ -2940,6 +3277,19 @@ export const SceneMatch: MessageFns<SceneMatch> = {
     }
     if (message.explanation !== undefined) {
       HitExplanation.encode(message.explanation, writer.uint32(50).fork()).join();
+    }
+    if (message.matchedKinds.length !== 0) {
+      writer.uint32(58).fork();
+      for (const v of message.matchedKinds) {
+        writer.int32(v);
+      }
+      writer.join();
+    }
+    for (const v of message.textMatches) {
+      TextMatch.encode(v!, writer.uint32(66).fork()).join();
+    }
+    if (message.fusedScore !== 0) {
+      writer.uint32(77).float(message.fusedScore);
     }
     return writer;
   },
@@ -3005,6 +3355,40 @@ export const SceneMatch: MessageFns<SceneMatch> = {
             message.explanation = HitExplanation.decode(reader, reader.uint32());
             continue;
           }
+          case 7: {
+            if (tag === 56) {
+              message.matchedKinds.push(reader.int32() as any);
+
+              continue;
+            }
+
+            if (tag === 58) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.matchedKinds.push(reader.int32() as any);
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.textMatches.push(TextMatch.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 9: {
+            if (tag !== 77) {
+              break;
+            }
+
+            message.fusedScore = reader.float();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3033,6 +3417,21 @@ export const SceneMatch: MessageFns<SceneMatch> = {
         ? globalThis.String(object.open_uri)
         : "",
       explanation: isSet(object.explanation) ? HitExplanation.fromJSON(object.explanation) : undefined,
+      matchedKinds: globalThis.Array.isArray(object?.matchedKinds)
+        ? object.matchedKinds.map((e: any) => matchKindFromJSON(e))
+        : globalThis.Array.isArray(object?.matched_kinds)
+        ? object.matched_kinds.map((e: any) => matchKindFromJSON(e))
+        : [],
+      textMatches: globalThis.Array.isArray(object?.textMatches)
+        ? object.textMatches.map((e: any) => TextMatch.fromJSON(e))
+        : globalThis.Array.isArray(object?.text_matches)
+        ? object.text_matches.map((e: any) => TextMatch.fromJSON(e))
+        : [],
+      fusedScore: isSet(object.fusedScore)
+        ? globalThis.Number(object.fusedScore)
+        : isSet(object.fused_score)
+        ? globalThis.Number(object.fused_score)
+        : 0,
     };
   },
 
@@ -3056,6 +3455,15 @@ export const SceneMatch: MessageFns<SceneMatch> = {
     if (message.explanation !== undefined) {
       obj.explanation = HitExplanation.toJSON(message.explanation);
     }
+    if (message.matchedKinds?.length) {
+      obj.matchedKinds = message.matchedKinds.map((e) => matchKindToJSON(e));
+    }
+    if (message.textMatches?.length) {
+      obj.textMatches = message.textMatches.map((e) => TextMatch.toJSON(e));
+    }
+    if (message.fusedScore !== 0) {
+      obj.fusedScore = floatToJson(message.fusedScore);
+    }
     return obj;
   },
 
@@ -3074,6 +3482,9 @@ export const SceneMatch: MessageFns<SceneMatch> = {
     message.explanation = (object.explanation !== undefined && object.explanation !== null)
       ? HitExplanation.fromPartial(object.explanation)
       : undefined;
+    message.matchedKinds = object.matchedKinds?.map((e) => e) || [];
+    message.textMatches = object.textMatches?.map((e) => TextMatch.fromPartial(e)) || [];
+    message.fusedScore = object.fusedScore ?? 0;
     return message;
   },
 };
