@@ -46,6 +46,8 @@ def job_view(job) -> dict:
         detail = job.error
     elif job.state.value == "cancelled":
         detail = "cancelled; nothing stored"
+    elif job.unchanged:
+        detail = "unchanged"
     elif job.skipped:
         detail = "already indexed"
     elif job.scenes_found:

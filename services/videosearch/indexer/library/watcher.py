@@ -11,8 +11,9 @@ A scan compares the video files under the folder with the locations stored under
   jobs is in flight: the new path of a renamed file is recorded first, so the video keeps
   its embeddings and only the old path is marked missing;
 * a folder that cannot be read prunes nothing; nor does one that holds no video while
-  videos were indexed from it, unless this Indexer saw files in it on the same device
-  (file system) before: an unmounted share leaves its mount point empty on another device.
+  videos were indexed from it, unless files were seen in it before on the same device
+  (file system; remembered across restarts): an unmounted share leaves its mount point
+  empty on another device.
   The library shows UNAVAILABLE until the files are back (or the videos are pruned by hand).
 """
 
@@ -78,7 +79,8 @@ class FolderWatcher:
     """Watches one library folder on two threads (notifications, scans) until ``stop``."""
 
     def __init__(self, status: LibraryStatus, upkeep: LibraryUpkeep, submit: Callable[[str], Job],
-                 checkable: Callable[[str], bool], times: WatchTimes) -> None:
+                 checkable: Callable[[str], bool], times: WatchTimes, *, device: int | None = None,
+                 on_device: Callable[[], None] = lambda: None) -> None:
         self.folder = Path(status.path)
         self._upkeep = upkeep
         self._submit = submit
@@ -91,7 +93,10 @@ class FolderWatcher:
         self._in_flight: dict[str, str] = {}  # path -> id of its unfinished job
         self._pending: dict[str, tuple[int, int, float]] = {}  # path -> (size, mtime, first seen so)
         self._failed: dict[str, tuple[int, int]] = {}  # path -> the facts its job failed on: not retried until changed
-        self._device: int | None = None  # st_dev of the folder when a scan last found files in it
+        # st_dev of the folder when a scan last found files in it (kept across restarts by the
+        # registry, told through on_device): an empty folder on that device was emptied, on another unmounted.
+        self.device = device
+        self._on_device = on_device
         self._threads = [threading.Thread(target=self._scan_loop, name=f"library-scan {self.folder}", daemon=True),
                          threading.Thread(target=self._notify_loop, name=f"library-watch {self.folder}", daemon=True)]
 
@@ -202,9 +207,10 @@ class FolderWatcher:
         # Present locations anywhere: a link in the folder is stored as its target, which may lie outside it.
         stored = {loc.path: loc for video in videos for loc in video.locations if not loc.missing}
         indexed_here = sum(under(path, self.folder) for path in stored)
-        if files:
-            self._device = device
-        elif indexed_here and device != self._device:
+        if files and device != self.device:
+            self.device = device
+            self._on_device()
+        elif not files and indexed_here and device != self.device:
             self._unavailable(f"the folder holds no video, yet {indexed_here} were indexed from it; if it is an unmounted "
                               "share, mount it again; if you emptied it, prune: `videosearch index --prune`")
             return

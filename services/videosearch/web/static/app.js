@@ -126,6 +126,7 @@ function showJob(job) {
   let detail = "";
   if (job.error) detail = job.error;
   else if (job.state === "cancelled") detail = "cancelled; nothing stored";
+  else if (job.unchanged) detail = "unchanged";
   else if (job.skipped) detail = "already indexed";
   else if (job.frames_total && !job.finished) detail = job.frames_decoded + " / " + job.frames_total + " frames, " + counted(job.scenes_found, "scene");
   else if (job.scenes_found) detail = counted(job.scenes_found, "scene");
