@@ -33,6 +33,8 @@ class IndexerSettings(OutgoingCallSettings, BaseServiceSettings):
         False, "index files that have more than one hard link (refused by default: a hard link inside a root may be "
                "a file outside it)")
     workers: int = setting(2, "videos indexed at the same time")
+    job_nice: int = setting(10, "nice value (0-19) of indexing's threads (decoding, hashing): searches on the same "
+                                "machine get the cores first; 0 runs jobs at the process's priority")
     max_queued_jobs: int = setting(1000, "jobs waiting for a worker before submissions are refused")
     finished_jobs_kept: int = setting(1000, "finished jobs remembered for Get/List/Watch")
     detector: str = setting(_JOB.detector, "default cut detector: content, adaptive, threshold, hash or a+b")

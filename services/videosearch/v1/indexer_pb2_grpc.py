@@ -89,7 +89,11 @@ class IndexerServiceServicer:
     """
 
     def SubmitIndexJob(self, request, context):
-        """Queues a video for indexing and returns its job at once. Returns
+        """Queues a video for indexing and returns its job at once; for a file that a
+        stored video has at this path with the same size and modification time, the
+        job has succeeded already (`unchanged`, nothing hashed; `force` turns this
+        off), and once a job stores other content at a path, the videos that listed
+        that path get it marked missing. Returns
         INVALID_ARGUMENT for an empty path or bad options, PERMISSION_DENIED for a
         path outside the allowed roots, NOT_FOUND for a missing file,
         RESOURCE_EXHAUSTED when the job queue is full.

@@ -51,7 +51,7 @@ class Libraries:
         with self._lock:
             self._started = True
             for entry in self._load():
-                self._watch(entry["path"], dt.datetime.fromisoformat(entry["create_time"]))
+                self._watch(entry["path"], dt.datetime.fromisoformat(entry["create_time"]), entry.get("device"))
         for path in configured:
             try:
                 self.add(path)
@@ -129,12 +129,13 @@ class Libraries:
                                   "`videosearch index`)")
         return str(real)
 
-    def _watch(self, folder: str, created: dt.datetime) -> FolderWatcher:
+    def _watch(self, folder: str, created: dt.datetime, device: int | None = None) -> FolderWatcher:
         """(With the lock held.)"""
         root = Path(folder)
         watcher = FolderWatcher(
             LibraryStatus(path=folder, create_time=created, rescan_s=self._times.rescan_s), self._upkeep,
-            self._submit, lambda p: under(p, root) and self._roots.contains(Path(p)), self._times)
+            self._submit, lambda p: under(p, root) and self._roots.contains(Path(p)), self._times,
+            device=device, on_device=self._device_learned)
         self._watchers[folder] = watcher
         if self._started:
             watcher.start()
@@ -142,6 +143,11 @@ class Libraries:
 
     def _submit(self, path: str) -> Job:
         return self._upkeep.submit(self._roots.resolve(path), self._options)
+
+    def _device_learned(self) -> None:
+        """A watcher found files on a device it did not know: remembered in the state file."""
+        with self._lock:
+            self._save()
 
     def _load(self) -> list[dict]:
         if self._file is None or not self._file.exists():
@@ -156,7 +162,8 @@ class Libraries:
         leaves one or the other, never half of one."""
         if self._file is None:
             return
-        entries = [{"path": p, "create_time": w.status().create_time.isoformat()} for p, w in sorted(self._watchers.items())]
+        entries = [{"path": p, "create_time": w.status().create_time.isoformat(), "device": w.device}
+                   for p, w in sorted(self._watchers.items())]
         self._file.parent.mkdir(parents=True, exist_ok=True)
         partial = self._file.with_suffix(".json.tmp")
         with open(partial, "w") as out:
