@@ -158,7 +158,8 @@ class IndexerServiceServicer:
         is not a directory, PERMISSION_DENIED for a folder outside the allowed roots,
         NOT_FOUND for a folder that does not exist, ALREADY_EXISTS for a folder that is
         already a library, FAILED_PRECONDITION for a folder inside another library or
-        holding one, RESOURCE_EXHAUSTED when the Indexer watches its most libraries.
+        holding one, RESOURCE_EXHAUSTED when the Indexer watches its most libraries
+        or is shutting down.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
