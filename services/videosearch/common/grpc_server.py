@@ -133,6 +133,7 @@ class Service:
         max_workers: int = defaults.SERVER_THREADS,
         max_message_bytes: int = MAX_MESSAGE_BYTES,
         max_concurrent_rpcs: int = defaults.MAX_CONCURRENT_RPCS,
+        max_concurrent_rpcs_per_token: int = 0,
         message_setting: str = "--max-message-mb",
         reflection: bool = True,
         interceptors: Sequence[grpc.aio.ServerInterceptor] = (),
@@ -149,8 +150,8 @@ class Service:
                 # Outermost first: ``interceptors`` (metrics, which then count refusals too, and
                 # authentication, so a caller without a token takes no slot), the cap, the message
                 # limit, errors mapped to status codes, and plain methods sent to the thread pool.
-                [*interceptors, ConcurrencyCap(max_concurrent_rpcs), limit, ErrorMappingInterceptor(),
-                 SyncHandlerAdapter(self._pool)]))
+                [*interceptors, ConcurrencyCap(max_concurrent_rpcs, per_token=max_concurrent_rpcs_per_token), limit,
+                 ErrorMappingInterceptor(), SyncHandlerAdapter(self._pool)]))
         except BaseException:
             self._close_loop()
             raise

@@ -11,6 +11,7 @@ import grpc
 from google.protobuf.message import DecodeError
 
 from videosearch.common import defaults
+from videosearch.common.auth import digest, token_from_metadata
 from videosearch.common.rpc_handlers import HEALTH_PREFIX, HandlerCache, behavior_of, with_behavior, wrap
 
 # gRPC itself refuses messages over this multiple of the limit, before reading them whole;
@@ -19,16 +20,22 @@ CORE_LIMIT_FACTOR = 2
 
 
 class ConcurrencyCap(grpc.aio.ServerInterceptor):
-    """At most ``limit`` calls run at once (open streams count, since each is a call);
-    the next get RESOURCE_EXHAUSTED at once. Health checks are never refused: an orchestrator
-    must see a busy service as alive."""
+    """At most ``limit`` calls run at once (open streams count, since each is a call), and
+    at most ``per_token`` of them with one bearer token (0: half of ``limit``), so a caller
+    holding a thousand open streams leaves the others room; the next get RESOURCE_EXHAUSTED
+    at once. Calls without a token (a server without --tokens-file) share the whole cap.
+    Health checks are never refused: an orchestrator must see a busy service as alive."""
 
-    def __init__(self, limit: int, setting: str = "--max-concurrent-rpcs") -> None:
+    def __init__(self, limit: int, setting: str = "--max-concurrent-rpcs", *, per_token: int = 0) -> None:
         if limit < 1:
             raise ValueError(f"{setting} must be at least 1, got {limit}")
+        if per_token < 0:
+            raise ValueError(f"{setting}-per-token must be 0 (half of {setting}) or more, got {per_token}")
         self.limit = limit
+        self.per_token = per_token or max(1, limit // 2)
         self._setting = setting
         self.in_flight = 0  # changed on the server's event loop only: no lock needed
+        self._by_token: dict[bytes, int] = {}
         self._wrapped = HandlerCache(lambda _method, handler: wrap(handler, self._slot))
 
     async def intercept_service(self, continuation, handler_call_details):
@@ -44,11 +51,26 @@ class ConcurrencyCap(grpc.aio.ServerInterceptor):
                 grpc.StatusCode.RESOURCE_EXHAUSTED,
                 f"the server is handling {self.in_flight} calls, its limit; retry in a moment, or raise "
                 f"{self._setting} (default {defaults.MAX_CONCURRENT_RPCS})")
+        token = token_from_metadata(context.invocation_metadata())
+        key = digest(token) if token else None
+        if key is not None and self._by_token.get(key, 0) >= self.per_token:
+            await context.abort(
+                grpc.StatusCode.RESOURCE_EXHAUSTED,
+                f"this token has {self.per_token} calls running, its share of the server's {self.limit}; end some "
+                f"(close streams you no longer watch) and retry, or raise {self._setting}-per-token")
         self.in_flight += 1
+        if key is not None:
+            self._by_token[key] = self._by_token.get(key, 0) + 1
         try:
             yield
         finally:
             self.in_flight -= 1
+            if key is not None:
+                left = self._by_token[key] - 1
+                if left:
+                    self._by_token[key] = left
+                else:
+                    del self._by_token[key]
 
 
 class _Oversized:

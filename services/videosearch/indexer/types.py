@@ -1,6 +1,6 @@
 """Domain types of the Indexer that its clients share: a job's options, state, stage and failure
 reason, and the job snapshot. Plain data, importable without the media engine (a client sends
-options and reads jobs; videosearch.indexer.jobs runs them)."""
+options and reads jobs; videosearch.indexer.jobs.manager runs them)."""
 
 from __future__ import annotations
 
@@ -39,6 +39,8 @@ class JobStage(enum.Enum):
     DETECTING_SCENES = "detecting_scenes"
     EMBEDDING = "embedding"
     STORING = "storing"
+    TRANSCRIBING = "transcribing"
+    READING_TEXT = "reading_text"
 
 
 class ErrorReason(enum.Enum):
@@ -71,6 +73,11 @@ class IndexOptions:
     min_frames_per_scene: int = _SAMPLING_DEFAULTS.min_samples
     max_frames_per_scene: int = _SAMPLING_DEFAULTS.max_samples
     detector: str = _DETECTOR_DEFAULTS.name
+    # Which words are read beside the picture (videosearch.indexer.text): subtitles are
+    # cheap and exact, so on; speech and on-screen text cost model time, so off unless asked.
+    subtitles: bool = True
+    speech: bool = False
+    on_screen_text: bool = False
 
     @property
     def detector_settings(self) -> DetectorSettings:
@@ -135,6 +142,8 @@ class Job:
     unchanged: bool = False  # skipped without hashing: stored at this path with the same size and time
     error: str = ""
     error_reason: ErrorReason = ErrorReason.NONE
+    warnings: tuple[str, ...] = ()  # what of the video's words could not be read (the video was indexed)
+    text_spans_found: int = 0
     stage_seconds: dict[str, float] = dataclasses.field(default_factory=dict)
     create_time: dt.datetime = dataclasses.field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
     update_time: dt.datetime = dataclasses.field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))

@@ -190,13 +190,15 @@ Shrink = Callable[[int, int], int]
 
 
 def open_video(
-    path: str | os.PathLike, decoder: DecoderSettings | None = None, shrink: Shrink | None = None
+    path: str | os.PathLike, decoder: DecoderSettings | None = None, shrink: Shrink | None = None, side_streams=None,
 ) -> tuple[cv2.VideoCapture | PyAVCapture, VideoInfo, np.ndarray]:
     """Opens ``path`` and decodes its first frame: (capture positioned after frame 0, info, frame 0).
 
     ``decoder`` sets the library, decoder threads and hardware decoding (videosearch.indexer.media.decoding);
     the defaults open it as PySceneDetect does. ``shrink`` lets a PyAV decoder with ``shrink`` or
     ``lowres`` on deliver frames smaller than ``info``'s size by that factor (OpenCV ignores it).
+    ``side_streams`` (videosearch.indexer.text.side_streams.SideStreams, PyAV only) gets the
+    subtitle and audio packets demuxed in the same read; OpenCV's callers read them apart.
 
     The caller owns the capture and must release it. The capture's CAP_PROP_POS_MSEC still
     gives frame 0's presentation time until the next frame is grabbed.
@@ -208,7 +210,7 @@ def open_video(
                              "with the image query instead)")
     decoder = decoder or DecoderSettings()
     if decoder.library == "pyav":
-        return _open_pyav(path, decoder, shrink if decoder.shrink or decoder.lowres else None)
+        return _open_pyav(path, decoder, shrink if decoder.shrink or decoder.lowres else None, side_streams)
     api = _capture_api()
     params = decoder.capture_params() if api == cv2.CAP_FFMPEG else []
     capture = cv2.VideoCapture(path, api, params)
@@ -242,11 +244,13 @@ def open_video(
         raise
 
 
-def _open_pyav(path: str, decoder: DecoderSettings, shrink: Shrink | None) -> tuple[PyAVCapture, VideoInfo, np.ndarray]:
+def _open_pyav(path: str, decoder: DecoderSettings, shrink: Shrink | None,
+               side_streams=None) -> tuple[PyAVCapture, VideoInfo, np.ndarray]:
     """open_video with PyAV: the same checks and the same VideoInfo as OpenCV's path."""
     try:
         capture = PyAVCapture(path, threads=decoder.threads, thread_type=decoder.thread_type,
-                              skip_loop_filter=decoder.skip_loop_filter, lowres=decoder.lowres, shrink=shrink)
+                              skip_loop_filter=decoder.skip_loop_filter, lowres=decoder.lowres, shrink=shrink,
+                              side_streams=side_streams)
     except CannotDecode as exc:
         raise NotAVideoError(f"{path} is not a video PyAV can decode ({exc}); {_CONVERT_HINT}") from None
     try:
