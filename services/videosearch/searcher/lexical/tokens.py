@@ -109,11 +109,13 @@ def tokenize(text: str) -> list[Token]:
 
 @dataclass(frozen=True)
 class ParsedQuery:
-    """A text query for the lexical index: its distinct terms (each phrase's too) and its
-    exact phrases, each a tuple of (term, offset from the phrase's first word)."""
+    """A text query for the lexical index: its distinct terms (each phrase's too), its exact
+    phrases, each a tuple of (term, offset from the phrase's first word), and its words in
+    order as (term, position), sub-words left out (for the match quality of a span)."""
 
     terms: tuple[str, ...]
     phrases: tuple[tuple[tuple[str, int], ...], ...]
+    words: tuple[tuple[str, int], ...] = ()
 
 
 _PHRASE = re.compile(r"[\"“”]([^\"“”]+)[\"“”]")
@@ -129,8 +131,10 @@ def parse_query(text: str) -> ParsedQuery:
         if len(primary) > 1:
             first = primary[0].position
             phrases.append(tuple((t.term, t.position - first) for t in primary))
-    terms = tuple(dict.fromkeys(t.term for t in tokenize(text)))
-    return ParsedQuery(terms, tuple(phrases))
+    tokens = tokenize(_PHRASE.sub(lambda m: f" {m.group(1)} ", text))
+    terms = tuple(dict.fromkeys(t.term for t in tokens))
+    words = tuple((t.term, t.position) for t in tokens if not _is_sub_word(t, tokens))
+    return ParsedQuery(terms, tuple(phrases), words)
 
 
 def _is_sub_word(token: Token, tokens: list[Token]) -> bool:
