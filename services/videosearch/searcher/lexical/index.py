@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from videosearch.searcher.lexical.tokens import ParsedQuery, tokenize
+from videosearch.searcher.lexical.tokens import ParsedQuery, scan, tokenize
 from videosearch.searcher.types import TextKind, TextSpan
 
 K1 = 1.2
@@ -81,15 +81,15 @@ class LexicalIndex:
             slot = self._slot[video_id] = len(self._video_ids)
             self._video_ids.append(video_id)
         first = len(self._doc_video)
+        all_postings = self._postings
         for span_index, span in enumerate(spans):
             doc = len(self._doc_video)
-            tokens = tokenize(span.text)
-            for token in tokens:
-                postings = self._postings.get(token.term)
+            tokens = scan(span.text)
+            for term, _start, _end, position in tokens:
+                postings = all_postings.get(term)
                 if postings is None:
-                    postings = self._postings[token.term] = array("i")
-                postings.append(doc)
-                postings.append(token.position)
+                    postings = all_postings[term] = array("i")
+                postings.extend((doc, position))
             moment = int(np.searchsorted(starts, span.start_seconds, side="right")) - 1 if len(starts) else 0
             self._doc_video.append(slot)
             self._doc_span.append(span_index)
