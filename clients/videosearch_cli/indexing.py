@@ -27,7 +27,8 @@ VIDEO_SUFFIXES = {".mp4", ".m4v", ".mkv", ".mov", ".avi", ".webm", ".mpg", ".mpe
 # time anyway, and a stream per file of a big folder starves its server threads.
 WATCH_STREAMS = 4
 STAGE_WORDS = {JobStage.HASHING: "hashing", JobStage.DETECTING_SCENES: "detecting scenes",
-               JobStage.EMBEDDING: "embedding", JobStage.STORING: "storing"}
+               JobStage.EMBEDDING: "embedding", JobStage.STORING: "storing",
+               JobStage.TRANSCRIBING: "transcribing speech", JobStage.READING_TEXT: "reading on-screen text"}
 # A refusal of one file; anything else (an unreachable Indexer) stops the whole command.
 _PER_FILE_REFUSALS = (InvalidArgument, NotFound, PermissionDenied, ResourceExhausted)
 
@@ -55,7 +56,7 @@ def submit_options(args) -> SubmitOptions:
         detector=args.detector, detector_threshold=args.threshold, min_scene_frames=args.min_scene_frames,
         frames_per_scene=args.frames_per_scene, seconds_per_sample=args.seconds_per_sample,
         min_frames_per_scene=args.min_frames_per_scene, max_frames_per_scene=args.max_frames_per_scene,
-        force=args.force,
+        force=args.force, subtitles=args.subtitles, speech=args.speech, on_screen_text=args.on_screen_text,
     )
 
 
@@ -120,8 +121,11 @@ def report(args, results: list[Job], unchanged: set[Path], pruned: dict | None) 
             console.print(f"{job.job_id}  {escape(job.path)}  (queued; `videosearch jobs list` follows it)")
         elif job.state is JobState.SUCCEEDED:
             note = ("already indexed; path recorded" if job.skipped
-                    else f"{job.scenes_found} scenes, {job.moments_found} moments")
+                    else f"{job.scenes_found} scenes, {job.moments_found} moments"
+                         + (f", {job.text_spans_found} text spans" if job.text_spans_found else ""))
             console.print(f"[green]indexed[/] {escape(job.path)}  id {job.video_id}  ({note})")
+            for warning in job.warnings:  # what of its words could not be read (the video is indexed)
+                console.print(f"  [yellow]warning[/] {escape(warning)}")
         else:
             console.print(f"[red]{job.state.value}[/] {escape(job.path)}: {escape(job.error)}")
 

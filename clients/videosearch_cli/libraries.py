@@ -10,7 +10,6 @@ from rich.markup import escape
 from rich.table import Table
 
 from videosearch.indexer.client import IndexerClient
-from videosearch.indexer.library.types import LibraryStatus
 from videosearch_cli.connection import indexers_of
 from videosearch_cli.output import console, plain, print_json, short_path
 

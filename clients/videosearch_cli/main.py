@@ -157,7 +157,7 @@ def cmd_jobs_list(args) -> int:
     table.add_column("path", overflow="fold", min_width=min(room, max((len(j.path) for j in jobs), default=4)))
     table.add_column("note", overflow="fold")
     for j in jobs:
-        note = j.error or ("already indexed" if j.skipped else "")
+        note = j.error or ("unchanged" if j.unchanged else "already indexed" if j.skipped else "")
         table.add_row(j.job_id, *((where[j.job_id],) if where else ()), j.state.value, f"{j.percent:.0f}%", j.video_id,
                       escape(short_path(j.path, room)), escape(note))
     console.print(table)
@@ -238,6 +238,12 @@ def build_parser() -> argparse.ArgumentParser:
                        help="a fixed number of frames per scene (the article's 3) instead of sampling through time")
     index.add_argument("--force", action="store_true",
                        help="re-index files already indexed with the same model (no skipping of unchanged files)")
+    index.add_argument("--subtitles", action=argparse.BooleanOptionalAction, default=None,
+                       help="read subtitle streams and subtitle files beside the videos (server default: on)")
+    index.add_argument("--speech", action=argparse.BooleanOptionalAction, default=None,
+                       help="transcribe the audio with the Embedder's speech recognizer (server default: off)")
+    index.add_argument("--on-screen-text", action=argparse.BooleanOptionalAction, default=None,
+                       help="read text shown on screen (OCR, Chinese and English; server default: off)")
     index.add_argument("--no-wait", action="store_true", help="submit and print the job ids without waiting")
     index.add_argument("--prune", action="store_true",
                        help="first have the Indexer check every stored file path on its machine: mark the gone ones "

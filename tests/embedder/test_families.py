@@ -115,6 +115,8 @@ def test_a_real_embedder_serves_every_family(servers, embedders, family):
         images = client.embed_images(np.stack(frames))
         assert images.shape == (2, info.embedding_dim)
         np.testing.assert_allclose(np.linalg.norm(images, axis=1), 1.0, atol=1e-5)
+        # A caller that knows only crops (an older Indexer) sends crop_height x crop_width: accepted by every family.
+        assert client.embed_images(np.zeros((1, 3, prep.crop_height, prep.crop_width), np.uint8)).shape == (1, info.embedding_dim)
         # one text alone embeds as it does among others (SigLIP: padded to its full length)
         np.testing.assert_allclose(client.embed_texts(TEXTS[:1])[0], texts[0], atol=2e-5)
 
@@ -207,3 +209,31 @@ def test_an_unknown_architecture_lists_the_supported_families(tiny_family_dirs, 
     message = str(error.value)
     assert "'bert' (BertModel)" in message
     assert all(f.name in message for f in FAMILY_TABLE)
+
+
+def test_unused_pooler_weights_do_not_refuse_a_complete_checkpoint(tiny_family_dirs, tmp_path):
+    """A BERT pooling layer Chinese-CLIP does not build is unused, not a half-load; an extra
+    encoder layer (the checkpoint is deeper than its config says) is refused."""
+    import shutil
+
+    pooled = tmp_path / "pooler"
+    shutil.copytree(tiny_family_dirs["chinese-clip"], pooled)
+    tensors = load_file(pooled / "model.safetensors")
+    save_file({**tensors, "text_model.pooler.dense.weight": torch.zeros(32, 32), "text_model.pooler.dense.bias": torch.zeros(32)},
+              pooled / "model.safetensors", metadata={"format": "pt"})
+    assert ClipEmbedder(str(pooled), device="cpu", dtype="float32").embed_texts(["一个红色的圆"]).shape == (1, 16)
+    deeper = tmp_path / "deeper"
+    shutil.copytree(tiny_family_dirs["chinese-clip"], deeper)
+    extra = {k.replace("layer.0.", "layer.1."): v.clone() for k, v in tensors.items() if "text_model.encoder.layer.0." in k}
+    save_file({**tensors, **extra}, deeper / "model.safetensors", metadata={"format": "pt"})
+    with pytest.raises(ModelLoadError) as error:
+        ClipEmbedder(str(deeper), device="cpu", dtype="float32")
+    assert "text tower" in str(error.value) and "unexpected" in str(error.value)
+
+
+def test_match_probability_follows_the_family_score(embedders):
+    siglip, clip = embedders["siglip"].model_info(), embedders["clip"].model_info()
+    # sigmoid(0.9 * 10 - 10) = sigmoid(-1)
+    assert siglip.match_probability(0.9) == pytest.approx(1 / (1 + np.exp(1.0)), rel=1e-4)
+    assert siglip.match_probability(-1.0) < siglip.match_probability(0.0) < siglip.match_probability(1.0)
+    assert clip.match_probability(0.9) is None  # a cosine model's score has no absolute meaning

@@ -5,6 +5,7 @@ polling deadline; nothing sleeps in place of an assertion."""
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Callable
@@ -66,7 +67,7 @@ def locations(store: SearcherClient) -> dict[str, set[tuple[str, bool]]]:
     return {v.video_id: {(loc.path, loc.missing) for loc in v.locations} for v in store.iter_videos()}
 
 
-def test_a_watched_folder_follows_new_renamed_overwritten_and_deleted_files(root, indexer, searcher):
+def test_a_watched_folder_follows_new_renamed_overwritten_and_deleted_files(root, indexer, searcher, gated_clip):
     folder = root / "library"
     folder.mkdir()
     with client_of(indexer) as client, SearcherClient(searcher.address) as store:
@@ -89,16 +90,21 @@ def test_a_watched_folder_follows_new_renamed_overwritten_and_deleted_files(root
         # Renamed: the same content, recorded at its new path, not embedded again.
         renamed = folder / "sub" / "renamed.mp4"
         renamed.parent.mkdir()
+        forwarded = gated_clip.images_forwarded
         os.rename(first, renamed)
         eventually(lambda: locations(store) == {video_id: {(str(first), True), (str(renamed), False)}},
                    "the new path recorded and the old one marked missing")
         [moved_job] = [job for job in client.list() if job.path == str(renamed)]
         assert moved_job.skipped and moved_job.video_id == video_id and "store" not in moved_job.stage_seconds
+        assert gated_clip.images_forwarded == forwarded, "no frame was embedded again"
 
         # Overwritten: other content at the same path is a new video; the old one has no file left.
         make_video(renamed, seed=62)
-        after = eventually(lambda: (lambda now: now if video_id not in now and len(now) == 1 else None)(locations(store)),
-                           "the new content indexed and the old video pruned")
+        def replaced():
+            now = locations(store)
+            return now if video_id not in now and len(now) == 1 else None
+
+        after = eventually(replaced, "the new content indexed and the old video pruned")
         [(new_id, new_paths)] = after.items()
         assert new_id != video_id and new_paths == {(str(renamed), False)}
 
@@ -178,8 +184,10 @@ def test_a_library_rescans_when_no_notification_comes(root, tmp_path, embedder, 
         app.stop(0)
 
 
-def test_a_folder_found_empty_after_a_restart_prunes_nothing_and_says_why(root, tmp_path, embedder, searcher):
-    """As a share not mounted yet when the Indexer starts: its mount point is there, and empty."""
+def test_an_emptied_folder_is_pruned_but_an_unmounted_one_is_not(root, tmp_path, embedder, searcher):
+    """An unmounted share leaves its mount point empty on another device (file system) than
+    its files were seen on; the device is remembered in the state directory across restarts.
+    A test cannot unmount, so the remembered device is made another one, as it would be."""
     folder = root / "mount"
     folder.mkdir()
     state = tmp_path / "state"
@@ -188,7 +196,12 @@ def test_a_folder_found_empty_after_a_restart_prunes_nothing_and_says_why(root, 
         client.add_library(str(folder))
         video = make_video(folder / "clip.mp4", seed=66)
         eventually(lambda: locations(store), "the file to be indexed")
+        eventually(lambda: '"device": null' not in (state / "libraries.json").read_text(), "the device remembered")
     app.stop(0)
+    saved = json.loads((state / "libraries.json").read_text())
+    assert saved["libraries"][0]["device"] == folder.stat().st_dev
+    saved["libraries"][0]["device"] += 1  # the share's own file system, now gone
+    (state / "libraries.json").write_text(json.dumps(saved))
     os.rename(video, root / "elsewhere.mp4")
     app = start_indexer(root, state, embedder, searcher)
     try:
@@ -197,6 +210,12 @@ def test_a_folder_found_empty_after_a_restart_prunes_nothing_and_says_why(root, 
                                                if lib.state is LibraryState.UNAVAILABLE), None), "the library to say so")
             assert "unmounted" in library.last_error and library.error_count >= 1
             assert list(locations(store).values()) == [{(str(video), False)}], "nothing was pruned"
+
+            os.rename(root / "elsewhere.mp4", video)  # mounted again
+            eventually(lambda: next((lib for lib in client.list_libraries() if lib.state is LibraryState.IDLE), None),
+                       "the library to go on")
+            os.unlink(video)  # now emptied on the device its files are on: a deletion
+            eventually(lambda: locations(store) == {}, "the deleted file's video to be pruned")
     finally:
         app.stop(0)
 
@@ -248,3 +267,51 @@ def test_prune_locations_checks_only_the_folder_asked_for(root, indexer, searche
         done = client.prune(str(root / "y"))
         assert [video_id for video_id, _ in done.removed] == [jobs[1].video_id]
         assert set(locations(store)) == {jobs[0].video_id}
+
+
+def test_a_big_scan_keeps_only_a_few_jobs_in_flight(root, indexer, searcher, gated_clip, monkeypatch):
+    from videosearch.indexer.library import watcher
+
+    monkeypatch.setattr(watcher, "JOBS_IN_FLIGHT", 1)
+    folder = root / "many"
+    for i in range(3):
+        make_video(folder / f"clip_{i}.mp4", seed=80 + i)
+    gated_clip.gate.clear()  # the first job holds in its embedding stage
+    try:
+        with client_of(indexer) as client:
+            client.add_library(str(folder))
+            def unfinished():
+                return [job for job in client.list() if not job.state.finished]
+
+            eventually(lambda: len(unfinished()) == 1, "the first job to be submitted")
+            [library] = client.list_libraries()
+            assert library.files_queued == 3, "one job in flight and two files waiting"
+            # Scans go on while files wait (every settle time); after two more, still one job.
+            seen = library.last_scan_time
+            eventually(lambda: client.list_libraries_page()[0][0].last_scan_time > seen, "another scan")
+            seen = client.list_libraries_page()[0][0].last_scan_time
+            eventually(lambda: client.list_libraries_page()[0][0].last_scan_time > seen, "yet another scan")
+            assert len(unfinished()) == 1, "the library waits its turn instead of filling the indexer's queue"
+    finally:
+        gated_clip.gate.set()
+    with SearcherClient(searcher.address) as store:
+        eventually(lambda: len(locations(store)) == 3, "all three files indexed, one after the other")
+
+
+def test_a_link_in_a_library_is_indexed_as_its_target_and_the_library_settles(root, indexer, searcher):
+    folder = root / "linked"
+    folder.mkdir()
+    target = make_video(root / "originals" / "clip.mp4", seed=90)
+    (folder / "link.mp4").symlink_to(target)
+    with client_of(indexer) as client, SearcherClient(searcher.address) as store:
+        client.add_library(str(folder))
+        stored = eventually(lambda: locations(store), "the link's target to be indexed")
+        assert list(stored.values()) == [{(str(target), False)}]
+        library = eventually(lambda: next((lib for lib in client.list_libraries()
+                                           if lib.files_indexed == 1 and lib.files_queued == 0), None),
+                             "the library to settle with nothing in flight")
+        assert library.files_seen == 1
+        jobs_now = len(list(client.list()))
+        seen = library.last_scan_time
+        eventually(lambda: client.list_libraries_page()[0][0].last_scan_time > seen, "a rescan")
+        assert len(list(client.list())) == jobs_now, "an unchanged link is not submitted again"

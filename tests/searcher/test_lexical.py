@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from tests.searcher.searcher_testlib import DIM, MODEL, make_scenes, make_video, one_hot
+from tests.searcher.searcher_testlib import DIM, MODEL, make_scenes, make_video, one_hot, open_searcher
 from videosearch.common.errors import InvalidArgument
 from videosearch.searcher.lexical.fusion import FusionWeights, fuse
 from videosearch.searcher.lexical.index import LexicalIndex, highlights
 from videosearch.searcher.lexical.tokens import parse_query, stem, tokenize
-from videosearch.searcher.service import Searcher
 from videosearch.searcher.types import SearchFilter, SearchParams, TextSpan, VideoExtras
 
 
@@ -109,7 +108,7 @@ def _embedder():
 
 @pytest.fixture
 def library(tmp_path):
-    searcher = Searcher.open(tmp_path / "data", ann="none", text_embedder=_embedder())
+    searcher = open_searcher(tmp_path / "data", _embedder(), ann="none")
     # "red": the visual match; "talk": says the budget; "sign": shows 出口 on screen.
     for video_id, look, spans in (
         ("red", 0, ()),
@@ -155,7 +154,7 @@ def test_filters_apply_to_text_matches(library):
 
 def test_the_index_is_rebuilt_at_start_and_follows_deletes(tmp_path, library):
     library.close()
-    reopened = Searcher.open(tmp_path / "data", ann="none", text_embedder=_embedder())
+    reopened = open_searcher(tmp_path / "data", _embedder(), ann="none")
     try:
         assert reopened.lexical.span_count == 2
         assert reopened.search(text="出口", params=SearchParams(mode="scenes")).scenes[0].video_id == "sign"

@@ -66,7 +66,10 @@ def main(argv=None) -> int:
         model=args.model, data_dir=str(out / "data"), allowed_roots=(str(videos_dir),),
         embedder_port=args.embedder_port, searcher_port=args.searcher_port, indexer_port=args.indexer_port,
         log_dir=str(out / "logs"),
-        extra_env={"HF_HUB_OFFLINE": "1"}, web_port=args.web_port,
+        # The demo's Indexer reads speech (the Embedder's pocketsphinx) and on-screen text too;
+        # both are off by default elsewhere (they cost model time, docs/performance.md).
+        extra_env={"HF_HUB_OFFLINE": "1", "VIDEOSEARCH_INDEXER_SPEECH": "true",
+                   "VIDEOSEARCH_INDEXER_ON_SCREEN_TEXT": "true"}, web_port=args.web_port,
     )
     print(f"starting embedder (model {args.model}), searcher, indexer and web page; logs in {out / 'logs'}", flush=True)
     with LocalCluster(config) as cluster:

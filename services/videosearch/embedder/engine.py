@@ -31,6 +31,7 @@ class EmbeddingEngine:
         max_images_per_request: int | None = None,
         max_texts_per_request: int | None = None,
         forward_workers: int = 1,
+        image_nice: int = 0,
     ) -> None:
         self.model = model
         self.max_batch_size = max_batch_size or model.max_batch_size
@@ -42,6 +43,7 @@ class EmbeddingEngine:
             max_wait_ms=max_wait_ms,
             max_queue_images=max_queue_images,
             workers=forward_workers,
+            nice=image_nice,
         )
 
     def model_info(self) -> ModelInfo:

@@ -30,8 +30,11 @@ this machine cannot test without downloading real weights. See docs/embedder-not
 
 from __future__ import annotations
 
+import functools
 import inspect
 import logging
+import math
+import re
 from dataclasses import dataclass
 
 import torch
@@ -135,6 +138,12 @@ def tower_of(key: str) -> str:
     return "other weights"
 
 
+# Checkpoint weights no family's forward pass reads: the pooling layer of a BERT/RoBERTa text
+# tower that these models build without one (their projection reads the first token), and
+# position-id buffers older checkpoints saved. Unused, so dropping them changes no embedding.
+HARMLESS_UNEXPECTED = re.compile(r"(^|\.)(pooler\.dense\.(weight|bias)|position_ids)$")
+
+
 def check_loading_info(family: Family, model_id: str, info: dict) -> None:
     """Refuses a load that left any weights random (missing), ignored some (unexpected) or
     could not fit them (mismatched): the model would start and answer nonsense."""
@@ -142,6 +151,9 @@ def check_loading_info(family: Family, model_id: str, info: dict) -> None:
     for kind in ("missing_keys", "unexpected_keys", "mismatched_keys"):
         for entry in info.get(kind) or ():
             key = entry if isinstance(entry, str) else str(entry[0])
+            if kind == "unexpected_keys" and HARMLESS_UNEXPECTED.search(key):
+                log.info("%s: ignoring the checkpoint's unused %s", model_id, key)
+                continue
             problems.setdefault(tower_of(key), {}).setdefault(kind.removesuffix("_keys"), []).append(key)
     if not problems:
         return
@@ -221,8 +233,13 @@ def pooled(output) -> torch.Tensor:
 def text_inputs(model, tokens) -> dict:
     """The tokenizer's outputs the model's get_text_features takes (SigLIP's takes no
     token_type_ids; Chinese-CLIP's BERT does)."""
-    accepted = inspect.signature(model.get_text_features).parameters
+    accepted = _text_parameters(type(model))
     return {k: v for k, v in tokens.items() if k in accepted}
+
+
+@functools.cache
+def _text_parameters(model_class: type) -> frozenset[str]:
+    return frozenset(inspect.signature(model_class.get_text_features).parameters)
 
 
 def logit_scale_and_bias(model) -> tuple[float, float]:
@@ -263,7 +280,10 @@ def preprocessing_of(image_processor) -> Preprocessing:
     name = type(image_processor).__name__
     max_patches, patch = getattr(image_processor, "max_num_patches", None), getattr(image_processor, "patch_size", None)
     if max_patches and patch:  # NaFlex: aspect kept within a patch budget
-        return Preprocessing(0, 0, 0, resize_mode=RESIZE_PATCH_BUDGET, patch_size=int(patch),
+        # The sizes name what a square image becomes, so that a caller that knows only crops
+        # (an older Indexer) still sends a size the budget accepts.
+        side = math.isqrt(int(max_patches)) * int(patch)
+        return Preprocessing(side, side, side, resize_mode=RESIZE_PATCH_BUDGET, patch_size=int(patch),
                              max_num_patches=int(max_patches), **common)  # type: ignore[arg-type]
     if not getattr(image_processor, "do_resize", True):
         raise ModelLoadError(f"the image processor ({name}) does not resize, so images would keep their own "

@@ -51,9 +51,8 @@ log = logging.getLogger(__name__)
 
 DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
 
-# dtype=auto on CPU switches to bfloat16 only when it is at least this much faster
-# than float32 on this machine and model (small margins flip with timing noise,
-# and a flip would change every embedding between two runs).
+# The bench's bar for calling bfloat16 worthwhile on a CPU (PrecisionCheck.acceptable). Only
+# reported: --dtype auto times nothing and decides from the CPU's flags (precision.py).
 BF16_MIN_SPEEDUP = 1.2
 # ... and when its embeddings stay this close (cosine) to the float32 ones.
 BF16_MIN_COSINE = 0.99
@@ -258,9 +257,9 @@ class ClipEmbedder:
             self.dtype, self.dtype_reason = requested_dtype, "requested with --dtype"
         else:
             self.dtype, self.dtype_reason = auto_dtype(self.device)
+        # The probe below runs the float32 model on the CPU; then it moves to its device and dtype.
         self.model = clip
-        self.dtype_in_use = torch.float32
-        self.device_in_use = torch.device("cpu")
+        self.dtype_in_use, self.device_in_use = torch.float32, torch.device("cpu")
         # Normalization as one affine map per channel: (x * rescale - mean) / std.
         self._mean = torch.tensor(self.preprocessing.image_mean, dtype=torch.float32).view(1, 3, 1, 1)
         self._std = torch.tensor(self.preprocessing.image_std, dtype=torch.float32).view(1, 3, 1, 1)
@@ -271,13 +270,9 @@ class ClipEmbedder:
         self.max_batch_size = max_batch_size
         self.max_images_per_request = max_images_per_request
         self.max_texts_per_request = max_texts_per_request
-        # Normalization as one affine map per channel: (x * rescale - mean) / std.
-        self._mean = torch.tensor(self.preprocessing.image_mean, dtype=torch.float32).view(1, 3, 1, 1)
-        self._std = torch.tensor(self.preprocessing.image_std, dtype=torch.float32).view(1, 3, 1, 1)
         # Pinned staging memory lets the host->GPU copy of a batch run asynchronously;
         # one buffer per batcher worker thread and dtype.
         self._staging = threading.local()
-        self._device_forward: DeviceImageForward | None = None
         if self.device.type == "cuda" and not self.patch_budget:
             self._device_forward = DeviceImageForward(
                 lambda pixels: pooled(self.model.get_image_features(pixel_values=pixels)),

@@ -17,6 +17,7 @@ from videosearch.embedder.engine import EmbeddingEngine
 from videosearch.embedder.metrics import watch_batcher
 from videosearch.embedder.model import ClipEmbedder, ModelLoadError
 from videosearch.embedder.servicer import EmbedderServicer
+from videosearch.embedder.speech import SpeechHost
 from videosearch.embedder.settings import EmbedderSettings, load
 from videosearch.v1 import embedder_pb2, embedder_pb2_grpc
 
@@ -34,7 +35,7 @@ class EmbedderServer(ServiceApp[EmbedderSettings]):
     startup_errors = (ModelLoadError,)
 
     def __init__(self, settings: EmbedderSettings) -> None:
-        super().__init__(settings, EmbedderServicer())
+        super().__init__(settings, EmbedderServicer(speech=SpeechHost(settings.speech_recognizer, _speech_device(settings))))
         self.engine: EmbeddingEngine | None = None
 
     def open(self, model: ClipEmbedder | None = None) -> EmbeddingEngine:
@@ -68,6 +69,7 @@ class EmbedderServer(ServiceApp[EmbedderSettings]):
             max_images_per_request=s.max_images_per_request,
             max_texts_per_request=s.max_texts_per_request,
             forward_workers=s.forward_workers,
+            image_nice=s.image_nice,
         )
         if self.metrics is not None:
             watch_batcher(self.metrics, self.engine.batcher)
@@ -75,6 +77,7 @@ class EmbedderServer(ServiceApp[EmbedderSettings]):
         return self.engine
 
     def close(self) -> None:
+        self.servicer.speech.close()
         if self.engine is not None:
             self.engine.close()
 
@@ -89,6 +92,15 @@ class EmbedderServer(ServiceApp[EmbedderSettings]):
 
 
 SERVICE_NAME = EmbedderServer.grpc_service.full_name
+
+
+def _speech_device(settings: EmbedderSettings) -> str:
+    """The speech recognizer's device: the image model's (auto: CUDA when there is one)."""
+    if settings.device != "auto":
+        return settings.device
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
 
 
 def start_server(settings: EmbedderSettings) -> EmbedderServer:

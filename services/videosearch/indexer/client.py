@@ -33,6 +33,10 @@ class SubmitOptions:
     min_frames_per_scene: int = 0
     max_frames_per_scene: int = 0
     force: bool = False  # re-index content already stored by the same model
+    # Which words are read beside the picture; None takes the server's default.
+    subtitles: bool | None = None
+    speech: bool | None = None
+    on_screen_text: bool | None = None
 
 
 class IndexerClient(ServiceClient):
@@ -168,7 +172,7 @@ def job_from_proto(message: indexer_pb2.IndexJob) -> Job:
             detector_threshold=o.detector_threshold, min_scene_frames=o.min_scene_frames,
             frames_per_scene=o.frames_per_scene, force=o.force, seconds_per_sample=o.seconds_per_sample,
             min_frames_per_scene=o.min_frames_per_scene, max_frames_per_scene=o.max_frames_per_scene,
-            detector=o.detector,
+            detector=o.detector, subtitles=o.subtitles, speech=o.speech, on_screen_text=o.on_screen_text,
         ),
         state=JobState[indexer_pb2.JobState.Name(message.state).removeprefix("JOB_STATE_")],
         stage=_member(JobStage, indexer_pb2.JobStage, "JOB_STAGE_", message.stage),
@@ -185,6 +189,8 @@ def job_from_proto(message: indexer_pb2.IndexJob) -> Job:
         error=message.error,
         error_reason=_member(ErrorReason, indexer_pb2.JobErrorReason, "JOB_ERROR_REASON_", message.error_reason),
         stage_seconds=dict(message.stage_seconds),
+        warnings=tuple(message.warnings),
+        text_spans_found=message.text_spans_found,
         create_time=message.create_time.ToDatetime(tzinfo=dt.timezone.utc),
         update_time=message.update_time.ToDatetime(tzinfo=dt.timezone.utc),
     )

@@ -20,6 +20,7 @@ from videosearch.indexer.library.upkeep import LibraryUpkeep
 from videosearch.indexer.metrics import IndexerMetrics
 from videosearch.indexer.paths import AllowedRoots
 from videosearch.indexer.jobs.pipeline import IndexPipeline
+from videosearch.indexer.text.on_screen import make_text_recognizer
 from videosearch.indexer.servicer import IndexerServicer
 from videosearch.indexer.settings import (
     IndexerSettings,
@@ -52,12 +53,15 @@ class IndexerApp(ServiceApp[IndexerSettings]):
         security = settings.client_security()
         self.embedder = EmbedderClient(settings.embedder_address, timeout=settings.rpc_timeout_s, security=security)
         self.searcher = SearcherClient(settings.searcher_address, timeout=settings.rpc_timeout_s, security=security)
-        roots = AllowedRoots(settings.allowed_roots)
+        roots = AllowedRoots(settings.allowed_roots, allow_hard_links=settings.allow_hard_links)
         self.pipeline = IndexPipeline(
             self.embedder, self.searcher, embed_requests_in_flight=settings.embed_requests_in_flight,
             moments=moment_settings(settings).validate(), limits=media_limits(settings),
             retry=RetryPolicy(total_s=settings.dependency_retry_s), roots=roots,
             decoder=decoder_settings(settings), reuse_max_difference=reuse_max_difference(settings),
+            transcriber=self.embedder, text_recognizer=make_text_recognizer(threads=settings.ocr_threads),
+            speech_timeout_s=settings.speech_timeout_s,
+            nice=settings.job_nice,
         )
         self.job_metrics: IndexerMetrics | None = None  # set by start, with the metrics registry
         self.jobs = JobManager(

@@ -65,7 +65,7 @@ class IndexerServicer(indexer_pb2_grpc.IndexerServiceServicer):
 
     def ListLibraries(self, request, context):
         size = page_size_of(request.page_size)
-        libraries, next_after = self._libraries.list(size, after=_LIBRARY_PAGES.decode(request.page_token))
+        libraries, next_after = self._libraries.page(size, after=_LIBRARY_PAGES.decode(request.page_token))
         return indexer_pb2.ListLibrariesResponse(
             libraries=[library_to_proto(lib) for lib in libraries],
             next_page_token=_LIBRARY_PAGES.encode(next_after) if next_after is not None else "",

@@ -29,7 +29,12 @@ class IndexerSettings(OutgoingCallSettings, BaseServiceSettings):
     embedder_address: str = setting(defaults.EMBEDDER_ADDRESS, "host:port of the Embedder")
     searcher_address: str = setting(defaults.SEARCHER_ADDRESS, "host:port of the Searcher")
     allowed_roots: tuple[str, ...] = setting((".",), "comma-separated directories whose files may be indexed")
+    allow_hard_links: bool = setting(
+        False, "index files that have more than one hard link (refused by default: a hard link inside a root may be "
+               "a file outside it)")
     workers: int = setting(2, "videos indexed at the same time")
+    job_nice: int = setting(10, "nice value (0-19) of indexing's threads (decoding, hashing): searches on the same "
+                                "machine get the cores first; 0 runs jobs at the process's priority")
     max_queued_jobs: int = setting(1000, "jobs waiting for a worker before submissions are refused")
     finished_jobs_kept: int = setting(1000, "finished jobs remembered for Get/List/Watch")
     detector: str = setting(_JOB.detector, "default cut detector: content, adaptive, threshold, hash or a+b")
@@ -69,6 +74,16 @@ class IndexerSettings(OutgoingCallSettings, BaseServiceSettings):
     max_duration_seconds: float = setting(_LIMITS.max_duration_seconds, "longest video a job may index, in seconds")
     max_file_bytes: int = setting(_LIMITS.max_file_bytes, "largest video file a job may read, in bytes")
     max_scenes: int = setting(_LIMITS.max_scenes, "most scenes one video may have")
+    max_text_spans: int = setting(_LIMITS.max_text_spans, "most text spans (cues, phrases, on-screen lines) kept per video")
+    max_span_chars: int = setting(_LIMITS.max_span_chars, "longest text span in characters (longer ones are cut)")
+    max_subtitle_file_bytes: int = setting(_LIMITS.max_subtitle_file_bytes, "largest subtitle file read beside a video")
+    max_speech_seconds: float = setting(_LIMITS.max_speech_seconds, "seconds of a video's audio transcribed at most")
+    subtitles: bool = setting(_JOB.subtitles, "default: read subtitle streams and subtitle files beside videos")
+    speech: bool = setting(_JOB.speech, "default: transcribe audio with the Embedder's speech recognizer")
+    on_screen_text: bool = setting(_JOB.on_screen_text, "default: read on-screen text (OCR) in sampled frames")
+    speech_timeout_s: float = setting(
+        600.0, "deadline of each call transcribing a chunk of audio (about 30 s) on the Embedder's speech recognizer")
+    ocr_threads: int = setting(1, "onnxruntime threads of on-screen text reading (it runs beside decoding and embedding)")
     decoder_threads: int = setting(
         decoding.DEFAULT_DECODER_THREADS, "FFmpeg decoder threads per video (0: one per core, at most 16)")
     decoder_hw_acceleration: str = setting(
@@ -99,7 +114,10 @@ def default_options(settings: IndexerSettings) -> IndexOptions:
 
 def media_limits(settings: IndexerSettings) -> MediaLimits:
     return MediaLimits(max_frame_pixels=settings.max_frame_pixels, max_duration_seconds=settings.max_duration_seconds,
-                       max_file_bytes=settings.max_file_bytes, max_scenes=settings.max_scenes).validate()
+                       max_file_bytes=settings.max_file_bytes, max_scenes=settings.max_scenes,
+                       max_text_spans=settings.max_text_spans, max_span_chars=settings.max_span_chars,
+                       max_subtitle_file_bytes=settings.max_subtitle_file_bytes,
+                       max_speech_seconds=settings.max_speech_seconds).validate()
 
 
 def decoder_settings(settings: IndexerSettings) -> decoding.DecoderSettings:

@@ -22,6 +22,8 @@ _STAGES = {
     JobStage.DETECTING_SCENES: indexer_pb2.JOB_STAGE_DETECTING_SCENES,
     JobStage.EMBEDDING: indexer_pb2.JOB_STAGE_EMBEDDING,
     JobStage.STORING: indexer_pb2.JOB_STAGE_STORING,
+    JobStage.TRANSCRIBING: indexer_pb2.JOB_STAGE_TRANSCRIBING,
+    JobStage.READING_TEXT: indexer_pb2.JOB_STAGE_READING_TEXT,
 }
 _REASONS = {
     ErrorReason.NONE: indexer_pb2.JOB_ERROR_REASON_UNSPECIFIED,
@@ -39,6 +41,14 @@ _REASONS = {
 
 # IndexOptions and the message have the same fields by the same names.
 _OPTION_FIELDS = [field.name for field in dataclasses.fields(IndexOptions)]
+# Switches that default to on are `optional` in the message: unset is told apart from false.
+_PRESENCE_FIELDS = {"subtitles", "speech", "on_screen_text"}
+
+
+def _option(message: indexer_pb2.IndexOptions, name: str, defaults: IndexOptions):
+    if name in _PRESENCE_FIELDS:
+        return getattr(message, name) if message.HasField(name) else getattr(defaults, name)
+    return getattr(message, name) or getattr(defaults, name)
 
 
 def options_to_proto(options: IndexOptions) -> indexer_pb2.IndexOptions:
@@ -48,7 +58,7 @@ def options_to_proto(options: IndexOptions) -> indexer_pb2.IndexOptions:
 def options_from_proto(message: indexer_pb2.IndexOptions, defaults: IndexOptions) -> IndexOptions:
     """A job's options: each one the request leaves at zero (unset) is the server's default
     (``force`` is false unless asked for)."""
-    return IndexOptions(**{name: getattr(message, name) or getattr(defaults, name) for name in _OPTION_FIELDS}).validate()
+    return IndexOptions(**{name: _option(message, name, defaults) for name in _OPTION_FIELDS}).validate()
 
 
 def job_to_proto(job: Job) -> indexer_pb2.IndexJob:
@@ -70,6 +80,8 @@ def job_to_proto(job: Job) -> indexer_pb2.IndexJob:
         skipped=job.skipped,
         unchanged=job.unchanged,
         stage_seconds=job.stage_seconds,
+        warnings=list(job.warnings),
+        text_spans_found=job.text_spans_found,
         options=options_to_proto(job.options),
     )
     message.create_time.FromDatetime(job.create_time)

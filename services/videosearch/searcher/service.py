@@ -12,7 +12,6 @@ import hashlib
 import logging
 import threading
 import time
-from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -26,18 +25,13 @@ from videosearch.common.errors import (
 from videosearch.common.page_tokens import PageTokens
 from videosearch.searcher.ranking import query as composite
 from videosearch.searcher import validation
-from videosearch.searcher.ranking.ann import DEFAULT_ANN_CANDIDATES, DEFAULT_ANN_MODE, DEFAULT_ANN_THRESHOLD, AnnParams
 from videosearch.searcher.ranking.hits import explain, open_uri
 from videosearch.searcher.image_query import ImageLimits, decode_image, image_pixels
-from videosearch.searcher.ranking.index import Candidates, SceneIndex
-from videosearch.searcher.ranking.quantized import (
-    DEFAULT_QUANTIZED_THRESHOLD,
-    DEFAULT_RANKING_PRECISION,
-    QuantizedIndex,
-    TierParams,
-    choose_precision,
-)
-from videosearch.searcher.storage.store import Collection, SearcherStore, check_same_model
+from videosearch.searcher.backends import open_backend
+from videosearch.searcher.interfaces import VectorIndex, VideoStore
+from videosearch.searcher.ranking.index import Candidates
+from videosearch.searcher.settings import SearcherSettings
+from videosearch.searcher.storage.store import Collection, check_same_model
 from videosearch.searcher.lexical.fusion import FusionWeights
 from videosearch.searcher.lexical.hybrid import FusedHits, TextSearch
 from videosearch.searcher.lexical.index import LexicalIndex
@@ -80,9 +74,10 @@ class TextEmbedder(Protocol):
 
 
 class Searcher:
-    """Owns the store and the in-memory index; safe to call from many threads."""
+    """Holds a store and the index that ranks what it holds (see videosearch.searcher.interfaces);
+    safe to call from many threads."""
 
-    def __init__(self, store: SearcherStore, index: SceneIndex, text_embedder: TextEmbedder | None = None, *,
+    def __init__(self, store: VideoStore, index: VectorIndex, text_embedder: TextEmbedder | None = None, *,
                  image_limits: ImageLimits = ImageLimits(),
                  max_thumbnail_bytes: int = validation.DEFAULT_MAX_THUMBNAIL_BYTES,
                  fusion: FusionWeights = FusionWeights()) -> None:
@@ -91,7 +86,7 @@ class Searcher:
         self.text_embedder = text_embedder
         self.image_limits = image_limits
         self.max_thumbnail_bytes = max_thumbnail_bytes
-        self._write_lock = threading.Lock()  # one writer: the store batch and the index update stay in order
+        self._write_lock = threading.Lock()  # one writer: a store write and its index update stay in order
         self.load_seconds = 0.0
         # What is said and written is indexed in memory, rebuilt from the stored spans at every start.
         self.lexical = LexicalIndex()
@@ -100,66 +95,21 @@ class Searcher:
         self.text_search = TextSearch(store, index, self.lexical, fusion)
 
     @classmethod
-    def open(
-        cls,
-        data_dir: str | Path,
-        *,
-        text_embedder: TextEmbedder | None = None,
-        ann: str = DEFAULT_ANN_MODE,
-        ann_threshold: int = DEFAULT_ANN_THRESHOLD,
-        ann_params: AnnParams = AnnParams(),
-        ann_candidates: int = DEFAULT_ANN_CANDIDATES,
-        image_limits: ImageLimits = ImageLimits(),
-        max_thumbnail_bytes: int = validation.DEFAULT_MAX_THUMBNAIL_BYTES,
-        ranking_precision: str = DEFAULT_RANKING_PRECISION,
-        quantized_threshold: int = DEFAULT_QUANTIZED_THRESHOLD,
-        quantized_params: TierParams = TierParams(),
-        fusion: FusionWeights = FusionWeights(),
-    ) -> "Searcher":
-        """Opens (or creates) the store under ``data_dir`` and loads every vector (float32 tier)
-        or the saved quantized tier (int8; see videosearch.searcher.ranking.quantized).
-
-        Raises StoreLocked (FailedPrecondition) when another process holds the data dir.
-        """
+    def open(cls, settings: SearcherSettings, text_embedder: TextEmbedder | None = None) -> Searcher:
+        """The Searcher over the tier ``settings`` picks (backends.open_backend): it opens (or
+        creates) the store and loads what ranking needs. Raises StoreLocked (FailedPrecondition)
+        when another process holds the data dir."""
         started = time.perf_counter()
-        store = SearcherStore(data_dir)
-        try:
-            if choose_precision(ranking_precision, store, quantized_threshold) == "int8":
-                tier = QuantizedIndex(store, Path(data_dir) / "quantized", quantized_params)
-                tier.open()
-                searcher = cls(store, tier, text_embedder, image_limits=image_limits,
-                               max_thumbnail_bytes=max_thumbnail_bytes, fusion=fusion)
-                searcher.load_seconds = time.perf_counter() - started
-                log.info("opened the quantized tier: %d videos / %d moments in %.2f s", tier.video_count,
-                         tier.moment_count, searcher.load_seconds)
-                return searcher
-            store.prune_changes(store.generation())  # a quantized tier's log: this tier never replays it
-            loaded = store.load()
-            index = SceneIndex(
-                ann_mode=ann,
-                ann_threshold=ann_threshold,
-                ann_params=ann_params,
-                ann_dir=Path(data_dir) / "ann",
-                ann_candidates=ann_candidates,
-            )
-            model_id = loaded.collection.model_id if loaded.collection else ""
-            index.load(loaded, {"generation": loaded.generation, "model_id": model_id})
-            del loaded  # the index holds the matrix; drop the scan's other objects early
-            store.drop_file_mappings()
-        except BaseException:
-            store.close()
-            raise
-        searcher = cls(store, index, text_embedder, image_limits=image_limits, max_thumbnail_bytes=max_thumbnail_bytes,
-                       fusion=fusion)
+        backend = open_backend(settings)
+        searcher = cls(backend.store, backend.index, text_embedder,
+                       image_limits=ImageLimits(max_bytes=settings.max_image_bytes,
+                                                max_pixels=settings.max_image_pixels),
+                       max_thumbnail_bytes=settings.max_thumbnail_bytes, fusion=settings.fusion_weights())
         searcher.load_seconds = time.perf_counter() - started
-        log.info(
-            "loaded %d videos / %d scenes in %.2f s", index.video_count, index.scene_count, searcher.load_seconds
-        )
         return searcher
 
     def close(self) -> None:
         with self._write_lock:
-            self.index.save_ann()
             self.store.close()
 
     # -- writes --------------------------------------------------------------------
@@ -183,9 +133,7 @@ class Searcher:
                 sent = {location.path for location in stored.locations}
                 kept = tuple(location for location in earlier[0].locations if location.path not in sent)
                 stored = dataclasses.replace(stored, locations=(*stored.locations, *kept))
-            replaced, serial_base = self.store.put_video(stored, scenes, vectors, moments, extras)
-            self.index.set_model(stored.model_id)
-            self.index.upsert(stored, scenes, vectors, serial_base, self.store.generation(), moments)
+            replaced = self.store.put_video(stored, scenes, vectors, moments, extras)
             self.lexical.put(video.video_id, extras.text_spans,
                              [m.start_seconds for m in moments] if moments is not None else [s.start_seconds for s in scenes])
         log.info("%s video %s (%d scenes, %d moments)", "replaced" if replaced else "stored", video.video_id,
@@ -204,7 +152,6 @@ class Searcher:
             merged = merge_locations(found[0].locations, locations)
             stored = dataclasses.replace(found[0], locations=merged, uri=primary_path(merged, found[0].uri))
             self.store.put_video_record(stored)
-            self.index.replace_record(stored)
         log.info("video %s is at %s", video_id, ", ".join(location.path for location in stored.locations))
         return stored
 
@@ -216,10 +163,8 @@ class Searcher:
             if deleted is None:
                 raise NotFound(f"no video with id {video_id!r}; {STORED_IDS_HINT}")
             if self.store.collection() is None:
-                self.index.clear()
                 self.lexical.clear()
             else:
-                self.index.delete(video_id, self.store.generation())
                 self.lexical.delete(video_id)
         log.info("deleted video %s (%d scenes)", video_id, deleted)
         return deleted
@@ -243,6 +188,10 @@ class Searcher:
         if found is None:
             raise NotFound(f"no video with id {video_id!r}; {STORED_IDS_HINT}")
         return found
+
+    def ranked_video(self, video_id: str) -> VideoRecord | None:
+        """A stored video's record as ranking holds it (no store read): for its frame rate."""
+        return self.index.video(video_id)
 
     def scene_vectors(self, scenes: list[SceneRecord], moments: list[MomentRecord], rows: np.ndarray) -> np.ndarray:
         """(scenes, dim) unit rows: each scene's vector as a query term would use it."""
@@ -388,7 +337,7 @@ class Searcher:
 
     def _scene_hit(self, hit: SceneHit, video: VideoRecord | None, query: np.ndarray | None, explained: bool,
                    fused: FusedHits | None = None) -> SceneHit:
-        video = video or self.index.video(hit.video_id)
+        video = video or self.ranked_video(hit.video_id)
         start = hit.moment.start_seconds if hit.moment is not None else hit.scene.start_seconds
         explanation = None
         if explained and hit.moment is not None and query is not None:

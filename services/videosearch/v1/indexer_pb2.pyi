@@ -26,6 +26,8 @@ class JobStage(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     JOB_STAGE_DETECTING_SCENES: _ClassVar[JobStage]
     JOB_STAGE_EMBEDDING: _ClassVar[JobStage]
     JOB_STAGE_STORING: _ClassVar[JobStage]
+    JOB_STAGE_TRANSCRIBING: _ClassVar[JobStage]
+    JOB_STAGE_READING_TEXT: _ClassVar[JobStage]
 
 class JobErrorReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -58,6 +60,8 @@ JOB_STAGE_HASHING: JobStage
 JOB_STAGE_DETECTING_SCENES: JobStage
 JOB_STAGE_EMBEDDING: JobStage
 JOB_STAGE_STORING: JobStage
+JOB_STAGE_TRANSCRIBING: JobStage
+JOB_STAGE_READING_TEXT: JobStage
 JOB_ERROR_REASON_UNSPECIFIED: JobErrorReason
 JOB_ERROR_REASON_UNREADABLE: JobErrorReason
 JOB_ERROR_REASON_NOT_A_VIDEO: JobErrorReason
@@ -75,7 +79,7 @@ LIBRARY_STATE_IDLE: LibraryState
 LIBRARY_STATE_UNAVAILABLE: LibraryState
 
 class IndexOptions(_message.Message):
-    __slots__ = ("detector_threshold", "min_scene_frames", "frames_per_scene", "force", "seconds_per_sample", "min_frames_per_scene", "max_frames_per_scene", "detector")
+    __slots__ = ("detector_threshold", "min_scene_frames", "frames_per_scene", "force", "seconds_per_sample", "min_frames_per_scene", "max_frames_per_scene", "detector", "subtitles", "speech", "on_screen_text")
     DETECTOR_THRESHOLD_FIELD_NUMBER: _ClassVar[int]
     MIN_SCENE_FRAMES_FIELD_NUMBER: _ClassVar[int]
     FRAMES_PER_SCENE_FIELD_NUMBER: _ClassVar[int]
@@ -84,6 +88,9 @@ class IndexOptions(_message.Message):
     MIN_FRAMES_PER_SCENE_FIELD_NUMBER: _ClassVar[int]
     MAX_FRAMES_PER_SCENE_FIELD_NUMBER: _ClassVar[int]
     DETECTOR_FIELD_NUMBER: _ClassVar[int]
+    SUBTITLES_FIELD_NUMBER: _ClassVar[int]
+    SPEECH_FIELD_NUMBER: _ClassVar[int]
+    ON_SCREEN_TEXT_FIELD_NUMBER: _ClassVar[int]
     detector_threshold: float
     min_scene_frames: int
     frames_per_scene: int
@@ -92,10 +99,13 @@ class IndexOptions(_message.Message):
     min_frames_per_scene: int
     max_frames_per_scene: int
     detector: str
-    def __init__(self, detector_threshold: _Optional[float] = ..., min_scene_frames: _Optional[int] = ..., frames_per_scene: _Optional[int] = ..., force: _Optional[bool] = ..., seconds_per_sample: _Optional[float] = ..., min_frames_per_scene: _Optional[int] = ..., max_frames_per_scene: _Optional[int] = ..., detector: _Optional[str] = ...) -> None: ...
+    subtitles: bool
+    speech: bool
+    on_screen_text: bool
+    def __init__(self, detector_threshold: _Optional[float] = ..., min_scene_frames: _Optional[int] = ..., frames_per_scene: _Optional[int] = ..., force: _Optional[bool] = ..., seconds_per_sample: _Optional[float] = ..., min_frames_per_scene: _Optional[int] = ..., max_frames_per_scene: _Optional[int] = ..., detector: _Optional[str] = ..., subtitles: _Optional[bool] = ..., speech: _Optional[bool] = ..., on_screen_text: _Optional[bool] = ...) -> None: ...
 
 class IndexJob(_message.Message):
-    __slots__ = ("job_id", "path", "state", "stage", "percent", "frames_decoded", "frames_total", "scenes_found", "frames_embedded", "frames_to_embed", "video_id", "error", "error_reason", "create_time", "update_time", "options", "skipped", "stage_seconds", "moments_found", "unchanged")
+    __slots__ = ("job_id", "path", "state", "stage", "percent", "frames_decoded", "frames_total", "scenes_found", "frames_embedded", "frames_to_embed", "video_id", "error", "error_reason", "create_time", "update_time", "options", "skipped", "stage_seconds", "moments_found", "unchanged", "warnings", "text_spans_found")
     class StageSecondsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -123,6 +133,8 @@ class IndexJob(_message.Message):
     STAGE_SECONDS_FIELD_NUMBER: _ClassVar[int]
     MOMENTS_FOUND_FIELD_NUMBER: _ClassVar[int]
     UNCHANGED_FIELD_NUMBER: _ClassVar[int]
+    WARNINGS_FIELD_NUMBER: _ClassVar[int]
+    TEXT_SPANS_FOUND_FIELD_NUMBER: _ClassVar[int]
     job_id: str
     path: str
     state: JobState
@@ -143,7 +155,9 @@ class IndexJob(_message.Message):
     stage_seconds: _containers.ScalarMap[str, float]
     moments_found: int
     unchanged: bool
-    def __init__(self, job_id: _Optional[str] = ..., path: _Optional[str] = ..., state: _Optional[_Union[JobState, str]] = ..., stage: _Optional[_Union[JobStage, str]] = ..., percent: _Optional[float] = ..., frames_decoded: _Optional[int] = ..., frames_total: _Optional[int] = ..., scenes_found: _Optional[int] = ..., frames_embedded: _Optional[int] = ..., frames_to_embed: _Optional[int] = ..., video_id: _Optional[str] = ..., error: _Optional[str] = ..., error_reason: _Optional[_Union[JobErrorReason, str]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., options: _Optional[_Union[IndexOptions, _Mapping]] = ..., skipped: _Optional[bool] = ..., stage_seconds: _Optional[_Mapping[str, float]] = ..., moments_found: _Optional[int] = ..., unchanged: _Optional[bool] = ...) -> None: ...
+    warnings: _containers.RepeatedScalarFieldContainer[str]
+    text_spans_found: int
+    def __init__(self, job_id: _Optional[str] = ..., path: _Optional[str] = ..., state: _Optional[_Union[JobState, str]] = ..., stage: _Optional[_Union[JobStage, str]] = ..., percent: _Optional[float] = ..., frames_decoded: _Optional[int] = ..., frames_total: _Optional[int] = ..., scenes_found: _Optional[int] = ..., frames_embedded: _Optional[int] = ..., frames_to_embed: _Optional[int] = ..., video_id: _Optional[str] = ..., error: _Optional[str] = ..., error_reason: _Optional[_Union[JobErrorReason, str]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., options: _Optional[_Union[IndexOptions, _Mapping]] = ..., skipped: _Optional[bool] = ..., stage_seconds: _Optional[_Mapping[str, float]] = ..., moments_found: _Optional[int] = ..., unchanged: _Optional[bool] = ..., warnings: _Optional[_Iterable[str]] = ..., text_spans_found: _Optional[int] = ...) -> None: ...
 
 class SubmitIndexJobRequest(_message.Message):
     __slots__ = ("path", "options")

@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 _DETECTOR_DEFAULTS = DetectorSettings()
 _SAMPLING_DEFAULTS = SamplingPolicy()
 MAX_FIXED_FRAMES_PER_SCENE = 64
+MAX_JOB_ID_CHARS = 64  # ids are made here ("000123-1a2b3c4d"); a longer one names no job
 
 
 class JobState(enum.Enum):
@@ -55,6 +56,8 @@ class JobStage(enum.Enum):
     DETECTING_SCENES = "detecting_scenes"
     EMBEDDING = "embedding"
     STORING = "storing"
+    TRANSCRIBING = "transcribing"
+    READING_TEXT = "reading_text"
 
 
 class ErrorReason(enum.Enum):
@@ -87,6 +90,11 @@ class IndexOptions:
     min_frames_per_scene: int = _SAMPLING_DEFAULTS.min_samples
     max_frames_per_scene: int = _SAMPLING_DEFAULTS.max_samples
     detector: str = _DETECTOR_DEFAULTS.name
+    # Which words are read beside the picture (videosearch.indexer.text): subtitles are
+    # cheap and exact, so on; speech and on-screen text cost model time, so off unless asked.
+    subtitles: bool = True
+    speech: bool = False
+    on_screen_text: bool = False
 
     @property
     def detector_settings(self) -> DetectorSettings:
@@ -143,6 +151,8 @@ class Job:
     unchanged: bool = False  # skipped without hashing: stored at this path with the same size and time
     error: str = ""
     error_reason: ErrorReason = ErrorReason.NONE
+    warnings: tuple[str, ...] = ()  # what of the video's words could not be read (the video was indexed)
+    text_spans_found: int = 0
     stage_seconds: dict[str, float] = dataclasses.field(default_factory=dict)
     create_time: dt.datetime = dataclasses.field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
     update_time: dt.datetime = dataclasses.field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
@@ -354,6 +364,9 @@ class JobManager:
     def get(self, job_id: str) -> Job:
         if not job_id:
             raise InvalidArgument("job_id is empty; give the id SubmitIndexJob returned (`videosearch jobs list`, the ListIndexJobs call, lists them)")
+        if len(job_id) > MAX_JOB_ID_CHARS:  # checked before the id is quoted in a message
+            raise InvalidArgument(f"job_id is {len(job_id):,} characters; this indexer's job ids are at most "
+                                  f"{MAX_JOB_ID_CHARS} (`videosearch jobs list` shows them)")
         with self._changed:
             job = self._jobs.get(job_id)
         if job is None:

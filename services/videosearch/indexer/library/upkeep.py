@@ -92,7 +92,10 @@ def plan_prune(videos: Iterable[VideoRecord], checkable: Callable[[str], bool], 
     is removed when at least one of its locations was checked and every one is gone:
     checked gone now, or not checkable here and already marked missing (by the Indexer
     whose machine holds it)."""
-    marked, found_again, removed, checked = [], [], [], 0
+    marked: list[tuple[str, VideoLocation]] = []
+    found_again: list[tuple[str, VideoLocation]] = []
+    removed: list[VideoRecord] = []
+    checked = 0
     for video in videos:
         present = {loc.path: file_is_there(loc) for loc in video.locations if checkable(loc.path)}
         if not present:
