@@ -214,10 +214,11 @@ def main(argv=None) -> int:
 
     from videosearch.embedder.model import ClipEmbedder
     from videosearch.searcher.service import Searcher
+    from videosearch.searcher.settings import SearcherSettings
 
     clip = ClipEmbedder(args.model, device="cpu", dtype="float32")
     with tempfile.TemporaryDirectory() as data:
-        searcher = Searcher.open(Path(data), ann="none", text_embedder=clip)
+        searcher = Searcher.open(SearcherSettings(data_dir=data, ann="none"), clip)
         try:
             queries = build(args, searcher, clip, np.random.default_rng(args.seed))
             result = evaluate(searcher, queries)
