@@ -5,6 +5,7 @@ polling deadline; nothing sleeps in place of an assertion."""
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Callable
@@ -183,8 +184,10 @@ def test_a_library_rescans_when_no_notification_comes(root, tmp_path, embedder, 
         app.stop(0)
 
 
-def test_a_folder_found_empty_after_a_restart_prunes_nothing_and_says_why(root, tmp_path, embedder, searcher):
-    """As a share not mounted yet when the Indexer starts: its mount point is there, and empty."""
+def test_an_emptied_folder_is_pruned_but_an_unmounted_one_is_not(root, tmp_path, embedder, searcher):
+    """An unmounted share leaves its mount point empty on another device (file system) than
+    its files were seen on; the device is remembered in the state directory across restarts.
+    A test cannot unmount, so the remembered device is made another one, as it would be."""
     folder = root / "mount"
     folder.mkdir()
     state = tmp_path / "state"
@@ -193,7 +196,12 @@ def test_a_folder_found_empty_after_a_restart_prunes_nothing_and_says_why(root, 
         client.add_library(str(folder))
         video = make_video(folder / "clip.mp4", seed=66)
         eventually(lambda: locations(store), "the file to be indexed")
+        eventually(lambda: '"device": null' not in (state / "libraries.json").read_text(), "the device remembered")
     app.stop(0)
+    saved = json.loads((state / "libraries.json").read_text())
+    assert saved["libraries"][0]["device"] == folder.stat().st_dev
+    saved["libraries"][0]["device"] += 1  # the share's own file system, now gone
+    (state / "libraries.json").write_text(json.dumps(saved))
     os.rename(video, root / "elsewhere.mp4")
     app = start_indexer(root, state, embedder, searcher)
     try:
@@ -202,6 +210,12 @@ def test_a_folder_found_empty_after_a_restart_prunes_nothing_and_says_why(root, 
                                                if lib.state is LibraryState.UNAVAILABLE), None), "the library to say so")
             assert "unmounted" in library.last_error and library.error_count >= 1
             assert list(locations(store).values()) == [{(str(video), False)}], "nothing was pruned"
+
+            os.rename(root / "elsewhere.mp4", video)  # mounted again
+            eventually(lambda: next((lib for lib in client.list_libraries() if lib.state is LibraryState.IDLE), None),
+                       "the library to go on")
+            os.unlink(video)  # now emptied on the device its files are on: a deletion
+            eventually(lambda: locations(store) == {}, "the deleted file's video to be pruned")
     finally:
         app.stop(0)
 
