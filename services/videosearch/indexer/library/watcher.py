@@ -35,9 +35,12 @@ from videosearch.common.errors import ResourceExhausted, VideoSearchError
 from videosearch.indexer.jobs.manager import Job, JobState
 from videosearch.indexer.library.types import LibraryState, LibraryStatus
 from videosearch.indexer.library.upkeep import LibraryUpkeep, under
+from videosearch.searcher.types import VideoLocation, VideoRecord
 
 log = logging.getLogger(__name__)
 
+# Scans that only wait for a file to settle reuse a listing of the stored videos this young.
+LISTING_REUSE_S = 30.0
 # A library keeps at most this many jobs queued or running; the rest of a big first scan
 # waits its turn in the library, so the Indexer's queue stays open to other callers.
 JOBS_IN_FLIGHT = 8
@@ -97,6 +100,9 @@ class FolderWatcher:
         # registry, told through on_device): an empty folder on that device was emptied, on another unmounted.
         self.device = device
         self._on_device = on_device
+        self._videos: list[VideoRecord] = []  # the last listing of the stored videos, and when it was made
+        self._listed_at = -LISTING_REUSE_S
+        self._relist = True  # set when a job of the library ends: its video changed the listing
         self._threads = [threading.Thread(target=self._scan_loop, name=f"library-scan {self.folder}", daemon=True),
                          threading.Thread(target=self._notify_loop, name=f"library-watch {self.folder}", daemon=True)]
 
@@ -129,6 +135,7 @@ class FolderWatcher:
             if path is None:
                 return
             del self._in_flight[path]
+            self._relist = True
             if job.state is JobState.SUCCEEDED:
                 self._update(files_indexed=self._status.files_indexed + 1)
             elif job.state is JobState.FAILED:
@@ -177,7 +184,7 @@ class FolderWatcher:
         next_full = 0.0
         while not self._stop.is_set():
             try:
-                self._scan()
+                self._scan(timed=time.monotonic() >= next_full)
             except VideoSearchError as exc:  # the Searcher is down or refused: try again later
                 self._error(f"scan failed: {exc}")
                 self._scan_ended()
@@ -193,7 +200,22 @@ class FolderWatcher:
             self._wake.wait(min(self._times.settle_s, next_full - now) if waiting else next_full - now)
             self._wake.clear()
 
-    def _scan(self) -> None:
+    def _listing(self, fresh: bool) -> tuple[list[VideoRecord], bool]:
+        """The stored videos, and whether they were listed just now. Scans that only wait for
+        a copy to settle reuse the last listing (a folder being filled must not list a large
+        collection every few seconds); a timed rescan, a job of the library that ended, an old
+        listing, or a prune about to change something (``fresh``) list again."""
+        with self._lock:
+            reuse = not fresh and not self._relist and time.monotonic() - self._listed_at < LISTING_REUSE_S
+            self._relist = False
+        if reuse:
+            return self._videos, False
+        videos = list(self._upkeep.catalog_videos())
+        with self._lock:
+            self._videos, self._listed_at = videos, time.monotonic()
+        return videos, True
+
+    def _scan(self, *, timed: bool = True) -> None:
         with self._lock:
             if self._status.state is not LibraryState.STARTING:
                 self._update(state=LibraryState.SCANNING)
@@ -203,10 +225,11 @@ class FolderWatcher:
         except OSError as exc:
             self._unavailable(f"cannot read the folder ({exc.strerror or exc}); check that it is there and mounted")
             return
-        videos = list(self._upkeep.catalog_videos())
-        # Present locations anywhere: a link in the folder is stored as its target, which may lie outside it.
-        stored = {loc.path: loc for video in videos for loc in video.locations if not loc.missing}
-        indexed_here = sum(under(path, self.folder) for path in stored)
+        videos, fresh = self._listing(timed)
+        stored, indexed_here = self._present(videos)
+        if not files and indexed_here and not fresh:  # an emptied folder is judged on a fresh listing
+            videos, fresh = self._listing(True)
+            stored, indexed_here = self._present(videos)
         if files and device != self.device:
             self.device = device
             self._on_device()
@@ -223,12 +246,22 @@ class FolderWatcher:
             self._pending = {p: v for p, v in self._pending.items() if p in files}
             quiet = not self._in_flight and not self._pending
         pruned = 0
-        if quiet:  # only stats the stored locations under the folder; changes only what it finds
+        # A prune only stats the stored locations under the folder. What it would change is
+        # decided again on a fresh listing: a video may have gained a path meanwhile.
+        if quiet and self._upkeep.prune(self._checkable, dry_run=True, videos=videos).changes:
+            if not fresh:
+                videos, fresh = self._listing(True)
             report = self._upkeep.prune(self._checkable, dry_run=False, videos=videos)
             pruned = len(report.marked_missing) + len(report.removed)
         with self._lock:
             self._update(state=LibraryState.IDLE, files_seen=len(files), files_pruned=self._status.files_pruned + pruned,
                          last_scan_time=dt.datetime.now(dt.timezone.utc))
+
+    def _present(self, videos: list[VideoRecord]) -> tuple[dict[str, VideoLocation], int]:
+        """{path: location} of every present stored location (anywhere: a link in the folder is
+        stored as its target, which may lie outside it), and how many lie under the folder."""
+        stored = {loc.path: loc for video in videos for loc in video.locations if not loc.missing}
+        return stored, sum(under(path, self.folder) for path in stored)
 
     def _consider(self, path: str, facts: tuple[int, int]) -> None:
         """Submits ``path`` once its size and time have settled (and not while its job runs,
