@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from videosearch.demo import world
 from videosearch.indexer.client import IndexerClient, SubmitOptions
 from videosearch.indexer.jobs import Job, JobState
 from videosearch.searcher.client import SearcherClient
@@ -84,7 +85,20 @@ def iou(a: tuple[int, int], b: tuple[int, int]) -> float:
     return inter / union if union else 0.0
 
 
-def evaluate(searcher: SearcherClient, corpus: dict, video_ids: dict[str, str], *, max_queries: int | None = None) -> QualityReport:
+def query_text(caption: str, language: str) -> str:
+    """The query for a ground-truth (English) caption in ``language`` ("en" or "zh")."""
+    return world.CAPTIONS_BY_LANGUAGE[language][world.caption_index(caption)]
+
+
+def evaluate(
+    searcher: SearcherClient,
+    corpus: dict,
+    video_ids: dict[str, str],
+    *,
+    max_queries: int | None = None,
+    language: str = "en",
+) -> QualityReport:
+    """Scores one query per ground-truth scene, phrased in ``language`` (the truth stays English)."""
     truth_by_id = {video_ids[v["video"]]: v for v in corpus["videos"]}
     queries = [(v, s) for v in corpus["videos"] for s in v["scenes"]][:max_queries]
     hits1 = hits5 = scene_hits = iou_ok = 0
@@ -93,8 +107,9 @@ def evaluate(searcher: SearcherClient, corpus: dict, video_ids: dict[str, str], 
     for _, scene in queries:
         caption = scene["caption"]
         relevant = {vid for vid, v in truth_by_id.items() if any(s["caption"] == caption for s in v["scenes"])}
+        text = query_text(caption, language)
         started = time.perf_counter()
-        ranked = searcher.search(text=caption, params=SearchParams(top_k=5, mode="videos"))
+        ranked = searcher.search(text=text, params=SearchParams(top_k=5, mode="videos"))
         latencies.append(1000 * (time.perf_counter() - started))
         order = [hit.video.video_id for hit in ranked.videos]
         first = next((rank for rank, vid in enumerate(order, 1) if vid in relevant), None)
@@ -102,7 +117,7 @@ def evaluate(searcher: SearcherClient, corpus: dict, video_ids: dict[str, str], 
         hits5 += first is not None and first <= 5
         reciprocal += 1.0 / first if first else 0.0
 
-        top = searcher.search(text=caption, params=SearchParams(top_k=1, mode="scenes")).scenes[0]
+        top = searcher.search(text=text, params=SearchParams(top_k=1, mode="scenes")).scenes[0]
         if top.video_id in relevant:
             spans = [(s["start_frame"], s["end_frame"]) for s in truth_by_id[top.video_id]["scenes"] if s["caption"] == caption]
             best = max(iou((top.scene.start_frame, top.scene.end_frame), span) for span in spans)

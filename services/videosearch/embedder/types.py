@@ -30,3 +30,4 @@ class ModelInfo:
     max_batch_size: int
     max_images_per_request: int
     max_texts_per_request: int
+    notice: str = ""  # a caveat the model's directory declares (videosearch.json), e.g. "knows only a toy world"

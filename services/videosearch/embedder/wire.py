@@ -25,6 +25,7 @@ def model_info_to_proto(info: ModelInfo) -> embedder_pb2.GetModelInfoResponse:
         max_batch_size=info.max_batch_size,
         max_images_per_request=info.max_images_per_request,
         max_texts_per_request=info.max_texts_per_request,
+        notice=info.notice,
     )
 
 
@@ -47,4 +48,5 @@ def model_info_from_proto(message: embedder_pb2.GetModelInfoResponse) -> ModelIn
         max_batch_size=message.max_batch_size,
         max_images_per_request=message.max_images_per_request,
         max_texts_per_request=message.max_texts_per_request,
+        notice=message.notice,
     )

@@ -24,7 +24,7 @@ from videosearch.common.errors import (
     VideoSearchError,
 )
 from videosearch.common.page_tokens import PageTokens
-from videosearch.searcher import query as composite, validation
+from videosearch.searcher import calibration as calibrating, query as composite, validation
 from videosearch.searcher.ann import DEFAULT_ANN_CANDIDATES, DEFAULT_ANN_MODE, DEFAULT_ANN_THRESHOLD, AnnParams
 from videosearch.searcher.hits import explain, open_uri
 from videosearch.searcher.image_query import ImageLimits, decode_image, image_pixels
@@ -83,6 +83,7 @@ class Searcher:
         self.image_limits = image_limits
         self.max_thumbnail_bytes = max_thumbnail_bytes
         self._write_lock = threading.Lock()  # one writer: the store batch and the index update stay in order
+        self.calibrator = calibrating.Calibrator()
         self.load_seconds = 0.0
 
     @classmethod
@@ -302,11 +303,13 @@ class Searcher:
             if examples:
                 raise NotFound(f"no video with id {examples[0]!r}; the collection is empty")
             return SearchResult(videos=[], scenes=[], model_id="")
-        composed = composite.compose(all_terms, _TermSources(self, collection, images), collection.embedding_dim)
+        sources = _TermSources(self, collection, images)
+        composed = composite.compose(all_terms, sources, collection.embedding_dim)
+        calibration = self.calibration(collection, calibrating.query_kind([t.kind for t in all_terms]))
         candidates = Candidates(
             video_filter=params.filter,
             excluded={} if params.include_examples else composed.examples,
-            min_score=params.filter.min_score,
+            min_score=_lowest_score(params.filter.min_score, params.filter.min_relevance, calibration),
         )
         started = time.perf_counter()
         # One more than the page shows, to know whether another page follows.
@@ -316,24 +319,64 @@ class Searcher:
         more = len(found) > offset + params.top_k and offset + params.top_k < validation.MAX_SEARCH_DEPTH
         next_token = _SEARCH_PAGES.encode(offset + params.top_k, query=_fingerprint(all_terms, params)) if more else ""
         if params.mode == "videos":
-            videos, scenes = [self._video_hit(hit, composed.vector, params.explain) for hit in page], []
+            videos, scenes = [self._video_hit(hit, composed.vector, params.explain, calibration) for hit in page], []
         else:
-            videos, scenes = [], [self._scene_hit(hit, None, composed.vector, params.explain) for hit in page]
+            videos, scenes = [], [self._scene_hit(hit, None, composed.vector, params.explain, calibration)
+                                  for hit in page]
         rank_ms = (time.perf_counter() - started) * 1e3
         return SearchResult(videos=videos, scenes=scenes, model_id=collection.model_id, embed_ms=composed.embed_ms,
-                            rank_ms=rank_ms, next_page_token=next_token, approximate_used=ranked.approximate_used)
+                            rank_ms=rank_ms, next_page_token=next_token, approximate_used=ranked.approximate_used,
+                            strong_relevance=calibrating.STRONG_RELEVANCE, calibration=calibration,
+                            model_notice=self._model_notice(collection))
 
-    def _video_hit(self, hit: VideoHit, query: np.ndarray, explained: bool) -> VideoHit:
-        return dataclasses.replace(hit, scenes=[self._scene_hit(s, hit.video, query, explained) for s in hit.scenes])
+    def calibration(self, collection: Collection, kind: str) -> calibrating.Calibration:
+        """How raw scores of ``kind`` queries map to relevance for the stored collection's
+        model (see videosearch.searcher.calibration), measured on first use and cached."""
+        return self.calibrator.get(collection.model_id, kind, self.index.moment_count, self._calibration_sample,
+                                   lambda texts: self.embed_texts(texts, collection))
 
-    def _scene_hit(self, hit: SceneHit, video: VideoRecord | None, query: np.ndarray, explained: bool) -> SceneHit:
+    def _calibration_sample(self) -> tuple[np.ndarray, np.ndarray]:
+        """Up to MAX_MOMENTS_PER_VIDEO moment rows from each of the first MAX_SAMPLE_VIDEOS
+        videos by id (ids are content digests, so these are a fair draw), and each row's video."""
+        rows, owners = [], []
+        for video in self.store.list_videos(None, calibrating.MAX_SAMPLE_VIDEOS):
+            found = self.store.get_video_vectors(video.video_id)
+            if found is None:  # deleted since it was listed
+                continue
+            vectors = found[3]
+            picks = np.linspace(0, len(vectors) - 1, min(len(vectors), calibrating.MAX_MOMENTS_PER_VIDEO)).round()
+            rows.append(vectors[picks.astype(int)])
+            owners += [video.video_id] * len(picks)
+        if not rows:
+            return np.empty((0, 0), np.float32), np.empty(0, dtype=object)
+        return np.concatenate(rows).astype(np.float32), np.asarray(owners, dtype=object)
+
+    def _model_notice(self, collection: Collection) -> str:
+        """The caveat the answering model declares, when this Searcher's Embedder hosts it."""
+        info = getattr(self.text_embedder, "model_info", None)
+        if info is None:
+            return ""
+        try:
+            known = info()
+        except Exception:  # noqa: BLE001 - a notice is a courtesy; the search itself succeeded
+            return ""
+        return getattr(known, "notice", "") if known.model_id == collection.model_id else ""
+
+    def _video_hit(self, hit: VideoHit, query: np.ndarray, explained: bool,
+                   calibration: calibrating.Calibration) -> VideoHit:
+        return dataclasses.replace(hit, scenes=[self._scene_hit(s, hit.video, query, explained, calibration)
+                                                for s in hit.scenes],
+                                   relevance=float(calibration.relevance(hit.score)))
+
+    def _scene_hit(self, hit: SceneHit, video: VideoRecord | None, query: np.ndarray, explained: bool,
+                   calibration: calibrating.Calibration) -> SceneHit:
         video = video or self.index.video(hit.video_id)
         start = hit.moment.start_seconds if hit.moment is not None else hit.scene.start_seconds
         explanation = None
         if explained and hit.moment is not None:
             explanation = explain(self.store.get_moment_frames(hit.video_id, hit.moment.index), query)
         return dataclasses.replace(hit, open_uri=open_uri(video.uri, start) if video is not None else "",
-                                   explanation=explanation)
+                                   explanation=explanation, relevance=float(calibration.relevance(hit.score)))
 
     def embed_texts(self, texts: list[str], collection: Collection) -> np.ndarray:
         embedder = self._embedder(collection, "text")
@@ -383,6 +426,14 @@ class _TermSources:
     def stored_video(self, video_id: str) -> tuple[list[SceneRecord], list[MomentRecord], np.ndarray]:
         _, scenes, moments, rows = self._searcher.get_video_vectors(video_id)
         return scenes, moments, rows
+
+
+def _lowest_score(min_score: float | None, min_relevance: float | None,
+                  calibration: calibrating.Calibration) -> float | None:
+    """The raw score a hit needs: the stricter of ``min_score`` and ``min_relevance``'s raw equivalent."""
+    floors = [f for f in (min_score, None if min_relevance is None else calibration.raw_score(min_relevance))
+              if f is not None]
+    return max(floors) if floors else None
 
 
 def _fingerprint(terms: list[QueryTerm], params: SearchParams) -> str:

@@ -10,6 +10,7 @@ import numpy as np
 from videosearch.common.errors import InvalidArgument
 from videosearch.common.tensors import FLOATS, from_tensor, to_tensor
 from videosearch.common.timecode import format_seconds
+from videosearch.searcher.calibration import STRONG_RELEVANCE, Calibration
 from videosearch.searcher.types import (
     FrameScore,
     HitExplanation,
@@ -178,7 +179,7 @@ def params_to_proto_fields(params: SearchParams) -> dict:
 
 def filter_to_proto(f: SearchFilter) -> searcher_pb2.SearchFilter:
     message = searcher_pb2.SearchFilter(path_prefix=f.path_prefix, folder=f.folder)
-    for name in ("min_duration_seconds", "max_duration_seconds", "min_score"):
+    for name in ("min_duration_seconds", "max_duration_seconds", "min_score", "min_relevance"):
         if getattr(f, name) is not None:
             setattr(message, name, getattr(f, name))
     if f.indexed_after is not None:
@@ -210,6 +211,7 @@ def filter_from_proto(message: searcher_pb2.SearchFilter) -> SearchFilter:
         indexed_after=moment("indexed_after"),
         indexed_before=moment("indexed_before"),
         min_score=optional("min_score"),
+        min_relevance=optional("min_relevance"),
     )
 
 
@@ -300,7 +302,7 @@ def params_from_proto(request: searcher_pb2.SearchRequest) -> SearchParams:
 
 def scene_hit_to_proto(hit: SceneHit, fps: Fraction) -> searcher_pb2.SceneMatch:
     message = searcher_pb2.SceneMatch(video_id=hit.video_id, scene=scene_to_proto(hit.scene, fps), score=hit.score,
-                                      open_uri=hit.open_uri)
+                                      open_uri=hit.open_uri, relevance=hit.relevance)
     if hit.moment is not None:
         message.moment.CopyFrom(moment_to_proto(hit.moment, fps))
     if hit.explanation is not None:
@@ -326,6 +328,7 @@ def result_to_proto(result: SearchResult, fps_of) -> searcher_pb2.SearchResponse
                 video=video_to_proto(hit.video),
                 score=hit.score,
                 scenes=[scene_hit_to_proto(s, hit.video.fps) for s in hit.scenes],
+                relevance=hit.relevance,
             )
             for hit in result.videos
         ],
@@ -335,21 +338,39 @@ def result_to_proto(result: SearchResult, fps_of) -> searcher_pb2.SearchResponse
         rank_ms=result.rank_ms,
         next_page_token=result.next_page_token,
         approximate_used=result.approximate_used,
+        strong_relevance=result.strong_relevance,
+        calibration=calibration_to_proto(result.calibration) if result.calibration is not None else None,
+        model_notice=result.model_notice,
     )
+
+
+def calibration_to_proto(calibration: Calibration) -> searcher_pb2.ScoreCalibration:
+    return searcher_pb2.ScoreCalibration(query_kind=calibration.query_kind, null_median=calibration.null_median,
+                                         null_p99=calibration.null_p99, null_pairs=calibration.null_pairs)
+
+
+def calibration_from_proto(message: searcher_pb2.ScoreCalibration) -> Calibration:
+    return Calibration(message.query_kind, message.null_median, message.null_p99, message.null_pairs)
 
 
 def result_from_proto(response: searcher_pb2.SearchResponse) -> SearchResult:
     def scene_hit(m: searcher_pb2.SceneMatch) -> SceneHit:
         return SceneHit(m.video_id, scene_from_proto(m.scene), m.score,
                         moment_from_proto(m.moment) if m.HasField("moment") else None, m.open_uri,
-                        explanation_from_proto(m.explanation) if m.HasField("explanation") else None)
+                        explanation_from_proto(m.explanation) if m.HasField("explanation") else None,
+                        relevance=m.relevance)
 
     return SearchResult(
-        videos=[VideoHit(video_from_proto(v.video), v.score, [scene_hit(s) for s in v.scenes]) for v in response.videos],
+        videos=[VideoHit(video_from_proto(v.video), v.score, [scene_hit(s) for s in v.scenes], v.relevance)
+                for v in response.videos],
         scenes=[scene_hit(s) for s in response.scenes],
         model_id=response.model_id,
         embed_ms=response.embed_ms,
         rank_ms=response.rank_ms,
         next_page_token=response.next_page_token,
         approximate_used=response.approximate_used,
+        # An older Searcher sends no calibration: 0 there means "unknown", read as the default.
+        strong_relevance=response.strong_relevance or STRONG_RELEVANCE,
+        calibration=calibration_from_proto(response.calibration) if response.HasField("calibration") else None,
+        model_notice=response.model_notice,
     )

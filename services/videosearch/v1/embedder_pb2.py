@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from videosearch.v1 import tensor_pb2 as videosearch_dot_v1_dot_tensor__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dvideosearch/v1/embedder.proto\x12\x0evideosearch.v1\x1a\x1bvideosearch/v1/tensor.proto\"\xa5\x01\n\x12ImagePreprocessing\x12\x15\n\rshortest_edge\x18\x01 \x01(\x05\x12\x13\n\x0b\x63rop_height\x18\x02 \x01(\x05\x12\x12\n\ncrop_width\x18\x03 \x01(\x05\x12\x16\n\x0erescale_factor\x18\x04 \x01(\x02\x12\x12\n\nimage_mean\x18\x05 \x03(\x02\x12\x11\n\timage_std\x18\x06 \x03(\x02\x12\x10\n\x08resample\x18\x07 \x01(\t\"\x15\n\x13GetModelInfoRequest\"\xf8\x01\n\x14GetModelInfoResponse\x12\x10\n\x08model_id\x18\x01 \x01(\t\x12\x15\n\rembedding_dim\x18\x02 \x01(\x05\x12\x39\n\rpreprocessing\x18\x03 \x01(\x0b\x32\".videosearch.v1.ImagePreprocessing\x12\x0e\n\x06\x64\x65vice\x18\x04 \x01(\t\x12\x15\n\rcompute_dtype\x18\x05 \x01(\t\x12\x16\n\x0emax_batch_size\x18\x06 \x01(\x05\x12\x1e\n\x16max_images_per_request\x18\x07 \x01(\x05\x12\x1d\n\x15max_texts_per_request\x18\x08 \x01(\x05\"B\n\x12\x45mbedImagesRequest\x12,\n\x0cpixel_values\x18\x01 \x01(\x0b\x32\x16.videosearch.v1.Tensor\"S\n\x13\x45mbedImagesResponse\x12*\n\nembeddings\x18\x01 \x01(\x0b\x32\x16.videosearch.v1.Tensor\x12\x10\n\x08model_id\x18\x02 \x01(\t\"H\n\x18StreamEmbedImagesRequest\x12,\n\x0cpixel_values\x18\x01 \x01(\x0b\x32\x16.videosearch.v1.Tensor\"Y\n\x19StreamEmbedImagesResponse\x12*\n\nembeddings\x18\x01 \x01(\x0b\x32\x16.videosearch.v1.Tensor\x12\x10\n\x08model_id\x18\x02 \x01(\t\"\"\n\x11\x45mbedTextsRequest\x12\r\n\x05texts\x18\x01 \x03(\t\"R\n\x12\x45mbedTextsResponse\x12*\n\nembeddings\x18\x01 \x01(\x0b\x32\x16.videosearch.v1.Tensor\x12\x10\n\x08model_id\x18\x02 \x01(\t2\x87\x03\n\x0f\x45mbedderService\x12Y\n\x0cGetModelInfo\x12#.videosearch.v1.GetModelInfoRequest\x1a$.videosearch.v1.GetModelInfoResponse\x12V\n\x0b\x45mbedImages\x12\".videosearch.v1.EmbedImagesRequest\x1a#.videosearch.v1.EmbedImagesResponse\x12l\n\x11StreamEmbedImages\x12(.videosearch.v1.StreamEmbedImagesRequest\x1a).videosearch.v1.StreamEmbedImagesResponse(\x01\x30\x01\x12S\n\nEmbedTexts\x12!.videosearch.v1.EmbedTextsRequest\x1a\".videosearch.v1.EmbedTextsResponseB\xa7\x01\n\x12\x64\x65v.videosearch.v1B\rEmbedderProtoP\x01ZFgithub.com/videosearch/videosearch/gen/go/videosearch/v1;videosearchv1\xa2\x02\x03VSX\xaa\x02\x0eVideosearch.V1\xca\x02\x0eVideosearch\\V1\xea\x02\x0fVideosearch::V1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dvideosearch/v1/embedder.proto\x12\x0evideosearch.v1\x1a\x1bvideosearch/v1/tensor.proto\"\xa5\x01\n\x12ImagePreprocessing\x12\x15\n\rshortest_edge\x18\x01 \x01(\x05\x12\x13\n\x0b\x63rop_height\x18\x02 \x01(\x05\x12\x12\n\ncrop_width\x18\x03 \x01(\x05\x12\x16\n\x0erescale_factor\x18\x04 \x01(\x02\x12\x12\n\nimage_mean\x18\x05 \x03(\x02\x12\x11\n\timage_std\x18\x06 \x03(\x02\x12\x10\n\x08resample\x18\x07 \x01(\t\"\x15\n\x13GetModelInfoRequest\"\x88\x02\n\x14GetModelInfoResponse\x12\x10\n\x08model_id\x18\x01 \x01(\t\x12\x15\n\rembedding_dim\x18\x02 \x01(\x05\x12\x39\n\rpreprocessing\x18\x03 \x01(\x0b\x32\".videosearch.v1.ImagePreprocessing\x12\x0e\n\x06\x64\x65vice\x18\x04 \x01(\t\x12\x15\n\rcompute_dtype\x18\x05 \x01(\t\x12\x16\n\x0emax_batch_size\x18\x06 \x01(\x05\x12\x1e\n\x16max_images_per_request\x18\x07 \x01(\x05\x12\x1d\n\x15max_texts_per_request\x18\x08 \x01(\x05\x12\x0e\n\x06notice\x18\x14 \x01(\t\"B\n\x12\x45mbedImagesRequest\x12,\n\x0cpixel_values\x18\x01 \x01(\x0b\x32\x16.videosearch.v1.Tensor\"S\n\x13\x45mbedImagesResponse\x12*\n\nembeddings\x18\x01 \x01(\x0b\x32\x16.videosearch.v1.Tensor\x12\x10\n\x08model_id\x18\x02 \x01(\t\"H\n\x18StreamEmbedImagesRequest\x12,\n\x0cpixel_values\x18\x01 \x01(\x0b\x32\x16.videosearch.v1.Tensor\"Y\n\x19StreamEmbedImagesResponse\x12*\n\nembeddings\x18\x01 \x01(\x0b\x32\x16.videosearch.v1.Tensor\x12\x10\n\x08model_id\x18\x02 \x01(\t\"\"\n\x11\x45mbedTextsRequest\x12\r\n\x05texts\x18\x01 \x03(\t\"R\n\x12\x45mbedTextsResponse\x12*\n\nembeddings\x18\x01 \x01(\x0b\x32\x16.videosearch.v1.Tensor\x12\x10\n\x08model_id\x18\x02 \x01(\t2\x87\x03\n\x0f\x45mbedderService\x12Y\n\x0cGetModelInfo\x12#.videosearch.v1.GetModelInfoRequest\x1a$.videosearch.v1.GetModelInfoResponse\x12V\n\x0b\x45mbedImages\x12\".videosearch.v1.EmbedImagesRequest\x1a#.videosearch.v1.EmbedImagesResponse\x12l\n\x11StreamEmbedImages\x12(.videosearch.v1.StreamEmbedImagesRequest\x1a).videosearch.v1.StreamEmbedImagesResponse(\x01\x30\x01\x12S\n\nEmbedTexts\x12!.videosearch.v1.EmbedTextsRequest\x1a\".videosearch.v1.EmbedTextsResponseB\xa7\x01\n\x12\x64\x65v.videosearch.v1B\rEmbedderProtoP\x01ZFgithub.com/videosearch/videosearch/gen/go/videosearch/v1;videosearchv1\xa2\x02\x03VSX\xaa\x02\x0eVideosearch.V1\xca\x02\x0eVideosearch\\V1\xea\x02\x0fVideosearch::V1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -38,19 +38,19 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETMODELINFOREQUEST']._serialized_start=246
   _globals['_GETMODELINFOREQUEST']._serialized_end=267
   _globals['_GETMODELINFORESPONSE']._serialized_start=270
-  _globals['_GETMODELINFORESPONSE']._serialized_end=518
-  _globals['_EMBEDIMAGESREQUEST']._serialized_start=520
-  _globals['_EMBEDIMAGESREQUEST']._serialized_end=586
-  _globals['_EMBEDIMAGESRESPONSE']._serialized_start=588
-  _globals['_EMBEDIMAGESRESPONSE']._serialized_end=671
-  _globals['_STREAMEMBEDIMAGESREQUEST']._serialized_start=673
-  _globals['_STREAMEMBEDIMAGESREQUEST']._serialized_end=745
-  _globals['_STREAMEMBEDIMAGESRESPONSE']._serialized_start=747
-  _globals['_STREAMEMBEDIMAGESRESPONSE']._serialized_end=836
-  _globals['_EMBEDTEXTSREQUEST']._serialized_start=838
-  _globals['_EMBEDTEXTSREQUEST']._serialized_end=872
-  _globals['_EMBEDTEXTSRESPONSE']._serialized_start=874
-  _globals['_EMBEDTEXTSRESPONSE']._serialized_end=956
-  _globals['_EMBEDDERSERVICE']._serialized_start=959
-  _globals['_EMBEDDERSERVICE']._serialized_end=1350
+  _globals['_GETMODELINFORESPONSE']._serialized_end=534
+  _globals['_EMBEDIMAGESREQUEST']._serialized_start=536
+  _globals['_EMBEDIMAGESREQUEST']._serialized_end=602
+  _globals['_EMBEDIMAGESRESPONSE']._serialized_start=604
+  _globals['_EMBEDIMAGESRESPONSE']._serialized_end=687
+  _globals['_STREAMEMBEDIMAGESREQUEST']._serialized_start=689
+  _globals['_STREAMEMBEDIMAGESREQUEST']._serialized_end=761
+  _globals['_STREAMEMBEDIMAGESRESPONSE']._serialized_start=763
+  _globals['_STREAMEMBEDIMAGESRESPONSE']._serialized_end=852
+  _globals['_EMBEDTEXTSREQUEST']._serialized_start=854
+  _globals['_EMBEDTEXTSREQUEST']._serialized_end=888
+  _globals['_EMBEDTEXTSRESPONSE']._serialized_start=890
+  _globals['_EMBEDTEXTSRESPONSE']._serialized_end=972
+  _globals['_EMBEDDERSERVICE']._serialized_start=975
+  _globals['_EMBEDDERSERVICE']._serialized_end=1366
 # @@protoc_insertion_point(module_scope)

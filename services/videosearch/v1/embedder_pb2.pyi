@@ -30,7 +30,7 @@ class GetModelInfoRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class GetModelInfoResponse(_message.Message):
-    __slots__ = ("model_id", "embedding_dim", "preprocessing", "device", "compute_dtype", "max_batch_size", "max_images_per_request", "max_texts_per_request")
+    __slots__ = ("model_id", "embedding_dim", "preprocessing", "device", "compute_dtype", "max_batch_size", "max_images_per_request", "max_texts_per_request", "notice")
     MODEL_ID_FIELD_NUMBER: _ClassVar[int]
     EMBEDDING_DIM_FIELD_NUMBER: _ClassVar[int]
     PREPROCESSING_FIELD_NUMBER: _ClassVar[int]
@@ -39,6 +39,7 @@ class GetModelInfoResponse(_message.Message):
     MAX_BATCH_SIZE_FIELD_NUMBER: _ClassVar[int]
     MAX_IMAGES_PER_REQUEST_FIELD_NUMBER: _ClassVar[int]
     MAX_TEXTS_PER_REQUEST_FIELD_NUMBER: _ClassVar[int]
+    NOTICE_FIELD_NUMBER: _ClassVar[int]
     model_id: str
     embedding_dim: int
     preprocessing: ImagePreprocessing
@@ -47,7 +48,8 @@ class GetModelInfoResponse(_message.Message):
     max_batch_size: int
     max_images_per_request: int
     max_texts_per_request: int
-    def __init__(self, model_id: _Optional[str] = ..., embedding_dim: _Optional[int] = ..., preprocessing: _Optional[_Union[ImagePreprocessing, _Mapping]] = ..., device: _Optional[str] = ..., compute_dtype: _Optional[str] = ..., max_batch_size: _Optional[int] = ..., max_images_per_request: _Optional[int] = ..., max_texts_per_request: _Optional[int] = ...) -> None: ...
+    notice: str
+    def __init__(self, model_id: _Optional[str] = ..., embedding_dim: _Optional[int] = ..., preprocessing: _Optional[_Union[ImagePreprocessing, _Mapping]] = ..., device: _Optional[str] = ..., compute_dtype: _Optional[str] = ..., max_batch_size: _Optional[int] = ..., max_images_per_request: _Optional[int] = ..., max_texts_per_request: _Optional[int] = ..., notice: _Optional[str] = ...) -> None: ...
 
 class EmbedImagesRequest(_message.Message):
     __slots__ = ("pixel_values",)
