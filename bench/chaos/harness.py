@@ -21,7 +21,7 @@ import numpy as np
 
 from videosearch.common.tensors import to_tensor
 from videosearch.launcher import ServiceProcess
-from videosearch.searcher.fsck import check_store
+from videosearch.searcher.storage.fsck import check_store
 from videosearch.v1 import searcher_pb2, searcher_pb2_grpc, video_pb2
 
 HOST = "127.0.0.1"

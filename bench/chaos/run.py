@@ -6,7 +6,7 @@ failed, services that stopped answering while a neighbour was down).
     python bench/chaos/run.py --kills 5 --services searcher,embedder
 
 * searcher: a client upserts and deletes synthetic videos; after each kill the store is
-  checked offline (videosearch.searcher.fsck) and, after the restart, every acknowledged
+  checked offline (videosearch.searcher.storage.fsck) and, after the restart, every acknowledged
   write must be there.
 * indexer: real index jobs on demo videos (forced re-indexing, so every job decodes); the
   Indexer is killed while a job decodes, embeds or stores, then restarted. The Searcher
@@ -46,7 +46,7 @@ from bench.chaos.harness import (  # noqa: E402
 )
 from videosearch.common.tensors import to_tensor  # noqa: E402
 from videosearch.demo.videos import generate_demo_corpus  # noqa: E402
-from videosearch.searcher.fsck import check_store  # noqa: E402
+from videosearch.searcher.storage.fsck import check_store  # noqa: E402
 from videosearch.v1 import (  # noqa: E402
     embedder_pb2,
     embedder_pb2_grpc,

@@ -6,7 +6,7 @@ through black, pans, flashes and fast motion.
 
 The corpus comes from videosearch.demo.longtakes (cached per parameters in bench/out/detectors).
 Each video is decoded once and every frame goes to every setting of
-videosearch.indexer.detectors.DETECTORS (each downscales for itself, as in the Indexer).
+videosearch.indexer.media.detectors.DETECTORS (each downscales for itself, as in the Indexer).
 
 Scoring, one-to-one (each truth matches at most one detection, the nearest):
 * a hard cut is found by a detection within +-CUT_TOLERANCE frames;
@@ -32,8 +32,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import benchlib  # noqa: E402  (sets up sys.path for the project's packages)
 from videosearch.demo.longtakes import generate_moment_corpus  # noqa: E402
-from videosearch.indexer.detectors import DEFAULT_DETECTOR, DETECTORS, DetectorSettings, make_cut_detector  # noqa: E402
-from videosearch.indexer.media import open_video  # noqa: E402
+from videosearch.indexer.media.detectors import DEFAULT_DETECTOR, DETECTORS, DetectorSettings, make_cut_detector  # noqa: E402
+from videosearch.indexer.media.facade import open_video  # noqa: E402
 
 SECTION = "## Cut detectors"
 CUT_TOLERANCE = 2
@@ -200,7 +200,7 @@ def main(argv=None) -> int:
             f"dissolve/fade/pan: transitions of that kind with a detected cut inside. FP flash/fast: false cuts "
             f"on flashes and on fast motion. ms/video: detection only, {frames // videos} frames a video on "
             f"average, each setting downscaling for itself. Why the default is what it is, and when to pick "
-            f"content+threshold instead: the module doc of services/videosearch/indexer/detectors.py."
+            f"content+threshold instead: the module doc of services/videosearch/indexer/media/detectors.py."
         )
         benchlib.write_section(SECTION, f"`{command}` on {benchlib.machine()}:\n\n```\n{text}\n```\n\n{notes}\n")
     return 0

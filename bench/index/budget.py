@@ -9,7 +9,7 @@ and sampling in the reader's; 2 cores, nothing else of this process running); th
 sampled frame embedded by the CLIP with ViT-B/32's architecture in-process (float32, 2 torch
 threads, batches of 16), timed in CPU seconds of the process. Storing is a single upsert
 (under 0.1 s in bench/index/run.py) and left out. With embedding reuse
-(videosearch.indexer.reuse) only the frames whose crops changed are embedded; the table shows
+(videosearch.indexer.media.reuse) only the frames whose crops changed are embedded; the table shows
 both counts. Bound: 2 cores can do at most 2 CPU seconds of work per second, so the realtime
 factor is at most video seconds / (CPU seconds / 2), with perfect overlap and no other work.
 """
@@ -28,9 +28,9 @@ import benchlib  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 import numpy as np  # noqa: E402
 from bench.index.run import OUT, SHARED, TARGET_DECODE_FRACTION, TARGET_REALTIME, synthetic_video  # noqa: E402
-from videosearch.indexer.decoding import DecoderSettings  # noqa: E402
-from videosearch.indexer.reuse import DEFAULT_MAX_DIFFERENCE, embedding_sources  # noqa: E402
-from videosearch.indexer.scenes import SceneReader  # noqa: E402
+from videosearch.indexer.media.decoding import DecoderSettings  # noqa: E402
+from videosearch.indexer.media.reuse import DEFAULT_MAX_DIFFERENCE, embedding_sources  # noqa: E402
+from videosearch.indexer.media.scenes import SceneReader  # noqa: E402
 
 SECTION = "## Indexing time budget"
 BATCH = 16

@@ -11,11 +11,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
-from videosearch.indexer.decoding import DecoderSettings, hardware_decoding
-from videosearch.indexer.detectors import CutDetector, DetectorSettings
+from videosearch.indexer.media.decoding import DecoderSettings, hardware_decoding
+from videosearch.indexer.media.detectors import CutDetector, DetectorSettings
 from videosearch.embedder.preprocessing import ReducedFrame
-from videosearch.indexer.scenes import SceneReader, decoder_shrink, read_frame
-from videosearch.indexer.video_file import open_video
+from videosearch.indexer.media.scenes import SceneReader, decoder_shrink, read_frame
+from videosearch.indexer.media.video_file import open_video
 
 DECODING_SECTION = "## Decoding"
 MIN_COSINE = 0.99  # a decoder variant's embeddings against the default decode's, to become the default
@@ -38,7 +38,7 @@ def decode_only(path: Path, decoder: DecoderSettings = DecoderSettings(), shrink
 # -- decoder variants: speed, cuts against PySceneDetect, embeddings against a full decode --------
 #
 # OpenCV's FFmpeg backend passes FFmpeg only threads and hardware acceleration; PyAV (the Indexer's
-# other decoder library, videosearch.indexer.pyav_capture) passes codec options too, and converts
+# other decoder library, videosearch.indexer.media.pyav_capture) passes codec options too, and converts
 # frames straight to a smaller size where asked to.
 
 SAMPLE_EVERY_SECONDS = 1.0  # frames compared by embedding: one per second, as the Indexer samples
@@ -123,7 +123,7 @@ def compare_variants(timed: list[tuple[str, Path]], shared: list[Path], embedder
     and the lowest cosine of its frames' embeddings to OpenCV's default decode (the Indexer's
     frames) on all of them."""
     from videosearch.embedder.client import EmbedderClient
-    from videosearch.indexer.preprocess import FramePreprocessor
+    from videosearch.embedder.preprocessing import FramePreprocessor
 
     with EmbedderClient(embedder_address, timeout=300) as embedder:
         preprocessing = embedder.model_info().preprocessing
@@ -209,9 +209,9 @@ def render_variants(result: dict, timed: list[tuple[str, Path]], command: str, m
               "`skip_loop_filter` can only act on the H.264 videos (testvideo.mp4, counter.mp4, issue-134-rotate.mp4), "
               "which in turn have no `lowres`. `shrink` box-shrinks the 4:2:0 planes to the size the decode pass keeps "
               "candidate frames at (an integer fraction, at least 1.5× CLIP's input) and converts that small picture to "
-              "BGR (videosearch.indexer.pyav_capture.shrunk_bgr): it replaces the full-size BGR conversion and the pass's "
+              "BGR (videosearch.indexer.media.pyav_capture.shrunk_bgr): it replaces the full-size BGR conversion and the pass's "
               "own box shrink of candidates, and detection downscales from the smaller frame."]
-    lines += ["", "Indexer settings (videosearch.indexer.decoding): `--decoder-library` (`pyav`, the default, or `opencv`), "
+    lines += ["", "Indexer settings (videosearch.indexer.media.decoding): `--decoder-library` (`pyav`, the default, or `opencv`), "
               "`--decoder-threads` (default 0: one per core), `--decoder-hw-acceleration` (OpenCV: `none` or `any`), and "
               "for PyAV `--decoder-thread-type`, `--decoder-skip-loop-filter`, `--decoder-lowres`, `--decoder-shrink` (on by "
               "default). "

@@ -1,4 +1,4 @@
-"""Embedding reuse (videosearch.indexer.reuse): forward passes saved, and how close a reused
+"""Embedding reuse (videosearch.indexer.media.reuse): forward passes saved, and how close a reused
 embedding is to the one CLIP computes for that frame, on real and generated video.
 
     python bench/index/reuse.py --write-docs
@@ -26,8 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 import numpy as np  # noqa: E402
 from bench.index.budget import video_bench_args  # noqa: E402
 from bench.index.run import OUT, SHARED, synthetic_video  # noqa: E402
-from videosearch.indexer.reuse import DEFAULT_MAX_DIFFERENCE, embedding_sources  # noqa: E402
-from videosearch.indexer.scenes import SceneReader  # noqa: E402
+from videosearch.indexer.media.reuse import DEFAULT_MAX_DIFFERENCE, embedding_sources  # noqa: E402
+from videosearch.indexer.media.scenes import SceneReader  # noqa: E402
 
 SECTION = "## Fewer forward passes (embedding reuse)"
 THRESHOLDS = (6.0, DEFAULT_MAX_DIFFERENCE, 24.0)
@@ -68,7 +68,7 @@ def groups(lengths: list[float]) -> list[tuple[str, list[Path]]]:
 def render(results: dict, command: str) -> str:
     lines = [SECTION, "", f"`{command}` on {benchlib.machine()}. Not a timing: counts and cosines only.",
              "A sampled frame reuses its scene's last embedded frame's embedding when no cell of a 16 × 16 grid over "
-             "its CLIP crop is that many 8-bit levels away (videosearch.indexer.reuse; "
+             "its CLIP crop is that many 8-bit levels away (videosearch.indexer.media.reuse; "
              f"`--embedding-reuse-difference`, default {DEFAULT_MAX_DIFFERENCE:g}, 0 turns it off). Every sampled frame "
              "is also embedded, so each reused embedding is compared with the frame's own: lowest cosine shown "
              "(1 where nothing was reused). demo-clip is the model whose embeddings react to the pictures; the random "

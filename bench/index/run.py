@@ -48,9 +48,9 @@ from bench.index import article as article_pipeline  # noqa: E402
 from bench.index.article import AS_WRITTEN, BUG_FIXED, ArticleIndex  # noqa: E402
 from bench.index.decoding import DECODING_SECTION, compare_variants, decode_only, render_variants  # noqa: E402
 from videosearch.indexer.client import IndexerClient, SubmitOptions  # noqa: E402
-from videosearch.indexer.preprocess import FramePreprocessor  # noqa: E402
-from videosearch.indexer.scenes import decoder_shrink  # noqa: E402
-from videosearch.indexer.jobs import JobState  # noqa: E402
+from videosearch.embedder.preprocessing import FramePreprocessor  # noqa: E402
+from videosearch.indexer.media.scenes import decoder_shrink  # noqa: E402
+from videosearch.indexer.jobs.manager import JobState  # noqa: E402
 from videosearch.launcher import ClusterConfig, LocalCluster  # noqa: E402
 from videosearch.searcher.client import SearcherClient  # noqa: E402
 
@@ -308,7 +308,7 @@ def render_sampling(videos: list[tuple[str, Path]], result: dict, repeats: int, 
     longest = max((name for name, _ in videos), key=lambda name: runs[NEW][name][0]["duration"])
     b = storage[NEW]["per_video"][longest]
     per_row = (b["embedding_bytes"] + b["embedding_key_bytes"] + b["json_parts"]["moments"]) / max(1, b["rows"])
-    from videosearch.indexer import moments as moment_defaults
+    from videosearch.indexer.media import moments as moment_defaults
 
     extra = {name: runs[NEW][name][0]["moments"] - runs[NEW][name][0]["scenes"] for name, _ in videos}
     lines += ["", f"Each stored moment costs about {per_row:,.0f} bytes ({longest}: its embedding, its key and its entry in "
@@ -497,7 +497,7 @@ def render(videos, ours, decode, article, compute_dtype: str, query_count: int, 
         "frame of the same file to BGR (at the size the decode pass takes them, where the decoder shrinks) and doing "
         "nothing else, in the same run. **What ours computes**: every sampled frame (one per second of each scene) gets "
         "an embedding, but a frame whose CLIP crop matches its scene's last embedded frame (embedding reuse, "
-        "videosearch.indexer.reuse) takes that frame's embedding instead of a forward pass of its own; the article's "
+        "videosearch.indexer.media.reuse) takes that frame's embedding instead of a forward pass of its own; the article's "
         "pipelines run CLIP on each of their frames.", "",
         "| video | scenes | ours: sampled frames / forward passes | ours: wall s | ours: realtime × | decode only: wall s | "
         "decode only: realtime × | ours / decode only (speed) | bug fixed: frames (= forward passes) | bug fixed: wall s | "

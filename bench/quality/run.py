@@ -10,7 +10,7 @@ against the targets. Scoring rules: videosearch.demo.quality.
 
 Text queries run in every language of --language (default: English and Chinese, the
 demo world's captions in each), with the targets checked per language, and for each the
-effect of a relevance threshold (the calibrated score, videosearch.searcher.calibration)
+effect of a relevance threshold (the calibrated score, videosearch.searcher.ranking.calibration)
 on precision and recall over every ranked moment.
 
 Then the query kinds of issue 9 (videosearch.demo.search_quality): image queries (a fresh
@@ -32,7 +32,7 @@ import benchlib  # noqa: E402
 from videosearch.demo import world  # noqa: E402
 from videosearch.demo.quality import evaluate, index_corpus, threshold_effect, threshold_table  # noqa: E402
 from videosearch.demo.search_quality import evaluate_search_features  # noqa: E402
-from videosearch.searcher.store import SearcherStore  # noqa: E402
+from videosearch.searcher.storage.store import SearcherStore  # noqa: E402
 from videosearch.demo.videos import generate_demo_corpus  # noqa: E402
 from videosearch.launcher import ClusterConfig, LocalCluster  # noqa: E402
 from videosearch.searcher.client import SearcherClient  # noqa: E402

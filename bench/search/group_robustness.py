@@ -31,8 +31,8 @@ sys.path[:0] = [str(REPO / "services"), str(REPO)]
 
 import bench.search.run as bench  # noqa: E402
 
-from videosearch.searcher.quantized import QuantizedIndex, TierParams  # noqa: E402
-from videosearch.searcher.store import SearcherStore  # noqa: E402
+from videosearch.searcher.ranking.quantized import QuantizedIndex, TierParams  # noqa: E402
+from videosearch.searcher.storage.store import SearcherStore  # noqa: E402
 from videosearch.searcher.types import SearchParams  # noqa: E402
 
 

@@ -56,7 +56,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc  # noqa: E402
 from videosearch.common.grpc_server import insecure_channel  # noqa: E402
 from videosearch.common.tensors import to_tensor  # noqa: E402
 from videosearch.searcher.service import Searcher  # noqa: E402
-from videosearch.searcher.store import SearcherStore  # noqa: E402
+from videosearch.searcher.storage.store import SearcherStore  # noqa: E402
 from videosearch.searcher.types import SceneRecord, SearchParams, VideoRecord  # noqa: E402
 from videosearch.v1 import searcher_pb2, searcher_pb2_grpc  # noqa: E402
 

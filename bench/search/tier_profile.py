@@ -24,8 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from bench.search.run import SCENES_PER_VIDEO, Synthetic, video_id  # noqa: E402
 from bench.search.ten_million import TUNING_STREAM  # noqa: E402
-from videosearch.searcher.quantized import QuantizedIndex, TierParams  # noqa: E402
-from videosearch.searcher.store import SearcherStore  # noqa: E402
+from videosearch.searcher.ranking.quantized import QuantizedIndex, TierParams  # noqa: E402
+from videosearch.searcher.storage.store import SearcherStore  # noqa: E402
 from videosearch.searcher.types import SearchParams  # noqa: E402
 
 # Stages of a search, by the function that does each (cumulative time under cProfile).

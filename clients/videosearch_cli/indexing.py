@@ -17,7 +17,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from videosearch.common.errors import InvalidArgument, NotFound, PermissionDenied, ResourceExhausted
 from videosearch.indexer.client import IndexerClient, SubmitOptions
 from videosearch.indexer.fleet import IndexerFleet
-from videosearch.indexer.jobs import ErrorReason, Job, JobStage, JobState
+from videosearch.indexer.jobs.manager import ErrorReason, Job, JobStage, JobState
 from videosearch.searcher.client import SearcherClient
 from videosearch.searcher.types import VideoRecord
 from videosearch_cli.connection import indexers_of, security_of

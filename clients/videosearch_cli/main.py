@@ -16,7 +16,7 @@ from rich.table import Table
 from videosearch.common import defaults
 from videosearch.common.errors import Unavailable, VideoSearchError
 from videosearch.indexer.fleet import IndexerFleet
-from videosearch.indexer.jobs import Job
+from videosearch.indexer.jobs.manager import Job
 from videosearch.searcher.client import SearcherClient
 from videosearch_cli.connection import indexers_of, security_of
 from videosearch_cli.indexing import CliError, Interrupted, cmd_index
@@ -88,8 +88,8 @@ def cmd_videos_show(args) -> int:
     with SearcherClient(args.searcher_address, security=security_of(args)) as searcher:
         v, scenes, moments = searcher.get_video_moments(args.video_id)
     if args.json:
-        print_json({"video": video_json(v), "scenes": [span_json(s, v.fps) for s in scenes],
-                    "moments": [span_json(m, v.fps) for m in moments]})
+        print_json({"video": video_json(v), "scenes": [span_json(s) for s in scenes],
+                    "moments": [span_json(m) for m in moments]})
         return 0
     indexed = v.indexed_at.isoformat() if v.indexed_at else "?"
     console.print(f"[bold]{v.video_id}[/]\n{float(v.fps):.3f} fps ({v.fps}), {v.duration_seconds:.2f}s, "
@@ -103,12 +103,12 @@ def cmd_videos_show(args) -> int:
     for m in moments:
         moments_of.setdefault(m.scene_index, []).append(m)
     for s in scenes:
-        times = span_json(s, v.fps)
+        times = span_json(s)
         table.add_row(str(s.index), "", f"{s.start_frame}–{s.end_frame}", time_cell(s.start_seconds, times["start_timecode"]),
                       time_cell(s.end_seconds, times["end_timecode"]), str(s.sampled_frames))
         inner = moments_of.get(s.index, [])
         for m in inner if len(inner) > 1 else ():  # a scene that is one moment needs no second row
-            times = span_json(m, v.fps)
+            times = span_json(m)
             table.add_row("", str(m.index), f"{m.start_frame}–{m.end_frame}", time_cell(m.start_seconds, times["start_timecode"]),
                           time_cell(m.end_seconds, times["end_timecode"]), str(m.sampled_frames))
     console.print(table)
@@ -199,18 +199,7 @@ def _paging(parser: argparse.ArgumentParser, default_size: int) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="videosearch", description="Index videos and search them with text, images and examples.")
-    parser.add_argument("--indexer-address", default=os.environ.get("VIDEOSEARCH_INDEXER_ADDRESS", defaults.INDEXER_ADDRESS),
-                        help="host:port of the Indexer, or several (comma-separated, or dns:///name:port): files are "
-                             "spread over them and `jobs list` shows all their jobs [env VIDEOSEARCH_INDEXER_ADDRESS]")
-    parser.add_argument("--searcher-address", default=os.environ.get("VIDEOSEARCH_SEARCHER_ADDRESS", defaults.SEARCHER_ADDRESS),
-                        help="host:port of the Searcher [env VIDEOSEARCH_SEARCHER_ADDRESS]")
-    for flag, env, what in (
-        ("--token-file", "VIDEOSEARCH_TOKEN_FILE", "file holding the bearer token the services require (docs/security.md)"),
-        ("--tls-ca-file", "VIDEOSEARCH_TLS_CA_FILE", "PEM CA that signed the services' certificates; set, calls use TLS"),
-        ("--tls-cert-file", "VIDEOSEARCH_TLS_CERT_FILE", "PEM client certificate, for services that require mutual TLS"),
-        ("--tls-key-file", "VIDEOSEARCH_TLS_KEY_FILE", "PEM private key of --tls-cert-file"),
-    ):
-        parser.add_argument(flag, default=os.environ.get(env, ""), help=f"{what} [env {env}]")
+    _connection_arguments(parser)
     commands = parser.add_subparsers(dest="command", required=True)
 
     index = commands.add_parser(
@@ -271,7 +260,40 @@ def build_parser() -> argparse.ArgumentParser:
     stats = commands.add_parser("stats", help="counts and model of the stored collection")
     stats.add_argument("--json", action="store_true")
     stats.set_defaults(func=cmd_stats)
+    for leaf in _leaf_commands(parser):  # connection flags also after the command: `search "x" --searcher-address H:P`
+        _connection_arguments(leaf, after_command=True)
     return parser
+
+
+def _connection_arguments(parser: argparse.ArgumentParser, *, after_command: bool = False) -> None:
+    """Where the services are and how to reach them. Given after the command, a flag's default
+    is SUPPRESS so that it overrides the value before the command only when it is given."""
+    def default(env: str, fallback: str = "") -> str:
+        return argparse.SUPPRESS if after_command else os.environ.get(env, fallback)
+
+    group = parser.add_argument_group("connection (before or after the command)") if after_command else parser
+    group.add_argument("--indexer-address", default=default("VIDEOSEARCH_INDEXER_ADDRESS", defaults.INDEXER_ADDRESS),
+                       help="host:port of the Indexer, or several (comma-separated, or dns:///name:port): files are "
+                            "spread over them and `jobs list` shows all their jobs [env VIDEOSEARCH_INDEXER_ADDRESS]")
+    group.add_argument("--searcher-address", default=default("VIDEOSEARCH_SEARCHER_ADDRESS", defaults.SEARCHER_ADDRESS),
+                       help="host:port of the Searcher [env VIDEOSEARCH_SEARCHER_ADDRESS]")
+    for flag, env, what in (
+        ("--token-file", "VIDEOSEARCH_TOKEN_FILE", "file holding the bearer token the services require (docs/security.md)"),
+        ("--tls-ca-file", "VIDEOSEARCH_TLS_CA_FILE", "PEM CA that signed the services' certificates; set, calls use TLS"),
+        ("--tls-cert-file", "VIDEOSEARCH_TLS_CERT_FILE", "PEM client certificate, for services that require mutual TLS"),
+        ("--tls-key-file", "VIDEOSEARCH_TLS_KEY_FILE", "PEM private key of --tls-cert-file"),
+    ):
+        group.add_argument(flag, default=default(env), help=f"{what} [env {env}]")
+
+
+def _leaf_commands(parser: argparse.ArgumentParser):
+    """Every parser that runs a command (`search`, `videos list`, ...), however deeply nested."""
+    for action in parser._actions:  # argparse keeps subcommands only here
+        if isinstance(action, argparse._SubParsersAction):
+            for child in dict.fromkeys(action.choices.values()):
+                yield from _leaf_commands(child)
+            return
+    yield parser
 
 
 def main(argv=None) -> int:

@@ -14,8 +14,8 @@ from pathlib import PurePath
 
 from rich.console import Console
 
-from videosearch.common.timecode import Timecode
-from videosearch.indexer.jobs import Job
+from videosearch.common.timecode import format_seconds
+from videosearch.indexer.jobs.manager import Job
 from videosearch.searcher.types import MomentRecord, SceneHit, SceneRecord, VideoHit, VideoRecord
 
 # Piped output (logs, CI) gets a fixed width that fits a result row, not rich's 80-column default.
@@ -52,25 +52,24 @@ def video_json(video: VideoRecord) -> dict:
     return out
 
 
-def span_json(span: SceneRecord | MomentRecord, fps: Fraction | None) -> dict:
-    """A scene or moment, with HH:MM:SS.mmm timecodes when the frame rate is known."""
+def span_json(span: SceneRecord | MomentRecord) -> dict:
+    """A scene or moment, with HH:MM:SS.mmm timecodes of its stored presentation times (not
+    frame / average frame rate, which is wrong for variable-frame-rate video)."""
     out = plain(span)
-    if fps:
-        out["start_timecode"] = str(Timecode(span.start_frame, fps))
-        out["end_timecode"] = str(Timecode(span.end_frame, fps))
+    out["start_timecode"] = format_seconds(span.start_seconds)
+    out["end_timecode"] = format_seconds(span.end_seconds)
     return out
 
 
 def hit_json(hit: SceneHit, video: VideoRecord | None) -> dict:
     """A matching moment with its scene, its video's id and path."""
-    fps = video.fps if video else None
     return {
         "video_id": hit.video_id,
         "path": video.uri if video else "",
         "score": hit.score,
         "relevance": hit.relevance,  # the score on the model's calibrated 0..1 scale
-        "scene": span_json(hit.scene, fps),
-        "moment": span_json(hit.moment, fps) if hit.moment else None,
+        "scene": span_json(hit.scene),
+        "moment": span_json(hit.moment) if hit.moment else None,
         "open_uri": hit.open_uri,  # opens the file at the moment (file:///...#t=START)
         "explanation": plain(hit.explanation) if hit.explanation else None,
     }

@@ -1,7 +1,7 @@
 """Search arguments as query terms and filters.
 
-Weights: a term may end in ``:WEIGHT`` (a number): ``--text "a dog:2"``, ``--image
-photo.jpg:0.5``. Without one a term weighs 1, and a ``--not`` term weighs
+Weights: a term may end in ``:WEIGHT`` (a number): ``"a dog:2"`` (the positional query
+follows the same rule), ``--text "a dog:2"``, ``--image photo.jpg:0.5``. Without one a term weighs 1, and a ``--not`` term weighs
 ``DEFAULT_NOT_WEIGHT`` (half a positive term: measured on the demo world, ``-1`` on "a red
 circle" against "a circle" also pushes the circles away, ``-0.5`` keeps them and drops red;
 give ``--not "red:1"`` for the full weight). A colon not followed by a number is part of
@@ -50,10 +50,12 @@ def scene_ref(value: str) -> SceneRef:
 
 
 def terms_from_args(args, *, required: bool = True) -> list[QueryTerm]:
-    """Every term the search arguments name; the positional query is a text term of weight 1.
+    """Every term the search arguments name; the positional query is a text term like --text
+    (``"a dog:2"`` weighs 2).
     ``required``: no term at all is an error (`more-like-this` brings its own)."""
-    terms = [QueryTerm(text=args.query)] if getattr(args, "query", None) else []
-    for value in args.text or ():
+    texts = [args.query] if getattr(args, "query", None) else []
+    terms = []
+    for value in [*texts, *(args.text or ())]:  # one rule: the positional query is a --text
         text, weight = split_weight(value)
         terms.append(QueryTerm(text=text, weight=weight))
     for value in args.image or ():

@@ -24,14 +24,34 @@ from videosearch_cli.query_terms import add_query_arguments, filter_from_args, t
 from videosearch_cli.sheet import SheetEntry, write_sheet
 
 
+# Flags that change only how a page is shown (or where the services are): given with `--next`
+# they apply to it; the remembered search's own values of them are not reused.
+_OUTPUT_FLAGS = ("json", "sheet", "player", "explain")
+_CONNECTION_FLAGS = ("indexer_address", "searcher_address", "token_file", "tls_ca_file", "tls_cert_file", "tls_key_file")
+
+
 def resolve_next(args, parse):
-    """`search --next`: the last search's arguments with its next page token."""
+    """`search --next`: the last search's arguments with its next page token, shown as the
+    output flags given now say (`search --next --json` prints JSON whatever the first page was)."""
     if not getattr(args, "next", False):
         return args
+    plain_next = parse([args.command, "--next"])  # what every flag is when not given
+    changed = [name for name, value in vars(args).items()
+               if name not in (*_OUTPUT_FLAGS, *_CONNECTION_FLAGS, "argv") and value != getattr(plain_next, name, value)]
+    if changed:
+        flags = ", ".join(f"--{name.replace('_', '-')}" for name in changed)
+        raise CliError(f"--next shows the next page of the last search as it was; {flags} would change the search: "
+                       "run a new search instead (with --next give only --json, --sheet, --player, --explain or "
+                       "connection flags)")
     last = last_search.load()
     if not last.get("next_page_token"):
         raise CliError("the last search has no further page")
     again = parse([*last["argv"], "--page-token", last["next_page_token"]])
+    for name in _OUTPUT_FLAGS:
+        setattr(again, name, getattr(args, name))
+    for name in _CONNECTION_FLAGS:
+        if getattr(args, name) != getattr(plain_next, name):
+            setattr(again, name, getattr(args, name))
     again.argv = last["argv"]
     again.first_rank = last.get("first_rank", 1) + len(last.get("hits", []))  # ranks continue across pages
     return again
@@ -133,10 +153,9 @@ def time_cell(seconds: float, timecode: str | None) -> str:
     return f"{timecode} ({seconds:.2f}s)" if timecode else f"{seconds:.2f}s"
 
 
-def _hit_times(hit: SceneHit, videos: dict[str, VideoRecord], *, with_score: bool = False) -> tuple[str, str, str]:
+def _hit_times(hit: SceneHit, *, with_score: bool = False) -> tuple[str, str, str]:
     """(moment start, moment end, scene): where the match is, and the scene it lies in."""
-    video = videos.get(hit.video_id)
-    where = span_json(hit.moment or hit.scene, video.fps if video else None)
+    where = span_json(hit.moment or hit.scene)
     scene = f"#{hit.scene.index} {hit.scene.start_seconds:.2f}–{hit.scene.end_seconds:.2f}s"
     if with_score:
         scene += f" (relevance {hit.relevance:.2f})"
@@ -168,7 +187,7 @@ def _print_table(result: SearchResult, videos: dict[str, VideoRecord], args, tit
     for rank, hit in shown:
         style = None if hit.relevance >= result.strong_relevance else "dim"
         if args.mode == "scenes":
-            table.add_row(str(rank), _relevance_cell(hit), video_cell(hit.video_id), *_hit_times(hit, videos),
+            table.add_row(str(rank), _relevance_cell(hit), video_cell(hit.video_id), *_hit_times(hit),
                           end_section=True, style=style)
             continue
         for position, scene in enumerate(hit.scenes):
@@ -176,7 +195,7 @@ def _print_table(result: SearchResult, videos: dict[str, VideoRecord], args, tit
             table.add_row(
                 str(rank) if first else "", _relevance_cell(hit) if first else "",
                 video_cell(hit.video.video_id) if first else "",
-                *_hit_times(scene, videos, with_score=True), end_section=position == len(hit.scenes) - 1, style=style,
+                *_hit_times(scene, with_score=True), end_section=position == len(hit.scenes) - 1, style=style,
             )
     console.print(table)
     if weak and strong and not args.all:
@@ -269,7 +288,8 @@ def add_commands(commands) -> None:
         description="Rank indexed videos against a query: a text, and/or weighted --text, --image, --not and "
                     "--not-image terms (TERM:WEIGHT), after the filters. Each hit carries a file:// URI with #t=START; "
                     "--player prints a command that opens it there.")
-    search.add_argument("query", nargs="?", help="a text to search for (optional when terms are given)")
+    search.add_argument("query", nargs="?", metavar="TEXT[:W]",
+                        help="a text to search for, weighted like --text (optional when terms are given)")
     search.add_argument("--mode", choices=["videos", "scenes"], default="videos")
     search.add_argument("--like-scene", action="append", metavar="VIDEO_ID:SCENE", help="a stored scene as a term")
     search.add_argument("--like-video", action="append", metavar="VIDEO_ID", help="a stored video as a term")

@@ -9,7 +9,7 @@ import json
 import pytest
 
 from videosearch.indexer.client import IndexerClient
-from videosearch.indexer.jobs import JobState
+from videosearch.indexer.jobs.manager import JobState
 
 from tests.cli.conftest import make_video
 

@@ -23,7 +23,7 @@ CAPTIONS = ["a red circle", "a blue square", "a green star"]
 def indexed(services, tmp_path_factory):
     """Two videos of three hard-cut scenes each, indexed; returns (path, video id) of both."""
     from videosearch.indexer.client import IndexerClient
-    from videosearch.indexer.jobs import JobState
+    from videosearch.indexer.jobs.manager import JobState
 
     out = []
     for n, captions in enumerate((CAPTIONS, CAPTIONS[::-1])):

@@ -10,7 +10,7 @@ import pytest
 from videosearch.common.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied, Unavailable
 from videosearch.embedder.client import EmbedderClient
 from videosearch.indexer.client import IndexerClient, SubmitOptions
-from videosearch.indexer.jobs import Job, JobStage, JobState
+from videosearch.indexer.jobs.manager import Job, JobStage, JobState
 from videosearch.searcher.client import SearcherClient
 
 from tests.cli.conftest import make_video

@@ -45,7 +45,7 @@ def test_accuracy_holds_through_the_embedder_and_the_indexers_preprocessing():
     import numpy as np
 
     from videosearch.embedder.model import ClipEmbedder
-    from videosearch.indexer.preprocess import FramePreprocessor
+    from videosearch.embedder.preprocessing import FramePreprocessor
 
     recorded = json.loads((MODEL / "eval_results.json").read_text())["accuracy"]
     embedder = ClipEmbedder(str(MODEL), device="cpu", dtype="float32")

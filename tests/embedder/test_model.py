@@ -8,6 +8,7 @@ import torch
 from PIL import Image
 from transformers import CLIPModel, CLIPProcessor
 from videosearch.common.errors import InvalidArgument
+from videosearch.embedder.precision import auto_dtype, cpu_flags
 from videosearch.embedder.model import (
     ClipEmbedder,
     ModelLoadError,
@@ -172,12 +173,36 @@ def test_bfloat16_model_embeds_close_to_float32(tiny_clip_dir, tiny_embedder):
     assert (reduced * full).sum(axis=1).min() > 0.99
 
 
-def test_auto_dtype_on_cpu_follows_the_measured_precision_check(tiny_clip_dir):
-    auto = ClipEmbedder(str(tiny_clip_dir), device="cpu", dtype="auto")
-    check = auto.precision_check
-    assert check is not None and check.dtype == "bfloat16"
-    assert check.min_cosine > 0.99
-    assert auto.model_info().compute_dtype == ("bfloat16" if check.acceptable else "float32")
+def test_auto_dtype_on_cpu_follows_the_hardware_not_a_timing(tiny_clip_dir):
+    expected, reason = auto_dtype(torch.device("cpu"))
+    infos = [ClipEmbedder(str(tiny_clip_dir), device="cpu", dtype="auto").model_info() for _ in range(2)]
+    assert {info.compute_dtype for info in infos} == {str(expected).removeprefix("torch.")}
+    assert infos[0].dtype_reason == reason and reason.startswith("auto: CPU")
+    explicit = ClipEmbedder(str(tiny_clip_dir), device="cpu", dtype="float32").model_info()
+    assert explicit.compute_dtype == "float32" and explicit.dtype_reason == "requested with --dtype"
+
+
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [
+        ({"avx2", "amx_bf16", "avx512_bf16"}, torch.bfloat16),
+        ({"avx512f", "avx512_bf16"}, torch.bfloat16),
+        ({"fp", "asimd", "bf16"}, torch.bfloat16),  # Arm
+        ({"avx2", "avx512f"}, torch.float32),
+        (set(), torch.float32),
+    ],
+)
+def test_auto_dtype_rule(flags, expected):
+    dtype, reason = auto_dtype(torch.device("cpu"), frozenset(flags))
+    assert dtype is expected and reason.startswith("auto: CPU")
+    assert auto_dtype(torch.device("cuda", 0), frozenset(flags))[0] is torch.float16
+
+
+def test_cpu_flags_are_read_from_cpuinfo(tmp_path):
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nflags\t\t: fpu avx2 avx512_bf16\n\nprocessor\t: 1\nflags\t\t: fpu\n")
+    assert cpu_flags(cpuinfo) == frozenset({"fpu", "avx2", "avx512_bf16"})
+    assert cpu_flags(tmp_path / "absent") == frozenset()
 
 
 def test_precision_check_leaves_the_float32_model_untouched(tiny_embedder):

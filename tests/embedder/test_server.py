@@ -43,7 +43,7 @@ def assert_still_serving(stub) -> None:
     assert from_tensor(response.embeddings).shape == (1, 16)
 
 
-def test_get_model_info(stub, tiny_clip_dir):
+def test_get_model_info(stub, tiny_clip_dir, tiny_embedder):
     info = stub.GetModelInfo(embedder_pb2.GetModelInfoRequest(), timeout=10)
     assert info.model_id == local_model_id(tiny_clip_dir)
     assert info.embedding_dim == 16
@@ -54,6 +54,10 @@ def test_get_model_info(stub, tiny_clip_dir):
     assert info.preprocessing.resample == "bicubic"
     assert (info.device, info.compute_dtype) == ("cpu", "float32")
     assert (info.max_batch_size, info.max_images_per_request, info.max_texts_per_request) == (8, 16, 4)
+    assert info.preprocessing.resize_mode == embedder_pb2.RESIZE_MODE_SHORTEST_EDGE_CROP
+    assert (info.family, info.score_kind) == ("clip", embedder_pb2.SCORE_KIND_COSINE)
+    assert info.logit_scale == pytest.approx(float(tiny_embedder.model.logit_scale.exp()), rel=1e-6) and info.logit_bias == 0
+    assert info.dtype_reason == "requested with --dtype"
 
 
 @pytest.mark.parametrize("wire_dtype", ["uint8", "float32", "float16"])

@@ -9,7 +9,7 @@ import pytest
 
 from tests.indexer.indexer_testlib import finish, start_indexer, submit
 from videosearch.common.errors import InvalidArgument
-from videosearch.indexer.reuse import DEFAULT_MAX_DIFFERENCE
+from videosearch.indexer.media.reuse import DEFAULT_MAX_DIFFERENCE
 from videosearch.indexer.settings import load, reuse_max_difference
 from videosearch.searcher.client import SearcherClient
 from videosearch.v1 import indexer_pb2

@@ -12,9 +12,9 @@ from videosearch.common.errors import (
     ResourceExhausted,
     Unavailable,
 )
-from videosearch.indexer.failures import Dependency, failures_of
-from videosearch.indexer.jobs import ErrorReason, JobFailure
-from videosearch.indexer.media import FileMissingError, NotAVideoError
+from videosearch.indexer.jobs.failures import Dependency, failures_of
+from videosearch.indexer.jobs.manager import ErrorReason, JobFailure
+from videosearch.indexer.media.facade import FileMissingError, NotAVideoError
 
 CASES = [
     (Dependency.VIDEO_FILE, NotAVideoError("no video stream"), ErrorReason.NOT_A_VIDEO),

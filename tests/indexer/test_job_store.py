@@ -11,8 +11,8 @@ import sys
 import textwrap
 import threading
 
-from videosearch.indexer.job_store import JobStore
-from videosearch.indexer.jobs import ErrorReason, IndexOptions, Job, JobFailure, JobManager, JobStage, JobState
+from videosearch.indexer.jobs.store import JobStore
+from videosearch.indexer.jobs.manager import ErrorReason, IndexOptions, Job, JobFailure, JobManager, JobStage, JobState
 
 OPTIONS = IndexOptions(detector_threshold=27.0, min_scene_frames=15, frames_per_scene=3)
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -23,8 +23,8 @@ _INDEXER = textwrap.dedent(
     f"""
     import sys, threading
     sys.path[:0] = {[os.path.join(REPO, "services"), *sys.path]!r}
-    from videosearch.indexer.job_store import JobStore
-    from videosearch.indexer.jobs import ErrorReason, IndexOptions, JobFailure, JobManager, JobStage
+    from videosearch.indexer.jobs.store import JobStore
+    from videosearch.indexer.jobs.manager import ErrorReason, IndexOptions, JobFailure, JobManager, JobStage
     hanging = threading.Event()
 
     def work(job, handle):

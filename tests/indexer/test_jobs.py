@@ -6,7 +6,7 @@ import threading
 
 import pytest
 from videosearch.common.errors import FailedPrecondition, NotFound, ResourceExhausted
-from videosearch.indexer.jobs import (
+from videosearch.indexer.jobs.manager import (
     ErrorReason,
     IndexOptions,
     JobFailure,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from videosearch.common.errors import InvalidArgument
-from videosearch.indexer.limits import UHD_8K_PIXELS, LimitExceeded, MediaLimits
+from videosearch.indexer.jobs.limits import UHD_8K_PIXELS, LimitExceeded, MediaLimits
 
 
 def test_defaults_admit_ordinary_video_and_8k():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from videosearch.indexer.moments import MomentSettings, change_points, split_scene
+from videosearch.indexer.media.moments import MomentSettings, change_points, split_scene
 
 
 @pytest.fixture
@@ -70,7 +70,7 @@ def test_bad_settings_say_what_to_change():
 
 
 def test_moments_join_across_a_cut_only_where_nothing_changed(rng):
-    from videosearch.indexer.moments import VideoMoment, join_across_cuts
+    from videosearch.indexer.media.moments import VideoMoment, join_across_cuts
 
     x = subjects(rng, [3, 3, 3])  # subject A, A again after a spurious cut, then B after a real cut
     a1 = VideoMoment(0, 0, 30, x[0:3])

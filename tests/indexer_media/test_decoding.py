@@ -9,9 +9,9 @@ import cv2
 import numpy as np
 import pytest
 from videosearch.common.errors import InvalidArgument
-from videosearch.indexer import media
-from videosearch.indexer.decoding import DecoderSettings, hardware_decoding
-from videosearch.indexer.scenes import read_frame
+from videosearch.indexer.media import facade as media
+from videosearch.indexer.media.decoding import DecoderSettings, hardware_decoding
+from videosearch.indexer.media.scenes import read_frame
 from videosearch.indexer.settings import decoder_settings, load
 
 from .helpers import clip_preprocessing

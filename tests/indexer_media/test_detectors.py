@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from scenedetect import AdaptiveDetector, ContentDetector, HashDetector, ThresholdDetector, detect
 from videosearch.common.errors import InvalidArgument
-from videosearch.indexer.detectors import (
+from videosearch.indexer.media.detectors import (
     BASE_DETECTORS,
     DEFAULT_DETECTOR,
     DETECTORS,
@@ -19,7 +19,7 @@ from videosearch.indexer.detectors import (
     make_cut_detector,
     merge_cuts,
 )
-from videosearch.indexer.media import VideoInfo, open_video
+from videosearch.indexer.media.facade import VideoInfo, open_video
 
 GOLDEN_VIDEOS = ["testvideo.mp4", "counter.mp4", "fades.mp4"]  # goldens for all four detectors
 OTHER_VIDEOS = ["delayed_start.mp4", "issue-134-rotate.mp4"]  # no goldens: PySceneDetect itself is the reference

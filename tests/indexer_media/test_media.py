@@ -9,7 +9,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 from videosearch.common.errors import InvalidArgument, NotFound, PermissionDenied
-from videosearch.indexer import media
+from videosearch.indexer.media import facade as media
 
 
 def test_probe_landscape(videos):

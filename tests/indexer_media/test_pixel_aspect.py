@@ -10,9 +10,9 @@ import logging
 import numpy as np
 import pytest
 from PIL import Image
-from videosearch.indexer import media
-from videosearch.indexer.preprocess import FramePreprocessor, ReducedFrame, normalize
-from videosearch.indexer.video_file import PixelAspect
+from videosearch.indexer.media import facade as media
+from videosearch.embedder.preprocessing import FramePreprocessor, ReducedFrame, normalize
+from videosearch.indexer.media.video_file import PixelAspect
 
 from .helpers import clip_preprocessing, decode_all
 from .made_videos import bright_extent, make_anamorphic_video

@@ -7,7 +7,7 @@ import logging
 import numpy as np
 import pytest
 from videosearch.embedder.types import Preprocessing
-from videosearch.indexer.preprocess import (
+from videosearch.embedder.preprocessing import (
     FramePreprocessor,
     ReducedFrame,
     normalize,
@@ -19,7 +19,7 @@ from .helpers import clip_preprocessing, decode_all
 transformers = pytest.importorskip("transformers")
 logging.getLogger("transformers").setLevel(logging.ERROR)  # "torchvision missing, using the PIL backend"
 
-# Measured (see videosearch.indexer.preprocess): pillow within one uint8 level, torch within 5.
+# Measured (see videosearch.embedder.preprocessing): pillow within one uint8 level, torch within 5.
 TOLERANCE = {"pillow": (0.02, 0.0005), "torch": (0.1, 0.01)}  # max and mean abs, normalized units
 
 

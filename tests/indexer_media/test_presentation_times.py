@@ -9,9 +9,9 @@ from fractions import Fraction
 import numpy as np
 import pytest
 from videosearch.common.timecode import PresentationTime, Timecode, format_seconds
-from videosearch.indexer import media
-from videosearch.indexer.frame_times import FrameTimes
-from videosearch.indexer.moments import MomentSettings, split_scene
+from videosearch.indexer.media import facade as media
+from videosearch.indexer.media.frame_times import FrameTimes
+from videosearch.indexer.media.moments import MomentSettings, split_scene
 
 from .helpers import clip_preprocessing
 from .made_videos import make_vfr_video

@@ -1,4 +1,4 @@
-"""The PyAV decoder (videosearch.indexer.pyav_capture): OpenCV's frames, times and cuts on real
+"""The PyAV decoder (videosearch.indexer.media.pyav_capture): OpenCV's frames, times and cuts on real
 videos, frames shrunk only as far as the decode pass allows, and the same errors for bad files."""
 
 from __future__ import annotations
@@ -7,11 +7,11 @@ import cv2
 import numpy as np
 import pytest
 from videosearch.common.errors import InvalidArgument
-from videosearch.indexer import media
-from videosearch.indexer.decoding import DecoderSettings
-from videosearch.indexer.preprocess import FramePreprocessor
-from videosearch.indexer.pyav_capture import lowres_level
-from videosearch.indexer.scenes import decoder_shrink, detect_cuts, read_frame
+from videosearch.indexer.media import facade as media
+from videosearch.indexer.media.decoding import DecoderSettings
+from videosearch.embedder.preprocessing import FramePreprocessor
+from videosearch.indexer.media.pyav_capture import lowres_level
+from videosearch.indexer.media.scenes import decoder_shrink, detect_cuts, read_frame
 from videosearch.indexer.settings import decoder_settings, load
 
 from .helpers import clip_preprocessing, golden_cuts

@@ -1,11 +1,11 @@
-"""Which sampled frames reuse an embedding (videosearch.indexer.reuse): decided on the CLIP crops,
+"""Which sampled frames reuse an embedding (videosearch.indexer.media.reuse): decided on the CLIP crops,
 against the scene's last embedded frame, never the previous sample."""
 
 from __future__ import annotations
 
 import numpy as np
-from videosearch.indexer import media
-from videosearch.indexer.reuse import DEFAULT_MAX_DIFFERENCE, GRID, embedding_sources
+from videosearch.indexer.media import facade as media
+from videosearch.indexer.media.reuse import DEFAULT_MAX_DIFFERENCE, GRID, embedding_sources
 
 from .helpers import clip_preprocessing
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 import pytest
-from videosearch.indexer.sampling import (
+from videosearch.indexer.media.sampling import (
     CandidateBuffer,
     sample_offsets,
     sample_positions,
@@ -123,7 +123,7 @@ def test_capacity_must_leave_room_for_the_samples():
 
 
 # -- sampling through time -------------------------------------------------------------------
-from videosearch.indexer.sampling import FrameSampling, SamplingPolicy  # noqa: E402
+from videosearch.indexer.media.sampling import FrameSampling, SamplingPolicy  # noqa: E402
 
 
 def test_rate_policy_samples_about_once_per_step_within_min_and_max():

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 from scenedetect import ContentDetector, detect
 from videosearch.common.errors import Cancelled, InvalidArgument
-from videosearch.indexer import media
-from videosearch.indexer.decoding import DecoderSettings
-from videosearch.indexer.preprocess import FramePreprocessor
-from videosearch.indexer.sampling import sample_positions
-from videosearch.indexer.scenes import detect_cuts
+from videosearch.indexer.media import facade as media
+from videosearch.indexer.media.decoding import DecoderSettings
+from videosearch.embedder.preprocessing import FramePreprocessor
+from videosearch.indexer.media.sampling import sample_positions
+from videosearch.indexer.media.scenes import detect_cuts
 
 from .helpers import (
     clip_preprocessing,

@@ -58,3 +58,34 @@ def one_hot(n: int, positions: list[int], dim: int = DIM) -> np.ndarray:
     out = np.zeros((n, dim), np.float32)
     out[np.arange(n), positions] = 1.0
     return out
+
+
+def write_old_store(data_dir, schema: int, rng: np.random.Generator, video_id: str = "old", n: int = 2) -> np.ndarray:
+    """A store as schema 2 or 3 wrote it (moments; no frames/, thumb/ or text/ keys) holding one
+    video of ``n`` one-moment scenes; returns its vectors."""
+    import json
+
+    import plyvel
+
+    from videosearch.searcher.storage.store import scenes_to_json
+
+    path = data_dir / "leveldb"
+    path.mkdir(parents=True)
+    db = plyvel.DB(str(path), create_if_missing=True)
+    db.put(b"meta/schema", str(schema).encode())
+    db.put(b"meta/collection", json.dumps({"model_id": MODEL, "embedding_dim": DIM, "dtype": "<f4"}).encode())
+    video = make_video(video_id, n)
+    record = {"video_id": video_id, "uri": video.uri, "duration_seconds": video.duration_seconds,
+              "fps_numerator": 30000, "fps_denominator": 1001, "frame_count": 30 * n, "width": 320, "height": 240,
+              "content_sha256": video.content_sha256, "model_id": MODEL, "embedding_dim": DIM, "indexed_at": None,
+              "scene_count": n, "moment_count": n, "scene_serial_base": 0}
+    key = video_id.encode()
+    db.put(b"video/" + key, json.dumps(record).encode())
+    db.put(b"scenes/" + key, scenes_to_json(video_id, make_scenes(n)))
+    db.put(b"moments/" + key, json.dumps([[i, 30 * i, 30 * i + 30, i, i + 1.0, 2] for i in range(n)]).encode())
+    vectors = random_unit(rng, n)
+    for i, row in enumerate(vectors):
+        db.put(b"emb/" + key + b"\x00" + i.to_bytes(4, "big"), row.astype("<f4").tobytes())
+    db.put(b"meta/next_serial", str(n).encode())
+    db.close()
+    return vectors

@@ -19,8 +19,8 @@ import pytest
 from videosearch.common.errors import FailedPrecondition
 from videosearch.searcher.backends.embedded import EmbeddedBackend
 from videosearch.searcher.backends.milvus import MilvusBackend
-from videosearch.searcher.filters import validate_filter
-from videosearch.searcher.index import Candidates
+from videosearch.searcher.ranking.filters import validate_filter
+from videosearch.searcher.ranking.index import Candidates
 from videosearch.searcher.types import SearchFilter, SearchParams
 
 from tests.milvus_lite import milvus_lite_server
@@ -34,7 +34,7 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__fi
 def open_backend(kind: str, path):
     if kind == "embedded":
         return EmbeddedBackend(path / "data")
-    if kind == "quantized":  # the embedded backend's int8 tier (searcher/quantized.py)
+    if kind == "quantized":  # the embedded backend's int8 tier (searcher/ranking/quantized.py)
         return EmbeddedBackend(path / "data", ranking_precision="int8")
     return MilvusBackend(str(path / "milvus.db"), index_type="HNSW")
 
@@ -94,6 +94,19 @@ def test_delete_removes_everything_and_frees_the_model(backend, rng):
     assert backend.collection() is None  # an empty collection accepts any model, and any dimension
     backend.put_video(make_video("w", 1, model_id="other", dim=8), make_scenes(1), random_unit(rng, 1, 8))
     assert (backend.collection().model_id, backend.collection().embedding_dim) == ("other", 8)
+
+
+def test_text_spans_round_trip_are_replaced_and_deleted(backend, rng):
+    from videosearch.searcher.types import TextBox, TextSpan, VideoExtras
+
+    spans = (TextSpan("said", 0.5, 1.5, "quarterly budget", "en", "sidecar"),
+             TextSpan("written", 0.5, 2.0, "出口", "zh", "ocr", TextBox(0.1, 0.1, 0.3, 0.2)))
+    backend.put_video(make_video("v", 2), make_scenes(2), random_unit(rng, 2), None, VideoExtras(text_spans=spans))
+    assert backend.get_text_spans("v") == spans
+    backend.put_video(make_video("v", 2), make_scenes(2), random_unit(rng, 2), None, VideoExtras(text_spans=spans[1:]))
+    assert backend.get_text_spans("v") == spans[1:]
+    backend.delete_video("v")
+    assert backend.get_text_spans("v") == ()
 
 
 def test_other_model_or_dimension_is_refused(backend, rng):

@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from videosearch.searcher import calibration
-from videosearch.searcher.calibration import Calibration, Calibrator, fit, image_null, query_kind, text_null
+from videosearch.searcher.ranking import calibration
+from videosearch.searcher.ranking.calibration import Calibration, Calibrator, fit, image_null, query_kind, text_null
 
 
 def test_the_null_p99_maps_to_one_half_and_the_median_to_one_percent():

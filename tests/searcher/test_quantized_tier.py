@@ -1,4 +1,4 @@
-"""The quantized tier (searcher/quantized.py) on a real LevelDB: it ranks like the float32 tier
+"""The quantized tier (searcher/ranking/quantized.py) on a real LevelDB: it ranks like the float32 tier
 with exact scores, follows writes, and trusts its saved files only when they are fresh.
 
 Vectors are clustered like video embeddings (a topic per video, scenes near it), 64-d."""
@@ -13,7 +13,7 @@ from videosearch.common.tensors import to_tensor
 from videosearch.searcher.server import serve
 from videosearch.searcher.service import Searcher
 from videosearch.searcher.settings import SearcherSettings
-from videosearch.searcher.store import SearcherStore
+from videosearch.searcher.storage.store import SearcherStore
 from videosearch.searcher.types import SearchFilter, SearchParams
 from videosearch.v1 import searcher_pb2
 
@@ -41,7 +41,7 @@ def fill(data_dir, vectors: np.ndarray) -> None:
 
 
 def open_int8(data_dir, probe: int = 16) -> Searcher:
-    from videosearch.searcher.quantized import TierParams
+    from videosearch.searcher.ranking.quantized import TierParams
 
     return Searcher.open(data_dir, ann="none", ranking_precision="int8", quantized_params=TierParams(probe=probe))
 
@@ -316,7 +316,7 @@ def test_a_video_whose_scenes_differ_gets_a_group_for_each_kind(tmp_path, rng):
     groups where they change, and a query for one stretch finds it with the fewest groups probed.
     With one mean for the whole video (the earlier fixed groups) this query's best group scores
     like any other video's, so a probe of 1 misses it."""
-    from videosearch.searcher.quantized import GROUP_MOMENTS, KEY_LENGTH_BITS
+    from videosearch.searcher.ranking.quantized import GROUP_MOMENTS, KEY_LENGTH_BITS
 
     topics = unit(rng.standard_normal((4, DIM)))
     # One video: 8 moments near each of 4 unrelated topics, in runs; 30 alike videos beside it.
@@ -342,7 +342,7 @@ def test_a_video_whose_scenes_differ_gets_a_group_for_each_kind(tmp_path, rng):
 
 
 def test_gathering_runs_of_rows_equals_gathering_row_by_row(rng, monkeypatch):
-    from videosearch.searcher import quantized
+    from videosearch.searcher.ranking import quantized
 
     monkeypatch.setattr(quantized, "BLOCK_ROWS", 8)  # runs meet and end at block boundaries often
     blocks = [rng.integers(-127, 128, (8, 4)).astype(np.int8) for _ in range(5)]

@@ -1,4 +1,4 @@
-"""Re-scoring only the candidates that could still make the top k (searcher/rescoring.py) returns
+"""Re-scoring only the candidates that could still make the top k (searcher/ranking/rescoring.py) returns
 what re-scoring every candidate returns: the bound holds for every row, and on a real int8 tier
 whose near-tied rows int8 rounding reorders, the results equal those of full re-scoring."""
 
@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from videosearch.searcher import quantized
-from videosearch.searcher.rescoring import settle, upper_bounds
+from videosearch.searcher.ranking import quantized
+from videosearch.searcher.ranking.rescoring import settle, upper_bounds
 from videosearch.searcher.types import SearchFilter, SearchParams
 
 from tests.searcher.searcher_testlib import unit

@@ -8,18 +8,16 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import io
-import json
 
 import numpy as np
-import plyvel
 import pytest
 from PIL import Image
-from tests.searcher.searcher_testlib import DIM, MODEL, make_scenes, make_video, one_hot, random_unit, unit
+from tests.searcher.searcher_testlib import make_scenes, make_video, one_hot, random_unit, unit, write_old_store
 from videosearch.common.errors import InvalidArgument, NotFound
-from videosearch.searcher import fsck
+from videosearch.searcher.storage import fsck
 from videosearch.searcher.image_query import ImageLimits, decode_image
 from videosearch.searcher.service import Searcher
-from videosearch.searcher.store import SCHEMA_VERSION, scenes_to_json
+from videosearch.searcher.storage.store import SCHEMA_VERSION
 from videosearch.searcher.types import (
     QueryTerm,
     SampledFrame,
@@ -290,27 +288,10 @@ def test_get_video_vectors_gives_moment_and_scene_embeddings(searcher, rng):
 
 def test_a_schema_2_store_is_upgraded_in_place(tmp_path, rng):
     """A store exactly as schema 2 wrote it (moments, no frames/ or thumb/ keys)."""
-    path = tmp_path / "data" / "leveldb"
-    path.mkdir(parents=True)
-    db = plyvel.DB(str(path), create_if_missing=True)
-    db.put(b"meta/schema", b"2")
-    db.put(b"meta/collection", json.dumps({"model_id": MODEL, "embedding_dim": DIM, "dtype": "<f4"}).encode())
-    video = make_video("old", 2)
-    record = {"video_id": "old", "uri": video.uri, "duration_seconds": video.duration_seconds, "fps_numerator": 30000,
-              "fps_denominator": 1001, "frame_count": 60, "width": 320, "height": 240,
-              "content_sha256": video.content_sha256, "model_id": MODEL, "embedding_dim": DIM, "indexed_at": None,
-              "scene_count": 2, "moment_count": 2, "scene_serial_base": 0}
-    db.put(b"video/old", json.dumps(record).encode())
-    db.put(b"scenes/old", scenes_to_json("old", make_scenes(2)))
-    db.put(b"moments/old", json.dumps([[i, 30 * i, 30 * i + 30, i, i + 1.0, 2] for i in range(2)]).encode())
-    vectors = random_unit(rng, 2)
-    for i, row in enumerate(vectors):
-        db.put(b"emb/old\x00" + i.to_bytes(4, "big"), row.astype("<f4").tobytes())
-    db.put(b"meta/next_serial", b"2")
-    db.close()
+    vectors = write_old_store(tmp_path / "data", 2, rng)
     searcher = Searcher.open(tmp_path / "data", ann="none")
     try:
-        assert int(searcher.store.db.get(b"meta/schema")) == SCHEMA_VERSION == 3
+        assert int(searcher.store.db.get(b"meta/schema")) == SCHEMA_VERSION == 4
         hit = searcher.search(vector=vectors[1], params=SearchParams(mode="scenes", top_k=1, explain=True)).scenes[0]
         assert (hit.video_id, hit.scene.index) == ("old", 1) and hit.explanation.best_frame_index == -1
         with pytest.raises(NotFound, match="re-index"):
@@ -319,11 +300,11 @@ def test_a_schema_2_store_is_upgraded_in_place(tmp_path, rng):
     finally:
         searcher.close()
     report = fsck.check_store(tmp_path / "data")
-    assert report.whole and report.schema == 3, report.summary()
+    assert report.whole and report.schema == 4, report.summary()
 
 
 def test_open_uris_for_paths_and_other_uris():
-    from videosearch.searcher.hits import open_uri
+    from videosearch.searcher.ranking.hits import open_uri
 
     assert open_uri("/v/a b#1.mp4", 12.5) == "file:///v/a%20b%231.mp4#t=12.5"
     assert open_uri("/v/a.mp4", 0.0) == "file:///v/a.mp4#t=0"

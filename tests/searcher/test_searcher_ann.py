@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from videosearch.searcher.ann import AnnParams
-from videosearch.searcher.index import SceneIndex
-from videosearch.searcher.store import Collection, LoadedCollection, StoredVideo
+from videosearch.searcher.ranking.ann import AnnParams
+from videosearch.searcher.ranking.index import SceneIndex
+from videosearch.searcher.storage.store import Collection, LoadedCollection, StoredVideo
 from videosearch.searcher.types import SearchParams
 
 from tests.searcher.searcher_testlib import make_scenes, make_video, unit

@@ -12,7 +12,7 @@ import plyvel
 import pytest
 from videosearch.common.errors import InvalidArgument
 from videosearch.searcher.service import Searcher
-from videosearch.searcher.store import SCHEMA_VERSION, scenes_to_json
+from videosearch.searcher.storage.store import SCHEMA_VERSION, scenes_to_json
 from videosearch.searcher.types import MomentRecord, SearchParams
 
 from tests.searcher.searcher_testlib import DIM, make_scenes, make_video, one_hot, random_unit
@@ -162,7 +162,7 @@ def test_a_schema_1_store_is_upgraded_in_place_and_searches_as_before(tmp_path, 
     (tmp_path / "data" / "leveldb").mkdir(parents=True)
     vectors = _write_schema_1_store(tmp_path / "data", rng)
     searcher = Searcher.open(tmp_path / "data", ann="none")
-    assert int(searcher.store.db.get(b"meta/schema")) == SCHEMA_VERSION == 3
+    assert int(searcher.store.db.get(b"meta/schema")) == SCHEMA_VERSION == 4
     video, scenes, moments = searcher.get_video_moments("b")
     assert video.moment_count == 3 and len(moments) == 3
     assert [(m.scene_index, m.start_frame, m.end_frame) for m in moments] == [(s.index, s.start_frame, s.end_frame) for s in scenes]

@@ -7,7 +7,7 @@ import threading
 
 import numpy as np
 import pytest
-from videosearch.searcher.index import SceneIndex
+from videosearch.searcher.ranking.index import SceneIndex
 from videosearch.searcher.types import SearchParams
 
 from tests.searcher.searcher_testlib import (

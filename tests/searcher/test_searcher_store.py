@@ -12,7 +12,7 @@ import textwrap
 import numpy as np
 import pytest
 from videosearch.common.errors import FailedPrecondition
-from videosearch.searcher.store import _TABLE_FIRST_KEY, SearcherStore, StoreLocked, _unescape
+from videosearch.searcher.storage.store import _TABLE_FIRST_KEY, SearcherStore, StoreLocked, _unescape
 
 from tests.searcher.searcher_testlib import (
     DIM,
@@ -133,7 +133,7 @@ _WRITER = textwrap.dedent(
     import sys, numpy as np
     sys.path[:0] = {paths!r}
     from tests.searcher.searcher_testlib import make_scenes, make_video, random_unit
-    from videosearch.searcher.store import SearcherStore
+    from videosearch.searcher.storage.store import SearcherStore
     store = SearcherStore(sys.argv[1])
     rng = np.random.default_rng(0)
     i = 0
@@ -183,7 +183,7 @@ def test_second_opener_is_refused_with_a_clear_message(tmp_path):
         with pytest.raises(StoreLocked, match="in use by another Searcher"):
             SearcherStore(tmp_path / "data")
         other_process = subprocess.run(
-            [sys.executable, "-c", f"from videosearch.searcher.store import SearcherStore; SearcherStore({str(tmp_path / 'data')!r})"],
+            [sys.executable, "-c", f"from videosearch.searcher.storage.store import SearcherStore; SearcherStore({str(tmp_path / 'data')!r})"],
             capture_output=True,
             text=True,
         )

@@ -8,8 +8,8 @@ from __future__ import annotations
 import numpy as np
 import plyvel
 import pytest
-from videosearch.searcher.fsck import check_store, main as fsck_main
-from videosearch.searcher.store import SearcherStore
+from videosearch.searcher.storage.fsck import check_store, main as fsck_main
+from videosearch.searcher.storage.store import SearcherStore
 
 from bench.chaos.harness import kill_searcher_during_writes
 from tests.searcher.searcher_testlib import make_scenes, make_video, random_unit

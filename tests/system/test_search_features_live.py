@@ -117,8 +117,8 @@ def test_get_video_returns_moment_and_scene_embeddings_on_request(live_services,
 def test_a_thumbnail_shows_non_square_pixels_as_players_do():
     from fractions import Fraction
 
-    from videosearch.indexer.thumbnails import MAX_SIDE, thumbnail_image
-    from videosearch.indexer.video_file import PixelAspect
+    from videosearch.indexer.media.thumbnails import MAX_SIDE, thumbnail_image
+    from videosearch.indexer.media.video_file import PixelAspect
 
     frame = np.zeros((576, 704, 3), np.uint8)  # PAL widescreen: 704x576 stored, 1024x576 shown
     assert thumbnail_image(frame, PixelAspect(Fraction(16, 11))).shape == (180, MAX_SIDE, 3)

@@ -105,3 +105,41 @@ def test_many_visitors_tokens_do_not_break_each_others_calls(live_services, guar
     again = services.for_token(guarded[1])
     assert again is not first and again.searcher.list_videos(10)[2] >= 1
     services.close()
+
+
+@pytest.fixture(scope="module")
+def guarded_indexer(live_services, tmp_path_factory):
+    """An Indexer that wants tokens, with a folder of two videos under its (and the page's) root."""
+    from videosearch.indexer.server import IndexerApp
+    from videosearch.indexer.settings import IndexerSettings
+
+    folder = tmp_path_factory.mktemp("indexer-tokens")
+    read_token, read_line = new_token_line("read")
+    (folder / "tokens.txt").write_text(f"{read_line}\n")
+    secret = live_services.root / "private-folder"
+    (secret / "inner-secret-folder").mkdir(parents=True, exist_ok=True)
+    (secret / "secret-holiday.mp4").write_bytes(b"\0" * 1000)
+    indexer = IndexerApp(IndexerSettings(
+        port=0, allowed_roots=(str(live_services.root),), embedder_address=live_services.addresses["embedder"],
+        searcher_address=live_services.addresses["searcher"], workers=1,
+        tokens_file=str(folder / "tokens.txt"))).start()
+    yield f"127.0.0.1:{indexer.port}", read_token, secret
+    indexer.stop(0)
+
+
+@pytest.mark.parametrize("cookie", [None, "a-wrong-token"])
+def test_a_refused_visitor_sees_no_folder_listing(live_services, guarded_indexer, cookie):
+    """The 401 page of /index?path=… names no entry of the folder (nor of a subfolder)."""
+    address, read_token, secret = guarded_indexer
+    with TestClient(create_app(web_settings(live_services, indexer_address=address))) as client:
+        if cookie:
+            client.cookies.set(TOKEN_COOKIE, cookie)
+        for folder in (live_services.root, secret):
+            answer = client.get("/index", params={"path": str(folder)})
+            assert answer.status_code == 401, answer.text
+            assert 'id="token-input"' in answer.text
+            for name in ("private-folder", "secret-holiday.mp4", "inner-secret-folder", "MiB"):
+                assert name not in answer.text, f"{name} shown to a visitor without a valid token"
+        client.cookies.set(TOKEN_COOKIE, read_token)
+        allowed = client.get("/index", params={"path": str(secret)})
+        assert allowed.status_code == 200 and "secret-holiday.mp4" in allowed.text

@@ -33,3 +33,9 @@ MAX_CONCURRENT_RPCS = 1000
 GRACE_SECONDS = 5.0
 LOG_LEVEL = "info"
 SERVER_THREADS = 32
+# Text spans (subtitle and transcript cues, on-screen text) one video may carry, and the
+# characters of one span: the Indexer keeps within them (and warns about what it drops),
+# the Searcher refuses more with INVALID_ARGUMENT. 50,000 cues is a cue every 2 s for a
+# day of video; 2,000 characters is a long paragraph (a cue is a line or two).
+MAX_TEXT_SPANS = 50_000
+MAX_TEXT_SPAN_CHARS = 2_000

@@ -39,7 +39,8 @@ def domain_error(err: grpc.RpcError, service: str, address: str) -> errors.Video
     if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
         return errors.Unavailable(
             f"{service} at {address} is unreachable: {details} "
-            f"({code.name}); start it with `videosearch-{service}` or check --{service}-address"
+            f"({code.name}); start the services with `videosearch-up` (or this one alone with "
+            f"`videosearch-{service}`), or check --{service}-address"
         )
     kind = _BY_CODE.get(code)
     if kind is not None:

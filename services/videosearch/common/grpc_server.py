@@ -19,6 +19,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 from videosearch.common import defaults
+from videosearch.common.disk import is_disk_full
 from videosearch.common.errors import VideoSearchError
 from videosearch.common.log_format import formatter as log_formatter
 from videosearch.common.reflection import enable_reflection
@@ -72,7 +73,12 @@ class ErrorMappingInterceptor(grpc.aio.ServerInterceptor):
                 raise  # the handler chose its status already
             except VideoSearchError as exc:
                 await context.abort(status_code_of(exc), str(exc))
-            except Exception:  # noqa: BLE001 - the one place errors are mapped
+            except Exception as exc:  # noqa: BLE001 - the one place errors are mapped
+                if is_disk_full(exc):  # a write no owner of its directory wrapped (see common/disk.py)
+                    log.error("%s: a disk of this service is full: %s", method, exc)
+                    await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED,
+                                        "no space left on a disk this service writes to; free space there and retry "
+                                        "(the server log names the file)")
                 log.exception("unexpected error in %s", method)
                 await context.abort(grpc.StatusCode.INTERNAL, "internal error; the server log has the details")
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from videosearch.demo.quality import index_files, iou
 from videosearch.indexer.client import SubmitOptions
-from videosearch.indexer.jobs import Job
+from videosearch.indexer.jobs.manager import Job
 from videosearch.searcher.client import SearcherClient
 from videosearch.searcher.types import SearchParams
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from videosearch.demo import world
 from videosearch.indexer.client import IndexerClient, SubmitOptions
-from videosearch.indexer.jobs import Job, JobState
+from videosearch.indexer.jobs.manager import Job, JobState
 from videosearch.searcher.client import SearcherClient
 from videosearch.searcher.types import SearchParams
 

@@ -32,7 +32,8 @@ from videosearch.embedder.defaults import (
     MAX_TEXT_CHARS,
     DEFAULT_MODEL_ID,
 )
-from videosearch.embedder.types import ModelInfo, Preprocessing
+from videosearch.embedder.precision import auto_dtype
+from videosearch.embedder.types import SCORE_COSINE, ModelInfo, Preprocessing
 
 log = logging.getLogger(__name__)
 
@@ -316,8 +317,11 @@ class ClipEmbedder:
         self.max_text_length = int(
             min(self.tokenizer.model_max_length, clip.config.text_config.max_position_embeddings)
         )
-        self.precision_check: PrecisionCheck | None = None
-        self.dtype = requested_dtype if requested_dtype is not None else self._auto_dtype(clip)
+        if requested_dtype is not None:
+            self.dtype, self.dtype_reason = requested_dtype, "requested with --dtype"
+        else:
+            self.dtype, self.dtype_reason = auto_dtype(self.device)
+        self.logit_scale = float(clip.logit_scale.detach().exp()) if hasattr(clip, "logit_scale") else 0.0
         self.model = clip.to(self.device, dtype=self.dtype)
         self.max_batch_size = max_batch_size
         self.max_images_per_request = max_images_per_request
@@ -337,22 +341,10 @@ class ClipEmbedder:
                 max_batch_size=max_batch_size, graphs=cuda_graphs,
             )
         log.info(
-            "loaded %s (model id %s) on %s (%s), embedding_dim=%d, crop %dx%d",
-            self.source, self.model_id, self.device, dtype_name(self.dtype), self.embedding_dim,
+            "loaded %s (model id %s) on %s (%s, %s), embedding_dim=%d, crop %dx%d",
+            self.source, self.model_id, self.device, dtype_name(self.dtype), self.dtype_reason, self.embedding_dim,
             self.preprocessing.crop_height, self.preprocessing.crop_width,
         )
-
-    def _auto_dtype(self, clip) -> torch.dtype:
-        if self.device.type == "cuda":
-            return torch.float16
-        check = check_reduced_precision(clip, self.processor, self.preprocessing, torch.bfloat16)
-        self.precision_check = check
-        chosen = torch.bfloat16 if check.acceptable else torch.float32
-        log.info(
-            "dtype auto on CPU: bfloat16 is %.2fx float32 speed with min cosine %.4f -> %s",
-            check.speedup, check.min_cosine, dtype_name(chosen),
-        )
-        return chosen
 
     # -- description ---------------------------------------------------------
 
@@ -366,6 +358,10 @@ class ClipEmbedder:
             max_batch_size=self.max_batch_size,
             max_images_per_request=self.max_images_per_request,
             max_texts_per_request=self.max_texts_per_request,
+            family="clip",
+            score_kind=SCORE_COSINE,
+            logit_scale=self.logit_scale,
+            dtype_reason=self.dtype_reason,
         )
 
     @property

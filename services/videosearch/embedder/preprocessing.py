@@ -51,7 +51,7 @@ from videosearch.embedder.types import Preprocessing
 
 
 class DisplayAspect(Protocol):
-    """How stored pixels are shown (videosearch.indexer.video_file.PixelAspect fits)."""
+    """How stored pixels are shown (videosearch.indexer.media.video_file.PixelAspect fits)."""
 
     def display_size(self, height: int, width: int) -> tuple[int, int]: ...
 

@@ -23,12 +23,13 @@ ENV_PREFIX = "VIDEOSEARCH_EMBEDDER"
 class EmbedderSettings(BaseServiceSettings):
     port: int = port_setting(defaults.EMBEDDER_PORT)
     max_message_mb: int = message_setting(defaults.EMBEDDER_MAX_MESSAGE_MB)
-    model: str = setting(DEFAULT_MODEL_ID, "Hugging Face CLIP model id or local directory")
+    model: str = setting(DEFAULT_MODEL_ID, "Hugging Face model id or local directory of a supported family (CLIP, SigLIP, SigLIP2, Chinese-CLIP, AltCLIP)")
     device: str = setting("auto", "compute device: auto (CUDA when available), cpu, cuda or cuda:N")
     dtype: str = setting(
         "auto",
-        "compute dtype: auto (float16 on CUDA; on CPU bfloat16 only where it measures faster "
-        "and close to float32, else float32), float32, float16 or bfloat16",
+        "compute dtype: auto (float16 on CUDA; on CPU bfloat16 where the CPU has native bfloat16 "
+        "matmul (amx_bf16, avx512_bf16 or Arm bf16), else float32; decided from the hardware, never "
+        "a timing), float32, float16 or bfloat16",
     )
     max_batch_size: int = setting(DEFAULT_MAX_BATCH_SIZE, "largest number of images in one forward pass")
     max_wait_ms: float = setting(DEFAULT_MAX_WAIT_MS, "how long the first queued image waits for a batch to fill")

@@ -25,7 +25,7 @@ from videosearch.common.page_tokens import PageTokens
 from videosearch.common.replicas import replica_addresses, split_addresses
 from videosearch.common.security import ClientSecurity
 from videosearch.indexer.client import IndexerClient, SubmitOptions, every_page
-from videosearch.indexer.jobs import Job, job_number
+from videosearch.indexer.jobs.manager import Job, job_number
 from videosearch.indexer.servicer import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
 # The Indexer's own tokens: the position is the job number the next page starts before.

@@ -31,7 +31,7 @@ class AllowedRoots:
 
         Symbolic links are resolved first, so a link inside a root cannot point outside it.
         This is the check at submit; the job checks again what it actually opens
-        (videosearch.indexer.opened_file), since the path may change in between.
+        (videosearch.indexer.media.opened_file), since the path may change in between.
         """
         if not path or not path.strip():
             raise InvalidArgument("path is empty; give the path of a video file")

@@ -13,11 +13,11 @@ from videosearch.common.errors import FailedPrecondition, InvalidArgument, Video
 from videosearch.common.resilience import RetryPolicy
 from videosearch.common.service import ServiceApp
 from videosearch.embedder.client import EmbedderClient
-from videosearch.indexer.job_store import JobStore
-from videosearch.indexer.jobs import Job, JobHandle, JobManager
+from videosearch.indexer.jobs.store import JobStore
+from videosearch.indexer.jobs.manager import Job, JobHandle, JobManager
 from videosearch.indexer.metrics import IndexerMetrics
 from videosearch.indexer.paths import AllowedRoots
-from videosearch.indexer.pipeline import IndexPipeline
+from videosearch.indexer.jobs.pipeline import IndexPipeline
 from videosearch.indexer.servicer import IndexerServicer
 from videosearch.indexer.settings import (
     IndexerSettings,

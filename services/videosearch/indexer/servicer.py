@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from videosearch.common.errors import InvalidArgument
 from videosearch.common.page_tokens import PageTokens
-from videosearch.indexer.jobs import IndexOptions, JobManager
+from videosearch.indexer.jobs.manager import IndexOptions, JobManager
 from videosearch.indexer.paths import AllowedRoots
 from videosearch.indexer.wire import job_to_proto, options_from_proto
 from videosearch.v1 import indexer_pb2, indexer_pb2_grpc

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from videosearch.common import defaults
 from videosearch.common.settings import BaseServiceSettings, OutgoingCallSettings, load_settings, message_setting, port_setting, setting
 from videosearch.common.errors import InvalidArgument
-from videosearch.indexer import decoding, moments, reuse
-from videosearch.indexer.jobs import IndexOptions
-from videosearch.indexer.limits import MediaLimits
+from videosearch.indexer.media import decoding, moments, reuse
+from videosearch.indexer.jobs.manager import IndexOptions
+from videosearch.indexer.jobs.limits import MediaLimits
 
 ENV_PREFIX = "VIDEOSEARCH_INDEXER"
 # Each job option's default is written once, in IndexOptions; these settings only let

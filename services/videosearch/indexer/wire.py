@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from videosearch.indexer.jobs import ErrorReason, IndexOptions, Job, JobStage, JobState
+from videosearch.indexer.jobs.manager import ErrorReason, IndexOptions, Job, JobStage, JobState
 from videosearch.v1 import indexer_pb2
 
 _STATES = {

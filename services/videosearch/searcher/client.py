@@ -22,6 +22,7 @@ from videosearch.searcher.types import (
     SearcherStats,
     SearchParams,
     SearchResult,
+    TextSpan,
     Thumbnail,
     VideoExtras,
     VideoLocation,
@@ -43,7 +44,7 @@ class SearcherClient(ServiceClient):
     ) -> tuple[VideoRecord, bool]:
         """Stores a video with L2-normalized embeddings, one row per moment (without
         ``moments``: one per scene), and ``extras`` (sampled frames' embeddings, scene
-        thumbnails) in the same atomic write; returns (stored video, replaced)."""
+        thumbnails, text spans) in the same atomic write; returns (stored video, replaced)."""
         request = searcher_pb2.UpsertVideoRequest(
             video=wire.video_to_proto(video),
             scenes=[wire.scene_to_proto(s, video.fps) for s in scenes],
@@ -62,6 +63,11 @@ class SearcherClient(ServiceClient):
         response = self._call(self._stub.GetVideo, searcher_pb2.GetVideoRequest(video_id=video_id))
         return (wire.video_from_proto(response.video), [wire.scene_from_proto(s) for s in response.scenes],
                 [wire.moment_from_proto(m) for m in response.moments])
+
+    def get_text_spans(self, video_id: str) -> tuple[TextSpan, ...]:
+        """What is said and written in a stored video, by start time."""
+        response = self._call(self._stub.GetVideo, searcher_pb2.GetVideoRequest(video_id=video_id))
+        return tuple(wire.text_span_from_proto(span, i) for i, span in enumerate(response.text_spans))
 
     def get_video_embeddings(self, video_id: str) -> tuple[np.ndarray, np.ndarray]:
         """(moment embeddings (moments, dim), scene embeddings (scenes, dim)), unit rows."""

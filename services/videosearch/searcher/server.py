@@ -12,10 +12,10 @@ from pathlib import Path
 
 from videosearch.common.errors import FailedPrecondition
 from videosearch.common.service import EXIT_STARTUP_FAILED, ServiceApp
-from videosearch.searcher.ann import AnnParams
+from videosearch.searcher.ranking.ann import AnnParams
 from videosearch.searcher.image_query import ImageLimits
 from videosearch.searcher.metrics import MeasuredSearcher
-from videosearch.searcher.quantized import PRECISIONS, TierParams
+from videosearch.searcher.ranking.quantized import PRECISIONS, TierParams
 from videosearch.searcher.service import Searcher, TextEmbedder
 from videosearch.searcher.servicer import SearcherServicer
 from videosearch.searcher.settings import ANN_MODES, BACKENDS, SearcherSettings, load

@@ -24,19 +24,20 @@ from videosearch.common.errors import (
     VideoSearchError,
 )
 from videosearch.common.page_tokens import PageTokens
-from videosearch.searcher import calibration as calibrating, query as composite, validation
-from videosearch.searcher.ann import DEFAULT_ANN_CANDIDATES, DEFAULT_ANN_MODE, DEFAULT_ANN_THRESHOLD, AnnParams
-from videosearch.searcher.hits import explain, open_uri
+from videosearch.searcher import validation
+from videosearch.searcher.ranking import calibration as calibrating, query as composite
+from videosearch.searcher.ranking.ann import DEFAULT_ANN_CANDIDATES, DEFAULT_ANN_MODE, DEFAULT_ANN_THRESHOLD, AnnParams
+from videosearch.searcher.ranking.hits import explain, open_uri
 from videosearch.searcher.image_query import ImageLimits, decode_image, image_pixels
-from videosearch.searcher.index import Candidates, SceneIndex
-from videosearch.searcher.quantized import (
+from videosearch.searcher.ranking.index import Candidates, SceneIndex
+from videosearch.searcher.ranking.quantized import (
     DEFAULT_QUANTIZED_THRESHOLD,
     DEFAULT_RANKING_PRECISION,
     QuantizedIndex,
     TierParams,
     choose_precision,
 )
-from videosearch.searcher.store import Collection, SearcherStore, check_same_model
+from videosearch.searcher.storage.store import Collection, SearcherStore, check_same_model
 from videosearch.searcher.types import (
     MomentRecord,
     QueryTerm,
@@ -45,6 +46,7 @@ from videosearch.searcher.types import (
     SearcherStats,
     SearchParams,
     SearchResult,
+    TextSpan,
     Thumbnail,
     VideoExtras,
     VideoHit,
@@ -56,6 +58,8 @@ from videosearch.searcher.types import (
 
 log = logging.getLogger(__name__)
 
+# Names the CLI command first: most readers of these messages typed one.
+STORED_IDS_HINT = "`videosearch videos list` (the ListVideos call) shows the stored ids"
 _VIDEO_PAGES = PageTokens("ListVideos", str)
 _SEARCH_PAGES = PageTokens("Search", int)
 
@@ -103,7 +107,7 @@ class Searcher:
         quantized_params: TierParams = TierParams(),
     ) -> "Searcher":
         """Opens (or creates) the store under ``data_dir`` and loads every vector (float32 tier)
-        or the saved quantized tier (int8; see videosearch.searcher.quantized).
+        or the saved quantized tier (int8; see videosearch.searcher.ranking.quantized).
 
         Raises StoreLocked (FailedPrecondition) when another process holds the data dir.
         """
@@ -183,7 +187,7 @@ class Searcher:
         with self._write_lock:
             found = self.store.get_video(video_id)
             if found is None:
-                raise NotFound(f"no video with id {video_id!r}; index the file first (ListVideos shows the stored ids)")
+                raise NotFound(f"no video with id {video_id!r}; index the file first ({STORED_IDS_HINT})")
             merged = merge_locations(found[0].locations, locations)
             stored = dataclasses.replace(found[0], locations=merged, uri=primary_path(merged, found[0].uri))
             self.store.put_video_record(stored)
@@ -197,7 +201,7 @@ class Searcher:
         with self._write_lock:
             deleted = self.store.delete_video(video_id)
             if deleted is None:
-                raise NotFound(f"no video with id {video_id!r}; ListVideos shows the stored ids")
+                raise NotFound(f"no video with id {video_id!r}; {STORED_IDS_HINT}")
             if self.store.collection() is None:
                 self.index.clear()
             else:
@@ -214,7 +218,7 @@ class Searcher:
         validation.validate_video_id(video_id)
         found = self.store.get_video_moments(video_id)
         if found is None:
-            raise NotFound(f"no video with id {video_id!r}; ListVideos shows the stored ids")
+            raise NotFound(f"no video with id {video_id!r}; {STORED_IDS_HINT}")
         return found
 
     def get_video_vectors(self, video_id: str) -> tuple[VideoRecord, list[SceneRecord], list[MomentRecord], np.ndarray]:
@@ -222,12 +226,17 @@ class Searcher:
         validation.validate_video_id(video_id)
         found = self.store.get_video_vectors(video_id)
         if found is None:
-            raise NotFound(f"no video with id {video_id!r}; ListVideos shows the stored ids")
+            raise NotFound(f"no video with id {video_id!r}; {STORED_IDS_HINT}")
         return found
 
     def scene_vectors(self, scenes: list[SceneRecord], moments: list[MomentRecord], rows: np.ndarray) -> np.ndarray:
         """(scenes, dim) unit rows: each scene's vector as a query term would use it."""
         return np.stack([composite.scene_vector(scene, moments, rows) for scene in scenes])
+
+    def get_text_spans(self, video_id: str) -> tuple[TextSpan, ...]:
+        """What is said and written in a stored video, by start time (() when nothing)."""
+        validation.validate_video_id(video_id)
+        return self.store.get_text_spans(video_id)
 
     def get_thumbnail(self, video_id: str, scene_index: int) -> Thumbnail:
         validation.validate_video_id(video_id)
@@ -235,7 +244,7 @@ class Searcher:
             raise InvalidArgument(f"scene_index is {scene_index}; scenes count from 0")
         video = self.store.get_video(video_id)
         if video is None:
-            raise NotFound(f"no video with id {video_id!r}; ListVideos shows the stored ids")
+            raise NotFound(f"no video with id {video_id!r}; {STORED_IDS_HINT}")
         if scene_index >= video[0].scene_count:
             raise NotFound(f"video {video_id} has {video[0].scene_count} scenes, no scene {scene_index}; "
                            "scene indexes count from 0")
@@ -273,7 +282,7 @@ class Searcher:
         params: SearchParams = SearchParams(),
     ) -> SearchResult:
         """Ranks stored moments against a text, a vector and/or weighted terms (see
-        videosearch.searcher.query for how terms combine), after the filters in ``params``;
+        videosearch.searcher.ranking.query for how terms combine), after the filters in ``params``;
         ``params.page_token`` continues an earlier search."""
         params = validation.search_params(params)
         if text is not None and vector is not None:
@@ -331,7 +340,7 @@ class Searcher:
 
     def calibration(self, collection: Collection, kind: str) -> calibrating.Calibration:
         """How raw scores of ``kind`` queries map to relevance for the stored collection's
-        model (see videosearch.searcher.calibration), measured on first use and cached."""
+        model (see videosearch.searcher.ranking.calibration), measured on first use and cached."""
         return self.calibrator.get(collection.model_id, kind, self.index.moment_count, self._calibration_sample,
                                    lambda texts: self.embed_texts(texts, collection))
 

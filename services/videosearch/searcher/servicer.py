@@ -49,6 +49,7 @@ class SearcherServicer(searcher_pb2_grpc.SearcherServiceServicer):
             video=wire.video_to_proto(video),
             scenes=[wire.scene_to_proto(s, video.fps) for s in scenes],
             moments=[wire.moment_to_proto(m, video.fps) for m in moments],
+            text_spans=[wire.text_span_to_proto(span) for span in searcher.get_text_spans(request.video_id)],
         )
         if request.include_embeddings:
             response.moment_embeddings.CopyFrom(to_tensor(rows))

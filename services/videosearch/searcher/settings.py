@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from videosearch.common import defaults
 from videosearch.common.settings import BaseServiceSettings, OutgoingCallSettings, load_settings, message_setting, port_setting, setting
-from videosearch.searcher.ann import DEFAULT_ANN_CANDIDATES, DEFAULT_ANN_MODE, DEFAULT_ANN_THRESHOLD, AnnParams
-from videosearch.searcher.quantized import (
+from videosearch.searcher.ranking.ann import DEFAULT_ANN_CANDIDATES, DEFAULT_ANN_MODE, DEFAULT_ANN_THRESHOLD, AnnParams
+from videosearch.searcher.ranking.quantized import (
     DEFAULT_QUANTIZED_PROBE,
     DEFAULT_QUANTIZED_THRESHOLD,
     DEFAULT_RANKING_PRECISION,

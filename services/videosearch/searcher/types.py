@@ -9,7 +9,7 @@ from typing import Literal
 
 import numpy as np
 
-from videosearch.searcher.calibration import Calibration
+from videosearch.searcher.ranking.calibration import Calibration
 
 
 @dataclass(frozen=True)
@@ -131,14 +131,47 @@ class Thumbnail:
     seconds: float
 
 
+TextKind = Literal["said", "written"]
+TEXT_KINDS: tuple[TextKind, ...] = ("said", "written")
+TextSource = Literal["", "subtitle_stream", "sidecar", "speech", "ocr"]  # "": unknown
+TEXT_SOURCES: tuple[TextSource, ...] = ("", "subtitle_stream", "sidecar", "speech", "ocr")
+
+
+@dataclass(frozen=True)
+class TextBox:
+    """Where written text appears on screen, as fractions (0..1) of the picture's display
+    width and height, the origin at the top left."""
+
+    x: float
+    y: float
+    width: float
+    height: float
+
+
+@dataclass(frozen=True)
+class TextSpan:
+    """Words tied to a time range of a video: a subtitle or transcript cue ("said") or text
+    on screen over the frames that show it ("written"). ``language`` is a BCP-47 tag or ""."""
+
+    kind: TextKind
+    start_seconds: float
+    end_seconds: float
+    text: str
+    language: str = ""
+    source: TextSource = ""
+    box: TextBox | None = None  # written spans: where on screen; None when unknown
+
+
 @dataclass(frozen=True)
 class VideoExtras:
     """What a video may carry beside its ranking rows, kept on disk only: each sampled
-    frame's place and embedding (for explained hits) and one thumbnail per scene."""
+    frame's place and embedding (for explained hits), one thumbnail per scene, and what is
+    said and written in it (searched by the lexical index)."""
 
     frames: tuple[SampledFrame, ...] = ()
     frame_embeddings: np.ndarray | None = None  # (len(frames), dim), unit rows
     thumbnails: tuple[Thumbnail, ...] = ()
+    text_spans: tuple[TextSpan, ...] = ()
 
 
 VideoScoring = Literal["max", "mean"]

@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 
 import numpy as np
 
+from videosearch.common import defaults
 from videosearch.common.errors import InvalidArgument
-from videosearch.searcher.filters import validate_filter
+from videosearch.searcher.ranking.filters import validate_filter
 from videosearch.searcher.types import (
     MomentRecord,
     SceneRecord,
     SearchParams,
+    TEXT_SOURCES,
+    TextSpan,
     VideoExtras,
     VideoLocation,
     VideoRecord,
@@ -211,7 +215,48 @@ def validate_extras(
                                   f"[{scene.start_frame}, {scene.end_frame}); take it from the scene's own frames")
         if not (math.isfinite(thumbnail.seconds) and thumbnail.seconds >= 0):
             raise InvalidArgument(f"{where} has time {thumbnail.seconds}; give finite seconds >= 0")
-    return VideoExtras(tuple(extras.frames), embeddings, tuple(extras.thumbnails))
+    return VideoExtras(tuple(extras.frames), embeddings, tuple(extras.thumbnails), validate_text_spans(extras.text_spans))
+
+
+# A BCP-47 tag's shape (language, then subtags): "en", "zh-Hans", "pt-BR"; not a registry check.
+_LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*")
+
+
+def validate_text_spans(spans: tuple[TextSpan, ...]) -> tuple[TextSpan, ...]:
+    """Checks each span (kind, times, text, language, box) and the limits; returns them in the
+    order they are stored and shown: by start time, said before written, then as sent."""
+    if len(spans) > defaults.MAX_TEXT_SPANS:
+        raise InvalidArgument(f"{len(spans)} text spans sent; at most {defaults.MAX_TEXT_SPANS} per video are stored. "
+                              "Merge short cues or index a shorter stretch of the video")
+    for position, span in enumerate(spans):
+        where = f"text_spans[{position}]"
+        if span.kind not in ("said", "written"):
+            raise InvalidArgument(f"{where}.kind is {span.kind!r}; set said (subtitles, speech) or written (on-screen text)")
+        if span.source not in TEXT_SOURCES:
+            raise InvalidArgument(f"{where}.source is {span.source!r}; use one of {', '.join(map(repr, TEXT_SOURCES))}")
+        if not (math.isfinite(span.start_seconds) and math.isfinite(span.end_seconds)
+                and 0 <= span.start_seconds <= span.end_seconds):
+            raise InvalidArgument(f"{where} times [{span.start_seconds}, {span.end_seconds}] are not a valid interval; "
+                                  "need finite 0 <= start_seconds <= end_seconds")
+        if not span.text.strip():
+            raise InvalidArgument(f"{where}.text is empty; send the span's words, or leave the span out")
+        if len(span.text) > defaults.MAX_TEXT_SPAN_CHARS:
+            raise InvalidArgument(f"{where}.text has {len(span.text)} characters, over the limit of "
+                                  f"{defaults.MAX_TEXT_SPAN_CHARS}; split it into cues of their own times")
+        if "\x00" in span.text:
+            raise InvalidArgument(f"{where}.text contains NUL; send plain UTF-8 text")
+        if span.language and not _LANGUAGE_TAG.fullmatch(span.language):
+            raise InvalidArgument(f"{where}.language {span.language!r} is not a BCP-47 tag; use e.g. \"en\", \"zh\", "
+                                  "\"zh-Hans\", or leave it empty when unknown")
+        box = span.box
+        if box is not None:
+            values = (box.x, box.y, box.width, box.height)
+            if not (all(math.isfinite(v) and 0 <= v <= 1 for v in values)
+                    and box.x + box.width <= 1 + 1e-6 and box.y + box.height <= 1 + 1e-6):
+                raise InvalidArgument(f"{where}.box {values} is not inside the picture; give x, y, width, height as "
+                                      "fractions 0..1 of the display size with x + width <= 1 and y + height <= 1")
+    order = sorted(range(len(spans)), key=lambda i: (spans[i].start_seconds, spans[i].kind != "said", i))
+    return tuple(spans[i] for i in order)
 
 
 def unit_rows(vectors: np.ndarray, name: str) -> np.ndarray:

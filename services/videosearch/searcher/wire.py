@@ -10,7 +10,7 @@ import numpy as np
 from videosearch.common.errors import InvalidArgument
 from videosearch.common.tensors import FLOATS, from_tensor, to_tensor
 from videosearch.common.timecode import format_seconds
-from videosearch.searcher.calibration import STRONG_RELEVANCE, Calibration
+from videosearch.searcher.ranking.calibration import STRONG_RELEVANCE, Calibration
 from videosearch.searcher.types import (
     FrameScore,
     HitExplanation,
@@ -23,6 +23,8 @@ from videosearch.searcher.types import (
     SearchFilter,
     SearchParams,
     SearchResult,
+    TextBox,
+    TextSpan,
     Thumbnail,
     VideoExtras,
     VideoHit,
@@ -255,6 +257,7 @@ def extras_to_proto_fields(extras: VideoExtras) -> dict:
         "sampled_frames": [searcher_pb2.SampledFrame(moment_index=f.moment_index, frame=f.frame, seconds=f.seconds)
                            for f in extras.frames],
         "scene_thumbnails": [thumbnail_to_proto(t) for t in extras.thumbnails],
+        "text_spans": [text_span_to_proto(span) for span in extras.text_spans],
     }
     if extras.frame_embeddings is not None:
         fields["frame_embeddings"] = to_tensor(np.asarray(extras.frame_embeddings, dtype=np.float32))
@@ -268,6 +271,45 @@ def extras_from_proto(request: searcher_pb2.UpsertVideoRequest) -> VideoExtras:
         frames=tuple(SampledFrame(f.moment_index, f.frame, f.seconds) for f in request.sampled_frames),
         frame_embeddings=embeddings,
         thumbnails=tuple(thumbnail_from_proto(t) for t in request.scene_thumbnails),
+        text_spans=tuple(text_span_from_proto(span, i) for i, span in enumerate(request.text_spans)),
+    )
+
+
+_TEXT_KIND_TO_PROTO = {"said": video_pb2.TEXT_KIND_SAID, "written": video_pb2.TEXT_KIND_WRITTEN}
+_TEXT_KIND_FROM_PROTO = {value: name for name, value in _TEXT_KIND_TO_PROTO.items()}
+_TEXT_SOURCE_TO_PROTO = {
+    "": video_pb2.TEXT_SOURCE_UNSPECIFIED,
+    "subtitle_stream": video_pb2.TEXT_SOURCE_SUBTITLE_STREAM,
+    "sidecar": video_pb2.TEXT_SOURCE_SIDECAR,
+    "speech": video_pb2.TEXT_SOURCE_SPEECH,
+    "ocr": video_pb2.TEXT_SOURCE_OCR,
+}
+_TEXT_SOURCE_FROM_PROTO = {value: name for name, value in _TEXT_SOURCE_TO_PROTO.items()}
+
+
+def text_span_to_proto(span: TextSpan) -> video_pb2.TextSpan:
+    message = video_pb2.TextSpan(
+        kind=_TEXT_KIND_TO_PROTO[span.kind], start_seconds=span.start_seconds, end_seconds=span.end_seconds,
+        text=span.text, language=span.language, source=_TEXT_SOURCE_TO_PROTO[span.source],
+    )
+    if span.box is not None:
+        message.box.CopyFrom(video_pb2.TextBox(x=span.box.x, y=span.box.y, width=span.box.width, height=span.box.height))
+    return message
+
+
+def text_span_from_proto(message: video_pb2.TextSpan, position: int = 0) -> TextSpan:
+    kind = _TEXT_KIND_FROM_PROTO.get(message.kind)
+    if kind is None:
+        raise InvalidArgument(f"text_spans[{position}].kind is {message.kind}; set TEXT_KIND_SAID (subtitles, speech) "
+                              "or TEXT_KIND_WRITTEN (on-screen text)")
+    source = _TEXT_SOURCE_FROM_PROTO.get(message.source)
+    if source is None:
+        raise InvalidArgument(f"text_spans[{position}].source {message.source} is unknown; use a TEXT_SOURCE_* value")
+    box = message.box
+    return TextSpan(
+        kind=kind, start_seconds=message.start_seconds, end_seconds=message.end_seconds, text=message.text,
+        language=message.language, source=source,
+        box=TextBox(box.x, box.y, box.width, box.height) if message.HasField("box") else None,
     )
 
 

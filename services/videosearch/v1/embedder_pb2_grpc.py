@@ -26,7 +26,8 @@ if _version_not_supported:
 
 
 class EmbedderServiceStub:
-    """Hosts one CLIP model and embeds images and texts with it. Image requests from
+    """Hosts one image-text model (CLIP, SigLIP, SigLIP2, Chinese-CLIP or AltCLIP) and embeds
+    images and texts with it. Image requests from
     concurrent callers are batched into shared forward passes.
     """
 
@@ -59,7 +60,8 @@ class EmbedderServiceStub:
 
 
 class EmbedderServiceServicer:
-    """Hosts one CLIP model and embeds images and texts with it. Image requests from
+    """Hosts one image-text model (CLIP, SigLIP, SigLIP2, Chinese-CLIP or AltCLIP) and embeds
+    images and texts with it. Image requests from
     concurrent callers are batched into shared forward passes.
     """
 
@@ -129,7 +131,8 @@ def add_EmbedderServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class EmbedderService:
-    """Hosts one CLIP model and embeds images and texts with it. Image requests from
+    """Hosts one image-text model (CLIP, SigLIP, SigLIP2, Chinese-CLIP or AltCLIP) and embeds
+    images and texts with it. Image requests from
     concurrent callers are batched into shared forward passes.
     """
 

@@ -55,7 +55,7 @@ class Thumbnail(_message.Message):
     def __init__(self, image_jpeg: _Optional[bytes] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., frame: _Optional[int] = ..., seconds: _Optional[float] = ...) -> None: ...
 
 class UpsertVideoRequest(_message.Message):
-    __slots__ = ("video", "scenes", "embeddings", "moments", "sampled_frames", "frame_embeddings", "scene_thumbnails")
+    __slots__ = ("video", "scenes", "embeddings", "moments", "sampled_frames", "frame_embeddings", "scene_thumbnails", "text_spans")
     VIDEO_FIELD_NUMBER: _ClassVar[int]
     SCENES_FIELD_NUMBER: _ClassVar[int]
     EMBEDDINGS_FIELD_NUMBER: _ClassVar[int]
@@ -63,6 +63,7 @@ class UpsertVideoRequest(_message.Message):
     SAMPLED_FRAMES_FIELD_NUMBER: _ClassVar[int]
     FRAME_EMBEDDINGS_FIELD_NUMBER: _ClassVar[int]
     SCENE_THUMBNAILS_FIELD_NUMBER: _ClassVar[int]
+    TEXT_SPANS_FIELD_NUMBER: _ClassVar[int]
     video: _video_pb2.Video
     scenes: _containers.RepeatedCompositeFieldContainer[_video_pb2.Scene]
     embeddings: _tensor_pb2.Tensor
@@ -70,7 +71,8 @@ class UpsertVideoRequest(_message.Message):
     sampled_frames: _containers.RepeatedCompositeFieldContainer[SampledFrame]
     frame_embeddings: _tensor_pb2.Tensor
     scene_thumbnails: _containers.RepeatedCompositeFieldContainer[Thumbnail]
-    def __init__(self, video: _Optional[_Union[_video_pb2.Video, _Mapping]] = ..., scenes: _Optional[_Iterable[_Union[_video_pb2.Scene, _Mapping]]] = ..., embeddings: _Optional[_Union[_tensor_pb2.Tensor, _Mapping]] = ..., moments: _Optional[_Iterable[_Union[_video_pb2.Moment, _Mapping]]] = ..., sampled_frames: _Optional[_Iterable[_Union[SampledFrame, _Mapping]]] = ..., frame_embeddings: _Optional[_Union[_tensor_pb2.Tensor, _Mapping]] = ..., scene_thumbnails: _Optional[_Iterable[_Union[Thumbnail, _Mapping]]] = ...) -> None: ...
+    text_spans: _containers.RepeatedCompositeFieldContainer[_video_pb2.TextSpan]
+    def __init__(self, video: _Optional[_Union[_video_pb2.Video, _Mapping]] = ..., scenes: _Optional[_Iterable[_Union[_video_pb2.Scene, _Mapping]]] = ..., embeddings: _Optional[_Union[_tensor_pb2.Tensor, _Mapping]] = ..., moments: _Optional[_Iterable[_Union[_video_pb2.Moment, _Mapping]]] = ..., sampled_frames: _Optional[_Iterable[_Union[SampledFrame, _Mapping]]] = ..., frame_embeddings: _Optional[_Union[_tensor_pb2.Tensor, _Mapping]] = ..., scene_thumbnails: _Optional[_Iterable[_Union[Thumbnail, _Mapping]]] = ..., text_spans: _Optional[_Iterable[_Union[_video_pb2.TextSpan, _Mapping]]] = ...) -> None: ...
 
 class UpsertVideoResponse(_message.Message):
     __slots__ = ("video", "replaced")
@@ -89,18 +91,20 @@ class GetVideoRequest(_message.Message):
     def __init__(self, video_id: _Optional[str] = ..., include_embeddings: _Optional[bool] = ...) -> None: ...
 
 class GetVideoResponse(_message.Message):
-    __slots__ = ("video", "scenes", "moments", "moment_embeddings", "scene_embeddings")
+    __slots__ = ("video", "scenes", "moments", "moment_embeddings", "scene_embeddings", "text_spans")
     VIDEO_FIELD_NUMBER: _ClassVar[int]
     SCENES_FIELD_NUMBER: _ClassVar[int]
     MOMENTS_FIELD_NUMBER: _ClassVar[int]
     MOMENT_EMBEDDINGS_FIELD_NUMBER: _ClassVar[int]
     SCENE_EMBEDDINGS_FIELD_NUMBER: _ClassVar[int]
+    TEXT_SPANS_FIELD_NUMBER: _ClassVar[int]
     video: _video_pb2.Video
     scenes: _containers.RepeatedCompositeFieldContainer[_video_pb2.Scene]
     moments: _containers.RepeatedCompositeFieldContainer[_video_pb2.Moment]
     moment_embeddings: _tensor_pb2.Tensor
     scene_embeddings: _tensor_pb2.Tensor
-    def __init__(self, video: _Optional[_Union[_video_pb2.Video, _Mapping]] = ..., scenes: _Optional[_Iterable[_Union[_video_pb2.Scene, _Mapping]]] = ..., moments: _Optional[_Iterable[_Union[_video_pb2.Moment, _Mapping]]] = ..., moment_embeddings: _Optional[_Union[_tensor_pb2.Tensor, _Mapping]] = ..., scene_embeddings: _Optional[_Union[_tensor_pb2.Tensor, _Mapping]] = ...) -> None: ...
+    text_spans: _containers.RepeatedCompositeFieldContainer[_video_pb2.TextSpan]
+    def __init__(self, video: _Optional[_Union[_video_pb2.Video, _Mapping]] = ..., scenes: _Optional[_Iterable[_Union[_video_pb2.Scene, _Mapping]]] = ..., moments: _Optional[_Iterable[_Union[_video_pb2.Moment, _Mapping]]] = ..., moment_embeddings: _Optional[_Union[_tensor_pb2.Tensor, _Mapping]] = ..., scene_embeddings: _Optional[_Union[_tensor_pb2.Tensor, _Mapping]] = ..., text_spans: _Optional[_Iterable[_Union[_video_pb2.TextSpan, _Mapping]]] = ...) -> None: ...
 
 class GetSceneThumbnailRequest(_message.Message):
     __slots__ = ("video_id", "scene_index")

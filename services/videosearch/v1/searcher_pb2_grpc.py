@@ -85,10 +85,11 @@ class SearcherServiceServicer:
 
     def UpsertVideo(self, request, context):
         """Stores a video with all its scenes and embeddings (and, when sent, its sampled
-        frames' embeddings and scene thumbnails) in one atomic write, replacing any
-        earlier version with the same id. Returns INVALID_ARGUMENT for inconsistent
-        scenes, moments, embeddings, sampled frames or thumbnails (a thumbnail that is not
-        a JPEG, or larger than the Searcher's limit), FAILED_PRECONDITION when the
+        frames' embeddings, scene thumbnails and text spans) in one atomic write, replacing
+        any earlier version with the same id. Returns INVALID_ARGUMENT for inconsistent
+        scenes, moments, embeddings, sampled frames, thumbnails (a thumbnail that is not
+        a JPEG, or larger than the Searcher's limit) or text spans (no kind, bad times,
+        over the span count or text length limits), FAILED_PRECONDITION when the
         embeddings come from another model than the ones already stored, UNAVAILABLE
         while loading.
         """
@@ -97,7 +98,8 @@ class SearcherServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetVideo(self, request, context):
-        """Returns one video with its scenes and moments, and on request their embeddings.
+        """Returns one video with its scenes, moments and text spans, and on request their
+        embeddings.
         Returns NOT_FOUND for an unknown id, INVALID_ARGUMENT for an empty or too long id.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)

@@ -22,6 +22,7 @@ from starlette.templating import Jinja2Templates
 
 from videosearch.common.errors import VideoSearchError
 from videosearch.web import clips, index_pages, library_pages, media, search_pages
+from videosearch.web.body_limit import FORM_OVERHEAD_BYTES, BodyLimitMiddleware
 from videosearch.web.csrf import CsrfMiddleware
 from videosearch.web.services import ServiceClients, Services, failure_of
 from videosearch.web.settings import WebSettings
@@ -38,6 +39,9 @@ SECURITY_HEADERS = {
     "x-content-type-options": "nosniff",
     "referrer-policy": "same-origin",
 }
+
+# Context that only a visitor with a valid token may see, and what an error page shows instead.
+PROTECTED_CONTEXT = {"listing": None, "jobs": [], "groups": [], "result": None, "next_page_token": "", "total": 0}
 
 
 class SecurityHeadersMiddleware:
@@ -81,6 +85,9 @@ class Gateway:
         """The failure shown in the page; an htmx action's goes to the page's message area."""
         failure = failure_of(error)
         log.info("%s %s: %s", request.method, request.url.path, failure.message)
+        if failure.needs_token:
+            # Whatever a route gathered before the refusal is not shown to a visitor without a valid token.
+            context |= {key: value for key, value in PROTECTED_CONTEXT.items() if key in context}
         response = self.render(request, template, failure.http_status, error=failure, **context)
         if template == "error.html" and is_fragment_request(request):
             response.headers.update({"hx-retarget": "#messages", "hx-reswap": "innerHTML"})
@@ -130,6 +137,9 @@ def create_app(settings: WebSettings) -> Starlette:
     app = Starlette(
         routes=routes,
         middleware=[Middleware(SecurityHeadersMiddleware),
+                    Middleware(BodyLimitMiddleware, max_body_bytes=settings.max_upload_mb * (1 << 20) + FORM_OVERHEAD_BYTES,
+                               what_to_do=f"send an image of at most {settings.max_upload_mb} MiB "
+                                          "(the page's --max-upload-mb)"),
                     Middleware(CsrfMiddleware, secure_cookies=settings.secure_cookies)],
         lifespan=_closing(gateway),
     )

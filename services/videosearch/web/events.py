@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator
 
 from videosearch.common.errors import VideoSearchError
 from videosearch.indexer.client import IndexerClient, JobWatch
-from videosearch.indexer.jobs import Job
+from videosearch.indexer.jobs.manager import Job
 from videosearch.web.services import failure_of
 from videosearch_cli.output import plain
 

@@ -26,10 +26,12 @@ def routes(gateway) -> list[Route]:
         folder = request.query_params.get("path", "")
         context = {"section": "index", "listing": None, "roots": [str(r) for r in gateway.roots], "jobs": []}
         try:
-            if folder:
-                context["listing"] = await gateway.call(list_folder, folder, gateway.roots)
+            # The Indexer call first: it is what checks the visitor's token, and a folder's
+            # entries are shown only to a visitor the Indexer would let index them.
             jobs, _ = await gateway.call(gateway.clients(request).indexer.list_page, JOBS_SHOWN)
             context["jobs"] = jobs
+            if folder:
+                context["listing"] = await gateway.call(list_folder, folder, gateway.roots)
         except VideoSearchError as error:
             return gateway.error(request, error, "index.html", **context)
         return gateway.render(request, "index.html", **context)

@@ -8,9 +8,9 @@ from typing import Protocol
 
 import numpy as np
 
-from videosearch.searcher.index import Candidates, Ranked
-from videosearch.searcher.store import Collection
-from videosearch.searcher.types import MomentRecord, SceneRecord, SearchParams, VideoExtras, VideoRecord
+from videosearch.searcher.ranking.index import Candidates, Ranked
+from videosearch.searcher.storage.store import Collection
+from videosearch.searcher.types import MomentRecord, SceneRecord, SearchParams, TextSpan, VideoExtras, VideoRecord
 
 
 class SceneBackend(Protocol):
@@ -27,6 +27,9 @@ class SceneBackend(Protocol):
 
     def get_embeddings(self, video_id: str) -> np.ndarray | None:
         """(moments, dim) float32, in moment order."""
+
+    def get_text_spans(self, video_id: str) -> tuple[TextSpan, ...]:
+        """What is said and written in the video, as stored with it; () for none or an unknown id."""
 
     def delete_video(self, video_id: str) -> int | None:
         """Deletes a video; returns how many scenes went, None for an unknown id. Deleting the

@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 
 from videosearch.common.errors import NotFound
-from videosearch.searcher.index import Candidates, Ranked
+from videosearch.searcher.ranking.index import Candidates, Ranked
 from videosearch.searcher.service import Searcher
-from videosearch.searcher.store import Collection
-from videosearch.searcher.types import MomentRecord, SceneRecord, SearchParams, VideoExtras, VideoRecord
+from videosearch.searcher.storage.store import Collection
+from videosearch.searcher.types import MomentRecord, SceneRecord, SearchParams, TextSpan, VideoExtras, VideoRecord
 
 
 class EmbeddedBackend:
@@ -32,6 +32,9 @@ class EmbeddedBackend:
 
     def get_embeddings(self, video_id: str) -> np.ndarray | None:
         return self.searcher.store.get_embeddings(video_id)
+
+    def get_text_spans(self, video_id: str) -> tuple[TextSpan, ...]:
+        return self.searcher.store.get_text_spans(video_id)
 
     def delete_video(self, video_id: str) -> int | None:
         try:

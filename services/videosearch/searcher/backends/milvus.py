@@ -35,14 +35,15 @@ import numpy as np
 
 from videosearch.common.errors import FailedPrecondition, Unavailable
 from videosearch.searcher import validation
-from videosearch.searcher.filters import VideoTable
-from videosearch.searcher.index import Candidates, Ranked
-from videosearch.searcher.ranking import best_scenes
-from videosearch.searcher.store import (
+from videosearch.searcher.ranking.filters import VideoTable
+from videosearch.searcher.ranking.index import Candidates, Ranked
+from videosearch.searcher.ranking.top_k import best_scenes
+from videosearch.searcher.storage.store import (
     Collection,
     check_same_model,
     extras_records,
     frames_from_bytes,
+    text_spans_from_json,
     thumbnail_from_bytes,
     video_from_json,
     video_to_json,
@@ -53,6 +54,7 @@ from videosearch.searcher.types import (
     SceneHit,
     SceneRecord,
     SearchParams,
+    TextSpan,
     Thumbnail,
     VideoExtras,
     VideoHit,
@@ -117,7 +119,7 @@ class MilvusBackend:
         self.uri = uri
         self.index_type = index_type
         self._videos, self._moments, self._meta = f"{prefix}_videos", f"{prefix}_moments", f"{prefix}_meta"
-        self._blobs = f"{prefix}_blobs"  # sampled frames and thumbnails, a video generation's like its moments
+        self._blobs = f"{prefix}_blobs"  # sampled frames, thumbnails, text spans; a video generation's like its moments
         self._create(self._videos, self._video_schema())
         self._create(self._meta, self._meta_schema())
         self._create(self._blobs, self._blob_schema())
@@ -376,6 +378,10 @@ class MilvusBackend:
     def get_thumbnail(self, video_id: str, scene_index: int) -> Thumbnail | None:
         raw = self._blob(video_id, "thumb", scene_index)
         return None if raw is None else thumbnail_from_bytes(raw)
+
+    def get_text_spans(self, video_id: str) -> tuple[TextSpan, ...]:
+        raw = self._blob(video_id, "text", 0)
+        return () if raw is None else text_spans_from_json(raw)
 
     def video(self, video_id: str) -> VideoRecord | None:
         row = self._video_rows([video_id]).get(video_id)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from videosearch.searcher.backends.milvus import MilvusBackend
-from videosearch.searcher.index import Candidates, Ranked
+from videosearch.searcher.ranking.index import Candidates, Ranked
 from videosearch.searcher.types import (
     MomentRecord,
     SceneRecord,
@@ -49,6 +49,9 @@ class MilvusStore:
 
     def get_thumbnail(self, video_id: str, scene_index: int):
         return self.backend.get_thumbnail(video_id, scene_index)
+
+    def get_text_spans(self, video_id: str):
+        return self.backend.get_text_spans(video_id)
 
     def list_videos(self, after: str | None, limit: int) -> list[VideoRecord]:
         return self.backend.list_videos(after, limit)

@@ -4,7 +4,7 @@ The Searcher is the only process that opens this database (LevelDB takes a lock
 file; a second opener fails with :class:`StoreLocked`). Everything lives in ONE
 LevelDB so a single write batch is atomic across all logical indexes::
 
-    meta/schema                   b"3"                   store layout version
+    meta/schema                   b"4"                   store layout version
     meta/collection               JSON                   model id, dim, dtype of ALL stored vectors
     meta/generation               ascii int              bumped by every write (ANN index freshness)
     meta/next_serial              ascii int              next scene serial (stable ANN keys)
@@ -14,6 +14,7 @@ LevelDB so a single write batch is atomic across all logical indexes::
     emb/<id> NUL <index u32 BE>   raw <f4 bytes          moment -> embedding
     frames/<id> NUL <moment u32 BE>  binary (FRAMES_LAYOUT)  moment -> its sampled frames: numbers, times, <f2 embeddings
     thumb/<id> NUL <scene u32 BE>    binary (THUMB_LAYOUT)   scene -> JPEG thumbnail of its middle sampled frame
+    text/<id>                     JSON list (TEXT_LAYOUT) video -> what is said and written in it, by start time
     changes/<generation 20 digits>   JSON                   which video the write of that generation touched
 
 A moment is the unit of search: a stretch of a scene with its own embedding (a
@@ -41,6 +42,10 @@ leaves the old schema intact and the upgrade simply runs again):
   scores, their scenes no thumbnail; re-indexing adds them). The version is bumped even
   so because a schema-2 Searcher would delete such a video and leave its ``frames/`` and
   ``thumb/`` keys behind as orphans; now it refuses the store instead.
+* 4: text spans (``text/``: subtitle and transcript cues, on-screen text), one key per video
+  that has any, written in the video's batch and deleted with it. The lexical index is
+  rebuilt from these keys at start-up. The upgrade from 3 (or older) only writes the new
+  version, for the same reason as 3: a schema-3 Searcher would leave ``text/`` orphans.
 """
 
 from __future__ import annotations
@@ -61,11 +66,14 @@ import logging
 import numpy as np
 import plyvel
 
+from videosearch.common.disk import DiskFull, disk_space_for
 from videosearch.common.errors import FailedPrecondition
 from videosearch.searcher.types import (
     MomentRecord,
     SampledFrame,
     SceneRecord,
+    TextBox,
+    TextSpan,
     Thumbnail,
     VideoExtras,
     VideoLocation,
@@ -75,8 +83,8 @@ from videosearch.searcher.types import (
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 3
-UPGRADABLE_SCHEMAS = (1, 2)
+SCHEMA_VERSION = 4
+UPGRADABLE_SCHEMAS = (1, 2, 3)
 VECTOR_DTYPE = np.dtype("<f4")
 # Frame embeddings only explain hits (which frame matched, each frame's score): float16 keeps
 # those scores within about 1e-3 of float32 at half the disk.
@@ -84,6 +92,7 @@ FRAME_VECTOR_DTYPE = np.dtype("<f2")
 FRAMES_LAYOUT = "u32 n | n x i64 frame | n x f64 seconds | n x dim x f2 embedding (little-endian)"
 THUMB_LAYOUT = "i32 width | i32 height | i64 frame | f64 seconds | JPEG bytes (little-endian)"
 _THUMB_HEAD = struct.Struct("<iiqd")
+TEXT_LAYOUT = "[[kind, start_seconds, end_seconds, text, language, source, [x, y, width, height] or null], ...]"
 
 _SCHEMA = b"meta/schema"
 _COLLECTION = b"meta/collection"
@@ -95,6 +104,7 @@ _MOMENTS = b"moments/"
 _EMB = b"emb/"
 _FRAMES = b"frames/"
 _THUMB = b"thumb/"
+_TEXT = b"text/"
 
 
 _CHANGES = b"changes/"
@@ -213,6 +223,24 @@ def _thumb_key(video_id: str, scene_index: int) -> bytes:
     return _THUMB + video_id.encode() + b"\x00" + struct.pack(">I", scene_index)
 
 
+def _text_key(video_id: str) -> bytes:
+    return _TEXT + video_id.encode()
+
+
+def text_spans_to_json(spans: tuple[TextSpan, ...]) -> bytes:
+    """A video's spans in TEXT_LAYOUT."""
+    return json.dumps(
+        [[t.kind, t.start_seconds, t.end_seconds, t.text, t.language, t.source,
+          None if t.box is None else [t.box.x, t.box.y, t.box.width, t.box.height]] for t in spans],
+        ensure_ascii=False, separators=(",", ":"),
+    ).encode()
+
+
+def text_spans_from_json(raw: bytes) -> tuple[TextSpan, ...]:
+    return tuple(TextSpan(kind, start, end, text, language, source, None if box is None else TextBox(*box))
+                 for kind, start, end, text, language, source, box in json.loads(raw))
+
+
 def _per_video_prefixes(video_id: str) -> tuple[bytes, ...]:
     """Prefixes of every per-row key of a video (deleted with it)."""
     return tuple(prefix + video_id.encode() + b"\x00" for prefix in (_EMB, _FRAMES, _THUMB))
@@ -239,7 +267,8 @@ def frames_from_bytes(raw: bytes, moment_index: int) -> tuple[list[SampledFrame]
 
 def extras_records(extras: VideoExtras) -> Iterator[tuple[str, int, bytes]]:
     """A video's extras as records: ("frames", moment index, FRAMES_LAYOUT) for each moment
-    with sampled frames, ("thumb", scene index, THUMB_LAYOUT) for each scene's thumbnail."""
+    with sampled frames, ("thumb", scene index, THUMB_LAYOUT) for each scene's thumbnail,
+    ("text", 0, TEXT_LAYOUT) for its text spans when it has any."""
     at = 0
     by_moment: dict[int, list[SampledFrame]] = {}
     for frame in extras.frames:
@@ -249,6 +278,8 @@ def extras_records(extras: VideoExtras) -> Iterator[tuple[str, int, bytes]]:
         at += len(frames)
     for scene_index, thumbnail in enumerate(extras.thumbnails):
         yield "thumb", scene_index, thumbnail_to_bytes(thumbnail)
+    if extras.text_spans:
+        yield "text", 0, text_spans_to_json(extras.text_spans)
 
 
 def thumbnail_to_bytes(thumbnail: Thumbnail) -> bytes:
@@ -351,7 +382,8 @@ class SearcherStore:
         # it keeps no log (see CHANGES_NOTE) and the quantized tier turns it on when it opens.
         self.log_changes = log_changes
         self.path = self.data_dir / "leveldb"
-        self.path.mkdir(parents=True, exist_ok=True)
+        with self.disk_space():
+            self.path.mkdir(parents=True, exist_ok=True)
         self._key = self.path.resolve()
         with _OPEN_GUARD:
             if self._key in _OPEN_IN_THIS_PROCESS:
@@ -361,7 +393,8 @@ class SearcherStore:
                 )
             _OPEN_IN_THIS_PROCESS.add(self._key)
         try:
-            self.db = self._open_db()
+            with self.disk_space():
+                self.db = self._open_db()
         except plyvel.IOError as exc:
             self._release()
             if "lock" in str(exc).lower():
@@ -370,9 +403,18 @@ class SearcherStore:
                     "stop that process or start this one with another --data-dir"
                 ) from exc
             raise
-        self._check_schema()
+        except DiskFull:
+            self._release()
+            raise
+        with self.disk_space():
+            self._check_schema()
 
     # -- lifecycle ---------------------------------------------------------------
+
+    def disk_space(self):
+        """Wraps the store's writes: a full disk is DiskFull naming the data directory."""
+        return disk_space_for(self.data_dir, "--data-dir", "delete videos you no longer need, or other files on "
+                                                           "that disk")
 
     def _open_db(self) -> plyvel.DB:
         # Vectors do not compress; skipping snappy makes full scans at startup faster.
@@ -412,8 +454,8 @@ class SearcherStore:
             )
 
     def _upgrade(self, schema: int) -> None:
-        """Schema 1 or 2 -> 3 (see the module doc) in one atomic batch: from 1, one moment per
-        scene; from 2 there is nothing to rewrite (no video has frames or thumbnails yet)."""
+        """Schema 1, 2 or 3 -> 4 (see the module doc) in one atomic batch: from 1, one moment per
+        scene; from 2 or 3 there is nothing to rewrite (no video has frames, thumbnails or text yet)."""
         upgraded = 0
         with self.db.snapshot() as snap, self.db.write_batch(transaction=True, sync=True) as batch:
             if schema == 1:
@@ -496,6 +538,21 @@ class SearcherStore:
         """A moment's sampled frames and their float16 embeddings; None when not stored."""
         raw = self.db.get(_frames_key(video_id, moment_index))
         return None if raw is None else frames_from_bytes(raw, moment_index)
+
+    def get_text_spans(self, video_id: str) -> tuple[TextSpan, ...]:
+        """A video's text spans by start time; () when it has none (or is unknown)."""
+        raw = self.db.get(_text_key(video_id))
+        return () if raw is None else text_spans_from_json(raw)
+
+    def iter_text_spans(self) -> Iterator[tuple[str, int, tuple[TextSpan, ...]]]:
+        """(video id, serial of its moment 0, its spans) for every video with text, from one
+        snapshot: what the lexical index is rebuilt from at start-up."""
+        with self.db.snapshot() as snap:
+            for key, raw in snap.iterator(prefix=_TEXT):
+                video_id = key[len(_TEXT):].decode()
+                record = snap.get(_video_key(video_id))
+                if record is not None:
+                    yield video_id, json.loads(record)["scene_serial_base"], text_spans_from_json(raw)
 
     def get_thumbnail(self, video_id: str, scene_index: int) -> Thumbnail | None:
         raw = self.db.get(_thumb_key(video_id, scene_index))
@@ -633,7 +690,7 @@ class SearcherStore:
 
     def prune_changes(self, up_to: int) -> None:
         """Drops the log entries up to generation ``up_to`` (a tier saved there no longer needs them)."""
-        with self.db.write_batch(sync=False) as batch:
+        with self.disk_space(), self.db.write_batch(sync=False) as batch:
             for key in self.db.iterator(start=_CHANGES, stop=_change_key(up_to + 1), include_value=False):
                 batch.delete(key)
 
@@ -684,7 +741,7 @@ class SearcherStore:
         old = _serial_range(old_raw)
         serial_base = int(self.db.get(_NEXT_SERIAL, b"0"))
         vectors = np.ascontiguousarray(embeddings, dtype=VECTOR_DTYPE)
-        with self.db.write_batch(transaction=True, sync=False) as batch:
+        with self.disk_space(), self.db.write_batch(transaction=True, sync=False) as batch:
             if old_raw is not None:
                 self._delete_rows(batch, video.video_id)
             if collection is None:
@@ -710,7 +767,8 @@ class SearcherStore:
         if raw is None:
             return False
         _, serial_base = video_from_json(raw)
-        self.db.put(key, video_to_json(video, serial_base), sync=False)
+        with self.disk_space():
+            self.db.put(key, video_to_json(video, serial_base), sync=False)
         return True
 
     def _put_embedding(self, batch, video_id: str, index: int, vector: np.ndarray) -> None:
@@ -718,13 +776,15 @@ class SearcherStore:
 
     @staticmethod
     def _put_extras(batch, video_id: str, extras: VideoExtras) -> None:
+        keys = {"frames": _frames_key, "thumb": _thumb_key, "text": lambda video_id, _item: _text_key(video_id)}
         for kind, item, raw in extras_records(extras):
-            batch.put(_frames_key(video_id, item) if kind == "frames" else _thumb_key(video_id, item), raw)
+            batch.put(keys[kind](video_id, item), raw)
 
     def _delete_rows(self, batch, video_id: str) -> None:
         for prefix in _per_video_prefixes(video_id):
             for key in self.db.iterator(prefix=prefix, include_value=False):
                 batch.delete(key)
+        batch.delete(_text_key(video_id))
 
     def delete_video(self, video_id: str) -> int | None:
         """Deletes a video and its scenes in one batch; returns the scene count, None if unknown."""
@@ -732,7 +792,7 @@ class SearcherStore:
         if raw is None:
             return None
         video, _ = video_from_json(raw)
-        with self.db.write_batch(transaction=True, sync=False) as batch:
+        with self.disk_space(), self.db.write_batch(transaction=True, sync=False) as batch:
             self._delete_rows(batch, video_id)
             batch.delete(_scenes_key(video_id))
             batch.delete(_moments_key(video_id))

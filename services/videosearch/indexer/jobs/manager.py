@@ -17,6 +17,7 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
+from videosearch.common.disk import DiskFull
 from videosearch.common.errors import (
     Cancelled,
     FailedPrecondition,
@@ -24,8 +25,8 @@ from videosearch.common.errors import (
     NotFound,
     ResourceExhausted,
 )
-from videosearch.indexer.detectors import DetectorSettings
-from videosearch.indexer.sampling import SamplingPolicy
+from videosearch.indexer.media.detectors import DetectorSettings
+from videosearch.indexer.media.sampling import SamplingPolicy
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +76,7 @@ class IndexOptions:
 
     Frames are sampled through time (one per ``seconds_per_sample``, at least
     ``min_frames_per_scene``, at most ``max_frames_per_scene``) unless ``frames_per_scene``
-    asks for a fixed number per scene (the article's 3); see videosearch.indexer.sampling.
+    asks for a fixed number per scene (the article's 3); see videosearch.indexer.media.sampling.
     """
 
     detector_threshold: float = _DETECTOR_DEFAULTS.threshold
@@ -188,7 +189,7 @@ Work = Callable[[Job, JobHandle], None]
 class JobManager:
     """Runs jobs on ``workers`` threads and keeps their records for Get/List/Watch.
 
-    With a ``store`` (videosearch.indexer.job_store) the records are also on disk: a new
+    With a ``store`` (videosearch.indexer.jobs.store) the records are also on disk: a new
     manager over the same store knows every job of the last one, and runs again those it
     left queued or running (a ``kill -9`` included)."""
 
@@ -246,11 +247,12 @@ class JobManager:
                     f"{queued} jobs are already queued; wait for some to finish, or raise --max-queued-jobs"
                 )
             job = Job(job_id=f"{next(self._sequence):06d}-{uuid.uuid4().hex[:8]}", path=path, options=options)
+            if self._store is not None:
+                # Accepted means it survives a crash: on disk before it is known (a full disk refuses it).
+                self._store.put(job, sync=True)
             self._jobs[job.job_id] = job
             self._transitions[job.job_id] = [job]
             self._handles[job.job_id] = JobHandle(self, job.job_id)
-            if self._store is not None:
-                self._store.put(job, sync=True)  # accepted means it survives a crash
             self._forget_old_jobs()
         self._pool.submit(self._run, job.job_id)
         return job
@@ -297,8 +299,7 @@ class JobManager:
             self._jobs[job_id] = updated
             if (updated.state, updated.stage) != (job.state, job.stage):
                 self._transitions[job_id].append(updated)
-                if self._store is not None:
-                    self._store.put(updated)
+                self._persist(updated)
             self._changed.notify_all()
             for wake in list(self._listeners):
                 try:
@@ -306,11 +307,24 @@ class JobManager:
                 except RuntimeError:  # that watcher's event loop has closed
                     self._listeners.discard(wake)
 
+    def _persist(self, job: Job) -> None:
+        """A running job's change, on disk when there is room: a full state directory must not
+        fail the job (its accepted record is on disk already, so it would run again after a restart)."""
+        if self._store is None:
+            return
+        try:
+            self._store.put(job)
+        except DiskFull as exc:
+            log.warning("job %s: its %s state is not on disk: %s", job.job_id, job.state.name.lower(), exc)
+
     def _forget_old_jobs(self) -> None:
         finished = [j.job_id for j in self._jobs.values() if j.state.finished]
         for job_id in finished[: max(0, len(finished) - self._finished_kept)]:
             if self._store is not None:
-                self._store.delete(job_id)
+                try:
+                    self._store.delete(job_id)
+                except DiskFull:
+                    break  # kept until there is room to forget it on disk too
             del self._jobs[job_id]
             self._handles.pop(job_id, None)
             self._transitions.pop(job_id, None)
@@ -318,11 +332,11 @@ class JobManager:
     # -- reading ---------------------------------------------------------------
     def get(self, job_id: str) -> Job:
         if not job_id:
-            raise InvalidArgument("job_id is empty; give the id SubmitIndexJob returned (ListIndexJobs lists them)")
+            raise InvalidArgument("job_id is empty; give the id SubmitIndexJob returned (`videosearch jobs list`, the ListIndexJobs call, lists them)")
         with self._changed:
             job = self._jobs.get(job_id)
         if job is None:
-            raise NotFound(f"no job {job_id!r}; list jobs to see the ids this indexer knows")
+            raise NotFound(f"no job {job_id!r}; `videosearch jobs list` (the ListIndexJobs call) shows the ids this indexer knows")
         return job
 
     def list(self, limit: int, *, before: int | None = None) -> tuple[list[Job], int | None]:

@@ -1,7 +1,7 @@
 """Opening a video file: what it is (VideoInfo), how its pixels are shown (PixelAspect), and
 the errors a file that cannot be indexed raises.
 
-Both the facade ``videosearch.indexer.media`` and the decode pass ``videosearch.indexer.scenes``
+Both the facade ``videosearch.indexer.media.facade`` and the decode pass ``videosearch.indexer.media.scenes``
 import this module, and it imports neither, so the indexer's modules form no import cycle.
 Frame rates are exact Fractions; frame numbers count decoded frames from 0.
 """
@@ -18,8 +18,8 @@ import numpy as np
 
 from videosearch.common.errors import InvalidArgument, NotFound, PermissionDenied, VideoSearchError
 from videosearch.common.timecode import Timecode, fps_fraction
-from videosearch.indexer.decoding import DecoderSettings
-from videosearch.indexer.pyav_capture import CannotDecode, PyAVCapture
+from videosearch.indexer.media.decoding import DecoderSettings
+from videosearch.indexer.media.pyav_capture import CannotDecode, PyAVCapture
 
 ProgressCallback = Callable[[int, int], None]
 """Called as ``on_progress(done, total)``; ``done`` only grows."""
@@ -94,7 +94,7 @@ class VideoInfo:
     metadata (a phone video shot upright is taller than wide); ``display_width`` and
     ``display_height`` also apply the pixel aspect ratio (a 704x576 stream with 16:11 pixels
     shows as 1024x576). ``fps`` is the container's average rate: times come from the
-    frames' presentation timestamps (videosearch.indexer.frame_times), not from it.
+    frames' presentation timestamps (videosearch.indexer.media.frame_times), not from it.
     """
 
     path: str
@@ -178,7 +178,7 @@ def open_video(
 ) -> tuple[cv2.VideoCapture | PyAVCapture, VideoInfo, np.ndarray]:
     """Opens ``path`` and decodes its first frame: (capture positioned after frame 0, info, frame 0).
 
-    ``decoder`` sets the library, decoder threads and hardware decoding (videosearch.indexer.decoding);
+    ``decoder`` sets the library, decoder threads and hardware decoding (videosearch.indexer.media.decoding);
     the defaults open it as PySceneDetect does. ``shrink`` lets a PyAV decoder with ``shrink`` or
     ``lowres`` on deliver frames smaller than ``info``'s size by that factor (OpenCV ignores it).
 

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import plyvel
 
+from videosearch.common.disk import disk_space_for
 from videosearch.common.errors import FailedPrecondition
 
 log = logging.getLogger(__name__)
@@ -75,10 +76,12 @@ class JobStore:
     """Job records in LevelDB under ``state_dir``; one Indexer process opens it at a time."""
 
     def __init__(self, state_dir: str | Path) -> None:
+        self._state_dir = state_dir
         path = Path(state_dir) / "jobs"
-        path.mkdir(parents=True, exist_ok=True)
         try:
-            self._db = plyvel.DB(str(path), create_if_missing=True)
+            with self.disk_space():
+                path.mkdir(parents=True, exist_ok=True)
+                self._db = plyvel.DB(str(path), create_if_missing=True)
         except plyvel.IOError as exc:
             raise FailedPrecondition(
                 f"the Indexer state directory {state_dir} is in use by another Indexer ({exc}); stop that one "
@@ -86,20 +89,27 @@ class JobStore:
             ) from None
         raw = self._db.get(_SCHEMA)
         if raw is None:
-            self._db.put(_SCHEMA, str(SCHEMA_VERSION).encode(), sync=True)
+            with self.disk_space():
+                self._db.put(_SCHEMA, str(SCHEMA_VERSION).encode(), sync=True)
         elif int(raw) != SCHEMA_VERSION:
             self._db.close()
             raise FailedPrecondition(f"{path} holds job schema {int(raw)}; this Indexer reads {SCHEMA_VERSION}")
         self._lock = threading.Lock()
 
+    def disk_space(self):
+        """Wraps the writes: a full disk is DiskFull naming the state directory."""
+        return disk_space_for(self._state_dir, "--state-dir", "other files on that disk; finished jobs' records "
+                                                              "there are small")
+
     def put(self, job, *, sync: bool = False) -> None:
-        """Writes a job record. ``sync`` also survives a power cut (used when a job is accepted)."""
-        with self._lock:
+        """Writes a job record. ``sync`` also survives a power cut (used when a job is accepted).
+        Raises DiskFull when the state directory's disk is full."""
+        with self._lock, self.disk_space():
             if not self._db.closed:
                 self._db.put(_JOB + job.job_id.encode(), json.dumps(to_json(job)).encode(), sync=sync)
 
     def delete(self, job_id: str) -> None:
-        with self._lock:
+        with self._lock, self.disk_space():
             if not self._db.closed:
                 self._db.delete(_JOB + job_id.encode())
 

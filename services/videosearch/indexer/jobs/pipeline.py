@@ -19,15 +19,15 @@ import numpy as np
 
 from videosearch.common.errors import Cancelled, NotFound
 from videosearch.embedder.types import ModelInfo
-from videosearch.indexer import media
-from videosearch.indexer.decoding import DecoderSettings
-from videosearch.indexer.frame_times import FrameTimes
-from videosearch.indexer.failures import Dependency, failing_iter, failures_of
+from videosearch.indexer.media import facade as media
+from videosearch.indexer.media.decoding import DecoderSettings
+from videosearch.indexer.media.frame_times import FrameTimes
+from videosearch.indexer.jobs.failures import Dependency, failing_iter, failures_of
 from videosearch.common.resilience import RetryPolicy
-from videosearch.indexer.limits import MediaLimits
-from videosearch.indexer.locations import file_location, record_location
-from videosearch.indexer.moments import MomentSettings, VideoMoment, join_across_cuts, split_scene, unit_mean
-from videosearch.indexer.jobs import (
+from videosearch.indexer.jobs.limits import MediaLimits
+from videosearch.indexer.jobs.locations import file_location, record_location
+from videosearch.indexer.media.moments import MomentSettings, VideoMoment, join_across_cuts, split_scene, unit_mean
+from videosearch.indexer.jobs.manager import (
     ErrorReason,
     IndexOptions,
     Job,
@@ -35,12 +35,12 @@ from videosearch.indexer.jobs import (
     JobHandle,
     JobStage,
 )
-from videosearch.indexer.opened_file import OpenedFile
+from videosearch.indexer.media.opened_file import OpenedFile
 from videosearch.indexer.paths import AllowedRoots
-from videosearch.indexer.reuse import DEFAULT_MAX_DIFFERENCE, embedding_sources
-from videosearch.indexer.thumbnails import MAX_SIDE as THUMBNAIL_SIDE
-from videosearch.indexer.thumbnails import middle_sample, read_back_thumbnails, thumbnail_of
-from videosearch.indexer.timing import StageClock
+from videosearch.indexer.media.reuse import DEFAULT_MAX_DIFFERENCE, embedding_sources
+from videosearch.indexer.media.thumbnails import MAX_SIDE as THUMBNAIL_SIDE
+from videosearch.indexer.media.thumbnails import middle_sample, read_back_thumbnails, thumbnail_of
+from videosearch.indexer.media.timing import StageClock
 from videosearch.searcher.types import (
     MomentRecord,
     SampledFrame,
@@ -98,7 +98,7 @@ class IndexPipeline:
     6. ``_store_video``: one atomic upsert into the Searcher
 
     Errors of the Embedder, the Searcher and the file become the job's failure reason
-    through the one table in :mod:`videosearch.indexer.failures`."""
+    through the one table in :mod:`videosearch.indexer.jobs.failures`."""
 
     def __init__(
         self, embedder: ImageEmbedder, store: VideoStore, *, embed_requests_in_flight: int = 4,
@@ -107,7 +107,7 @@ class IndexPipeline:
         decoder: DecoderSettings = DecoderSettings(), reuse_max_difference: float = DEFAULT_MAX_DIFFERENCE,
     ) -> None:
         self._embedder = embedder
-        self._reuse_max_difference = reuse_max_difference  # see videosearch.indexer.reuse
+        self._reuse_max_difference = reuse_max_difference  # see videosearch.indexer.media.reuse
         self._roots = roots  # checked again on the opened file (None: tests that index anything)
         self._decoder = decoder
         self._retry = retry
@@ -204,7 +204,7 @@ class IndexPipeline:
     def _already_indexed(self, video_id: str, model_id: str) -> bool:
         with failures_of(Dependency.SEARCHER):
             try:
-                stored, _ = self._store.get_video(video_id)
+                stored, _ = self._retry.call(lambda: self._store.get_video(video_id))  # a Searcher restarting: wait
             except NotFound:
                 return False
         return stored.model_id == model_id
@@ -255,7 +255,10 @@ class IndexPipeline:
             # Only the samples that are their own source run CLIP; the others take their anchor's vector.
             embedded = sorted(set(sources))
             with clock.timing("embed"):
-                vectors = np.asarray(self._embedder.embed_images(pixels[embedded]))
+                # An Embedder that goes away mid-job (a restart) is waited for like one that is away
+                # at the start; only this request is sent again: the scenes already embedded are kept.
+                vectors = np.asarray(self._retry.call(lambda: self._embedder.embed_images(pixels[embedded]),
+                                                      should_stop=handle.should_stop))
             row = {sample: i for i, sample in enumerate(embedded)}
             return vectors[[row[source] for source in sources]]
 

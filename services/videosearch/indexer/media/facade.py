@@ -2,9 +2,9 @@
 
 This is the Indexer's facade over its media code: the pipeline calls ``sha256_file``,
 ``probe`` and ``iter_scenes`` from here and catches ``MediaError``. The types live in
-videosearch.indexer.video_file, which scenes imports too (so nothing imports back here).
+videosearch.indexer.media.video_file, which scenes imports too (so nothing imports back here).
 Frame rates are exact Fractions; frame numbers count decoded frames from 0; times are the
-frames' presentation timestamps (videosearch.indexer.frame_times).
+frames' presentation timestamps (videosearch.indexer.media.frame_times).
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ import os
 from collections.abc import Callable
 
 from videosearch.embedder.types import Preprocessing
-from videosearch.indexer.decoding import DecoderSettings
-from videosearch.indexer.detectors import DetectorSettings
-from videosearch.indexer.sampling import SamplingPolicy
-from videosearch.indexer.scenes import DEFAULT_MAX_CANDIDATES, SceneReader
-from videosearch.indexer.video_file import (  # noqa: F401  (re-exported: the facade's names)
+from videosearch.indexer.media.decoding import DecoderSettings
+from videosearch.indexer.media.detectors import DetectorSettings
+from videosearch.indexer.media.sampling import SamplingPolicy
+from videosearch.indexer.media.scenes import SceneReader
+from videosearch.indexer.media.video_file import (  # noqa: F401  (re-exported: the facade's names)
     FileMissingError,
     FileNotReadableError,
     MediaError,
@@ -87,19 +87,19 @@ def iter_scenes(
     decoder: DecoderSettings | None = None,
 ) -> SceneReader:
     """One decode pass over ``path`` that yields each scene, with its sampled frames'
-    pixels, as soon as the scene closes. See :class:`videosearch.indexer.scenes.SceneReader`
+    pixels, as soon as the scene closes. See :class:`videosearch.indexer.media.scenes.SceneReader`
     (iteration, errors, progress, cancellation, ``video_info``) and
-    :mod:`videosearch.indexer.sampling` (which frames are sampled).
+    :mod:`videosearch.indexer.media.sampling` (which frames are sampled).
 
     ``threshold`` and ``min_scene_len`` (frames) are ContentDetector's; ``detector`` picks
-    another cut detector (see :mod:`videosearch.indexer.detectors`); ``sampling`` says how
+    another cut detector (see :mod:`videosearch.indexer.media.detectors`); ``sampling`` says how
     many frames per scene are sampled (default: one per second, 3 to 160, see
-    :mod:`videosearch.indexer.sampling`); ``frames_per_scene`` is a fixed K instead; ``max_candidates`` bounds the frames buffered per open scene;
+    :mod:`videosearch.indexer.media.sampling`); ``frames_per_scene`` is a fixed K instead; ``max_candidates`` bounds the frames buffered per open scene (default: what the sampling needs, at least 384);
     ``preprocess_workers`` threads preprocess frames (0: inline; default min(2, CPUs));
     ``resize_backend`` is "torch" (default when importable) or "pillow", see
-    :mod:`videosearch.indexer.preprocess`; ``on_progress`` is called every
+    :mod:`videosearch.embedder.preprocessing`; ``on_progress`` is called every
     ``progress_every`` frames; ``decoder`` sets decoder threads and hardware decoding
-    (:mod:`videosearch.indexer.decoding`).
+    (:mod:`videosearch.indexer.media.decoding`).
     """
     return SceneReader(
         path,
@@ -111,7 +111,7 @@ def iter_scenes(
         detector=detector,
         on_progress=on_progress,
         should_stop=should_stop,
-        max_candidates=DEFAULT_MAX_CANDIDATES if max_candidates is None else max_candidates,
+        max_candidates=max_candidates,
         preprocess_workers=preprocess_workers,
         resize_backend=resize_backend,
         progress_every=progress_every,

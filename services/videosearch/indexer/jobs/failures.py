@@ -17,9 +17,9 @@ from videosearch.common.errors import (
     Unavailable,
     VideoSearchError,
 )
-from videosearch.indexer.jobs import ErrorReason, JobFailure
-from videosearch.indexer.limits import LimitExceeded
-from videosearch.indexer.media import MediaError, NotAVideoError
+from videosearch.indexer.jobs.manager import ErrorReason, JobFailure
+from videosearch.indexer.jobs.limits import LimitExceeded
+from videosearch.indexer.media.facade import MediaError, NotAVideoError
 
 
 class Dependency(enum.Enum):

@@ -34,10 +34,10 @@ from pathlib import Path
 
 import numpy as np
 
-from videosearch.searcher.ann import DEFAULT_ANN_CANDIDATES, DEFAULT_ANN_THRESHOLD, AnnParams, HnswIndex
-from videosearch.searcher.filters import VideoTable
-from videosearch.searcher.ranking import best_scenes, ordered, top_candidates
-from videosearch.searcher.store import ROW_COLUMNS, LoadedCollection, row_columns
+from videosearch.searcher.ranking.ann import DEFAULT_ANN_CANDIDATES, DEFAULT_ANN_THRESHOLD, AnnParams, HnswIndex
+from videosearch.searcher.ranking.filters import VideoTable
+from videosearch.searcher.ranking.top_k import best_scenes, ordered, top_candidates
+from videosearch.searcher.storage.store import ROW_COLUMNS, LoadedCollection, row_columns
 from videosearch.searcher.types import (
     MomentRecord,
     SceneHit,

@@ -53,7 +53,7 @@ from scenedetect import (
 from scenedetect.scene_manager import compute_downscale_factor
 
 from videosearch.common.errors import InvalidArgument
-from videosearch.indexer.video_file import VideoInfo
+from videosearch.indexer.media.video_file import VideoInfo
 
 BASE_DETECTORS: tuple[str, ...] = ("content", "adaptive", "threshold", "hash")
 DETECTORS: tuple[str, ...] = (
@@ -247,7 +247,7 @@ class CutDetector:
 
 def largest_shrink(height: int, width: int) -> int:
     """The largest integer factor frames of this size may come shrunk by (a decoder that
-    shrinks, see videosearch.indexer.decoding) without the detector's own downscale turning
+    shrinks, see videosearch.indexer.media.decoding) without the detector's own downscale turning
     into an upscale: a shrunk frame is never smaller than the frame PySceneDetect detects on."""
     return max(1, int(compute_downscale_factor(max(height, width))))
 

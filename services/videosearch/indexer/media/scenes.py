@@ -1,7 +1,7 @@
 """One decode pass over a video that detects scenes and samples their frames together.
 
 Each frame is decoded once, sequentially (no seeking). It goes to the scene detector
-(a setting, see videosearch.indexer.detectors; by default PySceneDetect's ContentDetector,
+(a setting, see videosearch.indexer.media.detectors; by default PySceneDetect's ContentDetector,
 fed frames downscaled exactly as PySceneDetect's SceneManager downscales them, so the cuts
 equal ``scenedetect.detect(path, ContentDetector())``)
 and, when the open scene's ``CandidateBuffer`` wants it, to the CLIP preprocessor (in a small
@@ -11,7 +11,7 @@ once, so a caller can embed scene N while scene N+1 is being decoded.
 
 Every frame's presentation timestamp is recorded as it is decoded (``SceneReader.frame_times``),
 and scene and sample times come from those, not from frame number / frame rate (see
-videosearch.indexer.frame_times). Cut detection runs on the pixels as stored; only the frames
+videosearch.indexer.media.frame_times). Cut detection runs on the pixels as stored; only the frames
 given to CLIP are stretched to the display aspect ratio (see FramePreprocessor).
 """
 
@@ -32,17 +32,17 @@ import numpy as np
 from videosearch.common.errors import Cancelled, InvalidArgument
 from videosearch.common.timecode import PresentationTime
 from videosearch.embedder.types import Preprocessing
-from videosearch.indexer.decoding import DecoderSettings
-from videosearch.indexer.detectors import CutDetector, DetectorSettings, largest_shrink
-from videosearch.indexer.frame_times import FrameTimes
+from videosearch.indexer.media.decoding import DecoderSettings
+from videosearch.indexer.media.detectors import CutDetector, DetectorSettings, largest_shrink
+from videosearch.indexer.media.frame_times import FrameTimes
 from videosearch.embedder.preprocessing import FramePreprocessor, ReducedFrame
-from videosearch.indexer.sampling import CandidateBuffer, SamplingPolicy
-from videosearch.indexer.timing import StageClock
-from videosearch.indexer.video_file import ProgressCallback, VideoInfo, open_video
+from videosearch.indexer.media.sampling import CandidateBuffer, SamplingPolicy, candidates_needed
+from videosearch.indexer.media.timing import StageClock
+from videosearch.indexer.media.video_file import ProgressCallback, VideoInfo, open_video
 
 DEFAULT_MAX_CANDIDATES = 384
 """Candidate frames kept per open scene: 384 crops of 224x224 are 58 MB, and keep the sample
-positions exact for scenes up to 460 frames (K = 3); see videosearch.indexer.sampling."""
+positions exact for scenes up to 460 frames (K = 3); see videosearch.indexer.media.sampling."""
 
 _DECODE_RETRIES = 5  # grabs to retry when a frame fails to decode before the container's end, as PySceneDetect
 
@@ -54,7 +54,7 @@ class SampledScene:
     ``pixels`` is uint8 RGB, shaped (len(sample_frames), 3, crop_height, crop_width): the
     frames stretched to the display aspect ratio, resized and center-cropped as
     CLIPImageProcessor does, not yet rescaled or normalized (see
-    videosearch.indexer.preprocess.normalize). ``start``, ``end`` and ``sample_times`` are
+    videosearch.embedder.preprocessing.normalize). ``start``, ``end`` and ``sample_times`` are
     presentation times: of the first frame, of the next scene's first frame (the video's end
     for the last scene), and of each sampled frame. ``fps`` is the container's average rate.
     ``preview`` is the middle sampled frame as BGR pixels shrunk by a small integer factor (its
@@ -205,7 +205,7 @@ class SceneReader:
         detector: DetectorSettings | None = None,
         on_progress: ProgressCallback | None = None,
         should_stop: Callable[[], bool] | None = None,
-        max_candidates: int = DEFAULT_MAX_CANDIDATES,
+        max_candidates: int | None = None,
         preprocess_workers: int | None = None,
         resize_backend: str | None = None,
         progress_every: int = 30,
@@ -224,7 +224,11 @@ class SceneReader:
             sampling.validate()
         except ValueError as exc:
             raise InvalidArgument(str(exc)) from None
-        needed = max(4 * sampling.min_samples, 2 * sampling.max_samples if sampling.max_samples > sampling.min_samples else 0)
+        needed = candidates_needed(sampling.min_samples, sampling.max_samples)
+        if max_candidates is None:
+            # As many as the job's sampling needs (every documented option value works), at
+            # least the default; memory grows with the samples asked for, as the frames in flight do.
+            max_candidates = max(DEFAULT_MAX_CANDIDATES, needed)
         if max_candidates < needed:
             raise InvalidArgument(f"max_candidates must be at least {needed} for these samples per scene, got {max_candidates}")
         self.path = os.fspath(path)
@@ -333,7 +337,7 @@ class SceneReader:
 
 
 def iter_scenes(path: str | os.PathLike, **options) -> SceneReader:
-    """Same as videosearch.indexer.media.iter_scenes (which documents the options)."""
+    """Same as videosearch.indexer.media.facade.iter_scenes (which documents the options)."""
     return SceneReader(path, **options)
 
 

@@ -17,7 +17,7 @@ import os
 import stat
 from pathlib import Path
 
-from videosearch.indexer.media import FileMissingError, FileNotReadableError
+from videosearch.indexer.media.facade import FileMissingError, FileNotReadableError
 from videosearch.indexer.paths import AllowedRoots
 
 _SWAPPED = ("the indexer reads only files under its allowed roots, checked when the job opens the file; "

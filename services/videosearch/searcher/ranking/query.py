@@ -107,7 +107,7 @@ def compose(terms: list[QueryTerm], sources: TermSources, dim: int) -> ComposedQ
             scenes, moments, rows = sources.stored_video(term.scene.video_id)
             if term.scene.scene_index >= len(scenes):
                 raise NotFound(f"video {term.scene.video_id} has {len(scenes)} scenes, no scene {term.scene.scene_index}; "
-                               "scene indexes count from 0 (GetVideo lists them)")
+                               "scene indexes count from 0 (`videosearch videos show ID`, the GetVideo call, lists them)")
             covering = moments_covering(scenes[term.scene.scene_index], moments)
             vectors[i] = scene_vector(scenes[term.scene.scene_index], moments, rows)
             previous = examples.get(term.scene.video_id, ())

@@ -9,8 +9,8 @@ from collections.abc import Iterable
 from typing import Protocol
 
 from videosearch.common.errors import NotFound
-from videosearch.indexer.failures import Dependency, failures_of
-from videosearch.indexer.jobs import ErrorReason, JobFailure
+from videosearch.indexer.jobs.failures import Dependency, failures_of
+from videosearch.indexer.jobs.manager import ErrorReason, JobFailure
 from videosearch.searcher.types import VideoLocation, VideoRecord
 
 

@@ -1,12 +1,13 @@
-"""Offline consistency check of a Searcher's store: ``python -m videosearch.searcher.fsck DATA_DIR``.
+"""Offline consistency check of a Searcher's store: ``python -m videosearch.searcher.storage.fsck DATA_DIR``.
 
 Run it on the data directory of a stopped Searcher (LevelDB lets one process open it). It
 reads every key once and reports what a crash must never leave behind:
 
 * a partial video: a ``video/`` record whose ``scenes/``, ``moments/`` or ``emb/`` keys are
   missing, or whose counts, frame ranges or vector sizes disagree with the record;
-* an orphan key: ``scenes/``, ``moments/``, ``emb/``, ``frames/`` or ``thumb/`` data of a
-  video that has no record, or a ``frames/`` or ``thumb/`` key past its video's moments or scenes;
+* an orphan key: ``scenes/``, ``moments/``, ``emb/``, ``frames/``, ``thumb/`` or ``text/`` data of
+  a video that has no record, or a ``frames/`` or ``thumb/`` key past its video's moments or scenes;
+* unreadable text spans: a ``text/`` value that is not a list of spans in TEXT_LAYOUT;
 * a collection that disagrees with its videos (model id, dimension).
 
 The crash tests and ``make chaos`` call :func:`check_store` after every ``kill -9``.
@@ -25,7 +26,7 @@ from pathlib import Path
 
 import plyvel
 
-from videosearch.searcher import store as layout
+from videosearch.searcher.storage import store as layout
 
 _PER_VIDEO = {"scenes": layout._SCENES, "moments": layout._MOMENTS}
 
@@ -102,7 +103,19 @@ def _check(snap) -> StoreReport:
             if video is None or int.from_bytes(index, "big") >= getattr(video, count):
                 report.orphan_keys.append(key)
 
+    for key, raw in snap.iterator(prefix=layout._TEXT):
+        video_id = key[len(layout._TEXT):].decode()
+        if video_id not in videos:
+            report.orphan_keys.append(key)
+            continue
+        try:
+            layout.text_spans_from_json(raw)
+        except (ValueError, TypeError):
+            report.partial_videos[video_id] = "its text spans (text/ key) are not readable"
+
     for video_id, video in videos.items():
+        if video_id in report.partial_videos:
+            continue
         problem = _video_problem(report.schema, video, per_video["scenes"].get(video_id), per_video["moments"].get(video_id),
                                  vector_counts[video_id], vector_sizes.get(video_id, set()))
         if problem:

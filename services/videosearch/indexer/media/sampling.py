@@ -49,6 +49,13 @@ DEFAULT_MAX_SAMPLES = 160
 MAX_SAMPLES_LIMIT = 1024
 
 
+def candidates_needed(min_samples: int, max_samples: int) -> int:
+    """The fewest candidate frames an open scene must keep for these samples per scene:
+    4K keep K distinct picks for a fixed K; with K growing with the scene, 2 * max keeps
+    the stride below the spacing of the positions."""
+    return 4 * min_samples if min_samples == max_samples else max(4 * min_samples, 2 * max_samples)
+
+
 def sample_offsets(length: int, k: int) -> list[int]:
     """Offsets from the scene start of the K sample frames of a scene ``length`` frames long."""
     if k < 1:
@@ -132,10 +139,7 @@ class CandidateBuffer:
 
     def __init__(self, start: int, k: "int | FrameSampling", *, capacity: int, max_lag: int = 0) -> None:
         sampling = k if isinstance(k, FrameSampling) else FrameSampling(0.0, k, k)
-        # 4K candidates keep K distinct picks for a fixed K; with K growing with the scene,
-        # 2 * max keeps the stride below the spacing of the positions.
-        needed = 4 * sampling.min_samples if sampling.min_samples == sampling.max_samples else max(
-            4 * sampling.min_samples, 2 * sampling.max_samples)
+        needed = candidates_needed(sampling.min_samples, sampling.max_samples)
         if capacity < needed:
             raise ValueError(f"capacity must be at least {needed} for {sampling}, got {capacity}")
         self.start = start

@@ -12,7 +12,7 @@ ask for: frames shrunk by an integer factor (``shrink``; decoded at reduced reso
 where ``lowres`` is on and the codec has it), or decoded without the in-loop deblocking filter.
 
 This module knows nothing of the Indexer's types: it raises ``CannotDecode`` and reports raw
-facts (``StreamFacts``); videosearch.indexer.video_file turns them into its errors and VideoInfo.
+facts (``StreamFacts``); videosearch.indexer.media.video_file turns them into its errors and VideoInfo.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ never reach the codec through it (``OPENCV_FFMPEG_CAPTURE_OPTIONS`` goes to the 
 Neither setting changes a decoded pixel: FFmpeg's threaded decoding is bit-exact, and a
 hardware decoder is only used where the machine has one (``any`` falls back to software).
 
-``library`` ``pyav`` is FFmpeg through PyAV (videosearch.indexer.pyav_capture): the same frames
+``library`` ``pyav`` is FFmpeg through PyAV (videosearch.indexer.media.pyav_capture): the same frames
 (pixel-identical BGR on the shared videos), plus what OpenCV cannot pass: the thread type,
 ``skip_loop_filter`` (H.264's deblocking skipped: changes pixels, and cuts, see
 docs/performance.md "Decoding"), ``lowres`` (decoding at 1/2..1/8 size, for the codecs that have

@@ -23,9 +23,9 @@ import os
 import cv2
 import numpy as np
 
-from videosearch.indexer.decoding import DecoderSettings
-from videosearch.indexer.frame_times import FrameTimes
-from videosearch.indexer.video_file import PixelAspect, open_video
+from videosearch.indexer.media.decoding import DecoderSettings
+from videosearch.indexer.media.frame_times import FrameTimes
+from videosearch.indexer.media.video_file import PixelAspect, open_video
 from videosearch.searcher.types import Thumbnail
 
 log = logging.getLogger(__name__)

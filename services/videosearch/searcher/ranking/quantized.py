@@ -26,7 +26,7 @@ A search:
    quantized query (numkong, int8 dot products);
 2. the best candidates are re-scored exactly from the float32 vectors in LevelDB (one get per
    row read, one store snapshot per round; a video replaced since is skipped), so returned scores
-   are true cosines and the order follows ranking.py's tie rules. Only the candidates whose int8
+   are true cosines and the order follows top_k.py's tie rules. Only the candidates whose int8
    code leaves room to reach the k-th exact score are read (rescoring.py); the top k are those of
    re-scoring every candidate:
 
@@ -66,12 +66,12 @@ from pathlib import Path
 import numkong
 import numpy as np
 
-from videosearch.searcher.ann import AnnParams, HnswIndex
-from videosearch.searcher.filters import VideoTable
-from videosearch.searcher.index import ANN_MIN_FILTER_FRACTION, Candidates, Ranked
-from videosearch.searcher.ranking import best_scenes, ordered, top_candidates
-from videosearch.searcher.rescoring import settle, upper_bounds
-from videosearch.searcher.store import SearcherStore, StoredVideos
+from videosearch.searcher.ranking.ann import AnnParams, HnswIndex
+from videosearch.searcher.ranking.filters import VideoTable
+from videosearch.searcher.ranking.index import ANN_MIN_FILTER_FRACTION, Candidates, Ranked
+from videosearch.searcher.ranking.top_k import best_scenes, ordered, top_candidates
+from videosearch.searcher.ranking.rescoring import settle, upper_bounds
+from videosearch.searcher.storage.store import SearcherStore, StoredVideos
 from videosearch.searcher.types import MomentRecord, SceneHit, SceneRecord, SearchParams, VideoHit, VideoRecord
 
 log = logging.getLogger(__name__)

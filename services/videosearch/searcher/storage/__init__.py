@@ -1,0 +1,1 @@
+"""The Searcher's LevelDB store and its offline consistency check."""
