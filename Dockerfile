@@ -23,12 +23,13 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
-COPY requirements.txt ./
+COPY requirements.txt requirements-no-deps.txt ./
 COPY --from=build /wheels /wheels
 # torch first, from the index of the wanted build; then the package and its runtime
 # dependencies ([project].dependencies), each at its requirements.txt pin.
 RUN pip install --index-url "https://download.pytorch.org/whl/${TORCH_INDEX}" torch==2.13.0 \
  && pip install --constraint requirements.txt /wheels/videosearch-*.whl \
+ && pip install --no-deps -r requirements-no-deps.txt \
  && rm -rf /wheels
 COPY models models
 

@@ -9,9 +9,10 @@ BUF := tools/node_modules/.bin/buf
 # The proto baseline buf breaking checks against: the last released state of the protos.
 RELEASED_PROTOS := protos/released/videosearch-v1.binpb
 # npm ci once per lockfile change: npm writes node_modules/.package-lock.json when it installs.
-NODE_DEPS := tools/node_modules/.package-lock.json clients/node/node_modules/.package-lock.json
+NODE_DEPS := tools/node_modules/.package-lock.json clients/node/node_modules/.package-lock.json \
+	clients/typescript/node_modules/.package-lock.json
 
-.PHONY: browser-deps screenshots help install node-deps protos protos-check proto-lint proto-release test up demo demo-model bench-embedder bench-embedder-gpu bench-index bench-many bench-decoders bench-search bench-ten-million bench-quality bench-moments bench-detectors chaos bench-load bench-index-memory clean
+.PHONY: ts-client browser-deps speech-deps screenshots help install node-deps protos protos-check proto-lint proto-release test up demo demo-model bench-embedder bench-embedder-gpu bench-index bench-many bench-decoders bench-search bench-ten-million bench-quality bench-moments bench-detectors chaos bench-load bench-index-memory clean
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -22,12 +23,13 @@ $(PY):
 
 install: $(PY) ## Create .venv and install the project with pinned dependencies
 	$(PY) -m pip install -q -r requirements.txt
+	$(PY) -m pip install -q --no-deps -r requirements-no-deps.txt
 	$(PY) -m pip install -q --no-deps -e .
 
 # Without npm (a user's machine without Node.js) the Node client's and buf's tests skip; CI
 # must have it, so there a missing npm fails.
 ifneq ($(shell command -v npm),)
-node-deps: $(NODE_DEPS) ## Install the pinned npm packages: buf (tools/) and the Node client's (clients/node/)
+node-deps: $(NODE_DEPS) ## Install the pinned npm packages: buf and axe-core (tools/), the Node and TypeScript clients' (clients/node/, clients/typescript/)
 else
 node-deps:
 	@if [ -n "$$CI" ]; then echo "npm not found: CI needs Node.js 20+ with npm (buf and the Node client)" >&2; exit 1; fi
@@ -39,9 +41,14 @@ endif
 %/node_modules/.package-lock.json: %/package-lock.json %/package.json
 	cd $* && npm ci --ignore-scripts --no-audit --no-fund
 
+ts-client: node-deps ## Regenerate the TypeScript client's code (clients/typescript/src/gen) from protos/ with buf + ts-proto
+	cd clients/typescript && rm -rf src/gen && npm run generate
+
 protos: ## Regenerate services/videosearch/v1 from protos/ (never edit the output by hand)
 	rm -f $(PROTO_OUT)/videosearch/v1/*_pb2*.py $(PROTO_OUT)/videosearch/v1/*_pb2*.pyi
 	$(PY) -m grpc_tools.protoc -I $(PROTO_SRC) --python_out=$(PROTO_OUT) --pyi_out=$(PROTO_OUT) --grpc_python_out=$(PROTO_OUT) $(PROTOS)
+	@# The TypeScript client's generated code too, where its tools are installed (make node-deps).
+	if [ -x clients/typescript/node_modules/.bin/buf ]; then cd clients/typescript && rm -rf src/gen && npm run -s generate; fi
 
 protos-check: protos ## Fail when the generated code differs from what protos/ generates
 	git diff --exit-code -- $(PROTO_OUT)/videosearch/v1
@@ -64,17 +71,32 @@ browser-deps: ## Install Debian's chromium for the web page's browser tests, whe
 	if [ -n "$$CI" ]; then echo "$(CHROMIUM) is missing and could not be installed: CI needs Debian's chromium" >&2; exit 1; fi; \
 	echo "$(CHROMIUM) not found: the web page's browser tests will skip (apt-get install chromium to run them)" >&2
 
-test: install node-deps browser-deps ## Run the whole test suite (unit, integration, end-to-end, browser, Node client, buf lint and breaking)
+# espeak-ng speaks the test and demo speech (English and Mandarin) that the speech recognizer
+# hears. Installed as chromium is: when missing, with apt-get, required in CI.
+ESPEAK ?= /usr/bin/espeak-ng
+speech-deps: ## Install Debian's espeak-ng for the speech tests and demo videos, when it is missing (apt-get, as root)
+	@if [ -x $(ESPEAK) ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	   apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q espeak-ng; then exit 0; fi; \
+	if [ -n "$$CI" ]; then echo "$(ESPEAK) is missing and could not be installed: CI needs Debian's espeak-ng" >&2; exit 1; fi; \
+	echo "$(ESPEAK) not found: the speech tests will skip (apt-get install espeak-ng to run them)" >&2
+
+test: install node-deps browser-deps speech-deps ## Run the whole test suite (unit, integration, end-to-end, browser, Node client, buf lint and breaking)
 	$(PY) -m pytest
 
-up: install ## Start the three services locally (Ctrl-C stops them)
-	$(PY) -m videosearch.launcher
+# Ports for `make up` and `make demo`: `make demo WEB_PORT=8081 SEARCHER_PORT=50063`. Unset, each
+# keeps its default (make up: 50051-50053 and 8080; make demo: free ports and 8080).
+PORT_FLAGS = $(if $(EMBEDDER_PORT),--embedder-port $(EMBEDDER_PORT)) $(if $(INDEXER_PORT),--indexer-port $(INDEXER_PORT)) \
+	$(if $(SEARCHER_PORT),--searcher-port $(SEARCHER_PORT)) $(if $(WEB_PORT),--web-port $(WEB_PORT))
+
+up: install ## Start the three services locally (Ctrl-C stops them); ports: EMBEDDER_PORT= INDEXER_PORT= SEARCHER_PORT= WEB_PORT=
+	$(PY) -m videosearch.launcher $(PORT_FLAGS)
 
 clean:
-	rm -rf .venv build *.egg-info tools/node_modules clients/node/node_modules
+	rm -rf .venv build *.egg-info tools/node_modules clients/node/node_modules clients/typescript/node_modules clients/typescript/dist
 
-demo: install ## The main job: start everything with the offline demo model, index demo videos, search them
-	$(PY) -m videosearch.demo.showcase
+demo: install ## The main job: start everything with the offline demo model, index demo videos, search them (ports as for up)
+	$(PY) -m videosearch.demo.showcase $(PORT_FLAGS)
 
 demo-model: install ## Retrain the offline demo CLIP (English + Chinese captions) into models/demo-clip (deterministic, about 7 minutes on 2 idle cores)
 	$(PY) -m videosearch.demo.train --out models/demo-clip --seed 0
@@ -119,5 +141,5 @@ chaos: install ## SIGKILL each service 50 times mid-work; counts lost writes, pa
 bench-detectors: install ## Cut precision, recall and F1 of each PySceneDetect detector on long takes with gradual transitions
 	$(PY) bench/detectors/run.py --write-docs
 
-screenshots: install browser-deps ## Run the web page's browser test and keep its screenshots in docs/screenshots/
+screenshots: install node-deps browser-deps ## Run the web page's browser test and keep its screenshots in docs/screenshots/
 	VIDEOSEARCH_SCREENSHOTS=docs/screenshots $(PY) -m pytest tests/web/test_browser.py -q

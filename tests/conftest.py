@@ -47,3 +47,12 @@ def pytest_addoption(parser):
 def pytest_collection_modifyitems(config, items):
     if config.getoption("--reverse"):
         items.reverse()
+
+
+@pytest.fixture(scope="session")
+def tiny_family_dirs(tmp_path_factory) -> dict[str, Path]:
+    """A tiny random model of every supported family, saved offline (see tests/model_families.py)."""
+    from tests.model_families import FAMILIES, build_tiny_family
+
+    root = tmp_path_factory.mktemp("families")
+    return {family: build_tiny_family(family, root / family) for family in FAMILIES}

@@ -193,14 +193,14 @@ def raw_images_per_second(run, batch: int, seconds: float) -> float:
 def raw_passes(embedder, eager, batch: int, seconds: float) -> dict[str, float]:
     import torch
 
-    from videosearch.embedder.model import _pooled
+    from videosearch.embedder.families import pooled
 
     pixels = torch.randint(0, 256, (batch, 3, CROP, CROP), dtype=torch.uint8, device=embedder.device)
     normalized = eager._device_forward._normalized(pixels)
     results = {}
     with torch.inference_mode():
         results["eager"] = raw_images_per_second(
-            lambda: _pooled(eager.model.get_image_features(pixel_values=normalized)), batch, seconds)
+            lambda: pooled(eager.model.get_image_features(pixel_values=normalized)), batch, seconds)
         graph = embedder._device_forward._graphs.get(batch)
         if graph is not None:
             results["graph"] = raw_images_per_second(graph[0].replay, batch, seconds)

@@ -11,7 +11,8 @@ real ViT-B/32 architecture (no download possible):
       1, 2, 4, 8 and 16 concurrent callers each sending 1-3 uint8 frames per
       request, as the Indexer does; batch sizes formed and queueing delays;
   (d) reduced precision: bfloat16 speed-up and cosine similarity to float32 on
-      CPU, the dtype `--dtype auto` picks from it, and (c) at 8 callers in it.
+      CPU, and (c) at 8 callers in bfloat16 beside float32; the dtype `--dtype auto` picks
+      here (from the CPU's flags, see embedder/precision.py).
 
 Prints tables; --write-docs replaces the "## Embedder throughput" section of
 docs/performance.md; --plot writes docs/embedder-throughput.png.
@@ -37,7 +38,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import benchlib  # noqa: E402  (sets up sys.path for the project's packages)
 from benchlib import REPO, build_vit_b32, machine  # noqa: E402
 from videosearch.embedder.client import EmbedderClient  # noqa: E402
-from videosearch.embedder.model import ClipEmbedder, check_reduced_precision  # noqa: E402
+from videosearch.embedder.model import ClipEmbedder, check_reduced_precision, dtype_name  # noqa: E402
+from videosearch.embedder.precision import auto_dtype  # noqa: E402
 from videosearch.embedder.server import configure_torch_threads, serve  # noqa: E402
 from videosearch.embedder.settings import EmbedderSettings  # noqa: E402
 
@@ -265,7 +267,8 @@ def report(results: dict) -> str:
             f"{p.delay_p50_ms:.1f} / {p.delay_p99_ms:.1f} | {p.latency_p50_ms:.0f} |"
         )
     check = results["precision"]
-    default = "bfloat16" if check.acceptable else "float32"  # what --dtype auto picks on this CPU
+    auto, reason = auto_dtype(torch.device("cpu"))
+    default = dtype_name(auto)  # what --dtype auto picks on this CPU (from its flags, not a timing)
     eight = next((p for p in results["points"] if p.callers == 8 and p.dtype == default), None)
     lines += [""]
     if eight is not None:
@@ -281,9 +284,8 @@ def report(results: dict) -> str:
         "",
         f"(d) bfloat16 on CPU (batch {results['precision_batch']}): {check.speedup:.2f}x float32 speed, "
         f"min cosine to float32 {check.min_image_cosine:.4f} (images) / {check.min_text_cosine:.4f} (texts); "
-        f"required >= 0.99. `--dtype auto` on this machine picks **{'bfloat16' if check.acceptable else 'float32'}** "
-        "on CPU (it runs the same check at startup: bfloat16 only when >= 1.2x faster and cosine >= 0.99); "
-        "float16 on CUDA.",
+        f"required >= 0.99. `--dtype auto` on this machine picks **{default}** on CPU ({reason}; decided "
+        "from the CPU's flags, never from a timing); float16 on CUDA.",
         "",
     ]
     lines += TUNING_NOTES

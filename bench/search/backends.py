@@ -37,8 +37,9 @@ _RUN.loader.exec_module(run)
 DIM, FPS, REPO, SCENES_PER_VIDEO, Synthetic, video_id = (
     run.DIM, run.FPS, run.REPO, run.SCENES_PER_VIDEO, run.Synthetic, run.video_id)
 
-from videosearch.searcher.backends.embedded import EmbeddedBackend  # noqa: E402
-from videosearch.searcher.backends.milvus import MilvusBackend  # noqa: E402
+from videosearch.searcher.backends import Backend, open_backend  # noqa: E402
+from videosearch.searcher.backends.milvus_searcher import MilvusStore  # noqa: E402
+from videosearch.searcher.settings import SearcherSettings  # noqa: E402
 from videosearch.searcher.types import SceneRecord, SearchParams, VideoRecord  # noqa: E402
 
 MODEL = "bench/synthetic-clip"
@@ -51,7 +52,7 @@ def scenes() -> list[SceneRecord]:
             for i in range(SCENES_PER_VIDEO)]
 
 
-def ingest(backend, n_scenes: int, synthetic: Synthetic) -> tuple[float, np.ndarray]:
+def ingest(backend: Backend, n_scenes: int, synthetic: Synthetic) -> tuple[float, np.ndarray]:
     """Seconds to store every video through the backend; the (n_scenes, DIM) matrix stored."""
     rows = []
     started = time.perf_counter()
@@ -60,17 +61,17 @@ def ingest(backend, n_scenes: int, synthetic: Synthetic) -> tuple[float, np.ndar
             vid = video_id(lo + j)
             video = VideoRecord(vid, f"/bench/{vid}.mp4", float(SCENES_PER_VIDEO * 48 / FPS), FPS,
                                 SCENES_PER_VIDEO * 48, 1280, 720, "0" * 64, MODEL, DIM)
-            backend.put_video(video, scenes(), video_vectors)
+            backend.store.put_video(video, scenes(), video_vectors)
             rows.append(video_vectors)
     return time.perf_counter() - started, np.concatenate(rows)
 
 
-def measure(backend, queries: np.ndarray, matrix: np.ndarray) -> dict:
+def measure(backend: Backend, queries: np.ndarray, matrix: np.ndarray) -> dict:
     exact = np.argsort(-(queries @ matrix.T), axis=1, kind="stable")[:, :10]
     seconds, found = [], []
     for query, truth in zip(queries, exact):
         started = time.perf_counter()
-        hits = backend.rank(query, SearchParams(top_k=10, mode="scenes")).scenes
+        hits = backend.index.rank(query, SearchParams(top_k=10, mode="scenes")).scenes
         seconds.append(time.perf_counter() - started)
         got = {int(h.video_id.split("-")[1]) * SCENES_PER_VIDEO + h.moment.index for h in hits}
         found.append(len(got & set(truth.tolist())) / 10)
@@ -83,24 +84,27 @@ def run(n_scenes: int, n_queries: int, work: Path) -> list[dict]:
     synthetic = Synthetic(seed=0)
     queries = synthetic.queries(n_queries, n_scenes // SCENES_PER_VIDEO)
     results = []
-    for name, opener in (("embedded (LevelDB, exact)", lambda: EmbeddedBackend(work / f"embedded-{n_scenes}")),
-                         ("milvus-lite (HNSW)", lambda: MilvusBackend(str(work / f"milvus-{n_scenes}.db")))):
-        backend = opener()
+    for name, settings in (
+        ("embedded (LevelDB, exact)", SearcherSettings(data_dir=str(work / f"embedded-{n_scenes}"), ann="none",
+                                                       ranking_precision="float32")),
+        ("milvus-lite (HNSW)", SearcherSettings(backend="milvus", milvus_uri=str(work / f"milvus-{n_scenes}.db"))),
+    ):
+        backend = open_backend(settings)
         try:
             seconds, matrix = ingest(backend, n_scenes, synthetic)
-            if isinstance(backend, MilvusBackend):
+            if isinstance(backend.store, MilvusStore):
                 # Milvus seals segments and its index nodes index them as they fill. milvus-lite
                 # brute-forces what is not flushed, and builds its HNSW index for the flushed
                 # segments when the collection is loaded (10k scenes here: 173 ms a query
                 # after the flush alone, 29 ms after the reload).
-                client = backend._client
-                client.flush(backend._moments)
-                client.release_collection(backend._moments)
-                client.load_collection(backend._moments)
+                milvus = backend.store.backend
+                milvus._client.flush(milvus._moments)
+                milvus._client.release_collection(milvus._moments)
+                milvus._client.load_collection(milvus._moments)
             row = {"backend": name, "scenes": n_scenes, "ingest_per_s": n_scenes / seconds,
                    **measure(backend, queries, matrix)}
         finally:
-            backend.close()
+            backend.store.close()
         print(f"{n_scenes:>7} scenes  {name:<26} ingest {row['ingest_per_s']:8.0f} scenes/s  query p50 "
               f"{row['p50_ms']:7.2f} ms  p99 {row['p99_ms']:7.2f} ms  recall@10 {row['recall10']:.3f}", flush=True)
         results.append(row)

@@ -56,6 +56,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc  # noqa: E402
 from videosearch.common.grpc_server import insecure_channel  # noqa: E402
 from videosearch.common.tensors import to_tensor  # noqa: E402
 from videosearch.searcher.service import Searcher  # noqa: E402
+from videosearch.searcher.settings import SearcherSettings  # noqa: E402
 from videosearch.searcher.storage.store import SearcherStore  # noqa: E402
 from videosearch.searcher.types import SceneRecord, SearchParams, VideoRecord  # noqa: E402
 from videosearch.v1 import searcher_pb2, searcher_pb2_grpc  # noqa: E402
@@ -143,7 +144,7 @@ def compare_with_faiss(data_dir: Path, queries: np.ndarray, timed: int) -> dict:
     """In-process: exact ranking vs faiss IndexFlatIP over the same matrix (the first
     ``timed`` queries are timed against faiss; the others only give exact answers)."""
     started = time.perf_counter()
-    searcher = Searcher.open(data_dir, ann="none")
+    searcher = Searcher.open(SearcherSettings(data_dir=str(data_dir), ann="none"))
     load_s = time.perf_counter() - started
     matrix = searcher.index._snapshot.vectors
     flat = faiss.IndexFlatIP(DIM)

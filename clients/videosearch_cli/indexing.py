@@ -1,10 +1,10 @@
-"""`videosearch index`: find the video files, skip the ones already stored unchanged,
-submit the rest, and follow them with one progress bar each."""
+"""`videosearch index`: find the video files, submit them, and follow them with one
+progress bar each. The Indexer decides which are unchanged (and records overwritten
+paths); the CLI only reports it."""
 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import queue
 import signal
 import threading
@@ -18,9 +18,7 @@ from videosearch.common.errors import InvalidArgument, NotFound, PermissionDenie
 from videosearch.indexer.client import IndexerClient, SubmitOptions
 from videosearch.indexer.fleet import IndexerFleet
 from videosearch.indexer.jobs.manager import ErrorReason, Job, JobStage, JobState
-from videosearch.searcher.client import SearcherClient
-from videosearch.searcher.types import VideoRecord
-from videosearch_cli.connection import indexers_of, security_of
+from videosearch_cli.connection import indexers_of
 from videosearch_cli.output import console, errors, plain, print_json
 from videosearch_cli.prune import prune
 
@@ -29,7 +27,8 @@ VIDEO_SUFFIXES = {".mp4", ".m4v", ".mkv", ".mov", ".avi", ".webm", ".mpg", ".mpe
 # time anyway, and a stream per file of a big folder starves its server threads.
 WATCH_STREAMS = 4
 STAGE_WORDS = {JobStage.HASHING: "hashing", JobStage.DETECTING_SCENES: "detecting scenes",
-               JobStage.EMBEDDING: "embedding", JobStage.STORING: "storing"}
+               JobStage.EMBEDDING: "embedding", JobStage.STORING: "storing",
+               JobStage.TRANSCRIBING: "transcribing speech", JobStage.READING_TEXT: "reading on-screen text"}
 # A refusal of one file; anything else (an unreachable Indexer) stops the whole command.
 _PER_FILE_REFUSALS = (InvalidArgument, NotFound, PermissionDenied, ResourceExhausted)
 
@@ -52,28 +51,12 @@ def expand_paths(paths: list[str]) -> list[Path]:
     return list(dict.fromkeys(found))
 
 
-def unchanged_files(files: list[Path], videos: list[VideoRecord]) -> set[Path]:
-    """The files a stored video already has as a location of the same size and
-    modification time: indexing them again would only hash them to learn that."""
-    known = {
-        location.path: (location.size_bytes, location.mtime_ns)
-        for video in videos for location in video.locations
-        if not location.missing and location.mtime_ns
-    }
-    unchanged = set()
-    for path in files:
-        stat = path.stat()
-        if known.get(str(path)) == (stat.st_size, stat.st_mtime_ns):
-            unchanged.add(path)
-    return unchanged
-
-
 def submit_options(args) -> SubmitOptions:
     return SubmitOptions(
         detector=args.detector, detector_threshold=args.threshold, min_scene_frames=args.min_scene_frames,
         frames_per_scene=args.frames_per_scene, seconds_per_sample=args.seconds_per_sample,
         min_frames_per_scene=args.min_frames_per_scene, max_frames_per_scene=args.max_frames_per_scene,
-        force=args.force,
+        force=args.force, subtitles=args.subtitles, speech=args.speech, on_screen_text=args.on_screen_text,
     )
 
 
@@ -82,44 +65,46 @@ def cmd_index(args) -> int:
         raise CliError("give files or folders to index, or --prune")
     if args.dry_run and not args.prune:
         raise CliError("--dry-run goes with --prune: `videosearch index --prune --dry-run`")
-    with indexers_of(args) as indexer, SearcherClient(args.searcher_address, security=security_of(args)) as searcher:
-        pruned = prune(searcher, dry_run=args.dry_run, json_output=args.json) if args.prune else None
+    with indexers_of(args) as indexer:
+        pruned = prune(indexer, dry_run=args.dry_run, json_output=args.json) if args.prune else None
         if not args.paths:
             if args.json:
                 print_json(pruned)
             return 0
-        return index_files(args, indexer, searcher, pruned)
+        return index_files(args, indexer, pruned)
 
 
-def index_files(args, indexer: IndexerClient | IndexerFleet, searcher: SearcherClient, pruned: dict | None) -> int:
+def index_files(args, indexer: IndexerClient | IndexerFleet, pruned: dict | None) -> int:
     files = expand_paths(args.paths)
     if not files:
         raise CliError("no video files found in the given paths")
-    stored = list(searcher.iter_videos(page_size=1000))
-    unchanged = set() if args.force else unchanged_files(files, stored)
-    if unchanged and not args.json:
-        console.print(f"skipped {len(unchanged)} unchanged file{'s' * (len(unchanged) != 1)} (same size and "
-                      "modification time as when indexed; --force indexes them again)")
     options = submit_options(args)
     jobs: list[Job] = []
+    unchanged: set[Path] = set()
     refused = 0
     try:
         with interrupt_between_calls() as interrupted:
-            for path in (f for f in files if f not in unchanged):
+            for path in files:
                 try:
-                    jobs.append(indexer.submit(str(path), options))
+                    job = indexer.submit(str(path), options)
                 except _PER_FILE_REFUSALS as exc:
                     errors.print(f"[red]skipped[/] {escape(str(path))}: {escape(str(exc))}")
                     refused += 1
+                else:
+                    if job.unchanged:  # stored unchanged: the Indexer succeeded it without hashing
+                        unchanged.add(path)
+                    else:
+                        jobs.append(job)
                 if interrupted():
                     raise Interrupted(jobs)
+        if unchanged and not args.json:
+            console.print(f"skipped {len(unchanged)} unchanged file{'s' * (len(unchanged) != 1)} (same size and "
+                          "modification time as when indexed; --force indexes them again)")
         results = jobs if args.no_wait else watch_jobs(indexer, jobs, json_output=args.json)
     except KeyboardInterrupt:
         # A Ctrl-C after the last submission returned, before watching began (or a second one during a
         # submission): the jobs submitted so far run on. watch_jobs itself names the jobs still running.
         raise Interrupted(jobs) from None
-    if not args.no_wait:
-        forget_replaced_content(searcher, stored, results)
     report(args, results, unchanged, pruned)
     failed = refused + sum(job.state not in (JobState.SUCCEEDED, JobState.QUEUED) for job in results)
     return 1 if failed else 0
@@ -136,23 +121,13 @@ def report(args, results: list[Job], unchanged: set[Path], pruned: dict | None) 
             console.print(f"{job.job_id}  {escape(job.path)}  (queued; `videosearch jobs list` follows it)")
         elif job.state is JobState.SUCCEEDED:
             note = ("already indexed; path recorded" if job.skipped
-                    else f"{job.scenes_found} scenes, {job.moments_found} moments")
+                    else f"{job.scenes_found} scenes, {job.moments_found} moments"
+                         + (f", {job.text_spans_found} text spans" if job.text_spans_found else ""))
             console.print(f"[green]indexed[/] {escape(job.path)}  id {job.video_id}  ({note})")
+            for warning in job.warnings:  # what of its words could not be read (the video is indexed)
+                console.print(f"  [yellow]warning[/] {escape(warning)}")
         else:
             console.print(f"[red]{job.state.value}[/] {escape(job.path)}: {escape(job.error)}")
-
-
-def forget_replaced_content(searcher: SearcherClient, stored: list[VideoRecord], results: list[Job]) -> None:
-    """A path now indexed as other content (the file was overwritten) no longer holds the
-    video that listed it before: mark it missing there, keeping the size and time it had,
-    so `--prune` does not take the new file for the old one and can remove that video
-    once none of its files is left."""
-    indexed_at = {job.path: job.video_id for job in results if job.state is JobState.SUCCEEDED}
-    for video in stored:
-        replaced = [dataclasses.replace(location, missing=True) for location in video.locations
-                    if not location.missing and indexed_at.get(location.path, video.video_id) != video.video_id]
-        if replaced:
-            searcher.update_locations(video.video_id, replaced)
 
 
 @contextlib.contextmanager

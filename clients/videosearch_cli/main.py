@@ -15,6 +15,7 @@ from rich.table import Table
 
 from videosearch.common import defaults
 from videosearch.common.errors import Unavailable, VideoSearchError
+from videosearch.common.timecode import format_seconds
 from videosearch.indexer.fleet import IndexerFleet
 from videosearch.indexer.jobs.manager import Job
 from videosearch.searcher.client import SearcherClient
@@ -27,8 +28,10 @@ from videosearch_cli.output import (
     print_json,
     short_path,
     span_json,
+    text_span_json,
     video_json,
 )
+from videosearch_cli.libraries import OneIndexerNeeded, add_library_commands
 from videosearch_cli.searching import add_commands, resolve_next, time_cell
 
 # A reader that went away (`| head`): exit 1 quietly, as rich's Console does when its own
@@ -87,9 +90,10 @@ def cmd_videos_list(args) -> int:
 def cmd_videos_show(args) -> int:
     with SearcherClient(args.searcher_address, security=security_of(args)) as searcher:
         v, scenes, moments = searcher.get_video_moments(args.video_id)
+        spans = searcher.get_text_spans(args.video_id)
     if args.json:
         print_json({"video": video_json(v), "scenes": [span_json(s) for s in scenes],
-                    "moments": [span_json(m) for m in moments]})
+                    "moments": [span_json(m) for m in moments], "text_spans": [text_span_json(t) for t in spans]})
         return 0
     indexed = v.indexed_at.isoformat() if v.indexed_at else "?"
     console.print(f"[bold]{v.video_id}[/]\n{float(v.fps):.3f} fps ({v.fps}), {v.duration_seconds:.2f}s, "
@@ -112,6 +116,17 @@ def cmd_videos_show(args) -> int:
             table.add_row("", str(m.index), f"{m.start_frame}–{m.end_frame}", time_cell(m.start_seconds, times["start_timecode"]),
                           time_cell(m.end_seconds, times["end_timecode"]), str(m.sampled_frames))
     console.print(table)
+    if spans:
+        text_table = Table(title="said and written")
+        for column in ("start", "end", "kind", "text", "language", "source"):
+            text_table.add_column(column, overflow="fold")
+        for t in spans:
+            text_table.add_row(time_cell(t.start_seconds, format_seconds(t.start_seconds)),
+                               time_cell(t.end_seconds, format_seconds(t.end_seconds)), t.kind, escape(t.text),
+                               t.language or "?", t.source or "?")
+        console.print(text_table)
+    else:
+        console.print("[dim]nothing said or written is stored for this video[/]")
     return 0
 
 
@@ -142,7 +157,7 @@ def cmd_jobs_list(args) -> int:
     table.add_column("path", overflow="fold", min_width=min(room, max((len(j.path) for j in jobs), default=4)))
     table.add_column("note", overflow="fold")
     for j in jobs:
-        note = j.error or ("already indexed" if j.skipped else "")
+        note = j.error or ("unchanged" if j.unchanged else "already indexed" if j.skipped else "")
         table.add_row(j.job_id, *((where[j.job_id],) if where else ()), j.state.value, f"{j.percent:.0f}%", j.video_id,
                       escape(short_path(j.path, room)), escape(note))
     console.print(table)
@@ -223,15 +238,22 @@ def build_parser() -> argparse.ArgumentParser:
                        help="a fixed number of frames per scene (the article's 3) instead of sampling through time")
     index.add_argument("--force", action="store_true",
                        help="re-index files already indexed with the same model (no skipping of unchanged files)")
+    index.add_argument("--subtitles", action=argparse.BooleanOptionalAction, default=None,
+                       help="read subtitle streams and subtitle files beside the videos (server default: on)")
+    index.add_argument("--speech", action=argparse.BooleanOptionalAction, default=None,
+                       help="transcribe the audio with the Embedder's speech recognizer (server default: off)")
+    index.add_argument("--on-screen-text", action=argparse.BooleanOptionalAction, default=None,
+                       help="read text shown on screen (OCR, Chinese and English; server default: off)")
     index.add_argument("--no-wait", action="store_true", help="submit and print the job ids without waiting")
     index.add_argument("--prune", action="store_true",
-                       help="first check every stored file path on this machine: mark the gone ones missing and "
-                            "remove the videos whose files are all gone (prints what it removed)")
+                       help="first have the Indexer check every stored file path on its machine: mark the gone ones "
+                            "missing and remove the videos whose files are all gone (prints what it removed)")
     index.add_argument("--dry-run", action="store_true", help="with --prune: print what would change, change nothing")
     index.add_argument("--json", action="store_true", help="print the finished jobs as JSON")
     index.set_defaults(func=cmd_index)
 
     add_commands(commands)
+    add_library_commands(commands, _paging)
 
     videos = commands.add_parser("videos", help="list, show or delete indexed videos").add_subparsers(dest="action", required=True)
     listing = videos.add_parser("list", help="indexed videos by id, a page at a time (--all for every page)")
@@ -306,7 +328,7 @@ def main(argv=None) -> int:
         code = args.func(args)
         sys.stdout.flush()  # a closed pipe shows here, not at exit where it cannot be caught
         return code
-    except (CliError, VideoSearchError) as exc:
+    except (CliError, OneIndexerNeeded, VideoSearchError) as exc:
         errors.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
         return 1
     except Interrupted as exc:

@@ -16,7 +16,7 @@ from rich.console import Console
 
 from videosearch.common.timecode import format_seconds
 from videosearch.indexer.jobs.manager import Job
-from videosearch.searcher.types import MomentRecord, SceneHit, SceneRecord, VideoHit, VideoRecord
+from videosearch.searcher.types import MomentRecord, SceneHit, SceneRecord, TextMatch, TextSpan, VideoHit, VideoRecord
 
 # Piped output (logs, CI) gets a fixed width that fits a result row, not rich's 80-column default.
 console = Console() if sys.stdout.isatty() else Console(width=120)
@@ -72,7 +72,32 @@ def hit_json(hit: SceneHit, video: VideoRecord | None) -> dict:
         "moment": span_json(hit.moment) if hit.moment else None,
         "open_uri": hit.open_uri,  # opens the file at the moment (file:///...#t=START)
         "explanation": plain(hit.explanation) if hit.explanation else None,
+        "matched_kinds": list(hit.matched_kinds),  # seen, said, written
+        "fused_score": hit.fused_score,
+        "text_matches": [text_match_json(match) for match in hit.text_matches],
     }
+
+
+def text_span_json(span: TextSpan) -> dict:
+    """A said or written span with timecodes of its own times."""
+    return {**plain(span), "start_timecode": format_seconds(span.start_seconds),
+            "end_timecode": format_seconds(span.end_seconds)}
+
+
+def text_match_json(match: TextMatch) -> dict:
+    """A matched span: the span, its highlights ([start, end) code points) and the text with
+    the highlights in [brackets]."""
+    return {**text_span_json(match.span), "highlights": [list(r) for r in match.highlights],
+            "marked_text": match.marked(), "score": match.score}
+
+
+def marked_line(match: TextMatch) -> str:
+    """One line for a table: kind, the span's times and its text, the matched words in bold."""
+    from rich.markup import escape
+
+    text = match.marked("\x00", "\x01")
+    text = escape(text).replace("\x00", "[bold yellow]").replace("\x01", "[/]")
+    return f"{match.span.kind} {match.span.start_seconds:.2f}–{match.span.end_seconds:.2f}s: {text}"
 
 
 def video_hit_json(hit: VideoHit) -> dict:

@@ -19,7 +19,8 @@ from videosearch_cli import last_search
 from videosearch_cli.clips import PLAYERS, export_clip, player_command
 from videosearch_cli.connection import security_of
 from videosearch_cli.indexing import CliError
-from videosearch_cli.output import console, distinct_suffixes, hit_json, print_json, span_json, video_hit_json
+from videosearch_cli.output import (console, distinct_suffixes, hit_json, marked_line, print_json, span_json,
+                                   video_hit_json)
 from videosearch_cli.query_terms import add_query_arguments, filter_from_args, terms_from_args
 from videosearch_cli.sheet import SheetEntry, write_sheet
 
@@ -74,7 +75,7 @@ def run_search(args, terms: list[QueryTerm], *, title: str) -> int:
         raise CliError(f"--top {args.top}: give how many results to show, 1 to 1000")
     params = SearchParams(top_k=args.top, scenes_per_video=args.scenes, video_scoring=args.scoring, mode=args.mode,
                           approximate=args.approximate, filter=filter_from_args(args), page_token=args.page_token,
-                          explain=args.explain, include_examples=args.include_self)
+                          explain=args.explain, include_examples=args.include_self, kinds=tuple(args.kind or ()))
     with SearcherClient(args.searcher_address, security=security_of(args)) as searcher:
         result = searcher.search(terms=terms, params=params)
         # Scene hits name only their video: look each one up once for its path.
@@ -159,6 +160,10 @@ def _hit_times(hit: SceneHit, *, with_score: bool = False) -> tuple[str, str, st
     scene = f"#{hit.scene.index} {hit.scene.start_seconds:.2f}–{hit.scene.end_seconds:.2f}s"
     if with_score:
         scene += f" (relevance {hit.relevance:.2f})"
+    if hit.matched_kinds and hit.matched_kinds != ("seen",):
+        scene += f"\n[dim]matched: {', '.join(hit.matched_kinds)}[/]"
+    for match in hit.text_matches:
+        scene += "\n" + marked_line(match)
     if hit.explanation is not None and hit.explanation.best is not None:
         best = hit.explanation.best
         scene += f"\nbest frame {best.frame} at {best.seconds:.2f}s ({best.score:.4f}); " \
@@ -277,6 +282,9 @@ def _result_arguments(parser) -> None:
     parser.add_argument("--sheet", metavar="PNG", help="also write a contact sheet of the hits (thumbnail, name, score, times)")
     parser.add_argument("--player", choices=sorted(PLAYERS), help="print the command that opens each hit in this player")
     parser.add_argument("--json", action="store_true", help="machine-readable output (with each hit's open_uri)")
+    parser.add_argument("--kind", action="append", choices=["seen", "said", "written"],
+                        help="match the text against what is seen, said (subtitles, speech) or written on screen; "
+                             "repeat for several (default: all three, fused)")
     parser.add_argument("--all", action="store_true",
                         help="also list the weak matches (relevance below 0.5), which are folded away by default")
     add_query_arguments(parser)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -24,7 +25,9 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from videosearch.common import defaults
 from videosearch.common.grpc_server import ShutdownSignal
 from videosearch.embedder.settings import DEFAULT_MODEL_ID, ENV_PREFIX as EMBEDDER_ENV_PREFIX
-from videosearch.web.settings import DEFAULT_PORT as WEB_PORT
+from videosearch.indexer.settings import ENV_PREFIX as INDEXER_ENV_PREFIX
+from videosearch.searcher.settings import ENV_PREFIX as SEARCHER_ENV_PREFIX
+from videosearch.web.settings import DEFAULT_PORT as WEB_PORT, ENV_PREFIX as WEB_ENV_PREFIX
 
 
 @dataclass
@@ -190,14 +193,28 @@ class LocalCluster:
         return None
 
     def stop(self) -> dict[str, int | None]:
-        """Stops every service (SIGTERM, then SIGKILL after 15 s) and waits on each: no zombies."""
+        """Stops every service (SIGTERM, then SIGKILL after 15 s) and waits on each: no zombies.
+        Then removes the temporary folder of port files (kept when the logs are in it)."""
         codes = {}
         if "web" in self.processes:  # first: it calls the others
             codes["web"] = self.processes["web"].stop()
         for name in ("indexer", "searcher", "embedder"):
             if name in self.processes:
                 codes[name] = self.processes[name].stop()
+        for process in self.processes.values():
+            process.port_file.unlink(missing_ok=True)
+        if self.log_dir != self._workdir:
+            shutil.rmtree(self._workdir, ignore_errors=True)
         return codes
+
+    def cli_exports(self) -> list[str]:
+        """The `export` lines the CLI (and the Node client) need to reach these services, one
+        per address that is not the CLI's default; none when all are."""
+        lines = []
+        for name, default in (("indexer", defaults.INDEXER_ADDRESS), ("searcher", defaults.SEARCHER_ADDRESS)):
+            if name in self.processes and self.address(name) != default:
+                lines.append(f"export VIDEOSEARCH_{name.upper()}_ADDRESS={self.address(name)}")
+        return lines
 
     def __enter__(self) -> "LocalCluster":
         return self.start()
@@ -206,21 +223,48 @@ class LocalCluster:
         self.stop()
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description="Start the Embedder, Searcher and Indexer locally.")
+# The launcher's flags read these environment variables: each service's own variable for
+# its port (what `videosearch-embedder` etc. read too), so one setting moves a port either way.
+PORT_ENV = {
+    "embedder": f"{EMBEDDER_ENV_PREFIX}_PORT",
+    "indexer": f"{INDEXER_ENV_PREFIX}_PORT",
+    "searcher": f"{SEARCHER_ENV_PREFIX}_PORT",
+    "web": f"{WEB_ENV_PREFIX}_PORT",
+}
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    try:
+        return int(value) if value else default
+    except ValueError:
+        raise SystemExit(f"videosearch-up: {name}={value!r} is not a port number") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="videosearch-up", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        description="Start the Embedder, Searcher and Indexer (and the web page) locally; Ctrl-C stops them all. "
+                    "For ports other than the defaults it prints the `export` lines the CLI needs.")
     config_defaults = ClusterConfig()
     parser.add_argument("--model", default=os.environ.get(f"{EMBEDDER_ENV_PREFIX}_MODEL", config_defaults.model),
-                        help="Hugging Face model id or local directory of a CLIP model")
+                        help=f"Hugging Face model id or local directory of a CLIP model [env {EMBEDDER_ENV_PREFIX}_MODEL]")
     parser.add_argument("--data-dir", default=config_defaults.data_dir, help="where the Searcher keeps its LevelDB and the Indexer its job table")
     parser.add_argument("--allowed-roots", default=",".join(config_defaults.allowed_roots),
                         help="comma-separated folders the Indexer may read")
-    parser.add_argument("--host", default=config_defaults.host)
-    parser.add_argument("--embedder-port", type=int, default=config_defaults.embedder_port)
-    parser.add_argument("--indexer-port", type=int, default=config_defaults.indexer_port)
-    parser.add_argument("--searcher-port", type=int, default=config_defaults.searcher_port)
+    parser.add_argument("--host", default=config_defaults.host, help="address every service listens on")
+    for name, default in (("embedder", config_defaults.embedder_port), ("indexer", config_defaults.indexer_port),
+                          ("searcher", config_defaults.searcher_port)):
+        parser.add_argument(f"--{name}-port", type=int, default=_env_int(PORT_ENV[name], default),
+                            help=f"port of the {name.capitalize()}; 0 picks a free one [env {PORT_ENV[name]}]")
     parser.add_argument("--log-dir", default="data/logs", help="where each service writes its log")
-    parser.add_argument("--web-port", type=int, default=WEB_PORT, help="port of the web page; -1 starts none")
-    args = parser.parse_args(argv)
+    parser.add_argument("--web-port", type=int, default=_env_int(PORT_ENV["web"], WEB_PORT),
+                        help=f"port of the web page; 0 picks a free one, -1 starts none [env {PORT_ENV['web']}]")
+    return parser
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
     config = ClusterConfig(
         model=args.model, data_dir=args.data_dir, allowed_roots=tuple(args.allowed_roots.split(",")),
         host=args.host, embedder_port=args.embedder_port, indexer_port=args.indexer_port,
@@ -238,6 +282,10 @@ def main(argv=None) -> int:
         print(f"  {name:9s} {cluster.address(name)}  SERVING  (pid {cluster.processes[name].process.pid})", flush=True)
     if "web" in cluster.processes:
         print(f"  web page  {cluster.web_url}  (pid {cluster.processes['web'].process.pid})", flush=True)
+    exports = cluster.cli_exports()
+    if exports:
+        print("for the CLI, in your other shell (the ports are not its defaults):\n" +
+              "\n".join(f"  {line}" for line in exports), flush=True)
     print("ready; Ctrl-C stops them all", flush=True)
     try:
         died = cluster.watch(ShutdownSignal("launcher", end_while_starting=False))

@@ -82,21 +82,30 @@ def test_an_overwritten_file_leaves_its_old_content_without_that_path(cli, servi
     assert video_of(cli, new["video_id"])["locations"][0]["missing"] is False
 
 
-def test_a_rescan_of_an_unchanged_folder_submits_nothing(cli, services):
+def test_a_rescan_of_an_unchanged_folder_hashes_nothing(cli, services):
     folder = services.videos / "rescan"
     files = [make_video(folder / f"clip_{i}.mp4", seed=30 + i) for i in range(2)]
     assert cli("index", str(folder)).code == 0
     with IndexerClient(services.indexer) as indexer:
-        jobs_before = len(list(indexer.list()))
+        known = {job.job_id for job in indexer.list()}
+
+        def new_jobs():
+            return [job for job in indexer.list() if job.job_id not in known]
+
         result = cli("index", str(folder))
         assert result.code == 0 and "skipped 2 unchanged files" in result.out
-        assert len(list(indexer.list())) == jobs_before, "nothing was submitted"
+        # The Indexer decided: each file's job succeeded at once, without hashing or decoding.
+        rescanned = new_jobs()
+        assert sorted(job.path for job in rescanned) == sorted(map(str, files))
+        assert all(job.unchanged and job.skipped and job.state.value == "succeeded" for job in rescanned)
+        assert all("hash" not in job.stage_seconds for job in rescanned), "nothing was hashed"
+        known |= {job.job_id for job in rescanned}
 
         os.utime(files[0], ns=(files[0].stat().st_atime_ns, files[0].stat().st_mtime_ns + 10**9))
         touched = json.loads(cli("index", str(folder), "--json").out)
         assert touched["unchanged"] == [str(files[1])]
         assert [(j["path"], j["skipped"]) for j in touched["jobs"]] == [(str(files[0]), True)]
-        assert len(list(indexer.list())) == jobs_before + 1
+        assert [job.path for job in new_jobs() if not job.unchanged] == [str(files[0])], "only the touched file hashed"
     assert "skipped 2 unchanged files" in cli("index", str(folder)).out, "the new modification time was recorded"
 
 

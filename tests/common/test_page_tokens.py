@@ -56,3 +56,14 @@ def test_a_token_for_another_rpc_or_other_filters_is_refused():
 def test_a_position_of_the_wrong_type_is_refused():
     with pytest.raises(InvalidArgument, match="malformed"):
         JOBS.decode(PageTokens("ListIndexJobs", str).encode("7"))
+
+
+@pytest.mark.parametrize("suffix", ["====", "=", "==", "\n", " ", "!", "*"])
+def test_a_token_with_characters_the_base64_decoder_would_skip_is_refused(suffix):
+    """The token is authenticated as a whole: base64 that still decodes to the same bytes
+    (padding appended, characters the decoder drops) is another token, refused."""
+    for tokens, position in ((VIDEOS, "vid-0001"), (JOBS, 120)):
+        token = tokens.encode(position)
+        for bad in (token + suffix, suffix + token, token[:5] + suffix + token[5:]):
+            with pytest.raises(InvalidArgument, match="malformed or was altered"):
+                tokens.decode(bad)

@@ -74,7 +74,7 @@ def test_token_file_keeps_digests_and_rejects_what_it_cannot_read(tmp_path, toke
     _folder, table = tokens
     assert table.role_of("reader-secret") is Role.READ and table.role_of("writer-secret") is Role.WRITE
     assert table.role_of("reader-secretX") is None
-    assert all(len(value) == 32 for value, _ in table.entries)  # only digests, never the raw text
+    assert all(len(value) == 32 for value, *_ in table.entries)  # only digests, never the raw text
     for line in ("admin sha256:00", "read sha256:zz", "read", "write a b"):
         (tmp_path / "bad.txt").write_text(line + "\n")
         with pytest.raises(InvalidArgument, match="bad.txt:1"):

@@ -95,3 +95,21 @@ def test_uint8_and_float_callers_share_a_batch(tiny_clip_dir, tiny_embedder):
         assert server.engine.model_info().compute_dtype == "float16"
     finally:
         server.stop(0)
+
+
+@cuda
+@pytest.mark.parametrize("family", ["clip", "siglip", "siglip2", "siglip2-naflex", "chinese-clip", "altclip"])
+def test_every_family_on_cuda_embeds_as_on_the_cpu(tiny_family_dirs, family):
+    """float16 on the device (NaFlex patched on the CPU, the others normalized on the device)
+    against float32 on the CPU, for texts in English and Chinese and for images."""
+    from videosearch.embedder.preprocessing import FramePreprocessor
+
+    on_cpu = ClipEmbedder(str(tiny_family_dirs[family]), device="cpu", dtype="float32")
+    on_gpu = ClipEmbedder(str(tiny_family_dirs[family]), device="cuda", dtype="auto", max_batch_size=8)
+    assert on_gpu.model_info().compute_dtype == "float16"
+    texts = ["a red circle", "一个红色的圆"]
+    assert cosines(on_gpu.embed_texts(texts), on_cpu.embed_texts(texts)).min() > 0.99
+    rng = np.random.default_rng(0)
+    frames = [rng.integers(0, 256, (90, 160, 3), dtype=np.uint8) for _ in range(3)]
+    pixels = np.stack([FramePreprocessor(on_cpu.preprocessing)(f) for f in frames])
+    assert cosines(on_gpu(pixels), on_cpu(pixels)).min() > 0.99

@@ -56,7 +56,7 @@ def test_get_model_info(stub, tiny_clip_dir, tiny_embedder):
     assert (info.max_batch_size, info.max_images_per_request, info.max_texts_per_request) == (8, 16, 4)
     assert info.preprocessing.resize_mode == embedder_pb2.RESIZE_MODE_SHORTEST_EDGE_CROP
     assert (info.family, info.score_kind) == ("clip", embedder_pb2.SCORE_KIND_COSINE)
-    assert info.logit_scale == pytest.approx(float(tiny_embedder.model.logit_scale.exp()), rel=1e-6) and info.logit_bias == 0
+    assert info.logit_scale == pytest.approx(float(tiny_embedder.model.logit_scale.detach().exp()), rel=1e-6) and info.logit_bias == 0
     assert info.dtype_reason == "requested with --dtype"
 
 

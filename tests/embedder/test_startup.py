@@ -18,7 +18,7 @@ def test_bad_model_exits_nonzero_saying_what_to_do(tmp_path):
     )
     assert result.returncode != 0
     message = result.stderr
-    assert "cannot load the CLIP model 'nobody/no-such-clip-model'" in message
+    assert "cannot load the model 'nobody/no-such-clip-model'" in message
     assert "--model" in message and "HF_HOME" in message and "network access" in message
 
 
@@ -39,3 +39,36 @@ def test_server_process_serves_then_stops_cleanly_on_sigterm(tmp_path, tiny_clip
             assert client.embed_texts(["a red circle"]).shape == (1, 16)
             assert client.model_info().compute_dtype == "float32"
         stop_with_sigterm(process)
+
+
+def _start_and_fail(model_dir, tmp_path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf-home")}
+    return subprocess.run(
+        [sys.executable, "-m", "videosearch.embedder.server", "--port", "0", "--model", str(model_dir)],
+        env=env, capture_output=True, text=True, timeout=180,
+    )
+
+
+def test_half_loaded_and_unknown_models_exit_2_with_one_line_and_no_traceback(tmp_path, tiny_family_dirs):
+    """The process, as a user starts it: a Chinese-CLIP without its text tower, and a model of
+    an unsupported architecture. Both end with exit code 2 and a message, never a traceback."""
+    import json
+    import shutil
+
+    from safetensors.torch import load_file, save_file
+
+    half = tmp_path / "half"
+    shutil.copytree(tiny_family_dirs["chinese-clip"], half)
+    tensors = load_file(half / "model.safetensors")
+    save_file({k: v for k, v in tensors.items() if not k.startswith("text_model.")}, half / "model.safetensors",
+              metadata={"format": "pt"})
+    unknown = tmp_path / "unknown"
+    shutil.copytree(tiny_family_dirs["chinese-clip"], unknown)
+    config = json.loads((unknown / "config.json").read_text())
+    (unknown / "config.json").write_text(json.dumps({**config["text_config"], "model_type": "bert", "architectures": ["BertModel"]}))
+    for model_dir, expected in [(half, "the chinese-clip model"), (unknown, "supported families: clip (CLIPModel")]:
+        result = _start_and_fail(model_dir, tmp_path)
+        assert result.returncode == 2, result.stderr[-2000:]
+        assert "Traceback" not in result.stderr, result.stderr[-3000:]
+        lines = [line for line in result.stderr.splitlines() if "cannot start" in line]
+        assert len(lines) == 1 and expected in lines[0], result.stderr[-2000:]

@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
-from videosearch.searcher.service import Searcher
+
+from tests.searcher.searcher_testlib import open_searcher
 
 
 @pytest.fixture
@@ -10,6 +11,6 @@ def rng():
 
 @pytest.fixture
 def searcher(tmp_path):
-    s = Searcher.open(tmp_path / "data", ann="none")
+    s = open_searcher(tmp_path / "data", ann="none")
     yield s
     s.close()

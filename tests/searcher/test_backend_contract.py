@@ -1,5 +1,6 @@
-"""One contract, two backends: the embedded one (LevelDB and in-memory ranking) and Milvus
-(milvus-lite on a local path here). What the LevelDB store's own tests check of a store --
+"""One contract, three tiers, run against the Searcher's declared interfaces (VideoStore and
+VectorIndex, opened by the one factory): the LevelDB store ranked in float32, the same ranked in
+int8, and Milvus (milvus-lite on a local path here). What the LevelDB store's own tests check of a store --
 round trips across a reopen, whole replaces, deletes that free the model, another model
 refused, a failed write leaving the old version whole -- each backend must do, and rank
 the same way. Milvus's leftovers of a crash and two processes over one Milvus are below."""
@@ -17,10 +18,13 @@ import time
 import numpy as np
 import pytest
 from videosearch.common.errors import FailedPrecondition
-from videosearch.searcher.backends.embedded import EmbeddedBackend
+from videosearch.searcher.backends import Backend, open_backend
+from videosearch.searcher.backends.local import IndexedStore
 from videosearch.searcher.backends.milvus import MilvusBackend
+from videosearch.searcher.interfaces import VectorIndex, VideoStore
 from videosearch.searcher.ranking.filters import validate_filter
 from videosearch.searcher.ranking.index import Candidates
+from videosearch.searcher.settings import SearcherSettings
 from videosearch.searcher.types import SearchFilter, SearchParams
 
 from tests.milvus_lite import milvus_lite_server
@@ -31,22 +35,63 @@ pytestmark = pytest.mark.timeout(300)
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-def open_backend(kind: str, path):
-    if kind == "embedded":
-        return EmbeddedBackend(path / "data")
-    if kind == "quantized":  # the embedded backend's int8 tier (searcher/ranking/quantized.py)
-        return EmbeddedBackend(path / "data", ranking_precision="int8")
-    return MilvusBackend(str(path / "milvus.db"), index_type="HNSW")
+class Tier:
+    """A tier as the Searcher sees it: its store and its index, through the declared interfaces
+    only; the few calls below are shorthands over them."""
+
+    def __init__(self, backend: Backend) -> None:
+        assert isinstance(backend.store, VideoStore) and isinstance(backend.index, VectorIndex)
+        self.store: VideoStore = backend.store
+        self.index: VectorIndex = backend.index
+
+    def put_video(self, *video_parts):
+        return self.store.put_video(*video_parts)
+
+    def delete_video(self, video_id: str):
+        return self.store.delete_video(video_id)
+
+    def collection(self):
+        return self.store.collection()
+
+    def get_embeddings(self, video_id: str):
+        return self.store.get_embeddings(video_id)
+
+    def get_text_spans(self, video_id: str):
+        return self.store.get_text_spans(video_id)
+
+    def close(self) -> None:
+        self.store.close()
+
+    def get_video(self, video_id: str):
+        return self.store.get_video_moments(video_id)
+
+    def video_ids(self) -> list[str]:
+        return [video.video_id for video in self.store.list_videos(None, 1000)]
+
+    def counts(self) -> tuple[int, int, int]:
+        return self.index.video_count, self.index.scene_count, self.index.moment_count
+
+    def rank(self, query, params, candidates=Candidates()):
+        return self.index.rank(query, params, candidates)
 
 
-@pytest.fixture(params=["embedded", "quantized", "milvus"])
+def open_tier(kind: str, path) -> Tier:
+    if kind == "milvus":
+        settings = SearcherSettings(backend="milvus", milvus_uri=str(path / "milvus.db"), milvus_index="HNSW")
+    else:  # the LevelDB store ranked in float32, or in its int8 tier (searcher/ranking/quantized.py)
+        settings = SearcherSettings(data_dir=str(path / "data"), ann="none",
+                                    ranking_precision="int8" if kind == "quantized" else "float32")
+    return Tier(open_backend(settings))
+
+
+@pytest.fixture(params=["float32", "quantized", "milvus"])
 def kind(request) -> str:
     return request.param
 
 
 @pytest.fixture
 def backend(kind, tmp_path):
-    opened = open_backend(kind, tmp_path)
+    opened = open_tier(kind, tmp_path)
     yield opened
     opened.close()
 
@@ -57,13 +102,13 @@ def same_video(got, sent) -> bool:
 
 
 def test_round_trip_survives_reopen(kind, tmp_path, rng):
-    backend = open_backend(kind, tmp_path)
+    backend = open_tier(kind, tmp_path)
     video, scenes, vectors = make_video("b", 4), make_scenes(4), random_unit(rng, 4)
     assert backend.put_video(video, scenes, vectors) is False
     backend.put_video(make_video("a", 2), make_scenes(2), random_unit(rng, 2))
     backend.close()
 
-    reopened = open_backend(kind, tmp_path)
+    reopened = open_tier(kind, tmp_path)
     try:
         got_video, got_scenes, got_moments = reopened.get_video("b")
         assert same_video(got_video, video) and got_scenes == scenes and len(got_moments) == 4
@@ -118,11 +163,11 @@ def test_other_model_or_dimension_is_refused(backend, rng):
     assert backend.get_video("w") is None and backend.counts() == (1, 1, 1)
 
 
-def break_next_write(backend) -> None:
-    """Makes the next write fail after part of it was done: for the embedded store while its
+def break_next_write(backend: Tier) -> None:
+    """Makes the next write fail after part of it was done: for the LevelDB store while its
     batch is built, for Milvus after the new rows went in but before the flip."""
-    if isinstance(backend, EmbeddedBackend):
-        store = backend.searcher.store
+    if isinstance(backend.store, IndexedStore):
+        store = backend.store.leveldb
         original = store._put_embedding
 
         def failing(batch, video_id, index, vector):
@@ -133,7 +178,7 @@ def break_next_write(backend) -> None:
 
         store._put_embedding = failing
     else:
-        client = backend._client
+        client = backend.store.backend._client
         original = client.upsert
 
         def failing(collection_name, data, **kwargs):

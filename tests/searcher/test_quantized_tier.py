@@ -17,7 +17,7 @@ from videosearch.searcher.storage.store import SearcherStore
 from videosearch.searcher.types import SearchFilter, SearchParams
 from videosearch.v1 import searcher_pb2
 
-from tests.searcher.searcher_testlib import make_scenes, make_video, unit
+from tests.searcher.searcher_testlib import make_scenes, make_video, open_searcher, unit
 
 DIM = 64
 VIDEOS = 120
@@ -32,7 +32,7 @@ def clustered(rng: np.random.Generator, videos: int = VIDEOS, scenes: int = SCEN
 
 
 def fill(data_dir, vectors: np.ndarray) -> None:
-    searcher = Searcher.open(data_dir, ann="none", ranking_precision="float32")
+    searcher = open_searcher(data_dir, ann="none", ranking_precision="float32")
     try:
         for i, rows in enumerate(vectors):
             searcher.upsert_video(make_video(f"v{i:03d}", len(rows), dim=DIM), make_scenes(len(rows)), rows)
@@ -41,9 +41,7 @@ def fill(data_dir, vectors: np.ndarray) -> None:
 
 
 def open_int8(data_dir, probe: int = 16) -> Searcher:
-    from videosearch.searcher.ranking.quantized import TierParams
-
-    return Searcher.open(data_dir, ann="none", ranking_precision="int8", quantized_params=TierParams(probe=probe))
+    return open_searcher(data_dir, ann="none", ranking_precision="int8", quantized_probe=probe)
 
 
 def scene_keys(result) -> list[tuple[str, int]]:
@@ -195,10 +193,10 @@ def test_a_damaged_or_outrun_saved_tier_means_a_rebuild(data, rng):
 
 def test_auto_precision_picks_int8_from_the_threshold(data):
     data_dir, _ = data
-    small = Searcher.open(data_dir, ann="none", ranking_precision="auto", quantized_threshold=VIDEOS * SCENES + 1)
+    small = open_searcher(data_dir, ann="none", ranking_precision="auto", quantized_threshold=VIDEOS * SCENES + 1)
     assert type(small.index).__name__ == "SceneIndex"
     small.close()
-    large = Searcher.open(data_dir, ann="none", ranking_precision="auto", quantized_threshold=VIDEOS * SCENES)
+    large = open_searcher(data_dir, ann="none", ranking_precision="auto", quantized_threshold=VIDEOS * SCENES)
     assert type(large.index).__name__ == "QuantizedIndex"
     large.close()
 
@@ -300,13 +298,13 @@ def test_the_float32_tier_keeps_no_change_log(tmp_path, rng):
         assert len(logged.changes_after(0)) == 1
     finally:
         logged.close()
-    searcher = Searcher.open(data_dir, ann="none", ranking_precision="float32")
+    searcher = open_searcher(data_dir, ann="none", ranking_precision="float32")
     try:
         searcher.upsert_video(make_video("b", 2, dim=DIM), make_scenes(2), clustered(rng, 1, 2)[0])
-        generation = searcher.store.generation()
+        generation = searcher.store.leveldb.generation()
         assert generation == 2
-        assert searcher.store.changes_after(generation) == []  # nothing left after the last write...
-        assert searcher.store.changes_after(0) is None  # ...and neither write is in the log
+        assert searcher.store.leveldb.changes_after(generation) == []  # nothing left after the last write...
+        assert searcher.store.leveldb.changes_after(0) is None  # ...and neither write is in the log
     finally:
         searcher.close()
 

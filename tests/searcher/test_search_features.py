@@ -12,7 +12,7 @@ import io
 import numpy as np
 import pytest
 from PIL import Image
-from tests.searcher.searcher_testlib import make_scenes, make_video, one_hot, random_unit, unit, write_old_store
+from tests.searcher.searcher_testlib import make_scenes, make_video, one_hot, open_searcher, random_unit, unit, write_old_store
 from videosearch.common.errors import InvalidArgument, NotFound
 from videosearch.searcher.storage import fsck
 from videosearch.searcher.image_query import ImageLimits, decode_image
@@ -150,7 +150,7 @@ def test_filters_apply_before_ranking(searcher, rng):
 
 
 def test_a_selective_filter_returns_its_true_top_results_also_with_the_ann_index(tmp_path, rng):
-    searcher = Searcher.open(tmp_path / "ann", ann="hnsw", ann_candidates=16)
+    searcher = open_searcher(tmp_path / "ann", ann="hnsw", ann_candidates=16)
     try:
         for i in range(300):
             add(searcher, f"v{i:03d}", random_unit(rng, SCENES), path=f"/videos/{'rare' if i % 50 == 0 else 'common'}/{i}.mp4")
@@ -221,7 +221,7 @@ def test_thumbnails_are_stored_with_the_video_and_deleted_with_it(tmp_path, sear
     with pytest.raises(NotFound, match="re-index"):
         searcher.get_thumbnail("bare", 0)
     searcher.delete_video("v")
-    assert not list(searcher.store.db.iterator(prefix=b"thumb/")) and not list(searcher.store.db.iterator(prefix=b"frames/"))
+    assert not list(searcher.store.leveldb.db.iterator(prefix=b"thumb/")) and not list(searcher.store.leveldb.db.iterator(prefix=b"frames/"))
 
 
 @pytest.mark.parametrize("change, fragment", [
@@ -240,11 +240,11 @@ def test_bad_frames_or_thumbnails_are_refused_and_store_nothing(searcher, rng, c
     vectors = random_unit(rng, SCENES)
     with pytest.raises(InvalidArgument, match=fragment):
         searcher.upsert_video(make_video("v", SCENES), make_scenes(SCENES), vectors, extras=change(extras_for("v", vectors, rng)))
-    assert searcher.store.get_video("v") is None and not list(searcher.store.db.iterator(prefix=b"thumb/"))
+    assert searcher.store.get_video("v") is None and not list(searcher.store.leveldb.db.iterator(prefix=b"thumb/"))
 
 
 def test_thumbnail_size_limit_is_a_setting(tmp_path, rng):
-    searcher = Searcher.open(tmp_path / "d", ann="none", max_thumbnail_bytes=100)
+    searcher = open_searcher(tmp_path / "d", ann="none", max_thumbnail_bytes=100)
     try:
         with pytest.raises(InvalidArgument, match="over the limit of 100"):
             add(searcher, "v", random_unit(rng, SCENES), rng)
@@ -289,9 +289,9 @@ def test_get_video_vectors_gives_moment_and_scene_embeddings(searcher, rng):
 def test_a_schema_2_store_is_upgraded_in_place(tmp_path, rng):
     """A store exactly as schema 2 wrote it (moments, no frames/ or thumb/ keys)."""
     vectors = write_old_store(tmp_path / "data", 2, rng)
-    searcher = Searcher.open(tmp_path / "data", ann="none")
+    searcher = open_searcher(tmp_path / "data", ann="none")
     try:
-        assert int(searcher.store.db.get(b"meta/schema")) == SCHEMA_VERSION == 4
+        assert int(searcher.store.leveldb.db.get(b"meta/schema")) == SCHEMA_VERSION == 4
         hit = searcher.search(vector=vectors[1], params=SearchParams(mode="scenes", top_k=1, explain=True)).scenes[0]
         assert (hit.video_id, hit.scene.index) == ("old", 1) and hit.explanation.best_frame_index == -1
         with pytest.raises(NotFound, match="re-index"):

@@ -15,7 +15,7 @@ from videosearch.searcher.service import Searcher
 from videosearch.searcher.settings import SearcherSettings
 from videosearch.searcher.types import SearchParams, VideoLocation
 
-from tests.searcher.searcher_testlib import make_scenes, make_video, random_unit
+from tests.searcher.searcher_testlib import make_scenes, make_video, open_searcher, random_unit
 
 HERE = VideoLocation("/videos/a.mp4", 1000, 1_700_000_000_123_456_789)
 THERE = VideoLocation("/archive/b.mp4", 1000, 1_700_000_500_000_000_000)
@@ -27,11 +27,11 @@ def store_one(searcher: Searcher, rng, video_id: str = "vid-a", locations=(HERE,
 
 
 def test_locations_survive_a_reopen(tmp_path, rng):
-    searcher = Searcher.open(tmp_path / "data", ann="none")
+    searcher = open_searcher(tmp_path / "data", ann="none")
     store_one(searcher, rng)
     searcher.update_locations("vid-a", (THERE,))
     searcher.close()
-    searcher = Searcher.open(tmp_path / "data", ann="none")
+    searcher = open_searcher(tmp_path / "data", ann="none")
     try:
         video, _ = searcher.get_video("vid-a")
         assert video.locations == (HERE, THERE)
@@ -43,9 +43,9 @@ def test_locations_survive_a_reopen(tmp_path, rng):
 def test_a_record_from_before_locations_reads_one_from_its_uri(searcher, rng):
     store_one(searcher, rng)
     key = b"video/vid-a"
-    record = json.loads(searcher.store.db.get(key))
+    record = json.loads(searcher.store.leveldb.db.get(key))
     del record["locations"]
-    searcher.store.db.put(key, json.dumps(record).encode())
+    searcher.store.leveldb.db.put(key, json.dumps(record).encode())
     video, _ = searcher.get_video("vid-a")
     assert video.locations == (VideoLocation("/videos/a.mp4"),), "size and time unknown: 0"
 
@@ -53,12 +53,12 @@ def test_a_record_from_before_locations_reads_one_from_its_uri(searcher, rng):
 def test_update_adds_new_paths_replaces_known_ones_and_leaves_the_vectors(searcher, rng):
     store_one(searcher, rng)
     vectors = searcher.store.get_embeddings("vid-a")
-    generation = searcher.store.generation()
+    generation = searcher.store.leveldb.generation()
     gone = dataclasses.replace(HERE, missing=True)
     video = searcher.update_locations("vid-a", (THERE, gone))
     assert video.locations == (gone, THERE)
     assert video.uri == THERE.path, "the primary path is the first one not missing"
-    assert (searcher.store.get_embeddings("vid-a") == vectors).all() and searcher.store.generation() == generation
+    assert (searcher.store.get_embeddings("vid-a") == vectors).all() and searcher.store.leveldb.generation() == generation
     hits = searcher.search(vector=vectors[0], params=SearchParams(top_k=1)).videos
     assert hits[0].video.locations == (gone, THERE), "search results show the new locations at once"
 

@@ -15,7 +15,7 @@ from videosearch.searcher.service import Searcher
 from videosearch.searcher.storage.store import SCHEMA_VERSION, scenes_to_json
 from videosearch.searcher.types import MomentRecord, SearchParams
 
-from tests.searcher.searcher_testlib import DIM, make_scenes, make_video, one_hot, random_unit
+from tests.searcher.searcher_testlib import DIM, make_scenes, make_video, one_hot, open_searcher, random_unit
 
 FPS = Fraction(30000, 1001)
 
@@ -32,7 +32,7 @@ def moments_for(scene_splits: list[list[int]], scenes) -> list[MomentRecord]:
 
 @pytest.fixture
 def searcher(tmp_path):
-    s = Searcher.open(tmp_path / "data", ann="none")
+    s = open_searcher(tmp_path / "data", ann="none")
     yield s
     s.close()
 
@@ -79,11 +79,11 @@ def test_moments_survive_a_restart_and_come_back_from_get(tmp_path, rng):
     scenes = make_scenes(2, length=60)
     moments = moments_for([[20, 41], []], scenes)
     vectors = random_unit(rng, len(moments))
-    first = Searcher.open(tmp_path / "data", ann="none")
+    first = open_searcher(tmp_path / "data", ann="none")
     stored, _ = first.upsert_video(make_video("v", 2, length=60), scenes, vectors, moments)
     assert (stored.scene_count, stored.moment_count) == (2, 4)
     first.close()
-    again = Searcher.open(tmp_path / "data", ann="none")
+    again = open_searcher(tmp_path / "data", ann="none")
     video, got_scenes, got_moments = again.get_video_moments("v")
     assert got_scenes == scenes and got_moments == moments and video.moment_count == 4
     np.testing.assert_allclose(again.store.get_embeddings("v"), vectors, atol=1e-6)  # renormalized on upsert
@@ -161,8 +161,8 @@ def _write_schema_1_store(path, rng) -> dict:
 def test_a_schema_1_store_is_upgraded_in_place_and_searches_as_before(tmp_path, rng):
     (tmp_path / "data" / "leveldb").mkdir(parents=True)
     vectors = _write_schema_1_store(tmp_path / "data", rng)
-    searcher = Searcher.open(tmp_path / "data", ann="none")
-    assert int(searcher.store.db.get(b"meta/schema")) == SCHEMA_VERSION == 4
+    searcher = open_searcher(tmp_path / "data", ann="none")
+    assert int(searcher.store.leveldb.db.get(b"meta/schema")) == SCHEMA_VERSION == 4
     video, scenes, moments = searcher.get_video_moments("b")
     assert video.moment_count == 3 and len(moments) == 3
     assert [(m.scene_index, m.start_frame, m.end_frame) for m in moments] == [(s.index, s.start_frame, s.end_frame) for s in scenes]
@@ -172,7 +172,7 @@ def test_a_schema_1_store_is_upgraded_in_place_and_searches_as_before(tmp_path, 
     new_scenes = make_scenes(1, length=60)
     searcher.upsert_video(make_video("c", 1, length=60), new_scenes, random_unit(rng, 2), moments_for([[30]], new_scenes))
     searcher.close()
-    reopened = Searcher.open(tmp_path / "data", ann="none")
+    reopened = open_searcher(tmp_path / "data", ann="none")
     assert (reopened.stats().video_count, reopened.stats().scene_count, reopened.stats().moment_count) == (3, 6, 7)
     reopened.close()
 

@@ -22,6 +22,7 @@ from tests.searcher.searcher_testlib import (
     MODEL,
     make_scenes,
     make_video,
+    open_searcher,
     random_unit,
     unit,
 )
@@ -50,14 +51,14 @@ def test_upsert_get_replace_delete(searcher, rng):
 
 
 def test_contents_survive_reopen(tmp_path, rng):
-    first = Searcher.open(tmp_path / "d", ann="none")
+    first = open_searcher(tmp_path / "d", ann="none")
     add(first, "a", 2, rng)
     add(first, "b", 4, rng)
     first.delete_video("a")
     q = random_unit(rng, 1)[0]
     before = first.search(vector=q)
     first.close()
-    second = Searcher.open(tmp_path / "d", ann="none")
+    second = open_searcher(tmp_path / "d", ann="none")
     assert second.stats().scene_count == 4 and second.stats().model_id == MODEL
     after = second.search(vector=q)
     assert [(h.video.video_id, h.score) for h in after.videos] == [(h.video.video_id, h.score) for h in before.videos]
@@ -153,7 +154,7 @@ def test_empty_collection_returns_an_empty_result(searcher, rng):
 
 def test_text_search_without_a_reachable_embedder_is_unavailable(tmp_path, rng):
     unreachable = RemoteTextEmbedder("127.0.0.1:1", timeout=2)
-    searcher = Searcher.open(tmp_path / "d", ann="none", text_embedder=unreachable)
+    searcher = open_searcher(tmp_path / "d", unreachable, ann="none")
     try:
         add(searcher, "v", 2, rng)
         with pytest.raises(Unavailable, match="unreachable"):
@@ -187,7 +188,7 @@ def test_pagination(searcher, rng):
 def test_page_size_defaults_to_50_and_caps_at_1000(searcher, rng):
     rows = unit(np.ones((1, DIM)))
     for i in range(1003):
-        searcher.store.put_video(make_video(f"v{i:04d}", 1), make_scenes(1), rows)
+        searcher.store.leveldb.put_video(make_video(f"v{i:04d}", 1), make_scenes(1), rows)
     assert len(searcher.list_videos(0)[0]) == 50
     videos, token, _ = searcher.list_videos(5000)
     assert len(videos) == 1000 and token

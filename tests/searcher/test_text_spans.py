@@ -4,7 +4,7 @@ write, GetVideo over gRPC, deletion with the video, fsck, and the schema 3 -> 4 
 from __future__ import annotations
 
 import pytest
-from tests.searcher.searcher_testlib import make_scenes, make_video, random_unit, write_old_store
+from tests.searcher.searcher_testlib import make_scenes, make_video, open_searcher, random_unit, write_old_store
 from videosearch.common import defaults
 from videosearch.common.errors import InvalidArgument
 from videosearch.searcher.storage import fsck
@@ -41,7 +41,7 @@ def test_spans_are_stored_in_start_order_and_deleted_with_the_video(searcher):
     assert searcher.get_text_spans("v") == ()
     _upsert(searcher, "v")
     searcher.delete_video("v")
-    assert not list(searcher.store.db.iterator(prefix=b"text/"))
+    assert not list(searcher.store.leveldb.db.iterator(prefix=b"text/"))
 
 
 @pytest.mark.parametrize("span, message", [
@@ -74,11 +74,11 @@ def test_wire_round_trip_and_an_unspecified_kind():
 
 
 def test_fsck_finds_orphan_and_unreadable_text(tmp_path):
-    searcher = Searcher.open(tmp_path / "data", ann="none")
+    searcher = open_searcher(tmp_path / "data", ann="none")
     _upsert(searcher, "a")
     _upsert(searcher, "b")
-    searcher.store.db.put(b"text/gone", b"[]")
-    searcher.store.db.put(b"text/b", b"not json")
+    searcher.store.leveldb.db.put(b"text/gone", b"[]")
+    searcher.store.leveldb.db.put(b"text/b", b"not json")
     searcher.close()
     report = fsck.check_store(tmp_path / "data")
     assert not report.whole
@@ -88,9 +88,9 @@ def test_fsck_finds_orphan_and_unreadable_text(tmp_path):
 
 def test_a_schema_3_store_is_upgraded_and_takes_spans(tmp_path, rng):
     write_old_store(tmp_path / "data", 3, rng, n=1)
-    searcher = Searcher.open(tmp_path / "data", ann="none")
+    searcher = open_searcher(tmp_path / "data", ann="none")
     try:
-        assert int(searcher.store.db.get(b"meta/schema")) == SCHEMA_VERSION == 4
+        assert int(searcher.store.leveldb.db.get(b"meta/schema")) == SCHEMA_VERSION == 4
         assert searcher.get_text_spans("old") == ()
         _upsert(searcher, "new", rng=rng)
     finally:

@@ -90,6 +90,10 @@ def _requests(shared_videos, dim: int) -> dict[str, tuple[str, object]]:
         "IndexerService/GetIndexJob": ("indexer", indexer_pb2.GetIndexJobRequest(job_id="nope")),
         "IndexerService/ListIndexJobs": ("indexer", indexer_pb2.ListIndexJobsRequest()),
         "IndexerService/CancelIndexJob": ("indexer", indexer_pb2.CancelIndexJobRequest(job_id="nope")),
+        "IndexerService/PruneLocations": ("indexer", indexer_pb2.PruneLocationsRequest(folder="relative", dry_run=True)),
+        "IndexerService/AddLibrary": ("indexer", indexer_pb2.AddLibraryRequest(path="relative")),
+        "IndexerService/ListLibraries": ("indexer", indexer_pb2.ListLibrariesRequest()),
+        "IndexerService/RemoveLibrary": ("indexer", indexer_pb2.RemoveLibraryRequest(path="/not/a/library")),
     }
 
 

@@ -153,7 +153,7 @@ def test_the_node_client_sends_and_prints_chinese(cluster):
     result = subprocess.run(
         [node, "example.js", str(cluster.root / "红色的圆.mp4"), "一个红色的圆"], cwd=NODE_CLIENT,
         capture_output=True, text=True, timeout=120,
-        env=os.environ | {"VIDEOSEARCH_INDEXER": cluster.indexer, "VIDEOSEARCH_SEARCHER": cluster.searcher},
+        env=os.environ | {"VIDEOSEARCH_INDEXER_ADDRESS": cluster.indexer, "VIDEOSEARCH_SEARCHER_ADDRESS": cluster.searcher},
     )
     assert result.returncode == 0, result.stderr[-3000:]
     first = next(line for line in result.stdout.splitlines() if line.startswith("1. "))

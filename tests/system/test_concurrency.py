@@ -129,3 +129,38 @@ def test_calls_beyond_the_cap_get_resource_exhausted_and_health_still_answers(tm
         for channel in channels:
             channel.close()
         app.stop(0)
+
+
+def test_one_token_holds_at_most_its_share_of_the_cap(tmp_path, silent_embedder):
+    """One read token with its share of streams open (half the cap by default) is refused the
+    next call, naming the per-token setting; another token still gets in."""
+    from videosearch.common.auth import new_token_line
+    from videosearch.common.security import ClientSecurity
+
+    greedy, greedy_line = new_token_line("read")
+    other, other_line = new_token_line("write")
+    (tmp_path / "tokens.txt").write_text(f"{greedy_line}\n{other_line}\n")
+    for name, token in (("greedy", greedy), ("other", other)):
+        (tmp_path / name).write_text(token)
+    app = _indexer(tmp_path, silent_embedder, max_concurrent_rpcs=20, tokens_file=str(tmp_path / "tokens.txt"))
+    greedy_channel = ClientSecurity(token_file=str(tmp_path / "greedy")).channel(app.address)
+    other_channel = ClientSecurity(token_file=str(tmp_path / "other")).channel(app.address)
+    try:
+        other_stub = indexer_pb2_grpc.IndexerServiceStub(other_channel)
+        job = other_stub.SubmitIndexJob(indexer_pb2.SubmitIndexJobRequest(path=_video(tmp_path, "a.mp4")), timeout=5).job
+        streams = _open_streams([greedy_channel], job.job_id, 10)
+        with pytest.raises(grpc.RpcError) as caught:
+            indexer_pb2_grpc.IndexerServiceStub(greedy_channel).GetIndexJob(
+                indexer_pb2.GetIndexJobRequest(job_id=job.job_id), timeout=5)
+        assert caught.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+        assert "--max-concurrent-rpcs-per-token" in caught.value.details()
+        assert other_stub.GetIndexJob(indexer_pb2.GetIndexJobRequest(job_id=job.job_id), timeout=5).job.job_id
+        other_streams = _open_streams([other_channel], job.job_id, 5)
+        assert other_stub.ListIndexJobs(indexer_pb2.ListIndexJobsRequest(), timeout=5).jobs
+        for stream in streams + other_streams:
+            stream.cancel()
+    finally:
+        silent_embedder.release.set()
+        greedy_channel.close()
+        other_channel.close()
+        app.stop(0)

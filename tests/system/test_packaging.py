@@ -58,8 +58,15 @@ def third_party_imports(*folders: str) -> dict[str, str]:
     return found
 
 
+def installed_without_dependencies() -> set[str]:
+    """requirements-no-deps.txt: runtime packages installed with --no-deps (rapidocr, whose
+    opencv-python-headless would clash with opencv-python); their own dependencies are listed."""
+    lines = (ROOT / "requirements-no-deps.txt").read_text().splitlines()
+    return {name_of(line) for line in lines if line.strip() and not line.startswith("#")}
+
+
 def test_every_runtime_import_is_a_dependency():
-    dependencies = {name_of(r) for r in project()["dependencies"]}
+    dependencies = {name_of(r) for r in project()["dependencies"]} | installed_without_dependencies()
     imports = third_party_imports("services", "clients")
     assert "usearch" in imports and "PIL" in imports, "the scan sees the imports it must"
     missing = {module: path for module, path in imports.items()

@@ -16,6 +16,7 @@ import grpc
 import numpy as np
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from videosearch.common.page_tokens import PageTokens
 from videosearch.common.tensors import to_tensor
 from videosearch.v1 import embedder_pb2, indexer_pb2, searcher_pb2, tensor_pb2, video_pb2
 
@@ -334,6 +335,12 @@ def _location_updates() -> list[tuple[str, searcher_pb2.UpdateVideoLocationsRequ
         ("one path twice", request(video_id="nope", locations=[here, here]), INVALID),
         ("negative size", request(video_id="nope", locations=[video_pb2.VideoLocation(path="/v/a.mp4", size_bytes=-1)]),
          INVALID),
+        ("a 1 MiB path", request(video_id=RESIDENT, locations=[video_pb2.VideoLocation(path="/" + "a" * (1 << 20))]),
+         INVALID),
+        ("a name over 255 bytes", request(video_id=RESIDENT, locations=[video_pb2.VideoLocation(path="/v/" + "a" * 256)]),
+         INVALID),
+        ("20,000 locations", request(video_id=RESIDENT, locations=[
+            video_pb2.VideoLocation(path=f"/v/copy-{n}.mp4") for n in range(20_000)]), INVALID),
         ("unknown id", request(video_id="nope", locations=[here]), NOT_FOUND),
     ]
 
@@ -368,6 +375,14 @@ def indexer_cases(live) -> list[Case]:
     socket_path = root / "sock.mp4"
     if not socket_path.exists():
         live.keep_open.append(_listening_socket(socket_path))
+    a_file = root / "a-file.mp4"
+    a_file.write_bytes(b"\0" * 64)
+    outside = root.parent / f"{root.name}-outside.mp4"  # the same file system, outside the root
+    outside.write_bytes(b"\0" * 64)
+    hard_link = root / "hard-link.mp4"
+    if not hard_link.exists():
+        os.link(outside, hard_link)
+    long_id = "x" * 100_000
 
     def submit(path: str, **options):
         request = indexer_pb2.SubmitIndexJobRequest(path=path, options=indexer_pb2.IndexOptions(**options))
@@ -388,6 +403,8 @@ def indexer_cases(live) -> list[Case]:
         "/proc/self/environ": ("/proc/self/environ", DENIED),
         "a symlink out of the root": (str(escape), DENIED),
         "a Unix socket": (str(socket_path), INVALID),
+        "a file named with a trailing slash": (f"{a_file}/", INVALID),
+        "a hard link to a file outside the root": (str(hard_link), DENIED),
     }
     cases = [Case("indexer", f"SubmitIndexJob: {label}", submit(path), code) for label, (path, code) in paths.items()]
     bad_options = {
@@ -424,6 +441,15 @@ def indexer_cases(live) -> list[Case]:
              lambda: list(i.WatchIndexJob(indexer_pb2.WatchIndexJobRequest(job_id="nope"), timeout=30)), NOT_FOUND),
         Case("indexer", "ListIndexJobs: negative page size",
              lambda: i.ListIndexJobs(indexer_pb2.ListIndexJobsRequest(page_size=-1), timeout=30), INVALID),
+        Case("indexer", "GetIndexJob: a 100,000-character id",
+             lambda: i.GetIndexJob(indexer_pb2.GetIndexJobRequest(job_id=long_id), timeout=30), INVALID),
+        Case("indexer", "CancelIndexJob: a 100,000-character id",
+             lambda: i.CancelIndexJob(indexer_pb2.CancelIndexJobRequest(job_id=long_id), timeout=30), INVALID),
+        Case("indexer", "WatchIndexJob: a 100,000-character id",
+             lambda: list(i.WatchIndexJob(indexer_pb2.WatchIndexJobRequest(job_id=long_id), timeout=30)), INVALID),
+        Case("indexer", "ListIndexJobs: a real page token with '====' appended",
+             lambda: i.ListIndexJobs(indexer_pb2.ListIndexJobsRequest(
+                 page_token=PageTokens("ListIndexJobs", int).encode(5) + "===="), timeout=30), INVALID),
         Case("indexer", "ListIndexJobs: a page token it never made",
              lambda: i.ListIndexJobs(indexer_pb2.ListIndexJobsRequest(page_token="garbage!"), timeout=30), INVALID),
     ]
@@ -463,7 +489,8 @@ def test_every_bad_request_gets_its_code_and_advice_and_the_service_still_serves
             code, details = exc.code(), exc.details() or ""
         else:
             code, details = grpc.StatusCode.OK, ""
-        if code != case.code or not _ADVICE.search(details) or "internal" in details.lower():
+        if (code != case.code or not _ADVICE.search(details) or "internal" in details.lower()
+                or len(details) > 5000):
             wrong.append(f"{case.label}: got {code.name} {details!r}, want {case.code.name} with advice")
     assert not wrong, "\n".join(wrong)
     health = health_pb2_grpc.HealthStub(live_services.channels[service])

@@ -2,13 +2,18 @@
 
 A token file lists who may call, one entry per line (``#`` starts a comment)::
 
-    read   sha256:5f0c...e1    # the web page
-    write  sha256:9a1b...07    # the indexing host
+    read   sha256:5f0c...e1                          # the web page
+    write  sha256:9a1b...07  expires=2027-01-31      # the indexing host, until the end of January
 
 Only SHA-256 digests are kept, in the file and in memory: a leaked file or core dump
 gives no usable token. ``videosearch-token`` makes a new token and prints its line. A
 line may give a raw token instead of ``sha256:<hex>`` (convenient with a secret mounted
-by an orchestrator); it is hashed on load and the raw text is dropped.
+by an orchestrator); it is hashed on load and the raw text is dropped. An optional
+``expires=<ISO 8601 date or time>`` (UTC unless it names a zone) ends a token's validity.
+
+The file is read again when it changes (its size, time or inode; looked at no more than once
+a second) and at once on SIGHUP: a token removed from it is refused from then on. A file
+that no longer parses keeps the previous tokens and logs why.
 
 Callers send ``authorization: Bearer <token>``. No token or an unknown one is
 UNAUTHENTICATED; a ``read`` token on a method that changes state is PERMISSION_DENIED.
@@ -20,18 +25,28 @@ missing from :data:`READ_METHODS` needs ``write``, so a new RPC is protected by 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import enum
 import hashlib
 import hmac
+import logging
+import os
 import secrets
 import sys
+import threading
+import time
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from videosearch.common.errors import InvalidArgument
 
+log = logging.getLogger(__name__)
 SCHEME = "bearer"
+EXPIRES_PREFIX = "expires="
+# How often a token file's size, time and inode are looked at for a change.
+RELOAD_CHECK_S = 1.0
 METADATA_KEY = "authorization"
 DIGEST_PREFIX = "sha256:"
 
@@ -53,6 +68,7 @@ READ_METHODS = frozenset({
     "/videosearch.v1.IndexerService/GetIndexJob",
     "/videosearch.v1.IndexerService/ListIndexJobs",
     "/videosearch.v1.IndexerService/WatchIndexJob",
+    "/videosearch.v1.IndexerService/ListLibraries",
     "/videosearch.v1.EmbedderService/GetModelInfo",
     "/videosearch.v1.EmbedderService/EmbedTexts",
 })
@@ -72,11 +88,21 @@ def digest(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
 
 
+def _expiry(text: str, where: str) -> float:
+    """``expires=`` as a POSIX time (a date alone: its start, UTC)."""
+    try:
+        when = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidArgument(f"{where}: expires= takes an ISO 8601 date or time, like 2027-01-31 or "
+                              "2027-01-31T18:00Z") from None
+    return (when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)).timestamp()
+
+
 @dataclass(frozen=True)
 class TokenTable:
-    """The known token digests and their roles."""
+    """The known token digests, their roles and when they expire (None: never)."""
 
-    entries: tuple[tuple[bytes, Role], ...]
+    entries: tuple[tuple[bytes, Role, float | None], ...]
 
     @classmethod
     def load(cls, path: str | Path) -> "TokenTable":
@@ -86,8 +112,12 @@ class TokenTable:
             if not text:
                 continue
             parts = text.split()
+            expires = None
+            if len(parts) == 3 and parts[2].startswith(EXPIRES_PREFIX):
+                expires = _expiry(parts.pop()[len(EXPIRES_PREFIX):], f"{path}:{number}")
             if len(parts) != 2 or parts[0].upper() not in Role.__members__:
-                raise InvalidArgument(f"{path}:{number}: expected '<read|write> sha256:<hex>' (or a raw token)")
+                raise InvalidArgument(f"{path}:{number}: expected '<read|write> sha256:<hex> [expires=<date>]' "
+                                      "(or a raw token)")
             role, secret = Role[parts[0].upper()], parts[1]
             if secret.startswith(DIGEST_PREFIX):
                 try:
@@ -98,20 +128,80 @@ class TokenTable:
                     raise InvalidArgument(f"{path}:{number}: sha256: needs 64 hex digits")
             else:
                 value = digest(secret)
-            entries.append((value, role))
+            entries.append((value, role, expires))
         if not entries:
             raise InvalidArgument(f"{path} lists no tokens; add lines like 'write sha256:<hex>' (videosearch-token makes one)")
         return cls(tuple(entries))
 
-    def role_of(self, token: str) -> Role | None:
+    def match(self, token: str) -> tuple[Role, float | None] | None:
+        """The token's role and expiry time, or None for an unknown token."""
         wanted = digest(token)
         found = None
         # Compare against every entry in constant time, without stopping at a match,
         # so the time taken says nothing about which entry (if any) matched.
-        for value, role in self.entries:
+        for value, role, expires in self.entries:
             if hmac.compare_digest(value, wanted):
-                found = role
+                found = (role, expires)
         return found
+
+    def role_of(self, token: str, now: float | None = None) -> Role | None:
+        """The role of a known token that has not expired, else None."""
+        found = self.match(token)
+        if found is None or (found[1] is not None and (time.time() if now is None else now) >= found[1]):
+            return None
+        return found[0]
+
+
+_TOKEN_FILES: "weakref.WeakSet[TokenFile]" = weakref.WeakSet()
+
+
+class TokenFile:
+    """A token file, read again when it changes and on :func:`reload_token_files` (SIGHUP)."""
+
+    def __init__(self, path: str | Path, *, check_every_s: float = RELOAD_CHECK_S) -> None:
+        self.path = Path(path)
+        self._check_every_s = check_every_s
+        self._lock = threading.Lock()
+        self._signature = self._stat()
+        self._table = TokenTable.load(self.path)  # a bad file at start is a start-up error
+        self._checked_at = time.monotonic()
+        _TOKEN_FILES.add(self)
+
+    def _stat(self) -> tuple[int, int, int, int] | None:
+        try:
+            info = os.stat(self.path)
+        except OSError:
+            return None
+        return info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns
+
+    def reload(self) -> None:
+        """Reads the file again; a file that does not parse (or is gone) keeps the tokens read before."""
+        with self._lock:
+            self._signature = self._stat()
+            self._checked_at = time.monotonic()
+            try:
+                self._table = TokenTable.load(self.path)
+            except (OSError, InvalidArgument) as exc:
+                log.error("the token file %s was not read again (%s); the tokens read before stay valid", self.path,
+                          exc)
+                return
+            log.info("read the token file %s again: %d tokens", self.path, len(self._table.entries))
+
+    def table(self) -> TokenTable:
+        if time.monotonic() - self._checked_at >= self._check_every_s:
+            self._checked_at = time.monotonic()
+            if self._stat() != self._signature:
+                self.reload()
+        return self._table
+
+    def match(self, token: str) -> tuple[Role, float | None] | None:
+        return self.table().match(token)
+
+
+def reload_token_files() -> None:
+    """Reads every token file of this process again (the services call it on SIGHUP)."""
+    for tokens in list(_TOKEN_FILES):
+        tokens.reload()
 
 
 def token_from_metadata(metadata: Sequence[tuple[str, str | bytes]] | None) -> str | None:
@@ -129,7 +219,7 @@ def token_from_metadata(metadata: Sequence[tuple[str, str | bytes]] | None) -> s
 class AccessPolicy:
     """Which role a method needs, and whether the caller has it."""
 
-    tokens: TokenTable
+    tokens: TokenTable | TokenFile
     reflection_open: bool = True
 
     def required_role(self, method: str) -> Role | None:
@@ -148,19 +238,28 @@ class AccessPolicy:
         if token is None:
             raise AuthFailure("UNAUTHENTICATED", f"{method} needs a token: send the metadata "
                               "'authorization: Bearer <token>' (the CLI reads --token-file or VIDEOSEARCH_TOKEN_FILE)")
-        role = self.tokens.role_of(token)
-        if role is None:
+        found = self.tokens.match(token)
+        if found is None:
             raise AuthFailure("UNAUTHENTICATED", "the token is not known to this server; check the token "
                               "or ask the operator to add its sha256 to the server's token file")
+        role, expires = found
+        if expires is not None and time.time() >= expires:
+            when = dt.datetime.fromtimestamp(expires, dt.timezone.utc).isoformat(timespec="minutes")
+            raise AuthFailure("UNAUTHENTICATED", f"the token expired at {when}; ask the operator for a new one "
+                              "(videosearch-token makes it)")
         if role < needed:
             raise AuthFailure("PERMISSION_DENIED", f"{method} needs a {needed.name.lower()} token; this one is "
                               f"{role.name.lower()}-only")
 
 
-def new_token_line(role: str) -> tuple[str, str]:
-    """A fresh random token and the token-file line that admits it."""
+def new_token_line(role: str, expires: str = "") -> tuple[str, str]:
+    """A fresh random token and the token-file line that admits it (until ``expires``, if given)."""
     token = secrets.token_urlsafe(32)
-    return token, f"{role} {DIGEST_PREFIX}{digest(token).hex()}"
+    line = f"{role} {DIGEST_PREFIX}{digest(token).hex()}"
+    if expires:
+        _expiry(expires, "--expires")
+        line += f" {EXPIRES_PREFIX}{expires}"
+    return token, line
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -169,8 +268,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "the client, and the line to add to the servers' token file goes to stdout (it holds only the digest).")
     parser.add_argument("--role", choices=[r.name.lower() for r in Role], default="read")
     parser.add_argument("--out", required=True, help="file to write the token to, for --token-file of the clients")
+    parser.add_argument("--expires", default="", help="ISO 8601 date or time after which the servers refuse the "
+                        "token (UTC unless a zone is given), e.g. 2027-01-31")
     args = parser.parse_args(argv)
-    token, line = new_token_line(args.role)
+    try:
+        token, line = new_token_line(args.role, args.expires)
+    except InvalidArgument as exc:
+        parser.error(str(exc))
     out = Path(args.out)
     out.touch(mode=0o600, exist_ok=False)
     out.write_text(token + "\n")

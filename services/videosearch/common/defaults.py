@@ -39,3 +39,10 @@ SERVER_THREADS = 32
 # day of video; 2,000 characters is a long paragraph (a cue is a line or two).
 MAX_TEXT_SPANS = 50_000
 MAX_TEXT_SPAN_CHARS = 2_000
+# Paths (Linux's NAME_MAX and PATH_MAX: a longer one fails with ENAMETOOLONG deep inside a
+# call), checked by the Indexer at submit and by the Searcher on a video's locations.
+MAX_PATH_NAME_BYTES = 255
+MAX_PATH_BYTES = 4096
+# Places one video's content is known at (copies, moves): more is a caller's loop, and each
+# one grows every GetVideo and ListVideos answer about that video.
+MAX_LOCATIONS_PER_VIDEO = 100

@@ -33,6 +33,12 @@ class FailedPrecondition(VideoSearchError):
     status = "FAILED_PRECONDITION"
 
 
+class AlreadyExists(FailedPrecondition):
+    """What the request would create is there already (a library for that folder)."""
+
+    status = "ALREADY_EXISTS"
+
+
 class ResourceExhausted(VideoSearchError):
     """A queue or limit is full; retry later or send less."""
 

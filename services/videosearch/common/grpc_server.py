@@ -49,6 +49,15 @@ def status_code_of(error: VideoSearchError) -> grpc.StatusCode:
     return getattr(grpc.StatusCode, error.status, grpc.StatusCode.INTERNAL)
 
 
+# Longest error message sent: a message quoting a caller's huge value must not exceed the
+# clients' metadata limit (8 KiB) and turn into RESOURCE_EXHAUSTED "metadata size exceeds hard limit".
+MAX_ERROR_CHARS = 2000
+
+
+def _bounded(message: str) -> str:
+    return message if len(message) <= MAX_ERROR_CHARS else f"{message[:MAX_ERROR_CHARS]}… (message cut)"
+
+
 class ErrorMappingInterceptor(grpc.aio.ServerInterceptor):
     """Turns domain errors into their status codes and anything else into INTERNAL
     (logged with its traceback), for every RPC of every servicer."""
@@ -72,7 +81,7 @@ class ErrorMappingInterceptor(grpc.aio.ServerInterceptor):
             except grpc.aio.AbortError:
                 raise  # the handler chose its status already
             except VideoSearchError as exc:
-                await context.abort(status_code_of(exc), str(exc))
+                await context.abort(status_code_of(exc), _bounded(str(exc)))
             except Exception as exc:  # noqa: BLE001 - the one place errors are mapped
                 if is_disk_full(exc):  # a write no owner of its directory wrapped (see common/disk.py)
                     log.error("%s: a disk of this service is full: %s", method, exc)
@@ -124,6 +133,7 @@ class Service:
         max_workers: int = defaults.SERVER_THREADS,
         max_message_bytes: int = MAX_MESSAGE_BYTES,
         max_concurrent_rpcs: int = defaults.MAX_CONCURRENT_RPCS,
+        max_concurrent_rpcs_per_token: int = 0,
         message_setting: str = "--max-message-mb",
         reflection: bool = True,
         interceptors: Sequence[grpc.aio.ServerInterceptor] = (),
@@ -140,7 +150,7 @@ class Service:
                 # Outermost first: ``interceptors`` (metrics, which then count refusals too, and
                 # authentication, so a caller without a token takes no slot), the cap, the message
                 # limit, errors mapped to status codes, and plain methods sent to the thread pool.
-                [*interceptors, ConcurrencyCap(max_concurrent_rpcs), limit, ErrorMappingInterceptor(),
+                [*interceptors, ConcurrencyCap(max_concurrent_rpcs, per_token=max_concurrent_rpcs_per_token), limit, ErrorMappingInterceptor(),
                  SyncHandlerAdapter(self._pool)]))
         except BaseException:
             self._close_loop()

@@ -13,7 +13,9 @@ parameters (filters), so a token handed to another RPC or reused with different
 filters is refused instead of silently paging something else. The page size is
 deliberately not bound: AIP-158 lets a caller change it between pages, and the
 positions here are keys, not offsets, so a new size cannot skip or repeat items.
-The *checksum* catches truncated, altered or hand-made tokens. It is not a
+The *checksum* catches truncated, altered or hand-made tokens, and a token must be exactly
+the text handed out (base64 that decodes the same, with padding or skipped characters
+added, is refused). It is not a
 secret-keyed MAC: tokens carry no authority, the services check every position
 anyway; it only keeps the contract that a token is whatever we handed out.
 """
@@ -78,7 +80,10 @@ class PageTokens:
         except (binascii.Error, UnicodeError, ValueError):
             raw = b""
         body, checksum = raw[:-_CHECKSUM_BYTES], raw[-_CHECKSUM_BYTES:]
-        if len(body) <= 1 + _DIGEST_BYTES or _hash(body) != checksum or body[0] != _VERSION:
+        # The whole token, not only the bytes base64 could recover from it: padding or other
+        # characters the decoder skips ("…====", a newline) make another token, refused.
+        canonical = base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii") == token
+        if not canonical or len(body) <= 1 + _DIGEST_BYTES or _hash(body) != checksum or body[0] != _VERSION:
             raise InvalidArgument(f"page_token is malformed or was altered; {restart}")
         if body[1 : 1 + _DIGEST_BYTES] != _request_digest(self.rpc, params):
             raise InvalidArgument(

@@ -14,6 +14,7 @@ and the process exit (0, or EXIT_STARTUP_FAILED with a message saying what to do
 from __future__ import annotations
 
 import logging
+import signal
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, Generic, TypeVar
@@ -28,7 +29,7 @@ from videosearch.common.grpc_server import (
     end_process,
     write_port_file,
 )
-from videosearch.common.auth import AccessPolicy, TokenTable
+from videosearch.common.auth import AccessPolicy, TokenFile, reload_token_files
 from videosearch.common.errors import VideoSearchError
 from videosearch.common.metrics import MetricsInterceptor, ServiceMetrics
 from videosearch.common.security import AuthInterceptor
@@ -88,10 +89,11 @@ class ServiceApp(ABC, Generic[S]):
         # (added by Service) the concurrency cap, the message limit and the error mapping.
         shared = [MetricsInterceptor(self.metrics)]
         if s.tokens_file:
-            shared.append(AuthInterceptor(AccessPolicy(TokenTable.load(s.tokens_file), reflection_open=s.reflection)))
+            shared.append(AuthInterceptor(AccessPolicy(TokenFile(s.tokens_file), reflection_open=s.reflection)))
         self.service = Service(
             self.name, register, host=s.host, port=s.port, max_workers=s.server_threads,
             max_message_bytes=s.max_message_mb * 1024 * 1024, max_concurrent_rpcs=s.max_concurrent_rpcs,
+            max_concurrent_rpcs_per_token=s.max_concurrent_rpcs_per_token,
             reflection=s.reflection, interceptors=[*shared, *self.interceptors()],
             credentials=tls.credentials() if tls else None, share_port=self.shares_port(),
         ).start()
@@ -171,6 +173,8 @@ class ServiceApp(ABC, Generic[S]):
         configure_logging(settings.log_level, settings.log_format)
         # From here on SIGTERM ends the process: at once while it starts, gracefully once ready.
         shutdown = ShutdownSignal(cls.name)
+        # SIGHUP reads the token file again at once (it is also read again when it changes).
+        signal.signal(signal.SIGHUP, lambda _signum, _frame: reload_token_files())
         app = None
         try:
             app = cls(settings)

@@ -110,6 +110,9 @@ class BaseServiceSettings:
                                   "(open streams use none)")
     max_concurrent_rpcs: int = setting(defaults.MAX_CONCURRENT_RPCS, "calls handled at once, open streams included; "
                                        "beyond it RESOURCE_EXHAUSTED (health checks are never refused)")
+    max_concurrent_rpcs_per_token: int = setting(
+        0, "calls one bearer token may have running at once (with --tokens-file), so that one caller cannot take "
+           "every slot; 0: half of --max-concurrent-rpcs")
     tls_cert_file: str = setting("", "PEM certificate (chain) to serve TLS with; empty serves plaintext (docs/security.md)")
     tls_key_file: str = setting("", "PEM private key of --tls-cert-file")
     tls_client_ca_file: str = setting("", "PEM CA whose client certificates are required (mutual TLS); empty: none asked")

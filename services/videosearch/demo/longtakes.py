@@ -37,6 +37,7 @@ import numpy as np
 
 from videosearch.common.errors import InvalidArgument
 from videosearch.demo import world
+from videosearch.demo.encoding import VideoEncoder
 from videosearch.demo.videos import BG_SPREAD, DARK_LEVELS, LIGHT_LEVELS, generate_demo_video, random_scenes
 
 TRANSITIONS: tuple[str, ...] = ("cut", "dissolve", "fade", "pan")
@@ -202,15 +203,13 @@ def generate_long_take(
     flashes: int = 0,
     fast_motion: int = 0,
 ) -> dict:
-    """Writes an mp4 (``mp4v``) showing ``subjects`` in turn and returns its ground truth entry.
+    """Writes an mp4 (H.264, demo.encoding) showing ``subjects`` in turn and returns its ground truth entry.
 
     ``transitions[i]`` (default: a seeded mix of all kinds) joins subject i and i + 1; gradual
     ones last ``transition_seconds``, cuts none. ``flashes`` and ``fast_motion`` put that many
     distractors (2-3 bright frames; 0.8 s of an object racing across the frame) inside distinct
     subjects' ranges. Deterministic for a given ``seed``.
     """
-    import cv2
-
     rng = np.random.default_rng(seed)
     fps = Fraction(fps).limit_denominator(1001)
     transitions = default_transitions(len(subjects) - 1, rng) if transitions is None else list(transitions)
@@ -236,24 +235,19 @@ def generate_long_take(
                 for f in range(d["start_frame"], d["end_frame"])}
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), float(fps), size)
-    if not writer.isOpened():
-        raise RuntimeError(f"cv2.VideoWriter could not open {path}; check the folder is writable")
-    try:
+    with VideoEncoder(path, fps, size) as writer:
         current, following = new_subject(0), None
         for i, (kind, a, b) in enumerate([*changes, ("end", total, total)]):
             for f in range(ranges[i][0], ranges[i][1]):
                 frame = current.frame(f)
-                writer.write(cv2.cvtColor(_flash(frame, flash_at[f]) if f in flash_at else frame, cv2.COLOR_RGB2BGR))
+                writer.write(_flash(frame, flash_at[f]) if f in flash_at else frame)
             if kind == "end":
                 break
             following = new_subject(i + 1)
             for f in range(a, b):
                 mixed = _blend(kind, current.frame(f), following.frame(f), f - a, b - a)
-                writer.write(cv2.cvtColor(mixed, cv2.COLOR_RGB2BGR))
+                writer.write(mixed)
             current = following
-    finally:
-        writer.release()
     return _truth(path.name, "long_take", fps, total, subjects, ranges, changes, distractors)
 
 

@@ -23,12 +23,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 
 from videosearch.demo import world
+from videosearch.demo.encoding import VideoEncoder
 
 DARK_LEVELS = (15.0, 55.0)
 LIGHT_LEVELS = (190.0, 240.0)
@@ -55,12 +57,6 @@ def random_scenes(n: int, rng: np.random.Generator) -> list[str]:
     return out
 
 
-def _fourcc(path: Path) -> str:
-    """MPEG-4 Part 2 in .mp4 (what the tests and benchmarks were measured on); VP8 in
-    .webm, which browsers play (the web page's demo and tests)."""
-    return "VP80" if path.suffix.lower() == ".webm" else "mp4v"
-
-
 def generate_demo_video(
     path: str | Path,
     scenes: list[str],
@@ -68,16 +64,16 @@ def generate_demo_video(
     fps: Fraction | float = Fraction(25),
     size: tuple[int, int] = (640, 360),
     frames_per_scene: tuple[int, int] = (40, 90),
+    codec: str | None = None,
 ) -> dict:
-    """Write an mp4 (``mp4v``) with one scene per caption in ``scenes`` and its ground truth.
+    """Write a video (H.264 in .mp4, VP9 in .webm, which browsers play; ``codec="mpeg4"`` for
+    MPEG-4 Part 2, which they do not) with one scene per caption in ``scenes`` and its ground truth.
 
     ``size`` is ``(W, H)``; each scene gets ``rng.integers(lo, hi + 1)`` frames for
     ``frames_per_scene=(lo, hi)``. Backgrounds alternate dark/light between scenes so that
     every boundary is a strong hard cut. The ground truth dict is returned and also
     written to ``path.with_suffix(".json")``.
     """
-    import cv2
-
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fps = Fraction(fps).limit_denominator(1001) if not isinstance(fps, Fraction) else fps
@@ -89,19 +85,16 @@ def generate_demo_video(
     lo, hi = frames_per_scene
     if lo < 16 or hi < lo:
         raise ValueError("frames_per_scene must be (lo, hi) with 16 <= lo <= hi")
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*_fourcc(path)), float(fps), (w, h))
-    if not writer.isOpened():
-        raise RuntimeError(f"cv2.VideoWriter could not open {path}")
     gt_scenes = []
     frame = 0
     dark = bool(rng.integers(2))
-    try:
+    with VideoEncoder(path, fps, (w, h), codec) as writer:
         for i, cap in enumerate(scenes):
             n = int(rng.integers(lo, hi + 1))
             levels = DARK_LEVELS if dark else LIGHT_LEVELS
             level = float(rng.uniform(*levels))
             for img in world.render_clip(cap, n, rng, size=(w, h), bg_level=level, bg_spread=BG_SPREAD):
-                writer.write(cv2.cvtColor(img, cv2.COLOR_RGB2BGR))
+                writer.write(img)
             gt_scenes.append(
                 {
                     "index": i,
@@ -114,8 +107,6 @@ def generate_demo_video(
             )
             frame += n
             dark = not dark
-    finally:
-        writer.release()
     gt = {
         "video": path.name,
         "fps": _fps_str(fps),
@@ -138,12 +129,12 @@ def generate_demo_corpus(
     fps: Fraction | int = Fraction(25),
     size: tuple[int, int] = (640, 360),
     frames_per_scene: tuple[int, int] = (40, 90),
-    container: str = "mp4",
+    progress: Callable[[int, int, dict], None] | None = None,
 ) -> dict:
-    """Write ``n_videos`` demo videos (``demo_000.mp4`` + ``demo_000.json``, ...) and an
-    ``index.json`` listing them with their ground truth. ``scenes_per_video`` is a count
-    or an inclusive ``(lo, hi)`` range; ``container`` "webm" writes VP8 that browsers
-    play. Deterministic for a given ``seed``."""
+    """Write ``n_videos`` demo videos (``demo_000.mp4`` + ``demo_000.json``, ...; H.264, which
+    browsers play) and an ``index.json`` listing them with their ground truth.
+    ``scenes_per_video`` is a count or an inclusive ``(lo, hi)`` range; ``progress(done,
+    total, ground_truth)`` is called after each video. Deterministic for a given ``seed``."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
@@ -155,9 +146,11 @@ def generate_demo_corpus(
             k = int(rng.integers(scenes_per_video[0], scenes_per_video[1] + 1))
         scenes = random_scenes(k, rng)
         gt = generate_demo_video(
-            out / f"demo_{v:03d}.{container}", scenes, rng, fps=fps, size=size, frames_per_scene=frames_per_scene
+            out / f"demo_{v:03d}.mp4", scenes, rng, fps=fps, size=size, frames_per_scene=frames_per_scene
         )
         videos.append({"file": gt["video"], "ground_truth": f"demo_{v:03d}.json", **gt})
+        if progress is not None:
+            progress(v + 1, n_videos, gt)
     index = {"seed": seed, "captions": world.CAPTIONS, "videos": videos}
     (out / "index.json").write_text(json.dumps(index, indent=2) + "\n")
     return index

@@ -55,6 +55,14 @@ class EmbedderClient(ServiceClient):
         self._pin.forget()
         self._info = None
 
+    def transcribe_audio(self, pcm: np.ndarray, language: str = "") -> list[tuple[float, float, str, str]]:
+        """Transcribes int16 mono 16 kHz ``pcm``: (start, end, text, language) per phrase heard,
+        times in seconds from the start of ``pcm``."""
+        request = embedder_pb2.TranscribeAudioRequest(
+            pcm_s16le=np.ascontiguousarray(pcm, dtype="<i2").tobytes(), sample_rate_hertz=16_000, language=language)
+        response = self._call(self._stub.TranscribeAudio, request)
+        return [(s.start_seconds, s.end_seconds, s.text, s.language) for s in response.segments]
+
     def embed_images(self, pixels: np.ndarray) -> np.ndarray:
         """Embeds (N, 3, H, W) pixels -- uint8 after resize and crop (smallest on the
         wire), or float32/float16 normalized values -- as (N, dim) L2-normalized

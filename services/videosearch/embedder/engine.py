@@ -32,6 +32,7 @@ class EmbeddingEngine:
         max_images_per_request: int | None = None,
         max_texts_per_request: int | None = None,
         forward_workers: int = 1,
+        image_nice: int = 0,
     ) -> None:
         self.model = model
         self.notice = read_notice(getattr(model, "source", ""))
@@ -44,6 +45,7 @@ class EmbeddingEngine:
             max_wait_ms=max_wait_ms,
             max_queue_images=max_queue_images,
             workers=forward_workers,
+            nice=image_nice,
         )
 
     def model_info(self) -> ModelInfo:

@@ -32,24 +32,30 @@ from videosearch.embedder.defaults import (
     MAX_TEXT_CHARS,
     DEFAULT_MODEL_ID,
 )
+from videosearch.embedder.families import (
+    ModelLoadError,
+    load_family_model,
+    logit_scale_and_bias,
+    max_text_length,
+    pooled,
+    preprocessing_of,
+    text_inputs,
+)
+from videosearch.embedder.patches import PatchImages, patchify
 from videosearch.embedder.precision import auto_dtype
-from videosearch.embedder.types import SCORE_COSINE, ModelInfo, Preprocessing
+from videosearch.embedder.types import RESIZE_PATCH_BUDGET, ModelInfo, Preprocessing
+
+__all__ = ["ClipEmbedder", "ModelLoadError", "preprocessing_of"]
 
 log = logging.getLogger(__name__)
 
 DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
 
-# dtype=auto on CPU switches to bfloat16 only when it is at least this much faster
-# than float32 on this machine and model (small margins flip with timing noise,
-# and a flip would change every embedding between two runs).
+# The bench's bar for calling bfloat16 worthwhile on a CPU (PrecisionCheck.acceptable). Only
+# reported: --dtype auto times nothing and decides from the CPU's flags (precision.py).
 BF16_MIN_SPEEDUP = 1.2
 # ... and when its embeddings stay this close (cosine) to the float32 ones.
 BF16_MIN_COSINE = 0.99
-
-
-class ModelLoadError(RuntimeError):
-    """The model cannot be loaded or the device/dtype settings cannot work; the
-    message says what to do. Raised at startup only."""
 
 
 @dataclass(frozen=True)
@@ -126,73 +132,6 @@ def local_model_id(directory: Path) -> str:
     return f"{directory.resolve().name}@sha256:{digest.hexdigest()[:16]}"
 
 
-def load_clip(model_id: str):
-    """(CLIPModel in float32 on CPU, CLIPProcessor), or ModelLoadError saying what to do."""
-    from transformers import CLIPModel, CLIPProcessor
-
-    try:
-        model = CLIPModel.from_pretrained(model_id, dtype=torch.float32)
-        processor = CLIPProcessor.from_pretrained(model_id)
-    except Exception as exc:  # noqa: BLE001 - any failure here means "cannot start"; say what to do
-        reason = " ".join(str(exc).split()) or type(exc).__name__
-        if len(reason) > 600:
-            reason = reason[:600] + "..."
-        raise ModelLoadError(
-            f"cannot load the CLIP model {model_id!r} ({type(exc).__name__}: {reason}). "
-            "To fix it: pass a local directory that holds the model and its processor files with "
-            "--model (or VIDEOSEARCH_EMBEDDER_MODEL); or set HF_HOME to a Hugging Face cache that "
-            "already has this model; or start once with network access (HF_HUB_OFFLINE unset) so "
-            "it gets downloaded and cached; or check the model id for typos."
-        ) from exc
-    model.eval()
-    return model, processor
-
-
-def _size_field(size, key: str):
-    if size is None:
-        return None
-    if isinstance(size, dict):
-        return size.get(key)
-    return getattr(size, key, None)
-
-
-def preprocessing_of(image_processor) -> Preprocessing:
-    """Reads the preprocessing from a CLIPImageProcessor, so that callers learn it
-    from the model itself and can never disagree with it."""
-    from transformers.image_utils import PILImageResampling
-
-    size = image_processor.size
-    shortest = _size_field(size, "shortest_edge")
-    if shortest is None:  # a fixed height x width resize: the shorter side is the best description
-        shortest = min(_size_field(size, "height"), _size_field(size, "width"))
-    crop = image_processor.crop_size
-    if getattr(image_processor, "do_center_crop", True) and crop is not None:
-        crop_h, crop_w = _size_field(crop, "height"), _size_field(crop, "width")
-    else:
-        crop_h = _size_field(size, "height") or shortest
-        crop_w = _size_field(size, "width") or shortest
-    rescale = float(image_processor.rescale_factor) if getattr(image_processor, "do_rescale", True) else 1.0
-    if getattr(image_processor, "do_normalize", True):
-        mean = tuple(float(v) for v in image_processor.image_mean)
-        std = tuple(float(v) for v in image_processor.image_std)
-    else:
-        mean, std = (0.0, 0.0, 0.0), (1.0, 1.0, 1.0)
-    resample = image_processor.resample
-    try:
-        resample_name = PILImageResampling(int(resample)).name.lower()
-    except (TypeError, ValueError):
-        resample_name = str(getattr(resample, "name", resample)).lower()
-    return Preprocessing(
-        shortest_edge=int(shortest),
-        crop_height=int(crop_h),
-        crop_width=int(crop_w),
-        rescale_factor=rescale,
-        image_mean=mean,  # type: ignore[arg-type]
-        image_std=std,  # type: ignore[arg-type]
-        resample=resample_name,
-    )
-
-
 QUICK_GELU_ALPHA = 1.702
 
 
@@ -225,11 +164,6 @@ def fold_quick_gelu(model) -> int:
     return folded
 
 
-def _pooled(output) -> torch.Tensor:
-    """get_*_features returns a tensor in transformers 4 and an output object in 5."""
-    return output if isinstance(output, torch.Tensor) else output.pooler_output
-
-
 def calibration_pixels(preprocessing: Preprocessing, count: int = 8, seed: int = 0) -> torch.Tensor:
     """Deterministic smooth 'images' (normalized pixel values) for precision and speed checks."""
     generator = torch.Generator().manual_seed(seed)
@@ -247,11 +181,11 @@ CALIBRATION_TEXTS = ["a photo of a dog", "a red circle on a blue background", "t
 
 def _time_image_forward(model, pixels: torch.Tensor, repeats: int) -> float:
     with torch.inference_mode():
-        _pooled(model.get_image_features(pixel_values=pixels))  # warm-up (kernel selection, allocations)
+        pooled(model.get_image_features(pixel_values=pixels))  # warm-up (kernel selection, allocations)
         best = math.inf
         for _ in range(repeats):
             start = time.perf_counter()
-            _pooled(model.get_image_features(pixel_values=pixels))
+            pooled(model.get_image_features(pixel_values=pixels))
             best = min(best, time.perf_counter() - start)
     return best
 
@@ -263,12 +197,12 @@ def check_reduced_precision(
     embeddings (images and texts) by cosine similarity. ``model`` stays float32."""
     reduced = copy.deepcopy(model).to(dtype)
     pixels = calibration_pixels(preprocessing, batch)
-    tokens = processor.tokenizer(CALIBRATION_TEXTS, padding=True, truncation=True, return_tensors="pt")
+    tokens = text_inputs(model, processor.tokenizer(CALIBRATION_TEXTS, padding=True, truncation=True, return_tensors="pt"))
     with torch.inference_mode():
-        img32 = _pooled(model.get_image_features(pixel_values=pixels)).float()
-        img16 = _pooled(reduced.get_image_features(pixel_values=pixels.to(dtype))).float()
-        txt32 = _pooled(model.get_text_features(**tokens)).float()
-        txt16 = _pooled(reduced.get_text_features(**tokens)).float()
+        img32 = pooled(model.get_image_features(pixel_values=pixels)).float()
+        img16 = pooled(reduced.get_image_features(pixel_values=pixels.to(dtype))).float()
+        txt32 = pooled(model.get_text_features(**tokens)).float()
+        txt16 = pooled(reduced.get_text_features(**tokens)).float()
     cos = torch.nn.functional.cosine_similarity
     check = PrecisionCheck(
         dtype=dtype_name(dtype),
@@ -282,7 +216,8 @@ def check_reduced_precision(
 
 
 class ClipEmbedder:
-    """One CLIP model on one device, embedding pixel arrays and texts.
+    """One image-text model of a supported family (see families.py) on one device,
+    embedding pixel arrays and texts.
 
     ``embedder(pixels)`` runs the three stages; the dynamic batcher calls
     ``preprocess`` per caller and ``collate``/``forward``/``postprocess`` per batch.
@@ -308,43 +243,68 @@ class ClipEmbedder:
         path = Path(model).expanduser()
         self.source = str(path.resolve()) if path.is_dir() else model
         self.model_id = local_model_id(path) if path.is_dir() else model
-        clip, processor = load_clip(self.source)
+        loaded = load_family_model(self.source)
+        self.family = loaded.family
+        clip = loaded.model
         fold_quick_gelu(clip)  # in float32, before any cast
-        self.processor = processor
-        self.tokenizer = processor.tokenizer
-        self.preprocessing = preprocessing_of(processor.image_processor)
-        self.embedding_dim = int(clip.config.projection_dim)
-        self.max_text_length = int(
-            min(self.tokenizer.model_max_length, clip.config.text_config.max_position_embeddings)
-        )
+        self.processor = loaded  # .tokenizer and .image_processor, as a transformers processor has them
+        self.tokenizer = loaded.tokenizer
+        self.preprocessing = preprocessing_of(loaded.image_processor)
+        self.patch_budget = self.preprocessing.resize_mode == RESIZE_PATCH_BUDGET
+        self.max_text_length = max_text_length(self.family, self.tokenizer, clip.config.text_config)
+        self.logit_scale, self.logit_bias = logit_scale_and_bias(clip)
         if requested_dtype is not None:
             self.dtype, self.dtype_reason = requested_dtype, "requested with --dtype"
         else:
             self.dtype, self.dtype_reason = auto_dtype(self.device)
-        self.logit_scale = float(clip.logit_scale.detach().exp()) if hasattr(clip, "logit_scale") else 0.0
-        self.model = clip.to(self.device, dtype=self.dtype)
-        self.max_batch_size = max_batch_size
-        self.max_images_per_request = max_images_per_request
-        self.max_texts_per_request = max_texts_per_request
+        # The probe below runs the float32 model on the CPU; then it moves to its device and dtype.
+        self.model = clip
+        self.dtype_in_use, self.device_in_use = torch.float32, torch.device("cpu")
         # Normalization as one affine map per channel: (x * rescale - mean) / std.
         self._mean = torch.tensor(self.preprocessing.image_mean, dtype=torch.float32).view(1, 3, 1, 1)
         self._std = torch.tensor(self.preprocessing.image_std, dtype=torch.float32).view(1, 3, 1, 1)
+        self._device_forward: DeviceImageForward | None = None
+        self.embedding_dim = self._probe_embedding_dim()
+        self.model = clip.to(self.device, dtype=self.dtype)
+        self.dtype_in_use, self.device_in_use = self.dtype, self.device
+        self.max_batch_size = max_batch_size
+        self.max_images_per_request = max_images_per_request
+        self.max_texts_per_request = max_texts_per_request
         # Pinned staging memory lets the host->GPU copy of a batch run asynchronously;
         # one buffer per batcher worker thread and dtype.
         self._staging = threading.local()
-        self._device_forward: DeviceImageForward | None = None
-        if self.device.type == "cuda":
+        if self.device.type == "cuda" and not self.patch_budget:
             self._device_forward = DeviceImageForward(
-                lambda pixels: _pooled(self.model.get_image_features(pixel_values=pixels)),
+                lambda pixels: pooled(self.model.get_image_features(pixel_values=pixels)),
                 device=self.device, dtype=self.dtype, crop=self.crop_size,
                 rescale_factor=self.preprocessing.rescale_factor, mean=self._mean, std=self._std,
                 max_batch_size=max_batch_size, graphs=cuda_graphs,
             )
+        p = self.preprocessing
         log.info(
-            "loaded %s (model id %s) on %s (%s, %s), embedding_dim=%d, crop %dx%d",
-            self.source, self.model_id, self.device, dtype_name(self.dtype), self.dtype_reason, self.embedding_dim,
-            self.preprocessing.crop_height, self.preprocessing.crop_width,
+            "loaded %s (model id %s, family %s) on %s (%s, %s), embedding_dim=%d, images %s",
+            self.source, self.model_id, self.family.name, self.device, dtype_name(self.dtype), self.dtype_reason,
+            self.embedding_dim, f"{p.crop_height}x{p.crop_width} ({p.resize_mode})" if not self.patch_budget
+            else f"up to {p.max_num_patches} patches of {p.patch_size}px",
         )
+
+    def _probe_embedding_dim(self) -> int:
+        """The embedding size, read from one tiny forward pass of each tower (float32, CPU):
+        a config field cannot say it for every family (SigLIP's image side has no projection)."""
+        if self.patch_budget:
+            side = self.preprocessing.patch_size
+            pixels = np.zeros((1, 3, side, side), np.uint8)
+        else:
+            pixels = np.zeros((1, 3, *self.crop_size), np.uint8)
+        image = self.forward(self.preprocess(pixels))
+        text = self._text_features(["a"])
+        if image.shape[-1] != text.shape[-1]:
+            raise ModelLoadError(
+                f"the {self.family.name} model {self.model_id!r} embeds images in {image.shape[-1]} dimensions and "
+                f"texts in {text.shape[-1]}; they must match to compare a text with an image. The checkpoint's "
+                "projection sizes disagree: pass --model a complete checkpoint of this family"
+            )
+        return int(image.shape[-1])
 
     # -- description ---------------------------------------------------------
 
@@ -358,9 +318,10 @@ class ClipEmbedder:
             max_batch_size=self.max_batch_size,
             max_images_per_request=self.max_images_per_request,
             max_texts_per_request=self.max_texts_per_request,
-            family="clip",
-            score_kind=SCORE_COSINE,
+            family=self.family.name,
+            score_kind=self.family.score_kind,
             logit_scale=self.logit_scale,
+            logit_bias=self.logit_bias,
             dtype_reason=self.dtype_reason,
         )
 
@@ -371,20 +332,41 @@ class ClipEmbedder:
     # -- images ----------------------------------------------------------------
 
     def expected_pixels(self) -> str:
+        if self.patch_budget:
+            p = self.preprocessing
+            return (
+                f"(N, 3, H, W) with N >= 1, H and W multiples of {p.patch_size} and (H/{p.patch_size})*(W/{p.patch_size}) "
+                f"<= {p.max_num_patches} (the largest such size with the image's aspect ratio): uint8 values after that "
+                "resize, or float32/float16 values also rescaled and normalized"
+            )
         h, w = self.crop_size
         return (
             f"(N, 3, {h}, {w}) with N >= 1: float32 or float16 pixel values already normalized "
             f"(rescale, mean/std), or uint8 values after resize and {h}x{w} center crop"
         )
 
-    def preprocess(self, pixels: np.ndarray) -> torch.Tensor:
+    def _size_fits(self, height: int, width: int) -> bool:
+        if not self.patch_budget:
+            return (height, width) == self.crop_size
+        side, budget = self.preprocessing.patch_size, self.preprocessing.max_num_patches
+        return height >= side and width >= side and height % side == 0 and width % side == 0 \
+            and (height // side) * (width // side) <= budget
+
+    def preprocess(self, pixels: np.ndarray) -> torch.Tensor | PatchImages:
         """Validates a pixel array and returns it as a CPU tensor of the compute dtype,
-        normalized (on CUDA, uint8 pixels stay uint8: the device normalizes them). Raises
-        InvalidArgument saying what is expected."""
+        normalized (on CUDA, uint8 pixels stay uint8: the device normalizes them); for a
+        NaFlex model, as PatchImages. Raises InvalidArgument saying what is expected."""
         if not isinstance(pixels, np.ndarray):
             raise InvalidArgument(f"pixel_values must be an array; expected {self.expected_pixels()}")
-        if pixels.ndim != 4 or pixels.shape[0] < 1 or pixels.shape[1] != 3 or tuple(pixels.shape[2:]) != self.crop_size:
+        if pixels.ndim != 4 or pixels.shape[0] < 1 or pixels.shape[1] != 3 or not self._size_fits(*pixels.shape[2:]):
             raise InvalidArgument(f"pixel_values has shape {list(pixels.shape)}; expected {self.expected_pixels()}")
+        values = self._pixel_values(pixels)
+        if self.patch_budget:
+            p = self.preprocessing
+            return patchify(values, p.patch_size, p.max_num_patches)
+        return values
+
+    def _pixel_values(self, pixels: np.ndarray) -> torch.Tensor:
         if pixels.dtype == np.uint8:
             if self._device_forward is not None:
                 # On CUDA the device normalizes (cuda_forward); a quarter of the bytes cross the bus.
@@ -411,9 +393,11 @@ class ClipEmbedder:
         values.mul_(self.preprocessing.rescale_factor).sub_(self._mean).div_(self._std)
         return values.to(self.dtype).contiguous()
 
-    def collate(self, parts: Sequence[torch.Tensor]) -> torch.Tensor:
+    def collate(self, parts: Sequence[torch.Tensor | PatchImages]) -> torch.Tensor | PatchImages:
         """Joins preprocessed parts into one batch (in pinned memory when on CUDA). The
         pinned buffer is reused by the calling thread's next collate, after its forward."""
+        if self.patch_budget:
+            return PatchImages.cat(parts)  # type: ignore[arg-type]
         if len(parts) == 1 and self.device.type == "cpu":
             return parts[0]
         if self.device.type != "cuda":
@@ -439,13 +423,19 @@ class ClipEmbedder:
         """Whether the image forward pass replays CUDA graphs (CUDA only; see cuda_forward)."""
         return self._device_forward is not None and self._device_forward.graphed
 
-    def forward(self, pixel_values: torch.Tensor) -> torch.Tensor:
+    def forward(self, pixel_values: torch.Tensor | PatchImages) -> torch.Tensor:
         """One image forward pass; returns the (unnormalized) features as float32 on CPU."""
         if self._device_forward is not None:
             return self._device_forward(pixel_values)
         with torch.inference_mode():
-            inputs = pixel_values.to(self.device, dtype=self.dtype, non_blocking=True)
-            features = _pooled(self.model.get_image_features(pixel_values=inputs))
+            if isinstance(pixel_values, PatchImages):
+                batch = pixel_values.to(self.device_in_use, self.dtype_in_use)
+                output = self.model.get_image_features(
+                    pixel_values=batch.patches, pixel_attention_mask=batch.mask, spatial_shapes=batch.spatial_shapes)
+            else:
+                inputs = pixel_values.to(self.device_in_use, dtype=self.dtype_in_use, non_blocking=True)
+                output = self.model.get_image_features(pixel_values=inputs)
+            features = pooled(output)
             # float32 before normalizing: L2 norms in float16 lose precision.
             return features.to("cpu", dtype=torch.float32)
 
@@ -483,15 +473,15 @@ class ClipEmbedder:
     def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
         """L2-normalized text embeddings, (len(texts), embedding_dim) float32.
         Texts longer than the model's context are truncated."""
-        texts = self.validate_texts(texts)
+        return self.postprocess(self._text_features(self.validate_texts(texts)))
+
+    def _text_features(self, texts: list[str]) -> torch.Tensor:
+        # SigLIP pads to its full length (its tower pools the last position); CLIP-style
+        # towers to the longest text (see families.py).
         tokens = self.tokenizer(
-            texts, padding=True, truncation=True, max_length=self.max_text_length, return_tensors="pt"
+            texts, padding=self.family.text_padding, truncation=True, max_length=self.max_text_length,
+            return_tensors="pt",
         )
+        inputs = {k: v.to(self.device_in_use) for k, v in text_inputs(self.model, tokens).items()}
         with torch.inference_mode():
-            features = _pooled(
-                self.model.get_text_features(
-                    input_ids=tokens["input_ids"].to(self.device),
-                    attention_mask=tokens["attention_mask"].to(self.device),
-                )
-            ).to("cpu", dtype=torch.float32)
-        return self.postprocess(features)
+            return pooled(self.model.get_text_features(**inputs)).to("cpu", dtype=torch.float32)

@@ -1,4 +1,10 @@
-"""Frames and images become CLIP pixel values, the way Hugging Face's CLIPImageProcessor makes them.
+"""Frames and images become a model's pixel values, the way its own Hugging Face image processor makes them.
+
+Three resize modes (``Preprocessing.resize_mode``, read from the processor by the Embedder):
+shortest edge + centre crop (CLIPImageProcessor, described below), a fixed height x width
+resize without crop (SigLIP, Chinese-CLIP: step 1 resizes straight to that size, step 2 takes
+all of it), and a patch budget (SigLIP2 NaFlex: step 1 resizes, aspect kept, to
+``patch_budget_size``, step 2 takes all of it; the Embedder cuts the result into patches).
 
 Shared by every caller of the Embedder that sends pixels: the Indexer (video frames) and the
 Searcher (image queries), so a query image is prepared exactly like an indexed frame.
@@ -40,6 +46,7 @@ single resize (no full-size stretched copy is ever made).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -47,7 +54,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from videosearch.embedder.types import Preprocessing
+from videosearch.embedder.types import RESIZE_FIXED, RESIZE_PATCH_BUDGET, RESIZE_SHORTEST_EDGE_CROP, Preprocessing
 
 
 class DisplayAspect(Protocol):
@@ -77,6 +84,24 @@ def resized_size(height: int, width: int, shortest_edge: int) -> tuple[int, int]
     short, long = (width, height) if width <= height else (height, width)
     new_short, new_long = shortest_edge, int(shortest_edge * long / short)
     return (new_long, new_short) if width <= height else (new_short, new_long)
+
+
+def patch_budget_size(height: int, width: int, patch_size: int, max_num_patches: int, eps: float = 1e-5) -> tuple[int, int]:
+    """(height, width) as transformers' Siglip2 get_image_size_for_max_num_patches computes it:
+    the largest scale (binary search) whose sides, rounded up to multiples of the patch size,
+    give at most max_num_patches patches."""
+
+    def scaled(scale: float, size: int) -> int:
+        return max(patch_size, int(math.ceil(size * scale / patch_size) * patch_size))
+
+    low, high = eps / 10, 100.0
+    while high - low >= eps:
+        scale = (low + high) / 2
+        if (scaled(scale, height) / patch_size) * (scaled(scale, width) / patch_size) <= max_num_patches:
+            low = scale
+        else:
+            high = scale
+    return scaled(low, height), scaled(low, width)
 
 
 def _pil_resample(name: str) -> Image.Resampling:
@@ -122,8 +147,19 @@ class FramePreprocessor:
     def __init__(
         self, preprocessing: Preprocessing, *, backend: str | None = None, pixel_aspect: DisplayAspect = SquarePixels()
     ) -> None:
-        if min(preprocessing.shortest_edge, preprocessing.crop_height, preprocessing.crop_width) <= 0:
-            raise ValueError(f"preprocessing sizes must be positive, got {preprocessing}")
+        mode = preprocessing.resize_mode
+        if mode == RESIZE_PATCH_BUDGET:
+            if min(preprocessing.patch_size, preprocessing.max_num_patches) <= 0:
+                raise ValueError(f"a patch budget needs a positive patch size and patch count, got {preprocessing}")
+        elif mode == RESIZE_FIXED:
+            if min(preprocessing.crop_height, preprocessing.crop_width) <= 0:
+                raise ValueError(f"preprocessing sizes must be positive, got {preprocessing}")
+        elif mode == RESIZE_SHORTEST_EDGE_CROP:
+            if min(preprocessing.shortest_edge, preprocessing.crop_height, preprocessing.crop_width) <= 0:
+                raise ValueError(f"preprocessing sizes must be positive, got {preprocessing}")
+        else:
+            raise ValueError(f"unknown resize mode {mode!r}")
+        self._crops = mode == RESIZE_SHORTEST_EDGE_CROP
         self.preprocessing = preprocessing
         self.pixel_aspect = pixel_aspect
         self._resample = _pil_resample(preprocessing.resample)
@@ -142,17 +178,34 @@ class FramePreprocessor:
 
     @property
     def output_shape(self) -> tuple[int, int, int]:
-        return (3, self.preprocessing.crop_height, self.preprocessing.crop_width)
+        """(3, H, W) of the pixels made; with a patch budget, of the last frame size seen
+        (one patch before any)."""
+        p = self.preprocessing
+        if p.resize_mode == RESIZE_PATCH_BUDGET:
+            new_h, new_w = self._plan[3]
+            return (3, new_h or p.patch_size, new_w or p.patch_size)
+        return (3, p.crop_height, p.crop_width)
 
     def _resized_size(self, height: int, width: int) -> tuple[int, int]:
-        """What a decoded frame of this size is resized to: CLIP's resize of its display size."""
-        return resized_size(*self.pixel_aspect.display_size(height, width), self.preprocessing.shortest_edge)
+        """What a decoded frame of this size is resized to: the model's resize of its display size."""
+        p = self.preprocessing
+        display_h, display_w = self.pixel_aspect.display_size(height, width)
+        if p.resize_mode == RESIZE_FIXED:
+            return p.crop_height, p.crop_width
+        if p.resize_mode == RESIZE_PATCH_BUDGET:
+            return patch_budget_size(display_h, display_w, p.patch_size, p.max_num_patches)
+        return resized_size(display_h, display_w, p.shortest_edge)
+
+    def _crop_size(self, new_h: int, new_w: int) -> tuple[int, int]:
+        """The crop taken from the resized frame: the whole of it unless the model centre-crops."""
+        p = self.preprocessing
+        return (p.crop_height, p.crop_width) if self._crops else (new_h, new_w)
 
     def _make_plan(self, height: int, width: int):
         """Works out, once per frame size, which source box maps onto the crop."""
-        p = self.preprocessing
         new_h, new_w = self._resized_size(height, width)
-        top, left = (new_h - p.crop_height) // 2, (new_w - p.crop_width) // 2
+        crop_h, crop_w = self._crop_size(new_h, new_w)
+        top, left = (new_h - crop_h) // 2, (new_w - crop_w) // 2
         if top < 0 or left < 0:
             # The crop is larger than the resized frame: resize fully, then pad as transformers.
             return (height, width, None, (new_h, new_w))
@@ -161,7 +214,7 @@ class FramePreprocessor:
         # this box to the crop size computes the crop of the full resize (up to float rounding
         # of the coefficients: rarely one uint8 level).
         sx, sy = width / new_w, height / new_h
-        box = (left * sx, top * sy, (left + p.crop_width) * sx, (top + p.crop_height) * sy)
+        box = (left * sx, top * sy, (left + crop_w) * sx, (top + crop_h) * sy)
         return (height, width, box, (new_h, new_w))
 
     def __call__(self, frame_bgr: np.ndarray) -> np.ndarray:
@@ -170,15 +223,15 @@ class FramePreprocessor:
         if plan[:2] != (height, width):
             plan = self._plan = self._make_plan(height, width)
         _, _, box, (new_h, new_w) = plan
-        p = self.preprocessing
+        crop_h, crop_w = self._crop_size(new_h, new_w)
         if self.backend == "torch":
-            crop = _center_crop(self._torch_resize(frame_bgr, new_h, new_w), p.crop_height, p.crop_width)
+            crop = _center_crop(self._torch_resize(frame_bgr, new_h, new_w), crop_h, crop_w)
             return np.ascontiguousarray(crop[:, :, ::-1].transpose(2, 0, 1))
         image = Image.fromarray(frame_bgr)
         if box is not None:
-            crop = np.asarray(image.resize((p.crop_width, p.crop_height), self._resample, box=box))
+            crop = np.asarray(image.resize((crop_w, crop_h), self._resample, box=box))
         else:
-            crop = _center_crop(np.asarray(image.resize((new_w, new_h), self._resample)), p.crop_height, p.crop_width)
+            crop = _center_crop(np.asarray(image.resize((new_w, new_h), self._resample)), crop_h, crop_w)
         # BGR -> RGB and HWC -> CHW in one copy.
         return np.ascontiguousarray(crop[:, :, ::-1].transpose(2, 0, 1))
 
@@ -204,13 +257,12 @@ class FramePreprocessor:
         size and crop offsets) of the frame as it was decoded."""
         if not isinstance(candidate, ReducedFrame):
             return candidate
-        p = self.preprocessing
         new_h, new_w = self._resized_size(candidate.height, candidate.width)
         if self.backend == "torch":
             resized = self._torch_resize(candidate.pixels, new_h, new_w)
         else:
             resized = np.asarray(Image.fromarray(candidate.pixels).resize((new_w, new_h), self._resample))
-        crop = _center_crop(resized, p.crop_height, p.crop_width)
+        crop = _center_crop(resized, *self._crop_size(new_h, new_w))
         return np.ascontiguousarray(crop[:, :, ::-1].transpose(2, 0, 1))
 
     def _torch_resize(self, frame: np.ndarray, new_h: int, new_w: int) -> np.ndarray:

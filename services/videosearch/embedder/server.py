@@ -7,6 +7,7 @@ and a message saying what to do.
 
 from __future__ import annotations
 
+import logging
 import sys
 
 import torch
@@ -16,10 +17,12 @@ from videosearch.embedder.engine import EmbeddingEngine
 from videosearch.embedder.metrics import watch_batcher
 from videosearch.embedder.model import ClipEmbedder, ModelLoadError
 from videosearch.embedder.servicer import EmbedderServicer
+from videosearch.embedder.speech import SpeechHost
 from videosearch.embedder.settings import EmbedderSettings, load
 from videosearch.v1 import embedder_pb2, embedder_pb2_grpc
 
 EXIT_MODEL_LOAD_FAILED = EXIT_STARTUP_FAILED
+log = logging.getLogger(__name__)
 
 
 class EmbedderServer(ServiceApp[EmbedderSettings]):
@@ -32,21 +35,31 @@ class EmbedderServer(ServiceApp[EmbedderSettings]):
     startup_errors = (ModelLoadError,)
 
     def __init__(self, settings: EmbedderSettings) -> None:
-        super().__init__(settings, EmbedderServicer())
+        super().__init__(settings, EmbedderServicer(speech=SpeechHost(settings.speech_recognizer, _speech_device(settings))))
         self.engine: EmbeddingEngine | None = None
 
     def open(self, model: ClipEmbedder | None = None) -> EmbeddingEngine:
         s = self.settings
         if model is None:
-            model = ClipEmbedder(
-                s.model,
-                device=s.device,
-                dtype=s.dtype,
-                max_batch_size=s.max_batch_size,
-                max_images_per_request=s.max_images_per_request,
-                max_texts_per_request=s.max_texts_per_request,
-                cuda_graphs=s.cuda_graphs,
-            )
+            try:
+                model = ClipEmbedder(
+                    s.model,
+                    device=s.device,
+                    dtype=s.dtype,
+                    max_batch_size=s.max_batch_size,
+                    max_images_per_request=s.max_images_per_request,
+                    max_texts_per_request=s.max_texts_per_request,
+                    cuda_graphs=s.cuda_graphs,
+                )
+            except ModelLoadError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - a start-up failure ends with a message, never a traceback
+                log.debug("model load failed", exc_info=True)
+                raise ModelLoadError(
+                    f"cannot start with the model {s.model!r} ({type(exc).__name__}: {' '.join(str(exc).split())[:600]}); "
+                    "check that --model is a complete checkpoint of a supported family and that --device/--dtype "
+                    "suit this machine (run with --log-level debug for the details)"
+                ) from exc
         # The service's limits come from its settings, also for an already loaded model.
         self.engine = EmbeddingEngine(
             model,
@@ -56,6 +69,7 @@ class EmbedderServer(ServiceApp[EmbedderSettings]):
             max_images_per_request=s.max_images_per_request,
             max_texts_per_request=s.max_texts_per_request,
             forward_workers=s.forward_workers,
+            image_nice=s.image_nice,
         )
         if self.metrics is not None:
             watch_batcher(self.metrics, self.engine.batcher)
@@ -63,6 +77,7 @@ class EmbedderServer(ServiceApp[EmbedderSettings]):
         return self.engine
 
     def close(self) -> None:
+        self.servicer.speech.close()
         if self.engine is not None:
             self.engine.close()
 
@@ -77,6 +92,15 @@ class EmbedderServer(ServiceApp[EmbedderSettings]):
 
 
 SERVICE_NAME = EmbedderServer.grpc_service.full_name
+
+
+def _speech_device(settings: EmbedderSettings) -> str:
+    """The speech recognizer's device: the image model's (auto: CUDA when there is one)."""
+    if settings.device != "auto":
+        return settings.device
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
 
 
 def start_server(settings: EmbedderSettings) -> EmbedderServer:

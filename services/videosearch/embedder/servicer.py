@@ -10,6 +10,7 @@ from concurrent.futures import Future
 from videosearch.common.errors import Unavailable
 from videosearch.common.tensors import from_tensor, to_tensor
 from videosearch.embedder.engine import EmbeddingEngine
+from videosearch.embedder.speech import SpeechHost
 from videosearch.embedder.wire import model_info_to_proto
 from videosearch.v1 import embedder_pb2, embedder_pb2_grpc
 
@@ -23,8 +24,9 @@ _END = object()
 
 
 class EmbedderServicer(embedder_pb2_grpc.EmbedderServiceServicer):
-    def __init__(self, engine: EmbeddingEngine | None = None) -> None:
+    def __init__(self, engine: EmbeddingEngine | None = None, speech: SpeechHost | None = None) -> None:
         self._engine = engine
+        self.speech = speech or SpeechHost("none")  # set by the server from --speech-recognizer
 
     def attach(self, engine: EmbeddingEngine) -> None:
         """Called once the model has loaded; until then every RPC answers UNAVAILABLE."""
@@ -85,6 +87,15 @@ class EmbedderServicer(embedder_pb2_grpc.EmbedderServiceServicer):
                 yield embedder_pb2.StreamEmbedImagesResponse(embeddings=to_tensor(embeddings), model_id=engine.model.model_id)
         finally:
             reader.cancel()  # e.g. the client left: read no further
+
+    async def TranscribeAudio(self, request, context):
+        # Needs no image model: answered while CLIP still loads. Async, so a request waiting
+        # for the recognizer's worker holds no server thread.
+        future = self.speech.submit(request.pcm_s16le, request.sample_rate_hertz, request.language)
+        recognizer_id, segments = await asyncio.wrap_future(future)
+        return embedder_pb2.TranscribeAudioResponse(recognizer_id=recognizer_id, segments=[
+            embedder_pb2.SpeechSegment(start_seconds=s.start_seconds, end_seconds=s.end_seconds, text=s.text,
+                                       language=s.language) for s in segments])
 
     def EmbedTexts(self, request, context):
         engine = self.engine

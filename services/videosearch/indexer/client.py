@@ -16,6 +16,7 @@ import grpc
 from videosearch.common.grpc_client import ServiceClient, raise_domain_error
 from videosearch.common.security import ClientSecurity
 from videosearch.indexer.jobs.manager import ErrorReason, IndexOptions, Job, JobStage, JobState
+from videosearch.indexer.library.types import LibraryState, LibraryStatus, PrunedPaths
 from videosearch.v1 import indexer_pb2, indexer_pb2_grpc
 
 
@@ -32,6 +33,10 @@ class SubmitOptions:
     min_frames_per_scene: int = 0
     max_frames_per_scene: int = 0
     force: bool = False  # re-index content already stored by the same model
+    # Which words are read beside the picture; None takes the server's default.
+    subtitles: bool | None = None
+    speech: bool | None = None
+    on_screen_text: bool | None = None
 
 
 class IndexerClient(ServiceClient):
@@ -86,6 +91,38 @@ class IndexerClient(ServiceClient):
         job already finished."""
         return job_from_proto(self._call(self._stub.CancelIndexJob, indexer_pb2.CancelIndexJobRequest(job_id=job_id)).job)
 
+    # -- library upkeep --------------------------------------------------------
+    def prune(self, folder: str = "", *, dry_run: bool = False) -> PrunedPaths:
+        """Has the Indexer check the stored paths under ``folder`` (empty: under all its
+        allowed roots) on its machine: gone ones marked missing, videos whose files are all
+        gone removed; with ``dry_run`` nothing changes."""
+        response = self._call(self._stub.PruneLocations, indexer_pb2.PruneLocationsRequest(folder=folder, dry_run=dry_run))
+        return PrunedPaths(
+            dry_run=response.dry_run,
+            marked_missing=[(p.video_id, p.path) for p in response.marked_missing],
+            marked_present=[(p.video_id, p.path) for p in response.marked_present],
+            removed=[(v.video_id, list(v.paths)) for v in response.removed],
+            locations_checked=response.locations_checked,
+        )
+
+    def add_library(self, path: str) -> LibraryStatus:
+        """Has the Indexer watch the folder ``path`` (on its machine, inside its allowed roots)."""
+        return library_from_proto(self._call(self._stub.AddLibrary, indexer_pb2.AddLibraryRequest(path=path)).library)
+
+    def list_libraries_page(self, page_size: int = 0, page_token: str = "") -> tuple[list[LibraryStatus], str]:
+        """One page of libraries, by path: (libraries, next_page_token or "")."""
+        response = self._call(self._stub.ListLibraries,
+                              indexer_pb2.ListLibrariesRequest(page_size=page_size, page_token=page_token))
+        return [library_from_proto(lib) for lib in response.libraries], response.next_page_token
+
+    def list_libraries(self, page_size: int = 0) -> Iterator[LibraryStatus]:
+        """Every library, fetched a page at a time."""
+        return every_page(self.list_libraries_page, page_size)
+
+    def remove_library(self, path: str) -> LibraryStatus:
+        """Stops watching the library at ``path``; its videos stay indexed."""
+        return library_from_proto(self._call(self._stub.RemoveLibrary, indexer_pb2.RemoveLibraryRequest(path=path)).library)
+
 
 class JobWatch:
     """A WatchIndexJob stream: iterate it for the job's snapshots; ``cancel()`` from any
@@ -109,8 +146,8 @@ class JobWatch:
         self._cancelled = True
         self._call.cancel()
 
-def every_page(list_page: Callable[[int, str], tuple[list[Job], str]], page_size: int) -> Iterator[Job]:
-    """The jobs of ``list_page`` (one Indexer's or a fleet's) page after page, to the last."""
+def every_page(list_page: Callable[[int, str], tuple[list, str]], page_size: int) -> Iterator:
+    """The items (jobs, libraries) of ``list_page`` (one Indexer's or a fleet's) page after page, to the last."""
     token = ""
     while True:
         jobs, token = list_page(page_size, token)
@@ -135,7 +172,7 @@ def job_from_proto(message: indexer_pb2.IndexJob) -> Job:
             detector_threshold=o.detector_threshold, min_scene_frames=o.min_scene_frames,
             frames_per_scene=o.frames_per_scene, force=o.force, seconds_per_sample=o.seconds_per_sample,
             min_frames_per_scene=o.min_frames_per_scene, max_frames_per_scene=o.max_frames_per_scene,
-            detector=o.detector,
+            detector=o.detector, subtitles=o.subtitles, speech=o.speech, on_screen_text=o.on_screen_text,
         ),
         state=JobState[indexer_pb2.JobState.Name(message.state).removeprefix("JOB_STATE_")],
         stage=_member(JobStage, indexer_pb2.JobStage, "JOB_STAGE_", message.stage),
@@ -148,9 +185,31 @@ def job_from_proto(message: indexer_pb2.IndexJob) -> Job:
         moments_found=message.moments_found,
         video_id=message.video_id,
         skipped=message.skipped,
+        unchanged=message.unchanged,
         error=message.error,
         error_reason=_member(ErrorReason, indexer_pb2.JobErrorReason, "JOB_ERROR_REASON_", message.error_reason),
         stage_seconds=dict(message.stage_seconds),
+        warnings=tuple(message.warnings),
+        text_spans_found=message.text_spans_found,
         create_time=message.create_time.ToDatetime(tzinfo=dt.timezone.utc),
         update_time=message.update_time.ToDatetime(tzinfo=dt.timezone.utc),
+    )
+
+
+def library_from_proto(message: indexer_pb2.Library) -> LibraryStatus:
+    return LibraryStatus(
+        path=message.path,
+        create_time=message.create_time.ToDatetime(tzinfo=dt.timezone.utc),
+        rescan_s=message.rescan_interval_seconds,
+        state=_member(LibraryState, indexer_pb2.LibraryState, "LIBRARY_STATE_", message.state)
+        if message.state else LibraryState.STARTING,
+        watching=message.watching,
+        files_seen=message.files_seen,
+        files_queued=message.files_queued,
+        files_indexed=message.files_indexed,
+        files_pruned=message.files_pruned,
+        last_scan_time=message.last_scan_time.ToDatetime(tzinfo=dt.timezone.utc)
+        if message.HasField("last_scan_time") else None,
+        last_error=message.last_error,
+        error_count=message.error_count,
     )

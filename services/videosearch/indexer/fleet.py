@@ -26,6 +26,7 @@ from videosearch.common.replicas import replica_addresses, split_addresses
 from videosearch.common.security import ClientSecurity
 from videosearch.indexer.client import IndexerClient, SubmitOptions, every_page
 from videosearch.indexer.jobs.manager import Job, job_number
+from videosearch.indexer.library.types import PrunedPaths
 from videosearch.indexer.servicer import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
 # The Indexer's own tokens: the position is the job number the next page starts before.
@@ -90,6 +91,20 @@ class IndexerFleet:
 
     def cancel(self, job_id: str) -> Job:
         return self.clients[self.indexer_of(job_id)].cancel(job_id)
+
+    # -- library upkeep --------------------------------------------------------
+    def prune(self, folder: str = "", *, dry_run: bool = False) -> PrunedPaths:
+        """Each Indexer checks the stored paths on its own machine, one after the other: a
+        video with files on two machines is removed by the second once the first marked
+        its path missing (a dry run cannot tell that far)."""
+        results = [client.prune(folder, dry_run=dry_run) for client in self.clients.values()]
+        return PrunedPaths(
+            dry_run=dry_run,
+            marked_missing=[pair for r in results for pair in r.marked_missing],
+            marked_present=[pair for r in results for pair in r.marked_present],
+            removed=list({video_id: (video_id, paths) for r in results for video_id, paths in r.removed}.values()),
+            locations_checked=sum(r.locations_checked for r in results),
+        )
 
     # -- listing ---------------------------------------------------------------
     def list_page(self, page_size: int = 0, page_token: str = "") -> tuple[list[Job], str]:

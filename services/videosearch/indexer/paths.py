@@ -5,19 +5,34 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from videosearch.common import defaults
 from videosearch.common.errors import InvalidArgument, NotFound, PermissionDenied
 
 
-# Linux's limits (NAME_MAX, PATH_MAX); longer paths fail with ENAMETOOLONG deep inside a call.
-_NAME_MAX = 255
-_PATH_MAX = 4096
+_NAME_MAX = defaults.MAX_PATH_NAME_BYTES
+_PATH_MAX = defaults.MAX_PATH_BYTES
 
 
 class AllowedRoots:
-    def __init__(self, roots: tuple[str, ...] | list[str]) -> None:
+    """The roots, and whether a file with more than one hard link may be read.
+
+    A hard link has no direction: a link inside a root to a file outside it is the same
+    inode as that file, and nothing on the path shows it. Comparing device and inode with
+    every file of the roots' trees would cost a walk of the trees per job; instead a file with
+    more than one link is refused unless ``allow_hard_links`` (the operator vouches for them)."""
+
+    def __init__(self, roots: tuple[str, ...] | list[str], *, allow_hard_links: bool = False) -> None:
         if not roots:
             raise ValueError("at least one allowed root is needed; set --allowed-roots")
         self.roots = tuple(Path(os.path.realpath(r)) for r in roots)
+        self.allow_hard_links = allow_hard_links
+
+    def check_links(self, path: str, info: os.stat_result) -> None:
+        """Refuses a file with more than one hard link (see the class doc)."""
+        if info.st_nlink > 1 and not self.allow_hard_links:
+            raise PermissionDenied(
+                f"{path} has {info.st_nlink} hard links, and a hard link may lead to a file outside the allowed roots; "
+                "index a copy of the file, or start the Indexer with --allow-hard-links if every link is yours")
 
     def contains(self, real: Path) -> bool:
         """Whether the real (symbolic-link free) path ``real`` lies under a root."""
@@ -45,6 +60,7 @@ class AllowedRoots:
             )
         if not os.path.isabs(path):
             raise InvalidArgument(f"path {path!r} is relative; give an absolute path on the indexer's machine")
+        named_a_folder = path.endswith("/")
         real = Path(os.path.realpath(path))
         if not self.contains(real):
             raise PermissionDenied(
@@ -58,6 +74,9 @@ class AllowedRoots:
         if not real.is_file():
             # A FIFO would block the reader forever, a device never ends; only regular files are videos.
             raise InvalidArgument(f"{path} is not a regular file (a FIFO, socket or device); submit a video file")
+        if named_a_folder:
+            raise InvalidArgument(f"{path} ends with '/', which names a folder, but it is a file; drop the trailing slash")
+        self.check_links(path, real.stat())
         if not os.access(real, os.R_OK):
             raise PermissionDenied(f"{path} is not readable by the indexer; fix its permissions")
         return str(real)

@@ -15,9 +15,12 @@ from videosearch.common.service import ServiceApp
 from videosearch.embedder.client import EmbedderClient
 from videosearch.indexer.jobs.store import JobStore
 from videosearch.indexer.jobs.manager import Job, JobHandle, JobManager
+from videosearch.indexer.library.registry import Libraries
+from videosearch.indexer.library.upkeep import LibraryUpkeep
 from videosearch.indexer.metrics import IndexerMetrics
 from videosearch.indexer.paths import AllowedRoots
 from videosearch.indexer.jobs.pipeline import IndexPipeline
+from videosearch.indexer.text.on_screen import make_text_recognizer
 from videosearch.indexer.servicer import IndexerServicer
 from videosearch.indexer.settings import (
     IndexerSettings,
@@ -27,6 +30,7 @@ from videosearch.indexer.settings import (
     media_limits,
     moment_settings,
     reuse_max_difference,
+    watch_times,
 )
 from videosearch.searcher.client import SearcherClient
 from videosearch.v1 import indexer_pb2, indexer_pb2_grpc
@@ -49,12 +53,14 @@ class IndexerApp(ServiceApp[IndexerSettings]):
         security = settings.client_security()
         self.embedder = EmbedderClient(settings.embedder_address, timeout=settings.rpc_timeout_s, security=security)
         self.searcher = SearcherClient(settings.searcher_address, timeout=settings.rpc_timeout_s, security=security)
-        roots = AllowedRoots(settings.allowed_roots)
+        roots = AllowedRoots(settings.allowed_roots, allow_hard_links=settings.allow_hard_links)
         self.pipeline = IndexPipeline(
             self.embedder, self.searcher, embed_requests_in_flight=settings.embed_requests_in_flight,
             moments=moment_settings(settings).validate(), limits=media_limits(settings),
             retry=RetryPolicy(total_s=settings.dependency_retry_s), roots=roots,
             decoder=decoder_settings(settings), reuse_max_difference=reuse_max_difference(settings),
+            transcriber=self.embedder, text_recognizer=make_text_recognizer(threads=settings.ocr_threads),
+            nice=settings.job_nice,
         )
         self.job_metrics: IndexerMetrics | None = None  # set by start, with the metrics registry
         self.jobs = JobManager(
@@ -63,22 +69,46 @@ class IndexerApp(ServiceApp[IndexerSettings]):
             max_queued=settings.max_queued_jobs,
             finished_kept=settings.finished_jobs_kept,
             store=JobStore(settings.state_dir) if settings.state_dir else None,
+            on_finished=self._job_finished,
         )
-        super().__init__(settings, IndexerServicer(self.jobs, roots, default_options(settings)))
+        self.upkeep = LibraryUpkeep(self.searcher, self.jobs, cache_s=settings.location_cache_s)
+        self.libraries = Libraries(self.upkeep, roots, default_options(settings), state_dir=settings.state_dir,
+                                   times=watch_times(settings), max_libraries=settings.max_libraries)
+        super().__init__(settings, IndexerServicer(self.jobs, roots, default_options(settings), self.upkeep,
+                                                   self.libraries))
         self._stop = threading.Event()
 
     def start(self) -> "IndexerApp":
         super().start()
         self.job_metrics = IndexerMetrics(self.metrics, self.jobs)
         threading.Thread(target=self._become_ready, name="indexer-ready", daemon=True).start()
+        try:
+            self.libraries.start(self.settings.libraries)
+        except BaseException:  # a bad --library or libraries.json: nothing may keep running
+            self.stop(0)
+            raise
         return self
 
     def _run_job(self, job: Job, handle: JobHandle) -> None:
         try:
             self.pipeline(job, handle)
+            self._forget_replaced(self.jobs.get(job.job_id))
         finally:
             if self.job_metrics is not None:
                 self.job_metrics.job_ended(self.jobs.get(job.job_id))
+
+    def _forget_replaced(self, job: Job) -> None:
+        """The file at the job's path holds its content now: other videos that listed the
+        path lose it. The video is stored either way, so a failure here only logs."""
+        try:
+            self.upkeep.job_succeeded(job)
+        except VideoSearchError as exc:
+            log.warning("job %s: could not mark %s missing for the videos it held before: %s", job.job_id, job.path, exc)
+
+    def _job_finished(self, job: Job) -> None:
+        # Called by the JobManager with its lock held: the library's bookkeeping only.
+        if hasattr(self, "libraries"):
+            self.libraries.job_ended(job)
 
     def open(self) -> None:
         """Nothing to load: what the Indexer needs are the other services, awaited by _become_ready."""
@@ -89,6 +119,10 @@ class IndexerApp(ServiceApp[IndexerSettings]):
         while not self._stop.is_set():
             try:
                 info = self.embedder.model_info()
+            except ValueError:  # "closed channel": a stop came first and closed the client
+                if self._stop.is_set():
+                    return
+                raise
             except VideoSearchError as exc:
                 log.info("waiting for the embedder at %s: %s", self.settings.embedder_address, exc)
                 self._stop.wait(delay)
@@ -100,6 +134,7 @@ class IndexerApp(ServiceApp[IndexerSettings]):
 
     def drain(self, grace: float) -> None:
         self._stop.set()
+        self.libraries.close()
         # Running jobs get the grace period to finish, then are cancelled, so their Watch streams end.
         self.jobs.shutdown(grace_s=grace)
 

@@ -6,12 +6,15 @@ from __future__ import annotations
 from videosearch.common.errors import InvalidArgument
 from videosearch.common.page_tokens import PageTokens
 from videosearch.indexer.jobs.manager import IndexOptions, JobManager
+from videosearch.indexer.library.registry import Libraries
+from videosearch.indexer.library.upkeep import LibraryUpkeep, prune_scope
 from videosearch.indexer.paths import AllowedRoots
-from videosearch.indexer.wire import job_to_proto, options_from_proto
+from videosearch.indexer.wire import job_to_proto, library_to_proto, options_from_proto, prune_to_proto
 from videosearch.v1 import indexer_pb2, indexer_pb2_grpc
 
 DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 50, 1000
 _JOB_PAGES = PageTokens("ListIndexJobs", int)
+_LIBRARY_PAGES = PageTokens("ListLibraries", str)
 
 
 def page_size_of(requested: int) -> int:
@@ -21,15 +24,18 @@ def page_size_of(requested: int) -> int:
 
 
 class IndexerServicer(indexer_pb2_grpc.IndexerServiceServicer):
-    def __init__(self, jobs: JobManager, roots: AllowedRoots, default_options: IndexOptions) -> None:
+    def __init__(self, jobs: JobManager, roots: AllowedRoots, default_options: IndexOptions, upkeep: LibraryUpkeep,
+                 libraries: Libraries) -> None:
         self._jobs = jobs
         self._roots = roots
         self._default_options = default_options
+        self._upkeep = upkeep
+        self._libraries = libraries
 
     def SubmitIndexJob(self, request, context):
         options = options_from_proto(request.options, self._default_options)
         path = self._roots.resolve(request.path)
-        return indexer_pb2.SubmitIndexJobResponse(job=job_to_proto(self._jobs.submit(path, options)))
+        return indexer_pb2.SubmitIndexJobResponse(job=job_to_proto(self._upkeep.submit(path, options)))
 
     async def WatchIndexJob(self, request, context):
         # Async: an open stream waits on the server's event loop, not on a thread.
@@ -49,3 +55,21 @@ class IndexerServicer(indexer_pb2_grpc.IndexerServiceServicer):
 
     def CancelIndexJob(self, request, context):
         return indexer_pb2.CancelIndexJobResponse(job=job_to_proto(self._jobs.cancel(request.job_id)))
+
+    def PruneLocations(self, request, context):
+        checkable = prune_scope(self._roots.contains, request.folder)
+        return prune_to_proto(self._upkeep.prune(checkable, dry_run=request.dry_run))
+
+    def AddLibrary(self, request, context):
+        return indexer_pb2.AddLibraryResponse(library=library_to_proto(self._libraries.add(request.path)))
+
+    def ListLibraries(self, request, context):
+        size = page_size_of(request.page_size)
+        libraries, next_after = self._libraries.page(size, after=_LIBRARY_PAGES.decode(request.page_token))
+        return indexer_pb2.ListLibrariesResponse(
+            libraries=[library_to_proto(lib) for lib in libraries],
+            next_page_token=_LIBRARY_PAGES.encode(next_after) if next_after is not None else "",
+        )
+
+    def RemoveLibrary(self, request, context):
+        return indexer_pb2.RemoveLibraryResponse(library=library_to_proto(self._libraries.remove(request.path)))

@@ -11,6 +11,7 @@ from videosearch.common.errors import InvalidArgument
 from videosearch.indexer.media import decoding, moments, reuse
 from videosearch.indexer.jobs.manager import IndexOptions
 from videosearch.indexer.jobs.limits import MediaLimits
+from videosearch.indexer.library.watcher import WatchTimes
 
 ENV_PREFIX = "VIDEOSEARCH_INDEXER"
 # Each job option's default is written once, in IndexOptions; these settings only let
@@ -18,6 +19,7 @@ ENV_PREFIX = "VIDEOSEARCH_INDEXER"
 _JOB = IndexOptions()
 _LIMITS = MediaLimits()
 _DECODER = decoding.DecoderSettings()
+_WATCH = WatchTimes()
 
 
 @dataclass
@@ -27,7 +29,12 @@ class IndexerSettings(OutgoingCallSettings, BaseServiceSettings):
     embedder_address: str = setting(defaults.EMBEDDER_ADDRESS, "host:port of the Embedder")
     searcher_address: str = setting(defaults.SEARCHER_ADDRESS, "host:port of the Searcher")
     allowed_roots: tuple[str, ...] = setting((".",), "comma-separated directories whose files may be indexed")
+    allow_hard_links: bool = setting(
+        False, "index files that have more than one hard link (refused by default: a hard link inside a root may be "
+               "a file outside it)")
     workers: int = setting(2, "videos indexed at the same time")
+    job_nice: int = setting(10, "nice value (0-19) of indexing's threads (decoding, hashing): searches on the same "
+                                "machine get the cores first; 0 runs jobs at the process's priority")
     max_queued_jobs: int = setting(1000, "jobs waiting for a worker before submissions are refused")
     finished_jobs_kept: int = setting(1000, "finished jobs remembered for Get/List/Watch")
     detector: str = setting(_JOB.detector, "default cut detector: content, adaptive, threshold, hash or a+b")
@@ -54,10 +61,27 @@ class IndexerSettings(OutgoingCallSettings, BaseServiceSettings):
         60.0, "how long a job waits, retrying with backoff, for an Embedder or Searcher that is unavailable")
     state_dir: str = setting("", "directory of the Indexer's own job table (LevelDB): job ids survive a restart and "
                                  "unfinished jobs run again; empty keeps jobs in memory only")
+    libraries: tuple[str, ...] = setting(
+        (), "comma-separated folders to watch as libraries (added at start; kept across restarts with --state-dir)")
+    library_rescan_s: float = setting(_WATCH.rescan_s, "seconds between full rescans of each library (network shares "
+                                                       "send no change notifications)")
+    library_settle_s: float = setting(_WATCH.settle_s, "a new or changed file in a library is indexed once its size "
+                                                       "and time stayed the same this many seconds")
+    max_libraries: int = setting(100, "most libraries one Indexer watches")
+    location_cache_s: float = setting(30.0, "how old the Indexer's list of stored paths (for skipping unchanged files) "
+                                            "may get before it lists again")
     max_frame_pixels: int = setting(_LIMITS.max_frame_pixels, "largest frame (width x height) a job may decode")
     max_duration_seconds: float = setting(_LIMITS.max_duration_seconds, "longest video a job may index, in seconds")
     max_file_bytes: int = setting(_LIMITS.max_file_bytes, "largest video file a job may read, in bytes")
     max_scenes: int = setting(_LIMITS.max_scenes, "most scenes one video may have")
+    max_text_spans: int = setting(_LIMITS.max_text_spans, "most text spans (cues, phrases, on-screen lines) kept per video")
+    max_span_chars: int = setting(_LIMITS.max_span_chars, "longest text span in characters (longer ones are cut)")
+    max_subtitle_file_bytes: int = setting(_LIMITS.max_subtitle_file_bytes, "largest subtitle file read beside a video")
+    max_speech_seconds: float = setting(_LIMITS.max_speech_seconds, "seconds of a video's audio transcribed at most")
+    subtitles: bool = setting(_JOB.subtitles, "default: read subtitle streams and subtitle files beside videos")
+    speech: bool = setting(_JOB.speech, "default: transcribe audio with the Embedder's speech recognizer")
+    on_screen_text: bool = setting(_JOB.on_screen_text, "default: read on-screen text (OCR) in sampled frames")
+    ocr_threads: int = setting(1, "onnxruntime threads of on-screen text reading (it runs beside decoding and embedding)")
     decoder_threads: int = setting(
         decoding.DEFAULT_DECODER_THREADS, "FFmpeg decoder threads per video (0: one per core, at most 16)")
     decoder_hw_acceleration: str = setting(
@@ -88,7 +112,10 @@ def default_options(settings: IndexerSettings) -> IndexOptions:
 
 def media_limits(settings: IndexerSettings) -> MediaLimits:
     return MediaLimits(max_frame_pixels=settings.max_frame_pixels, max_duration_seconds=settings.max_duration_seconds,
-                       max_file_bytes=settings.max_file_bytes, max_scenes=settings.max_scenes).validate()
+                       max_file_bytes=settings.max_file_bytes, max_scenes=settings.max_scenes,
+                       max_text_spans=settings.max_text_spans, max_span_chars=settings.max_span_chars,
+                       max_subtitle_file_bytes=settings.max_subtitle_file_bytes,
+                       max_speech_seconds=settings.max_speech_seconds).validate()
 
 
 def decoder_settings(settings: IndexerSettings) -> decoding.DecoderSettings:
@@ -96,6 +123,12 @@ def decoder_settings(settings: IndexerSettings) -> decoding.DecoderSettings:
         threads=settings.decoder_threads, hw_acceleration=settings.decoder_hw_acceleration,
         library=settings.decoder_library, thread_type=settings.decoder_thread_type,
         skip_loop_filter=settings.decoder_skip_loop_filter, lowres=settings.decoder_lowres, shrink=settings.decoder_shrink)
+
+
+def watch_times(settings: IndexerSettings) -> WatchTimes:
+    if not settings.library_rescan_s > 0 or not settings.library_settle_s >= 0:
+        raise InvalidArgument("--library-rescan-s must be above 0 and --library-settle-s at least 0")
+    return WatchTimes(rescan_s=settings.library_rescan_s, settle_s=settings.library_settle_s)
 
 
 def reuse_max_difference(settings: IndexerSettings) -> float:

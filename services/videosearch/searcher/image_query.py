@@ -12,6 +12,7 @@ preprocessing (videosearch.embedder.preprocessing) by the same path as an indexe
 from __future__ import annotations
 
 import io
+import re
 import warnings
 from dataclasses import dataclass
 
@@ -26,6 +27,11 @@ DEFAULT_MAX_IMAGE_BYTES = 16 * 1024 * 1024
 DEFAULT_MAX_IMAGE_PIXELS = 40_000_000  # a 40-megapixel photo; RGB decode needs 120 MB
 _SIGNATURES = {b"\xff\xd8\xff": "JPEG", b"\x89PNG\r\n\x1a\n": "PNG"}
 _ADVICE = "send the bytes of a JPEG or PNG file"
+
+
+# Pillow names its input in some messages ("cannot identify image file <_io.BytesIO object at
+# 0x7f…>"): an address of this process, and nothing the caller can act on.
+_OBJECT_REPR = re.compile(r"<[^<>]*\bobject at 0x[0-9a-fA-F]+>")
 
 
 @dataclass(frozen=True)
@@ -59,8 +65,9 @@ def decode_image(data: bytes, limits: ImageLimits = ImageLimits(), *, name: str 
     except InvalidArgument:
         raise
     except Exception as exc:  # noqa: BLE001 - whatever Pillow raises on hostile bytes, the image is bad, not the server
-        raise InvalidArgument(f"{name} could not be decoded as {expected} ({exc}); {_ADVICE} that opens in an image viewer") \
-            from None
+        reason = _OBJECT_REPR.sub("the bytes sent", str(exc)) or type(exc).__name__
+        raise InvalidArgument(f"{name} could not be decoded as {expected} ({reason}); {_ADVICE} that opens in an image "
+                              "viewer") from None
     return rgb
 
 

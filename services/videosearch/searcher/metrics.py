@@ -1,8 +1,8 @@
 """The Searcher's own Prometheus metrics: the collection's size and whether its approximate
 index is ready (read at each scrape), and each query's time to embed its text and to rank.
 
-The servicer is handed a thin wrapper of the Searcher that times ``search``, so the
-Searcher's code does not change for metrics."""
+The servicer hands each search's result to :meth:`SearcherMetrics.observe`, so the Searcher's
+code does not change for metrics."""
 
 from __future__ import annotations
 
@@ -13,11 +13,10 @@ from videosearch.searcher.types import SearchResult
 QUERY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0)
 
 
-class MeasuredSearcher:
-    """The Searcher, with ``search`` timed into ``metrics``; everything else passed through."""
+class SearcherMetrics:
+    """The collection's gauges, and each search's embed and rank time."""
 
     def __init__(self, searcher: Searcher, metrics: ServiceMetrics) -> None:
-        self._searcher = searcher
         self._query_seconds = metrics.histogram("videosearch_searcher_query_seconds",
                                                 "seconds of a query's parts: embed (its text) and rank", QUERY_BUCKETS,
                                                 ("part",))
@@ -29,12 +28,7 @@ class MeasuredSearcher:
         ):
             metrics.gauge(name, what).set_function(read)
 
-    def search(self, **query) -> SearchResult:
-        result = self._searcher.search(**query)
+    def observe(self, result: SearchResult) -> None:
         if result.embed_ms:  # a query with text or image terms
             self._query_seconds.labels("embed").observe(result.embed_ms / 1e3)
         self._query_seconds.labels("rank").observe(result.rank_ms / 1e3)
-        return result
-
-    def __getattr__(self, name: str):
-        return getattr(self._searcher, name)

@@ -8,14 +8,11 @@ process with exit code 2 and a message saying what to do.
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 from videosearch.common.errors import FailedPrecondition
 from videosearch.common.service import EXIT_STARTUP_FAILED, ServiceApp
-from videosearch.searcher.ranking.ann import AnnParams
-from videosearch.searcher.image_query import ImageLimits
-from videosearch.searcher.metrics import MeasuredSearcher
-from videosearch.searcher.ranking.quantized import PRECISIONS, TierParams
+from videosearch.searcher.metrics import SearcherMetrics
+from videosearch.searcher.ranking.quantized import PRECISIONS
 from videosearch.searcher.service import Searcher, TextEmbedder
 from videosearch.searcher.servicer import SearcherServicer
 from videosearch.searcher.settings import ANN_MODES, BACKENDS, SearcherSettings, load
@@ -51,33 +48,17 @@ class SearcherServer(ServiceApp[SearcherSettings]):
     def open(self, text_embedder: TextEmbedder | None = None) -> Searcher:
         s = self.settings
         if text_embedder is None and s.embedder_address:
-            from videosearch.searcher.text_embedder import RemoteTextEmbedder
+            from videosearch.searcher.text_embedder import RemoteTextEmbedder, text_queries_waiting
 
+            # The bound protects the server's threads (a stalled Embedder must leave vector search and
+            # health some): half of them may wait on the Embedder, not a fixed 8 that refused text
+            # queries from 32 clients on a healthy but busy Embedder.
             text_embedder = RemoteTextEmbedder(s.embedder_address, timeout=s.embedder_timeout,
+                                               max_in_flight=text_queries_waiting(s.server_threads),
                                                security=s.client_security())
         self.text_embedder = text_embedder
-        if s.backend == "milvus":
-            self.searcher = open_on_milvus(s, text_embedder)
-            self.servicer.attach(MeasuredSearcher(self.searcher, self.metrics) if self.metrics else self.searcher)
-            return self.searcher
-        self.searcher = Searcher.open(
-            s.data_dir,
-            text_embedder=text_embedder,
-            ann=s.ann,
-            ann_threshold=s.ann_threshold,
-            ann_params=AnnParams(
-                connectivity=s.ann_connectivity,
-                expansion_add=s.ann_expansion_add,
-                expansion_search=s.ann_expansion_search,
-            ),
-            ann_candidates=s.ann_candidates,
-            image_limits=ImageLimits(max_bytes=s.max_image_bytes, max_pixels=s.max_image_pixels),
-            max_thumbnail_bytes=s.max_thumbnail_bytes,
-            ranking_precision=s.ranking_precision,
-            quantized_threshold=s.quantized_threshold,
-            quantized_params=TierParams(probe=s.quantized_probe),
-        )
-        self.servicer.attach(MeasuredSearcher(self.searcher, self.metrics) if self.metrics else self.searcher)
+        self.searcher = Searcher.open(s, text_embedder)
+        self.servicer.attach(self.searcher, SearcherMetrics(self.searcher, self.metrics) if self.metrics else None)
         return self.searcher
 
     def close(self) -> None:
@@ -88,22 +69,10 @@ class SearcherServer(ServiceApp[SearcherSettings]):
             close()
 
     def ready_message(self) -> str:
-        index = self.searcher.index
+        stats = self.searcher.stats()
         where = self.settings.milvus_uri if self.settings.backend == "milvus" else self.settings.data_dir
-        return (f"searcher ready on {self.address}: {index.video_count} videos, {index.scene_count} scenes "
+        return (f"searcher ready on {self.address}: {stats.video_count} videos, {stats.scene_count} scenes "
                 f"from {where} (loaded in {self.searcher.load_seconds:.2f} s)")
-
-
-def open_on_milvus(s: SearcherSettings, text_embedder: TextEmbedder | None) -> Searcher:
-    """The Searcher over Milvus (searcher/backends): nothing loads, every call asks Milvus."""
-    from videosearch.searcher.backends.milvus import MilvusBackend
-    from videosearch.searcher.backends.milvus_searcher import MilvusIndex, MilvusStore
-
-    token = Path(s.milvus_token_file).read_text().strip() if s.milvus_token_file else ""
-    backend = MilvusBackend(s.milvus_uri, token=token, prefix=s.milvus_prefix, index_type=s.milvus_index)
-    return Searcher(MilvusStore(backend), MilvusIndex(backend), text_embedder,
-                    image_limits=ImageLimits(max_bytes=s.max_image_bytes, max_pixels=s.max_image_pixels),
-                    max_thumbnail_bytes=s.max_thumbnail_bytes)
 
 
 SERVICE_NAME = SearcherServer.grpc_service.full_name

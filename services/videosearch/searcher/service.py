@@ -12,7 +12,6 @@ import hashlib
 import logging
 import threading
 import time
-from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -26,19 +25,18 @@ from videosearch.common.errors import (
 from videosearch.common.page_tokens import PageTokens
 from videosearch.searcher import validation
 from videosearch.searcher.ranking import calibration as calibrating, query as composite
-from videosearch.searcher.ranking.ann import DEFAULT_ANN_CANDIDATES, DEFAULT_ANN_MODE, DEFAULT_ANN_THRESHOLD, AnnParams
 from videosearch.searcher.ranking.hits import explain, open_uri
 from videosearch.searcher.image_query import ImageLimits, decode_image, image_pixels
-from videosearch.searcher.ranking.index import Candidates, SceneIndex
-from videosearch.searcher.ranking.quantized import (
-    DEFAULT_QUANTIZED_THRESHOLD,
-    DEFAULT_RANKING_PRECISION,
-    QuantizedIndex,
-    TierParams,
-    choose_precision,
-)
-from videosearch.searcher.storage.store import Collection, SearcherStore, check_same_model
+from videosearch.searcher.backends import open_backend
+from videosearch.searcher.interfaces import VectorIndex, VideoStore
+from videosearch.searcher.ranking.index import Candidates
+from videosearch.searcher.settings import SearcherSettings
+from videosearch.searcher.storage.store import Collection, check_same_model
+from videosearch.searcher.lexical.fusion import FusionWeights
+from videosearch.searcher.lexical.hybrid import FusedHits, TextSearch
+from videosearch.searcher.lexical.index import LexicalIndex
 from videosearch.searcher.types import (
+    MATCH_KINDS,
     MomentRecord,
     QueryTerm,
     SceneHit,
@@ -76,79 +74,43 @@ class TextEmbedder(Protocol):
 
 
 class Searcher:
-    """Owns the store and the in-memory index; safe to call from many threads."""
+    """Holds a store and the index that ranks what it holds (see videosearch.searcher.interfaces);
+    safe to call from many threads."""
 
-    def __init__(self, store: SearcherStore, index: SceneIndex, text_embedder: TextEmbedder | None = None, *,
+    def __init__(self, store: VideoStore, index: VectorIndex, text_embedder: TextEmbedder | None = None, *,
                  image_limits: ImageLimits = ImageLimits(),
-                 max_thumbnail_bytes: int = validation.DEFAULT_MAX_THUMBNAIL_BYTES) -> None:
+                 max_thumbnail_bytes: int = validation.DEFAULT_MAX_THUMBNAIL_BYTES,
+                 fusion: FusionWeights = FusionWeights()) -> None:
         self.store = store
         self.index = index
         self.text_embedder = text_embedder
         self.image_limits = image_limits
         self.max_thumbnail_bytes = max_thumbnail_bytes
-        self._write_lock = threading.Lock()  # one writer: the store batch and the index update stay in order
+        self._write_lock = threading.Lock()  # one writer: a store write and its index update stay in order
         self.calibrator = calibrating.Calibrator()
         self.load_seconds = 0.0
+        # What is said and written is indexed in memory, rebuilt from the stored spans at every start.
+        self.lexical = LexicalIndex()
+        for video_id, spans, moment_starts in store.iter_text_spans():
+            self.lexical.put(video_id, spans, moment_starts)
+        self.text_search = TextSearch(store, index, self.lexical, fusion)
 
     @classmethod
-    def open(
-        cls,
-        data_dir: str | Path,
-        *,
-        text_embedder: TextEmbedder | None = None,
-        ann: str = DEFAULT_ANN_MODE,
-        ann_threshold: int = DEFAULT_ANN_THRESHOLD,
-        ann_params: AnnParams = AnnParams(),
-        ann_candidates: int = DEFAULT_ANN_CANDIDATES,
-        image_limits: ImageLimits = ImageLimits(),
-        max_thumbnail_bytes: int = validation.DEFAULT_MAX_THUMBNAIL_BYTES,
-        ranking_precision: str = DEFAULT_RANKING_PRECISION,
-        quantized_threshold: int = DEFAULT_QUANTIZED_THRESHOLD,
-        quantized_params: TierParams = TierParams(),
-    ) -> "Searcher":
-        """Opens (or creates) the store under ``data_dir`` and loads every vector (float32 tier)
-        or the saved quantized tier (int8; see videosearch.searcher.ranking.quantized).
-
-        Raises StoreLocked (FailedPrecondition) when another process holds the data dir.
-        """
+    def open(cls, settings: SearcherSettings, text_embedder: TextEmbedder | None = None) -> Searcher:
+        """The Searcher over the tier ``settings`` picks (backends.open_backend): it opens (or
+        creates) the store and loads what ranking needs. Raises StoreLocked (FailedPrecondition)
+        when another process holds the data dir."""
         started = time.perf_counter()
-        store = SearcherStore(data_dir)
-        try:
-            if choose_precision(ranking_precision, store, quantized_threshold) == "int8":
-                tier = QuantizedIndex(store, Path(data_dir) / "quantized", quantized_params)
-                tier.open()
-                searcher = cls(store, tier, text_embedder, image_limits=image_limits,
-                               max_thumbnail_bytes=max_thumbnail_bytes)
-                searcher.load_seconds = time.perf_counter() - started
-                log.info("opened the quantized tier: %d videos / %d moments in %.2f s", tier.video_count,
-                         tier.moment_count, searcher.load_seconds)
-                return searcher
-            store.prune_changes(store.generation())  # a quantized tier's log: this tier never replays it
-            loaded = store.load()
-            index = SceneIndex(
-                ann_mode=ann,
-                ann_threshold=ann_threshold,
-                ann_params=ann_params,
-                ann_dir=Path(data_dir) / "ann",
-                ann_candidates=ann_candidates,
-            )
-            model_id = loaded.collection.model_id if loaded.collection else ""
-            index.load(loaded, {"generation": loaded.generation, "model_id": model_id})
-            del loaded  # the index holds the matrix; drop the scan's other objects early
-            store.drop_file_mappings()
-        except BaseException:
-            store.close()
-            raise
-        searcher = cls(store, index, text_embedder, image_limits=image_limits, max_thumbnail_bytes=max_thumbnail_bytes)
+        backend = open_backend(settings)
+        searcher = cls(backend.store, backend.index, text_embedder,
+                       image_limits=ImageLimits(max_bytes=settings.max_image_bytes,
+                                                max_pixels=settings.max_image_pixels),
+                       max_thumbnail_bytes=settings.max_thumbnail_bytes, fusion=settings.fusion_weights())
         searcher.load_seconds = time.perf_counter() - started
-        log.info(
-            "loaded %d videos / %d scenes in %.2f s", index.video_count, index.scene_count, searcher.load_seconds
-        )
         return searcher
 
     def close(self) -> None:
         with self._write_lock:
-            self.index.save_ann()
             self.store.close()
 
     # -- writes --------------------------------------------------------------------
@@ -172,9 +134,9 @@ class Searcher:
                 sent = {location.path for location in stored.locations}
                 kept = tuple(location for location in earlier[0].locations if location.path not in sent)
                 stored = dataclasses.replace(stored, locations=(*stored.locations, *kept))
-            replaced, serial_base = self.store.put_video(stored, scenes, vectors, moments, extras)
-            self.index.set_model(stored.model_id)
-            self.index.upsert(stored, scenes, vectors, serial_base, self.store.generation(), moments)
+            replaced = self.store.put_video(stored, scenes, vectors, moments, extras)
+            self.lexical.put(video.video_id, extras.text_spans,
+                             [m.start_seconds for m in moments] if moments is not None else [s.start_seconds for s in scenes])
         log.info("%s video %s (%d scenes, %d moments)", "replaced" if replaced else "stored", video.video_id,
                  stored.scene_count, stored.moment_count)
         return stored, replaced
@@ -191,7 +153,6 @@ class Searcher:
             merged = merge_locations(found[0].locations, locations)
             stored = dataclasses.replace(found[0], locations=merged, uri=primary_path(merged, found[0].uri))
             self.store.put_video_record(stored)
-            self.index.replace_record(stored)
         log.info("video %s is at %s", video_id, ", ".join(location.path for location in stored.locations))
         return stored
 
@@ -203,9 +164,9 @@ class Searcher:
             if deleted is None:
                 raise NotFound(f"no video with id {video_id!r}; {STORED_IDS_HINT}")
             if self.store.collection() is None:
-                self.index.clear()
+                self.lexical.clear()
             else:
-                self.index.delete(video_id, self.store.generation())
+                self.lexical.delete(video_id)
         log.info("deleted video %s (%d scenes)", video_id, deleted)
         return deleted
 
@@ -228,6 +189,10 @@ class Searcher:
         if found is None:
             raise NotFound(f"no video with id {video_id!r}; {STORED_IDS_HINT}")
         return found
+
+    def ranked_video(self, video_id: str) -> VideoRecord | None:
+        """A stored video's record as ranking holds it (no store read): for its frame rate."""
+        return self.index.video(video_id)
 
     def scene_vectors(self, scenes: list[SceneRecord], moments: list[MomentRecord], rows: np.ndarray) -> np.ndarray:
         """(scenes, dim) unit rows: each scene's vector as a query term would use it."""
@@ -291,6 +256,11 @@ class Searcher:
             raise InvalidArgument("give exactly one query: text or embedding, or at least one term")
         if text is not None and not text.strip():
             raise InvalidArgument("the query text is empty; describe what to find, e.g. 'a dog on a beach'")
+        # What the lexical index matches: the query text, or the positive text terms (the CLI sends those).
+        words = text if text is not None else " ".join(t.text for t in terms if t.text and t.weight >= 0) or None
+        if params.kinds and "seen" not in params.kinds and words is None:
+            raise InvalidArgument("searching what is said or written needs a text query; give text, or add the seen "
+                                  "kind to search by an embedding or terms")
         single = [QueryTerm(text=text)] if text is not None else [QueryTerm(vector=vector, model_id=model_id)] \
             if vector is not None else []
         all_terms = composite.validate_terms([*single, *terms])
@@ -312,29 +282,42 @@ class Searcher:
             if examples:
                 raise NotFound(f"no video with id {examples[0]!r}; the collection is empty")
             return SearchResult(videos=[], scenes=[], model_id="")
-        sources = _TermSources(self, collection, images)
-        composed = composite.compose(all_terms, sources, collection.embedding_dim)
-        calibration = self.calibration(collection, calibrating.query_kind([t.kind for t in all_terms]))
+        kinds = params.kinds or MATCH_KINDS
+        with_text = words is not None and self.lexical.span_count > 0 and any(k != "seen" for k in kinds)
+        if "seen" not in kinds and not with_text:  # said/written only, and no text stored (yet)
+            return SearchResult(videos=[], scenes=[], model_id=collection.model_id)
+        composed = composite.compose(all_terms, _TermSources(self, collection, images), collection.embedding_dim) \
+            if "seen" in kinds else None
+        vector = composed.vector if composed is not None else None
+        # Relevance needs the model's text tower for a text query; a said/written-only search has none.
+        calibration = self.calibration(collection, calibrating.query_kind([t.kind for t in all_terms])) \
+            if composed is not None else None
         candidates = Candidates(
             video_filter=params.filter,
-            excluded={} if params.include_examples else composed.examples,
+            excluded={} if params.include_examples or composed is None else composed.examples,
             min_score=_lowest_score(params.filter.min_score, params.filter.min_relevance, calibration),
         )
         started = time.perf_counter()
         # One more than the page shows, to know whether another page follows.
-        ranked = self.index.rank(composed.vector, dataclasses.replace(params, top_k=offset + params.top_k + 1), candidates)
-        found = ranked.videos if params.mode == "videos" else ranked.scenes
+        wanted = offset + params.top_k + 1
+        fused = None
+        if with_text:
+            fused = self.text_search.rank(words, vector, params, candidates, wanted)
+            found, approximate_used = self._fused_results(fused.hits, params), fused.approximate_used
+        else:
+            ranked = self.index.rank(vector, dataclasses.replace(params, top_k=wanted), candidates)
+            found, approximate_used = ranked.videos if params.mode == "videos" else ranked.scenes, ranked.approximate_used
         page = found[offset : offset + params.top_k]
         more = len(found) > offset + params.top_k and offset + params.top_k < validation.MAX_SEARCH_DEPTH
         next_token = _SEARCH_PAGES.encode(offset + params.top_k, query=_fingerprint(all_terms, params)) if more else ""
         if params.mode == "videos":
-            videos, scenes = [self._video_hit(hit, composed.vector, params.explain, calibration) for hit in page], []
+            videos, scenes = [self._video_hit(hit, vector, params.explain, fused, calibration) for hit in page], []
         else:
-            videos, scenes = [], [self._scene_hit(hit, None, composed.vector, params.explain, calibration)
-                                  for hit in page]
+            videos, scenes = [], [self._scene_hit(hit, None, vector, params.explain, fused, calibration) for hit in page]
         rank_ms = (time.perf_counter() - started) * 1e3
-        return SearchResult(videos=videos, scenes=scenes, model_id=collection.model_id, embed_ms=composed.embed_ms,
-                            rank_ms=rank_ms, next_page_token=next_token, approximate_used=ranked.approximate_used,
+        return SearchResult(videos=videos, scenes=scenes, model_id=collection.model_id,
+                            embed_ms=composed.embed_ms if composed is not None else 0.0,
+                            rank_ms=rank_ms, next_page_token=next_token, approximate_used=approximate_used,
                             strong_relevance=calibrating.STRONG_RELEVANCE, calibration=calibration,
                             model_notice=self._model_notice(collection))
 
@@ -371,21 +354,41 @@ class Searcher:
             return ""
         return getattr(known, "notice", "") if known.model_id == collection.model_id else ""
 
-    def _video_hit(self, hit: VideoHit, query: np.ndarray, explained: bool,
-                   calibration: calibrating.Calibration) -> VideoHit:
-        return dataclasses.replace(hit, scenes=[self._scene_hit(s, hit.video, query, explained, calibration)
-                                                for s in hit.scenes],
-                                   relevance=float(calibration.relevance(hit.score)))
+    def _fused_results(self, hits: list[SceneHit], params: SearchParams) -> list:
+        """Fused moment hits as the mode wants them: as they are (scenes), or grouped by video in
+        the order of each video's best moment, its ``scenes_per_video`` best moments listed and
+        its score their best cosine (videos)."""
+        if params.mode == "scenes":
+            return hits
+        grouped: dict[str, list[SceneHit]] = {}
+        for hit in hits:
+            grouped.setdefault(hit.video_id, []).append(hit)
+        out = []
+        for video_id, moments in grouped.items():
+            video = self.index.video(video_id)
+            if video is not None:
+                shown = moments[: params.scenes_per_video]
+                out.append(VideoHit(video, max(h.score for h in shown), shown))
+        return out
 
-    def _scene_hit(self, hit: SceneHit, video: VideoRecord | None, query: np.ndarray, explained: bool,
-                   calibration: calibrating.Calibration) -> SceneHit:
-        video = video or self.index.video(hit.video_id)
+    def _video_hit(self, hit: VideoHit, query: np.ndarray | None, explained: bool, fused: FusedHits | None,
+                   calibration: calibrating.Calibration | None) -> VideoHit:
+        scenes = [self._scene_hit(s, hit.video, query, explained, fused, calibration) for s in hit.scenes]
+        # A video is as relevant as its score says, or as its most relevant listed moment (a literal text match).
+        return dataclasses.replace(hit, scenes=scenes, relevance=max(
+            [_relevance(calibration, hit.score, ()), *(s.relevance for s in scenes)]))
+
+    def _scene_hit(self, hit: SceneHit, video: VideoRecord | None, query: np.ndarray | None, explained: bool,
+                   fused: FusedHits | None = None, calibration: calibrating.Calibration | None = None) -> SceneHit:
+        video = video or self.ranked_video(hit.video_id)
         start = hit.moment.start_seconds if hit.moment is not None else hit.scene.start_seconds
         explanation = None
-        if explained and hit.moment is not None:
+        if explained and hit.moment is not None and query is not None:
             explanation = explain(self.store.get_moment_frames(hit.video_id, hit.moment.index), query)
-        return dataclasses.replace(hit, open_uri=open_uri(video.uri, start) if video is not None else "",
-                                   explanation=explanation, relevance=float(calibration.relevance(hit.score)))
+        text = {"matched_kinds": ("seen",)} if fused is None else {"text_matches": self.text_search.text_matches(hit, fused)}
+        hit = dataclasses.replace(hit, open_uri=open_uri(video.uri, start) if video is not None else "",
+                                  explanation=explanation, **text)
+        return dataclasses.replace(hit, relevance=_relevance(calibration, hit.score, hit.matched_kinds))
 
     def embed_texts(self, texts: list[str], collection: Collection) -> np.ndarray:
         embedder = self._embedder(collection, "text")
@@ -397,7 +400,11 @@ class Searcher:
         if not hasattr(embedder, "embed_images"):
             raise Unavailable("this Searcher's Embedder cannot embed images; search by text or embedding instead")
         info = self._call_embedder(embedder.model_info, "the query image")
-        pixels = np.stack([image_pixels(rgb, info.preprocessing) for rgb in decoded])
+        prepared = [image_pixels(rgb, info.preprocessing) for rgb in decoded]
+        if len({p.shape for p in prepared}) > 1:  # a patch-budget model keeps each image's aspect: one call each
+            return np.concatenate([self._call_embedder(lambda p=p: embedder.embed_images(p[None]), "the query image")
+                                   for p in prepared])
+        pixels = np.stack(prepared)
         return self._call_embedder(lambda: embedder.embed_images(pixels), "the query image")
 
     def _embedder(self, collection: Collection, kind: str) -> TextEmbedder:
@@ -438,11 +445,20 @@ class _TermSources:
 
 
 def _lowest_score(min_score: float | None, min_relevance: float | None,
-                  calibration: calibrating.Calibration) -> float | None:
-    """The raw score a hit needs: the stricter of ``min_score`` and ``min_relevance``'s raw equivalent."""
-    floors = [f for f in (min_score, None if min_relevance is None else calibration.raw_score(min_relevance))
-              if f is not None]
+                  calibration: calibrating.Calibration | None) -> float | None:
+    """The raw score a hit needs: the stricter of ``min_score`` and ``min_relevance``'s raw equivalent
+    (none for a said/written-only search, whose literal matches are all strong)."""
+    relevance_floor = None if min_relevance is None or calibration is None else calibration.raw_score(min_relevance)
+    floors = [f for f in (min_score, relevance_floor) if f is not None]
     return max(floors) if floors else None
+
+
+def _relevance(calibration: calibrating.Calibration | None, score: float, matched_kinds) -> float:
+    """A hit's relevance: its score on the calibrated scale, and at least strong when the query's
+    words are literally said or written in it."""
+    seen = float(calibration.relevance(score)) if calibration is not None else 0.0
+    literal = any(kind in ("said", "written") for kind in matched_kinds)
+    return max(seen, calibrating.STRONG_RELEVANCE) if literal else seen
 
 
 def _fingerprint(terms: list[QueryTerm], params: SearchParams) -> str:
@@ -455,5 +471,5 @@ def _fingerprint(terms: list[QueryTerm], params: SearchParams) -> str:
         if term.vector is not None:
             digest.update(np.ascontiguousarray(term.vector, dtype=np.float32).tobytes())
     digest.update(repr((params.scenes_per_video, params.video_scoring, params.mode, params.approximate, params.filter,
-                        params.include_examples)).encode())
+                        params.include_examples, params.kinds or MATCH_KINDS)).encode())
     return digest.hexdigest()[:32]

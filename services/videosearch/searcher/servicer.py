@@ -8,6 +8,7 @@ from fractions import Fraction
 from videosearch.common.errors import InvalidArgument, Unavailable
 from videosearch.common.tensors import FLOATS, from_tensor, to_tensor
 from videosearch.searcher import wire
+from videosearch.searcher.metrics import SearcherMetrics
 from videosearch.searcher.service import Searcher
 from videosearch.v1 import searcher_pb2, searcher_pb2_grpc
 
@@ -15,10 +16,11 @@ from videosearch.v1 import searcher_pb2, searcher_pb2_grpc
 class SearcherServicer(searcher_pb2_grpc.SearcherServiceServicer):
     def __init__(self, searcher: Searcher | None = None) -> None:
         self._searcher = searcher
+        self._metrics: SearcherMetrics | None = None
 
-    def attach(self, searcher: Searcher) -> None:
+    def attach(self, searcher: Searcher, metrics: SearcherMetrics | None = None) -> None:
         """Called once the store has loaded; until then every RPC answers UNAVAILABLE."""
-        self._searcher = searcher
+        self._searcher, self._metrics = searcher, metrics
 
     @property
     def searcher(self) -> Searcher:
@@ -85,9 +87,11 @@ class SearcherServicer(searcher_pb2_grpc.SearcherServiceServicer):
             result = searcher.search(terms=terms, params=params)
         else:
             raise InvalidArgument("the query is empty; set text or embedding, or add terms")
+        if self._metrics is not None:
+            self._metrics.observe(result)
 
         def fps_of(video_id: str) -> Fraction:
-            video = searcher.index.video(video_id)
+            video = searcher.ranked_video(video_id)
             return video.fps if video is not None else Fraction(1)
 
         return wire.result_to_proto(result, fps_of)

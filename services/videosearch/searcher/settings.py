@@ -13,6 +13,7 @@ from videosearch.searcher.ranking.quantized import (
     DEFAULT_QUANTIZED_THRESHOLD,
     DEFAULT_RANKING_PRECISION,
 )
+from videosearch.searcher.lexical.fusion import DEFAULT_RRF_K, DEFAULT_SEEN_WEIGHT, DEFAULT_TEXT_WEIGHT, FusionWeights
 from videosearch.searcher.image_query import DEFAULT_MAX_IMAGE_BYTES, DEFAULT_MAX_IMAGE_PIXELS
 from videosearch.searcher.validation import DEFAULT_MAX_THUMBNAIL_BYTES
 
@@ -62,6 +63,18 @@ class SearcherSettings(OutgoingCallSettings, BaseServiceSettings):
     milvus_prefix: str = setting("videosearch", "prefix of the Milvus collections, so several collections share one Milvus")
     milvus_index: str = setting("HNSW", "Milvus index of the moment vectors: HNSW, IVF_FLAT, FLAT (exact) or DISKANN "
                                         "(Milvus standalone or cluster only; docs/scaling.md)")
+
+    fusion_seen_weight: float = setting(DEFAULT_SEEN_WEIGHT, "weight of what is seen (the visual ranking) in the "
+                                                             "reciprocal-rank fusion of a text query's rankings")
+    fusion_said_weight: float = setting(DEFAULT_TEXT_WEIGHT, "weight of what is said (subtitle and transcript cues) "
+                                                             "in the fusion")
+    fusion_written_weight: float = setting(DEFAULT_TEXT_WEIGHT, "weight of what is written on screen in the fusion")
+    fusion_rank_constant: int = setting(DEFAULT_RRF_K, "k of reciprocal-rank fusion: a list's rank r counts "
+                                                       "weight / (k + r)")
+
+    def fusion_weights(self) -> FusionWeights:
+        return FusionWeights(self.fusion_seen_weight, self.fusion_said_weight, self.fusion_written_weight,
+                             self.fusion_rank_constant)
 
 
 def load(argv: Sequence[str] | None = None) -> SearcherSettings:

@@ -176,6 +176,8 @@ class VideoExtras:
 
 VideoScoring = Literal["max", "mean"]
 SearchMode = Literal["videos", "scenes"]
+MatchKind = Literal["seen", "said", "written"]
+MATCH_KINDS: tuple[MatchKind, ...] = ("seen", "said", "written")
 
 
 @dataclass(frozen=True)
@@ -236,6 +238,7 @@ class SearchParams:
     page_token: str = ""
     explain: bool = False
     include_examples: bool = False
+    kinds: tuple[MatchKind, ...] = ()  # what a text query is matched against; () means all of MATCH_KINDS
 
 
 @dataclass(frozen=True)
@@ -260,8 +263,28 @@ class HitExplanation:
 
 
 @dataclass(frozen=True)
+class TextMatch:
+    """A span of a hit's moment that matched the query: the span, the [start, end) code-point
+    ranges of its text that hold query words, and its BM25 score."""
+
+    span: TextSpan
+    highlights: tuple[tuple[int, int], ...]
+    score: float
+
+    def marked(self, before: str = "[", after: str = "]") -> str:
+        """The span's text with each highlight wrapped in ``before`` and ``after``."""
+        out, at = [], 0
+        for start, end in self.highlights:
+            out += [self.span.text[at:start], before, self.span.text[start:end], after]
+            at = end
+        return "".join(out) + self.span.text[at:]
+
+
+@dataclass(frozen=True)
 class SceneHit:
-    """A matching moment and the scene it lies in; ``score`` is the moment's."""
+    """A matching moment and the scene it lies in; ``score`` is the moment's cosine to the
+    query's embedding (0 when only said or written text was searched). With text kinds
+    searched, ``fused_score`` is the reciprocal-rank fusion score that ordered the hits."""
 
     video_id: str
     scene: SceneRecord
@@ -269,6 +292,9 @@ class SceneHit:
     moment: MomentRecord | None = None
     open_uri: str = ""  # opens the file at the moment's start (file:///...#t=START)
     explanation: HitExplanation | None = None
+    matched_kinds: tuple[MatchKind, ...] = ()
+    text_matches: tuple[TextMatch, ...] = ()
+    fused_score: float = 0.0
     relevance: float = 0.0  # ``score`` on the model's calibrated scale, 0..1
 
 

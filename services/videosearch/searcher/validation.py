@@ -13,6 +13,7 @@ from videosearch.common import defaults
 from videosearch.common.errors import InvalidArgument
 from videosearch.searcher.ranking.filters import validate_filter
 from videosearch.searcher.types import (
+    MATCH_KINDS,
     MomentRecord,
     SceneRecord,
     SearchParams,
@@ -50,11 +51,19 @@ def validate_locations(locations: tuple[VideoLocation, ...], *, allow_empty: boo
     """Each location has a path of its own and no negative size or modification time."""
     if not locations and not allow_empty:
         raise InvalidArgument("locations is empty; send at least one location (path, size_bytes, mtime_ns)")
+    if len(locations) > defaults.MAX_LOCATIONS_PER_VIDEO:
+        raise InvalidArgument(f"{len(locations):,} locations; a video keeps at most {defaults.MAX_LOCATIONS_PER_VIDEO} "
+                              "(send the paths where its file is now)")
     seen: set[str] = set()
     for position, location in enumerate(locations):
         where = f"locations[{position}]"
         if not location.path or "\x00" in location.path:
             raise InvalidArgument(f"{where}.path is empty or has NUL; give the file's absolute path")
+        if len(location.path.encode(errors="surrogateescape")) >= defaults.MAX_PATH_BYTES or any(
+                len(name.encode(errors="surrogateescape")) > defaults.MAX_PATH_NAME_BYTES
+                for name in location.path.split("/")):
+            raise InvalidArgument(f"{where}.path is {len(location.path):,} characters; a path is under "
+                                  f"{defaults.MAX_PATH_BYTES} bytes, each name at most {defaults.MAX_PATH_NAME_BYTES}")
         if location.path in seen:
             raise InvalidArgument(f"{where}.path {location.path!r} is repeated; send each path once")
         if location.size_bytes < 0 or location.mtime_ns < 0:
@@ -285,10 +294,11 @@ def query_vector(vector: np.ndarray, dim: int | None) -> np.ndarray:
                               "embed the query with the collection's model (GetStats names it)")
     if not np.isfinite(v).all():
         raise InvalidArgument("the query vector contains NaN or infinite values; send a finite embedding")
-    norm = float(np.linalg.norm(v.astype(np.float64)))
+    wide = v.astype(np.float64)  # a norm past float32's range (3e38 values) stays exact here
+    norm = float(np.linalg.norm(wide))
     if norm == 0.0:
         raise InvalidArgument("the query vector is all zeros; it has no direction to search in")
-    return np.ascontiguousarray(v / norm, dtype=np.float32)
+    return np.ascontiguousarray(wide / norm, dtype=np.float32)
 
 
 def search_params(params: SearchParams) -> SearchParams:
@@ -306,7 +316,12 @@ def search_params(params: SearchParams) -> SearchParams:
         raise InvalidArgument(f"video_scoring must be max or mean, got {params.video_scoring!r}")
     if params.mode not in ("videos", "scenes"):
         raise InvalidArgument(f"mode must be videos or scenes, got {params.mode!r}")
-    return dataclasses.replace(params, top_k=top_k, scenes_per_video=per_video, filter=validate_filter(params.filter))
+    unknown = [kind for kind in params.kinds if kind not in MATCH_KINDS]
+    if unknown:
+        raise InvalidArgument(f"kinds {unknown} are unknown; search any of {', '.join(MATCH_KINDS)} (none means all)")
+    kinds = tuple(kind for kind in MATCH_KINDS if kind in params.kinds)
+    return dataclasses.replace(params, top_k=top_k, scenes_per_video=per_video, filter=validate_filter(params.filter),
+                               kinds=kinds)
 
 
 def page_size(requested: int, default: int = 50, maximum: int = 1000) -> int:

@@ -24,6 +24,7 @@ from videosearch.searcher.types import (
     SearchParams,
     SearchResult,
     TextBox,
+    TextMatch,
     TextSpan,
     Thumbnail,
     VideoExtras,
@@ -39,6 +40,9 @@ _SCORING_FROM_PROTO = {
     searcher_pb2.VIDEO_SCORING_MAX: "max",
     searcher_pb2.VIDEO_SCORING_MEAN: "mean",
 }
+_KIND_TO_PROTO = {"seen": searcher_pb2.MATCH_KIND_SEEN, "said": searcher_pb2.MATCH_KIND_SAID,
+                  "written": searcher_pb2.MATCH_KIND_WRITTEN}
+_KIND_FROM_PROTO = {value: name for name, value in _KIND_TO_PROTO.items()}
 _MODE_TO_PROTO = {"videos": searcher_pb2.SEARCH_MODE_VIDEOS, "scenes": searcher_pb2.SEARCH_MODE_SCENES}
 _MODE_FROM_PROTO = {
     searcher_pb2.SEARCH_MODE_UNSPECIFIED: "videos",
@@ -176,6 +180,7 @@ def params_to_proto_fields(params: SearchParams) -> dict:
         "page_token": params.page_token,
         "explain": params.explain,
         "include_examples": params.include_examples,
+        "kinds": [_KIND_TO_PROTO[kind] for kind in params.kinds],
     }
 
 
@@ -339,12 +344,33 @@ def params_from_proto(request: searcher_pb2.SearchRequest) -> SearchParams:
         page_token=request.page_token,
         explain=request.explain,
         include_examples=request.include_examples,
+        kinds=tuple(_kind_from_proto(kind) for kind in request.kinds),
     )
+
+
+def _kind_from_proto(kind: int) -> str:
+    if kind not in _KIND_FROM_PROTO:
+        raise InvalidArgument(f"kinds holds {kind}; use MATCH_KIND_SEEN, MATCH_KIND_SAID or MATCH_KIND_WRITTEN "
+                              "(or leave kinds empty for all three)")
+    return _KIND_FROM_PROTO[kind]
+
+
+def text_match_to_proto(match: TextMatch) -> searcher_pb2.TextMatch:
+    return searcher_pb2.TextMatch(span=text_span_to_proto(match.span), score=match.score,
+                                  highlights=[searcher_pb2.TextRange(start=a, end=b) for a, b in match.highlights])
+
+
+def text_match_from_proto(message: searcher_pb2.TextMatch) -> TextMatch:
+    return TextMatch(text_span_from_proto(message.span), tuple((r.start, r.end) for r in message.highlights),
+                     message.score)
 
 
 def scene_hit_to_proto(hit: SceneHit, fps: Fraction) -> searcher_pb2.SceneMatch:
     message = searcher_pb2.SceneMatch(video_id=hit.video_id, scene=scene_to_proto(hit.scene, fps), score=hit.score,
-                                      open_uri=hit.open_uri, relevance=hit.relevance)
+                                      open_uri=hit.open_uri, fused_score=hit.fused_score,
+                                      matched_kinds=[_KIND_TO_PROTO[kind] for kind in hit.matched_kinds],
+                                      text_matches=[text_match_to_proto(m) for m in hit.text_matches],
+                                      relevance=hit.relevance)
     if hit.moment is not None:
         message.moment.CopyFrom(moment_to_proto(hit.moment, fps))
     if hit.explanation is not None:
@@ -400,6 +426,8 @@ def result_from_proto(response: searcher_pb2.SearchResponse) -> SearchResult:
         return SceneHit(m.video_id, scene_from_proto(m.scene), m.score,
                         moment_from_proto(m.moment) if m.HasField("moment") else None, m.open_uri,
                         explanation_from_proto(m.explanation) if m.HasField("explanation") else None,
+                        tuple(_KIND_FROM_PROTO[k] for k in m.matched_kinds if k in _KIND_FROM_PROTO),
+                        tuple(text_match_from_proto(t) for t in m.text_matches), m.fused_score,
                         relevance=m.relevance)
 
     return SearchResult(

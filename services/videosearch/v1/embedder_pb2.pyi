@@ -129,3 +129,33 @@ class EmbedTextsResponse(_message.Message):
     embeddings: _tensor_pb2.Tensor
     model_id: str
     def __init__(self, embeddings: _Optional[_Union[_tensor_pb2.Tensor, _Mapping]] = ..., model_id: _Optional[str] = ...) -> None: ...
+
+class TranscribeAudioRequest(_message.Message):
+    __slots__ = ("pcm_s16le", "sample_rate_hertz", "language")
+    PCM_S16LE_FIELD_NUMBER: _ClassVar[int]
+    SAMPLE_RATE_HERTZ_FIELD_NUMBER: _ClassVar[int]
+    LANGUAGE_FIELD_NUMBER: _ClassVar[int]
+    pcm_s16le: bytes
+    sample_rate_hertz: int
+    language: str
+    def __init__(self, pcm_s16le: _Optional[bytes] = ..., sample_rate_hertz: _Optional[int] = ..., language: _Optional[str] = ...) -> None: ...
+
+class SpeechSegment(_message.Message):
+    __slots__ = ("start_seconds", "end_seconds", "text", "language")
+    START_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    END_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    LANGUAGE_FIELD_NUMBER: _ClassVar[int]
+    start_seconds: float
+    end_seconds: float
+    text: str
+    language: str
+    def __init__(self, start_seconds: _Optional[float] = ..., end_seconds: _Optional[float] = ..., text: _Optional[str] = ..., language: _Optional[str] = ...) -> None: ...
+
+class TranscribeAudioResponse(_message.Message):
+    __slots__ = ("segments", "recognizer_id")
+    SEGMENTS_FIELD_NUMBER: _ClassVar[int]
+    RECOGNIZER_ID_FIELD_NUMBER: _ClassVar[int]
+    segments: _containers.RepeatedCompositeFieldContainer[SpeechSegment]
+    recognizer_id: str
+    def __init__(self, segments: _Optional[_Iterable[_Union[SpeechSegment, _Mapping]]] = ..., recognizer_id: _Optional[str] = ...) -> None: ...

@@ -57,6 +57,11 @@ class EmbedderServiceStub:
                 request_serializer=videosearch_dot_v1_dot_embedder__pb2.EmbedTextsRequest.SerializeToString,
                 response_deserializer=videosearch_dot_v1_dot_embedder__pb2.EmbedTextsResponse.FromString,
                 _registered_method=True)
+        self.TranscribeAudio = channel.unary_unary(
+                '/videosearch.v1.EmbedderService/TranscribeAudio',
+                request_serializer=videosearch_dot_v1_dot_embedder__pb2.TranscribeAudioRequest.SerializeToString,
+                response_deserializer=videosearch_dot_v1_dot_embedder__pb2.TranscribeAudioResponse.FromString,
+                _registered_method=True)
 
 
 class EmbedderServiceServicer:
@@ -99,6 +104,18 @@ class EmbedderServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def TranscribeAudio(self, request, context):
+        """Transcribes speech: 16 kHz mono audio in, timed phrases out, with the speech
+        recognizer this Embedder hosts (--speech-recognizer). Requests run one at a time
+        on the recognizer's own worker, never in the image batches' way. Returns
+        INVALID_ARGUMENT for another sample rate, an odd byte count or more than 120 s of
+        audio; FAILED_PRECONDITION when no recognizer is hosted; RESOURCE_EXHAUSTED when
+        too much audio is already waiting.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_EmbedderServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -121,6 +138,11 @@ def add_EmbedderServiceServicer_to_server(servicer, server):
                     servicer.EmbedTexts,
                     request_deserializer=videosearch_dot_v1_dot_embedder__pb2.EmbedTextsRequest.FromString,
                     response_serializer=videosearch_dot_v1_dot_embedder__pb2.EmbedTextsResponse.SerializeToString,
+            ),
+            'TranscribeAudio': grpc.unary_unary_rpc_method_handler(
+                    servicer.TranscribeAudio,
+                    request_deserializer=videosearch_dot_v1_dot_embedder__pb2.TranscribeAudioRequest.FromString,
+                    response_serializer=videosearch_dot_v1_dot_embedder__pb2.TranscribeAudioResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -234,6 +256,33 @@ class EmbedderService:
             '/videosearch.v1.EmbedderService/EmbedTexts',
             videosearch_dot_v1_dot_embedder__pb2.EmbedTextsRequest.SerializeToString,
             videosearch_dot_v1_dot_embedder__pb2.EmbedTextsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def TranscribeAudio(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/videosearch.v1.EmbedderService/TranscribeAudio',
+            videosearch_dot_v1_dot_embedder__pb2.TranscribeAudioRequest.SerializeToString,
+            videosearch_dot_v1_dot_embedder__pb2.TranscribeAudioResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -61,6 +61,26 @@ class IndexerServiceStub:
                 request_serializer=videosearch_dot_v1_dot_indexer__pb2.CancelIndexJobRequest.SerializeToString,
                 response_deserializer=videosearch_dot_v1_dot_indexer__pb2.CancelIndexJobResponse.FromString,
                 _registered_method=True)
+        self.PruneLocations = channel.unary_unary(
+                '/videosearch.v1.IndexerService/PruneLocations',
+                request_serializer=videosearch_dot_v1_dot_indexer__pb2.PruneLocationsRequest.SerializeToString,
+                response_deserializer=videosearch_dot_v1_dot_indexer__pb2.PruneLocationsResponse.FromString,
+                _registered_method=True)
+        self.AddLibrary = channel.unary_unary(
+                '/videosearch.v1.IndexerService/AddLibrary',
+                request_serializer=videosearch_dot_v1_dot_indexer__pb2.AddLibraryRequest.SerializeToString,
+                response_deserializer=videosearch_dot_v1_dot_indexer__pb2.AddLibraryResponse.FromString,
+                _registered_method=True)
+        self.ListLibraries = channel.unary_unary(
+                '/videosearch.v1.IndexerService/ListLibraries',
+                request_serializer=videosearch_dot_v1_dot_indexer__pb2.ListLibrariesRequest.SerializeToString,
+                response_deserializer=videosearch_dot_v1_dot_indexer__pb2.ListLibrariesResponse.FromString,
+                _registered_method=True)
+        self.RemoveLibrary = channel.unary_unary(
+                '/videosearch.v1.IndexerService/RemoveLibrary',
+                request_serializer=videosearch_dot_v1_dot_indexer__pb2.RemoveLibraryRequest.SerializeToString,
+                response_deserializer=videosearch_dot_v1_dot_indexer__pb2.RemoveLibraryResponse.FromString,
+                _registered_method=True)
 
 
 class IndexerServiceServicer:
@@ -114,6 +134,49 @@ class IndexerServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def PruneLocations(self, request, context):
+        """Checks every stored location under a folder on the Indexer's machine: marks the
+        files that are gone as missing (and ones back as they were as present) and
+        removes the videos whose files are all gone; with dry_run it only says what it
+        would do. Locations outside the allowed roots are left alone (another Indexer's
+        machine may hold them). Returns INVALID_ARGUMENT for a relative folder,
+        PERMISSION_DENIED for a folder outside the allowed roots, UNAVAILABLE when the
+        Searcher cannot be reached.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AddLibrary(self, request, context):
+        """Adds a library: a folder the Indexer watches from now on (and after a restart,
+        with a state directory), indexing new and changed videos under it and pruning
+        deleted ones. Returns INVALID_ARGUMENT for an empty or relative path or one that
+        is not a directory, PERMISSION_DENIED for a folder outside the allowed roots,
+        NOT_FOUND for a folder that does not exist, ALREADY_EXISTS for a folder that is
+        already a library, FAILED_PRECONDITION for a folder inside another library or
+        holding one, RESOURCE_EXHAUSTED when the Indexer watches its most libraries.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListLibraries(self, request, context):
+        """Lists the libraries with their state, ordered by path, a page at a time.
+        Returns INVALID_ARGUMENT for a negative page size, or a page token that is
+        malformed, altered or from another request.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RemoveLibrary(self, request, context):
+        """Stops watching a library; its videos stay indexed. Returns INVALID_ARGUMENT for
+        an empty path, NOT_FOUND for a folder that is not a library.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_IndexerServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -141,6 +204,26 @@ def add_IndexerServiceServicer_to_server(servicer, server):
                     servicer.CancelIndexJob,
                     request_deserializer=videosearch_dot_v1_dot_indexer__pb2.CancelIndexJobRequest.FromString,
                     response_serializer=videosearch_dot_v1_dot_indexer__pb2.CancelIndexJobResponse.SerializeToString,
+            ),
+            'PruneLocations': grpc.unary_unary_rpc_method_handler(
+                    servicer.PruneLocations,
+                    request_deserializer=videosearch_dot_v1_dot_indexer__pb2.PruneLocationsRequest.FromString,
+                    response_serializer=videosearch_dot_v1_dot_indexer__pb2.PruneLocationsResponse.SerializeToString,
+            ),
+            'AddLibrary': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddLibrary,
+                    request_deserializer=videosearch_dot_v1_dot_indexer__pb2.AddLibraryRequest.FromString,
+                    response_serializer=videosearch_dot_v1_dot_indexer__pb2.AddLibraryResponse.SerializeToString,
+            ),
+            'ListLibraries': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListLibraries,
+                    request_deserializer=videosearch_dot_v1_dot_indexer__pb2.ListLibrariesRequest.FromString,
+                    response_serializer=videosearch_dot_v1_dot_indexer__pb2.ListLibrariesResponse.SerializeToString,
+            ),
+            'RemoveLibrary': grpc.unary_unary_rpc_method_handler(
+                    servicer.RemoveLibrary,
+                    request_deserializer=videosearch_dot_v1_dot_indexer__pb2.RemoveLibraryRequest.FromString,
+                    response_serializer=videosearch_dot_v1_dot_indexer__pb2.RemoveLibraryResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -280,6 +363,114 @@ class IndexerService:
             '/videosearch.v1.IndexerService/CancelIndexJob',
             videosearch_dot_v1_dot_indexer__pb2.CancelIndexJobRequest.SerializeToString,
             videosearch_dot_v1_dot_indexer__pb2.CancelIndexJobResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PruneLocations(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/videosearch.v1.IndexerService/PruneLocations',
+            videosearch_dot_v1_dot_indexer__pb2.PruneLocationsRequest.SerializeToString,
+            videosearch_dot_v1_dot_indexer__pb2.PruneLocationsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddLibrary(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/videosearch.v1.IndexerService/AddLibrary',
+            videosearch_dot_v1_dot_indexer__pb2.AddLibraryRequest.SerializeToString,
+            videosearch_dot_v1_dot_indexer__pb2.AddLibraryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListLibraries(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/videosearch.v1.IndexerService/ListLibraries',
+            videosearch_dot_v1_dot_indexer__pb2.ListLibrariesRequest.SerializeToString,
+            videosearch_dot_v1_dot_indexer__pb2.ListLibrariesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RemoveLibrary(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/videosearch.v1.IndexerService/RemoveLibrary',
+            videosearch_dot_v1_dot_indexer__pb2.RemoveLibraryRequest.SerializeToString,
+            videosearch_dot_v1_dot_indexer__pb2.RemoveLibraryResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -23,12 +23,23 @@ class SearchMode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     SEARCH_MODE_UNSPECIFIED: _ClassVar[SearchMode]
     SEARCH_MODE_VIDEOS: _ClassVar[SearchMode]
     SEARCH_MODE_SCENES: _ClassVar[SearchMode]
+
+class MatchKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    MATCH_KIND_UNSPECIFIED: _ClassVar[MatchKind]
+    MATCH_KIND_SEEN: _ClassVar[MatchKind]
+    MATCH_KIND_SAID: _ClassVar[MatchKind]
+    MATCH_KIND_WRITTEN: _ClassVar[MatchKind]
 VIDEO_SCORING_UNSPECIFIED: VideoScoring
 VIDEO_SCORING_MAX: VideoScoring
 VIDEO_SCORING_MEAN: VideoScoring
 SEARCH_MODE_UNSPECIFIED: SearchMode
 SEARCH_MODE_VIDEOS: SearchMode
 SEARCH_MODE_SCENES: SearchMode
+MATCH_KIND_UNSPECIFIED: MatchKind
+MATCH_KIND_SEEN: MatchKind
+MATCH_KIND_SAID: MatchKind
+MATCH_KIND_WRITTEN: MatchKind
 
 class SampledFrame(_message.Message):
     __slots__ = ("moment_index", "frame", "seconds")
@@ -203,7 +214,7 @@ class SearchFilter(_message.Message):
     def __init__(self, path_prefix: _Optional[str] = ..., folder: _Optional[str] = ..., min_duration_seconds: _Optional[float] = ..., max_duration_seconds: _Optional[float] = ..., indexed_after: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., indexed_before: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., min_score: _Optional[float] = ..., min_relevance: _Optional[float] = ...) -> None: ...
 
 class SearchRequest(_message.Message):
-    __slots__ = ("text", "embedding", "top_k", "scenes_per_video", "video_scoring", "mode", "approximate", "terms", "filter", "page_token", "explain", "include_examples")
+    __slots__ = ("text", "embedding", "top_k", "scenes_per_video", "video_scoring", "mode", "approximate", "terms", "filter", "page_token", "explain", "include_examples", "kinds")
     TEXT_FIELD_NUMBER: _ClassVar[int]
     EMBEDDING_FIELD_NUMBER: _ClassVar[int]
     TOP_K_FIELD_NUMBER: _ClassVar[int]
@@ -216,6 +227,7 @@ class SearchRequest(_message.Message):
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     EXPLAIN_FIELD_NUMBER: _ClassVar[int]
     INCLUDE_EXAMPLES_FIELD_NUMBER: _ClassVar[int]
+    KINDS_FIELD_NUMBER: _ClassVar[int]
     text: str
     embedding: QueryEmbedding
     top_k: int
@@ -228,7 +240,26 @@ class SearchRequest(_message.Message):
     page_token: str
     explain: bool
     include_examples: bool
-    def __init__(self, text: _Optional[str] = ..., embedding: _Optional[_Union[QueryEmbedding, _Mapping]] = ..., top_k: _Optional[int] = ..., scenes_per_video: _Optional[int] = ..., video_scoring: _Optional[_Union[VideoScoring, str]] = ..., mode: _Optional[_Union[SearchMode, str]] = ..., approximate: _Optional[bool] = ..., terms: _Optional[_Iterable[_Union[QueryTerm, _Mapping]]] = ..., filter: _Optional[_Union[SearchFilter, _Mapping]] = ..., page_token: _Optional[str] = ..., explain: _Optional[bool] = ..., include_examples: _Optional[bool] = ...) -> None: ...
+    kinds: _containers.RepeatedScalarFieldContainer[MatchKind]
+    def __init__(self, text: _Optional[str] = ..., embedding: _Optional[_Union[QueryEmbedding, _Mapping]] = ..., top_k: _Optional[int] = ..., scenes_per_video: _Optional[int] = ..., video_scoring: _Optional[_Union[VideoScoring, str]] = ..., mode: _Optional[_Union[SearchMode, str]] = ..., approximate: _Optional[bool] = ..., terms: _Optional[_Iterable[_Union[QueryTerm, _Mapping]]] = ..., filter: _Optional[_Union[SearchFilter, _Mapping]] = ..., page_token: _Optional[str] = ..., explain: _Optional[bool] = ..., include_examples: _Optional[bool] = ..., kinds: _Optional[_Iterable[_Union[MatchKind, str]]] = ...) -> None: ...
+
+class TextRange(_message.Message):
+    __slots__ = ("start", "end")
+    START_FIELD_NUMBER: _ClassVar[int]
+    END_FIELD_NUMBER: _ClassVar[int]
+    start: int
+    end: int
+    def __init__(self, start: _Optional[int] = ..., end: _Optional[int] = ...) -> None: ...
+
+class TextMatch(_message.Message):
+    __slots__ = ("span", "highlights", "score")
+    SPAN_FIELD_NUMBER: _ClassVar[int]
+    HIGHLIGHTS_FIELD_NUMBER: _ClassVar[int]
+    SCORE_FIELD_NUMBER: _ClassVar[int]
+    span: _video_pb2.TextSpan
+    highlights: _containers.RepeatedCompositeFieldContainer[TextRange]
+    score: float
+    def __init__(self, span: _Optional[_Union[_video_pb2.TextSpan, _Mapping]] = ..., highlights: _Optional[_Iterable[_Union[TextRange, _Mapping]]] = ..., score: _Optional[float] = ...) -> None: ...
 
 class HitExplanation(_message.Message):
     __slots__ = ("best_frame_index", "best_frame", "best_seconds", "frames")
@@ -253,13 +284,16 @@ class FrameScore(_message.Message):
     def __init__(self, frame: _Optional[int] = ..., seconds: _Optional[float] = ..., score: _Optional[float] = ...) -> None: ...
 
 class SceneMatch(_message.Message):
-    __slots__ = ("video_id", "scene", "score", "moment", "open_uri", "explanation", "relevance")
+    __slots__ = ("video_id", "scene", "score", "moment", "open_uri", "explanation", "matched_kinds", "text_matches", "fused_score", "relevance")
     VIDEO_ID_FIELD_NUMBER: _ClassVar[int]
     SCENE_FIELD_NUMBER: _ClassVar[int]
     SCORE_FIELD_NUMBER: _ClassVar[int]
     MOMENT_FIELD_NUMBER: _ClassVar[int]
     OPEN_URI_FIELD_NUMBER: _ClassVar[int]
     EXPLANATION_FIELD_NUMBER: _ClassVar[int]
+    MATCHED_KINDS_FIELD_NUMBER: _ClassVar[int]
+    TEXT_MATCHES_FIELD_NUMBER: _ClassVar[int]
+    FUSED_SCORE_FIELD_NUMBER: _ClassVar[int]
     RELEVANCE_FIELD_NUMBER: _ClassVar[int]
     video_id: str
     scene: _video_pb2.Scene
@@ -267,8 +301,11 @@ class SceneMatch(_message.Message):
     moment: _video_pb2.Moment
     open_uri: str
     explanation: HitExplanation
+    matched_kinds: _containers.RepeatedScalarFieldContainer[MatchKind]
+    text_matches: _containers.RepeatedCompositeFieldContainer[TextMatch]
+    fused_score: float
     relevance: float
-    def __init__(self, video_id: _Optional[str] = ..., scene: _Optional[_Union[_video_pb2.Scene, _Mapping]] = ..., score: _Optional[float] = ..., moment: _Optional[_Union[_video_pb2.Moment, _Mapping]] = ..., open_uri: _Optional[str] = ..., explanation: _Optional[_Union[HitExplanation, _Mapping]] = ..., relevance: _Optional[float] = ...) -> None: ...
+    def __init__(self, video_id: _Optional[str] = ..., scene: _Optional[_Union[_video_pb2.Scene, _Mapping]] = ..., score: _Optional[float] = ..., moment: _Optional[_Union[_video_pb2.Moment, _Mapping]] = ..., open_uri: _Optional[str] = ..., explanation: _Optional[_Union[HitExplanation, _Mapping]] = ..., matched_kinds: _Optional[_Iterable[_Union[MatchKind, str]]] = ..., text_matches: _Optional[_Iterable[_Union[TextMatch, _Mapping]]] = ..., fused_score: _Optional[float] = ..., relevance: _Optional[float] = ...) -> None: ...
 
 class VideoMatch(_message.Message):
     __slots__ = ("video", "score", "scenes", "relevance")

@@ -1,9 +1,10 @@
 """The library: the indexed videos a page at a time, each with its scenes as a
-filmstrip, and deleting a video."""
+filmstrip, and deleting a video; above them, the folders the Indexer watches."""
 
 from __future__ import annotations
 
 import asyncio
+from pathlib import PurePath
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -14,6 +15,7 @@ from videosearch.web.media import checked_id
 from videosearch.web.view import VideoGroup, scene_tile
 
 VIDEOS_PER_PAGE = 12
+WATCHED_FOLDERS_SHOWN = 20
 
 
 def routes(gateway) -> list[Route]:
@@ -37,14 +39,27 @@ def routes(gateway) -> list[Route]:
         except VideoSearchError as error:
             return gateway.error(request, error, "library.html", **context)
         return gateway.render(request, "library.html", **context | {
-            "groups": groups, "next_page_token": next_token, "total": total})
+            "groups": groups, "next_page_token": next_token, "total": total,
+            **await watched_folders(gateway.clients(request).indexer)})
+
+    async def watched_folders(indexer) -> dict:
+        """The Indexer's libraries and their state; an Indexer that cannot say leaves a note, not an error page."""
+        try:
+            libraries, more = await gateway.call(indexer.list_libraries_page, WATCHED_FOLDERS_SHOWN)
+        except VideoSearchError as error:
+            return {"libraries": [], "libraries_note": f"watched folders unknown: {error}"}
+        return {"libraries": libraries, "libraries_note": "more folders: `videosearch libraries list --all`" if more else ""}
 
     async def delete(request: Request) -> Response:
         try:
             video_id = checked_id(request.path_params["video_id"])
-            scenes = await gateway.call(gateway.clients(request).searcher.delete_video, video_id)
+            searcher = gateway.clients(request).searcher
+            video, _ = await gateway.call(searcher.get_video, video_id)
+            scenes = await gateway.call(searcher.delete_video, video_id)
+            _, _, total = await gateway.call(searcher.list_videos, 1, "")  # the header's count, swapped in too
         except VideoSearchError as error:
             return gateway.error(request, error)
-        return gateway.render(request, "deleted.html", video_id=video_id, scenes=scenes)
+        return gateway.render(request, "deleted.html", video_id=video_id, name=PurePath(video.uri).name or video_id,
+                              scenes=scenes, total=total)
 
     return [Route("/library", library), Route("/library/{video_id}/delete", delete, methods=["POST"])]

@@ -10,7 +10,7 @@ import mimetypes
 import re
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response
+from starlette.responses import FileResponse, MalformedRangeHeader, Response
 from starlette.routing import Route
 
 from videosearch.common.errors import NotFound, VideoSearchError
@@ -25,6 +25,20 @@ FALLBACK_TYPE = "application/octet-stream"
 for suffix, kind in ((".mkv", "video/x-matroska"), (".webm", "video/webm"), (".m4v", "video/mp4"),
                      (".mov", "video/quicktime"), (".ogv", "video/ogg")):
     mimetypes.add_type(kind, suffix)
+
+
+class VideoFileResponse(FileResponse):
+    """A file with Range handled as RFC 9110 says (section 14.2): a Range header the server
+    does not understand or that is invalid (``bytes=5-1``, ``items=0-5``) is ignored and the
+    whole file served (200), where Starlette answers 400; an unsatisfiable one (a start past
+    the end) stays 416 with ``Content-Range: bytes */size``."""
+
+    @classmethod
+    def _parse_range_header(cls, http_range: str, file_size: int) -> list[tuple[int, int]]:
+        try:
+            return super()._parse_range_header(http_range, file_size)
+        except MalformedRangeHeader:
+            return []  # no ranges: the whole file
 
 
 def checked_id(video_id: str) -> str:
@@ -50,7 +64,7 @@ def routes(gateway) -> list[Route]:
             failure = failure_of(error)
             return Response(failure.message, failure.http_status, media_type="text/plain")
         kind = mimetypes.guess_type(path.name)[0] or FALLBACK_TYPE
-        return FileResponse(path, media_type=kind, headers={"cache-control": "private, max-age=3600"})
+        return VideoFileResponse(path, media_type=kind, headers={"cache-control": "private, max-age=3600"})
 
     async def watch(request: Request) -> Response:
         """The player alone, for a hit opened in a new tab or without JavaScript."""

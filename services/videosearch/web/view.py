@@ -16,6 +16,49 @@ def is_fragment_request(request) -> bool:
     return headers.get("hx-request") == "true" and headers.get("hx-history-restore-request") != "true"
 
 
+def counted(number: int, word: str) -> str:
+    """"1 scene", "6 scenes": a count with its noun in the right number."""
+    return f"{number} {word}" if number == 1 else f"{number} {word}s"
+
+
+def file_size(size_bytes: int) -> str:
+    """1.4 MiB, 820 KiB: a file's size as a person reads it (empty when unknown)."""
+    if size_bytes <= 0:
+        return ""
+    if size_bytes >= 1 << 30:
+        return f"{size_bytes / (1 << 30):.1f} GiB"
+    return f"{size_bytes / (1 << 20):.1f} MiB" if size_bytes >= 1 << 20 else f"{max(size_bytes >> 10, 1)} KiB"
+
+
+def took(seconds: float) -> str:
+    """A job's duration: "4.2 s", "3 min 05 s"."""
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, rest = divmod(int(round(seconds)), 60)
+    return f"{minutes} min {rest:02d} s"
+
+
+def job_view(job) -> dict:
+    """What a job's row shows beside the job itself: file name, folder, start, duration, detail."""
+    folder, _, name = job.path.rpartition("/")
+    finished = job.state.finished
+    if job.error:
+        detail = job.error
+    elif job.state.value == "cancelled":
+        detail = "cancelled; nothing stored"
+    elif job.unchanged:
+        detail = "unchanged"
+    elif job.skipped:
+        detail = "already indexed"
+    elif job.scenes_found:
+        detail = counted(job.scenes_found, "scene")
+    else:
+        detail = ""
+    return {"name": name or job.path, "folder": folder or "/", "detail": detail,
+            "started": job.create_time.isoformat(), "started_text": job.create_time.strftime("%H:%M:%S UTC"),
+            "took": took((job.update_time - job.create_time).total_seconds()) if finished else ""}
+
+
 def short_time(seconds: float) -> str:
     """0:02.3 or 1:02:03.4: short enough for a thumbnail's caption."""
     minutes, rest = divmod(max(seconds, 0.0), 60)

@@ -8,12 +8,19 @@ a legitimate one that needs a higher limit.
 
 The defaults admit any ordinary video: frames up to 8K UHD, up to 12 hours, 64 GiB, and
 20,000 scenes (one every 2 seconds for 11 hours).
+
+The words read beside the picture (videosearch.indexer.text) have limits of their own, which
+never fail a job: past them the rest is left out and the job says so in a warning. 50,000 text
+spans per video (a cue every second for 14 hours; the Searcher takes at most that many), 2,000
+characters per span (longer cues are cut), subtitle files up to 16 MiB, and speech transcribed
+for the first 4 hours of audio (pocketsphinx runs at about real time on 2 cores).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from videosearch.common import defaults
 from videosearch.common.errors import InvalidArgument
 
 UHD_8K_PIXELS = 7680 * 4320
@@ -33,6 +40,10 @@ class MediaLimits:
     max_duration_seconds: float = 12 * 3600.0
     max_file_bytes: int = 64 * 2**30
     max_scenes: int = 20_000
+    max_text_spans: int = defaults.MAX_TEXT_SPANS  # the Searcher's limits: what it takes
+    max_span_chars: int = defaults.MAX_TEXT_SPAN_CHARS
+    max_subtitle_file_bytes: int = 16 * 2**20
+    max_speech_seconds: float = 4 * 3600.0
 
     def check_file(self, path: str, size_bytes: int) -> None:
         if size_bytes > self.max_file_bytes:
@@ -56,7 +67,8 @@ class MediaLimits:
                                 "(setting --max-scenes); for such a video raise it, or detect with a higher threshold")
 
     def validate(self) -> "MediaLimits":
-        for name in ("max_frame_pixels", "max_duration_seconds", "max_file_bytes", "max_scenes"):
+        for name in ("max_frame_pixels", "max_duration_seconds", "max_file_bytes", "max_scenes", "max_text_spans",
+                     "max_span_chars", "max_subtitle_file_bytes", "max_speech_seconds"):
             if not getattr(self, name) > 0:
                 raise InvalidArgument(f"{name} must be positive, got {getattr(self, name)}")
         return self

@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 _DETECTOR_DEFAULTS = DetectorSettings()
 _SAMPLING_DEFAULTS = SamplingPolicy()
 MAX_FIXED_FRAMES_PER_SCENE = 64
+MAX_JOB_ID_CHARS = 64  # ids are made here ("000123-1a2b3c4d"); a longer one names no job
 
 
 class JobState(enum.Enum):
@@ -55,6 +56,8 @@ class JobStage(enum.Enum):
     DETECTING_SCENES = "detecting_scenes"
     EMBEDDING = "embedding"
     STORING = "storing"
+    TRANSCRIBING = "transcribing"
+    READING_TEXT = "reading_text"
 
 
 class ErrorReason(enum.Enum):
@@ -87,6 +90,11 @@ class IndexOptions:
     min_frames_per_scene: int = _SAMPLING_DEFAULTS.min_samples
     max_frames_per_scene: int = _SAMPLING_DEFAULTS.max_samples
     detector: str = _DETECTOR_DEFAULTS.name
+    # Which words are read beside the picture (videosearch.indexer.text): subtitles are
+    # cheap and exact, so on; speech and on-screen text cost model time, so off unless asked.
+    subtitles: bool = True
+    speech: bool = False
+    on_screen_text: bool = False
 
     @property
     def detector_settings(self) -> DetectorSettings:
@@ -140,8 +148,11 @@ class Job:
     moments_found: int = 0
     video_id: str = ""
     skipped: bool = False
+    unchanged: bool = False  # skipped without hashing: stored at this path with the same size and time
     error: str = ""
     error_reason: ErrorReason = ErrorReason.NONE
+    warnings: tuple[str, ...] = ()  # what of the video's words could not be read (the video was indexed)
+    text_spans_found: int = 0
     stage_seconds: dict[str, float] = dataclasses.field(default_factory=dict)
     create_time: dt.datetime = dataclasses.field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
     update_time: dt.datetime = dataclasses.field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
@@ -193,8 +204,11 @@ class JobManager:
     manager over the same store knows every job of the last one, and runs again those it
     left queued or running (a ``kill -9`` included)."""
 
-    def __init__(self, work: Work, *, workers: int, max_queued: int, finished_kept: int, store=None) -> None:
+    def __init__(self, work: Work, *, workers: int, max_queued: int, finished_kept: int, store=None,
+                 on_finished: Callable[[Job], None] | None = None) -> None:
         self._work = work
+        # Told of every job that finishes (with the lock held: it must not call back in).
+        self._on_finished = on_finished
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="index-job")
         self._max_queued = max_queued
         self._finished_kept = finished_kept
@@ -237,10 +251,14 @@ class JobManager:
             log.info("took over %d jobs from the job store, %d of them queued again", len(stored), len(resumed))
 
     # -- submitting and running ------------------------------------------------
-    def submit(self, path: str, options: IndexOptions) -> Job:
+    def submit(self, path: str, options: IndexOptions, *, unchanged_video: str = "") -> Job:
+        """Queues a job for ``path``; with ``unchanged_video`` (the file is stored unchanged as
+        that video, see library.upkeep) the job is recorded as succeeded at once instead."""
         with self._changed:
             if self._closed:
                 raise ResourceExhausted("the indexer is shutting down; submit again once it is back")
+            if unchanged_video:
+                return self._record_unchanged(path, options, unchanged_video)
             queued = sum(1 for j in self._jobs.values() if j.state is JobState.QUEUED)
             if queued >= self._max_queued:
                 raise ResourceExhausted(
@@ -255,6 +273,17 @@ class JobManager:
             self._handles[job.job_id] = JobHandle(self, job.job_id)
             self._forget_old_jobs()
         self._pool.submit(self._run, job.job_id)
+        return job
+
+    def _record_unchanged(self, path: str, options: IndexOptions, video_id: str) -> Job:
+        """(With the lock held.) A finished job for a file that needed no work."""
+        job = Job(job_id=f"{next(self._sequence):06d}-{uuid.uuid4().hex[:8]}", path=path, options=options,
+                  state=JobState.SUCCEEDED, percent=100.0, video_id=video_id, skipped=True, unchanged=True)
+        self._jobs[job.job_id] = job
+        self._transitions[job.job_id] = [job]
+        self._handles[job.job_id] = JobHandle(self, job.job_id)
+        self._persist(job)
+        self._forget_old_jobs()
         return job
 
     def _run(self, job_id: str) -> None:
@@ -300,6 +329,8 @@ class JobManager:
             if (updated.state, updated.stage) != (job.state, job.stage):
                 self._transitions[job_id].append(updated)
                 self._persist(updated)
+            if updated.state.finished and self._on_finished is not None:
+                self._on_finished(updated)
             self._changed.notify_all()
             for wake in list(self._listeners):
                 try:
@@ -333,6 +364,9 @@ class JobManager:
     def get(self, job_id: str) -> Job:
         if not job_id:
             raise InvalidArgument("job_id is empty; give the id SubmitIndexJob returned (`videosearch jobs list`, the ListIndexJobs call, lists them)")
+        if len(job_id) > MAX_JOB_ID_CHARS:  # checked before the id is quoted in a message
+            raise InvalidArgument(f"job_id is {len(job_id):,} characters; this indexer's job ids are at most "
+                                  f"{MAX_JOB_ID_CHARS} (`videosearch jobs list` shows them)")
         with self._changed:
             job = self._jobs.get(job_id)
         if job is None:

@@ -17,6 +17,7 @@ from typing import Protocol
 
 import numpy as np
 
+from videosearch.common.priority import run_in_background
 from videosearch.common.errors import Cancelled, NotFound
 from videosearch.embedder.types import ModelInfo
 from videosearch.indexer.media import facade as media
@@ -41,6 +42,8 @@ from videosearch.indexer.media.reuse import DEFAULT_MAX_DIFFERENCE, embedding_so
 from videosearch.indexer.media.thumbnails import MAX_SIDE as THUMBNAIL_SIDE
 from videosearch.indexer.media.thumbnails import middle_sample, read_back_thumbnails, thumbnail_of
 from videosearch.indexer.media.timing import StageClock
+from videosearch.indexer.text.on_screen import TextRecognizer
+from videosearch.indexer.text.video_text import TextChoice, Transcriber, VideoText
 from videosearch.searcher.types import (
     MomentRecord,
     SampledFrame,
@@ -84,6 +87,7 @@ class _Decoded:
     spans: list[tuple[int, int, int, list[int]]]  # index, start, end, sampled frames
     frame_embeddings: list[np.ndarray]  # per scene: (sampled frames, dim)
     thumbnails: dict[int, Thumbnail]  # scene index -> thumbnail made from the pass's preview (large frames)
+    text: VideoText  # the words read beside the pass (subtitles, speech, on-screen text)
 
 
 class IndexPipeline:
@@ -105,8 +109,12 @@ class IndexPipeline:
         moments: MomentSettings = MomentSettings(), limits: MediaLimits = MediaLimits(),
         retry: RetryPolicy = RetryPolicy(), roots: AllowedRoots | None = None,
         decoder: DecoderSettings = DecoderSettings(), reuse_max_difference: float = DEFAULT_MAX_DIFFERENCE,
+        transcriber: Transcriber | None = None, text_recognizer: TextRecognizer | None = None, nice: int = 0,
     ) -> None:
+        self._nice = nice  # of the threads indexing runs on (decode, hash), see common/priority.py
         self._embedder = embedder
+        self._transcriber = transcriber  # speech (IndexOptions.speech): the Embedder's TranscribeAudio
+        self._text_recognizer = text_recognizer  # on-screen text (IndexOptions.on_screen_text)
         self._reuse_max_difference = reuse_max_difference  # see videosearch.indexer.media.reuse
         self._roots = roots  # checked again on the opened file (None: tests that index anything)
         self._decoder = decoder
@@ -123,6 +131,7 @@ class IndexPipeline:
         self._hash_pool.shutdown(wait=False, cancel_futures=True)
 
     def __call__(self, job: Job, handle: JobHandle) -> None:
+        run_in_background(self._nice)  # searches first; the decoder's threads, started below, inherit it
         clock = StageClock()
         try:
             self._index(job, handle, clock)
@@ -161,6 +170,7 @@ class IndexPipeline:
             decoded.spans, decoded.frame_embeddings, decoded.video_info.fps, decoded.frame_times, clock)
         handle.update(moments_found=len(moments))
         extras = self._extras(opened, decoded, moments, clock)
+        extras = dataclasses.replace(extras, text_spans=tuple(self._text_spans(decoded, handle)))
         self._store_video(job, handle, clock, self._video_record(job, info, sha256, decoded, scenes, moments, matrix),
                           scenes, moments, matrix, extras)
 
@@ -197,6 +207,7 @@ class IndexPipeline:
         return self._hash_pool.submit(self._hash_and_check, job, opened, model_id, clock)
 
     def _hash_and_check(self, job: Job, opened: OpenedFile, model_id: str, clock: StageClock) -> tuple[str, bool]:
+        run_in_background(self._nice)
         with clock.timing("hash"), failures_of(Dependency.VIDEO_FILE), opened.named():
             sha256 = media.sha256_file(opened.reader_path)
         return sha256, not job.options.force and self._already_indexed(sha256[:16], model_id)
@@ -224,19 +235,35 @@ class IndexPipeline:
         def should_stop() -> bool:
             return handle.should_stop() or already_indexed()
 
-        detecting = False
+        detecting = [False]  # shared with _decode_pass, which moves the stage on
 
         def on_decode_progress(decoded: int, total: int) -> None:
-            nonlocal detecting
             changes = {}
-            if not detecting:  # the first frames are decoded: the job is past its start
-                detecting, changes["stage"] = True, JobStage.DETECTING_SCENES
+            if not detecting[0]:  # the first frames are decoded: the job is past its start
+                detecting[0], changes["stage"] = True, JobStage.DETECTING_SCENES
             share = 100.0 - _STORE_SHARE
             handle.update(frames_decoded=decoded, frames_total=total,
                           percent=share * min(decoded / total, 1.0) if total else 0.0, **changes)
 
+        text = VideoText(job.path, TextChoice(options.subtitles, options.speech, options.on_screen_text),
+                         limits=self._limits, roots=self._roots, transcriber=self._transcriber,
+                         recognizer=self._text_recognizer, clock=clock, should_stop=should_stop)
+        try:
+            return self._decode_pass(job, opened, handle, info, hashing, clock, text, should_stop, already_indexed,
+                                     on_decode_progress, detecting)
+        except BaseException:
+            text.close()
+            raise
+
+    def _decode_pass(self, job: Job, opened: OpenedFile, handle: JobHandle, info: ModelInfo, hashing: Future,
+                     clock: StageClock, text: VideoText, should_stop, already_indexed, on_decode_progress,
+                     detecting: list[bool]) -> _Decoded | None:
+        options: IndexOptions = job.options
+        side_streams = text.start_apart(self._decoder.library, opened.reader_path)
         scenes = media.iter_scenes(
             opened.reader_path,
+            side_streams=side_streams,
+            keep_text_frames=text.reads_frames,
             detector=options.detector_settings,
             sampling=options.sampling,
             preprocessing=info.preprocessing,
@@ -276,12 +303,13 @@ class IndexPipeline:
                 with failures_of(Dependency.VIDEO_FILE):
                     self._limits.check_scene_count(job.path, scene.index + 1)
                 frames_to_embed += len(scene.sample_frames)
-                detecting = True  # a later progress report must not step the stage back
+                detecting[0] = True  # a later progress report must not step the stage back
                 handle.update(stage=JobStage.EMBEDDING, scenes_found=scene.index + 1, frames_to_embed=frames_to_embed)
                 # Send this scene's frames now and go on decoding; bound what is in flight.
                 sources = embedding_sources(scene.pixels, self._reuse_max_difference)
                 reused += len(sources) - len(set(sources))
                 pending.append(self._embed_pool.submit(embed, scene.pixels, sources))
+                text.add_scene(scene.text_frames, [t.seconds for t in scene.sample_times], scene.end.seconds)
                 spans.append((scene.index, scene.start_frame, scene.end_frame, list(scene.sample_frames)))
                 if scene.preview is not None and max(scene.preview.shape[:2]) >= THUMBNAIL_SIDE:  # else read back
                     with clock.timing("thumbnails"):
@@ -297,6 +325,7 @@ class IndexPipeline:
         if hashing.result()[1]:  # waits for the hash
             for future in pending:
                 future.cancel()
+            text.close()
             return None
         while pending:
             collect_oldest()
@@ -305,7 +334,21 @@ class IndexPipeline:
             clock.add(stage, seconds)
         clock.add("decode_pass_wall", time.perf_counter() - decode_started)
         log.info("job %s: %d of %d sampled frames reused an embedding (no forward pass)", job.job_id, reused, frames_to_embed)
-        return _Decoded(scenes.video_info, scenes.frame_times, spans, frame_embeddings, thumbnails)
+        return _Decoded(scenes.video_info, scenes.frame_times, spans, frame_embeddings, thumbnails, text)
+
+    # -- 3b. the video's words ---------------------------------------------------------
+    @staticmethod
+    def _text_spans(decoded: _Decoded, handle: JobHandle) -> list:
+        """What was said and written, once the readers beside the pass are done; what could not
+        be read is the job's warnings, never its failure."""
+        stages = {"transcribing": JobStage.TRANSCRIBING, "reading_text": JobStage.READING_TEXT}
+        try:
+            spans = decoded.text.finish(decoded.frame_times.duration_seconds,
+                                        on_stage=lambda stage: handle.update(stage=stages[stage]))
+        finally:
+            decoded.text.close()
+        handle.update(warnings=tuple(decoded.text.warnings.all()), text_spans_found=len(spans))
+        return spans
 
     # -- 4. scenes and moments ---------------------------------------------------------
     def _scenes_and_moments(

@@ -85,6 +85,8 @@ def iter_scenes(
     resize_backend: str | None = None,
     progress_every: int = 30,
     decoder: DecoderSettings | None = None,
+    side_streams=None,
+    keep_text_frames: bool = False,
 ) -> SceneReader:
     """One decode pass over ``path`` that yields each scene, with its sampled frames'
     pixels, as soon as the scene closes. See :class:`videosearch.indexer.media.scenes.SceneReader`
@@ -99,7 +101,9 @@ def iter_scenes(
     ``resize_backend`` is "torch" (default when importable) or "pillow", see
     :mod:`videosearch.embedder.preprocessing`; ``on_progress`` is called every
     ``progress_every`` frames; ``decoder`` sets decoder threads and hardware decoding
-    (:mod:`videosearch.indexer.media.decoding`).
+    (:mod:`videosearch.indexer.media.decoding`); ``side_streams`` gets the subtitle and audio packets
+    of the same read (PyAV decoder, see videosearch.indexer.text.side_streams);
+    ``keep_text_frames`` keeps each sampled frame for on-screen text reading (SampledScene.text_frames).
     """
     return SceneReader(
         path,
@@ -116,4 +120,6 @@ def iter_scenes(
         resize_backend=resize_backend,
         progress_every=progress_every,
         decoder=decoder,
+        side_streams=side_streams,
+        keep_text_frames=keep_text_frames,
     )

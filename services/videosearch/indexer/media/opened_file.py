@@ -17,6 +17,7 @@ import os
 import stat
 from pathlib import Path
 
+from videosearch.common.errors import PermissionDenied
 from videosearch.indexer.media.facade import FileMissingError, FileNotReadableError
 from videosearch.indexer.paths import AllowedRoots
 
@@ -56,11 +57,16 @@ class OpenedFile:
 
     @staticmethod
     def _check(fd: int, path: str, roots: AllowedRoots | None) -> None:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
             raise FileNotReadableError(f"{path} is no longer a regular file (a FIFO, socket, device or folder was put "
                                        "in its place after it was submitted); submit a video file")
         if roots is None:
             return
+        try:
+            roots.check_links(path, info)  # a hard link made after submit
+        except PermissionDenied as exc:
+            raise FileNotReadableError(str(exc)) from None
         # Where the opened file really is (the kernel's name for it, no links left): a folder
         # above it swapped for a link shows here.
         real = Path(os.readlink(f"/proc/self/fd/{fd}").removesuffix(" (deleted)"))

@@ -84,7 +84,7 @@ class PyAVCapture:
     shown (height, width) giving the integer factor frames may come shrunk by (1: full size)."""
 
     def __init__(self, path: str, *, threads: int = 0, thread_type: str = "auto", skip_loop_filter: bool = False,
-                 lowres: bool = False, shrink=None) -> None:
+                 lowres: bool = False, shrink=None, side_streams=None) -> None:
         try:
             self._container = av.open(path, mode="r")
         except (av.FFmpegError, OSError, UnicodeDecodeError, ValueError) as exc:
@@ -95,7 +95,12 @@ class PyAVCapture:
             self._stream = stream = self._container.streams.video[0]
             context = stream.codec_context
             self._pending = deque()
-            self._packets = self._container.demux(stream)
+            # Subtitle and audio packets are demuxed in the same read and handed to
+            # ``side_streams`` (videosearch.indexer.text.side_streams), never decoded here.
+            self._side = side_streams if side_streams is not None and side_streams.active else None
+            start_seconds = float((stream.start_time or 0) * stream.time_base) if stream.time_base else 0.0
+            extra = self._side.select(self._container, start_seconds) if self._side is not None else []
+            self._packets = self._container.demux(stream, *extra)
             self._bad_packets = 0
             self._ended = False
             self.facts = self._facts(stream)
@@ -149,6 +154,9 @@ class PyAVCapture:
                 return []
             except av.FFmpegError:  # the container is broken from here on
                 return []
+            if self._side is not None and packet.stream.index != self._stream.index:
+                self._side.feed(packet)
+                continue
             try:
                 frames = packet.decode()
                 self._bad_packets = 0
@@ -197,4 +205,7 @@ class PyAVCapture:
         return float((self._frame.pts - self._start) * self._time_base * 1000)
 
     def release(self) -> None:
+        if self._side is not None:
+            side, self._side = self._side, None
+            side.finish()
         self._container.close()

@@ -44,6 +44,10 @@ DEFAULT_MAX_CANDIDATES = 384
 """Candidate frames kept per open scene: 384 crops of 224x224 are 58 MB, and keep the sample
 positions exact for scenes up to 460 frames (K = 3); see videosearch.indexer.media.sampling."""
 
+TEXT_FRAME_MAX_SIDE = 960
+"""Long side of the frames kept for on-screen text: a caption 3% of a 1080p frame high is
+still 16 px tall, enough for the OCR models; larger frames only cost detection time."""
+
 _DECODE_RETRIES = 5  # grabs to retry when a frame fails to decode before the container's end, as PySceneDetect
 
 
@@ -51,9 +55,10 @@ _DECODE_RETRIES = 5  # grabs to retry when a frame fails to decode before the co
 class SampledScene:
     """A scene [start_frame, end_frame) and its sampled frames' pixels.
 
-    ``pixels`` is uint8 RGB, shaped (len(sample_frames), 3, crop_height, crop_width): the
-    frames stretched to the display aspect ratio, resized and center-cropped as
-    CLIPImageProcessor does, not yet rescaled or normalized (see
+    ``pixels`` is uint8 RGB, shaped (len(sample_frames), 3, H, W) with H x W the model's input size
+    (its crop or fixed size; with a patch budget, this video's aspect-kept size): the
+    frames stretched to the display aspect ratio, resized (and cropped) as the model's
+    image processor does, not yet rescaled or normalized (see
     videosearch.embedder.preprocessing.normalize). ``start``, ``end`` and ``sample_times`` are
     presentation times: of the first frame, of the next scene's first frame (the video's end
     for the last scene), and of each sampled frame. ``fps`` is the container's average rate.
@@ -61,6 +66,8 @@ class SampledScene:
     short side still at least 1.5x CLIP's), when the decode pass kept it so (frames large enough
     to be shrunk, see FramePreprocessor.candidate); None otherwise, since smaller frames are kept
     only as CLIP crops. Thumbnails are made from it without reading the frame again.
+    ``text_frames`` (when the reader keeps them, for on-screen text) are the sampled frames
+    as BGR pixels, at most TEXT_FRAME_MAX_SIDE on their long side; empty otherwise.
     """
 
     index: int
@@ -73,6 +80,7 @@ class SampledScene:
     end: PresentationTime
     sample_times: list[PresentationTime]
     preview: np.ndarray | None = None
+    text_frames: tuple[np.ndarray, ...] = ()
 
     @property
     def frame_count(self) -> int:
@@ -106,6 +114,24 @@ def decoder_shrink(preprocessor: FramePreprocessor) -> Callable[[int, int], int]
     """How far a decoder that can shrink frames may shrink them for the decode pass: as far as
     the pass shrinks candidate frames anyway, never below the size the cut detector works at."""
     return lambda height, width: min(preprocessor.reduction_factor(height, width), largest_shrink(height, width))
+
+
+@dataclass(frozen=True)
+class _KeptForText:
+    """A candidate the buffer holds with the frame kept for on-screen text beside it (a
+    ReducedFrame candidate needs none: its pixels serve)."""
+
+    candidate: object
+    frame: np.ndarray
+
+
+def text_frame(frame: np.ndarray, max_side: int = TEXT_FRAME_MAX_SIDE) -> np.ndarray:
+    """``frame`` shrunk (area filter) so its long side is at most ``max_side``."""
+    height, width = frame.shape[:2]
+    factor = max(height, width) / max_side
+    if factor <= 1:
+        return frame
+    return cv2.resize(frame, (max(1, round(width / factor)), max(1, round(height / factor))), interpolation=cv2.INTER_AREA)
 
 
 class _DecodeAhead:
@@ -210,6 +236,8 @@ class SceneReader:
         resize_backend: str | None = None,
         progress_every: int = 30,
         decoder: DecoderSettings | None = None,
+        side_streams=None,
+        keep_text_frames: bool = False,
     ) -> None:
         if not threshold > 0:
             raise InvalidArgument(f"detector threshold must be positive (ContentDetector's default is 27), got {threshold}")
@@ -233,6 +261,8 @@ class SceneReader:
             raise InvalidArgument(f"max_candidates must be at least {needed} for these samples per scene, got {max_candidates}")
         self.path = os.fspath(path)
         self.decoder = decoder or DecoderSettings()
+        self._side_streams = side_streams  # subtitle and audio packets of the same read (PyAV)
+        self._keep_text_frames = keep_text_frames
         self._preprocess = FramePreprocessor(preprocessing, backend=resize_backend)
         # ``threshold`` and ``min_scene_len`` are ContentDetector's; ``detector`` overrides both.
         self.detector = detector or DetectorSettings(threshold=threshold, min_scene_len=int(min_scene_len))
@@ -261,7 +291,8 @@ class SceneReader:
     def _run(self) -> Iterator[SampledScene]:
         # A decoder that can shrink frames as it converts them (PyAV's shrink/lowres) delivers
         # them at the size the candidates are kept at, so they are candidates as they come.
-        capture, info, frame = open_video(self.path, self.decoder, shrink=decoder_shrink(self._preprocess))
+        capture, info, frame = open_video(self.path, self.decoder, shrink=decoder_shrink(self._preprocess),
+                                          side_streams=self._side_streams)
         self.video_info = info
         self.frame_times = times = FrameTimes(info.fps)
         # CLIP sees frames as players show them; the stretch is folded into its resize.
@@ -289,15 +320,18 @@ class SceneReader:
                         scene_index, buffer = scene_index + 1, following
                 if buffer.wants(index):
                     if frame.shape[:2] != (info.height, info.width):  # shrunk by the decoder
-                        buffer.add(index, ReducedFrame(frame, info.height, info.width))
+                        candidate = ReducedFrame(frame, info.height, info.width)
                     elif pool is None:
-                        buffer.add(index, self._timed_preprocess(frame))
+                        candidate = self._timed_preprocess(frame)
                     else:
-                        in_flight.append(pool.submit(self._timed_preprocess, frame))
-                        buffer.add(index, in_flight[-1])
+                        candidate = pool.submit(self._timed_preprocess, frame)
+                        in_flight.append(candidate)
                         # Bound the raw frames waiting in the pool (a 1080p frame is 6 MB).
                         while in_flight and (in_flight[0].done() or len(in_flight) > 2 * self._workers):
                             in_flight.popleft().result()
+                    if self._keep_text_frames and not isinstance(candidate, ReducedFrame):
+                        candidate = _KeptForText(candidate, text_frame(frame))
+                    buffer.add(index, candidate)
                 index += 1
                 if self._on_progress is not None and index % self._progress_every == 0:
                     self._on_progress(index, max(info.frame_count, index))
@@ -324,7 +358,13 @@ class SceneReader:
 
     def _close(self, buffer: CandidateBuffer, end: int, scene_index: int) -> SampledScene:
         frames, items = buffer.pick(end)
+        kept = [item.frame if isinstance(item, _KeptForText) else None for item in items]
+        items = [item.candidate if isinstance(item, _KeptForText) else item for item in items]
         items = [item.result() if isinstance(item, Future) else item for item in items]
+        text_frames = ()
+        if self._keep_text_frames:
+            text_frames = tuple(frame if frame is not None else text_frame(item.pixels)
+                                for frame, item in zip(kept, items))
         with self.clock.timing("preprocess"):
             crops = [self._preprocess.finish(item) for item in items]
         middle = items[len(items) // 2] if items else None
@@ -333,7 +373,7 @@ class SceneReader:
         times = self.frame_times
         return SampledScene(scene_index, buffer.start, end, frames, pixels, self.video_info.fps,
                             times.time(buffer.start), times.time(end), [times.time(f) for f in frames],
-                            middle.pixels if isinstance(middle, ReducedFrame) else None)
+                            middle.pixels if isinstance(middle, ReducedFrame) else None, text_frames)
 
 
 def iter_scenes(path: str | os.PathLike, **options) -> SceneReader:

@@ -139,6 +139,22 @@ def check_readable(path: str | os.PathLike) -> str:
     return path
 
 
+# Still images FFmpeg opens as one-frame "videos" (its image demuxers), told by their first bytes.
+# A raw Motion-JPEG stream without a container starts like a JPEG and is refused too (remux it:
+# ffmpeg -i in.mjpeg -c copy out.mkv).
+_IMAGE_SIGNATURES = ((b"\xff\xd8\xff", "JPEG"), (b"\x89PNG\r\n\x1a\n", "PNG"), (b"BM", "BMP"),
+                     (b"II*\x00", "TIFF"), (b"MM\x00*", "TIFF"), (b"\x00\x00\x00\x0cjP  ", "JPEG 2000"))
+
+
+def image_kind(path: str) -> str | None:
+    """The still-image format ``path`` starts with (JPEG, PNG, WebP, ...), or None."""
+    with open(path, "rb") as file:
+        head = file.read(16)
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "WebP"
+    return next((kind for signature, kind in _IMAGE_SIGNATURES if head.startswith(signature)), None)
+
+
 # FFmpeg's "tty" demuxer opens any text file as an ANSI-art video; those codecs are never real video.
 _TEXT_CODECS = {"ansi", "bint", "xbin", "idf"}
 
@@ -174,21 +190,27 @@ Shrink = Callable[[int, int], int]
 
 
 def open_video(
-    path: str | os.PathLike, decoder: DecoderSettings | None = None, shrink: Shrink | None = None
+    path: str | os.PathLike, decoder: DecoderSettings | None = None, shrink: Shrink | None = None, side_streams=None,
 ) -> tuple[cv2.VideoCapture | PyAVCapture, VideoInfo, np.ndarray]:
     """Opens ``path`` and decodes its first frame: (capture positioned after frame 0, info, frame 0).
 
     ``decoder`` sets the library, decoder threads and hardware decoding (videosearch.indexer.media.decoding);
     the defaults open it as PySceneDetect does. ``shrink`` lets a PyAV decoder with ``shrink`` or
     ``lowres`` on deliver frames smaller than ``info``'s size by that factor (OpenCV ignores it).
+    ``side_streams`` (videosearch.indexer.text.side_streams.SideStreams, PyAV only) gets the
+    subtitle and audio packets demuxed in the same read; OpenCV's callers read them apart.
 
     The caller owns the capture and must release it. The capture's CAP_PROP_POS_MSEC still
     gives frame 0's presentation time until the next frame is grabbed.
     """
     path = check_readable(path)
+    kind = image_kind(path)
+    if kind is not None:
+        raise NotAVideoError(f"{path} is a {kind} image, not a video; index video files (search by an image "
+                             "with the image query instead)")
     decoder = decoder or DecoderSettings()
     if decoder.library == "pyav":
-        return _open_pyav(path, decoder, shrink if decoder.shrink or decoder.lowres else None)
+        return _open_pyav(path, decoder, shrink if decoder.shrink or decoder.lowres else None, side_streams)
     api = _capture_api()
     params = decoder.capture_params() if api == cv2.CAP_FFMPEG else []
     capture = cv2.VideoCapture(path, api, params)
@@ -222,11 +244,13 @@ def open_video(
         raise
 
 
-def _open_pyav(path: str, decoder: DecoderSettings, shrink: Shrink | None) -> tuple[PyAVCapture, VideoInfo, np.ndarray]:
+def _open_pyav(path: str, decoder: DecoderSettings, shrink: Shrink | None,
+               side_streams=None) -> tuple[PyAVCapture, VideoInfo, np.ndarray]:
     """open_video with PyAV: the same checks and the same VideoInfo as OpenCV's path."""
     try:
         capture = PyAVCapture(path, threads=decoder.threads, thread_type=decoder.thread_type,
-                              skip_loop_filter=decoder.skip_loop_filter, lowres=decoder.lowres, shrink=shrink)
+                              skip_loop_filter=decoder.skip_loop_filter, lowres=decoder.lowres, shrink=shrink,
+                              side_streams=side_streams)
     except CannotDecode as exc:
         raise NotAVideoError(f"{path} is not a video PyAV can decode ({exc}); {_CONVERT_HINT}") from None
     try:

@@ -1,19 +1,23 @@
-"""The Searcher service on Milvus: MilvusBackend behind the two objects the Searcher holds
-(its store and its index), so the service, its validation and its query composition run
-unchanged. Nothing is kept in the process: every read goes to Milvus, so any number of
+"""The Searcher service on Milvus: MilvusBackend behind the two interfaces the Searcher holds
+(videosearch.searcher.interfaces: its VideoStore and its VectorIndex), so the service, its
+validation and its query composition run unchanged. Nothing is kept in the process: every read goes to Milvus, so any number of
 Searchers over one Milvus are interchangeable replicas (a write through one is read by the
 next query through another; the collections are created with Strong consistency)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 
 from videosearch.searcher.backends.milvus import MilvusBackend
 from videosearch.searcher.ranking.index import Candidates, Ranked
+from videosearch.searcher.storage.store import Collection
 from videosearch.searcher.types import (
     MomentRecord,
     SceneRecord,
     SearchParams,
+    TextSpan,
     VideoExtras,
     VideoRecord,
 )
@@ -25,11 +29,8 @@ class MilvusStore:
     def __init__(self, backend: MilvusBackend) -> None:
         self.backend = backend
 
-    def collection(self):
+    def collection(self) -> Collection | None:
         return self.backend.collection()
-
-    def generation(self) -> int:
-        return 0  # the in-process index's snapshots need it; Milvus keeps generations per video
 
     def get_video(self, video_id: str) -> tuple[VideoRecord, list[SceneRecord]] | None:
         found = self.backend.get_video(video_id)
@@ -53,12 +54,21 @@ class MilvusStore:
     def get_text_spans(self, video_id: str):
         return self.backend.get_text_spans(video_id)
 
+    def iter_text_spans(self) -> Iterator[tuple[str, tuple[TextSpan, ...], list[float]]]:
+        """Every video's spans and moment starts, for the in-process lexical index at start-up
+        (milvus-lite has no BM25 full-text search; docs/searcher-notes.md)."""
+        for video_id in self.backend.video_ids():
+            spans = self.backend.get_text_spans(video_id)
+            found = self.backend.get_video(video_id) if spans else None
+            if found is not None:
+                yield video_id, spans, [m.start_seconds for m in found[2]]
+
     def list_videos(self, after: str | None, limit: int) -> list[VideoRecord]:
         return self.backend.list_videos(after, limit)
 
     def put_video(self, video: VideoRecord, scenes: list[SceneRecord], embeddings: np.ndarray,
-                  moments: list[MomentRecord] | None = None, extras: VideoExtras = VideoExtras()) -> tuple[bool, int]:
-        return self.backend.put_video(video, scenes, embeddings, moments, extras), 0
+                  moments: list[MomentRecord] | None = None, extras: VideoExtras = VideoExtras()) -> bool:
+        return self.backend.put_video(video, scenes, embeddings, moments, extras)
 
     def put_video_record(self, video: VideoRecord) -> bool:
         return self.backend.put_video_record(video)
@@ -71,8 +81,8 @@ class MilvusStore:
 
 
 class MilvusIndex:
-    """The index face: counts and ranking come from Milvus at each call; the updates the
-    Searcher makes to its in-process index after a write have nothing to do here."""
+    """The index face: counts and ranking come from Milvus at each call (what MilvusStore wrote
+    is what Milvus ranks, so there is no index to keep in step)."""
 
     def __init__(self, backend: MilvusBackend) -> None:
         self.backend = backend
@@ -98,21 +108,3 @@ class MilvusIndex:
 
     def rank(self, query: np.ndarray, params: SearchParams, candidates: Candidates = Candidates()) -> Ranked:
         return self.backend.rank(query, params, candidates)
-
-    def set_model(self, model_id: str) -> None:
-        """Milvus holds the model id with the collection."""
-
-    def upsert(self, *args, **kwargs) -> None:
-        """The write went to Milvus already."""
-
-    def replace_record(self, video: VideoRecord) -> None:
-        """The record was rewritten in Milvus already."""
-
-    def delete(self, video_id: str, generation: int) -> None:
-        """The rows were deleted in Milvus already."""
-
-    def clear(self) -> None:
-        """Milvus dropped the moments with the last video."""
-
-    def save_ann(self) -> None:
-        """Milvus persists its own index."""

@@ -544,15 +544,15 @@ class SearcherStore:
         raw = self.db.get(_text_key(video_id))
         return () if raw is None else text_spans_from_json(raw)
 
-    def iter_text_spans(self) -> Iterator[tuple[str, int, tuple[TextSpan, ...]]]:
-        """(video id, serial of its moment 0, its spans) for every video with text, from one
+    def iter_text_spans(self) -> Iterator[tuple[str, tuple[TextSpan, ...], list[float]]]:
+        """(video id, its spans, its moments' start times) for every video with text, from one
         snapshot: what the lexical index is rebuilt from at start-up."""
         with self.db.snapshot() as snap:
             for key, raw in snap.iterator(prefix=_TEXT):
                 video_id = key[len(_TEXT):].decode()
-                record = snap.get(_video_key(video_id))
-                if record is not None:
-                    yield video_id, json.loads(record)["scene_serial_base"], text_spans_from_json(raw)
+                moments = snap.get(_moments_key(video_id))
+                if moments is not None:
+                    yield video_id, text_spans_from_json(raw), [row[3] for row in json.loads(moments)]
 
     def get_thumbnail(self, video_id: str, scene_index: int) -> Thumbnail | None:
         raw = self.db.get(_thumb_key(video_id, scene_index))

@@ -1,0 +1,126 @@
+"""A text query matched against what is seen, said and written: the visual ranking (any tier
+or backend) and the lexical index, fused (fusion.py) into one list of moment hits.
+
+A said or written match names the moment its span starts in; a moment found only by its text
+is read from the store (its scene and moment records, and its embedding for the cosine the hit
+reports), so only the hits that are shown cost a read.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+
+from videosearch.searcher.ranking.filters import VideoTable
+from videosearch.searcher.ranking.index import Candidates
+from videosearch.searcher.lexical.fusion import FusionWeights, MomentKey, fuse
+from videosearch.searcher.lexical.index import LexicalIndex, SpanMatch, highlights
+from videosearch.searcher.lexical.tokens import ParsedQuery, parse_query
+from videosearch.searcher.types import MATCH_KINDS, SceneHit, SearchParams, TextMatch
+
+# Moments taken from each list before fusing: a moment ranked below this in every list cannot
+# reach the first page of a fused ranking anyway (its best contribution is 1.5 / (60 + 200)).
+DEFAULT_FUSION_DEPTH = 200
+
+
+@dataclass(frozen=True)
+class FusedHits:
+    """Fused moment hits best first, and per hit the spans that matched (for highlights)."""
+
+    hits: list[SceneHit]
+    spans: dict[MomentKey, list[SpanMatch]]
+    query: ParsedQuery
+    approximate_used: bool = False
+
+
+class TextSearch:
+    def __init__(self, store, index, lexical: LexicalIndex, weights: FusionWeights = FusionWeights(),
+                 depth: int = DEFAULT_FUSION_DEPTH) -> None:
+        self.store, self.index, self.lexical, self.weights, self.depth = store, index, lexical, weights, depth
+
+    def rank(self, text: str, vector: np.ndarray | None, params: SearchParams, candidates: Candidates,
+             wanted: int) -> FusedHits:
+        """Up to ``wanted`` moment hits (videos mode: enough moments to fill ``wanted`` videos)."""
+        kinds = params.kinds or MATCH_KINDS
+        depth = max(wanted, self.depth)
+        seen_hits, approximate = [], False
+        if vector is not None and "seen" in kinds:
+            ranked = self.index.rank(vector, dataclasses.replace(params, mode="scenes", top_k=depth), candidates)
+            seen_hits, approximate = ranked.scenes, ranked.approximate_used
+        query = parse_query(text)
+        text_lists: dict = {}
+        spans: dict[MomentKey, list[SpanMatch]] = {}
+        for kind in ("said", "written"):
+            if kind not in kinds:
+                continue
+            found = self._allowed(self.lexical.search(query, [kind], depth * 2), candidates)[:depth]
+            text_lists[kind] = [((m.video_id, m.moment_index), m.coverage) for m in found]
+            for match in found:
+                spans.setdefault((match.video_id, match.moment_index), []).append(match)
+        seen_keys = [_key(h) for h in seen_hits]
+        # "Seen" is claimed by the moments a seen-only search shows up to this page, with a positive cosine.
+        seen_matched = {key for key, hit in zip(seen_keys[: wanted - 1], seen_hits) if hit.score > 0}
+        fused = fuse(seen_keys, text_lists, self.weights, seen_matched)
+        by_key = dict(zip(seen_keys, seen_hits))
+        hits: list[SceneHit] = []
+        videos: set[str] = set()
+        records: dict[str, tuple | None] = {}
+        for moment in fused:
+            hit = by_key.get(moment.key) or self._hit_of(moment.key, vector, records)
+            if hit is None:  # deleted since the lexical index saw it
+                continue
+            hits.append(dataclasses.replace(hit, matched_kinds=moment.kinds, fused_score=moment.score))
+            videos.add(hit.video_id)
+            if (len(videos) if params.mode == "videos" else len(hits)) > wanted:
+                break
+        return FusedHits(hits, spans, query, approximate)
+
+    def text_matches(self, hit: SceneHit, fused: FusedHits) -> tuple[TextMatch, ...]:
+        """The hit's matching spans with their highlights, read from the store (shown hits only)."""
+        matches = fused.spans.get(_key(hit))
+        if not matches:
+            return ()
+        stored = self.store.get_text_spans(hit.video_id)
+        out = []
+        for match in matches:
+            if match.span_index < len(stored):
+                span = stored[match.span_index]
+                out.append(TextMatch(span, highlights(span.text, fused.query), match.score))
+        return tuple(out)
+
+    def _allowed(self, matches: list[SpanMatch], candidates: Candidates) -> list[SpanMatch]:
+        """The matches the search's filters and excluded examples let through."""
+        kept = []
+        for match in matches:
+            excluded = candidates.excluded.get(match.video_id, ()) if match.video_id in candidates.excluded else ()
+            if excluded is None or match.moment_index in (excluded or ()):
+                continue
+            kept.append(match)
+        if candidates.video_filter is None or not candidates.video_filter.filters_videos or not kept:
+            return kept
+        ids = sorted({m.video_id for m in kept})
+        records = [self.index.video(video_id) for video_id in ids]
+        known = [(video_id, r) for video_id, r in zip(ids, records) if r is not None]
+        passing = VideoTable([r for _, r in known]).matches(candidates.video_filter)
+        ok = {video_id for (video_id, _), passes in zip(known, passing) if passes}
+        return [m for m in kept if m.video_id in ok]
+
+    def _hit_of(self, key: MomentKey, vector: np.ndarray | None, records: dict) -> SceneHit | None:
+        video_id, moment_index = key
+        if video_id not in records:
+            found = self.store.get_video_moments(video_id)
+            embeddings = self.store.get_embeddings(video_id) if found is not None and vector is not None else None
+            records[video_id] = None if found is None else (*found, embeddings)
+        record = records[video_id]
+        if record is None or moment_index >= len(record[2]):
+            return None
+        _video, scenes, moments, embeddings = record
+        moment = moments[moment_index]
+        score = float(np.dot(embeddings[moment_index], vector)) if embeddings is not None else 0.0
+        return SceneHit(video_id, scenes[moment.scene_index], score, moment)
+
+
+def _key(hit: SceneHit) -> MomentKey:
+    return hit.video_id, hit.moment.index if hit.moment is not None else hit.scene.index

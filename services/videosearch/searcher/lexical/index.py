@@ -1,0 +1,242 @@
+"""An in-memory inverted index over text spans, ranked by BM25 (Robertson/Sparck Jones, k1 1.2,
+b 0.75) with exact phrases.
+
+A document is one span (a subtitle cue, a transcript segment, a piece of on-screen text).
+Each term keeps one flat ``array('i')`` of (document, position) pairs in document order, so the
+index costs about 8 bytes per indexed word plus a small record per span, and a query touches
+only its terms' postings (numpy over the arrays, no Python loop per posting). A replaced or
+deleted video's spans are marked dead and skipped; the postings are compacted once dead spans
+outnumber the living. The index keeps no text: highlights are made from the stored spans of the
+hits that are shown.
+
+Not thread-safe for writers: the Searcher serializes writes; a reader works on the arrays as
+they were when it started (appends only grow them, and compaction swaps in new ones).
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from videosearch.searcher.lexical.tokens import ParsedQuery, tokenize
+from videosearch.searcher.types import TextKind, TextSpan
+
+K1 = 1.2
+B = 0.75
+KIND_CODES: dict[TextKind, int] = {"said": 0, "written": 1}
+
+
+@dataclass(frozen=True)
+class SpanMatch:
+    """A span that matched a query: its video, its place in the video's stored spans, the
+    moment its start falls in, its BM25 score and how much of the query it covers (the share
+    of the query terms' IDF weight it contains, 0..1)."""
+
+    video_id: str
+    span_index: int
+    moment_index: int
+    kind: TextKind
+    score: float
+    coverage: float
+
+
+class LexicalIndex:
+    def __init__(self) -> None:
+        self._postings: dict[str, array] = {}
+        self._doc_video = array("i")  # document -> video slot
+        self._doc_span = array("i")  # document -> index of the span in its video's stored spans
+        self._doc_moment = array("i")  # document -> moment its start lies in
+        self._doc_kind = array("b")  # document -> KIND_CODES
+        self._doc_length = array("i")  # document -> indexed words
+        self._doc_alive = bytearray()
+        self._video_ids: list[str] = []  # slot -> video id
+        self._slot: dict[str, int] = {}  # video id -> slot
+        self._docs_of: dict[int, tuple[int, int]] = {}  # slot -> [first, end) documents
+        self._alive = 0
+        self._alive_words = 0
+
+    # -- writes ----------------------------------------------------------------------
+
+    def put(self, video_id: str, spans: Iterable[TextSpan], moment_starts: Iterable[float]) -> None:
+        """Indexes a video's spans (in stored order), replacing what it had. ``moment_starts``
+        are its moments' start times in order: a span belongs to the moment its start lies in."""
+        self.delete(video_id)
+        starts = np.asarray(list(moment_starts), dtype=np.float64)
+        spans = list(spans)
+        if not spans:
+            return
+        slot = self._slot.get(video_id)
+        if slot is None:
+            slot = self._slot[video_id] = len(self._video_ids)
+            self._video_ids.append(video_id)
+        first = len(self._doc_video)
+        for span_index, span in enumerate(spans):
+            doc = len(self._doc_video)
+            tokens = tokenize(span.text)
+            for token in tokens:
+                postings = self._postings.get(token.term)
+                if postings is None:
+                    postings = self._postings[token.term] = array("i")
+                postings.append(doc)
+                postings.append(token.position)
+            moment = int(np.searchsorted(starts, span.start_seconds, side="right")) - 1 if len(starts) else 0
+            self._doc_video.append(slot)
+            self._doc_span.append(span_index)
+            self._doc_moment.append(max(moment, 0))
+            self._doc_kind.append(KIND_CODES[span.kind])
+            self._doc_length.append(len(tokens))
+            self._doc_alive.append(1)
+            self._alive_words += len(tokens)
+        self._docs_of[slot] = (first, len(self._doc_video))
+        self._alive += len(spans)
+
+    def delete(self, video_id: str) -> None:
+        slot = self._slot.get(video_id)
+        docs = self._docs_of.pop(slot, None) if slot is not None else None
+        if docs is None:
+            return
+        for doc in range(*docs):
+            self._doc_alive[doc] = 0
+            self._alive_words -= self._doc_length[doc]
+        self._alive -= docs[1] - docs[0]
+        if len(self._doc_alive) - self._alive > max(self._alive, 10_000):
+            self.compact()
+
+    def clear(self) -> None:
+        self.__init__()
+
+    def compact(self) -> None:
+        """Drops dead documents from the postings and renumbers the living."""
+        alive = np.frombuffer(bytes(self._doc_alive), dtype=np.uint8).astype(bool)
+        renumber = np.cumsum(alive) - 1
+        postings = {}
+        for term, pairs in self._postings.items():
+            flat = np.frombuffer(pairs, dtype=np.int32).reshape(-1, 2)
+            kept = flat[alive[flat[:, 0]]]
+            if len(kept):
+                kept = kept.copy()
+                kept[:, 0] = renumber[kept[:, 0]]
+                postings[term] = array("i", kept.ravel().tobytes())
+        self._postings = postings
+
+        def keep(column: array) -> array:
+            values = np.frombuffer(column, dtype=np.dtype(column.typecode))[alive] if len(column) else []
+            return array(column.typecode, bytes(np.ascontiguousarray(values).data) if len(column) else b"")
+
+        self._doc_video, self._doc_span, self._doc_moment = keep(self._doc_video), keep(self._doc_span), keep(self._doc_moment)
+        self._doc_kind, self._doc_length = keep(self._doc_kind), keep(self._doc_length)
+        self._doc_alive = bytearray(b"\x01" * int(alive.sum()))
+        self._docs_of = {slot: (int(renumber[first]), int(renumber[end - 1]) + 1) for slot, (first, end) in self._docs_of.items()}
+
+    # -- reads -----------------------------------------------------------------------
+
+    @property
+    def span_count(self) -> int:
+        return self._alive
+
+    @property
+    def term_count(self) -> int:
+        return len(self._postings)
+
+    def memory_bytes(self) -> int:
+        """What the arrays and the term table hold (a lower bound of the process's cost)."""
+        import sys
+
+        arrays = sum(a.buffer_info()[1] * a.itemsize for a in self._postings.values())
+        per_term = sum(sys.getsizeof(t) + 64 for t in self._postings)  # the array object and the dict slot
+        columns = sum(len(c) * c.itemsize for c in (self._doc_video, self._doc_span, self._doc_moment, self._doc_kind,
+                                                   self._doc_length)) + len(self._doc_alive)
+        return arrays + per_term + columns + sum(sys.getsizeof(v) for v in self._video_ids) + 200 * len(self._docs_of)
+
+    def search(self, query: ParsedQuery, kinds: Iterable[TextKind], limit: int) -> list[SpanMatch]:
+        """The best spans of the given kinds for ``query``, best first, at most one per moment
+        and kind (its best span) and ``limit`` in all. A span must contain every quoted phrase."""
+        wanted_kinds = [KIND_CODES[k] for k in kinds]
+        if not query.terms or not self._alive or not wanted_kinds:
+            return []
+        n = self._alive
+        average_length = max(self._alive_words / n, 1.0)
+        alive = np.frombuffer(self._doc_alive, dtype=np.uint8)
+        lengths = np.frombuffer(self._doc_length, dtype=np.int32)
+        docs_parts, score_parts, weight_parts = [], [], []
+        total_weight = 0.0
+        pairs_of: dict[str, np.ndarray] = {}
+        for term in query.terms:
+            postings = self._postings.get(term)
+            flat = np.frombuffer(postings, dtype=np.int32).reshape(-1, 2) if postings else np.empty((0, 2), np.int32)
+            flat = flat[alive[flat[:, 0]] == 1]
+            pairs_of[term] = flat
+            docs, counts = _runs(flat[:, 0])
+            idf = math.log(1.0 + (n - len(docs) + 0.5) / (len(docs) + 0.5))
+            total_weight += idf
+            if not len(docs):
+                continue
+            norm = K1 * (1.0 - B + B * lengths[docs] / average_length)
+            docs_parts.append(docs)
+            score_parts.append(idf * counts * (K1 + 1.0) / (counts + norm))
+            weight_parts.append(np.full(len(docs), idf))
+        if not docs_parts:
+            return []
+        docs, inverse = np.unique(np.concatenate(docs_parts), return_inverse=True)
+        scores = np.bincount(inverse, np.concatenate(score_parts))
+        coverage = np.bincount(inverse, np.concatenate(weight_parts)) / max(total_weight, 1e-9)
+        kinds_of = np.frombuffer(self._doc_kind, dtype=np.int8)[docs]
+        keep = np.isin(kinds_of, wanted_kinds)
+        for phrase in query.phrases:
+            keep &= _contains_phrase(docs, phrase, pairs_of)
+        docs, scores, coverage = docs[keep], scores[keep], coverage[keep]
+        order = np.argsort(-scores, kind="stable")
+        out: list[SpanMatch] = []
+        seen: set[tuple[int, int, int]] = set()
+        for at in order:
+            doc = int(docs[at])
+            slot, moment, kind = self._doc_video[doc], self._doc_moment[doc], self._doc_kind[doc]
+            if (slot, moment, kind) in seen:
+                continue
+            seen.add((slot, moment, kind))
+            out.append(SpanMatch(self._video_ids[slot], self._doc_span[doc], moment, "said" if kind == 0 else "written",
+                                 float(scores[at]), float(min(coverage[at], 1.0))))
+            if len(out) >= limit:
+                break
+        return out
+
+
+def _runs(sorted_docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct documents of a posting list (in document order) and how often each occurs."""
+    if not len(sorted_docs):
+        return sorted_docs, np.empty(0, np.int64)
+    starts = np.flatnonzero(np.r_[True, sorted_docs[1:] != sorted_docs[:-1]])
+    return sorted_docs[starts], np.diff(np.r_[starts, len(sorted_docs)])
+
+
+_POSITIONS = 1 << 16  # more than any span's words (spans are at most MAX_TEXT_SPAN_CHARS characters)
+
+
+def _contains_phrase(docs: np.ndarray, phrase: tuple[tuple[str, int], ...], pairs_of: dict[str, np.ndarray]) -> np.ndarray:
+    """(len(docs),) bool: the document has the phrase's terms at the phrase's relative positions."""
+    empty = np.empty((0, 2), np.int32)
+    starts = None  # doc * _POSITIONS + position of the phrase's first word, narrowed term by term
+    for term, offset in phrase:
+        pairs = pairs_of.get(term, empty).astype(np.int64)
+        pairs = pairs[pairs[:, 1] >= offset]
+        keys = np.unique(pairs[:, 0] * _POSITIONS + pairs[:, 1] - offset)
+        starts = keys if starts is None else np.intersect1d(starts, keys, assume_unique=True)
+    return np.isin(docs, np.unique(starts // _POSITIONS))
+
+
+def highlights(text: str, query: ParsedQuery) -> tuple[tuple[int, int], ...]:
+    """[start, end) code-point ranges of ``text`` holding the query's terms; neighbours only
+    whitespace apart are merged into one (a matched phrase is one highlight)."""
+    wanted = set(query.terms)
+    ranges = sorted((t.start, t.end) for t in tokenize(text) if t.term in wanted)
+    merged: list[list[int]] = []
+    for start, end in ranges:
+        if merged and (start <= merged[-1][1] or not text[merged[-1][1]:start].strip()):
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return tuple((a, b) for a, b in merged)

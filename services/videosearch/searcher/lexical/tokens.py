@@ -1,0 +1,139 @@
+"""Tokens of span text and queries, with their place in the text (for phrases and highlights).
+
+English (and other Latin-script text) is split into words, case-folded (``str.casefold``) and
+lightly stemmed (plural -s/-es/-ies, -ing, -ed, possessive 's), so "budgets" finds "budget" and
+"Discussed" finds "discuss". Chinese runs are segmented into words by jieba (its shipped
+dictionary; pinned in requirements.txt); a word of three or more characters also indexes the
+dictionary words inside it at the same position (jieba's search mode), so "出口" finds "出口处".
+Very common words (a short stop list per language) take a position but are not indexed, so a
+phrase keeps its gaps and "the" matches nothing on its own.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from dataclasses import dataclass
+
+_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ebef"
+_RUNS = re.compile(rf"([{_CJK}]+)|([^\W_]+(?:['’][^\W_]+)*)")
+_ENGLISH_STOP = frozenset("""a an and are as at be but by for from has have he her his i in is it its of on or our
+she so that the their them they this to was we were what when where which who will with you your""".split())
+_CHINESE_STOP = frozenset("的 了 在 是 和 与 就 都 而 及 着 或 一个 我 你 他 她 它 们 这 那 吗 呢 吧 啊".split())
+
+
+@dataclass(frozen=True)
+class Token:
+    """One indexed word: its normalized ``term``, its characters [start, end) in the text
+    (code points) and ``position``, its ordinal among the text's words (sub-words of a long
+    Chinese word share its position)."""
+
+    term: str
+    start: int
+    end: int
+    position: int
+
+
+def stem(word: str) -> str:
+    """A light English stemmer: enough to fold plurals and regular verb endings together,
+    never so much that unrelated words meet (no Porter-style suffix stripping)."""
+    if word.endswith(("'s", "’s")):
+        word = word[:-2]
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 4 and word.endswith(("sses", "shes", "ches", "xes", "zes")):
+        return word[:-2]
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    for suffix, keep in (("ing", 3), ("ed", 3)):
+        if len(word) > len(suffix) + keep and word.endswith(suffix):
+            base = word[: -len(suffix)]
+            if len(base) > 2 and base[-1] == base[-2] and base[-1] not in "lsz":
+                base = base[:-1]  # running -> run, stopped -> stop (but spelled -> spell)
+            return base
+    return word
+
+
+_jieba_lock = threading.Lock()
+_jieba = None
+
+
+def _segmenter():
+    """jieba, loaded once (its dictionary takes about a second the first time)."""
+    global _jieba
+    with _jieba_lock:
+        if _jieba is None:
+            import jieba
+
+            jieba.setLogLevel(logging.WARNING)
+            jieba.initialize()
+            _jieba = jieba
+    return _jieba
+
+
+def _chinese_words(run: str) -> list[tuple[str, int, int, bool]]:
+    """(word, start, end, is_sub_word) within a run of Chinese characters."""
+    jieba = _segmenter()
+    out = []
+    for word, start, end in jieba.tokenize(run, HMM=True):
+        out.append((word, start, end, False))
+        if len(word) > 2:
+            for size in (2, 3):
+                for at in range(len(word) - size + 1):
+                    sub = word[at : at + size]
+                    if sub != word and jieba.dt.FREQ.get(sub):
+                        out.append((sub, start + at, start + at + size, True))
+    return out
+
+
+def tokenize(text: str) -> list[Token]:
+    """The indexed tokens of ``text`` in order, stop words left out (they still take a position)."""
+    tokens: list[Token] = []
+    position = -1
+    for match in _RUNS.finditer(text):
+        if match.group(1):
+            base = match.start(1)
+            for word, start, end, is_sub in _chinese_words(match.group(1)):
+                if not is_sub:
+                    position += 1
+                if word not in _CHINESE_STOP:
+                    tokens.append(Token(word, base + start, base + end, position))
+        else:
+            position += 1
+            word = match.group(2).casefold()
+            if word not in _ENGLISH_STOP:
+                tokens.append(Token(stem(word), match.start(2), match.end(2), position))
+    return tokens
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    """A text query for the lexical index: its distinct terms (each phrase's too) and its
+    exact phrases, each a tuple of (term, offset from the phrase's first word)."""
+
+    terms: tuple[str, ...]
+    phrases: tuple[tuple[tuple[str, int], ...], ...]
+
+
+_PHRASE = re.compile(r"[\"“”]([^\"“”]+)[\"“”]")
+
+
+def parse_query(text: str) -> ParsedQuery:
+    """Words anywhere count as terms; text between double quotes ("..." or “...”) must also
+    appear as that exact phrase (same words in order; stop words are gaps of one word)."""
+    phrases = []
+    for match in _PHRASE.finditer(text):
+        tokens = tokenize(match.group(1))
+        primary = [t for t in tokens if not _is_sub_word(t, tokens)]
+        if len(primary) > 1:
+            first = primary[0].position
+            phrases.append(tuple((t.term, t.position - first) for t in primary))
+    terms = tuple(dict.fromkeys(t.term for t in tokenize(text)))
+    return ParsedQuery(terms, tuple(phrases))
+
+
+def _is_sub_word(token: Token, tokens: list[Token]) -> bool:
+    """True for a sub-word of a longer Chinese word at the same position."""
+    return any(other.position == token.position and other.start <= token.start and other.end >= token.end
+               and (other.end - other.start) > (token.end - token.start) for other in tokens)
