@@ -12,7 +12,7 @@ RELEASED_PROTOS := protos/released/videosearch-v1.binpb
 NODE_DEPS := tools/node_modules/.package-lock.json clients/node/node_modules/.package-lock.json \
 	clients/typescript/node_modules/.package-lock.json
 
-.PHONY: ts-client browser-deps speech-deps screenshots help install node-deps protos protos-check proto-lint proto-release test up demo demo-model bench-embedder bench-embedder-gpu bench-index bench-many bench-decoders bench-search bench-ten-million bench-quality bench-moments bench-detectors chaos bench-load bench-index-memory clean
+.PHONY: ts-client browser-deps text-deps screenshots help install node-deps protos protos-check proto-lint proto-release test up demo demo-model bench-embedder bench-embedder-gpu bench-index bench-many bench-decoders bench-search bench-ten-million bench-quality bench-moments bench-detectors chaos bench-load bench-index-memory clean
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -71,17 +71,19 @@ browser-deps: ## Install Debian's chromium for the web page's browser tests, whe
 	if [ -n "$$CI" ]; then echo "$(CHROMIUM) is missing and could not be installed: CI needs Debian's chromium" >&2; exit 1; fi; \
 	echo "$(CHROMIUM) not found: the web page's browser tests will skip (apt-get install chromium to run them)" >&2
 
-# espeak-ng speaks the test and demo speech (English and Mandarin) that the speech recognizer
-# hears. Installed as chromium is: when missing, with apt-get, required in CI.
+# espeak-ng speaks the test and demo speech (English and Mandarin) the speech recognizer hears,
+# and a CJK font (WenQuanYi Micro Hei) draws the Chinese on-screen text that OCR reads.
+# Installed as chromium is: when missing, with apt-get; required in CI.
 ESPEAK ?= /usr/bin/espeak-ng
-speech-deps: ## Install Debian's espeak-ng for the speech tests and demo videos, when it is missing (apt-get, as root)
-	@if [ -x $(ESPEAK) ]; then exit 0; fi; \
+CJK_FONT ?= /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
+text-deps: ## Install Debian's espeak-ng and a CJK font for the speech and on-screen text tests and demo videos, when missing (apt-get, as root)
+	@if [ -x $(ESPEAK) ] && [ -f $(CJK_FONT) ]; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
-	   apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q espeak-ng; then exit 0; fi; \
-	if [ -n "$$CI" ]; then echo "$(ESPEAK) is missing and could not be installed: CI needs Debian's espeak-ng" >&2; exit 1; fi; \
-	echo "$(ESPEAK) not found: the speech tests will skip (apt-get install espeak-ng to run them)" >&2
+	   apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q espeak-ng fonts-wqy-microhei; then exit 0; fi; \
+	if [ -n "$$CI" ]; then echo "$(ESPEAK) or $(CJK_FONT) is missing and could not be installed: CI needs espeak-ng and fonts-wqy-microhei" >&2; exit 1; fi; \
+	echo "espeak-ng or fonts-wqy-microhei not found: the speech and Chinese on-screen text tests will skip (apt-get install espeak-ng fonts-wqy-microhei)" >&2
 
-test: install node-deps browser-deps speech-deps ## Run the whole test suite (unit, integration, end-to-end, browser, Node client, buf lint and breaking)
+test: install node-deps browser-deps text-deps ## Run the whole test suite (unit, integration, end-to-end, browser, Node client, buf lint and breaking)
 	$(PY) -m pytest
 
 # Ports for `make up` and `make demo`: `make demo WEB_PORT=8081 SEARCHER_PORT=50063`. Unset, each

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import PurePath
 
 from videosearch.common.timecode import format_seconds
-from videosearch.searcher.types import SceneHit, SceneRecord, SearchResult, VideoRecord
+from videosearch.searcher.types import SceneHit, SceneRecord, SearchResult, TextMatch, TextSpan, VideoRecord
 
 
 def is_fragment_request(request) -> bool:
@@ -67,14 +67,59 @@ def short_time(seconds: float) -> str:
 
 
 @dataclass(frozen=True)
+class TextLine:
+    """A said or written line on the page: clicking it plays from its own start. ``parts`` are
+    (text, matched) pieces, the matched ones the query's words."""
+
+    kind: str
+    start_seconds: float
+    end_seconds: float
+    parts: tuple[tuple[str, bool], ...]
+    scene_index: int = 0
+    language: str = ""
+
+    @property
+    def time_range(self) -> str:
+        return f"{short_time(self.start_seconds)}–{short_time(self.end_seconds)}"
+
+    @property
+    def text(self) -> str:
+        return "".join(part for part, _ in self.parts)
+
+
+def text_line(span: TextSpan, highlights: tuple[tuple[int, int], ...] = (), scene_index: int = 0) -> TextLine:
+    parts, at = [], 0
+    for start, end in highlights:
+        parts += [(span.text[at:start], False), (span.text[start:end], True)]
+        at = end
+    parts.append((span.text[at:], False))
+    return TextLine(span.kind, span.start_seconds, span.end_seconds, tuple(p for p in parts if p[0]), scene_index,
+                    span.language)
+
+
+def match_line(match: TextMatch, scene_index: int) -> TextLine:
+    return text_line(match.span, match.highlights, scene_index)
+
+
+def scene_of(scenes: list[SceneRecord], seconds: float) -> int:
+    """The scene a time lies in (the last one for a time past the end)."""
+    for scene in scenes:
+        if seconds < scene.end_seconds:
+            return scene.index
+    return scenes[-1].index if scenes else 0
+
+
+@dataclass(frozen=True)
 class Tile:
-    """One scene (or the moment of it that matched) on the page."""
+    """One scene (or the moment of it that matched) on the page, with the lines that matched."""
 
     video_id: str
     scene_index: int
     start_seconds: float
     end_seconds: float
     score: float | None = None  # relevance on the calibrated 0..1 scale
+    lines: tuple[TextLine, ...] = ()
+    matched_kinds: tuple[str, ...] = ()
 
     @property
     def time_range(self) -> str:
@@ -101,7 +146,8 @@ def hit_tile(hit: SceneHit) -> Tile:
     """A hit plays from the moment that matched: the scene's start for a scene that is
     one moment (every hard-cut scene), the matching stretch of a long take otherwise."""
     span = hit.moment or hit.scene
-    return Tile(hit.video_id, hit.scene.index, span.start_seconds, span.end_seconds, hit.relevance)
+    return Tile(hit.video_id, hit.scene.index, span.start_seconds, span.end_seconds, hit.relevance,
+                tuple(match_line(m, hit.scene.index) for m in hit.text_matches), hit.matched_kinds)
 
 
 def scene_tile(video_id: str, scene: SceneRecord) -> Tile:

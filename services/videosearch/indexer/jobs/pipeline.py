@@ -110,8 +110,10 @@ class IndexPipeline:
         retry: RetryPolicy = RetryPolicy(), roots: AllowedRoots | None = None,
         decoder: DecoderSettings = DecoderSettings(), reuse_max_difference: float = DEFAULT_MAX_DIFFERENCE,
         transcriber: Transcriber | None = None, text_recognizer: TextRecognizer | None = None, nice: int = 0,
+        speech_timeout_s: float | None = None,
     ) -> None:
         self._nice = nice  # of the threads indexing runs on (decode, hash), see common/priority.py
+        self._speech_timeout_s = speech_timeout_s
         self._embedder = embedder
         self._transcriber = transcriber  # speech (IndexOptions.speech): the Embedder's TranscribeAudio
         self._text_recognizer = text_recognizer  # on-screen text (IndexOptions.on_screen_text)
@@ -247,7 +249,8 @@ class IndexPipeline:
 
         text = VideoText(job.path, TextChoice(options.subtitles, options.speech, options.on_screen_text),
                          limits=self._limits, roots=self._roots, transcriber=self._transcriber,
-                         recognizer=self._text_recognizer, clock=clock, should_stop=should_stop)
+                         recognizer=self._text_recognizer, clock=clock, should_stop=should_stop,
+                         speech_timeout_s=self._speech_timeout_s)
         try:
             return self._decode_pass(job, opened, handle, info, hashing, clock, text, should_stop, already_indexed,
                                      on_decode_progress, detecting)

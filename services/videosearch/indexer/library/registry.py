@@ -43,6 +43,7 @@ class Libraries:
         self._lock = threading.Lock()
         self._watchers: dict[str, FolderWatcher] = {}
         self._started = False
+        self._closed = False
 
     def start(self, configured: tuple[str, ...] = ()) -> None:
         """Watches the stored libraries, then adds each of ``configured`` (the --library
@@ -63,6 +64,8 @@ class Libraries:
     def add(self, path: str) -> LibraryStatus:
         folder = self._folder(path)
         with self._lock:
+            if self._closed:
+                raise ResourceExhausted("the indexer is shutting down; add the library once it is back")
             if folder in self._watchers:
                 raise AlreadyExists(f"{folder} is already a library; `videosearch libraries list` shows it")
             for other in self._watchers:
@@ -100,13 +103,14 @@ class Libraries:
     def job_ended(self, job: Job) -> None:
         with self._lock:
             watchers = list(self._watchers.values())
-        for watcher in watchers:
-            if watcher.owns(job.job_id):
-                watcher.job_ended(job)
+        for watcher in watchers:  # each picks its own (by job id, or by the path it is submitting)
+            watcher.job_ended(job)
 
     def close(self) -> None:
         with self._lock:
-            watchers, self._watchers = list(self._watchers.values()), {}
+            # Stopped, not removed: the state file keeps them for the next start.
+            self._closed = True
+            watchers = list(self._watchers.values())
         for watcher in watchers:
             watcher.stop()
 
@@ -160,7 +164,7 @@ class Libraries:
     def _save(self) -> None:
         """(With the lock held.) Written to a new file and renamed over the old: a crash
         leaves one or the other, never half of one."""
-        if self._file is None:
+        if self._file is None or self._closed:
             return
         entries = [{"path": p, "create_time": w.status().create_time.isoformat(), "device": w.device}
                    for p, w in sorted(self._watchers.items())]
