@@ -112,7 +112,7 @@ clean:
 demo: install ## The main job: start everything with the offline demo model, index demo videos, search them (ports as for up)
 	$(PY) -m videosearch.demo.showcase $(PORT_FLAGS)
 
-demo-model: install ## Retrain the offline demo CLIP into models/demo-clip (deterministic, about 6 minutes on 2 cores)
+demo-model: install ## Retrain the offline demo CLIP (English + Chinese captions) into models/demo-clip (deterministic, about 7 minutes on 2 idle cores)
 	$(PY) -m videosearch.demo.train --out models/demo-clip --seed 0
 	$(PY) -m videosearch.demo.evaluate --model models/demo-clip --frames 500 --seed 12345 --record
 
@@ -146,10 +146,10 @@ bench-quality: install ## Retrieval quality on demo videos with the demo CLIP (R
 bench-moments: install ## Moment retrieval in long takes and hard-cut videos: the article's unit vs moments, side by side
 	$(PY) bench/quality/moments.py --write-docs
 
-bench-load: install ## 8 clients searching (text and vector) while index jobs run: p50/p99, errors (must be 0), memory growth per service
+bench-load: install ## 8 clients searching (text and vector) idle, then while index jobs run: p50/p99 side by side with the p99 ratio, errors (must be 0), memory growth per service
 	$(PY) bench/load/run.py
 
-chaos: install ## SIGKILL each service 50 times mid-work; counts lost writes, partial videos, orphan keys, failed restarts (all must be 0)
+chaos: install ## SIGKILL each service 50 times mid-work (the Embedder also mid-index-job); counts lost writes, partial videos, orphan keys, failed restarts, failed jobs (all must be 0)
 	$(PY) bench/chaos/run.py --kills 50
 
 bench-detectors: install ## Cut precision, recall and F1 of each PySceneDetect detector on long takes with gradual transitions
