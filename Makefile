@@ -9,9 +9,10 @@ BUF := tools/node_modules/.bin/buf
 # The proto baseline buf breaking checks against: the last released state of the protos.
 RELEASED_PROTOS := protos/released/videosearch-v1.binpb
 # npm ci once per lockfile change: npm writes node_modules/.package-lock.json when it installs.
-NODE_DEPS := tools/node_modules/.package-lock.json clients/node/node_modules/.package-lock.json
+NODE_DEPS := tools/node_modules/.package-lock.json clients/node/node_modules/.package-lock.json \
+	clients/typescript/node_modules/.package-lock.json
 
-.PHONY: browser-deps speech-deps screenshots help install node-deps protos protos-check proto-lint proto-release test up demo demo-model bench-embedder bench-embedder-gpu bench-index bench-many bench-decoders bench-search bench-ten-million bench-quality bench-moments bench-detectors chaos bench-load bench-index-memory clean
+.PHONY: ts-client browser-deps text-deps screenshots help install node-deps protos protos-check proto-lint proto-release test up demo demo-model bench-embedder bench-embedder-gpu bench-index bench-many bench-decoders bench-search bench-ten-million bench-quality bench-moments bench-detectors chaos bench-load bench-index-memory clean
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -28,7 +29,7 @@ install: $(PY) ## Create .venv and install the project with pinned dependencies
 # Without npm (a user's machine without Node.js) the Node client's and buf's tests skip; CI
 # must have it, so there a missing npm fails.
 ifneq ($(shell command -v npm),)
-node-deps: $(NODE_DEPS) ## Install the pinned npm packages: buf (tools/) and the Node client's (clients/node/)
+node-deps: $(NODE_DEPS) ## Install the pinned npm packages: buf and axe-core (tools/), the Node and TypeScript clients' (clients/node/, clients/typescript/)
 else
 node-deps:
 	@if [ -n "$$CI" ]; then echo "npm not found: CI needs Node.js 20+ with npm (buf and the Node client)" >&2; exit 1; fi
@@ -40,9 +41,14 @@ endif
 %/node_modules/.package-lock.json: %/package-lock.json %/package.json
 	cd $* && npm ci --ignore-scripts --no-audit --no-fund
 
+ts-client: node-deps ## Regenerate the TypeScript client's code (clients/typescript/src/gen) from protos/ with buf + ts-proto
+	cd clients/typescript && rm -rf src/gen && npm run generate
+
 protos: ## Regenerate services/videosearch/v1 from protos/ (never edit the output by hand)
 	rm -f $(PROTO_OUT)/videosearch/v1/*_pb2*.py $(PROTO_OUT)/videosearch/v1/*_pb2*.pyi
 	$(PY) -m grpc_tools.protoc -I $(PROTO_SRC) --python_out=$(PROTO_OUT) --pyi_out=$(PROTO_OUT) --grpc_python_out=$(PROTO_OUT) $(PROTOS)
+	@# The TypeScript client's generated code too, where its tools are installed (make node-deps).
+	if [ -x clients/typescript/node_modules/.bin/buf ]; then cd clients/typescript && rm -rf src/gen && npm run -s generate; fi
 
 protos-check: protos ## Fail when the generated code differs from what protos/ generates
 	git diff --exit-code -- $(PROTO_OUT)/videosearch/v1
@@ -65,17 +71,19 @@ browser-deps: ## Install Debian's chromium for the web page's browser tests, whe
 	if [ -n "$$CI" ]; then echo "$(CHROMIUM) is missing and could not be installed: CI needs Debian's chromium" >&2; exit 1; fi; \
 	echo "$(CHROMIUM) not found: the web page's browser tests will skip (apt-get install chromium to run them)" >&2
 
-# espeak-ng speaks the test and demo speech (English and Mandarin) that the speech recognizer
-# hears. Installed as chromium is: when missing, with apt-get, required in CI.
+# espeak-ng speaks the test and demo speech (English and Mandarin) the speech recognizer hears,
+# and a CJK font (WenQuanYi Micro Hei) draws the Chinese on-screen text that OCR reads.
+# Installed as chromium is: when missing, with apt-get; required in CI.
 ESPEAK ?= /usr/bin/espeak-ng
-speech-deps: ## Install Debian's espeak-ng for the speech tests and demo videos, when it is missing (apt-get, as root)
-	@if [ -x $(ESPEAK) ]; then exit 0; fi; \
+CJK_FONT ?= /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
+text-deps: ## Install Debian's espeak-ng and a CJK font for the speech and on-screen text tests and demo videos, when missing (apt-get, as root)
+	@if [ -x $(ESPEAK) ] && [ -f $(CJK_FONT) ]; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
-	   apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q espeak-ng; then exit 0; fi; \
-	if [ -n "$$CI" ]; then echo "$(ESPEAK) is missing and could not be installed: CI needs Debian's espeak-ng" >&2; exit 1; fi; \
-	echo "$(ESPEAK) not found: the speech tests will skip (apt-get install espeak-ng to run them)" >&2
+	   apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q espeak-ng fonts-wqy-microhei; then exit 0; fi; \
+	if [ -n "$$CI" ]; then echo "$(ESPEAK) or $(CJK_FONT) is missing and could not be installed: CI needs espeak-ng and fonts-wqy-microhei" >&2; exit 1; fi; \
+	echo "espeak-ng or fonts-wqy-microhei not found: the speech and Chinese on-screen text tests will skip (apt-get install espeak-ng fonts-wqy-microhei)" >&2
 
-test: install node-deps browser-deps speech-deps ## Run the whole test suite (unit, integration, end-to-end, browser, Node client, buf lint and breaking)
+test: install node-deps browser-deps text-deps ## Run the whole test suite (unit, integration, end-to-end, browser, Node client, buf lint and breaking)
 	$(PY) -m pytest
 
 # Ports for `make up` and `make demo`: `make demo WEB_PORT=8081 SEARCHER_PORT=50063`. Unset, each
@@ -87,12 +95,12 @@ up: install ## Start the three services locally (Ctrl-C stops them); ports: EMBE
 	$(PY) -m videosearch.launcher $(PORT_FLAGS)
 
 clean:
-	rm -rf .venv build *.egg-info tools/node_modules clients/node/node_modules
+	rm -rf .venv build *.egg-info tools/node_modules clients/node/node_modules clients/typescript/node_modules clients/typescript/dist
 
 demo: install ## The main job: start everything with the offline demo model, index demo videos, search them (ports as for up)
 	$(PY) -m videosearch.demo.showcase $(PORT_FLAGS)
 
-demo-model: install ## Retrain the offline demo CLIP into models/demo-clip (deterministic, about 6 minutes on 2 cores)
+demo-model: install ## Retrain the offline demo CLIP (English + Chinese captions) into models/demo-clip (deterministic, about 7 minutes on 2 idle cores)
 	$(PY) -m videosearch.demo.train --out models/demo-clip --seed 0
 	$(PY) -m videosearch.demo.evaluate --model models/demo-clip --frames 500 --seed 12345 --record
 
@@ -127,14 +135,14 @@ bench-quality: install ## Retrieval quality on demo videos with the demo CLIP (R
 bench-moments: install ## Moment retrieval in long takes and hard-cut videos: the article's unit vs moments, side by side
 	$(PY) bench/quality/moments.py --write-docs
 
-bench-load: install ## 8 clients searching (text and vector) while index jobs run: p50/p99, errors (must be 0), memory growth per service
+bench-load: install ## 8 clients searching (text and vector) idle, then while index jobs run: p50/p99 side by side with the p99 ratio, errors (must be 0), memory growth per service
 	$(PY) bench/load/run.py
 
-chaos: install ## SIGKILL each service 50 times mid-work; counts lost writes, partial videos, orphan keys, failed restarts (all must be 0)
+chaos: install ## SIGKILL each service 50 times mid-work (the Embedder also mid-index-job); counts lost writes, partial videos, orphan keys, failed restarts, failed jobs (all must be 0)
 	$(PY) bench/chaos/run.py --kills 50
 
 bench-detectors: install ## Cut precision, recall and F1 of each PySceneDetect detector on long takes with gradual transitions
 	$(PY) bench/detectors/run.py --write-docs
 
-screenshots: install browser-deps ## Run the web page's browser test and keep its screenshots in docs/screenshots/
+screenshots: install node-deps browser-deps ## Run the web page's browser test and keep its screenshots in docs/screenshots/
 	VIDEOSEARCH_SCREENSHOTS=docs/screenshots $(PY) -m pytest tests/web/test_browser.py -q

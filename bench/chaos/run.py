@@ -16,6 +16,9 @@ failed, services that stopped answering while a neighbour was down).
 * embedder: killed while the Searcher answers text queries; during the outage the
   Searcher must answer health and vector search within a second, text queries must fail
   with UNAVAILABLE (never INTERNAL, never a hang), and after the restart text search works.
+* embedder-jobs: killed while an index job embeds, and started again on the same port after
+  up to 3 s; the job must wait for it (--dependency-retry-s) and succeed: jobs that fail
+  must be 0.
 
 Prints one line of counts per service; exits non-zero if any must-be-zero count is not.
 """
@@ -58,6 +61,7 @@ from videosearch.v1 import (  # noqa: E402
 
 DEMO_MODEL = str(Path(__file__).resolve().parents[2] / "models" / "demo-clip")
 BUSY_STAGES = {indexer_pb2.JOB_STAGE_DETECTING_SCENES, indexer_pb2.JOB_STAGE_EMBEDDING, indexer_pb2.JOB_STAGE_STORING}
+FINISHED = {indexer_pb2.JOB_STATE_SUCCEEDED, indexer_pb2.JOB_STATE_FAILED, indexer_pb2.JOB_STATE_CANCELLED}
 EMBEDDER = ("embedder", "videosearch.embedder.server")
 SEARCHER = ("searcher", "videosearch.searcher.server")
 INDEXER = ("indexer", "videosearch.indexer.server")
@@ -177,10 +181,58 @@ def kill_embedder_during_queries(kills: int, workdir: Path) -> tuple[KillCounts,
     return counts, outage
 
 
+def kill_embedder_during_jobs(kills: int, workdir: Path, seed: int) -> tuple[KillCounts, dict]:
+    chooser = random.Random(seed)
+    videos = workdir / "embedder-jobs-videos"
+    generate_demo_corpus(videos, 4, (4, 6), seed=seed, size=(320, 180))
+    files = sorted(str(p) for p in videos.glob("*.mp4"))
+    embedder_args = ["--model", DEMO_MODEL, "--dtype", "float32"]
+    embedder = start_service(*EMBEDDER, embedder_args, workdir)
+    port = embedder.port  # restarted on the same port, as an orchestrator would
+    searcher = start_service(*SEARCHER, ["--data-dir", str(workdir / "embedder-jobs-searcher"),
+                                         "--embedder-address", f"{HOST}:{port}", "--ann", "none"], workdir)
+    indexer = start_service(*INDEXER, ["--embedder-address", f"{HOST}:{port}", "--searcher-address",
+                                       f"{HOST}:{searcher.port}", "--allowed-roots", str(videos),
+                                       "--dependency-retry-s", "60"], workdir)
+    counts = KillCounts("embedder-jobs")
+    outcome = {"killed_while_embedding": 0, "jobs": {}}
+    try:
+        with grpc.insecure_channel(f"{HOST}:{indexer.port}") as channel:
+            stub = indexer_pb2_grpc.IndexerServiceStub(channel)
+            for round_ in range(kills):
+                job_id = stub.SubmitIndexJob(indexer_pb2.SubmitIndexJobRequest(
+                    path=chooser.choice(files), options=indexer_pb2.IndexOptions(force=True)), timeout=10).job.job_id
+                deadline = time.monotonic() + 120
+                while time.monotonic() < deadline:
+                    job = stub.GetIndexJob(indexer_pb2.GetIndexJobRequest(job_id=job_id), timeout=10).job
+                    if job.frames_embedded > 0 or job.state in FINISHED:
+                        break
+                    time.sleep(0.01)
+                outcome["killed_while_embedding"] += job.state == indexer_pb2.JOB_STATE_RUNNING
+                sigkill(embedder)
+                counts.kills += 1
+                time.sleep(chooser.uniform(0.0, 3.0))
+                embedder = restart(counts, round_, *EMBEDDER, ["--port", str(port), *embedder_args], workdir)
+                if embedder is None:
+                    break
+                for update in stub.WatchIndexJob(indexer_pb2.WatchIndexJobRequest(job_id=job_id), timeout=300):
+                    job = update.job
+                state = indexer_pb2.JobState.Name(job.state)
+                outcome["jobs"][state] = outcome["jobs"].get(state, 0) + 1
+                if job.state != indexer_pb2.JOB_STATE_SUCCEEDED:
+                    counts.problems.append(f"round {round_}: the job ended {state}: {job.error}")
+                print(f"embedder kill mid-job {round_ + 1}/{kills}: job {state}", flush=True)
+    finally:
+        for process in (indexer, searcher, embedder):
+            if process is not None:
+                process.stop()
+    return counts, outcome
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--kills", type=int, default=50, help="kills of each service")
-    parser.add_argument("--services", default="searcher,indexer,embedder")
+    parser.add_argument("--services", default="searcher,indexer,embedder,embedder-jobs")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     workdir = Path(tempfile.mkdtemp(prefix="videosearch-chaos-"))
@@ -201,6 +253,13 @@ def main(argv=None) -> int:
         lines.append(counts.line())
         lines.append(f"          while the Embedder was down: Searcher health answered within {outage['health_max_s']:.3f} s, "
                      f"vector search within {outage['vector_search_max_s']:.3f} s; text queries: {outage['text_codes']}")
+        clean &= counts.clean and not counts.problems
+        notes += counts.problems
+    if "embedder-jobs" in wanted:
+        counts, outcome = kill_embedder_during_jobs(args.kills, workdir, args.seed)
+        lines.append(counts.line())
+        lines.append(f"          index jobs whose Embedder was killed ({outcome['killed_while_embedding']} of them while "
+                     f"embedding) ended: {outcome['jobs']} (every one must succeed)")
         clean &= counts.clean and not counts.problems
         notes += counts.problems
     print(f"\nmake chaos ({args.kills} kills of each service; work dir {workdir}):")

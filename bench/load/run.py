@@ -1,8 +1,10 @@
 """`make bench-load`: N clients search while index jobs run, against the three services as
-separate processes with the demo model.
+separate processes with the demo model, side by side with the same clients on an idle
+Indexer (the ratio of the two p99s is the cost of indexing to searches).
 
-    python bench/load/run.py                        # 8 clients, 60 s, 2 index jobs at a time
-    python bench/load/run.py --clients 16 --seconds 30 --jobs 1
+    python bench/load/run.py                        # 8 clients, 60 s idle then 60 s indexing, 2 jobs at a time
+    python bench/load/run.py --clients 32 --seconds 20 --jobs 1
+    python bench/load/run.py --no-priority          # indexing at the searches' priority (before issue 25)
 
 Each client alternates text queries (demo captions; the Searcher asks the Embedder) and
 vector queries (embeddings from EmbedTexts, ranked by the Searcher alone). Meanwhile index
@@ -100,24 +102,60 @@ def run_jobs(address: str, files: list[str], stop: threading.Event, parallel: in
             stop.wait(0.2)
 
 
+def measure(address: str, indexer_address: str, vectors: list, files: list[str], args, with_jobs: bool):
+    """One window: the clients search for ``args.seconds`` (index jobs running when ``with_jobs``)."""
+    stop = threading.Event()
+    clients = [Client(address, vectors, stop, seed) for seed in range(args.clients)]
+    finished_jobs: list[str] = []
+    threads = list(clients)
+    if with_jobs:
+        threads.append(threading.Thread(target=run_jobs, args=(indexer_address, files, stop, args.jobs, finished_jobs),
+                                        daemon=True))
+    for thread in threads:
+        thread.start()
+    time.sleep(args.seconds)  # the measured window
+    stop.set()
+    for thread in threads:
+        thread.join(timeout=60)
+    return clients, finished_jobs
+
+
+def summary(clients) -> tuple[dict, dict]:
+    """Per query kind (text, vector, all): (count, p50, p99), and the errors by code."""
+    figures, errors = {}, {}
+    for kind in ("text", "vector"):
+        errors[kind] = {}
+        for client in clients:
+            for code, n in client.errors[kind].items():
+                errors[kind][code] = errors[kind].get(code, 0) + n
+    for kind in ("text", "vector", "all"):
+        values = [v for c in clients for k in (("text", "vector") if kind == "all" else (kind,)) for v in c.latencies[k]]
+        figures[kind] = (len(values), percentile(values, 50), percentile(values, 99))
+    return figures, errors
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--jobs", type=int, default=2, help="index jobs kept running at a time")
     parser.add_argument("--videos", type=int, default=8, help="demo videos to index")
+    parser.add_argument("--no-priority", action="store_true",
+                        help="index at the searches' priority (--job-nice 0, --image-nice 0), for comparison")
     args = parser.parse_args(argv)
+    nice = ["0"] if args.no_priority else []
 
     workdir = Path(tempfile.mkdtemp(prefix="videosearch-load-"))
     videos = workdir / "videos"
     generate_demo_corpus(videos, args.videos, (3, 6), seed=11, size=(640, 360))
     files = sorted(str(p) for p in videos.glob("*.mp4"))
-    embedder = start_service("embedder", "videosearch.embedder.server", ["--model", DEMO_MODEL], workdir)
+    embedder = start_service("embedder", "videosearch.embedder.server",
+                             ["--model", DEMO_MODEL, *(["--image-nice", *nice] if nice else [])], workdir)
     searcher = start_service("searcher", "videosearch.searcher.server", [
         "--data-dir", str(workdir / "data"), "--embedder-address", f"{HOST}:{embedder.port}"], workdir)
     indexer = start_service("indexer", "videosearch.indexer.server", [
         "--embedder-address", f"{HOST}:{embedder.port}", "--searcher-address", f"{HOST}:{searcher.port}",
-        "--allowed-roots", str(videos)], workdir)
+        "--allowed-roots", str(videos), *(["--job-nice", *nice] if nice else [])], workdir)
     services = {"embedder": embedder, "searcher": searcher, "indexer": indexer}
     try:
         with grpc.insecure_channel(f"{HOST}:{indexer.port}") as channel:  # something to search first
@@ -132,34 +170,29 @@ def main(argv=None) -> int:
         matrix = np.frombuffer(embedded.embeddings.data, np.float32).reshape(len(CAPTIONS), -1)
         vectors = [to_tensor(row) for row in matrix]
         rss_before = {name: rss_mib(p.process.pid) for name, p in services.items()}
-
-        stop = threading.Event()
-        clients = [Client(f"{HOST}:{searcher.port}", vectors, stop, seed) for seed in range(args.clients)]
-        finished_jobs: list[str] = []
-        jobs = threading.Thread(target=run_jobs, args=(f"{HOST}:{indexer.port}", files, stop, args.jobs, finished_jobs),
-                                daemon=True)
-        for thread in (*clients, jobs):
-            thread.start()
-        time.sleep(args.seconds)  # the measured window
-        stop.set()
-        for thread in (*clients, jobs):
-            thread.join(timeout=60)
+        window = (f"{HOST}:{searcher.port}", f"{HOST}:{indexer.port}", vectors, files, args)
+        idle_clients, _ = measure(*window, with_jobs=False)
+        clients, finished_jobs = measure(*window, with_jobs=True)
         rss_after = {name: rss_mib(p.process.pid) for name, p in services.items()}
     finally:
         for process in (indexer, searcher, embedder):
             process.stop()
 
-    print(f"\nmake bench-load: {args.clients} clients for {args.seconds:.0f} s, {args.jobs} index jobs at a time, "
-          f"{len(files)} demo videos (640x360); model demo-clip")
-    print("| query | count | p50 ms | p99 ms | errors |\n|---|---|---|---|---|")
-    errors: dict[str, dict[str, int]] = {"text": {}, "vector": {}}
-    for kind in errors:
-        for client in clients:
-            for code, n in client.errors[kind].items():
-                errors[kind][code] = errors[kind].get(code, 0) + n
-        values = [v for c in clients for v in c.latencies[kind]]
-        print(f"| {kind} | {len(values)} | {percentile(values, 50):.1f} | {percentile(values, 99):.1f} | "
-              f"{sum(errors[kind].values())} {errors[kind] or ''} |")
+    priority = "indexing at the searches' priority (--no-priority)" if args.no_priority else \
+        "indexing niced (--job-nice 10, --image-nice 10)"
+    print(f"\nmake bench-load: {args.clients} clients, {args.seconds:.0f} s idle then {args.seconds:.0f} s with "
+          f"{args.jobs} index jobs at a time, {len(files)} demo videos (640x360); model demo-clip; {priority}")
+    idle, idle_errors = summary(idle_clients)
+    loaded, load_errors = summary(clients)
+    print("| query | idle count | idle p50 ms | idle p99 ms | indexing count | indexing p50 ms | indexing p99 ms | "
+          "p99 ratio | errors idle / indexing |\n|---|---|---|---|---|---|---|---|---|")
+    for kind in ("text", "vector", "all"):
+        (n0, p50_0, p99_0), (n1, p50_1, p99_1) = idle[kind], loaded[kind]
+        wrong = "" if kind == "all" else (f"{sum(idle_errors[kind].values())} {idle_errors[kind] or ''} / "
+                                          f"{sum(load_errors[kind].values())} {load_errors[kind] or ''}")
+        print(f"| {kind} | {n0} | {p50_0:.1f} | {p99_0:.1f} | {n1} | {p50_1:.1f} | {p99_1:.1f} | "
+              f"{p99_1 / p99_0:.2f} | {wrong} |")
+    errors = {kind: {**idle_errors[kind], **load_errors[kind]} for kind in ("text", "vector")}
     states = {s: finished_jobs.count(s) for s in sorted(set(finished_jobs))}
     print(f"index jobs finished during the window: {len(finished_jobs)} {states}")
     print("| service | RSS MiB at start | RSS MiB at end | growth MiB |\n|---|---|---|---|")

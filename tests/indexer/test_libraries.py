@@ -5,6 +5,7 @@ polling deadline; nothing sleeps in place of an assertion."""
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Callable
@@ -183,8 +184,10 @@ def test_a_library_rescans_when_no_notification_comes(root, tmp_path, embedder, 
         app.stop(0)
 
 
-def test_a_folder_found_empty_after_a_restart_prunes_nothing_and_says_why(root, tmp_path, embedder, searcher):
-    """As a share not mounted yet when the Indexer starts: its mount point is there, and empty."""
+def test_an_emptied_folder_is_pruned_but_an_unmounted_one_is_not(root, tmp_path, embedder, searcher):
+    """An unmounted share leaves its mount point empty on another device (file system) than
+    its files were seen on; the device is remembered in the state directory across restarts.
+    A test cannot unmount, so the remembered device is made another one, as it would be."""
     folder = root / "mount"
     folder.mkdir()
     state = tmp_path / "state"
@@ -193,7 +196,12 @@ def test_a_folder_found_empty_after_a_restart_prunes_nothing_and_says_why(root, 
         client.add_library(str(folder))
         video = make_video(folder / "clip.mp4", seed=66)
         eventually(lambda: locations(store), "the file to be indexed")
+        eventually(lambda: '"device": null' not in (state / "libraries.json").read_text(), "the device remembered")
     app.stop(0)
+    saved = json.loads((state / "libraries.json").read_text())
+    assert saved["libraries"][0]["device"] == folder.stat().st_dev
+    saved["libraries"][0]["device"] += 1  # the share's own file system, now gone
+    (state / "libraries.json").write_text(json.dumps(saved))
     os.rename(video, root / "elsewhere.mp4")
     app = start_indexer(root, state, embedder, searcher)
     try:
@@ -202,6 +210,12 @@ def test_a_folder_found_empty_after_a_restart_prunes_nothing_and_says_why(root, 
                                                if lib.state is LibraryState.UNAVAILABLE), None), "the library to say so")
             assert "unmounted" in library.last_error and library.error_count >= 1
             assert list(locations(store).values()) == [{(str(video), False)}], "nothing was pruned"
+
+            os.rename(root / "elsewhere.mp4", video)  # mounted again
+            eventually(lambda: next((lib for lib in client.list_libraries() if lib.state is LibraryState.IDLE), None),
+                       "the library to go on")
+            os.unlink(video)  # now emptied on the device its files are on: a deletion
+            eventually(lambda: locations(store) == {}, "the deleted file's video to be pruned")
     finally:
         app.stop(0)
 
@@ -301,3 +315,23 @@ def test_a_link_in_a_library_is_indexed_as_its_target_and_the_library_settles(ro
         seen = library.last_scan_time
         eventually(lambda: client.list_libraries_page()[0][0].last_scan_time > seen, "a rescan")
         assert len(list(client.list())) == jobs_now, "an unchanged link is not submitted again"
+
+
+def test_a_file_that_is_not_a_video_fails_once_and_is_not_retried_until_it_changes(root, indexer):
+    folder = root / "broken"
+    folder.mkdir()
+    with client_of(indexer) as client:
+        client.add_library(str(folder))
+        eventually(lambda: client.list_libraries_page()[0][0].last_scan_time, "the first scan")
+        bad = folder / "not_a_video.mp4"
+        bad.write_bytes(b"this is text, not a video" * 100)
+        library = eventually(lambda: next((lib for lib in client.list_libraries()
+                                           if lib.error_count and lib.files_queued == 0), None),
+                             "the failure to be shown, with nothing left in flight")
+        assert "not_a_video.mp4" in library.last_error
+        seen = library.last_scan_time
+        eventually(lambda: client.list_libraries_page()[0][0].last_scan_time > seen, "a rescan")
+        assert [job.state.value for job in client.list() if job.path == str(bad)] == ["failed"], "not retried"
+
+        bad.write_bytes(b"still not a video" * 100)  # changed: one more try
+        eventually(lambda: len([job for job in client.list() if job.path == str(bad)]) == 2, "a second try")

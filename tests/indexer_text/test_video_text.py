@@ -7,7 +7,7 @@ import av
 import numpy as np
 import pytest
 
-from tests.indexer_text.talking_videos import SRT, make_video, speak
+from tests.indexer_text.talking_videos import SRT, cjk_font, make_video, speak
 from videosearch.embedder.types import Preprocessing
 from videosearch.indexer.media import facade as media
 from videosearch.indexer.media.decoding import DecoderSettings
@@ -27,7 +27,7 @@ class PocketsphinxTranscriber:
         self.recognizer = PocketsphinxRecognizer()
         self.seconds_sent = 0.0
 
-    def transcribe_audio(self, pcm, language=""):
+    def transcribe_audio(self, pcm, language="", timeout=None):
         self.seconds_sent += len(pcm) / 16000
         return [(s.start_seconds, s.end_seconds, s.text, s.language) for s in self.recognizer.transcribe(pcm)]
 
@@ -207,3 +207,12 @@ def test_on_screen_text_is_read_merged_and_boxed(tmp_path):
     assert span.start_seconds < 1.0 and span.end_seconds == pytest.approx(5.0, abs=0.15)  # one span over the frames
     box = span.box
     assert 0 < box.x < 0.1 and 0.05 < box.y < 0.25 and 0.3 < box.width < 0.8 and 0 < box.height < 0.2
+
+
+def test_chinese_on_screen_text_is_read(tmp_path):
+    pytest.importorskip("rapidocr")
+    from videosearch.indexer.text.on_screen import make_text_recognizer
+
+    video = make_video(tmp_path / "sign.mp4", 3, drawn="季度预算会议", size="640x360", font=cjk_font())
+    spans, _ = read_words(video, TextChoice(on_screen_text=True), recognizer=make_text_recognizer())
+    assert [(s.text, s.language, s.source) for s in spans] == [("季度预算会议", "zh", "ocr")]

@@ -11,6 +11,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 NODE_CLIENT = ROOT / "clients" / "node"
+TYPESCRIPT_CLIENT = ROOT / "clients" / "typescript"
 BUF = ROOT / "tools" / "node_modules" / ".bin" / "buf"
 
 
@@ -33,4 +34,14 @@ def require_node_client() -> str:
         _missing("node (Node.js 20 or newer)")
     if not (NODE_CLIENT / "node_modules" / "@grpc" / "grpc-js").is_dir():
         _missing("clients/node/node_modules")
+    return node
+
+
+def require_typescript_client() -> str:
+    node = shutil.which("node")
+    if node is None:
+        _missing("node (Node.js 20 or newer)")
+    for needed in ("ts-proto", "typescript", "@bufbuild/buf", "@grpc/grpc-js"):
+        if not (TYPESCRIPT_CLIENT / "node_modules" / needed).is_dir():
+            _missing(f"clients/typescript/node_modules/{needed}")
     return node

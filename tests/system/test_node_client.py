@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import subprocess
 
 import pytest
@@ -77,15 +78,33 @@ def test_node_client_drives_every_service(node, cluster, shared_videos):
     streamed = seen["stream_embed_images"]
     assert streamed["shapes"] == [[1, dim], [1, dim]] and streamed["max_difference"] < 1e-3
 
+    # Pages followed one moment at a time give the moments one call gives, in order.
+    assert seen["pages"]["whole"] and seen["pages"]["paged"] == seen["pages"]["whole"]
+    assert seen["list_videos"]["first_page"] == [job["video_id"]] and seen["list_videos"]["total_size"] >= 1
+
+    thumbnail = seen["thumbnail"]
+    assert thumbnail["jpeg_start"] == "ffd8ff" and thumbnail["bytes"] > 100, "GetSceneThumbnail's JPEG, as bytes"
+    assert 0 < max(thumbnail["width"], thumbnail["height"]) <= 320 and thumbnail["seconds"] >= 0
+
     assert seen["bad_page_token"]["code"] == 3  # INVALID_ARGUMENT
     assert "start again without a page_token" in seen["bad_page_token"]["details"]
 
 
 def test_the_example_indexes_watches_and_searches(node, cluster, shared_videos):
-    env = {"PATH": "/usr/bin:/bin", "VIDEOSEARCH_INDEXER": cluster.address("indexer"),
-           "VIDEOSEARCH_SEARCHER": cluster.address("searcher")}
-    result = subprocess.run([node, "example.js", str(shared_videos / "counter.mp4"), "a counter"],
+    # The CLI's variable names: what `videosearch-up` prints for ports that are not the defaults.
+    env = {"PATH": "/usr/bin:/bin", "VIDEOSEARCH_INDEXER_ADDRESS": cluster.address("indexer"),
+           "VIDEOSEARCH_SEARCHER_ADDRESS": cluster.address("searcher")}
+    video = str(shared_videos / "counter.mp4")
+    result = subprocess.run([node, "example.js", video, "a counter"],
                             cwd=NODE_CLIENT, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "JOB_STATE_SUCCEEDED" in result.stdout and "indexed " in result.stdout
-    assert str(shared_videos / "counter.mp4") in result.stdout, "the search lists the indexed video"
+    assert video in result.stdout, "the search lists the indexed video"
+    scenes = re.search(r"indexed \w+: (\d+) scenes, (\d+) moments", result.stdout)
+    assert scenes and int(scenes[1]) > 0
+
+    again = subprocess.run([node, "example.js", video, "a counter"],
+                           cwd=NODE_CLIENT, env=env, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert f"already indexed as " in again.stdout and f": {scenes[1]} scenes, {scenes[2]} moments" in again.stdout, \
+        "an already-indexed file reports the stored video's counts, not the skipped job's zeros"

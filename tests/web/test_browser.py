@@ -7,6 +7,7 @@ that scene's start. Screenshots go to $VIDEOSEARCH_SCREENSHOTS (docs/screenshots
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -174,8 +175,9 @@ def test_more_like_this_and_the_library(page, cluster, videos, screenshots):
     page.screenshot(path=str(screenshots / "library.png"), full_page=True)
 
     search(page, "a red circle")
-    page.locator("#results .tile").first.get_by_role("link", name="More like scene 2 of shapes.webm").click()
-    page.get_by_text("Showing scenes like scene 2").wait_for()
+    # Scenes are numbered from 0, as the CLI shows them; the notice names the file, not its id.
+    page.locator("#results .tile").first.get_by_role("link", name="scene 1 of shapes.webm").click()
+    page.get_by_text("Showing scenes like scene 1 of shapes.webm").wait_for()
     first = page.locator("#results .tile").first
     shown = (first.get_attribute("data-video-id"), first.get_attribute("data-scene"))
     assert shown != (page.url.split("video_id=")[1].split("&")[0], "1"), "the scene itself is left out"
@@ -258,3 +260,110 @@ def test_every_control_has_a_label_and_tab_reaches_the_search_box(page, videos):
         if page.evaluate("() => document.activeElement.id") == "q":
             break
     assert page.evaluate("() => document.activeElement.id") == "q", "the keyboard reaches the search box"
+
+
+# -- issue 24: a page that feels finished --------------------------------------------------------
+AXE = REPO_ROOT / "tools" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def red_circle_png(path: Path) -> Path:
+    from PIL import Image
+    from videosearch.demo import world
+
+    Image.fromarray(world.render_frame("a red circle", np.random.default_rng(98), size=(320, 180))).save(path)
+    return path
+
+
+def test_choosing_an_image_searches_at_once_and_back_brings_it_back(page, tmp_path):
+    page.goto("/")
+    page.set_input_files("#image", str(red_circle_png(tmp_path / "circle.png")))  # no Search button pressed
+    page.locator("#results .tile").first.wait_for()
+    assert page.locator("#results .video-group").first.locator(".video-name").inner_text() == "shapes.webm"
+    assert "image=circle.png" in page.url
+    # Another search on the same page (the image removed), then Back to the image's.
+    page.get_by_role("button", name="Remove image").click()
+    page.get_by_label("Describe a scene").fill("a yellow star")
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => location.search.includes('yellow')")
+    page.wait_for_function("() => document.querySelector('#results .video-name')?.textContent === 'more.webm'")
+    page.go_back()
+    page.wait_for_function("() => location.search.includes('image=')")
+    page.locator("#image-preview img").wait_for()
+    page.wait_for_function("() => document.querySelector('#results .video-name')?.textContent === 'shapes.webm'")
+    assert page.evaluate("() => document.getElementById('image').files.length") == 1, "the image is kept"
+
+
+def test_a_search_url_can_be_shared_and_reached_with_back(page, browser, cluster):
+    page.goto("/")
+    page.get_by_label("Describe a scene").fill("a purple cross")
+    page.get_by_text("Filters").click()
+    page.get_by_label("Lowest score").fill("0.01")
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => location.search.includes('min_score=0.01')")
+    page.locator("#results .tile").first.wait_for()
+    shared = page.url
+    assert re.search(r"/search\?q=a(\+|%20)purple(\+|%20)cross&min_score=0\.01$", shared), "only the fields given"
+    other = browser.new_context(base_url=cluster.web_url).new_page()
+    other.goto(shared)  # someone else opens the link: the same search, filter included
+    assert other.locator("#results .video-group").first.locator(".video-name").inner_text() == "more.webm"
+    assert other.get_by_label("Lowest score").input_value() == "0.01"
+    other.context.close()
+    page.get_by_label("Describe a scene").fill("a blue square")
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => location.search.includes('blue')")
+    page.go_back()
+    page.wait_for_function("() => location.search.includes('purple')")
+    assert page.get_by_label("Describe a scene").input_value() == "a purple cross"
+
+
+def test_the_keyboard_alone_searches_moves_between_hits_plays_and_closes(page):
+    page.goto("/library")
+    page.keyboard.press("/")  # not on the search page: nothing to focus, nothing breaks
+    page.goto("/")
+    page.keyboard.press("/")
+    assert page.evaluate("() => document.activeElement.id") == "q"
+    page.keyboard.type("a red circle")
+    page.keyboard.press("Enter")
+    page.locator("#results .tile").first.wait_for()
+    page.locator("#results a.play").first.focus()
+    page.keyboard.press("ArrowRight")
+    second = page.locator("#results a.play").nth(1)
+    assert second.evaluate("link => link === document.activeElement"), "the arrow keys move between hits"
+    page.evaluate("() => { document.getElementById('player').muted = true; }")
+    page.keyboard.press("Enter")
+    page.locator("#player-panel").wait_for(state="visible")
+    page.keyboard.press("Escape")
+    page.locator("#player-panel").wait_for(state="hidden")
+    assert page.evaluate("() => document.getElementById('player').paused")
+    page.locator("#results a.play").first.click()
+    page.get_by_role("button", name="Close player").click()
+    assert page.locator("#player-panel").is_hidden()
+
+
+def test_no_page_asks_for_something_missing(page, videos):
+    missing = []
+    page.on("response", lambda response: missing.append(response.url) if response.status == 404 else None)
+    for url in ("/", "/library", f"/index?path={videos[0].resolve()}", "/search?q=a+red+circle"):
+        page.goto(url)
+        page.wait_for_load_state("networkidle")
+    assert missing == [], "every page's requests (the favicon too) are answered"
+
+
+def test_axe_finds_no_serious_accessibility_violations(page, videos):
+    if not AXE.exists():
+        if _in_ci():
+            pytest.fail(f"{AXE} is missing; make node-deps installs axe-core (tools/package.json)")
+        pytest.skip(f"{AXE} is absent: run `make node-deps` (axe-core from npm) for the accessibility check")
+    page.goto("/search?q=a+red+circle")
+    watch = page.locator("#results a.play").first.get_attribute("href")
+    found = {}
+    for url in ("/", "/search?q=a+red+circle", "/library", "/index", f"/index?path={videos[0].resolve()}", watch):
+        page.goto(url)
+        page.wait_for_load_state("networkidle")
+        page.evaluate(AXE.read_text())  # evaluated, not a <script>: the page's CSP allows only its own
+        violations = page.evaluate("""async () => (await axe.run(document, {resultTypes: ['violations']}))
+            .violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
+            .map(v => v.id + ': ' + v.help + ' — ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join('; '))""")
+        if violations:
+            found[url] = violations
+    assert found == {}, found

@@ -1,5 +1,6 @@
 """The library page's watched-folders section: the Indexer's libraries and their state,
-from the real services (a note, not an error page, when the Indexer cannot say)."""
+from the real services (a note, not an error page, when the Indexer cannot say); and the
+index page getting the Indexer's skip-unchanged rule like every client."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import time
 
 from starlette.testclient import TestClient
 
-from tests.web.conftest import web_settings
+from tests.cli.conftest import make_video
+from tests.web.conftest import csrf, web_settings
 from videosearch.indexer.client import IndexerClient
 from videosearch.web.app import create_app
 
@@ -41,3 +43,17 @@ def test_the_library_page_lives_without_the_indexer(live_services):
                                                     rpc_timeout_s=2.0))) as web:
         page = web.get("/library")
     assert page.status_code == 200 and "watched folders unknown:" in page.text and "unreachable" in page.text
+
+
+def test_indexing_from_the_page_skips_unchanged_files_without_hashing(web, live_services):
+    folder = live_services.root / "page-rescan"
+    make_video(folder / "clip.mp4", seed=95)
+    with IndexerClient(live_services.addresses["indexer"]) as indexer:
+        first = web.post("/index/jobs", data={"path": str(folder)}, headers=csrf(web) | {"hx-request": "true"})
+        [job_id] = re.findall(r'data-job-id="([^"]+)"', first.text)
+        assert indexer.wait(job_id).state.value == "succeeded"
+        again = web.post("/index/jobs", data={"path": str(folder)}, headers=csrf(web) | {"hx-request": "true"})
+        [second_id] = re.findall(r'data-job-id="([^"]+)"', again.text)
+        assert "unchanged" in again.text
+        job = indexer.get(second_id)
+        assert job.unchanged and job.state.value == "succeeded" and "hash" not in job.stage_seconds

@@ -59,6 +59,27 @@ try {
     max_difference: Math.max(...streamed.flatMap((r, i) => Array.from(tensorRows(r.embeddings)[0], (v, j) => Math.abs(v - imageRows[i][j])))),
   };
 
+  // Pages: the best moments one at a time, following next_page_token, against one call for all.
+  const whole = await services.searcher.search({ text: query, mode: 'SEARCH_MODE_SCENES', top_k: 4 });
+  const paged = [];
+  let token = '';
+  for (let page = 0; page < 10; page += 1) {
+    const answer = await services.searcher.search({ text: query, mode: 'SEARCH_MODE_SCENES', top_k: 1, page_token: token });
+    paged.push(...answer.scenes.map((hit) => `${hit.video_id}:${hit.scene.index}:${hit.moment.index}`));
+    token = answer.next_page_token;
+    if (!token || paged.length >= whole.scenes.length) break;
+  }
+  out.pages = { paged, whole: whole.scenes.map((hit) => `${hit.video_id}:${hit.scene.index}:${hit.moment.index}`) };
+  const listed = await services.searcher.listVideos({ page_size: 1 });
+  out.list_videos = { first_page: listed.videos.map((v) => v.video_id), total_size: listed.total_size };
+
+  // A scene's thumbnail: JPEG bytes (a Buffer), its size and where in the video it was taken.
+  const { thumbnail } = await services.searcher.getSceneThumbnail({ video_id: done.video_id, scene_index: 0 });
+  out.thumbnail = {
+    jpeg_start: thumbnail.image_jpeg.subarray(0, 3).toString('hex'), bytes: thumbnail.image_jpeg.length,
+    width: thumbnail.width, height: thumbnail.height, frame: int64ToNumber(thumbnail.frame), seconds: thumbnail.seconds,
+  };
+
   try {
     await services.searcher.listVideos({ page_token: 'not-a-token' });
     out.bad_page_token = 'accepted';

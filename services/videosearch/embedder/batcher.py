@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from videosearch.common.errors import ResourceExhausted, Unavailable
+from videosearch.common.priority import run_in_background
 from videosearch.embedder.defaults import DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_QUEUE_IMAGES, DEFAULT_MAX_WAIT_MS
 
 log = logging.getLogger(__name__)
@@ -127,6 +128,7 @@ class DynamicBatcher:
         max_queue_images: int = DEFAULT_MAX_QUEUE_IMAGES,
         workers: int = 1,
         name: str = "embedder-batcher",
+        nice: int = 0,
     ) -> None:
         if max_batch_size < 1:
             raise ValueError(f"max_batch_size must be at least 1, got {max_batch_size}")
@@ -137,6 +139,7 @@ class DynamicBatcher:
         if max_queue_images < 1:
             raise ValueError(f"max_queue_images must be at least 1, got {max_queue_images}")
         self.pipeline = pipeline
+        self.nice = nice  # the workers' nice value (0: as the process), see common/priority.py
         self.max_batch_size = max_batch_size
         self.max_wait = max_wait_ms / 1000.0
         self.max_queue_images = max_queue_images
@@ -275,6 +278,8 @@ class DynamicBatcher:
         return taken
 
     def _run(self) -> None:
+        # Before the first forward pass: the torch (OpenMP) threads this worker starts inherit it.
+        run_in_background(self.nice)
         while True:
             parts = self._next_batch()
             if parts is None:

@@ -55,12 +55,14 @@ class EmbedderClient(ServiceClient):
         self._pin.forget()
         self._info = None
 
-    def transcribe_audio(self, pcm: np.ndarray, language: str = "") -> list[tuple[float, float, str, str]]:
+    def transcribe_audio(self, pcm: np.ndarray, language: str = "", timeout: float | None = None,
+                         ) -> list[tuple[float, float, str, str]]:
         """Transcribes int16 mono 16 kHz ``pcm``: (start, end, text, language) per phrase heard,
-        times in seconds from the start of ``pcm``."""
+        times in seconds from the start of ``pcm``. ``timeout``: this call's deadline (default
+        the client's): a recognizer on a CPU can take longer than an image batch."""
         request = embedder_pb2.TranscribeAudioRequest(
             pcm_s16le=np.ascontiguousarray(pcm, dtype="<i2").tobytes(), sample_rate_hertz=16_000, language=language)
-        response = self._call(self._stub.TranscribeAudio, request)
+        response = self._call(self._stub.TranscribeAudio, request, timeout=timeout)
         return [(s.start_seconds, s.end_seconds, s.text, s.language) for s in response.segments]
 
     def embed_images(self, pixels: np.ndarray) -> np.ndarray:

@@ -9,6 +9,9 @@ DEFAULT_MAX_WAIT_MS = 5.0
 DEFAULT_MAX_QUEUE_IMAGES = 1024
 DEFAULT_MAX_IMAGES_PER_REQUEST = 256
 DEFAULT_MAX_TEXTS_PER_REQUEST = 256
+# Nice value of the image forward passes (index batches): text queries, embedded on the RPC
+# threads at normal priority, get the cores first when both want them (common/priority.py).
+DEFAULT_IMAGE_NICE = 10
 # Characters per text: CLIP reads only its first 77 tokens (about 350 characters of English),
 # and tokenizing is linear in the length (1 MB of text took over 15 s), so longer texts are refused.
 MAX_TEXT_CHARS = 2048

@@ -15,6 +15,7 @@ from videosearch.common.errors import InvalidArgument
 from videosearch.embedder.batcher import BatcherStats, DynamicBatcher
 from videosearch.embedder.defaults import DEFAULT_MAX_QUEUE_IMAGES, DEFAULT_MAX_WAIT_MS
 from videosearch.embedder.model import ClipEmbedder
+from videosearch.embedder.model_notice import read_notice
 from videosearch.embedder.types import ModelInfo
 
 log = logging.getLogger(__name__)
@@ -31,8 +32,10 @@ class EmbeddingEngine:
         max_images_per_request: int | None = None,
         max_texts_per_request: int | None = None,
         forward_workers: int = 1,
+        image_nice: int = 0,
     ) -> None:
         self.model = model
+        self.notice = read_notice(getattr(model, "source", ""))
         self.max_batch_size = max_batch_size or model.max_batch_size
         self.max_images_per_request = max_images_per_request or model.max_images_per_request
         self.max_texts_per_request = max_texts_per_request or model.max_texts_per_request
@@ -42,11 +45,13 @@ class EmbeddingEngine:
             max_wait_ms=max_wait_ms,
             max_queue_images=max_queue_images,
             workers=forward_workers,
+            nice=image_nice,
         )
 
     def model_info(self) -> ModelInfo:
         return dataclasses.replace(
             self.model.model_info(),
+            notice=self.notice,
             max_batch_size=self.max_batch_size,
             max_images_per_request=self.max_images_per_request,
             max_texts_per_request=self.max_texts_per_request,

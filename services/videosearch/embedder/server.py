@@ -69,6 +69,7 @@ class EmbedderServer(ServiceApp[EmbedderSettings]):
             max_images_per_request=s.max_images_per_request,
             max_texts_per_request=s.max_texts_per_request,
             forward_workers=s.forward_workers,
+            image_nice=s.image_nice,
         )
         if self.metrics is not None:
             watch_batcher(self.metrics, self.engine.batcher)

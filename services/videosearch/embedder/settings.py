@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from videosearch.common import defaults
 from videosearch.common.settings import BaseServiceSettings, load_settings, message_setting, port_setting, setting
 from videosearch.embedder.defaults import (
+    DEFAULT_IMAGE_NICE,
     DEFAULT_MAX_BATCH_SIZE,
     DEFAULT_MAX_IMAGES_PER_REQUEST,
     DEFAULT_MAX_QUEUE_IMAGES,
@@ -39,6 +40,9 @@ class EmbedderSettings(BaseServiceSettings):
     forward_workers: int = setting(
         1, "threads running forward passes side by side; with N > 1 and torch-threads 0, each gets cores/N torch threads"
     )
+    image_nice: int = setting(
+        DEFAULT_IMAGE_NICE, "nice value (0-19) of the image forward passes, so that text queries, embedded at normal "
+        "priority, get the cores first on a busy machine; 0 runs them at the process's priority")
     torch_threads: int = setting(0, "torch intra-op threads; 0 keeps torch's default (or cores/forward-workers)")
     share_port: bool = setting(
         False, "let several Embedder processes listen on this one port (SO_REUSEPORT: the kernel spreads "

@@ -11,9 +11,9 @@
   Embedder's device. Hub ids download at start-up like CLIP ids do.
 * ``none``: no recognizer; TranscribeAudio answers FAILED_PRECONDITION.
 
-``SpeechHost`` runs one recognizer on its own worker thread, one request at a time, so audio
-never waits behind image batches and image batches never wait behind audio (the image batcher
-has its own worker); waiting audio is bounded in seconds (RESOURCE_EXHAUSTED past it).
+``SpeechHost`` runs one recognizer in a worker process of its own, one request at a time, so
+audio never waits behind image batches and image batches never wait behind audio (nor behind
+the recognizer's hold on the GIL); waiting audio is bounded in seconds (RESOURCE_EXHAUSTED past it).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from typing import Protocol
 
 import numpy as np
 
-from videosearch.common.errors import FailedPrecondition, InvalidArgument, ResourceExhausted
+from videosearch.common.errors import FailedPrecondition, InvalidArgument, ResourceExhausted, Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +83,9 @@ class PocketsphinxRecognizer:
     """PocketSphinx's shipped US English models (see the module doc)."""
 
     recognizer_id = "pocketsphinx-en-us"
+    # Its default search, not the "fast" one (ds 2, topn 2, ...): on the sentences of
+    # bench/quality/speech_wer.py the fast search ran 5x faster but missed words the default
+    # search hears (WER 0.87 against 0.85, "quarterly" lost in the tests' sentence).
     _FILLERS = {"<s>", "</s>", "<sil>", "[NOISE]", "[SPEECH]", "[BREATH]", "[COUGH]", "[UH]", "[UM]", "[SMACK]"}
 
     def __init__(self) -> None:
@@ -173,35 +176,36 @@ def make_speech_recognizer(spec: str, device: str = "cpu") -> SpeechRecognizer |
     raise InvalidArgument(f"unknown speech recognizer {spec!r}; use {SPECS}")
 
 
+def check_spec(spec: str) -> str:
+    """``spec`` when it names a recognizer make_speech_recognizer knows (nothing is loaded)."""
+    spec = spec.strip()
+    if spec in ("", "none", "pocketsphinx") or (spec.startswith("whisper:") and len(spec) > len("whisper:")):
+        return spec
+    raise InvalidArgument(f"unknown speech recognizer {spec!r}; use {SPECS}")
+
+
+def transcribe_chunk(recognizer: SpeechRecognizer, pcm: np.ndarray, language: str) -> list[SpeechSegment]:
+    return [] if rms(pcm) < SILENCE_RMS else recognizer.transcribe(pcm, language)
+
+
 class SpeechHost:
-    """One recognizer, loaded on first use, run on its own thread (see the module doc)."""
+    """One recognizer in a worker process of its own (videosearch.embedder.speech_worker),
+    started on first use, one request at a time (see the module doc). A process, not a thread:
+    PocketSphinx holds the GIL through a whole chunk (measured: 11 s for 22 s of audio), which
+    stalled the Embedder's event loop and image batches until EmbedImages calls ran out of time."""
 
     def __init__(self, spec: str, device: str = "cpu", max_queued_seconds: float = DEFAULT_MAX_QUEUED_SECONDS) -> None:
-        self.spec = spec
+        self.spec = check_spec(spec)
         self._device = device
-        self._recognizer: SpeechRecognizer | None = None
-        self._loaded = False
         self._lock = threading.Lock()
-        self._load_lock = threading.Lock()
         self._queued_seconds = 0.0
         self._max_queued = max_queued_seconds
-        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="speech")
+        self._caller = ThreadPoolExecutor(max_workers=1, thread_name_prefix="speech")  # waits on the worker's pipe
+        self._worker = None  # subprocess.Popen, started by the first request
 
     @property
     def enabled(self) -> bool:
-        return self.spec.strip() not in ("", "none")
-
-    def _get(self) -> SpeechRecognizer:
-        with self._load_lock:  # (only the worker thread loads; never the event loop's lock)
-            if not self._loaded:
-                try:
-                    self._recognizer = make_speech_recognizer(self.spec, self._device)
-                except (ImportError, OSError, ValueError) as exc:
-                    raise FailedPrecondition(f"the speech recognizer {self.spec!r} could not be loaded ({exc}); "
-                                             "install it or start the embedder with another --speech-recognizer") from exc
-                self._loaded = True
-        assert self._recognizer is not None
-        return self._recognizer
+        return self.spec not in ("", "none")
 
     def submit(self, pcm_bytes: bytes, sample_rate: int, language: str = "") -> Future:
         """Checks a request and queues it; the Future's result is (recognizer id, segments)."""
@@ -221,18 +225,35 @@ class SpeechHost:
                 raise ResourceExhausted(f"{self._queued_seconds:.0f} s of audio are already waiting for the speech "
                                         "recognizer; retry later")
             self._queued_seconds += seconds
-        pcm = np.frombuffer(pcm_bytes, dtype="<i2")
 
         def run():
             try:
-                recognizer = self._get()
-                silent = rms(pcm) < SILENCE_RMS
-                return recognizer.recognizer_id, [] if silent else recognizer.transcribe(pcm, language)
+                return self._ask(bytes(pcm_bytes), language)
             finally:
                 with self._lock:
                     self._queued_seconds -= seconds
 
-        return self._worker.submit(run)
+        return self._caller.submit(run)
+
+    def _ask(self, pcm_bytes: bytes, language: str):
+        from videosearch.embedder import speech_worker
+
+        if self._worker is None or self._worker.poll() is not None:
+            self._worker = speech_worker.start(self.spec, self._device)
+        try:
+            speech_worker.send(self._worker.stdin, (pcm_bytes, language))
+            answer = speech_worker.receive(self._worker.stdout)
+        except (OSError, EOFError) as exc:
+            self._worker.kill()
+            self._worker = None
+            raise Unavailable(f"the speech recognizer's worker process ended ({exc}); retry (it restarts), "
+                              "and see the embedder's log") from exc
+        if answer[0] == "ok":
+            return answer[1], [SpeechSegment(*segment) for segment in answer[2]]
+        _, kind, message = answer
+        raise {"FailedPrecondition": FailedPrecondition, "InvalidArgument": InvalidArgument}.get(kind, Unavailable)(message)
 
     def close(self) -> None:
-        self._worker.shutdown(wait=False, cancel_futures=True)
+        self._caller.shutdown(wait=False, cancel_futures=True)
+        if self._worker is not None and self._worker.poll() is None:
+            self._worker.kill()

@@ -60,6 +60,8 @@ class IndexerApp(ServiceApp[IndexerSettings]):
             retry=RetryPolicy(total_s=settings.dependency_retry_s), roots=roots,
             decoder=decoder_settings(settings), reuse_max_difference=reuse_max_difference(settings),
             transcriber=self.embedder, text_recognizer=make_text_recognizer(threads=settings.ocr_threads),
+            speech_timeout_s=settings.speech_timeout_s,
+            nice=settings.job_nice,
         )
         self.job_metrics: IndexerMetrics | None = None  # set by start, with the metrics registry
         self.jobs = JobManager(

@@ -33,6 +33,8 @@ class IndexerSettings(OutgoingCallSettings, BaseServiceSettings):
         False, "index files that have more than one hard link (refused by default: a hard link inside a root may be "
                "a file outside it)")
     workers: int = setting(2, "videos indexed at the same time")
+    job_nice: int = setting(10, "nice value (0-19) of indexing's threads (decoding, hashing): searches on the same "
+                                "machine get the cores first; 0 runs jobs at the process's priority")
     max_queued_jobs: int = setting(1000, "jobs waiting for a worker before submissions are refused")
     finished_jobs_kept: int = setting(1000, "finished jobs remembered for Get/List/Watch")
     detector: str = setting(_JOB.detector, "default cut detector: content, adaptive, threshold, hash or a+b")
@@ -79,6 +81,8 @@ class IndexerSettings(OutgoingCallSettings, BaseServiceSettings):
     subtitles: bool = setting(_JOB.subtitles, "default: read subtitle streams and subtitle files beside videos")
     speech: bool = setting(_JOB.speech, "default: transcribe audio with the Embedder's speech recognizer")
     on_screen_text: bool = setting(_JOB.on_screen_text, "default: read on-screen text (OCR) in sampled frames")
+    speech_timeout_s: float = setting(
+        600.0, "deadline of each call transcribing a chunk of audio (about 30 s) on the Embedder's speech recognizer")
     ocr_threads: int = setting(1, "onnxruntime threads of on-screen text reading (it runs beside decoding and embedding)")
     decoder_threads: int = setting(
         decoding.DEFAULT_DECODER_THREADS, "FFmpeg decoder threads per video (0: one per core, at most 16)")

@@ -48,9 +48,13 @@ class SearcherServer(ServiceApp[SearcherSettings]):
     def open(self, text_embedder: TextEmbedder | None = None) -> Searcher:
         s = self.settings
         if text_embedder is None and s.embedder_address:
-            from videosearch.searcher.text_embedder import RemoteTextEmbedder
+            from videosearch.searcher.text_embedder import RemoteTextEmbedder, text_queries_waiting
 
+            # The bound protects the server's threads (a stalled Embedder must leave vector search and
+            # health some): half of them may wait on the Embedder, not a fixed 8 that refused text
+            # queries from 32 clients on a healthy but busy Embedder.
             text_embedder = RemoteTextEmbedder(s.embedder_address, timeout=s.embedder_timeout,
+                                               max_in_flight=text_queries_waiting(s.server_threads),
                                                security=s.client_security())
         self.text_embedder = text_embedder
         self.searcher = Searcher.open(s, text_embedder)

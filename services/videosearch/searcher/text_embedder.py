@@ -22,6 +22,12 @@ from videosearch.embedder.client import EmbedderClient
 from videosearch.embedder.types import ModelInfo
 
 DEFAULT_MAX_IN_FLIGHT = 8
+
+
+def text_queries_waiting(server_threads: int) -> int:
+    """Text queries that may wait on the Embedder at once: half the server's threads, so a
+    stalled Embedder leaves the other half to vector search and health."""
+    return max(1, server_threads // 2)
 DEFAULT_SLOT_WAIT_S = 0.25  # long enough for a healthy Embedder under a burst, short enough to free threads
 
 

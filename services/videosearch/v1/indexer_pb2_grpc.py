@@ -89,7 +89,11 @@ class IndexerServiceServicer:
     """
 
     def SubmitIndexJob(self, request, context):
-        """Queues a video for indexing and returns its job at once. Returns
+        """Queues a video for indexing and returns its job at once; for a file that a
+        stored video has at this path with the same size and modification time, the
+        job has succeeded already (`unchanged`, nothing hashed; `force` turns this
+        off), and once a job stores other content at a path, the videos that listed
+        that path get it marked missing. Returns
         INVALID_ARGUMENT for an empty path or bad options, PERMISSION_DENIED for a
         path outside the allowed roots, NOT_FOUND for a missing file,
         RESOURCE_EXHAUSTED when the job queue is full.
@@ -154,7 +158,8 @@ class IndexerServiceServicer:
         is not a directory, PERMISSION_DENIED for a folder outside the allowed roots,
         NOT_FOUND for a folder that does not exist, ALREADY_EXISTS for a folder that is
         already a library, FAILED_PRECONDITION for a folder inside another library or
-        holding one, RESOURCE_EXHAUSTED when the Indexer watches its most libraries.
+        holding one, RESOURCE_EXHAUSTED when the Indexer watches its most libraries
+        or is shutting down.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

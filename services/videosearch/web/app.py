@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
@@ -26,7 +26,7 @@ from videosearch.web.body_limit import FORM_OVERHEAD_BYTES, BodyLimitMiddleware
 from videosearch.web.csrf import CsrfMiddleware
 from videosearch.web.services import ServiceClients, Services, failure_of
 from videosearch.web.settings import WebSettings
-from videosearch.web.view import is_fragment_request
+from videosearch.web.view import counted, file_size, is_fragment_request, job_view
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
@@ -66,6 +66,7 @@ class Gateway:
         self.roots = settings.roots()
         self.services = Services(settings)
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))
+        self.templates.env.filters.update(counted=counted, file_size=file_size, job_view=job_view)
 
     def clients(self, request: Request) -> ServiceClients:
         return self.services.for_token(request.cookies.get(TOKEN_COOKIE, ""))
@@ -109,6 +110,10 @@ def create_app(settings: WebSettings) -> Starlette:
     async def health(request: Request) -> Response:
         return PlainTextResponse("ok")
 
+    async def favicon(request: Request) -> Response:
+        # Browsers ask for /favicon.ico whatever the page links; the page's icon is an SVG.
+        return RedirectResponse("/static/favicon.svg", status_code=301)
+
     async def save_token(request: Request) -> Response:
         form = await request.form()
         token = str(form.get("token", "")).strip()
@@ -125,6 +130,7 @@ def create_app(settings: WebSettings) -> Starlette:
 
     routes = [
         Route("/healthz", health),
+        Route("/favicon.ico", favicon),
         Route("/token", save_token, methods=["POST"]),
         Route("/token/forget", forget_token, methods=["POST"]),
         *search_pages.routes(gateway),

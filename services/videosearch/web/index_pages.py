@@ -4,6 +4,7 @@ follow each job live (server-sent events from WatchIndexJob), cancel."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import re
 
 from starlette.requests import Request
@@ -11,12 +12,45 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from videosearch.common.errors import InvalidArgument, ResourceExhausted, VideoSearchError
+from videosearch.indexer.jobs.manager import Job
 from videosearch.web.events import JobEvents
 from videosearch.web.files import files_to_index, list_folder
 
 JOBS_SHOWN = 20
 MAX_PATHS_PER_SUBMIT = 500
 JOB_ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
+# "Clear finished" hides, in this browser, the jobs that had finished when it was pressed (the
+# Indexer keeps them: `videosearch jobs list` still shows them).
+CLEARED_COOKIE = "vs_jobs_cleared"
+# The folder browser marks files already indexed; past this many stored videos it stops looking.
+INDEXED_PATHS_LIMIT = 20_000
+
+
+def _cleared_at(request: Request) -> dt.datetime | None:
+    try:
+        return dt.datetime.fromisoformat(request.cookies.get(CLEARED_COOKIE, ""))
+    except ValueError:
+        return None
+
+
+def shown_jobs(jobs: list[Job], cleared_at: dt.datetime | None) -> list[Job]:
+    """The jobs the table shows: all but those finished before "Clear finished" was pressed."""
+    if cleared_at is None:
+        return jobs
+    return [j for j in jobs if not (j.state.finished and j.update_time <= cleared_at)]
+
+
+def indexed_paths(searcher) -> set[str]:
+    """Every stored file path (each video's locations), for the folder browser's marks."""
+    paths: set[str] = set()
+    token, seen = "", 0
+    while seen < INDEXED_PATHS_LIMIT:
+        videos, token, _ = searcher.list_videos(1000, token)
+        seen += len(videos)
+        paths.update(location.path for video in videos for location in video.locations if not location.missing)
+        if not token:
+            break
+    return paths
 
 
 def routes(gateway) -> list[Route]:
@@ -24,14 +58,16 @@ def routes(gateway) -> list[Route]:
 
     async def index_page(request: Request) -> Response:
         folder = request.query_params.get("path", "")
-        context = {"section": "index", "listing": None, "roots": [str(r) for r in gateway.roots], "jobs": []}
+        context = {"section": "index", "listing": None, "roots": [str(r) for r in gateway.roots], "jobs": [],
+                   "indexed": set()}
         try:
             # The Indexer call first: it is what checks the visitor's token, and a folder's
             # entries are shown only to a visitor the Indexer would let index them.
             jobs, _ = await gateway.call(gateway.clients(request).indexer.list_page, JOBS_SHOWN)
-            context["jobs"] = jobs
+            context["jobs"] = shown_jobs(jobs, _cleared_at(request))
             if folder:
                 context["listing"] = await gateway.call(list_folder, folder, gateway.roots)
+                context["indexed"] = await gateway.call(indexed_paths, gateway.clients(request).searcher)
         except VideoSearchError as error:
             return gateway.error(request, error, "index.html", **context)
         return gateway.render(request, "index.html", **context)
@@ -62,6 +98,17 @@ def routes(gateway) -> list[Route]:
             return gateway.error(request, error)
         return gateway.render(request, "job_rows.html", jobs=[job])
 
+    async def clear_finished(request: Request) -> Response:
+        now = dt.datetime.now(dt.timezone.utc)
+        try:
+            jobs, _ = await gateway.call(gateway.clients(request).indexer.list_page, JOBS_SHOWN)
+        except VideoSearchError as error:
+            return gateway.error(request, error)
+        response = gateway.render(request, "job_rows.html", jobs=shown_jobs(jobs, now))
+        response.set_cookie(CLEARED_COOKIE, now.isoformat(), httponly=True, samesite="strict",
+                            secure=gateway.settings.secure_cookies)
+        return response
+
     async def events(request: Request) -> Response:
         try:
             job_ids = list(dict.fromkeys(_job_id(j) for j in request.query_params.getlist("job")))
@@ -87,6 +134,7 @@ def routes(gateway) -> list[Route]:
     return [
         Route("/index", index_page),
         Route("/index/jobs", submit, methods=["POST"]),
+        Route("/index/jobs/clear-finished", clear_finished, methods=["POST"]),
         Route("/index/jobs/{job_id}/cancel", cancel, methods=["POST"]),
         Route("/index/events", events),
     ]

@@ -4,6 +4,7 @@ filmstrip, and deleting a video; above them, the folders the Indexer watches."""
 from __future__ import annotations
 
 import asyncio
+from pathlib import PurePath
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -52,9 +53,13 @@ def routes(gateway) -> list[Route]:
     async def delete(request: Request) -> Response:
         try:
             video_id = checked_id(request.path_params["video_id"])
-            scenes = await gateway.call(gateway.clients(request).searcher.delete_video, video_id)
+            searcher = gateway.clients(request).searcher
+            video, _ = await gateway.call(searcher.get_video, video_id)
+            scenes = await gateway.call(searcher.delete_video, video_id)
+            _, _, total = await gateway.call(searcher.list_videos, 1, "")  # the header's count, swapped in too
         except VideoSearchError as error:
             return gateway.error(request, error)
-        return gateway.render(request, "deleted.html", video_id=video_id, scenes=scenes)
+        return gateway.render(request, "deleted.html", video_id=video_id, name=PurePath(video.uri).name or video_id,
+                              scenes=scenes, total=total)
 
     return [Route("/library", library), Route("/library/{video_id}/delete", delete, methods=["POST"])]

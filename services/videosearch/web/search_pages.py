@@ -6,17 +6,19 @@ POST (multipart), protected against cross-site requests like every other POST.""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import PurePath
 
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from videosearch.common.errors import InvalidArgument, VideoSearchError
+from videosearch.common.errors import InvalidArgument, NotFound, VideoSearchError
 from videosearch.searcher.types import QueryTerm, SceneRef, SearchFilter, SearchParams
 from videosearch.web.view import is_fragment_request, result_groups
 
@@ -61,7 +63,7 @@ class SearchForm:
             min_duration_seconds=_number(f, "min_duration"), max_duration_seconds=_number(f, "max_duration"),
             indexed_after=_day(f, "indexed_after"),
             indexed_before=_day(f, "indexed_before", next_day=True),
-            min_score=_number(f, "min_score"),
+            min_relevance=_number(f, "min_score"),  # the form's "lowest relevance", calibrated 0..1
         )
 
     def query_string_items(self) -> list[tuple[str, str]]:
@@ -116,11 +118,16 @@ def routes(gateway) -> list[Route]:
     max_image_bytes = gateway.settings.max_upload_mb * 1024 * 1024
 
     async def run(request: Request, form: SearchForm, page_token: str = "") -> Response:
-        context = {"section": "search", "form": form, "groups": None, "next_page_token": "", "result": None}
+        context = {"section": "search", "form": form, "groups": None, "next_page_token": "", "result": None,
+                   "like_name": ""}
         template = "results.html" if is_fragment_request(request) else "search.html"
         if not form.asked:
             return gateway.render(request, template, **context)
         try:
+            if form.video_id and template == "search.html":  # "like scene 1 of shapes.mp4", not of an id
+                with contextlib.suppress(NotFound):
+                    video, _ = await gateway.call(gateway.clients(request).searcher.get_video, form.video_id)
+                    context["like_name"] = PurePath(video.uri).name
             params = SearchParams(top_k=gateway.settings.results_per_page, scenes_per_video=SCENES_PER_VIDEO,
                                   filter=form.search_filter(), page_token=page_token)
             searcher = gateway.clients(request).searcher

@@ -17,6 +17,7 @@ from typing import Protocol
 
 import numpy as np
 
+from videosearch.common.priority import run_in_background
 from videosearch.common.errors import Cancelled, NotFound
 from videosearch.embedder.types import ModelInfo
 from videosearch.indexer.media import facade as media
@@ -108,8 +109,11 @@ class IndexPipeline:
         moments: MomentSettings = MomentSettings(), limits: MediaLimits = MediaLimits(),
         retry: RetryPolicy = RetryPolicy(), roots: AllowedRoots | None = None,
         decoder: DecoderSettings = DecoderSettings(), reuse_max_difference: float = DEFAULT_MAX_DIFFERENCE,
-        transcriber: Transcriber | None = None, text_recognizer: TextRecognizer | None = None,
+        transcriber: Transcriber | None = None, text_recognizer: TextRecognizer | None = None, nice: int = 0,
+        speech_timeout_s: float | None = None,
     ) -> None:
+        self._nice = nice  # of the threads indexing runs on (decode, hash), see common/priority.py
+        self._speech_timeout_s = speech_timeout_s
         self._embedder = embedder
         self._transcriber = transcriber  # speech (IndexOptions.speech): the Embedder's TranscribeAudio
         self._text_recognizer = text_recognizer  # on-screen text (IndexOptions.on_screen_text)
@@ -129,6 +133,7 @@ class IndexPipeline:
         self._hash_pool.shutdown(wait=False, cancel_futures=True)
 
     def __call__(self, job: Job, handle: JobHandle) -> None:
+        run_in_background(self._nice)  # searches first; the decoder's threads, started below, inherit it
         clock = StageClock()
         try:
             self._index(job, handle, clock)
@@ -204,6 +209,7 @@ class IndexPipeline:
         return self._hash_pool.submit(self._hash_and_check, job, opened, model_id, clock)
 
     def _hash_and_check(self, job: Job, opened: OpenedFile, model_id: str, clock: StageClock) -> tuple[str, bool]:
+        run_in_background(self._nice)
         with clock.timing("hash"), failures_of(Dependency.VIDEO_FILE), opened.named():
             sha256 = media.sha256_file(opened.reader_path)
         return sha256, not job.options.force and self._already_indexed(sha256[:16], model_id)
@@ -243,7 +249,8 @@ class IndexPipeline:
 
         text = VideoText(job.path, TextChoice(options.subtitles, options.speech, options.on_screen_text),
                          limits=self._limits, roots=self._roots, transcriber=self._transcriber,
-                         recognizer=self._text_recognizer, clock=clock, should_stop=should_stop)
+                         recognizer=self._text_recognizer, clock=clock, should_stop=should_stop,
+                         speech_timeout_s=self._speech_timeout_s)
         try:
             return self._decode_pass(job, opened, handle, info, hashing, clock, text, should_stop, already_indexed,
                                      on_decode_progress, detecting)

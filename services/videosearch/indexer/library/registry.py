@@ -43,6 +43,7 @@ class Libraries:
         self._lock = threading.Lock()
         self._watchers: dict[str, FolderWatcher] = {}
         self._started = False
+        self._closed = False
 
     def start(self, configured: tuple[str, ...] = ()) -> None:
         """Watches the stored libraries, then adds each of ``configured`` (the --library
@@ -51,7 +52,7 @@ class Libraries:
         with self._lock:
             self._started = True
             for entry in self._load():
-                self._watch(entry["path"], dt.datetime.fromisoformat(entry["create_time"]))
+                self._watch(entry["path"], dt.datetime.fromisoformat(entry["create_time"]), entry.get("device"))
         for path in configured:
             try:
                 self.add(path)
@@ -63,6 +64,8 @@ class Libraries:
     def add(self, path: str) -> LibraryStatus:
         folder = self._folder(path)
         with self._lock:
+            if self._closed:
+                raise ResourceExhausted("the indexer is shutting down; add the library once it is back")
             if folder in self._watchers:
                 raise AlreadyExists(f"{folder} is already a library; `videosearch libraries list` shows it")
             for other in self._watchers:
@@ -100,13 +103,14 @@ class Libraries:
     def job_ended(self, job: Job) -> None:
         with self._lock:
             watchers = list(self._watchers.values())
-        for watcher in watchers:
-            if watcher.owns(job.job_id):
-                watcher.job_ended(job)
+        for watcher in watchers:  # each picks its own (by job id, or by the path it is submitting)
+            watcher.job_ended(job)
 
     def close(self) -> None:
         with self._lock:
-            watchers, self._watchers = list(self._watchers.values()), {}
+            # Stopped, not removed: the state file keeps them for the next start.
+            self._closed = True
+            watchers = list(self._watchers.values())
         for watcher in watchers:
             watcher.stop()
 
@@ -129,12 +133,13 @@ class Libraries:
                                   "`videosearch index`)")
         return str(real)
 
-    def _watch(self, folder: str, created: dt.datetime) -> FolderWatcher:
+    def _watch(self, folder: str, created: dt.datetime, device: int | None = None) -> FolderWatcher:
         """(With the lock held.)"""
         root = Path(folder)
         watcher = FolderWatcher(
             LibraryStatus(path=folder, create_time=created, rescan_s=self._times.rescan_s), self._upkeep,
-            self._submit, lambda p: under(p, root) and self._roots.contains(Path(p)), self._times)
+            self._submit, lambda p: under(p, root) and self._roots.contains(Path(p)), self._times,
+            device=device, on_device=self._device_learned)
         self._watchers[folder] = watcher
         if self._started:
             watcher.start()
@@ -142,6 +147,11 @@ class Libraries:
 
     def _submit(self, path: str) -> Job:
         return self._upkeep.submit(self._roots.resolve(path), self._options)
+
+    def _device_learned(self) -> None:
+        """A watcher found files on a device it did not know: remembered in the state file."""
+        with self._lock:
+            self._save()
 
     def _load(self) -> list[dict]:
         if self._file is None or not self._file.exists():
@@ -154,9 +164,10 @@ class Libraries:
     def _save(self) -> None:
         """(With the lock held.) Written to a new file and renamed over the old: a crash
         leaves one or the other, never half of one."""
-        if self._file is None:
+        if self._file is None or self._closed:
             return
-        entries = [{"path": p, "create_time": w.status().create_time.isoformat()} for p, w in sorted(self._watchers.items())]
+        entries = [{"path": p, "create_time": w.status().create_time.isoformat(), "device": w.device}
+                   for p, w in sorted(self._watchers.items())]
         self._file.parent.mkdir(parents=True, exist_ok=True)
         partial = self._file.with_suffix(".json.tmp")
         with open(partial, "w") as out:

@@ -11,8 +11,9 @@ A scan compares the video files under the folder with the locations stored under
   jobs is in flight: the new path of a renamed file is recorded first, so the video keeps
   its embeddings and only the old path is marked missing;
 * a folder that cannot be read prunes nothing; nor does one that holds no video while
-  videos were indexed from it, unless this Indexer saw files in it on the same device
-  (file system) before: an unmounted share leaves its mount point empty on another device.
+  videos were indexed from it, unless files were seen in it before on the same device
+  (file system; remembered across restarts): an unmounted share leaves its mount point
+  empty on another device.
   The library shows UNAVAILABLE until the files are back (or the videos are pruned by hand).
 """
 
@@ -34,9 +35,12 @@ from videosearch.common.errors import ResourceExhausted, VideoSearchError
 from videosearch.indexer.jobs.manager import Job, JobState
 from videosearch.indexer.library.types import LibraryState, LibraryStatus
 from videosearch.indexer.library.upkeep import LibraryUpkeep, under
+from videosearch.searcher.types import VideoLocation, VideoRecord
 
 log = logging.getLogger(__name__)
 
+# Scans that only wait for a file to settle reuse a listing of the stored videos this young.
+LISTING_REUSE_S = 30.0
 # A library keeps at most this many jobs queued or running; the rest of a big first scan
 # waits its turn in the library, so the Indexer's queue stays open to other callers.
 JOBS_IN_FLIGHT = 8
@@ -78,7 +82,8 @@ class FolderWatcher:
     """Watches one library folder on two threads (notifications, scans) until ``stop``."""
 
     def __init__(self, status: LibraryStatus, upkeep: LibraryUpkeep, submit: Callable[[str], Job],
-                 checkable: Callable[[str], bool], times: WatchTimes) -> None:
+                 checkable: Callable[[str], bool], times: WatchTimes, *, device: int | None = None,
+                 on_device: Callable[[], None] = lambda: None) -> None:
         self.folder = Path(status.path)
         self._upkeep = upkeep
         self._submit = submit
@@ -89,9 +94,18 @@ class FolderWatcher:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._in_flight: dict[str, str] = {}  # path -> id of its unfinished job
+        # A job can end before its submit call returns here: paths being submitted, and jobs that did so.
+        self._submitting: set[str] = set()
+        self._ended_early: dict[str, Job] = {}
         self._pending: dict[str, tuple[int, int, float]] = {}  # path -> (size, mtime, first seen so)
         self._failed: dict[str, tuple[int, int]] = {}  # path -> the facts its job failed on: not retried until changed
-        self._device: int | None = None  # st_dev of the folder when a scan last found files in it
+        # st_dev of the folder when a scan last found files in it (kept across restarts by the
+        # registry, told through on_device): an empty folder on that device was emptied, on another unmounted.
+        self.device = device
+        self._on_device = on_device
+        self._videos: list[VideoRecord] = []  # the last listing of the stored videos, and when it was made
+        self._listed_at = -LISTING_REUSE_S
+        self._relist = True  # set when a job of the library ends: its video changed the listing
         self._threads = [threading.Thread(target=self._scan_loop, name=f"library-scan {self.folder}", daemon=True),
                          threading.Thread(target=self._notify_loop, name=f"library-watch {self.folder}", daemon=True)]
 
@@ -112,28 +126,31 @@ class FolderWatcher:
         with self._lock:
             return dataclasses.replace(self._status, files_queued=len(self._in_flight) + len(self._pending))
 
-    def owns(self, job_id: str) -> bool:
-        with self._lock:
-            return job_id in self._in_flight.values()
-
     def job_ended(self, job: Job) -> None:
-        """A job this library submitted finished: count it, and scan again (a rename's old
-        path can be pruned once the new one is recorded)."""
+        """A job finished (any job of the Indexer: the library picks its own): count it, and
+        scan again (a rename's old path can be pruned once the new one is recorded)."""
         with self._lock:
             path = next((p for p, job_id in self._in_flight.items() if job_id == job.job_id), None)
             if path is None:
+                if job.path in self._submitting:  # ended before its submission returned here
+                    self._ended_early[job.job_id] = job
                 return
             del self._in_flight[path]
-            if job.state is JobState.SUCCEEDED:
-                self._update(files_indexed=self._status.files_indexed + 1)
-            elif job.state is JobState.FAILED:
-                try:
-                    stat = os.stat(path)
-                    self._failed[path] = (stat.st_size, stat.st_mtime_ns)
-                except OSError:
-                    pass
-                self._error_locked(f"indexing {job.path} failed: {job.error}")
+            self._ended_locked(path, job)
         self._wake.set()
+
+    def _ended_locked(self, path: str, job: Job) -> None:
+        """(With the lock held.)"""
+        self._relist = True
+        if job.state is JobState.SUCCEEDED:
+            self._update(files_indexed=self._status.files_indexed + 1)
+        elif job.state is JobState.FAILED:
+            try:
+                stat = os.stat(path)
+                self._failed[path] = (stat.st_size, stat.st_mtime_ns)
+            except OSError:
+                pass
+            self._error_locked(f"indexing {job.path} failed: {job.error}")
 
     # -- inside ----------------------------------------------------------------
     def _update(self, **changes) -> None:
@@ -172,7 +189,7 @@ class FolderWatcher:
         next_full = 0.0
         while not self._stop.is_set():
             try:
-                self._scan()
+                self._scan(timed=time.monotonic() >= next_full)
             except VideoSearchError as exc:  # the Searcher is down or refused: try again later
                 self._error(f"scan failed: {exc}")
                 self._scan_ended()
@@ -188,7 +205,22 @@ class FolderWatcher:
             self._wake.wait(min(self._times.settle_s, next_full - now) if waiting else next_full - now)
             self._wake.clear()
 
-    def _scan(self) -> None:
+    def _listing(self, fresh: bool) -> tuple[list[VideoRecord], bool]:
+        """The stored videos, and whether they were listed just now. Scans that only wait for
+        a copy to settle reuse the last listing (a folder being filled must not list a large
+        collection every few seconds); a timed rescan, a job of the library that ended, an old
+        listing, or a prune about to change something (``fresh``) list again."""
+        with self._lock:
+            reuse = not fresh and not self._relist and time.monotonic() - self._listed_at < LISTING_REUSE_S
+            self._relist = False
+        if reuse:
+            return self._videos, False
+        videos = list(self._upkeep.catalog_videos())
+        with self._lock:
+            self._videos, self._listed_at = videos, time.monotonic()
+        return videos, True
+
+    def _scan(self, *, timed: bool = True) -> None:
         with self._lock:
             if self._status.state is not LibraryState.STARTING:
                 self._update(state=LibraryState.SCANNING)
@@ -198,13 +230,15 @@ class FolderWatcher:
         except OSError as exc:
             self._unavailable(f"cannot read the folder ({exc.strerror or exc}); check that it is there and mounted")
             return
-        videos = list(self._upkeep.catalog_videos())
-        # Present locations anywhere: a link in the folder is stored as its target, which may lie outside it.
-        stored = {loc.path: loc for video in videos for loc in video.locations if not loc.missing}
-        indexed_here = sum(under(path, self.folder) for path in stored)
-        if files:
-            self._device = device
-        elif indexed_here and device != self._device:
+        videos, fresh = self._listing(timed)
+        stored, indexed_here = self._present(videos)
+        if not files and indexed_here and not fresh:  # an emptied folder is judged on a fresh listing
+            videos, fresh = self._listing(True)
+            stored, indexed_here = self._present(videos)
+        if files and device != self.device:
+            self.device = device
+            self._on_device()
+        elif not files and indexed_here and device != self.device:
             self._unavailable(f"the folder holds no video, yet {indexed_here} were indexed from it; if it is an unmounted "
                               "share, mount it again; if you emptied it, prune: `videosearch index --prune`")
             return
@@ -217,12 +251,22 @@ class FolderWatcher:
             self._pending = {p: v for p, v in self._pending.items() if p in files}
             quiet = not self._in_flight and not self._pending
         pruned = 0
-        if quiet:  # only stats the stored locations under the folder; changes only what it finds
+        # A prune only stats the stored locations under the folder. What it would change is
+        # decided again on a fresh listing: a video may have gained a path meanwhile.
+        if quiet and self._upkeep.prune(self._checkable, dry_run=True, videos=videos).changes:
+            if not fresh:
+                videos, fresh = self._listing(True)
             report = self._upkeep.prune(self._checkable, dry_run=False, videos=videos)
             pruned = len(report.marked_missing) + len(report.removed)
         with self._lock:
             self._update(state=LibraryState.IDLE, files_seen=len(files), files_pruned=self._status.files_pruned + pruned,
                          last_scan_time=dt.datetime.now(dt.timezone.utc))
+
+    def _present(self, videos: list[VideoRecord]) -> tuple[dict[str, VideoLocation], int]:
+        """{path: location} of every present stored location (anywhere: a link in the folder is
+        stored as its target, which may lie outside it), and how many lie under the folder."""
+        stored = {loc.path: loc for video in videos for loc in video.locations if not loc.missing}
+        return stored, sum(under(path, self.folder) for path in stored)
 
     def _consider(self, path: str, facts: tuple[int, int]) -> None:
         """Submits ``path`` once its size and time have settled (and not while its job runs,
@@ -238,6 +282,7 @@ class FolderWatcher:
             if now - seen[2] < self._times.settle_s or len(self._in_flight) >= JOBS_IN_FLIGHT:
                 return
             del self._pending[path]
+            self._submitting.add(path)
         try:
             job = self._submit(path)
         except ResourceExhausted as exc:  # the queue is full (other callers' jobs): a later scan tries again
@@ -250,11 +295,17 @@ class FolderWatcher:
                 self._failed[path] = facts
             self._error(f"{path} not indexed: {exc}")
             return
+        finally:
+            with self._lock:
+                self._submitting.discard(path)
         with self._lock:
-            if not job.state.finished:
+            ended = self._ended_early.pop(job.job_id, None) or (job if job.state.finished else None)
+            if ended is None:
                 self._in_flight[path] = job.job_id
-            elif job.state is JobState.SUCCEEDED:
-                self._update(files_indexed=self._status.files_indexed + 1)
+            else:
+                self._ended_locked(path, ended)
+            if not self._submitting:
+                self._ended_early.clear()  # any left belong to other callers' jobs for the same path
 
     def _scan_ended(self) -> None:
         """A scan that failed part way leaves the state it found (not SCANNING forever)."""

@@ -35,12 +35,13 @@ from videosearch.indexer.media.timing import StageClock
 
 log = logging.getLogger(__name__)
 
-SPEECH_CHUNKS_IN_FLIGHT = 4
+SPEECH_CHUNKS_IN_FLIGHT = 2  # the recognizer is serial: one waiting keeps it busy
 OCR_SCENES_IN_FLIGHT = 4
 
 
 class Transcriber(Protocol):
-    def transcribe_audio(self, pcm: np.ndarray, language: str = "") -> list[tuple[float, float, str, str]]: ...
+    def transcribe_audio(self, pcm: np.ndarray, language: str = "", timeout: float | None = None,
+                         ) -> list[tuple[float, float, str, str]]: ...
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ class TextChoice:
 class VideoText:
     def __init__(self, path: str, choice: TextChoice, *, limits: MediaLimits, roots: AllowedRoots | None,
                  transcriber: Transcriber | None, recognizer: TextRecognizer | None, clock: StageClock,
-                 should_stop: Callable[[], bool] = lambda: False) -> None:
+                 should_stop: Callable[[], bool] = lambda: False, speech_timeout_s: float | None = None) -> None:
         self.path = path
         self.choice = choice
         self.warnings = TextWarnings()
@@ -68,6 +69,7 @@ class VideoText:
         if choice.speech and transcriber is None:
             self.warnings.add("speech was asked for but this indexer has no embedder to transcribe with")
         self._transcriber = transcriber
+        self._speech_timeout_s = speech_timeout_s
         self._speech_pool = ThreadPoolExecutor(1, thread_name_prefix="speech-call") if speech else None
         self._speech: deque[Future] = deque()
         self._speech_failed = threading.Event()
@@ -117,7 +119,7 @@ class VideoText:
             return []
         try:
             with self._clock.timing("speech"):
-                heard = self._transcriber.transcribe_audio(pcm)
+                heard = self._transcriber.transcribe_audio(pcm, timeout=self._speech_timeout_s)
         except VideoSearchError as exc:
             self._speech_failed.set()
             self.warnings.add(f"speech was not transcribed after {start_seconds:.0f} s: the embedder's speech "

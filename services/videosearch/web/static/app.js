@@ -45,6 +45,14 @@ function play(link) {
   return true;
 }
 
+function closePlayer() {
+  const p = playerParts();
+  if (!p.panel || p.panel.hidden) return false;
+  p.video.pause();
+  p.panel.hidden = true;
+  return true;
+}
+
 function explainUnplayable() {
   const p = playerParts();
   const error = p.video.error;
@@ -78,6 +86,7 @@ function wirePlayer() {
   if (!p.video || p.video.dataset.wired) return;
   p.video.dataset.wired = "true";
   document.getElementById("play-clip").addEventListener("click", playClip);
+  document.getElementById("close-player").addEventListener("click", closePlayer);
   p.video.addEventListener("loadedmetadata", () => seekToStart(p.video));
   p.video.addEventListener("error", explainUnplayable);
   if (p.video.dataset.videoId) {
@@ -116,13 +125,31 @@ function showJob(job) {
   bar.textContent = Math.round(job.percent) + " %";
   let detail = "";
   if (job.error) detail = job.error;
+  else if (job.state === "cancelled") detail = "cancelled; nothing stored";
+  else if (job.unchanged) detail = "unchanged";
   else if (job.skipped) detail = "already indexed";
-  else if (job.frames_total && !job.finished) detail = job.frames_decoded + " / " + job.frames_total + " frames, " + job.scenes_found + " scenes";
-  else if (job.scenes_found) detail = job.scenes_found + " scenes";
+  else if (job.frames_total && !job.finished) detail = job.frames_decoded + " / " + job.frames_total + " frames, " + counted(job.scenes_found, "scene");
+  else if (job.scenes_found) detail = counted(job.scenes_found, "scene");
   row.querySelector(".job-detail").textContent = detail;
   if (job.finished) {
     const cancel = row.querySelector("button.cancel");
     if (cancel) cancel.remove();
+    row.querySelector(".job-took").textContent = took((Date.parse(job.update_time) - Date.parse(job.create_time)) / 1000);
+  }
+}
+
+function counted(number, word) { return number + " " + word + (number === 1 ? "" : "s"); }
+
+function took(seconds) {  // as view.took writes it
+  if (seconds < 60) return seconds.toFixed(1) + " s";
+  const whole = Math.round(seconds);
+  return Math.floor(whole / 60) + " min " + String(whole % 60).padStart(2, "0") + " s";
+}
+
+function localTimes(root) {  // the server writes UTC; the visitor reads their own clock
+  for (const time of root.querySelectorAll("time.job-started[datetime]")) {
+    const at = new Date(time.getAttribute("datetime"));
+    if (!isNaN(at)) time.textContent = at.toLocaleTimeString();
   }
 }
 
@@ -157,9 +184,24 @@ function imageFrom(items) {
   return null;
 }
 
-async function searchWithImage(form) {
+// The image of the last image search, kept while the page is open, so that Back (and
+// Forward) to its URL shows it again; an image cannot travel in a link.
+let keptImage = null;
+
+function formQuery(form) {
+  const query = new URLSearchParams();
+  for (const [name, value] of new FormData(form)) {
+    if (typeof value === "string" && value) query.append(name, value);
+  }
+  query.append("image", keptImage && keptImage.name ? keptImage.name : "pasted");
+  return query;
+}
+
+async function searchWithImage(form, {push = true} = {}) {
   const results = document.getElementById("results");
   const indicator = document.getElementById("searching");
+  const input = imageInput();
+  if (input && input.files.length) keptImage = input.files[0];
   indicator.classList.add("htmx-request");
   try {
     const answer = await fetch("/search", {
@@ -168,6 +210,10 @@ async function searchWithImage(form) {
     });
     results.innerHTML = await answer.text();
     if (window.htmx) htmx.process(results);
+    if (push) {
+      const url = "/search?" + formQuery(form);
+      if (location.pathname + location.search !== url) history.pushState({imageSearch: true}, "", url);
+    }
     wire();
   } catch (error) {
     results.textContent = "The search did not reach the web server: " + error;
@@ -198,7 +244,10 @@ function wireImage() {
   const input = imageInput();
   if (!input || input.dataset.wired) return;
   input.dataset.wired = "true";
-  input.addEventListener("change", () => showImage(null));
+  input.addEventListener("change", () => {  // choosing an image is asking: search at once
+    showImage(null);
+    if (input.files.length) searchWithImage(document.getElementById("search-form"));
+  });
   document.getElementById("clear-image").addEventListener("click", () => {
     input.value = "";
     showImage(null);
@@ -211,8 +260,63 @@ function wireImage() {
     if (!file) return;
     event.preventDefault();
     showImage(file);
+    searchWithImage(document.getElementById("search-form"));
   });
 }
+
+// Back or Forward to an image search's URL: the kept image comes back into the form, and
+// the search runs again when the page came back without its results.
+function restoreImageSearch() {
+  if (!new URLSearchParams(location.search).has("image") || !keptImage || !imageInput()) return;
+  showImage(keptImage);
+  if (!document.querySelector("#results .video-group")) searchWithImage(document.getElementById("search-form"), {push: false});
+}
+window.addEventListener("popstate", () => setTimeout(restoreImageSearch, 0));
+document.addEventListener("htmx:historyRestore", () => { formFromUrl(); restoreImageSearch(); });
+
+// After Back or Forward the form says what the URL asks (htmx restores the results, but a
+// field's typed value is not part of the page it kept).
+function formFromUrl() {
+  const form = document.getElementById("search-form");
+  if (!form) return;
+  const query = new URLSearchParams(location.search);
+  for (const field of form.querySelectorAll("input[name]:not([type=hidden]):not([type=file])")) {
+    field.value = query.get(field.name) || "";
+  }
+}
+
+// A search's URL carries only the fields given: /search?q=a+dog&min_score=0.2, short to share.
+document.addEventListener("htmx:configRequest", (event) => {
+  if (event.detail.verb !== "get" || !event.detail.elt.closest || !event.detail.elt.closest("#search-form")) return;
+  const data = event.detail.formData;
+  if (!data) return;
+  for (const name of Array.from(new Set(data.keys()))) {
+    if (data.getAll(name).every((value) => value === "")) data.delete(name);
+  }
+});
+
+// ---- the keyboard -----------------------------------------------------------------------
+// "/" goes to the search box, Escape closes the player, the arrow keys move between hits.
+function typing(target) {
+  return target.closest("input, textarea, select, [contenteditable]") !== null;
+}
+
+document.addEventListener("keydown", (event) => {
+  if (event.ctrlKey || event.metaKey || event.altKey) return;
+  if (event.key === "Escape" && closePlayer()) { event.preventDefault(); return; }
+  if (typing(event.target)) return;
+  if (event.key === "/") {
+    const box = document.getElementById("q");
+    if (box) { event.preventDefault(); box.focus(); box.select(); }
+    return;
+  }
+  const step = {ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1}[event.key];
+  const here = event.target.closest && event.target.closest("a.play");
+  if (!step || !here) return;
+  const all = Array.from(document.querySelectorAll("a.play"));
+  const next = all[all.indexOf(here) + step];
+  if (next) { event.preventDefault(); next.focus(); }
+});
 
 // ---- start-up and after every htmx swap -----------------------------------------------
 function wire() {
@@ -220,8 +324,9 @@ function wire() {
   wireImage();
 }
 
-document.addEventListener("DOMContentLoaded", () => { wire(); followJobs(); });
+document.addEventListener("DOMContentLoaded", () => { wire(); followJobs(); localTimes(document); });
 document.addEventListener("htmx:afterSettle", (event) => {
   wire();
+  localTimes(document);
   if (event.target.id === "job-rows" || event.target.closest && event.target.closest("#job-rows")) followJobs();
 });
