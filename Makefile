@@ -116,8 +116,9 @@ demo-model: install ## Retrain the offline demo CLIP (English + Chinese captions
 	$(PY) -m videosearch.demo.train --out models/demo-clip --seed 0
 	$(PY) -m videosearch.demo.evaluate --model models/demo-clip --frames 500 --seed 12345 --record
 
-bench-embedder: install ## Embedder throughput vs the compute ceiling and the article's one-image-per-call pipeline
+bench-embedder: install ## Embedder throughput vs the compute ceiling and the article's one-image-per-call pipeline; each family's image tower in float32 and bfloat16
 	$(PY) bench/embedder/run.py --write-docs --plot
+	$(PY) bench/embedder/families.py
 
 bench-embedder-gpu: install ## The Embedder on a CUDA GPU against its raw batched forward pass (needs a GPU)
 	$(PY) bench/embedder/gpu.py --write-docs
