@@ -80,7 +80,7 @@ def test_chinese_clip_and_siglip_processes_start_with_dtype_auto_and_embed(tmp_p
     import numpy as np
     from grpc_health.v1 import health_pb2, health_pb2_grpc
     from videosearch.common.grpc_server import insecure_channel
-    from videosearch.embedder.client import EmbedderClient
+    from videosearch.client.embedder import EmbedderClient
     from videosearch.embedder.preprocessing import FramePreprocessor
 
     from tests.service_process import service_process, stop_with_sigterm
