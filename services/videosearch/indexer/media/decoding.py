@@ -26,11 +26,18 @@ BGR), so ``shrink`` changes nothing there.
 
 The default is PyAV with ``shrink`` (see DEFAULT_LIBRARY); ``opencv`` stays an option, the
 decoder PySceneDetect itself reads with.
+
+``decode_mode`` (PyAV only) is the fast mode: ``all`` decodes every frame; ``reference`` has
+the codec skip the frames no other frame refers to (FFmpeg's ``skip_frame`` ``nonref``: most
+B-frames of H.264/HEVC), ``keyframes`` every frame but the keyframes (``nonkey``). The frames
+that are decoded keep their exact presentation times; the decode pass numbers them by time
+(videosearch.indexer.media.scenes) and places cuts at the decoded frame nearest the change.
+What each mode costs in cuts and moments, and buys in speed: docs/performance.md, "Fast mode".
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 
@@ -47,6 +54,25 @@ DEFAULT_LIBRARY = "pyav"
 video, with PySceneDetect's cuts on every shared video and embeddings at cosine 0.9997."""
 DEFAULT_SHRINK = True
 THREAD_TYPES = ("auto", "frame", "slice")
+DECODE_MODES = ("all", "reference", "keyframes")
+"""From the most frames decoded to the fewest (see the module doc)."""
+DEFAULT_DECODE_MODE = "all"
+SKIP_FRAME = {"all": "DEFAULT", "reference": "NONREF", "keyframes": "NONKEY"}
+"""Each mode's FFmpeg ``skip_frame`` (AVDiscard) setting."""
+
+
+def check_decode_mode(mode: str) -> str:
+    """``mode`` if it is a decode mode, else InvalidArgument saying which there are."""
+    if mode not in DECODE_MODES:
+        raise InvalidArgument(f"unknown decode mode {mode!r}; use all (every frame, the default), reference "
+                              "(reference frames only) or keyframes (keyframes only, the fastest first pass)")
+    return mode
+
+
+def mode_covers(stored: str, wanted: str) -> bool:
+    """Whether a video indexed in decode mode ``stored`` ("" for videos indexed before modes
+    existed: every frame) serves a request for ``wanted``: it decoded at least as many frames."""
+    return DECODE_MODES.index(stored or DEFAULT_DECODE_MODE) <= DECODE_MODES.index(wanted or DEFAULT_DECODE_MODE)
 DEFAULT_THREAD_TYPE = "auto"
 
 
@@ -63,8 +89,10 @@ class DecoderSettings:
     skip_loop_filter: bool = False
     lowres: bool = False
     shrink: bool = DEFAULT_SHRINK
+    decode_mode: str = DEFAULT_DECODE_MODE
 
     def __post_init__(self) -> None:
+        check_decode_mode(self.decode_mode)
         if self.library not in LIBRARIES:
             raise InvalidArgument(f"unknown decoder library {self.library!r}; use {' or '.join(LIBRARIES)}")
         if self.thread_type not in THREAD_TYPES:
@@ -74,6 +102,8 @@ class DecoderSettings:
         pyav_only = [name for name in ("skip_loop_filter", "lowres") if getattr(self, name)]
         if self.thread_type != DEFAULT_THREAD_TYPE:
             pyav_only.append("thread_type")
+        if self.decode_mode != DEFAULT_DECODE_MODE:
+            pyav_only.append("decode_mode")
         if self.library != "pyav" and pyav_only:
             raise InvalidArgument(f"decoder options {', '.join(pyav_only)} need the pyav decoder library "
                                   "(OpenCV cannot pass them to the codec); set the decoder library to pyav")
@@ -94,6 +124,13 @@ class DecoderSettings:
         if self.threads:
             params += [cv2.CAP_PROP_N_THREADS, self.threads]
         return params
+
+    def for_mode(self, mode: str) -> "DecoderSettings":
+        """These settings in decode mode ``mode``; a mode other than ``all`` needs PyAV, so it
+        switches an OpenCV setting to PyAV (software decoding)."""
+        if check_decode_mode(mode) == DEFAULT_DECODE_MODE:
+            return replace(self, decode_mode=mode)
+        return replace(self, library="pyav", hw_acceleration="none", decode_mode=mode)
 
 
 def hardware_decoding(capture: cv2.VideoCapture) -> bool:
