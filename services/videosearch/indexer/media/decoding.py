@@ -27,12 +27,8 @@ BGR), so ``shrink`` changes nothing there.
 The default is PyAV with ``shrink`` (see DEFAULT_LIBRARY); ``opencv`` stays an option, the
 decoder PySceneDetect itself reads with.
 
-``decode_mode`` (PyAV only) is the fast mode: ``all`` decodes every frame; ``reference`` has
-the codec skip the frames no other frame refers to (FFmpeg's ``skip_frame`` ``nonref``: most
-B-frames of H.264/HEVC), ``keyframes`` every frame but the keyframes (``nonkey``). The frames
-that are decoded keep their exact presentation times; the decode pass numbers them by time
-(videosearch.indexer.media.scenes) and places cuts at the decoded frame nearest the change.
-What each mode costs in cuts and moments, and buys in speed: docs/performance.md, "Fast mode".
+``decode_mode`` (PyAV only) is the fast mode: every frame, reference frames only or keyframes
+only (videosearch.indexer.media.decode_modes).
 """
 
 from __future__ import annotations
@@ -42,6 +38,7 @@ from dataclasses import dataclass, replace
 import cv2
 
 from videosearch.common.errors import InvalidArgument
+from videosearch.indexer.media.decode_modes import DEFAULT_DECODE_MODE, check_decode_mode
 
 HW_ACCELERATION = {"none": cv2.VIDEO_ACCELERATION_NONE, "any": cv2.VIDEO_ACCELERATION_ANY}
 DEFAULT_DECODER_THREADS = 0
@@ -54,25 +51,6 @@ DEFAULT_LIBRARY = "pyav"
 video, with PySceneDetect's cuts on every shared video and embeddings at cosine 0.9997."""
 DEFAULT_SHRINK = True
 THREAD_TYPES = ("auto", "frame", "slice")
-DECODE_MODES = ("all", "reference", "keyframes")
-"""From the most frames decoded to the fewest (see the module doc)."""
-DEFAULT_DECODE_MODE = "all"
-SKIP_FRAME = {"all": "DEFAULT", "reference": "NONREF", "keyframes": "NONKEY"}
-"""Each mode's FFmpeg ``skip_frame`` (AVDiscard) setting."""
-
-
-def check_decode_mode(mode: str) -> str:
-    """``mode`` if it is a decode mode, else InvalidArgument saying which there are."""
-    if mode not in DECODE_MODES:
-        raise InvalidArgument(f"unknown decode mode {mode!r}; use all (every frame, the default), reference "
-                              "(reference frames only) or keyframes (keyframes only, the fastest first pass)")
-    return mode
-
-
-def mode_covers(stored: str, wanted: str) -> bool:
-    """Whether a video indexed in decode mode ``stored`` ("" for videos indexed before modes
-    existed: every frame) serves a request for ``wanted``: it decoded at least as many frames."""
-    return DECODE_MODES.index(stored or DEFAULT_DECODE_MODE) <= DECODE_MODES.index(wanted or DEFAULT_DECODE_MODE)
 DEFAULT_THREAD_TYPE = "auto"
 
 

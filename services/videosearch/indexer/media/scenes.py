@@ -39,7 +39,8 @@ import numpy as np
 from videosearch.common.errors import Cancelled, InvalidArgument
 from videosearch.common.timecode import PresentationTime
 from videosearch.embedder.types import Preprocessing
-from videosearch.indexer.media.decoding import DEFAULT_DECODE_MODE, DecoderSettings
+from videosearch.indexer.media.decode_modes import DEFAULT_DECODE_MODE
+from videosearch.indexer.media.decoding import DecoderSettings
 from videosearch.indexer.media.detector_settings import DetectorSettings
 from videosearch.indexer.media.detectors import CutDetector, largest_shrink
 from videosearch.indexer.media.frame_times import FrameTimes

@@ -18,7 +18,8 @@ import numpy as np
 
 from videosearch.common.errors import InvalidArgument, NotFound, PermissionDenied, VideoSearchError
 from videosearch.common.timecode import Timecode, fps_fraction
-from videosearch.indexer.media.decoding import SKIP_FRAME, DecoderSettings
+from videosearch.indexer.media.decode_modes import SKIP_FRAME
+from videosearch.indexer.media.decoding import DecoderSettings
 from videosearch.indexer.media.pyav_capture import CannotDecode, PyAVCapture
 
 ProgressCallback = Callable[[int, int], None]
