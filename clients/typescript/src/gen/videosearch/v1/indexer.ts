@@ -3494,7 +3494,11 @@ export const RemoveLibraryResponse: MessageFns<RemoveLibraryResponse> = {
 export type IndexerServiceService = typeof IndexerServiceService;
 export const IndexerServiceService = {
   /**
-   * Queues a video for indexing and returns its job at once. Returns
+   * Queues a video for indexing and returns its job at once; for a file that a
+   * stored video has at this path with the same size and modification time, the
+   * job has succeeded already (`unchanged`, nothing hashed; `force` turns this
+   * off), and once a job stores other content at a path, the videos that listed
+   * that path get it marked missing. Returns
    * INVALID_ARGUMENT for an empty path or bad options, PERMISSION_DENIED for a
    * path outside the allowed roots, NOT_FOUND for a missing file,
    * RESOURCE_EXHAUSTED when the job queue is full.
@@ -3595,7 +3599,8 @@ export const IndexerServiceService = {
    * is not a directory, PERMISSION_DENIED for a folder outside the allowed roots,
    * NOT_FOUND for a folder that does not exist, ALREADY_EXISTS for a folder that is
    * already a library, FAILED_PRECONDITION for a folder inside another library or
-   * holding one, RESOURCE_EXHAUSTED when the Indexer watches its most libraries.
+   * holding one, RESOURCE_EXHAUSTED when the Indexer watches its most libraries
+   * or is shutting down.
    */
   addLibrary: {
     path: "/videosearch.v1.IndexerService/AddLibrary" as const,
@@ -3639,7 +3644,11 @@ export const IndexerServiceService = {
 
 export interface IndexerServiceServer extends UntypedServiceImplementation {
   /**
-   * Queues a video for indexing and returns its job at once. Returns
+   * Queues a video for indexing and returns its job at once; for a file that a
+   * stored video has at this path with the same size and modification time, the
+   * job has succeeded already (`unchanged`, nothing hashed; `force` turns this
+   * off), and once a job stores other content at a path, the videos that listed
+   * that path get it marked missing. Returns
    * INVALID_ARGUMENT for an empty path or bad options, PERMISSION_DENIED for a
    * path outside the allowed roots, NOT_FOUND for a missing file,
    * RESOURCE_EXHAUSTED when the job queue is full.
@@ -3684,7 +3693,8 @@ export interface IndexerServiceServer extends UntypedServiceImplementation {
    * is not a directory, PERMISSION_DENIED for a folder outside the allowed roots,
    * NOT_FOUND for a folder that does not exist, ALREADY_EXISTS for a folder that is
    * already a library, FAILED_PRECONDITION for a folder inside another library or
-   * holding one, RESOURCE_EXHAUSTED when the Indexer watches its most libraries.
+   * holding one, RESOURCE_EXHAUSTED when the Indexer watches its most libraries
+   * or is shutting down.
    */
   addLibrary: handleUnaryCall<AddLibraryRequest, AddLibraryResponse>;
   /**
@@ -3702,7 +3712,11 @@ export interface IndexerServiceServer extends UntypedServiceImplementation {
 
 export interface IndexerServiceClient extends Client {
   /**
-   * Queues a video for indexing and returns its job at once. Returns
+   * Queues a video for indexing and returns its job at once; for a file that a
+   * stored video has at this path with the same size and modification time, the
+   * job has succeeded already (`unchanged`, nothing hashed; `force` turns this
+   * off), and once a job stores other content at a path, the videos that listed
+   * that path get it marked missing. Returns
    * INVALID_ARGUMENT for an empty path or bad options, PERMISSION_DENIED for a
    * path outside the allowed roots, NOT_FOUND for a missing file,
    * RESOURCE_EXHAUSTED when the job queue is full.
@@ -3825,7 +3839,8 @@ export interface IndexerServiceClient extends Client {
    * is not a directory, PERMISSION_DENIED for a folder outside the allowed roots,
    * NOT_FOUND for a folder that does not exist, ALREADY_EXISTS for a folder that is
    * already a library, FAILED_PRECONDITION for a folder inside another library or
-   * holding one, RESOURCE_EXHAUSTED when the Indexer watches its most libraries.
+   * holding one, RESOURCE_EXHAUSTED when the Indexer watches its most libraries
+   * or is shutting down.
    */
   addLibrary(
     request: AddLibraryRequest,
