@@ -119,7 +119,10 @@ class VideoText:
             return []
         try:
             with self._clock.timing("speech"):
-                heard = self._transcriber.transcribe_audio(pcm, timeout=self._speech_timeout_s)
+                # The container's language for the track, when it names one, is the recognizer's hint
+                # (an English-only recognizer then hears nothing in Mandarin rather than nonsense).
+                heard = self._transcriber.transcribe_audio(pcm, self.side_streams.audio_language,
+                                                           timeout=self._speech_timeout_s)
         except VideoSearchError as exc:
             self._speech_failed.set()
             self.warnings.add(f"speech was not transcribed after {start_seconds:.0f} s: the embedder's speech "
