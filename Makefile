@@ -100,7 +100,7 @@ clean:
 demo: install ## The main job: start everything with the offline demo model, index demo videos, search them (ports as for up)
 	$(PY) -m videosearch.demo.showcase $(PORT_FLAGS)
 
-demo-model: install ## Retrain the offline demo CLIP into models/demo-clip (deterministic, about 6 minutes on 2 cores)
+demo-model: install ## Retrain the offline demo CLIP (English + Chinese captions) into models/demo-clip (deterministic, about 7 minutes on 2 idle cores)
 	$(PY) -m videosearch.demo.train --out models/demo-clip --seed 0
 	$(PY) -m videosearch.demo.evaluate --model models/demo-clip --frames 500 --seed 12345 --record
 

@@ -102,8 +102,8 @@ def test_a_favicon_instead_of_a_404(web):
 
 def test_best_moments_mode_ranks_moments_and_stays_in_the_url(web, indexed_video):
     page = web.get("/search", params={"q": "a red circle", "mode": "scenes"}).text
-    assert re.search(r"\d+ moments?\s+· embedding the query", page)
-    scores = [float(s) for s in re.findall(r'<span class="score">score (-?\d\.\d+)</span>', page)]
+    assert re.search(r"\d+ strong match(es)?\s+· \d+ weak", page)
+    scores = [float(s) for s in re.findall(r'<span class="score">relevance (\d\.\d+)</span></p>', page)]
     assert len(scores) == len(indexed_video.truth["scenes"]) and scores == sorted(scores, reverse=True)
     assert '<option value="scenes" selected>' in page
     assert web.get("/search", params={"q": "x", "mode": "frames"}).status_code == 400

@@ -53,6 +53,7 @@ def model_info_to_proto(info: ModelInfo) -> embedder_pb2.GetModelInfoResponse:
         logit_scale=info.logit_scale,
         logit_bias=info.logit_bias,
         dtype_reason=info.dtype_reason,
+        notice=info.notice,
     )
 
 
@@ -83,4 +84,5 @@ def model_info_from_proto(message: embedder_pb2.GetModelInfoResponse) -> ModelIn
         logit_scale=message.logit_scale,
         logit_bias=message.logit_bias,
         dtype_reason=message.dtype_reason,
+        notice=message.notice,
     )

@@ -65,7 +65,7 @@ class SearchForm:
             min_duration_seconds=_number(f, "min_duration"), max_duration_seconds=_number(f, "max_duration"),
             indexed_after=_day(f, "indexed_after"),
             indexed_before=_day(f, "indexed_before", next_day=True),
-            min_score=_number(f, "min_score"),
+            min_relevance=_number(f, "min_score"),  # the form's "lowest relevance", calibrated 0..1
         )
 
     def query_string_items(self) -> list[tuple[str, str]]:
