@@ -10,8 +10,8 @@ import re
 from fractions import Fraction
 
 import numpy as np
-from videosearch.indexer.jobs.manager import IndexOptions, Job, JobState
-from videosearch.searcher.client import SearcherClient
+from videosearch.indexer.types import IndexOptions, Job, JobState
+from videosearch.client.searcher import SearcherClient
 from videosearch.searcher.types import SceneRecord, VideoLocation, VideoRecord
 from videosearch.web.view import counted, job_view, took
 

@@ -53,7 +53,7 @@ def main(argv=None) -> int:
     from videosearch_cli import main as cli
 
     from videosearch.demo.videos import generate_demo_corpus
-    from videosearch.searcher.client import SearcherClient
+    from videosearch.client.searcher import SearcherClient
 
     out = Path(args.out)
     videos_dir = out / "videos"
