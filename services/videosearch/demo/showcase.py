@@ -27,7 +27,8 @@ from videosearch.launcher import ClusterConfig, LocalCluster
 from videosearch.web.settings import DEFAULT_PORT as WEB_PORT
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
-DEFAULT_QUERIES = ("a red circle", "a blue square", "a green triangle")
+# A Chinese query next to its English twin: the demo model learned both languages.
+DEFAULT_QUERIES = ("a red circle", "一个红色的圆", "a blue square", "一个绿色的三角形")
 
 
 def main(argv=None) -> int:
@@ -55,7 +56,7 @@ def main(argv=None) -> int:
     from videosearch_cli import main as cli
 
     from videosearch.demo.videos import generate_demo_corpus
-    from videosearch.searcher.client import SearcherClient
+    from videosearch.client.searcher import SearcherClient
 
     out = Path(args.out)
     videos_dir = out / "videos"
@@ -99,10 +100,10 @@ def main(argv=None) -> int:
             cli.main([*addresses, "search", query, "--top", "3"])
             truth = [
                 f"{video['video']} scene {scene['index']} ({scene['start_time']:.2f}s – {scene['end_time']:.2f}s)"
-                for video in corpus["videos"] for scene in video["scenes"] if scene["caption"] == query
+                for video in corpus["videos"] for scene in video["scenes"] if _same_caption(scene["caption"], query)
             ] + [
                 f"{take['file']} (one take) {subject['start_seconds']:.2f}s – {subject['end_seconds']:.2f}s"
-                for subject in (take["subjects"] if take else ()) if subject["caption"] == query
+                for subject in (take["subjects"] if take else ()) if _same_caption(subject["caption"], query)
             ]
             print("ground truth: " + ("; ".join(truth) if truth else "no scene has this caption"), flush=True)
         # Words only speech (and its subtitles) or only on-screen text holds: nothing in the picture answers them.
@@ -121,6 +122,16 @@ def main(argv=None) -> int:
         web_url = cluster.web_url
     print("\n" + "\n".join(handover(args, out, videos_dir, web_url)), flush=True)
     return 0
+
+
+def _same_caption(caption: str, query: str) -> bool:
+    """Whether a ground-truth caption (English) is what the query asks for, in either language."""
+    from videosearch.demo import world
+
+    try:
+        return world.caption_index(caption) == world.caption_index(query)
+    except ValueError:  # a query outside the demo world's captions
+        return False
 
 
 def _video_done(done: int, total: int, truth: dict) -> None:

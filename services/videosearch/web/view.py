@@ -1,5 +1,5 @@
 """Search results and videos as the templates show them: hits grouped by video, each
-scene tile with its thumbnail, time range and score."""
+scene tile with its thumbnail, time range and relevance (the calibrated score, 0..1)."""
 
 from __future__ import annotations
 
@@ -117,7 +117,7 @@ class Tile:
     scene_index: int
     start_seconds: float
     end_seconds: float
-    score: float | None = None
+    score: float | None = None  # relevance on the calibrated 0..1 scale
     lines: tuple[TextLine, ...] = ()
     matched_kinds: tuple[str, ...] = ()
 
@@ -133,8 +133,9 @@ class Tile:
 @dataclass(frozen=True)
 class VideoGroup:
     video: VideoRecord
-    score: float | None
+    score: float | None  # relevance on the calibrated 0..1 scale
     tiles: list[Tile]
+    strong: bool = True  # a strong match; weak ones are folded away on the page
 
     @property
     def name(self) -> str:
@@ -145,7 +146,7 @@ def hit_tile(hit: SceneHit) -> Tile:
     """A hit plays from the moment that matched: the scene's start for a scene that is
     one moment (every hard-cut scene), the matching stretch of a long take otherwise."""
     span = hit.moment or hit.scene
-    return Tile(hit.video_id, hit.scene.index, span.start_seconds, span.end_seconds, hit.score,
+    return Tile(hit.video_id, hit.scene.index, span.start_seconds, span.end_seconds, hit.relevance,
                 tuple(match_line(m, hit.scene.index) for m in hit.text_matches), hit.matched_kinds)
 
 
@@ -153,5 +154,21 @@ def scene_tile(video_id: str, scene: SceneRecord) -> Tile:
     return Tile(video_id, scene.index, scene.start_seconds, scene.end_seconds)
 
 
-def result_groups(result: SearchResult) -> list[VideoGroup]:
-    return [VideoGroup(hit.video, hit.score, [hit_tile(s) for s in hit.scenes]) for hit in result.videos]
+def result_groups(result: SearchResult, videos: dict[str, VideoRecord] | None = None) -> list[VideoGroup]:
+    """Video results as they come; moment results (mode scenes) in rank order, consecutive hits
+    of one video sharing a group (``videos``: the records of their videos; one deleted since
+    the search is left out). A group is strong when its relevance reaches the result's bar."""
+    if result.videos or not result.scenes:
+        return [VideoGroup(hit.video, hit.relevance, [hit_tile(s) for s in hit.scenes],
+                           hit.relevance >= result.strong_relevance) for hit in result.videos]
+    groups: list[VideoGroup] = []
+    for hit in result.scenes:
+        video = (videos or {}).get(hit.video_id)
+        strong = hit.relevance >= result.strong_relevance
+        if video is None:
+            continue
+        if groups and groups[-1].video.video_id == hit.video_id and groups[-1].strong == strong:
+            groups[-1].tiles.append(hit_tile(hit))
+        else:
+            groups.append(VideoGroup(video, hit.relevance, [hit_tile(hit)], strong))
+    return groups
