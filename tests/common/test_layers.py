@@ -46,7 +46,8 @@ def offenders(folder: str, forbidden: tuple[str, ...]) -> dict[str, list[str]]:
                            "videosearch.searcher.servicer", "videosearch.searcher.metrics")),
     ("client", ("videosearch.indexer.jobs", "videosearch.indexer.media.detectors",
                 "videosearch.indexer.media.scenes",
-                *(f"videosearch.{svc}.{s}" for svc in ("indexer", "searcher", "embedder") for s in ("server", "servicer")))),
+                *(f"videosearch.{service}.{shell}" for service in ("indexer", "searcher", "embedder")
+                  for shell in ("server", "servicer")))),
 ])
 def test_a_layer_imports_nothing_above_it(folder, forbidden):
     assert not offenders(folder, forbidden), f"{folder} imports what sits above it"
