@@ -32,7 +32,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import benchlib  # noqa: E402  (sets up sys.path for the project's packages)
 from videosearch.demo.longtakes import generate_moment_corpus  # noqa: E402
-from videosearch.indexer.media.detectors import DEFAULT_DETECTOR, DETECTORS, DetectorSettings, make_cut_detector  # noqa: E402
+from videosearch.indexer.media.detector_settings import DEFAULT_DETECTOR, DETECTORS, DetectorSettings  # noqa: E402
+from videosearch.indexer.media.detectors import make_cut_detector  # noqa: E402
 from videosearch.indexer.media.facade import open_video  # noqa: E402
 
 SECTION = "## Cut detectors"
@@ -200,7 +201,7 @@ def main(argv=None) -> int:
             f"dissolve/fade/pan: transitions of that kind with a detected cut inside. FP flash/fast: false cuts "
             f"on flashes and on fast motion. ms/video: detection only, {frames // videos} frames a video on "
             f"average, each setting downscaling for itself. Why the default is what it is, and when to pick "
-            f"content+threshold instead: the module doc of services/videosearch/indexer/media/detectors.py."
+            f"content+threshold instead: docs/moments-notes.md, \"Which cut detector\"."
         )
         benchlib.write_section(SECTION, f"`{command}` on {benchlib.machine()}:\n\n```\n{text}\n```\n\n{notes}\n")
     return 0

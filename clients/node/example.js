@@ -34,10 +34,14 @@ try {
   }
 
   const result = await services.searcher.search({ text: query, top_k: 5 });
+  // relevance is the calibrated score (0..1, the same scale for every model); weaker than
+  // strong_relevance means probably unrelated.
+  console.log(`model ${result.model_id}${result.model_notice ? ` (note: ${result.model_notice})` : ''}`);
   for (const [rank, match] of result.videos.entries()) {
-    console.log(`${rank + 1}. ${match.score.toFixed(3)} ${match.video.uri}`);
+    const strength = match.relevance >= result.strong_relevance ? 'strong' : 'weak';
+    console.log(`${rank + 1}. relevance ${match.relevance.toFixed(2)} (${strength}, raw ${match.score.toFixed(3)}) ${match.video.uri}`);
     for (const scene of match.scenes) {
-      console.log(`     ${scene.moment.start_timecode} - ${scene.moment.end_timecode} (${scene.score.toFixed(3)})`);
+      console.log(`     ${scene.moment.start_timecode} - ${scene.moment.end_timecode} (relevance ${scene.relevance.toFixed(2)})`);
     }
   }
 } catch (error) {

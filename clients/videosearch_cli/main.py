@@ -16,9 +16,9 @@ from rich.table import Table
 from videosearch.common import defaults
 from videosearch.common.errors import Unavailable, VideoSearchError
 from videosearch.common.timecode import format_seconds
-from videosearch.indexer.fleet import IndexerFleet
-from videosearch.indexer.jobs.manager import Job
-from videosearch.searcher.client import SearcherClient
+from videosearch.client.fleet import IndexerFleet
+from videosearch.indexer.types import Job
+from videosearch.client.searcher import SearcherClient
 from videosearch_cli.connection import indexers_of, security_of
 from videosearch_cli.indexing import CliError, Interrupted, cmd_index
 from videosearch_cli.output import (

@@ -15,7 +15,7 @@ from pathlib import PurePath
 from rich.console import Console
 
 from videosearch.common.timecode import format_seconds
-from videosearch.indexer.jobs.manager import Job
+from videosearch.indexer.types import Job
 from videosearch.searcher.types import MomentRecord, SceneHit, SceneRecord, TextMatch, TextSpan, VideoHit, VideoRecord
 
 # Piped output (logs, CI) gets a fixed width that fits a result row, not rich's 80-column default.
@@ -67,6 +67,7 @@ def hit_json(hit: SceneHit, video: VideoRecord | None) -> dict:
         "video_id": hit.video_id,
         "path": video.uri if video else "",
         "score": hit.score,
+        "relevance": hit.relevance,  # the score on the model's calibrated 0..1 scale
         "scene": span_json(hit.scene),
         "moment": span_json(hit.moment) if hit.moment else None,
         "open_uri": hit.open_uri,  # opens the file at the moment (file:///...#t=START)
@@ -100,11 +101,12 @@ def marked_line(match: TextMatch) -> str:
 
 
 def video_hit_json(hit: VideoHit) -> dict:
-    return {"video": video_json(hit.video), "score": hit.score, "scenes": [hit_json(s, hit.video) for s in hit.scenes]}
+    return {"video": video_json(hit.video), "score": hit.score, "relevance": hit.relevance,
+            "scenes": [hit_json(s, hit.video) for s in hit.scenes]}
 
 
 def print_json(value) -> None:
-    print(json.dumps(value, indent=2))
+    print(json.dumps(value, indent=2, ensure_ascii=False))  # Chinese queries and file names stay readable
 
 
 def state_word(job: Job) -> str:

@@ -92,7 +92,8 @@ def filter_from_args(args) -> SearchFilter:
         max_duration_seconds=args.max_duration,
         indexed_after=_moment(args.indexed_after, "--indexed-after") if args.indexed_after else None,
         indexed_before=_moment(args.indexed_before, "--indexed-before") if args.indexed_before else None,
-        min_score=args.min_score,
+        min_score=args.min_cosine,
+        min_relevance=args.min_score,
     )
 
 
@@ -112,7 +113,10 @@ def add_query_arguments(parser) -> None:
     filters.add_argument("--max-duration", type=float, metavar="SECONDS", help="only videos at most this long")
     filters.add_argument("--indexed-after", metavar="ISO_TIME", help="only videos indexed at or after this time")
     filters.add_argument("--indexed-before", metavar="ISO_TIME", help="only videos indexed before this time")
-    filters.add_argument("--min-score", type=float, help="only hits scoring at least this (a cosine, -1..1)")
+    filters.add_argument("--min-score", type=float, metavar="RELEVANCE",
+                         help="only hits at least this relevant, on the calibrated scale 0..1 that means the same "
+                              "for every model (0.5: a strong match)")
+    filters.add_argument("--min-cosine", type=float, help="only hits whose raw score (the model's cosine, -1..1) is at least this")
     pages = parser.add_argument_group("pages")
     pages.add_argument("--page-token", default="", help="continue a search: the token its previous page printed")
     pages.add_argument("--next", action="store_true",

@@ -4,6 +4,7 @@ pages, explanations, contact sheets, player commands), `more-like-this`, `thumbs
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from fractions import Fraction
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from videosearch.common.errors import NotFound
-from videosearch.searcher.client import SearcherClient
+from videosearch.client.searcher import SearcherClient
 from videosearch.searcher.types import QueryTerm, SceneHit, SceneRef, SearchParams, SearchResult, VideoRecord
 from videosearch_cli import last_search
 from videosearch_cli.clips import PLAYERS, export_clip, player_command
@@ -90,7 +91,9 @@ def run_search(args, terms: list[QueryTerm], *, title: str) -> int:
                      [_remembered(rank, hit, videos) for rank, hit in shown], first_rank)
     if args.json:
         print_json({
-            "query": args.query, "mode": args.mode, "model_id": result.model_id,
+            "query": args.query, "mode": args.mode, "model_id": result.model_id, "model_notice": result.model_notice,
+            "strong_relevance": result.strong_relevance,
+            "calibration": dataclasses.asdict(result.calibration) if result.calibration else None,
             "embed_ms": result.embed_ms, "rank_ms": result.rank_ms, "next_page_token": result.next_page_token,
             "videos": [video_hit_json(hit) for hit in result.videos],
             "scenes": [hit_json(hit, videos.get(hit.video_id)) for hit in result.scenes],
@@ -156,7 +159,7 @@ def _hit_times(hit: SceneHit, *, with_score: bool = False) -> tuple[str, str, st
     where = span_json(hit.moment or hit.scene)
     scene = f"#{hit.scene.index} {hit.scene.start_seconds:.2f}–{hit.scene.end_seconds:.2f}s"
     if with_score:
-        scene += f" ({hit.score:.4f})"
+        scene += f" (relevance {hit.relevance:.2f})"
     if hit.matched_kinds and hit.matched_kinds != ("seen",):
         scene += f"\n[dim]matched: {', '.join(hit.matched_kinds)}[/]"
     for match in hit.text_matches:
@@ -177,23 +180,43 @@ def _print_table(result: SearchResult, videos: dict[str, VideoRecord], args, tit
         video = videos.get(video_id)
         return f"{escape(names[video.uri])}\n[dim]{video_id}[/]" if video else video_id
 
-    table = Table(title=f"Top {args.mode} for {title}", box=box.SIMPLE_HEAD)
-    for column in ("rank", "score", "video", "moment start", "moment end", "scene"):
+    ranked = list(enumerate(result.scenes if args.mode == "scenes" else result.videos, first_rank))
+    strong = [(rank, hit) for rank, hit in ranked if hit.relevance >= result.strong_relevance]
+    weak = len(ranked) - len(strong)
+    # Weak matches fold away behind strong ones; with no strong match they are shown, said to be weak.
+    shown = ranked if args.all or not strong else strong
+    table = Table(title=f"Top {args.mode} for {escape(title)}" + ("" if strong else " (no strong match)"),
+                  box=box.SIMPLE_HEAD)
+    for column in ("rank", "relevance", "video", "moment start", "moment end", "scene"):
         table.add_column(column, overflow="fold")
-    if args.mode == "scenes":
-        for rank, hit in enumerate(result.scenes, first_rank):
-            table.add_row(str(rank), f"{hit.score:.4f}", video_cell(hit.video_id), *_hit_times(hit), end_section=True)
-    else:
-        for rank, match in enumerate(result.videos, first_rank):
-            for position, hit in enumerate(match.scenes):
-                first = position == 0
-                table.add_row(
-                    str(rank) if first else "", f"{match.score:.4f}" if first else "",
-                    video_cell(match.video.video_id) if first else "",
-                    *_hit_times(hit, with_score=True), end_section=position == len(match.scenes) - 1,
-                )
+    for rank, hit in shown:
+        style = None if hit.relevance >= result.strong_relevance else "dim"
+        if args.mode == "scenes":
+            table.add_row(str(rank), _relevance_cell(hit), video_cell(hit.video_id), *_hit_times(hit),
+                          end_section=True, style=style)
+            continue
+        for position, scene in enumerate(hit.scenes):
+            first = position == 0
+            table.add_row(
+                str(rank) if first else "", _relevance_cell(hit) if first else "",
+                video_cell(hit.video.video_id) if first else "",
+                *_hit_times(scene, with_score=True), end_section=position == len(hit.scenes) - 1, style=style,
+            )
     console.print(table)
-    console.print(f"[dim]model {result.model_id}; embed {result.embed_ms:.1f} ms, rank {result.rank_ms:.1f} ms[/]")
+    if weak and strong and not args.all:
+        console.print(f"{weak} weak match{'es' if weak > 1 else ''} (relevance below {result.strong_relevance:g}) "
+                      "folded away; --all shows them")
+    elif not strong:
+        console.print(f"no strong match: every hit scores below relevance {result.strong_relevance:g}, "
+                      "so these are probably unrelated")
+    if result.model_notice:
+        console.print(f"[yellow]note: {escape(result.model_notice)}[/]")
+    console.print(f"[dim]model {escape(result.model_id)}; embed {result.embed_ms:.1f} ms, rank {result.rank_ms:.1f} ms[/]")
+
+
+def _relevance_cell(hit) -> str:
+    """The calibrated relevance, with the model's raw score beside it."""
+    return f"{hit.relevance:.2f}\n[dim]raw {hit.score:.4f}[/]"
 
 
 def cmd_thumbs(args) -> int:
@@ -262,6 +285,8 @@ def _result_arguments(parser) -> None:
     parser.add_argument("--kind", action="append", choices=["seen", "said", "written"],
                         help="match the text against what is seen, said (subtitles, speech) or written on screen; "
                              "repeat for several (default: all three, fused)")
+    parser.add_argument("--all", action="store_true",
+                        help="also list the weak matches (relevance below 0.5), which are folded away by default")
     add_query_arguments(parser)
 
 

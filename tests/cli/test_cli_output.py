@@ -8,8 +8,8 @@ import json
 
 import pytest
 
-from videosearch.indexer.client import IndexerClient
-from videosearch.indexer.jobs.manager import JobState
+from videosearch.client.indexer import IndexerClient
+from videosearch.indexer.types import JobState
 
 from tests.cli.conftest import make_video
 

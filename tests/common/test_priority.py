@@ -67,3 +67,51 @@ def tiny_embedder(tiny_clip_dir):
     from videosearch.embedder.model import ClipEmbedder
 
     return ClipEmbedder(str(tiny_clip_dir), device="cpu", dtype="float32")
+
+
+def _threads_named(prefix: str) -> dict[str, int]:
+    """This process's threads whose name starts with ``prefix``: name -> nice value."""
+    found = {}
+    for thread in threading.enumerate():
+        if thread.name.startswith(prefix) and thread.native_id is not None:
+            try:
+                found[thread.name] = _nice(thread.native_id)
+            except OSError:
+                pass  # ended meanwhile
+    return found
+
+
+def test_a_real_index_job_runs_niced_and_the_rpc_threads_do_not(tiny_clip_dir, shared_videos, tmp_path):
+    import grpc
+    from videosearch.embedder.server import serve as serve_embedder
+    from videosearch.embedder.settings import EmbedderSettings
+    from videosearch.searcher.server import serve as serve_searcher
+    from videosearch.searcher.settings import SearcherSettings
+    from videosearch.v1 import indexer_pb2, indexer_pb2_grpc
+
+    from tests.indexer.indexer_testlib import GatedClip, finish, start_indexer
+
+    clip = GatedClip(str(tiny_clip_dir), device="cpu", dtype="float32")
+    embedder = serve_embedder(EmbedderSettings(port=0, model=str(tiny_clip_dir), dtype="float32", image_nice=0), clip)
+    searcher = serve_searcher(SearcherSettings(port=0, data_dir=str(tmp_path / "searcher"),
+                                               embedder_address=embedder.address, ann="none"))
+    app = start_indexer([shared_videos], embedder.address, searcher.address, job_nice=12)
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{app.port}") as channel:
+            stub = indexer_pb2_grpc.IndexerServiceStub(channel)
+            clip.gate.clear()  # the job holds in its first forward pass, its thread alive
+            job = stub.SubmitIndexJob(indexer_pb2.SubmitIndexJobRequest(path=str(shared_videos / "counter.mp4"))).job
+            for update in stub.WatchIndexJob(indexer_pb2.WatchIndexJobRequest(job_id=job.job_id), timeout=60):
+                if update.job.stage == indexer_pb2.JOB_STAGE_EMBEDDING:
+                    break
+            jobs = _threads_named("index-job")
+            assert jobs and 12 in jobs.values(), jobs
+            rpc = _threads_named("indexer")  # the server's pool threads (unary RPCs)
+            assert all(nice < 12 for nice in rpc.values()), rpc
+            clip.gate.set()
+            assert finish(stub, job.job_id).state == indexer_pb2.JOB_STATE_SUCCEEDED
+    finally:
+        clip.gate.set()
+        app.stop(0)
+        searcher.stop(0)
+        embedder.stop(0)

@@ -1,8 +1,7 @@
 import numpy as np
-import pytest
 
-torch = pytest.importorskip("torch")
-transformers = pytest.importorskip("transformers")
+import torch
+import transformers  # noqa: F401 - a required dependency: a broken install fails here
 
 from videosearch.demo.tokenizer import build_clip_processor, build_tiny_random_clip
 
@@ -40,3 +39,19 @@ def test_tiny_random_clip_roundtrip(tmp_path):
     assert t1.shape == (2, 16) and i1.shape == (1, 16)
     assert torch.equal(t1, t2)
     assert not torch.allclose(t1, t3)
+
+
+def test_chinese_is_one_token_per_character_in_any_phrasing():
+    from videosearch.demo import world
+
+    tok = build_clip_processor(world.WORDS, 32).tokenizer
+    pieces = tok.convert_ids_to_tokens(tok("一个红色的圆")["input_ids"])[1:-1]
+    assert len(pieces) == 6, pieces
+    assert tok.decode(tok("一个红色的圆")["input_ids"], skip_special_tokens=True).strip() == "一个红色的圆"
+    # the same characters tokenize alike inside another phrasing, and never merge across characters
+    assert tok("红色圆形")["input_ids"][1:3] == tok("一个红色的圆")["input_ids"][3:5]
+    for caption in world.CAPTIONS_ZH:
+        assert len(tok(caption)["input_ids"]) == len(caption) + 2, caption
+    # a character outside the vocabulary still tokenizes (its UTF-8 bytes), and English is unchanged
+    assert len(tok("龍")["input_ids"]) == 2 + 3
+    assert tok.convert_ids_to_tokens(tok("a red circle")["input_ids"])[1:-1] == ["a</w>", "red</w>", "circle</w>"]

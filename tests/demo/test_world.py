@@ -50,3 +50,16 @@ def test_render_clip_moves_and_is_deterministic():
 
     assert np.linalg.norm(centroid(a[0]) - centroid(a[-1])) > 1.0
     assert not np.array_equal(a[0], a[1])
+
+
+def test_chinese_captions_name_the_same_scenes():
+    assert len(world.CAPTIONS_ZH) == len(world.CAPTIONS) == len(set(world.CAPTIONS_ZH))
+    assert world.CAPTIONS_ZH[world.caption_index("a red circle")] == "一个红色的圆"
+    assert world.CAPTIONS_ZH[world.caption_index("an orange cross")] == "一个橙色的十字"
+    for en, zh in zip(world.CAPTIONS, world.CAPTIONS_ZH):
+        assert world.parse_caption(zh) == world.parse_caption(en)
+        variants = world.chinese_variants(world.caption_index(en))
+        assert variants[0] == zh and len(set(variants)) == len(variants)
+    assert set(world.CAPTIONS_BY_LANGUAGE) == set(world.LANGUAGES) == {"en", "zh"}
+    with pytest.raises(ValueError):
+        world.parse_caption("一个粉色的圆")

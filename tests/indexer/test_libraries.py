@@ -15,11 +15,11 @@ import pytest
 
 from tests.cli.conftest import make_video
 from videosearch.common.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
-from videosearch.indexer.client import IndexerClient
+from videosearch.client.indexer import IndexerClient
 from videosearch.indexer.library.types import LibraryState
 from videosearch.indexer.server import IndexerApp
 from videosearch.indexer.settings import IndexerSettings
-from videosearch.searcher.client import SearcherClient
+from videosearch.client.searcher import SearcherClient
 
 DEADLINE_S = 60.0
 
@@ -315,3 +315,23 @@ def test_a_link_in_a_library_is_indexed_as_its_target_and_the_library_settles(ro
         seen = library.last_scan_time
         eventually(lambda: client.list_libraries_page()[0][0].last_scan_time > seen, "a rescan")
         assert len(list(client.list())) == jobs_now, "an unchanged link is not submitted again"
+
+
+def test_a_file_that_is_not_a_video_fails_once_and_is_not_retried_until_it_changes(root, indexer):
+    folder = root / "broken"
+    folder.mkdir()
+    with client_of(indexer) as client:
+        client.add_library(str(folder))
+        eventually(lambda: client.list_libraries_page()[0][0].last_scan_time, "the first scan")
+        bad = folder / "not_a_video.mp4"
+        bad.write_bytes(b"this is text, not a video" * 100)
+        library = eventually(lambda: next((lib for lib in client.list_libraries()
+                                           if lib.error_count and lib.files_queued == 0), None),
+                             "the failure to be shown, with nothing left in flight")
+        assert "not_a_video.mp4" in library.last_error
+        seen = library.last_scan_time
+        eventually(lambda: client.list_libraries_page()[0][0].last_scan_time > seen, "a rescan")
+        assert [job.state.value for job in client.list() if job.path == str(bad)] == ["failed"], "not retried"
+
+        bad.write_bytes(b"still not a video" * 100)  # changed: one more try
+        eventually(lambda: len([job for job in client.list() if job.path == str(bad)]) == 2, "a second try")

@@ -45,7 +45,7 @@ def test_bm25_prefers_rarer_words_and_shorter_spans():
     assert [m.video_id for m in found][:1] == ["a"]  # both words beat one word twice
     assert {m.video_id for m in found} == {"a", "b", "c"}
     c = next(m for m in found if m.video_id == "c")
-    assert c.moment_index == 1 and 0 < c.coverage < 1
+    assert c.moment_index == 1 and 0 < c.quality < 0.5
 
 
 def test_exact_phrases_must_match_in_order():
@@ -165,3 +165,15 @@ def test_the_index_is_rebuilt_at_start_and_follows_deletes(tmp_path, library):
         reopened.close()
     library.store = None  # closed above; the fixture's close must not run twice
     library.close = lambda: None
+
+
+def test_words_beside_each_other_count_fully_scattered_ones_a_quarter():
+    index = _index(("scattered", [TextSpan("said", 0, 1, "the red team won, we circle back")]),
+                   ("phrase", [TextSpan("said", 0, 1, "look at the red circle there")]))
+    found = {m.video_id: m for m in index.search(parse_query("a red circle"), ["said"], 10)}
+    assert found["phrase"].quality == pytest.approx(1.0)
+    assert found["scattered"].quality == pytest.approx(0.25)
+    short_partial = _index(("long", [TextSpan("said", 0, 1, "now we discuss the library inspection, thanks all of you")]),
+                           ("short", [TextSpan("said", 0, 1, "library renovation")]))
+    # BM25 alone prefers the short span holding one word; the quality puts the whole phrase first.
+    assert [m.video_id for m in short_partial.search(parse_query("library inspection"), ["said"], 10)] == ["long", "short"]

@@ -14,6 +14,29 @@ export interface Tensor {
   data: Uint8Array;
 }
 
+/** videosearch.v1.TextSpan: words said (subtitles, speech) or written on screen (OCR) over a time range. */
+export interface TextSpan {
+  kind: 'TEXT_KIND_UNSPECIFIED' | 'TEXT_KIND_SAID' | 'TEXT_KIND_WRITTEN';
+  start_seconds: number;
+  end_seconds: number;
+  text: string;
+  /** BCP-47 tag ("en", "zh"); "" when unknown. */
+  language: string;
+  source: 'TEXT_SOURCE_UNSPECIFIED' | 'TEXT_SOURCE_SUBTITLE_STREAM' | 'TEXT_SOURCE_SIDECAR' | 'TEXT_SOURCE_SPEECH' | 'TEXT_SOURCE_OCR';
+  /** Where written text is on screen, as fractions of the picture; null when unknown or said. */
+  box: { x: number; y: number; width: number; height: number } | null;
+}
+
+/** videosearch.v1.TextMatch: a hit's span holding the query's words; highlights count Unicode code points. */
+export interface TextMatch {
+  span: TextSpan;
+  highlights: { start: number; end: number }[];
+  score: number;
+}
+
+/** What found a hit (SceneMatch.matched_kinds) or what to search (SearchRequest.kinds). */
+export type MatchKind = 'MATCH_KIND_SEEN' | 'MATCH_KIND_SAID' | 'MATCH_KIND_WRITTEN';
+
 /** google.protobuf.Timestamp. */
 export interface Timestamp {
   seconds: Int64;

@@ -14,18 +14,18 @@ import os
 import threading
 
 log = logging.getLogger(__name__)
-_lowered: set[int] = set()  # native ids of threads already at their background niceness
+_this_thread = threading.local()  # .lowered: this thread is at its background niceness already
 
 
 def run_in_background(nice: int) -> None:
     """Raises this thread's nice value to ``nice`` (0: leave it), once per thread."""
     if nice <= 0 or not hasattr(os, "setpriority"):
         return
-    thread = threading.get_native_id()
-    if thread in _lowered:
+    if getattr(_this_thread, "lowered", False):
         return
+    thread = threading.get_native_id()
     try:
         os.setpriority(os.PRIO_PROCESS, thread, max(nice, os.getpriority(os.PRIO_PROCESS, thread)))
     except OSError as exc:  # a container that forbids it: work goes on at normal priority
         log.warning("could not lower the priority of background thread %s: %s", thread, exc)
-    _lowered.add(thread)
+    _this_thread.lowered = True

@@ -17,9 +17,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from videosearch.indexer.client import IndexerClient, SubmitOptions
-from videosearch.indexer.jobs.manager import Job, JobState
-from videosearch.searcher.client import SearcherClient
+from videosearch.demo import world
+from videosearch.client.indexer import IndexerClient, SubmitOptions
+from videosearch.indexer.types import Job, JobState
+from videosearch.client.searcher import SearcherClient
 from videosearch.searcher.types import SearchParams
 
 
@@ -84,7 +85,20 @@ def iou(a: tuple[int, int], b: tuple[int, int]) -> float:
     return inter / union if union else 0.0
 
 
-def evaluate(searcher: SearcherClient, corpus: dict, video_ids: dict[str, str], *, max_queries: int | None = None) -> QualityReport:
+def query_text(caption: str, language: str) -> str:
+    """The query for a ground-truth (English) caption in ``language`` ("en" or "zh")."""
+    return world.CAPTIONS_BY_LANGUAGE[language][world.caption_index(caption)]
+
+
+def evaluate(
+    searcher: SearcherClient,
+    corpus: dict,
+    video_ids: dict[str, str],
+    *,
+    max_queries: int | None = None,
+    language: str = "en",
+) -> QualityReport:
+    """Scores one query per ground-truth scene, phrased in ``language`` (the truth stays English)."""
     truth_by_id = {video_ids[v["video"]]: v for v in corpus["videos"]}
     queries = [(v, s) for v in corpus["videos"] for s in v["scenes"]][:max_queries]
     hits1 = hits5 = scene_hits = iou_ok = 0
@@ -93,8 +107,9 @@ def evaluate(searcher: SearcherClient, corpus: dict, video_ids: dict[str, str], 
     for _, scene in queries:
         caption = scene["caption"]
         relevant = {vid for vid, v in truth_by_id.items() if any(s["caption"] == caption for s in v["scenes"])}
+        text = query_text(caption, language)
         started = time.perf_counter()
-        ranked = searcher.search(text=caption, params=SearchParams(top_k=5, mode="videos"))
+        ranked = searcher.search(text=text, params=SearchParams(top_k=5, mode="videos"))
         latencies.append(1000 * (time.perf_counter() - started))
         order = [hit.video.video_id for hit in ranked.videos]
         first = next((rank for rank, vid in enumerate(order, 1) if vid in relevant), None)
@@ -102,7 +117,7 @@ def evaluate(searcher: SearcherClient, corpus: dict, video_ids: dict[str, str], 
         hits5 += first is not None and first <= 5
         reciprocal += 1.0 / first if first else 0.0
 
-        top = searcher.search(text=caption, params=SearchParams(top_k=1, mode="scenes")).scenes[0]
+        top = searcher.search(text=text, params=SearchParams(top_k=1, mode="scenes")).scenes[0]
         if top.video_id in relevant:
             spans = [(s["start_frame"], s["end_frame"]) for s in truth_by_id[top.video_id]["scenes"] if s["caption"] == caption]
             best = max(iou((top.scene.start_frame, top.scene.end_frame), span) for span in spans)
@@ -133,3 +148,55 @@ def evaluate(searcher: SearcherClient, corpus: dict, video_ids: dict[str, str], 
         found_cuts=found,
         query_ms_p50=latencies[len(latencies) // 2],
     )
+
+
+@dataclass(frozen=True)
+class ThresholdRow:
+    """Precision and recall of keeping only hits at or above one relevance threshold."""
+
+    threshold: float
+    kept: int  # hits at or above the threshold, over all queries
+    precision: float  # share of kept hits that show the queried caption
+    recall: float  # share of the corpus's scenes with the queried caption that a kept hit lies in
+
+
+def threshold_effect(
+    searcher: SearcherClient,
+    corpus: dict,
+    video_ids: dict[str, str],
+    *,
+    language: str = "en",
+    thresholds: tuple[float, ...] = (0.1, 0.3, 0.5, 0.7, 0.9),
+) -> list[ThresholdRow]:
+    """What a relevance threshold does on labelled demo queries: one scene-mode query per
+    distinct caption of the corpus, every moment ranked; a hit is relevant when the
+    ground-truth scene it overlaps most has the queried caption."""
+    truth_by_id = {video_ids[v["video"]]: v for v in corpus["videos"]}
+    captions = sorted({s["caption"] for v in corpus["videos"] for s in v["scenes"]})
+    moments = sum(len(searcher.get_video_moments(vid)[2]) for vid in truth_by_id)
+    judged: list[tuple[float, bool, tuple[str, int] | None]] = []  # (relevance, relevant, scene found)
+    wanted = 0
+    for caption in captions:
+        wanted += sum(s["caption"] == caption for v in truth_by_id.values() for s in v["scenes"])
+        ranked = searcher.search(text=query_text(caption, language),
+                                 params=SearchParams(top_k=min(moments, 1000), mode="scenes"))
+        for hit in ranked.scenes:
+            scene = _overlapping_scene(truth_by_id[hit.video_id], hit.scene.start_frame, hit.scene.end_frame)
+            relevant = scene["caption"] == caption
+            judged.append((hit.relevance, relevant, (caption, hit.video_id, scene["index"]) if relevant else None))
+    rows = []
+    for threshold in thresholds:
+        kept = [j for j in judged if j[0] >= threshold]
+        found = {j[2] for j in kept if j[2] is not None}
+        rows.append(ThresholdRow(threshold, len(kept), sum(j[1] for j in kept) / len(kept) if kept else 1.0,
+                                 len(found) / wanted if wanted else 1.0))
+    return rows
+
+
+def threshold_table(rows: list[ThresholdRow]) -> str:
+    return two_column_table([("relevance threshold", "hits kept  precision  recall")] + [
+        (f">= {row.threshold:.1f}", f"{row.kept:>9}  {row.precision:>9.3f}  {row.recall:>6.3f}") for row in rows])
+
+
+def _overlapping_scene(truth: dict, start_frame: int, end_frame: int) -> dict:
+    return max(truth["scenes"], key=lambda s: min(end_frame, s["end_frame"]) - max(start_frame, s["start_frame"]))

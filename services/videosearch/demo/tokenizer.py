@@ -32,12 +32,56 @@ DEFAULT_WORDS: tuple[str, ...] = (
     "shape", "shapes", "object", "background", "moving", "small", "big", "large",
 )
 
+# Chinese characters every demo tokenizer knows as single tokens: the demo world's Chinese
+# captions plus common query characters. CLIP's pre-tokenizer keeps a run of Chinese
+# characters as one "word" (they are all letters), so these tokens are built per character
+# (see :func:`_character_merges`): any phrasing of known characters tokenizes the same way,
+# and an unknown character still falls back to its UTF-8 bytes.
+DEFAULT_CHINESE: str = (
+    "一个两三的和在上有张图片照视频里中小大形色"
+    "红绿蓝黄紫橙白粉青黑灰"
+    "圆圈方块正角星五十字加号环菱心"
+    "背景物体移动"
+)
+
 
 def _words(texts: list[str] | tuple[str, ...]) -> list[str]:
     out: list[str] = []
     for t in texts:
         out.extend(re.findall(r"[a-z]+|[0-9]|[^\sa-z0-9]+", t.lower()))
     return out
+
+
+def _bytes_to_unicode() -> dict[int, str]:
+    """GPT-2/CLIP's byte -> printable character table (the byte-level alphabet)."""
+    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
+    cs = list(bs)
+    n = 0
+    for b in range(256):
+        if b not in bs:
+            bs.append(b)
+            cs.append(256 + n)
+            n += 1
+    return dict(zip(bs, (chr(c) for c in cs), strict=True))
+
+
+def _character_merges(chars: list[str]) -> list[tuple[str, str]]:
+    """Merges that join each multi-byte character's byte-level symbols into one token,
+    both inside a word and at its end (``</w>``), and never across two characters (a
+    merge always starts from a UTF-8 lead byte, so a character boundary never matches)."""
+    table = _bytes_to_unicode()
+    merges: list[tuple[str, str]] = []
+    for ch in chars:
+        syms = [table[b] for b in ch.encode("utf-8")]
+        if len(syms) < 2:
+            continue
+        left = syms[0]
+        for i, sym in enumerate(syms[1:], start=1):
+            if i == len(syms) - 1:
+                merges.append((left, sym + "</w>"))
+            merges.append((left, sym))
+            left += sym
+    return merges
 
 
 def learn_bpe_merges(words: list[str] | tuple[str, ...]) -> list[tuple[str, str]]:
@@ -80,8 +124,10 @@ def build_clip_tokenizer(words: list[str] | tuple[str, ...] = DEFAULT_WORDS):
 
     The vocabulary is laid out like OpenAI's: the 256 byte-level symbols, the same 256
     symbols with ``</w>``, the learned merges in order (every word of ``words`` and of
-    :data:`DEFAULT_WORDS` becomes a single token), then ``<|startoftext|>`` and
-    ``<|endoftext|>``. Fully offline and deterministic for a given word list.
+    :data:`DEFAULT_WORDS` becomes a single token), then one token per Chinese character
+    (every character of ``words`` and of :data:`DEFAULT_CHINESE`, with and without
+    ``</w>``), then ``<|startoftext|>`` and ``<|endoftext|>``. Fully offline and
+    deterministic for a given word list.
     """
     from tokenizers import pre_tokenizers
     from transformers import CLIPTokenizer
@@ -95,7 +141,8 @@ def build_clip_tokenizer(words: list[str] | tuple[str, ...] = DEFAULT_WORDS):
     for c in byte_chars:
         vocab[c + "</w>"] = len(vocab)
     kept: list[tuple[str, str]] = []
-    for a, b in learn_bpe_merges(ws):
+    chinese = sorted({ch for ch in "".join(words) + DEFAULT_CHINESE if ord(ch) > 127 and ch.isalpha()})
+    for a, b in [*learn_bpe_merges(ws), *_character_merges(chinese)]:
         merged = a + b
         if merged in vocab:
             continue

@@ -11,7 +11,11 @@ Face layout with ``save_pretrained`` (model + ``CLIPProcessor``), so it loads wi
 Loss: a label-aware version of CLIP's symmetric InfoNCE. Each step encodes a batch of
 images and *all* captions; image->text is a softmax over every caption, text->image a
 softmax over the batch's images where every image of that caption is a positive (so
-repeated captions in a batch are not treated as negatives).
+repeated captions in a batch are not treated as negatives). The loss is averaged over the
+two caption languages (:data:`videosearch.demo.world.CAPTIONS_BY_LANGUAGE`): the English
+captions, and the Chinese ones where each step phrases half of them in one of their
+paraphrases (:func:`videosearch.demo.world.chinese_variants`), so both languages land on the
+same image embeddings.
 
 Training is deterministic for a given seed, step count and thread count (fixed torch /
 numpy seeds, ``torch.use_deterministic_algorithms(True)``, fixed thread count).
@@ -49,7 +53,12 @@ TEXT_LAYERS = 2
 HEADS = 4
 PROJECTION_DIM = 64
 
-DEFAULT_STEPS = 1800
+DEFAULT_STEPS = 2000
+
+# What the Embedder reports about this model (videosearch.embedder.model_notice), beside every answer.
+NOTICE = ("demo model: it knows only the demo world (one coloured shape on a grey background; 6 colours x 5 shapes, "
+          "in English and Chinese) and its scores mean nothing on real videos; serve a real model "
+          "(e.g. --model openai/clip-vit-base-patch32) to search real footage")
 DEFAULT_BATCH = 90
 DEFAULT_LR = 1e-3
 
@@ -163,8 +172,8 @@ def train(
     n_params = sum(p.numel() for p in model.parameters())
     log(f"demo-clip: {n_params / 1e6:.2f}M params, {len(world.CAPTIONS)} captions, {steps} steps x batch {batch}")
 
-    tok = processor.tokenizer(world.CAPTIONS, padding=True, return_tensors="pt")
     n_cap = len(world.CAPTIONS)
+    variants = [world.chinese_variants(i) for i in range(n_cap)]
 
     decay, no_decay = [], []
     for name, p in model.named_parameters():
@@ -179,7 +188,7 @@ def train(
     model.train()
     t0 = time.time()
     losses: list[float] = []
-    run_loss = run_acc = run_cacc = run_sacc = 0.0
+    run_loss = run_acc = run_cacc = run_sacc = run_zh = 0.0
     for step in range(steps):
         # balanced batch: every caption equally often (batch is a multiple of n_cap when possible)
         reps = -(-batch // n_cap)
@@ -187,12 +196,16 @@ def train(
         imgs = world.render_batch(labels_np, image_size, image_size, rng)
         pixel_values = to_pixel_values(imgs)
         labels = torch.from_numpy(labels_np)
+        chinese = [v[0] if rng.random() < 0.5 else v[int(rng.integers(len(v)))] for v in variants]
+        tok = processor.tokenizer(world.CAPTIONS + chinese, padding=True, return_tensors="pt")
         for g in opt.param_groups:
             g["lr"] = lr_at(step, steps, lr, warmup)
         img = torch.nn.functional.normalize(image_features(model, pixel_values), dim=-1)
         txt = torch.nn.functional.normalize(text_features(model, tok["input_ids"], tok["attention_mask"]), dim=-1)
         scale = model.logit_scale.exp().clamp(max=100.0)
-        loss, acc, pred = contrastive_loss(img, txt, labels, scale)
+        loss_en, acc, pred = contrastive_loss(img, txt[:n_cap], labels, scale)
+        loss_zh, acc_zh, _ = contrastive_loss(img, txt[n_cap:], labels, scale)
+        loss = (loss_en + loss_zh) / 2
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -203,16 +216,18 @@ def train(
         losses.append(loss_v)
         run_loss += loss_v
         run_acc += float(acc.detach())
+        run_zh += float(acc_zh.detach())
         n_sh = len(world.SHAPES)
         run_cacc += float((pred // n_sh == labels // n_sh).float().mean())
         run_sacc += float((pred % n_sh == labels % n_sh).float().mean())
         if (step + 1) % log_every == 0 or step == steps - 1:
             k = (step % log_every) + 1
             log(
-                f"step {step + 1:5d}/{steps}  loss {run_loss / k:.4f}  batch-acc {run_acc / k:.3f} (colour {run_cacc / k:.2f} shape {run_sacc / k:.2f})  "
+                f"step {step + 1:5d}/{steps}  loss {run_loss / k:.4f}  batch-acc {run_acc / k:.3f} "
+                f"(colour {run_cacc / k:.2f} shape {run_sacc / k:.2f}, zh {run_zh / k:.3f})  "
                 f"scale {float(scale.detach()):.1f}  lr {opt.param_groups[0]['lr']:.2e}  {time.time() - t0:.0f}s"
             )
-            run_loss = run_acc = run_cacc = run_sacc = 0.0
+            run_loss = run_acc = run_cacc = run_sacc = run_zh = 0.0
     elapsed = time.time() - t0
 
     model.eval()
@@ -237,8 +252,10 @@ def train(
         "machine": " ".join(x for x in (platform.machine(), platform.processor(), f"{os.cpu_count()} cpu(s)") if x),
         "torch": torch.__version__,
         "captions": world.CAPTIONS,
+        "captions_zh": world.CAPTIONS_ZH,
     }
     (out / "training_args.json").write_text(json.dumps(summary, indent=2) + "\n")
+    (out / "videosearch.json").write_text(json.dumps({"notice": NOTICE}, indent=2) + "\n")
     log(f"saved to {out} ({elapsed:.0f}s)")
     return {**summary, "losses": losses}
 

@@ -10,6 +10,11 @@ Vocabulary (see :data:`COLORS`, :data:`SHAPES`, :data:`CAPTIONS`):
 * shapes: circle, square, triangle, star, cross
 * 6 x 5 = 30 captions.
 
+Every caption also has a Chinese form, ``"一个<颜色>的<形状>"`` (:data:`CAPTIONS_ZH`, e.g.
+``"一个红色的圆"``, ``"一个橙色的十字"``), and the demo model is trained on both languages
+(plus a few Chinese phrasings, :func:`chinese_variants`), so a Chinese query finds the same
+scenes as its English twin.
+
 Design rules that keep captions unambiguous:
 
 * object colours are strongly saturated; backgrounds have a saturation of at most
@@ -49,8 +54,49 @@ def _article(word: str) -> str:
 CAPTIONS: list[str] = [f"{_article(c)} {c} {s}" for c in COLOR_NAMES for s in SHAPES]
 """All captions of the world, index = ``color_index * len(SHAPES) + shape_index``."""
 
-WORDS: list[str] = ["a", "an", *COLOR_NAMES, *SHAPES]
-"""Every word that appears in a caption."""
+CHINESE_COLORS: dict[str, str] = {
+    "red": "红色", "green": "绿色", "blue": "蓝色", "yellow": "黄色", "purple": "紫色", "orange": "橙色",
+}
+CHINESE_SHAPES: dict[str, str] = {
+    "circle": "圆", "square": "正方形", "triangle": "三角形", "star": "星星", "cross": "十字",
+}
+CAPTIONS_ZH: list[str] = [f"一个{CHINESE_COLORS[c]}的{CHINESE_SHAPES[s]}" for c in COLOR_NAMES for s in SHAPES]
+"""The captions in Chinese, in the order of :data:`CAPTIONS` (same index, same scene)."""
+
+CAPTIONS_BY_LANGUAGE: dict[str, list[str]] = {"en": CAPTIONS, "zh": CAPTIONS_ZH}
+"""Caption lists by language code; every list has the order of :data:`CAPTIONS`."""
+
+LANGUAGES: tuple[str, ...] = tuple(CAPTIONS_BY_LANGUAGE)
+
+# Other ways to say a Chinese colour or shape, used as training paraphrases so a query like
+# "红色圆形" or "黄色的五角星" works too; the first of each is the canonical word.
+_CHINESE_COLOR_FORMS: dict[str, tuple[str, ...]] = {c: (z, z[0]) for c, z in CHINESE_COLORS.items()}
+_CHINESE_SHAPE_FORMS: dict[str, tuple[str, ...]] = {
+    "circle": ("圆", "圆形", "圆圈"),
+    "square": ("正方形", "方块", "方形"),
+    "triangle": ("三角形", "三角"),
+    "star": ("星星", "五角星", "星形"),
+    "cross": ("十字", "十字形", "加号"),
+}
+_CHINESE_TEMPLATES: tuple[str, ...] = ("一个{c}的{s}", "{c}的{s}", "{c}{s}", "一个{c}{s}")
+
+
+def chinese_variants(index: int) -> list[str]:
+    """Every Chinese phrasing of caption ``index`` the demo model is trained on."""
+    color, shape = COLOR_NAMES[index // len(SHAPES)], SHAPES[index % len(SHAPES)]
+    out = []
+    for t in _CHINESE_TEMPLATES:
+        for c in _CHINESE_COLOR_FORMS[color]:
+            for s in _CHINESE_SHAPE_FORMS[shape]:
+                text = t.format(c=c, s=s)
+                if text not in out:
+                    out.append(text)
+    return out
+
+
+WORDS: list[str] = ["a", "an", *COLOR_NAMES, *SHAPES, *CAPTIONS_ZH]
+"""Every word that appears in a caption (the Chinese captions count as words: the tokenizer
+splits them into characters)."""
 
 _COLOR_RGB = np.array([COLORS[c] for c in COLOR_NAMES], dtype=np.float32)
 
@@ -60,7 +106,9 @@ MAX_TILT = 0.35  # radians (~20 degrees): shapes are upright-ish (triangle point
 
 
 def parse_caption(caption: str) -> tuple[int, int]:
-    """Return ``(color_index, shape_index)`` for a caption of :data:`CAPTIONS`."""
+    """Return ``(color_index, shape_index)`` for a caption of :data:`CAPTIONS` or :data:`CAPTIONS_ZH`."""
+    if caption.strip() in CAPTIONS_ZH:
+        return divmod(CAPTIONS_ZH.index(caption.strip()), len(SHAPES))
     words = caption.strip().lower().split()
     if len(words) != 3 or words[0] not in ("a", "an") or words[1] not in COLORS or words[2] not in SHAPES:
         raise ValueError(f"not a caption of the demo world: {caption!r}")

@@ -15,6 +15,7 @@ from videosearch.common.errors import InvalidArgument
 from videosearch.embedder.batcher import BatcherStats, DynamicBatcher
 from videosearch.embedder.defaults import DEFAULT_MAX_QUEUE_IMAGES, DEFAULT_MAX_WAIT_MS
 from videosearch.embedder.model import ClipEmbedder
+from videosearch.embedder.model_notice import read_notice
 from videosearch.embedder.types import ModelInfo
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,7 @@ class EmbeddingEngine:
         image_nice: int = 0,
     ) -> None:
         self.model = model
+        self.notice = read_notice(getattr(model, "source", ""))
         self.max_batch_size = max_batch_size or model.max_batch_size
         self.max_images_per_request = max_images_per_request or model.max_images_per_request
         self.max_texts_per_request = max_texts_per_request or model.max_texts_per_request
@@ -49,6 +51,7 @@ class EmbeddingEngine:
     def model_info(self) -> ModelInfo:
         return dataclasses.replace(
             self.model.model_info(),
+            notice=self.notice,
             max_batch_size=self.max_batch_size,
             max_images_per_request=self.max_images_per_request,
             max_texts_per_request=self.max_texts_per_request,

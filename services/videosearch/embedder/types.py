@@ -52,6 +52,7 @@ class ModelInfo:
     # Added after scaling (SigLIP's learned bias); 0 for models without one.
     logit_bias: float = 0.0
     dtype_reason: str = ""
+    notice: str = ""  # a caveat the model's directory declares (videosearch.json), e.g. "knows only a toy world"
 
     def match_probability(self, cosine: float) -> float | None:
         """For sigmoid-trained models, the model's own probability that an image and a text match;

@@ -23,8 +23,8 @@ from videosearch.common.errors import (
     VideoSearchError,
 )
 from videosearch.common.page_tokens import PageTokens
-from videosearch.searcher.ranking import query as composite
 from videosearch.searcher import validation
+from videosearch.searcher.ranking import calibration as calibrating, query as composite
 from videosearch.searcher.ranking.hits import explain, open_uri
 from videosearch.searcher.image_query import ImageLimits, decode_image, image_pixels
 from videosearch.searcher.backends import open_backend
@@ -62,7 +62,7 @@ _VIDEO_PAGES = PageTokens("ListVideos", str)
 _SEARCH_PAGES = PageTokens("Search", int)
 
 
-class TextEmbedder(Protocol):
+class QueryEmbedder(Protocol):
     """What the Searcher needs from the Embedder (EmbedderClient fits). Image query terms
     also need ``model_info()`` (for the preprocessing) and ``embed_images(pixels)``; an
     embedder without them makes image terms UNAVAILABLE."""
@@ -77,7 +77,7 @@ class Searcher:
     """Holds a store and the index that ranks what it holds (see videosearch.searcher.interfaces);
     safe to call from many threads."""
 
-    def __init__(self, store: VideoStore, index: VectorIndex, text_embedder: TextEmbedder | None = None, *,
+    def __init__(self, store: VideoStore, index: VectorIndex, text_embedder: QueryEmbedder | None = None, *,
                  image_limits: ImageLimits = ImageLimits(),
                  max_thumbnail_bytes: int = validation.DEFAULT_MAX_THUMBNAIL_BYTES,
                  fusion: FusionWeights = FusionWeights()) -> None:
@@ -87,6 +87,7 @@ class Searcher:
         self.image_limits = image_limits
         self.max_thumbnail_bytes = max_thumbnail_bytes
         self._write_lock = threading.Lock()  # one writer: a store write and its index update stay in order
+        self.calibrator = calibrating.Calibrator()
         self.load_seconds = 0.0
         # What is said and written is indexed in memory, rebuilt from the stored spans at every start.
         self.lexical = LexicalIndex()
@@ -95,7 +96,7 @@ class Searcher:
         self.text_search = TextSearch(store, index, self.lexical, fusion)
 
     @classmethod
-    def open(cls, settings: SearcherSettings, text_embedder: TextEmbedder | None = None) -> Searcher:
+    def open(cls, settings: SearcherSettings, text_embedder: QueryEmbedder | None = None) -> Searcher:
         """The Searcher over the tier ``settings`` picks (backends.open_backend): it opens (or
         creates) the store and loads what ranking needs. Raises StoreLocked (FailedPrecondition)
         when another process holds the data dir."""
@@ -288,10 +289,13 @@ class Searcher:
         composed = composite.compose(all_terms, _TermSources(self, collection, images), collection.embedding_dim) \
             if "seen" in kinds else None
         vector = composed.vector if composed is not None else None
+        # Relevance needs the model's text tower for a text query; a said/written-only search has none.
+        calibration = self.calibration(collection, calibrating.query_kind([t.kind for t in all_terms])) \
+            if composed is not None else None
         candidates = Candidates(
             video_filter=params.filter,
             excluded={} if params.include_examples or composed is None else composed.examples,
-            min_score=params.filter.min_score,
+            min_score=_lowest_score(params.filter.min_score, params.filter.min_relevance, calibration),
         )
         started = time.perf_counter()
         # One more than the page shows, to know whether another page follows.
@@ -307,13 +311,48 @@ class Searcher:
         more = len(found) > offset + params.top_k and offset + params.top_k < validation.MAX_SEARCH_DEPTH
         next_token = _SEARCH_PAGES.encode(offset + params.top_k, query=_fingerprint(all_terms, params)) if more else ""
         if params.mode == "videos":
-            videos, scenes = [self._video_hit(hit, vector, params.explain, fused) for hit in page], []
+            videos, scenes = [self._video_hit(hit, vector, params.explain, fused, calibration) for hit in page], []
         else:
-            videos, scenes = [], [self._scene_hit(hit, None, vector, params.explain, fused) for hit in page]
+            videos, scenes = [], [self._scene_hit(hit, None, vector, params.explain, fused, calibration) for hit in page]
         rank_ms = (time.perf_counter() - started) * 1e3
         return SearchResult(videos=videos, scenes=scenes, model_id=collection.model_id,
                             embed_ms=composed.embed_ms if composed is not None else 0.0,
-                            rank_ms=rank_ms, next_page_token=next_token, approximate_used=approximate_used)
+                            rank_ms=rank_ms, next_page_token=next_token, approximate_used=approximate_used,
+                            strong_relevance=calibrating.STRONG_RELEVANCE, calibration=calibration,
+                            model_notice=self._model_notice(collection))
+
+    def calibration(self, collection: Collection, kind: str) -> calibrating.Calibration:
+        """How raw scores of ``kind`` queries map to relevance for the stored collection's
+        model (see videosearch.searcher.ranking.calibration), measured on first use and cached."""
+        return self.calibrator.get(collection.model_id, kind, self.index.moment_count, self._calibration_sample,
+                                   lambda texts: self.embed_texts(texts, collection))
+
+    def _calibration_sample(self) -> tuple[np.ndarray, np.ndarray]:
+        """Up to MAX_MOMENTS_PER_VIDEO moment rows from each of the first MAX_SAMPLE_VIDEOS
+        videos by id (ids are content digests, so these are a fair draw), and each row's video."""
+        rows, owners = [], []
+        for video in self.store.list_videos(None, calibrating.MAX_SAMPLE_VIDEOS):
+            found = self.store.get_video_vectors(video.video_id)
+            if found is None:  # deleted since it was listed
+                continue
+            vectors = found[3]
+            picks = np.linspace(0, len(vectors) - 1, min(len(vectors), calibrating.MAX_MOMENTS_PER_VIDEO)).round()
+            rows.append(vectors[picks.astype(int)])
+            owners += [video.video_id] * len(picks)
+        if not rows:
+            return np.empty((0, 0), np.float32), np.empty(0, dtype=object)
+        return np.concatenate(rows).astype(np.float32), np.asarray(owners, dtype=object)
+
+    def _model_notice(self, collection: Collection) -> str:
+        """The caveat the answering model declares, when this Searcher's Embedder hosts it."""
+        info = getattr(self.text_embedder, "model_info", None)
+        if info is None:
+            return ""
+        try:
+            known = info()
+        except Exception:  # noqa: BLE001 - a notice is a courtesy; the search itself succeeded
+            return ""
+        return getattr(known, "notice", "") if known.model_id == collection.model_id else ""
 
     def _fused_results(self, hits: list[SceneHit], params: SearchParams) -> list:
         """Fused moment hits as the mode wants them: as they are (scenes), or grouped by video in
@@ -332,19 +371,24 @@ class Searcher:
                 out.append(VideoHit(video, max(h.score for h in shown), shown))
         return out
 
-    def _video_hit(self, hit: VideoHit, query: np.ndarray | None, explained: bool, fused: FusedHits | None) -> VideoHit:
-        return dataclasses.replace(hit, scenes=[self._scene_hit(s, hit.video, query, explained, fused) for s in hit.scenes])
+    def _video_hit(self, hit: VideoHit, query: np.ndarray | None, explained: bool, fused: FusedHits | None,
+                   calibration: calibrating.Calibration | None) -> VideoHit:
+        scenes = [self._scene_hit(s, hit.video, query, explained, fused, calibration) for s in hit.scenes]
+        # A video is as relevant as its score says, or as its most relevant listed moment (a literal text match).
+        return dataclasses.replace(hit, scenes=scenes, relevance=max(
+            [_relevance(calibration, hit.score, ()), *(s.relevance for s in scenes)]))
 
     def _scene_hit(self, hit: SceneHit, video: VideoRecord | None, query: np.ndarray | None, explained: bool,
-                   fused: FusedHits | None = None) -> SceneHit:
+                   fused: FusedHits | None = None, calibration: calibrating.Calibration | None = None) -> SceneHit:
         video = video or self.ranked_video(hit.video_id)
         start = hit.moment.start_seconds if hit.moment is not None else hit.scene.start_seconds
         explanation = None
         if explained and hit.moment is not None and query is not None:
             explanation = explain(self.store.get_moment_frames(hit.video_id, hit.moment.index), query)
         text = {"matched_kinds": ("seen",)} if fused is None else {"text_matches": self.text_search.text_matches(hit, fused)}
-        return dataclasses.replace(hit, open_uri=open_uri(video.uri, start) if video is not None else "",
-                                   explanation=explanation, **text)
+        hit = dataclasses.replace(hit, open_uri=open_uri(video.uri, start) if video is not None else "",
+                                  explanation=explanation, **text)
+        return dataclasses.replace(hit, relevance=_relevance(calibration, hit.score, hit.matched_kinds))
 
     def embed_texts(self, texts: list[str], collection: Collection) -> np.ndarray:
         embedder = self._embedder(collection, "text")
@@ -363,7 +407,7 @@ class Searcher:
         pixels = np.stack(prepared)
         return self._call_embedder(lambda: embedder.embed_images(pixels), "the query image")
 
-    def _embedder(self, collection: Collection, kind: str) -> TextEmbedder:
+    def _embedder(self, collection: Collection, kind: str) -> QueryEmbedder:
         if self.text_embedder is None:
             raise Unavailable(f"this Searcher has no Embedder to embed {kind} queries; search with an embedding instead")
         model_id = self._call_embedder(lambda: self.text_embedder.model_id, f"the query {kind}")
@@ -377,7 +421,7 @@ class Searcher:
             return fn()
         except VideoSearchError:
             raise
-        except Exception as exc:  # noqa: BLE001 - any transport failure means the Embedder is unavailable
+        except Exception as exc:  # any transport failure means the Embedder is unavailable
             log.warning("embedding %s failed", what, exc_info=True)
             raise Unavailable(f"cannot embed {what}: the Embedder failed ({type(exc).__name__}: {exc}); retry later") from exc
 
@@ -398,6 +442,23 @@ class _TermSources:
     def stored_video(self, video_id: str) -> tuple[list[SceneRecord], list[MomentRecord], np.ndarray]:
         _, scenes, moments, rows = self._searcher.get_video_vectors(video_id)
         return scenes, moments, rows
+
+
+def _lowest_score(min_score: float | None, min_relevance: float | None,
+                  calibration: calibrating.Calibration | None) -> float | None:
+    """The raw score a hit needs: the stricter of ``min_score`` and ``min_relevance``'s raw equivalent
+    (none for a said/written-only search, whose literal matches are all strong)."""
+    relevance_floor = None if min_relevance is None or calibration is None else calibration.raw_score(min_relevance)
+    floors = [f for f in (min_score, relevance_floor) if f is not None]
+    return max(floors) if floors else None
+
+
+def _relevance(calibration: calibrating.Calibration | None, score: float, matched_kinds) -> float:
+    """A hit's relevance: its score on the calibrated scale, and at least strong when the query's
+    words are literally said or written in it."""
+    seen = float(calibration.relevance(score)) if calibration is not None else 0.0
+    literal = any(kind in ("said", "written") for kind in matched_kinds)
+    return max(seen, calibrating.STRONG_RELEVANCE) if literal else seen
 
 
 def _fingerprint(terms: list[QueryTerm], params: SearchParams) -> str:

@@ -9,6 +9,8 @@ from typing import Literal
 
 import numpy as np
 
+from videosearch.searcher.ranking.calibration import Calibration
+
 
 @dataclass(frozen=True)
 class VideoLocation:
@@ -216,6 +218,7 @@ class SearchFilter:
     indexed_after: dt.datetime | None = None
     indexed_before: dt.datetime | None = None
     min_score: float | None = None
+    min_relevance: float | None = None  # on the calibrated scale, 0..1 (see searcher.calibration)
 
     @property
     def filters_videos(self) -> bool:
@@ -292,6 +295,7 @@ class SceneHit:
     matched_kinds: tuple[MatchKind, ...] = ()
     text_matches: tuple[TextMatch, ...] = ()
     fused_score: float = 0.0
+    relevance: float = 0.0  # ``score`` on the model's calibrated scale, 0..1
 
 
 @dataclass(frozen=True)
@@ -299,6 +303,7 @@ class VideoHit:
     video: VideoRecord
     score: float
     scenes: list[SceneHit] = field(default_factory=list)
+    relevance: float = 0.0  # ``score`` on the model's calibrated scale, 0..1
 
 
 @dataclass(frozen=True)
@@ -310,6 +315,9 @@ class SearchResult:
     rank_ms: float = 0.0
     next_page_token: str = ""
     approximate_used: bool = False
+    strong_relevance: float = 0.5  # hits at or above it are strong matches
+    calibration: Calibration | None = None  # how scores became relevance; None when nothing was ranked
+    model_notice: str = ""  # the answering model's caveat about itself, if it has one
 
 
 @dataclass(frozen=True)

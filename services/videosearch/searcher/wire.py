@@ -10,6 +10,7 @@ import numpy as np
 from videosearch.common.errors import InvalidArgument
 from videosearch.common.tensors import FLOATS, from_tensor, to_tensor
 from videosearch.common.timecode import format_seconds
+from videosearch.searcher.ranking.calibration import STRONG_RELEVANCE, Calibration
 from videosearch.searcher.types import (
     FrameScore,
     HitExplanation,
@@ -185,7 +186,7 @@ def params_to_proto_fields(params: SearchParams) -> dict:
 
 def filter_to_proto(f: SearchFilter) -> searcher_pb2.SearchFilter:
     message = searcher_pb2.SearchFilter(path_prefix=f.path_prefix, folder=f.folder)
-    for name in ("min_duration_seconds", "max_duration_seconds", "min_score"):
+    for name in ("min_duration_seconds", "max_duration_seconds", "min_score", "min_relevance"):
         if getattr(f, name) is not None:
             setattr(message, name, getattr(f, name))
     if f.indexed_after is not None:
@@ -217,6 +218,7 @@ def filter_from_proto(message: searcher_pb2.SearchFilter) -> SearchFilter:
         indexed_after=moment("indexed_after"),
         indexed_before=moment("indexed_before"),
         min_score=optional("min_score"),
+        min_relevance=optional("min_relevance"),
     )
 
 
@@ -367,7 +369,8 @@ def scene_hit_to_proto(hit: SceneHit, fps: Fraction) -> searcher_pb2.SceneMatch:
     message = searcher_pb2.SceneMatch(video_id=hit.video_id, scene=scene_to_proto(hit.scene, fps), score=hit.score,
                                       open_uri=hit.open_uri, fused_score=hit.fused_score,
                                       matched_kinds=[_KIND_TO_PROTO[kind] for kind in hit.matched_kinds],
-                                      text_matches=[text_match_to_proto(m) for m in hit.text_matches])
+                                      text_matches=[text_match_to_proto(m) for m in hit.text_matches],
+                                      relevance=hit.relevance)
     if hit.moment is not None:
         message.moment.CopyFrom(moment_to_proto(hit.moment, fps))
     if hit.explanation is not None:
@@ -393,6 +396,7 @@ def result_to_proto(result: SearchResult, fps_of) -> searcher_pb2.SearchResponse
                 video=video_to_proto(hit.video),
                 score=hit.score,
                 scenes=[scene_hit_to_proto(s, hit.video.fps) for s in hit.scenes],
+                relevance=hit.relevance,
             )
             for hit in result.videos
         ],
@@ -402,7 +406,19 @@ def result_to_proto(result: SearchResult, fps_of) -> searcher_pb2.SearchResponse
         rank_ms=result.rank_ms,
         next_page_token=result.next_page_token,
         approximate_used=result.approximate_used,
+        strong_relevance=result.strong_relevance,
+        calibration=calibration_to_proto(result.calibration) if result.calibration is not None else None,
+        model_notice=result.model_notice,
     )
+
+
+def calibration_to_proto(calibration: Calibration) -> searcher_pb2.ScoreCalibration:
+    return searcher_pb2.ScoreCalibration(query_kind=calibration.query_kind, null_median=calibration.null_median,
+                                         null_p99=calibration.null_p99, null_pairs=calibration.null_pairs)
+
+
+def calibration_from_proto(message: searcher_pb2.ScoreCalibration) -> Calibration:
+    return Calibration(message.query_kind, message.null_median, message.null_p99, message.null_pairs)
 
 
 def result_from_proto(response: searcher_pb2.SearchResponse) -> SearchResult:
@@ -411,14 +427,20 @@ def result_from_proto(response: searcher_pb2.SearchResponse) -> SearchResult:
                         moment_from_proto(m.moment) if m.HasField("moment") else None, m.open_uri,
                         explanation_from_proto(m.explanation) if m.HasField("explanation") else None,
                         tuple(_KIND_FROM_PROTO[k] for k in m.matched_kinds if k in _KIND_FROM_PROTO),
-                        tuple(text_match_from_proto(t) for t in m.text_matches), m.fused_score)
+                        tuple(text_match_from_proto(t) for t in m.text_matches), m.fused_score,
+                        relevance=m.relevance)
 
     return SearchResult(
-        videos=[VideoHit(video_from_proto(v.video), v.score, [scene_hit(s) for s in v.scenes]) for v in response.videos],
+        videos=[VideoHit(video_from_proto(v.video), v.score, [scene_hit(s) for s in v.scenes], v.relevance)
+                for v in response.videos],
         scenes=[scene_hit(s) for s in response.scenes],
         model_id=response.model_id,
         embed_ms=response.embed_ms,
         rank_ms=response.rank_ms,
         next_page_token=response.next_page_token,
         approximate_used=response.approximate_used,
+        # An older Searcher sends no calibration: 0 there means "unknown", read as the default.
+        strong_relevance=response.strong_relevance or STRONG_RELEVANCE,
+        calibration=calibration_from_proto(response.calibration) if response.HasField("calibration") else None,
+        model_notice=response.model_notice,
     )

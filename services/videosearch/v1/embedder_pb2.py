@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from videosearch.v1 import tensor_pb2 as videosearch_dot_v1_dot_tensor__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dvideosearch/v1/embedder.proto\x12\x0evideosearch.v1\x1a\x1bvideosearch/v1/tensor.proto\"\x83\x02\n\x12ImagePreprocessing\x12\x15\n\rshortest_edge\x18\x01 \x01(\x05\x12\x13\n\x0b\x63rop_height\x18\x02 \x01(\x05\x12\x12\n\ncrop_width\x18\x03 \x01(\x05\x12\x16\n\x0erescale_factor\x18\x04 \x01(\x02\x12\x12\n\nimage_mean\x18\x05 \x03(\x02\x12\x11\n\timage_std\x18\x06 \x03(\x02\x12\x10\n\x08resample\x18\x07 \x01(\t\x12/\n\x0bresize_mode\x18\x08 \x01(\x0e\x32\x1a.videosearch.v1.ResizeMode\x12\x12\n\npatch_size\x18\t \x01(\x05\x12\x17\n\x0fmax_num_patches\x18\n \x01(\x05\"\x15\n\x13GetModelInfoRequest\"\xf6\x02\n\x14GetModelInfoResponse\x12\x10\n\x08model_id\x18\x01 \x01(\t\x12\x15\n\rembedding_dim\x18\x02 \x01(\x05\x12\x39\n\rpreprocessing\x18\x03 \x01(\x0b\x32\".videosearch.v1.ImagePreprocessing\x12\x0e\n\x06\x64\x65vice\x18\x04 \x01(\t\x12\x15\n\rcompute_dtype\x18\x05 \x01(\t\x12\x16\n\x0emax_batch_size\x18\x06 \x01(\x05\x12\x1e\n\x16max_images_per_request\x18\x07 \x01(\x05\x12\x1d\n\x15max_texts_per_request\x18\x08 \x01(\x05\x12\x0e\n\x06\x66\x61mily\x18\t \x01(\t\x12-\n\nscore_kind\x18\n \x01(\x0e\x32\x19.videosearch.v1.ScoreKind\x12\x13\n\x0blogit_scale\x18\x0b \x01(\x02\x12\x12\n\nlogit_bias\x18\x0c \x01(\x02\x12\x14\n\x0c\x64type_reason\x18\r \x01(\t\"B\n\x12\x45mbedImagesRequest\x12,\n\x0cpixel_values\x18\x01 \x01(\x0b\x32\x16.videosearch.v1.Tensor\"S\n\x13\x45mbedImagesResponse\x12*\n\nembeddings\x18\x01 \x01(\x0b\x32\x16.videosearch.v1.Tensor\x12\x10\n\x08model_id\x18\x02 \x01(\t\"H\n\x18StreamEmbedImagesRequest\x12,\n\x0cpixel_values\x18\x01 \x01(\x0b\x32\x16.videosearch.v1.Tensor\"Y\n\x19StreamEmbedImagesResponse\x12*\n\nembeddings\x18\x01 \x01(\x0b\x32\x16.videosearch.v1.Tensor\x12\x10\n\x08model_id\x18\x02 \x01(\t\"\"\n\x11\x45mbedTextsRequest\x12\r\n\x05texts\x18\x01 \x03(\t\"R\n\x12\x45mbedTextsResponse\x12*\n\nembeddings\x18\x01 \x01(\x0b\x32\x16.videosearch.v1.Tensor\x12\x10\n\x08model_id\x18\x02 \x01(\t\"X\n\x16TranscribeAudioRequest\x12\x11\n\tpcm_s16le\x18\x01 \x01(\x0c\x12\x19\n\x11sample_rate_hertz\x18\x02 \x01(\x05\x12\x10\n\x08language\x18\x03 \x01(\t\"[\n\rSpeechSegment\x12\x15\n\rstart_seconds\x18\x01 \x01(\x01\x12\x13\n\x0b\x65nd_seconds\x18\x02 \x01(\x01\x12\x0c\n\x04text\x18\x03 \x01(\t\x12\x10\n\x08language\x18\x04 \x01(\t\"a\n\x17TranscribeAudioResponse\x12/\n\x08segments\x18\x01 \x03(\x0b\x32\x1d.videosearch.v1.SpeechSegment\x12\x15\n\rrecognizer_id\x18\x02 \x01(\t*\x82\x01\n\nResizeMode\x12\x1b\n\x17RESIZE_MODE_UNSPECIFIED\x10\x00\x12\"\n\x1eRESIZE_MODE_SHORTEST_EDGE_CROP\x10\x01\x12\x15\n\x11RESIZE_MODE_FIXED\x10\x02\x12\x1c\n\x18RESIZE_MODE_PATCH_BUDGET\x10\x03*V\n\tScoreKind\x12\x1a\n\x16SCORE_KIND_UNSPECIFIED\x10\x00\x12\x15\n\x11SCORE_KIND_COSINE\x10\x01\x12\x16\n\x12SCORE_KIND_SIGMOID\x10\x02\x32\xeb\x03\n\x0f\x45mbedderService\x12Y\n\x0cGetModelInfo\x12#.videosearch.v1.GetModelInfoRequest\x1a$.videosearch.v1.GetModelInfoResponse\x12V\n\x0b\x45mbedImages\x12\".videosearch.v1.EmbedImagesRequest\x1a#.videosearch.v1.EmbedImagesResponse\x12l\n\x11StreamEmbedImages\x12(.videosearch.v1.StreamEmbedImagesRequest\x1a).videosearch.v1.StreamEmbedImagesResponse(\x01\x30\x01\x12S\n\nEmbedTexts\x12!.videosearch.v1.EmbedTextsRequest\x1a\".videosearch.v1.EmbedTextsResponse\x12\x62\n\x0fTranscribeAudio\x12&.videosearch.v1.TranscribeAudioRequest\x1a\'.videosearch.v1.TranscribeAudioResponseB\xa7\x01\n\x12\x64\x65v.videosearch.v1B\rEmbedderProtoP\x01ZFgithub.com/videosearch/videosearch/gen/go/videosearch/v1;videosearchv1\xa2\x02\x03VSX\xaa\x02\x0eVideosearch.V1\xca\x02\x0eVideosearch\\V1\xea\x02\x0fVideosearch::V1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dvideosearch/v1/embedder.proto\x12\x0evideosearch.v1\x1a\x1bvideosearch/v1/tensor.proto\"\x83\x02\n\x12ImagePreprocessing\x12\x15\n\rshortest_edge\x18\x01 \x01(\x05\x12\x13\n\x0b\x63rop_height\x18\x02 \x01(\x05\x12\x12\n\ncrop_width\x18\x03 \x01(\x05\x12\x16\n\x0erescale_factor\x18\x04 \x01(\x02\x12\x12\n\nimage_mean\x18\x05 \x03(\x02\x12\x11\n\timage_std\x18\x06 \x03(\x02\x12\x10\n\x08resample\x18\x07 \x01(\t\x12/\n\x0bresize_mode\x18\x08 \x01(\x0e\x32\x1a.videosearch.v1.ResizeMode\x12\x12\n\npatch_size\x18\t \x01(\x05\x12\x17\n\x0fmax_num_patches\x18\n \x01(\x05\"\x15\n\x13GetModelInfoRequest\"\x86\x03\n\x14GetModelInfoResponse\x12\x10\n\x08model_id\x18\x01 \x01(\t\x12\x15\n\rembedding_dim\x18\x02 \x01(\x05\x12\x39\n\rpreprocessing\x18\x03 \x01(\x0b\x32\".videosearch.v1.ImagePreprocessing\x12\x0e\n\x06\x64\x65vice\x18\x04 \x01(\t\x12\x15\n\rcompute_dtype\x18\x05 \x01(\t\x12\x16\n\x0emax_batch_size\x18\x06 \x01(\x05\x12\x1e\n\x16max_images_per_request\x18\x07 \x01(\x05\x12\x1d\n\x15max_texts_per_request\x18\x08 \x01(\x05\x12\x0e\n\x06\x66\x61mily\x18\t \x01(\t\x12-\n\nscore_kind\x18\n \x01(\x0e\x32\x19.videosearch.v1.ScoreKind\x12\x13\n\x0blogit_scale\x18\x0b \x01(\x02\x12\x12\n\nlogit_bias\x18\x0c \x01(\x02\x12\x14\n\x0c\x64type_reason\x18\r \x01(\t\x12\x0e\n\x06notice\x18\x14 \x01(\t\"B\n\x12\x45mbedImagesRequest\x12,\n\x0cpixel_values\x18\x01 \x01(\x0b\x32\x16.videosearch.v1.Tensor\"S\n\x13\x45mbedImagesResponse\x12*\n\nembeddings\x18\x01 \x01(\x0b\x32\x16.videosearch.v1.Tensor\x12\x10\n\x08model_id\x18\x02 \x01(\t\"H\n\x18StreamEmbedImagesRequest\x12,\n\x0cpixel_values\x18\x01 \x01(\x0b\x32\x16.videosearch.v1.Tensor\"Y\n\x19StreamEmbedImagesResponse\x12*\n\nembeddings\x18\x01 \x01(\x0b\x32\x16.videosearch.v1.Tensor\x12\x10\n\x08model_id\x18\x02 \x01(\t\"\"\n\x11\x45mbedTextsRequest\x12\r\n\x05texts\x18\x01 \x03(\t\"R\n\x12\x45mbedTextsResponse\x12*\n\nembeddings\x18\x01 \x01(\x0b\x32\x16.videosearch.v1.Tensor\x12\x10\n\x08model_id\x18\x02 \x01(\t\"X\n\x16TranscribeAudioRequest\x12\x11\n\tpcm_s16le\x18\x01 \x01(\x0c\x12\x19\n\x11sample_rate_hertz\x18\x02 \x01(\x05\x12\x10\n\x08language\x18\x03 \x01(\t\"[\n\rSpeechSegment\x12\x15\n\rstart_seconds\x18\x01 \x01(\x01\x12\x13\n\x0b\x65nd_seconds\x18\x02 \x01(\x01\x12\x0c\n\x04text\x18\x03 \x01(\t\x12\x10\n\x08language\x18\x04 \x01(\t\"a\n\x17TranscribeAudioResponse\x12/\n\x08segments\x18\x01 \x03(\x0b\x32\x1d.videosearch.v1.SpeechSegment\x12\x15\n\rrecognizer_id\x18\x02 \x01(\t*\x82\x01\n\nResizeMode\x12\x1b\n\x17RESIZE_MODE_UNSPECIFIED\x10\x00\x12\"\n\x1eRESIZE_MODE_SHORTEST_EDGE_CROP\x10\x01\x12\x15\n\x11RESIZE_MODE_FIXED\x10\x02\x12\x1c\n\x18RESIZE_MODE_PATCH_BUDGET\x10\x03*V\n\tScoreKind\x12\x1a\n\x16SCORE_KIND_UNSPECIFIED\x10\x00\x12\x15\n\x11SCORE_KIND_COSINE\x10\x01\x12\x16\n\x12SCORE_KIND_SIGMOID\x10\x02\x32\xeb\x03\n\x0f\x45mbedderService\x12Y\n\x0cGetModelInfo\x12#.videosearch.v1.GetModelInfoRequest\x1a$.videosearch.v1.GetModelInfoResponse\x12V\n\x0b\x45mbedImages\x12\".videosearch.v1.EmbedImagesRequest\x1a#.videosearch.v1.EmbedImagesResponse\x12l\n\x11StreamEmbedImages\x12(.videosearch.v1.StreamEmbedImagesRequest\x1a).videosearch.v1.StreamEmbedImagesResponse(\x01\x30\x01\x12S\n\nEmbedTexts\x12!.videosearch.v1.EmbedTextsRequest\x1a\".videosearch.v1.EmbedTextsResponse\x12\x62\n\x0fTranscribeAudio\x12&.videosearch.v1.TranscribeAudioRequest\x1a\'.videosearch.v1.TranscribeAudioResponseB\xa7\x01\n\x12\x64\x65v.videosearch.v1B\rEmbedderProtoP\x01ZFgithub.com/videosearch/videosearch/gen/go/videosearch/v1;videosearchv1\xa2\x02\x03VSX\xaa\x02\x0eVideosearch.V1\xca\x02\x0eVideosearch\\V1\xea\x02\x0fVideosearch::V1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,34 +33,34 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'videosearch.v1.embedder_pb2
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'\n\022dev.videosearch.v1B\rEmbedderProtoP\001ZFgithub.com/videosearch/videosearch/gen/go/videosearch/v1;videosearchv1\242\002\003VSX\252\002\016Videosearch.V1\312\002\016Videosearch\\V1\352\002\017Videosearch::V1'
-  _globals['_RESIZEMODE']._serialized_start=1461
-  _globals['_RESIZEMODE']._serialized_end=1591
-  _globals['_SCOREKIND']._serialized_start=1593
-  _globals['_SCOREKIND']._serialized_end=1679
+  _globals['_RESIZEMODE']._serialized_start=1477
+  _globals['_RESIZEMODE']._serialized_end=1607
+  _globals['_SCOREKIND']._serialized_start=1609
+  _globals['_SCOREKIND']._serialized_end=1695
   _globals['_IMAGEPREPROCESSING']._serialized_start=79
   _globals['_IMAGEPREPROCESSING']._serialized_end=338
   _globals['_GETMODELINFOREQUEST']._serialized_start=340
   _globals['_GETMODELINFOREQUEST']._serialized_end=361
   _globals['_GETMODELINFORESPONSE']._serialized_start=364
-  _globals['_GETMODELINFORESPONSE']._serialized_end=738
-  _globals['_EMBEDIMAGESREQUEST']._serialized_start=740
-  _globals['_EMBEDIMAGESREQUEST']._serialized_end=806
-  _globals['_EMBEDIMAGESRESPONSE']._serialized_start=808
-  _globals['_EMBEDIMAGESRESPONSE']._serialized_end=891
-  _globals['_STREAMEMBEDIMAGESREQUEST']._serialized_start=893
-  _globals['_STREAMEMBEDIMAGESREQUEST']._serialized_end=965
-  _globals['_STREAMEMBEDIMAGESRESPONSE']._serialized_start=967
-  _globals['_STREAMEMBEDIMAGESRESPONSE']._serialized_end=1056
-  _globals['_EMBEDTEXTSREQUEST']._serialized_start=1058
-  _globals['_EMBEDTEXTSREQUEST']._serialized_end=1092
-  _globals['_EMBEDTEXTSRESPONSE']._serialized_start=1094
-  _globals['_EMBEDTEXTSRESPONSE']._serialized_end=1176
-  _globals['_TRANSCRIBEAUDIOREQUEST']._serialized_start=1178
-  _globals['_TRANSCRIBEAUDIOREQUEST']._serialized_end=1266
-  _globals['_SPEECHSEGMENT']._serialized_start=1268
-  _globals['_SPEECHSEGMENT']._serialized_end=1359
-  _globals['_TRANSCRIBEAUDIORESPONSE']._serialized_start=1361
-  _globals['_TRANSCRIBEAUDIORESPONSE']._serialized_end=1458
-  _globals['_EMBEDDERSERVICE']._serialized_start=1682
-  _globals['_EMBEDDERSERVICE']._serialized_end=2173
+  _globals['_GETMODELINFORESPONSE']._serialized_end=754
+  _globals['_EMBEDIMAGESREQUEST']._serialized_start=756
+  _globals['_EMBEDIMAGESREQUEST']._serialized_end=822
+  _globals['_EMBEDIMAGESRESPONSE']._serialized_start=824
+  _globals['_EMBEDIMAGESRESPONSE']._serialized_end=907
+  _globals['_STREAMEMBEDIMAGESREQUEST']._serialized_start=909
+  _globals['_STREAMEMBEDIMAGESREQUEST']._serialized_end=981
+  _globals['_STREAMEMBEDIMAGESRESPONSE']._serialized_start=983
+  _globals['_STREAMEMBEDIMAGESRESPONSE']._serialized_end=1072
+  _globals['_EMBEDTEXTSREQUEST']._serialized_start=1074
+  _globals['_EMBEDTEXTSREQUEST']._serialized_end=1108
+  _globals['_EMBEDTEXTSRESPONSE']._serialized_start=1110
+  _globals['_EMBEDTEXTSRESPONSE']._serialized_end=1192
+  _globals['_TRANSCRIBEAUDIOREQUEST']._serialized_start=1194
+  _globals['_TRANSCRIBEAUDIOREQUEST']._serialized_end=1282
+  _globals['_SPEECHSEGMENT']._serialized_start=1284
+  _globals['_SPEECHSEGMENT']._serialized_end=1375
+  _globals['_TRANSCRIBEAUDIORESPONSE']._serialized_start=1377
+  _globals['_TRANSCRIBEAUDIORESPONSE']._serialized_end=1474
+  _globals['_EMBEDDERSERVICE']._serialized_start=1698
+  _globals['_EMBEDDERSERVICE']._serialized_end=2189
 # @@protoc_insertion_point(module_scope)

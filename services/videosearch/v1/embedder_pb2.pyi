@@ -57,7 +57,7 @@ class GetModelInfoRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class GetModelInfoResponse(_message.Message):
-    __slots__ = ("model_id", "embedding_dim", "preprocessing", "device", "compute_dtype", "max_batch_size", "max_images_per_request", "max_texts_per_request", "family", "score_kind", "logit_scale", "logit_bias", "dtype_reason")
+    __slots__ = ("model_id", "embedding_dim", "preprocessing", "device", "compute_dtype", "max_batch_size", "max_images_per_request", "max_texts_per_request", "family", "score_kind", "logit_scale", "logit_bias", "dtype_reason", "notice")
     MODEL_ID_FIELD_NUMBER: _ClassVar[int]
     EMBEDDING_DIM_FIELD_NUMBER: _ClassVar[int]
     PREPROCESSING_FIELD_NUMBER: _ClassVar[int]
@@ -71,6 +71,7 @@ class GetModelInfoResponse(_message.Message):
     LOGIT_SCALE_FIELD_NUMBER: _ClassVar[int]
     LOGIT_BIAS_FIELD_NUMBER: _ClassVar[int]
     DTYPE_REASON_FIELD_NUMBER: _ClassVar[int]
+    NOTICE_FIELD_NUMBER: _ClassVar[int]
     model_id: str
     embedding_dim: int
     preprocessing: ImagePreprocessing
@@ -84,7 +85,8 @@ class GetModelInfoResponse(_message.Message):
     logit_scale: float
     logit_bias: float
     dtype_reason: str
-    def __init__(self, model_id: _Optional[str] = ..., embedding_dim: _Optional[int] = ..., preprocessing: _Optional[_Union[ImagePreprocessing, _Mapping]] = ..., device: _Optional[str] = ..., compute_dtype: _Optional[str] = ..., max_batch_size: _Optional[int] = ..., max_images_per_request: _Optional[int] = ..., max_texts_per_request: _Optional[int] = ..., family: _Optional[str] = ..., score_kind: _Optional[_Union[ScoreKind, str]] = ..., logit_scale: _Optional[float] = ..., logit_bias: _Optional[float] = ..., dtype_reason: _Optional[str] = ...) -> None: ...
+    notice: str
+    def __init__(self, model_id: _Optional[str] = ..., embedding_dim: _Optional[int] = ..., preprocessing: _Optional[_Union[ImagePreprocessing, _Mapping]] = ..., device: _Optional[str] = ..., compute_dtype: _Optional[str] = ..., max_batch_size: _Optional[int] = ..., max_images_per_request: _Optional[int] = ..., max_texts_per_request: _Optional[int] = ..., family: _Optional[str] = ..., score_kind: _Optional[_Union[ScoreKind, str]] = ..., logit_scale: _Optional[float] = ..., logit_bias: _Optional[float] = ..., dtype_reason: _Optional[str] = ..., notice: _Optional[str] = ...) -> None: ...
 
 class EmbedImagesRequest(_message.Message):
     __slots__ = ("pixel_values",)

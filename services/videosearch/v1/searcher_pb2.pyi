@@ -194,7 +194,7 @@ class QueryTerm(_message.Message):
     def __init__(self, text: _Optional[str] = ..., image: _Optional[bytes] = ..., scene: _Optional[_Union[SceneReference, _Mapping]] = ..., video_id: _Optional[str] = ..., embedding: _Optional[_Union[QueryEmbedding, _Mapping]] = ..., weight: _Optional[float] = ...) -> None: ...
 
 class SearchFilter(_message.Message):
-    __slots__ = ("path_prefix", "folder", "min_duration_seconds", "max_duration_seconds", "indexed_after", "indexed_before", "min_score")
+    __slots__ = ("path_prefix", "folder", "min_duration_seconds", "max_duration_seconds", "indexed_after", "indexed_before", "min_score", "min_relevance")
     PATH_PREFIX_FIELD_NUMBER: _ClassVar[int]
     FOLDER_FIELD_NUMBER: _ClassVar[int]
     MIN_DURATION_SECONDS_FIELD_NUMBER: _ClassVar[int]
@@ -202,6 +202,7 @@ class SearchFilter(_message.Message):
     INDEXED_AFTER_FIELD_NUMBER: _ClassVar[int]
     INDEXED_BEFORE_FIELD_NUMBER: _ClassVar[int]
     MIN_SCORE_FIELD_NUMBER: _ClassVar[int]
+    MIN_RELEVANCE_FIELD_NUMBER: _ClassVar[int]
     path_prefix: str
     folder: str
     min_duration_seconds: float
@@ -209,7 +210,8 @@ class SearchFilter(_message.Message):
     indexed_after: _timestamp_pb2.Timestamp
     indexed_before: _timestamp_pb2.Timestamp
     min_score: float
-    def __init__(self, path_prefix: _Optional[str] = ..., folder: _Optional[str] = ..., min_duration_seconds: _Optional[float] = ..., max_duration_seconds: _Optional[float] = ..., indexed_after: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., indexed_before: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., min_score: _Optional[float] = ...) -> None: ...
+    min_relevance: float
+    def __init__(self, path_prefix: _Optional[str] = ..., folder: _Optional[str] = ..., min_duration_seconds: _Optional[float] = ..., max_duration_seconds: _Optional[float] = ..., indexed_after: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., indexed_before: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., min_score: _Optional[float] = ..., min_relevance: _Optional[float] = ...) -> None: ...
 
 class SearchRequest(_message.Message):
     __slots__ = ("text", "embedding", "top_k", "scenes_per_video", "video_scoring", "mode", "approximate", "terms", "filter", "page_token", "explain", "include_examples", "kinds")
@@ -282,7 +284,7 @@ class FrameScore(_message.Message):
     def __init__(self, frame: _Optional[int] = ..., seconds: _Optional[float] = ..., score: _Optional[float] = ...) -> None: ...
 
 class SceneMatch(_message.Message):
-    __slots__ = ("video_id", "scene", "score", "moment", "open_uri", "explanation", "matched_kinds", "text_matches", "fused_score")
+    __slots__ = ("video_id", "scene", "score", "moment", "open_uri", "explanation", "matched_kinds", "text_matches", "fused_score", "relevance")
     VIDEO_ID_FIELD_NUMBER: _ClassVar[int]
     SCENE_FIELD_NUMBER: _ClassVar[int]
     SCORE_FIELD_NUMBER: _ClassVar[int]
@@ -292,6 +294,7 @@ class SceneMatch(_message.Message):
     MATCHED_KINDS_FIELD_NUMBER: _ClassVar[int]
     TEXT_MATCHES_FIELD_NUMBER: _ClassVar[int]
     FUSED_SCORE_FIELD_NUMBER: _ClassVar[int]
+    RELEVANCE_FIELD_NUMBER: _ClassVar[int]
     video_id: str
     scene: _video_pb2.Scene
     score: float
@@ -301,20 +304,35 @@ class SceneMatch(_message.Message):
     matched_kinds: _containers.RepeatedScalarFieldContainer[MatchKind]
     text_matches: _containers.RepeatedCompositeFieldContainer[TextMatch]
     fused_score: float
-    def __init__(self, video_id: _Optional[str] = ..., scene: _Optional[_Union[_video_pb2.Scene, _Mapping]] = ..., score: _Optional[float] = ..., moment: _Optional[_Union[_video_pb2.Moment, _Mapping]] = ..., open_uri: _Optional[str] = ..., explanation: _Optional[_Union[HitExplanation, _Mapping]] = ..., matched_kinds: _Optional[_Iterable[_Union[MatchKind, str]]] = ..., text_matches: _Optional[_Iterable[_Union[TextMatch, _Mapping]]] = ..., fused_score: _Optional[float] = ...) -> None: ...
+    relevance: float
+    def __init__(self, video_id: _Optional[str] = ..., scene: _Optional[_Union[_video_pb2.Scene, _Mapping]] = ..., score: _Optional[float] = ..., moment: _Optional[_Union[_video_pb2.Moment, _Mapping]] = ..., open_uri: _Optional[str] = ..., explanation: _Optional[_Union[HitExplanation, _Mapping]] = ..., matched_kinds: _Optional[_Iterable[_Union[MatchKind, str]]] = ..., text_matches: _Optional[_Iterable[_Union[TextMatch, _Mapping]]] = ..., fused_score: _Optional[float] = ..., relevance: _Optional[float] = ...) -> None: ...
 
 class VideoMatch(_message.Message):
-    __slots__ = ("video", "score", "scenes")
+    __slots__ = ("video", "score", "scenes", "relevance")
     VIDEO_FIELD_NUMBER: _ClassVar[int]
     SCORE_FIELD_NUMBER: _ClassVar[int]
     SCENES_FIELD_NUMBER: _ClassVar[int]
+    RELEVANCE_FIELD_NUMBER: _ClassVar[int]
     video: _video_pb2.Video
     score: float
     scenes: _containers.RepeatedCompositeFieldContainer[SceneMatch]
-    def __init__(self, video: _Optional[_Union[_video_pb2.Video, _Mapping]] = ..., score: _Optional[float] = ..., scenes: _Optional[_Iterable[_Union[SceneMatch, _Mapping]]] = ...) -> None: ...
+    relevance: float
+    def __init__(self, video: _Optional[_Union[_video_pb2.Video, _Mapping]] = ..., score: _Optional[float] = ..., scenes: _Optional[_Iterable[_Union[SceneMatch, _Mapping]]] = ..., relevance: _Optional[float] = ...) -> None: ...
+
+class ScoreCalibration(_message.Message):
+    __slots__ = ("query_kind", "null_median", "null_p99", "null_pairs")
+    QUERY_KIND_FIELD_NUMBER: _ClassVar[int]
+    NULL_MEDIAN_FIELD_NUMBER: _ClassVar[int]
+    NULL_P99_FIELD_NUMBER: _ClassVar[int]
+    NULL_PAIRS_FIELD_NUMBER: _ClassVar[int]
+    query_kind: str
+    null_median: float
+    null_p99: float
+    null_pairs: int
+    def __init__(self, query_kind: _Optional[str] = ..., null_median: _Optional[float] = ..., null_p99: _Optional[float] = ..., null_pairs: _Optional[int] = ...) -> None: ...
 
 class SearchResponse(_message.Message):
-    __slots__ = ("videos", "scenes", "model_id", "embed_ms", "rank_ms", "next_page_token", "approximate_used")
+    __slots__ = ("videos", "scenes", "model_id", "embed_ms", "rank_ms", "next_page_token", "approximate_used", "strong_relevance", "calibration", "model_notice")
     VIDEOS_FIELD_NUMBER: _ClassVar[int]
     SCENES_FIELD_NUMBER: _ClassVar[int]
     MODEL_ID_FIELD_NUMBER: _ClassVar[int]
@@ -322,6 +340,9 @@ class SearchResponse(_message.Message):
     RANK_MS_FIELD_NUMBER: _ClassVar[int]
     NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     APPROXIMATE_USED_FIELD_NUMBER: _ClassVar[int]
+    STRONG_RELEVANCE_FIELD_NUMBER: _ClassVar[int]
+    CALIBRATION_FIELD_NUMBER: _ClassVar[int]
+    MODEL_NOTICE_FIELD_NUMBER: _ClassVar[int]
     videos: _containers.RepeatedCompositeFieldContainer[VideoMatch]
     scenes: _containers.RepeatedCompositeFieldContainer[SceneMatch]
     model_id: str
@@ -329,7 +350,10 @@ class SearchResponse(_message.Message):
     rank_ms: float
     next_page_token: str
     approximate_used: bool
-    def __init__(self, videos: _Optional[_Iterable[_Union[VideoMatch, _Mapping]]] = ..., scenes: _Optional[_Iterable[_Union[SceneMatch, _Mapping]]] = ..., model_id: _Optional[str] = ..., embed_ms: _Optional[float] = ..., rank_ms: _Optional[float] = ..., next_page_token: _Optional[str] = ..., approximate_used: _Optional[bool] = ...) -> None: ...
+    strong_relevance: float
+    calibration: ScoreCalibration
+    model_notice: str
+    def __init__(self, videos: _Optional[_Iterable[_Union[VideoMatch, _Mapping]]] = ..., scenes: _Optional[_Iterable[_Union[SceneMatch, _Mapping]]] = ..., model_id: _Optional[str] = ..., embed_ms: _Optional[float] = ..., rank_ms: _Optional[float] = ..., next_page_token: _Optional[str] = ..., approximate_used: _Optional[bool] = ..., strong_relevance: _Optional[float] = ..., calibration: _Optional[_Union[ScoreCalibration, _Mapping]] = ..., model_notice: _Optional[str] = ...) -> None: ...
 
 class GetStatsRequest(_message.Message):
     __slots__ = ()

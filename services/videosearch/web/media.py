@@ -16,7 +16,7 @@ from starlette.routing import Route
 from videosearch.common.errors import NotFound, VideoSearchError
 from videosearch.web.files import playable_file
 from videosearch.web.services import failure_of
-from videosearch.web.view import scene_tile
+from videosearch.web.view import scene_of, scene_tile, text_line
 
 # Video ids are hex digests; anything else cannot name a stored video.
 VIDEO_ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
@@ -71,13 +71,15 @@ def routes(gateway) -> list[Route]:
         try:
             video_id = checked_id(request.path_params["video_id"])
             video, scenes = await gateway.call(gateway.clients(request).searcher.get_video, video_id)
+            spans = await gateway.call(gateway.clients(request).searcher.get_text_spans, video_id)
         except VideoSearchError as error:
             return gateway.error(request, error, section="library")
         scene_index = _int(request.query_params.get("scene"), 0)
         scene = next((s for s in scenes if s.index == scene_index), scenes[0] if scenes else None)
         start = _float(request.query_params.get("t"), scene.start_seconds if scene else 0.0)
         tiles = [scene_tile(video_id, s) for s in scenes]
-        return gateway.render(request, "watch.html", section="library", video=video, tiles=tiles,
+        lines = [text_line(span, scene_index=scene_of(scenes, span.start_seconds)) for span in spans]
+        return gateway.render(request, "watch.html", section="library", video=video, tiles=tiles, lines=lines,
                               start=start, scene_index=scene.index if scene else 0)
 
     async def thumbnail(request: Request) -> Response:

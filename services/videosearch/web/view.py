@@ -1,5 +1,5 @@
 """Search results and videos as the templates show them: hits grouped by video, each
-scene tile with its thumbnail, time range and score."""
+scene tile with its thumbnail, time range and relevance (the calibrated score, 0..1)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import PurePath
 
 from videosearch.common.timecode import format_seconds
-from videosearch.searcher.types import SceneHit, SceneRecord, SearchResult, VideoRecord
+from videosearch.searcher.types import SceneHit, SceneRecord, SearchResult, TextMatch, TextSpan, VideoRecord
 
 
 def is_fragment_request(request) -> bool:
@@ -67,14 +67,59 @@ def short_time(seconds: float) -> str:
 
 
 @dataclass(frozen=True)
+class TextLine:
+    """A said or written line on the page: clicking it plays from its own start. ``parts`` are
+    (text, matched) pieces, the matched ones the query's words."""
+
+    kind: str
+    start_seconds: float
+    end_seconds: float
+    parts: tuple[tuple[str, bool], ...]
+    scene_index: int = 0
+    language: str = ""
+
+    @property
+    def time_range(self) -> str:
+        return f"{short_time(self.start_seconds)}–{short_time(self.end_seconds)}"
+
+    @property
+    def text(self) -> str:
+        return "".join(part for part, _ in self.parts)
+
+
+def text_line(span: TextSpan, highlights: tuple[tuple[int, int], ...] = (), scene_index: int = 0) -> TextLine:
+    parts, at = [], 0
+    for start, end in highlights:
+        parts += [(span.text[at:start], False), (span.text[start:end], True)]
+        at = end
+    parts.append((span.text[at:], False))
+    return TextLine(span.kind, span.start_seconds, span.end_seconds, tuple(p for p in parts if p[0]), scene_index,
+                    span.language)
+
+
+def match_line(match: TextMatch, scene_index: int) -> TextLine:
+    return text_line(match.span, match.highlights, scene_index)
+
+
+def scene_of(scenes: list[SceneRecord], seconds: float) -> int:
+    """The scene a time lies in (the last one for a time past the end)."""
+    for scene in scenes:
+        if seconds < scene.end_seconds:
+            return scene.index
+    return scenes[-1].index if scenes else 0
+
+
+@dataclass(frozen=True)
 class Tile:
-    """One scene (or the moment of it that matched) on the page."""
+    """One scene (or the moment of it that matched) on the page, with the lines that matched."""
 
     video_id: str
     scene_index: int
     start_seconds: float
     end_seconds: float
-    score: float | None = None
+    score: float | None = None  # relevance on the calibrated 0..1 scale
+    lines: tuple[TextLine, ...] = ()
+    matched_kinds: tuple[str, ...] = ()
 
     @property
     def time_range(self) -> str:
@@ -88,8 +133,9 @@ class Tile:
 @dataclass(frozen=True)
 class VideoGroup:
     video: VideoRecord
-    score: float | None
+    score: float | None  # relevance on the calibrated 0..1 scale
     tiles: list[Tile]
+    strong: bool = True  # a strong match; weak ones are folded away on the page
 
     @property
     def name(self) -> str:
@@ -100,12 +146,29 @@ def hit_tile(hit: SceneHit) -> Tile:
     """A hit plays from the moment that matched: the scene's start for a scene that is
     one moment (every hard-cut scene), the matching stretch of a long take otherwise."""
     span = hit.moment or hit.scene
-    return Tile(hit.video_id, hit.scene.index, span.start_seconds, span.end_seconds, hit.score)
+    return Tile(hit.video_id, hit.scene.index, span.start_seconds, span.end_seconds, hit.relevance,
+                tuple(match_line(m, hit.scene.index) for m in hit.text_matches), hit.matched_kinds)
 
 
 def scene_tile(video_id: str, scene: SceneRecord) -> Tile:
     return Tile(video_id, scene.index, scene.start_seconds, scene.end_seconds)
 
 
-def result_groups(result: SearchResult) -> list[VideoGroup]:
-    return [VideoGroup(hit.video, hit.score, [hit_tile(s) for s in hit.scenes]) for hit in result.videos]
+def result_groups(result: SearchResult, videos: dict[str, VideoRecord] | None = None) -> list[VideoGroup]:
+    """Video results as they come; moment results (mode scenes) in rank order, consecutive hits
+    of one video sharing a group (``videos``: the records of their videos; one deleted since
+    the search is left out). A group is strong when its relevance reaches the result's bar."""
+    if result.videos or not result.scenes:
+        return [VideoGroup(hit.video, hit.relevance, [hit_tile(s) for s in hit.scenes],
+                           hit.relevance >= result.strong_relevance) for hit in result.videos]
+    groups: list[VideoGroup] = []
+    for hit in result.scenes:
+        video = (videos or {}).get(hit.video_id)
+        strong = hit.relevance >= result.strong_relevance
+        if video is None:
+            continue
+        if groups and groups[-1].video.video_id == hit.video_id and groups[-1].strong == strong:
+            groups[-1].tiles.append(hit_tile(hit))
+        else:
+            groups.append(VideoGroup(video, hit.relevance, [hit_tile(hit)], strong))
+    return groups

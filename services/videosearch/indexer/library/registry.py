@@ -20,7 +20,7 @@ from videosearch.common.errors import (
     ResourceExhausted,
     VideoSearchError,
 )
-from videosearch.indexer.jobs.manager import IndexOptions, Job
+from videosearch.indexer.types import IndexOptions, Job
 from videosearch.indexer.library.upkeep import LibraryUpkeep, under
 from videosearch.indexer.library.types import LibraryStatus
 from videosearch.indexer.library.watcher import FolderWatcher, WatchTimes
@@ -103,9 +103,8 @@ class Libraries:
     def job_ended(self, job: Job) -> None:
         with self._lock:
             watchers = list(self._watchers.values())
-        for watcher in watchers:
-            if watcher.owns(job.job_id):
-                watcher.job_ended(job)
+        for watcher in watchers:  # each picks its own (by job id, or by the path it is submitting)
+            watcher.job_ended(job)
 
     def close(self) -> None:
         with self._lock:

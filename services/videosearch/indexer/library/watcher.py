@@ -32,7 +32,7 @@ from pathlib import Path
 import watchfiles
 
 from videosearch.common.errors import ResourceExhausted, VideoSearchError
-from videosearch.indexer.jobs.manager import Job, JobState
+from videosearch.indexer.types import Job, JobState
 from videosearch.indexer.library.types import LibraryState, LibraryStatus
 from videosearch.indexer.library.upkeep import LibraryUpkeep, under
 from videosearch.searcher.types import VideoLocation, VideoRecord
@@ -94,6 +94,9 @@ class FolderWatcher:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._in_flight: dict[str, str] = {}  # path -> id of its unfinished job
+        # A job can end before its submit call returns here: paths being submitted, and jobs that did so.
+        self._submitting: set[str] = set()
+        self._ended_early: dict[str, Job] = {}
         self._pending: dict[str, tuple[int, int, float]] = {}  # path -> (size, mtime, first seen so)
         self._failed: dict[str, tuple[int, int]] = {}  # path -> the facts its job failed on: not retried until changed
         # st_dev of the folder when a scan last found files in it (kept across restarts by the
@@ -123,29 +126,31 @@ class FolderWatcher:
         with self._lock:
             return dataclasses.replace(self._status, files_queued=len(self._in_flight) + len(self._pending))
 
-    def owns(self, job_id: str) -> bool:
-        with self._lock:
-            return job_id in self._in_flight.values()
-
     def job_ended(self, job: Job) -> None:
-        """A job this library submitted finished: count it, and scan again (a rename's old
-        path can be pruned once the new one is recorded)."""
+        """A job finished (any job of the Indexer: the library picks its own): count it, and
+        scan again (a rename's old path can be pruned once the new one is recorded)."""
         with self._lock:
             path = next((p for p, job_id in self._in_flight.items() if job_id == job.job_id), None)
             if path is None:
+                if job.path in self._submitting:  # ended before its submission returned here
+                    self._ended_early[job.job_id] = job
                 return
             del self._in_flight[path]
-            self._relist = True
-            if job.state is JobState.SUCCEEDED:
-                self._update(files_indexed=self._status.files_indexed + 1)
-            elif job.state is JobState.FAILED:
-                try:
-                    stat = os.stat(path)
-                    self._failed[path] = (stat.st_size, stat.st_mtime_ns)
-                except OSError:
-                    pass
-                self._error_locked(f"indexing {job.path} failed: {job.error}")
+            self._ended_locked(path, job)
         self._wake.set()
+
+    def _ended_locked(self, path: str, job: Job) -> None:
+        """(With the lock held.)"""
+        self._relist = True
+        if job.state is JobState.SUCCEEDED:
+            self._update(files_indexed=self._status.files_indexed + 1)
+        elif job.state is JobState.FAILED:
+            try:
+                stat = os.stat(path)
+                self._failed[path] = (stat.st_size, stat.st_mtime_ns)
+            except OSError:
+                pass
+            self._error_locked(f"indexing {job.path} failed: {job.error}")
 
     # -- inside ----------------------------------------------------------------
     def _update(self, **changes) -> None:
@@ -188,7 +193,7 @@ class FolderWatcher:
             except VideoSearchError as exc:  # the Searcher is down or refused: try again later
                 self._error(f"scan failed: {exc}")
                 self._scan_ended()
-            except Exception as exc:  # noqa: BLE001 - a watcher thread must not die
+            except Exception as exc:  # a watcher thread must not die
                 log.exception("library %s: scan failed", self.folder)
                 self._error(f"scan failed unexpectedly ({exc}); the indexer log has the details")
                 self._scan_ended()
@@ -277,6 +282,7 @@ class FolderWatcher:
             if now - seen[2] < self._times.settle_s or len(self._in_flight) >= JOBS_IN_FLIGHT:
                 return
             del self._pending[path]
+            self._submitting.add(path)
         try:
             job = self._submit(path)
         except ResourceExhausted as exc:  # the queue is full (other callers' jobs): a later scan tries again
@@ -289,11 +295,17 @@ class FolderWatcher:
                 self._failed[path] = facts
             self._error(f"{path} not indexed: {exc}")
             return
+        finally:
+            with self._lock:
+                self._submitting.discard(path)
         with self._lock:
-            if not job.state.finished:
+            ended = self._ended_early.pop(job.job_id, None) or (job if job.state.finished else None)
+            if ended is None:
                 self._in_flight[path] = job.job_id
-            elif job.state is JobState.SUCCEEDED:
-                self._update(files_indexed=self._status.files_indexed + 1)
+            else:
+                self._ended_locked(path, ended)
+            if not self._submitting:
+                self._ended_early.clear()  # any left belong to other callers' jobs for the same path
 
     def _scan_ended(self) -> None:
         """A scan that failed part way leaves the state it found (not SCANNING forever)."""

@@ -4,15 +4,17 @@ Each list ranks moments (video id, moment index) best first. A moment's fused sc
 
     sum over lists L that hold it:  weight(L) * quality / (k + rank in L)
 
-with k = 60 (Cormack et al., 2009), quality 1 for the seen list and coverage^2 for a said or
-written match, where coverage is the share of the query's IDF weight the matching span holds
-(0..1). Ranks, not raw scores, are fused because cosines and BM25 scores live on unrelated
-scales; the coverage factor keeps a span that shares one common word with a visual query
-("red") from outranking the moment that looks right, while a span holding the whole query
-counts fully. Said and written weigh 1.5 by default against 1 for seen: a moment first in a
-text list with full coverage then beats the visual list's first moment, whose rank alone says
-little when the query names words rather than a look. docs/searcher-notes.md shows the
-arithmetic and the bench (bench/text_quality.py) measures it.
+with k = 60 (Cormack et al., 2009), quality 1 for the seen list and q^2 for a said or written
+match, where q is the span's match quality (index.py: the share of the query's IDF weight it
+holds with its words beside each other as in the query, scattered words counting a quarter).
+Ranks, not raw scores, are fused because cosines and BM25 scores live on unrelated scales; the
+quality factor keeps a span that shares words with a visual query ("the red team ... circle
+back" for "a red circle") from outranking the moment that looks right, while a span holding the
+whole query, or the part of it that is not about the look, counts fully. Said and written weigh
+1.5 by default against 1 for seen: a moment first in a text list with full coverage then beats
+the visual list's first moment, whose rank alone says little when the query names words rather
+than a look. docs/searcher-notes.md shows the arithmetic and the bench (bench/text_quality.py)
+measures it.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ MomentKey = tuple[str, int]  # (video id, moment index)
 DEFAULT_RRF_K = 60
 DEFAULT_SEEN_WEIGHT = 1.0
 DEFAULT_TEXT_WEIGHT = 1.5
+DEFAULT_QUALITY_POWER = 2.0
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,7 @@ class FusionWeights:
     said: float = DEFAULT_TEXT_WEIGHT
     written: float = DEFAULT_TEXT_WEIGHT
     k: int = DEFAULT_RRF_K
+    quality_power: float = DEFAULT_QUALITY_POWER
 
     def of(self, kind: MatchKind) -> float:
         return getattr(self, kind)
@@ -49,7 +53,7 @@ class FusedMoment:
 
 def fuse(seen: list[MomentKey], text: dict[MatchKind, list[tuple[MomentKey, float]]], weights: FusionWeights,
          seen_matched: set[MomentKey]) -> list[FusedMoment]:
-    """Fused ranking of ``seen`` (moments best first) and ``text`` (per kind: (moment, coverage)
+    """Fused ranking of ``seen`` (moments best first) and ``text`` (per kind: (moment, quality)
     best first). Only moments in ``seen_matched`` say they matched by what is seen (the caller
     picks those a seen-only search would show), so "seen" is not claimed for every moment of a
     small library although every moment has a visual rank."""
@@ -62,8 +66,8 @@ def fuse(seen: list[MomentKey], text: dict[MatchKind, list[tuple[MomentKey, floa
         if key in seen_matched:
             kinds.setdefault(key, []).append("seen")
     for kind in ("said", "written"):
-        for rank, (key, coverage) in enumerate(text.get(kind, ()), 1):
-            scores[key] = scores.get(key, 0.0) + weights.of(kind) * coverage * coverage / (weights.k + rank)
+        for rank, (key, quality) in enumerate(text.get(kind, ()), 1):
+            scores[key] = scores.get(key, 0.0) + weights.of(kind) * quality ** weights.quality_power / (weights.k + rank)
             kinds.setdefault(key, []).append(kind)
     order = sorted(scores, key=lambda key: (-scores[key], seen_rank.get(key, len(seen) + 1)))
     return [FusedMoment(key, scores[key], tuple(kinds.get(key, ()))) for key in order]

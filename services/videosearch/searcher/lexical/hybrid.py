@@ -56,7 +56,7 @@ class TextSearch:
             if kind not in kinds:
                 continue
             found = self._allowed(self.lexical.search(query, [kind], depth * 2), candidates)[:depth]
-            text_lists[kind] = [((m.video_id, m.moment_index), m.coverage) for m in found]
+            text_lists[kind] = [((m.video_id, m.moment_index), m.quality) for m in found]
             for match in found:
                 spans.setdefault((match.video_id, match.moment_index), []).append(match)
         seen_keys = [_key(h) for h in seen_hits]

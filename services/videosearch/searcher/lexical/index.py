@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from videosearch.searcher.lexical.tokens import ParsedQuery, tokenize
+from videosearch.searcher.lexical.tokens import ParsedQuery, scan, tokenize
 from videosearch.searcher.types import TextKind, TextSpan
 
 K1 = 1.2
@@ -30,18 +30,25 @@ B = 0.75
 KIND_CODES: dict[TextKind, int] = {"said": 0, "written": 1}
 
 
+# What a query word found alone (not beside its neighbour in the query) counts for in a span's
+# match quality: "the red team ... circle back" holds both words of "a red circle" but not the
+# phrase, and should not count as if it said it.
+SCATTERED_WEIGHT = 0.25
+
+
 @dataclass(frozen=True)
 class SpanMatch:
     """A span that matched a query: its video, its place in the video's stored spans, the
-    moment its start falls in, its BM25 score and how much of the query it covers (the share
-    of the query terms' IDF weight it contains, 0..1)."""
+    moment its start falls in, its BM25 score and its match quality (0..1): of the query's IDF
+    weight, the share it holds with each word beside its query neighbour as in the query,
+    plus SCATTERED_WEIGHT of the share it holds anywhere. Spans rank by score x quality^2."""
 
     video_id: str
     span_index: int
     moment_index: int
     kind: TextKind
     score: float
-    coverage: float
+    quality: float
 
 
 class LexicalIndex:
@@ -74,15 +81,15 @@ class LexicalIndex:
             slot = self._slot[video_id] = len(self._video_ids)
             self._video_ids.append(video_id)
         first = len(self._doc_video)
+        all_postings = self._postings
         for span_index, span in enumerate(spans):
             doc = len(self._doc_video)
-            tokens = tokenize(span.text)
-            for token in tokens:
-                postings = self._postings.get(token.term)
+            tokens = scan(span.text)
+            for term, _start, _end, position in tokens:
+                postings = all_postings.get(term)
                 if postings is None:
-                    postings = self._postings[token.term] = array("i")
-                postings.append(doc)
-                postings.append(token.position)
+                    postings = all_postings[term] = array("i")
+                postings.extend((doc, position))
             moment = int(np.searchsorted(starts, span.start_seconds, side="right")) - 1 if len(starts) else 0
             self._doc_video.append(slot)
             self._doc_span.append(span_index)
@@ -165,6 +172,7 @@ class LexicalIndex:
         docs_parts, score_parts, weight_parts = [], [], []
         total_weight = 0.0
         pairs_of: dict[str, np.ndarray] = {}
+        idf_of: dict[str, float] = {}
         for term in query.terms:
             postings = self._postings.get(term)
             flat = np.frombuffer(postings, dtype=np.int32).reshape(-1, 2) if postings else np.empty((0, 2), np.int32)
@@ -172,6 +180,7 @@ class LexicalIndex:
             pairs_of[term] = flat
             docs, counts = _runs(flat[:, 0])
             idf = math.log(1.0 + (n - len(docs) + 0.5) / (len(docs) + 0.5))
+            idf_of[term] = idf
             total_weight += idf
             if not len(docs):
                 continue
@@ -188,8 +197,9 @@ class LexicalIndex:
         keep = np.isin(kinds_of, wanted_kinds)
         for phrase in query.phrases:
             keep &= _contains_phrase(docs, phrase, pairs_of)
-        docs, scores, coverage = docs[keep], scores[keep], coverage[keep]
-        order = np.argsort(-scores, kind="stable")
+        docs, scores, coverage = docs[keep], scores[keep], np.minimum(coverage[keep], 1.0)
+        quality = SCATTERED_WEIGHT * coverage + (1.0 - SCATTERED_WEIGHT) * _in_order_share(docs, query, pairs_of, idf_of)
+        order = np.argsort(-(scores * quality * quality), kind="stable")
         out: list[SpanMatch] = []
         seen: set[tuple[int, int, int]] = set()
         for at in order:
@@ -199,7 +209,7 @@ class LexicalIndex:
                 continue
             seen.add((slot, moment, kind))
             out.append(SpanMatch(self._video_ids[slot], self._doc_span[doc], moment, "said" if kind == 0 else "written",
-                                 float(scores[at]), float(min(coverage[at], 1.0))))
+                                 float(scores[at]), float(quality[at])))
             if len(out) >= limit:
                 break
         return out
@@ -226,6 +236,26 @@ def _contains_phrase(docs: np.ndarray, phrase: tuple[tuple[str, int], ...], pair
         keys = np.unique(pairs[:, 0] * _POSITIONS + pairs[:, 1] - offset)
         starts = keys if starts is None else np.intersect1d(starts, keys, assume_unique=True)
     return np.isin(docs, np.unique(starts // _POSITIONS))
+
+
+def _in_order_share(docs: np.ndarray, query: ParsedQuery, pairs_of: dict[str, np.ndarray],
+                    idf_of: dict[str, float]) -> np.ndarray:
+    """(len(docs),) the IDF-weighted share of the query's words that each document holds beside
+    their query neighbour, in the query's order (a one-word query: the word itself)."""
+    words = query.words
+    weights = np.array([idf_of.get(term, 0.0) for term, _ in words])
+    if not len(words) or weights.sum() <= 0:
+        return np.zeros(len(docs))
+    held = np.zeros((len(words), len(docs)), bool)
+    if len(words) == 1:
+        held[0] = np.isin(docs, pairs_of.get(words[0][0], np.empty((0, 2), np.int32))[:, 0])
+    for i in range(len(words) - 1):
+        (first, at), (second, next_at) = words[i], words[i + 1]
+        pair = ((first, 0), (second, next_at - at))
+        beside = _contains_phrase(docs, pair, pairs_of)
+        held[i] |= beside
+        held[i + 1] |= beside
+    return (weights[:, None] * held).sum(axis=0) / weights.sum()
 
 
 def highlights(text: str, query: ParsedQuery) -> tuple[tuple[int, int], ...]:

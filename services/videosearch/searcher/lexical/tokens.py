@@ -11,6 +11,7 @@ phrase keeps its gaps and "the" matches nothing on its own.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import threading
@@ -35,6 +36,7 @@ class Token:
     position: int
 
 
+@functools.lru_cache(maxsize=1 << 18)
 def stem(word: str) -> str:
     """A light English stemmer: enough to fold plurals and regular verb endings together,
     never so much that unrelated words meet (no Porter-style suffix stripping)."""
@@ -89,31 +91,40 @@ def _chinese_words(run: str) -> list[tuple[str, int, int, bool]]:
 
 def tokenize(text: str) -> list[Token]:
     """The indexed tokens of ``text`` in order, stop words left out (they still take a position)."""
-    tokens: list[Token] = []
+    return [Token(*found) for found in scan(text)]
+
+
+def scan(text: str) -> list[tuple[str, int, int, int]]:
+    """What :func:`tokenize` finds as plain (term, start, end, position) tuples: the index's
+    fast path (building a Token per word costs a third of indexing a span)."""
+    tokens: list[tuple[str, int, int, int]] = []
     position = -1
     for match in _RUNS.finditer(text):
-        if match.group(1):
+        chinese = match.group(1)
+        if chinese:
             base = match.start(1)
-            for word, start, end, is_sub in _chinese_words(match.group(1)):
+            for word, start, end, is_sub in _chinese_words(chinese):
                 if not is_sub:
                     position += 1
                 if word not in _CHINESE_STOP:
-                    tokens.append(Token(word, base + start, base + end, position))
+                    tokens.append((word, base + start, base + end, position))
         else:
             position += 1
             word = match.group(2).casefold()
             if word not in _ENGLISH_STOP:
-                tokens.append(Token(stem(word), match.start(2), match.end(2), position))
+                tokens.append((stem(word), match.start(2), match.end(2), position))
     return tokens
 
 
 @dataclass(frozen=True)
 class ParsedQuery:
-    """A text query for the lexical index: its distinct terms (each phrase's too) and its
-    exact phrases, each a tuple of (term, offset from the phrase's first word)."""
+    """A text query for the lexical index: its distinct terms (each phrase's too), its exact
+    phrases, each a tuple of (term, offset from the phrase's first word), and its words in
+    order as (term, position), sub-words left out (for the match quality of a span)."""
 
     terms: tuple[str, ...]
     phrases: tuple[tuple[tuple[str, int], ...], ...]
+    words: tuple[tuple[str, int], ...] = ()
 
 
 _PHRASE = re.compile(r"[\"“”]([^\"“”]+)[\"“”]")
@@ -129,8 +140,10 @@ def parse_query(text: str) -> ParsedQuery:
         if len(primary) > 1:
             first = primary[0].position
             phrases.append(tuple((t.term, t.position - first) for t in primary))
-    terms = tuple(dict.fromkeys(t.term for t in tokenize(text)))
-    return ParsedQuery(terms, tuple(phrases))
+    tokens = tokenize(_PHRASE.sub(lambda m: f" {m.group(1)} ", text))
+    terms = tuple(dict.fromkeys(t.term for t in tokens))
+    words = tuple((t.term, t.position) for t in tokens if not _is_sub_word(t, tokens))
+    return ParsedQuery(terms, tuple(phrases), words)
 
 
 def _is_sub_word(token: Token, tokens: list[Token]) -> bool:

@@ -34,6 +34,9 @@ def validate_filter(f: SearchFilter) -> SearchFilter:
                               f"({f.indexed_before.isoformat()}); give a non-empty time range")
     if f.min_score is not None and not (math.isfinite(f.min_score) and -1.0 <= f.min_score <= 1.0):
         raise InvalidArgument(f"filter.min_score is {f.min_score}; scores are cosines, give a value between -1 and 1")
+    if f.min_relevance is not None and not (math.isfinite(f.min_relevance) and 0.0 <= f.min_relevance <= 1.0):
+        raise InvalidArgument(f"filter.min_relevance is {f.min_relevance}; relevance is calibrated to 0..1 "
+                              "(0.5 keeps strong matches), give a value in that range")
     if "\x00" in f.path_prefix or "\x00" in f.folder:
         raise InvalidArgument("filter.path_prefix and filter.folder must not contain NUL; give a path")
     if f.folder and not f.folder.startswith("/"):

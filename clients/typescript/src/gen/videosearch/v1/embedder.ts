@@ -214,6 +214,11 @@ export interface GetModelInfoResponse {
    * (avx512_bf16)" or "requested with --dtype".
    */
   dtypeReason: string;
+  /**
+   * A caveat the model's directory declares about it (the "notice" of its
+   * videosearch.json), for example that it only knows a toy world; empty when none.
+   */
+  notice: string;
 }
 
 /** Request for EmbedderService.EmbedImages. */
@@ -665,6 +670,7 @@ function createBaseGetModelInfoResponse(): GetModelInfoResponse {
     logitScale: 0,
     logitBias: 0,
     dtypeReason: "",
+    notice: "",
   };
 }
 
@@ -708,6 +714,9 @@ export const GetModelInfoResponse: MessageFns<GetModelInfoResponse> = {
     }
     if (message.dtypeReason !== "") {
       writer.uint32(106).string(message.dtypeReason);
+    }
+    if (message.notice !== "") {
+      writer.uint32(162).string(message.notice);
     }
     return writer;
   },
@@ -829,6 +838,14 @@ export const GetModelInfoResponse: MessageFns<GetModelInfoResponse> = {
             message.dtypeReason = reader.string();
             continue;
           }
+          case 20: {
+            if (tag !== 162) {
+              break;
+            }
+
+            message.notice = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -896,6 +913,7 @@ export const GetModelInfoResponse: MessageFns<GetModelInfoResponse> = {
         : isSet(object.dtype_reason)
         ? globalThis.String(object.dtype_reason)
         : "",
+      notice: isSet(object.notice) ? globalThis.String(object.notice) : "",
     };
   },
 
@@ -940,6 +958,9 @@ export const GetModelInfoResponse: MessageFns<GetModelInfoResponse> = {
     if (message.dtypeReason !== "") {
       obj.dtypeReason = message.dtypeReason;
     }
+    if (message.notice !== "") {
+      obj.notice = message.notice;
+    }
     return obj;
   },
 
@@ -963,6 +984,7 @@ export const GetModelInfoResponse: MessageFns<GetModelInfoResponse> = {
     message.logitScale = object.logitScale ?? 0;
     message.logitBias = object.logitBias ?? 0;
     message.dtypeReason = object.dtypeReason ?? "";
+    message.notice = object.notice ?? "";
     return message;
   },
 };

@@ -428,7 +428,14 @@ export interface SearchFilter {
     | Date
     | undefined;
   /** Keep hits (moments, and videos by their score) scoring at least this. */
-  minScore?: number | undefined;
+  minScore?:
+    | number
+    | undefined;
+  /**
+   * Keep hits whose calibrated relevance (see SceneMatch.relevance) is at least this,
+   * 0..1; 0.5 keeps the strong matches only. Applies with min_score when both are set.
+   */
+  minRelevance?: number | undefined;
 }
 
 /** Request for SearcherService.Search. */
@@ -576,6 +583,12 @@ export interface SceneMatch {
    * is seen alone, ordered by `score`.
    */
   fusedScore: number;
+  /**
+   * `score` on the model's calibrated scale, 0..1, the same for every model: 0.5 is the
+   * score that unrelated captions (or, for image queries, unrelated stored moments) reach
+   * only 1 time in 100; at or above SearchResponse.strong_relevance the hit is a strong match.
+   */
+  relevance: number;
 }
 
 /** A video matched by a search. */
@@ -592,6 +605,27 @@ export interface VideoMatch {
   score: number;
   /** Its best-matching moments with their scenes, best first. */
   scenes: SceneMatch[];
+  /** `score` on the model's calibrated scale, 0..1 (see SceneMatch.relevance). */
+  relevance: number;
+}
+
+/**
+ * How raw scores were mapped to relevance for one search: a logistic curve through the
+ * 99th percentile of a null distribution (0.5) and its median (0.01), measured with the
+ * answering model on the stored moments.
+ */
+export interface ScoreCalibration {
+  /**
+   * What the null distribution scores: "text" (stored moments against reference captions
+   * that describe none of them) or "image" (stored moments against moments of other videos).
+   */
+  queryKind: string;
+  /** Median raw score of the null pairs. */
+  nullMedian: number;
+  /** Raw score that only 1 null pair in 100 reaches; it maps to relevance 0.5. */
+  nullP99: number;
+  /** Number of null pairs measured. */
+  nullPairs: number;
 }
 
 /** Response for SearcherService.Search. */
@@ -613,6 +647,20 @@ export interface SearchResponse {
    * no index is built, or a selective filter made the search exact).
    */
   approximateUsed: boolean;
+  /**
+   * Relevance at and above which a hit is a strong match; clients show weaker hits folded
+   * away ("N weak matches").
+   */
+  strongRelevance: number;
+  /** How this search's scores were calibrated; unset when there was nothing to rank. */
+  calibration?:
+    | ScoreCalibration
+    | undefined;
+  /**
+   * What the answering model says about itself when it has a caveat, for example that it
+   * only knows a toy world; empty otherwise.
+   */
+  modelNotice: string;
 }
 
 /** Request for SearcherService.GetStats. */
@@ -2317,6 +2365,7 @@ function createBaseSearchFilter(): SearchFilter {
     indexedAfter: undefined,
     indexedBefore: undefined,
     minScore: undefined,
+    minRelevance: undefined,
   };
 }
 
@@ -2342,6 +2391,9 @@ export const SearchFilter: MessageFns<SearchFilter> = {
     }
     if (message.minScore !== undefined) {
       writer.uint32(61).float(message.minScore);
+    }
+    if (message.minRelevance !== undefined) {
+      writer.uint32(69).float(message.minRelevance);
     }
     return writer;
   },
@@ -2415,6 +2467,14 @@ export const SearchFilter: MessageFns<SearchFilter> = {
             message.minScore = reader.float();
             continue;
           }
+          case 8: {
+            if (tag !== 69) {
+              break;
+            }
+
+            message.minRelevance = reader.float();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2460,6 +2520,11 @@ export const SearchFilter: MessageFns<SearchFilter> = {
         : isSet(object.min_score)
         ? globalThis.Number(object.min_score)
         : undefined,
+      minRelevance: isSet(object.minRelevance)
+        ? globalThis.Number(object.minRelevance)
+        : isSet(object.min_relevance)
+        ? globalThis.Number(object.min_relevance)
+        : undefined,
     };
   },
 
@@ -2486,6 +2551,9 @@ export const SearchFilter: MessageFns<SearchFilter> = {
     if (message.minScore !== undefined) {
       obj.minScore = floatToJson(message.minScore);
     }
+    if (message.minRelevance !== undefined) {
+      obj.minRelevance = floatToJson(message.minRelevance);
+    }
     return obj;
   },
 
@@ -2501,6 +2569,7 @@ export const SearchFilter: MessageFns<SearchFilter> = {
     message.indexedAfter = object.indexedAfter ?? undefined;
     message.indexedBefore = object.indexedBefore ?? undefined;
     message.minScore = object.minScore ?? undefined;
+    message.minRelevance = object.minRelevance ?? undefined;
     return message;
   },
 };
@@ -3255,6 +3324,7 @@ function createBaseSceneMatch(): SceneMatch {
     matchedKinds: [],
     textMatches: [],
     fusedScore: 0,
+    relevance: 0,
   };
 }
 
@@ -3290,6 +3360,9 @@ export const SceneMatch: MessageFns<SceneMatch> = {
     }
     if (message.fusedScore !== 0) {
       writer.uint32(77).float(message.fusedScore);
+    }
+    if (message.relevance !== 0) {
+      writer.uint32(85).float(message.relevance);
     }
     return writer;
   },
@@ -3389,6 +3462,14 @@ export const SceneMatch: MessageFns<SceneMatch> = {
             message.fusedScore = reader.float();
             continue;
           }
+          case 10: {
+            if (tag !== 85) {
+              break;
+            }
+
+            message.relevance = reader.float();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3432,6 +3513,7 @@ export const SceneMatch: MessageFns<SceneMatch> = {
         : isSet(object.fused_score)
         ? globalThis.Number(object.fused_score)
         : 0,
+      relevance: isSet(object.relevance) ? globalThis.Number(object.relevance) : 0,
     };
   },
 
@@ -3464,6 +3546,9 @@ export const SceneMatch: MessageFns<SceneMatch> = {
     if (message.fusedScore !== 0) {
       obj.fusedScore = floatToJson(message.fusedScore);
     }
+    if (message.relevance !== 0) {
+      obj.relevance = floatToJson(message.relevance);
+    }
     return obj;
   },
 
@@ -3485,12 +3570,13 @@ export const SceneMatch: MessageFns<SceneMatch> = {
     message.matchedKinds = object.matchedKinds?.map((e) => e) || [];
     message.textMatches = object.textMatches?.map((e) => TextMatch.fromPartial(e)) || [];
     message.fusedScore = object.fusedScore ?? 0;
+    message.relevance = object.relevance ?? 0;
     return message;
   },
 };
 
 function createBaseVideoMatch(): VideoMatch {
-  return { video: undefined, score: 0, scenes: [] };
+  return { video: undefined, score: 0, scenes: [], relevance: 0 };
 }
 
 export const VideoMatch: MessageFns<VideoMatch> = {
@@ -3503,6 +3589,9 @@ export const VideoMatch: MessageFns<VideoMatch> = {
     }
     for (const v of message.scenes) {
       SceneMatch.encode(v!, writer.uint32(26).fork()).join();
+    }
+    if (message.relevance !== 0) {
+      writer.uint32(37).float(message.relevance);
     }
     return writer;
   },
@@ -3544,6 +3633,14 @@ export const VideoMatch: MessageFns<VideoMatch> = {
             message.scenes.push(SceneMatch.decode(reader, reader.uint32()));
             continue;
           }
+          case 4: {
+            if (tag !== 37) {
+              break;
+            }
+
+            message.relevance = reader.float();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3561,6 +3658,7 @@ export const VideoMatch: MessageFns<VideoMatch> = {
       video: isSet(object.video) ? Video.fromJSON(object.video) : undefined,
       score: isSet(object.score) ? globalThis.Number(object.score) : 0,
       scenes: globalThis.Array.isArray(object?.scenes) ? object.scenes.map((e: any) => SceneMatch.fromJSON(e)) : [],
+      relevance: isSet(object.relevance) ? globalThis.Number(object.relevance) : 0,
     };
   },
 
@@ -3575,6 +3673,9 @@ export const VideoMatch: MessageFns<VideoMatch> = {
     if (message.scenes?.length) {
       obj.scenes = message.scenes.map((e) => SceneMatch.toJSON(e));
     }
+    if (message.relevance !== 0) {
+      obj.relevance = floatToJson(message.relevance);
+    }
     return obj;
   },
 
@@ -3586,12 +3687,157 @@ export const VideoMatch: MessageFns<VideoMatch> = {
     message.video = (object.video !== undefined && object.video !== null) ? Video.fromPartial(object.video) : undefined;
     message.score = object.score ?? 0;
     message.scenes = object.scenes?.map((e) => SceneMatch.fromPartial(e)) || [];
+    message.relevance = object.relevance ?? 0;
+    return message;
+  },
+};
+
+function createBaseScoreCalibration(): ScoreCalibration {
+  return { queryKind: "", nullMedian: 0, nullP99: 0, nullPairs: 0 };
+}
+
+export const ScoreCalibration: MessageFns<ScoreCalibration> = {
+  encode(message: ScoreCalibration, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.queryKind !== "") {
+      writer.uint32(10).string(message.queryKind);
+    }
+    if (message.nullMedian !== 0) {
+      writer.uint32(21).float(message.nullMedian);
+    }
+    if (message.nullP99 !== 0) {
+      writer.uint32(29).float(message.nullP99);
+    }
+    if (message.nullPairs !== 0) {
+      writer.uint32(32).int32(message.nullPairs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ScoreCalibration {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseScoreCalibration();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.queryKind = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 21) {
+              break;
+            }
+
+            message.nullMedian = reader.float();
+            continue;
+          }
+          case 3: {
+            if (tag !== 29) {
+              break;
+            }
+
+            message.nullP99 = reader.float();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.nullPairs = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ScoreCalibration {
+    return {
+      queryKind: isSet(object.queryKind)
+        ? globalThis.String(object.queryKind)
+        : isSet(object.query_kind)
+        ? globalThis.String(object.query_kind)
+        : "",
+      nullMedian: isSet(object.nullMedian)
+        ? globalThis.Number(object.nullMedian)
+        : isSet(object.null_median)
+        ? globalThis.Number(object.null_median)
+        : 0,
+      nullP99: isSet(object.nullP99)
+        ? globalThis.Number(object.nullP99)
+        : isSet(object.null_p99)
+        ? globalThis.Number(object.null_p99)
+        : 0,
+      nullPairs: isSet(object.nullPairs)
+        ? globalThis.Number(object.nullPairs)
+        : isSet(object.null_pairs)
+        ? globalThis.Number(object.null_pairs)
+        : 0,
+    };
+  },
+
+  toJSON(message: ScoreCalibration): unknown {
+    const obj: any = {};
+    if (message.queryKind !== "") {
+      obj.queryKind = message.queryKind;
+    }
+    if (message.nullMedian !== 0) {
+      obj.nullMedian = floatToJson(message.nullMedian);
+    }
+    if (message.nullP99 !== 0) {
+      obj.nullP99 = floatToJson(message.nullP99);
+    }
+    if (message.nullPairs !== 0) {
+      obj.nullPairs = Math.round(message.nullPairs);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ScoreCalibration>, I>>(base?: I): ScoreCalibration {
+    return ScoreCalibration.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ScoreCalibration>, I>>(object: I): ScoreCalibration {
+    const message = createBaseScoreCalibration();
+    message.queryKind = object.queryKind ?? "";
+    message.nullMedian = object.nullMedian ?? 0;
+    message.nullP99 = object.nullP99 ?? 0;
+    message.nullPairs = object.nullPairs ?? 0;
     return message;
   },
 };
 
 function createBaseSearchResponse(): SearchResponse {
-  return { videos: [], scenes: [], modelId: "", embedMs: 0, rankMs: 0, nextPageToken: "", approximateUsed: false };
+  return {
+    videos: [],
+    scenes: [],
+    modelId: "",
+    embedMs: 0,
+    rankMs: 0,
+    nextPageToken: "",
+    approximateUsed: false,
+    strongRelevance: 0,
+    calibration: undefined,
+    modelNotice: "",
+  };
 }
 
 export const SearchResponse: MessageFns<SearchResponse> = {
@@ -3616,6 +3862,15 @@ export const SearchResponse: MessageFns<SearchResponse> = {
     }
     if (message.approximateUsed !== false) {
       writer.uint32(56).bool(message.approximateUsed);
+    }
+    if (message.strongRelevance !== 0) {
+      writer.uint32(69).float(message.strongRelevance);
+    }
+    if (message.calibration !== undefined) {
+      ScoreCalibration.encode(message.calibration, writer.uint32(74).fork()).join();
+    }
+    if (message.modelNotice !== "") {
+      writer.uint32(82).string(message.modelNotice);
     }
     return writer;
   },
@@ -3689,6 +3944,30 @@ export const SearchResponse: MessageFns<SearchResponse> = {
             message.approximateUsed = reader.bool();
             continue;
           }
+          case 8: {
+            if (tag !== 69) {
+              break;
+            }
+
+            message.strongRelevance = reader.float();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.calibration = ScoreCalibration.decode(reader, reader.uint32());
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.modelNotice = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3730,6 +4009,17 @@ export const SearchResponse: MessageFns<SearchResponse> = {
         : isSet(object.approximate_used)
         ? globalThis.Boolean(object.approximate_used)
         : false,
+      strongRelevance: isSet(object.strongRelevance)
+        ? globalThis.Number(object.strongRelevance)
+        : isSet(object.strong_relevance)
+        ? globalThis.Number(object.strong_relevance)
+        : 0,
+      calibration: isSet(object.calibration) ? ScoreCalibration.fromJSON(object.calibration) : undefined,
+      modelNotice: isSet(object.modelNotice)
+        ? globalThis.String(object.modelNotice)
+        : isSet(object.model_notice)
+        ? globalThis.String(object.model_notice)
+        : "",
     };
   },
 
@@ -3756,6 +4046,15 @@ export const SearchResponse: MessageFns<SearchResponse> = {
     if (message.approximateUsed !== false) {
       obj.approximateUsed = message.approximateUsed;
     }
+    if (message.strongRelevance !== 0) {
+      obj.strongRelevance = floatToJson(message.strongRelevance);
+    }
+    if (message.calibration !== undefined) {
+      obj.calibration = ScoreCalibration.toJSON(message.calibration);
+    }
+    if (message.modelNotice !== "") {
+      obj.modelNotice = message.modelNotice;
+    }
     return obj;
   },
 
@@ -3771,6 +4070,11 @@ export const SearchResponse: MessageFns<SearchResponse> = {
     message.rankMs = object.rankMs ?? 0;
     message.nextPageToken = object.nextPageToken ?? "";
     message.approximateUsed = object.approximateUsed ?? false;
+    message.strongRelevance = object.strongRelevance ?? 0;
+    message.calibration = (object.calibration !== undefined && object.calibration !== null)
+      ? ScoreCalibration.fromPartial(object.calibration)
+      : undefined;
+    message.modelNotice = object.modelNotice ?? "";
     return message;
   },
 };
