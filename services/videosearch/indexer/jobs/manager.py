@@ -153,6 +153,11 @@ class Job:
     error_reason: ErrorReason = ErrorReason.NONE
     warnings: tuple[str, ...] = ()  # what of the video's words could not be read (the video was indexed)
     text_spans_found: int = 0
+    # A reindex job (videosearch.indexer.jobs.reindex) names the new model's Embedder; "" for one file.
+    reindex_embedder_address: str = ""
+    reindex_model_id: str = ""  # what the caller expects there, then what the Embedder said it serves
+    videos_done: int = 0
+    videos_total: int = 0
     stage_seconds: dict[str, float] = dataclasses.field(default_factory=dict)
     create_time: dt.datetime = dataclasses.field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
     update_time: dt.datetime = dataclasses.field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
@@ -235,7 +240,8 @@ class JobManager:
         for job in stored:
             if not job.state.finished:
                 job = dataclasses.replace(
-                    Job(job_id=job.job_id, path=job.path, options=job.options, create_time=job.create_time),
+                    Job(job_id=job.job_id, path=job.path, options=job.options, create_time=job.create_time,
+                        reindex_embedder_address=job.reindex_embedder_address, reindex_model_id=job.reindex_model_id),
                     version=job.version + 1)
                 self._store.put(job)
                 resumed.append(job.job_id)
@@ -251,7 +257,13 @@ class JobManager:
             log.info("took over %d jobs from the job store, %d of them queued again", len(stored), len(resumed))
 
     # -- submitting and running ------------------------------------------------
-    def submit(self, path: str, options: IndexOptions, *, unchanged_video: str = "") -> Job:
+    def submit_reindex(self, embedder_address: str, model_id: str, options: IndexOptions) -> Job:
+        """Queues a reindex job (see videosearch.indexer.jobs.reindex); its path says what it does."""
+        return self.submit(f"reindex for the model served at {embedder_address}", options,
+                           reindex=(embedder_address, model_id))
+
+    def submit(self, path: str, options: IndexOptions, *, unchanged_video: str = "",
+               reindex: tuple[str, str] | None = None) -> Job:
         """Queues a job for ``path``; with ``unchanged_video`` (the file is stored unchanged as
         that video, see library.upkeep) the job is recorded as succeeded at once instead."""
         with self._changed:
@@ -264,7 +276,8 @@ class JobManager:
                 raise ResourceExhausted(
                     f"{queued} jobs are already queued; wait for some to finish, or raise --max-queued-jobs"
                 )
-            job = Job(job_id=f"{next(self._sequence):06d}-{uuid.uuid4().hex[:8]}", path=path, options=options)
+            job = Job(job_id=f"{next(self._sequence):06d}-{uuid.uuid4().hex[:8]}", path=path, options=options,
+                      reindex_embedder_address=reindex[0] if reindex else "", reindex_model_id=reindex[1] if reindex else "")
             if self._store is not None:
                 # Accepted means it survives a crash: on disk before it is known (a full disk refuses it).
                 self._store.put(job, sync=True)
