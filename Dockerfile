@@ -25,10 +25,10 @@ RUN apt-get update \
 WORKDIR /app
 COPY requirements.txt requirements-no-deps.txt ./
 COPY --from=build /wheels /wheels
-# torch first, from the index of the wanted build; then the package and its runtime
-# dependencies ([project].dependencies), each at its requirements.txt pin.
+# torch first, from the index of the wanted build; then the package with the services'
+# dependencies ([project].dependencies and the server extra), each at its requirements.txt pin.
 RUN pip install --index-url "https://download.pytorch.org/whl/${TORCH_INDEX}" torch==2.13.0 \
- && pip install --constraint requirements.txt /wheels/videosearch-*.whl \
+ && pip install --constraint requirements.txt "$(ls /wheels/videosearch-*.whl)[server]" \
  && pip install --no-deps -r requirements-no-deps.txt \
  && rm -rf /wheels
 COPY models models

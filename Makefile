@@ -12,7 +12,7 @@ RELEASED_PROTOS := protos/released/videosearch-v1.binpb
 NODE_DEPS := tools/node_modules/.package-lock.json clients/node/node_modules/.package-lock.json \
 	clients/typescript/node_modules/.package-lock.json
 
-.PHONY: ts-client browser-deps text-deps screenshots help install node-deps protos protos-check proto-lint proto-release test up demo demo-model bench-embedder bench-embedder-gpu bench-index bench-many bench-decoders bench-search bench-ten-million bench-quality bench-moments bench-detectors chaos bench-load bench-index-memory clean
+.PHONY: ts-client browser-deps text-deps screenshots help install node-deps protos protos-check proto-lint proto-release lint format test test-fast up demo demo-model bench-embedder bench-embedder-gpu bench-index bench-many bench-decoders bench-search bench-ten-million bench-quality bench-moments bench-detectors chaos bench-load bench-index-memory clean
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -83,8 +83,20 @@ text-deps: ## Install Debian's espeak-ng and a CJK font for the speech and on-sc
 	if [ -n "$$CI" ]; then echo "$(ESPEAK) or $(CJK_FONT) is missing and could not be installed: CI needs espeak-ng and fonts-wqy-microhei" >&2; exit 1; fi; \
 	echo "espeak-ng or fonts-wqy-microhei not found: the speech and Chinese on-screen text tests will skip (apt-get install espeak-ng fonts-wqy-microhei)" >&2
 
-test: install node-deps browser-deps text-deps ## Run the whole test suite (unit, integration, end-to-end, browser, Node client, buf lint and breaking)
-	$(PY) -m pytest
+lint: install ## ruff (lint, and the format check of every file not on pyproject's baseline) and mypy over services/ and clients/
+	$(PY) -m ruff check services clients
+	$(PY) -m ruff format --check services clients
+	$(PY) -m mypy
+
+format: install ## Format new and changed Python files with ruff (files on pyproject's format baseline stay as they are)
+	$(PY) -m ruff format services clients
+	$(PY) -m ruff check --fix services clients
+
+test: install node-deps browser-deps text-deps ## Run the whole test suite (unit, system, browser, slow: end-to-end, Node client, buf lint and breaking)
+	$(PY) -m pytest --durations=25
+
+test-fast: install ## The unit tier without the slow tests (tests/conftest.py says which): a check in about a minute or two
+	$(PY) -m pytest -m "unit and not slow" --durations=10
 
 # Ports for `make up` and `make demo`: `make demo WEB_PORT=8081 SEARCHER_PORT=50063`. Unset, each
 # keeps its default (make up: 50051-50053 and 8080; make demo: free ports and 8080).
@@ -104,8 +116,9 @@ demo-model: install ## Retrain the offline demo CLIP (English + Chinese captions
 	$(PY) -m videosearch.demo.train --out models/demo-clip --seed 0
 	$(PY) -m videosearch.demo.evaluate --model models/demo-clip --frames 500 --seed 12345 --record
 
-bench-embedder: install ## Embedder throughput vs the compute ceiling and the article's one-image-per-call pipeline
+bench-embedder: install ## Embedder throughput vs the compute ceiling and the article's one-image-per-call pipeline; each family's image tower in float32 and bfloat16
 	$(PY) bench/embedder/run.py --write-docs --plot
+	$(PY) bench/embedder/families.py
 
 bench-embedder-gpu: install ## The Embedder on a CUDA GPU against its raw batched forward pass (needs a GPU)
 	$(PY) bench/embedder/gpu.py --write-docs
@@ -134,10 +147,10 @@ bench-quality: install ## Retrieval quality on demo videos with the demo CLIP (R
 bench-moments: install ## Moment retrieval in long takes and hard-cut videos: the article's unit vs moments, side by side
 	$(PY) bench/quality/moments.py --write-docs
 
-bench-load: install ## 8 clients searching (text and vector) while index jobs run: p50/p99, errors (must be 0), memory growth per service
+bench-load: install ## 8 clients searching (text and vector) idle, then while index jobs run: p50/p99 side by side with the p99 ratio, errors (must be 0), memory growth per service
 	$(PY) bench/load/run.py
 
-chaos: install ## SIGKILL each service 50 times mid-work; counts lost writes, partial videos, orphan keys, failed restarts (all must be 0)
+chaos: install ## SIGKILL each service 50 times mid-work (the Embedder also mid-index-job); counts lost writes, partial videos, orphan keys, failed restarts, failed jobs (all must be 0)
 	$(PY) bench/chaos/run.py --kills 50
 
 bench-detectors: install ## Cut precision, recall and F1 of each PySceneDetect detector on long takes with gradual transitions

@@ -44,7 +44,57 @@ def pytest_addoption(parser):
                      help="run the collected tests in reverse order, to show that none depends on another's order")
 
 
+# Test tiers (markers registered in pyproject.toml). Each test gets one by where it lives, so a
+# new test is tiered without a decorator: tests/system/ is ``system`` (service processes, the
+# whole stack, packaging, buf), the web page's Playwright tests are ``browser``, and everything
+# else is ``unit`` (in-process, on port 0 at most). ``slow`` marks, besides, the files that take
+# seconds each here (real-video decoding, model training and start-up, subprocess CLIs,
+# property tests); ``make test-fast`` runs ``unit and not slow``. A test may still carry its
+# own ``@pytest.mark.slow``.
+BROWSER_FILES = {"web/test_browser.py"}
+SLOW_FILES = {
+    "cli/test_cli_process.py",
+    "cli/test_cli_interrupts.py",
+    "cli/test_cli_libraries.py",
+    "common/test_bad_input_properties.py",
+    "demo/test_demo_model.py",
+    "demo/test_longtakes.py",
+    "demo/test_train.py",
+    "embedder/test_families.py",
+    "embedder/test_model.py",
+    "embedder/test_startup.py",
+    "indexer/test_embedder_restart.py",
+    "indexer/test_embedding_reuse.py",
+    "indexer/test_option_ranges.py",
+    "indexer_text/test_speech_recognizers.py",
+    "indexer_text/test_text_jobs.py",
+    "indexer_text/test_video_text.py",
+    "indexer_media/test_decoding.py",
+    "indexer_media/test_detectors.py",
+    "indexer_media/test_import_graph.py",
+    "indexer_media/test_preprocess.py",
+    "indexer_media/test_pyav_decoder.py",
+    "indexer_media/test_scenes.py",
+    "searcher/test_backend_contract.py",
+}
+
+
+def tier_of(relative: str) -> tuple[str, bool]:
+    """The tier of a test file (a path relative to tests/) and whether it is slow."""
+    if relative.startswith("system/"):
+        return "system", False
+    if relative in BROWSER_FILES:
+        return "browser", False
+    return "unit", relative in SLOW_FILES
+
+
 def pytest_collection_modifyitems(config, items):
+    tests_root = Path(__file__).resolve().parent
+    for item in items:
+        tier, slow = tier_of(Path(item.fspath).resolve().relative_to(tests_root).as_posix())
+        item.add_marker(getattr(pytest.mark, tier))
+        if slow:
+            item.add_marker(pytest.mark.slow)
     if config.getoption("--reverse"):
         items.reverse()
 

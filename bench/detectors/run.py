@@ -32,7 +32,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import benchlib  # noqa: E402  (sets up sys.path for the project's packages)
 from videosearch.demo.longtakes import generate_moment_corpus  # noqa: E402
-from videosearch.indexer.media.detectors import DEFAULT_DETECTOR, DETECTORS, DetectorSettings, make_cut_detector  # noqa: E402
+from videosearch.indexer.media.detector_settings import DEFAULT_DETECTOR, DETECTORS, DetectorSettings  # noqa: E402
+from videosearch.indexer.media.detectors import make_cut_detector  # noqa: E402
 from videosearch.indexer.media.facade import open_video  # noqa: E402
 
 SECTION = "## Cut detectors"

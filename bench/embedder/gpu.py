@@ -50,7 +50,7 @@ CROP = 224
 def caller_main(args) -> int:
     """One Indexer-like caller: ``in_flight`` threads, each sending ``frames`` uint8 frames per
     request until told to stop; prints a JSON line with what it measured."""
-    from videosearch.embedder.client import EmbedderClient
+    from videosearch.client.embedder import EmbedderClient
 
     low, high = (int(x) for x in args.frames.split("-"))
     rng = np.random.default_rng(args.seed)

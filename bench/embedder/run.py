@@ -37,7 +37,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import benchlib  # noqa: E402  (sets up sys.path for the project's packages)
 from benchlib import REPO, build_vit_b32, machine  # noqa: E402
-from videosearch.embedder.client import EmbedderClient  # noqa: E402
+from videosearch.client.embedder import EmbedderClient  # noqa: E402
 from videosearch.embedder.model import ClipEmbedder, check_reduced_precision, dtype_name  # noqa: E402
 from videosearch.embedder.precision import auto_dtype  # noqa: E402
 from videosearch.embedder.server import configure_torch_threads, serve  # noqa: E402

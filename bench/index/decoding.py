@@ -12,7 +12,8 @@ from pathlib import Path
 
 import numpy as np
 from videosearch.indexer.media.decoding import DecoderSettings, hardware_decoding
-from videosearch.indexer.media.detectors import CutDetector, DetectorSettings
+from videosearch.indexer.media.detector_settings import DetectorSettings
+from videosearch.indexer.media.detectors import CutDetector
 from videosearch.embedder.preprocessing import ReducedFrame
 from videosearch.indexer.media.scenes import SceneReader, decoder_shrink, read_frame
 from videosearch.indexer.media.video_file import open_video
@@ -122,7 +123,7 @@ def compare_variants(timed: list[tuple[str, Path]], shared: list[Path], embedder
     rounds weighs on all), cut agreement with PySceneDetect on the timed and the shared videos,
     and the lowest cosine of its frames' embeddings to OpenCV's default decode (the Indexer's
     frames) on all of them."""
-    from videosearch.embedder.client import EmbedderClient
+    from videosearch.client.embedder import EmbedderClient
     from videosearch.embedder.preprocessing import FramePreprocessor
 
     with EmbedderClient(embedder_address, timeout=300) as embedder:

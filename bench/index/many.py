@@ -31,8 +31,8 @@ import benchlib  # noqa: E402  (sets up sys.path for the project's packages)
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from bench.index.run import OUT, synthetic_video  # noqa: E402
 
-from videosearch.indexer.client import IndexerClient, SubmitOptions  # noqa: E402
-from videosearch.indexer.jobs.manager import JobState  # noqa: E402
+from videosearch.client.indexer import IndexerClient, SubmitOptions  # noqa: E402
+from videosearch.indexer.types import JobState  # noqa: E402
 from videosearch.launcher import ServiceProcess  # noqa: E402
 
 SECTION = "## Many videos"

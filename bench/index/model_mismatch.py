@@ -29,7 +29,7 @@ from videosearch.embedder.server import serve as serve_embedder  # noqa: E402
 from videosearch.embedder.settings import EmbedderSettings  # noqa: E402
 from videosearch.indexer.server import IndexerApp  # noqa: E402
 from videosearch.indexer.settings import IndexerSettings  # noqa: E402
-from videosearch.searcher.client import SearcherClient  # noqa: E402
+from videosearch.client.searcher import SearcherClient  # noqa: E402
 from videosearch.searcher.server import serve as serve_searcher  # noqa: E402
 from videosearch.searcher.settings import SearcherSettings  # noqa: E402
 from videosearch.v1 import indexer_pb2, indexer_pb2_grpc  # noqa: E402

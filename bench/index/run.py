@@ -47,12 +47,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from bench.index import article as article_pipeline  # noqa: E402
 from bench.index.article import AS_WRITTEN, BUG_FIXED, ArticleIndex  # noqa: E402
 from bench.index.decoding import DECODING_SECTION, compare_variants, decode_only, render_variants  # noqa: E402
-from videosearch.indexer.client import IndexerClient, SubmitOptions  # noqa: E402
+from videosearch.client.indexer import IndexerClient, SubmitOptions  # noqa: E402
 from videosearch.embedder.preprocessing import FramePreprocessor  # noqa: E402
 from videosearch.indexer.media.scenes import decoder_shrink  # noqa: E402
-from videosearch.indexer.jobs.manager import JobState  # noqa: E402
+from videosearch.indexer.types import JobState  # noqa: E402
 from videosearch.launcher import ClusterConfig, LocalCluster  # noqa: E402
-from videosearch.searcher.client import SearcherClient  # noqa: E402
+from videosearch.client.searcher import SearcherClient  # noqa: E402
 
 OUT = benchlib.REPO / "bench" / "out" / "index"
 SHARED = benchlib.REPO.parent / "shared" / "videos"
@@ -167,7 +167,7 @@ def sampling_comparison(model_dir: Path, videos: list[tuple[str, Path]], repeats
                 clusters[variant] = stack.enter_context(LocalCluster(config))
             for variant, cluster in clusters.items():  # warm-up: model, thread pools
                 index_through_services(cluster, videos[0][1], **VARIANTS[variant]["options"])
-            from videosearch.embedder.client import EmbedderClient
+            from videosearch.client.embedder import EmbedderClient
 
             dtypes = set()
             for cluster in clusters.values():
@@ -404,7 +404,7 @@ def main(argv=None) -> int:
         )
         with LocalCluster(config) as cluster:
             index_through_services(cluster, videos[0][1])  # warm-up: model, thread pools
-            from videosearch.embedder.client import EmbedderClient
+            from videosearch.client.embedder import EmbedderClient
 
             with EmbedderClient(cluster.address("embedder")) as embedder:
                 model_info = embedder.model_info()

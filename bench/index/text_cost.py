@@ -29,8 +29,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import benchlib  # noqa: E402  (sets up sys.path for the project's packages)
 
-from videosearch.indexer.client import IndexerClient, SubmitOptions  # noqa: E402
-from videosearch.indexer.jobs.manager import JobState  # noqa: E402
+from videosearch.client.indexer import IndexerClient, SubmitOptions  # noqa: E402
+from videosearch.indexer.types import JobState  # noqa: E402
 from videosearch.launcher import ClusterConfig, LocalCluster  # noqa: E402
 
 SECTION = "## Index-time cost of reading words"

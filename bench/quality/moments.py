@@ -24,7 +24,7 @@ from videosearch.demo.longtakes import generate_long_take, generate_moment_corpu
 from videosearch.demo.moment_quality import index_and_evaluate  # noqa: E402
 from videosearch.demo.videos import random_scenes  # noqa: E402
 from videosearch.launcher import ClusterConfig, LocalCluster  # noqa: E402
-from videosearch.indexer.client import SubmitOptions  # noqa: E402
+from videosearch.client.indexer import SubmitOptions  # noqa: E402
 
 SECTION = "## Moment retrieval (long takes and hard cuts, demo world)"
 TARGETS = {"video_r1": 0.95, "iou_found": 0.90}

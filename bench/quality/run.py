@@ -35,7 +35,7 @@ from videosearch.demo.search_quality import evaluate_search_features  # noqa: E4
 from videosearch.searcher.storage.store import SearcherStore  # noqa: E402
 from videosearch.demo.videos import generate_demo_corpus  # noqa: E402
 from videosearch.launcher import ClusterConfig, LocalCluster  # noqa: E402
-from videosearch.searcher.client import SearcherClient  # noqa: E402
+from videosearch.client.searcher import SearcherClient  # noqa: E402
 
 TARGETS = {"video_r1": 0.95, "top_scene_iou_ok": 0.95, "cut_recall": 0.98}
 FEATURE_TARGETS = {"image_video_r1": (">=", 0.95), "negative_violations": ("==", 0)}

@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import benchlib  # noqa: E402
 from videosearch.demo.quality import index_files  # noqa: E402
 from videosearch.launcher import ClusterConfig, LocalCluster  # noqa: E402
-from videosearch.searcher.client import SearcherClient  # noqa: E402
+from videosearch.client.searcher import SearcherClient  # noqa: E402
 
 SHARED = benchlib.REPO.parent / "shared" / "videos"
 

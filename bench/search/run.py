@@ -327,7 +327,7 @@ def start_embedder(work: Path, log_path: Path) -> tuple[subprocess.Popen, str, s
         stderr=subprocess.STDOUT,
         env={**os.environ, "PYTHONPATH": f"{REPO / 'services'}:{REPO / 'clients'}"},
     )
-    from videosearch.embedder.client import EmbedderClient
+    from videosearch.client.embedder import EmbedderClient
 
     deadline = time.time() + 180
     while time.time() < deadline:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import argparse
 
 from videosearch.common.security import ClientSecurity
-from videosearch.indexer.client import IndexerClient
-from videosearch.indexer.fleet import IndexerFleet, connect_indexers
+from videosearch.client.indexer import IndexerClient
+from videosearch.client.fleet import IndexerFleet, connect_indexers
 
 
 def security_of(args: argparse.Namespace) -> ClientSecurity:

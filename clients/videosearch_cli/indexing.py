@@ -15,9 +15,9 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from videosearch.common.errors import InvalidArgument, NotFound, PermissionDenied, ResourceExhausted
-from videosearch.indexer.client import IndexerClient, SubmitOptions
-from videosearch.indexer.fleet import IndexerFleet
-from videosearch.indexer.jobs.manager import ErrorReason, Job, JobStage, JobState
+from videosearch.client.indexer import IndexerClient, SubmitOptions
+from videosearch.client.fleet import IndexerFleet
+from videosearch.indexer.types import ErrorReason, Job, JobStage, JobState
 from videosearch_cli.connection import indexers_of
 from videosearch_cli.output import console, errors, plain, print_json
 from videosearch_cli.prune import prune

@@ -9,7 +9,7 @@ from pathlib import Path
 from rich.markup import escape
 from rich.table import Table
 
-from videosearch.indexer.client import IndexerClient
+from videosearch.client.indexer import IndexerClient
 from videosearch_cli.connection import indexers_of
 from videosearch_cli.output import console, plain, print_json, short_path
 

@@ -16,9 +16,9 @@ from rich.table import Table
 from videosearch.common import defaults
 from videosearch.common.errors import Unavailable, VideoSearchError
 from videosearch.common.timecode import format_seconds
-from videosearch.indexer.fleet import IndexerFleet
-from videosearch.indexer.jobs.manager import Job
-from videosearch.searcher.client import SearcherClient
+from videosearch.client.fleet import IndexerFleet
+from videosearch.indexer.types import Job
+from videosearch.client.searcher import SearcherClient
 from videosearch_cli.connection import indexers_of, security_of
 from videosearch_cli.indexing import CliError, Interrupted, cmd_index
 from videosearch_cli.output import (
@@ -201,6 +201,8 @@ def cmd_stats(args) -> int:
                         ("model", stats.model_id or "(none yet)"), ("embedding size", stats.embedding_dim),
                         ("approximate index", "built" if stats.approximate_index else "none")):
         table.add_row(name, str(value))
+    if stats.staged_model_id:  # a reindex is building the next collection (videosearch reindex)
+        table.add_row("reindexing to", f"{stats.staged_model_id} ({stats.staged_video_count} videos so far)")
     console.print(table)
     return 0
 

@@ -15,7 +15,7 @@ from pathlib import PurePath
 from rich.console import Console
 
 from videosearch.common.timecode import format_seconds
-from videosearch.indexer.jobs.manager import Job
+from videosearch.indexer.types import Job
 from videosearch.searcher.types import MomentRecord, SceneHit, SceneRecord, TextMatch, TextSpan, VideoHit, VideoRecord
 
 # Piped output (logs, CI) gets a fixed width that fits a result row, not rich's 80-column default.

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from rich.markup import escape
 
-from videosearch.indexer.client import IndexerClient
-from videosearch.indexer.fleet import IndexerFleet
+from videosearch.client.indexer import IndexerClient
+from videosearch.client.fleet import IndexerFleet
 from videosearch_cli.output import console, short_path
 
 

@@ -13,7 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from videosearch.common.errors import NotFound
-from videosearch.searcher.client import SearcherClient
+from videosearch.client.searcher import SearcherClient
 from videosearch.searcher.types import QueryTerm, SceneHit, SceneRef, SearchParams, SearchResult, VideoRecord
 from videosearch_cli import last_search
 from videosearch_cli.clips import PLAYERS, export_clip, player_command

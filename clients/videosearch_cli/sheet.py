@@ -62,7 +62,8 @@ def render_sheet(entries: list[SheetEntry], columns: int = COLUMNS) -> Image.Ima
         text_x, width = x + 8, CELL_WIDTH - 16
         draw.text((text_x, y + THUMB_HEIGHT + 4), _fit(f"#{entry.rank} {entry.title}", draw, font, width), fill=TEXT, font=font)
         draw.text((text_x, y + THUMB_HEIGHT + 20),
-                  f"score {entry.score:.4f}   {_clock(entry.start_seconds)} - {_clock(entry.end_seconds)}",  # ASCII: the built-in font has no en dash
+                  # ASCII: the built-in font has no en dash
+                  f"score {entry.score:.4f}   {_clock(entry.start_seconds)} - {_clock(entry.end_seconds)}",
                   fill=DIM_TEXT, font=font)
     return sheet
 

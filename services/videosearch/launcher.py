@@ -249,7 +249,8 @@ def build_parser() -> argparse.ArgumentParser:
     config_defaults = ClusterConfig()
     parser.add_argument("--model", default=os.environ.get(f"{EMBEDDER_ENV_PREFIX}_MODEL", config_defaults.model),
                         help=f"Hugging Face model id or local directory of a CLIP model [env {EMBEDDER_ENV_PREFIX}_MODEL]")
-    parser.add_argument("--data-dir", default=config_defaults.data_dir, help="where the Searcher keeps its LevelDB and the Indexer its job table")
+    parser.add_argument("--data-dir", default=config_defaults.data_dir,
+                        help="where the Searcher keeps its LevelDB and the Indexer its job table")
     parser.add_argument("--allowed-roots", default=",".join(config_defaults.allowed_roots),
                         help="comma-separated folders the Indexer may read")
     parser.add_argument("--host", default=config_defaults.host, help="address every service listens on")

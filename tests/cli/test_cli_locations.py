@@ -8,7 +8,7 @@ import json
 import os
 import threading
 
-from videosearch.indexer.client import IndexerClient
+from videosearch.client.indexer import IndexerClient
 from videosearch_cli import indexing
 
 from tests.cli.conftest import make_video

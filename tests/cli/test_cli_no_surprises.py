@@ -9,8 +9,8 @@ import json
 
 import pytest
 from videosearch.common.timecode import format_seconds
-from videosearch.indexer.client import IndexerClient
-from videosearch.indexer.jobs.manager import JobState
+from videosearch.client.indexer import IndexerClient
+from videosearch.indexer.types import JobState
 
 from tests.indexer_media.made_videos import make_vfr_video
 from videosearch_cli.main import build_parser, main

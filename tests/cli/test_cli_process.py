@@ -9,9 +9,9 @@ import sys
 
 import numpy as np
 
-from videosearch.indexer.client import IndexerClient
-from videosearch.indexer.jobs.manager import JobState
-from videosearch.searcher.client import SearcherClient
+from videosearch.client.indexer import IndexerClient
+from videosearch.indexer.types import JobState
+from videosearch.client.searcher import SearcherClient
 from videosearch.searcher.server import serve as serve_searcher
 from videosearch.searcher.settings import SearcherSettings
 

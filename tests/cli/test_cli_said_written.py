@@ -8,8 +8,8 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from videosearch.embedder.client import EmbedderClient
-from videosearch.searcher.client import SearcherClient
+from videosearch.client.embedder import EmbedderClient
+from videosearch.client.searcher import SearcherClient
 from videosearch.searcher.types import SceneRecord, TextSpan, VideoExtras, VideoRecord
 
 SPANS = (TextSpan("said", 1.5, 3.25, "Now the quarterly budget, line by line.", "en", "sidecar"),

@@ -22,8 +22,8 @@ CAPTIONS = ["a red circle", "a blue square", "a green star"]
 @pytest.fixture(scope="module")
 def indexed(services, tmp_path_factory):
     """Two videos of three hard-cut scenes each, indexed; returns (path, video id) of both."""
-    from videosearch.indexer.client import IndexerClient
-    from videosearch.indexer.jobs.manager import JobState
+    from videosearch.client.indexer import IndexerClient
+    from videosearch.indexer.types import JobState
 
     out = []
     for n, captions in enumerate((CAPTIONS, CAPTIONS[::-1])):

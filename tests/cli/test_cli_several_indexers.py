@@ -9,8 +9,8 @@ import pytest
 from videosearch.common.errors import InvalidArgument, NotFound
 from videosearch.embedder.server import serve as serve_embedder
 from videosearch.embedder.settings import EmbedderSettings
-from videosearch.indexer.client import IndexerClient
-from videosearch.indexer.fleet import IndexerFleet, connect_indexers
+from videosearch.client.indexer import IndexerClient
+from videosearch.client.fleet import IndexerFleet, connect_indexers
 from videosearch.indexer.server import IndexerApp
 from videosearch.indexer.settings import IndexerSettings
 from videosearch.searcher.server import serve as serve_searcher

@@ -8,10 +8,10 @@ import socket
 import pytest
 
 from videosearch.common.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied, Unavailable
-from videosearch.embedder.client import EmbedderClient
-from videosearch.indexer.client import IndexerClient, SubmitOptions
-from videosearch.indexer.jobs.manager import Job, JobStage, JobState
-from videosearch.searcher.client import SearcherClient
+from videosearch.client.embedder import EmbedderClient
+from videosearch.client.indexer import IndexerClient, SubmitOptions
+from videosearch.indexer.types import Job, JobStage, JobState
+from videosearch.client.searcher import SearcherClient
 
 from tests.cli.conftest import make_video
 

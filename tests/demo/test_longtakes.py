@@ -15,7 +15,8 @@ cv2 = pytest.importorskip("cv2")
 from videosearch.common.errors import InvalidArgument
 from videosearch.demo import world
 from videosearch.demo.longtakes import default_transitions, generate_long_take, generate_moment_corpus
-from videosearch.indexer.media.detectors import DetectorSettings, make_cut_detector
+from videosearch.indexer.media.detector_settings import DetectorSettings
+from videosearch.indexer.media.detectors import make_cut_detector
 from videosearch.indexer.media.facade import open_video
 
 MODEL = Path(__file__).resolve().parents[2] / "models" / "demo-clip"

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from videosearch.common import errors
 from videosearch.common.grpc_client import domain_error
-from videosearch.embedder.client import EmbedderClient
+from videosearch.client.embedder import EmbedderClient
 
 from .helpers import normalize_like_processor, random_uint8
 

@@ -9,7 +9,7 @@ import threading
 import numpy as np
 import pytest
 import torch
-from videosearch.embedder.client import EmbedderClient
+from videosearch.client.embedder import EmbedderClient
 from videosearch.embedder.cuda_forward import bucket_sizes
 from videosearch.embedder.model import ClipEmbedder
 from videosearch.embedder.server import serve

@@ -12,7 +12,7 @@ import torch
 from safetensors.torch import load_file, save_file
 from transformers import AutoProcessor
 from videosearch.common.tensors import from_tensor, to_tensor
-from videosearch.embedder.client import EmbedderClient
+from videosearch.client.embedder import EmbedderClient
 from videosearch.embedder.families import FAMILIES as FAMILY_TABLE
 from videosearch.embedder.families import ModelLoadError
 from videosearch.embedder.model import ClipEmbedder, check_reduced_precision

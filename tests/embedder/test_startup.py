@@ -25,7 +25,7 @@ def test_bad_model_exits_nonzero_saying_what_to_do(tmp_path):
 def test_server_process_serves_then_stops_cleanly_on_sigterm(tmp_path, tiny_clip_dir):
     from grpc_health.v1 import health_pb2, health_pb2_grpc
     from videosearch.common.grpc_server import insecure_channel
-    from videosearch.embedder.client import EmbedderClient
+    from videosearch.client.embedder import EmbedderClient
 
     from tests.service_process import service_process, stop_with_sigterm
 
@@ -72,3 +72,31 @@ def test_half_loaded_and_unknown_models_exit_2_with_one_line_and_no_traceback(tm
         assert "Traceback" not in result.stderr, result.stderr[-3000:]
         lines = [line for line in result.stderr.splitlines() if "cannot start" in line]
         assert len(lines) == 1 and expected in lines[0], result.stderr[-2000:]
+
+
+def test_chinese_clip_and_siglip_processes_start_with_dtype_auto_and_embed(tmp_path, tiny_family_dirs):
+    """The two that failed before as a user starts them: Chinese-CLIP crashed at start-up with
+    --dtype auto, SigLIP was refused; both now serve English, Chinese and an image."""
+    import numpy as np
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+    from videosearch.common.grpc_server import insecure_channel
+    from videosearch.client.embedder import EmbedderClient
+    from videosearch.embedder.preprocessing import FramePreprocessor
+
+    from tests.service_process import service_process, stop_with_sigterm
+
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "VIDEOSEARCH_EMBEDDER_DTYPE": "auto"}
+    for family in ("chinese-clip", "siglip"):
+        with service_process("videosearch.embedder.server", ["--model", str(tiny_family_dirs[family])],
+                             tmp_path / f"{family}.port", env) as (process, address):
+            with insecure_channel(address) as channel:
+                updates = health_pb2_grpc.HealthStub(channel).Watch(health_pb2.HealthCheckRequest(), timeout=120)
+                assert any(u.status == health_pb2.HealthCheckResponse.SERVING for u in updates), "never SERVING"
+            with EmbedderClient(address, timeout=30) as client:
+                info = client.model_info()
+                assert info.family == family and info.dtype_reason.startswith("auto:")
+                texts = client.embed_texts(["a red circle", "一个红色的圆"])
+                frame = np.random.default_rng(0).integers(0, 256, (90, 160, 3), dtype=np.uint8)
+                images = client.embed_images(FramePreprocessor(info.preprocessing)(frame)[None])
+                assert texts.shape == (2, info.embedding_dim) and images.shape == (1, info.embedding_dim)
+            stop_with_sigterm(process)

@@ -11,7 +11,7 @@ from tests.indexer.indexer_testlib import finish, start_indexer, submit
 from videosearch.common.errors import InvalidArgument
 from videosearch.indexer.media.reuse import DEFAULT_MAX_DIFFERENCE
 from videosearch.indexer.settings import load, reuse_max_difference
-from videosearch.searcher.client import SearcherClient
+from videosearch.client.searcher import SearcherClient
 from videosearch.v1 import indexer_pb2
 
 

@@ -13,7 +13,8 @@ from videosearch.common.errors import (
     Unavailable,
 )
 from videosearch.indexer.jobs.failures import Dependency, failures_of
-from videosearch.indexer.jobs.manager import ErrorReason, JobFailure
+from videosearch.indexer.types import ErrorReason
+from videosearch.indexer.jobs.manager import JobFailure
 from videosearch.indexer.media.facade import FileMissingError, NotAVideoError
 
 CASES = [

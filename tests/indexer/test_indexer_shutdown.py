@@ -9,7 +9,7 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from tests.indexer.indexer_testlib import start_indexer, submit
-from videosearch.indexer.jobs.manager import JobState
+from videosearch.indexer.types import JobState
 from videosearch.v1 import indexer_pb2
 
 pytestmark = pytest.mark.timeout(300)

@@ -11,7 +11,7 @@ from tests.searcher.searcher_testlib import make_scenes, make_video, random_unit
 from videosearch.common.errors import InvalidArgument
 from videosearch.embedder.server import serve as serve_embedder
 from videosearch.embedder.settings import EmbedderSettings
-from videosearch.searcher.client import SearcherClient
+from videosearch.client.searcher import SearcherClient
 from videosearch.v1 import indexer_pb2
 
 pytestmark = pytest.mark.timeout(300)

@@ -12,7 +12,8 @@ import textwrap
 import threading
 
 from videosearch.indexer.jobs.store import JobStore
-from videosearch.indexer.jobs.manager import ErrorReason, IndexOptions, Job, JobFailure, JobManager, JobStage, JobState
+from videosearch.indexer.types import ErrorReason, IndexOptions, Job, JobStage, JobState
+from videosearch.indexer.jobs.manager import JobFailure, JobManager
 
 OPTIONS = IndexOptions(detector_threshold=27.0, min_scene_frames=15, frames_per_scene=3)
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -24,7 +25,8 @@ _INDEXER = textwrap.dedent(
     import sys, threading
     sys.path[:0] = {[os.path.join(REPO, "services"), *sys.path]!r}
     from videosearch.indexer.jobs.store import JobStore
-    from videosearch.indexer.jobs.manager import ErrorReason, IndexOptions, JobFailure, JobManager, JobStage
+    from videosearch.indexer.types import ErrorReason, IndexOptions, JobStage
+    from videosearch.indexer.jobs.manager import JobFailure, JobManager
     hanging = threading.Event()
 
     def work(job, handle):

@@ -6,14 +6,8 @@ import threading
 
 import pytest
 from videosearch.common.errors import FailedPrecondition, NotFound, ResourceExhausted
-from videosearch.indexer.jobs.manager import (
-    ErrorReason,
-    IndexOptions,
-    JobFailure,
-    JobManager,
-    JobStage,
-    JobState,
-)
+from videosearch.indexer.types import ErrorReason, IndexOptions, JobStage, JobState
+from videosearch.indexer.jobs.manager import JobFailure, JobManager
 
 OPTIONS = IndexOptions(detector_threshold=27.0, min_scene_frames=15, frames_per_scene=3)
 

@@ -15,11 +15,11 @@ import pytest
 
 from tests.cli.conftest import make_video
 from videosearch.common.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
-from videosearch.indexer.client import IndexerClient
+from videosearch.client.indexer import IndexerClient
 from videosearch.indexer.library.types import LibraryState
 from videosearch.indexer.server import IndexerApp
 from videosearch.indexer.settings import IndexerSettings
-from videosearch.searcher.client import SearcherClient
+from videosearch.client.searcher import SearcherClient
 
 DEADLINE_S = 60.0
 

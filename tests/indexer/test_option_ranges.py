@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from videosearch.embedder.server import serve as serve_embedder
 from videosearch.embedder.settings import EmbedderSettings
-from videosearch.indexer.jobs.manager import MAX_FIXED_FRAMES_PER_SCENE
+from videosearch.indexer.types import MAX_FIXED_FRAMES_PER_SCENE
 from videosearch.indexer.media.sampling import MAX_SAMPLES_LIMIT
 from videosearch.searcher.server import serve as serve_searcher
 from videosearch.searcher.settings import SearcherSettings

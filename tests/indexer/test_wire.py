@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from videosearch.common.errors import InvalidArgument
-from videosearch.indexer.jobs.manager import ErrorReason, IndexOptions, Job
+from videosearch.indexer.types import ErrorReason, IndexOptions, Job
 from videosearch.indexer.settings import IndexerSettings, default_options
 from videosearch.indexer.wire import _REASONS, job_to_proto, options_from_proto, options_to_proto
 from videosearch.v1 import indexer_pb2

@@ -10,15 +10,8 @@ import numpy as np
 import pytest
 from scenedetect import AdaptiveDetector, ContentDetector, HashDetector, ThresholdDetector, detect
 from videosearch.common.errors import InvalidArgument
-from videosearch.indexer.media.detectors import (
-    BASE_DETECTORS,
-    DEFAULT_DETECTOR,
-    DETECTORS,
-    CutDetector,
-    DetectorSettings,
-    make_cut_detector,
-    merge_cuts,
-)
+from videosearch.indexer.media.detector_settings import BASE_DETECTORS, DEFAULT_DETECTOR, DETECTORS, DetectorSettings
+from videosearch.indexer.media.detectors import CutDetector, make_cut_detector, merge_cuts
 from videosearch.indexer.media.facade import VideoInfo, open_video
 
 GOLDEN_VIDEOS = ["testvideo.mp4", "counter.mp4", "fades.mp4"]  # goldens for all four detectors

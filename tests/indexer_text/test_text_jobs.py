@@ -10,7 +10,7 @@ import pytest
 
 from tests.indexer.indexer_testlib import finish, start_indexer, submit
 from tests.indexer_text.talking_videos import SRT, make_video, speak
-from videosearch.searcher.client import SearcherClient
+from videosearch.client.searcher import SearcherClient
 from videosearch.v1 import embedder_pb2, embedder_pb2_grpc, indexer_pb2
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 import numpy as np
-from videosearch.searcher.service import Searcher, TextEmbedder
+from videosearch.searcher.service import Searcher, QueryEmbedder
 from videosearch.searcher.settings import SearcherSettings
 from videosearch.searcher.types import SceneRecord, VideoRecord
 
@@ -14,7 +14,7 @@ MODEL = "test/tiny-clip"
 DIM = 16
 
 
-def open_searcher(data_dir, text_embedder: TextEmbedder | None = None, **settings) -> Searcher:
+def open_searcher(data_dir, text_embedder: QueryEmbedder | None = None, **settings) -> Searcher:
     """Searcher.open with the settings a test names (``data_dir`` and any SearcherSettings field)."""
     return Searcher.open(SearcherSettings(data_dir=str(data_dir), **settings), text_embedder)
 

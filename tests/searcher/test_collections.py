@@ -15,7 +15,7 @@ from tests.searcher.searcher_testlib import make_scenes, make_video, random_unit
 
 from videosearch.common.errors import FailedPrecondition, NotFound
 from videosearch.searcher import collections
-from videosearch.searcher.client import SearcherClient
+from videosearch.client.searcher import SearcherClient
 from videosearch.searcher.server import serve
 from videosearch.searcher.settings import SearcherSettings
 

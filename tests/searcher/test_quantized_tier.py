@@ -194,7 +194,7 @@ def test_a_damaged_or_outrun_saved_tier_means_a_rebuild(data, rng):
 def test_auto_precision_picks_int8_from_the_threshold(data):
     data_dir, _ = data
     small = open_searcher(data_dir, ann="none", ranking_precision="auto", quantized_threshold=VIDEOS * SCENES + 1)
-    assert type(small.index).__name__ == "SceneIndex"
+    assert type(small.index).__name__ == "MomentIndex"
     small.close()
     large = open_searcher(data_dir, ann="none", ranking_precision="auto", quantized_threshold=VIDEOS * SCENES)
     assert type(large.index).__name__ == "QuantizedIndex"

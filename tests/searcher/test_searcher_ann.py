@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from videosearch.searcher.ranking.ann import AnnParams
-from videosearch.searcher.ranking.index import SceneIndex
+from videosearch.searcher.ranking.index import MomentIndex
 from videosearch.searcher.storage.store import Collection, LoadedCollection, StoredVideo
 from videosearch.searcher.types import SearchParams
 
@@ -36,7 +36,7 @@ def ann_index():
     rng = np.random.default_rng(7)
     n_videos = 1000  # 20k scenes
     vectors, projection = clustered(rng, n_videos)
-    index = SceneIndex(ann_mode="hnsw", ann_params=AnnParams(connectivity=16, expansion_add=64, expansion_search=64))
+    index = MomentIndex(ann_mode="hnsw", ann_params=AnnParams(connectivity=16, expansion_add=64, expansion_search=64))
     index.load(loaded(vectors, n_videos))
     assert index.wait_for_ann(timeout=120)
     return index, vectors, projection, rng
@@ -101,16 +101,16 @@ def test_saved_index_is_reused_only_when_fresh(tmp_path):
     rng = np.random.default_rng(3)
     vectors, _ = clustered(rng, 50)
     params = AnnParams(connectivity=8, expansion_add=32, expansion_search=32)
-    first = SceneIndex(ann_mode="hnsw", ann_params=params, ann_dir=tmp_path)
+    first = MomentIndex(ann_mode="hnsw", ann_params=params, ann_dir=tmp_path)
     first.load(loaded(vectors, 50), {"generation": 1, "model_id": "m"})
     assert first.wait_for_ann(60)
     assert (tmp_path / "manifest.json").exists()
 
-    same = SceneIndex(ann_mode="hnsw", ann_params=params, ann_dir=tmp_path)
+    same = MomentIndex(ann_mode="hnsw", ann_params=params, ann_dir=tmp_path)
     same.load(loaded(vectors, 50), {"generation": 1, "model_id": "m"})
     assert same.ann_ready and same._ann_building is None  # loaded, not rebuilt
 
-    newer = SceneIndex(ann_mode="hnsw", ann_params=params, ann_dir=tmp_path)
+    newer = MomentIndex(ann_mode="hnsw", ann_params=params, ann_dir=tmp_path)
     newer.load(loaded(vectors, 50), {"generation": 2, "model_id": "m"})
     assert newer._ann_building is not None or newer.ann_ready is False or newer.ann_build_seconds is not None
     assert newer.wait_for_ann(60)
@@ -120,9 +120,9 @@ def test_saved_index_is_reused_only_when_fresh(tmp_path):
 def test_auto_mode_builds_only_above_the_threshold():
     rng = np.random.default_rng(5)
     vectors, _ = clustered(rng, 10)
-    small = SceneIndex(ann_mode="auto", ann_threshold=1000)
+    small = MomentIndex(ann_mode="auto", ann_threshold=1000)
     small.load(loaded(vectors, 10))
     assert not small.wait_for_ann(5)
-    big = SceneIndex(ann_mode="auto", ann_threshold=200)
+    big = MomentIndex(ann_mode="auto", ann_threshold=200)
     big.load(loaded(vectors, 10))
     assert big.wait_for_ann(60)

@@ -9,7 +9,7 @@ import json
 
 import pytest
 from videosearch.common.errors import InvalidArgument, NotFound
-from videosearch.searcher.client import SearcherClient
+from videosearch.client.searcher import SearcherClient
 from videosearch.searcher.server import serve
 from videosearch.searcher.service import Searcher
 from videosearch.searcher.settings import SearcherSettings

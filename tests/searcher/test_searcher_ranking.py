@@ -7,7 +7,7 @@ import threading
 
 import numpy as np
 import pytest
-from videosearch.searcher.ranking.index import SceneIndex
+from videosearch.searcher.ranking.index import MomentIndex
 from videosearch.searcher.types import SearchParams
 
 from tests.searcher.searcher_testlib import (
@@ -37,8 +37,8 @@ def reference(collection: dict[str, np.ndarray], query: np.ndarray, params: Sear
     return videos[: params.top_k]
 
 
-def build(collection: dict[str, np.ndarray], **kwargs) -> SceneIndex:
-    index = SceneIndex(DIM, **kwargs)
+def build(collection: dict[str, np.ndarray], **kwargs) -> MomentIndex:
+    index = MomentIndex(DIM, **kwargs)
     serial = 0
     for generation, (vid, rows) in enumerate(collection.items()):
         index.upsert(make_video(vid, len(rows)), make_scenes(len(rows)), rows, serial, generation)
@@ -159,7 +159,7 @@ def test_replacements_and_deletes_match_brute_force_through_compaction(rng):
 
 
 def test_empty_index_returns_nothing(rng):
-    index = SceneIndex(DIM)
+    index = MomentIndex(DIM)
     assert index.search(random_unit(rng, 1)[0], SearchParams()) == ([], [])
     index = build({"v": random_unit(rng, 2)})
     index.delete("v", 1)

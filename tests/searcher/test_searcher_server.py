@@ -14,8 +14,8 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from videosearch.common.errors import FailedPrecondition, InvalidArgument, NotFound
 from videosearch.common.grpc_server import insecure_channel
 from videosearch.common.tensors import to_tensor
-from videosearch.embedder.client import EmbedderClient
-from videosearch.searcher.client import SearcherClient
+from videosearch.client.embedder import EmbedderClient
+from videosearch.client.searcher import SearcherClient
 from videosearch.searcher.server import SERVICE_NAME, serve
 from videosearch.searcher.settings import SearcherSettings
 from videosearch.searcher.types import SearchParams

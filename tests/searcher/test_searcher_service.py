@@ -14,7 +14,7 @@ from videosearch.common.errors import (
     Unavailable,
 )
 from videosearch.searcher.service import Searcher
-from videosearch.searcher.text_embedder import RemoteTextEmbedder
+from videosearch.searcher.query_embedder import RemoteQueryEmbedder
 from videosearch.searcher.types import SceneRecord, SearchParams
 
 from tests.searcher.searcher_testlib import (
@@ -153,7 +153,7 @@ def test_empty_collection_returns_an_empty_result(searcher, rng):
 
 
 def test_text_search_without_a_reachable_embedder_is_unavailable(tmp_path, rng):
-    unreachable = RemoteTextEmbedder("127.0.0.1:1", timeout=2)
+    unreachable = RemoteQueryEmbedder("127.0.0.1:1", timeout=2)
     searcher = open_searcher(tmp_path / "d", unreachable, ann="none")
     try:
         add(searcher, "v", 2, rng)

@@ -18,7 +18,7 @@ from videosearch.embedder.server import serve as serve_embedder
 from videosearch.embedder.settings import EmbedderSettings
 from videosearch.indexer.server import IndexerApp
 from videosearch.indexer.settings import IndexerSettings
-from videosearch.searcher.client import SearcherClient
+from videosearch.client.searcher import SearcherClient
 from videosearch.searcher.server import serve as serve_searcher
 from videosearch.searcher.settings import SearcherSettings
 from videosearch.searcher.types import SearchFilter, SearchParams

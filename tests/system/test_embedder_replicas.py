@@ -16,13 +16,13 @@ import numpy as np
 import pytest
 from videosearch.common.errors import FailedPrecondition
 from videosearch.demo.tokenizer import build_tiny_random_clip
-from videosearch.embedder.client import EmbedderClient
+from videosearch.client.embedder import EmbedderClient
 from videosearch.embedder.server import serve as serve_embedder
 from videosearch.embedder.settings import EmbedderSettings
-from videosearch.indexer.client import IndexerClient, SubmitOptions
+from videosearch.client.indexer import IndexerClient, SubmitOptions
 from videosearch.indexer.server import IndexerApp
 from videosearch.indexer.settings import IndexerSettings
-from videosearch.searcher.client import SearcherClient
+from videosearch.client.searcher import SearcherClient
 from videosearch.searcher.server import serve as serve_searcher
 from videosearch.searcher.settings import SearcherSettings
 

@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 from videosearch.common.disk import DiskFull, disk_space_for, is_disk_full
 from videosearch.common.errors import ResourceExhausted
-from videosearch.searcher.client import SearcherClient
+from videosearch.client.searcher import SearcherClient
 from videosearch.searcher.server import serve as serve_searcher
 from videosearch.searcher.settings import SearcherSettings
 from videosearch.searcher.types import SceneRecord, VideoRecord

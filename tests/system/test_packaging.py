@@ -1,7 +1,8 @@
-"""pyproject.toml lists what the code needs: every third-party module imported under
-services/ and clients/ is a runtime dependency (so `pip install .` gives services that
-start), every dependency and extra is pinned in requirements.txt, and test and bench
-tools stay out of the runtime dependencies."""
+"""pyproject.toml lists what the code needs: every third-party module the CLI and the client
+package import is a runtime dependency (so `pip install videosearch` gives a working CLI and
+Python client), every one imported under services/ is a dependency or in the `server` extra
+(so `pip install "videosearch[server]"` gives services that start), every dependency and
+extra is pinned in requirements.txt, and test and bench tools stay out of both."""
 
 from __future__ import annotations
 
@@ -65,13 +66,22 @@ def installed_without_dependencies() -> set[str]:
     return {name_of(line) for line in lines if line.strip() and not line.startswith("#")}
 
 
-def test_every_runtime_import_is_a_dependency():
-    dependencies = {name_of(r) for r in project()["dependencies"]} | installed_without_dependencies()
+def test_every_runtime_import_is_a_dependency_or_in_the_server_extra():
+    dependencies = {name_of(r) for r in project()["dependencies"]}
+    server = dependencies | {name_of(r) for r in project()["optional-dependencies"]["server"]} | installed_without_dependencies()
     imports = third_party_imports("services", "clients")
     assert "usearch" in imports and "PIL" in imports, "the scan sees the imports it must"
+    missing = {module: path for module, path in imports.items() if name_of(DISTRIBUTION_OF.get(module, module)) not in server}
+    assert not missing, f"imported but in neither [project].dependencies nor the server extra: {missing}"
+
+
+def test_the_client_side_needs_only_the_dependencies():
+    dependencies = {name_of(r) for r in project()["dependencies"]}
+    imports = third_party_imports("clients", "services/videosearch/client")
     missing = {module: path for module, path in imports.items()
                if name_of(DISTRIBUTION_OF.get(module, module)) not in dependencies}
-    assert not missing, f"imported but not in [project].dependencies: {missing}"
+    assert not missing, f"the CLI or the client package imports what `pip install videosearch` lacks: {missing}"
+    assert not {"torch", "opencv-python", "scenedetect"} & dependencies, "the clients' install stays light"
 
 
 def test_test_and_bench_tools_are_extras_not_dependencies():
@@ -92,5 +102,5 @@ def test_every_dependency_and_extra_is_pinned_in_requirements():
             name, _, version = line.partition("==")
             pins[name_of(name)] = version
     wanted = [*project()["dependencies"], *(r for g in project()["optional-dependencies"].values() for r in g)]
-    unpinned = [r for r in wanted if name_of(r) not in pins]
+    unpinned = [r for r in wanted if name_of(r) not in pins and name_of(r) != "videosearch"]  # not the extras' own
     assert not unpinned, f"not pinned in requirements.txt: {unpinned}"

@@ -15,11 +15,11 @@ from videosearch.demo.tokenizer import build_tiny_random_clip
 from videosearch.embedder.model import ClipEmbedder
 from videosearch.embedder.server import serve as serve_embedder
 from videosearch.embedder.settings import EmbedderSettings
-from videosearch.indexer.client import IndexerClient
+from videosearch.client.indexer import IndexerClient
 from videosearch.indexer.jobs.manager import JobState
 from videosearch.indexer.server import IndexerApp
 from videosearch.indexer.settings import IndexerSettings
-from videosearch.searcher.client import SearcherClient
+from videosearch.client.searcher import SearcherClient
 from videosearch.searcher.server import serve as serve_searcher
 from videosearch.searcher.settings import SearcherSettings
 from videosearch_cli.main import main
@@ -67,7 +67,7 @@ def cluster(tmp_path_factory):
 
 
 def model_of(address: str) -> str:
-    from videosearch.embedder.client import EmbedderClient
+    from videosearch.client.embedder import EmbedderClient
 
     with EmbedderClient(address) as client:
         return client.model_info().model_id

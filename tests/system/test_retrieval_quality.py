@@ -7,7 +7,7 @@ import pytest
 from videosearch.demo.quality import evaluate, index_corpus
 from videosearch.demo.videos import generate_demo_corpus
 from videosearch.launcher import ClusterConfig, LocalCluster
-from videosearch.searcher.client import SearcherClient
+from videosearch.client.searcher import SearcherClient
 
 from tests.conftest import REPO_ROOT
 

@@ -12,7 +12,7 @@ import pytest
 from videosearch.common.errors import InvalidArgument
 from videosearch.embedder.server import serve as serve_embedder
 from videosearch.embedder.settings import EmbedderSettings
-from videosearch.searcher.client import SearcherClient
+from videosearch.client.searcher import SearcherClient
 from videosearch.searcher.server import serve as serve_searcher
 from videosearch.searcher.settings import SearcherSettings
 from videosearch.searcher.types import (
@@ -44,7 +44,7 @@ def _searcher(embedder, data_dir):
 @pytest.fixture(scope="module")
 def model(embedder) -> tuple[str, int]:
     """The Embedder's model id and dimension, which stored videos must carry."""
-    from videosearch.embedder.client import EmbedderClient
+    from videosearch.client.embedder import EmbedderClient
 
     with EmbedderClient(embedder.address) as client:
         info = client.model_info()

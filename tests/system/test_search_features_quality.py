@@ -13,7 +13,7 @@ from videosearch.demo.quality import index_corpus
 from videosearch.demo.search_quality import evaluate_search_features
 from videosearch.demo.videos import generate_demo_video
 from videosearch.launcher import ClusterConfig, LocalCluster
-from videosearch.searcher.client import SearcherClient
+from videosearch.client.searcher import SearcherClient
 
 from tests.conftest import REPO_ROOT
 

@@ -10,10 +10,10 @@ import time
 import pytest
 from videosearch.embedder.server import serve as serve_embedder
 from videosearch.embedder.settings import EmbedderSettings
-from videosearch.indexer.client import IndexerClient, SubmitOptions
+from videosearch.client.indexer import IndexerClient, SubmitOptions
 from videosearch.indexer.server import IndexerApp
 from videosearch.indexer.settings import IndexerSettings
-from videosearch.searcher.client import SearcherClient
+from videosearch.client.searcher import SearcherClient
 from videosearch.searcher.types import SearchParams
 
 from tests.milvus_lite import milvus_lite_server

@@ -12,10 +12,10 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from videosearch.embedder.server import EmbedderServer
 from videosearch.embedder.settings import EmbedderSettings
-from videosearch.indexer.client import IndexerClient, SubmitOptions
+from videosearch.client.indexer import IndexerClient, SubmitOptions
 from videosearch.indexer.server import IndexerApp
 from videosearch.indexer.settings import IndexerSettings
-from videosearch.searcher.client import SearcherClient
+from videosearch.client.searcher import SearcherClient
 from videosearch.searcher.server import SearcherServer
 from videosearch.searcher.settings import SearcherSettings
 

@@ -22,4 +22,4 @@ def test_the_wheel_ships_py_typed_and_the_clients(tmp_path):
     [wheel] = (tmp_path / "dist").glob("videosearch-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     assert {"videosearch/py.typed", "videosearch_cli/py.typed"} <= names
-    assert {"videosearch/indexer/client.py", "videosearch/searcher/client.py", "videosearch/embedder/client.py"} <= names
+    assert {"videosearch/client/indexer.py", "videosearch/client/searcher.py", "videosearch/client/embedder.py"} <= names

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from starlette.testclient import TestClient
-from videosearch.indexer.client import IndexerClient
+from videosearch.client.indexer import IndexerClient
 from videosearch.web.app import create_app
 from videosearch.web.csrf import COOKIE as CSRF_COOKIE
 from videosearch.web.settings import WebSettings

@@ -11,7 +11,7 @@ import httpx
 import numpy as np
 import pytest
 import uvicorn
-from videosearch.indexer.client import IndexerClient
+from videosearch.client.indexer import IndexerClient
 from videosearch.web.app import create_app
 
 from tests.web.conftest import web_settings

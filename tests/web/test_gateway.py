@@ -12,7 +12,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 from PIL import Image
-from videosearch.searcher.client import SearcherClient
+from videosearch.client.searcher import SearcherClient
 from videosearch.searcher.types import SceneRecord, VideoLocation, VideoRecord
 
 from tests.web.conftest import csrf

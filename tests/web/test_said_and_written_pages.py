@@ -9,7 +9,7 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from videosearch.searcher.client import SearcherClient
+from videosearch.client.searcher import SearcherClient
 from videosearch.searcher.types import SceneRecord, TextSpan, VideoExtras, VideoRecord
 
 from tests.web.conftest import web  # noqa: F401  (the fixture)

@@ -10,7 +10,7 @@ import pytest
 from starlette.testclient import TestClient
 from videosearch.common.auth import new_token_line
 from videosearch.common.security import ClientSecurity
-from videosearch.searcher.client import SearcherClient
+from videosearch.client.searcher import SearcherClient
 from videosearch.searcher.server import serve as serve_searcher
 from videosearch.searcher.settings import SearcherSettings
 from videosearch.searcher.types import SceneRecord, VideoRecord

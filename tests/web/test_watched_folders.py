@@ -12,7 +12,7 @@ from starlette.testclient import TestClient
 
 from tests.cli.conftest import make_video
 from tests.web.conftest import csrf, web_settings
-from videosearch.indexer.client import IndexerClient
+from videosearch.client.indexer import IndexerClient
 from videosearch.web.app import create_app
 
 

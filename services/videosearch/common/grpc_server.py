@@ -82,7 +82,7 @@ class ErrorMappingInterceptor(grpc.aio.ServerInterceptor):
                 raise  # the handler chose its status already
             except VideoSearchError as exc:
                 await context.abort(status_code_of(exc), _bounded(str(exc)))
-            except Exception as exc:  # noqa: BLE001 - the one place errors are mapped
+            except Exception as exc:  # the one place errors are mapped
                 if is_disk_full(exc):  # a write no owner of its directory wrapped (see common/disk.py)
                     log.error("%s: a disk of this service is full: %s", method, exc)
                     await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED,
@@ -150,8 +150,8 @@ class Service:
                 # Outermost first: ``interceptors`` (metrics, which then count refusals too, and
                 # authentication, so a caller without a token takes no slot), the cap, the message
                 # limit, errors mapped to status codes, and plain methods sent to the thread pool.
-                [*interceptors, ConcurrencyCap(max_concurrent_rpcs, per_token=max_concurrent_rpcs_per_token), limit, ErrorMappingInterceptor(),
-                 SyncHandlerAdapter(self._pool)]))
+                [*interceptors, ConcurrencyCap(max_concurrent_rpcs, per_token=max_concurrent_rpcs_per_token), limit,
+                 ErrorMappingInterceptor(), SyncHandlerAdapter(self._pool)]))
         except BaseException:
             self._close_loop()
             raise

@@ -75,7 +75,7 @@ def load_settings(cls: type[T], prefix: str, argv: Sequence[str] | None = None, 
         parser.error(str(exc))
 
 
-def setting(default, help: str):  # noqa: A002 - mirrors argparse's name
+def setting(default, help: str):  # `help` mirrors argparse's name
     """A settings field with a default and a help text."""
     if isinstance(default, (list, dict, set)):
         return dataclasses.field(default_factory=lambda: type(default)(default), metadata={"help": help})

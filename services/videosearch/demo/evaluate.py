@@ -134,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.record:
         # The top-level figures stay the English ones (what older readers of the file expect);
         # every language's are under "languages".
-        strip = lambda res: {k: v for k, v in res.items() if k != "confusions"}  # noqa: E731
+        strip = lambda res: {k: v for k, v in res.items() if k != "confusions"}
         rec = strip(results[languages[0]])
         rec["languages"] = {language: strip(res) for language, res in results.items()}
         rec["command"] = (

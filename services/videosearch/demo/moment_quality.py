@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from videosearch.demo.quality import index_files, iou
-from videosearch.indexer.client import SubmitOptions
-from videosearch.indexer.jobs.manager import Job
-from videosearch.searcher.client import SearcherClient
+from videosearch.client.indexer import SubmitOptions
+from videosearch.indexer.types import Job
+from videosearch.client.searcher import SearcherClient
 from videosearch.searcher.types import SearchParams
 
 IOU_FOUND = 0.5

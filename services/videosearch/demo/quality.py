@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from videosearch.demo import world
-from videosearch.indexer.client import IndexerClient, SubmitOptions
-from videosearch.indexer.jobs.manager import Job, JobState
-from videosearch.searcher.client import SearcherClient
+from videosearch.client.indexer import IndexerClient, SubmitOptions
+from videosearch.indexer.types import Job, JobState
+from videosearch.client.searcher import SearcherClient
 from videosearch.searcher.types import SearchParams
 
 

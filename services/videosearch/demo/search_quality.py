@@ -25,7 +25,7 @@ from PIL import Image
 
 from videosearch.demo import world
 from videosearch.demo.quality import two_column_table
-from videosearch.searcher.client import SearcherClient
+from videosearch.client.searcher import SearcherClient
 from videosearch.searcher.types import QueryTerm, SceneRef, SearchParams
 
 NEGATIVE_WEIGHT = -0.5  # as the CLI's --not: half a positive term

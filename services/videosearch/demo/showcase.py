@@ -53,7 +53,7 @@ def main(argv=None) -> int:
     from videosearch_cli import main as cli
 
     from videosearch.demo.videos import generate_demo_corpus
-    from videosearch.searcher.client import SearcherClient
+    from videosearch.client.searcher import SearcherClient
 
     out = Path(args.out)
     videos_dir = out / "videos"
@@ -125,6 +125,11 @@ def _video_done(done: int, total: int, truth: dict) -> None:
           flush=True)
 
 
+def _take_progress(written: int, total: int) -> None:
+    if written == total or written % max(total // 4, 1) == 0:  # a line at each quarter
+        print(f"  long take: {written}/{total} frames ({100 * written // total}%)", flush=True)
+
+
 def _shown(path: Path | str) -> str:
     """A path as short as it can be said from here: relative when inside the current folder."""
     relative = os.path.relpath(Path(path).resolve())
@@ -166,7 +171,8 @@ def _long_take(videos_dir: Path, seed: int) -> dict:
         return json.loads(truth_path.read_text())
     print("generating a 46-second long take (8 subjects, dissolves) ...", flush=True)
     subjects = random_scenes(8, np.random.default_rng(seed + 1))
-    take = generate_long_take(videos_dir / "longtake.mp4", subjects, transitions=["dissolve"] * 7, seed=seed)
+    take = generate_long_take(videos_dir / "longtake.mp4", subjects, transitions=["dissolve"] * 7, seed=seed,
+                              progress=_take_progress)
     truth_path.write_text(json.dumps(take, indent=1))
     return take
 

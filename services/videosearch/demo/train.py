@@ -223,7 +223,8 @@ def train(
         if (step + 1) % log_every == 0 or step == steps - 1:
             k = (step % log_every) + 1
             log(
-                f"step {step + 1:5d}/{steps}  loss {run_loss / k:.4f}  batch-acc {run_acc / k:.3f} (colour {run_cacc / k:.2f} shape {run_sacc / k:.2f}, zh {run_zh / k:.3f})  "
+                f"step {step + 1:5d}/{steps}  loss {run_loss / k:.4f}  batch-acc {run_acc / k:.3f} "
+                f"(colour {run_cacc / k:.2f} shape {run_sacc / k:.2f}, zh {run_zh / k:.3f})  "
                 f"scale {float(scale.detach()):.1f}  lr {opt.param_groups[0]['lr']:.2e}  {time.time() - t0:.0f}s"
             )
             run_loss = run_acc = run_cacc = run_sacc = run_zh = 0.0

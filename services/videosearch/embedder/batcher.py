@@ -291,7 +291,7 @@ class DynamicBatcher:
             try:
                 batch = self.pipeline.collate([p.images for p in live])
                 embeddings = self.pipeline.postprocess(self.pipeline.forward(batch))
-            except BaseException as exc:  # noqa: BLE001 - hand the failure to every waiting caller
+            except BaseException as exc:  # hand the failure to every waiting caller
                 log.exception("forward pass of %d images failed", sum(int(p.images.shape[0]) for p in live))
                 for part in live:
                     part.request.fail(exc)

@@ -186,12 +186,12 @@ def load_family_model(model_id: str) -> LoadedModel:
 
     try:
         config = AutoConfig.from_pretrained(model_id)
-    except Exception as exc:  # noqa: BLE001 - any failure here means "cannot start"; say what to do
+    except Exception as exc:  # any failure here means "cannot start"; say what to do
         raise ModelLoadError(_advice(model_id, exc)) from exc
     family_for(config.model_type, getattr(config, "architectures", None))  # unknown -> the supported list
     try:
         processor = AutoProcessor.from_pretrained(model_id)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         if "sentencepiece" in str(exc).lower():
             raise ModelLoadError(
                 f"cannot load the tokenizer of {model_id!r}: it needs the sentencepiece package; "
@@ -211,7 +211,7 @@ def load_family_model(model_id: str) -> LoadedModel:
         # than raised as transformers' generic error.
         model, info = AutoModel.from_pretrained(
             model_id, dtype=torch.float32, output_loading_info=True, ignore_mismatched_sizes=True)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise ModelLoadError(_advice(model_id, exc)) from exc
     check_loading_info(family, model_id, info)
     model.eval()

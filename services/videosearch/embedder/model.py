@@ -153,7 +153,8 @@ def fold_quick_gelu(model) -> int:
         for module in model.modules():
             activation = getattr(module, "activation_fn", None)
             fc1, fc2 = getattr(module, "fc1", None), getattr(module, "fc2", None)
-            if not isinstance(activation, QuickGELUActivation) or not isinstance(fc1, torch.nn.Linear) or not isinstance(fc2, torch.nn.Linear):
+            linear = torch.nn.Linear
+            if not isinstance(activation, QuickGELUActivation) or not isinstance(fc1, linear) or not isinstance(fc2, linear):
                 continue
             fc1.weight.mul_(QUICK_GELU_ALPHA)
             if fc1.bias is not None:
@@ -397,7 +398,7 @@ class ClipEmbedder:
         """Joins preprocessed parts into one batch (in pinned memory when on CUDA). The
         pinned buffer is reused by the calling thread's next collate, after its forward."""
         if self.patch_budget:
-            return PatchImages.cat(parts)  # type: ignore[arg-type]
+            return PatchImages.cat(parts)
         if len(parts) == 1 and self.device.type == "cpu":
             return parts[0]
         if self.device.type != "cuda":

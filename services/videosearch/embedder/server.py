@@ -53,7 +53,7 @@ class EmbedderServer(ServiceApp[EmbedderSettings]):
                 )
             except ModelLoadError:
                 raise
-            except Exception as exc:  # noqa: BLE001 - a start-up failure ends with a message, never a traceback
+            except Exception as exc:  # a start-up failure ends with a message, never a traceback
                 log.debug("model load failed", exc_info=True)
                 raise ModelLoadError(
                     f"cannot start with the model {s.model!r} ({type(exc).__name__}: {' '.join(str(exc).split())[:600]}); "

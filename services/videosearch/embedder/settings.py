@@ -24,7 +24,8 @@ ENV_PREFIX = "VIDEOSEARCH_EMBEDDER"
 class EmbedderSettings(BaseServiceSettings):
     port: int = port_setting(defaults.EMBEDDER_PORT)
     max_message_mb: int = message_setting(defaults.EMBEDDER_MAX_MESSAGE_MB)
-    model: str = setting(DEFAULT_MODEL_ID, "Hugging Face model id or local directory of a supported family (CLIP, SigLIP, SigLIP2, Chinese-CLIP, AltCLIP)")
+    model: str = setting(DEFAULT_MODEL_ID, "Hugging Face model id or local directory of a supported family "
+                                           "(CLIP, SigLIP, SigLIP2, Chinese-CLIP, AltCLIP)")
     device: str = setting("auto", "compute device: auto (CUDA when available), cpu, cuda or cuda:N")
     dtype: str = setting(
         "auto",

@@ -33,7 +33,7 @@ def receive(pipe: BinaryIO):
     data = pipe.read(size)
     if len(data) < size:
         raise EOFError("the other side closed the pipe mid-message")
-    return pickle.loads(data)  # noqa: S301 - between this process and its own parent only
+    return pickle.loads(data)  # between this process and its own parent only
 
 
 def start(spec: str, device: str) -> subprocess.Popen:
@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
                            [(s.start_seconds, s.end_seconds, s.text, s.language) for s in segments]))
         except VideoSearchError as exc:
             send(answers, ("error", type(exc).__name__, str(exc)))
-        except Exception as exc:  # noqa: BLE001 - one bad chunk must not end the worker
+        except Exception as exc:  # one bad chunk must not end the worker
             log.exception("transcribing a chunk failed")
             send(answers, ("error", "Unavailable", f"the speech recognizer failed on this audio ({type(exc).__name__}: {exc})"))
 

@@ -67,8 +67,8 @@ def model_info_from_proto(message: embedder_pb2.GetModelInfoResponse) -> ModelIn
             crop_height=p.crop_height,
             crop_width=p.crop_width,
             rescale_factor=p.rescale_factor,
-            image_mean=tuple(p.image_mean),  # type: ignore[arg-type]
-            image_std=tuple(p.image_std),  # type: ignore[arg-type]
+            image_mean=tuple(p.image_mean),
+            image_std=tuple(p.image_std),
             resample=p.resample,
             resize_mode=_RESIZE_FROM_PROTO.get(p.resize_mode, RESIZE_SHORTEST_EDGE_CROP),
             patch_size=p.patch_size,

@@ -4,7 +4,8 @@ scrape), and for each job that ends, the frames it decoded and the seconds of ea
 from __future__ import annotations
 
 from videosearch.common.metrics import ServiceMetrics
-from videosearch.indexer.jobs.manager import Job, JobManager, JobState
+from videosearch.indexer.types import Job, JobState
+from videosearch.indexer.jobs.manager import JobManager
 
 STAGE_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 1800.0)
 

@@ -12,9 +12,10 @@ import threading
 from videosearch.common.errors import FailedPrecondition, InvalidArgument, VideoSearchError
 from videosearch.common.resilience import RetryPolicy
 from videosearch.common.service import ServiceApp
-from videosearch.embedder.client import EmbedderClient
+from videosearch.client.embedder import EmbedderClient
 from videosearch.indexer.jobs.store import JobStore
-from videosearch.indexer.jobs.manager import Job, JobHandle, JobManager
+from videosearch.indexer.types import Job
+from videosearch.indexer.jobs.manager import JobHandle, JobManager
 from videosearch.indexer.library.registry import Libraries
 from videosearch.indexer.library.upkeep import LibraryUpkeep
 from videosearch.indexer.metrics import IndexerMetrics
@@ -33,7 +34,7 @@ from videosearch.indexer.settings import (
     reuse_max_difference,
     watch_times,
 )
-from videosearch.searcher.client import SearcherClient
+from videosearch.client.searcher import SearcherClient
 from videosearch.v1 import indexer_pb2, indexer_pb2_grpc
 
 log = logging.getLogger("videosearch.indexer")

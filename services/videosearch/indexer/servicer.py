@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from videosearch.common.errors import InvalidArgument
 from videosearch.common.page_tokens import PageTokens
-from videosearch.indexer.jobs.manager import IndexOptions, JobManager
+from videosearch.indexer.types import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, IndexOptions
+from videosearch.indexer.jobs.manager import JobManager
 from videosearch.indexer.library.registry import Libraries
 from videosearch.indexer.library.upkeep import LibraryUpkeep, prune_scope
 from videosearch.indexer.paths import AllowedRoots
 from videosearch.indexer.wire import job_to_proto, library_to_proto, options_from_proto, prune_to_proto
 from videosearch.v1 import indexer_pb2, indexer_pb2_grpc
 
-DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 50, 1000
 _JOB_PAGES = PageTokens("ListIndexJobs", int)
 _LIBRARY_PAGES = PageTokens("ListLibraries", str)
 

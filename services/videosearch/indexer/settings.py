@@ -9,7 +9,7 @@ from videosearch.common import defaults
 from videosearch.common.settings import BaseServiceSettings, OutgoingCallSettings, load_settings, message_setting, port_setting, setting
 from videosearch.common.errors import InvalidArgument
 from videosearch.indexer.media import decoding, moments, reuse
-from videosearch.indexer.jobs.manager import IndexOptions
+from videosearch.indexer.types import IndexOptions
 from videosearch.indexer.jobs.limits import MediaLimits
 from videosearch.indexer.library.watcher import WatchTimes
 

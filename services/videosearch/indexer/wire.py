@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from videosearch.indexer.jobs.manager import ErrorReason, IndexOptions, Job, JobStage, JobState
+from videosearch.indexer.types import ErrorReason, IndexOptions, Job, JobStage, JobState
 from videosearch.indexer.library.types import LibraryState, LibraryStatus
 from videosearch.indexer.library.upkeep import PruneReport
 from videosearch.v1 import indexer_pb2

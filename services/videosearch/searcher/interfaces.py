@@ -2,7 +2,7 @@
 and a :class:`VectorIndex` (counts and ranking). Three tiers implement both, and
 ``backends.open_backend`` is the one place that picks which:
 
-- float32 (``ranking.index.SceneIndex`` beside the LevelDB store): every moment vector in memory;
+- float32 (``ranking.index.MomentIndex`` beside the LevelDB store): every moment vector in memory;
 - int8 (``ranking.quantized.QuantizedIndex`` beside the LevelDB store): codes in memory, candidates
   re-scored from the store, for collections too large for float32;
 - Milvus (``backends.milvus_searcher``): nothing kept in the process.
@@ -40,8 +40,14 @@ class VideoStore(Protocol):
     def collection(self) -> Collection | None:
         """The model id and dimension every stored vector has; None while empty (then any model is taken)."""
 
-    def put_video(self, video: VideoRecord, scenes: list[SceneRecord], embeddings: np.ndarray,
-                  moments: list[MomentRecord] | None = None, extras: VideoExtras = VideoExtras()) -> bool:
+    def put_video(
+        self,
+        video: VideoRecord,
+        scenes: list[SceneRecord],
+        embeddings: np.ndarray,
+        moments: list[MomentRecord] | None = None,
+        extras: VideoExtras = VideoExtras(),
+    ) -> bool:
         """Stores a video whole, replacing an earlier version whole (a reader sees the old or
         the new, never a mix); returns whether it replaced one. FailedPrecondition for
         another model or dimension than the collection's."""
@@ -113,8 +119,15 @@ class InProcessIndex(VectorIndex, Protocol):
 
     def set_model(self, model_id: str) -> None: ...
 
-    def upsert(self, video: VideoRecord, scenes: list[SceneRecord], vectors: np.ndarray, serial_base: int,
-               generation: int, moments: list[MomentRecord] | None = None) -> None: ...
+    def upsert(
+        self,
+        video: VideoRecord,
+        scenes: list[SceneRecord],
+        vectors: np.ndarray,
+        serial_base: int,
+        generation: int,
+        moments: list[MomentRecord] | None = None,
+    ) -> None: ...
 
     def replace_record(self, video: VideoRecord) -> None: ...
 

@@ -14,7 +14,7 @@ from videosearch.common.service import EXIT_STARTUP_FAILED, ServiceApp
 from videosearch.searcher.collections import Collections, serving_settings
 from videosearch.searcher.metrics import SearcherMetrics
 from videosearch.searcher.ranking.quantized import PRECISIONS
-from videosearch.searcher.service import Searcher, TextEmbedder
+from videosearch.searcher.service import Searcher, QueryEmbedder
 from videosearch.searcher.servicer import SearcherServicer
 from videosearch.searcher.settings import ANN_MODES, BACKENDS, SearcherSettings, load
 from videosearch.v1 import searcher_pb2, searcher_pb2_grpc
@@ -44,9 +44,9 @@ class SearcherServer(ServiceApp[SearcherSettings]):
             raise ValueError("--backend milvus needs --milvus-uri (http://host:19530, or a local path for milvus-lite)")
         super().__init__(settings, SearcherServicer())
         self.searcher: Searcher | None = None
-        self.text_embedder: TextEmbedder | None = None
+        self.text_embedder: QueryEmbedder | None = None
 
-    def open(self, text_embedder: TextEmbedder | None = None) -> Searcher:
+    def open(self, text_embedder: QueryEmbedder | None = None) -> Searcher:
         s = self.settings
         # After a reindex switched models, collection.json names the serving collection and its Embedder.
         serving = serving_settings(s) if s.backend == "embedded" else s
@@ -59,13 +59,13 @@ class SearcherServer(ServiceApp[SearcherSettings]):
         return self.searcher
 
     def _remote_embedder(self, address: str) -> TextEmbedder:
-        from videosearch.searcher.text_embedder import RemoteTextEmbedder, text_queries_waiting
+        from videosearch.searcher.query_embedder import RemoteQueryEmbedder, text_queries_waiting
 
         # The bound protects the server's threads (a stalled Embedder must leave vector search and
         # health some): half of them may wait on the Embedder, not a fixed 8 that refused text
         # queries from 32 clients on a healthy but busy Embedder.
         s = self.settings
-        return RemoteTextEmbedder(address, timeout=s.embedder_timeout, max_in_flight=text_queries_waiting(s.server_threads),
+        return RemoteQueryEmbedder(address, timeout=s.embedder_timeout, max_in_flight=text_queries_waiting(s.server_threads),
                                   security=s.client_security())
 
     def _open_staged(self, settings: SearcherSettings, embedder_address: str) -> Searcher:
@@ -90,6 +90,7 @@ class SearcherServer(ServiceApp[SearcherSettings]):
             close()
 
     def ready_message(self) -> str:
+        assert self.searcher is not None, "called once open() returned"
         stats = self.searcher.stats()
         where = self.settings.milvus_uri if self.settings.backend == "milvus" else self.settings.data_dir
         return (f"searcher ready on {self.address}: {stats.video_count} videos, {stats.scene_count} scenes "
@@ -104,7 +105,7 @@ def start_server(settings: SearcherSettings) -> SearcherServer:
     return SearcherServer(settings).start()
 
 
-def serve(settings: SearcherSettings, text_embedder: TextEmbedder | None = None) -> SearcherServer:
+def serve(settings: SearcherSettings, text_embedder: QueryEmbedder | None = None) -> SearcherServer:
     """Starts a SERVING Searcher (for tests and in-process use)."""
     return SearcherServer.serve(settings, text_embedder)
 

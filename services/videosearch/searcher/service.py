@@ -62,7 +62,7 @@ _VIDEO_PAGES = PageTokens("ListVideos", str)
 _SEARCH_PAGES = PageTokens("Search", int)
 
 
-class TextEmbedder(Protocol):
+class QueryEmbedder(Protocol):
     """What the Searcher needs from the Embedder (EmbedderClient fits). Image query terms
     also need ``model_info()`` (for the preprocessing) and ``embed_images(pixels)``; an
     embedder without them makes image terms UNAVAILABLE."""
@@ -77,7 +77,7 @@ class Searcher:
     """Holds a store and the index that ranks what it holds (see videosearch.searcher.interfaces);
     safe to call from many threads."""
 
-    def __init__(self, store: VideoStore, index: VectorIndex, text_embedder: TextEmbedder | None = None, *,
+    def __init__(self, store: VideoStore, index: VectorIndex, text_embedder: QueryEmbedder | None = None, *,
                  image_limits: ImageLimits = ImageLimits(),
                  max_thumbnail_bytes: int = validation.DEFAULT_MAX_THUMBNAIL_BYTES,
                  fusion: FusionWeights = FusionWeights()) -> None:
@@ -96,7 +96,7 @@ class Searcher:
         self.text_search = TextSearch(store, index, self.lexical, fusion)
 
     @classmethod
-    def open(cls, settings: SearcherSettings, text_embedder: TextEmbedder | None = None) -> Searcher:
+    def open(cls, settings: SearcherSettings, text_embedder: QueryEmbedder | None = None) -> Searcher:
         """The Searcher over the tier ``settings`` picks (backends.open_backend): it opens (or
         creates) the store and loads what ranking needs. Raises StoreLocked (FailedPrecondition)
         when another process holds the data dir."""
@@ -407,7 +407,7 @@ class Searcher:
         pixels = np.stack(prepared)
         return self._call_embedder(lambda: embedder.embed_images(pixels), "the query image")
 
-    def _embedder(self, collection: Collection, kind: str) -> TextEmbedder:
+    def _embedder(self, collection: Collection, kind: str) -> QueryEmbedder:
         if self.text_embedder is None:
             raise Unavailable(f"this Searcher has no Embedder to embed {kind} queries; search with an embedding instead")
         model_id = self._call_embedder(lambda: self.text_embedder.model_id, f"the query {kind}")
@@ -421,7 +421,7 @@ class Searcher:
             return fn()
         except VideoSearchError:
             raise
-        except Exception as exc:  # noqa: BLE001 - any transport failure means the Embedder is unavailable
+        except Exception as exc:  # any transport failure means the Embedder is unavailable
             log.warning("embedding %s failed", what, exc_info=True)
             raise Unavailable(f"cannot embed {what}: the Embedder failed ({type(exc).__name__}: {exc}); retry later") from exc
 

@@ -17,8 +17,8 @@ import threading
 from collections.abc import AsyncIterator
 
 from videosearch.common.errors import VideoSearchError
-from videosearch.indexer.client import IndexerClient, JobWatch
-from videosearch.indexer.jobs.manager import Job
+from videosearch.client.indexer import IndexerClient, JobWatch
+from videosearch.indexer.types import Job
 from videosearch.web.services import failure_of
 from videosearch_cli.output import plain
 

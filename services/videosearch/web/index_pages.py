@@ -12,7 +12,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from videosearch.common.errors import InvalidArgument, ResourceExhausted, VideoSearchError
-from videosearch.indexer.jobs.manager import Job
+from videosearch.indexer.types import Job
 from videosearch.web.events import JobEvents
 from videosearch.web.files import files_to_index, list_folder
 

@@ -13,8 +13,8 @@ import grpc
 
 from videosearch.common import errors
 from videosearch.common.security import ClientSecurity
-from videosearch.indexer.client import IndexerClient
-from videosearch.searcher.client import SearcherClient
+from videosearch.client.indexer import IndexerClient
+from videosearch.client.searcher import SearcherClient
 from videosearch.web.settings import WebSettings
 
 # Distinct tokens whose channels stay open; a visitor past that gets fresh ones.

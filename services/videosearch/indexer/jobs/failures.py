@@ -17,7 +17,8 @@ from videosearch.common.errors import (
     Unavailable,
     VideoSearchError,
 )
-from videosearch.indexer.jobs.manager import ErrorReason, JobFailure
+from videosearch.indexer.types import ErrorReason
+from videosearch.indexer.jobs.manager import JobFailure
 from videosearch.indexer.jobs.limits import LimitExceeded
 from videosearch.indexer.media.facade import MediaError, NotAVideoError
 

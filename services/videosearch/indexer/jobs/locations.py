@@ -10,7 +10,8 @@ from typing import Protocol
 
 from videosearch.common.errors import NotFound
 from videosearch.indexer.jobs.failures import Dependency, failures_of
-from videosearch.indexer.jobs.manager import ErrorReason, JobFailure
+from videosearch.indexer.types import ErrorReason
+from videosearch.indexer.jobs.manager import JobFailure
 from videosearch.searcher.types import VideoLocation, VideoRecord
 
 

@@ -28,14 +28,8 @@ from videosearch.common.resilience import RetryPolicy
 from videosearch.indexer.jobs.limits import MediaLimits
 from videosearch.indexer.jobs.locations import file_location, record_location
 from videosearch.indexer.media.moments import MomentSettings, VideoMoment, join_across_cuts, split_scene, unit_mean
-from videosearch.indexer.jobs.manager import (
-    ErrorReason,
-    IndexOptions,
-    Job,
-    JobFailure,
-    JobHandle,
-    JobStage,
-)
+from videosearch.indexer.types import ErrorReason, IndexOptions, Job, JobStage
+from videosearch.indexer.jobs.manager import JobFailure, JobHandle
 from videosearch.indexer.media.opened_file import OpenedFile
 from videosearch.indexer.paths import AllowedRoots
 from videosearch.indexer.media.reuse import DEFAULT_MAX_DIFFERENCE, embedding_sources
@@ -402,7 +396,7 @@ class IndexPipeline:
                 with opened.named():  # the job's one descriptor, as the decode pass read it
                     read = (read_back_thumbnails(opened.reader_path, [middle_sample(span[3]) for span in missing], times)
                             if missing else [])
-            except Exception:  # noqa: BLE001 - thumbnails are a convenience; the index must not depend on them
+            except Exception:  # thumbnails are a convenience; the index must not depend on them
                 log.warning("no thumbnails for %s", opened.path, exc_info=True)
                 read = []
         made.update(zip((span[0] for span in missing), read))

@@ -19,11 +19,11 @@ from pathlib import Path
 import numpy as np
 
 from videosearch.common.errors import NotFound, VideoSearchError
-from videosearch.embedder.client import EmbedderClient
+from videosearch.client.embedder import EmbedderClient
 from videosearch.indexer.jobs.manager import ErrorReason, Job, JobFailure, JobHandle
 from videosearch.indexer.jobs.pipeline import IndexPipeline, VideoStore
 from videosearch.indexer.paths import AllowedRoots
-from videosearch.searcher.client import SearcherClient
+from videosearch.client.searcher import SearcherClient
 from videosearch.searcher.types import SceneRecord, SearcherStats, VideoExtras, VideoRecord
 
 log = logging.getLogger(__name__)

@@ -20,7 +20,7 @@ from videosearch.common.errors import (
     ResourceExhausted,
     VideoSearchError,
 )
-from videosearch.indexer.jobs.manager import IndexOptions, Job
+from videosearch.indexer.types import IndexOptions, Job
 from videosearch.indexer.library.upkeep import LibraryUpkeep, under
 from videosearch.indexer.library.types import LibraryStatus
 from videosearch.indexer.library.watcher import FolderWatcher, WatchTimes

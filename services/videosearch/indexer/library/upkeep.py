@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Protocol
 
 from videosearch.common.errors import InvalidArgument, NotFound, PermissionDenied, VideoSearchError
-from videosearch.indexer.jobs.manager import IndexOptions, Job
+from videosearch.indexer.types import IndexOptions, Job
 from videosearch.indexer.jobs.locations import file_location
 from videosearch.searcher.types import VideoLocation, VideoRecord
 

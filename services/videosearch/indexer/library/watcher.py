@@ -32,7 +32,7 @@ from pathlib import Path
 import watchfiles
 
 from videosearch.common.errors import ResourceExhausted, VideoSearchError
-from videosearch.indexer.jobs.manager import Job, JobState
+from videosearch.indexer.types import Job, JobState
 from videosearch.indexer.library.types import LibraryState, LibraryStatus
 from videosearch.indexer.library.upkeep import LibraryUpkeep, under
 from videosearch.searcher.types import VideoLocation, VideoRecord
@@ -193,7 +193,7 @@ class FolderWatcher:
             except VideoSearchError as exc:  # the Searcher is down or refused: try again later
                 self._error(f"scan failed: {exc}")
                 self._scan_ended()
-            except Exception as exc:  # noqa: BLE001 - a watcher thread must not die
+            except Exception as exc:  # a watcher thread must not die
                 log.exception("library %s: scan failed", self.folder)
                 self._error(f"scan failed unexpectedly ({exc}); the indexer log has the details")
                 self._scan_ended()

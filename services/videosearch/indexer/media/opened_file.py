@@ -42,11 +42,11 @@ class OpenedFile:
             fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
         except OSError as exc:
             if exc.errno == errno.ELOOP:
-                raise FileNotReadableError(f"{path} was replaced by a symbolic link after it was submitted; {_SWAPPED}")
+                raise FileNotReadableError(f"{path} was replaced by a symbolic link after it was submitted; {_SWAPPED}") from None
             if exc.errno == errno.ENOENT:
                 raise FileMissingError(f"{path} disappeared after it was submitted; check the path") from None
             if exc.errno == errno.EACCES:
-                raise FileNotReadableError(f"{path} is not readable by the indexer's user; fix the file's permissions")
+                raise FileNotReadableError(f"{path} is not readable by the indexer's user; fix the file's permissions") from None
             raise FileNotReadableError(f"{path} could not be opened ({exc.strerror}); check the file") from None
         try:
             cls._check(fd, path, roots)

@@ -4,7 +4,8 @@ convert a frame to BGR at a smaller size in the same swscale pass that converts 
 
 ``PyAVCapture`` answers the calls sequential reading makes of a ``cv2.VideoCapture`` (``grab``,
 ``retrieve``, ``read``, ``get(CAP_PROP_POS_MSEC)``, ``release``), so the reading code is one for
-both decoders. It does not seek: code that seeks (thumbnails read back) opens OpenCV. Its frames are OpenCV's: the same decoded pictures in the same order, converted to
+both decoders. It does not seek: code that seeks (thumbnails read back) opens OpenCV. Its
+frames are OpenCV's: the same decoded pictures in the same order, converted to
 BGR by the same swscale conversion (pixel-identical on the shared videos), rotated as players
 show them (OpenCV's ``CAP_PROP_ORIENTATION_AUTO``), with each frame's presentation time
 relative to the stream's start (``CAP_PROP_POS_MSEC``). What differs is only what the settings

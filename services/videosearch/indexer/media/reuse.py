@@ -2,8 +2,8 @@
 its embedding instead of running CLIP again.
 
 A long take that holds still (an interview, a slide, a landscape) is sampled once per second,
-and each sample used to cost a full forward pass (about 60 ms of both cores for ViT-B/32 on
-this project's 2-core machine), although CLIP would return nearly the same vector every time.
+and each sample used to cost a full forward pass, although CLIP would return nearly the same
+vector every time.
 Here each scene's samples are compared, in order, with the scene's *anchor* (its last sample
 that was really embedded; the first sample always is). A sample whose CLIP crop differs from
 the anchor's by less than ``max_difference`` takes the anchor's embedding; any other becomes
@@ -13,13 +13,11 @@ keeps a slow pan from drifting away one small step at a time.
 The difference is the largest change of any cell of a 16 x 16 grid laid over the crop (each
 cell the mean of its pixels, per colour channel, in 8-bit levels): a subject that walks into
 one part of the picture moves that cell a lot, while sensor noise averages out within a cell.
-A mean over the whole picture would hide the subject (measured on the demo world's long
-takes: samples a mean under 8 levels apart had embeddings as far apart as cosine 0.82).
-
-Measured by ``python bench/index/reuse.py`` (docs/performance.md, "Fewer forward passes"):
-at ``DEFAULT_MAX_DIFFERENCE`` every reused embedding had cosine >= 0.998 to the one CLIP
-computes for that frame, on the shared real videos, the demo world and the synthetic 720p
-videos; the forward passes saved depend on the footage (none on video that keeps moving).
+A mean over the whole picture would hide the subject. ``python bench/index/reuse.py`` measures
+how close reused embeddings stay to the ones CLIP computes for those frames and how many
+forward passes are saved (they depend on the footage: none on video that keeps moving); its
+figures, and why the default holds, are in docs/performance.md, "Fewer forward passes"; why a
+grid, in docs/moments-notes.md.
 """
 
 from __future__ import annotations

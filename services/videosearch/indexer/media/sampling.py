@@ -117,7 +117,7 @@ class FrameSampling:
     def offsets(self, length: int) -> list[int]:
         return sample_offsets(length, self.count(length))
 
-    @functools.lru_cache(maxsize=4096)
+    @functools.lru_cache(maxsize=4096)  # noqa: B019 - policies are few, frozen and live as long as the process
     def first_offset_floor(self, shortest: int) -> int:
         """The smallest first offset any scene of at least ``shortest`` frames can have.
 

@@ -4,8 +4,9 @@ Each frame is decoded once, sequentially (no seeking). It goes to the scene dete
 (a setting, see videosearch.indexer.media.detectors; by default PySceneDetect's ContentDetector,
 fed frames downscaled exactly as PySceneDetect's SceneManager downscales them, so the cuts
 equal ``scenedetect.detect(path, ContentDetector())``)
-and, when the open scene's ``CandidateBuffer`` wants it, to the CLIP preprocessor (in a small
-thread pool: Pillow and OpenCV release the GIL, so preprocessing overlaps decoding). When a
+and, when the open scene's ``CandidateBuffer`` wants it, to the CLIP preprocessor (inline by
+default; ``preprocess_workers`` > 0 hands frames to a thread pool instead, which measured slower
+on 2 cores, see ``SceneReader.__init__``). When a
 cut closes a scene its sample frames are picked from the buffer and the scene is yielded at
 once, so a caller can embed scene N while scene N+1 is being decoded.
 
@@ -33,7 +34,8 @@ from videosearch.common.errors import Cancelled, InvalidArgument
 from videosearch.common.timecode import PresentationTime
 from videosearch.embedder.types import Preprocessing
 from videosearch.indexer.media.decoding import DecoderSettings
-from videosearch.indexer.media.detectors import CutDetector, DetectorSettings, largest_shrink
+from videosearch.indexer.media.detector_settings import DetectorSettings
+from videosearch.indexer.media.detectors import CutDetector, largest_shrink
 from videosearch.indexer.media.frame_times import FrameTimes
 from videosearch.embedder.preprocessing import FramePreprocessor, ReducedFrame
 from videosearch.indexer.media.sampling import CandidateBuffer, SamplingPolicy, candidates_needed
@@ -171,7 +173,7 @@ class _DecodeAhead:
                         break
                     except queue.Full:
                         continue
-        except BaseException as exc:  # handed to the consumer, raised there
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, raised there
             self._error = exc
         finally:
             self._put_end()
@@ -217,6 +219,19 @@ class SceneReader:
     decoded so far (all of them, and the video's end, once the last scene is yielded): the
     times of any frame number a caller derives from the scenes, such as a moment's bounds.
     A reader can be iterated once.
+
+    Options: ``threshold`` and ``min_scene_len`` (frames) are ContentDetector's; ``detector``
+    picks another cut detector (see :mod:`videosearch.indexer.media.detectors`); ``sampling``
+    says how many frames per scene are sampled (default: one per second, 3 to 160, see
+    :mod:`videosearch.indexer.media.sampling`); ``frames_per_scene`` is a fixed K instead;
+    ``max_candidates`` bounds the frames buffered per open scene (default: what the sampling
+    needs, at least 384); ``preprocess_workers`` threads preprocess frames (default 0: inline);
+    ``resize_backend`` is "torch" (default when importable) or "pillow", see
+    :mod:`videosearch.embedder.preprocessing`; ``decoder`` sets decoder threads and hardware
+    decoding (:mod:`videosearch.indexer.media.decoding`); ``side_streams`` gets the subtitle and
+    audio packets of the same read (PyAV decoder, see videosearch.indexer.text.side_streams);
+    ``keep_text_frames`` keeps each sampled frame for on-screen text reading
+    (SampledScene.text_frames).
     """
 
     def __init__(
@@ -377,7 +392,7 @@ class SceneReader:
 
 
 def iter_scenes(path: str | os.PathLike, **options) -> SceneReader:
-    """Same as videosearch.indexer.media.facade.iter_scenes (which documents the options)."""
+    """A SceneReader over ``path`` (its docstring documents the options)."""
     return SceneReader(path, **options)
 
 

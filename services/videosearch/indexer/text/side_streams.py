@@ -146,7 +146,7 @@ class SideStreams:
         broken side stream cannot stop the picture's decode)."""
         try:
             self._feed(packet)
-        except Exception as exc:  # noqa: BLE001 - the video must go on whatever a side stream holds
+        except Exception as exc:  # the video must go on whatever a side stream holds
             log.warning("side stream packet failed", exc_info=True)
             self._warnings.add(f"a subtitle or audio packet could not be read ({exc}); that stream may be incomplete")
 

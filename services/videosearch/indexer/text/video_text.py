@@ -145,7 +145,7 @@ class VideoText:
         try:
             with self._clock.timing("ocr"):
                 return self._ocr_reader.read_scene(frames, times, end_seconds)
-        except Exception as exc:  # noqa: BLE001 - a broken OCR engine costs the video its on-screen text, not the job
+        except Exception as exc:  # a broken OCR engine costs the video its on-screen text, not the job
             log.warning("on-screen text of %s failed", self.path, exc_info=True)
             self._ocr_failed = True
             self.warnings.add(f"on-screen text could not be read ({type(exc).__name__}: {exc}); the indexer log has "

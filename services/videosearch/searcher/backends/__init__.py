@@ -42,8 +42,9 @@ def open_backend(s: SearcherSettings) -> Backend:
         s.data_dir,
         ann=s.ann,
         ann_threshold=s.ann_threshold,
-        ann_params=AnnParams(connectivity=s.ann_connectivity, expansion_add=s.ann_expansion_add,
-                             expansion_search=s.ann_expansion_search),
+        ann_params=AnnParams(
+            connectivity=s.ann_connectivity, expansion_add=s.ann_expansion_add, expansion_search=s.ann_expansion_search
+        ),
         ann_candidates=s.ann_candidates,
         ranking_precision=s.ranking_precision,
         quantized_threshold=s.quantized_threshold,

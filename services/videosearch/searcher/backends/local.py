@@ -12,7 +12,7 @@ import numpy as np
 
 from videosearch.searcher.interfaces import InProcessIndex
 from videosearch.searcher.ranking.ann import AnnParams
-from videosearch.searcher.ranking.index import SceneIndex
+from videosearch.searcher.ranking.index import MomentIndex
 from videosearch.searcher.ranking.quantized import QuantizedIndex, TierParams, choose_precision
 from videosearch.searcher.storage.store import Collection, SearcherStore
 from videosearch.searcher.types import (
@@ -39,8 +39,14 @@ class IndexedStore:
     def collection(self) -> Collection | None:
         return self.leveldb.collection()
 
-    def put_video(self, video: VideoRecord, scenes: list[SceneRecord], embeddings: np.ndarray,
-                  moments: list[MomentRecord] | None = None, extras: VideoExtras = VideoExtras()) -> bool:
+    def put_video(
+        self,
+        video: VideoRecord,
+        scenes: list[SceneRecord],
+        embeddings: np.ndarray,
+        moments: list[MomentRecord] | None = None,
+        extras: VideoExtras = VideoExtras(),
+    ) -> bool:
         replaced, serial_base = self.leveldb.put_video(video, scenes, embeddings, moments, extras)
         self.index.set_model(video.model_id)
         self.index.upsert(video, scenes, embeddings, serial_base, self.leveldb.generation(), moments)
@@ -97,8 +103,15 @@ class IndexedStore:
 
 
 def open_local(
-    data_dir: str | Path, *, ann: str, ann_threshold: int, ann_params: AnnParams, ann_candidates: int,
-    ranking_precision: str, quantized_threshold: int, quantized_params: TierParams,
+    data_dir: str | Path,
+    *,
+    ann: str,
+    ann_threshold: int,
+    ann_params: AnnParams,
+    ann_candidates: int,
+    ranking_precision: str,
+    quantized_threshold: int,
+    quantized_params: TierParams,
 ) -> IndexedStore:
     """Opens (or creates) the store under ``data_dir`` and loads every vector (float32 tier) or
     the saved quantized tier (int8; see videosearch.searcher.ranking.quantized).
@@ -111,13 +124,22 @@ def open_local(
         if choose_precision(ranking_precision, leveldb, quantized_threshold) == "int8":
             index = tier = QuantizedIndex(leveldb, Path(data_dir) / "quantized", quantized_params)
             tier.open()
-            log.info("opened the quantized tier: %d videos / %d moments in %.2f s", tier.video_count,
-                     tier.moment_count, time.perf_counter() - started)
+            log.info(
+                "opened the quantized tier: %d videos / %d moments in %.2f s",
+                tier.video_count,
+                tier.moment_count,
+                time.perf_counter() - started,
+            )
             return IndexedStore(leveldb, index)
         leveldb.prune_changes(leveldb.generation())  # a quantized tier's log: this tier never replays it
         loaded = leveldb.load()
-        index = exact = SceneIndex(ann_mode=ann, ann_threshold=ann_threshold, ann_params=ann_params,
-                                   ann_dir=Path(data_dir) / "ann", ann_candidates=ann_candidates)
+        index = exact = MomentIndex(
+            ann_mode=ann,
+            ann_threshold=ann_threshold,
+            ann_params=ann_params,
+            ann_dir=Path(data_dir) / "ann",
+            ann_candidates=ann_candidates,
+        )
         model_id = loaded.collection.model_id if loaded.collection else ""
         exact.load(loaded, {"generation": loaded.generation, "model_id": model_id})
         del loaded  # the index holds the matrix; drop the scan's other objects early
@@ -125,6 +147,7 @@ def open_local(
     except BaseException:
         leveldb.close()
         raise
-    log.info("loaded %d videos / %d scenes in %.2f s", exact.video_count, exact.scene_count,
-             time.perf_counter() - started)
+    log.info(
+        "loaded %d videos / %d scenes in %.2f s", exact.video_count, exact.scene_count, time.perf_counter() - started
+    )
     return IndexedStore(leveldb, index)

@@ -10,10 +10,11 @@ holds with its words beside each other as in the query, scattered words counting
 Ranks, not raw scores, are fused because cosines and BM25 scores live on unrelated scales; the
 quality factor keeps a span that shares words with a visual query ("the red team ... circle
 back" for "a red circle") from outranking the moment that looks right, while a span holding the
-whole query, or the part of it that is not about the look, counts fully. Said and written weigh 1.5 by default against 1 for seen: a moment first in a
-text list with full coverage then beats the visual list's first moment, whose rank alone says
-little when the query names words rather than a look. docs/searcher-notes.md shows the
-arithmetic and the bench (bench/text_quality.py) measures it.
+whole query, or the part of it that is not about the look, counts fully. Said and written weigh
+1.5 by default against 1 for seen: a moment first in a text list with full coverage then beats
+the visual list's first moment, whose rank alone says little when the query names words rather
+than a look. docs/searcher-notes.md shows the arithmetic and the bench (bench/text_quality.py)
+measures it.
 """
 
 from __future__ import annotations

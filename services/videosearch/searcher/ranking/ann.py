@@ -144,7 +144,7 @@ class HnswIndex:
         index = cls(dim, params)
         try:
             index._index.load(str(directory / "hnsw.usearch"))
-        except Exception:  # noqa: BLE001 - a damaged file just means a rebuild
+        except Exception:  # a damaged file just means a rebuild
             log.warning("cannot load the saved ANN index; rebuilding", exc_info=True)
             return None
         return index

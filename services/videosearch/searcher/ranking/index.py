@@ -11,8 +11,8 @@ are one ``np.maximum.reduceat`` (or ``np.add.reduceat``) over segment starts, an
 top-k is an ``np.argpartition``.
 
 Why float32 and not float16: numpy has no half-precision BLAS, so ``X @ q`` in
-float16 measured ~10x slower than float32 here (275 ms vs 28 ms at 100k x 512),
-and exact search must keep up with faiss IndexFlatIP. float32 is 1.0x the raw
+float16 is far slower than in float32 (docs/searcher-notes.md, "Storage", has the
+measurement), and exact search must keep up with faiss IndexFlatIP. float32 is 1.0x the raw
 vector bytes, inside the 1.5x memory budget.
 
 Concurrency is copy-on-write: searches read an immutable :class:`_Snapshot`;
@@ -114,7 +114,7 @@ class _Rows:
         """Rows from ``at``: ``columns`` is (len(ROW_COLUMNS), rows), as store.row_columns makes."""
         end = at + vectors.shape[0]
         self.vectors[at:end] = vectors
-        for position, (name, column) in enumerate(self.columns.items()):
+        for position, column in enumerate(self.columns.values()):
             column[at:end] = columns[position]
 
 
@@ -204,7 +204,7 @@ def _empty_snapshot(dim: int) -> _Snapshot:
     )
 
 
-class SceneIndex:
+class MomentIndex:
     """Exact (and optionally approximate) ranking of scenes and videos.
 
     Mutations must be serialized by the caller; searches may run concurrently with them.

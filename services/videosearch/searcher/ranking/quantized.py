@@ -11,14 +11,11 @@ group's first moment and its length. The groups are decided from the int8 codes 
 same groups come out when a video is appended, rebuilt, dropped or replayed.
 
 Why groups and not one graph node per moment or an IVF: scenes of a video often resemble each
-other, so a query's best moments lie in the groups whose means score best (measured on the bench's
-synthetic data at 50k videos: every top-10 scene inside the 50 best video means of 50,000, the
-best videos' MAX inside the 500 best for 99 %), and a graph over groups has a twentieth of the
-nodes, so it builds in minutes at 10M moments where a graph over every moment takes most of an
-hour on 2 cores. A faiss IVF with int8 codes (tried first) needed to scan more than 12 % of the
-lists for recall@10 0.9 on the same data: its cells cut across videos. Where a video's scenes
-differ, its groups get shorter (down to one moment), so the graph grows towards one node per
-moment instead of losing recall (bench/search/group_robustness.py).
+other, so a query's best moments lie in the groups whose means score best, and a graph over
+groups has a twentieth of the nodes, so it builds far faster; an IVF's cells cut across videos.
+Where a video's scenes differ, its groups get shorter (down to one moment), so the graph grows
+towards one node per moment instead of losing recall (bench/search/group_robustness.py). The
+measurements behind these choices are in docs/searcher-notes.md ("The quantized tier").
 
 A search:
 
@@ -262,7 +259,7 @@ def _groups(serial: int, vectors: np.ndarray, codes: np.ndarray) -> tuple[np.nda
 
 
 class QuantizedIndex:
-    """int8 ranking with exact float32 re-scoring from the store; the same calls as SceneIndex.
+    """int8 ranking with exact float32 re-scoring from the store; the same calls as MomentIndex.
 
     Mutations are serialized by the caller (the Searcher's write lock); searches run concurrently.
     """
@@ -328,7 +325,7 @@ class QuantizedIndex:
             alive = table["alive"] & np.array([v is not None for v in videos], bool)
             videos = [v if v is not None else _GONE for v in videos]
             state = _state(blocks, table["seg_rows"], serials, table["counts"], alive, videos)
-        except Exception:  # noqa: BLE001 - a damaged file just means a rebuild
+        except Exception:  # a damaged file just means a rebuild
             log.warning("cannot read the saved quantized tier; rebuilding", exc_info=True)
             return False
         self.scale, self._graph, self._state = float(manifest["scale"]), graph, state

@@ -1,4 +1,4 @@
-"""The Embedder as the Searcher's TextEmbedder (texts, and images for image query terms):
+"""The Embedder as the Searcher's QueryEmbedder (texts, and images for image query terms):
 EmbedderClient plus a cached model description, behind a bound on calls in flight and a
 circuit breaker.
 
@@ -18,7 +18,7 @@ import numpy as np
 from videosearch.common.errors import Unavailable
 from videosearch.common.resilience import CircuitBreaker
 from videosearch.common.security import ClientSecurity
-from videosearch.embedder.client import EmbedderClient
+from videosearch.client.embedder import EmbedderClient
 from videosearch.embedder.types import ModelInfo
 
 DEFAULT_MAX_IN_FLIGHT = 8
@@ -31,7 +31,7 @@ def text_queries_waiting(server_threads: int) -> int:
 DEFAULT_SLOT_WAIT_S = 0.25  # long enough for a healthy Embedder under a burst, short enough to free threads
 
 
-class RemoteTextEmbedder:
+class RemoteQueryEmbedder:
     """Embeds query texts through the Embedder service at ``address``.
 
     The model id is asked once and remembered; after an Unavailable error it is

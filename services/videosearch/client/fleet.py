@@ -24,10 +24,9 @@ from videosearch.common.errors import NotFound, Unavailable
 from videosearch.common.page_tokens import PageTokens
 from videosearch.common.replicas import replica_addresses, split_addresses
 from videosearch.common.security import ClientSecurity
-from videosearch.indexer.client import IndexerClient, SubmitOptions, every_page
-from videosearch.indexer.jobs.manager import Job, job_number
+from videosearch.client.indexer import IndexerClient, SubmitOptions, every_page
+from videosearch.indexer.types import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Job, job_number
 from videosearch.indexer.library.types import PrunedPaths
-from videosearch.indexer.servicer import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
 # The Indexer's own tokens: the position is the job number the next page starts before.
 _INDEXER_PAGES = PageTokens("ListIndexJobs", int)

@@ -92,7 +92,7 @@ class EmbedderClient(ServiceClient):
         parts = []
         for start in range(0, max(len(texts), 1), max(limit, 1)):
             request = embedder_pb2.EmbedTextsRequest(texts=texts[start : start + limit])
-            parts.append(self._pin.checked(lambda: self._embeddings(self._call(self._stub.EmbedTexts, request))))
+            parts.append(self._pin.checked(lambda request=request: self._embeddings(self._call(self._stub.EmbedTexts, request))))
         return np.concatenate(parts) if len(parts) > 1 else parts[0]
 
     # -- helpers ---------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Client of the Indexer service, used by the CLI and the demo.
 
-Speaks the Indexer's domain types (:class:`~videosearch.indexer.jobs.manager.Job` snapshots);
+Speaks the Indexer's domain types (:class:`~videosearch.indexer.types.Job` snapshots);
 gRPC failures come out as videosearch.common.errors exceptions (an unreachable Indexer
 is Unavailable with a hint how to start it).
 """
@@ -15,7 +15,7 @@ import grpc
 
 from videosearch.common.grpc_client import ServiceClient, raise_domain_error
 from videosearch.common.security import ClientSecurity
-from videosearch.indexer.jobs.manager import ErrorReason, IndexOptions, Job, JobStage, JobState
+from videosearch.indexer.types import ErrorReason, IndexOptions, Job, JobStage, JobState
 from videosearch.indexer.library.types import LibraryState, LibraryStatus, PrunedPaths
 from videosearch.v1 import indexer_pb2, indexer_pb2_grpc
 
@@ -89,7 +89,7 @@ class IndexerClient(ServiceClient):
     def wait(self, job_id: str) -> Job:
         """Follows the job to its end and returns it finished (succeeded, failed or cancelled)."""
         job = None
-        for job in self.watch(job_id):
+        for job in self.watch(job_id):  # noqa: B007 - the last snapshot is the one returned
             pass
         return job
 
