@@ -152,3 +152,15 @@ def test_no_wait_prints_the_queued_jobs_in_the_same_shape(cli, services):
     with IndexerClient(services.indexer) as indexer:
         *_, last = indexer.watch(job["job_id"])
     assert last.state is JobState.SUCCEEDED
+
+
+def test_index_prints_text_spans_and_warnings_of_the_words(cli, services):
+    path = make_video(services.videos / "words" / "talk.mp4", seed=4)
+    path.with_suffix(".srt").write_text("1\n00:00:00,100 --> 00:00:00,900\nthe quarterly budget\n\n"
+                                        "2\n00:09:00,000 --> 00:09:01,000\nlong after the end\n")
+    result = cli("index", str(path))
+    assert result.code == 0, result.err
+    assert "1 text spans" in result.out
+    assert "warning" in result.out and "outside the video" in result.out
+    listed = json.loads(cli("index", str(path), "--json", "--force", "--no-subtitles").out)["jobs"][0]
+    assert listed["text_spans_found"] == 0 and listed["warnings"] == [] and listed["options"]["subtitles"] is False

@@ -44,8 +44,10 @@ def offenders(folder: str, forbidden: tuple[str, ...]) -> dict[str, list[str]]:
     # The one factory reads the service's settings to pick a tier; nothing else of the shell.
     ("searcher/backends", ("videosearch.v1", "videosearch.searcher.service", "videosearch.searcher.server",
                            "videosearch.searcher.servicer", "videosearch.searcher.metrics")),
-    ("client", ("videosearch.indexer.jobs", "videosearch.indexer.media.detectors", "videosearch.indexer.media.scenes",
-                *(f"videosearch.{svc}.{s}" for svc in ("indexer", "searcher", "embedder") for s in ("server", "servicer")))),
+    ("client", ("videosearch.indexer.jobs", "videosearch.indexer.media.detectors",
+                "videosearch.indexer.media.scenes",
+                *(f"videosearch.{service}.{shell}" for service in ("indexer", "searcher", "embedder")
+                  for shell in ("server", "servicer")))),
 ])
 def test_a_layer_imports_nothing_above_it(folder, forbidden):
     assert not offenders(folder, forbidden), f"{folder} imports what sits above it"

@@ -50,7 +50,8 @@ def cjk_font() -> Path:
 
 
 def make_video(path: Path, seconds: float, *, drawn: str = "", audio: Path | None = None, silent_audio: bool = False,
-               subtitles: tuple[tuple[Path, str, str], ...] = (), size: str = "320x240", font: Path | None = None) -> Path:
+               subtitles: tuple[tuple[Path, str, str], ...] = (), size: str = "320x240", font: Path | None = None,
+               audio_language: str = "") -> Path:
     """A ``seconds`` long H.264 video of a grey picture (with ``drawn`` written on it), with
     ``audio`` (a WAV, padded with silence) or a silent track, and subtitle streams muxed from
     (file, codec, ISO 639-2 language) triples."""
@@ -68,6 +69,8 @@ def make_video(path: Path, seconds: float, *, drawn: str = "", audio: Path | Non
         inputs += source
         maps += ["-map", "1:a"]
         codecs += ["-c:a", "aac", "-af", "apad", "-t", str(seconds)]
+        if audio_language:
+            codecs += ["-metadata:s:a:0", f"language={audio_language}"]
     for i, (file, codec, language) in enumerate(subtitles):
         maps += ["-map", f"{inputs.count('-i')}:s"]
         inputs += ["-i", str(file)]
