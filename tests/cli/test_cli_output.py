@@ -93,7 +93,9 @@ def test_paths_with_brackets_print_as_they_are(cli, services):
 def test_stats_prints_a_table_and_json(cli, twins):
     stats = json.loads(cli("stats", "--json").out)
     assert isinstance(stats["video_count"], int) and stats["video_count"] >= 2
-    assert set(stats) == {"video_count", "scene_count", "moment_count", "model_id", "embedding_dim", "approximate_index"}
+    assert set(stats) == {"video_count", "scene_count", "moment_count", "model_id", "embedding_dim", "approximate_index",
+                          "staged_model_id", "staged_video_count"}
+    assert stats["staged_model_id"] == "" and "reindexing" not in cli("stats").out
     table = cli("stats").out
     assert "videos" in table and str(stats["video_count"]) in table and "{" not in table
 
