@@ -8,7 +8,7 @@ from __future__ import annotations
 from rich.markup import escape
 
 from videosearch.client.indexer import IndexerClient
-from videosearch.indexer.jobs.manager import JobState
+from videosearch.indexer.types import JobState
 from videosearch_cli.connection import indexers_of
 from videosearch_cli.indexing import CliError, submit_options, watch_jobs
 from videosearch_cli.output import console, plain, print_json

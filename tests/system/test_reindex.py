@@ -16,7 +16,7 @@ from videosearch.embedder.model import ClipEmbedder
 from videosearch.embedder.server import serve as serve_embedder
 from videosearch.embedder.settings import EmbedderSettings
 from videosearch.client.indexer import IndexerClient
-from videosearch.indexer.jobs.manager import JobState
+from videosearch.indexer.types import JobState
 from videosearch.indexer.server import IndexerApp
 from videosearch.indexer.settings import IndexerSettings
 from videosearch.client.searcher import SearcherClient

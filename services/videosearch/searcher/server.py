@@ -58,7 +58,7 @@ class SearcherServer(ServiceApp[SearcherSettings]):
         self.servicer.collections = Collections(s, self.searcher, self._open_staged, self._switched)
         return self.searcher
 
-    def _remote_embedder(self, address: str) -> TextEmbedder:
+    def _remote_embedder(self, address: str) -> QueryEmbedder:
         from videosearch.searcher.query_embedder import RemoteQueryEmbedder, text_queries_waiting
 
         # The bound protects the server's threads (a stalled Embedder must leave vector search and

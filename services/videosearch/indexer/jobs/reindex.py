@@ -20,7 +20,8 @@ import numpy as np
 
 from videosearch.common.errors import NotFound, VideoSearchError
 from videosearch.client.embedder import EmbedderClient
-from videosearch.indexer.jobs.manager import ErrorReason, Job, JobFailure, JobHandle
+from videosearch.indexer.types import ErrorReason, Job
+from videosearch.indexer.jobs.manager import JobFailure, JobHandle
 from videosearch.indexer.jobs.pipeline import IndexPipeline, VideoStore
 from videosearch.indexer.paths import AllowedRoots
 from videosearch.client.searcher import SearcherClient
@@ -155,7 +156,7 @@ class Reindexer:
                plan: list[tuple[VideoRecord, str]]) -> None:
         pipeline = self._make_pipeline(embedder, StagedCollection(self._searcher, model_id))
         try:
-            for done, (video, path) in enumerate(plan):
+            for done, (_video, path) in enumerate(plan):
                 handle.check_cancelled()
                 one = Job(job_id=f"{job.job_id}.{done}", path=path, options=job.options)
                 pipeline(one, _VideoProgress(handle, done, len(plan)))  # type: ignore[arg-type]

@@ -130,7 +130,7 @@ class VideoText:
             self.warnings.add(f"speech was not transcribed after {start_seconds:.0f} s: the embedder's speech "
                               f"recognizer answered {exc}")
             return []
-        except Exception as exc:  # noqa: BLE001 - speech that cannot be had costs the video its transcript, not the job
+        except Exception as exc:  # speech that cannot be had costs the video its transcript, not the job
             log.warning("transcribing %s failed", self.path, exc_info=True)
             self._speech_failed.set()
             self.warnings.add(f"speech was not transcribed after {start_seconds:.0f} s ({type(exc).__name__}: {exc}); "
