@@ -155,7 +155,7 @@ def test_no_wait_prints_the_queued_jobs_in_the_same_shape(cli, services):
 
 
 def test_index_prints_text_spans_and_warnings_of_the_words(cli, services):
-    path = make_video(services.videos / "words" / "talk.mp4", seed=4)
+    path = make_video(services.videos / "words" / "talk.mp4", seed=14)
     path.with_suffix(".srt").write_text("1\n00:00:00,100 --> 00:00:00,900\nthe quarterly budget\n\n"
                                         "2\n00:09:00,000 --> 00:09:01,000\nlong after the end\n")
     result = cli("index", str(path))
