@@ -12,7 +12,7 @@ RELEASED_PROTOS := protos/released/videosearch-v1.binpb
 NODE_DEPS := tools/node_modules/.package-lock.json clients/node/node_modules/.package-lock.json \
 	clients/typescript/node_modules/.package-lock.json
 
-.PHONY: ts-client browser-deps text-deps screenshots help install node-deps protos protos-check proto-lint proto-release lint format test test-fast up demo demo-model bench-embedder bench-embedder-gpu bench-index bench-many bench-decoders bench-search bench-ten-million bench-quality bench-moments bench-detectors chaos bench-load bench-index-memory clean
+.PHONY: ts-client browser-deps text-deps screenshots help install node-deps protos protos-check proto-lint proto-release lint format test test-fast up demo demo-model bench-embedder bench-embedder-gpu bench-index bench-many bench-decoders bench-search bench-ten-million bench-quality bench-text bench-moments bench-detectors chaos bench-load bench-index-memory clean
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -109,7 +109,7 @@ up: install ## Start the three services locally (Ctrl-C stops them); ports: EMBE
 clean:
 	rm -rf .venv build *.egg-info tools/node_modules clients/node/node_modules clients/typescript/node_modules clients/typescript/dist
 
-demo: install ## The main job: start everything with the offline demo model, index demo videos, search them (ports as for up)
+demo: install text-deps ## The main job: start everything with the offline demo model, index demo videos (some that talk and show words), search them (ports as for up)
 	$(PY) -m videosearch.demo.showcase $(PORT_FLAGS)
 
 demo-model: install ## Retrain the offline demo CLIP (English + Chinese captions) into models/demo-clip (deterministic, about 7 minutes on 2 idle cores)
@@ -140,6 +140,10 @@ bench-search: install ## Search latency, start-up and memory at 10k/100k/1M scen
 
 bench-ten-million: install ## The int8 tier at 10M synthetic scenes (about 45 min the first time; 21 GB under /work/bench-data)
 	$(PY) bench/search/ten_million.py --probes 1024,768
+
+bench-text: install ## Said and written: R@1 per query kind (seen-only, lexical-only, fused) and the lexical index at 100k videos
+	$(PY) bench/text/quality.py --write-docs
+	$(PY) bench/text/lexical_scale.py --write-docs
 
 bench-quality: install ## Retrieval quality on demo videos with the demo CLIP (R@1, R@5, MRR, IoU, cut recall)
 	$(PY) bench/quality/run.py --write-docs

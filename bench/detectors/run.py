@@ -201,7 +201,7 @@ def main(argv=None) -> int:
             f"dissolve/fade/pan: transitions of that kind with a detected cut inside. FP flash/fast: false cuts "
             f"on flashes and on fast motion. ms/video: detection only, {frames // videos} frames a video on "
             f"average, each setting downscaling for itself. Why the default is what it is, and when to pick "
-            f"content+threshold instead: the module doc of services/videosearch/indexer/media/detectors.py."
+            f"content+threshold instead: docs/moments-notes.md, \"Which cut detector\"."
         )
         benchlib.write_section(SECTION, f"`{command}` on {benchlib.machine()}:\n\n```\n{text}\n```\n\n{notes}\n")
     return 0

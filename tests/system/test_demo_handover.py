@@ -43,7 +43,7 @@ def demo_run(tmp_path_factory):
     ports = {name: free_port() for name in ("searcher", "indexer", "web")}
     result = subprocess.run(
         [sys.executable, "-m", "videosearch.demo.showcase", "--out", str(out), "--videos", "1", "--scenes-per-video", "2",
-         "--no-long-take", "--no-serve", "--query", "a red circle", "--model", str(DEMO_MODEL),
+         "--no-long-take", "--no-talking", "--no-serve", "--query", "a red circle", "--model", str(DEMO_MODEL),
          "--searcher-port", str(ports["searcher"]), "--indexer-port", str(ports["indexer"]), "--web-port", str(ports["web"])],
         capture_output=True, text=True, timeout=500, env=env_with_repo(), cwd=REPO_ROOT)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
@@ -140,3 +140,19 @@ def test_videosearch_up_reads_ports_from_the_environment_and_cleans_up(tiny_clip
         code = launcher.wait(timeout=60)
     assert code == 0, launcher.stderr.read()
     assert not port_files.exists(), "the temporary port-file folder is gone after it stops"
+
+
+def test_the_long_take_reports_its_progress(tmp_path, capsys):
+    from videosearch.demo.longtakes import generate_long_take
+    from videosearch.demo.showcase import _take_progress
+
+    seen = []
+    take = generate_long_take(tmp_path / "take.mp4", ["a red circle", "a blue square"], transitions=["dissolve"],
+                              subject_seconds=1.0, transition_seconds=0.5, size=(96, 64),
+                              progress=lambda done, total: seen.append((done, total)))
+    total = seen[-1][1]
+    assert [done for done, _ in seen] == list(range(1, total + 1)) and total == take["frame_count"]
+    for done in range(1, total + 1):
+        _take_progress(done, total)
+    lines = capsys.readouterr().out.splitlines()
+    assert 4 <= len(lines) <= 5 and lines[-1] == f"  long take: {total}/{total} frames (100%)"

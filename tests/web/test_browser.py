@@ -124,9 +124,10 @@ def search(page, query: str) -> None:
     page.get_by_label("Describe a scene").fill(query)
     page.keyboard.press("Enter")
     page.locator("#results .tile").first.wait_for()
-    # Thumbnails load lazily: wait for those on screen, so screenshots show them.
+    # Thumbnails load lazily: wait for those on screen (not folded away among weak matches),
+    # so screenshots show them.
     page.wait_for_function("""() => [...document.querySelectorAll('#results .tile img')]
-        .filter(img => img.getBoundingClientRect().top < window.innerHeight)
+        .filter(img => img.checkVisibility() && img.getBoundingClientRect().top < window.innerHeight)
         .every(img => img.complete && img.naturalWidth > 0)""", timeout=30_000)
 
 
@@ -296,17 +297,20 @@ def test_choosing_an_image_searches_at_once_and_back_brings_it_back(page, tmp_pa
 def test_a_search_url_can_be_shared_and_reached_with_back(page, browser, cluster):
     page.goto("/")
     page.get_by_label("Describe a scene").fill("a purple cross")
+    page.get_by_label("Show").select_option("scenes")
     page.get_by_text("Filters").click()
-    page.get_by_label("Lowest score").fill("0.01")
+    page.get_by_label("Lowest relevance").fill("0.01")
     page.keyboard.press("Enter")
     page.wait_for_function("() => location.search.includes('min_score=0.01')")
     page.locator("#results .tile").first.wait_for()
     shared = page.url
-    assert re.search(r"/search\?q=a(\+|%20)purple(\+|%20)cross&min_score=0\.01$", shared), "only the fields given"
+    assert re.search(r"/search\?q=a(\+|%20)purple(\+|%20)cross&mode=scenes&min_score=0\.01$", shared), \
+        "only the fields given"
     other = browser.new_context(base_url=cluster.web_url).new_page()
     other.goto(shared)  # someone else opens the link: the same search, filter included
     assert other.locator("#results .video-group").first.locator(".video-name").inner_text() == "more.webm"
-    assert other.get_by_label("Lowest score").input_value() == "0.01"
+    assert other.get_by_label("Lowest relevance").input_value() == "0.01"
+    assert other.get_by_label("Show").input_value() == "scenes"
     other.context.close()
     page.get_by_label("Describe a scene").fill("a blue square")
     page.keyboard.press("Enter")
@@ -314,6 +318,7 @@ def test_a_search_url_can_be_shared_and_reached_with_back(page, browser, cluster
     page.go_back()
     page.wait_for_function("() => location.search.includes('purple')")
     assert page.get_by_label("Describe a scene").input_value() == "a purple cross"
+    assert page.get_by_label("Show").input_value() == "scenes"
 
 
 def test_the_keyboard_alone_searches_moves_between_hits_plays_and_closes(page):

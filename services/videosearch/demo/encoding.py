@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import subprocess
 import tempfile
+from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
 
@@ -44,7 +45,9 @@ class VideoEncoder:
     """RGB frames in, a video file out: ``with VideoEncoder(path, fps, (w, h)) as out: out.write(frame)``.
     Frames stream to ffmpeg's stdin, so memory stays at one frame whatever the length."""
 
-    def __init__(self, path: str | Path, fps: Fraction, size: tuple[int, int], codec: str | None = None) -> None:
+    def __init__(self, path: str | Path, fps: Fraction, size: tuple[int, int], codec: str | None = None,
+                 progress: Callable[[int], None] | None = None) -> None:
+        """``progress(frames_written)`` is called after every frame (a long video's progress line)."""
         codec = codec or codec_for(Path(path))
         if codec not in CODECS:
             raise ValueError(f"codec {codec!r}: give one of {', '.join(CODECS)}")
@@ -53,6 +56,8 @@ class VideoEncoder:
             raise ValueError(f"size {width}x{height}: 4:2:0 video needs an even width and height")
         self.path = Path(path)
         self.size = size
+        self.frames = 0
+        self._progress = progress
         self._log = tempfile.TemporaryFile()
         fps = Fraction(fps)
         command = [ffmpeg_exe(), "-y", "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "rgb24",
@@ -67,6 +72,9 @@ class VideoEncoder:
             self._process.stdin.write(np.ascontiguousarray(rgb, dtype=np.uint8).tobytes())
         except BrokenPipeError:
             self.close()  # raises with ffmpeg's reason
+        self.frames += 1
+        if self._progress is not None:
+            self._progress(self.frames)
 
     def close(self) -> None:
         if self._process.stdin and not self._process.stdin.closed:

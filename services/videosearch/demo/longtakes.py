@@ -30,6 +30,7 @@ import argparse
 import itertools
 import json
 import sys
+from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
 
@@ -202,13 +203,15 @@ def generate_long_take(
     seed: int = 0,
     flashes: int = 0,
     fast_motion: int = 0,
+    progress: Callable[[int, int], None] | None = None,
 ) -> dict:
     """Writes an mp4 (H.264, demo.encoding) showing ``subjects`` in turn and returns its ground truth entry.
 
     ``transitions[i]`` (default: a seeded mix of all kinds) joins subject i and i + 1; gradual
     ones last ``transition_seconds``, cuts none. ``flashes`` and ``fast_motion`` put that many
     distractors (2-3 bright frames; 0.8 s of an object racing across the frame) inside distinct
-    subjects' ranges. Deterministic for a given ``seed``.
+    subjects' ranges. Deterministic for a given ``seed``. ``progress(frames_written, total)``
+    is called after every frame.
     """
     rng = np.random.default_rng(seed)
     fps = Fraction(fps).limit_denominator(1001)
@@ -235,7 +238,8 @@ def generate_long_take(
                 for f in range(d["start_frame"], d["end_frame"])}
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with VideoEncoder(path, fps, size) as writer:
+    report = (lambda written: progress(written, total)) if progress is not None else None
+    with VideoEncoder(path, fps, size, progress=report) as writer:
         current, following = new_subject(0), None
         for i, (kind, a, b) in enumerate([*changes, ("end", total, total)]):
             for f in range(ranges[i][0], ranges[i][1]):

@@ -46,6 +46,9 @@ def main(argv=None) -> int:
                                  "the command printed at the end uses it too (else the project's default)")
     parser.add_argument("--long-take", action=argparse.BooleanOptionalAction, default=True,
                         help="also make and index the 46-second long take (about 2 minutes to render)")
+    parser.add_argument("--talking", action=argparse.BooleanOptionalAction, default=True,
+                        help="also make and index two videos that talk and show words (speech, subtitles, signs) "
+                             "and search what is said and written in them")
     parser.add_argument("--serve", action=argparse.BooleanOptionalAction, default=sys.stdin.isatty(),
                         help="keep the services and the web page up until Ctrl-C (default: in a terminal)")
     args = parser.parse_args(argv)
@@ -62,6 +65,12 @@ def main(argv=None) -> int:
         generate_demo_corpus(videos_dir, args.videos, args.scenes_per_video, args.seed, progress=_video_done)
     corpus = json.loads((videos_dir / "index.json").read_text())
     take = _long_take(videos_dir, args.seed) if args.long_take else None
+    talking = None
+    if args.talking:
+        from videosearch.demo.talking import generate_talking_videos, where_answered
+
+        print("making two videos that talk and show words (espeak-ng speech, subtitles, signs) ...", flush=True)
+        talking = generate_talking_videos(videos_dir)
 
     config = ClusterConfig(
         model=args.model, data_dir=str(out / "data"), allowed_roots=(str(videos_dir),),
@@ -97,6 +106,12 @@ def main(argv=None) -> int:
                 for subject in (take["subjects"] if take else ()) if _same_caption(subject["caption"], query)
             ]
             print("ground truth: " + ("; ".join(truth) if truth else "no scene has this caption"), flush=True)
+        # Words only speech (and its subtitles) or only on-screen text holds: nothing in the picture answers them.
+        for line in (talking or {}).get("queries", ()):
+            print(f"\n$ videosearch search {line['query']!r} --top 3   # only what is {line['answered_by']} answers it",
+                  flush=True)
+            cli.main([*addresses, "search", line["query"], "--top", "3"])
+            print("ground truth: " + where_answered(talking, line["query"]), flush=True)
         if args.serve:
             print(f"\nthe web page is at {cluster.web_url} (search, library, index)", flush=True)
             exports = cluster.cli_exports()
@@ -123,6 +138,11 @@ def _video_done(done: int, total: int, truth: dict) -> None:
     captions = ", ".join(scene["caption"] for scene in truth["scenes"])
     print(f"  {done}/{total} {truth['video']}: {truth['frame_count']} frames, {len(truth['scenes'])} scenes ({captions})",
           flush=True)
+
+
+def _take_progress(written: int, total: int) -> None:
+    if written == total or written % max(total // 4, 1) == 0:  # a line at each quarter
+        print(f"  long take: {written}/{total} frames ({100 * written // total}%)", flush=True)
 
 
 def _shown(path: Path | str) -> str:
@@ -166,7 +186,8 @@ def _long_take(videos_dir: Path, seed: int) -> dict:
         return json.loads(truth_path.read_text())
     print("generating a 46-second long take (8 subjects, dissolves) ...", flush=True)
     subjects = random_scenes(8, np.random.default_rng(seed + 1))
-    take = generate_long_take(videos_dir / "longtake.mp4", subjects, transitions=["dissolve"] * 7, seed=seed)
+    take = generate_long_take(videos_dir / "longtake.mp4", subjects, transitions=["dissolve"] * 7, seed=seed,
+                              progress=_take_progress)
     truth_path.write_text(json.dumps(take, indent=1))
     return take
 

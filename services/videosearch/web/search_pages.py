@@ -6,6 +6,7 @@ POST (multipart), protected against cross-site requests like every other POST.""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import math
@@ -38,6 +39,7 @@ class SearchForm:
     scene: int | None = None
     filters: dict[str, str] = field(default_factory=dict)
     image: bytes | None = None
+    mode: str = ""  # "scenes": the best moments across videos, one tile each; else videos with their moments
 
     @property
     def asked(self) -> bool:
@@ -68,7 +70,7 @@ class SearchForm:
 
     def query_string_items(self) -> list[tuple[str, str]]:
         """The GET fields that ask this again (an image cannot travel in a link)."""
-        items = [("q", self.q), ("exclude", self.exclude), ("video_id", self.video_id),
+        items = [("q", self.q), ("exclude", self.exclude), ("mode", self.mode), ("video_id", self.video_id),
                  ("scene", "" if self.scene is None else str(self.scene)), *self.filters.items()]
         return [(k, v) for k, v in items if v]
 
@@ -85,8 +87,12 @@ def parse_form(values: Mapping[str, str]) -> SearchForm:
         scene = int(scene_text) if scene_text else None
     except ValueError:
         raise InvalidArgument(f"scene must be a scene number, not {scene_text!r}") from None
+    mode = text("mode")
+    if mode not in ("", "videos", "scenes"):
+        raise InvalidArgument(f"mode must be videos or scenes, not {mode[:40]!r}")
     return SearchForm(q=text("q"), exclude=text("exclude"), video_id=text("video_id"), scene=scene,
-                      filters={name: text(name) for name in FILTER_FIELDS if text(name)})
+                      filters={name: text(name) for name in FILTER_FIELDS if text(name)},
+                      mode="scenes" if mode == "scenes" else "")
 
 
 def _number(values: Mapping[str, str], name: str) -> float | None:
@@ -129,13 +135,20 @@ def routes(gateway) -> list[Route]:
                     video, _ = await gateway.call(gateway.clients(request).searcher.get_video, form.video_id)
                     context["like_name"] = PurePath(video.uri).name
             params = SearchParams(top_k=gateway.settings.results_per_page, scenes_per_video=SCENES_PER_VIDEO,
-                                  filter=form.search_filter(), page_token=page_token)
+                                  filter=form.search_filter(), page_token=page_token, mode=form.mode or "videos")
             searcher = gateway.clients(request).searcher
             result = await gateway.call(searcher.search, terms=form.terms(), params=params)
+            # Moment hits name only their video: its record once per video, for the file name.
+            ids = list(dict.fromkeys(hit.video_id for hit in result.scenes))
+            found = await asyncio.gather(*(gateway.call(searcher.get_video, i) for i in ids), return_exceptions=True)
+            for answer in found:
+                if isinstance(answer, BaseException) and not isinstance(answer, NotFound):
+                    raise answer
+            videos = {i: answer[0] for i, answer in zip(ids, found) if not isinstance(answer, BaseException)}
         except VideoSearchError as error:
             return gateway.error(request, error, template, **context)
         return gateway.render(request, template, **context | {
-            "groups": result_groups(result), "result": result,
+            "groups": result_groups(result, videos), "result": result,
             "next_page_token": "" if form.image else result.next_page_token})
 
     async def search_page(request: Request) -> Response:

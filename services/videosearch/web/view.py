@@ -154,6 +154,21 @@ def scene_tile(video_id: str, scene: SceneRecord) -> Tile:
     return Tile(video_id, scene.index, scene.start_seconds, scene.end_seconds)
 
 
-def result_groups(result: SearchResult) -> list[VideoGroup]:
-    return [VideoGroup(hit.video, hit.relevance, [hit_tile(s) for s in hit.scenes],
-                       hit.relevance >= result.strong_relevance) for hit in result.videos]
+def result_groups(result: SearchResult, videos: dict[str, VideoRecord] | None = None) -> list[VideoGroup]:
+    """Video results as they come; moment results (mode scenes) in rank order, consecutive hits
+    of one video sharing a group (``videos``: the records of their videos; one deleted since
+    the search is left out). A group is strong when its relevance reaches the result's bar."""
+    if result.videos or not result.scenes:
+        return [VideoGroup(hit.video, hit.relevance, [hit_tile(s) for s in hit.scenes],
+                           hit.relevance >= result.strong_relevance) for hit in result.videos]
+    groups: list[VideoGroup] = []
+    for hit in result.scenes:
+        video = (videos or {}).get(hit.video_id)
+        strong = hit.relevance >= result.strong_relevance
+        if video is None:
+            continue
+        if groups and groups[-1].video.video_id == hit.video_id and groups[-1].strong == strong:
+            groups[-1].tiles.append(hit_tile(hit))
+        else:
+            groups.append(VideoGroup(video, hit.relevance, [hit_tile(hit)], strong))
+    return groups

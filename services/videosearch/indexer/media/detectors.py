@@ -14,21 +14,11 @@ when above 1, size rounded, bilinear), so every single detector's cuts equal
 * ``a+b``: the members' cut lists merged (a cut closer than ``min_scene_len`` to an earlier
   one is dropped).
 
-The default, ``content``, is chosen by measurement: ``python bench/detectors/run.py``
-(docs/performance.md, "Cut detectors": 8 long takes and 4 hard-cut videos of the demo world
-with 28 hard cuts, 14 dissolves, 9 fades through black, 9 pans, 16 flashes, 16 stretches of
-fast motion). The rule: best overall F1 (cuts, dissolves and fades) among the settings that
-find every hard cut. ``content`` finds all hard cuts and all fades, no dissolve and no pan; its
-only false cuts are flashes (12 of 16): overall F1 0.74, the best, tied with
-``content+threshold``, which finds nothing more there but runs a second detector on every frame and holds
-every cut up to ``max_fade_lag_seconds`` (4 s) before reporting it. ``adaptive`` misses a hard
-cut and also cuts on flashes; ``hash`` cuts on fast motion (21 times); ``threshold`` alone finds
-only fades.
-
-A caveat on that tie: ContentDetector sees those fades only at their bottom, where near-black
-pixels' HSV saturation jumps between 0 and 255 from frame to frame (noise scaled down with the
-picture). On a clean fade, such as PySceneDetect's fades.mp4, it finds none while
-ThresholdDetector finds both; for footage with clean fades to black, ``content+threshold``.
+The default, ``content``, is chosen by measurement (``python bench/detectors/run.py``): the
+best overall F1 (cuts, dissolves and fades) among the settings that find every hard cut. For
+footage with clean fades to black, ``content+threshold``. The figures and the reasoning are in
+docs/moments-notes.md, "Which cut detector"; the bench's table in docs/performance.md, "Cut
+detectors".
 
 No detector finds pans or dissolves: the engine splits long scenes into moments by frame
 embeddings afterwards, so a detector only needs the boundaries a pixel statistic sees sharply.
@@ -53,6 +43,8 @@ from scenedetect.scene_manager import compute_downscale_factor
 
 from videosearch.indexer.media.detector_settings import DetectorSettings
 from videosearch.indexer.media.video_file import VideoInfo
+
+_DEFAULTS = DetectorSettings()  # ContentDetector's threshold and the shortest scene, written once there
 
 class _Single:
     """One PySceneDetect detector on already downscaled BGR frames."""
@@ -140,7 +132,9 @@ class CutDetector:
     ``make_cut_detector(settings, info)`` builds any setting.
     """
 
-    def __init__(self, info: VideoInfo, *, threshold: float = 27.0, min_scene_len: int = 15) -> None:
+    def __init__(
+        self, info: VideoInfo, *, threshold: float = _DEFAULTS.threshold, min_scene_len: int = _DEFAULTS.min_scene_len
+    ) -> None:
         self._build(DetectorSettings("content", threshold=threshold, min_scene_len=min_scene_len), info)
 
     @classmethod

@@ -280,7 +280,7 @@ function formFromUrl() {
   const form = document.getElementById("search-form");
   if (!form) return;
   const query = new URLSearchParams(location.search);
-  for (const field of form.querySelectorAll("input[name]:not([type=hidden]):not([type=file])")) {
+  for (const field of form.querySelectorAll("input[name]:not([type=hidden]):not([type=file]), select[name]")) {
     field.value = query.get(field.name) || "";
   }
 }
