@@ -80,7 +80,7 @@ def _scene_frames(caption: str, rng: np.random.Generator, level: float) -> list[
 
 def _briefing(videos_dir: Path, rng: np.random.Generator) -> dict:
     captions = ["a purple star", "an orange cross", "a yellow square", "a green star"]
-    lines = [
+    lines: list[dict] = [
         {"kind": "said", "text": SAID_EN, "language": "en", "start_seconds": 4.2},
         {"kind": "said", "text": SAID_ZH, "language": "zh", "start_seconds": 8.5},
     ]
@@ -139,7 +139,7 @@ def _briefing(videos_dir: Path, rng: np.random.Generator) -> dict:
 def _signs(videos_dir: Path, rng: np.random.Generator) -> dict:
     import cv2
 
-    lines = []
+    lines: list[dict] = []
     frames: list[np.ndarray] = []
     frames += _scene_frames("a green circle", rng, 0.7)
     english = _scene_frames("a blue triangle", rng, 0.25)
@@ -192,14 +192,12 @@ def _wav_seconds(path: Path) -> float:
 def _mix(clips: list[tuple[Path, float]], out: Path, seconds: float) -> None:
     """One mono 16-bit track of ``seconds``: each WAV placed at its start (espeak-ng's voices
     all speak at the same rate, 22,050 Hz)."""
-    rate = None
-    track = None
+    with wave.open(str(clips[0][0])) as first:
+        rate = first.getframerate()
+    track = np.zeros(int(seconds * rate), dtype="<i2")
     for path, start in clips:
         with wave.open(str(path)) as w:
-            rate = rate or w.getframerate()
             samples = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2")
-        if track is None:
-            track = np.zeros(int(seconds * rate), dtype="<i2")
         at = int(start * rate)
         end = min(len(track), at + len(samples))
         track[at:end] = samples[: end - at]
