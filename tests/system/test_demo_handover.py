@@ -43,7 +43,7 @@ def demo_run(tmp_path_factory):
     ports = {name: free_port() for name in ("searcher", "indexer", "web")}
     result = subprocess.run(
         [sys.executable, "-m", "videosearch.demo.showcase", "--out", str(out), "--videos", "1", "--scenes-per-video", "2",
-         "--no-long-take", "--no-serve", "--query", "a red circle", "--model", str(DEMO_MODEL),
+         "--no-long-take", "--no-talking", "--no-serve", "--query", "a red circle", "--model", str(DEMO_MODEL),
          "--searcher-port", str(ports["searcher"]), "--indexer-port", str(ports["indexer"]), "--web-port", str(ports["web"])],
         capture_output=True, text=True, timeout=500, env=env_with_repo(), cwd=REPO_ROOT)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]

@@ -9,6 +9,7 @@ import datetime as dt
 import enum
 
 from videosearch.common.errors import InvalidArgument
+from videosearch.indexer.media.decode_modes import DEFAULT_DECODE_MODE, check_decode_mode
 from videosearch.indexer.media.detector_settings import DetectorSettings
 from videosearch.indexer.media.sampling import SamplingPolicy
 
@@ -78,6 +79,9 @@ class IndexOptions:
     subtitles: bool = True
     speech: bool = False
     on_screen_text: bool = False
+    # Which frames are decoded (videosearch.indexer.media.decode_modes): every frame unless a
+    # faster first pass is asked for.
+    decode_mode: str = DEFAULT_DECODE_MODE
 
     @property
     def detector_settings(self) -> DetectorSettings:
@@ -112,6 +116,7 @@ class IndexOptions:
             self.detector_settings  # noqa: B018 - the property validates
         except InvalidArgument as exc:
             raise InvalidArgument(f"detector: {exc}") from None
+        check_decode_mode(self.decode_mode)
         try:
             SamplingPolicy(self.seconds_per_sample, self.min_frames_per_scene, self.max_frames_per_scene).validate()
         except ValueError as exc:
@@ -144,6 +149,11 @@ class Job:
     error_reason: ErrorReason = ErrorReason.NONE
     warnings: tuple[str, ...] = ()  # what of the video's words could not be read (the video was indexed)
     text_spans_found: int = 0
+    # A reindex job (videosearch.indexer.jobs.reindex) names the new model's Embedder; "" for one file.
+    reindex_embedder_address: str = ""
+    reindex_model_id: str = ""  # what the caller expects there, then what the Embedder said it serves
+    videos_done: int = 0
+    videos_total: int = 0
     stage_seconds: dict[str, float] = dataclasses.field(default_factory=dict)
     create_time: dt.datetime = dataclasses.field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
     update_time: dt.datetime = dataclasses.field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
