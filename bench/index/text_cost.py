@@ -134,8 +134,8 @@ def main(argv=None) -> int:
             f"{benchlib.machine()}). The machine was shared with other sessions' work while it ran: figures are "
             "noisy, and the ratios are the thing to read.", "", *rows, "",
             "Speech runs beside the decode pass (chunks of about 30 s to the Embedder's recognizer) and its wall "
-            "share is the recognizer's own time when it is slower than the pass: pocketsphinx runs at about real "
-            "time on these 2 cores. On-screen text reads a sampled frame only when it differs from the last one read "
+            "share is the recognizer's own time when it is slower than the pass: pocketsphinx ran at "
+            f"{args.seconds / max(stages['speech (pocketsphinx)'].get('speech', 0), 1e-9):.2f}x real time here. On-screen text reads a sampled frame only when it differs from the last one read "
             "in its scene and at least 2 s after it (the moving corner pattern makes every frame differ here, the "
             "worst case; a still slide is read once per scene).",
         ])

@@ -32,6 +32,7 @@ from videosearch_cli.output import (
     video_json,
 )
 from videosearch_cli.libraries import OneIndexerNeeded, add_library_commands
+from videosearch_cli.reindexing import add_reindex_command
 from videosearch_cli.searching import add_commands, resolve_next, time_cell
 
 # A reader that went away (`| head`): exit 1 quietly, as rich's Console does when its own
@@ -200,6 +201,8 @@ def cmd_stats(args) -> int:
                         ("model", stats.model_id or "(none yet)"), ("embedding size", stats.embedding_dim),
                         ("approximate index", "built" if stats.approximate_index else "none")):
         table.add_row(name, str(value))
+    if stats.staged_model_id:  # a reindex is building the next collection (videosearch reindex)
+        table.add_row("reindexing to", f"{stats.staged_model_id} ({stats.staged_video_count} videos so far)")
     console.print(table)
     return 0
 
@@ -254,6 +257,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_commands(commands)
     add_library_commands(commands, _paging)
+    add_reindex_command(commands)
 
     videos = commands.add_parser("videos", help="list, show or delete indexed videos").add_subparsers(dest="action", required=True)
     listing = videos.add_parser("list", help="indexed videos by id, a page at a time (--all for every page)")

@@ -93,7 +93,9 @@ def test_paths_with_brackets_print_as_they_are(cli, services):
 def test_stats_prints_a_table_and_json(cli, twins):
     stats = json.loads(cli("stats", "--json").out)
     assert isinstance(stats["video_count"], int) and stats["video_count"] >= 2
-    assert set(stats) == {"video_count", "scene_count", "moment_count", "model_id", "embedding_dim", "approximate_index"}
+    assert set(stats) == {"video_count", "scene_count", "moment_count", "model_id", "embedding_dim", "approximate_index",
+                          "staged_model_id", "staged_video_count"}
+    assert stats["staged_model_id"] == "" and "reindexing" not in cli("stats").out
     table = cli("stats").out
     assert "videos" in table and str(stats["video_count"]) in table and "{" not in table
 
@@ -150,3 +152,15 @@ def test_no_wait_prints_the_queued_jobs_in_the_same_shape(cli, services):
     with IndexerClient(services.indexer) as indexer:
         *_, last = indexer.watch(job["job_id"])
     assert last.state is JobState.SUCCEEDED
+
+
+def test_index_prints_text_spans_and_warnings_of_the_words(cli, services):
+    path = make_video(services.videos / "words" / "talk.mp4", seed=14)
+    path.with_suffix(".srt").write_text("1\n00:00:00,100 --> 00:00:00,900\nthe quarterly budget\n\n"
+                                        "2\n00:09:00,000 --> 00:09:01,000\nlong after the end\n")
+    result = cli("index", str(path))
+    assert result.code == 0, result.err
+    assert "1 text spans" in result.out
+    assert "warning" in result.out and "outside the video" in result.out
+    listed = json.loads(cli("index", str(path), "--json", "--force", "--no-subtitles").out)["jobs"][0]
+    assert listed["text_spans_found"] == 0 and listed["warnings"] == [] and listed["options"]["subtitles"] is False

@@ -8,8 +8,8 @@ import json
 
 import pytest
 from videosearch.demo.talking import CJK_FONT, SIGN_EN, SIGN_ZH, generate_talking_videos, where_answered
-from videosearch.indexer.client import IndexerClient, SubmitOptions
-from videosearch.searcher.client import SearcherClient
+from videosearch.client.indexer import IndexerClient, SubmitOptions
+from videosearch.client.searcher import SearcherClient
 from videosearch.searcher.types import SearchParams
 
 from tests.system.conftest import live_services  # noqa: F401  (the fixture)

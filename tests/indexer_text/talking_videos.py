@@ -50,11 +50,12 @@ def cjk_font() -> Path:
 
 
 def make_video(path: Path, seconds: float, *, drawn: str = "", audio: Path | None = None, silent_audio: bool = False,
-               subtitles: tuple[tuple[Path, str, str], ...] = (), size: str = "320x240", font: Path | None = None) -> Path:
-    """A ``seconds`` long H.264 video of a grey picture (with ``drawn`` written on it), with
+               subtitles: tuple[tuple[Path, str, str], ...] = (), size: str = "320x240", font: Path | None = None,
+               audio_language: str = "", color: str = "gray") -> Path:
+    """A ``seconds`` long H.264 video of a plain ``color`` picture (with ``drawn`` written on it), with
     ``audio`` (a WAV, padded with silence) or a silent track, and subtitle streams muxed from
     (file, codec, ISO 639-2 language) triples."""
-    inputs = ["-f", "lavfi", "-i", f"color=c=gray:size={size}:rate=10:duration={seconds}"]
+    inputs = ["-f", "lavfi", "-i", f"color=c={color}:size={size}:rate=10:duration={seconds}"]
     maps = ["-map", "0:v"]
     codecs = ["-c:v", "libx264", "-pix_fmt", "yuv420p"]
     if drawn:
@@ -68,6 +69,8 @@ def make_video(path: Path, seconds: float, *, drawn: str = "", audio: Path | Non
         inputs += source
         maps += ["-map", "1:a"]
         codecs += ["-c:a", "aac", "-af", "apad", "-t", str(seconds)]
+        if audio_language:
+            codecs += ["-metadata:s:a:0", f"language={audio_language}"]
     for i, (file, codec, language) in enumerate(subtitles):
         maps += ["-map", f"{inputs.count('-i')}:s"]
         inputs += ["-i", str(file)]

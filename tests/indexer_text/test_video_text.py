@@ -29,7 +29,7 @@ class PocketsphinxTranscriber:
 
     def transcribe_audio(self, pcm, language="", timeout=None):
         self.seconds_sent += len(pcm) / 16000
-        return [(s.start_seconds, s.end_seconds, s.text, s.language) for s in self.recognizer.transcribe(pcm)]
+        return [(s.start_seconds, s.end_seconds, s.text, s.language) for s in self.recognizer.transcribe(pcm, language)]
 
 
 def read_words(path, choice=TextChoice(), *, library="pyav", limits=MediaLimits(), transcriber=None, recognizer=None):
@@ -151,6 +151,13 @@ def test_speech_is_transcribed_with_times(tmp_path, transcriber):
     assert "quarterly" in words  # pocketsphinx's shipped model hears this word of espeak-ng's sentence
     assert 0 <= spans[0].start_seconds < spans[-1].end_seconds <= 6
     assert warnings == []
+
+
+def test_the_audio_track_language_is_the_recognizers_hint(tmp_path, transcriber):
+    audio = speak(tmp_path / "talk.wav", "we will discuss the quarterly budget at the meeting")
+    video = make_video(tmp_path / "talk.mkv", 5, audio=audio, audio_language="chi")
+    spans, warnings = read_words(video, TextChoice(speech=True), transcriber=transcriber)
+    assert spans == [] and warnings == []  # an English-only recognizer hears nothing in a track marked Chinese
 
 
 def test_speech_is_not_transcribed_where_subtitles_exist(tmp_path, transcriber, srt):

@@ -54,6 +54,14 @@ class IndexerClient(ServiceClient):
         )
         return job_from_proto(self._call(self._stub.SubmitIndexJob, request).job)
 
+    def reindex(self, embedder_address: str, model_id: str = "", options: SubmitOptions = SubmitOptions()) -> Job:
+        """Queues a reindex of every stored video with the model the Embedder at ``embedder_address``
+        serves (``model_id``: the one expected there); the Searcher switches when it is done."""
+        request = indexer_pb2.ReindexCollectionRequest(
+            embedder_address=embedder_address, model_id=model_id,
+            options=indexer_pb2.IndexOptions(**dataclasses.asdict(options)))
+        return job_from_proto(self._call(self._stub.ReindexCollection, request).job)
+
     def get(self, job_id: str) -> Job:
         return job_from_proto(self._call(self._stub.GetIndexJob, indexer_pb2.GetIndexJobRequest(job_id=job_id)).job)
 
@@ -191,6 +199,10 @@ def job_from_proto(message: indexer_pb2.IndexJob) -> Job:
         stage_seconds=dict(message.stage_seconds),
         warnings=tuple(message.warnings),
         text_spans_found=message.text_spans_found,
+        reindex_embedder_address=message.reindex_embedder_address,
+        reindex_model_id=message.reindex_model_id,
+        videos_done=message.videos_done,
+        videos_total=message.videos_total,
         create_time=message.create_time.ToDatetime(tzinfo=dt.timezone.utc),
         update_time=message.update_time.ToDatetime(tzinfo=dt.timezone.utc),
     )

@@ -40,7 +40,7 @@ class SearcherClient(ServiceClient):
 
     def upsert_video(
         self, video: VideoRecord, scenes: list[SceneRecord], embeddings: np.ndarray,
-        moments: list[MomentRecord] | None = None, extras: VideoExtras = VideoExtras(),
+        moments: list[MomentRecord] | None = None, extras: VideoExtras = VideoExtras(), *, staged: bool = False,
     ) -> tuple[VideoRecord, bool]:
         """Stores a video with L2-normalized embeddings, one row per moment (without
         ``moments``: one per scene), and ``extras`` (sampled frames' embeddings, scene
@@ -51,6 +51,7 @@ class SearcherClient(ServiceClient):
             embeddings=to_tensor(np.asarray(embeddings, dtype=np.float32)),
             moments=[wire.moment_to_proto(m, video.fps) for m in moments or ()],
             **wire.extras_to_proto_fields(extras),
+            staged=staged,
         )
         response = self._call(self._stub.UpsertVideo, request)
         return wire.video_from_proto(response.video), response.replaced
@@ -130,4 +131,18 @@ class SearcherClient(ServiceClient):
 
     def stats(self) -> SearcherStats:
         r = self._call(self._stub.GetStats, searcher_pb2.GetStatsRequest())
-        return SearcherStats(r.video_count, r.scene_count, r.model_id, r.embedding_dim, r.approximate_index, r.moment_count)
+        return SearcherStats(r.video_count, r.scene_count, r.model_id, r.embedding_dim, r.approximate_index, r.moment_count,
+                             staged_model_id=r.staged_model_id, staged_video_count=r.staged_video_count)
+
+    # -- switching models (reindex) ------------------------------------------------
+    def stage_collection(self, model_id: str, embedder_address: str) -> None:
+        """Starts a fresh collection for ``model_id`` beside the serving one (UpsertVideo(staged=True) fills it)."""
+        self._call(self._stub.StageCollection, searcher_pb2.StageCollectionRequest(
+            model_id=model_id, embedder_address=embedder_address))
+
+    def switch_collection(self, model_id: str) -> None:
+        """Makes the staged collection of ``model_id`` serve (atomically) and deletes the old one."""
+        self._call(self._stub.SwitchCollection, searcher_pb2.SwitchCollectionRequest(model_id=model_id))
+
+    def drop_staged_collection(self, model_id: str) -> None:
+        self._call(self._stub.DropStagedCollection, searcher_pb2.DropStagedCollectionRequest(model_id=model_id))

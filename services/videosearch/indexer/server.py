@@ -21,6 +21,7 @@ from videosearch.indexer.library.upkeep import LibraryUpkeep
 from videosearch.indexer.metrics import IndexerMetrics
 from videosearch.indexer.paths import AllowedRoots
 from videosearch.indexer.jobs.pipeline import IndexPipeline
+from videosearch.indexer.jobs.reindex import Reindexer
 from videosearch.indexer.text.on_screen import make_text_recognizer
 from videosearch.indexer.servicer import IndexerServicer
 from videosearch.indexer.settings import (
@@ -55,15 +56,10 @@ class IndexerApp(ServiceApp[IndexerSettings]):
         self.embedder = EmbedderClient(settings.embedder_address, timeout=settings.rpc_timeout_s, security=security)
         self.searcher = SearcherClient(settings.searcher_address, timeout=settings.rpc_timeout_s, security=security)
         roots = AllowedRoots(settings.allowed_roots, allow_hard_links=settings.allow_hard_links)
-        self.pipeline = IndexPipeline(
-            self.embedder, self.searcher, embed_requests_in_flight=settings.embed_requests_in_flight,
-            moments=moment_settings(settings).validate(), limits=media_limits(settings),
-            retry=RetryPolicy(total_s=settings.dependency_retry_s), roots=roots,
-            decoder=decoder_settings(settings), reuse_max_difference=reuse_max_difference(settings),
-            transcriber=self.embedder, text_recognizer=make_text_recognizer(threads=settings.ocr_threads),
-            speech_timeout_s=settings.speech_timeout_s,
-            nice=settings.job_nice,
-        )
+        self.settings, self._roots = settings, roots  # _pipeline needs them before ServiceApp sets settings
+        self.pipeline = self._pipeline(self.embedder, self.searcher)
+        self.reindexer = Reindexer(self.searcher, roots, self._pipeline, lambda address: EmbedderClient(
+            address, timeout=settings.rpc_timeout_s, security=security))
         self.job_metrics: IndexerMetrics | None = None  # set by start, with the metrics registry
         self.jobs = JobManager(
             self._run_job,
@@ -91,8 +87,25 @@ class IndexerApp(ServiceApp[IndexerSettings]):
             raise
         return self
 
+    def _pipeline(self, embedder: EmbedderClient, store) -> IndexPipeline:
+        """The indexing pipeline with ``embedder`` writing to ``store`` (the Searcher, or a reindex's
+        staged collection); speech is always transcribed by the configured Embedder's host."""
+        settings, roots = self.settings, self._roots
+        return IndexPipeline(
+            embedder, store, embed_requests_in_flight=settings.embed_requests_in_flight,
+            moments=moment_settings(settings).validate(), limits=media_limits(settings),
+            retry=RetryPolicy(total_s=settings.dependency_retry_s), roots=roots,
+            decoder=decoder_settings(settings), reuse_max_difference=reuse_max_difference(settings),
+            transcriber=self.embedder, text_recognizer=make_text_recognizer(threads=settings.ocr_threads),
+            speech_timeout_s=settings.speech_timeout_s,
+            nice=settings.job_nice,
+        )
+
     def _run_job(self, job: Job, handle: JobHandle) -> None:
         try:
+            if job.reindex_embedder_address:
+                self.reindexer(job, handle)
+                return
             self.pipeline(job, handle)
             self._forget_replaced(self.jobs.get(job.job_id))
         finally:

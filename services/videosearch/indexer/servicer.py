@@ -37,6 +37,13 @@ class IndexerServicer(indexer_pb2_grpc.IndexerServiceServicer):
         path = self._roots.resolve(request.path)
         return indexer_pb2.SubmitIndexJobResponse(job=job_to_proto(self._upkeep.submit(path, options)))
 
+    def ReindexCollection(self, request, context):
+        if not request.embedder_address:
+            raise InvalidArgument("embedder_address is empty; give the host:port of an Embedder serving the new model")
+        options = options_from_proto(request.options, self._default_options)
+        job = self._jobs.submit_reindex(request.embedder_address, request.model_id, options)
+        return indexer_pb2.ReindexCollectionResponse(job=job_to_proto(job))
+
     async def WatchIndexJob(self, request, context):
         # Async: an open stream waits on the server's event loop, not on a thread.
         async for job in self._jobs.watch_async(request.job_id):

@@ -144,6 +144,11 @@ class Job:
     error_reason: ErrorReason = ErrorReason.NONE
     warnings: tuple[str, ...] = ()  # what of the video's words could not be read (the video was indexed)
     text_spans_found: int = 0
+    # A reindex job (videosearch.indexer.jobs.reindex) names the new model's Embedder; "" for one file.
+    reindex_embedder_address: str = ""
+    reindex_model_id: str = ""  # what the caller expects there, then what the Embedder said it serves
+    videos_done: int = 0
+    videos_total: int = 0
     stage_seconds: dict[str, float] = dataclasses.field(default_factory=dict)
     create_time: dt.datetime = dataclasses.field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
     update_time: dt.datetime = dataclasses.field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))

@@ -82,6 +82,10 @@ def job_to_proto(job: Job) -> indexer_pb2.IndexJob:
         stage_seconds=job.stage_seconds,
         warnings=list(job.warnings),
         text_spans_found=job.text_spans_found,
+        reindex_embedder_address=job.reindex_embedder_address,
+        reindex_model_id=job.reindex_model_id,
+        videos_done=job.videos_done,
+        videos_total=job.videos_total,
         options=options_to_proto(job.options),
     )
     message.create_time.FromDatetime(job.create_time)

@@ -11,6 +11,7 @@ import sys
 
 from videosearch.common.errors import FailedPrecondition
 from videosearch.common.service import EXIT_STARTUP_FAILED, ServiceApp
+from videosearch.searcher.collections import Collections, serving_settings
 from videosearch.searcher.metrics import SearcherMetrics
 from videosearch.searcher.ranking.quantized import PRECISIONS
 from videosearch.searcher.service import Searcher, QueryEmbedder
@@ -47,21 +48,41 @@ class SearcherServer(ServiceApp[SearcherSettings]):
 
     def open(self, text_embedder: QueryEmbedder | None = None) -> Searcher:
         s = self.settings
-        if text_embedder is None and s.embedder_address:
-            from videosearch.searcher.query_embedder import RemoteQueryEmbedder, text_queries_waiting
-
-            # The bound protects the server's threads (a stalled Embedder must leave vector search and
-            # health some): half of them may wait on the Embedder, not a fixed 8 that refused text
-            # queries from 32 clients on a healthy but busy Embedder.
-            text_embedder = RemoteQueryEmbedder(s.embedder_address, timeout=s.embedder_timeout,
-                                               max_in_flight=text_queries_waiting(s.server_threads),
-                                               security=s.client_security())
+        # After a reindex switched models, collection.json names the serving collection and its Embedder.
+        serving = serving_settings(s) if s.backend == "embedded" else s
+        if text_embedder is None and serving.embedder_address:
+            text_embedder = self._remote_embedder(serving.embedder_address)
         self.text_embedder = text_embedder
-        self.searcher = Searcher.open(s, text_embedder)
+        self.searcher = Searcher.open(serving, text_embedder)
         self.servicer.attach(self.searcher, SearcherMetrics(self.searcher, self.metrics) if self.metrics else None)
+        self.servicer.collections = Collections(s, self.searcher, self._open_staged, self._switched)
         return self.searcher
 
+    def _remote_embedder(self, address: str) -> QueryEmbedder:
+        from videosearch.searcher.query_embedder import RemoteQueryEmbedder, text_queries_waiting
+
+        # The bound protects the server's threads (a stalled Embedder must leave vector search and
+        # health some): half of them may wait on the Embedder, not a fixed 8 that refused text
+        # queries from 32 clients on a healthy but busy Embedder.
+        s = self.settings
+        return RemoteQueryEmbedder(address, timeout=s.embedder_timeout, max_in_flight=text_queries_waiting(s.server_threads),
+                                  security=s.client_security())
+
+    def _open_staged(self, settings: SearcherSettings, embedder_address: str) -> Searcher:
+        """A staged collection's Searcher: its own store, and the new model's Embedder for text queries."""
+        return Searcher.open(settings, self._remote_embedder(embedder_address))
+
+    def _switched(self, searcher: Searcher) -> None:
+        """A reindex switched collections: serve the new one (its text embedder comes with it)."""
+        self.searcher, self.text_embedder = searcher, searcher.text_embedder
+        metrics = self.servicer.metrics
+        if metrics is not None:
+            metrics.follow(searcher)
+        self.servicer.attach(searcher, metrics)
+
     def close(self) -> None:
+        if self.servicer.collections is not None:
+            self.servicer.collections.close()
         if self.searcher is not None:
             self.searcher.close()
         close = getattr(self.text_embedder, "close", None)

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from videosearch.common.errors import InvalidArgument, Unavailable
+from videosearch.common.errors import FailedPrecondition, InvalidArgument, NotFound, Unavailable
 from videosearch.common.tensors import FLOATS, from_tensor, to_tensor
 from videosearch.searcher import wire
+from videosearch.searcher.collections import Collections
 from videosearch.searcher.metrics import SearcherMetrics
 from videosearch.searcher.service import Searcher
 from videosearch.v1 import searcher_pb2, searcher_pb2_grpc
@@ -17,10 +18,15 @@ class SearcherServicer(searcher_pb2_grpc.SearcherServiceServicer):
     def __init__(self, searcher: Searcher | None = None) -> None:
         self._searcher = searcher
         self._metrics: SearcherMetrics | None = None
+        self.collections: Collections | None = None  # the serving and the staged collection (reindex)
 
     def attach(self, searcher: Searcher, metrics: SearcherMetrics | None = None) -> None:
         """Called once the store has loaded; until then every RPC answers UNAVAILABLE."""
         self._searcher, self._metrics = searcher, metrics
+
+    @property
+    def metrics(self) -> SearcherMetrics | None:
+        return self._metrics
 
     @property
     def searcher(self) -> Searcher:
@@ -38,6 +44,8 @@ class SearcherServicer(searcher_pb2_grpc.SearcherServiceServicer):
         scenes = [wire.scene_from_proto(s) for s in request.scenes]
         embeddings = from_tensor(request.embeddings, name="embeddings", allowed=FLOATS)
         moments = [wire.moment_from_proto(m) for m in request.moments] or None
+        if request.staged:
+            searcher = self._collections().staged(video.model_id)
         stored, replaced = searcher.upsert_video(video, scenes, embeddings, moments, wire.extras_from_proto(request))
         return searcher_pb2.UpsertVideoResponse(video=wire.video_to_proto(stored), replaced=replaced)
 
@@ -101,9 +109,32 @@ class SearcherServicer(searcher_pb2_grpc.SearcherServiceServicer):
         video = self.searcher.update_locations(request.video_id, locations)
         return searcher_pb2.UpdateVideoLocationsResponse(video=wire.video_to_proto(video))
 
+    def StageCollection(self, request, context):
+        self._collections().stage(request.model_id, request.embedder_address)
+        return searcher_pb2.StageCollectionResponse()
+
+    def SwitchCollection(self, request, context):
+        self._collections().switch(request.model_id)
+        return searcher_pb2.SwitchCollectionResponse(stats=self.GetStats(request, context))
+
+    def DropStagedCollection(self, request, context):
+        if not self._collections().drop(request.model_id):
+            raise NotFound(f"no collection is staged for model {request.model_id!r}; nothing to drop")
+        return searcher_pb2.DropStagedCollectionResponse()
+
+    def _collections(self) -> Collections:
+        self.searcher  # noqa: B018 - UNAVAILABLE while loading
+        if self.collections is None:
+            raise FailedPrecondition("this Searcher cannot stage collections (it runs without a data dir of its own)")
+        return self.collections
+
     def GetStats(self, request, context):
         stats = self.searcher.stats()
+        staged_model = self.collections.staged_model_id if self.collections is not None else ""
+        staged_videos = self.collections.staged(staged_model).stats().video_count if staged_model else 0
         return searcher_pb2.GetStatsResponse(
+            staged_model_id=staged_model,
+            staged_video_count=staged_videos,
             video_count=stats.video_count,
             scene_count=stats.scene_count,
             model_id=stats.model_id,

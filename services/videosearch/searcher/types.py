@@ -328,3 +328,5 @@ class SearcherStats:
     embedding_dim: int
     approximate_index: bool
     moment_count: int = 0
+    staged_model_id: str = ""  # the model a reindex is building a collection for ("" when none)
+    staged_video_count: int = 0

@@ -105,7 +105,7 @@ class IndexOptions(_message.Message):
     def __init__(self, detector_threshold: _Optional[float] = ..., min_scene_frames: _Optional[int] = ..., frames_per_scene: _Optional[int] = ..., force: _Optional[bool] = ..., seconds_per_sample: _Optional[float] = ..., min_frames_per_scene: _Optional[int] = ..., max_frames_per_scene: _Optional[int] = ..., detector: _Optional[str] = ..., subtitles: _Optional[bool] = ..., speech: _Optional[bool] = ..., on_screen_text: _Optional[bool] = ...) -> None: ...
 
 class IndexJob(_message.Message):
-    __slots__ = ("job_id", "path", "state", "stage", "percent", "frames_decoded", "frames_total", "scenes_found", "frames_embedded", "frames_to_embed", "video_id", "error", "error_reason", "create_time", "update_time", "options", "skipped", "stage_seconds", "moments_found", "unchanged", "warnings", "text_spans_found")
+    __slots__ = ("job_id", "path", "state", "stage", "percent", "frames_decoded", "frames_total", "scenes_found", "frames_embedded", "frames_to_embed", "video_id", "error", "error_reason", "create_time", "update_time", "options", "skipped", "stage_seconds", "moments_found", "unchanged", "warnings", "text_spans_found", "reindex_embedder_address", "reindex_model_id", "videos_done", "videos_total")
     class StageSecondsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -135,6 +135,10 @@ class IndexJob(_message.Message):
     UNCHANGED_FIELD_NUMBER: _ClassVar[int]
     WARNINGS_FIELD_NUMBER: _ClassVar[int]
     TEXT_SPANS_FOUND_FIELD_NUMBER: _ClassVar[int]
+    REINDEX_EMBEDDER_ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    REINDEX_MODEL_ID_FIELD_NUMBER: _ClassVar[int]
+    VIDEOS_DONE_FIELD_NUMBER: _ClassVar[int]
+    VIDEOS_TOTAL_FIELD_NUMBER: _ClassVar[int]
     job_id: str
     path: str
     state: JobState
@@ -157,7 +161,27 @@ class IndexJob(_message.Message):
     unchanged: bool
     warnings: _containers.RepeatedScalarFieldContainer[str]
     text_spans_found: int
-    def __init__(self, job_id: _Optional[str] = ..., path: _Optional[str] = ..., state: _Optional[_Union[JobState, str]] = ..., stage: _Optional[_Union[JobStage, str]] = ..., percent: _Optional[float] = ..., frames_decoded: _Optional[int] = ..., frames_total: _Optional[int] = ..., scenes_found: _Optional[int] = ..., frames_embedded: _Optional[int] = ..., frames_to_embed: _Optional[int] = ..., video_id: _Optional[str] = ..., error: _Optional[str] = ..., error_reason: _Optional[_Union[JobErrorReason, str]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., options: _Optional[_Union[IndexOptions, _Mapping]] = ..., skipped: _Optional[bool] = ..., stage_seconds: _Optional[_Mapping[str, float]] = ..., moments_found: _Optional[int] = ..., unchanged: _Optional[bool] = ..., warnings: _Optional[_Iterable[str]] = ..., text_spans_found: _Optional[int] = ...) -> None: ...
+    reindex_embedder_address: str
+    reindex_model_id: str
+    videos_done: int
+    videos_total: int
+    def __init__(self, job_id: _Optional[str] = ..., path: _Optional[str] = ..., state: _Optional[_Union[JobState, str]] = ..., stage: _Optional[_Union[JobStage, str]] = ..., percent: _Optional[float] = ..., frames_decoded: _Optional[int] = ..., frames_total: _Optional[int] = ..., scenes_found: _Optional[int] = ..., frames_embedded: _Optional[int] = ..., frames_to_embed: _Optional[int] = ..., video_id: _Optional[str] = ..., error: _Optional[str] = ..., error_reason: _Optional[_Union[JobErrorReason, str]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., options: _Optional[_Union[IndexOptions, _Mapping]] = ..., skipped: _Optional[bool] = ..., stage_seconds: _Optional[_Mapping[str, float]] = ..., moments_found: _Optional[int] = ..., unchanged: _Optional[bool] = ..., warnings: _Optional[_Iterable[str]] = ..., text_spans_found: _Optional[int] = ..., reindex_embedder_address: _Optional[str] = ..., reindex_model_id: _Optional[str] = ..., videos_done: _Optional[int] = ..., videos_total: _Optional[int] = ...) -> None: ...
+
+class ReindexCollectionRequest(_message.Message):
+    __slots__ = ("embedder_address", "model_id", "options")
+    EMBEDDER_ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    MODEL_ID_FIELD_NUMBER: _ClassVar[int]
+    OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    embedder_address: str
+    model_id: str
+    options: IndexOptions
+    def __init__(self, embedder_address: _Optional[str] = ..., model_id: _Optional[str] = ..., options: _Optional[_Union[IndexOptions, _Mapping]] = ...) -> None: ...
+
+class ReindexCollectionResponse(_message.Message):
+    __slots__ = ("job",)
+    JOB_FIELD_NUMBER: _ClassVar[int]
+    job: IndexJob
+    def __init__(self, job: _Optional[_Union[IndexJob, _Mapping]] = ...) -> None: ...
 
 class SubmitIndexJobRequest(_message.Message):
     __slots__ = ("path", "options")

@@ -61,6 +61,11 @@ class IndexerServiceStub:
                 request_serializer=videosearch_dot_v1_dot_indexer__pb2.CancelIndexJobRequest.SerializeToString,
                 response_deserializer=videosearch_dot_v1_dot_indexer__pb2.CancelIndexJobResponse.FromString,
                 _registered_method=True)
+        self.ReindexCollection = channel.unary_unary(
+                '/videosearch.v1.IndexerService/ReindexCollection',
+                request_serializer=videosearch_dot_v1_dot_indexer__pb2.ReindexCollectionRequest.SerializeToString,
+                response_deserializer=videosearch_dot_v1_dot_indexer__pb2.ReindexCollectionResponse.FromString,
+                _registered_method=True)
         self.PruneLocations = channel.unary_unary(
                 '/videosearch.v1.IndexerService/PruneLocations',
                 request_serializer=videosearch_dot_v1_dot_indexer__pb2.PruneLocationsRequest.SerializeToString,
@@ -138,6 +143,18 @@ class IndexerServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ReindexCollection(self, request, context):
+        """Builds a collection for the model another Embedder serves from the stored videos'
+        files, in the background, as a job (watch, get, list and cancel it like any): searches
+        keep using the current collection, and when every video is done the job switches the
+        Searcher to the new one in one atomic step. A failure or a cancel leaves the current
+        collection serving. Returns INVALID_ARGUMENT for an empty Embedder address,
+        RESOURCE_EXHAUSTED when the job queue is full.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def PruneLocations(self, request, context):
         """Checks every stored location under a folder on the Indexer's machine: marks the
         files that are gone as missing (and ones back as they were as present) and
@@ -209,6 +226,11 @@ def add_IndexerServiceServicer_to_server(servicer, server):
                     servicer.CancelIndexJob,
                     request_deserializer=videosearch_dot_v1_dot_indexer__pb2.CancelIndexJobRequest.FromString,
                     response_serializer=videosearch_dot_v1_dot_indexer__pb2.CancelIndexJobResponse.SerializeToString,
+            ),
+            'ReindexCollection': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReindexCollection,
+                    request_deserializer=videosearch_dot_v1_dot_indexer__pb2.ReindexCollectionRequest.FromString,
+                    response_serializer=videosearch_dot_v1_dot_indexer__pb2.ReindexCollectionResponse.SerializeToString,
             ),
             'PruneLocations': grpc.unary_unary_rpc_method_handler(
                     servicer.PruneLocations,
@@ -368,6 +390,33 @@ class IndexerService:
             '/videosearch.v1.IndexerService/CancelIndexJob',
             videosearch_dot_v1_dot_indexer__pb2.CancelIndexJobRequest.SerializeToString,
             videosearch_dot_v1_dot_indexer__pb2.CancelIndexJobResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReindexCollection(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/videosearch.v1.IndexerService/ReindexCollection',
+            videosearch_dot_v1_dot_indexer__pb2.ReindexCollectionRequest.SerializeToString,
+            videosearch_dot_v1_dot_indexer__pb2.ReindexCollectionResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -66,7 +66,7 @@ class Thumbnail(_message.Message):
     def __init__(self, image_jpeg: _Optional[bytes] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., frame: _Optional[int] = ..., seconds: _Optional[float] = ...) -> None: ...
 
 class UpsertVideoRequest(_message.Message):
-    __slots__ = ("video", "scenes", "embeddings", "moments", "sampled_frames", "frame_embeddings", "scene_thumbnails", "text_spans")
+    __slots__ = ("video", "scenes", "embeddings", "moments", "sampled_frames", "frame_embeddings", "scene_thumbnails", "text_spans", "staged")
     VIDEO_FIELD_NUMBER: _ClassVar[int]
     SCENES_FIELD_NUMBER: _ClassVar[int]
     EMBEDDINGS_FIELD_NUMBER: _ClassVar[int]
@@ -75,6 +75,7 @@ class UpsertVideoRequest(_message.Message):
     FRAME_EMBEDDINGS_FIELD_NUMBER: _ClassVar[int]
     SCENE_THUMBNAILS_FIELD_NUMBER: _ClassVar[int]
     TEXT_SPANS_FIELD_NUMBER: _ClassVar[int]
+    STAGED_FIELD_NUMBER: _ClassVar[int]
     video: _video_pb2.Video
     scenes: _containers.RepeatedCompositeFieldContainer[_video_pb2.Scene]
     embeddings: _tensor_pb2.Tensor
@@ -83,7 +84,42 @@ class UpsertVideoRequest(_message.Message):
     frame_embeddings: _tensor_pb2.Tensor
     scene_thumbnails: _containers.RepeatedCompositeFieldContainer[Thumbnail]
     text_spans: _containers.RepeatedCompositeFieldContainer[_video_pb2.TextSpan]
-    def __init__(self, video: _Optional[_Union[_video_pb2.Video, _Mapping]] = ..., scenes: _Optional[_Iterable[_Union[_video_pb2.Scene, _Mapping]]] = ..., embeddings: _Optional[_Union[_tensor_pb2.Tensor, _Mapping]] = ..., moments: _Optional[_Iterable[_Union[_video_pb2.Moment, _Mapping]]] = ..., sampled_frames: _Optional[_Iterable[_Union[SampledFrame, _Mapping]]] = ..., frame_embeddings: _Optional[_Union[_tensor_pb2.Tensor, _Mapping]] = ..., scene_thumbnails: _Optional[_Iterable[_Union[Thumbnail, _Mapping]]] = ..., text_spans: _Optional[_Iterable[_Union[_video_pb2.TextSpan, _Mapping]]] = ...) -> None: ...
+    staged: bool
+    def __init__(self, video: _Optional[_Union[_video_pb2.Video, _Mapping]] = ..., scenes: _Optional[_Iterable[_Union[_video_pb2.Scene, _Mapping]]] = ..., embeddings: _Optional[_Union[_tensor_pb2.Tensor, _Mapping]] = ..., moments: _Optional[_Iterable[_Union[_video_pb2.Moment, _Mapping]]] = ..., sampled_frames: _Optional[_Iterable[_Union[SampledFrame, _Mapping]]] = ..., frame_embeddings: _Optional[_Union[_tensor_pb2.Tensor, _Mapping]] = ..., scene_thumbnails: _Optional[_Iterable[_Union[Thumbnail, _Mapping]]] = ..., text_spans: _Optional[_Iterable[_Union[_video_pb2.TextSpan, _Mapping]]] = ..., staged: _Optional[bool] = ...) -> None: ...
+
+class StageCollectionRequest(_message.Message):
+    __slots__ = ("model_id", "embedder_address")
+    MODEL_ID_FIELD_NUMBER: _ClassVar[int]
+    EMBEDDER_ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    model_id: str
+    embedder_address: str
+    def __init__(self, model_id: _Optional[str] = ..., embedder_address: _Optional[str] = ...) -> None: ...
+
+class StageCollectionResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class SwitchCollectionRequest(_message.Message):
+    __slots__ = ("model_id",)
+    MODEL_ID_FIELD_NUMBER: _ClassVar[int]
+    model_id: str
+    def __init__(self, model_id: _Optional[str] = ...) -> None: ...
+
+class SwitchCollectionResponse(_message.Message):
+    __slots__ = ("stats",)
+    STATS_FIELD_NUMBER: _ClassVar[int]
+    stats: GetStatsResponse
+    def __init__(self, stats: _Optional[_Union[GetStatsResponse, _Mapping]] = ...) -> None: ...
+
+class DropStagedCollectionRequest(_message.Message):
+    __slots__ = ("model_id",)
+    MODEL_ID_FIELD_NUMBER: _ClassVar[int]
+    model_id: str
+    def __init__(self, model_id: _Optional[str] = ...) -> None: ...
+
+class DropStagedCollectionResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
 
 class UpsertVideoResponse(_message.Message):
     __slots__ = ("video", "replaced")
@@ -360,20 +396,24 @@ class GetStatsRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class GetStatsResponse(_message.Message):
-    __slots__ = ("video_count", "scene_count", "moment_count", "model_id", "embedding_dim", "approximate_index")
+    __slots__ = ("video_count", "scene_count", "moment_count", "model_id", "embedding_dim", "approximate_index", "staged_model_id", "staged_video_count")
     VIDEO_COUNT_FIELD_NUMBER: _ClassVar[int]
     SCENE_COUNT_FIELD_NUMBER: _ClassVar[int]
     MOMENT_COUNT_FIELD_NUMBER: _ClassVar[int]
     MODEL_ID_FIELD_NUMBER: _ClassVar[int]
     EMBEDDING_DIM_FIELD_NUMBER: _ClassVar[int]
     APPROXIMATE_INDEX_FIELD_NUMBER: _ClassVar[int]
+    STAGED_MODEL_ID_FIELD_NUMBER: _ClassVar[int]
+    STAGED_VIDEO_COUNT_FIELD_NUMBER: _ClassVar[int]
     video_count: int
     scene_count: int
     moment_count: int
     model_id: str
     embedding_dim: int
     approximate_index: bool
-    def __init__(self, video_count: _Optional[int] = ..., scene_count: _Optional[int] = ..., moment_count: _Optional[int] = ..., model_id: _Optional[str] = ..., embedding_dim: _Optional[int] = ..., approximate_index: _Optional[bool] = ...) -> None: ...
+    staged_model_id: str
+    staged_video_count: int
+    def __init__(self, video_count: _Optional[int] = ..., scene_count: _Optional[int] = ..., moment_count: _Optional[int] = ..., model_id: _Optional[str] = ..., embedding_dim: _Optional[int] = ..., approximate_index: _Optional[bool] = ..., staged_model_id: _Optional[str] = ..., staged_video_count: _Optional[int] = ...) -> None: ...
 
 class UpdateVideoLocationsRequest(_message.Message):
     __slots__ = ("video_id", "locations")

@@ -76,6 +76,21 @@ class SearcherServiceStub:
                 request_serializer=videosearch_dot_v1_dot_searcher__pb2.UpdateVideoLocationsRequest.SerializeToString,
                 response_deserializer=videosearch_dot_v1_dot_searcher__pb2.UpdateVideoLocationsResponse.FromString,
                 _registered_method=True)
+        self.StageCollection = channel.unary_unary(
+                '/videosearch.v1.SearcherService/StageCollection',
+                request_serializer=videosearch_dot_v1_dot_searcher__pb2.StageCollectionRequest.SerializeToString,
+                response_deserializer=videosearch_dot_v1_dot_searcher__pb2.StageCollectionResponse.FromString,
+                _registered_method=True)
+        self.SwitchCollection = channel.unary_unary(
+                '/videosearch.v1.SearcherService/SwitchCollection',
+                request_serializer=videosearch_dot_v1_dot_searcher__pb2.SwitchCollectionRequest.SerializeToString,
+                response_deserializer=videosearch_dot_v1_dot_searcher__pb2.SwitchCollectionResponse.FromString,
+                _registered_method=True)
+        self.DropStagedCollection = channel.unary_unary(
+                '/videosearch.v1.SearcherService/DropStagedCollection',
+                request_serializer=videosearch_dot_v1_dot_searcher__pb2.DropStagedCollectionRequest.SerializeToString,
+                response_deserializer=videosearch_dot_v1_dot_searcher__pb2.DropStagedCollectionResponse.FromString,
+                _registered_method=True)
 
 
 class SearcherServiceServicer:
@@ -168,6 +183,35 @@ class SearcherServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def StageCollection(self, request, context):
+        """Starts a fresh staged collection for another model beside the serving one (for a
+        reindex, see IndexerService.ReindexCollection): UpsertVideo with `staged` fills it while
+        searches keep reading the serving collection, and SwitchCollection makes it serve. It
+        replaces an earlier staged collection. Returns INVALID_ARGUMENT for an empty model id or
+        Embedder address, FAILED_PRECONDITION with the Milvus backend.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SwitchCollection(self, request, context):
+        """Makes the staged collection the serving one in one atomic step (a crash before it leaves
+        the old collection serving, after it the new one), then closes and deletes the old one.
+        Text queries go to the Embedder named at StageCollection from then on. Returns
+        FAILED_PRECONDITION when no collection is staged for the model, or it is empty.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DropStagedCollection(self, request, context):
+        """Deletes the staged collection (a reindex that failed or was cancelled); the serving one
+        is untouched. Returns NOT_FOUND when no collection is staged for the model.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SearcherServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -210,6 +254,21 @@ def add_SearcherServiceServicer_to_server(servicer, server):
                     servicer.UpdateVideoLocations,
                     request_deserializer=videosearch_dot_v1_dot_searcher__pb2.UpdateVideoLocationsRequest.FromString,
                     response_serializer=videosearch_dot_v1_dot_searcher__pb2.UpdateVideoLocationsResponse.SerializeToString,
+            ),
+            'StageCollection': grpc.unary_unary_rpc_method_handler(
+                    servicer.StageCollection,
+                    request_deserializer=videosearch_dot_v1_dot_searcher__pb2.StageCollectionRequest.FromString,
+                    response_serializer=videosearch_dot_v1_dot_searcher__pb2.StageCollectionResponse.SerializeToString,
+            ),
+            'SwitchCollection': grpc.unary_unary_rpc_method_handler(
+                    servicer.SwitchCollection,
+                    request_deserializer=videosearch_dot_v1_dot_searcher__pb2.SwitchCollectionRequest.FromString,
+                    response_serializer=videosearch_dot_v1_dot_searcher__pb2.SwitchCollectionResponse.SerializeToString,
+            ),
+            'DropStagedCollection': grpc.unary_unary_rpc_method_handler(
+                    servicer.DropStagedCollection,
+                    request_deserializer=videosearch_dot_v1_dot_searcher__pb2.DropStagedCollectionRequest.FromString,
+                    response_serializer=videosearch_dot_v1_dot_searcher__pb2.DropStagedCollectionResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -430,6 +489,87 @@ class SearcherService:
             '/videosearch.v1.SearcherService/UpdateVideoLocations',
             videosearch_dot_v1_dot_searcher__pb2.UpdateVideoLocationsRequest.SerializeToString,
             videosearch_dot_v1_dot_searcher__pb2.UpdateVideoLocationsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StageCollection(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/videosearch.v1.SearcherService/StageCollection',
+            videosearch_dot_v1_dot_searcher__pb2.StageCollectionRequest.SerializeToString,
+            videosearch_dot_v1_dot_searcher__pb2.StageCollectionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SwitchCollection(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/videosearch.v1.SearcherService/SwitchCollection',
+            videosearch_dot_v1_dot_searcher__pb2.SwitchCollectionRequest.SerializeToString,
+            videosearch_dot_v1_dot_searcher__pb2.SwitchCollectionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DropStagedCollection(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/videosearch.v1.SearcherService/DropStagedCollection',
+            videosearch_dot_v1_dot_searcher__pb2.DropStagedCollectionRequest.SerializeToString,
+            videosearch_dot_v1_dot_searcher__pb2.DropStagedCollectionResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -108,7 +108,8 @@ class JobManager:
         for job in stored:
             if not job.state.finished:
                 job = dataclasses.replace(
-                    Job(job_id=job.job_id, path=job.path, options=job.options, create_time=job.create_time),
+                    Job(job_id=job.job_id, path=job.path, options=job.options, create_time=job.create_time,
+                        reindex_embedder_address=job.reindex_embedder_address, reindex_model_id=job.reindex_model_id),
                     version=job.version + 1)
                 self._store.put(job)
                 resumed.append(job.job_id)
@@ -124,7 +125,13 @@ class JobManager:
             log.info("took over %d jobs from the job store, %d of them queued again", len(stored), len(resumed))
 
     # -- submitting and running ------------------------------------------------
-    def submit(self, path: str, options: IndexOptions, *, unchanged_video: str = "") -> Job:
+    def submit_reindex(self, embedder_address: str, model_id: str, options: IndexOptions) -> Job:
+        """Queues a reindex job (see videosearch.indexer.jobs.reindex); its path says what it does."""
+        return self.submit(f"reindex for the model served at {embedder_address}", options,
+                           reindex=(embedder_address, model_id))
+
+    def submit(self, path: str, options: IndexOptions, *, unchanged_video: str = "",
+               reindex: tuple[str, str] | None = None) -> Job:
         """Queues a job for ``path``; with ``unchanged_video`` (the file is stored unchanged as
         that video, see library.upkeep) the job is recorded as succeeded at once instead."""
         with self._changed:
@@ -137,7 +144,8 @@ class JobManager:
                 raise ResourceExhausted(
                     f"{queued} jobs are already queued; wait for some to finish, or raise --max-queued-jobs"
                 )
-            job = Job(job_id=f"{next(self._sequence):06d}-{uuid.uuid4().hex[:8]}", path=path, options=options)
+            job = Job(job_id=f"{next(self._sequence):06d}-{uuid.uuid4().hex[:8]}", path=path, options=options,
+                      reindex_embedder_address=reindex[0] if reindex else "", reindex_model_id=reindex[1] if reindex else "")
             if self._store is not None:
                 # Accepted means it survives a crash: on disk before it is known (a full disk refuses it).
                 self._store.put(job, sync=True)

@@ -44,6 +44,8 @@ from scenedetect.scene_manager import compute_downscale_factor
 from videosearch.indexer.media.detector_settings import DetectorSettings
 from videosearch.indexer.media.video_file import VideoInfo
 
+_DEFAULTS = DetectorSettings()  # ContentDetector's threshold and the shortest scene, written once there
+
 class _Single:
     """One PySceneDetect detector on already downscaled BGR frames."""
 
@@ -130,7 +132,9 @@ class CutDetector:
     ``make_cut_detector(settings, info)`` builds any setting.
     """
 
-    def __init__(self, info: VideoInfo, *, threshold: float = 27.0, min_scene_len: int = 15) -> None:
+    def __init__(
+        self, info: VideoInfo, *, threshold: float = _DEFAULTS.threshold, min_scene_len: int = _DEFAULTS.min_scene_len
+    ) -> None:
         self._build(DetectorSettings("content", threshold=threshold, min_scene_len=min_scene_len), info)
 
     @classmethod

@@ -42,6 +42,8 @@ from videosearch.indexer.media.sampling import CandidateBuffer, SamplingPolicy, 
 from videosearch.indexer.media.timing import StageClock
 from videosearch.indexer.media.video_file import ProgressCallback, VideoInfo, open_video
 
+_DEFAULTS = DetectorSettings()  # ContentDetector's threshold and the shortest scene, written once there
+
 DEFAULT_MAX_CANDIDATES = 384
 """Candidate frames kept per open scene: 384 crops of 224x224 are 58 MB, and keep the sample
 positions exact for scenes up to 460 frames (K = 3); see videosearch.indexer.media.sampling."""
@@ -239,8 +241,8 @@ class SceneReader:
         path: str | os.PathLike,
         *,
         preprocessing: Preprocessing,
-        threshold: float = 27.0,
-        min_scene_len: int = 15,
+        threshold: float = _DEFAULTS.threshold,
+        min_scene_len: int = _DEFAULTS.min_scene_len,
         frames_per_scene: int | None = None,
         sampling: SamplingPolicy | None = None,
         detector: DetectorSettings | None = None,
@@ -397,7 +399,8 @@ def iter_scenes(path: str | os.PathLike, **options) -> SceneReader:
 
 
 def detect_cuts(
-    path: str | os.PathLike, *, threshold: float = 27.0, min_scene_len: int = 15, detector: DetectorSettings | None = None
+    path: str | os.PathLike, *, threshold: float = _DEFAULTS.threshold, min_scene_len: int = _DEFAULTS.min_scene_len,
+    detector: DetectorSettings | None = None
 ) -> list[int]:
     """Scene cuts only (frame numbers where a scene starts, 0 excluded), in one decode pass."""
     capture, info, frame = open_video(path)

@@ -110,6 +110,7 @@ class SideStreams:
         self._audio_failed = False
         self._offset = 0.0  # the video stream's start time: side stream times are made relative to it
         self.audio_seconds = 0.0
+        self.audio_language = ""  # the audio stream's language tag (BCP-47), "" when the container says none
         self._finished = False
 
     @property
@@ -136,6 +137,7 @@ class SideStreams:
             if container.streams.audio:
                 stream = container.streams.audio[0]
                 self._audio_index = stream.index
+                self.audio_language = language_tag(stream.language)
                 chosen.append(stream)
             else:
                 self._warnings.add("the video has no audio track: no speech to transcribe")

@@ -64,7 +64,9 @@ class VideoText:
         self._clock = clock
         self._should_stop = should_stop
         self._closed = threading.Event()
-        self._sidecars = find_sidecars(path, roots) if choice.subtitles else []
+        # Sidecars are read first (small files): whether they hold cues decides whether speech is needed.
+        self._sidecar_spans = [(path_, read_sidecar(path_, language, limits, self.warnings))
+                               for path_, language in (find_sidecars(path, roots) if choice.subtitles else [])]
         speech = choice.speech and transcriber is not None
         if choice.speech and transcriber is None:
             self.warnings.add("speech was asked for but this indexer has no embedder to transcribe with")
@@ -75,7 +77,7 @@ class VideoText:
         self._speech_failed = threading.Event()
         self._speech_spans: list[TextSpan] = []
         # Subtitles are exact where they exist: speech is transcribed for videos without them.
-        self._speech_wanted = speech and not self._sidecars
+        self._speech_wanted = speech and not any(spans for _, spans in self._sidecar_spans)
         self.side_streams = SideStreams(subtitles=choice.subtitles, audio_sink=self._on_audio if self._speech_wanted else None,
                                         warnings=self.warnings, max_audio_seconds=limits.max_speech_seconds,
                                         skip_audio_with_subtitles=True)
@@ -119,11 +121,20 @@ class VideoText:
             return []
         try:
             with self._clock.timing("speech"):
-                heard = self._transcriber.transcribe_audio(pcm, timeout=self._speech_timeout_s)
+                # The container's language for the track, when it names one, is the recognizer's hint
+                # (an English-only recognizer then hears nothing in Mandarin rather than nonsense).
+                heard = self._transcriber.transcribe_audio(pcm, self.side_streams.audio_language,
+                                                           timeout=self._speech_timeout_s)
         except VideoSearchError as exc:
             self._speech_failed.set()
             self.warnings.add(f"speech was not transcribed after {start_seconds:.0f} s: the embedder's speech "
                               f"recognizer answered {exc}")
+            return []
+        except Exception as exc:  # speech that cannot be had costs the video its transcript, not the job
+            log.warning("transcribing %s failed", self.path, exc_info=True)
+            self._speech_failed.set()
+            self.warnings.add(f"speech was not transcribed after {start_seconds:.0f} s ({type(exc).__name__}: {exc}); "
+                              "the indexer log has the details")
             return []
         return [TextSpan("said", start_seconds + start, start_seconds + end, text, language, "speech")
                 for start, end, text, language in heard]
@@ -172,9 +183,8 @@ class VideoText:
         limits = dict(max_spans=self._limits.max_text_spans, max_chars=self._limits.max_span_chars,
                       warnings=self.warnings)
         spans: list[TextSpan] = []
-        for path, language in self._sidecars:
-            spans += clean_spans(read_sidecar(path, language, self._limits, self.warnings), duration_seconds,
-                                 what=f"subtitle file {path.name}", **limits)
+        for path, sidecar_spans in self._sidecar_spans:
+            spans += clean_spans(sidecar_spans, duration_seconds, what=f"subtitle file {path.name}", **limits)
         for name, stream_spans in zip(self.side_streams.stream_names(), self.side_streams.subtitle_spans(duration_seconds)):
             spans += clean_spans(stream_spans, duration_seconds, what=name, **limits)
         spans += clean_spans(self._speech_spans, duration_seconds, what="speech", **limits)

@@ -474,11 +474,41 @@ export interface IndexJob {
    * the video is stored).
    */
   textSpansFound: number;
+  /**
+   * For a reindex job (ReindexCollection): the Embedder serving the new model; empty for a
+   * job that indexes one file.
+   */
+  reindexEmbedderAddress: string;
+  /** For a reindex job: the model the new collection is for, once the Embedder said it. */
+  reindexModelId: string;
+  /** For a reindex job: stored videos reindexed so far. */
+  videosDone: number;
+  /** For a reindex job: stored videos to reindex. */
+  videosTotal: number;
 }
 
 export interface IndexJob_StageSecondsEntry {
   key: string;
   value: number;
+}
+
+/** Request for IndexerService.ReindexCollection. */
+export interface ReindexCollectionRequest {
+  /** host:port of the Embedder serving the new model. */
+  embedderAddress: string;
+  /**
+   * The model expected there (its id, or a local model's directory name); empty accepts
+   * whatever it serves. A mismatch fails the job before anything is built.
+   */
+  modelId: string;
+  /** Detection and sampling options for every video; unset fields take server defaults. */
+  options?: IndexOptions | undefined;
+}
+
+/** Response for IndexerService.ReindexCollection. */
+export interface ReindexCollectionResponse {
+  /** The queued reindex job. */
+  job?: IndexJob | undefined;
 }
 
 /** Request for IndexerService.SubmitIndexJob. */
@@ -971,6 +1001,10 @@ function createBaseIndexJob(): IndexJob {
     unchanged: false,
     warnings: [],
     textSpansFound: 0,
+    reindexEmbedderAddress: "",
+    reindexModelId: "",
+    videosDone: 0,
+    videosTotal: 0,
   };
 }
 
@@ -1047,6 +1081,18 @@ export const IndexJob: MessageFns<IndexJob> = {
     }
     if (message.textSpansFound !== 0) {
       writer.uint32(176).int32(message.textSpansFound);
+    }
+    if (message.reindexEmbedderAddress !== "") {
+      writer.uint32(242).string(message.reindexEmbedderAddress);
+    }
+    if (message.reindexModelId !== "") {
+      writer.uint32(250).string(message.reindexModelId);
+    }
+    if (message.videosDone !== 0) {
+      writer.uint32(256).int32(message.videosDone);
+    }
+    if (message.videosTotal !== 0) {
+      writer.uint32(264).int32(message.videosTotal);
     }
     return writer;
   },
@@ -1243,6 +1289,38 @@ export const IndexJob: MessageFns<IndexJob> = {
             message.textSpansFound = reader.int32();
             continue;
           }
+          case 30: {
+            if (tag !== 242) {
+              break;
+            }
+
+            message.reindexEmbedderAddress = reader.string();
+            continue;
+          }
+          case 31: {
+            if (tag !== 250) {
+              break;
+            }
+
+            message.reindexModelId = reader.string();
+            continue;
+          }
+          case 32: {
+            if (tag !== 256) {
+              break;
+            }
+
+            message.videosDone = reader.int32();
+            continue;
+          }
+          case 33: {
+            if (tag !== 264) {
+              break;
+            }
+
+            message.videosTotal = reader.int32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1355,6 +1433,26 @@ export const IndexJob: MessageFns<IndexJob> = {
         : isSet(object.text_spans_found)
         ? globalThis.Number(object.text_spans_found)
         : 0,
+      reindexEmbedderAddress: isSet(object.reindexEmbedderAddress)
+        ? globalThis.String(object.reindexEmbedderAddress)
+        : isSet(object.reindex_embedder_address)
+        ? globalThis.String(object.reindex_embedder_address)
+        : "",
+      reindexModelId: isSet(object.reindexModelId)
+        ? globalThis.String(object.reindexModelId)
+        : isSet(object.reindex_model_id)
+        ? globalThis.String(object.reindex_model_id)
+        : "",
+      videosDone: isSet(object.videosDone)
+        ? globalThis.Number(object.videosDone)
+        : isSet(object.videos_done)
+        ? globalThis.Number(object.videos_done)
+        : 0,
+      videosTotal: isSet(object.videosTotal)
+        ? globalThis.Number(object.videosTotal)
+        : isSet(object.videos_total)
+        ? globalThis.Number(object.videos_total)
+        : 0,
     };
   },
 
@@ -1432,6 +1530,18 @@ export const IndexJob: MessageFns<IndexJob> = {
     if (message.textSpansFound !== 0) {
       obj.textSpansFound = Math.round(message.textSpansFound);
     }
+    if (message.reindexEmbedderAddress !== "") {
+      obj.reindexEmbedderAddress = message.reindexEmbedderAddress;
+    }
+    if (message.reindexModelId !== "") {
+      obj.reindexModelId = message.reindexModelId;
+    }
+    if (message.videosDone !== 0) {
+      obj.videosDone = Math.round(message.videosDone);
+    }
+    if (message.videosTotal !== 0) {
+      obj.videosTotal = Math.round(message.videosTotal);
+    }
     return obj;
   },
 
@@ -1476,6 +1586,10 @@ export const IndexJob: MessageFns<IndexJob> = {
     message.unchanged = object.unchanged ?? false;
     message.warnings = object.warnings?.map((e) => e) || [];
     message.textSpansFound = object.textSpansFound ?? 0;
+    message.reindexEmbedderAddress = object.reindexEmbedderAddress ?? "";
+    message.reindexModelId = object.reindexModelId ?? "";
+    message.videosDone = object.videosDone ?? 0;
+    message.videosTotal = object.videosTotal ?? 0;
     return message;
   },
 };
@@ -1561,6 +1675,184 @@ export const IndexJob_StageSecondsEntry: MessageFns<IndexJob_StageSecondsEntry> 
     const message = createBaseIndexJob_StageSecondsEntry();
     message.key = object.key ?? "";
     message.value = object.value ?? 0;
+    return message;
+  },
+};
+
+function createBaseReindexCollectionRequest(): ReindexCollectionRequest {
+  return { embedderAddress: "", modelId: "", options: undefined };
+}
+
+export const ReindexCollectionRequest: MessageFns<ReindexCollectionRequest> = {
+  encode(message: ReindexCollectionRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.embedderAddress !== "") {
+      writer.uint32(10).string(message.embedderAddress);
+    }
+    if (message.modelId !== "") {
+      writer.uint32(18).string(message.modelId);
+    }
+    if (message.options !== undefined) {
+      IndexOptions.encode(message.options, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReindexCollectionRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReindexCollectionRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.embedderAddress = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.modelId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.options = IndexOptions.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReindexCollectionRequest {
+    return {
+      embedderAddress: isSet(object.embedderAddress)
+        ? globalThis.String(object.embedderAddress)
+        : isSet(object.embedder_address)
+        ? globalThis.String(object.embedder_address)
+        : "",
+      modelId: isSet(object.modelId)
+        ? globalThis.String(object.modelId)
+        : isSet(object.model_id)
+        ? globalThis.String(object.model_id)
+        : "",
+      options: isSet(object.options) ? IndexOptions.fromJSON(object.options) : undefined,
+    };
+  },
+
+  toJSON(message: ReindexCollectionRequest): unknown {
+    const obj: any = {};
+    if (message.embedderAddress !== "") {
+      obj.embedderAddress = message.embedderAddress;
+    }
+    if (message.modelId !== "") {
+      obj.modelId = message.modelId;
+    }
+    if (message.options !== undefined) {
+      obj.options = IndexOptions.toJSON(message.options);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ReindexCollectionRequest>, I>>(base?: I): ReindexCollectionRequest {
+    return ReindexCollectionRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ReindexCollectionRequest>, I>>(object: I): ReindexCollectionRequest {
+    const message = createBaseReindexCollectionRequest();
+    message.embedderAddress = object.embedderAddress ?? "";
+    message.modelId = object.modelId ?? "";
+    message.options = (object.options !== undefined && object.options !== null)
+      ? IndexOptions.fromPartial(object.options)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseReindexCollectionResponse(): ReindexCollectionResponse {
+  return { job: undefined };
+}
+
+export const ReindexCollectionResponse: MessageFns<ReindexCollectionResponse> = {
+  encode(message: ReindexCollectionResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.job !== undefined) {
+      IndexJob.encode(message.job, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReindexCollectionResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReindexCollectionResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.job = IndexJob.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReindexCollectionResponse {
+    return { job: isSet(object.job) ? IndexJob.fromJSON(object.job) : undefined };
+  },
+
+  toJSON(message: ReindexCollectionResponse): unknown {
+    const obj: any = {};
+    if (message.job !== undefined) {
+      obj.job = IndexJob.toJSON(message.job);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ReindexCollectionResponse>, I>>(base?: I): ReindexCollectionResponse {
+    return ReindexCollectionResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ReindexCollectionResponse>, I>>(object: I): ReindexCollectionResponse {
+    const message = createBaseReindexCollectionResponse();
+    message.job = (object.job !== undefined && object.job !== null) ? IndexJob.fromPartial(object.job) : undefined;
     return message;
   },
 };
@@ -3573,6 +3865,25 @@ export const IndexerServiceService = {
     responseDeserialize: (value: Buffer): CancelIndexJobResponse => CancelIndexJobResponse.decode(value),
   },
   /**
+   * Builds a collection for the model another Embedder serves from the stored videos'
+   * files, in the background, as a job (watch, get, list and cancel it like any): searches
+   * keep using the current collection, and when every video is done the job switches the
+   * Searcher to the new one in one atomic step. A failure or a cancel leaves the current
+   * collection serving. Returns INVALID_ARGUMENT for an empty Embedder address,
+   * RESOURCE_EXHAUSTED when the job queue is full.
+   */
+  reindexCollection: {
+    path: "/videosearch.v1.IndexerService/ReindexCollection" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ReindexCollectionRequest): Buffer =>
+      Buffer.from(ReindexCollectionRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ReindexCollectionRequest => ReindexCollectionRequest.decode(value),
+    responseSerialize: (value: ReindexCollectionResponse): Buffer =>
+      Buffer.from(ReindexCollectionResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ReindexCollectionResponse => ReindexCollectionResponse.decode(value),
+  },
+  /**
    * Checks every stored location under a folder on the Indexer's machine: marks the
    * files that are gone as missing (and ones back as they were as present) and
    * removes the videos whose files are all gone; with dry_run it only says what it
@@ -3676,6 +3987,15 @@ export interface IndexerServiceServer extends UntypedServiceImplementation {
    * for an unknown job id, FAILED_PRECONDITION for a job already finished.
    */
   cancelIndexJob: handleUnaryCall<CancelIndexJobRequest, CancelIndexJobResponse>;
+  /**
+   * Builds a collection for the model another Embedder serves from the stored videos'
+   * files, in the background, as a job (watch, get, list and cancel it like any): searches
+   * keep using the current collection, and when every video is done the job switches the
+   * Searcher to the new one in one atomic step. A failure or a cancel leaves the current
+   * collection serving. Returns INVALID_ARGUMENT for an empty Embedder address,
+   * RESOURCE_EXHAUSTED when the job queue is full.
+   */
+  reindexCollection: handleUnaryCall<ReindexCollectionRequest, ReindexCollectionResponse>;
   /**
    * Checks every stored location under a folder on the Indexer's machine: marks the
    * files that are gone as missing (and ones back as they were as present) and
@@ -3807,6 +4127,29 @@ export interface IndexerServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: CancelIndexJobResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Builds a collection for the model another Embedder serves from the stored videos'
+   * files, in the background, as a job (watch, get, list and cancel it like any): searches
+   * keep using the current collection, and when every video is done the job switches the
+   * Searcher to the new one in one atomic step. A failure or a cancel leaves the current
+   * collection serving. Returns INVALID_ARGUMENT for an empty Embedder address,
+   * RESOURCE_EXHAUSTED when the job queue is full.
+   */
+  reindexCollection(
+    request: ReindexCollectionRequest,
+    callback: (error: ServiceError | null, response: ReindexCollectionResponse) => void,
+  ): ClientUnaryCall;
+  reindexCollection(
+    request: ReindexCollectionRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ReindexCollectionResponse) => void,
+  ): ClientUnaryCall;
+  reindexCollection(
+    request: ReindexCollectionRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ReindexCollectionResponse) => void,
   ): ClientUnaryCall;
   /**
    * Checks every stored location under a folder on the Indexer's machine: marks the

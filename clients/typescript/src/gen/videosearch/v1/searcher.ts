@@ -242,6 +242,45 @@ export interface UpsertVideoRequest {
    * Empty: the video has no text (searches match it by what is seen only).
    */
   textSpans: TextSpan[];
+  /**
+   * Store into the collection staged for the video's model (StageCollection), not the
+   * serving one: how a reindex builds the new model's collection.
+   */
+  staged: boolean;
+}
+
+/** Request for SearcherService.StageCollection. */
+export interface StageCollectionRequest {
+  /** The model the staged collection is for (the id its Embedder reports). */
+  modelId: string;
+  /** host:port of the Embedder serving that model: text queries go there after the switch. */
+  embedderAddress: string;
+}
+
+/** Response for SearcherService.StageCollection. */
+export interface StageCollectionResponse {
+}
+
+/** Request for SearcherService.SwitchCollection. */
+export interface SwitchCollectionRequest {
+  /** The model of the staged collection to serve. */
+  modelId: string;
+}
+
+/** Response for SearcherService.SwitchCollection. */
+export interface SwitchCollectionResponse {
+  /** The serving collection's counts and model after the switch. */
+  stats?: GetStatsResponse | undefined;
+}
+
+/** Request for SearcherService.DropStagedCollection. */
+export interface DropStagedCollectionRequest {
+  /** The model of the staged collection to delete. */
+  modelId: string;
+}
+
+/** Response for SearcherService.DropStagedCollection. */
+export interface DropStagedCollectionResponse {
 }
 
 /** Response for SearcherService.UpsertVideo. */
@@ -681,6 +720,10 @@ export interface GetStatsResponse {
   embeddingDim: number;
   /** Whether an approximate index is built and used for approximate searches. */
   approximateIndex: boolean;
+  /** Model of the collection being built by a reindex; empty when none is staged. */
+  stagedModelId: string;
+  /** Videos stored so far in the staged collection. */
+  stagedVideoCount: number;
 }
 
 /** Request for SearcherService.UpdateVideoLocations. */
@@ -955,6 +998,7 @@ function createBaseUpsertVideoRequest(): UpsertVideoRequest {
     frameEmbeddings: undefined,
     sceneThumbnails: [],
     textSpans: [],
+    staged: false,
   };
 }
 
@@ -983,6 +1027,9 @@ export const UpsertVideoRequest: MessageFns<UpsertVideoRequest> = {
     }
     for (const v of message.textSpans) {
       TextSpan.encode(v!, writer.uint32(66).fork()).join();
+    }
+    if (message.staged !== false) {
+      writer.uint32(160).bool(message.staged);
     }
     return writer;
   },
@@ -1064,6 +1111,14 @@ export const UpsertVideoRequest: MessageFns<UpsertVideoRequest> = {
             message.textSpans.push(TextSpan.decode(reader, reader.uint32()));
             continue;
           }
+          case 20: {
+            if (tag !== 160) {
+              break;
+            }
+
+            message.staged = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1102,6 +1157,7 @@ export const UpsertVideoRequest: MessageFns<UpsertVideoRequest> = {
         : globalThis.Array.isArray(object?.text_spans)
         ? object.text_spans.map((e: any) => TextSpan.fromJSON(e))
         : [],
+      staged: isSet(object.staged) ? globalThis.Boolean(object.staged) : false,
     };
   },
 
@@ -1131,6 +1187,9 @@ export const UpsertVideoRequest: MessageFns<UpsertVideoRequest> = {
     if (message.textSpans?.length) {
       obj.textSpans = message.textSpans.map((e) => TextSpan.toJSON(e));
     }
+    if (message.staged !== false) {
+      obj.staged = message.staged;
+    }
     return obj;
   },
 
@@ -1151,6 +1210,419 @@ export const UpsertVideoRequest: MessageFns<UpsertVideoRequest> = {
       : undefined;
     message.sceneThumbnails = object.sceneThumbnails?.map((e) => Thumbnail.fromPartial(e)) || [];
     message.textSpans = object.textSpans?.map((e) => TextSpan.fromPartial(e)) || [];
+    message.staged = object.staged ?? false;
+    return message;
+  },
+};
+
+function createBaseStageCollectionRequest(): StageCollectionRequest {
+  return { modelId: "", embedderAddress: "" };
+}
+
+export const StageCollectionRequest: MessageFns<StageCollectionRequest> = {
+  encode(message: StageCollectionRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.modelId !== "") {
+      writer.uint32(10).string(message.modelId);
+    }
+    if (message.embedderAddress !== "") {
+      writer.uint32(18).string(message.embedderAddress);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StageCollectionRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStageCollectionRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.modelId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.embedderAddress = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StageCollectionRequest {
+    return {
+      modelId: isSet(object.modelId)
+        ? globalThis.String(object.modelId)
+        : isSet(object.model_id)
+        ? globalThis.String(object.model_id)
+        : "",
+      embedderAddress: isSet(object.embedderAddress)
+        ? globalThis.String(object.embedderAddress)
+        : isSet(object.embedder_address)
+        ? globalThis.String(object.embedder_address)
+        : "",
+    };
+  },
+
+  toJSON(message: StageCollectionRequest): unknown {
+    const obj: any = {};
+    if (message.modelId !== "") {
+      obj.modelId = message.modelId;
+    }
+    if (message.embedderAddress !== "") {
+      obj.embedderAddress = message.embedderAddress;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<StageCollectionRequest>, I>>(base?: I): StageCollectionRequest {
+    return StageCollectionRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<StageCollectionRequest>, I>>(object: I): StageCollectionRequest {
+    const message = createBaseStageCollectionRequest();
+    message.modelId = object.modelId ?? "";
+    message.embedderAddress = object.embedderAddress ?? "";
+    return message;
+  },
+};
+
+function createBaseStageCollectionResponse(): StageCollectionResponse {
+  return {};
+}
+
+export const StageCollectionResponse: MessageFns<StageCollectionResponse> = {
+  encode(_: StageCollectionResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StageCollectionResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStageCollectionResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): StageCollectionResponse {
+    return {};
+  },
+
+  toJSON(_: StageCollectionResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<StageCollectionResponse>, I>>(base?: I): StageCollectionResponse {
+    return StageCollectionResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<StageCollectionResponse>, I>>(_: I): StageCollectionResponse {
+    const message = createBaseStageCollectionResponse();
+    return message;
+  },
+};
+
+function createBaseSwitchCollectionRequest(): SwitchCollectionRequest {
+  return { modelId: "" };
+}
+
+export const SwitchCollectionRequest: MessageFns<SwitchCollectionRequest> = {
+  encode(message: SwitchCollectionRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.modelId !== "") {
+      writer.uint32(10).string(message.modelId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SwitchCollectionRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSwitchCollectionRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.modelId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SwitchCollectionRequest {
+    return {
+      modelId: isSet(object.modelId)
+        ? globalThis.String(object.modelId)
+        : isSet(object.model_id)
+        ? globalThis.String(object.model_id)
+        : "",
+    };
+  },
+
+  toJSON(message: SwitchCollectionRequest): unknown {
+    const obj: any = {};
+    if (message.modelId !== "") {
+      obj.modelId = message.modelId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SwitchCollectionRequest>, I>>(base?: I): SwitchCollectionRequest {
+    return SwitchCollectionRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SwitchCollectionRequest>, I>>(object: I): SwitchCollectionRequest {
+    const message = createBaseSwitchCollectionRequest();
+    message.modelId = object.modelId ?? "";
+    return message;
+  },
+};
+
+function createBaseSwitchCollectionResponse(): SwitchCollectionResponse {
+  return { stats: undefined };
+}
+
+export const SwitchCollectionResponse: MessageFns<SwitchCollectionResponse> = {
+  encode(message: SwitchCollectionResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.stats !== undefined) {
+      GetStatsResponse.encode(message.stats, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SwitchCollectionResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSwitchCollectionResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.stats = GetStatsResponse.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SwitchCollectionResponse {
+    return { stats: isSet(object.stats) ? GetStatsResponse.fromJSON(object.stats) : undefined };
+  },
+
+  toJSON(message: SwitchCollectionResponse): unknown {
+    const obj: any = {};
+    if (message.stats !== undefined) {
+      obj.stats = GetStatsResponse.toJSON(message.stats);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SwitchCollectionResponse>, I>>(base?: I): SwitchCollectionResponse {
+    return SwitchCollectionResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SwitchCollectionResponse>, I>>(object: I): SwitchCollectionResponse {
+    const message = createBaseSwitchCollectionResponse();
+    message.stats = (object.stats !== undefined && object.stats !== null)
+      ? GetStatsResponse.fromPartial(object.stats)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseDropStagedCollectionRequest(): DropStagedCollectionRequest {
+  return { modelId: "" };
+}
+
+export const DropStagedCollectionRequest: MessageFns<DropStagedCollectionRequest> = {
+  encode(message: DropStagedCollectionRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.modelId !== "") {
+      writer.uint32(10).string(message.modelId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DropStagedCollectionRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDropStagedCollectionRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.modelId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DropStagedCollectionRequest {
+    return {
+      modelId: isSet(object.modelId)
+        ? globalThis.String(object.modelId)
+        : isSet(object.model_id)
+        ? globalThis.String(object.model_id)
+        : "",
+    };
+  },
+
+  toJSON(message: DropStagedCollectionRequest): unknown {
+    const obj: any = {};
+    if (message.modelId !== "") {
+      obj.modelId = message.modelId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DropStagedCollectionRequest>, I>>(base?: I): DropStagedCollectionRequest {
+    return DropStagedCollectionRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DropStagedCollectionRequest>, I>>(object: I): DropStagedCollectionRequest {
+    const message = createBaseDropStagedCollectionRequest();
+    message.modelId = object.modelId ?? "";
+    return message;
+  },
+};
+
+function createBaseDropStagedCollectionResponse(): DropStagedCollectionResponse {
+  return {};
+}
+
+export const DropStagedCollectionResponse: MessageFns<DropStagedCollectionResponse> = {
+  encode(_: DropStagedCollectionResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DropStagedCollectionResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDropStagedCollectionResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): DropStagedCollectionResponse {
+    return {};
+  },
+
+  toJSON(_: DropStagedCollectionResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DropStagedCollectionResponse>, I>>(base?: I): DropStagedCollectionResponse {
+    return DropStagedCollectionResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DropStagedCollectionResponse>, I>>(_: I): DropStagedCollectionResponse {
+    const message = createBaseDropStagedCollectionResponse();
     return message;
   },
 };
@@ -4132,7 +4604,16 @@ export const GetStatsRequest: MessageFns<GetStatsRequest> = {
 };
 
 function createBaseGetStatsResponse(): GetStatsResponse {
-  return { videoCount: 0, sceneCount: 0n, momentCount: 0n, modelId: "", embeddingDim: 0, approximateIndex: false };
+  return {
+    videoCount: 0,
+    sceneCount: 0n,
+    momentCount: 0n,
+    modelId: "",
+    embeddingDim: 0,
+    approximateIndex: false,
+    stagedModelId: "",
+    stagedVideoCount: 0,
+  };
 }
 
 export const GetStatsResponse: MessageFns<GetStatsResponse> = {
@@ -4160,6 +4641,12 @@ export const GetStatsResponse: MessageFns<GetStatsResponse> = {
     }
     if (message.approximateIndex !== false) {
       writer.uint32(40).bool(message.approximateIndex);
+    }
+    if (message.stagedModelId !== "") {
+      writer.uint32(162).string(message.stagedModelId);
+    }
+    if (message.stagedVideoCount !== 0) {
+      writer.uint32(168).int32(message.stagedVideoCount);
     }
     return writer;
   },
@@ -4225,6 +4712,22 @@ export const GetStatsResponse: MessageFns<GetStatsResponse> = {
             message.approximateIndex = reader.bool();
             continue;
           }
+          case 20: {
+            if (tag !== 162) {
+              break;
+            }
+
+            message.stagedModelId = reader.string();
+            continue;
+          }
+          case 21: {
+            if (tag !== 168) {
+              break;
+            }
+
+            message.stagedVideoCount = reader.int32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4269,6 +4772,16 @@ export const GetStatsResponse: MessageFns<GetStatsResponse> = {
         : isSet(object.approximate_index)
         ? globalThis.Boolean(object.approximate_index)
         : false,
+      stagedModelId: isSet(object.stagedModelId)
+        ? globalThis.String(object.stagedModelId)
+        : isSet(object.staged_model_id)
+        ? globalThis.String(object.staged_model_id)
+        : "",
+      stagedVideoCount: isSet(object.stagedVideoCount)
+        ? globalThis.Number(object.stagedVideoCount)
+        : isSet(object.staged_video_count)
+        ? globalThis.Number(object.staged_video_count)
+        : 0,
     };
   },
 
@@ -4292,6 +4805,12 @@ export const GetStatsResponse: MessageFns<GetStatsResponse> = {
     if (message.approximateIndex !== false) {
       obj.approximateIndex = message.approximateIndex;
     }
+    if (message.stagedModelId !== "") {
+      obj.stagedModelId = message.stagedModelId;
+    }
+    if (message.stagedVideoCount !== 0) {
+      obj.stagedVideoCount = Math.round(message.stagedVideoCount);
+    }
     return obj;
   },
 
@@ -4310,6 +4829,8 @@ export const GetStatsResponse: MessageFns<GetStatsResponse> = {
     message.modelId = object.modelId ?? "";
     message.embeddingDim = object.embeddingDim ?? 0;
     message.approximateIndex = object.approximateIndex ?? false;
+    message.stagedModelId = object.stagedModelId ?? "";
+    message.stagedVideoCount = object.stagedVideoCount ?? 0;
     return message;
   },
 };
@@ -4603,6 +5124,56 @@ export const SearcherServiceService = {
       Buffer.from(UpdateVideoLocationsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): UpdateVideoLocationsResponse => UpdateVideoLocationsResponse.decode(value),
   },
+  /**
+   * Starts a fresh staged collection for another model beside the serving one (for a
+   * reindex, see IndexerService.ReindexCollection): UpsertVideo with `staged` fills it while
+   * searches keep reading the serving collection, and SwitchCollection makes it serve. It
+   * replaces an earlier staged collection. Returns INVALID_ARGUMENT for an empty model id or
+   * Embedder address, FAILED_PRECONDITION with the Milvus backend.
+   */
+  stageCollection: {
+    path: "/videosearch.v1.SearcherService/StageCollection" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: StageCollectionRequest): Buffer =>
+      Buffer.from(StageCollectionRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): StageCollectionRequest => StageCollectionRequest.decode(value),
+    responseSerialize: (value: StageCollectionResponse): Buffer =>
+      Buffer.from(StageCollectionResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): StageCollectionResponse => StageCollectionResponse.decode(value),
+  },
+  /**
+   * Makes the staged collection the serving one in one atomic step (a crash before it leaves
+   * the old collection serving, after it the new one), then closes and deletes the old one.
+   * Text queries go to the Embedder named at StageCollection from then on. Returns
+   * FAILED_PRECONDITION when no collection is staged for the model, or it is empty.
+   */
+  switchCollection: {
+    path: "/videosearch.v1.SearcherService/SwitchCollection" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SwitchCollectionRequest): Buffer =>
+      Buffer.from(SwitchCollectionRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SwitchCollectionRequest => SwitchCollectionRequest.decode(value),
+    responseSerialize: (value: SwitchCollectionResponse): Buffer =>
+      Buffer.from(SwitchCollectionResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SwitchCollectionResponse => SwitchCollectionResponse.decode(value),
+  },
+  /**
+   * Deletes the staged collection (a reindex that failed or was cancelled); the serving one
+   * is untouched. Returns NOT_FOUND when no collection is staged for the model.
+   */
+  dropStagedCollection: {
+    path: "/videosearch.v1.SearcherService/DropStagedCollection" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DropStagedCollectionRequest): Buffer =>
+      Buffer.from(DropStagedCollectionRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DropStagedCollectionRequest => DropStagedCollectionRequest.decode(value),
+    responseSerialize: (value: DropStagedCollectionResponse): Buffer =>
+      Buffer.from(DropStagedCollectionResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DropStagedCollectionResponse => DropStagedCollectionResponse.decode(value),
+  },
 } as const;
 
 export interface SearcherServiceServer extends UntypedServiceImplementation {
@@ -4663,6 +5234,26 @@ export interface SearcherServiceServer extends UntypedServiceImplementation {
    * UNAVAILABLE while loading.
    */
   updateVideoLocations: handleUnaryCall<UpdateVideoLocationsRequest, UpdateVideoLocationsResponse>;
+  /**
+   * Starts a fresh staged collection for another model beside the serving one (for a
+   * reindex, see IndexerService.ReindexCollection): UpsertVideo with `staged` fills it while
+   * searches keep reading the serving collection, and SwitchCollection makes it serve. It
+   * replaces an earlier staged collection. Returns INVALID_ARGUMENT for an empty model id or
+   * Embedder address, FAILED_PRECONDITION with the Milvus backend.
+   */
+  stageCollection: handleUnaryCall<StageCollectionRequest, StageCollectionResponse>;
+  /**
+   * Makes the staged collection the serving one in one atomic step (a crash before it leaves
+   * the old collection serving, after it the new one), then closes and deletes the old one.
+   * Text queries go to the Embedder named at StageCollection from then on. Returns
+   * FAILED_PRECONDITION when no collection is staged for the model, or it is empty.
+   */
+  switchCollection: handleUnaryCall<SwitchCollectionRequest, SwitchCollectionResponse>;
+  /**
+   * Deletes the staged collection (a reindex that failed or was cancelled); the serving one
+   * is untouched. Returns NOT_FOUND when no collection is staged for the model.
+   */
+  dropStagedCollection: handleUnaryCall<DropStagedCollectionRequest, DropStagedCollectionResponse>;
 }
 
 export interface SearcherServiceClient extends Client {
@@ -4834,6 +5425,68 @@ export interface SearcherServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: UpdateVideoLocationsResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Starts a fresh staged collection for another model beside the serving one (for a
+   * reindex, see IndexerService.ReindexCollection): UpsertVideo with `staged` fills it while
+   * searches keep reading the serving collection, and SwitchCollection makes it serve. It
+   * replaces an earlier staged collection. Returns INVALID_ARGUMENT for an empty model id or
+   * Embedder address, FAILED_PRECONDITION with the Milvus backend.
+   */
+  stageCollection(
+    request: StageCollectionRequest,
+    callback: (error: ServiceError | null, response: StageCollectionResponse) => void,
+  ): ClientUnaryCall;
+  stageCollection(
+    request: StageCollectionRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: StageCollectionResponse) => void,
+  ): ClientUnaryCall;
+  stageCollection(
+    request: StageCollectionRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: StageCollectionResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Makes the staged collection the serving one in one atomic step (a crash before it leaves
+   * the old collection serving, after it the new one), then closes and deletes the old one.
+   * Text queries go to the Embedder named at StageCollection from then on. Returns
+   * FAILED_PRECONDITION when no collection is staged for the model, or it is empty.
+   */
+  switchCollection(
+    request: SwitchCollectionRequest,
+    callback: (error: ServiceError | null, response: SwitchCollectionResponse) => void,
+  ): ClientUnaryCall;
+  switchCollection(
+    request: SwitchCollectionRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SwitchCollectionResponse) => void,
+  ): ClientUnaryCall;
+  switchCollection(
+    request: SwitchCollectionRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SwitchCollectionResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Deletes the staged collection (a reindex that failed or was cancelled); the serving one
+   * is untouched. Returns NOT_FOUND when no collection is staged for the model.
+   */
+  dropStagedCollection(
+    request: DropStagedCollectionRequest,
+    callback: (error: ServiceError | null, response: DropStagedCollectionResponse) => void,
+  ): ClientUnaryCall;
+  dropStagedCollection(
+    request: DropStagedCollectionRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DropStagedCollectionResponse) => void,
+  ): ClientUnaryCall;
+  dropStagedCollection(
+    request: DropStagedCollectionRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DropStagedCollectionResponse) => void,
   ): ClientUnaryCall;
 }
 
