@@ -57,7 +57,8 @@ def cluster(tmp_path_factory):
     paths = [make_video(videos / f"clip{i}.mp4", seed=i) for i in range(2)]
     assert main(["--indexer-address", address, "--searcher-address", searcher.address, "index", *map(str, paths)]) == 0
     try:
-        yield {"old": old, "new": new, "new_clip": new_clip, "searcher": searcher.address, "indexer": address}
+        yield {"old": old, "new": new, "new_clip": new_clip, "searcher": searcher.address, "indexer": address,
+               "videos": videos}
     finally:
         new_clip.gate.set()
         indexer.stop(0)
@@ -117,3 +118,8 @@ def test_videosearch_reindex_switches_to_the_new_model(cluster, capsys):
         assert result.model_id == new_model and len(result.videos) == 2
     again = main([*args, "reindex", "--embedder-address", cluster["new"].address])
     assert again == 1 and "already serves" in capsys.readouterr().out
+    # the Indexer indexes new files with the new model from now on (no model mismatch)
+    later = make_video(cluster["videos"] / "later.mp4", seed=7)
+    assert main([*args, "index", str(later)]) == 0
+    with SearcherClient(cluster["searcher"]) as searcher:
+        assert (searcher.stats().model_id, searcher.stats().video_count) == (new_model, 3)

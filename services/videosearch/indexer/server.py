@@ -58,8 +58,7 @@ class IndexerApp(ServiceApp[IndexerSettings]):
         roots = AllowedRoots(settings.allowed_roots, allow_hard_links=settings.allow_hard_links)
         self.settings, self._roots = settings, roots  # _pipeline needs them before ServiceApp sets settings
         self.pipeline = self._pipeline(self.embedder, self.searcher)
-        self.reindexer = Reindexer(self.searcher, roots, self._pipeline, lambda address: EmbedderClient(
-            address, timeout=settings.rpc_timeout_s, security=security))
+        self.reindexer = Reindexer(self.searcher, roots, self._pipeline, self._embedder_at, self._use_embedder)
         self.job_metrics: IndexerMetrics | None = None  # set by start, with the metrics registry
         self.jobs = JobManager(
             self._run_job,
@@ -86,6 +85,18 @@ class IndexerApp(ServiceApp[IndexerSettings]):
             self.stop(0)
             raise
         return self
+
+    def _embedder_at(self, address: str) -> EmbedderClient:
+        settings = self.settings
+        return EmbedderClient(address, timeout=settings.rpc_timeout_s, security=settings.client_security())
+
+    def _use_embedder(self, address: str) -> None:
+        """A reindex switched the Searcher to the model at ``address``: new index jobs use it too
+        (until a restart, which takes --embedder-address again)."""
+        self.embedder = self._embedder_at(address)
+        self.pipeline = self._pipeline(self.embedder, self.searcher)
+        log.warning("the Searcher now serves the model of the Embedder at %s and new index jobs use it; restart the "
+                    "Indexer with --embedder-address %s to keep it", address, address)
 
     def _pipeline(self, embedder: EmbedderClient, store) -> IndexPipeline:
         """The indexing pipeline with ``embedder`` writing to ``store`` (the Searcher, or a reindex's

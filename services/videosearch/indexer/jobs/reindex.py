@@ -30,6 +30,7 @@ from videosearch.searcher.types import SceneRecord, SearcherStats, VideoExtras, 
 log = logging.getLogger(__name__)
 
 PAGE = 500
+CATCH_UP_ROUNDS = 3  # passes over videos stored meanwhile (then the switch; later ones wait for `index`)
 
 
 class StagedCollection:
@@ -81,9 +82,11 @@ class Reindexer:
     """Runs reindex jobs (JobManager work for jobs with ``reindex_embedder_address``)."""
 
     def __init__(self, searcher: SearcherClient, roots: AllowedRoots, make_pipeline: MakePipeline,
-                 make_embedder: Callable[[str], EmbedderClient]) -> None:
+                 make_embedder: Callable[[str], EmbedderClient], switched: Callable[[str], None] = lambda address: None,
+                 ) -> None:
         self._searcher, self._roots = searcher, roots
         self._make_pipeline, self._make_embedder = make_pipeline, make_embedder
+        self._switched = switched  # told the new Embedder's address once the Searcher serves the new model
 
     def __call__(self, job: Job, handle: JobHandle) -> None:
         embedder = self._make_embedder(job.reindex_embedder_address)
@@ -94,15 +97,25 @@ class Reindexer:
             handle.update(videos_total=len(plan))
             self._searcher.stage_collection(model_id, job.reindex_embedder_address)
             try:
-                self._build(job, handle, embedder, model_id, plan)
+                done: set[str] = set()
+                # Videos indexed into the serving collection meanwhile are caught up before the switch.
+                for _ in range(CATCH_UP_ROUNDS):
+                    todo = [(video, path) for video, path in plan if video.video_id not in done]
+                    if not todo:
+                        break
+                    handle.update(videos_total=len(done) + len(todo))
+                    self._build(job, handle, embedder, model_id, todo, len(done))
+                    done |= {video.video_id for video, _ in todo}
+                    plan = self._plan()
                 handle.check_cancelled()
                 self._searcher.switch_collection(model_id)
             except BaseException:
                 with contextlib.suppress(VideoSearchError):
                     self._searcher.drop_staged_collection(model_id)
                 raise
-            log.info("job %s: reindexed %d videos with %s and switched to it", job.job_id, len(plan), model_id)
+            log.info("job %s: reindexed %d videos with %s and switched to it", job.job_id, len(done), model_id)
             handle.update(percent=100.0)
+            self._switched(job.reindex_embedder_address)
         finally:
             embedder.close()
 
@@ -153,13 +166,15 @@ class Reindexer:
         return True
 
     def _build(self, job: Job, handle: JobHandle, embedder: EmbedderClient, model_id: str,
-               plan: list[tuple[VideoRecord, str]]) -> None:
+               plan: list[tuple[VideoRecord, str]], before: int) -> None:
+        """Indexes ``plan`` into the staged collection; ``before`` videos were done in earlier rounds."""
         pipeline = self._make_pipeline(embedder, StagedCollection(self._searcher, model_id))
+        total = before + len(plan)
         try:
-            for done, (_video, path) in enumerate(plan):
+            for done, (_video, path) in enumerate(plan, before):
                 handle.check_cancelled()
                 one = Job(job_id=f"{job.job_id}.{done}", path=path, options=job.options)
-                pipeline(one, _VideoProgress(handle, done, len(plan)))  # type: ignore[arg-type]
-                handle.update(videos_done=done + 1, percent=100.0 * (done + 1) / len(plan))
+                pipeline(one, _VideoProgress(handle, done, total))  # type: ignore[arg-type]
+                handle.update(videos_done=done + 1, percent=100.0 * (done + 1) / total)
         finally:
             pipeline.close()

@@ -33,6 +33,7 @@ MEDIAN_RELEVANCE = 0.01  # what the null's median maps to
 MAX_SAMPLE_VIDEOS = 64
 MAX_MOMENTS_PER_VIDEO = 8
 REFIT_GROWTH = 1.5  # refit when the stored moments changed by this factor
+CAPTIONS_PER_REQUEST = 8
 
 REFERENCE_CAPTIONS: tuple[str, ...] = (
     "a dog running on the grass", "a cat sleeping on a sofa", "a city street at night", "people walking on a beach",
@@ -135,8 +136,9 @@ class Calibrator:
         if kind == "text":
             with self._lock:
                 captions = self._captions.get(model_id)
-            if captions is None:
-                captions = embed_texts(list(REFERENCE_CAPTIONS))
+            if captions is None:  # a few small requests: an Embedder may cap the texts per request
+                captions = np.concatenate([embed_texts(list(REFERENCE_CAPTIONS[i : i + CAPTIONS_PER_REQUEST]))
+                                           for i in range(0, len(REFERENCE_CAPTIONS), CAPTIONS_PER_REQUEST)])
                 with self._lock:
                     self._captions[model_id] = captions
             calibration = fit(kind, text_null(rows, captions) if len(rows) else np.empty(0))
