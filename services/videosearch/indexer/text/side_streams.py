@@ -117,6 +117,7 @@ class SideStreams:
         self._audio_failed = False
         self._offset = 0.0  # the video stream's start time: side stream times are made relative to it
         self.audio_seconds = 0.0
+        self.container_seconds = 0.0  # the container's stated length, once selected (0: unknown)
         self.audio_language = ""  # the audio stream's language tag (BCP-47), "" when the container says none
         self._finished = False
 
@@ -127,6 +128,8 @@ class SideStreams:
     def select(self, container: av.container.InputContainer, video_start_seconds: float = 0.0) -> list:
         """The streams to demux beside the video (none when nothing is asked for)."""
         self._offset = video_start_seconds
+        if container.duration:  # the container's own length (AV_TIME_BASE units)
+            self.container_seconds = float(container.duration) / av.time_base
         chosen = []
         if self._want_subtitles:
             for stream in container.streams.subtitles:

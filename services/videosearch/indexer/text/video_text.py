@@ -197,7 +197,11 @@ class VideoText:
 
     # -- after the pass ----------------------------------------------------------------
     def finish(self, duration_seconds: float, on_stage: Callable[[str], None] = lambda stage: None) -> list[TextSpan]:
-        """Every span read, cleaned (times inside the video, limits kept), ordered by time."""
+        """Every span read, cleaned (times inside the video, limits kept), ordered by time.
+        ``duration_seconds`` is the decoded frames'; the container's stated length counts
+        where it is longer (a fast decode mode decodes only the keyframes, the last of which
+        can lie seconds before the end)."""
+        duration_seconds = max(duration_seconds, self.side_streams.container_seconds)
         if self._apart is not None:
             self._apart.join()
         self.side_streams.finish()  # a decoder that stopped early may not have
