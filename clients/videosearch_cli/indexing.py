@@ -57,6 +57,7 @@ def submit_options(args) -> SubmitOptions:
         frames_per_scene=args.frames_per_scene, seconds_per_sample=args.seconds_per_sample,
         min_frames_per_scene=args.min_frames_per_scene, max_frames_per_scene=args.max_frames_per_scene,
         force=args.force, subtitles=args.subtitles, speech=args.speech, on_screen_text=args.on_screen_text,
+        decode_mode="keyframes" if args.fast else args.decode_mode,
     )
 
 

@@ -88,6 +88,10 @@ def cmd_videos_list(args) -> int:
     return 0
 
 
+DECODED = {"all": "every frame", "reference": "reference frames only (fast mode)",
+           "keyframes": "keyframes only (fast mode)"}
+
+
 def cmd_videos_show(args) -> int:
     with SearcherClient(args.searcher_address, security=security_of(args)) as searcher:
         v, scenes, moments = searcher.get_video_moments(args.video_id)
@@ -98,7 +102,8 @@ def cmd_videos_show(args) -> int:
         return 0
     indexed = v.indexed_at.isoformat() if v.indexed_at else "?"
     console.print(f"[bold]{v.video_id}[/]\n{float(v.fps):.3f} fps ({v.fps}), {v.duration_seconds:.2f}s, "
-                  f"{v.frame_count} frames, {v.width}x{v.height}, model {v.model_id} ({v.embedding_dim}-d), indexed {indexed}")
+                  f"{v.frame_count} frames, {v.width}x{v.height}, model {v.model_id} ({v.embedding_dim}-d), indexed {indexed}, "
+                  f"decoded {DECODED.get(v.decode_mode or 'all', v.decode_mode)}")
     for location in v.locations:
         console.print(f"  {escape(location.path)}" + (" [red](missing)[/]" if location.missing else ""), soft_wrap=True)
     table = Table()
@@ -247,6 +252,12 @@ def build_parser() -> argparse.ArgumentParser:
                        help="transcribe the audio with the Embedder's speech recognizer (server default: off)")
     index.add_argument("--on-screen-text", action=argparse.BooleanOptionalAction, default=None,
                        help="read text shown on screen (OCR, Chinese and English; server default: off)")
+    modes = index.add_mutually_exclusive_group()
+    modes.add_argument("--decode-mode", choices=("all", "reference", "keyframes"), default="",
+                       help="which frames are decoded: all (exact cuts; server default), reference (reference frames "
+                            "only) or keyframes (keyframes only: the fastest first pass, cuts at the nearest "
+                            "keyframe). Index again with --decode-mode all later to replace a fast entry")
+    modes.add_argument("--fast", action="store_true", help="same as --decode-mode keyframes")
     index.add_argument("--no-wait", action="store_true", help="submit and print the job ids without waiting")
     index.add_argument("--prune", action="store_true",
                        help="first have the Indexer check every stored file path on its machine: mark the gone ones "

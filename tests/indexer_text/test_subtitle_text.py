@@ -105,3 +105,22 @@ def test_ass_content_in_a_srt_named_file_is_read_as_ass():
 def test_strip_helpers():
     assert strip_markup("<b>bold</b>&nbsp;and {\\pos(1,2)}placed") == "bold and placed"
     assert strip_ass("a\\hb\\Nc{\\fs20}d") == "a b cd"
+
+
+def test_sidecars_are_found_by_name_and_never_outside_the_allowed_roots(tmp_path):
+    from videosearch.indexer.paths import AllowedRoots
+    from videosearch.indexer.text.subtitles import find_sidecars
+
+    inside, outside = tmp_path / "library", tmp_path / "private"
+    inside.mkdir()
+    outside.mkdir()
+    video = inside / "talk.mp4"
+    video.write_bytes(b"")
+    (inside / "talk.zh-Hans.srt").write_text("x")
+    (inside / "talk.ASS").write_text("x")
+    (inside / "talk.final.srt").write_text("x")  # talk.final.mp4's
+    (inside / "talking.srt").write_text("x")
+    (outside / "secret.srt").write_text("x")
+    (inside / "talk.en.srt").symlink_to(outside / "secret.srt")
+    found = find_sidecars(str(video), AllowedRoots((str(inside),)))
+    assert [(p.name, language) for p, language in found] == [("talk.ASS", ""), ("talk.zh-Hans.srt", "zh-Hans")]

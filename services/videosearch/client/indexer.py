@@ -37,6 +37,8 @@ class SubmitOptions:
     subtitles: bool | None = None
     speech: bool | None = None
     on_screen_text: bool | None = None
+    # Which frames are decoded: "all", "reference" or "keyframes" (the fast first pass); "": the server's default.
+    decode_mode: str = ""
 
 
 class IndexerClient(ServiceClient):
@@ -181,6 +183,7 @@ def job_from_proto(message: indexer_pb2.IndexJob) -> Job:
             frames_per_scene=o.frames_per_scene, force=o.force, seconds_per_sample=o.seconds_per_sample,
             min_frames_per_scene=o.min_frames_per_scene, max_frames_per_scene=o.max_frames_per_scene,
             detector=o.detector, subtitles=o.subtitles, speech=o.speech, on_screen_text=o.on_screen_text,
+            decode_mode=o.decode_mode or "all",
         ),
         state=JobState[indexer_pb2.JobState.Name(message.state).removeprefix("JOB_STATE_")],
         stage=_member(JobStage, indexer_pb2.JobStage, "JOB_STAGE_", message.stage),

@@ -9,6 +9,7 @@ import datetime as dt
 import enum
 
 from videosearch.common.errors import InvalidArgument
+from videosearch.indexer.media.decode_modes import DEFAULT_DECODE_MODE, check_decode_mode
 from videosearch.indexer.media.detector_settings import DetectorSettings
 from videosearch.indexer.media.sampling import SamplingPolicy
 
@@ -78,6 +79,9 @@ class IndexOptions:
     subtitles: bool = True
     speech: bool = False
     on_screen_text: bool = False
+    # Which frames are decoded (videosearch.indexer.media.decode_modes): every frame unless a
+    # faster first pass is asked for.
+    decode_mode: str = DEFAULT_DECODE_MODE
 
     @property
     def detector_settings(self) -> DetectorSettings:
@@ -112,6 +116,7 @@ class IndexOptions:
             self.detector_settings  # noqa: B018 - the property validates
         except InvalidArgument as exc:
             raise InvalidArgument(f"detector: {exc}") from None
+        check_decode_mode(self.decode_mode)
         try:
             SamplingPolicy(self.seconds_per_sample, self.min_frames_per_scene, self.max_frames_per_scene).validate()
         except ValueError as exc:

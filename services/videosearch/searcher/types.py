@@ -9,6 +9,7 @@ from typing import Literal
 
 import numpy as np
 
+from videosearch.common.errors import InvalidArgument
 from videosearch.searcher.ranking.calibration import Calibration
 
 
@@ -40,6 +41,10 @@ def primary_path(locations: tuple[VideoLocation, ...], fallback: str) -> str:
     return present[0] if present else (locations[0].path if locations else fallback)
 
 
+STORED_DECODE_MODES = ("", "all", "reference", "keyframes")
+"""The Indexer's decode modes a stored video may record ("": before they existed)."""
+
+
 @dataclass(frozen=True)
 class VideoRecord:
     """Metadata of one indexed video.
@@ -63,8 +68,14 @@ class VideoRecord:
     scene_count: int = 0
     moment_count: int = 0  # 0: one moment per scene (videos stored before moments existed)
     locations: tuple[VideoLocation, ...] = ()
+    # Which frames the Indexer decoded to make it ("all", "reference", "keyframes"); "" for
+    # videos stored before decode modes existed, which decoded every frame.
+    decode_mode: str = ""
 
     def __post_init__(self) -> None:
+        if self.decode_mode not in STORED_DECODE_MODES:
+            raise InvalidArgument(f"unknown decode mode {self.decode_mode!r}; use one of "
+                                  f"{', '.join(m for m in STORED_DECODE_MODES if m)} (or leave it empty)")
         if self.moment_count == 0 and self.scene_count > 0:
             object.__setattr__(self, "moment_count", self.scene_count)
         if not self.locations and self.uri:

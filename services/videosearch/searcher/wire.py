@@ -67,6 +67,7 @@ def video_to_proto(video: VideoRecord) -> video_pb2.Video:
         scene_count=video.scene_count,
         moment_count=video.moment_count,
         locations=[location_to_proto(location) for location in video.locations],
+        decode_mode=video.decode_mode,
     )
     if video.indexed_at is not None:
         message.indexed_at.FromDatetime(video.indexed_at)
@@ -94,6 +95,7 @@ def video_from_proto(message: video_pb2.Video) -> VideoRecord:
         scene_count=message.scene_count,
         moment_count=message.moment_count,
         locations=tuple(location_from_proto(location) for location in message.locations),
+        decode_mode=message.decode_mode,
     )
 
 

@@ -79,7 +79,7 @@ LIBRARY_STATE_IDLE: LibraryState
 LIBRARY_STATE_UNAVAILABLE: LibraryState
 
 class IndexOptions(_message.Message):
-    __slots__ = ("detector_threshold", "min_scene_frames", "frames_per_scene", "force", "seconds_per_sample", "min_frames_per_scene", "max_frames_per_scene", "detector", "subtitles", "speech", "on_screen_text")
+    __slots__ = ("detector_threshold", "min_scene_frames", "frames_per_scene", "force", "seconds_per_sample", "min_frames_per_scene", "max_frames_per_scene", "detector", "subtitles", "speech", "on_screen_text", "decode_mode")
     DETECTOR_THRESHOLD_FIELD_NUMBER: _ClassVar[int]
     MIN_SCENE_FRAMES_FIELD_NUMBER: _ClassVar[int]
     FRAMES_PER_SCENE_FIELD_NUMBER: _ClassVar[int]
@@ -91,6 +91,7 @@ class IndexOptions(_message.Message):
     SUBTITLES_FIELD_NUMBER: _ClassVar[int]
     SPEECH_FIELD_NUMBER: _ClassVar[int]
     ON_SCREEN_TEXT_FIELD_NUMBER: _ClassVar[int]
+    DECODE_MODE_FIELD_NUMBER: _ClassVar[int]
     detector_threshold: float
     min_scene_frames: int
     frames_per_scene: int
@@ -102,7 +103,8 @@ class IndexOptions(_message.Message):
     subtitles: bool
     speech: bool
     on_screen_text: bool
-    def __init__(self, detector_threshold: _Optional[float] = ..., min_scene_frames: _Optional[int] = ..., frames_per_scene: _Optional[int] = ..., force: _Optional[bool] = ..., seconds_per_sample: _Optional[float] = ..., min_frames_per_scene: _Optional[int] = ..., max_frames_per_scene: _Optional[int] = ..., detector: _Optional[str] = ..., subtitles: _Optional[bool] = ..., speech: _Optional[bool] = ..., on_screen_text: _Optional[bool] = ...) -> None: ...
+    decode_mode: str
+    def __init__(self, detector_threshold: _Optional[float] = ..., min_scene_frames: _Optional[int] = ..., frames_per_scene: _Optional[int] = ..., force: _Optional[bool] = ..., seconds_per_sample: _Optional[float] = ..., min_frames_per_scene: _Optional[int] = ..., max_frames_per_scene: _Optional[int] = ..., detector: _Optional[str] = ..., subtitles: _Optional[bool] = ..., speech: _Optional[bool] = ..., on_screen_text: _Optional[bool] = ..., decode_mode: _Optional[str] = ...) -> None: ...
 
 class IndexJob(_message.Message):
     __slots__ = ("job_id", "path", "state", "stage", "percent", "frames_decoded", "frames_total", "scenes_found", "frames_embedded", "frames_to_embed", "video_id", "error", "error_reason", "create_time", "update_time", "options", "skipped", "stage_seconds", "moments_found", "unchanged", "warnings", "text_spans_found", "reindex_embedder_address", "reindex_model_id", "videos_done", "videos_total")

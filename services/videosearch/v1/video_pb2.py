@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1avideosearch/v1/video.proto\x12\x0evideosearch.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf2\x02\n\x05Video\x12\x10\n\x08video_id\x18\x01 \x01(\t\x12\x0b\n\x03uri\x18\x02 \x01(\t\x12\x18\n\x10\x64uration_seconds\x18\x03 \x01(\x01\x12\x15\n\rfps_numerator\x18\x04 \x01(\x03\x12\x17\n\x0f\x66ps_denominator\x18\x05 \x01(\x03\x12\x13\n\x0b\x66rame_count\x18\x06 \x01(\x03\x12\r\n\x05width\x18\x07 \x01(\x05\x12\x0e\n\x06height\x18\x08 \x01(\x05\x12\x16\n\x0e\x63ontent_sha256\x18\t \x01(\t\x12\x10\n\x08model_id\x18\n \x01(\t\x12\x15\n\rembedding_dim\x18\x0b \x01(\x05\x12.\n\nindexed_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0bscene_count\x18\r \x01(\x05\x12\x14\n\x0cmoment_count\x18\x0e \x01(\x05\x12\x30\n\tlocations\x18\x0f \x03(\x0b\x32\x1d.videosearch.v1.VideoLocation\"T\n\rVideoLocation\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x12\n\nsize_bytes\x18\x02 \x01(\x03\x12\x10\n\x08mtime_ns\x18\x03 \x01(\x03\x12\x0f\n\x07missing\x18\x04 \x01(\x08\"\xb0\x01\n\x05Scene\x12\r\n\x05index\x18\x01 \x01(\x05\x12\x13\n\x0bstart_frame\x18\x02 \x01(\x03\x12\x11\n\tend_frame\x18\x03 \x01(\x03\x12\x15\n\rstart_seconds\x18\x04 \x01(\x01\x12\x13\n\x0b\x65nd_seconds\x18\x05 \x01(\x01\x12\x16\n\x0estart_timecode\x18\x06 \x01(\t\x12\x14\n\x0c\x65nd_timecode\x18\x07 \x01(\t\x12\x16\n\x0esampled_frames\x18\x08 \x01(\x05\"\xc6\x01\n\x06Moment\x12\r\n\x05index\x18\x01 \x01(\x05\x12\x13\n\x0bscene_index\x18\x02 \x01(\x05\x12\x13\n\x0bstart_frame\x18\x03 \x01(\x03\x12\x11\n\tend_frame\x18\x04 \x01(\x03\x12\x15\n\rstart_seconds\x18\x05 \x01(\x01\x12\x13\n\x0b\x65nd_seconds\x18\x06 \x01(\x01\x12\x16\n\x0estart_timecode\x18\x07 \x01(\t\x12\x14\n\x0c\x65nd_timecode\x18\x08 \x01(\t\x12\x16\n\x0esampled_frames\x18\t \x01(\x05\">\n\x07TextBox\x12\t\n\x01x\x18\x01 \x01(\x01\x12\t\n\x01y\x18\x02 \x01(\x01\x12\r\n\x05width\x18\x03 \x01(\x01\x12\x0e\n\x06height\x18\x04 \x01(\x01\"\xd0\x01\n\x08TextSpan\x12&\n\x04kind\x18\x01 \x01(\x0e\x32\x18.videosearch.v1.TextKind\x12\x15\n\rstart_seconds\x18\x02 \x01(\x01\x12\x13\n\x0b\x65nd_seconds\x18\x03 \x01(\x01\x12\x0c\n\x04text\x18\x04 \x01(\t\x12\x10\n\x08language\x18\x05 \x01(\t\x12*\n\x06source\x18\x06 \x01(\x0e\x32\x1a.videosearch.v1.TextSource\x12$\n\x03\x62ox\x18\x07 \x01(\x0b\x32\x17.videosearch.v1.TextBox*P\n\x08TextKind\x12\x19\n\x15TEXT_KIND_UNSPECIFIED\x10\x00\x12\x12\n\x0eTEXT_KIND_SAID\x10\x01\x12\x15\n\x11TEXT_KIND_WRITTEN\x10\x02*\x90\x01\n\nTextSource\x12\x1b\n\x17TEXT_SOURCE_UNSPECIFIED\x10\x00\x12\x1f\n\x1bTEXT_SOURCE_SUBTITLE_STREAM\x10\x01\x12\x17\n\x13TEXT_SOURCE_SIDECAR\x10\x02\x12\x16\n\x12TEXT_SOURCE_SPEECH\x10\x03\x12\x13\n\x0fTEXT_SOURCE_OCR\x10\x04\x42\xa4\x01\n\x12\x64\x65v.videosearch.v1B\nVideoProtoP\x01ZFgithub.com/videosearch/videosearch/gen/go/videosearch/v1;videosearchv1\xa2\x02\x03VSX\xaa\x02\x0eVideosearch.V1\xca\x02\x0eVideosearch\\V1\xea\x02\x0fVideosearch::V1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1avideosearch/v1/video.proto\x12\x0evideosearch.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x87\x03\n\x05Video\x12\x10\n\x08video_id\x18\x01 \x01(\t\x12\x0b\n\x03uri\x18\x02 \x01(\t\x12\x18\n\x10\x64uration_seconds\x18\x03 \x01(\x01\x12\x15\n\rfps_numerator\x18\x04 \x01(\x03\x12\x17\n\x0f\x66ps_denominator\x18\x05 \x01(\x03\x12\x13\n\x0b\x66rame_count\x18\x06 \x01(\x03\x12\r\n\x05width\x18\x07 \x01(\x05\x12\x0e\n\x06height\x18\x08 \x01(\x05\x12\x16\n\x0e\x63ontent_sha256\x18\t \x01(\t\x12\x10\n\x08model_id\x18\n \x01(\t\x12\x15\n\rembedding_dim\x18\x0b \x01(\x05\x12.\n\nindexed_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0bscene_count\x18\r \x01(\x05\x12\x14\n\x0cmoment_count\x18\x0e \x01(\x05\x12\x30\n\tlocations\x18\x0f \x03(\x0b\x32\x1d.videosearch.v1.VideoLocation\x12\x13\n\x0b\x64\x65\x63ode_mode\x18\x10 \x01(\t\"T\n\rVideoLocation\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x12\n\nsize_bytes\x18\x02 \x01(\x03\x12\x10\n\x08mtime_ns\x18\x03 \x01(\x03\x12\x0f\n\x07missing\x18\x04 \x01(\x08\"\xb0\x01\n\x05Scene\x12\r\n\x05index\x18\x01 \x01(\x05\x12\x13\n\x0bstart_frame\x18\x02 \x01(\x03\x12\x11\n\tend_frame\x18\x03 \x01(\x03\x12\x15\n\rstart_seconds\x18\x04 \x01(\x01\x12\x13\n\x0b\x65nd_seconds\x18\x05 \x01(\x01\x12\x16\n\x0estart_timecode\x18\x06 \x01(\t\x12\x14\n\x0c\x65nd_timecode\x18\x07 \x01(\t\x12\x16\n\x0esampled_frames\x18\x08 \x01(\x05\"\xc6\x01\n\x06Moment\x12\r\n\x05index\x18\x01 \x01(\x05\x12\x13\n\x0bscene_index\x18\x02 \x01(\x05\x12\x13\n\x0bstart_frame\x18\x03 \x01(\x03\x12\x11\n\tend_frame\x18\x04 \x01(\x03\x12\x15\n\rstart_seconds\x18\x05 \x01(\x01\x12\x13\n\x0b\x65nd_seconds\x18\x06 \x01(\x01\x12\x16\n\x0estart_timecode\x18\x07 \x01(\t\x12\x14\n\x0c\x65nd_timecode\x18\x08 \x01(\t\x12\x16\n\x0esampled_frames\x18\t \x01(\x05\">\n\x07TextBox\x12\t\n\x01x\x18\x01 \x01(\x01\x12\t\n\x01y\x18\x02 \x01(\x01\x12\r\n\x05width\x18\x03 \x01(\x01\x12\x0e\n\x06height\x18\x04 \x01(\x01\"\xd0\x01\n\x08TextSpan\x12&\n\x04kind\x18\x01 \x01(\x0e\x32\x18.videosearch.v1.TextKind\x12\x15\n\rstart_seconds\x18\x02 \x01(\x01\x12\x13\n\x0b\x65nd_seconds\x18\x03 \x01(\x01\x12\x0c\n\x04text\x18\x04 \x01(\t\x12\x10\n\x08language\x18\x05 \x01(\t\x12*\n\x06source\x18\x06 \x01(\x0e\x32\x1a.videosearch.v1.TextSource\x12$\n\x03\x62ox\x18\x07 \x01(\x0b\x32\x17.videosearch.v1.TextBox*P\n\x08TextKind\x12\x19\n\x15TEXT_KIND_UNSPECIFIED\x10\x00\x12\x12\n\x0eTEXT_KIND_SAID\x10\x01\x12\x15\n\x11TEXT_KIND_WRITTEN\x10\x02*\x90\x01\n\nTextSource\x12\x1b\n\x17TEXT_SOURCE_UNSPECIFIED\x10\x00\x12\x1f\n\x1bTEXT_SOURCE_SUBTITLE_STREAM\x10\x01\x12\x17\n\x13TEXT_SOURCE_SIDECAR\x10\x02\x12\x16\n\x12TEXT_SOURCE_SPEECH\x10\x03\x12\x13\n\x0fTEXT_SOURCE_OCR\x10\x04\x42\xa4\x01\n\x12\x64\x65v.videosearch.v1B\nVideoProtoP\x01ZFgithub.com/videosearch/videosearch/gen/go/videosearch/v1;videosearchv1\xa2\x02\x03VSX\xaa\x02\x0eVideosearch.V1\xca\x02\x0eVideosearch\\V1\xea\x02\x0fVideosearch::V1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,20 +33,20 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'videosearch.v1.video_pb2', 
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'\n\022dev.videosearch.v1B\nVideoProtoP\001ZFgithub.com/videosearch/videosearch/gen/go/videosearch/v1;videosearchv1\242\002\003VSX\252\002\016Videosearch.V1\312\002\016Videosearch\\V1\352\002\017Videosearch::V1'
-  _globals['_TEXTKIND']._serialized_start=1193
-  _globals['_TEXTKIND']._serialized_end=1273
-  _globals['_TEXTSOURCE']._serialized_start=1276
-  _globals['_TEXTSOURCE']._serialized_end=1420
+  _globals['_TEXTKIND']._serialized_start=1214
+  _globals['_TEXTKIND']._serialized_end=1294
+  _globals['_TEXTSOURCE']._serialized_start=1297
+  _globals['_TEXTSOURCE']._serialized_end=1441
   _globals['_VIDEO']._serialized_start=80
-  _globals['_VIDEO']._serialized_end=450
-  _globals['_VIDEOLOCATION']._serialized_start=452
-  _globals['_VIDEOLOCATION']._serialized_end=536
-  _globals['_SCENE']._serialized_start=539
-  _globals['_SCENE']._serialized_end=715
-  _globals['_MOMENT']._serialized_start=718
-  _globals['_MOMENT']._serialized_end=916
-  _globals['_TEXTBOX']._serialized_start=918
-  _globals['_TEXTBOX']._serialized_end=980
-  _globals['_TEXTSPAN']._serialized_start=983
-  _globals['_TEXTSPAN']._serialized_end=1191
+  _globals['_VIDEO']._serialized_end=471
+  _globals['_VIDEOLOCATION']._serialized_start=473
+  _globals['_VIDEOLOCATION']._serialized_end=557
+  _globals['_SCENE']._serialized_start=560
+  _globals['_SCENE']._serialized_end=736
+  _globals['_MOMENT']._serialized_start=739
+  _globals['_MOMENT']._serialized_end=937
+  _globals['_TEXTBOX']._serialized_start=939
+  _globals['_TEXTBOX']._serialized_end=1001
+  _globals['_TEXTSPAN']._serialized_start=1004
+  _globals['_TEXTSPAN']._serialized_end=1212
 # @@protoc_insertion_point(module_scope)

@@ -33,7 +33,7 @@ TEXT_SOURCE_SPEECH: TextSource
 TEXT_SOURCE_OCR: TextSource
 
 class Video(_message.Message):
-    __slots__ = ("video_id", "uri", "duration_seconds", "fps_numerator", "fps_denominator", "frame_count", "width", "height", "content_sha256", "model_id", "embedding_dim", "indexed_at", "scene_count", "moment_count", "locations")
+    __slots__ = ("video_id", "uri", "duration_seconds", "fps_numerator", "fps_denominator", "frame_count", "width", "height", "content_sha256", "model_id", "embedding_dim", "indexed_at", "scene_count", "moment_count", "locations", "decode_mode")
     VIDEO_ID_FIELD_NUMBER: _ClassVar[int]
     URI_FIELD_NUMBER: _ClassVar[int]
     DURATION_SECONDS_FIELD_NUMBER: _ClassVar[int]
@@ -49,6 +49,7 @@ class Video(_message.Message):
     SCENE_COUNT_FIELD_NUMBER: _ClassVar[int]
     MOMENT_COUNT_FIELD_NUMBER: _ClassVar[int]
     LOCATIONS_FIELD_NUMBER: _ClassVar[int]
+    DECODE_MODE_FIELD_NUMBER: _ClassVar[int]
     video_id: str
     uri: str
     duration_seconds: float
@@ -64,7 +65,8 @@ class Video(_message.Message):
     scene_count: int
     moment_count: int
     locations: _containers.RepeatedCompositeFieldContainer[VideoLocation]
-    def __init__(self, video_id: _Optional[str] = ..., uri: _Optional[str] = ..., duration_seconds: _Optional[float] = ..., fps_numerator: _Optional[int] = ..., fps_denominator: _Optional[int] = ..., frame_count: _Optional[int] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., content_sha256: _Optional[str] = ..., model_id: _Optional[str] = ..., embedding_dim: _Optional[int] = ..., indexed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., scene_count: _Optional[int] = ..., moment_count: _Optional[int] = ..., locations: _Optional[_Iterable[_Union[VideoLocation, _Mapping]]] = ...) -> None: ...
+    decode_mode: str
+    def __init__(self, video_id: _Optional[str] = ..., uri: _Optional[str] = ..., duration_seconds: _Optional[float] = ..., fps_numerator: _Optional[int] = ..., fps_denominator: _Optional[int] = ..., frame_count: _Optional[int] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., content_sha256: _Optional[str] = ..., model_id: _Optional[str] = ..., embedding_dim: _Optional[int] = ..., indexed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., scene_count: _Optional[int] = ..., moment_count: _Optional[int] = ..., locations: _Optional[_Iterable[_Union[VideoLocation, _Mapping]]] = ..., decode_mode: _Optional[str] = ...) -> None: ...
 
 class VideoLocation(_message.Message):
     __slots__ = ("path", "size_bytes", "mtime_ns", "missing")

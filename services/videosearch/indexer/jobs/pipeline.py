@@ -21,6 +21,7 @@ from videosearch.common.priority import run_in_background
 from videosearch.common.errors import Cancelled, NotFound
 from videosearch.embedder.types import ModelInfo
 from videosearch.indexer.media import facade as media
+from videosearch.indexer.media.decode_modes import mode_covers
 from videosearch.indexer.media.decoding import DecoderSettings
 from videosearch.indexer.media.frame_times import FrameTimes
 from videosearch.indexer.jobs.failures import Dependency, failing_iter, failures_of
@@ -206,15 +207,18 @@ class IndexPipeline:
         run_in_background(self._nice)
         with clock.timing("hash"), failures_of(Dependency.VIDEO_FILE), opened.named():
             sha256 = media.sha256_file(opened.reader_path)
-        return sha256, not job.options.force and self._already_indexed(sha256[:16], model_id)
+        return sha256, not job.options.force and self._already_indexed(sha256[:16], model_id, job.options.decode_mode)
 
-    def _already_indexed(self, video_id: str, model_id: str) -> bool:
+    def _already_indexed(self, video_id: str, model_id: str, decode_mode: str) -> bool:
+        """Whether the Searcher holds this content embedded by the same model, from at least the
+        frames asked for: a video a fast decode mode made is indexed again when every frame is
+        asked for (the old entry serves searches until the new one replaces it in one write)."""
         with failures_of(Dependency.SEARCHER):
             try:
                 stored, _ = self._retry.call(lambda: self._store.get_video(video_id))  # a Searcher restarting: wait
             except NotFound:
                 return False
-        return stored.model_id == model_id
+        return stored.model_id == model_id and mode_covers(stored.decode_mode, decode_mode)
 
     # -- 3. decode and embed -----------------------------------------------------------
     def _decode_and_embed(
@@ -256,7 +260,8 @@ class IndexPipeline:
                      clock: StageClock, text: VideoText, should_stop, already_indexed, on_decode_progress,
                      detecting: list[bool]) -> _Decoded | None:
         options: IndexOptions = job.options
-        side_streams = text.start_apart(self._decoder.library, opened.reader_path)
+        decoder = self._decoder.for_mode(options.decode_mode)  # a fast mode decodes with PyAV
+        side_streams = text.start_apart(decoder.library, opened.reader_path)  # (every mode demuxes every packet)
         scenes = media.iter_scenes(
             opened.reader_path,
             side_streams=side_streams,
@@ -266,7 +271,7 @@ class IndexPipeline:
             preprocessing=info.preprocessing,
             on_progress=on_decode_progress,
             should_stop=should_stop,
-            decoder=self._decoder,
+            decoder=decoder,
         )
         pending: deque[Future] = deque()
         thumbnails: dict[int, Thumbnail] = {}
@@ -423,6 +428,7 @@ class IndexPipeline:
             scene_count=len(scenes),
             moment_count=len(moments),
             locations=(file_location(job.path),),
+            decode_mode=job.options.decode_mode,
         )
 
     def _store_video(self, job: Job, handle: JobHandle, clock: StageClock, video: VideoRecord,

@@ -28,6 +28,7 @@ from typing import Protocol
 from videosearch.common.errors import InvalidArgument, NotFound, PermissionDenied, VideoSearchError
 from videosearch.indexer.types import IndexOptions, Job
 from videosearch.indexer.jobs.locations import file_location
+from videosearch.indexer.media.decode_modes import mode_covers
 from videosearch.searcher.types import VideoLocation, VideoRecord
 
 log = logging.getLogger(__name__)
@@ -156,16 +157,18 @@ class LibraryUpkeep:
     def submit(self, path: str, options: IndexOptions) -> Job:
         """Queues ``path`` (already checked against the allowed roots), or, when a stored
         video has it unchanged and ``force`` is off, records a job that succeeded at once."""
-        video_id = "" if options.force else self.unchanged_video(path)
+        video_id = "" if options.force else self.unchanged_video(path, options.decode_mode)
         return self._jobs.submit(path, options, unchanged_video=video_id)
 
     def catalog_videos(self) -> Iterator[VideoRecord]:
         """Every stored video, fresh from the Searcher."""
         return self._catalog.iter_videos(page_size=LIST_PAGE_SIZE)
 
-    def unchanged_video(self, path: str) -> str:
+    def unchanged_video(self, path: str, decode_mode: str = "") -> str:
         """The id of a stored video that has ``path`` with the file's size and modification
-        time now, or "". A Searcher that cannot be asked means "" (the job then hashes)."""
+        time now, indexed from at least the frames ``decode_mode`` asks for (a fast mode's
+        video is indexed again when every frame is asked for), or "". A Searcher that cannot
+        be asked means "" (the job then hashes)."""
         try:
             stat = os.stat(path)
             for video_id, location in self.stored.at(path).items():
@@ -174,6 +177,8 @@ class LibraryUpkeep:
                 try:
                     video, _ = self._catalog.get_video(video_id)
                 except NotFound:
+                    continue
+                if not mode_covers(video.decode_mode, decode_mode):
                     continue
                 if any(loc.path == path and not loc.missing and same_file_facts(loc, stat) for loc in video.locations):
                     return video_id

@@ -26,15 +26,19 @@ BGR), so ``shrink`` changes nothing there.
 
 The default is PyAV with ``shrink`` (see DEFAULT_LIBRARY); ``opencv`` stays an option, the
 decoder PySceneDetect itself reads with.
+
+``decode_mode`` (PyAV only) is the fast mode: every frame, reference frames only or keyframes
+only (videosearch.indexer.media.decode_modes).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 
 from videosearch.common.errors import InvalidArgument
+from videosearch.indexer.media.decode_modes import DEFAULT_DECODE_MODE, check_decode_mode
 
 HW_ACCELERATION = {"none": cv2.VIDEO_ACCELERATION_NONE, "any": cv2.VIDEO_ACCELERATION_ANY}
 DEFAULT_DECODER_THREADS = 0
@@ -63,8 +67,10 @@ class DecoderSettings:
     skip_loop_filter: bool = False
     lowres: bool = False
     shrink: bool = DEFAULT_SHRINK
+    decode_mode: str = DEFAULT_DECODE_MODE
 
     def __post_init__(self) -> None:
+        check_decode_mode(self.decode_mode)
         if self.library not in LIBRARIES:
             raise InvalidArgument(f"unknown decoder library {self.library!r}; use {' or '.join(LIBRARIES)}")
         if self.thread_type not in THREAD_TYPES:
@@ -74,6 +80,8 @@ class DecoderSettings:
         pyav_only = [name for name in ("skip_loop_filter", "lowres") if getattr(self, name)]
         if self.thread_type != DEFAULT_THREAD_TYPE:
             pyav_only.append("thread_type")
+        if self.decode_mode != DEFAULT_DECODE_MODE:
+            pyav_only.append("decode_mode")
         if self.library != "pyav" and pyav_only:
             raise InvalidArgument(f"decoder options {', '.join(pyav_only)} need the pyav decoder library "
                                   "(OpenCV cannot pass them to the codec); set the decoder library to pyav")
@@ -94,6 +102,13 @@ class DecoderSettings:
         if self.threads:
             params += [cv2.CAP_PROP_N_THREADS, self.threads]
         return params
+
+    def for_mode(self, mode: str) -> "DecoderSettings":
+        """These settings in decode mode ``mode``; a mode other than ``all`` needs PyAV, so it
+        switches an OpenCV setting to PyAV (software decoding)."""
+        if check_decode_mode(mode) == DEFAULT_DECODE_MODE:
+            return replace(self, decode_mode=mode)
+        return replace(self, library="pyav", hw_acceleration="none", decode_mode=mode)
 
 
 def hardware_decoding(capture: cv2.VideoCapture) -> bool:

@@ -54,6 +54,38 @@ class FrameTimes:
             ns, self.estimated = self._ns[-1] + self._nominal, self.estimated + 1
         self._ns.append(ns)
 
+    def append_at(self, frame: int, msec: float) -> None:
+        """Adds decoded frame number ``frame`` (after the last one added) and its
+        CAP_PROP_POS_MSEC, the frames skipped between (the fast decode modes decode only some)
+        placed evenly between their decoded neighbours: only decoded frames' times are
+        timestamps, and only decoded frames become cuts and samples."""
+        self.append(msec)
+        added = self._ns.pop()
+        missing = frame - len(self._ns)
+        if missing > 0 and self._ns:
+            before = self._ns[-1]
+            step = (added - before) / (missing + 1)
+            self._ns.extend(before + max(1, round(step * (i + 1))) for i in range(missing))
+            added = max(added, self._ns[-1] + 1)
+        elif missing > 0:  # frames before the first decoded one: one nominal frame each
+            self._ns.extend(i * self._nominal for i in range(missing))
+            added = max(added, self._ns[-1] + 1)
+        self._ns.append(added)
+
+    def extend_to(self, frames: int) -> None:
+        """Places frames up to ``frames`` after the last one, one nominal frame apart: the
+        frames a fast decode mode skipped after its last decoded one, so the video still ends
+        where the container says (nothing happens when ``frames`` were decoded already)."""
+        while len(self._ns) < frames:
+            self._ns.append(self._ns[-1] + self._nominal if self._ns else 0)
+
+    def nominal_frame(self, msec: float, first_msec: float) -> int:
+        """The frame number a frame shown at ``msec`` has at the nominal rate, counted from the
+        first frame (at ``first_msec``): how the fast decode modes number decoded frames."""
+        if not (math.isfinite(msec) and math.isfinite(first_msec)):
+            return len(self._ns)
+        return max(len(self._ns), round((msec - first_msec) * 1_000_000 / self._nominal))
+
     def _last_duration(self) -> int:
         return self._ns[-1] - self._ns[-2] if len(self._ns) >= 2 else self._nominal
 

@@ -82,10 +82,12 @@ def shrunk_bgr(frame: av.VideoFrame, width: int, height: int) -> np.ndarray:
 
 class PyAVCapture:
     """One video file decoded with PyAV (see the module doc). ``shrink`` is a function of the
-    shown (height, width) giving the integer factor frames may come shrunk by (1: full size)."""
+    shown (height, width) giving the integer factor frames may come shrunk by (1: full size);
+    ``skip_frame`` is FFmpeg's AVDiscard setting: NONREF or NONKEY decode only reference
+    frames or keyframes (videosearch.indexer.media.decoding's decode modes)."""
 
     def __init__(self, path: str, *, threads: int = 0, thread_type: str = "auto", skip_loop_filter: bool = False,
-                 lowres: bool = False, shrink=None, side_streams=None) -> None:
+                 lowres: bool = False, shrink=None, side_streams=None, skip_frame: str = "DEFAULT") -> None:
         try:
             self._container = av.open(path, mode="r")
         except (av.FFmpegError, OSError, UnicodeDecodeError, ValueError) as exc:
@@ -117,6 +119,9 @@ class PyAVCapture:
             if level:
                 options["lowres"] = str(level)
             context.options = options
+            # The fast mode: the codec itself skips the frames it need not decode (the first
+            # frame is a keyframe, so it is always decoded).
+            context.skip_frame = skip_frame
             # Frames as stored, shrunk: the size swscale converts them to (None: as decoded).
             self._size = (self.facts.width // factor, self.facts.height // factor) if factor > 1 else None
             self._time_base = stream.time_base

@@ -137,7 +137,8 @@ class CandidateBuffer:
     """Candidate frames of one open scene (see the module doc). Items are opaque to the buffer:
     preprocessed pixels, or futures that will produce them."""
 
-    def __init__(self, start: int, k: "int | FrameSampling", *, capacity: int, max_lag: int = 0) -> None:
+    def __init__(self, start: int, k: "int | FrameSampling", *, capacity: int, max_lag: int = 0,
+                 sparse: bool = False) -> None:
         sampling = k if isinstance(k, FrameSampling) else FrameSampling(0.0, k, k)
         needed = candidates_needed(sampling.min_samples, sampling.max_samples)
         if capacity < needed:
@@ -146,6 +147,9 @@ class CandidateBuffer:
         self.sampling = sampling
         self.capacity = capacity
         self.max_lag = max_lag
+        # Frames come with gaps (a fast decode mode): the grid is then "at least ``stride``
+        # frames after the last kept one", since decoded frames need not fall on multiples.
+        self.sparse = sparse
         self.stride = 1
         self._frames: list[int] = []  # ascending
         self._items: list[Any] = []
@@ -159,6 +163,8 @@ class CandidateBuffer:
 
     def wants(self, frame: int) -> bool:
         """Whether ``frame`` (the next frame of this scene) should be preprocessed and added."""
+        if self.sparse:
+            return not self._frames or frame - self._frames[-1] >= self.stride
         return (frame - self.start) % self.stride == 0
 
     def add(self, frame: int, item: Any) -> None:
@@ -185,7 +191,10 @@ class CandidateBuffer:
 
     def _coarsen(self) -> None:
         self.stride *= 2
-        kept = [i for i, f in enumerate(self._frames) if (f - self.start) % self.stride == 0]
+        if self.sparse:
+            kept = list(range(0, len(self._frames), 2))
+        else:
+            kept = [i for i, f in enumerate(self._frames) if (f - self.start) % self.stride == 0]
         self._frames = [self._frames[i] for i in kept]
         self._items = [self._items[i] for i in kept]
 
@@ -193,7 +202,8 @@ class CandidateBuffer:
         """Ends this scene at ``cut``: returns the next scene's buffer, holding the candidates
         at or after ``cut`` (present when the detector reported the cut late)."""
         at = bisect.bisect_left(self._frames, cut)
-        following = CandidateBuffer(cut, self.sampling, capacity=self.capacity, max_lag=self.max_lag)
+        following = CandidateBuffer(cut, self.sampling, capacity=self.capacity, max_lag=self.max_lag,
+                                    sparse=self.sparse)
         following._frames, following._items = self._frames[at:], self._items[at:]
         del self._frames[at:], self._items[at:]
         return following

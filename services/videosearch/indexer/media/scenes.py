@@ -10,6 +10,11 @@ on 2 cores, see ``SceneReader.__init__``). When a
 cut closes a scene its sample frames are picked from the buffer and the scene is yielded at
 once, so a caller can embed scene N while scene N+1 is being decoded.
 
+In a fast decode mode (``DecoderSettings.decode_mode`` reference or keyframes) the codec skips
+frames: each decoded frame is numbered by its presentation time at the nominal rate, the
+skipped ones get times between their decoded neighbours, and cuts, samples and moments fall
+only on decoded frames, whose times stay their exact timestamps.
+
 Every frame's presentation timestamp is recorded as it is decoded (``SceneReader.frame_times``),
 and scene and sample times come from those, not from frame number / frame rate (see
 videosearch.indexer.media.frame_times). Cut detection runs on the pixels as stored; only the frames
@@ -18,6 +23,7 @@ given to CLIP are stretched to the display aspect ratio (see FramePreprocessor).
 
 from __future__ import annotations
 
+import bisect
 import os
 import queue
 import threading
@@ -33,6 +39,7 @@ import numpy as np
 from videosearch.common.errors import Cancelled, InvalidArgument
 from videosearch.common.timecode import PresentationTime
 from videosearch.embedder.types import Preprocessing
+from videosearch.indexer.media.decode_modes import DEFAULT_DECODE_MODE
 from videosearch.indexer.media.decoding import DecoderSettings
 from videosearch.indexer.media.detector_settings import DetectorSettings
 from videosearch.indexer.media.detectors import CutDetector, largest_shrink
@@ -204,6 +211,30 @@ class _DecodeAhead:
         self._thread.join()
 
 
+class _DecodedNumbers:
+    """The frame numbers of the frames decoded so far, ascending."""
+
+    def __init__(self) -> None:
+        self._numbers: list[int] = []
+
+    @property
+    def count(self) -> int:
+        return len(self._numbers)
+
+    def add(self, number: int) -> None:
+        self._numbers.append(number)
+
+    def nearest(self, frame: int) -> int:
+        """The decoded frame nearest ``frame`` (the later one on a tie: a cut is the first
+        frame of the new scene)."""
+        i = bisect.bisect_left(self._numbers, frame)
+        if i == len(self._numbers):
+            return self._numbers[-1] if self._numbers else frame
+        if i > 0 and frame - self._numbers[i - 1] < self._numbers[i] - frame:
+            return self._numbers[i - 1]
+        return self._numbers[i]
+
+
 class SceneReader:
     """Iterating yields :class:`SampledScene` objects in order, each as soon as its end is known.
 
@@ -296,6 +327,7 @@ class SceneReader:
         self._progress_every = max(1, progress_every)
         self.video_info: VideoInfo | None = None
         self.frame_times: FrameTimes | None = None
+        self.frames_decoded = 0  # frames the decoder delivered (fewer than frame_count in a fast decode mode)
         self._started = False
         self.clock = StageClock()
 
@@ -321,15 +353,29 @@ class SceneReader:
             frames = _DecodeAhead(capture, frame, info.frame_count, clock=self.clock)
             item = frames.next()
             detector = CutDetector.from_settings(self.detector, info)
-            buffer = CandidateBuffer(0, self.sampling.in_frames(info.fps), capacity=self._capacity, max_lag=detector.max_lag)
+            sparse = self.decoder.decode_mode != DEFAULT_DECODE_MODE
+            buffer = CandidateBuffer(0, self.sampling.in_frames(info.fps), capacity=self._capacity,
+                                     max_lag=detector.max_lag, sparse=sparse)
+            decoded = _DecodedNumbers()
+            first_msec = item[1] if item is not None else 0.0
             scene_index = index = 0
             while item is not None:
                 if self._should_stop is not None and self._should_stop():
                     raise Cancelled(f"indexing {self.path} was cancelled after {index} frames; submit it again to redo it")
                 frame, msec = item
-                times.append(msec)  # before any cut at this frame closes a scene ending here
+                # Before any cut at this frame closes a scene ending here. A fast decode mode
+                # skips frames: a decoded frame is numbered by its time at the nominal rate, so
+                # frame numbers (scene lengths, min_scene_len, samples per second) keep their meaning.
+                if sparse:
+                    index = times.nominal_frame(msec, first_msec)
+                    times.append_at(index, msec)
+                else:
+                    times.append(msec)
+                decoded.add(index)
                 with self.clock.timing("detect"):
                     cuts = detector.process(index, frame)
+                if sparse:  # a cut between decoded frames (a fade's middle) moves to the nearest one
+                    cuts = [decoded.nearest(cut) for cut in cuts]
                 for cut in cuts:
                     if buffer.start < cut <= index:  # a cut is never before the open scene or in the future
                         following = buffer.split(cut)
@@ -350,10 +396,19 @@ class SceneReader:
                         candidate = _KeptForText(candidate, text_frame(frame))
                     buffer.add(index, candidate)
                 index += 1
-                if self._on_progress is not None and index % self._progress_every == 0:
+                if self._on_progress is not None and decoded.count % self._progress_every == 0:
                     self._on_progress(index, max(info.frame_count, index))
                 item = frames.next()
-            for cut in detector.finish(index - 1):
+            last = index - 1
+            if sparse and info.frame_count > index:
+                # The frames skipped after the last decoded one: the last scene runs to the
+                # video's end as the container counts it.
+                times.extend_to(info.frame_count)
+                index = info.frame_count
+            self.frames_decoded = decoded.count
+            for cut in detector.finish(last):
+                if sparse:
+                    cut = decoded.nearest(cut)
                 if buffer.start < cut < index:
                     following = buffer.split(cut)
                     yield self._close(buffer, cut, scene_index)

@@ -18,6 +18,7 @@ import numpy as np
 
 from videosearch.common.errors import InvalidArgument, NotFound, PermissionDenied, VideoSearchError
 from videosearch.common.timecode import Timecode, fps_fraction
+from videosearch.indexer.media.decode_modes import SKIP_FRAME
 from videosearch.indexer.media.decoding import DecoderSettings
 from videosearch.indexer.media.pyav_capture import CannotDecode, PyAVCapture
 
@@ -250,7 +251,7 @@ def _open_pyav(path: str, decoder: DecoderSettings, shrink: Shrink | None,
     try:
         capture = PyAVCapture(path, threads=decoder.threads, thread_type=decoder.thread_type,
                               skip_loop_filter=decoder.skip_loop_filter, lowres=decoder.lowres, shrink=shrink,
-                              side_streams=side_streams)
+                              side_streams=side_streams, skip_frame=SKIP_FRAME[decoder.decode_mode])
     except CannotDecode as exc:
         raise NotAVideoError(f"{path} is not a video PyAV can decode ({exc}); {_CONVERT_HINT}") from None
     try:

@@ -314,6 +314,7 @@ def video_to_json(video: VideoRecord, serial_base: int) -> bytes:
             "moment_count": video.moment_count,
             "scene_serial_base": serial_base,
             "locations": [[l.path, l.size_bytes, l.mtime_ns, l.missing] for l in video.locations],
+            "decode_mode": video.decode_mode,
         },
         separators=(",", ":"),
     ).encode()
@@ -337,6 +338,7 @@ def video_from_json(raw: bytes) -> tuple[VideoRecord, int]:
         moment_count=d.get("moment_count", d["scene_count"]),
         # Records written before locations existed have none: VideoRecord makes one from uri.
         locations=tuple(VideoLocation(*row) for row in d.get("locations", ())),
+        decode_mode=d.get("decode_mode", ""),  # records from before decode modes: every frame
     )
     return video, d["scene_serial_base"]
 

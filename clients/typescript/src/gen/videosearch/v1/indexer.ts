@@ -397,7 +397,17 @@ export interface IndexOptions {
    * Read text shown on screen (OCR of the sampled frames, Chinese and English); unset
    * means the server default (off; on in the demo).
    */
-  onScreenText?: boolean | undefined;
+  onScreenText?:
+    | boolean
+    | undefined;
+  /**
+   * Which frames are decoded: "all" (every frame, exact cuts), "reference" (only
+   * frames other frames refer to: most B-frames skipped) or "keyframes" (keyframes
+   * only: the fastest first pass, cuts at the nearest keyframe); empty means the
+   * server default ("all"). The stored video records the mode that made it; a video
+   * stored in a faster mode is indexed again when a slower one is asked for.
+   */
+  decodeMode: string;
 }
 
 /** An index job and its progress. */
@@ -721,6 +731,7 @@ function createBaseIndexOptions(): IndexOptions {
     subtitles: undefined,
     speech: undefined,
     onScreenText: undefined,
+    decodeMode: "",
   };
 }
 
@@ -758,6 +769,9 @@ export const IndexOptions: MessageFns<IndexOptions> = {
     }
     if (message.onScreenText !== undefined) {
       writer.uint32(88).bool(message.onScreenText);
+    }
+    if (message.decodeMode !== "") {
+      writer.uint32(98).string(message.decodeMode);
     }
     return writer;
   },
@@ -863,6 +877,14 @@ export const IndexOptions: MessageFns<IndexOptions> = {
             message.onScreenText = reader.bool();
             continue;
           }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.decodeMode = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -916,6 +938,11 @@ export const IndexOptions: MessageFns<IndexOptions> = {
         : isSet(object.on_screen_text)
         ? globalThis.Boolean(object.on_screen_text)
         : undefined,
+      decodeMode: isSet(object.decodeMode)
+        ? globalThis.String(object.decodeMode)
+        : isSet(object.decode_mode)
+        ? globalThis.String(object.decode_mode)
+        : "",
     };
   },
 
@@ -954,6 +981,9 @@ export const IndexOptions: MessageFns<IndexOptions> = {
     if (message.onScreenText !== undefined) {
       obj.onScreenText = message.onScreenText;
     }
+    if (message.decodeMode !== "") {
+      obj.decodeMode = message.decodeMode;
+    }
     return obj;
   },
 
@@ -973,6 +1003,7 @@ export const IndexOptions: MessageFns<IndexOptions> = {
     message.subtitles = object.subtitles ?? undefined;
     message.speech = object.speech ?? undefined;
     message.onScreenText = object.onScreenText ?? undefined;
+    message.decodeMode = object.decodeMode ?? "";
     return message;
   },
 };

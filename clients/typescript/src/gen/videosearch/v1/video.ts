@@ -158,6 +158,12 @@ export interface Video {
    * with size and modification time unknown (0).
    */
   locations: VideoLocation[];
+  /**
+   * Which frames were decoded to index it (IndexOptions.decode_mode): "all",
+   * "reference" or "keyframes"; empty for videos stored before the option existed
+   * (every frame was decoded).
+   */
+  decodeMode: string;
 }
 
 /** One place a video's content was found: the file, and what it looked like then. */
@@ -282,6 +288,7 @@ function createBaseVideo(): Video {
     sceneCount: 0,
     momentCount: 0,
     locations: [],
+    decodeMode: "",
   };
 }
 
@@ -340,6 +347,9 @@ export const Video: MessageFns<Video> = {
     }
     for (const v of message.locations) {
       VideoLocation.encode(v!, writer.uint32(122).fork()).join();
+    }
+    if (message.decodeMode !== "") {
+      writer.uint32(130).string(message.decodeMode);
     }
     return writer;
   },
@@ -477,6 +487,14 @@ export const Video: MessageFns<Video> = {
             message.locations.push(VideoLocation.decode(reader, reader.uint32()));
             continue;
           }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.decodeMode = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -552,6 +570,11 @@ export const Video: MessageFns<Video> = {
       locations: globalThis.Array.isArray(object?.locations)
         ? object.locations.map((e: any) => VideoLocation.fromJSON(e))
         : [],
+      decodeMode: isSet(object.decodeMode)
+        ? globalThis.String(object.decodeMode)
+        : isSet(object.decode_mode)
+        ? globalThis.String(object.decode_mode)
+        : "",
     };
   },
 
@@ -602,6 +625,9 @@ export const Video: MessageFns<Video> = {
     if (message.locations?.length) {
       obj.locations = message.locations.map((e) => VideoLocation.toJSON(e));
     }
+    if (message.decodeMode !== "") {
+      obj.decodeMode = message.decodeMode;
+    }
     return obj;
   },
 
@@ -631,6 +657,7 @@ export const Video: MessageFns<Video> = {
     message.sceneCount = object.sceneCount ?? 0;
     message.momentCount = object.momentCount ?? 0;
     message.locations = object.locations?.map((e) => VideoLocation.fromPartial(e)) || [];
+    message.decodeMode = object.decodeMode ?? "";
     return message;
   },
 };

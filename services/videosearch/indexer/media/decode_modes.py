@@ -1,0 +1,33 @@
+"""Which frames a job decodes (its decode mode): plain names a client can send without loading
+the decoders (videosearch.indexer.media.decoding applies them through PyAV).
+
+``all`` decodes every frame. ``reference`` has the codec skip the frames no other frame
+refers to (FFmpeg's ``skip_frame`` ``nonref``: most B-frames of H.264 and HEVC); ``keyframes``
+skips every frame but the keyframes (``nonkey``), the fastest first pass over a library.
+What each costs in cuts and moments, and buys in speed: docs/performance.md, "Fast mode".
+"""
+
+from __future__ import annotations
+
+from videosearch.common.errors import InvalidArgument
+
+DECODE_MODES = ("all", "reference", "keyframes")
+"""From the most frames decoded to the fewest."""
+DEFAULT_DECODE_MODE = "all"
+SKIP_FRAME = {"all": "DEFAULT", "reference": "NONREF", "keyframes": "NONKEY"}
+"""Each mode's FFmpeg ``skip_frame`` (AVDiscard) setting."""
+
+
+def check_decode_mode(mode: str) -> str:
+    """``mode`` if it is a decode mode, else InvalidArgument saying which there are."""
+    if mode not in DECODE_MODES:
+        raise InvalidArgument(f"unknown decode mode {mode!r}; use all (every frame, the default), reference "
+                              "(reference frames only) or keyframes (keyframes only, the fastest first pass)")
+    return mode
+
+
+def mode_covers(stored: str, wanted: str) -> bool:
+    """Whether a video indexed in decode mode ``stored`` ("" for videos indexed before modes
+    existed: every frame) serves a request for ``wanted``: it decoded at least as many frames.
+    A video stored in a faster mode than the one asked for is indexed again."""
+    return DECODE_MODES.index(stored or DEFAULT_DECODE_MODE) <= DECODE_MODES.index(wanted or DEFAULT_DECODE_MODE)
