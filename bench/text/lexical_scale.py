@@ -88,7 +88,7 @@ def main(argv=None) -> int:
                 text = " ".join(words)
             spans.append(TextSpan("said", c * 6.0, c * 6.0 + 5.0, text, "zh" if zh else "en", "speech"))
             words_total += n
-            if v % step == (9 if zh else 0) and c == 0:
+            if (v // 10) % max(step // 10, 1) == 0 and v % 10 in (0, 9) and c == 0:  # an English and a Chinese one
                 at = int(rng.integers(0, n - 1))
                 if zh:
                     samples["Chinese"].append(words[at] + words[at + 1])

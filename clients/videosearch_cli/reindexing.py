@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from rich.markup import escape
 
-from videosearch.client.indexer import IndexerClient
+from videosearch.client.indexer import IndexerClient, SubmitOptions
 from videosearch.indexer.types import JobState
 from videosearch_cli.connection import indexers_of
-from videosearch_cli.indexing import CliError, submit_options, watch_jobs
+from videosearch_cli.indexing import CliError, watch_jobs
 from videosearch_cli.output import console, plain, print_json
 
 
@@ -20,7 +20,8 @@ def cmd_reindex(args) -> int:
         indexer.close()
         raise CliError("a reindex runs on one Indexer: give that one's --indexer-address")
     with indexer:
-        job = indexer.reindex(args.embedder_address, args.model or "", submit_options(args))
+        # Every video is indexed with the Indexer's default options.
+        job = indexer.reindex(args.embedder_address, args.model or "", SubmitOptions(force=True))
         if args.no_wait:
             print_json(plain(job)) if args.json else console.print(f"reindex job {job.job_id} queued")
             return 0
@@ -46,10 +47,6 @@ def add_reindex_command(commands) -> None:
                          help="the Embedder serving the new model (start one with `videosearch-embedder --model NEW`)")
     reindex.add_argument("--model", help="the model expected there (a hub id or a local model's directory); a "
                                          "different one fails the job before anything is built")
-    # Every video is indexed with the Indexer's default options (what submit_options reads).
-    reindex.set_defaults(detector="", threshold=0.0, min_scene_frames=0, seconds_per_sample=0.0, min_frames_per_scene=0,
-                         max_frames_per_scene=0, frames_per_scene=0, force=True, subtitles=None, speech=None,
-                         on_screen_text=None)
     reindex.add_argument("--no-wait", action="store_true", help="queue the job and print its id without waiting")
     reindex.add_argument("--json", action="store_true", help="print the finished job as JSON")
     reindex.set_defaults(func=cmd_reindex)

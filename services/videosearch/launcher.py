@@ -279,6 +279,9 @@ def main(argv=None) -> int:
     except (RuntimeError, TimeoutError) as exc:
         print(f"videosearch-up: {exc}", file=sys.stderr)
         return 1
+    # Handled from here on, before "ready" is printed: a SIGTERM sent on reading it stops the
+    # services too, instead of ending the launcher alone and leaving them running.
+    shutdown = ShutdownSignal("launcher", end_while_starting=False)
     for name in ("embedder", "searcher", "indexer"):
         print(f"  {name:9s} {cluster.address(name)}  SERVING  (pid {cluster.processes[name].process.pid})", flush=True)
     if "web" in cluster.processes:
@@ -289,7 +292,7 @@ def main(argv=None) -> int:
               "\n".join(f"  {line}" for line in exports), flush=True)
     print("ready; Ctrl-C stops them all", flush=True)
     try:
-        died = cluster.watch(ShutdownSignal("launcher", end_while_starting=False))
+        died = cluster.watch(shutdown)
     finally:
         cluster.stop()
     if died is not None:

@@ -42,7 +42,7 @@ def test_recorded_zero_shot_accuracy_still_holds():
 def test_chinese_captions_reach_the_goal_and_their_recorded_accuracy_holds():
     recorded = json.loads((MODEL / "eval_results.json").read_text())["languages"]
     assert recorded["zh"]["accuracy"] >= 0.95 and recorded["en"]["accuracy"] >= 0.95, recorded
-    res = evaluate(MODEL, frames=210, seed=2024, language="zh")
+    res = evaluate(MODEL, frames=120, seed=2024, language="zh")
     assert res["accuracy"] >= recorded["zh"]["accuracy"] - 0.03, res
     model, processor = load(MODEL)
     # a Chinese caption lands next to its English twin, not next to another caption

@@ -19,10 +19,18 @@ OTHER_MODEL = "someone/another-clip"
 
 
 class RefusingClip(GatedClip):
-    """A CLIP that refuses every image as a real model refuses pixels of the wrong shape."""
+    """A CLIP that, once loaded, refuses every image as a real model refuses pixels of the
+    wrong shape (the load's own probe forward must pass, or it would never serve)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        self.refusing = False
+        super().__init__(*args, **kwargs)
+        self.refusing = True
 
     def preprocess(self, pixels):
-        raise InvalidArgument("pixel_values has shape [3, 3, 32, 32]; expected (N, 3, 224, 224)")
+        if self.refusing:
+            raise InvalidArgument("pixel_values has shape [3, 3, 32, 32]; expected (N, 3, 224, 224)")
+        return super().preprocess(pixels)
 
 
 def store_video_of_another_model(searcher_address: str) -> None:

@@ -117,3 +117,18 @@ def test_transcribe_audio_hears_nothing_in_silence(embedder_stub):
     response = embedder_stub.TranscribeAudio(embedder_pb2.TranscribeAudioRequest(
         pcm_s16le=np.zeros(32000, np.int16).tobytes(), sample_rate_hertz=16000), timeout=30)
     assert list(response.segments) == [] and response.recognizer_id == "pocketsphinx-en-us"
+
+
+def test_subtitles_are_read_in_a_fast_decode_mode_on_an_opencv_indexer(tmp_path, embedder, searcher):
+    srt = tmp_path / "cues.srt"
+    srt.write_text(SRT)
+    video = make_video(tmp_path / "talk.mkv", 4, subtitles=((srt, "ass", "eng"),))
+    app = start_indexer([tmp_path], embedder.address, searcher.address, decoder_library="opencv")
+    try:
+        stub, job, channel = submit(app, video, decode_mode="keyframes")
+        with channel:
+            done = finish(stub, job.job_id)
+    finally:
+        app.stop(0)
+    assert done.state == indexer_pb2.JOB_STATE_SUCCEEDED, done.error
+    assert [s.text for s in stored_spans(searcher, done.video_id)] == ["the quarterly budget", "我们讨论预算"]

@@ -177,3 +177,28 @@ def test_words_beside_each_other_count_fully_scattered_ones_a_quarter():
                            ("short", [TextSpan("said", 0, 1, "library renovation")]))
     # BM25 alone prefers the short span holding one word; the quality puts the whole phrase first.
     assert [m.video_id for m in short_partial.search(parse_query("library inspection"), ["said"], 10)] == ["long", "short"]
+
+
+@pytest.mark.timeout(300)
+def test_on_milvus_spans_are_stored_there_and_searched_by_the_index_beside_it(tmp_path):
+    """milvus-lite keeps the spans (a blob of the video's generation); the lexical index beside it
+    is rebuilt from Milvus when a Searcher starts and follows its deletes."""
+    settings = {"backend": "milvus", "milvus_uri": str(tmp_path / "milvus.db")}
+    searcher = open_searcher(tmp_path / "unused", _embedder(), **settings)
+    try:
+        spans = (TextSpan("said", 1.2, 1.9, "the quarterly budget", "en", "speech"),)
+        searcher.upsert_video(make_video("talk", 2), make_scenes(2), one_hot(2, [1, 3]), None, VideoExtras(text_spans=spans))
+        searcher.upsert_video(make_video("red", 2), make_scenes(2), one_hot(2, [0, 3]), None, VideoExtras())
+        hit = searcher.search(text="quarterly budget", params=SearchParams(mode="scenes", top_k=1)).scenes[0]
+        assert (hit.video_id, hit.moment.index, hit.matched_kinds) == ("talk", 1, ("said",))
+    finally:
+        searcher.close()
+    reopened = open_searcher(tmp_path / "unused", _embedder(), **settings)
+    try:
+        assert reopened.get_text_spans("talk") == spans and reopened.lexical.span_count == 1
+        hit = reopened.search(text="budget", params=SearchParams(mode="scenes", kinds=("said",))).scenes[0]
+        assert hit.text_matches[0].marked() == "the quarterly [budget]"
+        reopened.delete_video("talk")
+        assert reopened.search(text="budget", params=SearchParams(mode="scenes", kinds=("said",))).scenes == []
+    finally:
+        reopened.close()

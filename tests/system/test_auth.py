@@ -75,6 +75,9 @@ def _requests(shared_videos, dim: int) -> dict[str, tuple[str, object]]:
         "EmbedderService/EmbedImages": ("embedder", embedder_pb2.EmbedImagesRequest(pixel_values=pixels)),
         "EmbedderService/StreamEmbedImages": ("embedder", embedder_pb2.StreamEmbedImagesRequest(pixel_values=pixels)),
         "EmbedderService/EmbedTexts": ("embedder", embedder_pb2.EmbedTextsRequest(texts=["a red circle"])),
+        # 8 kHz is refused past authentication: nothing is transcribed.
+        "EmbedderService/TranscribeAudio": ("embedder", embedder_pb2.TranscribeAudioRequest(
+            pcm_s16le=b"\0\0", sample_rate_hertz=8000)),
         "SearcherService/UpsertVideo": ("searcher", searcher_pb2.UpsertVideoRequest()),
         "SearcherService/GetVideo": ("searcher", searcher_pb2.GetVideoRequest(video_id="nope")),
         "SearcherService/GetSceneThumbnail": ("searcher", searcher_pb2.GetSceneThumbnailRequest(video_id="nope")),
@@ -84,12 +87,18 @@ def _requests(shared_videos, dim: int) -> dict[str, tuple[str, object]]:
             embedding=searcher_pb2.QueryEmbedding(vector=to_tensor(vector)))),
         "SearcherService/GetStats": ("searcher", searcher_pb2.GetStatsRequest()),
         "SearcherService/UpdateVideoLocations": ("searcher", searcher_pb2.UpdateVideoLocationsRequest(video_id="nope")),
+        # Empty or unknown models: refused past authentication, the serving collection untouched.
+        "SearcherService/StageCollection": ("searcher", searcher_pb2.StageCollectionRequest()),
+        "SearcherService/SwitchCollection": ("searcher", searcher_pb2.SwitchCollectionRequest(model_id="nope")),
+        "SearcherService/DropStagedCollection": ("searcher", searcher_pb2.DropStagedCollectionRequest(model_id="nope")),
         "IndexerService/SubmitIndexJob": ("indexer", indexer_pb2.SubmitIndexJobRequest(
             path=str(shared_videos / "missing.mp4"))),
         "IndexerService/WatchIndexJob": ("indexer", indexer_pb2.WatchIndexJobRequest(job_id="nope")),
         "IndexerService/GetIndexJob": ("indexer", indexer_pb2.GetIndexJobRequest(job_id="nope")),
         "IndexerService/ListIndexJobs": ("indexer", indexer_pb2.ListIndexJobsRequest()),
         "IndexerService/CancelIndexJob": ("indexer", indexer_pb2.CancelIndexJobRequest(job_id="nope")),
+        # An empty Embedder address is refused before a reindex job starts.
+        "IndexerService/ReindexCollection": ("indexer", indexer_pb2.ReindexCollectionRequest()),
         "IndexerService/PruneLocations": ("indexer", indexer_pb2.PruneLocationsRequest(folder="relative", dry_run=True)),
         "IndexerService/AddLibrary": ("indexer", indexer_pb2.AddLibraryRequest(path="relative")),
         "IndexerService/ListLibraries": ("indexer", indexer_pb2.ListLibrariesRequest()),

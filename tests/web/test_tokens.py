@@ -88,7 +88,7 @@ def test_a_write_token_deletes(page, guarded, live_services):
         client.upsert_video(doomed, [SceneRecord(0, 0, 50, 0.0, 2.0)], np.eye(1, live_services.dim, dtype=np.float32))
         page.post("/token", data={"token": write_token}, headers=csrf(page))
         done = page.post(f"/library/{doomed.video_id}/delete", headers=csrf(page) | {"hx-request": "true"})
-        assert done.status_code == 200 and "Deleted video" in done.text
+        assert done.status_code == 200 and "Deleted doomed.mp4 (1 scene) from the index" in done.text
         assert doomed.video_id not in {v.video_id for v in client.iter_videos()}
 
 

@@ -36,10 +36,12 @@ SAID_EN = "Next, we will discuss the quarterly budget at the meeting."
 SAID_ZH = "下午我们讨论新年的旅行计划。"
 SIGN_EN = "PLATFORM 9 EXIT"
 SIGN_ZH = "紧急出口"
-QUERIES = ({"query": "quarterly budget", "answered_by": "said"},
-           {"query": "旅行计划", "answered_by": "said"},
-           {"query": "platform 9", "answered_by": "written"},
-           {"query": SIGN_ZH, "answered_by": "written"})
+QUERIES = (
+    {"query": "quarterly budget", "answered_by": "said"},
+    {"query": "旅行计划", "answered_by": "said"},
+    {"query": "platform 9", "answered_by": "written"},
+    {"query": SIGN_ZH, "answered_by": "written"},
+)
 
 
 def generate_talking_videos(videos_dir: Path, seed: int = 7) -> dict:
@@ -58,8 +60,12 @@ def generate_talking_videos(videos_dir: Path, seed: int = 7) -> dict:
 
 def where_answered(truth: dict, query: str) -> str:
     """The ground truth line the demo prints under a query's results."""
-    lines = [f"{video['file']} {line['kind']} {line['text']!r} at {line['start_seconds']:.1f}–{line['end_seconds']:.1f}s"
-             for video in truth["videos"] for line in video["lines"] if _answers(line["text"], query)]
+    lines = [
+        f"{video['file']} {line['kind']} {line['text']!r} at {line['start_seconds']:.1f}–{line['end_seconds']:.1f}s"
+        for video in truth["videos"]
+        for line in video["lines"]
+        if _answers(line["text"], query)
+    ]
     return "; ".join(lines) if lines else "nothing said or written holds it"
 
 
@@ -74,8 +80,10 @@ def _scene_frames(caption: str, rng: np.random.Generator, level: float) -> list[
 
 def _briefing(videos_dir: Path, rng: np.random.Generator) -> dict:
     captions = ["a purple star", "an orange cross", "a yellow square", "a green star"]
-    lines = [{"kind": "said", "text": SAID_EN, "language": "en", "start_seconds": 4.2},
-             {"kind": "said", "text": SAID_ZH, "language": "zh", "start_seconds": 8.5}]
+    lines: list[dict] = [
+        {"kind": "said", "text": SAID_EN, "language": "en", "start_seconds": 4.2},
+        {"kind": "said", "text": SAID_ZH, "language": "zh", "start_seconds": 8.5},
+    ]
     path = videos_dir / "briefing.mp4"
     with tempfile.TemporaryDirectory() as scratch:
         silent = Path(scratch) / "silent.mp4"  # outside the videos folder: never indexed half-made
@@ -87,7 +95,9 @@ def _briefing(videos_dir: Path, rng: np.random.Generator) -> dict:
         for line, voice in zip(lines, ("en-us", "cmn")):
             wav = Path(scratch) / f"{voice}.wav"
             if shutil.which("espeak-ng"):
-                subprocess.run(["espeak-ng", "-v", voice, "-s", "140", "-w", str(wav), line["text"]], check=True, timeout=60)
+                subprocess.run(
+                    ["espeak-ng", "-v", voice, "-s", "140", "-w", str(wav), line["text"]], check=True, timeout=60
+                )
                 clips.append((wav, line["start_seconds"]))
                 line["end_seconds"] = round(line["start_seconds"] + _wav_seconds(wav), 2)
             else:
@@ -95,8 +105,30 @@ def _briefing(videos_dir: Path, rng: np.random.Generator) -> dict:
         if clips:
             track = Path(scratch) / "track.wav"
             _mix(clips, track, seconds=len(captions) * SCENE_SECONDS)
-            subprocess.run([ffmpeg_exe(), "-y", "-loglevel", "error", "-i", str(silent), "-i", str(track), "-map", "0:v",
-                            "-map", "1:a", "-c:v", "copy", "-c:a", "aac", "-shortest", str(path)], check=True, timeout=120)
+            subprocess.run(
+                [
+                    ffmpeg_exe(),
+                    "-y",
+                    "-loglevel",
+                    "error",
+                    "-i",
+                    str(silent),
+                    "-i",
+                    str(track),
+                    "-map",
+                    "0:v",
+                    "-map",
+                    "1:a",
+                    "-c:v",
+                    "copy",
+                    "-c:a",
+                    "aac",
+                    "-shortest",
+                    str(path),
+                ],
+                check=True,
+                timeout=120,
+            )
         else:  # no espeak-ng: the subtitles still say it
             shutil.move(silent, path)
     for line in lines:
@@ -107,7 +139,7 @@ def _briefing(videos_dir: Path, rng: np.random.Generator) -> dict:
 def _signs(videos_dir: Path, rng: np.random.Generator) -> dict:
     import cv2
 
-    lines = []
+    lines: list[dict] = []
     frames: list[np.ndarray] = []
     frames += _scene_frames("a green circle", rng, 0.7)
     english = _scene_frames("a blue triangle", rng, 0.25)
@@ -115,8 +147,15 @@ def _signs(videos_dir: Path, rng: np.random.Generator) -> dict:
         cv2.rectangle(frame, (150, 20), (490, 90), (255, 255, 255), -1)
         cv2.putText(frame, SIGN_EN, (165, 70), cv2.FONT_HERSHEY_SIMPLEX, 1.15, (20, 20, 20), 3, cv2.LINE_AA)
     frames += english
-    lines.append({"kind": "written", "text": SIGN_EN, "language": "en", "start_seconds": SCENE_SECONDS,
-                  "end_seconds": 2 * SCENE_SECONDS})
+    lines.append(
+        {
+            "kind": "written",
+            "text": SIGN_EN,
+            "language": "en",
+            "start_seconds": SCENE_SECONDS,
+            "end_seconds": 2 * SCENE_SECONDS,
+        }
+    )
     if CJK_FONT.exists():
         from PIL import Image, ImageDraw, ImageFont
 
@@ -129,8 +168,15 @@ def _signs(videos_dir: Path, rng: np.random.Generator) -> dict:
             draw.text((208, 20), SIGN_ZH, font=font, fill=(255, 255, 255))
             chinese.append(np.asarray(picture))
         frames += chinese
-        lines.append({"kind": "written", "text": SIGN_ZH, "language": "zh", "start_seconds": 2 * SCENE_SECONDS,
-                      "end_seconds": 3 * SCENE_SECONDS})
+        lines.append(
+            {
+                "kind": "written",
+                "text": SIGN_ZH,
+                "language": "zh",
+                "start_seconds": 2 * SCENE_SECONDS,
+                "end_seconds": 3 * SCENE_SECONDS,
+            }
+        )
     path = videos_dir / "signs.mp4"
     with VideoEncoder(path, FPS, SIZE) as out:
         for frame in frames:
@@ -146,14 +192,12 @@ def _wav_seconds(path: Path) -> float:
 def _mix(clips: list[tuple[Path, float]], out: Path, seconds: float) -> None:
     """One mono 16-bit track of ``seconds``: each WAV placed at its start (espeak-ng's voices
     all speak at the same rate, 22,050 Hz)."""
-    rate = None
-    track = None
+    with wave.open(str(clips[0][0])) as first:
+        rate = first.getframerate()
+    track = np.zeros(int(seconds * rate), dtype="<i2")
     for path, start in clips:
         with wave.open(str(path)) as w:
-            rate = rate or w.getframerate()
             samples = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2")
-        if track is None:
-            track = np.zeros(int(seconds * rate), dtype="<i2")
         at = int(start * rate)
         end = min(len(track), at + len(samples))
         track[at:end] = samples[: end - at]
@@ -169,5 +213,6 @@ def _srt(path: Path, line: dict) -> None:
         millis = int(round(seconds * 1000))
         return f"{millis // 3_600_000:02d}:{millis // 60_000 % 60:02d}:{millis // 1000 % 60:02d},{millis % 1000:03d}"
 
-    path.write_text(f"1\n{stamp(line['start_seconds'])} --> {stamp(line['end_seconds'])}\n{line['text']}\n\n",
-                    encoding="utf-8")
+    path.write_text(
+        f"1\n{stamp(line['start_seconds'])} --> {stamp(line['end_seconds'])}\n{line['text']}\n\n", encoding="utf-8"
+    )

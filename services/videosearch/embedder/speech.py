@@ -70,7 +70,9 @@ def phrases(words: list[tuple[str, float, float]], language: str) -> list[Speech
     out: list[SpeechSegment] = []
     current: list[tuple[str, float, float]] = []
     for word in words:
-        if current and (word[1] - current[-1][2] >= PHRASE_PAUSE_SECONDS or word[2] - current[0][1] > PHRASE_MAX_SECONDS):
+        if current and (
+            word[1] - current[-1][2] >= PHRASE_PAUSE_SECONDS or word[2] - current[0][1] > PHRASE_MAX_SECONDS
+        ):
             out.append(SpeechSegment(current[0][1], current[-1][2], " ".join(w for w, _, _ in current), language))
             current = []
         current.append(word)
@@ -128,7 +130,9 @@ class WhisperRecognizer:
 
     def transcribe(self, pcm: np.ndarray, language: str = "") -> list[SpeechSegment]:
         audio = np.asarray(pcm, dtype=np.float32) / 32768.0
-        features = self._processor.feature_extractor(audio, sampling_rate=SAMPLE_RATE, return_tensors="pt").input_features
+        features = self._processor.feature_extractor(
+            audio, sampling_rate=SAMPLE_RATE, return_tensors="pt"
+        ).input_features
         generate = {"return_timestamps": True, "task": "transcribe"}
         if language:
             generate["language"] = language.split("-")[0]
@@ -139,8 +143,9 @@ class WhisperRecognizer:
         duration = len(audio) / SAMPLE_RATE
         segments = []
         for offset in decoded.get("offsets", []):
-            text = self._processor.tokenizer.decode(self._processor.tokenizer.encode(offset["text"], add_special_tokens=False),
-                                                    skip_special_tokens=True).strip()
+            text = self._processor.tokenizer.decode(
+                self._processor.tokenizer.encode(offset["text"], add_special_tokens=False), skip_special_tokens=True
+            ).strip()
             start, end = offset["timestamp"]
             if text:
                 start = min(float(start or 0.0), duration)
@@ -156,7 +161,13 @@ class WhisperRecognizer:
         """The language token Whisper chose ("<|zh|>" -> "zh"), "" when it chose none."""
         tokenizer = self._processor.tokenizer
         for token in tokenizer.convert_ids_to_tokens(tokens[:4].tolist()):
-            if token and token.startswith("<|") and token.endswith("|>") and 2 <= len(token) - 4 <= 3 and token[2:-2].isalpha():
+            if (
+                token
+                and token.startswith("<|")
+                and token.endswith("|>")
+                and 2 <= len(token) - 4 <= 3
+                and token[2:-2].isalpha()
+            ):
                 return token[2:-2]
         return ""
 
@@ -172,7 +183,7 @@ def make_speech_recognizer(spec: str, device: str = "cpu") -> SpeechRecognizer |
     if spec == "pocketsphinx":
         return PocketsphinxRecognizer()
     if spec.startswith("whisper:") and len(spec) > len("whisper:"):
-        return WhisperRecognizer(spec[len("whisper:"):], device=device)
+        return WhisperRecognizer(spec[len("whisper:") :], device=device)
     raise InvalidArgument(f"unknown speech recognizer {spec!r}; use {SPECS}")
 
 
@@ -210,20 +221,25 @@ class SpeechHost:
     def submit(self, pcm_bytes: bytes, sample_rate: int, language: str = "") -> Future:
         """Checks a request and queues it; the Future's result is (recognizer id, segments)."""
         if not self.enabled:
-            raise FailedPrecondition("this embedder hosts no speech recognizer; start it with "
-                                     "--speech-recognizer pocketsphinx (or whisper:<model>)")
+            raise FailedPrecondition(
+                "this embedder hosts no speech recognizer; start it with "
+                "--speech-recognizer pocketsphinx (or whisper:<model>)"
+            )
         if sample_rate != SAMPLE_RATE:
             raise InvalidArgument(f"sample_rate_hertz must be {SAMPLE_RATE} (16 kHz mono), got {sample_rate}")
         if len(pcm_bytes) % 2:
             raise InvalidArgument("pcm_s16le must hold whole 16-bit samples (an even number of bytes)")
         seconds = len(pcm_bytes) / 2 / SAMPLE_RATE
         if seconds > MAX_REQUEST_SECONDS:
-            raise InvalidArgument(f"{seconds:.0f} s of audio in one request, over the limit of {MAX_REQUEST_SECONDS:.0f} s; "
-                                  "send it in chunks")
+            raise InvalidArgument(
+                f"{seconds:.0f} s of audio in one request, over the limit of {MAX_REQUEST_SECONDS:.0f} s; "
+                "send it in chunks"
+            )
         with self._lock:
             if self._queued_seconds + seconds > self._max_queued:
-                raise ResourceExhausted(f"{self._queued_seconds:.0f} s of audio are already waiting for the speech "
-                                        "recognizer; retry later")
+                raise ResourceExhausted(
+                    f"{self._queued_seconds:.0f} s of audio are already waiting for the speech recognizer; retry later"
+                )
             self._queued_seconds += seconds
 
         def run():
@@ -246,12 +262,15 @@ class SpeechHost:
         except (OSError, EOFError) as exc:
             self._worker.kill()
             self._worker = None
-            raise Unavailable(f"the speech recognizer's worker process ended ({exc}); retry (it restarts), "
-                              "and see the embedder's log") from exc
+            raise Unavailable(
+                f"the speech recognizer's worker process ended ({exc}); retry (it restarts), and see the embedder's log"
+            ) from exc
         if answer[0] == "ok":
             return answer[1], [SpeechSegment(*segment) for segment in answer[2]]
         _, kind, message = answer
-        raise {"FailedPrecondition": FailedPrecondition, "InvalidArgument": InvalidArgument}.get(kind, Unavailable)(message)
+        raise {"FailedPrecondition": FailedPrecondition, "InvalidArgument": InvalidArgument}.get(kind, Unavailable)(
+            message
+        )
 
     def close(self) -> None:
         self._caller.shutdown(wait=False, cancel_futures=True)

@@ -38,8 +38,11 @@ def receive(pipe: BinaryIO):
 
 def start(spec: str, device: str) -> subprocess.Popen:
     """The worker process for ``spec`` (its log goes to the Embedder's stderr)."""
-    return subprocess.Popen([sys.executable, "-m", "videosearch.embedder.speech_worker", spec, device],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    return subprocess.Popen(
+        [sys.executable, "-m", "videosearch.embedder.speech_worker", spec, device],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -62,17 +65,33 @@ def main(argv: list[str] | None = None) -> int:
                 try:
                     recognizer = make_speech_recognizer(spec, device)
                 except (ImportError, OSError, ValueError) as exc:
-                    send(answers, ("error", "FailedPrecondition", f"the speech recognizer {spec!r} could not be loaded "
-                                   f"({exc}); install it or start the embedder with another --speech-recognizer"))
+                    send(
+                        answers,
+                        (
+                            "error",
+                            "FailedPrecondition",
+                            f"the speech recognizer {spec!r} could not be loaded "
+                            f"({exc}); install it or start the embedder with another --speech-recognizer",
+                        ),
+                    )
                     continue
             segments = transcribe_chunk(recognizer, np.frombuffer(pcm_bytes, dtype="<i2"), language)
-            send(answers, ("ok", recognizer.recognizer_id,
-                           [(s.start_seconds, s.end_seconds, s.text, s.language) for s in segments]))
+            send(
+                answers,
+                (
+                    "ok",
+                    recognizer.recognizer_id,
+                    [(s.start_seconds, s.end_seconds, s.text, s.language) for s in segments],
+                ),
+            )
         except VideoSearchError as exc:
             send(answers, ("error", type(exc).__name__, str(exc)))
         except Exception as exc:  # one bad chunk must not end the worker
             log.exception("transcribing a chunk failed")
-            send(answers, ("error", "Unavailable", f"the speech recognizer failed on this audio ({type(exc).__name__}: {exc})"))
+            send(
+                answers,
+                ("error", "Unavailable", f"the speech recognizer failed on this audio ({type(exc).__name__}: {exc})"),
+            )
 
 
 if __name__ == "__main__":

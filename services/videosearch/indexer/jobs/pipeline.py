@@ -260,7 +260,8 @@ class IndexPipeline:
                      clock: StageClock, text: VideoText, should_stop, already_indexed, on_decode_progress,
                      detecting: list[bool]) -> _Decoded | None:
         options: IndexOptions = job.options
-        side_streams = text.start_apart(self._decoder.library, opened.reader_path)
+        decoder = self._decoder.for_mode(options.decode_mode)  # a fast mode decodes with PyAV
+        side_streams = text.start_apart(decoder.library, opened.reader_path)  # (every mode demuxes every packet)
         scenes = media.iter_scenes(
             opened.reader_path,
             side_streams=side_streams,
@@ -270,7 +271,7 @@ class IndexPipeline:
             preprocessing=info.preprocessing,
             on_progress=on_decode_progress,
             should_stop=should_stop,
-            decoder=self._decoder.for_mode(options.decode_mode),  # a fast mode decodes with PyAV
+            decoder=decoder,
         )
         pending: deque[Future] = deque()
         thumbnails: dict[int, Thumbnail] = {}

@@ -67,11 +67,15 @@ class RapidOcrRecognizer:
     def _load(self):
         from rapidocr import RapidOCR  # imported here: an Indexer with OCR off never loads onnxruntime
 
-        params = {"Global.use_cls": False, "Global.log_level": "error",
-                  # Detection at the frame's own size (TEXT_FRAME_MAX_SIDE caps it), not upscaled to 736.
-                  "Det.limit_type": "max", "Det.limit_side_len": 960,
-                  "EngineConfig.onnxruntime.intra_op_num_threads": self._threads,
-                  "EngineConfig.onnxruntime.inter_op_num_threads": 1}
+        params = {
+            "Global.use_cls": False,
+            "Global.log_level": "error",
+            # Detection at the frame's own size (TEXT_FRAME_MAX_SIDE caps it), not upscaled to 736.
+            "Det.limit_type": "max",
+            "Det.limit_side_len": 960,
+            "EngineConfig.onnxruntime.intra_op_num_threads": self._threads,
+            "EngineConfig.onnxruntime.inter_op_num_threads": 1,
+        }
         engine = RapidOCR(params=params)
         logging.getLogger("RapidOCR").setLevel(logging.ERROR)
         return engine
@@ -113,7 +117,7 @@ def _key(text: str) -> str:
 
 
 def language_of(text: str) -> str:
-    """"zh" for text with Chinese characters; "" (unknown) otherwise: the models read any
+    """ "zh" for text with Chinese characters; "" (unknown) otherwise: the models read any
     Latin-script language, so English cannot be told from the script alone."""
     return "zh" if _CJK.search(text) else ""
 
@@ -129,9 +133,14 @@ class _Open:
 class SceneTextReader:
     """Reads one scene's sampled frames and merges repeated lines into spans."""
 
-    def __init__(self, recognizer: TextRecognizer, *, min_confidence: float = DEFAULT_MIN_CONFIDENCE,
-                 min_seconds_apart: float = DEFAULT_MIN_SECONDS_APART,
-                 max_difference: float = DEFAULT_MAX_DIFFERENCE) -> None:
+    def __init__(
+        self,
+        recognizer: TextRecognizer,
+        *,
+        min_confidence: float = DEFAULT_MIN_CONFIDENCE,
+        min_seconds_apart: float = DEFAULT_MIN_SECONDS_APART,
+        max_difference: float = DEFAULT_MAX_DIFFERENCE,
+    ) -> None:
         self._recognizer = recognizer
         self._min_confidence = min_confidence
         self._min_apart = min_seconds_apart
@@ -152,8 +161,17 @@ class SceneTextReader:
             x0, y0 = min(1.0, max(0.0, x / width)), min(1.0, max(0.0, y / height))
             x1, y1 = min(1.0, max(x0, (x + w) / width)), min(1.0, max(y0, (y + h) / height))
             box = TextBox(x0, y0, x1 - x0, y1 - y0)
-            spans.append(TextSpan("written", entry.start, max(end, entry.start), entry.line.text,
-                                  language_of(entry.line.text), "ocr", box))
+            spans.append(
+                TextSpan(
+                    "written",
+                    entry.start,
+                    max(end, entry.start),
+                    entry.line.text,
+                    language_of(entry.line.text),
+                    "ocr",
+                    box,
+                )
+            )
 
         for frame, at in zip(frames, times):
             signature = text_signature(frame)

@@ -94,9 +94,16 @@ class SideStreams:
     packets as they are fed. ``audio_sink`` None: no audio is decoded; nor with
     ``skip_audio_with_subtitles`` when the container has text subtitles (exact where they exist)."""
 
-    def __init__(self, *, subtitles: bool, audio_sink: AudioSink | None, warnings: TextWarnings,
-                 max_audio_seconds: float, chunk_seconds: float = DEFAULT_CHUNK_SECONDS,
-                 skip_audio_with_subtitles: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        subtitles: bool,
+        audio_sink: AudioSink | None,
+        warnings: TextWarnings,
+        max_audio_seconds: float,
+        chunk_seconds: float = DEFAULT_CHUNK_SECONDS,
+        skip_audio_with_subtitles: bool = False,
+    ) -> None:
         self._want_subtitles = subtitles
         self._skip_audio_with_subtitles = skip_audio_with_subtitles
         self._warnings = warnings
@@ -110,6 +117,7 @@ class SideStreams:
         self._audio_failed = False
         self._offset = 0.0  # the video stream's start time: side stream times are made relative to it
         self.audio_seconds = 0.0
+        self.container_seconds = 0.0  # the container's stated length, once selected (0: unknown)
         self.audio_language = ""  # the audio stream's language tag (BCP-47), "" when the container says none
         self._finished = False
 
@@ -120,13 +128,17 @@ class SideStreams:
     def select(self, container: av.container.InputContainer, video_start_seconds: float = 0.0) -> list:
         """The streams to demux beside the video (none when nothing is asked for)."""
         self._offset = video_start_seconds
+        if container.duration:  # the container's own length (AV_TIME_BASE units)
+            self.container_seconds = float(container.duration) / av.time_base
         chosen = []
         if self._want_subtitles:
             for stream in container.streams.subtitles:
                 codec = stream.codec_context.name if stream.codec_context else ""
                 if codec not in TEXT_CODECS:
-                    self._warnings.add(f"subtitle stream {stream.index} is {codec or 'of an unknown codec'} (pictures, "
-                                       "not text); it was not read (turn on on-screen text to read burned-in words)")
+                    self._warnings.add(
+                        f"subtitle stream {stream.index} is {codec or 'of an unknown codec'} (pictures, "
+                        "not text); it was not read (turn on on-screen text to read burned-in words)"
+                    )
                     continue
                 self._streams[stream.index] = StreamCues(stream.index, codec, language_tag(stream.language))
                 chosen.append(stream)
@@ -196,8 +208,10 @@ class SideStreams:
 
     def _fail_audio(self, why: str) -> None:
         self._audio_failed = True
-        self._warnings.add(f"the audio track could not be decoded: {why}; the speech after "
-                           f"{(self._audio_position or 0) / SAMPLE_RATE:.0f} s was not transcribed")
+        self._warnings.add(
+            f"the audio track could not be decoded: {why}; the speech after "
+            f"{(self._audio_position or 0) / SAMPLE_RATE:.0f} s was not transcribed"
+        )
 
     def finish(self) -> None:
         """After the last packet: the decoders' and the chunker's last samples (once)."""
@@ -209,8 +223,10 @@ class SideStreams:
         self._audio.finish()
         self.audio_seconds = self._audio.samples / SAMPLE_RATE
         if self._audio.over_limit:
-            self._warnings.add(f"the audio is longer than the limit of {self._max_audio_seconds:,.0f} s transcribed per "
-                               "video (setting --max-speech-seconds); the rest was not transcribed")
+            self._warnings.add(
+                f"the audio is longer than the limit of {self._max_audio_seconds:,.0f} s transcribed per "
+                "video (setting --max-speech-seconds); the rest was not transcribed"
+            )
 
     def subtitle_spans(self, duration_seconds: float) -> list[list[TextSpan]]:
         """Each selected subtitle stream's spans (one list per stream)."""

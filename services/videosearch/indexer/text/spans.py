@@ -40,8 +40,9 @@ class TextWarnings:
         return [*self.messages, *more]
 
 
-def clean_spans(spans: list[TextSpan], duration_seconds: float, *, max_spans: int, max_chars: int,
-                warnings: TextWarnings, what: str) -> list[TextSpan]:
+def clean_spans(
+    spans: list[TextSpan], duration_seconds: float, *, max_spans: int, max_chars: int, warnings: TextWarnings, what: str
+) -> list[TextSpan]:
     """Spans a Searcher will take: times finite and inside the video (a cue that starts after
     the end is dropped, one that runs past it is cut), text stripped and at most ``max_chars``
     characters, empty ones dropped, ordered by start time, at most ``max_spans``. Each kind
@@ -72,14 +73,18 @@ def clean_spans(spans: list[TextSpan], duration_seconds: float, *, max_spans: in
     if out_of_order:
         warnings.add(f"{what}: cues were out of time order; they were sorted")
     if outside:
-        warnings.add(f"{what}: {outside} cue(s) lie outside the video's {duration_seconds:.1f} s and were dropped; "
-                     "check that the subtitles belong to this video (or shift their times)")
+        warnings.add(
+            f"{what}: {outside} cue(s) lie outside the video's {duration_seconds:.1f} s and were dropped; "
+            "check that the subtitles belong to this video (or shift their times)"
+        )
     if cut:
         warnings.add(f"{what}: {cut} cue(s) ran past the video's end and were cut at it")
     if long:
         warnings.add(f"{what}: {long} cue(s) longer than {max_chars:,} characters were cut to it")
     if len(kept) > max_spans:
-        warnings.add(f"{what}: {len(kept):,} cues, over the limit of {max_spans:,} per video; the first "
-                     f"{max_spans:,} were kept (setting --max-text-spans)")
+        warnings.add(
+            f"{what}: {len(kept):,} cues, over the limit of {max_spans:,} per video; the first "
+            f"{max_spans:,} were kept (setting --max-text-spans)"
+        )
         kept = kept[:max_spans]
     return kept

@@ -17,8 +17,13 @@ import codecs
 import re
 from dataclasses import dataclass
 
-_BOMS = [(codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"), (codecs.BOM_UTF8, "utf-8"),
-         (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")]
+_BOMS = [
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+]
 
 
 @dataclass(frozen=True)
@@ -41,7 +46,7 @@ def decode_text(data: bytes) -> tuple[str, str, bool]:
     for bom, name in _BOMS:
         if data.startswith(bom):
             try:
-                return data[len(bom):].decode(name), name + " (BOM)", False
+                return data[len(bom) :].decode(name), name + " (BOM)", False
             except UnicodeDecodeError:
                 break
     if len(data) >= 4 and len(data) % 2 == 0:
@@ -120,7 +125,7 @@ def parse_srt_or_vtt(text: str) -> tuple[list[Cue], int]:
             skipped += 1
             continue
         start, end = _seconds(*match.groups()[:4]), _seconds(*match.groups()[4:])
-        words = strip_markup("\n".join(lines[timing_at + 1:]))
+        words = strip_markup("\n".join(lines[timing_at + 1 :]))
         if words:
             cues.append(Cue(start, end, words))
     return cues, skipped

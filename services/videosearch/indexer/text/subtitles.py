@@ -26,9 +26,27 @@ from videosearch.indexer.text.subtitle_text import Cue, parse_subtitles, strip_a
 SIDECAR_SUFFIXES = (".srt", ".vtt", ".ass", ".ssa")
 _LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8}){0,3}$")
 # ISO 639-2 codes that containers carry, to the BCP-47 tags the Searcher keeps.
-_ISO639_2 = {"eng": "en", "chi": "zh", "zho": "zh", "cmn": "zh", "yue": "yue", "jpn": "ja", "kor": "ko",
-             "fre": "fr", "fra": "fr", "ger": "de", "deu": "de", "spa": "es", "ita": "it", "por": "pt",
-             "rus": "ru", "ara": "ar", "hin": "hi", "dut": "nl", "nld": "nl"}
+_ISO639_2 = {
+    "eng": "en",
+    "chi": "zh",
+    "zho": "zh",
+    "cmn": "zh",
+    "yue": "yue",
+    "jpn": "ja",
+    "kor": "ko",
+    "fre": "fr",
+    "fra": "fr",
+    "ger": "de",
+    "deu": "de",
+    "spa": "es",
+    "ita": "it",
+    "por": "pt",
+    "rus": "ru",
+    "ara": "ar",
+    "hin": "hi",
+    "dut": "nl",
+    "nld": "nl",
+}
 TEXT_CODECS = {"mov_text", "subrip", "srt", "ass", "ssa", "webvtt", "text"}
 
 
@@ -71,8 +89,10 @@ def read_sidecar(path: Path, language: str, limits: MediaLimits, warnings: TextW
     try:
         size = path.stat().st_size
         if size > limits.max_subtitle_file_bytes:
-            warnings.add(f"subtitle file {path.name} is {size:,} bytes, over the limit of "
-                         f"{limits.max_subtitle_file_bytes:,} (setting --max-subtitle-file-bytes); it was not read")
+            warnings.add(
+                f"subtitle file {path.name} is {size:,} bytes, over the limit of "
+                f"{limits.max_subtitle_file_bytes:,} (setting --max-subtitle-file-bytes); it was not read"
+            )
             return []
         data = path.read_bytes()
     except OSError as exc:
@@ -80,14 +100,17 @@ def read_sidecar(path: Path, language: str, limits: MediaLimits, warnings: TextW
         return []
     parsed = parse_subtitles(data, path.suffix)
     if parsed.lossy:
-        warnings.add(f"subtitle file {path.name} is in no encoding the indexer knows (UTF-8, UTF-16, GB18030); "
-                     "some characters were replaced: save it as UTF-8")
+        warnings.add(
+            f"subtitle file {path.name} is in no encoding the indexer knows (UTF-8, UTF-16, GB18030); "
+            "some characters were replaced: save it as UTF-8"
+        )
     if parsed.skipped:
-        warnings.add(f"subtitle file {path.name}: {parsed.skipped} cue(s) had timings that do not parse and were skipped")
+        warnings.add(
+            f"subtitle file {path.name}: {parsed.skipped} cue(s) had timings that do not parse and were skipped"
+        )
     if not parsed.cues:
         warnings.add(f"subtitle file {path.name} has no cue the indexer could read (is it SubRip, WebVTT or ASS?)")
-    return [TextSpan("said", cue.start_seconds, cue.end_seconds, cue.text, language, "sidecar")
-            for cue in parsed.cues]
+    return [TextSpan("said", cue.start_seconds, cue.end_seconds, cue.text, language, "sidecar") for cue in parsed.cues]
 
 
 def packet_text(codec: str, payload: bytes) -> str:
@@ -141,5 +164,6 @@ class StreamCues:
         if self._open is not None:
             start = self._open[0]
             cues.append(Cue(start, max(start, duration_seconds), self._open[1]))
-        return [TextSpan("said", c.start_seconds, c.end_seconds, c.text, self.language,
-                         "subtitle_stream") for c in cues]
+        return [
+            TextSpan("said", c.start_seconds, c.end_seconds, c.text, self.language, "subtitle_stream") for c in cues
+        ]

@@ -40,8 +40,12 @@ OCR_SCENES_IN_FLIGHT = 4
 
 
 class Transcriber(Protocol):
-    def transcribe_audio(self, pcm: np.ndarray, language: str = "", timeout: float | None = None,
-                         ) -> list[tuple[float, float, str, str]]: ...
+    def transcribe_audio(
+        self,
+        pcm: np.ndarray,
+        language: str = "",
+        timeout: float | None = None,
+    ) -> list[tuple[float, float, str, str]]: ...
 
 
 @dataclass(frozen=True)
@@ -54,9 +58,19 @@ class TextChoice:
 
 
 class VideoText:
-    def __init__(self, path: str, choice: TextChoice, *, limits: MediaLimits, roots: AllowedRoots | None,
-                 transcriber: Transcriber | None, recognizer: TextRecognizer | None, clock: StageClock,
-                 should_stop: Callable[[], bool] = lambda: False, speech_timeout_s: float | None = None) -> None:
+    def __init__(
+        self,
+        path: str,
+        choice: TextChoice,
+        *,
+        limits: MediaLimits,
+        roots: AllowedRoots | None,
+        transcriber: Transcriber | None,
+        recognizer: TextRecognizer | None,
+        clock: StageClock,
+        should_stop: Callable[[], bool] = lambda: False,
+        speech_timeout_s: float | None = None,
+    ) -> None:
         self.path = path
         self.choice = choice
         self.warnings = TextWarnings()
@@ -65,8 +79,10 @@ class VideoText:
         self._should_stop = should_stop
         self._closed = threading.Event()
         # Sidecars are read first (small files): whether they hold cues decides whether speech is needed.
-        self._sidecar_spans = [(path_, read_sidecar(path_, language, limits, self.warnings))
-                               for path_, language in (find_sidecars(path, roots) if choice.subtitles else [])]
+        self._sidecar_spans = [
+            (path_, read_sidecar(path_, language, limits, self.warnings))
+            for path_, language in (find_sidecars(path, roots) if choice.subtitles else [])
+        ]
         speech = choice.speech and transcriber is not None
         if choice.speech and transcriber is None:
             self.warnings.add("speech was asked for but this indexer has no embedder to transcribe with")
@@ -78,9 +94,13 @@ class VideoText:
         self._speech_spans: list[TextSpan] = []
         # Subtitles are exact where they exist: speech is transcribed for videos without them.
         self._speech_wanted = speech and not any(spans for _, spans in self._sidecar_spans)
-        self.side_streams = SideStreams(subtitles=choice.subtitles, audio_sink=self._on_audio if self._speech_wanted else None,
-                                        warnings=self.warnings, max_audio_seconds=limits.max_speech_seconds,
-                                        skip_audio_with_subtitles=True)
+        self.side_streams = SideStreams(
+            subtitles=choice.subtitles,
+            audio_sink=self._on_audio if self._speech_wanted else None,
+            warnings=self.warnings,
+            max_audio_seconds=limits.max_speech_seconds,
+            skip_audio_with_subtitles=True,
+        )
         self._ocr_reader = SceneTextReader(recognizer) if choice.on_screen_text and recognizer is not None else None
         self._ocr_pool = ThreadPoolExecutor(1, thread_name_prefix="ocr") if self._ocr_reader else None
         self._ocr: deque[Future] = deque()
@@ -102,8 +122,9 @@ class VideoText:
             return None
         if decoder_library == "pyav":
             return self.side_streams
-        self._apart = threading.Thread(target=self.side_streams.read_file, args=(reader_path, self._stopping),
-                                       name="side-streams", daemon=True)
+        self._apart = threading.Thread(
+            target=self.side_streams.read_file, args=(reader_path, self._stopping), name="side-streams", daemon=True
+        )
         self._apart.start()
         return None
 
@@ -123,21 +144,28 @@ class VideoText:
             with self._clock.timing("speech"):
                 # The container's language for the track, when it names one, is the recognizer's hint
                 # (an English-only recognizer then hears nothing in Mandarin rather than nonsense).
-                heard = self._transcriber.transcribe_audio(pcm, self.side_streams.audio_language,
-                                                           timeout=self._speech_timeout_s)
+                heard = self._transcriber.transcribe_audio(
+                    pcm, self.side_streams.audio_language, timeout=self._speech_timeout_s
+                )
         except VideoSearchError as exc:
             self._speech_failed.set()
-            self.warnings.add(f"speech was not transcribed after {start_seconds:.0f} s: the embedder's speech "
-                              f"recognizer answered {exc}")
+            self.warnings.add(
+                f"speech was not transcribed after {start_seconds:.0f} s: the embedder's speech "
+                f"recognizer answered {exc}"
+            )
             return []
         except Exception as exc:  # speech that cannot be had costs the video its transcript, not the job
             log.warning("transcribing %s failed", self.path, exc_info=True)
             self._speech_failed.set()
-            self.warnings.add(f"speech was not transcribed after {start_seconds:.0f} s ({type(exc).__name__}: {exc}); "
-                              "the indexer log has the details")
+            self.warnings.add(
+                f"speech was not transcribed after {start_seconds:.0f} s ({type(exc).__name__}: {exc}); "
+                "the indexer log has the details"
+            )
             return []
-        return [TextSpan("said", start_seconds + start, start_seconds + end, text, language, "speech")
-                for start, end, text, language in heard]
+        return [
+            TextSpan("said", start_seconds + start, start_seconds + end, text, language, "speech")
+            for start, end, text, language in heard
+        ]
 
     def _collect_speech(self) -> None:
         self._speech_spans += self._speech.popleft().result()
@@ -159,8 +187,9 @@ class VideoText:
         except Exception as exc:  # a broken OCR engine costs the video its on-screen text, not the job
             log.warning("on-screen text of %s failed", self.path, exc_info=True)
             self._ocr_failed = True
-            self.warnings.add(f"on-screen text could not be read ({type(exc).__name__}: {exc}); the indexer log has "
-                              "the details")
+            self.warnings.add(
+                f"on-screen text could not be read ({type(exc).__name__}: {exc}); the indexer log has the details"
+            )
             return []
 
     def _collect_ocr(self) -> None:
@@ -168,7 +197,11 @@ class VideoText:
 
     # -- after the pass ----------------------------------------------------------------
     def finish(self, duration_seconds: float, on_stage: Callable[[str], None] = lambda stage: None) -> list[TextSpan]:
-        """Every span read, cleaned (times inside the video, limits kept), ordered by time."""
+        """Every span read, cleaned (times inside the video, limits kept), ordered by time.
+        ``duration_seconds`` is the decoded frames'; the container's stated length counts
+        where it is longer (a fast decode mode decodes only the keyframes, the last of which
+        can lie seconds before the end)."""
+        duration_seconds = max(duration_seconds, self.side_streams.container_seconds)
         if self._apart is not None:
             self._apart.join()
         self.side_streams.finish()  # a decoder that stopped early may not have
@@ -180,12 +213,15 @@ class VideoText:
             on_stage("reading_text")
             while self._ocr:
                 self._collect_ocr()
-        limits = dict(max_spans=self._limits.max_text_spans, max_chars=self._limits.max_span_chars,
-                      warnings=self.warnings)
+        limits = dict(
+            max_spans=self._limits.max_text_spans, max_chars=self._limits.max_span_chars, warnings=self.warnings
+        )
         spans: list[TextSpan] = []
         for path, sidecar_spans in self._sidecar_spans:
             spans += clean_spans(sidecar_spans, duration_seconds, what=f"subtitle file {path.name}", **limits)
-        for name, stream_spans in zip(self.side_streams.stream_names(), self.side_streams.subtitle_spans(duration_seconds)):
+        for name, stream_spans in zip(
+            self.side_streams.stream_names(), self.side_streams.subtitle_spans(duration_seconds)
+        ):
             spans += clean_spans(stream_spans, duration_seconds, what=name, **limits)
         spans += clean_spans(self._speech_spans, duration_seconds, what="speech", **limits)
         spans += clean_spans(self._ocr_spans, duration_seconds, what="on-screen text", **limits)
@@ -199,12 +235,18 @@ class VideoText:
         spans = list(unique.values())
         spans.sort(key=lambda s: (s.start_seconds, s.kind != "said"))
         if len(spans) > self._limits.max_text_spans:
-            self.warnings.add(f"{len(spans):,} text spans in all, over the limit of {self._limits.max_text_spans:,} per "
-                              "video; the first were kept (setting --max-text-spans)")
+            self.warnings.add(
+                f"{len(spans):,} text spans in all, over the limit of {self._limits.max_text_spans:,} per "
+                "video; the first were kept (setting --max-text-spans)"
+            )
             spans = spans[: self._limits.max_text_spans]
         if self._ocr_reader is not None:
-            log.info("%s: on-screen text read in %d sampled frames, %d skipped as unchanged",
-                     self.path, self._ocr_reader.frames_read, self._ocr_reader.frames_skipped)
+            log.info(
+                "%s: on-screen text read in %d sampled frames, %d skipped as unchanged",
+                self.path,
+                self._ocr_reader.frames_read,
+                self._ocr_reader.frames_skipped,
+            )
         return spans
 
     def _stopping(self) -> bool:
