@@ -83,3 +83,28 @@ def test_a_fast_job_records_its_mode_and_the_default_mode_replaces_it(shots_vide
 def test_an_unknown_decode_mode_is_refused_saying_which_there_are():
     with pytest.raises(InvalidArgument, match="use all .* reference .* keyframes"):
         IndexOptions(decode_mode="fastest").validate()
+
+
+def test_skipped_frames_get_times_between_their_decoded_neighbours():
+    from videosearch.indexer.media.frame_times import FrameTimes
+
+    times = FrameTimes(Fraction(25))
+    times.append_at(0, 0.0)
+    times.append_at(4, 160.0)  # frames 1..3 skipped
+    times.extend_to(6)  # two more after the last decoded one
+    assert [times.seconds(f) for f in range(7)] == pytest.approx([0, 0.04, 0.08, 0.12, 0.16, 0.2, 0.24])
+    assert times.nominal_frame(400.0, 0.0) == 10 and times.nominal_frame(0.0, 0.0) == len(times)
+
+
+def test_a_sparse_buffer_keeps_candidates_when_it_coarsens():
+    from videosearch.indexer.media.sampling import CandidateBuffer
+
+    # Reference frames of x264's B-pyramid fall on every other frame number, offset by one from
+    # the scene start: a grid of multiples of the stride would keep none of them.
+    buffer = CandidateBuffer(0, 3, capacity=12, sparse=True)
+    for frame in range(1, 200, 2):
+        if buffer.wants(frame):
+            buffer.add(frame, frame)
+    assert buffer.stride > 2 and len(buffer) >= 6
+    frames, _ = buffer.pick(200)
+    assert len(frames) == 3 and frames == sorted(frames)
