@@ -12,7 +12,8 @@ it, MPEG-4 Part 2 (no B-frames, as cameras wrote it), variable frame rate (about
 the frames dropped, the others keeping their timestamps), portrait 1080x1920, with and without
 an AAC audio track.
 
-Reported: hours of video indexed per wall-clock hour (jobs one at a time, the Indexer's
+Reported: hours of video indexed per wall-clock hour (jobs one at a time, each file decoded
+alone just before its first job, so both see the same load on the machine; the Indexer's
 defaults, demo CLIP in float32); per file and per codec, decode alone (the decode pass's
 reader: PyAV, frames shrunk as the pass keeps them) beside the whole job, and their ratio, in
 wall seconds and in CPU seconds (user + system of the decoding process; of the three services
@@ -143,7 +144,7 @@ def main(argv=None) -> int:
     lengths = {name: duration(path) for name, path in paths.items()}
 
     shrink = decoder_shrink(FramePreprocessor(CLIP_INPUT))
-    decode = {name: decode_only(path, DecoderSettings(), shrink) for name, path in paths.items()}
+    decode: dict[str, dict] = {}
     runs = {"picture only": SubmitOptions(force=True, speech=False, on_screen_text=False)}
     if not args.no_text:
         runs["speech + on-screen text"] = SubmitOptions(force=True, speech=True, on_screen_text=True)
@@ -158,6 +159,8 @@ def main(argv=None) -> int:
             for run, options in runs.items():
                 jobs[run] = {}
                 for name, path in paths.items():
+                    if name not in decode:  # just before the file's first job: the same load on both
+                        decode[name] = decode_only(path, DecoderSettings(), shrink)
                     job, cpu = index(cluster, path, options)
                     jobs[run][name] = job
                     job_cpu[run][name] = cpu
