@@ -97,3 +97,17 @@ def publish(section: str, script: str, render, argv=None, *, write: bool) -> str
     if write:
         write_section(section, report)
     return report
+
+
+def cluster_cpu_seconds(cluster, names=("indexer", "embedder", "searcher")) -> float:
+    """CPU seconds (user + system, all threads) the cluster's service processes have used so far:
+    differences of these are a job's CPU cost, steadier than its wall time on a shared machine."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for name in names:
+        process = cluster.processes.get(name)
+        if process is None:
+            continue
+        fields = Path(f"/proc/{process.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return total

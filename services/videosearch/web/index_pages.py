@@ -12,6 +12,8 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from videosearch.common.errors import InvalidArgument, ResourceExhausted, VideoSearchError
+from videosearch.client.indexer import SubmitOptions
+from videosearch.indexer.media.decode_modes import check_decode_mode
 from videosearch.indexer.types import Job
 from videosearch.web.events import JobEvents
 from videosearch.web.files import files_to_index, list_folder
@@ -75,7 +77,9 @@ def routes(gateway) -> list[Route]:
     async def submit(request: Request) -> Response:
         form = await request.form()
         picked = [str(p) for p in form.getlist("path")]
+        mode = str(form.get("decode_mode") or "all")
         try:
+            options = SubmitOptions(decode_mode=check_decode_mode(mode))
             if not picked:
                 raise InvalidArgument("tick at least one file or folder to index")
             if len(picked) > MAX_PATHS_PER_SUBMIT:
@@ -85,7 +89,7 @@ def routes(gateway) -> list[Route]:
             if not files:
                 raise InvalidArgument("no video files in what you ticked")
             indexer = gateway.clients(request).indexer
-            jobs = [await gateway.call(indexer.submit, str(path)) for path in files]
+            jobs = [await gateway.call(indexer.submit, str(path), options) for path in files]
         except VideoSearchError as error:
             return gateway.error(request, error)
         return gateway.render(request, "job_rows.html", jobs=jobs)
