@@ -21,16 +21,21 @@ from tests.searcher.searcher_testlib import make_video as fake_video
 from tests.searcher.searcher_testlib import random_unit
 
 
-def _ctrl_c_as_in_a_terminal() -> None:
-    # A test runner started in the background by a shell without job control (`cmd &`, nohup, some
-    # CI runners) inherits SIGINT ignored, and so would the CLI: Python keeps an inherited "ignore",
-    # as Unix programs should. The CLI under test runs as from a terminal, where Ctrl-C is delivered.
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
+# A test runner started in the background by a shell without job control (`cmd &`, nohup, some
+# CI runners) inherits SIGINT ignored, and so would the CLI: Python keeps an inherited "ignore",
+# as Unix programs should. The CLI under test runs as from a terminal, where Ctrl-C is delivered:
+# Python's own KeyboardInterrupt handler is put back before `python -m videosearch_cli.main` runs.
+# Not with preexec_fn: that forks this process, whose gRPC servers are live, and runs Python in
+# the child before exec, where grpcio (1.80+) may restart its poller on an epoll fd that
+# close_fds has closed and abort (SIGABRT, "epoll_wait error: Bad file descriptor";
+# grpc/grpc#43055). Without preexec_fn, Popen execs straight from vfork.
+AS_FROM_A_TERMINAL = ("import runpy, signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+                      "runpy.run_module('videosearch_cli.main', run_name='__main__', alter_sys=True)")
 
 
 def start_cli(services, *args: str, **popen) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "videosearch_cli.main", *services.addresses, *args],
-                            stderr=subprocess.PIPE, text=True, preexec_fn=_ctrl_c_as_in_a_terminal, **popen)
+    return subprocess.Popen([sys.executable, "-c", AS_FROM_A_TERMINAL, *services.addresses, *args],
+                            stderr=subprocess.PIPE, text=True, **popen)
 
 
 def test_a_reader_that_stops_early_gets_no_traceback(services):
