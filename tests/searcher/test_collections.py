@@ -104,6 +104,48 @@ def test_a_drop_or_a_crash_before_the_switch_leaves_the_old_collection_serving(s
     assert not any(staged.iterdir()), "the abandoned staged collection is deleted at start"
 
 
+def test_the_switch_waits_for_videos_indexed_meanwhile_and_drops_videos_deleted_meanwhile(settings, monkeypatch):
+    """Issue 21 part 8's gaps: the switch compares both collections under the serving one's
+    write lock, so nothing indexed before it is lost and nothing deleted comes back."""
+    monkeypatch.setattr(collections, "CLOSE_OLD_AFTER_S", 0.2)
+    rng = np.random.default_rng(2)
+    server = serve(settings)
+    try:
+        with SearcherClient(server.address) as client:
+            for vid in ("v1", "v2", "v3"):
+                store(client, vid, OLD, 16, rng)
+            client.stage_collection(NEW, NOWHERE)
+            for vid in ("v1", "v2", "v3"):
+                store(client, vid, NEW, 8, rng, staged=True)
+            store(client, "v4", OLD, 16, rng)  # indexed into the serving collection after the catch-up
+            client.delete_video("v2")  # deleted while the reindex ran
+            with pytest.raises(FailedPrecondition, match=r"1 videos of the serving collection .*\(e\.g\. v4\)"):
+                client.switch_collection(NEW)
+            stats = client.stats()  # the refusal changed nothing
+            assert (stats.model_id, stats.video_count, stats.staged_model_id, stats.staged_video_count) == (OLD, 3, NEW, 3)
+
+            store(client, "v4", NEW, 8, rng, staged=True)  # the reindex job's next catch-up pass
+            old = server.searcher
+            client.switch_collection(NEW)
+            stats = client.stats()
+            assert (stats.model_id, stats.video_count) == (NEW, 3)
+            ids = {video.video_id for video in client.list_videos(100, "")[0]}
+            assert ids == {"v1", "v3", "v4"}
+            with pytest.raises(NotFound):
+                client.get_video("v2")
+
+            # An index job that embedded with the old model before the switch is refused by the
+            # new collection, not stored in the old one (which refuses writes after the switch).
+            with pytest.raises(FailedPrecondition, match="holds embeddings of model"):
+                store(client, "v5", OLD, 16, rng)
+            with pytest.raises(collections.FailedPrecondition, match="switched to the collection of model"):
+                old.upsert_video(make_video("v6", 2, model_id=OLD, dim=16), make_scenes(2), random_unit(rng, 2, 16))
+            store(client, "v5", NEW, 8, rng)
+            assert client.stats().video_count == 4
+    finally:
+        server.stop(0)
+
+
 def test_staging_refuses_the_milvus_backend_and_empty_arguments(settings):
     server = serve(settings)
     try:

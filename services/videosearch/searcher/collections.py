@@ -4,10 +4,13 @@ The serving collection lives in ``data_dir`` itself, or where ``data_dir/collect
 points. A reindex *stages* a collection for the new model under ``data_dir/staged/<slug>``:
 a complete Searcher of its own (its store, ranking and text embedder: the new model's
 Embedder), filled by UpsertVideo with ``staged`` set while searches keep reading the serving
-collection. The switch writes ``collection.json`` (one atomic rename: before it the old
-collection serves after any crash, after it the new one), hands the staged Searcher, already
-loaded, to the servicer, and only then closes the old one (after in-flight calls had time to
-end) and deletes its files. Dropping the staged collection, or a crash before the switch,
+collection. The switch holds the serving collection's writes, makes the staged one hold
+exactly the serving one's videos (deleting those deleted meanwhile; refusing while some
+indexed meanwhile are missing, which the reindex job then catches up), writes
+``collection.json`` (one atomic rename: before it the old collection serves after any crash,
+after it the new one), hands the staged Searcher, already loaded, to the servicer, makes the
+old one refuse writes (the servicer sends them to the new one), and only then closes the old
+one (after in-flight calls had time to end) and deletes its files. Dropping the staged collection, or a crash before the switch,
 leaves the old collection serving; staged directories nobody points at are deleted at the
 next start.
 """
@@ -28,6 +31,7 @@ from pathlib import Path
 from videosearch.common.errors import FailedPrecondition, InvalidArgument
 from videosearch.searcher.service import Searcher
 from videosearch.searcher.settings import SearcherSettings
+from videosearch.searcher.types import SearcherStats
 
 log = logging.getLogger(__name__)
 
@@ -142,26 +146,45 @@ class Collections:
             staged = self._staged
             if staged is None or staged.model_id != model_id:
                 raise FailedPrecondition(f"no collection is staged for model {model_id!r}; nothing to switch to")
-            stats = staged.searcher.stats()
-            if stats.video_count == 0:
-                raise FailedPrecondition(f"the collection staged for model {model_id!r} is empty; "
-                                         "reindex the videos into it before switching")
-            relative = os.path.relpath(staged.settings.data_dir, self._root)
-            pointer = {"data_dir": relative, "model_id": model_id, "embedder_address": staged.embedder_address}
-            temporary = self._root / (POINTER + ".tmp")
-            temporary.write_text(json.dumps(pointer, indent=2) + "\n", encoding="utf-8")
-            with open(temporary, "rb") as written:
-                os.fsync(written.fileno())
-            os.replace(temporary, self._root / POINTER)  # the switch: from here on a restart serves the new one
-            old, old_settings = self.serving, self._serving_settings
-            self.serving, self._serving_settings, self._staged = staged.searcher, staged.settings, None
-            self._attach(self.serving)
+            # Under the serving collection's write lock nothing is written meanwhile: the staged
+            # collection gets exactly the serving one's videos, and later writes the new one.
+            with self.serving.writes_held():
+                stats = self._match_serving(staged)
+                relative = os.path.relpath(staged.settings.data_dir, self._root)
+                pointer = {"data_dir": relative, "model_id": model_id, "embedder_address": staged.embedder_address}
+                temporary = self._root / (POINTER + ".tmp")
+                temporary.write_text(json.dumps(pointer, indent=2) + "\n", encoding="utf-8")
+                with open(temporary, "rb") as written:
+                    os.fsync(written.fileno())
+                os.replace(temporary, self._root / POINTER)  # the switch: from here on a restart serves the new one
+                old, old_settings = self.serving, self._serving_settings
+                old.refuse_writes(f"the Searcher switched to the collection of model {model_id}; write there")
+                self.serving, self._serving_settings, self._staged = staged.searcher, staged.settings, None
+                self._attach(self.serving)
         log.info("switched to the collection of model %s (%d videos); the old one closes in %.0f s",
                  model_id, stats.video_count, CLOSE_OLD_AFTER_S)
         timer = threading.Timer(CLOSE_OLD_AFTER_S, self._retire, (old, old_settings))
         timer.daemon = True
         timer.start()
         return self.serving
+
+    def _match_serving(self, staged: _Staged) -> SearcherStats:
+        """Deletes from the staged collection the videos deleted from the serving one since it was
+        staged; refuses (FailedPrecondition) while the serving one has videos the staged one lacks.
+        Call with the serving collection's writes held. Returns the staged collection's stats."""
+        serving_ids, staged_ids = self.serving.video_ids(), staged.searcher.video_ids()
+        if not staged_ids & serving_ids:
+            raise FailedPrecondition(f"the collection staged for model {staged.model_id!r} is empty; "
+                                     "reindex the videos into it before switching")
+        missing = sorted(serving_ids - staged_ids)
+        if missing:
+            raise FailedPrecondition(
+                f"{len(missing)} videos of the serving collection are not in the one staged for model "
+                f"{staged.model_id!r} (e.g. {', '.join(missing[:3])}); index them into it (UpsertVideo with staged) "
+                "and switch again (videosearch reindex does)")
+        for video_id in staged_ids - serving_ids:  # deleted while the reindex ran
+            staged.searcher.delete_video(video_id)
+        return staged.searcher.stats()
 
     def drop(self, model_id: str) -> bool:
         """Deletes the staged collection of ``model_id``; False when there was none."""

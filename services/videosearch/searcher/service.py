@@ -6,17 +6,20 @@ videosearch.common.errors exceptions.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import hashlib
 import logging
 import threading
 import time
+from collections.abc import Iterator
 from typing import Protocol
 
 import numpy as np
 
 from videosearch.common.errors import (
+    FailedPrecondition,
     InvalidArgument,
     NotFound,
     Unavailable,
@@ -62,6 +65,11 @@ _VIDEO_PAGES = PageTokens("ListVideos", str)
 _SEARCH_PAGES = PageTokens("Search", int)
 
 
+class CollectionSwitched(FailedPrecondition):
+    """A write reached a collection that a reindex switched away from; the servicer sends it
+    to the serving collection instead."""
+
+
 class QueryEmbedder(Protocol):
     """What the Searcher needs from the Embedder (EmbedderClient fits). Image query terms
     also need ``model_info()`` (for the preprocessing) and ``embed_images(pixels)``; an
@@ -87,6 +95,7 @@ class Searcher:
         self.image_limits = image_limits
         self.max_thumbnail_bytes = max_thumbnail_bytes
         self._write_lock = threading.Lock()  # one writer: a store write and its index update stay in order
+        self._switched_away = ""  # why writes are refused (a reindex switched to another collection)
         self.calibrator = calibrating.Calibrator()
         self.load_seconds = 0.0
         # What is said and written is indexed in memory, rebuilt from the stored spans at every start.
@@ -115,6 +124,30 @@ class Searcher:
 
     # -- writes --------------------------------------------------------------------
 
+    @contextlib.contextmanager
+    def writes_held(self) -> Iterator[None]:
+        """No write runs while this is held: a collection switch compares and swaps under it, so
+        every write lands either before the comparison or (refused here) in the new collection."""
+        with self._write_lock:
+            yield
+
+    def refuse_writes(self, reason: str) -> None:
+        """From now on every write raises CollectionSwitched (call it with writes held)."""
+        self._switched_away = reason
+
+    def _check_writable(self) -> None:
+        if self._switched_away:
+            raise CollectionSwitched(self._switched_away)
+
+    def video_ids(self) -> set[str]:
+        """Every stored video's id (a collection switch compares them)."""
+        ids: set[str] = set()
+        after = None
+        while page := self.store.list_videos(after, 1000):
+            ids.update(video.video_id for video in page)
+            after = page[-1].video_id
+        return ids
+
     def upsert_video(
         self, video: VideoRecord, scenes: list[SceneRecord], embeddings: np.ndarray, moments: list[MomentRecord] | None = None,
         extras: VideoExtras = VideoExtras(),
@@ -129,6 +162,7 @@ class Searcher:
             indexed_at=dt.datetime.now(dt.timezone.utc).replace(microsecond=0),
         )
         with self._write_lock:
+            self._check_writable()
             earlier = self.store.get_video(video.video_id)
             if earlier is not None:  # re-indexing one path must not forget the content's other paths
                 sent = {location.path for location in stored.locations}
@@ -147,6 +181,7 @@ class Searcher:
         validation.validate_video_id(video_id)
         validation.validate_locations(locations)
         with self._write_lock:
+            self._check_writable()
             found = self.store.get_video(video_id)
             if found is None:
                 raise NotFound(f"no video with id {video_id!r}; index the file first ({STORED_IDS_HINT})")
@@ -160,6 +195,7 @@ class Searcher:
         """Deletes a video and its scenes; returns how many scenes went."""
         validation.validate_video_id(video_id)
         with self._write_lock:
+            self._check_writable()
             deleted = self.store.delete_video(video_id)
             if deleted is None:
                 raise NotFound(f"no video with id {video_id!r}; {STORED_IDS_HINT}")

@@ -10,7 +10,7 @@ from videosearch.common.tensors import FLOATS, from_tensor, to_tensor
 from videosearch.searcher import wire
 from videosearch.searcher.collections import Collections
 from videosearch.searcher.metrics import SearcherMetrics
-from videosearch.searcher.service import Searcher
+from videosearch.searcher.service import CollectionSwitched, Searcher
 from videosearch.v1 import searcher_pb2, searcher_pb2_grpc
 
 
@@ -44,9 +44,12 @@ class SearcherServicer(searcher_pb2_grpc.SearcherServiceServicer):
         scenes = [wire.scene_from_proto(s) for s in request.scenes]
         embeddings = from_tensor(request.embeddings, name="embeddings", allowed=FLOATS)
         moments = [wire.moment_from_proto(m) for m in request.moments] or None
+        extras = wire.extras_from_proto(request)
         if request.staged:
             searcher = self._collections().staged(video.model_id)
-        stored, replaced = searcher.upsert_video(video, scenes, embeddings, moments, wire.extras_from_proto(request))
+            stored, replaced = searcher.upsert_video(video, scenes, embeddings, moments, extras)
+        else:  # vectors of the old model are refused by the new collection (model mismatch)
+            stored, replaced = self._write(lambda serving: serving.upsert_video(video, scenes, embeddings, moments, extras))
         return searcher_pb2.UpsertVideoResponse(video=wire.video_to_proto(stored), replaced=replaced)
 
     def GetVideo(self, request, context):
@@ -77,7 +80,8 @@ class SearcherServicer(searcher_pb2_grpc.SearcherServiceServicer):
         )
 
     def DeleteVideo(self, request, context):
-        return searcher_pb2.DeleteVideoResponse(deleted_scenes=self.searcher.delete_video(request.video_id))
+        deleted = self._write(lambda serving: serving.delete_video(request.video_id))
+        return searcher_pb2.DeleteVideoResponse(deleted_scenes=deleted)
 
     def Search(self, request, context):
         searcher = self.searcher
@@ -106,7 +110,7 @@ class SearcherServicer(searcher_pb2_grpc.SearcherServiceServicer):
 
     def UpdateVideoLocations(self, request, context):
         locations = tuple(wire.location_from_proto(location) for location in request.locations)
-        video = self.searcher.update_locations(request.video_id, locations)
+        video = self._write(lambda serving: serving.update_locations(request.video_id, locations))
         return searcher_pb2.UpdateVideoLocationsResponse(video=wire.video_to_proto(video))
 
     def StageCollection(self, request, context):
@@ -121,6 +125,14 @@ class SearcherServicer(searcher_pb2_grpc.SearcherServiceServicer):
         if not self._collections().drop(request.model_id):
             raise NotFound(f"no collection is staged for model {request.model_id!r}; nothing to drop")
         return searcher_pb2.DropStagedCollectionResponse()
+
+    def _write(self, write):
+        """Runs ``write`` on the serving collection; a write that took the collection a reindex
+        switched away from just now runs again on the new one (never lost in the old one)."""
+        try:
+            return write(self.searcher)
+        except CollectionSwitched:
+            return write(self.searcher)
 
     def _collections(self) -> Collections:
         self.searcher  # noqa: B018 - UNAVAILABLE while loading

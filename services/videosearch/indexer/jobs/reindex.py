@@ -4,7 +4,9 @@
 The job asks the new model's Embedder which model it serves, stages a collection for that
 model in the Searcher, and runs the ordinary pipeline over each stored video's file with the
 new Embedder, writing into the staged collection (UpsertVideo with ``staged``) while searches
-keep reading the serving one. When every video is in, it asks the Searcher to switch. A
+keep reading the serving one. When every video is in, it asks the Searcher to switch; the
+Searcher refuses while videos indexed meanwhile are missing (the job indexes them and asks
+again, up to SWITCH_ROUNDS times) and drops those deleted meanwhile. A
 video whose files are all gone, a failure or a cancel drops the staged collection and leaves
 the old one serving; nothing is switched half-way.
 """
@@ -18,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from videosearch.common.errors import NotFound, VideoSearchError
+from videosearch.common.errors import FailedPrecondition, NotFound, VideoSearchError
 from videosearch.client.embedder import EmbedderClient
 from videosearch.indexer.types import ErrorReason, Job
 from videosearch.indexer.jobs.manager import JobFailure, JobHandle
@@ -30,7 +32,7 @@ from videosearch.searcher.types import SceneRecord, SearcherStats, VideoExtras, 
 log = logging.getLogger(__name__)
 
 PAGE = 500
-CATCH_UP_ROUNDS = 3  # passes over videos stored meanwhile (then the switch; later ones wait for `index`)
+SWITCH_ROUNDS = 5  # tries to switch, each after a pass over the videos indexed meanwhile (then the job fails)
 
 
 class StagedCollection:
@@ -97,18 +99,7 @@ class Reindexer:
             handle.update(videos_total=len(plan))
             self._searcher.stage_collection(model_id, job.reindex_embedder_address)
             try:
-                done: set[str] = set()
-                # Videos indexed into the serving collection meanwhile are caught up before the switch.
-                for _ in range(CATCH_UP_ROUNDS):
-                    todo = [(video, path) for video, path in plan if video.video_id not in done]
-                    if not todo:
-                        break
-                    handle.update(videos_total=len(done) + len(todo))
-                    self._build(job, handle, embedder, model_id, todo, len(done))
-                    done |= {video.video_id for video, _ in todo}
-                    plan = self._plan()
-                handle.check_cancelled()
-                self._searcher.switch_collection(model_id)
+                done = self._build_and_switch(job, handle, embedder, model_id, plan)
             except BaseException:
                 with contextlib.suppress(VideoSearchError):
                     self._searcher.drop_staged_collection(model_id)
@@ -118,6 +109,34 @@ class Reindexer:
             self._switched(job.reindex_embedder_address)
         finally:
             embedder.close()
+
+    def _build_and_switch(self, job: Job, handle: JobHandle, embedder: EmbedderClient, model_id: str,
+                          plan: list[tuple[VideoRecord, str]]) -> set[str]:
+        """Indexes ``plan`` into the staged collection and switches; returns the videos indexed.
+        The Searcher switches only when the staged collection holds every video the serving one
+        holds (it drops those deleted meanwhile itself); while videos indexed meanwhile are
+        missing it refuses, and they are indexed in another round."""
+        done: set[str] = set()
+        for attempt in range(1, SWITCH_ROUNDS + 1):
+            todo = [(video, path) for video, path in plan if video.video_id not in done]
+            if todo:
+                handle.update(videos_total=len(done) + len(todo))
+                self._build(job, handle, embedder, model_id, todo, len(done))
+                done |= {video.video_id for video, _ in todo}
+            handle.check_cancelled()
+            try:
+                self._searcher.switch_collection(model_id)
+                return done
+            except FailedPrecondition as refused:
+                plan = self._plan()
+                if not any(video.video_id not in done for video, _ in plan):
+                    raise  # not videos indexed meanwhile: the Searcher's reason stands
+                if attempt == SWITCH_ROUNDS:
+                    raise JobFailure(ErrorReason.SEARCHER_REFUSED, f"videos kept being indexed with the old model "
+                                     f"during {SWITCH_ROUNDS} rounds of catching up ({refused}); the old collection "
+                                     "keeps serving: reindex again when less is being indexed") from refused
+                log.info("job %s: the Searcher refused the switch (%s); catching up", job.job_id, refused)
+        raise AssertionError("unreachable")
 
     def _new_model(self, job: Job, embedder: EmbedderClient) -> str:
         try:
