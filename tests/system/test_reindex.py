@@ -74,6 +74,25 @@ def model_of(address: str) -> str:
         return client.model_info().model_id
 
 
+def indexed_meanwhile(searcher: SearcherClient, path) -> tuple[str, str]:
+    """Stores a new file in the serving collection as an index job of the old model would
+    (the first stored video's scenes and vectors under the new file's id); returns (its id,
+    the id of another stored video)."""
+    import dataclasses
+    import hashlib
+
+    from videosearch.searcher.types import VideoLocation
+
+    make_video(path, seed=5)
+    first, other = sorted(video.video_id for video in searcher.iter_videos())[:2]
+    video, scenes, moments = searcher.get_video_moments(first)
+    rows, _scenes = searcher.get_video_embeddings(first)
+    video_id = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    copy = dataclasses.replace(video, video_id=video_id, uri=str(path), locations=(VideoLocation(path=str(path)),))
+    searcher.upsert_video(copy, scenes, rows, moments)
+    return video_id, other
+
+
 def test_searches_keep_the_old_model_while_a_reindex_runs_and_a_cancel_keeps_it(cluster):
     old_model, new_model = model_of(cluster["old"].address), model_of(cluster["new"].address)
     assert old_model != new_model
@@ -109,11 +128,30 @@ def test_videosearch_reindex_switches_to_the_new_model(cluster, capsys):
     args = ["--indexer-address", cluster["indexer"], "--searcher-address", cluster["searcher"]]
     wrong = main([*args, "reindex", "--embedder-address", cluster["new"].address, "--model", "some/other-model"])
     assert wrong == 1 and "serves" in capsys.readouterr().out
-    assert main([*args, "reindex", "--embedder-address", cluster["new"].address]) == 0
-    assert f"switched to {new_model}: 2 videos reindexed" in capsys.readouterr().out.replace("\n", " ")
+    # While the reindex runs, one video is indexed into the serving collection and one deleted:
+    # the switch waits for the first (another catch-up round) and leaves the second out.
+    clip = cluster["new_clip"]
+    clip.entered.clear()
+    clip.gate.clear()
+    outcome: list[int] = []
+    run = threading.Thread(target=lambda: outcome.append(
+        main([*args, "reindex", "--embedder-address", cluster["new"].address])))
+    run.start()
+    try:
+        assert clip.entered.wait(60), "the reindex reached the new model's Embedder"
+        with SearcherClient(cluster["searcher"]) as searcher:
+            meanwhile_id, deleted_id = indexed_meanwhile(searcher, cluster["videos"] / "meanwhile.mp4")
+            searcher.delete_video(deleted_id)
+    finally:
+        clip.gate.set()
+        run.join(120)
+    assert outcome == [0]
+    assert f"switched to {new_model}: 3 videos reindexed" in capsys.readouterr().out.replace("\n", " ")
     with SearcherClient(cluster["searcher"]) as searcher:
         stats = searcher.stats()
         assert (stats.model_id, stats.video_count, stats.staged_model_id) == (new_model, 2, "")
+        assert meanwhile_id in {video.video_id for video in searcher.iter_videos()}
+        assert deleted_id not in {video.video_id for video in searcher.iter_videos()}
         result = searcher.search(text="a red circle")  # embedded by the new model's Embedder now
         assert result.model_id == new_model and len(result.videos) == 2
     again = main([*args, "reindex", "--embedder-address", cluster["new"].address])

@@ -197,8 +197,11 @@ class SearcherServiceServicer:
     def SwitchCollection(self, request, context):
         """Makes the staged collection the serving one in one atomic step (a crash before it leaves
         the old collection serving, after it the new one), then closes and deletes the old one.
-        Text queries go to the Embedder named at StageCollection from then on. Returns
-        FAILED_PRECONDITION when no collection is staged for the model, or it is empty.
+        Text queries go to the Embedder named at StageCollection from then on. Under the serving
+        collection's write lock it first deletes from the staged collection the videos deleted
+        from the serving one meanwhile. Returns FAILED_PRECONDITION when no collection is staged
+        for the model, it is empty, or videos of the serving collection are missing from it (the
+        message says how many: index them into it with UpsertVideo.staged and switch again).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
