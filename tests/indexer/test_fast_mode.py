@@ -5,6 +5,7 @@ replaces the fast entry."""
 
 from __future__ import annotations
 
+import json
 from fractions import Fraction
 
 import av
@@ -14,6 +15,7 @@ from tests.indexer.indexer_testlib import finish, start_indexer, submit
 from tests.indexer_media.helpers import clip_preprocessing
 from tests.indexer_media.made_videos import encode, shot_frame
 from videosearch.client.searcher import SearcherClient
+from videosearch_cli.main import main as cli_main
 from videosearch.common.errors import InvalidArgument
 from videosearch.indexer.media.decoding import DecoderSettings
 from videosearch.indexer.media.facade import iter_scenes
@@ -53,21 +55,24 @@ def test_keyframes_mode_decodes_fewer_frames_and_cuts_at_keyframes(shots_video):
     assert [s.sample_times[0].seconds for s in scenes] == pytest.approx(keyframes)
 
 
-def test_a_fast_job_records_its_mode_and_the_default_mode_replaces_it(shots_video, embedder, searcher):
+def test_a_fast_job_records_its_mode_and_the_default_mode_replaces_it(shots_video, embedder, searcher, capsys):
     app = start_indexer([shots_video.parent], embedder.address, searcher.address)
+    addresses = ["--indexer-address", f"127.0.0.1:{app.port}", "--searcher-address", searcher.address]
     try:
-        stub, job, channel = submit(app, shots_video, decode_mode="keyframes")
+        capsys.readouterr()
+        assert cli_main([*addresses, "index", "--fast", "--json", str(shots_video)]) == 0  # the CLI's --fast
+        (fast,) = json.loads(capsys.readouterr().out)["jobs"]
+        assert fast["state"] == "succeeded" and fast["options"]["decode_mode"] == "keyframes", fast
+        with SearcherClient(searcher.address) as client:
+            video, scenes, _ = client.get_video_moments(fast["video_id"])
+        assert video.decode_mode == "keyframes"
+        assert [s.start_seconds for s in scenes] == pytest.approx(keyframe_times(shots_video))
+        assert cli_main([*addresses, "videos", "show", video.video_id]) == 0
+        assert "decoded keyframes only" in capsys.readouterr().out
+        # Unchanged on disk, but asked for every frame (the default): indexed again, not skipped.
+        stub, job, channel = submit(app, shots_video)
         with channel:
-            fast = finish(stub, job.job_id)
-            assert fast.state == indexer_pb2.JOB_STATE_SUCCEEDED, fast.error
-            assert fast.options.decode_mode == "keyframes"
-            with SearcherClient(searcher.address) as client:
-                video, scenes, _ = client.get_video_moments(fast.video_id)
-            assert video.decode_mode == "keyframes"
-            assert [s.start_seconds for s in scenes] == pytest.approx(keyframe_times(shots_video))
-
-            # Unchanged on disk, but asked for every frame: indexed again, not skipped.
-            full = finish(stub, stub.SubmitIndexJob(indexer_pb2.SubmitIndexJobRequest(path=str(shots_video))).job.job_id)
+            full = finish(stub, job.job_id)
             assert full.state == indexer_pb2.JOB_STATE_SUCCEEDED and not full.skipped and not full.unchanged, full.error
             with SearcherClient(searcher.address) as client:
                 video, scenes, _ = client.get_video_moments(full.video_id)

@@ -422,7 +422,10 @@ export interface IndexJob {
   stage: JobStage;
   /** Progress of the whole job, 0 to 100. */
   percent: number;
-  /** Frames decoded so far by scene detection. */
+  /**
+   * Frames decoded so far by scene detection (in a fast decode mode, the frame
+   * number reached, the frames the codec skipped counted too).
+   */
   framesDecoded: bigint;
   /** Frames in the video, as its container reports (0 when unknown). */
   framesTotal: bigint;
