@@ -5145,8 +5145,11 @@ export const SearcherServiceService = {
   /**
    * Makes the staged collection the serving one in one atomic step (a crash before it leaves
    * the old collection serving, after it the new one), then closes and deletes the old one.
-   * Text queries go to the Embedder named at StageCollection from then on. Returns
-   * FAILED_PRECONDITION when no collection is staged for the model, or it is empty.
+   * Text queries go to the Embedder named at StageCollection from then on. Under the serving
+   * collection's write lock it first deletes from the staged collection the videos deleted
+   * from the serving one meanwhile. Returns FAILED_PRECONDITION when no collection is staged
+   * for the model, it is empty, or videos of the serving collection are missing from it (the
+   * message says how many: index them into it with UpsertVideo.staged and switch again).
    */
   switchCollection: {
     path: "/videosearch.v1.SearcherService/SwitchCollection" as const,
@@ -5245,8 +5248,11 @@ export interface SearcherServiceServer extends UntypedServiceImplementation {
   /**
    * Makes the staged collection the serving one in one atomic step (a crash before it leaves
    * the old collection serving, after it the new one), then closes and deletes the old one.
-   * Text queries go to the Embedder named at StageCollection from then on. Returns
-   * FAILED_PRECONDITION when no collection is staged for the model, or it is empty.
+   * Text queries go to the Embedder named at StageCollection from then on. Under the serving
+   * collection's write lock it first deletes from the staged collection the videos deleted
+   * from the serving one meanwhile. Returns FAILED_PRECONDITION when no collection is staged
+   * for the model, it is empty, or videos of the serving collection are missing from it (the
+   * message says how many: index them into it with UpsertVideo.staged and switch again).
    */
   switchCollection: handleUnaryCall<SwitchCollectionRequest, SwitchCollectionResponse>;
   /**
@@ -5451,8 +5457,11 @@ export interface SearcherServiceClient extends Client {
   /**
    * Makes the staged collection the serving one in one atomic step (a crash before it leaves
    * the old collection serving, after it the new one), then closes and deletes the old one.
-   * Text queries go to the Embedder named at StageCollection from then on. Returns
-   * FAILED_PRECONDITION when no collection is staged for the model, or it is empty.
+   * Text queries go to the Embedder named at StageCollection from then on. Under the serving
+   * collection's write lock it first deletes from the staged collection the videos deleted
+   * from the serving one meanwhile. Returns FAILED_PRECONDITION when no collection is staged
+   * for the model, it is empty, or videos of the serving collection are missing from it (the
+   * message says how many: index them into it with UpsertVideo.staged and switch again).
    */
   switchCollection(
     request: SwitchCollectionRequest,
