@@ -16,7 +16,7 @@ from rich.console import Console
 
 from videosearch.common.timecode import format_seconds
 from videosearch.indexer.types import Job
-from videosearch.searcher.types import MomentRecord, SceneHit, SceneRecord, TextMatch, TextSpan, VideoHit, VideoRecord
+from videosearch.searcher.types import MomentRecord, MomentHit, SceneRecord, TextMatch, TextSpan, VideoHit, VideoRecord
 
 # Piped output (logs, CI) gets a fixed width that fits a result row, not rich's 80-column default.
 console = Console() if sys.stdout.isatty() else Console(width=120)
@@ -61,7 +61,7 @@ def span_json(span: SceneRecord | MomentRecord) -> dict:
     return out
 
 
-def hit_json(hit: SceneHit, video: VideoRecord | None) -> dict:
+def hit_json(hit: MomentHit, video: VideoRecord | None) -> dict:
     """A matching moment with its scene, its video's id and path."""
     return {
         "video_id": hit.video_id,

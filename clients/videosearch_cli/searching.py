@@ -14,7 +14,7 @@ from rich.table import Table
 
 from videosearch.common.errors import NotFound
 from videosearch.client.searcher import SearcherClient
-from videosearch.searcher.types import QueryTerm, SceneHit, SceneRef, SearchParams, SearchResult, VideoRecord
+from videosearch.searcher.types import QueryTerm, MomentHit, SceneRef, SearchParams, SearchResult, VideoRecord
 from videosearch_cli import last_search
 from videosearch_cli.clips import PLAYERS, export_clip, player_command
 from videosearch_cli.connection import security_of
@@ -117,18 +117,18 @@ def run_search(args, terms: list[QueryTerm], *, title: str) -> int:
     return 0
 
 
-def _start(hit: SceneHit) -> float:
+def _start(hit: MomentHit) -> float:
     return (hit.moment or hit.scene).start_seconds
 
 
-def _shown_hits(result: SearchResult, first_rank: int = 1) -> list[tuple[int, SceneHit]]:
+def _shown_hits(result: SearchResult, first_rank: int = 1) -> list[tuple[int, MomentHit]]:
     """(rank, hit) per result: each scene hit, or each video's best moment."""
     if result.scenes:
         return list(enumerate(result.scenes, first_rank))
     return [(rank, match.scenes[0]) for rank, match in enumerate(result.videos, first_rank) if match.scenes]
 
 
-def _remembered(rank: int, hit: SceneHit, videos: dict[str, VideoRecord]) -> dict:
+def _remembered(rank: int, hit: MomentHit, videos: dict[str, VideoRecord]) -> dict:
     video = videos.get(hit.video_id)
     return {"rank": rank, "video_id": hit.video_id, "path": video.uri if video else "",
             "fps": str(video.fps) if video else "", "scene": hit.scene.index,
@@ -154,7 +154,7 @@ def time_cell(seconds: float, timecode: str | None) -> str:
     return f"{timecode} ({seconds:.2f}s)" if timecode else f"{seconds:.2f}s"
 
 
-def _hit_times(hit: SceneHit, *, with_score: bool = False) -> tuple[str, str, str]:
+def _hit_times(hit: MomentHit, *, with_score: bool = False) -> tuple[str, str, str]:
     """(moment start, moment end, scene): where the match is, and the scene it lies in."""
     where = span_json(hit.moment or hit.scene)
     scene = f"#{hit.scene.index} {hit.scene.start_seconds:.2f}–{hit.scene.end_seconds:.2f}s"

@@ -42,7 +42,7 @@ from videosearch.searcher.types import (
     MATCH_KINDS,
     MomentRecord,
     QueryTerm,
-    SceneHit,
+    MomentHit,
     SceneRecord,
     SearcherStats,
     SearchParams,
@@ -85,13 +85,13 @@ class Searcher:
     """Holds a store and the index that ranks what it holds (see videosearch.searcher.interfaces);
     safe to call from many threads."""
 
-    def __init__(self, store: VideoStore, index: VectorIndex, text_embedder: QueryEmbedder | None = None, *,
+    def __init__(self, store: VideoStore, index: VectorIndex, query_embedder: QueryEmbedder | None = None, *,
                  image_limits: ImageLimits = ImageLimits(),
                  max_thumbnail_bytes: int = validation.DEFAULT_MAX_THUMBNAIL_BYTES,
                  fusion: FusionWeights = FusionWeights()) -> None:
         self.store = store
         self.index = index
-        self.text_embedder = text_embedder
+        self.query_embedder = query_embedder
         self.image_limits = image_limits
         self.max_thumbnail_bytes = max_thumbnail_bytes
         self._write_lock = threading.Lock()  # one writer: a store write and its index update stay in order
@@ -105,13 +105,13 @@ class Searcher:
         self.text_search = TextSearch(store, index, self.lexical, fusion)
 
     @classmethod
-    def open(cls, settings: SearcherSettings, text_embedder: QueryEmbedder | None = None) -> Searcher:
+    def open(cls, settings: SearcherSettings, query_embedder: QueryEmbedder | None = None) -> Searcher:
         """The Searcher over the tier ``settings`` picks (backends.open_backend): it opens (or
         creates) the store and loads what ranking needs. Raises StoreLocked (FailedPrecondition)
         when another process holds the data dir."""
         started = time.perf_counter()
         backend = open_backend(settings)
-        searcher = cls(backend.store, backend.index, text_embedder,
+        searcher = cls(backend.store, backend.index, query_embedder,
                        image_limits=ImageLimits(max_bytes=settings.max_image_bytes,
                                                 max_pixels=settings.max_image_pixels),
                        max_thumbnail_bytes=settings.max_thumbnail_bytes, fusion=settings.fusion_weights())
@@ -349,7 +349,7 @@ class Searcher:
         if params.mode == "videos":
             videos, scenes = [self._video_hit(hit, vector, params.explain, fused, calibration) for hit in page], []
         else:
-            videos, scenes = [], [self._scene_hit(hit, None, vector, params.explain, fused, calibration) for hit in page]
+            videos, scenes = [], [self._moment_hit(hit, None, vector, params.explain, fused, calibration) for hit in page]
         rank_ms = (time.perf_counter() - started) * 1e3
         return SearchResult(videos=videos, scenes=scenes, model_id=collection.model_id,
                             embed_ms=composed.embed_ms if composed is not None else 0.0,
@@ -381,7 +381,7 @@ class Searcher:
 
     def _model_notice(self, collection: Collection) -> str:
         """The caveat the answering model declares, when this Searcher's Embedder hosts it."""
-        info = getattr(self.text_embedder, "model_info", None)
+        info = getattr(self.query_embedder, "model_info", None)
         if info is None:
             return ""
         try:
@@ -390,13 +390,13 @@ class Searcher:
             return ""
         return getattr(known, "notice", "") if known.model_id == collection.model_id else ""
 
-    def _fused_results(self, hits: list[SceneHit], params: SearchParams) -> list:
+    def _fused_results(self, hits: list[MomentHit], params: SearchParams) -> list:
         """Fused moment hits as the mode wants them: as they are (scenes), or grouped by video in
         the order of each video's best moment, its ``scenes_per_video`` best moments listed and
         its score their best cosine (videos)."""
         if params.mode == "scenes":
             return hits
-        grouped: dict[str, list[SceneHit]] = {}
+        grouped: dict[str, list[MomentHit]] = {}
         for hit in hits:
             grouped.setdefault(hit.video_id, []).append(hit)
         out = []
@@ -409,13 +409,13 @@ class Searcher:
 
     def _video_hit(self, hit: VideoHit, query: np.ndarray | None, explained: bool, fused: FusedHits | None,
                    calibration: calibrating.Calibration | None) -> VideoHit:
-        scenes = [self._scene_hit(s, hit.video, query, explained, fused, calibration) for s in hit.scenes]
+        scenes = [self._moment_hit(s, hit.video, query, explained, fused, calibration) for s in hit.scenes]
         # A video is as relevant as its score says, or as its most relevant listed moment (a literal text match).
         return dataclasses.replace(hit, scenes=scenes, relevance=max(
             [_relevance(calibration, hit.score, ()), *(s.relevance for s in scenes)]))
 
-    def _scene_hit(self, hit: SceneHit, video: VideoRecord | None, query: np.ndarray | None, explained: bool,
-                   fused: FusedHits | None = None, calibration: calibrating.Calibration | None = None) -> SceneHit:
+    def _moment_hit(self, hit: MomentHit, video: VideoRecord | None, query: np.ndarray | None, explained: bool,
+                   fused: FusedHits | None = None, calibration: calibrating.Calibration | None = None) -> MomentHit:
         video = video or self.ranked_video(hit.video_id)
         start = hit.moment.start_seconds if hit.moment is not None else hit.scene.start_seconds
         explanation = None
@@ -444,12 +444,12 @@ class Searcher:
         return self._call_embedder(lambda: embedder.embed_images(pixels), "the query image")
 
     def _embedder(self, collection: Collection, kind: str) -> QueryEmbedder:
-        if self.text_embedder is None:
+        if self.query_embedder is None:
             raise Unavailable(f"this Searcher has no Embedder to embed {kind} queries; search with an embedding instead")
-        model_id = self._call_embedder(lambda: self.text_embedder.model_id, f"the query {kind}")
+        model_id = self._call_embedder(lambda: self.query_embedder.model_id, f"the query {kind}")
         if model_id != collection.model_id:
             check_same_model(collection, model_id)
-        return self.text_embedder
+        return self.query_embedder
 
     @staticmethod
     def _call_embedder(fn, what: str):

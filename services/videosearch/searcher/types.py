@@ -292,7 +292,7 @@ class TextMatch:
 
 
 @dataclass(frozen=True)
-class SceneHit:
+class MomentHit:
     """A matching moment and the scene it lies in; ``score`` is the moment's cosine to the
     query's embedding (0 when only said or written text was searched). With text kinds
     searched, ``fused_score`` is the reciprocal-rank fusion score that ordered the hits."""
@@ -309,18 +309,23 @@ class SceneHit:
     relevance: float = 0.0  # ``score`` on the model's calibrated scale, 0..1
 
 
+# Deprecated: the name before issue 23 (a hit is a moment; the wire's message is SceneMatch).
+# videosearch.client exported it, so callers' imports keep working; new code says MomentHit.
+SceneHit = MomentHit
+
+
 @dataclass(frozen=True)
 class VideoHit:
     video: VideoRecord
     score: float
-    scenes: list[SceneHit] = field(default_factory=list)
+    scenes: list[MomentHit] = field(default_factory=list)
     relevance: float = 0.0  # ``score`` on the model's calibrated scale, 0..1
 
 
 @dataclass(frozen=True)
 class SearchResult:
     videos: list[VideoHit]
-    scenes: list[SceneHit]
+    scenes: list[MomentHit]
     model_id: str
     embed_ms: float = 0.0
     rank_ms: float = 0.0

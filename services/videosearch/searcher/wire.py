@@ -17,7 +17,7 @@ from videosearch.searcher.types import (
     MomentRecord,
     QueryTerm,
     SampledFrame,
-    SceneHit,
+    MomentHit,
     SceneRecord,
     SceneRef,
     SearchFilter,
@@ -367,7 +367,7 @@ def text_match_from_proto(message: searcher_pb2.TextMatch) -> TextMatch:
                      message.score)
 
 
-def scene_hit_to_proto(hit: SceneHit, fps: Fraction) -> searcher_pb2.SceneMatch:
+def moment_hit_to_proto(hit: MomentHit, fps: Fraction) -> searcher_pb2.SceneMatch:
     message = searcher_pb2.SceneMatch(video_id=hit.video_id, scene=scene_to_proto(hit.scene, fps), score=hit.score,
                                       open_uri=hit.open_uri, fused_score=hit.fused_score,
                                       matched_kinds=[_KIND_TO_PROTO[kind] for kind in hit.matched_kinds],
@@ -397,12 +397,12 @@ def result_to_proto(result: SearchResult, fps_of) -> searcher_pb2.SearchResponse
             searcher_pb2.VideoMatch(
                 video=video_to_proto(hit.video),
                 score=hit.score,
-                scenes=[scene_hit_to_proto(s, hit.video.fps) for s in hit.scenes],
+                scenes=[moment_hit_to_proto(s, hit.video.fps) for s in hit.scenes],
                 relevance=hit.relevance,
             )
             for hit in result.videos
         ],
-        scenes=[scene_hit_to_proto(s, fps_of(s.video_id)) for s in result.scenes],
+        scenes=[moment_hit_to_proto(s, fps_of(s.video_id)) for s in result.scenes],
         model_id=result.model_id,
         embed_ms=result.embed_ms,
         rank_ms=result.rank_ms,
@@ -424,8 +424,8 @@ def calibration_from_proto(message: searcher_pb2.ScoreCalibration) -> Calibratio
 
 
 def result_from_proto(response: searcher_pb2.SearchResponse) -> SearchResult:
-    def scene_hit(m: searcher_pb2.SceneMatch) -> SceneHit:
-        return SceneHit(m.video_id, scene_from_proto(m.scene), m.score,
+    def moment_hit(m: searcher_pb2.SceneMatch) -> MomentHit:
+        return MomentHit(m.video_id, scene_from_proto(m.scene), m.score,
                         moment_from_proto(m.moment) if m.HasField("moment") else None, m.open_uri,
                         explanation_from_proto(m.explanation) if m.HasField("explanation") else None,
                         tuple(_KIND_FROM_PROTO[k] for k in m.matched_kinds if k in _KIND_FROM_PROTO),
@@ -433,9 +433,9 @@ def result_from_proto(response: searcher_pb2.SearchResponse) -> SearchResult:
                         relevance=m.relevance)
 
     return SearchResult(
-        videos=[VideoHit(video_from_proto(v.video), v.score, [scene_hit(s) for s in v.scenes], v.relevance)
+        videos=[VideoHit(video_from_proto(v.video), v.score, [moment_hit(s) for s in v.scenes], v.relevance)
                 for v in response.videos],
-        scenes=[scene_hit(s) for s in response.scenes],
+        scenes=[moment_hit(s) for s in response.scenes],
         model_id=response.model_id,
         embed_ms=response.embed_ms,
         rank_ms=response.rank_ms,

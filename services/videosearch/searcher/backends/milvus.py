@@ -51,7 +51,7 @@ from videosearch.searcher.storage.store import (
 from videosearch.searcher.types import (
     MomentRecord,
     SampledFrame,
-    SceneHit,
+    MomentHit,
     SceneRecord,
     SearchParams,
     TextSpan,
@@ -435,7 +435,7 @@ class MilvusBackend:
             return Ranked([], hits[: params.top_k], approximate_used=approximate)
         return Ranked(self._score_videos(query, hits, params, candidates), [], approximate_used=approximate)
 
-    def _nearest(self, query: np.ndarray, want: int, candidates: Candidates) -> tuple[list[SceneHit], bool]:
+    def _nearest(self, query: np.ndarray, want: int, candidates: Candidates) -> tuple[list[MomentHit], bool]:
         found = self._client.search(
             self._moments, data=[query.tolist()], anns_field="vector", limit=want,
             output_fields=["video_id", "generation", "moment_index", "spans"],
@@ -455,7 +455,7 @@ class MilvusBackend:
             if not self._moment_allowed(row["video_id"], row["moment_index"], float(hit["distance"]), candidates):
                 continue
             moment, scene = json.loads(row["spans"])
-            hits.append(SceneHit(row["video_id"], SceneRecord(*scene), float(hit["distance"]), MomentRecord(*moment)))
+            hits.append(MomentHit(row["video_id"], SceneRecord(*scene), float(hit["distance"]), MomentRecord(*moment)))
         return hits, len(found) < want
 
     @staticmethod
@@ -465,7 +465,7 @@ class MilvusBackend:
         excluded = candidates.excluded.get(video_id, ())
         return excluded is not None and moment_index not in excluded
 
-    def _score_videos(self, query: np.ndarray, hits: list[SceneHit], params: SearchParams,
+    def _score_videos(self, query: np.ndarray, hits: list[MomentHit], params: SearchParams,
                       candidates: Candidates) -> list[VideoHit]:
         proposed = list(dict.fromkeys(h.video_id for h in sorted(hits, key=lambda h: (-h.score, h.video_id))))
         scored = []
@@ -483,7 +483,7 @@ class MilvusBackend:
                 continue
             score = float(finite.mean() if params.video_scoring == "mean" else finite.max())
             scene_of = {scene.index: scene for scene in scenes}
-            best = [SceneHit(video_id, scene_of[moments[j].scene_index], float(local[j]), moments[j])
+            best = [MomentHit(video_id, scene_of[moments[j].scene_index], float(local[j]), moments[j])
                     for j in best_scenes(local, params.scenes_per_video) if np.isfinite(local[j])]
             scored.append(VideoHit(record, score, best))
         scored.sort(key=lambda hit: (-hit.score, hit.video.video_id))

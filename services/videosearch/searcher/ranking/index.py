@@ -40,7 +40,7 @@ from videosearch.searcher.ranking.top_k import best_scenes, ordered, top_candida
 from videosearch.searcher.storage.store import ROW_COLUMNS, LoadedCollection, row_columns
 from videosearch.searcher.types import (
     MomentRecord,
-    SceneHit,
+    MomentHit,
     SceneRecord,
     SearchFilter,
     SearchParams,
@@ -80,7 +80,7 @@ class Ranked:
     """What a ranking returns: video hits or moment hits, and whether the ANN index chose them."""
 
     videos: list[VideoHit]
-    scenes: list[SceneHit]
+    scenes: list[MomentHit]
     approximate_used: bool = False
 
 
@@ -170,8 +170,8 @@ class _Snapshot:
             sampled_frames=int(c["sampled_frames"][row]),
         )
 
-    def hit(self, row: int, seg: int, score: float) -> SceneHit:
-        return SceneHit(self.seg_videos[seg].video_id, self.scene(row, seg), score, self.moment(row, seg))
+    def hit(self, row: int, seg: int, score: float) -> MomentHit:
+        return MomentHit(self.seg_videos[seg].video_id, self.scene(row, seg), score, self.moment(row, seg))
 
     def rows_of_serials(self, serials: np.ndarray) -> np.ndarray:
         """Rows of live scenes with these serials (unknown or dead serials are dropped)."""
@@ -315,7 +315,7 @@ class MomentIndex:
             self._snapshot.seg_videos[seg] = video
             self._records_version += 1  # its paths may have changed: filters must see them
 
-    def search(self, query: np.ndarray, params: SearchParams) -> tuple[list[VideoHit], list[SceneHit]]:
+    def search(self, query: np.ndarray, params: SearchParams) -> tuple[list[VideoHit], list[MomentHit]]:
         """Ranks against a unit query vector of the index's dimension."""
         ranked = self.rank(query, params)
         return ranked.videos, ranked.scenes
@@ -392,7 +392,7 @@ class MomentIndex:
         found = [i for i in range(snap.n_segments) if snap.seg_alive[i] and snap.seg_videos[i].video_id == video_id]
         return found[0] if found else None
 
-    def _top_scenes(self, snap: _Snapshot, scores: np.ndarray, rows: np.ndarray, k: int) -> list[SceneHit]:
+    def _top_scenes(self, snap: _Snapshot, scores: np.ndarray, rows: np.ndarray, k: int) -> list[MomentHit]:
         """Best k of ``rows`` (``scores`` aligned with ``rows``)."""
         cand = top_candidates(scores, k)
         segs = snap.seg_of_rows(rows[cand])
