@@ -49,7 +49,6 @@ from videosearch.indexer.media.sampling import CandidateBuffer, SamplingPolicy, 
 from videosearch.indexer.media.timing import StageClock
 from videosearch.indexer.media.video_file import ProgressCallback, VideoInfo, open_video
 
-_DEFAULTS = DetectorSettings()  # ContentDetector's threshold and the shortest scene, written once there
 
 DEFAULT_MAX_CANDIDATES = 384
 """Candidate frames kept per open scene: 384 crops of 224x224 are 58 MB, and keep the sample
@@ -253,10 +252,10 @@ class SceneReader:
     times of any frame number a caller derives from the scenes, such as a moment's bounds.
     A reader can be iterated once.
 
-    Options: ``threshold`` and ``min_scene_len`` (frames) are ContentDetector's; ``detector``
-    picks another cut detector (see :mod:`videosearch.indexer.media.detectors`); ``sampling``
-    says how many frames per scene are sampled (default: one per second, 3 to 160, see
-    :mod:`videosearch.indexer.media.sampling`); ``frames_per_scene`` is a fixed K instead;
+    Options: ``detector`` picks the cut detector and its parameters (default ContentDetector,
+    threshold 27, scenes of 15 frames or more; see :mod:`videosearch.indexer.media.detectors`);
+    ``sampling`` says how many frames per scene are sampled (default: one per second, 3 to 160;
+    ``SamplingPolicy.fixed(k)`` for a fixed K; see :mod:`videosearch.indexer.media.sampling`);
     ``max_candidates`` bounds the frames buffered per open scene (default: what the sampling
     needs, at least 384); ``preprocess_workers`` threads preprocess frames (default 0: inline);
     ``resize_backend`` is "torch" (default when importable) or "pillow", see
@@ -272,11 +271,8 @@ class SceneReader:
         path: str | os.PathLike,
         *,
         preprocessing: Preprocessing,
-        threshold: float = _DEFAULTS.threshold,
-        min_scene_len: int = _DEFAULTS.min_scene_len,
-        frames_per_scene: int | None = None,
-        sampling: SamplingPolicy | None = None,
-        detector: DetectorSettings | None = None,
+        detector: DetectorSettings = DetectorSettings(),
+        sampling: SamplingPolicy = SamplingPolicy(),
         on_progress: ProgressCallback | None = None,
         should_stop: Callable[[], bool] | None = None,
         max_candidates: int | None = None,
@@ -287,15 +283,7 @@ class SceneReader:
         side_streams=None,
         keep_text_frames: bool = False,
     ) -> None:
-        if not threshold > 0:
-            raise InvalidArgument(f"detector threshold must be positive (ContentDetector's default is 27), got {threshold}")
-        if min_scene_len < 0:
-            raise InvalidArgument(f"minimum scene length must be 0 or more frames, got {min_scene_len}")
-        if frames_per_scene is not None and frames_per_scene < 1:
-            raise InvalidArgument(f"frames per scene must be at least 1, got {frames_per_scene}")
-        if sampling is None:
-            # A fixed K when asked for (the article's 3 per scene); else sample through time.
-            sampling = SamplingPolicy.fixed(frames_per_scene) if frames_per_scene else SamplingPolicy()
+        # DetectorSettings validates itself when made; a SamplingPolicy when asked.
         try:
             sampling.validate()
         except ValueError as exc:
@@ -312,8 +300,7 @@ class SceneReader:
         self._side_streams = side_streams  # subtitle and audio packets of the same read (PyAV)
         self._keep_text_frames = keep_text_frames
         self._preprocess = FramePreprocessor(preprocessing, backend=resize_backend)
-        # ``threshold`` and ``min_scene_len`` are ContentDetector's; ``detector`` overrides both.
-        self.detector = detector or DetectorSettings(threshold=threshold, min_scene_len=int(min_scene_len))
+        self.detector = detector
         self.sampling = sampling
         self._on_progress = on_progress
         self._should_stop = should_stop
@@ -448,29 +435,21 @@ class SceneReader:
                             middle.pixels if isinstance(middle, ReducedFrame) else None, text_frames)
 
 
-def iter_scenes(path: str | os.PathLike, **options) -> SceneReader:
-    """A SceneReader over ``path`` (its docstring documents the options)."""
-    return SceneReader(path, **options)
-
-
-def detect_cuts(
-    path: str | os.PathLike, *, threshold: float = _DEFAULTS.threshold, min_scene_len: int = _DEFAULTS.min_scene_len,
-    detector: DetectorSettings | None = None
-) -> list[int]:
+def detect_cuts(path: str | os.PathLike, detector: DetectorSettings = DetectorSettings()) -> list[int]:
     """Scene cuts only (frame numbers where a scene starts, 0 excluded), in one decode pass."""
     capture, info, frame = open_video(path)
     frames: _DecodeAhead | None = None
     try:
         frames = _DecodeAhead(capture, frame, info.frame_count)
         item = frames.next()
-        detector = CutDetector.from_settings(detector or DetectorSettings(threshold=threshold, min_scene_len=min_scene_len), info)
+        cut_detector = CutDetector.from_settings(detector, info)
         cuts: list[int] = []
         index = 0
         while item is not None:
-            cuts += detector.process(index, item[0])
+            cuts += cut_detector.process(index, item[0])
             index += 1
             item = frames.next()
-        cuts += detector.finish(index - 1)
+        cuts += cut_detector.finish(index - 1)
         return sorted({cut for cut in cuts if 0 < cut < index})
     finally:
         if frames is not None:
