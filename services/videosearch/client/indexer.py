@@ -15,7 +15,8 @@ import grpc
 
 from videosearch.common.grpc_client import ServiceClient, raise_domain_error
 from videosearch.common.security import ClientSecurity
-from videosearch.indexer.types import ErrorReason, IndexOptions, Job, JobStage, JobState
+from videosearch.indexer.media.decode_modes import DEFAULT_DECODE_MODE
+from videosearch.indexer.types import PUBLIC_NAMES, ErrorReason, IndexOptions, Job, JobStage, JobState
 from videosearch.indexer.library.types import LibraryState, LibraryStatus, PrunedPaths
 from videosearch.v1 import indexer_pb2, indexer_pb2_grpc
 
@@ -173,17 +174,18 @@ def _member(enum_type, proto_enum, prefix: str, value: int):
     return enum_type[name] if name != "UNSPECIFIED" else enum_type["NONE"]
 
 
+# A job's options as the server filled them in, field by field (PUBLIC_NAMES: the message's names).
+_OPTION_WIRE_NAMES = {f.name: PUBLIC_NAMES.get(f.name, f.name) for f in dataclasses.fields(IndexOptions)}
+
+
 def job_from_proto(message: indexer_pb2.IndexJob) -> Job:
     o = message.options
     return Job(
         job_id=message.job_id,
         path=message.path,
-        options=IndexOptions(
-            detector_threshold=o.detector_threshold, min_scene_frames=o.min_scene_frames,
-            frames_per_scene=o.frames_per_scene, force=o.force, seconds_per_sample=o.seconds_per_sample,
-            min_frames_per_scene=o.min_frames_per_scene, max_frames_per_scene=o.max_frames_per_scene,
-            detector=o.detector, subtitles=o.subtitles, speech=o.speech, on_screen_text=o.on_screen_text,
-            decode_mode=o.decode_mode or "all",
+        options=dataclasses.replace(  # a server from before decode modes sends none: it decoded all frames
+            IndexOptions(**{name: getattr(o, wire) for name, wire in _OPTION_WIRE_NAMES.items()}),
+            decode_mode=o.decode_mode or DEFAULT_DECODE_MODE,
         ),
         state=JobState[indexer_pb2.JobState.Name(message.state).removeprefix("JOB_STATE_")],
         stage=_member(JobStage, indexer_pb2.JobStage, "JOB_STAGE_", message.stage),

@@ -9,7 +9,7 @@ from videosearch.common import defaults
 from videosearch.common.settings import BaseServiceSettings, OutgoingCallSettings, load_settings, message_setting, port_setting, setting
 from videosearch.common.errors import InvalidArgument
 from videosearch.indexer.media import decoding, moments, reuse
-from videosearch.indexer.types import IndexOptions
+from videosearch.indexer.types import PUBLIC_NAMES, IndexOptions
 from videosearch.indexer.jobs.limits import MediaLimits
 from videosearch.indexer.library.watcher import WatchTimes
 
@@ -39,12 +39,12 @@ class IndexerSettings(OutgoingCallSettings, BaseServiceSettings):
     finished_jobs_kept: int = setting(1000, "finished jobs remembered for Get/List/Watch")
     detector: str = setting(_JOB.detector, "default cut detector: content, adaptive, threshold, hash or a+b")
     detector_threshold: float = setting(_JOB.detector_threshold, "default ContentDetector threshold")
-    min_scene_frames: int = setting(_JOB.min_scene_frames, "default shortest scene, in frames")
+    min_scene_frames: int = setting(_JOB.min_scene_len, "default shortest scene, in frames")
     frames_per_scene: int = setting(
         _JOB.frames_per_scene, "default fixed frames per scene (the article's 3); 0 samples through time")
     seconds_per_sample: float = setting(_JOB.seconds_per_sample, "default seconds of video per sampled frame")
-    min_frames_per_scene: int = setting(_JOB.min_frames_per_scene, "default fewest frames sampled per scene")
-    max_frames_per_scene: int = setting(_JOB.max_frames_per_scene, "default most frames sampled per scene")
+    min_frames_per_scene: int = setting(_JOB.min_samples, "default fewest frames sampled per scene")
+    max_frames_per_scene: int = setting(_JOB.max_samples, "default most frames sampled per scene")
     moment_min_scene_seconds: float = setting(
         moments.DEFAULT_MIN_SCENE_SECONDS, "scenes at least this long are split into moments where their frames change")
     moment_penalty: float = setting(moments.DEFAULT_PENALTY, "cost of one more moment in the change-point search")
@@ -105,13 +105,16 @@ class IndexerSettings(OutgoingCallSettings, BaseServiceSettings):
                                       "its scene's last embedded frame reuses that embedding (0: embed every sample)")
 
 
-# Every job option but ``force`` has a setting of the same name: the server's default for it.
-SERVER_DEFAULT_OPTIONS = [f.name for f in dataclasses.fields(IndexOptions) if f.name != "force"]
+# Every job option but ``force`` has a setting (the server's default for it) of the same name, or
+# of its public name (PUBLIC_NAMES: the flag's), by job option.
+SERVER_DEFAULT_OPTIONS = {
+    f.name: PUBLIC_NAMES.get(f.name, f.name) for f in dataclasses.fields(IndexOptions) if f.name != "force"
+}
 
 
 def default_options(settings: IndexerSettings) -> IndexOptions:
     """The options of a job that sets none: the server's defaults (validated, so a bad flag fails at start)."""
-    return IndexOptions(**{name: getattr(settings, name) for name in SERVER_DEFAULT_OPTIONS}).validate()
+    return IndexOptions(**{name: getattr(settings, flag) for name, flag in SERVER_DEFAULT_OPTIONS.items()}).validate()
 
 
 def media_limits(settings: IndexerSettings) -> MediaLimits:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from videosearch.indexer.types import ErrorReason, IndexOptions, Job, JobStage, JobState
+from videosearch.indexer.types import PUBLIC_NAMES, ErrorReason, IndexOptions, Job, JobStage, JobState
 from videosearch.indexer.library.types import LibraryState, LibraryStatus
 from videosearch.indexer.library.upkeep import PruneReport
 from videosearch.v1 import indexer_pb2
@@ -39,20 +39,21 @@ _REASONS = {
 }
 
 
-# IndexOptions and the message have the same fields by the same names.
-_OPTION_FIELDS = [field.name for field in dataclasses.fields(IndexOptions)]
+# IndexOptions and the message have the same fields, by the same names but for PUBLIC_NAMES.
+_OPTION_FIELDS = {field.name: PUBLIC_NAMES.get(field.name, field.name) for field in dataclasses.fields(IndexOptions)}
 # Switches that default to on are `optional` in the message: unset is told apart from false.
 _PRESENCE_FIELDS = {"subtitles", "speech", "on_screen_text"}
 
 
 def _option(message: indexer_pb2.IndexOptions, name: str, defaults: IndexOptions):
-    if name in _PRESENCE_FIELDS:
-        return getattr(message, name) if message.HasField(name) else getattr(defaults, name)
-    return getattr(message, name) or getattr(defaults, name)
+    wire_name = _OPTION_FIELDS[name]
+    if wire_name in _PRESENCE_FIELDS:
+        return getattr(message, wire_name) if message.HasField(wire_name) else getattr(defaults, name)
+    return getattr(message, wire_name) or getattr(defaults, name)
 
 
 def options_to_proto(options: IndexOptions) -> indexer_pb2.IndexOptions:
-    return indexer_pb2.IndexOptions(**{name: getattr(options, name) for name in _OPTION_FIELDS})
+    return indexer_pb2.IndexOptions(**{wire: getattr(options, name) for name, wire in _OPTION_FIELDS.items()})
 
 
 def options_from_proto(message: indexer_pb2.IndexOptions, defaults: IndexOptions) -> IndexOptions:

@@ -27,6 +27,7 @@ import plyvel
 
 from videosearch.common.disk import disk_space_for
 from videosearch.common.errors import FailedPrecondition
+from videosearch.indexer.types import PUBLIC_NAMES, IndexOptions
 
 log = logging.getLogger(__name__)
 
@@ -52,13 +53,16 @@ def to_json(value) -> object:
 
 def from_json(kind: type[T], data) -> T:
     """The inverse of :func:`to_json` for a dataclass ``kind``; fields missing from ``data``
-    (written by an older version) take their defaults, unknown ones are ignored."""
+    (written by an older version) take their defaults, unknown ones are ignored, and a field
+    renamed since (IndexOptions' PUBLIC_NAMES were its field names) is read by its old name."""
     hints = typing.get_type_hints(kind)
+    former = PUBLIC_NAMES if kind is IndexOptions else {}
     values = {}
     for field in dataclasses.fields(kind):
-        if field.name not in data:
+        name = field.name if field.name in data else former.get(field.name, field.name)
+        if name not in data:
             continue
-        values[field.name] = _value(hints[field.name], data[field.name])
+        values[field.name] = _value(hints[field.name], data[name])
     return kind(**values)
 
 
