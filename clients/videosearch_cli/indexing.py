@@ -5,6 +5,7 @@ paths); the CLI only reports it."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import queue
 import signal
 import threading
@@ -52,13 +53,9 @@ def expand_paths(paths: list[str]) -> list[Path]:
 
 
 def submit_options(args) -> SubmitOptions:
-    return SubmitOptions(
-        detector=args.detector, detector_threshold=args.threshold, min_scene_frames=args.min_scene_frames,
-        frames_per_scene=args.frames_per_scene, seconds_per_sample=args.seconds_per_sample,
-        min_frames_per_scene=args.min_frames_per_scene, max_frames_per_scene=args.max_frames_per_scene,
-        force=args.force, subtitles=args.subtitles, speech=args.speech, on_screen_text=args.on_screen_text,
-        decode_mode="keyframes" if args.fast else args.decode_mode,
-    )
+    """The job options of ``videosearch index``: its flags are named as SubmitOptions' fields."""
+    options = SubmitOptions(**{field.name: getattr(args, field.name) for field in dataclasses.fields(SubmitOptions)})
+    return dataclasses.replace(options, decode_mode="keyframes") if args.fast else options
 
 
 def cmd_index(args) -> int:
