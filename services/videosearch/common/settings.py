@@ -14,7 +14,7 @@ import argparse
 import dataclasses
 import os
 import typing
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import TypeVar
 
 from videosearch.common import defaults
@@ -73,6 +73,27 @@ def load_settings(cls: type[T], prefix: str, argv: Sequence[str] | None = None, 
         return cls(**vars(parsed))
     except ValueError as exc:  # a value no field allows: a usage error, before anything starts
         parser.error(str(exc))
+
+
+def section(
+    settings: object, kind: type[T], prefix: str = "", *, named: Mapping[str, str] | None = None,
+    not_set: Collection[str] = (),
+) -> T:
+    """The dataclass ``kind`` (one part of a service: its decoder, its limits, ...) filled from the
+    settings' fields named ``prefix`` + its field's name, or as ``named`` says where a released
+    flag is called otherwise; ``not_set`` names the fields no setting fills (they keep ``kind``'s
+    default). So each such setting is relayed by its name, not by hand, and a field the settings
+    lack is an error here, not a silent default."""
+    named = named or {}
+    values = {}
+    for field in dataclasses.fields(kind):  # type: ignore[arg-type]
+        if field.name in not_set:
+            continue
+        name = named.get(field.name, prefix + field.name)
+        if not hasattr(settings, name):
+            raise AttributeError(f"{type(settings).__name__} has no field {name!r} for {kind.__name__}.{field.name}")
+        values[field.name] = getattr(settings, name)
+    return kind(**values)
 
 
 def setting(default, help: str):  # `help` mirrors argparse's name

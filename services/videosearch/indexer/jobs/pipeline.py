@@ -100,7 +100,7 @@ class IndexPipeline:
     through the one table in :mod:`videosearch.indexer.jobs.failures`."""
 
     def __init__(
-        self, embedder: ImageEmbedder, store: VideoStore, *, embed_requests_in_flight: int = 4,
+        self, embedder: ImageEmbedder, store: VideoStore, *, embed_requests_in_flight: int,  # default: IndexerSettings
         moments: MomentSettings = MomentSettings(), limits: MediaLimits = MediaLimits(),
         retry: RetryPolicy = RetryPolicy(), roots: AllowedRoots | None = None,
         decoder: DecoderSettings = DecoderSettings(), reuse_max_difference: float = DEFAULT_MAX_DIFFERENCE,
