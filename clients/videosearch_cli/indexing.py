@@ -27,9 +27,14 @@ VIDEO_SUFFIXES = {".mp4", ".m4v", ".mkv", ".mov", ".avi", ".webm", ".mpg", ".mpe
 # At most this many WatchIndexJob streams at once: the Indexer runs only a few jobs at a
 # time anyway, and a stream per file of a big folder starves its server threads.
 WATCH_STREAMS = 4
-STAGE_WORDS = {JobStage.HASHING: "hashing", JobStage.DETECTING_SCENES: "detecting scenes",
-               JobStage.EMBEDDING: "embedding", JobStage.STORING: "storing",
-               JobStage.TRANSCRIBING: "transcribing speech", JobStage.READING_TEXT: "reading on-screen text"}
+STAGE_WORDS = {
+    JobStage.HASHING: "hashing",
+    JobStage.DETECTING_SCENES: "detecting scenes",
+    JobStage.EMBEDDING: "embedding",
+    JobStage.STORING: "storing",
+    JobStage.TRANSCRIBING: "transcribing speech",
+    JobStage.READING_TEXT: "reading on-screen text",
+}
 # A refusal of one file; anything else (an unreachable Indexer) stops the whole command.
 _PER_FILE_REFUSALS = (InvalidArgument, NotFound, PermissionDenied, ResourceExhausted)
 
@@ -96,8 +101,10 @@ def index_files(args, indexer: IndexerClient | IndexerFleet, pruned: dict | None
                 if interrupted():
                     raise Interrupted(jobs)
         if unchanged and not args.json:
-            console.print(f"skipped {len(unchanged)} unchanged file{'s' * (len(unchanged) != 1)} (same size and "
-                          "modification time as when indexed; --force indexes them again)")
+            console.print(
+                f"skipped {len(unchanged)} unchanged file{'s' * (len(unchanged) != 1)} (same size and "
+                "modification time as when indexed; --force indexes them again)"
+            )
         results = jobs if args.no_wait else watch_jobs(indexer, jobs, json_output=args.json)
     except KeyboardInterrupt:
         # A Ctrl-C after the last submission returned, before watching began (or a second one during a
@@ -111,16 +118,24 @@ def index_files(args, indexer: IndexerClient | IndexerFleet, pruned: dict | None
 def report(args, results: list[Job], unchanged: set[Path], pruned: dict | None) -> None:
     """The jobs as they ended (or as queued, with --no-wait), one line each or as JSON."""
     if args.json:
-        print_json({"jobs": [plain(j) for j in results], "unchanged": sorted(map(str, unchanged)),
-                    **({"prune": pruned} if pruned is not None else {})})
+        print_json(
+            {
+                "jobs": [plain(j) for j in results],
+                "unchanged": sorted(map(str, unchanged)),
+                **({"prune": pruned} if pruned is not None else {}),
+            }
+        )
         return
     for job in results:
         if args.no_wait:
             console.print(f"{job.job_id}  {escape(job.path)}  (queued; `videosearch jobs list` follows it)")
         elif job.state is JobState.SUCCEEDED:
-            note = ("already indexed; path recorded" if job.skipped
-                    else f"{job.scenes_found} scenes, {job.moments_found} moments"
-                         + (f", {job.text_spans_found} text spans" if job.text_spans_found else ""))
+            note = (
+                "already indexed; path recorded"
+                if job.skipped
+                else f"{job.scenes_found} scenes, {job.moments_found} moments"
+                + (f", {job.text_spans_found} text spans" if job.text_spans_found else "")
+            )
             console.print(f"[green]indexed[/] {escape(job.path)}  id {job.video_id}  ({note})")
             for warning in job.warnings:  # what of its words could not be read (the video is indexed)
                 console.print(f"  [yellow]warning[/] {escape(warning)}")
@@ -171,8 +186,10 @@ def watch_jobs(indexer: IndexerClient | IndexerFleet, jobs: list[Job], *, json_o
         console=errors if json_output else console,
         transient=False,
     ) as progress:
-        tasks = {job.job_id: progress.add_task("", total=100, name=escape(Path(job.path).name[:40]), detail="queued")
-                 for job in jobs}
+        tasks = {
+            job.job_id: progress.add_task("", total=100, name=escape(Path(job.path).name[:40]), detail="queued")
+            for job in jobs
+        }
 
         def show(job: Job) -> None:
             latest[job.job_id] = job
@@ -207,8 +224,14 @@ def follow_one(indexer: IndexerClient | IndexerFleet, job: Job, show: Callable[[
         for last in indexer.watch(job.job_id):
             show(last)
     except Exception as exc:  # noqa: BLE001 - one lost stream must not hide the other jobs' results
-        last = Job(job_id=job.job_id, path=job.path, options=job.options, state=JobState.FAILED,
-                   error=f"lost the indexer while watching: {exc}", error_reason=ErrorReason.INTERNAL)
+        last = Job(
+            job_id=job.job_id,
+            path=job.path,
+            options=job.options,
+            state=JobState.FAILED,
+            error=f"lost the indexer while watching: {exc}",
+            error_reason=ErrorReason.INTERNAL,
+        )
     show(last)
 
 

@@ -80,15 +80,22 @@ def hit_json(hit: MomentHit, video: VideoRecord | None) -> dict:
 
 def text_span_json(span: TextSpan) -> dict:
     """A said or written span with timecodes of its own times."""
-    return {**plain(span), "start_timecode": format_seconds(span.start_seconds),
-            "end_timecode": format_seconds(span.end_seconds)}
+    return {
+        **plain(span),
+        "start_timecode": format_seconds(span.start_seconds),
+        "end_timecode": format_seconds(span.end_seconds),
+    }
 
 
 def text_match_json(match: TextMatch) -> dict:
     """A matched span: the span, its highlights ([start, end) code points) and the text with
     the highlights in [brackets]."""
-    return {**text_span_json(match.span), "highlights": [list(r) for r in match.highlights],
-            "marked_text": match.marked(), "score": match.score}
+    return {
+        **text_span_json(match.span),
+        "highlights": [list(r) for r in match.highlights],
+        "marked_text": match.marked(),
+        "score": match.score,
+    }
 
 
 def marked_line(match: TextMatch) -> str:
@@ -101,8 +108,12 @@ def marked_line(match: TextMatch) -> str:
 
 
 def video_hit_json(hit: VideoHit) -> dict:
-    return {"video": video_json(hit.video), "score": hit.score, "relevance": hit.relevance,
-            "scenes": [hit_json(s, hit.video) for s in hit.scenes]}
+    return {
+        "video": video_json(hit.video),
+        "score": hit.score,
+        "relevance": hit.relevance,
+        "scenes": [hit_json(s, hit.video) for s in hit.scenes],
+    }
 
 
 def print_json(value) -> None:

@@ -61,8 +61,10 @@ class IndexerClient(ServiceClient):
         """Queues a reindex of every stored video with the model the Embedder at ``embedder_address``
         serves (``model_id``: the one expected there); the Searcher switches when it is done."""
         request = indexer_pb2.ReindexCollectionRequest(
-            embedder_address=embedder_address, model_id=model_id,
-            options=indexer_pb2.IndexOptions(**dataclasses.asdict(options)))
+            embedder_address=embedder_address,
+            model_id=model_id,
+            options=indexer_pb2.IndexOptions(**dataclasses.asdict(options)),
+        )
         return job_from_proto(self._call(self._stub.ReindexCollection, request).job)
 
     def get(self, job_id: str) -> Job:
@@ -100,14 +102,18 @@ class IndexerClient(ServiceClient):
         """Cancels a queued or running job and returns it as it is then (a running job
         stops at its next check, so it may still read RUNNING). FailedPrecondition for a
         job already finished."""
-        return job_from_proto(self._call(self._stub.CancelIndexJob, indexer_pb2.CancelIndexJobRequest(job_id=job_id)).job)
+        return job_from_proto(
+            self._call(self._stub.CancelIndexJob, indexer_pb2.CancelIndexJobRequest(job_id=job_id)).job
+        )
 
     # -- library upkeep --------------------------------------------------------
     def prune(self, folder: str = "", *, dry_run: bool = False) -> PrunedPaths:
         """Has the Indexer check the stored paths under ``folder`` (empty: under all its
         allowed roots) on its machine: gone ones marked missing, videos whose files are all
         gone removed; with ``dry_run`` nothing changes."""
-        response = self._call(self._stub.PruneLocations, indexer_pb2.PruneLocationsRequest(folder=folder, dry_run=dry_run))
+        response = self._call(
+            self._stub.PruneLocations, indexer_pb2.PruneLocationsRequest(folder=folder, dry_run=dry_run)
+        )
         return PrunedPaths(
             dry_run=response.dry_run,
             marked_missing=[(p.video_id, p.path) for p in response.marked_missing],
@@ -122,8 +128,9 @@ class IndexerClient(ServiceClient):
 
     def list_libraries_page(self, page_size: int = 0, page_token: str = "") -> tuple[list[LibraryStatus], str]:
         """One page of libraries, by path: (libraries, next_page_token or "")."""
-        response = self._call(self._stub.ListLibraries,
-                              indexer_pb2.ListLibrariesRequest(page_size=page_size, page_token=page_token))
+        response = self._call(
+            self._stub.ListLibraries, indexer_pb2.ListLibrariesRequest(page_size=page_size, page_token=page_token)
+        )
         return [library_from_proto(lib) for lib in response.libraries], response.next_page_token
 
     def list_libraries(self, page_size: int = 0) -> Iterator[LibraryStatus]:
@@ -132,7 +139,9 @@ class IndexerClient(ServiceClient):
 
     def remove_library(self, path: str) -> LibraryStatus:
         """Stops watching the library at ``path``; its videos stay indexed."""
-        return library_from_proto(self._call(self._stub.RemoveLibrary, indexer_pb2.RemoveLibraryRequest(path=path)).library)
+        return library_from_proto(
+            self._call(self._stub.RemoveLibrary, indexer_pb2.RemoveLibraryRequest(path=path)).library
+        )
 
 
 class JobWatch:
@@ -156,6 +165,7 @@ class JobWatch:
     def cancel(self) -> None:
         self._cancelled = True
         self._call.cancel()
+
 
 def every_page(list_page: Callable[[int, str], tuple[list, str]], page_size: int) -> Iterator:
     """The items (jobs, libraries) of ``list_page`` (one Indexer's or a fleet's) page after page, to the last."""
@@ -219,14 +229,16 @@ def library_from_proto(message: indexer_pb2.Library) -> LibraryStatus:
         create_time=message.create_time.ToDatetime(tzinfo=dt.timezone.utc),
         rescan_s=message.rescan_interval_seconds,
         state=_member(LibraryState, indexer_pb2.LibraryState, "LIBRARY_STATE_", message.state)
-        if message.state else LibraryState.STARTING,
+        if message.state
+        else LibraryState.STARTING,
         watching=message.watching,
         files_seen=message.files_seen,
         files_queued=message.files_queued,
         files_indexed=message.files_indexed,
         files_pruned=message.files_pruned,
         last_scan_time=message.last_scan_time.ToDatetime(tzinfo=dt.timezone.utc)
-        if message.HasField("last_scan_time") else None,
+        if message.HasField("last_scan_time")
+        else None,
         last_error=message.last_error,
         error_count=message.error_count,
     )

@@ -65,9 +65,13 @@ def load_settings(cls: type[T], prefix: str, argv: Sequence[str] | None = None, 
         flag = "--" + field.name.replace("_", "-")
         help_text = f"{field.metadata.get('help', '')} [env {env}]"
         if kind is bool:
-            parser.add_argument(flag, dest=field.name, action=argparse.BooleanOptionalAction, default=default, help=help_text)
+            parser.add_argument(
+                flag, dest=field.name, action=argparse.BooleanOptionalAction, default=default, help=help_text
+            )
         else:
-            parser.add_argument(flag, dest=field.name, type=lambda t, k=kind: _parse(k, t), default=default, help=help_text)
+            parser.add_argument(
+                flag, dest=field.name, type=lambda t, k=kind: _parse(k, t), default=default, help=help_text
+            )
     parsed = parser.parse_args(argv)
     try:
         return cls(**vars(parsed))
@@ -76,7 +80,11 @@ def load_settings(cls: type[T], prefix: str, argv: Sequence[str] | None = None, 
 
 
 def section(
-    settings: object, kind: type[T], prefix: str = "", *, named: Mapping[str, str] | None = None,
+    settings: object,
+    kind: type[T],
+    prefix: str = "",
+    *,
+    named: Mapping[str, str] | None = None,
     not_set: Collection[str] = (),
 ) -> T:
     """The dataclass ``kind`` (one part of a service: its decoder, its limits, ...) filled from the
@@ -110,8 +118,11 @@ def port_setting(default: int):
 
 def message_setting(default_mb: int):
     """The ``max_message_mb`` field, sized to the service's largest legitimate request."""
-    return setting(default_mb, "largest request message received, in MiB; over it RESOURCE_EXHAUSTED "
-                               "(docs/security.md says what each service's default admits)")
+    return setting(
+        default_mb,
+        "largest request message received, in MiB; over it RESOURCE_EXHAUSTED "
+        "(docs/security.md says what each service's default admits)",
+    )
 
 
 @dataclasses.dataclass
@@ -127,18 +138,30 @@ class BaseServiceSettings:
     grace_seconds: float = setting(defaults.GRACE_SECONDS, "seconds in-flight RPCs get to finish after SIGTERM")
     max_message_mb: int = message_setting(defaults.MAX_MESSAGE_MB)
     reflection: bool = setting(True, "answer gRPC server reflection (v1 and v1alpha), e.g. for grpcurl")
-    server_threads: int = setting(defaults.SERVER_THREADS, "threads running RPCs that compute or wait on a lock "
-                                  "(open streams use none)")
-    max_concurrent_rpcs: int = setting(defaults.MAX_CONCURRENT_RPCS, "calls handled at once, open streams included; "
-                                       "beyond it RESOURCE_EXHAUSTED (health checks are never refused)")
+    server_threads: int = setting(
+        defaults.SERVER_THREADS, "threads running RPCs that compute or wait on a lock (open streams use none)"
+    )
+    max_concurrent_rpcs: int = setting(
+        defaults.MAX_CONCURRENT_RPCS,
+        "calls handled at once, open streams included; beyond it RESOURCE_EXHAUSTED (health checks are never refused)",
+    )
     max_concurrent_rpcs_per_token: int = setting(
-        0, "calls one bearer token may have running at once (with --tokens-file), so that one caller cannot take "
-           "every slot; 0: half of --max-concurrent-rpcs")
-    tls_cert_file: str = setting("", "PEM certificate (chain) to serve TLS with; empty serves plaintext (docs/security.md)")
+        0,
+        "calls one bearer token may have running at once (with --tokens-file), so that one caller cannot take "
+        "every slot; 0: half of --max-concurrent-rpcs",
+    )
+    tls_cert_file: str = setting(
+        "", "PEM certificate (chain) to serve TLS with; empty serves plaintext (docs/security.md)"
+    )
     tls_key_file: str = setting("", "PEM private key of --tls-cert-file")
-    tls_client_ca_file: str = setting("", "PEM CA whose client certificates are required (mutual TLS); empty: none asked")
-    tokens_file: str = setting("", "file of '<read|write> sha256:<hex>' lines; set, every RPC but health needs a bearer "
-                                   "token with the method's role (docs/security.md); empty: no authentication")
+    tls_client_ca_file: str = setting(
+        "", "PEM CA whose client certificates are required (mutual TLS); empty: none asked"
+    )
+    tokens_file: str = setting(
+        "",
+        "file of '<read|write> sha256:<hex>' lines; set, every RPC but health needs a bearer "
+        "token with the method's role (docs/security.md); empty: no authentication",
+    )
     metrics_port: int = setting(-1, "serve Prometheus metrics at http://<host>:<port>/metrics; -1 off, 0 picks a port")
 
     def __post_init__(self) -> None:
@@ -169,5 +192,6 @@ class OutgoingCallSettings:
     def client_security(self):
         from videosearch.common.security import ClientSecurity
 
-        return ClientSecurity(self.client_tls_ca_file, self.client_tls_cert_file, self.client_tls_key_file,
-                              self.client_token_file)
+        return ClientSecurity(
+            self.client_tls_ca_file, self.client_tls_cert_file, self.client_tls_key_file, self.client_token_file
+        )

@@ -17,9 +17,12 @@ class IndexerMetrics:
         for state in JobState:
             by_state.labels(state.value).set_function(lambda state=state: self._count(state))
         self._frames = metrics.counter("videosearch_indexer_frames_decoded", "frames decoded by jobs that ended")
-        self._stage_seconds = metrics.histogram("videosearch_indexer_stage_seconds",
-                                                "seconds of each stage of a job (as in the job's stage_seconds)",
-                                                STAGE_BUCKETS, ("stage",))
+        self._stage_seconds = metrics.histogram(
+            "videosearch_indexer_stage_seconds",
+            "seconds of each stage of a job (as in the job's stage_seconds)",
+            STAGE_BUCKETS,
+            ("stage",),
+        )
 
     def _count(self, state: JobState) -> int:
         everything, _ = self._jobs.list(1 << 30)

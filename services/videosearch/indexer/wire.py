@@ -104,9 +104,15 @@ LIBRARY_STATES = {
 
 def library_to_proto(library: LibraryStatus) -> indexer_pb2.Library:
     message = indexer_pb2.Library(
-        path=library.path, state=LIBRARY_STATES[library.state], watching=library.watching,
-        files_seen=library.files_seen, files_queued=library.files_queued, files_indexed=library.files_indexed,
-        files_pruned=library.files_pruned, last_error=library.last_error, error_count=library.error_count,
+        path=library.path,
+        state=LIBRARY_STATES[library.state],
+        watching=library.watching,
+        files_seen=library.files_seen,
+        files_queued=library.files_queued,
+        files_indexed=library.files_indexed,
+        files_pruned=library.files_pruned,
+        last_error=library.last_error,
+        error_count=library.error_count,
         rescan_interval_seconds=library.rescan_s,
     )
     message.create_time.FromDatetime(library.create_time)
@@ -120,7 +126,9 @@ def prune_to_proto(report: PruneReport) -> indexer_pb2.PruneLocationsResponse:
         dry_run=report.dry_run,
         marked_missing=[indexer_pb2.PrunedLocation(video_id=v, path=loc.path) for v, loc in report.marked_missing],
         marked_present=[indexer_pb2.PrunedLocation(video_id=v, path=loc.path) for v, loc in report.marked_present],
-        removed=[indexer_pb2.PrunedVideo(video_id=v.video_id, paths=[loc.path for loc in v.locations])
-                 for v in report.removed],
+        removed=[
+            indexer_pb2.PrunedVideo(video_id=v.video_id, paths=[loc.path for loc in v.locations])
+            for v in report.removed
+        ],
         locations_checked=report.locations_checked,
     )

@@ -37,7 +37,9 @@ class SearcherServer(ServiceApp[SearcherSettings]):
         if settings.ann not in ANN_MODES:
             raise ValueError(f"--ann must be one of {', '.join(ANN_MODES)}, got {settings.ann!r}")
         if settings.ranking_precision not in PRECISIONS:
-            raise ValueError(f"--ranking-precision must be one of {', '.join(PRECISIONS)}, got {settings.ranking_precision!r}")
+            raise ValueError(
+                f"--ranking-precision must be one of {', '.join(PRECISIONS)}, got {settings.ranking_precision!r}"
+            )
         if settings.backend not in BACKENDS:
             raise ValueError(f"--backend must be one of {', '.join(BACKENDS)}, got {settings.backend!r}")
         if settings.backend == "milvus" and not settings.milvus_uri:
@@ -65,8 +67,12 @@ class SearcherServer(ServiceApp[SearcherSettings]):
         # health some): half of them may wait on the Embedder, not a fixed 8 that refused text
         # queries from 32 clients on a healthy but busy Embedder.
         s = self.settings
-        return RemoteQueryEmbedder(address, timeout=s.embedder_timeout, max_in_flight=text_queries_waiting(s.server_threads),
-                                  security=s.client_security())
+        return RemoteQueryEmbedder(
+            address,
+            timeout=s.embedder_timeout,
+            max_in_flight=text_queries_waiting(s.server_threads),
+            security=s.client_security(),
+        )
 
     def _open_staged(self, settings: SearcherSettings, embedder_address: str) -> Searcher:
         """A staged collection's Searcher: its own store, and the new model's Embedder for text queries."""
@@ -93,8 +99,10 @@ class SearcherServer(ServiceApp[SearcherSettings]):
         assert self.searcher is not None, "called once open() returned"
         stats = self.searcher.stats()
         where = self.settings.milvus_uri if self.settings.backend == "milvus" else self.settings.data_dir
-        return (f"searcher ready on {self.address}: {stats.video_count} videos, {stats.scene_count} scenes "
-                f"from {where} (loaded in {self.searcher.load_seconds:.2f} s)")
+        return (
+            f"searcher ready on {self.address}: {stats.video_count} videos, {stats.scene_count} scenes "
+            f"from {where} (loaded in {self.searcher.load_seconds:.2f} s)"
+        )
 
 
 SERVICE_NAME = SearcherServer.grpc_service.full_name

@@ -74,8 +74,10 @@ class VideoRecord:
 
     def __post_init__(self) -> None:
         if self.decode_mode not in STORED_DECODE_MODES:
-            raise InvalidArgument(f"unknown decode mode {self.decode_mode!r}; use one of "
-                                  f"{', '.join(m for m in STORED_DECODE_MODES if m)} (or leave it empty)")
+            raise InvalidArgument(
+                f"unknown decode mode {self.decode_mode!r}; use one of "
+                f"{', '.join(m for m in STORED_DECODE_MODES if m)} (or leave it empty)"
+            )
         if self.moment_count == 0 and self.scene_count > 0:
             object.__setattr__(self, "moment_count", self.scene_count)
         if not self.locations and self.uri:
@@ -234,8 +236,9 @@ class SearchFilter:
     @property
     def filters_videos(self) -> bool:
         return bool(self.path_prefix or self.folder) or any(
-            value is not None for value in (self.min_duration_seconds, self.max_duration_seconds,
-                                            self.indexed_after, self.indexed_before))
+            value is not None
+            for value in (self.min_duration_seconds, self.max_duration_seconds, self.indexed_after, self.indexed_before)
+        )
 
 
 @dataclass(frozen=True)

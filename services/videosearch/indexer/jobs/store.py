@@ -102,8 +102,9 @@ class JobStore:
 
     def disk_space(self):
         """Wraps the writes: a full disk is DiskFull naming the state directory."""
-        return disk_space_for(self._state_dir, "--state-dir", "other files on that disk; finished jobs' records "
-                                                              "there are small")
+        return disk_space_for(
+            self._state_dir, "--state-dir", "other files on that disk; finished jobs' records there are small"
+        )
 
     def put(self, job, *, sync: bool = False) -> None:
         """Writes a job record. ``sync`` also survives a power cut (used when a job is accepted).

@@ -141,7 +141,9 @@ def text_frame(frame: np.ndarray, max_side: int = TEXT_FRAME_MAX_SIDE) -> np.nda
     factor = max(height, width) / max_side
     if factor <= 1:
         return frame
-    return cv2.resize(frame, (max(1, round(width / factor)), max(1, round(height / factor))), interpolation=cv2.INTER_AREA)
+    return cv2.resize(
+        frame, (max(1, round(width / factor)), max(1, round(height / factor))), interpolation=cv2.INTER_AREA
+    )
 
 
 class _DecodeAhead:
@@ -152,7 +154,11 @@ class _DecodeAhead:
     _END = object()
 
     def __init__(
-        self, capture: cv2.VideoCapture, first: np.ndarray, container_count: int, depth: int = 4,
+        self,
+        capture: cv2.VideoCapture,
+        first: np.ndarray,
+        container_count: int,
+        depth: int = 4,
         clock: StageClock | None = None,
     ) -> None:
         self._capture = capture
@@ -294,7 +300,9 @@ class SceneReader:
             # least the default; memory grows with the samples asked for, as the frames in flight do.
             max_candidates = max(DEFAULT_MAX_CANDIDATES, needed)
         if max_candidates < needed:
-            raise InvalidArgument(f"max_candidates must be at least {needed} for these samples per scene, got {max_candidates}")
+            raise InvalidArgument(
+                f"max_candidates must be at least {needed} for these samples per scene, got {max_candidates}"
+            )
         self.path = os.fspath(path)
         self.decoder = decoder or DecoderSettings()
         self._side_streams = side_streams  # subtitle and audio packets of the same read (PyAV)
@@ -327,8 +335,9 @@ class SceneReader:
     def _run(self) -> Iterator[SampledScene]:
         # A decoder that can shrink frames as it converts them (PyAV's shrink/lowres) delivers
         # them at the size the candidates are kept at, so they are candidates as they come.
-        capture, info, frame = open_video(self.path, self.decoder, shrink=decoder_shrink(self._preprocess),
-                                          side_streams=self._side_streams)
+        capture, info, frame = open_video(
+            self.path, self.decoder, shrink=decoder_shrink(self._preprocess), side_streams=self._side_streams
+        )
         self.video_info = info
         self.frame_times = times = FrameTimes(info.fps)
         # CLIP sees frames as players show them; the stretch is folded into its resize.
@@ -341,14 +350,17 @@ class SceneReader:
             item = frames.next()
             detector = CutDetector.from_settings(self.detector, info)
             sparse = self.decoder.decode_mode != DEFAULT_DECODE_MODE
-            buffer = CandidateBuffer(0, self.sampling.in_frames(info.fps), capacity=self._capacity,
-                                     max_lag=detector.max_lag, sparse=sparse)
+            buffer = CandidateBuffer(
+                0, self.sampling.in_frames(info.fps), capacity=self._capacity, max_lag=detector.max_lag, sparse=sparse
+            )
             decoded = _DecodedNumbers()
             first_msec = item[1] if item is not None else 0.0
             scene_index = index = 0
             while item is not None:
                 if self._should_stop is not None and self._should_stop():
-                    raise Cancelled(f"indexing {self.path} was cancelled after {index} frames; submit it again to redo it")
+                    raise Cancelled(
+                        f"indexing {self.path} was cancelled after {index} frames; submit it again to redo it"
+                    )
                 frame, msec = item
                 # Before any cut at this frame closes a scene ending here. A fast decode mode
                 # skips frames: a decoded frame is numbered by its time at the nominal rate, so
@@ -422,17 +434,28 @@ class SceneReader:
         items = [item.result() if isinstance(item, Future) else item for item in items]
         text_frames = ()
         if self._keep_text_frames:
-            text_frames = tuple(frame if frame is not None else text_frame(item.pixels)
-                                for frame, item in zip(kept, items))
+            text_frames = tuple(
+                frame if frame is not None else text_frame(item.pixels) for frame, item in zip(kept, items)
+            )
         with self.clock.timing("preprocess"):
             crops = [self._preprocess.finish(item) for item in items]
         middle = items[len(items) // 2] if items else None
         pixels = np.stack(crops) if crops else np.zeros((0, *self._preprocess.output_shape), np.uint8)
         assert self.video_info is not None and self.frame_times is not None
         times = self.frame_times
-        return SampledScene(scene_index, buffer.start, end, frames, pixels, self.video_info.fps,
-                            times.time(buffer.start), times.time(end), [times.time(f) for f in frames],
-                            middle.pixels if isinstance(middle, ReducedFrame) else None, text_frames)
+        return SampledScene(
+            scene_index,
+            buffer.start,
+            end,
+            frames,
+            pixels,
+            self.video_info.fps,
+            times.time(buffer.start),
+            times.time(end),
+            [times.time(f) for f in frames],
+            middle.pixels if isinstance(middle, ReducedFrame) else None,
+            text_frames,
+        )
 
 
 def detect_cuts(path: str | os.PathLike, detector: DetectorSettings = DetectorSettings()) -> list[int]:

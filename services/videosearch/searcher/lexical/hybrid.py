@@ -36,12 +36,19 @@ class FusedHits:
 
 
 class TextSearch:
-    def __init__(self, store, index, lexical: LexicalIndex, weights: FusionWeights = FusionWeights(),
-                 depth: int = DEFAULT_FUSION_DEPTH) -> None:
+    def __init__(
+        self,
+        store,
+        index,
+        lexical: LexicalIndex,
+        weights: FusionWeights = FusionWeights(),
+        depth: int = DEFAULT_FUSION_DEPTH,
+    ) -> None:
         self.store, self.index, self.lexical, self.weights, self.depth = store, index, lexical, weights, depth
 
-    def rank(self, text: str, vector: np.ndarray | None, params: SearchParams, candidates: Candidates,
-             wanted: int) -> FusedHits:
+    def rank(
+        self, text: str, vector: np.ndarray | None, params: SearchParams, candidates: Candidates, wanted: int
+    ) -> FusedHits:
         """Up to ``wanted`` moment hits (videos mode: enough moments to fill ``wanted`` videos)."""
         kinds = params.kinds or MATCH_KINDS
         depth = max(wanted, self.depth)
