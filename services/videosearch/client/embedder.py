@@ -6,6 +6,7 @@ exceptions (an unreachable embedder is Unavailable with a hint how to start it).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Sequence
 
 import grpc
@@ -98,9 +99,7 @@ class EmbedderClient(ServiceClient):
         parts = []
         for start in range(0, max(len(texts), 1), max(limit, 1)):
             request = embedder_pb2.EmbedTextsRequest(texts=texts[start : start + limit])
-            parts.append(
-                self._pin.checked(lambda request=request: self._embeddings(self._call(self._stub.EmbedTexts, request)))
-            )
+            parts.append(self._pin.checked(functools.partial(self._embed_texts, request)))
         return np.concatenate(parts) if len(parts) > 1 else parts[0]
 
     # -- helpers ---------------------------------------------------------------
@@ -115,6 +114,9 @@ class EmbedderClient(ServiceClient):
         )
         by_size = max(1, (_MAX_MESSAGE_BYTES - _MESSAGE_OVERHEAD_BYTES) // max(bytes_per_image, 1))
         return max(1, min(info.max_images_per_request, by_size))
+
+    def _embed_texts(self, request: embedder_pb2.EmbedTextsRequest) -> tuple[np.ndarray, str]:
+        return self._embeddings(self._call(self._stub.EmbedTexts, request))
 
     @staticmethod
     def _embeddings(response) -> tuple[np.ndarray, str]:

@@ -149,7 +149,7 @@ class IndexerFleet:
         if not token:
             return dict.fromkeys(self.addresses)
         # Bound to this list of Indexers: a token of another list is refused, not misread.
-        return json.loads(_FLEET_PAGES.decode(token, indexers=self.addresses))
+        return json.loads(str(_FLEET_PAGES.decode(token, indexers=self.addresses)))  # a str position: not empty
 
     def close(self) -> None:
         for client in self.clients.values():

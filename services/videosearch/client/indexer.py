@@ -7,6 +7,7 @@ is Unavailable with a hint how to start it).
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
 import datetime as dt
 from collections.abc import Callable, Iterator
@@ -93,10 +94,8 @@ class IndexerClient(ServiceClient):
 
     def wait(self, job_id: str) -> Job:
         """Follows the job to its end and returns it finished (succeeded, failed or cancelled)."""
-        job = None
-        for job in self.watch(job_id):  # noqa: B007 - the last snapshot is the one returned
-            pass
-        return job
+        *_, last = self.watch(job_id)  # the stream starts with the job as it is, so it is never empty
+        return last
 
     def cancel(self, job_id: str) -> Job:
         """Cancels a queued or running job and returns it as it is then (a running job
@@ -126,7 +125,9 @@ class IndexerClient(ServiceClient):
         """Has the Indexer watch the folder ``path`` (on its machine, inside its allowed roots)."""
         return library_from_proto(self._call(self._stub.AddLibrary, indexer_pb2.AddLibraryRequest(path=path)).library)
 
-    def list_libraries_page(self, page_size: int = 0, page_token: str = "") -> tuple[list[LibraryStatus], str]:
+    def list_libraries_page(  # builtins.list: `list` here is the method above
+        self, page_size: int = 0, page_token: str = ""
+    ) -> tuple[builtins.list[LibraryStatus], str]:
         """One page of libraries, by path: (libraries, next_page_token or "")."""
         response = self._call(
             self._stub.ListLibraries, indexer_pb2.ListLibrariesRequest(page_size=page_size, page_token=page_token)

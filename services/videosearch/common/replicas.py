@@ -70,7 +70,7 @@ def replica_addresses(address: str) -> list[str]:
             records = socket.getaddrinfo(host, int(port), socket.AF_INET, socket.SOCK_STREAM)
         except (OSError, ValueError) as exc:
             raise InvalidArgument(f"cannot resolve {parts[0]!r} ({exc}); check the address") from None
-        return sorted({f"{record[4][0]}:{record[4][1]}" for record in records})
+        return sorted({":".join(map(str, record[4][:2])) for record in records})  # AF_INET: (host, port)
     return [_literal(part) if len(parts) > 1 else part for part in parts]
 
 

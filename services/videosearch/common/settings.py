@@ -14,13 +14,16 @@ import argparse
 import dataclasses
 import os
 import typing
-from collections.abc import Collection, Mapping, Sequence
-from typing import TypeVar
+from collections.abc import Callable, Collection, Mapping, Sequence
+from typing import TYPE_CHECKING, TypeVar
 
 from videosearch.common import defaults
 from videosearch.common.log_format import LOG_FORMATS
 
-T = TypeVar("T")
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+T = TypeVar("T", bound="DataclassInstance")
 
 
 def env_name(prefix: str, field_name: str) -> str:
@@ -47,6 +50,14 @@ def _parse(kind: type, text: str):
     return kind(text)
 
 
+def _parser(kind: type) -> Callable[[str], object]:
+    def parse(text: str) -> object:
+        return _parse(kind, text)
+
+    parse.__name__ = "<lambda>"  # argparse says "invalid <lambda> value: ..." for a bad flag, as it did before
+    return parse
+
+
 def load_settings(cls: type[T], prefix: str, argv: Sequence[str] | None = None, description: str = "") -> T:
     """Builds ``cls`` (a dataclass whose fields carry a ``help`` metadata entry)."""
     hints = typing.get_type_hints(cls)
@@ -54,7 +65,7 @@ def load_settings(cls: type[T], prefix: str, argv: Sequence[str] | None = None, 
     values = {}
     for field in dataclasses.fields(cls):
         kind = hints[field.name]
-        default = field.default if field.default is not dataclasses.MISSING else field.default_factory()  # type: ignore[misc]
+        default = field.default if field.default_factory is dataclasses.MISSING else field.default_factory()
         env = env_name(prefix, field.name)
         if env in os.environ:
             try:
@@ -69,9 +80,7 @@ def load_settings(cls: type[T], prefix: str, argv: Sequence[str] | None = None, 
                 flag, dest=field.name, action=argparse.BooleanOptionalAction, default=default, help=help_text
             )
         else:
-            parser.add_argument(
-                flag, dest=field.name, type=lambda t, k=kind: _parse(k, t), default=default, help=help_text
-            )
+            parser.add_argument(flag, dest=field.name, type=_parser(kind), default=default, help=help_text)
     parsed = parser.parse_args(argv)
     try:
         return cls(**vars(parsed))
@@ -94,7 +103,7 @@ def section(
     lack is an error here, not a silent default."""
     named = named or {}
     values = {}
-    for field in dataclasses.fields(kind):  # type: ignore[arg-type]
+    for field in dataclasses.fields(kind):
         if field.name in not_set:
             continue
         name = named.get(field.name, prefix + field.name)

@@ -7,6 +7,7 @@ Knows nothing of gRPC or of how a video is indexed: it runs a callable per job.
 from __future__ import annotations
 
 import asyncio
+import builtins
 import dataclasses
 import datetime as dt
 import itertools
@@ -351,7 +352,7 @@ class JobManager:
             with self._changed:
                 self._listeners.discard(wake)
 
-    def _changes_since(self, job: Job) -> list[Job]:
+    def _changes_since(self, job: Job) -> builtins.list[Job]:  # `list` here is the method above
         """(With the lock held.) The transitions after ``job`` in order, then the latest snapshot,
         if anything changed since ``job``."""
         latest = self._jobs.get(job.job_id, job)

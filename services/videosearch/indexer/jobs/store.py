@@ -35,7 +35,10 @@ SCHEMA_VERSION = 1
 _SCHEMA = b"meta/schema"
 _JOB = b"job/"
 
-T = typing.TypeVar("T")
+if typing.TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+T = typing.TypeVar("T", bound="DataclassInstance")
 
 
 def to_json(value) -> object:
