@@ -28,10 +28,19 @@ class ServiceMetrics:
     def __init__(self, service: str) -> None:
         self.service = service
         self.registry = CollectorRegistry()
-        self.rpcs = Counter("videosearch_rpcs", "RPCs handled, by method and status code",
-                            ["service", "method", "code"], registry=self.registry)
-        self.rpc_seconds = Histogram("videosearch_rpc_seconds", "RPC handling time in seconds, by method",
-                                     ["service", "method"], buckets=LATENCY_BUCKETS, registry=self.registry)
+        self.rpcs = Counter(
+            "videosearch_rpcs",
+            "RPCs handled, by method and status code",
+            ["service", "method", "code"],
+            registry=self.registry,
+        )
+        self.rpc_seconds = Histogram(
+            "videosearch_rpc_seconds",
+            "RPC handling time in seconds, by method",
+            ["service", "method"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
         self._http = None
 
     def counter(self, name: str, documentation: str, labels: tuple[str, ...] = ()) -> Counter:
@@ -40,7 +49,9 @@ class ServiceMetrics:
     def gauge(self, name: str, documentation: str, labels: tuple[str, ...] = ()) -> Gauge:
         return Gauge(name, documentation, labels, registry=self.registry)
 
-    def histogram(self, name: str, documentation: str, buckets=LATENCY_BUCKETS, labels: tuple[str, ...] = ()) -> Histogram:
+    def histogram(
+        self, name: str, documentation: str, buckets=LATENCY_BUCKETS, labels: tuple[str, ...] = ()
+    ) -> Histogram:
         return Histogram(name, documentation, labels, buckets=buckets, registry=self.registry)
 
     def serve_http(self, host: str, port: int) -> int:

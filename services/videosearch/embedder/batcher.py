@@ -158,9 +158,7 @@ class DynamicBatcher:
         # Several workers run forward passes side by side. On CPU, two single-threaded
         # workers beat one two-threaded worker when cores are shared: no thread
         # barriers inside every small elementwise op.
-        self._workers = [
-            threading.Thread(target=self._run, name=f"{name}-{i}", daemon=True) for i in range(workers)
-        ]
+        self._workers = [threading.Thread(target=self._run, name=f"{name}-{i}", daemon=True) for i in range(workers)]
         for worker in self._workers:
             worker.start()
 
