@@ -13,8 +13,8 @@ words"):
   least ``min_seconds_apart`` after it; a sample not examined extends the spans open then;
 * where only part of the frame changed, text is detected in that part alone (grown to cover
   the boxes it touches); boxes elsewhere are the last examined sample's, words and all;
-* a box whose crop matches the crop of the box at the same place in the last examined sample
-  takes its words without being recognized again; boxes lower than ``min_text_height`` are
+* a box whose place shows the same pixels as in the last examined sample, where a box was
+  read, takes that box's words without being recognized again; boxes lower than ``min_text_height`` are
   not recognized (too small to read);
 * the boxes left are recognized together once the scene's samples are examined, in batches.
 Text stays one span while it is read again on the following examined samples of the scene.
@@ -146,8 +146,12 @@ class _Examined:
     (recognizer call) that gives its words; -1 for a box too small to read."""
 
     at: float
-    shape: tuple[int, int]
+    frame: np.ndarray
     boxes: list[regions.Box] = field(default_factory=list)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.frame.shape[:2]
 
 
 @dataclass
@@ -201,7 +205,7 @@ class SceneTextReader:
                 continue
             self.counts.frames_read += 1
             height, width = frame.shape[:2]
-            current = _Examined(at, (height, width))
+            current = _Examined(at, frame)
             area = None
             if last is not None and self._steps.changed_area_only:
                 area = regions.changed_area(signature, last_signature, (width, height), [b.quad for b in last.boxes])
@@ -218,19 +222,20 @@ class SceneTextReader:
             self.counts.detections += 1
             for quad in quads:
                 self.counts.boxes += 1
-                box = regions.Box(quad, -1, None)
+                box = regions.Box(quad, -1)
                 current.boxes.append(box)
                 if regions.height(quad) < self._steps.min_text_height:
                     self.counts.too_small += 1
                     continue
-                box.crop = regions.crop(frame, quad)
-                same = regions.same_box(box, last.boxes) if last is not None and self._steps.reuse_unchanged_boxes else None
+                same = None
+                if last is not None and self._steps.reuse_unchanged_boxes:
+                    same = regions.same_box(quad, frame, last.boxes, last.frame)
                 if same is not None:
                     box.reading = same.reading
                     self.counts.reused += 1
                 else:
                     box.reading = len(to_read)
-                    to_read.append(box.crop)
+                    to_read.append(regions.crop(frame, quad))
             current.boxes.sort(key=lambda b: (b.quad[0, 1], b.quad[0, 0]))
             examined.append(current)
             last, last_signature = current, signature
