@@ -238,7 +238,8 @@ class MomentIndex:
         # The last build thread, kept after its hand-over: it still saves the index then,
         # and wait_for_ann must wait for that too (the build clears _ann_building first).
         self._ann_thread: threading.Thread | None = None
-        self._ann_pending: list[tuple[str, np.ndarray, np.ndarray | None]] | None = None
+        # (removed keys, added keys, added vectors): changes made while an index builds, replayed on it
+        self._ann_pending: list[tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]] | None = None
         self._ann_dirty = False
         self._ann_epoch = 0
         self._ann_manifest: dict = {}
@@ -461,10 +462,10 @@ class MomentIndex:
             scores = snap.vectors[rows] @ query
             if min_score is not None:
                 scores[scores < min_score] = -np.inf
-            hits = self._top_scenes(snap, scores, rows, params.top_k)
-            if len(hits) < params.top_k and (row_ok is not None or min_score is not None):
+            moment_hits = self._top_scenes(snap, scores, rows, params.top_k)
+            if len(moment_hits) < params.top_k and (row_ok is not None or min_score is not None):
                 return None
-            return Ranked([], hits, True)
+            return Ranked([], moment_hits, True)
         segs = np.unique(snap.seg_of_rows(rows))
         cache: dict[int, np.ndarray] = {}
 
@@ -672,7 +673,7 @@ class MomentIndex:
             for removed, added_keys, added_vectors in self._ann_pending or []:
                 if removed is not None:
                     index.remove(removed)
-                if added_keys is not None:
+                if added_keys is not None and added_vectors is not None:  # (given together)
                     index.add(added_keys, added_vectors)
             self._ann_pending = None
             self._ann = index
@@ -695,7 +696,7 @@ class MomentIndex:
             self._ann_dirty = True
         if removed is not None:
             ann.remove(removed)
-        if added_keys is not None:
+        if added_keys is not None and added_vectors is not None:  # (given together)
             ann.add(added_keys, added_vectors)
 
     def wait_for_ann(self, timeout: float | None = None) -> bool:
