@@ -140,6 +140,8 @@ def main() -> int:
     parser.add_argument("--json", default="", help="write all figures as JSON here")
     parser.add_argument("--tuning-queries", type=int, default=0,
                         help="also write the ground truth of this many held-out queries (for tier_profile.py)")
+    parser.add_argument("--data-only", action="store_true",
+                        help="stop after the data and the ground truth (to prepare them ahead of a run)")
     args = parser.parse_args()
     data_dir = Path(args.data_dir)
     logs = data_dir.parent / "logs"
@@ -155,12 +157,20 @@ def main() -> int:
     print(f"data write: {row['fill_s']:.0f} s (nan: reused)", flush=True)
     queries = synthetic.queries(args.queries, n_videos)
     started = time.perf_counter()
-    truth_scenes, truth_videos = ground_truth(synthetic, n_videos, queries, data_dir.parent / f"truth-{row['scenes']}.npz")
+    truth_path = data_dir.parent / f"truth-{row['scenes']}.npz"
+    if args.tuning_queries:  # both sets in one pass over the vectors (a pass takes minutes at 10M)
+        tuning = synthetic.queries(args.tuning_queries, n_videos, stream=TUNING_STREAM)
+        tuning_path = data_dir.parent / f"tuning-truth-{row['scenes']}.npz"
+        both = ground_truth(synthetic, n_videos, np.concatenate([queries, tuning]),
+                            data_dir.parent / f"both-truth-{row['scenes']}.npz")
+        for path, part, rows in ((truth_path, queries, slice(0, len(queries))), (tuning_path, tuning, slice(len(queries), None))):
+            key = {"videos": n_videos, "queries": len(part), "seed": synthetic.seed, "q": float(part.sum())}
+            np.savez(path, key=json.dumps(key), scenes=both[0][rows], videos=both[1][rows])
+    truth_scenes, truth_videos = ground_truth(synthetic, n_videos, queries, truth_path)
     row["truth_s"] = time.perf_counter() - started
     print(f"ground truth: {row['truth_s']:.0f} s", flush=True)
-    if args.tuning_queries:
-        ground_truth(synthetic, n_videos, synthetic.queries(args.tuning_queries, n_videos, stream=TUNING_STREAM),
-                     data_dir.parent / f"tuning-truth-{row['scenes']}.npz")
+    if args.data_only:
+        return 0
 
     extra = ("--ranking-precision", "int8")
     if args.rebuild or not (data_dir / "quantized" / "manifest.json").exists():

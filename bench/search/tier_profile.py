@@ -16,6 +16,7 @@ import os
 import pstats
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +35,7 @@ STAGES = {
     "gather codes": "quantized.py:gather_runs",
     "int8 scoring": "quantized.py:_dots",
     "int8 bounds": "rescoring.py:upper_bounds",
+    "residual codes (gather and score)": "rescoring.py:refined_scores",
     "exact re-scoring (LevelDB reads)": "quantized.py:_exact",
     "hits (scenes, moments from LevelDB)": "quantized.py:_hits",
 }
@@ -78,6 +80,11 @@ def main() -> int:
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--probes", default="2048")
     parser.add_argument("--profile-queries", type=int, default=50)
+    parser.add_argument("--refine", default="on", help="on, off or on,off: score candidates from the residual codes "
+                        "in memory (on) or read them from LevelDB (off), side by side on the same tier")
+    parser.add_argument("--scene-probe", type=int, default=0, help="groups per scenes search (0: the tier's default)")
+    parser.add_argument("--group-moments", type=int, default=0,
+                        help="most moments per graph node (0: the default); another value keeps its tier in quantized-g<N>/")
     args = parser.parse_args()
     data_dir = Path(args.data_dir)
     n_videos = args.scenes // SCENES_PER_VIDEO
@@ -85,22 +92,35 @@ def main() -> int:
     queries = Synthetic(seed=0).queries(len(truth["scenes"]), n_videos, stream=TUNING_STREAM)[: args.queries]
     store = SearcherStore(data_dir)
     started = time.perf_counter()
-    tier = QuantizedIndex(store, data_dir / "quantized")
+    params = TierParams() if not args.group_moments else replace(TierParams(), group_moments=args.group_moments)
+    tier = QuantizedIndex(store, data_dir / ("quantized" if not args.group_moments else f"quantized-g{args.group_moments}"),
+                          params)
     tier.open()
-    print(f"opened in {time.perf_counter() - started:.1f} s (build: {tier.build_seconds or 0:.0f} s)", flush=True)
+    print(f"opened in {time.perf_counter() - started:.1f} s (build: {tier.build_seconds or 0:.0f} s); "
+          f"{len(tier._graph or ()):,} graph nodes of at most {params.group_moments} moments", flush=True)
     for q in queries[:20]:  # warm-up
         tier.rank(q, SearchParams(top_k=10, mode="videos", approximate=True))
-    fresh = Synthetic(seed=0).queries(args.profile_queries * 2 * len(args.probes.split(",")), n_videos,
+    fresh = Synthetic(seed=0).queries(args.profile_queries * 2 * len(args.probes.split(",")) * len(args.refine.split(",")), n_videos,
                                       stream=TUNING_STREAM + 1)
-    print("| probe | mode | p50 ms | p95 ms | p99 ms | recall@10 (held-out) | load |")
-    print("|---:|---|---:|---:|---:|---:|---|")
-    for probe in (int(p) for p in args.probes.split(",")):
-        tier.params = TierParams(probe=probe, candidates=tier.params.candidates, graph=tier.params.graph)
+    print("| probe | mode | p50 ms | p95 ms | p99 ms | recall@10 (held-out) | videos read per search | load |")
+    print("|---:|---|---:|---:|---:|---:|---:|---|")
+    reads: list[int] = []
+    real_read = store.moment_vectors
+
+    def counted(wanted):
+        reads.append(len(wanted))
+        return real_read(wanted)
+
+    store.moment_vectors = counted  # type: ignore[method-assign]  # videos read per search
+    for probe, refine in ((int(p), r) for p in args.probes.split(",") for r in args.refine.split(",")):
+        tier.params = replace(params, probe=probe, scene_probe=args.scene_probe, refine=refine == "on")
         for mode in ("scenes", "videos"):
+            reads.clear()
             times, r = recall(tier, queries, truth, mode)
             ms = np.asarray(times) * 1e3
-            print(f"| {probe} | {mode} | {np.percentile(ms, 50):.1f} | {np.percentile(ms, 95):.1f} | {np.percentile(ms, 99):.1f} | "
-                  f"{r:.3f} | {', '.join(f'{x:.1f}' for x in os.getloadavg())} |", flush=True)
+            print(f"| {probe} (refine {refine}) | {mode} | {np.percentile(ms, 50):.1f} | {np.percentile(ms, 95):.1f} | "
+                  f"{np.percentile(ms, 99):.1f} | {r:.3f} | {sum(reads) / len(queries):.1f} | "
+                  f"{', '.join(f'{x:.1f}' for x in os.getloadavg())} |", flush=True)
             if args.profile_queries:  # fresh queries (another stream): their rows are not in any cache yet
                 stages = breakdown(tier, fresh[: args.profile_queries], mode)
                 fresh = fresh[args.profile_queries :]

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from videosearch.searcher.ranking import quantized
-from videosearch.searcher.ranking.rescoring import settle, upper_bounds
+from videosearch.searcher.ranking.rescoring import refined_scores, residual_codes, settle, settle_within, upper_bounds
 from videosearch.searcher.types import SearchFilter, SearchParams
 
 from tests.searcher.searcher_testlib import unit
@@ -140,3 +140,130 @@ def test_on_ordinary_data_most_candidates_are_never_read(tmp_path, rng, monkeypa
         assert sum(reads) < 0.6 * 20 * 32  # of the 32 candidates a search used to read
     finally:
         searcher.close()
+
+
+# -- re-scoring from memory: residual codes and settle_within ------------------------------------------
+
+
+@pytest.mark.parametrize("dim", [63, 512])
+def test_the_residual_codes_bound_every_rows_exact_score_far_tighter_than_int8(rng, dim):
+    rows = unit(rng.standard_normal((5_000, dim)).astype(np.float32))
+    rows[:50, 0] += 40 / np.sqrt(dim)  # clipped rows: their residual code says nothing
+    rows = unit(rows).astype(np.float32)
+    scale = quantized._scale(rows[50:])
+    codes = quantize(rows, scale)
+    residuals = residual_codes(rows, codes, scale)
+    assert residuals.shape == (5_000, (dim + 1) // 2) and residuals.dtype == np.uint8
+    for q in unit(rng.standard_normal((10, dim))).astype(np.float32):
+        exact = rows @ q
+        estimate, error = refined_scores(q, codes, residuals, scale)
+        assert np.all(np.abs(exact - estimate) <= error)
+        assert np.isinf(error[:50]).all() and np.isfinite(error[50:]).mean() > 0.9
+        finite = np.isfinite(error)
+        int8_slack = (upper_bounds(q, codes, scale) - codes.astype(np.float64) @ q / scale)[finite]
+        assert np.all(error[finite] < int8_slack / 10)  # the interval is over 10x narrower than int8's bound
+
+
+@pytest.mark.parametrize("k", [1, 3, 10])
+def test_settle_within_picks_the_exact_top_k_and_reads_only_across_the_cut(rng, k):
+    for _ in range(300):
+        n = int(rng.integers(1, 60))
+        exact = np.round(rng.random(n), 2)  # many ties
+        exact[rng.random(n) < 0.1] = -np.inf  # gone, or under min_score
+        error = rng.choice([0.0, 0.003, 0.02, np.inf], n, p=[0.2, 0.5, 0.25, 0.05])
+        estimate = np.where(np.isfinite(error) & np.isfinite(exact),
+                            exact + rng.uniform(-1, 1, n) * np.where(np.isfinite(error), error, 0), 0.5)
+        estimate[~np.isfinite(exact)], error[~np.isfinite(exact)] = -np.inf, 0.0
+        reads = []
+
+        def rescore(items):
+            reads.extend(items.tolist())
+            return exact[items]
+
+        scores, read = settle_within(estimate, error, k, rescore)
+        assert len(reads) == len(set(reads)) and sorted(reads) == read.tolist()
+        assert np.array_equal(scores[read], exact[read])
+        picked = np.argsort(-scores, kind="stable")[:k]
+        finite = np.sort(exact[np.isfinite(exact)])[::-1]
+        if len(finite) > k and finite[k - 1] > finite[k]:  # no exact tie at the cut: exactly the exact top k
+            assert set(picked[np.isfinite(scores[picked])].tolist()) == set(np.flatnonzero(exact >= finite[k - 1]).tolist())
+        elif len(finite) > k:  # tied at the cut: the picked ones are all at or above the k-th exact score
+            assert np.all(exact[picked] >= finite[k - 1])
+        # What was not read stays within its error of the exact score.
+        unread = np.setdiff1d(np.arange(n), read)
+        unread = unread[np.isfinite(exact[unread])]
+        assert np.all(np.abs(scores[unread] - exact[unread]) <= error[unread] + 1e-12)
+
+
+def refined_against_reading(tmp_path, monkeypatch, vectors, queries, reference_reads_all: bool):
+    """Results and rows read with refine off (reading every candidate when ``reference_reads_all``,
+    else the int8 bound's shortcut) and on, for the same scene and video searches."""
+    fill(tmp_path / "data", vectors)
+    scene_params = SearchParams(top_k=10, mode="scenes", approximate=True)
+    video_params = SearchParams(top_k=5, scenes_per_video=2, approximate=True)
+    out, reads = {}, {}
+    for refine in (False, True):
+        searcher = open_int8(tmp_path / "data", probe=1000, quantized_refine=refine)
+        try:
+            counted = []
+            real_read = searcher.index.store.moment_vectors
+            monkeypatch.setattr(searcher.index.store, "moment_vectors",
+                                lambda wanted: counted.append(sum(len(m) for _, m in wanted.values())) or real_read(wanted))
+            with monkeypatch.context() as m:
+                if not refine and reference_reads_all:
+                    m.setattr(quantized, "upper_bounds", lambda q, codes, scale: np.full(len(codes), np.inf))
+                out[refine] = [results(searcher, queries, p) for p in (scene_params, video_params)]
+            reads[refine] = sum(counted)
+            scale = searcher.index.scale
+        finally:
+            searcher.close()
+    return out, reads, scale
+
+
+def test_the_tier_with_residual_codes_ranks_like_reading_every_candidate(tmp_path, rng, monkeypatch):
+    """On near-tied rows (int8 rounding reorders them; the residual codes' intervals overlap), refine
+    returns the same scenes and videos in the same order as reading every candidate, each score
+    within its bound of the exact cosine: it reads where it cannot tell."""
+    vectors = near_ties(rng)
+    queries = unit(vectors[rng.integers(0, 120, 30), 0] + 0.05 * rng.standard_normal((30, DIM))).astype(np.float32)
+    out, reads, scale = refined_against_reading(tmp_path, monkeypatch, vectors, queries, reference_reads_all=True)
+    flat = vectors.reshape(-1, DIM)
+    for q, exact_scenes, refined_scenes in zip(queries, out[False][0], out[True][0]):
+        assert [(v, s) for v, s, _ in refined_scenes] == [(v, s) for v, s, _ in exact_scenes]
+        bound = float(np.abs(q).sum()) / (30 * scale) + 1e-4
+        for v, s, score in refined_scenes:
+            assert abs(score - float(flat[int(v[1:]) * 6 + s] @ q)) <= bound
+    for exact_videos, refined_videos in zip(out[False][1], out[True][1]):
+        assert [v for v, _, _ in refined_videos] == [v for v, _, _ in exact_videos]
+    assert 0 < reads[True] < reads[False]
+
+
+def test_on_ordinary_data_the_residual_codes_leave_few_rows_to_read(tmp_path, rng, monkeypatch):
+    vectors = clustered(rng).astype(np.float32)
+    queries = unit(vectors[rng.integers(0, len(vectors), 20), 0] + 0.3 * rng.standard_normal((20, DIM))).astype(np.float32)
+    out, reads, _ = refined_against_reading(tmp_path, monkeypatch, vectors, queries, reference_reads_all=False)
+    for mode in (0, 1):  # the same hits, in the same order, as the int8 bound's exact reads
+        assert [[h[:2] if mode == 0 else h[0] for h in r] for r in out[True][mode]] == \
+            [[h[:2] if mode == 0 else h[0] for h in r] for r in out[False][mode]]
+    assert reads[True] < reads[False] / 3
+
+
+def test_smaller_groups_split_a_video_into_near_equal_runs_and_rank_the_same(tmp_path, rng):
+    vectors = clustered(rng, 40, 20).astype(np.float32)  # 40 videos of 20 alike moments
+    fill(tmp_path / "data", vectors)
+    queries = unit(vectors[rng.integers(0, 40, 10), 0] + 0.3 * rng.standard_normal((10, DIM))).astype(np.float32)
+    got = {}
+    for group_moments in (32, 6):
+        searcher = open_int8(tmp_path / "data", probe=1000, quantized_group_moments=group_moments)
+        try:
+            keys = np.asarray(list(searcher.index._graph._index.keys), dtype=np.int64)
+            lengths = np.bincount(keys & ((1 << quantized.KEY_LENGTH_BITS) - 1))
+            assert lengths.nonzero()[0].tolist() == ([20] if group_moments == 32 else [5])  # 5, 5, 5, 5: not 6, 6, 6, 2
+            assert lengths.sum() == 40 * (1 if group_moments == 32 else 4)
+            got[group_moments] = [results(searcher, queries, p) for p in (SearchParams(top_k=10, mode="scenes"),
+                                                                           SearchParams(top_k=5, approximate=True))]
+        finally:
+            searcher.close()
+    assert got[32] == got[6]  # every group probed: the same candidates, the same results
+    with pytest.raises(ValueError, match="between 1 and 32"):
+        quantized.TierParams(group_moments=40)

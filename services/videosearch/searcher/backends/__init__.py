@@ -48,6 +48,7 @@ def open_backend(s: SearcherSettings) -> Backend:
         ann_candidates=s.ann_candidates,
         ranking_precision=s.ranking_precision,
         quantized_threshold=s.quantized_threshold,
-        quantized_params=TierParams(probe=s.quantized_probe),
+        quantized_params=TierParams(probe=s.quantized_probe, group_moments=s.quantized_group_moments,
+                                    refine=s.quantized_refine),
     )
     return Backend(store, store.index)
