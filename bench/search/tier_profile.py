@@ -85,6 +85,8 @@ def main() -> int:
     parser.add_argument("--scene-probe", type=int, default=0, help="groups per scenes search (0: the tier's default)")
     parser.add_argument("--group-moments", type=int, default=0,
                         help="most moments per graph node (0: the default); another value keeps its tier in quantized-g<N>/")
+    parser.add_argument("--graph", default="", help="connectivity,expansion_add of the group graph (default: the tier's); "
+                        "another value keeps its tier in quantized-g<N>-m<M>-e<E>/")
     args = parser.parse_args()
     data_dir = Path(args.data_dir)
     n_videos = args.scenes // SCENES_PER_VIDEO
@@ -93,8 +95,12 @@ def main() -> int:
     store = SearcherStore(data_dir)
     started = time.perf_counter()
     params = TierParams() if not args.group_moments else replace(TierParams(), group_moments=args.group_moments)
-    tier = QuantizedIndex(store, data_dir / ("quantized" if not args.group_moments else f"quantized-g{args.group_moments}"),
-                          params)
+    folder = "quantized" if not args.group_moments else f"quantized-g{args.group_moments}"
+    if args.graph:
+        m, e = (int(x) for x in args.graph.split(","))
+        params = replace(params, graph=replace(params.graph, connectivity=m, expansion_add=e))
+        folder = f"quantized-g{params.group_moments}-m{m}-e{e}"
+    tier = QuantizedIndex(store, data_dir / folder, params)
     tier.open()
     print(f"opened in {time.perf_counter() - started:.1f} s (build: {tier.build_seconds or 0:.0f} s); "
           f"{len(tier._graph or ()):,} graph nodes of at most {params.group_moments} moments", flush=True)

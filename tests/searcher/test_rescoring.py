@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from videosearch.searcher.ranking import quantized
-from videosearch.searcher.ranking.rescoring import refined_scores, residual_codes, settle, settle_within, upper_bounds
+from videosearch.searcher.ranking.rescoring import refined_scores, residual_codes, settle, upper_bounds
 from videosearch.searcher.types import SearchFilter, SearchParams
 
 from tests.searcher.searcher_testlib import unit
@@ -164,37 +164,6 @@ def test_the_residual_codes_bound_every_rows_exact_score_far_tighter_than_int8(r
         assert np.all(error[finite] < int8_slack / 10)  # the interval is over 10x narrower than int8's bound
 
 
-@pytest.mark.parametrize("k", [1, 3, 10])
-def test_settle_within_picks_the_exact_top_k_and_reads_only_across_the_cut(rng, k):
-    for _ in range(300):
-        n = int(rng.integers(1, 60))
-        exact = np.round(rng.random(n), 2)  # many ties
-        exact[rng.random(n) < 0.1] = -np.inf  # gone, or under min_score
-        error = rng.choice([0.0, 0.003, 0.02, np.inf], n, p=[0.2, 0.5, 0.25, 0.05])
-        estimate = np.where(np.isfinite(error) & np.isfinite(exact),
-                            exact + rng.uniform(-1, 1, n) * np.where(np.isfinite(error), error, 0), 0.5)
-        estimate[~np.isfinite(exact)], error[~np.isfinite(exact)] = -np.inf, 0.0
-        reads = []
-
-        def rescore(items):
-            reads.extend(items.tolist())
-            return exact[items]
-
-        scores, read = settle_within(estimate, error, k, rescore)
-        assert len(reads) == len(set(reads)) and sorted(reads) == read.tolist()
-        assert np.array_equal(scores[read], exact[read])
-        picked = np.argsort(-scores, kind="stable")[:k]
-        finite = np.sort(exact[np.isfinite(exact)])[::-1]
-        if len(finite) > k and finite[k - 1] > finite[k]:  # no exact tie at the cut: exactly the exact top k
-            assert set(picked[np.isfinite(scores[picked])].tolist()) == set(np.flatnonzero(exact >= finite[k - 1]).tolist())
-        elif len(finite) > k:  # tied at the cut: the picked ones are all at or above the k-th exact score
-            assert np.all(exact[picked] >= finite[k - 1])
-        # What was not read stays within its error of the exact score.
-        unread = np.setdiff1d(np.arange(n), read)
-        unread = unread[np.isfinite(exact[unread])]
-        assert np.all(np.abs(scores[unread] - exact[unread]) <= error[unread] + 1e-12)
-
-
 def refined_against_reading(tmp_path, monkeypatch, vectors, queries, reference_reads_all: bool):
     """Results and rows read with refine off (reading every candidate when ``reference_reads_all``,
     else the int8 bound's shortcut) and on, for the same scene and video searches."""
@@ -220,32 +189,32 @@ def refined_against_reading(tmp_path, monkeypatch, vectors, queries, reference_r
     return out, reads, scale
 
 
-def test_the_tier_with_residual_codes_ranks_like_reading_every_candidate(tmp_path, rng, monkeypatch):
-    """On near-tied rows (int8 rounding reorders them; the residual codes' intervals overlap), refine
-    returns the same scenes and videos in the same order as reading every candidate, each score
-    within its bound of the exact cosine: it reads where it cannot tell."""
+def test_the_tier_with_residual_codes_reads_nothing_and_misses_only_within_its_bound(tmp_path, rng, monkeypatch):
+    """On near-tied rows (int8 rounding reorders them), refine reads no row; every score lies within
+    the residual codes' bound of the exact cosine, and a scene it returns in place of one of the exact
+    top 10 scores at most twice that bound below it."""
     vectors = near_ties(rng)
     queries = unit(vectors[rng.integers(0, 120, 30), 0] + 0.05 * rng.standard_normal((30, DIM))).astype(np.float32)
     out, reads, scale = refined_against_reading(tmp_path, monkeypatch, vectors, queries, reference_reads_all=True)
+    assert reads[True] == 0 and reads[False] > 0
     flat = vectors.reshape(-1, DIM)
+    exact = lambda v, s, q: float(flat[int(v[1:]) * 6 + s] @ q)  # noqa: E731
     for q, exact_scenes, refined_scenes in zip(queries, out[False][0], out[True][0]):
-        assert [(v, s) for v, s, _ in refined_scenes] == [(v, s) for v, s, _ in exact_scenes]
         bound = float(np.abs(q).sum()) / (30 * scale) + 1e-4
+        kth = min(score for _, _, score in exact_scenes)
         for v, s, score in refined_scenes:
-            assert abs(score - float(flat[int(v[1:]) * 6 + s] @ q)) <= bound
-    for exact_videos, refined_videos in zip(out[False][1], out[True][1]):
-        assert [v for v, _, _ in refined_videos] == [v for v, _, _ in exact_videos]
-    assert 0 < reads[True] < reads[False]
+            assert abs(score - exact(v, s, q)) <= bound and exact(v, s, q) >= kth - 2 * bound
 
 
-def test_on_ordinary_data_the_residual_codes_leave_few_rows_to_read(tmp_path, rng, monkeypatch):
+def test_on_ordinary_data_the_residual_codes_rank_like_exact_reads(tmp_path, rng, monkeypatch):
     vectors = clustered(rng).astype(np.float32)
     queries = unit(vectors[rng.integers(0, len(vectors), 20), 0] + 0.3 * rng.standard_normal((20, DIM))).astype(np.float32)
     out, reads, _ = refined_against_reading(tmp_path, monkeypatch, vectors, queries, reference_reads_all=False)
-    for mode in (0, 1):  # the same hits, in the same order, as the int8 bound's exact reads
-        assert [[h[:2] if mode == 0 else h[0] for h in r] for r in out[True][mode]] == \
-            [[h[:2] if mode == 0 else h[0] for h in r] for r in out[False][mode]]
-    assert reads[True] < reads[False] / 3
+    for mode in (0, 1):  # about the same hits as reading rows exactly (they differ only on near ties)
+        overlap = [len({h[:2] if mode == 0 else h[0] for h in mine} & {h[:2] if mode == 0 else h[0] for h in theirs})
+                   / len(theirs) for mine, theirs in zip(out[True][mode], out[False][mode])]
+        assert np.mean(overlap) >= 0.95
+    assert reads[True] == 0 and reads[False] > 0
 
 
 def test_smaller_groups_split_a_video_into_near_equal_runs_and_rank_the_same(tmp_path, rng):

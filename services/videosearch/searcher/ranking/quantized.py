@@ -67,7 +67,7 @@ from videosearch.searcher.ranking.ann import AnnParams, HnswIndex
 from videosearch.searcher.ranking.filters import VideoTable
 from videosearch.searcher.ranking.index import ANN_MIN_FILTER_FRACTION, Candidates, Ranked
 from videosearch.searcher.ranking.top_k import best_scenes, ordered, top_candidates
-from videosearch.searcher.ranking.rescoring import refined_scores, residual_codes, settle, settle_within, upper_bounds
+from videosearch.searcher.ranking.rescoring import refined_scores, residual_codes, settle, upper_bounds
 from videosearch.searcher.storage.store import SearcherStore, StoredVideos
 from videosearch.searcher.types import MomentRecord, SceneHit, SceneRecord, SearchParams, VideoHit, VideoRecord
 
@@ -664,13 +664,13 @@ class QuantizedIndex:
         rows, segs, scores = rows[best], segs[best], scores[best]
         offsets = rows - state.seg_rows[segs]
         codes = state.gather(rows)
-        # Approximate searches score candidates from memory (the residual codes) and read exactly only
-        # those whose interval crosses the cut; min_score and MEAN need exact scores (a cut at an
-        # absolute score, means of moments never looked at): they read as approximate=false does.
-        refined = refined_scores(query, codes, state.gather_fine(rows), self.scale) \
+        # Approximate searches score their candidates from memory (the residual codes: within about
+        # 1e-3 of the cosine, typically 3e-5) and read no row; min_score and MEAN read as
+        # approximate=false does (a cut at an absolute score; means over moments never looked at).
+        refined = refined_scores(query, codes, state.gather_fine(rows), self.scale)[0] \
             if self.params.refine and params.approximate and state.fine and candidates.min_score is None \
             and params.video_scoring != "mean" else None
-        upper = upper_bounds(query, codes, self.scale)
+        upper = upper_bounds(query, codes, self.scale) if refined is None else np.full(len(codes), np.inf)
         if params.mode == "scenes":
             return Ranked([], self._rank_scenes(state, query, segs, offsets, upper, params.top_k, candidates.min_score,
                                                 refined), params.approximate)
@@ -726,7 +726,7 @@ class QuantizedIndex:
                 if state.videos[s].video_id in vectors}
 
     def _rank_scenes(self, state: _State, query, segs: np.ndarray, offsets: np.ndarray, upper: np.ndarray, k: int,
-                     min_score: float | None, refined: tuple[np.ndarray, np.ndarray] | None = None) -> list[SceneHit]:
+                     min_score: float | None, refined: np.ndarray | None = None) -> list[SceneHit]:
         def rescore(chosen: np.ndarray) -> np.ndarray:
             by_seg: dict[int, list[int]] = {}
             for i in chosen.tolist():
@@ -744,15 +744,14 @@ class QuantizedIndex:
         if refined is None:
             chosen, scores = settle(upper, k, rescore)
         else:
-            scores = settle_within(*refined, k, rescore)[0].astype(np.float32)
-            chosen = np.arange(len(scores))
+            chosen, scores = np.arange(len(refined)), refined.astype(np.float32)
         picked = ordered(top_candidates(scores, k), scores,
                          lambda j: (state.videos[segs[chosen[j]]].video_id, int(offsets[chosen[j]])), k)
         return self._hits(state, [(int(segs[chosen[j]]), int(offsets[chosen[j]]), float(scores[j])) for j in picked])
 
     def _rank_videos(self, state: _State, query, scores: np.ndarray, upper: np.ndarray, segs: np.ndarray,
                      offsets: np.ndarray, params: SearchParams, candidates: Candidates,
-                     refined: tuple[np.ndarray, np.ndarray] | None = None) -> list[VideoHit]:
+                     refined: np.ndarray | None = None) -> list[VideoHit]:
         # Candidates arrive best first: each video keeps its best few rows by int8 score (its
         # exact best is among them unless int8 rounding reorders more than that many rows).
         per_video = max(2, params.scenes_per_video)
@@ -793,15 +792,12 @@ class QuantizedIndex:
         if refined is None:
             video_upper = np.full(len(shortlist), np.inf) if mean else np.array([bound[s] for s in shortlist])
             chosen, seg_scores = settle(video_upper, params.top_k, rescore)
-        else:  # a video's MAX lies within the largest error of its kept rows of their best estimate
-            estimate, error = refined
-            video_estimate = np.array([estimate[picks[s]].max() for s in shortlist])
-            video_error = np.array([error[picks[s]].max() for s in shortlist])
-            scored, read = settle_within(video_estimate, video_error, params.top_k, rescore)
-            for i in np.setdiff1d(np.arange(len(shortlist)), read).tolist():
-                s = shortlist[i]
-                local_scores[s] = (np.asarray(rows[s]), estimate[picks[s]].astype(np.float32))
-            chosen, seg_scores = np.arange(len(shortlist)), scored.astype(np.float32)
+        else:  # a video's MAX: the best estimate of its kept rows; no reads, so every candidate video counts
+            shortlist = list(rows)
+            for s in shortlist:
+                local_scores[s] = (np.asarray(rows[s]), refined[picks[s]].astype(np.float32))
+            chosen = np.arange(len(shortlist))
+            seg_scores = np.array([local_scores[s][1].max() for s in shortlist], np.float32)
         kept = [shortlist[i] for i in chosen.tolist()]
         picked = ordered(top_candidates(seg_scores, params.top_k), seg_scores,
                          lambda i: (state.videos[kept[i]].video_id,), params.top_k)
