@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import logging
 import os
 import pstats
 import sys
@@ -32,10 +33,10 @@ from videosearch.searcher.types import SearchParams  # noqa: E402
 # Stages of a search, by the function that does each (cumulative time under cProfile).
 STAGES = {
     "graph search": "ann.py:search",
-    "gather codes": "quantized.py:gather_runs",
+    "gather codes (np.take)": "quantized.py:_gather",
     "int8 scoring": "quantized.py:_dots",
     "int8 bounds": "rescoring.py:upper_bounds",
-    "residual codes (gather and score)": "rescoring.py:refined_scores",
+    "residual codes (scoring)": "rescoring.py:refined_scores",
     "exact re-scoring (LevelDB reads)": "quantized.py:_exact",
     "hits (scenes, moments from LevelDB)": "quantized.py:_hits",
 }
@@ -87,11 +88,12 @@ def main() -> int:
                         help="most moments per graph node (0: the default); another value keeps its tier in quantized-g<N>/")
     parser.add_argument("--graph", default="", help="connectivity,expansion_add of the group graph (default: the tier's); "
                         "another value keeps its tier in quantized-g<N>-m<M>-e<E>/")
+    parser.add_argument("--build-only", action="store_true",
+                        help="open the tier (building and saving it when missing), then stop: to build ahead of a run")
     args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")  # a long build says how far it is
     data_dir = Path(args.data_dir)
     n_videos = args.scenes // SCENES_PER_VIDEO
-    truth = np.load(data_dir.parent / f"tuning-truth-{args.scenes}.npz")
-    queries = Synthetic(seed=0).queries(len(truth["scenes"]), n_videos, stream=TUNING_STREAM)[: args.queries]
     store = SearcherStore(data_dir)
     started = time.perf_counter()
     params = TierParams() if not args.group_moments else replace(TierParams(), group_moments=args.group_moments)
@@ -104,6 +106,11 @@ def main() -> int:
     tier.open()
     print(f"opened in {time.perf_counter() - started:.1f} s (build: {tier.build_seconds or 0:.0f} s); "
           f"{len(tier._graph or ()):,} graph nodes of at most {params.group_moments} moments", flush=True)
+    if args.build_only:
+        store.close()
+        return 0
+    truth = np.load(data_dir.parent / f"tuning-truth-{args.scenes}.npz")
+    queries = Synthetic(seed=0).queries(len(truth["scenes"]), n_videos, stream=TUNING_STREAM)[: args.queries]
     for q in queries[:20]:  # warm-up
         tier.rank(q, SearchParams(top_k=10, mode="videos", approximate=True))
     fresh = Synthetic(seed=0).queries(args.profile_queries * 2 * len(args.probes.split(",")) * len(args.refine.split(",")), n_videos,

@@ -360,5 +360,6 @@ def test_gathering_runs_of_rows_equals_gathering_row_by_row(rng, monkeypatch):
             at += n + int(rng.integers(0, 3))
         starts, lengths = np.asarray(starts, np.int64), np.asarray(lengths, np.int64)
         rows = np.concatenate([np.arange(s, s + n) for s, n in zip(starts, lengths)])
-        assert np.array_equal(state.gather_runs(starts, lengths), state.gather(rows))
-    assert state.gather_runs(np.empty(0, np.int64), np.empty(0, np.int64)).shape == (0, 4)
+        assert np.array_equal(quantized._run_rows(starts, lengths), rows)
+        assert np.array_equal(state.gather(rows), np.stack([state.blocks[r // 8][r % 8] for r in rows]))
+    assert state.gather(quantized._run_rows(np.empty(0, np.int64), np.empty(0, np.int64))).shape == (0, 4)

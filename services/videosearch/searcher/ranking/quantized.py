@@ -175,21 +175,6 @@ class _State:
         block, row = divmod(start, BLOCK_ROWS)
         return self.blocks[block][row : row + count]
 
-    def gather_runs(self, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-        """The codes of runs of consecutive global rows (sorted by start), one after the other: a
-        slice copy per stretch of adjacent runs, several times faster than indexing row by row."""
-        out = np.empty((int(lengths.sum()), self.blocks[0].shape[1] if self.blocks else 0), np.int8)
-        if len(starts) == 0:
-            return out
-        ends = starts + lengths
-        breaks = np.flatnonzero((starts[1:] != ends[:-1]) | (starts[1:] % BLOCK_ROWS == 0)) + 1
-        at = 0
-        for start, end in zip(starts[np.r_[0, breaks]].tolist(), ends[np.r_[breaks - 1, len(starts) - 1]].tolist()):
-            block, row = divmod(start, BLOCK_ROWS)
-            out[at : at + end - start] = self.blocks[block][row : row + end - start]
-            at += end - start
-        return out
-
     def gather(self, rows: np.ndarray) -> np.ndarray:
         """The codes of some global rows (a copy)."""
         return _gather(self.blocks, rows, np.int8)
@@ -200,16 +185,24 @@ class _State:
 
 
 def _gather(blocks: tuple[np.ndarray, ...], rows: np.ndarray, dtype) -> np.ndarray:
+    """Rows of blocks (a copy). np.take along the rows: 1.3-3.3 ms for the 20,480 rows of 1,024
+    groups of 20, against 3.6-7.0 ms copying run by run and 4.4 ms indexing (round five, by hand)."""
     if len(rows) == 0:
         return np.empty((0, blocks[0].shape[1] if blocks else 0), dtype)
     which = rows // BLOCK_ROWS
     if which.min() == which.max():
-        return blocks[int(which[0])][rows % BLOCK_ROWS]
+        return blocks[int(which[0])].take(rows % BLOCK_ROWS, axis=0)
     out = np.empty((len(rows), blocks[0].shape[1]), dtype)
     for block in np.unique(which):
         chosen = which == block
-        out[chosen] = blocks[int(block)][rows[chosen] % BLOCK_ROWS]
+        out[chosen] = blocks[int(block)].take(rows[chosen] % BLOCK_ROWS, axis=0)
     return out
+
+
+def _run_rows(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """The global rows of runs of consecutive rows, one run after the other."""
+    total = int(lengths.sum())
+    return np.repeat(starts, lengths) + np.arange(total) - np.repeat(np.cumsum(lengths) - lengths, lengths)
 
 
 def _state(blocks, seg_rows, seg_serials, counts, alive, videos: list[VideoRecord], live_scenes: int | None = None,
@@ -687,11 +680,10 @@ class QuantizedIndex:
         offsets = firsts - state.seg_serials[segs]
         lengths = np.minimum(lengths, state.counts[segs] - offsets)
         starts = state.seg_rows[segs] + offsets
-        order = np.argsort(starts, kind="stable")  # adjacent groups (often: a video's) are copied as one stretch
+        order = np.argsort(starts, kind="stable")  # in row order: the copy walks memory forwards
         starts, lengths, segs = starts[order], lengths[order], segs[order]
-        total = int(lengths.sum())
-        within = np.arange(total) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-        return np.repeat(starts, lengths) + within, np.repeat(segs, lengths), state.gather_runs(starts, lengths)
+        rows = _run_rows(starts, lengths)
+        return rows, np.repeat(segs, lengths), state.gather(rows)
 
     def _allowed(self, state: _State, candidates: Candidates) -> tuple[np.ndarray, np.ndarray]:
         """(segments the filter keeps, global rows of excluded moments)."""
