@@ -7,10 +7,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from videosearch.searcher.ranking import quantized
-from videosearch.searcher.ranking.rescoring import refined_scores, residual_codes, settle, upper_bounds
+from videosearch.searcher.ranking.rescoring import refined_scores, residual_codes, settle, spills, upper_bounds
 from videosearch.searcher.types import SearchFilter, SearchParams
 
-from tests.searcher.searcher_testlib import unit
+from tests.searcher.searcher_testlib import make_scenes, make_video, unit
 from tests.searcher.test_quantized_tier import clustered, fill, open_int8, scene_keys
 
 pytestmark = pytest.mark.timeout(300)
@@ -162,6 +162,11 @@ def test_the_residual_codes_bound_every_rows_exact_score_far_tighter_than_int8(r
         finite = np.isfinite(error)
         int8_slack = (upper_bounds(q, codes, scale) - codes.astype(np.float64) @ q / scale)[finite]
         assert np.all(error[finite] < int8_slack / 10)  # the interval is over 10x narrower than int8's bound
+        # With the clipped components' exact residuals (spills) every row gets the same narrow bound.
+        spilled_rows, dims, values = spills(rows, codes, scale)
+        assert set(spilled_rows.tolist()) >= set(range(50)) and len(spilled_rows) < 0.01 * rows.size
+        estimate, error = refined_scores(q, codes, residuals, scale, (spilled_rows, dims, values))
+        assert np.all(np.isfinite(error)) and np.all(np.abs(exact - estimate) <= error)
 
 
 def refined_against_reading(tmp_path, monkeypatch, vectors, queries, reference_reads_all: bool):
@@ -236,3 +241,49 @@ def test_smaller_groups_split_a_video_into_near_equal_runs_and_rank_the_same(tmp
     assert got[32] == got[6]  # every group probed: the same candidates, the same results
     with pytest.raises(ValueError, match="between 1 and 32"):
         quantized.TierParams(group_moments=40)
+
+
+def assert_residuals_match_the_store(index) -> int:
+    """Every live row's int8 code, residual code and spilled components equal those computed afresh
+    from its float32 row in the store; returns the number of spilled components seen."""
+    state, seen = index._state, 0
+    for seg in np.flatnonzero(state.alive).tolist():
+        video_id = state.videos[seg].video_id
+        vectors = index.store.moment_vectors({video_id: (int(state.seg_serials[seg]), None)})[video_id]
+        rows = np.arange(state.seg_rows[seg], state.seg_rows[seg] + state.counts[seg])
+        codes = index.quantize(vectors)
+        assert np.array_equal(state.gather(rows), codes)
+        assert np.array_equal(state.gather_fine(rows), residual_codes(vectors, codes, index.scale))
+        at, dims, values = state.gather_spill(rows)
+        want = spills(vectors, codes, index.scale)
+        assert np.array_equal(at, want[0]) and np.array_equal(dims, want[1]) and np.array_equal(values, want[2])
+        seen += len(at)
+    return seen
+
+
+def test_residual_codes_and_spills_follow_writes_compaction_and_restarts(tmp_path, rng, monkeypatch):
+    monkeypatch.setattr(quantized, "BLOCK_ROWS", 256)  # small blocks: appends open new ones, compaction runs
+    vectors = clustered(rng, 60, 6).astype(np.float32)
+    for i in range(6):  # a few rows with a component far past the others: the largest are clipped, spilled
+        vectors[7 * i, 0, 3] += 1.0 + 0.5 * i
+    vectors = unit(vectors).astype(np.float32)
+    fill(tmp_path / "data", vectors)
+    searcher = open_int8(tmp_path / "data")
+    try:
+        assert assert_residuals_match_the_store(searcher.index) > 0
+        for i in range(25):  # replaced and deleted videos: a quarter of the rows die, the codes are compacted
+            if i % 2:
+                searcher.delete_video(f"v{i:03d}")
+            else:
+                again = unit(clustered(rng, 1, 5)[0] + np.eye(DIM)[3] * 4.0 * (i % 4 == 0)).astype(np.float32)
+                searcher.upsert_video(make_video(f"v{i:03d}", 5, dim=DIM), make_scenes(5), again)
+        assert searcher.index._state.end_row < 360 + 13 * 5  # fewer rows than were ever written: compacted
+        assert assert_residuals_match_the_store(searcher.index) > 0
+    finally:
+        searcher.close()
+    searcher = open_int8(tmp_path / "data")  # the saved tier plus the replayed writes
+    try:
+        assert searcher.index.replayed > 0
+        assert assert_residuals_match_the_store(searcher.index) > 0
+    finally:
+        searcher.close()

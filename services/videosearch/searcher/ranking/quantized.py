@@ -67,7 +67,7 @@ from videosearch.searcher.ranking.ann import AnnParams, HnswIndex
 from videosearch.searcher.ranking.filters import VideoTable
 from videosearch.searcher.ranking.index import ANN_MIN_FILTER_FRACTION, Candidates, Ranked
 from videosearch.searcher.ranking.top_k import best_scenes, ordered, top_candidates
-from videosearch.searcher.ranking.rescoring import refined_scores, residual_codes, settle, upper_bounds
+from videosearch.searcher.ranking.rescoring import refined_scores, residual_codes, settle, spills, upper_bounds
 from videosearch.searcher.storage.store import SearcherStore, StoredVideos
 from videosearch.searcher.types import MomentRecord, SceneHit, SceneRecord, SearchParams, VideoHit, VideoRecord
 
@@ -135,6 +135,8 @@ class _State:
     # uint8 (BLOCK_ROWS or fewer, ceil(dim / 2)) each, beside ``blocks``: every row's residual code
     # (rescoring.residual_codes), from which approximate searches score candidates without reading them
     fine: tuple[np.ndarray, ...] = ()
+    # (global row, component, exact residual) of every clipped component, by row (rescoring.spills)
+    spill: tuple[np.ndarray, np.ndarray, np.ndarray] = field(default_factory=lambda: _no_spill())
     _cache: dict = field(default_factory=dict)  # the VideoTable and the live-row mask, built on first use
 
     @property
@@ -183,6 +185,14 @@ class _State:
         """The residual codes of some global rows (a copy)."""
         return _gather(self.fine, rows, np.uint8)
 
+    def gather_spill(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The clipped components of some global rows: (position in ``rows``, component, residual)."""
+        spill_rows, dims, values = self.spill
+        lo, hi = np.searchsorted(spill_rows, rows, side="left"), np.searchsorted(spill_rows, rows, side="right")
+        counts = hi - lo
+        at = _run_rows(lo, counts)
+        return np.repeat(np.arange(len(rows)), counts), dims[at], values[at]
+
 
 def _gather(blocks: tuple[np.ndarray, ...], rows: np.ndarray, dtype) -> np.ndarray:
     """Rows of blocks (a copy). np.take along the rows: 1.3-3.3 ms for the 20,480 rows of 1,024
@@ -199,14 +209,26 @@ def _gather(blocks: tuple[np.ndarray, ...], rows: np.ndarray, dtype) -> np.ndarr
     return out
 
 
+def _sorted_spill(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    if not parts:
+        return _no_spill()
+    rows, dims, values = (np.concatenate([p[i] for p in parts]) for i in range(3))
+    order = np.argsort(rows, kind="stable")
+    return rows[order], dims[order], values[order]
+
+
 def _run_rows(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     """The global rows of runs of consecutive rows, one run after the other."""
     total = int(lengths.sum())
     return np.repeat(starts, lengths) + np.arange(total) - np.repeat(np.cumsum(lengths) - lengths, lengths)
 
 
+def _no_spill() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return np.empty(0, np.int64), np.empty(0, np.int16), np.empty(0, np.float32)
+
+
 def _state(blocks, seg_rows, seg_serials, counts, alive, videos: list[VideoRecord], live_scenes: int | None = None,
-           fine=()) -> _State:
+           fine=(), spill=None) -> _State:
     """A state; ``live_scenes`` None: counted over the videos (O(videos); writes pass it)."""
     alive = np.asarray(alive, bool)
     counts = np.asarray(counts, np.int64)
@@ -214,7 +236,7 @@ def _state(blocks, seg_rows, seg_serials, counts, alive, videos: list[VideoRecor
         live_scenes = sum(v.scene_count for v, a in zip(videos, alive) if a)
     return _State(
         tuple(blocks), np.asarray(seg_rows, np.int64), np.asarray(seg_serials, np.int64), counts, alive, videos,
-        int(counts[alive].sum()), int(alive.sum()), live_scenes, tuple(fine),
+        int(counts[alive].sum()), int(alive.sum()), live_scenes, tuple(fine), spill if spill is not None else _no_spill(),
     )
 
 
@@ -350,7 +372,9 @@ class QuantizedIndex:
             videos = [records.get(int(serial)) for serial in serials]
             alive = table["alive"] & np.array([v is not None for v in videos], bool)
             videos = [v if v is not None else _GONE for v in videos]
-            state = _state(blocks, table["seg_rows"], serials, table["counts"], alive, videos, fine=fine)
+            with np.load(files / "spill.npz") as saved:
+                spill = (saved["rows"], saved["dims"], saved["values"])
+            state = _state(blocks, table["seg_rows"], serials, table["counts"], alive, videos, fine=fine, spill=spill)
         except Exception:  # a damaged file just means a rebuild
             log.warning("cannot read the saved quantized tier; rebuilding", exc_info=True)
             return False
@@ -403,6 +427,7 @@ class QuantizedIndex:
         dim = stored.collection.embedding_dim if stored.collection else 0
         blocks = [np.empty((BLOCK_ROWS, dim), np.int8) for _ in range(-(-at // BLOCK_ROWS))]  # untouched pages cost nothing
         fine = [np.empty((BLOCK_ROWS, (dim + 1) // 2), np.uint8) for _ in blocks]
+        spilled: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         seg, graph_seconds, done = 0, 0.0, 0
         try:
             for _serials, vectors in chunks:  # whole videos, in the order of stored.videos
@@ -410,6 +435,8 @@ class QuantizedIndex:
                     self.scale = _scale(vectors)
                 codes = self.quantize(vectors)
                 residuals = residual_codes(vectors, codes, self.scale)
+                chunk_spill = spills(vectors, codes, self.scale)
+                chunk_rows = np.empty(len(vectors), np.int64)  # the global row of each
                 group_starts, keys, j = [], [], 0
                 while j < len(vectors):
                     video = stored.videos[seg]
@@ -417,10 +444,12 @@ class QuantizedIndex:
                     block, row = divmod(int(row_of[seg]), BLOCK_ROWS)
                     blocks[block][row : row + n] = codes[j : j + n]
                     fine[block][row : row + n] = residuals[j : j + n]
+                    chunk_rows[j : j + n] = row_of[seg] + np.arange(n)
                     starts = _group_starts(codes[j : j + n], self.params.group_moments)
                     group_starts.append(j + starts)
                     keys.append(_keys(video.serial_base, starts, n))
                     j, seg = j + n, seg + 1
+                spilled.append((chunk_rows[chunk_spill[0]], chunk_spill[1], chunk_spill[2]))
                 means = np.add.reduceat(vectors, np.concatenate(group_starts), axis=0)
                 means /= np.maximum(np.linalg.norm(means, axis=1, keepdims=True), 1e-12)
                 graph_started = time.perf_counter()
@@ -433,7 +462,8 @@ class QuantizedIndex:
             chunks.close()
         videos = [stored.videos[i].video for i in order]
         self._state = _state(blocks, row_of[order], [stored.videos[i].serial_base for i in order],
-                             [v.moment_count for v in videos], np.ones(len(videos), bool), videos, fine=fine)
+                             [v.moment_count for v in videos], np.ones(len(videos), bool), videos, fine=fine,
+                             spill=_sorted_spill(spilled))
         self._video_segment = {v.video_id: i for i, v in enumerate(videos)}
         self.build_seconds = time.perf_counter() - started
         log.info("built the quantized tier: %d rows, %d groups in %.1f s (the group graph %.1f s, the rest reading "
@@ -458,6 +488,7 @@ class QuantizedIndex:
         for i, block in enumerate(state.blocks):
             np.save(files / f"codes-{i}.npy", block[: max(0, min(BLOCK_ROWS, end - i * BLOCK_ROWS))])
             np.save(files / f"fine-{i}.npy", state.fine[i][: max(0, min(BLOCK_ROWS, end - i * BLOCK_ROWS))])
+        np.savez(files / "spill.npz", rows=state.spill[0], dims=state.spill[1], values=state.spill[2])
         np.savez(files / "segments.npz", seg_rows=state.seg_rows, seg_serials=state.seg_serials, counts=state.counts,
                  alive=state.alive)
         self._graph.save(files / "groups", {"generation": generation, "model_id": self.model_id})
@@ -504,7 +535,7 @@ class QuantizedIndex:
             videos = list(s.videos)
             videos[seg] = video
             self._state = _state(s.blocks, s.seg_rows, s.seg_serials, s.counts, s.alive, videos,
-                                 s.live_scenes - s.videos[seg].scene_count + video.scene_count, s.fine)
+                                 s.live_scenes - s.videos[seg].scene_count + video.scene_count, s.fine, s.spill)
 
     def save_ann(self) -> None:
         """At close: the change log covers every write since the last save, so the tier is rewritten
@@ -560,7 +591,7 @@ class QuantizedIndex:
             self._graph.remove(_group_keys(int(s.seg_serials[seg]), s.codes(int(s.seg_rows[seg]), int(s.counts[seg])),
                                            self.params.group_moments))
         self._state = _state(s.blocks, s.seg_rows, s.seg_serials, s.counts, alive, s.videos,
-                             s.live_scenes - s.videos[seg].scene_count, s.fine)
+                             s.live_scenes - s.videos[seg].scene_count, s.fine, s.spill)
 
     def _append(self, video: VideoRecord, serial_base: int, vectors: np.ndarray, add_groups: bool = True) -> None:
         """Writes a video's codes past the end (older states never see rows past their segments)."""
@@ -579,10 +610,12 @@ class QuantizedIndex:
         block, row = divmod(at, BLOCK_ROWS)
         codes = blocks[block][row : row + n] = self.quantize(vectors)
         fine[block][row : row + n] = residual_codes(vectors, codes, self.scale)
+        new_rows, dims, values = spills(vectors, codes, self.scale)  # past every row so far: the order holds
+        spill = (np.append(s.spill[0], at + new_rows), np.append(s.spill[1], dims), np.append(s.spill[2], values))
         self._video_segment[video.video_id] = len(s.videos)
         self._state = _state(blocks, np.append(s.seg_rows, at), np.append(s.seg_serials, serial_base),
                              np.append(s.counts, n), np.append(s.alive, True), [*s.videos, video],
-                             s.live_scenes + video.scene_count, fine)
+                             s.live_scenes + video.scene_count, fine, spill)
         if add_groups:
             self._add_groups(*_groups(serial_base, vectors, codes, self.params.group_moments))
 
@@ -617,8 +650,14 @@ class QuantizedIndex:
             rows[i] = at
             at += n
         videos = [s.videos[i] for i in keep]
+        new_row_of_seg = np.full(len(s.seg_rows), -1, np.int64)
+        new_row_of_seg[keep] = rows
+        spill_segs = s.seg_of_rows(s.spill[0])
+        kept = new_row_of_seg[spill_segs] >= 0  # segments keep their order, so the rows stay sorted
+        spill = (new_row_of_seg[spill_segs[kept]] + s.spill[0][kept] - s.seg_rows[spill_segs[kept]],
+                 s.spill[1][kept], s.spill[2][kept])
         self._state = _state(blocks, rows, s.seg_serials[keep], s.counts[keep], np.ones(len(keep), bool), videos,
-                             fine=fine)
+                             fine=fine, spill=spill)
         self._video_segment = {v.video_id: i for i, v in enumerate(videos)}
         log.info("compacted the quantized codes: %d dead rows dropped", s.end_row - s.live_rows)
 
@@ -660,7 +699,7 @@ class QuantizedIndex:
         # Approximate searches score their candidates from memory (the residual codes: within about
         # 1e-3 of the cosine, typically 3e-5) and read no row; min_score and MEAN read as
         # approximate=false does (a cut at an absolute score; means over moments never looked at).
-        refined = refined_scores(query, codes, state.gather_fine(rows), self.scale)[0] \
+        refined = refined_scores(query, codes, state.gather_fine(rows), self.scale, state.gather_spill(rows))[0] \
             if self.params.refine and params.approximate and state.fine and candidates.min_score is None \
             and params.video_scoring != "mean" else None
         upper = upper_bounds(query, codes, self.scale) if refined is None else np.full(len(codes), np.inf)

@@ -76,7 +76,7 @@ RESIDUAL_LEVELS = 15  # 4 bits: levels 0..15 stand for residuals -0.5 + level / 
 
 def residual_codes(vectors: np.ndarray, codes: np.ndarray, scale: float) -> np.ndarray:
     """(rows, ceil(dim / 2)) uint8: each row's residual ``vectors * scale - codes`` in 4 bits a
-    component, two components a byte (meaningless where a component was clipped: see refined_scores)."""
+    component, two components a byte (meaningless where a component was clipped: see spills)."""
     residual = vectors.astype(np.float32) * np.float32(scale) - codes.astype(np.float32)
     levels = np.clip(np.rint((residual + 0.5) * RESIDUAL_LEVELS), 0, RESIDUAL_LEVELS).astype(np.uint8)
     if levels.shape[1] % 2:
@@ -84,11 +84,21 @@ def residual_codes(vectors: np.ndarray, codes: np.ndarray, scale: float) -> np.n
     return (levels[:, 0::2] << 4) | levels[:, 1::2]
 
 
-def refined_scores(query: np.ndarray, codes: np.ndarray, residuals: np.ndarray, scale: float
-                   ) -> tuple[np.ndarray, np.ndarray]:
+def spills(vectors: np.ndarray, codes: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(row, component, residual) of every clipped component: its residual is past what 4 bits hold
+    (one component in 10,000 is clipped, by the choice of the scale, so 5.6 % of the bench's rows have
+    one; their residual codes alone were as far off as int8: 6e-4 against 2.6e-5), kept exactly."""
+    residual = vectors.astype(np.float32) * np.float32(scale) - codes.astype(np.float32)
+    rows, dims = np.nonzero(np.abs(residual) > 0.5)
+    return rows.astype(np.int64), dims.astype(np.int16), residual[rows, dims].astype(np.float32)
+
+
+def refined_scores(query: np.ndarray, codes: np.ndarray, residuals: np.ndarray, scale: float,
+                   spilled: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(estimate, error) of each row's exact score ``query . x`` from its int8 code and residual code:
-    the exact score lies within ``error`` of ``estimate`` (error inf where a component may have been
-    clipped: the residual code says nothing there)."""
+    the exact score lies within ``error`` of ``estimate``. ``spilled``: (position among these rows,
+    component, exact residual) of their clipped components (spills()); without it a row with a
+    clipped component gets error inf (the residual code says nothing there)."""
     dim = codes.shape[1]
     levels = np.empty((len(residuals), residuals.shape[1] * 2), np.float32)
     levels[:, 0::2], levels[:, 1::2] = residuals >> 4, residuals & 15
@@ -99,4 +109,9 @@ def refined_scores(query: np.ndarray, codes: np.ndarray, residuals: np.ndarray, 
                 - 0.5 * float(q.sum())) / scale
     error = float(np.abs(q).sum()) / (2 * RESIDUAL_LEVELS * scale) + FLOAT_SLACK * max(1.0, float(np.linalg.norm(q)))
     clipped = (codes.max(axis=1, initial=-127) >= 127) | (codes.min(axis=1, initial=127) <= -127)
-    return estimate, np.where(clipped, np.inf, error)
+    if spilled is None:
+        return estimate, np.where(clipped, np.inf, error)
+    at, dims, values = spilled  # the exact residual in place of the residual code's level
+    decoded = levels[at, dims.astype(np.int64)] / RESIDUAL_LEVELS - 0.5
+    np.add.at(estimate, at, q[dims.astype(np.int64)] * (values - decoded) / scale)
+    return estimate, np.full(len(codes), error)
