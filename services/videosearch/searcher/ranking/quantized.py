@@ -493,7 +493,8 @@ class QuantizedIndex:
                  alive=state.alive)
         self._graph.save(files / "groups", {"generation": generation, "model_id": self.model_id})
         body = {"format": FORMAT, "model_id": self.model_id, "dim": self.dim, "block_rows": BLOCK_ROWS,
-                "group_moments": self.params.group_moments, "generation": generation, "files": name, "blocks": len(state.blocks), "scale": self.scale,
+                "group_moments": self.params.group_moments, "generation": generation, "files": name,
+                "blocks": len(state.blocks), "scale": self.scale,
                 "rows": state.live_rows}
         (self.directory / (MANIFEST + ".tmp")).write_text(json.dumps(body))
         (self.directory / (MANIFEST + ".tmp")).replace(self.directory / MANIFEST)

@@ -93,8 +93,13 @@ def spills(vectors: np.ndarray, codes: np.ndarray, scale: float) -> tuple[np.nda
     return rows.astype(np.int64), dims.astype(np.int16), residual[rows, dims].astype(np.float32)
 
 
-def refined_scores(query: np.ndarray, codes: np.ndarray, residuals: np.ndarray, scale: float,
-                   spilled: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
+def refined_scores(
+    query: np.ndarray,
+    codes: np.ndarray,
+    residuals: np.ndarray,
+    scale: float,
+    spilled: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """(estimate, error) of each row's exact score ``query . x`` from its int8 code and residual code:
     the exact score lies within ``error`` of ``estimate``. ``spilled``: (position among these rows,
     component, exact residual) of their clipped components (spills()); without it a row with a
@@ -105,8 +110,11 @@ def refined_scores(query: np.ndarray, codes: np.ndarray, residuals: np.ndarray, 
     q = query.astype(np.float64)
     q32 = query.astype(np.float32)
     # code + level / 15 - 0.5 per component, as three products (no (rows, dim) float64 temporary)
-    estimate = ((codes.astype(np.float32) @ q32).astype(np.float64) + (levels[:, :dim] @ q32) / RESIDUAL_LEVELS
-                - 0.5 * float(q.sum())) / scale
+    estimate = (
+        (codes.astype(np.float32) @ q32).astype(np.float64)
+        + (levels[:, :dim] @ q32) / RESIDUAL_LEVELS
+        - 0.5 * float(q.sum())
+    ) / scale
     error = float(np.abs(q).sum()) / (2 * RESIDUAL_LEVELS * scale) + FLOAT_SLACK * max(1.0, float(np.linalg.norm(q)))
     clipped = (codes.max(axis=1, initial=-127) >= 127) | (codes.min(axis=1, initial=127) <= -127)
     if spilled is None:
