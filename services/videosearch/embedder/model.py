@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 from pathlib import Path
 
 import numpy as np
@@ -434,16 +435,17 @@ class ClipEmbedder:
         pinned buffer is reused by the calling thread's next collate, after its forward."""
         if self.patch_budget:
             return PatchImages.cat(parts)
-        if len(parts) == 1 and self.device.type == "cpu":
-            return parts[0]
+        tensors = cast(Sequence[torch.Tensor], parts)  # a fixed-size model's parts are tensors
+        if len(tensors) == 1 and self.device.type == "cpu":
+            return tensors[0]
         if self.device.type != "cuda":
-            return torch.cat(list(parts))
-        if all(p.dtype == torch.uint8 for p in parts):
+            return torch.cat(list(tensors))
+        if all(p.dtype == torch.uint8 for p in tensors):
             dtype = torch.uint8
         else:  # callers sent normalized floats too: the batch goes as floats
             dtype = self.dtype
-            parts = [self._normalized_on_cpu(p) if p.dtype == torch.uint8 else p for p in parts]
-        count = sum(int(p.shape[0]) for p in parts)
+            tensors = [self._normalized_on_cpu(p) if p.dtype == torch.uint8 else p for p in tensors]
+        count = sum(int(p.shape[0]) for p in tensors)
         buffers = getattr(self._staging, "buffers", None)
         if buffers is None:
             buffers = self._staging.buffers = {}
@@ -452,7 +454,7 @@ class ClipEmbedder:
             h, w = self.crop_size
             pinned = torch.empty((max(count, self.max_batch_size), 3, h, w), dtype=dtype).pin_memory()
             buffers[dtype] = pinned
-        return torch.cat(list(parts), out=pinned[:count])
+        return torch.cat(list(tensors), out=pinned[:count])
 
     @property
     def cuda_graphs(self) -> bool:
