@@ -7,6 +7,7 @@ import contextlib
 import dataclasses
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 from rich import box
 from rich.markup import escape
@@ -249,7 +250,10 @@ def _print_table(result: SearchResult, videos: dict[str, VideoRecord], args, tit
         video = videos.get(video_id)
         return f"{escape(names[video.uri])}\n[dim]{video_id}[/]" if video else video_id
 
-    ranked = list(enumerate(result.scenes if args.mode == "scenes" else result.videos, first_rank))
+    # MomentHits in scenes mode, VideoHits in videos mode: both have what the rows below read.
+    ranked: list[tuple[int, Any]] = list(
+        enumerate(result.scenes if args.mode == "scenes" else result.videos, first_rank)
+    )
     strong = [(rank, hit) for rank, hit in ranked if hit.relevance >= result.strong_relevance]
     weak = len(ranked) - len(strong)
     # Weak matches fold away behind strong ones; with no strong match they are shown, said to be weak.

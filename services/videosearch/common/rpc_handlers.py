@@ -89,15 +89,16 @@ def wrap(
     _, behavior = behavior_of(handler)
     if inspect.isasyncgenfunction(behavior):
 
-        async def call(request, context):
+        async def streamed(request, context):
             async with around(context):
                 async for response in behavior(request, context):
                     yield response
-    else:  # a coroutine: a unary call, or a stream written with context.write
 
-        async def call(request, context):
-            async with around(context):
-                return await behavior(request, context)
+        return with_behavior(handler, streamed)
+
+    async def call(request, context):  # a coroutine: a unary call, or a stream written with context.write
+        async with around(context):
+            return await behavior(request, context)
 
     return with_behavior(handler, call)
 
@@ -106,13 +107,14 @@ def refusal(handler: grpc.RpcMethodHandler, code: grpc.StatusCode, message: str)
     """A handler of the same kind that answers ``code`` and ``message`` without running ``handler``."""
     if handler.response_streaming:
 
-        async def refuse(_request, context):
+        async def refuse_stream(_request, context):
             await context.abort(code, message)
             yield  # never reached; makes this an async generator, as a streaming handler must be
-    else:
 
-        async def refuse(_request, context):
-            await context.abort(code, message)
+        return with_behavior(handler, refuse_stream)
+
+    async def refuse(_request, context):
+        await context.abort(code, message)
 
     return with_behavior(handler, refuse)
 
@@ -196,7 +198,7 @@ class SyncHandlerAdapter(grpc.aio.ServerInterceptor):
 
         if handler.response_streaming:
 
-            async def call(request, context):
+            async def streamed(request, context):
                 loop, request, sync_context, run = prepare(request, context)
                 try:
                     responses = await loop.run_in_executor(pool, run, behavior, request, sync_context)
@@ -206,16 +208,17 @@ class SyncHandlerAdapter(grpc.aio.ServerInterceptor):
                     await context.abort(abort.code, abort.details)
                 finally:
                     sync_context._left = True
-        else:
 
-            async def call(request, context):
-                loop, request, sync_context, run = prepare(request, context)
-                try:
-                    return await loop.run_in_executor(pool, run, behavior, request, sync_context)
-                except _Abort as abort:
-                    await context.abort(abort.code, abort.details)
-                finally:
-                    sync_context._left = True
+            return streamed
+
+        async def call(request, context):
+            loop, request, sync_context, run = prepare(request, context)
+            try:
+                return await loop.run_in_executor(pool, run, behavior, request, sync_context)
+            except _Abort as abort:
+                await context.abort(abort.code, abort.details)
+            finally:
+                sync_context._left = True
 
         return call
 

@@ -134,13 +134,14 @@ class RequestSizeLimit(grpc.aio.ServerInterceptor):
         admit = self._admit_stream if handler.request_streaming else self._admit_one
         if inspect.isasyncgenfunction(behavior):
 
-            async def call(request, context):
+            async def streamed(request, context):
                 async for response in behavior(await admit(request, context), context):
                     yield response
-        else:
 
-            async def call(request, context):
-                return await behavior(await admit(request, context), context)
+            return with_behavior(handler, streamed, deserialize)
+
+        async def call(request, context):
+            return await behavior(await admit(request, context), context)
 
         return with_behavior(handler, call, deserialize)
 

@@ -98,12 +98,14 @@ class VideoEncoder:
             str(self.path),
         ]
         self._process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._log)
+        assert self._process.stdin is not None  # stdin=PIPE
+        self._stdin = self._process.stdin
 
     def write(self, rgb: np.ndarray) -> None:
         if rgb.shape[:2] != (self.size[1], self.size[0]):
             raise ValueError(f"frame of {rgb.shape[1]}x{rgb.shape[0]} written to a {self.size[0]}x{self.size[1]} video")
         try:
-            self._process.stdin.write(np.ascontiguousarray(rgb, dtype=np.uint8).tobytes())
+            self._stdin.write(np.ascontiguousarray(rgb, dtype=np.uint8).tobytes())
         except BrokenPipeError:
             self.close()  # raises with ffmpeg's reason
         self.frames += 1

@@ -68,7 +68,7 @@ def evaluate_moments(searcher: SearcherClient, corpus: dict, jobs: dict[str, Job
             top = ranked[0] if ranked else None
             hit = top is not None and top.video.video_id in relevant
             overlap = 0.0
-            if hit and top.scenes:
+            if top is not None and hit and top.scenes:
                 best = top.scenes[0]
                 where = best.moment or best.scene
                 spans = [

@@ -178,7 +178,7 @@ def threshold_effect(
     truth_by_id = {video_ids[v["video"]]: v for v in corpus["videos"]}
     captions = sorted({s["caption"] for v in corpus["videos"] for s in v["scenes"]})
     moments = sum(len(searcher.get_video_moments(vid)[2]) for vid in truth_by_id)
-    judged: list[tuple[float, bool, tuple[str, int] | None]] = []  # (relevance, relevant, scene found)
+    judged: list[tuple[float, bool, tuple[str, str, int] | None]] = []  # (relevance, relevant, scene found)
     wanted = 0
     for caption in captions:
         wanted += sum(s["caption"] == caption for v in truth_by_id.values() for s in v["scenes"])

@@ -63,12 +63,13 @@ class _Request:
     def deliver(self, start: int, rows: np.ndarray) -> None:
         if self.failed:
             return
-        if self.result is None:
-            self.result = np.empty((self.count, *rows.shape[1:]), dtype=rows.dtype)
-        self.result[start : start + rows.shape[0]] = rows
+        result = self.result
+        if result is None:
+            result = self.result = np.empty((self.count, *rows.shape[1:]), dtype=rows.dtype)
+        result[start : start + rows.shape[0]] = rows
         self.remaining -= rows.shape[0]
         if self.remaining == 0:
-            self._settle(lambda: self.future.set_result(self.result))
+            self._settle(lambda: self.future.set_result(result))
 
     def fail(self, exc: BaseException) -> None:
         if not self.failed:

@@ -50,7 +50,7 @@ def ask_each_replica(address: str, security: ClientSecurity, timeout: float) -> 
     server_name = split_addresses(address)[0].split("/")[-1].rpartition(":")[0]
     replicas = replica_addresses(address)
     for replica in replicas:
-        options = list(CHANNEL_OPTIONS)
+        options: list[tuple[str, object]] = list(CHANNEL_OPTIONS)
         if security.tls_ca_file and not security.tls_server_name:
             # The replica is dialled by its IP; its certificate names the service.
             options.append(("grpc.ssl_target_name_override", server_name))

@@ -84,6 +84,7 @@ class IndexerApp(ServiceApp[IndexerSettings]):
 
     def start(self) -> "IndexerApp":
         super().start()
+        assert self.metrics is not None, "ServiceApp.start made the registry"
         self.job_metrics = IndexerMetrics(self.metrics, self.jobs)
         threading.Thread(target=self._become_ready, name="indexer-ready", daemon=True).start()
         try:

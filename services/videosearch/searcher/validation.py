@@ -211,7 +211,7 @@ def validate_extras(
         )
     if embeddings is not None and not extras.frames:
         raise InvalidArgument("frame_embeddings are set without sampled_frames; send where each frame lies, or neither")
-    if extras.frames:
+    if extras.frames and embeddings is not None:  # (each comes with the other, checked above)
         expected = (len(extras.frames), embedding_dim)
         if embeddings.ndim != 2 or embeddings.shape != expected:
             raise InvalidArgument(

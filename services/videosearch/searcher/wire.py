@@ -12,6 +12,11 @@ from videosearch.common.tensors import FLOATS, from_tensor, to_tensor
 from videosearch.common.timecode import format_seconds
 from videosearch.searcher.ranking.calibration import STRONG_RELEVANCE, Calibration
 from videosearch.searcher.types import (
+    MatchKind,
+    SearchMode,
+    TextKind,
+    TextSource,
+    VideoScoring,
     FrameScore,
     HitExplanation,
     MomentRecord,
@@ -35,19 +40,19 @@ from videosearch.searcher.types import (
 from videosearch.v1 import searcher_pb2, video_pb2
 
 _SCORING_TO_PROTO = {"max": searcher_pb2.VIDEO_SCORING_MAX, "mean": searcher_pb2.VIDEO_SCORING_MEAN}
-_SCORING_FROM_PROTO = {
+_SCORING_FROM_PROTO: dict[int, VideoScoring] = {
     searcher_pb2.VIDEO_SCORING_UNSPECIFIED: "max",
     searcher_pb2.VIDEO_SCORING_MAX: "max",
     searcher_pb2.VIDEO_SCORING_MEAN: "mean",
 }
-_KIND_TO_PROTO = {
+_KIND_TO_PROTO: dict[MatchKind, searcher_pb2.MatchKind] = {
     "seen": searcher_pb2.MATCH_KIND_SEEN,
     "said": searcher_pb2.MATCH_KIND_SAID,
     "written": searcher_pb2.MATCH_KIND_WRITTEN,
 }
-_KIND_FROM_PROTO = {value: name for name, value in _KIND_TO_PROTO.items()}
+_KIND_FROM_PROTO: dict[int, MatchKind] = {value: name for name, value in _KIND_TO_PROTO.items()}
 _MODE_TO_PROTO = {"videos": searcher_pb2.SEARCH_MODE_VIDEOS, "scenes": searcher_pb2.SEARCH_MODE_SCENES}
-_MODE_FROM_PROTO = {
+_MODE_FROM_PROTO: dict[int, SearchMode] = {
     searcher_pb2.SEARCH_MODE_UNSPECIFIED: "videos",
     searcher_pb2.SEARCH_MODE_VIDEOS: "videos",
     searcher_pb2.SEARCH_MODE_SCENES: "scenes",
@@ -294,16 +299,19 @@ def extras_from_proto(request: searcher_pb2.UpsertVideoRequest) -> VideoExtras:
     )
 
 
-_TEXT_KIND_TO_PROTO = {"said": video_pb2.TEXT_KIND_SAID, "written": video_pb2.TEXT_KIND_WRITTEN}
-_TEXT_KIND_FROM_PROTO = {value: name for name, value in _TEXT_KIND_TO_PROTO.items()}
-_TEXT_SOURCE_TO_PROTO = {
+_TEXT_KIND_TO_PROTO: dict[TextKind, video_pb2.TextKind] = {
+    "said": video_pb2.TEXT_KIND_SAID,
+    "written": video_pb2.TEXT_KIND_WRITTEN,
+}
+_TEXT_KIND_FROM_PROTO: dict[int, TextKind] = {value: name for name, value in _TEXT_KIND_TO_PROTO.items()}
+_TEXT_SOURCE_TO_PROTO: dict[TextSource, video_pb2.TextSource] = {
     "": video_pb2.TEXT_SOURCE_UNSPECIFIED,
     "subtitle_stream": video_pb2.TEXT_SOURCE_SUBTITLE_STREAM,
     "sidecar": video_pb2.TEXT_SOURCE_SIDECAR,
     "speech": video_pb2.TEXT_SOURCE_SPEECH,
     "ocr": video_pb2.TEXT_SOURCE_OCR,
 }
-_TEXT_SOURCE_FROM_PROTO = {value: name for name, value in _TEXT_SOURCE_TO_PROTO.items()}
+_TEXT_SOURCE_FROM_PROTO: dict[int, TextSource] = {value: name for name, value in _TEXT_SOURCE_TO_PROTO.items()}
 
 
 def text_span_to_proto(span: TextSpan) -> video_pb2.TextSpan:
@@ -381,7 +389,7 @@ def params_from_proto(request: searcher_pb2.SearchRequest) -> SearchParams:
     )
 
 
-def _kind_from_proto(kind: int) -> str:
+def _kind_from_proto(kind: int) -> MatchKind:
     if kind not in _KIND_FROM_PROTO:
         raise InvalidArgument(
             f"kinds holds {kind}; use MATCH_KIND_SEEN, MATCH_KIND_SAID or MATCH_KIND_WRITTEN "

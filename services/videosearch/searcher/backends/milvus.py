@@ -509,7 +509,9 @@ class MilvusBackend:
             want = min(_MAX_LIMIT, want * 4)
         approximate = self.index_type != "FLAT"
         if params.mode == "scenes":
-            hits.sort(key=lambda h: (-h.score, h.video_id, h.moment.index))
+            hits.sort(
+                key=lambda h: (-h.score, h.video_id, h.moment.index if h.moment is not None else -1)
+            )  # all have one
             return Ranked([], hits[: params.top_k], approximate_used=approximate)
         return Ranked(self._score_videos(query, hits, params, candidates), [], approximate_used=approximate)
 
@@ -526,7 +528,7 @@ class MilvusBackend:
         video_filter = candidates.video_filter
         if video_filter is not None and video_filter.filters_videos:  # the filter, over the proposed videos
             ids = list(current)
-            keep = VideoTable([video_from_json(current[i]["record"].encode())[0] for i in ids]).matches(video_filter)
+            keep = VideoTable([video_from_json(current[i]["record"].encode())[0] for i in ids]).passing(video_filter)
             current = {video_id: current[video_id] for video_id, kept in zip(ids, keep) if kept}
         hits = []
         for hit in found:

@@ -110,7 +110,7 @@ class TextSearch:
         ids = sorted({m.video_id for m in kept})
         records = [self.index.video(video_id) for video_id in ids]
         known = [(video_id, r) for video_id, r in zip(ids, records) if r is not None]
-        passing = VideoTable([r for _, r in known]).matches(candidates.video_filter)
+        passing = VideoTable([r for _, r in known]).passing(candidates.video_filter)
         ok = {video_id for (video_id, _), passes in zip(known, passing) if passes}
         return [m for m in kept if m.video_id in ok]
 
@@ -125,7 +125,9 @@ class TextSearch:
             return None
         _video, scenes, moments, embeddings = record
         moment = moments[moment_index]
-        score = float(np.dot(embeddings[moment_index], vector)) if embeddings is not None else 0.0
+        score = (
+            float(np.dot(embeddings[moment_index], vector)) if embeddings is not None and vector is not None else 0.0
+        )
         return MomentHit(video_id, scenes[moment.scene_index], score, moment)
 
 

@@ -53,6 +53,9 @@ class SpanMatch:
 
 class LexicalIndex:
     def __init__(self) -> None:
+        self._reset()
+
+    def _reset(self) -> None:
         self._postings: dict[str, array] = {}
         self._doc_video = array("i")  # document -> video slot
         self._doc_span = array("i")  # document -> index of the span in its video's stored spans
@@ -114,7 +117,7 @@ class LexicalIndex:
             self.compact()
 
     def clear(self) -> None:
-        self.__init__()
+        self._reset()
 
     def compact(self) -> None:
         """Drops dead documents from the postings and renumbers the living."""
@@ -255,13 +258,14 @@ def _contains_phrase(
 ) -> np.ndarray:
     """(len(docs),) bool: the document has the phrase's terms at the phrase's relative positions."""
     empty = np.empty((0, 2), np.int32)
-    starts = None  # doc * _POSITIONS + position of the phrase's first word, narrowed term by term
+    starts: np.ndarray | None = None  # doc * _POSITIONS + position of the phrase's first word, narrowed term by term
     for term, offset in phrase:
         pairs = pairs_of.get(term, empty).astype(np.int64)
         pairs = pairs[pairs[:, 1] >= offset]
         # Postings are in (span, position) order, so these keys are already sorted.
         keys = pairs[:, 0] * _POSITIONS + pairs[:, 1] - offset
         starts = keys if starts is None else _sorted_common(starts, keys)
+    assert starts is not None, "a phrase has at least one term"
     return _sorted_member(docs, starts // _POSITIONS)
 
 

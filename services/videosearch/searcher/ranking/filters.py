@@ -89,8 +89,10 @@ class VideoTable:
 
     def matches(self, f: SearchFilter) -> np.ndarray | None:
         """(videos,) bool for a validated filter; None when it filters no video."""
-        if not f.filters_videos:
-            return None
+        return self.passing(f) if f.filters_videos else None
+
+    def passing(self, f: SearchFilter) -> np.ndarray:
+        """(videos,) bool for a validated filter (all True for one that filters no video)."""
         ok = np.ones(self.size, bool)
         for prefix in (f.path_prefix, f.folder):
             if prefix:
@@ -106,7 +108,5 @@ class VideoTable:
         return ok
 
 
-def _utc(moment: dt.datetime | None) -> dt.datetime | None:
-    if moment is None:
-        return None
+def _utc(moment: dt.datetime) -> dt.datetime:
     return moment.replace(tzinfo=dt.timezone.utc) if moment.tzinfo is None else moment

@@ -94,15 +94,15 @@ def compose(terms: list[QueryTerm], sources: TermSources, dim: int) -> ComposedQ
     vectors: list[np.ndarray | None] = [None] * len(terms)
     examples: dict[str, tuple[int, ...] | None] = {}
     started = time.perf_counter()
-    texts = [i for i, t in enumerate(terms) if t.text is not None]
+    texts = [(i, t.text) for i, t in enumerate(terms) if t.text is not None]
     if texts:
-        embedded = sources.embed_texts([terms[i].text for i in texts])
-        for i, row in zip(texts, embedded):
+        embedded = sources.embed_texts([text for _, text in texts])
+        for (i, _), row in zip(texts, embedded):
             vectors[i] = validation.query_vector(row, dim)
-    images = [i for i, t in enumerate(terms) if t.image is not None]
+    images = [(i, t.image) for i, t in enumerate(terms) if t.image is not None]
     if images:
-        embedded = sources.embed_images([terms[i].image for i in images])
-        for i, row in zip(images, embedded):
+        embedded = sources.embed_images([image for _, image in images])
+        for (i, _), row in zip(images, embedded):
             vectors[i] = validation.query_vector(row, dim)
     embed_ms = (time.perf_counter() - started) * 1e3
     for i, term in enumerate(terms):
@@ -126,6 +126,7 @@ def compose(terms: list[QueryTerm], sources: TermSources, dim: int) -> ComposedQ
             examples[term.video_id] = None
     total = np.zeros(dim, dtype=np.float64)
     for term, vector in zip(terms, vectors):
+        assert vector is not None, "validated: every term has a text, an image, a vector, a scene or a video"
         total += term.weight * vector.astype(np.float64)
     norm = float(np.linalg.norm(total))
     if norm < _CANCELLED_NORM:

@@ -99,8 +99,8 @@ def _check(snap) -> StoreReport:
     for prefix, count in ((layout._FRAMES, "moment_count"), (layout._THUMB, "scene_count")):
         for key in snap.iterator(prefix=prefix, include_value=False):
             video_id, index = key[len(prefix) :].split(b"\x00", 1)
-            video = videos.get(video_id.decode())
-            if video is None or int.from_bytes(index, "big") >= getattr(video, count):
+            owner = videos.get(video_id.decode())
+            if owner is None or int.from_bytes(index, "big") >= getattr(owner, count):
                 report.orphan_keys.append(key)
 
     for key, raw in snap.iterator(prefix=layout._TEXT):

@@ -292,8 +292,10 @@ def extras_records(extras: VideoExtras) -> Iterator[tuple[str, int, bytes]]:
     by_moment: dict[int, list[SampledFrame]] = {}
     for frame in extras.frames:
         by_moment.setdefault(frame.moment_index, []).append(frame)
+    embeddings = extras.frame_embeddings
     for moment_index, frames in by_moment.items():
-        yield "frames", moment_index, frames_to_bytes(frames, extras.frame_embeddings[at : at + len(frames)])
+        assert embeddings is not None, "validated: sampled frames come with their embeddings"
+        yield "frames", moment_index, frames_to_bytes(frames, embeddings[at : at + len(frames)])
         at += len(frames)
     for scene_index, thumbnail in enumerate(extras.thumbnails):
         yield "thumb", scene_index, thumbnail_to_bytes(thumbnail)
@@ -696,7 +698,7 @@ class SearcherStore:
         snap = self.db.snapshot()
         stored = self._stored_videos(snap)
 
-        def chunks():
+        def chunks() -> Iterator[tuple[np.ndarray, np.ndarray]]:
             try:
                 dim = stored.collection.embedding_dim if stored.collection else 0
                 values = snap.iterator(prefix=_EMB, include_key=False)
