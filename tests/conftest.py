@@ -59,6 +59,7 @@ SLOW_FILES = {
     "common/test_bad_input_properties.py",
     "demo/test_demo_model.py",
     "demo/test_longtakes.py",
+    "demo/test_talking_videos.py",
     "demo/test_train.py",
     "embedder/test_families.py",
     "embedder/test_model.py",
@@ -66,6 +67,7 @@ SLOW_FILES = {
     "indexer/test_embedder_restart.py",
     "indexer/test_embedding_reuse.py",
     "indexer/test_option_ranges.py",
+    "indexer_text/test_found_by_words.py",
     "indexer_text/test_speech_recognizers.py",
     "indexer_text/test_text_jobs.py",
     "indexer_text/test_video_text.py",
@@ -88,13 +90,23 @@ def tier_of(relative: str) -> tuple[str, bool]:
     return "unit", relative in SLOW_FILES
 
 
+# The order files run in: the heavy tiers first (the service processes, the browser, the slow
+# unit files), the quick unit files last. Under ``make test``'s workers (pytest-xdist, a file to
+# a worker at a time) the long files then start early and the short ones fill in at the end,
+# so the workers finish together instead of one running a long file alone.
+_RUN_ORDER = {("system", False): 0, ("browser", False): 1, ("unit", True): 2, ("unit", False): 3}
+
+
 def pytest_collection_modifyitems(config, items):
     tests_root = Path(__file__).resolve().parent
+    rank = {}
     for item in items:
         tier, slow = tier_of(Path(item.fspath).resolve().relative_to(tests_root).as_posix())
         item.add_marker(getattr(pytest.mark, tier))
         if slow:
             item.add_marker(pytest.mark.slow)
+        rank[item.nodeid] = _RUN_ORDER[tier, slow]
+    items.sort(key=lambda item: rank[item.nodeid])  # stable: each file keeps its own order
     if config.getoption("--reverse"):
         items.reverse()
 

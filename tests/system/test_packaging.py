@@ -26,7 +26,7 @@ DISTRIBUTION_OF = {
     "yaml": "pyyaml",
     "faiss": "faiss-cpu",
 }
-TEST_AND_BENCH_TOOLS = {"pytest", "pytest-timeout", "pyyaml", "grpcio-tools", "hypothesis", "cryptography",
+TEST_AND_BENCH_TOOLS = {"pytest", "pytest-timeout", "pytest-xdist", "pyyaml", "grpcio-tools", "hypothesis", "cryptography",
                         "matplotlib", "faiss-cpu", "psutil", "httpx", "playwright"}
 
 
