@@ -95,7 +95,8 @@ format: install ## Format new and changed Python files with ruff (files on pypro
 # The tests run in TEST_WORKERS processes (pytest-xdist), a whole file to a worker at a time, so a
 # file's module-scoped servers start once; `make test TEST_WORKERS=0` runs them in one process.
 TEST_WORKERS ?= 2
-PYTEST_WORKERS = $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
+# --no-loadscope-reorder: files go out in tests/conftest.py's order (the longest first), not by test count.
+PYTEST_WORKERS = $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder)
 
 test: install node-deps browser-deps text-deps ## Run the whole test suite (unit, system, browser, slow: end-to-end, Node client, buf lint and breaking) in TEST_WORKERS=2 processes
 	$(PY) -m pytest $(PYTEST_WORKERS) --durations=25
