@@ -116,7 +116,7 @@ def _pil_resample(name: str) -> Image.Resampling:
 
 def default_backend() -> str:
     try:
-        import torch  # noqa: F401
+        import torch  # noqa: F401 - imported only to learn whether it can be
     except ImportError:
         return "pillow"
     return "torch"

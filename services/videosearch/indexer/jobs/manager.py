@@ -317,7 +317,7 @@ class JobManager:
             with self._changed:
                 # wait_for calls the lambda here, before the loop rebinds job.
                 self._changed.wait_for(
-                    lambda: self._jobs.get(job_id, job).version != job.version,  # noqa: B023
+                    lambda: self._jobs.get(job_id, job).version != job.version,  # noqa: B023 - called within this turn
                     timeout=poll_s,
                 )
                 changes = self._changes_since(job)

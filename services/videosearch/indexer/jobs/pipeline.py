@@ -180,6 +180,7 @@ class IndexPipeline:
             record_location(self._store, sha256[:16], job.path)
             handle.update(skipped=True)
             return
+        assert decoded is not None, "the decode pass gives up only on content the hash found indexed"
         scenes, moments, matrix = self._scenes_and_moments(
             decoded.spans, decoded.frame_embeddings, decoded.video_info.fps, decoded.frame_times, clock
         )
@@ -376,6 +377,7 @@ class IndexPipeline:
                 text.add_scene(scene.text_frames, [t.seconds for t in scene.sample_times], scene.end.seconds)
                 spans.append((scene.index, scene.start_frame, scene.end_frame, list(scene.sample_frames)))
                 if scene.preview is not None and max(scene.preview.shape[:2]) >= THUMBNAIL_SIDE:  # else read back
+                    assert scenes.video_info is not None, "known once the file is open"
                     with clock.timing("thumbnails"):
                         middle = len(scene.sample_frames) // 2
                         thumbnails[scene.index] = thumbnail_of(
@@ -403,6 +405,7 @@ class IndexPipeline:
         log.info(
             "job %s: %d of %d sampled frames reused an embedding (no forward pass)", job.job_id, reused, frames_to_embed
         )
+        assert scenes.video_info is not None and scenes.frame_times is not None, "complete after the last scene"
         return _Decoded(scenes.video_info, scenes.frame_times, spans, frame_embeddings, thumbnails, text)
 
     # -- 3b. the video's words ---------------------------------------------------------

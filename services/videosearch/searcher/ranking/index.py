@@ -238,7 +238,8 @@ class MomentIndex:
         # The last build thread, kept after its hand-over: it still saves the index then,
         # and wait_for_ann must wait for that too (the build clears _ann_building first).
         self._ann_thread: threading.Thread | None = None
-        self._ann_pending: list[tuple[str, np.ndarray, np.ndarray | None]] | None = None
+        # (removed keys, added keys, added vectors): changes made while an index builds, replayed on it
+        self._ann_pending: list[tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]] | None = None
         self._ann_dirty = False
         self._ann_epoch = 0
         self._ann_manifest: dict = {}
@@ -343,7 +344,7 @@ class MomentIndex:
         if candidates.min_score is not None:
             scores[scores < candidates.min_score] = -np.inf
         if params.mode == "scenes":
-            return Ranked([], self._top_scenes(snap, scores, np.arange(snap.n_rows), params.top_k))
+            return Ranked([], self._top_moments(snap, scores, np.arange(snap.n_rows), params.top_k))
         if params.video_scoring == "mean":
             counts = np.diff(np.append(snap.seg_starts, snap.n_rows))
             if row_ok is None and candidates.min_score is None:
@@ -397,7 +398,7 @@ class MomentIndex:
         found = [i for i in range(snap.n_segments) if snap.seg_alive[i] and snap.seg_videos[i].video_id == video_id]
         return found[0] if found else None
 
-    def _top_scenes(self, snap: _Snapshot, scores: np.ndarray, rows: np.ndarray, k: int) -> list[MomentHit]:
+    def _top_moments(self, snap: _Snapshot, scores: np.ndarray, rows: np.ndarray, k: int) -> list[MomentHit]:
         """Best k of ``rows`` (``scores`` aligned with ``rows``)."""
         cand = top_candidates(scores, k)
         segs = snap.seg_of_rows(rows[cand])
@@ -461,10 +462,10 @@ class MomentIndex:
             scores = snap.vectors[rows] @ query
             if min_score is not None:
                 scores[scores < min_score] = -np.inf
-            hits = self._top_scenes(snap, scores, rows, params.top_k)
-            if len(hits) < params.top_k and (row_ok is not None or min_score is not None):
+            moment_hits = self._top_moments(snap, scores, rows, params.top_k)
+            if len(moment_hits) < params.top_k and (row_ok is not None or min_score is not None):
                 return None
-            return Ranked([], hits, True)
+            return Ranked([], moment_hits, True)
         segs = np.unique(snap.seg_of_rows(rows))
         cache: dict[int, np.ndarray] = {}
 
@@ -672,7 +673,7 @@ class MomentIndex:
             for removed, added_keys, added_vectors in self._ann_pending or []:
                 if removed is not None:
                     index.remove(removed)
-                if added_keys is not None:
+                if added_keys is not None and added_vectors is not None:  # (given together)
                     index.add(added_keys, added_vectors)
             self._ann_pending = None
             self._ann = index
@@ -695,7 +696,7 @@ class MomentIndex:
             self._ann_dirty = True
         if removed is not None:
             ann.remove(removed)
-        if added_keys is not None:
+        if added_keys is not None and added_vectors is not None:  # (given together)
             ann.add(added_keys, added_vectors)
 
     def wait_for_ann(self, timeout: float | None = None) -> bool:
