@@ -102,8 +102,8 @@ class TierParams:
     probe: int = DEFAULT_QUANTIZED_PROBE  # groups scored per search (scene mode: a quarter, at least 64)
     group_moments: int = DEFAULT_GROUP_MOMENTS  # most moments in one group (one graph node), up to GROUP_MOMENTS
     scene_probe: int = 0  # groups scored per scenes search (0: a quarter of probe, at least 64)
-    # Approximate searches score candidates from the residual codes in memory and read exactly only
-    # where those cannot decide the top k (rescoring.settle_within); False: read as approximate=false does.
+    # Approximate searches score candidates from the residual codes in memory (within about 1e-3 of the
+    # exact cosine) and read no row; False: re-score from LevelDB reads as approximate=false does.
     refine: bool = True
     candidates: int = 32  # fewest rows re-scored exactly in scene mode (one LevelDB get each)
     # int8 nodes: half the memory of float16 and cheaper distances, and on the bench's data the same share
