@@ -796,12 +796,15 @@ class QuantizedIndex:
         bound: dict[int, float] = {}  # the highest exact score any of a video's kept rows can have
         rows: dict[int, list[int]] = {}
         picks: dict[int, list[int]] = {}  # positions among the candidates of each video's kept rows
+        estimated: dict[int, float] = {}  # with refined scores: a video's MAX, the best of its kept rows'
+        estimates = refined.tolist() if refined is not None else upper.tolist()
         for i, (score, ub, s, o) in enumerate(zip(scores.tolist(), upper.tolist(), segs.tolist(), offsets.tolist())):
             mine = rows.setdefault(s, [])
             if len(mine) < per_video:
                 mine.append(o)
                 picks.setdefault(s, []).append(i)
                 bound[s] = max(bound.get(s, -np.inf), ub)
+                estimated[s] = max(estimated.get(s, -np.inf), estimates[i])
             best.setdefault(s, score)
         shortlist = sorted(best, key=lambda s: -best[s])[: 2 * params.top_k + 4]
         mean = params.video_scoring == "mean"
@@ -830,11 +833,11 @@ class QuantizedIndex:
             video_upper = np.full(len(shortlist), np.inf) if mean else np.array([bound[s] for s in shortlist])
             chosen, seg_scores = settle(video_upper, params.top_k, rescore)
         else:  # a video's MAX: the best estimate of its kept rows; no reads, so every candidate video counts
-            shortlist = list(rows)
-            for s in shortlist:
-                local_scores[s] = (np.asarray(rows[s]), refined[picks[s]].astype(np.float32))
+            shortlist = list(estimated)
             chosen = np.arange(len(shortlist))
-            seg_scores = np.array([local_scores[s][1].max() for s in shortlist], np.float32)
+            seg_scores = np.array([estimated[s] for s in shortlist], np.float32)
+            for i in top_candidates(seg_scores, params.top_k).tolist():  # the scenes listed: only the hits'
+                local_scores[shortlist[i]] = (np.asarray(rows[shortlist[i]]), refined[picks[shortlist[i]]].astype(np.float32))
         kept = [shortlist[i] for i in chosen.tolist()]
         picked = ordered(top_candidates(seg_scores, params.top_k), seg_scores,
                          lambda i: (state.videos[kept[i]].video_id,), params.top_k)
