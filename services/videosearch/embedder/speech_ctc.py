@@ -1,0 +1,248 @@
+"""The demo speech recognizer: a small CTC model the project trains on espeak-ng speech
+(``python -m videosearch.demo.train_speech``, committed under models/demo-speech), like the
+demo CLIP. Spec ``ctc:<directory>`` in :func:`videosearch.embedder.speech.make_speech_recognizer`.
+
+Audio -> 64 log-mel bands every 10 ms -> two 1-D convolutions (the second strides 3 in time:
+30 ms frames) -> a 2-layer bidirectional GRU -> a softmax over ``ALPHABET`` plus the CTC blank.
+Decoding is greedy (best class per frame, repeats merged, blanks dropped); each character keeps
+the frame it was emitted at, so words come out with their times. A decoded word that is not in
+the model's vocabulary (``vocabulary.txt``, a word list) is replaced by the vocabulary word
+within a small edit distance that the network's own frame probabilities make likeliest (a CTC
+score over the word's frames), so spellings stay consistent for the lexical index.
+
+Knows English spoken by espeak-ng only: it never heard a human.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+SAMPLE_RATE = 16_000
+ALPHABET = " abcdefghijklmnopqrstuvwxyz'"
+"""Class 0 is the CTC blank; class i (1-based) is ALPHABET[i - 1]."""
+MELS = 64
+WINDOW = 400  # 25 ms
+HOP = 160  # 10 ms
+STRIDE = 3
+"""Output frames are STRIDE hops long (30 ms)."""
+FRAME_SECONDS = HOP * STRIDE / SAMPLE_RATE
+
+
+@lru_cache(maxsize=1)
+def _mel_filters() -> np.ndarray:
+    """(MELS, WINDOW // 2 + 1) triangular filters from 60 Hz to 7.6 kHz on the HTK mel scale."""
+
+    def mel(hz):
+        return 2595.0 * np.log10(1.0 + hz / 700.0)
+
+    def hz(m):
+        return 700.0 * (10 ** (m / 2595.0) - 1.0)
+
+    bins = np.linspace(0, SAMPLE_RATE / 2, WINDOW // 2 + 1)
+    edges = hz(np.linspace(mel(60.0), mel(7600.0), MELS + 2))
+    filters = np.zeros((MELS, len(bins)), np.float32)
+    for i in range(MELS):
+        left, centre, right = edges[i], edges[i + 1], edges[i + 2]
+        filters[i] = np.clip(np.minimum((bins - left) / (centre - left), (right - bins) / (right - centre)), 0, None)
+    return filters
+
+
+def log_mel(pcm: np.ndarray) -> np.ndarray:
+    """(frames, MELS) float32 log-mel energies of int16 (or float in [-1, 1]) mono 16 kHz audio,
+    each band's mean over the clip removed (so loudness and channel colour do not matter)."""
+    audio = np.asarray(pcm, np.float32)
+    if audio.dtype != np.float32 or np.issubdtype(np.asarray(pcm).dtype, np.integer):
+        audio = audio / 32768.0
+    if len(audio) < WINDOW:
+        audio = np.pad(audio, (0, WINDOW - len(audio)))
+    frames = 1 + (len(audio) - WINDOW) // HOP
+    index = np.arange(WINDOW)[None, :] + HOP * np.arange(frames)[:, None]
+    windowed = audio[index] * np.hanning(WINDOW).astype(np.float32)
+    power = np.abs(np.fft.rfft(windowed, axis=1)) ** 2
+    features = np.log(power @ _mel_filters().T + 1e-6).astype(np.float32)
+    return features - features.mean(axis=0, keepdims=True)
+
+
+def build_model(config: dict):
+    """The network (a torch Module) that ``config`` (config.json) describes."""
+    import torch
+    from torch import nn
+
+    class CtcSpeechModel(nn.Module):
+        def __init__(self, mels: int, channels: int, hidden: int, layers: int, classes: int) -> None:
+            super().__init__()
+            self.front = nn.Sequential(
+                nn.Conv1d(mels, channels, 5, padding=2),
+                nn.GELU(),
+                nn.Conv1d(channels, channels, 5, stride=STRIDE, padding=2),
+                nn.GELU(),
+            )
+            self.rnn = nn.GRU(channels, hidden, num_layers=layers, batch_first=True, bidirectional=True)
+            self.head = nn.Linear(2 * hidden, classes)
+
+        def forward(self, features: torch.Tensor) -> torch.Tensor:
+            """(batch, frames, MELS) -> (batch, frames // STRIDE (rounded up), classes) log-probabilities."""
+            x = self.front(features.transpose(1, 2)).transpose(1, 2)
+            x, _ = self.rnn(x)
+            return self.head(x).log_softmax(-1)
+
+    return CtcSpeechModel(config["mels"], config["channels"], config["hidden"], config["layers"], len(ALPHABET) + 1)
+
+
+def output_frames(input_frames: int) -> int:
+    return (input_frames - 1) // STRIDE + 1
+
+
+def greedy_words(log_probs: np.ndarray) -> list[tuple[str, int, int]]:
+    """Words of the best path of (frames, classes) log-probabilities: (word, first frame, last frame)."""
+    best = log_probs.argmax(axis=1)
+    words: list[tuple[str, int, int]] = []
+    letters, first, last, previous = [], -1, -1, 0
+    for frame, label in enumerate(best.tolist()):
+        if label != previous and label != 0:
+            char = ALPHABET[label - 1]
+            if char == " ":
+                if letters:
+                    words.append(("".join(letters), first, last))
+                letters = []
+            else:
+                if not letters:
+                    first = frame
+                letters.append(char)
+                last = frame
+        previous = label
+    if letters:
+        words.append(("".join(letters), first, last))
+    return words
+
+
+def ctc_score(log_probs: np.ndarray, word: str) -> float:
+    """log P(word | frames) under CTC (blank = class 0) for a slice of (frames, classes) log-probabilities."""
+    labels = [ALPHABET.index(c) + 1 for c in word]
+    extended = [0]
+    for label in labels:
+        extended += [label, 0]
+    states = len(extended)
+    alpha = np.full(states, -np.inf)
+    alpha[0] = log_probs[0, 0]
+    if states > 1:
+        alpha[1] = log_probs[0, extended[1]]
+    ext = np.array(extended)
+    skip = np.zeros(states, bool)
+    skip[2:] = (ext[2:] != 0) & (ext[2:] != ext[:-2])
+    for t in range(1, len(log_probs)):
+        stay = alpha
+        step = np.concatenate([[-np.inf], alpha[:-1]])
+        jump = np.where(skip, np.concatenate([[-np.inf, -np.inf], alpha[:-2]]), -np.inf)
+        alpha = np.logaddexp(np.logaddexp(stay, step), jump) + log_probs[t, ext]
+    return float(np.logaddexp(alpha[-1], alpha[-2]) if states > 1 else alpha[-1])
+
+
+class Vocabulary:
+    """The words decoded words snap to (see the module doc)."""
+
+    def __init__(self, words: list[str]) -> None:
+        self.words = set(words)
+        self._list = sorted(self.words)
+        self._lengths = np.array([len(w) for w in self._list], np.int16)
+        # Letter counts: an edit distance of d changes them by at most 2d, a cheap filter before the exact check.
+        self._counts = np.zeros((len(self._list), 27), np.int8)
+        for row, word in enumerate(self._list):
+            for char in word:
+                self._counts[row, _letter(char)] += 1
+
+    def candidates(self, word: str, max_distance: int) -> list[str]:
+        counts = np.zeros(27, np.int16)
+        for char in word:
+            counts[_letter(char)] += 1
+        near = (np.abs(self._lengths - len(word)) <= max_distance) & (
+            np.abs(self._counts - counts).sum(axis=1) <= 2 * max_distance
+        )
+        return [self._list[i] for i in np.flatnonzero(near) if _within(word, self._list[i], max_distance)]
+
+    def snap(self, word: str, log_probs: np.ndarray) -> str:
+        """``word`` if known, else its likeliest close vocabulary word (``log_probs``: its frames)."""
+        if word in self.words or len(word) < 3:
+            return word
+        max_distance = 1 if len(word) < 6 else 2
+        options = self.candidates(word, max_distance)
+        if not options:
+            return word
+        scores = {option: ctc_score(log_probs, option) for option in options}
+        best = max(scores, key=scores.__getitem__)
+        # Keep what was heard when no known word fits the frames nearly as well (a name, a new word).
+        return best if scores[best] > ctc_score(log_probs, word) - 6.0 else word
+
+
+def _letter(char: str) -> int:
+    return ord(char) - ord("a") if "a" <= char <= "z" else 26
+
+
+def _within(a: str, b: str, limit: int) -> bool:
+    """Levenshtein distance of a and b <= limit (banded)."""
+    if abs(len(a) - len(b)) > limit:
+        return False
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb))
+        if min(current) > limit:
+            return False
+        previous = current
+    return previous[-1] <= limit
+
+
+class CtcRecognizer:
+    """The committed demo recognizer (models/demo-speech): English only."""
+
+    def __init__(self, directory: str | Path, threads: int = 1) -> None:
+        import torch
+        from safetensors.torch import load_file
+
+        directory = Path(directory)
+        if not (directory / "model.safetensors").exists():
+            raise OSError(
+                f"no speech model in {directory} (model.safetensors missing); "
+                "train one with `make demo-speech-model`"
+            )
+        self._config = json.loads((directory / "config.json").read_text())
+        self.recognizer_id = f"ctc:{directory.name}"
+        self._torch = torch
+        torch.set_num_threads(threads)
+        self._model = build_model(self._config)
+        state = {k: v.float() for k, v in load_file(str(directory / "model.safetensors")).items()}
+        self._model.load_state_dict(state)
+        self._model.eval()
+        vocabulary = directory / "vocabulary.txt"
+        words = vocabulary.read_text().split() if vocabulary.exists() else []
+        self._vocabulary = Vocabulary(words)
+
+    def log_probs(self, pcm: np.ndarray) -> np.ndarray:
+        """(frames, classes) log-probabilities, one frame every FRAME_SECONDS."""
+        torch = self._torch
+        features = torch.from_numpy(log_mel(pcm))[None]
+        with torch.inference_mode():
+            return self._model(features)[0].numpy()
+
+    def words(self, pcm: np.ndarray) -> list[tuple[str, float, float]]:
+        """(word, start seconds, end seconds) of English speech in ``pcm``."""
+        log_probs = self.log_probs(pcm)
+        out = []
+        for word, first, last in greedy_words(log_probs):
+            span = log_probs[max(0, first - 2) : last + 3]
+            word = self._vocabulary.snap(word, span)
+            out.append((word, first * FRAME_SECONDS, (last + 1) * FRAME_SECONDS))
+        return out
+
+    def transcribe(self, pcm: np.ndarray, language: str = ""):
+        from videosearch.embedder.speech import phrases
+
+        if language and not language.lower().startswith("en"):
+            return []
+        return phrases(self.words(pcm), "en")
+
