@@ -65,15 +65,19 @@ def test_the_demo_recognizer_hears_a_held_out_sentence_at_its_time(tmp_path):
 
 @pytest.fixture(scope="module")
 def demo_embedder(tiny_clip_dir):
-    server = serve_embedder(EmbedderSettings(port=0, model=str(tiny_clip_dir), dtype="float32",
-                                             speech_recognizer=f"ctc:{DEMO_SPEECH}"))
+    server = serve_embedder(
+        EmbedderSettings(port=0, model=str(tiny_clip_dir), dtype="float32", speech_recognizer=f"ctc:{DEMO_SPEECH}")
+    )
     yield server
     server.stop(0)
 
 
 def test_a_video_whose_only_clue_is_a_spoken_sentence_is_found_first(tmp_path, demo_embedder):
-    searcher = serve_searcher(SearcherSettings(port=0, data_dir=str(tmp_path / "searcher"),
-                                               embedder_address=demo_embedder.address, ann="none"))
+    searcher = serve_searcher(
+        SearcherSettings(
+            port=0, data_dir=str(tmp_path / "searcher"), embedder_address=demo_embedder.address, ann="none"
+        )
+    )
     folder = tmp_path / "videos"
     folder.mkdir()
     try:

@@ -137,8 +137,12 @@ def _lecture(videos_dir: Path, rng: np.random.Generator) -> dict:
         else:  # no espeak-ng: a video that says nothing (the demo's make target installs it)
             shutil.move(silent, path)
             line["end_seconds"] = SAID_ONLY_START
-    return {"file": path.name, "captions": captions, "lines": [line] if line["end_seconds"] > SAID_ONLY_START else [],
-            "speech": line["end_seconds"] > SAID_ONLY_START}
+    return {
+        "file": path.name,
+        "captions": captions,
+        "lines": [line] if line["end_seconds"] > SAID_ONLY_START else [],
+        "speech": line["end_seconds"] > SAID_ONLY_START,
+    }
 
 
 def _mux(silent: Path, clips: list[tuple[Path, float]], seconds: float, path: Path) -> None:
@@ -146,8 +150,26 @@ def _mux(silent: Path, clips: list[tuple[Path, float]], seconds: float, path: Pa
     track = silent.with_name("track.wav")
     _mix(clips, track, seconds=seconds)
     subprocess.run(
-        [ffmpeg_exe(), "-y", "-loglevel", "error", "-i", str(silent), "-i", str(track), "-map", "0:v", "-map", "1:a",
-         "-c:v", "copy", "-c:a", "aac", "-shortest", str(path)],
+        [
+            ffmpeg_exe(),
+            "-y",
+            "-loglevel",
+            "error",
+            "-i",
+            str(silent),
+            "-i",
+            str(track),
+            "-map",
+            "0:v",
+            "-map",
+            "1:a",
+            "-c:v",
+            "copy",
+            "-c:a",
+            "aac",
+            "-shortest",
+            str(path),
+        ],
         check=True,
         timeout=120,
     )

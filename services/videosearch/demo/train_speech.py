@@ -32,7 +32,15 @@ from pathlib import Path
 
 import numpy as np
 
-from videosearch.embedder.speech_ctc import ALPHABET, MELS, SAMPLE_RATE, build_model, greedy_words, log_mel, output_frames
+from videosearch.embedder.speech_ctc import (
+    ALPHABET,
+    MELS,
+    SAMPLE_RATE,
+    build_model,
+    greedy_words,
+    log_mel,
+    output_frames,
+)
 
 FUNCTION_WORDS = """
 a about above after again against all also am an and any are around as at back be because been before being
@@ -65,7 +73,9 @@ def word_pool(path: Path = WORD_LIST) -> list[str]:
     """Lower-case alphabetic words of 2-12 letters from the word list, plus FUNCTION_WORDS."""
     words = set(FUNCTION_WORDS)
     if path.exists():
-        words |= {w for w in path.read_text(encoding="utf-8", errors="ignore").split() if re.fullmatch(r"[a-z]{2,12}", w)}
+        words |= {
+            w for w in path.read_text(encoding="utf-8", errors="ignore").split() if re.fullmatch(r"[a-z]{2,12}", w)
+        }
     else:
         raise SystemExit(f"{path} is missing: `apt-get install -y wamerican` (or pass --words FILE)")
     return sorted(words)
@@ -81,7 +91,7 @@ def held_out_sentences() -> set[str]:
 
 def sentences(count: int, pool: list[str], rng: np.random.Generator) -> list[str]:
     held = held_out_sentences()
-    out = []
+    out: list[str] = []
     while len(out) < count:
         length = int(rng.integers(3, 13))
         words = [
@@ -216,7 +226,9 @@ def evaluate(model, seed: int) -> dict:
     errors = words = 0
     for voice, speed in (("en-us", 140), ("en", 130), ("en-us", 175)):
         for sentence in sorted(held_out_sentences()):
-            audio = np.concatenate([np.zeros(8000, np.float32), speak(sentence, voice, speed, 50), np.zeros(8000, np.float32)])
+            audio = np.concatenate(
+                [np.zeros(8000, np.float32), speak(sentence, voice, speed, 50), np.zeros(8000, np.float32)]
+            )
             with torch.inference_mode():
                 lp = model(torch.from_numpy(log_mel(audio))[None])[0].numpy()
             heard = [w for w, _, _ in greedy_words(lp)]
@@ -245,6 +257,7 @@ def main(argv=None) -> int:
     data = synthesize(texts, args.seed, workers=2)
     audio_hours = sum(len(f) for f, _ in data) * 0.01 / 3600
     print(f"{len(data)} utterances, {audio_hours:.2f} h of speech, in {time.time() - started:.0f} s", flush=True)
+
     def save(model) -> None:
         args.out.mkdir(parents=True, exist_ok=True)
         weights = {k: v.to(torch.float16).contiguous() for k, v in model.state_dict().items()}
@@ -260,7 +273,8 @@ def main(argv=None) -> int:
     (args.out / "training_args.json").write_text(
         json.dumps(
             {
-                "command": "python -m videosearch.demo.train_speech " + " ".join(argv if argv is not None else sys.argv[1:]),
+                "command": "python -m videosearch.demo.train_speech "
+                + " ".join(argv if argv is not None else sys.argv[1:]),
                 "seed": args.seed,
                 "utterances": len(data),
                 "audio_hours": round(audio_hours, 2),

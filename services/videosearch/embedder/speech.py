@@ -217,7 +217,9 @@ def transcribe_chunk(recognizer: SpeechRecognizer, pcm: np.ndarray, language: st
         offset = start / SAMPLE_RATE
         for segment in recognizer.transcribe(pcm[start:end], language):
             segments.append(
-                SpeechSegment(segment.start_seconds + offset, segment.end_seconds + offset, segment.text, segment.language)
+                SpeechSegment(
+                    segment.start_seconds + offset, segment.end_seconds + offset, segment.text, segment.language
+                )
             )
     return segments
 

@@ -101,7 +101,8 @@ def greedy_words(log_probs: np.ndarray) -> list[tuple[str, int, int]]:
     """Words of the best path of (frames, classes) log-probabilities: (word, first frame, last frame)."""
     best = log_probs.argmax(axis=1)
     words: list[tuple[str, int, int]] = []
-    letters, first, last, previous = [], -1, -1, 0
+    letters: list[str] = []
+    first, last, previous = -1, -1, 0
     for frame, label in enumerate(best.tolist()):
         if label != previous and label != 0:
             char = ALPHABET[label - 1]
@@ -120,26 +121,24 @@ def greedy_words(log_probs: np.ndarray) -> list[tuple[str, int, int]]:
     return words
 
 
-def ctc_score(log_probs: np.ndarray, word: str) -> float:
-    """log P(word | frames) under CTC (blank = class 0) for a slice of (frames, classes) log-probabilities."""
-    labels = [ALPHABET.index(c) + 1 for c in word]
-    extended = [0]
-    for label in labels:
-        extended += [label, 0]
-    states = len(extended)
-    alpha = np.full(states, -np.inf)
-    alpha[0] = log_probs[0, 0]
-    if states > 1:
-        alpha[1] = log_probs[0, extended[1]]
-    ext = np.array(extended)
-    skip = np.zeros(states, bool)
-    skip[2:] = (ext[2:] != 0) & (ext[2:] != ext[:-2])
+def ctc_scores(log_probs: np.ndarray, texts: list[str]) -> np.ndarray:
+    """log P(text | frames) under CTC (blank = class 0) of each of ``texts`` for a slice of
+    (frames, classes) log-probabilities: all texts at once, one array step per frame."""
+    states = 2 * max(len(t) for t in texts) + 1
+    labels = np.zeros((len(texts), states), np.int64)  # blank-letter-blank-...; padding stays blank
+    for row, text in enumerate(texts):
+        labels[row, 1 : 2 * len(text) : 2] = [ALPHABET.index(c) + 1 for c in text]
+    skip = np.zeros(labels.shape, bool)
+    skip[:, 2:] = (labels[:, 2:] != 0) & (labels[:, 2:] != labels[:, :-2])
+    ends = np.array([2 * len(t) for t in texts])
+    alpha = np.full(labels.shape, -np.inf)
+    alpha[:, :2] = log_probs[0][labels[:, :2]]
     for t in range(1, len(log_probs)):
-        stay = alpha
-        step = np.concatenate([[-np.inf], alpha[:-1]])
-        jump = np.where(skip, np.concatenate([[-np.inf, -np.inf], alpha[:-2]]), -np.inf)
-        alpha = np.logaddexp(np.logaddexp(stay, step), jump) + log_probs[t, ext]
-    return float(np.logaddexp(alpha[-1], alpha[-2]) if states > 1 else alpha[-1])
+        step = np.concatenate([np.full((len(texts), 1), -np.inf), alpha[:, :-1]], axis=1)
+        jump = np.concatenate([np.full((len(texts), 2), -np.inf), alpha[:, :-2]], axis=1)
+        alpha = np.logaddexp(np.logaddexp(alpha, step), np.where(skip, jump, -np.inf)) + log_probs[t][labels]
+    index = np.arange(len(texts))
+    return np.logaddexp(alpha[index, ends], alpha[index, ends - 1])
 
 
 class Vocabulary:
@@ -147,39 +146,54 @@ class Vocabulary:
 
     def __init__(self, words: list[str]) -> None:
         self.words = set(words)
-        self._list = sorted(self.words)
-        self._lengths = np.array([len(w) for w in self._list], np.int16)
-        # Letter counts: an edit distance of d changes them by at most 2d, a cheap filter before the exact check.
-        self._counts = np.zeros((len(self._list), 27), np.int8)
-        for row, word in enumerate(self._list):
-            for char in word:
-                self._counts[row, _letter(char)] += 1
+        # Per length, the words and their letter counts: an edit distance of d changes the counts
+        # by at most 2d, a cheap filter before the exact check.
+        self._by_length: dict[int, tuple[list[str], np.ndarray]] = {}
+        for length in {len(w) for w in self.words}:
+            same = sorted(w for w in self.words if len(w) == length)
+            self._by_length[length] = (same, np.stack([_letter_counts(w) for w in same]))
 
     def candidates(self, word: str, max_distance: int) -> list[str]:
-        counts = np.zeros(27, np.int16)
-        for char in word:
-            counts[_letter(char)] += 1
-        near = (np.abs(self._lengths - len(word)) <= max_distance) & (
-            np.abs(self._counts - counts).sum(axis=1) <= 2 * max_distance
-        )
-        return [self._list[i] for i in np.flatnonzero(near) if _within(word, self._list[i], max_distance)]
+        counts = _letter_counts(word)
+        found = []
+        for length in range(len(word) - max_distance, len(word) + max_distance + 1):
+            if length not in self._by_length:
+                continue
+            words, table = self._by_length[length]
+            near = np.flatnonzero(np.abs(table - counts).sum(axis=1) <= 2 * max_distance)
+            found += [words[i] for i in near if _within(word, words[i], max_distance)]
+        return found
 
     def snap(self, word: str, log_probs: np.ndarray) -> str:
-        """``word`` if known, else its likeliest close vocabulary word (``log_probs``: its frames)."""
+        """``word`` if known, else the likeliest (``log_probs``: its frames) of the vocabulary words
+        close to it and of two known words it may be with the space between them missed
+        ("theriver" -> "the river"); a phrase of two words then."""
         if word in self.words or len(word) < 3:
             return word
-        max_distance = 1 if len(word) < 6 else 2
-        options = self.candidates(word, max_distance)
+        options = set(self.candidates(word, 1 if len(word) < 6 else 2))
+        for cut in range(1, len(word)):
+            firsts, seconds = self._part(word[:cut]), self._part(word[cut:])
+            options.update(f"{a} {b}" for a in firsts[:8] for b in seconds[:8])
         if not options:
             return word
-        scores = {option: ctc_score(log_probs, option) for option in options}
-        best = max(scores, key=scores.__getitem__)
+        texts = [word, *sorted(options)]
+        scores = ctc_scores(log_probs, texts)
+        best = int(np.argmax(scores[1:])) + 1
         # Keep what was heard when no known word fits the frames nearly as well (a name, a new word).
-        return best if scores[best] > ctc_score(log_probs, word) - 6.0 else word
+        return texts[best] if scores[best] > scores[0] - 6.0 else word
+
+    def _part(self, piece: str) -> list[str]:
+        """Known words a piece of a run-together word may be: itself, or close ones if it is long."""
+        if piece in self.words and (len(piece) > 1 or piece in ("a", "i")):
+            return [piece]
+        return self.candidates(piece, 1) if len(piece) >= 5 else []
 
 
-def _letter(char: str) -> int:
-    return ord(char) - ord("a") if "a" <= char <= "z" else 26
+def _letter_counts(word: str) -> np.ndarray:
+    counts = np.zeros(27, np.int16)
+    for char in word:
+        counts[ord(char) - ord("a") if "a" <= char <= "z" else 26] += 1
+    return counts
 
 
 def _within(a: str, b: str, limit: int) -> bool:
@@ -207,8 +221,7 @@ class CtcRecognizer:
         directory = Path(directory)
         if not (directory / "model.safetensors").exists():
             raise OSError(
-                f"no speech model in {directory} (model.safetensors missing); "
-                "train one with `make demo-speech-model`"
+                f"no speech model in {directory} (model.safetensors missing); train one with `make demo-speech-model`"
             )
         self._config = json.loads((directory / "config.json").read_text())
         self.recognizer_id = f"ctc:{directory.name}"
@@ -245,4 +258,3 @@ class CtcRecognizer:
         if language and not language.lower().startswith("en"):
             return []
         return phrases(self.words(pcm), "en")
-
