@@ -42,28 +42,58 @@ def ffmpeg_exe() -> str:
     return imageio_ffmpeg.get_ffmpeg_exe()
 
 
-def export_command(source: str, start_seconds: float, end_seconds: float, frames: int, fps: Fraction,
-                   out: Path) -> list[str]:
+def export_command(
+    source: str, start_seconds: float, end_seconds: float, frames: int, fps: Fraction, out: Path
+) -> list[str]:
     frame = 1.0 / float(fps) if fps else 0.0
     return [
-        ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin", "-y",
-        "-ss", f"{max(start_seconds - frame / 2, 0.0):.6f}", "-i", source,
-        "-frames:v", str(frames), "-t", f"{max(end_seconds - start_seconds, 0.0) + frame:.6f}",
-        "-map", "0:v:0", "-map", "0:a?",
-        "-fps_mode", "passthrough",  # each source frame once: no frames duplicated or dropped to a nominal rate
-        "-c:v", "libx264", "-preset", "veryfast", "-crf", "18", "-pix_fmt", "yuv420p",
-        "-c:a", "aac", "-movflags", "+faststart", str(out),
+        ffmpeg_exe(),
+        "-hide_banner",
+        "-loglevel",
+        "error",
+        "-nostdin",
+        "-y",
+        "-ss",
+        f"{max(start_seconds - frame / 2, 0.0):.6f}",
+        "-i",
+        source,
+        "-frames:v",
+        str(frames),
+        "-t",
+        f"{max(end_seconds - start_seconds, 0.0) + frame:.6f}",
+        "-map",
+        "0:v:0",
+        "-map",
+        "0:a?",
+        "-fps_mode",
+        "passthrough",  # each source frame once: no frames duplicated or dropped to a nominal rate
+        "-c:v",
+        "libx264",
+        "-preset",
+        "veryfast",
+        "-crf",
+        "18",
+        "-pix_fmt",
+        "yuv420p",
+        "-c:a",
+        "aac",
+        "-movflags",
+        "+faststart",
+        str(out),
     ]
 
 
-def export_clip(source: str, start_seconds: float, end_seconds: float, frames: int, fps: Fraction,
-                out: str | Path) -> Path:
+def export_clip(
+    source: str, start_seconds: float, end_seconds: float, frames: int, fps: Fraction, out: str | Path
+) -> Path:
     """Writes the ``frames`` frames from ``start_seconds`` (up to ``end_seconds``) of ``source`` to
     ``out`` (MP4); raises CliError saying what went wrong."""
     out = Path(out)
     if not Path(source).is_file():
-        raise CliError(f"the original file {source} is not on this machine (or was moved); "
-                       "export runs where the videos are, or re-index the file at its new path")
+        raise CliError(
+            f"the original file {source} is not on this machine (or was moved); "
+            "export runs where the videos are, or re-index the file at its new path"
+        )
     out.parent.mkdir(parents=True, exist_ok=True)
     command = export_command(source, start_seconds, end_seconds, frames, fps, out)
     finished = subprocess.run(command, capture_output=True, text=True)

@@ -11,8 +11,12 @@ from videosearch.client.fleet import IndexerFleet, connect_indexers
 
 
 def security_of(args: argparse.Namespace) -> ClientSecurity:
-    return ClientSecurity(tls_ca_file=getattr(args, "tls_ca_file", ""), tls_cert_file=getattr(args, "tls_cert_file", ""),
-                          tls_key_file=getattr(args, "tls_key_file", ""), token_file=getattr(args, "token_file", ""))
+    return ClientSecurity(
+        tls_ca_file=getattr(args, "tls_ca_file", ""),
+        tls_cert_file=getattr(args, "tls_cert_file", ""),
+        tls_key_file=getattr(args, "tls_key_file", ""),
+        token_file=getattr(args, "token_file", ""),
+    )
 
 
 def indexers_of(args: argparse.Namespace) -> IndexerClient | IndexerFleet:

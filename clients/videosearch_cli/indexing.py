@@ -5,6 +5,7 @@ paths); the CLI only reports it."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import queue
 import signal
 import threading
@@ -26,9 +27,14 @@ VIDEO_SUFFIXES = {".mp4", ".m4v", ".mkv", ".mov", ".avi", ".webm", ".mpg", ".mpe
 # At most this many WatchIndexJob streams at once: the Indexer runs only a few jobs at a
 # time anyway, and a stream per file of a big folder starves its server threads.
 WATCH_STREAMS = 4
-STAGE_WORDS = {JobStage.HASHING: "hashing", JobStage.DETECTING_SCENES: "detecting scenes",
-               JobStage.EMBEDDING: "embedding", JobStage.STORING: "storing",
-               JobStage.TRANSCRIBING: "transcribing speech", JobStage.READING_TEXT: "reading on-screen text"}
+STAGE_WORDS = {
+    JobStage.HASHING: "hashing",
+    JobStage.DETECTING_SCENES: "detecting scenes",
+    JobStage.EMBEDDING: "embedding",
+    JobStage.STORING: "storing",
+    JobStage.TRANSCRIBING: "transcribing speech",
+    JobStage.READING_TEXT: "reading on-screen text",
+}
 # A refusal of one file; anything else (an unreachable Indexer) stops the whole command.
 _PER_FILE_REFUSALS = (InvalidArgument, NotFound, PermissionDenied, ResourceExhausted)
 
@@ -52,13 +58,9 @@ def expand_paths(paths: list[str]) -> list[Path]:
 
 
 def submit_options(args) -> SubmitOptions:
-    return SubmitOptions(
-        detector=args.detector, detector_threshold=args.threshold, min_scene_frames=args.min_scene_frames,
-        frames_per_scene=args.frames_per_scene, seconds_per_sample=args.seconds_per_sample,
-        min_frames_per_scene=args.min_frames_per_scene, max_frames_per_scene=args.max_frames_per_scene,
-        force=args.force, subtitles=args.subtitles, speech=args.speech, on_screen_text=args.on_screen_text,
-        decode_mode="keyframes" if args.fast else args.decode_mode,
-    )
+    """The job options of ``videosearch index``: its flags are named as SubmitOptions' fields."""
+    options = SubmitOptions(**{field.name: getattr(args, field.name) for field in dataclasses.fields(SubmitOptions)})
+    return dataclasses.replace(options, decode_mode="keyframes") if args.fast else options
 
 
 def cmd_index(args) -> int:
@@ -99,8 +101,10 @@ def index_files(args, indexer: IndexerClient | IndexerFleet, pruned: dict | None
                 if interrupted():
                     raise Interrupted(jobs)
         if unchanged and not args.json:
-            console.print(f"skipped {len(unchanged)} unchanged file{'s' * (len(unchanged) != 1)} (same size and "
-                          "modification time as when indexed; --force indexes them again)")
+            console.print(
+                f"skipped {len(unchanged)} unchanged file{'s' * (len(unchanged) != 1)} (same size and "
+                "modification time as when indexed; --force indexes them again)"
+            )
         results = jobs if args.no_wait else watch_jobs(indexer, jobs, json_output=args.json)
     except KeyboardInterrupt:
         # A Ctrl-C after the last submission returned, before watching began (or a second one during a
@@ -114,16 +118,24 @@ def index_files(args, indexer: IndexerClient | IndexerFleet, pruned: dict | None
 def report(args, results: list[Job], unchanged: set[Path], pruned: dict | None) -> None:
     """The jobs as they ended (or as queued, with --no-wait), one line each or as JSON."""
     if args.json:
-        print_json({"jobs": [plain(j) for j in results], "unchanged": sorted(map(str, unchanged)),
-                    **({"prune": pruned} if pruned is not None else {})})
+        print_json(
+            {
+                "jobs": [plain(j) for j in results],
+                "unchanged": sorted(map(str, unchanged)),
+                **({"prune": pruned} if pruned is not None else {}),
+            }
+        )
         return
     for job in results:
         if args.no_wait:
             console.print(f"{job.job_id}  {escape(job.path)}  (queued; `videosearch jobs list` follows it)")
         elif job.state is JobState.SUCCEEDED:
-            note = ("already indexed; path recorded" if job.skipped
-                    else f"{job.scenes_found} scenes, {job.moments_found} moments"
-                         + (f", {job.text_spans_found} text spans" if job.text_spans_found else ""))
+            note = (
+                "already indexed; path recorded"
+                if job.skipped
+                else f"{job.scenes_found} scenes, {job.moments_found} moments"
+                + (f", {job.text_spans_found} text spans" if job.text_spans_found else "")
+            )
             console.print(f"[green]indexed[/] {escape(job.path)}  id {job.video_id}  ({note})")
             for warning in job.warnings:  # what of its words could not be read (the video is indexed)
                 console.print(f"  [yellow]warning[/] {escape(warning)}")
@@ -174,8 +186,10 @@ def watch_jobs(indexer: IndexerClient | IndexerFleet, jobs: list[Job], *, json_o
         console=errors if json_output else console,
         transient=False,
     ) as progress:
-        tasks = {job.job_id: progress.add_task("", total=100, name=escape(Path(job.path).name[:40]), detail="queued")
-                 for job in jobs}
+        tasks = {
+            job.job_id: progress.add_task("", total=100, name=escape(Path(job.path).name[:40]), detail="queued")
+            for job in jobs
+        }
 
         def show(job: Job) -> None:
             latest[job.job_id] = job
@@ -210,8 +224,14 @@ def follow_one(indexer: IndexerClient | IndexerFleet, job: Job, show: Callable[[
         for last in indexer.watch(job.job_id):
             show(last)
     except Exception as exc:  # noqa: BLE001 - one lost stream must not hide the other jobs' results
-        last = Job(job_id=job.job_id, path=job.path, options=job.options, state=JobState.FAILED,
-                   error=f"lost the indexer while watching: {exc}", error_reason=ErrorReason.INTERNAL)
+        last = Job(
+            job_id=job.job_id,
+            path=job.path,
+            options=job.options,
+            state=JobState.FAILED,
+            error=f"lost the indexer while watching: {exc}",
+            error_reason=ErrorReason.INTERNAL,
+        )
     show(last)
 
 

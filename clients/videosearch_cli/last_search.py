@@ -26,8 +26,9 @@ def save(argv: list[str], next_page_token: str, hits: list[dict], first_rank: in
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_suffix(".tmp")
-        temporary.write_text(json.dumps({"argv": argv, "next_page_token": next_page_token, "hits": hits,
-                                         "first_rank": first_rank}))
+        temporary.write_text(
+            json.dumps({"argv": argv, "next_page_token": next_page_token, "hits": hits, "first_rank": first_rank})
+        )
         temporary.replace(path)
     except OSError:  # a read-only home must not fail the search itself
         pass

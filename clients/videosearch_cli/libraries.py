@@ -32,8 +32,10 @@ def cmd_libraries_add(args) -> int:
     if args.json:
         print_json(plain(library))
     else:
-        console.print(f"watching {escape(library.path)} (full rescan every {library.rescan_s:g} s); "
-                      "`videosearch libraries list` shows its progress")
+        console.print(
+            f"watching {escape(library.path)} (full rescan every {library.rescan_s:g} s); "
+            "`videosearch libraries list` shows its progress"
+        )
     return 0
 
 
@@ -63,13 +65,22 @@ def cmd_libraries_list(args) -> int:
         table.add_column(column, no_wrap=True)
     table.add_column("errors", overflow="fold")
     for lib in libraries:
-        table.add_row(escape(short_path(lib.path, room)), lib.state.value, "yes" if lib.watching else "rescan only", str(lib.files_seen),
-                      str(lib.files_queued), str(lib.files_indexed), str(lib.files_pruned), _ago(lib.last_scan_time),
-                      escape(f"{lib.error_count}: {lib.last_error}" if lib.error_count else "0"))
+        table.add_row(
+            escape(short_path(lib.path, room)),
+            lib.state.value,
+            "yes" if lib.watching else "rescan only",
+            str(lib.files_seen),
+            str(lib.files_queued),
+            str(lib.files_indexed),
+            str(lib.files_pruned),
+            _ago(lib.last_scan_time),
+            escape(f"{lib.error_count}: {lib.last_error}" if lib.error_count else "0"),
+        )
     console.print(table)
     if token:
-        console.print(f"[dim]more: videosearch libraries list --page-size {args.page_size} --page-token {token} "
-                      "(or --all)[/]")
+        console.print(
+            f"[dim]more: videosearch libraries list --page-size {args.page_size} --page-token {token} (or --all)[/]"
+        )
     return 0
 
 
@@ -81,7 +92,8 @@ def _ago(when: dt.datetime | None) -> str:
 
 def add_library_commands(commands, paging) -> None:
     libraries = commands.add_parser(
-        "libraries", help="folders the Indexer watches: new and changed videos are indexed, deleted ones pruned",
+        "libraries",
+        help="folders the Indexer watches: new and changed videos are indexed, deleted ones pruned",
     ).add_subparsers(dest="action", required=True)
     add = libraries.add_parser("add", help="watch a folder (on the Indexer's machine, inside its allowed roots)")
     add.add_argument("path")

@@ -17,7 +17,7 @@ from videosearch.common import defaults
 from videosearch.common.errors import Unavailable, VideoSearchError
 from videosearch.common.timecode import format_seconds
 from videosearch.client.fleet import IndexerFleet
-from videosearch.indexer.types import Job
+from videosearch.indexer.types import IndexOptions, Job
 from videosearch.client.searcher import SearcherClient
 from videosearch_cli.connection import indexers_of, security_of
 from videosearch_cli.indexing import CliError, Interrupted, cmd_index
@@ -234,14 +234,21 @@ def build_parser() -> argparse.ArgumentParser:
                     "Indexer, and the CLI prints their ids and the `videosearch jobs cancel ID...` command that "
                     "stops them.")
     index.add_argument("paths", nargs="*")
+    # Each flag is named as SubmitOptions' field (the proto's); 0 or empty leaves the server's default,
+    # which an Indexer started without options has from IndexOptions.
+    job = IndexOptions()
     index.add_argument("--detector", default="",
-                       help="cut detector: content, adaptive, threshold, hash, or a+b (server default content)")
-    index.add_argument("--threshold", type=float, default=0.0, help="ContentDetector threshold (server default 27)")
-    index.add_argument("--min-scene-frames", type=int, default=0, help="shortest scene in frames (server default 15)")
+                       help=f"cut detector: content, adaptive, threshold, hash, or a+b (server default {job.detector})")
+    index.add_argument("--threshold", dest="detector_threshold", metavar="THRESHOLD", type=float, default=0.0,
+                       help=f"ContentDetector threshold (server default {job.detector_threshold:g})")
+    index.add_argument("--min-scene-frames", type=int, default=0,
+                       help=f"shortest scene in frames (server default {job.min_scene_len})")
     index.add_argument("--seconds-per-sample", type=float, default=0.0,
-                       help="seconds of video per sampled frame (server default 1.0)")
-    index.add_argument("--min-frames-per-scene", type=int, default=0, help="fewest frames sampled per scene (server default 3)")
-    index.add_argument("--max-frames-per-scene", type=int, default=0, help="most frames sampled per scene (server default 160)")
+                       help=f"seconds of video per sampled frame (server default {job.seconds_per_sample})")
+    index.add_argument("--min-frames-per-scene", type=int, default=0,
+                       help=f"fewest frames sampled per scene (server default {job.min_samples})")
+    index.add_argument("--max-frames-per-scene", type=int, default=0,
+                       help=f"most frames sampled per scene (server default {job.max_samples})")
     index.add_argument("--frames-per-scene", type=int, default=0,
                        help="a fixed number of frames per scene (the article's 3) instead of sampling through time")
     index.add_argument("--force", action="store_true",

@@ -16,7 +16,7 @@ from rich.console import Console
 
 from videosearch.common.timecode import format_seconds
 from videosearch.indexer.types import Job
-from videosearch.searcher.types import MomentRecord, SceneHit, SceneRecord, TextMatch, TextSpan, VideoHit, VideoRecord
+from videosearch.searcher.types import MomentRecord, MomentHit, SceneRecord, TextMatch, TextSpan, VideoHit, VideoRecord
 
 # Piped output (logs, CI) gets a fixed width that fits a result row, not rich's 80-column default.
 console = Console() if sys.stdout.isatty() else Console(width=120)
@@ -61,7 +61,7 @@ def span_json(span: SceneRecord | MomentRecord) -> dict:
     return out
 
 
-def hit_json(hit: SceneHit, video: VideoRecord | None) -> dict:
+def hit_json(hit: MomentHit, video: VideoRecord | None) -> dict:
     """A matching moment with its scene, its video's id and path."""
     return {
         "video_id": hit.video_id,
@@ -80,15 +80,22 @@ def hit_json(hit: SceneHit, video: VideoRecord | None) -> dict:
 
 def text_span_json(span: TextSpan) -> dict:
     """A said or written span with timecodes of its own times."""
-    return {**plain(span), "start_timecode": format_seconds(span.start_seconds),
-            "end_timecode": format_seconds(span.end_seconds)}
+    return {
+        **plain(span),
+        "start_timecode": format_seconds(span.start_seconds),
+        "end_timecode": format_seconds(span.end_seconds),
+    }
 
 
 def text_match_json(match: TextMatch) -> dict:
     """A matched span: the span, its highlights ([start, end) code points) and the text with
     the highlights in [brackets]."""
-    return {**text_span_json(match.span), "highlights": [list(r) for r in match.highlights],
-            "marked_text": match.marked(), "score": match.score}
+    return {
+        **text_span_json(match.span),
+        "highlights": [list(r) for r in match.highlights],
+        "marked_text": match.marked(),
+        "score": match.score,
+    }
 
 
 def marked_line(match: TextMatch) -> str:
@@ -101,8 +108,12 @@ def marked_line(match: TextMatch) -> str:
 
 
 def video_hit_json(hit: VideoHit) -> dict:
-    return {"video": video_json(hit.video), "score": hit.score, "relevance": hit.relevance,
-            "scenes": [hit_json(s, hit.video) for s in hit.scenes]}
+    return {
+        "video": video_json(hit.video),
+        "score": hit.score,
+        "relevance": hit.relevance,
+        "scenes": [hit_json(s, hit.video) for s in hit.scenes],
+    }
 
 
 def print_json(value) -> None:

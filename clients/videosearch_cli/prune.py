@@ -22,8 +22,10 @@ def prune(indexer: IndexerClient | IndexerFleet, *, dry_run: bool, json_output: 
         for video_id, paths in result.removed:
             console.print(f"{verb}remove  {video_id}  {escape(', '.join(short_path(p) for p in paths))}")
         removed, marked = len(result.removed), len(result.marked_missing)
-        console.print(f"prune: {verb}remove {removed} video{'s' * (removed != 1)} whose files are "
-                      f"all gone, {verb}mark {marked} path{'s' * (marked != 1)} missing")
+        console.print(
+            f"prune: {verb}remove {removed} video{'s' * (removed != 1)} whose files are "
+            f"all gone, {verb}mark {marked} path{'s' * (marked != 1)} missing"
+        )
     return {
         "dry_run": dry_run,
         "removed": [{"video_id": video_id, "paths": paths} for video_id, paths in result.removed],

@@ -45,7 +45,9 @@ def scene_ref(value: str) -> SceneRef:
     """VIDEO_ID:SCENE (scene index from 0)."""
     video_id, _, scene = value.rpartition(":")
     if not video_id or not scene.isdigit():
-        raise CliError(f"--like-scene {value!r}: give VIDEO_ID:SCENE, e.g. 3f2a9c0d1e2b4a5c:4 (`videos show` lists scenes)")
+        raise CliError(
+            f"--like-scene {value!r}: give VIDEO_ID:SCENE, e.g. 3f2a9c0d1e2b4a5c:4 (`videos show` lists scenes)"
+        )
     return SceneRef(video_id, int(scene))
 
 
@@ -80,7 +82,9 @@ def _moment(value: str, flag: str) -> dt.datetime:
     try:
         moment = dt.datetime.fromisoformat(value)
     except ValueError:
-        raise CliError(f"{flag} {value!r}: give an ISO date or time, e.g. 2024-05-01 or 2024-05-01T12:00:00+02:00") from None
+        raise CliError(
+            f"{flag} {value!r}: give an ISO date or time, e.g. 2024-05-01 or 2024-05-01T12:00:00+02:00"
+        ) from None
     return moment if moment.tzinfo else moment.astimezone()  # a bare date or time is local time
 
 
@@ -102,10 +106,19 @@ def add_query_arguments(parser) -> None:
     terms = parser.add_argument_group("query terms (repeatable; TERM:WEIGHT gives a weight, default 1)")
     terms.add_argument("--text", action="append", metavar="TEXT[:W]", help="a text term, e.g. --text 'a dog:2'")
     terms.add_argument("--image", action="append", metavar="FILE[:W]", help="a JPEG or PNG whose look to search for")
-    terms.add_argument("--not", dest="not_text", action="append", metavar="TEXT[:W]",
-                       help=f"a text to avoid (weight -{DEFAULT_NOT_WEIGHT} unless given)")
-    terms.add_argument("--not-image", action="append", metavar="FILE[:W]",
-                       help=f"an image to avoid (weight -{DEFAULT_NOT_WEIGHT} unless given)")
+    terms.add_argument(
+        "--not",
+        dest="not_text",
+        action="append",
+        metavar="TEXT[:W]",
+        help=f"a text to avoid (weight -{DEFAULT_NOT_WEIGHT} unless given)",
+    )
+    terms.add_argument(
+        "--not-image",
+        action="append",
+        metavar="FILE[:W]",
+        help=f"an image to avoid (weight -{DEFAULT_NOT_WEIGHT} unless given)",
+    )
     filters = parser.add_argument_group("filters (applied before ranking)")
     filters.add_argument("--folder", help="only videos with a file inside this folder (recursively)")
     filters.add_argument("--path-prefix", help="only videos with a file path starting with this string")
@@ -113,11 +126,20 @@ def add_query_arguments(parser) -> None:
     filters.add_argument("--max-duration", type=float, metavar="SECONDS", help="only videos at most this long")
     filters.add_argument("--indexed-after", metavar="ISO_TIME", help="only videos indexed at or after this time")
     filters.add_argument("--indexed-before", metavar="ISO_TIME", help="only videos indexed before this time")
-    filters.add_argument("--min-score", type=float, metavar="RELEVANCE",
-                         help="only hits at least this relevant, on the calibrated scale 0..1 that means the same "
-                              "for every model (0.5: a strong match)")
-    filters.add_argument("--min-cosine", type=float, help="only hits whose raw score (the model's cosine, -1..1) is at least this")
+    filters.add_argument(
+        "--min-score",
+        type=float,
+        metavar="RELEVANCE",
+        help="only hits at least this relevant, on the calibrated scale 0..1 that means the same "
+        "for every model (0.5: a strong match)",
+    )
+    filters.add_argument(
+        "--min-cosine", type=float, help="only hits whose raw score (the model's cosine, -1..1) is at least this"
+    )
     pages = parser.add_argument_group("pages")
     pages.add_argument("--page-token", default="", help="continue a search: the token its previous page printed")
-    pages.add_argument("--next", action="store_true",
-                       help="show the next page of the last search run from this account (same arguments)")
+    pages.add_argument(
+        "--next",
+        action="store_true",
+        help="show the next page of the last search run from this account (same arguments)",
+    )

@@ -29,8 +29,10 @@ def cmd_reindex(args) -> int:
     if args.json:
         print_json(plain(job))
     elif job.state is JobState.SUCCEEDED:
-        console.print(f"switched to {escape(job.reindex_model_id)}: {job.videos_done} videos reindexed; the old "
-                      "collection is deleted")
+        console.print(
+            f"switched to {escape(job.reindex_model_id)}: {job.videos_done} videos reindexed; the old "
+            "collection is deleted"
+        )
     else:
         console.print(f"reindex {job.state.value}: {escape(job.error)}; the old model still serves every search")
     return 0 if job.state is JobState.SUCCEEDED else 1
@@ -38,15 +40,24 @@ def cmd_reindex(args) -> int:
 
 def add_reindex_command(commands) -> None:
     reindex = commands.add_parser(
-        "reindex", help="switch to another model without downtime: reindex every stored video, then switch",
+        "reindex",
+        help="switch to another model without downtime: reindex every stored video, then switch",
         description="Reindex every stored video's file with the model the Embedder at --embedder-address serves, "
-                    "in the background, while searches keep using the current model; the Searcher switches to "
-                    "the new collection in one step when every video is done. A failure or a cancel "
-                    "(`videosearch jobs cancel JOB_ID`) leaves the current model serving.")
-    reindex.add_argument("--embedder-address", required=True, metavar="HOST:PORT",
-                         help="the Embedder serving the new model (start one with `videosearch-embedder --model NEW`)")
-    reindex.add_argument("--model", help="the model expected there (a hub id or a local model's directory); a "
-                                         "different one fails the job before anything is built")
+        "in the background, while searches keep using the current model; the Searcher switches to "
+        "the new collection in one step when every video is done. A failure or a cancel "
+        "(`videosearch jobs cancel JOB_ID`) leaves the current model serving.",
+    )
+    reindex.add_argument(
+        "--embedder-address",
+        required=True,
+        metavar="HOST:PORT",
+        help="the Embedder serving the new model (start one with `videosearch-embedder --model NEW`)",
+    )
+    reindex.add_argument(
+        "--model",
+        help="the model expected there (a hub id or a local model's directory); a "
+        "different one fails the job before anything is built",
+    )
     reindex.add_argument("--no-wait", action="store_true", help="queue the job and print its id without waiting")
     reindex.add_argument("--json", action="store_true", help="print the finished job as JSON")
     reindex.set_defaults(func=cmd_reindex)

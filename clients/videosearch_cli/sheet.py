@@ -60,11 +60,19 @@ def render_sheet(entries: list[SheetEntry], columns: int = COLUMNS) -> Image.Ima
             draw.rectangle((x + 4, y + 4, x + CELL_WIDTH - 5, y + THUMB_HEIGHT - 5), outline=DIM_TEXT)
             draw.text((x + 12, y + THUMB_HEIGHT // 2), "no thumbnail (re-index to make one)", fill=DIM_TEXT, font=font)
         text_x, width = x + 8, CELL_WIDTH - 16
-        draw.text((text_x, y + THUMB_HEIGHT + 4), _fit(f"#{entry.rank} {entry.title}", draw, font, width), fill=TEXT, font=font)
-        draw.text((text_x, y + THUMB_HEIGHT + 20),
-                  # ASCII: the built-in font has no en dash
-                  f"score {entry.score:.4f}   {_clock(entry.start_seconds)} - {_clock(entry.end_seconds)}",
-                  fill=DIM_TEXT, font=font)
+        draw.text(
+            (text_x, y + THUMB_HEIGHT + 4),
+            _fit(f"#{entry.rank} {entry.title}", draw, font, width),
+            fill=TEXT,
+            font=font,
+        )
+        draw.text(
+            (text_x, y + THUMB_HEIGHT + 20),
+            # ASCII: the built-in font has no en dash
+            f"score {entry.score:.4f}   {_clock(entry.start_seconds)} - {_clock(entry.end_seconds)}",
+            fill=DIM_TEXT,
+            font=font,
+        )
     return sheet
 
 

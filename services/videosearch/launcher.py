@@ -81,7 +81,8 @@ class ServiceProcess:
         how = f"was killed by {signal.Signals(-code).name}" if code < 0 else f"exited with code {code}"
         tail = self.log_path.read_text(errors="replace").splitlines()[-log_lines:]
         return f"{self.name} (pid {self.process.pid}) {how}; the end of {self.log_path}:\n" + "\n".join(
-            f"    {line}" for line in tail)
+            f"    {line}" for line in tail
+        )
 
     def wait_serving(self, host: str, deadline: float) -> None:
         with grpc.insecure_channel(f"{host}:{self.port}") as channel:
@@ -129,20 +130,39 @@ class LocalCluster:
         host = ["--host", config.host]
         try:
             # In dependency order: each service learns the bound ports of those before it.
-            self._spawn("embedder", "videosearch.embedder.server", [*host, "--model", config.model],
-                        config.embedder_port, env).wait_for_port(deadline)
-            self._spawn("searcher", "videosearch.searcher.server", [
-                *host,
-                "--data-dir", str(Path(config.data_dir) / "searcher"),
-                "--embedder-address", self.address("embedder"),
-            ], config.searcher_port, env).wait_for_port(deadline)
-            self._spawn("indexer", "videosearch.indexer.server", [
-                *host,
-                "--embedder-address", self.address("embedder"),
-                "--searcher-address", self.address("searcher"),
-                "--allowed-roots", ",".join(str(Path(r).resolve()) for r in config.allowed_roots),
-                "--state-dir", str(Path(config.data_dir) / "indexer"),  # its job table survives restarts
-            ], config.indexer_port, env).wait_for_port(deadline)
+            self._spawn(
+                "embedder", "videosearch.embedder.server", [*host, "--model", config.model], config.embedder_port, env
+            ).wait_for_port(deadline)
+            self._spawn(
+                "searcher",
+                "videosearch.searcher.server",
+                [
+                    *host,
+                    "--data-dir",
+                    str(Path(config.data_dir) / "searcher"),
+                    "--embedder-address",
+                    self.address("embedder"),
+                ],
+                config.searcher_port,
+                env,
+            ).wait_for_port(deadline)
+            self._spawn(
+                "indexer",
+                "videosearch.indexer.server",
+                [
+                    *host,
+                    "--embedder-address",
+                    self.address("embedder"),
+                    "--searcher-address",
+                    self.address("searcher"),
+                    "--allowed-roots",
+                    ",".join(str(Path(r).resolve()) for r in config.allowed_roots),
+                    "--state-dir",
+                    str(Path(config.data_dir) / "indexer"),  # its job table survives restarts
+                ],
+                config.indexer_port,
+                env,
+            ).wait_for_port(deadline)
             for process in self.processes.values():
                 process.wait_serving(config.host, deadline)
             if config.web_port is not None:
@@ -160,12 +180,22 @@ class LocalCluster:
     # -- the web page: one more child, an HTTP server, after the services it calls ---------------
     def _start_web(self, env, deadline: float) -> None:
         config = self.config
-        web = self._spawn("web", "videosearch.web.server", [
-            "--host", config.host,
-            "--indexer-address", self.address("indexer"),
-            "--searcher-address", self.address("searcher"),
-            "--allowed-roots", ",".join(str(Path(r).resolve()) for r in config.allowed_roots),
-        ], config.web_port, env)
+        web = self._spawn(
+            "web",
+            "videosearch.web.server",
+            [
+                "--host",
+                config.host,
+                "--indexer-address",
+                self.address("indexer"),
+                "--searcher-address",
+                self.address("searcher"),
+                "--allowed-roots",
+                ",".join(str(Path(r).resolve()) for r in config.allowed_roots),
+            ],
+            config.web_port,
+            env,
+        )
         web.wait_for_port(deadline)
         while time.monotonic() < deadline:
             web._check_alive()
@@ -243,33 +273,60 @@ def _env_int(name: str, default: int) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="videosearch-up", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        prog="videosearch-up",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
         description="Start the Embedder, Searcher and Indexer (and the web page) locally; Ctrl-C stops them all. "
-                    "For ports other than the defaults it prints the `export` lines the CLI needs.")
+        "For ports other than the defaults it prints the `export` lines the CLI needs.",
+    )
     config_defaults = ClusterConfig()
-    parser.add_argument("--model", default=os.environ.get(f"{EMBEDDER_ENV_PREFIX}_MODEL", config_defaults.model),
-                        help=f"Hugging Face model id or local directory of a CLIP model [env {EMBEDDER_ENV_PREFIX}_MODEL]")
-    parser.add_argument("--data-dir", default=config_defaults.data_dir,
-                        help="where the Searcher keeps its LevelDB and the Indexer its job table")
-    parser.add_argument("--allowed-roots", default=",".join(config_defaults.allowed_roots),
-                        help="comma-separated folders the Indexer may read")
+    parser.add_argument(
+        "--model",
+        default=os.environ.get(f"{EMBEDDER_ENV_PREFIX}_MODEL", config_defaults.model),
+        help=f"Hugging Face model id or local directory of a CLIP model [env {EMBEDDER_ENV_PREFIX}_MODEL]",
+    )
+    parser.add_argument(
+        "--data-dir",
+        default=config_defaults.data_dir,
+        help="where the Searcher keeps its LevelDB and the Indexer its job table",
+    )
+    parser.add_argument(
+        "--allowed-roots",
+        default=",".join(config_defaults.allowed_roots),
+        help="comma-separated folders the Indexer may read",
+    )
     parser.add_argument("--host", default=config_defaults.host, help="address every service listens on")
-    for name, default in (("embedder", config_defaults.embedder_port), ("indexer", config_defaults.indexer_port),
-                          ("searcher", config_defaults.searcher_port)):
-        parser.add_argument(f"--{name}-port", type=int, default=_env_int(PORT_ENV[name], default),
-                            help=f"port of the {name.capitalize()}; 0 picks a free one [env {PORT_ENV[name]}]")
+    for name, default in (
+        ("embedder", config_defaults.embedder_port),
+        ("indexer", config_defaults.indexer_port),
+        ("searcher", config_defaults.searcher_port),
+    ):
+        parser.add_argument(
+            f"--{name}-port",
+            type=int,
+            default=_env_int(PORT_ENV[name], default),
+            help=f"port of the {name.capitalize()}; 0 picks a free one [env {PORT_ENV[name]}]",
+        )
     parser.add_argument("--log-dir", default="data/logs", help="where each service writes its log")
-    parser.add_argument("--web-port", type=int, default=_env_int(PORT_ENV["web"], WEB_PORT),
-                        help=f"port of the web page; 0 picks a free one, -1 starts none [env {PORT_ENV['web']}]")
+    parser.add_argument(
+        "--web-port",
+        type=int,
+        default=_env_int(PORT_ENV["web"], WEB_PORT),
+        help=f"port of the web page; 0 picks a free one, -1 starts none [env {PORT_ENV['web']}]",
+    )
     return parser
 
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     config = ClusterConfig(
-        model=args.model, data_dir=args.data_dir, allowed_roots=tuple(args.allowed_roots.split(",")),
-        host=args.host, embedder_port=args.embedder_port, indexer_port=args.indexer_port,
-        searcher_port=args.searcher_port, log_dir=args.log_dir,
+        model=args.model,
+        data_dir=args.data_dir,
+        allowed_roots=tuple(args.allowed_roots.split(",")),
+        host=args.host,
+        embedder_port=args.embedder_port,
+        indexer_port=args.indexer_port,
+        searcher_port=args.searcher_port,
+        log_dir=args.log_dir,
         web_port=None if args.web_port < 0 else args.web_port,
     )
     cluster = LocalCluster(config)
@@ -288,8 +345,11 @@ def main(argv=None) -> int:
         print(f"  web page  {cluster.web_url}  (pid {cluster.processes['web'].process.pid})", flush=True)
     exports = cluster.cli_exports()
     if exports:
-        print("for the CLI, in your other shell (the ports are not its defaults):\n" +
-              "\n".join(f"  {line}" for line in exports), flush=True)
+        print(
+            "for the CLI, in your other shell (the ports are not its defaults):\n"
+            + "\n".join(f"  {line}" for line in exports),
+            flush=True,
+        )
     print("ready; Ctrl-C stops them all", flush=True)
     try:
         died = cluster.watch(shutdown)

@@ -120,3 +120,19 @@ def test_a_dead_service_suggests_videosearch_up(capsys):
     code = main(["--searcher-address", "127.0.0.1:9", "stats"])
     err = capsys.readouterr().err
     assert code == 1 and "videosearch-up" in err and "--searcher-address" in err
+
+
+def test_every_index_flag_reaches_its_job_option():
+    from videosearch.client.indexer import SubmitOptions
+    from videosearch_cli.indexing import submit_options
+
+    args = build_parser().parse_args(
+        ["index", "--detector", "adaptive", "--threshold", "30", "--min-scene-frames", "8", "--seconds-per-sample", "2",
+         "--min-frames-per-scene", "4", "--max-frames-per-scene", "9", "--frames-per-scene", "5", "--force",
+         "--no-subtitles", "--speech", "--on-screen-text", "--decode-mode", "reference", "a.mp4"])
+    assert submit_options(args) == SubmitOptions(
+        detector="adaptive", detector_threshold=30.0, min_scene_frames=8, frames_per_scene=5, seconds_per_sample=2.0,
+        min_frames_per_scene=4, max_frames_per_scene=9, force=True, subtitles=False, speech=True, on_screen_text=True,
+        decode_mode="reference")
+    assert submit_options(build_parser().parse_args(["index", "a.mp4"])) == SubmitOptions()
+    assert submit_options(build_parser().parse_args(["index", "--fast", "a.mp4"])).decode_mode == "keyframes"

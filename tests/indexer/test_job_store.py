@@ -11,11 +11,11 @@ import sys
 import textwrap
 import threading
 
-from videosearch.indexer.jobs.store import JobStore
+from videosearch.indexer.jobs.store import JobStore, from_json, to_json
 from videosearch.indexer.types import ErrorReason, IndexOptions, Job, JobStage, JobState
 from videosearch.indexer.jobs.manager import JobFailure, JobManager
 
-OPTIONS = IndexOptions(detector_threshold=27.0, min_scene_frames=15, frames_per_scene=3)
+OPTIONS = IndexOptions(detector_threshold=27.0, min_scene_len=15, frames_per_scene=3)
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 # A process whose first job succeeds, second fails, third hangs in EMBEDDING and fourth
@@ -38,7 +38,7 @@ _INDEXER = textwrap.dedent(
             threading.Event().wait()
 
     manager = JobManager(work, workers=1, max_queued=10, finished_kept=10, store=JobStore(sys.argv[1]))
-    options = IndexOptions(detector_threshold=27.0, min_scene_frames=15, frames_per_scene=3)
+    options = IndexOptions(detector_threshold=27.0, min_scene_len=15, frames_per_scene=3)
     ids = [manager.submit(path, options).job_id for path in ("/ok.mp4", "/fails.mp4", "/hangs.mp4", "/queued.mp4")]
     hanging.wait()
     print(" ".join(ids), flush=True)
@@ -139,3 +139,13 @@ def test_finished_jobs_keep_their_outcome_and_old_ones_are_forgotten_on_disk(tmp
     # Forgetting happens at submit, as in memory: "four" came when three were finished.
     assert set(kept) == {ids[1], ids[2], last.job_id}, "the oldest finished job is forgotten on disk too"
     assert kept[ids[2]].error_reason is ErrorReason.UNREADABLE and kept[ids[2]].options == OPTIONS
+
+
+def test_a_job_table_written_before_the_option_renames_reads_the_same_options():
+    # Until issue 23 the stored options used the proto's names (min_scene_frames, ...).
+    options = IndexOptions(min_scene_len=8, min_samples=4, max_samples=9)
+    stored = to_json(Job(job_id="j", path="/v.mp4", options=options))
+    stored["options"] = {{"min_scene_len": "min_scene_frames", "min_samples": "min_frames_per_scene",
+                          "max_samples": "max_frames_per_scene"}.get(k, k): v for k, v in stored["options"].items()}
+    assert "min_scene_frames" in stored["options"] and "min_scene_len" not in stored["options"]
+    assert from_json(Job, stored).options == options

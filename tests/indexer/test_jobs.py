@@ -9,7 +9,7 @@ from videosearch.common.errors import FailedPrecondition, NotFound, ResourceExha
 from videosearch.indexer.types import ErrorReason, IndexOptions, JobStage, JobState
 from videosearch.indexer.jobs.manager import JobFailure, JobManager
 
-OPTIONS = IndexOptions(detector_threshold=27.0, min_scene_frames=15, frames_per_scene=3)
+OPTIONS = IndexOptions(detector_threshold=27.0, min_scene_len=15, frames_per_scene=3)
 
 
 def wait_finished(manager: JobManager, job_id: str):
@@ -107,7 +107,7 @@ def test_options_are_validated():
     with pytest.raises(InvalidArgument, match="seconds_per_sample"):
         IndexOptions(27.0, 15, 0, seconds_per_sample=-1.0).validate()
     with pytest.raises(InvalidArgument, match="min_frames_per_scene"):
-        IndexOptions(27.0, 15, 0, min_frames_per_scene=10, max_frames_per_scene=5).validate()
+        IndexOptions(27.0, 15, 0, min_samples=10, max_samples=5).validate()
     assert IndexOptions(27.0, 15, 0).validate().sampling.max_samples == 160  # 0: sample through time
     with pytest.raises(InvalidArgument, match="detector_threshold"):
         IndexOptions(-1.0, 15, 3).validate()

@@ -14,9 +14,13 @@ from videosearch.v1 import indexer_pb2
 
 
 def test_options_travel_unchanged_and_unset_ones_take_the_server_defaults():
-    options = IndexOptions(detector_threshold=30.0, min_scene_frames=8, frames_per_scene=5, force=True,
-                           seconds_per_sample=2.0, min_frames_per_scene=4, max_frames_per_scene=9, detector="adaptive")
-    assert options_from_proto(options_to_proto(options), IndexOptions()) == options
+    options = IndexOptions(detector_threshold=30.0, min_scene_len=8, frames_per_scene=5, force=True,
+                           seconds_per_sample=2.0, min_samples=4, max_samples=9, detector="adaptive")
+    message = options_to_proto(options)
+    assert (message.min_scene_frames, message.min_frames_per_scene, message.max_frames_per_scene) == (8, 4, 9)
+    assert options_from_proto(message, IndexOptions()) == options
+    # The names before issue 23 still read (deprecated): videosearch.client exports IndexOptions.
+    assert (options.min_scene_frames, options.min_frames_per_scene, options.max_frames_per_scene) == (8, 4, 9)
     server = dataclasses.replace(IndexOptions(), detector="threshold", seconds_per_sample=0.5)
     assert options_from_proto(indexer_pb2.IndexOptions(), server) == server
     with pytest.raises(InvalidArgument, match="frames_per_scene"):

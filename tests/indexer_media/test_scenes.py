@@ -10,8 +10,9 @@ from scenedetect import ContentDetector, detect
 from videosearch.common.errors import Cancelled, InvalidArgument
 from videosearch.indexer.media import facade as media
 from videosearch.indexer.media.decoding import DecoderSettings
+from videosearch.indexer.media.detector_settings import DetectorSettings
 from videosearch.embedder.preprocessing import FramePreprocessor
-from videosearch.indexer.media.sampling import sample_positions
+from videosearch.indexer.media.sampling import SamplingPolicy, sample_positions
 from videosearch.indexer.media.scenes import detect_cuts
 
 from .helpers import (
@@ -57,9 +58,9 @@ def test_testvideo_has_its_known_cuts(shared_runs):
 def test_threshold_is_configurable(videos):
     golden = golden_cuts(videos, "testvideo.mp4", "t30")
     assert golden is not None
-    assert detect_cuts(videos / "testvideo.mp4", threshold=30.0) == golden
+    assert detect_cuts(videos / "testvideo.mp4", DetectorSettings(threshold=30.0)) == golden
     # A minimum scene length longer than the first scene merges it away.
-    assert detect_cuts(videos / "testvideo.mp4", min_scene_len=40)[0] != 30
+    assert detect_cuts(videos / "testvideo.mp4", DetectorSettings(min_scene_len=40))[0] != 30
 
 
 @pytest.mark.parametrize("name", SHARED)
@@ -111,7 +112,7 @@ def test_scene_timecodes(shared_runs):
 
 @pytest.mark.parametrize("k", [1, 2, 5])
 def test_frames_per_scene(videos, k):
-    _, scenes = read_scenes(videos / "issue-134-rotate.mp4", frames_per_scene=k)
+    _, scenes = read_scenes(videos / "issue-134-rotate.mp4", sampling=SamplingPolicy.fixed(k))
     for scene in scenes:
         assert scene.sample_frames == sample_positions(scene.start_frame, scene.end_frame, k)
         assert len(scene.pixels) == k
@@ -121,7 +122,7 @@ def test_scene_shorter_than_k_gives_each_frame_once(tmp_path):
     # Two hard cuts 2 frames apart with min_scene_len=1: a 2-frame scene in the middle.
     black, white, grey = (np.full((48, 64, 3), v, np.uint8) for v in (0, 255, 128))
     path = write_video(tmp_path / "short.mp4", [black] * 10 + [white] * 2 + [grey] * 10)
-    _, scenes = read_scenes(path, frames_per_scene=3, min_scene_len=1)
+    _, scenes = read_scenes(path, sampling=SamplingPolicy.fixed(3), detector=DetectorSettings(min_scene_len=1))
     assert [(s.start_frame, s.end_frame) for s in scenes] == [(0, 10), (10, 12), (12, 22)]
     assert scenes[1].sample_frames == [10, 11] and len(scenes[1].pixels) == 2
 
@@ -130,7 +131,7 @@ def test_long_scene_samples_stay_within_the_documented_bound(tmp_path):
     frames = list(drifting_square_frames(2000))
     path = write_video(tmp_path / "long.mp4", frames)
     capacity = 24
-    reader, scenes = read_scenes(path, max_candidates=capacity, preprocess_workers=0, frames_per_scene=3)
+    reader, scenes = read_scenes(path, max_candidates=capacity, preprocess_workers=0, sampling=SamplingPolicy.fixed(3))
     assert len(scenes) == 1 and scenes[0].end_frame == 2000
     ideal = sample_positions(0, 2000, 3)
     assert scenes[0].sample_frames != ideal  # the buffer was too small to be exact ...
@@ -204,12 +205,13 @@ def test_reader_iterates_once(videos):
 
 @pytest.mark.parametrize(
     "options, message",
-    [({"threshold": 0}, "threshold"), ({"min_scene_len": -1}, "minimum scene length"),
-     ({"frames_per_scene": 0}, "frames per scene")],
+    [(lambda: {"detector": DetectorSettings(threshold=0)}, "threshold"),
+     (lambda: {"detector": DetectorSettings(min_scene_len=-1)}, "min_scene_len"),
+     (lambda: {"sampling": SamplingPolicy.fixed(0)}, "samples per scene")],
 )
 def test_bad_options_are_invalid_arguments(videos, options, message):
-    with pytest.raises(InvalidArgument, match=message):
-        media.iter_scenes(videos / "fades.mp4", preprocessing=SMALL, **options)
+    with pytest.raises(InvalidArgument, match=message):  # a bad setting is refused when made or when read
+        media.iter_scenes(videos / "fades.mp4", preprocessing=SMALL, **options())
 
 
 def test_not_a_video_is_raised_from_iteration(tmp_path):
@@ -232,7 +234,7 @@ def test_late_cut_from_the_flash_filter(tmp_path):
     path = write_video(tmp_path / "flash.mp4", frames)
     reference = [start.frame_num for start, _ in detect(str(path), ContentDetector())][1:]
     assert reference == [40, 70]
-    _, scenes = read_scenes(path, frames_per_scene=3)
+    _, scenes = read_scenes(path, sampling=SamplingPolicy.fixed(3))
     assert [(s.start_frame, s.end_frame) for s in scenes] == [(0, 40), (40, 70), (70, 110)]
     decoded = decode_all(path)
     preprocess = FramePreprocessor(SMALL)

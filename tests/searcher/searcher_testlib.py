@@ -14,9 +14,9 @@ MODEL = "test/tiny-clip"
 DIM = 16
 
 
-def open_searcher(data_dir, text_embedder: QueryEmbedder | None = None, **settings) -> Searcher:
+def open_searcher(data_dir, query_embedder: QueryEmbedder | None = None, **settings) -> Searcher:
     """Searcher.open with the settings a test names (``data_dir`` and any SearcherSettings field)."""
-    return Searcher.open(SearcherSettings(data_dir=str(data_dir), **settings), text_embedder)
+    return Searcher.open(SearcherSettings(data_dir=str(data_dir), **settings), query_embedder)
 
 
 def make_video(

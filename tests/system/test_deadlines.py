@@ -21,7 +21,7 @@ from videosearch.v1 import embedder_pb2, embedder_pb2_grpc, searcher_pb2, search
 pytestmark = pytest.mark.timeout(120)
 
 
-class StalledTextEmbedder(embedder_pb2_grpc.EmbedderServiceServicer):
+class StalledQueryEmbedder(embedder_pb2_grpc.EmbedderServiceServicer):
     """Answers GetModelInfo; EmbedTexts never answers. Records, per EmbedTexts call, the
     deadline it arrived with and how long it stayed open."""
 
@@ -42,7 +42,7 @@ class StalledTextEmbedder(embedder_pb2_grpc.EmbedderServiceServicer):
 
 
 def test_a_text_search_gives_the_embedder_no_more_than_the_callers_deadline(tmp_path):
-    embedder = StalledTextEmbedder()
+    embedder = StalledQueryEmbedder()
     embedder_server = grpc.server(futures.ThreadPoolExecutor(max_workers=16))
     embedder_pb2_grpc.add_EmbedderServiceServicer_to_server(embedder, embedder_server)
     port = embedder_server.add_insecure_port("127.0.0.1:0")
@@ -73,7 +73,7 @@ def test_a_text_search_gives_the_embedder_no_more_than_the_callers_deadline(tmp_
             # At most the caller's 0.5 s (plus gRPC's rounding of the timeout on the wire), not the Searcher's 30 s.
             assert remaining is not None and remaining <= 0.55, f"the Embedder was given {remaining} s, not the caller's 0.5"
             assert open_for < 1.5, f"the Embedder call stayed open {open_for:.2f} s after the caller had gone"
-        assert not searcher.text_embedder.breaker.is_open
+        assert not searcher.query_embedder.breaker.is_open
     finally:
         searcher.stop(0)
         embedder_server.stop(0)

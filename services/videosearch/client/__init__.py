@@ -31,8 +31,9 @@ from videosearch.common.errors import (
 )
 from videosearch.indexer.types import ErrorReason, IndexOptions, Job, JobStage, JobState
 from videosearch.searcher.types import (
+    MomentHit,
     QueryTerm,
-    SceneHit,
+    SceneHit,  # deprecated alias of MomentHit
     SceneRef,
     SearchFilter,
     SearchParams,
@@ -54,11 +55,12 @@ __all__ = [
     "Job",
     "JobStage",
     "JobState",
+    "MomentHit",
     "NotFound",
     "PermissionDenied",
     "QueryTerm",
     "ResourceExhausted",
-    "SceneHit",
+    "SceneHit",  # deprecated alias of MomentHit
     "SceneRef",
     "SearchFilter",
     "SearchParams",

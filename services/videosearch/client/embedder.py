@@ -6,6 +6,7 @@ exceptions (an unreachable embedder is Unavailable with a hint how to start it).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Sequence
 
 import grpc
@@ -43,6 +44,7 @@ class EmbedderClient(ServiceClient):
 
     def model_info(self) -> ModelInfo:
         """Asks the embedder for its model (id, embedding size, preprocessing, limits)."""
+
         def ask():
             response = self._call(self._stub.GetModelInfo, embedder_pb2.GetModelInfoRequest())
             return response, response.model_id
@@ -55,13 +57,18 @@ class EmbedderClient(ServiceClient):
         self._pin.forget()
         self._info = None
 
-    def transcribe_audio(self, pcm: np.ndarray, language: str = "", timeout: float | None = None,
-                         ) -> list[tuple[float, float, str, str]]:
+    def transcribe_audio(
+        self,
+        pcm: np.ndarray,
+        language: str = "",
+        timeout: float | None = None,
+    ) -> list[tuple[float, float, str, str]]:
         """Transcribes int16 mono 16 kHz ``pcm``: (start, end, text, language) per phrase heard,
         times in seconds from the start of ``pcm``. ``timeout``: this call's deadline (default
         the client's): a recognizer on a CPU can take longer than an image batch."""
         request = embedder_pb2.TranscribeAudioRequest(
-            pcm_s16le=np.ascontiguousarray(pcm, dtype="<i2").tobytes(), sample_rate_hertz=16_000, language=language)
+            pcm_s16le=np.ascontiguousarray(pcm, dtype="<i2").tobytes(), sample_rate_hertz=16_000, language=language
+        )
         response = self._call(self._stub.TranscribeAudio, request, timeout=timeout)
         return [(s.start_seconds, s.end_seconds, s.text, s.language) for s in response.segments]
 
@@ -92,7 +99,7 @@ class EmbedderClient(ServiceClient):
         parts = []
         for start in range(0, max(len(texts), 1), max(limit, 1)):
             request = embedder_pb2.EmbedTextsRequest(texts=texts[start : start + limit])
-            parts.append(self._pin.checked(lambda request=request: self._embeddings(self._call(self._stub.EmbedTexts, request))))
+            parts.append(self._pin.checked(functools.partial(self._embed_texts, request)))
         return np.concatenate(parts) if len(parts) > 1 else parts[0]
 
     # -- helpers ---------------------------------------------------------------
@@ -102,9 +109,14 @@ class EmbedderClient(ServiceClient):
 
     @staticmethod
     def _images_per_chunk(pixels: np.ndarray, info: ModelInfo) -> int:
-        bytes_per_image = int(np.prod(pixels.shape[1:], dtype=np.int64)) * pixels.dtype.itemsize if pixels.ndim > 1 else 1
+        bytes_per_image = (
+            int(np.prod(pixels.shape[1:], dtype=np.int64)) * pixels.dtype.itemsize if pixels.ndim > 1 else 1
+        )
         by_size = max(1, (_MAX_MESSAGE_BYTES - _MESSAGE_OVERHEAD_BYTES) // max(bytes_per_image, 1))
         return max(1, min(info.max_images_per_request, by_size))
+
+    def _embed_texts(self, request: embedder_pb2.EmbedTextsRequest) -> tuple[np.ndarray, str]:
+        return self._embeddings(self._call(self._stub.EmbedTexts, request))
 
     @staticmethod
     def _embeddings(response) -> tuple[np.ndarray, str]:

@@ -75,8 +75,10 @@ class IndexerFleet:
                 self._home[job_id] = address
                 break
             else:
-                raise NotFound(f"no job {job_id!r} on any of the indexers {', '.join(self.addresses)}; "
-                               "list jobs to see the ids they know")
+                raise NotFound(
+                    f"no job {job_id!r} on any of the indexers {', '.join(self.addresses)}; "
+                    "list jobs to see the ids they know"
+                )
         return self._home[job_id]
 
     def get(self, job_id: str) -> Job:
@@ -119,7 +121,9 @@ class IndexerFleet:
         taken = dict.fromkeys(pages, 0)
         merged: list[Job] = []
         while len(merged) < size:
-            heads = [(address, jobs[taken[address]]) for address, (jobs, _) in pages.items() if taken[address] < len(jobs)]
+            heads = [
+                (address, jobs[taken[address]]) for address, (jobs, _) in pages.items() if taken[address] < len(jobs)
+            ]
             if not heads:
                 break
             # Newest first; each Indexer's list is consumed in its own order, so its position stays a prefix.
@@ -129,7 +133,9 @@ class IndexerFleet:
         following: dict[str, int | None] = {}
         for address, (jobs, more) in pages.items():
             if taken[address] < len(jobs) or more:
-                following[address] = job_number(jobs[taken[address] - 1].job_id) if taken[address] else positions[address]
+                following[address] = (
+                    job_number(jobs[taken[address] - 1].job_id) if taken[address] else positions[address]
+                )
         return merged, self._token(following) if following else ""
 
     def list(self, page_size: int = 0) -> Iterator[Job]:
@@ -143,7 +149,7 @@ class IndexerFleet:
         if not token:
             return dict.fromkeys(self.addresses)
         # Bound to this list of Indexers: a token of another list is refused, not misread.
-        return json.loads(_FLEET_PAGES.decode(token, indexers=self.addresses))
+        return json.loads(str(_FLEET_PAGES.decode(token, indexers=self.addresses)))  # a str position: not empty
 
     def close(self) -> None:
         for client in self.clients.values():
@@ -156,8 +162,9 @@ class IndexerFleet:
         self.close()
 
 
-def connect_indexers(address: str, timeout: float = 30.0, *,
-                     security: ClientSecurity | None = None) -> IndexerClient | IndexerFleet:
+def connect_indexers(
+    address: str, timeout: float = 30.0, *, security: ClientSecurity | None = None
+) -> IndexerClient | IndexerFleet:
     """One Indexer's client, or a fleet for several (a list, or a dns:/// name of several)."""
     # A list is dialled as written (TLS checks those names); a DNS name by each of its records.
     addresses = replica_addresses(address) if address.strip().startswith("dns:") else split_addresses(address)

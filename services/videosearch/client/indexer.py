@@ -7,6 +7,7 @@ is Unavailable with a hint how to start it).
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
 import datetime as dt
 from collections.abc import Callable, Iterator
@@ -15,7 +16,8 @@ import grpc
 
 from videosearch.common.grpc_client import ServiceClient, raise_domain_error
 from videosearch.common.security import ClientSecurity
-from videosearch.indexer.types import ErrorReason, IndexOptions, Job, JobStage, JobState
+from videosearch.indexer.media.decode_modes import DEFAULT_DECODE_MODE
+from videosearch.indexer.types import PUBLIC_NAMES, ErrorReason, IndexOptions, Job, JobStage, JobState
 from videosearch.indexer.library.types import LibraryState, LibraryStatus, PrunedPaths
 from videosearch.v1 import indexer_pb2, indexer_pb2_grpc
 
@@ -60,8 +62,10 @@ class IndexerClient(ServiceClient):
         """Queues a reindex of every stored video with the model the Embedder at ``embedder_address``
         serves (``model_id``: the one expected there); the Searcher switches when it is done."""
         request = indexer_pb2.ReindexCollectionRequest(
-            embedder_address=embedder_address, model_id=model_id,
-            options=indexer_pb2.IndexOptions(**dataclasses.asdict(options)))
+            embedder_address=embedder_address,
+            model_id=model_id,
+            options=indexer_pb2.IndexOptions(**dataclasses.asdict(options)),
+        )
         return job_from_proto(self._call(self._stub.ReindexCollection, request).job)
 
     def get(self, job_id: str) -> Job:
@@ -90,23 +94,25 @@ class IndexerClient(ServiceClient):
 
     def wait(self, job_id: str) -> Job:
         """Follows the job to its end and returns it finished (succeeded, failed or cancelled)."""
-        job = None
-        for job in self.watch(job_id):  # noqa: B007 - the last snapshot is the one returned
-            pass
-        return job
+        *_, last = self.watch(job_id)  # the stream starts with the job as it is, so it is never empty
+        return last
 
     def cancel(self, job_id: str) -> Job:
         """Cancels a queued or running job and returns it as it is then (a running job
         stops at its next check, so it may still read RUNNING). FailedPrecondition for a
         job already finished."""
-        return job_from_proto(self._call(self._stub.CancelIndexJob, indexer_pb2.CancelIndexJobRequest(job_id=job_id)).job)
+        return job_from_proto(
+            self._call(self._stub.CancelIndexJob, indexer_pb2.CancelIndexJobRequest(job_id=job_id)).job
+        )
 
     # -- library upkeep --------------------------------------------------------
     def prune(self, folder: str = "", *, dry_run: bool = False) -> PrunedPaths:
         """Has the Indexer check the stored paths under ``folder`` (empty: under all its
         allowed roots) on its machine: gone ones marked missing, videos whose files are all
         gone removed; with ``dry_run`` nothing changes."""
-        response = self._call(self._stub.PruneLocations, indexer_pb2.PruneLocationsRequest(folder=folder, dry_run=dry_run))
+        response = self._call(
+            self._stub.PruneLocations, indexer_pb2.PruneLocationsRequest(folder=folder, dry_run=dry_run)
+        )
         return PrunedPaths(
             dry_run=response.dry_run,
             marked_missing=[(p.video_id, p.path) for p in response.marked_missing],
@@ -119,10 +125,13 @@ class IndexerClient(ServiceClient):
         """Has the Indexer watch the folder ``path`` (on its machine, inside its allowed roots)."""
         return library_from_proto(self._call(self._stub.AddLibrary, indexer_pb2.AddLibraryRequest(path=path)).library)
 
-    def list_libraries_page(self, page_size: int = 0, page_token: str = "") -> tuple[list[LibraryStatus], str]:
+    def list_libraries_page(  # builtins.list: `list` here is the method above
+        self, page_size: int = 0, page_token: str = ""
+    ) -> tuple[builtins.list[LibraryStatus], str]:
         """One page of libraries, by path: (libraries, next_page_token or "")."""
-        response = self._call(self._stub.ListLibraries,
-                              indexer_pb2.ListLibrariesRequest(page_size=page_size, page_token=page_token))
+        response = self._call(
+            self._stub.ListLibraries, indexer_pb2.ListLibrariesRequest(page_size=page_size, page_token=page_token)
+        )
         return [library_from_proto(lib) for lib in response.libraries], response.next_page_token
 
     def list_libraries(self, page_size: int = 0) -> Iterator[LibraryStatus]:
@@ -131,7 +140,9 @@ class IndexerClient(ServiceClient):
 
     def remove_library(self, path: str) -> LibraryStatus:
         """Stops watching the library at ``path``; its videos stay indexed."""
-        return library_from_proto(self._call(self._stub.RemoveLibrary, indexer_pb2.RemoveLibraryRequest(path=path)).library)
+        return library_from_proto(
+            self._call(self._stub.RemoveLibrary, indexer_pb2.RemoveLibraryRequest(path=path)).library
+        )
 
 
 class JobWatch:
@@ -156,6 +167,7 @@ class JobWatch:
         self._cancelled = True
         self._call.cancel()
 
+
 def every_page(list_page: Callable[[int, str], tuple[list, str]], page_size: int) -> Iterator:
     """The items (jobs, libraries) of ``list_page`` (one Indexer's or a fleet's) page after page, to the last."""
     token = ""
@@ -173,17 +185,18 @@ def _member(enum_type, proto_enum, prefix: str, value: int):
     return enum_type[name] if name != "UNSPECIFIED" else enum_type["NONE"]
 
 
+# A job's options as the server filled them in, field by field (PUBLIC_NAMES: the message's names).
+_OPTION_WIRE_NAMES = {f.name: PUBLIC_NAMES.get(f.name, f.name) for f in dataclasses.fields(IndexOptions)}
+
+
 def job_from_proto(message: indexer_pb2.IndexJob) -> Job:
     o = message.options
     return Job(
         job_id=message.job_id,
         path=message.path,
-        options=IndexOptions(
-            detector_threshold=o.detector_threshold, min_scene_frames=o.min_scene_frames,
-            frames_per_scene=o.frames_per_scene, force=o.force, seconds_per_sample=o.seconds_per_sample,
-            min_frames_per_scene=o.min_frames_per_scene, max_frames_per_scene=o.max_frames_per_scene,
-            detector=o.detector, subtitles=o.subtitles, speech=o.speech, on_screen_text=o.on_screen_text,
-            decode_mode=o.decode_mode or "all",
+        options=dataclasses.replace(  # a server from before decode modes sends none: it decoded all frames
+            IndexOptions(**{name: getattr(o, wire) for name, wire in _OPTION_WIRE_NAMES.items()}),
+            decode_mode=o.decode_mode or DEFAULT_DECODE_MODE,
         ),
         state=JobState[indexer_pb2.JobState.Name(message.state).removeprefix("JOB_STATE_")],
         stage=_member(JobStage, indexer_pb2.JobStage, "JOB_STAGE_", message.stage),
@@ -217,14 +230,16 @@ def library_from_proto(message: indexer_pb2.Library) -> LibraryStatus:
         create_time=message.create_time.ToDatetime(tzinfo=dt.timezone.utc),
         rescan_s=message.rescan_interval_seconds,
         state=_member(LibraryState, indexer_pb2.LibraryState, "LIBRARY_STATE_", message.state)
-        if message.state else LibraryState.STARTING,
+        if message.state
+        else LibraryState.STARTING,
         watching=message.watching,
         files_seen=message.files_seen,
         files_queued=message.files_queued,
         files_indexed=message.files_indexed,
         files_pruned=message.files_pruned,
         last_scan_time=message.last_scan_time.ToDatetime(tzinfo=dt.timezone.utc)
-        if message.HasField("last_scan_time") else None,
+        if message.HasField("last_scan_time")
+        else None,
         last_error=message.last_error,
         error_count=message.error_count,
     )

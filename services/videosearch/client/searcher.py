@@ -39,8 +39,14 @@ class SearcherClient(ServiceClient):
         self._stub = searcher_pb2_grpc.SearcherServiceStub(self._channel)
 
     def upsert_video(
-        self, video: VideoRecord, scenes: list[SceneRecord], embeddings: np.ndarray,
-        moments: list[MomentRecord] | None = None, extras: VideoExtras = VideoExtras(), *, staged: bool = False,
+        self,
+        video: VideoRecord,
+        scenes: list[SceneRecord],
+        embeddings: np.ndarray,
+        moments: list[MomentRecord] | None = None,
+        extras: VideoExtras = VideoExtras(),
+        *,
+        staged: bool = False,
     ) -> tuple[VideoRecord, bool]:
         """Stores a video with L2-normalized embeddings, one row per moment (without
         ``moments``: one per scene), and ``extras`` (sampled frames' embeddings, scene
@@ -62,8 +68,11 @@ class SearcherClient(ServiceClient):
 
     def get_video_moments(self, video_id: str) -> tuple[VideoRecord, list[SceneRecord], list[MomentRecord]]:
         response = self._call(self._stub.GetVideo, searcher_pb2.GetVideoRequest(video_id=video_id))
-        return (wire.video_from_proto(response.video), [wire.scene_from_proto(s) for s in response.scenes],
-                [wire.moment_from_proto(m) for m in response.moments])
+        return (
+            wire.video_from_proto(response.video),
+            [wire.scene_from_proto(s) for s in response.scenes],
+            [wire.moment_from_proto(m) for m in response.moments],
+        )
 
     def get_text_spans(self, video_id: str) -> tuple[TextSpan, ...]:
         """What is said and written in a stored video, by start time."""
@@ -74,8 +83,10 @@ class SearcherClient(ServiceClient):
         """(moment embeddings (moments, dim), scene embeddings (scenes, dim)), unit rows."""
         request = searcher_pb2.GetVideoRequest(video_id=video_id, include_embeddings=True)
         response = self._call(self._stub.GetVideo, request)
-        return (from_tensor(response.moment_embeddings, name="moment_embeddings"),
-                from_tensor(response.scene_embeddings, name="scene_embeddings"))
+        return (
+            from_tensor(response.moment_embeddings, name="moment_embeddings"),
+            from_tensor(response.scene_embeddings, name="scene_embeddings"),
+        )
 
     def get_scene_thumbnail(self, video_id: str, scene_index: int) -> Thumbnail:
         """A scene's JPEG thumbnail; NotFound for an unknown video or scene, or one without a thumbnail."""
@@ -84,7 +95,9 @@ class SearcherClient(ServiceClient):
 
     def list_videos(self, page_size: int = 0, page_token: str = "") -> tuple[list[VideoRecord], str, int]:
         """One page: (videos, next_page_token or "", total stored)."""
-        response = self._call(self._stub.ListVideos, searcher_pb2.ListVideosRequest(page_size=page_size, page_token=page_token))
+        response = self._call(
+            self._stub.ListVideos, searcher_pb2.ListVideosRequest(page_size=page_size, page_token=page_token)
+        )
         return [wire.video_from_proto(v) for v in response.videos], response.next_page_token, response.total_size
 
     def iter_videos(self, page_size: int = 0) -> Iterator[VideoRecord]:
@@ -120,8 +133,9 @@ class SearcherClient(ServiceClient):
         """Searches by text (embedded by the Searcher's Embedder), a ready-made vector and/or
         weighted ``terms`` (texts, images, stored scenes or videos, vectors; negative weights
         subtract), with the filters, page token and explanation asked for in ``params``."""
-        request = searcher_pb2.SearchRequest(**wire.params_to_proto_fields(params),
-                                             terms=[wire.term_to_proto(term) for term in terms])
+        request = searcher_pb2.SearchRequest(
+            **wire.params_to_proto_fields(params), terms=[wire.term_to_proto(term) for term in terms]
+        )
         if text is not None:
             request.text = text
         if vector is not None:
@@ -131,14 +145,24 @@ class SearcherClient(ServiceClient):
 
     def stats(self) -> SearcherStats:
         r = self._call(self._stub.GetStats, searcher_pb2.GetStatsRequest())
-        return SearcherStats(r.video_count, r.scene_count, r.model_id, r.embedding_dim, r.approximate_index, r.moment_count,
-                             staged_model_id=r.staged_model_id, staged_video_count=r.staged_video_count)
+        return SearcherStats(
+            r.video_count,
+            r.scene_count,
+            r.model_id,
+            r.embedding_dim,
+            r.approximate_index,
+            r.moment_count,
+            staged_model_id=r.staged_model_id,
+            staged_video_count=r.staged_video_count,
+        )
 
     # -- switching models (reindex) ------------------------------------------------
     def stage_collection(self, model_id: str, embedder_address: str) -> None:
         """Starts a fresh collection for ``model_id`` beside the serving one (UpsertVideo(staged=True) fills it)."""
-        self._call(self._stub.StageCollection, searcher_pb2.StageCollectionRequest(
-            model_id=model_id, embedder_address=embedder_address))
+        self._call(
+            self._stub.StageCollection,
+            searcher_pb2.StageCollectionRequest(model_id=model_id, embedder_address=embedder_address),
+        )
 
     def switch_collection(self, model_id: str) -> None:
         """Makes the staged collection of ``model_id`` serve (atomically) and deletes the old one."""

@@ -59,19 +59,21 @@ class Role(enum.IntEnum):
 
 
 # Methods that only read. Everything else under /videosearch. needs WRITE.
-READ_METHODS = frozenset({
-    "/videosearch.v1.SearcherService/Search",
-    "/videosearch.v1.SearcherService/GetVideo",
-    "/videosearch.v1.SearcherService/GetSceneThumbnail",
-    "/videosearch.v1.SearcherService/ListVideos",
-    "/videosearch.v1.SearcherService/GetStats",
-    "/videosearch.v1.IndexerService/GetIndexJob",
-    "/videosearch.v1.IndexerService/ListIndexJobs",
-    "/videosearch.v1.IndexerService/WatchIndexJob",
-    "/videosearch.v1.IndexerService/ListLibraries",
-    "/videosearch.v1.EmbedderService/GetModelInfo",
-    "/videosearch.v1.EmbedderService/EmbedTexts",
-})
+READ_METHODS = frozenset(
+    {
+        "/videosearch.v1.SearcherService/Search",
+        "/videosearch.v1.SearcherService/GetVideo",
+        "/videosearch.v1.SearcherService/GetSceneThumbnail",
+        "/videosearch.v1.SearcherService/ListVideos",
+        "/videosearch.v1.SearcherService/GetStats",
+        "/videosearch.v1.IndexerService/GetIndexJob",
+        "/videosearch.v1.IndexerService/ListIndexJobs",
+        "/videosearch.v1.IndexerService/WatchIndexJob",
+        "/videosearch.v1.IndexerService/ListLibraries",
+        "/videosearch.v1.EmbedderService/GetModelInfo",
+        "/videosearch.v1.EmbedderService/EmbedTexts",
+    }
+)
 OPEN_PREFIXES = ("/grpc.health.v1.Health/",)
 REFLECTION_PREFIXES = ("/grpc.reflection.v1alpha.ServerReflection/", "/grpc.reflection.v1.ServerReflection/")
 
@@ -93,8 +95,9 @@ def _expiry(text: str, where: str) -> float:
     try:
         when = dt.datetime.fromisoformat(text)
     except ValueError:
-        raise InvalidArgument(f"{where}: expires= takes an ISO 8601 date or time, like 2027-01-31 or "
-                              "2027-01-31T18:00Z") from None
+        raise InvalidArgument(
+            f"{where}: expires= takes an ISO 8601 date or time, like 2027-01-31 or 2027-01-31T18:00Z"
+        ) from None
     return (when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)).timestamp()
 
 
@@ -114,14 +117,15 @@ class TokenTable:
             parts = text.split()
             expires = None
             if len(parts) == 3 and parts[2].startswith(EXPIRES_PREFIX):
-                expires = _expiry(parts.pop()[len(EXPIRES_PREFIX):], f"{path}:{number}")
+                expires = _expiry(parts.pop()[len(EXPIRES_PREFIX) :], f"{path}:{number}")
             if len(parts) != 2 or parts[0].upper() not in Role.__members__:
-                raise InvalidArgument(f"{path}:{number}: expected '<read|write> sha256:<hex> [expires=<date>]' "
-                                      "(or a raw token)")
+                raise InvalidArgument(
+                    f"{path}:{number}: expected '<read|write> sha256:<hex> [expires=<date>]' (or a raw token)"
+                )
             role, secret = Role[parts[0].upper()], parts[1]
             if secret.startswith(DIGEST_PREFIX):
                 try:
-                    value = bytes.fromhex(secret[len(DIGEST_PREFIX):])
+                    value = bytes.fromhex(secret[len(DIGEST_PREFIX) :])
                 except ValueError:
                     value = b""
                 if len(value) != 32:
@@ -130,7 +134,9 @@ class TokenTable:
                 value = digest(secret)
             entries.append((value, role, expires))
         if not entries:
-            raise InvalidArgument(f"{path} lists no tokens; add lines like 'write sha256:<hex>' (videosearch-token makes one)")
+            raise InvalidArgument(
+                f"{path} lists no tokens; add lines like 'write sha256:<hex>' (videosearch-token makes one)"
+            )
         return cls(tuple(entries))
 
     def match(self, token: str) -> tuple[Role, float | None] | None:
@@ -182,8 +188,9 @@ class TokenFile:
             try:
                 self._table = TokenTable.load(self.path)
             except (OSError, InvalidArgument) as exc:
-                log.error("the token file %s was not read again (%s); the tokens read before stay valid", self.path,
-                          exc)
+                log.error(
+                    "the token file %s was not read again (%s); the tokens read before stay valid", self.path, exc
+                )
                 return
             log.info("read the token file %s again: %d tokens", self.path, len(self._table.entries))
 
@@ -236,20 +243,30 @@ class AccessPolicy:
             return
         token = token_from_metadata(metadata)
         if token is None:
-            raise AuthFailure("UNAUTHENTICATED", f"{method} needs a token: send the metadata "
-                              "'authorization: Bearer <token>' (the CLI reads --token-file or VIDEOSEARCH_TOKEN_FILE)")
+            raise AuthFailure(
+                "UNAUTHENTICATED",
+                f"{method} needs a token: send the metadata "
+                "'authorization: Bearer <token>' (the CLI reads --token-file or VIDEOSEARCH_TOKEN_FILE)",
+            )
         found = self.tokens.match(token)
         if found is None:
-            raise AuthFailure("UNAUTHENTICATED", "the token is not known to this server; check the token "
-                              "or ask the operator to add its sha256 to the server's token file")
+            raise AuthFailure(
+                "UNAUTHENTICATED",
+                "the token is not known to this server; check the token "
+                "or ask the operator to add its sha256 to the server's token file",
+            )
         role, expires = found
         if expires is not None and time.time() >= expires:
             when = dt.datetime.fromtimestamp(expires, dt.timezone.utc).isoformat(timespec="minutes")
-            raise AuthFailure("UNAUTHENTICATED", f"the token expired at {when}; ask the operator for a new one "
-                              "(videosearch-token makes it)")
+            raise AuthFailure(
+                "UNAUTHENTICATED",
+                f"the token expired at {when}; ask the operator for a new one (videosearch-token makes it)",
+            )
         if role < needed:
-            raise AuthFailure("PERMISSION_DENIED", f"{method} needs a {needed.name.lower()} token; this one is "
-                              f"{role.name.lower()}-only")
+            raise AuthFailure(
+                "PERMISSION_DENIED",
+                f"{method} needs a {needed.name.lower()} token; this one is {role.name.lower()}-only",
+            )
 
 
 def new_token_line(role: str, expires: str = "") -> tuple[str, str]:
@@ -265,11 +282,16 @@ def new_token_line(role: str, expires: str = "") -> tuple[str, str]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description="Make a bearer token for the videosearch services: the token goes to --out (mode 600) for "
-        "the client, and the line to add to the servers' token file goes to stdout (it holds only the digest).")
+        "the client, and the line to add to the servers' token file goes to stdout (it holds only the digest)."
+    )
     parser.add_argument("--role", choices=[r.name.lower() for r in Role], default="read")
     parser.add_argument("--out", required=True, help="file to write the token to, for --token-file of the clients")
-    parser.add_argument("--expires", default="", help="ISO 8601 date or time after which the servers refuse the "
-                        "token (UTC unless a zone is given), e.g. 2027-01-31")
+    parser.add_argument(
+        "--expires",
+        default="",
+        help="ISO 8601 date or time after which the servers refuse the "
+        "token (UTC unless a zone is given), e.g. 2027-01-31",
+    )
     args = parser.parse_args(argv)
     try:
         token, line = new_token_line(args.role, args.expires)

@@ -47,6 +47,7 @@ def timeout_for(own_timeout: float) -> float:
     if left is None:
         return own_timeout
     if left <= 0:
-        raise DeadlineExceeded("the caller's deadline passed before the call to another service; "
-                               "retry with a longer deadline")
+        raise DeadlineExceeded(
+            "the caller's deadline passed before the call to another service; retry with a longer deadline"
+        )
     return min(own_timeout, left)

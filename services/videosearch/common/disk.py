@@ -34,8 +34,10 @@ def is_disk_full(exc: BaseException) -> bool:
 
 
 def disk_full_message(directory: str | Path, setting: str, what_to_free: str) -> str:
-    return (f"no space left on the disk holding {directory} ({setting}); free space there ({what_to_free}) "
-            "or move it to a larger disk, then retry")
+    return (
+        f"no space left on the disk holding {directory} ({setting}); free space there ({what_to_free}) "
+        "or move it to a larger disk, then retry"
+    )
 
 
 @contextlib.contextmanager

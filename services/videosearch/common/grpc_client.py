@@ -89,10 +89,13 @@ class ServiceClient:
                 # The caller's patience ran out, not this service's timeout: not the service's fault.
                 raise errors.DeadlineExceeded(
                     f"{self.service} at {self.address} did not answer within the caller's deadline ({bounded:.2f} s "
-                    "left); retry with a longer deadline") from err
+                    "left); retry with a longer deadline"
+                ) from err
             raise_domain_error(err, self.service, self.address)
 
-    def _stream(self, rpc: Callable[..., Iterable[Response]], request, *, timeout: float | None = None) -> Iterator[Response]:
+    def _stream(
+        self, rpc: Callable[..., Iterable[Response]], request, *, timeout: float | None = None
+    ) -> Iterator[Response]:
         """A server stream; failures while it runs come out as VideoSearchError subclasses."""
         try:
             yield from rpc(request, timeout=timeout)

@@ -85,9 +85,11 @@ class ErrorMappingInterceptor(grpc.aio.ServerInterceptor):
             except Exception as exc:  # the one place errors are mapped
                 if is_disk_full(exc):  # a write no owner of its directory wrapped (see common/disk.py)
                     log.error("%s: a disk of this service is full: %s", method, exc)
-                    await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED,
-                                        "no space left on a disk this service writes to; free space there and retry "
-                                        "(the server log names the file)")
+                    await context.abort(
+                        grpc.StatusCode.RESOURCE_EXHAUSTED,
+                        "no space left on a disk this service writes to; free space there and retry "
+                        "(the server log names the file)",
+                    )
                 log.exception("unexpected error in %s", method)
                 await context.abort(grpc.StatusCode.INTERNAL, "internal error; the server log has the details")
 
@@ -145,13 +147,27 @@ class Service:
         self._loop = _EventLoopThread(name)
         limit = RequestSizeLimit(max_message_bytes, message_setting)
         try:
-            self.port, service_names = self._loop.run(self._build(
-                register, host, port, credentials, reflection, limit, share_port,
-                # Outermost first: ``interceptors`` (metrics, which then count refusals too, and
-                # authentication, so a caller without a token takes no slot), the cap, the message
-                # limit, errors mapped to status codes, and plain methods sent to the thread pool.
-                [*interceptors, ConcurrencyCap(max_concurrent_rpcs, per_token=max_concurrent_rpcs_per_token), limit,
-                 ErrorMappingInterceptor(), SyncHandlerAdapter(self._pool)]))
+            self.port, service_names = self._loop.run(
+                self._build(
+                    register,
+                    host,
+                    port,
+                    credentials,
+                    reflection,
+                    limit,
+                    share_port,
+                    # Outermost first: ``interceptors`` (metrics, which then count refusals too, and
+                    # authentication, so a caller without a token takes no slot), the cap, the message
+                    # limit, errors mapped to status codes, and plain methods sent to the thread pool.
+                    [
+                        *interceptors,
+                        ConcurrencyCap(max_concurrent_rpcs, per_token=max_concurrent_rpcs_per_token),
+                        limit,
+                        ErrorMappingInterceptor(),
+                        SyncHandlerAdapter(self._pool),
+                    ],
+                )
+            )
         except BaseException:
             self._close_loop()
             raise

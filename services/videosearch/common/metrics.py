@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 from contextlib import asynccontextmanager
+from wsgiref.simple_server import WSGIServer
 
 import grpc
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
@@ -28,11 +29,20 @@ class ServiceMetrics:
     def __init__(self, service: str) -> None:
         self.service = service
         self.registry = CollectorRegistry()
-        self.rpcs = Counter("videosearch_rpcs", "RPCs handled, by method and status code",
-                            ["service", "method", "code"], registry=self.registry)
-        self.rpc_seconds = Histogram("videosearch_rpc_seconds", "RPC handling time in seconds, by method",
-                                     ["service", "method"], buckets=LATENCY_BUCKETS, registry=self.registry)
-        self._http = None
+        self.rpcs = Counter(
+            "videosearch_rpcs",
+            "RPCs handled, by method and status code",
+            ["service", "method", "code"],
+            registry=self.registry,
+        )
+        self.rpc_seconds = Histogram(
+            "videosearch_rpc_seconds",
+            "RPC handling time in seconds, by method",
+            ["service", "method"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self._http: WSGIServer | None = None
 
     def counter(self, name: str, documentation: str, labels: tuple[str, ...] = ()) -> Counter:
         return Counter(name, documentation, labels, registry=self.registry)
@@ -40,7 +50,9 @@ class ServiceMetrics:
     def gauge(self, name: str, documentation: str, labels: tuple[str, ...] = ()) -> Gauge:
         return Gauge(name, documentation, labels, registry=self.registry)
 
-    def histogram(self, name: str, documentation: str, buckets=LATENCY_BUCKETS, labels: tuple[str, ...] = ()) -> Histogram:
+    def histogram(
+        self, name: str, documentation: str, buckets=LATENCY_BUCKETS, labels: tuple[str, ...] = ()
+    ) -> Histogram:
         return Histogram(name, documentation, labels, buckets=buckets, registry=self.registry)
 
     def serve_http(self, host: str, port: int) -> int:

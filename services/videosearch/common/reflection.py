@@ -46,13 +46,18 @@ def enable_reflection(service_names: Iterable[str], server: grpc.aio.Server) -> 
     on a grpc.aio server (an open reflection stream holds no thread)."""
     _register_v1_descriptor()
     servicer = reflection.aio.ReflectionServicer([*service_names, V1_SERVICE, V1ALPHA_SERVICE])
-    server.add_generic_rpc_handlers([
-        grpc.method_handlers_generic_handler(name, {
-            "ServerReflectionInfo": grpc.stream_stream_rpc_method_handler(
-                servicer.ServerReflectionInfo,
-                request_deserializer=reflection_pb2.ServerReflectionRequest.FromString,
-                response_serializer=reflection_pb2.ServerReflectionResponse.SerializeToString,
+    server.add_generic_rpc_handlers(
+        [
+            grpc.method_handlers_generic_handler(
+                name,
+                {
+                    "ServerReflectionInfo": grpc.stream_stream_rpc_method_handler(
+                        servicer.ServerReflectionInfo,
+                        request_deserializer=reflection_pb2.ServerReflectionRequest.FromString,
+                        response_serializer=reflection_pb2.ServerReflectionResponse.SerializeToString,
+                    )
+                },
             )
-        })
-        for name in (V1ALPHA_SERVICE, V1_SERVICE)
-    ])
+            for name in (V1ALPHA_SERVICE, V1_SERVICE)
+        ]
+    )

@@ -31,7 +31,9 @@ def split_addresses(address: str) -> list[str]:
     """``"a:1, b:2"`` -> ``["a:1", "b:2"]``; one address stays one."""
     parts = [part.strip() for part in address.split(",") if part.strip()]
     if not parts:
-        raise InvalidArgument("the service address is empty; give host:port, a comma-separated list, or dns:///name:port")
+        raise InvalidArgument(
+            "the service address is empty; give host:port, a comma-separated list, or dns:///name:port"
+        )
     return parts
 
 
@@ -41,7 +43,9 @@ def channel_target(address: str) -> str:
     if len(parts) == 1:
         return parts[0]
     if any("://" in part for part in parts):
-        raise InvalidArgument(f"{address!r} mixes a resolver name with a list; give one dns:///name:port or host:port,...")
+        raise InvalidArgument(
+            f"{address!r} mixes a resolver name with a list; give one dns:///name:port or host:port,..."
+        )
     return "ipv4:" + ",".join(_literal(part) for part in parts)
 
 
@@ -66,7 +70,7 @@ def replica_addresses(address: str) -> list[str]:
             records = socket.getaddrinfo(host, int(port), socket.AF_INET, socket.SOCK_STREAM)
         except (OSError, ValueError) as exc:
             raise InvalidArgument(f"cannot resolve {parts[0]!r} ({exc}); check the address") from None
-        return sorted({f"{record[4][0]}:{record[4][1]}" for record in records})
+        return sorted({":".join(map(str, record[4][:2])) for record in records})  # AF_INET: (host, port)
     return [_literal(part) if len(parts) > 1 else part for part in parts]
 
 
@@ -74,20 +78,24 @@ def service_config(services: Iterable[str] = IDEMPOTENT_METHODS) -> str:
     """round_robin over ready replicas (client-side health checking drops those not
     SERVING), and retries of idempotent methods on UNAVAILABLE."""
     names = [{"service": service, "method": method} for service in services for method in IDEMPOTENT_METHODS[service]]
-    return json.dumps({
-        "loadBalancingConfig": [{"round_robin": {}}],
-        "healthCheckConfig": {"serviceName": ""},
-        "methodConfig": [{
-            "name": names,
-            "retryPolicy": {
-                "maxAttempts": 4,
-                "initialBackoff": "0.1s",
-                "maxBackoff": "1s",
-                "backoffMultiplier": 2,
-                "retryableStatusCodes": ["UNAVAILABLE"],
-            },
-        }],
-    })
+    return json.dumps(
+        {
+            "loadBalancingConfig": [{"round_robin": {}}],
+            "healthCheckConfig": {"serviceName": ""},
+            "methodConfig": [
+                {
+                    "name": names,
+                    "retryPolicy": {
+                        "maxAttempts": 4,
+                        "initialBackoff": "0.1s",
+                        "maxBackoff": "1s",
+                        "backoffMultiplier": 2,
+                        "retryableStatusCodes": ["UNAVAILABLE"],
+                    },
+                }
+            ],
+        }
+    )
 
 
 def channel_options(options: Iterable[tuple[str, object]] = ()) -> list[tuple[str, object]]:

@@ -32,9 +32,15 @@ class RetryPolicy:
     first_delay_s: float = 0.2
     max_delay_s: float = 5.0
 
-    def call(self, fn: Callable[[], T], *, should_stop: Callable[[], bool] = lambda: False,
-             on_retry: Callable[[Exception, float], None] | None = None,
-             clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep) -> T:
+    def call(
+        self,
+        fn: Callable[[], T],
+        *,
+        should_stop: Callable[[], bool] = lambda: False,
+        on_retry: Callable[[Exception, float], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> T:
         """Calls ``fn`` until it returns, raises something other than Unavailable, or
         ``total_s`` has passed (then the last Unavailable is raised). ``should_stop`` is
         asked between tries (a cancelled job stops retrying)."""
@@ -59,8 +65,9 @@ class CircuitBreaker:
     opens: calls fail at once for ``open_s``. Then one trial call goes through (half-open):
     success closes it, failure opens it again."""
 
-    def __init__(self, name: str, *, failures_to_open: int = 3, open_s: float = 5.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, name: str, *, failures_to_open: int = 3, open_s: float = 5.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.name = name
         self._failures_to_open = failures_to_open
         self._open_s = open_s

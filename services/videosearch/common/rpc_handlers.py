@@ -45,7 +45,9 @@ def behavior_of(handler: grpc.RpcMethodHandler) -> tuple[str, Callable]:
     raise ValueError("an RPC method handler without a behavior")
 
 
-def with_behavior(handler: grpc.RpcMethodHandler, behavior: Callable, request_deserializer=None) -> grpc.RpcMethodHandler:
+def with_behavior(
+    handler: grpc.RpcMethodHandler, behavior: Callable, request_deserializer=None
+) -> grpc.RpcMethodHandler:
     """``handler`` with another behavior (and optionally another request deserializer)."""
     kind, _ = behavior_of(handler)
     return _MAKERS[kind](behavior, request_deserializer or handler.request_deserializer, handler.response_serializer)
@@ -79,32 +81,41 @@ def _is_async(behavior: Callable) -> bool:
     return inspect.iscoroutinefunction(behavior) or inspect.isasyncgenfunction(behavior)
 
 
-def wrap(handler: grpc.RpcMethodHandler,
-         around: Callable[[grpc.aio.ServicerContext], AbstractAsyncContextManager]) -> grpc.RpcMethodHandler:
+def wrap(
+    handler: grpc.RpcMethodHandler, around: Callable[[grpc.aio.ServicerContext], AbstractAsyncContextManager]
+) -> grpc.RpcMethodHandler:
     """``handler`` (async) with each call run inside ``around(context)``: one policy written once
     for unary calls and streams alike."""
     _, behavior = behavior_of(handler)
     if inspect.isasyncgenfunction(behavior):
-        async def call(request, context):
+
+        async def streamed(request, context):
             async with around(context):
                 async for response in behavior(request, context):
                     yield response
-    else:  # a coroutine: a unary call, or a stream written with context.write
-        async def call(request, context):
-            async with around(context):
-                return await behavior(request, context)
+
+        return with_behavior(handler, streamed)
+
+    async def call(request, context):  # a coroutine: a unary call, or a stream written with context.write
+        async with around(context):
+            return await behavior(request, context)
+
     return with_behavior(handler, call)
 
 
 def refusal(handler: grpc.RpcMethodHandler, code: grpc.StatusCode, message: str) -> grpc.RpcMethodHandler:
     """A handler of the same kind that answers ``code`` and ``message`` without running ``handler``."""
     if handler.response_streaming:
-        async def refuse(_request, context):
+
+        async def refuse_stream(_request, context):
             await context.abort(code, message)
             yield  # never reached; makes this an async generator, as a streaming handler must be
-    else:
-        async def refuse(_request, context):
-            await context.abort(code, message)
+
+        return with_behavior(handler, refuse_stream)
+
+    async def refuse(_request, context):
+        await context.abort(code, message)
+
     return with_behavior(handler, refuse)
 
 
@@ -186,7 +197,8 @@ class SyncHandlerAdapter(grpc.aio.ServerInterceptor):
             return loop, request, SyncContext(context), run
 
         if handler.response_streaming:
-            async def call(request, context):
+
+            async def streamed(request, context):
                 loop, request, sync_context, run = prepare(request, context)
                 try:
                     responses = await loop.run_in_executor(pool, run, behavior, request, sync_context)
@@ -196,15 +208,18 @@ class SyncHandlerAdapter(grpc.aio.ServerInterceptor):
                     await context.abort(abort.code, abort.details)
                 finally:
                     sync_context._left = True
-        else:
-            async def call(request, context):
-                loop, request, sync_context, run = prepare(request, context)
-                try:
-                    return await loop.run_in_executor(pool, run, behavior, request, sync_context)
-                except _Abort as abort:
-                    await context.abort(abort.code, abort.details)
-                finally:
-                    sync_context._left = True
+
+            return streamed
+
+        async def call(request, context):
+            loop, request, sync_context, run = prepare(request, context)
+            try:
+                return await loop.run_in_executor(pool, run, behavior, request, sync_context)
+            except _Abort as abort:
+                await context.abort(abort.code, abort.details)
+            finally:
+                sync_context._left = True
+
         return call
 
 

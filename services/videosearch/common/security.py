@@ -23,7 +23,9 @@ def _read(path: str, what: str) -> bytes:
     try:
         return Path(path).read_bytes()
     except OSError as exc:
-        raise InvalidArgument(f"cannot read the {what} {path}: {exc.strerror}; check the path and its permissions") from None
+        raise InvalidArgument(
+            f"cannot read the {what} {path}: {exc.strerror}; check the path and its permissions"
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -38,8 +40,9 @@ class ServerTls:
     def credentials(self) -> grpc.ServerCredentials:
         pair = [(_read(self.key_file, "TLS key"), _read(self.cert_file, "TLS certificate"))]
         if self.client_ca_file:
-            return grpc.ssl_server_credentials(pair, root_certificates=_read(self.client_ca_file, "client CA"),
-                                               require_client_auth=True)
+            return grpc.ssl_server_credentials(
+                pair, root_certificates=_read(self.client_ca_file, "client CA"), require_client_auth=True
+            )
         return grpc.ssl_server_credentials(pair)
 
 
@@ -60,8 +63,12 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
         return handler
 
 
-class _BearerToken(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamClientInterceptor,
-                   grpc.StreamUnaryClientInterceptor, grpc.StreamStreamClientInterceptor):
+class _BearerToken(
+    grpc.UnaryUnaryClientInterceptor,
+    grpc.UnaryStreamClientInterceptor,
+    grpc.StreamUnaryClientInterceptor,
+    grpc.StreamStreamClientInterceptor,
+):
     """Adds ``authorization: Bearer <token>`` to every call. A metadata interceptor rather
     than call credentials, so it also works on plaintext loopback channels."""
 
@@ -70,8 +77,14 @@ class _BearerToken(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamClientInter
 
     def _with_token(self, details):
         metadata = [*(details.metadata or ()), self._header]
-        return _CallDetails(details.method, details.timeout, metadata, details.credentials,
-                            getattr(details, "wait_for_ready", None), getattr(details, "compression", None))
+        return _CallDetails(
+            details.method,
+            details.timeout,
+            metadata,
+            details.credentials,
+            getattr(details, "wait_for_ready", None),
+            getattr(details, "compression", None),
+        )
 
     def intercept_unary_unary(self, continuation, details, request):
         return continuation(self._with_token(details), request)

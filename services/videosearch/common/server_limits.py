@@ -50,14 +50,16 @@ class ConcurrencyCap(grpc.aio.ServerInterceptor):
             await context.abort(
                 grpc.StatusCode.RESOURCE_EXHAUSTED,
                 f"the server is handling {self.in_flight} calls, its limit; retry in a moment, or raise "
-                f"{self._setting} (default {defaults.MAX_CONCURRENT_RPCS})")
+                f"{self._setting} (default {defaults.MAX_CONCURRENT_RPCS})",
+            )
         token = token_from_metadata(context.invocation_metadata())
         key = digest(token) if token else None
         if key is not None and self._by_token.get(key, 0) >= self.per_token:
             await context.abort(
                 grpc.StatusCode.RESOURCE_EXHAUSTED,
                 f"this token has {self.per_token} calls running, its share of the server's {self.limit}; end some "
-                f"(close streams you no longer watch) and retry, or raise {self._setting}-per-token")
+                f"(close streams you no longer watch) and retry, or raise {self._setting}-per-token",
+            )
         self.in_flight += 1
         if key is not None:
             self._by_token[key] = self._by_token.get(key, 0) + 1
@@ -104,8 +106,10 @@ class RequestSizeLimit(grpc.aio.ServerInterceptor):
         self._wrapped = HandlerCache(self._limited)
 
     def server_options(self) -> list[tuple[str, int]]:
-        return [("grpc.max_receive_message_length", CORE_LIMIT_FACTOR * self.max_bytes),
-                ("grpc.max_send_message_length", self._send_bytes)]
+        return [
+            ("grpc.max_receive_message_length", CORE_LIMIT_FACTOR * self.max_bytes),
+            ("grpc.max_send_message_length", self._send_bytes),
+        ]
 
     async def intercept_service(self, continuation, handler_call_details):
         handler = await continuation(handler_call_details)
@@ -129,12 +133,16 @@ class RequestSizeLimit(grpc.aio.ServerInterceptor):
         _, behavior = behavior_of(handler)
         admit = self._admit_stream if handler.request_streaming else self._admit_one
         if inspect.isasyncgenfunction(behavior):
-            async def call(request, context):
+
+            async def streamed(request, context):
                 async for response in behavior(await admit(request, context), context):
                     yield response
-        else:
-            async def call(request, context):
-                return await behavior(await admit(request, context), context)
+
+            return with_behavior(handler, streamed, deserialize)
+
+        async def call(request, context):
+            return await behavior(await admit(request, context), context)
+
         return with_behavior(handler, call, deserialize)
 
     async def _refuse(self, oversized: _Oversized, context) -> None:
@@ -142,14 +150,16 @@ class RequestSizeLimit(grpc.aio.ServerInterceptor):
         await context.abort(
             grpc.StatusCode.RESOURCE_EXHAUSTED,
             f"the request message is {oversized.size:,} bytes, over this server's limit of {self.max_bytes:,} "
-            f"({mib:g} MiB, setting {self._setting}); send less per call, or raise {self._setting}")
+            f"({mib:g} MiB, setting {self._setting}); send less per call, or raise {self._setting}",
+        )
 
     @staticmethod
     async def _refuse_malformed(malformed: _Malformed, context) -> None:
         await context.abort(
             grpc.StatusCode.INVALID_ARGUMENT,
             f"the request message does not parse ({malformed.reason[:200]}): send a message of this method's "
-            "request type, encoded by a Protocol Buffers library (strings must be valid UTF-8)")
+            "request type, encoded by a Protocol Buffers library (strings must be valid UTF-8)",
+        )
 
     async def _admit_one(self, request, context):
         if isinstance(request, _Oversized):

@@ -91,11 +91,18 @@ class ServiceApp(ABC, Generic[S]):
         if s.tokens_file:
             shared.append(AuthInterceptor(AccessPolicy(TokenFile(s.tokens_file), reflection_open=s.reflection)))
         self.service = Service(
-            self.name, register, host=s.host, port=s.port, max_workers=s.server_threads,
-            max_message_bytes=s.max_message_mb * 1024 * 1024, max_concurrent_rpcs=s.max_concurrent_rpcs,
+            self.name,
+            register,
+            host=s.host,
+            port=s.port,
+            max_workers=s.server_threads,
+            max_message_bytes=s.max_message_mb * 1024 * 1024,
+            max_concurrent_rpcs=s.max_concurrent_rpcs,
             max_concurrent_rpcs_per_token=s.max_concurrent_rpcs_per_token,
-            reflection=s.reflection, interceptors=[*shared, *self.interceptors()],
-            credentials=tls.credentials() if tls else None, share_port=self.shares_port(),
+            reflection=s.reflection,
+            interceptors=[*shared, *self.interceptors()],
+            credentials=tls.credentials() if tls else None,
+            share_port=self.shares_port(),
         ).start()
         write_port_file(s.port_file, self.service.port)
         if s.metrics_port >= 0:

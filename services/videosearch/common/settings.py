@@ -14,13 +14,16 @@ import argparse
 import dataclasses
 import os
 import typing
-from collections.abc import Sequence
-from typing import TypeVar
+from collections.abc import Callable, Collection, Mapping, Sequence
+from typing import TYPE_CHECKING, TypeVar
 
 from videosearch.common import defaults
 from videosearch.common.log_format import LOG_FORMATS
 
-T = TypeVar("T")
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+T = TypeVar("T", bound="DataclassInstance")
 
 
 def env_name(prefix: str, field_name: str) -> str:
@@ -47,6 +50,14 @@ def _parse(kind: type, text: str):
     return kind(text)
 
 
+def _parser(kind: type) -> Callable[[str], object]:
+    def parse(text: str) -> object:
+        return _parse(kind, text)
+
+    parse.__name__ = "<lambda>"  # argparse says "invalid <lambda> value: ..." for a bad flag, as it did before
+    return parse
+
+
 def load_settings(cls: type[T], prefix: str, argv: Sequence[str] | None = None, description: str = "") -> T:
     """Builds ``cls`` (a dataclass whose fields carry a ``help`` metadata entry)."""
     hints = typing.get_type_hints(cls)
@@ -54,7 +65,7 @@ def load_settings(cls: type[T], prefix: str, argv: Sequence[str] | None = None, 
     values = {}
     for field in dataclasses.fields(cls):
         kind = hints[field.name]
-        default = field.default if field.default is not dataclasses.MISSING else field.default_factory()  # type: ignore[misc]
+        default = field.default if field.default_factory is dataclasses.MISSING else field.default_factory()
         env = env_name(prefix, field.name)
         if env in os.environ:
             try:
@@ -65,14 +76,41 @@ def load_settings(cls: type[T], prefix: str, argv: Sequence[str] | None = None, 
         flag = "--" + field.name.replace("_", "-")
         help_text = f"{field.metadata.get('help', '')} [env {env}]"
         if kind is bool:
-            parser.add_argument(flag, dest=field.name, action=argparse.BooleanOptionalAction, default=default, help=help_text)
+            parser.add_argument(
+                flag, dest=field.name, action=argparse.BooleanOptionalAction, default=default, help=help_text
+            )
         else:
-            parser.add_argument(flag, dest=field.name, type=lambda t, k=kind: _parse(k, t), default=default, help=help_text)
+            parser.add_argument(flag, dest=field.name, type=_parser(kind), default=default, help=help_text)
     parsed = parser.parse_args(argv)
     try:
         return cls(**vars(parsed))
     except ValueError as exc:  # a value no field allows: a usage error, before anything starts
         parser.error(str(exc))
+
+
+def section(
+    settings: object,
+    kind: type[T],
+    prefix: str = "",
+    *,
+    named: Mapping[str, str] | None = None,
+    not_set: Collection[str] = (),
+) -> T:
+    """The dataclass ``kind`` (one part of a service: its decoder, its limits, ...) filled from the
+    settings' fields named ``prefix`` + its field's name, or as ``named`` says where a released
+    flag is called otherwise; ``not_set`` names the fields no setting fills (they keep ``kind``'s
+    default). So each such setting is relayed by its name, not by hand, and a field the settings
+    lack is an error here, not a silent default."""
+    named = named or {}
+    values = {}
+    for field in dataclasses.fields(kind):
+        if field.name in not_set:
+            continue
+        name = named.get(field.name, prefix + field.name)
+        if not hasattr(settings, name):
+            raise AttributeError(f"{type(settings).__name__} has no field {name!r} for {kind.__name__}.{field.name}")
+        values[field.name] = getattr(settings, name)
+    return kind(**values)
 
 
 def setting(default, help: str):  # `help` mirrors argparse's name
@@ -89,8 +127,11 @@ def port_setting(default: int):
 
 def message_setting(default_mb: int):
     """The ``max_message_mb`` field, sized to the service's largest legitimate request."""
-    return setting(default_mb, "largest request message received, in MiB; over it RESOURCE_EXHAUSTED "
-                               "(docs/security.md says what each service's default admits)")
+    return setting(
+        default_mb,
+        "largest request message received, in MiB; over it RESOURCE_EXHAUSTED "
+        "(docs/security.md says what each service's default admits)",
+    )
 
 
 @dataclasses.dataclass
@@ -106,18 +147,30 @@ class BaseServiceSettings:
     grace_seconds: float = setting(defaults.GRACE_SECONDS, "seconds in-flight RPCs get to finish after SIGTERM")
     max_message_mb: int = message_setting(defaults.MAX_MESSAGE_MB)
     reflection: bool = setting(True, "answer gRPC server reflection (v1 and v1alpha), e.g. for grpcurl")
-    server_threads: int = setting(defaults.SERVER_THREADS, "threads running RPCs that compute or wait on a lock "
-                                  "(open streams use none)")
-    max_concurrent_rpcs: int = setting(defaults.MAX_CONCURRENT_RPCS, "calls handled at once, open streams included; "
-                                       "beyond it RESOURCE_EXHAUSTED (health checks are never refused)")
+    server_threads: int = setting(
+        defaults.SERVER_THREADS, "threads running RPCs that compute or wait on a lock (open streams use none)"
+    )
+    max_concurrent_rpcs: int = setting(
+        defaults.MAX_CONCURRENT_RPCS,
+        "calls handled at once, open streams included; beyond it RESOURCE_EXHAUSTED (health checks are never refused)",
+    )
     max_concurrent_rpcs_per_token: int = setting(
-        0, "calls one bearer token may have running at once (with --tokens-file), so that one caller cannot take "
-           "every slot; 0: half of --max-concurrent-rpcs")
-    tls_cert_file: str = setting("", "PEM certificate (chain) to serve TLS with; empty serves plaintext (docs/security.md)")
+        0,
+        "calls one bearer token may have running at once (with --tokens-file), so that one caller cannot take "
+        "every slot; 0: half of --max-concurrent-rpcs",
+    )
+    tls_cert_file: str = setting(
+        "", "PEM certificate (chain) to serve TLS with; empty serves plaintext (docs/security.md)"
+    )
     tls_key_file: str = setting("", "PEM private key of --tls-cert-file")
-    tls_client_ca_file: str = setting("", "PEM CA whose client certificates are required (mutual TLS); empty: none asked")
-    tokens_file: str = setting("", "file of '<read|write> sha256:<hex>' lines; set, every RPC but health needs a bearer "
-                                   "token with the method's role (docs/security.md); empty: no authentication")
+    tls_client_ca_file: str = setting(
+        "", "PEM CA whose client certificates are required (mutual TLS); empty: none asked"
+    )
+    tokens_file: str = setting(
+        "",
+        "file of '<read|write> sha256:<hex>' lines; set, every RPC but health needs a bearer "
+        "token with the method's role (docs/security.md); empty: no authentication",
+    )
     metrics_port: int = setting(-1, "serve Prometheus metrics at http://<host>:<port>/metrics; -1 off, 0 picks a port")
 
     def __post_init__(self) -> None:
@@ -148,5 +201,6 @@ class OutgoingCallSettings:
     def client_security(self):
         from videosearch.common.security import ClientSecurity
 
-        return ClientSecurity(self.client_tls_ca_file, self.client_tls_cert_file, self.client_tls_key_file,
-                              self.client_token_file)
+        return ClientSecurity(
+            self.client_tls_ca_file, self.client_tls_cert_file, self.client_tls_key_file, self.client_token_file
+        )

@@ -13,7 +13,7 @@ import numpy as np
 from videosearch.common.errors import InvalidArgument
 from videosearch.v1 import tensor_pb2
 
-_TO_NUMPY = {
+_TO_NUMPY: dict[tensor_pb2.DataType, np.dtype] = {
     tensor_pb2.DATA_TYPE_FLOAT32: np.dtype("<f4"),
     tensor_pb2.DATA_TYPE_FLOAT16: np.dtype("<f2"),
     tensor_pb2.DATA_TYPE_UINT8: np.dtype("u1"),

@@ -25,8 +25,20 @@ CODECS = {
     "h264": ["-c:v", "libx264", "-preset", "veryfast", "-crf", "18", "-pix_fmt", "yuv420p", "-movflags", "+faststart"],
     "mpeg4": ["-c:v", "mpeg4", "-q:v", "3", "-pix_fmt", "yuv420p"],
     # For .webm files (WebM holds VP8/VP9/AV1 only); realtime settings keep it near x264's cost.
-    "vp9": ["-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-crf", "20", "-b:v", "0",
-            "-pix_fmt", "yuv420p"],
+    "vp9": [
+        "-c:v",
+        "libvpx-vp9",
+        "-deadline",
+        "realtime",
+        "-cpu-used",
+        "8",
+        "-crf",
+        "20",
+        "-b:v",
+        "0",
+        "-pix_fmt",
+        "yuv420p",
+    ],
 }
 
 
@@ -45,8 +57,14 @@ class VideoEncoder:
     """RGB frames in, a video file out: ``with VideoEncoder(path, fps, (w, h)) as out: out.write(frame)``.
     Frames stream to ffmpeg's stdin, so memory stays at one frame whatever the length."""
 
-    def __init__(self, path: str | Path, fps: Fraction, size: tuple[int, int], codec: str | None = None,
-                 progress: Callable[[int], None] | None = None) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        fps: Fraction,
+        size: tuple[int, int],
+        codec: str | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> None:
         """``progress(frames_written)`` is called after every frame (a long video's progress line)."""
         codec = codec or codec_for(Path(path))
         if codec not in CODECS:
@@ -60,16 +78,34 @@ class VideoEncoder:
         self._progress = progress
         self._log = tempfile.TemporaryFile()
         fps = Fraction(fps)
-        command = [ffmpeg_exe(), "-y", "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "rgb24",
-                   "-s", f"{width}x{height}", "-r", f"{fps.numerator}/{fps.denominator}", "-i", "-",
-                   *CODECS[codec], "-an", str(self.path)]
+        command = [
+            ffmpeg_exe(),
+            "-y",
+            "-loglevel",
+            "error",
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "rgb24",
+            "-s",
+            f"{width}x{height}",
+            "-r",
+            f"{fps.numerator}/{fps.denominator}",
+            "-i",
+            "-",
+            *CODECS[codec],
+            "-an",
+            str(self.path),
+        ]
         self._process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._log)
+        assert self._process.stdin is not None  # stdin=PIPE
+        self._stdin = self._process.stdin
 
     def write(self, rgb: np.ndarray) -> None:
         if rgb.shape[:2] != (self.size[1], self.size[0]):
             raise ValueError(f"frame of {rgb.shape[1]}x{rgb.shape[0]} written to a {self.size[0]}x{self.size[1]} video")
         try:
-            self._process.stdin.write(np.ascontiguousarray(rgb, dtype=np.uint8).tobytes())
+            self._stdin.write(np.ascontiguousarray(rgb, dtype=np.uint8).tobytes())
         except BrokenPipeError:
             self.close()  # raises with ffmpeg's reason
         self.frames += 1

@@ -126,8 +126,12 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="also write the result to <model>/eval_results.json (the accuracy tests/demo checks against)",
     )
-    ap.add_argument("--language", action="append", choices=world.LANGUAGES,
-                    help="caption language to measure (repeatable; default: all of them)")
+    ap.add_argument(
+        "--language",
+        action="append",
+        choices=world.LANGUAGES,
+        help="caption language to measure (repeatable; default: all of them)",
+    )
     args = ap.parse_args(argv)
     languages = tuple(args.language or world.LANGUAGES)
     results = evaluate_languages(args.model, frames=args.frames, seed=args.seed, languages=languages)
@@ -145,9 +149,13 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(results, indent=2, ensure_ascii=False))
         return 0
     for language, res in results.items():
-        print(f"zero-shot accuracy ({language}): {res['accuracy'] * 100:.1f}% ({args.frames} frames, seed {args.seed}, "
-              f"{len(world.CAPTIONS)} captions)")
-        print(f"  colour accuracy: {res['color_accuracy'] * 100:.1f}%   shape accuracy: {res['shape_accuracy'] * 100:.1f}%")
+        print(
+            f"zero-shot accuracy ({language}): {res['accuracy'] * 100:.1f}% ({args.frames} frames, seed {args.seed}, "
+            f"{len(world.CAPTIONS)} captions)"
+        )
+        print(
+            f"  colour accuracy: {res['color_accuracy'] * 100:.1f}%   shape accuracy: {res['shape_accuracy'] * 100:.1f}%"
+        )
         for k, v in res["confusions"].items():
             print(f"  {v:4d}  {k}")
     return 0

@@ -75,8 +75,10 @@ def _check_subjects(subjects: list[str], transitions: list[str]) -> None:
     for a, b in itertools.pairwise(subjects):
         (ca, sa), (cb, sb) = world.parse_caption(a), world.parse_caption(b)
         if ca == cb or sa == sb:
-            raise InvalidArgument(f"consecutive subjects {a!r} and {b!r} must differ in colour and shape "
-                                  "(videosearch.demo.videos.random_scenes picks such lists)")
+            raise InvalidArgument(
+                f"consecutive subjects {a!r} and {b!r} must differ in colour and shape "
+                "(videosearch.demo.videos.random_scenes picks such lists)"
+            )
     if len(transitions) != len(subjects) - 1:
         raise InvalidArgument(f"{len(subjects)} subjects need {len(subjects) - 1} transitions, got {len(transitions)}")
     unknown = sorted(set(transitions) - set(TRANSITIONS))
@@ -102,8 +104,10 @@ def _place_distractors(ranges, flashes, fast_motion, fps, rng):
     if flashes < 0 or fast_motion < 0:
         raise InvalidArgument("flashes and fast_motion are counts of distractors: 0 or more")
     if flashes + fast_motion > len(ranges):
-        raise InvalidArgument(f"at most one distractor per subject: {flashes} flashes + {fast_motion} fast motions "
-                              f"need as many subjects, the take has {len(ranges)}")
+        raise InvalidArgument(
+            f"at most one distractor per subject: {flashes} flashes + {fast_motion} fast motions "
+            f"need as many subjects, the take has {len(ranges)}"
+        )
     margin = max(1, round(_DISTRACTOR_MARGIN_SECONDS * fps))
     kinds = ["flash"] * flashes + ["fast_motion"] * fast_motion
     out = []
@@ -112,8 +116,10 @@ def _place_distractors(ranges, flashes, fast_motion, fps, rng):
         length = int(rng.integers(2, 4)) if kind == "flash" else max(2, round(fps * Fraction(4, 5)))
         room = (b - margin) - (a + margin) - length
         if room < 0:
-            raise InvalidArgument(f"subjects of {b - a} frames are too short for a {kind} distractor; "
-                                  "raise subject_seconds or ask for fewer distractors")
+            raise InvalidArgument(
+                f"subjects of {b - a} frames are too short for a {kind} distractor; "
+                "raise subject_seconds or ask for fewer distractors"
+            )
         start = a + margin + int(rng.integers(room + 1))
         out.append({"kind": kind, "start_frame": start, "end_frame": start + length, "subject": int(subject)})
     return sorted(out, key=lambda d: d["start_frame"])
@@ -219,8 +225,10 @@ def generate_long_take(
     _check_subjects(subjects, transitions)
     alone, between = _frames(subject_seconds, fps), _frames(transition_seconds, fps)
     if alone < 1 or between < 2:
-        raise InvalidArgument(f"subject_seconds and transition_seconds must give at least 1 and 2 frames at {fps} fps, "
-                              f"got {alone} and {between}")
+        raise InvalidArgument(
+            f"subject_seconds and transition_seconds must give at least 1 and 2 frames at {fps} fps, "
+            f"got {alone} and {between}"
+        )
     ranges, changes = _plan(subjects, transitions, alone, between)
     distractors = _place_distractors(ranges, flashes, fast_motion, fps, rng)
     levels = _backgrounds(transitions, rng)
@@ -231,11 +239,17 @@ def generate_long_take(
 
     def new_subject(i: int) -> _Subject:
         first, end = visible(i)
-        fast = [(d["start_frame"], d["end_frame"]) for d in distractors if d["subject"] == i and d["kind"] == "fast_motion"]
+        fast = [
+            (d["start_frame"], d["end_frame"]) for d in distractors if d["subject"] == i and d["kind"] == "fast_motion"
+        ]
         return _Subject(subjects[i], first, end - first, levels[i], fast, size, rng)
 
-    flash_at = {f: float(rng.uniform(0.55, 0.8)) for d in distractors if d["kind"] == "flash"
-                for f in range(d["start_frame"], d["end_frame"])}
+    flash_at = {
+        f: float(rng.uniform(0.55, 0.8))
+        for d in distractors
+        if d["kind"] == "flash"
+        for f in range(d["start_frame"], d["end_frame"])
+    }
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     report = (lambda written: progress(written, total)) if progress is not None else None
@@ -263,7 +277,13 @@ def _truth(file, kind, fps, total, subjects, ranges, changes, distractors) -> di
         "frame_count": total,
         "duration_seconds": _round6(total / fps),
         "subjects": [
-            {"caption": c, "start_frame": a, "end_frame": b, "start_seconds": _round6(a / fps), "end_seconds": _round6(b / fps)}
+            {
+                "caption": c,
+                "start_frame": a,
+                "end_frame": b,
+                "start_seconds": _round6(a / fps),
+                "end_seconds": _round6(b / fps),
+            }
             for c, (a, b) in zip(subjects, ranges, strict=True)
         ],
         "transitions": [{"kind": k, "start_frame": a, "end_frame": b} for k, a, b in changes],
@@ -302,10 +322,17 @@ def generate_moment_corpus(
     out = Path(out_dir)
     fps = Fraction(fps).limit_denominator(1001)
     params = {
-        "generator": GENERATOR_VERSION, "long_takes": long_takes, "hard_cut_videos": hard_cut_videos,
-        "subjects_per_take": subjects_per_take, "seed": seed, "subject_seconds": subject_seconds,
-        "transition_seconds": transition_seconds, "flashes_per_take": flashes_per_take,
-        "fast_motion_per_take": fast_motion_per_take, "fps": str(fps), "size": list(size),
+        "generator": GENERATOR_VERSION,
+        "long_takes": long_takes,
+        "hard_cut_videos": hard_cut_videos,
+        "subjects_per_take": subjects_per_take,
+        "seed": seed,
+        "subject_seconds": subject_seconds,
+        "transition_seconds": transition_seconds,
+        "flashes_per_take": flashes_per_take,
+        "fast_motion_per_take": fast_motion_per_take,
+        "fps": str(fps),
+        "size": list(size),
     }
     index_path = out / "corpus.json"
     if index_path.exists():
@@ -316,12 +343,23 @@ def generate_moment_corpus(
     videos = []
     for i in range(long_takes):
         subjects = random_scenes(subjects_per_take, rng)
-        videos.append(generate_long_take(
-            out / f"take_{i:03d}.mp4", subjects, subject_seconds=subject_seconds, transition_seconds=transition_seconds,
-            fps=fps, size=size, seed=int(rng.integers(2**31)), flashes=flashes_per_take, fast_motion=fast_motion_per_take,
-        ))
+        videos.append(
+            generate_long_take(
+                out / f"take_{i:03d}.mp4",
+                subjects,
+                subject_seconds=subject_seconds,
+                transition_seconds=transition_seconds,
+                fps=fps,
+                size=size,
+                seed=int(rng.integers(2**31)),
+                flashes=flashes_per_take,
+                fast_motion=fast_motion_per_take,
+            )
+        )
     for i in range(hard_cut_videos):
-        videos.append(generate_hard_cut_video(out / f"cuts_{i:03d}.mp4", random_scenes(subjects_per_take, rng), rng, fps, size))
+        videos.append(
+            generate_hard_cut_video(out / f"cuts_{i:03d}.mp4", random_scenes(subjects_per_take, rng), rng, fps, size)
+        )
     corpus = {"params": params, "videos": videos}
     index_path.write_text(json.dumps(corpus, indent=1) + "\n")
     return corpus
@@ -335,8 +373,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--subjects", type=int, default=8, help="subjects per video")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
-    corpus = generate_moment_corpus(args.out, long_takes=args.long_takes, hard_cut_videos=args.hard_cut_videos,
-                                    subjects_per_take=args.subjects, seed=args.seed)
+    corpus = generate_moment_corpus(
+        args.out,
+        long_takes=args.long_takes,
+        hard_cut_videos=args.hard_cut_videos,
+        subjects_per_take=args.subjects,
+        seed=args.seed,
+    )
     for v in corpus["videos"]:
         kinds = ", ".join(t["kind"] for t in v["transitions"])
         print(f"{Path(args.out) / v['file']}: {v['frame_count']} frames ({kinds})")
@@ -345,4 +388,3 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
-

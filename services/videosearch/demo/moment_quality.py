@@ -57,9 +57,7 @@ class MomentReport:
         return "\n".join(lines)
 
 
-def evaluate_moments(
-    searcher: SearcherClient, corpus: dict, jobs: dict[str, Job], index_wall_s: float
-) -> MomentReport:
+def evaluate_moments(searcher: SearcherClient, corpus: dict, jobs: dict[str, Job], index_wall_s: float) -> MomentReport:
     by_id = {jobs[v["file"]].video_id: v for v in corpus["videos"]}
     results: dict[str, list[tuple[bool, float]]] = {"long_take": [], "hard_cut": []}
     for video in corpus["videos"]:
@@ -70,18 +68,26 @@ def evaluate_moments(
             top = ranked[0] if ranked else None
             hit = top is not None and top.video.video_id in relevant
             overlap = 0.0
-            if hit and top.scenes:
+            if top is not None and hit and top.scenes:
                 best = top.scenes[0]
                 where = best.moment or best.scene
-                spans = [(s["start_frame"], s["end_frame"]) for s in by_id[top.video.video_id]["subjects"] if s["caption"] == caption]
+                spans = [
+                    (s["start_frame"], s["end_frame"])
+                    for s in by_id[top.video.video_id]["subjects"]
+                    if s["caption"] == caption
+                ]
                 overlap = max(iou((where.start_frame, where.end_frame), span) for span in spans)
             results[video["kind"]].append((hit, overlap))
     results["all"] = results["long_take"] + results["hard_cut"]
 
     def summary(rows: list[tuple[bool, float]]) -> KindReport:
         n = len(rows) or 1
-        return KindReport(len(rows), sum(h for h, _ in rows) / n, sum(i >= IOU_FOUND for _, i in rows) / n,
-                          sum(i for _, i in rows) / n)
+        return KindReport(
+            len(rows),
+            sum(h for h, _ in rows) / n,
+            sum(i >= IOU_FOUND for _, i in rows) / n,
+            sum(i for _, i in rows) / n,
+        )
 
     return MomentReport(
         by_kind={kind: summary(results[kind]) for kind in ("all", "long_take", "hard_cut")},
@@ -93,8 +99,9 @@ def evaluate_moments(
     )
 
 
-def index_and_evaluate(cluster_addresses: dict[str, str], corpus_dir: Path, corpus: dict,
-                       options: SubmitOptions = SubmitOptions()) -> MomentReport:
+def index_and_evaluate(
+    cluster_addresses: dict[str, str], corpus_dir: Path, corpus: dict, options: SubmitOptions = SubmitOptions()
+) -> MomentReport:
     started = time.perf_counter()
     jobs = index_files(cluster_addresses["indexer"], [corpus_dir / v["file"] for v in corpus["videos"]], options)
     wall = time.perf_counter() - started

@@ -119,7 +119,11 @@ def evaluate(
 
         top = searcher.search(text=text, params=SearchParams(top_k=1, mode="scenes")).scenes[0]
         if top.video_id in relevant:
-            spans = [(s["start_frame"], s["end_frame"]) for s in truth_by_id[top.video_id]["scenes"] if s["caption"] == caption]
+            spans = [
+                (s["start_frame"], s["end_frame"])
+                for s in truth_by_id[top.video_id]["scenes"]
+                if s["caption"] == caption
+            ]
             best = max(iou((top.scene.start_frame, top.scene.end_frame), span) for span in spans)
             scene_hits += best > 0
             iou_ok += best >= 0.8
@@ -174,12 +178,13 @@ def threshold_effect(
     truth_by_id = {video_ids[v["video"]]: v for v in corpus["videos"]}
     captions = sorted({s["caption"] for v in corpus["videos"] for s in v["scenes"]})
     moments = sum(len(searcher.get_video_moments(vid)[2]) for vid in truth_by_id)
-    judged: list[tuple[float, bool, tuple[str, int] | None]] = []  # (relevance, relevant, scene found)
+    judged: list[tuple[float, bool, tuple[str, str, int] | None]] = []  # (relevance, relevant, scene found)
     wanted = 0
     for caption in captions:
         wanted += sum(s["caption"] == caption for v in truth_by_id.values() for s in v["scenes"])
-        ranked = searcher.search(text=query_text(caption, language),
-                                 params=SearchParams(top_k=min(moments, 1000), mode="scenes"))
+        ranked = searcher.search(
+            text=query_text(caption, language), params=SearchParams(top_k=min(moments, 1000), mode="scenes")
+        )
         for hit in ranked.scenes:
             scene = _overlapping_scene(truth_by_id[hit.video_id], hit.scene.start_frame, hit.scene.end_frame)
             relevant = scene["caption"] == caption
@@ -188,14 +193,22 @@ def threshold_effect(
     for threshold in thresholds:
         kept = [j for j in judged if j[0] >= threshold]
         found = {j[2] for j in kept if j[2] is not None}
-        rows.append(ThresholdRow(threshold, len(kept), sum(j[1] for j in kept) / len(kept) if kept else 1.0,
-                                 len(found) / wanted if wanted else 1.0))
+        rows.append(
+            ThresholdRow(
+                threshold,
+                len(kept),
+                sum(j[1] for j in kept) / len(kept) if kept else 1.0,
+                len(found) / wanted if wanted else 1.0,
+            )
+        )
     return rows
 
 
 def threshold_table(rows: list[ThresholdRow]) -> str:
-    return two_column_table([("relevance threshold", "hits kept  precision  recall")] + [
-        (f">= {row.threshold:.1f}", f"{row.kept:>9}  {row.precision:>9.3f}  {row.recall:>6.3f}") for row in rows])
+    return two_column_table(
+        [("relevance threshold", "hits kept  precision  recall")]
+        + [(f">= {row.threshold:.1f}", f"{row.kept:>9}  {row.precision:>9.3f}  {row.recall:>6.3f}") for row in rows]
+    )
 
 
 def _overlapping_scene(truth: dict, start_frame: int, end_frame: int) -> dict:

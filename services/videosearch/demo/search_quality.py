@@ -91,10 +91,13 @@ def evaluate_search_features(
             others = sum(s["caption"] == scene["caption"] for v in truth_by_id.values() for s in v["scenes"]) - 1
             if others == 0:
                 continue
-            hits = searcher.search(terms=[QueryTerm(scene=SceneRef(vid, scene["index"]))],
-                                   params=SearchParams(top_k=5, mode="scenes")).scenes
-            same = sum(_caption_at(truth_by_id[h.video_id], h.scene.start_frame, h.scene.end_frame) == scene["caption"]
-                       for h in hits)
+            hits = searcher.search(
+                terms=[QueryTerm(scene=SceneRef(vid, scene["index"]))], params=SearchParams(top_k=5, mode="scenes")
+            ).scenes
+            same = sum(
+                _caption_at(truth_by_id[h.video_id], h.scene.start_frame, h.scene.end_frame) == scene["caption"]
+                for h in hits
+            )
             precisions.append(same / min(5, others))
 
     shapes = sorted({world.parse_caption(c)[1] for c in captions})
@@ -103,7 +106,9 @@ def evaluate_search_features(
         shape = world.SHAPES[shape_index]
         terms = [QueryTerm(text=f"a {shape}"), QueryTerm(text=f"a red {shape}", weight=NEGATIVE_WEIGHT)]
         top = searcher.search(terms=terms, params=SearchParams(top_k=1, mode="scenes")).scenes[0]
-        color, shown = world.parse_caption(_caption_at(truth_by_id[top.video_id], top.scene.start_frame, top.scene.end_frame))
+        color, shown = world.parse_caption(
+            _caption_at(truth_by_id[top.video_id], top.scene.start_frame, top.scene.end_frame)
+        )
         violations += world.COLOR_NAMES[color] == "red"
         shape_hits += shown == shape_index
 

@@ -47,6 +47,7 @@ COLORS: dict[str, tuple[int, int, int]] = {
 SHAPES: tuple[str, ...] = ("circle", "square", "triangle", "star", "cross")
 COLOR_NAMES: tuple[str, ...] = tuple(COLORS)
 
+
 def _article(word: str) -> str:
     return "an" if word[0] in "aeiou" else "a"
 
@@ -55,10 +56,19 @@ CAPTIONS: list[str] = [f"{_article(c)} {c} {s}" for c in COLOR_NAMES for s in SH
 """All captions of the world, index = ``color_index * len(SHAPES) + shape_index``."""
 
 CHINESE_COLORS: dict[str, str] = {
-    "red": "红色", "green": "绿色", "blue": "蓝色", "yellow": "黄色", "purple": "紫色", "orange": "橙色",
+    "red": "红色",
+    "green": "绿色",
+    "blue": "蓝色",
+    "yellow": "黄色",
+    "purple": "紫色",
+    "orange": "橙色",
 }
 CHINESE_SHAPES: dict[str, str] = {
-    "circle": "圆", "square": "正方形", "triangle": "三角形", "star": "星星", "cross": "十字",
+    "circle": "圆",
+    "square": "正方形",
+    "triangle": "三角形",
+    "star": "星星",
+    "cross": "十字",
 }
 CAPTIONS_ZH: list[str] = [f"一个{CHINESE_COLORS[c]}的{CHINESE_SHAPES[s]}" for c in COLOR_NAMES for s in SHAPES]
 """The captions in Chinese, in the order of :data:`CAPTIONS` (same index, same scene)."""
@@ -267,7 +277,9 @@ def render_params(
         kk = kind.reshape(n, 1, 1)
         tex = np.where(kk == 1, s1, tex)
         tex = np.where(kk == 2, np.sign(s1 * s2), tex)
-        plasma = (s1 + np.sin(0.6 * fr * (u + v) + ph[:, 2, None, None]) + np.sin(0.4 * fr * v + ph[:, 0, None, None])) / 3
+        plasma = (
+            s1 + np.sin(0.6 * fr * (u + v) + ph[:, 2, None, None]) + np.sin(0.4 * fr * v + ph[:, 0, None, None])
+        ) / 3
         tex = np.where(kk == 3, plasma, tex)
         img = img + (tex * f(p["tex_amp"]))[..., None]
 
@@ -301,9 +313,7 @@ def render_batch(
     return render_params(p, height, width, rng, supersample=supersample)
 
 
-def render_frame(
-    caption: str, rng: np.random.Generator, size: tuple[int, int] = DEFAULT_SIZE
-) -> np.ndarray:
+def render_frame(caption: str, rng: np.random.Generator, size: tuple[int, int] = DEFAULT_SIZE) -> np.ndarray:
     """Render one random frame (``(H, W, 3)`` uint8 RGB) showing ``caption``; size is ``(W, H)``."""
     w, h = size
     return render_batch(np.array([caption_index(caption)]), h, w, rng)[0]

@@ -63,12 +63,13 @@ class _Request:
     def deliver(self, start: int, rows: np.ndarray) -> None:
         if self.failed:
             return
-        if self.result is None:
-            self.result = np.empty((self.count, *rows.shape[1:]), dtype=rows.dtype)
-        self.result[start : start + rows.shape[0]] = rows
+        result = self.result
+        if result is None:
+            result = self.result = np.empty((self.count, *rows.shape[1:]), dtype=rows.dtype)
+        result[start : start + rows.shape[0]] = rows
         self.remaining -= rows.shape[0]
         if self.remaining == 0:
-            self._settle(lambda: self.future.set_result(self.result))
+            self._settle(lambda: self.future.set_result(result))
 
     def fail(self, exc: BaseException) -> None:
         if not self.failed:
@@ -158,9 +159,7 @@ class DynamicBatcher:
         # Several workers run forward passes side by side. On CPU, two single-threaded
         # workers beat one two-threaded worker when cores are shared: no thread
         # barriers inside every small elementwise op.
-        self._workers = [
-            threading.Thread(target=self._run, name=f"{name}-{i}", daemon=True) for i in range(workers)
-        ]
+        self._workers = [threading.Thread(target=self._run, name=f"{name}-{i}", daemon=True) for i in range(workers)]
         for worker in self._workers:
             worker.start()
 

@@ -74,21 +74,66 @@ class Family:
 
 
 FAMILIES: tuple[Family, ...] = (
-    Family("clip", "clip", "CLIPModel", SCORE_COSINE, "longest",
-           ("openai/clip-vit-base-patch32", "openai/clip-vit-large-patch14", "laion/CLIP-ViT-B-32-laion2B-s34B-b79K"),
-           "English"),
-    Family("siglip", "siglip", "SiglipModel", SCORE_SIGMOID, "max_length",
-           ("google/siglip-base-patch16-224", "google/siglip-so400m-patch14-384",
-            "google/siglip-base-patch16-256-multilingual"), "English (multilingual variant: many)"),
-    Family("siglip2", "siglip", "SiglipModel", SCORE_SIGMOID, "max_length",
-           ("google/siglip2-base-patch16-224", "google/siglip2-so400m-patch14-384"), "multilingual",
-           tokenizer_hint="gemma"),
-    Family("siglip2-naflex", "siglip2", "Siglip2Model", SCORE_SIGMOID, "max_length",
-           ("google/siglip2-base-patch16-naflex", "google/siglip2-so400m-patch16-naflex"), "multilingual"),
-    Family("chinese-clip", "chinese_clip", "ChineseCLIPModel", SCORE_COSINE, "longest",
-           ("OFA-Sys/chinese-clip-vit-base-patch16", "OFA-Sys/chinese-clip-vit-large-patch14"), "Chinese, some English"),
-    Family("altclip", "altclip", "AltCLIPModel", SCORE_COSINE, "longest",
-           ("BAAI/AltCLIP", "BAAI/AltCLIP-m9"), "English and Chinese (m9: nine languages)", position_offset=2),
+    Family(
+        "clip",
+        "clip",
+        "CLIPModel",
+        SCORE_COSINE,
+        "longest",
+        ("openai/clip-vit-base-patch32", "openai/clip-vit-large-patch14", "laion/CLIP-ViT-B-32-laion2B-s34B-b79K"),
+        "English",
+    ),
+    Family(
+        "siglip",
+        "siglip",
+        "SiglipModel",
+        SCORE_SIGMOID,
+        "max_length",
+        (
+            "google/siglip-base-patch16-224",
+            "google/siglip-so400m-patch14-384",
+            "google/siglip-base-patch16-256-multilingual",
+        ),
+        "English (multilingual variant: many)",
+    ),
+    Family(
+        "siglip2",
+        "siglip",
+        "SiglipModel",
+        SCORE_SIGMOID,
+        "max_length",
+        ("google/siglip2-base-patch16-224", "google/siglip2-so400m-patch14-384"),
+        "multilingual",
+        tokenizer_hint="gemma",
+    ),
+    Family(
+        "siglip2-naflex",
+        "siglip2",
+        "Siglip2Model",
+        SCORE_SIGMOID,
+        "max_length",
+        ("google/siglip2-base-patch16-naflex", "google/siglip2-so400m-patch16-naflex"),
+        "multilingual",
+    ),
+    Family(
+        "chinese-clip",
+        "chinese_clip",
+        "ChineseCLIPModel",
+        SCORE_COSINE,
+        "longest",
+        ("OFA-Sys/chinese-clip-vit-base-patch16", "OFA-Sys/chinese-clip-vit-large-patch14"),
+        "Chinese, some English",
+    ),
+    Family(
+        "altclip",
+        "altclip",
+        "AltCLIPModel",
+        SCORE_COSINE,
+        "longest",
+        ("BAAI/AltCLIP", "BAAI/AltCLIP-m9"),
+        "English and Chinese (m9: nine languages)",
+        position_offset=2,
+    ),
 )
 
 
@@ -210,7 +255,8 @@ def load_family_model(model_id: str) -> LoadedModel:
         # Mismatched shapes are reported in `info` (and refused below, tower by tower) rather
         # than raised as transformers' generic error.
         model, info = AutoModel.from_pretrained(
-            model_id, dtype=torch.float32, output_loading_info=True, ignore_mismatched_sizes=True)
+            model_id, dtype=torch.float32, output_loading_info=True, ignore_mismatched_sizes=True
+        )
     except Exception as exc:
         raise ModelLoadError(_advice(model_id, exc)) from exc
     check_loading_info(family, model_id, info)
@@ -246,8 +292,10 @@ def logit_scale_and_bias(model) -> tuple[float, float]:
     """exp(logit_scale) and logit_bias as the model learned them (0 where it has none)."""
     scale = getattr(model, "logit_scale", None)
     bias = getattr(model, "logit_bias", None)
-    return (float(scale.detach().float().exp()) if scale is not None else 0.0,
-            float(bias.detach().float().reshape(-1)[0]) if bias is not None else 0.0)
+    return (
+        float(scale.detach().float().exp()) if scale is not None else 0.0,
+        float(bias.detach().float().reshape(-1)[0]) if bias is not None else 0.0,
+    )
 
 
 def _size_field(size, key: str):
@@ -276,33 +324,54 @@ def preprocessing_of(image_processor) -> Preprocessing:
         std = tuple(float(v) for v in image_processor.image_std)
     else:
         mean, std = (0.0, 0.0, 0.0), (1.0, 1.0, 1.0)
-    common = dict(rescale_factor=rescale, image_mean=mean, image_std=std, resample=resample_name(image_processor.resample))
+    common = dict(
+        rescale_factor=rescale, image_mean=mean, image_std=std, resample=resample_name(image_processor.resample)
+    )
     name = type(image_processor).__name__
     max_patches, patch = getattr(image_processor, "max_num_patches", None), getattr(image_processor, "patch_size", None)
     if max_patches and patch:  # NaFlex: aspect kept within a patch budget
         # The sizes name what a square image becomes, so that a caller that knows only crops
         # (an older Indexer) still sends a size the budget accepts.
         side = math.isqrt(int(max_patches)) * int(patch)
-        return Preprocessing(side, side, side, resize_mode=RESIZE_PATCH_BUDGET, patch_size=int(patch),
-                             max_num_patches=int(max_patches), **common)  # type: ignore[arg-type]
+        return Preprocessing(
+            side,
+            side,
+            side,
+            resize_mode=RESIZE_PATCH_BUDGET,
+            patch_size=int(patch),
+            max_num_patches=int(max_patches),
+            **common,
+        )  # type: ignore[arg-type]
     if not getattr(image_processor, "do_resize", True):
-        raise ModelLoadError(f"the image processor ({name}) does not resize, so images would keep their own "
-                             "sizes; the Embedder needs one input size: set do_resize in preprocessor_config.json")
+        raise ModelLoadError(
+            f"the image processor ({name}) does not resize, so images would keep their own "
+            "sizes; the Embedder needs one input size: set do_resize in preprocessor_config.json"
+        )
     size, crop = image_processor.size, getattr(image_processor, "crop_size", None)
     cropped = bool(getattr(image_processor, "do_center_crop", False)) and crop is not None
     shortest = _size_field(size, "shortest_edge")
     if shortest:
         if not cropped:
-            raise ModelLoadError(f"the image processor ({name}) resizes the shortest edge without a centre crop, "
-                                 "so images keep their aspect ratio and size; set do_center_crop and crop_size")
-        return Preprocessing(int(shortest), int(_size_field(crop, "height")), int(_size_field(crop, "width")),
-                             resize_mode=RESIZE_SHORTEST_EDGE_CROP, **common)  # type: ignore[arg-type]
+            raise ModelLoadError(
+                f"the image processor ({name}) resizes the shortest edge without a centre crop, "
+                "so images keep their aspect ratio and size; set do_center_crop and crop_size"
+            )
+        return Preprocessing(
+            int(shortest),
+            int(_size_field(crop, "height")),
+            int(_size_field(crop, "width")),
+            resize_mode=RESIZE_SHORTEST_EDGE_CROP,
+            **common,
+        )  # type: ignore[arg-type]
     height, width = _size_field(size, "height"), _size_field(size, "width")
     if not height or not width:
-        raise ModelLoadError(f"the image processor ({name}) has a size the Embedder cannot read ({size}); "
-                             "supported: shortest_edge with a centre crop, height and width, or a NaFlex patch budget")
+        raise ModelLoadError(
+            f"the image processor ({name}) has a size the Embedder cannot read ({size}); "
+            "supported: shortest_edge with a centre crop, height and width, or a NaFlex patch budget"
+        )
     if cropped and (int(_size_field(crop, "height")), int(_size_field(crop, "width"))) != (int(height), int(width)):
-        raise ModelLoadError(f"the image processor ({name}) resizes to {height}x{width} and then crops; the Embedder "
-                             "supports a fixed resize without a crop, or shortest edge plus crop")
-    return Preprocessing(min(int(height), int(width)), int(height), int(width), resize_mode=RESIZE_FIXED,
-                         **common)  # type: ignore[arg-type]
+        raise ModelLoadError(
+            f"the image processor ({name}) resizes to {height}x{width} and then crops; the Embedder "
+            "supports a fixed resize without a crop, or shortest edge plus crop"
+        )
+    return Preprocessing(min(int(height), int(width)), int(height), int(width), resize_mode=RESIZE_FIXED, **common)  # type: ignore[arg-type]

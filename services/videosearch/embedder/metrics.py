@@ -13,11 +13,16 @@ WAIT_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
 def watch_batcher(metrics: ServiceMetrics, batcher: DynamicBatcher) -> None:
     """Feeds the batcher's batches into ``metrics`` from now on."""
     sizes = metrics.histogram("videosearch_embedder_batch_images", "images in each forward pass", BATCH_BUCKETS)
-    waits = metrics.histogram("videosearch_embedder_queue_wait_seconds",
-                              "seconds a request's images waited in the queue for their forward pass", WAIT_BUCKETS)
+    waits = metrics.histogram(
+        "videosearch_embedder_queue_wait_seconds",
+        "seconds a request's images waited in the queue for their forward pass",
+        WAIT_BUCKETS,
+    )
     images = metrics.counter("videosearch_embedder_images", "images embedded (rate() gives images per second)")
-    speed = metrics.gauge("videosearch_embedder_images_per_second",
-                          "images per second of forward-pass time since the start (the model's speed, idle time left out)")
+    speed = metrics.gauge(
+        "videosearch_embedder_images_per_second",
+        "images per second of forward-pass time since the start (the model's speed, idle time left out)",
+    )
 
     def on_batch(size: int, waits_s: list[float]) -> None:
         sizes.observe(size)

@@ -92,10 +92,14 @@ def resolve_device(name: str) -> torch.device:
         raise ModelLoadError(f"unknown device {name!r}; use auto, cpu, cuda or cuda:N") from exc
     if device.type == "cuda":
         if not torch.cuda.is_available():
-            raise ModelLoadError("device cuda was requested but CUDA is not available; use --device cpu or --device auto")
+            raise ModelLoadError(
+                "device cuda was requested but CUDA is not available; use --device cpu or --device auto"
+            )
         index = device.index if device.index is not None else torch.cuda.current_device()
         if index >= torch.cuda.device_count():
-            raise ModelLoadError(f"device {name} does not exist; this machine has {torch.cuda.device_count()} CUDA device(s)")
+            raise ModelLoadError(
+                f"device {name} does not exist; this machine has {torch.cuda.device_count()} CUDA device(s)"
+            )
         device = torch.device("cuda", index)
     elif device.type != "cpu":
         raise ModelLoadError(f"unsupported device {name!r}; use auto, cpu, cuda or cuda:N")
@@ -154,7 +158,11 @@ def fold_quick_gelu(model) -> int:
             activation = getattr(module, "activation_fn", None)
             fc1, fc2 = getattr(module, "fc1", None), getattr(module, "fc2", None)
             linear = torch.nn.Linear
-            if not isinstance(activation, QuickGELUActivation) or not isinstance(fc1, linear) or not isinstance(fc2, linear):
+            if (
+                not isinstance(activation, QuickGELUActivation)
+                or not isinstance(fc1, linear)
+                or not isinstance(fc2, linear)
+            ):
                 continue
             fc1.weight.mul_(QUICK_GELU_ALPHA)
             if fc1.bias is not None:
@@ -192,13 +200,21 @@ def _time_image_forward(model, pixels: torch.Tensor, repeats: int) -> float:
 
 
 def check_reduced_precision(
-    model, processor, preprocessing: Preprocessing, dtype: torch.dtype = torch.bfloat16, *, batch: int = 8, repeats: int = 2
+    model,
+    processor,
+    preprocessing: Preprocessing,
+    dtype: torch.dtype = torch.bfloat16,
+    *,
+    batch: int = 8,
+    repeats: int = 2,
 ) -> PrecisionCheck:
     """Times a CPU image forward pass in float32 and in ``dtype`` and compares the
     embeddings (images and texts) by cosine similarity. ``model`` stays float32."""
     reduced = copy.deepcopy(model).to(dtype)
     pixels = calibration_pixels(preprocessing, batch)
-    tokens = text_inputs(model, processor.tokenizer(CALIBRATION_TEXTS, padding=True, truncation=True, return_tensors="pt"))
+    tokens = text_inputs(
+        model, processor.tokenizer(CALIBRATION_TEXTS, padding=True, truncation=True, return_tensors="pt")
+    )
     with torch.inference_mode():
         img32 = pooled(model.get_image_features(pixel_values=pixels)).float()
         img16 = pooled(reduced.get_image_features(pixel_values=pixels.to(dtype))).float()
@@ -277,15 +293,27 @@ class ClipEmbedder:
         if self.device.type == "cuda" and not self.patch_budget:
             self._device_forward = DeviceImageForward(
                 lambda pixels: pooled(self.model.get_image_features(pixel_values=pixels)),
-                device=self.device, dtype=self.dtype, crop=self.crop_size,
-                rescale_factor=self.preprocessing.rescale_factor, mean=self._mean, std=self._std,
-                max_batch_size=max_batch_size, graphs=cuda_graphs,
+                device=self.device,
+                dtype=self.dtype,
+                crop=self.crop_size,
+                rescale_factor=self.preprocessing.rescale_factor,
+                mean=self._mean,
+                std=self._std,
+                max_batch_size=max_batch_size,
+                graphs=cuda_graphs,
             )
         p = self.preprocessing
         log.info(
             "loaded %s (model id %s, family %s) on %s (%s, %s), embedding_dim=%d, images %s",
-            self.source, self.model_id, self.family.name, self.device, dtype_name(self.dtype), self.dtype_reason,
-            self.embedding_dim, f"{p.crop_height}x{p.crop_width} ({p.resize_mode})" if not self.patch_budget
+            self.source,
+            self.model_id,
+            self.family.name,
+            self.device,
+            dtype_name(self.dtype),
+            self.dtype_reason,
+            self.embedding_dim,
+            f"{p.crop_height}x{p.crop_width} ({p.resize_mode})"
+            if not self.patch_budget
             else f"up to {p.max_num_patches} patches of {p.patch_size}px",
         )
 
@@ -350,8 +378,13 @@ class ClipEmbedder:
         if not self.patch_budget:
             return (height, width) == self.crop_size
         side, budget = self.preprocessing.patch_size, self.preprocessing.max_num_patches
-        return height >= side and width >= side and height % side == 0 and width % side == 0 \
+        return (
+            height >= side
+            and width >= side
+            and height % side == 0
+            and width % side == 0
             and (height // side) * (width // side) <= budget
+        )
 
     def preprocess(self, pixels: np.ndarray) -> torch.Tensor | PatchImages:
         """Validates a pixel array and returns it as a CPU tensor of the compute dtype,
@@ -380,7 +413,9 @@ class ClipEmbedder:
             array = pixels if pixels.flags.writeable else pixels.copy()
             tensor = torch.from_numpy(np.ascontiguousarray(array))
             if not bool(torch.isfinite(tensor).all()):
-                raise InvalidArgument("pixel_values contains NaN or infinite values; send finite normalized pixel values")
+                raise InvalidArgument(
+                    "pixel_values contains NaN or infinite values; send finite normalized pixel values"
+                )
         else:
             raise InvalidArgument(f"pixel_values has dtype {pixels.dtype}; expected {self.expected_pixels()}")
         return tensor.to(self.dtype).contiguous()
@@ -432,7 +467,8 @@ class ClipEmbedder:
             if isinstance(pixel_values, PatchImages):
                 batch = pixel_values.to(self.device_in_use, self.dtype_in_use)
                 output = self.model.get_image_features(
-                    pixel_values=batch.patches, pixel_attention_mask=batch.mask, spatial_shapes=batch.spatial_shapes)
+                    pixel_values=batch.patches, pixel_attention_mask=batch.mask, spatial_shapes=batch.spatial_shapes
+                )
             else:
                 inputs = pixel_values.to(self.device_in_use, dtype=self.dtype_in_use, non_blocking=True)
                 output = self.model.get_image_features(pixel_values=inputs)
@@ -465,10 +501,14 @@ class ClipEmbedder:
             raise InvalidArgument("texts is empty; send at least one non-empty text")
         for index, text in enumerate(texts):
             if not isinstance(text, str) or not text.strip():
-                raise InvalidArgument(f"texts[{index}] is empty; every text needs at least one non-whitespace character")
+                raise InvalidArgument(
+                    f"texts[{index}] is empty; every text needs at least one non-whitespace character"
+                )
             if len(text) > MAX_TEXT_CHARS:
-                raise InvalidArgument(f"texts[{index}] is {len(text):,} characters, over the limit of {MAX_TEXT_CHARS:,}; "
-                                      f"shorten it (the model reads only its first {self.max_text_length} tokens)")
+                raise InvalidArgument(
+                    f"texts[{index}] is {len(text):,} characters, over the limit of {MAX_TEXT_CHARS:,}; "
+                    f"shorten it (the model reads only its first {self.max_text_length} tokens)"
+                )
         return list(texts)
 
     def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
@@ -480,7 +520,10 @@ class ClipEmbedder:
         # SigLIP pads to its full length (its tower pools the last position); CLIP-style
         # towers to the longest text (see families.py).
         tokens = self.tokenizer(
-            texts, padding=self.family.text_padding, truncation=True, max_length=self.max_text_length,
+            texts,
+            padding=self.family.text_padding,
+            truncation=True,
+            max_length=self.max_text_length,
             return_tensors="pt",
         )
         inputs = {k: v.to(self.device_in_use) for k, v in text_inputs(self.model, tokens).items()}

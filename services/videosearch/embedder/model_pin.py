@@ -50,14 +50,15 @@ def ask_each_replica(address: str, security: ClientSecurity, timeout: float) -> 
     server_name = split_addresses(address)[0].split("/")[-1].rpartition(":")[0]
     replicas = replica_addresses(address)
     for replica in replicas:
-        options = list(CHANNEL_OPTIONS)
+        options: list[tuple[str, object]] = list(CHANNEL_OPTIONS)
         if security.tls_ca_file and not security.tls_server_name:
             # The replica is dialled by its IP; its certificate names the service.
             options.append(("grpc.ssl_target_name_override", server_name))
         with security.channel(replica, options) as channel:
             try:
                 response = embedder_pb2_grpc.EmbedderServiceStub(channel).GetModelInfo(
-                    embedder_pb2.GetModelInfoRequest(), timeout=timeout)
+                    embedder_pb2.GetModelInfoRequest(), timeout=timeout
+                )
             except grpc.RpcError as err:
                 failures.append(str(domain_error(err, "embedder", replica)))
                 continue
@@ -97,9 +98,16 @@ class ModelPin:
                 self.attempts = 2 * replicas + 1
                 for replica, model in answers.items():
                     if model != self._model:
-                        log.error("embedder replica %s serves model %r, not %r like %d of %d replicas: refused; "
-                                  "restart it with --model %s", replica, model, self._model,
-                                  sum(m == self._model for m in answers.values()), len(answers), self._model)
+                        log.error(
+                            "embedder replica %s serves model %r, not %r like %d of %d replicas: refused; "
+                            "restart it with --model %s",
+                            replica,
+                            model,
+                            self._model,
+                            sum(m == self._model for m in answers.values()),
+                            len(answers),
+                            self._model,
+                        )
             return self._model
 
     def forget(self) -> None:
@@ -126,7 +134,8 @@ class ModelPin:
         raise FailedPrecondition(
             f"every one of {self.attempts} tries to the embedder at {self._address} was answered by another model "
             f"than {pinned!r} (the model this client pinned at its start); give every replica the same --model, "
-            "then restart this service")
+            "then restart this service"
+        )
 
     def _refused(self, model: str, pinned: str) -> None:
         now = time.monotonic()
@@ -134,6 +143,11 @@ class ModelPin:
             if now - self._last_logged.get(model, -_LOG_EVERY_S) < _LOG_EVERY_S:
                 return
             self._last_logged[model] = now
-        log.error("an embedder replica behind %s answered with model %r, not the pinned %r: its answer was "
-                  "dropped and the call sent to another replica; restart that replica with --model %s",
-                  self._address, model, pinned, pinned)
+        log.error(
+            "an embedder replica behind %s answered with model %r, not the pinned %r: its answer was "
+            "dropped and the call sent to another replica; restart that replica with --model %s",
+            self._address,
+            model,
+            pinned,
+            pinned,
+        )

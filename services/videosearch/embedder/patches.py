@@ -34,12 +34,18 @@ class PatchImages:
     def cat(parts: Sequence[PatchImages]) -> PatchImages:
         if len(parts) == 1:
             return parts[0]
-        return PatchImages(torch.cat([p.patches for p in parts]), torch.cat([p.mask for p in parts]),
-                           torch.cat([p.spatial_shapes for p in parts]))
+        return PatchImages(
+            torch.cat([p.patches for p in parts]),
+            torch.cat([p.mask for p in parts]),
+            torch.cat([p.spatial_shapes for p in parts]),
+        )
 
     def to(self, device: torch.device, dtype: torch.dtype) -> PatchImages:
-        return PatchImages(self.patches.to(device, dtype=dtype, non_blocking=True), self.mask.to(device),
-                           self.spatial_shapes.to(device))
+        return PatchImages(
+            self.patches.to(device, dtype=dtype, non_blocking=True),
+            self.mask.to(device),
+            self.spatial_shapes.to(device),
+        )
 
 
 def patchify(values: torch.Tensor, patch_size: int, max_num_patches: int) -> PatchImages:

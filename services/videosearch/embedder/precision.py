@@ -49,4 +49,7 @@ def auto_dtype(device: torch.device, flags: frozenset[str] | None = None) -> tup
     if flag is not None:
         return torch.bfloat16, f"auto: CPU has native bfloat16 matmul ({flag})"
     capability = torch.backends.cpu.get_cpu_capability()
-    return torch.float32, f"auto: CPU without native bfloat16 matmul (no amx_bf16/avx512_bf16/bf16 flag; torch sees {capability})"
+    return (
+        torch.float32,
+        f"auto: CPU without native bfloat16 matmul (no amx_bf16/avx512_bf16/bf16 flag; torch sees {capability})",
+    )

@@ -69,6 +69,7 @@ class SquarePixels:
     def display_size(self, height: int, width: int) -> tuple[int, int]:
         return height, width
 
+
 _PIL_RESAMPLE = {
     "nearest": Image.Resampling.NEAREST,
     "bilinear": Image.Resampling.BILINEAR,
@@ -86,7 +87,9 @@ def resized_size(height: int, width: int, shortest_edge: int) -> tuple[int, int]
     return (new_long, new_short) if width <= height else (new_short, new_long)
 
 
-def patch_budget_size(height: int, width: int, patch_size: int, max_num_patches: int, eps: float = 1e-5) -> tuple[int, int]:
+def patch_budget_size(
+    height: int, width: int, patch_size: int, max_num_patches: int, eps: float = 1e-5
+) -> tuple[int, int]:
     """(height, width) as transformers' Siglip2 get_image_size_for_max_num_patches computes it:
     the largest scale (binary search) whose sides, rounded up to multiples of the patch size,
     give at most max_num_patches patches."""
@@ -113,7 +116,7 @@ def _pil_resample(name: str) -> Image.Resampling:
 
 def default_backend() -> str:
     try:
-        import torch  # noqa: F401
+        import torch  # noqa: F401 - imported only to learn whether it can be
     except ImportError:
         return "pillow"
     return "torch"

@@ -3,6 +3,8 @@ scrape), and for each job that ends, the frames it decoded and the seconds of ea
 
 from __future__ import annotations
 
+import functools
+
 from videosearch.common.metrics import ServiceMetrics
 from videosearch.indexer.types import Job, JobState
 from videosearch.indexer.jobs.manager import JobManager
@@ -15,11 +17,14 @@ class IndexerMetrics:
         self._jobs = jobs
         by_state = metrics.gauge("videosearch_indexer_jobs", "jobs the Indexer keeps, by state", ("state",))
         for state in JobState:
-            by_state.labels(state.value).set_function(lambda state=state: self._count(state))
+            by_state.labels(state.value).set_function(functools.partial(self._count, state))
         self._frames = metrics.counter("videosearch_indexer_frames_decoded", "frames decoded by jobs that ended")
-        self._stage_seconds = metrics.histogram("videosearch_indexer_stage_seconds",
-                                                "seconds of each stage of a job (as in the job's stage_seconds)",
-                                                STAGE_BUCKETS, ("stage",))
+        self._stage_seconds = metrics.histogram(
+            "videosearch_indexer_stage_seconds",
+            "seconds of each stage of a job (as in the job's stage_seconds)",
+            STAGE_BUCKETS,
+            ("stage",),
+        )
 
     def _count(self, state: JobState) -> int:
         everything, _ = self._jobs.list(1 << 30)

@@ -32,7 +32,8 @@ class AllowedRoots:
         if info.st_nlink > 1 and not self.allow_hard_links:
             raise PermissionDenied(
                 f"{path} has {info.st_nlink} hard links, and a hard link may lead to a file outside the allowed roots; "
-                "index a copy of the file, or start the Indexer with --allow-hard-links if every link is yours")
+                "index a copy of the file, or start the Indexer with --allow-hard-links if every link is yours"
+            )
 
     def contains(self, real: Path) -> bool:
         """Whether the real (symbolic-link free) path ``real`` lies under a root."""
@@ -70,12 +71,16 @@ class AllowedRoots:
         if not real.exists():
             raise NotFound(f"{path} does not exist; check the path")
         if real.is_dir():
-            raise InvalidArgument(f"{path} is a directory; submit its video files one by one (the CLI does this for you)")
+            raise InvalidArgument(
+                f"{path} is a directory; submit its video files one by one (the CLI does this for you)"
+            )
         if not real.is_file():
             # A FIFO would block the reader forever, a device never ends; only regular files are videos.
             raise InvalidArgument(f"{path} is not a regular file (a FIFO, socket or device); submit a video file")
         if named_a_folder:
-            raise InvalidArgument(f"{path} ends with '/', which names a folder, but it is a file; drop the trailing slash")
+            raise InvalidArgument(
+                f"{path} ends with '/', which names a folder, but it is a file; drop the trailing slash"
+            )
         self.check_links(path, real.stat())
         if not os.access(real, os.R_OK):
             raise PermissionDenied(f"{path} is not readable by the indexer; fix its permissions")

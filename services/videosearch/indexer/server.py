@@ -69,14 +69,22 @@ class IndexerApp(ServiceApp[IndexerSettings]):
             on_finished=self._job_finished,
         )
         self.upkeep = LibraryUpkeep(self.searcher, self.jobs, cache_s=settings.location_cache_s)
-        self.libraries = Libraries(self.upkeep, roots, default_options(settings), state_dir=settings.state_dir,
-                                   times=watch_times(settings), max_libraries=settings.max_libraries)
-        super().__init__(settings, IndexerServicer(self.jobs, roots, default_options(settings), self.upkeep,
-                                                   self.libraries))
+        self.libraries = Libraries(
+            self.upkeep,
+            roots,
+            default_options(settings),
+            state_dir=settings.state_dir,
+            times=watch_times(settings),
+            max_libraries=settings.max_libraries,
+        )
+        super().__init__(
+            settings, IndexerServicer(self.jobs, roots, default_options(settings), self.upkeep, self.libraries)
+        )
         self._stop = threading.Event()
 
     def start(self) -> "IndexerApp":
         super().start()
+        assert self.metrics is not None, "ServiceApp.start made the registry"
         self.job_metrics = IndexerMetrics(self.metrics, self.jobs)
         threading.Thread(target=self._become_ready, name="indexer-ready", daemon=True).start()
         try:
@@ -95,19 +103,29 @@ class IndexerApp(ServiceApp[IndexerSettings]):
         (until a restart, which takes --embedder-address again)."""
         self.embedder = self._embedder_at(address)
         self.pipeline = self._pipeline(self.embedder, self.searcher)
-        log.warning("the Searcher now serves the model of the Embedder at %s and new index jobs use it; restart the "
-                    "Indexer with --embedder-address %s to keep it", address, address)
+        log.warning(
+            "the Searcher now serves the model of the Embedder at %s and new index jobs use it; restart the "
+            "Indexer with --embedder-address %s to keep it",
+            address,
+            address,
+        )
 
     def _pipeline(self, embedder: EmbedderClient, store) -> IndexPipeline:
         """The indexing pipeline with ``embedder`` writing to ``store`` (the Searcher, or a reindex's
         staged collection); speech is always transcribed by the configured Embedder's host."""
         settings, roots = self.settings, self._roots
         return IndexPipeline(
-            embedder, store, embed_requests_in_flight=settings.embed_requests_in_flight,
-            moments=moment_settings(settings).validate(), limits=media_limits(settings),
-            retry=RetryPolicy(total_s=settings.dependency_retry_s), roots=roots,
-            decoder=decoder_settings(settings), reuse_max_difference=reuse_max_difference(settings),
-            transcriber=self.embedder, text_recognizer=make_text_recognizer(threads=settings.ocr_threads),
+            embedder,
+            store,
+            embed_requests_in_flight=settings.embed_requests_in_flight,
+            moments=moment_settings(settings).validate(),
+            limits=media_limits(settings),
+            retry=RetryPolicy(total_s=settings.dependency_retry_s),
+            roots=roots,
+            decoder=decoder_settings(settings),
+            reuse_max_difference=reuse_max_difference(settings),
+            transcriber=self.embedder,
+            text_recognizer=make_text_recognizer(threads=settings.ocr_threads),
             speech_timeout_s=settings.speech_timeout_s,
             nice=settings.job_nice,
         )
@@ -129,7 +147,9 @@ class IndexerApp(ServiceApp[IndexerSettings]):
         try:
             self.upkeep.job_succeeded(job)
         except VideoSearchError as exc:
-            log.warning("job %s: could not mark %s missing for the videos it held before: %s", job.job_id, job.path, exc)
+            log.warning(
+                "job %s: could not mark %s missing for the videos it held before: %s", job.job_id, job.path, exc
+            )
 
     def _job_finished(self, job: Job) -> None:
         # Called by the JobManager with its lock held: the library's bookkeeping only.

@@ -24,8 +24,14 @@ def page_size_of(requested: int) -> int:
 
 
 class IndexerServicer(indexer_pb2_grpc.IndexerServiceServicer):
-    def __init__(self, jobs: JobManager, roots: AllowedRoots, default_options: IndexOptions, upkeep: LibraryUpkeep,
-                 libraries: Libraries) -> None:
+    def __init__(
+        self,
+        jobs: JobManager,
+        roots: AllowedRoots,
+        default_options: IndexOptions,
+        upkeep: LibraryUpkeep,
+        libraries: Libraries,
+    ) -> None:
         self._jobs = jobs
         self._roots = roots
         self._default_options = default_options

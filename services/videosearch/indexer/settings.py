@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 
 from videosearch.common import defaults
-from videosearch.common.settings import BaseServiceSettings, OutgoingCallSettings, load_settings, message_setting, port_setting, setting
+from videosearch.common.settings import (
+    BaseServiceSettings,
+    OutgoingCallSettings,
+    load_settings,
+    message_setting,
+    port_setting,
+    section,
+    setting,
+)
 from videosearch.common.errors import InvalidArgument
 from videosearch.indexer.media import decoding, moments, reuse
-from videosearch.indexer.types import IndexOptions
+from videosearch.indexer.types import PUBLIC_NAMES, IndexOptions
 from videosearch.indexer.jobs.limits import MediaLimits
 from videosearch.indexer.library.watcher import WatchTimes
 
@@ -39,12 +46,12 @@ class IndexerSettings(OutgoingCallSettings, BaseServiceSettings):
     finished_jobs_kept: int = setting(1000, "finished jobs remembered for Get/List/Watch")
     detector: str = setting(_JOB.detector, "default cut detector: content, adaptive, threshold, hash or a+b")
     detector_threshold: float = setting(_JOB.detector_threshold, "default ContentDetector threshold")
-    min_scene_frames: int = setting(_JOB.min_scene_frames, "default shortest scene, in frames")
+    min_scene_frames: int = setting(_JOB.min_scene_len, "default shortest scene, in frames")
     frames_per_scene: int = setting(
         _JOB.frames_per_scene, "default fixed frames per scene (the article's 3); 0 samples through time")
     seconds_per_sample: float = setting(_JOB.seconds_per_sample, "default seconds of video per sampled frame")
-    min_frames_per_scene: int = setting(_JOB.min_frames_per_scene, "default fewest frames sampled per scene")
-    max_frames_per_scene: int = setting(_JOB.max_frames_per_scene, "default most frames sampled per scene")
+    min_frames_per_scene: int = setting(_JOB.min_samples, "default fewest frames sampled per scene")
+    max_frames_per_scene: int = setting(_JOB.max_samples, "default most frames sampled per scene")
     moment_min_scene_seconds: float = setting(
         moments.DEFAULT_MIN_SCENE_SECONDS, "scenes at least this long are split into moments where their frames change")
     moment_penalty: float = setting(moments.DEFAULT_PENALTY, "cost of one more moment in the change-point search")
@@ -105,34 +112,25 @@ class IndexerSettings(OutgoingCallSettings, BaseServiceSettings):
                                       "its scene's last embedded frame reuses that embedding (0: embed every sample)")
 
 
-# Every job option but ``force`` has a setting of the same name: the server's default for it.
-SERVER_DEFAULT_OPTIONS = [f.name for f in dataclasses.fields(IndexOptions) if f.name != "force"]
-
-
 def default_options(settings: IndexerSettings) -> IndexOptions:
-    """The options of a job that sets none: the server's defaults (validated, so a bad flag fails at start)."""
-    return IndexOptions(**{name: getattr(settings, name) for name in SERVER_DEFAULT_OPTIONS}).validate()
+    """The options of a job that sets none: the server's defaults (validated, so a bad flag fails at
+    start). Every job option but ``force`` has a setting of its name, or of its flag's (PUBLIC_NAMES)."""
+    return section(settings, IndexOptions, named=PUBLIC_NAMES, not_set=("force",)).validate()
 
 
 def media_limits(settings: IndexerSettings) -> MediaLimits:
-    return MediaLimits(max_frame_pixels=settings.max_frame_pixels, max_duration_seconds=settings.max_duration_seconds,
-                       max_file_bytes=settings.max_file_bytes, max_scenes=settings.max_scenes,
-                       max_text_spans=settings.max_text_spans, max_span_chars=settings.max_span_chars,
-                       max_subtitle_file_bytes=settings.max_subtitle_file_bytes,
-                       max_speech_seconds=settings.max_speech_seconds).validate()
+    return section(settings, MediaLimits).validate()
 
 
 def decoder_settings(settings: IndexerSettings) -> decoding.DecoderSettings:
-    return decoding.DecoderSettings(
-        threads=settings.decoder_threads, hw_acceleration=settings.decoder_hw_acceleration,
-        library=settings.decoder_library, thread_type=settings.decoder_thread_type,
-        skip_loop_filter=settings.decoder_skip_loop_filter, lowres=settings.decoder_lowres, shrink=settings.decoder_shrink)
+    # A job's decode mode is a job option (``decode_mode``), applied per job with for_mode().
+    return section(settings, decoding.DecoderSettings, "decoder_", not_set=("decode_mode",))
 
 
 def watch_times(settings: IndexerSettings) -> WatchTimes:
     if not settings.library_rescan_s > 0 or not settings.library_settle_s >= 0:
         raise InvalidArgument("--library-rescan-s must be above 0 and --library-settle-s at least 0")
-    return WatchTimes(rescan_s=settings.library_rescan_s, settle_s=settings.library_settle_s)
+    return section(settings, WatchTimes, "library_")
 
 
 def reuse_max_difference(settings: IndexerSettings) -> float:
@@ -143,14 +141,8 @@ def reuse_max_difference(settings: IndexerSettings) -> float:
 
 
 def moment_settings(settings: IndexerSettings) -> moments.MomentSettings:
-    return moments.MomentSettings(
-        min_scene_seconds=settings.moment_min_scene_seconds,
-        penalty=settings.moment_penalty,
-        min_samples=settings.moment_min_frames,
-        merge_cosine=settings.moment_merge_cosine,
-        join_cosine=settings.moment_join_cosine,
-        join_max_seconds=settings.moment_join_max_seconds,
-    )
+    # ``--moment-min-frames`` is the released flag of MomentSettings.min_samples (sampled frames).
+    return section(settings, moments.MomentSettings, "moment_", named={"min_samples": "moment_min_frames"})
 
 
 def load(argv=None) -> IndexerSettings:

@@ -22,6 +22,15 @@ DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 50, 1000  # jobs per ListIndexJobs page: when
 MAX_JOB_ID_CHARS = 64  # ids are made here ("000123-1a2b3c4d"); a longer one names no job
 
 
+# What the proto's IndexOptions, the CLI's flags, SubmitOptions and the Indexer's settings call
+# the IndexOptions fields named otherwise here (released names, kept): mapped at those edges only.
+PUBLIC_NAMES = {
+    "min_scene_len": "min_scene_frames",
+    "min_samples": "min_frames_per_scene",
+    "max_samples": "max_frames_per_scene",
+}
+
+
 class JobState(enum.Enum):
     QUEUED = "queued"
     RUNNING = "running"
@@ -61,18 +70,21 @@ class ErrorReason(enum.Enum):
 class IndexOptions:
     """One job's detection and sampling settings, defaults already filled in.
 
-    Frames are sampled through time (one per ``seconds_per_sample``, at least
-    ``min_frames_per_scene``, at most ``max_frames_per_scene``) unless ``frames_per_scene``
-    asks for a fixed number per scene (the article's 3); see videosearch.indexer.media.sampling.
+    Frames are sampled through time (one per ``seconds_per_sample``, at least ``min_samples``,
+    at most ``max_samples``) unless ``frames_per_scene`` asks for a fixed number per scene (the
+    article's 3); see videosearch.indexer.media.sampling.
+
+    Three fields are named as in the detector and the sampling policy they fill; the proto, the
+    CLI's flags and the Indexer's settings (public names, kept) call them as PUBLIC_NAMES says.
     """
 
     detector_threshold: float = _DETECTOR_DEFAULTS.threshold
-    min_scene_frames: int = _DETECTOR_DEFAULTS.min_scene_len
+    min_scene_len: int = _DETECTOR_DEFAULTS.min_scene_len
     frames_per_scene: int = 0
     force: bool = False
     seconds_per_sample: float = _SAMPLING_DEFAULTS.seconds_per_sample
-    min_frames_per_scene: int = _SAMPLING_DEFAULTS.min_samples
-    max_frames_per_scene: int = _SAMPLING_DEFAULTS.max_samples
+    min_samples: int = _SAMPLING_DEFAULTS.min_samples
+    max_samples: int = _SAMPLING_DEFAULTS.max_samples
     detector: str = _DETECTOR_DEFAULTS.name
     # Which words are read beside the picture (videosearch.indexer.text): subtitles are
     # cheap and exact, so on; speech and on-screen text cost model time, so off unless asked.
@@ -83,17 +95,29 @@ class IndexOptions:
     # faster first pass is asked for.
     decode_mode: str = DEFAULT_DECODE_MODE
 
+    # The names before issue 23, read-only: videosearch.client exports IndexOptions (a Job's
+    # ``options``), so code that reads them keeps working. Deprecated: use the fields.
+    @property
+    def min_scene_frames(self) -> int:
+        return self.min_scene_len
+
+    @property
+    def min_frames_per_scene(self) -> int:
+        return self.min_samples
+
+    @property
+    def max_frames_per_scene(self) -> int:
+        return self.max_samples
+
     @property
     def detector_settings(self) -> DetectorSettings:
-        return DetectorSettings(
-            name=self.detector, threshold=self.detector_threshold, min_scene_len=self.min_scene_frames
-        )
+        return DetectorSettings(name=self.detector, threshold=self.detector_threshold, min_scene_len=self.min_scene_len)
 
     @property
     def sampling(self) -> SamplingPolicy:
         if self.frames_per_scene:
             return SamplingPolicy.fixed(self.frames_per_scene)
-        return SamplingPolicy(self.seconds_per_sample, self.min_frames_per_scene, self.max_frames_per_scene)
+        return SamplingPolicy(self.seconds_per_sample, self.min_samples, self.max_samples)
 
     def validate(self) -> "IndexOptions":
         if not 0 < self.detector_threshold <= 255:
@@ -101,9 +125,9 @@ class IndexOptions:
                 f"detector_threshold {self.detector_threshold} is out of range; use 1..255 "
                 f"(default {_DETECTOR_DEFAULTS.threshold:g})"
             )
-        if not 1 <= self.min_scene_frames <= 100_000:
+        if not 1 <= self.min_scene_len <= 100_000:
             raise InvalidArgument(
-                f"min_scene_frames {self.min_scene_frames} is out of range; use 1..100000 "
+                f"min_scene_frames {self.min_scene_len} is out of range; use 1..100000 "
                 f"(default {_DETECTOR_DEFAULTS.min_scene_len})"
             )
         if not 0 <= self.frames_per_scene <= MAX_FIXED_FRAMES_PER_SCENE:
@@ -118,7 +142,7 @@ class IndexOptions:
             raise InvalidArgument(f"detector: {exc}") from None
         check_decode_mode(self.decode_mode)
         try:
-            SamplingPolicy(self.seconds_per_sample, self.min_frames_per_scene, self.max_frames_per_scene).validate()
+            SamplingPolicy(self.seconds_per_sample, self.min_samples, self.max_samples).validate()
         except ValueError as exc:
             raise InvalidArgument(
                 f"{exc} (options seconds_per_sample, min_frames_per_scene, max_frames_per_scene)"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from videosearch.indexer.types import ErrorReason, IndexOptions, Job, JobStage, JobState
+from videosearch.indexer.types import PUBLIC_NAMES, ErrorReason, IndexOptions, Job, JobStage, JobState
 from videosearch.indexer.library.types import LibraryState, LibraryStatus
 from videosearch.indexer.library.upkeep import PruneReport
 from videosearch.v1 import indexer_pb2
@@ -39,20 +39,21 @@ _REASONS = {
 }
 
 
-# IndexOptions and the message have the same fields by the same names.
-_OPTION_FIELDS = [field.name for field in dataclasses.fields(IndexOptions)]
+# IndexOptions and the message have the same fields, by the same names but for PUBLIC_NAMES.
+_OPTION_FIELDS = {field.name: PUBLIC_NAMES.get(field.name, field.name) for field in dataclasses.fields(IndexOptions)}
 # Switches that default to on are `optional` in the message: unset is told apart from false.
 _PRESENCE_FIELDS = {"subtitles", "speech", "on_screen_text"}
 
 
 def _option(message: indexer_pb2.IndexOptions, name: str, defaults: IndexOptions):
-    if name in _PRESENCE_FIELDS:
-        return getattr(message, name) if message.HasField(name) else getattr(defaults, name)
-    return getattr(message, name) or getattr(defaults, name)
+    wire_name = _OPTION_FIELDS[name]
+    if wire_name in _PRESENCE_FIELDS:
+        return getattr(message, wire_name) if message.HasField(wire_name) else getattr(defaults, name)
+    return getattr(message, wire_name) or getattr(defaults, name)
 
 
 def options_to_proto(options: IndexOptions) -> indexer_pb2.IndexOptions:
-    return indexer_pb2.IndexOptions(**{name: getattr(options, name) for name in _OPTION_FIELDS})
+    return indexer_pb2.IndexOptions(**{wire: getattr(options, name) for name, wire in _OPTION_FIELDS.items()})
 
 
 def options_from_proto(message: indexer_pb2.IndexOptions, defaults: IndexOptions) -> IndexOptions:
@@ -103,9 +104,15 @@ LIBRARY_STATES = {
 
 def library_to_proto(library: LibraryStatus) -> indexer_pb2.Library:
     message = indexer_pb2.Library(
-        path=library.path, state=LIBRARY_STATES[library.state], watching=library.watching,
-        files_seen=library.files_seen, files_queued=library.files_queued, files_indexed=library.files_indexed,
-        files_pruned=library.files_pruned, last_error=library.last_error, error_count=library.error_count,
+        path=library.path,
+        state=LIBRARY_STATES[library.state],
+        watching=library.watching,
+        files_seen=library.files_seen,
+        files_queued=library.files_queued,
+        files_indexed=library.files_indexed,
+        files_pruned=library.files_pruned,
+        last_error=library.last_error,
+        error_count=library.error_count,
         rescan_interval_seconds=library.rescan_s,
     )
     message.create_time.FromDatetime(library.create_time)
@@ -119,7 +126,9 @@ def prune_to_proto(report: PruneReport) -> indexer_pb2.PruneLocationsResponse:
         dry_run=report.dry_run,
         marked_missing=[indexer_pb2.PrunedLocation(video_id=v, path=loc.path) for v, loc in report.marked_missing],
         marked_present=[indexer_pb2.PrunedLocation(video_id=v, path=loc.path) for v, loc in report.marked_present],
-        removed=[indexer_pb2.PrunedVideo(video_id=v.video_id, paths=[loc.path for loc in v.locations])
-                 for v in report.removed],
+        removed=[
+            indexer_pb2.PrunedVideo(video_id=v.video_id, paths=[loc.path for loc in v.locations])
+            for v in report.removed
+        ],
         locations_checked=report.locations_checked,
     )

@@ -58,8 +58,12 @@ def serving_settings(settings: SearcherSettings) -> SearcherSettings:
         log.info("deleting the collection in %s: a reindex switched away from it", root)
         _delete_collection(root, root)
     if serving.embedder_address != settings.embedder_address:
-        log.warning("the serving collection was built with the Embedder at %s; text queries go there, not to "
-                    "--embedder-address %s", serving.embedder_address, settings.embedder_address)
+        log.warning(
+            "the serving collection was built with the Embedder at %s; text queries go there, not to "
+            "--embedder-address %s",
+            serving.embedder_address,
+            settings.embedder_address,
+        )
     return serving
 
 
@@ -68,8 +72,11 @@ def serving_settings_of(settings: SearcherSettings) -> SearcherSettings:
     pointer = _read_pointer(Path(settings.data_dir))
     if not pointer:
         return settings
-    return dataclasses.replace(settings, data_dir=str(Path(settings.data_dir) / pointer["data_dir"]),
-                               embedder_address=pointer.get("embedder_address") or settings.embedder_address)
+    return dataclasses.replace(
+        settings,
+        data_dir=str(Path(settings.data_dir) / pointer["data_dir"]),
+        embedder_address=pointer.get("embedder_address") or settings.embedder_address,
+    )
 
 
 def _read_pointer(root: Path) -> dict | None:
@@ -96,8 +103,13 @@ class _Staged:
 class Collections:
     """The serving Searcher and at most one staged one; ``attach`` hands a Searcher to the servicer."""
 
-    def __init__(self, settings: SearcherSettings, serving: Searcher, open_searcher: OpenSearcher,
-                 attach: Callable[[Searcher], None]) -> None:
+    def __init__(
+        self,
+        settings: SearcherSettings,
+        serving: Searcher,
+        open_searcher: OpenSearcher,
+        attach: Callable[[Searcher], None],
+    ) -> None:
         self._root = Path(settings.data_dir)  # the configured data dir, where collection.json lives
         self._settings = settings
         self._serving_settings = serving_settings_of(settings)
@@ -114,16 +126,22 @@ class Collections:
         if not embedder_address:
             raise InvalidArgument("embedder_address is empty; give the host:port of the Embedder serving the new model")
         if self._settings.backend != "embedded":
-            raise FailedPrecondition("a reindex stages its collection beside the serving one in the data dir; "
-                                     "it needs the embedded (LevelDB) backend, not Milvus")
+            raise FailedPrecondition(
+                "a reindex stages its collection beside the serving one in the data dir; "
+                "it needs the embedded (LevelDB) backend, not Milvus"
+            )
         with self._lock:
             self._drop_locked()
             directory = self._root / STAGED / slug(model_id)
             shutil.rmtree(directory, ignore_errors=True)
             settings = dataclasses.replace(self._settings, data_dir=str(directory), embedder_address=embedder_address)
             self._staged = _Staged(model_id, embedder_address, settings, self._open(settings, embedder_address))
-        log.info("staged a collection for model %s in %s (text queries: the Embedder at %s)", model_id, directory,
-                 embedder_address)
+        log.info(
+            "staged a collection for model %s in %s (text queries: the Embedder at %s)",
+            model_id,
+            directory,
+            embedder_address,
+        )
 
     def staged(self, model_id: str) -> Searcher:
         """The staged Searcher for ``model_id``, to write into."""
@@ -131,8 +149,10 @@ class Collections:
             staged = self._staged
         if staged is None or staged.model_id != model_id:
             what = f"one for model {staged.model_id}" if staged else "none"
-            raise FailedPrecondition(f"no collection is staged for model {model_id!r} ({what}); "
-                                     "StageCollection first (videosearch reindex does)")
+            raise FailedPrecondition(
+                f"no collection is staged for model {model_id!r} ({what}); "
+                "StageCollection first (videosearch reindex does)"
+            )
         return staged.searcher
 
     @property
@@ -161,8 +181,12 @@ class Collections:
                 old.refuse_writes(f"the Searcher switched to the collection of model {model_id}; write there")
                 self.serving, self._serving_settings, self._staged = staged.searcher, staged.settings, None
                 self._attach(self.serving)
-        log.info("switched to the collection of model %s (%d videos); the old one closes in %.0f s",
-                 model_id, stats.video_count, CLOSE_OLD_AFTER_S)
+        log.info(
+            "switched to the collection of model %s (%d videos); the old one closes in %.0f s",
+            model_id,
+            stats.video_count,
+            CLOSE_OLD_AFTER_S,
+        )
         timer = threading.Timer(CLOSE_OLD_AFTER_S, self._retire, (old, old_settings))
         timer.daemon = True
         timer.start()
@@ -174,14 +198,17 @@ class Collections:
         Call with the serving collection's writes held. Returns the staged collection's stats."""
         serving_ids, staged_ids = self.serving.video_ids(), staged.searcher.video_ids()
         if not staged_ids & serving_ids:
-            raise FailedPrecondition(f"the collection staged for model {staged.model_id!r} is empty; "
-                                     "reindex the videos into it before switching")
+            raise FailedPrecondition(
+                f"the collection staged for model {staged.model_id!r} is empty; "
+                "reindex the videos into it before switching"
+            )
         missing = sorted(serving_ids - staged_ids)
         if missing:
             raise FailedPrecondition(
                 f"{len(missing)} videos of the serving collection are not in the one staged for model "
                 f"{staged.model_id!r} (e.g. {', '.join(missing[:3])}); index them into it (UpsertVideo with staged) "
-                "and switch again (videosearch reindex does)")
+                "and switch again (videosearch reindex does)"
+            )
         for video_id in staged_ids - serving_ids:  # deleted while the reindex ran
             staged.searcher.delete_video(video_id)
         return staged.searcher.stats()

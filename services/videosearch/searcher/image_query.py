@@ -45,8 +45,10 @@ def decode_image(data: bytes, limits: ImageLimits = ImageLimits(), *, name: str 
     if not data:
         raise InvalidArgument(f"{name} is empty; {_ADVICE}")
     if len(data) > limits.max_bytes:
-        raise InvalidArgument(f"{name} is {len(data)} bytes, over the limit of {limits.max_bytes}; "
-                              "send a smaller JPEG or PNG (about 1000 pixels across is plenty for search)")
+        raise InvalidArgument(
+            f"{name} is {len(data)} bytes, over the limit of {limits.max_bytes}; "
+            "send a smaller JPEG or PNG (about 1000 pixels across is plenty for search)"
+        )
     expected = next((fmt for magic, fmt in _SIGNATURES.items() if data.startswith(magic)), None)
     if expected is None:
         raise InvalidArgument(f"{name} is neither JPEG nor PNG (its first bytes are {data[:8].hex()}); {_ADVICE}")
@@ -58,7 +60,8 @@ def decode_image(data: bytes, limits: ImageLimits = ImageLimits(), *, name: str 
                 if width <= 0 or height <= 0 or width * height > limits.max_pixels:
                     raise InvalidArgument(
                         f"{name} declares {width} x {height} pixels, over the limit of {limits.max_pixels}; "
-                        "send a smaller image")
+                        "send a smaller image"
+                    )
                 image.load()
                 upright = ImageOps.exif_transpose(image)
                 rgb = np.asarray(upright.convert("RGB"))
@@ -66,8 +69,9 @@ def decode_image(data: bytes, limits: ImageLimits = ImageLimits(), *, name: str 
         raise
     except Exception as exc:  # noqa: BLE001 - whatever Pillow raises on hostile bytes, the image is bad, not the server
         reason = _OBJECT_REPR.sub("the bytes sent", str(exc)) or type(exc).__name__
-        raise InvalidArgument(f"{name} could not be decoded as {expected} ({reason}); {_ADVICE} that opens in an image "
-                              "viewer") from None
+        raise InvalidArgument(
+            f"{name} could not be decoded as {expected} ({reason}); {_ADVICE} that opens in an image viewer"
+        ) from None
     return rgb
 
 

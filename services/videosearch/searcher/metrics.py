@@ -18,14 +18,20 @@ class SearcherMetrics:
 
     def __init__(self, searcher: Searcher, metrics: ServiceMetrics) -> None:
         self._searcher = searcher
-        self._query_seconds = metrics.histogram("videosearch_searcher_query_seconds",
-                                                "seconds of a query's parts: embed (its text) and rank", QUERY_BUCKETS,
-                                                ("part",))
+        self._query_seconds = metrics.histogram(
+            "videosearch_searcher_query_seconds",
+            "seconds of a query's parts: embed (its text) and rank",
+            QUERY_BUCKETS,
+            ("part",),
+        )
         for name, what, read in (
             ("videosearch_searcher_videos", "videos in the collection", lambda: self._searcher.stats().video_count),
             ("videosearch_searcher_scenes", "scenes in the collection", lambda: self._searcher.stats().scene_count),
-            ("videosearch_searcher_approximate_index_ready", "1 once the approximate (ANN) index answers queries",
-             lambda: float(self._searcher.stats().approximate_index)),
+            (
+                "videosearch_searcher_approximate_index_ready",
+                "1 once the approximate (ANN) index answers queries",
+                lambda: float(self._searcher.stats().approximate_index),
+            ),
         ):
             metrics.gauge(name, what).set_function(read)
 

@@ -28,6 +28,8 @@ def text_queries_waiting(server_threads: int) -> int:
     """Text queries that may wait on the Embedder at once: half the server's threads, so a
     stalled Embedder leaves the other half to vector search and health."""
     return max(1, server_threads // 2)
+
+
 DEFAULT_SLOT_WAIT_S = 0.25  # long enough for a healthy Embedder under a burst, short enough to free threads
 
 
@@ -38,9 +40,16 @@ class RemoteQueryEmbedder:
     asked again, since a restarted Embedder may host another model.
     """
 
-    def __init__(self, address: str, timeout: float = 30.0, *, max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
-                 slot_wait_s: float = DEFAULT_SLOT_WAIT_S, breaker: CircuitBreaker | None = None,
-                 security: ClientSecurity | None = None) -> None:
+    def __init__(
+        self,
+        address: str,
+        timeout: float = 30.0,
+        *,
+        max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
+        slot_wait_s: float = DEFAULT_SLOT_WAIT_S,
+        breaker: CircuitBreaker | None = None,
+        security: ClientSecurity | None = None,
+    ) -> None:
         self.address = address
         self._client = EmbedderClient(address, timeout=timeout, security=security)
         self._info: ModelInfo | None = None

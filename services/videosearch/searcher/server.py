@@ -23,7 +23,7 @@ EXIT_STORE_UNUSABLE = EXIT_STARTUP_FAILED
 
 
 class SearcherServer(ServiceApp[SearcherSettings]):
-    """The Searcher: the LevelDB store and the ranking. ``load(text_embedder)`` embeds text
+    """The Searcher: the LevelDB store and the ranking. ``open(query_embedder)`` embeds text
     queries with the given object instead of the Embedder at settings.embedder_address."""
 
     name = "searcher"
@@ -37,23 +37,25 @@ class SearcherServer(ServiceApp[SearcherSettings]):
         if settings.ann not in ANN_MODES:
             raise ValueError(f"--ann must be one of {', '.join(ANN_MODES)}, got {settings.ann!r}")
         if settings.ranking_precision not in PRECISIONS:
-            raise ValueError(f"--ranking-precision must be one of {', '.join(PRECISIONS)}, got {settings.ranking_precision!r}")
+            raise ValueError(
+                f"--ranking-precision must be one of {', '.join(PRECISIONS)}, got {settings.ranking_precision!r}"
+            )
         if settings.backend not in BACKENDS:
             raise ValueError(f"--backend must be one of {', '.join(BACKENDS)}, got {settings.backend!r}")
         if settings.backend == "milvus" and not settings.milvus_uri:
             raise ValueError("--backend milvus needs --milvus-uri (http://host:19530, or a local path for milvus-lite)")
         super().__init__(settings, SearcherServicer())
         self.searcher: Searcher | None = None
-        self.text_embedder: QueryEmbedder | None = None
+        self.query_embedder: QueryEmbedder | None = None
 
-    def open(self, text_embedder: QueryEmbedder | None = None) -> Searcher:
+    def open(self, query_embedder: QueryEmbedder | None = None) -> Searcher:
         s = self.settings
         # After a reindex switched models, collection.json names the serving collection and its Embedder.
         serving = serving_settings(s) if s.backend == "embedded" else s
-        if text_embedder is None and serving.embedder_address:
-            text_embedder = self._remote_embedder(serving.embedder_address)
-        self.text_embedder = text_embedder
-        self.searcher = Searcher.open(serving, text_embedder)
+        if query_embedder is None and serving.embedder_address:
+            query_embedder = self._remote_embedder(serving.embedder_address)
+        self.query_embedder = query_embedder
+        self.searcher = Searcher.open(serving, query_embedder)
         self.servicer.attach(self.searcher, SearcherMetrics(self.searcher, self.metrics) if self.metrics else None)
         self.servicer.collections = Collections(s, self.searcher, self._open_staged, self._switched)
         return self.searcher
@@ -65,8 +67,12 @@ class SearcherServer(ServiceApp[SearcherSettings]):
         # health some): half of them may wait on the Embedder, not a fixed 8 that refused text
         # queries from 32 clients on a healthy but busy Embedder.
         s = self.settings
-        return RemoteQueryEmbedder(address, timeout=s.embedder_timeout, max_in_flight=text_queries_waiting(s.server_threads),
-                                  security=s.client_security())
+        return RemoteQueryEmbedder(
+            address,
+            timeout=s.embedder_timeout,
+            max_in_flight=text_queries_waiting(s.server_threads),
+            security=s.client_security(),
+        )
 
     def _open_staged(self, settings: SearcherSettings, embedder_address: str) -> Searcher:
         """A staged collection's Searcher: its own store, and the new model's Embedder for text queries."""
@@ -74,7 +80,7 @@ class SearcherServer(ServiceApp[SearcherSettings]):
 
     def _switched(self, searcher: Searcher) -> None:
         """A reindex switched collections: serve the new one (its text embedder comes with it)."""
-        self.searcher, self.text_embedder = searcher, searcher.text_embedder
+        self.searcher, self.query_embedder = searcher, searcher.query_embedder
         metrics = self.servicer.metrics
         if metrics is not None:
             metrics.follow(searcher)
@@ -85,7 +91,7 @@ class SearcherServer(ServiceApp[SearcherSettings]):
             self.servicer.collections.close()
         if self.searcher is not None:
             self.searcher.close()
-        close = getattr(self.text_embedder, "close", None)
+        close = getattr(self.query_embedder, "close", None)
         if close is not None:
             close()
 
@@ -93,8 +99,10 @@ class SearcherServer(ServiceApp[SearcherSettings]):
         assert self.searcher is not None, "called once open() returned"
         stats = self.searcher.stats()
         where = self.settings.milvus_uri if self.settings.backend == "milvus" else self.settings.data_dir
-        return (f"searcher ready on {self.address}: {stats.video_count} videos, {stats.scene_count} scenes "
-                f"from {where} (loaded in {self.searcher.load_seconds:.2f} s)")
+        return (
+            f"searcher ready on {self.address}: {stats.video_count} videos, {stats.scene_count} scenes "
+            f"from {where} (loaded in {self.searcher.load_seconds:.2f} s)"
+        )
 
 
 SERVICE_NAME = SearcherServer.grpc_service.full_name
@@ -105,9 +113,9 @@ def start_server(settings: SearcherSettings) -> SearcherServer:
     return SearcherServer(settings).start()
 
 
-def serve(settings: SearcherSettings, text_embedder: QueryEmbedder | None = None) -> SearcherServer:
+def serve(settings: SearcherSettings, query_embedder: QueryEmbedder | None = None) -> SearcherServer:
     """Starts a SERVING Searcher (for tests and in-process use)."""
-    return SearcherServer.serve(settings, text_embedder)
+    return SearcherServer.serve(settings, query_embedder)
 
 
 main = SearcherServer.main

@@ -42,7 +42,7 @@ from videosearch.searcher.types import (
     MATCH_KINDS,
     MomentRecord,
     QueryTerm,
-    SceneHit,
+    MomentHit,
     SceneRecord,
     SearcherStats,
     SearchParams,
@@ -85,13 +85,19 @@ class Searcher:
     """Holds a store and the index that ranks what it holds (see videosearch.searcher.interfaces);
     safe to call from many threads."""
 
-    def __init__(self, store: VideoStore, index: VectorIndex, text_embedder: QueryEmbedder | None = None, *,
-                 image_limits: ImageLimits = ImageLimits(),
-                 max_thumbnail_bytes: int = validation.DEFAULT_MAX_THUMBNAIL_BYTES,
-                 fusion: FusionWeights = FusionWeights()) -> None:
+    def __init__(
+        self,
+        store: VideoStore,
+        index: VectorIndex,
+        query_embedder: QueryEmbedder | None = None,
+        *,
+        image_limits: ImageLimits = ImageLimits(),
+        max_thumbnail_bytes: int = validation.DEFAULT_MAX_THUMBNAIL_BYTES,
+        fusion: FusionWeights = FusionWeights(),
+    ) -> None:
         self.store = store
         self.index = index
-        self.text_embedder = text_embedder
+        self.query_embedder = query_embedder
         self.image_limits = image_limits
         self.max_thumbnail_bytes = max_thumbnail_bytes
         self._write_lock = threading.Lock()  # one writer: a store write and its index update stay in order
@@ -105,16 +111,20 @@ class Searcher:
         self.text_search = TextSearch(store, index, self.lexical, fusion)
 
     @classmethod
-    def open(cls, settings: SearcherSettings, text_embedder: QueryEmbedder | None = None) -> Searcher:
+    def open(cls, settings: SearcherSettings, query_embedder: QueryEmbedder | None = None) -> Searcher:
         """The Searcher over the tier ``settings`` picks (backends.open_backend): it opens (or
         creates) the store and loads what ranking needs. Raises StoreLocked (FailedPrecondition)
         when another process holds the data dir."""
         started = time.perf_counter()
         backend = open_backend(settings)
-        searcher = cls(backend.store, backend.index, text_embedder,
-                       image_limits=ImageLimits(max_bytes=settings.max_image_bytes,
-                                                max_pixels=settings.max_image_pixels),
-                       max_thumbnail_bytes=settings.max_thumbnail_bytes, fusion=settings.fusion_weights())
+        searcher = cls(
+            backend.store,
+            backend.index,
+            query_embedder,
+            image_limits=ImageLimits(max_bytes=settings.max_image_bytes, max_pixels=settings.max_image_pixels),
+            max_thumbnail_bytes=settings.max_thumbnail_bytes,
+            fusion=settings.fusion_weights(),
+        )
         searcher.load_seconds = time.perf_counter() - started
         return searcher
 
@@ -149,7 +159,11 @@ class Searcher:
         return ids
 
     def upsert_video(
-        self, video: VideoRecord, scenes: list[SceneRecord], embeddings: np.ndarray, moments: list[MomentRecord] | None = None,
+        self,
+        video: VideoRecord,
+        scenes: list[SceneRecord],
+        embeddings: np.ndarray,
+        moments: list[MomentRecord] | None = None,
         extras: VideoExtras = VideoExtras(),
     ) -> tuple[VideoRecord, bool]:
         """Stores a video with its scenes, moments and their embeddings atomically, replacing
@@ -158,7 +172,9 @@ class Searcher:
         vectors = validation.validate_upsert(video, scenes, embeddings, moments)
         extras = validation.validate_extras(scenes, moments, extras, video.embedding_dim, self.max_thumbnail_bytes)
         stored = dataclasses.replace(
-            video, scene_count=len(scenes), moment_count=len(moments) if moments is not None else len(scenes),
+            video,
+            scene_count=len(scenes),
+            moment_count=len(moments) if moments is not None else len(scenes),
             indexed_at=dt.datetime.now(dt.timezone.utc).replace(microsecond=0),
         )
         with self._write_lock:
@@ -169,10 +185,18 @@ class Searcher:
                 kept = tuple(location for location in earlier[0].locations if location.path not in sent)
                 stored = dataclasses.replace(stored, locations=(*stored.locations, *kept))
             replaced = self.store.put_video(stored, scenes, vectors, moments, extras)
-            self.lexical.put(video.video_id, extras.text_spans,
-                             [m.start_seconds for m in moments] if moments is not None else [s.start_seconds for s in scenes])
-        log.info("%s video %s (%d scenes, %d moments)", "replaced" if replaced else "stored", video.video_id,
-                 stored.scene_count, stored.moment_count)
+            self.lexical.put(
+                video.video_id,
+                extras.text_spans,
+                [m.start_seconds for m in moments] if moments is not None else [s.start_seconds for s in scenes],
+            )
+        log.info(
+            "%s video %s (%d scenes, %d moments)",
+            "replaced" if replaced else "stored",
+            video.video_id,
+            stored.scene_count,
+            stored.moment_count,
+        )
         return stored, replaced
 
     def update_locations(self, video_id: str, locations: tuple[VideoLocation, ...]) -> VideoRecord:
@@ -247,12 +271,16 @@ class Searcher:
         if video is None:
             raise NotFound(f"no video with id {video_id!r}; {STORED_IDS_HINT}")
         if scene_index >= video[0].scene_count:
-            raise NotFound(f"video {video_id} has {video[0].scene_count} scenes, no scene {scene_index}; "
-                           "scene indexes count from 0")
+            raise NotFound(
+                f"video {video_id} has {video[0].scene_count} scenes, no scene {scene_index}; "
+                "scene indexes count from 0"
+            )
         thumbnail = self.store.get_thumbnail(video_id, scene_index)
         if thumbnail is None:
-            raise NotFound(f"scene {scene_index} of video {video_id} has no thumbnail (it was indexed before thumbnails "
-                           "existed, or its frames could not be read back); re-index the file with force to make them")
+            raise NotFound(
+                f"scene {scene_index} of video {video_id} has no thumbnail (it was indexed before thumbnails "
+                "existed, or its frames could not be read back); re-index the file with force to make them"
+            )
         return thumbnail
 
     def list_videos(self, page_size: int = 0, page_token: str = "") -> tuple[list[VideoRecord], str, int]:
@@ -295,18 +323,30 @@ class Searcher:
         # What the lexical index matches: the query text, or the positive text terms (the CLI sends those).
         words = text if text is not None else " ".join(t.text for t in terms if t.text and t.weight >= 0) or None
         if params.kinds and "seen" not in params.kinds and words is None:
-            raise InvalidArgument("searching what is said or written needs a text query; give text, or add the seen "
-                                  "kind to search by an embedding or terms")
-        single = [QueryTerm(text=text)] if text is not None else [QueryTerm(vector=vector, model_id=model_id)] \
-            if vector is not None else []
+            raise InvalidArgument(
+                "searching what is said or written needs a text query; give text, or add the seen "
+                "kind to search by an embedding or terms"
+            )
+        single = (
+            [QueryTerm(text=text)]
+            if text is not None
+            else [QueryTerm(vector=vector, model_id=model_id)]
+            if vector is not None
+            else []
+        )
         all_terms = composite.validate_terms([*single, *terms])
         offset = _SEARCH_PAGES.decode(params.page_token, query=_fingerprint(all_terms, params)) or 0
         if offset + params.top_k > validation.MAX_SEARCH_DEPTH:
-            raise InvalidArgument(f"this page reaches result {offset + params.top_k}, past the deepest "
-                                  f"({validation.MAX_SEARCH_DEPTH}); narrow the query with filters instead")
+            raise InvalidArgument(
+                f"this page reaches result {offset + params.top_k}, past the deepest "
+                f"({validation.MAX_SEARCH_DEPTH}); narrow the query with filters instead"
+            )
         # Images are decoded before anything else, so a bad one is refused even on an empty collection.
-        images = {id(t.image): decode_image(t.image, self.image_limits, name=f"image term {i}")
-                  for i, t in enumerate(all_terms) if t.image is not None}
+        images = {
+            id(t.image): decode_image(t.image, self.image_limits, name=f"image term {i}")
+            for i, t in enumerate(all_terms)
+            if t.image is not None
+        }
         collection = self.store.collection()
         for term in all_terms:  # a vector's shape and model are checked even on an empty collection
             if term.vector is not None:
@@ -322,12 +362,18 @@ class Searcher:
         with_text = words is not None and self.lexical.span_count > 0 and any(k != "seen" for k in kinds)
         if "seen" not in kinds and not with_text:  # said/written only, and no text stored (yet)
             return SearchResult(videos=[], scenes=[], model_id=collection.model_id)
-        composed = composite.compose(all_terms, _TermSources(self, collection, images), collection.embedding_dim) \
-            if "seen" in kinds else None
+        composed = (
+            composite.compose(all_terms, _TermSources(self, collection, images), collection.embedding_dim)
+            if "seen" in kinds
+            else None
+        )
         vector = composed.vector if composed is not None else None
         # Relevance needs the model's text tower for a text query; a said/written-only search has none.
-        calibration = self.calibration(collection, calibrating.query_kind([t.kind for t in all_terms])) \
-            if composed is not None else None
+        calibration = (
+            self.calibration(collection, calibrating.query_kind([t.kind for t in all_terms]))
+            if composed is not None
+            else None
+        )
         candidates = Candidates(
             video_filter=params.filter,
             excluded={} if params.include_examples or composed is None else composed.examples,
@@ -342,26 +388,44 @@ class Searcher:
             found, approximate_used = self._fused_results(fused.hits, params), fused.approximate_used
         else:
             ranked = self.index.rank(vector, dataclasses.replace(params, top_k=wanted), candidates)
-            found, approximate_used = ranked.videos if params.mode == "videos" else ranked.scenes, ranked.approximate_used
+            found, approximate_used = (
+                ranked.videos if params.mode == "videos" else ranked.scenes,
+                ranked.approximate_used,
+            )
         page = found[offset : offset + params.top_k]
         more = len(found) > offset + params.top_k and offset + params.top_k < validation.MAX_SEARCH_DEPTH
         next_token = _SEARCH_PAGES.encode(offset + params.top_k, query=_fingerprint(all_terms, params)) if more else ""
         if params.mode == "videos":
             videos, scenes = [self._video_hit(hit, vector, params.explain, fused, calibration) for hit in page], []
         else:
-            videos, scenes = [], [self._scene_hit(hit, None, vector, params.explain, fused, calibration) for hit in page]
+            videos, scenes = (
+                [],
+                [self._moment_hit(hit, None, vector, params.explain, fused, calibration) for hit in page],
+            )
         rank_ms = (time.perf_counter() - started) * 1e3
-        return SearchResult(videos=videos, scenes=scenes, model_id=collection.model_id,
-                            embed_ms=composed.embed_ms if composed is not None else 0.0,
-                            rank_ms=rank_ms, next_page_token=next_token, approximate_used=approximate_used,
-                            strong_relevance=calibrating.STRONG_RELEVANCE, calibration=calibration,
-                            model_notice=self._model_notice(collection))
+        return SearchResult(
+            videos=videos,
+            scenes=scenes,
+            model_id=collection.model_id,
+            embed_ms=composed.embed_ms if composed is not None else 0.0,
+            rank_ms=rank_ms,
+            next_page_token=next_token,
+            approximate_used=approximate_used,
+            strong_relevance=calibrating.STRONG_RELEVANCE,
+            calibration=calibration,
+            model_notice=self._model_notice(collection),
+        )
 
     def calibration(self, collection: Collection, kind: str) -> calibrating.Calibration:
         """How raw scores of ``kind`` queries map to relevance for the stored collection's
         model (see videosearch.searcher.ranking.calibration), measured on first use and cached."""
-        return self.calibrator.get(collection.model_id, kind, self.index.moment_count, self._calibration_sample,
-                                   lambda texts: self.embed_texts(texts, collection))
+        return self.calibrator.get(
+            collection.model_id,
+            kind,
+            self.index.moment_count,
+            self._calibration_sample,
+            lambda texts: self.embed_texts(texts, collection),
+        )
 
     def _calibration_sample(self) -> tuple[np.ndarray, np.ndarray]:
         """Up to MAX_MOMENTS_PER_VIDEO moment rows from each of the first MAX_SAMPLE_VIDEOS
@@ -381,7 +445,7 @@ class Searcher:
 
     def _model_notice(self, collection: Collection) -> str:
         """The caveat the answering model declares, when this Searcher's Embedder hosts it."""
-        info = getattr(self.text_embedder, "model_info", None)
+        info = getattr(self.query_embedder, "model_info", None)
         if info is None:
             return ""
         try:
@@ -390,13 +454,13 @@ class Searcher:
             return ""
         return getattr(known, "notice", "") if known.model_id == collection.model_id else ""
 
-    def _fused_results(self, hits: list[SceneHit], params: SearchParams) -> list:
+    def _fused_results(self, hits: list[MomentHit], params: SearchParams) -> list:
         """Fused moment hits as the mode wants them: as they are (scenes), or grouped by video in
         the order of each video's best moment, its ``scenes_per_video`` best moments listed and
         its score their best cosine (videos)."""
         if params.mode == "scenes":
             return hits
-        grouped: dict[str, list[SceneHit]] = {}
+        grouped: dict[str, list[MomentHit]] = {}
         for hit in hits:
             grouped.setdefault(hit.video_id, []).append(hit)
         out = []
@@ -407,23 +471,42 @@ class Searcher:
                 out.append(VideoHit(video, max(h.score for h in shown), shown))
         return out
 
-    def _video_hit(self, hit: VideoHit, query: np.ndarray | None, explained: bool, fused: FusedHits | None,
-                   calibration: calibrating.Calibration | None) -> VideoHit:
-        scenes = [self._scene_hit(s, hit.video, query, explained, fused, calibration) for s in hit.scenes]
+    def _video_hit(
+        self,
+        hit: VideoHit,
+        query: np.ndarray | None,
+        explained: bool,
+        fused: FusedHits | None,
+        calibration: calibrating.Calibration | None,
+    ) -> VideoHit:
+        scenes = [self._moment_hit(s, hit.video, query, explained, fused, calibration) for s in hit.scenes]
         # A video is as relevant as its score says, or as its most relevant listed moment (a literal text match).
-        return dataclasses.replace(hit, scenes=scenes, relevance=max(
-            [_relevance(calibration, hit.score, ()), *(s.relevance for s in scenes)]))
+        return dataclasses.replace(
+            hit, scenes=scenes, relevance=max([_relevance(calibration, hit.score, ()), *(s.relevance for s in scenes)])
+        )
 
-    def _scene_hit(self, hit: SceneHit, video: VideoRecord | None, query: np.ndarray | None, explained: bool,
-                   fused: FusedHits | None = None, calibration: calibrating.Calibration | None = None) -> SceneHit:
+    def _moment_hit(
+        self,
+        hit: MomentHit,
+        video: VideoRecord | None,
+        query: np.ndarray | None,
+        explained: bool,
+        fused: FusedHits | None = None,
+        calibration: calibrating.Calibration | None = None,
+    ) -> MomentHit:
         video = video or self.ranked_video(hit.video_id)
         start = hit.moment.start_seconds if hit.moment is not None else hit.scene.start_seconds
         explanation = None
         if explained and hit.moment is not None and query is not None:
             explanation = explain(self.store.get_moment_frames(hit.video_id, hit.moment.index), query)
-        text = {"matched_kinds": ("seen",)} if fused is None else {"text_matches": self.text_search.text_matches(hit, fused)}
-        hit = dataclasses.replace(hit, open_uri=open_uri(video.uri, start) if video is not None else "",
-                                  explanation=explanation, **text)
+        text = (
+            {"matched_kinds": ("seen",)}
+            if fused is None
+            else {"text_matches": self.text_search.text_matches(hit, fused)}
+        )
+        hit = dataclasses.replace(
+            hit, open_uri=open_uri(video.uri, start) if video is not None else "", explanation=explanation, **text
+        )
         return dataclasses.replace(hit, relevance=_relevance(calibration, hit.score, hit.matched_kinds))
 
     def embed_texts(self, texts: list[str], collection: Collection) -> np.ndarray:
@@ -438,18 +521,21 @@ class Searcher:
         info = self._call_embedder(embedder.model_info, "the query image")
         prepared = [image_pixels(rgb, info.preprocessing) for rgb in decoded]
         if len({p.shape for p in prepared}) > 1:  # a patch-budget model keeps each image's aspect: one call each
-            return np.concatenate([self._call_embedder(lambda p=p: embedder.embed_images(p[None]), "the query image")
-                                   for p in prepared])
+            return np.concatenate(
+                [self._call_embedder(lambda p=p: embedder.embed_images(p[None]), "the query image") for p in prepared]
+            )
         pixels = np.stack(prepared)
         return self._call_embedder(lambda: embedder.embed_images(pixels), "the query image")
 
     def _embedder(self, collection: Collection, kind: str) -> QueryEmbedder:
-        if self.text_embedder is None:
-            raise Unavailable(f"this Searcher has no Embedder to embed {kind} queries; search with an embedding instead")
-        model_id = self._call_embedder(lambda: self.text_embedder.model_id, f"the query {kind}")
+        if self.query_embedder is None:
+            raise Unavailable(
+                f"this Searcher has no Embedder to embed {kind} queries; search with an embedding instead"
+            )
+        model_id = self._call_embedder(lambda: self.query_embedder.model_id, f"the query {kind}")
         if model_id != collection.model_id:
             check_same_model(collection, model_id)
-        return self.text_embedder
+        return self.query_embedder
 
     @staticmethod
     def _call_embedder(fn, what: str):
@@ -459,7 +545,9 @@ class Searcher:
             raise
         except Exception as exc:  # any transport failure means the Embedder is unavailable
             log.warning("embedding %s failed", what, exc_info=True)
-            raise Unavailable(f"cannot embed {what}: the Embedder failed ({type(exc).__name__}: {exc}); retry later") from exc
+            raise Unavailable(
+                f"cannot embed {what}: the Embedder failed ({type(exc).__name__}: {exc}); retry later"
+            ) from exc
 
 
 class _TermSources:
@@ -480,8 +568,9 @@ class _TermSources:
         return scenes, moments, rows
 
 
-def _lowest_score(min_score: float | None, min_relevance: float | None,
-                  calibration: calibrating.Calibration | None) -> float | None:
+def _lowest_score(
+    min_score: float | None, min_relevance: float | None, calibration: calibrating.Calibration | None
+) -> float | None:
     """The raw score a hit needs: the stricter of ``min_score`` and ``min_relevance``'s raw equivalent
     (none for a said/written-only search, whose literal matches are all strong)."""
     relevance_floor = None if min_relevance is None or calibration is None else calibration.raw_score(min_relevance)
@@ -506,6 +595,17 @@ def _fingerprint(terms: list[QueryTerm], params: SearchParams) -> str:
             digest.update(hashlib.sha256(term.image).digest())
         if term.vector is not None:
             digest.update(np.ascontiguousarray(term.vector, dtype=np.float32).tobytes())
-    digest.update(repr((params.scenes_per_video, params.video_scoring, params.mode, params.approximate, params.filter,
-                        params.include_examples, params.kinds or MATCH_KINDS)).encode())
+    digest.update(
+        repr(
+            (
+                params.scenes_per_video,
+                params.video_scoring,
+                params.mode,
+                params.approximate,
+                params.filter,
+                params.include_examples,
+                params.kinds or MATCH_KINDS,
+            )
+        ).encode()
+    )
     return digest.hexdigest()[:32]

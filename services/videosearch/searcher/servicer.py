@@ -49,7 +49,9 @@ class SearcherServicer(searcher_pb2_grpc.SearcherServiceServicer):
             searcher = self._collections().staged(video.model_id)
             stored, replaced = searcher.upsert_video(video, scenes, embeddings, moments, extras)
         else:  # vectors of the old model are refused by the new collection (model mismatch)
-            stored, replaced = self._write(lambda serving: serving.upsert_video(video, scenes, embeddings, moments, extras))
+            stored, replaced = self._write(
+                lambda serving: serving.upsert_video(video, scenes, embeddings, moments, extras)
+            )
         return searcher_pb2.UpsertVideoResponse(video=wire.video_to_proto(stored), replaced=replaced)
 
     def GetVideo(self, request, context):

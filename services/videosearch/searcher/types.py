@@ -74,8 +74,10 @@ class VideoRecord:
 
     def __post_init__(self) -> None:
         if self.decode_mode not in STORED_DECODE_MODES:
-            raise InvalidArgument(f"unknown decode mode {self.decode_mode!r}; use one of "
-                                  f"{', '.join(m for m in STORED_DECODE_MODES if m)} (or leave it empty)")
+            raise InvalidArgument(
+                f"unknown decode mode {self.decode_mode!r}; use one of "
+                f"{', '.join(m for m in STORED_DECODE_MODES if m)} (or leave it empty)"
+            )
         if self.moment_count == 0 and self.scene_count > 0:
             object.__setattr__(self, "moment_count", self.scene_count)
         if not self.locations and self.uri:
@@ -234,8 +236,9 @@ class SearchFilter:
     @property
     def filters_videos(self) -> bool:
         return bool(self.path_prefix or self.folder) or any(
-            value is not None for value in (self.min_duration_seconds, self.max_duration_seconds,
-                                            self.indexed_after, self.indexed_before))
+            value is not None
+            for value in (self.min_duration_seconds, self.max_duration_seconds, self.indexed_after, self.indexed_before)
+        )
 
 
 @dataclass(frozen=True)
@@ -292,7 +295,7 @@ class TextMatch:
 
 
 @dataclass(frozen=True)
-class SceneHit:
+class MomentHit:
     """A matching moment and the scene it lies in; ``score`` is the moment's cosine to the
     query's embedding (0 when only said or written text was searched). With text kinds
     searched, ``fused_score`` is the reciprocal-rank fusion score that ordered the hits."""
@@ -309,18 +312,23 @@ class SceneHit:
     relevance: float = 0.0  # ``score`` on the model's calibrated scale, 0..1
 
 
+# Deprecated: the name before issue 23 (a hit is a moment; the wire's message is SceneMatch).
+# videosearch.client exported it, so callers' imports keep working; new code says MomentHit.
+SceneHit = MomentHit
+
+
 @dataclass(frozen=True)
 class VideoHit:
     video: VideoRecord
     score: float
-    scenes: list[SceneHit] = field(default_factory=list)
+    scenes: list[MomentHit] = field(default_factory=list)
     relevance: float = 0.0  # ``score`` on the model's calibrated scale, 0..1
 
 
 @dataclass(frozen=True)
 class SearchResult:
     videos: list[VideoHit]
-    scenes: list[SceneHit]
+    scenes: list[MomentHit]
     model_id: str
     embed_ms: float = 0.0
     rank_ms: float = 0.0

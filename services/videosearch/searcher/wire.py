@@ -12,12 +12,17 @@ from videosearch.common.tensors import FLOATS, from_tensor, to_tensor
 from videosearch.common.timecode import format_seconds
 from videosearch.searcher.ranking.calibration import STRONG_RELEVANCE, Calibration
 from videosearch.searcher.types import (
+    MatchKind,
+    SearchMode,
+    TextKind,
+    TextSource,
+    VideoScoring,
     FrameScore,
     HitExplanation,
     MomentRecord,
     QueryTerm,
     SampledFrame,
-    SceneHit,
+    MomentHit,
     SceneRecord,
     SceneRef,
     SearchFilter,
@@ -35,16 +40,19 @@ from videosearch.searcher.types import (
 from videosearch.v1 import searcher_pb2, video_pb2
 
 _SCORING_TO_PROTO = {"max": searcher_pb2.VIDEO_SCORING_MAX, "mean": searcher_pb2.VIDEO_SCORING_MEAN}
-_SCORING_FROM_PROTO = {
+_SCORING_FROM_PROTO: dict[int, VideoScoring] = {
     searcher_pb2.VIDEO_SCORING_UNSPECIFIED: "max",
     searcher_pb2.VIDEO_SCORING_MAX: "max",
     searcher_pb2.VIDEO_SCORING_MEAN: "mean",
 }
-_KIND_TO_PROTO = {"seen": searcher_pb2.MATCH_KIND_SEEN, "said": searcher_pb2.MATCH_KIND_SAID,
-                  "written": searcher_pb2.MATCH_KIND_WRITTEN}
-_KIND_FROM_PROTO = {value: name for name, value in _KIND_TO_PROTO.items()}
+_KIND_TO_PROTO: dict[MatchKind, searcher_pb2.MatchKind] = {
+    "seen": searcher_pb2.MATCH_KIND_SEEN,
+    "said": searcher_pb2.MATCH_KIND_SAID,
+    "written": searcher_pb2.MATCH_KIND_WRITTEN,
+}
+_KIND_FROM_PROTO: dict[int, MatchKind] = {value: name for name, value in _KIND_TO_PROTO.items()}
 _MODE_TO_PROTO = {"videos": searcher_pb2.SEARCH_MODE_VIDEOS, "scenes": searcher_pb2.SEARCH_MODE_SCENES}
-_MODE_FROM_PROTO = {
+_MODE_FROM_PROTO: dict[int, SearchMode] = {
     searcher_pb2.SEARCH_MODE_UNSPECIFIED: "videos",
     searcher_pb2.SEARCH_MODE_VIDEOS: "videos",
     searcher_pb2.SEARCH_MODE_SCENES: "scenes",
@@ -209,8 +217,10 @@ def filter_from_proto(message: searcher_pb2.SearchFilter) -> SearchFilter:
         try:
             return stamp.ToDatetime(tzinfo=dt.timezone.utc)
         except (ValueError, OverflowError):
-            raise InvalidArgument(f"filter.{name} ({stamp.seconds} s) is not a valid timestamp; give a time between "
-                                  "years 1 and 9999, or leave it unset") from None
+            raise InvalidArgument(
+                f"filter.{name} ({stamp.seconds} s) is not a valid timestamp; give a time between "
+                "years 1 and 9999, or leave it unset"
+            ) from None
 
     return SearchFilter(
         path_prefix=message.path_prefix,
@@ -231,7 +241,9 @@ def term_to_proto(term: QueryTerm) -> searcher_pb2.QueryTerm:
     elif term.image is not None:
         message.image = term.image
     elif term.scene is not None:
-        message.scene.CopyFrom(searcher_pb2.SceneReference(video_id=term.scene.video_id, scene_index=term.scene.scene_index))
+        message.scene.CopyFrom(
+            searcher_pb2.SceneReference(video_id=term.scene.video_id, scene_index=term.scene.scene_index)
+        )
     elif term.video_id is not None:
         message.video_id = term.video_id
     elif term.vector is not None:
@@ -261,8 +273,10 @@ def term_from_proto(message: searcher_pb2.QueryTerm, position: int) -> QueryTerm
 
 def extras_to_proto_fields(extras: VideoExtras) -> dict:
     fields: dict = {
-        "sampled_frames": [searcher_pb2.SampledFrame(moment_index=f.moment_index, frame=f.frame, seconds=f.seconds)
-                           for f in extras.frames],
+        "sampled_frames": [
+            searcher_pb2.SampledFrame(moment_index=f.moment_index, frame=f.frame, seconds=f.seconds)
+            for f in extras.frames
+        ],
         "scene_thumbnails": [thumbnail_to_proto(t) for t in extras.thumbnails],
         "text_spans": [text_span_to_proto(span) for span in extras.text_spans],
     }
@@ -272,8 +286,11 @@ def extras_to_proto_fields(extras: VideoExtras) -> dict:
 
 
 def extras_from_proto(request: searcher_pb2.UpsertVideoRequest) -> VideoExtras:
-    embeddings = (from_tensor(request.frame_embeddings, name="frame_embeddings", allowed=FLOATS)
-                  if request.HasField("frame_embeddings") else None)
+    embeddings = (
+        from_tensor(request.frame_embeddings, name="frame_embeddings", allowed=FLOATS)
+        if request.HasField("frame_embeddings")
+        else None
+    )
     return VideoExtras(
         frames=tuple(SampledFrame(f.moment_index, f.frame, f.seconds) for f in request.sampled_frames),
         frame_embeddings=embeddings,
@@ -282,47 +299,67 @@ def extras_from_proto(request: searcher_pb2.UpsertVideoRequest) -> VideoExtras:
     )
 
 
-_TEXT_KIND_TO_PROTO = {"said": video_pb2.TEXT_KIND_SAID, "written": video_pb2.TEXT_KIND_WRITTEN}
-_TEXT_KIND_FROM_PROTO = {value: name for name, value in _TEXT_KIND_TO_PROTO.items()}
-_TEXT_SOURCE_TO_PROTO = {
+_TEXT_KIND_TO_PROTO: dict[TextKind, video_pb2.TextKind] = {
+    "said": video_pb2.TEXT_KIND_SAID,
+    "written": video_pb2.TEXT_KIND_WRITTEN,
+}
+_TEXT_KIND_FROM_PROTO: dict[int, TextKind] = {value: name for name, value in _TEXT_KIND_TO_PROTO.items()}
+_TEXT_SOURCE_TO_PROTO: dict[TextSource, video_pb2.TextSource] = {
     "": video_pb2.TEXT_SOURCE_UNSPECIFIED,
     "subtitle_stream": video_pb2.TEXT_SOURCE_SUBTITLE_STREAM,
     "sidecar": video_pb2.TEXT_SOURCE_SIDECAR,
     "speech": video_pb2.TEXT_SOURCE_SPEECH,
     "ocr": video_pb2.TEXT_SOURCE_OCR,
 }
-_TEXT_SOURCE_FROM_PROTO = {value: name for name, value in _TEXT_SOURCE_TO_PROTO.items()}
+_TEXT_SOURCE_FROM_PROTO: dict[int, TextSource] = {value: name for name, value in _TEXT_SOURCE_TO_PROTO.items()}
 
 
 def text_span_to_proto(span: TextSpan) -> video_pb2.TextSpan:
     message = video_pb2.TextSpan(
-        kind=_TEXT_KIND_TO_PROTO[span.kind], start_seconds=span.start_seconds, end_seconds=span.end_seconds,
-        text=span.text, language=span.language, source=_TEXT_SOURCE_TO_PROTO[span.source],
+        kind=_TEXT_KIND_TO_PROTO[span.kind],
+        start_seconds=span.start_seconds,
+        end_seconds=span.end_seconds,
+        text=span.text,
+        language=span.language,
+        source=_TEXT_SOURCE_TO_PROTO[span.source],
     )
     if span.box is not None:
-        message.box.CopyFrom(video_pb2.TextBox(x=span.box.x, y=span.box.y, width=span.box.width, height=span.box.height))
+        message.box.CopyFrom(
+            video_pb2.TextBox(x=span.box.x, y=span.box.y, width=span.box.width, height=span.box.height)
+        )
     return message
 
 
 def text_span_from_proto(message: video_pb2.TextSpan, position: int = 0) -> TextSpan:
     kind = _TEXT_KIND_FROM_PROTO.get(message.kind)
     if kind is None:
-        raise InvalidArgument(f"text_spans[{position}].kind is {message.kind}; set TEXT_KIND_SAID (subtitles, speech) "
-                              "or TEXT_KIND_WRITTEN (on-screen text)")
+        raise InvalidArgument(
+            f"text_spans[{position}].kind is {message.kind}; set TEXT_KIND_SAID (subtitles, speech) "
+            "or TEXT_KIND_WRITTEN (on-screen text)"
+        )
     source = _TEXT_SOURCE_FROM_PROTO.get(message.source)
     if source is None:
         raise InvalidArgument(f"text_spans[{position}].source {message.source} is unknown; use a TEXT_SOURCE_* value")
     box = message.box
     return TextSpan(
-        kind=kind, start_seconds=message.start_seconds, end_seconds=message.end_seconds, text=message.text,
-        language=message.language, source=source,
+        kind=kind,
+        start_seconds=message.start_seconds,
+        end_seconds=message.end_seconds,
+        text=message.text,
+        language=message.language,
+        source=source,
         box=TextBox(box.x, box.y, box.width, box.height) if message.HasField("box") else None,
     )
 
 
 def thumbnail_to_proto(thumbnail: Thumbnail) -> searcher_pb2.Thumbnail:
-    return searcher_pb2.Thumbnail(image_jpeg=thumbnail.image_jpeg, width=thumbnail.width, height=thumbnail.height,
-                                  frame=thumbnail.frame, seconds=thumbnail.seconds)
+    return searcher_pb2.Thumbnail(
+        image_jpeg=thumbnail.image_jpeg,
+        width=thumbnail.width,
+        height=thumbnail.height,
+        frame=thumbnail.frame,
+        seconds=thumbnail.seconds,
+    )
 
 
 def thumbnail_from_proto(message: searcher_pb2.Thumbnail) -> Thumbnail:
@@ -332,7 +369,9 @@ def thumbnail_from_proto(message: searcher_pb2.Thumbnail) -> Thumbnail:
 def params_from_proto(request: searcher_pb2.SearchRequest) -> SearchParams:
     scoring = _SCORING_FROM_PROTO.get(request.video_scoring)
     if scoring is None:
-        raise InvalidArgument(f"video_scoring {request.video_scoring} is unknown; use VIDEO_SCORING_MAX or VIDEO_SCORING_MEAN")
+        raise InvalidArgument(
+            f"video_scoring {request.video_scoring} is unknown; use VIDEO_SCORING_MAX or VIDEO_SCORING_MEAN"
+        )
     mode = _MODE_FROM_PROTO.get(request.mode)
     if mode is None:
         raise InvalidArgument(f"mode {request.mode} is unknown; use SEARCH_MODE_VIDEOS or SEARCH_MODE_SCENES")
@@ -350,44 +389,62 @@ def params_from_proto(request: searcher_pb2.SearchRequest) -> SearchParams:
     )
 
 
-def _kind_from_proto(kind: int) -> str:
+def _kind_from_proto(kind: int) -> MatchKind:
     if kind not in _KIND_FROM_PROTO:
-        raise InvalidArgument(f"kinds holds {kind}; use MATCH_KIND_SEEN, MATCH_KIND_SAID or MATCH_KIND_WRITTEN "
-                              "(or leave kinds empty for all three)")
+        raise InvalidArgument(
+            f"kinds holds {kind}; use MATCH_KIND_SEEN, MATCH_KIND_SAID or MATCH_KIND_WRITTEN "
+            "(or leave kinds empty for all three)"
+        )
     return _KIND_FROM_PROTO[kind]
 
 
 def text_match_to_proto(match: TextMatch) -> searcher_pb2.TextMatch:
-    return searcher_pb2.TextMatch(span=text_span_to_proto(match.span), score=match.score,
-                                  highlights=[searcher_pb2.TextRange(start=a, end=b) for a, b in match.highlights])
+    return searcher_pb2.TextMatch(
+        span=text_span_to_proto(match.span),
+        score=match.score,
+        highlights=[searcher_pb2.TextRange(start=a, end=b) for a, b in match.highlights],
+    )
 
 
 def text_match_from_proto(message: searcher_pb2.TextMatch) -> TextMatch:
-    return TextMatch(text_span_from_proto(message.span), tuple((r.start, r.end) for r in message.highlights),
-                     message.score)
+    return TextMatch(
+        text_span_from_proto(message.span), tuple((r.start, r.end) for r in message.highlights), message.score
+    )
 
 
-def scene_hit_to_proto(hit: SceneHit, fps: Fraction) -> searcher_pb2.SceneMatch:
-    message = searcher_pb2.SceneMatch(video_id=hit.video_id, scene=scene_to_proto(hit.scene, fps), score=hit.score,
-                                      open_uri=hit.open_uri, fused_score=hit.fused_score,
-                                      matched_kinds=[_KIND_TO_PROTO[kind] for kind in hit.matched_kinds],
-                                      text_matches=[text_match_to_proto(m) for m in hit.text_matches],
-                                      relevance=hit.relevance)
+def moment_hit_to_proto(hit: MomentHit, fps: Fraction) -> searcher_pb2.SceneMatch:
+    message = searcher_pb2.SceneMatch(
+        video_id=hit.video_id,
+        scene=scene_to_proto(hit.scene, fps),
+        score=hit.score,
+        open_uri=hit.open_uri,
+        fused_score=hit.fused_score,
+        matched_kinds=[_KIND_TO_PROTO[kind] for kind in hit.matched_kinds],
+        text_matches=[text_match_to_proto(m) for m in hit.text_matches],
+        relevance=hit.relevance,
+    )
     if hit.moment is not None:
         message.moment.CopyFrom(moment_to_proto(hit.moment, fps))
     if hit.explanation is not None:
         best = hit.explanation.best
-        message.explanation.CopyFrom(searcher_pb2.HitExplanation(
-            best_frame_index=hit.explanation.best_frame_index,
-            best_frame=best.frame if best else 0,
-            best_seconds=best.seconds if best else 0.0,
-            frames=[searcher_pb2.FrameScore(frame=f.frame, seconds=f.seconds, score=f.score) for f in hit.explanation.frames],
-        ))
+        message.explanation.CopyFrom(
+            searcher_pb2.HitExplanation(
+                best_frame_index=hit.explanation.best_frame_index,
+                best_frame=best.frame if best else 0,
+                best_seconds=best.seconds if best else 0.0,
+                frames=[
+                    searcher_pb2.FrameScore(frame=f.frame, seconds=f.seconds, score=f.score)
+                    for f in hit.explanation.frames
+                ],
+            )
+        )
     return message
 
 
 def explanation_from_proto(message: searcher_pb2.HitExplanation) -> HitExplanation:
-    return HitExplanation(message.best_frame_index, tuple(FrameScore(f.frame, f.seconds, f.score) for f in message.frames))
+    return HitExplanation(
+        message.best_frame_index, tuple(FrameScore(f.frame, f.seconds, f.score) for f in message.frames)
+    )
 
 
 def result_to_proto(result: SearchResult, fps_of) -> searcher_pb2.SearchResponse:
@@ -397,12 +454,12 @@ def result_to_proto(result: SearchResult, fps_of) -> searcher_pb2.SearchResponse
             searcher_pb2.VideoMatch(
                 video=video_to_proto(hit.video),
                 score=hit.score,
-                scenes=[scene_hit_to_proto(s, hit.video.fps) for s in hit.scenes],
+                scenes=[moment_hit_to_proto(s, hit.video.fps) for s in hit.scenes],
                 relevance=hit.relevance,
             )
             for hit in result.videos
         ],
-        scenes=[scene_hit_to_proto(s, fps_of(s.video_id)) for s in result.scenes],
+        scenes=[moment_hit_to_proto(s, fps_of(s.video_id)) for s in result.scenes],
         model_id=result.model_id,
         embed_ms=result.embed_ms,
         rank_ms=result.rank_ms,
@@ -415,8 +472,12 @@ def result_to_proto(result: SearchResult, fps_of) -> searcher_pb2.SearchResponse
 
 
 def calibration_to_proto(calibration: Calibration) -> searcher_pb2.ScoreCalibration:
-    return searcher_pb2.ScoreCalibration(query_kind=calibration.query_kind, null_median=calibration.null_median,
-                                         null_p99=calibration.null_p99, null_pairs=calibration.null_pairs)
+    return searcher_pb2.ScoreCalibration(
+        query_kind=calibration.query_kind,
+        null_median=calibration.null_median,
+        null_p99=calibration.null_p99,
+        null_pairs=calibration.null_pairs,
+    )
 
 
 def calibration_from_proto(message: searcher_pb2.ScoreCalibration) -> Calibration:
@@ -424,18 +485,26 @@ def calibration_from_proto(message: searcher_pb2.ScoreCalibration) -> Calibratio
 
 
 def result_from_proto(response: searcher_pb2.SearchResponse) -> SearchResult:
-    def scene_hit(m: searcher_pb2.SceneMatch) -> SceneHit:
-        return SceneHit(m.video_id, scene_from_proto(m.scene), m.score,
-                        moment_from_proto(m.moment) if m.HasField("moment") else None, m.open_uri,
-                        explanation_from_proto(m.explanation) if m.HasField("explanation") else None,
-                        tuple(_KIND_FROM_PROTO[k] for k in m.matched_kinds if k in _KIND_FROM_PROTO),
-                        tuple(text_match_from_proto(t) for t in m.text_matches), m.fused_score,
-                        relevance=m.relevance)
+    def moment_hit(m: searcher_pb2.SceneMatch) -> MomentHit:
+        return MomentHit(
+            m.video_id,
+            scene_from_proto(m.scene),
+            m.score,
+            moment_from_proto(m.moment) if m.HasField("moment") else None,
+            m.open_uri,
+            explanation_from_proto(m.explanation) if m.HasField("explanation") else None,
+            tuple(_KIND_FROM_PROTO[k] for k in m.matched_kinds if k in _KIND_FROM_PROTO),
+            tuple(text_match_from_proto(t) for t in m.text_matches),
+            m.fused_score,
+            relevance=m.relevance,
+        )
 
     return SearchResult(
-        videos=[VideoHit(video_from_proto(v.video), v.score, [scene_hit(s) for s in v.scenes], v.relevance)
-                for v in response.videos],
-        scenes=[scene_hit(s) for s in response.scenes],
+        videos=[
+            VideoHit(video_from_proto(v.video), v.score, [moment_hit(s) for s in v.scenes], v.relevance)
+            for v in response.videos
+        ],
+        scenes=[moment_hit(s) for s in response.scenes],
         model_id=response.model_id,
         embed_ms=response.embed_ms,
         rank_ms=response.rank_ms,

@@ -41,7 +41,7 @@ SECURITY_HEADERS = {
 }
 
 # Context that only a visitor with a valid token may see, and what an error page shows instead.
-PROTECTED_CONTEXT = {"listing": None, "jobs": [], "groups": [], "result": None, "next_page_token": "", "total": 0}
+PROTECTED_CONTEXT: dict[str, object] = {"listing": None, "jobs": [], "groups": [], "result": None, "next_page_token": "", "total": 0}
 
 
 class SecurityHeadersMiddleware:

@@ -52,7 +52,7 @@ def list_folder(requested: str, roots: tuple[Path, ...]) -> Listing:
                                f"({', '.join(map(str, roots))}); pick one from the list")
     if not folder.is_dir():
         raise InvalidArgument(f"{requested} is not a folder")
-    entries = []
+    entries: list[Entry] = []
     truncated = False
     with os.scandir(folder) as scan:
         for item in sorted(scan, key=lambda e: e.name):

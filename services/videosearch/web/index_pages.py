@@ -60,7 +60,7 @@ def routes(gateway) -> list[Route]:
 
     async def index_page(request: Request) -> Response:
         folder = request.query_params.get("path", "")
-        context = {"section": "index", "listing": None, "roots": [str(r) for r in gateway.roots], "jobs": [],
+        context: dict[str, object] = {"section": "index", "listing": None, "roots": [str(r) for r in gateway.roots], "jobs": [],
                    "indexed": set()}
         try:
             # The Indexer call first: it is what checks the visitor's token, and a folder's

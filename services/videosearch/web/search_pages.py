@@ -13,6 +13,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import PurePath
+from typing import Literal
 
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
@@ -39,7 +40,7 @@ class SearchForm:
     scene: int | None = None
     filters: dict[str, str] = field(default_factory=dict)
     image: bytes | None = None
-    mode: str = ""  # "scenes": the best moments across videos, one tile each; else videos with their moments
+    mode: Literal["", "scenes"] = ""  # "scenes": the best moments across videos, one tile each; else videos with their moments
 
     @property
     def asked(self) -> bool:
@@ -168,8 +169,10 @@ def routes(gateway) -> list[Route]:
         except VideoSearchError as error:
             return gateway.error(request, error, "results.html", section="search", form=SearchForm(), groups=None)
         if form.image and len(form.image) > max_image_bytes:
-            error = InvalidArgument(f"the image is over {gateway.settings.max_upload_mb} MiB; send a smaller JPEG or PNG")
-            return gateway.error(request, error, "results.html", section="search", form=form, groups=None)
+            too_large = InvalidArgument(
+                f"the image is over {gateway.settings.max_upload_mb} MiB; send a smaller JPEG or PNG"
+            )
+            return gateway.error(request, too_large, "results.html", section="search", form=form, groups=None)
         return await run(request, form)
 
     return [Route("/", search_page), Route("/search", search_page), Route("/search", image_search, methods=["POST"])]

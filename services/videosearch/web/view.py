@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import PurePath
 
 from videosearch.common.timecode import format_seconds
-from videosearch.searcher.types import SceneHit, SceneRecord, SearchResult, TextMatch, TextSpan, VideoRecord
+from videosearch.searcher.types import MomentHit, SceneRecord, SearchResult, TextMatch, TextSpan, VideoRecord
 
 
 def is_fragment_request(request) -> bool:
@@ -142,7 +142,7 @@ class VideoGroup:
         return PurePath(self.video.uri).name or self.video.video_id
 
 
-def hit_tile(hit: SceneHit) -> Tile:
+def hit_tile(hit: MomentHit) -> Tile:
     """A hit plays from the moment that matched: the scene's start for a scene that is
     one moment (every hard-cut scene), the matching stretch of a long take otherwise."""
     span = hit.moment or hit.scene

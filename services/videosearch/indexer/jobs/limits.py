@@ -47,28 +47,48 @@ class MediaLimits:
 
     def check_file(self, path: str, size_bytes: int) -> None:
         if size_bytes > self.max_file_bytes:
-            raise LimitExceeded("max_file_bytes", f"{path} is {size_bytes:,} bytes, over the Indexer's limit of "
-                                f"{self.max_file_bytes:,} (setting --max-file-bytes)")
+            raise LimitExceeded(
+                "max_file_bytes",
+                f"{path} is {size_bytes:,} bytes, over the Indexer's limit of "
+                f"{self.max_file_bytes:,} (setting --max-file-bytes)",
+            )
 
     def check_video(self, path: str, width: int, height: int, duration_seconds: float) -> None:
         """Before decoding: frame size and length as the container states them."""
         if width * height > self.max_frame_pixels:
-            raise LimitExceeded("max_frame_pixels", f"{path} has {width}x{height} frames ({width * height:,} pixels), "
-                                f"over the Indexer's limit of {self.max_frame_pixels:,} (8K UHD by default; setting "
-                                "--max-frame-pixels)")
+            raise LimitExceeded(
+                "max_frame_pixels",
+                f"{path} has {width}x{height} frames ({width * height:,} pixels), "
+                f"over the Indexer's limit of {self.max_frame_pixels:,} (8K UHD by default; setting "
+                "--max-frame-pixels)",
+            )
         if duration_seconds > self.max_duration_seconds:
-            raise LimitExceeded("max_duration_seconds", f"{path} lasts {duration_seconds:,.0f} s, over the Indexer's "
-                                f"limit of {self.max_duration_seconds:,.0f} s (setting --max-duration-seconds)")
+            raise LimitExceeded(
+                "max_duration_seconds",
+                f"{path} lasts {duration_seconds:,.0f} s, over the Indexer's "
+                f"limit of {self.max_duration_seconds:,.0f} s (setting --max-duration-seconds)",
+            )
 
     def check_scene_count(self, path: str, scenes: int) -> None:
         """During detection, as soon as one scene too many is found."""
         if scenes > self.max_scenes:
-            raise LimitExceeded("max_scenes", f"{path} has more than {self.max_scenes:,} scenes, the Indexer's limit "
-                                "(setting --max-scenes); for such a video raise it, or detect with a higher threshold")
+            raise LimitExceeded(
+                "max_scenes",
+                f"{path} has more than {self.max_scenes:,} scenes, the Indexer's limit "
+                "(setting --max-scenes); for such a video raise it, or detect with a higher threshold",
+            )
 
     def validate(self) -> "MediaLimits":
-        for name in ("max_frame_pixels", "max_duration_seconds", "max_file_bytes", "max_scenes", "max_text_spans",
-                     "max_span_chars", "max_subtitle_file_bytes", "max_speech_seconds"):
+        for name in (
+            "max_frame_pixels",
+            "max_duration_seconds",
+            "max_file_bytes",
+            "max_scenes",
+            "max_text_spans",
+            "max_span_chars",
+            "max_subtitle_file_bytes",
+            "max_speech_seconds",
+        ):
             if not getattr(self, name) > 0:
                 raise InvalidArgument(f"{name} must be positive, got {getattr(self, name)}")
         return self

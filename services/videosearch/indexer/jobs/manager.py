@@ -7,6 +7,7 @@ Knows nothing of gRPC or of how a video is indexed: it runs a callable per job.
 from __future__ import annotations
 
 import asyncio
+import builtins
 import dataclasses
 import datetime as dt
 import itertools
@@ -36,6 +37,7 @@ from videosearch.indexer.types import (
 )
 
 log = logging.getLogger(__name__)
+
 
 class JobFailure(Exception):
     """Raised by a job's work to fail it with a reason and a message that says what to do."""
@@ -77,8 +79,16 @@ class JobManager:
     manager over the same store knows every job of the last one, and runs again those it
     left queued or running (a ``kill -9`` included)."""
 
-    def __init__(self, work: Work, *, workers: int, max_queued: int, finished_kept: int, store=None,
-                 on_finished: Callable[[Job], None] | None = None) -> None:
+    def __init__(
+        self,
+        work: Work,
+        *,
+        workers: int,
+        max_queued: int,
+        finished_kept: int,
+        store=None,
+        on_finished: Callable[[Job], None] | None = None,
+    ) -> None:
         self._work = work
         # Told of every job that finishes (with the lock held: it must not call back in).
         self._on_finished = on_finished
@@ -108,9 +118,16 @@ class JobManager:
         for job in stored:
             if not job.state.finished:
                 job = dataclasses.replace(
-                    Job(job_id=job.job_id, path=job.path, options=job.options, create_time=job.create_time,
-                        reindex_embedder_address=job.reindex_embedder_address, reindex_model_id=job.reindex_model_id),
-                    version=job.version + 1)
+                    Job(
+                        job_id=job.job_id,
+                        path=job.path,
+                        options=job.options,
+                        create_time=job.create_time,
+                        reindex_embedder_address=job.reindex_embedder_address,
+                        reindex_model_id=job.reindex_model_id,
+                    ),
+                    version=job.version + 1,
+                )
                 self._store.put(job)
                 resumed.append(job.job_id)
             self._jobs[job.job_id] = job
@@ -127,11 +144,13 @@ class JobManager:
     # -- submitting and running ------------------------------------------------
     def submit_reindex(self, embedder_address: str, model_id: str, options: IndexOptions) -> Job:
         """Queues a reindex job (see videosearch.indexer.jobs.reindex); its path says what it does."""
-        return self.submit(f"reindex for the model served at {embedder_address}", options,
-                           reindex=(embedder_address, model_id))
+        return self.submit(
+            f"reindex for the model served at {embedder_address}", options, reindex=(embedder_address, model_id)
+        )
 
-    def submit(self, path: str, options: IndexOptions, *, unchanged_video: str = "",
-               reindex: tuple[str, str] | None = None) -> Job:
+    def submit(
+        self, path: str, options: IndexOptions, *, unchanged_video: str = "", reindex: tuple[str, str] | None = None
+    ) -> Job:
         """Queues a job for ``path``; with ``unchanged_video`` (the file is stored unchanged as
         that video, see library.upkeep) the job is recorded as succeeded at once instead."""
         with self._changed:
@@ -144,8 +163,13 @@ class JobManager:
                 raise ResourceExhausted(
                     f"{queued} jobs are already queued; wait for some to finish, or raise --max-queued-jobs"
                 )
-            job = Job(job_id=f"{next(self._sequence):06d}-{uuid.uuid4().hex[:8]}", path=path, options=options,
-                      reindex_embedder_address=reindex[0] if reindex else "", reindex_model_id=reindex[1] if reindex else "")
+            job = Job(
+                job_id=f"{next(self._sequence):06d}-{uuid.uuid4().hex[:8]}",
+                path=path,
+                options=options,
+                reindex_embedder_address=reindex[0] if reindex else "",
+                reindex_model_id=reindex[1] if reindex else "",
+            )
             if self._store is not None:
                 # Accepted means it survives a crash: on disk before it is known (a full disk refuses it).
                 self._store.put(job, sync=True)
@@ -158,8 +182,16 @@ class JobManager:
 
     def _record_unchanged(self, path: str, options: IndexOptions, video_id: str) -> Job:
         """(With the lock held.) A finished job for a file that needed no work."""
-        job = Job(job_id=f"{next(self._sequence):06d}-{uuid.uuid4().hex[:8]}", path=path, options=options,
-                  state=JobState.SUCCEEDED, percent=100.0, video_id=video_id, skipped=True, unchanged=True)
+        job = Job(
+            job_id=f"{next(self._sequence):06d}-{uuid.uuid4().hex[:8]}",
+            path=path,
+            options=options,
+            state=JobState.SUCCEEDED,
+            percent=100.0,
+            video_id=video_id,
+            skipped=True,
+            unchanged=True,
+        )
         self._jobs[job.job_id] = job
         self._transitions[job.job_id] = [job]
         self._handles[job.job_id] = JobHandle(self, job.job_id)
@@ -185,7 +217,9 @@ class JobManager:
             self._update(job_id, state=JobState.CANCELLED, stage=JobStage.NONE)
         except JobFailure as failure:
             log.warning("job %s failed: %s", job_id, failure)
-            self._update(job_id, state=JobState.FAILED, stage=JobStage.NONE, error=str(failure), error_reason=failure.reason)
+            self._update(
+                job_id, state=JobState.FAILED, stage=JobStage.NONE, error=str(failure), error_reason=failure.reason
+            )
         except Exception:  # a job must never take the worker down
             log.exception("job %s failed unexpectedly", job_id)
             self._update(
@@ -244,15 +278,21 @@ class JobManager:
     # -- reading ---------------------------------------------------------------
     def get(self, job_id: str) -> Job:
         if not job_id:
-            raise InvalidArgument("job_id is empty; give the id SubmitIndexJob returned "
-                                  "(`videosearch jobs list`, the ListIndexJobs call, lists them)")
+            raise InvalidArgument(
+                "job_id is empty; give the id SubmitIndexJob returned "
+                "(`videosearch jobs list`, the ListIndexJobs call, lists them)"
+            )
         if len(job_id) > MAX_JOB_ID_CHARS:  # checked before the id is quoted in a message
-            raise InvalidArgument(f"job_id is {len(job_id):,} characters; this indexer's job ids are at most "
-                                  f"{MAX_JOB_ID_CHARS} (`videosearch jobs list` shows them)")
+            raise InvalidArgument(
+                f"job_id is {len(job_id):,} characters; this indexer's job ids are at most "
+                f"{MAX_JOB_ID_CHARS} (`videosearch jobs list` shows them)"
+            )
         with self._changed:
             job = self._jobs.get(job_id)
         if job is None:
-            raise NotFound(f"no job {job_id!r}; `videosearch jobs list` (the ListIndexJobs call) shows the ids this indexer knows")
+            raise NotFound(
+                f"no job {job_id!r}; `videosearch jobs list` (the ListIndexJobs call) shows the ids this indexer knows"
+            )
         return job
 
     def list(self, limit: int, *, before: int | None = None) -> tuple[list[Job], int | None]:
@@ -276,8 +316,10 @@ class JobManager:
         while not job.state.finished and is_active():
             with self._changed:
                 # wait_for calls the lambda here, before the loop rebinds job.
-                self._changed.wait_for(lambda: self._jobs.get(job_id, job).version != job.version,  # noqa: B023
-                                       timeout=poll_s)
+                self._changed.wait_for(
+                    lambda: self._jobs.get(job_id, job).version != job.version,  # noqa: B023 - called within this turn
+                    timeout=poll_s,
+                )
                 changes = self._changes_since(job)
             for job in changes:
                 yield job
@@ -310,7 +352,7 @@ class JobManager:
             with self._changed:
                 self._listeners.discard(wake)
 
-    def _changes_since(self, job: Job) -> list[Job]:
+    def _changes_since(self, job: Job) -> builtins.list[Job]:  # `list` here is the method above
         """(With the lock held.) The transitions after ``job`` in order, then the latest snapshot,
         if anything changed since ``job``."""
         latest = self._jobs.get(job.job_id, job)
@@ -337,7 +379,8 @@ class JobManager:
         with self._changed:
             self._closed = True
             self._changed.wait_for(
-                lambda: not any(j.state is JobState.RUNNING for j in self._jobs.values()), timeout=max(0.0, grace_s))
+                lambda: not any(j.state is JobState.RUNNING for j in self._jobs.values()), timeout=max(0.0, grace_s)
+            )
             for handle in self._handles.values():
                 handle.cancel_requested.set()
             if self._store is None:

@@ -63,8 +63,14 @@ class ImageEmbedder(Protocol):
 class VideoStore(Protocol):
     def stats(self) -> SearcherStats: ...
     def get_video(self, video_id: str) -> tuple[VideoRecord, list[SceneRecord]]: ...
-    def upsert_video(self, video: VideoRecord, scenes: list[SceneRecord], embeddings: np.ndarray,
-                     moments: list[MomentRecord] | None = None, extras: VideoExtras = VideoExtras()): ...
+    def upsert_video(
+        self,
+        video: VideoRecord,
+        scenes: list[SceneRecord],
+        embeddings: np.ndarray,
+        moments: list[MomentRecord] | None = None,
+        extras: VideoExtras = VideoExtras(),
+    ): ...
     def update_locations(self, video_id: str, locations) -> VideoRecord: ...
 
 
@@ -100,11 +106,20 @@ class IndexPipeline:
     through the one table in :mod:`videosearch.indexer.jobs.failures`."""
 
     def __init__(
-        self, embedder: ImageEmbedder, store: VideoStore, *, embed_requests_in_flight: int = 4,
-        moments: MomentSettings = MomentSettings(), limits: MediaLimits = MediaLimits(),
-        retry: RetryPolicy = RetryPolicy(), roots: AllowedRoots | None = None,
-        decoder: DecoderSettings = DecoderSettings(), reuse_max_difference: float = DEFAULT_MAX_DIFFERENCE,
-        transcriber: Transcriber | None = None, text_recognizer: TextRecognizer | None = None, nice: int = 0,
+        self,
+        embedder: ImageEmbedder,
+        store: VideoStore,
+        *,
+        embed_requests_in_flight: int,  # default: IndexerSettings
+        moments: MomentSettings = MomentSettings(),
+        limits: MediaLimits = MediaLimits(),
+        retry: RetryPolicy = RetryPolicy(),
+        roots: AllowedRoots | None = None,
+        decoder: DecoderSettings = DecoderSettings(),
+        reuse_max_difference: float = DEFAULT_MAX_DIFFERENCE,
+        transcriber: Transcriber | None = None,
+        text_recognizer: TextRecognizer | None = None,
+        nice: int = 0,
         speech_timeout_s: float | None = None,
     ) -> None:
         self._nice = nice  # of the threads indexing runs on (decode, hash), see common/priority.py
@@ -146,7 +161,9 @@ class IndexPipeline:
             self._index_opened(job, opened, handle, info, clock)
         clock.add("total_wall", time.perf_counter() - started)
 
-    def _index_opened(self, job: Job, opened: OpenedFile, handle: JobHandle, info: ModelInfo, clock: StageClock) -> None:
+    def _index_opened(
+        self, job: Job, opened: OpenedFile, handle: JobHandle, info: ModelInfo, clock: StageClock
+    ) -> None:
         self._check_limits(job, opened)
         handle.update(stage=JobStage.HASHING)
         hashing = self._start_hashing(job, opened, info.model_id, clock)
@@ -164,12 +181,21 @@ class IndexPipeline:
             handle.update(skipped=True)
             return
         scenes, moments, matrix = self._scenes_and_moments(
-            decoded.spans, decoded.frame_embeddings, decoded.video_info.fps, decoded.frame_times, clock)
+            decoded.spans, decoded.frame_embeddings, decoded.video_info.fps, decoded.frame_times, clock
+        )
         handle.update(moments_found=len(moments))
         extras = self._extras(opened, decoded, moments, clock)
         extras = dataclasses.replace(extras, text_spans=tuple(self._text_spans(decoded, handle)))
-        self._store_video(job, handle, clock, self._video_record(job, info, sha256, decoded, scenes, moments, matrix),
-                          scenes, moments, matrix, extras)
+        self._store_video(
+            job,
+            handle,
+            clock,
+            self._video_record(job, info, sha256, decoded, scenes, moments, matrix),
+            scenes,
+            moments,
+            matrix,
+            extras,
+        )
 
     # -- 1. the model ------------------------------------------------------------------
     def _check_model(self, handle: JobHandle) -> ModelInfo:
@@ -242,23 +268,56 @@ class IndexPipeline:
             if not detecting[0]:  # the first frames are decoded: the job is past its start
                 detecting[0], changes["stage"] = True, JobStage.DETECTING_SCENES
             share = 100.0 - _STORE_SHARE
-            handle.update(frames_decoded=decoded, frames_total=total,
-                          percent=share * min(decoded / total, 1.0) if total else 0.0, **changes)
+            handle.update(
+                frames_decoded=decoded,
+                frames_total=total,
+                percent=share * min(decoded / total, 1.0) if total else 0.0,
+                **changes,
+            )
 
-        text = VideoText(job.path, TextChoice(options.subtitles, options.speech, options.on_screen_text),
-                         limits=self._limits, roots=self._roots, transcriber=self._transcriber,
-                         recognizer=self._text_recognizer, clock=clock, should_stop=should_stop,
-                         speech_timeout_s=self._speech_timeout_s)
+        text = VideoText(
+            job.path,
+            TextChoice(options.subtitles, options.speech, options.on_screen_text),
+            limits=self._limits,
+            roots=self._roots,
+            transcriber=self._transcriber,
+            recognizer=self._text_recognizer,
+            clock=clock,
+            should_stop=should_stop,
+            speech_timeout_s=self._speech_timeout_s,
+        )
         try:
-            return self._decode_pass(job, opened, handle, info, hashing, clock, text, should_stop, already_indexed,
-                                     on_decode_progress, detecting)
+            return self._decode_pass(
+                job,
+                opened,
+                handle,
+                info,
+                hashing,
+                clock,
+                text,
+                should_stop,
+                already_indexed,
+                on_decode_progress,
+                detecting,
+            )
         except BaseException:
             text.close()
             raise
 
-    def _decode_pass(self, job: Job, opened: OpenedFile, handle: JobHandle, info: ModelInfo, hashing: Future,
-                     clock: StageClock, text: VideoText, should_stop, already_indexed, on_decode_progress,
-                     detecting: list[bool]) -> _Decoded | None:
+    def _decode_pass(
+        self,
+        job: Job,
+        opened: OpenedFile,
+        handle: JobHandle,
+        info: ModelInfo,
+        hashing: Future,
+        clock: StageClock,
+        text: VideoText,
+        should_stop,
+        already_indexed,
+        on_decode_progress,
+        detecting: list[bool],
+    ) -> _Decoded | None:
         options: IndexOptions = job.options
         decoder = self._decoder.for_mode(options.decode_mode)  # a fast mode decodes with PyAV
         side_streams = text.start_apart(decoder.library, opened.reader_path)  # (every mode demuxes every packet)
@@ -286,8 +345,11 @@ class IndexPipeline:
             with clock.timing("embed"):
                 # An Embedder that goes away mid-job (a restart) is waited for like one that is away
                 # at the start; only this request is sent again: the scenes already embedded are kept.
-                vectors = np.asarray(self._retry.call(lambda: self._embedder.embed_images(pixels[embedded]),
-                                                      should_stop=handle.should_stop))
+                vectors = np.asarray(
+                    self._retry.call(
+                        lambda: self._embedder.embed_images(pixels[embedded]), should_stop=handle.should_stop
+                    )
+                )
             row = {sample: i for i, sample in enumerate(embedded)}
             return vectors[[row[source] for source in sources]]
 
@@ -316,9 +378,12 @@ class IndexPipeline:
                 if scene.preview is not None and max(scene.preview.shape[:2]) >= THUMBNAIL_SIDE:  # else read back
                     with clock.timing("thumbnails"):
                         middle = len(scene.sample_frames) // 2
-                        thumbnails[scene.index] = thumbnail_of(scene.preview, scene.sample_frames[middle],
-                                                               scene.sample_times[middle].seconds,
-                                                               scenes.video_info.pixel_aspect)
+                        thumbnails[scene.index] = thumbnail_of(
+                            scene.preview,
+                            scene.sample_frames[middle],
+                            scene.sample_times[middle].seconds,
+                            scenes.video_info.pixel_aspect,
+                        )
                 while len(pending) > self._in_flight:
                     collect_oldest()
         except Cancelled:  # the decode stopped: a cancel, or the hash found the video indexed already
@@ -335,7 +400,9 @@ class IndexPipeline:
         for stage, seconds in scenes.clock.seconds.items():
             clock.add(stage, seconds)
         clock.add("decode_pass_wall", time.perf_counter() - decode_started)
-        log.info("job %s: %d of %d sampled frames reused an embedding (no forward pass)", job.job_id, reused, frames_to_embed)
+        log.info(
+            "job %s: %d of %d sampled frames reused an embedding (no forward pass)", job.job_id, reused, frames_to_embed
+        )
         return _Decoded(scenes.video_info, scenes.frame_times, spans, frame_embeddings, thumbnails, text)
 
     # -- 3b. the video's words ---------------------------------------------------------
@@ -345,8 +412,9 @@ class IndexPipeline:
         be read is the job's warnings, never its failure."""
         stages = {"transcribing": JobStage.TRANSCRIBING, "reading_text": JobStage.READING_TEXT}
         try:
-            spans = decoded.text.finish(decoded.frame_times.duration_seconds,
-                                        on_stage=lambda stage: handle.update(stage=stages[stage]))
+            spans = decoded.text.finish(
+                decoded.frame_times.duration_seconds, on_stage=lambda stage: handle.update(stage=stages[stage])
+            )
         finally:
             decoded.text.close()
         handle.update(warnings=tuple(decoded.text.warnings.all()), text_spans_found=len(spans))
@@ -354,8 +422,12 @@ class IndexPipeline:
 
     # -- 4. scenes and moments ---------------------------------------------------------
     def _scenes_and_moments(
-        self, spans: list[tuple[int, int, int, list[int]]], frame_embeddings: list[np.ndarray], fps,
-        times: FrameTimes, clock: StageClock,
+        self,
+        spans: list[tuple[int, int, int, list[int]]],
+        frame_embeddings: list[np.ndarray],
+        fps,
+        times: FrameTimes,
+        clock: StageClock,
     ) -> tuple[list[SceneRecord], list[MomentRecord], np.ndarray]:
         """Scene records, the moments (long scenes split where the frames change, moments on
         either side of a cut joined where they did not) and one embedding per moment, in the
@@ -364,19 +436,44 @@ class IndexPipeline:
         placed: list[VideoMoment] = []
         with clock.timing("moments"):
             for (index, start, end, sampled), frames in zip(spans, frame_embeddings):
-                scenes.append(SceneRecord(index=index, start_frame=start, end_frame=end, start_seconds=times.seconds(start),
-                                          end_seconds=times.seconds(end), sampled_frames=len(sampled)))
+                scenes.append(
+                    SceneRecord(
+                        index=index,
+                        start_frame=start,
+                        end_frame=end,
+                        start_seconds=times.seconds(start),
+                        end_seconds=times.seconds(end),
+                        sampled_frames=len(sampled),
+                    )
+                )
                 placed += [
                     VideoMoment(index, m.start_frame, m.end_frame, frames[m.first_sample : m.end_sample])
-                    for m in split_scene(frames, sampled, start, end, float(fps), self._moments,
-                                         seconds=float(times.exact_seconds(end) - times.exact_seconds(start)))
+                    for m in split_scene(
+                        frames,
+                        sampled,
+                        start,
+                        end,
+                        float(fps),
+                        self._moments,
+                        seconds=float(times.exact_seconds(end) - times.exact_seconds(start)),
+                    )
                 ]
-            placed = join_across_cuts(placed, self._moments.join_cosine, max_seconds=self._moments.join_max_seconds,
-                                      seconds=times.exact_seconds)
+            placed = join_across_cuts(
+                placed,
+                self._moments.join_cosine,
+                max_seconds=self._moments.join_max_seconds,
+                seconds=times.exact_seconds,
+            )
             moments = [
-                MomentRecord(index=i, scene_index=m.scene_index, start_frame=m.start_frame, end_frame=m.end_frame,
-                             start_seconds=times.seconds(m.start_frame), end_seconds=times.seconds(m.end_frame),
-                             sampled_frames=len(m.frame_embeddings))
+                MomentRecord(
+                    index=i,
+                    scene_index=m.scene_index,
+                    start_frame=m.start_frame,
+                    end_frame=m.end_frame,
+                    start_seconds=times.seconds(m.start_frame),
+                    end_seconds=times.seconds(m.end_frame),
+                    sampled_frames=len(m.frame_embeddings),
+                )
                 for i, m in enumerate(placed)
             ]
             vectors = np.stack([m.embedding for m in placed]).astype(np.float32)
@@ -393,14 +490,19 @@ class IndexPipeline:
         frames: list[SampledFrame] = []
         for moment in moments:
             at = len(frames)
-            frames += [SampledFrame(moment.index, f, times.seconds(f)) for f in samples[at : at + moment.sampled_frames]]
+            frames += [
+                SampledFrame(moment.index, f, times.seconds(f)) for f in samples[at : at + moment.sampled_frames]
+            ]
         made = dict(decoded.thumbnails)
         missing = [span for span in decoded.spans if span[0] not in made]
         with clock.timing("thumbnails"):
             try:
                 with opened.named():  # the job's one descriptor, as the decode pass read it
-                    read = (read_back_thumbnails(opened.reader_path, [middle_sample(span[3]) for span in missing], times)
-                            if missing else [])
+                    read = (
+                        read_back_thumbnails(opened.reader_path, [middle_sample(span[3]) for span in missing], times)
+                        if missing
+                        else []
+                    )
             except Exception:  # thumbnails are a convenience; the index must not depend on them
                 log.warning("no thumbnails for %s", opened.path, exc_info=True)
                 read = []
@@ -410,8 +512,15 @@ class IndexPipeline:
 
     # -- 6. store ----------------------------------------------------------------------
     @staticmethod
-    def _video_record(job: Job, info: ModelInfo, sha256: str, decoded: _Decoded, scenes: list[SceneRecord],
-                      moments: list[MomentRecord], matrix: np.ndarray) -> VideoRecord:
+    def _video_record(
+        job: Job,
+        info: ModelInfo,
+        sha256: str,
+        decoded: _Decoded,
+        scenes: list[SceneRecord],
+        moments: list[MomentRecord],
+        matrix: np.ndarray,
+    ) -> VideoRecord:
         video_info = decoded.video_info
         return VideoRecord(
             video_id=sha256[:16],
@@ -431,12 +540,21 @@ class IndexPipeline:
             decode_mode=job.options.decode_mode,
         )
 
-    def _store_video(self, job: Job, handle: JobHandle, clock: StageClock, video: VideoRecord,
-                     scenes: list[SceneRecord], moments: list[MomentRecord], matrix: np.ndarray,
-                     extras: VideoExtras) -> None:
+    def _store_video(
+        self,
+        job: Job,
+        handle: JobHandle,
+        clock: StageClock,
+        video: VideoRecord,
+        scenes: list[SceneRecord],
+        moments: list[MomentRecord],
+        matrix: np.ndarray,
+        extras: VideoExtras,
+    ) -> None:
         handle.update(stage=JobStage.STORING, percent=100.0 - _STORE_SHARE)
         handle.check_cancelled()
         with clock.timing("store"), failures_of(Dependency.SEARCHER):
             # Safe to retry: the Searcher replaces a video in one atomic write.
-            self._retry.call(lambda: self._store.upsert_video(video, scenes, matrix, moments, extras),
-                             should_stop=handle.should_stop)
+            self._retry.call(
+                lambda: self._store.upsert_video(video, scenes, matrix, moments, extras), should_stop=handle.should_stop
+            )

@@ -43,8 +43,9 @@ class StagedCollection:
         self._searcher, self._model_id = searcher, model_id
 
     def stats(self) -> SearcherStats:
-        return SearcherStats(video_count=0, scene_count=0, model_id=self._model_id, embedding_dim=0,
-                             approximate_index=False)
+        return SearcherStats(
+            video_count=0, scene_count=0, model_id=self._model_id, embedding_dim=0, approximate_index=False
+        )
 
     def get_video(self, video_id: str) -> tuple[VideoRecord, list[SceneRecord]]:
         raise NotFound(f"video {video_id} is not in the staged collection yet")
@@ -83,9 +84,14 @@ MakePipeline = Callable[[EmbedderClient, VideoStore], IndexPipeline]
 class Reindexer:
     """Runs reindex jobs (JobManager work for jobs with ``reindex_embedder_address``)."""
 
-    def __init__(self, searcher: SearcherClient, roots: AllowedRoots, make_pipeline: MakePipeline,
-                 make_embedder: Callable[[str], EmbedderClient], switched: Callable[[str], None] = lambda address: None,
-                 ) -> None:
+    def __init__(
+        self,
+        searcher: SearcherClient,
+        roots: AllowedRoots,
+        make_pipeline: MakePipeline,
+        make_embedder: Callable[[str], EmbedderClient],
+        switched: Callable[[str], None] = lambda address: None,
+    ) -> None:
         self._searcher, self._roots = searcher, roots
         self._make_pipeline, self._make_embedder = make_pipeline, make_embedder
         self._switched = switched  # told the new Embedder's address once the Searcher serves the new model
@@ -110,8 +116,9 @@ class Reindexer:
         finally:
             embedder.close()
 
-    def _build_and_switch(self, job: Job, handle: JobHandle, embedder: EmbedderClient, model_id: str,
-                          plan: list[tuple[VideoRecord, str]]) -> set[str]:
+    def _build_and_switch(
+        self, job: Job, handle: JobHandle, embedder: EmbedderClient, model_id: str, plan: list[tuple[VideoRecord, str]]
+    ) -> set[str]:
         """Indexes ``plan`` into the staged collection and switches; returns the videos indexed.
         The Searcher switches only when the staged collection holds every video the serving one
         holds (it drops those deleted meanwhile itself); while videos indexed meanwhile are
@@ -132,9 +139,12 @@ class Reindexer:
                 if not any(video.video_id not in done for video, _ in plan):
                     raise  # not videos indexed meanwhile: the Searcher's reason stands
                 if attempt == SWITCH_ROUNDS:
-                    raise JobFailure(ErrorReason.SEARCHER_REFUSED, f"videos kept being indexed with the old model "
-                                     f"during {SWITCH_ROUNDS} rounds of catching up ({refused}); the old collection "
-                                     "keeps serving: reindex again when less is being indexed") from refused
+                    raise JobFailure(
+                        ErrorReason.SEARCHER_REFUSED,
+                        f"videos kept being indexed with the old model "
+                        f"during {SWITCH_ROUNDS} rounds of catching up ({refused}); the old collection "
+                        "keeps serving: reindex again when less is being indexed",
+                    ) from refused
                 log.info("job %s: the Searcher refused the switch (%s); catching up", job.job_id, refused)
         raise AssertionError("unreachable")
 
@@ -142,12 +152,18 @@ class Reindexer:
         try:
             served = embedder.model_info().model_id
         except VideoSearchError as exc:
-            raise JobFailure(ErrorReason.EMBEDDER_UNAVAILABLE, f"the Embedder at {job.reindex_embedder_address} did not "
-                             f"answer ({exc}); start it with the new model and reindex again") from exc
+            raise JobFailure(
+                ErrorReason.EMBEDDER_UNAVAILABLE,
+                f"the Embedder at {job.reindex_embedder_address} did not "
+                f"answer ({exc}); start it with the new model and reindex again",
+            ) from exc
         wanted = job.reindex_model_id
         if wanted and served != wanted and served.split("@", 1)[0] != Path(wanted).name:
-            raise JobFailure(ErrorReason.MODEL_MISMATCH, f"the Embedder at {job.reindex_embedder_address} serves "
-                             f"{served}, not {wanted}; point --embedder-address at the Embedder of the new model")
+            raise JobFailure(
+                ErrorReason.MODEL_MISMATCH,
+                f"the Embedder at {job.reindex_embedder_address} serves "
+                f"{served}, not {wanted}; point --embedder-address at the Embedder of the new model",
+            )
         current = self._searcher.stats().model_id
         if served == current:
             raise JobFailure(ErrorReason.MODEL_MISMATCH, f"the collection already serves {served}; nothing to reindex")
@@ -163,16 +179,22 @@ class Reindexer:
                 break
         plan, gone = [], []
         for video in videos:
-            present = [location.path for location in video.locations
-                       if not location.missing and Path(location.path).is_file() and self._readable(location.path)]
+            present = [
+                location.path
+                for location in video.locations
+                if not location.missing and Path(location.path).is_file() and self._readable(location.path)
+            ]
             if present:
                 plan.append((video, present[0]))
             else:
                 gone.append(video.uri or video.video_id)
         if gone:
-            raise JobFailure(ErrorReason.UNREADABLE, f"{len(gone)} stored videos have no readable file (e.g. "
-                             f"{', '.join(gone[:3])}); restore them, or forget them with `videosearch index --prune`, "
-                             "then reindex")
+            raise JobFailure(
+                ErrorReason.UNREADABLE,
+                f"{len(gone)} stored videos have no readable file (e.g. "
+                f"{', '.join(gone[:3])}); restore them, or forget them with `videosearch index --prune`, "
+                "then reindex",
+            )
         if not plan:
             raise JobFailure(ErrorReason.UNREADABLE, "no video is stored; index some with the new model instead")
         return plan
@@ -184,8 +206,15 @@ class Reindexer:
             return False
         return True
 
-    def _build(self, job: Job, handle: JobHandle, embedder: EmbedderClient, model_id: str,
-               plan: list[tuple[VideoRecord, str]], before: int) -> None:
+    def _build(
+        self,
+        job: Job,
+        handle: JobHandle,
+        embedder: EmbedderClient,
+        model_id: str,
+        plan: list[tuple[VideoRecord, str]],
+        before: int,
+    ) -> None:
         """Indexes ``plan`` into the staged collection; ``before`` videos were done in earlier rounds."""
         pipeline = self._make_pipeline(embedder, StagedCollection(self._searcher, model_id))
         total = before + len(plan)
@@ -193,6 +222,7 @@ class Reindexer:
             for done, (_video, path) in enumerate(plan, before):
                 handle.check_cancelled()
                 one = Job(job_id=f"{job.job_id}.{done}", path=path, options=job.options)
+                # _VideoProgress has what the pipeline uses of a JobHandle (update, cancel checks), no more
                 pipeline(one, _VideoProgress(handle, done, total))  # type: ignore[arg-type]
                 handle.update(videos_done=done + 1, percent=100.0 * (done + 1) / total)
         finally:

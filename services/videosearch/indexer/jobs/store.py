@@ -27,6 +27,7 @@ import plyvel
 
 from videosearch.common.disk import disk_space_for
 from videosearch.common.errors import FailedPrecondition
+from videosearch.indexer.types import PUBLIC_NAMES, IndexOptions
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,10 @@ SCHEMA_VERSION = 1
 _SCHEMA = b"meta/schema"
 _JOB = b"job/"
 
-T = typing.TypeVar("T")
+if typing.TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+T = typing.TypeVar("T", bound="DataclassInstance")
 
 
 def to_json(value) -> object:
@@ -52,13 +56,16 @@ def to_json(value) -> object:
 
 def from_json(kind: type[T], data) -> T:
     """The inverse of :func:`to_json` for a dataclass ``kind``; fields missing from ``data``
-    (written by an older version) take their defaults, unknown ones are ignored."""
+    (written by an older version) take their defaults, unknown ones are ignored, and a field
+    renamed since (IndexOptions' PUBLIC_NAMES were its field names) is read by its old name."""
     hints = typing.get_type_hints(kind)
+    former = PUBLIC_NAMES if kind is IndexOptions else {}
     values = {}
     for field in dataclasses.fields(kind):
-        if field.name not in data:
+        name = field.name if field.name in data else former.get(field.name, field.name)
+        if name not in data:
             continue
-        values[field.name] = _value(hints[field.name], data[field.name])
+        values[field.name] = _value(hints[field.name], data[name])
     return kind(**values)
 
 
@@ -98,8 +105,9 @@ class JobStore:
 
     def disk_space(self):
         """Wraps the writes: a full disk is DiskFull naming the state directory."""
-        return disk_space_for(self._state_dir, "--state-dir", "other files on that disk; finished jobs' records "
-                                                              "there are small")
+        return disk_space_for(
+            self._state_dir, "--state-dir", "other files on that disk; finished jobs' records there are small"
+        )
 
     def put(self, job, *, sync: bool = False) -> None:
         """Writes a job record. ``sync`` also survives a power cut (used when a job is accepted).

@@ -32,8 +32,16 @@ STATE_FILE = "libraries.json"
 
 
 class Libraries:
-    def __init__(self, upkeep: LibraryUpkeep, roots: AllowedRoots, options: IndexOptions, *, state_dir: str,
-                 times: WatchTimes, max_libraries: int) -> None:
+    def __init__(
+        self,
+        upkeep: LibraryUpkeep,
+        roots: AllowedRoots,
+        options: IndexOptions,
+        *,
+        state_dir: str,
+        times: WatchTimes,
+        max_libraries: int,
+    ) -> None:
         self._upkeep = upkeep
         self._roots = roots
         self._options = options
@@ -70,11 +78,14 @@ class Libraries:
                 raise AlreadyExists(f"{folder} is already a library; `videosearch libraries list` shows it")
             for other in self._watchers:
                 if under(folder, Path(other)) or under(other, Path(folder)):
-                    raise FailedPrecondition(f"{folder} overlaps the library {other}; libraries may not nest "
-                                             "(remove that one first, or add a folder beside it)")
+                    raise FailedPrecondition(
+                        f"{folder} overlaps the library {other}; libraries may not nest "
+                        "(remove that one first, or add a folder beside it)"
+                    )
             if len(self._watchers) >= self._max:
-                raise ResourceExhausted(f"the indexer watches {self._max} libraries already; remove one or raise "
-                                        "--max-libraries")
+                raise ResourceExhausted(
+                    f"the indexer watches {self._max} libraries already; remove one or raise --max-libraries"
+                )
             watcher = self._watch(folder, dt.datetime.now(dt.timezone.utc))
             self._save()
         log.info("library added: %s", folder)
@@ -124,22 +135,30 @@ class Libraries:
             raise InvalidArgument(f"path {path!r} is relative; give an absolute path on the indexer's machine")
         real = Path(os.path.realpath(path))
         if not self._roots.contains(real):
-            raise PermissionDenied(f"{path} is outside the indexer's allowed roots ({self._roots.describe()}); "
-                                   "add a folder under one of them, or add its folder to --allowed-roots")
+            raise PermissionDenied(
+                f"{path} is outside the indexer's allowed roots ({self._roots.describe()}); "
+                "add a folder under one of them, or add its folder to --allowed-roots"
+            )
         if not real.exists():
             raise NotFound(f"{path} does not exist; check the path")
         if not real.is_dir():
-            raise InvalidArgument(f"{path} is not a folder; a library is a folder (index single files with "
-                                  "`videosearch index`)")
+            raise InvalidArgument(
+                f"{path} is not a folder; a library is a folder (index single files with `videosearch index`)"
+            )
         return str(real)
 
     def _watch(self, folder: str, created: dt.datetime, device: int | None = None) -> FolderWatcher:
         """(With the lock held.)"""
         root = Path(folder)
         watcher = FolderWatcher(
-            LibraryStatus(path=folder, create_time=created, rescan_s=self._times.rescan_s), self._upkeep,
-            self._submit, lambda p: under(p, root) and self._roots.contains(Path(p)), self._times,
-            device=device, on_device=self._device_learned)
+            LibraryStatus(path=folder, create_time=created, rescan_s=self._times.rescan_s),
+            self._upkeep,
+            self._submit,
+            lambda p: under(p, root) and self._roots.contains(Path(p)),
+            self._times,
+            device=device,
+            on_device=self._device_learned,
+        )
         self._watchers[folder] = watcher
         if self._started:
             watcher.start()
@@ -159,15 +178,19 @@ class Libraries:
         try:
             return json.loads(self._file.read_text())["libraries"]
         except (OSError, ValueError, KeyError) as exc:
-            raise FailedPrecondition(f"cannot read the libraries in {self._file} ({exc}); fix or remove the file") from exc
+            raise FailedPrecondition(
+                f"cannot read the libraries in {self._file} ({exc}); fix or remove the file"
+            ) from exc
 
     def _save(self) -> None:
         """(With the lock held.) Written to a new file and renamed over the old: a crash
         leaves one or the other, never half of one."""
         if self._file is None or self._closed:
             return
-        entries = [{"path": p, "create_time": w.status().create_time.isoformat(), "device": w.device}
-                   for p, w in sorted(self._watchers.items())]
+        entries = [
+            {"path": p, "create_time": w.status().create_time.isoformat(), "device": w.device}
+            for p, w in sorted(self._watchers.items())
+        ]
         self._file.parent.mkdir(parents=True, exist_ok=True)
         partial = self._file.with_suffix(".json.tmp")
         with open(partial, "w") as out:

@@ -202,8 +202,9 @@ class LibraryUpkeep:
             self.stored.record(video_id, gone)
         self.stored.record(job.video_id, file_location(job.path))
 
-    def prune(self, checkable: Callable[[str], bool], *, dry_run: bool,
-              videos: Iterable[VideoRecord] | None = None) -> PruneReport:
+    def prune(
+        self, checkable: Callable[[str], bool], *, dry_run: bool, videos: Iterable[VideoRecord] | None = None
+    ) -> PruneReport:
         """Checks the stored locations ``checkable`` accepts (from a fresh listing unless
         ``videos`` is given) and, unless ``dry_run``, applies what it found."""
         if videos is None:
@@ -232,8 +233,10 @@ def prune_scope(roots_contain: Callable[[Path], bool], folder: str) -> Callable[
     if not folder:
         return lambda path: roots_contain(Path(path))
     if "\x00" in folder or not os.path.isabs(folder):
-        raise InvalidArgument(f"folder {folder!r} is not an absolute path; give a folder on the indexer's machine, "
-                              "or none to check every stored path under the allowed roots")
+        raise InvalidArgument(
+            f"folder {folder!r} is not an absolute path; give a folder on the indexer's machine, "
+            "or none to check every stored path under the allowed roots"
+        )
     real = Path(os.path.realpath(folder))
     if not roots_contain(real):
         raise PermissionDenied(f"{folder} is outside the indexer's allowed roots; prune a folder under one of them")

@@ -44,8 +44,9 @@ LISTING_REUSE_S = 30.0
 # A library keeps at most this many jobs queued or running; the rest of a big first scan
 # waits its turn in the library, so the Indexer's queue stays open to other callers.
 JOBS_IN_FLIGHT = 8
-VIDEO_SUFFIXES = frozenset({".mp4", ".m4v", ".mkv", ".mov", ".avi", ".webm", ".mpg", ".mpeg", ".wmv", ".flv", ".ts",
-                            ".3gp"})
+VIDEO_SUFFIXES = frozenset(
+    {".mp4", ".m4v", ".mkv", ".mov", ".avi", ".webm", ".mpg", ".mpeg", ".wmv", ".flv", ".ts", ".3gp"}
+)
 
 
 @dataclass(frozen=True)
@@ -81,9 +82,17 @@ def _raise(error: OSError) -> None:
 class FolderWatcher:
     """Watches one library folder on two threads (notifications, scans) until ``stop``."""
 
-    def __init__(self, status: LibraryStatus, upkeep: LibraryUpkeep, submit: Callable[[str], Job],
-                 checkable: Callable[[str], bool], times: WatchTimes, *, device: int | None = None,
-                 on_device: Callable[[], None] = lambda: None) -> None:
+    def __init__(
+        self,
+        status: LibraryStatus,
+        upkeep: LibraryUpkeep,
+        submit: Callable[[str], Job],
+        checkable: Callable[[str], bool],
+        times: WatchTimes,
+        *,
+        device: int | None = None,
+        on_device: Callable[[], None] = lambda: None,
+    ) -> None:
         self.folder = Path(status.path)
         self._upkeep = upkeep
         self._submit = submit
@@ -106,8 +115,10 @@ class FolderWatcher:
         self._videos: list[VideoRecord] = []  # the last listing of the stored videos, and when it was made
         self._listed_at = -LISTING_REUSE_S
         self._relist = True  # set when a job of the library ends: its video changed the listing
-        self._threads = [threading.Thread(target=self._scan_loop, name=f"library-scan {self.folder}", daemon=True),
-                         threading.Thread(target=self._notify_loop, name=f"library-watch {self.folder}", daemon=True)]
+        self._threads = [
+            threading.Thread(target=self._scan_loop, name=f"library-scan {self.folder}", daemon=True),
+            threading.Thread(target=self._notify_loop, name=f"library-watch {self.folder}", daemon=True),
+        ]
 
     # -- outside view ----------------------------------------------------------
     def start(self) -> "FolderWatcher":
@@ -171,15 +182,23 @@ class FolderWatcher:
         while not self._stop.is_set():
             try:
                 # Both debounce and step in milliseconds; the scan does its own settling.
-                changes = watchfiles.watch(self.folder, stop_event=self._stop, debounce=200, step=50,
-                                           raise_interrupt=False, ignore_permission_denied=True)
+                changes = watchfiles.watch(
+                    self.folder,
+                    stop_event=self._stop,
+                    debounce=200,
+                    step=50,
+                    raise_interrupt=False,
+                    ignore_permission_denied=True,
+                )
                 with self._lock:
                     self._update(watching=True)
                 for _ in changes:
                     self._wake.set()
             except (OSError, RuntimeError) as exc:  # watchfiles reports its watcher's failures as either
-                self._error(f"cannot watch the folder for changes ({exc}); relying on the rescan every "
-                            f"{self._times.rescan_s:g} s")
+                self._error(
+                    f"cannot watch the folder for changes ({exc}); relying on the rescan every "
+                    f"{self._times.rescan_s:g} s"
+                )
             finally:
                 with self._lock:
                     self._update(watching=False)
@@ -239,8 +258,10 @@ class FolderWatcher:
             self.device = device
             self._on_device()
         elif not files and indexed_here and device != self.device:
-            self._unavailable(f"the folder holds no video, yet {indexed_here} were indexed from it; if it is an unmounted "
-                              "share, mount it again; if you emptied it, prune: `videosearch index --prune`")
+            self._unavailable(
+                f"the folder holds no video, yet {indexed_here} were indexed from it; if it is an unmounted "
+                "share, mount it again; if you emptied it, prune: `videosearch index --prune`"
+            )
             return
         for path, facts in sorted(files.items()):
             location = stored.get(path)
@@ -259,8 +280,12 @@ class FolderWatcher:
             report = self._upkeep.prune(self._checkable, dry_run=False, videos=videos)
             pruned = len(report.marked_missing) + len(report.removed)
         with self._lock:
-            self._update(state=LibraryState.IDLE, files_seen=len(files), files_pruned=self._status.files_pruned + pruned,
-                         last_scan_time=dt.datetime.now(dt.timezone.utc))
+            self._update(
+                state=LibraryState.IDLE,
+                files_seen=len(files),
+                files_pruned=self._status.files_pruned + pruned,
+                last_scan_time=dt.datetime.now(dt.timezone.utc),
+            )
 
     def _present(self, videos: list[VideoRecord]) -> tuple[dict[str, VideoLocation], int]:
         """{path: location} of every present stored location (anywhere: a link in the folder is

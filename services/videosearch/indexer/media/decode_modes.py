@@ -21,8 +21,10 @@ SKIP_FRAME = {"all": "DEFAULT", "reference": "NONREF", "keyframes": "NONKEY"}
 def check_decode_mode(mode: str) -> str:
     """``mode`` if it is a decode mode, else InvalidArgument saying which there are."""
     if mode not in DECODE_MODES:
-        raise InvalidArgument(f"unknown decode mode {mode!r}; use all (every frame, the default), reference "
-                              "(reference frames only) or keyframes (keyframes only, the fastest first pass)")
+        raise InvalidArgument(
+            f"unknown decode mode {mode!r}; use all (every frame, the default), reference "
+            "(reference frames only) or keyframes (keyframes only, the fastest first pass)"
+        )
     return mode
 
 

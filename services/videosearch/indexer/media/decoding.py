@@ -83,16 +83,21 @@ class DecoderSettings:
         if self.decode_mode != DEFAULT_DECODE_MODE:
             pyav_only.append("decode_mode")
         if self.library != "pyav" and pyav_only:
-            raise InvalidArgument(f"decoder options {', '.join(pyav_only)} need the pyav decoder library "
-                                  "(OpenCV cannot pass them to the codec); set the decoder library to pyav")
+            raise InvalidArgument(
+                f"decoder options {', '.join(pyav_only)} need the pyav decoder library "
+                "(OpenCV cannot pass them to the codec); set the decoder library to pyav"
+            )
         if self.library == "pyav" and self.hw_acceleration != "none":
-            raise InvalidArgument("hardware decoding is an option of the opencv decoder library; "
-                                  "use the opencv library or hardware acceleration none")
+            raise InvalidArgument(
+                "hardware decoding is an option of the opencv decoder library; "
+                "use the opencv library or hardware acceleration none"
+            )
         if not 0 <= self.threads <= 16:
             raise InvalidArgument(f"decoder threads must be 0 (one per core) to 16, got {self.threads}")
         if self.hw_acceleration not in HW_ACCELERATION:
             raise InvalidArgument(
-                f"unknown hardware acceleration {self.hw_acceleration!r}; use {' or '.join(HW_ACCELERATION)}")
+                f"unknown hardware acceleration {self.hw_acceleration!r}; use {' or '.join(HW_ACCELERATION)}"
+            )
 
     def capture_params(self) -> list[int]:
         """The open parameters of ``cv2.VideoCapture(path, cv2.CAP_FFMPEG, params)``."""

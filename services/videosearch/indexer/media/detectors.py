@@ -46,6 +46,7 @@ from videosearch.indexer.media.video_file import VideoInfo
 
 _DEFAULTS = DetectorSettings()  # ContentDetector's threshold and the shortest scene, written once there
 
+
 class _Single:
     """One PySceneDetect detector on already downscaled BGR frames."""
 
@@ -111,17 +112,28 @@ def _single(name: str, s: DetectorSettings, fps: Fraction) -> _Single:
     if name == "content":
         return _Single(ContentDetector(threshold=s.threshold, min_scene_len=s.min_scene_len), fps)
     if name == "adaptive":
-        return _Single(AdaptiveDetector(
-            adaptive_threshold=s.adaptive_threshold, min_scene_len=s.min_scene_len,
-            window_width=s.adaptive_window, min_content_val=s.adaptive_min_content,
-        ), fps)
+        return _Single(
+            AdaptiveDetector(
+                adaptive_threshold=s.adaptive_threshold,
+                min_scene_len=s.min_scene_len,
+                window_width=s.adaptive_window,
+                min_content_val=s.adaptive_min_content,
+            ),
+            fps,
+        )
     if name == "threshold":
         detector = ThresholdDetector(threshold=s.fade_threshold, min_scene_len=s.min_scene_len, fade_bias=s.fade_bias)
         return _Single(detector, fps, max_lag=max(1, math.ceil(Fraction(s.max_fade_lag_seconds) * fps)))
     if name == "hash":
-        return _Single(HashDetector(
-            threshold=s.hash_threshold, size=s.hash_size, lowpass=s.hash_lowpass, min_scene_len=s.min_scene_len,
-        ), fps)
+        return _Single(
+            HashDetector(
+                threshold=s.hash_threshold,
+                size=s.hash_size,
+                lowpass=s.hash_lowpass,
+                min_scene_len=s.min_scene_len,
+            ),
+            fps,
+        )
     raise AssertionError(name)  # DetectorSettings.members validated it
 
 

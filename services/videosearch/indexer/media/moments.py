@@ -67,21 +67,30 @@ class MomentSettings:
     def validate(self) -> "MomentSettings":
         """Raises ValueError saying what to change (callers map it to InvalidArgument)."""
         if not 0 <= self.min_scene_seconds <= 1e9:
-            raise ValueError(f"moment min scene seconds must be 0..1e9 (default {DEFAULT_MIN_SCENE_SECONDS}; "
-                             f"a value longer than any video, such as 1e9, turns splitting off), got {self.min_scene_seconds}")
+            raise ValueError(
+                f"moment min scene seconds must be 0..1e9 (default {DEFAULT_MIN_SCENE_SECONDS}; "
+                f"a value longer than any video, such as 1e9, turns splitting off), got {self.min_scene_seconds}"
+            )
         if not 0 < self.penalty <= 1000:
             raise ValueError(f"moment penalty must be in (0, 1000] (default {DEFAULT_PENALTY}), got {self.penalty}")
         if not 1 <= self.min_samples <= 1000:
-            raise ValueError(f"moment min samples must be 1..1000 (default {DEFAULT_MIN_SAMPLES}), got {self.min_samples}")
+            raise ValueError(
+                f"moment min samples must be 1..1000 (default {DEFAULT_MIN_SAMPLES}), got {self.min_samples}"
+            )
         if not -1 <= self.merge_cosine <= 1:
-            raise ValueError(f"moment merge cosine must be in [-1, 1] (default {DEFAULT_MERGE_COSINE}), "
-                             f"got {self.merge_cosine}")
+            raise ValueError(
+                f"moment merge cosine must be in [-1, 1] (default {DEFAULT_MERGE_COSINE}), got {self.merge_cosine}"
+            )
         if not -1 <= self.join_cosine <= 1.01:
-            raise ValueError(f"moment join cosine must be in [-1, 1.01] (default {DEFAULT_JOIN_COSINE}; above 1 never "
-                             f"joins across a cut), got {self.join_cosine}")
+            raise ValueError(
+                f"moment join cosine must be in [-1, 1.01] (default {DEFAULT_JOIN_COSINE}; above 1 never "
+                f"joins across a cut), got {self.join_cosine}"
+            )
         if not 0 <= self.join_max_seconds <= 1e9:
-            raise ValueError(f"moment join max seconds must be 0..1e9 (default {DEFAULT_JOIN_MAX_SECONDS}), "
-                             f"got {self.join_max_seconds}")
+            raise ValueError(
+                f"moment join max seconds must be 0..1e9 (default {DEFAULT_JOIN_MAX_SECONDS}), "
+                f"got {self.join_max_seconds}"
+            )
         return self
 
 
@@ -116,8 +125,12 @@ class VideoMoment:
 
 
 def join_across_cuts(
-    moments: list[VideoMoment], join_cosine: float, max_frames: float = float("inf"), *,
-    max_seconds: float = float("inf"), seconds: Callable[[int], float | Fraction] | None = None,
+    moments: list[VideoMoment],
+    join_cosine: float,
+    max_frames: float = float("inf"),
+    *,
+    max_seconds: float = float("inf"),
+    seconds: Callable[[int], float | Fraction] | None = None,
 ) -> list[VideoMoment]:
     """Joins each moment to the previous one, across a cut, while their embeddings have
     cosine >= ``join_cosine`` and the shorter of the two is under ``max_frames`` long, or,
@@ -132,11 +145,18 @@ def join_across_cuts(
     joined: list[VideoMoment] = []
     for moment in moments:
         previous = joined[-1] if joined else None
-        if (previous is not None and previous.scene_index != moment.scene_index
-                and (short(previous) or short(moment))
-                and float(previous.embedding @ moment.embedding) >= join_cosine):
-            joined[-1] = VideoMoment(previous.scene_index, previous.start_frame, moment.end_frame,
-                                     np.concatenate([previous.frame_embeddings, moment.frame_embeddings]))
+        if (
+            previous is not None
+            and previous.scene_index != moment.scene_index
+            and (short(previous) or short(moment))
+            and float(previous.embedding @ moment.embedding) >= join_cosine
+        ):
+            joined[-1] = VideoMoment(
+                previous.scene_index,
+                previous.start_frame,
+                moment.end_frame,
+                np.concatenate([previous.frame_embeddings, moment.frame_embeddings]),
+            )
         else:
             joined.append(moment)
     return joined
@@ -194,7 +214,9 @@ def split_scene(
     only an estimate, used when it is not given)."""
     x = np.asarray(frame_embeddings, dtype=np.float32)
     if x.shape[0] != len(sample_frames) or x.shape[0] == 0:
-        raise ValueError(f"{x.shape[0]} embeddings for {len(sample_frames)} sampled frames; need one per frame, at least one")
+        raise ValueError(
+            f"{x.shape[0]} embeddings for {len(sample_frames)} sampled frames; need one per frame, at least one"
+        )
     if (seconds if seconds is not None else (end_frame - start_frame) / fps) < settings.min_scene_seconds:
         ends = [x.shape[0]]
     else:

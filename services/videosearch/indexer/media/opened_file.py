@@ -21,8 +21,10 @@ from videosearch.common.errors import PermissionDenied
 from videosearch.indexer.media.facade import FileMissingError, FileNotReadableError
 from videosearch.indexer.paths import AllowedRoots
 
-_SWAPPED = ("the indexer reads only files under its allowed roots, checked when the job opens the file; "
-            "submit the file itself, not a link to it")
+_SWAPPED = (
+    "the indexer reads only files under its allowed roots, checked when the job opens the file; "
+    "submit the file itself, not a link to it"
+)
 
 
 class OpenedFile:
@@ -42,11 +44,15 @@ class OpenedFile:
             fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
         except OSError as exc:
             if exc.errno == errno.ELOOP:
-                raise FileNotReadableError(f"{path} was replaced by a symbolic link after it was submitted; {_SWAPPED}") from None
+                raise FileNotReadableError(
+                    f"{path} was replaced by a symbolic link after it was submitted; {_SWAPPED}"
+                ) from None
             if exc.errno == errno.ENOENT:
                 raise FileMissingError(f"{path} disappeared after it was submitted; check the path") from None
             if exc.errno == errno.EACCES:
-                raise FileNotReadableError(f"{path} is not readable by the indexer's user; fix the file's permissions") from None
+                raise FileNotReadableError(
+                    f"{path} is not readable by the indexer's user; fix the file's permissions"
+                ) from None
             raise FileNotReadableError(f"{path} could not be opened ({exc.strerror}); check the file") from None
         try:
             cls._check(fd, path, roots)
@@ -59,8 +65,10 @@ class OpenedFile:
     def _check(fd: int, path: str, roots: AllowedRoots | None) -> None:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
-            raise FileNotReadableError(f"{path} is no longer a regular file (a FIFO, socket, device or folder was put "
-                                       "in its place after it was submitted); submit a video file")
+            raise FileNotReadableError(
+                f"{path} is no longer a regular file (a FIFO, socket, device or folder was put "
+                "in its place after it was submitted); submit a video file"
+            )
         if roots is None:
             return
         try:
@@ -71,8 +79,10 @@ class OpenedFile:
         # above it swapped for a link shows here.
         real = Path(os.readlink(f"/proc/self/fd/{fd}").removesuffix(" (deleted)"))
         if not roots.contains(real):
-            raise FileNotReadableError(f"{path} now resolves to a file outside the allowed roots ({roots.describe()}), "
-                                       f"a folder on its path having been replaced by a symbolic link; {_SWAPPED}")
+            raise FileNotReadableError(
+                f"{path} now resolves to a file outside the allowed roots ({roots.describe()}), "
+                f"a folder on its path having been replaced by a symbolic link; {_SWAPPED}"
+            )
 
     @property
     def size(self) -> int:

@@ -28,8 +28,23 @@ import av
 import cv2
 import numpy as np
 
-LOWRES_CODECS = frozenset({"mpeg4", "mpeg1video", "mpeg2video", "mjpeg", "h263", "h263p", "msmpeg4v1", "msmpeg4v2",
-                           "msmpeg4", "wmv1", "wmv2", "flv", "jpeg2000"})
+LOWRES_CODECS = frozenset(
+    {
+        "mpeg4",
+        "mpeg1video",
+        "mpeg2video",
+        "mjpeg",
+        "h263",
+        "h263p",
+        "msmpeg4v1",
+        "msmpeg4v2",
+        "msmpeg4",
+        "wmv1",
+        "wmv2",
+        "flv",
+        "jpeg2000",
+    }
+)
 """FFmpeg decoders that can decode at 1/2, 1/4 or 1/8 size (``max_lowres`` > 0); H.264, HEVC,
 VP9 and AV1 cannot."""
 MAX_LOWRES = 3
@@ -86,8 +101,18 @@ class PyAVCapture:
     ``skip_frame`` is FFmpeg's AVDiscard setting: NONREF or NONKEY decode only reference
     frames or keyframes (videosearch.indexer.media.decoding's decode modes)."""
 
-    def __init__(self, path: str, *, threads: int = 0, thread_type: str = "auto", skip_loop_filter: bool = False,
-                 lowres: bool = False, shrink=None, side_streams=None, skip_frame: str = "DEFAULT") -> None:
+    def __init__(
+        self,
+        path: str,
+        *,
+        threads: int = 0,
+        thread_type: str = "auto",
+        skip_loop_filter: bool = False,
+        lowres: bool = False,
+        shrink=None,
+        side_streams=None,
+        skip_frame: str = "DEFAULT",
+    ) -> None:
         try:
             self._container = av.open(path, mode="r")
         except (av.FFmpegError, OSError, UnicodeDecodeError, ValueError) as exc:
@@ -139,9 +164,15 @@ class PyAVCapture:
             frame_count = int(round(stream.duration * stream.time_base * rate))
         context = stream.codec_context
         sar = stream.sample_aspect_ratio or context.sample_aspect_ratio
-        return StreamFacts(codec=context.name, fps=Fraction(rate) if rate else None, frame_count=frame_count,
-                           width=int(context.width), height=int(context.height),
-                           sample_aspect=Fraction(sar) if sar else None, rotation=0)
+        return StreamFacts(
+            codec=context.name,
+            fps=Fraction(rate) if rate else None,
+            frame_count=frame_count,
+            width=int(context.width),
+            height=int(context.height),
+            sample_aspect=Fraction(sar) if sar else None,
+            rotation=0,
+        )
 
     def read_first(self) -> np.ndarray:
         """Decodes frame 0 (its rotation completes ``facts``) and returns it as ``retrieve`` would."""

@@ -65,6 +65,8 @@ def embedding_sources(crops: np.ndarray, max_difference: float = DEFAULT_MAX_DIF
 def validate_max_difference(value: float) -> float:
     """``value`` when it is a usable threshold; ValueError saying what to change otherwise."""
     if not (np.isfinite(value) and 0 <= value <= 255):
-        raise ValueError(f"the embedding reuse difference must be 0 (off) to 255 8-bit levels "
-                         f"(default {DEFAULT_MAX_DIFFERENCE:g}), got {value}")
+        raise ValueError(
+            f"the embedding reuse difference must be 0 (off) to 255 8-bit levels "
+            f"(default {DEFAULT_MAX_DIFFERENCE:g}), got {value}"
+        )
     return float(value)

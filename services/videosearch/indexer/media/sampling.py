@@ -137,8 +137,9 @@ class CandidateBuffer:
     """Candidate frames of one open scene (see the module doc). Items are opaque to the buffer:
     preprocessed pixels, or futures that will produce them."""
 
-    def __init__(self, start: int, k: "int | FrameSampling", *, capacity: int, max_lag: int = 0,
-                 sparse: bool = False) -> None:
+    def __init__(
+        self, start: int, k: "int | FrameSampling", *, capacity: int, max_lag: int = 0, sparse: bool = False
+    ) -> None:
         sampling = k if isinstance(k, FrameSampling) else FrameSampling(0.0, k, k)
         needed = candidates_needed(sampling.min_samples, sampling.max_samples)
         if capacity < needed:
@@ -202,8 +203,9 @@ class CandidateBuffer:
         """Ends this scene at ``cut``: returns the next scene's buffer, holding the candidates
         at or after ``cut`` (present when the detector reported the cut late)."""
         at = bisect.bisect_left(self._frames, cut)
-        following = CandidateBuffer(cut, self.sampling, capacity=self.capacity, max_lag=self.max_lag,
-                                    sparse=self.sparse)
+        following = CandidateBuffer(
+            cut, self.sampling, capacity=self.capacity, max_lag=self.max_lag, sparse=self.sparse
+        )
         following._frames, following._items = self._frames[at:], self._items[at:]
         del self._frames[at:], self._items[at:]
         return following

@@ -49,7 +49,6 @@ from videosearch.indexer.media.sampling import CandidateBuffer, SamplingPolicy, 
 from videosearch.indexer.media.timing import StageClock
 from videosearch.indexer.media.video_file import ProgressCallback, VideoInfo, open_video
 
-_DEFAULTS = DetectorSettings()  # ContentDetector's threshold and the shortest scene, written once there
 
 DEFAULT_MAX_CANDIDATES = 384
 """Candidate frames kept per open scene: 384 crops of 224x224 are 58 MB, and keep the sample
@@ -142,7 +141,9 @@ def text_frame(frame: np.ndarray, max_side: int = TEXT_FRAME_MAX_SIDE) -> np.nda
     factor = max(height, width) / max_side
     if factor <= 1:
         return frame
-    return cv2.resize(frame, (max(1, round(width / factor)), max(1, round(height / factor))), interpolation=cv2.INTER_AREA)
+    return cv2.resize(
+        frame, (max(1, round(width / factor)), max(1, round(height / factor))), interpolation=cv2.INTER_AREA
+    )
 
 
 class _DecodeAhead:
@@ -153,7 +154,11 @@ class _DecodeAhead:
     _END = object()
 
     def __init__(
-        self, capture: cv2.VideoCapture, first: np.ndarray, container_count: int, depth: int = 4,
+        self,
+        capture: cv2.VideoCapture,
+        first: np.ndarray,
+        container_count: int,
+        depth: int = 4,
         clock: StageClock | None = None,
     ) -> None:
         self._capture = capture
@@ -253,10 +258,10 @@ class SceneReader:
     times of any frame number a caller derives from the scenes, such as a moment's bounds.
     A reader can be iterated once.
 
-    Options: ``threshold`` and ``min_scene_len`` (frames) are ContentDetector's; ``detector``
-    picks another cut detector (see :mod:`videosearch.indexer.media.detectors`); ``sampling``
-    says how many frames per scene are sampled (default: one per second, 3 to 160, see
-    :mod:`videosearch.indexer.media.sampling`); ``frames_per_scene`` is a fixed K instead;
+    Options: ``detector`` picks the cut detector and its parameters (default ContentDetector,
+    threshold 27, scenes of 15 frames or more; see :mod:`videosearch.indexer.media.detectors`);
+    ``sampling`` says how many frames per scene are sampled (default: one per second, 3 to 160;
+    ``SamplingPolicy.fixed(k)`` for a fixed K; see :mod:`videosearch.indexer.media.sampling`);
     ``max_candidates`` bounds the frames buffered per open scene (default: what the sampling
     needs, at least 384); ``preprocess_workers`` threads preprocess frames (default 0: inline);
     ``resize_backend`` is "torch" (default when importable) or "pillow", see
@@ -272,11 +277,8 @@ class SceneReader:
         path: str | os.PathLike,
         *,
         preprocessing: Preprocessing,
-        threshold: float = _DEFAULTS.threshold,
-        min_scene_len: int = _DEFAULTS.min_scene_len,
-        frames_per_scene: int | None = None,
-        sampling: SamplingPolicy | None = None,
-        detector: DetectorSettings | None = None,
+        detector: DetectorSettings = DetectorSettings(),
+        sampling: SamplingPolicy = SamplingPolicy(),
         on_progress: ProgressCallback | None = None,
         should_stop: Callable[[], bool] | None = None,
         max_candidates: int | None = None,
@@ -287,15 +289,7 @@ class SceneReader:
         side_streams=None,
         keep_text_frames: bool = False,
     ) -> None:
-        if not threshold > 0:
-            raise InvalidArgument(f"detector threshold must be positive (ContentDetector's default is 27), got {threshold}")
-        if min_scene_len < 0:
-            raise InvalidArgument(f"minimum scene length must be 0 or more frames, got {min_scene_len}")
-        if frames_per_scene is not None and frames_per_scene < 1:
-            raise InvalidArgument(f"frames per scene must be at least 1, got {frames_per_scene}")
-        if sampling is None:
-            # A fixed K when asked for (the article's 3 per scene); else sample through time.
-            sampling = SamplingPolicy.fixed(frames_per_scene) if frames_per_scene else SamplingPolicy()
+        # DetectorSettings validates itself when made; a SamplingPolicy when asked.
         try:
             sampling.validate()
         except ValueError as exc:
@@ -306,14 +300,15 @@ class SceneReader:
             # least the default; memory grows with the samples asked for, as the frames in flight do.
             max_candidates = max(DEFAULT_MAX_CANDIDATES, needed)
         if max_candidates < needed:
-            raise InvalidArgument(f"max_candidates must be at least {needed} for these samples per scene, got {max_candidates}")
+            raise InvalidArgument(
+                f"max_candidates must be at least {needed} for these samples per scene, got {max_candidates}"
+            )
         self.path = os.fspath(path)
         self.decoder = decoder or DecoderSettings()
         self._side_streams = side_streams  # subtitle and audio packets of the same read (PyAV)
         self._keep_text_frames = keep_text_frames
         self._preprocess = FramePreprocessor(preprocessing, backend=resize_backend)
-        # ``threshold`` and ``min_scene_len`` are ContentDetector's; ``detector`` overrides both.
-        self.detector = detector or DetectorSettings(threshold=threshold, min_scene_len=int(min_scene_len))
+        self.detector = detector
         self.sampling = sampling
         self._on_progress = on_progress
         self._should_stop = should_stop
@@ -340,8 +335,9 @@ class SceneReader:
     def _run(self) -> Iterator[SampledScene]:
         # A decoder that can shrink frames as it converts them (PyAV's shrink/lowres) delivers
         # them at the size the candidates are kept at, so they are candidates as they come.
-        capture, info, frame = open_video(self.path, self.decoder, shrink=decoder_shrink(self._preprocess),
-                                          side_streams=self._side_streams)
+        capture, info, frame = open_video(
+            self.path, self.decoder, shrink=decoder_shrink(self._preprocess), side_streams=self._side_streams
+        )
         self.video_info = info
         self.frame_times = times = FrameTimes(info.fps)
         # CLIP sees frames as players show them; the stretch is folded into its resize.
@@ -354,14 +350,17 @@ class SceneReader:
             item = frames.next()
             detector = CutDetector.from_settings(self.detector, info)
             sparse = self.decoder.decode_mode != DEFAULT_DECODE_MODE
-            buffer = CandidateBuffer(0, self.sampling.in_frames(info.fps), capacity=self._capacity,
-                                     max_lag=detector.max_lag, sparse=sparse)
+            buffer = CandidateBuffer(
+                0, self.sampling.in_frames(info.fps), capacity=self._capacity, max_lag=detector.max_lag, sparse=sparse
+            )
             decoded = _DecodedNumbers()
             first_msec = item[1] if item is not None else 0.0
             scene_index = index = 0
             while item is not None:
                 if self._should_stop is not None and self._should_stop():
-                    raise Cancelled(f"indexing {self.path} was cancelled after {index} frames; submit it again to redo it")
+                    raise Cancelled(
+                        f"indexing {self.path} was cancelled after {index} frames; submit it again to redo it"
+                    )
                 frame, msec = item
                 # Before any cut at this frame closes a scene ending here. A fast decode mode
                 # skips frames: a decoded frame is numbered by its time at the nominal rate, so
@@ -435,42 +434,45 @@ class SceneReader:
         items = [item.result() if isinstance(item, Future) else item for item in items]
         text_frames = ()
         if self._keep_text_frames:
-            text_frames = tuple(frame if frame is not None else text_frame(item.pixels)
-                                for frame, item in zip(kept, items))
+            text_frames = tuple(
+                frame if frame is not None else text_frame(item.pixels) for frame, item in zip(kept, items)
+            )
         with self.clock.timing("preprocess"):
             crops = [self._preprocess.finish(item) for item in items]
         middle = items[len(items) // 2] if items else None
         pixels = np.stack(crops) if crops else np.zeros((0, *self._preprocess.output_shape), np.uint8)
         assert self.video_info is not None and self.frame_times is not None
         times = self.frame_times
-        return SampledScene(scene_index, buffer.start, end, frames, pixels, self.video_info.fps,
-                            times.time(buffer.start), times.time(end), [times.time(f) for f in frames],
-                            middle.pixels if isinstance(middle, ReducedFrame) else None, text_frames)
+        return SampledScene(
+            scene_index,
+            buffer.start,
+            end,
+            frames,
+            pixels,
+            self.video_info.fps,
+            times.time(buffer.start),
+            times.time(end),
+            [times.time(f) for f in frames],
+            middle.pixels if isinstance(middle, ReducedFrame) else None,
+            text_frames,
+        )
 
 
-def iter_scenes(path: str | os.PathLike, **options) -> SceneReader:
-    """A SceneReader over ``path`` (its docstring documents the options)."""
-    return SceneReader(path, **options)
-
-
-def detect_cuts(
-    path: str | os.PathLike, *, threshold: float = _DEFAULTS.threshold, min_scene_len: int = _DEFAULTS.min_scene_len,
-    detector: DetectorSettings | None = None
-) -> list[int]:
+def detect_cuts(path: str | os.PathLike, detector: DetectorSettings = DetectorSettings()) -> list[int]:
     """Scene cuts only (frame numbers where a scene starts, 0 excluded), in one decode pass."""
     capture, info, frame = open_video(path)
     frames: _DecodeAhead | None = None
     try:
         frames = _DecodeAhead(capture, frame, info.frame_count)
         item = frames.next()
-        detector = CutDetector.from_settings(detector or DetectorSettings(threshold=threshold, min_scene_len=min_scene_len), info)
+        cut_detector = CutDetector.from_settings(detector, info)
         cuts: list[int] = []
         index = 0
         while item is not None:
-            cuts += detector.process(index, item[0])
+            cuts += cut_detector.process(index, item[0])
             index += 1
             item = frames.next()
-        cuts += detector.finish(index - 1)
+        cuts += cut_detector.finish(index - 1)
         return sorted({cut for cut in cuts if 0 < cut < index})
     finally:
         if frames is not None:

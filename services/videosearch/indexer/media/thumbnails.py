@@ -59,7 +59,9 @@ def encode_jpeg(image_bgr: np.ndarray) -> bytes:
     return encoded.tobytes()
 
 
-def thumbnail_of(frame_bgr: np.ndarray, frame: int, seconds: float, pixel_aspect: PixelAspect = PixelAspect()) -> Thumbnail:
+def thumbnail_of(
+    frame_bgr: np.ndarray, frame: int, seconds: float, pixel_aspect: PixelAspect = PixelAspect()
+) -> Thumbnail:
     """The thumbnail of one decoded (or decoded and shrunk) frame."""
     image = thumbnail_image(frame_bgr, pixel_aspect)
     return Thumbnail(encode_jpeg(image), int(image.shape[1]), int(image.shape[0]), frame, seconds)
@@ -83,7 +85,9 @@ def read_back_thumbnails(path: str | os.PathLike, frames: list[int], times: Fram
                     capture.set(cv2.CAP_PROP_POS_FRAMES, target)
                 ok, current = capture.read()
                 if not ok or current is None:
-                    log.warning("cannot read frame %d of %s back for its thumbnail; storing no thumbnails", target, path)
+                    log.warning(
+                        "cannot read frame %d of %s back for its thumbnail; storing no thumbnails", target, path
+                    )
                     return []
                 position = target
             out.append(thumbnail_of(current, target, times.seconds(target), info.pixel_aspect))

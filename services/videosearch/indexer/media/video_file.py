@@ -143,8 +143,14 @@ def check_readable(path: str | os.PathLike) -> str:
 # Still images FFmpeg opens as one-frame "videos" (its image demuxers), told by their first bytes.
 # A raw Motion-JPEG stream without a container starts like a JPEG and is refused too (remux it:
 # ffmpeg -i in.mjpeg -c copy out.mkv).
-_IMAGE_SIGNATURES = ((b"\xff\xd8\xff", "JPEG"), (b"\x89PNG\r\n\x1a\n", "PNG"), (b"BM", "BMP"),
-                     (b"II*\x00", "TIFF"), (b"MM\x00*", "TIFF"), (b"\x00\x00\x00\x0cjP  ", "JPEG 2000"))
+_IMAGE_SIGNATURES = (
+    (b"\xff\xd8\xff", "JPEG"),
+    (b"\x89PNG\r\n\x1a\n", "PNG"),
+    (b"BM", "BMP"),
+    (b"II*\x00", "TIFF"),
+    (b"MM\x00*", "TIFF"),
+    (b"\x00\x00\x00\x0cjP  ", "JPEG 2000"),
+)
 
 
 def image_kind(path: str) -> str | None:
@@ -191,7 +197,10 @@ Shrink = Callable[[int, int], int]
 
 
 def open_video(
-    path: str | os.PathLike, decoder: DecoderSettings | None = None, shrink: Shrink | None = None, side_streams=None,
+    path: str | os.PathLike,
+    decoder: DecoderSettings | None = None,
+    shrink: Shrink | None = None,
+    side_streams=None,
 ) -> tuple[cv2.VideoCapture | PyAVCapture, VideoInfo, np.ndarray]:
     """Opens ``path`` and decodes its first frame: (capture positioned after frame 0, info, frame 0).
 
@@ -207,8 +216,10 @@ def open_video(
     path = check_readable(path)
     kind = image_kind(path)
     if kind is not None:
-        raise NotAVideoError(f"{path} is a {kind} image, not a video; index video files (search by an image "
-                             "with the image query instead)")
+        raise NotAVideoError(
+            f"{path} is a {kind} image, not a video; index video files (search by an image "
+            "with the image query instead)"
+        )
     decoder = decoder or DecoderSettings()
     if decoder.library == "pyav":
         return _open_pyav(path, decoder, shrink if decoder.shrink or decoder.lowres else None, side_streams)
@@ -219,7 +230,9 @@ def open_video(
         if not capture.isOpened():
             raise NotAVideoError(f"{path} is not a video OpenCV can decode (no demuxer accepts it); {_CONVERT_HINT}")
         if _fourcc(capture) in _TEXT_CODECS:
-            raise NotAVideoError(f"{path} is not a video OpenCV can decode (it looks like a text file); {_CONVERT_HINT}")
+            raise NotAVideoError(
+                f"{path} is not a video OpenCV can decode (it looks like a text file); {_CONVERT_HINT}"
+            )
         # Decode frames the way players show them (PySceneDetect does the same); OpenCV 5's default.
         capture.set(cv2.CAP_PROP_ORIENTATION_AUTO, 1.0)
         ok, first = capture.read()
@@ -245,13 +258,21 @@ def open_video(
         raise
 
 
-def _open_pyav(path: str, decoder: DecoderSettings, shrink: Shrink | None,
-               side_streams=None) -> tuple[PyAVCapture, VideoInfo, np.ndarray]:
+def _open_pyav(
+    path: str, decoder: DecoderSettings, shrink: Shrink | None, side_streams=None
+) -> tuple[PyAVCapture, VideoInfo, np.ndarray]:
     """open_video with PyAV: the same checks and the same VideoInfo as OpenCV's path."""
     try:
-        capture = PyAVCapture(path, threads=decoder.threads, thread_type=decoder.thread_type,
-                              skip_loop_filter=decoder.skip_loop_filter, lowres=decoder.lowres, shrink=shrink,
-                              side_streams=side_streams, skip_frame=SKIP_FRAME[decoder.decode_mode])
+        capture = PyAVCapture(
+            path,
+            threads=decoder.threads,
+            thread_type=decoder.thread_type,
+            skip_loop_filter=decoder.skip_loop_filter,
+            lowres=decoder.lowres,
+            shrink=shrink,
+            side_streams=side_streams,
+            skip_frame=SKIP_FRAME[decoder.decode_mode],
+        )
     except CannotDecode as exc:
         raise NotAVideoError(f"{path} is not a video PyAV can decode ({exc}); {_CONVERT_HINT}") from None
     try:
@@ -263,7 +284,9 @@ def _open_pyav(path: str, decoder: DecoderSettings, shrink: Shrink | None,
             raise NotAVideoError(f"{path} is not a video PyAV can decode ({exc}); {_CONVERT_HINT}") from None
         facts = capture.facts
         if not facts.fps or facts.fps <= 0:
-            raise NotAVideoError(f"{path} is not a video PyAV can decode (no frame rate in the container); {_CONVERT_HINT}")
+            raise NotAVideoError(
+                f"{path} is not a video PyAV can decode (no frame rate in the container); {_CONVERT_HINT}"
+            )
         vertical = facts.rotation % 180 == 90
         sar = facts.sample_aspect or Fraction(0)
         info = VideoInfo(

@@ -11,8 +11,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from videosearch.searcher.interfaces import VectorIndex, VideoStore
-from videosearch.searcher.ranking.ann import AnnParams
-from videosearch.searcher.ranking.quantized import TierParams
 
 if TYPE_CHECKING:  # settings imports the tiers' defaults; the factory only reads its fields
     from videosearch.searcher.settings import SearcherSettings
@@ -38,16 +36,5 @@ def open_backend(s: SearcherSettings) -> Backend:
         return Backend(MilvusStore(milvus), MilvusIndex(milvus))
     from videosearch.searcher.backends.local import open_local
 
-    store = open_local(
-        s.data_dir,
-        ann=s.ann,
-        ann_threshold=s.ann_threshold,
-        ann_params=AnnParams(
-            connectivity=s.ann_connectivity, expansion_add=s.ann_expansion_add, expansion_search=s.ann_expansion_search
-        ),
-        ann_candidates=s.ann_candidates,
-        ranking_precision=s.ranking_precision,
-        quantized_threshold=s.quantized_threshold,
-        quantized_params=TierParams(probe=s.quantized_probe),
-    )
+    store = open_local(s)
     return Backend(store, store.index)

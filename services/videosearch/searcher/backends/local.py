@@ -7,6 +7,7 @@ import logging
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -24,6 +25,9 @@ from videosearch.searcher.types import (
     VideoExtras,
     VideoRecord,
 )
+
+if TYPE_CHECKING:  # settings imports the tiers' defaults; opening only reads its fields
+    from videosearch.searcher.settings import SearcherSettings
 
 log = logging.getLogger(__name__)
 
@@ -102,27 +106,19 @@ class IndexedStore:
         self.leveldb.close()
 
 
-def open_local(
-    data_dir: str | Path,
-    *,
-    ann: str,
-    ann_threshold: int,
-    ann_params: AnnParams,
-    ann_candidates: int,
-    ranking_precision: str,
-    quantized_threshold: int,
-    quantized_params: TierParams,
-) -> IndexedStore:
-    """Opens (or creates) the store under ``data_dir`` and loads every vector (float32 tier) or
-    the saved quantized tier (int8; see videosearch.searcher.ranking.quantized).
+def open_local(s: SearcherSettings) -> IndexedStore:
+    """Opens (or creates) the store under ``s.data_dir`` and loads every vector (float32 tier)
+    or the saved quantized tier (int8; see videosearch.searcher.ranking.quantized), as the
+    settings' ranking, approximate-index and quantized-tier fields say.
 
     Raises StoreLocked (FailedPrecondition) when another process holds the data dir."""
     started = time.perf_counter()
+    data_dir = s.data_dir
     leveldb = SearcherStore(data_dir)
     try:
         index: InProcessIndex
-        if choose_precision(ranking_precision, leveldb, quantized_threshold) == "int8":
-            index = tier = QuantizedIndex(leveldb, Path(data_dir) / "quantized", quantized_params)
+        if choose_precision(s.ranking_precision, leveldb, s.quantized_threshold) == "int8":
+            index = tier = QuantizedIndex(leveldb, Path(data_dir) / "quantized", TierParams(probe=s.quantized_probe))
             tier.open()
             log.info(
                 "opened the quantized tier: %d videos / %d moments in %.2f s",
@@ -134,11 +130,15 @@ def open_local(
         leveldb.prune_changes(leveldb.generation())  # a quantized tier's log: this tier never replays it
         loaded = leveldb.load()
         index = exact = MomentIndex(
-            ann_mode=ann,
-            ann_threshold=ann_threshold,
-            ann_params=ann_params,
+            ann_mode=s.ann,
+            ann_threshold=s.ann_threshold,
+            ann_params=AnnParams(
+                connectivity=s.ann_connectivity,
+                expansion_add=s.ann_expansion_add,
+                expansion_search=s.ann_expansion_search,
+            ),
             ann_dir=Path(data_dir) / "ann",
-            ann_candidates=ann_candidates,
+            ann_candidates=s.ann_candidates,
         )
         model_id = loaded.collection.model_id if loaded.collection else ""
         exact.load(loaded, {"generation": loaded.generation, "model_id": model_id})

@@ -51,7 +51,7 @@ from videosearch.searcher.storage.store import (
 from videosearch.searcher.types import (
     MomentRecord,
     SampledFrame,
-    SceneHit,
+    MomentHit,
     SceneRecord,
     SearchParams,
     TextSpan,
@@ -89,8 +89,9 @@ def _unavailable_on_milvus_errors(cls):
             try:
                 return method(self, *args, **kwargs)
             except self._error as exc:
-                raise Unavailable(f"Milvus at {self.uri} failed: {exc}; check that it runs and is reachable, "
-                                  "then try again") from exc
+                raise Unavailable(
+                    f"Milvus at {self.uri} failed: {exc}; check that it runs and is reachable, then try again"
+                ) from exc
 
         return call
 
@@ -104,8 +105,15 @@ def _unavailable_on_milvus_errors(cls):
 class MilvusBackend:
     name = "milvus"
 
-    def __init__(self, uri: str, *, token: str = "", prefix: str = "videosearch", index_type: str = "HNSW",
-                 leftover_grace_s: float = 600.0) -> None:
+    def __init__(
+        self,
+        uri: str,
+        *,
+        token: str = "",
+        prefix: str = "videosearch",
+        index_type: str = "HNSW",
+        leftover_grace_s: float = 600.0,
+    ) -> None:
         if index_type not in INDEX_TYPES:
             raise ValueError(f"index_type must be one of {', '.join(INDEX_TYPES)}, got {index_type!r}")
         from pymilvus import MilvusClient  # imported here: the embedded default needs no pymilvus
@@ -169,7 +177,9 @@ class MilvusBackend:
         from pymilvus import DataType
 
         schema = self._schema()
-        schema.add_field("row_id", DataType.VARCHAR, is_primary=True, max_length=validation.MAX_VIDEO_ID_LENGTH * 4 + 48)
+        schema.add_field(
+            "row_id", DataType.VARCHAR, is_primary=True, max_length=validation.MAX_VIDEO_ID_LENGTH * 4 + 48
+        )
         schema.add_field("video_id", DataType.VARCHAR, max_length=validation.MAX_VIDEO_ID_LENGTH * 4)
         schema.add_field("generation", DataType.INT64)
         schema.add_field("moment_index", DataType.INT64)
@@ -209,40 +219,73 @@ class MilvusBackend:
         self._create(self._moments, self._moment_schema(dim))
 
     # -- writes ----------------------------------------------------------------------
-    def put_video(self, video: VideoRecord, scenes: list[SceneRecord], embeddings: np.ndarray,
-                  moments: list[MomentRecord] | None = None, extras: VideoExtras = VideoExtras()) -> bool:
+    def put_video(
+        self,
+        video: VideoRecord,
+        scenes: list[SceneRecord],
+        embeddings: np.ndarray,
+        moments: list[MomentRecord] | None = None,
+        extras: VideoExtras = VideoExtras(),
+    ) -> bool:
         vectors = validation.validate_upsert(video, scenes, embeddings, moments)
         moments = moments if moments is not None else moments_of_scenes(scenes)
-        stored = dataclasses.replace(video, scene_count=len(scenes), moment_count=len(moments),
-                                     indexed_at=dt.datetime.now(dt.timezone.utc).replace(microsecond=0))
+        stored = dataclasses.replace(
+            video,
+            scene_count=len(scenes),
+            moment_count=len(moments),
+            indexed_at=dt.datetime.now(dt.timezone.utc).replace(microsecond=0),
+        )
         self._claim_model(stored.model_id, stored.embedding_dim)
         earlier = self._video_rows([video.video_id]).get(video.video_id)
         generation = time.time_ns()
         scene_of = {scene.index: scene for scene in scenes}
-        rows = [{
-            "row_id": f"{video.video_id}/{generation}/{moment.index}", "video_id": video.video_id,
-            "generation": generation, "moment_index": moment.index,
-            "spans": json.dumps([dataclasses.astuple(moment), dataclasses.astuple(scene_of[moment.scene_index])]),
-            "vector": vector.tolist(),
-        } for moment, vector in zip(moments, vectors)]
-        blobs = [{
-            "key": f"{video.video_id}/{generation}/{kind}/{item}/{part}", "video_id": video.video_id,
-            "generation": generation, "kind": kind, "item": item, "part": part,
-            "blob": base64.b64encode(raw[at:at + _BLOB_PART]).decode("ascii"), "pad": [0.0] * _PAD_DIM,
-        } for kind, item, raw in self._records(scenes, extras)
-            for part, at in enumerate(range(0, max(len(raw), 1), _BLOB_PART))]
+        rows = [
+            {
+                "row_id": f"{video.video_id}/{generation}/{moment.index}",
+                "video_id": video.video_id,
+                "generation": generation,
+                "moment_index": moment.index,
+                "spans": json.dumps([dataclasses.astuple(moment), dataclasses.astuple(scene_of[moment.scene_index])]),
+                "vector": vector.tolist(),
+            }
+            for moment, vector in zip(moments, vectors)
+        ]
+        blobs = [
+            {
+                "key": f"{video.video_id}/{generation}/{kind}/{item}/{part}",
+                "video_id": video.video_id,
+                "generation": generation,
+                "kind": kind,
+                "item": item,
+                "part": part,
+                "blob": base64.b64encode(raw[at : at + _BLOB_PART]).decode("ascii"),
+                "pad": [0.0] * _PAD_DIM,
+            }
+            for kind, item, raw in self._records(scenes, extras)
+            for part, at in enumerate(range(0, max(len(raw), 1), _BLOB_PART))
+        ]
         try:
             for collection, new_rows in ((self._moments, rows), (self._blobs, blobs)):  # 1. new rows, not yet visible
                 for start in range(0, len(new_rows), _INSERT_ROWS):
-                    self._client.insert(collection, new_rows[start:start + _INSERT_ROWS])
+                    self._client.insert(collection, new_rows[start : start + _INSERT_ROWS])
             current = self._video_rows([video.video_id]).get(video.video_id)
             if current is not None and current["generation"] > generation:
-                raise FailedPrecondition(f"video {video.video_id!r} was written meanwhile by a newer write; "
-                                         "this older one is dropped (send it again to make it the newest)")
-            self._client.upsert(self._videos, [{  # 2. the flip
-                "video_id": video.video_id, "generation": generation, "moment_count": len(moments),
-                "record": video_to_json(stored, 0).decode(), "pad": [0.0] * _PAD_DIM,
-            }])
+                raise FailedPrecondition(
+                    f"video {video.video_id!r} was written meanwhile by a newer write; "
+                    "this older one is dropped (send it again to make it the newest)"
+                )
+            self._client.upsert(
+                self._videos,
+                [
+                    {  # 2. the flip
+                        "video_id": video.video_id,
+                        "generation": generation,
+                        "moment_count": len(moments),
+                        "record": video_to_json(stored, 0).decode(),
+                        "pad": [0.0] * _PAD_DIM,
+                    }
+                ],
+            )
         except BaseException:
             self._delete_generation(video.video_id, generation)  # best effort; collect_leftovers catches the rest
             raise
@@ -250,8 +293,9 @@ class MilvusBackend:
         # a new video's: a delete by filter scans, and a new video has no old version to delete).
         if earlier is not None:
             for collection in (self._moments, self._blobs):
-                self._client.delete(collection,
-                                    filter=f"video_id == {_quoted(video.video_id)} and generation < {generation}")
+                self._client.delete(
+                    collection, filter=f"video_id == {_quoted(video.video_id)} and generation < {generation}"
+                )
         return earlier is not None
 
     @staticmethod
@@ -266,7 +310,9 @@ class MilvusBackend:
         row = self._video_rows([video.video_id]).get(video.video_id)
         if row is None:
             return False
-        self._client.upsert(self._videos, [{**row, "record": video_to_json(video, 0).decode(), "pad": [0.0] * _PAD_DIM}])
+        self._client.upsert(
+            self._videos, [{**row, "record": video_to_json(video, 0).decode(), "pad": [0.0] * _PAD_DIM}]
+        )
         return True
 
     def delete_video(self, video_id: str) -> int | None:
@@ -286,8 +332,9 @@ class MilvusBackend:
         try:
             for collection in (self._moments, self._blobs):
                 if self._client.has_collection(collection):
-                    self._client.delete(collection,
-                                        filter=f"video_id == {_quoted(video_id)} and generation == {generation}")
+                    self._client.delete(
+                        collection, filter=f"video_id == {_quoted(video_id)} and generation == {generation}"
+                    )
         except self._error as exc:
             log.warning("could not delete the rows of a failed write of %s (%s); collect_leftovers will", video_id, exc)
 
@@ -298,11 +345,18 @@ class MilvusBackend:
         if not self._client.has_collection(self._moments):
             return 0
         before = time.time_ns() - int(grace_s * 1e9)
-        firsts = self._client.query(self._moments, filter=f"moment_index == 0 and generation < {before}",
-                                    output_fields=["video_id", "generation"], limit=_MAX_LIMIT)
+        firsts = self._client.query(
+            self._moments,
+            filter=f"moment_index == 0 and generation < {before}",
+            output_fields=["video_id", "generation"],
+            limit=_MAX_LIMIT,
+        )
         current = self._video_rows(sorted({row["video_id"] for row in firsts}))
-        stale = [(row["video_id"], row["generation"]) for row in firsts
-                 if row["generation"] != current.get(row["video_id"], {}).get("generation")]
+        stale = [
+            (row["video_id"], row["generation"])
+            for row in firsts
+            if row["generation"] != current.get(row["video_id"], {}).get("generation")
+        ]
         for video_id, generation in stale:
             self._delete_generation(video_id, generation)
         if stale:
@@ -313,8 +367,11 @@ class MilvusBackend:
     def _video_rows(self, video_ids: list[str]) -> dict[str, dict]:
         rows: dict[str, dict] = {}
         for start in range(0, len(video_ids), _VIDEOS_PER_QUERY):
-            found = self._client.get(self._videos, ids=video_ids[start:start + _VIDEOS_PER_QUERY],
-                                     output_fields=["video_id", "generation", "moment_count", "record"])
+            found = self._client.get(
+                self._videos,
+                ids=video_ids[start : start + _VIDEOS_PER_QUERY],
+                output_fields=["video_id", "generation", "moment_count", "record"],
+            )
             rows.update((row["video_id"], row) for row in found)
         return rows
 
@@ -325,11 +382,18 @@ class MilvusBackend:
         if video is None or not self._client.has_collection(self._moments):
             return None
         rows = self._client.query(
-            self._moments, filter=f"video_id == {_quoted(video_id)} and generation == {video['generation']}",
-            output_fields=["moment_index", *fields], limit=_MAX_LIMIT)
+            self._moments,
+            filter=f"video_id == {_quoted(video_id)} and generation == {video['generation']}",
+            output_fields=["moment_index", *fields],
+            limit=_MAX_LIMIT,
+        )
         if len(rows) != video["moment_count"]:
-            log.warning("video %s has %d of its %d moment rows; treated as absent until written again",
-                        video_id, len(rows), video["moment_count"])
+            log.warning(
+                "video %s has %d of its %d moment rows; treated as absent until written again",
+                video_id,
+                len(rows),
+                video["moment_count"],
+            )
             return None
         return video, sorted(rows, key=lambda row: row["moment_index"])
 
@@ -344,12 +408,20 @@ class MilvusBackend:
             return None
         video, rows = found
         record, _ = video_from_json(video["record"].encode())
-        scenes = sorted((SceneRecord(*json.loads(base64.b64decode(row["blob"])))
-                         for row in self._blob_rows(video_id, video["generation"], "kind == \"scene\"")),
-                        key=lambda scene: scene.index)
+        scenes = sorted(
+            (
+                SceneRecord(*json.loads(base64.b64decode(row["blob"])))
+                for row in self._blob_rows(video_id, video["generation"], 'kind == "scene"')
+            ),
+            key=lambda scene: scene.index,
+        )
         if len(scenes) != record.scene_count:
-            log.warning("video %s has %d of its %d scene rows; treated as absent until written again",
-                        video_id, len(scenes), record.scene_count)
+            log.warning(
+                "video %s has %d of its %d scene rows; treated as absent until written again",
+                video_id,
+                len(scenes),
+                record.scene_count,
+            )
             return None
         moments = [MomentRecord(*json.loads(row["spans"])[0]) for row in rows]
         vectors = np.asarray([row["vector"] for row in rows], dtype=np.float32) if with_vectors else None
@@ -357,8 +429,11 @@ class MilvusBackend:
 
     def _blob_rows(self, video_id: str, generation: int, where: str) -> list[dict]:
         return self._client.query(
-            self._blobs, output_fields=["item", "part", "blob"], limit=_MAX_LIMIT,
-            filter=f"video_id == {_quoted(video_id)} and generation == {generation} and {where}")
+            self._blobs,
+            output_fields=["item", "part", "blob"],
+            limit=_MAX_LIMIT,
+            filter=f"video_id == {_quoted(video_id)} and generation == {generation} and {where}",
+        )
 
     def get_embeddings(self, video_id: str) -> np.ndarray | None:
         found = self.get_video_vectors(video_id)
@@ -369,7 +444,9 @@ class MilvusBackend:
         if video is None:
             return None
         parts = self._blob_rows(video_id, video["generation"], f"kind == {_quoted(kind)} and item == {int(item)}")
-        return b"".join(base64.b64decode(row["blob"]) for row in sorted(parts, key=lambda r: r["part"])) if parts else None
+        return (
+            b"".join(base64.b64decode(row["blob"]) for row in sorted(parts, key=lambda r: r["part"])) if parts else None
+        )
 
     def get_moment_frames(self, video_id: str, moment_index: int) -> tuple[list[SampledFrame], np.ndarray] | None:
         raw = self._blob(video_id, "frames", moment_index)
@@ -391,8 +468,9 @@ class MilvusBackend:
         """Videos ordered by id after ``after``. Milvus queries have no order, so the ids past
         ``after`` are read and sorted here (at most 16384 a page read: fine for listing pages,
         not for walking a billion ids)."""
-        found = self._client.query(self._videos, filter=f"video_id > {_quoted(after or '')}",
-                                   output_fields=["video_id"], limit=_MAX_LIMIT)
+        found = self._client.query(
+            self._videos, filter=f"video_id > {_quoted(after or '')}", output_fields=["video_id"], limit=_MAX_LIMIT
+        )
         ids = sorted(row["video_id"] for row in found)[:limit]
         rows = self._video_rows(ids)
         return [video_from_json(rows[video_id]["record"].encode())[0] for video_id in ids if video_id in rows]
@@ -431,20 +509,26 @@ class MilvusBackend:
             want = min(_MAX_LIMIT, want * 4)
         approximate = self.index_type != "FLAT"
         if params.mode == "scenes":
-            hits.sort(key=lambda h: (-h.score, h.video_id, h.moment.index))
+            hits.sort(
+                key=lambda h: (-h.score, h.video_id, h.moment.index if h.moment is not None else -1)
+            )  # all have one
             return Ranked([], hits[: params.top_k], approximate_used=approximate)
         return Ranked(self._score_videos(query, hits, params, candidates), [], approximate_used=approximate)
 
-    def _nearest(self, query: np.ndarray, want: int, candidates: Candidates) -> tuple[list[SceneHit], bool]:
+    def _nearest(self, query: np.ndarray, want: int, candidates: Candidates) -> tuple[list[MomentHit], bool]:
         found = self._client.search(
-            self._moments, data=[query.tolist()], anns_field="vector", limit=want,
+            self._moments,
+            data=[query.tolist()],
+            anns_field="vector",
+            limit=want,
             output_fields=["video_id", "generation", "moment_index", "spans"],
-            search_params={"metric_type": "IP", "params": {"ef": max(want, 64), "nprobe": 64}})[0]
+            search_params={"metric_type": "IP", "params": {"ef": max(want, 64), "nprobe": 64}},
+        )[0]
         current = self._video_rows(sorted({hit["entity"]["video_id"] for hit in found}))
         video_filter = candidates.video_filter
         if video_filter is not None and video_filter.filters_videos:  # the filter, over the proposed videos
             ids = list(current)
-            keep = VideoTable([video_from_json(current[i]["record"].encode())[0] for i in ids]).matches(video_filter)
+            keep = VideoTable([video_from_json(current[i]["record"].encode())[0] for i in ids]).passing(video_filter)
             current = {video_id: current[video_id] for video_id, kept in zip(ids, keep) if kept}
         hits = []
         for hit in found:
@@ -455,7 +539,7 @@ class MilvusBackend:
             if not self._moment_allowed(row["video_id"], row["moment_index"], float(hit["distance"]), candidates):
                 continue
             moment, scene = json.loads(row["spans"])
-            hits.append(SceneHit(row["video_id"], SceneRecord(*scene), float(hit["distance"]), MomentRecord(*moment)))
+            hits.append(MomentHit(row["video_id"], SceneRecord(*scene), float(hit["distance"]), MomentRecord(*moment)))
         return hits, len(found) < want
 
     @staticmethod
@@ -465,8 +549,9 @@ class MilvusBackend:
         excluded = candidates.excluded.get(video_id, ())
         return excluded is not None and moment_index not in excluded
 
-    def _score_videos(self, query: np.ndarray, hits: list[SceneHit], params: SearchParams,
-                      candidates: Candidates) -> list[VideoHit]:
+    def _score_videos(
+        self, query: np.ndarray, hits: list[MomentHit], params: SearchParams, candidates: Candidates
+    ) -> list[VideoHit]:
         proposed = list(dict.fromkeys(h.video_id for h in sorted(hits, key=lambda h: (-h.score, h.video_id))))
         scored = []
         for video_id in proposed[: max(2 * params.top_k, params.top_k + 8)]:
@@ -483,8 +568,11 @@ class MilvusBackend:
                 continue
             score = float(finite.mean() if params.video_scoring == "mean" else finite.max())
             scene_of = {scene.index: scene for scene in scenes}
-            best = [SceneHit(video_id, scene_of[moments[j].scene_index], float(local[j]), moments[j])
-                    for j in best_scenes(local, params.scenes_per_video) if np.isfinite(local[j])]
+            best = [
+                MomentHit(video_id, scene_of[moments[j].scene_index], float(local[j]), moments[j])
+                for j in best_scenes(local, params.scenes_per_video)
+                if np.isfinite(local[j])
+            ]
             scored.append(VideoHit(record, score, best))
         scored.sort(key=lambda hit: (-hit.score, hit.video.video_id))
         return scored[: params.top_k]

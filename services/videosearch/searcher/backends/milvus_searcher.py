@@ -66,8 +66,14 @@ class MilvusStore:
     def list_videos(self, after: str | None, limit: int) -> list[VideoRecord]:
         return self.backend.list_videos(after, limit)
 
-    def put_video(self, video: VideoRecord, scenes: list[SceneRecord], embeddings: np.ndarray,
-                  moments: list[MomentRecord] | None = None, extras: VideoExtras = VideoExtras()) -> bool:
+    def put_video(
+        self,
+        video: VideoRecord,
+        scenes: list[SceneRecord],
+        embeddings: np.ndarray,
+        moments: list[MomentRecord] | None = None,
+        extras: VideoExtras = VideoExtras(),
+    ) -> bool:
         return self.backend.put_video(video, scenes, embeddings, moments, extras)
 
     def put_video_record(self, video: VideoRecord) -> bool:

@@ -51,8 +51,12 @@ class FusedMoment:
     kinds: tuple[MatchKind, ...]  # the lists that hold it, in MATCH_KINDS order
 
 
-def fuse(seen: list[MomentKey], text: dict[MatchKind, list[tuple[MomentKey, float]]], weights: FusionWeights,
-         seen_matched: set[MomentKey]) -> list[FusedMoment]:
+def fuse(
+    seen: list[MomentKey],
+    text: dict[MatchKind, list[tuple[MomentKey, float]]],
+    weights: FusionWeights,
+    seen_matched: set[MomentKey],
+) -> list[FusedMoment]:
     """Fused ranking of ``seen`` (moments best first) and ``text`` (per kind: (moment, quality)
     best first). Only moments in ``seen_matched`` say they matched by what is seen (the caller
     picks those a seen-only search would show), so "seen" is not claimed for every moment of a
@@ -67,7 +71,7 @@ def fuse(seen: list[MomentKey], text: dict[MatchKind, list[tuple[MomentKey, floa
             kinds.setdefault(key, []).append("seen")
     for kind in ("said", "written"):
         for rank, (key, quality) in enumerate(text.get(kind, ()), 1):
-            scores[key] = scores.get(key, 0.0) + weights.of(kind) * quality ** weights.quality_power / (weights.k + rank)
+            scores[key] = scores.get(key, 0.0) + weights.of(kind) * quality**weights.quality_power / (weights.k + rank)
             kinds.setdefault(key, []).append(kind)
     order = sorted(scores, key=lambda key: (-scores[key], seen_rank.get(key, len(seen) + 1)))
     return [FusedMoment(key, scores[key], tuple(kinds.get(key, ()))) for key in order]

@@ -18,7 +18,7 @@ from videosearch.searcher.ranking.index import Candidates
 from videosearch.searcher.lexical.fusion import FusionWeights, MomentKey, fuse
 from videosearch.searcher.lexical.index import LexicalIndex, SpanMatch, highlights
 from videosearch.searcher.lexical.tokens import ParsedQuery, parse_query
-from videosearch.searcher.types import MATCH_KINDS, SceneHit, SearchParams, TextMatch
+from videosearch.searcher.types import MATCH_KINDS, MomentHit, SearchParams, TextMatch
 
 # Moments taken from each list before fusing: a moment ranked below this in every list cannot
 # reach the first page of a fused ranking anyway (its best contribution is 1.5 / (60 + 200)).
@@ -29,19 +29,26 @@ DEFAULT_FUSION_DEPTH = 200
 class FusedHits:
     """Fused moment hits best first, and per hit the spans that matched (for highlights)."""
 
-    hits: list[SceneHit]
+    hits: list[MomentHit]
     spans: dict[MomentKey, list[SpanMatch]]
     query: ParsedQuery
     approximate_used: bool = False
 
 
 class TextSearch:
-    def __init__(self, store, index, lexical: LexicalIndex, weights: FusionWeights = FusionWeights(),
-                 depth: int = DEFAULT_FUSION_DEPTH) -> None:
+    def __init__(
+        self,
+        store,
+        index,
+        lexical: LexicalIndex,
+        weights: FusionWeights = FusionWeights(),
+        depth: int = DEFAULT_FUSION_DEPTH,
+    ) -> None:
         self.store, self.index, self.lexical, self.weights, self.depth = store, index, lexical, weights, depth
 
-    def rank(self, text: str, vector: np.ndarray | None, params: SearchParams, candidates: Candidates,
-             wanted: int) -> FusedHits:
+    def rank(
+        self, text: str, vector: np.ndarray | None, params: SearchParams, candidates: Candidates, wanted: int
+    ) -> FusedHits:
         """Up to ``wanted`` moment hits (videos mode: enough moments to fill ``wanted`` videos)."""
         kinds = params.kinds or MATCH_KINDS
         depth = max(wanted, self.depth)
@@ -64,7 +71,7 @@ class TextSearch:
         seen_matched = {key for key, hit in zip(seen_keys[: wanted - 1], seen_hits) if hit.score > 0}
         fused = fuse(seen_keys, text_lists, self.weights, seen_matched)
         by_key = dict(zip(seen_keys, seen_hits))
-        hits: list[SceneHit] = []
+        hits: list[MomentHit] = []
         videos: set[str] = set()
         records: dict[str, tuple | None] = {}
         for moment in fused:
@@ -77,7 +84,7 @@ class TextSearch:
                 break
         return FusedHits(hits, spans, query, approximate)
 
-    def text_matches(self, hit: SceneHit, fused: FusedHits) -> tuple[TextMatch, ...]:
+    def text_matches(self, hit: MomentHit, fused: FusedHits) -> tuple[TextMatch, ...]:
         """The hit's matching spans with their highlights, read from the store (shown hits only)."""
         matches = fused.spans.get(_key(hit))
         if not matches:
@@ -103,11 +110,11 @@ class TextSearch:
         ids = sorted({m.video_id for m in kept})
         records = [self.index.video(video_id) for video_id in ids]
         known = [(video_id, r) for video_id, r in zip(ids, records) if r is not None]
-        passing = VideoTable([r for _, r in known]).matches(candidates.video_filter)
+        passing = VideoTable([r for _, r in known]).passing(candidates.video_filter)
         ok = {video_id for (video_id, _), passes in zip(known, passing) if passes}
         return [m for m in kept if m.video_id in ok]
 
-    def _hit_of(self, key: MomentKey, vector: np.ndarray | None, records: dict) -> SceneHit | None:
+    def _hit_of(self, key: MomentKey, vector: np.ndarray | None, records: dict) -> MomentHit | None:
         video_id, moment_index = key
         if video_id not in records:
             found = self.store.get_video_moments(video_id)
@@ -118,9 +125,11 @@ class TextSearch:
             return None
         _video, scenes, moments, embeddings = record
         moment = moments[moment_index]
-        score = float(np.dot(embeddings[moment_index], vector)) if embeddings is not None else 0.0
-        return SceneHit(video_id, scenes[moment.scene_index], score, moment)
+        score = (
+            float(np.dot(embeddings[moment_index], vector)) if embeddings is not None and vector is not None else 0.0
+        )
+        return MomentHit(video_id, scenes[moment.scene_index], score, moment)
 
 
-def _key(hit: SceneHit) -> MomentKey:
+def _key(hit: MomentHit) -> MomentKey:
     return hit.video_id, hit.moment.index if hit.moment is not None else hit.scene.index

@@ -53,6 +53,9 @@ class SpanMatch:
 
 class LexicalIndex:
     def __init__(self) -> None:
+        self._reset()
+
+    def _reset(self) -> None:
         self._postings: dict[str, array] = {}
         self._doc_video = array("i")  # document -> video slot
         self._doc_span = array("i")  # document -> index of the span in its video's stored spans
@@ -114,7 +117,7 @@ class LexicalIndex:
             self.compact()
 
     def clear(self) -> None:
-        self.__init__()
+        self._reset()
 
     def compact(self) -> None:
         """Drops dead documents from the postings and renumbers the living."""
@@ -134,10 +137,16 @@ class LexicalIndex:
             values = np.frombuffer(column, dtype=np.dtype(column.typecode))[alive] if len(column) else []
             return array(column.typecode, bytes(np.ascontiguousarray(values).data) if len(column) else b"")
 
-        self._doc_video, self._doc_span, self._doc_moment = keep(self._doc_video), keep(self._doc_span), keep(self._doc_moment)
+        self._doc_video, self._doc_span, self._doc_moment = (
+            keep(self._doc_video),
+            keep(self._doc_span),
+            keep(self._doc_moment),
+        )
         self._doc_kind, self._doc_length = keep(self._doc_kind), keep(self._doc_length)
         self._doc_alive = bytearray(b"\x01" * int(alive.sum()))
-        self._docs_of = {slot: (int(renumber[first]), int(renumber[end - 1]) + 1) for slot, (first, end) in self._docs_of.items()}
+        self._docs_of = {
+            slot: (int(renumber[first]), int(renumber[end - 1]) + 1) for slot, (first, end) in self._docs_of.items()
+        }
 
     # -- reads -----------------------------------------------------------------------
 
@@ -155,8 +164,10 @@ class LexicalIndex:
 
         arrays = sum(a.buffer_info()[1] * a.itemsize for a in self._postings.values())
         per_term = sum(sys.getsizeof(t) + 64 for t in self._postings)  # the array object and the dict slot
-        columns = sum(len(c) * c.itemsize for c in (self._doc_video, self._doc_span, self._doc_moment, self._doc_kind,
-                                                   self._doc_length)) + len(self._doc_alive)
+        columns = sum(
+            len(c) * c.itemsize
+            for c in (self._doc_video, self._doc_span, self._doc_moment, self._doc_kind, self._doc_length)
+        ) + len(self._doc_alive)
         return arrays + per_term + columns + sum(sys.getsizeof(v) for v in self._video_ids) + 200 * len(self._docs_of)
 
     def search(self, query: ParsedQuery, kinds: Iterable[TextKind], limit: int) -> list[SpanMatch]:
@@ -196,13 +207,17 @@ class LexicalIndex:
         all_scores = np.bincount(every, np.concatenate(score_parts), minlength=len(alive))
         docs = np.flatnonzero(all_scores)
         scores = all_scores[docs]
-        coverage = np.bincount(every, np.concatenate(weight_parts), minlength=len(alive))[docs] / max(total_weight, 1e-9)
+        coverage = np.bincount(every, np.concatenate(weight_parts), minlength=len(alive))[docs] / max(
+            total_weight, 1e-9
+        )
         kinds_of = np.frombuffer(self._doc_kind, dtype=np.int8)[docs]
         keep = np.isin(kinds_of, wanted_kinds)
         for phrase in query.phrases:
             keep &= _contains_phrase(docs, phrase, pairs_of)
         docs, scores, coverage = docs[keep], scores[keep], np.minimum(coverage[keep], 1.0)
-        quality = SCATTERED_WEIGHT * coverage + (1.0 - SCATTERED_WEIGHT) * _in_order_share(docs, query, pairs_of, idf_of)
+        quality = SCATTERED_WEIGHT * coverage + (1.0 - SCATTERED_WEIGHT) * _in_order_share(
+            docs, query, pairs_of, idf_of
+        )
         order = np.argsort(-(scores * quality * quality), kind="stable")
         out: list[SpanMatch] = []
         seen: set[tuple[int, int, int]] = set()
@@ -212,8 +227,16 @@ class LexicalIndex:
             if (slot, moment, kind) in seen:
                 continue
             seen.add((slot, moment, kind))
-            out.append(SpanMatch(self._video_ids[slot], self._doc_span[doc], moment, "said" if kind == 0 else "written",
-                                 float(scores[at]), float(quality[at])))
+            out.append(
+                SpanMatch(
+                    self._video_ids[slot],
+                    self._doc_span[doc],
+                    moment,
+                    "said" if kind == 0 else "written",
+                    float(scores[at]),
+                    float(quality[at]),
+                )
+            )
             if len(out) >= limit:
                 break
         return out
@@ -230,16 +253,19 @@ def _runs(sorted_docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 _POSITIONS = 1 << 16  # more than any span's words (spans are at most MAX_TEXT_SPAN_CHARS characters)
 
 
-def _contains_phrase(docs: np.ndarray, phrase: tuple[tuple[str, int], ...], pairs_of: dict[str, np.ndarray]) -> np.ndarray:
+def _contains_phrase(
+    docs: np.ndarray, phrase: tuple[tuple[str, int], ...], pairs_of: dict[str, np.ndarray]
+) -> np.ndarray:
     """(len(docs),) bool: the document has the phrase's terms at the phrase's relative positions."""
     empty = np.empty((0, 2), np.int32)
-    starts = None  # doc * _POSITIONS + position of the phrase's first word, narrowed term by term
+    starts: np.ndarray | None = None  # doc * _POSITIONS + position of the phrase's first word, narrowed term by term
     for term, offset in phrase:
         pairs = pairs_of.get(term, empty).astype(np.int64)
         pairs = pairs[pairs[:, 1] >= offset]
         # Postings are in (span, position) order, so these keys are already sorted.
         keys = pairs[:, 0] * _POSITIONS + pairs[:, 1] - offset
         starts = keys if starts is None else _sorted_common(starts, keys)
+    assert starts is not None, "a phrase has at least one term"
     return _sorted_member(docs, starts // _POSITIONS)
 
 
@@ -261,8 +287,9 @@ def _sorted_member(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
     return sorted_set[at] == values
 
 
-def _in_order_share(docs: np.ndarray, query: ParsedQuery, pairs_of: dict[str, np.ndarray],
-                    idf_of: dict[str, float]) -> np.ndarray:
+def _in_order_share(
+    docs: np.ndarray, query: ParsedQuery, pairs_of: dict[str, np.ndarray], idf_of: dict[str, float]
+) -> np.ndarray:
     """(len(docs),) the IDF-weighted share of the query's words that each document holds beside
     their query neighbour, in the query's order (a one-word query: the word itself)."""
     words = query.words
@@ -288,7 +315,7 @@ def highlights(text: str, query: ParsedQuery) -> tuple[tuple[int, int], ...]:
     ranges = sorted((t.start, t.end) for t in tokenize(text) if t.term in wanted)
     merged: list[list[int]] = []
     for start, end in ranges:
-        if merged and (start <= merged[-1][1] or not text[merged[-1][1]:start].strip()):
+        if merged and (start <= merged[-1][1] or not text[merged[-1][1] : start].strip()):
             merged[-1][1] = max(merged[-1][1], end)
         else:
             merged.append([start, end])

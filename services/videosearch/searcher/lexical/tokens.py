@@ -19,8 +19,10 @@ from dataclasses import dataclass
 
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ebef"
 _RUNS = re.compile(rf"([{_CJK}]+)|([^\W_]+(?:['’][^\W_]+)*)")
-_ENGLISH_STOP = frozenset("""a an and are as at be but by for from has have he her his i in is it its of on or our
-she so that the their them they this to was we were what when where which who will with you your""".split())
+_ENGLISH_STOP = frozenset(
+    """a an and are as at be but by for from has have he her his i in is it its of on or our
+she so that the their them they this to was we were what when where which who will with you your""".split()
+)
 _CHINESE_STOP = frozenset("的 了 在 是 和 与 就 都 而 及 着 或 一个 我 你 他 她 它 们 这 那 吗 呢 吧 啊".split())
 
 
@@ -148,5 +150,10 @@ def parse_query(text: str) -> ParsedQuery:
 
 def _is_sub_word(token: Token, tokens: list[Token]) -> bool:
     """True for a sub-word of a longer Chinese word at the same position."""
-    return any(other.position == token.position and other.start <= token.start and other.end >= token.end
-               and (other.end - other.start) > (token.end - token.start) for other in tokens)
+    return any(
+        other.position == token.position
+        and other.start <= token.start
+        and other.end >= token.end
+        and (other.end - other.start) > (token.end - token.start)
+        for other in tokens
+    )

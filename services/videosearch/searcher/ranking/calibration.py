@@ -36,16 +36,46 @@ REFIT_GROWTH = 1.5  # refit when the stored moments changed by this factor
 CAPTIONS_PER_REQUEST = 8
 
 REFERENCE_CAPTIONS: tuple[str, ...] = (
-    "a dog running on the grass", "a cat sleeping on a sofa", "a city street at night", "people walking on a beach",
-    "a plate of food on a table", "a car driving on a highway", "snowy mountains under a blue sky",
-    "a man giving a speech", "children playing football", "a bowl of fruit", "an airplane in the sky",
-    "a woman cooking in a kitchen", "a crowded train station", "waves crashing on rocks", "a laptop on a desk",
-    "a bird sitting on a branch", "fireworks over a river", "a horse in a field", "a bicycle leaning on a wall",
-    "a close-up of a flower", "an old building with columns", "a football stadium", "rain on a window",
-    "a baby laughing", "text on a computer screen",
-    "一只在草地上奔跑的狗", "一只睡在沙发上的猫", "夜晚的城市街道", "在海滩上散步的人们", "桌子上的一盘食物",
-    "一辆在公路上行驶的汽车", "蓝天下的雪山", "一个正在演讲的男人", "踢足球的孩子们", "一碗水果",
-    "天空中的飞机", "在厨房做饭的女人", "拥挤的火车站", "拍打岩石的海浪", "桌子上的笔记本电脑",
+    "a dog running on the grass",
+    "a cat sleeping on a sofa",
+    "a city street at night",
+    "people walking on a beach",
+    "a plate of food on a table",
+    "a car driving on a highway",
+    "snowy mountains under a blue sky",
+    "a man giving a speech",
+    "children playing football",
+    "a bowl of fruit",
+    "an airplane in the sky",
+    "a woman cooking in a kitchen",
+    "a crowded train station",
+    "waves crashing on rocks",
+    "a laptop on a desk",
+    "a bird sitting on a branch",
+    "fireworks over a river",
+    "a horse in a field",
+    "a bicycle leaning on a wall",
+    "a close-up of a flower",
+    "an old building with columns",
+    "a football stadium",
+    "rain on a window",
+    "a baby laughing",
+    "text on a computer screen",
+    "一只在草地上奔跑的狗",
+    "一只睡在沙发上的猫",
+    "夜晚的城市街道",
+    "在海滩上散步的人们",
+    "桌子上的一盘食物",
+    "一辆在公路上行驶的汽车",
+    "蓝天下的雪山",
+    "一个正在演讲的男人",
+    "踢足球的孩子们",
+    "一碗水果",
+    "天空中的飞机",
+    "在厨房做饭的女人",
+    "拥挤的火车站",
+    "拍打岩石的海浪",
+    "桌子上的笔记本电脑",
 )
 
 
@@ -83,7 +113,9 @@ def fit(query_kind: str, null_scores: np.ndarray) -> Calibration:
     scores = scores[np.isfinite(scores)]
     if scores.size == 0:  # nothing to measure yet: a curve centred on cosine 0.5
         return Calibration(query_kind, 0.0, 0.5, 0)
-    return Calibration(query_kind, float(np.median(scores)), float(np.percentile(scores, NULL_QUANTILE)), int(scores.size))
+    return Calibration(
+        query_kind, float(np.median(scores)), float(np.percentile(scores, NULL_QUANTILE)), int(scores.size)
+    )
 
 
 def text_null(moments: np.ndarray, captions: np.ndarray) -> np.ndarray:
@@ -104,7 +136,7 @@ def image_null(moments: np.ndarray, video_of_row: np.ndarray) -> np.ndarray:
 
 
 def query_kind(term_kinds: list[str]) -> str:
-    """"text" when every term of a query is text, else "image"."""
+    """ "text" when every term of a query is text, else "image"."""
     return "text" if term_kinds and all(kind == "text" for kind in term_kinds) else "image"
 
 
@@ -137,8 +169,12 @@ class Calibrator:
             with self._lock:
                 captions = self._captions.get(model_id)
             if captions is None:  # a few small requests: an Embedder may cap the texts per request
-                captions = np.concatenate([embed_texts(list(REFERENCE_CAPTIONS[i : i + CAPTIONS_PER_REQUEST]))
-                                           for i in range(0, len(REFERENCE_CAPTIONS), CAPTIONS_PER_REQUEST)])
+                captions = np.concatenate(
+                    [
+                        embed_texts(list(REFERENCE_CAPTIONS[i : i + CAPTIONS_PER_REQUEST]))
+                        for i in range(0, len(REFERENCE_CAPTIONS), CAPTIONS_PER_REQUEST)
+                    ]
+                )
                 with self._lock:
                     self._captions[model_id] = captions
             calibration = fit(kind, text_null(rows, captions) if len(rows) else np.empty(0))

@@ -25,22 +25,33 @@ def validate_filter(f: SearchFilter) -> SearchFilter:
         value = getattr(f, name)
         if value is not None and not (math.isfinite(value) and value >= 0):
             raise InvalidArgument(f"filter.{name} is {value}; give a finite number of seconds >= 0, or leave it unset")
-    if f.min_duration_seconds is not None and f.max_duration_seconds is not None \
-            and f.min_duration_seconds > f.max_duration_seconds:
-        raise InvalidArgument(f"filter.min_duration_seconds ({f.min_duration_seconds}) exceeds max_duration_seconds "
-                              f"({f.max_duration_seconds}); the minimum must be at most the maximum")
+    if (
+        f.min_duration_seconds is not None
+        and f.max_duration_seconds is not None
+        and f.min_duration_seconds > f.max_duration_seconds
+    ):
+        raise InvalidArgument(
+            f"filter.min_duration_seconds ({f.min_duration_seconds}) exceeds max_duration_seconds "
+            f"({f.max_duration_seconds}); the minimum must be at most the maximum"
+        )
     if f.indexed_after is not None and f.indexed_before is not None and f.indexed_after >= f.indexed_before:
-        raise InvalidArgument(f"filter.indexed_after ({f.indexed_after.isoformat()}) is not before indexed_before "
-                              f"({f.indexed_before.isoformat()}); give a non-empty time range")
+        raise InvalidArgument(
+            f"filter.indexed_after ({f.indexed_after.isoformat()}) is not before indexed_before "
+            f"({f.indexed_before.isoformat()}); give a non-empty time range"
+        )
     if f.min_score is not None and not (math.isfinite(f.min_score) and -1.0 <= f.min_score <= 1.0):
         raise InvalidArgument(f"filter.min_score is {f.min_score}; scores are cosines, give a value between -1 and 1")
     if f.min_relevance is not None and not (math.isfinite(f.min_relevance) and 0.0 <= f.min_relevance <= 1.0):
-        raise InvalidArgument(f"filter.min_relevance is {f.min_relevance}; relevance is calibrated to 0..1 "
-                              "(0.5 keeps strong matches), give a value in that range")
+        raise InvalidArgument(
+            f"filter.min_relevance is {f.min_relevance}; relevance is calibrated to 0..1 "
+            "(0.5 keeps strong matches), give a value in that range"
+        )
     if "\x00" in f.path_prefix or "\x00" in f.folder:
         raise InvalidArgument("filter.path_prefix and filter.folder must not contain NUL; give a path")
     if f.folder and not f.folder.startswith("/"):
-        raise InvalidArgument(f"filter.folder {f.folder!r} is not absolute; give an absolute folder such as /videos/cats")
+        raise InvalidArgument(
+            f"filter.folder {f.folder!r} is not absolute; give an absolute folder such as /videos/cats"
+        )
     if f.folder and not f.folder.endswith("/"):
         f = replace(f, folder=f.folder + "/")
     return f
@@ -60,7 +71,10 @@ class VideoTable:
         self.size = len(videos)
         self.duration = np.fromiter((v.duration_seconds for v in videos), np.float64, self.size)
         self.indexed_at = np.fromiter(
-            (_utc(v.indexed_at).timestamp() if v.indexed_at is not None else np.nan for v in videos), np.float64, self.size)
+            (_utc(v.indexed_at).timestamp() if v.indexed_at is not None else np.nan for v in videos),
+            np.float64,
+            self.size,
+        )
         pairs = sorted((location.path, i) for i, v in enumerate(videos) for location in v.locations)
         self.paths = [path for path, _ in pairs]
         self.path_video = np.fromiter((i for _, i in pairs), np.int64, len(pairs))
@@ -75,8 +89,10 @@ class VideoTable:
 
     def matches(self, f: SearchFilter) -> np.ndarray | None:
         """(videos,) bool for a validated filter; None when it filters no video."""
-        if not f.filters_videos:
-            return None
+        return self.passing(f) if f.filters_videos else None
+
+    def passing(self, f: SearchFilter) -> np.ndarray:
+        """(videos,) bool for a validated filter (all True for one that filters no video)."""
         ok = np.ones(self.size, bool)
         for prefix in (f.path_prefix, f.folder):
             if prefix:
@@ -92,7 +108,5 @@ class VideoTable:
         return ok
 
 
-def _utc(moment: dt.datetime | None) -> dt.datetime | None:
-    if moment is None:
-        return None
+def _utc(moment: dt.datetime) -> dt.datetime:
     return moment.replace(tzinfo=dt.timezone.utc) if moment.tzinfo is None else moment

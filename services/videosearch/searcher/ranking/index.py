@@ -40,7 +40,7 @@ from videosearch.searcher.ranking.top_k import best_scenes, ordered, top_candida
 from videosearch.searcher.storage.store import ROW_COLUMNS, LoadedCollection, row_columns
 from videosearch.searcher.types import (
     MomentRecord,
-    SceneHit,
+    MomentHit,
     SceneRecord,
     SearchFilter,
     SearchParams,
@@ -80,7 +80,7 @@ class Ranked:
     """What a ranking returns: video hits or moment hits, and whether the ANN index chose them."""
 
     videos: list[VideoHit]
-    scenes: list[SceneHit]
+    scenes: list[MomentHit]
     approximate_used: bool = False
 
 
@@ -170,8 +170,8 @@ class _Snapshot:
             sampled_frames=int(c["sampled_frames"][row]),
         )
 
-    def hit(self, row: int, seg: int, score: float) -> SceneHit:
-        return SceneHit(self.seg_videos[seg].video_id, self.scene(row, seg), score, self.moment(row, seg))
+    def hit(self, row: int, seg: int, score: float) -> MomentHit:
+        return MomentHit(self.seg_videos[seg].video_id, self.scene(row, seg), score, self.moment(row, seg))
 
     def rows_of_serials(self, serials: np.ndarray) -> np.ndarray:
         """Rows of live scenes with these serials (unknown or dead serials are dropped)."""
@@ -238,7 +238,8 @@ class MomentIndex:
         # The last build thread, kept after its hand-over: it still saves the index then,
         # and wait_for_ann must wait for that too (the build clears _ann_building first).
         self._ann_thread: threading.Thread | None = None
-        self._ann_pending: list[tuple[str, np.ndarray, np.ndarray | None]] | None = None
+        # (removed keys, added keys, added vectors): changes made while an index builds, replayed on it
+        self._ann_pending: list[tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]] | None = None
         self._ann_dirty = False
         self._ann_epoch = 0
         self._ann_manifest: dict = {}
@@ -315,7 +316,7 @@ class MomentIndex:
             self._snapshot.seg_videos[seg] = video
             self._records_version += 1  # its paths may have changed: filters must see them
 
-    def search(self, query: np.ndarray, params: SearchParams) -> tuple[list[VideoHit], list[SceneHit]]:
+    def search(self, query: np.ndarray, params: SearchParams) -> tuple[list[VideoHit], list[MomentHit]]:
         """Ranks against a unit query vector of the index's dimension."""
         ranked = self.rank(query, params)
         return ranked.videos, ranked.scenes
@@ -387,18 +388,26 @@ class MomentIndex:
     def _segment_in(self, snap: _Snapshot, video_id: str) -> int | None:
         """The live segment of ``video_id`` in ``snap`` (the id map may already be newer than it)."""
         seg = self._video_segment.get(video_id)
-        if seg is not None and seg < snap.n_segments and snap.seg_alive[seg] and snap.seg_videos[seg].video_id == video_id:
+        if (
+            seg is not None
+            and seg < snap.n_segments
+            and snap.seg_alive[seg]
+            and snap.seg_videos[seg].video_id == video_id
+        ):
             return seg
         found = [i for i in range(snap.n_segments) if snap.seg_alive[i] and snap.seg_videos[i].video_id == video_id]
         return found[0] if found else None
 
-    def _top_scenes(self, snap: _Snapshot, scores: np.ndarray, rows: np.ndarray, k: int) -> list[SceneHit]:
+    def _top_scenes(self, snap: _Snapshot, scores: np.ndarray, rows: np.ndarray, k: int) -> list[MomentHit]:
         """Best k of ``rows`` (``scores`` aligned with ``rows``)."""
         cand = top_candidates(scores, k)
         segs = snap.seg_of_rows(rows[cand])
         seg_of = dict(zip(cand.tolist(), segs.tolist()))
         chosen = ordered(
-            cand, scores, lambda i: (snap.seg_videos[seg_of[i]].video_id, int(rows[i]) - int(snap.seg_starts[seg_of[i]])), k
+            cand,
+            scores,
+            lambda i: (snap.seg_videos[seg_of[i]].video_id, int(rows[i]) - int(snap.seg_starts[seg_of[i]])),
+            k,
         )
         return [snap.hit(int(rows[i]), seg_of[i], float(scores[i])) for i in chosen]
 
@@ -415,14 +424,22 @@ class MomentIndex:
             start, end = int(snap.seg_starts[seg]), snap.seg_end(seg)
             local = row_scores(seg) if callable(row_scores) else row_scores[start:end]
             # Filtered-out or excluded moments (-inf) are never listed.
-            scenes = [snap.hit(start + j, seg, float(local[j])) for j in best_scenes(local, params.scenes_per_video)
-                      if np.isfinite(local[j])]
+            scenes = [
+                snap.hit(start + j, seg, float(local[j]))
+                for j in best_scenes(local, params.scenes_per_video)
+                if np.isfinite(local[j])
+            ]
             hits.append(VideoHit(snap.seg_videos[seg], float(seg_scores[i]), scenes))
         return hits
 
     def _search_approximate(
-        self, snap: _Snapshot, ann: HnswIndex, query: np.ndarray, params: SearchParams,
-        row_ok: np.ndarray | None = None, min_score: float | None = None,
+        self,
+        snap: _Snapshot,
+        ann: HnswIndex,
+        query: np.ndarray,
+        params: SearchParams,
+        row_ok: np.ndarray | None = None,
+        min_score: float | None = None,
     ) -> Ranked | None:
         """The graph proposes candidates; they are re-scored exactly in float32, so returned
         scores are true cosines and order follows the exact tie rules. None when the filter
@@ -445,10 +462,10 @@ class MomentIndex:
             scores = snap.vectors[rows] @ query
             if min_score is not None:
                 scores[scores < min_score] = -np.inf
-            hits = self._top_scenes(snap, scores, rows, params.top_k)
-            if len(hits) < params.top_k and (row_ok is not None or min_score is not None):
+            moment_hits = self._top_scenes(snap, scores, rows, params.top_k)
+            if len(moment_hits) < params.top_k and (row_ok is not None or min_score is not None):
                 return None
-            return Ranked([], hits, True)
+            return Ranked([], moment_hits, True)
         segs = np.unique(snap.seg_of_rows(rows))
         cache: dict[int, np.ndarray] = {}
 
@@ -478,7 +495,12 @@ class MomentIndex:
     # -- mutations (serialized by the caller) ----------------------------------------
 
     def upsert(
-        self, video: VideoRecord, scenes: list[SceneRecord], vectors: np.ndarray, serial_base: int, generation: int,
+        self,
+        video: VideoRecord,
+        scenes: list[SceneRecord],
+        vectors: np.ndarray,
+        serial_base: int,
+        generation: int,
         moments: list[MomentRecord] | None = None,
     ) -> None:
         """Adds or replaces a video: ``vectors`` has one row per moment (``moments`` None:
@@ -582,7 +604,9 @@ class MomentIndex:
         self._snapshot = _Snapshot(
             rows=rows,
             n_rows=int(keep.sum()),
-            seg_starts=np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64) if len(alive) else np.empty(0, np.int64),
+            seg_starts=np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+            if len(alive)
+            else np.empty(0, np.int64),
             seg_alive=np.ones(len(alive), bool),
             seg_serials=snap.seg_serials[alive],
             seg_videos=videos,
@@ -618,7 +642,10 @@ class MomentIndex:
         self._ann_building.start()
 
     def _manifest(self) -> dict:
-        return {"generation": self._ann_manifest.get("generation", 0), "model_id": self._ann_manifest.get("model_id", "")}
+        return {
+            "generation": self._ann_manifest.get("generation", 0),
+            "model_id": self._ann_manifest.get("model_id", ""),
+        }
 
     def _build_ann(self, snap: _Snapshot, epoch: int) -> None:
         # Exact search serves approximate requests until this finishes; writes made
@@ -635,7 +662,9 @@ class MomentIndex:
             starts = snap.seg_starts[segs]
             ends = np.array([snap.seg_end(int(s)) for s in segs])
             rows = np.concatenate([np.arange(a, b) for a, b in zip(starts, ends)])
-            serials = np.concatenate([np.arange(s, s + (b - a)) for s, a, b in zip(snap.seg_serials[segs], starts, ends)])
+            serials = np.concatenate(
+                [np.arange(s, s + (b - a)) for s, a, b in zip(snap.seg_serials[segs], starts, ends)]
+            )
             for lo in range(0, rows.size, chunk):
                 index.add(serials[lo : lo + chunk], snap.vectors[rows[lo : lo + chunk]])
         with self._mutex:
@@ -644,7 +673,7 @@ class MomentIndex:
             for removed, added_keys, added_vectors in self._ann_pending or []:
                 if removed is not None:
                     index.remove(removed)
-                if added_keys is not None:
+                if added_keys is not None and added_vectors is not None:  # (given together)
                     index.add(added_keys, added_vectors)
             self._ann_pending = None
             self._ann = index
@@ -654,7 +683,9 @@ class MomentIndex:
         log.info("ANN index ready: %d scenes in %.1f s", len(index), self.ann_build_seconds)
         self.save_ann()
 
-    def _ann_apply(self, removed: np.ndarray | None, added_keys: np.ndarray | None, added_vectors: np.ndarray | None) -> None:
+    def _ann_apply(
+        self, removed: np.ndarray | None, added_keys: np.ndarray | None, added_vectors: np.ndarray | None
+    ) -> None:
         with self._mutex:
             if self._ann_pending is not None:
                 self._ann_pending.append((removed, added_keys, added_vectors))
@@ -665,7 +696,7 @@ class MomentIndex:
             self._ann_dirty = True
         if removed is not None:
             ann.remove(removed)
-        if added_keys is not None:
+        if added_keys is not None and added_vectors is not None:  # (given together)
             ann.add(added_keys, added_vectors)
 
     def wait_for_ann(self, timeout: float | None = None) -> bool:

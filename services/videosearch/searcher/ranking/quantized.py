@@ -69,7 +69,7 @@ from videosearch.searcher.ranking.index import ANN_MIN_FILTER_FRACTION, Candidat
 from videosearch.searcher.ranking.top_k import best_scenes, ordered, top_candidates
 from videosearch.searcher.ranking.rescoring import settle, upper_bounds
 from videosearch.searcher.storage.store import SearcherStore, StoredVideos
-from videosearch.searcher.types import MomentRecord, SceneHit, SceneRecord, SearchParams, VideoHit, VideoRecord
+from videosearch.searcher.types import MomentRecord, MomentHit, SceneRecord, SearchParams, VideoHit, VideoRecord
 
 log = logging.getLogger(__name__)
 
@@ -674,7 +674,7 @@ class QuantizedIndex:
                 if state.videos[s].video_id in vectors}
 
     def _rank_scenes(self, state: _State, query, segs: np.ndarray, offsets: np.ndarray, upper: np.ndarray, k: int,
-                     min_score: float | None) -> list[SceneHit]:
+                     min_score: float | None) -> list[MomentHit]:
         def rescore(chosen: np.ndarray) -> np.ndarray:
             by_seg: dict[int, list[int]] = {}
             for i in chosen.tolist():
@@ -745,7 +745,7 @@ class QuantizedIndex:
             hits.append(VideoHit(state.videos[s], float(seg_scores[i]), self._hits(state, listed)))
         return hits
 
-    def _hits(self, state: _State, chosen: list[tuple[int, int, float]]) -> list[SceneHit]:
+    def _hits(self, state: _State, chosen: list[tuple[int, int, float]]) -> list[MomentHit]:
         """Scene hits of (segment, moment index, score), with their timing read from the store."""
         details: dict[int, tuple[list[SceneRecord], list[MomentRecord]] | None] = {}
         hits = []
@@ -756,7 +756,7 @@ class QuantizedIndex:
                 continue  # replaced or deleted since it was ranked
             scenes, moments = details[s]
             moment = moments[m]
-            hits.append(SceneHit(state.videos[s].video_id, scenes[moment.scene_index], score, moment))
+            hits.append(MomentHit(state.videos[s].video_id, scenes[moment.scene_index], score, moment))
         return hits
 
 

@@ -67,11 +67,14 @@ def validate_terms(terms: list[QueryTerm]) -> list[QueryTerm]:
     for position, term in enumerate(terms):
         where = f"terms[{position}]"
         if not term.kind:
-            raise InvalidArgument(f"{where} is empty or has several kinds; set exactly one of text, image, scene, "
-                                  "video_id or embedding")
+            raise InvalidArgument(
+                f"{where} is empty or has several kinds; set exactly one of text, image, scene, video_id or embedding"
+            )
         if not math.isfinite(term.weight) or abs(term.weight) > MAX_WEIGHT:
-            raise InvalidArgument(f"{where}.weight is {term.weight}; give a finite weight between -{MAX_WEIGHT:g} and "
-                                  f"{MAX_WEIGHT:g} (0 means 1, negative for a term to avoid)")
+            raise InvalidArgument(
+                f"{where}.weight is {term.weight}; give a finite weight between -{MAX_WEIGHT:g} and "
+                f"{MAX_WEIGHT:g} (0 means 1, negative for a term to avoid)"
+            )
         if term.text is not None and not term.text.strip():
             raise InvalidArgument(f"{where}.text is empty; describe what to find, e.g. 'a dog on a beach'")
         if term.scene is not None:
@@ -80,7 +83,9 @@ def validate_terms(terms: list[QueryTerm]) -> list[QueryTerm]:
                 raise InvalidArgument(f"{where}.scene.scene_index is {term.scene.scene_index}; scenes count from 0")
         if term.video_id is not None:
             validation.validate_video_id(term.video_id)
-        checked.append(replace(term, weight=term.weight or 1.0, text=term.text.strip() if term.text is not None else None))
+        checked.append(
+            replace(term, weight=term.weight or 1.0, text=term.text.strip() if term.text is not None else None)
+        )
     return checked
 
 
@@ -89,15 +94,15 @@ def compose(terms: list[QueryTerm], sources: TermSources, dim: int) -> ComposedQ
     vectors: list[np.ndarray | None] = [None] * len(terms)
     examples: dict[str, tuple[int, ...] | None] = {}
     started = time.perf_counter()
-    texts = [i for i, t in enumerate(terms) if t.text is not None]
+    texts = [(i, t.text) for i, t in enumerate(terms) if t.text is not None]
     if texts:
-        embedded = sources.embed_texts([terms[i].text for i in texts])
-        for i, row in zip(texts, embedded):
+        embedded = sources.embed_texts([text for _, text in texts])
+        for (i, _), row in zip(texts, embedded):
             vectors[i] = validation.query_vector(row, dim)
-    images = [i for i, t in enumerate(terms) if t.image is not None]
+    images = [(i, t.image) for i, t in enumerate(terms) if t.image is not None]
     if images:
-        embedded = sources.embed_images([terms[i].image for i in images])
-        for i, row in zip(images, embedded):
+        embedded = sources.embed_images([image for _, image in images])
+        for (i, _), row in zip(images, embedded):
             vectors[i] = validation.query_vector(row, dim)
     embed_ms = (time.perf_counter() - started) * 1e3
     for i, term in enumerate(terms):
@@ -106,8 +111,10 @@ def compose(terms: list[QueryTerm], sources: TermSources, dim: int) -> ComposedQ
         elif term.scene is not None:
             scenes, moments, rows = sources.stored_video(term.scene.video_id)
             if term.scene.scene_index >= len(scenes):
-                raise NotFound(f"video {term.scene.video_id} has {len(scenes)} scenes, no scene {term.scene.scene_index}; "
-                               "scene indexes count from 0 (`videosearch videos show ID`, the GetVideo call, lists them)")
+                raise NotFound(
+                    f"video {term.scene.video_id} has {len(scenes)} scenes, no scene {term.scene.scene_index}; "
+                    "scene indexes count from 0 (`videosearch videos show ID`, the GetVideo call, lists them)"
+                )
             covering = moments_covering(scenes[term.scene.scene_index], moments)
             vectors[i] = scene_vector(scenes[term.scene.scene_index], moments, rows)
             previous = examples.get(term.scene.video_id, ())
@@ -119,6 +126,7 @@ def compose(terms: list[QueryTerm], sources: TermSources, dim: int) -> ComposedQ
             examples[term.video_id] = None
     total = np.zeros(dim, dtype=np.float64)
     for term, vector in zip(terms, vectors):
+        assert vector is not None, "validated: every term has a text, an image, a vector, a scene or a video"
         total += term.weight * vector.astype(np.float64)
     norm = float(np.linalg.norm(total))
     if norm < _CANCELLED_NORM:
@@ -134,8 +142,10 @@ def moments_covering(scene: SceneRecord, moments: list[MomentRecord]) -> list[in
 def scene_vector(scene: SceneRecord, moments: list[MomentRecord], rows: np.ndarray) -> np.ndarray:
     """A scene's unit vector: its covering moments' mean, weighted by the frames each shares with it."""
     covering = moments_covering(scene, moments)
-    weights = np.array([min(moments[i].end_frame, scene.end_frame) - max(moments[i].start_frame, scene.start_frame)
-                        for i in covering], dtype=np.float64)
+    weights = np.array(
+        [min(moments[i].end_frame, scene.end_frame) - max(moments[i].start_frame, scene.start_frame) for i in covering],
+        dtype=np.float64,
+    )
     return unit((rows[covering].astype(np.float64) * weights[:, None]).sum(axis=0))
 
 

@@ -21,7 +21,7 @@ def top_candidates(scores: np.ndarray, k: int) -> np.ndarray:
     if k <= 0 or n == 0:
         return np.empty(0, dtype=np.int64)
     if k < n:
-        part = np.argpartition(scores, n - k)[n - k:]
+        part = np.argpartition(scores, n - k)[n - k :]
         threshold = scores[part].min()
         if threshold == -np.inf:
             candidates = np.flatnonzero(scores > -np.inf)
@@ -32,9 +32,7 @@ def top_candidates(scores: np.ndarray, k: int) -> np.ndarray:
     return candidates
 
 
-def ordered(
-    candidates: np.ndarray, scores: np.ndarray, tiebreak: Callable[[int], tuple], k: int
-) -> list[int]:
+def ordered(candidates: np.ndarray, scores: np.ndarray, tiebreak: Callable[[int], tuple], k: int) -> list[int]:
     """The first k candidates by (score desc, tiebreak(i) asc)."""
     return sorted(candidates.tolist(), key=lambda i: (-float(scores[i]), *tiebreak(i)))[:k]
 

@@ -74,13 +74,13 @@ def _check(snap) -> StoreReport:
     videos = {}
     for key, raw in snap.iterator(prefix=layout._VIDEO):
         video, _serial = layout.video_from_json(raw)
-        videos[key[len(layout._VIDEO):].decode()] = video
+        videos[key[len(layout._VIDEO) :].decode()] = video
     report.videos = len(videos)
 
     per_video: dict[str, dict[str, bytes]] = {name: {} for name in _PER_VIDEO}
     for name, prefix in _PER_VIDEO.items():
         for key, raw in snap.iterator(prefix=prefix):
-            video_id = key[len(prefix):].decode()
+            video_id = key[len(prefix) :].decode()
             if video_id in videos:
                 per_video[name][video_id] = raw
             else:
@@ -89,7 +89,7 @@ def _check(snap) -> StoreReport:
     vector_counts: Counter[str] = Counter()
     vector_sizes: dict[str, set[int]] = {}
     for key, raw in snap.iterator(prefix=layout._EMB):
-        video_id = key[len(layout._EMB):].split(b"\x00", 1)[0].decode()
+        video_id = key[len(layout._EMB) :].split(b"\x00", 1)[0].decode()
         if video_id not in videos:
             report.orphan_keys.append(key)
             continue
@@ -98,13 +98,13 @@ def _check(snap) -> StoreReport:
 
     for prefix, count in ((layout._FRAMES, "moment_count"), (layout._THUMB, "scene_count")):
         for key in snap.iterator(prefix=prefix, include_value=False):
-            video_id, index = key[len(prefix):].split(b"\x00", 1)
-            video = videos.get(video_id.decode())
-            if video is None or int.from_bytes(index, "big") >= getattr(video, count):
+            video_id, index = key[len(prefix) :].split(b"\x00", 1)
+            owner = videos.get(video_id.decode())
+            if owner is None or int.from_bytes(index, "big") >= getattr(owner, count):
                 report.orphan_keys.append(key)
 
     for key, raw in snap.iterator(prefix=layout._TEXT):
-        video_id = key[len(layout._TEXT):].decode()
+        video_id = key[len(layout._TEXT) :].decode()
         if video_id not in videos:
             report.orphan_keys.append(key)
             continue
@@ -116,8 +116,14 @@ def _check(snap) -> StoreReport:
     for video_id, video in videos.items():
         if video_id in report.partial_videos:
             continue
-        problem = _video_problem(report.schema, video, per_video["scenes"].get(video_id), per_video["moments"].get(video_id),
-                                 vector_counts[video_id], vector_sizes.get(video_id, set()))
+        problem = _video_problem(
+            report.schema,
+            video,
+            per_video["scenes"].get(video_id),
+            per_video["moments"].get(video_id),
+            vector_counts[video_id],
+            vector_sizes.get(video_id, set()),
+        )
         if problem:
             report.partial_videos[video_id] = problem
         report.rows += video.moment_count
@@ -125,7 +131,9 @@ def _check(snap) -> StoreReport:
     return report
 
 
-def _video_problem(schema: int | None, video, scenes_raw: bytes | None, moments_raw: bytes | None, vectors: int, sizes: set[int]) -> str:
+def _video_problem(
+    schema: int | None, video, scenes_raw: bytes | None, moments_raw: bytes | None, vectors: int, sizes: set[int]
+) -> str:
     if scenes_raw is None:
         return "no scenes record"
     scenes = layout.scenes_from_json(scenes_raw)
@@ -152,8 +160,11 @@ def _collection_problems(raw: bytes | None, videos: dict) -> list[str]:
     if raw is None:
         return ["videos are stored but no collection record"] if videos else []
     collection = json.loads(raw)
-    odd = sorted(vid for vid, v in videos.items()
-                 if (v.model_id, v.embedding_dim) != (collection["model_id"], collection["embedding_dim"]))
+    odd = sorted(
+        vid
+        for vid, v in videos.items()
+        if (v.model_id, v.embedding_dim) != (collection["model_id"], collection["embedding_dim"])
+    )
     return [f"{len(odd)} videos of another model than {collection['model_id']}: {odd[:5]}"] if odd else []
 
 

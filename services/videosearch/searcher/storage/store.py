@@ -154,8 +154,12 @@ reports both without another lookup."""
 
 def row_columns(scenes: list[SceneRecord], moments: list[MomentRecord]) -> np.ndarray:
     """(len(ROW_COLUMNS), len(moments)) float64: each moment's columns, then its scene's."""
-    own = np.array([[getattr(m, c) for c in MOMENT_COLUMNS] for m in moments], dtype=np.float64).reshape(-1, len(MOMENT_COLUMNS))
-    scene_table = np.array([[getattr(s, c) for c in SCENE_COLUMNS] for s in scenes], dtype=np.float64).reshape(-1, len(SCENE_COLUMNS))
+    own = np.array([[getattr(m, c) for c in MOMENT_COLUMNS] for m in moments], dtype=np.float64).reshape(
+        -1, len(MOMENT_COLUMNS)
+    )
+    scene_table = np.array([[getattr(s, c) for c in SCENE_COLUMNS] for s in scenes], dtype=np.float64).reshape(
+        -1, len(SCENE_COLUMNS)
+    )
     return np.concatenate([own, scene_table[own[:, 0].astype(np.int64)]], axis=1).T
 
 
@@ -230,15 +234,28 @@ def _text_key(video_id: str) -> bytes:
 def text_spans_to_json(spans: tuple[TextSpan, ...]) -> bytes:
     """A video's spans in TEXT_LAYOUT."""
     return json.dumps(
-        [[t.kind, t.start_seconds, t.end_seconds, t.text, t.language, t.source,
-          None if t.box is None else [t.box.x, t.box.y, t.box.width, t.box.height]] for t in spans],
-        ensure_ascii=False, separators=(",", ":"),
+        [
+            [
+                t.kind,
+                t.start_seconds,
+                t.end_seconds,
+                t.text,
+                t.language,
+                t.source,
+                None if t.box is None else [t.box.x, t.box.y, t.box.width, t.box.height],
+            ]
+            for t in spans
+        ],
+        ensure_ascii=False,
+        separators=(",", ":"),
     ).encode()
 
 
 def text_spans_from_json(raw: bytes) -> tuple[TextSpan, ...]:
-    return tuple(TextSpan(kind, start, end, text, language, source, None if box is None else TextBox(*box))
-                 for kind, start, end, text, language, source, box in json.loads(raw))
+    return tuple(
+        TextSpan(kind, start, end, text, language, source, None if box is None else TextBox(*box))
+        for kind, start, end, text, language, source, box in json.loads(raw)
+    )
 
 
 def _per_video_prefixes(video_id: str) -> tuple[bytes, ...]:
@@ -248,12 +265,14 @@ def _per_video_prefixes(video_id: str) -> tuple[bytes, ...]:
 
 def frames_to_bytes(frames: list[SampledFrame], embeddings: np.ndarray) -> bytes:
     """One moment's sampled frames in FRAMES_LAYOUT."""
-    return b"".join((
-        struct.pack("<I", len(frames)),
-        np.array([f.frame for f in frames], dtype="<i8").tobytes(),
-        np.array([f.seconds for f in frames], dtype="<f8").tobytes(),
-        np.ascontiguousarray(embeddings, dtype=FRAME_VECTOR_DTYPE).tobytes(),
-    ))
+    return b"".join(
+        (
+            struct.pack("<I", len(frames)),
+            np.array([f.frame for f in frames], dtype="<i8").tobytes(),
+            np.array([f.seconds for f in frames], dtype="<f8").tobytes(),
+            np.ascontiguousarray(embeddings, dtype=FRAME_VECTOR_DTYPE).tobytes(),
+        )
+    )
 
 
 def frames_from_bytes(raw: bytes, moment_index: int) -> tuple[list[SampledFrame], np.ndarray]:
@@ -273,8 +292,10 @@ def extras_records(extras: VideoExtras) -> Iterator[tuple[str, int, bytes]]:
     by_moment: dict[int, list[SampledFrame]] = {}
     for frame in extras.frames:
         by_moment.setdefault(frame.moment_index, []).append(frame)
+    embeddings = extras.frame_embeddings
     for moment_index, frames in by_moment.items():
-        yield "frames", moment_index, frames_to_bytes(frames, extras.frame_embeddings[at : at + len(frames)])
+        assert embeddings is not None, "validated: sampled frames come with their embeddings"
+        yield "frames", moment_index, frames_to_bytes(frames, embeddings[at : at + len(frames)])
         at += len(frames)
     for scene_index, thumbnail in enumerate(extras.thumbnails):
         yield "thumb", scene_index, thumbnail_to_bytes(thumbnail)
@@ -283,12 +304,14 @@ def extras_records(extras: VideoExtras) -> Iterator[tuple[str, int, bytes]]:
 
 
 def thumbnail_to_bytes(thumbnail: Thumbnail) -> bytes:
-    return _THUMB_HEAD.pack(thumbnail.width, thumbnail.height, thumbnail.frame, thumbnail.seconds) + thumbnail.image_jpeg
+    return (
+        _THUMB_HEAD.pack(thumbnail.width, thumbnail.height, thumbnail.frame, thumbnail.seconds) + thumbnail.image_jpeg
+    )
 
 
 def thumbnail_from_bytes(raw: bytes) -> Thumbnail:
     width, height, frame, seconds = _THUMB_HEAD.unpack_from(raw)
-    return Thumbnail(bytes(raw[_THUMB_HEAD.size:]), width, height, frame, seconds)
+    return Thumbnail(bytes(raw[_THUMB_HEAD.size :]), width, height, frame, seconds)
 
 
 def scene_id(video_id: str, index: int) -> str:
@@ -346,7 +369,15 @@ def video_from_json(raw: bytes) -> tuple[VideoRecord, int]:
 def scenes_to_json(video_id: str, scenes: list[SceneRecord]) -> bytes:
     return json.dumps(
         [
-            [scene_id(video_id, s.index), s.index, s.start_frame, s.end_frame, s.start_seconds, s.end_seconds, s.sampled_frames]
+            [
+                scene_id(video_id, s.index),
+                s.index,
+                s.start_frame,
+                s.end_frame,
+                s.start_seconds,
+                s.end_seconds,
+                s.sampled_frames,
+            ]
             for s in scenes
         ],
         separators=(",", ":"),
@@ -362,14 +393,19 @@ def scenes_from_json(raw: bytes) -> list[SceneRecord]:
 
 def moments_to_json(moments: list[MomentRecord]) -> bytes:
     return json.dumps(
-        [[m.scene_index, m.start_frame, m.end_frame, m.start_seconds, m.end_seconds, m.sampled_frames] for m in moments],
+        [
+            [m.scene_index, m.start_frame, m.end_frame, m.start_seconds, m.end_seconds, m.sampled_frames]
+            for m in moments
+        ],
         separators=(",", ":"),
     ).encode()
 
 
 def moments_from_json(raw: bytes) -> list[MomentRecord]:
     return [
-        MomentRecord(index=i, scene_index=si, start_frame=sf, end_frame=ef, start_seconds=ss, end_seconds=es, sampled_frames=n)
+        MomentRecord(
+            index=i, scene_index=si, start_frame=sf, end_frame=ef, start_seconds=ss, end_seconds=es, sampled_frames=n
+        )
         for i, (si, sf, ef, ss, es, n) in enumerate(json.loads(raw))
     ]
 
@@ -415,13 +451,19 @@ class SearcherStore:
 
     def disk_space(self):
         """Wraps the store's writes: a full disk is DiskFull naming the data directory."""
-        return disk_space_for(self.data_dir, "--data-dir", "delete videos you no longer need, or other files on "
-                                                           "that disk")
+        return disk_space_for(
+            self.data_dir, "--data-dir", "delete videos you no longer need, or other files on that disk"
+        )
 
     def _open_db(self) -> plyvel.DB:
         # Vectors do not compress; skipping snappy makes full scans at startup faster.
-        return plyvel.DB(str(self.path), create_if_missing=True, compression=None, write_buffer_size=64 << 20,
-                         max_open_files=_max_open_files())
+        return plyvel.DB(
+            str(self.path),
+            create_if_missing=True,
+            compression=None,
+            write_buffer_size=64 << 20,
+            max_open_files=_max_open_files(),
+        )
 
     def drop_file_mappings(self) -> None:
         """Closes and reopens the DB after the startup scan.
@@ -436,7 +478,9 @@ class SearcherStore:
             self.db = self._open_db()
         except plyvel.IOError as exc:
             self._release()
-            raise StoreLocked(f"lost the data directory {self.data_dir} to another process while reopening it ({exc})") from exc
+            raise StoreLocked(
+                f"lost the data directory {self.data_dir} to another process while reopening it ({exc})"
+            ) from exc
 
     def _check_schema(self) -> None:
         raw = self.db.get(_SCHEMA)
@@ -469,8 +513,13 @@ class SearcherStore:
                     batch.put(_moments_key(video.video_id), moments_to_json(moments_of_scenes(scenes)))
                     upgraded += 1
             batch.put(_SCHEMA, str(SCHEMA_VERSION).encode())
-        log.info("upgraded the store at %s from schema %d to %d (%d video records rewritten)",
-                 self.path, schema, SCHEMA_VERSION, upgraded)
+        log.info(
+            "upgraded the store at %s from schema %d to %d (%d video records rewritten)",
+            self.path,
+            schema,
+            SCHEMA_VERSION,
+            upgraded,
+        )
 
     def close(self) -> None:
         if not self.db.closed:
@@ -504,9 +553,15 @@ class SearcherStore:
             if raw is None:
                 return None
             video, _ = video_from_json(raw)
-            return video, scenes_from_json(snap.get(_scenes_key(video_id))), moments_from_json(snap.get(_moments_key(video_id)))
+            return (
+                video,
+                scenes_from_json(snap.get(_scenes_key(video_id))),
+                moments_from_json(snap.get(_moments_key(video_id))),
+            )
 
-    def get_scenes_and_moments(self, video_id: str, serial_base: int) -> tuple[list[SceneRecord], list[MomentRecord]] | None:
+    def get_scenes_and_moments(
+        self, video_id: str, serial_base: int
+    ) -> tuple[list[SceneRecord], list[MomentRecord]] | None:
         """A video's scenes and moments (one snapshot): what a hit needs. None when the video is gone
         or stored with another serial than ``serial_base`` (replaced since the caller ranked it)."""
         with self.db.snapshot() as snap:
@@ -525,15 +580,23 @@ class SearcherStore:
             if raw is None:
                 return None
             video, _ = video_from_json(raw)
-            rows = [np.frombuffer(v, VECTOR_DTYPE) for v in snap.iterator(prefix=_emb_prefix(video_id), include_key=False)]
-            return (video, scenes_from_json(snap.get(_scenes_key(video_id))),
-                    moments_from_json(snap.get(_moments_key(video_id))), np.stack(rows))
+            rows = [
+                np.frombuffer(v, VECTOR_DTYPE) for v in snap.iterator(prefix=_emb_prefix(video_id), include_key=False)
+            ]
+            return (
+                video,
+                scenes_from_json(snap.get(_scenes_key(video_id))),
+                moments_from_json(snap.get(_moments_key(video_id))),
+                np.stack(rows),
+            )
 
     def get_embeddings(self, video_id: str) -> np.ndarray | None:
         with self.db.snapshot() as snap:
             if snap.get(_video_key(video_id)) is None:
                 return None
-            rows = [np.frombuffer(v, VECTOR_DTYPE) for v in snap.iterator(prefix=_emb_prefix(video_id), include_key=False)]
+            rows = [
+                np.frombuffer(v, VECTOR_DTYPE) for v in snap.iterator(prefix=_emb_prefix(video_id), include_key=False)
+            ]
         return np.stack(rows)
 
     def get_moment_frames(self, video_id: str, moment_index: int) -> tuple[list[SampledFrame], np.ndarray] | None:
@@ -551,7 +614,7 @@ class SearcherStore:
         snapshot: what the lexical index is rebuilt from at start-up."""
         with self.db.snapshot() as snap:
             for key, raw in snap.iterator(prefix=_TEXT):
-                video_id = key[len(_TEXT):].decode()
+                video_id = key[len(_TEXT) :].decode()
                 moments = snap.get(_moments_key(video_id))
                 if moments is not None:
                     yield video_id, text_spans_from_json(raw), [row[3] for row in json.loads(moments)]
@@ -575,9 +638,13 @@ class SearcherStore:
         """Reads every video, scene and vector in one consistent snapshot."""
         with self.db.snapshot() as snap:
             collection_raw = snap.get(_COLLECTION)
-            collection = None if collection_raw is None else Collection(**{
-                k: v for k, v in json.loads(collection_raw).items() if k in ("model_id", "embedding_dim")
-            })
+            collection = (
+                None
+                if collection_raw is None
+                else Collection(
+                    **{k: v for k, v in json.loads(collection_raw).items() if k in ("model_id", "embedding_dim")}
+                )
+            )
             generation = int(snap.get(_GENERATION, b"0"))
             videos: list[StoredVideo] = []
             scene_lists, moment_lists = [], []
@@ -615,9 +682,13 @@ class SearcherStore:
     @staticmethod
     def _stored_videos(snap) -> StoredVideos:
         collection_raw = snap.get(_COLLECTION)
-        collection = None if collection_raw is None else Collection(**{
-            k: v for k, v in json.loads(collection_raw).items() if k in ("model_id", "embedding_dim")
-        })
+        collection = (
+            None
+            if collection_raw is None
+            else Collection(
+                **{k: v for k, v in json.loads(collection_raw).items() if k in ("model_id", "embedding_dim")}
+            )
+        )
         videos = [StoredVideo(*video_from_json(raw)) for raw in snap.iterator(prefix=_VIDEO, include_key=False)]
         return StoredVideos(collection, videos, int(snap.get(_GENERATION, b"0")))
 
@@ -635,7 +706,9 @@ class SearcherStore:
                 serials: list[np.ndarray] = []
                 for video in stored.videos:
                     raw.extend(next(values) for _ in range(video.video.moment_count))
-                    serials.append(np.arange(video.serial_base, video.serial_base + video.video.moment_count, dtype=np.int64))
+                    serials.append(
+                        np.arange(video.serial_base, video.serial_base + video.video.moment_count, dtype=np.int64)
+                    )
                     if len(raw) >= chunk_rows:
                         yield np.concatenate(serials), np.frombuffer(b"".join(raw), VECTOR_DTYPE).reshape(len(raw), dim)
                         raw, serials = [], []
@@ -685,7 +758,7 @@ class SearcherStore:
             out = []
             for key, raw in snap.iterator(start=_change_key(generation + 1), stop=_change_key(current + 1)):
                 d = json.loads(raw)
-                out.append(Change(int(key[len(_CHANGES):]), d["video_id"], tuple(d["old"]) if d["old"] else None))
+                out.append(Change(int(key[len(_CHANGES) :]), d["video_id"], tuple(d["old"]) if d["old"] else None))
         if [c.generation for c in out] != list(range(generation + 1, current + 1)):
             return None
         return out
@@ -709,7 +782,9 @@ class SearcherStore:
             for _ in range(stored.video.moment_count):
                 key, value = next(values)
                 if not key.startswith(prefix):
-                    raise FailedPrecondition(f"store is inconsistent at {key!r}; expected a moment of {stored.video.video_id}")
+                    raise FailedPrecondition(
+                        f"store is inconsistent at {key!r}; expected a moment of {stored.video.video_id}"
+                    )
                 chunk.append(value)
                 row += 1
             if len(chunk) >= 4096:
@@ -723,7 +798,11 @@ class SearcherStore:
     # -- writes --------------------------------------------------------------------
 
     def put_video(
-        self, video: VideoRecord, scenes: list[SceneRecord], embeddings: np.ndarray, moments: list[MomentRecord] | None = None,
+        self,
+        video: VideoRecord,
+        scenes: list[SceneRecord],
+        embeddings: np.ndarray,
+        moments: list[MomentRecord] | None = None,
         extras: VideoExtras = VideoExtras(),
     ) -> tuple[bool, int]:
         """Stores a validated video in one atomic batch, replacing any earlier version.
@@ -749,7 +828,9 @@ class SearcherStore:
             if collection is None:
                 batch.put(
                     _COLLECTION,
-                    json.dumps({"model_id": video.model_id, "embedding_dim": video.embedding_dim, "dtype": VECTOR_DTYPE.str}).encode(),
+                    json.dumps(
+                        {"model_id": video.model_id, "embedding_dim": video.embedding_dim, "dtype": VECTOR_DTYPE.str}
+                    ).encode(),
                 )
             batch.put(_video_key(video.video_id), video_to_json(video, serial_base))
             batch.put(_scenes_key(video.video_id), scenes_to_json(video.video_id, scenes))
@@ -828,7 +909,7 @@ class SearcherStore:
 
     def iter_video_ids(self) -> Iterator[str]:
         for key in self.db.iterator(prefix=_VIDEO, include_value=False):
-            yield key[len(_VIDEO):].decode()
+            yield key[len(_VIDEO) :].decode()
 
 
 def _max_open_files() -> int:
