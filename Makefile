@@ -117,8 +117,10 @@ demo-model: install ## Retrain the offline demo CLIP (English + Chinese captions
 	$(PY) -m videosearch.demo.evaluate --model models/demo-clip --frames 500 --seed 12345 --record
 
 WORD_LIST ?= /usr/share/dict/words
-demo-speech-model: install text-deps ## Retrain the demo speech recognizer on espeak-ng speech into models/demo-speech (deterministic; needs Debian's wamerican word list, installed when missing)
+# Training only (not CI, not running): Debian's wamerican word list and wordfreq's word frequencies.
+demo-speech-model: install text-deps ## Retrain the demo speech recognizer on espeak-ng speech into models/demo-speech (deterministic, about 30 minutes on the shared 2-core machine)
 	@[ -f $(WORD_LIST) ] || DEBIAN_FRONTEND=noninteractive apt-get install -y -q wamerican
+	$(PY) -c "import wordfreq" 2>/dev/null || $(PY) -m pip install -q wordfreq==3.1.1
 	nice -n 10 $(PY) -m videosearch.demo.train_speech --out models/demo-speech --seed 0 --words $(WORD_LIST)
 
 bench-embedder: install ## Embedder throughput vs the compute ceiling and the article's one-image-per-call pipeline; each family's image tower in float32 and bfloat16

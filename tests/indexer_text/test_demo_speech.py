@@ -17,6 +17,7 @@ from tests.indexer_text.test_speech_recognizers import pcm_of
 from videosearch.embedder.server import serve as serve_embedder
 from videosearch.embedder.settings import EmbedderSettings
 from videosearch.embedder.speech import make_speech_recognizer, transcribe_chunk
+from videosearch.embedder.speech_ctc import ALPHABET, Vocabulary, greedy_words
 from videosearch.embedder.speech_gate import voiced_stretches
 from videosearch.searcher.server import serve as serve_searcher
 from videosearch.searcher.settings import SearcherSettings
@@ -48,6 +49,33 @@ def test_the_gate_sends_only_voiced_stretches_with_padding():
     assert stretches[1][0] == pytest.approx(3.75, abs=0.03) and stretches[1][1] == pytest.approx(5.25, abs=0.03)
     assert voiced_stretches(np.zeros(rate * 3, np.int16)) == []
     assert voiced_stretches(np.full(rate, 40, np.int16)) == []  # under the silence floor
+
+
+def frames_saying(text: str) -> np.ndarray:
+    """Log-probabilities of frames that say ``text`` letter by letter, a blank between letters;
+    at a "|" a blank frame where a space is a close second (the network unsure of a word break)."""
+    labels, unsure = [], []
+    for char in text:
+        if char == "|":
+            unsure.append(len(labels) - 1)
+            continue
+        labels += [ALPHABET.index(char) + 1, 0]
+    probs = np.full((len(labels), len(ALPHABET) + 1), 0.05)
+    probs[np.arange(len(labels)), labels] = 1.0
+    probs[unsure, ALPHABET.index(" ") + 1] = 0.6
+    return np.log(probs / probs.sum(axis=1, keepdims=True))
+
+
+def test_greedy_decoding_gives_words_with_their_frames():
+    assert greedy_words(frames_saying("we go")) == [("we", 0, 2), ("go", 6, 8)]
+
+
+def test_decoded_words_snap_to_likely_known_spellings():
+    vocabulary = Vocabulary({"the": 7.7, "river": 4.6, "boat": 4.4, "goat": 3.9, "bat": 4.2})
+    assert vocabulary.snap("theriver", frames_saying("the|river")) == "the river"  # a missed space
+    assert vocabulary.snap("rivar", frames_saying("rivar")) == "river"  # an unknown word a letter off a known one
+    assert vocabulary.snap("boat", frames_saying("boat")) == "boat"  # a clear known word stays
+    assert vocabulary.snap("zyxwv", frames_saying("zyxwv")) == "zyxwv"  # nothing close: kept as heard
 
 
 def test_the_demo_recognizer_hears_a_held_out_sentence_at_its_time(tmp_path):

@@ -47,7 +47,7 @@ def main(argv=None) -> int:
     parser.add_argument("--long-take", action=argparse.BooleanOptionalAction, default=True,
                         help="also make and index the 46-second long take (about 2 minutes to render)")
     parser.add_argument("--talking", action=argparse.BooleanOptionalAction, default=True,
-                        help="also make and index two videos that talk and show words (speech, subtitles, signs) "
+                        help="also make and index three videos that talk and show words (speech, subtitles, signs) "
                              "and search what is said and written in them")
     parser.add_argument("--serve", action=argparse.BooleanOptionalAction, default=sys.stdin.isatty(),
                         help="keep the services and the web page up until Ctrl-C (default: in a terminal)")

@@ -59,8 +59,12 @@ VARIANTS = ["", "", "", "m1", "m2", "m3", "m4", "m5", "m6", "m7", "f1", "f2", "f
 HELD_OUT = {
     "we will discuss the quarterly budget at the meeting",
     "next we will discuss the quarterly budget at the meeting",
+    "tomorrow the old lighthouse will be painted white",  # the demo's lecture.mp4
+    "a small boat sails across the quiet lake",  # tests/indexer_text/test_demo_speech.py
+    "the bakery sells fresh bread every morning",
 }
 """Besides these, every sentence of bench/quality/speech_wer.py is held out (read at run time)."""
+COMMON_WORDS = 20000
 
 UTTERANCES = 4000
 STEPS = 1200
@@ -81,6 +85,30 @@ def word_pool(path: Path = WORD_LIST) -> list[str]:
     return sorted(words)
 
 
+def common_words(count: int = COMMON_WORDS) -> dict[str, float]:
+    """The ``count`` most frequent English words (of letters, maybe one apostrophe) with their Zipf
+    frequency (log10 of uses per billion words), from the wordfreq package: needed to train, not to
+    run (the frequencies are committed in vocabulary.txt)."""
+    try:
+        import wordfreq
+    except ImportError:
+        raise SystemExit("training needs word frequencies: pip install wordfreq==3.1.1 (to train only)") from None
+    found: dict[str, float] = {}
+    for word in wordfreq.top_n_list("en", 3 * count):
+        if re.fullmatch(r"[a-z]+('[a-z]+)?", word) and len(word) <= 14:
+            found[word] = wordfreq.zipf_frequency(word, "en")
+            if len(found) == count:
+                break
+    return found
+
+
+def vocabulary(pool: list[str], common: dict[str, float]) -> dict[str, float]:
+    """Every word the recognizer may snap to, with its Zipf frequency (0 when wordfreq has none)."""
+    import wordfreq
+
+    return {word: common.get(word) or wordfreq.zipf_frequency(word, "en") for word in sorted(set(pool) | set(common))}
+
+
 def held_out_sentences() -> set[str]:
     bench = Path(__file__).resolve().parents[3] / "bench" / "quality" / "speech_wer.py"
     found = set(HELD_OUT)
@@ -89,15 +117,18 @@ def held_out_sentences() -> set[str]:
     return found
 
 
-def sentences(count: int, pool: list[str], rng: np.random.Generator) -> list[str]:
+def sentences(count: int, pool: list[str], common: list[str], rng: np.random.Generator) -> list[str]:
+    """Random word sequences: a quarter of the words from FUNCTION_WORDS, half from the common
+    words (so their spellings are learnt), a quarter from the whole word list (for the rest)."""
     held = held_out_sentences()
     out: list[str] = []
+    sources = (FUNCTION_WORDS, common, common, pool)
     while len(out) < count:
         length = int(rng.integers(3, 13))
-        words = [
-            FUNCTION_WORDS[rng.integers(len(FUNCTION_WORDS))] if rng.random() < 0.35 else pool[rng.integers(len(pool))]
-            for _ in range(length)
-        ]
+        words = []
+        for _ in range(length):
+            source = sources[rng.integers(len(sources))]
+            words.append(source[rng.integers(len(source))])
         sentence = " ".join(words)
         if sentence not in held:
             out.append(sentence)
@@ -252,8 +283,9 @@ def main(argv=None) -> int:
     torch.set_num_threads(args.threads)
     started = time.time()
     pool = word_pool(args.words)
+    common = common_words()
     rng = np.random.default_rng(args.seed)
-    texts = sentences(args.utterances, pool, rng)
+    texts = sentences(args.utterances, pool, sorted(common), rng)
     data = synthesize(texts, args.seed, workers=2)
     audio_hours = sum(len(f) for f, _ in data) * 0.01 / 3600
     print(f"{len(data)} utterances, {audio_hours:.2f} h of speech, in {time.time() - started:.0f} s", flush=True)
@@ -263,7 +295,8 @@ def main(argv=None) -> int:
         weights = {k: v.to(torch.float16).contiguous() for k, v in model.state_dict().items()}
         save_file(weights, str(args.out / "model.safetensors"))
         (args.out / "config.json").write_text(json.dumps(CONFIG, indent=1) + "\n")
-        (args.out / "vocabulary.txt").write_text("\n".join(pool) + "\n")
+        known = vocabulary(pool, common)
+        (args.out / "vocabulary.txt").write_text("".join(f"{w}\t{z:.2f}\n" for w, z in known.items()))
 
     model = train(data, args.steps, args.seed, checkpoint=save)
     trained = time.time() - started
@@ -285,7 +318,8 @@ def main(argv=None) -> int:
                 "voices": VOICES,
                 "variants": VARIANTS,
                 "word_list": str(args.words),
-                "vocabulary_words": len(pool),
+                "word_frequencies": f"wordfreq, the {COMMON_WORDS} most frequent English words",
+                "vocabulary_words": len(vocabulary(pool, common)),
                 "parameters": sum(p.numel() for p in model.parameters()),
                 "train_seconds": round(trained),
                 "torch": torch.__version__,

@@ -16,6 +16,7 @@ Knows English spoken by espeak-ng only: it never heard a human.
 from __future__ import annotations
 
 import json
+import math
 from functools import lru_cache
 from pathlib import Path
 
@@ -30,6 +31,10 @@ HOP = 160  # 10 ms
 STRIDE = 3
 """Output frames are STRIDE hops long (30 ms)."""
 FRAME_SECONDS = HOP * STRIDE / SAMPLE_RATE
+PRIOR_WEIGHT = 0.5
+"""Weight of the word prior (unigram log-probability) against the network's CTC score."""
+RARE_ZIPF = 1.0
+"""Zipf frequency given to words rarer than that, or unknown (once per 100 million words)."""
 
 
 @lru_cache(maxsize=1)
@@ -142,16 +147,32 @@ def ctc_scores(log_probs: np.ndarray, texts: list[str]) -> np.ndarray:
 
 
 class Vocabulary:
-    """The words decoded words snap to (see the module doc)."""
+    """The words decoded words snap to, with their Zipf frequencies (see the module doc)."""
 
-    def __init__(self, words: list[str]) -> None:
-        self.words = set(words)
+    def __init__(self, zipf: dict[str, float]) -> None:
+        self.words = set(zipf)
+        self._zipf = zipf
         # Per length, the words and their letter counts: an edit distance of d changes the counts
         # by at most 2d, a cheap filter before the exact check.
         self._by_length: dict[int, tuple[list[str], np.ndarray]] = {}
         for length in {len(w) for w in self.words}:
             same = sorted(w for w in self.words if len(w) == length)
             self._by_length[length] = (same, np.stack([_letter_counts(w) for w in same]))
+
+    @classmethod
+    def read(cls, path: Path) -> Vocabulary:
+        """vocabulary.txt: a word a line, with its Zipf frequency after a tab (or none: unknown)."""
+        zipf: dict[str, float] = {}
+        if path.exists():
+            for line in path.read_text(encoding="utf-8").splitlines():
+                word, _, frequency = line.partition("\t")
+                if word:
+                    zipf[word] = float(frequency or 0.0)
+        return cls(zipf)
+
+    def log_prior(self, text: str) -> float:
+        """Natural log of the words' unigram probability (Zipf z: 10**(z - 9) per word)."""
+        return sum(max(self._zipf.get(word, 0.0), RARE_ZIPF) - 9.0 for word in text.split()) * math.log(10)
 
     def candidates(self, word: str, max_distance: int) -> list[str]:
         counts = _letter_counts(word)
@@ -165,22 +186,22 @@ class Vocabulary:
         return found
 
     def snap(self, word: str, log_probs: np.ndarray) -> str:
-        """``word`` if known, else the likeliest (``log_probs``: its frames) of the vocabulary words
-        close to it and of two known words it may be with the space between them missed
-        ("theriver" -> "the river"); a phrase of two words then."""
-        if word in self.words or len(word) < 3:
+        """The likeliest spelling of a decoded ``word`` (``log_probs``: its frames): of itself, the
+        vocabulary words close to it and, for an unknown word, two known words run together
+        ("theriver" -> "the river"), the one whose CTC score plus word prior is highest."""
+        options = {word, *self.candidates(word, 1 if len(word) < 6 else 2)}
+        if word not in self.words:
+            for cut in range(1, len(word)):
+                firsts, seconds = self._part(word[:cut]), self._part(word[cut:])
+                options.update(f"{a} {b}" for a in firsts[:8] for b in seconds[:8])
+        texts = sorted(options)
+        heard = ctc_scores(log_probs, texts)
+        scores = heard + PRIOR_WEIGHT * np.array([self.log_prior(t) for t in texts])
+        best = int(np.argmax(scores))
+        # An unknown word stays as heard when no known word fits the frames nearly as well (a name, a new word).
+        if word not in self.words and heard[best] < heard[texts.index(word)] - 6.0:
             return word
-        options = set(self.candidates(word, 1 if len(word) < 6 else 2))
-        for cut in range(1, len(word)):
-            firsts, seconds = self._part(word[:cut]), self._part(word[cut:])
-            options.update(f"{a} {b}" for a in firsts[:8] for b in seconds[:8])
-        if not options:
-            return word
-        texts = [word, *sorted(options)]
-        scores = ctc_scores(log_probs, texts)
-        best = int(np.argmax(scores[1:])) + 1
-        # Keep what was heard when no known word fits the frames nearly as well (a name, a new word).
-        return texts[best] if scores[best] > scores[0] - 6.0 else word
+        return texts[best]
 
     def _part(self, piece: str) -> list[str]:
         """Known words a piece of a run-together word may be: itself, or close ones if it is long."""
@@ -231,9 +252,7 @@ class CtcRecognizer:
         state = {k: v.float() for k, v in load_file(str(directory / "model.safetensors")).items()}
         self._model.load_state_dict(state)
         self._model.eval()
-        vocabulary = directory / "vocabulary.txt"
-        words = vocabulary.read_text().split() if vocabulary.exists() else []
-        self._vocabulary = Vocabulary(words)
+        self._vocabulary = Vocabulary.read(directory / "vocabulary.txt")
 
     def log_probs(self, pcm: np.ndarray) -> np.ndarray:
         """(frames, classes) log-probabilities, one frame every FRAME_SECONDS."""
