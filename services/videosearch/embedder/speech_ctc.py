@@ -5,10 +5,11 @@ demo CLIP. Spec ``ctc:<directory>`` in :func:`videosearch.embedder.speech.make_s
 Audio -> 64 log-mel bands every 10 ms -> two 1-D convolutions (the second strides 3 in time:
 30 ms frames) -> a 2-layer bidirectional GRU -> a softmax over ``ALPHABET`` plus the CTC blank.
 Decoding is greedy (best class per frame, repeats merged, blanks dropped); each character keeps
-the frame it was emitted at, so words come out with their times. A decoded word that is not in
-the model's vocabulary (``vocabulary.txt``, a word list) is replaced by the vocabulary word
-within a small edit distance that the network's own frame probabilities make likeliest (a CTC
-score over the word's frames), so spellings stay consistent for the lexical index.
+the frame it was emitted at, so words come out with their times. Each decoded word is then
+respelled as the likeliest of itself, the vocabulary words (``vocabulary.txt``, with word
+frequencies) within a small edit distance and, for an unknown word, two known words run together:
+likeliest by the network's own CTC score over the word's frames plus a weighted word prior, so
+spellings stay consistent for the lexical index ("meting" -> "meeting").
 
 Knows English spoken by espeak-ng only: it never heard a human.
 """
@@ -247,7 +248,7 @@ class CtcRecognizer:
         self._config = json.loads((directory / "config.json").read_text())
         self.recognizer_id = f"ctc:{directory.name}"
         self._torch = torch
-        torch.set_num_threads(threads)
+        self._threads = threads
         self._model = build_model(self._config)
         state = {k: v.float() for k, v in load_file(str(directory / "model.safetensors")).items()}
         self._model.load_state_dict(state)
@@ -258,8 +259,13 @@ class CtcRecognizer:
         """(frames, classes) log-probabilities, one frame every FRAME_SECONDS."""
         torch = self._torch
         features = torch.from_numpy(log_mel(pcm))[None]
-        with torch.inference_mode():
-            return self._model(features)[0].numpy()
+        threads = torch.get_num_threads()
+        torch.set_num_threads(self._threads)  # its own count, not the process's (in process: tests, the bench)
+        try:
+            with torch.inference_mode():
+                return self._model(features)[0].numpy()
+        finally:
+            torch.set_num_threads(threads)
 
     def words(self, pcm: np.ndarray) -> list[tuple[str, float, float]]:
         """(word, start seconds, end seconds) of English speech in ``pcm``."""
