@@ -92,11 +92,17 @@ format: install ## Format new and changed Python files with ruff (files on pypro
 	$(PY) -m ruff format services clients
 	$(PY) -m ruff check --fix services clients
 
-test: install node-deps browser-deps text-deps ## Run the whole test suite (unit, system, browser, slow: end-to-end, Node client, buf lint and breaking)
-	$(PY) -m pytest --durations=25
+# The tests run in TEST_WORKERS processes (pytest-xdist), a whole file to a worker at a time, so a
+# file's module-scoped servers start once; `make test TEST_WORKERS=0` runs them in one process.
+TEST_WORKERS ?= 2
+# --no-loadscope-reorder: files go out in tests/conftest.py's order (the longest first), not by test count.
+PYTEST_WORKERS = $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder)
 
-test-fast: install ## The unit tier without the slow tests (tests/conftest.py says which): about 90 s of CPU here (4 min of wall time on the shared, loaded machine)
-	$(PY) -m pytest -m "unit and not slow" --durations=10
+test: install node-deps browser-deps text-deps ## Run the whole test suite (unit, system, browser, slow: end-to-end, Node client, buf lint and breaking) in TEST_WORKERS=2 processes
+	$(PY) -m pytest $(PYTEST_WORKERS) --durations=25
+
+test-fast: install ## The unit tier without the slow tests (tests/conftest.py says which), in TEST_WORKERS=2 processes: about a minute on 2 idle cores
+	$(PY) -m pytest $(PYTEST_WORKERS) -m "unit and not slow" --durations=10
 
 # Ports for `make up` and `make demo`: `make demo WEB_PORT=8081 SEARCHER_PORT=50063`. Unset, each
 # keeps its default (make up: 50051-50053 and 8080; make demo: free ports and 8080).
@@ -152,7 +158,7 @@ bench-search: install ## Search latency, start-up and memory at 10k/100k/1M scen
 	$(PY) bench/search/run.py --sizes 10000,100000,1000000 --plot docs/search-latency.png --write-docs
 
 bench-ten-million: install ## The int8 tier at 10M synthetic scenes (about 45 min the first time; 21 GB under /work/bench-data)
-	$(PY) bench/search/ten_million.py --probes 1024,768
+	$(PY) bench/search/ten_million.py --probes 1024,768 --compare-reads
 
 bench-text: install ## Said and written: R@1 per query kind (seen-only, lexical-only, fused) and the lexical index at 100k videos
 	$(PY) bench/text/quality.py --write-docs

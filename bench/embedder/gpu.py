@@ -218,6 +218,7 @@ def main_bench(args) -> int:
     import torch
 
     from benchlib import build_vit_b32, machine
+    from videosearch.embedder.defaults import BatchLimits
     from videosearch.embedder.model import ClipEmbedder
     from videosearch.embedder.server import serve
     from videosearch.embedder.settings import EmbedderSettings
@@ -235,7 +236,7 @@ def main_bench(args) -> int:
         def embedder(batch: int, graphs: bool = True) -> ClipEmbedder:
             if (batch, graphs) not in loaded:
                 loaded[batch, graphs] = ClipEmbedder(str(model_dir), device="cuda", dtype=args.dtype,
-                                                     max_batch_size=batch, cuda_graphs=graphs)
+                                                     limits=BatchLimits(max_batch_size=batch), cuda_graphs=graphs)
             return loaded[batch, graphs]
 
         graphed = embedder(args.max_batch_size)

@@ -38,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import benchlib  # noqa: E402  (sets up sys.path for the project's packages)
 from benchlib import REPO, build_vit_b32, machine  # noqa: E402
 from videosearch.client.embedder import EmbedderClient  # noqa: E402
+from videosearch.embedder.defaults import BatchLimits  # noqa: E402
 from videosearch.embedder.model import ClipEmbedder, check_reduced_precision, dtype_name  # noqa: E402
 from videosearch.embedder.precision import auto_dtype  # noqa: E402
 from videosearch.embedder.server import configure_torch_threads, serve  # noqa: E402
@@ -345,7 +346,8 @@ def main(argv=None) -> int:
         pool = frames(64)
         print(f"model built in {time.perf_counter() - began:.0f}s", flush=True)
 
-        fp32 = ClipEmbedder(str(model_dir), device="cpu", dtype="float32", max_batch_size=args.max_batch_size)
+        limits = BatchLimits(max_batch_size=args.max_batch_size)
+        fp32 = ClipEmbedder(str(model_dir), device="cpu", dtype="float32", limits=limits)
         flops_per_image = image_flops(fp32.model)
         results["gflops_per_image"] = flops_per_image / 1e9
         ceilings: list[float] = []
@@ -406,7 +408,7 @@ def main(argv=None) -> int:
         print(f"(d) bfloat16: {check.speedup:.2f}x, min cosine {check.min_cosine:.4f}", flush=True)
         if not args.no_bf16:
             del fp32
-            bf16 = ClipEmbedder(str(model_dir), device="cpu", dtype="bfloat16", max_batch_size=args.max_batch_size)
+            bf16 = ClipEmbedder(str(model_dir), device="cpu", dtype="bfloat16", limits=limits)
             ceiling = ceiling_now(torch.bfloat16)
             configure_torch_threads(settings)
             server = serve(settings, bf16)

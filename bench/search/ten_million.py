@@ -140,6 +140,11 @@ def main() -> int:
     parser.add_argument("--json", default="", help="write all figures as JSON here")
     parser.add_argument("--tuning-queries", type=int, default=0,
                         help="also write the ground truth of this many held-out queries (for tier_profile.py)")
+    parser.add_argument("--compare-reads", action="store_true",
+                        help="also measure each probe with --no-quantized-refine (candidates re-scored from LevelDB reads "
+                             "as before round five), on the same tier in the same run")
+    parser.add_argument("--data-only", action="store_true",
+                        help="stop after the data and the ground truth (to prepare them ahead of a run)")
     args = parser.parse_args()
     data_dir = Path(args.data_dir)
     logs = data_dir.parent / "logs"
@@ -155,12 +160,20 @@ def main() -> int:
     print(f"data write: {row['fill_s']:.0f} s (nan: reused)", flush=True)
     queries = synthetic.queries(args.queries, n_videos)
     started = time.perf_counter()
-    truth_scenes, truth_videos = ground_truth(synthetic, n_videos, queries, data_dir.parent / f"truth-{row['scenes']}.npz")
+    truth_path = data_dir.parent / f"truth-{row['scenes']}.npz"
+    if args.tuning_queries:  # both sets in one pass over the vectors (a pass takes minutes at 10M)
+        tuning = synthetic.queries(args.tuning_queries, n_videos, stream=TUNING_STREAM)
+        tuning_path = data_dir.parent / f"tuning-truth-{row['scenes']}.npz"
+        both = ground_truth(synthetic, n_videos, np.concatenate([queries, tuning]),
+                            data_dir.parent / f"both-truth-{row['scenes']}.npz")
+        for path, part, rows in ((truth_path, queries, slice(0, len(queries))), (tuning_path, tuning, slice(len(queries), None))):
+            key = {"videos": n_videos, "queries": len(part), "seed": synthetic.seed, "q": float(part.sum())}
+            np.savez(path, key=json.dumps(key), scenes=both[0][rows], videos=both[1][rows])
+    truth_scenes, truth_videos = ground_truth(synthetic, n_videos, queries, truth_path)
     row["truth_s"] = time.perf_counter() - started
     print(f"ground truth: {row['truth_s']:.0f} s", flush=True)
-    if args.tuning_queries:
-        ground_truth(synthetic, n_videos, synthetic.queries(args.tuning_queries, n_videos, stream=TUNING_STREAM),
-                     data_dir.parent / f"tuning-truth-{row['scenes']}.npz")
+    if args.data_only:
+        return 0
 
     extra = ("--ranking-precision", "int8")
     if args.rebuild or not (data_dir / "quantized" / "manifest.json").exists():
@@ -172,9 +185,12 @@ def main() -> int:
         print(f"tier build (spawn -> SERVING, no saved tier): {row['build_s']:.0f} s; "
               f"VmHWM {row['build_memory']['VmHWM'] / 2**30:.2f} GiB", flush=True)
     row["probes"] = {}
-    for i, probe in enumerate(int(p) for p in args.probes.split(",")):
+    variants = [(int(p), refine) for p in args.probes.split(",") for refine in ((True, False) if args.compare_reads else (True,))]
+    for i, (probe, refine) in enumerate(variants):
         server = ServerProcess(data_dir, "none", "", logs / "searcher.log",
-                               extra + (("--quantized-probe", str(probe)) if probe else ()))
+                               extra + (("--quantized-probe", str(probe)) if probe else ())
+                               + (() if refine else ("--no-quantized-refine",)))
+        label = f"{probe or 'default'}" + ("" if refine else ", LevelDB reads")
         stats = server.stub.GetStats(searcher_pb2.GetStatsRequest())
         if i == 0:
             row["startup_s"] = server.startup_s
@@ -184,8 +200,8 @@ def main() -> int:
             server.stub.Search(embedding_request(q, approximate=True))
         if i == 0:
             row["memory_warm"] = memory(server.proc.pid)
-        row["probes"][probe] = measure(server.stub, queries, truth_scenes, truth_videos, approximate=True)
-        print(f"probe {probe or 'default'}: {row['probes'][probe]}", flush=True)
+        row["probes"][label] = measure(server.stub, queries, truth_scenes, truth_videos, approximate=True)
+        print(f"probe {label}: {row['probes'][label]}", flush=True)
         if i == 0:
             n_ex = args.exhaustive_queries
             row["exhaustive"] = measure(server.stub, queries[:n_ex], truth_scenes[:n_ex], truth_videos[:n_ex],
@@ -209,7 +225,7 @@ def main() -> int:
     print(f"\n{row['scenes']:,} scenes ({n_videos:,} videos x {SCENES_PER_VIDEO}, {DIM}-d), one client, gRPC Search, top_k 10")
     print("| search | mode | queries | p50 ms | p95 ms | p99 ms | in the Searcher p50 / p99 ms | recall@10 vs exact float32 | load |")
     print("|---|---|---:|---:|---:|---:|---:|---:|---|")
-    measured = [(f"approximate=true, probe {p or 'default'}", m) for p, m in row["probes"].items()]
+    measured = [(f"approximate=true, probe {p}", m) for p, m in row["probes"].items()]
     for label, figures in [*measured, ("approximate=false (every int8 code)", row["exhaustive"])]:
         for mode in ("scenes", "videos"):
             m = figures[mode]

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import logging
 import os
 import pstats
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -31,9 +33,10 @@ from videosearch.searcher.types import SearchParams  # noqa: E402
 # Stages of a search, by the function that does each (cumulative time under cProfile).
 STAGES = {
     "graph search": "ann.py:search",
-    "gather codes": "quantized.py:gather_runs",
+    "gather codes (np.take)": "quantized.py:_gather",
     "int8 scoring": "quantized.py:_dots",
     "int8 bounds": "rescoring.py:upper_bounds",
+    "residual codes (scoring)": "rescoring.py:refined_scores",
     "exact re-scoring (LevelDB reads)": "quantized.py:_exact",
     "hits (scenes, moments from LevelDB)": "quantized.py:_hits",
 }
@@ -71,6 +74,37 @@ def breakdown(tier, queries, mode: str) -> dict[str, float]:
     return out
 
 
+def paired(tier, params, queries, truth, probes: list[int]) -> int:
+    """Refine on and off, query by query in turn (which goes first alternates), per probe and mode."""
+    print("| probe | mode | refine | p50 ms | p95 ms | p99 ms | recall@10 (held-out) | load |")
+    print("|---:|---|---|---:|---:|---:|---:|---|")
+    for probe in probes:
+        for mode in ("scenes", "videos"):
+            times: dict[bool, list[float]] = {True: [], False: []}
+            hits: dict[bool, list[float]] = {True: [], False: []}
+            for i, q in enumerate(queries):
+                for refine in ((True, False) if i % 2 == 0 else (False, True)):
+                    tier.params = replace(params, probe=probe, refine=refine)
+                    t = time.perf_counter()
+                    ranked = tier.rank(q, SearchParams(top_k=10, mode=mode, approximate=True))
+                    times[refine].append(time.perf_counter() - t)
+                    if mode == "scenes":
+                        found = {(h.video_id, h.scene.index) for h in ranked.scenes}
+                        want = {(video_id(int(r) // SCENES_PER_VIDEO), int(r) % SCENES_PER_VIDEO) for r in truth["scenes"][i]}
+                    else:
+                        found = {h.video.video_id for h in ranked.videos}
+                        want = {video_id(int(v)) for v in truth["videos"][i]}
+                    hits[refine].append(len(found & want) / 10)
+            for refine in (True, False):
+                ms = np.asarray(times[refine]) * 1e3
+                print(f"| {probe} | {mode} | {'on' if refine else 'off (LevelDB reads)'} | {np.percentile(ms, 50):.1f} | "
+                      f"{np.percentile(ms, 95):.1f} | {np.percentile(ms, 99):.1f} | {np.mean(hits[refine]):.3f} | "
+                      f"{', '.join(f'{x:.1f}' for x in os.getloadavg())} |", flush=True)
+            ratio = np.median(np.asarray(times[True]) / np.asarray(times[False]))
+            print(f"    median of the per-query ratios on / off: {ratio:.2f}", flush=True)
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenes", type=int, default=10_000_000)
@@ -78,29 +112,64 @@ def main() -> int:
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--probes", default="2048")
     parser.add_argument("--profile-queries", type=int, default=50)
+    parser.add_argument("--refine", default="on", help="on, off or on,off: score candidates from the residual codes "
+                        "in memory (on) or read them from LevelDB (off), side by side on the same tier")
+    parser.add_argument("--scene-probe", type=int, default=0, help="groups per scenes search (0: the tier's default)")
+    parser.add_argument("--group-moments", type=int, default=0,
+                        help="most moments per graph node (0: the default); another value keeps its tier in quantized-g<N>/")
+    parser.add_argument("--graph", default="", help="connectivity,expansion_add of the group graph (default: the tier's); "
+                        "another value keeps its tier in quantized-g<N>-m<M>-e<E>/")
+    parser.add_argument("--paired", action="store_true",
+                        help="with --refine on,off: time both query by query, alternating, so that the machine's load "
+                             "changes alike for both (a loaded machine's drift otherwise swamps the difference)")
+    parser.add_argument("--build-only", action="store_true",
+                        help="open the tier (building and saving it when missing), then stop: to build ahead of a run")
     args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")  # a long build says how far it is
     data_dir = Path(args.data_dir)
     n_videos = args.scenes // SCENES_PER_VIDEO
-    truth = np.load(data_dir.parent / f"tuning-truth-{args.scenes}.npz")
-    queries = Synthetic(seed=0).queries(len(truth["scenes"]), n_videos, stream=TUNING_STREAM)[: args.queries]
     store = SearcherStore(data_dir)
     started = time.perf_counter()
-    tier = QuantizedIndex(store, data_dir / "quantized")
+    params = TierParams() if not args.group_moments else replace(TierParams(), group_moments=args.group_moments)
+    folder = "quantized" if not args.group_moments else f"quantized-g{args.group_moments}"
+    if args.graph:
+        m, e = (int(x) for x in args.graph.split(","))
+        params = replace(params, graph=replace(params.graph, connectivity=m, expansion_add=e))
+        folder = f"quantized-g{params.group_moments}-m{m}-e{e}"
+    tier = QuantizedIndex(store, data_dir / folder, params)
     tier.open()
-    print(f"opened in {time.perf_counter() - started:.1f} s (build: {tier.build_seconds or 0:.0f} s)", flush=True)
+    print(f"opened in {time.perf_counter() - started:.1f} s (build: {tier.build_seconds or 0:.0f} s); "
+          f"{len(tier._graph or ()):,} graph nodes of at most {params.group_moments} moments", flush=True)
+    if args.build_only:
+        store.close()
+        return 0
+    truth = np.load(data_dir.parent / f"tuning-truth-{args.scenes}.npz")
+    queries = Synthetic(seed=0).queries(len(truth["scenes"]), n_videos, stream=TUNING_STREAM)[: args.queries]
     for q in queries[:20]:  # warm-up
         tier.rank(q, SearchParams(top_k=10, mode="videos", approximate=True))
-    fresh = Synthetic(seed=0).queries(args.profile_queries * 2 * len(args.probes.split(",")), n_videos,
+    fresh = Synthetic(seed=0).queries(args.profile_queries * 2 * len(args.probes.split(",")) * len(args.refine.split(",")), n_videos,
                                       stream=TUNING_STREAM + 1)
-    print("| probe | mode | p50 ms | p95 ms | p99 ms | recall@10 (held-out) | load |")
-    print("|---:|---|---:|---:|---:|---:|---|")
-    for probe in (int(p) for p in args.probes.split(",")):
-        tier.params = TierParams(probe=probe, candidates=tier.params.candidates, graph=tier.params.graph)
+    print("| probe | mode | p50 ms | p95 ms | p99 ms | recall@10 (held-out) | videos read per search | load |")
+    print("|---:|---|---:|---:|---:|---:|---:|---|")
+    reads: list[int] = []
+    real_read = store.moment_vectors
+
+    def counted(wanted):
+        reads.append(len(wanted))
+        return real_read(wanted)
+
+    store.moment_vectors = counted  # type: ignore[method-assign]  # videos read per search
+    if args.paired:
+        return paired(tier, params, queries, truth, [int(p) for p in args.probes.split(",")])
+    for probe, refine in ((int(p), r) for p in args.probes.split(",") for r in args.refine.split(",")):
+        tier.params = replace(params, probe=probe, scene_probe=args.scene_probe, refine=refine == "on")
         for mode in ("scenes", "videos"):
+            reads.clear()
             times, r = recall(tier, queries, truth, mode)
             ms = np.asarray(times) * 1e3
-            print(f"| {probe} | {mode} | {np.percentile(ms, 50):.1f} | {np.percentile(ms, 95):.1f} | {np.percentile(ms, 99):.1f} | "
-                  f"{r:.3f} | {', '.join(f'{x:.1f}' for x in os.getloadavg())} |", flush=True)
+            print(f"| {probe} (refine {refine}) | {mode} | {np.percentile(ms, 50):.1f} | {np.percentile(ms, 95):.1f} | "
+                  f"{np.percentile(ms, 99):.1f} | {r:.3f} | {sum(reads) / len(queries):.1f} | "
+                  f"{', '.join(f'{x:.1f}' for x in os.getloadavg())} |", flush=True)
             if args.profile_queries:  # fresh queries (another stream): their rows are not in any cache yet
                 stages = breakdown(tier, fresh[: args.profile_queries], mode)
                 fresh = fresh[args.profile_queries :]

@@ -4,6 +4,7 @@ loaded once per session, and a real Embedder gRPC server on port 0."""
 from __future__ import annotations
 
 import pytest
+from videosearch.embedder.defaults import BatchLimits
 from videosearch.embedder.model import ClipEmbedder
 from videosearch.embedder.server import serve
 from videosearch.embedder.settings import EmbedderSettings
@@ -12,7 +13,7 @@ from videosearch.embedder.settings import EmbedderSettings
 @pytest.fixture(scope="session")
 def tiny_embedder(tiny_clip_dir) -> ClipEmbedder:
     # float32 explicitly: the equality tests need deterministic full precision.
-    return ClipEmbedder(str(tiny_clip_dir), device="cpu", dtype="float32", max_batch_size=8)
+    return ClipEmbedder(str(tiny_clip_dir), device="cpu", dtype="float32", limits=BatchLimits(max_batch_size=8))
 
 
 @pytest.fixture(scope="module")

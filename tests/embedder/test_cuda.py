@@ -11,6 +11,7 @@ import pytest
 import torch
 from videosearch.client.embedder import EmbedderClient
 from videosearch.embedder.cuda_forward import bucket_sizes
+from videosearch.embedder.defaults import BatchLimits
 from videosearch.embedder.model import ClipEmbedder
 from videosearch.embedder.server import serve
 from videosearch.embedder.settings import EmbedderSettings
@@ -37,8 +38,10 @@ def test_bucket_sizes_pad_a_batch_to_at_most_twice_its_size():
 def cuda_embedders(tiny_clip_dir):
     if not torch.cuda.is_available():
         pytest.skip("needs a CUDA device (none here)")
-    graphed = ClipEmbedder(str(tiny_clip_dir), device="cuda", dtype="float16", max_batch_size=8)
-    eager = ClipEmbedder(str(tiny_clip_dir), device="cuda", dtype="float16", max_batch_size=8, cuda_graphs=False)
+    graphed = ClipEmbedder(str(tiny_clip_dir), device="cuda", dtype="float16", limits=BatchLimits(max_batch_size=8))
+    eager = ClipEmbedder(
+        str(tiny_clip_dir), device="cuda", dtype="float16", limits=BatchLimits(max_batch_size=8), cuda_graphs=False
+    )
     return graphed, eager
 
 
@@ -105,7 +108,7 @@ def test_every_family_on_cuda_embeds_as_on_the_cpu(tiny_family_dirs, family):
     from videosearch.embedder.preprocessing import FramePreprocessor
 
     on_cpu = ClipEmbedder(str(tiny_family_dirs[family]), device="cpu", dtype="float32")
-    on_gpu = ClipEmbedder(str(tiny_family_dirs[family]), device="cuda", dtype="auto", max_batch_size=8)
+    on_gpu = ClipEmbedder(str(tiny_family_dirs[family]), device="cuda", dtype="auto", limits=BatchLimits(max_batch_size=8))
     assert on_gpu.model_info().compute_dtype == "float16"
     texts = ["a red circle", "一个红色的圆"]
     assert cosines(on_gpu.embed_texts(texts), on_cpu.embed_texts(texts)).min() > 0.99

@@ -38,7 +38,7 @@ def test_batched_result_equals_per_image_result(tiny_embedder):
 
 
 def test_more_images_than_a_batch_are_embedded_in_chunks(tiny_embedder):
-    pixels = random_uint8(tiny_embedder.max_batch_size * 2 + 3, seed=2)
+    pixels = random_uint8(tiny_embedder.limits.max_batch_size * 2 + 3, seed=2)
     embeddings = tiny_embedder(pixels)
     assert embeddings.shape[0] == len(pixels)
     np.testing.assert_allclose(embeddings[-1:], tiny_embedder(pixels[-1:]), atol=1e-5, rtol=0)

@@ -40,8 +40,8 @@ def fill(data_dir, vectors: np.ndarray) -> None:
         searcher.close()
 
 
-def open_int8(data_dir, probe: int = 16) -> Searcher:
-    return open_searcher(data_dir, ann="none", ranking_precision="int8", quantized_probe=probe)
+def open_int8(data_dir, probe: int = 16, **settings) -> Searcher:
+    return open_searcher(data_dir, ann="none", ranking_precision="int8", quantized_probe=probe, **settings)
 
 
 def scene_keys(result) -> list[tuple[str, int]]:
@@ -61,9 +61,10 @@ def exact_top(vectors: np.ndarray, query: np.ndarray, k: int = 10) -> list[tuple
     return [(f"v{i // SCENES:03d}", int(i % SCENES)) for i in order]
 
 
-def test_ranks_like_exact_float32_with_true_cosines(data, rng):
+@pytest.mark.parametrize("refine", [False, True])
+def test_ranks_like_exact_float32_with_true_cosines(data, rng, refine):
     data_dir, vectors = data
-    searcher = open_int8(data_dir)
+    searcher = open_int8(data_dir, quantized_refine=refine)
     try:
         assert searcher.index.moment_count == VIDEOS * SCENES
         queries = unit(vectors[rng.integers(0, VIDEOS, 20), 0] + 0.3 * rng.standard_normal((20, DIM)))
@@ -72,13 +73,17 @@ def test_ranks_like_exact_float32_with_true_cosines(data, rng):
             for approximate in (True, False):
                 got = searcher.search(vector=q, params=SearchParams(top_k=10, mode="scenes", approximate=approximate))
                 recalls.append(len(set(scene_keys(got)) & set(exact_top(vectors, q))) / 10)
-                for hit in got.scenes:  # scores are exact float32 cosines, not int8 estimates
+                # Scores are exact float32 cosines, not int8 estimates; with refine, approximate searches
+                # score from the residual codes: within their bound (rescoring.refined_scores) of the cosine.
+                within = 1e-5 if not (refine and approximate) else float(np.abs(q).sum()) / (30 * searcher.index.scale) + 1e-4
+                for hit in got.scenes:
                     row = vectors[int(hit.video_id[1:]), hit.scene.index]
-                    assert hit.score == pytest.approx(float(row @ q), abs=1e-5)
+                    assert hit.score == pytest.approx(float(row @ q), abs=within)
         assert np.mean(recalls) >= 0.95
         # A stored vector as the query: its own scene first, exactly 1.
         got = searcher.search(vector=vectors[7, 2], params=SearchParams(top_k=3, mode="scenes", approximate=True))
-        assert scene_keys(got)[0] == ("v007", 2) and got.scenes[0].score == pytest.approx(1.0, abs=1e-5)
+        within = 1e-5 if not refine else float(np.abs(vectors[7, 2]).sum()) / (30 * searcher.index.scale) + 1e-4
+        assert scene_keys(got)[0] == ("v007", 2) and got.scenes[0].score == pytest.approx(1.0, abs=within)
         videos = searcher.search(vector=vectors[7, 2], params=SearchParams(top_k=3, approximate=True))
         assert videos.videos[0].video.video_id == "v007" and videos.videos[0].scenes[0].scene.index == 2
     finally:
@@ -355,5 +360,6 @@ def test_gathering_runs_of_rows_equals_gathering_row_by_row(rng, monkeypatch):
             at += n + int(rng.integers(0, 3))
         starts, lengths = np.asarray(starts, np.int64), np.asarray(lengths, np.int64)
         rows = np.concatenate([np.arange(s, s + n) for s, n in zip(starts, lengths)])
-        assert np.array_equal(state.gather_runs(starts, lengths), state.gather(rows))
-    assert state.gather_runs(np.empty(0, np.int64), np.empty(0, np.int64)).shape == (0, 4)
+        assert np.array_equal(quantized._run_rows(starts, lengths), rows)
+        assert np.array_equal(state.gather(rows), np.stack([state.blocks[r // 8][r % 8] for r in rows]))
+    assert state.gather(quantized._run_rows(np.empty(0, np.int64), np.empty(0, np.int64))).shape == (0, 4)

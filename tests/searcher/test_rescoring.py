@@ -7,10 +7,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from videosearch.searcher.ranking import quantized
-from videosearch.searcher.ranking.rescoring import settle, upper_bounds
+from videosearch.searcher.ranking.rescoring import refined_scores, residual_codes, settle, spills, upper_bounds
 from videosearch.searcher.types import SearchFilter, SearchParams
 
-from tests.searcher.searcher_testlib import unit
+from tests.searcher.searcher_testlib import make_scenes, make_video, unit
 from tests.searcher.test_quantized_tier import clustered, fill, open_int8, scene_keys
 
 pytestmark = pytest.mark.timeout(300)
@@ -138,5 +138,152 @@ def test_on_ordinary_data_most_candidates_are_never_read(tmp_path, rng, monkeypa
         for q in unit(vectors[rng.integers(0, len(vectors), 20), 0] + 0.3 * rng.standard_normal((20, DIM))):
             searcher.search(vector=q, params=SearchParams(top_k=10, mode="scenes"))
         assert sum(reads) < 0.6 * 20 * 32  # of the 32 candidates a search used to read
+    finally:
+        searcher.close()
+
+
+# -- re-scoring from memory: residual codes and settle_within ------------------------------------------
+
+
+@pytest.mark.parametrize("dim", [63, 512])
+def test_the_residual_codes_bound_every_rows_exact_score_far_tighter_than_int8(rng, dim):
+    rows = unit(rng.standard_normal((5_000, dim)).astype(np.float32))
+    rows[:50, 0] += 40 / np.sqrt(dim)  # clipped rows: their residual code says nothing
+    rows = unit(rows).astype(np.float32)
+    scale = quantized._scale(rows[50:])
+    codes = quantize(rows, scale)
+    residuals = residual_codes(rows, codes, scale)
+    assert residuals.shape == (5_000, (dim + 1) // 2) and residuals.dtype == np.uint8
+    for q in unit(rng.standard_normal((10, dim))).astype(np.float32):
+        exact = rows @ q
+        estimate, error = refined_scores(q, codes, residuals, scale)
+        assert np.all(np.abs(exact - estimate) <= error)
+        assert np.isinf(error[:50]).all() and np.isfinite(error[50:]).mean() > 0.9
+        finite = np.isfinite(error)
+        int8_slack = (upper_bounds(q, codes, scale) - codes.astype(np.float64) @ q / scale)[finite]
+        assert np.all(error[finite] < int8_slack / 10)  # the interval is over 10x narrower than int8's bound
+        # With the clipped components' exact residuals (spills) every row gets the same narrow bound.
+        spilled_rows, dims, values = spills(rows, codes, scale)
+        assert set(spilled_rows.tolist()) >= set(range(50)) and len(spilled_rows) < 0.01 * rows.size
+        estimate, error = refined_scores(q, codes, residuals, scale, (spilled_rows, dims, values))
+        assert np.all(np.isfinite(error)) and np.all(np.abs(exact - estimate) <= error)
+
+
+def refined_against_reading(tmp_path, monkeypatch, vectors, queries, reference_reads_all: bool):
+    """Results and rows read with refine off (reading every candidate when ``reference_reads_all``,
+    else the int8 bound's shortcut) and on, for the same scene and video searches."""
+    fill(tmp_path / "data", vectors)
+    scene_params = SearchParams(top_k=10, mode="scenes", approximate=True)
+    video_params = SearchParams(top_k=5, scenes_per_video=2, approximate=True)
+    out, reads = {}, {}
+    for refine in (False, True):
+        searcher = open_int8(tmp_path / "data", probe=1000, quantized_refine=refine)
+        try:
+            counted = []
+            real_read = searcher.index.store.moment_vectors
+            monkeypatch.setattr(searcher.index.store, "moment_vectors",
+                                lambda wanted: counted.append(sum(len(m) for _, m in wanted.values())) or real_read(wanted))
+            with monkeypatch.context() as m:
+                if not refine and reference_reads_all:
+                    m.setattr(quantized, "upper_bounds", lambda q, codes, scale: np.full(len(codes), np.inf))
+                out[refine] = [results(searcher, queries, p) for p in (scene_params, video_params)]
+            reads[refine] = sum(counted)
+            scale = searcher.index.scale
+        finally:
+            searcher.close()
+    return out, reads, scale
+
+
+def test_the_tier_with_residual_codes_reads_nothing_and_misses_only_within_its_bound(tmp_path, rng, monkeypatch):
+    """On near-tied rows (int8 rounding reorders them), refine reads no row; every score lies within
+    the residual codes' bound of the exact cosine, and a scene it returns in place of one of the exact
+    top 10 scores at most twice that bound below it."""
+    vectors = near_ties(rng)
+    queries = unit(vectors[rng.integers(0, 120, 30), 0] + 0.05 * rng.standard_normal((30, DIM))).astype(np.float32)
+    out, reads, scale = refined_against_reading(tmp_path, monkeypatch, vectors, queries, reference_reads_all=True)
+    assert reads[True] == 0 and reads[False] > 0
+    flat = vectors.reshape(-1, DIM)
+    exact = lambda v, s, q: float(flat[int(v[1:]) * 6 + s] @ q)  # noqa: E731
+    for q, exact_scenes, refined_scenes in zip(queries, out[False][0], out[True][0]):
+        bound = float(np.abs(q).sum()) / (30 * scale) + 1e-4
+        kth = min(score for _, _, score in exact_scenes)
+        for v, s, score in refined_scenes:
+            assert abs(score - exact(v, s, q)) <= bound and exact(v, s, q) >= kth - 2 * bound
+
+
+def test_on_ordinary_data_the_residual_codes_rank_like_exact_reads(tmp_path, rng, monkeypatch):
+    vectors = clustered(rng).astype(np.float32)
+    queries = unit(vectors[rng.integers(0, len(vectors), 20), 0] + 0.3 * rng.standard_normal((20, DIM))).astype(np.float32)
+    out, reads, _ = refined_against_reading(tmp_path, monkeypatch, vectors, queries, reference_reads_all=False)
+    for mode in (0, 1):  # about the same hits as reading rows exactly (they differ only on near ties)
+        overlap = [len({h[:2] if mode == 0 else h[0] for h in mine} & {h[:2] if mode == 0 else h[0] for h in theirs})
+                   / len(theirs) for mine, theirs in zip(out[True][mode], out[False][mode])]
+        assert np.mean(overlap) >= 0.95
+    assert reads[True] == 0 and reads[False] > 0
+
+
+def test_smaller_groups_split_a_video_into_near_equal_runs_and_rank_the_same(tmp_path, rng):
+    vectors = clustered(rng, 40, 20).astype(np.float32)  # 40 videos of 20 alike moments
+    fill(tmp_path / "data", vectors)
+    queries = unit(vectors[rng.integers(0, 40, 10), 0] + 0.3 * rng.standard_normal((10, DIM))).astype(np.float32)
+    got = {}
+    for group_moments in (32, 6):
+        searcher = open_int8(tmp_path / "data", probe=1000, quantized_group_moments=group_moments)
+        try:
+            keys = np.asarray(list(searcher.index._graph._index.keys), dtype=np.int64)
+            lengths = np.bincount(keys & ((1 << quantized.KEY_LENGTH_BITS) - 1))
+            assert lengths.nonzero()[0].tolist() == ([20] if group_moments == 32 else [5])  # 5, 5, 5, 5: not 6, 6, 6, 2
+            assert lengths.sum() == 40 * (1 if group_moments == 32 else 4)
+            got[group_moments] = [results(searcher, queries, p) for p in (SearchParams(top_k=10, mode="scenes"),
+                                                                           SearchParams(top_k=5, approximate=True))]
+        finally:
+            searcher.close()
+    assert got[32] == got[6]  # every group probed: the same candidates, the same results
+    with pytest.raises(ValueError, match="between 1 and 32"):
+        quantized.TierParams(group_moments=40)
+
+
+def assert_residuals_match_the_store(index) -> int:
+    """Every live row's int8 code, residual code and spilled components equal those computed afresh
+    from its float32 row in the store; returns the number of spilled components seen."""
+    state, seen = index._state, 0
+    for seg in np.flatnonzero(state.alive).tolist():
+        video_id = state.videos[seg].video_id
+        vectors = index.store.moment_vectors({video_id: (int(state.seg_serials[seg]), None)})[video_id]
+        rows = np.arange(state.seg_rows[seg], state.seg_rows[seg] + state.counts[seg])
+        codes = index.quantize(vectors)
+        assert np.array_equal(state.gather(rows), codes)
+        assert np.array_equal(state.gather_fine(rows), residual_codes(vectors, codes, index.scale))
+        at, dims, values = state.gather_spill(rows)
+        want = spills(vectors, codes, index.scale)
+        assert np.array_equal(at, want[0]) and np.array_equal(dims, want[1]) and np.array_equal(values, want[2])
+        seen += len(at)
+    return seen
+
+
+def test_residual_codes_and_spills_follow_writes_compaction_and_restarts(tmp_path, rng, monkeypatch):
+    monkeypatch.setattr(quantized, "BLOCK_ROWS", 256)  # small blocks: appends open new ones, compaction runs
+    vectors = clustered(rng, 60, 6).astype(np.float32)
+    for i in range(6):  # a few rows with a component far past the others: the largest are clipped, spilled
+        vectors[7 * i, 0, 3] += 1.0 + 0.5 * i
+    vectors = unit(vectors).astype(np.float32)
+    fill(tmp_path / "data", vectors)
+    searcher = open_int8(tmp_path / "data")
+    try:
+        assert assert_residuals_match_the_store(searcher.index) > 0
+        for i in range(25):  # replaced and deleted videos: a quarter of the rows die, the codes are compacted
+            if i % 2:
+                searcher.delete_video(f"v{i:03d}")
+            else:
+                again = unit(clustered(rng, 1, 5)[0] + np.eye(DIM)[3] * 4.0 * (i % 4 == 0)).astype(np.float32)
+                searcher.upsert_video(make_video(f"v{i:03d}", 5, dim=DIM), make_scenes(5), again)
+        assert searcher.index._state.end_row < 360 + 13 * 5  # fewer rows than were ever written: compacted
+        assert assert_residuals_match_the_store(searcher.index) > 0
+    finally:
+        searcher.close()
+    searcher = open_int8(tmp_path / "data")  # the saved tier plus the replayed writes
+    try:
+        assert searcher.index.replayed > 0
+        assert assert_residuals_match_the_store(searcher.index) > 0
     finally:
         searcher.close()

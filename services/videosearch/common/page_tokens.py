@@ -27,6 +27,7 @@ import binascii
 import hashlib
 import json
 from collections.abc import Mapping
+from typing import Generic, TypeVar
 
 from videosearch.common.errors import InvalidArgument
 
@@ -37,6 +38,7 @@ _CHECKSUM_BYTES = 8
 _PERSON = b"vs-page-token"
 
 Position = int | str
+P = TypeVar("P", int, str)
 
 
 def _hash(data: bytes) -> bytes:
@@ -53,20 +55,21 @@ def _request_digest(rpc: str, params: Mapping[str, object]) -> bytes:
     return _hash(json.dumps([rpc, dict(sorted(params.items()))], separators=(",", ":")).encode())
 
 
-class PageTokens:
-    """Makes and reads the page tokens of one List RPC (``rpc`` names it, e.g. "ListVideos")."""
+class PageTokens(Generic[P]):
+    """Makes and reads the page tokens of one List RPC (``rpc`` names it, e.g. "ListVideos"),
+    whose positions are all of ``position_type`` (int or str)."""
 
-    def __init__(self, rpc: str, position_type: type[int] | type[str]) -> None:
+    def __init__(self, rpc: str, position_type: type[P]) -> None:
         self.rpc = rpc
-        self.position_type = position_type
+        self.position_type: type[P] = position_type
 
-    def encode(self, position: Position, **params: object) -> str:
+    def encode(self, position: P, **params: object) -> str:
         """The token for the page starting after ``position``, for a request with these filter ``params``."""
         head = bytes([_VERSION]) + _request_digest(self.rpc, params)
         body = head + _mask(json.dumps(position).encode(), head)
         return base64.urlsafe_b64encode(body + _hash(body)).rstrip(b"=").decode("ascii")
 
-    def decode(self, token: str, **params: object) -> Position | None:
+    def decode(self, token: str, **params: object) -> P | None:
         """The position a token stands for; None for the empty token (the first page).
 
         Raises InvalidArgument when the token is malformed, altered, from another

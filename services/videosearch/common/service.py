@@ -67,11 +67,17 @@ class ServiceApp(ABC, Generic[S]):
 
     @property
     def address(self) -> str:
-        return self.service.address
+        return self._running.address
 
     @property
     def port(self) -> int:
-        return self.service.port
+        return self._running.port
+
+    @property
+    def _running(self) -> Service:
+        if self.service is None:
+            raise RuntimeError(f"the {self.name} service is not started; call start() first")
+        return self.service
 
     # -- lifecycle -----------------------------------------------------------------
     def start(self: A) -> A:
@@ -120,7 +126,7 @@ class ServiceApp(ABC, Generic[S]):
         return opened
 
     def set_serving(self, serving: bool) -> None:
-        self.service.set_serving(serving)
+        self._running.set_serving(serving)
 
     def stop(self, grace: float | None = None) -> None:
         """NOT_SERVING, :meth:`drain`, stop the server (in-flight RPCs get ``grace``
@@ -131,14 +137,15 @@ class ServiceApp(ABC, Generic[S]):
         self.drain(grace)
         if self.service is not None:
             self.service.stop(grace)
-        if getattr(self, "metrics", None) is not None:
-            self.metrics.stop()
+        metrics = getattr(self, "metrics", None)  # (None too when __init__ failed before setting it)
+        if metrics is not None:
+            metrics.stop()
         self.close()
 
     @classmethod
     def serve(cls: type[A], settings: S, *args, **kwargs) -> A:
         """A started and loaded (SERVING) service, for tests and in-process use."""
-        app = cls(settings).start()
+        app = cls(settings).start()  # type: ignore[call-arg]  # a service's own __init__ takes settings only
         try:
             app.load(*args, **kwargs)
         except BaseException:
@@ -183,12 +190,18 @@ class ServiceApp(ABC, Generic[S]):
         # SIGHUP reads the token file again at once (it is also read again when it changes).
         signal.signal(signal.SIGHUP, lambda _signum, _frame: reload_token_files())
         app = None
+        startup_errors: tuple[type[BaseException], ...] = (
+            PortUnavailable,
+            ValueError,
+            VideoSearchError,
+            *cls.startup_errors,
+        )
         try:
-            app = cls(settings)
+            app = cls(settings)  # type: ignore[call-arg, arg-type]  # its own __init__ takes its own settings
             app.prepare_process()
             app.start()
             app.load()
-        except (PortUnavailable, ValueError, VideoSearchError, *cls.startup_errors) as exc:
+        except startup_errors as exc:
             log.error("%s cannot start: %s", cls.name, exc)
             if app is not None:
                 app.stop(0)

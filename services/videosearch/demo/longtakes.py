@@ -136,7 +136,16 @@ class _Subject:
     """The frames of one subject over the frames it is visible (its range plus the transitions
     on either side), rendered in small batches on demand."""
 
-    def __init__(self, caption, first, count, bg_level, fast, size, rng):
+    def __init__(
+        self,
+        caption: str,
+        first: int,
+        count: int,
+        bg_level: float,
+        fast: list[tuple[int, int]],
+        size: tuple[int, int],
+        rng: np.random.Generator,
+    ) -> None:
         self.first = first
         self._size = size
         self._rng = rng

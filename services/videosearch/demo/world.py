@@ -148,7 +148,7 @@ def sample_params(
     ``bg_spread`` bounds the grey-level difference across the background gradient.
     """
     labels = np.asarray(labels, dtype=np.int64)
-    n = labels.shape[0]
+    n = int(labels.shape[0])
     p: dict[str, np.ndarray] = {}
     p["color"] = labels // len(SHAPES)
     p["shape"] = labels % len(SHAPES)

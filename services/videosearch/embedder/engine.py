@@ -13,7 +13,7 @@ import numpy as np
 
 from videosearch.common.errors import InvalidArgument
 from videosearch.embedder.batcher import BatcherStats, DynamicBatcher
-from videosearch.embedder.defaults import DEFAULT_MAX_QUEUE_IMAGES, DEFAULT_MAX_WAIT_MS
+from videosearch.embedder.defaults import DEFAULT_MAX_QUEUE_IMAGES, DEFAULT_MAX_WAIT_MS, BatchLimits
 from videosearch.embedder.model import ClipEmbedder
 from videosearch.embedder.model_notice import read_notice
 from videosearch.embedder.types import ModelInfo
@@ -26,22 +26,18 @@ class EmbeddingEngine:
         self,
         model: ClipEmbedder,
         *,
-        max_batch_size: int | None = None,
+        limits: BatchLimits | None = None,  # None: the model's
         max_wait_ms: float = DEFAULT_MAX_WAIT_MS,
         max_queue_images: int = DEFAULT_MAX_QUEUE_IMAGES,
-        max_images_per_request: int | None = None,
-        max_texts_per_request: int | None = None,
         forward_workers: int = 1,
         image_nice: int = 0,
     ) -> None:
         self.model = model
         self.notice = read_notice(getattr(model, "source", ""))
-        self.max_batch_size = max_batch_size or model.max_batch_size
-        self.max_images_per_request = max_images_per_request or model.max_images_per_request
-        self.max_texts_per_request = max_texts_per_request or model.max_texts_per_request
+        self.limits = limits or model.limits
         self.batcher = DynamicBatcher(
             model,
-            max_batch_size=self.max_batch_size,
+            max_batch_size=self.limits.max_batch_size,
             max_wait_ms=max_wait_ms,
             max_queue_images=max_queue_images,
             workers=forward_workers,
@@ -52,17 +48,15 @@ class EmbeddingEngine:
         return dataclasses.replace(
             self.model.model_info(),
             notice=self.notice,
-            max_batch_size=self.max_batch_size,
-            max_images_per_request=self.max_images_per_request,
-            max_texts_per_request=self.max_texts_per_request,
+            **dataclasses.asdict(self.limits),
         )
 
     def submit_images(self, pixels: np.ndarray) -> Future[np.ndarray]:
         """Validates on the caller's thread (so bad input fails fast) and queues the
         images for a shared forward pass."""
-        if pixels.ndim >= 1 and pixels.shape[0] > self.max_images_per_request:
+        if pixels.ndim >= 1 and pixels.shape[0] > self.limits.max_images_per_request:
             raise InvalidArgument(
-                f"{pixels.shape[0]} images exceed the limit of {self.max_images_per_request} per EmbedImages "
+                f"{pixels.shape[0]} images exceed the limit of {self.limits.max_images_per_request} per EmbedImages "
                 "request; split them into smaller requests or send them as chunks over StreamEmbedImages"
             )
         return self.batcher.submit(self.model.preprocess(pixels))
@@ -71,9 +65,9 @@ class EmbeddingEngine:
         return self.submit_images(pixels).result()
 
     def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
-        if len(texts) > self.max_texts_per_request:
+        if len(texts) > self.limits.max_texts_per_request:
             raise InvalidArgument(
-                f"{len(texts)} texts exceed the limit of {self.max_texts_per_request} per EmbedTexts request; "
+                f"{len(texts)} texts exceed the limit of {self.limits.max_texts_per_request} per EmbedTexts request; "
                 "split them over several calls"
             )
         # Texts skip the batcher: search queries are few and latency-bound, and

@@ -36,6 +36,7 @@ import logging
 import math
 import re
 from dataclasses import dataclass
+from typing import Any, cast
 
 import torch
 
@@ -49,6 +50,8 @@ from videosearch.embedder.types import (
 )
 
 log = logging.getLogger(__name__)
+
+RGB = tuple[float, float, float]  # a per-channel mean or standard deviation
 
 
 class ModelLoadError(RuntimeError):
@@ -221,8 +224,8 @@ class LoadedModel:
 
     family: Family
     model: torch.nn.Module
-    tokenizer: object
-    image_processor: object
+    tokenizer: Any  # a transformers tokenizer (called on texts)
+    image_processor: Any
 
 
 def load_family_model(model_id: str) -> LoadedModel:
@@ -279,12 +282,12 @@ def pooled(output) -> torch.Tensor:
 def text_inputs(model, tokens) -> dict:
     """The tokenizer's outputs the model's get_text_features takes (SigLIP's takes no
     token_type_ids; Chinese-CLIP's BERT does)."""
-    accepted = _text_parameters(type(model))
+    accepted = _text_parameters(model.__class__)
     return {k: v for k, v in tokens.items() if k in accepted}
 
 
 @functools.cache
-def _text_parameters(model_class: type) -> frozenset[str]:
+def _text_parameters(model_class: Any) -> frozenset[str]:  # a transformers model class
     return frozenset(inspect.signature(model_class.get_text_features).parameters)
 
 
@@ -320,28 +323,24 @@ def preprocessing_of(image_processor) -> Preprocessing:
     from the model itself and can never disagree with it."""
     rescale = float(image_processor.rescale_factor) if getattr(image_processor, "do_rescale", True) else 1.0
     if getattr(image_processor, "do_normalize", True):
-        mean = tuple(float(v) for v in image_processor.image_mean)
-        std = tuple(float(v) for v in image_processor.image_std)
+        mean = cast(RGB, tuple(float(v) for v in image_processor.image_mean))
+        std = cast(RGB, tuple(float(v) for v in image_processor.image_std))
     else:
         mean, std = (0.0, 0.0, 0.0), (1.0, 1.0, 1.0)
-    common = dict(
-        rescale_factor=rescale, image_mean=mean, image_std=std, resample=resample_name(image_processor.resample)
-    )
+    resample = resample_name(image_processor.resample)
+
+    def made(shortest: int, height: int, width: int, mode: str, patch: int = 0, patches: int = 0) -> Preprocessing:
+        return Preprocessing(
+            shortest, height, width, rescale, mean, std, resample, mode, patch_size=patch, max_num_patches=patches
+        )
+
     name = type(image_processor).__name__
     max_patches, patch = getattr(image_processor, "max_num_patches", None), getattr(image_processor, "patch_size", None)
     if max_patches and patch:  # NaFlex: aspect kept within a patch budget
         # The sizes name what a square image becomes, so that a caller that knows only crops
         # (an older Indexer) still sends a size the budget accepts.
         side = math.isqrt(int(max_patches)) * int(patch)
-        return Preprocessing(
-            side,
-            side,
-            side,
-            resize_mode=RESIZE_PATCH_BUDGET,
-            patch_size=int(patch),
-            max_num_patches=int(max_patches),
-            **common,
-        )  # type: ignore[arg-type]
+        return made(side, side, side, RESIZE_PATCH_BUDGET, int(patch), int(max_patches))
     if not getattr(image_processor, "do_resize", True):
         raise ModelLoadError(
             f"the image processor ({name}) does not resize, so images would keep their own "
@@ -356,13 +355,9 @@ def preprocessing_of(image_processor) -> Preprocessing:
                 f"the image processor ({name}) resizes the shortest edge without a centre crop, "
                 "so images keep their aspect ratio and size; set do_center_crop and crop_size"
             )
-        return Preprocessing(
-            int(shortest),
-            int(_size_field(crop, "height")),
-            int(_size_field(crop, "width")),
-            resize_mode=RESIZE_SHORTEST_EDGE_CROP,
-            **common,
-        )  # type: ignore[arg-type]
+        return made(
+            int(shortest), int(_size_field(crop, "height")), int(_size_field(crop, "width")), RESIZE_SHORTEST_EDGE_CROP
+        )
     height, width = _size_field(size, "height"), _size_field(size, "width")
     if not height or not width:
         raise ModelLoadError(
@@ -374,4 +369,4 @@ def preprocessing_of(image_processor) -> Preprocessing:
             f"the image processor ({name}) resizes to {height}x{width} and then crops; the Embedder "
             "supports a fixed resize without a crop, or shortest edge plus crop"
         )
-    return Preprocessing(min(int(height), int(width)), int(height), int(width), resize_mode=RESIZE_FIXED, **common)  # type: ignore[arg-type]
+    return made(min(int(height), int(width)), int(height), int(width), RESIZE_FIXED)

@@ -17,7 +17,9 @@ import math
 import threading
 import time
 from collections.abc import Sequence
+import dataclasses
 from dataclasses import dataclass
+from typing import cast
 from pathlib import Path
 
 import numpy as np
@@ -25,13 +27,7 @@ import torch
 
 from videosearch.common.errors import InvalidArgument
 from videosearch.embedder.cuda_forward import DeviceImageForward
-from videosearch.embedder.defaults import (
-    DEFAULT_MAX_BATCH_SIZE,
-    DEFAULT_MAX_IMAGES_PER_REQUEST,
-    DEFAULT_MAX_TEXTS_PER_REQUEST,
-    MAX_TEXT_CHARS,
-    DEFAULT_MODEL_ID,
-)
+from videosearch.embedder.defaults import DEFAULT_MODEL_ID, MAX_TEXT_CHARS, BatchLimits
 from videosearch.embedder.families import (
     ModelLoadError,
     load_family_model,
@@ -246,13 +242,11 @@ class ClipEmbedder:
         *,
         device: str = "auto",
         dtype: str = "auto",
-        max_batch_size: int = DEFAULT_MAX_BATCH_SIZE,
-        max_images_per_request: int = DEFAULT_MAX_IMAGES_PER_REQUEST,
-        max_texts_per_request: int = DEFAULT_MAX_TEXTS_PER_REQUEST,
+        limits: BatchLimits = BatchLimits(),
         cuda_graphs: bool = True,
     ) -> None:
-        # The two per-request limits are only reported by model_info(); the
-        # EmbeddingEngine enforces (and may override) them for the service.
+        # The per-request limits are only reported by model_info(); the EmbeddingEngine
+        # enforces (and may override) them for the service.
         self.device = resolve_device(device)
         requested_dtype = parse_dtype(dtype)
         if requested_dtype is torch.float16 and self.device.type == "cpu":
@@ -284,9 +278,7 @@ class ClipEmbedder:
         self.embedding_dim = self._probe_embedding_dim()
         self.model = clip.to(self.device, dtype=self.dtype)
         self.dtype_in_use, self.device_in_use = self.dtype, self.device
-        self.max_batch_size = max_batch_size
-        self.max_images_per_request = max_images_per_request
-        self.max_texts_per_request = max_texts_per_request
+        self.limits = limits
         # Pinned staging memory lets the host->GPU copy of a batch run asynchronously;
         # one buffer per batcher worker thread and dtype.
         self._staging = threading.local()
@@ -299,7 +291,7 @@ class ClipEmbedder:
                 rescale_factor=self.preprocessing.rescale_factor,
                 mean=self._mean,
                 std=self._std,
-                max_batch_size=max_batch_size,
+                max_batch_size=limits.max_batch_size,
                 graphs=cuda_graphs,
             )
         p = self.preprocessing
@@ -344,9 +336,7 @@ class ClipEmbedder:
             preprocessing=self.preprocessing,
             device=str(self.device),
             compute_dtype=dtype_name(self.dtype),
-            max_batch_size=self.max_batch_size,
-            max_images_per_request=self.max_images_per_request,
-            max_texts_per_request=self.max_texts_per_request,
+            **dataclasses.asdict(self.limits),
             family=self.family.name,
             score_kind=self.family.score_kind,
             logit_scale=self.logit_scale,
@@ -434,25 +424,26 @@ class ClipEmbedder:
         pinned buffer is reused by the calling thread's next collate, after its forward."""
         if self.patch_budget:
             return PatchImages.cat(parts)
-        if len(parts) == 1 and self.device.type == "cpu":
-            return parts[0]
+        tensors = cast(Sequence[torch.Tensor], parts)  # a fixed-size model's parts are tensors
+        if len(tensors) == 1 and self.device.type == "cpu":
+            return tensors[0]
         if self.device.type != "cuda":
-            return torch.cat(list(parts))
-        if all(p.dtype == torch.uint8 for p in parts):
+            return torch.cat(list(tensors))
+        if all(p.dtype == torch.uint8 for p in tensors):
             dtype = torch.uint8
         else:  # callers sent normalized floats too: the batch goes as floats
             dtype = self.dtype
-            parts = [self._normalized_on_cpu(p) if p.dtype == torch.uint8 else p for p in parts]
-        count = sum(int(p.shape[0]) for p in parts)
+            tensors = [self._normalized_on_cpu(p) if p.dtype == torch.uint8 else p for p in tensors]
+        count = sum(int(p.shape[0]) for p in tensors)
         buffers = getattr(self._staging, "buffers", None)
         if buffers is None:
             buffers = self._staging.buffers = {}
         pinned = buffers.get(dtype)
         if pinned is None or pinned.shape[0] < count:
             h, w = self.crop_size
-            pinned = torch.empty((max(count, self.max_batch_size), 3, h, w), dtype=dtype).pin_memory()
+            pinned = torch.empty((max(count, self.limits.max_batch_size), 3, h, w), dtype=dtype).pin_memory()
             buffers[dtype] = pinned
-        return torch.cat(list(parts), out=pinned[:count])
+        return torch.cat(list(tensors), out=pinned[:count])
 
     @property
     def cuda_graphs(self) -> bool:
@@ -485,8 +476,8 @@ class ClipEmbedder:
         """Embeds a pixel array directly (no batching across callers), max_batch_size at a time."""
         tensor = self.preprocess(pixels)
         chunks = [
-            self.postprocess(self.forward(tensor[start : start + self.max_batch_size]))
-            for start in range(0, tensor.shape[0], self.max_batch_size)
+            self.postprocess(self.forward(tensor[start : start + self.limits.max_batch_size]))
+            for start in range(0, tensor.shape[0], self.limits.max_batch_size)
         ]
         return np.concatenate(chunks) if len(chunks) > 1 else chunks[0]
 

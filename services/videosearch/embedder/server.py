@@ -18,6 +18,8 @@ from videosearch.embedder.metrics import watch_batcher
 from videosearch.embedder.model import ClipEmbedder, ModelLoadError
 from videosearch.embedder.servicer import EmbedderServicer
 from videosearch.embedder.speech import SpeechHost
+from videosearch.common.settings import section
+from videosearch.embedder.defaults import BatchLimits
 from videosearch.embedder.settings import EmbedderSettings, load
 from videosearch.v1 import embedder_pb2, embedder_pb2_grpc
 
@@ -46,9 +48,7 @@ class EmbedderServer(ServiceApp[EmbedderSettings]):
                     s.model,
                     device=s.device,
                     dtype=s.dtype,
-                    max_batch_size=s.max_batch_size,
-                    max_images_per_request=s.max_images_per_request,
-                    max_texts_per_request=s.max_texts_per_request,
+                    limits=section(s, BatchLimits),
                     cuda_graphs=s.cuda_graphs,
                 )
             except ModelLoadError:
@@ -63,11 +63,9 @@ class EmbedderServer(ServiceApp[EmbedderSettings]):
         # The service's limits come from its settings, also for an already loaded model.
         self.engine = EmbeddingEngine(
             model,
-            max_batch_size=s.max_batch_size,
+            limits=section(s, BatchLimits),
             max_wait_ms=s.max_wait_ms,
             max_queue_images=s.max_queue_images,
-            max_images_per_request=s.max_images_per_request,
-            max_texts_per_request=s.max_texts_per_request,
             forward_workers=s.forward_workers,
             image_nice=s.image_nice,
         )
@@ -88,6 +86,7 @@ class EmbedderServer(ServiceApp[EmbedderSettings]):
         return self.settings.share_port
 
     def ready_message(self) -> str:
+        assert self.engine is not None, "said once the model is loaded"
         return f"embedder ready on {self.address} with {self.engine.model_info().model_id}"
 
 

@@ -14,7 +14,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterator
-from typing import Protocol
+from typing import Protocol, cast
 
 import numpy as np
 
@@ -26,6 +26,7 @@ from videosearch.common.errors import (
     VideoSearchError,
 )
 from videosearch.common.page_tokens import PageTokens
+from videosearch.embedder.types import ModelInfo
 from videosearch.searcher import validation
 from videosearch.searcher.ranking import calibration as calibrating, query as composite
 from videosearch.searcher.ranking.hits import explain, open_uri
@@ -79,6 +80,14 @@ class QueryEmbedder(Protocol):
     def model_id(self) -> str: ...
 
     def embed_texts(self, texts: list[str]) -> np.ndarray: ...
+
+
+class ImageQueryEmbedder(QueryEmbedder, Protocol):
+    """A QueryEmbedder that embeds query images too."""
+
+    def model_info(self) -> ModelInfo: ...
+
+    def embed_images(self, pixels: np.ndarray) -> np.ndarray: ...
 
 
 class Searcher:
@@ -354,7 +363,7 @@ class Searcher:
                 if collection is not None and term.model_id:
                     check_same_model(collection, term.model_id)
         if collection is None:
-            examples = [t.video_id or t.scene.video_id for t in all_terms if t.video_id or t.scene]
+            examples = [t.video_id or (t.scene.video_id if t.scene else "") for t in all_terms if t.video_id or t.scene]
             if examples:
                 raise NotFound(f"no video with id {examples[0]!r}; the collection is empty")
             return SearchResult(videos=[], scenes=[], model_id="")
@@ -383,10 +392,11 @@ class Searcher:
         # One more than the page shows, to know whether another page follows.
         wanted = offset + params.top_k + 1
         fused = None
-        if with_text:
+        if with_text and words is not None:  # (with_text implies words)
             fused = self.text_search.rank(words, vector, params, candidates, wanted)
             found, approximate_used = self._fused_results(fused.hits, params), fused.approximate_used
         else:
+            assert vector is not None, "without text, the seen kind is searched: the terms were composed"
             ranked = self.index.rank(vector, dataclasses.replace(params, top_k=wanted), candidates)
             found, approximate_used = (
                 ranked.videos if params.mode == "videos" else ranked.scenes,
@@ -515,9 +525,10 @@ class Searcher:
 
     def embed_images(self, decoded: list[np.ndarray], collection: Collection) -> np.ndarray:
         """Embeds decoded RGB images (see image_query.decode_image) as indexed frames are."""
-        embedder = self._embedder(collection, "image")
-        if not hasattr(embedder, "embed_images"):
+        found = self._embedder(collection, "image")
+        if not hasattr(found, "embed_images"):
             raise Unavailable("this Searcher's Embedder cannot embed images; search by text or embedding instead")
+        embedder = cast(ImageQueryEmbedder, found)
         info = self._call_embedder(embedder.model_info, "the query image")
         prepared = [image_pixels(rgb, info.preprocessing) for rgb in decoded]
         if len({p.shape for p in prepared}) > 1:  # a patch-budget model keeps each image's aspect: one call each

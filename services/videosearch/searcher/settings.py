@@ -9,6 +9,7 @@ from videosearch.common import defaults
 from videosearch.common.settings import BaseServiceSettings, OutgoingCallSettings, load_settings, message_setting, port_setting, setting
 from videosearch.searcher.ranking.ann import DEFAULT_ANN_CANDIDATES, DEFAULT_ANN_MODE, DEFAULT_ANN_THRESHOLD, AnnParams
 from videosearch.searcher.ranking.quantized import (
+    DEFAULT_GROUP_MOMENTS,
     DEFAULT_QUANTIZED_PROBE,
     DEFAULT_QUANTIZED_THRESHOLD,
     DEFAULT_RANKING_PRECISION,
@@ -51,6 +52,13 @@ class SearcherSettings(OutgoingCallSettings, BaseServiceSettings):
     quantized_probe: int = setting(DEFAULT_QUANTIZED_PROBE,
                                    "groups of moments whose int8 codes the quantized tier scores per search "
                                    "(scene mode: a quarter); more is slower and finds more")
+    quantized_group_moments: int = setting(DEFAULT_GROUP_MOMENTS,
+                                           "most moments of one video in one node of the quantized tier's graph (a "
+                                           "change rebuilds the tier); fewer: more nodes, fewer probed for a video's best")
+    quantized_refine: bool = setting(True, "approximate searches on the quantized tier score candidates from residual "
+                                           "codes in memory and read float32 rows from the store only where those "
+                                           "cannot decide the top k (scores within about 1e-3 of the exact cosine); "
+                                           "off: every returned score is read from the store")
     max_image_bytes: int = setting(DEFAULT_MAX_IMAGE_BYTES, "largest query image (JPEG or PNG) accepted, in bytes")
     max_image_pixels: int = setting(DEFAULT_MAX_IMAGE_PIXELS,
                                     "largest query image accepted, in pixels (width x height, checked before decoding)")

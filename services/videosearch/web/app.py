@@ -35,13 +35,20 @@ MAX_TOKEN_CHARS = 4096
 # The page loads nothing from elsewhere, runs no inline script and embeds no other site.
 SECURITY_HEADERS = {
     "content-security-policy": "default-src 'self'; img-src 'self' blob: data:; media-src 'self'; "
-                               "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
     "x-content-type-options": "nosniff",
     "referrer-policy": "same-origin",
 }
 
 # Context that only a visitor with a valid token may see, and what an error page shows instead.
-PROTECTED_CONTEXT: dict[str, object] = {"listing": None, "jobs": [], "groups": [], "result": None, "next_page_token": "", "total": 0}
+PROTECTED_CONTEXT: dict[str, object] = {
+    "listing": None,
+    "jobs": [],
+    "groups": [],
+    "result": None,
+    "next_page_token": "",
+    "total": 0,
+}
 
 
 class SecurityHeadersMiddleware:
@@ -142,11 +149,15 @@ def create_app(settings: WebSettings) -> Starlette:
     ]
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(SecurityHeadersMiddleware),
-                    Middleware(BodyLimitMiddleware, max_body_bytes=settings.max_upload_mb * (1 << 20) + FORM_OVERHEAD_BYTES,
-                               what_to_do=f"send an image of at most {settings.max_upload_mb} MiB "
-                                          "(the page's --max-upload-mb)"),
-                    Middleware(CsrfMiddleware, secure_cookies=settings.secure_cookies)],
+        middleware=[
+            Middleware(SecurityHeadersMiddleware),
+            Middleware(
+                BodyLimitMiddleware,
+                max_body_bytes=settings.max_upload_mb * (1 << 20) + FORM_OVERHEAD_BYTES,
+                what_to_do=f"send an image of at most {settings.max_upload_mb} MiB (the page's --max-upload-mb)",
+            ),
+            Middleware(CsrfMiddleware, secure_cookies=settings.secure_cookies),
+        ],
         lifespan=_closing(gateway),
     )
     app.state.gateway = gateway

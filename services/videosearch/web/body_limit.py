@@ -27,8 +27,11 @@ class BodyLimitMiddleware:
         self.what_to_do = what_to_do
 
     def _refusal(self) -> PlainTextResponse:
-        return PlainTextResponse(f"refused: the request body is over {self.max_body_bytes:,} bytes; {self.what_to_do}",
-                                 413, headers={"connection": "close"})
+        return PlainTextResponse(
+            f"refused: the request body is over {self.max_body_bytes:,} bytes; {self.what_to_do}",
+            413,
+            headers={"connection": "close"},
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

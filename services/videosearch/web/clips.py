@@ -44,17 +44,25 @@ def routes(gateway) -> list[Route]:
                 folder = Path(tempfile.mkdtemp(prefix="videosearch-clip-"))
                 out = folder / f"{PurePath(video.uri).stem}-scene{index + 1}.mp4"
                 frames = scene.end_frame - scene.start_frame
-                await gateway.call(export_clip, str(source), scene.start_seconds, scene.end_seconds, frames,
-                                   video.fps, out)
+                await gateway.call(
+                    export_clip, str(source), scene.start_seconds, scene.end_seconds, frames, video.fps, out
+                )
         except VideoSearchError as error:
             failure = failure_of(error)
             return Response(failure.message, failure.http_status, media_type="text/plain")
         except CliError as error:  # the exporter's own failure (ffmpeg could not cut the file)
             return Response(str(error), 502, media_type="text/plain")
         except ImportError:  # an installation without the ffmpeg that imageio-ffmpeg ships
-            return Response("clip export needs the imageio-ffmpeg package on the web page's machine "
-                            "(pip install imageio-ffmpeg)", 501, media_type="text/plain")
-        return FileResponse(out, media_type="video/mp4", filename=out.name,
-                            background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True))
+            return Response(
+                "clip export needs the imageio-ffmpeg package on the web page's machine (pip install imageio-ffmpeg)",
+                501,
+                media_type="text/plain",
+            )
+        return FileResponse(
+            out,
+            media_type="video/mp4",
+            filename=out.name,
+            background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True),
+        )
 
     return [Route("/clip/{video_id}/{scene}", clip)]

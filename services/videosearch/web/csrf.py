@@ -53,8 +53,9 @@ class CsrfMiddleware:
                 await PlainTextResponse("refused: this request came from another site", 403)(scope, receive, send)
                 return
             if not token or not sent or not hmac.compare_digest(token, sent):
-                await PlainTextResponse("refused: the form's security token is missing or stale; reload the page "
-                                        "and try again", 403)(scope, receive, send)
+                await PlainTextResponse(
+                    "refused: the form's security token is missing or stale; reload the page and try again", 403
+                )(scope, receive, send)
                 return
         new_token = "" if token else secrets.token_urlsafe(32)
         scope.setdefault("state", {})["csrf_token"] = token or new_token

@@ -48,8 +48,10 @@ def list_folder(requested: str, roots: tuple[Path, ...]) -> Listing:
         raise InvalidArgument("the path holds a NUL byte; pick a folder from the list")
     folder = under_a_root(Path(requested), roots)
     if folder is None:
-        raise PermissionDenied(f"{requested} is not a folder under the allowed roots "
-                               f"({', '.join(map(str, roots))}); pick one from the list")
+        raise PermissionDenied(
+            f"{requested} is not a folder under the allowed roots "
+            f"({', '.join(map(str, roots))}); pick one from the list"
+        )
     if not folder.is_dir():
         raise InvalidArgument(f"{requested} is not a folder")
     entries: list[Entry] = []
@@ -89,8 +91,9 @@ def playable_file(video: VideoRecord, roots: tuple[Path, ...]) -> Path:
         if location.size_bytes and info.st_size != location.size_bytes:
             continue  # changed since it was indexed: not the content the scenes describe
         return path
-    raise NotFound(f"no file of video {video.video_id} is under the allowed roots any more; "
-                   "index it again from where it is now")
+    raise NotFound(
+        f"no file of video {video.video_id} is under the allowed roots any more; index it again from where it is now"
+    )
 
 
 def files_to_index(requested: list[str], roots: tuple[Path, ...]) -> list[Path]:

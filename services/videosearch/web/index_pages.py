@@ -60,8 +60,13 @@ def routes(gateway) -> list[Route]:
 
     async def index_page(request: Request) -> Response:
         folder = request.query_params.get("path", "")
-        context: dict[str, object] = {"section": "index", "listing": None, "roots": [str(r) for r in gateway.roots], "jobs": [],
-                   "indexed": set()}
+        context: dict[str, object] = {
+            "section": "index",
+            "listing": None,
+            "roots": [str(r) for r in gateway.roots],
+            "jobs": [],
+            "indexed": set(),
+        }
         try:
             # The Indexer call first: it is what checks the visitor's token, and a folder's
             # entries are shown only to a visitor the Indexer would let index them.
@@ -83,8 +88,10 @@ def routes(gateway) -> list[Route]:
             if not picked:
                 raise InvalidArgument("tick at least one file or folder to index")
             if len(picked) > MAX_PATHS_PER_SUBMIT:
-                raise InvalidArgument(f"{len(picked)} paths ticked; index at most {MAX_PATHS_PER_SUBMIT} at once "
-                                      "(tick their folder instead)")
+                raise InvalidArgument(
+                    f"{len(picked)} paths ticked; index at most {MAX_PATHS_PER_SUBMIT} at once "
+                    "(tick their folder instead)"
+                )
             files = await gateway.call(files_to_index, picked, gateway.roots)
             if not files:
                 raise InvalidArgument("no video files in what you ticked")
@@ -109,8 +116,9 @@ def routes(gateway) -> list[Route]:
         except VideoSearchError as error:
             return gateway.error(request, error)
         response = gateway.render(request, "job_rows.html", jobs=shown_jobs(jobs, now))
-        response.set_cookie(CLEARED_COOKIE, now.isoformat(), httponly=True, samesite="strict",
-                            secure=gateway.settings.secure_cookies)
+        response.set_cookie(
+            CLEARED_COOKIE, now.isoformat(), httponly=True, samesite="strict", secure=gateway.settings.secure_cookies
+        )
         return response
 
     async def events(request: Request) -> Response:
@@ -121,8 +129,10 @@ def routes(gateway) -> list[Route]:
             if len(job_ids) > MAX_PATHS_PER_SUBMIT:
                 raise InvalidArgument(f"follow at most {MAX_PATHS_PER_SUBMIT} jobs in one stream")
             if streams.locked():
-                raise ResourceExhausted(f"{gateway.settings.max_event_streams} progress streams are open; close "
-                                        "a tab or raise --max-event-streams")
+                raise ResourceExhausted(
+                    f"{gateway.settings.max_event_streams} progress streams are open; close "
+                    "a tab or raise --max-event-streams"
+                )
         except VideoSearchError as error:
             return gateway.error(request, error)
         follower = JobEvents(gateway.clients(request).indexer, job_ids, gateway.settings.watches_per_stream)
@@ -132,8 +142,9 @@ def routes(gateway) -> list[Route]:
                 async for chunk in follower.stream():
                     yield chunk
 
-        return StreamingResponse(stream(), media_type="text/event-stream",
-                                 headers={"cache-control": "no-store", "x-accel-buffering": "no"})
+        return StreamingResponse(
+            stream(), media_type="text/event-stream", headers={"cache-control": "no-store", "x-accel-buffering": "no"}
+        )
 
     return [
         Route("/index", index_page),

@@ -26,8 +26,9 @@ def routes(gateway) -> list[Route]:
             searcher = gateway.clients(request).searcher
             videos, next_token, total = await gateway.call(searcher.list_videos, VIDEOS_PER_PAGE, token)
             # The page's videos' scenes, asked for all at once.
-            details = await asyncio.gather(*(gateway.call(searcher.get_video, v.video_id) for v in videos),
-                                           return_exceptions=True)
+            details = await asyncio.gather(
+                *(gateway.call(searcher.get_video, v.video_id) for v in videos), return_exceptions=True
+            )
             groups = []
             for detail in details:
                 if isinstance(detail, NotFound):
@@ -38,9 +39,17 @@ def routes(gateway) -> list[Route]:
                 groups.append(VideoGroup(video, None, [scene_tile(video.video_id, s) for s in scenes]))
         except VideoSearchError as error:
             return gateway.error(request, error, "library.html", **context)
-        return gateway.render(request, "library.html", **context | {
-            "groups": groups, "next_page_token": next_token, "total": total,
-            **await watched_folders(gateway.clients(request).indexer)})
+        return gateway.render(
+            request,
+            "library.html",
+            **context
+            | {
+                "groups": groups,
+                "next_page_token": next_token,
+                "total": total,
+                **await watched_folders(gateway.clients(request).indexer),
+            },
+        )
 
     async def watched_folders(indexer) -> dict:
         """The Indexer's libraries and their state; an Indexer that cannot say leaves a note, not an error page."""
@@ -48,7 +57,10 @@ def routes(gateway) -> list[Route]:
             libraries, more = await gateway.call(indexer.list_libraries_page, WATCHED_FOLDERS_SHOWN)
         except VideoSearchError as error:
             return {"libraries": [], "libraries_note": f"watched folders unknown: {error}"}
-        return {"libraries": libraries, "libraries_note": "more folders: `videosearch libraries list --all`" if more else ""}
+        return {
+            "libraries": libraries,
+            "libraries_note": "more folders: `videosearch libraries list --all`" if more else "",
+        }
 
     async def delete(request: Request) -> Response:
         try:
@@ -59,7 +71,13 @@ def routes(gateway) -> list[Route]:
             _, _, total = await gateway.call(searcher.list_videos, 1, "")  # the header's count, swapped in too
         except VideoSearchError as error:
             return gateway.error(request, error)
-        return gateway.render(request, "deleted.html", video_id=video_id, name=PurePath(video.uri).name or video_id,
-                              scenes=scenes, total=total)
+        return gateway.render(
+            request,
+            "deleted.html",
+            video_id=video_id,
+            name=PurePath(video.uri).name or video_id,
+            scenes=scenes,
+            total=total,
+        )
 
     return [Route("/library", library), Route("/library/{video_id}/delete", delete, methods=["POST"])]

@@ -22,8 +22,13 @@ from videosearch.web.view import scene_of, scene_tile, text_line
 VIDEO_ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
 # What the player is told when the file's extension says nothing the browser knows.
 FALLBACK_TYPE = "application/octet-stream"
-for suffix, kind in ((".mkv", "video/x-matroska"), (".webm", "video/webm"), (".m4v", "video/mp4"),
-                     (".mov", "video/quicktime"), (".ogv", "video/ogg")):
+for suffix, kind in (
+    (".mkv", "video/x-matroska"),
+    (".webm", "video/webm"),
+    (".m4v", "video/mp4"),
+    (".mov", "video/quicktime"),
+    (".ogv", "video/ogg"),
+):
     mimetypes.add_type(kind, suffix)
 
 
@@ -79,8 +84,16 @@ def routes(gateway) -> list[Route]:
         start = _float(request.query_params.get("t"), scene.start_seconds if scene else 0.0)
         tiles = [scene_tile(video_id, s) for s in scenes]
         lines = [text_line(span, scene_index=scene_of(scenes, span.start_seconds)) for span in spans]
-        return gateway.render(request, "watch.html", section="library", video=video, tiles=tiles, lines=lines,
-                              start=start, scene_index=scene.index if scene else 0)
+        return gateway.render(
+            request,
+            "watch.html",
+            section="library",
+            video=video,
+            tiles=tiles,
+            lines=lines,
+            start=start,
+            scene_index=scene.index if scene else 0,
+        )
 
     async def thumbnail(request: Request) -> Response:
         try:
@@ -89,20 +102,29 @@ def routes(gateway) -> list[Route]:
             thumb = await gateway.call(gateway.clients(request).searcher.get_scene_thumbnail, video_id, scene)
         except VideoSearchError as error:
             failure = failure_of(error)
-            return Response(placeholder_svg("no thumbnail" if failure.http_status == 404 else "thumbnail unavailable"),
-                            failure.http_status, media_type="image/svg+xml", headers={"x-reason": _header(failure.message)})
+            return Response(
+                placeholder_svg("no thumbnail" if failure.http_status == 404 else "thumbnail unavailable"),
+                failure.http_status,
+                media_type="image/svg+xml",
+                headers={"x-reason": _header(failure.message)},
+            )
         # A stored thumbnail never changes for a video id (the id is its content's hash).
         return Response(thumb.image_jpeg, media_type="image/jpeg", headers={"cache-control": "private, max-age=86400"})
 
-    return [Route("/media/{video_id}", media), Route("/watch/{video_id}", watch),
-            Route("/thumb/{video_id}/{scene}", thumbnail)]
+    return [
+        Route("/media/{video_id}", media),
+        Route("/watch/{video_id}", watch),
+        Route("/thumb/{video_id}/{scene}", thumbnail),
+    ]
 
 
 def placeholder_svg(text: str) -> str:
     """What an <img> shows when a scene has no thumbnail; the text is one of ours, not the visitor's."""
-    return ('<svg xmlns="http://www.w3.org/2000/svg" width="320" height="180" viewBox="0 0 320 180">'
-            '<rect width="320" height="180" fill="#2b2f36"/><text x="160" y="96" fill="#c9d1d9" font-size="18" '
-            f'font-family="sans-serif" text-anchor="middle">{text}</text></svg>')
+    return (
+        '<svg xmlns="http://www.w3.org/2000/svg" width="320" height="180" viewBox="0 0 320 180">'
+        '<rect width="320" height="180" fill="#2b2f36"/><text x="160" y="96" fill="#c9d1d9" font-size="18" '
+        f'font-family="sans-serif" text-anchor="middle">{text}</text></svg>'
+    )
 
 
 def _header(text: str) -> str:

@@ -40,7 +40,9 @@ class SearchForm:
     scene: int | None = None
     filters: dict[str, str] = field(default_factory=dict)
     image: bytes | None = None
-    mode: Literal["", "scenes"] = ""  # "scenes": the best moments across videos, one tile each; else videos with their moments
+    mode: Literal["", "scenes"] = (
+        ""  # "scenes": the best moments across videos, one tile each; else videos with their moments
+    )
 
     @property
     def asked(self) -> bool:
@@ -63,7 +65,8 @@ class SearchForm:
         f = self.filters
         return SearchFilter(
             folder=f.get("folder", ""),
-            min_duration_seconds=_number(f, "min_duration"), max_duration_seconds=_number(f, "max_duration"),
+            min_duration_seconds=_number(f, "min_duration"),
+            max_duration_seconds=_number(f, "max_duration"),
             indexed_after=_day(f, "indexed_after"),
             indexed_before=_day(f, "indexed_before", next_day=True),
             min_relevance=_number(f, "min_score"),  # the form's "lowest relevance", calibrated 0..1
@@ -71,8 +74,14 @@ class SearchForm:
 
     def query_string_items(self) -> list[tuple[str, str]]:
         """The GET fields that ask this again (an image cannot travel in a link)."""
-        items = [("q", self.q), ("exclude", self.exclude), ("mode", self.mode), ("video_id", self.video_id),
-                 ("scene", "" if self.scene is None else str(self.scene)), *self.filters.items()]
+        items = [
+            ("q", self.q),
+            ("exclude", self.exclude),
+            ("mode", self.mode),
+            ("video_id", self.video_id),
+            ("scene", "" if self.scene is None else str(self.scene)),
+            *self.filters.items(),
+        ]
         return [(k, v) for k, v in items if v]
 
 
@@ -91,9 +100,14 @@ def parse_form(values: Mapping[str, str]) -> SearchForm:
     mode = text("mode")
     if mode not in ("", "videos", "scenes"):
         raise InvalidArgument(f"mode must be videos or scenes, not {mode[:40]!r}")
-    return SearchForm(q=text("q"), exclude=text("exclude"), video_id=text("video_id"), scene=scene,
-                      filters={name: text(name) for name in FILTER_FIELDS if text(name)},
-                      mode="scenes" if mode == "scenes" else "")
+    return SearchForm(
+        q=text("q"),
+        exclude=text("exclude"),
+        video_id=text("video_id"),
+        scene=scene,
+        filters={name: text(name) for name in FILTER_FIELDS if text(name)},
+        mode="scenes" if mode == "scenes" else "",
+    )
 
 
 def _number(values: Mapping[str, str], name: str) -> float | None:
@@ -125,8 +139,14 @@ def routes(gateway) -> list[Route]:
     max_image_bytes = gateway.settings.max_upload_mb * 1024 * 1024
 
     async def run(request: Request, form: SearchForm, page_token: str = "") -> Response:
-        context = {"section": "search", "form": form, "groups": None, "next_page_token": "", "result": None,
-                   "like_name": ""}
+        context = {
+            "section": "search",
+            "form": form,
+            "groups": None,
+            "next_page_token": "",
+            "result": None,
+            "like_name": "",
+        }
         template = "results.html" if is_fragment_request(request) else "search.html"
         if not form.asked:
             return gateway.render(request, template, **context)
@@ -135,8 +155,13 @@ def routes(gateway) -> list[Route]:
                 with contextlib.suppress(NotFound):
                     video, _ = await gateway.call(gateway.clients(request).searcher.get_video, form.video_id)
                     context["like_name"] = PurePath(video.uri).name
-            params = SearchParams(top_k=gateway.settings.results_per_page, scenes_per_video=SCENES_PER_VIDEO,
-                                  filter=form.search_filter(), page_token=page_token, mode=form.mode or "videos")
+            params = SearchParams(
+                top_k=gateway.settings.results_per_page,
+                scenes_per_video=SCENES_PER_VIDEO,
+                filter=form.search_filter(),
+                page_token=page_token,
+                mode=form.mode or "videos",
+            )
             searcher = gateway.clients(request).searcher
             result = await gateway.call(searcher.search, terms=form.terms(), params=params)
             # Moment hits name only their video: its record once per video, for the file name.
@@ -148,9 +173,16 @@ def routes(gateway) -> list[Route]:
             videos = {i: answer[0] for i, answer in zip(ids, found) if not isinstance(answer, BaseException)}
         except VideoSearchError as error:
             return gateway.error(request, error, template, **context)
-        return gateway.render(request, template, **context | {
-            "groups": result_groups(result, videos), "result": result,
-            "next_page_token": "" if form.image else result.next_page_token})
+        return gateway.render(
+            request,
+            template,
+            **context
+            | {
+                "groups": result_groups(result, videos),
+                "result": result,
+                "next_page_token": "" if form.image else result.next_page_token,
+            },
+        )
 
     async def search_page(request: Request) -> Response:
         try:

@@ -53,14 +53,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         sock.bind((settings.host, settings.port))
     except OSError as exc:
-        print(f"videosearch-web: cannot listen on {settings.host}:{settings.port}: {exc.strerror}; "
-              "pick another --port (0 chooses a free one)", file=sys.stderr)
+        print(
+            f"videosearch-web: cannot listen on {settings.host}:{settings.port}: {exc.strerror}; "
+            "pick another --port (0 chooses a free one)",
+            file=sys.stderr,
+        )
         return 2
     port = sock.getsockname()[1]
-    config = uvicorn.Config(create_app(settings), log_level=settings.log_level, access_log=False,
-                            timeout_graceful_shutdown=5)
-    log.info("web page at http://%s:%d/ (Indexer %s, Searcher %s)", settings.host, port,
-             settings.indexer_address, settings.searcher_address)
+    config = uvicorn.Config(
+        create_app(settings), log_level=settings.log_level, access_log=False, timeout_graceful_shutdown=5
+    )
+    log.info(
+        "web page at http://%s:%d/ (Indexer %s, Searcher %s)",
+        settings.host,
+        port,
+        settings.indexer_address,
+        settings.searcher_address,
+    )
     _Server(config, settings.port_file, port).run(sockets=[sock])
     return 0
 

@@ -58,7 +58,8 @@ class Services:
                 timeout = self._settings.rpc_timeout_s
                 clients = ServiceClients(
                     IndexerClient(self._settings.indexer_address, timeout, security=security),
-                    SearcherClient(self._settings.searcher_address, timeout, security=security))
+                    SearcherClient(self._settings.searcher_address, timeout, security=security),
+                )
                 self._clients[token] = clients
                 if len(self._clients) > CLIENTS_KEPT:
                     # Dropped, not closed: a request of that visitor may still be using them

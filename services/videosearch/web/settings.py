@@ -28,9 +28,13 @@ class WebSettings(OutgoingCallSettings):
     searcher_address: str = setting(defaults.SEARCHER_ADDRESS, "host:port of the Searcher")
     rpc_timeout_s: float = setting(30.0, "seconds a unary call to a service may take")
     allowed_roots: tuple[str, ...] = setting(
-        (".",), "comma-separated folders the page may list for indexing and play videos from: give the "
-                "Indexer's --allowed-roots (the gateway runs where those files are)")
-    max_event_streams: int = setting(8, "job progress streams (server-sent events) open at once; more get 429 (Too Many Requests)")
+        (".",),
+        "comma-separated folders the page may list for indexing and play videos from: give the "
+        "Indexer's --allowed-roots (the gateway runs where those files are)",
+    )
+    max_event_streams: int = setting(
+        8, "job progress streams (server-sent events) open at once; more get 429 (Too Many Requests)"
+    )
     watches_per_stream: int = setting(4, "jobs one progress stream follows at a time (each holds an Indexer stream)")
     results_per_page: int = setting(12, "videos on one page of search results (More results shows the next)")
     max_upload_mb: int = setting(8, "largest query image accepted, in MiB")
@@ -43,5 +47,8 @@ class WebSettings(OutgoingCallSettings):
 
 def load(argv: Sequence[str] | None = None) -> WebSettings:
     return load_settings(
-        WebSettings, ENV_PREFIX, argv,
-        description="videosearch web page: search, watch and index in a browser, through the services' gRPC API.")
+        WebSettings,
+        ENV_PREFIX,
+        argv,
+        description="videosearch web page: search, watch and index in a browser, through the services' gRPC API.",
+    )

@@ -17,7 +17,7 @@ def is_fragment_request(request) -> bool:
 
 
 def counted(number: int, word: str) -> str:
-    """"1 scene", "6 scenes": a count with its noun in the right number."""
+    """ "1 scene", "6 scenes": a count with its noun in the right number."""
     return f"{number} {word}" if number == 1 else f"{number} {word}s"
 
 
@@ -54,9 +54,14 @@ def job_view(job) -> dict:
         detail = counted(job.scenes_found, "scene")
     else:
         detail = ""
-    return {"name": name or job.path, "folder": folder or "/", "detail": detail,
-            "started": job.create_time.isoformat(), "started_text": job.create_time.strftime("%H:%M:%S UTC"),
-            "took": took((job.update_time - job.create_time).total_seconds()) if finished else ""}
+    return {
+        "name": name or job.path,
+        "folder": folder or "/",
+        "detail": detail,
+        "started": job.create_time.isoformat(),
+        "started_text": job.create_time.strftime("%H:%M:%S UTC"),
+        "took": took((job.update_time - job.create_time).total_seconds()) if finished else "",
+    }
 
 
 def short_time(seconds: float) -> str:
@@ -93,8 +98,9 @@ def text_line(span: TextSpan, highlights: tuple[tuple[int, int], ...] = (), scen
         parts += [(span.text[at:start], False), (span.text[start:end], True)]
         at = end
     parts.append((span.text[at:], False))
-    return TextLine(span.kind, span.start_seconds, span.end_seconds, tuple(p for p in parts if p[0]), scene_index,
-                    span.language)
+    return TextLine(
+        span.kind, span.start_seconds, span.end_seconds, tuple(p for p in parts if p[0]), scene_index, span.language
+    )
 
 
 def match_line(match: TextMatch, scene_index: int) -> TextLine:
@@ -146,8 +152,15 @@ def hit_tile(hit: MomentHit) -> Tile:
     """A hit plays from the moment that matched: the scene's start for a scene that is
     one moment (every hard-cut scene), the matching stretch of a long take otherwise."""
     span = hit.moment or hit.scene
-    return Tile(hit.video_id, hit.scene.index, span.start_seconds, span.end_seconds, hit.relevance,
-                tuple(match_line(m, hit.scene.index) for m in hit.text_matches), hit.matched_kinds)
+    return Tile(
+        hit.video_id,
+        hit.scene.index,
+        span.start_seconds,
+        span.end_seconds,
+        hit.relevance,
+        tuple(match_line(m, hit.scene.index) for m in hit.text_matches),
+        hit.matched_kinds,
+    )
 
 
 def scene_tile(video_id: str, scene: SceneRecord) -> Tile:
@@ -159,8 +172,12 @@ def result_groups(result: SearchResult, videos: dict[str, VideoRecord] | None = 
     of one video sharing a group (``videos``: the records of their videos; one deleted since
     the search is left out). A group is strong when its relevance reaches the result's bar."""
     if result.videos or not result.scenes:
-        return [VideoGroup(hit.video, hit.relevance, [hit_tile(s) for s in hit.scenes],
-                           hit.relevance >= result.strong_relevance) for hit in result.videos]
+        return [
+            VideoGroup(
+                hit.video, hit.relevance, [hit_tile(s) for s in hit.scenes], hit.relevance >= result.strong_relevance
+            )
+            for hit in result.videos
+        ]
     groups: list[VideoGroup] = []
     for hit in result.scenes:
         video = (videos or {}).get(hit.video_id)

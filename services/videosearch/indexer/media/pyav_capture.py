@@ -122,7 +122,7 @@ class PyAVCapture:
                 raise CannotDecode("it has no video stream")
             self._stream = stream = self._container.streams.video[0]
             context = stream.codec_context
-            self._pending = deque()
+            self._pending: deque[av.VideoFrame] = deque()
             # Subtitle and audio packets are demuxed in the same read and handed to
             # ``side_streams`` (videosearch.indexer.text.side_streams), never decoded here.
             self._side = side_streams if side_streams is not None and side_streams.active else None
@@ -176,11 +176,13 @@ class PyAVCapture:
 
     def read_first(self) -> np.ndarray:
         """Decodes frame 0 (its rotation completes ``facts``) and returns it as ``retrieve`` would."""
-        if not self.grab():
+        if not self.grab() or self._frame is None:  # (grab() says whether it holds a frame)
             raise CannotDecode("0 frames decoded")
         rotation = int(self._frame.rotation or 0) % 360
         self.facts = dataclasses.replace(self.facts, rotation=rotation)
-        return self.retrieve()[1]
+        _, pixels = self.retrieve()
+        assert pixels is not None  # a grabbed frame is retrieved
+        return pixels
 
     def _decoded(self) -> list[av.VideoFrame]:
         """The frames of the next packet that decodes (the decoder's last frames at the end)."""

@@ -40,6 +40,7 @@ from __future__ import annotations
 import bisect
 import functools
 import math
+from fractions import Fraction
 from dataclasses import dataclass
 from typing import Any
 
@@ -97,7 +98,7 @@ class SamplingPolicy:
             )
         return self
 
-    def in_frames(self, fps: float) -> "FrameSampling":
+    def in_frames(self, fps: float | Fraction) -> "FrameSampling":
         return FrameSampling(self.seconds_per_sample * float(fps), self.min_samples, self.max_samples)
 
 

@@ -47,6 +47,7 @@ from videosearch.indexer.media.frame_times import FrameTimes
 from videosearch.embedder.preprocessing import FramePreprocessor, ReducedFrame
 from videosearch.indexer.media.sampling import CandidateBuffer, SamplingPolicy, candidates_needed
 from videosearch.indexer.media.timing import StageClock
+from videosearch.indexer.media.pyav_capture import PyAVCapture
 from videosearch.indexer.media.video_file import ProgressCallback, VideoInfo, open_video
 
 
@@ -105,7 +106,9 @@ class SampledScene:
         return self.end.seconds
 
 
-def read_frame(capture: cv2.VideoCapture, last_index: int, container_count: int) -> tuple[np.ndarray, float] | None:
+def read_frame(
+    capture: cv2.VideoCapture | PyAVCapture, last_index: int, container_count: int
+) -> tuple[np.ndarray, float] | None:
     """The next frame and its presentation time in milliseconds, or None at the end."""
     grabbed = capture.grab()
     if not grabbed and last_index < container_count - 1:
@@ -117,7 +120,7 @@ def read_frame(capture: cv2.VideoCapture, last_index: int, container_count: int)
     # The grabbed frame's timestamp (FFmpeg's best-effort PTS, from the stream's start).
     msec = capture.get(cv2.CAP_PROP_POS_MSEC)
     ok, frame = capture.retrieve()
-    return (frame, msec) if ok else None
+    return (frame, msec) if ok and frame is not None else None  # (a retrieved frame is never None)
 
 
 def decoder_shrink(preprocessor: FramePreprocessor) -> Callable[[int, int], int]:
@@ -155,7 +158,7 @@ class _DecodeAhead:
 
     def __init__(
         self,
-        capture: cv2.VideoCapture,
+        capture: cv2.VideoCapture | PyAVCapture,
         first: np.ndarray,
         container_count: int,
         depth: int = 4,
@@ -381,6 +384,7 @@ class SceneReader:
                         yield self._close(buffer, cut, scene_index)
                         scene_index, buffer = scene_index + 1, following
                 if buffer.wants(index):
+                    candidate: np.ndarray | ReducedFrame | Future | _KeptForText
                     if frame.shape[:2] != (info.height, info.width):  # shrunk by the decoder
                         candidate = ReducedFrame(frame, info.height, info.width)
                     elif pool is None:
@@ -432,7 +436,7 @@ class SceneReader:
         kept = [item.frame if isinstance(item, _KeptForText) else None for item in items]
         items = [item.candidate if isinstance(item, _KeptForText) else item for item in items]
         items = [item.result() if isinstance(item, Future) else item for item in items]
-        text_frames = ()
+        text_frames: tuple[np.ndarray, ...] = ()
         if self._keep_text_frames:
             text_frames = tuple(
                 frame if frame is not None else text_frame(item.pixels) for frame, item in zip(kept, items)

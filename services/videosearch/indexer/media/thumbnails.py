@@ -24,6 +24,7 @@ import cv2
 import numpy as np
 
 from videosearch.indexer.media.decoding import DecoderSettings
+from videosearch.indexer.media.pyav_capture import PyAVCapture
 from videosearch.indexer.media.frame_times import FrameTimes
 from videosearch.indexer.media.video_file import PixelAspect, open_video
 from videosearch.searcher.types import Thumbnail
@@ -73,6 +74,7 @@ def read_back_thumbnails(path: str | os.PathLike, frames: list[int], times: Fram
     # OpenCV, whatever the decode pass used: it seeks by frame number (CAP_PROP_POS_FRAMES), and
     # its frames are the PyAV decoder's pixel for pixel (tests/indexer_media/test_pyav_decoder.py).
     capture, info, first = open_video(path, DecoderSettings(library="opencv"))
+    assert not isinstance(capture, PyAVCapture)  # asked for OpenCV's, which seeks by frame number
     try:
         position, current = 0, first  # ``current`` is frame ``position``
         out = []
@@ -83,13 +85,13 @@ def read_back_thumbnails(path: str | os.PathLike, frames: list[int], times: Fram
                         capture.grab()
                 else:
                     capture.set(cv2.CAP_PROP_POS_FRAMES, target)
-                ok, current = capture.read()
-                if not ok or current is None:
+                ok, read = capture.read()
+                if not ok or read is None:
                     log.warning(
                         "cannot read frame %d of %s back for its thumbnail; storing no thumbnails", target, path
                     )
                     return []
-                position = target
+                position, current = target, read
             out.append(thumbnail_of(current, target, times.seconds(target), info.pixel_aspect))
         return out
     finally:

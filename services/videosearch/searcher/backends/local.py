@@ -118,7 +118,11 @@ def open_local(s: SearcherSettings) -> IndexedStore:
     try:
         index: InProcessIndex
         if choose_precision(s.ranking_precision, leveldb, s.quantized_threshold) == "int8":
-            index = tier = QuantizedIndex(leveldb, Path(data_dir) / "quantized", TierParams(probe=s.quantized_probe))
+            index = tier = QuantizedIndex(
+                leveldb,
+                Path(data_dir) / "quantized",
+                TierParams(probe=s.quantized_probe, group_moments=s.quantized_group_moments, refine=s.quantized_refine),
+            )
             tier.open()
             log.info(
                 "opened the quantized tier: %d videos / %d moments in %.2f s",

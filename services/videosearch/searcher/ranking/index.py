@@ -344,7 +344,7 @@ class MomentIndex:
         if candidates.min_score is not None:
             scores[scores < candidates.min_score] = -np.inf
         if params.mode == "scenes":
-            return Ranked([], self._top_scenes(snap, scores, np.arange(snap.n_rows), params.top_k))
+            return Ranked([], self._top_moments(snap, scores, np.arange(snap.n_rows), params.top_k))
         if params.video_scoring == "mean":
             counts = np.diff(np.append(snap.seg_starts, snap.n_rows))
             if row_ok is None and candidates.min_score is None:
@@ -398,7 +398,7 @@ class MomentIndex:
         found = [i for i in range(snap.n_segments) if snap.seg_alive[i] and snap.seg_videos[i].video_id == video_id]
         return found[0] if found else None
 
-    def _top_scenes(self, snap: _Snapshot, scores: np.ndarray, rows: np.ndarray, k: int) -> list[MomentHit]:
+    def _top_moments(self, snap: _Snapshot, scores: np.ndarray, rows: np.ndarray, k: int) -> list[MomentHit]:
         """Best k of ``rows`` (``scores`` aligned with ``rows``)."""
         cand = top_candidates(scores, k)
         segs = snap.seg_of_rows(rows[cand])
@@ -462,7 +462,7 @@ class MomentIndex:
             scores = snap.vectors[rows] @ query
             if min_score is not None:
                 scores[scores < min_score] = -np.inf
-            moment_hits = self._top_scenes(snap, scores, rows, params.top_k)
+            moment_hits = self._top_moments(snap, scores, rows, params.top_k)
             if len(moment_hits) < params.top_k and (row_ok is not None or min_score is not None):
                 return None
             return Ranked([], moment_hits, True)

@@ -21,7 +21,12 @@ A search:
 
 1. the graph proposes ``probe`` groups; their moments' int8 codes are scored against the
    quantized query (numkong, int8 dot products);
-2. the best candidates are re-scored exactly from the float32 vectors in LevelDB (one get per
+2. approximate searches (``TierParams.refine``, the default) score the best candidates from a
+   4-bit code of each row's int8 residual kept in memory, plus the exact residual of its clipped
+   components (rescoring.refined_scores): within about 1e-3 of the cosine, typically 3e-5, and no
+   row is read: at 10M moments the float32 rows (20 GB) do not fit the page cache and a read cost
+   ~3 ms. Otherwise (and for min_score, MEAN, approximate=false)
+   the best candidates are re-scored exactly from the float32 vectors in LevelDB (one get per
    row read, one store snapshot per round; a video replaced since is skipped), so returned scores
    are true cosines and the order follows top_k.py's tie rules. Only the candidates whose int8
    code leaves room to reach the k-th exact score are read (rescoring.py); the top k are those of
@@ -67,7 +72,7 @@ from videosearch.searcher.ranking.ann import AnnParams, HnswIndex
 from videosearch.searcher.ranking.filters import VideoTable
 from videosearch.searcher.ranking.index import ANN_MIN_FILTER_FRACTION, Candidates, Ranked
 from videosearch.searcher.ranking.top_k import best_scenes, ordered, top_candidates
-from videosearch.searcher.ranking.rescoring import settle, upper_bounds
+from videosearch.searcher.ranking.rescoring import refined_scores, residual_codes, settle, spills, upper_bounds
 from videosearch.searcher.storage.store import SearcherStore, StoredVideos
 from videosearch.searcher.types import MomentRecord, MomentHit, SceneRecord, SearchParams, VideoHit, VideoRecord
 
@@ -79,10 +84,11 @@ DEFAULT_QUANTIZED_THRESHOLD = 2_000_000  # moments from which ranking_precision=
 DEFAULT_QUANTIZED_PROBE = 1024  # groups whose codes a search scores; chosen at 10M on held-out queries
 # (bench/search/tier_profile.py): recall@10 0.992 scenes, 0.972 videos; 768 gave 0.953 videos, too close to 0.95
 MANIFEST = "manifest.json"
-FORMAT = 3  # 2: groups end where moments stop resembling each other; graph keys carry the group's length;
-# 3: the group graph is int8 with connectivity 32 (see TierParams)
+FORMAT = 4  # 2: groups end where moments stop resembling each other; graph keys carry the group's length;
+# 3: the group graph is int8 with connectivity 32 (see TierParams); 4: a video's runs have near-equal lengths
 BLOCK_ROWS = 1 << 20  # rows per code block: appends never copy the codes written before
-GROUP_MOMENTS = 32
+GROUP_MOMENTS = 32  # the most a group may hold (6 bits of a graph key)
+DEFAULT_GROUP_MOMENTS = GROUP_MOMENTS  # the default of TierParams.group_moments (chosen in docs/performance.md)
 # A group's mean stands for its moments only while they resemble it: a run of GROUP_MOMENTS moments
 # whose every moment has at least this cosine to the run's mean is one group; otherwise the run is cut
 # greedily where a moment falls below it against the running mean of its group. 0.6 keeps every video
@@ -99,6 +105,11 @@ SCALE_QUANTILE = 0.9999
 @dataclass(frozen=True)
 class TierParams:
     probe: int = DEFAULT_QUANTIZED_PROBE  # groups scored per search (scene mode: a quarter, at least 64)
+    group_moments: int = DEFAULT_GROUP_MOMENTS  # most moments in one group (one graph node), up to GROUP_MOMENTS
+    scene_probe: int = 0  # groups scored per scenes search (0: a quarter of probe, at least 64)
+    # Approximate searches score candidates from the residual codes in memory (within about 1e-3 of the
+    # exact cosine) and read no row; False: re-score from LevelDB reads as approximate=false does.
+    refine: bool = True
     candidates: int = 32  # fewest rows re-scored exactly in scene mode (one LevelDB get each)
     # int8 nodes: half the memory of float16 and cheaper distances, and on the bench's data the same share
     # of the right groups found as float16 (usearch quantizes the unit means itself). Connectivity 32 and
@@ -106,6 +117,10 @@ class TierParams:
     # graph returns the right groups among fewer keys (1M scenes, 50,000 groups: 0.95 of the true top-10
     # videos' groups among 205 keys instead of 410), and every key asked for costs its moments' codes.
     graph: AnnParams = AnnParams(connectivity=32, expansion_add=128, expansion_search=128, dtype="i8")
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.group_moments <= GROUP_MOMENTS:
+            raise ValueError(f"quantized group moments must be between 1 and {GROUP_MOMENTS}, got {self.group_moments}")
 
 
 @dataclass(frozen=True)
@@ -122,6 +137,11 @@ class _State:
     live_rows: int = 0
     live_videos: int = 0
     live_scenes: int = 0
+    # uint8 (BLOCK_ROWS or fewer, ceil(dim / 2)) each, beside ``blocks``: every row's residual code
+    # (rescoring.residual_codes), from which approximate searches score candidates without reading them
+    fine: tuple[np.ndarray, ...] = ()
+    # (global row, component, exact residual) of every clipped component, by row (rescoring.spills)
+    spill: tuple[np.ndarray, np.ndarray, np.ndarray] = field(default_factory=lambda: _no_spill())
     _cache: dict = field(default_factory=dict)  # the VideoTable and the live-row mask, built on first use
 
     @property
@@ -162,36 +182,58 @@ class _State:
         block, row = divmod(start, BLOCK_ROWS)
         return self.blocks[block][row : row + count]
 
-    def gather_runs(self, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-        """The codes of runs of consecutive global rows (sorted by start), one after the other: a
-        slice copy per stretch of adjacent runs, several times faster than indexing row by row."""
-        out = np.empty((int(lengths.sum()), self.blocks[0].shape[1] if self.blocks else 0), np.int8)
-        if len(starts) == 0:
-            return out
-        ends = starts + lengths
-        breaks = np.flatnonzero((starts[1:] != ends[:-1]) | (starts[1:] % BLOCK_ROWS == 0)) + 1
-        at = 0
-        for start, end in zip(starts[np.r_[0, breaks]].tolist(), ends[np.r_[breaks - 1, len(starts) - 1]].tolist()):
-            block, row = divmod(start, BLOCK_ROWS)
-            out[at : at + end - start] = self.blocks[block][row : row + end - start]
-            at += end - start
-        return out
-
     def gather(self, rows: np.ndarray) -> np.ndarray:
         """The codes of some global rows (a copy)."""
-        if len(rows) == 0:
-            return np.empty((0, self.blocks[0].shape[1] if self.blocks else 0), np.int8)
-        blocks = rows // BLOCK_ROWS
-        if blocks.min() == blocks.max():
-            return self.blocks[int(blocks[0])][rows % BLOCK_ROWS]
-        out = np.empty((len(rows), self.blocks[0].shape[1]), np.int8)
-        for block in np.unique(blocks):
-            chosen = blocks == block
-            out[chosen] = self.blocks[int(block)][rows[chosen] % BLOCK_ROWS]
-        return out
+        return _gather(self.blocks, rows, np.int8)
+
+    def gather_fine(self, rows: np.ndarray) -> np.ndarray:
+        """The residual codes of some global rows (a copy)."""
+        return _gather(self.fine, rows, np.uint8)
+
+    def gather_spill(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The clipped components of some global rows: (position in ``rows``, component, residual)."""
+        spill_rows, dims, values = self.spill
+        lo, hi = np.searchsorted(spill_rows, rows, side="left"), np.searchsorted(spill_rows, rows, side="right")
+        counts = hi - lo
+        at = _run_rows(lo, counts)
+        return np.repeat(np.arange(len(rows)), counts), dims[at], values[at]
 
 
-def _state(blocks, seg_rows, seg_serials, counts, alive, videos: list[VideoRecord], live_scenes: int | None = None) -> _State:
+def _gather(blocks: tuple[np.ndarray, ...], rows: np.ndarray, dtype) -> np.ndarray:
+    """Rows of blocks (a copy). np.take along the rows: 1.3-3.3 ms for the 20,480 rows of 1,024
+    groups of 20, against 3.6-7.0 ms copying run by run and 4.4 ms indexing (round five, by hand)."""
+    if len(rows) == 0:
+        return np.empty((0, blocks[0].shape[1] if blocks else 0), dtype)
+    which = rows // BLOCK_ROWS
+    if which.min() == which.max():
+        return blocks[int(which[0])].take(rows % BLOCK_ROWS, axis=0)
+    out = np.empty((len(rows), blocks[0].shape[1]), dtype)
+    for block in np.unique(which):
+        chosen = which == block
+        out[chosen] = blocks[int(block)].take(rows[chosen] % BLOCK_ROWS, axis=0)
+    return out
+
+
+def _sorted_spill(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    if not parts:
+        return _no_spill()
+    rows, dims, values = (np.concatenate([p[i] for p in parts]) for i in range(3))
+    order = np.argsort(rows, kind="stable")
+    return rows[order], dims[order], values[order]
+
+
+def _run_rows(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """The global rows of runs of consecutive rows, one run after the other."""
+    total = int(lengths.sum())
+    return np.repeat(starts, lengths) + np.arange(total) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+
+
+def _no_spill() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return np.empty(0, np.int64), np.empty(0, np.int16), np.empty(0, np.float32)
+
+
+def _state(blocks, seg_rows, seg_serials, counts, alive, videos: list[VideoRecord], live_scenes: int | None = None,
+           fine=(), spill=None) -> _State:
     """A state; ``live_scenes`` None: counted over the videos (O(videos); writes pass it)."""
     alive = np.asarray(alive, bool)
     counts = np.asarray(counts, np.int64)
@@ -199,7 +241,7 @@ def _state(blocks, seg_rows, seg_serials, counts, alive, videos: list[VideoRecor
         live_scenes = sum(v.scene_count for v, a in zip(videos, alive) if a)
     return _State(
         tuple(blocks), np.asarray(seg_rows, np.int64), np.asarray(seg_serials, np.int64), counts, alive, videos,
-        int(counts[alive].sum()), int(alive.sum()), live_scenes,
+        int(counts[alive].sum()), int(alive.sum()), live_scenes, tuple(fine), spill if spill is not None else _no_spill(),
     )
 
 
@@ -221,13 +263,21 @@ def _unit(x: np.ndarray) -> np.ndarray:
     return x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-12)
 
 
-def _group_starts(codes: np.ndarray) -> np.ndarray:
+def _pieces(count: int, group_moments: int) -> list[int]:
+    """Where the runs of at most ``group_moments`` moments of a video of ``count`` moments start: as
+    few runs as fit, of near-equal lengths (20 moments in runs of at most 6: 5, 5, 5, 5, not 6, 6, 6, 2)."""
+    runs = max(1, -(-count // group_moments))
+    return [(i * count) // runs for i in range(runs)]
+
+
+def _group_starts(codes: np.ndarray, group_moments: int) -> np.ndarray:
     """Where a video's groups start (offsets into its moments), decided from its int8 codes only, so
     the same groups come out wherever the codes are: appending, rebuilding, dropping, replaying."""
     x = _unit(codes.astype(np.float32))
     starts: list[int] = []
-    for chunk in range(0, len(x), GROUP_MOMENTS):
-        run = x[chunk : chunk + GROUP_MOMENTS]
+    edges = _pieces(len(x), group_moments)
+    for chunk, end in zip(edges, [*edges[1:], len(x)]):
+        run = x[chunk:end]
         starts.append(chunk)
         if (run @ _unit(run.sum(axis=0))).min() >= GROUP_MIN_COSINE:
             continue  # the common case: one group for the run
@@ -246,14 +296,14 @@ def _keys(serial: int, starts: np.ndarray, count: int) -> np.ndarray:
     return ((serial + starts) << KEY_LENGTH_BITS) | lengths
 
 
-def _group_keys(serial: int, codes: np.ndarray) -> np.ndarray:
+def _group_keys(serial: int, codes: np.ndarray, group_moments: int) -> np.ndarray:
     """Graph keys of a video's groups (its moments' codes decide the groups)."""
-    return _keys(serial, _group_starts(codes), len(codes))
+    return _keys(serial, _group_starts(codes, group_moments), len(codes))
 
 
-def _groups(serial: int, vectors: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _groups(serial: int, vectors: np.ndarray, codes: np.ndarray, group_moments: int) -> tuple[np.ndarray, np.ndarray]:
     """Graph keys and unit mean vectors of a video's groups of moments."""
-    starts = _group_starts(codes)
+    starts = _group_starts(codes, group_moments)
     means = _unit(np.add.reduceat(vectors, starts, axis=0))
     return _keys(serial, starts, len(vectors)), means.astype(np.float32)
 
@@ -301,7 +351,8 @@ class QuantizedIndex:
             manifest = json.loads((self.directory / MANIFEST).read_text())
         except (OSError, ValueError):
             return False
-        expected = {"format": FORMAT, "model_id": self.model_id, "dim": self.dim, "block_rows": BLOCK_ROWS}
+        expected = {"format": FORMAT, "model_id": self.model_id, "dim": self.dim, "block_rows": BLOCK_ROWS,
+                    "group_moments": self.params.group_moments}
         if {k: manifest.get(k) for k in expected} != expected:
             log.info("the saved quantized tier is of another collection (%s, want %s); rebuilding", manifest, expected)
             return False
@@ -317,14 +368,18 @@ class QuantizedIndex:
         try:
             table = np.load(files / "segments.npz")
             blocks = [_read_only(np.load(files / f"codes-{i}.npy")) for i in range(manifest["blocks"])]
-            if graph is None or any(b.dtype != np.int8 or b.shape[1:] != (self.dim,) for b in blocks):
+            fine = [_read_only(np.load(files / f"fine-{i}.npy")) for i in range(manifest["blocks"])]
+            if graph is None or any(b.dtype != np.int8 or b.shape[1:] != (self.dim,) for b in blocks) \
+                    or any(f.dtype != np.uint8 or f.shape != (len(b), (self.dim + 1) // 2) for f, b in zip(fine, blocks)):
                 raise ValueError("the graph or a code block is missing or of another shape")
             records = {s.serial_base: s.video for s in stored.videos}
             serials = table["seg_serials"]
             videos = [records.get(int(serial)) for serial in serials]
             alive = table["alive"] & np.array([v is not None for v in videos], bool)
             videos = [v if v is not None else _GONE for v in videos]
-            state = _state(blocks, table["seg_rows"], serials, table["counts"], alive, videos)
+            with np.load(files / "spill.npz") as saved:
+                spill = (saved["rows"], saved["dims"], saved["values"])
+            state = _state(blocks, table["seg_rows"], serials, table["counts"], alive, videos, fine=fine, spill=spill)
         except Exception:  # a damaged file just means a rebuild
             log.warning("cannot read the saved quantized tier; rebuilding", exc_info=True)
             return False
@@ -336,7 +391,7 @@ class QuantizedIndex:
         # is gone is already dead in the table, but its groups would still take probe slots).
         for change in changes:
             if change.old_serials is not None:
-                graph.remove(self._saved_group_keys(state, *change.old_serials))
+                graph.remove(self._saved_group_keys(state, *change.old_serials, self.params.group_moments))
         for video_id in dict.fromkeys(c.video_id for c in changes):
             self._drop(video_id)
         by_id = {s.video.video_id: s for s in stored.videos}
@@ -376,22 +431,30 @@ class QuantizedIndex:
             at += n
         dim = stored.collection.embedding_dim if stored.collection else 0
         blocks = [np.empty((BLOCK_ROWS, dim), np.int8) for _ in range(-(-at // BLOCK_ROWS))]  # untouched pages cost nothing
+        fine = [np.empty((BLOCK_ROWS, (dim + 1) // 2), np.uint8) for _ in blocks]
+        spilled: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         seg, graph_seconds, done = 0, 0.0, 0
         try:
             for _serials, vectors in chunks:  # whole videos, in the order of stored.videos
                 if self.scale == 0.0:
                     self.scale = _scale(vectors)
                 codes = self.quantize(vectors)
+                residuals = residual_codes(vectors, codes, self.scale)
+                chunk_spill = spills(vectors, codes, self.scale)
+                chunk_rows = np.empty(len(vectors), np.int64)  # the global row of each
                 group_starts, keys, j = [], [], 0
                 while j < len(vectors):
                     video = stored.videos[seg]
                     n = video.video.moment_count
                     block, row = divmod(int(row_of[seg]), BLOCK_ROWS)
                     blocks[block][row : row + n] = codes[j : j + n]
-                    starts = _group_starts(codes[j : j + n])
+                    fine[block][row : row + n] = residuals[j : j + n]
+                    chunk_rows[j : j + n] = row_of[seg] + np.arange(n)
+                    starts = _group_starts(codes[j : j + n], self.params.group_moments)
                     group_starts.append(j + starts)
                     keys.append(_keys(video.serial_base, starts, n))
                     j, seg = j + n, seg + 1
+                spilled.append((chunk_rows[chunk_spill[0]], chunk_spill[1], chunk_spill[2]))
                 means = np.add.reduceat(vectors, np.concatenate(group_starts), axis=0)
                 means /= np.maximum(np.linalg.norm(means, axis=1, keepdims=True), 1e-12)
                 graph_started = time.perf_counter()
@@ -404,7 +467,8 @@ class QuantizedIndex:
             chunks.close()
         videos = [stored.videos[i].video for i in order]
         self._state = _state(blocks, row_of[order], [stored.videos[i].serial_base for i in order],
-                             [v.moment_count for v in videos], np.ones(len(videos), bool), videos)
+                             [v.moment_count for v in videos], np.ones(len(videos), bool), videos, fine=fine,
+                             spill=_sorted_spill(spilled))
         self._video_segment = {v.video_id: i for i, v in enumerate(videos)}
         self.build_seconds = time.perf_counter() - started
         log.info("built the quantized tier: %d rows, %d groups in %.1f s (the group graph %.1f s, the rest reading "
@@ -428,11 +492,14 @@ class QuantizedIndex:
         end = state.end_row
         for i, block in enumerate(state.blocks):
             np.save(files / f"codes-{i}.npy", block[: max(0, min(BLOCK_ROWS, end - i * BLOCK_ROWS))])
+            np.save(files / f"fine-{i}.npy", state.fine[i][: max(0, min(BLOCK_ROWS, end - i * BLOCK_ROWS))])
+        np.savez(files / "spill.npz", rows=state.spill[0], dims=state.spill[1], values=state.spill[2])
         np.savez(files / "segments.npz", seg_rows=state.seg_rows, seg_serials=state.seg_serials, counts=state.counts,
                  alive=state.alive)
         self._graph.save(files / "groups", {"generation": generation, "model_id": self.model_id})
         body = {"format": FORMAT, "model_id": self.model_id, "dim": self.dim, "block_rows": BLOCK_ROWS,
-                "generation": generation, "files": name, "blocks": len(state.blocks), "scale": self.scale,
+                "group_moments": self.params.group_moments, "generation": generation, "files": name,
+                "blocks": len(state.blocks), "scale": self.scale,
                 "rows": state.live_rows}
         (self.directory / (MANIFEST + ".tmp")).write_text(json.dumps(body))
         (self.directory / (MANIFEST + ".tmp")).replace(self.directory / MANIFEST)
@@ -474,7 +541,7 @@ class QuantizedIndex:
             videos = list(s.videos)
             videos[seg] = video
             self._state = _state(s.blocks, s.seg_rows, s.seg_serials, s.counts, s.alive, videos,
-                                 s.live_scenes - s.videos[seg].scene_count + video.scene_count)
+                                 s.live_scenes - s.videos[seg].scene_count + video.scene_count, s.fine, s.spill)
 
     def save_ann(self) -> None:
         """At close: the change log covers every write since the last save, so the tier is rewritten
@@ -511,12 +578,12 @@ class QuantizedIndex:
         (self.directory / MANIFEST).unlink(missing_ok=True)
 
     @staticmethod
-    def _saved_group_keys(state: _State, serial: int, count: int) -> np.ndarray:
+    def _saved_group_keys(state: _State, serial: int, count: int, group_moments: int) -> np.ndarray:
         """Graph keys of the version with these serials, when the saved state holds its codes (a
         version written and replaced after the save never reached the saved graph)."""
         seg = int(np.searchsorted(state.seg_serials, serial))
         if seg < len(state.seg_serials) and state.seg_serials[seg] == serial and state.counts[seg] == count:
-            return _group_keys(serial, state.codes(int(state.seg_rows[seg]), count))
+            return _group_keys(serial, state.codes(int(state.seg_rows[seg]), count), group_moments)
         return np.empty(0, np.int64)
 
     def _drop(self, video_id: str) -> None:
@@ -527,9 +594,10 @@ class QuantizedIndex:
         alive = s.alive.copy()
         alive[seg] = False
         if self._graph is not None:
-            self._graph.remove(_group_keys(int(s.seg_serials[seg]), s.codes(int(s.seg_rows[seg]), int(s.counts[seg]))))
+            self._graph.remove(_group_keys(int(s.seg_serials[seg]), s.codes(int(s.seg_rows[seg]), int(s.counts[seg])),
+                                           self.params.group_moments))
         self._state = _state(s.blocks, s.seg_rows, s.seg_serials, s.counts, alive, s.videos,
-                             s.live_scenes - s.videos[seg].scene_count)
+                             s.live_scenes - s.videos[seg].scene_count, s.fine, s.spill)
 
     def _append(self, video: VideoRecord, serial_base: int, vectors: np.ndarray, add_groups: bool = True) -> None:
         """Writes a video's codes past the end (older states never see rows past their segments)."""
@@ -539,19 +607,23 @@ class QuantizedIndex:
         n = len(vectors)
         if n > BLOCK_ROWS:
             raise ValueError(f"a video of {n} moments does not fit a code block of {BLOCK_ROWS} rows")
-        blocks, at = list(s.blocks), s.end_row
+        blocks, fine, at = list(s.blocks), list(s.fine), s.end_row
         if not blocks or at // BLOCK_ROWS >= len(blocks) or at % BLOCK_ROWS + n > BLOCK_ROWS \
                 or not blocks[at // BLOCK_ROWS].flags.writeable:
             at = len(blocks) * BLOCK_ROWS  # a fresh block: the rest of the last one stays unused
             blocks.append(np.empty((BLOCK_ROWS, vectors.shape[1]), np.int8))  # untouched pages cost nothing
+            fine.append(np.empty((BLOCK_ROWS, (vectors.shape[1] + 1) // 2), np.uint8))
         block, row = divmod(at, BLOCK_ROWS)
         codes = blocks[block][row : row + n] = self.quantize(vectors)
+        fine[block][row : row + n] = residual_codes(vectors, codes, self.scale)
+        new_rows, dims, values = spills(vectors, codes, self.scale)  # past every row so far: the order holds
+        spill = (np.append(s.spill[0], at + new_rows), np.append(s.spill[1], dims), np.append(s.spill[2], values))
         self._video_segment[video.video_id] = len(s.videos)
         self._state = _state(blocks, np.append(s.seg_rows, at), np.append(s.seg_serials, serial_base),
                              np.append(s.counts, n), np.append(s.alive, True), [*s.videos, video],
-                             s.live_scenes + video.scene_count)
+                             s.live_scenes + video.scene_count, fine, spill)
         if add_groups:
-            self._add_groups(*_groups(serial_base, vectors, codes))
+            self._add_groups(*_groups(serial_base, vectors, codes, self.params.group_moments))
 
     def _add_groups(self, keys: np.ndarray, means: np.ndarray) -> None:
         if self._graph is None:
@@ -569,6 +641,7 @@ class QuantizedIndex:
             return
         keep = np.flatnonzero(s.alive)
         blocks: list[np.ndarray] = []
+        fine: list[np.ndarray] = []
         rows = np.empty(len(keep), np.int64)
         at = 0
         for i, seg in enumerate(keep):
@@ -576,11 +649,21 @@ class QuantizedIndex:
             if not blocks or at % BLOCK_ROWS + n > BLOCK_ROWS:
                 at = len(blocks) * BLOCK_ROWS
                 blocks.append(np.empty((BLOCK_ROWS, self.dim), np.int8))
+                fine.append(np.empty((BLOCK_ROWS, (self.dim + 1) // 2), np.uint8))
+            old = np.arange(int(s.seg_rows[seg]), int(s.seg_rows[seg]) + n)
             blocks[-1][at % BLOCK_ROWS : at % BLOCK_ROWS + n] = s.codes(int(s.seg_rows[seg]), n)
+            fine[-1][at % BLOCK_ROWS : at % BLOCK_ROWS + n] = s.gather_fine(old)
             rows[i] = at
             at += n
         videos = [s.videos[i] for i in keep]
-        self._state = _state(blocks, rows, s.seg_serials[keep], s.counts[keep], np.ones(len(keep), bool), videos)
+        new_row_of_seg = np.full(len(s.seg_rows), -1, np.int64)
+        new_row_of_seg[keep] = rows
+        spill_segs = s.seg_of_rows(s.spill[0])
+        kept = new_row_of_seg[spill_segs] >= 0  # segments keep their order, so the rows stay sorted
+        spill = (new_row_of_seg[spill_segs[kept]] + s.spill[0][kept] - s.seg_rows[spill_segs[kept]],
+                 s.spill[1][kept], s.spill[2][kept])
+        self._state = _state(blocks, rows, s.seg_serials[keep], s.counts[keep], np.ones(len(keep), bool), videos,
+                             fine=fine, spill=spill)
         self._video_segment = {v.video_id: i for i, v in enumerate(videos)}
         log.info("compacted the quantized codes: %d dead rows dropped", s.end_row - s.live_rows)
 
@@ -594,7 +677,7 @@ class QuantizedIndex:
         q8 = self.quantize(query)[None]
         allowed_share = 1.0 if seg_ok is None else seg_ok.sum() / max(state.live_videos, 1)
         if params.approximate and allowed_share >= ANN_MIN_FILTER_FRACTION:
-            probe = self.params.probe if params.mode == "videos" else max(64, self.params.probe // 4)
+            probe = self.params.probe if params.mode == "videos" else self.params.scene_probe or max(64, self.params.probe // 4)
             probe = max(probe, 8 * params.top_k)
             rows, segs, codes = self._group_rows(state, graph, query, probe, allowed_share)
             if seg_ok is not None:
@@ -618,11 +701,18 @@ class QuantizedIndex:
         best = best[np.argsort(-scores[best], kind="stable")][: max(want, 1)]
         rows, segs, scores = rows[best], segs[best], scores[best]
         offsets = rows - state.seg_rows[segs]
-        upper = upper_bounds(query, state.gather(rows), self.scale)
+        codes = state.gather(rows)
+        # Approximate searches score their candidates from memory (the residual codes: within about
+        # 1e-3 of the cosine, typically 3e-5) and read no row; min_score and MEAN read as
+        # approximate=false does (a cut at an absolute score; means over moments never looked at).
+        refined = refined_scores(query, codes, state.gather_fine(rows), self.scale, state.gather_spill(rows))[0] \
+            if self.params.refine and params.approximate and state.fine and candidates.min_score is None \
+            and params.video_scoring != "mean" else None
+        upper = upper_bounds(query, codes, self.scale) if refined is None else np.full(len(codes), np.inf)
         if params.mode == "scenes":
-            return Ranked([], self._rank_scenes(state, query, segs, offsets, upper, params.top_k, candidates.min_score),
-                          params.approximate)
-        return Ranked(self._rank_videos(state, query, scores, upper, segs, offsets, params, candidates), [],
+            return Ranked([], self._rank_scenes(state, query, segs, offsets, upper, params.top_k, candidates.min_score,
+                                                refined), params.approximate)
+        return Ranked(self._rank_videos(state, query, scores, upper, segs, offsets, params, candidates, refined), [],
                       params.approximate)
 
     def _group_rows(self, state: _State, graph: HnswIndex, query: np.ndarray, probe: int,
@@ -635,11 +725,10 @@ class QuantizedIndex:
         offsets = firsts - state.seg_serials[segs]
         lengths = np.minimum(lengths, state.counts[segs] - offsets)
         starts = state.seg_rows[segs] + offsets
-        order = np.argsort(starts, kind="stable")  # adjacent groups (often: a video's) are copied as one stretch
+        order = np.argsort(starts, kind="stable")  # in row order: the copy walks memory forwards
         starts, lengths, segs = starts[order], lengths[order], segs[order]
-        total = int(lengths.sum())
-        within = np.arange(total) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-        return np.repeat(starts, lengths) + within, np.repeat(segs, lengths), state.gather_runs(starts, lengths)
+        rows = _run_rows(starts, lengths)
+        return rows, np.repeat(segs, lengths), state.gather(rows)
 
     def _allowed(self, state: _State, candidates: Candidates) -> tuple[np.ndarray, np.ndarray]:
         """(segments the filter keeps, global rows of excluded moments)."""
@@ -674,7 +763,7 @@ class QuantizedIndex:
                 if state.videos[s].video_id in vectors}
 
     def _rank_scenes(self, state: _State, query, segs: np.ndarray, offsets: np.ndarray, upper: np.ndarray, k: int,
-                     min_score: float | None) -> list[MomentHit]:
+                     min_score: float | None, refined: np.ndarray | None = None) -> list[MomentHit]:
         def rescore(chosen: np.ndarray) -> np.ndarray:
             by_seg: dict[int, list[int]] = {}
             for i in chosen.tolist():
@@ -689,24 +778,33 @@ class QuantizedIndex:
                 out[out < min_score] = -np.inf
             return out
 
-        chosen, scores = settle(upper, k, rescore)
+        if refined is None:
+            chosen, scores = settle(upper, k, rescore)
+        else:
+            chosen, scores = np.arange(len(refined)), refined.astype(np.float32)
         picked = ordered(top_candidates(scores, k), scores,
                          lambda j: (state.videos[segs[chosen[j]]].video_id, int(offsets[chosen[j]])), k)
         return self._hits(state, [(int(segs[chosen[j]]), int(offsets[chosen[j]]), float(scores[j])) for j in picked])
 
     def _rank_videos(self, state: _State, query, scores: np.ndarray, upper: np.ndarray, segs: np.ndarray,
-                     offsets: np.ndarray, params: SearchParams, candidates: Candidates) -> list[VideoHit]:
+                     offsets: np.ndarray, params: SearchParams, candidates: Candidates,
+                     refined: np.ndarray | None = None) -> list[VideoHit]:
         # Candidates arrive best first: each video keeps its best few rows by int8 score (its
         # exact best is among them unless int8 rounding reorders more than that many rows).
         per_video = max(2, params.scenes_per_video)
         best: dict[int, float] = {}
         bound: dict[int, float] = {}  # the highest exact score any of a video's kept rows can have
         rows: dict[int, list[int]] = {}
-        for score, ub, s, o in zip(scores.tolist(), upper.tolist(), segs.tolist(), offsets.tolist()):
+        picks: dict[int, list[int]] = {}  # positions among the candidates of each video's kept rows
+        estimated: dict[int, float] = {}  # with refined scores: a video's MAX, the best of its kept rows'
+        estimates = refined.tolist() if refined is not None else upper.tolist()
+        for i, (score, ub, s, o) in enumerate(zip(scores.tolist(), upper.tolist(), segs.tolist(), offsets.tolist())):
             mine = rows.setdefault(s, [])
             if len(mine) < per_video:
                 mine.append(o)
+                picks.setdefault(s, []).append(i)
                 bound[s] = max(bound.get(s, -np.inf), ub)
+                estimated[s] = max(estimated.get(s, -np.inf), estimates[i])
             best.setdefault(s, score)
         shortlist = sorted(best, key=lambda s: -best[s])[: 2 * params.top_k + 4]
         mean = params.video_scoring == "mean"
@@ -731,8 +829,15 @@ class QuantizedIndex:
 
         # MAX: a video's score is one of its kept rows' exact scores, so their bounds bound it. MEAN
         # averages moments whose codes were not looked at: every shortlisted video is re-scored.
-        video_upper = np.full(len(shortlist), np.inf) if mean else np.array([bound[s] for s in shortlist])
-        chosen, seg_scores = settle(video_upper, params.top_k, rescore)
+        if refined is None:
+            video_upper = np.full(len(shortlist), np.inf) if mean else np.array([bound[s] for s in shortlist])
+            chosen, seg_scores = settle(video_upper, params.top_k, rescore)
+        else:  # a video's MAX: the best estimate of its kept rows; no reads, so every candidate video counts
+            shortlist = list(estimated)
+            chosen = np.arange(len(shortlist))
+            seg_scores = np.array([estimated[s] for s in shortlist], np.float32)
+            for i in top_candidates(seg_scores, params.top_k).tolist():  # the scenes listed: only the hits'
+                local_scores[shortlist[i]] = (np.asarray(rows[shortlist[i]]), refined[picks[shortlist[i]]].astype(np.float32))
         kept = [shortlist[i] for i in chosen.tolist()]
         picked = ordered(top_candidates(seg_scores, params.top_k), seg_scores,
                          lambda i: (state.videos[kept[i]].video_id,), params.top_k)

@@ -698,7 +698,7 @@ class SearcherStore:
         snap = self.db.snapshot()
         stored = self._stored_videos(snap)
 
-        def chunks():
+        def chunks() -> Iterator[tuple[np.ndarray, np.ndarray]]:
             try:
                 dim = stored.collection.embedding_dim if stored.collection else 0
                 values = snap.iterator(prefix=_EMB, include_key=False)

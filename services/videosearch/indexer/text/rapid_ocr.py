@@ -1,0 +1,107 @@
+"""rapidocr's shipped PP-OCR models (Chinese and English, ONNX on onnxruntime, offline) as a
+two-stage :class:`~videosearch.indexer.text.on_screen.TextRecognizer`: detection of text boxes
+and recognition of box crops, called separately so the scene reader can detect in only the part
+of a frame that changed and recognize only the boxes it has not read before, all of a scene's
+boxes in batches (docs/performance.md, "Index-time cost of reading words").
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import cv2
+import numpy as np
+
+DEFAULT_DETECT_MAX_SIDE = 736
+"""Long side the detector sees a frame (or the changed part of one) at, at most; larger ones are
+shrunk (crops for recognition still come from the frame itself). Frames reach it at most
+TEXT_FRAME_MAX_SIDE (960) wide: at 736 detection costs about half of 960's and read as many of
+bench/index/ocr_steps.py's lines, down to 8 px text in dense slides; 640 lost a third of the
+10 px lines (docs/performance.md). Never upscaled (rapidocr's default, 736 on the SHORT side,
+costs 4x on a 640x360 frame)."""
+DETECT_BORDER = 16
+"""Pixels of border (the edge pixels repeated) added around an image at the detector's input
+scale: without it the detector missed text touching the frame's edge (a clock in a corner) at
+reduced input sizes; a black border instead cost a tenth of the small lines of
+bench/index/ocr_steps.py's corpus."""
+RECOGNITION_BATCH = 8
+"""Box crops per recognizer call: crops are sorted by width first, so a batch pads little."""
+
+
+class RapidOcrRecognizer:
+    """Models loaded on first use (about 1 s). Calls are serialized: one engine per Indexer, and
+    OCR runs on one thread beside decoding and embedding."""
+
+    def __init__(
+        self, threads: int = 1, detect_max_side: int = DEFAULT_DETECT_MAX_SIDE, batch: int = RECOGNITION_BATCH
+    ) -> None:
+        self._threads = threads
+        self._detect_max_side = detect_max_side
+        self._batch = batch
+        self._models = None
+        self._lock = threading.Lock()
+
+    def _load(self):
+        # imported here: an Indexer with OCR off never loads onnxruntime
+        from rapidocr import RapidOCR
+        from rapidocr.ch_ppocr_det import TextDetector
+        from rapidocr.ch_ppocr_rec import TextRecognizer
+
+        cfg = RapidOCR(
+            params={
+                "Global.use_cls": False,
+                "Global.log_level": "error",
+                "Det.limit_type": "max",  # detect() shrinks images to detect_max_side itself
+                "Det.limit_side_len": 8192,
+                "Rec.rec_batch_num": self._batch,
+                # One thread: the Indexer's decoder and the Embedder share the cores; more threads
+                # measured slower on the shared 2-core machine (they wait on each other).
+                "EngineConfig.onnxruntime.intra_op_num_threads": self._threads,
+                "EngineConfig.onnxruntime.inter_op_num_threads": 1,
+                # The arena keeps the buffers of one frame's shapes for the next (rapidocr turns it off).
+                "EngineConfig.onnxruntime.enable_cpu_mem_arena": True,
+            }
+        ).cfg
+        logging.getLogger("RapidOCR").setLevel(logging.ERROR)
+        for stage in (cfg.Det, cfg.Rec):  # as RapidOCR's own loaders set them up
+            stage.engine_cfg = cfg.EngineConfig[stage.engine_type.value]
+            stage.model_root_dir = cfg.Global.model_root_dir
+        cfg.Rec.font_path = cfg.Global.font_path
+        return TextDetector(cfg.Det), TextRecognizer(cfg.Rec)
+
+    def _loaded(self):
+        if self._models is None:
+            self._models = self._load()
+        return self._models
+
+    def detect(self, image_bgr: np.ndarray) -> list[np.ndarray]:
+        # Shrunk here (not by rapidocr) so that the border is added at the detector's scale and
+        # does not change it.
+        height, width = image_bgr.shape[:2]
+        scale = min(1.0, self._detect_max_side / max(height, width))
+        image = (
+            image_bgr
+            if scale == 1.0
+            else cv2.resize(
+                image_bgr, (max(1, round(width * scale)), max(1, round(height * scale))), interpolation=cv2.INTER_AREA
+            )
+        )
+        framed = cv2.copyMakeBorder(image, *(DETECT_BORDER,) * 4, cv2.BORDER_REPLICATE)
+        with self._lock:
+            detector, _ = self._loaded()
+            found = detector(framed)
+        if found.boxes is None:
+            return []
+        quads = [(np.asarray(q, dtype=np.float32).reshape(4, 2) - DETECT_BORDER) / scale for q in found.boxes]
+        return [np.clip(q, 0, [width, height]).astype(np.float32) for q in quads]
+
+    def recognize(self, crops: list[np.ndarray]) -> list[tuple[str, float]]:
+        if not crops:
+            return []
+        from rapidocr.ch_ppocr_rec import TextRecInput
+
+        with self._lock:
+            _, recognizer = self._loaded()
+            result = recognizer(TextRecInput(img=[np.ascontiguousarray(c) for c in crops]))
+        return [(str(text), float(score)) for text, score in zip(result.txts, result.scores)]
