@@ -23,9 +23,11 @@ from videosearch.searcher.server import serve as serve_searcher
 from videosearch.searcher.settings import SearcherSettings
 
 DEMO_SPEECH = Path(__file__).resolve().parents[2] / "models" / "demo-speech"
-SAID = "a small boat sails across the quiet lake"
-"""Never spoken in the recognizer's training (its sentences are random word sequences)."""
-OTHER = "the bakery sells fresh bread every morning"
+SAID = "the bakery sells fresh bread every morning"
+"""Never spoken in the recognizer's training (its sentences are random word sequences; this one
+is held out by name too). Its word error rate over many such sentences is the WER bench's
+(bench/quality/speech_wer.py): it mishears some words of most sentences, as here "bread"."""
+OTHER = "the farmer sold his horse at the market"
 
 
 def word_errors(reference: list[str], heard: list[str]) -> int:
@@ -85,7 +87,7 @@ def test_the_demo_recognizer_hears_a_held_out_sentence_at_its_time(tmp_path):
     pcm = np.concatenate([np.zeros(32000, np.int16), speech, np.zeros(16000, np.int16)])
     heard = transcribe_chunk(recognizer, pcm, "en")
     words = " ".join(s.text for s in heard).split()
-    assert word_errors(SAID.split(), words) <= 2, words  # at most 2 of its 8 words wrong
+    assert word_errors(SAID.split(), words) <= 2, words  # at most 2 of its 7 words wrong
     assert 1.8 <= heard[0].start_seconds <= 2.4  # the speech starts 2 s in; times stay the chunk's
     assert heard[-1].end_seconds <= (32000 + len(speech)) / 16000 + 0.3
     assert transcribe_chunk(recognizer, pcm, "zh") == []  # it knows English only
@@ -124,7 +126,7 @@ def test_a_video_whose_only_clue_is_a_spoken_sentence_is_found_first(tmp_path, d
         make_video(folder / "other.mp4", 7, audio=speak(tmp_path / "other.wav", OTHER), color="0x828282")
         make_video(folder / "quiet.mp4", 7, silent_audio=True, color="0x848484")
         index_all(folder, demo_embedder, searcher, speech=True)
-        hit = first_hit(searcher, "boat lake")
+        hit = first_hit(searcher, "bakery fresh")
         assert hit.open_uri.split("#")[0].endswith(talk.name), hit.open_uri
         assert "said" in hit.matched_kinds
         span = hit.text_matches[0].span

@@ -131,7 +131,7 @@ def _lecture(videos_dir: Path, rng: np.random.Generator) -> dict:
                     out.write(frame)
         if shutil.which("espeak-ng"):
             wav = Path(scratch) / "said.wav"
-            subprocess.run(["espeak-ng", "-v", "en-us", "-s", "150", "-w", str(wav), SAID_ONLY], check=True, timeout=60)
+            subprocess.run(["espeak-ng", "-v", "en-us", "-s", "140", "-w", str(wav), SAID_ONLY], check=True, timeout=60)
             line["end_seconds"] = round(SAID_ONLY_START + _wav_seconds(wav), 2)
             _mux(silent, [(wav, SAID_ONLY_START)], len(captions) * SCENE_SECONDS, path)
         else:  # no espeak-ng: a video that says nothing (the demo's make target installs it)

@@ -32,10 +32,21 @@ HOP = 160  # 10 ms
 STRIDE = 3
 """Output frames are STRIDE hops long (30 ms)."""
 FRAME_SECONDS = HOP * STRIDE / SAMPLE_RATE
-PRIOR_WEIGHT = 0.5
+PRIOR_WEIGHT = 0.8
 """Weight of the word prior (unigram log-probability) against the network's CTC score."""
+
+
+def UNKNOWN_REACH(length: int) -> int:  # noqa: N802  (a tunable, beside the other ones)
+    """Edit distance searched around an unknown decoded word (a known one: 1, or 2 from 6 letters)."""
+    return 1 if length < 4 else 2 if length < 7 else 3
+
+
+KEEP_MARGIN = 6.0
+"""An unknown word stays as heard when every respelling scores this much (nats) worse on its frames."""
 RARE_ZIPF = 1.0
-"""Zipf frequency given to words rarer than that, or unknown (once per 100 million words)."""
+"""Zipf frequency given to known words rarer than that (once per 100 million words)."""
+UNKNOWN_ZIPF = -1.0
+"""Zipf frequency of a word not in the vocabulary: what the network heard may be no English word."""
 
 
 @lru_cache(maxsize=1)
@@ -173,7 +184,9 @@ class Vocabulary:
 
     def log_prior(self, text: str) -> float:
         """Natural log of the words' unigram probability (Zipf z: 10**(z - 9) per word)."""
-        return sum(max(self._zipf.get(word, 0.0), RARE_ZIPF) - 9.0 for word in text.split()) * math.log(10)
+        return sum(
+            (max(self._zipf[word], RARE_ZIPF) if word in self._zipf else UNKNOWN_ZIPF) - 9.0 for word in text.split()
+        ) * math.log(10)
 
     def candidates(self, word: str, max_distance: int) -> list[str]:
         counts = _letter_counts(word)
@@ -190,8 +203,10 @@ class Vocabulary:
         """The likeliest spelling of a decoded ``word`` (``log_probs``: its frames): of itself, the
         vocabulary words close to it and, for an unknown word, two known words run together
         ("theriver" -> "the river"), the one whose CTC score plus word prior is highest."""
-        options = {word, *self.candidates(word, 1 if len(word) < 6 else 2)}
-        if word not in self.words:
+        known = word in self.words
+        reach = (1 if len(word) < 6 else 2) if known else UNKNOWN_REACH(len(word))
+        options = {word, *self.candidates(word, reach)}
+        if not known:
             for cut in range(1, len(word)):
                 firsts, seconds = self._part(word[:cut]), self._part(word[cut:])
                 options.update(f"{a} {b}" for a in firsts[:8] for b in seconds[:8])
@@ -200,7 +215,7 @@ class Vocabulary:
         scores = heard + PRIOR_WEIGHT * np.array([self.log_prior(t) for t in texts])
         best = int(np.argmax(scores))
         # An unknown word stays as heard when no known word fits the frames nearly as well (a name, a new word).
-        if word not in self.words and heard[best] < heard[texts.index(word)] - 6.0:
+        if not known and heard[best] < heard[texts.index(word)] - KEEP_MARGIN:
             return word
         return texts[best]
 
