@@ -36,7 +36,7 @@ PRIOR_WEIGHT = 0.8
 """Weight of the word prior (unigram log-probability) against the network's CTC score."""
 
 
-def UNKNOWN_REACH(length: int) -> int:  # noqa: N802  (a tunable, beside the other ones)
+def unknown_word_reach(length: int) -> int:
     """Edit distance searched around an unknown decoded word (a known one: 1, or 2 from 6 letters)."""
     return 1 if length < 4 else 2 if length < 7 else 3
 
@@ -204,7 +204,7 @@ class Vocabulary:
         vocabulary words close to it and, for an unknown word, two known words run together
         ("theriver" -> "the river"), the one whose CTC score plus word prior is highest."""
         known = word in self.words
-        reach = (1 if len(word) < 6 else 2) if known else UNKNOWN_REACH(len(word))
+        reach = (1 if len(word) < 6 else 2) if known else unknown_word_reach(len(word))
         options = {word, *self.candidates(word, reach)}
         if not known:
             for cut in range(1, len(word)):
