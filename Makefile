@@ -12,7 +12,7 @@ RELEASED_PROTOS := protos/released/videosearch-v1.binpb
 NODE_DEPS := tools/node_modules/.package-lock.json clients/node/node_modules/.package-lock.json \
 	clients/typescript/node_modules/.package-lock.json
 
-.PHONY: ts-client browser-deps text-deps screenshots help install node-deps protos protos-check proto-lint proto-release lint format test test-fast up demo demo-model bench-embedder bench-embedder-gpu bench-index bench-many bench-decoders bench-search bench-ten-million bench-quality bench-text bench-moments bench-detectors chaos bench-load bench-index-memory clean
+.PHONY: ts-client browser-deps text-deps screenshots help install node-deps protos protos-check proto-lint proto-release lint format test test-fast up demo demo-model demo-speech-model bench-embedder bench-embedder-gpu bench-index bench-many bench-decoders bench-search bench-ten-million bench-quality bench-text bench-moments bench-detectors chaos bench-load bench-index-memory clean
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -92,11 +92,17 @@ format: install ## Format new and changed Python files with ruff (files on pypro
 	$(PY) -m ruff format services clients
 	$(PY) -m ruff check --fix services clients
 
-test: install node-deps browser-deps text-deps ## Run the whole test suite (unit, system, browser, slow: end-to-end, Node client, buf lint and breaking)
-	$(PY) -m pytest --durations=25
+# The tests run in TEST_WORKERS processes (pytest-xdist), a whole file to a worker at a time, so a
+# file's module-scoped servers start once; `make test TEST_WORKERS=0` runs them in one process.
+TEST_WORKERS ?= 2
+# --no-loadscope-reorder: files go out in tests/conftest.py's order (the longest first), not by test count.
+PYTEST_WORKERS = $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder)
 
-test-fast: install ## The unit tier without the slow tests (tests/conftest.py says which): about 90 s of CPU here (4 min of wall time on the shared, loaded machine)
-	$(PY) -m pytest -m "unit and not slow" --durations=10
+test: install node-deps browser-deps text-deps ## Run the whole test suite (unit, system, browser, slow: end-to-end, Node client, buf lint and breaking) in TEST_WORKERS=2 processes
+	$(PY) -m pytest $(PYTEST_WORKERS) --durations=25
+
+test-fast: install ## The unit tier without the slow tests (tests/conftest.py says which), in TEST_WORKERS=2 processes: about a minute on 2 idle cores
+	$(PY) -m pytest $(PYTEST_WORKERS) -m "unit and not slow" --durations=10
 
 # Ports for `make up` and `make demo`: `make demo WEB_PORT=8081 SEARCHER_PORT=50063`. Unset, each
 # keeps its default (make up: 50051-50053 and 8080; make demo: free ports and 8080).
@@ -115,6 +121,13 @@ demo: install text-deps ## The main job: start everything with the offline demo 
 demo-model: install ## Retrain the offline demo CLIP (English + Chinese captions) into models/demo-clip (deterministic, about 7 minutes on 2 idle cores)
 	$(PY) -m videosearch.demo.train --out models/demo-clip --seed 0
 	$(PY) -m videosearch.demo.evaluate --model models/demo-clip --frames 500 --seed 12345 --record
+
+WORD_LIST ?= /usr/share/dict/words
+# Training only (not CI, not running): Debian's wamerican word list and wordfreq's word frequencies.
+demo-speech-model: install text-deps ## Retrain the demo speech recognizer on espeak-ng speech into models/demo-speech (deterministic, about 30 minutes on the shared 2-core machine)
+	@[ -f $(WORD_LIST) ] || DEBIAN_FRONTEND=noninteractive apt-get install -y -q wamerican
+	$(PY) -c "import wordfreq" 2>/dev/null || $(PY) -m pip install -q wordfreq==3.1.1
+	nice -n 10 $(PY) -m videosearch.demo.train_speech --out models/demo-speech --seed 0 --words $(WORD_LIST)
 
 bench-embedder: install ## Embedder throughput vs the compute ceiling and the article's one-image-per-call pipeline; each family's image tower in float32 and bfloat16
 	$(PY) bench/embedder/run.py --write-docs --plot
@@ -145,7 +158,7 @@ bench-search: install ## Search latency, start-up and memory at 10k/100k/1M scen
 	$(PY) bench/search/run.py --sizes 10000,100000,1000000 --plot docs/search-latency.png --write-docs
 
 bench-ten-million: install ## The int8 tier at 10M synthetic scenes (about 45 min the first time; 21 GB under /work/bench-data)
-	$(PY) bench/search/ten_million.py --probes 1024,768
+	$(PY) bench/search/ten_million.py --probes 1024,768 --compare-reads
 
 bench-text: install ## Said and written: R@1 per query kind (seen-only, lexical-only, fused) and the lexical index at 100k videos
 	$(PY) bench/text/quality.py --write-docs

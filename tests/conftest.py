@@ -59,6 +59,7 @@ SLOW_FILES = {
     "common/test_bad_input_properties.py",
     "demo/test_demo_model.py",
     "demo/test_longtakes.py",
+    "demo/test_talking_videos.py",
     "demo/test_train.py",
     "embedder/test_families.py",
     "embedder/test_model.py",
@@ -66,6 +67,8 @@ SLOW_FILES = {
     "indexer/test_embedder_restart.py",
     "indexer/test_embedding_reuse.py",
     "indexer/test_option_ranges.py",
+    "indexer_text/test_demo_speech.py",
+    "indexer_text/test_found_by_words.py",
     "indexer_text/test_speech_recognizers.py",
     "indexer_text/test_text_jobs.py",
     "indexer_text/test_video_text.py",
@@ -88,13 +91,46 @@ def tier_of(relative: str) -> tuple[str, bool]:
     return "unit", relative in SLOW_FILES
 
 
+# The order files run in: the longest files first (each over 35 s of a serial run of the whole
+# suite on the shared machine, longest first), then the heavy tiers (the service processes, the
+# browser, the slow unit files), the quick unit files last. Under ``make test``'s workers
+# (pytest-xdist, a file to a worker at a time) the long files start early and the short ones
+# fill in at the end, so the workers finish together instead of one running a long file alone.
+LONGEST_FILES = [
+    "system/test_moment_retrieval.py",
+    "indexer_media/test_pyav_decoder.py",
+    "embedder/test_startup.py",
+    "system/test_retrieval_quality.py",
+    "system/test_demo_handover.py",
+    "demo/test_talking_videos.py",
+    "indexer_media/test_decoding.py",
+    "web/test_browser.py",
+    "indexer_media/test_import_graph.py",
+    "indexer_media/test_scenes.py",
+    "searcher/test_backend_contract.py",
+    "system/test_embedder_replicas.py",
+]
+_TIER_ORDER = {("system", False): 0, ("browser", False): 1, ("unit", True): 2, ("unit", False): 3}
+
+
+def run_rank(relative: str) -> int:
+    """Where a test file (a path relative to tests/) runs: lower ranks first."""
+    if relative in LONGEST_FILES:
+        return LONGEST_FILES.index(relative)
+    return len(LONGEST_FILES) + _TIER_ORDER[tier_of(relative)]
+
+
 def pytest_collection_modifyitems(config, items):
     tests_root = Path(__file__).resolve().parent
+    rank = {}
     for item in items:
-        tier, slow = tier_of(Path(item.fspath).resolve().relative_to(tests_root).as_posix())
+        relative = Path(item.fspath).resolve().relative_to(tests_root).as_posix()
+        tier, slow = tier_of(relative)
         item.add_marker(getattr(pytest.mark, tier))
         if slow:
             item.add_marker(pytest.mark.slow)
+        rank[item.nodeid] = run_rank(relative)
+    items.sort(key=lambda item: rank[item.nodeid])  # stable: each file keeps its own order
     if config.getoption("--reverse"):
         items.reverse()
 

@@ -74,6 +74,37 @@ def breakdown(tier, queries, mode: str) -> dict[str, float]:
     return out
 
 
+def paired(tier, params, queries, truth, probes: list[int]) -> int:
+    """Refine on and off, query by query in turn (which goes first alternates), per probe and mode."""
+    print("| probe | mode | refine | p50 ms | p95 ms | p99 ms | recall@10 (held-out) | load |")
+    print("|---:|---|---|---:|---:|---:|---:|---|")
+    for probe in probes:
+        for mode in ("scenes", "videos"):
+            times: dict[bool, list[float]] = {True: [], False: []}
+            hits: dict[bool, list[float]] = {True: [], False: []}
+            for i, q in enumerate(queries):
+                for refine in ((True, False) if i % 2 == 0 else (False, True)):
+                    tier.params = replace(params, probe=probe, refine=refine)
+                    t = time.perf_counter()
+                    ranked = tier.rank(q, SearchParams(top_k=10, mode=mode, approximate=True))
+                    times[refine].append(time.perf_counter() - t)
+                    if mode == "scenes":
+                        found = {(h.video_id, h.scene.index) for h in ranked.scenes}
+                        want = {(video_id(int(r) // SCENES_PER_VIDEO), int(r) % SCENES_PER_VIDEO) for r in truth["scenes"][i]}
+                    else:
+                        found = {h.video.video_id for h in ranked.videos}
+                        want = {video_id(int(v)) for v in truth["videos"][i]}
+                    hits[refine].append(len(found & want) / 10)
+            for refine in (True, False):
+                ms = np.asarray(times[refine]) * 1e3
+                print(f"| {probe} | {mode} | {'on' if refine else 'off (LevelDB reads)'} | {np.percentile(ms, 50):.1f} | "
+                      f"{np.percentile(ms, 95):.1f} | {np.percentile(ms, 99):.1f} | {np.mean(hits[refine]):.3f} | "
+                      f"{', '.join(f'{x:.1f}' for x in os.getloadavg())} |", flush=True)
+            ratio = np.median(np.asarray(times[True]) / np.asarray(times[False]))
+            print(f"    median of the per-query ratios on / off: {ratio:.2f}", flush=True)
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenes", type=int, default=10_000_000)
@@ -88,6 +119,9 @@ def main() -> int:
                         help="most moments per graph node (0: the default); another value keeps its tier in quantized-g<N>/")
     parser.add_argument("--graph", default="", help="connectivity,expansion_add of the group graph (default: the tier's); "
                         "another value keeps its tier in quantized-g<N>-m<M>-e<E>/")
+    parser.add_argument("--paired", action="store_true",
+                        help="with --refine on,off: time both query by query, alternating, so that the machine's load "
+                             "changes alike for both (a loaded machine's drift otherwise swamps the difference)")
     parser.add_argument("--build-only", action="store_true",
                         help="open the tier (building and saving it when missing), then stop: to build ahead of a run")
     args = parser.parse_args()
@@ -125,6 +159,8 @@ def main() -> int:
         return real_read(wanted)
 
     store.moment_vectors = counted  # type: ignore[method-assign]  # videos read per search
+    if args.paired:
+        return paired(tier, params, queries, truth, [int(p) for p in args.probes.split(",")])
     for probe, refine in ((int(p), r) for p in args.probes.split(",") for r in args.refine.split(",")):
         tier.params = replace(params, probe=probe, scene_probe=args.scene_probe, refine=refine == "on")
         for mode in ("scenes", "videos"):

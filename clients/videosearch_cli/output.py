@@ -15,7 +15,7 @@ from pathlib import PurePath
 from rich.console import Console
 
 from videosearch.common.timecode import format_seconds
-from videosearch.indexer.types import Job
+from videosearch.indexer.types import PUBLIC_NAMES, IndexOptions, Job
 from videosearch.searcher.types import MomentRecord, MomentHit, SceneRecord, TextMatch, TextSpan, VideoHit, VideoRecord
 
 # Piped output (logs, CI) gets a fixed width that fits a result row, not rich's 80-column default.
@@ -23,6 +23,8 @@ console = Console() if sys.stdout.isatty() else Console(width=120)
 errors = Console(stderr=True)
 
 _INTERNAL_FIELDS = {Job: {"version"}}  # bookkeeping of the server, meaningless to a reader
+# Job options go out under their released names (the proto's and the flags', as before issue 23).
+_PUBLIC_NAMES = {IndexOptions: PUBLIC_NAMES}
 
 
 def plain(value):
@@ -30,7 +32,12 @@ def plain(value):
     included), enums by value, fractions as "num/den", times as ISO 8601."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         hidden = _INTERNAL_FIELDS.get(type(value), set())
-        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value) if f.name not in hidden}
+        names = _PUBLIC_NAMES.get(type(value), {})
+        return {
+            names.get(f.name, f.name): plain(getattr(value, f.name))
+            for f in dataclasses.fields(value)
+            if f.name not in hidden
+        }
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, Fraction):

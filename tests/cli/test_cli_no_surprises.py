@@ -136,3 +136,13 @@ def test_every_index_flag_reaches_its_job_option():
         decode_mode="reference")
     assert submit_options(build_parser().parse_args(["index", "a.mp4"])) == SubmitOptions()
     assert submit_options(build_parser().parse_args(["index", "--fast", "a.mp4"])).decode_mode == "keyframes"
+
+
+def test_job_json_keeps_the_released_option_names():
+    from videosearch.indexer.types import IndexOptions, Job
+    from videosearch_cli.output import plain
+
+    options = plain(Job(job_id="j", path="/v.mp4", options=IndexOptions(min_scene_len=8, min_samples=4, max_samples=9)))
+    assert {k: options["options"][k] for k in ("min_scene_frames", "min_frames_per_scene", "max_frames_per_scene")} == {
+        "min_scene_frames": 8, "min_frames_per_scene": 4, "max_frames_per_scene": 9}
+    assert "min_scene_len" not in options["options"]

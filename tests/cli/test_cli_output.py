@@ -160,7 +160,8 @@ def test_index_prints_text_spans_and_warnings_of_the_words(cli, services):
                                         "2\n00:09:00,000 --> 00:09:01,000\nlong after the end\n")
     result = cli("index", str(path))
     assert result.code == 0, result.err
-    assert "1 text spans" in result.out
-    assert "warning" in result.out and "outside the video" in result.out
+    words = " ".join(result.out.split())  # the console wraps at 120 columns, and tmp paths differ in length
+    assert "1 text spans" in words
+    assert "warning" in words and "outside the video" in words
     listed = json.loads(cli("index", str(path), "--json", "--force", "--no-subtitles").out)["jobs"][0]
     assert listed["text_spans_found"] == 0 and listed["warnings"] == [] and listed["options"]["subtitles"] is False

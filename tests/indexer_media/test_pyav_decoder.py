@@ -3,6 +3,8 @@ videos, frames shrunk only as far as the decode pass allows, and the same errors
 
 from __future__ import annotations
 
+import functools
+
 import cv2
 import numpy as np
 import pytest
@@ -51,11 +53,17 @@ def test_pyav_rotates_as_players_show(videos):
     assert (info.width, info.height) == (544, 1280) and frames[0].shape == (1280, 544, 3)
 
 
+@functools.cache
+def reference_cuts(path) -> list[int]:
+    """detect_cuts' cuts (checked against PySceneDetect in test_scenes), found once a video for both decoders."""
+    return detect_cuts(path)
+
+
 @pytest.mark.parametrize("decoder", [PYAV, SHRINKING], ids=["pyav", "pyav-shrink-lowres"])
 @pytest.mark.parametrize("name", SHARED)
 def test_pyav_cuts_equal_the_goldens(videos, name, decoder):
     cuts = [s.start_frame for s in list(media.iter_scenes(videos / name, preprocessing=CLIP, decoder=decoder))[1:]]
-    assert cuts == detect_cuts(videos / name)  # OpenCV's decode, checked against PySceneDetect in test_scenes
+    assert cuts == reference_cuts(videos / name)  # OpenCV's decode, checked against PySceneDetect in test_scenes
     golden = golden_cuts(videos, name)
     if golden is not None:
         assert cuts == golden

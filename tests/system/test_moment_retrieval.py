@@ -16,7 +16,9 @@ from videosearch.launcher import ClusterConfig, LocalCluster
 from tests.conftest import REPO_ROOT
 
 DEMO_MODEL = REPO_ROOT / "models" / "demo-clip"
-SIZE = (480, 270)
+# 320x180, not the bench's 480x270: the demo CLIP sees 40 px frames either way, and the smaller
+# frames render, encode and decode in under half the time (the report stays at R@1 1.0).
+SIZE = (320, 180)
 pytestmark = pytest.mark.timeout(900)
 
 

@@ -26,8 +26,8 @@ DISTRIBUTION_OF = {
     "yaml": "pyyaml",
     "faiss": "faiss-cpu",
 }
-TEST_AND_BENCH_TOOLS = {"pytest", "pytest-timeout", "pyyaml", "grpcio-tools", "hypothesis", "cryptography",
-                        "matplotlib", "faiss-cpu", "psutil", "httpx", "playwright"}
+TEST_AND_BENCH_TOOLS = {"pytest", "pytest-timeout", "pytest-xdist", "pyyaml", "grpcio-tools", "hypothesis",
+                        "cryptography", "matplotlib", "faiss-cpu", "psutil", "httpx", "playwright"}
 
 
 def project() -> dict:
@@ -54,7 +54,8 @@ def third_party_imports(*folders: str) -> dict[str, str]:
                     continue
                 for module in modules:
                     top = module.split(".")[0]
-                    if top not in sys.stdlib_module_names and top not in FIRST_PARTY:
+                    # _typeshed: the standard library's stub-only types, imported under TYPE_CHECKING.
+                    if top not in sys.stdlib_module_names and top not in FIRST_PARTY and top != "_typeshed":
                         found.setdefault(top, str(path.relative_to(ROOT)))
     return found
 

@@ -208,7 +208,7 @@ def tiny_clip_config(
 ):
     from transformers import CLIPConfig
 
-    text = {
+    text: dict[str, int | None] = {
         "vocab_size": vocab_size,
         "hidden_size": text_hidden,
         "intermediate_size": text_hidden * 4,

@@ -175,7 +175,8 @@ def train(
     n_cap = len(world.CAPTIONS)
     variants = [world.chinese_variants(i) for i in range(n_cap)]
 
-    decay, no_decay = [], []
+    decay: list[torch.nn.Parameter] = []
+    no_decay: list[torch.nn.Parameter] = []
     for name, p in model.named_parameters():
         (no_decay if p.ndim < 2 or "embedding" in name or name == "logit_scale" else decay).append(p)
     opt = torch.optim.AdamW(

@@ -86,6 +86,7 @@ class EmbedderServer(ServiceApp[EmbedderSettings]):
         return self.settings.share_port
 
     def ready_message(self) -> str:
+        assert self.engine is not None, "said once the model is loaded"
         return f"embedder ready on {self.address} with {self.engine.model_info().model_id}"
 
 

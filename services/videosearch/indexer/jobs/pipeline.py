@@ -30,7 +30,7 @@ from videosearch.indexer.jobs.limits import MediaLimits
 from videosearch.indexer.jobs.locations import file_location, record_location
 from videosearch.indexer.media.moments import MomentSettings, VideoMoment, join_across_cuts, split_scene, unit_mean
 from videosearch.indexer.types import ErrorReason, IndexOptions, Job, JobStage
-from videosearch.indexer.jobs.manager import JobFailure, JobHandle
+from videosearch.indexer.jobs.manager import JobFailure
 from videosearch.indexer.media.opened_file import OpenedFile
 from videosearch.indexer.paths import AllowedRoots
 from videosearch.indexer.media.reuse import DEFAULT_MAX_DIFFERENCE, embedding_sources
@@ -53,6 +53,14 @@ log = logging.getLogger(__name__)
 
 # Share of the progress bar left for storing; the decode pass (embedding runs beside it) has the rest.
 _STORE_SHARE = 3.0
+
+
+class Progress(Protocol):
+    """What indexing one video uses of its job: a JobHandle, or a reindex's view of one video."""
+
+    def update(self, **changes) -> None: ...
+    def should_stop(self) -> bool: ...
+    def check_cancelled(self) -> None: ...
 
 
 class ImageEmbedder(Protocol):
@@ -142,7 +150,7 @@ class IndexPipeline:
         self._embed_pool.shutdown(wait=False, cancel_futures=True)
         self._hash_pool.shutdown(wait=False, cancel_futures=True)
 
-    def __call__(self, job: Job, handle: JobHandle) -> None:
+    def __call__(self, job: Job, handle: Progress) -> None:
         run_in_background(self._nice)  # searches first; the decoder's threads, started below, inherit it
         clock = StageClock()
         try:
@@ -152,7 +160,7 @@ class IndexPipeline:
             handle.update(stage_seconds=seconds)
             log.info("job %s stage seconds: %s", job.job_id, seconds)
 
-    def _index(self, job: Job, handle: JobHandle, clock: StageClock) -> None:
+    def _index(self, job: Job, handle: Progress, clock: StageClock) -> None:
         started = time.perf_counter()
         info = self._check_model(handle)
         with failures_of(Dependency.VIDEO_FILE):
@@ -161,9 +169,7 @@ class IndexPipeline:
             self._index_opened(job, opened, handle, info, clock)
         clock.add("total_wall", time.perf_counter() - started)
 
-    def _index_opened(
-        self, job: Job, opened: OpenedFile, handle: JobHandle, info: ModelInfo, clock: StageClock
-    ) -> None:
+    def _index_opened(self, job: Job, opened: OpenedFile, handle: Progress, info: ModelInfo, clock: StageClock) -> None:
         self._check_limits(job, opened)
         handle.update(stage=JobStage.HASHING)
         hashing = self._start_hashing(job, opened, info.model_id, clock)
@@ -199,7 +205,7 @@ class IndexPipeline:
         )
 
     # -- 1. the model ------------------------------------------------------------------
-    def _check_model(self, handle: JobHandle) -> ModelInfo:
+    def _check_model(self, handle: Progress) -> ModelInfo:
         """The Embedder's model, once it is known to be the collection's (or the collection is empty).
         A dependency that is briefly away is waited for (see RetryPolicy), not failed at once."""
         with failures_of(Dependency.EMBEDDER):
@@ -249,7 +255,7 @@ class IndexPipeline:
 
     # -- 3. decode and embed -----------------------------------------------------------
     def _decode_and_embed(
-        self, job: Job, opened: OpenedFile, handle: JobHandle, info: ModelInfo, hashing: Future, clock: StageClock
+        self, job: Job, opened: OpenedFile, handle: Progress, info: ModelInfo, hashing: Future, clock: StageClock
     ) -> _Decoded | None:
         """One decode pass: scenes are detected and their frames sampled and sent to the
         Embedder while the next scene decodes. Stops early, returning None, once the hash
@@ -309,7 +315,7 @@ class IndexPipeline:
         self,
         job: Job,
         opened: OpenedFile,
-        handle: JobHandle,
+        handle: Progress,
         info: ModelInfo,
         hashing: Future,
         clock: StageClock,
@@ -410,7 +416,7 @@ class IndexPipeline:
 
     # -- 3b. the video's words ---------------------------------------------------------
     @staticmethod
-    def _text_spans(decoded: _Decoded, handle: JobHandle) -> list:
+    def _text_spans(decoded: _Decoded, handle: Progress) -> list:
         """What was said and written, once the readers beside the pass are done; what could not
         be read is the job's warnings, never its failure."""
         stages = {"transcribing": JobStage.TRANSCRIBING, "reading_text": JobStage.READING_TEXT}
@@ -546,7 +552,7 @@ class IndexPipeline:
     def _store_video(
         self,
         job: Job,
-        handle: JobHandle,
+        handle: Progress,
         clock: StageClock,
         video: VideoRecord,
         scenes: list[SceneRecord],

@@ -222,8 +222,7 @@ class Reindexer:
             for done, (_video, path) in enumerate(plan, before):
                 handle.check_cancelled()
                 one = Job(job_id=f"{job.job_id}.{done}", path=path, options=job.options)
-                # _VideoProgress has what the pipeline uses of a JobHandle (update, cancel checks), no more
-                pipeline(one, _VideoProgress(handle, done, total))  # type: ignore[arg-type]
+                pipeline(one, _VideoProgress(handle, done, total))
                 handle.update(videos_done=done + 1, percent=100.0 * (done + 1) / total)
         finally:
             pipeline.close()

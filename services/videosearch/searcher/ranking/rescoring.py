@@ -105,21 +105,22 @@ def refined_scores(
     component, exact residual) of their clipped components (spills()); without it a row with a
     clipped component gets error inf (the residual code says nothing there)."""
     dim = codes.shape[1]
-    levels = np.empty((len(residuals), residuals.shape[1] * 2), np.float32)
-    levels[:, 0::2], levels[:, 1::2] = residuals >> 4, residuals & 15
     q = query.astype(np.float64)
-    q32 = query.astype(np.float32)
-    # code + level / 15 - 0.5 per component, as three products (no (rows, dim) float64 temporary)
+    q32 = np.zeros(residuals.shape[1] * 2, np.float32)  # padded to whole bytes: a padding level meets a 0
+    q32[:dim] = query
+    # code + level / 15 - 0.5 per component, as products with the high and the low nibbles (the
+    # even and the odd components) apart: no (rows, dim) array of levels is built
+    fine = (residuals >> 4).astype(np.float32) @ q32[0::2] + (residuals & 15).astype(np.float32) @ q32[1::2]
     estimate = (
-        (codes.astype(np.float32) @ q32).astype(np.float64)
-        + (levels[:, :dim] @ q32) / RESIDUAL_LEVELS
-        - 0.5 * float(q.sum())
+        (codes.astype(np.float32) @ q32[:dim]).astype(np.float64) + fine / RESIDUAL_LEVELS - 0.5 * float(q.sum())
     ) / scale
     error = float(np.abs(q).sum()) / (2 * RESIDUAL_LEVELS * scale) + FLOAT_SLACK * max(1.0, float(np.linalg.norm(q)))
-    clipped = (codes.max(axis=1, initial=-127) >= 127) | (codes.min(axis=1, initial=127) <= -127)
     if spilled is None:
+        clipped = (codes.max(axis=1, initial=-127) >= 127) | (codes.min(axis=1, initial=127) <= -127)
         return estimate, np.where(clipped, np.inf, error)
     at, dims, values = spilled  # the exact residual in place of the residual code's level
-    decoded = levels[at, dims.astype(np.int64)] / RESIDUAL_LEVELS - 0.5
-    np.add.at(estimate, at, q[dims.astype(np.int64)] * (values - decoded) / scale)
+    dims = dims.astype(np.int64)
+    packed = residuals[at, dims // 2]
+    decoded = np.where(dims % 2 == 0, packed >> 4, packed & 15) / RESIDUAL_LEVELS - 0.5
+    np.add.at(estimate, at, q[dims] * (values - decoded) / scale)
     return estimate, np.full(len(codes), error)
