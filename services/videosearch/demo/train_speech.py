@@ -1,6 +1,8 @@
 """Train the demo speech recognizer (videosearch.embedder.speech_ctc) on espeak-ng speech.
 
     nice -n 10 python -m videosearch.demo.train_speech --out models/demo-speech --seed 0
+    # then more steps on fresh sentences, starting from those weights:
+    nice -n 10 python -m videosearch.demo.train_speech --init-from models/demo-speech --seed 1 --out DIR
 
 Training speech: random English word sequences (a third of the words from ``FUNCTION_WORDS``,
 the rest from a word list, Debian's ``wamerican`` /usr/share/dict/words by default: the word
@@ -13,6 +15,13 @@ and light white noise (20-45 dB under the speech). The sentences the WER bench a
 Deterministic for a seed and thread count: the sentences and their voices come from the seed,
 torch runs deterministic algorithms on a fixed thread count, and training runs a fixed number
 of steps (not "until a time is up").
+
+Continuing (``--init-from DIR``): the network starts from DIR's weights (same config.json) and
+trains on new sentences (use another ``--seed`` than the first run's) with a fine-tuning learning
+rate: a short linear warm-up to ``FINE_TUNE_LEARNING_RATE``, then halving every
+``FINE_TUNE_HALF_LIFE`` steps. That schedule depends on the step only, not on ``--steps``, so the
+checkpoint a run saves at step k (``--checkpoints DIR``: DIR/step-k) is exactly what ``--steps k``
+gives: a run stopped early is still reproducible by one command.
 """
 
 from __future__ import annotations
@@ -71,6 +80,18 @@ STEPS = 1200
 BATCH = 24
 LEARNING_RATE = 3e-3
 CONFIG = {"mels": MELS, "channels": 160, "hidden": 128, "layers": 2}
+FINE_TUNE_STEPS = 1000
+FINE_TUNE_LEARNING_RATE = 1e-3
+FINE_TUNE_WARMUP = 50
+FINE_TUNE_HALF_LIFE = 400
+VALIDATION_UTTERANCES = 96
+"""Fresh sentences (drawn from seed + 1000, never trained on) whose CTC loss is logged at each
+checkpoint: a checkpoint is picked by it, never by the held-out sentences."""
+
+
+def fine_tune_factor(step: int) -> float:
+    """Learning rate multiplier at ``step`` when continuing: warm-up, then exponential decay."""
+    return min(1.0, (step + 1) / FINE_TUNE_WARMUP) * 0.5 ** (step / FINE_TUNE_HALF_LIFE)
 
 
 def word_pool(path: Path = WORD_LIST) -> list[str]:
@@ -190,14 +211,70 @@ def encode(text: str) -> list[int]:
     return [ALPHABET.index(c) + 1 for c in text if c in ALPHABET]
 
 
-def train(data, steps: int, seed: int, log_every: int = 50, checkpoint=None, checkpoint_every: int = 200):
+def batch_features(items, rng: np.random.Generator | None = None):
+    """Padded (batch, frames, MELS) features of ``items``; with ``rng``, one random band of up to 8
+    mel channels masked per utterance (SpecAugment-light, training only)."""
+    import torch
+
+    frames = max(len(f) for f, _ in items)
+    features = torch.zeros(len(items), frames, MELS)
+    for i, (f, _) in enumerate(items):
+        features[i, : len(f)] = torch.from_numpy(f.astype(np.float32))
+    if rng is not None:
+        for i in range(len(items)):
+            width = int(rng.integers(0, 9))
+            low = int(rng.integers(0, MELS - width))
+            features[i, :, low : low + width] = 0.0
+    return features
+
+
+def ctc_loss(model, items, ctc, rng: np.random.Generator | None = None):
+    import torch
+
+    targets = [torch.tensor(encode(t)) for _, t in items]
+    log_probs = model(batch_features(items, rng)).transpose(0, 1)  # (frames, batch, classes)
+    lengths = torch.tensor([output_frames(len(f)) for f, _ in items])
+    return ctc(log_probs, torch.cat(targets), lengths, torch.tensor([len(t) for t in targets]))
+
+
+def validation_loss(model, data) -> float:
+    """Mean CTC loss over ``data`` (no masking, no gradients)."""
+    import torch
+
+    ctc = torch.nn.CTCLoss(blank=0, zero_infinity=True)
+    order = np.argsort([len(f) for f, _ in data], kind="stable")
+    losses = []
+    with torch.inference_mode():
+        for i in range(0, len(order), BATCH):
+            items = [data[j] for j in order[i : i + BATCH]]
+            losses.append(ctc_loss(model, items, ctc).item() * len(items))
+    return float(np.sum(losses) / len(data))
+
+
+def train(
+    data,
+    steps: int,
+    seed: int,
+    log_every: int = 50,
+    checkpoint=None,
+    checkpoint_every: int = 200,
+    init_state: dict | None = None,
+):
+    """Train from scratch (one-cycle schedule over ``steps``) or, with ``init_state``, continue from
+    those weights (:func:`fine_tune_factor`). ``checkpoint(model, step)`` is called every
+    ``checkpoint_every`` steps."""
     import torch
 
     torch.manual_seed(seed)
     torch.use_deterministic_algorithms(True)
     model = build_model(CONFIG)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=LEARNING_RATE, weight_decay=1e-2)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, LEARNING_RATE, total_steps=steps, pct_start=0.1)
+    if init_state is None:
+        optimizer = torch.optim.AdamW(model.parameters(), lr=LEARNING_RATE, weight_decay=1e-2)
+        schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, LEARNING_RATE, total_steps=steps, pct_start=0.1)
+    else:
+        model.load_state_dict(init_state)
+        optimizer = torch.optim.AdamW(model.parameters(), lr=FINE_TUNE_LEARNING_RATE, weight_decay=1e-2)
+        schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, fine_tune_factor)
     ctc = torch.nn.CTCLoss(blank=0, zero_infinity=True)
     rng = np.random.default_rng(seed)
     # Batches of similar length (less padding): sorted, cut into batches, batches shuffled per pass.
@@ -210,19 +287,7 @@ def train(data, steps: int, seed: int, log_every: int = 50, checkpoint=None, che
             if step >= steps:
                 break
             items = [data[i] for i in batches[b]]
-            frames = max(len(f) for f, _ in items)
-            features = torch.zeros(len(items), frames, MELS)
-            for i, (f, _) in enumerate(items):
-                features[i, : len(f)] = torch.from_numpy(f.astype(np.float32))
-            # SpecAugment-light: one band of mel channels masked per utterance.
-            for i in range(len(items)):
-                width = int(rng.integers(0, 9))
-                low = int(rng.integers(0, MELS - width))
-                features[i, :, low : low + width] = 0.0
-            targets = [torch.tensor(encode(t)) for _, t in items]
-            log_probs = model(features).transpose(0, 1)  # (frames, batch, classes)
-            lengths = torch.tensor([output_frames(len(f)) for f, _ in items])
-            loss = ctc(log_probs, torch.cat(targets), lengths, torch.tensor([len(t) for t in targets]))
+            loss = ctc_loss(model, items, ctc, rng)
             optimizer.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -235,7 +300,7 @@ def train(data, steps: int, seed: int, log_every: int = 50, checkpoint=None, che
                 running = []
             if checkpoint is not None and step % checkpoint_every == 0 and step < steps:
                 model.eval()
-                checkpoint(model)  # a usable model while training goes on (same weights format)
+                checkpoint(model, step)  # a usable model while training goes on (same weights format)
                 model.train()
     model.eval()
     return model
@@ -273,14 +338,28 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, default=Path("models/demo-speech"))
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--utterances", type=int, default=UTTERANCES)
-    parser.add_argument("--steps", type=int, default=STEPS)
+    parser.add_argument("--steps", type=int, help=f"{STEPS} from scratch, {FINE_TUNE_STEPS} with --init-from")
+    parser.add_argument("--init-from", type=Path, help="continue training from this model directory's weights")
+    parser.add_argument(
+        "--checkpoints", type=Path, help="save each checkpoint as DIR/step-K (default: over --out as training goes)"
+    )
+    parser.add_argument("--checkpoint-every", type=int, default=200)
     parser.add_argument("--threads", type=int, default=1, help="torch threads (more were slower on a busy machine)")
     parser.add_argument("--words", type=Path, default=WORD_LIST, help="word list to draw training words from")
     args = parser.parse_args(argv)
     import torch
     from safetensors.torch import save_file
 
+    from safetensors.torch import load_file
+
     torch.set_num_threads(args.threads)
+    init_state = None
+    if args.init_from is not None:
+        config = json.loads((args.init_from / "config.json").read_text())
+        if config != CONFIG:
+            raise SystemExit(f"{args.init_from}/config.json is {config}, this trainer builds {CONFIG}")
+        init_state = {k: v.float() for k, v in load_file(str(args.init_from / "model.safetensors")).items()}
+    steps = args.steps or (STEPS if init_state is None else FINE_TUNE_STEPS)
     started = time.time()
     pool = word_pool(args.words)
     common = common_words()
@@ -288,20 +367,32 @@ def main(argv=None) -> int:
     texts = sentences(args.utterances, pool, sorted(common), rng)
     data = synthesize(texts, args.seed, workers=2)
     audio_hours = sum(len(f) for f, _ in data) * 0.01 / 3600
+    validation_texts = sentences(VALIDATION_UTTERANCES, pool, sorted(common), np.random.default_rng(args.seed + 1000))
+    validation = synthesize(validation_texts, args.seed + 1000, workers=2)
     print(f"{len(data)} utterances, {audio_hours:.2f} h of speech, in {time.time() - started:.0f} s", flush=True)
+    known = vocabulary(pool, common)
+    vocabulary_text = "".join(f"{w}\t{z:.2f}\n" for w, z in known.items())
 
-    def save(model) -> None:
-        args.out.mkdir(parents=True, exist_ok=True)
+    def save(model, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
         weights = {k: v.to(torch.float16).contiguous() for k, v in model.state_dict().items()}
-        save_file(weights, str(args.out / "model.safetensors"))
-        (args.out / "config.json").write_text(json.dumps(CONFIG, indent=1) + "\n")
-        known = vocabulary(pool, common)
-        (args.out / "vocabulary.txt").write_text("".join(f"{w}\t{z:.2f}\n" for w, z in known.items()))
+        save_file(weights, str(directory / "model.safetensors"))
+        (directory / "config.json").write_text(json.dumps(CONFIG, indent=1) + "\n")
+        (directory / "vocabulary.txt").write_text(vocabulary_text)
 
-    model = train(data, args.steps, args.seed, checkpoint=save)
+    def checkpoint(model, step: int) -> None:
+        directory = args.out if args.checkpoints is None else args.checkpoints / f"step-{step}"
+        save(model, directory)
+        loss = validation_loss(model, validation)
+        (directory / "checkpoint.json").write_text(json.dumps({"step": step, "validation_loss": round(loss, 4)}) + "\n")
+        print(f"checkpoint step {step}: validation loss {loss:.3f} -> {directory}", flush=True)
+
+    model = train(
+        data, steps, args.seed, checkpoint=checkpoint, checkpoint_every=args.checkpoint_every, init_state=init_state
+    )
     trained = time.time() - started
-    save(model)
-    results = evaluate(model, args.seed)
+    save(model, args.out)
+    results = {"validation_loss": round(validation_loss(model, validation), 4), **evaluate(model, args.seed)}
     print(results, flush=True)
     (args.out / "training_args.json").write_text(
         json.dumps(
@@ -311,9 +402,13 @@ def main(argv=None) -> int:
                 "seed": args.seed,
                 "utterances": len(data),
                 "audio_hours": round(audio_hours, 2),
-                "steps": args.steps,
+                "init_from": None if args.init_from is None else str(args.init_from),
+                "steps": steps,
                 "batch": BATCH,
-                "learning_rate": LEARNING_RATE,
+                "learning_rate": LEARNING_RATE if init_state is None else FINE_TUNE_LEARNING_RATE,
+                "schedule": "one-cycle"
+                if init_state is None
+                else f"linear warm-up {FINE_TUNE_WARMUP} steps, then halved every {FINE_TUNE_HALF_LIFE} steps",
                 "threads": args.threads,
                 "voices": VOICES,
                 "variants": VARIANTS,
