@@ -28,6 +28,7 @@ NEAR_WEIGHT = 0.9  # what a near match counts for at similarity 1, against 1 for
 MIN_JOINED_LENGTH = 7  # a query word looked up as two adjacent words ("lighthouse": "light huse")
 MIN_PART_LENGTH = 3
 MAX_CANDIDATES = 64  # trigram candidates verified by edit distance, most trigrams shared first
+MAX_NEAR = 8  # near matches kept per query word, the closest first (each costs a read of its postings)
 
 
 def max_edits(length: int) -> int:
@@ -129,7 +130,7 @@ class Vocabulary:
 
     def near_matches(self, word: str, known) -> list[NearMatch]:
         """What a query ``word`` may have been recognized as (its exact self left out); ``known``
-        tells whether a term is indexed."""
+        tells whether a term is indexed. At most ``MAX_NEAR``, the closest first."""
         if len(word) < MIN_LENGTH or not is_latin(word):
             return []
         out = [
@@ -151,4 +152,4 @@ class Vocabulary:
                             joined = first + second
                             weight = NEAR_WEIGHT * similarity(first_edits + second_edits, word, joined)
                             out.append(NearMatch((first, second), weight))
-        return out
+        return sorted(out, key=lambda match: -match.weight)[:MAX_NEAR]
