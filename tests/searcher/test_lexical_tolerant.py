@@ -66,6 +66,11 @@ def test_a_misheard_word_is_found_by_the_right_word_and_ranks_its_video_first():
     )
 
 
+def test_a_stemmed_query_word_is_also_looked_up_as_written():
+    index = _index(("heard", [TextSpan("said", 1, 2, "good mornng everyone", "en", "speech")]))
+    assert _found(index, "morning") == ["heard"]  # "mornng" is one edit from "morning", two from its stem "morn"
+
+
 def test_subtitles_are_exact_and_on_screen_text_is_tolerated():
     index = _index(
         ("subtitled", [TextSpan("said", 1, 2, "we climbed the mountins", "en", "sidecar")]),

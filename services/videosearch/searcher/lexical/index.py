@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from videosearch.searcher.lexical.tokens import ParsedQuery, scan, tokenize
-from videosearch.searcher.lexical.tolerant import NearMatch, Vocabulary
+from videosearch.searcher.lexical.tolerant import MAX_NEAR, NearMatch, Vocabulary
 from videosearch.searcher.types import TextKind, TextSpan
 
 K1 = 1.2
@@ -208,10 +208,15 @@ class LexicalIndex:
         known = self._postings.__contains__
         out: Tolerated = {}
         for term in query.terms:
-            if term not in exact:
-                found = self._vocabulary.near_matches(term, known)
-                if found:
-                    out[term] = found
+            if term in exact:
+                continue
+            best: dict[tuple[str, ...], NearMatch] = {}
+            for spelling in (term, *(surface for of, surface in query.surfaces if of == term)):
+                for match in self._vocabulary.near_matches(spelling, known):
+                    if match.terms != (term,) and match.weight > getattr(best.get(match.terms), "weight", 0.0):
+                        best[match.terms] = match
+            if best:
+                out[term] = sorted(best.values(), key=lambda match: -match.weight)[:MAX_NEAR]
         return out
 
     def search(
