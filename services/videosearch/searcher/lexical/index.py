@@ -39,6 +39,7 @@ SCATTERED_WEIGHT = 0.25
 # Where a span's words came from a recognizer that mishears or misreads them: only there does a
 # query word also find its near spellings (tolerant.py). Subtitles are exact text.
 RECOGNIZED_SOURCES = frozenset({"speech", "ocr"})
+NEAR_MAX_SHARE = 0.01  # a near term in more of the spans than this is a common word, not a mishearing
 
 Tolerated = dict[str, list[NearMatch]]  # query term -> the near matches it may have been recognized as
 
@@ -314,26 +315,30 @@ class LexicalIndex:
     ) -> tuple[np.ndarray, np.ndarray]:
         """The word's exact pairs with its near matches' pairs in recognized documents added,
         in (document, position) order, and each pair's weight (1 for exact; a position matched
-        twice keeps its best)."""
-        pair_parts, weight_parts = [exact], [np.ones(len(exact))]
+        twice keeps its best). A near term in more than NEAR_MAX_SHARE of the spans is a common
+        word of its own, not a mishearing, and is left out (its postings would cost the most)."""
+        common = NEAR_MAX_SHARE * self._alive
+        key_parts = [exact[:, 0].astype(np.int64) * _POSITIONS + exact[:, 1]]
+        weight_parts = [np.ones(len(exact))]
         for match in near:
+            if any(len(self._postings.get(term, ())) > 2 * common for term in match.terms):
+                continue
             first = self._pairs(match.terms[0], recognized)
+            keys = first[:, 0].astype(np.int64) * _POSITIONS + first[:, 1]
             if len(match.terms) == 2:  # two adjacent words: both positions count
-                second = self._pairs(match.terms[1], recognized).astype(np.int64)
-                keys = _sorted_common(
-                    first[:, 0].astype(np.int64) * _POSITIONS + first[:, 1],
-                    second[:, 0] * _POSITIONS + second[:, 1] - 1,
-                )
-                found = np.stack([keys // _POSITIONS, keys % _POSITIONS], axis=1)
-                first = np.concatenate([found, found + [0, 1]]).astype(np.int32)
-            pair_parts.append(first)
-            weight_parts.append(np.full(len(first), match.weight))
-        pairs, weights = np.concatenate(pair_parts), np.concatenate(weight_parts)
-        keys = pairs[:, 0].astype(np.int64) * _POSITIONS + pairs[:, 1]
-        order = np.lexsort((-weights, keys))
-        keys, pairs, weights = keys[order], pairs[order], weights[order]
-        first_of_key = np.r_[True, keys[1:] != keys[:-1]] if len(keys) else np.zeros(0, bool)
-        return pairs[first_of_key], weights[first_of_key]
+                second = self._pairs(match.terms[1], recognized)
+                keys = _sorted_common(keys, second[:, 0].astype(np.int64) * _POSITIONS + second[:, 1] - 1)
+                keys = np.concatenate([keys, keys + 1])
+            key_parts.append(keys)
+            weight_parts.append(np.full(len(keys), match.weight))
+        keys, weights = np.concatenate(key_parts), np.concatenate(weight_parts)
+        order = np.argsort(keys, kind="stable")  # sorted runs: a merge
+        keys, weights = keys[order], weights[order]
+        if not len(keys):
+            return np.empty((0, 2), np.int32), weights
+        starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+        keys, weights = keys[starts], np.maximum.reduceat(weights, starts)
+        return np.stack([keys // _POSITIONS, keys % _POSITIONS], axis=1).astype(np.int32), weights
 
 
 def _runs(sorted_docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
