@@ -40,6 +40,7 @@ SCATTERED_WEIGHT = 0.25
 # query word also find its near spellings (tolerant.py). Subtitles are exact text.
 RECOGNIZED_SOURCES = frozenset({"speech", "ocr"})
 NEAR_MAX_SHARE = 0.01  # a near term in more of the spans than this is a common word, not a mishearing
+NEAR_ALWAYS_SPANS = 1000  # ... but a term in fewer spans than this always counts (small libraries)
 
 Tolerated = dict[str, list[NearMatch]]  # query term -> the near matches it may have been recognized as
 
@@ -317,7 +318,7 @@ class LexicalIndex:
         in (document, position) order, and each pair's weight (1 for exact; a position matched
         twice keeps its best). A near term in more than NEAR_MAX_SHARE of the spans is a common
         word of its own, not a mishearing, and is left out (its postings would cost the most)."""
-        common = NEAR_MAX_SHARE * self._alive
+        common = max(NEAR_MAX_SHARE * self._alive, NEAR_ALWAYS_SPANS)
         key_parts = [exact[:, 0].astype(np.int64) * _POSITIONS + exact[:, 1]]
         weight_parts = [np.ones(len(exact))]
         for match in near:
