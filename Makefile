@@ -12,7 +12,7 @@ RELEASED_PROTOS := protos/released/videosearch-v1.binpb
 NODE_DEPS := tools/node_modules/.package-lock.json clients/node/node_modules/.package-lock.json \
 	clients/typescript/node_modules/.package-lock.json
 
-.PHONY: ts-client browser-deps text-deps screenshots help install node-deps protos protos-check proto-lint proto-release lint format test test-fast up demo demo-model bench-embedder bench-embedder-gpu bench-index bench-many bench-decoders bench-search bench-ten-million bench-quality bench-text bench-moments bench-detectors chaos bench-load bench-index-memory clean
+.PHONY: ts-client browser-deps text-deps screenshots help install node-deps protos protos-check proto-lint proto-release lint format test test-fast up demo demo-model demo-speech-model bench-embedder bench-embedder-gpu bench-index bench-many bench-decoders bench-search bench-ten-million bench-quality bench-text bench-moments bench-detectors chaos bench-load bench-index-memory clean
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -121,6 +121,13 @@ demo: install text-deps ## The main job: start everything with the offline demo 
 demo-model: install ## Retrain the offline demo CLIP (English + Chinese captions) into models/demo-clip (deterministic, about 7 minutes on 2 idle cores)
 	$(PY) -m videosearch.demo.train --out models/demo-clip --seed 0
 	$(PY) -m videosearch.demo.evaluate --model models/demo-clip --frames 500 --seed 12345 --record
+
+WORD_LIST ?= /usr/share/dict/words
+# Training only (not CI, not running): Debian's wamerican word list and wordfreq's word frequencies.
+demo-speech-model: install text-deps ## Retrain the demo speech recognizer on espeak-ng speech into models/demo-speech (deterministic, about 30 minutes on the shared 2-core machine)
+	@[ -f $(WORD_LIST) ] || DEBIAN_FRONTEND=noninteractive apt-get install -y -q wamerican
+	$(PY) -c "import wordfreq" 2>/dev/null || $(PY) -m pip install -q wordfreq==3.1.1
+	nice -n 10 $(PY) -m videosearch.demo.train_speech --out models/demo-speech --seed 0 --words $(WORD_LIST)
 
 bench-embedder: install ## Embedder throughput vs the compute ceiling and the article's one-image-per-call pipeline; each family's image tower in float32 and bfloat16
 	$(PY) bench/embedder/run.py --write-docs --plot

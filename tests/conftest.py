@@ -67,6 +67,7 @@ SLOW_FILES = {
     "indexer/test_embedder_restart.py",
     "indexer/test_embedding_reuse.py",
     "indexer/test_option_ranges.py",
+    "indexer_text/test_demo_speech.py",
     "indexer_text/test_found_by_words.py",
     "indexer_text/test_speech_recognizers.py",
     "indexer_text/test_text_jobs.py",

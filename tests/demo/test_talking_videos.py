@@ -21,6 +21,10 @@ def test_speech_subtitles_and_signs_answer_their_queries(live_services):  # noqa
     truth = generate_talking_videos(live_services.root / "talking")
     assert (live_services.root / "talking" / "briefing.en.srt").read_text().count("quarterly budget") == 1
     assert json.loads((live_services.root / "talking" / "talking.json").read_text()) == truth
+    # lecture.mp4 is found by recognized speech only (tests/indexer_text/test_demo_speech.py): no subtitles beside it.
+    assert not list((live_services.root / "talking").glob("lecture*.srt"))
+    lecture = next(video for video in truth["videos"] if video["file"] == "lecture.mp4")
+    assert not lecture["speech"] or "lecture.mp4 said" in where_answered(truth, "painted")
     with IndexerClient(live_services.addresses["indexer"]) as indexer:
         for name in ("briefing.mp4", "signs.mp4"):
             job = indexer.submit(str(live_services.root / "talking" / name), SubmitOptions(on_screen_text=True))

@@ -5,6 +5,7 @@ keep answering within a second."""
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from concurrent import futures
@@ -14,7 +15,9 @@ import numpy as np
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from videosearch.common.grpc_server import insecure_channel
+from videosearch.common.resilience import CircuitBreaker
 from videosearch.common.tensors import to_tensor
+from videosearch.searcher import query_embedder
 from videosearch.searcher.server import serve
 from videosearch.searcher.settings import SearcherSettings
 from videosearch.v1 import embedder_pb2, embedder_pb2_grpc, searcher_pb2, searcher_pb2_grpc, video_pb2
@@ -40,7 +43,10 @@ class StalledEmbedder(embedder_pb2_grpc.EmbedderServiceServicer):
 
 
 @pytest.fixture()
-def stalled_searcher(tmp_path):
+def stalled_searcher(tmp_path, monkeypatch):
+    # The breaker stays open 60 s instead of 5: on a loaded machine the 40 searches could
+    # outlast 5 s, and the test's last query would then be the half-open trial, not a refusal.
+    monkeypatch.setattr(query_embedder, "CircuitBreaker", functools.partial(CircuitBreaker, open_s=60.0))
     embedder = StalledEmbedder()
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=64))
     embedder_pb2_grpc.add_EmbedderServiceServicer_to_server(embedder, server)

@@ -47,7 +47,7 @@ def main(argv=None) -> int:
     parser.add_argument("--long-take", action=argparse.BooleanOptionalAction, default=True,
                         help="also make and index the 46-second long take (about 2 minutes to render)")
     parser.add_argument("--talking", action=argparse.BooleanOptionalAction, default=True,
-                        help="also make and index two videos that talk and show words (speech, subtitles, signs) "
+                        help="also make and index three videos that talk and show words (speech, subtitles, signs) "
                              "and search what is said and written in them")
     parser.add_argument("--serve", action=argparse.BooleanOptionalAction, default=sys.stdin.isatty(),
                         help="keep the services and the web page up until Ctrl-C (default: in a terminal)")
@@ -69,17 +69,20 @@ def main(argv=None) -> int:
     if args.talking:
         from videosearch.demo.talking import generate_talking_videos, where_answered
 
-        print("making two videos that talk and show words (espeak-ng speech, subtitles, signs) ...", flush=True)
+        print("making three videos that talk and show words (espeak-ng speech, subtitles, signs) ...", flush=True)
         talking = generate_talking_videos(videos_dir)
 
     config = ClusterConfig(
         model=args.model, data_dir=str(out / "data"), allowed_roots=(str(videos_dir),),
         embedder_port=args.embedder_port, searcher_port=args.searcher_port, indexer_port=args.indexer_port,
         log_dir=str(out / "logs"),
-        # The demo's Indexer reads speech (the Embedder's pocketsphinx) and on-screen text too;
-        # both are off by default elsewhere (they cost model time, docs/performance.md).
+        # The demo's Indexer reads speech and on-screen text too; both are off by default elsewhere
+        # (they cost model time, docs/performance.md). Its Embedder hears with the demo recognizer
+        # trained on espeak-ng speech (models/demo-speech), as its CLIP is the demo one.
         extra_env={"HF_HUB_OFFLINE": "1", "VIDEOSEARCH_INDEXER_SPEECH": "true",
-                   "VIDEOSEARCH_INDEXER_ON_SCREEN_TEXT": "true"}, web_port=args.web_port,
+                   "VIDEOSEARCH_INDEXER_ON_SCREEN_TEXT": "true",
+                   "VIDEOSEARCH_EMBEDDER_SPEECH_RECOGNIZER": f"ctc:{REPO_ROOT / 'models' / 'demo-speech'}"},
+        web_port=args.web_port,
     )
     print(f"starting embedder (model {args.model}), searcher, indexer and web page; logs in {out / 'logs'}", flush=True)
     with LocalCluster(config) as cluster:

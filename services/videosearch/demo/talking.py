@@ -3,8 +3,10 @@
 * ``briefing.mp4``: four demo-world scenes (a shape each, so the picture is searchable too)
   over which espeak-ng says an English sentence (from 4.2 s) and a Mandarin one (from 8.5 s), muxed
   as AAC by imageio-ffmpeg's ffmpeg; beside it ``briefing.en.srt`` and ``briefing.zh.srt`` hold
-  the same sentences, so the words are found even where the offline recognizer (pocketsphinx,
-  English only and weak on synthetic voices) mishears them.
+  the same sentences: the subtitle path.
+* ``lecture.mp4``: two scenes over which espeak-ng says one English sentence (from 1.5 s), with
+  no subtitles at all: found only by what the Embedder's speech recognizer hears (the demo's is
+  ctc:models/demo-speech, trained on espeak-ng speech; the sentence was never in its training).
 * ``signs.mp4``: a shape, then an English platform sign drawn with cv2.putText, then a Chinese
   exit sign drawn with Pillow in a CJK font (fonts-wqy-microhei, ``make text-deps``): read by
   the Indexer's OCR. No sound.
@@ -34,11 +36,16 @@ SIZE = (640, 360)
 SCENE_SECONDS = 4.0
 SAID_EN = "Next, we will discuss the quarterly budget at the meeting."
 SAID_ZH = "下午我们讨论新年的旅行计划。"
+SAID_ONLY = "Tomorrow the old lighthouse will be painted white."
+SAID_ONLY_START = 1.5
 SIGN_EN = "PLATFORM 9 EXIT"
 SIGN_ZH = "紧急出口"
 QUERIES = (
     {"query": "quarterly budget", "answered_by": "said"},
     {"query": "旅行计划", "answered_by": "said"},
+    # One word the demo recognizer hears right ("lighthouse" it hears as "light huse"): the fusion
+    # counts a said match by the share of the query it holds, so a half-heard query loses to the picture.
+    {"query": "painted", "answered_by": "said (recognized speech; no subtitles)"},
     {"query": "platform 9", "answered_by": "written"},
     {"query": SIGN_ZH, "answered_by": "written"},
 )
@@ -50,10 +57,12 @@ def generate_talking_videos(videos_dir: Path, seed: int = 7) -> dict:
     videos_dir = Path(videos_dir)
     videos_dir.mkdir(parents=True, exist_ok=True)
     truth_path = videos_dir / "talking.json"
-    if truth_path.exists() and (videos_dir / "briefing.mp4").exists() and (videos_dir / "signs.mp4").exists():
+    names = ("briefing.mp4", "signs.mp4", "lecture.mp4")
+    if truth_path.exists() and all((videos_dir / name).exists() for name in names):
         return json.loads(truth_path.read_text())
     rng = np.random.default_rng(seed)
-    truth = {"videos": [_briefing(videos_dir, rng), _signs(videos_dir, rng)], "queries": list(QUERIES)}
+    videos = [_briefing(videos_dir, rng), _signs(videos_dir, rng), _lecture(videos_dir, rng)]
+    truth = {"videos": videos, "queries": list(QUERIES)}
     truth_path.write_text(json.dumps(truth, indent=1, ensure_ascii=False) + "\n")
     return truth
 
@@ -103,37 +112,69 @@ def _briefing(videos_dir: Path, rng: np.random.Generator) -> dict:
             else:
                 line["end_seconds"] = line["start_seconds"] + 3.0
         if clips:
-            track = Path(scratch) / "track.wav"
-            _mix(clips, track, seconds=len(captions) * SCENE_SECONDS)
-            subprocess.run(
-                [
-                    ffmpeg_exe(),
-                    "-y",
-                    "-loglevel",
-                    "error",
-                    "-i",
-                    str(silent),
-                    "-i",
-                    str(track),
-                    "-map",
-                    "0:v",
-                    "-map",
-                    "1:a",
-                    "-c:v",
-                    "copy",
-                    "-c:a",
-                    "aac",
-                    "-shortest",
-                    str(path),
-                ],
-                check=True,
-                timeout=120,
-            )
+            _mux(silent, clips, len(captions) * SCENE_SECONDS, path)
         else:  # no espeak-ng: the subtitles still say it
             shutil.move(silent, path)
     for line in lines:
         _srt(videos_dir / f"briefing.{line['language']}.srt", line)
     return {"file": path.name, "captions": captions, "lines": lines, "speech": bool(clips)}
+
+
+def _lecture(videos_dir: Path, rng: np.random.Generator) -> dict:
+    """Speech and nothing else to find it by: no subtitle file, no words on screen."""
+    captions = ["a blue circle", "a red triangle"]
+    line = {"kind": "said", "text": SAID_ONLY, "language": "en", "start_seconds": SAID_ONLY_START}
+    path = videos_dir / "lecture.mp4"
+    with tempfile.TemporaryDirectory() as scratch:
+        silent = Path(scratch) / "silent.mp4"
+        with VideoEncoder(silent, FPS, SIZE) as out:
+            for i, caption in enumerate(captions):
+                for frame in _scene_frames(caption, rng, 0.6 if i % 2 else 0.3):
+                    out.write(frame)
+        if shutil.which("espeak-ng"):
+            wav = Path(scratch) / "said.wav"
+            subprocess.run(["espeak-ng", "-v", "en-us", "-s", "140", "-w", str(wav), SAID_ONLY], check=True, timeout=60)
+            line["end_seconds"] = round(SAID_ONLY_START + _wav_seconds(wav), 2)
+            _mux(silent, [(wav, SAID_ONLY_START)], len(captions) * SCENE_SECONDS, path)
+        else:  # no espeak-ng: a video that says nothing (the demo's make target installs it)
+            shutil.move(silent, path)
+            line["end_seconds"] = SAID_ONLY_START
+    return {
+        "file": path.name,
+        "captions": captions,
+        "lines": [line] if line["end_seconds"] > SAID_ONLY_START else [],
+        "speech": line["end_seconds"] > SAID_ONLY_START,
+    }
+
+
+def _mux(silent: Path, clips: list[tuple[Path, float]], seconds: float, path: Path) -> None:
+    """``silent`` video with the WAV ``clips`` placed at their starts as its AAC track, into ``path``."""
+    track = silent.with_name("track.wav")
+    _mix(clips, track, seconds=seconds)
+    subprocess.run(
+        [
+            ffmpeg_exe(),
+            "-y",
+            "-loglevel",
+            "error",
+            "-i",
+            str(silent),
+            "-i",
+            str(track),
+            "-map",
+            "0:v",
+            "-map",
+            "1:a",
+            "-c:v",
+            "copy",
+            "-c:a",
+            "aac",
+            "-shortest",
+            str(path),
+        ],
+        check=True,
+        timeout=120,
+    )
 
 
 def _signs(videos_dir: Path, rng: np.random.Generator) -> dict:

@@ -9,6 +9,10 @@
 * ``whisper:<id or directory>``: any Hugging Face Whisper through transformers
   (``whisper:openai/whisper-small``), with segment timestamps and language detection; on the
   Embedder's device. Hub ids download at start-up like CLIP ids do.
+* ``ctc:<directory>``: the demo recognizer the project trains on espeak-ng speech
+  (``ctc:models/demo-speech``, videosearch.embedder.speech_ctc): small, fast on CPU, English
+  from espeak-ng voices only. A relative directory is looked up from the working directory,
+  then from the repository.
 * ``none``: no recognizer; TranscribeAudio answers FAILED_PRECONDITION.
 
 ``SpeechHost`` runs one recognizer in a worker process of its own, one request at a time, so
@@ -22,11 +26,13 @@ import logging
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
 from videosearch.common.errors import FailedPrecondition, InvalidArgument, ResourceExhausted, Unavailable
+from videosearch.embedder.speech_gate import SILENCE_RMS, voiced_stretches
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +43,7 @@ DEFAULT_MAX_QUEUED_SECONDS = 1800.0
 PHRASE_PAUSE_SECONDS = 0.6
 """A pause this long between two recognized words starts a new phrase."""
 PHRASE_MAX_SECONDS = 8.0
-SILENCE_RMS = 100.0
-"""Root-mean-square level (of 32,768) under which audio counts as silence, about -50 dBFS:
-recognizers "hear" words in digital silence (pocketsphinx hears "i'm", Whisper thanks the
-viewer), so silent audio and words spoken in it are dropped."""
+REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
 def rms(pcm: np.ndarray) -> float:
@@ -172,7 +175,8 @@ class WhisperRecognizer:
         return ""
 
 
-SPECS = "pocketsphinx, whisper:<Hugging Face id or directory>, or none"
+SPECS = "pocketsphinx, whisper:<Hugging Face id or directory>, ctc:<directory> (e.g. ctc:models/demo-speech), or none"
+_PREFIXES = ("whisper:", "ctc:")
 
 
 def make_speech_recognizer(spec: str, device: str = "cpu") -> SpeechRecognizer | None:
@@ -184,19 +188,40 @@ def make_speech_recognizer(spec: str, device: str = "cpu") -> SpeechRecognizer |
         return PocketsphinxRecognizer()
     if spec.startswith("whisper:") and len(spec) > len("whisper:"):
         return WhisperRecognizer(spec[len("whisper:") :], device=device)
+    if spec.startswith("ctc:") and len(spec) > len("ctc:"):
+        from videosearch.embedder.speech_ctc import CtcRecognizer
+
+        return CtcRecognizer(model_directory(spec[len("ctc:") :]))
     raise InvalidArgument(f"unknown speech recognizer {spec!r}; use {SPECS}")
 
 
 def check_spec(spec: str) -> str:
     """``spec`` when it names a recognizer make_speech_recognizer knows (nothing is loaded)."""
     spec = spec.strip()
-    if spec in ("", "none", "pocketsphinx") or (spec.startswith("whisper:") and len(spec) > len("whisper:")):
+    if spec in ("", "none", "pocketsphinx") or any(spec.startswith(p) and len(spec) > len(p) for p in _PREFIXES):
         return spec
     raise InvalidArgument(f"unknown speech recognizer {spec!r}; use {SPECS}")
 
 
+def model_directory(name: str) -> Path:
+    """A recognizer's directory: as given when it exists, else relative to the repository."""
+    path = Path(name)
+    return path if path.is_absolute() or path.exists() else REPO_ROOT / path
+
+
 def transcribe_chunk(recognizer: SpeechRecognizer, pcm: np.ndarray, language: str) -> list[SpeechSegment]:
-    return [] if rms(pcm) < SILENCE_RMS else recognizer.transcribe(pcm, language)
+    """What ``recognizer`` hears in the voiced stretches of ``pcm`` (speech_gate), each heard
+    on its own; times stay seconds from the start of ``pcm``."""
+    segments = []
+    for start, end in voiced_stretches(pcm):
+        offset = start / SAMPLE_RATE
+        for segment in recognizer.transcribe(pcm[start:end], language):
+            segments.append(
+                SpeechSegment(
+                    segment.start_seconds + offset, segment.end_seconds + offset, segment.text, segment.language
+                )
+            )
+    return segments
 
 
 class SpeechHost:
@@ -223,7 +248,7 @@ class SpeechHost:
         if not self.enabled:
             raise FailedPrecondition(
                 "this embedder hosts no speech recognizer; start it with "
-                "--speech-recognizer pocketsphinx (or whisper:<model>)"
+                "--speech-recognizer pocketsphinx (or ctc:models/demo-speech, or whisper:<model>)"
             )
         if sample_rate != SAMPLE_RATE:
             raise InvalidArgument(f"sample_rate_hertz must be {SAMPLE_RATE} (16 kHz mono), got {sample_rate}")

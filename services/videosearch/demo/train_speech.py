@@ -1,0 +1,339 @@
+"""Train the demo speech recognizer (videosearch.embedder.speech_ctc) on espeak-ng speech.
+
+    nice -n 10 python -m videosearch.demo.train_speech --out models/demo-speech --seed 0
+
+Training speech: random English word sequences (a third of the words from ``FUNCTION_WORDS``,
+the rest from a word list, Debian's ``wamerican`` /usr/share/dict/words by default: the word
+list is needed to train, not to run, since the vocabulary the recognizer snaps to is committed
+beside the weights) spoken by espeak-ng with a random English voice, voice variant, speed
+(115-195 words a minute), pitch and loudness, resampled to 16 kHz, with random silence around it
+and light white noise (20-45 dB under the speech). The sentences the WER bench and the demo say
+(:data:`HELD_OUT`) are never spoken in training.
+
+Deterministic for a seed and thread count: the sentences and their voices come from the seed,
+torch runs deterministic algorithms on a fixed thread count, and training runs a fixed number
+of steps (not "until a time is up").
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import time
+import wave
+from multiprocessing import Pool
+from pathlib import Path
+
+import numpy as np
+
+from videosearch.embedder.speech_ctc import (
+    ALPHABET,
+    MELS,
+    SAMPLE_RATE,
+    build_model,
+    greedy_words,
+    log_mel,
+    output_frames,
+)
+
+FUNCTION_WORDS = """
+a about above after again against all also am an and any are around as at back be because been before being
+below between both but by can could did do does doing don't down during each even every few first for from
+further get go had has have having he her here hers him his how i i'm if in into is it it's its just know last
+let's like long made make many may me more most much must my new next no nor not now of off often on once one
+only or other our out over own people right said same say see she should since so some still such take than
+that the their them then there these they thing think this those through time to today too two under until up
+us very was way we we'll well were what when where which while who why will with would year yes yet you your
+three four five six seven eight nine ten hundred morning evening week month day night city home work school
+water house place world little old big good great small high
+""".split()
+WORD_LIST = Path("/usr/share/dict/words")
+VOICES = ["en-us", "en-us", "en-us", "en", "en", "en-gb-x-rp", "en-gb-scotland", "en-029", "en-gb-x-gbclan"]
+VARIANTS = ["", "", "", "m1", "m2", "m3", "m4", "m5", "m6", "m7", "f1", "f2", "f3", "f4", "f5", "klatt", "klatt2"]
+HELD_OUT = {
+    "we will discuss the quarterly budget at the meeting",
+    "next we will discuss the quarterly budget at the meeting",
+    "tomorrow the old lighthouse will be painted white",  # the demo's lecture.mp4
+    "a small boat sails across the quiet lake",  # tests/indexer_text/test_demo_speech.py
+    "the bakery sells fresh bread every morning",
+}
+"""Besides these, every sentence of bench/quality/speech_wer.py is held out (read at run time)."""
+COMMON_WORDS = 20000
+
+UTTERANCES = 4000
+STEPS = 1200
+BATCH = 24
+LEARNING_RATE = 3e-3
+CONFIG = {"mels": MELS, "channels": 160, "hidden": 128, "layers": 2}
+
+
+def word_pool(path: Path = WORD_LIST) -> list[str]:
+    """Lower-case alphabetic words of 2-12 letters from the word list, plus FUNCTION_WORDS."""
+    words = set(FUNCTION_WORDS)
+    if path.exists():
+        words |= {
+            w for w in path.read_text(encoding="utf-8", errors="ignore").split() if re.fullmatch(r"[a-z]{2,12}", w)
+        }
+    else:
+        raise SystemExit(f"{path} is missing: `apt-get install -y wamerican` (or pass --words FILE)")
+    return sorted(words)
+
+
+def common_words(count: int = COMMON_WORDS) -> dict[str, float]:
+    """The ``count`` most frequent English words (of letters, maybe one apostrophe) with their Zipf
+    frequency (log10 of uses per billion words), from the wordfreq package: needed to train, not to
+    run (the frequencies are committed in vocabulary.txt)."""
+    try:
+        import wordfreq
+    except ImportError:
+        raise SystemExit("training needs word frequencies: pip install wordfreq==3.1.1 (to train only)") from None
+    found: dict[str, float] = {}
+    for word in wordfreq.top_n_list("en", 3 * count):
+        if re.fullmatch(r"[a-z]+('[a-z]+)?", word) and len(word) <= 14:
+            found[word] = wordfreq.zipf_frequency(word, "en")
+            if len(found) == count:
+                break
+    return found
+
+
+def vocabulary(pool: list[str], common: dict[str, float]) -> dict[str, float]:
+    """Every word the recognizer may snap to, with its Zipf frequency (0 when wordfreq has none)."""
+    import wordfreq
+
+    return {word: common.get(word) or wordfreq.zipf_frequency(word, "en") for word in sorted(set(pool) | set(common))}
+
+
+def held_out_sentences() -> set[str]:
+    bench = Path(__file__).resolve().parents[3] / "bench" / "quality" / "speech_wer.py"
+    found = set(HELD_OUT)
+    if bench.exists():
+        found |= set(re.findall(r'^\s+"([a-z\' ]+)",$', bench.read_text(), flags=re.M))
+    return found
+
+
+def sentences(count: int, pool: list[str], common: list[str], rng: np.random.Generator) -> list[str]:
+    """Random word sequences: a quarter of the words from FUNCTION_WORDS, half from the common
+    words (so their spellings are learnt), a quarter from the whole word list (for the rest)."""
+    held = held_out_sentences()
+    out: list[str] = []
+    sources = (FUNCTION_WORDS, common, common, pool)
+    while len(out) < count:
+        length = int(rng.integers(3, 13))
+        words = []
+        for _ in range(length):
+            source = sources[rng.integers(len(sources))]
+            words.append(source[rng.integers(len(source))])
+        sentence = " ".join(words)
+        if sentence not in held:
+            out.append(sentence)
+    return out
+
+
+def speak(text: str, voice: str, speed: int, pitch: int, amplitude: int = 100) -> np.ndarray:
+    """espeak-ng's speech of ``text`` as float32 mono at SAMPLE_RATE."""
+    wav = subprocess.run(
+        ["espeak-ng", "-v", voice, "-s", str(speed), "-p", str(pitch), "-a", str(amplitude), "--stdout", text],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    ).stdout
+    with wave.open(io.BytesIO(wav)) as w:
+        rate = w.getframerate()
+        samples = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").astype(np.float32) / 32768.0
+    return resample(samples, rate, SAMPLE_RATE)
+
+
+def resample(samples: np.ndarray, rate: int, target: int) -> np.ndarray:
+    """Band-limited resampling through the FFT (the spectrum cut at the new Nyquist)."""
+    if rate == target:
+        return samples
+    # Padded so both FFT lengths factor into small primes (an odd prime length is slow).
+    block = rate // np.gcd(rate, target) * 64
+    samples = np.pad(samples, (0, -len(samples) % block))
+    count = len(samples) * target // rate
+    spectrum = np.fft.rfft(samples)
+    keep = count // 2 + 1
+    spectrum = spectrum[:keep] if len(spectrum) >= keep else np.pad(spectrum, (0, keep - len(spectrum)))
+    return (np.fft.irfft(spectrum, count) * (count / len(samples))).astype(np.float32)
+
+
+def _utterance(job: tuple[int, str, int]) -> tuple[np.ndarray, str]:
+    index, text, seed = job
+    rng = np.random.default_rng([seed, index])
+    voice = VOICES[rng.integers(len(VOICES))]
+    variant = VARIANTS[rng.integers(len(VARIANTS))]
+    audio = speak(
+        text, voice + (f"+{variant}" if variant else ""), int(rng.integers(115, 196)), int(rng.integers(25, 76))
+    )
+    audio = audio * float(10 ** rng.uniform(-1.2, 0.3))  # -24 to +6 dB
+    before, after = (np.zeros(int(rng.uniform(0.05, 0.5) * SAMPLE_RATE), np.float32) for _ in range(2))
+    audio = np.concatenate([before, audio, after])
+    level = float(np.sqrt(np.mean(audio**2)) + 1e-9) * 10 ** (-rng.uniform(20, 45) / 20)
+    audio = audio + rng.normal(0, level, len(audio)).astype(np.float32)
+    audio = np.clip(audio, -1, 1)
+    return log_mel(audio).astype(np.float16), text
+
+
+def synthesize(texts: list[str], seed: int, workers: int) -> list[tuple[np.ndarray, str]]:
+    jobs = [(i, text, seed) for i, text in enumerate(texts)]
+    with Pool(workers) as pool:
+        return pool.map(_utterance, jobs, chunksize=32)
+
+
+def encode(text: str) -> list[int]:
+    return [ALPHABET.index(c) + 1 for c in text if c in ALPHABET]
+
+
+def train(data, steps: int, seed: int, log_every: int = 50, checkpoint=None, checkpoint_every: int = 200):
+    import torch
+
+    torch.manual_seed(seed)
+    torch.use_deterministic_algorithms(True)
+    model = build_model(CONFIG)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=LEARNING_RATE, weight_decay=1e-2)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, LEARNING_RATE, total_steps=steps, pct_start=0.1)
+    ctc = torch.nn.CTCLoss(blank=0, zero_infinity=True)
+    rng = np.random.default_rng(seed)
+    # Batches of similar length (less padding): sorted, cut into batches, batches shuffled per pass.
+    order = np.argsort([len(f) for f, _ in data], kind="stable")
+    batches = [order[i : i + BATCH] for i in range(0, len(order), BATCH)]
+    step, started, running = 0, time.time(), []
+    model.train()
+    while step < steps:
+        for b in rng.permutation(len(batches)):
+            if step >= steps:
+                break
+            items = [data[i] for i in batches[b]]
+            frames = max(len(f) for f, _ in items)
+            features = torch.zeros(len(items), frames, MELS)
+            for i, (f, _) in enumerate(items):
+                features[i, : len(f)] = torch.from_numpy(f.astype(np.float32))
+            # SpecAugment-light: one band of mel channels masked per utterance.
+            for i in range(len(items)):
+                width = int(rng.integers(0, 9))
+                low = int(rng.integers(0, MELS - width))
+                features[i, :, low : low + width] = 0.0
+            targets = [torch.tensor(encode(t)) for _, t in items]
+            log_probs = model(features).transpose(0, 1)  # (frames, batch, classes)
+            lengths = torch.tensor([output_frames(len(f)) for f, _ in items])
+            loss = ctc(log_probs, torch.cat(targets), lengths, torch.tensor([len(t) for t in targets]))
+            optimizer.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            schedule.step()
+            running.append(loss.item())
+            step += 1
+            if step % log_every == 0:
+                print(f"step {step}/{steps} loss {np.mean(running):.3f} ({time.time() - started:.0f} s)", flush=True)
+                running = []
+            if checkpoint is not None and step % checkpoint_every == 0 and step < steps:
+                model.eval()
+                checkpoint(model)  # a usable model while training goes on (same weights format)
+                model.train()
+    model.eval()
+    return model
+
+
+def word_errors(reference: list[str], hypothesis: list[str]) -> int:
+    row = list(range(len(hypothesis) + 1))
+    for i, word in enumerate(reference, 1):
+        previous, row[0] = row[0], i
+        for j, heard in enumerate(hypothesis, 1):
+            previous, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, previous + (word != heard))
+    return row[-1]
+
+
+def evaluate(model, seed: int) -> dict:
+    """Greedy WER (no vocabulary snapping) on the held-out sentences, two voices."""
+    import torch
+
+    errors = words = 0
+    for voice, speed in (("en-us", 140), ("en", 130), ("en-us", 175)):
+        for sentence in sorted(held_out_sentences()):
+            audio = np.concatenate(
+                [np.zeros(8000, np.float32), speak(sentence, voice, speed, 50), np.zeros(8000, np.float32)]
+            )
+            with torch.inference_mode():
+                lp = model(torch.from_numpy(log_mel(audio))[None])[0].numpy()
+            heard = [w for w, _, _ in greedy_words(lp)]
+            errors += word_errors(sentence.split(), heard)
+            words += len(sentence.split())
+    return {"held_out_greedy_wer": round(errors / words, 4), "held_out_words": words}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, default=Path("models/demo-speech"))
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--utterances", type=int, default=UTTERANCES)
+    parser.add_argument("--steps", type=int, default=STEPS)
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (more were slower on a busy machine)")
+    parser.add_argument("--words", type=Path, default=WORD_LIST, help="word list to draw training words from")
+    args = parser.parse_args(argv)
+    import torch
+    from safetensors.torch import save_file
+
+    torch.set_num_threads(args.threads)
+    started = time.time()
+    pool = word_pool(args.words)
+    common = common_words()
+    rng = np.random.default_rng(args.seed)
+    texts = sentences(args.utterances, pool, sorted(common), rng)
+    data = synthesize(texts, args.seed, workers=2)
+    audio_hours = sum(len(f) for f, _ in data) * 0.01 / 3600
+    print(f"{len(data)} utterances, {audio_hours:.2f} h of speech, in {time.time() - started:.0f} s", flush=True)
+
+    def save(model) -> None:
+        args.out.mkdir(parents=True, exist_ok=True)
+        weights = {k: v.to(torch.float16).contiguous() for k, v in model.state_dict().items()}
+        save_file(weights, str(args.out / "model.safetensors"))
+        (args.out / "config.json").write_text(json.dumps(CONFIG, indent=1) + "\n")
+        known = vocabulary(pool, common)
+        (args.out / "vocabulary.txt").write_text("".join(f"{w}\t{z:.2f}\n" for w, z in known.items()))
+
+    model = train(data, args.steps, args.seed, checkpoint=save)
+    trained = time.time() - started
+    save(model)
+    results = evaluate(model, args.seed)
+    print(results, flush=True)
+    (args.out / "training_args.json").write_text(
+        json.dumps(
+            {
+                "command": "python -m videosearch.demo.train_speech "
+                + " ".join(argv if argv is not None else sys.argv[1:]),
+                "seed": args.seed,
+                "utterances": len(data),
+                "audio_hours": round(audio_hours, 2),
+                "steps": args.steps,
+                "batch": BATCH,
+                "learning_rate": LEARNING_RATE,
+                "threads": args.threads,
+                "voices": VOICES,
+                "variants": VARIANTS,
+                "word_list": str(args.words),
+                "word_frequencies": f"wordfreq, the {COMMON_WORDS} most frequent English words",
+                "vocabulary_words": len(vocabulary(pool, common)),
+                "parameters": sum(p.numel() for p in model.parameters()),
+                "train_seconds": round(trained),
+                "torch": torch.__version__,
+                "python": platform.python_version(),
+                "cpu_count": os.cpu_count(),
+                **results,
+            },
+            indent=1,
+        )
+        + "\n"
+    )
+    print(f"saved to {args.out} after {time.time() - started:.0f} s", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,300 @@
+"""The demo speech recognizer: a small CTC model the project trains on espeak-ng speech
+(``python -m videosearch.demo.train_speech``, committed under models/demo-speech), like the
+demo CLIP. Spec ``ctc:<directory>`` in :func:`videosearch.embedder.speech.make_speech_recognizer`.
+
+Audio -> 64 log-mel bands every 10 ms -> two 1-D convolutions (the second strides 3 in time:
+30 ms frames) -> a 2-layer bidirectional GRU -> a softmax over ``ALPHABET`` plus the CTC blank.
+Decoding is greedy (best class per frame, repeats merged, blanks dropped); each character keeps
+the frame it was emitted at, so words come out with their times. Each decoded word is then
+respelled as the likeliest of itself, the vocabulary words (``vocabulary.txt``, with word
+frequencies) within a small edit distance and, for an unknown word, two known words run together:
+likeliest by the network's own CTC score over the word's frames plus a weighted word prior, so
+spellings stay consistent for the lexical index ("meting" -> "meeting").
+
+Knows English spoken by espeak-ng only: it never heard a human.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+SAMPLE_RATE = 16_000
+ALPHABET = " abcdefghijklmnopqrstuvwxyz'"
+"""Class 0 is the CTC blank; class i (1-based) is ALPHABET[i - 1]."""
+MELS = 64
+WINDOW = 400  # 25 ms
+HOP = 160  # 10 ms
+STRIDE = 3
+"""Output frames are STRIDE hops long (30 ms)."""
+FRAME_SECONDS = HOP * STRIDE / SAMPLE_RATE
+PRIOR_WEIGHT = 0.8
+"""Weight of the word prior (unigram log-probability) against the network's CTC score."""
+
+
+def unknown_word_reach(length: int) -> int:
+    """Edit distance searched around an unknown decoded word (a known one: 1, or 2 from 6 letters)."""
+    return 1 if length < 4 else 2 if length < 7 else 3
+
+
+KEEP_MARGIN = 6.0
+"""An unknown word stays as heard when every respelling scores this much (nats) worse on its frames."""
+RARE_ZIPF = 1.0
+"""Zipf frequency given to known words rarer than that (once per 100 million words)."""
+UNKNOWN_ZIPF = -1.0
+"""Zipf frequency of a word not in the vocabulary: what the network heard may be no English word."""
+
+
+@lru_cache(maxsize=1)
+def _mel_filters() -> np.ndarray:
+    """(MELS, WINDOW // 2 + 1) triangular filters from 60 Hz to 7.6 kHz on the HTK mel scale."""
+
+    def mel(hz):
+        return 2595.0 * np.log10(1.0 + hz / 700.0)
+
+    def hz(m):
+        return 700.0 * (10 ** (m / 2595.0) - 1.0)
+
+    bins = np.linspace(0, SAMPLE_RATE / 2, WINDOW // 2 + 1)
+    edges = hz(np.linspace(mel(60.0), mel(7600.0), MELS + 2))
+    filters = np.zeros((MELS, len(bins)), np.float32)
+    for i in range(MELS):
+        left, centre, right = edges[i], edges[i + 1], edges[i + 2]
+        filters[i] = np.clip(np.minimum((bins - left) / (centre - left), (right - bins) / (right - centre)), 0, None)
+    return filters
+
+
+def log_mel(pcm: np.ndarray) -> np.ndarray:
+    """(frames, MELS) float32 log-mel energies of int16 (or float in [-1, 1]) mono 16 kHz audio,
+    each band's mean over the clip removed (so loudness and channel colour do not matter)."""
+    audio = np.asarray(pcm, np.float32)
+    if audio.dtype != np.float32 or np.issubdtype(np.asarray(pcm).dtype, np.integer):
+        audio = audio / 32768.0
+    if len(audio) < WINDOW:
+        audio = np.pad(audio, (0, WINDOW - len(audio)))
+    frames = 1 + (len(audio) - WINDOW) // HOP
+    index = np.arange(WINDOW)[None, :] + HOP * np.arange(frames)[:, None]
+    windowed = audio[index] * np.hanning(WINDOW).astype(np.float32)
+    power = np.abs(np.fft.rfft(windowed, axis=1)) ** 2
+    features = np.log(power @ _mel_filters().T + 1e-6).astype(np.float32)
+    return features - features.mean(axis=0, keepdims=True)
+
+
+def build_model(config: dict):
+    """The network (a torch Module) that ``config`` (config.json) describes."""
+    import torch
+    from torch import nn
+
+    class CtcSpeechModel(nn.Module):
+        def __init__(self, mels: int, channels: int, hidden: int, layers: int, classes: int) -> None:
+            super().__init__()
+            self.front = nn.Sequential(
+                nn.Conv1d(mels, channels, 5, padding=2),
+                nn.GELU(),
+                nn.Conv1d(channels, channels, 5, stride=STRIDE, padding=2),
+                nn.GELU(),
+            )
+            self.rnn = nn.GRU(channels, hidden, num_layers=layers, batch_first=True, bidirectional=True)
+            self.head = nn.Linear(2 * hidden, classes)
+
+        def forward(self, features: torch.Tensor) -> torch.Tensor:
+            """(batch, frames, MELS) -> (batch, frames // STRIDE (rounded up), classes) log-probabilities."""
+            x = self.front(features.transpose(1, 2)).transpose(1, 2)
+            x, _ = self.rnn(x)
+            return self.head(x).log_softmax(-1)
+
+    return CtcSpeechModel(config["mels"], config["channels"], config["hidden"], config["layers"], len(ALPHABET) + 1)
+
+
+def output_frames(input_frames: int) -> int:
+    return (input_frames - 1) // STRIDE + 1
+
+
+def greedy_words(log_probs: np.ndarray) -> list[tuple[str, int, int]]:
+    """Words of the best path of (frames, classes) log-probabilities: (word, first frame, last frame)."""
+    best = log_probs.argmax(axis=1)
+    words: list[tuple[str, int, int]] = []
+    letters: list[str] = []
+    first, last, previous = -1, -1, 0
+    for frame, label in enumerate(best.tolist()):
+        if label != previous and label != 0:
+            char = ALPHABET[label - 1]
+            if char == " ":
+                if letters:
+                    words.append(("".join(letters), first, last))
+                letters = []
+            else:
+                if not letters:
+                    first = frame
+                letters.append(char)
+                last = frame
+        previous = label
+    if letters:
+        words.append(("".join(letters), first, last))
+    return words
+
+
+def ctc_scores(log_probs: np.ndarray, texts: list[str]) -> np.ndarray:
+    """log P(text | frames) under CTC (blank = class 0) of each of ``texts`` for a slice of
+    (frames, classes) log-probabilities: all texts at once, one array step per frame."""
+    states = 2 * max(len(t) for t in texts) + 1
+    labels = np.zeros((len(texts), states), np.int64)  # blank-letter-blank-...; padding stays blank
+    for row, text in enumerate(texts):
+        labels[row, 1 : 2 * len(text) : 2] = [ALPHABET.index(c) + 1 for c in text]
+    skip = np.zeros(labels.shape, bool)
+    skip[:, 2:] = (labels[:, 2:] != 0) & (labels[:, 2:] != labels[:, :-2])
+    ends = np.array([2 * len(t) for t in texts])
+    alpha = np.full(labels.shape, -np.inf)
+    alpha[:, :2] = log_probs[0][labels[:, :2]]
+    for t in range(1, len(log_probs)):
+        step = np.concatenate([np.full((len(texts), 1), -np.inf), alpha[:, :-1]], axis=1)
+        jump = np.concatenate([np.full((len(texts), 2), -np.inf), alpha[:, :-2]], axis=1)
+        alpha = np.logaddexp(np.logaddexp(alpha, step), np.where(skip, jump, -np.inf)) + log_probs[t][labels]
+    index = np.arange(len(texts))
+    return np.logaddexp(alpha[index, ends], alpha[index, ends - 1])
+
+
+class Vocabulary:
+    """The words decoded words snap to, with their Zipf frequencies (see the module doc)."""
+
+    def __init__(self, zipf: dict[str, float]) -> None:
+        self.words = set(zipf)
+        self._zipf = zipf
+        # Per length, the words and their letter counts: an edit distance of d changes the counts
+        # by at most 2d, a cheap filter before the exact check.
+        self._by_length: dict[int, tuple[list[str], np.ndarray]] = {}
+        for length in {len(w) for w in self.words}:
+            same = sorted(w for w in self.words if len(w) == length)
+            self._by_length[length] = (same, np.stack([_letter_counts(w) for w in same]))
+
+    @classmethod
+    def read(cls, path: Path) -> Vocabulary:
+        """vocabulary.txt: a word a line, with its Zipf frequency after a tab (or none: unknown)."""
+        zipf: dict[str, float] = {}
+        if path.exists():
+            for line in path.read_text(encoding="utf-8").splitlines():
+                word, _, frequency = line.partition("\t")
+                if word:
+                    zipf[word] = float(frequency or 0.0)
+        return cls(zipf)
+
+    def log_prior(self, text: str) -> float:
+        """Natural log of the words' unigram probability (Zipf z: 10**(z - 9) per word)."""
+        return sum(
+            (max(self._zipf[word], RARE_ZIPF) if word in self._zipf else UNKNOWN_ZIPF) - 9.0 for word in text.split()
+        ) * math.log(10)
+
+    def candidates(self, word: str, max_distance: int) -> list[str]:
+        counts = _letter_counts(word)
+        found = []
+        for length in range(len(word) - max_distance, len(word) + max_distance + 1):
+            if length not in self._by_length:
+                continue
+            words, table = self._by_length[length]
+            near = np.flatnonzero(np.abs(table - counts).sum(axis=1) <= 2 * max_distance)
+            found += [words[i] for i in near if _within(word, words[i], max_distance)]
+        return found
+
+    def snap(self, word: str, log_probs: np.ndarray) -> str:
+        """The likeliest spelling of a decoded ``word`` (``log_probs``: its frames): of itself, the
+        vocabulary words close to it and, for an unknown word, two known words run together
+        ("theriver" -> "the river"), the one whose CTC score plus word prior is highest."""
+        known = word in self.words
+        reach = (1 if len(word) < 6 else 2) if known else unknown_word_reach(len(word))
+        options = {word, *self.candidates(word, reach)}
+        if not known:
+            for cut in range(1, len(word)):
+                firsts, seconds = self._part(word[:cut]), self._part(word[cut:])
+                options.update(f"{a} {b}" for a in firsts[:8] for b in seconds[:8])
+        texts = sorted(options)
+        heard = ctc_scores(log_probs, texts)
+        scores = heard + PRIOR_WEIGHT * np.array([self.log_prior(t) for t in texts])
+        best = int(np.argmax(scores))
+        # An unknown word stays as heard when no known word fits the frames nearly as well (a name, a new word).
+        if not known and heard[best] < heard[texts.index(word)] - KEEP_MARGIN:
+            return word
+        return texts[best]
+
+    def _part(self, piece: str) -> list[str]:
+        """Known words a piece of a run-together word may be: itself, or close ones if it is long."""
+        if piece in self.words and (len(piece) > 1 or piece in ("a", "i")):
+            return [piece]
+        return self.candidates(piece, 1) if len(piece) >= 5 else []
+
+
+def _letter_counts(word: str) -> np.ndarray:
+    counts = np.zeros(27, np.int16)
+    for char in word:
+        counts[ord(char) - ord("a") if "a" <= char <= "z" else 26] += 1
+    return counts
+
+
+def _within(a: str, b: str, limit: int) -> bool:
+    """Levenshtein distance of a and b <= limit (banded)."""
+    if abs(len(a) - len(b)) > limit:
+        return False
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb))
+        if min(current) > limit:
+            return False
+        previous = current
+    return previous[-1] <= limit
+
+
+class CtcRecognizer:
+    """The committed demo recognizer (models/demo-speech): English only."""
+
+    def __init__(self, directory: str | Path, threads: int = 1) -> None:
+        import torch
+        from safetensors.torch import load_file
+
+        directory = Path(directory)
+        if not (directory / "model.safetensors").exists():
+            raise OSError(
+                f"no speech model in {directory} (model.safetensors missing); train one with `make demo-speech-model`"
+            )
+        self._config = json.loads((directory / "config.json").read_text())
+        self.recognizer_id = f"ctc:{directory.name}"
+        self._torch = torch
+        self._threads = threads
+        self._model = build_model(self._config)
+        state = {k: v.float() for k, v in load_file(str(directory / "model.safetensors")).items()}
+        self._model.load_state_dict(state)
+        self._model.eval()
+        self._vocabulary = Vocabulary.read(directory / "vocabulary.txt")
+
+    def log_probs(self, pcm: np.ndarray) -> np.ndarray:
+        """(frames, classes) log-probabilities, one frame every FRAME_SECONDS."""
+        torch = self._torch
+        features = torch.from_numpy(log_mel(pcm))[None]
+        threads = torch.get_num_threads()
+        torch.set_num_threads(self._threads)  # its own count, not the process's (in process: tests, the bench)
+        try:
+            with torch.inference_mode():
+                return self._model(features)[0].numpy()
+        finally:
+            torch.set_num_threads(threads)
+
+    def words(self, pcm: np.ndarray) -> list[tuple[str, float, float]]:
+        """(word, start seconds, end seconds) of English speech in ``pcm``."""
+        log_probs = self.log_probs(pcm)
+        out = []
+        for word, first, last in greedy_words(log_probs):
+            span = log_probs[max(0, first - 2) : last + 3]
+            word = self._vocabulary.snap(word, span)
+            out.append((word, first * FRAME_SECONDS, (last + 1) * FRAME_SECONDS))
+        return out
+
+    def transcribe(self, pcm: np.ndarray, language: str = ""):
+        from videosearch.embedder.speech import phrases
+
+        if language and not language.lower().startswith("en"):
+            return []
+        return phrases(self.words(pcm), "en")
