@@ -20,6 +20,12 @@ Query kinds, each with the moment that answers it:
 The demo CLIP knows English captions only, so the visual half of a query is English in both
 languages (the "zh" rows have Chinese said or written halves).
 
+Misheard speech (the "misheard" rows): key phrases of everyday words ("mountains bicycle") said
+in a speech-recognized cue (source speech) of a random English scene, each word respelled by a
+seeded rule as a recognizer mishears it (a vowel dropped or changed, the ending cut, a letter
+pair swapped, a long word heard as two): "mountins", "bicicl", "light huse". The query is the
+right spelling; R@1 with and without tolerant matching (lexical/tolerant.py) side by side.
+
 R@1: the first hit is a right moment. Time overlap: of the right moments' time (the cue's or
 sign's range, the scene for seen queries), the share the first hit's moment covers (0 when wrong).
 """
@@ -56,6 +62,9 @@ EN_FILLER = ["okay so let us get started", "the red team won again", "we should 
 ZH_FILLER = ["好的我们开始吧", "红队又赢了", "我们下周再绕个圈子", "谢谢大家参加", "请把麦克风静音", "周末都是蓝天"]
 EN_SIGNS = [f"{a} {n}" for a in ("GATE", "PLATFORM", "ROOM", "EXIT", "LEVEL", "DOCK") for n in
             ("NORTH", "SOUTH", "ALPHA", "BRAVO", "DELTA", "OMEGA", "SEVEN", "TWELVE", "ZULU", "NINE")]
+MISHEARD_WORDS = ["mountains", "bicycle", "morning", "meeting", "lighthouse", "children", "painted", "harbour",
+                  "festival", "tomorrow", "kitchen", "garden", "weather", "station", "football", "breakfast",
+                  "umbrella", "elephant", "hospital", "sandwich", "computer", "birthday", "yesterday", "airport"]
 ZH_SIGNS = [a + b for a in ("北门", "南门", "东区", "西区", "三号", "五号", "七号", "九号") for b in ("停车场", "会议室", "售票处", "候车厅", "洗手间", "电梯间", "广场", "书店")]
 
 
@@ -117,7 +126,56 @@ def build(args, searcher, clip, rng: np.random.Generator) -> list[Query]:
     for caption, where in caption_at.items():
         queries.append(Query("seen", "en", caption, set(where), {w: scene_window[w] for w in where}))
     queries += _two_together(searcher, last_spans, keys, signs, rng)
+    queries += _misheard(searcher, last_spans, np.random.default_rng(args.seed + 1))
     return queries
+
+
+def mishear(word: str, rng: np.random.Generator) -> str:
+    """``word`` as a speech recognizer might mishear it, by one or two seeded edits of the kinds
+    recognizers make (not chosen to be found): a vowel dropped or changed, the ending cut, a
+    letter pair swapped, a long word heard as two words (one of them respelled)."""
+    vowels = "aeiou"
+    for _ in range(1 + int(rng.random() < 0.3)):
+        inner = [i for i, c in enumerate(word) if c in vowels and 0 < i < len(word) - 1]
+        rule = int(rng.integers(5))
+        if rule == 0 and inner:  # a vowel dropped
+            at = inner[int(rng.integers(len(inner)))]
+            word = word[:at] + word[at + 1:]
+        elif rule == 1 and inner:  # a vowel heard as another
+            at = inner[int(rng.integers(len(inner)))]
+            word = word[:at] + vowels[(vowels.index(word[at]) + int(rng.integers(1, 5))) % 5] + word[at + 1:]
+        elif rule == 2 and len(word) > 6:  # the ending cut
+            word = word[: len(word) - int(rng.integers(1, 3))]
+        elif rule == 3 and len(word) > 4:  # two letters swapped
+            at = int(rng.integers(1, len(word) - 2))
+            word = word[:at] + word[at + 1] + word[at] + word[at + 2:]
+        elif rule == 4 and len(word) >= 8 and " " not in word:  # heard as two words
+            at = int(rng.integers(4, len(word) - 3))
+            word = word[:at] + " " + word[at:]
+    return word
+
+
+def _misheard(searcher, last_spans: list[tuple], rng: np.random.Generator) -> list[Query]:
+    """Adds a speech-recognized cue holding a misheard two-word phrase to one English scene in
+    four (a scene at most once); the query is the phrase spelled right."""
+    from videosearch.searcher.types import TextSpan, VideoExtras
+
+    out = []
+    added: dict[str, list] = defaultdict(list)
+    english = [(v, s) for (v, s, _c, language, _span) in last_spans if language == "en"]
+    for index in rng.permutation(len(english))[: max(len(english) // 4, 1)]:
+        video_id, scene = english[int(index)]
+        first, second = rng.choice(len(MISHEARD_WORDS), 2, replace=False)
+        phrase = f"{MISHEARD_WORDS[first]} {MISHEARD_WORDS[second]}"
+        heard = " ".join(mishear(word, rng) for word in phrase.split())
+        start = scene * SCENE_SECONDS + 3.0
+        added[video_id].append(TextSpan("said", start, start + 1.8, f"and {heard} so", "en", "speech"))
+        out.append(Query("misheard", "en", phrase, {(video_id, scene)}, {(video_id, scene): (start, start + 1.8)}))
+    for video_id, extra in added.items():
+        video, scenes, moments, rows = searcher.get_video_vectors(video_id)
+        spans = searcher.get_text_spans(video_id) + tuple(extra)
+        searcher.upsert_video(video, scenes, rows, moments, VideoExtras(text_spans=spans))
+    return out
 
 
 def _two_together(searcher, last_spans: list[tuple], keys: dict, signs: dict, rng) -> list[Query]:
@@ -172,7 +230,7 @@ def evaluate(searcher, queries: list[Query], modes: dict = MODES) -> dict:
 
 
 def render(result: dict, args, command: str) -> str:
-    order = ["seen", "said", "written", "seen+said", "seen+written"]
+    order = ["seen", "said", "written", "seen+said", "seen+written", "misheard"]
     lines = [SECTION, "",
              f"`{command}` (bench/text/quality.py): {args.videos} videos x {args.scenes} scenes of the demo world, "
              "embedded by the demo CLIP in process, each scene with a spoken cue (half the videos English, half Mandarin) "
@@ -190,9 +248,21 @@ def render(result: dict, args, command: str) -> str:
             n = cells["fused"][2]
             r1 = {m: cells[m][0] / n for m in MODES}
             ok = r1["fused"] >= GOAL and (kind != "seen" or r1["fused"] >= r1["seen-only"])
+            if kind == "misheard":  # no goal of its own: compared with exact matching below
+                lines.append(f"| {kind} | {language} | {n} | {r1['seen-only']:.3f} | {r1['lexical-only']:.3f} | "
+                             f"{r1['fused']:.3f} | {cells['fused'][1] / n:.3f} | - |")
+                continue
             met &= ok
             lines.append(f"| {kind} | {language} | {n} | {r1['seen-only']:.3f} | {r1['lexical-only']:.3f} | "
                          f"{r1['fused']:.3f} | {cells['fused'][1] / n:.3f} | {'met' if ok else 'MISSED'} |")
+    exact = result.get("exact_misheard")
+    if exact:
+        n = exact["fused"][2]
+        tolerant = rows[("misheard", "en")]
+        lines += ["", f"Misheard speech ({n} queries: the right spelling of a phrase whose speech-recognized cue "
+                  "holds it misheard by a seeded rule): R@1 with exact matching only / with tolerant matching: "
+                  f"lexical-only {exact['lexical-only'][0] / n:.3f} / {tolerant['lexical-only'][0] / n:.3f}, "
+                  f"fused {exact['fused'][0] / n:.3f} / {tolerant['fused'][0] / n:.3f}."]
     lat = result["latency_ms"]
     lines += ["", f"Median search time in process (top 1, scenes): seen-only {lat['seen-only']:.1f} ms, lexical-only "
               f"{lat['lexical-only']:.1f} ms, fused {lat['fused']:.1f} ms (text embedding included where seen is searched). "
@@ -222,6 +292,11 @@ def main(argv=None) -> int:
         try:
             queries = build(args, searcher, clip, np.random.default_rng(args.seed))
             result = evaluate(searcher, queries)
+            misheard = [q for q in queries if q.kind == "misheard"]
+            searcher.lexical.tolerant = False
+            result["exact_misheard"] = evaluate(searcher, misheard, {m: MODES[m] for m in ("lexical-only", "fused")})[
+                "rows"].get(("misheard", "en"))
+            searcher.lexical.tolerant = True
             trials = {}
             for power in args.try_quality_powers:
                 searcher.text_search.weights = dataclasses.replace(searcher.text_search.weights, quality_power=power)

@@ -16,7 +16,7 @@ import numpy as np
 from videosearch.searcher.ranking.filters import VideoTable
 from videosearch.searcher.ranking.index import Candidates
 from videosearch.searcher.lexical.fusion import FusionWeights, MomentKey, fuse
-from videosearch.searcher.lexical.index import LexicalIndex, SpanMatch, highlights
+from videosearch.searcher.lexical.index import LexicalIndex, SpanMatch, Tolerated, highlights, is_recognized
 from videosearch.searcher.lexical.tokens import ParsedQuery, parse_query
 from videosearch.searcher.types import MATCH_KINDS, MomentHit, SearchParams, TextMatch
 
@@ -33,6 +33,7 @@ class FusedHits:
     spans: dict[MomentKey, list[SpanMatch]]
     query: ParsedQuery
     approximate_used: bool = False
+    tolerated: Tolerated = dataclasses.field(default_factory=dict)  # the query words' near matches
 
 
 class TextSearch:
@@ -57,12 +58,13 @@ class TextSearch:
             ranked = self.index.rank(vector, dataclasses.replace(params, mode="scenes", top_k=depth), candidates)
             seen_hits, approximate = ranked.scenes, ranked.approximate_used
         query = parse_query(text)
+        tolerated = self.lexical.tolerated(query) if any(kind in kinds for kind in ("said", "written")) else {}
         text_lists: dict = {}
         spans: dict[MomentKey, list[SpanMatch]] = {}
         for kind in ("said", "written"):
             if kind not in kinds:
                 continue
-            found = self._allowed(self.lexical.search(query, [kind], depth * 2), candidates)[:depth]
+            found = self._allowed(self.lexical.search(query, [kind], depth * 2, tolerated), candidates)[:depth]
             text_lists[kind] = [((m.video_id, m.moment_index), m.quality) for m in found]
             for match in found:
                 spans.setdefault((match.video_id, match.moment_index), []).append(match)
@@ -82,7 +84,7 @@ class TextSearch:
             videos.add(hit.video_id)
             if (len(videos) if params.mode == "videos" else len(hits)) > wanted:
                 break
-        return FusedHits(hits, spans, query, approximate)
+        return FusedHits(hits, spans, query, approximate, tolerated)
 
     def text_matches(self, hit: MomentHit, fused: FusedHits) -> tuple[TextMatch, ...]:
         """The hit's matching spans with their highlights, read from the store (shown hits only)."""
@@ -90,11 +92,13 @@ class TextSearch:
         if not matches:
             return ()
         stored = self.store.get_text_spans(hit.video_id)
+        near = [term for found in fused.tolerated.values() for match in found for term in match.terms]
         out = []
         for match in matches:
             if match.span_index < len(stored):
                 span = stored[match.span_index]
-                out.append(TextMatch(span, highlights(span.text, fused.query), match.score))
+                marked = highlights(span.text, fused.query, near if is_recognized(span) else ())
+                out.append(TextMatch(span, marked, match.score))
         return tuple(out)
 
     def _allowed(self, matches: list[SpanMatch], candidates: Candidates) -> list[SpanMatch]:

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from videosearch.searcher.lexical.tokens import ParsedQuery, scan, tokenize
+from videosearch.searcher.lexical.tolerant import MAX_NEAR, NearMatch, Vocabulary
 from videosearch.searcher.types import TextKind, TextSpan
 
 K1 = 1.2
@@ -34,6 +35,20 @@ KIND_CODES: dict[TextKind, int] = {"said": 0, "written": 1}
 # match quality: "the red team ... circle back" holds both words of "a red circle" but not the
 # phrase, and should not count as if it said it.
 SCATTERED_WEIGHT = 0.25
+
+# Where a span's words came from a recognizer that mishears or misreads them: only there does a
+# query word also find its near spellings (tolerant.py). Subtitles are exact text.
+RECOGNIZED_SOURCES = frozenset({"speech", "ocr"})
+NEAR_MAX_SHARE = 0.01  # a near term in more of the spans than this is a common word, not a mishearing
+NEAR_ALWAYS_SPANS = 1000  # ... but a term in fewer spans than this always counts (small libraries)
+
+Tolerated = dict[str, list[NearMatch]]  # query term -> the near matches it may have been recognized as
+
+
+def is_recognized(span: TextSpan) -> bool:
+    """True when ``span``'s text came from speech recognition or OCR (on-screen text of an
+    unknown source too: only a recognizer reads it)."""
+    return span.source in RECOGNIZED_SOURCES or (span.source == "" and span.kind == "written")
 
 
 @dataclass(frozen=True)
@@ -52,7 +67,8 @@ class SpanMatch:
 
 
 class LexicalIndex:
-    def __init__(self) -> None:
+    def __init__(self, tolerant: bool = True) -> None:
+        self.tolerant = tolerant  # near spellings of query words count in recognized spans
         self._reset()
 
     def _reset(self) -> None:
@@ -63,6 +79,8 @@ class LexicalIndex:
         self._doc_kind = array("b")  # document -> KIND_CODES
         self._doc_length = array("i")  # document -> indexed words
         self._doc_alive = bytearray()
+        self._doc_recognized = bytearray()  # document -> 1 when its text came from a recognizer
+        self._vocabulary = Vocabulary()
         self._video_ids: list[str] = []  # slot -> video id
         self._slot: dict[str, int] = {}  # video id -> slot
         self._docs_of: dict[int, tuple[int, int]] = {}  # slot -> [first, end) documents
@@ -92,6 +110,7 @@ class LexicalIndex:
                 postings = all_postings.get(term)
                 if postings is None:
                     postings = all_postings[term] = array("i")
+                    self._vocabulary.add(term)
                 postings.extend((doc, position))
             moment = int(np.searchsorted(starts, span.start_seconds, side="right")) - 1 if len(starts) else 0
             self._doc_video.append(slot)
@@ -100,6 +119,7 @@ class LexicalIndex:
             self._doc_kind.append(KIND_CODES[span.kind])
             self._doc_length.append(len(tokens))
             self._doc_alive.append(1)
+            self._doc_recognized.append(is_recognized(span))
             self._alive_words += len(tokens)
         self._docs_of[slot] = (first, len(self._doc_video))
         self._alive += len(spans)
@@ -132,6 +152,9 @@ class LexicalIndex:
                 kept[:, 0] = renumber[kept[:, 0]]
                 postings[term] = array("i", kept.ravel().tobytes())
         self._postings = postings
+        self._vocabulary = Vocabulary()
+        for term in postings:
+            self._vocabulary.add(term)
 
         def keep(column: array) -> array:
             values = np.frombuffer(column, dtype=np.dtype(column.typecode))[alive] if len(column) else []
@@ -144,6 +167,7 @@ class LexicalIndex:
         )
         self._doc_kind, self._doc_length = keep(self._doc_kind), keep(self._doc_length)
         self._doc_alive = bytearray(b"\x01" * int(alive.sum()))
+        self._doc_recognized = bytearray(np.frombuffer(bytes(self._doc_recognized), dtype=np.uint8)[alive].tobytes())
         self._docs_of = {
             slot: (int(renumber[first]), int(renumber[end - 1]) + 1) for slot, (first, end) in self._docs_of.items()
         }
@@ -167,38 +191,78 @@ class LexicalIndex:
         columns = sum(
             len(c) * c.itemsize
             for c in (self._doc_video, self._doc_span, self._doc_moment, self._doc_kind, self._doc_length)
-        ) + len(self._doc_alive)
-        return arrays + per_term + columns + sum(sys.getsizeof(v) for v in self._video_ids) + 200 * len(self._docs_of)
+        ) + 2 * len(self._doc_alive)
+        return (
+            self._vocabulary.memory_bytes()
+            + arrays
+            + per_term
+            + columns
+            + sum(sys.getsizeof(v) for v in self._video_ids)
+            + 200 * len(self._docs_of)
+        )
 
-    def search(self, query: ParsedQuery, kinds: Iterable[TextKind], limit: int) -> list[SpanMatch]:
+    def tolerated(self, query: ParsedQuery) -> Tolerated:
+        """The near matches of the query's words (tolerant.py), none for a word of a quoted phrase
+        (exact by request) or when tolerance is off."""
+        if not self.tolerant:
+            return {}
+        exact = {term for phrase in query.phrases for term, _ in phrase}
+        known = self._postings.__contains__
+        out: Tolerated = {}
+        for term in query.terms:
+            if term in exact:
+                continue
+            best: dict[tuple[str, ...], NearMatch] = {}
+            for spelling in (term, *(surface for of, surface in query.surfaces if of == term)):
+                for match in self._vocabulary.near_matches(spelling, known):
+                    if match.terms != (term,) and match.weight > getattr(best.get(match.terms), "weight", 0.0):
+                        best[match.terms] = match
+            if best:
+                out[term] = sorted(best.values(), key=lambda match: -match.weight)[:MAX_NEAR]
+        return out
+
+    def search(
+        self, query: ParsedQuery, kinds: Iterable[TextKind], limit: int, tolerated: Tolerated | None = None
+    ) -> list[SpanMatch]:
         """The best spans of the given kinds for ``query``, best first, at most one per moment
-        and kind (its best span) and ``limit`` in all. A span must contain every quoted phrase."""
+        and kind (its best span) and ``limit`` in all. A span must contain every quoted phrase.
+        In recognized spans a query word's near matches (``tolerated``, by default
+        :meth:`tolerated`) count as the word, at their weight."""
         wanted_kinds = [KIND_CODES[k] for k in kinds]
         if not query.terms or not self._alive or not wanted_kinds:
             return []
+        if tolerated is None:
+            tolerated = self.tolerated(query)
         n = self._alive
         average_length = max(self._alive_words / n, 1.0)
         alive = np.frombuffer(self._doc_alive, dtype=np.uint8)
+        recognized = np.frombuffer(self._doc_recognized, dtype=np.uint8) & alive
         lengths = np.frombuffer(self._doc_length, dtype=np.int32)
         docs_parts, score_parts, weight_parts = [], [], []
         total_weight = 0.0
         pairs_of: dict[str, np.ndarray] = {}
         idf_of: dict[str, float] = {}
+        held_of: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # term -> (its documents, their match weights)
         for term in query.terms:
-            postings = self._postings.get(term)
-            flat = np.frombuffer(postings, dtype=np.int32).reshape(-1, 2) if postings else np.empty((0, 2), np.int32)
-            flat = flat[alive[flat[:, 0]] == 1]
+            flat = self._pairs(term, alive)
+            # The word's document frequency is its exact one: near matches lend it no weight of its own.
+            frequency = len(_runs(flat[:, 0])[0])
+            idf = math.log(1.0 + (n - frequency + 0.5) / (frequency + 0.5))
+            weights = np.ones(len(flat))
+            if tolerated.get(term):
+                flat, weights = self._with_near(flat, tolerated[term], recognized)
             pairs_of[term] = flat
-            docs, counts = _runs(flat[:, 0])
-            idf = math.log(1.0 + (n - len(docs) + 0.5) / (len(docs) + 0.5))
             idf_of[term] = idf
             total_weight += idf
+            docs, counts, starts = _runs_at(flat[:, 0])
             if not len(docs):
                 continue
+            doc_weight = np.maximum.reduceat(weights, starts)
+            held_of[term] = (docs, doc_weight)
             norm = K1 * (1.0 - B + B * lengths[docs] / average_length)
             docs_parts.append(docs)
-            score_parts.append(idf * counts * (K1 + 1.0) / (counts + norm))
-            weight_parts.append(np.full(len(docs), idf))
+            score_parts.append(idf * counts * (K1 + 1.0) / (counts + norm) * doc_weight)
+            weight_parts.append(idf * doc_weight)
         if not docs_parts:
             return []
         # Sums per span by counting into one bin per span: linear in the postings touched (a sort of
@@ -216,7 +280,7 @@ class LexicalIndex:
             keep &= _contains_phrase(docs, phrase, pairs_of)
         docs, scores, coverage = docs[keep], scores[keep], np.minimum(coverage[keep], 1.0)
         quality = SCATTERED_WEIGHT * coverage + (1.0 - SCATTERED_WEIGHT) * _in_order_share(
-            docs, query, pairs_of, idf_of
+            docs, query, pairs_of, idf_of, held_of
         )
         order = np.argsort(-(scores * quality * quality), kind="stable")
         out: list[SpanMatch] = []
@@ -241,13 +305,55 @@ class LexicalIndex:
                 break
         return out
 
+    def _pairs(self, term: str, alive: np.ndarray) -> np.ndarray:
+        """(n, 2) the living (document, position) pairs of ``term``."""
+        postings = self._postings.get(term)
+        flat = np.frombuffer(postings, dtype=np.int32).reshape(-1, 2) if postings else np.empty((0, 2), np.int32)
+        return flat[alive[flat[:, 0]] == 1]
+
+    def _with_near(
+        self, exact: np.ndarray, near: list[NearMatch], recognized: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The word's exact pairs with its near matches' pairs in recognized documents added,
+        in (document, position) order, and each pair's weight (1 for exact; a position matched
+        twice keeps its best). A near term in more than NEAR_MAX_SHARE of the spans is a common
+        word of its own, not a mishearing, and is left out (its postings would cost the most)."""
+        common = max(NEAR_MAX_SHARE * self._alive, NEAR_ALWAYS_SPANS)
+        key_parts = [exact[:, 0].astype(np.int64) * _POSITIONS + exact[:, 1]]
+        weight_parts = [np.ones(len(exact))]
+        for match in near:
+            if any(len(self._postings.get(term, ())) > 2 * common for term in match.terms):
+                continue
+            first = self._pairs(match.terms[0], recognized)
+            keys = first[:, 0].astype(np.int64) * _POSITIONS + first[:, 1]
+            if len(match.terms) == 2:  # two adjacent words: both positions count
+                second = self._pairs(match.terms[1], recognized)
+                keys = _sorted_common(keys, second[:, 0].astype(np.int64) * _POSITIONS + second[:, 1] - 1)
+                keys = np.concatenate([keys, keys + 1])
+            key_parts.append(keys)
+            weight_parts.append(np.full(len(keys), match.weight))
+        keys, weights = np.concatenate(key_parts), np.concatenate(weight_parts)
+        order = np.argsort(keys, kind="stable")  # sorted runs: a merge
+        keys, weights = keys[order], weights[order]
+        if not len(keys):
+            return np.empty((0, 2), np.int32), weights
+        starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+        keys, weights = keys[starts], np.maximum.reduceat(weights, starts)
+        return np.stack([keys // _POSITIONS, keys % _POSITIONS], axis=1).astype(np.int32), weights
+
 
 def _runs(sorted_docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The distinct documents of a posting list (in document order) and how often each occurs."""
+    docs, counts, _starts = _runs_at(sorted_docs)
+    return docs, counts
+
+
+def _runs_at(sorted_docs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_runs` and where each document's run starts."""
     if not len(sorted_docs):
-        return sorted_docs, np.empty(0, np.int64)
+        return sorted_docs, np.empty(0, np.int64), np.empty(0, np.int64)
     starts = np.flatnonzero(np.r_[True, sorted_docs[1:] != sorted_docs[:-1]])
-    return sorted_docs[starts], np.diff(np.r_[starts, len(sorted_docs)])
+    return sorted_docs[starts], np.diff(np.r_[starts, len(sorted_docs)]), starts
 
 
 _POSITIONS = 1 << 16  # more than any span's words (spans are at most MAX_TEXT_SPAN_CHARS characters)
@@ -288,30 +394,44 @@ def _sorted_member(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
 
 
 def _in_order_share(
-    docs: np.ndarray, query: ParsedQuery, pairs_of: dict[str, np.ndarray], idf_of: dict[str, float]
+    docs: np.ndarray,
+    query: ParsedQuery,
+    pairs_of: dict[str, np.ndarray],
+    idf_of: dict[str, float],
+    held_of: dict[str, tuple[np.ndarray, np.ndarray]],
 ) -> np.ndarray:
     """(len(docs),) the IDF-weighted share of the query's words that each document holds beside
-    their query neighbour, in the query's order (a one-word query: the word itself)."""
+    their query neighbour, in the query's order (a one-word query: the word itself); a word
+    held by a near match counts its match weight (a pair, the lesser of its two)."""
     words = query.words
     weights = np.array([idf_of.get(term, 0.0) for term, _ in words])
     if not len(words) or weights.sum() <= 0:
         return np.zeros(len(docs))
-    held = np.zeros((len(words), len(docs)), bool)
+
+    def weight_in(term: str) -> np.ndarray:
+        found = held_of.get(term)
+        if found is None or not len(found[0]):
+            return np.zeros(len(docs))
+        at = np.minimum(np.searchsorted(found[0], docs), len(found[0]) - 1)
+        return np.where(found[0][at] == docs, found[1][at], 0.0)
+
+    held = np.zeros((len(words), len(docs)))
     if len(words) == 1:
-        held[0] = _sorted_member(docs, pairs_of.get(words[0][0], np.empty((0, 2), np.int32))[:, 0])
+        held[0] = weight_in(words[0][0])
     for i in range(len(words) - 1):
         (first, at), (second, next_at) = words[i], words[i + 1]
         pair = ((first, 0), (second, next_at - at))
-        beside = _contains_phrase(docs, pair, pairs_of)
-        held[i] |= beside
-        held[i + 1] |= beside
+        beside = _contains_phrase(docs, pair, pairs_of) * np.minimum(weight_in(first), weight_in(second))
+        held[i] = np.maximum(held[i], beside)
+        held[i + 1] = np.maximum(held[i + 1], beside)
     return (weights[:, None] * held).sum(axis=0) / weights.sum()
 
 
-def highlights(text: str, query: ParsedQuery) -> tuple[tuple[int, int], ...]:
-    """[start, end) code-point ranges of ``text`` holding the query's terms; neighbours only
-    whitespace apart are merged into one (a matched phrase is one highlight)."""
-    wanted = set(query.terms)
+def highlights(text: str, query: ParsedQuery, near_terms: Iterable[str] = ()) -> tuple[tuple[int, int], ...]:
+    """[start, end) code-point ranges of ``text`` holding the query's terms or ``near_terms``
+    (the indexed words the query's words were tolerated as); neighbours only whitespace apart
+    are merged into one (a matched phrase is one highlight)."""
+    wanted = set(query.terms) | set(near_terms)
     ranges = sorted((t.start, t.end) for t in tokenize(text) if t.term in wanted)
     merged: list[list[int]] = []
     for start, end in ranges:

@@ -122,11 +122,14 @@ def scan(text: str) -> list[tuple[str, int, int, int]]:
 class ParsedQuery:
     """A text query for the lexical index: its distinct terms (each phrase's too), its exact
     phrases, each a tuple of (term, offset from the phrase's first word), and its words in
-    order as (term, position), sub-words left out (for the match quality of a span)."""
+    order as (term, position), sub-words left out (for the match quality of a span), and
+    ``surfaces``: (term, the word as written, case-folded) where stemming changed it (a
+    misheard "mornng" is near "morning", not its stem "morn")."""
 
     terms: tuple[str, ...]
     phrases: tuple[tuple[tuple[str, int], ...], ...]
     words: tuple[tuple[str, int], ...] = ()
+    surfaces: tuple[tuple[str, str], ...] = ()
 
 
 _PHRASE = re.compile(r"[\"“”]([^\"“”]+)[\"“”]")
@@ -142,10 +145,14 @@ def parse_query(text: str) -> ParsedQuery:
         if len(primary) > 1:
             first = primary[0].position
             phrases.append(tuple((t.term, t.position - first) for t in primary))
-    tokens = tokenize(_PHRASE.sub(lambda m: f" {m.group(1)} ", text))
+    spaced = _PHRASE.sub(lambda m: f" {m.group(1)} ", text)
+    tokens = tokenize(spaced)
     terms = tuple(dict.fromkeys(t.term for t in tokens))
     words = tuple((t.term, t.position) for t in tokens if not _is_sub_word(t, tokens))
-    return ParsedQuery(terms, tuple(phrases), words)
+    surfaces = tuple(
+        dict.fromkeys((t.term, surface) for t in tokens if (surface := spaced[t.start : t.end].casefold()) != t.term)
+    )
+    return ParsedQuery(terms, tuple(phrases), words, surfaces)
 
 
 def _is_sub_word(token: Token, tokens: list[Token]) -> bool:
