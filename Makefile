@@ -123,11 +123,11 @@ demo-model: install ## Retrain the offline demo CLIP (English + Chinese captions
 	$(PY) -m videosearch.demo.evaluate --model models/demo-clip --frames 500 --seed 12345 --record
 
 WORD_LIST ?= /usr/share/dict/words
-# Training only (not CI, not running): Debian's wamerican word list and wordfreq's word frequencies.
+# Training only (not running): Debian's wamerican word list and wordfreq's word frequencies (the `train`
+# extra, pinned in requirements.txt, so make install has it).
 SPEECH_BASE ?= /tmp/speech/model2
 demo-speech-model: install text-deps ## Retrain the demo speech recognizer on espeak-ng speech into models/demo-speech: 1,200 steps from scratch, then 1,400 on fresh sentences (deterministic, about 55 minutes on the shared 2-core machine)
 	@[ -f $(WORD_LIST) ] || DEBIAN_FRONTEND=noninteractive apt-get install -y -q wamerican
-	$(PY) -c "import wordfreq" 2>/dev/null || $(PY) -m pip install -q wordfreq==3.1.1
 	nice -n 10 $(PY) -m videosearch.demo.train_speech --out $(SPEECH_BASE) --seed 0 --words $(WORD_LIST)
 	nice -n 10 $(PY) -m videosearch.demo.train_speech --init-from $(SPEECH_BASE) --seed 1 --steps 1400 --out models/demo-speech --words $(WORD_LIST)
 

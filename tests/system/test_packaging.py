@@ -38,13 +38,21 @@ def name_of(requirement: str) -> str:
     return re.split(r"[<>=!~;\[ ]", requirement, maxsplit=1)[0].strip().lower().replace("_", "-")
 
 
-def third_party_imports(*folders: str) -> dict[str, str]:
-    """Top-level third-party modules imported under ``folders``: module -> one file importing it."""
+# Scripts that retrain the demo models: they may also import the `train` extra.
+TRAINING_SCRIPTS = ("services/videosearch/demo/train.py", "services/videosearch/demo/train_speech.py")
+
+
+def third_party_imports(*folders: str, skip: tuple[str, ...] = (), only: tuple[str, ...] = ()) -> dict[str, str]:
+    """Top-level third-party modules imported under ``folders`` (or by the files ``only`` names,
+    less those ``skip`` names): module -> one file importing it."""
     found: dict[str, str] = {}
     for folder in folders:
         for path in (ROOT / folder).rglob("*.py"):
             if path.name.endswith(("_pb2.py", "_pb2_grpc.py")):
                 continue  # generated: imports grpc and protobuf, which are checked through the servicers
+            relative = path.relative_to(ROOT).as_posix()
+            if relative in skip or (only and relative not in only):
+                continue
             for node in ast.walk(ast.parse(path.read_text(), str(path))):
                 if isinstance(node, ast.Import):
                     modules = [alias.name for alias in node.names]
@@ -70,10 +78,19 @@ def installed_without_dependencies() -> set[str]:
 def test_every_runtime_import_is_a_dependency_or_in_the_server_extra():
     dependencies = {name_of(r) for r in project()["dependencies"]}
     server = dependencies | {name_of(r) for r in project()["optional-dependencies"]["server"]} | installed_without_dependencies()
-    imports = third_party_imports("services", "clients")
+    imports = third_party_imports("services", "clients", skip=TRAINING_SCRIPTS)
     assert "usearch" in imports and "PIL" in imports, "the scan sees the imports it must"
     missing = {module: path for module, path in imports.items() if name_of(DISTRIBUTION_OF.get(module, module)) not in server}
     assert not missing, f"imported but in neither [project].dependencies nor the server extra: {missing}"
+
+
+def test_the_training_scripts_need_only_the_server_and_train_extras():
+    extras = project()["optional-dependencies"]
+    allowed = {name_of(r) for r in [*project()["dependencies"], *extras["server"], *extras["train"]]}
+    imports = third_party_imports("services", only=TRAINING_SCRIPTS)
+    assert "torch" in imports, "the scan sees the training scripts"
+    missing = {module: path for module, path in imports.items() if name_of(DISTRIBUTION_OF.get(module, module)) not in allowed}
+    assert not missing, f"a training script imports what neither the server nor the train extra gives: {missing}"
 
 
 def test_the_client_side_needs_only_the_dependencies():
