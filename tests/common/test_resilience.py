@@ -94,3 +94,36 @@ def test_an_answer_with_an_error_about_the_request_counts_as_up():
     with pytest.raises(Unavailable):
         breaker.call(flaky(1)[0])
     assert not breaker.is_open, "failures must be in a row"
+
+
+def test_a_call_begun_before_the_breaker_opened_cannot_close_it():
+    """A quick call in flight while slow ones fail (a model-info call beside stalled text
+    queries) comes back well after the breaker opened: the breaker stays open."""
+    import threading
+
+    clock = FakeClock()
+    breaker = CircuitBreaker("embedder at x", failures_to_open=3, open_s=60.0, clock=clock)
+    started, release = threading.Event(), threading.Event()
+
+    def quick_but_late():
+        started.set()
+        release.wait(10)
+        return "info"
+
+    results = []
+    thread = threading.Thread(target=lambda: results.append(breaker.call(quick_but_late)))
+    thread.start()
+    assert started.wait(10)
+    down, _ = flaky(10_000)
+    for _ in range(3):
+        with pytest.raises(Unavailable, match="down"):
+            breaker.call(down)
+    assert breaker.is_open
+    release.set()
+    thread.join(10)
+    assert results == ["info"]
+    assert breaker.is_open, "the late answer of a call begun while closed must not close the breaker"
+    with pytest.raises(Unavailable, match="circuit breaker open"):
+        breaker.call(down)
+    clock.now += 60.0
+    assert breaker.call(lambda: "back") == "back" and not breaker.is_open, "a trial begun while open still closes it"

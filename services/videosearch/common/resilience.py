@@ -63,7 +63,9 @@ class RetryPolicy:
 class CircuitBreaker:
     """Closed: calls go through. After ``failures_to_open`` Unavailable failures in a row it
     opens: calls fail at once for ``open_s``. Then one trial call goes through (half-open):
-    success closes it, failure opens it again."""
+    success closes it, failure opens it again. Only a call begun since the breaker last opened
+    can close it: one begun before (a quick model-info call that was in flight while text
+    queries timed out) reports on the dependency as it was, not as it is."""
 
     def __init__(
         self, name: str, *, failures_to_open: int = 3, open_s: float = 5.0, clock: Callable[[], float] = time.monotonic
@@ -76,6 +78,7 @@ class CircuitBreaker:
         self._failures = 0
         self._opened_at: float | None = None
         self._trial_running = False
+        self._times_opened = 0
 
     @property
     def is_open(self) -> bool:
@@ -83,36 +86,38 @@ class CircuitBreaker:
             return self._opened_at is not None
 
     def call(self, fn: Callable[[], T]) -> T:
-        self._before_call()
+        opened_before = self._before_call()
         try:
             result = fn()
         except DeadlineExceeded:
-            self._record(failed=None)  # the caller gave up first: says nothing about the dependency
+            self._record(failed=None, opened_before=opened_before)  # the caller gave up first: says nothing
             raise
         except Unavailable:
-            self._record(failed=True)
+            self._record(failed=True, opened_before=opened_before)
             raise
         except Exception:
-            self._record(failed=False)  # it answered (with an error about the request): it is up
+            # It answered (with an error about the request): it is up.
+            self._record(failed=False, opened_before=opened_before)
             raise
-        self._record(failed=False)
+        self._record(failed=False, opened_before=opened_before)
         return result
 
-    def _before_call(self) -> None:
+    def _before_call(self) -> int:
+        """How many times the breaker had opened when this call began (see _record)."""
         with self._lock:
             if self._opened_at is None:
-                return
+                return self._times_opened
             waited = self._clock() - self._opened_at
             if waited >= self._open_s and not self._trial_running:
                 self._trial_running = True  # half-open: this call is the trial
-                return
+                return self._times_opened
             retry_in = max(0.0, self._open_s - waited)
             raise Unavailable(
                 f"{self.name} failed {self._failures} times in a row; not calling it for {retry_in:.1f} s more "
                 "(circuit breaker open); retry then, or check that it is running"
             )
 
-    def _record(self, *, failed: bool | None) -> None:
+    def _record(self, *, failed: bool | None, opened_before: int) -> None:
         with self._lock:
             was_trial, self._trial_running = self._trial_running, False
             if failed is None:
@@ -120,7 +125,11 @@ class CircuitBreaker:
             if failed:
                 self._failures += 1
                 if was_trial or self._failures >= self._failures_to_open:
+                    if self._opened_at is None:
+                        self._times_opened += 1
                     self._opened_at = self._clock()
-            else:
+            elif opened_before == self._times_opened:
                 self._failures = 0
                 self._opened_at = None
+            # else: a call that began before the breaker last opened came back well (a cheap call
+            # answered while the expensive ones stall): stale news, which must not close it.
