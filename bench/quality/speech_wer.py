@@ -29,6 +29,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import benchlib  # noqa: E402
 
+from videosearch.demo.train_speech import word_errors  # noqa: E402
 from videosearch.embedder.speech import make_speech_recognizer, transcribe_chunk  # noqa: E402
 
 SECTION = "## Speech recognition word error rate"
@@ -49,15 +50,6 @@ SENTENCES = [
     "she plays the piano every evening",
 ]
 VOICES = [("en-us", 140), ("en", 130)]
-
-
-def edit_distance(reference: list[str], hypothesis: list[str]) -> int:
-    row = list(range(len(hypothesis) + 1))
-    for i, word in enumerate(reference, 1):
-        previous, row[0] = row[0], i
-        for j, heard in enumerate(hypothesis, 1):
-            previous, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, previous + (word != heard))
-    return row[-1]
 
 
 def pcm_of(wav: Path) -> np.ndarray:
@@ -87,7 +79,7 @@ def measure(spec: str, clips: list[tuple[str, int, str, np.ndarray]]) -> dict:
         heard = " ".join(s.text for s in transcribe_chunk(recognizer, pcm, "en"))
         busy_s += time.perf_counter() - started
         audio_s += len(pcm) / 16000
-        distance = edit_distance(sentence.lower().split(), heard.lower().split())
+        distance = word_errors(sentence.lower().split(), heard.lower().split())
         errors, words = errors + distance, words + len(sentence.split())
         rows.append((voice, sentence, heard, distance))
         print(f"{spec} {voice}: {sentence!r} -> {heard!r} ({distance} errors)", flush=True)

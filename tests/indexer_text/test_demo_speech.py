@@ -14,6 +14,7 @@ import pytest
 from tests.indexer_text.talking_videos import make_video, speak
 from tests.indexer_text.test_found_by_words import first_hit, index_all
 from tests.indexer_text.test_speech_recognizers import pcm_of
+from videosearch.demo.train_speech import word_errors
 from videosearch.embedder.server import serve as serve_embedder
 from videosearch.embedder.settings import EmbedderSettings
 from videosearch.embedder.speech import make_speech_recognizer, transcribe_chunk
@@ -30,15 +31,6 @@ are held out by name too). Its word error rate over many such sentences is the W
 (bench/quality/speech_wer.py): it mishears some words of most sentences, more in some sentences
 than in others, so the test below counts errors over two sentences, not one."""
 OTHER = "the farmer sold his horse at the market"
-
-
-def word_errors(reference: list[str], heard: list[str]) -> int:
-    row = list(range(len(heard) + 1))
-    for i, word in enumerate(reference, 1):
-        previous, row[0] = row[0], i
-        for j, other in enumerate(heard, 1):
-            previous, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, previous + (word != other))
-    return row[-1]
 
 
 def test_the_gate_sends_only_voiced_stretches_with_padding():
