@@ -362,4 +362,6 @@ def test_gathering_runs_of_rows_equals_gathering_row_by_row(rng, monkeypatch):
         rows = np.concatenate([np.arange(s, s + n) for s, n in zip(starts, lengths)])
         assert np.array_equal(quantized._run_rows(starts, lengths), rows)
         assert np.array_equal(state.gather(rows), np.stack([state.blocks[r // 8][r % 8] for r in rows]))
+        shuffled = rng.permutation(rows)  # candidates come best first, out of row order
+        assert np.array_equal(state.gather(shuffled), np.stack([state.blocks[r // 8][r % 8] for r in shuffled]))
     assert state.gather(quantized._run_rows(np.empty(0, np.int64), np.empty(0, np.int64))).shape == (0, 4)
