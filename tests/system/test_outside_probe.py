@@ -4,7 +4,7 @@ on-screen text by rapidocr), the demo videos indexed as distractors, and new vid
 with a tester's own tools only (imageio-ffmpeg's ffmpeg, espeak-ng, OpenCV, Pillow; never the
 project's demo helpers), each with one clue nothing else holds: a sidecar subtitle, an embedded
 subtitle stream (mov_text in MP4, SubRip in MKV), a Chinese subtitle (UTF-8 .zh.srt, GBK .zh.srt,
-.zh.vtt), a burned-in sign (English, Chinese) and a spoken sentence (two voices), one clue late
+.zh.vtt), a burned-in sign (English, Chinese, a small caption on the picture) and a spoken sentence (two voices), one clue late
 in a 2.5-minute video, and a video sharing some of a clue's words. Each query, typed as a user
 types it into `videosearch search`, must put the clue's video first with a moment overlapping
 the clue's time, and the matched line must carry the clue's own time.
@@ -126,6 +126,17 @@ def _sign(text: str, start: float, end: float, chinese: bool = False):
     return draw
 
 
+def _caption(text: str, start: float, end: float):
+    import cv2
+
+    def draw(frame: np.ndarray, t: float) -> np.ndarray:
+        if start <= t < end:
+            cv2.putText(frame, text, (20, 240), cv2.FONT_HERSHEY_SIMPLEX, 0.7, (255, 255, 255), 2, cv2.LINE_AA)
+        return frame
+
+    return draw
+
+
 FILLER = [(1.0, 3.5, "Hello and welcome back."), (5.0, 8.0, "Let us look at the picture for a while.")]
 
 
@@ -163,6 +174,10 @@ def make_probe_videos(folder: Path, scratch: Path) -> dict[str, Clue]:
     if CJK_FONT.exists():
         _encode(folder / "library.mp4", 16, 9, draw=_sign("禁止吸烟 图书馆", 6.0, 10.0, chinese=True))
     clues["library"] = Clue("library.mp4", 6.0, 10.0, "written", "font")
+    # A small caption drawn straight on the picture (20 px high): the demo CLIP's small input once
+    # had the decoder shrink this video 4x before OCR, and it was never read.
+    _encode(folder / "bakery.mp4", 12, 60, draw=_caption("fresh bread daily", 4.0, 8.0))
+    clues["bakery"] = Clue("bakery.mp4", 4.0, 8.0, "written")
     # Spoken sentences the demo recognizer never trained on: American English at 150 words a
     # minute, British English faster.
     if shutil.which("espeak-ng"):
@@ -251,6 +266,7 @@ QUERIES = [
     ("shop", "Bicycle Repair"),
     ("library", "禁止吸烟"),
     ("library", "图书馆"),
+    ("bakery", "fresh bread daily"),
     # Spoken: the words the demo recognizer hears ("exibition next month", "garden every summer").
     ("museum", "exhibition next month"),
     ("garden", "garden every summer"),
