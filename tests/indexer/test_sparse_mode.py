@@ -9,7 +9,6 @@ documented prefix of their GOP."""
 from __future__ import annotations
 
 import subprocess
-from fractions import Fraction
 
 import av
 import cv2
@@ -127,3 +126,15 @@ def test_the_prefix_rule_and_which_stored_mode_serves_which_request():
     assert IndexOptions(decode_mode="sparse").validate() is not None
     with pytest.raises(InvalidArgument, match="sparse"):
         IndexOptions(decode_mode="sparser").validate()
+
+
+def test_a_sparse_buffer_keeps_a_candidate_for_a_scene_ending_at_the_next_decoded_frame():
+    from videosearch.indexer.media.sampling import CandidateBuffer, SamplingPolicy
+
+    # Keyframes at 50 and 100 only (25 fps): when 100 is added the scene from 50 may still end
+    # at 100 (a cut there, reported later by the detector's flash filter), so 50 must stay.
+    buffer = CandidateBuffer(50, SamplingPolicy().in_frames(25), capacity=384, max_lag=15, sparse=True)
+    for frame in (50, 100):
+        buffer.add(frame, frame)
+    buffer.split(100)
+    assert buffer.pick(100) == ([50], [50])
