@@ -4,11 +4,11 @@ GOP only.
 Why a prefix: a frame inside a GOP can only be decoded after every reference frame before it
 in the GOP, so a frame k seconds after a keyframe costs the whole reference chain up to it.
 Measured on the fast-mode bench's H.264 file (x264 High, 3 B-frames in a pyramid, GOP up to
-250 frames; docs/performance.md, "Fast mode: goals and what it costs"), per frame decoded:
-I 26 ms, P 4.8 ms, reference B 1.8 ms, other B 1.4 ms; P-frames are 54 % of a full decode,
-all reference frames 76 %, keyframes 6 %. So samples at a fixed spacing all through a long GOP
-cost nearly what ``reference`` does, and the cheap frames to add to the keyframes are the
-reference frames just after each keyframe.
+250 frames) with ``python bench/index/decode_costs.py`` (docs/performance.md, "Fast mode: goals
+and what it costs"), per frame decoded: I 26 ms, P 4.9 ms, reference B 1.4 ms, other B 1.2 ms;
+P-frames are 58 % of a full decode, all reference frames 78 %, keyframes 6 %. So samples at a
+fixed spacing all through a long GOP cost nearly what ``reference`` does, and the cheap frames
+to add to the keyframes are the reference frames just after each keyframe.
 
 The rule, per GOP of G seconds (keyframe to next keyframe; the GOP's packets are read ahead,
 which decodes nothing)::
