@@ -311,3 +311,6 @@ def test_each_clue_is_the_first_moment_from_the_typed_client(probe):
             if videos[first.video_id] != clue.file or not _overlaps(moment.start_seconds, moment.end_seconds, clue):
                 wrong.append((query, videos[first.video_id], moment.start_seconds))
         assert not wrong
+        # Every video here shows a moving ball, which OCR reads as "●": shapes are not words.
+        written = [span.text for video_id in videos for span in searcher.get_text_spans(video_id) if span.kind == "written"]
+        assert written and all(any(c.isalnum() for c in text) for text in written), written
