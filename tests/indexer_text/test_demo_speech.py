@@ -18,7 +18,7 @@ from videosearch.demo.train_speech import word_errors
 from videosearch.embedder.server import serve as serve_embedder
 from videosearch.embedder.settings import EmbedderSettings
 from videosearch.embedder.speech import make_speech_recognizer, transcribe_chunk
-from videosearch.embedder.speech_ctc import ALPHABET, Vocabulary, edit_distances, greedy_words
+from videosearch.embedder.speech_ctc import ALPHABET, Vocabulary, decode_words, edit_distances, greedy_words
 from videosearch.embedder.speech_gate import voiced_stretches
 from videosearch.searcher.server import serve as serve_searcher
 from videosearch.searcher.settings import SearcherSettings
@@ -72,6 +72,27 @@ def test_decoded_words_snap_to_likely_known_spellings():
     assert vocabulary.snap("rivar", frames_saying("rivar")) == "river"  # an unknown word a letter off a known one
     assert vocabulary.snap("boat", frames_saying("boat")) == "boat"  # a clear known word stays
     assert vocabulary.snap("zyxwv", frames_saying("zyxwv")) == "zyxwv"  # nothing close: kept as heard
+
+
+def test_decoding_rejoins_a_word_the_greedy_path_split_and_keeps_clear_word_breaks():
+    vocabulary = Vocabulary({"dinosaur": 3.3, "in": 7.3, "to": 7.4, "into": 6.4, "the": 7.7, "river": 4.6, "or": 6.5})
+    # A spurious space in the middle of a known word ("dino saur", as heard for "dinosaur"):
+    # rejoined, its time from the first letter of the first piece to the last of the second.
+    assert greedy_words(frames_saying("dino saur")) == [("dino", 0, 6), ("saur", 10, 16)]
+    assert decode_words(frames_saying("dino saur"), vocabulary) == [("dinosaur", 0, 16)]
+    # Three pieces too ("di no saur"), beside words that stay apart.
+    assert [w for w, _, _ in decode_words(frames_saying("the di no saur"), vocabulary)] == ["the", "dinosaur"]
+    # The opposite: a clear space between two known words that also make a frequent word stays.
+    assert decode_words(frames_saying("in to the river"), vocabulary) == [
+        ("in", 0, 2),
+        ("to", 6, 8),
+        ("the", 12, 16),
+        ("river", 20, 28),
+    ]
+    # A missed space inside a piece is still found (two known words), with times split between them.
+    assert decode_words(frames_saying("the|river"), vocabulary) == [("the", 0, 4), ("river", 6, 14)]
+    # Pieces that make no known word stay as heard.
+    assert [w for w, _, _ in decode_words(frames_saying("zyx wvq"), vocabulary)] == ["zyx", "wvq"]
 
 
 def levenshtein(a: str, b: str) -> int:

@@ -4,12 +4,15 @@ demo CLIP. Spec ``ctc:<directory>`` in :func:`videosearch.embedder.speech.make_s
 
 Audio -> 64 log-mel bands every 10 ms -> two 1-D convolutions (the second strides 3 in time:
 30 ms frames) -> a 2-layer bidirectional GRU -> a softmax over ``ALPHABET`` plus the CTC blank.
-Decoding is greedy (best class per frame, repeats merged, blanks dropped); each character keeps
-the frame it was emitted at, so words come out with their times. Each decoded word is then
-respelled as the likeliest of itself, the vocabulary words (``vocabulary.txt``, with word
-frequencies) within a small edit distance and, for an unknown word, two known words run together:
-likeliest by the network's own CTC score over the word's frames plus a weighted word prior, so
-spellings stay consistent for the lexical index ("meting" -> "meeting").
+Decoding starts greedy (best class per frame, repeats merged, blanks dropped); each character
+keeps the frame it was emitted at, so words come out with their times. The greedy spaces are then
+only a first guess at word boundaries: :func:`decode_words` regroups the decoded pieces (up to
+MAX_JOIN run together: "dines or" -> "dinosaur") and respells each group as the likeliest of
+itself, the vocabulary words (``vocabulary.txt``, with word frequencies) within a small edit
+distance and, for an unknown word, two known words run together ("theriver" -> "the river"):
+likeliest by the network's own CTC score over the group's frames plus a weighted word prior, the
+grouping with the best total chosen by a small dynamic programme. Spellings so stay consistent for
+the lexical index ("meting" -> "meeting"). No weights were retrained for this.
 
 Knows English spoken by espeak-ng only: it never heard a human.
 """
@@ -34,6 +37,11 @@ STRIDE = 3
 FRAME_SECONDS = HOP * STRIDE / SAMPLE_RATE
 PRIOR_WEIGHT = 0.8
 """Weight of the word prior (unigram log-probability) against the network's CTC score."""
+WORD_BONUS = 2.0
+"""Added (nats) per word of a spelling: with the prior alone fewer, longer words win too often
+("on the" -> "other"). Tuned on development sentences, never on the WER bench's."""
+MAX_JOIN = 3
+"""Most consecutive greedy pieces one word may be re-joined from ("dines or" -> "dinosaur")."""
 
 
 def unknown_word_reach(length: int) -> int:
@@ -116,26 +124,81 @@ def output_frames(input_frames: int) -> int:
 
 def greedy_words(log_probs: np.ndarray) -> list[tuple[str, int, int]]:
     """Words of the best path of (frames, classes) log-probabilities: (word, first frame, last frame)."""
+    return [(word, frames[0], frames[-1]) for word, frames in greedy_pieces(log_probs)]
+
+
+def greedy_pieces(log_probs: np.ndarray) -> list[tuple[str, list[int]]]:
+    """Words of the best path with the frame each of their letters was emitted at."""
     best = log_probs.argmax(axis=1)
-    words: list[tuple[str, int, int]] = []
+    pieces: list[tuple[str, list[int]]] = []
     letters: list[str] = []
-    first, last, previous = -1, -1, 0
+    frames: list[int] = []
+    previous = 0
     for frame, label in enumerate(best.tolist()):
         if label != previous and label != 0:
             char = ALPHABET[label - 1]
             if char == " ":
                 if letters:
-                    words.append(("".join(letters), first, last))
-                letters = []
+                    pieces.append(("".join(letters), frames))
+                letters, frames = [], []
             else:
-                if not letters:
-                    first = frame
                 letters.append(char)
-                last = frame
+                frames.append(frame)
         previous = label
     if letters:
-        words.append(("".join(letters), first, last))
-    return words
+        pieces.append(("".join(letters), frames))
+    return pieces
+
+
+def decode_words(log_probs: np.ndarray, vocabulary: Vocabulary) -> list[tuple[str, int, int]]:
+    """The words of (frames, classes) log-probabilities: (word, first frame, last frame).
+
+    The greedy decode's spaces are a first guess at the word boundaries; this re-segments. The
+    frames are cut between consecutive greedy pieces (halfway through the gap between them), so
+    every way of grouping the pieces covers each frame exactly once and their scores compare: a
+    group of up to MAX_JOIN consecutive pieces is read as one spelling (:meth:`Vocabulary.best_spelling`
+    of the pieces run together, which may itself be one or two known words), scored by the CTC
+    log-probability of that spelling over the group's frames plus the weighted word prior. On a
+    group's outer gap frames a space is as good as a blank (a word boundary belongs there); inside
+    a joined group the space the network heard must be explained as a blank, which is the evidence
+    against joining. A small dynamic programme picks the grouping with the highest total
+    ("dines or" -> "dinosaur" when the frames say so). Times come from the letters' frames."""
+    pieces = greedy_pieces(log_probs)
+    if not pieces:
+        return []
+    count = len(pieces)
+    cuts = [max(0, pieces[0][1][0] - 2)]
+    cuts += [(pieces[k - 1][1][-1] + 1 + pieces[k][1][0]) // 2 for k in range(1, count)]
+    cuts.append(min(len(log_probs), pieces[-1][1][-1] + 3))
+    space = ALPHABET.index(" ") + 1
+    edge = log_probs.copy()
+    edge[:, 0] = np.logaddexp(log_probs[:, 0], log_probs[:, space])
+    best = [0.0] + [-math.inf] * count
+    choice: list[tuple[int, str]] = [(0, "")] * (count + 1)
+    for end in range(1, count + 1):
+        for start in range(max(0, end - MAX_JOIN), end):
+            if best[start] == -math.inf:
+                continue
+            text = "".join(piece for piece, _ in pieces[start:end])
+            a, b = cuts[start], cuts[end]
+            first, last = pieces[start][1][0], pieces[end - 1][1][-1]
+            span = np.concatenate([edge[a:first], log_probs[first : last + 1], edge[last + 1 : b]])
+            spelling, score = vocabulary.best_spelling(text, span, joined=end - start > 1)
+            if best[start] + score > best[end]:
+                best[end], choice[end] = best[start] + score, (start, spelling)
+    words: list[tuple[str, int, int]] = []
+    end = count
+    while end > 0:
+        start, spelling = choice[end]
+        frames = [frame for _, piece_frames in pieces[start:end] for frame in piece_frames]
+        parts = spelling.split()
+        if len(parts) == 1:
+            words.append((spelling, frames[0], frames[-1]))
+        else:  # two words: split the letters' frames in proportion to the spellings' lengths
+            at = min(len(frames) - 1, max(1, round(len(frames) * len(parts[0]) / (len(parts[0]) + len(parts[1])))))
+            words += [(parts[1], frames[at], frames[-1]), (parts[0], frames[0], frames[at - 1])]
+        end = start
+    return words[::-1]
 
 
 def ctc_scores(log_probs: np.ndarray, texts: list[str]) -> np.ndarray:
@@ -164,6 +227,7 @@ class Vocabulary:
     def __init__(self, zipf: dict[str, float]) -> None:
         self.words = set(zipf)
         self._zipf = zipf
+        self._parts: dict[str, list[str]] = {}
         # Every word ordered by length, then spelling (the order candidates come out in), with what
         # the search below filters on: letters present (a bit each), letter counts, and the
         # letters themselves as codes for the edit distance, padded with 0.
@@ -217,27 +281,48 @@ class Vocabulary:
         """The likeliest spelling of a decoded ``word`` (``log_probs``: its frames): of itself, the
         vocabulary words close to it and, for an unknown word, two known words run together
         ("theriver" -> "the river"), the one whose CTC score plus word prior is highest."""
+        return self.best_spelling(word, log_probs)[0]
+
+    def best_spelling(self, word: str, log_probs: np.ndarray, joined: bool = False) -> tuple[str, float]:
+        """:meth:`snap`'s choice and its score (CTC log-probability on the frames plus the weighted
+        prior). ``joined``: ``word`` is several decoded pieces run together, so it is never kept
+        as heard unless it is a known word, and known words near it are searched as for an unknown word."""
         known = word in self.words
-        reach = (1 if len(word) < 6 else 2) if known else unknown_word_reach(len(word))
-        options = {word, *self.candidates(word, reach)}
+        if joined:
+            reach = unknown_word_reach(len(word))
+        else:
+            reach = (1 if len(word) < 6 else 2) if known else unknown_word_reach(len(word))
+        options = set(self.candidates(word, reach))
+        if known or not joined:
+            options.add(word)
         if not known:
             for cut in range(1, len(word)):
                 firsts, seconds = self._part(word[:cut]), self._part(word[cut:])
                 options.update(f"{a} {b}" for a in firsts[:8] for b in seconds[:8])
+        if not options:
+            return word, -math.inf
         texts = sorted(options)
         heard = ctc_scores(log_probs, texts)
-        scores = heard + PRIOR_WEIGHT * np.array([self.log_prior(t) for t in texts])
+        scores = heard + np.array([PRIOR_WEIGHT * self.log_prior(t) + WORD_BONUS * (t.count(" ") + 1) for t in texts])
         best = int(np.argmax(scores))
         # An unknown word stays as heard when no known word fits the frames nearly as well (a name, a new word).
-        if not known and heard[best] < heard[texts.index(word)] - KEEP_MARGIN:
-            return word
-        return texts[best]
+        if not known and not joined and heard[best] < heard[texts.index(word)] - KEEP_MARGIN:
+            best = texts.index(word)
+        return texts[best], float(scores[best])
 
     def _part(self, piece: str) -> list[str]:
         """Known words a piece of a run-together word may be: itself, or close ones if it is long."""
+        found = self._parts.get(piece)
+        if found is None:
+            found = self._parts[piece] = self._find_part(piece)
+        return found
+
+    def _find_part(self, piece: str) -> list[str]:
         if piece in self.words and (len(piece) > 1 or piece in ("a", "i")):
             return [piece]
-        return self.candidates(piece, 1) if len(piece) >= 5 else []
+        if len(piece) < 3:
+            return []
+        return sorted(self.candidates(piece, 1), key=lambda w: -self._zipf[w])  # the likeliest first
 
 
 def _letter_counts(word: str) -> np.ndarray:
@@ -300,12 +385,10 @@ class CtcRecognizer:
     def words(self, pcm: np.ndarray) -> list[tuple[str, float, float]]:
         """(word, start seconds, end seconds) of English speech in ``pcm``."""
         log_probs = self.log_probs(pcm)
-        out = []
-        for word, first, last in greedy_words(log_probs):
-            span = log_probs[max(0, first - 2) : last + 3]
-            word = self._vocabulary.snap(word, span)
-            out.append((word, first * FRAME_SECONDS, (last + 1) * FRAME_SECONDS))
-        return out
+        return [
+            (word, first * FRAME_SECONDS, (last + 1) * FRAME_SECONDS)
+            for word, first, last in decode_words(log_probs, self._vocabulary)
+        ]
 
     def transcribe(self, pcm: np.ndarray, language: str = ""):
         from videosearch.embedder.speech import phrases
