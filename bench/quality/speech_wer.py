@@ -51,8 +51,8 @@ SENTENCES = [
     "she plays the piano every evening",
 ]
 DEVELOPMENT_SENTENCES = [
-    "the dinosaur exhibition is on your right",
-    "my grandmother grows tomatoes in her garden",
+    "the fossil collection is on the second floor",
+    "my uncle grows carrots and onions",
     "the library closes at five in the afternoon",
     "we watched a movie about the ocean last night",
     "the teacher asked the students to read quietly",
