@@ -53,24 +53,33 @@ class FusedMoment:
 
 def fuse(
     seen: list[MomentKey],
-    text: dict[MatchKind, list[tuple[MomentKey, float]]],
+    text: dict[MatchKind, list[tuple[MomentKey, float, float]]],
     weights: FusionWeights,
     seen_matched: set[MomentKey],
+    restated: dict[MomentKey, int | None] | None = None,
 ) -> list[FusedMoment]:
-    """Fused ranking of ``seen`` (moments best first) and ``text`` (per kind: (moment, quality)
-    best first). Only moments in ``seen_matched`` say they matched by what is seen (the caller
+    """Fused ranking of ``seen`` (moments best first) and ``text`` (per kind: (moment, quality,
+    the score its list is ordered by) best first; equal scores share the better rank). Only moments in ``seen_matched`` say they matched by what is seen (the caller
     picks those a seen-only search would show), so "seen" is not claimed for every moment of a
-    small library although every moment has a visual rank."""
+    small library although every moment has a visual rank. ``restated``: moments whose seen
+    rank is their rank for the rest of the query once their spans' words are taken out
+    (residual.py), in place of their place in ``seen`` (None: not ranked for it)."""
+    restated = restated or {}
     scores: dict[MomentKey, float] = {}
     kinds: dict[MomentKey, list[MatchKind]] = {}
     seen_rank: dict[MomentKey, int] = {}
-    for rank, key in enumerate(seen, 1):
+    ranks = [(rank, key) for rank, key in enumerate(seen, 1) if key not in restated]
+    ranks += [(rank, key) for key, rank in restated.items() if rank is not None]
+    for rank, key in ranks:
         scores[key] = scores.get(key, 0.0) + weights.seen / (weights.k + rank)
         seen_rank[key] = rank
         if key in seen_matched:
             kinds.setdefault(key, []).append("seen")
     for kind in ("said", "written"):
-        for rank, (key, quality) in enumerate(text.get(kind, ()), 1):
+        rank, last = 0, None
+        for place, (key, quality, score) in enumerate(text.get(kind, ()), 1):
+            if score != last:  # spans scoring the same share a rank: their order says nothing
+                rank, last = place, score
             scores[key] = scores.get(key, 0.0) + weights.of(kind) * quality**weights.quality_power / (weights.k + rank)
             kinds.setdefault(key, []).append(kind)
     order = sorted(scores, key=lambda key: (-scores[key], seen_rank.get(key, len(seen) + 1)))
