@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from tests.searcher.searcher_testlib import DIM, MODEL, make_scenes, make_video, one_hot, open_searcher
 from videosearch.common.errors import InvalidArgument
-from videosearch.searcher.lexical.fusion import FusionWeights, fuse
+from videosearch.searcher.lexical.fusion import FusionWeights, fuse, shared_ranks
 from videosearch.searcher.lexical.index import LexicalIndex, highlights
 from videosearch.searcher.lexical.tokens import parse_query, stem, tokenize, without_terms
 from videosearch.searcher.types import SearchFilter, SearchParams, TextSpan, VideoExtras
@@ -86,9 +86,17 @@ def test_weighted_rank_fusion():
     assert fused[1].kinds == ("seen",)
     assert fused[0].score == pytest.approx(1 / 63 + 1.5 / 61)
     deep = [("v", i) for i in range(11)] + [("w", 0)]
-    weak = fuse(deep, {"said": [(("w", 0), 0.3, 5.0)]}, weights, set(deep[:3]))
-    assert weak[0].key == ("v", 0)  # one shared word out of several does not jump the visual first
-    assert [f.key for f in weak].index(("w", 0)) < 11  # but it moves the moment up
+    scattered = fuse(deep, {"said": [(("w", 0), 0.0, 5.0)]}, weights, set(deep[:3]))
+    assert [f.key for f in scattered] == deep  # words held only scattered answer nothing: the look decides
+    part = fuse(deep, {"said": [(("w", 0), 0.3, 5.0)]}, weights, set(deep[:3]))
+    assert part[0].key == ("w", 0) and part[0].score == pytest.approx(1 / 72 + 1.5 * 0.3 / 61)
+    same_look = fuse(deep, {"said": [(("w", 0), 0.0, 5.0)]}, weights, set(), seen_scores=[0.0] * 12)
+    assert same_look[0].key == ("w", 0)  # among moments that look the same, the one holding words goes first
+
+
+def test_shared_ranks():
+    assert shared_ranks([0.9, 0.5, 0.5, 0.1]) == [1, 2, 2, 4]
+    assert shared_ranks([]) == []
 
 
 def test_fusion_ties_share_a_rank_and_restated_seen_ranks_replace_the_whole_querys():
@@ -97,14 +105,14 @@ def test_fusion_ties_share_a_rank_and_restated_seen_ranks_replace_the_whole_quer
     written = [(("decoy", 0), 0.5, 3.0), (("right", 0), 0.5, 3.0)]  # the same words on both: one rank
     fused = fuse(seen, {"written": written}, weights, set(seen))
     assert fused[0].key == ("decoy", 0)
-    assert fused[1].score == pytest.approx(1 / 62 + 1.5 * 0.25 / 61)
+    assert fused[1].score == pytest.approx(1 / 62 + 1.5 * 0.5 / 61)
     # Ranked by the rest of the query (without the words both hold), the right moment looks first.
     restated = {("decoy", 0): 2, ("right", 0): 1}
     fused = fuse(seen, {"written": written}, weights, {("right", 0)}, restated)
     assert [f.key for f in fused] == [("right", 0), ("decoy", 0)]
     assert fused[0].kinds == ("seen", "written") and fused[1].kinds == ("written",)
     unranked = fuse(seen, {"written": written}, weights, set(), {("right", 0): None})
-    assert unranked[1].key == ("right", 0) and unranked[1].score == pytest.approx(1.5 * 0.25 / 61)
+    assert unranked[1].key == ("right", 0) and unranked[1].score == pytest.approx(1.5 * 0.5 / 61)
 
 
 def test_without_terms_cuts_the_held_words_out_of_the_query_text():

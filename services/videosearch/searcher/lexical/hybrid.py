@@ -15,7 +15,7 @@ import numpy as np
 
 from videosearch.searcher.ranking.filters import VideoTable
 from videosearch.searcher.ranking.index import Candidates
-from videosearch.searcher.lexical.fusion import FusionWeights, MomentKey, fuse
+from videosearch.searcher.lexical.fusion import FusionWeights, MomentKey, fuse, shared_ranks
 from videosearch.searcher.lexical.index import LexicalIndex, SpanMatch, Tolerated, highlights, is_recognized
 from videosearch.searcher.lexical.residual import ResidualQueries
 from videosearch.searcher.lexical.tokens import ParsedQuery, parse_query
@@ -74,7 +74,7 @@ class TextSearch:
             if kind not in kinds:
                 continue
             found = self._allowed(self.lexical.search(query, [kind], depth * 2, tolerated), candidates)[:depth]
-            text_lists[kind] = [((m.video_id, m.moment_index), m.quality, m.rank_score) for m in found]
+            text_lists[kind] = [((m.video_id, m.moment_index), m.held_share, m.rank_score) for m in found]
             for match in found:
                 spans.setdefault((match.video_id, match.moment_index), []).append(match)
         seen_keys = [_key(h) for h in seen_hits]
@@ -82,8 +82,10 @@ class TextSearch:
         seen_matched = {key for key, hit in zip(seen_keys[: wanted - 1], seen_hits) if hit.score > 0}
         restated: dict[MomentKey, int | None] = {}
         if residual is not None and seen_hits:
-            restated = self._residual_ranks(text_lists, spans, residual, params, candidates, depth, wanted, seen_matched)
-        fused = fuse(seen_keys, text_lists, self.weights, seen_matched, restated)
+            restated = self._residual_ranks(
+                text_lists, spans, residual, params, candidates, depth, wanted, seen_matched
+            )
+        fused = fuse(seen_keys, text_lists, self.weights, seen_matched, restated, [h.score for h in seen_hits])
         by_key = dict(zip(seen_keys, seen_hits))
         hits: list[MomentHit] = []
         videos: set[str] = set()
@@ -124,12 +126,13 @@ class TextSearch:
         restated: dict[MomentKey, int | None] = {}
         for held, vector in vectors.items():
             ranked = self.index.rank(vector, dataclasses.replace(params, mode="scenes", top_k=depth), candidates)
-            at = {_key(hit): (rank, hit.score) for rank, hit in enumerate(ranked.scenes, 1)}
+            ranks = shared_ranks([hit.score for hit in ranked.scenes])
+            at = {_key(hit): (rank, hit.score) for rank, hit in zip(ranks, ranked.scenes)}
             for key in (key for key, of in held_of.items() if of == held):
-                rank, score = at.get(key, (None, 0.0))
-                restated[key] = rank
+                found = at.get(key)
+                restated[key] = found[0] if found is not None else None
                 seen_matched.discard(key)
-                if rank is not None and rank < wanted and score > 0:
+                if found is not None and found[0] < wanted and found[1] > 0:
                     seen_matched.add(key)
         return restated
 

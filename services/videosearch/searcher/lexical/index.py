@@ -58,8 +58,9 @@ class SpanMatch:
     weight, the share it holds with each word beside its query neighbour as in the query,
     plus SCATTERED_WEIGHT of the share it holds anywhere. Spans rank by score x quality^2.
     ``held``: the query's terms it holds beside their query neighbour (a one-word query: the
-    word), exactly or as a near match; the fusion ranks the moment's look by the rest of the
-    query (residual.py)."""
+    word), exactly or as a near match, and ``held_share`` their share of the query's IDF weight
+    (a near match counting its weight): what the fusion counts (scattered words answer no part
+    of the query), and the moment's look is ranked by the rest of the query (residual.py)."""
 
     video_id: str
     span_index: int
@@ -68,6 +69,7 @@ class SpanMatch:
     score: float
     quality: float
     held: frozenset[str] = frozenset()
+    held_share: float = 0.0  # of the query's IDF weight, the share held beside neighbours (no scattered words)
 
     @property
     def rank_score(self) -> float:
@@ -308,6 +310,7 @@ class LexicalIndex:
                     float(scores[at]),
                     float(quality[at]),
                     frozenset(term for (term, _), holds in zip(query.words, held[:, at]) if holds > 0),
+                    float(in_order[at]),
                 )
             )
             if len(out) >= limit:

@@ -5,7 +5,7 @@ words ("EXIT NORTH" on two signs); whether such a moment is the one asked for is
 about the rest of the query ("a yellow circle"). Ranking its look by the whole query asks the
 wrong question: the words the span already answered pull the whole query's embedding towards
 what they mean to the image model (the demo CLIP ranked the right yellow circle 26th for the
-whole query, the decoy sign 10th). So each text-matched moment's seen rank is its rank for the
+whole query, the decoy, another shape with the same sign, 10th). So each text-matched moment's seen rank is its rank for the
 query without the words its spans hold beside their query neighbours (SpanMatch.held): the
 query's positive text terms with those words cut out (tokens.without_terms), recomposed with its
 other terms (images, examples, negative texts) as the query was. Words a span holds only
@@ -39,7 +39,9 @@ class ResidualQueries:
     vectors: Sequence[np.ndarray]
     embed_texts: Callable[[list[str]], np.ndarray]
 
-    def without(self, held_sets: Sequence[frozenset[str]], limit: int = MAX_RESIDUALS) -> dict[frozenset[str], np.ndarray]:
+    def without(
+        self, held_sets: Sequence[frozenset[str]], limit: int = MAX_RESIDUALS
+    ) -> dict[frozenset[str], np.ndarray]:
         """The unit query vector without each set's words, for the first ``limit`` sets that
         change the query and leave a positive term (the others: the whole query ranks)."""
         plans: dict[frozenset[str], list[tuple[float, np.ndarray | str]]] = {}
@@ -64,7 +66,9 @@ class ResidualQueries:
         embedded = dict(zip(texts, self.embed_texts(list(texts)))) if texts else {}
         out: dict[frozenset[str], np.ndarray] = {}
         for held, plan in plans.items():
-            total = sum(weight * _unit(embedded[part] if isinstance(part, str) else part) for weight, part in plan)
+            total = np.zeros(len(self.vectors[0]) if self.vectors else 0)
+            for weight, part in plan:
+                total = total + weight * _unit(embedded[part] if isinstance(part, str) else part)
             norm = float(np.linalg.norm(total))
             if norm >= _NO_DIRECTION:
                 out[held] = (total / norm).astype(np.float32)

@@ -4,8 +4,9 @@ or misread as ("mountins" for mountains, "bicicl" for bicycle, "light huse" for 
 Speech recognizers and OCR return near-misses of the words said or shown; a query word that
 finds only its near-miss would otherwise count as absent. For a query word of Latin script and
 at least ``MIN_LENGTH`` letters, the vocabulary's terms sharing enough character trigrams are
-candidates, kept when their edit distance (optimal string alignment: a swap of two neighbours
-is one edit) is within ``max_edits(length)``; and a long query word is also looked up as two
+candidates (with its swapped-neighbour spellings, looked up directly: a swap can break every
+trigram of a short word), kept when their edit distance (optimal string alignment: a swap of two
+neighbours is one edit) is within ``max_edits(length)``; and a long query word is also looked up as two
 adjacent indexed words run apart ("light huse"), one side exact and the other within one edit.
 Each found term counts with the weight ``NEAR_WEIGHT x similarity`` (similarity: 1 - edits /
 the longer length), below an exact match's 1. The index applies these only to spans whose text
