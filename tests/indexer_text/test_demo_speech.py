@@ -18,7 +18,7 @@ from videosearch.demo.train_speech import word_errors
 from videosearch.embedder.server import serve as serve_embedder
 from videosearch.embedder.settings import EmbedderSettings
 from videosearch.embedder.speech import make_speech_recognizer, transcribe_chunk
-from videosearch.embedder.speech_ctc import ALPHABET, Vocabulary, greedy_words
+from videosearch.embedder.speech_ctc import ALPHABET, Vocabulary, edit_distances, greedy_words
 from videosearch.embedder.speech_gate import voiced_stretches
 from videosearch.searcher.server import serve as serve_searcher
 from videosearch.searcher.settings import SearcherSettings
@@ -72,6 +72,31 @@ def test_decoded_words_snap_to_likely_known_spellings():
     assert vocabulary.snap("rivar", frames_saying("rivar")) == "river"  # an unknown word a letter off a known one
     assert vocabulary.snap("boat", frames_saying("boat")) == "boat"  # a clear known word stays
     assert vocabulary.snap("zyxwv", frames_saying("zyxwv")) == "zyxwv"  # nothing close: kept as heard
+
+
+def levenshtein(a: str, b: str) -> int:
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        previous, row[0] = row[0], i
+        for j, cb in enumerate(b, 1):
+            previous, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, previous + (ca != cb))
+    return row[-1]
+
+
+def test_spelling_candidates_are_every_word_within_the_distance_in_order():
+    # The search filters on letters before it computes distances: it must find exactly the
+    # words a plain edit distance finds, in the order the snap's word splits rely on.
+    rng = np.random.default_rng(5)
+    letters = list("abcdeor'")
+    words = {"".join(rng.choice(letters, int(rng.integers(1, 9)))) for _ in range(400)}
+    vocabulary = Vocabulary({word: 3.0 for word in words})
+    queries = ["", "a", "road", "'ore", "bead", "decorated", *sorted(words)[:40]]
+    for query in queries:
+        for reach in (1, 2, 3):
+            expected = sorted((w for w in words if levenshtein(query, w) <= reach), key=lambda w: (len(w), w))
+            assert vocabulary.candidates(query, reach) == expected, (query, reach)
+    codes = np.array([[ord(c) for c in "kitten"], [ord(c) for c in "sit"] + [0, 0, 0]])
+    assert edit_distances("sitting", codes, np.array([6, 3])).tolist() == [3, 4]
 
 
 def test_the_demo_recognizer_hears_held_out_sentences_at_their_time(tmp_path):

@@ -164,12 +164,18 @@ class Vocabulary:
     def __init__(self, zipf: dict[str, float]) -> None:
         self.words = set(zipf)
         self._zipf = zipf
-        # Per length, the words and their letter counts: an edit distance of d changes the counts
-        # by at most 2d, a cheap filter before the exact check.
-        self._by_length: dict[int, tuple[list[str], np.ndarray]] = {}
-        for length in {len(w) for w in self.words}:
-            same = sorted(w for w in self.words if len(w) == length)
-            self._by_length[length] = (same, np.stack([_letter_counts(w) for w in same]))
+        # Every word ordered by length, then spelling (the order candidates come out in), with what
+        # the search below filters on: letters present (a bit each), letter counts, and the
+        # letters themselves as codes for the edit distance, padded with 0.
+        self._ordered = sorted(self.words, key=lambda w: (len(w), w))
+        self._lengths = np.array([len(w) for w in self._ordered], np.int64)
+        self._counts = (
+            np.stack([_letter_counts(w) for w in self._ordered]) if self._ordered else np.zeros((0, 27), np.int16)
+        )
+        self._present = (self._counts > 0).astype(np.uint32) @ (np.uint32(1) << np.arange(27, dtype=np.uint32))
+        self._codes = np.zeros((len(self._ordered), int(self._lengths.max(initial=0))), np.int32)
+        for row, word in enumerate(self._ordered):
+            self._codes[row, : len(word)] = [ord(c) for c in word]
 
     @classmethod
     def read(cls, path: Path) -> Vocabulary:
@@ -189,15 +195,23 @@ class Vocabulary:
         ) * math.log(10)
 
     def candidates(self, word: str, max_distance: int) -> list[str]:
+        """The vocabulary words within ``max_distance`` edits (Levenshtein) of ``word``, by length
+        then spelling. Two cheap lower bounds of the distance leave few words to check exactly:
+        an edit changes which letters occur for at most two letters, and takes away at most one
+        letter and adds at most one (letter counts); the survivors' distances are computed
+        together (edit_distances)."""
+        lo = int(np.searchsorted(self._lengths, len(word) - max_distance, "left"))
+        hi = int(np.searchsorted(self._lengths, len(word) + max_distance, "right"))
         counts = _letter_counts(word)
-        found = []
-        for length in range(len(word) - max_distance, len(word) + max_distance + 1):
-            if length not in self._by_length:
-                continue
-            words, table = self._by_length[length]
-            near = np.flatnonzero(np.abs(table - counts).sum(axis=1) <= 2 * max_distance)
-            found += [words[i] for i in near if _within(word, words[i], max_distance)]
-        return found
+        present = np.uint32(sum(1 << i for i in np.flatnonzero(counts).tolist()))
+        near = lo + np.flatnonzero(np.bitwise_count(self._present[lo:hi] ^ present) <= 2 * max_distance)
+        diff = self._counts[near] - counts
+        near = near[np.maximum(np.clip(diff, 0, None).sum(axis=1), np.clip(-diff, 0, None).sum(axis=1)) <= max_distance]
+        if not len(near):
+            return []
+        lengths = self._lengths[near]
+        distances = edit_distances(word, self._codes[near, : int(lengths.max())], lengths)
+        return [self._ordered[i] for i in near[distances <= max_distance].tolist()]
 
     def snap(self, word: str, log_probs: np.ndarray) -> str:
         """The likeliest spelling of a decoded ``word`` (``log_probs``: its frames): of itself, the
@@ -233,19 +247,20 @@ def _letter_counts(word: str) -> np.ndarray:
     return counts
 
 
-def _within(a: str, b: str, limit: int) -> bool:
-    """Levenshtein distance of a and b <= limit (banded)."""
-    if abs(len(a) - len(b)) > limit:
-        return False
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i] + [0] * len(b)
-        for j, cb in enumerate(b, 1):
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb))
-        if min(current) > limit:
-            return False
-        previous = current
-    return previous[-1] <= limit
+def edit_distances(word: str, codes: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Levenshtein distance of ``word`` to each of many words at once: ``codes`` (n, columns)
+    their letters as ord() codes, 0-padded, ``lengths`` (n,) theirs. The dynamic programme goes
+    a row (a letter of ``word``) at a time for all words together; within a row, the insertion
+    chain (a cell from its left neighbour) is a running minimum of row[k] - k, plus j."""
+    n, columns = codes.shape
+    steps = np.arange(columns + 1, dtype=np.int32)
+    row = np.broadcast_to(steps, (n, columns + 1)).copy()
+    best = np.empty_like(row)
+    for i, char in enumerate(word, 1):
+        best[:, 0] = i
+        np.minimum(row[:, 1:] + 1, row[:, :-1] + (codes != ord(char)), out=best[:, 1:])
+        row = np.minimum.accumulate(best - steps, axis=1) + steps
+    return row[np.arange(n), lengths]
 
 
 class CtcRecognizer:
