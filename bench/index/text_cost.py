@@ -225,10 +225,10 @@ def measure(args, work: Path, model: str, videos: dict[str, tuple[Path, Path]]) 
     return runs
 
 
-def judgement(figure, recognizer: str, waits: dict[str, tuple[float, float]]) -> list[str]:
+def judgement(figure, recognizer: str, waits: list[float]) -> list[str]:
     """The goal's verdict and each reader's share, from the figures (``figure(baseline, case, job,
-    "wall" | "cpu")``) and what the both-readers job waited on each (``waits``: case -> speech,
-    ocr seconds); nothing for a partial run (--jobs, --cases)."""
+    "wall" | "cpu")``) and what the jobs with a reader waited on it (``waits``, seconds); nothing
+    for a partial run (--jobs, --cases)."""
 
     def ratio(name, case, job, what="wall"):
         return figure(name, case, job, what) / figure(name, case, "today", what)
@@ -245,7 +245,7 @@ def judgement(figure, recognizer: str, waits: dict[str, tuple[float, float]]) ->
         speech_cpu = {case: ratio("ViT-B/32", case, "speech", "cpu") for case in CASES}
         demo_screen = {case: ratio("demo CLIP", case, "on-screen") for case in CASES}
         demo_both = {case: ratio("demo CLIP", case, "both") for case in CASES}
-        waited_at_most = max(max(w) for w in waits.values())
+        waited_at_most = max(waits)
     except (KeyError, statistics.StatisticsError, ValueError):
         return []
     over = [name for name, values in (("speech", speech), ("on-screen text", screen)) if max(values.values()) > GOAL]
@@ -259,9 +259,10 @@ def judgement(figure, recognizer: str, waits: dict[str, tuple[float, float]]) ->
         + " Both readers run beside the decode pass (speech in the Embedder's worker process as the audio "
         "decodes, on-screen text on a thread of the Indexer as each scene closes), and the job waited for "
         f"them {waited_at_most:.2f} s at most (the last column: the decode held up by a full queue plus the "
-        "backlog after the pass). What they add to the wall time is their CPU time: on an idle machine it "
-        "fits beside the picture job's (under one core busy), on cores shared with other work it takes "
-        "turns with it, so there the wall ratio follows the CPU ratio. Against the demo CLIP "
+        "backlog after the pass). What they add is their CPU time (the CPU columns): on an idle machine it "
+        "fits beside the picture job's (under one core busy); on cores shared with other work they take "
+        "turns with the picture job for the cores, and the wall ratio is the CPU ratio or worse. Against the "
+        "demo CLIP "
         f"(a picture job of a couple of seconds a minute) on-screen text reads {listed(demo_screen)} and both "
         f"readers {listed(demo_both)}: kept so that the older figures, all against it, compare.",
         "",
@@ -291,7 +292,8 @@ def main(argv=None) -> int:
         unknown = [x for x in (args.cases if name == "case" else args.jobs) if x not in known]
         if unknown:
             parser.error(f"unknown {name} {unknown[0]!r}; use {', '.join(known)}")
-    recognizer = args.speech_recognizer or EmbedderSettings.speech_recognizer
+    # Named from the repository (the command may give the recognizer's directory as $PWD/models/...).
+    recognizer = (args.speech_recognizer or EmbedderSettings.speech_recognizer).replace(f"{benchlib.REPO}/", "")
     with tempfile.TemporaryDirectory(prefix="text-cost-") as tmp:
         work = Path(tmp)
         videos = {}
@@ -315,6 +317,7 @@ def main(argv=None) -> int:
         return statistics.median(results[name][(case, job)][what])
 
     def render(command: str) -> str:
+        command = command.replace(str(benchlib.REPO), "$PWD")
         out = [SECTION, "",
                f"`{command}` ({args.seconds} s videos, a scene every 10 s, espeak-ng speech over the whole length; "
                f"medians of {args.rounds} round(s); speech recognizer `{recognizer}`, rapidocr PP-OCR; "
@@ -344,9 +347,8 @@ def main(argv=None) -> int:
                 wait = f"{waited(stages, 'speech'):.2f} / {waited(stages, 'ocr'):.2f}"
                 out.append(f"| {label} | {' | '.join(cells)} | {entry['spans']} | {busy} | {wait} |")
             out.append("")
-        waits = {case: (waited(results["ViT-B/32"][(case, "both")]["stages"], "speech"),
-                        waited(results["ViT-B/32"][(case, "both")]["stages"], "ocr"))
-                 for case in args.cases if (case, "both") in results["ViT-B/32"]}
+        waits = [waited(entry["stages"], reader) for (case, job), entry in results["ViT-B/32"].items()
+                 for reader in ("speech", "ocr") if job in ("speech", "on-screen", "both")]
         out += judgement(figure, recognizer, waits)
         if steps:
             out += ["**What each saving of the on-screen text reader saves** (bench/index/ocr_steps.py on the same "
