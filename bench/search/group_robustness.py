@@ -95,6 +95,7 @@ def measure(spread: float, n_scenes: int, probes: list[int], queries: int, work:
                                                 "p50 ms": round(1000 * float(np.median(times)), 2), "build s": round(build_s, 1),
                                                 "graph groups": len(tier._graph), "moments": n_scenes}
             print(spread, probe, name, result[f"probe {probe}, {name}"], flush=True)
+        tier.save_ann()  # stops opening tables in the background
         store.close()
     shutil.rmtree(data_dir, ignore_errors=True)
     return result

@@ -197,7 +197,9 @@ def compare_with_faiss(data_dir: Path, queries: np.ndarray, timed: int) -> dict:
 
 
 class ServerProcess:
-    def __init__(self, data_dir: Path, ann: str, embedder_address: str, log_path: Path, extra_args: tuple = ()) -> None:
+    def __init__(self, data_dir: Path, ann: str, embedder_address: str, log_path: Path, extra_args: tuple = (),
+                 repo: Path = REPO) -> None:
+        """The Searcher of ``repo`` (another checkout: its code before a change, measured side by side)."""
         port_file = Path(tempfile.mkdtemp()) / "port"
         self.started = time.perf_counter()
         self.log = open(log_path, "ab")
@@ -209,7 +211,7 @@ class ServerProcess:
             ],
             stdout=self.log,
             stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONPATH": f"{REPO / 'services'}:{REPO / 'clients'}"},
+            env={**os.environ, "PYTHONPATH": f"{repo / 'services'}:{repo / 'clients'}"},
         )
         while not port_file.exists():
             self._check_alive()

@@ -39,6 +39,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from bench.search.run import (  # noqa: E402
+    REPO,
     DIM,
     SCENES_PER_VIDEO,
     ServerProcess,
@@ -122,7 +123,8 @@ def measure(stub, queries, truth_scenes, truth_videos, approximate: bool) -> dic
                 expected = {video_id(int(v)) for v in want}
             hits.append(len(found & expected) / 10)
         out[mode] = {"p50_ms": percentile(times, 50), "p95_ms": percentile(times, 95), "p99_ms": percentile(times, 99),
-                     "rank_p50_ms": percentile(ranking, 50), "rank_p99_ms": percentile(ranking, 99),
+                     "rank_p50_ms": percentile(ranking, 50), "rank_p95_ms": percentile(ranking, 95),
+                     "rank_p99_ms": percentile(ranking, 99),
                      "recall": float(np.mean(hits)), "n": len(times), "loadavg": os.getloadavg()}
     return out
 
@@ -143,6 +145,10 @@ def main() -> int:
     parser.add_argument("--compare-reads", action="store_true",
                         help="also measure each probe with --no-quantized-refine (candidates re-scored from LevelDB reads "
                              "as before round five), on the same tier in the same run")
+    parser.add_argument("--baseline-repo", default="",
+                        help="also measure each probe with the Searcher of this checkout (the code before a change, e.g. "
+                             "`git archive REV services clients | tar -x -C DIR`), on the same tier and queries in the "
+                             "same run, right after the current code's")
     parser.add_argument("--data-only", action="store_true",
                         help="stop after the data and the ground truth (to prepare them ahead of a run)")
     args = parser.parse_args()
@@ -185,22 +191,26 @@ def main() -> int:
         print(f"tier build (spawn -> SERVING, no saved tier): {row['build_s']:.0f} s; "
               f"VmHWM {row['build_memory']['VmHWM'] / 2**30:.2f} GiB", flush=True)
     row["probes"] = {}
-    variants = [(int(p), refine) for p in args.probes.split(",") for refine in ((True, False) if args.compare_reads else (True,))]
-    for i, (probe, refine) in enumerate(variants):
+    repos = [REPO, *([Path(args.baseline_repo).resolve()] if args.baseline_repo else [])]
+    variants = [(int(p), refine, repo) for p in args.probes.split(",")
+                for refine in ((True, False) if args.compare_reads else (True,)) for repo in repos]
+    for i, (probe, refine, repo) in enumerate(variants):
         server = ServerProcess(data_dir, "none", "", logs / "searcher.log",
                                extra + (("--quantized-probe", str(probe)) if probe else ())
-                               + (() if refine else ("--no-quantized-refine",)))
-        label = f"{probe or 'default'}" + ("" if refine else ", LevelDB reads")
+                               + (() if refine else ("--no-quantized-refine",)), repo=repo)
+        label = f"{probe or 'default'}" + ("" if refine else ", LevelDB reads") + ("" if repo == REPO else ", baseline")
         stats = server.stub.GetStats(searcher_pb2.GetStatsRequest())
         if i == 0:
             row["startup_s"] = server.startup_s
             row["served_moments"] = stats.moment_count
-        print(f"start-up with the saved tier: {server.startup_s:.1f} s ({stats.moment_count:,} moments)", flush=True)
+        print(f"start-up with the saved tier ({label}): {server.startup_s:.1f} s ({stats.moment_count:,} moments)", flush=True)
         for q in queries[:20]:  # warm-up
             server.stub.Search(embedding_request(q, approximate=True))
         if i == 0:
             row["memory_warm"] = memory(server.proc.pid)
         row["probes"][label] = measure(server.stub, queries, truth_scenes, truth_videos, approximate=True)
+        row["probes"][label]["startup_s"] = server.startup_s
+        row["probes"][label]["memory"] = memory(server.proc.pid)
         print(f"probe {label}: {row['probes'][label]}", flush=True)
         if i == 0:
             n_ex = args.exhaustive_queries
@@ -223,14 +233,14 @@ def main() -> int:
 
     gib = 2**30
     print(f"\n{row['scenes']:,} scenes ({n_videos:,} videos x {SCENES_PER_VIDEO}, {DIM}-d), one client, gRPC Search, top_k 10")
-    print("| search | mode | queries | p50 ms | p95 ms | p99 ms | in the Searcher p50 / p99 ms | recall@10 vs exact float32 | load |")
+    print("| search | mode | queries | p50 ms | p95 ms | p99 ms | in the Searcher p50 / p95 / p99 ms | recall@10 vs exact float32 | load |")
     print("|---|---|---:|---:|---:|---:|---:|---:|---|")
     measured = [(f"approximate=true, probe {p}", m) for p, m in row["probes"].items()]
     for label, figures in [*measured, ("approximate=false (every int8 code)", row["exhaustive"])]:
         for mode in ("scenes", "videos"):
             m = figures[mode]
             print(f"| {label} | {mode} | {m['n']} | {m['p50_ms']:.1f} | {m['p95_ms']:.1f} | {m['p99_ms']:.1f} | "
-                  f"{m['rank_p50_ms']:.1f} / {m['rank_p99_ms']:.1f} | {m['recall']:.3f} | "
+                  f"{m['rank_p50_ms']:.1f} / {m['rank_p95_ms']:.1f} / {m['rank_p99_ms']:.1f} | {m['recall']:.3f} | "
                   f"{', '.join(f'{x:.1f}' for x in m['loadavg'])} |")
     if "float32" in row:
         for mode in ("scenes", "videos"):

@@ -141,6 +141,7 @@ def main() -> int:
     print(f"opened in {time.perf_counter() - started:.1f} s (build: {tier.build_seconds or 0:.0f} s); "
           f"{len(tier._graph or ()):,} graph nodes of at most {params.group_moments} moments", flush=True)
     if args.build_only:
+        tier.save_ann()  # stops opening tables in the background
         store.close()
         return 0
     truth = np.load(data_dir.parent / f"tuning-truth-{args.scenes}.npz")
@@ -174,6 +175,7 @@ def main() -> int:
                 stages = breakdown(tier, fresh[: args.profile_queries], mode)
                 fresh = fresh[args.profile_queries :]
                 print("    " + "; ".join(f"{k} {v:.2f} ms" for k, v in stages.items()), flush=True)
+    tier.save_ann()  # stops opening tables in the background
     store.close()
     return 0
 

@@ -6,6 +6,8 @@ Vectors are clustered like video embeddings (a topic per video, scenes near it),
 from __future__ import annotations
 
 import json
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -362,4 +364,29 @@ def test_gathering_runs_of_rows_equals_gathering_row_by_row(rng, monkeypatch):
         rows = np.concatenate([np.arange(s, s + n) for s, n in zip(starts, lengths)])
         assert np.array_equal(quantized._run_rows(starts, lengths), rows)
         assert np.array_equal(state.gather(rows), np.stack([state.blocks[r // 8][r % 8] for r in rows]))
+        shuffled = rng.permutation(rows)  # candidates come best first, out of row order
+        assert np.array_equal(state.gather(shuffled), np.stack([state.blocks[r // 8][r % 8] for r in shuffled]))
     assert state.gather(quantized._run_rows(np.empty(0, np.int64), np.empty(0, np.int64))).shape == (0, 4)
+
+
+def test_tables_open_in_the_background_and_stop_at_close(data, monkeypatch):
+    data_dir, _ = data
+    open_int8(data_dir).close()  # builds and saves the tier
+    started, stopped = threading.Event(), []
+    real = SearcherStore.open_every_table
+
+    def slow(self, stop=None):  # holds the tables' opening until the tier says stop
+        started.set()
+        stopped.append(stop.wait(10))
+        return real(self, stop)
+
+    monkeypatch.setattr(SearcherStore, "open_every_table", slow)
+    searcher = open_int8(data_dir)  # serves while the tables are still being opened
+    try:
+        assert started.wait(10) and searcher.index._tables.is_alive()
+        assert searcher.search(vector=unit(np.ones(DIM)), params=SearchParams(top_k=3)).videos
+    finally:
+        began = time.perf_counter()
+        searcher.close()
+    assert stopped == [True] and time.perf_counter() - began < 5  # close stopped it, and did not wait out the 10 s
+    assert not searcher.index._tables.is_alive()

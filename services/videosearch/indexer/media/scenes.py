@@ -58,6 +58,10 @@ positions exact for scenes up to 460 frames (K = 3); see videosearch.indexer.med
 TEXT_FRAME_MAX_SIDE = 960
 """Long side of the frames kept for on-screen text: a caption 3% of a 1080p frame high is
 still 16 px tall, enough for the OCR models; larger frames only cost detection time."""
+TEXT_FRAME_MIN_SIDE = 640
+"""On-screen text is never read from a frame shrunk (for CLIP, by the decoder or the candidate
+reduction) below this long side, or below the video's own when that is smaller: a small CLIP
+input (the demo's) let a 480x270 video reach OCR at 120x67, where a 20 px caption is unreadable."""
 
 _DECODE_RETRIES = 5  # grabs to retry when a frame fails to decode before the container's end, as PySceneDetect
 
@@ -123,19 +127,35 @@ def read_frame(
     return (frame, msec) if ok and frame is not None else None  # (a retrieved frame is never None)
 
 
-def decoder_shrink(preprocessor: FramePreprocessor) -> Callable[[int, int], int]:
+def decoder_shrink(preprocessor: FramePreprocessor, keep_text_frames: bool = False) -> Callable[[int, int], int]:
     """How far a decoder that can shrink frames may shrink them for the decode pass: as far as
-    the pass shrinks candidate frames anyway, never below the size the cut detector works at."""
-    return lambda height, width: min(preprocessor.reduction_factor(height, width), largest_shrink(height, width))
+    the pass shrinks candidate frames anyway, never below the size the cut detector works at,
+    and, when on-screen text is read from them, never below TEXT_FRAME_MIN_SIDE."""
+
+    def factor(height: int, width: int) -> int:
+        shrink = min(preprocessor.reduction_factor(height, width), largest_shrink(height, width))
+        if keep_text_frames:
+            shrink = min(shrink, max(1, max(height, width) // TEXT_FRAME_MIN_SIDE))
+        return shrink
+
+    return factor
 
 
 @dataclass(frozen=True)
 class _KeptForText:
     """A candidate the buffer holds with the frame kept for on-screen text beside it (a
-    ReducedFrame candidate needs none: its pixels serve)."""
+    ReducedFrame candidate large enough needs none: its pixels serve; see _readable)."""
 
     candidate: object
     frame: np.ndarray
+
+
+def _readable(candidate: object, frame: np.ndarray) -> bool:
+    """Whether a candidate's own pixels serve for on-screen text: a reduced frame no smaller than
+    TEXT_FRAME_MIN_SIDE (or ``frame``, when that is smaller) on its long side."""
+    if not isinstance(candidate, ReducedFrame):
+        return False
+    return max(candidate.pixels.shape[:2]) >= min(max(frame.shape[:2]), TEXT_FRAME_MIN_SIDE)
 
 
 def text_frame(frame: np.ndarray, max_side: int = TEXT_FRAME_MAX_SIDE) -> np.ndarray:
@@ -339,7 +359,10 @@ class SceneReader:
         # A decoder that can shrink frames as it converts them (PyAV's shrink/lowres) delivers
         # them at the size the candidates are kept at, so they are candidates as they come.
         capture, info, frame = open_video(
-            self.path, self.decoder, shrink=decoder_shrink(self._preprocess), side_streams=self._side_streams
+            self.path,
+            self.decoder,
+            shrink=decoder_shrink(self._preprocess, self._keep_text_frames),
+            side_streams=self._side_streams,
         )
         self.video_info = info
         self.frame_times = times = FrameTimes(info.fps)
@@ -395,7 +418,7 @@ class SceneReader:
                         # Bound the raw frames waiting in the pool (a 1080p frame is 6 MB).
                         while in_flight and (in_flight[0].done() or len(in_flight) > 2 * self._workers):
                             in_flight.popleft().result()
-                    if self._keep_text_frames and not isinstance(candidate, ReducedFrame):
+                    if self._keep_text_frames and not _readable(candidate, frame):
                         candidate = _KeptForText(candidate, text_frame(frame))
                     buffer.add(index, candidate)
                 index += 1

@@ -104,6 +104,12 @@ def _key(text: str) -> str:
     return "".join(unicodedata.normalize("NFKC", text).lower().split())
 
 
+def _has_word(text: str) -> bool:
+    """Whether a read line holds a letter or digit of any script: shapes read as symbols (a
+    ball read as "●", a bullet, an arrow) are not words, and no query finds them."""
+    return any(character.isalnum() for character in text)
+
+
 def language_of(text: str) -> str:
     """ "zh" for text with Chinese characters; "" (unknown) otherwise: the models read any
     Latin-script language, so English cannot be told from the script alone."""
@@ -272,7 +278,7 @@ class SceneTextReader:
                     continue
                 text, confidence = readings[box.reading]
                 words = " ".join(text.split())
-                if confidence >= self._min_confidence and words:
+                if confidence >= self._min_confidence and _has_word(words):
                     seen.setdefault(_key(words), ReadLine(words, confidence, regions.bounds(box.quad)))
             for key in [k for k in open_lines if k not in seen]:
                 close(key, at)  # gone by this sample

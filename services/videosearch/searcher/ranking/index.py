@@ -36,8 +36,9 @@ import numpy as np
 
 from videosearch.searcher.ranking.ann import DEFAULT_ANN_CANDIDATES, DEFAULT_ANN_THRESHOLD, AnnParams, HnswIndex
 from videosearch.searcher.ranking.filters import VideoTable
+from videosearch.searcher.ranking.row_timing import ROW_KINDS, moment_at, scene_at
 from videosearch.searcher.ranking.top_k import best_scenes, ordered, top_candidates
-from videosearch.searcher.storage.store import ROW_COLUMNS, LoadedCollection, row_columns
+from videosearch.searcher.storage.store import LoadedCollection, row_columns
 from videosearch.searcher.types import (
     MomentRecord,
     MomentHit,
@@ -84,17 +85,13 @@ class Ranked:
     approximate_used: bool = False
 
 
-_KINDS = {"frame": np.int64, "seconds": np.float64, "sampled_frames": np.int32, "scene_index": np.int32}
-_ROW_COLUMNS = {name: next(kind for part, kind in _KINDS.items() if name.endswith(part)) for name in ROW_COLUMNS}
-
-
 class _Rows:
     """Append-only row buffers with spare capacity: the vectors plus moment and scene timing columns."""
 
     def __init__(self, dim: int, capacity: int) -> None:
         self.dim = dim
         self.vectors = np.empty((capacity, dim), dtype=np.float32)
-        self.columns = {name: np.empty(capacity, dtype=kind) for name, kind in _ROW_COLUMNS.items()}
+        self.columns = {name: np.empty(capacity, dtype=kind) for name, kind in ROW_KINDS.items()}
 
     @property
     def capacity(self) -> int:
@@ -148,27 +145,10 @@ class _Snapshot:
         return np.searchsorted(self.seg_starts, rows, side="right") - 1
 
     def scene(self, row: int, seg: int) -> SceneRecord:
-        c = self.rows.columns
-        return SceneRecord(
-            index=int(c["scene_index"][row]),
-            start_frame=int(c["scene_start_frame"][row]),
-            end_frame=int(c["scene_end_frame"][row]),
-            start_seconds=float(c["scene_start_seconds"][row]),
-            end_seconds=float(c["scene_end_seconds"][row]),
-            sampled_frames=int(c["scene_sampled_frames"][row]),
-        )
+        return scene_at(self.rows.columns, row)
 
     def moment(self, row: int, seg: int) -> MomentRecord:
-        c = self.rows.columns
-        return MomentRecord(
-            index=row - int(self.seg_starts[seg]),
-            scene_index=int(c["scene_index"][row]),
-            start_frame=int(c["start_frame"][row]),
-            end_frame=int(c["end_frame"][row]),
-            start_seconds=float(c["start_seconds"][row]),
-            end_seconds=float(c["end_seconds"][row]),
-            sampled_frames=int(c["sampled_frames"][row]),
-        )
+        return moment_at(self.rows.columns, row, row - int(self.seg_starts[seg]))
 
     def hit(self, row: int, seg: int, score: float) -> MomentHit:
         return MomentHit(self.seg_videos[seg].video_id, self.scene(row, seg), score, self.moment(row, seg))
@@ -263,11 +243,11 @@ class MomentIndex:
         counts = np.array([v.moment_count for v in videos], dtype=np.int64)
         starts = np.concatenate([[0], np.cumsum(counts)[:-1]]) if len(videos) else np.empty(0, np.int64)
         serials = [stored.serial_base for stored in loaded.videos]
-        for position, name in enumerate(_ROW_COLUMNS):
+        for position, name in enumerate(ROW_KINDS):
             if loaded.row_columns is None:
-                rows.columns[name] = np.zeros(n, dtype=_ROW_COLUMNS[name])
+                rows.columns[name] = np.zeros(n, dtype=ROW_KINDS[name])
             else:
-                rows.columns[name] = loaded.row_columns[position].astype(_ROW_COLUMNS[name])
+                rows.columns[name] = loaded.row_columns[position].astype(ROW_KINDS[name])
         if loaded.row_columns is None and n:  # one moment per scene: scene i is row i of its video
             rows.columns["scene_index"] = (np.arange(n) - np.repeat(starts, counts)).astype(np.int32)
         self._video_segment = {v.video_id: i for i, v in enumerate(videos)}

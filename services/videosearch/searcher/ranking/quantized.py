@@ -60,8 +60,9 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
 
@@ -73,8 +74,17 @@ from videosearch.searcher.ranking.filters import VideoTable
 from videosearch.searcher.ranking.index import ANN_MIN_FILTER_FRACTION, Candidates, Ranked
 from videosearch.searcher.ranking.top_k import best_scenes, ordered, top_candidates
 from videosearch.searcher.ranking.rescoring import refined_scores, residual_codes, settle, spills, upper_bounds
-from videosearch.searcher.storage.store import SearcherStore, StoredVideos
-from videosearch.searcher.types import MomentRecord, MomentHit, SceneRecord, SearchParams, VideoHit, VideoRecord
+from videosearch.searcher.ranking.row_timing import TIMING_DTYPE, moment_at, scene_at, timing_rows
+from videosearch.searcher.storage.store import SearcherStore, StoredVideos, row_columns
+from videosearch.searcher.types import (
+    MomentHit,
+    MomentRecord,
+    SceneRecord,
+    SearchParams,
+    VideoHit,
+    VideoRecord,
+    moments_of_scenes,
+)
 
 log = logging.getLogger(__name__)
 
@@ -142,6 +152,9 @@ class _State:
     fine: tuple[np.ndarray, ...] = ()
     # (global row, component, exact residual) of every clipped component, by row (rescoring.spills)
     spill: tuple[np.ndarray, np.ndarray, np.ndarray] = field(default_factory=lambda: _no_spill())
+    # TIMING_DTYPE (BLOCK_ROWS or fewer,) each, beside ``blocks``: every row's moment and scene timing,
+    # from which hits are assembled without reading the store (row_timing.py)
+    timing: tuple[np.ndarray, ...] = ()
     _cache: dict = field(default_factory=dict)  # the VideoTable and the live-row mask, built on first use
 
     @property
@@ -182,6 +195,10 @@ class _State:
         block, row = divmod(start, BLOCK_ROWS)
         return self.blocks[block][row : row + count]
 
+    def timing_of(self, start: int, count: int) -> np.ndarray:
+        block, row = divmod(start, BLOCK_ROWS)
+        return self.timing[block][row : row + count]
+
     def gather(self, rows: np.ndarray) -> np.ndarray:
         """The codes of some global rows (a copy)."""
         return _gather(self.blocks, rows, np.int8)
@@ -201,13 +218,21 @@ class _State:
 
 def _gather(blocks: tuple[np.ndarray, ...], rows: np.ndarray, dtype) -> np.ndarray:
     """Rows of blocks (a copy). np.take along the rows: 1.3-3.3 ms for the 20,480 rows of 1,024
-    groups of 20, against 3.6-7.0 ms copying run by run and 4.4 ms indexing (round five, by hand)."""
+    groups of 20, against 3.6-7.0 ms copying run by run and 4.4 ms indexing (round five, by hand).
+    Rows in block order (the groups' rows are) are taken straight into their place, block by block:
+    0.63x the time of taking each block's rows and then scattering them (round six, by hand)."""
     if len(rows) == 0:
         return np.empty((0, blocks[0].shape[1] if blocks else 0), dtype)
     which = rows // BLOCK_ROWS
     if which.min() == which.max():
         return blocks[int(which[0])].take(rows % BLOCK_ROWS, axis=0)
     out = np.empty((len(rows), blocks[0].shape[1]), dtype)
+    if (which[1:] >= which[:-1]).all():
+        edges = (np.flatnonzero(np.diff(which)) + 1).tolist()
+        for lo, hi in zip([0, *edges], [*edges, len(rows)]):
+            block = int(which[lo])  # mode="clip": no buffered copy (the rows are in range)
+            np.take(blocks[block], rows[lo:hi] - block * BLOCK_ROWS, axis=0, out=out[lo:hi], mode="clip")
+        return out
     for block in np.unique(which):
         chosen = which == block
         out[chosen] = blocks[int(block)].take(rows[chosen] % BLOCK_ROWS, axis=0)
@@ -233,7 +258,7 @@ def _no_spill() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _state(blocks, seg_rows, seg_serials, counts, alive, videos: list[VideoRecord], live_scenes: int | None = None,
-           fine=(), spill=None) -> _State:
+           fine=(), spill=None, timing=()) -> _State:
     """A state; ``live_scenes`` None: counted over the videos (O(videos); writes pass it)."""
     alive = np.asarray(alive, bool)
     counts = np.asarray(counts, np.int64)
@@ -242,6 +267,7 @@ def _state(blocks, seg_rows, seg_serials, counts, alive, videos: list[VideoRecor
     return _State(
         tuple(blocks), np.asarray(seg_rows, np.int64), np.asarray(seg_serials, np.int64), counts, alive, videos,
         int(counts[alive].sum()), int(alive.sum()), live_scenes, tuple(fine), spill if spill is not None else _no_spill(),
+        timing=tuple(timing),
     )
 
 
@@ -329,6 +355,8 @@ class QuantizedIndex:
         self._saved_generation = -1
         self.build_seconds: float | None = None
         self.replayed = 0  # logged writes replayed at start-up
+        self._tables_stop = threading.Event()
+        self._tables: threading.Thread | None = None
 
     # -- start-up ------------------------------------------------------------------
 
@@ -342,9 +370,16 @@ class QuantizedIndex:
             return
         if not self._load_saved(stored):
             self.rebuild()
+        # Searches that read rows (exact re-scoring) should not wait for a table to open, but approximate
+        # ones read none: the tables open in the background (16 s at 10M on a cold page cache) instead
+        # of delaying SERVING; a read before its table is open pays ~2.7 ms once. save_ann (at close) stops it.
+        self._tables = threading.Thread(target=self._open_tables, name="open-leveldb-tables", daemon=True)
+        self._tables.start()
+
+    def _open_tables(self) -> None:
         started = time.perf_counter()
-        tables = self.store.open_every_table()  # searches read random rows: none should wait for a table to open
-        log.info("opened %d LevelDB tables in %.1f s", tables, time.perf_counter() - started)
+        tables = self.store.open_every_table(self._tables_stop)
+        log.info("opened %d LevelDB tables in %.1f s (in the background)", tables, time.perf_counter() - started)
 
     def _load_saved(self, stored: StoredVideos) -> bool:
         try:
@@ -369,8 +404,12 @@ class QuantizedIndex:
             table = np.load(files / "segments.npz")
             blocks = [_read_only(np.load(files / f"codes-{i}.npy")) for i in range(manifest["blocks"])]
             fine = [_read_only(np.load(files / f"fine-{i}.npy")) for i in range(manifest["blocks"])]
+            # A tier saved before it kept the timing has no timing files: read once from the store below.
+            timing_files = [files / f"timing-{i}.npy" for i in range(manifest["blocks"])]
+            timing = [np.load(f) for f in timing_files] if all(f.exists() for f in timing_files) else []
             if graph is None or any(b.dtype != np.int8 or b.shape[1:] != (self.dim,) for b in blocks) \
-                    or any(f.dtype != np.uint8 or f.shape != (len(b), (self.dim + 1) // 2) for f, b in zip(fine, blocks)):
+                    or any(f.dtype != np.uint8 or f.shape != (len(b), (self.dim + 1) // 2) for f, b in zip(fine, blocks)) \
+                    or any(t.dtype != TIMING_DTYPE or t.shape != (len(b),) for t, b in zip(timing, blocks)):
                 raise ValueError("the graph or a code block is missing or of another shape")
             records = {s.serial_base: s.video for s in stored.videos}
             serials = table["seg_serials"]
@@ -379,10 +418,14 @@ class QuantizedIndex:
             videos = [v if v is not None else _GONE for v in videos]
             with np.load(files / "spill.npz") as saved:
                 spill = (saved["rows"], saved["dims"], saved["values"])
-            state = _state(blocks, table["seg_rows"], serials, table["counts"], alive, videos, fine=fine, spill=spill)
+            state = _state(blocks, table["seg_rows"], serials, table["counts"], alive, videos, fine=fine, spill=spill,
+                           timing=timing)
         except Exception:  # a damaged file just means a rebuild
             log.warning("cannot read the saved quantized tier; rebuilding", exc_info=True)
             return False
+        if not state.timing:
+            state = self._timing_from_store(state)
+            _save_timing(files, state)
         self.scale, self._graph, self._state = float(manifest["scale"]), graph, state
         self._video_segment = {v.video_id: i for i, v in enumerate(videos) if alive[i]}
         self._saved_generation = manifest["generation"]
@@ -400,8 +443,9 @@ class QuantizedIndex:
             if found is None:
                 continue
             vectors = self.store.moment_vectors({video_id: (found.serial_base, None)}).get(video_id)
-            if vectors is not None:
-                self._append(found.video, found.serial_base, vectors)
+            details = self.store.get_scenes_and_moments(video_id, found.serial_base)
+            if vectors is not None and details is not None:
+                self._append(found.video, found.serial_base, vectors, row_columns(*details))
         live = {int(self._state.seg_serials[i]) for i in np.flatnonzero(self._state.alive)}
         if live != set(records) or self._state.live_rows != sum(s.video.moment_count for s in stored.videos):
             log.warning("the saved quantized tier does not match the store after replaying %d writes; rebuilding",
@@ -466,9 +510,9 @@ class QuantizedIndex:
         finally:
             chunks.close()
         videos = [stored.videos[i].video for i in order]
-        self._state = _state(blocks, row_of[order], [stored.videos[i].serial_base for i in order],
-                             [v.moment_count for v in videos], np.ones(len(videos), bool), videos, fine=fine,
-                             spill=_sorted_spill(spilled))
+        self._state = self._timing_from_store(_state(
+            blocks, row_of[order], [stored.videos[i].serial_base for i in order], [v.moment_count for v in videos],
+            np.ones(len(videos), bool), videos, fine=fine, spill=_sorted_spill(spilled)))
         self._video_segment = {v.video_id: i for i, v in enumerate(videos)}
         self.build_seconds = time.perf_counter() - started
         log.info("built the quantized tier: %d rows, %d groups in %.1f s (the group graph %.1f s, the rest reading "
@@ -493,6 +537,7 @@ class QuantizedIndex:
         for i, block in enumerate(state.blocks):
             np.save(files / f"codes-{i}.npy", block[: max(0, min(BLOCK_ROWS, end - i * BLOCK_ROWS))])
             np.save(files / f"fine-{i}.npy", state.fine[i][: max(0, min(BLOCK_ROWS, end - i * BLOCK_ROWS))])
+        _save_timing(files, state)
         np.savez(files / "spill.npz", rows=state.spill[0], dims=state.spill[1], values=state.spill[2])
         np.savez(files / "segments.npz", seg_rows=state.seg_rows, seg_serials=state.seg_serials, counts=state.counts,
                  alive=state.alive)
@@ -541,11 +586,15 @@ class QuantizedIndex:
             videos = list(s.videos)
             videos[seg] = video
             self._state = _state(s.blocks, s.seg_rows, s.seg_serials, s.counts, s.alive, videos,
-                                 s.live_scenes - s.videos[seg].scene_count + video.scene_count, s.fine, s.spill)
+                                 s.live_scenes - s.videos[seg].scene_count + video.scene_count, s.fine, s.spill,
+                                 s.timing)
 
     def save_ann(self) -> None:
-        """At close: the change log covers every write since the last save, so the tier is rewritten
-        only once replaying them would take long."""
+        """At close (before the store closes): stops opening tables; the change log covers every write
+        since the last save, so the tier is rewritten only once replaying them would take long."""
+        self._tables_stop.set()
+        if self._tables is not None:
+            self._tables.join()
         if self._graph is not None and self._generation - self._saved_generation > 10_000:
             self.save()
 
@@ -559,7 +608,8 @@ class QuantizedIndex:
         if self.dim == 0:
             self.dim = vectors.shape[1]
         self._drop(video.video_id)
-        self._append(video, serial_base, vectors)
+        self._append(video, serial_base, vectors, row_columns(scenes, moments if moments is not None else
+                                                                 moments_of_scenes(scenes)))
         self._generation = generation
         self._maybe_compact()
 
@@ -597,33 +647,56 @@ class QuantizedIndex:
             self._graph.remove(_group_keys(int(s.seg_serials[seg]), s.codes(int(s.seg_rows[seg]), int(s.counts[seg])),
                                            self.params.group_moments))
         self._state = _state(s.blocks, s.seg_rows, s.seg_serials, s.counts, alive, s.videos,
-                             s.live_scenes - s.videos[seg].scene_count, s.fine, s.spill)
+                             s.live_scenes - s.videos[seg].scene_count, s.fine, s.spill, s.timing)
 
-    def _append(self, video: VideoRecord, serial_base: int, vectors: np.ndarray, add_groups: bool = True) -> None:
-        """Writes a video's codes past the end (older states never see rows past their segments)."""
+    def _append(self, video: VideoRecord, serial_base: int, vectors: np.ndarray, columns: np.ndarray,
+                add_groups: bool = True) -> None:
+        """Writes a video's codes and timing (store.row_columns) past the end (older states never see
+        rows past their segments)."""
         s = self._state
         if self.scale == 0.0:
             self.scale = _scale(vectors)
         n = len(vectors)
         if n > BLOCK_ROWS:
             raise ValueError(f"a video of {n} moments does not fit a code block of {BLOCK_ROWS} rows")
-        blocks, fine, at = list(s.blocks), list(s.fine), s.end_row
+        blocks, fine, timing, at = list(s.blocks), list(s.fine), list(s.timing), s.end_row
         if not blocks or at // BLOCK_ROWS >= len(blocks) or at % BLOCK_ROWS + n > BLOCK_ROWS \
                 or not blocks[at // BLOCK_ROWS].flags.writeable:
             at = len(blocks) * BLOCK_ROWS  # a fresh block: the rest of the last one stays unused
             blocks.append(np.empty((BLOCK_ROWS, vectors.shape[1]), np.int8))  # untouched pages cost nothing
             fine.append(np.empty((BLOCK_ROWS, (vectors.shape[1] + 1) // 2), np.uint8))
+            timing.append(np.empty(BLOCK_ROWS, TIMING_DTYPE))
         block, row = divmod(at, BLOCK_ROWS)
         codes = blocks[block][row : row + n] = self.quantize(vectors)
+        timing[block][row : row + n] = timing_rows(columns)
         fine[block][row : row + n] = residual_codes(vectors, codes, self.scale)
         new_rows, dims, values = spills(vectors, codes, self.scale)  # past every row so far: the order holds
         spill = (np.append(s.spill[0], at + new_rows), np.append(s.spill[1], dims), np.append(s.spill[2], values))
         self._video_segment[video.video_id] = len(s.videos)
         self._state = _state(blocks, np.append(s.seg_rows, at), np.append(s.seg_serials, serial_base),
                              np.append(s.counts, n), np.append(s.alive, True), [*s.videos, video],
-                             s.live_scenes + video.scene_count, fine, spill)
+                             s.live_scenes + video.scene_count, fine, spill, timing)
         if add_groups:
             self._add_groups(*_groups(serial_base, vectors, codes, self.params.group_moments))
+
+    def _timing_from_store(self, state: _State) -> _State:
+        """``state`` with every live segment's timing read from the store (one pass over its scenes and
+        moments): a rebuild, or a tier saved before the timing was kept. A segment whose video the store
+        holds in another version is left unfilled: replaying the change log drops it."""
+        started = time.perf_counter()
+        timing = [np.zeros(len(block), TIMING_DTYPE) for block in state.blocks]
+        segment_of = {int(serial): i for i, serial in enumerate(state.seg_serials.tolist())}
+        filled = 0
+        for _video_id, serial, columns in self.store.iter_row_columns():
+            seg = segment_of.get(serial)
+            if seg is None or not state.alive[seg] or state.counts[seg] != columns.shape[1]:
+                continue
+            block, row = divmod(int(state.seg_rows[seg]), BLOCK_ROWS)
+            timing[block][row : row + columns.shape[1]] = timing_rows(columns)
+            filled += columns.shape[1]
+        log.info("read the timing of %d of %d live rows from the store in %.1f s", filled, state.live_rows,
+                 time.perf_counter() - started)
+        return replace(state, timing=tuple(timing), _cache={})
 
     def _add_groups(self, keys: np.ndarray, means: np.ndarray) -> None:
         if self._graph is None:
@@ -642,6 +715,7 @@ class QuantizedIndex:
         keep = np.flatnonzero(s.alive)
         blocks: list[np.ndarray] = []
         fine: list[np.ndarray] = []
+        timing: list[np.ndarray] = []
         rows = np.empty(len(keep), np.int64)
         at = 0
         for i, seg in enumerate(keep):
@@ -650,9 +724,11 @@ class QuantizedIndex:
                 at = len(blocks) * BLOCK_ROWS
                 blocks.append(np.empty((BLOCK_ROWS, self.dim), np.int8))
                 fine.append(np.empty((BLOCK_ROWS, (self.dim + 1) // 2), np.uint8))
+                timing.append(np.empty(BLOCK_ROWS, TIMING_DTYPE))
             old = np.arange(int(s.seg_rows[seg]), int(s.seg_rows[seg]) + n)
             blocks[-1][at % BLOCK_ROWS : at % BLOCK_ROWS + n] = s.codes(int(s.seg_rows[seg]), n)
             fine[-1][at % BLOCK_ROWS : at % BLOCK_ROWS + n] = s.gather_fine(old)
+            timing[-1][at % BLOCK_ROWS : at % BLOCK_ROWS + n] = s.timing_of(int(s.seg_rows[seg]), n)
             rows[i] = at
             at += n
         videos = [s.videos[i] for i in keep]
@@ -663,7 +739,7 @@ class QuantizedIndex:
         spill = (new_row_of_seg[spill_segs[kept]] + s.spill[0][kept] - s.seg_rows[spill_segs[kept]],
                  s.spill[1][kept], s.spill[2][kept])
         self._state = _state(blocks, rows, s.seg_serials[keep], s.counts[keep], np.ones(len(keep), bool), videos,
-                             fine=fine, spill=spill)
+                             fine=fine, spill=spill, timing=timing)
         self._video_segment = {v.video_id: i for i, v in enumerate(videos)}
         log.info("compacted the quantized codes: %d dead rows dropped", s.end_row - s.live_rows)
 
@@ -792,19 +868,16 @@ class QuantizedIndex:
         # Candidates arrive best first: each video keeps its best few rows by int8 score (its
         # exact best is among them unless int8 rounding reorders more than that many rows).
         per_video = max(2, params.scenes_per_video)
+        if refined is not None:
+            return self._rank_videos_refined(state, segs, offsets, refined, per_video, params)
         best: dict[int, float] = {}
         bound: dict[int, float] = {}  # the highest exact score any of a video's kept rows can have
         rows: dict[int, list[int]] = {}
-        picks: dict[int, list[int]] = {}  # positions among the candidates of each video's kept rows
-        estimated: dict[int, float] = {}  # with refined scores: a video's MAX, the best of its kept rows'
-        estimates = refined.tolist() if refined is not None else upper.tolist()
-        for i, (score, ub, s, o) in enumerate(zip(scores.tolist(), upper.tolist(), segs.tolist(), offsets.tolist())):
+        for score, ub, s, o in zip(scores.tolist(), upper.tolist(), segs.tolist(), offsets.tolist()):
             mine = rows.setdefault(s, [])
             if len(mine) < per_video:
                 mine.append(o)
-                picks.setdefault(s, []).append(i)
                 bound[s] = max(bound.get(s, -np.inf), ub)
-                estimated[s] = max(estimated.get(s, -np.inf), estimates[i])
             best.setdefault(s, score)
         shortlist = sorted(best, key=lambda s: -best[s])[: 2 * params.top_k + 4]
         mean = params.video_scoring == "mean"
@@ -829,15 +902,8 @@ class QuantizedIndex:
 
         # MAX: a video's score is one of its kept rows' exact scores, so their bounds bound it. MEAN
         # averages moments whose codes were not looked at: every shortlisted video is re-scored.
-        if refined is None:
-            video_upper = np.full(len(shortlist), np.inf) if mean else np.array([bound[s] for s in shortlist])
-            chosen, seg_scores = settle(video_upper, params.top_k, rescore)
-        else:  # a video's MAX: the best estimate of its kept rows; no reads, so every candidate video counts
-            shortlist = list(estimated)
-            chosen = np.arange(len(shortlist))
-            seg_scores = np.array([estimated[s] for s in shortlist], np.float32)
-            for i in top_candidates(seg_scores, params.top_k).tolist():  # the scenes listed: only the hits'
-                local_scores[shortlist[i]] = (np.asarray(rows[shortlist[i]]), refined[picks[shortlist[i]]].astype(np.float32))
+        video_upper = np.full(len(shortlist), np.inf) if mean else np.array([bound[s] for s in shortlist])
+        chosen, seg_scores = settle(video_upper, params.top_k, rescore)
         kept = [shortlist[i] for i in chosen.tolist()]
         picked = ordered(top_candidates(seg_scores, params.top_k), seg_scores,
                          lambda i: (state.videos[kept[i]].video_id,), params.top_k)
@@ -850,23 +916,53 @@ class QuantizedIndex:
             hits.append(VideoHit(state.videos[s], float(seg_scores[i]), self._hits(state, listed)))
         return hits
 
-    def _hits(self, state: _State, chosen: list[tuple[int, int, float]]) -> list[MomentHit]:
-        """Scene hits of (segment, moment index, score), with their timing read from the store."""
-        details: dict[int, tuple[list[SceneRecord], list[MomentRecord]] | None] = {}
+    def _rank_videos_refined(self, state: _State, segs: np.ndarray, offsets: np.ndarray, refined: np.ndarray,
+                             per_video: int, params: SearchParams) -> list[VideoHit]:
+        """Videos by MAX from the residual codes' estimates (no reads, so every candidate video counts):
+        a video's score is the best estimate of its first ``per_video`` candidates (they arrive best
+        first by int8 score); array operations over the candidates, no loop per candidate."""
+        videos, inverse = np.unique(segs, return_inverse=True)
+        counts = np.bincount(inverse, minlength=len(videos))
+        by_video = np.argsort(inverse, kind="stable")  # each video's candidates together, in candidate order
+        place = np.empty(len(segs), np.int64)
+        place[by_video] = np.arange(len(segs)) - np.repeat(np.cumsum(counts) - counts, counts)
+        kept = np.flatnonzero(place < per_video)
+        estimate = np.full(len(videos), -np.inf)
+        np.maximum.at(estimate, inverse[kept], refined[kept])
+        seg_scores = estimate.astype(np.float32)
+        picked = ordered(top_candidates(seg_scores, params.top_k), seg_scores,
+                         lambda i: (state.videos[videos[i]].video_id,), params.top_k)
+        hits = []
+        for i in picked:
+            s, mine = int(videos[i]), kept[inverse[kept] == i]
+            local = refined[mine].astype(np.float32)
+            listed = [(s, int(offsets[mine[j]]), float(local[j])) for j in best_scenes(local, params.scenes_per_video)
+                      if np.isfinite(local[j])]
+            hits.append(VideoHit(state.videos[s], float(seg_scores[i]), self._hits(state, listed)))
+        return hits
+
+    @staticmethod
+    def _hits(state: _State, chosen: list[tuple[int, int, float]]) -> list[MomentHit]:
+        """Scene hits of (segment, moment index, score), their timing from memory (the state's own version
+        of each video: no store read)."""
         hits = []
         for s, m, score in chosen:
-            if s not in details:
-                details[s] = self.store.get_scenes_and_moments(state.videos[s].video_id, int(state.seg_serials[s]))
-            if details[s] is None:
-                continue  # replaced or deleted since it was ranked
-            scenes, moments = details[s]
-            moment = moments[m]
-            hits.append(MomentHit(state.videos[s].video_id, scenes[moment.scene_index], score, moment))
+            block, row = divmod(int(state.seg_rows[s]) + m, BLOCK_ROWS)
+            columns = state.timing[block]
+            hits.append(MomentHit(state.videos[s].video_id, scene_at(columns, row), score, moment_at(columns, row, m)))
         return hits
 
 
 # Stands in for the record of a saved segment whose video is gone (the segment is dead).
 _GONE = VideoRecord("", "", 0.0, Fraction(1), 0, 0, 0, "", "", 0)
+
+
+def _save_timing(files: Path, state: _State) -> None:
+    """The timing blocks beside the code blocks (each written whole before its name appears)."""
+    end = state.end_row
+    for i, timing in enumerate(state.timing):
+        np.save(files / f"timing-{i}.tmp.npy", timing[: max(0, min(BLOCK_ROWS, end - i * BLOCK_ROWS))])
+        (files / f"timing-{i}.tmp.npy").replace(files / f"timing-{i}.npy")
 
 
 def _dots(q8: np.ndarray, codes: np.ndarray) -> np.ndarray:

@@ -163,6 +163,13 @@ def row_columns(scenes: list[SceneRecord], moments: list[MomentRecord]) -> np.nd
     return np.concatenate([own, scene_table[own[:, 0].astype(np.int64)]], axis=1).T
 
 
+def row_columns_from_json(scenes_raw: bytes, moments_raw: bytes) -> np.ndarray:
+    """row_columns of a video's stored scenes and moments, straight from their JSON (no record objects)."""
+    scene_rows = np.array([r[2:] for r in json.loads(scenes_raw)], dtype=np.float64).reshape(-1, len(SCENE_COLUMNS))
+    moment_rows = np.array(json.loads(moments_raw), dtype=np.float64).reshape(-1, len(MOMENT_COLUMNS))
+    return np.concatenate([moment_rows, scene_rows[moment_rows[:, 0].astype(np.int64)]], axis=1).T
+
+
 @dataclass(frozen=True)
 class LoadedCollection:
     """Everything the ranking needs, read in one scan."""
@@ -659,14 +666,11 @@ class SearcherStore:
             # Straight into columns: a million record objects would cost more memory than
             # the vectors' slack and stay fragmented afterwards.
             columns = np.empty((len(ROW_COLUMNS), total), dtype=np.float64)
-            own = len(MOMENT_COLUMNS)
             at = 0
             for scenes_raw, moments_raw in zip(scene_lists, moment_lists):
-                scene_rows = np.array([r[2:] for r in json.loads(scenes_raw)], dtype=np.float64)
-                moment_rows = np.array(json.loads(moments_raw), dtype=np.float64)
-                n = moment_rows.shape[0]
-                columns[:own, at : at + n] = moment_rows.T
-                columns[own:, at : at + n] = scene_rows[moment_rows[:, 0].astype(np.int64)].T
+                video_columns = row_columns_from_json(scenes_raw, moments_raw)
+                n = video_columns.shape[1]
+                columns[:, at : at + n] = video_columns
                 at += n
             del scene_lists, moment_lists
             dim = collection.embedding_dim if collection else 0
@@ -738,15 +742,28 @@ class SearcherStore:
                     out[video_id] = np.frombuffer(b"".join(rows), VECTOR_DTYPE).reshape(len(rows), -1)
         return out
 
-    def open_every_table(self) -> int:
+    def iter_row_columns(self) -> Iterator[tuple[str, int, np.ndarray]]:
+        """(video id, serial of its moment 0, its row_columns) of every stored video by id, from one
+        snapshot: each moment's timing and its scene's, which the quantized tier keeps in memory."""
+        with self.db.snapshot() as snap:
+            scene_iter = snap.iterator(prefix=_SCENES, include_key=False)
+            moment_iter = snap.iterator(prefix=_MOMENTS, include_key=False)
+            for _key, raw in snap.iterator(prefix=_VIDEO):
+                video, serial_base = video_from_json(raw)
+                yield video.video_id, serial_base, row_columns_from_json(next(scene_iter), next(moment_iter))
+
+    def open_every_table(self, stop: threading.Event | None = None) -> int:
         """Opens every table file once (a get of its first key), up to the table cache's size, so
         that no search pays for opening one: at 10M moments (10,476 tables) a random get from a
         table not yet open took 2.7 ms, from an open one 0.22 ms, and opening them all took 6.2 s.
         Best effort: a first key that the listing does not give back exactly opens a neighbour.
-        Returns the number of tables touched."""
+        ``stop`` set: stops before the next table (a caller opening them in the background sets it
+        before closing the store). Returns the number of tables touched."""
         listing = self.db.get_property(b"leveldb.sstables") or b""
         firsts = [_unescape(m.group(1)) for m in _TABLE_FIRST_KEY.finditer(listing)][: _max_open_files() - 64]
-        for key in firsts:
+        for touched, key in enumerate(firsts):
+            if stop is not None and stop.is_set():
+                return touched
             self.db.get(key)
         return len(firsts)
 
