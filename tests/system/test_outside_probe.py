@@ -194,6 +194,11 @@ def make_probe_videos(folder: Path, scratch: Path) -> dict[str, Clue]:
                       "en-gb", 175)
         _encode(folder / "garden.mp4", 16, 11, inputs=["-i", str(scratch / "garden.wav")], maps=["-map", "1:a", "-c:a", "aac"])
         clues["garden"] = Clue("garden.mp4", 6.0, end, "said", "espeak")
+        end = _speech(scratch / "directions.wav", "Turn left at the bakery and the library is on your right.", 4.0, 14,
+                      "en-us", 150)
+        _encode(folder / "directions.mp4", 14, 16, inputs=["-i", str(scratch / "directions.wav")],
+                maps=["-map", "1:a", "-c:a", "aac"])
+        clues["directions"] = Clue("directions.mp4", 4.0, end, "said", "espeak")
     # The clue late in a long video.
     _encode(folder / "long.mp4", 150, 13, size=(320, 180))
     (folder / "long.srt").write_text(_srt([*FILLER, (20.0, 23.0, "Now some words about the weather."),
@@ -276,6 +281,10 @@ QUERIES = [
     # Spoken: the words the demo recognizer hears ("exibition next month", "garden every summer").
     ("museum", "exhibition next month"),
     ("garden", "garden every summer"),
+    # Heard as "turn left at the bakery and the library yes onur right": "library ... right" stand
+    # one word closer than in the query, the whole sentence misses two words.
+    ("directions", "library is on your right"),
+    ("directions", "Turn left at the bakery and the library is on your right."),
     ("long", "lighthouse keeper feeds seventeen cats"),
     ("long", "seventeen cats"),
 ]
