@@ -101,6 +101,7 @@ LONGEST_FILES = [
     "indexer_media/test_pyav_decoder.py",
     "embedder/test_startup.py",
     "system/test_retrieval_quality.py",
+    "system/test_outside_probe.py",
     "system/test_demo_handover.py",
     "demo/test_talking_videos.py",
     "indexer_media/test_decoding.py",

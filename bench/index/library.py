@@ -47,6 +47,8 @@ from videosearch.indexer.media.scenes import decoder_shrink  # noqa: E402
 from videosearch.indexer.types import JobState  # noqa: E402
 from videosearch.launcher import ClusterConfig, LocalCluster  # noqa: E402
 
+FAST_RUNS = {"sparse": "sparse", "keyframes only": "keyframes"}  # run name -> decode mode
+TEXT_RUN = "speech + on-screen text"
 SECTION = "## Library throughput (mixed H.264, HEVC, MPEG-4 Part 2 files)"
 SOURCE = Path("/work/shared/videos/testvideo.mp4")
 OUT = benchlib.REPO / "bench" / "out" / "library"
@@ -90,9 +92,10 @@ NOTES = (
     "22 CPU s of ViT-B/32 for 5 min of 720p, on top of the decode). The short MPEG-4 file's ratio is the job's "
     "fixed costs (probe, hash, store, thumbnails) over a 0.4 s decode. 1080p H.264 at 8-12 Mbit/s decodes at "
     "3-5x real time on these 2 cores: the library's hours per hour are set by its 1080p files. Speech "
-    "(pocketsphinx) and on-screen text (rapidocr) cost little here because the audio is a tone and the footage "
-    "has little text; `bench/index/text_cost.py` measures their worst case. The fast mode's column: "
-    "docs/performance.md, \"Fast mode\", says what it costs in cuts and moments.")
+    "(pocketsphinx) and on-screen text (rapidocr) cost what the +text columns and the ocr and speech stages "
+    "show; `bench/index/text_cost.py` measures their worst case. The fast modes' columns (sparse: keyframes "
+    "and each GOP's first reference frames; keyframes only), with their CPU against the default's (the "
+    "steadier figure under load): docs/performance.md, \"Fast mode\", says what they cost in cuts and moments.")
 
 
 def encoders() -> str:
@@ -140,7 +143,7 @@ def main(argv=None) -> int:
     parser.add_argument("--model", default=str(benchlib.REPO / "models" / "demo-clip"))
     parser.add_argument("--seconds", type=float, default=15.0, help="length of each file (default run)")
     parser.add_argument("--hours", type=float, default=0.0, help="the full library: this many hours in all")
-    parser.add_argument("--no-fast", action="store_true", help="skip the run in the fast mode (keyframes only)")
+    parser.add_argument("--no-fast", action="store_true", help="skip the runs in the fast modes (sparse, keyframes only)")
     parser.add_argument("--no-text", action="store_true", help="skip the run with speech and on-screen text on")
     parser.add_argument("--write-docs", action="store_true")
     args = parser.parse_args(argv)
@@ -158,10 +161,11 @@ def main(argv=None) -> int:
     shrink = decoder_shrink(FramePreprocessor(CLIP_INPUT))
     decode: dict[str, dict] = {}
     runs = {"picture only": SubmitOptions(force=True, speech=False, on_screen_text=False)}
-    if not args.no_fast:  # the fast mode beside the default, per codec (docs/performance.md, "Fast mode")
-        runs["keyframes only"] = SubmitOptions(force=True, speech=False, on_screen_text=False, decode_mode="keyframes")
+    if not args.no_fast:  # the fast modes beside the default, per codec (docs/performance.md, "Fast mode")
+        for run, mode in FAST_RUNS.items():
+            runs[run] = SubmitOptions(force=True, speech=False, on_screen_text=False, decode_mode=mode)
     if not args.no_text:
-        runs["speech + on-screen text"] = SubmitOptions(force=True, speech=True, on_screen_text=True)
+        runs[TEXT_RUN] = SubmitOptions(force=True, speech=True, on_screen_text=True)
     jobs: dict[str, dict] = {}
     job_cpu: dict[str, dict] = defaultdict(dict)
     with tempfile.TemporaryDirectory() as data:
@@ -188,13 +192,13 @@ def main(argv=None) -> int:
         lines.append(f"{run}: {total / 3600:.3f} h of video in {wall:.1f} s of jobs (one at a time): "
                      f"{total / wall:.1f} hours of video per wall-clock hour")
     head = (f"{'file':<40}{'codec':<15}{'video s':>8}{'decode s':>9}{'decode CPU s':>13}{'job s':>8}{'job CPU s':>10}"
-            f"{'job/decode':>11}{'CPU ratio':>10}" + ("{:>12}{:>14}".format("+text job s", "+text CPU s") if len(jobs) > 1 else ""))
+            f"{'job/decode':>11}{'CPU ratio':>10}" + ("{:>12}{:>14}".format("+text job s", "+text CPU s") if TEXT_RUN in jobs else ""))
     table = [head, "-" * len(head)]
     by_codec = defaultdict(lambda: [0.0, 0.0, 0.0, 0.0])
     for f in files:
         job_s = jobs["picture only"][f.name].stage_seconds.get("total_wall", 0.0)
         text = (f"{jobs['speech + on-screen text'][f.name].stage_seconds.get('total_wall', 0.0):>12.2f}"
-                f"{job_cpu['speech + on-screen text'][f.name]:>14.2f}" if len(jobs) > 1 else "")
+                f"{job_cpu['speech + on-screen text'][f.name]:>14.2f}" if TEXT_RUN in jobs else "")
         d = decode[f.name]
         cpu = job_cpu["picture only"][f.name]
         table.append(f"{f.name:<40}{f.codec:<15}{lengths[f.name]:>8.1f}{d['wall']:>9.2f}{d['cpu']:>13.2f}{job_s:>8.2f}"
@@ -204,16 +208,23 @@ def main(argv=None) -> int:
         codec[1] += d["wall"]
         codec[2] += job_s
         codec[3] += cpu / d["cpu"] * lengths[f.name]  # weighted by length, divided below
-    fast = defaultdict(lambda: [0.0, 0.0])  # codec -> job wall, job CPU in keyframes mode
-    for f in files:
-        if "keyframes only" in jobs:
-            fast[f.codec.split()[0]][0] += jobs["keyframes only"][f.name].stage_seconds.get("total_wall", 0.0)
-            fast[f.codec.split()[0]][1] += job_cpu["keyframes only"][f.name]
+    fast_runs = [run for run in FAST_RUNS if run in jobs]
+    # codec -> [job wall, job CPU] per run: the fast modes' realtime factors, and their CPU against
+    # the default's (the steadier figure on a shared machine)
+    per_codec = {run: defaultdict(lambda: [0.0, 0.0]) for run in ["picture only", *fast_runs]}
+    for run, sums in per_codec.items():
+        for f in files:
+            sums[f.codec.split()[0]][0] += jobs[run][f.name].stage_seconds.get("total_wall", 0.0)
+            sums[f.codec.split()[0]][1] += job_cpu[run][f.name]
     codecs = [f"{'codec':<8}{'video s':>8}{'decode x realtime':>19}{'job x realtime':>16}{'job/decode':>12}"
-              f"{'CPU job/decode':>16}" + ("{:>22}".format("keyframes x realtime") if fast else ""), "-" * 101]
+              f"{'CPU job/decode':>16}" + "".join(f"{run + ' x realtime':>27}{'CPU less':>10}" for run in fast_runs),
+              "-" * (79 + 37 * len(fast_runs))]
     for codec, (video_s, decode_s, job_s, cpu_ratio) in by_codec.items():
+        default_cpu = per_codec["picture only"][codec][1]
         codecs.append(f"{codec:<8}{video_s:>8.1f}{video_s / decode_s:>19.1f}{video_s / job_s:>16.1f}{job_s / decode_s:>11.2f}x"
-                      f"{cpu_ratio / video_s:>15.2f}x" + (f"{video_s / fast[codec][0]:>22.1f}" if fast else ""))
+                      f"{cpu_ratio / video_s:>15.2f}x" + "".join(
+                          f"{video_s / per_codec[run][codec][0]:>27.1f}{default_cpu / per_codec[run][codec][1]:>9.1f}x"
+                          for run in fast_runs))
     stages = []
     for run, done in jobs.items():
         busy = defaultdict(float)

@@ -104,6 +104,7 @@ def cmd_videos_list(args) -> int:
 DECODED = {
     "all": "every frame",
     "reference": "reference frames only (fast mode)",
+    "sparse": "keyframes and each GOP's first reference frames (fast mode)",
     "keyframes": "keyframes only (fast mode)",
 }
 
@@ -365,10 +366,12 @@ def build_parser() -> argparse.ArgumentParser:
     modes = index.add_mutually_exclusive_group()
     modes.add_argument(
         "--decode-mode",
-        choices=("all", "reference", "keyframes"),
+        choices=("all", "reference", "sparse", "keyframes"),
         default="",
         help="which frames are decoded: all (exact cuts; server default), reference (reference frames "
-        "only) or keyframes (keyframes only: the fastest first pass, cuts at the nearest "
+        "only), sparse (keyframes and the reference frames of each GOP's first third: a fast first "
+        "pass that still sees long takes, samples at most max(2 s, 2/3 of the keyframe interval) apart) "
+        "or keyframes (keyframes only: the fastest first pass, cuts at the nearest "
         "keyframe). Index again with --decode-mode all later to replace a fast entry",
     )
     modes.add_argument("--fast", action="store_true", help="same as --decode-mode keyframes")

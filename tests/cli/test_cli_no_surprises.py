@@ -136,6 +136,7 @@ def test_every_index_flag_reaches_its_job_option():
         decode_mode="reference")
     assert submit_options(build_parser().parse_args(["index", "a.mp4"])) == SubmitOptions()
     assert submit_options(build_parser().parse_args(["index", "--fast", "a.mp4"])).decode_mode == "keyframes"
+    assert submit_options(build_parser().parse_args(["index", "--decode-mode", "sparse", "a.mp4"])).decode_mode == "sparse"
 
 
 def test_job_json_keeps_the_released_option_names():

@@ -230,7 +230,7 @@ def test_browse_lists_folders_and_videos_only_under_the_roots(web, live_services
 
 def test_the_index_form_sends_its_decode_mode_and_refuses_an_unknown_one(web, live_services):
     page = web.get("/index", params={"path": str(live_services.root)})
-    assert 'name="decode_mode"' in page.text and 'value="keyframes"' in page.text
+    assert 'name="decode_mode"' in page.text and 'value="keyframes"' in page.text and 'value="sparse"' in page.text
     refused = web.post("/index/jobs", data={"path": str(live_services.root), "decode_mode": "fastest"},
                        headers=csrf(web) | {"hx-request": "true"})
     assert refused.status_code == 400 and "use all" in refused.text and "keyframes" in refused.text

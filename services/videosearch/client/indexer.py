@@ -39,7 +39,7 @@ class SubmitOptions:
     subtitles: bool | None = None
     speech: bool | None = None
     on_screen_text: bool | None = None
-    # Which frames are decoded: "all", "reference" or "keyframes" (the fast first pass); "": the server's default.
+    # Which frames are decoded: "all", "reference", "sparse" or "keyframes" (the fast first passes); "": the server's default.
     decode_mode: str = ""
 
 

@@ -89,7 +89,8 @@ class IndexerSettings(OutgoingCallSettings, BaseServiceSettings):
     speech: bool = setting(_JOB.speech, "default: transcribe audio with the Embedder's speech recognizer")
     on_screen_text: bool = setting(_JOB.on_screen_text, "default: read on-screen text (OCR) in sampled frames")
     decode_mode: str = setting(_JOB.decode_mode, "default: which frames are decoded: all, reference (reference frames "
-                                                 "only) or keyframes (keyframes only, the fastest first pass)")
+                                                 "only), sparse (keyframes and each GOP's first reference frames) "
+                                                 "or keyframes (keyframes only, the fastest first pass)")
     speech_timeout_s: float = setting(
         600.0, "deadline of each call transcribing a chunk of audio (about 30 s) on the Embedder's speech recognizer")
     ocr_threads: int = setting(1, "onnxruntime threads of on-screen text reading (it runs beside decoding and embedding)")

@@ -41,7 +41,7 @@ def primary_path(locations: tuple[VideoLocation, ...], fallback: str) -> str:
     return present[0] if present else (locations[0].path if locations else fallback)
 
 
-STORED_DECODE_MODES = ("", "all", "reference", "keyframes")
+STORED_DECODE_MODES = ("", "all", "reference", "sparse", "keyframes")
 """The Indexer's decode modes a stored video may record ("": before they existed)."""
 
 
@@ -68,7 +68,7 @@ class VideoRecord:
     scene_count: int = 0
     moment_count: int = 0  # 0: one moment per scene (videos stored before moments existed)
     locations: tuple[VideoLocation, ...] = ()
-    # Which frames the Indexer decoded to make it ("all", "reference", "keyframes"); "" for
+    # Which frames the Indexer decoded to make it ("all", "reference", "sparse", "keyframes"); "" for
     # videos stored before decode modes existed, which decoded every frame.
     decode_mode: str = ""
 

@@ -2,8 +2,11 @@
 the decoders (videosearch.indexer.media.decoding applies them through PyAV).
 
 ``all`` decodes every frame. ``reference`` has the codec skip the frames no other frame
-refers to (FFmpeg's ``skip_frame`` ``nonref``: most B-frames of H.264 and HEVC); ``keyframes``
-skips every frame but the keyframes (``nonkey``), the fastest first pass over a library.
+refers to (FFmpeg's ``skip_frame`` ``nonref``: most B-frames of H.264 and HEVC); ``sparse``
+decodes each keyframe and the reference frames of the first part of its GOP only (at most a
+third of it; samples at most max(2 s, 2/3 of the keyframe interval) apart, see
+videosearch.indexer.media.gop_prefix); ``keyframes`` skips every frame but the keyframes
+(``nonkey``), the fastest first pass over a library.
 What each costs in cuts and moments, and buys in speed: docs/performance.md, "Fast mode".
 """
 
@@ -11,11 +14,13 @@ from __future__ import annotations
 
 from videosearch.common.errors import InvalidArgument
 
-DECODE_MODES = ("all", "reference", "keyframes")
+DECODE_MODES = ("all", "reference", "sparse", "keyframes")
 """From the most frames decoded to the fewest."""
 DEFAULT_DECODE_MODE = "all"
-SKIP_FRAME = {"all": "DEFAULT", "reference": "NONREF", "keyframes": "NONKEY"}
+SKIP_FRAME = {"all": "DEFAULT", "reference": "NONREF", "sparse": "NONREF", "keyframes": "NONKEY"}
 """Each mode's FFmpeg ``skip_frame`` (AVDiscard) setting."""
+GOP_PREFIX_MODES = frozenset({"sparse"})
+"""The modes that hand the decoder only each GOP's first part (videosearch.indexer.media.gop_prefix)."""
 
 
 def check_decode_mode(mode: str) -> str:
@@ -23,7 +28,8 @@ def check_decode_mode(mode: str) -> str:
     if mode not in DECODE_MODES:
         raise InvalidArgument(
             f"unknown decode mode {mode!r}; use all (every frame, the default), reference "
-            "(reference frames only) or keyframes (keyframes only, the fastest first pass)"
+            "(reference frames only), sparse (keyframes and the first third of each GOP's reference "
+            "frames) or keyframes (keyframes only, the fastest first pass)"
         )
     return mode
 

@@ -28,6 +28,8 @@ import av
 import cv2
 import numpy as np
 
+from videosearch.indexer.media.gop_prefix import GopPrefix
+
 LOWRES_CODECS = frozenset(
     {
         "mpeg4",
@@ -99,7 +101,9 @@ class PyAVCapture:
     """One video file decoded with PyAV (see the module doc). ``shrink`` is a function of the
     shown (height, width) giving the integer factor frames may come shrunk by (1: full size);
     ``skip_frame`` is FFmpeg's AVDiscard setting: NONREF or NONKEY decode only reference
-    frames or keyframes (videosearch.indexer.media.decoding's decode modes)."""
+    frames or keyframes (videosearch.indexer.media.decoding's decode modes); ``gop_prefix``
+    hands the decoder only the first part of each GOP (the sparse mode,
+    videosearch.indexer.media.gop_prefix)."""
 
     def __init__(
         self,
@@ -112,6 +116,7 @@ class PyAVCapture:
         shrink=None,
         side_streams=None,
         skip_frame: str = "DEFAULT",
+        gop_prefix: GopPrefix | None = None,
     ) -> None:
         try:
             self._container = av.open(path, mode="r")
@@ -129,6 +134,8 @@ class PyAVCapture:
             start_seconds = float((stream.start_time or 0) * stream.time_base) if stream.time_base else 0.0
             extra = self._side.select(self._container, start_seconds) if self._side is not None else []
             self._packets = self._container.demux(stream, *extra)
+            if gop_prefix is not None:  # the sparse mode: only each GOP's first part reaches the decoder
+                self._packets = gop_prefix.packets(self._packets, stream.index)
             self._bad_packets = 0
             self._ended = False
             self.facts = self._facts(stream)

@@ -185,8 +185,13 @@ class CandidateBuffer:
             return
         lowest_position = self.start + self.sampling.first_offset_floor(shortest)
         # Keep the grid candidate just below the lowest position, so every position has a
-        # candidate on each side within one stride.
-        keep_from = bisect.bisect_left(self._frames, lowest_position - self.stride + 1)
+        # candidate on each side within one stride. Frames with gaps (a fast decode mode): the
+        # last candidate below it, however far below, so a scene that ends before the next
+        # decoded frame still has one.
+        if self.sparse:
+            keep_from = max(0, bisect.bisect_left(self._frames, lowest_position) - 1)
+        else:
+            keep_from = bisect.bisect_left(self._frames, lowest_position - self.stride + 1)
         if keep_from:
             del self._frames[:keep_from]
             del self._items[:keep_from]

@@ -16,7 +16,8 @@ words"):
 * a box whose place shows the same pixels as in the last examined sample, where a box was
   read, takes that box's words without being recognized again; boxes lower than ``min_text_height`` are
   not recognized (too small to read);
-* the boxes left are recognized together once the scene's samples are examined, in batches.
+* the boxes left are recognized once the scene's samples are examined, one crop a call (a batch
+  pads its crops to the widest, which costs more than it saves).
 Text stays one span while it is read again on the following examined samples of the scene.
 """
 
@@ -101,6 +102,12 @@ def text_signature(frame_bgr: np.ndarray) -> np.ndarray:
 def _key(text: str) -> str:
     """What two readings of the same words share: case, width and spacing folded."""
     return "".join(unicodedata.normalize("NFKC", text).lower().split())
+
+
+def _has_word(text: str) -> bool:
+    """Whether a read line holds a letter or digit of any script: shapes read as symbols (a
+    ball read as "●", a bullet, an arrow) are not words, and no query finds them."""
+    return any(character.isalnum() for character in text)
 
 
 def language_of(text: str) -> str:
@@ -271,7 +278,7 @@ class SceneTextReader:
                     continue
                 text, confidence = readings[box.reading]
                 words = " ".join(text.split())
-                if confidence >= self._min_confidence and words:
+                if confidence >= self._min_confidence and _has_word(words):
                     seen.setdefault(_key(words), ReadLine(words, confidence, regions.bounds(box.quad)))
             for key in [k for k in open_lines if k not in seen]:
                 close(key, at)  # gone by this sample

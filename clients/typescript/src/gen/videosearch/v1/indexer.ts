@@ -402,7 +402,9 @@ export interface IndexOptions {
     | undefined;
   /**
    * Which frames are decoded: "all" (every frame, exact cuts), "reference" (only
-   * frames other frames refer to: most B-frames skipped) or "keyframes" (keyframes
+   * frames other frames refer to: most B-frames skipped), "sparse" (keyframes and the
+   * reference frames of the first third of each GOP: a fast first pass whose samples
+   * are at most max(2 s, 2/3 of the keyframe interval) apart) or "keyframes" (keyframes
    * only: the fastest first pass, cuts at the nearest keyframe); empty means the
    * server default ("all"). The stored video records the mode that made it; a video
    * stored in a faster mode is indexed again when a slower one is asked for.

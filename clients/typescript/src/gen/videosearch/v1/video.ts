@@ -160,7 +160,7 @@ export interface Video {
   locations: VideoLocation[];
   /**
    * Which frames were decoded to index it (IndexOptions.decode_mode): "all",
-   * "reference" or "keyframes"; empty for videos stored before the option existed
+   * "reference", "sparse" or "keyframes"; empty for videos stored before the option existed
    * (every frame was decoded).
    */
   decodeMode: string;
