@@ -92,9 +92,10 @@ NOTES = (
     "22 CPU s of ViT-B/32 for 5 min of 720p, on top of the decode). The short MPEG-4 file's ratio is the job's "
     "fixed costs (probe, hash, store, thumbnails) over a 0.4 s decode. 1080p H.264 at 8-12 Mbit/s decodes at "
     "3-5x real time on these 2 cores: the library's hours per hour are set by its 1080p files. Speech "
-    "(pocketsphinx) and on-screen text (rapidocr) cost little here because the audio is a tone and the footage "
-    "has little text; `bench/index/text_cost.py` measures their worst case. The fast modes' columns: "
-    "docs/performance.md, \"Fast mode\", says what it costs in cuts and moments.")
+    "(pocketsphinx) and on-screen text (rapidocr) cost what the +text columns and the ocr and speech stages "
+    "show; `bench/index/text_cost.py` measures their worst case. The fast modes' columns (sparse: keyframes "
+    "and each GOP's first reference frames; keyframes only), with their CPU against the default's (the "
+    "steadier figure under load): docs/performance.md, \"Fast mode\", says what they cost in cuts and moments.")
 
 
 def encoders() -> str:
@@ -208,16 +209,22 @@ def main(argv=None) -> int:
         codec[2] += job_s
         codec[3] += cpu / d["cpu"] * lengths[f.name]  # weighted by length, divided below
     fast_runs = [run for run in FAST_RUNS if run in jobs]
-    fast = {run: defaultdict(float) for run in fast_runs}  # run -> codec -> job wall in that fast mode
-    for run in fast_runs:
+    # codec -> [job wall, job CPU] per run: the fast modes' realtime factors, and their CPU against
+    # the default's (the steadier figure on a shared machine)
+    per_codec = {run: defaultdict(lambda: [0.0, 0.0]) for run in ["picture only", *fast_runs]}
+    for run, sums in per_codec.items():
         for f in files:
-            fast[run][f.codec.split()[0]] += jobs[run][f.name].stage_seconds.get("total_wall", 0.0)
+            sums[f.codec.split()[0]][0] += jobs[run][f.name].stage_seconds.get("total_wall", 0.0)
+            sums[f.codec.split()[0]][1] += job_cpu[run][f.name]
     codecs = [f"{'codec':<8}{'video s':>8}{'decode x realtime':>19}{'job x realtime':>16}{'job/decode':>12}"
-              f"{'CPU job/decode':>16}" + "".join(f"{run + ' x realtime':>24}" for run in fast_runs),
-              "-" * (79 + 24 * len(fast_runs))]
+              f"{'CPU job/decode':>16}" + "".join(f"{run + ' x realtime':>27}{'CPU less':>10}" for run in fast_runs),
+              "-" * (79 + 37 * len(fast_runs))]
     for codec, (video_s, decode_s, job_s, cpu_ratio) in by_codec.items():
+        default_cpu = per_codec["picture only"][codec][1]
         codecs.append(f"{codec:<8}{video_s:>8.1f}{video_s / decode_s:>19.1f}{video_s / job_s:>16.1f}{job_s / decode_s:>11.2f}x"
-                      f"{cpu_ratio / video_s:>15.2f}x" + "".join(f"{video_s / fast[run][codec]:>24.1f}" for run in fast_runs))
+                      f"{cpu_ratio / video_s:>15.2f}x" + "".join(
+                          f"{video_s / per_codec[run][codec][0]:>27.1f}{default_cpu / per_codec[run][codec][1]:>9.1f}x"
+                          for run in fast_runs))
     stages = []
     for run, done in jobs.items():
         busy = defaultdict(float)

@@ -60,7 +60,7 @@ def expand_paths(paths: list[str]) -> list[Path]:
 def submit_options(args) -> SubmitOptions:
     """The job options of ``videosearch index``: its flags are named as SubmitOptions' fields."""
     options = SubmitOptions(**{field.name: getattr(args, field.name) for field in dataclasses.fields(SubmitOptions)})
-    return dataclasses.replace(options, decode_mode="keyframes") if args.fast else options
+    return dataclasses.replace(options, decode_mode="sparse") if args.fast else options
 
 
 def cmd_index(args) -> int:

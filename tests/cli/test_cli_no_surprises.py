@@ -135,7 +135,7 @@ def test_every_index_flag_reaches_its_job_option():
         min_frames_per_scene=4, max_frames_per_scene=9, force=True, subtitles=False, speech=True, on_screen_text=True,
         decode_mode="reference")
     assert submit_options(build_parser().parse_args(["index", "a.mp4"])) == SubmitOptions()
-    assert submit_options(build_parser().parse_args(["index", "--fast", "a.mp4"])).decode_mode == "keyframes"
+    assert submit_options(build_parser().parse_args(["index", "--fast", "a.mp4"])).decode_mode == "sparse"
     assert submit_options(build_parser().parse_args(["index", "--decode-mode", "sparse", "a.mp4"])).decode_mode == "sparse"
 
 

@@ -60,7 +60,7 @@ def test_a_fast_job_records_its_mode_and_the_default_mode_replaces_it(shots_vide
     addresses = ["--indexer-address", f"127.0.0.1:{app.port}", "--searcher-address", searcher.address]
     try:
         capsys.readouterr()
-        assert cli_main([*addresses, "index", "--fast", "--json", str(shots_video)]) == 0  # the CLI's --fast
+        assert cli_main([*addresses, "index", "--decode-mode", "keyframes", "--json", str(shots_video)]) == 0  # the CLI's fastest mode
         (fast,) = json.loads(capsys.readouterr().out)["jobs"]
         assert fast["state"] == "succeeded" and fast["options"]["decode_mode"] == "keyframes", fast
         with SearcherClient(searcher.address) as client:

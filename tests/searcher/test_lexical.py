@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from tests.searcher.searcher_testlib import DIM, MODEL, make_scenes, make_video, one_hot, open_searcher
 from videosearch.common.errors import InvalidArgument
-from videosearch.searcher.lexical.fusion import FusionWeights, fuse
+from videosearch.searcher.lexical.fusion import FusionWeights, fuse, shared_ranks
 from videosearch.searcher.lexical.index import LexicalIndex, highlights
-from videosearch.searcher.lexical.tokens import parse_query, stem, tokenize
+from videosearch.searcher.lexical.tokens import parse_query, stem, tokenize, without_terms
 from videosearch.searcher.types import SearchFilter, SearchParams, TextSpan, VideoExtras
 
 
@@ -81,14 +81,90 @@ def test_highlights_cover_the_matched_words():
 def test_weighted_rank_fusion():
     weights = FusionWeights()
     seen = [("v", 0), ("v", 1), ("w", 0)]
-    fused = fuse(seen, {"said": [(("w", 0), 1.0)]}, weights, set(seen[:2]))
+    fused = fuse(seen, {"said": [(("w", 0), 1.0, 5.0)]}, weights, set(seen[:2]))
     assert fused[0].key == ("w", 0) and fused[0].kinds == ("said",)  # full text match beats the visual first
     assert fused[1].kinds == ("seen",)
     assert fused[0].score == pytest.approx(1 / 63 + 1.5 / 61)
     deep = [("v", i) for i in range(11)] + [("w", 0)]
-    weak = fuse(deep, {"said": [(("w", 0), 0.3)]}, weights, set(deep[:3]))
-    assert weak[0].key == ("v", 0)  # one shared word out of several does not jump the visual first
-    assert [f.key for f in weak].index(("w", 0)) < 11  # but it moves the moment up
+    scattered = fuse(deep, {"said": [(("w", 0), 0.0, 5.0)]}, weights, set(deep[:3]))
+    assert [f.key for f in scattered] == deep  # words held only scattered answer nothing: the look decides
+    part = fuse(deep, {"said": [(("w", 0), 0.3, 5.0)]}, weights, set(deep[:3]))
+    assert part[0].key == ("w", 0) and part[0].score == pytest.approx(1 / 72 + 1.5 * 0.3 / 61)
+    same_look = fuse(deep, {"said": [(("w", 0), 0.0, 5.0)]}, weights, set(), seen_scores=[0.0] * 12)
+    assert same_look[0].key == ("w", 0)  # among moments that look the same, the one holding words goes first
+
+
+def test_shared_ranks():
+    assert shared_ranks([0.9, 0.5, 0.5, 0.1]) == [1, 2, 2, 4]
+    assert shared_ranks([]) == []
+
+
+def test_fusion_ties_share_a_rank_and_restated_seen_ranks_replace_the_whole_querys():
+    weights = FusionWeights()
+    seen = [("decoy", 0), ("right", 0)]
+    written = [(("decoy", 0), 0.5, 3.0), (("right", 0), 0.5, 3.0)]  # the same words on both: one rank
+    fused = fuse(seen, {"written": written}, weights, set(seen))
+    assert fused[0].key == ("decoy", 0)
+    assert fused[1].score == pytest.approx(1 / 62 + 1.5 * 0.5 / 61)
+    # Ranked by the rest of the query (without the words both hold), the right moment looks first.
+    restated = {("decoy", 0): 2, ("right", 0): 1}
+    fused = fuse(seen, {"written": written}, weights, {("right", 0)}, restated)
+    assert [f.key for f in fused] == [("right", 0), ("decoy", 0)]
+    assert fused[0].kinds == ("seen", "written") and fused[1].kinds == ("written",)
+    unranked = fuse(seen, {"written": written}, weights, set(), {("right", 0): None})
+    assert unranked[1].key == ("right", 0) and unranked[1].score == pytest.approx(1.5 * 0.5 / 61)
+
+
+def test_without_terms_cuts_the_held_words_out_of_the_query_text():
+    assert without_terms("a red circle EXIT NORTH", frozenset({"exit", "north"})) == "a red circle"
+    assert without_terms('a red circle "EXIT NORTH"', frozenset({"exit", "north"})) == "a red circle"
+    assert without_terms("a red circle 北门停车场", frozenset({"北门", "停车场"})) == "a red circle"
+    assert without_terms("a red circle", frozenset({"blue"})) == "a red circle"
+    assert without_terms("the budgets", frozenset({"budget"})) is None  # only a stop word left: nothing
+
+
+def _bag_embedder():
+    class BagOfWords:
+        """A text is the sum of its known words' axes: the words on a sign pull the whole query's
+        embedding towards a frame that shows those words (CLIP reads text in images too)."""
+
+        model_id = MODEL
+        words = ["red", "blue", "circle", "exit", "north"]
+
+        def embed_texts(self, texts):
+            rows = np.zeros((len(texts), DIM), np.float32)
+            for row, text in zip(rows, texts):
+                for axis, word in enumerate(self.words):
+                    row[axis] = float(word in text.lower())
+                row[15] = 0.01  # never all zeros
+            return rows
+
+    return BagOfWords()
+
+
+def test_a_seen_and_written_query_ranks_the_look_by_the_words_the_sign_does_not_hold(tmp_path):
+    """Two moments show the sign EXIT NORTH; only one is a red circle. The decoy's frame looks more
+    like the whole query (its sign's words), so ranking its look by the whole query puts it first;
+    ranked by the rest ("a red circle") the right moment wins."""
+    searcher = open_searcher(tmp_path / "data", _bag_embedder(), ann="none")
+    try:
+        looks = {"decoy": [1, 2, 3, 4], "right": [0, 2], "plain": [1, 2]}  # axes: red blue circle exit north
+        for video_id in ("decoy", "right", "plain"):
+            rows = np.zeros((2, DIM), np.float32)
+            rows[0, looks[video_id]] = 1.0
+            rows[1, 15] = 1.0
+            rows /= np.linalg.norm(rows, axis=1, keepdims=True)
+            spans = (TextSpan("written", 0.1, 0.9, "EXIT NORTH", "en", "ocr"),) if video_id != "plain" else ()
+            searcher.upsert_video(make_video(video_id, 2), make_scenes(2), rows, None, VideoExtras(text_spans=spans))
+        query = "a red circle EXIT NORTH"
+        seen_only = searcher.search(text=query, params=SearchParams(mode="scenes", top_k=3, kinds=("seen",))).scenes
+        assert seen_only[0].video_id == "decoy"  # the whole query's look favours the decoy
+        hits = searcher.search(text=query, params=SearchParams(mode="scenes", top_k=3)).scenes
+        assert [(h.video_id, h.moment.index) for h in hits[:2]] == [("right", 0), ("decoy", 0)]
+        assert hits[0].matched_kinds == ("seen", "written")
+        assert hits[0].score == pytest.approx(seen_only[[h.video_id for h in seen_only].index("right")].score)
+    finally:
+        searcher.close()
 
 
 def _embedder():

@@ -44,6 +44,21 @@ def test_vocabulary_finds_near_spellings_and_words_heard_apart():
     assert 0.5 < weight < 1.0
 
 
+def test_a_swap_that_breaks_every_trigram_is_still_found():
+    # "umbrella" heard as "ubmr ella": the head "ubmr" shares no trigram with "umbr" (a swap of two
+    # neighbours breaks four), so only the direct lookup of swapped spellings finds it.
+    vocabulary = Vocabulary()
+    for term in ("ubmr", "ella", "bucycle"):
+        vocabulary.add(term)
+    known = {"ubmr", "ella", "bucycle"}.__contains__
+    assert [m.terms for m in vocabulary.near_matches("umbrella", known)] == [("ubmr", "ella")]
+    index = _index(("right", [TextSpan("said", 0, 1, "and ubmr ella bucycle so", "en", "speech")]),
+                   ("one word", [TextSpan("said", 0, 1, "and bicycle tomorrow so", "en", "speech")]))
+    found = index.search(parse_query("umbrella bicycle"), ["said"], 10)
+    assert [m.video_id for m in found] == ["right", "one word"]  # both words beside each other beat one exact word
+    assert found[0].held == {"umbrella", "bicycle"} and found[1].held == frozenset()
+
+
 def test_a_misheard_word_is_found_by_the_right_word_and_ranks_its_video_first():
     index = _index(
         ("heard", [TextSpan("said", 11, 13, "we climbed the mountins on a bicicl", "en", "speech")]),

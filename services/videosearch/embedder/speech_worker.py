@@ -10,6 +10,7 @@ the first request; its errors are answered, never raised out of the loop.
 from __future__ import annotations
 
 import logging
+import os
 import pickle
 import struct
 import subprocess
@@ -36,12 +37,20 @@ def receive(pipe: BinaryIO):
     return pickle.loads(data)  # between this process and its own parent only
 
 
+NUMPY_ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1"}
+"""numpy's BLAS on one thread in the worker: its matrix products there are small (the demo
+recognizer's mel filters), and its idle threads spin beside the image model and the Indexer's
+decoding. Torch's own threads are the recognizer's to set (the demo recognizer uses one; a
+Whisper on CPU keeps torch's default)."""
+
+
 def start(spec: str, device: str) -> subprocess.Popen:
     """The worker process for ``spec`` (its log goes to the Embedder's stderr)."""
     return subprocess.Popen(
         [sys.executable, "-m", "videosearch.embedder.speech_worker", spec, device],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
+        env={**os.environ, **NUMPY_ONE_THREAD},
     )
 
 

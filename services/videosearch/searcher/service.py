@@ -39,6 +39,7 @@ from videosearch.searcher.storage.store import Collection, check_same_model
 from videosearch.searcher.lexical.fusion import FusionWeights
 from videosearch.searcher.lexical.hybrid import FusedHits, TextSearch
 from videosearch.searcher.lexical.index import LexicalIndex
+from videosearch.searcher.lexical.residual import ResidualQueries
 from videosearch.searcher.types import (
     MATCH_KINDS,
     MomentRecord,
@@ -393,7 +394,13 @@ class Searcher:
         wanted = offset + params.top_k + 1
         fused = None
         if with_text and words is not None:  # (with_text implies words)
-            fused = self.text_search.rank(words, vector, params, candidates, wanted)
+            # A text-matched moment's look is ranked by the query without the words its spans hold.
+            residual = (
+                ResidualQueries(all_terms, composed.term_vectors, lambda texts: self.embed_texts(texts, collection))
+                if composed is not None
+                else None
+            )
+            fused = self.text_search.rank(words, vector, params, candidates, wanted, residual)
             found, approximate_used = self._fused_results(fused.hits, params), fused.approximate_used
         else:
             assert vector is not None, "without text, the seen kind is searched: the terms were composed"

@@ -16,7 +16,8 @@ words"):
 * a box whose place shows the same pixels as in the last examined sample, where a box was
   read, takes that box's words without being recognized again; boxes lower than ``min_text_height`` are
   not recognized (too small to read);
-* the boxes left are recognized together once the scene's samples are examined, in batches.
+* the boxes left are recognized once the scene's samples are examined, one crop a call (a batch
+  pads its crops to the widest, which costs more than it saves).
 Text stays one span while it is read again on the following examined samples of the scene.
 """
 

@@ -1,8 +1,8 @@
 """rapidocr's shipped PP-OCR models (Chinese and English, ONNX on onnxruntime, offline) as a
 two-stage :class:`~videosearch.indexer.text.on_screen.TextRecognizer`: detection of text boxes
 and recognition of box crops, called separately so the scene reader can detect in only the part
-of a frame that changed and recognize only the boxes it has not read before, all of a scene's
-boxes in batches (docs/performance.md, "Index-time cost of reading words").
+of a frame that changed and recognize only the boxes it has not read before, once a scene's
+samples are examined (docs/performance.md, "Index-time cost of reading words").
 """
 
 from __future__ import annotations
@@ -25,8 +25,16 @@ DETECT_BORDER = 16
 scale: without it the detector missed text touching the frame's edge (a clock in a corner) at
 reduced input sizes; a black border instead cost a tenth of the small lines of
 bench/index/ocr_steps.py's corpus."""
-RECOGNITION_BATCH = 8
-"""Box crops per recognizer call: crops are sorted by width first, so a batch pads little."""
+RECOGNITION_BATCH = 1
+"""Box crops per recognizer call. The recognizer's time grows with its input's width (about 8 ms
+per 100 px at 48 px high on one thread) and a batch pads every crop to its widest, so batching
+saved nothing on CPU and padding cost more: 8 a batch, sorted by width, took 12% more CPU than one
+at a time for the same lines read (bench/index/ocr_steps.py's recall corpus)."""
+RECOGNITION_HEIGHT = 48
+"""Pixels high the recognizer reads every crop at (the models' input height)."""
+MIN_RECOGNITION_WIDTH = 320
+"""Pixels wide every crop is padded to at least (the models' own): narrower crops of short words
+cost less to read (160 px about half) but lost 8 px lines of the recall corpus (0.91 -> 0.82)."""
 
 
 class RapidOcrRecognizer:
@@ -34,11 +42,16 @@ class RapidOcrRecognizer:
     OCR runs on one thread beside decoding and embedding."""
 
     def __init__(
-        self, threads: int = 1, detect_max_side: int = DEFAULT_DETECT_MAX_SIDE, batch: int = RECOGNITION_BATCH
+        self,
+        threads: int = 1,
+        detect_max_side: int = DEFAULT_DETECT_MAX_SIDE,
+        batch: int = RECOGNITION_BATCH,
+        min_recognition_width: int = MIN_RECOGNITION_WIDTH,
     ) -> None:
         self._threads = threads
         self._detect_max_side = detect_max_side
         self._batch = batch
+        self._min_width = min_recognition_width
         self._models = None
         self._lock = threading.Lock()
 
@@ -55,6 +68,7 @@ class RapidOcrRecognizer:
                 "Det.limit_type": "max",  # detect() shrinks images to detect_max_side itself
                 "Det.limit_side_len": 8192,
                 "Rec.rec_batch_num": self._batch,
+                "Rec.rec_img_shape": [3, RECOGNITION_HEIGHT, self._min_width],
                 # One thread: the Indexer's decoder and the Embedder share the cores; more threads
                 # measured slower on the shared 2-core machine (they wait on each other).
                 "EngineConfig.onnxruntime.intra_op_num_threads": self._threads,

@@ -133,8 +133,10 @@ class VideoText:
         while SPEECH_CHUNKS_IN_FLIGHT chunks are already out."""
         if self._speech_failed.is_set() or self._speech_pool is None:
             return
-        while len(self._speech) >= SPEECH_CHUNKS_IN_FLIGHT:
-            self._collect_speech()
+        if len(self._speech) >= SPEECH_CHUNKS_IN_FLIGHT:
+            with self._clock.timing("speech_wait"):  # the decode held up by the recognizer
+                while len(self._speech) >= SPEECH_CHUNKS_IN_FLIGHT:
+                    self._collect_speech()
         self._speech.append(self._speech_pool.submit(self._transcribe, start_seconds, pcm))
 
     def _transcribe(self, start_seconds: float, pcm: np.ndarray) -> list[TextSpan]:
@@ -174,8 +176,10 @@ class VideoText:
         """One scene's sampled frames (BGR) and their times, queued for on-screen text."""
         if self._ocr_pool is None or not frames or self._ocr_failed:
             return
-        while len(self._ocr) >= OCR_SCENES_IN_FLIGHT:
-            self._collect_ocr()
+        if len(self._ocr) >= OCR_SCENES_IN_FLIGHT:
+            with self._clock.timing("ocr_wait"):  # the decode held up by the reader
+                while len(self._ocr) >= OCR_SCENES_IN_FLIGHT:
+                    self._collect_ocr()
         self._ocr.append(self._ocr_pool.submit(self._read_scene, list(frames), times, end_seconds))
 
     def _read_scene(self, frames: list[np.ndarray], times: list[float], end_seconds: float) -> list[TextSpan]:
@@ -207,12 +211,14 @@ class VideoText:
         self.side_streams.finish()  # a decoder that stopped early may not have
         if self._speech:
             on_stage("transcribing")
-            while self._speech:
-                self._collect_speech()
+            with self._clock.timing("speech_tail"):  # the job waiting for speech after the pass
+                while self._speech:
+                    self._collect_speech()
         if self._ocr:
             on_stage("reading_text")
-            while self._ocr:
-                self._collect_ocr()
+            with self._clock.timing("ocr_tail"):
+                while self._ocr:
+                    self._collect_ocr()
         limits = dict(
             max_spans=self._limits.max_text_spans, max_chars=self._limits.max_span_chars, warnings=self.warnings
         )

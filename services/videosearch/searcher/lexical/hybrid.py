@@ -15,8 +15,9 @@ import numpy as np
 
 from videosearch.searcher.ranking.filters import VideoTable
 from videosearch.searcher.ranking.index import Candidates
-from videosearch.searcher.lexical.fusion import FusionWeights, MomentKey, fuse
+from videosearch.searcher.lexical.fusion import FusionWeights, MomentKey, fuse, shared_ranks
 from videosearch.searcher.lexical.index import LexicalIndex, SpanMatch, Tolerated, highlights, is_recognized
+from videosearch.searcher.lexical.residual import ResidualQueries
 from videosearch.searcher.lexical.tokens import ParsedQuery, parse_query
 from videosearch.searcher.types import MATCH_KINDS, MomentHit, SearchParams, TextMatch
 
@@ -48,9 +49,17 @@ class TextSearch:
         self.store, self.index, self.lexical, self.weights, self.depth = store, index, lexical, weights, depth
 
     def rank(
-        self, text: str, vector: np.ndarray | None, params: SearchParams, candidates: Candidates, wanted: int
+        self,
+        text: str,
+        vector: np.ndarray | None,
+        params: SearchParams,
+        candidates: Candidates,
+        wanted: int,
+        residual: ResidualQueries | None = None,
     ) -> FusedHits:
-        """Up to ``wanted`` moment hits (videos mode: enough moments to fill ``wanted`` videos)."""
+        """Up to ``wanted`` moment hits (videos mode: enough moments to fill ``wanted`` videos).
+        ``residual``: the query's terms, to rank a text-matched moment's look by the query without
+        the words its spans hold (residual.py); without it every moment's look is ranked by ``vector``."""
         kinds = params.kinds or MATCH_KINDS
         depth = max(wanted, self.depth)
         seen_hits, approximate = [], False
@@ -65,13 +74,18 @@ class TextSearch:
             if kind not in kinds:
                 continue
             found = self._allowed(self.lexical.search(query, [kind], depth * 2, tolerated), candidates)[:depth]
-            text_lists[kind] = [((m.video_id, m.moment_index), m.quality) for m in found]
+            text_lists[kind] = [((m.video_id, m.moment_index), m.held_share, m.rank_score) for m in found]
             for match in found:
                 spans.setdefault((match.video_id, match.moment_index), []).append(match)
         seen_keys = [_key(h) for h in seen_hits]
         # "Seen" is claimed by the moments a seen-only search shows up to this page, with a positive cosine.
         seen_matched = {key for key, hit in zip(seen_keys[: wanted - 1], seen_hits) if hit.score > 0}
-        fused = fuse(seen_keys, text_lists, self.weights, seen_matched)
+        restated: dict[MomentKey, int | None] = {}
+        if residual is not None and seen_hits:
+            restated = self._residual_ranks(
+                text_lists, spans, residual, params, candidates, depth, wanted, seen_matched
+            )
+        fused = fuse(seen_keys, text_lists, self.weights, seen_matched, restated, [h.score for h in seen_hits])
         by_key = dict(zip(seen_keys, seen_hits))
         hits: list[MomentHit] = []
         videos: set[str] = set()
@@ -85,6 +99,42 @@ class TextSearch:
             if (len(videos) if params.mode == "videos" else len(hits)) > wanted:
                 break
         return FusedHits(hits, spans, query, approximate, tolerated)
+
+    def _residual_ranks(
+        self,
+        text_lists: dict,
+        spans: dict[MomentKey, list[SpanMatch]],
+        residual: ResidualQueries,
+        params: SearchParams,
+        candidates: Candidates,
+        depth: int,
+        wanted: int,
+        seen_matched: set[MomentKey],
+    ) -> dict[MomentKey, int | None]:
+        """Each text-matched moment's seen rank by the query without the words its spans hold
+        (None: not among the ``depth`` best for it), for the moments first in the text lists
+        whose rest is one of the MAX_RESIDUALS first; updates ``seen_matched`` to claim "seen"
+        by that rank."""
+        held_of: dict[MomentKey, frozenset[str]] = {}
+        for rank in range(max((len(found) for found in text_lists.values()), default=0)):
+            for found in text_lists.values():
+                if rank < len(found):
+                    key = found[rank][0]
+                    if key not in held_of:
+                        held_of[key] = frozenset().union(*(match.held for match in spans[key]))
+        vectors = residual.without([held for held in held_of.values() if held])
+        restated: dict[MomentKey, int | None] = {}
+        for held, vector in vectors.items():
+            ranked = self.index.rank(vector, dataclasses.replace(params, mode="scenes", top_k=depth), candidates)
+            ranks = shared_ranks([hit.score for hit in ranked.scenes])
+            at = {_key(hit): (rank, hit.score) for rank, hit in zip(ranks, ranked.scenes)}
+            for key in (key for key, of in held_of.items() if of == held):
+                found = at.get(key)
+                restated[key] = found[0] if found is not None else None
+                seen_matched.discard(key)
+                if found is not None and found[0] < wanted and found[1] > 0:
+                    seen_matched.add(key)
+        return restated
 
     def text_matches(self, hit: MomentHit, fused: FusedHits) -> tuple[TextMatch, ...]:
         """The hit's matching spans with their highlights, read from the store (shown hits only)."""

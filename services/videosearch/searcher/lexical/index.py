@@ -63,7 +63,11 @@ class SpanMatch:
     """A span that matched a query: its video, its place in the video's stored spans, the
     moment its start falls in, its BM25 score and its match quality (0..1): of the query's IDF
     weight, the share it holds with each word beside its query neighbour as in the query,
-    plus SCATTERED_WEIGHT of the share it holds anywhere. Spans rank by score x quality^2."""
+    plus SCATTERED_WEIGHT of the share it holds anywhere. Spans rank by score x quality^2.
+    ``held``: the query's terms it holds beside their query neighbour (a one-word query: the
+    word), exactly or as a near match, and ``held_share`` their share of the query's IDF weight
+    (a near match counting its weight): what the fusion counts (scattered words answer no part
+    of the query), and the moment's look is ranked by the rest of the query (residual.py)."""
 
     video_id: str
     span_index: int
@@ -71,6 +75,13 @@ class SpanMatch:
     kind: TextKind
     score: float
     quality: float
+    held: frozenset[str] = frozenset()
+    held_share: float = 0.0  # of the query's IDF weight, the share held beside neighbours (no scattered words)
+
+    @property
+    def rank_score(self) -> float:
+        """What spans are ordered by: BM25 x quality^2."""
+        return self.score * self.quality * self.quality
 
 
 class LexicalIndex:
@@ -286,9 +297,8 @@ class LexicalIndex:
         for phrase in query.phrases:
             keep &= _contains_phrase(docs, phrase, pairs_of)
         docs, scores, coverage = docs[keep], scores[keep], np.minimum(coverage[keep], 1.0)
-        quality = SCATTERED_WEIGHT * coverage + (1.0 - SCATTERED_WEIGHT) * _in_order_share(
-            docs, query, pairs_of, idf_of, held_of
-        )
+        in_order, held = _in_order_share(docs, query, pairs_of, idf_of, held_of)
+        quality = SCATTERED_WEIGHT * coverage + (1.0 - SCATTERED_WEIGHT) * in_order
         order = np.argsort(-(scores * quality * quality), kind="stable")
         out: list[SpanMatch] = []
         seen: set[tuple[int, int, int]] = set()
@@ -306,6 +316,8 @@ class LexicalIndex:
                     "said" if kind == 0 else "written",
                     float(scores[at]),
                     float(quality[at]),
+                    frozenset(term for (term, _), holds in zip(query.words, held[:, at]) if holds > 0),
+                    float(in_order[at]),
                 )
             )
             if len(out) >= limit:
@@ -406,14 +418,16 @@ def _in_order_share(
     pairs_of: dict[str, np.ndarray],
     idf_of: dict[str, float],
     held_of: dict[str, tuple[np.ndarray, np.ndarray]],
-) -> np.ndarray:
+) -> tuple[np.ndarray, np.ndarray]:
     """(len(docs),) the IDF-weighted share of the query's words that each document holds beside
     their query neighbour, in the query's order (a one-word query: the word itself); a word
-    held by a near match counts its match weight (a pair, the lesser of its two)."""
+    held by a near match counts its match weight (a pair, the lesser of its two). And
+    (len(query.words), len(docs)): what each word counts for in each document (0: not held so)."""
     words = query.words
     weights = np.array([idf_of.get(term, 0.0) for term, _ in words])
+    held = np.zeros((len(words), len(docs)))
     if not len(words) or weights.sum() <= 0:
-        return np.zeros(len(docs))
+        return np.zeros(len(docs)), held
 
     def weight_in(term: str) -> np.ndarray:
         found = held_of.get(term)
@@ -422,7 +436,6 @@ def _in_order_share(
         at = np.minimum(np.searchsorted(found[0], docs), len(found[0]) - 1)
         return np.where(found[0][at] == docs, found[1][at], 0.0)
 
-    held = np.zeros((len(words), len(docs)))
     if len(words) == 1:
         held[0] = weight_in(words[0][0])
     for i in range(len(words) - 1):
@@ -433,7 +446,7 @@ def _in_order_share(
         beside = np.where(in_order, 1.0, near) * np.minimum(weight_in(first), weight_in(second))
         held[i] = np.maximum(held[i], beside)
         held[i + 1] = np.maximum(held[i + 1], beside)
-    return (weights[:, None] * held).sum(axis=0) / weights.sum()
+    return (weights[:, None] * held).sum(axis=0) / weights.sum(), held
 
 
 def _almost_as_in_query(

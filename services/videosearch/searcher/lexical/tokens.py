@@ -164,3 +164,23 @@ def _is_sub_word(token: Token, tokens: list[Token]) -> bool:
         and (other.end - other.start) > (token.end - token.start)
         for other in tokens
     )
+
+
+def without_terms(text: str, terms: frozenset[str] | set[str]) -> str | None:
+    """``text`` with the words whose term is in ``terms`` taken out (their characters, a Chinese
+    word's sub-words with it; quote marks dropped), or None when no indexed word is left
+    ("a red circle EXIT" without {exit}: "a red circle"; without {red, circle, exit}: None)."""
+    tokens = tokenize(text)
+    cut = [(t.start, t.end) for t in tokens if t.term in terms and not _is_sub_word(t, tokens)]
+    if not cut:
+        return text
+    kept, at = [], 0
+    for start, end in sorted(cut):
+        kept.append(text[at:start])
+        at = max(at, end)
+    kept.append(text[at:])
+    left = " ".join(_PHRASE_MARKS.sub(" ", "".join(kept)).split())
+    return left if tokenize(left) else None
+
+
+_PHRASE_MARKS = re.compile(r"[\"“”]")

@@ -4,8 +4,9 @@ or misread as ("mountins" for mountains, "bicicl" for bicycle, "light huse" for 
 Speech recognizers and OCR return near-misses of the words said or shown; a query word that
 finds only its near-miss would otherwise count as absent. For a query word of Latin script and
 at least ``MIN_LENGTH`` letters, the vocabulary's terms sharing enough character trigrams are
-candidates, kept when their edit distance (optimal string alignment: a swap of two neighbours
-is one edit) is within ``max_edits(length)``; and a long query word is also looked up as two
+candidates (with its swapped-neighbour spellings, looked up directly: a swap can break every
+trigram of a short word), kept when their edit distance (optimal string alignment: a swap of two
+neighbours is one edit) is within ``max_edits(length)``; and a long query word is also looked up as two
 adjacent indexed words run apart ("light huse"), one side exact and the other within one edit.
 Each found term counts with the weight ``NEAR_WEIGHT x similarity`` (similarity: 1 - edits /
 the longer length), below an exact match's 1. The index applies these only to spans whose text
@@ -65,6 +66,11 @@ def edit_distance(a: str, b: str, bound: int) -> int:
     return previous[-1] if previous[-1] <= bound else bound + 1
 
 
+def _swaps(word: str) -> set[str]:
+    """``word`` with one pair of neighbouring letters swapped, each way (the word itself left out)."""
+    return {word[:i] + word[i + 1] + word[i] + word[i + 2 :] for i in range(len(word) - 1)} - {word}
+
+
 def _trigrams(term: str) -> set[str]:
     padded = f"^{term}$"
     return {padded[i : i + 3] for i in range(len(padded) - 2)}
@@ -108,21 +114,27 @@ class Vocabulary:
             a.buffer_info()[1] * a.itemsize + sys.getsizeof(g) + 64 for g, a in self._by_trigram.items()
         )
 
-    def near(self, word: str, edits: int) -> list[tuple[str, int]]:
-        """Terms other than ``word`` within ``edits`` edits of it, with their distances."""
+    def near(self, word: str, edits: int, known=None) -> list[tuple[str, int]]:
+        """Terms other than ``word`` within ``edits`` edits of it, with their distances. ``known``
+        (whether a term is indexed), when given, also finds the word's swapped-neighbour
+        spellings directly: in a short word a swap can break every trigram ("ubmr" for "umbr")."""
+        out = []
+        if known is not None and edits >= 1:
+            out = [(swapped, 1) for swapped in _swaps(word) if len(swapped) >= MIN_PART_LENGTH and known(swapped)]
         grams = [self._by_trigram[g] for g in _trigrams(word) if g in self._by_trigram]
         if not grams:
-            return []
+            return out
         shared = np.bincount(np.concatenate([np.frombuffer(g, dtype=np.int32) for g in grams]))
-        # Each edit breaks at most three of the word's trigrams (q-gram lemma).
-        needed = max(1, len(word) - 3 * edits)
+        # Each edit breaks at most four of the word's trigrams (q-gram lemma: three for a letter
+        # changed, added or dropped, four for two neighbours swapped, which is one edit here).
+        needed = max(1, len(word) - 4 * edits)
         candidates = np.flatnonzero(shared >= needed)
         if len(candidates) > MAX_CANDIDATES:
             candidates = candidates[np.argsort(-shared[candidates], kind="stable")[:MAX_CANDIDATES]]
-        out = []
+        found = {term for term, _ in out}
         for number in candidates:
             term = self._terms[int(number)]
-            if term != word:
+            if term != word and term not in found:
                 distance = edit_distance(word, term, edits)
                 if distance <= edits:
                     out.append((term, distance))
@@ -135,7 +147,7 @@ class Vocabulary:
             return []
         out = [
             NearMatch((term,), NEAR_WEIGHT * similarity(distance, word, term))
-            for term, distance in self.near(word, max_edits(len(word)))
+            for term, distance in self.near(word, max_edits(len(word)), known)
         ]
         if len(word) >= MIN_JOINED_LENGTH:
             for cut in range(MIN_PART_LENGTH, len(word) - MIN_PART_LENGTH + 1):
@@ -143,9 +155,9 @@ class Vocabulary:
                 heads = [(head, 0)] if known(head) else []
                 tails = [(tail, 0)] if known(tail) else []
                 if heads and len(tail) >= MIN_LENGTH:
-                    tails += self.near(tail, 1)
+                    tails += self.near(tail, 1, known)
                 if tails and len(head) >= MIN_LENGTH:
-                    heads += self.near(head, 1)
+                    heads += self.near(head, 1, known)
                 for first, first_edits in heads:
                     for second, second_edits in tails:
                         if first_edits + second_edits <= 1:

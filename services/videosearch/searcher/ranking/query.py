@@ -55,6 +55,8 @@ class ComposedQuery:
     # Examples to leave out of the hits: video id -> moment indexes (None: the whole video).
     examples: dict[str, tuple[int, ...] | None]
     embed_ms: float
+    # Each term's unit vector, in the terms' order (the fusion recomposes the query without some words).
+    term_vectors: tuple[np.ndarray, ...] = ()
 
 
 def validate_terms(terms: list[QueryTerm]) -> list[QueryTerm]:
@@ -131,7 +133,7 @@ def compose(terms: list[QueryTerm], sources: TermSources, dim: int) -> ComposedQ
     norm = float(np.linalg.norm(total))
     if norm < _CANCELLED_NORM:
         raise InvalidArgument("the query terms cancel out (their weighted sum is zero); change a weight or drop a term")
-    return ComposedQuery((total / norm).astype(np.float32), examples, embed_ms)
+    return ComposedQuery((total / norm).astype(np.float32), examples, embed_ms, tuple(vectors))  # type: ignore[arg-type]
 
 
 def moments_covering(scene: SceneRecord, moments: list[MomentRecord]) -> list[int]:
