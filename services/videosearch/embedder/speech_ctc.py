@@ -7,7 +7,7 @@ Audio -> 64 log-mel bands every 10 ms -> two 1-D convolutions (the second stride
 Decoding starts greedy (best class per frame, repeats merged, blanks dropped); each character
 keeps the frame it was emitted at, so words come out with their times. The greedy spaces are then
 only a first guess at word boundaries: :func:`decode_words` regroups the decoded pieces (up to
-MAX_JOIN run together: "dines or" -> "dinosaur") and respells each group as the likeliest of
+MAX_JOIN of them run together: "dines or" -> "dinosaur") and respells each group as the likeliest of
 itself, the vocabulary words (``vocabulary.txt``, with word frequencies) within a small edit
 distance and, for an unknown word, two known words run together ("theriver" -> "the river"):
 likeliest by the network's own CTC score over the group's frames plus a weighted word prior, the
@@ -40,8 +40,9 @@ PRIOR_WEIGHT = 0.8
 WORD_BONUS = 2.0
 """Added (nats) per word of a spelling: with the prior alone fewer, longer words win too often
 ("on the" -> "other"). Tuned on development sentences, never on the WER bench's."""
-MAX_JOIN = 3
-"""Most consecutive greedy pieces one word may be re-joined from ("dines or" -> "dinosaur")."""
+MAX_JOIN = 2
+"""Most consecutive greedy pieces one word may be re-joined from ("dines or" -> "dinosaur"):
+three measured no better on the development sentences and cost more."""
 
 
 def unknown_word_reach(length: int) -> int:
@@ -51,6 +52,8 @@ def unknown_word_reach(length: int) -> int:
 
 KEEP_MARGIN = 6.0
 """An unknown word stays as heard when every respelling scores this much (nats) worse on its frames."""
+CACHED_WORDS = 50_000
+"""Decoded words (and pieces of them) whose near vocabulary words are remembered, at most."""
 RARE_ZIPF = 1.0
 """Zipf frequency given to known words rarer than that (once per 100 million words)."""
 UNKNOWN_ZIPF = -1.0
@@ -157,7 +160,7 @@ def decode_words(log_probs: np.ndarray, vocabulary: Vocabulary) -> list[tuple[st
     frames are cut between consecutive greedy pieces (halfway through the gap between them), so
     every way of grouping the pieces covers each frame exactly once and their scores compare: a
     group of up to MAX_JOIN consecutive pieces is read as one spelling (:meth:`Vocabulary.best_spelling`
-    of the pieces run together, which may itself be one or two known words), scored by the CTC
+    of the pieces run together; a single piece may also become two known words), scored by the CTC
     log-probability of that spelling over the group's frames plus the weighted word prior. On a
     group's outer gap frames a space is as good as a blank (a word boundary belongs there); inside
     a joined group the space the network heard must be explained as a blank, which is the evidence
@@ -228,6 +231,7 @@ class Vocabulary:
         self.words = set(zipf)
         self._zipf = zipf
         self._parts: dict[str, list[str]] = {}
+        self._near: dict[tuple[str, int], list[str]] = {}
         # Every word ordered by length, then spelling (the order candidates come out in), with what
         # the search below filters on: letters present (a bit each), letter counts, and the
         # letters themselves as codes for the edit distance, padded with 0.
@@ -263,14 +267,24 @@ class Vocabulary:
         then spelling. Two cheap lower bounds of the distance leave few words to check exactly:
         an edit changes which letters occur for at most two letters, and takes away at most one
         letter and adds at most one (letter counts); the survivors' distances are computed
-        together (edit_distances)."""
+        together (edit_distances). Remembered: the same words recur from utterance to utterance."""
+        found = self._near.get((word, max_distance))
+        if found is None:
+            if len(self._near) >= CACHED_WORDS:  # a worker runs for days: keep the cache bounded
+                self._near.clear()
+            found = self._near[word, max_distance] = self._find_candidates(word, max_distance)
+        return found
+
+    def _find_candidates(self, word: str, max_distance: int) -> list[str]:
         lo = int(np.searchsorted(self._lengths, len(word) - max_distance, "left"))
         hi = int(np.searchsorted(self._lengths, len(word) + max_distance, "right"))
         counts = _letter_counts(word)
         present = np.uint32(sum(1 << i for i in np.flatnonzero(counts).tolist()))
         near = lo + np.flatnonzero(np.bitwise_count(self._present[lo:hi] ^ present) <= 2 * max_distance)
         diff = self._counts[near] - counts
-        near = near[np.maximum(np.clip(diff, 0, None).sum(axis=1), np.clip(-diff, 0, None).sum(axis=1)) <= max_distance]
+        # max(letters added, letters taken away) = (sum |diff| + |length difference|) / 2
+        changed = np.abs(diff).sum(axis=1) + np.abs(self._lengths[near] - len(word))
+        near = near[changed <= 2 * max_distance]
         if not len(near):
             return []
         lengths = self._lengths[near]
@@ -286,7 +300,9 @@ class Vocabulary:
     def best_spelling(self, word: str, log_probs: np.ndarray, joined: bool = False) -> tuple[str, float]:
         """:meth:`snap`'s choice and its score (CTC log-probability on the frames plus the weighted
         prior). ``joined``: ``word`` is several decoded pieces run together, so it is never kept
-        as heard unless it is a known word, and known words near it are searched as for an unknown word."""
+        as heard unless it is a known word, known words near it are searched as for an unknown
+        word, and it is not split in two again (measured no better on the development sentences,
+        and slower)."""
         known = word in self.words
         if joined:
             reach = unknown_word_reach(len(word))
@@ -295,7 +311,7 @@ class Vocabulary:
         options = set(self.candidates(word, reach))
         if known or not joined:
             options.add(word)
-        if not known:
+        if not known and not joined:
             for cut in range(1, len(word)):
                 firsts, seconds = self._part(word[:cut]), self._part(word[cut:])
                 options.update(f"{a} {b}" for a in firsts[:8] for b in seconds[:8])
@@ -311,9 +327,12 @@ class Vocabulary:
         return texts[best], float(scores[best])
 
     def _part(self, piece: str) -> list[str]:
-        """Known words a piece of a run-together word may be: itself, or close ones if it is long."""
+        """Known words a piece of a run-together word may be: itself, or (3 letters or more) the
+        words a letter off it, likeliest first."""
         found = self._parts.get(piece)
         if found is None:
+            if len(self._parts) >= CACHED_WORDS:  # a worker runs for days: keep the cache bounded
+                self._parts.clear()
             found = self._parts[piece] = self._find_part(piece)
         return found
 
