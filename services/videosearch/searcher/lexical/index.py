@@ -42,6 +42,16 @@ SCATTERED_WEIGHT = 0.25
 # quarterly budget at the meeting", first in the picture ranking too, then outranked another
 # video's "the budget meeting moved" for "budget meeting" (two words more between them).
 NEAR_PAIR_WEIGHT = 0.9
+# Two query neighbours in the query's order but a few words farther apart in a line (2 to
+# MAX_GAP_WORDS more between them: "remember ... plants" in "please remember to water the plants
+# while I am away" for "remember plants away") count GAP_PAIR_WEIGHT of beside, in queries of
+# GAP_MIN_KEYWORDS or more indexed words only. A longer keyword list is the typed summary of a
+# sentence, whose own words stand between the keywords; with two keywords the gap is a
+# coincidence that must not outrank a line saying them together (the "budget meeting" above).
+# Beyond MAX_GAP_WORDS they stay scattered ("the red team won again ... circle back" for "a red circle").
+GAP_PAIR_WEIGHT = 0.75
+MAX_GAP_WORDS = 3
+GAP_MIN_KEYWORDS = 3
 
 # Where a span's words came from a recognizer that mishears or misreads them: only there does a
 # query word also find its near spellings (tolerant.py). Subtitles are exact text.
@@ -443,6 +453,8 @@ def _in_order_share(
         pair = ((first, 0), (second, next_at - at))
         in_order = _contains_phrase(docs, pair, pairs_of)
         near = NEAR_PAIR_WEIGHT * _almost_as_in_query(docs, first, second, next_at - at, pairs_of)
+        if len(words) >= GAP_MIN_KEYWORDS:
+            near = np.maximum(near, GAP_PAIR_WEIGHT * _a_few_words_apart(docs, first, second, next_at - at, pairs_of))
         beside = np.where(in_order, 1.0, near) * np.minimum(weight_in(first), weight_in(second))
         held[i] = np.maximum(held[i], beside)
         held[i + 1] = np.maximum(held[i + 1], beside)
@@ -461,6 +473,18 @@ def _almost_as_in_query(
     shifts = {offset - 1, offset + 1, -offset - 1, -offset, -offset + 1} - {0, offset}
     near = [_sorted_common(a_keys + shift, b_keys) // _POSITIONS for shift in sorted(shifts)]
     return _sorted_member(docs, np.sort(np.concatenate(near)))
+
+
+def _a_few_words_apart(
+    docs: np.ndarray, first: str, second: str, offset: int, pairs_of: dict[str, np.ndarray]
+) -> np.ndarray:
+    """(len(docs),) bool: the document has ``second`` after ``first`` with 2 to MAX_GAP_WORDS
+    more words between them than the query's ``offset`` (one more is _almost_as_in_query's)."""
+    empty = np.empty((0, 2), np.int32)
+    a, b = (pairs_of.get(term, empty).astype(np.int64) for term in (first, second))
+    a_keys, b_keys = a[:, 0] * _POSITIONS + a[:, 1], b[:, 0] * _POSITIONS + b[:, 1]
+    apart = [_sorted_common(a_keys + offset + extra, b_keys) // _POSITIONS for extra in range(2, MAX_GAP_WORDS + 1)]
+    return _sorted_member(docs, np.sort(np.concatenate(apart)))
 
 
 def highlights(text: str, query: ParsedQuery, near_terms: Iterable[str] = ()) -> tuple[tuple[int, int], ...]:
