@@ -374,7 +374,11 @@ def build_parser() -> argparse.ArgumentParser:
         "or keyframes (keyframes only: the fastest first pass, cuts at the nearest "
         "keyframe). Index again with --decode-mode all later to replace a fast entry",
     )
-    modes.add_argument("--fast", action="store_true", help="same as --decode-mode sparse (the fast mode measured to keep search quality)")
+    modes.add_argument(
+        "--fast",
+        action="store_true",
+        help="same as --decode-mode sparse (the fast mode measured to keep search quality)",
+    )
     index.add_argument("--no-wait", action="store_true", help="submit and print the job ids without waiting")
     index.add_argument(
         "--prune",
