@@ -95,15 +95,6 @@ def test_decoding_rejoins_a_word_the_greedy_path_split_and_keeps_clear_word_brea
     assert [w for w, _, _ in decode_words(frames_saying("zyx wvq"), vocabulary)] == ["zyx", "wvq"]
 
 
-def levenshtein(a: str, b: str) -> int:
-    row = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        previous, row[0] = row[0], i
-        for j, cb in enumerate(b, 1):
-            previous, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, previous + (ca != cb))
-    return row[-1]
-
-
 def test_spelling_candidates_are_every_word_within_the_distance_in_order():
     # The search filters on letters before it computes distances: it must find exactly the
     # words a plain edit distance finds, in the order the snap's word splits rely on.
@@ -114,7 +105,9 @@ def test_spelling_candidates_are_every_word_within_the_distance_in_order():
     queries = ["", "a", "road", "'ore", "bead", "decorated", *sorted(words)[:40]]
     for query in queries:
         for reach in (1, 2, 3):
-            expected = sorted((w for w in words if levenshtein(query, w) <= reach), key=lambda w: (len(w), w))
+            expected = sorted(
+                (w for w in words if word_errors(list(query), list(w)) <= reach), key=lambda w: (len(w), w)
+            )
             assert vocabulary.candidates(query, reach) == expected, (query, reach)
     codes = np.array([[ord(c) for c in "kitten"], [ord(c) for c in "sit"] + [0, 0, 0]])
     assert edit_distances("sitting", codes, np.array([6, 3])).tolist() == [3, 4]
