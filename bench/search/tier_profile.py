@@ -42,19 +42,24 @@ STAGES = {
 }
 
 
+def share_found(ranked, mode: str, truth, i: int) -> float:
+    """Recall@10 of one search: the share of query ``i``'s true top 10 that it returned."""
+    if mode == "scenes":
+        found = {(h.video_id, h.scene.index) for h in ranked.scenes}
+        want = {(video_id(int(r) // SCENES_PER_VIDEO), int(r) % SCENES_PER_VIDEO) for r in truth["scenes"][i]}
+    else:
+        found = {h.video.video_id for h in ranked.videos}
+        want = {video_id(int(v)) for v in truth["videos"][i]}
+    return len(found & want) / 10
+
+
 def recall(tier, queries, truth, mode: str) -> tuple[list[float], float]:
     times, hits = [], []
     for i, q in enumerate(queries):
         t = time.perf_counter()
         ranked = tier.rank(q, SearchParams(top_k=10, mode=mode, approximate=True))
         times.append(time.perf_counter() - t)
-        if mode == "scenes":
-            found = {(h.video_id, h.scene.index) for h in ranked.scenes}
-            want = {(video_id(int(r) // SCENES_PER_VIDEO), int(r) % SCENES_PER_VIDEO) for r in truth["scenes"][i]}
-        else:
-            found = {h.video.video_id for h in ranked.videos}
-            want = {video_id(int(v)) for v in truth["videos"][i]}
-        hits.append(len(found & want) / 10)
+        hits.append(share_found(ranked, mode, truth, i))
     return times, float(np.mean(hits))
 
 
@@ -88,13 +93,7 @@ def paired(tier, params, queries, truth, probes: list[int]) -> int:
                     t = time.perf_counter()
                     ranked = tier.rank(q, SearchParams(top_k=10, mode=mode, approximate=True))
                     times[refine].append(time.perf_counter() - t)
-                    if mode == "scenes":
-                        found = {(h.video_id, h.scene.index) for h in ranked.scenes}
-                        want = {(video_id(int(r) // SCENES_PER_VIDEO), int(r) % SCENES_PER_VIDEO) for r in truth["scenes"][i]}
-                    else:
-                        found = {h.video.video_id for h in ranked.videos}
-                        want = {video_id(int(v)) for v in truth["videos"][i]}
-                    hits[refine].append(len(found & want) / 10)
+                    hits[refine].append(share_found(ranked, mode, truth, i))
             for refine in (True, False):
                 ms = np.asarray(times[refine]) * 1e3
                 print(f"| {probe} | {mode} | {'on' if refine else 'off (LevelDB reads)'} | {np.percentile(ms, 50):.1f} | "
