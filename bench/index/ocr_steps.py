@@ -207,7 +207,11 @@ STEPS = {  # name -> ReadingSteps keywords, the detector's input side and the ru
         OLD_RUNTIME,
     ),
     "+ detector input 736 long side": (dict(), 736, OLD_RUNTIME),
-    "+ runtime auto: OpenVINO in bf16 where the CPU has it (the default: every saving on)": (dict(), 736, DEFAULT_OCR_RUNTIME),
+    "+ runtime auto: OpenVINO in bf16 where the CPU has it (the default: every saving on)": (
+        dict(),
+        736,
+        DEFAULT_OCR_RUNTIME,
+    ),
 }
 
 
@@ -256,7 +260,9 @@ def render_recall(corpus) -> list[str]:
         "| --- | ---: | --- | ---: | ---: | " + " | ".join("---:" for _ in SIZES) + " | ---: | ---: |",
     ]
     new = DEFAULT_OCR_RUNTIME
-    runs = [(DETECT_SIDES[0], height, 1, new) for height in MIN_HEIGHTS] + [(side, 0, 1, new) for side in DETECT_SIDES[1:]]
+    runs = [(DETECT_SIDES[0], height, 1, new) for height in MIN_HEIGHTS] + [
+        (side, 0, 1, new) for side in DETECT_SIDES[1:]
+    ]
     # the default (736, 8 px) on each runtime side by side, then onnxruntime on two threads
     runs += [(736, 8, 1, new), (736, 8, 1, OLD_RUNTIME), (736, 8, 2, OLD_RUNTIME)]
     for side, min_height, threads, runtime in runs:

@@ -13,6 +13,7 @@ cost of reading words").
 
 from __future__ import annotations
 
+import functools
 import logging
 from pathlib import Path
 from typing import Protocol
@@ -41,6 +42,7 @@ class ModelSession(Protocol):
         ...
 
 
+@functools.cache
 def has_native_bf16() -> bool:
     """Whether OpenVINO's CPU plugin computes bf16 natively here (False when OpenVINO is missing)."""
     try:
@@ -50,11 +52,17 @@ def has_native_bf16() -> bool:
     return "BF16" in openvino.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
 
 
-def choose_runtime(name: str) -> str:
-    """``name`` with ``auto`` resolved to the runtime that runs the models here."""
+def check_runtime(name: str) -> str:
+    """``name`` if it is one of OCR_RUNTIMES (nothing is loaded)."""
     if name not in OCR_RUNTIMES:
         raise ValueError(f"unknown OCR runtime {name!r}; use {', '.join(OCR_RUNTIMES)}")
-    if name == "auto":
+    return name
+
+
+def choose_runtime(name: str) -> str:
+    """``name`` with ``auto`` resolved to the runtime that runs the models here (``auto`` loads
+    OpenVINO to ask the CPU)."""
+    if check_runtime(name) == "auto":
         return "openvino" if has_native_bf16() else "onnxruntime"
     return name
 

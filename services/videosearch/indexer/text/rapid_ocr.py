@@ -1,6 +1,7 @@
 """rapidocr's shipped PP-OCR models (Chinese and English, ONNX, offline; run by OpenVINO or
-onnxruntime: videosearch.indexer.text.ocr_runtime) as a two-stage :class:`~videosearch.indexer.text.on_screen.TextRecognizer`: detection of text boxes
-and recognition of box crops, called separately so the scene reader can detect in only the part
+onnxruntime: videosearch.indexer.text.ocr_runtime) as a two-stage
+:class:`~videosearch.indexer.text.on_screen.TextRecognizer`: detection of text boxes and
+recognition of box crops, called separately so the scene reader can detect in only the part
 of a frame that changed and recognize only the boxes it has not read before, once a scene's
 samples are examined (docs/performance.md, "Index-time cost of reading words").
 """
@@ -13,7 +14,7 @@ import threading
 import cv2
 import numpy as np
 
-from videosearch.indexer.text.ocr_runtime import DEFAULT_OCR_RUNTIME, choose_runtime, make_session
+from videosearch.indexer.text.ocr_runtime import DEFAULT_OCR_RUNTIME, check_runtime, choose_runtime, make_session
 
 DEFAULT_DETECT_MAX_SIDE = 736
 """Long side the detector sees a frame (or the changed part of one) at, at most; larger ones are
@@ -52,7 +53,9 @@ class RapidOcrRecognizer:
         min_recognition_width: int = MIN_RECOGNITION_WIDTH,
         runtime: str = DEFAULT_OCR_RUNTIME,
     ) -> None:
-        self.runtime = choose_runtime(runtime)
+        self._runtime = check_runtime(runtime)  # resolved at load: ``auto`` loads OpenVINO to ask the CPU
+        self.runtime: str | None = None
+        """The runtime that runs the models (``auto`` resolved), once they are loaded."""
         self._threads = threads
         self._detect_max_side = detect_max_side
         self._batch = batch
@@ -90,16 +93,20 @@ class RapidOcrRecognizer:
             stage.engine_cfg = cfg.EngineConfig[stage.engine_type.value]
             stage.model_root_dir = cfg.Global.model_root_dir
             # the shipped ONNX file, named here so that OpenVINO reads the file onnxruntime does
-            info = FileInfo(**{key: stage[key] for key in ("engine_type", "ocr_version", "task_type", "lang_type", "model_type")})
-            stage.model_path = str(Path(stage.model_root_dir) / Path(InferSession.get_model_url(info)["model_dir"]).name)
+            info = FileInfo(
+                **{key: stage[key] for key in ("engine_type", "ocr_version", "task_type", "lang_type", "model_type")}
+            )
+            shipped = Path(InferSession.get_model_url(info)["model_dir"]).name
+            stage.model_path = str(Path(stage.model_root_dir) / shipped)
         cfg.Rec.font_path = cfg.Global.font_path
         # rapidocr's stages make onnxruntime sessions (the recognizer takes its alphabet from the
         # model's metadata through it); another runtime's session replaces them
         detector, recognizer = TextDetector(cfg.Det), TextRecognizer(cfg.Rec)
-        for stage, model, image_output in ((detector, cfg.Det.model_path, True), (recognizer, cfg.Rec.model_path, False)):
-            session = make_session(self.runtime, Path(model), self._threads, image_output)
+        self.runtime = choose_runtime(self._runtime)
+        for model, stage, image_output in ((detector, cfg.Det, True), (recognizer, cfg.Rec, False)):
+            session = make_session(self.runtime, Path(stage.model_path), self._threads, image_output)
             if session is not None:
-                stage.session = session
+                model.session = session
         return detector, recognizer
 
     def _loaded(self):
