@@ -75,7 +75,7 @@ JOBS = {  # short name -> (row label, job options, the copy with a sidecar)
     "today": ("today (picture only)", dict(subtitles=False, speech=False, on_screen_text=False), False),
     "subtitles": ("subtitles (sidecar .srt)", dict(subtitles=True, speech=False, on_screen_text=False), True),
     "speech": ("speech", dict(subtitles=False, speech=True, on_screen_text=False), False),
-    "on-screen": ("on-screen text (rapidocr)", dict(subtitles=False, speech=False, on_screen_text=True), False),
+    "on-screen": ("on-screen text", dict(subtitles=False, speech=False, on_screen_text=True), False),
     "both": ("speech + on-screen text", dict(subtitles=False, speech=True, on_screen_text=True), False),
 }
 
@@ -376,7 +376,10 @@ def main(argv=None) -> int:
                     "test pattern's clock, 10 px high at the frame's top edge, read with a wrong last digit in most "
                     "samples and its 9 px frame counter missed (the drop in distinct lines); 960 reads them at "
                     "about 1.5x the detector's time on 960-wide frames (`RapidOcrRecognizer(detect_max_side=960)`). "
-                    "More onnxruntime threads were slower on the shared cores (the 2-thread row's wall time).", ""]
+                    "More onnxruntime threads were slower on the shared cores (the 2-thread row's wall time). The "
+                    "runtime (`--ocr-runtime`, videosearch.indexer.text.ocr_runtime): the table's first rows and the "
+                    "savings tables' last row run the default, `auto` (OpenVINO in bf16 where the CPU computes bf16 "
+                    "natively); the rows at 736 and 8 px put it beside onnxruntime, on the same frames.", ""]
         return "\n".join(out).rstrip() + "\n"
 
     benchlib.publish(SECTION, "bench/index/text_cost.py", render, argv, write=args.write_docs)
