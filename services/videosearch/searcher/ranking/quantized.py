@@ -142,6 +142,9 @@ class TierParams:
     def __post_init__(self) -> None:
         if not 1 <= self.group_moments <= GROUP_MOMENTS:
             raise ValueError(f"quantized group moments must be between 1 and {GROUP_MOMENTS}, got {self.group_moments}")
+        if not 0 <= self.projection_energy <= 1:
+            raise ValueError(f"quantized projection energy must be between 0 and 1 (0: never project), "
+                             f"got {self.projection_energy}")
 
 
 @dataclass(frozen=True)
@@ -767,7 +770,7 @@ class QuantizedIndex:
             return None
         started = time.perf_counter()
         projection = fit_projection(sample, self.params.projection_energy)
-        log.info("group graph: %s (fitted on %d group means, %.0f %% of their energy kept, %.1f s)",
+        log.info("group graph: %s (fitted on %d group means, %.2f %% of their energy kept, %.1f s)",
                  "no projection: the means need every dimension" if projection is None else
                  f"{self.dim}-d means projected to {projection.shape[1]}-d", len(sample),
                  100 * kept_energy(sample, projection), time.perf_counter() - started)
