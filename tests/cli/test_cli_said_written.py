@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 from fractions import Fraction
 
 import numpy as np
@@ -53,3 +54,42 @@ def test_videos_show_prints_what_is_said_and_written(cli, talk):
     assert [(s["kind"], s["start_timecode"], s["source"]) for s in spans] == \
         [("written", "00:00:00.000", "ocr"), ("said", "00:00:01.500", "sidecar")]
     assert "nothing said or written" in cli("videos", "show", "quiet").out
+
+
+def test_the_number_column_follows_the_order_when_words_found_a_hit(cli, services):
+    """"ferry" says the query's words but looks like nothing asked; "harbour" looks exactly like
+    the query. The said match ranks first (fused), yet its look's relevance (0.5 at most as a
+    literal match) is below the look of the hit under it: the table shows the fused score that
+    ordered them, the look's relevance labelled beside it, and JSON has both."""
+    query = "ferry timetable"
+    with EmbedderClient(services.embedder) as embedder:
+        info, wanted = embedder.model_info(), embedder.embed_texts([query])[0]
+    away = np.random.default_rng(5).standard_normal(info.embedding_dim).astype(np.float32)
+    away -= float(away @ wanted) * wanted  # orthogonal to the query: a look unlike it
+    with SearcherClient(services.searcher) as searcher:
+        for video_id, look, spans in (
+            ("ferry", away / np.linalg.norm(away), (TextSpan("said", 0.5, 2.0, "The ferry timetable changed.", "en",
+                                                              "sidecar"),)),
+            ("harbour", wanted, ()),
+        ):
+            video = VideoRecord(video_id, f"/videos/{video_id}.mp4", 4.0, Fraction(25), 100, 64, 48, video_id * 16,
+                                info.model_id, info.embedding_dim, scene_count=1)
+            searcher.upsert_video(video, [SceneRecord(0, 0, 100, 0.0, 4.0, 1)], look[None].astype(np.float32),
+                                  None, VideoExtras(text_spans=spans))
+    hits = json.loads(cli("search", query, "--mode", "scenes", "--top", "2", "--json").out)["scenes"]
+    assert [h["video_id"] for h in hits] == ["ferry", "harbour"]
+    assert hits[0]["relevance"] < hits[1]["relevance"], "the case this test is about: relevance reads out of order"
+    assert hits[0]["fused_score"] > hits[1]["fused_score"] > 0
+
+    for mode in ("scenes", "videos"):
+        table = cli("search", query, "--mode", mode, "--top", "2")
+        assert table.code == 0, table.err
+        rows = re.findall(r"^\s*([12])\s+(\d+\.\d+)\s", table.out, flags=re.MULTILINE)
+        assert [rank for rank, _ in rows] == ["1", "2"], table.out
+        numbers = [float(number) for _, number in rows]
+        assert numbers == sorted(numbers, reverse=True) and numbers[0] > numbers[1], table.out
+        assert numbers[0] == pytest.approx(hits[0]["fused_score"], abs=1e-4)
+        assert "fused score" in table.out and "look" in table.out  # the look's relevance, labelled
+    videos = json.loads(cli("search", query, "--top", "2", "--json").out)["videos"]
+    assert [v["video"]["video_id"] for v in videos] == ["ferry", "harbour"]
+    assert videos[0]["fused_score"] == videos[0]["scenes"][0]["fused_score"] > videos[1]["fused_score"]

@@ -431,6 +431,7 @@ class Searcher:
             strong_relevance=calibrating.STRONG_RELEVANCE,
             calibration=calibration,
             model_notice=self._model_notice(collection),
+            fallbacks=fused.fallbacks if fused is not None else (),
         )
 
     def calibration(self, collection: Collection, kind: str) -> calibrating.Calibration:
