@@ -17,7 +17,7 @@ import grpc
 import numpy as np
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
-from tests.searcher.searcher_testlib import serve_with_embedder
+from tests.searcher.searcher_testlib import model_info_response, serve_with_embedder
 from videosearch.common.grpc_server import insecure_channel
 from videosearch.common.tensors import to_tensor
 from videosearch.v1 import embedder_pb2, embedder_pb2_grpc, searcher_pb2, searcher_pb2_grpc, video_pb2
@@ -39,9 +39,7 @@ class BagOfWordsEmbedder(embedder_pb2_grpc.EmbedderServiceServicer):
         self.failed_calls = 0
 
     def GetModelInfo(self, request, context):
-        return embedder_pb2.GetModelInfoResponse(
-            model_id=MODEL, embedding_dim=DIM, max_texts_per_request=64, max_images_per_request=8
-        )
+        return model_info_response(MODEL, DIM)
 
     def EmbedTexts(self, request, context):
         if self.fail_rests.is_set() and REST in request.texts:
