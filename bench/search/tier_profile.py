@@ -139,6 +139,13 @@ def main() -> int:
     tier.open()
     print(f"opened in {time.perf_counter() - started:.1f} s (build: {tier.build_seconds or 0:.0f} s); "
           f"{len(tier._graph or ()):,} graph nodes of at most {params.group_moments} moments", flush=True)
+    if not tier.wait_for_upgrade(0):  # a format-4 tier: its projected graph is built now, then measured
+        upgrading = time.perf_counter()
+        tier.wait_for_upgrade()
+        print(f"upgraded the group graph in {time.perf_counter() - upgrading:.0f} s", flush=True)
+    graph = tier._graph
+    print(f"group graph: {0 if graph is None else graph.graph_dim}-d "
+          f"({'projected' if graph is not None and graph.projection is not None else 'not projected'})", flush=True)
     if args.build_only:
         tier.save_ann()  # stops opening tables in the background
         store.close()
