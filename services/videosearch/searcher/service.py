@@ -573,8 +573,7 @@ class Searcher:
             log.warning("embedding %s failed: %s", what, exc)
             failed = "is overloaded" if isinstance(exc, ResourceExhausted) else "failed"
             raise Unavailable(
-                f"cannot embed {what}: the Embedder {failed} ({exc}); retry shortly, or search with an "
-                "embedding; if it keeps failing, the Embedder's log says why"
+                f"cannot embed {what}: the Embedder {failed} ({exc}); retry shortly, or search with an embedding"
             ) from exc
         except Exception as exc:  # any transport failure means the Embedder is unavailable
             log.warning("embedding %s failed", what, exc_info=True)
