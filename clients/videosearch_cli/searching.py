@@ -119,7 +119,7 @@ def run_search(args, terms: list[QueryTerm], *, title: str) -> int:
         first_rank = getattr(args, "first_rank", 1)
         shown = _shown_hits(result, first_rank)
         if args.sheet:
-            _write_sheet(searcher, shown, videos, args.sheet)
+            _write_sheet(searcher, result, shown, videos, args.sheet)
     last_search.save(
         getattr(args, "argv", []),
         result.next_page_token,
@@ -193,8 +193,11 @@ def _remembered(rank: int, hit: MomentHit, videos: dict[str, VideoRecord]) -> di
     }
 
 
-def _write_sheet(searcher: SearcherClient, shown, videos: dict[str, VideoRecord], path: str) -> None:
+def _write_sheet(
+    searcher: SearcherClient, result: SearchResult, shown, videos: dict[str, VideoRecord], path: str
+) -> None:
     names = distinct_suffixes([v.uri for v in videos.values()])
+    fused = _words_searched(result)
     entries = []
     for rank, hit in shown:
         thumbnail = None
@@ -206,7 +209,7 @@ def _write_sheet(searcher: SearcherClient, shown, videos: dict[str, VideoRecord]
             SheetEntry(
                 rank,
                 names[video.uri] if video else hit.video_id,
-                hit.score,
+                _score_caption(hit, result) if fused else f"relevance {hit.relevance:.2f}, raw {hit.score:.4f}",
                 span.start_seconds,
                 span.end_seconds,
                 thumbnail,
@@ -262,7 +265,7 @@ def _print_table(result: SearchResult, videos: dict[str, VideoRecord], args, tit
     # With said or written searched, hits are ordered by their fused score, not by relevance (a
     # moment found by its words can look less like the query than the one below it): the number
     # column shows what ordered them, the look's own relevance labelled beside it.
-    fused = any(hit.fused_score > 0 for _, hit in _shown_hits(result))
+    fused = _words_searched(result)
     table = Table(
         title=f"Top {args.mode} for {escape(title)}" + ("" if strong else " (no strong match)"), box=box.SIMPLE_HEAD
     )
@@ -319,13 +322,29 @@ def _relevance_cell(hit) -> str:
     return f"{hit.relevance:.2f}\n[dim]raw {hit.score:.4f}[/]"
 
 
+def _words_searched(result: SearchResult) -> bool:
+    """Whether said or written was searched, so that the fused score ordered the hits."""
+    return any(hit.fused_score > 0 for _, hit in _shown_hits(result))
+
+
+def _score_caption(hit: MomentHit, result: SearchResult) -> str:
+    """A moment's fused score and its look's relevance, in plain text (the contact sheet's)."""
+    look = _look(hit, result)
+    return f"fused {hit.fused_score:.4f}" + ("" if look is None else f", look {look:.2f}")
+
+
+def _look(hit, result: SearchResult) -> float | None:
+    """The hit's picture's own calibrated relevance (None when no embedding was searched)."""
+    return None if result.calibration is None else float(result.calibration.relevance(hit.score))
+
+
 def _fused_cell(hit, result: SearchResult) -> str:
     """The fused score that ordered the hit (a video's: its best moment's), with the look's own
     calibrated relevance and raw score beside it (none when no embedding was searched)."""
     best = hit if isinstance(hit, MomentHit) else hit.scenes[0]
-    if result.calibration is None:
+    look = _look(hit, result)
+    if look is None:
         return f"{best.fused_score:.4f}"
-    look = float(result.calibration.relevance(hit.score))
     return f"{best.fused_score:.4f}\n[dim]look {look:.2f}, raw {hit.score:.4f}[/]"
 
 

@@ -39,6 +39,15 @@ def serve_with_embedder(servicer, data_dir, *, embedder_workers: int = 8, **sett
     return server, app
 
 
+def model_info_response(model_id: str, dim: int):
+    """What a test's Embedder servicer answers GetModelInfo with: ``model_id``, ``dim``-d."""
+    from videosearch.v1 import embedder_pb2
+
+    return embedder_pb2.GetModelInfoResponse(
+        model_id=model_id, embedding_dim=dim, max_texts_per_request=64, max_images_per_request=8
+    )
+
+
 def make_video(
     video_id: str, n_scenes: int = 3, *, model_id: str = MODEL, dim: int = DIM, fps=Fraction(30000, 1001), length: int = 30
 ) -> VideoRecord:
