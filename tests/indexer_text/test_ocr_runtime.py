@@ -57,6 +57,7 @@ def test_openvino_pads_inputs_to_few_shapes_and_cuts_the_map_back():
 
     recognizer = RapidOcrRecognizer(runtime="openvino")
     detector, lines = recognizer._loaded()
+    assert detector.session.precision == ("bf16" if ocr_runtime.has_native_bf16() else "f32")
     probabilities = detector.session(np.zeros((1, 3, 96, 160), np.float32))
     assert probabilities.shape == (1, 1, 96, 160)
     steps = lines.session(np.zeros((1, 3, 48, 330), np.float32))  # padded to 384 wide: 48 CTC steps
