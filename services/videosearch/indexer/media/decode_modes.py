@@ -6,7 +6,9 @@ refers to (FFmpeg's ``skip_frame`` ``nonref``: most B-frames of H.264 and HEVC);
 decodes each keyframe and the reference frames of the first part of its GOP only (at most a
 third of it; samples at most max(2 s, 2/3 of the keyframe interval) apart, see
 videosearch.indexer.media.gop_prefix); ``keyframes`` skips every frame but the keyframes
-(``nonkey``), the fastest first pass over a library.
+(``nonkey``), the fastest first pass over a library. In ``sparse`` and ``keyframes``,
+keyframes closer than a second to the last one decoded are dropped unread, so intra-only video
+(MJPEG, ProRes: every frame a keyframe) is not decoded whole (videosearch.indexer.media.keyframe_spacing).
 What each costs in cuts and moments, and buys in speed: docs/performance.md, "Fast mode".
 """
 
@@ -21,6 +23,8 @@ SKIP_FRAME = {"all": "DEFAULT", "reference": "NONREF", "sparse": "NONREF", "keyf
 """Each mode's FFmpeg ``skip_frame`` (AVDiscard) setting."""
 GOP_PREFIX_MODES = frozenset({"sparse"})
 """The modes that hand the decoder only each GOP's first part (videosearch.indexer.media.gop_prefix)."""
+SPACED_KEYFRAME_MODES = frozenset({"sparse", "keyframes"})
+"""The modes that decode keyframes at most about one a second (videosearch.indexer.media.keyframe_spacing)."""
 
 
 def check_decode_mode(mode: str) -> str:
