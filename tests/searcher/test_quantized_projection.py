@@ -239,3 +239,9 @@ def test_an_old_graph_serves_exactly_while_the_upgrade_runs_and_writes_reach_the
     finally:
         close(store, again)
     shutil.rmtree(data_dir / "quantized")
+
+
+def test_the_projection_energy_must_be_a_share():
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        TierParams(projection_energy=1.5)
+    assert TierParams(projection_energy=0).projection_energy == 0

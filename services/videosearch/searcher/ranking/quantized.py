@@ -8,7 +8,9 @@ the float32 matrix is; and beside them an approximate index over *groups*: runs 
 ``GROUP_MIN_COSINE`` of the group's mean; a group ends where the next moment is not), each
 represented by the unit mean of its moments, in a usearch HNSW graph keyed by the serial of the
 group's first moment and its length. The groups are decided from the int8 codes alone, so the
-same groups come out when a video is appended, rebuilt, dropped or replayed.
+same groups come out when a video is appended, rebuilt, dropped or replayed. The graph holds the
+means projected onto the fewest leading singular directions that keep ``projection_energy`` of
+their energy (projection.py; 64 of 512 at 10M on the bench's data), which halves a graph search.
 
 Why groups and not one graph node per moment or an IVF: scenes of a video often resemble each
 other, so a query's best moments lie in the groups whose means score best, and a graph over
@@ -92,8 +94,9 @@ log = logging.getLogger(__name__)
 PRECISIONS = ("float32", "int8", "auto")
 DEFAULT_RANKING_PRECISION = "auto"
 DEFAULT_QUANTIZED_THRESHOLD = 2_000_000  # moments from which ranking_precision=auto picks int8
-DEFAULT_QUANTIZED_PROBE = 1024  # groups whose codes a search scores; chosen at 10M on held-out queries
-# (bench/search/tier_profile.py): recall@10 0.992 scenes, 0.972 videos; 768 gave 0.953 videos, too close to 0.95
+DEFAULT_QUANTIZED_PROBE = 896  # groups whose codes a search scores; chosen at 10M on held-out tuning queries
+# (bench/search/tier_profile.py, round seven, the 64-d projected graph): videos recall@10 0.960 at 896, 0.967 at
+# 1024, 0.951 at 768 (too close to 0.95); scenes 0.990. 896 saves an eighth of the graph search and the rows.
 MANIFEST = "manifest.json"
 FORMAT = 5  # 2: groups end where moments stop resembling each other; graph keys carry the group's length;
 # 3: the group graph is int8 with connectivity 32 (see TierParams); 4: a video's runs have near-equal lengths;
@@ -490,8 +493,9 @@ class QuantizedIndex:
                         len(changes))
             return False
         self.replayed = len(changes)
-        log.info("loaded the saved quantized tier (%d rows, generation %d) and replayed %d writes in %.1f s",
-                 self._state.live_rows, manifest["generation"], len(changes), time.perf_counter() - started)
+        log.info("loaded the saved quantized tier (%d rows, generation %d; group graph %d-d from %s/) and replayed %d "
+                 "writes in %.1f s", self._state.live_rows, manifest["generation"], graph.graph_dim, self._graph_dir,
+                 len(changes), time.perf_counter() - started)
         return True
 
     def rebuild(self) -> None:
