@@ -7,8 +7,9 @@ decodes each keyframe and the reference frames of the first part of its GOP only
 third of it; samples at most max(2 s, 2/3 of the keyframe interval) apart, see
 videosearch.indexer.media.gop_prefix); ``keyframes`` skips every frame but the keyframes
 (``nonkey``), the fastest first pass over a library. In ``sparse`` and ``keyframes``,
-keyframes closer than a second to the last one decoded are dropped unread, so intra-only video
-(MJPEG, ProRes: every frame a keyframe) is not decoded whole (videosearch.indexer.media.keyframe_spacing).
+keyframes closer than 0.25 s and 1 s to the last one decoded are dropped unread, so intra-only
+video (MJPEG, ProRes: every frame a keyframe) is not decoded whole
+(videosearch.indexer.media.keyframe_spacing).
 What each costs in cuts and moments, and buys in speed: docs/performance.md, "Fast mode".
 """
 
@@ -23,8 +24,6 @@ SKIP_FRAME = {"all": "DEFAULT", "reference": "NONREF", "sparse": "NONREF", "keyf
 """Each mode's FFmpeg ``skip_frame`` (AVDiscard) setting."""
 GOP_PREFIX_MODES = frozenset({"sparse"})
 """The modes that hand the decoder only each GOP's first part (videosearch.indexer.media.gop_prefix)."""
-SPACED_KEYFRAME_MODES = frozenset({"sparse", "keyframes"})
-"""The modes that decode keyframes at most about one a second (videosearch.indexer.media.keyframe_spacing)."""
 
 
 def check_decode_mode(mode: str) -> str:
