@@ -162,7 +162,7 @@ bench-search: install ## Search latency, start-up and memory at 10k/100k/1M scen
 	$(PY) bench/search/run.py --sizes 10000,100000,1000000 --plot docs/search-latency.png --write-docs
 
 bench-ten-million: install ## The int8 tier at 10M synthetic scenes (about 45 min the first time; 21 GB under /work/bench-data)
-	$(PY) bench/search/ten_million.py --probes 1024,768 --compare-reads
+	$(PY) bench/search/ten_million.py --probes 896,1024 --compare-reads
 
 bench-text: install ## Said and written: R@1 per query kind (seen-only, lexical-only, fused) and the lexical index at 100k videos
 	$(PY) bench/text/quality.py --write-docs

@@ -51,7 +51,7 @@ def pytest_addoption(parser):
 # seconds each here (real-video decoding, model training and start-up, subprocess CLIs,
 # property tests); ``make test-fast`` runs ``unit and not slow``. A test may still carry its
 # own ``@pytest.mark.slow``.
-BROWSER_FILES = {"web/test_browser.py"}
+BROWSER_FILES = {"web/test_browser.py", "web/test_fused_scores_page.py"}
 SLOW_FILES = {
     "cli/test_cli_process.py",
     "cli/test_cli_interrupts.py",

@@ -4,9 +4,10 @@ thread, so other work on the machine moves them less than wall time):
 
 * ``recall``: a corpus of rendered 960x540 frames (the size a 720p or 1080p video reaches the
   reader at; English and Chinese lines of 8-24 px on flat, gradient and textured backgrounds), each line's words known: the share of
-  lines read exactly, per detector input size and smallest box recognized, and CPU s per frame;
+  lines read exactly, per detector input size, smallest box recognized and inference runtime
+  (OpenVINO, onnxruntime: videosearch.indexer.text.ocr_runtime), and CPU s per frame;
 * ``steps``: a video's sampled frames (one per second, scenes of ``scene_seconds``) read by the
-  scene reader with its savings turned on one after another: CPU s per video minute, detector
+  scene reader with its savings turned on one after another, the last the runtime: CPU s per video minute, detector
   calls and pixels, boxes recognized and reused, and the lines found against those found with
   every saving off.
 
@@ -25,6 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import benchlib  # noqa: F401  (sets up sys.path for the project's packages)
 import numpy as np
+from videosearch.indexer.text.ocr_runtime import DEFAULT_OCR_RUNTIME, choose_runtime
 
 EN_LINES = [
     "QUARTERLY BUDGET",
@@ -42,6 +44,7 @@ ZH_LINES = ["季度预算会议", "北门停车场", "安全检查", "图书馆"
 SIZES = (8, 10, 12, 16, 24)  # font size in pixels of the frame the reader gets
 DETECT_SIDES = (960, 736, 640, 480)
 MIN_HEIGHTS = (0, 8)
+OLD_RUNTIME = "onnxruntime"  # what read on-screen text before the OpenVINO runtime
 
 
 def _font(size: int, chinese: bool):
@@ -131,14 +134,14 @@ def _key(text: str) -> str:
     return key(text)
 
 
-def recall(corpus, detect_side: int, min_height: float, threads: int = 1) -> dict:
+def recall(corpus, detect_side: int, min_height: float, threads: int = 1, runtime: str = DEFAULT_OCR_RUNTIME) -> dict:
     """Lines read exactly (after case and spacing folding), overall and per size, CPU s per frame
-    of this thread (detect, recognize) and wall s per frame (the one figure that counts onnxruntime's
-    other threads when ``threads`` > 1)."""
+    of this thread (detect, recognize) and wall s per frame (the one figure that counts the
+    runtime's other threads when ``threads`` > 1)."""
     from videosearch.indexer.text import text_regions as regions
     from videosearch.indexer.text.on_screen import DEFAULT_MIN_CONFIDENCE, make_text_recognizer
 
-    recognizer = make_text_recognizer(detect_max_side=detect_side, threads=threads)
+    recognizer = make_text_recognizer(detect_max_side=detect_side, threads=threads, runtime=runtime)
     recognizer.detect(corpus[0][0])  # models load outside the timing
     found, per_size, total = 0, {s: [0, 0] for s in SIZES}, 0
     detect_cpu = recognize_cpu = 0.0
@@ -182,24 +185,33 @@ def sampled_frames(video: Path, seconds_per_sample: float = 1.0) -> tuple[list[n
     return frames, times
 
 
-STEPS = {  # name -> ReadingSteps keywords and the detector's input side; each adds one saving to the row above
-    "every saving off (whole frames, as before)": (
+STEPS = {  # name -> ReadingSteps keywords, the detector's input side and the runtime; each adds one saving
+    "every saving off (whole frames, onnxruntime, as before)": (
         dict(changed_area_only=False, reuse_unchanged_boxes=False, min_text_height=0),
         960,
+        OLD_RUNTIME,
     ),
     "+ detect in the changed part only": (
         dict(changed_area_only=True, reuse_unchanged_boxes=False, min_text_height=0),
         960,
+        OLD_RUNTIME,
     ),
     "+ unchanged boxes not recognized again": (
         dict(changed_area_only=True, reuse_unchanged_boxes=True, min_text_height=0),
         960,
+        OLD_RUNTIME,
     ),
     "+ boxes under 8 px not recognized": (
         dict(changed_area_only=True, reuse_unchanged_boxes=True, min_text_height=8),
         960,
+        OLD_RUNTIME,
     ),
-    "+ detector input 736 long side (the default: every saving on)": (dict(), 736),
+    "+ detector input 736 long side": (dict(), 736, OLD_RUNTIME),
+    "+ runtime auto: OpenVINO in bf16 where the CPU has it (the default: every saving on)": (
+        dict(),
+        736,
+        DEFAULT_OCR_RUNTIME,
+    ),
 }
 
 
@@ -213,8 +225,8 @@ def steps(
     results = {}
     minutes = (times[-1] + (times[1] - times[0] if len(times) > 1 else 1.0)) / 60
     wanted = {_key(t) for t in truth}
-    for name, (options, detect_side) in rows.items():
-        recognizer = make_text_recognizer(detect_max_side=detect_side)
+    for name, (options, detect_side, runtime) in rows.items():
+        recognizer = make_text_recognizer(detect_max_side=detect_side, runtime=runtime)
         recognizer.detect(frames[0])
         reader = SceneTextReader(recognizer, steps=ReadingSteps(**options))
         words: set[str] = set()
@@ -242,20 +254,35 @@ def steps(
 def render_recall(corpus) -> list[str]:
     total = sum(len(lines) for _, lines in corpus)
     rows = [
-        f"| detector input (long side) | smallest box recognized | onnxruntime threads | lines read (of {total}) | "
+        f"| detector input (long side) | smallest box recognized | runtime | threads | lines read (of {total}) | "
         + " | ".join(f"{s} px" for s in SIZES)
         + " | CPU s per frame: detect / recognize | wall s per frame |",
-        "| --- | ---: | ---: | ---: | " + " | ".join("---:" for _ in SIZES) + " | ---: | ---: |",
+        "| --- | ---: | --- | ---: | ---: | " + " | ".join("---:" for _ in SIZES) + " | ---: | ---: |",
     ]
-    runs = [(DETECT_SIDES[0], height, 1) for height in MIN_HEIGHTS] + [(side, 0, 1) for side in DETECT_SIDES[1:]]
-    for side, min_height, threads in runs + [(736, 8, 2)]:
-        r = recall(corpus, side, min_height, threads)
+    new = DEFAULT_OCR_RUNTIME
+    runs = [(DETECT_SIDES[0], height, 1, new) for height in MIN_HEIGHTS] + [
+        (side, 0, 1, new) for side in DETECT_SIDES[1:]
+    ]
+    # the default (736, 8 px) on each runtime side by side, then onnxruntime on two threads
+    runs += [(736, 8, 1, new), (736, 8, 1, OLD_RUNTIME), (736, 8, 2, OLD_RUNTIME)]
+    for side, min_height, threads, runtime in runs:
+        r = recall(corpus, side, min_height, threads, runtime)
         sizes = " | ".join(f"{r['per_size'][s]:.2f}" for s in SIZES)
         rows.append(
-            f"| {side} | {min_height} px | {threads} | {r['recall']:.2f} | {sizes} | "
+            f"| {side} | {min_height} px | {runtime_name(runtime)} | {threads} | {r['recall']:.2f} | {sizes} | "
             f"{r['detect_s']:.3f} / {r['recognize_s']:.3f} | {r['wall_s']:.3f} |"
         )
     return rows
+
+
+def runtime_name(runtime: str) -> str:
+    """The runtime as resolved on this machine: ``auto`` named by what it chose, OpenVINO with its precision."""
+    chosen = choose_runtime(runtime)
+    if chosen == "openvino":
+        from videosearch.indexer.text.ocr_runtime import has_native_bf16
+
+        chosen = f"OpenVINO {'bf16' if has_native_bf16() else 'f32'}"
+    return chosen + (" (auto)" if runtime == "auto" else "")
 
 
 def render_steps(results: dict[str, dict]) -> list[str]:

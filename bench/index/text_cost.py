@@ -46,6 +46,8 @@ import ocr_steps
 from videosearch.client.indexer import IndexerClient, SubmitOptions
 from videosearch.common.settings import env_name
 from videosearch.embedder.settings import ENV_PREFIX as EMBEDDER_ENV, EmbedderSettings
+from videosearch.indexer.settings import ENV_PREFIX as INDEXER_ENV
+from videosearch.indexer.text.ocr_runtime import DEFAULT_OCR_RUNTIME, OCR_RUNTIMES
 from videosearch.indexer.types import JobState
 from videosearch.launcher import ClusterConfig, LocalCluster
 
@@ -73,7 +75,7 @@ JOBS = {  # short name -> (row label, job options, the copy with a sidecar)
     "today": ("today (picture only)", dict(subtitles=False, speech=False, on_screen_text=False), False),
     "subtitles": ("subtitles (sidecar .srt)", dict(subtitles=True, speech=False, on_screen_text=False), True),
     "speech": ("speech", dict(subtitles=False, speech=True, on_screen_text=False), False),
-    "on-screen": ("on-screen text (rapidocr)", dict(subtitles=False, speech=False, on_screen_text=True), False),
+    "on-screen": ("on-screen text", dict(subtitles=False, speech=False, on_screen_text=True), False),
     "both": ("speech + on-screen text", dict(subtitles=False, speech=True, on_screen_text=True), False),
 }
 
@@ -203,6 +205,7 @@ def measure(args, work: Path, model: str, videos: dict[str, tuple[Path, Path]]) 
     env = {"HF_HUB_OFFLINE": "1"}
     if args.speech_recognizer:
         env[env_name(EMBEDDER_ENV, "speech_recognizer")] = args.speech_recognizer
+    env[env_name(INDEXER_ENV, "ocr_runtime")] = args.ocr_runtime
     config = ClusterConfig(model=model, data_dir=str(work / f"data-{Path(model).name}"), allowed_roots=(str(work),),
                            embedder_port=0, searcher_port=0, indexer_port=0, log_dir=str(work / "logs"), extra_env=env)
     runs: dict[tuple[str, str], dict] = {}
@@ -283,6 +286,8 @@ def main(argv=None) -> int:
     parser.add_argument("--speech-recognizer", default="",
                         help="the Embedder's speech recognizer spec (default: its own default, "
                              f"{EmbedderSettings.speech_recognizer})")
+    parser.add_argument("--ocr-runtime", default=DEFAULT_OCR_RUNTIME, choices=OCR_RUNTIMES,
+                        help="what runs the on-screen text models in the Indexer (the OCR tables show each)")
     parser.add_argument("--skip-steps", action="store_true", help="leave out the OCR recall and savings tables")
     parser.add_argument("--write-docs", action="store_true")
     args = parser.parse_args(argv)
@@ -320,7 +325,8 @@ def main(argv=None) -> int:
         command = command.replace(str(benchlib.REPO), "$PWD")
         out = [SECTION, "",
                f"`{command}` ({args.seconds} s videos, a scene every 10 s, espeak-ng speech over the whole length; "
-               f"medians of {args.rounds} round(s); speech recognizer `{recognizer}`, rapidocr PP-OCR; "
+               f"medians of {args.rounds} round(s); speech recognizer `{recognizer}`, rapidocr PP-OCR on "
+               f"{ocr_steps.runtime_name(args.ocr_runtime)}; "
                f"{benchlib.machine()}). The machine was shared with other sessions' work while it ran: figures "
                "are noisy lower bounds, and the ratios side by side (same run) are the thing to read; CPU seconds "
                "(the three services' processes and their children, the speech worker included) move less than wall "
@@ -370,7 +376,10 @@ def main(argv=None) -> int:
                     "test pattern's clock, 10 px high at the frame's top edge, read with a wrong last digit in most "
                     "samples and its 9 px frame counter missed (the drop in distinct lines); 960 reads them at "
                     "about 1.5x the detector's time on 960-wide frames (`RapidOcrRecognizer(detect_max_side=960)`). "
-                    "More onnxruntime threads were slower on the shared cores (the 2-thread row's wall time).", ""]
+                    "More onnxruntime threads were slower on the shared cores (the 2-thread row's wall time). The "
+                    "runtime (`--ocr-runtime`, videosearch.indexer.text.ocr_runtime): the table's first rows and the "
+                    "savings tables' last row run the default, `auto` (OpenVINO in bf16 where the CPU computes bf16 "
+                    "natively); the rows at 736 and 8 px put it beside onnxruntime, on the same frames.", ""]
         return "\n".join(out).rstrip() + "\n"
 
     benchlib.publish(SECTION, "bench/index/text_cost.py", render, argv, write=args.write_docs)

@@ -26,7 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from bench.search.run import SCENES_PER_VIDEO, Synthetic, video_id  # noqa: E402
 from bench.search.ten_million import TUNING_STREAM  # noqa: E402
-from videosearch.searcher.ranking.quantized import QuantizedIndex, TierParams  # noqa: E402
+from videosearch.searcher.ranking.ann import HnswIndex  # noqa: E402
+from videosearch.searcher.ranking.quantized import FORMAT4_GRAPH_DIR, QuantizedIndex, TierParams  # noqa: E402
 from videosearch.searcher.storage.store import SearcherStore  # noqa: E402
 from videosearch.searcher.types import SearchParams  # noqa: E402
 
@@ -104,6 +105,41 @@ def paired(tier, params, queries, truth, probes: list[int]) -> int:
     return 0
 
 
+def paired_graphs(tier, params, queries, truth, probes: list[int]) -> int:
+    """The tier's graph (format 5: projected) against the format-4 512-d graph saved beside it, query by
+    query in turn (which goes first alternates), on the same codes and everything else: whole searches."""
+    files = tier._files
+    old = HnswIndex.load_if_fresh(files / FORMAT4_GRAPH_DIR, tier.dim, params.graph,
+                                  {"generation": tier._saved_generation, "model_id": tier.model_id})
+    if old is None or files is None:
+        print(f"no format-4 graph in {files}/{FORMAT4_GRAPH_DIR} to compare with", flush=True)
+        return 1
+    graphs = {f"{tier._graph.graph_dim}-d": tier._graph, f"{old.graph_dim}-d": old}
+    print("| probe | mode | graph | p50 ms | p95 ms | p99 ms | recall@10 (held-out) | load |")
+    print("|---:|---|---|---:|---:|---:|---:|---|")
+    for probe in probes:
+        tier.params = replace(params, probe=probe)
+        for mode in ("scenes", "videos"):
+            times: dict[str, list[float]] = {name: [] for name in graphs}
+            hits: dict[str, list[float]] = {name: [] for name in graphs}
+            for i, q in enumerate(queries):
+                for name in (list(graphs) if i % 2 == 0 else list(graphs)[::-1]):
+                    tier._graph = graphs[name]
+                    t = time.perf_counter()
+                    ranked = tier.rank(q, SearchParams(top_k=10, mode=mode, approximate=True))
+                    times[name].append(time.perf_counter() - t)
+                    hits[name].append(share_found(ranked, mode, truth, i))
+            for name in graphs:
+                ms = np.asarray(times[name]) * 1e3
+                print(f"| {probe} | {mode} | {name} | {np.percentile(ms, 50):.1f} | {np.percentile(ms, 95):.1f} | "
+                      f"{np.percentile(ms, 99):.1f} | {np.mean(hits[name]):.3f} | "
+                      f"{', '.join(f'{x:.1f}' for x in os.getloadavg())} |", flush=True)
+            new, base = (np.asarray(times[name]) for name in graphs)
+            print(f"    median of the per-query ratios {' / '.join(graphs)}: {np.median(new / base):.2f}", flush=True)
+    tier._graph = graphs[list(graphs)[0]]
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenes", type=int, default=10_000_000)
@@ -121,6 +157,12 @@ def main() -> int:
     parser.add_argument("--paired", action="store_true",
                         help="with --refine on,off: time both query by query, alternating, so that the machine's load "
                              "changes alike for both (a loaded machine's drift otherwise swamps the difference)")
+    parser.add_argument("--reported-queries", action="store_true",
+                        help="ten_million.py's reported queries (truth-<scenes>.npz) instead of the tuning ones: for "
+                             "side-by-side comparisons, never for choosing parameters")
+    parser.add_argument("--compare-graphs", action="store_true",
+                        help="the tier's (projected) graph against the format-4 512-d graph saved beside it (a tier "
+                             "upgraded in place), whole searches query by query in turn, per probe")
     parser.add_argument("--build-only", action="store_true",
                         help="open the tier (building and saving it when missing), then stop: to build ahead of a run")
     args = parser.parse_args()
@@ -139,14 +181,24 @@ def main() -> int:
     tier.open()
     print(f"opened in {time.perf_counter() - started:.1f} s (build: {tier.build_seconds or 0:.0f} s); "
           f"{len(tier._graph or ()):,} graph nodes of at most {params.group_moments} moments", flush=True)
+    if not tier.wait_for_upgrade(0):  # a format-4 tier: its projected graph is built now, then measured
+        upgrading = time.perf_counter()
+        tier.wait_for_upgrade()
+        print(f"upgraded the group graph in {time.perf_counter() - upgrading:.0f} s", flush=True)
+    graph = tier._graph
+    print(f"group graph: {0 if graph is None else graph.graph_dim}-d "
+          f"({'projected' if graph is not None and graph.projection is not None else 'not projected'})", flush=True)
     if args.build_only:
         tier.save_ann()  # stops opening tables in the background
         store.close()
         return 0
-    truth = np.load(data_dir.parent / f"tuning-truth-{args.scenes}.npz")
-    queries = Synthetic(seed=0).queries(len(truth["scenes"]), n_videos, stream=TUNING_STREAM)[: args.queries]
+    truth_file, stream = ("truth", 2) if args.reported_queries else ("tuning-truth", TUNING_STREAM)
+    truth = np.load(data_dir.parent / f"{truth_file}-{args.scenes}.npz")
+    queries = Synthetic(seed=0).queries(len(truth["scenes"]), n_videos, stream=stream)[: args.queries]
     for q in queries[:20]:  # warm-up
         tier.rank(q, SearchParams(top_k=10, mode="videos", approximate=True))
+    if args.compare_graphs:
+        return paired_graphs(tier, params, queries, truth, [int(p) for p in args.probes.split(",")])
     fresh = Synthetic(seed=0).queries(args.profile_queries * 2 * len(args.probes.split(",")) * len(args.refine.split(",")), n_videos,
                                       stream=TUNING_STREAM + 1)
     print("| probe | mode | p50 ms | p95 ms | p99 ms | recall@10 (held-out) | videos read per search | load |")

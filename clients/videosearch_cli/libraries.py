@@ -58,7 +58,10 @@ def cmd_libraries_list(args) -> int:
     if args.json:
         print_json({"libraries": [plain(lib) for lib in libraries], "next_page_token": token})
         return 0
-    table = Table(title="libraries (watched folders)")
+    table = Table(
+        title="libraries (watched folders)",
+        caption="indexed, pruned and errors count since the Indexer started (a restart starts them at 0)",
+    )
     room = max(24, console.width - 90)  # what the other columns leave the folder
     table.add_column("folder", no_wrap=True, min_width=min(room, max((len(lib.path) for lib in libraries), default=6)))
     for column in ("state", "watching", "seen", "queued", "indexed", "pruned", "last scan"):

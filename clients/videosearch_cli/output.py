@@ -119,6 +119,8 @@ def video_hit_json(hit: VideoHit) -> dict:
         "video": video_json(hit.video),
         "score": hit.score,
         "relevance": hit.relevance,
+        # With said or written searched: its best moment's fused score, which ordered the videos.
+        "fused_score": hit.scenes[0].fused_score if hit.scenes else 0.0,
         "scenes": [hit_json(s, hit.video) for s in hit.scenes],
     }
 

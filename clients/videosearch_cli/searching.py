@@ -119,7 +119,7 @@ def run_search(args, terms: list[QueryTerm], *, title: str) -> int:
         first_rank = getattr(args, "first_rank", 1)
         shown = _shown_hits(result, first_rank)
         if args.sheet:
-            _write_sheet(searcher, shown, videos, args.sheet)
+            _write_sheet(searcher, result, shown, videos, args.sheet)
     last_search.save(
         getattr(args, "argv", []),
         result.next_page_token,
@@ -193,8 +193,11 @@ def _remembered(rank: int, hit: MomentHit, videos: dict[str, VideoRecord]) -> di
     }
 
 
-def _write_sheet(searcher: SearcherClient, shown, videos: dict[str, VideoRecord], path: str) -> None:
+def _write_sheet(
+    searcher: SearcherClient, result: SearchResult, shown, videos: dict[str, VideoRecord], path: str
+) -> None:
     names = distinct_suffixes([v.uri for v in videos.values()])
+    fused = _words_searched(result)
     entries = []
     for rank, hit in shown:
         thumbnail = None
@@ -206,7 +209,7 @@ def _write_sheet(searcher: SearcherClient, shown, videos: dict[str, VideoRecord]
             SheetEntry(
                 rank,
                 names[video.uri] if video else hit.video_id,
-                hit.score,
+                _score_caption(hit, result) if fused else f"relevance {hit.relevance:.2f}, raw {hit.score:.4f}",
                 span.start_seconds,
                 span.end_seconds,
                 thumbnail,
@@ -219,12 +222,13 @@ def time_cell(seconds: float, timecode: str | None) -> str:
     return f"{timecode} ({seconds:.2f}s)" if timecode else f"{seconds:.2f}s"
 
 
-def _hit_times(hit: MomentHit, *, with_score: bool = False) -> tuple[str, str, str]:
-    """(moment start, moment end, scene): where the match is, and the scene it lies in."""
+def _hit_times(hit: MomentHit, *, with_score: bool = False, fused: bool = False) -> tuple[str, str, str]:
+    """(moment start, moment end, scene): where the match is, and the scene it lies in; ``fused``:
+    the search fused what is seen, said and written, so a moment's score is its fused score."""
     where = span_json(hit.moment or hit.scene)
     scene = f"#{hit.scene.index} {hit.scene.start_seconds:.2f}–{hit.scene.end_seconds:.2f}s"
     if with_score:
-        scene += f" (relevance {hit.relevance:.2f})"
+        scene += f" (fused {hit.fused_score:.4f})" if fused else f" (relevance {hit.relevance:.2f})"
     if hit.matched_kinds and hit.matched_kinds != ("seen",):
         scene += f"\n[dim]matched: {', '.join(hit.matched_kinds)}[/]"
     for match in hit.text_matches:
@@ -258,17 +262,22 @@ def _print_table(result: SearchResult, videos: dict[str, VideoRecord], args, tit
     weak = len(ranked) - len(strong)
     # Weak matches fold away behind strong ones; with no strong match they are shown, said to be weak.
     shown = ranked if args.all or not strong else strong
+    # With said or written searched, hits are ordered by their fused score, not by relevance (a
+    # moment found by its words can look less like the query than the one below it): the number
+    # column shows what ordered them, the look's own relevance labelled beside it.
+    fused = _words_searched(result)
     table = Table(
         title=f"Top {args.mode} for {escape(title)}" + ("" if strong else " (no strong match)"), box=box.SIMPLE_HEAD
     )
-    for column in ("rank", "relevance", "video", "moment start", "moment end", "scene"):
+    for column in ("rank", "fused score" if fused else "relevance", "video", "moment start", "moment end", "scene"):
         table.add_column(column, overflow="fold")
     for rank, hit in shown:
         style = None if hit.relevance >= result.strong_relevance else "dim"
+        score = _fused_cell(hit, result) if fused else _relevance_cell(hit)
         if args.mode == "scenes":
             table.add_row(
                 str(rank),
-                _relevance_cell(hit),
+                score,
                 video_cell(hit.video_id),
                 *_hit_times(hit),
                 end_section=True,
@@ -279,13 +288,18 @@ def _print_table(result: SearchResult, videos: dict[str, VideoRecord], args, tit
             first = position == 0
             table.add_row(
                 str(rank) if first else "",
-                _relevance_cell(hit) if first else "",
+                score if first else "",
                 video_cell(hit.video.video_id) if first else "",
-                *_hit_times(scene, with_score=True),
+                *_hit_times(scene, with_score=True, fused=fused),
                 end_section=position == len(hit.scenes) - 1,
                 style=style,
             )
     console.print(table)
+    if fused:
+        console.print(
+            "[dim]fused score: the seen, said and written rankings fused (only its order means something); "
+            "look: the picture's own relevance[/]"
+        )
     if weak and strong and not args.all:
         console.print(
             f"{weak} weak match{'es' if weak > 1 else ''} (relevance below {result.strong_relevance:g}) "
@@ -306,6 +320,32 @@ def _print_table(result: SearchResult, videos: dict[str, VideoRecord], args, tit
 def _relevance_cell(hit) -> str:
     """The calibrated relevance, with the model's raw score beside it."""
     return f"{hit.relevance:.2f}\n[dim]raw {hit.score:.4f}[/]"
+
+
+def _words_searched(result: SearchResult) -> bool:
+    """Whether said or written was searched, so that the fused score ordered the hits."""
+    return any(hit.fused_score > 0 for _, hit in _shown_hits(result))
+
+
+def _score_caption(hit: MomentHit, result: SearchResult) -> str:
+    """A moment's fused score and its look's relevance, in plain text (the contact sheet's)."""
+    look = _look(hit, result)
+    return f"fused {hit.fused_score:.4f}" + ("" if look is None else f", look {look:.2f}")
+
+
+def _look(hit, result: SearchResult) -> float | None:
+    """The hit's picture's own calibrated relevance (None when no embedding was searched)."""
+    return None if result.calibration is None else float(result.calibration.relevance(hit.score))
+
+
+def _fused_cell(hit, result: SearchResult) -> str:
+    """The fused score that ordered the hit (a video's: its best moment's), with the look's own
+    calibrated relevance and raw score beside it (none when no embedding was searched)."""
+    best = hit if isinstance(hit, MomentHit) else hit.scenes[0]
+    look = _look(hit, result)
+    if look is None:
+        return f"{best.fused_score:.4f}"
+    return f"{best.fused_score:.4f}\n[dim]look {look:.2f}, raw {hit.score:.4f}[/]"
 
 
 def cmd_thumbs(args) -> int:

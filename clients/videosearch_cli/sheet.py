@@ -1,5 +1,6 @@
 """Contact sheets: a search's hits as one PNG grid of thumbnails, each captioned with the
-video's name, the score and the time range, because people would rather look than read."""
+video's name, the score and the time range, because people would rather look than read. The
+captions are also in the PNG's ``Description`` text, one line per hit, for tools that read."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
+from PIL.PngImagePlugin import PngInfo
 
 CELL_WIDTH = 320
 THUMB_HEIGHT = 180
@@ -22,7 +24,7 @@ DIM_TEXT = (160, 160, 160)
 class SheetEntry:
     rank: int
     title: str  # the video's name
-    score: float
+    score: str  # what ordered the hit, as the search table shows it: "relevance 0.62, raw 0.3121", "fused 0.0328, look 0.12"
     start_seconds: float
     end_seconds: float
     thumbnail_jpeg: bytes | None  # None: drawn as an empty frame ("no thumbnail")
@@ -66,18 +68,24 @@ def render_sheet(entries: list[SheetEntry], columns: int = COLUMNS) -> Image.Ima
             fill=TEXT,
             font=font,
         )
-        draw.text(
-            (text_x, y + THUMB_HEIGHT + 20),
-            # ASCII: the built-in font has no en dash
-            f"score {entry.score:.4f}   {_clock(entry.start_seconds)} - {_clock(entry.end_seconds)}",
-            fill=DIM_TEXT,
-            font=font,
-        )
+        draw.text((text_x, y + THUMB_HEIGHT + 20), _fit(entry.score, draw, font, width), fill=DIM_TEXT, font=font)
+        draw.text((text_x, y + THUMB_HEIGHT + 36), _times(entry), fill=DIM_TEXT, font=font)
     return sheet
+
+
+def _times(entry: SheetEntry) -> str:
+    return f"{_clock(entry.start_seconds)} - {_clock(entry.end_seconds)}"  # ASCII: the built-in font has no en dash
+
+
+def caption(entry: SheetEntry) -> str:
+    """One hit's caption as one line: rank, name, score, times."""
+    return f"#{entry.rank} {entry.title}  {entry.score}  {_times(entry)}"
 
 
 def write_sheet(entries: list[SheetEntry], path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    render_sheet(entries).save(path, format="PNG")
+    text = PngInfo()
+    text.add_itxt("Description", "\n".join(caption(entry) for entry in entries))
+    render_sheet(entries).save(path, format="PNG", pnginfo=text)
     return path

@@ -38,6 +38,7 @@ def test_a_library_added_from_the_cli_is_watched_listed_and_removed(cli, service
     assert library["path"] == str(folder) and library["files_seen"] == 1 and library["state"] in ("idle", "scanning")
     table = cli("libraries", "list")
     assert table.code == 0 and "cli-library" in table.out
+    assert "count since the Indexer started" in " ".join(table.out.split()), "the counters say what they count"
 
     again = cli("libraries", "add", str(folder))
     assert again.code == 1 and "already a library" in again.err

@@ -11,6 +11,7 @@ from videosearch.common.errors import (
     NotFound,
     ResourceExhausted,
     Unavailable,
+    VideoSearchError,
 )
 from videosearch.indexer.jobs.failures import Dependency, failures_of
 from videosearch.indexer.types import ErrorReason
@@ -24,6 +25,7 @@ CASES = [
     (Dependency.EMBEDDER, ResourceExhausted("queue full"), ErrorReason.EMBEDDER_UNAVAILABLE),
     (Dependency.EMBEDDER, InvalidArgument("bad pixels"), ErrorReason.EMBEDDER_REFUSED),
     (Dependency.EMBEDDER, FailedPrecondition("not ready for this"), ErrorReason.EMBEDDER_REFUSED),
+    (Dependency.EMBEDDER, VideoSearchError("failed (INTERNAL)"), ErrorReason.EMBEDDER_REFUSED),
     (Dependency.SEARCHER, Unavailable("down"), ErrorReason.SEARCHER_UNAVAILABLE),
     (Dependency.SEARCHER, FailedPrecondition("another model"), ErrorReason.SEARCHER_REFUSED),
     (Dependency.SEARCHER, InvalidArgument("bad record"), ErrorReason.SEARCHER_REFUSED),

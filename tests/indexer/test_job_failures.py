@@ -18,18 +18,19 @@ pytestmark = pytest.mark.timeout(300)
 OTHER_MODEL = "someone/another-clip"
 
 
-class RefusingClip(GatedClip):
-    """A CLIP that, once loaded, refuses every image as a real model refuses pixels of the
-    wrong shape (the load's own probe forward must pass, or it would never serve)."""
+class BrokenClip(GatedClip):
+    """A CLIP that, once loaded, raises ``error`` on every image batch: pixels of the wrong shape
+    (a refusal), or a bug or a lost GPU (the Embedder answers INTERNAL). The load's own probe
+    forward must pass, or it would never serve."""
 
-    def __init__(self, *args, **kwargs) -> None:
-        self.refusing = False
+    def __init__(self, error: Exception, *args, **kwargs) -> None:
+        self.error: Exception | None = None
         super().__init__(*args, **kwargs)
-        self.refusing = True
+        self.error = error
 
     def preprocess(self, pixels):
-        if self.refusing:
-            raise InvalidArgument("pixel_values has shape [3, 3, 32, 32]; expected (N, 3, 224, 224)")
+        if self.error is not None:
+            raise self.error
         return super().preprocess(pixels)
 
 
@@ -74,13 +75,31 @@ def test_a_searcher_refusal_at_store_time_is_not_unavailability(embedder, gated_
     assert "searcher" in final.error and OTHER_MODEL in final.error
 
 
-def test_an_embedder_refusal_is_not_unavailability(tiny_clip_dir, searcher, shared_videos):
-    refusing = serve_embedder(EmbedderSettings(port=0, model=str(tiny_clip_dir), dtype="float32"),
-                              RefusingClip(str(tiny_clip_dir), device="cpu", dtype="float32"))
+def job_with_an_embedder_raising(error, tiny_clip_dir, searcher, shared_videos):
+    """The last snapshot of a job whose real Embedder raises ``error`` on every image batch;
+    (snapshot, the Embedder's address)."""
+    broken = serve_embedder(EmbedderSettings(port=0, model=str(tiny_clip_dir), dtype="float32"),
+                            BrokenClip(error, str(tiny_clip_dir), device="cpu", dtype="float32"))
     try:
-        final = index_to_the_end(refusing.address, searcher.address, shared_videos / "counter.mp4")
+        return index_to_the_end(broken.address, searcher.address, shared_videos / "counter.mp4"), broken.address
     finally:
-        refusing.stop(0)
+        broken.stop(0)
+
+
+def test_an_embedder_refusal_is_not_unavailability(tiny_clip_dir, searcher, shared_videos):
+    wrong_shape = InvalidArgument("pixel_values has shape [3, 3, 32, 32]; expected (N, 3, 224, 224)")
+    final, _ = job_with_an_embedder_raising(wrong_shape, tiny_clip_dir, searcher, shared_videos)
     assert final.state == indexer_pb2.JOB_STATE_FAILED
     assert final.error_reason == indexer_pb2.JOB_ERROR_REASON_EMBEDDER_REFUSED, final
     assert "embedder refused" in final.error and "expected (N, 3, 224, 224)" in final.error
+
+
+def test_an_embedder_breaking_on_the_frames_fails_the_job_with_a_message_naming_it(tiny_clip_dir, searcher,
+                                                                                   shared_videos):
+    lost_gpu = RuntimeError("CUDA error: an illegal memory access was encountered")
+    final, address = job_with_an_embedder_raising(lost_gpu, tiny_clip_dir, searcher, shared_videos)
+    assert final.state == indexer_pb2.JOB_STATE_FAILED
+    assert final.error_reason == indexer_pb2.JOB_ERROR_REASON_EMBEDDER_REFUSED, final
+    # Not "refused" (nothing was wrong with the frames): the Embedder broke, and its log says why.
+    assert "the embedder failed on the frames" in final.error and "INTERNAL" in final.error, final.error
+    assert address in final.error and "log" in final.error, final.error

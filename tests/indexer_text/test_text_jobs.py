@@ -4,6 +4,8 @@ the video; what cannot be read is a warning on the job, never its failure."""
 
 from __future__ import annotations
 
+import shutil
+
 import grpc
 import numpy as np
 import pytest
@@ -11,6 +13,7 @@ import pytest
 from tests.indexer.indexer_testlib import finish, start_indexer, submit
 from tests.indexer_text.talking_videos import SRT, make_video, speak
 from videosearch.client.searcher import SearcherClient
+from videosearch.searcher.types import SearchParams
 from videosearch.v1 import embedder_pb2, embedder_pb2_grpc, indexer_pb2
 
 
@@ -132,3 +135,44 @@ def test_subtitles_are_read_in_a_fast_decode_mode_on_an_opencv_indexer(tmp_path,
         app.stop(0)
     assert done.state == indexer_pb2.JOB_STATE_SUCCEEDED, done.error
     assert [s.text for s in stored_spans(searcher, done.video_id)] == ["the quarterly budget", "我们讨论预算"]
+
+
+def test_identical_files_keep_their_own_sidecars(tmp_path, embedder, searcher):
+    """Two byte-identical videos in two folders with different subtitles beside them, and a third
+    copy with none: each path's words are its own. Searching one sidecar's line finds its own
+    path at its own time, never the other copy (which used to share the first one's transcript)."""
+    copies = {folder: tmp_path / folder / "clip.mp4" for folder in ("harbour", "mountain", "quiet", "again")}
+    for path in copies.values():
+        path.parent.mkdir()
+    make_video(copies["harbour"], 4)
+    for folder in ("mountain", "quiet", "again"):
+        shutil.copyfile(copies["harbour"], copies[folder])
+    lines = {"harbour": ("00:00:00,500 --> 00:00:01,500", "the harbour ferry leaves at noon"),
+             "mountain": ("00:00:02,000 --> 00:00:03,000", "the mountain railway climbs slowly")}
+    for folder, (timing, text) in [*lines.items(), ("again", lines["harbour"])]:
+        (tmp_path / folder / "clip.srt").write_text(f"1\n{timing}\n{text}\n")
+    app = start_indexer([tmp_path], embedder.address, searcher.address)
+    try:
+        jobs = {}
+        for folder, path in copies.items():  # one after another: each sees the ones before it stored
+            stub, job, channel = submit(app, path)
+            with channel:
+                jobs[folder] = finish(stub, job.job_id)
+    finally:
+        app.stop(0)
+    assert all(job.state == indexer_pb2.JOB_STATE_SUCCEEDED for job in jobs.values()), jobs
+    assert len({job.video_id for job in jobs.values()}) == 3, "the same content with other words is its own video"
+    # The same content with the same words beside it is the same video: only its path is recorded.
+    assert jobs["again"].skipped and jobs["again"].video_id == jobs["harbour"].video_id
+    assert stored_spans(searcher, jobs["quiet"].video_id) == ()
+    with SearcherClient(searcher.address) as client:
+        for folder, (timing, text) in lines.items():
+            hits = client.search(text=text, params=SearchParams(mode="scenes", kinds=("said",), top_k=5)).scenes
+            assert [hit.video_id for hit in hits] == [jobs[folder].video_id], (folder, hits)
+            video = client.get_video(hits[0].video_id)[0]
+            assert video.uri == str(copies[folder])
+            assert {location.path for location in video.locations} == (
+                {str(copies["harbour"]), str(copies["again"])} if folder == "harbour" else {str(copies[folder])})
+            span = hits[0].text_matches[0].span
+            assert (span.start_seconds, span.end_seconds, span.text) == (
+                (0.5, 1.5, text) if folder == "harbour" else (2.0, 3.0, text))

@@ -19,6 +19,35 @@ def open_searcher(data_dir, query_embedder: QueryEmbedder | None = None, **setti
     return Searcher.open(SearcherSettings(data_dir=str(data_dir), **settings), query_embedder)
 
 
+def serve_with_embedder(servicer, data_dir, *, embedder_workers: int = 8, **settings):
+    """(embedder server, Searcher app): a real gRPC server on port 0 running ``servicer`` (a test's
+    own EmbedderServiceServicer) and a SERVING Searcher (real gRPC, LevelDB in ``data_dir``, no
+    ANN) that embeds its text queries there; ``settings``: more SearcherSettings fields."""
+    from concurrent import futures
+
+    import grpc
+
+    from videosearch.searcher.server import serve
+    from videosearch.v1 import embedder_pb2_grpc
+
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=embedder_workers))
+    embedder_pb2_grpc.add_EmbedderServiceServicer_to_server(servicer, server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    settings = {"ann": "none", **settings}
+    app = serve(SearcherSettings(port=0, data_dir=str(data_dir), embedder_address=f"127.0.0.1:{port}", **settings))
+    return server, app
+
+
+def model_info_response(model_id: str, dim: int):
+    """What a test's Embedder servicer answers GetModelInfo with: ``model_id``, ``dim``-d."""
+    from videosearch.v1 import embedder_pb2
+
+    return embedder_pb2.GetModelInfoResponse(
+        model_id=model_id, embedding_dim=dim, max_texts_per_request=64, max_images_per_request=8
+    )
+
+
 def make_video(
     video_id: str, n_scenes: int = 3, *, model_id: str = MODEL, dim: int = DIM, fps=Fraction(30000, 1001), length: int = 30
 ) -> VideoRecord:

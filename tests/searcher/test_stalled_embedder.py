@@ -8,18 +8,16 @@ from __future__ import annotations
 import functools
 import threading
 import time
-from concurrent import futures
 
 import grpc
 import numpy as np
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from tests.searcher.searcher_testlib import serve_with_embedder
 from videosearch.common.grpc_server import insecure_channel
 from videosearch.common.resilience import CircuitBreaker
 from videosearch.common.tensors import to_tensor
 from videosearch.searcher import query_embedder
-from videosearch.searcher.server import serve
-from videosearch.searcher.settings import SearcherSettings
 from videosearch.v1 import embedder_pb2, embedder_pb2_grpc, searcher_pb2, searcher_pb2_grpc, video_pb2
 
 pytestmark = pytest.mark.timeout(120)
@@ -48,12 +46,7 @@ def stalled_searcher(tmp_path, monkeypatch):
     # outlast 5 s, and the test's last query would then be the half-open trial, not a refusal.
     monkeypatch.setattr(query_embedder, "CircuitBreaker", functools.partial(CircuitBreaker, open_s=60.0))
     embedder = StalledEmbedder()
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=64))
-    embedder_pb2_grpc.add_EmbedderServiceServicer_to_server(embedder, server)
-    port = server.add_insecure_port("127.0.0.1:0")
-    server.start()
-    searcher = serve(SearcherSettings(port=0, data_dir=str(tmp_path / "data"), embedder_address=f"127.0.0.1:{port}",
-                                      embedder_timeout=2.0, ann="none"))
+    server, searcher = serve_with_embedder(embedder, tmp_path / "data", embedder_workers=64, embedder_timeout=2.0)
     channel = insecure_channel(searcher.address)
     yield embedder, searcher_pb2_grpc.SearcherServiceStub(channel), health_pb2_grpc.HealthStub(channel)
     embedder.release.set()

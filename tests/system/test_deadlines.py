@@ -7,15 +7,13 @@ from __future__ import annotations
 
 import threading
 import time
-from concurrent import futures
 
 import grpc
 import pytest
 import numpy as np
+from tests.searcher.searcher_testlib import serve_with_embedder
 from videosearch.common.grpc_server import insecure_channel
 from videosearch.common.tensors import to_tensor
-from videosearch.searcher.server import serve
-from videosearch.searcher.settings import SearcherSettings
 from videosearch.v1 import embedder_pb2, embedder_pb2_grpc, searcher_pb2, searcher_pb2_grpc, video_pb2
 
 pytestmark = pytest.mark.timeout(120)
@@ -43,12 +41,8 @@ class StalledQueryEmbedder(embedder_pb2_grpc.EmbedderServiceServicer):
 
 def test_a_text_search_gives_the_embedder_no_more_than_the_callers_deadline(tmp_path):
     embedder = StalledQueryEmbedder()
-    embedder_server = grpc.server(futures.ThreadPoolExecutor(max_workers=16))
-    embedder_pb2_grpc.add_EmbedderServiceServicer_to_server(embedder, embedder_server)
-    port = embedder_server.add_insecure_port("127.0.0.1:0")
-    embedder_server.start()
-    searcher = serve(SearcherSettings(port=0, data_dir=str(tmp_path / "data"), embedder_address=f"127.0.0.1:{port}",
-                                      embedder_timeout=30.0, ann="none"))
+    embedder_server, searcher = serve_with_embedder(embedder, tmp_path / "data", embedder_workers=16,
+                                                    embedder_timeout=30.0)
     try:
         with insecure_channel(searcher.address) as channel:
             stub = searcher_pb2_grpc.SearcherServiceStub(channel)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -22,6 +23,7 @@ from videosearch.indexer.settings import IndexerSettings
 from videosearch.client.searcher import SearcherClient
 from videosearch.searcher.server import serve as serve_searcher
 from videosearch.searcher.settings import SearcherSettings
+from videosearch.searcher.types import SearchParams
 from videosearch_cli.main import main
 
 pytestmark = pytest.mark.timeout(600)
@@ -55,7 +57,13 @@ def cluster(tmp_path_factory):
                                          searcher_address=searcher.address, workers=1, rpc_timeout_s=30.0)).start()
     address = f"127.0.0.1:{indexer.port}"
     paths = [make_video(videos / f"clip{i}.mp4", seed=i) for i in range(2)]
+    for path in paths:
+        path.with_suffix(".srt").write_text("1\n00:00:00,000 --> 00:00:00,500\nthe harbour ferry\n")
     assert main(["--indexer-address", address, "--searcher-address", searcher.address, "index", *map(str, paths)]) == 0
+    # Changed after indexing: a video's id covers the words it was indexed with, and a reindex
+    # reads the new ones under the same id (the switch needs every stored id in the new collection).
+    for path in paths:
+        path.with_suffix(".srt").write_text("1\n00:00:00,000 --> 00:00:00,500\nthe mountain railway\n")
     try:
         yield {"old": old, "new": new, "new_clip": new_clip, "searcher": searcher.address, "indexer": address,
                "videos": videos}
@@ -154,6 +162,8 @@ def test_videosearch_reindex_switches_to_the_new_model(cluster, capsys):
         assert deleted_id not in {video.video_id for video in searcher.iter_videos()}
         result = searcher.search(text="a red circle")  # embedded by the new model's Embedder now
         assert result.model_id == new_model and len(result.videos) == 2
+        said = searcher.search(text="mountain railway", params=SearchParams(kinds=("said",))).videos
+        assert len(said) == 1 and Path(said[0].video.uri).name in ("clip0.mp4", "clip1.mp4")  # the one not deleted
     again = main([*args, "reindex", "--embedder-address", cluster["new"].address])
     assert again == 1 and "already serves" in capsys.readouterr().out
     # the Indexer indexes new files with the new model from now on (no model mismatch)

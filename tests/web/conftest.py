@@ -1,9 +1,14 @@
 """The gateway against the three real services on port 0 (tests/system's live_services:
 the tiny CLIP, a fresh Searcher store, an Indexer whose allowed root is a fresh folder),
-with one small indexed video."""
+with one small indexed video; headless Chromium (Debian's package, driven by Playwright)
+for the browser tests."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,7 +20,31 @@ from videosearch.web.app import create_app
 from videosearch.web.csrf import COOKIE as CSRF_COOKIE
 from videosearch.web.settings import WebSettings
 
+from tests.conftest import _in_ci
 from tests.system.conftest import live_services  # noqa: F401  (the fixture, re-exported)
+
+CHROMIUM = Path(os.environ.get("VIDEOSEARCH_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run"]
+
+
+@pytest.fixture(scope="module")
+def chromium_path() -> Path:
+    if not CHROMIUM.exists():
+        if _in_ci():
+            pytest.fail(f"{CHROMIUM} is missing; CI must have Debian's chromium (make browser-deps installs it)")
+        pytest.skip(f"{CHROMIUM} is absent: install Debian's chromium (make browser-deps) to run the browser tests")
+    return CHROMIUM
+
+
+@pytest.fixture(scope="module")
+def browser(chromium_path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(chromium_path), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
 
 
 @dataclass
@@ -60,3 +89,22 @@ def csrf(client: TestClient) -> dict[str, str]:
     if CSRF_COOKIE not in client.cookies:
         client.get("/healthz")
     return {"x-csrf-token": client.cookies[CSRF_COOKIE]}
+
+
+@contextlib.contextmanager
+def running_web(settings: WebSettings):
+    """The web page on a real HTTP server (uvicorn, port 0) in a thread; yields its base URL."""
+    import uvicorn
+
+    running = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=0, log_level="warning"))
+    thread = threading.Thread(target=running.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not running.started:
+        assert time.monotonic() < deadline, "the web server did not start in 30 s"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{running.servers[0].sockets[0].getsockname()[1]}"
+    finally:
+        running.should_exit = True
+        thread.join(10)

@@ -17,22 +17,10 @@ from videosearch.launcher import ClusterConfig, LocalCluster
 from tests.conftest import REPO_ROOT, _in_ci
 
 pytestmark = pytest.mark.timeout(600)
-CHROMIUM = Path(os.environ.get("VIDEOSEARCH_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run"]
 # The query's scene sits second in its video, so playing it means seeking, not starting at 0.
 PLAYABLE = {"shapes.webm": ["a blue square", "a red circle", "a green triangle"],
             "more.webm": ["a yellow star", "a purple cross"]}
 UNPLAYABLE = {"old.mp4": ["an orange triangle", "a green cross"]}  # MPEG-4 Part 2: Chromium cannot decode it
-
-
-@pytest.fixture(scope="module")
-def chromium_path() -> Path:
-    if not CHROMIUM.exists():
-        if _in_ci():
-            pytest.fail(f"{CHROMIUM} is missing; CI must have Debian's chromium (make browser-deps installs it)")
-        pytest.skip(f"{CHROMIUM} is absent: install Debian's chromium (make browser-deps) to run the browser tests")
-    return CHROMIUM
 
 
 @pytest.fixture(scope="module")
@@ -66,16 +54,6 @@ def cluster(videos, tmp_path_factory, chromium_path):
         yield running
         codes = running.stop()
     assert codes["web"] == 0, f"the web page must exit cleanly on SIGTERM: {codes}"
-
-
-@pytest.fixture(scope="module")
-def browser(chromium_path):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(chromium_path), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")

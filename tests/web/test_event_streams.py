@@ -10,11 +10,9 @@ import time
 import httpx
 import numpy as np
 import pytest
-import uvicorn
 from videosearch.client.indexer import IndexerClient
-from videosearch.web.app import create_app
 
-from tests.web.conftest import web_settings
+from tests.web.conftest import running_web, web_settings
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -44,19 +42,8 @@ def long_jobs(live_services):
 
 @pytest.fixture(scope="module")
 def server(live_services):
-    config = uvicorn.Config(create_app(web_settings(live_services, max_event_streams=1)), host="127.0.0.1", port=0,
-                            log_level="warning")
-    running = uvicorn.Server(config)
-    thread = threading.Thread(target=running.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not running.started:
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
-    port = running.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}"
-    running.should_exit = True
-    thread.join(10)
+    with running_web(web_settings(live_services, max_event_streams=1)) as url:
+        yield url
 
 
 def watch_threads(job_id: str) -> list[threading.Thread]:

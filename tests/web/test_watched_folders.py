@@ -31,6 +31,9 @@ def test_the_library_page_shows_the_watched_folders_and_their_state(web, live_se
             assert str(folder.resolve()) in row
             assert re.search(r"<td>(idle|scanning)", row), row
             assert "not yet" not in row, "the first scan's time is shown"
+            # The counters are since the Indexer started (docs/libraries.md), and the page says so.
+            assert "<th>indexed since start</th><th>pruned since start</th>" in page.text
+            assert "count since the Indexer started" in page.text
         finally:
             indexer.remove_library(str(folder))
     assert 'class="library-folder"' not in web.get("/library").text

@@ -46,7 +46,8 @@ def domain_error(err: grpc.RpcError, service: str, address: str) -> errors.Video
     if kind is not None:
         return kind(f"{service} at {address}: {details}")
     name = code.name if code is not None else "UNKNOWN"
-    return errors.VideoSearchError(f"{service} at {address} failed ({name}): {details}; its log has the details")
+    hint = "" if "log has the details" in details else "; its log has the details"
+    return errors.VideoSearchError(f"{service} at {address} failed ({name}): {details}{hint}")
 
 
 def raise_domain_error(err: grpc.RpcError, service: str, address: str) -> NoReturn:

@@ -31,6 +31,7 @@ from videosearch.indexer.settings import (
     load,
     media_limits,
     moment_settings,
+    ocr_runtime_name,
     reuse_max_difference,
     watch_times,
 )
@@ -125,7 +126,7 @@ class IndexerApp(ServiceApp[IndexerSettings]):
             decoder=decoder_settings(settings),
             reuse_max_difference=reuse_max_difference(settings),
             transcriber=self.embedder,
-            text_recognizer=make_text_recognizer(threads=settings.ocr_threads),
+            text_recognizer=make_text_recognizer(threads=settings.ocr_threads, runtime=ocr_runtime_name(settings)),
             speech_timeout_s=settings.speech_timeout_s,
             nice=settings.job_nice,
         )

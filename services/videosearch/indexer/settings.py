@@ -16,6 +16,7 @@ from videosearch.common.settings import (
 )
 from videosearch.common.errors import InvalidArgument
 from videosearch.indexer.media import decoding, moments, reuse
+from videosearch.indexer.text import ocr_runtime
 from videosearch.indexer.types import PUBLIC_NAMES, IndexOptions
 from videosearch.indexer.jobs.limits import MediaLimits
 from videosearch.indexer.library.watcher import WatchTimes
@@ -93,7 +94,10 @@ class IndexerSettings(OutgoingCallSettings, BaseServiceSettings):
                                                  "or keyframes (keyframes only, the fastest first pass)")
     speech_timeout_s: float = setting(
         600.0, "deadline of each call transcribing a chunk of audio (about 30 s) on the Embedder's speech recognizer")
-    ocr_threads: int = setting(1, "onnxruntime threads of on-screen text reading (it runs beside decoding and embedding)")
+    ocr_threads: int = setting(1, "inference threads of on-screen text reading (it runs beside decoding and embedding)")
+    ocr_runtime: str = setting(
+        ocr_runtime.DEFAULT_OCR_RUNTIME, "what runs the on-screen text models: auto (OpenVINO in bf16 where the CPU "
+                                         "computes bf16 natively, else onnxruntime), openvino or onnxruntime")
     decoder_threads: int = setting(
         decoding.DEFAULT_DECODER_THREADS, "FFmpeg decoder threads per video (0: one per core, at most 16)")
     decoder_hw_acceleration: str = setting(
@@ -139,6 +143,13 @@ def reuse_max_difference(settings: IndexerSettings) -> float:
         return reuse.validate_max_difference(settings.embedding_reuse_difference)
     except ValueError as exc:
         raise InvalidArgument(f"--embedding-reuse-difference: {exc}") from None
+
+
+def ocr_runtime_name(settings: IndexerSettings) -> str:
+    try:
+        return ocr_runtime.check_runtime(settings.ocr_runtime)
+    except ValueError as exc:
+        raise InvalidArgument(f"--ocr-runtime: {exc}") from None
 
 
 def moment_settings(settings: IndexerSettings) -> moments.MomentSettings:

@@ -1,5 +1,6 @@
 """The Searcher's own Prometheus metrics: the collection's size and whether its approximate
-index is ready (read at each scrape), and each query's time to embed its text and to rank.
+index is ready (read at each scrape), each query's time to embed its text and to rank, and the
+searches that fell back to a lesser way (SearchResult.fallbacks).
 
 The servicer hands each search's result to :meth:`SearcherMetrics.observe`, so the Searcher's
 code does not change for metrics."""
@@ -24,6 +25,12 @@ class SearcherMetrics:
             QUERY_BUCKETS,
             ("part",),
         )
+        self._fallbacks = metrics.counter(
+            "videosearch_searcher_fallbacks",
+            "searches that did a part the lesser way because a dependency failed, by part "
+            "(residual_query: looks ranked by the whole query, its rests could not be embedded)",
+            ("fallback",),
+        )
         for name, what, read in (
             ("videosearch_searcher_videos", "videos in the collection", lambda: self._searcher.stats().video_count),
             ("videosearch_searcher_scenes", "scenes in the collection", lambda: self._searcher.stats().scene_count),
@@ -43,3 +50,5 @@ class SearcherMetrics:
         if result.embed_ms:  # a query with text or image terms
             self._query_seconds.labels("embed").observe(result.embed_ms / 1e3)
         self._query_seconds.labels("rank").observe(result.rank_ms / 1e3)
+        for fallback in result.fallbacks:
+            self._fallbacks.labels(fallback).inc()

@@ -19,9 +19,12 @@ from typing import Protocol, cast
 import numpy as np
 
 from videosearch.common.errors import (
+    Cancelled,
+    DeadlineExceeded,
     FailedPrecondition,
     InvalidArgument,
     NotFound,
+    ResourceExhausted,
     Unavailable,
     VideoSearchError,
 )
@@ -431,6 +434,7 @@ class Searcher:
             strong_relevance=calibrating.STRONG_RELEVANCE,
             calibration=calibration,
             model_notice=self._model_notice(collection),
+            fallbacks=fused.fallbacks if fused is not None else (),
         )
 
     def calibration(self, collection: Collection, kind: str) -> calibrating.Calibration:
@@ -557,15 +561,29 @@ class Searcher:
 
     @staticmethod
     def _call_embedder(fn, what: str):
+        """The one place the Embedder's errors become the Searcher's: the caller's own input
+        (INVALID_ARGUMENT), its deadline, a cancel, a model mismatch and an unreachable Embedder
+        keep their codes; anything else the Embedder answers (INTERNAL, UNKNOWN, overloaded, a
+        refused token) is a failing dependency, UNAVAILABLE, never the Searcher's INTERNAL."""
         try:
             return fn()
-        except VideoSearchError:
+        except _EMBEDDER_ERRORS_PASSED_ON:
             raise
+        except VideoSearchError as exc:
+            log.warning("embedding %s failed: %s", what, exc)
+            failed = "is overloaded" if isinstance(exc, ResourceExhausted) else "failed"
+            raise Unavailable(
+                f"cannot embed {what}: the Embedder {failed} ({exc}); retry shortly, or search with an embedding"
+            ) from exc
         except Exception as exc:  # any transport failure means the Embedder is unavailable
             log.warning("embedding %s failed", what, exc_info=True)
             raise Unavailable(
                 f"cannot embed {what}: the Embedder failed ({type(exc).__name__}: {exc}); retry later"
             ) from exc
+
+
+# Embedder errors the Searcher's caller gets as they are (see Searcher._call_embedder).
+_EMBEDDER_ERRORS_PASSED_ON = (InvalidArgument, Unavailable, DeadlineExceeded, Cancelled, FailedPrecondition)
 
 
 class _TermSources:

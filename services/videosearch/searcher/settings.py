@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from videosearch.common import defaults
 from videosearch.common.settings import BaseServiceSettings, OutgoingCallSettings, load_settings, message_setting, port_setting, setting
 from videosearch.searcher.ranking.ann import DEFAULT_ANN_CANDIDATES, DEFAULT_ANN_MODE, DEFAULT_ANN_THRESHOLD, AnnParams
+from videosearch.searcher.ranking.projection import DEFAULT_ENERGY
 from videosearch.searcher.ranking.quantized import (
     DEFAULT_GROUP_MOMENTS,
     DEFAULT_QUANTIZED_PROBE,
@@ -59,6 +60,9 @@ class SearcherSettings(OutgoingCallSettings, BaseServiceSettings):
                                            "codes in memory and read float32 rows from the store only where those "
                                            "cannot decide the top k (scores within about 1e-3 of the exact cosine); "
                                            "off: every returned score is read from the store")
+    quantized_projection_energy: float = setting(
+        DEFAULT_ENERGY, "share of the group means' energy the quantized tier's graph keeps when it projects them to "
+                        "fewer dimensions (the fewest that keep it; 0: never project); applies when the graph is built")
     max_image_bytes: int = setting(DEFAULT_MAX_IMAGE_BYTES, "largest query image (JPEG or PNG) accepted, in bytes")
     max_image_pixels: int = setting(DEFAULT_MAX_IMAGE_PIXELS,
                                     "largest query image accepted, in pixels (width x height, checked before decoding)")

@@ -337,6 +337,9 @@ class SearchResult:
     strong_relevance: float = 0.5  # hits at or above it are strong matches
     calibration: Calibration | None = None  # how scores became relevance; None when nothing was ranked
     model_notice: str = ""  # the answering model's caveat about itself, if it has one
+    # Parts this search did the lesser way because a dependency failed ("residual_query": looks
+    # ranked by the whole query, the rests of it could not be embedded); logged and counted.
+    fallbacks: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

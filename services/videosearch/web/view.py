@@ -1,5 +1,5 @@
 """Search results and videos as the templates show them: hits grouped by video, each
-scene tile with its thumbnail, time range and relevance (the calibrated score, 0..1)."""
+scene tile with its thumbnail, time range and score (the number that ordered the hits)."""
 
 from __future__ import annotations
 
@@ -116,6 +116,18 @@ def scene_of(scenes: list[SceneRecord], seconds: float) -> int:
 
 
 @dataclass(frozen=True)
+class Score:
+    """The number a hit shows: the one that ordered the hits. With said or written searched that
+    is the fused score of the seen, said and written rankings (only its order means something),
+    the picture's own relevance beside it as ``look``, since a hit found by its words can look
+    less like the query than the hit below it; otherwise the relevance (calibrated, 0..1)."""
+
+    value: float
+    fused: bool = False
+    look: float | None = None  # beside a fused score; None when no embedding was searched
+
+
+@dataclass(frozen=True)
 class Tile:
     """One scene (or the moment of it that matched) on the page, with the lines that matched."""
 
@@ -123,7 +135,7 @@ class Tile:
     scene_index: int
     start_seconds: float
     end_seconds: float
-    score: float | None = None  # relevance on the calibrated 0..1 scale
+    score: Score | None = None
     lines: tuple[TextLine, ...] = ()
     matched_kinds: tuple[str, ...] = ()
 
@@ -139,16 +151,16 @@ class Tile:
 @dataclass(frozen=True)
 class VideoGroup:
     video: VideoRecord
-    score: float | None  # relevance on the calibrated 0..1 scale
+    score: Score | None  # the video's: its best moment's fused score when words were searched
     tiles: list[Tile]
-    strong: bool = True  # a strong match; weak ones are folded away on the page
+    strong: bool = True  # a strong match (by relevance); weak ones are folded away on the page
 
     @property
     def name(self) -> str:
         return PurePath(self.video.uri).name or self.video.video_id
 
 
-def hit_tile(hit: MomentHit) -> Tile:
+def hit_tile(hit: MomentHit, score: Score | None = None) -> Tile:
     """A hit plays from the moment that matched: the scene's start for a scene that is
     one moment (every hard-cut scene), the matching stretch of a long take otherwise."""
     span = hit.moment or hit.scene
@@ -157,10 +169,17 @@ def hit_tile(hit: MomentHit) -> Tile:
         hit.scene.index,
         span.start_seconds,
         span.end_seconds,
-        hit.relevance,
+        score or Score(hit.relevance),
         tuple(match_line(m, hit.scene.index) for m in hit.text_matches),
         hit.matched_kinds,
     )
+
+
+def _score(result: SearchResult, fused: bool, relevance: float, look_score: float, fused_score: float) -> Score:
+    if not fused:
+        return Score(relevance)
+    look = None if result.calibration is None else float(result.calibration.relevance(look_score))
+    return Score(fused_score, fused=True, look=look)
 
 
 def scene_tile(video_id: str, scene: SceneRecord) -> Tile:
@@ -170,11 +189,21 @@ def scene_tile(video_id: str, scene: SceneRecord) -> Tile:
 def result_groups(result: SearchResult, videos: dict[str, VideoRecord] | None = None) -> list[VideoGroup]:
     """Video results as they come; moment results (mode scenes) in rank order, consecutive hits
     of one video sharing a group (``videos``: the records of their videos; one deleted since
-    the search is left out). A group is strong when its relevance reaches the result's bar."""
+    the search is left out). A group is strong when its relevance reaches the result's bar.
+    Each shows the score that ordered it (see Score)."""
+    moments = result.scenes or [moment for hit in result.videos for moment in hit.scenes]
+    fused = any(moment.fused_score > 0 for moment in moments)
+
+    def moment_score(hit: MomentHit) -> Score:
+        return _score(result, fused, hit.relevance, hit.score, hit.fused_score)
+
     if result.videos or not result.scenes:
         return [
             VideoGroup(
-                hit.video, hit.relevance, [hit_tile(s) for s in hit.scenes], hit.relevance >= result.strong_relevance
+                hit.video,
+                _score(result, fused, hit.relevance, hit.score, hit.scenes[0].fused_score if hit.scenes else 0.0),
+                [hit_tile(s, moment_score(s)) for s in hit.scenes],
+                hit.relevance >= result.strong_relevance,
             )
             for hit in result.videos
         ]
@@ -185,7 +214,7 @@ def result_groups(result: SearchResult, videos: dict[str, VideoRecord] | None = 
         if video is None:
             continue
         if groups and groups[-1].video.video_id == hit.video_id and groups[-1].strong == strong:
-            groups[-1].tiles.append(hit_tile(hit))
+            groups[-1].tiles.append(hit_tile(hit, moment_score(hit)))
         else:
-            groups.append(VideoGroup(video, hit.relevance, [hit_tile(hit)], strong))
+            groups.append(VideoGroup(video, moment_score(hit), [hit_tile(hit, moment_score(hit))], strong))
     return groups

@@ -13,6 +13,7 @@ import enum
 from videosearch.common.errors import (
     Cancelled,
     FailedPrecondition,
+    InvalidArgument,
     ResourceExhausted,
     Unavailable,
     VideoSearchError,
@@ -37,7 +38,10 @@ FAILURE_TABLE: list[tuple[Dependency, type[BaseException], ErrorReason, str]] = 
     (Dependency.EMBEDDER, Unavailable, ErrorReason.EMBEDDER_UNAVAILABLE, ""),
     # A full queue is the Embedder's way of saying "later": retrying can work.
     (Dependency.EMBEDDER, ResourceExhausted, ErrorReason.EMBEDDER_UNAVAILABLE, "the embedder is overloaded: "),
-    (Dependency.EMBEDDER, VideoSearchError, ErrorReason.EMBEDDER_REFUSED, "the embedder refused the frames: "),
+    (Dependency.EMBEDDER, InvalidArgument, ErrorReason.EMBEDDER_REFUSED, "the embedder refused the frames: "),
+    (Dependency.EMBEDDER, FailedPrecondition, ErrorReason.EMBEDDER_REFUSED, "the embedder refused the frames: "),
+    # INTERNAL, UNKNOWN and the like: the Embedder broke on these frames; its log says why.
+    (Dependency.EMBEDDER, VideoSearchError, ErrorReason.EMBEDDER_REFUSED, "the embedder failed on the frames: "),
     (Dependency.SEARCHER, Unavailable, ErrorReason.SEARCHER_UNAVAILABLE, ""),
     (Dependency.SEARCHER, FailedPrecondition, ErrorReason.SEARCHER_REFUSED, "the searcher cannot take this video: "),
     (Dependency.SEARCHER, VideoSearchError, ErrorReason.SEARCHER_REFUSED, "the searcher refused the video: "),

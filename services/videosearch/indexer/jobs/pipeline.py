@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 import logging
 import time
 from collections import deque
@@ -38,6 +39,7 @@ from videosearch.indexer.media.thumbnails import MAX_SIDE as THUMBNAIL_SIDE
 from videosearch.indexer.media.thumbnails import middle_sample, read_back_thumbnails, thumbnail_of
 from videosearch.indexer.media.timing import StageClock
 from videosearch.indexer.text.on_screen import TextRecognizer
+from videosearch.indexer.text.subtitles import Sidecars
 from videosearch.indexer.text.video_text import TextChoice, Transcriber, VideoText
 from videosearch.searcher.types import (
     MomentRecord,
@@ -80,6 +82,13 @@ class VideoStore(Protocol):
         extras: VideoExtras = VideoExtras(),
     ): ...
     def update_locations(self, video_id: str, locations) -> VideoRecord: ...
+
+
+def video_id_of(sha256: str, sidecar_key: str = "") -> str:
+    """A video's id: its content's SHA-256 (hex, first 16), or, when subtitle files beside it
+    hold cues (Sidecars.key), the SHA-256 of both: identical files with other words beside
+    them are other videos, each searchable by its own words at its own path."""
+    return (hashlib.sha256(f"{sha256}\n{sidecar_key}".encode()).hexdigest() if sidecar_key else sha256)[:16]
 
 
 def scene_embedding(frame_embeddings: np.ndarray) -> np.ndarray:
@@ -150,40 +159,47 @@ class IndexPipeline:
         self._embed_pool.shutdown(wait=False, cancel_futures=True)
         self._hash_pool.shutdown(wait=False, cancel_futures=True)
 
-    def __call__(self, job: Job, handle: Progress) -> None:
+    def __call__(self, job: Job, handle: Progress, *, video_id: str = "") -> None:
+        """Indexes ``job.path``; ``video_id``: the id to store it under (a reindex keeps each
+        stored video's id, its sidecar may have changed since), by default video_id_of its content."""
         run_in_background(self._nice)  # searches first; the decoder's threads, started below, inherit it
         clock = StageClock()
         try:
-            self._index(job, handle, clock)
+            self._index(job, handle, clock, video_id)
         finally:
             seconds = {stage: round(value, 4) for stage, value in sorted(clock.seconds.items())}
             handle.update(stage_seconds=seconds)
             log.info("job %s stage seconds: %s", job.job_id, seconds)
 
-    def _index(self, job: Job, handle: Progress, clock: StageClock) -> None:
+    def _index(self, job: Job, handle: Progress, clock: StageClock, video_id: str) -> None:
         started = time.perf_counter()
         info = self._check_model(handle)
         with failures_of(Dependency.VIDEO_FILE):
             opened = OpenedFile.open(job.path, self._roots)
         with opened:  # held for the job's life: everything below reads this descriptor
-            self._index_opened(job, opened, handle, info, clock)
+            self._index_opened(job, opened, handle, info, clock, video_id)
         clock.add("total_wall", time.perf_counter() - started)
 
-    def _index_opened(self, job: Job, opened: OpenedFile, handle: Progress, info: ModelInfo, clock: StageClock) -> None:
+    def _index_opened(
+        self, job: Job, opened: OpenedFile, handle: Progress, info: ModelInfo, clock: StageClock, video_id: str
+    ) -> None:
         self._check_limits(job, opened)
         handle.update(stage=JobStage.HASHING)
-        hashing = self._start_hashing(job, opened, info.model_id, clock)
+        # The subtitles beside this path are part of what identifies the video (video_id_of).
+        sidecars = Sidecars.read(job.path, self._limits, self._roots) if job.options.subtitles else Sidecars()
+        hashing = self._start_hashing(job, opened, info.model_id, video_id, sidecars.key, clock)
         try:
-            decoded = self._decode_and_embed(job, opened, handle, info, hashing, clock)
+            decoded = self._decode_and_embed(job, sidecars, opened, handle, info, hashing, clock)
         except BaseException:
             hashing.cancel()  # not started yet: never starts on a descriptor about to be closed
             raise
-        sha256, already_indexed = hashing.result()
+        sha256, already_indexed, video_id = hashing.result()
         # Only now, the file having proved a video, does the job show what its content hashes to.
-        handle.update(video_id=sha256[:16])
+        handle.update(video_id=video_id)
         if already_indexed:
-            # A copy, move or rename of indexed content: note the path, decode nothing more.
-            record_location(self._store, sha256[:16], job.path)
+            # A copy, move or rename of indexed content (the same sidecar words too): note the path,
+            # decode nothing more.
+            record_location(self._store, video_id, job.path)
             handle.update(skipped=True)
             return
         assert decoded is not None, "the decode pass gives up only on content the hash found indexed"
@@ -197,7 +213,7 @@ class IndexPipeline:
             job,
             handle,
             clock,
-            self._video_record(job, info, sha256, decoded, scenes, moments, matrix),
+            self._video_record(job, info, sha256, video_id, decoded, scenes, moments, matrix),
             scenes,
             moments,
             matrix,
@@ -230,17 +246,24 @@ class IndexPipeline:
             self._limits.check_video(job.path, info.width, info.height, info.duration_seconds)
 
     # -- 2. the hash -------------------------------------------------------------------
-    def _start_hashing(self, job: Job, opened: OpenedFile, model_id: str, clock: StageClock) -> Future:
+    def _start_hashing(
+        self, job: Job, opened: OpenedFile, model_id: str, video_id: str, sidecar_key: str, clock: StageClock
+    ) -> Future:
         """Hashes while decoding starts: both read the whole file, and only the skip decision
-        (same content already indexed by the same model) waits for the hash. The future's
-        result is (content SHA-256, whether the Searcher holds it already)."""
-        return self._hash_pool.submit(self._hash_and_check, job, opened, model_id, clock)
+        (same content and sidecar words already indexed by the same model) waits for the hash.
+        The future's result is (content SHA-256, whether the Searcher holds it already, the
+        video's id: ``video_id`` if given, else video_id_of the content and ``sidecar_key``)."""
+        return self._hash_pool.submit(self._hash_and_check, job, opened, model_id, video_id, sidecar_key, clock)
 
-    def _hash_and_check(self, job: Job, opened: OpenedFile, model_id: str, clock: StageClock) -> tuple[str, bool]:
+    def _hash_and_check(
+        self, job: Job, opened: OpenedFile, model_id: str, video_id: str, sidecar_key: str, clock: StageClock
+    ) -> tuple[str, bool, str]:
         run_in_background(self._nice)
         with clock.timing("hash"), failures_of(Dependency.VIDEO_FILE), opened.named():
             sha256 = media.sha256_file(opened.reader_path)
-        return sha256, not job.options.force and self._already_indexed(sha256[:16], model_id, job.options.decode_mode)
+        video_id = video_id or video_id_of(sha256, sidecar_key)
+        indexed = not job.options.force and self._already_indexed(video_id, model_id, job.options.decode_mode)
+        return sha256, indexed, video_id
 
     def _already_indexed(self, video_id: str, model_id: str, decode_mode: str) -> bool:
         """Whether the Searcher holds this content embedded by the same model, from at least the
@@ -255,11 +278,19 @@ class IndexPipeline:
 
     # -- 3. decode and embed -----------------------------------------------------------
     def _decode_and_embed(
-        self, job: Job, opened: OpenedFile, handle: Progress, info: ModelInfo, hashing: Future, clock: StageClock
+        self,
+        job: Job,
+        sidecars: Sidecars,
+        opened: OpenedFile,
+        handle: Progress,
+        info: ModelInfo,
+        hashing: Future,
+        clock: StageClock,
     ) -> _Decoded | None:
         """One decode pass: scenes are detected and their frames sampled and sent to the
-        Embedder while the next scene decodes. Stops early, returning None, once the hash
-        shows the video is indexed already."""
+        Embedder while the next scene decodes (``sidecars``: the subtitle files beside the job's
+        file, read before). Stops early, returning None, once the hash shows the video is
+        indexed already."""
         options: IndexOptions = job.options
 
         def already_indexed() -> bool:
@@ -292,6 +323,7 @@ class IndexPipeline:
             clock=clock,
             should_stop=should_stop,
             speech_timeout_s=self._speech_timeout_s,
+            sidecars=sidecars,
         )
         try:
             return self._decode_pass(
@@ -525,6 +557,7 @@ class IndexPipeline:
         job: Job,
         info: ModelInfo,
         sha256: str,
+        video_id: str,
         decoded: _Decoded,
         scenes: list[SceneRecord],
         moments: list[MomentRecord],
@@ -532,7 +565,7 @@ class IndexPipeline:
     ) -> VideoRecord:
         video_info = decoded.video_info
         return VideoRecord(
-            video_id=sha256[:16],
+            video_id=video_id,
             uri=job.path,
             duration_seconds=decoded.frame_times.duration_seconds,  # presentation times, right on VFR too
             fps=video_info.fps,

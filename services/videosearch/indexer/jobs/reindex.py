@@ -219,10 +219,11 @@ class Reindexer:
         pipeline = self._make_pipeline(embedder, StagedCollection(self._searcher, model_id))
         total = before + len(plan)
         try:
-            for done, (_video, path) in enumerate(plan, before):
+            for done, (video, path) in enumerate(plan, before):
                 handle.check_cancelled()
                 one = Job(job_id=f"{job.job_id}.{done}", path=path, options=job.options)
-                pipeline(one, _VideoProgress(handle, done, total))
+                # The video keeps its id: the switch checks the staged collection holds every stored one.
+                pipeline(one, _VideoProgress(handle, done, total), video_id=video.video_id)
                 handle.update(videos_done=done + 1, percent=100.0 * (done + 1) / total)
         finally:
             pipeline.close()

@@ -1,6 +1,7 @@
-"""rapidocr's shipped PP-OCR models (Chinese and English, ONNX on onnxruntime, offline) as a
-two-stage :class:`~videosearch.indexer.text.on_screen.TextRecognizer`: detection of text boxes
-and recognition of box crops, called separately so the scene reader can detect in only the part
+"""rapidocr's shipped PP-OCR models (Chinese and English, ONNX, offline; run by OpenVINO or
+onnxruntime: videosearch.indexer.text.ocr_runtime) as a two-stage
+:class:`~videosearch.indexer.text.on_screen.TextRecognizer`: detection of text boxes and
+recognition of box crops, called separately so the scene reader can detect in only the part
 of a frame that changed and recognize only the boxes it has not read before, once a scene's
 samples are examined (docs/performance.md, "Index-time cost of reading words").
 """
@@ -12,6 +13,8 @@ import threading
 
 import cv2
 import numpy as np
+
+from videosearch.indexer.text.ocr_runtime import DEFAULT_OCR_RUNTIME, check_runtime, choose_runtime, make_session
 
 DEFAULT_DETECT_MAX_SIDE = 736
 """Long side the detector sees a frame (or the changed part of one) at, at most; larger ones are
@@ -27,7 +30,7 @@ reduced input sizes; a black border instead cost a tenth of the small lines of
 bench/index/ocr_steps.py's corpus."""
 RECOGNITION_BATCH = 1
 """Box crops per recognizer call. The recognizer's time grows with its input's width (about 8 ms
-per 100 px at 48 px high on one thread) and a batch pads every crop to its widest, so batching
+per 100 px at 48 px high on one thread of onnxruntime) and a batch pads every crop to its widest, so batching
 saved nothing on CPU and padding cost more: 8 a batch, sorted by width, took 12% more CPU than one
 at a time for the same lines read (bench/index/ocr_steps.py's recall corpus)."""
 RECOGNITION_HEIGHT = 48
@@ -39,7 +42,8 @@ cost less to read (160 px about half) but lost 8 px lines of the recall corpus (
 
 class RapidOcrRecognizer:
     """Models loaded on first use (about 1 s). Calls are serialized: one engine per Indexer, and
-    OCR runs on one thread beside decoding and embedding."""
+    OCR runs on one thread beside decoding and embedding. ``runtime``: one of
+    ocr_runtime.OCR_RUNTIMES (``auto``: OpenVINO in bf16 where the CPU computes it natively)."""
 
     def __init__(
         self,
@@ -47,7 +51,11 @@ class RapidOcrRecognizer:
         detect_max_side: int = DEFAULT_DETECT_MAX_SIDE,
         batch: int = RECOGNITION_BATCH,
         min_recognition_width: int = MIN_RECOGNITION_WIDTH,
+        runtime: str = DEFAULT_OCR_RUNTIME,
     ) -> None:
+        self._runtime = check_runtime(runtime)  # resolved at load: ``auto`` loads OpenVINO to ask the CPU
+        self.runtime: str | None = None
+        """The runtime that runs the models (``auto`` resolved), once they are loaded."""
         self._threads = threads
         self._detect_max_side = detect_max_side
         self._batch = batch
@@ -56,10 +64,13 @@ class RapidOcrRecognizer:
         self._lock = threading.Lock()
 
     def _load(self):
-        # imported here: an Indexer with OCR off never loads onnxruntime
+        # imported here: an Indexer with OCR off never loads onnxruntime (nor OpenVINO)
+        from pathlib import Path
+
         from rapidocr import RapidOCR
         from rapidocr.ch_ppocr_det import TextDetector
         from rapidocr.ch_ppocr_rec import TextRecognizer
+        from rapidocr.inference_engine.base import FileInfo, InferSession
 
         cfg = RapidOCR(
             params={
@@ -81,8 +92,22 @@ class RapidOcrRecognizer:
         for stage in (cfg.Det, cfg.Rec):  # as RapidOCR's own loaders set them up
             stage.engine_cfg = cfg.EngineConfig[stage.engine_type.value]
             stage.model_root_dir = cfg.Global.model_root_dir
+            # the shipped ONNX file, named here so that OpenVINO reads the file onnxruntime does
+            info = FileInfo(
+                **{key: stage[key] for key in ("engine_type", "ocr_version", "task_type", "lang_type", "model_type")}
+            )
+            shipped = Path(InferSession.get_model_url(info)["model_dir"]).name
+            stage.model_path = str(Path(stage.model_root_dir) / shipped)
         cfg.Rec.font_path = cfg.Global.font_path
-        return TextDetector(cfg.Det), TextRecognizer(cfg.Rec)
+        # rapidocr's stages make onnxruntime sessions (the recognizer takes its alphabet from the
+        # model's metadata through it); another runtime's session replaces them
+        detector, recognizer = TextDetector(cfg.Det), TextRecognizer(cfg.Rec)
+        self.runtime = choose_runtime(self._runtime)
+        for model, stage, image_output in ((detector, cfg.Det, True), (recognizer, cfg.Rec, False)):
+            session = make_session(self.runtime, Path(stage.model_path), self._threads, image_output)
+            if session is not None:
+                model.session = session
+        return detector, recognizer
 
     def _loaded(self):
         if self._models is None:

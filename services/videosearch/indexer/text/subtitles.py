@@ -13,9 +13,12 @@ reported, not read.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
 import struct
+from dataclasses import dataclass
 from pathlib import Path
 
 from videosearch.indexer.jobs.limits import MediaLimits
@@ -82,6 +85,36 @@ def find_sidecars(video_path: str, roots: AllowedRoots | None = None) -> list[tu
         if entry.is_file():
             found.append((path, language_tag(middle)))
     return found
+
+
+@dataclass(frozen=True)
+class Sidecars:
+    """The subtitle files beside one video path, read before the video is hashed: a file's
+    bytes say nothing of the words beside it, so two identical files with other subtitles are
+    two videos, and ``key`` is what tells them apart (the pipeline's video id covers it)."""
+
+    files: tuple[tuple[Path, tuple[TextSpan, ...]], ...] = ()
+    warnings: tuple[str, ...] = ()  # what could not be read, for the job (read_sidecar)
+
+    @classmethod
+    def read(cls, video_path: str, limits: MediaLimits, roots: AllowedRoots | None = None) -> Sidecars:
+        warnings = TextWarnings()
+        files = tuple(
+            (path, tuple(read_sidecar(path, language, limits, warnings)))
+            for path, language in find_sidecars(video_path, roots)
+        )
+        return cls(files, tuple(warnings.all()))
+
+    @property
+    def key(self) -> str:
+        """A digest of the cues (language, times, text; not the files' names, so a renamed
+        copy with its renamed subtitles is the same video), or "" when there are none."""
+        cues = [
+            [span.language, span.start_seconds, span.end_seconds, span.text]
+            for _, spans in self.files
+            for span in spans
+        ]
+        return hashlib.sha256(json.dumps(cues, ensure_ascii=False).encode()).hexdigest() if cues else ""
 
 
 def read_sidecar(path: Path, language: str, limits: MediaLimits, warnings: TextWarnings) -> list[TextSpan]:

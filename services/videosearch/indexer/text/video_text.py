@@ -30,7 +30,7 @@ from videosearch.indexer.paths import AllowedRoots
 from videosearch.indexer.text.on_screen import SceneTextReader, TextRecognizer
 from videosearch.indexer.text.side_streams import SideStreams
 from videosearch.indexer.text.spans import TextSpan, TextWarnings, clean_spans
-from videosearch.indexer.text.subtitles import find_sidecars, read_sidecar
+from videosearch.indexer.text.subtitles import Sidecars
 from videosearch.indexer.media.timing import StageClock
 
 log = logging.getLogger(__name__)
@@ -70,7 +70,10 @@ class VideoText:
         clock: StageClock,
         should_stop: Callable[[], bool] = lambda: False,
         speech_timeout_s: float | None = None,
+        sidecars: Sidecars | None = None,
     ) -> None:
+        """``sidecars``: the subtitle files beside ``path`` as the pipeline read them (it hashes
+        their cues with the video); None reads them here."""
         self.path = path
         self.choice = choice
         self.warnings = TextWarnings()
@@ -79,10 +82,13 @@ class VideoText:
         self._should_stop = should_stop
         self._closed = threading.Event()
         # Sidecars are read first (small files): whether they hold cues decides whether speech is needed.
-        self._sidecar_spans = [
-            (path_, read_sidecar(path_, language, limits, self.warnings))
-            for path_, language in (find_sidecars(path, roots) if choice.subtitles else [])
-        ]
+        if not choice.subtitles:
+            sidecars = Sidecars()
+        elif sidecars is None:
+            sidecars = Sidecars.read(path, limits, roots)
+        for message in sidecars.warnings:
+            self.warnings.add(message)
+        self._sidecar_spans = [(path_, list(spans)) for path_, spans in sidecars.files]
         speech = choice.speech and transcriber is not None
         if choice.speech and transcriber is None:
             self.warnings.add("speech was asked for but this indexer has no embedder to transcribe with")

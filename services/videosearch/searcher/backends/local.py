@@ -121,7 +121,12 @@ def open_local(s: SearcherSettings) -> IndexedStore:
             index = tier = QuantizedIndex(
                 leveldb,
                 Path(data_dir) / "quantized",
-                TierParams(probe=s.quantized_probe, group_moments=s.quantized_group_moments, refine=s.quantized_refine),
+                TierParams(
+                    probe=s.quantized_probe,
+                    group_moments=s.quantized_group_moments,
+                    refine=s.quantized_refine,
+                    projection_energy=s.quantized_projection_energy,
+                ),
             )
             tier.open()
             log.info(

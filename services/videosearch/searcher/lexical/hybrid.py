@@ -9,10 +9,12 @@ reports), so only the hits that are shown cost a read.
 from __future__ import annotations
 
 import dataclasses
+import logging
 from dataclasses import dataclass
 
 import numpy as np
 
+from videosearch.common.errors import Cancelled, VideoSearchError
 from videosearch.searcher.ranking.filters import VideoTable
 from videosearch.searcher.ranking.index import Candidates
 from videosearch.searcher.lexical.fusion import FusionWeights, MomentKey, fuse, shared_ranks
@@ -24,6 +26,10 @@ from videosearch.searcher.types import MATCH_KINDS, MomentHit, SearchParams, Tex
 # Moments taken from each list before fusing: a moment ranked below this in every list cannot
 # reach the first page of a fused ranking anyway (its best contribution is 1.5 / (60 + 200)).
 DEFAULT_FUSION_DEPTH = 200
+# What FusedHits.fallbacks names when the rests of the query could not be embedded.
+RESIDUAL_FALLBACK = "residual_query"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -35,6 +41,8 @@ class FusedHits:
     query: ParsedQuery
     approximate_used: bool = False
     tolerated: Tolerated = dataclasses.field(default_factory=dict)  # the query words' near matches
+    # What this search did the lesser way because a part failed (RESIDUAL_FALLBACK); empty normally.
+    fallbacks: tuple[str, ...] = ()
 
 
 class TextSearch:
@@ -81,10 +89,10 @@ class TextSearch:
         # "Seen" is claimed by the moments a seen-only search shows up to this page, with a positive cosine.
         seen_matched = {key for key, hit in zip(seen_keys[: wanted - 1], seen_hits) if hit.score > 0}
         restated: dict[MomentKey, int | None] = {}
+        fallbacks: tuple[str, ...] = ()
         if residual is not None and seen_hits:
-            restated = self._residual_ranks(
-                text_lists, spans, residual, params, candidates, depth, wanted, seen_matched
-            )
+            ranks = self._residual_ranks(text_lists, spans, residual, params, candidates, depth, wanted, seen_matched)
+            restated, fallbacks = (ranks, ()) if ranks is not None else ({}, (RESIDUAL_FALLBACK,))
         fused = fuse(seen_keys, text_lists, self.weights, seen_matched, restated, [h.score for h in seen_hits])
         by_key = dict(zip(seen_keys, seen_hits))
         hits: list[MomentHit] = []
@@ -98,7 +106,7 @@ class TextSearch:
             videos.add(hit.video_id)
             if (len(videos) if params.mode == "videos" else len(hits)) > wanted:
                 break
-        return FusedHits(hits, spans, query, approximate, tolerated)
+        return FusedHits(hits, spans, query, approximate, tolerated, fallbacks)
 
     def _residual_ranks(
         self,
@@ -110,11 +118,12 @@ class TextSearch:
         depth: int,
         wanted: int,
         seen_matched: set[MomentKey],
-    ) -> dict[MomentKey, int | None]:
+    ) -> dict[MomentKey, int | None] | None:
         """Each text-matched moment's seen rank by the query without the words its spans hold
         (None: not among the ``depth`` best for it), for the moments first in the text lists
         whose rest is one of the MAX_RESIDUALS first; updates ``seen_matched`` to claim "seen"
-        by that rank."""
+        by that rank. None, with nothing updated, when the rests could not be embedded (the
+        Embedder failed on this second call)."""
         held_of: dict[MomentKey, frozenset[str]] = {}
         for rank in range(max((len(found) for found in text_lists.values()), default=0)):
             for found in text_lists.values():
@@ -122,7 +131,15 @@ class TextSearch:
                     key = found[rank][0]
                     if key not in held_of:
                         held_of[key] = frozenset().union(*(match.held for match in spans[key]))
-        vectors = residual.without([held for held in held_of.values() if held])
+        try:
+            vectors = residual.without([held for held in held_of.values() if held])
+        except Cancelled:
+            raise
+        except VideoSearchError as exc:
+            # The rests refine the ranking; without them every look is ranked by the whole query
+            # (its first embedding), as before they existed, and the search still answers.
+            log.warning("the rest of the query could not be embedded; looks ranked by the whole query: %s", exc)
+            return None
         restated: dict[MomentKey, int | None] = {}
         for held, vector in vectors.items():
             ranked = self.index.rank(vector, dataclasses.replace(params, mode="scenes", top_k=depth), candidates)

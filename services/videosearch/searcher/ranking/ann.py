@@ -76,14 +76,24 @@ class RWLock:
                 self._cond.notify_all()
 
 
-class HnswIndex:
-    """A usearch HNSW index (inner product) keyed by scene serial."""
+PROJECTION_FILE = "projection.npy"
 
-    def __init__(self, dim: int, params: AnnParams) -> None:
+
+class HnswIndex:
+    """A usearch HNSW index (inner product) keyed by scene serial.
+
+    With a ``projection`` (a (dim, d) matrix, projection.py) the graph holds ``vectors @ projection``
+    and a query is projected the same way: callers add and search ``dim``-d vectors either way.
+    """
+
+    def __init__(self, dim: int, params: AnnParams, projection: np.ndarray | None = None) -> None:
         self.dim = dim
         self.params = params
+        if projection is not None and (projection.ndim != 2 or projection.shape[0] != dim):
+            raise ValueError(f"a projection of {dim}-d vectors must have {dim} rows, got shape {projection.shape}")
+        self.projection = None if projection is None else np.ascontiguousarray(projection, dtype=np.float32)
         self._index = Index(
-            ndim=dim,
+            ndim=dim if projection is None else projection.shape[1],
             metric="ip",
             dtype=params.dtype,
             connectivity=params.connectivity,
@@ -99,11 +109,21 @@ class HnswIndex:
     def memory_bytes(self) -> int:
         return int(self._index.memory_usage)
 
+    @property
+    def graph_dim(self) -> int:
+        """The dimension of the vectors the graph holds (the projection's, or ``dim``)."""
+        return self.dim if self.projection is None else self.projection.shape[1]
+
+    def _projected(self, vectors: np.ndarray) -> np.ndarray:
+        vectors = np.asarray(vectors, dtype=np.float32)
+        return np.ascontiguousarray(vectors if self.projection is None else vectors @ self.projection)
+
     def add(self, keys: np.ndarray, vectors: np.ndarray, threads: int = 0) -> None:
         if len(keys) == 0:
             return
+        projected = self._projected(vectors)
         with self._lock.write():
-            self._index.add(np.asarray(keys, dtype=np.uint64), np.ascontiguousarray(vectors, dtype=np.float32), threads=threads)
+            self._index.add(np.asarray(keys, dtype=np.uint64), projected, threads=threads)
 
     def remove(self, keys: np.ndarray) -> None:
         if len(keys) == 0:
@@ -117,7 +137,7 @@ class HnswIndex:
             count = min(count, len(self._index))
             if count == 0:
                 return np.empty(0, dtype=np.uint64)
-            matches = self._index.search(query, count, threads=1)
+            matches = self._index.search(self._projected(query), count, threads=1)
         return np.asarray(matches.keys, dtype=np.uint64)
 
     def save(self, directory: Path, manifest: dict) -> None:
@@ -127,6 +147,10 @@ class HnswIndex:
             self._index.save(str(directory / "hnsw.usearch.tmp"))
         (directory / "hnsw.usearch.tmp").replace(directory / "hnsw.usearch")
         body = {**manifest, "dim": self.dim, "params": asdict(self.params)}
+        if self.projection is not None:  # a graph without one keeps the manifest earlier versions wrote
+            np.save(directory / (PROJECTION_FILE + ".tmp.npy"), self.projection)
+            (directory / (PROJECTION_FILE + ".tmp.npy")).replace(directory / PROJECTION_FILE)
+            body["projection_dim"] = self.graph_dim
         (directory / "manifest.json.tmp").write_text(json.dumps(body))
         (directory / "manifest.json.tmp").replace(directory / "manifest.json")
 
@@ -137,13 +161,19 @@ class HnswIndex:
             saved = json.loads((directory / "manifest.json").read_text())
         except (OSError, ValueError):
             return None
+        projected = saved.pop("projection_dim", None) if isinstance(saved, dict) else None
         expected = {**manifest, "dim": dim, "params": asdict(params)}
         if saved != expected:
             log.info("saved ANN index is stale (%s != %s); rebuilding", saved, expected)
             return None
-        index = cls(dim, params)
         try:
+            projection = None if projected is None else np.load(directory / PROJECTION_FILE)
+            if projection is not None and (projection.shape != (dim, projected) or projection.dtype != np.float32):
+                raise ValueError(f"the projection's shape {projection.shape} is not ({dim}, {projected})")
+            index = cls(dim, params, projection)
             index._index.load(str(directory / "hnsw.usearch"))
+            if index._index.ndim != index.graph_dim:
+                raise ValueError(f"the saved graph holds {index._index.ndim}-d vectors, not {index.graph_dim}-d")
         except Exception:  # a damaged file just means a rebuild
             log.warning("cannot load the saved ANN index; rebuilding", exc_info=True)
             return None

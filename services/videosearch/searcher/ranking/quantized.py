@@ -8,7 +8,9 @@ the float32 matrix is; and beside them an approximate index over *groups*: runs 
 ``GROUP_MIN_COSINE`` of the group's mean; a group ends where the next moment is not), each
 represented by the unit mean of its moments, in a usearch HNSW graph keyed by the serial of the
 group's first moment and its length. The groups are decided from the int8 codes alone, so the
-same groups come out when a video is appended, rebuilt, dropped or replayed.
+same groups come out when a video is appended, rebuilt, dropped or replayed. The graph holds the
+means projected onto the fewest leading singular directions that keep ``projection_energy`` of
+their energy (projection.py; 64 of 512 at 10M on the bench's data), which halves a graph search.
 
 Why groups and not one graph node per moment or an IVF: scenes of a video often resemble each
 other, so a query's best moments lie in the groups whose means score best, and a graph over
@@ -72,6 +74,7 @@ import numpy as np
 from videosearch.searcher.ranking.ann import AnnParams, HnswIndex
 from videosearch.searcher.ranking.filters import VideoTable
 from videosearch.searcher.ranking.index import ANN_MIN_FILTER_FRACTION, Candidates, Ranked
+from videosearch.searcher.ranking.projection import DEFAULT_ENERGY, fit_projection, kept_energy
 from videosearch.searcher.ranking.top_k import best_scenes, ordered, top_candidates
 from videosearch.searcher.ranking.rescoring import refined_scores, residual_codes, settle, spills, upper_bounds
 from videosearch.searcher.ranking.row_timing import TIMING_DTYPE, moment_at, scene_at, timing_rows
@@ -91,11 +94,16 @@ log = logging.getLogger(__name__)
 PRECISIONS = ("float32", "int8", "auto")
 DEFAULT_RANKING_PRECISION = "auto"
 DEFAULT_QUANTIZED_THRESHOLD = 2_000_000  # moments from which ranking_precision=auto picks int8
-DEFAULT_QUANTIZED_PROBE = 1024  # groups whose codes a search scores; chosen at 10M on held-out queries
-# (bench/search/tier_profile.py): recall@10 0.992 scenes, 0.972 videos; 768 gave 0.953 videos, too close to 0.95
+DEFAULT_QUANTIZED_PROBE = 896  # groups whose codes a search scores; chosen at 10M on held-out tuning queries
+# (bench/search/tier_profile.py, round seven, the 64-d projected graph): videos recall@10 0.960 at 896, 0.967 at
+# 1024, 0.951 at 768 (too close to 0.95); scenes 0.990. 896 saves an eighth of the graph search and the rows.
 MANIFEST = "manifest.json"
-FORMAT = 4  # 2: groups end where moments stop resembling each other; graph keys carry the group's length;
-# 3: the group graph is int8 with connectivity 32 (see TierParams); 4: a video's runs have near-equal lengths
+FORMAT = 5  # 2: groups end where moments stop resembling each other; graph keys carry the group's length;
+# 3: the group graph is int8 with connectivity 32 (see TierParams); 4: a video's runs have near-equal lengths;
+# 5: the graph holds a projection of the group means (projection.py) and lives in GRAPH_DIR
+LOADABLE_FORMATS = (4, 5)  # a format-4 tier loads as it is and its graph is upgraded in the background
+GRAPH_DIR = "groups-projected"  # format 5's graph (usearch file, projection, manifest)
+FORMAT4_GRAPH_DIR = "groups"  # format 4's 512-d graph, left in place so that earlier code still loads the tier
 BLOCK_ROWS = 1 << 20  # rows per code block: appends never copy the codes written before
 GROUP_MOMENTS = 32  # the most a group may hold (6 bits of a graph key)
 DEFAULT_GROUP_MOMENTS = GROUP_MOMENTS  # the default of TierParams.group_moments (chosen in docs/performance.md)
@@ -127,10 +135,19 @@ class TierParams:
     # graph returns the right groups among fewer keys (1M scenes, 50,000 groups: 0.95 of the true top-10
     # videos' groups among 205 keys instead of 410), and every key asked for costs its moments' codes.
     graph: AnnParams = AnnParams(connectivity=32, expansion_add=128, expansion_search=128, dtype="i8")
+    # The graph holds the group means projected onto the fewest leading singular directions of a sample
+    # of them that keep this share of their energy (projection.py; 0: never project): at 10M, 128 of 512
+    # dimensions found as many right videos at 0.6-0.85x the graph search time (docs/performance.md).
+    projection_energy: float = DEFAULT_ENERGY
+    projection_sample: int = 50_000  # group means the projection is fitted on (a random sample of them)
+    projection_min_groups: int = 4_096  # fewer groups than this: no projection (too few to fit one on)
 
     def __post_init__(self) -> None:
         if not 1 <= self.group_moments <= GROUP_MOMENTS:
             raise ValueError(f"quantized group moments must be between 1 and {GROUP_MOMENTS}, got {self.group_moments}")
+        if not 0 <= self.projection_energy <= 1:
+            raise ValueError(f"quantized projection energy must be between 0 and 1 (0: never project), "
+                             f"got {self.projection_energy}")
 
 
 @dataclass(frozen=True)
@@ -357,6 +374,15 @@ class QuantizedIndex:
         self.replayed = 0  # logged writes replayed at start-up
         self._tables_stop = threading.Event()
         self._tables: threading.Thread | None = None
+        # Graph writes go through this lock, so that a graph being built in the background (an upgrade
+        # of a format-4 graph) learns of every add and remove made meanwhile through _graph_log.
+        self._graph_lock = threading.Lock()
+        self._graph_log: list[tuple[str, np.ndarray, np.ndarray | None]] | None = None
+        self._graph_dir = GRAPH_DIR  # the folder the loaded graph came from (FORMAT4_GRAPH_DIR: to upgrade)
+        self._files: Path | None = None  # the loaded tier's folder
+        self._upgrade: threading.Thread | None = None
+        self.upgraded = False  # the background upgrade finished and its graph serves
+        self._graph_unsaved = False  # the upgraded graph holds writes the saved tier does not: save at close
 
     # -- start-up ------------------------------------------------------------------
 
@@ -370,6 +396,12 @@ class QuantizedIndex:
             return
         if not self._load_saved(stored):
             self.rebuild()
+        graph = self._graph
+        if graph is not None and graph.projection is None and self._graph_dir != GRAPH_DIR:
+            # A format-4 graph (512-d) serves, exactly as before, until its projected successor is built
+            # beside it from the codes in memory; then the successor takes over (see _upgrade_graph).
+            self._upgrade = threading.Thread(target=self._upgrade_graph, name="upgrade-group-graph", daemon=True)
+            self._upgrade.start()
         # Searches that read rows (exact re-scoring) should not wait for a table to open, but approximate
         # ones read none: the tables open in the background (16 s at 10M on a cold page cache) instead
         # of delaying SERVING; a read before its table is open pays ~2.7 ms once. save_ann (at close) stops it.
@@ -386,9 +418,9 @@ class QuantizedIndex:
             manifest = json.loads((self.directory / MANIFEST).read_text())
         except (OSError, ValueError):
             return False
-        expected = {"format": FORMAT, "model_id": self.model_id, "dim": self.dim, "block_rows": BLOCK_ROWS,
+        expected = {"model_id": self.model_id, "dim": self.dim, "block_rows": BLOCK_ROWS,
                     "group_moments": self.params.group_moments}
-        if {k: manifest.get(k) for k in expected} != expected:
+        if manifest.get("format") not in LOADABLE_FORMATS or {k: manifest.get(k) for k in expected} != expected:
             log.info("the saved quantized tier is of another collection (%s, want %s); rebuilding", manifest, expected)
             return False
         changes = self.store.changes_after(manifest["generation"])
@@ -398,8 +430,16 @@ class QuantizedIndex:
             return False
         started = time.perf_counter()
         files = self.directory / manifest["files"]
-        graph = HnswIndex.load_if_fresh(files / "groups", self.dim, self.params.graph,
-                                        {"generation": manifest["generation"], "model_id": self.model_id})
+        # A format-4 tier may carry an upgraded graph beside its own (written by _upgrade_graph).
+        graph_dirs = (GRAPH_DIR,) if manifest["format"] >= 5 else (GRAPH_DIR, FORMAT4_GRAPH_DIR)
+        graph = None
+        for graph_dir in graph_dirs:
+            if (files / graph_dir / "manifest.json").exists():
+                graph = HnswIndex.load_if_fresh(files / graph_dir, self.dim, self.params.graph,
+                                                {"generation": manifest["generation"], "model_id": self.model_id})
+            if graph is not None:
+                self._graph_dir = graph_dir
+                break
         try:
             table = np.load(files / "segments.npz")
             blocks = [_read_only(np.load(files / f"codes-{i}.npy")) for i in range(manifest["blocks"])]
@@ -427,6 +467,7 @@ class QuantizedIndex:
             state = self._timing_from_store(state)
             _save_timing(files, state)
         self.scale, self._graph, self._state = float(manifest["scale"]), graph, state
+        self._files = files
         self._video_segment = {v.video_id: i for i, v in enumerate(videos) if alive[i]}
         self._saved_generation = manifest["generation"]
         # Writes after the save: each touched video's saved rows go, what is stored now comes in.
@@ -452,8 +493,9 @@ class QuantizedIndex:
                         len(changes))
             return False
         self.replayed = len(changes)
-        log.info("loaded the saved quantized tier (%d rows, generation %d) and replayed %d writes in %.1f s",
-                 self._state.live_rows, manifest["generation"], len(changes), time.perf_counter() - started)
+        log.info("loaded the saved quantized tier (%d rows, generation %d; group graph %d-d from %s/) and replayed %d "
+                 "writes in %.1f s", self._state.live_rows, manifest["generation"], graph.graph_dim, self._graph_dir,
+                 len(changes), time.perf_counter() - started)
         return True
 
     def rebuild(self) -> None:
@@ -461,6 +503,8 @@ class QuantizedIndex:
         started = time.perf_counter()
         stored, chunks = self.store.scan_vectors()
         self._graph = None
+        self._graph_dir = GRAPH_DIR
+        waiting: list[tuple[np.ndarray, np.ndarray]] = []  # group keys and means until the projection is fitted
         self._generation = stored.generation
         # Segments go in serial order (so that a serial finds its segment by binary search): each
         # video's rows are placed first, then filled as the scan (in video id order) reaches it.
@@ -502,11 +546,18 @@ class QuantizedIndex:
                 means = np.add.reduceat(vectors, np.concatenate(group_starts), axis=0)
                 means /= np.maximum(np.linalg.norm(means, axis=1, keepdims=True), 1e-12)
                 graph_started = time.perf_counter()
-                self._add_groups(np.concatenate(keys), means.astype(np.float32))
+                if self._graph is None:  # the first projection_sample groups fit the projection
+                    waiting.append((np.concatenate(keys), means.astype(np.float32)))
+                    if sum(len(k) for k, _ in waiting) >= self.params.projection_sample:
+                        self._start_graph(waiting)
+                else:
+                    self._add_groups(np.concatenate(keys), means.astype(np.float32))
                 graph_seconds += time.perf_counter() - graph_started
                 done += len(vectors)
                 if done // 1_000_000 > (done - len(vectors)) // 1_000_000:  # a long build says how far it is
                     log.info("building the quantized tier: %d of %d rows in %.0f s", done, int(at), time.perf_counter() - started)
+            if self._graph is None and waiting:
+                self._start_graph(waiting)
         finally:
             chunks.close()
         videos = [stored.videos[i].video for i in order]
@@ -541,7 +592,9 @@ class QuantizedIndex:
         np.savez(files / "spill.npz", rows=state.spill[0], dims=state.spill[1], values=state.spill[2])
         np.savez(files / "segments.npz", seg_rows=state.seg_rows, seg_serials=state.seg_serials, counts=state.counts,
                  alive=state.alive)
-        self._graph.save(files / "groups", {"generation": generation, "model_id": self.model_id})
+        with self._graph_lock:
+            self._graph.save(files / GRAPH_DIR, {"generation": generation, "model_id": self.model_id})
+            self._graph_dir = GRAPH_DIR
         body = {"format": FORMAT, "model_id": self.model_id, "dim": self.dim, "block_rows": BLOCK_ROWS,
                 "group_moments": self.params.group_moments, "generation": generation, "files": name,
                 "blocks": len(state.blocks), "scale": self.scale,
@@ -551,7 +604,7 @@ class QuantizedIndex:
         for old in self.directory.glob("tier-*"):
             if old.name != name:
                 shutil.rmtree(old, ignore_errors=True)
-        self._saved_generation = generation
+        self._saved_generation, self._graph_unsaved = generation, False
         self.store.prune_changes(generation)
 
     # -- what the Searcher asks ----------------------------------------------------
@@ -595,7 +648,9 @@ class QuantizedIndex:
         self._tables_stop.set()
         if self._tables is not None:
             self._tables.join()
-        if self._graph is not None and self._generation - self._saved_generation > 10_000:
+        if self._upgrade is not None:
+            self._upgrade.join()
+        if self._graph is not None and (self._generation - self._saved_generation > 10_000 or self._graph_unsaved):
             self.save()
 
     def wait_for_ann(self, timeout: float | None = None) -> bool:
@@ -644,8 +699,8 @@ class QuantizedIndex:
         alive = s.alive.copy()
         alive[seg] = False
         if self._graph is not None:
-            self._graph.remove(_group_keys(int(s.seg_serials[seg]), s.codes(int(s.seg_rows[seg]), int(s.counts[seg])),
-                                           self.params.group_moments))
+            self._remove_groups(_group_keys(int(s.seg_serials[seg]), s.codes(int(s.seg_rows[seg]), int(s.counts[seg])),
+                                            self.params.group_moments))
         self._state = _state(s.blocks, s.seg_rows, s.seg_serials, s.counts, alive, s.videos,
                              s.live_scenes - s.videos[seg].scene_count, s.fine, s.spill, s.timing)
 
@@ -699,9 +754,109 @@ class QuantizedIndex:
         return replace(state, timing=tuple(timing), _cache={})
 
     def _add_groups(self, keys: np.ndarray, means: np.ndarray) -> None:
-        if self._graph is None:
-            self._graph = HnswIndex(self.dim, self.params.graph)
-        self._graph.add(keys, means)
+        with self._graph_lock:
+            if self._graph is None:
+                self._graph = HnswIndex(self.dim, self.params.graph)
+            self._graph.add(keys, means)
+            if self._graph_log is not None:
+                self._graph_log.append(("add", keys, means))
+
+    def _remove_groups(self, keys: np.ndarray) -> None:
+        with self._graph_lock:
+            if self._graph is not None:
+                self._graph.remove(keys)
+            if self._graph_log is not None:
+                self._graph_log.append(("remove", keys, None))
+
+    def _fitted(self, sample: np.ndarray) -> np.ndarray | None:
+        """The projection for a graph over groups like ``sample`` (unit means), or None."""
+        if len(sample) < self.params.projection_min_groups or self.params.projection_energy <= 0:
+            return None
+        started = time.perf_counter()
+        projection = fit_projection(sample, self.params.projection_energy)
+        log.info("group graph: %s (fitted on %d group means, %.2f %% of their energy kept, %.1f s)",
+                 "no projection: the means need every dimension" if projection is None else
+                 f"{self.dim}-d means projected to {projection.shape[1]}-d", len(sample),
+                 100 * kept_energy(sample, projection), time.perf_counter() - started)
+        return projection
+
+    def _start_graph(self, waiting: list[tuple[np.ndarray, np.ndarray]]) -> None:
+        """A rebuild's graph: the projection fitted on the first groups (``waiting``), which then go in."""
+        keys, means = np.concatenate([k for k, _ in waiting]), np.concatenate([m for _, m in waiting])
+        waiting.clear()
+        sample = means[np.random.default_rng(0).permutation(len(means))[: self.params.projection_sample]]
+        with self._graph_lock:
+            self._graph = HnswIndex(self.dim, self.params.graph, self._fitted(sample))
+        self._add_groups(keys, means)
+
+    def _segment_groups(self, state: _State, segs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Graph keys and unit means of some segments' groups, from their int8 codes (within 0.5 / scale
+        of the vectors in every component: the same groups, and means within ~1e-3 of a rebuild's)."""
+        keys, means = [], []
+        for seg in segs.tolist():
+            codes = state.codes(int(state.seg_rows[seg]), int(state.counts[seg]))
+            starts = _group_starts(codes, self.params.group_moments)
+            keys.append(_keys(int(state.seg_serials[seg]), starts, len(codes)))
+            means.append(np.add.reduceat(codes.astype(np.float32), starts, axis=0))
+        if not keys:
+            return np.empty(0, np.int64), np.empty((0, self.dim), np.float32)
+        return np.concatenate(keys), _unit(np.concatenate(means)).astype(np.float32)
+
+    def _upgrade_graph(self, chunk_segments: int = 5_000) -> None:
+        """Builds a projected graph beside a format-4 one (which serves meanwhile) from the codes in
+        memory, then swaps it in and saves it into the loaded tier's folder beside the old graph (the
+        tier's manifest is left alone, so earlier code still loads the tier with its own graph). Writes
+        made meanwhile reach the new graph through _graph_log; when there were any, the saved tier is
+        not the state the new graph holds, so it is saved with the whole tier at close instead."""
+        started = time.perf_counter()
+        old = self._graph
+        with self._graph_lock:
+            self._graph_log = []
+        state = self._state  # the log above catches every graph write after this state
+        try:
+            live = np.flatnonzero(state.alive)
+            rng = np.random.default_rng(0)
+            picked = rng.permutation(live)
+            per_segment = max(1.0, len(old or ()) / max(len(live), 1))
+            _, sample = self._segment_groups(state, picked[: int(self.params.projection_sample / per_segment) + 1])
+            projection = self._fitted(sample)
+            if projection is None:
+                return
+            graph = HnswIndex(self.dim, self.params.graph, projection)
+            for lo in range(0, len(live), chunk_segments):
+                if self._tables_stop.is_set() or self._graph is not old:
+                    log.info("the group graph's upgrade stopped (closing or cleared)")
+                    return
+                graph.add(*self._segment_groups(state, live[lo : lo + chunk_segments]))
+                if (lo // chunk_segments) % 20 == 19:
+                    log.info("upgrading the group graph: %d of %d videos in %.0f s", lo + chunk_segments, len(live),
+                             time.perf_counter() - started)
+            with self._graph_lock:
+                if self._graph is not old:
+                    return
+                for op, keys, means in self._graph_log or ():
+                    graph.remove(keys)  # an add of a group already built from the state above replaces it
+                    if op == "add" and means is not None:
+                        graph.add(keys, means)
+                clean = not self._graph_log and self._generation == self._saved_generation and self._files is not None
+                self._graph, self._graph_log = graph, None
+                if clean and self._files is not None:
+                    graph.save(self._files / GRAPH_DIR, {"generation": self._saved_generation, "model_id": self.model_id})
+                    self._graph_dir = GRAPH_DIR
+                else:  # written since the saved tier: the next save (at close at the latest) writes it
+                    self._graph_unsaved = True
+            self.upgraded = True
+            log.info("upgraded the group graph to %d-d in %.0f s (%s)", graph.graph_dim, time.perf_counter() - started,
+                     "saved beside the format-4 graph" if clean else "saved with the tier at close")
+        finally:
+            with self._graph_lock:
+                self._graph_log = None
+
+    def wait_for_upgrade(self, timeout: float | None = None) -> bool:
+        """Waits for a background upgrade of the group graph (if one runs); True once none runs."""
+        if self._upgrade is not None:
+            self._upgrade.join(timeout)
+        return self._upgrade is None or not self._upgrade.is_alive()
 
     def quantize(self, vectors: np.ndarray) -> np.ndarray:
         return np.clip(np.rint(vectors * self.scale), -127, 127).astype(np.int8)
