@@ -4,6 +4,8 @@ of ranking?
 
     python bench/text/spoken_probe.py --work /tmp/spoken     # builds, indexes, queries
     python bench/text/spoken_probe.py --work /tmp/spoken     # again: reuses the index, queries only
+    python bench/text/spoken_probe.py --work /tmp/spoken --speech-model /tmp/candidate  # other weights:
+        # the same videos, indexed again into a folder of their own beside the default's
 
 The three services run as `make demo` runs them (the demo CLIP, speech read by
 ``ctc:models/demo-speech``, on-screen text by OCR); the library is the demo videos and the demo's
@@ -74,6 +76,8 @@ def build(work: Path) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work", type=Path, required=True, help="folder for the videos and the index (kept)")
+    parser.add_argument("--speech-model", type=Path, default=ROOT / "models" / "demo-speech",
+                        help="the demo recognizer's weights to hear the speech with (a candidate before adopting it)")
     args = parser.parse_args()
     if shutil.which("espeak-ng") is None:
         sys.exit("espeak-ng is missing (make text-deps installs it)")
@@ -84,16 +88,19 @@ def main() -> int:
     from videosearch.searcher.types import SearchParams
     from videosearch_cli import main as cli
 
-    fresh = not (args.work / "library").exists()
-    if fresh:
+    if not (args.work / "library").exists():
         build(args.work)
     library = args.work / "library"
+    model = args.speech_model.resolve()
+    default = model == (ROOT / "models" / "demo-speech").resolve()
+    data = args.work / ("data" if default else "data-" + "-".join(model.parts[-2:]))
+    fresh = not data.exists()
     config = ClusterConfig(
-        model=str(ROOT / "models" / "demo-clip"), data_dir=str(args.work / "data"), allowed_roots=(str(library),),
+        model=str(ROOT / "models" / "demo-clip"), data_dir=str(data), allowed_roots=(str(library),),
         embedder_port=0, searcher_port=0, indexer_port=0, log_dir=str(args.work / "logs"),
         extra_env={"HF_HUB_OFFLINE": "1", "VIDEOSEARCH_INDEXER_SPEECH": "true",
                    "VIDEOSEARCH_INDEXER_ON_SCREEN_TEXT": "true",
-                   "VIDEOSEARCH_EMBEDDER_SPEECH_RECOGNIZER": f"ctc:{ROOT / 'models' / 'demo-speech'}"},
+                   "VIDEOSEARCH_EMBEDDER_SPEECH_RECOGNIZER": f"ctc:{model}"},
     )
     first = total = 0
     with LocalCluster(config) as cluster:

@@ -11,7 +11,7 @@ the clue's time, and the matched line must carry the clue's own time.
 
 Known limits this probe found and leaves out (docs/words-notes.md, "Limits"): Mandarin speech
 (the demo recognizer hears English only), words the demo recognizer mishears ("dinosaur" heard
-as "dines or"), a misspelt query word against subtitles (exact text), and query keywords more than
+as "dies or", models/demo-speech/README.md), a misspelt query word against subtitles (exact text), and query keywords more than
 two words apart in a line ("submarine glacier" for "the submarine surfaced beside a glacier")."""
 
 from __future__ import annotations
@@ -278,11 +278,10 @@ QUERIES = [
     ("library", "禁止吸烟"),
     ("library", "图书馆"),
     ("bakery", "fresh bread daily"),
-    # Spoken: the words the demo recognizer hears ("exibition next month", "garden every summer").
+    # Spoken: words the demo recognizer hears close enough (tolerant matching) in both voices.
     ("museum", "exhibition next month"),
     ("garden", "garden every summer"),
-    # Heard as "turn left at the bakery and the library yes onur right": "library ... right" stand
-    # one word closer than in the query, the whole sentence misses two words.
+    # The whole sentence, and its end alone (words that other clues' lines share: "bakery", "library").
     ("directions", "library is on your right"),
     ("directions", "Turn left at the bakery and the library is on your right."),
     ("long", "lighthouse keeper feeds seventeen cats"),

@@ -41,6 +41,7 @@ from pathlib import Path
 
 import numpy as np
 
+from videosearch.demo.everyday_sentences import EverydaySentences
 from videosearch.embedder.speech_ctc import (
     ALPHABET,
     MELS,
@@ -65,6 +66,27 @@ water house place world little old big good great small high
 WORD_LIST = Path("/usr/share/dict/words")
 VOICES = ["en-us", "en-us", "en-us", "en", "en", "en-gb-x-rp", "en-gb-scotland", "en-029", "en-gb-x-gbclan"]
 VARIANTS = ["", "", "", "m1", "m2", "m3", "m4", "m5", "m6", "m7", "f1", "f2", "f3", "f4", "f5", "klatt", "klatt2"]
+MORE_VOICES = [*VOICES, "en-gb-x-gbcwmd", "en-us-nyc"]
+MORE_VARIANTS = [
+    *VARIANTS,
+    "",
+    "",
+    "m8",
+    "klatt3",
+    "klatt4",
+    "adam",
+    "Andy",
+    "Annie",
+    "david",
+    "edward",
+    "john",
+    "linda",
+    "paul",
+    "robert",
+    "steph",
+]
+"""``--sentences everyday`` speaks with these (two more accents, more voice variants) and a wider speed
+range; ``random`` keeps the first lists, so the first two runs stay reproducible."""
 HELD_OUT = {
     "we will discuss the quarterly budget at the meeting",
     "next we will discuss the quarterly budget at the meeting",
@@ -74,6 +96,9 @@ HELD_OUT = {
 }
 """Besides these, every sentence of bench/quality/speech_wer.py is held out (read at run time)."""
 COMMON_WORDS = 20000
+EVERYDAY_SHARE = 0.6
+SPEEDS = {"random": (115, 196), "everyday": (110, 211)}
+"""Words a minute (low inclusive, high exclusive) by ``--sentences`` kind."""
 
 UTTERANCES = 4000
 STEPS = 1200
@@ -89,9 +114,9 @@ VALIDATION_UTTERANCES = 96
 checkpoint: a checkpoint is picked by it, never by the held-out sentences."""
 
 
-def fine_tune_factor(step: int) -> float:
+def fine_tune_factor(step: int, half_life: int = FINE_TUNE_HALF_LIFE) -> float:
     """Learning rate multiplier at ``step`` when continuing: warm-up, then exponential decay."""
-    return min(1.0, (step + 1) / FINE_TUNE_WARMUP) * 0.5 ** (step / FINE_TUNE_HALF_LIFE)
+    return min(1.0, (step + 1) / FINE_TUNE_WARMUP) * 0.5 ** (step / half_life)
 
 
 def word_pool(path: Path = WORD_LIST) -> list[str]:
@@ -131,20 +156,34 @@ def vocabulary(pool: list[str], common: dict[str, float]) -> dict[str, float]:
 
 
 def held_out_sentences() -> set[str]:
-    bench = Path(__file__).resolve().parents[3] / "bench" / "quality" / "speech_wer.py"
+    """HELD_OUT, the WER bench's sentences (held-out and development) and the spoken probe's."""
+    bench = Path(__file__).resolve().parents[3] / "bench"
     found = set(HELD_OUT)
-    if bench.exists():
-        found |= set(re.findall(r'^\s+"([a-z\' ]+)",$', bench.read_text(), flags=re.M))
+    if (bench / "quality" / "speech_wer.py").exists():
+        found |= set(re.findall(r'^\s+"([a-z\' ]+)",$', (bench / "quality" / "speech_wer.py").read_text(), flags=re.M))
+    if (bench / "text" / "spoken_probe.py").exists():
+        said = re.findall(r'\("([A-Z][^"]+)", "en', (bench / "text" / "spoken_probe.py").read_text())
+        found |= {" ".join(re.sub(r"[^a-z' ]", " ", s.lower()).split()) for s in said}
     return found
 
 
-def sentences(count: int, pool: list[str], common: list[str], rng: np.random.Generator) -> list[str]:
-    """Random word sequences: a quarter of the words from FUNCTION_WORDS, half from the common
-    words (so their spellings are learnt), a quarter from the whole word list (for the rest)."""
+def sentences(
+    count: int, pool: list[str], common: list[str], rng: np.random.Generator, kind: str = "random"
+) -> list[str]:
+    """``random``: word sequences, a quarter of the words from FUNCTION_WORDS, half from the common
+    words (so their spellings are learnt), a quarter from the whole word list (for the rest).
+    ``everyday``: EVERYDAY_SHARE of everyday_sentences' grammatical sentences, the rest such
+    sequences."""
     held = held_out_sentences()
     out: list[str] = []
     sources = (FUNCTION_WORDS, common, common, pool)
+    everyday = EverydaySentences([w for w in common if len(w) >= 6], rng) if kind == "everyday" else None
     while len(out) < count:
+        if everyday is not None and rng.random() < EVERYDAY_SHARE:
+            sentence = everyday.sentence()
+            if sentence not in held:
+                out.append(sentence)
+            continue
         length = int(rng.integers(3, 13))
         words = []
         for _ in range(length):
@@ -184,13 +223,14 @@ def resample(samples: np.ndarray, rate: int, target: int) -> np.ndarray:
     return (np.fft.irfft(spectrum, count) * (count / len(samples))).astype(np.float32)
 
 
-def _utterance(job: tuple[int, str, int]) -> tuple[np.ndarray, str]:
-    index, text, seed = job
+def _utterance(job: tuple[int, str, int, str]) -> tuple[np.ndarray, str]:
+    index, text, seed, kind = job
     rng = np.random.default_rng([seed, index])
-    voice = VOICES[rng.integers(len(VOICES))]
-    variant = VARIANTS[rng.integers(len(VARIANTS))]
+    voices, variants = (VOICES, VARIANTS) if kind == "random" else (MORE_VOICES, MORE_VARIANTS)
+    voice = voices[rng.integers(len(voices))]
+    variant = variants[rng.integers(len(variants))]
     audio = speak(
-        text, voice + (f"+{variant}" if variant else ""), int(rng.integers(115, 196)), int(rng.integers(25, 76))
+        text, voice + (f"+{variant}" if variant else ""), int(rng.integers(*SPEEDS[kind])), int(rng.integers(25, 76))
     )
     audio = audio * float(10 ** rng.uniform(-1.2, 0.3))  # -24 to +6 dB
     before, after = (np.zeros(int(rng.uniform(0.05, 0.5) * SAMPLE_RATE), np.float32) for _ in range(2))
@@ -201,8 +241,8 @@ def _utterance(job: tuple[int, str, int]) -> tuple[np.ndarray, str]:
     return log_mel(audio).astype(np.float16), text
 
 
-def synthesize(texts: list[str], seed: int, workers: int) -> list[tuple[np.ndarray, str]]:
-    jobs = [(i, text, seed) for i, text in enumerate(texts)]
+def synthesize(texts: list[str], seed: int, workers: int, kind: str = "random") -> list[tuple[np.ndarray, str]]:
+    jobs = [(i, text, seed, kind) for i, text in enumerate(texts)]
     with Pool(workers) as pool:
         return pool.map(_utterance, jobs, chunksize=32)
 
@@ -259,9 +299,11 @@ def train(
     checkpoint=None,
     checkpoint_every: int = 200,
     init_state: dict | None = None,
+    learning_rate: float = FINE_TUNE_LEARNING_RATE,
+    half_life: int = FINE_TUNE_HALF_LIFE,
 ):
     """Train from scratch (one-cycle schedule over ``steps``) or, with ``init_state``, continue from
-    those weights (:func:`fine_tune_factor`). ``checkpoint(model, step)`` is called every
+    those weights at ``learning_rate`` (:func:`fine_tune_factor` with ``half_life``). ``checkpoint(model, step)`` is called every
     ``checkpoint_every`` steps."""
     import torch
 
@@ -273,8 +315,8 @@ def train(
         schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, LEARNING_RATE, total_steps=steps, pct_start=0.1)
     else:
         model.load_state_dict(init_state)
-        optimizer = torch.optim.AdamW(model.parameters(), lr=FINE_TUNE_LEARNING_RATE, weight_decay=1e-2)
-        schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, fine_tune_factor)
+        optimizer = torch.optim.AdamW(model.parameters(), lr=learning_rate, weight_decay=1e-2)
+        schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: fine_tune_factor(step, half_life))
     ctc = torch.nn.CTCLoss(blank=0, zero_infinity=True)
     rng = np.random.default_rng(seed)
     # Batches of similar length (less padding): sorted, cut into batches, batches shuffled per pass.
@@ -346,6 +388,14 @@ def main(argv=None) -> int:
     parser.add_argument("--checkpoint-every", type=int, default=200)
     parser.add_argument("--threads", type=int, default=1, help="torch threads (more were slower on a busy machine)")
     parser.add_argument("--words", type=Path, default=WORD_LIST, help="word list to draw training words from")
+    parser.add_argument(
+        "--sentences",
+        choices=sorted(SPEEDS),
+        default="random",
+        help="random word sequences, or everyday: grammatical everyday sentences mixed in, more voices and speeds",
+    )
+    parser.add_argument("--learning-rate", type=float, default=FINE_TUNE_LEARNING_RATE, help="peak, with --init-from")
+    parser.add_argument("--half-life", type=int, default=FINE_TUNE_HALF_LIFE, help="steps, with --init-from")
     args = parser.parse_args(argv)
     import torch
     from safetensors.torch import save_file
@@ -364,11 +414,13 @@ def main(argv=None) -> int:
     pool = word_pool(args.words)
     common = common_words()
     rng = np.random.default_rng(args.seed)
-    texts = sentences(args.utterances, pool, sorted(common), rng)
-    data = synthesize(texts, args.seed, workers=2)
+    texts = sentences(args.utterances, pool, sorted(common), rng, args.sentences)
+    data = synthesize(texts, args.seed, workers=2, kind=args.sentences)
     audio_hours = sum(len(f) for f, _ in data) * 0.01 / 3600
-    validation_texts = sentences(VALIDATION_UTTERANCES, pool, sorted(common), np.random.default_rng(args.seed + 1000))
-    validation = synthesize(validation_texts, args.seed + 1000, workers=2)
+    validation_texts = sentences(
+        VALIDATION_UTTERANCES, pool, sorted(common), np.random.default_rng(args.seed + 1000), args.sentences
+    )
+    validation = synthesize(validation_texts, args.seed + 1000, workers=2, kind=args.sentences)
     print(f"{len(data)} utterances, {audio_hours:.2f} h of speech, in {time.time() - started:.0f} s", flush=True)
     known = vocabulary(pool, common)
     vocabulary_text = "".join(f"{w}\t{z:.2f}\n" for w, z in known.items())
@@ -388,7 +440,14 @@ def main(argv=None) -> int:
         print(f"checkpoint step {step}: validation loss {loss:.3f} -> {directory}", flush=True)
 
     model = train(
-        data, steps, args.seed, checkpoint=checkpoint, checkpoint_every=args.checkpoint_every, init_state=init_state
+        data,
+        steps,
+        args.seed,
+        checkpoint=checkpoint,
+        checkpoint_every=args.checkpoint_every,
+        init_state=init_state,
+        learning_rate=args.learning_rate,
+        half_life=args.half_life,
     )
     trained = time.time() - started
     save(model, args.out)
@@ -405,13 +464,15 @@ def main(argv=None) -> int:
                 "init_from": None if args.init_from is None else str(args.init_from),
                 "steps": steps,
                 "batch": BATCH,
-                "learning_rate": LEARNING_RATE if init_state is None else FINE_TUNE_LEARNING_RATE,
+                "learning_rate": LEARNING_RATE if init_state is None else args.learning_rate,
                 "schedule": "one-cycle"
                 if init_state is None
-                else f"linear warm-up {FINE_TUNE_WARMUP} steps, then halved every {FINE_TUNE_HALF_LIFE} steps",
+                else f"linear warm-up {FINE_TUNE_WARMUP} steps, then halved every {args.half_life} steps",
                 "threads": args.threads,
-                "voices": VOICES,
-                "variants": VARIANTS,
+                "sentences": args.sentences,
+                "words_a_minute": list(SPEEDS[args.sentences]),
+                "voices": VOICES if args.sentences == "random" else MORE_VOICES,
+                "variants": VARIANTS if args.sentences == "random" else MORE_VARIANTS,
                 "word_list": str(args.words),
                 "word_frequencies": f"wordfreq, the {COMMON_WORDS} most frequent English words",
                 "vocabulary_words": len(vocabulary(pool, common)),
