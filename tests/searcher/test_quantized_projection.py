@@ -219,6 +219,9 @@ def test_an_old_graph_serves_exactly_while_the_upgrade_runs_and_writes_reach_the
         _, serial = store.put_video(video, make_scenes(3), late)
         tier.upsert(video, make_scenes(3), late, serial, store.generation())
         doomed = vectors[9, 0]
+        s, seg = tier._state, tier._video_segment["v0009"]
+        doomed_keys = quantized._group_keys(int(s.seg_serials[seg]), s.codes(int(s.seg_rows[seg]), int(s.counts[seg])),
+                                            tier.params.group_moments)
         store.delete_video("v0009")
         tier.delete("v0009", store.generation())
         go.set()
@@ -226,6 +229,8 @@ def test_an_old_graph_serves_exactly_while_the_upgrade_runs_and_writes_reach_the
         got = tier.rank(late[2], SearchParams(top_k=1, mode="scenes", approximate=True)).scenes
         assert (got[0].video_id, got[0].scene.index) == ("late", 2)
         assert "v0009" not in {h.video.video_id for h in tier.rank(doomed, SearchParams(top_k=10)).videos}
+        # (searches skip dead segments anyway: the removal itself must have reached the new graph)
+        assert not np.asarray(tier._graph._index.contains(doomed_keys.astype(np.uint64))).any()
         assert tier._graph_unsaved  # the saved tier does not hold these writes: the tier is saved at close
     finally:
         close(store, tier)
@@ -239,6 +244,27 @@ def test_an_old_graph_serves_exactly_while_the_upgrade_runs_and_writes_reach_the
     finally:
         close(store, again)
     shutil.rmtree(data_dir / "quantized")
+
+
+def test_a_drop_publishes_the_state_before_its_graph_write(data, monkeypatch):
+    # An upgrade starts its log, then takes the state: a removal it does not log must already be in
+    # that state, so the state has to change before the graph write (as _append orders its add).
+    data_dir, _ = data
+    store, tier = open_tier(data_dir, TierParams(probe=48, projection_energy=0))
+    seen: list[bool] = []
+    real_remove = QuantizedIndex._remove_groups
+
+    def remove(self, keys):
+        seen.append("v0003" in {v.video_id for v, alive in zip(self._state.videos, self._state.alive) if alive})
+        real_remove(self, keys)
+
+    monkeypatch.setattr(QuantizedIndex, "_remove_groups", remove)
+    try:
+        store.delete_video("v0003")
+        tier.delete("v0003", store.generation())
+        assert seen == [False]
+    finally:
+        close(store, tier)
 
 
 def test_the_projection_energy_must_be_a_share():
