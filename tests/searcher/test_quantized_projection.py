@@ -19,7 +19,7 @@ from videosearch.searcher.ranking.quantized import FORMAT4_GRAPH_DIR, GRAPH_DIR,
 from videosearch.searcher.storage.store import SearcherStore
 from videosearch.searcher.types import SearchParams
 
-from tests.searcher.searcher_testlib import make_scenes, make_video, open_searcher, unit
+from tests.searcher.searcher_testlib import fill_searcher, make_scenes, make_video, unit
 
 DIM = 64
 LATENT = 8  # the videos' topics span this many dimensions, so their means need few
@@ -35,15 +35,6 @@ def low_rank(rng: np.random.Generator, videos: int = VIDEOS, scenes: int = SCENE
     topics = rng.standard_normal((videos, 1, LATENT)) @ basis
     return unit(topics + 0.25 * (rng.standard_normal((videos, scenes, LATENT)) @ basis)
                 + 0.02 * rng.standard_normal((videos, scenes, DIM)))
-
-
-def fill(data_dir, vectors: np.ndarray) -> None:
-    searcher = open_searcher(data_dir, ann="none", ranking_precision="float32")
-    try:
-        for i, rows in enumerate(vectors):
-            searcher.upsert_video(make_video(f"v{i:04d}", len(rows), dim=DIM), make_scenes(len(rows)), rows)
-    finally:
-        searcher.close()
 
 
 def open_tier(data_dir, params: TierParams = SMALL) -> tuple[SearcherStore, QuantizedIndex]:
@@ -70,7 +61,7 @@ def videos_recall(tier: QuantizedIndex, vectors: np.ndarray, queries: np.ndarray
 @pytest.fixture
 def data(tmp_path, rng):
     vectors = low_rank(rng)
-    fill(tmp_path / "data", vectors)
+    fill_searcher(tmp_path / "data", vectors, 4)
     return tmp_path / "data", vectors
 
 
@@ -145,7 +136,7 @@ def test_a_rebuild_projects_the_graph_and_finds_the_right_videos(data, rng):
 
 def test_high_rank_moments_keep_every_dimension(tmp_path, rng):
     vectors = unit(rng.standard_normal((VIDEOS, SCENES, DIM)))  # no direction favoured: nothing to drop
-    fill(tmp_path / "data", vectors)
+    fill_searcher(tmp_path / "data", vectors, 4)
     store, tier = open_tier(tmp_path / "data")
     try:
         assert tier._graph is not None and tier._graph.projection is None and tier._graph.graph_dim == DIM
