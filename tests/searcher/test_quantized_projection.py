@@ -262,3 +262,16 @@ def test_the_projection_energy_must_be_a_share():
     with pytest.raises(ValueError, match="between 0 and 1"):
         TierParams(projection_energy=1.5)
     assert TierParams(projection_energy=0).projection_energy == 0
+
+
+def test_the_settings_reach_the_tier_and_an_out_of_range_one_stops_the_searcher_at_start():
+    from videosearch.searcher.server import SearcherServer
+    from videosearch.searcher.settings import load, tier_params
+
+    assert tier_params(load([])) == TierParams()  # each default written once, in TierParams or beside it
+    params = tier_params(load(["--quantized-projection-energy", "0.5", "--quantized-probe", "100",
+                               "--quantized-group-moments", "8", "--no-quantized-refine"]))
+    assert (params.projection_energy, params.probe, params.group_moments, params.refine) == (0.5, 100, 8, False)
+    # a float32 collection never opens the tier: the value is still checked at start (exit 2, the message)
+    with pytest.raises(ValueError, match="projection energy must be between 0 and 1"):
+        SearcherServer(load(["--port", "0", "--quantized-projection-energy", "2"]))
