@@ -11,7 +11,7 @@ from videosearch.searcher.ranking.rescoring import refined_scores, residual_code
 from videosearch.searcher.types import SearchFilter, SearchParams
 
 from tests.searcher.searcher_testlib import fill_searcher, make_scenes, make_video, unit
-from tests.searcher.test_quantized_tier import clustered, open_int8, scene_keys
+from tests.searcher.test_quantized_tier import clustered, open_int8
 
 pytestmark = pytest.mark.timeout(300)
 
