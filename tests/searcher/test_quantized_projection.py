@@ -184,6 +184,18 @@ def test_a_format_4_tier_serves_then_upgrades_its_graph_beside_the_old_one(data,
         close(store, again)
 
 
+def test_a_format_4_tier_is_not_upgraded_when_projection_is_off(data):
+    data_dir, _ = data
+    store, tier = open_tier(data_dir, TierParams(probe=48, projection_energy=0))
+    close(store, tier)
+    as_format_4(data_dir)
+    store, tier = open_tier(data_dir, TierParams(probe=48, projection_energy=0))
+    try:
+        assert tier.build_seconds is None and tier._upgrade is None and tier._graph.projection is None
+    finally:
+        close(store, tier)
+
+
 def test_an_old_graph_serves_exactly_while_the_upgrade_runs_and_writes_reach_the_new_graph(data, rng, monkeypatch):
     data_dir, vectors = data
     store, tier = open_tier(data_dir, TierParams(probe=48, projection_energy=0))

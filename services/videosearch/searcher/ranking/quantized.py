@@ -397,7 +397,8 @@ class QuantizedIndex:
         if not self._load_saved(stored):
             self.rebuild()
         graph = self._graph
-        if graph is not None and graph.projection is None and self._graph_dir != GRAPH_DIR:
+        if graph is not None and graph.projection is None and self._graph_dir != GRAPH_DIR \
+                and self.params.projection_energy > 0:  # (0: never project, so nothing to upgrade to)
             # A format-4 graph (512-d) serves, exactly as before, until its projected successor is built
             # beside it from the codes in memory; then the successor takes over (see _upgrade_graph).
             self._upgrade = threading.Thread(target=self._upgrade_graph, name="upgrade-group-graph", daemon=True)
