@@ -15,7 +15,13 @@ import pytest
 from videosearch.searcher.ranking import quantized
 from videosearch.searcher.ranking.ann import PROJECTION_FILE, AnnParams, HnswIndex
 from videosearch.searcher.ranking.projection import DIM_MULTIPLE, fit_projection, kept_energy, projection_dim
-from videosearch.searcher.ranking.quantized import FORMAT4_GRAPH_DIR, GRAPH_DIR, QuantizedIndex, TierParams
+from videosearch.searcher.ranking.quantized import (
+    FORMAT4_GRAPH_DIR,
+    GRAPH_DIR,
+    UPGRADED_GRAPH_DIR,
+    QuantizedIndex,
+    TierParams,
+)
 from videosearch.searcher.storage.store import SearcherStore
 from videosearch.searcher.types import SearchParams
 
@@ -154,34 +160,39 @@ def as_format_4(data_dir) -> None:
     manifest_path.write_text(json.dumps({**manifest, "format": 4}))
 
 
-def test_a_format_4_tier_serves_then_upgrades_its_graph_beside_the_old_one(data, rng):
-    data_dir, vectors = data
-    store, tier = open_tier(data_dir, TierParams(probe=48, projection_energy=0))  # no projection: format 4's graph
-    close(store, tier)
-    as_format_4(data_dir)
+def upgrades_beside(data_dir, vectors, rng, old_dir: str, new_dir: str) -> None:
+    """Opens a saved tier whose graph (in ``old_dir``) has no projection, checks that it is upgraded in
+    the background and saved into ``new_dir`` beside the old graph (left as it was, as is the tier's
+    manifest), and that the next start loads the upgraded graph."""
     manifest = json.loads((data_dir / "quantized" / "manifest.json").read_text())
     files = data_dir / "quantized" / manifest["files"]
-    old_graph = (files / FORMAT4_GRAPH_DIR / "hnsw.usearch").read_bytes()
-
+    old_graph = (files / old_dir / "hnsw.usearch").read_bytes()
     queries = unit(vectors[rng.integers(0, VIDEOS, 40), 0] + 0.3 * rng.standard_normal((40, DIM)))
     store, tier = open_tier(data_dir)
     try:
         assert tier.build_seconds is None  # loaded, not rebuilt
         assert tier.wait_for_upgrade(timeout=120) and tier.upgraded
-        assert tier._graph is not None and tier._graph.projection is not None
+        assert tier._graph is not None and tier._graph.projection is not None and tier._graph.graph_dim < DIM
         assert videos_recall(tier, vectors, queries) >= 0.95
     finally:
         close(store, tier)
-    # The projected graph went beside the old one; the old graph and the manifest are as format 4 left
-    # them, so earlier code still loads the tier.
     assert json.loads((data_dir / "quantized" / "manifest.json").read_text()) == manifest
-    assert (files / FORMAT4_GRAPH_DIR / "hnsw.usearch").read_bytes() == old_graph
-    assert (files / GRAPH_DIR / PROJECTION_FILE).exists()
+    assert (files / old_dir / "hnsw.usearch").read_bytes() == old_graph
+    assert (files / new_dir / PROJECTION_FILE).exists()
     store, again = open_tier(data_dir)  # now the upgraded graph loads, and nothing is rebuilt
     try:
         assert again.build_seconds is None and again._upgrade is None and again._graph.projection is not None
     finally:
         close(store, again)
+
+
+def test_a_format_4_tier_serves_then_upgrades_its_graph_beside_the_old_one(data, rng):
+    data_dir, vectors = data
+    store, tier = open_tier(data_dir, TierParams(probe=48, projection_energy=0))  # no projection: format 4's graph
+    close(store, tier)
+    as_format_4(data_dir)
+    # The old graph and the manifest stay as format 4 left them, so earlier code still loads the tier.
+    upgrades_beside(data_dir, vectors, rng, FORMAT4_GRAPH_DIR, GRAPH_DIR)
 
 
 def test_a_format_4_tier_is_not_upgraded_when_projection_is_off(data):
@@ -196,12 +207,8 @@ def test_a_format_4_tier_is_not_upgraded_when_projection_is_off(data):
         close(store, tier)
 
 
-def test_an_old_graph_serves_exactly_while_the_upgrade_runs_and_writes_reach_the_new_graph(data, rng, monkeypatch):
-    data_dir, vectors = data
-    store, tier = open_tier(data_dir, TierParams(probe=48, projection_energy=0))
-    close(store, tier)
-    as_format_4(data_dir)
-    # The upgrade waits, after choosing its projection, until the test has searched and written.
+def hold_the_fit(monkeypatch) -> tuple[threading.Event, threading.Event]:
+    """Makes an upgrade wait at its fit: ``fitting`` is set when it gets there, and it goes on at ``go``."""
     go, fitting = threading.Event(), threading.Event()
     real_fitted = QuantizedIndex._fitted
 
@@ -211,6 +218,16 @@ def test_an_old_graph_serves_exactly_while_the_upgrade_runs_and_writes_reach_the
         return real_fitted(self, sample)
 
     monkeypatch.setattr(QuantizedIndex, "_fitted", held)
+    return go, fitting
+
+
+def test_an_old_graph_serves_exactly_while_the_upgrade_runs_and_writes_reach_the_new_graph(data, rng, monkeypatch):
+    data_dir, vectors = data
+    store, tier = open_tier(data_dir, TierParams(probe=48, projection_energy=0))
+    close(store, tier)
+    as_format_4(data_dir)
+    # The upgrade waits, after choosing its projection, until the test has searched and written.
+    go, fitting = hold_the_fit(monkeypatch)
     store, tier = open_tier(data_dir)
     try:
         assert fitting.wait(60) and tier._graph.projection is None  # the old graph serves meanwhile
@@ -247,6 +264,119 @@ def test_an_old_graph_serves_exactly_while_the_upgrade_runs_and_writes_reach_the
     finally:
         close(store, again)
     shutil.rmtree(data_dir / "quantized")
+
+
+def test_a_format_5_tier_saved_with_an_unprojected_graph_is_upgraded_at_the_next_open(data, rng):
+    # As a close mid-upgrade that saved the whole tier leaves it: format 5, a 512-d (here DIM) graph.
+    data_dir, vectors = data
+    store, tier = open_tier(data_dir, TierParams(probe=48, projection_energy=0))
+    close(store, tier)
+    manifest = json.loads((data_dir / "quantized" / "manifest.json").read_text())
+    files = data_dir / "quantized" / manifest["files"]
+    assert manifest["format"] == 5 and not (files / GRAPH_DIR / PROJECTION_FILE).exists()
+    # Saved beside the old graph (which a crash mid-save would leave loading).
+    upgrades_beside(data_dir, vectors, rng, GRAPH_DIR, UPGRADED_GRAPH_DIR)
+    # A damaged upgraded graph: the old one loads (no rebuild), and the upgrade runs again.
+    (files / UPGRADED_GRAPH_DIR / "hnsw.usearch").write_bytes(b"torn")
+    store, again = open_tier(data_dir)
+    try:
+        assert again.build_seconds is None and again.wait_for_upgrade(timeout=120) and again.upgraded
+    finally:
+        close(store, again)
+
+
+def test_a_collection_grown_from_empty_gets_a_projected_graph_without_blocking(tmp_path, rng, monkeypatch):
+    vectors = low_rank(rng)
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    # The upgrade, once started, waits until the test has searched and written meanwhile.
+    go, fitting = hold_the_fit(monkeypatch)
+    store, tier = open_tier(data_dir)
+    assert tier._graph is None  # an empty collection
+
+    def put(i: int) -> None:
+        video = make_video(f"v{i:04d}", SCENES, dim=DIM)
+        _, serial = store.put_video(video, make_scenes(SCENES), vectors[i])
+        tier.set_model(video.model_id)
+        tier.upsert(video, make_scenes(SCENES), vectors[i], serial, store.generation())
+
+    try:
+        i = 0
+        while not fitting.is_set():  # writes grow the graph until it has projection_min_groups groups
+            assert i < VIDEOS // 2, "no upgrade started"
+            put(i)
+            i += 1
+        assert len(tier._graph) >= SMALL.projection_min_groups and tier._graph.projection is None
+        for j in range(i, VIDEOS):  # writes and searches go on while the upgrade runs
+            put(j)
+        q = vectors[VIDEOS - 1, 2]
+        exact = tier.rank(q, SearchParams(top_k=5, mode="scenes", approximate=False)).scenes
+        assert (exact[0].video_id, exact[0].scene.index) == (f"v{VIDEOS - 1:04d}", 2)
+        got = tier.rank(q, SearchParams(top_k=1, mode="scenes", approximate=True)).scenes
+        assert (got[0].video_id, got[0].scene.index) == (f"v{VIDEOS - 1:04d}", 2)  # the old graph, grown
+        go.set()
+        assert tier.wait_for_upgrade(timeout=120) and tier.upgraded
+        assert tier._graph.projection is not None and tier._graph.graph_dim < DIM
+        assert len(tier._graph) >= VIDEOS  # the writes made during the upgrade reached the new graph
+        queries = unit(vectors[rng.integers(0, VIDEOS, 40), 0] + 0.3 * rng.standard_normal((40, DIM)))
+        assert videos_recall(tier, vectors, queries) >= 0.95
+        assert tier._graph_unsaved
+    finally:
+        go.set()
+        close(store, tier)
+    store, again = open_tier(data_dir)  # saved at close with its projection; nothing to refit
+    try:
+        assert again.build_seconds is None and again._upgrade is None and again._graph.projection is not None
+    finally:
+        close(store, again)
+
+
+def test_a_graph_that_needs_every_dimension_is_not_refitted_at_every_start(tmp_path, rng, monkeypatch):
+    vectors = unit(rng.standard_normal((VIDEOS, SCENES, DIM)))  # high rank: no projection keeps 99 %
+    data_dir = tmp_path / "data"
+    fill_searcher(data_dir, vectors, 4)
+    store, tier = open_tier(data_dir, TierParams(probe=48, projection_energy=0))  # saved unchecked
+    close(store, tier)
+    fits: list[int] = []
+    real_fitted = QuantizedIndex._fitted
+
+    def counted(self, sample):
+        fits.append(len(sample))
+        return real_fitted(self, sample)
+
+    monkeypatch.setattr(QuantizedIndex, "_fitted", counted)
+    store, tier = open_tier(data_dir)
+    try:  # checked once, in the background: every dimension is needed, and the graph says so
+        assert tier.wait_for_upgrade(timeout=120) and len(fits) == 1 and not tier.upgraded
+        assert tier._graph.projection is None and tier._graph.unprojected_at == SMALL.projection_energy
+    finally:
+        close(store, tier)
+    manifest = json.loads((data_dir / "quantized" / "manifest.json").read_text())
+    graph_manifest = json.loads((data_dir / "quantized" / manifest["files"] / GRAPH_DIR / "manifest.json").read_text())
+    assert graph_manifest["unprojected_at"] == SMALL.projection_energy
+    store, tier = open_tier(data_dir)  # the marker stops a refit
+    try:
+        assert tier.build_seconds is None and tier._upgrade is None and len(fits) == 1
+    finally:
+        close(store, tier)
+    # A lower energy may need fewer dimensions: that is checked again.
+    store, tier = open_tier(data_dir, dataclasses.replace(SMALL, projection_energy=0.5))
+    try:
+        assert tier.wait_for_upgrade(timeout=120) and len(fits) == 2
+    finally:
+        close(store, tier)
+    # A rebuild that fits no projection marks its graph as well.
+    shutil.rmtree(data_dir / "quantized")
+    store, tier = open_tier(data_dir)
+    try:
+        assert tier.build_seconds is not None and tier._graph.unprojected_at == SMALL.projection_energy
+    finally:
+        close(store, tier)
+    store, tier = open_tier(data_dir)
+    try:
+        assert tier.build_seconds is None and tier._upgrade is None and len(fits) == 3
+    finally:
+        close(store, tier)
 
 
 def test_a_drop_publishes_the_state_before_its_graph_write(data, monkeypatch):

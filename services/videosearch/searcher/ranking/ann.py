@@ -92,6 +92,9 @@ class HnswIndex:
         if projection is not None and (projection.ndim != 2 or projection.shape[0] != dim):
             raise ValueError(f"a projection of {dim}-d vectors must have {dim} rows, got shape {projection.shape}")
         self.projection = None if projection is None else np.ascontiguousarray(projection, dtype=np.float32)
+        # The projection energy at which a fit found that these vectors need every dimension (None:
+        # never checked): saved in the manifest, so that a graph that needs them is not refitted at every start.
+        self.unprojected_at: float | None = None
         self._index = Index(
             ndim=dim if projection is None else projection.shape[1],
             metric="ip",
@@ -151,6 +154,18 @@ class HnswIndex:
             np.save(directory / (PROJECTION_FILE + ".tmp.npy"), self.projection)
             (directory / (PROJECTION_FILE + ".tmp.npy")).replace(directory / PROJECTION_FILE)
             body["projection_dim"] = self.graph_dim
+        self._write_manifest(directory, body)
+
+    def save_marker(self, directory: Path) -> None:
+        """Rewrites only the manifest of this graph's saved files (the same graph, now marked with
+        ``unprojected_at``): one atomic replace, so a crash leaves the old manifest or the new one."""
+        body = json.loads((directory / "manifest.json").read_text())
+        self._write_manifest(directory, body)
+
+    def _write_manifest(self, directory: Path, body: dict) -> None:
+        body.pop("unprojected_at", None)
+        if self.unprojected_at is not None:  # a graph without one keeps the manifest earlier versions wrote
+            body["unprojected_at"] = self.unprojected_at
         (directory / "manifest.json.tmp").write_text(json.dumps(body))
         (directory / "manifest.json.tmp").replace(directory / "manifest.json")
 
@@ -162,6 +177,7 @@ class HnswIndex:
         except (OSError, ValueError):
             return None
         projected = saved.pop("projection_dim", None) if isinstance(saved, dict) else None
+        unprojected_at = saved.pop("unprojected_at", None) if isinstance(saved, dict) else None
         expected = {**manifest, "dim": dim, "params": asdict(params)}
         if saved != expected:
             log.info("saved ANN index is stale (%s != %s); rebuilding", saved, expected)
@@ -171,6 +187,7 @@ class HnswIndex:
             if projection is not None and (projection.shape != (dim, projected) or projection.dtype != np.float32):
                 raise ValueError(f"the projection's shape {projection.shape} is not ({dim}, {projected})")
             index = cls(dim, params, projection)
+            index.unprojected_at = None if unprojected_at is None else float(unprojected_at)
             index._index.load(str(directory / "hnsw.usearch"))
             if index._index.ndim != index.graph_dim:
                 raise ValueError(f"the saved graph holds {index._index.ndim}-d vectors, not {index.graph_dim}-d")

@@ -104,6 +104,9 @@ FORMAT = 5  # 2: groups end where moments stop resembling each other; graph keys
 LOADABLE_FORMATS = (4, 5)  # a format-4 tier loads as it is and its graph is upgraded in the background
 GRAPH_DIR = "groups-projected"  # format 5's graph (usearch file, projection, manifest)
 FORMAT4_GRAPH_DIR = "groups"  # format 4's 512-d graph, left in place so that earlier code still loads the tier
+# A format-5 tier saved with an unprojected graph (closed mid-upgrade, or grown from empty) gets its
+# projected graph saved here, beside GRAPH_DIR (which a crash mid-save leaves loadable), and loaded first.
+UPGRADED_GRAPH_DIR = "groups-upgraded"
 BLOCK_ROWS = 1 << 20  # rows per code block: appends never copy the codes written before
 GROUP_MOMENTS = 32  # the most a group may hold (6 bits of a graph key)
 DEFAULT_GROUP_MOMENTS = GROUP_MOMENTS  # the default of TierParams.group_moments (chosen in docs/performance.md)
@@ -383,6 +386,7 @@ class QuantizedIndex:
         self._upgrade: threading.Thread | None = None
         self.upgraded = False  # the background upgrade finished and its graph serves
         self._graph_unsaved = False  # the upgraded graph holds writes the saved tier does not: save at close
+        self._checked_groups = 0  # the graph's size when an upgrade last started (a grown graph retries at twice it)
 
     # -- start-up ------------------------------------------------------------------
 
@@ -396,18 +400,29 @@ class QuantizedIndex:
             return
         if not self._load_saved(stored):
             self.rebuild()
-        graph = self._graph
-        if graph is not None and graph.projection is None and self._graph_dir != GRAPH_DIR \
-                and self.params.projection_energy > 0:  # (0: never project, so nothing to upgrade to)
-            # A format-4 graph (512-d) serves, exactly as before, until its projected successor is built
-            # beside it from the codes in memory; then the successor takes over (see _upgrade_graph).
-            self._upgrade = threading.Thread(target=self._upgrade_graph, name="upgrade-group-graph", daemon=True)
-            self._upgrade.start()
+        self._maybe_upgrade()
         # Searches that read rows (exact re-scoring) should not wait for a table to open, but approximate
         # ones read none: the tables open in the background (16 s at 10M on a cold page cache) instead
         # of delaying SERVING; a read before its table is open pays ~2.7 ms once. save_ann (at close) stops it.
         self._tables = threading.Thread(target=self._open_tables, name="open-leveldb-tables", daemon=True)
         self._tables.start()
+
+    def _maybe_upgrade(self) -> None:
+        """Starts the background upgrade of an unprojected graph (format 4's, a format-5 tier saved
+        mid-upgrade, a graph grown by writes from an empty collection) once it has enough groups to fit
+        a projection on, unless a fit at this energy or a lower one found that the means need every
+        dimension (the graph's ``unprojected_at``) or the energy is 0 (never project)."""
+        graph, energy = self._graph, self.params.projection_energy
+        if graph is None or graph.projection is not None or energy <= 0 \
+                or (graph.unprojected_at is not None and graph.unprojected_at <= energy) \
+                or len(graph) < max(self.params.projection_min_groups, 2 * self._checked_groups) \
+                or (self._upgrade is not None and self._upgrade.is_alive()):
+            return
+        # The old graph serves, exactly as before, until its projected successor is built beside it
+        # from the codes in memory; then the successor takes over (see _upgrade_graph).
+        self._checked_groups = len(graph)
+        self._upgrade = threading.Thread(target=self._upgrade_graph, name="upgrade-group-graph", daemon=True)
+        self._upgrade.start()
 
     def _open_tables(self) -> None:
         started = time.perf_counter()
@@ -432,7 +447,8 @@ class QuantizedIndex:
         started = time.perf_counter()
         files = self.directory / manifest["files"]
         # A format-4 tier may carry an upgraded graph beside its own (written by _upgrade_graph).
-        graph_dirs = (GRAPH_DIR,) if manifest["format"] >= 5 else (GRAPH_DIR, FORMAT4_GRAPH_DIR)
+        # A format-5 tier may carry one beside its unprojected graph (UPGRADED_GRAPH_DIR).
+        graph_dirs = (UPGRADED_GRAPH_DIR, GRAPH_DIR) if manifest["format"] >= 5 else (GRAPH_DIR, FORMAT4_GRAPH_DIR)
         graph = None
         for graph_dir in graph_dirs:
             if (files / graph_dir / "manifest.json").exists():
@@ -668,6 +684,7 @@ class QuantizedIndex:
                                                                  moments_of_scenes(scenes)))
         self._generation = generation
         self._maybe_compact()
+        self._maybe_upgrade()  # a graph grown from empty gets its projection once it has enough groups
 
     def delete(self, video_id: str, generation: int) -> None:
         self._drop(video_id)
@@ -681,6 +698,7 @@ class QuantizedIndex:
         self._video_segment = {}
         self.dim = 0
         self.scale = 0.0
+        self._files, self._checked_groups = None, 0  # (an upgrade still running sees the graph gone and stops)
         (self.directory / MANIFEST).unlink(missing_ok=True)
 
     @staticmethod
@@ -783,13 +801,21 @@ class QuantizedIndex:
                  100 * kept_energy(sample, projection), time.perf_counter() - started)
         return projection
 
+    def _fit_found_none(self, sample: np.ndarray) -> bool:
+        """Whether a fit on ``sample`` that gave no projection ran and found every dimension needed
+        (rather than being skipped: too few groups, or energy 0)."""
+        return len(sample) >= self.params.projection_min_groups and self.params.projection_energy > 0
+
     def _start_graph(self, waiting: list[tuple[np.ndarray, np.ndarray]]) -> None:
         """A rebuild's graph: the projection fitted on the first groups (``waiting``), which then go in."""
         keys, means = np.concatenate([k for k, _ in waiting]), np.concatenate([m for _, m in waiting])
         waiting.clear()
         sample = means[np.random.default_rng(0).permutation(len(means))[: self.params.projection_sample]]
+        projection = self._fitted(sample)
         with self._graph_lock:
-            self._graph = HnswIndex(self.dim, self.params.graph, self._fitted(sample))
+            self._graph = HnswIndex(self.dim, self.params.graph, projection)
+            if projection is None and self._fit_found_none(sample):
+                self._graph.unprojected_at = self.params.projection_energy
         self._add_groups(keys, means)
 
     def _segment_groups(self, state: _State, segs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -824,6 +850,8 @@ class QuantizedIndex:
             _, sample = self._segment_groups(state, picked[: int(self.params.projection_sample / per_segment) + 1])
             projection = self._fitted(sample)
             if projection is None:
+                if self._fit_found_none(sample):
+                    self._mark_unprojected(old)
                 return
             graph = HnswIndex(self.dim, self.params.graph, projection)
             for lo in range(0, len(live), chunk_segments):
@@ -844,16 +872,31 @@ class QuantizedIndex:
                 clean = not self._graph_log and self._generation == self._saved_generation and self._files is not None
                 self._graph, self._graph_log = graph, None
                 if clean and self._files is not None:
-                    graph.save(self._files / GRAPH_DIR, {"generation": self._saved_generation, "model_id": self.model_id})
-                    self._graph_dir = GRAPH_DIR
+                    # beside the graph it replaces: a crash mid-save leaves that one loading
+                    target = GRAPH_DIR if self._graph_dir == FORMAT4_GRAPH_DIR else UPGRADED_GRAPH_DIR
+                    graph.save(self._files / target, {"generation": self._saved_generation, "model_id": self.model_id})
+                    self._graph_dir = target
                 else:  # written since the saved tier: the next save (at close at the latest) writes it
                     self._graph_unsaved = True
             self.upgraded = True
             log.info("upgraded the group graph to %d-d in %.0f s (%s)", graph.graph_dim, time.perf_counter() - started,
-                     "saved beside the format-4 graph" if clean else "saved with the tier at close")
+                     "saved beside the old graph" if clean else "saved with the tier at close")
         finally:
             with self._graph_lock:
                 self._graph_log = None
+
+    def _mark_unprojected(self, old: HnswIndex | None) -> None:
+        """Records on the serving graph that its means need every dimension at this energy, in its saved
+        manifest too when that graph is the saved tier's (one file replaced); otherwise the next save
+        of the tier writes it. Format 4's manifest is left as earlier code wants it (refitted each start)."""
+        with self._graph_lock:
+            if old is None or self._graph is not old:
+                return
+            old.unprojected_at = self.params.projection_energy
+            clean = not self._graph_log and self._generation == self._saved_generation and self._files is not None
+            if clean and self._files is not None and self._graph_dir != FORMAT4_GRAPH_DIR:
+                old.save_marker(self._files / self._graph_dir)
+        log.info("the group graph keeps every dimension (checked at energy %g)", self.params.projection_energy)
 
     def wait_for_upgrade(self, timeout: float | None = None) -> bool:
         """Waits for a background upgrade of the group graph (if one runs); True once none runs."""
