@@ -103,3 +103,18 @@ def test_a_stream_without_keyframe_flags_is_sampled_to_its_end_in_sparse_mode(fl
     assert reader.video_info.frame_count == FPS * FLAGLESS_SECONDS
     # The file is named in a warning saying why it cost more than a sparse decode.
     assert any("no keyframe" in r.getMessage() and str(flagless_video) in r.getMessage() for r in caplog.records)
+
+
+def test_keyframes_about_a_second_apart_are_all_decoded_in_keyframes_mode(tmp_path):
+    """Phone-like H.264 (a keyframe every 29 frames at 30 fps: 0.967 s, under the 1 s spacing by
+    less than its slack) is not thinned: every keyframe is decoded, as before the spacing existed."""
+    path = tmp_path / "phone.mp4"
+    frames = 30 * 6
+    pixels = b"".join(shot_frame(0, i, 160, 120).tobytes() for i in range(frames))
+    subprocess.run([ffmpeg_exe(), "-y", "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "bgr24", "-s", "160x120",
+                    "-r", "30", "-i", "-", "-c:v", "libx264", "-preset", "ultrafast", "-g", "29", "-sc_threshold", "0",
+                    "-pix_fmt", "yuv420p", str(path)], input=pixels, check=True, timeout=120)
+    keyframes = key_packets(path)
+    assert len(keyframes) == 7 and np.diff(keyframes).max() < KEYFRAME_SPACING_SECONDS["keyframes"]
+    _, reader = scenes_in(path, "keyframes")
+    assert reader.frames_decoded == len(keyframes)
