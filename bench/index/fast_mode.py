@@ -5,6 +5,7 @@ only. What they cost in cuts and moments, and what they buy in speed.
     python bench/index/fast_mode.py                 # all four parts, a few minutes on 2 cores
     python bench/index/fast_mode.py --skip-moments  # cuts and speed only
     python bench/index/fast_mode.py --write-docs    # also record the tables in docs/performance.md
+    python bench/index/fast_mode.py --skip-intra    # without the intra-only (MJPEG) copies
 
 1. Cuts against the goldens: PySceneDetect's ContentDetector cuts on the shared videos
    (/work/shared/videos/goldens; skipped when absent), scored one-to-one within 2 frames (a cut
@@ -20,6 +21,9 @@ only. What they cost in cuts and moments, and what they buy in speed.
    keeps them) and the whole pipeline (one job through the three services, demo CLIP), as
    realtime factors; the ratios to ``all`` come from the same run. The machine is shared, so
    absolute figures are lower bounds; read the ratios.
+5. Intra-only video (every frame a keyframe, as camera MJPEG and ProRes): parts 1-3 again on
+   MJPEG copies of the same videos (same frames, same frame numbers), and decode only on an MJPEG
+   copy of the first ``--intra-seconds`` of the speed file, each table printed after its H.264 one.
 """
 
 from __future__ import annotations
@@ -54,6 +58,7 @@ SHARED = Path(os.environ.get("VIDEOSEARCH_SHARED_VIDEOS", "/work/shared/videos")
 OUT = benchlib.REPO / "bench" / "out" / "fast_mode"
 CLIP_INPUT = Preprocessing(224, 224, 224, 1 / 255, (0.48145466, 0.4578275, 0.40821073),
                            (0.26862954, 0.26130258, 0.27577711), "bicubic")
+INTRA_NOTE = "MJPEG copies (ffmpeg mjpeg -q:v 3, every frame a keyframe) of "
 MODES = list(DECODE_MODES)  # the modes measured (--modes); "all" first, the others are compared with it
 GOALS = "goal: >= 3x the default's pipeline throughput on H.264, moment R@1 within 0.05 of the default"
 SPEED: dict[str, float] = {}  # pipeline CPU of all / of the mode, filled by speed_table
@@ -68,6 +73,19 @@ def goals_table() -> str:
         lines.append(f"{mode:<11}{speed:>20.2f}x{'met' if speed >= 3 else 'missed':>8}{r1:>+12.3f}"
                      f"{'met' if r1 >= -0.05 else 'missed':>13}")
     return "\n".join(lines)
+
+
+def intra_copy(path: Path) -> Path:
+    """``path`` as intra-only MJPEG in AVI, as cameras write it: the same frames, each a
+    keyframe (cached under bench/out/fast_mode/mjpeg/, one folder per source folder)."""
+    copy = OUT / "mjpeg" / path.parent.name / f"{path.stem}.avi"
+    if not copy.exists():
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        partial = copy.with_suffix(".part.avi")
+        subprocess.run([ffmpeg_exe(), "-y", "-loglevel", "error", "-i", str(path), "-an", "-c:v", "mjpeg", "-q:v", "3",
+                        "-pix_fmt", "yuvj420p", str(partial)], check=True)
+        partial.rename(copy)
+    return copy
 
 
 def scenes_in_mode(path: Path, mode: str) -> tuple[list[int], int, int]:
@@ -96,7 +114,7 @@ def f1_cells(tp: int, fp: int, fn: int) -> str:
     return f"{p:.2f} {r:.2f} {f:.2f}"
 
 
-def golden_cuts_table() -> str:
+def golden_cuts_table(intra: bool = False) -> str:
     goldens = sorted(SHARED.glob("goldens/*.ContentDetector.default.json"))
     if not goldens:
         return f"(no goldens under {SHARED}/goldens: skipped)"
@@ -106,14 +124,14 @@ def golden_cuts_table() -> str:
         for golden in goldens:
             video = SHARED / golden.name.split(".ContentDetector")[0]
             truth = json.loads(golden.read_text())["cuts"]
-            found, n_decoded, n_total = scenes_in_mode(video, mode)
+            found, n_decoded, n_total = scenes_in_mode(intra_copy(video) if intra else video, mode)
             fps = _fps(video)  # one second, in frames
             exact = [a + b for a, b in zip(exact, prf(found, truth, 2))]
             loose = [a + b for a, b in zip(loose, prf(found, truth, fps))]
             decoded, total = decoded + n_decoded, total + n_total
         lines.append(f"{mode:<11}{decoded / total:>8.0%}  {f1_cells(*exact):>22}  {f1_cells(*loose):>18}")
     names = ", ".join(g.name.split(".ContentDetector")[0] for g in goldens)
-    return f"videos: {names}; decoded: share of the frames the codec decoded\n" + "\n".join(lines)
+    return f"{INTRA_NOTE if intra else ''}videos: {names}; decoded: share of the frames the codec decoded\n" + "\n".join(lines)
 
 
 def _fps(path: Path) -> float:
@@ -122,7 +140,7 @@ def _fps(path: Path) -> float:
     return float(info.fps)
 
 
-def detector_corpus_table(seed: int = 2024) -> str:
+def detector_corpus_table(seed: int = 2024, intra: bool = False) -> str:
     out = benchlib.REPO / "bench" / "out" / "detectors" / f"corpus-{seed}"
     corpus = generate_moment_corpus(out, long_takes=8, hard_cut_videos=4, subjects_per_take=6, seed=seed,
                                     subject_seconds=3.0, transition_seconds=2.0, size=(480, 270))
@@ -130,13 +148,15 @@ def detector_corpus_table(seed: int = 2024) -> str:
     for mode in MODES:
         score, decoded, total = Score(), 0, 0
         for entry in corpus["videos"]:
-            cuts, n_decoded, n_total = scenes_in_mode(out / entry["file"], mode)
+            path = out / entry["file"]
+            cuts, n_decoded, n_total = scenes_in_mode(intra_copy(path) if intra else path, mode)
             score.add(cuts, entry)
             decoded, total = decoded + n_decoded, total + n_total
         cells = ["  ".join("   -" if v is None else f"{v:.2f}" for v in score.prf(task)) for task in ("hard", "overall")]
         lines.append(f"{mode:<11}{decoded / total:>8.0%}{cells[0]:>18}{cells[1]:>18}"
                      f"{score.n['fade_found']:>4}/{score.n['fade_truth']:<2}{score.n['dissolve_found']:>7}/{score.n['dissolve_truth']:<2}")
-    return (f"{len(corpus['videos'])} videos of bench/detectors/run.py's corpus (seed {seed}, 480x270, x264 veryfast: "
+    note = INTRA_NOTE if intra else ""
+    return (f"{note}{len(corpus['videos'])} videos of bench/detectors/run.py's corpus (seed {seed}, 480x270, x264 veryfast: "
             f"3 B-frames, keyframe interval 250 with scene-cut keyframes); scoring as that bench\n" + "\n".join(lines))
 
 
@@ -202,13 +222,32 @@ def speed_table(model: str, seconds: int, repeats: int) -> str:
             + "\n".join(lines) + "\nstage seconds of the pipeline runs (busy time; stages overlap):\n" + stages)
 
 
+def intra_speed_table(seconds: int, repeats: int) -> str:
+    """Decode only, per mode, on an MJPEG copy of the speed file's first ``seconds``."""
+    path = intra_copy(h264_file(seconds))
+    shrink = decoder_shrink(FramePreprocessor(CLIP_INPUT))
+    tries = [{mode: decode_only(path, DecoderSettings(decode_mode=mode), shrink) for mode in MODES}
+             for _ in range(repeats)]  # alternating, as the H.264 speed part
+    decode = {mode: min((t[mode] for t in tries), key=lambda r: r["wall"]) for mode in MODES}
+    duration = _duration(path)
+    lines = [f"{'mode':<11}{'frames':>8}{'decode s':>10}{'CPU s':>8}{'x realtime':>12}{'vs all':>8}{'CPU vs all':>11}",
+             "-" * 68]
+    for mode in MODES:
+        wall, cpu, frames = decode[mode]["wall"], decode[mode]["cpu"], decode[mode]["frames"]
+        lines.append(f"{mode:<11}{frames:>8}{wall:>10.2f}{cpu:>8.2f}{duration / wall:>12.1f}"
+                     f"{decode['all']['wall'] / wall:>7.2f}x{decode['all']['cpu'] / cpu:>10.2f}x")
+    return (f"{path.name}: {duration:.1f} s of 1280x720 MJPEG (an MJPEG copy of the speed file's first {seconds} s, "
+            f"every frame a keyframe); decode only, best of {repeats} (by wall; modes alternate); CPU s: user + "
+            f"system of the decoding process\n" + "\n".join(lines))
+
+
 def _duration(path: Path) -> float:
     capture, info, _ = open_video(path)
     capture.release()
     return info.duration_seconds
 
 
-def moments_table(model: str) -> str:
+def moments_table(model: str, intra: bool = False) -> str:
     sys.path.insert(0, str(benchlib.REPO / "bench" / "quality"))
     from moments import build_corpus  # the moment bench's corpus and its scoring
 
@@ -217,6 +256,10 @@ def moments_table(model: str) -> str:
     corpus_dir = benchlib.REPO / "bench" / "out" / "moments" / "corpus-2026"
     corpus_dir.mkdir(parents=True, exist_ok=True)
     corpus = build_corpus(corpus_dir, long_takes=4, dissolve_takes=2, hard_cut_videos=4, seed=2026)
+    if intra:  # the same corpus, its files MJPEG copies (the scoring finds them by file name)
+        copies = [intra_copy(corpus_dir / v["file"]) for v in corpus["videos"]]
+        corpus = {**corpus, "videos": [{**v, "file": c.name} for v, c in zip(corpus["videos"], copies)]}
+        corpus_dir = copies[0].parent
     lines = [f"{'mode':<11}{'queries':>8}{'video R@1':>11}{'IoU>=0.5':>10}{'mean IoU':>10}{'R@1 vs all':>12}"
              f"{'scenes':>8}{'moments':>9}{'frames':>8}", "-" * 87]
     reports = {}
@@ -224,13 +267,16 @@ def moments_table(model: str) -> str:
         addresses = {"indexer": cluster.address("indexer"), "searcher": cluster.address("searcher")}
         for mode in MODES:  # forced: each mode replaces the previous mode's entries
             reports[mode] = index_and_evaluate(addresses, corpus_dir, corpus, SubmitOptions(decode_mode=mode, force=True))
-    R1_VS_ALL.update({mode: r.by_kind["all"].video_r1 - reports["all"].by_kind["all"].video_r1 for mode, r in reports.items()})
+    if not intra:  # the goals are H.264's
+        R1_VS_ALL.update({mode: r.by_kind["all"].video_r1 - reports["all"].by_kind["all"].video_r1
+                          for mode, r in reports.items()})
     for mode, report in reports.items():
         r = report.by_kind["all"]
         lines.append(f"{mode:<11}{r.queries:>8}{r.video_r1:>11.3f}{r.iou_found:>10.3f}{r.mean_iou:>10.3f}"
                      f"{r.video_r1 - reports['all'].by_kind['all'].video_r1:>+12.3f}{report.scenes:>8}{report.moments:>9}"
                      f"{report.frames_embedded:>8}")
-    return ("bench/quality/moments.py's corpus (seed 2026: 4 long takes, 2 of dissolves only, 4 hard-cut videos; "
+    note = INTRA_NOTE if intra else ""
+    return (f"{note}bench/quality/moments.py's corpus (seed 2026: 4 long takes, 2 of dissolves only, 4 hard-cut videos; "
             "x264 veryfast), demo CLIP, every query a subject's caption\n" + "\n".join(lines))
 
 
@@ -242,6 +288,8 @@ def main(argv=None) -> int:
     parser.add_argument("--skip-cuts", action="store_true")
     parser.add_argument("--skip-moments", action="store_true")
     parser.add_argument("--skip-speed", action="store_true")
+    parser.add_argument("--skip-intra", action="store_true", help="leave out the intra-only (MJPEG) copies")
+    parser.add_argument("--intra-seconds", type=int, default=30, help="length of the intra-only speed file")
     parser.add_argument("--write-docs", action="store_true")
     parser.add_argument("--modes", default=",".join(DECODE_MODES),
                         help="comma-separated decode modes to measure (all is always measured, first)")
@@ -252,14 +300,26 @@ def main(argv=None) -> int:
     if not args.skip_cuts:
         parts.append(("Cuts against PySceneDetect's goldens (ContentDetector, shared videos)", golden_cuts_table()))
         print(parts[-1][1] + "\n", flush=True)
+        if not args.skip_intra:
+            parts.append(("The same, intra-only (MJPEG copies)", golden_cuts_table(intra=True)))
+            print(parts[-1][1] + "\n", flush=True)
         parts.append(("Cuts on the detector bench's corpus (default detector)", detector_corpus_table()))
         print(parts[-1][1] + "\n", flush=True)
+        if not args.skip_intra:
+            parts.append(("The same, intra-only (MJPEG copies)", detector_corpus_table(intra=True)))
+            print(parts[-1][1] + "\n", flush=True)
     if not args.skip_moments:
         parts.append(("Moments (moment bench corpus)", moments_table(args.model)))
         print(parts[-1][1] + "\n", flush=True)
+        if not args.skip_intra:
+            parts.append(("The same, intra-only (MJPEG copies)", moments_table(args.model, intra=True)))
+            print(parts[-1][1] + "\n", flush=True)
     if not args.skip_speed:
         parts.append(("Speed on H.264 with B-frames", speed_table(args.model, args.seconds, args.repeats)))
         print(parts[-1][1] + "\n", flush=True)
+        if not args.skip_intra:
+            parts.append(("Decode speed, intra-only (MJPEG)", intra_speed_table(args.intra_seconds, args.repeats)))
+            print(parts[-1][1] + "\n", flush=True)
     if SPEED and R1_VS_ALL:
         parts.append(("Goals (" + GOALS.removeprefix("goal: ") + ")", goals_table()))
         print(parts[-1][1] + "\n", flush=True)

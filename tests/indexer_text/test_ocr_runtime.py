@@ -57,6 +57,7 @@ def test_openvino_pads_inputs_to_few_shapes_and_cuts_the_map_back():
 
     recognizer = RapidOcrRecognizer(runtime="openvino")
     detector, lines = recognizer._loaded()
+    assert detector.session.precision == ("bf16" if ocr_runtime.has_native_bf16() else "f32")
     probabilities = detector.session(np.zeros((1, 3, 96, 160), np.float32))
     assert probabilities.shape == (1, 1, 96, 160)
     steps = lines.session(np.zeros((1, 3, 48, 330), np.float32))  # padded to 384 wide: 48 CTC steps
@@ -79,13 +80,17 @@ def test_the_setting_picks_the_runtime_and_a_bad_one_is_refused():
         make_text_recognizer(runtime="tensorflow")
 
 
-def test_an_indexer_loads_no_runtime_until_it_reads_on_screen_text():
+def test_an_indexer_loads_no_runtime_until_it_reads_on_screen_text_and_then_the_one_set():
     script = (
         "import sys\n"
+        "import numpy as np\n"
         "from videosearch.indexer.server import IndexerApp\n"
         "from videosearch.indexer.settings import load\n"
-        "IndexerApp(load(['--port', '0']))\n"
+        "app = IndexerApp(load(['--port', '0', '--ocr-runtime', 'onnxruntime']))\n"
         "print(sorted(m for m in ('openvino', 'onnxruntime', 'rapidocr') if m in sys.modules))\n"
+        "recognizer = app.pipeline._text_recognizer\n"
+        "recognizer.detect(np.zeros((64, 64, 3), np.uint8))\n"
+        "print(recognizer.runtime, 'openvino' in sys.modules)\n"
     )
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120)
-    assert out.stdout.strip() == "[]"
+    assert out.stdout.split("\n")[:2] == ["[]", "onnxruntime False"]

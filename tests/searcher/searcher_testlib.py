@@ -48,6 +48,18 @@ def model_info_response(model_id: str, dim: int):
     )
 
 
+def fill_searcher(data_dir, vectors, id_width: int) -> None:
+    """Stores video ``v{i}`` (zero-padded to ``id_width`` digits) with the rows ``vectors[i]`` as its
+    scenes, through a float32 Searcher without ANN that is closed again."""
+    searcher = open_searcher(data_dir, ann="none", ranking_precision="float32")
+    try:
+        for i, rows in enumerate(vectors):
+            video = make_video(f"v{i:0{id_width}d}", len(rows), dim=rows.shape[1])
+            searcher.upsert_video(video, make_scenes(len(rows)), rows)
+    finally:
+        searcher.close()
+
+
 def make_video(
     video_id: str, n_scenes: int = 3, *, model_id: str = MODEL, dim: int = DIM, fps=Fraction(30000, 1001), length: int = 30
 ) -> VideoRecord:

@@ -19,7 +19,7 @@ from videosearch.searcher.ranking.quantized import FORMAT4_GRAPH_DIR, GRAPH_DIR,
 from videosearch.searcher.storage.store import SearcherStore
 from videosearch.searcher.types import SearchParams
 
-from tests.searcher.searcher_testlib import make_scenes, make_video, open_searcher, unit
+from tests.searcher.searcher_testlib import fill_searcher, make_scenes, make_video, unit
 
 DIM = 64
 LATENT = 8  # the videos' topics span this many dimensions, so their means need few
@@ -35,15 +35,6 @@ def low_rank(rng: np.random.Generator, videos: int = VIDEOS, scenes: int = SCENE
     topics = rng.standard_normal((videos, 1, LATENT)) @ basis
     return unit(topics + 0.25 * (rng.standard_normal((videos, scenes, LATENT)) @ basis)
                 + 0.02 * rng.standard_normal((videos, scenes, DIM)))
-
-
-def fill(data_dir, vectors: np.ndarray) -> None:
-    searcher = open_searcher(data_dir, ann="none", ranking_precision="float32")
-    try:
-        for i, rows in enumerate(vectors):
-            searcher.upsert_video(make_video(f"v{i:04d}", len(rows), dim=DIM), make_scenes(len(rows)), rows)
-    finally:
-        searcher.close()
 
 
 def open_tier(data_dir, params: TierParams = SMALL) -> tuple[SearcherStore, QuantizedIndex]:
@@ -70,7 +61,7 @@ def videos_recall(tier: QuantizedIndex, vectors: np.ndarray, queries: np.ndarray
 @pytest.fixture
 def data(tmp_path, rng):
     vectors = low_rank(rng)
-    fill(tmp_path / "data", vectors)
+    fill_searcher(tmp_path / "data", vectors, 4)
     return tmp_path / "data", vectors
 
 
@@ -145,7 +136,7 @@ def test_a_rebuild_projects_the_graph_and_finds_the_right_videos(data, rng):
 
 def test_high_rank_moments_keep_every_dimension(tmp_path, rng):
     vectors = unit(rng.standard_normal((VIDEOS, SCENES, DIM)))  # no direction favoured: nothing to drop
-    fill(tmp_path / "data", vectors)
+    fill_searcher(tmp_path / "data", vectors, 4)
     store, tier = open_tier(tmp_path / "data")
     try:
         assert tier._graph is not None and tier._graph.projection is None and tier._graph.graph_dim == DIM
@@ -193,6 +184,18 @@ def test_a_format_4_tier_serves_then_upgrades_its_graph_beside_the_old_one(data,
         close(store, again)
 
 
+def test_a_format_4_tier_is_not_upgraded_when_projection_is_off(data):
+    data_dir, _ = data
+    store, tier = open_tier(data_dir, TierParams(probe=48, projection_energy=0))
+    close(store, tier)
+    as_format_4(data_dir)
+    store, tier = open_tier(data_dir, TierParams(probe=48, projection_energy=0))
+    try:
+        assert tier.build_seconds is None and tier._upgrade is None and tier._graph.projection is None
+    finally:
+        close(store, tier)
+
+
 def test_an_old_graph_serves_exactly_while_the_upgrade_runs_and_writes_reach_the_new_graph(data, rng, monkeypatch):
     data_dir, vectors = data
     store, tier = open_tier(data_dir, TierParams(probe=48, projection_energy=0))
@@ -219,6 +222,9 @@ def test_an_old_graph_serves_exactly_while_the_upgrade_runs_and_writes_reach_the
         _, serial = store.put_video(video, make_scenes(3), late)
         tier.upsert(video, make_scenes(3), late, serial, store.generation())
         doomed = vectors[9, 0]
+        s, seg = tier._state, tier._video_segment["v0009"]
+        doomed_keys = quantized._group_keys(int(s.seg_serials[seg]), s.codes(int(s.seg_rows[seg]), int(s.counts[seg])),
+                                            tier.params.group_moments)
         store.delete_video("v0009")
         tier.delete("v0009", store.generation())
         go.set()
@@ -226,6 +232,8 @@ def test_an_old_graph_serves_exactly_while_the_upgrade_runs_and_writes_reach_the
         got = tier.rank(late[2], SearchParams(top_k=1, mode="scenes", approximate=True)).scenes
         assert (got[0].video_id, got[0].scene.index) == ("late", 2)
         assert "v0009" not in {h.video.video_id for h in tier.rank(doomed, SearchParams(top_k=10)).videos}
+        # (searches skip dead segments anyway: the removal itself must have reached the new graph)
+        assert not np.asarray(tier._graph._index.contains(doomed_keys.astype(np.uint64))).any()
         assert tier._graph_unsaved  # the saved tier does not hold these writes: the tier is saved at close
     finally:
         close(store, tier)
@@ -241,7 +249,41 @@ def test_an_old_graph_serves_exactly_while_the_upgrade_runs_and_writes_reach_the
     shutil.rmtree(data_dir / "quantized")
 
 
+def test_a_drop_publishes_the_state_before_its_graph_write(data, monkeypatch):
+    # An upgrade starts its log, then takes the state: a removal it does not log must already be in
+    # that state, so the state has to change before the graph write (as _append orders its add).
+    data_dir, _ = data
+    store, tier = open_tier(data_dir, TierParams(probe=48, projection_energy=0))
+    seen: list[bool] = []
+    real_remove = QuantizedIndex._remove_groups
+
+    def remove(self, keys):
+        seen.append("v0003" in {v.video_id for v, alive in zip(self._state.videos, self._state.alive) if alive})
+        real_remove(self, keys)
+
+    monkeypatch.setattr(QuantizedIndex, "_remove_groups", remove)
+    try:
+        store.delete_video("v0003")
+        tier.delete("v0003", store.generation())
+        assert seen == [False]
+    finally:
+        close(store, tier)
+
+
 def test_the_projection_energy_must_be_a_share():
     with pytest.raises(ValueError, match="between 0 and 1"):
         TierParams(projection_energy=1.5)
     assert TierParams(projection_energy=0).projection_energy == 0
+
+
+def test_the_settings_reach_the_tier_and_an_out_of_range_one_stops_the_searcher_at_start():
+    from videosearch.searcher.server import SearcherServer
+    from videosearch.searcher.settings import load, tier_params
+
+    assert tier_params(load([])) == TierParams()  # each default written once, in TierParams or beside it
+    params = tier_params(load(["--quantized-projection-energy", "0.5", "--quantized-probe", "100",
+                               "--quantized-group-moments", "8", "--no-quantized-refine"]))
+    assert (params.projection_energy, params.probe, params.group_moments, params.refine) == (0.5, 100, 8, False)
+    # a float32 collection never opens the tier: the value is still checked at start (exit 2, the message)
+    with pytest.raises(ValueError, match="projection energy must be between 0 and 1"):
+        SearcherServer(load(["--port", "0", "--quantized-projection-energy", "2"]))

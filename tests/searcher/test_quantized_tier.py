@@ -19,7 +19,7 @@ from videosearch.searcher.storage.store import SearcherStore
 from videosearch.searcher.types import SearchFilter, SearchParams
 from videosearch.v1 import searcher_pb2
 
-from tests.searcher.searcher_testlib import make_scenes, make_video, open_searcher, unit
+from tests.searcher.searcher_testlib import fill_searcher, make_scenes, make_video, open_searcher, unit
 
 DIM = 64
 VIDEOS = 120
@@ -33,15 +33,6 @@ def clustered(rng: np.random.Generator, videos: int = VIDEOS, scenes: int = SCEN
     return unit(topics + 0.7 * rng.standard_normal((videos, scenes, DIM)))
 
 
-def fill(data_dir, vectors: np.ndarray) -> None:
-    searcher = open_searcher(data_dir, ann="none", ranking_precision="float32")
-    try:
-        for i, rows in enumerate(vectors):
-            searcher.upsert_video(make_video(f"v{i:03d}", len(rows), dim=DIM), make_scenes(len(rows)), rows)
-    finally:
-        searcher.close()
-
-
 def open_int8(data_dir, probe: int = 16, **settings) -> Searcher:
     return open_searcher(data_dir, ann="none", ranking_precision="int8", quantized_probe=probe, **settings)
 
@@ -53,7 +44,7 @@ def scene_keys(result) -> list[tuple[str, int]]:
 @pytest.fixture
 def data(tmp_path, rng):
     vectors = clustered(rng)
-    fill(tmp_path / "data", vectors)
+    fill_searcher(tmp_path / "data", vectors, 3)
     return tmp_path / "data", vectors
 
 
@@ -328,7 +319,7 @@ def test_a_video_whose_scenes_differ_gets_a_group_for_each_kind(tmp_path, rng):
     mixed = unit(np.repeat(topics, 8, axis=0) + 0.05 * rng.standard_normal((32, DIM)))
     alike = clustered(rng, 30, 8)
     data_dir = tmp_path / "data"
-    fill(data_dir, [mixed, *alike])
+    fill_searcher(data_dir, [mixed, *alike], 3)
     searcher = open_int8(data_dir, probe=1)
     try:
         keys = np.sort(np.asarray(list(searcher.index._graph._index.keys), dtype=np.int64))

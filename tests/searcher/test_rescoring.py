@@ -10,8 +10,8 @@ from videosearch.searcher.ranking import quantized
 from videosearch.searcher.ranking.rescoring import refined_scores, residual_codes, settle, spills, upper_bounds
 from videosearch.searcher.types import SearchFilter, SearchParams
 
-from tests.searcher.searcher_testlib import make_scenes, make_video, unit
-from tests.searcher.test_quantized_tier import clustered, fill, open_int8, scene_keys
+from tests.searcher.searcher_testlib import fill_searcher, make_scenes, make_video, unit
+from tests.searcher.test_quantized_tier import clustered, open_int8
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -83,7 +83,7 @@ def results(searcher, queries, params):
 
 def test_the_tier_returns_what_rescoring_every_candidate_returns(tmp_path, rng, monkeypatch):
     vectors = near_ties(rng)
-    fill(tmp_path / "data", vectors)
+    fill_searcher(tmp_path / "data", vectors, 3)
     searcher = open_int8(tmp_path / "data", probe=1000)  # every group: the candidates are the int8 ranking's best
     try:
         reads = []
@@ -128,7 +128,7 @@ def test_the_tier_returns_what_rescoring_every_candidate_returns(tmp_path, rng, 
 
 def test_on_ordinary_data_most_candidates_are_never_read(tmp_path, rng, monkeypatch):
     vectors = clustered(rng).astype(np.float32)
-    fill(tmp_path / "data", vectors)
+    fill_searcher(tmp_path / "data", vectors, 3)
     searcher = open_int8(tmp_path / "data", probe=1000)
     try:
         reads = []
@@ -172,7 +172,7 @@ def test_the_residual_codes_bound_every_rows_exact_score_far_tighter_than_int8(r
 def refined_against_reading(tmp_path, monkeypatch, vectors, queries, reference_reads_all: bool):
     """Results and rows read with refine off (reading every candidate when ``reference_reads_all``,
     else the int8 bound's shortcut) and on, for the same scene and video searches."""
-    fill(tmp_path / "data", vectors)
+    fill_searcher(tmp_path / "data", vectors, 3)
     scene_params = SearchParams(top_k=10, mode="scenes", approximate=True)
     video_params = SearchParams(top_k=5, scenes_per_video=2, approximate=True)
     out, reads = {}, {}
@@ -224,7 +224,7 @@ def test_on_ordinary_data_the_residual_codes_rank_like_exact_reads(tmp_path, rng
 
 def test_smaller_groups_split_a_video_into_near_equal_runs_and_rank_the_same(tmp_path, rng):
     vectors = clustered(rng, 40, 20).astype(np.float32)  # 40 videos of 20 alike moments
-    fill(tmp_path / "data", vectors)
+    fill_searcher(tmp_path / "data", vectors, 3)
     queries = unit(vectors[rng.integers(0, 40, 10), 0] + 0.3 * rng.standard_normal((10, DIM))).astype(np.float32)
     got = {}
     for group_moments in (32, 6):
@@ -267,7 +267,7 @@ def test_residual_codes_and_spills_follow_writes_compaction_and_restarts(tmp_pat
     for i in range(6):  # a few rows with a component far past the others: the largest are clipped, spilled
         vectors[7 * i, 0, 3] += 1.0 + 0.5 * i
     vectors = unit(vectors).astype(np.float32)
-    fill(tmp_path / "data", vectors)
+    fill_searcher(tmp_path / "data", vectors, 3)
     searcher = open_int8(tmp_path / "data")
     try:
         assert assert_residuals_match_the_store(searcher.index) > 0

@@ -16,7 +16,7 @@ from videosearch.searcher.metrics import SearcherMetrics
 from videosearch.searcher.ranking.quantized import PRECISIONS
 from videosearch.searcher.service import Searcher, QueryEmbedder
 from videosearch.searcher.servicer import SearcherServicer
-from videosearch.searcher.settings import ANN_MODES, BACKENDS, SearcherSettings, load
+from videosearch.searcher.settings import ANN_MODES, BACKENDS, SearcherSettings, load, tier_params
 from videosearch.v1 import searcher_pb2, searcher_pb2_grpc
 
 EXIT_STORE_UNUSABLE = EXIT_STARTUP_FAILED
@@ -44,6 +44,7 @@ class SearcherServer(ServiceApp[SearcherSettings]):
             raise ValueError(f"--backend must be one of {', '.join(BACKENDS)}, got {settings.backend!r}")
         if settings.backend == "milvus" and not settings.milvus_uri:
             raise ValueError("--backend milvus needs --milvus-uri (http://host:19530, or a local path for milvus-lite)")
+        tier_params(settings)  # a quantized-tier value out of range fails at start, not once the tier opens
         super().__init__(settings, SearcherServicer())
         self.searcher: Searcher | None = None
         self.query_embedder: QueryEmbedder | None = None

@@ -14,6 +14,7 @@ from videosearch.searcher.ranking.quantized import (
     DEFAULT_QUANTIZED_PROBE,
     DEFAULT_QUANTIZED_THRESHOLD,
     DEFAULT_RANKING_PRECISION,
+    TierParams,
 )
 from videosearch.searcher.lexical.fusion import DEFAULT_RRF_K, DEFAULT_SEEN_WEIGHT, DEFAULT_TEXT_WEIGHT, FusionWeights
 from videosearch.searcher.image_query import DEFAULT_MAX_IMAGE_BYTES, DEFAULT_MAX_IMAGE_PIXELS
@@ -87,6 +88,17 @@ class SearcherSettings(OutgoingCallSettings, BaseServiceSettings):
     def fusion_weights(self) -> FusionWeights:
         return FusionWeights(self.fusion_seen_weight, self.fusion_said_weight, self.fusion_written_weight,
                              self.fusion_rank_constant)
+
+
+def tier_params(s: SearcherSettings) -> TierParams:
+    """The quantized tier's parameters from the settings (ValueError for a value out of range,
+    checked at start-up even while the tier is not in use)."""
+    return TierParams(
+        probe=s.quantized_probe,
+        group_moments=s.quantized_group_moments,
+        refine=s.quantized_refine,
+        projection_energy=s.quantized_projection_energy,
+    )
 
 
 def load(argv: Sequence[str] | None = None) -> SearcherSettings:

@@ -6,7 +6,10 @@ refers to (FFmpeg's ``skip_frame`` ``nonref``: most B-frames of H.264 and HEVC);
 decodes each keyframe and the reference frames of the first part of its GOP only (at most a
 third of it; samples at most max(2 s, 2/3 of the keyframe interval) apart, see
 videosearch.indexer.media.gop_prefix); ``keyframes`` skips every frame but the keyframes
-(``nonkey``), the fastest first pass over a library.
+(``nonkey``), the fastest first pass over a library. In ``sparse`` and ``keyframes``,
+keyframes closer than 0.25 s and 1 s to the last one decoded are dropped unread, so intra-only
+video (MJPEG, ProRes: every frame a keyframe) is not decoded whole
+(videosearch.indexer.media.keyframe_spacing).
 What each costs in cuts and moments, and buys in speed: docs/performance.md, "Fast mode".
 """
 

@@ -24,22 +24,34 @@ decoder. Hence two bounds, whatever the video:
   that is ``max(2 s, 2/3 G)``: keyframes closer than 2 s apart are samples enough on their own.
 
 Frames shown before their keyframe (an open GOP's leading pictures, which refer to the GOP
-before) are left out too, since the end of that GOP was not decoded. A GOP longer than
-MAX_LOOKAHEAD_SECONDS is judged by its first MAX_LOOKAHEAD_SECONDS, so the packets held in
-memory stay bounded.
+before) are left out too, since the end of that GOP was not decoded.
+
+A GOP longer than MAX_GOP_SECONDS is not sampled by the rule: a stream whose packets carry no
+keyframe flag (or an encode with one keyframe only, such as x264's ``keyint=infinite``) is one
+GOP from its start, and the rule would decode its first third only. Once no keyframe has come for
+MAX_GOP_SECONDS, the GOP's packets held so far and every packet after them up to the next
+keyframe go to the decoder (reference frames only, the ``reference`` mode's cost), so the whole
+video is covered; the file is named in a log warning. The packets held stay bounded too.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from fractions import Fraction
 
 import av
 
+from videosearch.indexer.media.keyframe_spacing import shown_seconds as _seconds
+
+log = logging.getLogger(__name__)
+
 PREFIX_SHARE = 1 / 3
 SPACING_SECONDS = 2.0
-MAX_LOOKAHEAD_SECONDS = 30.0
+MAX_GOP_SECONDS = 20.0
+"""The longest keyframe interval the rule samples: twice x264's default (250 frames, 10 s at
+25 fps); cameras and phones put keyframes 0.5-2 s apart. Longer, the stream is taken for one
+without keyframe flags (see the module doc)."""
 
 
 @dataclass(frozen=True)
@@ -48,7 +60,7 @@ class GopPrefix:
 
     share: float = PREFIX_SHARE
     spacing: float = SPACING_SECONDS
-    lookahead: float = MAX_LOOKAHEAD_SECONDS
+    longest_gop: float = MAX_GOP_SECONDS
 
     def prefix_seconds(self, gop_seconds: float) -> float:
         """How long after its keyframe a GOP of ``gop_seconds`` is decoded."""
@@ -58,7 +70,7 @@ class GopPrefix:
         """``demuxed`` with the video packets the rule leaves out dropped; other streams'
         packets pass as they come, video packets once their GOP's length is known."""
         gop: list[av.Packet] = []  # the open GOP's video packets, keyframe first
-        past_lookahead = False  # the open GOP was judged already: the rest of it is dropped
+        unbounded = False  # no keyframe for longest_gop seconds: packets pass until the next one
         for packet in demuxed:
             if packet.stream.index != video_index:
                 yield packet
@@ -66,21 +78,31 @@ class GopPrefix:
             if not packet.size:  # the demuxer's last, empty packet: the decoder's cue to flush
                 if gop:
                     yield from self._decoded_part(gop, None)
-                gop, past_lookahead = [], True
+                gop, unbounded = [], False
                 yield packet
                 continue
-            if packet.is_keyframe or not (gop or past_lookahead):  # (a first packet not marked key starts one too)
+            if packet.is_keyframe or not (gop or unbounded):  # (a first packet not marked key starts one too)
                 if gop:
                     yield from self._decoded_part(gop, _seconds(packet))
-                gop, past_lookahead = [packet], False
+                gop, unbounded = [packet], False
                 continue
-            if past_lookahead:
+            if unbounded:
+                yield packet
                 continue
             gop.append(packet)
             start, now = _seconds(gop[0]), _seconds(packet)
-            if start is not None and now is not None and now - start > self.lookahead:
-                yield from self._decoded_part(gop, now)
-                gop, past_lookahead = [], True
+            if start is not None and now is not None and now - start > self.longest_gop:
+                log.warning(
+                    "%s: no keyframe for %.0f s from %.1f s (its packets carry no keyframe flags, or the "
+                    "encoder made none); the sparse mode decodes its reference frames from there to the "
+                    "next keyframe, at the reference mode's cost",
+                    packet.stream.container.name,
+                    self.longest_gop,
+                    start,
+                )
+                yield gop[0]
+                yield from (p for p in gop[1:] if not _leading(p, start))
+                gop, unbounded = [], True
         if gop:
             yield from self._decoded_part(gop, None)
 
@@ -96,13 +118,12 @@ class GopPrefix:
             shown = _seconds(packet)  # so every frame kept refers only to frames kept before it
             if shown is not None and shown > limit:
                 return
-            if shown is None or shown >= start:  # leading pictures refer to the GOP before
+            if not _leading(packet, start):
                 yield packet
 
 
-def _seconds(packet: av.Packet) -> float | None:
-    """When the packet's frame is shown (its decode time where it has no presentation time)."""
-    stamp = packet.pts if packet.pts is not None else packet.dts
-    if stamp is None or packet.time_base is None:
-        return None
-    return float(stamp * Fraction(packet.time_base))
+def _leading(packet: av.Packet, keyframe_seconds: float) -> bool:
+    """Whether the packet's frame is shown before its GOP's keyframe: an open GOP's leading
+    picture, which refers to the GOP before (whose end was not decoded)."""
+    shown = _seconds(packet)
+    return shown is not None and shown < keyframe_seconds

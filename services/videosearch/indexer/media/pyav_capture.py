@@ -29,6 +29,7 @@ import cv2
 import numpy as np
 
 from videosearch.indexer.media.gop_prefix import GopPrefix
+from videosearch.indexer.media.keyframe_spacing import spaced_keyframes
 
 LOWRES_CODECS = frozenset(
     {
@@ -101,8 +102,10 @@ class PyAVCapture:
     """One video file decoded with PyAV (see the module doc). ``shrink`` is a function of the
     shown (height, width) giving the integer factor frames may come shrunk by (1: full size);
     ``skip_frame`` is FFmpeg's AVDiscard setting: NONREF or NONKEY decode only reference
-    frames or keyframes (videosearch.indexer.media.decoding's decode modes); ``gop_prefix``
-    hands the decoder only the first part of each GOP (the sparse mode,
+    frames or keyframes (videosearch.indexer.media.decoding's decode modes); ``keyframe_spacing``
+    (seconds) drops keyframes closer than that to the last one kept, with their GOPs (intra-only
+    video in the sparse and keyframes modes, videosearch.indexer.media.keyframe_spacing);
+    ``gop_prefix`` hands the decoder only the first part of each GOP (the sparse mode,
     videosearch.indexer.media.gop_prefix)."""
 
     def __init__(
@@ -117,6 +120,7 @@ class PyAVCapture:
         side_streams=None,
         skip_frame: str = "DEFAULT",
         gop_prefix: GopPrefix | None = None,
+        keyframe_spacing: float | None = None,
     ) -> None:
         try:
             self._container = av.open(path, mode="r")
@@ -134,6 +138,8 @@ class PyAVCapture:
             start_seconds = float((stream.start_time or 0) * stream.time_base) if stream.time_base else 0.0
             extra = self._side.select(self._container, start_seconds) if self._side is not None else []
             self._packets = self._container.demux(stream, *extra)
+            if keyframe_spacing is not None:  # intra-only video: not every frame a keyframe is decoded
+                self._packets = spaced_keyframes(self._packets, stream.index, keyframe_spacing)
             if gop_prefix is not None:  # the sparse mode: only each GOP's first part reaches the decoder
                 self._packets = gop_prefix.packets(self._packets, stream.index)
             self._bad_packets = 0

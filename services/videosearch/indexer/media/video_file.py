@@ -20,6 +20,7 @@ from videosearch.common.errors import InvalidArgument, NotFound, PermissionDenie
 from videosearch.common.timecode import Timecode, fps_fraction
 from videosearch.indexer.media.decode_modes import GOP_PREFIX_MODES, SKIP_FRAME
 from videosearch.indexer.media.gop_prefix import GopPrefix
+from videosearch.indexer.media.keyframe_spacing import KEYFRAME_SPACING_SECONDS
 from videosearch.indexer.media.decoding import DecoderSettings
 from videosearch.indexer.media.pyav_capture import CannotDecode, PyAVCapture
 
@@ -274,6 +275,7 @@ def _open_pyav(
             side_streams=side_streams,
             skip_frame=SKIP_FRAME[decoder.decode_mode],
             gop_prefix=GopPrefix() if decoder.decode_mode in GOP_PREFIX_MODES else None,
+            keyframe_spacing=KEYFRAME_SPACING_SECONDS.get(decoder.decode_mode),
         )
     except CannotDecode as exc:
         raise NotAVideoError(f"{path} is not a video PyAV can decode ({exc}); {_CONVERT_HINT}") from None

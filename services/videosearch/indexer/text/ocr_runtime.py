@@ -14,13 +14,10 @@ cost of reading words").
 from __future__ import annotations
 
 import functools
-import logging
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
-
-log = logging.getLogger(__name__)
 
 OCR_RUNTIMES = ("auto", "openvino", "onnxruntime")
 DEFAULT_OCR_RUNTIME = "auto"
@@ -29,9 +26,10 @@ SHAPE_STEP = 64
 """OpenVINO input heights and widths are padded up to a multiple of this. OpenVINO prepares its
 kernels again for every input shape it has not seen (about 20 ms, as much as a call), and the
 detector's input (the changed part of a frame) and the recognizer's (a line's width) take
-arbitrary sizes; padded, they fall on a few shapes that stay prepared. The padding is the value
-a padded input already has (zero after normalization: rapidocr pads crops to their width with it),
-and the detector's output is cut back to the input's size."""
+arbitrary sizes; padded, they fall on a few shapes that stay prepared. The padding is zero after
+normalization (a mean grey to the detector, whose output is cut back to the input's size; the
+blank rapidocr itself pads every crop to its width with, to the recognizer). Same lines read on
+bench/index/ocr_steps.py's corpus and videos as without it."""
 
 
 class ModelSession(Protocol):
@@ -75,9 +73,8 @@ class OpenVinoSession:
     def __init__(self, model: Path, threads: int = 1, image_output: bool = False) -> None:
         import openvino  # imported here: an Indexer with OCR off (or on onnxruntime) never loads it
 
-        core = openvino.Core()
-        self.precision = "bf16" if "BF16" in core.get_property("CPU", "OPTIMIZATION_CAPABILITIES") else "f32"
-        compiled = core.compile_model(
+        self.precision = "bf16" if has_native_bf16() else "f32"
+        compiled = openvino.Core().compile_model(
             str(model),
             "CPU",
             {

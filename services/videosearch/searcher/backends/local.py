@@ -14,7 +14,7 @@ import numpy as np
 from videosearch.searcher.interfaces import InProcessIndex
 from videosearch.searcher.ranking.ann import AnnParams
 from videosearch.searcher.ranking.index import MomentIndex
-from videosearch.searcher.ranking.quantized import QuantizedIndex, TierParams, choose_precision
+from videosearch.searcher.ranking.quantized import QuantizedIndex, choose_precision
 from videosearch.searcher.storage.store import Collection, SearcherStore
 from videosearch.searcher.types import (
     MomentRecord,
@@ -112,6 +112,8 @@ def open_local(s: SearcherSettings) -> IndexedStore:
     settings' ranking, approximate-index and quantized-tier fields say.
 
     Raises StoreLocked (FailedPrecondition) when another process holds the data dir."""
+    from videosearch.searcher.settings import tier_params  # here: settings imports the tiers' defaults
+
     started = time.perf_counter()
     data_dir = s.data_dir
     leveldb = SearcherStore(data_dir)
@@ -121,12 +123,7 @@ def open_local(s: SearcherSettings) -> IndexedStore:
             index = tier = QuantizedIndex(
                 leveldb,
                 Path(data_dir) / "quantized",
-                TierParams(
-                    probe=s.quantized_probe,
-                    group_moments=s.quantized_group_moments,
-                    refine=s.quantized_refine,
-                    projection_energy=s.quantized_projection_energy,
-                ),
+                tier_params(s),
             )
             tier.open()
             log.info(

@@ -136,8 +136,8 @@ class TierParams:
     # videos' groups among 205 keys instead of 410), and every key asked for costs its moments' codes.
     graph: AnnParams = AnnParams(connectivity=32, expansion_add=128, expansion_search=128, dtype="i8")
     # The graph holds the group means projected onto the fewest leading singular directions of a sample
-    # of them that keep this share of their energy (projection.py; 0: never project): at 10M, 128 of 512
-    # dimensions found as many right videos at 0.6-0.85x the graph search time (docs/performance.md).
+    # of them that keep this share of their energy (projection.py; 0: never project): at 10M on the bench's
+    # data 64 of 512 dimensions, and a videos search took 0.66x the time at the same recall (docs/performance.md).
     projection_energy: float = DEFAULT_ENERGY
     projection_sample: int = 50_000  # group means the projection is fitted on (a random sample of them)
     projection_min_groups: int = 4_096  # fewer groups than this: no projection (too few to fit one on)
@@ -397,7 +397,8 @@ class QuantizedIndex:
         if not self._load_saved(stored):
             self.rebuild()
         graph = self._graph
-        if graph is not None and graph.projection is None and self._graph_dir != GRAPH_DIR:
+        if graph is not None and graph.projection is None and self._graph_dir != GRAPH_DIR \
+                and self.params.projection_energy > 0:  # (0: never project, so nothing to upgrade to)
             # A format-4 graph (512-d) serves, exactly as before, until its projected successor is built
             # beside it from the codes in memory; then the successor takes over (see _upgrade_graph).
             self._upgrade = threading.Thread(target=self._upgrade_graph, name="upgrade-group-graph", daemon=True)
@@ -698,11 +699,13 @@ class QuantizedIndex:
         s = self._state
         alive = s.alive.copy()
         alive[seg] = False
+        # The state goes first, the graph write after it (as in _append): a graph upgrade that starts
+        # its log between the two then builds from a state without this video, or logs the removal.
+        self._state = _state(s.blocks, s.seg_rows, s.seg_serials, s.counts, alive, s.videos,
+                             s.live_scenes - s.videos[seg].scene_count, s.fine, s.spill, s.timing)
         if self._graph is not None:
             self._remove_groups(_group_keys(int(s.seg_serials[seg]), s.codes(int(s.seg_rows[seg]), int(s.counts[seg])),
                                             self.params.group_moments))
-        self._state = _state(s.blocks, s.seg_rows, s.seg_serials, s.counts, alive, s.videos,
-                             s.live_scenes - s.videos[seg].scene_count, s.fine, s.spill, s.timing)
 
     def _append(self, video: VideoRecord, serial_base: int, vectors: np.ndarray, columns: np.ndarray,
                 add_groups: bool = True) -> None:
