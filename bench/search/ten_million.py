@@ -152,6 +152,8 @@ def main() -> int:
     parser.add_argument("--data-only", action="store_true",
                         help="stop after the data and the ground truth (to prepare them ahead of a run)")
     args = parser.parse_args()
+    if args.exhaustive_queries < 0 or (args.compare_float32 and args.exhaustive_queries == 0):
+        parser.error("--exhaustive-queries must be >= 0, and > 0 with --compare-float32 (it compares on those queries)")
     data_dir = Path(args.data_dir)
     logs = data_dir.parent / "logs"
     logs.mkdir(parents=True, exist_ok=True)
@@ -214,9 +216,10 @@ def main() -> int:
         print(f"probe {label}: {row['probes'][label]}", flush=True)
         if i == 0:
             n_ex = args.exhaustive_queries
-            row["exhaustive"] = measure(server.stub, queries[:n_ex], truth_scenes[:n_ex], truth_videos[:n_ex],
-                                        approximate=False)
-            print(f"exhaustive: {row['exhaustive']}", flush=True)
+            if n_ex > 0:  # 0: approximate searches only (percentiles of no query are undefined)
+                row["exhaustive"] = measure(server.stub, queries[:n_ex], truth_scenes[:n_ex], truth_videos[:n_ex],
+                                            approximate=False)
+                print(f"exhaustive: {row['exhaustive']}", flush=True)
             row["memory_end"] = memory(server.proc.pid)
         server.stop()
     if args.compare_float32:
@@ -236,13 +239,15 @@ def main() -> int:
     print("| search | mode | queries | p50 ms | p95 ms | p99 ms | in the Searcher p50 / p95 / p99 ms | recall@10 vs exact float32 | load |")
     print("|---|---|---:|---:|---:|---:|---:|---:|---|")
     measured = [(f"approximate=true, probe {p}", m) for p, m in row["probes"].items()]
-    for label, figures in [*measured, ("approximate=false (every int8 code)", row["exhaustive"])]:
+    if "exhaustive" in row:
+        measured.append(("approximate=false (every int8 code)", row["exhaustive"]))
+    for label, figures in measured:
         for mode in ("scenes", "videos"):
             m = figures[mode]
             print(f"| {label} | {mode} | {m['n']} | {m['p50_ms']:.1f} | {m['p95_ms']:.1f} | {m['p99_ms']:.1f} | "
                   f"{m['rank_p50_ms']:.1f} / {m['rank_p95_ms']:.1f} / {m['rank_p99_ms']:.1f} | {m['recall']:.3f} | "
                   f"{', '.join(f'{x:.1f}' for x in m['loadavg'])} |")
-    if "float32" in row:
+    if "float32" in row and "exhaustive" in row:
         for mode in ("scenes", "videos"):
             m, q = row["float32"][mode], row["exhaustive"][mode]
             print(f"| float32 tier, exact (every float32 row) | {mode} | {m['n']} | {m['p50_ms']:.1f} | {m['p95_ms']:.1f} | "
