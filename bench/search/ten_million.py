@@ -200,37 +200,42 @@ def main() -> int:
         server = ServerProcess(data_dir, "none", "", logs / "searcher.log",
                                extra + (("--quantized-probe", str(probe)) if probe else ())
                                + (() if refine else ("--no-quantized-refine",)), repo=repo)
-        label = f"{probe or 'default'}" + ("" if refine else ", LevelDB reads") + ("" if repo == REPO else ", baseline")
-        stats = server.stub.GetStats(searcher_pb2.GetStatsRequest())
-        if i == 0:
-            row["startup_s"] = server.startup_s
-            row["served_moments"] = stats.moment_count
-        print(f"start-up with the saved tier ({label}): {server.startup_s:.1f} s ({stats.moment_count:,} moments)", flush=True)
-        for q in queries[:20]:  # warm-up
-            server.stub.Search(embedding_request(q, approximate=True))
-        if i == 0:
-            row["memory_warm"] = memory(server.proc.pid)
-        row["probes"][label] = measure(server.stub, queries, truth_scenes, truth_videos, approximate=True)
-        row["probes"][label]["startup_s"] = server.startup_s
-        row["probes"][label]["memory"] = memory(server.proc.pid)
-        print(f"probe {label}: {row['probes'][label]}", flush=True)
-        if i == 0:
-            n_ex = args.exhaustive_queries
-            if n_ex > 0:  # 0: approximate searches only (percentiles of no query are undefined)
-                row["exhaustive"] = measure(server.stub, queries[:n_ex], truth_scenes[:n_ex], truth_videos[:n_ex],
-                                            approximate=False)
-                print(f"exhaustive: {row['exhaustive']}", flush=True)
-            row["memory_end"] = memory(server.proc.pid)
-        server.stop()
+        try:  # a failure stops the Searcher too: left running, it holds the data directory's lock
+            label = f"{probe or 'default'}" + ("" if refine else ", LevelDB reads") + ("" if repo == REPO else ", baseline")
+            stats = server.stub.GetStats(searcher_pb2.GetStatsRequest())
+            if i == 0:
+                row["startup_s"] = server.startup_s
+                row["served_moments"] = stats.moment_count
+            print(f"start-up with the saved tier ({label}): {server.startup_s:.1f} s ({stats.moment_count:,} moments)", flush=True)
+            for q in queries[:20]:  # warm-up
+                server.stub.Search(embedding_request(q, approximate=True))
+            if i == 0:
+                row["memory_warm"] = memory(server.proc.pid)
+            row["probes"][label] = measure(server.stub, queries, truth_scenes, truth_videos, approximate=True)
+            row["probes"][label]["startup_s"] = server.startup_s
+            row["probes"][label]["memory"] = memory(server.proc.pid)
+            print(f"probe {label}: {row['probes'][label]}", flush=True)
+            if i == 0:
+                n_ex = args.exhaustive_queries
+                if n_ex > 0:  # 0: approximate searches only (percentiles of no query are undefined)
+                    row["exhaustive"] = measure(server.stub, queries[:n_ex], truth_scenes[:n_ex], truth_videos[:n_ex],
+                                                approximate=False)
+                    print(f"exhaustive: {row['exhaustive']}", flush=True)
+                row["memory_end"] = memory(server.proc.pid)
+        finally:
+            server.stop()
     if args.compare_float32:
         server = ServerProcess(data_dir, "none", "", logs / "searcher-float32.log", ("--ranking-precision", "float32"))
-        row["float32_startup_s"] = server.startup_s
-        for q in queries[:20]:
-            server.stub.Search(embedding_request(q))
-        n_ex = args.exhaustive_queries
-        row["float32"] = measure(server.stub, queries[:n_ex], truth_scenes[:n_ex], truth_videos[:n_ex], approximate=False)
-        row["float32_memory"] = memory(server.proc.pid)
-        server.stop()
+        try:
+            row["float32_startup_s"] = server.startup_s
+            for q in queries[:20]:
+                server.stub.Search(embedding_request(q))
+            n_ex = args.exhaustive_queries
+            row["float32"] = measure(server.stub, queries[:n_ex], truth_scenes[:n_ex], truth_videos[:n_ex],
+                                     approximate=False)
+            row["float32_memory"] = memory(server.proc.pid)
+        finally:
+            server.stop()
         print(f"float32 tier: {row['float32']}", flush=True)
     row["loadavg"] = os.getloadavg()
 
