@@ -251,10 +251,20 @@ class LexicalIndex:
             if term in exact:
                 continue
             best: dict[tuple[str, ...], NearMatch] = {}
-            for spelling in (term, *(surface for of, surface in query.surfaces if of == term)):
-                for match in self._vocabulary.near_matches(spelling, known):
-                    if match.terms != (term,) and match.weight > getattr(best.get(match.terms), "weight", 0.0):
-                        best[match.terms] = match
+            candidates = [
+                match
+                for spelling in (term, *(surface for of, surface in query.surfaces if of == term))
+                for match in self._vocabulary.near_matches(spelling, known)
+            ]
+            candidates += [
+                match
+                for of, word, joined in query.joined
+                if of == term
+                for match in self._vocabulary.near_joined(word, joined, known)
+            ]
+            for match in candidates:
+                if match.terms != (term,) and match.weight > getattr(best.get(match.terms), "weight", 0.0):
+                    best[match.terms] = match
             if best:
                 out[term] = sorted(best.values(), key=lambda match: -match.weight)[:MAX_NEAR]
         return out
