@@ -12,8 +12,9 @@ with 3 B-frames at 720p and 1080p from 2 to 12 Mbit/s, HEVC (libx265) when the b
 MPEG-4 Part 2 (no B-frames, as cameras wrote it), variable frame rate (a third of the frames
 dropped, the others keeping their timestamps), portrait 1080x1920, with and without a speech
 track (espeak-ng, AAC). ``--hours H`` splits H hours over the 8 files. Each file is one encoded
-2-minute segment (testvideo.mp4 looped five times, each loop in another hue) repeated by stream
-copy to its length, so making hours costs minutes. What that means for the figures: every frame
+segment of at most 2 minutes (testvideo.mp4 looped, each 24 s loop in another hue) repeated by
+stream copy to its length, so making hours costs minutes (``--library DIR`` reads or makes the
+files in another folder, e.g. one a previous checkout filled). What that means for the figures: every frame
 is decoded at the codec's real cost (the bitstream is a real one of that codec, bitrate and
 GOP); the pictures repeat every 2 minutes, which changes no cost here: the Indexer keeps no
 cache across scenes (embedding reuse compares a scene's samples with that scene's own last
@@ -96,7 +97,7 @@ RUNS = {
 NOTES = (
     "The Embedder runs the demo CLIP (64-d, tiny), so these jobs are bound by decoding, as the job/decode "
     "ratios near 1 for H.264 and HEVC show; a real CLIP's forward passes add their own CPU (`make bench-index`: "
-    "22 CPU s of ViT-B/32 for 5 min of 720p, on top of the decode). Each file is a 2-minute segment repeated by "
+    "22 CPU s of ViT-B/32 for 5 min of 720p, on top of the decode). Each file is a segment of at most 2 minutes repeated by "
     "stream copy (bench/index/library.py's docstring: decoding costs the codec's real cost per frame; no cache "
     "of the Indexer sees the repeats). The speech track is espeak-ng reading random everyday sentences, heard by "
     "the demo CTC recognizer; `bench/index/text_cost.py` measures the text readers' worst case. The fast modes "
@@ -408,7 +409,9 @@ def main(argv=None) -> int:
     parser.add_argument("--results", type=Path, default=OUT / "results.json", help="the store of measurements")
     parser.add_argument("--resume", action="store_true", help="skip what the store holds (else measure again)")
     parser.add_argument("--report", action="store_true", help="measure nothing: the tables from the store")
-    parser.add_argument("--out", type=Path, default=OUT, help=argparse.SUPPRESS)  # the library's folder (tests)
+    parser.add_argument(
+        "--library", dest="out", type=Path, default=OUT, help="the library's folder (files cached there)"
+    )
     parser.add_argument("--write-docs", action="store_true")
     args = parser.parse_args(argv)
     args.runs = [r for r in args.runs.split(",") if r]

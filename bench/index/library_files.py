@@ -4,7 +4,7 @@ Encoding hours of 1080p H.264 and HEVC on 2 cores takes longer than indexing the
 file's codec settings encode one *segment* once (SEGMENT_SECONDS of testvideo.mp4 looped, the
 hue turned HUE_STEP degrees at each loop so no two loops in a segment are alike), and the file
 is that segment repeated by the ffmpeg concat demuxer with stream copy (``-c copy``) to the
-length asked for, the rest made by one shorter encode of the segment's start. The result is a
+length asked for (the length split evenly, so one encode per file). The result is a
 valid stream of the codec (each segment opens with a keyframe, the concat demuxer shifts every
 packet's timestamps by the segments before it), decoded as any other: decoding costs what the
 codec costs per frame. The speech track is not repeated: espeak-ng reads sentences drawn at
@@ -16,6 +16,7 @@ segment's own (a VFR file keeps its irregular timestamps), the audio as long as 
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import subprocess
@@ -29,7 +30,8 @@ from videosearch.demo.encoding import ffmpeg_exe
 SOURCE = Path("/work/shared/videos/testvideo.mp4")
 OUT = benchlib.REPO / "bench" / "out" / "library"
 SEGMENT_SECONDS = 120.0
-"""Each file's unique content: five loops of the 24 s source, each in another hue."""
+"""The longest segment: each file's unique content, up to five loops of the 24 s source, each in
+another hue (a file's length is split into equal segments of at most this)."""
 HUE_STEP = 72
 """Degrees the hue turns at each loop of the source within a segment (five loops: 0 to 288)."""
 WORDS_PER_SECOND = 140 / 60 * 1.2  # espeak-ng's rate (-s 140), with a margin: the track is cut to length
@@ -190,15 +192,15 @@ def speech_track(seconds: float, seed: int, out: Path = OUT) -> Path:
 
 
 def make(file: LibraryFile, seconds: float, out: Path = OUT, segment_seconds: float = SEGMENT_SECONDS) -> Path:
-    """``file``, ``seconds`` long (cached by name and length): its segment repeated by stream
-    copy, the rest a shorter encode of the segment's start, with a speech track where
-    ``file.audio``; checked by :func:`check_streams` before it enters the cache."""
+    """``file``, ``seconds`` long (cached by name and length): one segment of at most
+    ``segment_seconds`` (the length split evenly: one encode, no shorter rest to encode again)
+    repeated by stream copy, with a speech track where ``file.audio``; checked by
+    :func:`check_streams` before it enters the cache."""
     path = out / f"{file.name}-{seconds:g}s.mp4"
     if path.exists():
         return path
-    whole, rest = divmod(seconds, segment_seconds)
-    parts = [segment(file, segment_seconds, out)] * int(whole) if whole else []
-    parts += [segment(file, rest, out)] if rest >= 0.5 else []
+    count = math.ceil(seconds / segment_seconds - 1e-9)
+    parts = [segment(file, seconds / count, out)] * count
     listing = path.with_suffix(".concat.txt")
     listing.write_text("".join(f"file '{part.resolve()}'\n" for part in parts))
     command = [ffmpeg_exe(), "-y", "-loglevel", "error", "-f", "concat", "-safe", "0", "-i", str(listing)]

@@ -29,8 +29,9 @@ def frame_times(path: Path) -> list[float]:
 
 @pytest.mark.parametrize("name", ["h264-main-720p-2M-audio", "h264-high-1080p-8M-vfr", "mpeg4-part2-720p-8M-audio"])
 def test_a_file_is_its_segment_repeated_with_continuous_timestamps(shared_videos, files, tmp_path, name):
-    path = library_files.make(files[name], 5.5, tmp_path, segment_seconds=2.0)  # 2 segments and a 1.5 s rest
-    segment = frame_times(tmp_path / "segments" / f"{name}-2s.mp4")
+    path = library_files.make(files[name], 5.5, tmp_path, segment_seconds=2.0)  # 3 segments of 1.83 s
+    (made,) = (tmp_path / "segments").glob(f"{name}-*s.mp4")
+    segment = frame_times(made)
     times = frame_times(path)
     found = library_files.check_streams(path, 5.5)
     # every packet decodes, in presentation order, none twice, the segments one after another
@@ -83,7 +84,7 @@ def test_resume_skips_stored_jobs_and_the_report_reads_the_store(shared_videos, 
             "--resume",
             "--results",
             str(tmp_path / "results.json"),
-            "--out",
+            "--library",
             str(tmp_path / "library"),
         ]
     )
