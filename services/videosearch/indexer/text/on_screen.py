@@ -13,11 +13,14 @@ words"):
   least ``min_seconds_apart`` after it; a sample not examined extends the spans open then;
 * where only part of the frame changed, text is detected in that part alone (grown to cover
   the boxes it touches); boxes elsewhere are the last examined sample's, words and all;
+* where the whole frame is new, text is detected only in its parts with edges, at the whole
+  frame's scale (text_regions.content_areas: on a slide most of the frame is a flat colour);
 * a box whose place shows the same pixels as in the last examined sample, where a box was
   read, takes that box's words without being recognized again; boxes lower than ``min_text_height`` are
   not recognized (too small to read);
 * the boxes left are recognized once the scene's samples are examined, one crop a call (a batch
-  pads its crops to the widest, which costs more than it saves).
+  pads its crops to the widest, which costs more than it saves), each padded to 256 px wide,
+  or only to its own width where its text fills it (rapid_ocr.MIN_RECOGNITION_WIDTH).
 Text stays one span while it is read again on the following examined samples of the scene.
 """
 

@@ -36,15 +36,17 @@ one thread of OpenVINO bf16, 15 ms at 320) and a batch pads every crop to its wi
 saved nothing on CPU (8 a batch, sorted by width, took 12% more CPU than one at a time for the same
 lines read: bench/index/ocr_steps.py's recall corpus)."""
 MIN_RECOGNITION_WIDTH = 256
-"""Pixels wide every crop's input is padded to at least (with mean grey, as rapidocr pads). The
-models' own minimum is 320: a short word (a clock's counter, 85 px at 48 high) paid for 320. 256
-read every line of bench/index/ocr_steps.py's recall corpus as 320 does; 192 lost an 8 px line on a
-sign's plate (the text small inside its box), 160 lost 8 px lines (0.91 -> 0.82)."""
-FILLED_MIN_WIDTH = 192
-"""The minimum width for crops the text fills (ink_share at least FILLED_SHARE): the same lines
-read as at 320 on the recall corpus, where the plate's line (ink share 0.28) was misread at 192.
-Narrower still (own width, 64 to 128 px) misread three short Chinese lines (ink share 0.67-0.8)."""
-FILLED_SHARE = 0.6
+"""Pixels wide every crop's input is padded to at least (with mean grey, as rapidocr pads), unless
+its text fills it (FILLED_SHARE). The models' own minimum is 320, which a short word paid for in
+full (a clock's counter is 85 px wide at 48 high). 256 read every line 320 read on
+bench/index/ocr_steps.py's recall corpus (three seeds); 192 misread 8 px lines on signs' plates,
+the text small inside its box (and 160 for every crop lost 8 px lines: 0.91 -> 0.82)."""
+FILLED_MIN_WIDTH = 64
+"""The minimum width for a crop its text fills (ink_share at least FILLED_SHARE): its own width,
+one SHAPE_STEP at least. On the recall corpus (three seeds, 645 crops) every crop read differently
+at its own width than at 320 had an ink share of 0.33 or less, but one already misread at 320
+(0.47)."""
+FILLED_SHARE = 0.45
 
 
 def detection_input(image_bgr: np.ndarray) -> np.ndarray:
@@ -69,6 +71,7 @@ class RapidOcrRecognizer:
         detect_max_side: int = DEFAULT_DETECT_MAX_SIDE,
         min_recognition_width: int = MIN_RECOGNITION_WIDTH,
         filled_min_width: int = FILLED_MIN_WIDTH,
+        filled_share: float = FILLED_SHARE,
         runtime: str = DEFAULT_OCR_RUNTIME,
     ) -> None:
         self._runtime = check_runtime(runtime)  # resolved at load: ``auto`` loads OpenVINO to ask the CPU
@@ -78,6 +81,7 @@ class RapidOcrRecognizer:
         self._detect_max_side = detect_max_side
         self._min_width = min_recognition_width
         self._filled_min_width = filled_min_width
+        self._filled_share = filled_share
         self._models = None
         self._lock = threading.Lock()
 
@@ -173,16 +177,17 @@ class RapidOcrRecognizer:
         height, width = crop.shape[:2]
         resized_width = max(1, math.ceil(width * RECOGNITION_HEIGHT / height))
         resized = cv2.resize(crop, (resized_width, RECOGNITION_HEIGHT))
-        minimum = self._filled_min_width if ink_share(crop) >= FILLED_SHARE else self._min_width
+        minimum = self._filled_min_width if ink_share(crop) >= self._filled_share else self._min_width
         tensor = np.zeros((1, 3, RECOGNITION_HEIGHT, max(minimum, resized_width)), np.float32)
         tensor[0, :, :, :resized_width] = resized.transpose(2, 0, 1) * np.float32(2 / 255) - 1
         return tensor
 
 
 def ink_share(crop: np.ndarray) -> float:
-    """The share of the crop's rows that hold the text's strokes: rows whose grey levels spread at
-    least a third as far as the most spread row's (a plate's margin and the picture around a
-    line spread little)."""
+    """The share of the crop's rows that cross the text's strokes: rows that change between dark
+    and light (Otsu's threshold) at least four times, two strokes. A sign's plate and the picture
+    around a line change twice at most (the plate's edges)."""
     grey = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY) if crop.ndim == 3 else crop
-    spread = grey.max(axis=1).astype(np.int16) - grey.min(axis=1)
-    return float(np.mean(spread >= spread.max() / 3)) if spread.max() > 0 else 0.0
+    _, light = cv2.threshold(grey, 0, 1, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    changes = np.count_nonzero(light[:, 1:] != light[:, :-1], axis=1)
+    return float(np.mean(changes >= 4))
