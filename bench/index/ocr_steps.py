@@ -233,7 +233,7 @@ STEPS = {  # name -> ReadingSteps keywords, the detector's input side, the runti
         OLD_WIDTHS,
     ),
     "+ a new picture detected only where it has edges": (dict(), 736, DEFAULT_OCR_RUNTIME, OLD_WIDTHS),
-    "+ recognizer inputs 256 px wide at least, 192 where the text fills the box (the default: every saving on)": (
+    "+ recognizer inputs 256 px wide at least, their own width where the text fills the box (the default)": (
         dict(),
         736,
         DEFAULT_OCR_RUNTIME,
@@ -296,7 +296,7 @@ def render_recall(corpus) -> list[str]:
     # the scene reader's default: a new picture detected where it has edges, narrower recognizer inputs
     runs += [
         (736, 8, 1, new, ", where it has edges", True, None),
-        (736, 8, 1, new, ", where it has edges; inputs from 256 / 192 px (the default)", True, {}),
+        (736, 8, 1, new, ", where it has edges; inputs from 256 px or own width (the default)", True, {}),
     ]
     for side, min_height, threads, runtime, label, edges_only, widths in runs:
         r = recall(corpus, side, min_height, threads, runtime, edges_only, widths)
