@@ -373,6 +373,8 @@ def report(args, files: list[LibraryFile], skipped: list[str], store: Results) -
     ]
     for name, records in [("decode alone", decodes), *[(RUNS[run].title, done) for run, done in jobs.items()]]:
         chosen = sorted(records.values(), key=lambda r: r["utc"])
+        if not chosen:
+            continue
         loads, others = [r["load"][0] for r in chosen], [r["others_cores"] for r in chosen]
         spoken = {r["speech_recognizer"] for r in chosen if "speech_recognizer" in r}
         conditions.append(
