@@ -252,6 +252,23 @@ def test_open_gop_keyframes_are_delivered_in_order_at_true_pixels(tmp_path, code
     assert {round(t, 3) for t, _ in flagged} <= set(times)  # every keyframe delivered
 
 
+def flagged_kinds(path) -> list[str]:
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        kinds = KeyframeKinds(stream.codec_context)
+        return [kinds.kind(p) for p in container.demux(stream) if p.size and p.is_keyframe]
+
+
+def test_keyframe_kinds_are_read_from_start_codes_too(tmp_path):
+    """MPEG-TS carries H.264 with start codes (Annex B), not MP4's length fields: the same kinds."""
+    mp4 = pattern_clip(tmp_path / "refresh.mp4", 6, ["-c:v", "libx264", "-preset", "ultrafast",
+                                                      "-x264-params", "intra-refresh=1:keyint=50"])
+    ts = tmp_path / "refresh.ts"
+    subprocess.run([ffmpeg_exe(), "-y", "-loglevel", "error", "-i", str(mp4), "-c", "copy", "-f", "mpegts", str(ts)],
+                   check=True, timeout=60)
+    assert flagged_kinds(mp4) == flagged_kinds(ts) and flagged_kinds(ts)[:2] == [RESET, INNER]
+
+
 def test_closed_gop_keyframes_reset_the_decoder(tmp_path):
     """x264's default (IDR keyframes): every flagged packet is a keyframe the modes jump to freely."""
     path = pattern_clip(tmp_path / "closed.mp4", 6, ["-c:v", "libx264", "-preset", "ultrafast", "-g", "25"])
