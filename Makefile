@@ -143,8 +143,8 @@ bench-embedder-gpu: install ## The Embedder on a CUDA GPU against its raw batche
 bench-index: install ## Indexing speed vs a re-implementation of the article's pipeline, and growth with video length
 	$(PY) bench/index/run.py
 
-bench-library: install ## A mixed library (H.264 Main/High 720p/1080p 2-12 Mbit/s, HEVC, MPEG-4 Part 2, VFR, portrait, audio): hours indexed per hour, decode alone vs the job per codec (--hours 3 for the full library)
-	$(PY) bench/index/library.py --write-docs
+bench-library: install ## A mixed library (H.264 Main/High 720p/1080p 2-12 Mbit/s, HEVC, MPEG-4 Part 2, VFR, portrait, speech): hours indexed per hour, decode alone vs the job per codec; resumable (LIBRARY="--hours 1 --resume --runs picture,text")
+	$(PY) bench/index/library.py --write-docs $(LIBRARY)
 
 bench-fast-mode: install ## Decode modes side by side (all, reference frames, sparse GOP prefixes, keyframes): cuts vs goldens, moments R@1/IoU, decode and pipeline speed on H.264 with B-frames; the same on MJPEG copies (intra-only)
 	$(PY) bench/index/fast_mode.py --write-docs

@@ -22,18 +22,23 @@ DECODING_SECTION = "## Decoding"
 MIN_COSINE = 0.99  # a decoder variant's embeddings against the default decode's, to become the default
 
 
-def decode_only(path: Path, decoder: DecoderSettings = DecoderSettings(), shrink=None) -> dict:
+def decode_only(path: Path, decoder: DecoderSettings = DecoderSettings(), shrink=None, max_seconds: float = 0.0) -> dict:
     """Wall and CPU seconds to open ``path`` and decode every frame to BGR, as the Indexer's
-    decoder delivers them (shrunk by ``shrink`` where the decoder shrinks), and nothing else."""
+    decoder delivers them (shrunk by ``shrink`` where the decoder shrinks), and nothing else;
+    with ``max_seconds``, only the frames before that time. ``seconds``: the video decoded (the
+    last frame's time plus one frame)."""
     began, cpu = time.perf_counter(), time.process_time()
     capture, info, _ = open_video(path, decoder, shrink)
-    frames = 1
+    frames, last = 1, 0.0
     try:
-        while read_frame(capture, frames - 1, info.frame_count) is not None:
-            frames += 1
+        while (item := read_frame(capture, frames - 1, info.frame_count)) is not None:
+            frames, last = frames + 1, item[1] / 1000
+            if max_seconds and last + 1 / float(info.fps) >= max_seconds:
+                break
     finally:
         capture.release()
-    return {"wall": time.perf_counter() - began, "cpu": time.process_time() - cpu, "frames": frames}
+    return {"wall": time.perf_counter() - began, "cpu": time.process_time() - cpu, "frames": frames,
+            "seconds": last + 1 / float(info.fps)}
 
 
 # -- decoder variants: speed, cuts against PySceneDetect, embeddings against a full decode --------

@@ -17,9 +17,14 @@ and cosines, the said-only ranking, and the transcript the recognizer made of th
 the sentence's line it prints, from a lexical index of the library's stored spans built here
 (lexical/index.py, tolerant matching on, as the Searcher matches): ``anywhere`` (the share of
 the query's IDF weight the line holds at all, near matches of misheard words at their weight)
-and ``held`` (the share held beside query neighbours: what the fusion counts). A miss is
+and ``held`` (the share held near other query words, at their proximity weights: what the fusion counts). A miss is
 RANKING when the line holds most of the query (anywhere > 0.5) yet another video wins, else
 RECOGNITION (the transcript lacks most of the query's words, even allowing near matches).
+
+False positives of tolerant matching: per query, the distractors' lines (every other video's
+spans, said and written) that hold a share the fusion counts only through near matches (held with
+tolerance, less without), and whether any of them holds as much as the sentence's own line (then
+tolerance could let it outrank the true video); the summary counts both.
 """
 
 from __future__ import annotations
@@ -109,9 +114,11 @@ def main() -> int:
             assert cli.main([*addresses, "index", str(library)]) == 0
         with SearcherClient(cluster.address("searcher")) as searcher:
             names = {v.video_id: Path(v.uri).name for v in searcher.list_videos(1000, "")[0]}
-            lexical = LexicalIndex()
+            lexical, exact = LexicalIndex(), LexicalIndex(tolerant=False)
             for video_id in names:
                 lexical.put(video_id, searcher.get_text_spans(video_id), [0.0])
+                exact.put(video_id, searcher.get_text_spans(video_id), [0.0])
+            gained = rivals = 0
             for name, (sentence, _, _, queries) in SENTENCES.items():
                 video_id = next(i for i, n in names.items() if n == f"{name}.mp4")
                 heard = " | ".join(s.text for s in searcher.get_text_spans(video_id) if s.kind == "said")
@@ -130,6 +137,15 @@ def main() -> int:
                     anywhere = 0.0 if line is None else (line.quality - (1 - SCATTERED_WEIGHT) * line.held_share) / SCATTERED_WEIGHT
                     held = 0.0 if line is None else line.held_share
                     verdict = "first" if ok else ("RANKING miss" if anywhere > MOST else "RECOGNITION miss")
+                    parsed = parse_query(query)
+                    without = {(m.video_id, m.span_index): m.held_share for m in exact.search(parsed, ["said", "written"], 1000)}
+                    near_only = [m for m in lexical.search(parsed, ["said", "written"], 1000)
+                                 if m.video_id != video_id and m.held_share > without.get((m.video_id, m.span_index), 0.0)]
+                    gained += len(near_only)
+                    rivals += any(m.held_share >= held for m in near_only)
+                    if near_only:
+                        print(f"      tolerance gave {len(near_only)} distractor line(s) a share: " + ", ".join(
+                            f"{names[m.video_id]} {m.held_share:.2f} {sorted(m.held)}" for m in near_only[:3]))
                     scores = [f"{names[v.video.video_id]}:{v.scenes[0].fused_score:.4f}/{v.scenes[0].score:.3f}"
                               for v in fused[:3]]
                     marked = said[0].scenes[0].text_matches[0].span.text if said and said[0].scenes[0].text_matches else ""
@@ -137,6 +153,8 @@ def main() -> int:
                           f"      fused (score/cosine) {scores}\n"
                           f"      said-only {said_ranked[:3]} best line {marked!r}")
     print(f"\n{first}/{total} queries put the spoken sentence's video first")
+    print(f"tolerant matching gave {gained} distractor line(s) a share the fusion counts, in {rivals} of "
+          f"{total} queries one holding as much as the sentence's line")
     return 0
 
 

@@ -152,3 +152,33 @@ def test_a_speech_only_video_ranks_first_and_its_near_words_are_highlighted(libr
     assert hit.text_matches[0].marked() == "tomorrow the old [light huse] will be [painted] white"
     video = library.search(text="lighthouse painted", params=SearchParams(top_k=3)).videos[0]
     assert video.video.video_id == "lecture"
+
+
+def test_a_word_heard_run_together_with_its_stop_word_is_found():
+    """The spoken probe's "I have an appointment with the doctor ...": the demo recognizer heard
+    "an appointment" as one word, "enapontment" (4 edits from "appointment", past tolerance; 3
+    from "anappointment", within it)."""
+    heard = "i have enapontment with the doctor on use day afternoon"
+    index = _index(("heard", [TextSpan("said", 0, 1, heard, "en", "speech")]))
+    query = parse_query("I have an appointment with the doctor")
+    assert [m.terms for m in index.tolerated(query)["appointment"]] == [("enapontment",)]
+    (match,) = index.search(query, ["said"], 10)
+    assert match.held == {"appointment", "doctor"}
+    assert match.held_share > _index(("heard", [TextSpan("said", 0, 1, heard, "en", "speech")]), tolerant=False).search(
+        query, ["said"], 10
+    )[0].held_share
+    # Subtitles are exact text: no near match there.
+    exact = _index(("heard", [TextSpan("said", 0, 1, heard, "en", "sidecar")]))
+    assert exact.search(query, ["said"], 10)[0].held == frozenset()
+
+
+def test_a_run_together_spelling_counts_only_when_the_stop_word_explains_part_of_it():
+    vocabulary = Vocabulary()
+    for term in ("enapontment", "haven"):
+        vocabulary.add(term)
+    known = {"enapontment", "haven"}.__contains__
+    assert [m.terms for m in vocabulary.near_joined("appointment", "anappointment", known)] == [("enapontment",)]
+    # "haven" is one edit from "havean" and one from "have" alone: the stop
+    # word explains nothing, so it is "have"'s own near match or none, never a run-together one.
+    assert vocabulary.near_joined("have", "havean", known) == []
+    assert vocabulary.near_joined("tea", "teaon", known) == []  # too short to tell a mishearing

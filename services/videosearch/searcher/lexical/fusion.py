@@ -5,8 +5,9 @@ Each list ranks moments (video id, moment index) best first. A moment's fused sc
     sum over lists L that hold it:  weight(L) * quality / (k + rank in L)
 
 with k = 60 (Cormack et al., 2009), quality 1 for the seen list and, for a said or written
-match, the share of the query's IDF weight its span holds with its words beside their query
-neighbours (index.py's SpanMatch.held_share; a near match of a misheard word counts its weight).
+match, the share of the query's IDF weight its span holds with its words near other query words,
+each at its proximity weight (index.py's SpanMatch.held_share: 1 as in the query, less the farther
+apart; a near match of a misheard word counts its weight too).
 Ranks, not raw scores, are fused because cosines and BM25 scores live on unrelated scales.
 Words a span holds only scattered answer no part of the query and add nothing here ("the red
 team ... circle back" for "a red circle": a visual query ranks by its look alone; they still

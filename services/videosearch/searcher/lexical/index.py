@@ -31,27 +31,35 @@ B = 0.75
 KIND_CODES: dict[TextKind, int] = {"said": 0, "written": 1}
 
 
-# What a query word found alone (not beside its neighbour in the query) counts for in a span's
-# match quality: "the red team ... circle back" holds both words of "a red circle" but not the
-# phrase, and should not count as if it said it.
+# What a query word found alone (not near another query word) counts for in a span's match
+# quality: "the red team ... circle back" holds both words of "a red circle" but not the phrase,
+# and should not count as if it said it.
 SCATTERED_WEIGHT = 0.25
-# Two query neighbours found in a line almost as they stand in the query (one word more or fewer
-# between them, or swapped: "ferry Tasmania", "Tasmania ferry" for "the ferry to Tasmania";
-# "library is on your right" for a heard "library yes onur right") are keywords of that line, not
-# a coincidence: they count NEAR_PAIR_WEIGHT of beside. Not looser: the demo's "discuss the
-# quarterly budget at the meeting", first in the picture ranking too, then outranked another
-# video's "the budget meeting moved" for "budget meeting" (two words more between them).
+# Proximity: two query words found in a line count, in the share the fusion counts, by how their
+# distance there compares with their distance in the query (a graded bonus for closeness, from 1
+# as in the query down to nothing past MAX_GAP_WORDS; every matched word still counts in BM25).
+# One word more or fewer between them, or swapped ("ferry Tasmania", "Tasmania ferry" for "the
+# ferry to Tasmania"; "library is on your right" for a heard "library yes onur right"): keywords of
+# that line, NEAR_PAIR_WEIGHT of as in the query.
 NEAR_PAIR_WEIGHT = 0.9
-# Two query neighbours in the query's order but a few words farther apart in a line (2 to
-# MAX_GAP_WORDS more between them: "remember ... plants" in "please remember to water the plants
-# while I am away" for "remember plants away") count GAP_PAIR_WEIGHT of beside, in queries of
-# GAP_MIN_KEYWORDS or more indexed words only. A longer keyword list is the typed summary of a
-# sentence, whose own words stand between the keywords; with two keywords the gap is a
-# coincidence that must not outrank a line saying them together (the "budget meeting" above).
-# Beyond MAX_GAP_WORDS they stay scattered ("the red team won again ... circle back" for "a red circle").
-GAP_PAIR_WEIGHT = 0.75
-MAX_GAP_WORDS = 3
+# In the query's order with 2, 3 words more (or fewer) between them than typed: GAP_PAIR_WEIGHTS
+# per extra word in a query of GAP_MIN_KEYWORDS or more indexed words (the typed summary of a
+# sentence, whose own words stand between the keywords: "remember plants away" for "please
+# remember to water the plants while I am away"), TWO_KEYWORD_GAP_WEIGHTS with two keywords
+# ("snowman park" for "the children built a snowman in the park"). Two keywords a gap apart count
+# less and only two words more apart: they must not outrank a line saying them together that the
+# picture ranks lower (the demo's "discuss the quarterly budget at the meeting", first in the
+# picture ranking, against "the budget meeting moved" for "budget meeting": docs/searcher-notes.md
+# has the arithmetic), and three more is a coincidence ("the red team won, we circle back" for "a
+# red circle"). Beyond MAX_GAP_WORDS words more they stay scattered.
+GAP_PAIR_WEIGHTS = (0.75, 0.65)
+TWO_KEYWORD_GAP_WEIGHTS = (0.5,)
+MAX_GAP_WORDS = 1 + len(GAP_PAIR_WEIGHTS)
 GAP_MIN_KEYWORDS = 3
+# Query words this many places apart in the query's word list are paired too (neighbours, and the
+# next but one): a keyword missing from the line, misheard past tolerance, leaves the two around it
+# paired at their query distance ("doctor Tuesday afternoon" in a heard "doctor on use day afternoon").
+PAIR_REACH = 2
 
 # Where a span's words came from a recognizer that mishears or misreads them: only there does a
 # query word also find its near spellings (tolerant.py). Subtitles are exact text.
@@ -72,12 +80,14 @@ def is_recognized(span: TextSpan) -> bool:
 class SpanMatch:
     """A span that matched a query: its video, its place in the video's stored spans, the
     moment its start falls in, its BM25 score and its match quality (0..1): of the query's IDF
-    weight, the share it holds with each word beside its query neighbour as in the query,
+    weight, the share it holds with each word near another query word (each word counting its
+    best pair's proximity weight: 1 as in the query, less the farther apart; _held_near),
     plus SCATTERED_WEIGHT of the share it holds anywhere. Spans rank by score x quality^2.
-    ``held``: the query's terms it holds beside their query neighbour (a one-word query: the
-    word), exactly or as a near match, and ``held_share`` their share of the query's IDF weight
-    (a near match counting its weight): what the fusion counts (scattered words answer no part
-    of the query), and the moment's look is ranked by the rest of the query (residual.py)."""
+    ``held``: the query's terms it holds near another query word (a one-word query: the word),
+    exactly or as a near match, and ``held_share`` their proximity-weighted share of the query's
+    IDF weight (a near match counting its weight too): what the fusion counts (scattered words
+    answer no part of the query), and the moment's look is ranked by the rest of the query
+    (residual.py)."""
 
     video_id: str
     span_index: int
@@ -86,7 +96,7 @@ class SpanMatch:
     score: float
     quality: float
     held: frozenset[str] = frozenset()
-    held_share: float = 0.0  # of the query's IDF weight, the share held beside neighbours (no scattered words)
+    held_share: float = 0.0  # of the query's IDF weight, the share held near other query words (no scattered words)
 
     @property
     def rank_score(self) -> float:
@@ -241,10 +251,20 @@ class LexicalIndex:
             if term in exact:
                 continue
             best: dict[tuple[str, ...], NearMatch] = {}
-            for spelling in (term, *(surface for of, surface in query.surfaces if of == term)):
-                for match in self._vocabulary.near_matches(spelling, known):
-                    if match.terms != (term,) and match.weight > getattr(best.get(match.terms), "weight", 0.0):
-                        best[match.terms] = match
+            candidates = [
+                match
+                for spelling in (term, *(surface for of, surface in query.surfaces if of == term))
+                for match in self._vocabulary.near_matches(spelling, known)
+            ]
+            candidates += [
+                match
+                for of, word, joined in query.joined
+                if of == term
+                for match in self._vocabulary.near_joined(word, joined, known)
+            ]
+            for match in candidates:
+                if match.terms != (term,) and match.weight > getattr(best.get(match.terms), "weight", 0.0):
+                    best[match.terms] = match
             if best:
                 out[term] = sorted(best.values(), key=lambda match: -match.weight)[:MAX_NEAR]
         return out
@@ -307,8 +327,8 @@ class LexicalIndex:
         for phrase in query.phrases:
             keep &= _contains_phrase(docs, phrase, pairs_of)
         docs, scores, coverage = docs[keep], scores[keep], np.minimum(coverage[keep], 1.0)
-        in_order, held = _in_order_share(docs, query, pairs_of, idf_of, held_of)
-        quality = SCATTERED_WEIGHT * coverage + (1.0 - SCATTERED_WEIGHT) * in_order
+        near, held = _held_near(docs, query, pairs_of, idf_of, held_of)
+        quality = SCATTERED_WEIGHT * coverage + (1.0 - SCATTERED_WEIGHT) * near
         order = np.argsort(-(scores * quality * quality), kind="stable")
         out: list[SpanMatch] = []
         seen: set[tuple[int, int, int]] = set()
@@ -327,7 +347,7 @@ class LexicalIndex:
                     float(scores[at]),
                     float(quality[at]),
                     frozenset(term for (term, _), holds in zip(query.words, held[:, at]) if holds > 0),
-                    float(in_order[at]),
+                    float(near[at]),
                 )
             )
             if len(out) >= limit:
@@ -422,69 +442,101 @@ def _sorted_member(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
     return sorted_set[at] == values
 
 
-def _in_order_share(
+def _held_near(
     docs: np.ndarray,
     query: ParsedQuery,
     pairs_of: dict[str, np.ndarray],
     idf_of: dict[str, float],
     held_of: dict[str, tuple[np.ndarray, np.ndarray]],
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(len(docs),) the IDF-weighted share of the query's words that each document holds beside
-    their query neighbour, in the query's order (a one-word query: the word itself); a word
-    held by a near match counts its match weight (a pair, the lesser of its two). And
-    (len(query.words), len(docs)): what each word counts for in each document (0: not held so)."""
+    """(len(docs),) the IDF-weighted share of the query's words that each document holds near
+    another query word (up to PAIR_REACH places apart in the query), each word counting the best
+    proximity weight of its pairs (_pair_weights: 1 as in the query) times the lesser match
+    weight of the two (a near match of a misheard word counts its weight); a one-word query: the
+    word itself. And (len(query.words), len(docs)): what each word counts for in each document
+    (0: not held so)."""
     words = query.words
     weights = np.array([idf_of.get(term, 0.0) for term, _ in words])
     held = np.zeros((len(words), len(docs)))
     if not len(words) or weights.sum() <= 0:
         return np.zeros(len(docs)), held
+    found_weight: dict[str, np.ndarray] = {}
 
     def weight_in(term: str) -> np.ndarray:
-        found = held_of.get(term)
-        if found is None or not len(found[0]):
-            return np.zeros(len(docs))
-        at = np.minimum(np.searchsorted(found[0], docs), len(found[0]) - 1)
-        return np.where(found[0][at] == docs, found[1][at], 0.0)
+        if term not in found_weight:
+            found = held_of.get(term)
+            if found is None or not len(found[0]):
+                found_weight[term] = np.zeros(len(docs))
+            else:
+                at = np.minimum(np.searchsorted(found[0], docs), len(found[0]) - 1)
+                found_weight[term] = np.where(found[0][at] == docs, found[1][at], 0.0)
+        return found_weight[term]
 
     if len(words) == 1:
         held[0] = weight_in(words[0][0])
+    gaps = GAP_PAIR_WEIGHTS if len(words) >= GAP_MIN_KEYWORDS else TWO_KEYWORD_GAP_WEIGHTS
     for i in range(len(words) - 1):
-        (first, at), (second, next_at) = words[i], words[i + 1]
-        pair = ((first, 0), (second, next_at - at))
-        in_order = _contains_phrase(docs, pair, pairs_of)
-        near = NEAR_PAIR_WEIGHT * _almost_as_in_query(docs, first, second, next_at - at, pairs_of)
-        if len(words) >= GAP_MIN_KEYWORDS:
-            near = np.maximum(near, GAP_PAIR_WEIGHT * _a_few_words_apart(docs, first, second, next_at - at, pairs_of))
-        beside = np.where(in_order, 1.0, near) * np.minimum(weight_in(first), weight_in(second))
-        held[i] = np.maximum(held[i], beside)
-        held[i + 1] = np.maximum(held[i + 1], beside)
+        for j in range(i + 1, min(len(words), i + 1 + PAIR_REACH)):
+            (first, at), (second, other_at) = words[i], words[j]
+            pair = _pair_weights(docs, first, second, other_at - at, pairs_of, gaps)
+            if not pair.any():
+                continue
+            beside = pair * np.minimum(weight_in(first), weight_in(second))
+            held[i] = np.maximum(held[i], beside)
+            held[j] = np.maximum(held[j], beside)
     return (weights[:, None] * held).sum(axis=0) / weights.sum(), held
 
 
-def _almost_as_in_query(
-    docs: np.ndarray, first: str, second: str, offset: int, pairs_of: dict[str, np.ndarray]
+def _pair_weights(
+    docs: np.ndarray,
+    first: str,
+    second: str,
+    offset: int,
+    pairs_of: dict[str, np.ndarray],
+    gaps: tuple[float, ...],
 ) -> np.ndarray:
-    """(len(docs),) bool: the document has ``second`` one position more or fewer than ``offset``
-    after ``first``, or the two swapped (``second`` ``offset`` positions, one more or one fewer,
-    before ``first``)."""
+    """(len(docs),) the best proximity weight of ``first`` and ``second`` in each document, whose
+    distance in the query is ``offset`` positions: 1 at that distance in order; NEAR_PAIR_WEIGHT
+    one position more or fewer, or swapped (``second`` ``offset`` positions, one more or one
+    fewer, before ``first``); ``gaps[e - 2]`` in order ``e`` (2 to 1 + len(gaps)) positions more or
+    fewer; 0 otherwise or when the document lacks either word."""
     empty = np.empty((0, 2), np.int32)
-    a, b = (pairs_of.get(term, empty).astype(np.int64) for term in (first, second))
+    a, b = pairs_of.get(first, empty), pairs_of.get(second, empty)
+    out = np.zeros(len(docs))
+    if not len(a) or not len(b):
+        return out
+    both = _sorted_common(_runs(a[:, 0])[0], _runs(b[:, 0])[0])  # documents holding both: usually few
+    if not len(both):
+        return out
+    a, b = a[_sorted_member(a[:, 0], both)].astype(np.int64), b[_sorted_member(b[:, 0], both)].astype(np.int64)
     a_keys, b_keys = a[:, 0] * _POSITIONS + a[:, 1], b[:, 0] * _POSITIONS + b[:, 1]
-    shifts = {offset - 1, offset + 1, -offset - 1, -offset, -offset + 1} - {0, offset}
-    near = [_sorted_common(a_keys + shift, b_keys) // _POSITIONS for shift in sorted(shifts)]
-    return _sorted_member(docs, np.sort(np.concatenate(near)))
+    shift_weight: dict[int, float] = {}
 
+    def offer(shift: int, weight: float) -> None:
+        if shift != 0 and weight > shift_weight.get(shift, 0.0):
+            shift_weight[shift] = weight
 
-def _a_few_words_apart(
-    docs: np.ndarray, first: str, second: str, offset: int, pairs_of: dict[str, np.ndarray]
-) -> np.ndarray:
-    """(len(docs),) bool: the document has ``second`` after ``first`` with 2 to MAX_GAP_WORDS
-    more words between them than the query's ``offset`` (one more is _almost_as_in_query's)."""
-    empty = np.empty((0, 2), np.int32)
-    a, b = (pairs_of.get(term, empty).astype(np.int64) for term in (first, second))
-    a_keys, b_keys = a[:, 0] * _POSITIONS + a[:, 1], b[:, 0] * _POSITIONS + b[:, 1]
-    apart = [_sorted_common(a_keys + offset + extra, b_keys) // _POSITIONS for extra in range(2, MAX_GAP_WORDS + 1)]
-    return _sorted_member(docs, np.sort(np.concatenate(apart)))
+    offer(offset, 1.0)
+    for shift in (offset - 1, offset + 1, -offset - 1, -offset, -offset + 1):
+        offer(shift, NEAR_PAIR_WEIGHT)
+    for extra, weight in enumerate(gaps, 2):
+        offer(offset + extra, weight)
+        if offset - extra > 0:
+            offer(offset - extra, weight)
+    found_docs, found_weights = [], []
+    for shift, weight in shift_weight.items():
+        found = _sorted_common(a_keys + shift, b_keys) // _POSITIONS
+        found_docs.append(found)
+        found_weights.append(np.full(len(found), weight))
+    every = np.concatenate(found_docs)
+    if not len(every):
+        return out
+    order = np.argsort(every, kind="stable")
+    every, weights = every[order], np.concatenate(found_weights)[order]
+    starts = np.flatnonzero(np.r_[True, every[1:] != every[:-1]])
+    unique, best = every[starts], np.maximum.reduceat(weights, starts)
+    at = np.minimum(np.searchsorted(unique, docs), len(unique) - 1)
+    return np.where(unique[at] == docs, best[at], 0.0)
 
 
 def highlights(text: str, query: ParsedQuery, near_terms: Iterable[str] = ()) -> tuple[tuple[int, int], ...]:

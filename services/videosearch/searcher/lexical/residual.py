@@ -6,7 +6,7 @@ about the rest of the query ("a yellow circle"). Ranking its look by the whole q
 wrong question: the words the span already answered pull the whole query's embedding towards
 what they mean to the image model (the demo CLIP ranked the right yellow circle 26th for the
 whole query, the decoy, another shape with the same sign, 10th). So each text-matched moment's seen rank is its rank for the
-query without the words its spans hold beside their query neighbours (SpanMatch.held): the
+query without the words its spans hold near other query words (SpanMatch.held): the
 query's positive text terms with those words cut out (tokens.without_terms), recomposed with its
 other terms (images, examples, negative texts) as the query was. Words a span holds only
 scattered stay in: "the red team ... circle back" answers no part of "a red circle". When a

@@ -124,12 +124,15 @@ class ParsedQuery:
     phrases, each a tuple of (term, offset from the phrase's first word), and its words in
     order as (term, position), sub-words left out (for the match quality of a span), and
     ``surfaces``: (term, the word as written, case-folded) where stemming changed it (a
-    misheard "mornng" is near "morning", not its stem "morn")."""
+    misheard "mornng" is near "morning", not its stem "morn"). ``joined``: (term, the word as
+    written, it run together with the stop word before or after it), for a recognizer that heard
+    the two as one word ("enapontment" for "an appointment")."""
 
     terms: tuple[str, ...]
     phrases: tuple[tuple[tuple[str, int], ...], ...]
     words: tuple[tuple[str, int], ...] = ()
     surfaces: tuple[tuple[str, str], ...] = ()
+    joined: tuple[tuple[str, str, str], ...] = ()
 
 
 _PHRASE = re.compile(r"[\"“”]([^\"“”]+)[\"“”]")
@@ -152,7 +155,23 @@ def parse_query(text: str) -> ParsedQuery:
     surfaces = tuple(
         dict.fromkeys((t.term, surface) for t in tokens if (surface := spaced[t.start : t.end].casefold()) != t.term)
     )
-    return ParsedQuery(terms, tuple(phrases), words, surfaces)
+    return ParsedQuery(terms, tuple(phrases), words, surfaces, _joined_with_stop_words(spaced))
+
+
+def _joined_with_stop_words(text: str) -> tuple[tuple[str, str, str], ...]:
+    """(term, the word as written, it and its neighbouring stop word run together) for each
+    Latin-script indexed word of ``text`` beside an English stop word: "an appointment" gives
+    ("appointment", "appointment", "anappointment")."""
+    words = [match.group(2).casefold() if match.group(2) else "" for match in _RUNS.finditer(text)]
+    out: dict[tuple[str, str, str], None] = {}
+    for at, word in enumerate(words):
+        if not word or word in _ENGLISH_STOP:
+            continue
+        if at > 0 and words[at - 1] in _ENGLISH_STOP:
+            out[(stem(word), word, words[at - 1] + word)] = None
+        if at + 1 < len(words) and words[at + 1] in _ENGLISH_STOP:
+            out[(stem(word), word, word + words[at + 1])] = None
+    return tuple(out)
 
 
 def _is_sub_word(token: Token, tokens: list[Token]) -> bool:

@@ -7,7 +7,9 @@ at least ``MIN_LENGTH`` letters, the vocabulary's terms sharing enough character
 candidates (with its swapped-neighbour spellings, looked up directly: a swap can break every
 trigram of a short word), kept when their edit distance (optimal string alignment: a swap of two
 neighbours is one edit) is within ``max_edits(length)``; and a long query word is also looked up as two
-adjacent indexed words run apart ("light huse"), one side exact and the other within one edit.
+adjacent indexed words run apart ("light huse"), one side exact and the other within one edit,
+and a query word beside a stop word as the two run together ("enapontment" for "an
+appointment"), kept only when closer to the two than to the word alone.
 Each found term counts with the weight ``NEAR_WEIGHT x similarity`` (similarity: 1 - edits /
 the longer length), below an exact match's 1. The index applies these only to spans whose text
 came from a recognizer (speech, OCR), never to subtitles, never inside quoted phrases, and
@@ -165,3 +167,19 @@ class Vocabulary:
                             weight = NEAR_WEIGHT * similarity(first_edits + second_edits, word, joined)
                             out.append(NearMatch((first, second), weight))
         return sorted(out, key=lambda match: -match.weight)[:MAX_NEAR]
+
+    def near_joined(self, word: str, joined: str, known) -> list[NearMatch]:
+        """What a query ``word`` may have been recognized as when run together with its
+        neighbouring stop word (``joined``: "anappointment" heard as "enapontment"): the terms
+        within ``max_edits(len(joined))`` of ``joined`` (or ``joined`` itself) that are closer
+        to it than to ``word`` alone, so the stop word explains part of them ("havean" is not
+        "haven": that is one edit from "have" too)."""
+        if len(word) < MIN_LENGTH or not is_latin(joined):
+            return []
+        edits = max_edits(len(joined))
+        found = ([(joined, 0)] if known(joined) else []) + self.near(joined, edits, known)
+        return [
+            NearMatch((term,), NEAR_WEIGHT * similarity(distance, joined, term))
+            for term, distance in found
+            if term != word and distance < edit_distance(word, term, edits)
+        ]
