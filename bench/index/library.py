@@ -373,6 +373,8 @@ def report(args, files: list[LibraryFile], skipped: list[str], store: Results) -
     ]
     for name, records in [("decode alone", decodes), *[(RUNS[run].title, done) for run, done in jobs.items()]]:
         chosen = sorted(records.values(), key=lambda r: r["utc"])
+        if not chosen:
+            continue
         loads, others = [r["load"][0] for r in chosen], [r["others_cores"] for r in chosen]
         spoken = {r["speech_recognizer"] for r in chosen if "speech_recognizer" in r}
         conditions.append(
@@ -381,15 +383,22 @@ def report(args, files: list[LibraryFile], skipped: list[str], store: Results) -
             f"{', '.join(sorted({r['commit'] for r in chosen}))}" + (f", speech {', '.join(spoken)}" if spoken else "")
         )
 
-    estimate = [f"time per run on this machine at the rates above (jobs only; decode alone adds {decoded_what}):"]
+    cores = os.cpu_count() or 1
+    estimate = [
+        f"time per run at the rates above (jobs only; decode alone adds {decoded_what}), and at best on {cores} idle "
+        f"cores (the CPU seconds measured, spread over every core: what the wall time shrinks to with no other work):"
+    ]
     for run, rate in rates.items():
+        done = jobs[run].values()
+        cpu_rate = sum(r["video_seconds"] for r in done) / sum(r["cpu"] for r in done) * cores
         estimate.append(
-            f"  {RUNS[run].title}: {60 / rate:.1f} min per hour of library; "
-            + ", ".join(f"--hours {h:g}: {60 * h / rate:.0f} min" for h in (0.5, 1, 2, 3))
+            f"  {RUNS[run].title}: {60 / rate:.1f} min per hour of library (at best {60 / cpu_rate:.1f}); "
+            + ", ".join(f"--hours {h:g}: {60 * h / rate:.0f} min ({60 * h / cpu_rate:.0f})" for h in (0.5, 1, 2, 3))
         )
     if decodes:
         rate = sum(d["seconds"] for d in decodes.values()) / sum(d["wall"] for d in decodes.values())
-        estimate.append(f"  decode alone: {60 / rate:.1f} min per hour of video decoded")
+        cpu_rate = sum(d["seconds"] for d in decodes.values()) / sum(d["cpu"] for d in decodes.values()) * cores
+        estimate.append(f"  decode alone: {60 / rate:.1f} min per hour of video decoded (at best {60 / cpu_rate:.1f})")
     return "\n".join([*lines, "", *table, "", *by_codec, "", *stages, "", *conditions, "", *estimate])
 
 

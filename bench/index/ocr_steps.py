@@ -134,21 +134,34 @@ def _key(text: str) -> str:
     return key(text)
 
 
-def recall(corpus, detect_side: int, min_height: float, threads: int = 1, runtime: str = DEFAULT_OCR_RUNTIME) -> dict:
+def recall(
+    corpus,
+    detect_side: int,
+    min_height: float,
+    threads: int = 1,
+    runtime: str = DEFAULT_OCR_RUNTIME,
+    edges_only: bool = False,
+    widths: dict | None = None,
+) -> dict:
     """Lines read exactly (after case and spacing folding), overall and per size, CPU s per frame
     of this thread (detect, recognize) and wall s per frame (the one figure that counts the
-    runtime's other threads when ``threads`` > 1)."""
+    runtime's other threads when ``threads`` > 1). ``edges_only``: each frame detected in its parts
+    with edges only, as the scene reader detects a new picture; ``widths``: the recognizer's
+    minimum input widths (default: OLD_WIDTHS)."""
     from videosearch.indexer.text import text_regions as regions
-    from videosearch.indexer.text.on_screen import DEFAULT_MIN_CONFIDENCE, make_text_recognizer
+    from videosearch.indexer.text.on_screen import DEFAULT_MIN_CONFIDENCE, detect_in, make_text_recognizer
 
-    recognizer = make_text_recognizer(detect_max_side=detect_side, threads=threads, runtime=runtime)
+    recognizer = make_text_recognizer(
+        detect_max_side=detect_side, threads=threads, runtime=runtime, **(OLD_WIDTHS if widths is None else widths)
+    )
     recognizer.detect(corpus[0][0])  # models load outside the timing
     found, per_size, total = 0, {s: [0, 0] for s in SIZES}, 0
     detect_cpu = recognize_cpu = 0.0
     wall = time.perf_counter()
     for frame, lines in corpus:
         started = time.thread_time()
-        quads = [q for q in recognizer.detect(frame) if regions.height(q) >= min_height]
+        areas = regions.content_areas(frame) if edges_only else None
+        quads = [q for q in detect_in(recognizer, frame, areas, frame_scale=True) if regions.height(q) >= min_height]
         detected = time.thread_time()
         readings = recognizer.recognize([regions.crop(frame, q) for q in quads])
         recognize_cpu += time.thread_time() - detected
@@ -185,32 +198,46 @@ def sampled_frames(video: Path, seconds_per_sample: float = 1.0) -> tuple[list[n
     return frames, times
 
 
-STEPS = {  # name -> ReadingSteps keywords, the detector's input side and the runtime; each adds one saving
+OLD_WIDTHS = dict(min_recognition_width=320, filled_min_width=320)  # the models' own minimum, before
+STEPS = {  # name -> ReadingSteps keywords, the detector's input side, the runtime and the recognizer's
+    # keywords; each adds one saving
     "every saving off (whole frames, onnxruntime, as before)": (
-        dict(changed_area_only=False, reuse_unchanged_boxes=False, min_text_height=0),
+        dict(changed_area_only=False, reuse_unchanged_boxes=False, min_text_height=0, content_areas_only=False),
         960,
         OLD_RUNTIME,
+        OLD_WIDTHS,
     ),
     "+ detect in the changed part only": (
-        dict(changed_area_only=True, reuse_unchanged_boxes=False, min_text_height=0),
+        dict(changed_area_only=True, reuse_unchanged_boxes=False, min_text_height=0, content_areas_only=False),
         960,
         OLD_RUNTIME,
+        OLD_WIDTHS,
     ),
     "+ unchanged boxes not recognized again": (
-        dict(changed_area_only=True, reuse_unchanged_boxes=True, min_text_height=0),
+        dict(changed_area_only=True, reuse_unchanged_boxes=True, min_text_height=0, content_areas_only=False),
         960,
         OLD_RUNTIME,
+        OLD_WIDTHS,
     ),
     "+ boxes under 8 px not recognized": (
-        dict(changed_area_only=True, reuse_unchanged_boxes=True, min_text_height=8),
+        dict(changed_area_only=True, reuse_unchanged_boxes=True, min_text_height=8, content_areas_only=False),
         960,
         OLD_RUNTIME,
+        OLD_WIDTHS,
     ),
-    "+ detector input 736 long side": (dict(), 736, OLD_RUNTIME),
-    "+ runtime auto: OpenVINO in bf16 where the CPU has it (the default: every saving on)": (
+    "+ detector input 736 long side": (dict(content_areas_only=False), 736, OLD_RUNTIME, OLD_WIDTHS),
+    "+ runtime auto: OpenVINO in bf16 where the CPU has it": (
+        dict(content_areas_only=False),
+        736,
+        DEFAULT_OCR_RUNTIME,
+        OLD_WIDTHS,
+    ),
+    "+ a new picture detected only where it has edges": (dict(), 736, DEFAULT_OCR_RUNTIME, OLD_WIDTHS),
+    "+ recognizer inputs 256 px wide at least, their own width where the text fills the box (the default)": (
         dict(),
         736,
         DEFAULT_OCR_RUNTIME,
+        dict(),
     ),
 }
 
@@ -225,8 +252,8 @@ def steps(
     results = {}
     minutes = (times[-1] + (times[1] - times[0] if len(times) > 1 else 1.0)) / 60
     wanted = {_key(t) for t in truth}
-    for name, (options, detect_side, runtime) in rows.items():
-        recognizer = make_text_recognizer(detect_max_side=detect_side, runtime=runtime)
+    for name, (options, detect_side, runtime, widths) in rows.items():
+        recognizer = make_text_recognizer(detect_max_side=detect_side, runtime=runtime, **widths)
         recognizer.detect(frames[0])
         reader = SceneTextReader(recognizer, steps=ReadingSteps(**options))
         words: set[str] = set()
@@ -265,11 +292,17 @@ def render_recall(corpus) -> list[str]:
     ]
     # the default (736, 8 px) on each runtime side by side, then onnxruntime on two threads
     runs += [(736, 8, 1, new), (736, 8, 1, OLD_RUNTIME), (736, 8, 2, OLD_RUNTIME)]
-    for side, min_height, threads, runtime in runs:
-        r = recall(corpus, side, min_height, threads, runtime)
+    runs = [(*run, "", False, None) for run in runs]
+    # the scene reader's default: a new picture detected where it has edges, narrower recognizer inputs
+    runs += [
+        (736, 8, 1, new, ", where it has edges", True, None),
+        (736, 8, 1, new, ", where it has edges; inputs from 256 px or own width (the default)", True, {}),
+    ]
+    for side, min_height, threads, runtime, label, edges_only, widths in runs:
+        r = recall(corpus, side, min_height, threads, runtime, edges_only, widths)
         sizes = " | ".join(f"{r['per_size'][s]:.2f}" for s in SIZES)
         rows.append(
-            f"| {side} | {min_height} px | {runtime_name(runtime)} | {threads} | {r['recall']:.2f} | {sizes} | "
+            f"| {side}{label} | {min_height} px | {runtime_name(runtime)} | {threads} | {r['recall']:.2f} | {sizes} | "
             f"{r['detect_s']:.3f} / {r['recognize_s']:.3f} | {r['wall_s']:.3f} |"
         )
     return rows

@@ -13,7 +13,9 @@ from videosearch.indexer.text import text_regions as regions
 from videosearch.indexer.text.on_screen import ReadingSteps, SceneTextReader, text_signature
 
 WIDTH, HEIGHT = 640, 360
-EVERY_SAVING_OFF = ReadingSteps(changed_area_only=False, reuse_unchanged_boxes=False, min_text_height=0)
+EVERY_SAVING_OFF = ReadingSteps(
+    changed_area_only=False, reuse_unchanged_boxes=False, min_text_height=0, content_areas_only=False
+)
 
 
 def frame(lines: list[tuple[str, int, int]], corner: int = 0, background=None) -> np.ndarray:

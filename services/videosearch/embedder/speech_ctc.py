@@ -15,10 +15,10 @@ grouping with the best total chosen by a small dynamic programme. Spellings so s
 the lexical index ("meting" -> "meeting"). No weights were retrained for this.
 
 Cost (bench/index/speech_path.py, a minute of text_cost's speech, CPU s of the worker on a shared
-machine): 0.50-0.54 on a fresh worker and 0.32-0.36 with its caches warm before, 0.31-0.34 and
-0.15-0.22 now, the same words heard: the network on onnxruntime (:func:`onnx_session`), the CTC
+machine): 0.50-0.58 on a fresh worker and 0.31-0.36 with its caches warm before, 0.28-0.36 and
+0.15-0.23 now, the same words heard: the network on onnxruntime (:func:`onnx_session`), the CTC
 scores on rescaled probabilities (:func:`ctc_scores`), float32 log-mel features, a cheaper first
-filter of the spelling search and the word priors computed once.
+filter of the spelling search (letter counts and letter pairs as bits) and the word priors computed once.
 
 Knows English spoken by espeak-ng only: it never heard a human.
 """
@@ -304,6 +304,7 @@ class Vocabulary:
             np.stack([_letter_counts(w) for w in self._ordered]) if self._ordered else np.zeros((0, 27), np.int16)
         )
         self._once, self._twice = _letter_bits(self._counts)
+        self._pairs = np.array([_pair_bits(w) for w in self._ordered], np.uint64)
         self._codes = np.zeros((len(self._ordered), int(self._lengths.max(initial=0))), np.int32)
         for row, word in enumerate(self._ordered):
             self._codes[row, : len(word)] = [ord(c) for c in word]
@@ -348,7 +349,12 @@ class Vocabulary:
         # bound of the exact count difference below, for the whole length window in three cheap
         # array operations; the exact one then runs on the few left (reach 3: 35% of a lookup saved).
         capped = np.bitwise_count(self._once[lo:hi] ^ once) + np.bitwise_count(self._twice[lo:hi] ^ twice)
-        near = lo + np.flatnonzero(capped + np.abs(self._lengths[lo:hi] - len(word)) <= 2 * max_distance)
+        close = capped + np.abs(self._lengths[lo:hi] - len(word)) <= 2 * max_distance
+        # Letter pairs (with the word's ends), hashed to 64 bits: an edit adds or removes at most 4
+        # pairs, and a bit differs only where a pair does, so more than 4 per edit rules a word
+        # out (half of those left at reach 3 go).
+        close &= np.bitwise_count(self._pairs[lo:hi] ^ np.uint64(_pair_bits(word))) <= 4 * max_distance
+        near = lo + np.flatnonzero(close)
         diff = self._counts[near] - counts
         # max(letters added, letters taken away) = (sum |diff| + |length difference|) / 2
         changed = np.abs(diff).sum(axis=1) + np.abs(self._lengths[near] - len(word))
@@ -410,6 +416,15 @@ class Vocabulary:
         if len(piece) < 3:
             return []
         return sorted(self.candidates(piece, 1), key=lambda w: -self._zipf[w])  # the likeliest first
+
+
+def _pair_bits(word: str) -> int:
+    """The word's consecutive letter pairs, its ends included ("^a", "z$"), a bit each of 64 (hashed)."""
+    padded = "^" + word + "$"
+    bits = 0
+    for first, second in zip(padded, padded[1:], strict=False):
+        bits |= 1 << ((ord(first) * 31 + ord(second) * 7) % 64)
+    return bits
 
 
 def _letter_bits(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -9,7 +9,12 @@ videosearch.indexer.media.gop_prefix); ``keyframes`` skips every frame but the k
 (``nonkey``), the fastest first pass over a library. In ``sparse`` and ``keyframes``,
 keyframes closer than 0.25 s and 1 s to the last one decoded are dropped unread, so intra-only
 video (MJPEG, ProRes: every frame a keyframe) is not decoded whole
-(videosearch.indexer.media.keyframe_spacing).
+(videosearch.indexer.media.keyframe_spacing). A stretch of 20 s with no keyframe (a stream
+without keyframe flags, x264 ``keyint=infinite``, intra refresh), or a last GOP longer than 10 s and
+than those before, is decoded on in both (reference frames, the ``reference`` mode's cost), so the
+video is covered to its end (videosearch.indexer.media.gop_prefix); packets flagged as keyframes
+that are none (intra refresh's recovery points) are not jumped to
+(videosearch.indexer.media.keyframe_kinds).
 What each costs in cuts and moments, and buys in speed: docs/performance.md, "Fast mode".
 """
 
@@ -22,8 +27,10 @@ DECODE_MODES = ("all", "reference", "sparse", "keyframes")
 DEFAULT_DECODE_MODE = "all"
 SKIP_FRAME = {"all": "DEFAULT", "reference": "NONREF", "sparse": "NONREF", "keyframes": "NONKEY"}
 """Each mode's FFmpeg ``skip_frame`` (AVDiscard) setting."""
-GOP_PREFIX_MODES = frozenset({"sparse"})
-"""The modes that hand the decoder only each GOP's first part (videosearch.indexer.media.gop_prefix)."""
+THINNED_MODES = frozenset({"keyframes"})
+"""The modes whose decoded frames are thinned to their keyframe spacing: a stretch without
+keyframes, decoded reference frames and all (videosearch.indexer.media.gop_prefix's run-on), is
+delivered at a frame a second in keyframes mode, as its keyframes would be; sparse keeps them all."""
 
 
 def check_decode_mode(mode: str) -> str:

@@ -27,21 +27,37 @@ Frames shown before their keyframe (an open GOP's leading pictures, which refer 
 before) are left out too, since the end of that GOP was not decoded.
 
 A GOP longer than MAX_GOP_SECONDS is not sampled by the rule: a stream whose packets carry no
-keyframe flag (or an encode with one keyframe only, such as x264's ``keyint=infinite``) is one
-GOP from its start, and the rule would decode its first third only. Once no keyframe has come for
-MAX_GOP_SECONDS, the GOP's packets held so far and every packet after them up to the next
-keyframe go to the decoder (reference frames only, the ``reference`` mode's cost), so the whole
-video is covered; the file is named in a log warning. The packets held stay bounded too.
+keyframe flag (or an encode with one keyframe only, such as x264's ``keyint=infinite``, or intra
+refresh, whose flagged recovery points are no keyframes here: videosearch.indexer.media.keyframe_kinds)
+is one GOP from its start, and the rule would decode its first third only. Once no keyframe has
+come for MAX_GOP_SECONDS, the GOP's packets held so far and every packet after them up to the next
+keyframe go to the decoder (reference frames only, the ``reference`` mode's cost: the run-on), so
+the whole video is covered; the file is named in a log warning. The packets held stay bounded too.
+
+The video's last GOP has no next keyframe to close it, so what its prefix leaves out is never seen:
+a 15 s clip with one keyframe was sampled for its first 5 s only. A last GOP longer than
+LAST_GOP_SECONDS and than every GOP before it is run on to the video's end in the same way; one no
+longer than the GOPs before it (the encoder's own interval) is sampled as they were.
+
+The ``keyframes`` mode is the same rule with no prefix (``share`` 0: each GOP's keyframe only, the
+rest never handed to the decoder); its run-on switches the codec from keyframes only to reference
+frames (``run_on``) for the stretch, which works since the decoder has seen none of its packets
+(measured: pixel-identical to a full decode, frame threads or none).
+
+A keyframe that does not reset the decoder (an HEVC CRA, an H.264 open-GOP I-frame) reached after
+packets were left out is preceded by ``None``: the decoder is to be restarted there (see
+videosearch.indexer.media.keyframe_kinds).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import av
 
+from videosearch.indexer.media.keyframe_kinds import RESTART, KeyframeKinds
 from videosearch.indexer.media.keyframe_spacing import shown_seconds as _seconds
 
 log = logging.getLogger(__name__)
@@ -52,41 +68,70 @@ MAX_GOP_SECONDS = 20.0
 """The longest keyframe interval the rule samples: twice x264's default (250 frames, 10 s at
 25 fps); cameras and phones put keyframes 0.5-2 s apart. Longer, the stream is taken for one
 without keyframe flags (see the module doc)."""
+LAST_GOP_SECONDS = 10.0
+"""The longest last GOP sampled whatever came before: x264's and x265's default keyframe interval
+(250 frames at 25 fps). Its prefix leaves at most 2/3 of it, 6.7 s, unseen at the video's end, the
+rule's bound for such GOPs anywhere else; a longer last GOP is sampled only when GOPs as long came
+before it (an encoder's interval: 250 frames at 15 fps is 16.7 s)."""
 
 
 @dataclass(frozen=True)
 class GopPrefix:
-    """The rule above, its constants as fields (tests and benches may vary them)."""
+    """The rule above, its constants as fields (tests and benches may vary them); ``mode`` names
+    the decode mode in the log warning."""
 
     share: float = PREFIX_SHARE
     spacing: float = SPACING_SECONDS
     longest_gop: float = MAX_GOP_SECONDS
+    longest_last_gop: float = LAST_GOP_SECONDS
+    mode: str = "sparse"
 
     def prefix_seconds(self, gop_seconds: float) -> float:
         """How long after its keyframe a GOP of ``gop_seconds`` is decoded."""
         return max(0.0, min(self.share * gop_seconds, gop_seconds - self.spacing))
 
-    def packets(self, demuxed: Iterable[av.Packet], video_index: int) -> Iterator[av.Packet]:
+    def packets(
+        self,
+        demuxed: Iterable[av.Packet],
+        video_index: int,
+        kinds: KeyframeKinds | None = None,
+        run_on: Callable[[bool], None] | None = None,
+    ) -> Iterator[av.Packet | None]:
         """``demuxed`` with the video packets the rule leaves out dropped; other streams'
-        packets pass as they come, video packets once their GOP's length is known."""
+        packets pass as they come, video packets once their GOP's length is known. ``kinds``
+        tells the keyframes to restart the decoder at (a ``None`` comes before them);
+        ``run_on(True)`` is called before a run-on stretch is handed over, ``run_on(False)``
+        after it (the keyframes mode's switch of the codec's skip_frame)."""
         gop: list[av.Packet] = []  # the open GOP's video packets, keyframe first
-        unbounded = False  # no keyframe for longest_gop seconds: packets pass until the next one
+        restart = False  # whether the open GOP's keyframe is to restart the decoder
+        running = False  # no keyframe for longest_gop seconds: packets pass until the next one
+        longest = 0.0  # the longest GOP closed so far, seconds
         for packet in demuxed:
             if packet.stream.index != video_index:
                 yield packet
                 continue
             if not packet.size:  # the demuxer's last, empty packet: the decoder's cue to flush
                 if gop:
-                    yield from self._decoded_part(gop, None)
-                gop, unbounded = [], False
+                    yield from self._last_part(gop, restart, longest, run_on)
+                gop, running = [], False
                 yield packet
                 continue
-            if packet.is_keyframe or not (gop or unbounded):  # (a first packet not marked key starts one too)
+            if packet.is_keyframe or not (gop or running):  # (a first packet not marked key starts one too)
+                # The decoder jumps here unless this keyframe follows a run-on (or starts the video).
+                jumped = bool(gop)
                 if gop:
-                    yield from self._decoded_part(gop, _seconds(packet))
-                gop, unbounded = [packet], False
+                    start, end = _seconds(gop[0]), _seconds(packet)
+                    if start is not None and end is not None:
+                        longest = max(longest, end - start)
+                    yield from self._decoded_part(gop, end, restart)
+                elif running:
+                    longest = max(longest, self.longest_gop)
+                    if run_on is not None:
+                        run_on(False)
+                restart = jumped and kinds is not None and kinds.kind(packet) == RESTART
+                gop, running = [packet], False
                 continue
-            if unbounded:
+            if running:
                 yield packet
                 continue
             gop.append(packet)
@@ -94,20 +139,58 @@ class GopPrefix:
             if start is not None and now is not None and now - start > self.longest_gop:
                 log.warning(
                     "%s: no keyframe for %.0f s from %.1f s (its packets carry no keyframe flags, or the "
-                    "encoder made none); the sparse mode decodes its reference frames from there to the "
+                    "encoder made none); the %s mode decodes its reference frames from there to the "
                     "next keyframe, at the reference mode's cost",
                     packet.stream.container.name,
                     self.longest_gop,
                     start,
+                    self.mode,
                 )
-                yield gop[0]
-                yield from (p for p in gop[1:] if not _leading(p, start))
-                gop, unbounded = [], True
+                yield from self._run_on(gop, restart, run_on)
+                gop, running = [], True
         if gop:
-            yield from self._decoded_part(gop, None)
+            yield from self._last_part(gop, restart, longest, run_on)
 
-    def _decoded_part(self, gop: list[av.Packet], next_keyframe: float | None) -> Iterator[av.Packet]:
+    def _last_part(
+        self, gop: list[av.Packet], restart: bool, longest: float, run_on: Callable[[bool], None] | None
+    ) -> Iterator[av.Packet | None]:
+        """The video's last GOP: sampled by the rule, or run on to its end when longer than
+        ``longest_last_gop`` and than every GOP before it (``longest`` seconds)."""
         start = _seconds(gop[0])
+        end = max((t for t in map(_seconds, gop) if t is not None), default=start)
+        if start is None or end is None or end - start <= max(self.longest_last_gop, longest):
+            yield from self._decoded_part(gop, None, restart)
+            return
+        log.warning(
+            "%s: its last %.1f s from %.1f s have no keyframe (longer than %.0f s and than the keyframe "
+            "intervals before); the %s mode decodes their reference frames to the end, at the reference mode's cost",
+            gop[0].stream.container.name,
+            end - start,
+            start,
+            max(self.longest_last_gop, longest),
+            self.mode,
+        )
+        yield from self._run_on(gop, restart, run_on)
+
+    @staticmethod
+    def _run_on(
+        gop: list[av.Packet], restart: bool, run_on: Callable[[bool], None] | None
+    ) -> Iterator[av.Packet | None]:
+        """The GOP's packets held so far, all (but the leading pictures), reference frames decoded."""
+        if run_on is not None:
+            run_on(True)
+        if restart:
+            yield None
+        start = _seconds(gop[0])
+        yield gop[0]
+        yield from (p for p in gop[1:] if start is None or not _leading(p, start))
+
+    def _decoded_part(
+        self, gop: list[av.Packet], next_keyframe: float | None, restart: bool
+    ) -> Iterator[av.Packet | None]:
+        start = _seconds(gop[0])
+        if restart:
+            yield None
         yield gop[0]
         if start is None:
             return
@@ -120,6 +203,16 @@ class GopPrefix:
                 return
             if not _leading(packet, start):
                 yield packet
+
+
+def for_mode(mode: str) -> GopPrefix | None:
+    """The rule a decode mode applies: sparse's prefix, the keyframes mode's none (keyframes
+    only, with the run-on), no rule for the modes that hand the decoder every packet."""
+    if mode == "sparse":
+        return GopPrefix()
+    if mode == "keyframes":
+        return GopPrefix(share=0.0, mode=mode)
+    return None
 
 
 def _leading(packet: av.Packet, keyframe_seconds: float) -> bool:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -29,7 +30,8 @@ import cv2
 import numpy as np
 
 from videosearch.indexer.media.gop_prefix import GopPrefix
-from videosearch.indexer.media.keyframe_spacing import spaced_keyframes
+from videosearch.indexer.media.keyframe_kinds import KeyframeKinds, independent_keyframes
+from videosearch.indexer.media.keyframe_spacing import SPACING_TOLERANCE, spaced_keyframes
 
 LOWRES_CODECS = frozenset(
     {
@@ -105,8 +107,11 @@ class PyAVCapture:
     frames or keyframes (videosearch.indexer.media.decoding's decode modes); ``keyframe_spacing``
     (seconds) drops keyframes closer than that to the last one kept, with their GOPs (intra-only
     video in the sparse and keyframes modes, videosearch.indexer.media.keyframe_spacing);
-    ``gop_prefix`` hands the decoder only the first part of each GOP (the sparse mode,
-    videosearch.indexer.media.gop_prefix)."""
+    ``gop_prefix`` hands the decoder only the first part of each GOP (the sparse mode; the
+    keyframes mode's keyframes, videosearch.indexer.media.gop_prefix), after the keyframes that
+    are none clear their flag (videosearch.indexer.media.keyframe_kinds); ``frame_spacing``
+    (seconds) drops decoded frames shown closer than that to the last one delivered (the
+    keyframes mode's run-on stretches: a stream without keyframes decoded at a frame a second)."""
 
     def __init__(
         self,
@@ -121,6 +126,7 @@ class PyAVCapture:
         skip_frame: str = "DEFAULT",
         gop_prefix: GopPrefix | None = None,
         keyframe_spacing: float | None = None,
+        frame_spacing: float | None = None,
     ) -> None:
         try:
             self._container = av.open(path, mode="r")
@@ -137,11 +143,18 @@ class PyAVCapture:
             self._side = side_streams if side_streams is not None and side_streams.active else None
             start_seconds = float((stream.start_time or 0) * stream.time_base) if stream.time_base else 0.0
             extra = self._side.select(self._container, start_seconds) if self._side is not None else []
-            self._packets = self._container.demux(stream, *extra)
+            self._packets: Iterator[av.Packet | None] = self._container.demux(stream, *extra)
+            kinds = KeyframeKinds(context)
+            if (keyframe_spacing is not None or gop_prefix is not None) and kinds.checked:
+                # The fast modes jump to keyframes: packets flagged key that are none lose the flag.
+                self._packets = independent_keyframes(self._packets, stream.index, kinds)
             if keyframe_spacing is not None:  # intra-only video: not every frame a keyframe is decoded
                 self._packets = spaced_keyframes(self._packets, stream.index, keyframe_spacing)
             if gop_prefix is not None:  # the sparse mode: only each GOP's first part reaches the decoder
-                self._packets = gop_prefix.packets(self._packets, stream.index)
+                self._packets = gop_prefix.packets(self._packets, stream.index, kinds, self._run_on)
+            self._skip_frame = skip_frame
+            self._closest = frame_spacing * (1 - SPACING_TOLERANCE) if frame_spacing is not None else None
+            self._last_shown: float | None = None
             self._bad_packets = 0
             self._ended = False
             self.facts = self._facts(stream)
@@ -187,6 +200,36 @@ class PyAVCapture:
             rotation=0,
         )
 
+    def _run_on(self, on: bool) -> None:
+        """A stretch without keyframes is decoded reference frames and all (gop_prefix's run-on);
+        the decoder has seen none of its packets, so the switch changes no pixel."""
+        self._stream.codec_context.skip_frame = "NONREF" if on else self._skip_frame
+
+    def _restarted(self) -> list[av.VideoFrame]:
+        """The decoder drained of its frames and flushed, as after a seek: the next keyframe
+        does not reset it (videosearch.indexer.media.keyframe_kinds)."""
+        context = self._stream.codec_context
+        try:
+            frames = context.decode(None)
+        except av.FFmpegError:
+            frames = []
+        context.flush_buffers()
+        return frames
+
+    def _spaced(self, frames: list[av.VideoFrame]) -> list[av.VideoFrame]:
+        """``frames`` less those shown closer than ``frame_spacing`` to the last one kept."""
+        if self._closest is None:
+            return frames
+        kept = []
+        for frame in frames:
+            shown = float(frame.pts * self._time_base) if frame.pts is not None else None
+            if shown is not None and self._last_shown is not None and shown - self._last_shown < self._closest:
+                continue
+            if shown is not None:
+                self._last_shown = shown
+            kept.append(frame)
+        return kept
+
     def read_first(self) -> np.ndarray:
         """Decodes frame 0 (its rotation completes ``facts``) and returns it as ``retrieve`` would."""
         if not self.grab() or self._frame is None:  # (grab() says whether it holds a frame)
@@ -206,6 +249,10 @@ class PyAVCapture:
                 return []
             except av.FFmpegError:  # the container is broken from here on
                 return []
+            if packet is None:  # a keyframe the decoder must restart at comes next
+                if frames := self._spaced(self._restarted()):
+                    return frames
+                continue
             if self._side is not None and packet.stream.index != self._stream.index:
                 self._side.feed(packet)
                 continue
@@ -217,7 +264,7 @@ class PyAVCapture:
                 if self._bad_packets > MAX_BAD_PACKETS:
                     return []
                 continue
-            if frames:
+            if frames := self._spaced(frames):
                 return frames
 
     def grab(self) -> bool:

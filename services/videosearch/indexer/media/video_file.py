@@ -18,8 +18,8 @@ import numpy as np
 
 from videosearch.common.errors import InvalidArgument, NotFound, PermissionDenied, VideoSearchError
 from videosearch.common.timecode import Timecode, fps_fraction
-from videosearch.indexer.media.decode_modes import GOP_PREFIX_MODES, SKIP_FRAME
-from videosearch.indexer.media.gop_prefix import GopPrefix
+from videosearch.indexer.media.decode_modes import SKIP_FRAME, THINNED_MODES
+from videosearch.indexer.media.gop_prefix import for_mode as gop_rule
 from videosearch.indexer.media.keyframe_spacing import KEYFRAME_SPACING_SECONDS
 from videosearch.indexer.media.decoding import DecoderSettings
 from videosearch.indexer.media.pyav_capture import CannotDecode, PyAVCapture
@@ -274,8 +274,11 @@ def _open_pyav(
             shrink=shrink,
             side_streams=side_streams,
             skip_frame=SKIP_FRAME[decoder.decode_mode],
-            gop_prefix=GopPrefix() if decoder.decode_mode in GOP_PREFIX_MODES else None,
+            gop_prefix=gop_rule(decoder.decode_mode),
             keyframe_spacing=KEYFRAME_SPACING_SECONDS.get(decoder.decode_mode),
+            frame_spacing=KEYFRAME_SPACING_SECONDS[decoder.decode_mode]
+            if decoder.decode_mode in THINNED_MODES
+            else None,
         )
     except CannotDecode as exc:
         raise NotAVideoError(f"{path} is not a video PyAV can decode ({exc}); {_CONVERT_HINT}") from None

@@ -74,8 +74,11 @@ class OpenVinoSession:
         import openvino  # imported here: an Indexer with OCR off (or on onnxruntime) never loads it
 
         self.precision = "bf16" if has_native_bf16() else "f32"
-        compiled = openvino.Core().compile_model(
-            str(model),
+        core = openvino.Core()
+        graph = core.read_model(str(model))
+        self._sigmoid_here = image_output and _cut_final_sigmoid(graph)
+        compiled = core.compile_model(
+            graph,
             "CPU",
             {
                 "INFERENCE_NUM_THREADS": threads,
@@ -94,7 +97,23 @@ class OpenVinoSession:
         padded = np.pad(tensor, ((0, 0), (0, 0), (0, pad_height), (0, -width % SHAPE_STEP)))
         self._request.infer([padded])
         out = self._request.get_output_tensor(0).data  # the request's own buffer: copied below
-        return out[:, :, :height, :width].copy() if self._image_output else out.copy()
+        if not self._image_output:
+            return out.copy()
+        out = out[:, :, :height, :width]
+        return 1 / (1 + np.exp(-out)) if self._sigmoid_here else out.copy()
+
+
+def _cut_final_sigmoid(graph) -> bool:
+    """Whether the model's output was a Sigmoid, now cut off (its input is the output; the caller
+    applies it). OpenVINO ran the detector's final Sigmoid in f32 over the padded map, 6 of its
+    60 ms on a 768x448 input; numpy takes 0.3 ms over the map cut back to the input's size."""
+    result = graph.get_results()[0]
+    last = result.input_value(0).get_node()
+    if last.get_type_name() != "Sigmoid":
+        return False
+    result.input(0).replace_source_output(last.input_value(0))
+    graph.validate_nodes_and_infer_types()
+    return True
 
 
 def make_session(runtime: str, model: Path, threads: int, image_output: bool) -> ModelSession | None:

@@ -13,11 +13,14 @@ words"):
   least ``min_seconds_apart`` after it; a sample not examined extends the spans open then;
 * where only part of the frame changed, text is detected in that part alone (grown to cover
   the boxes it touches); boxes elsewhere are the last examined sample's, words and all;
+* where the whole frame is new, text is detected only in its parts with edges, at the whole
+  frame's scale (text_regions.content_areas: on a slide most of the frame is a flat colour);
 * a box whose place shows the same pixels as in the last examined sample, where a box was
   read, takes that box's words without being recognized again; boxes lower than ``min_text_height`` are
   not recognized (too small to read);
 * the boxes left are recognized once the scene's samples are examined, one crop a call (a batch
-  pads its crops to the widest, which costs more than it saves).
+  pads its crops to the widest, which costs more than it saves), each padded to 256 px wide,
+  or only to its own width where its text fills it (rapid_ocr.MIN_RECOGNITION_WIDTH).
 Text stays one span while it is read again on the following examined samples of the scene.
 """
 
@@ -66,8 +69,10 @@ class TextRecognizer(Protocol):
     """An OCR engine in its two stages, so that a reader can skip the second for boxes it has
     read before and batch it over many frames."""
 
-    def detect(self, image_bgr: np.ndarray) -> list[np.ndarray]:
-        """The text boxes in ``image_bgr``: quadrilaterals (4, 2) in its pixels, in reading order."""
+    def detect(self, image_bgr: np.ndarray, frame_side: int | None = None) -> list[np.ndarray]:
+        """The text boxes in ``image_bgr``: quadrilaterals (4, 2) in its pixels, in reading order.
+        ``frame_side``: ``image_bgr`` is a part of a frame this long (its long side), to be read at
+        the scale the whole frame would be (None: at its own)."""
         ...
 
     def recognize(self, crops: list[np.ndarray]) -> list[tuple[str, float]]:
@@ -91,6 +96,32 @@ def read_lines(recognizer: TextRecognizer, frame_bgr: np.ndarray) -> list[ReadLi
     quads = recognizer.detect(frame_bgr)
     read = recognizer.recognize([regions.crop(frame_bgr, quad) for quad in quads])
     return [ReadLine(text, score, regions.bounds(quad)) for quad, (text, score) in zip(quads, read)]
+
+
+def detect_in(
+    recognizer: TextRecognizer,
+    frame_bgr: np.ndarray,
+    areas: list[tuple[int, int, int, int]] | None = None,
+    counts: "ReadingCounts | None" = None,
+    frame_scale: bool = False,
+) -> list[np.ndarray]:
+    """The text boxes of ``frame_bgr`` found in ``areas`` (x0, y0, x1, y1; None: the whole frame),
+    each detected apart (at the whole frame's scale with ``frame_scale``, else at its own), in the
+    frame's pixels; ``counts`` takes the calls and pixels."""
+    height, width = frame_bgr.shape[:2]
+    quads = []
+    for x0, y0, x1, y1 in [(0, 0, width, height)] if areas is None else areas:
+        if areas is None:
+            found = recognizer.detect(frame_bgr)
+        elif frame_scale:
+            found = recognizer.detect(frame_bgr[y0:y1, x0:x1], frame_side=max(width, height))
+        else:
+            found = recognizer.detect(frame_bgr[y0:y1, x0:x1])
+        quads += [q + np.float32([x0, y0]) for q in found]
+        if counts is not None:
+            counts.detections += 1
+            counts.detected_pixels += (x1 - x0) * (y1 - y0)
+    return quads
 
 
 def text_signature(frame_bgr: np.ndarray) -> np.ndarray:
@@ -122,6 +153,7 @@ class ReadingSteps:
     one by one to measure each)."""
 
     changed_area_only: bool = True
+    content_areas_only: bool = True
     reuse_unchanged_boxes: bool = True
     min_text_height: float = DEFAULT_MIN_TEXT_HEIGHT
 
@@ -218,15 +250,12 @@ class SceneTextReader:
                 area = regions.changed_area(signature, last_signature, (width, height), [b.quad for b in last.boxes])
             started = time.perf_counter()
             if area is None:
-                quads = self._recognizer.detect(frame)
-                self.counts.detected_pixels += width * height
+                parts = regions.content_areas(frame) if self._steps.content_areas_only else None
+                quads = detect_in(self._recognizer, frame, parts, self.counts, frame_scale=True)
             else:
-                x0, y0, x1, y1 = area
-                quads = [q + np.float32([x0, y0]) for q in self._recognizer.detect(frame[y0:y1, x0:x1])]
-                self.counts.detected_pixels += (x1 - x0) * (y1 - y0)
+                quads = detect_in(self._recognizer, frame, [area], self.counts)
                 current.boxes += [b for b in last.boxes if not regions.touches(b.quad, area)]  # unchanged: kept
             self.counts.detect_seconds += time.perf_counter() - started
-            self.counts.detections += 1
             for quad in quads:
                 self.counts.boxes += 1
                 box = regions.Box(quad, -1)

@@ -9,6 +9,7 @@ samples are examined (docs/performance.md, "Index-time cost of reading words").
 from __future__ import annotations
 
 import logging
+import math
 import threading
 
 import cv2
@@ -28,16 +29,35 @@ DETECT_BORDER = 16
 scale: without it the detector missed text touching the frame's edge (a clock in a corner) at
 reduced input sizes; a black border instead cost a tenth of the small lines of
 bench/index/ocr_steps.py's corpus."""
-RECOGNITION_BATCH = 1
-"""Box crops per recognizer call. The recognizer's time grows with its input's width (about 8 ms
-per 100 px at 48 px high on one thread of onnxruntime) and a batch pads every crop to its widest, so batching
-saved nothing on CPU and padding cost more: 8 a batch, sorted by width, took 12% more CPU than one
-at a time for the same lines read (bench/index/ocr_steps.py's recall corpus)."""
 RECOGNITION_HEIGHT = 48
-"""Pixels high the recognizer reads every crop at (the models' input height)."""
-MIN_RECOGNITION_WIDTH = 320
-"""Pixels wide every crop is padded to at least (the models' own): narrower crops of short words
-cost less to read (160 px about half) but lost 8 px lines of the recall corpus (0.91 -> 0.82)."""
+"""Pixels high the recognizer reads every crop at (the models' input height). Crops are read one a
+call: the recognizer's time grows with its input's width (about 4 ms per 100 px at 48 px high on
+one thread of OpenVINO bf16, 15 ms at 320) and a batch pads every crop to its widest, so batching
+saved nothing on CPU (8 a batch, sorted by width, took 12% more CPU than one at a time for the same
+lines read: bench/index/ocr_steps.py's recall corpus)."""
+MIN_RECOGNITION_WIDTH = 256
+"""Pixels wide every crop's input is padded to at least (with mean grey, as rapidocr pads), unless
+its text fills it (FILLED_SHARE). The models' own minimum is 320, which a short word paid for in
+full (a clock's counter is 85 px wide at 48 high). 256 read every line 320 read on
+bench/index/ocr_steps.py's recall corpus (three seeds); 192 misread 8 px lines on signs' plates,
+the text small inside its box (and 160 for every crop lost 8 px lines: 0.91 -> 0.82)."""
+FILLED_MIN_WIDTH = 64
+"""The minimum width for a crop its text fills (ink_share at least FILLED_SHARE): its own width,
+one SHAPE_STEP at least. On the recall corpus (three seeds, 645 crops) every crop read differently
+at its own width than at 320 had an ink share of 0.33 or less, but one already misread at 320
+(0.47)."""
+FILLED_SHARE = 0.45
+
+
+def detection_input(image_bgr: np.ndarray) -> np.ndarray:
+    """The detector's input for an image, (1, 3, height, width), as rapidocr makes it (its sides
+    resized to the nearest multiple of 32, normalized to [-1, 1]) but in float32: rapidocr
+    normalizes in float64, 12 ms on a 768x448 input, a sixth of the detector's own time."""
+    height, width = image_bgr.shape[:2]
+    sides = max(32, round(height / 32) * 32), max(32, round(width / 32) * 32)
+    if sides != (height, width):
+        image_bgr = cv2.resize(image_bgr, sides[::-1])
+    return (image_bgr.transpose(2, 0, 1) * np.float32(2 / 255) - 1)[np.newaxis]
 
 
 class RapidOcrRecognizer:
@@ -49,8 +69,9 @@ class RapidOcrRecognizer:
         self,
         threads: int = 1,
         detect_max_side: int = DEFAULT_DETECT_MAX_SIDE,
-        batch: int = RECOGNITION_BATCH,
         min_recognition_width: int = MIN_RECOGNITION_WIDTH,
+        filled_min_width: int = FILLED_MIN_WIDTH,
+        filled_share: float = FILLED_SHARE,
         runtime: str = DEFAULT_OCR_RUNTIME,
     ) -> None:
         self._runtime = check_runtime(runtime)  # resolved at load: ``auto`` loads OpenVINO to ask the CPU
@@ -58,8 +79,9 @@ class RapidOcrRecognizer:
         """The runtime that runs the models (``auto`` resolved), once they are loaded."""
         self._threads = threads
         self._detect_max_side = detect_max_side
-        self._batch = batch
         self._min_width = min_recognition_width
+        self._filled_min_width = filled_min_width
+        self._filled_share = filled_share
         self._models = None
         self._lock = threading.Lock()
 
@@ -78,8 +100,6 @@ class RapidOcrRecognizer:
                 "Global.log_level": "error",
                 "Det.limit_type": "max",  # detect() shrinks images to detect_max_side itself
                 "Det.limit_side_len": 8192,
-                "Rec.rec_batch_num": self._batch,
-                "Rec.rec_img_shape": [3, RECOGNITION_HEIGHT, self._min_width],
                 # One thread: the Indexer's decoder and the Embedder share the cores; more threads
                 # measured slower on the shared 2-core machine (they wait on each other).
                 "EngineConfig.onnxruntime.intra_op_num_threads": self._threads,
@@ -114,11 +134,12 @@ class RapidOcrRecognizer:
             self._models = self._load()
         return self._models
 
-    def detect(self, image_bgr: np.ndarray) -> list[np.ndarray]:
+    def detect(self, image_bgr: np.ndarray, frame_side: int | None = None) -> list[np.ndarray]:
         # Shrunk here (not by rapidocr) so that the border is added at the detector's scale and
-        # does not change it.
+        # does not change it. A part of a frame (``frame_side``: the frame's long side) is shrunk
+        # as the whole frame would be, so that its text is detected as in the whole frame.
         height, width = image_bgr.shape[:2]
-        scale = min(1.0, self._detect_max_side / max(height, width))
+        scale = min(1.0, self._detect_max_side / (frame_side or max(height, width)))
         image = (
             image_bgr
             if scale == 1.0
@@ -129,18 +150,44 @@ class RapidOcrRecognizer:
         framed = cv2.copyMakeBorder(image, *(DETECT_BORDER,) * 4, cv2.BORDER_REPLICATE)
         with self._lock:
             detector, _ = self._loaded()
-            found = detector(framed)
-        if found.boxes is None:
-            return []
-        quads = [(np.asarray(q, dtype=np.float32).reshape(4, 2) - DETECT_BORDER) / scale for q in found.boxes]
+            found = detector.postprocess_op(detector.session(detection_input(framed)), framed.shape[:2])[0]
+            if len(found) == 0:
+                return []
+            found = detector.sorted_boxes(found)
+        quads = [(np.asarray(q, dtype=np.float32).reshape(4, 2) - DETECT_BORDER) / scale for q in found]
         return [np.clip(q, 0, [width, height]).astype(np.float32) for q in quads]
 
     def recognize(self, crops: list[np.ndarray]) -> list[tuple[str, float]]:
         if not crops:
             return []
-        from rapidocr.ch_ppocr_rec import TextRecInput
-
         with self._lock:
             _, recognizer = self._loaded()
-            result = recognizer(TextRecInput(img=[np.ascontiguousarray(c) for c in crops]))
-        return [(str(text), float(score)) for text, score in zip(result.txts, result.scores)]
+            read = []
+            for crop in crops:
+                preds = recognizer.session(self.recognition_input(crop))
+                (text, score), *_ = recognizer.postprocess_op(preds)[0]
+                read.append((str(text), float(score)))
+        return read
+
+    def recognition_input(self, crop: np.ndarray) -> np.ndarray:
+        """The recognizer's input for one crop, (1, 3, RECOGNITION_HEIGHT, width) normalized to
+        [-1, 1] as rapidocr makes it: the crop scaled to RECOGNITION_HEIGHT high, padded on the
+        right with zeros (mean grey) to the minimum width (MIN_RECOGNITION_WIDTH, or
+        FILLED_MIN_WIDTH for a crop its text fills)."""
+        height, width = crop.shape[:2]
+        resized_width = max(1, math.ceil(width * RECOGNITION_HEIGHT / height))
+        resized = cv2.resize(crop, (resized_width, RECOGNITION_HEIGHT))
+        minimum = self._filled_min_width if ink_share(crop) >= self._filled_share else self._min_width
+        tensor = np.zeros((1, 3, RECOGNITION_HEIGHT, max(minimum, resized_width)), np.float32)
+        tensor[0, :, :, :resized_width] = resized.transpose(2, 0, 1) * np.float32(2 / 255) - 1
+        return tensor
+
+
+def ink_share(crop: np.ndarray) -> float:
+    """The share of the crop's rows that cross the text's strokes: rows that change between dark
+    and light (Otsu's threshold) at least four times, two strokes. A sign's plate and the picture
+    around a line change twice at most (the plate's edges)."""
+    grey = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY) if crop.ndim == 3 else crop
+    _, light = cv2.threshold(grey, 0, 1, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    changes = np.count_nonzero(light[:, 1:] != light[:, :-1], axis=1)
+    return float(np.mean(changes >= 4))

@@ -22,6 +22,17 @@ MAX_CROP_DIFFERENCE = 24.0
 frames, at CROP_HEIGHT, for them to show the same words (compression noise stays under 10; one
 changed digit of a clock moves its patch by 60 or more)."""
 CROP_HEIGHT = 24  # pixels: crops are compared at this height
+EDGE_LEVELS = 24
+"""8-bit levels: a pixel whose 3x3 neighbourhood (at half the frame's size) spans this much is an
+edge, where text can be (text needs contrast to be read; compression noise on a flat colour
+spans under 10)."""
+CONTENT_MARGIN = 24
+"""Pixels of the frame added around the edges that make a content area: the detector's boxes reach
+past the strokes, and it needs some plain background around a line to find it."""
+MAX_CONTENT_SHARE = 0.6
+"""Where the content areas cover more of the frame than this, the whole frame is detected (a
+picture with edges everywhere; several calls would cost more than one)."""
+MAX_CONTENT_AREAS = 4
 COMPARE_INSET = 0.2
 
 
@@ -94,6 +105,44 @@ def changed_area(
     if (x1 - x0) * (y1 - y0) > MAX_CHANGED_SHARE * width * height:
         return None
     return x0, y0, x1, y1
+
+
+def content_areas(frame: np.ndarray) -> list[tuple[int, int, int, int]] | None:
+    """The parts of ``frame`` (x0, y0, x1, y1 in pixels) that hold edges, where text can be: on a
+    slide or a title card most of the frame is a flat colour the detector need not see. None when
+    they cover most of the frame (MAX_CONTENT_SHARE)."""
+    height, width = frame.shape[:2]
+    grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY) if frame.ndim == 3 else frame
+    small = cv2.resize(grey, (max(1, width // 2), max(1, height // 2)), interpolation=cv2.INTER_AREA)
+    edges = cv2.morphologyEx(small, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8)) >= EDGE_LEVELS
+    if not edges.any():
+        return []
+    reach = CONTENT_MARGIN // 2  # in the half-size map: lines and the words of a line join up
+    joined = cv2.dilate(edges.astype(np.uint8), np.ones((2 * reach + 1, 2 * reach + 1), np.uint8))
+    count, _, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+    areas = [
+        [max(0, 2 * x), max(0, 2 * y), min(width, 2 * (x + w)), min(height, 2 * (y + h))]
+        for x, y, w, h, _ in stats[1:count]
+    ]
+    merged = True
+    while merged:  # areas that overlap become one (a detector call each)
+        merged = False
+        for i in range(len(areas)):
+            for j in range(i + 1, len(areas)):
+                if _overlaps(areas[i], areas[j]):
+                    a, b = areas[i], areas.pop(j)
+                    areas[i] = [min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])]
+                    merged = True
+                    break
+            if merged:
+                break
+    if len(areas) > MAX_CONTENT_AREAS:
+        areas = [
+            [min(a[0] for a in areas), min(a[1] for a in areas), max(a[2] for a in areas), max(a[3] for a in areas)]
+        ]
+    if sum((x1 - x0) * (y1 - y0) for x0, y0, x1, y1 in areas) > MAX_CONTENT_SHARE * width * height:
+        return None
+    return [(int(x0), int(y0), int(x1), int(y1)) for x0, y0, x1, y1 in areas]
 
 
 def touches(quad: np.ndarray, area: tuple[int, int, int, int]) -> bool:
