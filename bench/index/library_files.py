@@ -209,7 +209,9 @@ def make(file: LibraryFile, seconds: float, out: Path = OUT, segment_seconds: fl
     command = [ffmpeg_exe(), "-y", "-loglevel", "error", "-f", "concat", "-safe", "0", "-i", str(listing)]
     if file.audio:
         speech = speech_track(seconds, seed=FILES.index(file) if file in FILES else 0, out=out)
-        trim = f"aresample=48000,atrim=end={video_seconds:.6f},apad=whole_dur={video_seconds:.6f}"  # as long as the video
+        trim = (
+            f"aresample=48000,atrim=end={video_seconds:.6f},apad=whole_dur={video_seconds:.6f}"  # as long as the video
+        )
         command += ["-i", str(speech), *"-map 0:v -map 1:a -c:v copy -c:a aac -b:a 128k -af".split(), trim]
     else:
         command += ["-map", "0:v", "-c:v", "copy"]
