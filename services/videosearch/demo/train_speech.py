@@ -109,6 +109,14 @@ FINE_TUNE_STEPS = 1000
 FINE_TUNE_LEARNING_RATE = 1e-3
 FINE_TUNE_WARMUP = 50
 FINE_TUNE_HALF_LIFE = 400
+CODECS = {"aac": ("aac", "adts"), "mp3": ("libmp3lame", "mp3"), "opus": ("libopus", "ogg")}
+"""Lossy codecs a training clip may pass through (``--codec-share``): encoder and container of the
+bundled ffmpeg. Every real video's audio is lossy (AAC in MP4 above all) while espeak-ng speaks clean
+PCM; the recognizer hears the codec's artefacts only if it is trained on them."""
+CODEC_WEIGHTS = {"aac": 0.7, "mp3": 0.15, "opus": 0.15}
+CODEC_RATES = (22050, 44100, 48000)
+CODEC_BITRATES_K = (64, 193)
+"""Kilobits a second (low inclusive, high exclusive) a lossy clip is encoded at."""
 VALIDATION_UTTERANCES = 96
 """Fresh sentences (drawn from seed + 1000, never trained on) whose CTC loss is logged at each
 checkpoint: a checkpoint is picked by it, never by the held-out sentences."""
@@ -223,8 +231,53 @@ def resample(samples: np.ndarray, rate: int, target: int) -> np.ndarray:
     return (np.fft.irfft(spectrum, count) * (count / len(samples))).astype(np.float32)
 
 
-def _utterance(job: tuple[int, str, int, str]) -> tuple[np.ndarray, str]:
-    index, text, seed, kind = job
+def codec_round_trip(audio: np.ndarray, codec: str, bitrate_k: int, rate: int) -> np.ndarray:
+    """``audio`` (float32 mono at SAMPLE_RATE) encoded by the bundled ffmpeg with ``codec`` at
+    ``bitrate_k`` kbit/s and ``rate`` Hz, then decoded back to float32 mono at SAMPLE_RATE (as a
+    video's lossy audio track reaches the recognizer)."""
+    from videosearch.demo.encoding import ffmpeg_exe
+
+    encoder, container = CODECS[codec]
+    rate = 48000 if codec == "opus" else rate  # Opus codes at 48 kHz only
+    quiet = [ffmpeg_exe(), "-nostdin", "-loglevel", "error"]
+    encoded = subprocess.run(
+        [
+            *quiet,
+            "-f",
+            "f32le",
+            "-ar",
+            str(SAMPLE_RATE),
+            "-ac",
+            "1",
+            "-i",
+            "pipe:0",
+            "-ar",
+            str(rate),
+            "-c:a",
+            encoder,
+            "-b:a",
+            f"{bitrate_k}k",
+            "-f",
+            container,
+            "pipe:1",
+        ],
+        input=np.ascontiguousarray(audio, np.float32).tobytes(),
+        check=True,
+        capture_output=True,
+        timeout=60,
+    ).stdout
+    decoded = subprocess.run(
+        [*quiet, "-i", "pipe:0", "-f", "f32le", "-ar", str(SAMPLE_RATE), "-ac", "1", "pipe:1"],
+        input=encoded,
+        check=True,
+        capture_output=True,
+        timeout=60,
+    ).stdout
+    return np.frombuffer(decoded, np.float32).copy()
+
+
+def _utterance(job: tuple[int, str, int, str, float]) -> tuple[np.ndarray, str]:
+    index, text, seed, kind, codec_share = job
     rng = np.random.default_rng([seed, index])
     voices, variants = (VOICES, VARIANTS) if kind == "random" else (MORE_VOICES, MORE_VARIANTS)
     voice = voices[rng.integers(len(voices))]
@@ -238,11 +291,20 @@ def _utterance(job: tuple[int, str, int, str]) -> tuple[np.ndarray, str]:
     level = float(np.sqrt(np.mean(audio**2)) + 1e-9) * 10 ** (-rng.uniform(20, 45) / 20)
     audio = audio + rng.normal(0, level, len(audio)).astype(np.float32)
     audio = np.clip(audio, -1, 1)
+    # Drawn after every other choice, so runs without codecs hear exactly what they heard before.
+    if codec_share > 0 and rng.random() < codec_share:
+        codec = str(rng.choice(list(CODEC_WEIGHTS), p=list(CODEC_WEIGHTS.values())))
+        bitrate_k, rate = int(rng.integers(*CODEC_BITRATES_K)), int(rng.choice(CODEC_RATES))
+        audio = np.clip(codec_round_trip(audio, codec, bitrate_k, rate), -1, 1)
     return log_mel(audio).astype(np.float16), text
 
 
-def synthesize(texts: list[str], seed: int, workers: int, kind: str = "random") -> list[tuple[np.ndarray, str]]:
-    jobs = [(i, text, seed, kind) for i, text in enumerate(texts)]
+def synthesize(
+    texts: list[str], seed: int, workers: int, kind: str = "random", codec_share: float = 0.0
+) -> list[tuple[np.ndarray, str]]:
+    """Log-mel features of each text spoken (see :func:`_utterance`); ``codec_share`` of them passed
+    through a lossy codec (:func:`codec_round_trip`)."""
+    jobs = [(i, text, seed, kind, codec_share) for i, text in enumerate(texts)]
     with Pool(workers) as pool:
         return pool.map(_utterance, jobs, chunksize=32)
 
@@ -394,6 +456,12 @@ def main(argv=None) -> int:
         default="random",
         help="random word sequences, or everyday: grammatical everyday sentences mixed in, more voices and speeds",
     )
+    parser.add_argument(
+        "--codec-share",
+        type=float,
+        default=0.0,
+        help="share of the training (and validation) clips passed through a lossy codec (CODECS) at a random bitrate",
+    )
     parser.add_argument("--learning-rate", type=float, default=FINE_TUNE_LEARNING_RATE, help="peak, with --init-from")
     parser.add_argument("--half-life", type=int, default=FINE_TUNE_HALF_LIFE, help="steps, with --init-from")
     args = parser.parse_args(argv)
@@ -415,12 +483,14 @@ def main(argv=None) -> int:
     common = common_words()
     rng = np.random.default_rng(args.seed)
     texts = sentences(args.utterances, pool, sorted(common), rng, args.sentences)
-    data = synthesize(texts, args.seed, workers=2, kind=args.sentences)
+    data = synthesize(texts, args.seed, workers=2, kind=args.sentences, codec_share=args.codec_share)
     audio_hours = sum(len(f) for f, _ in data) * 0.01 / 3600
     validation_texts = sentences(
         VALIDATION_UTTERANCES, pool, sorted(common), np.random.default_rng(args.seed + 1000), args.sentences
     )
-    validation = synthesize(validation_texts, args.seed + 1000, workers=2, kind=args.sentences)
+    validation = synthesize(
+        validation_texts, args.seed + 1000, workers=2, kind=args.sentences, codec_share=args.codec_share
+    )
     print(f"{len(data)} utterances, {audio_hours:.2f} h of speech, in {time.time() - started:.0f} s", flush=True)
     known = vocabulary(pool, common)
     vocabulary_text = "".join(f"{w}\t{z:.2f}\n" for w, z in known.items())
@@ -470,6 +540,9 @@ def main(argv=None) -> int:
                 else f"linear warm-up {FINE_TUNE_WARMUP} steps, then halved every {args.half_life} steps",
                 "threads": args.threads,
                 "sentences": args.sentences,
+                "codec_share": args.codec_share,
+                "codecs": CODEC_WEIGHTS if args.codec_share else None,
+                "codec_bitrates_k": list(CODEC_BITRATES_K) if args.codec_share else None,
                 "words_a_minute": list(SPEEDS[args.sentences]),
                 "voices": VOICES if args.sentences == "random" else MORE_VOICES,
                 "variants": VARIANTS if args.sentences == "random" else MORE_VARIANTS,
