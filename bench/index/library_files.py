@@ -201,12 +201,17 @@ def make(file: LibraryFile, seconds: float, out: Path = OUT, segment_seconds: fl
         return path
     count = math.ceil(seconds / segment_seconds - 1e-9)
     parts = [segment(file, seconds / count, out)] * count
+    # The video is a whole number of frames a segment, a little longer than asked (112.5 s at
+    # 29.97 fps is 3,372 frames, 12 ms over): the speech track is cut to the copies' real length.
+    video_seconds = count * check_streams(parts[0], seconds / count)["video_seconds"]
     listing = path.with_suffix(".concat.txt")
     listing.write_text("".join(f"file '{part.resolve()}'\n" for part in parts))
     command = [ffmpeg_exe(), "-y", "-loglevel", "error", "-f", "concat", "-safe", "0", "-i", str(listing)]
     if file.audio:
         speech = speech_track(seconds, seed=FILES.index(file) if file in FILES else 0, out=out)
-        trim = f"aresample=48000,atrim=end={seconds:g},apad=whole_dur={seconds:g}"  # as long as the video
+        trim = (
+            f"aresample=48000,atrim=end={video_seconds:.6f},apad=whole_dur={video_seconds:.6f}"  # as long as the video
+        )
         command += ["-i", str(speech), *"-map 0:v -map 1:a -c:v copy -c:a aac -b:a 128k -af".split(), trim]
     else:
         command += ["-map", "0:v", "-c:v", "copy"]
