@@ -5,9 +5,11 @@ thread, so other work on the machine moves them less than wall time):
 * ``recall``: a corpus of rendered 960x540 frames (the size a 720p or 1080p video reaches the
   reader at; English and Chinese lines of 8-24 px on flat, gradient and textured backgrounds), each line's words known: the share of
   lines read exactly, per detector input size, smallest box recognized and inference runtime
-  (OpenVINO, onnxruntime: videosearch.indexer.text.ocr_runtime), and CPU s per frame;
+  (OpenVINO, onnxruntime: videosearch.indexer.text.ocr_runtime), and with the reader's defaults
+  (detection in the parts with edges, narrower recognizer inputs), and CPU s per frame;
 * ``steps``: a video's sampled frames (one per second, scenes of ``scene_seconds``) read by the
-  scene reader with its savings turned on one after another, the last the runtime: CPU s per video minute, detector
+  scene reader with its savings turned on one after another (the runtime, detection of a new
+  picture where it has edges, narrower recognizer inputs last): CPU s per video minute, detector
   calls and pixels, boxes recognized and reused, and the lines found against those found with
   every saving off.
 

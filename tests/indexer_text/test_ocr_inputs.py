@@ -98,6 +98,9 @@ def test_content_areas_cover_the_text_and_leave_the_flat_colour_out():
     (ax0, ay0, ax1, ay1), (bx0, by0, bx1, by1) = sorted(areas, key=lambda a: a[1])
     assert ax0 <= 60 and ay0 <= 60 and ax1 >= 560 and ay1 >= 100 and by0 <= 470 and by1 >= 495
     assert regions.content_areas(np.full((540, 960, 3), 90, np.uint8)) == []  # nothing to read
+    faint = rendered([("Faint Watermark", 100, 200, 28, False)], background=(120, 120, 120))
+    faint[faint > 120] = 132  # grey text 12 levels from its background, the least the detector finds
+    assert regions.content_areas(faint)
     noise = np.random.default_rng(0).integers(0, 256, (540, 960, 3), dtype=np.uint8)
     assert regions.content_areas(noise) is None  # edges everywhere: the whole frame
 
