@@ -78,8 +78,7 @@ def test_small_text_on_a_plate_keeps_a_wide_input_and_is_read(recognizers):
 
 
 def test_the_detector_input_is_rapidocrs_in_float32():
-    pytest.importorskip("rapidocr")
-    from rapidocr.ch_ppocr_det.utils import DetPreProcess
+    DetPreProcess = pytest.importorskip("rapidocr.ch_ppocr_det.utils").DetPreProcess  # installed --no-deps
 
     from videosearch.indexer.text.rapid_ocr import detection_input
 
