@@ -140,6 +140,16 @@ def decode_key(file: LibraryFile, seconds: float, minutes: float) -> str:
     return f"{file.name}|{seconds:g}s|decode-only|" + (f"first {minutes:g} min" if minutes else "whole")
 
 
+def stored_decode(store: Results, file: LibraryFile, seconds: float, minutes: float) -> dict | None:
+    """The file's decode-alone figures for ``minutes`` (0: whole), else any stored for it at this
+    length (a report run without the measuring run's ``--decode-minutes`` still finds them)."""
+    asked = store.get(decode_key(file, seconds, minutes))
+    if asked is not None:
+        return asked
+    prefix = decode_key(file, seconds, 0).rsplit("|", 1)[0] + "|"
+    return next((record for key, record in sorted(store.items.items()) if key.startswith(prefix)), None)
+
+
 def commit() -> str:
     def git(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run(["git", "-C", str(benchlib.REPO), *args], capture_output=True, text=True)
@@ -274,7 +284,7 @@ def measure(
 def report(args, files: list[LibraryFile], skipped: list[str], store: Results) -> str:
     jobs = {run: {f.name: r for f in files if (r := store.get(job_key(f, args.length, run)))} for run in RUNS}
     jobs = {run: done for run, done in jobs.items() if done}
-    decodes = {f.name: r for f in files if (r := store.get(decode_key(f, args.length, args.decode_minutes)))}
+    decodes = {f.name: r for f in files if (r := stored_decode(store, f, args.length, args.decode_minutes))}
     total = args.length * len(files)
     lines = [
         f"{len(files)} files of {args.length:g} s ({total / 3600:.2f} h in all)"
@@ -290,7 +300,8 @@ def report(args, files: list[LibraryFile], skipped: list[str], store: Results) -
             + ("" if len(done) == len(files) else f" ({len(done)} of {len(files)} files measured)")
         )
     whole = all(d["whole"] for d in decodes.values())
-    decoded_what = "whole files" if whole else f"the first {args.decode_minutes:g} min of each file"
+    parts = sorted({round(d["seconds"] / 60, 2) for d in decodes.values() if not d["whole"]})
+    decoded_what = "whole files" if whole else f"the first {'/'.join(f'{m:g}' for m in parts)} min of each file"
     if decodes:
         decode_video = sum(d["seconds"] for d in decodes.values())
         lines.append(

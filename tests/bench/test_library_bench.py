@@ -97,3 +97,15 @@ def test_resume_skips_stored_jobs_and_the_report_reads_the_store(shared_videos, 
     assert "decode alone (whole files): 3.0x realtime" in printed
     assert "0.50x" in printed  # job/decode per second of video: 0.5 s against 1.0 s
     assert "commit abc1234" in printed and "--hours 1: 10 min" in printed
+
+
+def test_the_report_finds_decodes_stored_for_the_first_minutes(files):
+    """A report run without the measuring run's --decode-minutes still finds each file's
+    decode-alone figures (it printed "-" and "nan" before), and the one asked for comes first."""
+    f = library_files.available()[0][0]
+    store = library.Results(Path("/nonexistent/results.json"))
+    store.items[library.decode_key(f, 1350, 2)] = {"seconds": 120.0, "whole": False}
+    assert library.stored_decode(store, f, 1350, 0) == {"seconds": 120.0, "whole": False}
+    assert library.stored_decode(store, f, 900, 0) is None  # another length: another file
+    store.items[library.decode_key(f, 1350, 0)] = {"seconds": 1350.0, "whole": True}
+    assert library.stored_decode(store, f, 1350, 0)["whole"] is True
