@@ -6,12 +6,13 @@ import json
 from fractions import Fraction
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
-from scenedetect import AdaptiveDetector, ContentDetector, HashDetector, ThresholdDetector, detect
+from scenedetect import AdaptiveDetector, ContentDetector, FrameTimecode, HashDetector, ThresholdDetector, detect
 from videosearch.common.errors import InvalidArgument
 from videosearch.indexer.media.detector_settings import BASE_DETECTORS, DEFAULT_DETECTOR, DETECTORS, DetectorSettings
-from videosearch.indexer.media.detectors import CutDetector, make_cut_detector, merge_cuts
+from videosearch.indexer.media.detectors import CutDetector, _Adaptive, _Content, make_cut_detector, merge_cuts
 from videosearch.indexer.media.facade import VideoInfo, open_video
 
 GOLDEN_VIDEOS = ["testvideo.mp4", "counter.mp4", "fades.mp4"]  # goldens for all four detectors
@@ -148,6 +149,31 @@ def test_a_long_dark_stretch_puts_the_cut_within_max_lag():
     bounded = make_cut_detector(DetectorSettings("threshold", max_fade_lag_seconds=1.0), info)
     assert bounded.max_lag == 25
     assert run(bounded, frames) == ([45], 25)
+
+
+@pytest.mark.parametrize("video", SHARED)
+def test_the_frame_scores_are_pyscenedetects_bit_for_bit(videos, video):
+    """The content and adaptive detectors compute ContentDetector's frame score in fewer steps
+    (detectors._SameScore): every frame's score is the stock detector's, the same float."""
+    _, info, _ = open_video(videos / video)
+    size = CutDetector(info)._size
+    pairs = [
+        (ContentDetector(), _Content()),
+        (ContentDetector(luma_only=True), _Content(luma_only=True)),
+        (AdaptiveDetector(), _Adaptive()),
+    ]
+    scores: list[list[tuple[float | None, float | None]]] = [[] for _ in pairs]
+    cuts: list[tuple[list, list]] = [([], []) for _ in pairs]
+    for index, frame in enumerate(decoded_frames(videos / video)):
+        small = cv2.resize(frame, size, interpolation=cv2.INTER_LINEAR) if size else frame
+        for (stock, ours), seen, found in zip(pairs, scores, cuts):
+            found[0].extend(stock.process_frame(FrameTimecode(index, info.fps), small))
+            found[1].extend(ours.process_frame(FrameTimecode(index, info.fps), small))
+            seen.append((stock._frame_score, ours._frame_score))
+    for seen, (stock_cuts, our_cuts) in zip(scores, cuts):
+        assert [ours for _, ours in seen] == [stock for stock, _ in seen]
+        assert our_cuts == stock_cuts
+        assert any(stock for stock, _ in seen), "the video moves: its scores are not all 0"
 
 
 def test_frames_are_downscaled_as_scenemanager_does():
