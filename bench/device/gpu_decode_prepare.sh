@@ -42,7 +42,7 @@ $PY -m pip install -q --no-index --no-deps --no-compile --only-binary=:all: --py
     --implementation cp $PLATFORMS --target "$work/site" "$work"/wheels/*.whl
 tar -C "$work/site" -cf - . | xz -T0 -9 >.whl/site.tar.xz.part
 mv .whl/site.tar.xz.part .whl/site.tar.xz
-cp "$SOURCE" .whl/testvideo.mp4
+install -m 0644 "$SOURCE" .whl/testvideo.mp4
 
 # What one call carries: tracked and untracked-not-ignored files, and .whl.
 tree=$( (git ls-files -z; git ls-files -z -o --exclude-standard) | du -cb --files0-from=- 2>/dev/null | tail -1 | cut -f1)
