@@ -399,3 +399,13 @@ def test_a_stream_nvdec_cannot_decode_falls_back_per_file(device, tmp_path):
     finally:
         nv.release()
         sw.release()
+
+
+def test_decoding_bench_lists_nvdec_only_where_a_device_opens():
+    from bench.index.decoding import NVDEC_VARIANT, variants
+
+    listed = {v.name: v.settings for v in variants()}
+    if nvdec.device_error() is None:
+        assert listed[NVDEC_VARIANT].hw_acceleration == "cuda"
+    else:
+        assert NVDEC_VARIANT not in listed and all(s.hw_acceleration != "cuda" for s in listed.values())
