@@ -364,7 +364,8 @@ def test_frames_stay_on_the_device_until_shrunk(device, videos):
         assert first.shape == (360, 640, 3)
         hw_frame = capture._frame
         downloaded = hw_frame.reformat(format="nv12")
-        assert np.array_equal(first, device_frames.frame_bgr(downloaded, 640, 360))
+        # The same arithmetic on the host: equal but for float sums rounding otherwise at a tie.
+        assert np.abs(first.astype(int) - device_frames.frame_bgr(downloaded, 640, 360).astype(int)).max() <= 1
     finally:
         capture.release()
 

@@ -358,14 +358,20 @@ class PyAVCapture:
         size = self._size or (frame.width, frame.height)
         if device_frames.on_device(frame) and not (size[0] | size[1]) & 1:
             pixels = device_frames.frame_bgr(frame, *size)
-        elif self._size is not None and (frame.width, frame.height) != self._size:
-            pixels = shrunk_bgr(frame, *self._size)  # (a CUDA frame of another kind is downloaded by swscale)
-        elif frame.format.name == "nv12":  # as yuv420p (lossless): swscale's NV12 input converts otherwise
-            pixels = frame.reformat(format="yuv420p").to_ndarray(format="bgr24")
         else:
-            pixels = frame.to_ndarray(format="bgr24")
+            if frame.format.name == "cuda":  # one the device conversion does not take: downloaded as it is
+                frame = frame.reformat(format=frame.sw_format.name)
+            pixels = self._host_bgr(frame)
         rotation = self.facts.rotation
         return True, (cv2.rotate(pixels, _ROTATIONS[rotation]) if rotation in _ROTATIONS else pixels)
+
+    def _host_bgr(self, frame: av.VideoFrame) -> np.ndarray:
+        """A frame in host memory as BGR at the size set."""
+        if self._size is not None and (frame.width, frame.height) != self._size:
+            return shrunk_bgr(frame, *self._size)
+        if frame.format.name == "nv12":  # as yuv420p (lossless): swscale's NV12 input converts otherwise
+            return frame.reformat(format="yuv420p").to_ndarray(format="bgr24")
+        return frame.to_ndarray(format="bgr24")
 
     def read(self) -> tuple[bool, np.ndarray | None]:
         """``grab`` then ``retrieve``, as cv2.VideoCapture.read."""
