@@ -18,9 +18,11 @@
 # On the device this unpacks the packages into /tmp/site (the device image holds torch,
 # transformers, numpy, opencv, pillow, the rest), records the environment (GPU, driver, versions,
 # the NVIDIA video libraries, and whether PyAV's cuda hwaccel decodes a frame on NVDEC), then runs
-#     bench/index/gpu_decode.py --devices cuda --decoders none,cuda,any --seconds 60
-# (4 files made there with PyAV, 1 minute each; demo CLIP and the ViT-B/32-shaped CLIP; about 5
-# minutes), stopped at GPU_DECODE_SECONDS (390 s: what was measured by then is reported). It
+#     bench/index/gpu_decode.py --devices cuda --decoders none,cuda --models vit-b32,demo --seconds 60
+# (4 files made there with PyAV, 1 minute each; 16 jobs and 8 decodes alone; about 5 minutes;
+# `cuda` falls back to software per file, as `any` does, so `any` would repeat it), plus
+# $GPU_DECODE_ARGS (e.g. "--rounds 2"), stopped at GPU_DECODE_SECONDS (390 s: what was measured by
+# then is reported, PARTIAL). It
 # writes under $OUT: env.txt, log.txt (everything printed), results.json (every measurement),
 # report.txt (the tables), logs.tgz (the services' logs). Read report.txt; put it in
 # docs/performance.md, "GPU decoding, end to end", with the device named.
@@ -44,7 +46,7 @@ else
     mkdir -p /tmp/site
     tar -xJf .whl/site.tar.xz -C /tmp/site || { echo "no .whl/site.tar.xz: run gpu_decode_prepare.sh here and carry .whl" >&2; exit 2; }
     export PYTHONPATH="/tmp/site:$PWD/services:$PWD/clients"
-    BENCH=(--devices cuda --decoders "none,cuda,any" --seconds 60 --library /tmp/gpu-decode-files)
+    BENCH=(--devices cuda --decoders "none,cuda" --models "vit-b32,demo" --seconds 60 --library /tmp/gpu-decode-files)
     SOURCE_ARGS=(--source .whl/testvideo.mp4)
 fi
 
@@ -83,7 +85,8 @@ except Exception as exc:
 PYEOF
 } 2>&1 | tee "$OUT/env.txt"
 
-timeout "${GPU_DECODE_SECONDS:-390}" "$PY" bench/index/gpu_decode.py "${BENCH[@]}" "${SOURCE_ARGS[@]}" \
+read -ra EXTRA <<<"${GPU_DECODE_ARGS:-}"
+timeout "${GPU_DECODE_SECONDS:-390}" "$PY" bench/index/gpu_decode.py "${BENCH[@]}" "${SOURCE_ARGS[@]}" "${EXTRA[@]}" \
     --results "$OUT/results.json" --report-out "$OUT/report.txt" --logs /tmp/gpu-decode-logs 2>&1 | tee "$OUT/log.txt"
 status=${PIPESTATUS[0]}
 if [[ ! -s "$OUT/report.txt" && -s "$OUT/results.json" ]]; then  # stopped at the time limit: what was measured

@@ -68,6 +68,7 @@ from videosearch.common.errors import VideoSearchError
 from videosearch.embedder.preprocessing import FramePreprocessor
 from videosearch.indexer.media.decoding import DecoderSettings
 from videosearch.indexer.media.scenes import decoder_shrink
+from videosearch.indexer.media.video_file import open_video
 from videosearch.indexer.types import JobState
 from videosearch.launcher import ServiceProcess
 
@@ -348,7 +349,20 @@ def decode_alone(path: Path, decoder: str, sampler: GpuSampler) -> dict:
             figures = decode_only(path, decoder_settings(decoder), decoder_shrink(FramePreprocessor(CLIP_INPUT)))
         except (VideoSearchError, av.error.FFmpegError, RuntimeError, OSError) as exc:  # reported, the run goes on
             return {"error": f"{type(exc).__name__}: {exc}"[:300], **conditions.done(0.0, 0.0)}
-    return {**figures, "gpu": summarize(samples), **conditions.done(0.0, figures["wall"])}
+    return {**figures, **decoded_by(path, decoder), "gpu": summarize(samples), **conditions.done(0.0, figures["wall"])}
+
+
+def decoded_by(path: Path, decoder: str) -> dict:
+    """Whether the decoder decodes ``path`` on NVDEC, and if not why (the capture says so from its
+    first frame on: the file opened once more, one frame decoded)."""
+    capture, _, _ = open_video(path, decoder_settings(decoder))
+    try:
+        return {
+            "nvdec": bool(getattr(capture, "hardware", False)),
+            "software_reason": getattr(capture, "software_reason", ""),
+        }
+    finally:
+        capture.release()
 
 
 def index_job(services: Services, decoder: str, path: Path, sampler: GpuSampler) -> dict:
@@ -367,6 +381,7 @@ def index_job(services: Services, decoder: str, path: Path, sampler: GpuSampler)
         "wall": job.stage_seconds.get("total_wall", wall),
         "cpu": used,
         "stages": dict(job.stage_seconds),
+        "nvdec": "decode_hardware" in job.stage_seconds,  # the Indexer's word: its decode pass ran on NVDEC
         "gpu": summarize(samples),
         **conditions.done(sum(used.values()), wall),
     }
@@ -504,7 +519,7 @@ def report(data: dict) -> str:
     if decodes:
         head = (
             f"{'decode alone':<24}{'codec':<7}{'decoder':<9}{'frames':>7}{'frames/s':>10}{'x rt':>7}"
-            f"{'CPU s':>8}{'CPU s/min':>10}{'GPU %':>7}{'NVDEC %':>9}{'GPU MiB':>9}"
+            f"{'CPU s':>8}{'CPU s/min':>10}{'NVDEC':>6}{'GPU %':>7}{'NVDEC %':>9}{'GPU MiB':>9}"
         )
         lines += [head, "-" * len(head)]
         for d in decodes:
@@ -512,10 +527,16 @@ def report(data: dict) -> str:
             lines.append(
                 f"{d['file']:<24}{d['codec']:<7}{d['decoder']:<9}{d['frames']:>7}{d['frames'] / d['wall']:>10.0f}"
                 f"{d['seconds'] / d['wall']:>7.1f}{d['cpu']:>8.2f}{60 * d['cpu'] / d['seconds']:>10.2f}"
+                f"{'yes' if d.get('nvdec') else 'no':>6}"
                 + cell(gpu and gpu["gpu_mean"], 7, 0)
                 + cell(gpu and gpu["decoder_mean"], 9, 0)
                 + cell(gpu and gpu["memory_max_mib"], 9, 0)
             )
+        lines += [
+            f"  {d['file']}, {d['decoder']}: decoded in software: {d['software_reason']}"
+            for d in decodes
+            if d["decoder"] != "none" and not d.get("nvdec") and d.get("software_reason")
+        ]
         lines.append("")
     for model in data["models"]:
         chosen = [j for j in jobs if j["model"] == model]
@@ -524,7 +545,7 @@ def report(data: dict) -> str:
         lines.append(f"{MODEL_TITLES[model]}:")
         head = (
             f"{'file':<24}{'decoder':<9}{'video s':>8}{'job s':>7}{'h/h':>7}{'job/decode':>11}"
-            f"{'CPU s per video min: indexer':>29}{'embedder':>9}{'searcher':>9}"
+            f"{'CPU s per video min: indexer':>29}{'embedder':>9}{'searcher':>9}{'NVDEC':>6}"
             f"{'GPU % mean/max':>15}{'NVDEC % mean/max':>17}{'GPU MiB':>8}"
         )
         lines += [head, "-" * len(head)]
@@ -537,7 +558,7 @@ def report(data: dict) -> str:
                 f"{j['video_seconds'] / j['wall']:>7.1f}"
                 + (f"{ratio:>10.2f}x" if ratio else f"{'-':>11}")
                 + f"{j['cpu']['indexer'] / minutes:>29.2f}{j['cpu']['embedder'] / minutes:>9.2f}"
-                f"{j['cpu']['searcher'] / minutes:>9.2f}"
+                f"{j['cpu']['searcher'] / minutes:>9.2f}{'yes' if j.get('nvdec') else 'no':>6}"
                 + (
                     f"{gpu['gpu_mean']:>10.0f}/{gpu['gpu_max']:<4.0f}{gpu['decoder_mean']:>12.0f}/{gpu['decoder_max']:<4.0f}"
                     f"{gpu['memory_max_mib']:>8.0f}"

@@ -84,6 +84,10 @@ def test_any_falls_back_to_software_and_cuda_is_refused_without_a_device(run):
     if pyav_takes("any"):  # NVDEC where a device opens, else software: here software
         (job,) = [j for j in data["jobs"] if j["decoder"] == "any"]
         assert job["video_seconds"] == pytest.approx(SECONDS, abs=0.05) and job["gpu"] is None
+        assert job["nvdec"] is False and "decode_hardware" not in job["stages"]
+        (alone,) = [d for d in data["decodes"] if d["decoder"] == "any"]
+        assert alone["nvdec"] is False and alone["software_reason"]
+        assert f"{FILE}, any: decoded in software: {alone['software_reason']}" in report
     else:
         assert "any" in data["refused"]
     assert "cuda" in data["refused"] and data["refused"]["cuda"]  # the Indexer's own reason, not a crash
@@ -95,7 +99,7 @@ def test_the_report_rows_are_computed_from_the_measurements(run):
     (job,) = [j for j in data["jobs"] if j["decoder"] == "none"]
     (alone,) = [d for d in data["decodes"] if d["decoder"] == "none"]
     rows = [line.split() for line in report.splitlines() if line.startswith(FILE)]
-    decode_row = next(r for r in rows if r[2] == "none" and len(r) == 11)
+    decode_row = next(r for r in rows if r[2] == "none" and len(r) == 12)
     job_row = next(r for r in rows if r[1] == "none" and r[2] != "h264")
     assert decode_row[3:8] == [
         str(alone["frames"]),
@@ -114,9 +118,9 @@ def test_the_report_rows_are_computed_from_the_measurements(run):
         f"{job['cpu']['indexer'] / minutes:.2f}",
         f"{job['cpu']['embedder'] / minutes:.2f}",
         f"{job['cpu']['searcher'] / minutes:.2f}",
-        "-",
+        "no",  # NVDEC: the job's stage seconds have no decode_hardware
     ]
-    assert job_row[-3:] == ["-", "-", "-"] and decode_row[-3:] == ["-", "-", "-"]
+    assert job_row[-3:] == ["-", "-", "-"] and decode_row[-4:] == ["no", "-", "-", "-"]
     assert "no GPU columns: the run used no CUDA device (--devices cpu)" in report
     assert f"commit {job['commit']}" in report
 
