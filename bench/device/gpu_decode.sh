@@ -46,13 +46,15 @@ else
     mkdir -p /tmp/site
     tar -xJf .whl/site.tar.xz -C /tmp/site || { echo "no .whl/site.tar.xz: run gpu_decode_prepare.sh here and carry .whl" >&2; exit 2; }
     export PYTHONPATH="/tmp/site:$PWD/services:$PWD/clients"
+    GPU_DECODE_COMMIT=$(cat .whl/commit.txt 2>/dev/null || echo unknown)
+    export GPU_DECODE_COMMIT
     BENCH=(--devices cuda --decoders "none,cuda" --models "vit-b32,demo" --seconds 60 --library /tmp/gpu-decode-files)
     SOURCE_ARGS=(--source .whl/testvideo.mp4)
 fi
 
 {
     date -u '+%Y-%m-%d %H:%M:%S UTC'
-    git log -1 --format='commit %h %s' 2>/dev/null || echo "commit: no git here"
+    git log -1 --format='commit %h %s' 2>/dev/null || echo "commit: no git here; prepared at ${GPU_DECODE_COMMIT:-?}"
     nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv 2>&1 || echo "nvidia-smi: none"
     echo "CPU cores: $(nproc); load: $(cut -d' ' -f1-3 /proc/loadavg)"
     ldconfig -p 2>/dev/null | grep -E 'libnvcuvid|libcuda\.so' || echo "ldconfig: no libnvcuvid/libcuda listed"

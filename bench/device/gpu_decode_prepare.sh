@@ -8,7 +8,8 @@
 # then names in `carry`:
 #   .whl/site.tar.xz   the Python packages the device image lacks, installed for its Python 3.12
 #                      (`python3 -m pip install --target`, below) and packed with xz -9;
-#   .whl/testvideo.mp4 the footage the bench encodes its files from (2.4 MB).
+#   .whl/testvideo.mp4 the footage the bench encodes its files from (2.4 MB);
+#   .whl/commit.txt    the commit prepared at (the device's copy of the tree has no .git).
 # Why not the wheels themselves: they are 58 MB (av alone 36 MB), which with the working tree
 # (about 9 MiB) passes the 64 MiB a call may carry; the installed tree packed with xz is 40 MB.
 # The wheels (`--no-deps`: their other needs -- numpy, opencv, anyio, tqdm, click,
@@ -43,6 +44,8 @@ $PY -m pip install -q --no-index --no-deps --no-compile --only-binary=:all: --py
 tar -C "$work/site" -cf - . | xz -T0 -9 >.whl/site.tar.xz.part
 mv .whl/site.tar.xz.part .whl/site.tar.xz
 install -m 0644 "$SOURCE" .whl/testvideo.mp4
+# The device gets the tree without .git: the commit prepared at, for the report.
+echo "$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- bench services || echo +changes) (prepared)" >.whl/commit.txt
 
 # What one call carries: tracked and untracked-not-ignored files, and .whl.
 tree=$( (git ls-files -z; git ls-files -z -o --exclude-standard) | du -cb --files0-from=- 2>/dev/null | tail -1 | cut -f1)

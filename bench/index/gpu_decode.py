@@ -80,6 +80,9 @@ MODEL_TITLES = {
 SERVICES = ("indexer", "embedder", "searcher")
 SMI_QUERY = "utilization.gpu,utilization.decoder,memory.used"
 SAMPLE_MS = 200
+COMMIT_VARIABLE = "GPU_DECODE_COMMIT"
+"""Where git cannot say the commit (the device machine gets the tree without .git), this names it
+(bench/device/gpu_decode.sh sets it from what gpu_decode_prepare.sh wrote)."""
 WARM_SECONDS = 3.0  # the file each Indexer indexes once before the measured jobs (models load, devices open)
 
 
@@ -400,6 +403,8 @@ class Store:
         self.path, self.data = path, {**header, "jobs": [], "decodes": [], "refused": {}}
 
     def add(self, kind: str, record: dict) -> None:
+        if str(record.get("commit")).startswith("unknown") and os.environ.get(COMMIT_VARIABLE):  # a tree without .git
+            record["commit"] = os.environ[COMMIT_VARIABLE]
         self.data[kind].append(record)
         self.save()
 
