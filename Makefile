@@ -12,7 +12,7 @@ RELEASED_PROTOS := protos/released/videosearch-v1.binpb
 NODE_DEPS := tools/node_modules/.package-lock.json clients/node/node_modules/.package-lock.json \
 	clients/typescript/node_modules/.package-lock.json
 
-.PHONY: ts-client browser-deps text-deps screenshots help install node-deps protos protos-check proto-lint proto-release lint format test test-fast up demo demo-model demo-speech-model bench-embedder bench-embedder-gpu bench-index bench-many bench-decoders bench-search bench-ten-million bench-quality bench-text bench-moments bench-detectors chaos bench-load bench-index-memory clean
+.PHONY: ts-client browser-deps text-deps screenshots help install node-deps protos protos-check proto-lint proto-release lint format test test-fast up demo demo-model demo-speech-model bench-embedder bench-embedder-gpu bench-index bench-gpu-decode bench-many bench-decoders bench-search bench-ten-million bench-quality bench-text bench-moments bench-detectors chaos bench-load bench-index-memory clean
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -148,6 +148,9 @@ bench-library: install ## A mixed library (H.264 Main/High 720p/1080p 2-12 Mbit/
 
 bench-fast-mode: install ## Decode modes side by side (all, reference frames, sparse GOP prefixes, keyframes): cuts vs goldens, moments R@1/IoU, decode and pipeline speed on H.264 with B-frames; the same on MJPEG copies (intra-only)
 	$(PY) bench/index/fast_mode.py --write-docs
+
+bench-gpu-decode: install ## GPU decoding end to end: index jobs through the services, the Indexer decoding in software vs NVDEC, the Embedder on the same GPU; h/h, CPU per service, GPU/NVDEC use (a CPU smoke run without a device; GPU_DECODE="--seconds 20")
+	$(PY) bench/index/gpu_decode.py $(GPU_DECODE)
 
 bench-many: install ## 20 videos indexed with 1, 2 and 4 Indexer workers: videos per minute, CPU use, Embedder batch sizes
 	$(PY) bench/index/many.py

@@ -111,3 +111,28 @@ def cluster_cpu_seconds(cluster, names=("indexer", "embedder", "searcher")) -> f
         fields = Path(f"/proc/{process.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
         total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
     return total
+
+
+def process_tree_cpu(roots: dict[str, int]) -> dict[str, float]:
+    """CPU seconds (user + system) of each root process and every process below it, by name
+    (a service and, e.g., the Embedder's speech-recognizer worker), read from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    usage: dict[int, float] = {}
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid = int(stat.parent.name)
+        usage[pid] = (int(fields[11]) + int(fields[12])) / ticks
+        children.setdefault(int(fields[1]), []).append(pid)
+    totals = {}
+    for name, root in roots.items():
+        todo, total = [root], 0.0
+        while todo:
+            pid = todo.pop()
+            total += usage.get(pid, 0.0)
+            todo += children.get(pid, [])
+        totals[name] = total
+    return totals

@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
+from videosearch.indexer.media import nvdec
 from videosearch.indexer.media.decoding import DecoderSettings, hardware_decoding
 from videosearch.indexer.media.detector_settings import DetectorSettings
 from videosearch.indexer.media.detectors import CutDetector
@@ -68,7 +69,18 @@ def variants() -> list[Variant]:
         Variant("PyAV, skip_loop_filter", replace(pyav, skip_loop_filter=True)),
         Variant("PyAV, shrink", replace(pyav, shrink=True)),
         Variant("PyAV, lowres + shrink", replace(pyav, lowres=True, shrink=True)),
+        *nvdec_variants(),
     ]
+
+
+NVDEC_VARIANT = "PyAV, NVDEC (cuda) + shrink"
+
+
+def nvdec_variants() -> list[Variant]:
+    """NVDEC, the Indexer's --decoder-hw-acceleration cuda, listed only where a CUDA device opens."""
+    if nvdec.device_error() is not None:
+        return []
+    return [Variant(NVDEC_VARIANT, DecoderSettings(library="pyav", shrink=True, hw_acceleration="cuda"))]
 
 
 def frames_of(path: Path, settings: DecoderSettings, shrink=None) -> Iterator[np.ndarray]:
@@ -135,7 +147,9 @@ def compare_variants(timed: list[tuple[str, Path]], shared: list[Path], embedder
         preprocessing = embedder.model_info().preprocessing
         shrink = decoder_shrink(FramePreprocessor(preprocessing))
         result: dict = {"variants": [v.name for v in variants()], "seconds": {}, "pass_seconds": {}, "cuts": {},
-                        "cosine": {}, "hardware": None, "durations": {}}
+                        "cosine": {}, "hardware": {}, "durations": {}, "nvdec_missing": nvdec.device_error()}
+        if result["nvdec_missing"] is not None:
+            print(f"  decoder variant {NVDEC_VARIANT}: skipped: no CUDA device ({result['nvdec_missing']})", flush=True)
         references = {p: pyscenedetect_cuts(p) for p in [path for _, path in timed] + shared}
         baseline: dict[Path, dict[int, np.ndarray]] = {}
         rounds = {v.name: {name: [] for name, _ in timed} for v in variants()}
@@ -157,7 +171,7 @@ def compare_variants(timed: list[tuple[str, Path]], shared: list[Path], embedder
             print(f"  decoder variant: {variant.name}", flush=True)
             if variant.settings.hw_acceleration != "none":
                 capture, _, _ = open_video(timed[0][1], variant.settings)
-                result["hardware"] = hardware_decoding(capture)
+                result["hardware"][variant.name] = hardware_decoding(capture)
                 capture.release()
             agree, worst = [], 1.0
             for path in [p for _, p in timed] + shared:
@@ -218,11 +232,15 @@ def render_variants(result: dict, timed: list[tuple[str, Path]], command: str, m
               "BGR (videosearch.indexer.media.pyav_capture.shrunk_bgr): it replaces the full-size BGR conversion and the pass's "
               "own box shrink of candidates, and detection downscales from the smaller frame."]
     lines += ["", "Indexer settings (videosearch.indexer.media.decoding): `--decoder-library` (`pyav`, the default, or `opencv`), "
-              "`--decoder-threads` (default 0: one per core), `--decoder-hw-acceleration` (OpenCV: `none` or `any`), and "
+              "`--decoder-threads` (default 0: one per core), `--decoder-hw-acceleration` (`none`, `any`; PyAV also "
+              "`cuda`: NVDEC, see \"GPU decoding (NVDEC)\"), and "
               "for PyAV `--decoder-thread-type`, `--decoder-skip-loop-filter`, `--decoder-lowres`, `--decoder-shrink` (on by "
               "default). "
               "Threads, hardware decoding and the library change no decoded pixel (tests/indexer_media/test_decoding.py)."]
     hardware = result["hardware"]
-    lines += ["", "Hardware decoding: " + ("none on this machine (`CAP_PROP_HW_ACCELERATION` = any opens a software "
-              "decoder: no GPU, no VA-API device here)" if not hardware else "a hardware decoder was used") + "."]
+    lines += ["", "Hardware decoding: " + "; ".join(
+        f"{name}: {'a hardware decoder was used' if used else 'software (no hardware decoder opened)'}"
+        for name, used in hardware.items()) + "."]
+    if result.get("nvdec_missing"):
+        lines += ["", f"{NVDEC_VARIANT}: skipped: no CUDA device ({result['nvdec_missing']})."]
     return "\n".join(lines) + "\n"

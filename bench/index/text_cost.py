@@ -29,7 +29,6 @@ on both videos' sampled frames.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import statistics
 import subprocess
@@ -163,23 +162,7 @@ def with_sidecar(video: Path, seconds: int) -> Path:
 def tree_cpu_seconds(cluster: LocalCluster) -> float:
     """CPU seconds (user + system) of the services and every process below them: the Embedder
     runs its speech recognizer in a worker process of its own."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    usage, children = {}, {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        pid = int(stat.parent.name)
-        usage[pid] = (int(fields[11]) + int(fields[12])) / ticks
-        children.setdefault(int(fields[1]), []).append(pid)
-    todo = [p.process.pid for p in cluster.processes.values()]
-    total = 0.0
-    while todo:
-        pid = todo.pop()
-        total += usage.get(pid, 0.0)
-        todo += children.get(pid, [])
-    return total
+    return sum(benchlib.process_tree_cpu({name: p.process.pid for name, p in cluster.processes.items()}).values())
 
 
 def waited(stages: dict, reader: str) -> float:

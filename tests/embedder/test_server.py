@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
-from videosearch.common.grpc_server import PortUnavailable, insecure_channel
+from videosearch.common.grpc_server import CHANNEL_OPTIONS, PortUnavailable, insecure_channel
 from videosearch.common.tensors import from_tensor, to_tensor
 from videosearch.embedder.model import ClipEmbedder, local_model_id
 from videosearch.embedder.server import SERVICE_NAME, serve, start_server
@@ -221,9 +221,17 @@ def test_requests_waiting_for_a_batch_hold_no_server_thread(tiny_clip_dir, tiny_
         server.stop(0)
 
 
+CONNECTIONS = 64
+FEWEST_PER_SERVER = 8
+"""64 connections with distinct source ports: under a uniform hash, the chance that either server
+gets fewer than 8 is 2 * sum(C(64, i), i < 8) / 2**64 = 7.6e-11; a server that never receives a
+connection gets 0 and fails."""
+
+
 def test_embedders_with_share_port_split_one_port(tiny_clip_dir, tiny_embedder):
     """--share-port lets a second Embedder listen on the first one's port; the kernel spreads
-    connections between them. Without it the second refuses to start (the default)."""
+    connections between them (SO_REUSEPORT: a hash of each connection's 4-tuple). Without it the
+    second refuses to start (the default)."""
     def settings(port: int, share: bool) -> EmbedderSettings:
         return EmbedderSettings(port=port, model=str(tiny_clip_dir), device="cpu", dtype="float32",
                                 max_batch_size=8, max_wait_ms=0.0, share_port=share)
@@ -236,13 +244,24 @@ def test_embedders_with_share_port_split_one_port(tiny_clip_dir, tiny_embedder):
         second = serve(settings(first.port, True), ClipEmbedder(str(tiny_clip_dir), device="cpu", dtype="float32"))
         servers.append(second)
         assert second.port == first.port
-        for server in servers:
+        for server in servers:  # serve() returns once listening and SERVING: both are, before any connection
             server.engine.batcher.reset_stats()
-        for seed in range(40):  # a fresh connection each: all 40 on one server has odds of 2 in 2**40
-            with insecure_channel(first.address) as channel:
-                embedder_pb2_grpc.EmbedderServiceStub(channel).EmbedImages(embed_request(random_uint8(1, seed=seed)), timeout=10)
+        # Each channel its own connection: channels share gRPC's global subchannel pool, and a
+        # closed channel's connection, not yet torn down on a loaded machine, was reused by the
+        # next one (seen: 22 distinct connections of 40 under two busy loops), so one connection's
+        # server got every call. A local pool per channel, all held open at once, makes 64
+        # connections with 64 source ports.
+        options = [*CHANNEL_OPTIONS, ("grpc.use_local_subchannel_pool", 1)]
+        channels = [grpc.insecure_channel(first.address, options=options) for _ in range(CONNECTIONS)]
+        try:
+            for seed, channel in enumerate(channels):
+                embedder_pb2_grpc.EmbedderServiceStub(channel).EmbedImages(
+                    embed_request(random_uint8(1, seed=seed)), timeout=30)
+        finally:
+            for channel in channels:
+                channel.close()
         served = [server.engine.stats().requests for server in servers]
-        assert sum(served) == 40 and min(served) > 0, served
+        assert sum(served) == CONNECTIONS and min(served) >= FEWEST_PER_SERVER, served
     finally:
         for server in servers:
             server.stop(0)

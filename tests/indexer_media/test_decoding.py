@@ -71,7 +71,8 @@ def test_scene_reader_with_one_decoder_thread_finds_the_same_scenes(videos):
 
 @pytest.mark.parametrize("settings, message", [
     ({"threads": -1}, "decoder threads"), ({"threads": 17}, "decoder threads"),
-    ({"library": "opencv", "hw_acceleration": "cuda"}, "unknown hardware acceleration"),
+    ({"library": "opencv", "hw_acceleration": "cuda"}, "cuda \\(NVDEC\\) needs the pyav decoder library"),
+    ({"library": "opencv", "hw_acceleration": "vaapi"}, "unknown hardware acceleration 'vaapi'; use none, any or cuda"),
 ])
 def test_bad_decoder_settings_say_what_to_use(settings, message):
     with pytest.raises(InvalidArgument, match=message):

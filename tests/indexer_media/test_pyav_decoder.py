@@ -148,7 +148,8 @@ def test_corrupt_packets_are_decoded_past_as_opencv_does(videos, tmp_path):
     ({"library": "opencv", "lowres": True}, "need the pyav decoder library"),
     ({"library": "opencv", "skip_loop_filter": True}, "need the pyav decoder library"),
     ({"library": "pyav", "thread_type": "tile"}, "unknown decoder thread type"),
-    ({"hw_acceleration": "any"}, "hardware decoding is an option of the opencv"),
+    ({"hw_acceleration": "any", "lowres": True}, "lowres act in FFmpeg's software decoder only"),
+    ({"hw_acceleration": "cuda", "skip_loop_filter": True}, "skip_loop_filter act in FFmpeg's software decoder only"),
 ])
 def test_bad_pyav_settings_say_what_to_use(settings, message):
     with pytest.raises(InvalidArgument, match=message):

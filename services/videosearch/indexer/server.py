@@ -17,6 +17,7 @@ from videosearch.indexer.jobs.store import JobStore
 from videosearch.indexer.types import Job
 from videosearch.indexer.jobs.manager import JobHandle, JobManager
 from videosearch.indexer.library.registry import Libraries
+from videosearch.indexer.media import nvdec
 from videosearch.indexer.library.upkeep import LibraryUpkeep
 from videosearch.indexer.metrics import IndexerMetrics
 from videosearch.indexer.paths import AllowedRoots
@@ -58,6 +59,8 @@ class IndexerApp(ServiceApp[IndexerSettings]):
         self.searcher = SearcherClient(settings.searcher_address, timeout=settings.rpc_timeout_s, security=security)
         roots = AllowedRoots(settings.allowed_roots, allow_hard_links=settings.allow_hard_links)
         self.settings, self._roots = settings, roots  # _pipeline needs them before ServiceApp sets settings
+        # Checked once here: with --decoder-hw-acceleration cuda, no CUDA device refuses the start.
+        self._decoder = nvdec.for_this_machine(decoder_settings(settings))
         self.pipeline = self._pipeline(self.embedder, self.searcher)
         self.reindexer = Reindexer(self.searcher, roots, self._pipeline, self._embedder_at, self._use_embedder)
         self.job_metrics: IndexerMetrics | None = None  # set by start, with the metrics registry
@@ -123,7 +126,7 @@ class IndexerApp(ServiceApp[IndexerSettings]):
             limits=media_limits(settings),
             retry=RetryPolicy(total_s=settings.dependency_retry_s),
             roots=roots,
-            decoder=decoder_settings(settings),
+            decoder=self._decoder,
             reuse_max_difference=reuse_max_difference(settings),
             transcriber=self.embedder,
             text_recognizer=make_text_recognizer(threads=settings.ocr_threads, runtime=ocr_runtime_name(settings)),

@@ -101,7 +101,10 @@ class IndexerSettings(OutgoingCallSettings, BaseServiceSettings):
     decoder_threads: int = setting(
         decoding.DEFAULT_DECODER_THREADS, "FFmpeg decoder threads per video (0: one per core, at most 16)")
     decoder_hw_acceleration: str = setting(
-        decoding.DEFAULT_HW_ACCELERATION, "hardware video decoding: none, or any (where FFmpeg finds a decoder; else software)")
+        decoding.DEFAULT_HW_ACCELERATION, "hardware video decoding: none; cuda (pyav: NVDEC, the Indexer refuses to start "
+                                          "without a CUDA device); any (pyav: NVDEC where a CUDA device opens, opencv: "
+                                          "whatever hardware decoder its FFmpeg finds; else software). Files NVDEC cannot "
+                                          "decode are decoded in software")
     decoder_library: str = setting(decoding.DEFAULT_LIBRARY, "video decoder: pyav (FFmpeg through PyAV; the options "
                                                              "below need it), or opencv (the decoder PySceneDetect reads with)")
     decoder_thread_type: str = setting(decoding.DEFAULT_THREAD_TYPE, "pyav: FFmpeg threading, auto, frame or slice")

@@ -439,6 +439,8 @@ class IndexPipeline:
             handle.check_cancelled()
         for stage, seconds in scenes.clock.seconds.items():
             clock.add(stage, seconds)
+        if scenes.hardware_decoded:  # the same seconds again, under a name that says the GPU decoded them
+            clock.add("decode_hardware", scenes.clock.seconds.get("decode", 0.0))
         clock.add("decode_pass_wall", time.perf_counter() - decode_started)
         log.info(
             "job %s: %d of %d sampled frames reused an embedding (no forward pass)", job.job_id, reused, frames_to_embed

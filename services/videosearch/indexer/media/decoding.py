@@ -12,6 +12,13 @@ never reach the codec through it (``OPENCV_FFMPEG_CAPTURE_OPTIONS`` goes to the 
 Neither setting changes a decoded pixel: FFmpeg's threaded decoding is bit-exact, and a
 hardware decoder is only used where the machine has one (``any`` falls back to software).
 
+``hw_acceleration`` with PyAV is NVDEC (videosearch.indexer.media.nvdec): ``cuda`` requires a CUDA
+device (the Indexer refuses to start without one), ``any`` uses it where one opens; a file NVDEC
+cannot decode (its codec, profile, chroma format or size) is decoded in software either way.
+``skip_loop_filter`` and ``lowres`` act inside FFmpeg's software decoders only (NVDEC decodes every
+frame whole, deblocked), so with hardware decoding they would change the pixels, and with them the
+cuts, of only the files that fall back: the two are refused together.
+
 ``library`` ``pyav`` is FFmpeg through PyAV (videosearch.indexer.media.pyav_capture): the same frames
 (pixel-identical BGR on the shared videos), plus what OpenCV cannot pass: the thread type,
 ``skip_loop_filter`` (H.264's deblocking skipped: changes pixels, and cuts, see
@@ -40,7 +47,10 @@ import cv2
 from videosearch.common.errors import InvalidArgument
 from videosearch.indexer.media.decode_modes import DEFAULT_DECODE_MODE, check_decode_mode
 
-HW_ACCELERATION = {"none": cv2.VIDEO_ACCELERATION_NONE, "any": cv2.VIDEO_ACCELERATION_ANY}
+OPENCV_HW_ACCELERATION = {"none": cv2.VIDEO_ACCELERATION_NONE, "any": cv2.VIDEO_ACCELERATION_ANY}
+"""OpenCV's values: ``any`` is whatever hardware decoder its FFmpeg finds (VA-API, ...)."""
+HW_ACCELERATIONS = ("none", "any", "cuda")
+"""Every value; ``cuda`` is PyAV's only (NVDEC required), where ``any`` is NVDEC if a CUDA device opens."""
 DEFAULT_DECODER_THREADS = 0
 """0: OpenCV's own choice, one decoder thread per core (at most 16)."""
 DEFAULT_HW_ACCELERATION = "none"
@@ -57,8 +67,9 @@ DEFAULT_THREAD_TYPE = "auto"
 @dataclass(frozen=True)
 class DecoderSettings:
     """``library``: ``opencv`` or ``pyav``; ``threads``: FFmpeg decoder threads (0: one per core);
-    ``hw_acceleration`` (OpenCV): ``none`` or ``any`` (a hardware decoder where FFmpeg finds one,
-    else software); the rest are PyAV's (see the module doc)."""
+    ``hw_acceleration``: ``none``, ``any`` (OpenCV: a hardware decoder where FFmpeg finds one;
+    PyAV: NVDEC where a CUDA device opens; else software) or ``cuda`` (PyAV: NVDEC required);
+    the rest are PyAV's (see the module doc)."""
 
     threads: int = DEFAULT_DECODER_THREADS
     hw_acceleration: str = DEFAULT_HW_ACCELERATION
@@ -87,35 +98,46 @@ class DecoderSettings:
                 f"decoder options {', '.join(pyav_only)} need the pyav decoder library "
                 "(OpenCV cannot pass them to the codec); set the decoder library to pyav"
             )
-        if self.library == "pyav" and self.hw_acceleration != "none":
-            raise InvalidArgument(
-                "hardware decoding is an option of the opencv decoder library; "
-                "use the opencv library or hardware acceleration none"
-            )
         if not 0 <= self.threads <= 16:
             raise InvalidArgument(f"decoder threads must be 0 (one per core) to 16, got {self.threads}")
-        if self.hw_acceleration not in HW_ACCELERATION:
+        if self.library == "opencv" and self.hw_acceleration == "cuda":
             raise InvalidArgument(
-                f"unknown hardware acceleration {self.hw_acceleration!r}; use {' or '.join(HW_ACCELERATION)}"
+                "hardware acceleration cuda (NVDEC) needs the pyav decoder library; set the decoder library to "
+                "pyav, or use any with opencv (whatever hardware decoder OpenCV's FFmpeg finds)"
+            )
+        if self.hw_acceleration not in HW_ACCELERATIONS:
+            raise InvalidArgument(
+                f"unknown hardware acceleration {self.hw_acceleration!r}; use none, any or cuda (pyav only)"
+            )
+        software_only = [name for name in ("skip_loop_filter", "lowres") if getattr(self, name)]
+        if self.library == "pyav" and self.hw_acceleration != "none" and software_only:
+            raise InvalidArgument(
+                f"decoder options {', '.join(software_only)} act in FFmpeg's software decoder only: NVDEC "
+                "decodes every frame whole, so they would change only the files that fall back to software "
+                "(and move their cuts); turn them off, or set hardware acceleration none"
             )
 
     def capture_params(self) -> list[int]:
         """The open parameters of ``cv2.VideoCapture(path, cv2.CAP_FFMPEG, params)``."""
         params = []  # the defaults open the capture exactly as PySceneDetect does
         if self.hw_acceleration != "none":
-            params += [cv2.CAP_PROP_HW_ACCELERATION, HW_ACCELERATION[self.hw_acceleration]]
+            params += [cv2.CAP_PROP_HW_ACCELERATION, OPENCV_HW_ACCELERATION[self.hw_acceleration]]
         if self.threads:
             params += [cv2.CAP_PROP_N_THREADS, self.threads]
         return params
 
     def for_mode(self, mode: str) -> "DecoderSettings":
         """These settings in decode mode ``mode``; a mode other than ``all`` needs PyAV, so it
-        switches an OpenCV setting to PyAV (software decoding)."""
-        if check_decode_mode(mode) == DEFAULT_DECODE_MODE:
+        switches an OpenCV setting to PyAV (software decoding: OpenCV's ``any`` was never checked
+        for a CUDA device). PyAV's NVDEC stays: the codec skips frames before the hardware sees them."""
+        if check_decode_mode(mode) == DEFAULT_DECODE_MODE or self.library == "pyav":
             return replace(self, decode_mode=mode)
         return replace(self, library="pyav", hw_acceleration="none", decode_mode=mode)
 
 
-def hardware_decoding(capture: cv2.VideoCapture) -> bool:
-    """Whether an open capture decodes in hardware."""
+def hardware_decoding(capture) -> bool:
+    """Whether an open capture (cv2.VideoCapture, or PyAVCapture once its first frame is read)
+    decodes in hardware."""
+    if not isinstance(capture, cv2.VideoCapture):
+        return bool(capture.hardware)
     return int(capture.get(cv2.CAP_PROP_HW_ACCELERATION)) not in (0, cv2.VIDEO_ACCELERATION_NONE)

@@ -12,6 +12,15 @@ relative to the stream's start (``CAP_PROP_POS_MSEC``). What differs is only wha
 ask for: frames shrunk by an integer factor (``shrink``; decoded at reduced resolution first
 where ``lowres`` is on and the codec has it), or decoded without the in-loop deblocking filter.
 
+``nvdec`` decodes on the GPU (videosearch.indexer.media.nvdec): where torch has the CUDA device the
+frames stay on it until they are shrunk and converted (videosearch.indexer.media.device_frames),
+else they come to the host as NV12 and are converted here. A file NVDEC cannot decode is decoded
+in software (``hardware`` says which, ``software_reason`` why): FFmpeg falls back by itself where
+the codec has NVDEC but not this profile, chroma format or size; a device that fails to open for
+this file is reopened in software. FFmpeg's ``skip_frame`` acts in the codec's parser before the
+hardware is handed a picture, and draining and flushing reset NVDEC as they reset software, so
+the decode modes are the same with it.
+
 This module knows nothing of the Indexer's types: it raises ``CannotDecode`` and reports raw
 facts (``StreamFacts``); videosearch.indexer.media.video_file turns them into its errors and VideoInfo.
 """
@@ -19,6 +28,7 @@ facts (``StreamFacts``); videosearch.indexer.media.video_file turns them into it
 from __future__ import annotations
 
 import dataclasses
+import logging
 import math
 from collections import deque
 from collections.abc import Iterator
@@ -28,7 +38,9 @@ from fractions import Fraction
 import av
 import cv2
 import numpy as np
+from av.codec.hwaccel import HWAccel
 
+from videosearch.indexer.media import device_frames
 from videosearch.indexer.media.gop_prefix import GopPrefix
 from videosearch.indexer.media.keyframe_kinds import KeyframeKinds, independent_keyframes
 from videosearch.indexer.media.keyframe_spacing import SPACING_TOLERANCE, spaced_keyframes
@@ -52,6 +64,7 @@ LOWRES_CODECS = frozenset(
 )
 """FFmpeg decoders that can decode at 1/2, 1/4 or 1/8 size (``max_lowres`` > 0); H.264, HEVC,
 VP9 and AV1 cannot."""
+log = logging.getLogger(__name__)
 MAX_LOWRES = 3
 MAX_BAD_PACKETS = 5  # packets in a row that fail to decode before the stream counts as ended, as OpenCV's retries
 _ROTATIONS = {90: cv2.ROTATE_90_COUNTERCLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_CLOCKWISE}
@@ -85,19 +98,37 @@ def shrunk_bgr(frame: av.VideoFrame, width: int, height: int) -> np.ndarray:
     """``frame`` as BGR at width x height (smaller): for 4:2:0 video, its planes are shrunk with
     a box filter (cv2 INTER_AREA) before the colour conversion, so the conversion runs on the
     small picture; measured on 720p, this costs less than converting at full size alone
-    (docs/performance.md, "Decoding"). Other pixel formats go through swscale's area filter."""
+    (docs/performance.md, "Decoding"). NV12 (NVDEC's frames, downloaded) takes the same path from
+    its planes as they lie. Other pixel formats go through swscale's area filter."""
     w, h = frame.width, frame.height
     # The planes are addressed in rows of the luma width: heights must divide by 4, widths by 2.
-    if frame.format.name != "yuv420p" or (h | height) & 3 or (w | width) & 1:
+    if frame.format.name not in ("yuv420p", "nv12") or (h | height) & 3 or (w | width) & 1:
+        if frame.format.name == "nv12":  # swscale's NV12 input filters chroma otherwise than its yuv420p
+            frame = frame.reformat(format="yuv420p")
         return frame.reformat(width, height, "bgr24", interpolation="AREA").to_ndarray()
-    planes = frame.to_ndarray(format="yuv420p")  # Y (h rows of w), then U and V (h/4 rows of w each)
     small = np.empty((height * 3 // 2, width), np.uint8)
-    cv2.resize(planes[:h], (width, height), dst=small[:height], interpolation=cv2.INTER_AREA)
+    if frame.format.name == "nv12":
+        luma, chroma = _nv12_planes(frame)
+    else:
+        planes = frame.to_ndarray(format="yuv420p")  # Y (h rows of w), then U and V (h/4 rows of w each)
+        luma = planes[:h]
+        chroma = [planes[h + i * h // 4 : h + (i + 1) * h // 4].reshape(h // 2, w // 2) for i in range(2)]
+    cv2.resize(luma, (width, height), dst=small[:height], interpolation=cv2.INTER_AREA)
     for i in range(2):  # U, then V: (h/2, w/2) pictures shrunk to (height/2, width/2)
-        chroma = planes[h + i * h // 4 : h + (i + 1) * h // 4].reshape(h // 2, w // 2)
-        shrunk = cv2.resize(chroma, (width // 2, height // 2), interpolation=cv2.INTER_AREA)
+        shrunk = cv2.resize(chroma[i], (width // 2, height // 2), interpolation=cv2.INTER_AREA)
         small[height + i * height // 4 : height + (i + 1) * height // 4] = shrunk.reshape(height // 4, width)
     return cv2.cvtColor(small, cv2.COLOR_YUV2BGR_I420)
+
+
+def _nv12_planes(frame: av.VideoFrame) -> tuple[np.ndarray, list[np.ndarray]]:
+    """An NV12 frame's Y plane (a view, padded rows skipped) and its U and V planes, split out of
+    the interleaved UV plane: shrinking UV as one two-channel picture rounds differently from
+    shrinking U and V apart (up to 3 levels in BGR on the shared videos), which yuv420p does."""
+    w, h = frame.width, frame.height
+    luma, chroma = frame.planes[0], frame.planes[1]
+    y = np.frombuffer(luma, np.uint8).reshape(h, luma.line_size)[:, :w]
+    uv = np.frombuffer(chroma, np.uint8).reshape(h // 2, chroma.line_size)[:, :w].reshape(h // 2, w // 2, 2)
+    return y, list(cv2.split(uv))
 
 
 class PyAVCapture:
@@ -111,7 +142,8 @@ class PyAVCapture:
     keyframes mode's keyframes, videosearch.indexer.media.gop_prefix), after the keyframes that
     are none clear their flag (videosearch.indexer.media.keyframe_kinds); ``frame_spacing``
     (seconds) drops decoded frames shown closer than that to the last one delivered (the
-    keyframes mode's run-on stretches: a stream without keyframes decoded at a frame a second)."""
+    keyframes mode's run-on stretches: a stream without keyframes decoded at a frame a second);
+    ``nvdec`` decodes with NVDEC where it can (see the module doc)."""
 
     def __init__(
         self,
@@ -127,11 +159,11 @@ class PyAVCapture:
         gop_prefix: GopPrefix | None = None,
         keyframe_spacing: float | None = None,
         frame_spacing: float | None = None,
+        nvdec: bool = False,
     ) -> None:
-        try:
-            self._container = av.open(path, mode="r")
-        except (av.FFmpegError, OSError, UnicodeDecodeError, ValueError) as exc:
-            raise CannotDecode("no demuxer accepts it") from exc
+        self.software_reason = "" if nvdec else "hardware decoding is off"
+        self._path = path
+        self._container = self._opened(path, nvdec)
         try:
             if not self._container.streams.video:
                 raise CannotDecode("it has no video stream")
@@ -181,6 +213,36 @@ class PyAVCapture:
         except BaseException:
             self._container.close()
             raise
+
+    def _opened(self, path: str, nvdec: bool) -> av.container.InputContainer:
+        """``path`` opened for decoding, with NVDEC where asked: a device that does not open for
+        this file (out of memory, lost) leaves the file to software rather than failing it."""
+        if nvdec:
+            # Frames stay on the GPU where torch can convert them there (device_frames). The
+            # device's primary context is shared (with torch too), where each file would
+            # otherwise create and destroy a CUDA context of its own.
+            hwaccel = HWAccel(
+                "cuda",
+                allow_software_fallback=True,
+                options={"primary_ctx": "1"},
+                is_hw_owned=device_frames.available(),
+            )
+            try:
+                return av.open(path, mode="r", hwaccel=hwaccel)
+            except (av.FFmpegError, OSError, UnicodeDecodeError, ValueError) as exc:
+                # (or the file itself is bad: then the software open below says so)
+                self.software_reason = f"the CUDA device did not open for this file ({exc})"
+        try:
+            return av.open(path, mode="r")
+        except (av.FFmpegError, OSError, UnicodeDecodeError, ValueError) as exc:
+            raise CannotDecode("no demuxer accepts it") from exc
+
+    @property
+    def hardware(self) -> bool:
+        """Whether NVDEC decodes this file: the codec's NVDEC set up and its pictures in CUDA
+        memory (known from the first frame on; FFmpeg falls back to software at that frame)."""
+        context = self._stream.codec_context
+        return context.is_hwaccel and context.format is not None and context.format.name == "cuda"
 
     @staticmethod
     def _facts(stream) -> StreamFacts:
@@ -236,6 +298,15 @@ class PyAVCapture:
             raise CannotDecode("0 frames decoded")
         rotation = int(self._frame.rotation or 0) % 360
         self.facts = dataclasses.replace(self.facts, rotation=rotation)
+        if not self.software_reason and not self.hardware:
+            context = self._stream.codec_context
+            self.software_reason = (
+                f"NVDEC cannot decode this {self.facts.codec} stream ({context.profile or 'its profile'}, "
+                f"{self.facts.width}x{self.facts.height})"
+                if context.is_hwaccel
+                else f"NVDEC has no decoder for {self.facts.codec}"
+            )
+            log.info("decoding %s in software: %s", self._path, self.software_reason)
         _, pixels = self.retrieve()
         assert pixels is not None  # a grabbed frame is retrieved
         return pixels
@@ -284,12 +355,23 @@ class PyAVCapture:
         frame = self._frame
         if frame is None:
             return False, None
-        if self._size is not None and (frame.width, frame.height) != self._size:
-            pixels = shrunk_bgr(frame, *self._size)
+        size = self._size or (frame.width, frame.height)
+        if device_frames.on_device(frame) and not (size[0] | size[1]) & 1:
+            pixels = device_frames.frame_bgr(frame, *size)
         else:
-            pixels = frame.to_ndarray(format="bgr24")
+            if frame.format.name == "cuda":  # one the device conversion does not take: downloaded as it is
+                frame = frame.reformat(format=frame.sw_format.name)
+            pixels = self._host_bgr(frame)
         rotation = self.facts.rotation
         return True, (cv2.rotate(pixels, _ROTATIONS[rotation]) if rotation in _ROTATIONS else pixels)
+
+    def _host_bgr(self, frame: av.VideoFrame) -> np.ndarray:
+        """A frame in host memory as BGR at the size set."""
+        if self._size is not None and (frame.width, frame.height) != self._size:
+            return shrunk_bgr(frame, *self._size)
+        if frame.format.name == "nv12":  # as yuv420p (lossless): swscale's NV12 input converts otherwise
+            return frame.reformat(format="yuv420p").to_ndarray(format="bgr24")
+        return frame.to_ndarray(format="bgr24")
 
     def read(self) -> tuple[bool, np.ndarray | None]:
         """``grab`` then ``retrieve``, as cv2.VideoCapture.read."""

@@ -40,7 +40,7 @@ from videosearch.common.errors import Cancelled, InvalidArgument
 from videosearch.common.timecode import PresentationTime
 from videosearch.embedder.types import Preprocessing
 from videosearch.indexer.media.decode_modes import DEFAULT_DECODE_MODE
-from videosearch.indexer.media.decoding import DecoderSettings
+from videosearch.indexer.media.decoding import DecoderSettings, hardware_decoding
 from videosearch.indexer.media.detector_settings import DetectorSettings
 from videosearch.indexer.media.detectors import CutDetector, largest_shrink
 from videosearch.indexer.media.frame_times import FrameTimes
@@ -346,6 +346,7 @@ class SceneReader:
         self.video_info: VideoInfo | None = None
         self.frame_times: FrameTimes | None = None
         self.frames_decoded = 0  # frames the decoder delivered (fewer than frame_count in a fast decode mode)
+        self.hardware_decoded = False  # whether a hardware decoder (NVDEC) decoded the video, known once open
         self._started = False
         self.clock = StageClock()
 
@@ -365,6 +366,7 @@ class SceneReader:
             side_streams=self._side_streams,
         )
         self.video_info = info
+        self.hardware_decoded = hardware_decoding(capture)
         self.frame_times = times = FrameTimes(info.fps)
         # CLIP sees frames as players show them; the stretch is folded into its resize.
         self._preprocess = self._preprocess.for_pixel_aspect(info.pixel_aspect)

@@ -279,6 +279,7 @@ def _open_pyav(
             frame_spacing=KEYFRAME_SPACING_SECONDS[decoder.decode_mode]
             if decoder.decode_mode in THINNED_MODES
             else None,
+            nvdec=decoder.hw_acceleration != "none",
         )
     except CannotDecode as exc:
         raise NotAVideoError(f"{path} is not a video PyAV can decode ({exc}); {_CONVERT_HINT}") from None

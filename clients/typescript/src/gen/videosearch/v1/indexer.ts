@@ -464,7 +464,8 @@ export interface IndexJob {
   /**
    * Busy seconds per pipeline stage (hash, decode, detect, preprocess, embed, store, and
    * the wall time of the decode pass and of the whole job), set when the job ends.
-   * Stages overlap in time, so they can add up to more than the wall time.
+   * Stages overlap in time, so they can add up to more than the wall time. A file
+   * decoded on the GPU (NVDEC) also has `decode_hardware`: its decode seconds again.
    */
   stageSeconds: { [key: string]: number };
   /**
