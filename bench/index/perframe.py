@@ -22,7 +22,8 @@ round, for every file, runs in order (the side that goes first alternates by rou
   children (the Embedder serves the demo CLIP) and the job's busy seconds per stage.
 
 Figures are medians over the rounds, per minute of video; "job/decode" is the job's CPU over
-decode alone's. A side's child processes import torch before they start the clock, as the
+decode alone's; "new/base, paired" is the median over rounds of this checkout's figure over the
+baseline's measured just before or after it (each round's pair shares the load of its minute). A side's child processes import torch before they start the clock, as the
 Indexer has long before a job starts. The load average and the CPU of other processes (cores
 busy meanwhile) are printed: on a shared machine only the ratios measured alternately mean much.
 """
@@ -218,6 +219,19 @@ def summary(side: Side, name: str) -> dict:
     }
 
 
+def paired_ratios(base: list[dict], new: list[dict]) -> dict[str, float]:
+    """Median over rounds of new/base, each round's two measurements taken one after the other."""
+    get = {
+        "decode": lambda r: r["decode"]["cpu"],
+        "pass": lambda r: r["pass"]["cpu"],
+        "detect": lambda r: max(r["pass"]["stages"].get("detect", 0.0), 1e-9),
+        "job": lambda r: sum(r["job"]["cpu"].values()),
+        "indexer": lambda r: r["job"]["cpu"]["indexer"],
+        "job_wall": lambda r: r["job"]["wall"],
+    }
+    return {key: statistics.median(f(n) / f(b) for b, n in zip(base, new)) for key, f in get.items()}
+
+
 def report(sides: list[Side], names: list[str], rounds: int) -> str:
     lines = [
         f"{rounds} rounds, sides alternated; medians; CPU seconds per minute of video (all threads; the job: "
@@ -227,7 +241,7 @@ def report(sides: list[Side], names: list[str], rounds: int) -> str:
         f"{'searcher':>9}{'job/decode':>11}{'job wall':>9}",
     ]
     for name in names:
-        base = None
+        base = base_side = None
         for side in sides:
             s = summary(side, name)
             lines.append(
@@ -236,14 +250,14 @@ def report(sides: list[Side], names: list[str], rounds: int) -> str:
                 f"{s['job_wall']:9.2f}"
             )
             if base is None:
-                base = s
+                base, base_side = s, side
             else:
+                paired = paired_ratios(base_side.results[name], side.results[name])
                 same = all(c == base["cuts"][0] for c in base["cuts"] + s["cuts"])
                 lines.append(
-                    f"{'':<34}{'new/base':<18}{s['decode'] / base['decode']:8.2f}{s['pass'] / base['pass']:8.2f}"
-                    f"{s['detect'] / max(base['detect'], 1e-9):8.2f}{s['job'] / base['job']:8.2f}"
-                    f"{s['indexer'] / base['indexer']:9.2f}{'':>9}{'':>9}{'':>11}{s['job_wall'] / base['job_wall']:9.2f}"
-                    f"   cuts {'identical' if same else 'DIFFER'} ({len(s['cuts'][0])} cuts)"
+                    f"{'':<34}{'new/base, paired':<18}{paired['decode']:8.2f}{paired['pass']:8.2f}"
+                    f"{paired['detect']:8.2f}{paired['job']:8.2f}{paired['indexer']:9.2f}{'':>9}{'':>9}{'':>11}"
+                    f"{paired['job_wall']:9.2f}   cuts {'identical' if same else 'DIFFER'} ({len(s['cuts'][0])} cuts)"
                 )
     lines.append("")
     lines.append("job busy seconds per stage per minute of video (stages overlap):")
