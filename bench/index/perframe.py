@@ -23,9 +23,10 @@ round, for every file, runs in order (the side that goes first alternates by rou
 
 Figures are medians over the rounds, per minute of video; "job/decode" is the job's CPU over
 decode alone's; "new/base, paired" is the median over rounds of this checkout's figure over the
-baseline's measured just before or after it (each round's pair shares the load of its minute). A side's child processes import torch before they start the clock, as the
-Indexer has long before a job starts. The load average and the CPU of other processes (cores
-busy meanwhile) are printed: on a shared machine only the ratios measured alternately mean much.
+baseline's measured just before or after it (each round's pair shares the load of its minute).
+A side's child processes import torch before they start the clock, as the Indexer has long
+before a job starts. The load average and the CPU of other processes (cores busy meanwhile) are
+printed: on a shared machine only the ratios measured alternately mean much.
 """
 
 from __future__ import annotations
