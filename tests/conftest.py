@@ -53,6 +53,7 @@ def pytest_addoption(parser):
 # own ``@pytest.mark.slow``.
 BROWSER_FILES = {"web/test_browser.py", "web/test_fused_scores_page.py"}
 SLOW_FILES = {
+    "bench/test_gpu_decode_bench.py",
     "bench/test_library_bench.py",
     "cli/test_cli_process.py",
     "cli/test_cli_interrupts.py",

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# GPU decoding end to end (issue 26, part 3) on a lent GPU machine: one call, about 7 minutes.
+# GPU decoding end to end (issue 26, part 3) on a lent GPU machine: one call of at most 6 minutes
+# (machine start and transfers aside), so that 15 minutes of device time leave room to run it again.
 #
 # HERE first, once per session (no device time; about 4 minutes on 2 cores):
 #     bash bench/device/gpu_decode_prepare.sh
@@ -13,19 +14,21 @@
 # the 64 MiB a call carries; packed with xz they are 40 MB), beside .whl/testvideo.mp4 (the footage;
 # the device has no /work/shared). It prints what a call will carry.
 #
-# Then the device tool's `run`, with carry [".whl"] and timeout_s 540:
+# Then the device tool's `run`, with carry [".whl"] and timeout_s 420:
 #     bash bench/device/gpu_decode.sh
 # On the device this unpacks the packages into /tmp/site (the device image holds torch,
 # transformers, numpy, opencv, pillow, the rest), records the environment (GPU, driver, versions,
 # the NVIDIA video libraries, and whether PyAV's cuda hwaccel decodes a frame on NVDEC), then runs
 #     bench/index/gpu_decode.py --devices cuda --decoders none,cuda --models vit-b32,demo --seconds 60
-# (4 files made there with PyAV, 1 minute each; 16 jobs and 8 decodes alone; about 5 minutes;
+# (4 files made there with PyAV, 1 minute each; 16 jobs and 8 decodes alone; about 3-4 minutes by
+# an estimate from the 2-core figures, not a measurement;
 # `cuda` falls back to software per file, as `any` does, so `any` would repeat it), plus
-# $GPU_DECODE_ARGS (e.g. "--rounds 2"), stopped at GPU_DECODE_SECONDS (390 s: what was measured by
+# $GPU_DECODE_ARGS (e.g. "--rounds 2"), stopped at GPU_DECODE_SECONDS (300 s: what was measured by
 # then is reported, PARTIAL). It
 # writes under $OUT: env.txt, log.txt (everything printed), results.json (every measurement),
-# report.txt (the tables), logs.tgz (the services' logs). Read report.txt; put it in
-# docs/performance.md, "GPU decoding, end to end", with the device named.
+# report.txt (the tables), logs.tgz (the services' logs). Call give_back unless rerunning at once.
+# Read report.txt; put it in docs/performance.md, "GPU decoding, end to end", with the device named.
+# .whl/ is never committed: a session without it runs gpu_decode_prepare.sh (it needs pip's index).
 #
 # Checked here without a device: `DRY_RUN=1 bash bench/device/gpu_decode.sh` runs the same steps
 # with this machine's Python on the CPU (--devices cpu, two 4-second files, the demo CLIP), no
@@ -88,7 +91,7 @@ PYEOF
 } 2>&1 | tee "$OUT/env.txt"
 
 read -ra EXTRA <<<"${GPU_DECODE_ARGS:-}"
-timeout "${GPU_DECODE_SECONDS:-390}" "$PY" bench/index/gpu_decode.py "${BENCH[@]}" "${SOURCE_ARGS[@]}" "${EXTRA[@]}" \
+timeout "${GPU_DECODE_SECONDS:-300}" "$PY" bench/index/gpu_decode.py "${BENCH[@]}" "${SOURCE_ARGS[@]}" "${EXTRA[@]}" \
     --results "$OUT/results.json" --report-out "$OUT/report.txt" --logs /tmp/gpu-decode-logs 2>&1 | tee "$OUT/log.txt"
 status=${PIPESTATUS[0]}
 if [[ ! -s "$OUT/report.txt" && -s "$OUT/results.json" ]]; then  # stopped at the time limit: what was measured
