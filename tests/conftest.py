@@ -55,6 +55,7 @@ BROWSER_FILES = {"web/test_browser.py", "web/test_fused_scores_page.py"}
 SLOW_FILES = {
     "bench/test_gpu_decode_bench.py",
     "bench/test_library_bench.py",
+    "bench/test_perframe_bench.py",
     "cli/test_cli_process.py",
     "cli/test_cli_interrupts.py",
     "cli/test_cli_libraries.py",

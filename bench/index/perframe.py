@@ -32,6 +32,7 @@ printed: on a shared machine only the ratios measured alternately mean much.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import statistics
@@ -40,11 +41,14 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import benchlib
 from library import busy_cpu_seconds
+from videosearch.client.embedder import EmbedderClient
 from videosearch.client.indexer import IndexerClient, SubmitOptions
+from videosearch.embedder.types import Preprocessing
 from videosearch.indexer.types import JobState
 from videosearch.launcher import ClusterConfig, LocalCluster
 
@@ -60,24 +64,25 @@ import videosearch  # this side's package, whatever a bench module puts on sys.p
 assert videosearch.__file__.startswith(sys.argv[1]), videosearch.__file__
 import torch  # noqa: F401  (imported before the clock, as in the Indexer)
 from decoding import decode_only
-from videosearch.client.embedder import EmbedderClient
 from videosearch.embedder.preprocessing import FramePreprocessor
+from videosearch.embedder.types import Preprocessing
 from videosearch.indexer.media.decoding import DecoderSettings
 from videosearch.indexer.media.scenes import SceneReader, decoder_shrink
-with EmbedderClient(sys.argv[5]) as embedder:  # the job's model: its input size sets the decoder's shrink
-    MODEL_INPUT = embedder.model_info().preprocessing
+fields = json.loads(sys.argv[5])  # the job's model's: its input size sets the decoder's shrink
+MODEL_INPUT = Preprocessing(**{k: tuple(v) if isinstance(v, list) else v for k, v in fields.items()})
 FramePreprocessor(MODEL_INPUT)  # its resize backend imported too
 what, path = sys.argv[3], sys.argv[4]
 if what == "decode":
     figures = decode_only(path, DecoderSettings(), decoder_shrink(FramePreprocessor(MODEL_INPUT)))
-    print(json.dumps({"cpu": figures["cpu"], "wall": figures["wall"], "seconds": figures["seconds"]}))
+    print(json.dumps({"cpu": figures["cpu"], "wall": figures["wall"], "seconds": figures["seconds"],
+                      "code": videosearch.__file__}))
 else:
     began, cpu = time.perf_counter(), time.process_time()
     reader = SceneReader(path, preprocessing=MODEL_INPUT)
     cuts = [scene.start_frame for scene in reader][1:]
     print(json.dumps({"cpu": time.process_time() - cpu, "wall": time.perf_counter() - began,
                       "seconds": reader.frame_times.duration_seconds, "stages": reader.clock.seconds,
-                      "cuts": cuts}))
+                      "cuts": cuts, "code": videosearch.__file__}))
 """
 
 
@@ -104,10 +109,28 @@ def this_checkout() -> str:
     return git("rev-parse", "--short", "HEAD") + ("+changes" if dirty else "")
 
 
-def child(services: Path, what: str, path: Path, embedder: str) -> dict:
+def model_input(embedder_address: str) -> Preprocessing:
+    """The preprocessing of the model an Embedder serves (the Indexer asks the same)."""
+    with EmbedderClient(embedder_address) as embedder:
+        return embedder.model_info().preprocessing
+
+
+def child(services: Path, what: str, path: Path, preprocessing: Preprocessing) -> dict:
+    """``what`` (``decode``: decoding alone; ``pass``: the decode pass) over ``path`` in a child
+    process running ``services``' code: its CPU and wall seconds, the video's seconds, and for the
+    pass its stage seconds and cuts."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(services), str(benchlib.REPO / "clients")])}
     done = subprocess.run(
-        [sys.executable, "-c", CHILD, str(services), str(HERE), what, str(path), embedder],
+        [
+            sys.executable,
+            "-c",
+            CHILD,
+            str(services),
+            str(HERE),
+            what,
+            str(path),
+            json.dumps(dataclasses.asdict(preprocessing)),
+        ],
         capture_output=True,
         text=True,
         env=env,
@@ -121,7 +144,8 @@ def child(services: Path, what: str, path: Path, embedder: str) -> dict:
 def process_cpu(cluster: LocalCluster) -> dict[str, float]:
     """CPU seconds of each service and its children."""
     ticks = os.sysconf("SC_CLK_TCK")
-    usage, children = {}, {}
+    usage: dict[int, float] = {}
+    children: dict[int, list[int]] = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
@@ -173,10 +197,10 @@ class Side:
 
     def measure(self, path: Path) -> None:
         busy, own, began = busy_cpu_seconds(), time.process_time(), time.perf_counter()
-        embedder = self.cluster.address("embedder")
-        record = {
-            "decode": child(self.services, "decode", path, embedder),
-            "pass": child(self.services, "pass", path, embedder),
+        preprocessing = model_input(self.cluster.address("embedder"))
+        record: dict[str, Any] = {
+            "decode": child(self.services, "decode", path, preprocessing),
+            "pass": child(self.services, "pass", path, preprocessing),
         }
         record["job"] = job(self.cluster, path)
         wall = time.perf_counter() - began
@@ -196,7 +220,7 @@ class Side:
         self._data.cleanup()
 
 
-def summary(side: Side, name: str) -> dict:
+def summary(side: Side, name: str) -> dict[str, Any]:
     records = side.results[name]
     minutes = records[0]["pass"]["seconds"] / 60
 
@@ -242,7 +266,8 @@ def report(sides: list[Side], names: list[str], rounds: int) -> str:
         f"{'searcher':>9}{'job/decode':>11}{'job wall':>9}",
     ]
     for name in names:
-        base = base_side = None
+        base_side = sides[0]
+        base = summary(base_side, name)
         for side in sides:
             s = summary(side, name)
             lines.append(
@@ -250,9 +275,7 @@ def report(sides: list[Side], names: list[str], rounds: int) -> str:
                 f"{s['indexer']:9.2f}{s['embedder']:9.2f}{s['searcher']:9.2f}{s['job'] / s['decode']:10.2f}x"
                 f"{s['job_wall']:9.2f}"
             )
-            if base is None:
-                base, base_side = s, side
-            else:
+            if side is not base_side:
                 paired = paired_ratios(base_side.results[name], side.results[name])
                 same = all(c == base["cuts"][0] for c in base["cuts"] + s["cuts"])
                 lines.append(
