@@ -34,8 +34,8 @@ time over the same decoder's decode-alone time, CPU seconds per minute of video 
 (Indexer, Embedder, Searcher: each process and its children, from /proc), GPU utilisation and
 NVDEC (decoder) utilisation (mean and max) and the most GPU memory used, sampled every 200 ms
 during the job by ``nvidia-smi --query-gpu=utilization.gpu,utilization.decoder,memory.used
---format=csv,noheader,nounits -lms 200`` (pynvml where nvidia-smi is missing; the report says
-which); then per model and decoder the totals, and the UTC times, load and commit. Without a
+--format=csv,noheader,nounits -lms 200`` (nvidia-smi comes with the NVIDIA driver; without it
+the report says so); then per model and decoder the totals, and the UTC times, load and commit. Without a
 device the GPU columns print ``-`` and the report says why. Every measurement goes to
 ``--results`` (JSON) as it ends, so a run stopped at a time limit keeps what it measured
 (``--report`` rebuilds the tables from that file).
@@ -121,7 +121,7 @@ class GpuSampler:
     measurement runs: ``with sampler.during() as samples: ...``; ``samples`` fills up meanwhile."""
 
     def __init__(self, kind: str, reason: str = ""):
-        self.kind, self.reason = kind, reason  # kind: "nvidia-smi", "pynvml" or "" (none: reason says why)
+        self.kind, self.reason = kind, reason  # kind: "nvidia-smi" or "" (none: reason says why)
 
     @classmethod
     def choose(cls, devices: str) -> "GpuSampler":
@@ -129,26 +129,13 @@ class GpuSampler:
             return cls("", "no GPU columns: the run used no CUDA device (--devices cpu)")
         if shutil.which("nvidia-smi"):
             return cls("nvidia-smi")
-        try:
-            import pynvml
-        except ImportError as exc:
-            return cls("", f"no GPU columns: neither nvidia-smi nor pynvml is here ({exc})")
-        try:
-            pynvml.nvmlInit()
-        except pynvml.NVMLError as exc:  # no driver to talk to
-            return cls("", f"no GPU columns: nvidia-smi is missing and pynvml cannot start ({exc})")
-        return cls("pynvml")
+        return cls("", "no GPU columns: nvidia-smi (installed with the NVIDIA driver) is not on PATH")
 
     def describe(self) -> str:
         if self.kind == "nvidia-smi":
             return (
                 f"sampled by `nvidia-smi --query-gpu={SMI_QUERY} --format=csv,noheader,nounits -lms {SAMPLE_MS}` "
                 "(whole GPU: GPU % is the time a kernel ran, NVDEC % the decoder's busy time)"
-            )
-        if self.kind == "pynvml":
-            return (
-                f"sampled every {SAMPLE_MS} ms by pynvml (nvmlDeviceGetUtilizationRates, "
-                "nvmlDeviceGetDecoderUtilization, nvmlDeviceGetMemoryInfo; nvidia-smi missing)"
             )
         return self.reason
 
@@ -160,7 +147,6 @@ class _Sampling:
     def __init__(self, kind: str):
         self.kind = kind
         self.samples: list[tuple[float, float, float]] = []  # (gpu %, decoder %, memory MiB)
-        self._stop = threading.Event()
         self._process: subprocess.Popen | None = None
         self._thread: threading.Thread | None = None
 
@@ -172,9 +158,6 @@ class _Sampling:
             self._thread = threading.Thread(target=self._read_smi, args=(first,), daemon=True)
             self._thread.start()
             first.wait(5)  # the first sample is in before the measurement starts
-        elif self.kind == "pynvml":
-            self._thread = threading.Thread(target=self._poll_nvml, daemon=True)
-            self._thread.start()
         return self.samples
 
     def _read_smi(self, first: threading.Event) -> None:
@@ -186,19 +169,7 @@ class _Sampling:
                 first.set()
         first.set()
 
-    def _poll_nvml(self) -> None:
-        import pynvml
-
-        handle = pynvml.nvmlDeviceGetHandleByIndex(0)
-        while not self._stop.is_set():
-            rates = pynvml.nvmlDeviceGetUtilizationRates(handle)
-            decoder = pynvml.nvmlDeviceGetDecoderUtilization(handle)[0]
-            memory = pynvml.nvmlDeviceGetMemoryInfo(handle).used / 2**20
-            self.samples.append((float(rates.gpu), float(decoder), float(memory)))
-            self._stop.wait(SAMPLE_MS / 1000)
-
     def __exit__(self, *exc) -> None:
-        self._stop.set()
         if self._process is not None:
             self._process.terminate()
             self._process.wait(10)
