@@ -313,11 +313,10 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     files = [Path(f).resolve() for f in args.files.split(",") if f]
     sha, base_services = export(args.baseline)
-    sides = [
-        Side(f"base {sha}", base_services, files, args.model),
-        Side(f"this {this_checkout()}", benchlib.REPO / "services", files, args.model),
-    ]
-    try:
+    sides: list[Side] = []
+    try:  # a side that fails to start stops the one already started
+        sides.append(Side(f"base {sha}", base_services, files, args.model))
+        sides.append(Side(f"this {this_checkout()}", benchlib.REPO / "services", files, args.model))
         warm = files[0]
         for side in sides:
             job(side.cluster, warm)  # models load on first use
