@@ -460,8 +460,9 @@ def main(argv=None) -> int:
         command = " ".join(["python bench/index/library.py", *(argv if argv is not None else sys.argv[1:])])
         benchlib.write_section(
             SECTION,
-            f"`{command.replace(' --write-docs', '')}` on {benchlib.machine()} (shared "
-            f"machine: absolute figures are lower bounds; ratios come from the same run):"
+            f"`{command.replace(' --write-docs', '')}` on {benchlib.machine()} (each run's load, and the "
+            f"cores other processes used beside it, are listed under the tables: where others used cores, "
+            f"absolute figures are lower bounds; ratios come from the same run):"
             f"\n\n```\n{text}\n```\n\n{NOTES}\n",
         )
     return 0
