@@ -143,25 +143,7 @@ def child(services: Path, what: str, path: Path, preprocessing: Preprocessing) -
 
 def process_cpu(cluster: LocalCluster) -> dict[str, float]:
     """CPU seconds of each service and its children."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    usage: dict[int, float] = {}
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        usage[int(stat.parent.name)] = (int(fields[11]) + int(fields[12])) / ticks
-        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    out = {}
-    for name, service in cluster.processes.items():
-        todo, total = [service.process.pid], 0.0
-        while todo:
-            pid = todo.pop()
-            total += usage.get(pid, 0.0)
-            todo += children.get(pid, [])
-        out[name] = total
-    return out
+    return benchlib.process_tree_cpu({name: service.process.pid for name, service in cluster.processes.items()})
 
 
 def job(cluster: LocalCluster, path: Path) -> dict:
