@@ -12,6 +12,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 from PIL import Image
+from videosearch.client.indexer import IndexerClient
 from videosearch.client.searcher import SearcherClient
 from videosearch.searcher.types import SceneRecord, VideoLocation, VideoRecord
 
@@ -281,11 +282,16 @@ def test_cancel_a_queued_job_from_the_page(web, live_services):
         generate_demo_video(folder / f"c-{n}.mp4", ["a red star", "a blue circle"], np.random.default_rng(10 + n),
                             size=(96, 64), frames_per_scene=(16, 18))
     answer = web.post("/index/jobs", data={"path": str(folder)}, headers=csrf(web) | {"hx-request": "true"})
-    last = re.findall(r'data-job-id="([^"]+)"', answer.text)[-1]
+    *others, last = re.findall(r'data-job-id="([^"]+)"', answer.text)
     cancelled = web.post(f"/index/jobs/{last}/cancel", headers=csrf(web) | {"hx-request": "true"})
     assert cancelled.status_code == 200 and 'data-state="cancelled"' in cancelled.text
     jobs_page = web.get("/index")
     assert f'id="job-{last}"' in jobs_page.text
+    # The jobs left running store their videos: wait for them, or a later test of this module
+    # (the services are shared) sees the collection change under it (a search paged while a
+    # video lands shows one video twice: offset pages).
+    with IndexerClient(live_services.addresses["indexer"]) as indexer:
+        assert {indexer.wait(job_id).state.value for job_id in others} == {"succeeded"}
 
 
 def test_pages_say_when_a_service_is_down(live_services):
